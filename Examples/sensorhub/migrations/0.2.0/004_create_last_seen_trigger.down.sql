@@ -1,0 +1,2 @@
+-- Reverts 004_create_last_seen_trigger.sql.
+DROP TRIGGER readings_touch_device;

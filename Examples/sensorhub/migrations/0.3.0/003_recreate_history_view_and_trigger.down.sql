@@ -1,0 +1,3 @@
+-- Reverts 003_recreate_history_view_and_trigger.sql.
+DROP TRIGGER sensor_history_touch_device;
+DROP VIEW latest_readings;

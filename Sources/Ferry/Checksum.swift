@@ -1,0 +1,27 @@
+import Crypto
+import Foundation
+
+/// SHA-256 checksums as lowercase hexadecimal text.
+public enum Checksum {
+    /// The SHA-256 of the bytes, as 64 lowercase hexadecimal digits.
+    public static func sha256(_ data: some DataProtocol) -> String {
+        hex(SHA256.hash(data: data))
+    }
+
+    /// The SHA-256 of the text's UTF-8 bytes.
+    public static func sha256(_ text: String) -> String {
+        sha256(Data(text.utf8))
+    }
+
+    /// The bytes as lowercase hexadecimal digits, two per byte.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+
+extension Ferry {
+    /// Everything Ferry needs to know about an application and its database.
+    ///
+    /// ```swift
+    /// let configuration = Ferry.Configuration(
+    ///     appName: "sensorhub",
+    ///     engine: SQLiteEngine(path: "data/sensorhub.db"),
+    ///     migrationsDirectory: URL(fileURLWithPath: "migrations"))
+    /// try await Ferry(configuration).upgrade()
+    /// ```
+    public struct Configuration: Sendable {
+        /// The application's name, used in backup names and messages.
+        public var appName: String
+        /// This program's release. When nil, the newest known release (the
+        /// newest release folder or registered migration) is used.
+        public var release: Release?
+        /// The oldest release this program upgrades from
+        /// (`[app] minimum_upgradable_from`); nil allows any.
+        public var minimumUpgradableFrom: Release?
+        /// The database.
+        public var engine: any DatabaseEngine
+        /// The migrations folder in the native layout, if any.
+        public var migrationsDirectory: URL?
+        /// Migrations registered in Swift.
+        public var migrations: MigrationRegistry
+        /// The backup catalog folder; nil lets the engine choose.
+        public var backupsDirectory: URL?
+        /// How many backups retention keeps.
+        public var backupsToKeep: Int
+        /// How long an upgrade waits for another upgrader's lock.
+        public var lockTimeout: Duration
+        /// Where Ferry logs what it does; each upgrade event is logged at `info`.
+        public var logger: Logger
+
+        /// Creates a configuration.
+        ///
+        /// - Parameters:
+        ///   - appName: The application's name.
+        ///   - engine: The database.
+        ///   - migrationsDirectory: The migrations folder, or nil when every
+        ///     migration is registered in Swift.
+        public init(appName: String = "app", engine: any DatabaseEngine, migrationsDirectory: URL? = nil) {
+            self.appName = appName
+            self.release = nil
+            self.minimumUpgradableFrom = nil
+            self.engine = engine
+            self.migrationsDirectory = migrationsDirectory
+            self.migrations = MigrationRegistry()
+            self.backupsDirectory = nil
+            self.backupsToKeep = 10
+            self.lockTimeout = .seconds(60)
+            self.logger = Logger(label: "ferry")
+        }
+    }
+}

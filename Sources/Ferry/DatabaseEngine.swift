@@ -1,0 +1,87 @@
+import Foundation
+
+/// The code that speaks to one kind of database.
+///
+/// Ferry's pipeline is engine-neutral: it asks an engine to read the
+/// history, to hold the upgrade lock, and to lend a ``MigrationSession`` in
+/// which it runs scripts and records them. `FerrySQLite` and (later)
+/// `FerryPostgres` implement it.
+public protocol DatabaseEngine: Sendable {
+    /// The engine's name, such as `sqlite`.
+    var engineName: String { get }
+
+    /// The database as messages show it, without any password.
+    var displayName: String { get }
+
+    /// Reads the recorded release and history without changing anything and
+    /// without creating the database.
+    ///
+    /// - Throws: ``FerryError`` (code `databaseUnavailable`) when the
+    ///   database exists but cannot be read.
+    func readState() async throws -> DatabaseState
+
+    /// Who holds the upgrade lock now, or nil when nobody does.
+    func lockHolder() async throws -> LockHolder?
+
+    /// Runs `body` while holding the upgrade lock, which excludes every other
+    /// upgrader, in this process or another, on this machine or (where the
+    /// engine allows) another. The lock is released when `body` returns or
+    /// throws, and also when the process dies.
+    ///
+    /// - Parameters:
+    ///   - holder: Who asks, shown to those who wait.
+    ///   - timeout: How long to wait for a holder to finish.
+    ///   - onWait: Called once, when the lock is held by someone else, with
+    ///     the holder if it is known.
+    ///   - body: The work to do under the lock.
+    /// - Throws: ``FerryError`` (code `lockTimeout`) naming the holder when
+    ///   the lock is not free in time; or what `body` throws.
+    func withUpgradeLock<Result: Sendable>(
+        holder: LockHolder, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void,
+        _ body: () async throws -> Result
+    ) async throws -> Result
+
+    /// Opens a connection for an upgrade, lends it to `body` as a session,
+    /// and closes it afterwards. Creates the database when it does not exist;
+    /// when `body` throws, a database that this call created and that is
+    /// still empty is removed again.
+    func withSession<Result: Sendable>(
+        _ body: (any MigrationSession) async throws -> Result
+    ) async throws -> Result
+}
+
+/// One connection to a database during an upgrade.
+///
+/// Lent by ``DatabaseEngine/withSession(_:)``; do not keep it after the
+/// closure returns.
+public protocol MigrationSession: MigrationDatabase {
+    /// Reads the recorded release and history on this connection.
+    func readState() async throws -> DatabaseState
+
+    /// Runs `body` in one transaction, as the engine needs for schema changes
+    /// (on SQLite: foreign keys off outside it, so that a migration may
+    /// rebuild a table), and commits when it returns. When `body` throws, or
+    /// when the check of constraints before commit finds a violation,
+    /// everything is rolled back.
+    ///
+    /// - Throws: ``FerryError`` (code `constraintViolation`) naming the
+    ///   table and row; or what `body` throws.
+    func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result
+
+    /// Runs a script's statements in order.
+    ///
+    /// - Throws: ``FerryError`` (code `migrationFailed`) with the file, the
+    ///   line where the failing statement starts, the statement, and the
+    ///   engine's message.
+    func run(_ script: SQLScript) async throws
+
+    /// Writes a history row, creating Ferry's tables on first use.
+    func record(_ migration: AppliedMigration) async throws
+
+    /// Replaces a history row's checksum and note (for changes accepted with
+    /// `--allow-changed`).
+    func updateHistory(id: String, checksum: String, note: String?) async throws
+
+    /// Records the database's release, creating Ferry's tables on first use.
+    func stamp(release: Release, at date: Date) async throws
+}

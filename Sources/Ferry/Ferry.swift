@@ -1,0 +1,110 @@
+import Foundation
+
+/// Carries an application's database from one release to the next.
+///
+/// An application upgrades its database at start-up:
+///
+/// ```swift
+/// try await Ferry(configuration).upgrade()
+/// ```
+///
+/// When nothing is pending this reads the history and returns; otherwise it
+/// takes the upgrade lock, applies every pending migration of every release
+/// up to this program's in one transaction, and records each one and the new
+/// release inside that transaction, so the database ends at the old release
+/// or the new one, never between.
+public struct Ferry: Sendable {
+    /// The configuration.
+    public let configuration: Configuration
+
+    /// Creates Ferry for a configuration.
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Reads the migrations folder and the registered migrations.
+    ///
+    /// - Throws: ``FerryError`` naming a malformed file.
+    public func catalog() throws -> MigrationCatalog {
+        try MigrationCatalog(folder: configuration.migrationsDirectory, registry: configuration.migrations)
+    }
+
+    /// This program's release: the configured one, or the newest known.
+    ///
+    /// - Throws: ``FerryError`` when neither is there.
+    public func programRelease(in catalog: MigrationCatalog) throws -> Release {
+        if let release = configuration.release { return release }
+        guard let newest = catalog.newestRelease else {
+            throw FerryError(
+                .invalidConfiguration,
+                "No release is known: the migrations folder has no release folder and no release is configured.",
+                advice: "Create a release folder such as migrations/0.1.0, or set [app] release in ferry.toml.")
+        }
+        return newest
+    }
+
+    /// Computes what an upgrade would do, changing nothing.
+    ///
+    /// - Parameter target: The release to go to; nil for this program's.
+    /// - Throws: ``FerryError`` when the configuration, the migrations or the
+    ///   target are wrong, or the database cannot be read.
+    public func plan(to target: Release? = nil) async throws -> Plan {
+        let catalog = try catalog()
+        return try Planner.plan(
+            catalog: catalog, state: try await configuration.engine.readState(),
+            programRelease: try programRelease(in: catalog), target: target)
+    }
+
+    /// The releases, the history, the pending migrations and the lock.
+    ///
+    /// - Throws: ``FerryError`` when the configuration or the migrations are
+    ///   wrong, or the database cannot be read.
+    public func status() async throws -> Status {
+        let plan = try await plan()
+        return Status(
+            plan: plan, lockHolder: try await configuration.engine.lockHolder(),
+            database: configuration.engine.displayName)
+    }
+
+    /// The applied migrations, in the order they were applied.
+    public func history() async throws -> [AppliedMigration] {
+        try await configuration.engine.readState().applied
+    }
+
+    /// Checks that every applied migration still matches its file and that
+    /// none is unknown.
+    ///
+    /// - Returns: The plan the check was made on.
+    /// - Throws: ``FerryError`` (a refusal) describing every changed,
+    ///   missing or out-of-order migration, or a database newer than this program.
+    @discardableResult
+    public func validate() async throws -> Plan {
+        let plan = try await plan()
+        if let refusal = plan.refusal(allowingChanged: false) {
+            throw refusal.describingChanges("Nothing was changed: validation only reads.")
+        }
+        return plan
+    }
+
+    /// Applies every pending migration up to the target release.
+    ///
+    /// - Parameters:
+    ///   - options: The target release and what to accept.
+    ///   - onEvent: Called for each event as it happens (each is also logged).
+    /// - Returns: What was done.
+    /// - Throws: ``FerryError``: a refusal (nothing changed), or a failure
+    ///   after which the database is as it was before.
+    @discardableResult
+    public func upgrade(
+        _ options: UpgradeOptions = UpgradeOptions(), onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
+    ) async throws -> UpgradeReport {
+        let logger = configuration.logger
+        let run = Upgrade(
+            ferry: self, options: options,
+            emit: { event in
+                logger.info("\(event.message)")
+                onEvent?(event)
+            })
+        return try await run.perform()
+    }
+}

@@ -1,0 +1,157 @@
+/// An error from Ferry: what happened, what was changed, and what to do next.
+///
+/// Every error has a ``Code`` that scripts can rely on, and a ``category``
+/// that decides the tool's exit code: a refusal (`3`) changed nothing because
+/// a check, the policy or the lock said no; a failure (`1`) happened while
+/// working and was rolled back; a usage error (`2`) is bad input or
+/// configuration.
+///
+/// ``description`` is safe to show and to log: it never holds a password.
+public struct FerryError: Error, Sendable, CustomStringConvertible {
+    /// What kind of error this is. New codes may be added.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The configuration or the command line is wrong.
+        public static let invalidConfiguration = Code(rawValue: "invalidConfiguration")
+        /// A text is not a semantic version.
+        public static let invalidRelease = Code(rawValue: "invalidRelease")
+        /// The migrations folder or a migration file is malformed.
+        public static let invalidMigrations = Code(rawValue: "invalidMigrations")
+        /// The database was written by a newer release than this program.
+        public static let databaseIsNewer = Code(rawValue: "databaseIsNewer")
+        /// An applied migration's file changed since it was applied.
+        public static let migrationChanged = Code(rawValue: "migrationChanged")
+        /// An applied migration is not known to this program.
+        public static let migrationMissing = Code(rawValue: "migrationMissing")
+        /// A pending migration belongs to a release the database already passed.
+        public static let migrationOutOfOrder = Code(rawValue: "migrationOutOfOrder")
+        /// The requested target release cannot be reached by an upgrade.
+        public static let invalidTarget = Code(rawValue: "invalidTarget")
+        /// Another process holds the upgrade lock.
+        public static let lockTimeout = Code(rawValue: "lockTimeout")
+        /// A migration script failed.
+        public static let migrationFailed = Code(rawValue: "migrationFailed")
+        /// The upgrade left rows that violate a constraint (for example a foreign key).
+        public static let constraintViolation = Code(rawValue: "constraintViolation")
+        /// The database could not be opened or read.
+        public static let databaseUnavailable = Code(rawValue: "databaseUnavailable")
+        /// A file or folder could not be read or written.
+        public static let fileSystem = Code(rawValue: "fileSystem")
+    }
+
+    /// How the error ends a command, which sets the tool's exit code.
+    public enum Category: String, Sendable {
+        /// Bad usage or configuration (exit code 2).
+        case usage
+        /// Refused by a check, the policy or the lock, nothing changed (exit code 3).
+        case refused
+        /// Failed while working; rolled back or restored (exit code 1).
+        case failed
+    }
+
+    /// Where in a script a statement failed.
+    public struct ScriptLocation: Sendable, Equatable {
+        /// The file as the user knows it (relative to the migrations folder when possible).
+        public var file: String
+        /// The line (from 1) where the failing statement starts.
+        public var line: Int
+        /// The failing statement, shortened if long.
+        public var statement: String?
+
+        public init(file: String, line: Int, statement: String?) {
+            self.file = file
+            self.line = line
+            self.statement = statement
+        }
+    }
+
+    /// The error's code.
+    public var code: Code
+    /// What happened, in one or two sentences.
+    public var message: String
+    /// What was changed: usually that nothing was.
+    public var changes: String?
+    /// What to do next.
+    public var advice: String?
+    /// Where in a script it happened, for script failures.
+    public var location: ScriptLocation?
+    /// The database engine's own message, for engine failures.
+    public var engineMessage: String?
+
+    /// Creates an error.
+    public init(
+        _ code: Code, _ message: String, changes: String? = nil, advice: String? = nil,
+        location: ScriptLocation? = nil, engineMessage: String? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.changes = changes
+        self.advice = advice
+        self.location = location
+        self.engineMessage = engineMessage
+    }
+
+    /// The category that decides the exit code.
+    public var category: Category {
+        switch code {
+        case .invalidConfiguration, .invalidRelease, .invalidMigrations, .invalidTarget:
+            return .usage
+        case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder, .lockTimeout:
+            return .refused
+        default:
+            return .failed
+        }
+    }
+
+    /// The tool's exit code for this error: 1 failed, 2 usage, 3 refused.
+    public var exitCode: Int32 {
+        switch category {
+        case .failed: return 1
+        case .usage: return 2
+        case .refused: return 3
+        }
+    }
+
+    /// Returns a copy that says what was changed.
+    public func describingChanges(_ changes: String) -> FerryError {
+        var copy = self
+        copy.changes = changes
+        return copy
+    }
+
+    /// The whole message: what happened, where, what the engine said, what
+    /// changed and what to do next, one part per line.
+    public var description: String {
+        var lines = [message]
+        if let location {
+            lines.append("  at \(location.file), line \(location.line)")
+            if let statement = location.statement { lines.append("  statement: \(statement)") }
+        }
+        if let engineMessage { lines.append("  database said: \(engineMessage)") }
+        if let changes { lines.append(changes) }
+        if let advice { lines.append(advice) }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension FerryError: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case code, category, message, changes, advice, file, line, statement, engineMessage
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(code.rawValue, forKey: .code)
+        try container.encode(category.rawValue, forKey: .category)
+        try container.encode(message, forKey: .message)
+        try container.encodeIfPresent(changes, forKey: .changes)
+        try container.encodeIfPresent(advice, forKey: .advice)
+        try container.encodeIfPresent(location?.file, forKey: .file)
+        try container.encodeIfPresent(location?.line, forKey: .line)
+        try container.encodeIfPresent(location?.statement, forKey: .statement)
+        try container.encodeIfPresent(engineMessage, forKey: .engineMessage)
+    }
+}

@@ -1,0 +1,91 @@
+/// One step of schema or data change, belonging to a release.
+///
+/// A migration is identified by its release and name: `0.7.0/001_rename_machines`.
+/// Its body is an SQL script (from a migrations folder) or Swift code
+/// (registered in a ``MigrationRegistry``). An optional down script reverts
+/// it and an optional verify script checks it.
+public struct Migration: Sendable, Identifiable {
+    /// What a migration runs.
+    public enum Body: Sendable {
+        /// An SQL script.
+        case sql(SQLScript)
+        /// Swift code, run on the upgrade's connection inside its transaction.
+        case swift(@Sendable (any MigrationDatabase) async throws -> Void)
+    }
+
+    /// The release the migration belongs to.
+    public let release: Release
+    /// The migration's name within its release, such as `001_rename_machines`.
+    /// A leading number orders migrations within a release.
+    public let name: String
+    /// What the migration runs.
+    public let body: Body
+    /// The script that reverts the migration, if any.
+    public let down: SQLScript?
+    /// The script that checks the migration, if any.
+    public let verify: SQLScript?
+    /// The SHA-256 recorded when the migration is applied, and compared
+    /// afterwards. For Swift migrations it is what the registration gave, or
+    /// a fixed marker that is never compared.
+    public let checksum: String
+    /// Whether the migration runs inside the upgrade's transaction. A script
+    /// marked `-- ferry:no-transaction` runs alone, outside it.
+    public let isTransactional: Bool
+
+    /// Creates a migration.
+    public init(
+        release: Release, name: String, body: Body, down: SQLScript? = nil, verify: SQLScript? = nil,
+        checksum: String, isTransactional: Bool = true
+    ) {
+        self.release = release
+        self.name = name
+        self.body = body
+        self.down = down
+        self.verify = verify
+        self.checksum = checksum
+        self.isTransactional = isTransactional
+    }
+
+    /// The migration's stable id: `<release>/<name>`.
+    public var id: String { "\(release)/\(name)" }
+
+    /// The number at the start of the name (`1` for `001_create`), or nil.
+    public var number: Int? {
+        Int(name.prefix(while: { $0.isASCII && $0.isNumber }))
+    }
+
+    /// How the migration was written, as recorded in the history.
+    public var kind: Kind {
+        switch body {
+        case .sql: return isTransactional ? .sql : .sqlWithoutTransaction
+        case .swift: return .swift
+        }
+    }
+
+    /// The checksum a Swift migration records when its registration gives none.
+    public static let uncheckedSwiftChecksum = "swift"
+
+    /// Whether a recorded checksum should be compared with this migration's.
+    public var hasComparableChecksum: Bool { checksum != Migration.uncheckedSwiftChecksum }
+
+    /// How a migration was written.
+    public enum Kind: String, Sendable, Codable {
+        /// An SQL script run inside the upgrade's transaction.
+        case sql
+        /// An SQL script marked `-- ferry:no-transaction`.
+        case sqlWithoutTransaction = "sql-no-transaction"
+        /// Swift code.
+        case swift
+    }
+
+    /// Whether `self` runs before `other`: by release, then by number, then by name.
+    public func precedes(_ other: Migration) -> Bool {
+        if release != other.release { return release < other.release }
+        switch (number, other.number) {
+        case let (left?, right?) where left != right: return left < right
+        case (.some, nil): return true
+        case (nil, .some): return false
+        default: return name < other.name
+        }
+    }
+}

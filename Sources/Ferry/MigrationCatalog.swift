@@ -1,0 +1,56 @@
+import Foundation
+
+/// Every migration this program knows, from the folder and from Swift, in
+/// the order they run, with the releases they belong to.
+public struct MigrationCatalog: Sendable {
+    /// The migrations in the order they run.
+    public let migrations: [Migration]
+    /// Every known release, oldest first: the release folders (also empty
+    /// ones) and the releases of registered migrations.
+    public let releases: [Release]
+
+    /// Creates a catalog from migrations and the releases that exist.
+    ///
+    /// - Throws: ``FerryError`` when two migrations share an id, or two
+    ///   migrations of a release share a number.
+    public init(migrations: [Migration], releases: [Release] = []) throws {
+        var seen: [String: Migration] = [:]
+        var numbers: [String: String] = [:]
+        for migration in migrations {
+            guard seen.updateValue(migration, forKey: migration.id) == nil else {
+                throw FerryError(.invalidMigrations, "Migration \(migration.id) is defined twice (in the folder and in Swift?).",
+                                 advice: "Give each migration its own name.")
+            }
+            if let number = migration.number {
+                let key = "\(migration.release)/\(number)"
+                if let other = numbers.updateValue(migration.name, forKey: key) {
+                    throw FerryError(
+                        .invalidMigrations,
+                        "\(migration.release)/\(other) and \(migration.id) have the same number \(number).",
+                        advice: "Give each migration of a release its own number.")
+                }
+            }
+        }
+        self.migrations = migrations.sorted { $0.precedes($1) }
+        self.releases = Array(Set(releases + migrations.map(\.release))).sorted()
+    }
+
+    /// Loads the folder (when given) and adds the registered migrations.
+    ///
+    /// - Throws: ``FerryError`` naming the malformed file or registration.
+    public init(folder: URL?, registry: MigrationRegistry) throws {
+        let folderReader = folder.map(MigrationFolder.init(url:))
+        try self.init(
+            migrations: (try folderReader?.migrations() ?? []) + registry.migrations,
+            releases: try folderReader?.releases() ?? [])
+    }
+
+    /// The newest known release, or nil when there is none.
+    public var newestRelease: Release? { releases.last }
+
+    /// The migration with this id.
+    public func migration(id: String) -> Migration? {
+        migrations.first { $0.id == id }
+    }
+}
+

@@ -1,0 +1,31 @@
+/// The database as a migration or hook written in Swift sees it.
+///
+/// Engines lend one inside the upgrade: every statement runs in the upgrade's
+/// transaction, on the upgrade's connection. Do not keep it after the closure
+/// returns.
+///
+/// ```swift
+/// try migrations.register(release: "0.7.0", name: "002_fill_rooms") { db in
+///     for row in try await db.fetchAll("SELECT DISTINCT location FROM devices") {
+///         …
+///     }
+///     try await db.execute("UPDATE devices SET room_id = …")
+/// }
+/// ```
+public protocol MigrationDatabase: Sendable {
+    /// The engine's name, such as `sqlite` or `postgresql`, so that code can
+    /// choose its SQL dialect.
+    var engineName: String { get }
+
+    /// Runs one or several SQL statements.
+    ///
+    /// - Throws: ``FerryError`` (code `migrationFailed`) naming the statement
+    ///   and the engine's message.
+    func execute(_ sql: String) async throws
+
+    /// Runs one query and returns every row.
+    ///
+    /// - Throws: ``FerryError`` (code `migrationFailed`) naming the statement
+    ///   and the engine's message.
+    func fetchAll(_ sql: String) async throws -> [SQLRow]
+}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// Reads migrations from a folder in Ferry's native layout.
+///
+/// ```
+/// migrations/
+///   0.6.0/
+///     001_create_machines.sql
+///   0.7.0/
+///     001_rename_machines.sql        up script
+///     001_rename_machines.down.sql   optional: reverts it
+///     001_rename_machines.verify.sql optional: checks it
+/// ```
+///
+/// Release folders are semantic versions; files in a release run in the
+/// order of their leading number. A script whose leading comments hold
+/// `-- ferry:no-transaction` runs alone, outside the upgrade's transaction.
+/// Files and folders whose names start with `.`, files that do not end in
+/// `.sql`, and the `hooks` and `fixtures` folders are not migrations.
+public struct MigrationFolder: Sendable {
+    /// The folder.
+    public let url: URL
+
+    /// Folders beside the releases that hold no migrations.
+    public static let reservedFolders: Set<String> = ["hooks", "fixtures"]
+
+    /// The options a script header may set with `-- ferry:NAME`.
+    public static let knownOptions: Set<String> = ["no-transaction"]
+
+    /// Creates a reader for a folder.
+    public init(url: URL) {
+        self.url = url
+    }
+
+    /// Whether a name can name a migration: a number, `_`, then letters,
+    /// digits, `_` or `-` (for example `001_create_devices`).
+    public static func isValidName(_ name: String) -> Bool {
+        let digits = name.prefix(while: { $0.isASCII && $0.isNumber })
+        let rest = name.dropFirst(digits.count)
+        return !digits.isEmpty && rest.first == "_" && rest.count > 1
+            && rest.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+    }
+
+    /// The release folders, oldest first, including those without migrations.
+    ///
+    /// - Throws: ``FerryError`` when the folder cannot be read or holds a
+    ///   folder that is not a release.
+    public func releases() throws -> [Release] {
+        try releaseFolders().map(\.release)
+    }
+
+    /// Every migration in the folder, in the order they run.
+    ///
+    /// - Throws: ``FerryError`` (code `invalidMigrations`) naming the file
+    ///   that is malformed: a name without a number, two migrations with the
+    ///   same number in a release, a down or verify script without its up
+    ///   script, an unknown `-- ferry:` option, or a file that is not UTF-8.
+    public func migrations() throws -> [Migration] {
+        var migrations: [Migration] = []
+        for (release, folder) in try releaseFolders() {
+            migrations += try self.migrations(in: folder, release: release)
+        }
+        return migrations
+    }
+
+    private func releaseFolders() throws -> [(release: Release, url: URL)] {
+        var folders: [(release: Release, url: URL)] = []
+        for entry in try contents(of: url) where try isDirectory(entry) {
+            let name = entry.lastPathComponent
+            if name.hasPrefix(".") || Self.reservedFolders.contains(name) { continue }
+            guard let release = Release(name) else {
+                throw FerryError(
+                    .invalidMigrations,
+                    "\(entry.path) is not a release folder: its name should be a semantic version such as 1.2.0.",
+                    advice: "Rename it, or move it out of the migrations folder.")
+            }
+            if let twin = folders.first(where: { $0.release == release }) {
+                throw FerryError(
+                    .invalidMigrations,
+                    "\(twin.url.lastPathComponent) and \(name) in \(url.path) are the same release.",
+                    advice: "Merge them into one folder.")
+            }
+            folders.append((release, entry))
+        }
+        return folders.sorted { $0.release < $1.release }
+    }
+
+    private func migrations(in folder: URL, release: Release) throws -> [Migration] {
+        var ups: [String: URL] = [:]
+        var downs: [String: URL] = [:]
+        var verifies: [String: URL] = [:]
+        for file in try contents(of: folder) {
+            let fileName = file.lastPathComponent
+            guard !fileName.hasPrefix("."), fileName.hasSuffix(".sql"), try !isDirectory(file) else { continue }
+            let stem = String(fileName.dropLast(".sql".count))
+            if stem.hasSuffix(".down") {
+                downs[String(stem.dropLast(".down".count))] = file
+            } else if stem.hasSuffix(".verify") {
+                verifies[String(stem.dropLast(".verify".count))] = file
+            } else {
+                ups[stem] = file
+            }
+        }
+        for (name, file) in downs.merging(verifies, uniquingKeysWith: { first, _ in first }) where ups[name] == nil {
+            throw FerryError(
+                .invalidMigrations,
+                "\(displayPath(file)) has no up script \(name).sql beside it.",
+                advice: "Add \(name).sql, or rename the file to match its migration.")
+        }
+        var byNumber: [Int: String] = [:]
+        var migrations: [Migration] = []
+        for (name, file) in ups {
+            guard Self.isValidName(name) else {
+                throw FerryError(
+                    .invalidMigrations,
+                    "\(displayPath(file)) is not named like a migration: expected NNN_name.sql, "
+                        + "such as 001_create_devices.sql (letters, digits, '_' and '-').",
+                    advice: "Rename the file; its number orders it within release \(release).")
+            }
+            let number = Int(name.prefix(while: \.isNumber))!
+            if let other = byNumber[number] {
+                throw FerryError(
+                    .invalidMigrations,
+                    "\(release)/\(other).sql and \(release)/\(name).sql have the same number \(number).",
+                    advice: "Give each migration of a release its own number.")
+            }
+            byNumber[number] = name
+            let up = try script(at: file)
+            let options = up.headerOptions
+            if let unknown = options.first(where: { !Self.knownOptions.contains($0) }) {
+                throw FerryError(
+                    .invalidMigrations,
+                    "\(displayPath(file)) sets the unknown option 'ferry:\(unknown)'.",
+                    advice: "Known options: " + Self.knownOptions.sorted().map { "-- ferry:\($0)" }.joined(separator: ", ") + ".")
+            }
+            migrations.append(Migration(
+                release: release, name: name, body: .sql(up),
+                down: try downs[name].map(script(at:)), verify: try verifies[name].map(script(at:)),
+                checksum: up.checksum, isTransactional: !options.contains("no-transaction")))
+        }
+        return migrations.sorted { $0.precedes($1) }
+    }
+
+    private func script(at file: URL) throws -> SQLScript {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw FerryError(.fileSystem, "Cannot read \(file.path): \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw FerryError(.invalidMigrations, "\(displayPath(file)) is not UTF-8 text.",
+                             advice: "Save the file as UTF-8.")
+        }
+        return SQLScript(text: text, file: displayPath(file))
+    }
+
+    /// The path of a file relative to the migrations folder, as messages show it.
+    private func displayPath(_ file: URL) -> String {
+        let base = url.standardizedFileURL.path
+        let path = file.standardizedFileURL.path
+        return path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : path
+    }
+
+    private func contents(of folder: URL) throws -> [URL] {
+        do {
+            return try FileManager.default.contentsOfDirectory(
+                at: folder, includingPropertiesForKeys: [.isDirectoryKey])
+        } catch {
+            throw FerryError(
+                .invalidConfiguration, "Cannot read the migrations folder \(folder.path): it does not exist or is not readable.",
+                advice: "Pass --migrations DIR, set FERRY_MIGRATIONS, or set [database] migrations in ferry.toml.")
+        }
+    }
+
+    private func isDirectory(_ url: URL) throws -> Bool {
+        (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false
+    }
+}

@@ -1,0 +1,99 @@
+/// What an upgrade would do, computed without changing anything.
+public struct Plan: Sendable {
+    /// An applied migration whose script changed since.
+    public struct ChangedMigration: Sendable {
+        /// The history row.
+        public let applied: AppliedMigration
+        /// The migration as the program has it now.
+        public let current: Migration
+    }
+
+    /// The release of this program.
+    public let programRelease: Release
+    /// The release the upgrade goes to: the program's, or the one asked for.
+    public let targetRelease: Release
+    /// The database as read.
+    public let database: DatabaseState
+    /// The migrations the upgrade would apply, in order.
+    public let pending: [Migration]
+    /// Applied migrations whose script changed since.
+    public let changed: [ChangedMigration]
+    /// Applied migrations this program does not know, from a release it also knows.
+    public let missing: [AppliedMigration]
+    /// Pending migrations of a release that the database has already reached:
+    /// added to a release after it was applied.
+    public let outOfOrder: [Migration]
+    /// A release newer than this program that wrote the database, if any.
+    public let newerDatabaseRelease: String?
+
+    /// Whether the upgrade would write the target release (also with no
+    /// migration to run, for a release that changed no schema).
+    public var needsStamp: Bool { database.release != targetRelease }
+
+    /// Whether there is nothing to do.
+    public var isUpToDate: Bool { pending.isEmpty && !needsStamp }
+
+    /// The releases the pending migrations belong to, oldest first.
+    public var pendingReleases: [Release] {
+        Array(Set(pending.map(\.release))).sorted()
+    }
+
+    /// Whether the database does not exist yet or Ferry never upgraded it.
+    public var isFreshInstall: Bool { database.release == nil && database.applied.isEmpty }
+
+    /// For example `Found 3 pending migrations in 2 releases (0.6.0 → 0.7.0)`.
+    public var summary: String {
+        let from = database.recordedRelease ?? "new database"
+        if pending.isEmpty {
+            return needsStamp ? "No pending migrations; the release changes (\(from) → \(targetRelease))"
+                : "No pending migrations; the database is at \(targetRelease)"
+        }
+        let migrations = pending.count == 1 ? "1 pending migration" : "\(pending.count) pending migrations"
+        let releaseCount = pendingReleases.count
+        let releases = releaseCount == 1 ? "1 release" : "\(releaseCount) releases"
+        return "Found \(migrations) in \(releases) (\(from) → \(targetRelease))"
+    }
+
+    /// The refusal this plan calls for, or nil when the upgrade may run.
+    ///
+    /// - Parameter allowingChanged: Whether changed, missing and
+    ///   out-of-order migrations are accepted (`--allow-changed`).
+    public func refusal(allowingChanged: Bool) -> FerryError? {
+        if let newer = newerDatabaseRelease {
+            return FerryError(
+                .databaseIsNewer,
+                "This database was written by release \(newer), newer than this program (\(programRelease)).",
+                changes: "Nothing was changed.",
+                advice: "Run release \(newer) or newer of the application, or restore a backup made before that upgrade.")
+        }
+        if allowingChanged { return nil }
+        if let first = changed.first {
+            let list = changed.map { "  \($0.applied.id): recorded \($0.applied.checksum.prefix(12))…, file now \($0.current.checksum.prefix(12))…" }
+            return FerryError(
+                .migrationChanged,
+                "\(changed.count == 1 ? "An applied migration has" : "\(changed.count) applied migrations have") changed since \(changed.count == 1 ? "it was" : "they were") applied (SHA-256 differs):\n"
+                    + list.joined(separator: "\n"),
+                changes: "Nothing was changed.",
+                advice: "Put back the file as it was when applied (for example from version control: \(first.current.id)), "
+                    + "add a new migration for the change, or pass --allow-changed to accept the files as they are now (recorded in the history).")
+        }
+        if !missing.isEmpty {
+            return FerryError(
+                .migrationMissing,
+                "\(missing.count == 1 ? "An applied migration is" : "\(missing.count) applied migrations are") unknown to this program: "
+                    + missing.map(\.id).joined(separator: ", ") + ".",
+                changes: "Nothing was changed.",
+                advice: "Check that --migrations points at this release's migrations folder and that no file was deleted, "
+                    + "or pass --allow-changed to go on without them (recorded in the history).")
+        }
+        if !outOfOrder.isEmpty {
+            return FerryError(
+                .migrationOutOfOrder,
+                "\(outOfOrder.map(\.id).joined(separator: ", ")) \(outOfOrder.count == 1 ? "is" : "are") not applied, "
+                    + "but the database is already at \(database.recordedRelease ?? "?"): migrations were added to a release after it was applied.",
+                changes: "Nothing was changed.",
+                advice: "Move the new migrations to a newer release folder, or pass --allow-changed to apply them now (recorded in the history).")
+        }
+        return nil
+    }
+}

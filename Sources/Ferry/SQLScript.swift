@@ -1,0 +1,64 @@
+import Foundation
+
+/// The text of an SQL script and where it came from.
+public struct SQLScript: Sendable, Hashable {
+    /// The script's text, run as it is.
+    public let text: String
+    /// The file as the user knows it, such as `0.7.0/001_rename.sql`, for
+    /// messages; nil for SQL given in code.
+    public let file: String?
+
+    /// Creates a script.
+    public init(text: String, file: String? = nil) {
+        self.text = text
+        self.file = file
+    }
+
+    /// The SHA-256 of the script's UTF-8 bytes.
+    public var checksum: String { Checksum.sha256(text) }
+
+    /// The `-- ferry:NAME` option lines in the script's leading comments.
+    ///
+    /// Options stop at the first line that is neither blank nor a `--`
+    /// comment, so a `-- ferry:` text further down the script is not read as
+    /// an option.
+    public var headerOptions: [String] {
+        var options: [String] = []
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            guard trimmed.hasPrefix("--") else { break }
+            let comment = trimmed.dropFirst(2).trimmingCharacters(in: .whitespaces)
+            if comment.hasPrefix("ferry:") {
+                options.append(String(comment.dropFirst("ferry:".count)).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return options
+    }
+
+    /// The 1-based line number of a position in ``text``.
+    public func line(at index: String.Index) -> Int {
+        text[..<index].utf8.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+    }
+
+    /// The first position at or after `index` that starts a statement: white
+    /// space, semicolons and comments are skipped.
+    public func statementStart(from index: String.Index) -> String.Index {
+        var position = index
+        let end = text.endIndex
+        while position < end {
+            let character = text[position]
+            if character.isWhitespace || character == ";" {
+                position = text.index(after: position)
+            } else if text[position...].hasPrefix("--") {
+                position = text[position...].firstIndex(where: \.isNewline) ?? end
+            } else if text[position...].hasPrefix("/*") {
+                let afterOpening = text.index(position, offsetBy: 2)
+                position = text.range(of: "*/", range: afterOpening..<end)?.upperBound ?? end
+            } else {
+                break
+            }
+        }
+        return position
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import TOMLKit
+
+/// The settings that every command shares, from `ferry.toml`, the
+/// environment (`FERRY_*`) and flags.
+///
+/// Flags beat the environment, which beats the file:
+///
+/// ```swift
+/// let settings = try Settings.file(at: url)
+///     .overridden(by: try Settings.environment(ProcessInfo.processInfo.environment))
+///     .overridden(by: flags)
+/// ```
+///
+/// Relative paths in `ferry.toml` are relative to the file's folder (and the
+/// migrations folder defaults to `migrations` beside the file); those in flags
+/// and the environment are relative to the working directory.
+public struct Settings: Sendable, Equatable {
+    /// `[app] name`, `FERRY_APP_NAME`.
+    public var appName: String?
+    /// `[app] release`, `FERRY_RELEASE`.
+    public var release: String?
+    /// `[app] minimum_upgradable_from`, `FERRY_MINIMUM_UPGRADABLE_FROM`.
+    public var minimumUpgradableFrom: String?
+    /// `[database] url`, `FERRY_DATABASE`, `--database`.
+    public var database: String?
+    /// `[database] migrations`, `FERRY_MIGRATIONS`, `--migrations`.
+    public var migrations: String?
+    /// `[database] lock_timeout` in seconds, `FERRY_LOCK_TIMEOUT`, `--lock-timeout`.
+    public var lockTimeout: Double?
+    /// `[backups] directory`, `FERRY_BACKUPS`, `--backups`.
+    public var backups: String?
+    /// `[backups] keep`, `FERRY_BACKUPS_KEEP`.
+    public var keepBackups: Int?
+    /// `FERRY_JSON`, `--json`: JSON output.
+    public var json: Bool?
+
+    /// Creates settings; nil means not set here.
+    public init(
+        appName: String? = nil, release: String? = nil, minimumUpgradableFrom: String? = nil,
+        database: String? = nil, migrations: String? = nil, lockTimeout: Double? = nil,
+        backups: String? = nil, keepBackups: Int? = nil, json: Bool? = nil
+    ) {
+        self.appName = appName
+        self.release = release
+        self.minimumUpgradableFrom = minimumUpgradableFrom
+        self.database = database
+        self.migrations = migrations
+        self.lockTimeout = lockTimeout
+        self.backups = backups
+        self.keepBackups = keepBackups
+        self.json = json
+    }
+
+    /// These settings with every value that `other` sets taken from `other`.
+    public func overridden(by other: Settings) -> Settings {
+        Settings(
+            appName: other.appName ?? appName, release: other.release ?? release,
+            minimumUpgradableFrom: other.minimumUpgradableFrom ?? minimumUpgradableFrom,
+            database: other.database ?? database, migrations: other.migrations ?? migrations,
+            lockTimeout: other.lockTimeout ?? lockTimeout, backups: other.backups ?? backups,
+            keepBackups: other.keepBackups ?? keepBackups, json: other.json ?? json)
+    }
+
+    /// The keys `ferry.toml` may hold, by table.
+    public static let fileKeys: [String: Set<String>] = [
+        "app": ["name", "release", "minimum_upgradable_from"],
+        "database": ["url", "migrations", "lock_timeout"],
+        "backups": ["directory", "keep"],
+    ]
+
+    /// Reads `ferry.toml`.
+    ///
+    /// - Throws: ``FerryError`` (code `invalidConfiguration`) when the file
+    ///   cannot be read, is not TOML, has an unknown table or key, or a value
+    ///   of the wrong type.
+    public static func file(at url: URL) throws -> Settings {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw FerryError(
+                .invalidConfiguration, "Cannot read the configuration file \(url.path).",
+                advice: "Check the path given with --config or FERRY_CONFIG, or run 'ferry init' to write one.")
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw FerryError(
+                .invalidConfiguration,
+                "\(url.path) is not valid TOML: \(error.description) at line \(error.source.begin.line), column \(error.source.begin.column).",
+                advice: "Fix the file; nothing was changed.")
+        }
+        let reader = FileReader(path: url.path, table: table)
+        try reader.checkKeys()
+        // Relative paths in the file are relative to the file's folder.
+        let folder = url.deletingLastPathComponent().standardizedFileURL
+        func resolved(_ path: String?) -> String? {
+            guard let path, !path.hasPrefix("/") else { return path }
+            return folder.appendingPathComponent(path).standardizedFileURL.path
+        }
+        var database = try reader.string("database", "url")
+        if let url = database, case .sqlite(let path) = try DatabaseLocation(parsing: url, relativeTo: folder) {
+            database = path
+        }
+        return Settings(
+            appName: try reader.string("app", "name"),
+            release: try reader.string("app", "release"),
+            minimumUpgradableFrom: try reader.string("app", "minimum_upgradable_from"),
+            database: database,
+            migrations: resolved(try reader.string("database", "migrations")) ?? folder.appendingPathComponent("migrations").path,
+            lockTimeout: try reader.number("database", "lock_timeout"),
+            backups: resolved(try reader.string("backups", "directory")),
+            keepBackups: try reader.integer("backups", "keep"))
+    }
+
+    /// Reads the `FERRY_*` environment variables.
+    ///
+    /// - Throws: ``FerryError`` when a number or boolean does not parse.
+    public static func environment(_ environment: [String: String]) throws -> Settings {
+        func value(_ name: String) -> String? {
+            guard let value = environment[name], !value.isEmpty else { return nil }
+            return value
+        }
+        func number(_ name: String) throws -> Double? {
+            guard let text = value(name) else { return nil }
+            guard let number = Double(text), number >= 0 else {
+                throw FerryError(.invalidConfiguration, "\(name)=\(text) is not a number of seconds.")
+            }
+            return number
+        }
+        var keep: Int?
+        if let text = value("FERRY_BACKUPS_KEEP") {
+            guard let number = Int(text), number >= 0 else {
+                throw FerryError(.invalidConfiguration, "FERRY_BACKUPS_KEEP=\(text) is not a whole number.")
+            }
+            keep = number
+        }
+        var json: Bool?
+        if let text = value("FERRY_JSON") {
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": json = true
+            case "0", "false", "no", "off": json = false
+            default: throw FerryError(.invalidConfiguration, "FERRY_JSON=\(text) is not a boolean (1 or 0).")
+            }
+        }
+        return Settings(
+            appName: value("FERRY_APP_NAME"), release: value("FERRY_RELEASE"),
+            minimumUpgradableFrom: value("FERRY_MINIMUM_UPGRADABLE_FROM"), database: value("FERRY_DATABASE"),
+            migrations: value("FERRY_MIGRATIONS"), lockTimeout: try number("FERRY_LOCK_TIMEOUT"),
+            backups: value("FERRY_BACKUPS"), keepBackups: keep, json: json)
+    }
+
+    /// The database location.
+    ///
+    /// - Throws: ``FerryError`` when none is set or it does not parse.
+    public func databaseLocation() throws -> DatabaseLocation {
+        guard let database else {
+            throw FerryError(
+                .invalidConfiguration, "No database is given.",
+                advice: "Pass --database PATH (or postgres://…), set FERRY_DATABASE, or set [database] url in ferry.toml.")
+        }
+        return try DatabaseLocation(parsing: database)
+    }
+
+    /// Builds a configuration, with the engine made for the database location.
+    ///
+    /// - Parameter makeEngine: Makes the engine for a location; it throws for
+    ///   a kind of database this program does not support.
+    /// - Throws: ``FerryError`` for a missing database, a malformed release or
+    ///   a negative number.
+    public func configuration(
+        makeEngine: (DatabaseLocation, Settings) throws -> any DatabaseEngine
+    ) throws -> Ferry.Configuration {
+        let location = try databaseLocation()
+        let migrationsFolder = URL(fileURLWithPath: migrations ?? "migrations")
+        var configuration = Ferry.Configuration(
+            appName: appName ?? "app", engine: try makeEngine(location, self),
+            migrationsDirectory: migrationsFolder)
+        configuration.release = try release.map(Release.init(parsing:))
+        configuration.minimumUpgradableFrom = try minimumUpgradableFrom.map(Release.init(parsing:))
+        configuration.backupsDirectory = backups.map { URL(fileURLWithPath: $0) }
+        if let keepBackups { configuration.backupsToKeep = keepBackups }
+        if let lockTimeout {
+            guard lockTimeout >= 0, lockTimeout.isFinite else {
+                throw FerryError(.invalidConfiguration, "The lock timeout \(lockTimeout) is not a number of seconds.")
+            }
+            configuration.lockTimeout = .milliseconds(Int64(lockTimeout * 1000))
+        }
+        return configuration
+    }
+}
+
+/// Reads typed values from a parsed `ferry.toml`, with messages that name the key.
+private struct FileReader {
+    let path: String
+    let table: TOMLTable
+
+    func checkKeys() throws {
+        for key in table.keys {
+            guard let known = Settings.fileKeys[key] else {
+                throw FerryError(
+                    .invalidConfiguration, "\(path): unknown table [\(key)].",
+                    advice: "Known tables: " + Settings.fileKeys.keys.sorted().map { "[\($0)]" }.joined(separator: ", ") + ".")
+            }
+            guard let section = table[key]?.table else {
+                throw FerryError(.invalidConfiguration, "\(path): \(key) must be a table, written [\(key)].")
+            }
+            for inner in section.keys where !known.contains(inner) {
+                throw FerryError(
+                    .invalidConfiguration, "\(path): unknown key '\(inner)' in [\(key)].",
+                    advice: "Known keys in [\(key)]: \(known.sorted().joined(separator: ", ")).")
+            }
+        }
+    }
+
+    private func value(_ section: String, _ key: String) -> (any TOMLValueConvertible)? {
+        table[section]?.table?[key]
+    }
+
+    func string(_ section: String, _ key: String) throws -> String? {
+        guard let value = value(section, key) else { return nil }
+        guard let string = value.string else { throw typeError(section, key, "a string in quotes") }
+        return string
+    }
+
+    func integer(_ section: String, _ key: String) throws -> Int? {
+        guard let value = value(section, key) else { return nil }
+        guard let integer = value.int, integer >= 0 else { throw typeError(section, key, "a whole number") }
+        return integer
+    }
+
+    func number(_ section: String, _ key: String) throws -> Double? {
+        guard let value = value(section, key) else { return nil }
+        if let integer = value.int { return Double(integer) }
+        guard let number = value.double else { throw typeError(section, key, "a number") }
+        return number
+    }
+
+    private func typeError(_ section: String, _ key: String, _ expected: String) -> FerryError {
+        FerryError(.invalidConfiguration, "\(path): [\(section)] \(key) must be \(expected).")
+    }
+}

@@ -1,0 +1,35 @@
+/// Where a database stands: the program's release, the database's, what is
+/// applied and pending, and who holds the upgrade lock.
+public struct Status: Sendable, Encodable {
+    /// This program's release.
+    public let release: Release
+    /// The release recorded in the database, or nil for a new database.
+    public let databaseRelease: String?
+    /// The ids of the applied migrations, in the order they were applied.
+    public let applied: [String]
+    /// The ids of the pending migrations, in the order they would run.
+    public let pending: [String]
+    /// Whether an upgrade would do nothing.
+    public let upToDate: Bool
+    /// Whether the database exists.
+    public let databaseExists: Bool
+    /// The database, without any password.
+    public let database: String
+    /// Who holds the upgrade lock, if anyone.
+    public let lockHolder: LockHolder?
+    /// Why an upgrade would be refused, if it would.
+    public let problem: String?
+
+    /// Builds the status from a plan.
+    public init(plan: Plan, lockHolder: LockHolder?, database: String) {
+        self.release = plan.programRelease
+        self.databaseRelease = plan.database.recordedRelease
+        self.applied = plan.database.applied.map(\.id)
+        self.pending = plan.pending.map(\.id)
+        self.upToDate = plan.isUpToDate && plan.refusal(allowingChanged: false) == nil
+        self.databaseExists = plan.database.exists
+        self.database = database
+        self.lockHolder = lockHolder
+        self.problem = plan.refusal(allowingChanged: false)?.message
+    }
+}

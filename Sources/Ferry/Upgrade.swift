@@ -1,0 +1,198 @@
+import Foundation
+
+/// One run of the upgrade pipeline: inspect, plan, lock, apply, record, report.
+struct Upgrade: Sendable {
+    let ferry: Ferry
+    let options: UpgradeOptions
+    let emit: @Sendable (UpgradeEvent) -> Void
+
+    private var engine: any DatabaseEngine { ferry.configuration.engine }
+
+    /// Consecutive migrations that commit together: a run of transactional
+    /// ones, or one that runs alone outside any transaction.
+    private struct Batch {
+        var migrations: [Migration]
+        var isTransactional: Bool
+    }
+
+    /// A history change accepted with `--allow-changed`.
+    private struct Acceptance {
+        var id: String
+        var checksum: String
+        var note: String
+    }
+
+    func perform() async throws -> UpgradeReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let catalog = try ferry.catalog()
+        let programRelease = try ferry.programRelease(in: catalog)
+
+        // Inspect without the lock first: an up-to-date database costs one read.
+        let firstLook = try Planner.plan(
+            catalog: catalog, state: try await engine.readState(), programRelease: programRelease,
+            target: options.target)
+        if let refusal = firstLook.refusal(allowingChanged: options.allowChanged) { throw refusal }
+        if firstLook.isUpToDate && firstLook.changed.isEmpty && firstLook.missing.isEmpty {
+            emit(.upToDate(firstLook.targetRelease))
+            return UpgradeReport(
+                from: firstLook.database.recordedRelease, to: firstLook.targetRelease, applied: [],
+                seconds: (clock.now - start).inSeconds, wasUpToDate: true)
+        }
+
+        let timeout = ferry.configuration.lockTimeout
+        let emit = self.emit
+        return try await engine.withUpgradeLock(
+            holder: .currentProcess(), timeout: timeout,
+            onWait: { holder in emit(.waitingForLock(holder: holder, timeout: timeout)) }
+        ) {
+            try await engine.withSession { session in
+                // Another upgrader may have finished while we waited: plan again under the lock.
+                let plan = try Planner.plan(
+                    catalog: catalog, state: try await session.readState(), programRelease: programRelease,
+                    target: options.target)
+                if let refusal = plan.refusal(allowingChanged: options.allowChanged) { throw refusal }
+                let acceptances = options.allowChanged ? self.acceptances(in: plan) : []
+                if plan.isUpToDate && acceptances.isEmpty {
+                    emit(.upToDate(plan.targetRelease))
+                    return UpgradeReport(
+                        from: plan.database.recordedRelease, to: plan.targetRelease, applied: [],
+                        seconds: (clock.now - start).inSeconds, wasUpToDate: true)
+                }
+                emit(.planned(plan))
+                try await apply(plan, acceptances: acceptances, in: session)
+                for release in plan.pendingReleases { emit(.releaseCompleted(release)) }
+                let seconds = (clock.now - start).inSeconds
+                emit(.upgradeCompleted(
+                    from: plan.database.recordedRelease, to: plan.targetRelease, applied: plan.pending.count,
+                    seconds: seconds))
+                return UpgradeReport(
+                    from: plan.database.recordedRelease, to: plan.targetRelease, applied: plan.pending.map(\.id),
+                    seconds: seconds, wasUpToDate: false)
+            }
+        }
+    }
+
+    private func acceptances(in plan: Plan) -> [Acceptance] {
+        let when = Timestamp.string(from: Date())
+        return plan.changed.map { change in
+            Acceptance(
+                id: change.applied.id, checksum: change.current.checksum,
+                note: "checksum \(change.applied.checksum) changed to \(change.current.checksum); "
+                    + "accepted with --allow-changed at \(when)")
+        } + plan.missing.map { missing in
+            Acceptance(
+                id: missing.id, checksum: missing.checksum,
+                note: "file missing; accepted with --allow-changed at \(when)")
+        }
+    }
+
+    private func batches(of migrations: [Migration]) -> [Batch] {
+        var batches: [Batch] = []
+        for migration in migrations {
+            if migration.isTransactional, batches.last?.isTransactional == true {
+                batches[batches.count - 1].migrations.append(migration)
+            } else {
+                batches.append(Batch(migrations: [migration], isTransactional: migration.isTransactional))
+            }
+        }
+        return batches
+    }
+
+    private func apply(_ plan: Plan, acceptances: [Acceptance], in session: any MigrationSession) async throws {
+        let clock = ContinuousClock()
+        let total = plan.pending.count
+        let appliedBy = plan.programRelease.description
+        let outOfOrder = Set(plan.outOfOrder.map(\.id))
+        var sequence = plan.database.applied.map(\.sequence).max() ?? 0
+        var index = 0
+        var committed: [String] = []
+        var unaccepted = acceptances
+        let batches = batches(of: plan.pending)
+
+        /// Records the accepted changes once, in the first transaction that commits.
+        func recordAcceptances() async throws {
+            for acceptance in unaccepted {
+                let previous = plan.database.applied.first { $0.id == acceptance.id }?.note
+                let note = [previous, acceptance.note].compactMap { $0 }.joined(separator: "; ")
+                try await session.updateHistory(id: acceptance.id, checksum: acceptance.checksum, note: note)
+                emit(.changeAccepted(id: acceptance.id, note: acceptance.note))
+            }
+        }
+
+        func runAndRecord(_ migration: Migration, record: Bool) async throws -> AppliedMigration {
+            index += 1
+            emit(.migrationStarted(id: migration.id, index: index, total: total))
+            let started = clock.now
+            let startedAt = Date()
+            do {
+                switch migration.body {
+                case .sql(let script): try await session.run(script)
+                case .swift(let body): try await body(session)
+                }
+            } catch {
+                throw failure(of: migration, error)
+            }
+            let seconds = (clock.now - started).inSeconds
+            sequence += 1
+            let row = AppliedMigration(
+                id: migration.id, release: migration.release.description, name: migration.name,
+                checksum: migration.checksum, appliedAt: startedAt, duration: seconds, appliedBy: appliedBy,
+                kind: migration.kind.rawValue,
+                note: outOfOrder.contains(migration.id) ? "applied out of order with --allow-changed" : nil,
+                sequence: sequence)
+            if record { try await session.record(row) }
+            emit(.migrationFinished(id: migration.id, index: index, total: total, seconds: seconds))
+            return row
+        }
+
+        do {
+            for (number, batch) in batches.enumerated() {
+                let isLast = number == batches.count - 1
+                if batch.isTransactional {
+                    try await session.inTransaction {
+                        try await recordAcceptances()
+                        for migration in batch.migrations { _ = try await runAndRecord(migration, record: true) }
+                        if isLast { try await session.stamp(release: plan.targetRelease, at: Date()) }
+                    }
+                } else {
+                    let row = try await runAndRecord(batch.migrations[0], record: false)
+                    try await session.inTransaction {
+                        try await recordAcceptances()
+                        try await session.record(row)
+                        if isLast { try await session.stamp(release: plan.targetRelease, at: Date()) }
+                    }
+                }
+                unaccepted = []
+                committed += batch.migrations.map(\.id)
+            }
+            if batches.isEmpty {
+                try await session.inTransaction {
+                    try await recordAcceptances()
+                    try await session.stamp(release: plan.targetRelease, at: Date())
+                }
+            }
+        } catch var error as FerryError {
+            let release = plan.database.recordedRelease.map { "release \($0)" } ?? "a new database with no release"
+            if committed.isEmpty {
+                error.changes = "Nothing was changed: the database is still at \(release)."
+            } else {
+                error.changes = "Committed before the failure (migrations marked no-transaction commit on their own): "
+                    + committed.joined(separator: ", ") + ". The database still records \(release)."
+            }
+            if error.advice == nil {
+                error.advice = "Fix the migration and run the upgrade again: it goes on from the first migration not applied."
+            }
+            throw error
+        }
+    }
+
+    /// Describes a migration's failure as a ``FerryError`` naming the migration.
+    private func failure(of migration: Migration, _ error: any Error) -> FerryError {
+        if var error = error as? FerryError {
+            error.message = "Migration \(migration.id) failed: \(error.message)"
+            return error
+        }
+        return FerryError(.migrationFailed, "Migration \(migration.id) failed: \(error)")
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Something that happened during an upgrade, reported as it happens.
+///
+/// Each event has a human ``message`` (what the tool prints and the library
+/// logs) and encodes as one JSON object with an `event` name, its fields and
+/// the message.
+public enum UpgradeEvent: Sendable, Encodable {
+    /// The upgrade lock is held by someone else; Ferry waits for it.
+    case waitingForLock(holder: LockHolder?, timeout: Duration)
+    /// The plan is known.
+    case planned(Plan)
+    /// A migration starts: `index` counts from 1 up to `total`.
+    case migrationStarted(id: String, index: Int, total: Int)
+    /// A migration finished (it is committed with the rest of its transaction).
+    case migrationFinished(id: String, index: Int, total: Int, seconds: Double)
+    /// Every migration of a release is committed.
+    case releaseCompleted(Release)
+    /// A changed or missing migration was accepted with `--allow-changed`.
+    case changeAccepted(id: String, note: String)
+    /// The upgrade is committed.
+    case upgradeCompleted(from: String?, to: Release, applied: Int, seconds: Double)
+    /// There was nothing to do.
+    case upToDate(Release)
+
+    /// The event as a line for people.
+    public var message: String {
+        switch self {
+        case let .waitingForLock(holder, timeout):
+            let who = holder.map { "held by \($0)" } ?? "held by another process"
+            return "Waiting up to \(timeout.text) for the upgrade lock, \(who)…"
+        case let .planned(plan):
+            return plan.summary
+        case let .migrationStarted(id, index, total):
+            return "Applying \(id) (\(index)/\(total))…"
+        case let .migrationFinished(id, _, _, seconds):
+            return "Applied \(id) in \(Duration.text(seconds: seconds))"
+        case let .releaseCompleted(release):
+            return "Migration \(release) completed successfully"
+        case let .changeAccepted(id, note):
+            return "Accepted \(id): \(note)"
+        case let .upgradeCompleted(_, to, _, seconds):
+            return "Upgrade to \(to) completed successfully in \(Duration.text(seconds: seconds))"
+        case let .upToDate(release):
+            return "The database is up to date at \(release)"
+        }
+    }
+
+    /// The event's name in JSON.
+    public var name: String {
+        switch self {
+        case .waitingForLock: return "waitingForLock"
+        case .planned: return "planned"
+        case .migrationStarted: return "migrationStarted"
+        case .migrationFinished: return "migrationFinished"
+        case .releaseCompleted: return "releaseCompleted"
+        case .changeAccepted: return "changeAccepted"
+        case .upgradeCompleted: return "upgradeCompleted"
+        case .upToDate: return "upToDate"
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case event, message, holder, timeoutSeconds, id, index, total, seconds, release
+        case from, to, applied, pending, note
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .event)
+        switch self {
+        case let .waitingForLock(holder, timeout):
+            try container.encodeIfPresent(holder, forKey: .holder)
+            try container.encode(timeout.inSeconds, forKey: .timeoutSeconds)
+        case let .planned(plan):
+            try container.encodeIfPresent(plan.database.recordedRelease, forKey: .from)
+            try container.encode(plan.targetRelease, forKey: .to)
+            try container.encode(plan.pending.map(\.id), forKey: .pending)
+        case let .migrationStarted(id, index, total):
+            try container.encode(id, forKey: .id)
+            try container.encode(index, forKey: .index)
+            try container.encode(total, forKey: .total)
+        case let .migrationFinished(id, index, total, seconds):
+            try container.encode(id, forKey: .id)
+            try container.encode(index, forKey: .index)
+            try container.encode(total, forKey: .total)
+            try container.encode(seconds, forKey: .seconds)
+        case let .releaseCompleted(release):
+            try container.encode(release, forKey: .release)
+        case let .changeAccepted(id, note):
+            try container.encode(id, forKey: .id)
+            try container.encode(note, forKey: .note)
+        case let .upgradeCompleted(from, to, applied, seconds):
+            try container.encodeIfPresent(from, forKey: .from)
+            try container.encode(to, forKey: .to)
+            try container.encode(applied, forKey: .applied)
+            try container.encode(seconds, forKey: .seconds)
+        case let .upToDate(release):
+            try container.encode(release, forKey: .release)
+        }
+        try container.encode(message, forKey: .message)
+    }
+}

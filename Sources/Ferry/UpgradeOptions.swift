@@ -1,0 +1,28 @@
+/// What an upgrade is asked to do.
+public struct UpgradeOptions: Sendable {
+    /// The release to go to; nil for this program's release.
+    public var target: Release?
+    /// Whether changed, missing and out-of-order migrations are accepted,
+    /// which the history records.
+    public var allowChanged: Bool
+
+    /// Creates options.
+    public init(target: Release? = nil, allowChanged: Bool = false) {
+        self.target = target
+        self.allowChanged = allowChanged
+    }
+}
+
+/// What an upgrade did.
+public struct UpgradeReport: Sendable, Encodable {
+    /// The release the database was at before, if any.
+    public let from: String?
+    /// The release the database is at now.
+    public let to: Release
+    /// The ids of the migrations applied, in order.
+    public let applied: [String]
+    /// How long the upgrade took, in seconds.
+    public let seconds: Double
+    /// Whether there was nothing to do.
+    public let wasUpToDate: Bool
+}

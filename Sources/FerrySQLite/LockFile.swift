@@ -1,0 +1,126 @@
+import Ferry
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A lock file beside a database, locked with `flock(2)`.
+///
+/// The kernel holds the lock for the open file, so it is released when the
+/// holder closes it or dies, however it dies: a lock left by a crashed
+/// process is free at once, and nobody ever judges a holder by its pid. The
+/// file's content only tells others who holds the lock. The file is never
+/// deleted, because deleting a lock file races with a process that has it
+/// open and is about to lock it.
+final class LockFile: @unchecked Sendable {
+    let path: String
+    private let descriptor: Int32
+    private let isWritable: Bool
+
+    /// Opens (creating if needed) the lock file.
+    init(path: String) throws {
+        self.path = path
+        var descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        var isWritable = true
+        if descriptor < 0, errno == EACCES {
+            // Another user's lock file still locks; we just cannot write who we are.
+            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            isWritable = false
+        }
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw FerryError(
+                .fileSystem, "Cannot open the upgrade lock file \(path): \(reason).",
+                changes: "Nothing was changed.",
+                advice: "Make the database's folder writable for this user.")
+        }
+        self.descriptor = descriptor
+        self.isWritable = isWritable
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Takes the exclusive lock if it is free; returns whether it did.
+    func tryLockExclusively() throws -> Bool {
+        try tryLock(LOCK_EX)
+    }
+
+    /// Whether someone holds the exclusive lock now (this probe takes and
+    /// drops a shared lock, which never blocks an upgrader for long).
+    func isHeldByAnother() throws -> Bool {
+        guard try tryLock(LOCK_SH) else { return true }
+        unlock()
+        return false
+    }
+
+    private func tryLock(_ operation: Int32) throws -> Bool {
+        while true {
+            if flock(descriptor, operation | LOCK_NB) == 0 { return true }
+            switch errno {
+            case EINTR: continue
+            case EWOULDBLOCK: return false
+            default:
+                let reason = String(cString: strerror(errno))
+                throw FerryError(.fileSystem, "Cannot lock \(path): \(reason).", changes: "Nothing was changed.")
+            }
+        }
+    }
+
+    /// Releases the lock, after clearing the holder's description.
+    func unlock() {
+        _ = flock(descriptor, LOCK_UN)
+    }
+
+    /// Writes who holds the lock (only while holding it).
+    func write(_ holder: LockHolder) {
+        guard isWritable, let data = try? JSONEncoder.lockFile.encode(holder) else { return }
+        _ = ftruncate(descriptor, 0)
+        _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Clears the holder's description (only while holding it).
+    func clear() {
+        guard isWritable else { return }
+        _ = ftruncate(descriptor, 0)
+    }
+
+    /// Who holds the lock, as the holder wrote it; a placeholder when the
+    /// holder has not written yet.
+    func holder() -> LockHolder {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        if count > 0, let holder = try? JSONDecoder.lockFile.decode(LockHolder.self, from: Data(buffer[0..<count])) {
+            return holder
+        }
+        return LockHolder(host: "unknown host", pid: nil, command: "unknown command", since: Date())
+    }
+}
+
+extension JSONEncoder {
+    static var lockFile: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.string(from: date))
+        }
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    static var lockFile: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            return Timestamp.date(from: text) ?? Date()
+        }
+        return decoder
+    }
+}

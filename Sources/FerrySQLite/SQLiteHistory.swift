@@ -1,0 +1,85 @@
+import Ferry
+import Foundation
+import GRDB
+
+/// Ferry's bookkeeping tables in a SQLite database: `ferry_migrations` (the
+/// history) and `ferry_state` (the recorded release). Created on first use,
+/// inside the upgrade's transaction.
+enum SQLiteHistory {
+    static let createTables = """
+        CREATE TABLE IF NOT EXISTS ferry_migrations (
+            id TEXT PRIMARY KEY NOT NULL,
+            sequence INTEGER NOT NULL,
+            release TEXT NOT NULL,
+            name TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            applied_at TEXT NOT NULL,
+            duration REAL NOT NULL,
+            applied_by TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            note TEXT
+        );
+        CREATE TABLE IF NOT EXISTS ferry_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            release TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """
+
+    static func readState(_ db: Database) throws -> DatabaseState {
+        let tables = try Set(String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('ferry_migrations', 'ferry_state')"))
+        var applied: [AppliedMigration] = []
+        if tables.contains("ferry_migrations") {
+            applied = try Row.fetchAll(db, sql: """
+                SELECT id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note
+                FROM ferry_migrations ORDER BY sequence
+                """).map { row in
+                AppliedMigration(
+                    id: row["id"], release: row["release"], name: row["name"], checksum: row["checksum"],
+                    appliedAt: Timestamp.date(from: row["applied_at"]) ?? Date(timeIntervalSince1970: 0),
+                    duration: row["duration"], appliedBy: row["applied_by"], kind: row["kind"], note: row["note"],
+                    sequence: row["sequence"])
+            }
+        }
+        var recorded: String?
+        var updatedAt: Date?
+        if tables.contains("ferry_state"), let row = try Row.fetchOne(db, sql: "SELECT release, updated_at FROM ferry_state WHERE id = 1") {
+            recorded = row["release"]
+            updatedAt = (row["updated_at"] as String?).flatMap(Timestamp.date(from:))
+        }
+        return DatabaseState(
+            exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded, updatedAt: updatedAt,
+            applied: applied)
+    }
+
+    static func record(_ migration: AppliedMigration, in db: Database) throws {
+        try db.execute(sql: createTables)
+        try db.execute(
+            sql: """
+                INSERT INTO ferry_migrations
+                    (id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                migration.id, migration.sequence, migration.release, migration.name, migration.checksum,
+                Timestamp.string(from: migration.appliedAt), migration.duration, migration.appliedBy,
+                migration.kind, migration.note,
+            ])
+    }
+
+    static func updateHistory(id: String, checksum: String, note: String?, in db: Database) throws {
+        try db.execute(
+            sql: "UPDATE ferry_migrations SET checksum = ?, note = ? WHERE id = ?", arguments: [checksum, note, id])
+    }
+
+    static func stamp(_ release: Release, at date: Date, in db: Database) throws {
+        try db.execute(sql: createTables)
+        try db.execute(
+            sql: """
+                INSERT INTO ferry_state (id, release, updated_at) VALUES (1, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET release = excluded.release, updated_at = excluded.updated_at
+                """,
+            arguments: [release.description, Timestamp.string(from: date)])
+    }
+}

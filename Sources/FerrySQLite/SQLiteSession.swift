@@ -1,0 +1,123 @@
+import Ferry
+import Foundation
+import GRDB
+
+/// The upgrade's connection to a SQLite database.
+///
+/// Every call is one access to a GRDB `DatabaseQueue` whose configuration
+/// allows a transaction to stay open between accesses, so that the pipeline
+/// (and Swift migrations, which are `async`) can run many steps inside one
+/// transaction on one connection.
+struct SQLiteSession: MigrationSession {
+    let queue: DatabaseQueue
+    let displayName: String
+
+    var engineName: String { "sqlite" }
+
+    func readState() async throws -> DatabaseState {
+        try await access("read the history") { db in try SQLiteHistory.readState(db) }
+    }
+
+    func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        // SQLite's ALTER TABLE guide: foreign keys off outside the transaction,
+        // foreign_key_check before commit, foreign keys back on afterwards.
+        try await access("begin the upgrade transaction") { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "BEGIN IMMEDIATE")
+        }
+        do {
+            let result = try await body()
+            try await access("commit the upgrade") { db in
+                try Self.checkForeignKeys(db)
+                try db.execute(sql: "COMMIT")
+                try db.execute(sql: "PRAGMA foreign_keys = ON")
+            }
+            return result
+        } catch {
+            try? await queue.writeWithoutTransaction { db in
+                if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+                try db.execute(sql: "PRAGMA foreign_keys = ON")
+            }
+            throw error
+        }
+    }
+
+    private static func checkForeignKeys(_ db: Database) throws {
+        let violations = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
+        guard !violations.isEmpty else { return }
+        let shown = violations.prefix(10).map { row -> String in
+            let table: String = row["table"]
+            let parent: String = row["parent"]
+            let rowid: Int64? = row["rowid"]
+            return "  table \(table), row \(rowid.map(String.init) ?? "(without rowid)"): no matching row in \(parent)"
+        }
+        let more = violations.count > 10 ? ["  … and \(violations.count - 10) more"] : []
+        throw FerryError(
+            .constraintViolation,
+            "The upgrade leaves \(violations.count) foreign key violation\(violations.count == 1 ? "" : "s") (PRAGMA foreign_key_check):\n"
+                + (shown + more).joined(separator: "\n"),
+            advice: "Fix the migration so that every reference has its row (for example delete or repair the orphans in the migration), then run the upgrade again.")
+    }
+
+    func run(_ script: SQLScript) async throws {
+        try await queue.writeWithoutTransaction { db in try SQLiteScriptRunner.run(script, in: db) }
+    }
+
+    func execute(_ sql: String) async throws {
+        try await run(SQLScript(text: sql))
+    }
+
+    func fetchAll(_ sql: String) async throws -> [SQLRow] {
+        try await queue.writeWithoutTransaction { db in
+            do {
+                return try Row.fetchAll(db, sql: sql).map(SQLRow.init)
+            } catch let error as DatabaseError {
+                let script = SQLScript(text: sql)
+                throw SQLiteScriptRunner.failure(error, in: script, at: script.statementStart(from: sql.startIndex), statement: sql)
+            }
+        }
+    }
+
+    func record(_ migration: AppliedMigration) async throws {
+        try await access("record \(migration.id) in the history") { db in try SQLiteHistory.record(migration, in: db) }
+    }
+
+    func updateHistory(id: String, checksum: String, note: String?) async throws {
+        try await access("update the history of \(id)") { db in
+            try SQLiteHistory.updateHistory(id: id, checksum: checksum, note: note, in: db)
+        }
+    }
+
+    func stamp(release: Release, at date: Date) async throws {
+        try await access("record release \(release)") { db in try SQLiteHistory.stamp(release, at: date, in: db) }
+    }
+
+    /// One access to the connection, with SQLite errors described as Ferry errors.
+    private func access<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await queue.writeWithoutTransaction(work)
+        } catch let error as DatabaseError {
+            throw FerryError(
+                .databaseUnavailable, "Could not \(what) in \(displayName).",
+                advice: error.resultCode == .SQLITE_BUSY
+                    ? "Another connection is writing to the database; try again when it is done." : nil,
+                engineMessage: error.message ?? "\(error.resultCode)")
+        }
+    }
+}
+
+extension SQLRow {
+    init(_ row: Row) {
+        self.init(
+            columnNames: Array(row.columnNames),
+            values: row.databaseValues.map { value in
+                switch value.storage {
+                case .null: return .null
+                case .int64(let integer): return .integer(integer)
+                case .double(let double): return .real(double)
+                case .string(let string): return .text(string)
+                case .blob(let data): return .blob(Array(data))
+                }
+            })
+    }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Ferry
+import Foundation
+import Logging
+
+/// Where a command writes: text for people, or JSON for scripts.
+struct Console: Sendable {
+    let isJSON: Bool
+
+    /// Writes a line to standard output.
+    func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Writes a line to standard error.
+    func problem(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// Writes one JSON object on one line to standard output.
+    func json(_ value: some Encodable) {
+        line(Self.encode(value))
+    }
+
+    /// Writes an upgrade event as one JSON line.
+    @Sendable func printEvent(_ event: UpgradeEvent) {
+        json(event)
+    }
+
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.string(from: date))
+        }
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The logger the library writes its events to: text lines on standard
+    /// output for people; only warnings, on standard error, in JSON mode.
+    var logger: Logger {
+        let isJSON = self.isJSON
+        var logger = Logger(label: "ferry") { label in ConsoleLogHandler(isJSON: isJSON) }
+        logger.logLevel = isJSON ? .warning : .info
+        return logger
+    }
+
+    /// Reports an error: the message on standard error for people, or a
+    /// result object on standard output for scripts.
+    func report(_ error: FerryError, command: String) {
+        if isJSON {
+            json(ErrorResult(command: command, error: error))
+        } else {
+            problem("error: \(error.description)")
+        }
+    }
+
+    /// Runs a command's work, reporting a Ferry error and turning it into
+    /// the exit code.
+    func run(_ command: String, _ work: () async throws -> Void) async throws {
+        do {
+            try await work()
+        } catch let error as FerryError {
+            report(error, command: command)
+            throw ExitCode(error.exitCode)
+        }
+    }
+}
+
+/// The JSON result of a command that failed.
+struct ErrorResult: Encodable {
+    let command: String
+    let ok = false
+    let error: FerryError
+}
+
+/// Writes log messages as plain lines.
+struct ConsoleLogHandler: LogHandler {
+    let isJSON: Bool
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let text = "\(event.message)\n"
+        if isJSON || event.level >= .warning {
+            FileHandle.standardError.write(Data(((event.level >= .warning ? "warning: " : "") + text).utf8))
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Ferry
+import Foundation
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Write a starter ferry.toml and a migrations folder.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: ArgumentHelp("The application's name (default: the current folder's name).", valueName: "name"))
+    var name: String?
+
+    struct Result: Encodable {
+        let command = "init"
+        let ok = true
+        let config: String
+        let migrations: String
+    }
+
+    func run() async throws {
+        let console = Console(isJSON: common.wantsJSON)
+        try await console.run("init") {
+            let configFile = URL(fileURLWithPath: common.config ?? "ferry.toml")
+            let folder = configFile.deletingLastPathComponent()
+            let appName = name ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).lastPathComponent
+            guard !FileManager.default.fileExists(atPath: configFile.path) else {
+                throw FerryError(
+                    .invalidConfiguration, "\(configFile.path) already exists.", changes: "Nothing was changed.",
+                    advice: "Edit it, or pass --config PATH to write another file.")
+            }
+            let migrationsPath = common.migrations ?? "migrations"
+            let firstRelease = URL(fileURLWithPath: migrationsPath, relativeTo: folder).appendingPathComponent("0.1.0")
+            let firstMigration = firstRelease.appendingPathComponent("001_create_items.sql")
+            let toml = """
+                # Ferry's settings. Each key also has a flag and a FERRY_* environment variable;
+                # flags beat the environment, which beats this file. Paths are relative to this file.
+
+                [app]
+                name = "\(appName)"
+                # release = "0.1.0"                # default: the newest release folder
+                # minimum_upgradable_from = "0.1.0"
+
+                [database]
+                url = "\(common.database ?? "data/\(appName).db")"   # a SQLite path, sqlite:PATH, or postgres://user@host/db
+                migrations = "\(migrationsPath)"
+                # lock_timeout = 60                # seconds to wait for another upgrader
+
+                [backups]
+                # directory = "data/backups"       # default: a backups folder beside the SQLite file
+                keep = 10
+
+                """
+            let sql = """
+                -- Release 0.1.0, migration 001. Files in a release run in the order of their number,
+                -- every pending one of every release in one transaction.
+                -- Put `-- ferry:no-transaction` on the first line to run a file alone.
+                CREATE TABLE items (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL
+                );
+
+                """
+            do {
+                try FileManager.default.createDirectory(at: firstRelease, withIntermediateDirectories: true)
+                if !FileManager.default.fileExists(atPath: firstMigration.path) {
+                    try Data(sql.utf8).write(to: firstMigration, options: .withoutOverwriting)
+                }
+                try Data(toml.utf8).write(to: configFile, options: .withoutOverwriting)
+            } catch {
+                throw FerryError(.fileSystem, "Cannot write the starter files: \(error.localizedDescription)")
+            }
+            if console.isJSON {
+                return console.json(Result(config: configFile.path, migrations: firstRelease.deletingLastPathComponent().path))
+            }
+            console.line("Wrote \(configFile.relativePath) and \(firstMigration.relativePath).")
+            console.line("Next: edit the migration, then run 'ferry plan' and 'ferry upgrade'.")
+        }
+    }
+}

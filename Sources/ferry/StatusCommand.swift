@@ -1,0 +1,37 @@
+import ArgumentParser
+import Ferry
+import Foundation
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the program's and the database's release, applied and pending migrations, and the lock.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let console = Console(isJSON: common.wantsJSON)
+        try await console.run("status") {
+            let ferry = Ferry(try common.configuration(try common.settings(), console: console))
+            let status = try await ferry.status()
+            if console.isJSON { return console.json(status) }
+            console.line("Database:         \(status.database)\(status.databaseExists ? "" : " (does not exist yet)")")
+            console.line("Program release:  \(status.release)")
+            console.line("Database release: \(status.databaseRelease ?? "none (Ferry has not upgraded it)")")
+            console.line("Applied:          \(count(status.applied.count, "migration"))")
+            console.line("Pending:          \(count(status.pending.count, "migration"))")
+            for id in status.pending { console.line("  \(id)") }
+            console.line("Upgrade lock:     \(status.lockHolder.map { "held by \($0)" } ?? "free")")
+            if let problem = status.problem {
+                console.line("Problem:          \(problem)")
+            } else {
+                console.line(status.upToDate ? "Up to date." : "Run 'ferry upgrade' to apply the pending migrations.")
+            }
+        }
+    }
+}
+
+/// `1 migration`, `3 migrations`.
+func count(_ number: Int, _ noun: String) -> String {
+    "\(number) \(noun)\(number == 1 ? "" : "s")"
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Dispatch
+import Ferry
+import Foundation
+
+struct UpgradeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upgrade",
+        abstract: "Apply every pending migration, across releases, in one transaction.",
+        discussion: """
+            The database ends at its old release or the new one, never between. The last line \
+            is always [END UPGRADE SUCCESS] or [END UPGRADE ERROR] (on standard error with --json).
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: ArgumentHelp("Upgrade to this release instead of the program's.", valueName: "version"))
+    var to: String?
+
+    @Flag(name: .long, help: "Accept applied migrations whose files changed or are missing (recorded in the history).")
+    var allowChanged = false
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for another upgrader's lock (default 60; env FERRY_LOCK_TIMEOUT).", valueName: "seconds"))
+    var lockTimeout: Double?
+
+    struct Result: Encodable {
+        let command = "upgrade"
+        let ok = true
+        let from: String?
+        let to: Release
+        let applied: [String]
+        let seconds: Double
+        let upToDate: Bool
+    }
+
+    func validate() throws {
+        if let lockTimeout, !(lockTimeout >= 0 && lockTimeout.isFinite) {
+            throw ValidationError("--lock-timeout must be a number of seconds, 0 or more.")
+        }
+    }
+
+    func run() async throws {
+        let console = Console(isJSON: common.wantsJSON)
+        let marker = EndMarker(console: console)
+        let signals = marker.writeOnSignals()
+        defer { signals.forEach { $0.cancel() } }
+        do {
+            let settings = try common.settings(adding: Settings(lockTimeout: lockTimeout))
+            let ferry = Ferry(try common.configuration(settings, console: console))
+            let options = UpgradeOptions(target: try to.map(Release.init(parsing:)), allowChanged: allowChanged)
+            let printEvent: (@Sendable (UpgradeEvent) -> Void)? = console.isJSON ? console.printEvent : nil
+            let report = try await ferry.upgrade(options, onEvent: printEvent)
+            if console.isJSON {
+                console.json(Result(
+                    from: report.from, to: report.to, applied: report.applied, seconds: report.seconds,
+                    upToDate: report.wasUpToDate))
+            }
+            marker.write(success: true)
+        } catch let error as FerryError {
+            console.report(error, command: "upgrade")
+            marker.write(success: false)
+            throw ExitCode(error.exitCode)
+        } catch {
+            console.problem("error: \(error)")
+            marker.write(success: false)
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// The line that ends every upgrade's output, also when it fails or is interrupted.
+struct EndMarker: Sendable {
+    let console: Console
+
+    func write(success: Bool) {
+        let text = success ? "[END UPGRADE SUCCESS]" : "[END UPGRADE ERROR]"
+        console.isJSON ? console.problem(text) : console.line(text)
+    }
+
+    /// Writes the error marker and exits when SIGINT or SIGTERM arrives. The
+    /// open transaction is not committed, so SQLite rolls it back.
+    func writeOnSignals() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                console.problem("Interrupted by signal \(number): the upgrade's open transaction is not committed and is rolled back.")
+                write(success: false)
+                Foundation.exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
+    }
+}
