@@ -42,5 +42,38 @@ let package = Package(
             ],
             path: "Sources/ferry"
         ),
+        // Helpers the test targets share: temporary folders, the example
+        // application, database snapshots.
+        .target(
+            name: "FerryTestSupport",
+            dependencies: [
+                "Ferry",
+                "FerrySQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/FerryTestSupport"
+        ),
+        .testTarget(
+            name: "FerryTests",
+            dependencies: ["Ferry", "FerryTestSupport"]
+        ),
+        .testTarget(
+            name: "FerrySQLiteTests",
+            dependencies: [
+                "Ferry",
+                "FerrySQLite",
+                "FerryTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Runs the built `ferry` binary against real databases.
+        .testTarget(
+            name: "FerryEndToEndTests",
+            dependencies: [
+                "FerryCLI",
+                "FerryTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
     ]
 )

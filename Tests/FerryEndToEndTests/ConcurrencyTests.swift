@@ -1,0 +1,98 @@
+import FerryTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// Two upgraders at once, and an upgrader killed in the middle.
+@Suite struct ConcurrencyTests {
+    /// A release whose migration takes seconds: it builds a table of many rows.
+    static func writeSlowRelease(in migrations: URL, rows: Int) throws {
+        let folder = migrations.appendingPathComponent("0.6.0")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("""
+            CREATE TABLE sensor_archive (id INTEGER PRIMARY KEY, value REAL NOT NULL);
+            INSERT INTO sensor_archive (id, value)
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))
+                SELECT i, i * 0.5 FROM n;
+            """.utf8).write(to: folder.appendingPathComponent("001_slow_archive.sql"))
+        try Data("ALTER TABLE rooms ADD COLUMN floor INTEGER;\n".utf8)
+            .write(to: folder.appendingPathComponent("002_room_floor.sql"))
+    }
+
+    @Test func twoUpgradersAppliesEveryMigrationOnce() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("sensorhub.db").path
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
+        try Self.writeSlowRelease(in: migrations, rows: 2_000_000)
+        let arguments = ["upgrade", "--database", path, "--migrations", migrations.path]
+
+        let first = try FerryProcess.start(arguments)
+        let second = try FerryProcess.start(arguments)
+        let outputs = [await first.finish(), await second.finish()]
+
+        for output in outputs {
+            #expect(output.status == 0, "\(output)")
+            #expect(output.lines.last == "[END UPGRADE SUCCESS]")
+        }
+        #expect(outputs.filter { $0.stdout.contains("Upgrade to 0.6.0 completed successfully") }.count == 1)
+        #expect(outputs.filter { $0.stdout.contains("up to date at 0.6.0") }.count == 1)
+        let waited = outputs.first { $0.stdout.contains("up to date") }
+        #expect(waited?.stdout.contains("Waiting up to") == true, "the second upgrader waited for the lock")
+        #expect(waited?.stdout.contains("pid ") == true, "and said who held it")
+        #expect(try scalar("SELECT count(*) FROM ferry_migrations", in: path) == "16")
+        #expect(try scalar("SELECT count(DISTINCT id) FROM ferry_migrations", in: path) == "16")
+        #expect(try scalar("SELECT count(*) FROM sensor_archive", in: path) == "2000000")
+    }
+
+    @Test func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("sensorhub.db").path
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
+        try Self.writeSlowRelease(in: migrations, rows: 30_000_000)
+        let before = try DatabaseSnapshot(path: path)
+        let arguments = ["upgrade", "--database", path, "--migrations", migrations.path]
+
+        let upgrader = try FerryProcess.start(arguments)
+        #expect(await upgrader.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(upgrader.process.isRunning, "the upgrade was still in its long migration")
+        upgrader.kill(SIGKILL)
+        let killed = await upgrader.finish()
+        #expect(killed.status == SIGKILL)
+
+        // The hot journal is rolled back when the database is next opened.
+        #expect(try integrityCheck(path) == "ok")
+        #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.3.0")
+        var after = try DatabaseSnapshot(path: path)
+        #expect(after.rows == before.rows)
+        #expect(after.schema == before.schema)
+
+        // The lock died with its holder: a second run neither waits nor refuses.
+        try Self.writeSlowRelease(in: migrations, rows: 1000)
+        let second = try await FerryProcess.run(arguments + ["--lock-timeout", "0"])
+        #expect(second.status == 0, "\(second)")
+        #expect(!second.stdout.contains("Waiting"))
+        after = try DatabaseSnapshot(path: path)
+        #expect(after.counts["sensor_archive"] == 1000)
+        #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.6.0")
+    }
+
+    @Test func anInterruptedUpgraderWritesTheErrorMarker() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("sensorhub.db").path
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        try await ExampleApplication.makeDatabase(at: "0.5.0", path: path, migrations: migrations)
+        try Self.writeSlowRelease(in: migrations, rows: 30_000_000)
+
+        let upgrader = try FerryProcess.start(["upgrade", "--database", path, "--migrations", migrations.path])
+        #expect(await upgrader.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))
+        upgrader.kill(SIGTERM)
+        let output = await upgrader.finish()
+        #expect(output.status == 128 + SIGTERM)
+        #expect(output.lines.last == "[END UPGRADE ERROR]")
+        #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.5.0")
+        #expect(try integrityCheck(path) == "ok")
+    }
+}

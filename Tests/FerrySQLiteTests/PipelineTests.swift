@@ -1,0 +1,114 @@
+import Ferry
+import FerrySQLite
+import FerryTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// The pipeline's behaviour on SQLite beyond the example: Swift migrations,
+/// files that run alone, release stamps, the lock.
+@Suite struct PipelineTests {
+    func configuration(_ folder: TemporaryFolder) -> Ferry.Configuration {
+        Ferry.Configuration(
+            appName: "test", engine: SQLiteEngine(path: folder.url.appendingPathComponent("app.db").path),
+            migrationsDirectory: folder.url.appendingPathComponent("migrations"))
+    }
+
+    @Test func swiftMigrationsRunInTheSameTransaction() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);")
+        try folder.write("migrations/1.0.0/003_fail.sql", "INSERT INTO items (name) VALUES ('x');\nSELECT * FROM nowhere;")
+        var configuration = configuration(folder)
+        try configuration.migrations.register(release: "1.0.0", name: "002_fill") { db in
+            #expect(db.engineName == "sqlite")
+            try await db.execute("INSERT INTO items (name) VALUES ('from Swift'), ('second')")
+            let rows = try await db.fetchAll("SELECT count(*) AS n FROM items")
+            #expect(rows.first?["n"] == .integer(2))
+        }
+
+        let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+        #expect(error.location?.file == "1.0.0/003_fail.sql")
+        let path = folder.url.appendingPathComponent("app.db").path
+        #expect(!FileManager.default.fileExists(atPath: path), "the failed first install was removed")
+
+        try folder.write("migrations/1.0.0/003_fail.sql", "INSERT INTO items (name) VALUES ('x');")
+        try await Ferry(configuration).upgrade()
+        #expect(try scalar("SELECT group_concat(name, ',') FROM items", in: path) == "from Swift,second,x")
+        #expect(try scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_fill'", in: path) == "swift")
+    }
+
+    @Test func aFileMarkedNoTransactionRunsAlone() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
+        // VACUUM fails inside a transaction: this passes only if the file runs alone.
+        try folder.write("migrations/1.0.0/002_vacuum.sql", "-- ferry:no-transaction\nVACUUM;")
+        try folder.write("migrations/1.0.0/003_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
+        let report = try await Ferry(configuration(folder)).upgrade()
+        #expect(report.applied == ["1.0.0/001_items", "1.0.0/002_vacuum", "1.0.0/003_more"])
+        let path = folder.url.appendingPathComponent("app.db").path
+        #expect(try scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_vacuum'", in: path) == "sql-no-transaction")
+        #expect(try scalar("SELECT release FROM ferry_state", in: path) == "1.0.0")
+    }
+
+    @Test func aFailureAfterAFileThatRanAloneSaysWhatWasCommitted() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
+        try folder.write("migrations/2.0.0/001_vacuum.sql", "-- ferry:no-transaction\nVACUUM;")
+        try folder.write("migrations/2.0.0/002_bad.sql", "INSERT INTO nowhere VALUES (1);")
+        let ferry = Ferry(configuration(folder))
+        try await ferry.upgrade(UpgradeOptions(target: Release(1, 0, 0)))
+        let error = try await #require(throws: FerryError.self) { try await ferry.upgrade() }
+        #expect(error.changes?.contains("2.0.0/001_vacuum") == true)
+        let status = try await ferry.status()
+        #expect(status.databaseRelease == "1.0.0")
+        #expect(status.pending == ["2.0.0/002_bad"])
+    }
+
+    @Test func aReleaseWithoutMigrationsIsStamped() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
+        try FileManager.default.createDirectory(
+            at: folder.url.appendingPathComponent("migrations/1.1.0"), withIntermediateDirectories: true)
+        let ferry = Ferry(configuration(folder))
+        try await ferry.upgrade(UpgradeOptions(target: Release(1, 0, 0)))
+        let report = try await ferry.upgrade()
+        #expect(report.applied.isEmpty && !report.wasUpToDate)
+        #expect(try await ferry.status().databaseRelease == "1.1.0")
+        #expect(try await ferry.upgrade().wasUpToDate)
+    }
+
+    @Test func aSecondUpgraderWaitsForTheLockAndSaysWhoHoldsIt() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
+        var configuration = configuration(folder)
+        configuration.lockTimeout = .milliseconds(300)
+        let engine = SQLiteEngine(path: folder.url.appendingPathComponent("app.db").path)
+        let holder = LockHolder(host: "testhost", pid: 4242, command: "ferry upgrade (test)", since: Date())
+
+        try await engine.withUpgradeLock(holder: holder, timeout: .seconds(1), onWait: { _ in }) {
+            let shown = try await engine.lockHolder()
+            #expect(shown?.pid == 4242)
+            #expect(shown?.command == "ferry upgrade (test)")
+            let waits = Waits()
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration).upgrade(onEvent: { event in
+                    if case .waitingForLock(let who, _) = event { waits.add(who) }
+                })
+            }
+            #expect(error.code == .lockTimeout)
+            #expect(error.exitCode == 3)
+            #expect(error.message.contains("pid 4242"))
+            #expect(waits.holders.first??.host == "testhost")
+        }
+        #expect(try await engine.lockHolder() == nil)
+        try await Ferry(configuration).upgrade()
+    }
+}
+
+/// Collects the holders reported while waiting.
+final class Waits: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [LockHolder?] = []
+    func add(_ holder: LockHolder?) { lock.withLock { seen.append(holder) } }
+    var holders: [LockHolder?] { lock.withLock { seen } }
+}

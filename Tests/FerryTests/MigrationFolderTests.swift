@@ -1,0 +1,88 @@
+import Ferry
+import Foundation
+import FerryTestSupport
+import Testing
+
+@Suite struct MigrationFolderTests {
+    @Test func readsReleasesInSemanticOrderAndFilesByNumber() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("0.10.0/001_ten.sql", "SELECT 10;")
+        try folder.write("0.9.0/010_later.sql", "SELECT 2;")
+        try folder.write("0.9.0/002_earlier.sql", "SELECT 1;")
+        try folder.write("0.9.0/002_earlier.down.sql", "SELECT -1;")
+        try folder.write("0.9.0/002_earlier.verify.sql", "SELECT 1;")
+        try folder.write("0.9.0/README.md", "not a migration")
+        try folder.write("0.11.0/.keep", "")
+        try folder.write("hooks/any.sql", "SELECT 0;")
+        let reader = MigrationFolder(url: folder.url)
+        let migrations = try reader.migrations()
+        #expect(migrations.map(\.id) == ["0.9.0/002_earlier", "0.9.0/010_later", "0.10.0/001_ten"])
+        #expect(try reader.releases().map(\.description) == ["0.9.0", "0.10.0", "0.11.0"])
+        let earlier = migrations[0]
+        #expect(earlier.down?.text == "SELECT -1;")
+        #expect(earlier.verify?.file == "0.9.0/002_earlier.verify.sql")
+        #expect(earlier.checksum == Checksum.sha256("SELECT 1;"))
+        #expect(earlier.isTransactional)
+    }
+
+    @Test func readsTheNoTransactionOption() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("1.0.0/001_index.sql", "-- Build the index alone.\n-- ferry:no-transaction\nCREATE INDEX i ON t(x);\n-- ferry:ignored-here\n")
+        let migration = try #require(try MigrationFolder(url: folder.url).migrations().first)
+        #expect(!migration.isTransactional)
+        #expect(migration.kind == .sqlWithoutTransaction)
+    }
+
+    @Test func refusesAnUnknownOption() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("1.0.0/001_index.sql", "-- ferry:no-transactoin\nSELECT 1;")
+        let error = try #require(throws: FerryError.self) { try MigrationFolder(url: folder.url).migrations() }
+        #expect(error.code == .invalidMigrations)
+        #expect(error.message.contains("ferry:no-transactoin"))
+        #expect(error.exitCode == 2)
+    }
+
+    @Test(arguments: [
+        ("1.0.0/create.sql", "not named like a migration"),
+        ("1.0.0/001_a b.sql", "not named like a migration"),
+        ("1.0.0/001_x.down.sql", "has no up script"),
+        ("latest/001_x.sql", "is not a release folder"),
+    ])
+    func refusesMalformedLayouts(path: String, expected: String) throws {
+        let folder = try TemporaryFolder()
+        try folder.write(path, "SELECT 1;")
+        let error = try #require(throws: FerryError.self) { try MigrationFolder(url: folder.url).migrations() }
+        #expect(error.message.contains(expected))
+    }
+
+    @Test func refusesTwoMigrationsWithOneNumber() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("1.0.0/001_a.sql", "SELECT 1;")
+        try folder.write("1.0.0/1_b.sql", "SELECT 1;")
+        let error = try #require(throws: FerryError.self) { try MigrationFolder(url: folder.url).migrations() }
+        #expect(error.message.contains("same number 1"))
+    }
+
+    @Test func refusesAMissingFolderWithAdvice() throws {
+        let error = try #require(throws: FerryError.self) {
+            try MigrationFolder(url: URL(fileURLWithPath: "/nonexistent/migrations")).migrations()
+        }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.advice?.contains("--migrations") == true)
+    }
+
+    @Test func mergesSwiftMigrationsInOrder() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("1.0.0/001_a.sql", "SELECT 1;")
+        try folder.write("1.0.0/003_c.sql", "SELECT 3;")
+        var registry = MigrationRegistry()
+        try registry.register(release: "1.0.0", name: "002_b") { _ in }
+        try registry.register(release: "0.5.0", name: "001_early", checksum: "v1") { _ in }
+        let catalog = try MigrationCatalog(folder: folder.url, registry: registry)
+        #expect(catalog.migrations.map(\.id) == ["0.5.0/001_early", "1.0.0/001_a", "1.0.0/002_b", "1.0.0/003_c"])
+        #expect(catalog.migrations[0].hasComparableChecksum)
+        #expect(!catalog.migrations[2].hasComparableChecksum)
+        #expect(throws: FerryError.self) { try registry.register(release: "1.0.0", name: "002_b") { _ in } }
+        #expect(throws: FerryError.self) { try registry.register(release: "one", name: "004_d") { _ in } }
+    }
+}

@@ -1,0 +1,87 @@
+import Ferry
+import Foundation
+import FerryTestSupport
+import Testing
+
+@Suite struct SettingsTests {
+    @Test func flagsBeatTheEnvironmentWhichBeatsTheFile() throws {
+        let folder = try TemporaryFolder()
+        let file = try folder.write("conf/ferry.toml", """
+            [app]
+            name = "sensorhub"
+            release = "0.7.0"
+            minimum_upgradable_from = "0.3.0"
+
+            [database]
+            url = "data/sensorhub.db"
+            migrations = "migrations"
+            lock_timeout = 5
+
+            [backups]
+            directory = "data/backups"
+            keep = 4
+            """)
+        let fromFile = try Settings.file(at: file)
+        let base = folder.url.appendingPathComponent("conf").standardizedFileURL.path
+        #expect(fromFile.database == base + "/data/sensorhub.db")
+        #expect(fromFile.migrations == base + "/migrations")
+        #expect(fromFile.backups == base + "/data/backups")
+        #expect(fromFile.keepBackups == 4)
+        #expect(fromFile.lockTimeout == 5)
+
+        let environment = try Settings.environment(["FERRY_DATABASE": "env.db", "FERRY_BACKUPS_KEEP": "7", "FERRY_JSON": "1"])
+        let flags = Settings(database: "flag.db")
+        let merged = fromFile.overridden(by: environment).overridden(by: flags)
+        #expect(merged.database == "flag.db")
+        #expect(merged.keepBackups == 7)
+        #expect(merged.json == true)
+        #expect(merged.appName == "sensorhub")
+        #expect(fromFile.overridden(by: environment).database == "env.db")
+
+        let configuration = try merged.configuration { location, _ in
+            #expect(location == .sqlite(path: "flag.db"))
+            return NoEngine()
+        }
+        #expect(configuration.release == Release(0, 7, 0))
+        #expect(configuration.minimumUpgradableFrom == Release(0, 3, 0))
+        #expect(configuration.lockTimeout == .seconds(5))
+        #expect(configuration.backupsToKeep == 7)
+    }
+
+    @Test(arguments: [
+        ("[databse]\nurl = \"x\"", "unknown table [databse]"),
+        ("[database]\nulr = \"x\"", "unknown key 'ulr'"),
+        ("[backups]\nkeep = \"ten\"", "keep must be a whole number"),
+        ("[app\nname = 1", "is not valid TOML"),
+    ])
+    func refusesBadFilesClearly(text: String, expected: String) throws {
+        let folder = try TemporaryFolder()
+        let file = try folder.write("ferry.toml", text)
+        let error = try #require(throws: FerryError.self) { try Settings.file(at: file) }
+        #expect(error.message.contains(expected))
+        #expect(error.exitCode == 2)
+    }
+
+    @Test func readsDatabaseLocations() throws {
+        #expect(try DatabaseLocation(parsing: "sqlite:data/app.db") == .sqlite(path: "data/app.db"))
+        #expect(try DatabaseLocation(parsing: "app.db", relativeTo: URL(fileURLWithPath: "/srv")) == .sqlite(path: "/srv/app.db"))
+        let postgres = try DatabaseLocation(parsing: "postgres://ferry:s3cret@db.local:5432/app")
+        #expect(!postgres.description.contains("s3cret"))
+        #expect(throws: FerryError.self) { try DatabaseLocation(parsing: "mysql://db/app") }
+        #expect(throws: FerryError.self) { try Settings().databaseLocation() }
+    }
+}
+
+/// An engine for tests that only build a configuration.
+struct NoEngine: DatabaseEngine {
+    var engineName: String { "none" }
+    var displayName: String { "none" }
+    func readState() async throws -> DatabaseState { .missing }
+    func lockHolder() async throws -> LockHolder? { nil }
+    func withUpgradeLock<Result: Sendable>(
+        holder: LockHolder, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void, _ body: () async throws -> Result
+    ) async throws -> Result { try await body() }
+    func withSession<Result: Sendable>(_ body: (any MigrationSession) async throws -> Result) async throws -> Result {
+        throw FerryError(.databaseUnavailable, "No database in this test.")
+    }
+}
