@@ -39,10 +39,9 @@ public struct MigrationCatalog: Sendable {
     ///
     /// - Throws: ``FerryError`` naming the malformed file or registration.
     public init(folder: URL?, registry: MigrationRegistry) throws {
-        let folderReader = folder.map(MigrationFolder.init(url:))
+        let contents = try folder.map { try MigrationFolder(url: $0).read() }
         try self.init(
-            migrations: (try folderReader?.migrations() ?? []) + registry.migrations,
-            releases: try folderReader?.releases() ?? [])
+            migrations: (contents?.migrations ?? []) + registry.migrations, releases: contents?.releases ?? [])
     }
 
     /// The newest known release, or nil when there is none.

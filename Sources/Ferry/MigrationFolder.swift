@@ -49,6 +49,18 @@ public struct MigrationFolder: Sendable {
         try releaseFolders().map(\.release)
     }
 
+    /// The release folders and every migration, read in one pass.
+    ///
+    /// - Throws: ``FerryError`` as ``migrations()`` does.
+    public func read() throws -> (releases: [Release], migrations: [Migration]) {
+        var migrations: [Migration] = []
+        let folders = try releaseFolders()
+        for (release, folder) in folders {
+            migrations += try self.migrations(in: folder, release: release)
+        }
+        return (folders.map(\.release), migrations)
+    }
+
     /// Every migration in the folder, in the order they run.
     ///
     /// - Throws: ``FerryError`` (code `invalidMigrations`) naming the file
@@ -56,11 +68,7 @@ public struct MigrationFolder: Sendable {
     ///   same number in a release, a down or verify script without its up
     ///   script, an unknown `-- ferry:` option, or a file that is not UTF-8.
     public func migrations() throws -> [Migration] {
-        var migrations: [Migration] = []
-        for (release, folder) in try releaseFolders() {
-            migrations += try self.migrations(in: folder, release: release)
-        }
-        return migrations
+        try read().migrations
     }
 
     private func releaseFolders() throws -> [(release: Release, url: URL)] {
@@ -155,11 +163,9 @@ public struct MigrationFolder: Sendable {
         return SQLScript(text: text, file: displayPath(file))
     }
 
-    /// The path of a file relative to the migrations folder, as messages show it.
+    /// The path of a file relative to the migrations folder (`0.7.0/001_x.sql`), as messages show it.
     private func displayPath(_ file: URL) -> String {
-        let base = url.standardizedFileURL.path
-        let path = file.standardizedFileURL.path
-        return path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : path
+        file.deletingLastPathComponent().lastPathComponent + "/" + file.lastPathComponent
     }
 
     private func contents(of folder: URL) throws -> [URL] {

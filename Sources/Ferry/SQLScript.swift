@@ -8,14 +8,15 @@ public struct SQLScript: Sendable, Hashable {
     /// messages; nil for SQL given in code.
     public let file: String?
 
+    /// The SHA-256 of the script's UTF-8 bytes.
+    public let checksum: String
+
     /// Creates a script.
     public init(text: String, file: String? = nil) {
         self.text = text
         self.file = file
+        self.checksum = Checksum.sha256(text)
     }
-
-    /// The SHA-256 of the script's UTF-8 bytes.
-    public var checksum: String { Checksum.sha256(text) }
 
     /// The `-- ferry:NAME` option lines in the script's leading comments.
     ///
@@ -24,11 +25,14 @@ public struct SQLScript: Sendable, Hashable {
     /// an option.
     public var headerOptions: [String] {
         var options: [String] = []
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            guard trimmed.hasPrefix("--") else { break }
-            let comment = trimmed.dropFirst(2).trimmingCharacters(in: .whitespaces)
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            let end = rest.firstIndex(where: \.isNewline) ?? rest.endIndex
+            let line = rest[..<end].trimmingCharacters(in: .whitespaces)
+            rest = end < rest.endIndex ? rest[rest.index(after: end)...] : ""
+            if line.isEmpty { continue }
+            guard line.hasPrefix("--") else { break }
+            let comment = line.dropFirst(2).trimmingCharacters(in: .whitespaces)
             if comment.hasPrefix("ferry:") {
                 options.append(String(comment.dropFirst("ferry:".count)).trimmingCharacters(in: .whitespaces))
             }
