@@ -30,6 +30,8 @@ let package = Package(
             dependencies: [
                 "Ferry",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, for streaming dumps without a Swift value per column.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .executableTarget(

@@ -13,6 +13,24 @@ public enum Checksum {
         sha256(Data(text.utf8))
     }
 
+    /// Computes a SHA-256 from pieces, for data too large to hold at once.
+    public struct Hasher {
+        private var hash = SHA256()
+
+        /// Starts a new checksum.
+        public init() {}
+
+        /// Adds bytes.
+        public mutating func update(_ data: some DataProtocol) {
+            hash.update(data: data)
+        }
+
+        /// The checksum of everything added, as lowercase hexadecimal.
+        public func finalize() -> String {
+            hex(hash.finalize())
+        }
+    }
+
     /// The bytes as lowercase hexadecimal digits, two per byte.
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)

@@ -6,7 +6,7 @@ import Foundation
 /// history, to hold the upgrade lock, and to lend a ``MigrationSession`` in
 /// which it runs scripts and records them. `FerrySQLite` and (later)
 /// `FerryPostgres` implement it.
-public protocol DatabaseEngine: Sendable {
+public protocol DatabaseEngine: BackupEngine {
     /// The engine's name, such as `sqlite`.
     var engineName: String { get }
 
@@ -81,6 +81,9 @@ public protocol MigrationSession: MigrationDatabase {
     /// Replaces a history row's checksum and note (for changes accepted with
     /// `--allow-changed`).
     func updateHistory(id: String, checksum: String, note: String?) async throws
+
+    /// Removes a history row (when a down script reverted its migration).
+    func deleteHistory(id: String) async throws
 
     /// Records the database's release, creating Ferry's tables on first use.
     func stamp(release: Release, at date: Date) async throws

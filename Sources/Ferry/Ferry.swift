@@ -98,13 +98,6 @@ public struct Ferry: Sendable {
     public func upgrade(
         _ options: UpgradeOptions = UpgradeOptions(), onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
     ) async throws -> UpgradeReport {
-        let logger = configuration.logger
-        let run = Upgrade(
-            ferry: self, options: options,
-            emit: { event in
-                logger.info("\(event.message)")
-                onEvent?(event)
-            })
-        return try await run.perform()
+        try await Upgrade(ferry: self, options: options, emit: eventEmitter(onEvent)).perform()
     }
 }

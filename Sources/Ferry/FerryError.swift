@@ -40,6 +40,18 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         public static let databaseUnavailable = Code(rawValue: "databaseUnavailable")
         /// A file or folder could not be read or written.
         public static let fileSystem = Code(rawValue: "fileSystem")
+        /// A backup could not be made or checked.
+        public static let backupFailed = Code(rawValue: "backupFailed")
+        /// A backup file is damaged or does not match its manifest.
+        public static let backupCorrupt = Code(rawValue: "backupCorrupt")
+        /// No backup has the name or matches the selection.
+        public static let backupNotFound = Code(rawValue: "backupNotFound")
+        /// There is not enough free space for a backup.
+        public static let insufficientSpace = Code(rawValue: "insufficientSpace")
+        /// A restore or downgrade failed and the live database was put back.
+        public static let restoreFailed = Code(rawValue: "restoreFailed")
+        /// A destructive command was not confirmed.
+        public static let notConfirmed = Code(rawValue: "notConfirmed")
     }
 
     /// How the error ends a command, which sets the tool's exit code.
@@ -99,7 +111,8 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         switch code {
         case .invalidConfiguration, .invalidRelease, .invalidMigrations, .invalidTarget:
             return .usage
-        case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder, .lockTimeout:
+        case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder, .lockTimeout,
+             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed:
             return .refused
         default:
             return .failed

@@ -60,17 +60,35 @@ struct Upgrade: Sendable {
                         seconds: (clock.now - start).inSeconds, wasUpToDate: true)
                 }
                 emit(.planned(plan))
-                try await apply(plan, acceptances: acceptances, in: session)
+                // The session created a missing database: only one that existed before has something to back up.
+                let hadDatabase = firstLook.database.exists || !plan.isFreshInstall
+                let backup = hadDatabase ? try await backUp(plan) : nil
+                try await apply(plan, acceptances: acceptances, hadDatabase: hadDatabase, in: session)
                 for release in plan.pendingReleases { emit(.releaseCompleted(release)) }
+                if let backup {
+                    do {
+                        try ferry.applyRetention(protecting: [backup.name], emit: emit)
+                    } catch {
+                        ferry.configuration.logger.warning("Backup retention failed after the upgrade: \(error)")
+                    }
+                }
                 let seconds = (clock.now - start).inSeconds
                 emit(.upgradeCompleted(
                     from: plan.database.recordedRelease, to: plan.targetRelease, applied: plan.pending.count,
                     seconds: seconds))
                 return UpgradeReport(
                     from: plan.database.recordedRelease, to: plan.targetRelease, applied: plan.pending.map(\.id),
-                    seconds: seconds, wasUpToDate: false)
+                    seconds: seconds, wasUpToDate: false, backup: backup?.name)
             }
         }
+    }
+
+    /// Takes the pre-upgrade backup, unless nothing is pending or the options skip it.
+    private func backUp(_ plan: Plan) async throws -> Backup? {
+        guard !plan.pending.isEmpty, !options.skipBackup else { return nil }
+        return try await ferry.takeBackup(
+            kind: .preUpgrade, format: .native, state: plan.database, upgradeTo: plan.targetRelease, note: nil,
+            emit: emit)
     }
 
     private func acceptances(in plan: Plan) -> [Acceptance] {
@@ -99,7 +117,9 @@ struct Upgrade: Sendable {
         return batches
     }
 
-    private func apply(_ plan: Plan, acceptances: [Acceptance], in session: any MigrationSession) async throws {
+    private func apply(
+        _ plan: Plan, acceptances: [Acceptance], hadDatabase: Bool, in session: any MigrationSession
+    ) async throws {
         let clock = ContinuousClock()
         let total = plan.pending.count
         let appliedBy = plan.programRelease.description
@@ -139,7 +159,7 @@ struct Upgrade: Sendable {
                 id: migration.id, release: migration.release.description, name: migration.name,
                 checksum: migration.checksum, appliedAt: startedAt, duration: seconds, appliedBy: appliedBy,
                 kind: migration.kind.rawValue,
-                note: outOfOrder.contains(migration.id) ? "applied out of order with --allow-changed" : nil,
+                note: notes(for: migration, outOfOrder: outOfOrder, isNewDatabase: !hadDatabase),
                 sequence: sequence)
             if record { try await session.record(row) }
             emit(.migrationFinished(id: migration.id, index: index, total: total, seconds: seconds))
@@ -185,6 +205,14 @@ struct Upgrade: Sendable {
             }
             throw error
         }
+    }
+
+    /// What the history says of how a migration was applied, if anything unusual.
+    private func notes(for migration: Migration, outOfOrder: Set<String>, isNewDatabase: Bool) -> String? {
+        var notes: [String] = []
+        if outOfOrder.contains(migration.id) { notes.append("applied out of order with --allow-changed") }
+        if options.skipBackup && !isNewDatabase { notes.append("applied without a pre-upgrade backup (--no-backup)") }
+        return notes.isEmpty ? nil : notes.joined(separator: "; ")
     }
 
     /// Describes a migration's failure as a ``FerryError`` naming the migration.

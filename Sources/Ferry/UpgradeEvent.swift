@@ -22,6 +22,16 @@ public enum UpgradeEvent: Sendable, Encodable {
     case upgradeCompleted(from: String?, to: Release, applied: Int, seconds: Double)
     /// There was nothing to do.
     case upToDate(Release)
+    /// A backup is being written.
+    case backupStarted(kind: BackupKind, file: String)
+    /// A backup was written, checked and cataloged.
+    case backupCompleted(name: String, bytes: Int64, seconds: Double)
+    /// Retention deleted old backups.
+    case backupsDeleted(names: [String], keep: Int)
+    /// A restore starts replacing the live database.
+    case restoreStarted(backup: String)
+    /// Down scripts are being run.
+    case downgradeStarted(to: Release, migrations: Int)
 
     /// The event as a line for people.
     public var message: String {
@@ -43,6 +53,17 @@ public enum UpgradeEvent: Sendable, Encodable {
             return "Upgrade to \(to) completed successfully in \(Duration.text(seconds: seconds))"
         case let .upToDate(release):
             return "The database is up to date at \(release)"
+        case let .backupStarted(kind, file):
+            return "Writing the \(kind.rawValue) backup \(file)…"
+        case let .backupCompleted(name, bytes, seconds):
+            return "Backup \(name) written and checked (\(FileSafety.formatBytes(bytes)), \(Duration.text(seconds: seconds)))"
+        case let .backupsDeleted(names, keep):
+            return "Retention (keep \(keep)) deleted \(names.count == 1 ? "1 old backup" : "\(names.count) old backups"): "
+                + names.joined(separator: ", ")
+        case let .restoreStarted(backup):
+            return "Replacing the live database with \(backup)…"
+        case let .downgradeStarted(to, migrations):
+            return "Reverting \(migrations == 1 ? "1 migration" : "\(migrations) migrations") with their down scripts, down to \(to)…"
         }
     }
 
@@ -57,12 +78,17 @@ public enum UpgradeEvent: Sendable, Encodable {
         case .changeAccepted: return "changeAccepted"
         case .upgradeCompleted: return "upgradeCompleted"
         case .upToDate: return "upToDate"
+        case .backupStarted: return "backupStarted"
+        case .backupCompleted: return "backupCompleted"
+        case .backupsDeleted: return "backupsDeleted"
+        case .restoreStarted: return "restoreStarted"
+        case .downgradeStarted: return "downgradeStarted"
         }
     }
 
     private enum CodingKeys: String, CodingKey {
         case event, message, holder, timeoutSeconds, id, index, total, seconds, release
-        case from, to, applied, pending, note
+        case from, to, applied, pending, note, kind, file, name, bytes, names, keep, backup, migrations
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -97,6 +123,21 @@ public enum UpgradeEvent: Sendable, Encodable {
             try container.encode(seconds, forKey: .seconds)
         case let .upToDate(release):
             try container.encode(release, forKey: .release)
+        case let .backupStarted(kind, file):
+            try container.encode(kind, forKey: .kind)
+            try container.encode(file, forKey: .file)
+        case let .backupCompleted(name, bytes, seconds):
+            try container.encode(name, forKey: .name)
+            try container.encode(bytes, forKey: .bytes)
+            try container.encode(seconds, forKey: .seconds)
+        case let .backupsDeleted(names, keep):
+            try container.encode(names, forKey: .names)
+            try container.encode(keep, forKey: .keep)
+        case let .restoreStarted(backup):
+            try container.encode(backup, forKey: .backup)
+        case let .downgradeStarted(to, migrations):
+            try container.encode(to, forKey: .to)
+            try container.encode(migrations, forKey: .migrations)
         }
         try container.encode(message, forKey: .message)
     }

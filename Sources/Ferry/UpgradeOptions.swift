@@ -5,11 +5,15 @@ public struct UpgradeOptions: Sendable {
     /// Whether changed, missing and out-of-order migrations are accepted,
     /// which the history records.
     public var allowChanged: Bool
+    /// Whether to skip the pre-upgrade backup (`--no-backup`), which the
+    /// history records.
+    public var skipBackup: Bool
 
     /// Creates options.
-    public init(target: Release? = nil, allowChanged: Bool = false) {
+    public init(target: Release? = nil, allowChanged: Bool = false, skipBackup: Bool = false) {
         self.target = target
         self.allowChanged = allowChanged
+        self.skipBackup = skipBackup
     }
 }
 
@@ -25,4 +29,6 @@ public struct UpgradeReport: Sendable, Encodable {
     public let seconds: Double
     /// Whether there was nothing to do.
     public let wasUpToDate: Bool
+    /// The pre-upgrade backup's name, if one was taken.
+    public var backup: String? = nil
 }

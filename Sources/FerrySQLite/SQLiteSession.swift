@@ -88,6 +88,12 @@ struct SQLiteSession: MigrationSession {
         }
     }
 
+    func deleteHistory(id: String) async throws {
+        try await access("remove \(id) from the history") { db in
+            try db.execute(sql: "DELETE FROM ferry_migrations WHERE id = ?", arguments: [id])
+        }
+    }
+
     func stamp(release: Release, at date: Date) async throws {
         try await access("record release \(release)") { db in try SQLiteHistory.stamp(release, at: date, in: db) }
     }

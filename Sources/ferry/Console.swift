@@ -9,12 +9,12 @@ struct Console: Sendable {
 
     /// Writes a line to standard output.
     func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
     }
 
     /// Writes a line to standard error.
     func problem(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     }
 
     /// Writes one JSON object on one line to standard output.
@@ -45,6 +45,23 @@ struct Console: Sendable {
         var logger = Logger(label: "ferry") { label in ConsoleLogHandler(isJSON: isJSON) }
         logger.logLevel = isJSON ? .warning : .info
         return logger
+    }
+
+    /// Asks for a typed confirmation before a destructive step: on a
+    /// terminal the user types `word`; in scripts `--yes` is needed.
+    ///
+    /// - Throws: ``FerryError`` (code `notConfirmed`) when it is not given.
+    func confirm(_ question: String, typing word: String, yes: Bool) throws {
+        if yes { return }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw FerryError(
+                .notConfirmed, "This command changes the database and needs a confirmation.",
+                changes: "Nothing was changed.", advice: "Run it on a terminal to confirm, or pass --yes in scripts.")
+        }
+        problem("\(question)\nType '\(word)' to go on:")
+        guard readLine()?.trimmingCharacters(in: .whitespaces) == word else {
+            throw FerryError(.notConfirmed, "Not confirmed.", changes: "Nothing was changed.")
+        }
     }
 
     /// Reports an error: the message on standard error for people, or a
@@ -90,9 +107,9 @@ struct ConsoleLogHandler: LogHandler {
     func log(event: LogEvent) {
         let text = "\(event.message)\n"
         if isJSON || event.level >= .warning {
-            FileHandle.standardError.write(Data(((event.level >= .warning ? "warning: " : "") + text).utf8))
+            try? FileHandle.standardError.write(contentsOf: Data(((event.level >= .warning ? "warning: " : "") + text).utf8))
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
         }
     }
 }

@@ -16,11 +16,14 @@ struct FerryCommand: AsyncParsableCommand {
         version: FerryVersion.current,
         subcommands: [
             InitCommand.self, StatusCommand.self, PlanCommand.self, UpgradeCommand.self,
-            ValidateCommand.self, HistoryCommand.self,
+            ValidateCommand.self, HistoryCommand.self, BackupCommand.self, BackupsCommand.self, RestoreCommand.self,
+            DowngradeCommand.self,
         ])
 
     /// Runs the tool with Ferry's exit codes: bad usage exits 2, not 64.
     static func main() async {
+        // A closed pipe (`ferry upgrade | head`) must not kill an upgrade half-way: writes just fail.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -33,7 +36,7 @@ struct FerryCommand: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                try? FileHandle.standardError.write(contentsOf: Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }
             exit(withError: error)

@@ -20,6 +20,9 @@ struct UpgradeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Accept applied migrations whose files changed or are missing (recorded in the history).")
     var allowChanged = false
 
+    @Flag(name: .long, help: "Skip the pre-upgrade backup (recorded in the history).")
+    var noBackup = false
+
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for another upgrader's lock (default 60; env FERRY_LOCK_TIMEOUT).", valueName: "seconds"))
     var lockTimeout: Double?
 
@@ -31,6 +34,7 @@ struct UpgradeCommand: AsyncParsableCommand {
         let applied: [String]
         let seconds: Double
         let upToDate: Bool
+        let backup: String?
     }
 
     func validate() throws {
@@ -47,13 +51,14 @@ struct UpgradeCommand: AsyncParsableCommand {
         do {
             let settings = try common.settings(adding: Settings(lockTimeout: lockTimeout))
             let ferry = Ferry(try common.configuration(settings, console: console))
-            let options = UpgradeOptions(target: try to.map(Release.init(parsing:)), allowChanged: allowChanged)
+            let options = UpgradeOptions(
+                target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup)
             let printEvent: (@Sendable (UpgradeEvent) -> Void)? = console.isJSON ? console.printEvent : nil
             let report = try await ferry.upgrade(options, onEvent: printEvent)
             if console.isJSON {
                 console.json(Result(
                     from: report.from, to: report.to, applied: report.applied, seconds: report.seconds,
-                    upToDate: report.wasUpToDate))
+                    upToDate: report.wasUpToDate, backup: report.backup))
             }
             marker.write(success: true)
         } catch let error as FerryError {

@@ -1,0 +1,110 @@
+import Foundation
+
+/// Why a backup was made.
+public enum BackupKind: String, Sendable, Codable, CaseIterable {
+    /// Taken automatically before an upgrade changed anything.
+    case preUpgrade = "pre-upgrade"
+    /// Made by hand with `ferry backup`.
+    case manual
+    /// Taken automatically before a restore replaced the database.
+    case preRestore = "pre-restore"
+    /// Taken automatically before a downgrade ran down scripts.
+    case preDowngrade = "pre-downgrade"
+}
+
+/// How a backup is stored.
+public enum BackupFormat: String, Sendable, Codable, CaseIterable {
+    /// The engine's native copy (for SQLite: a database file, made with the
+    /// online backup API).
+    case native = "sqlite"
+    /// A plain SQL script that the engine's own shell loads.
+    case sql
+
+    /// The file name extension.
+    public var fileExtension: String {
+        switch self {
+        case .native: return "sqlite"
+        case .sql: return "sql"
+        }
+    }
+}
+
+/// The JSON file beside each backup: what it holds and how to check it.
+public struct BackupManifest: Sendable, Codable, Equatable {
+    /// The manifest format's version.
+    public var formatVersion: Int
+    /// The program that wrote the backup, such as `ferry 0.1.0`.
+    public var producer: String
+    /// The application's name.
+    public var app: String
+    /// Why the backup was made.
+    public var kind: BackupKind
+    /// How it is stored.
+    public var format: BackupFormat
+    /// The engine, such as `sqlite`.
+    public var engine: String
+    /// The database it was made from, without any password.
+    public var database: String
+    /// The release the database was at when the backup was made, if any.
+    public var release: String?
+    /// For a pre-upgrade backup: the release the upgrade went to.
+    public var upgradeTo: String?
+    /// The ids of the migrations applied to the database at the time.
+    public var appliedMigrations: [String]
+    /// The backup file's name, in the same folder.
+    public var file: String
+    /// The backup file's size in bytes.
+    public var size: Int64
+    /// The SHA-256 of the backup file.
+    public var sha256: String
+    /// Rows per table at the time of the backup.
+    public var rowCounts: [String: Int]
+    /// When the backup was made.
+    public var created: Date
+    /// When the backup was checked (opened, integrity checked, rows counted).
+    public var verified: Date?
+    /// A note given with `--note`.
+    public var note: String?
+
+    /// Creates a manifest.
+    public init(
+        formatVersion: Int = BackupManifest.currentFormatVersion, producer: String, app: String, kind: BackupKind,
+        format: BackupFormat, engine: String, database: String, release: String?, upgradeTo: String?,
+        appliedMigrations: [String], file: String, size: Int64, sha256: String, rowCounts: [String: Int],
+        created: Date, verified: Date?, note: String?
+    ) {
+        self.formatVersion = formatVersion
+        self.producer = producer
+        self.app = app
+        self.kind = kind
+        self.format = format
+        self.engine = engine
+        self.database = database
+        self.release = release
+        self.upgradeTo = upgradeTo
+        self.appliedMigrations = appliedMigrations
+        self.file = file
+        self.size = size
+        self.sha256 = sha256
+        self.rowCounts = rowCounts
+        self.created = created
+        self.verified = verified
+        self.note = note
+    }
+
+    /// The current manifest format.
+    public static let currentFormatVersion = 1
+}
+
+/// A backup in the catalog: its manifest and where its files are.
+public struct Backup: Sendable, Equatable {
+    /// The manifest.
+    public let manifest: BackupManifest
+    /// The backup file.
+    public let file: URL
+    /// The manifest file.
+    public let manifestFile: URL
+
+    /// The backup's name: its file name.
+    public var name: String { manifest.file }
+}

@@ -1,0 +1,127 @@
+import Foundation
+
+extension Ferry {
+    /// The backup catalog: the configured folder, or the engine's default
+    /// (for SQLite: `backups` beside the database file).
+    ///
+    /// - Throws: ``FerryError`` when neither is known.
+    public func backupCatalog() throws -> BackupCatalog {
+        guard let folder = configuration.backupsDirectory ?? configuration.engine.defaultBackupsFolder else {
+            throw FerryError(
+                .invalidConfiguration, "No backup folder is configured for \(configuration.engine.displayName).",
+                advice: "Pass --backups DIR, set FERRY_BACKUPS, or set [backups] directory in ferry.toml.")
+        }
+        return BackupCatalog(folder: folder)
+    }
+
+    /// The backups in the catalog, newest first.
+    public func backups() throws -> [Backup] {
+        try backupCatalog().list()
+    }
+
+    /// Makes a backup by hand, checks it, and applies retention.
+    ///
+    /// - Parameters:
+    ///   - format: The engine's native copy, or an SQL dump.
+    ///   - note: A note kept in the manifest.
+    ///   - onEvent: Called for each event as it happens.
+    /// - Returns: The new backup.
+    /// - Throws: ``FerryError`` when there is no database, not enough space,
+    ///   or the copy fails its check; nothing is left in the catalog then.
+    @discardableResult
+    public func backup(
+        format: BackupFormat = .native, note: String? = nil, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
+    ) async throws -> Backup {
+        let emit = eventEmitter(onEvent)
+        let state = try await configuration.engine.readState()
+        guard state.exists else {
+            throw FerryError(
+                .databaseUnavailable, "There is no database at \(configuration.engine.displayName) to back up.",
+                changes: "Nothing was changed.", advice: "Check --database.")
+        }
+        let backup = try await takeBackup(kind: .manual, format: format, state: state, upgradeTo: nil, note: note, emit: emit)
+        try applyRetention(protecting: [backup.name], emit: emit)
+        return backup
+    }
+
+    /// Writes, checks and catalogs a backup of the live database.
+    func takeBackup(
+        kind: BackupKind, format: BackupFormat, state: DatabaseState, upgradeTo: Release?, note: String?,
+        emit: @Sendable (UpgradeEvent) -> Void
+    ) async throws -> Backup {
+        let engine = configuration.engine
+        let catalog = try backupCatalog()
+        try FileSafety.createPrivateFolder(catalog.folder)
+        var needed = try await engine.backupSizeEstimate()
+        if format == .sql { needed *= 2 }
+        needed += needed / 10 + 16 << 20
+        if let free = FileSafety.freeSpace(at: catalog.folder), free < needed {
+            throw FerryError(
+                .insufficientSpace,
+                "The backup needs about \(FileSafety.formatBytes(needed)) but only \(FileSafety.formatBytes(free)) are free in \(catalog.folder.path).",
+                changes: "Nothing was changed.",
+                advice: "Free at least \(FileSafety.formatBytes(needed - free)) there, or choose another folder with --backups.")
+        }
+        let created = Date()
+        let name = catalog.newName(
+            app: configuration.appName, kind: kind, release: state.recordedRelease, upgradeTo: upgradeTo?.description,
+            at: created)
+        let fileName = name + "." + format.fileExtension
+        let file = catalog.folder.appendingPathComponent(fileName)
+        let temporary = catalog.folder.appendingPathComponent(".\(fileName).partial")
+        emit(.backupStarted(kind: kind, file: fileName))
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            try await engine.writeBackup(to: temporary, format: format)
+            FileSafety.makePrivate(temporary)
+            try FileSafety.sync(temporary)
+            let check = try await engine.withBackup(at: temporary, format: format) { $0.check }
+            let manifest = BackupManifest(
+                formatVersion: BackupManifest.currentFormatVersion, producer: "ferry \(Ferry.version)",
+                app: configuration.appName, kind: kind, format: format, engine: engine.engineName,
+                database: engine.displayName, release: state.recordedRelease, upgradeTo: upgradeTo?.description,
+                appliedMigrations: state.applied.map(\.id), file: fileName, size: FileSafety.size(of: temporary.path),
+                sha256: try FileSafety.sha256(of: temporary), rowCounts: check.rowCounts, created: created,
+                verified: Date(), note: note)
+            try FileSafety.moveIntoPlace(temporary, to: file)
+            let manifestFile = try catalog.writeManifest(manifest, name: name)
+            let backup = Backup(manifest: manifest, file: file, manifestFile: manifestFile)
+            emit(.backupCompleted(name: fileName, bytes: manifest.size, seconds: (clock.now - started).inSeconds))
+            return backup
+        } catch var error as FerryError {
+            try? FileManager.default.removeItem(at: temporary)
+            try? FileManager.default.removeItem(at: file)
+            error.message = "The \(kind.rawValue) backup failed: \(error.message)"
+            error.changes = "Nothing was changed; no backup was kept."
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw FerryError(.backupFailed, "The \(kind.rawValue) backup failed: \(error)", changes: "Nothing was changed.")
+        }
+    }
+
+    /// Deletes the oldest backups beyond `[backups] keep`, never the given
+    /// ones nor the newest pre-upgrade backup.
+    func applyRetention(protecting protected: Set<String>, emit: @Sendable (UpgradeEvent) -> Void) throws {
+        let catalog = try backupCatalog()
+        let newestPreUpgrade = try catalog.list().first { $0.manifest.kind == .preUpgrade }?.name
+        let deleted = try catalog.applyRetention(
+            keep: configuration.backupsToKeep, protecting: protected.union(newestPreUpgrade.map { [$0] } ?? []))
+        if !deleted.isEmpty {
+            emit(.backupsDeleted(names: deleted.map(\.name), keep: configuration.backupsToKeep))
+        }
+    }
+
+    /// An event sink that logs each event and passes it on.
+    func eventEmitter(_ onEvent: (@Sendable (UpgradeEvent) -> Void)?) -> @Sendable (UpgradeEvent) -> Void {
+        let logger = configuration.logger
+        return { event in
+            logger.info("\(event.message)")
+            onEvent?(event)
+        }
+    }
+
+    /// The release of the Ferry library, recorded in backup manifests.
+    public static let version = "0.1.0"
+}

@@ -1,0 +1,137 @@
+import Foundation
+
+/// How a downgrade would take the database back to an older release.
+public struct DowngradePlan: Sendable {
+    /// How the downgrade goes back.
+    public enum Method: Sendable {
+        /// Running the down scripts of these applied migrations, newest first,
+        /// in one transaction: data written since the upgrade is kept.
+        case downScripts([AppliedMigration])
+        /// Restoring the backup taken before the upgrade from the target
+        /// release: every write since it was made is lost.
+        case backup(Backup)
+    }
+
+    /// The release to go back to.
+    public let target: Release
+    /// The release the database is at now.
+    public let currentRelease: String?
+    /// How.
+    public let method: Method
+    /// Applied migrations after the target that have no down script.
+    public let withoutDownScript: [String]
+
+    /// For people: what the downgrade does and what it loses.
+    public var summary: String {
+        switch method {
+        case .downScripts(let migrations):
+            return "Downgrade \(currentRelease ?? "?") → \(target) by running \(migrations.count) down script\(migrations.count == 1 ? "" : "s") in one transaction, newest first: "
+                + migrations.map(\.id).joined(separator: ", ") + ". Data written since the upgrade is kept where the down scripts keep it."
+        case .backup(let backup):
+            let since = Timestamp.string(from: backup.manifest.created)
+            let span = Duration.seconds(max(0, Date().timeIntervalSince(backup.manifest.created))).text
+            return "\(withoutDownScript.joined(separator: ", ")) \(withoutDownScript.count == 1 ? "has" : "have") no down script, "
+                + "so the downgrade restores \(backup.name), the backup taken before upgrading from \(target). "
+                + "Every write made since \(since) (\(span) ago) will be LOST."
+        }
+    }
+}
+
+/// What a downgrade did.
+public struct DowngradeReport: Sendable, Encodable {
+    /// The release the database is at now.
+    public let release: Release
+    /// The migrations reverted by down scripts, if that was the method.
+    public let reverted: [String]
+    /// The backup restored, if that was the method.
+    public let restored: String?
+    /// The backup taken before the downgrade changed anything.
+    public let backup: String?
+}
+
+extension Ferry {
+    /// Works out how to take the database back to an older release, changing nothing.
+    ///
+    /// - Throws: ``FerryError`` when the target is not older than the
+    ///   database, or neither down scripts nor a backup can do it.
+    public func downgradePlan(to target: Release) async throws -> DowngradePlan {
+        let state = try await configuration.engine.readState()
+        guard let current = state.release, target < current else {
+            throw FerryError(
+                .invalidTarget, "The database is at \(state.recordedRelease ?? "no release"), not newer than \(target).",
+                changes: "Nothing was changed.", advice: "A downgrade goes to an older release than the database's.")
+        }
+        let catalog = try catalog()
+        let toRevert = state.applied
+            .filter { Release($0.release).map { $0 > target } ?? true }
+            .sorted { $0.sequence > $1.sequence }
+        let withoutDown = toRevert.filter { catalog.migration(id: $0.id)?.down == nil }.map(\.id)
+        if withoutDown.isEmpty {
+            return DowngradePlan(target: target, currentRelease: state.recordedRelease, method: .downScripts(toRevert), withoutDownScript: [])
+        }
+        let backup = try backups().first {
+            $0.manifest.kind == .preUpgrade && $0.manifest.release.flatMap(Release.init) == target
+        }
+        guard let backup else {
+            throw FerryError(
+                .backupNotFound,
+                "\(withoutDown.joined(separator: ", ")) \(withoutDown.count == 1 ? "has" : "have") no down script, and no backup was taken before an upgrade from \(target).",
+                changes: "Nothing was changed.",
+                advice: "Add the missing .down.sql files, or restore an older backup with 'ferry restore NAME' ('ferry backups' lists them).")
+        }
+        return DowngradePlan(target: target, currentRelease: state.recordedRelease, method: .backup(backup), withoutDownScript: withoutDown)
+    }
+
+    /// Carries out a downgrade plan.
+    ///
+    /// By down scripts: under the upgrade lock, after a `pre-downgrade`
+    /// backup, every down script runs newest first in one transaction that
+    /// also removes their history rows and records the target release. By
+    /// backup: the backup is restored (see ``restore(_:onEvent:)``).
+    ///
+    /// - Throws: ``FerryError``; the database is then as it was.
+    @discardableResult
+    public func downgrade(_ plan: DowngradePlan, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil) async throws -> DowngradeReport {
+        switch plan.method {
+        case .backup(let backup):
+            let report = try await restore(backup, onEvent: onEvent)
+            return DowngradeReport(release: plan.target, reverted: [], restored: backup.name, backup: report.preRestoreBackup)
+        case .downScripts(let migrations):
+            let emit = eventEmitter(onEvent)
+            let catalog = try catalog()
+            let engine = configuration.engine
+            return try await engine.withUpgradeLock(holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }) {
+                let state = try await engine.readState()
+                guard state.recordedRelease == plan.currentRelease,
+                      Set(state.applied.map(\.id)).isSuperset(of: migrations.map(\.id)) else {
+                    throw FerryError(.invalidTarget, "The database changed since the downgrade was planned.", changes: "Nothing was changed.",
+                                     advice: "Run the downgrade again.")
+                }
+                let backup = try await takeBackup(kind: .preDowngrade, format: .native, state: state, upgradeTo: nil, note: "before downgrading to \(plan.target)", emit: emit)
+                emit(.downgradeStarted(to: plan.target, migrations: migrations.count))
+                do {
+                    try await engine.withSession { session in
+                        try await session.inTransaction {
+                            for applied in migrations {
+                                guard let down = catalog.migration(id: applied.id)?.down else { continue }
+                                do {
+                                    try await session.run(down)
+                                } catch var error as FerryError {
+                                    error.message = "The down script of \(applied.id) failed: \(error.message)"
+                                    throw error
+                                }
+                                try await session.deleteHistory(id: applied.id)
+                            }
+                            try await session.stamp(release: plan.target, at: Date())
+                        }
+                    }
+                } catch var error as FerryError {
+                    error.changes = "Nothing was changed: the database is still at \(plan.currentRelease ?? "its release")."
+                    throw error
+                }
+                try? applyRetention(protecting: [backup.name], emit: emit)
+                return DowngradeReport(release: plan.target, reverted: migrations.map(\.id), restored: nil, backup: backup.name)
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+
+/// Which backup to restore.
+public enum BackupSelection: Sendable, Equatable {
+    /// The backup with this name.
+    case named(String)
+    /// The newest backup.
+    case latest
+    /// The newest backup taken before an upgrade to this release.
+    case beforeUpgrade(to: Release)
+}
+
+/// What a restore will do, shown before it asks for confirmation.
+public struct RestorePreview: Sendable {
+    /// The backup to restore.
+    public let backup: Backup
+    /// The live database's recorded release now.
+    public let currentRelease: String?
+    /// The writes that the restore would undo: everything since the backup was made.
+    public var lostSince: Date { backup.manifest.created }
+}
+
+/// What a restore did.
+public struct RestoreReport: Sendable, Encodable {
+    /// The backup restored.
+    public let restored: String
+    /// The release the database is at now.
+    public let release: String?
+    /// The release it was at before.
+    public let previousRelease: String?
+    /// The backup of the database as it was before the restore.
+    public let preRestoreBackup: String?
+}
+
+extension Ferry {
+    /// Finds the backup a selection means.
+    ///
+    /// - Throws: ``FerryError`` (code `backupNotFound`) when none matches.
+    public func findBackup(_ selection: BackupSelection) throws -> Backup {
+        let catalog = try backupCatalog()
+        let backups = try catalog.list()
+        switch selection {
+        case .named(let name):
+            return try catalog.backup(named: name)
+        case .latest:
+            guard let newest = backups.first else {
+                throw FerryError(
+                    .backupNotFound, "The backup catalog \(catalog.folder.path) is empty.", changes: "Nothing was changed.",
+                    advice: "Make one with 'ferry backup', or pass --backups DIR if the backups are elsewhere.")
+            }
+            return newest
+        case .beforeUpgrade(let release):
+            guard let found = backups.first(where: {
+                $0.manifest.kind == .preUpgrade && $0.manifest.upgradeTo.flatMap(Release.init) == release
+            }) else {
+                throw FerryError(
+                    .backupNotFound, "No backup was taken before an upgrade to \(release) in \(catalog.folder.path).",
+                    changes: "Nothing was changed.", advice: "Run 'ferry backups' to list them.")
+            }
+            return found
+        }
+    }
+
+    /// Describes what restoring a backup would do, changing nothing.
+    public func restorePreview(_ selection: BackupSelection) async throws -> RestorePreview {
+        let backup = try findBackup(selection)
+        let state = try await configuration.engine.readState()
+        return RestorePreview(backup: backup, currentRelease: state.recordedRelease)
+    }
+
+    /// Restores a backup into the live database.
+    ///
+    /// Before touching anything it checks the backup's SHA-256 against its
+    /// manifest, opens it read-only with an integrity check, and refuses a
+    /// backup made by a newer release than this program. Then, holding the
+    /// upgrade lock, it backs up the current database (`pre-restore`),
+    /// replaces the live database's content atomically, and checks its
+    /// integrity; if any of that fails, it puts the pre-restore copy back.
+    ///
+    /// - Throws: ``FerryError``: a refusal (nothing changed), or
+    ///   `restoreFailed` after the live database was put back.
+    @discardableResult
+    public func restore(_ backup: Backup, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil) async throws -> RestoreReport {
+        let emit = eventEmitter(onEvent)
+        let engine = configuration.engine
+        let checksum = try FileSafety.sha256(of: backup.file)
+        guard checksum == backup.manifest.sha256 else {
+            throw FerryError(
+                .backupCorrupt,
+                "The backup \(backup.name) does not match its manifest: its SHA-256 is \(checksum), the manifest says \(backup.manifest.sha256).",
+                changes: "Nothing was changed.", advice: "The file was damaged or replaced: use another backup ('ferry backups').")
+        }
+        let programRelease = try programRelease(in: try catalog())
+        return try await engine.withUpgradeLock(
+            holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
+        ) {
+            try await engine.withBackup(at: backup.file, format: backup.manifest.format) { copy in
+                if let release = copy.check.state.release, release > programRelease {
+                    throw FerryError(
+                        .databaseIsNewer,
+                        "The backup \(backup.name) holds a database at release \(release), newer than this program (\(programRelease)).",
+                        changes: "Nothing was changed.", advice: "Restore it with release \(release) or newer of the application.")
+                }
+                guard copy.check.rowCounts == backup.manifest.rowCounts else {
+                    throw FerryError(
+                        .backupCorrupt, "The backup \(backup.name) does not hold the rows its manifest lists.",
+                        changes: "Nothing was changed.", advice: "Use another backup.")
+                }
+                let current = try await engine.readState()
+                let preRestore = current.exists
+                    ? try await takeBackup(kind: .preRestore, format: .native, state: current, upgradeTo: nil, note: "before restoring \(backup.name)", emit: emit)
+                    : nil
+                emit(.restoreStarted(backup: backup.name))
+                do {
+                    try await copy.replaceLiveDatabase()
+                } catch var error as FerryError {
+                    // The engine replaces atomically: a failed copy changed nothing.
+                    error.message = "The restore failed: \(error.message)"
+                    error.changes = "Nothing was changed: the copy was rolled back."
+                    throw error
+                }
+                do {
+                    let problems = try await engine.integrityProblems()
+                    guard problems.isEmpty else {
+                        throw FerryError(.restoreFailed, "The restored database fails its integrity check: \(problems.prefix(3).joined(separator: "; ")).")
+                    }
+                } catch {
+                    throw await putBack(preRestore, after: error)
+                }
+                if let preRestore { try? applyRetention(protecting: [preRestore.name], emit: emit) }
+                return RestoreReport(
+                    restored: backup.name, release: copy.check.state.recordedRelease,
+                    previousRelease: current.recordedRelease, preRestoreBackup: preRestore?.name)
+            }
+        }
+    }
+
+    /// Puts the pre-restore copy back after a failed restore, and describes both.
+    private func putBack(_ preRestore: Backup?, after error: any Error) async -> FerryError {
+        var failure = (error as? FerryError) ?? FerryError(.restoreFailed, "The restore failed: \(error)")
+        failure.message = "The restore failed: \(failure.message)"
+        guard let preRestore else {
+            failure.changes = "There was no database before the restore."
+            return failure
+        }
+        do {
+            try await configuration.engine.withBackup(at: preRestore.file, format: .native) { try await $0.replaceLiveDatabase() }
+            failure.changes = "The live database was put back as it was before (from \(preRestore.name))."
+        } catch {
+            failure.changes = "Putting the database back failed too (\(error)). The copy made before the restore is \(preRestore.file.path)."
+            failure.advice = "Stop the application and run 'ferry restore \(preRestore.name) --yes'."
+        }
+        return failure
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Durable, private file operations for backups: files 0600, folders 0700,
+/// data synced before a rename makes it visible.
+public enum FileSafety {
+    /// Creates a folder (and its parents) readable by the owner only.
+    ///
+    /// - Throws: ``FerryError`` when it cannot be created or is not writable.
+    public static func createPrivateFolder(_ folder: URL) throws {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw FerryError(.fileSystem, "\(folder.path) is a file, not a folder.", changes: "Nothing was changed.",
+                                 advice: "Choose another backup folder with --backups or [backups] directory.")
+            }
+        } else {
+            do {
+                try manager.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw FerryError(
+                    .fileSystem, "Cannot create the backup folder \(folder.path): \(error.localizedDescription)",
+                    changes: "Nothing was changed.", advice: "Create it, or choose another with --backups.")
+            }
+        }
+        guard access(folder.path, W_OK) == 0 else {
+            throw FerryError(
+                .fileSystem, "The backup folder \(folder.path) is not writable by this user.",
+                changes: "Nothing was changed.", advice: "Fix its permissions, or choose another with --backups.")
+        }
+    }
+
+    /// Makes a file readable and writable by its owner only.
+    public static func makePrivate(_ file: URL) {
+        _ = chmod(file.path, 0o600)
+    }
+
+    /// Flushes a file's (or folder's) data to the disk.
+    ///
+    /// - Throws: ``FerryError`` when the file cannot be opened or synced.
+    public static func sync(_ url: URL) throws {
+        let descriptor = open(url.path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw FerryError(.fileSystem, "Cannot open \(url.path) to sync it: \(String(cString: strerror(errno))).")
+        }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            throw FerryError(.fileSystem, "Cannot sync \(url.path) to disk: \(String(cString: strerror(errno))).")
+        }
+    }
+
+    /// Renames a synced file into place and syncs its folder, so that the
+    /// new name survives a crash.
+    public static func moveIntoPlace(_ temporary: URL, to final: URL) throws {
+        guard rename(temporary.path, final.path) == 0 else {
+            throw FerryError(.fileSystem, "Cannot rename \(temporary.lastPathComponent) to \(final.path): \(String(cString: strerror(errno))).")
+        }
+        try sync(final.deletingLastPathComponent())
+    }
+
+    /// Writes data to a new private file durably: a temporary name, synced,
+    /// then renamed into place.
+    public static func writeDurably(_ data: Data, to file: URL) throws {
+        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).partial")
+        do {
+            try data.write(to: temporary)
+        } catch {
+            throw FerryError(.fileSystem, "Cannot write \(temporary.path): \(error.localizedDescription)")
+        }
+        makePrivate(temporary)
+        try sync(temporary)
+        try moveIntoPlace(temporary, to: file)
+    }
+
+    /// The SHA-256 of a file, read in pieces so that large files need little memory.
+    public static func sha256(of file: URL) throws -> String {
+        guard let handle = try? FileHandle(forReadingFrom: file) else {
+            throw FerryError(.fileSystem, "Cannot read \(file.path).")
+        }
+        defer { try? handle.close() }
+        var hasher = Checksum.Hasher()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(chunk)
+        }
+        return hasher.finalize()
+    }
+
+    /// The size of a file in bytes, or 0 when it does not exist.
+    public static func size(of path: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
+    }
+
+    /// The bytes free for this user on the file system that holds a folder,
+    /// or nil when it cannot be known.
+    public static func freeSpace(at folder: URL) -> Int64? {
+        var stats = statvfs()
+        guard statvfs(folder.path, &stats) == 0 else { return nil }
+        return Int64(stats.f_bavail) * Int64(stats.f_frsize)
+    }
+
+    /// `1.2 MB`, `340 kB`, `12 B`.
+    public static func formatBytes(_ bytes: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
+    }
+}

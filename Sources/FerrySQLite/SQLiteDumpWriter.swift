@@ -1,0 +1,162 @@
+import Ferry
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// Writes a SQLite database as a plain SQL script that the `sqlite3` shell
+/// loads into an equal database.
+///
+/// Tables first, then their rows as multi-row INSERTs (generated columns
+/// left out, values written exactly: REALs in their shortest round-trip
+/// form, text with any byte, BLOBs in hex), then `sqlite_sequence`, and only
+/// then indexes, views and triggers, so that loading is fast; `user_version`
+/// and `application_id` last. Rows stream from a cursor straight into a
+/// buffered file: memory stays small whatever the database's size.
+enum SQLiteDumpWriter {
+    /// Rows per INSERT statement, and the statement's size, at most.
+    static let rowsPerInsert = 1000
+    static let bytesPerInsert = 256 * 1024
+
+    static func write(_ db: Database, to url: URL) throws {
+        let out = try BufferedFileWriter(creating: url)
+        out.write("-- SQL dump written by Ferry \(Ferry.version) at \(Timestamp.string(from: Date())).\n")
+        out.write("-- Load it into a new database: sqlite3 new.db < this-file.sql\n")
+        out.write("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n")
+        let types = try Dictionary(
+            Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_list WHERE schema = 'main'")
+                .map { ($0["name"] as String, $0["type"] as String) },
+            uniquingKeysWith: { first, _ in first })
+        let objects = try Row.fetchAll(db, sql: "SELECT type, name, sql FROM sqlite_schema ORDER BY rowid")
+            .map { (type: $0["type"] as String, name: $0["name"] as String, sql: $0["sql"] as String?) }
+        let tables = objects.filter { object in
+            object.type == "table" && !object.name.hasPrefix("sqlite_") && types[object.name] != "shadow"
+        }
+        for table in tables {
+            out.write((table.sql ?? "") + ";\n")
+        }
+        try out.flushIfFull()
+        for table in tables {
+            try writeRows(of: table.name, isVirtual: types[table.name] == "virtual", from: db, to: out)
+        }
+        if objects.contains(where: { $0.name == "sqlite_sequence" }) {
+            out.write("DELETE FROM sqlite_sequence;\n")
+            try writeRows(of: "sqlite_sequence", isVirtual: false, from: db, to: out)
+        }
+        for kind in ["index", "view", "trigger"] {
+            for object in objects where object.type == kind {
+                guard let sql = object.sql, types[object.name] != "shadow" else { continue }  // automatic indexes have no SQL
+                out.write(sql + ";\n")
+            }
+        }
+        for pragma in ["user_version", "application_id"] {
+            let value = try Int.fetchOne(db, sql: "PRAGMA \(pragma)") ?? 0
+            if value != 0 { out.write("PRAGMA \(pragma)=\(value);\n") }
+        }
+        out.write("COMMIT;\n")
+        try out.close()
+    }
+
+    private static func writeRows(of table: String, isVirtual: Bool, from db: Database, to out: BufferedFileWriter) throws {
+        // Generated columns (hidden 2 and 3) are computed on load; hidden columns of virtual tables are not data.
+        let columns = try Row.fetchAll(db, sql: "SELECT name, hidden FROM pragma_table_xinfo(?)", arguments: [table])
+            .filter { row in (row["hidden"] as Int) == 0 }
+            .map { quoted($0["name"] as String) }
+        guard !columns.isEmpty else { return }
+        let header = "INSERT INTO \(quoted(table)) (\(columns.joined(separator: ","))) VALUES\n"
+        let statement = try db.makeStatement(sql: "SELECT \(columns.joined(separator: ",")) FROM \(quoted(table))")
+        let handle = statement.sqliteStatement
+        let columnCount = Int32(columns.count)
+        var rowsInStatement = 0
+        var bytesInStatement = 0
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            if rowsInStatement == 0 {
+                out.write(header)
+                out.write(UInt8(ascii: "("))
+            } else {
+                out.write("),\n(")
+            }
+            for index in 0..<columnCount {
+                if index > 0 { out.write(UInt8(ascii: ",")) }
+                bytesInStatement += writeValue(handle, index, to: out)
+            }
+            rowsInStatement += 1
+            if rowsInStatement >= rowsPerInsert || bytesInStatement >= bytesPerInsert {
+                out.write(");\n")
+                rowsInStatement = 0
+                bytesInStatement = 0
+            }
+            try out.flushIfFull()
+        }
+        if rowsInStatement > 0 { out.write(");\n") }
+        sqlite3_reset(handle)
+    }
+
+    /// Writes one column's value as an SQL literal; returns about how many bytes it took.
+    private static func writeValue(_ handle: OpaquePointer, _ index: Int32, to out: BufferedFileWriter) -> Int {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_INTEGER:
+            let text = String(sqlite3_column_int64(handle, index))
+            out.write(text)
+            return text.utf8.count
+        case SQLITE_FLOAT:
+            let value = sqlite3_column_double(handle, index)
+            let text = value.isInfinite ? (value < 0 ? "-1e999" : "1e999") : value.description
+            out.write(text)
+            return text.utf8.count
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard count > 0, let pointer = sqlite3_column_text(handle, index) else {
+                out.write("''")
+                return 2
+            }
+            let bytes = UnsafeBufferPointer(start: pointer, count: count)
+            if bytes.contains(0) {
+                // A NUL cannot stand in an SQL string literal: write the exact bytes.
+                out.write("CAST(X'")
+                writeHex(bytes, to: out)
+                out.write("' AS TEXT)")
+                return count * 2 + 16
+            }
+            out.write(UInt8(ascii: "'"))
+            var start = 0
+            for position in 0..<count where bytes[position] == UInt8(ascii: "'") {
+                out.write(UnsafeBufferPointer(rebasing: bytes[start...position]))
+                out.write(UInt8(ascii: "'"))
+                start = position + 1
+            }
+            out.write(UnsafeBufferPointer(rebasing: bytes[start..<count]))
+            out.write(UInt8(ascii: "'"))
+            return count + 2
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            out.write("X'")
+            if count > 0, let pointer = sqlite3_column_blob(handle, index) {
+                writeHex(UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: count), to: out)
+            }
+            out.write(UInt8(ascii: "'"))
+            return count * 2 + 3
+        default:
+            out.write("NULL")
+            return 4
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func writeHex(_ bytes: UnsafeBufferPointer<UInt8>, to out: BufferedFileWriter) {
+        for byte in bytes {
+            out.write(hexDigits[Int(byte >> 4)])
+            out.write(hexDigits[Int(byte & 0x0f)])
+        }
+    }
+
+    /// An identifier in double quotes, with inner quotes doubled.
+    static func quoted(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

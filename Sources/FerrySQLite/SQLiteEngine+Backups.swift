@@ -1,0 +1,176 @@
+import Ferry
+import Foundation
+import GRDB
+
+extension SQLiteEngine {
+    public var defaultBackupsFolder: URL? {
+        URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("backups")
+    }
+
+    public func backupSizeEstimate() async throws -> Int64 {
+        FileSafety.size(of: path) + FileSafety.size(of: path + "-wal")
+    }
+
+    /// Copies the live database with SQLite's online backup API (in one step,
+    /// inside one read transaction, so the copy is one consistent moment
+    /// while the application goes on writing), or dumps it as SQL.
+    public func writeBackup(to file: URL, format: BackupFormat) async throws {
+        let source = try openReadOnly(path, what: "back up")
+        defer { try? source.close() }
+        let path = self.path
+        do {
+            try await blocking {
+                switch format {
+                case .native:
+                    let destination = try DatabaseQueue(path: file.path)
+                    try source.backup(to: destination)
+                    // The copy must not need a -wal file beside it: store it in rollback-journal mode.
+                    try destination.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE") }
+                    try destination.close()
+                case .sql:
+                    try source.read { db in try SQLiteDumpWriter.write(db, to: file) }
+                }
+            }
+        } catch let error as DatabaseError {
+            throw FerryError(
+                .backupFailed, "SQLite could not copy \(path).", changes: "Nothing was changed.",
+                advice: "Check the database and the backup folder, then try again.", engineMessage: error.message)
+        }
+    }
+
+    public func withBackup<Result: Sendable>(
+        at file: URL, format: BackupFormat, _ body: (any BackupCopy) async throws -> Result
+    ) async throws -> Result {
+        var database = file.path
+        var loaded: URL?
+        defer { if let loaded { removeDatabaseFiles(loaded.path) } }
+        if format == .sql {
+            // A dump is loaded into a new database beside it, which is then checked like a native backup.
+            let target = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).loading")
+            removeDatabaseFiles(target.path)
+            loaded = target
+            let queue = try DatabaseQueue(path: target.path, configuration: configuration(readonly: false))
+            do {
+                try await blocking { try queue.writeWithoutTransaction { db in try SQLiteDumpLoader.load(file, into: db) } }
+                try queue.close()
+            } catch let error as DatabaseError {
+                try? queue.close()
+                throw corrupt(file, error.message ?? "\(error.resultCode)")
+            }
+            database = target.path
+        }
+        let copy = try await checkedCopy(of: database, file: file)
+        return try await body(copy)
+    }
+
+    private func checkedCopy(of database: String, file: URL) async throws -> SQLiteBackupCopy {
+        let queue: DatabaseQueue
+        do {
+            queue = try openReadOnly(database, what: "check the backup")
+        } catch {
+            throw corrupt(file, (error as? FerryError)?.engineMessage ?? "\(error)")
+        }
+        defer { try? queue.close() }
+        do {
+            let check = try await queue.read { db in
+                let problems = try String.fetchAll(db, sql: "PRAGMA integrity_check")
+                guard problems == ["ok"] else {
+                    throw FerryError(.backupCorrupt, "integrity_check: " + problems.prefix(5).joined(separator: "; "))
+                }
+                return BackupCheck(rowCounts: try Self.rowCounts(db), state: try SQLiteHistory.readState(db))
+            }
+            return SQLiteBackupCopy(source: database, livePath: path, busyTimeout: busyTimeout, check: check)
+        } catch let error as DatabaseError {
+            throw corrupt(file, error.message ?? "\(error.resultCode)")
+        } catch let error as FerryError where error.code == .backupCorrupt {
+            throw corrupt(file, error.message)
+        }
+    }
+
+    public func integrityProblems() async throws -> [String] {
+        let queue = try openReadOnly(path, what: "check")
+        defer { try? queue.close() }
+        let problems = try await queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+        return problems == ["ok"] ? [] : problems
+    }
+
+    /// Rows per table, Ferry's own tables included.
+    static func rowCounts(_ db: Database) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        let tables = try String.fetchAll(db, sql: """
+            SELECT name FROM pragma_table_list
+            WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+            """)
+        for table in tables {
+            counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(SQLiteDumpWriter.quoted(table))") ?? 0
+        }
+        return counts
+    }
+
+    func openReadOnly(_ database: String, what verb: String) throws -> DatabaseQueue {
+        guard FileManager.default.fileExists(atPath: database) else {
+            throw FerryError(.databaseUnavailable, "There is no database at \(database) to \(verb).", changes: "Nothing was changed.")
+        }
+        do {
+            return try DatabaseQueue(path: database, configuration: configuration(readonly: true))
+        } catch let error as DatabaseError {
+            throw FerryError(
+                .databaseUnavailable, "Cannot open \(database) to \(verb).", changes: "Nothing was changed.",
+                engineMessage: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    private func corrupt(_ file: URL, _ detail: String) -> FerryError {
+        FerryError(
+            .backupCorrupt, "The backup \(file.lastPathComponent) is damaged: SQLite cannot read it whole.",
+            changes: "Nothing was changed.", advice: "Use another backup ('ferry backups' lists them).",
+            engineMessage: detail)
+    }
+
+    private func removeDatabaseFiles(_ database: String) {
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: database + suffix)
+        }
+    }
+}
+
+/// A checked backup that can replace the live database.
+struct SQLiteBackupCopy: BackupCopy {
+    let source: String
+    let livePath: String
+    let busyTimeout: TimeInterval
+    let check: BackupCheck
+
+    /// Copies the backup's pages into the live database with SQLite's backup
+    /// API: one write transaction on the live file, so that a failure or a
+    /// crash part-way is rolled back by SQLite and the application's open
+    /// connections see the new content afterwards. No file is deleted or
+    /// renamed under them.
+    func replaceLiveDatabase() async throws {
+        let source = self.source
+        let livePath = self.livePath
+        var sourceSettings = GRDB.Configuration()
+        sourceSettings.busyMode = .timeout(busyTimeout)
+        sourceSettings.readonly = true
+        var liveSettings = GRDB.Configuration()
+        liveSettings.busyMode = .timeout(busyTimeout)
+        let configuration = sourceSettings
+        let liveConfiguration = liveSettings
+        do {
+            try await blocking {
+                let from = try DatabaseQueue(path: source, configuration: configuration)
+                let live = try DatabaseQueue(path: livePath, configuration: liveConfiguration)
+                defer {
+                    try? from.close()
+                    try? live.close()
+                }
+                try from.backup(to: live)
+            }
+        } catch let error as DatabaseError {
+            throw FerryError(
+                .restoreFailed, "SQLite could not copy the backup into \(livePath).",
+                advice: error.resultCode == .SQLITE_BUSY ? "The application holds the database: try again, or stop it first." : nil,
+                engineMessage: error.message ?? "\(error.resultCode)")
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Ferry
+import Foundation
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Make a checked backup of the database in the backup catalog.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "sqlite (a database file, made with SQLite's online backup API) or sql (a dump the sqlite3 shell loads).")
+    var format: BackupFormat = .native
+
+    @Option(name: .long, help: ArgumentHelp("A note kept in the manifest.", valueName: "text"))
+    var note: String?
+
+    struct Result: Encodable {
+        let command = "backup"
+        let ok = true
+        let backup: BackupManifest
+        let path: String
+    }
+
+    func run() async throws {
+        let console = Console(isJSON: common.wantsJSON)
+        try await console.run("backup") {
+            let ferry = Ferry(try common.configuration(try common.settings(), console: console))
+            let backup = try await ferry.backup(format: format, note: note, onEvent: console.isJSON ? console.printEvent : nil)
+            if console.isJSON { return console.json(Result(backup: backup.manifest, path: backup.file.path)) }
+            console.line("Backup: \(backup.file.path)")
+        }
+    }
+}
+
+extension BackupFormat: ExpressibleByArgument {}

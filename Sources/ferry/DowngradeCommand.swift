@@ -1,0 +1,36 @@
+import ArgumentParser
+import Ferry
+import Foundation
+
+struct DowngradeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "downgrade",
+        abstract: "Take the database back to an older release: by down scripts, or else by the pre-upgrade backup.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: ArgumentHelp("The release to go back to.", valueName: "version"))
+    var to: String
+
+    @Flag(name: .long, help: "Do not ask for confirmation (for scripts).")
+    var yes = false
+
+    struct Result: Encodable {
+        let command = "downgrade"
+        let ok = true
+        let report: DowngradeReport
+    }
+
+    func run() async throws {
+        let console = Console(isJSON: common.wantsJSON)
+        try await console.run("downgrade") {
+            let ferry = Ferry(try common.configuration(try common.settings(), console: console))
+            let plan = try await ferry.downgradePlan(to: try Release(parsing: to))
+            if !console.isJSON { console.line(plan.summary) }
+            try console.confirm(console.isJSON ? plan.summary : "Go on?", typing: "downgrade", yes: yes)
+            let report = try await ferry.downgrade(plan, onEvent: console.isJSON ? console.printEvent : nil)
+            if console.isJSON { return console.json(Result(report: report)) }
+            console.line("The database is now at release \(report.release).")
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Ferry
+import Foundation
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Replace the database with a checked backup (a pre-restore backup is taken first).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "The backup's name, as 'ferry backups' lists it.")
+    var name: String?
+
+    @Flag(name: .long, help: "Restore the newest backup.")
+    var latest = false
+
+    @Option(name: .long, help: ArgumentHelp("Restore the backup taken before the upgrade to this release.", valueName: "version"))
+    var beforeUpgradeTo: String?
+
+    @Flag(name: .long, help: "Do not ask for confirmation (for scripts).")
+    var yes = false
+
+    struct Result: Encodable {
+        let command = "restore"
+        let ok = true
+        let report: RestoreReport
+    }
+
+    func validate() throws {
+        let chosen = [name != nil, latest, beforeUpgradeTo != nil].filter { $0 }.count
+        guard chosen == 1 else {
+            throw ValidationError("Give exactly one of: a backup NAME, --latest, --before-upgrade-to VERSION.")
+        }
+    }
+
+    func run() async throws {
+        let console = Console(isJSON: common.wantsJSON)
+        try await console.run("restore") {
+            let ferry = Ferry(try common.configuration(try common.settings(), console: console))
+            let selection: BackupSelection
+            if let name { selection = .named(name) }
+            else if let beforeUpgradeTo { selection = .beforeUpgrade(to: try Release(parsing: beforeUpgradeTo)) }
+            else { selection = .latest }
+            let preview = try await ferry.restorePreview(selection)
+            let manifest = preview.backup.manifest
+            try console.confirm(
+                "Restore \(preview.backup.name) (release \(manifest.release ?? "none"), made \(Timestamp.string(from: manifest.created))) "
+                    + "into \(ferry.configuration.engine.displayName), now at release \(preview.currentRelease ?? "none")? "
+                    + "Every write since \(Timestamp.string(from: preview.lostSince)) will be undone (a pre-restore backup is kept).",
+                typing: "restore", yes: yes)
+            let report = try await ferry.restore(preview.backup, onEvent: console.isJSON ? console.printEvent : nil)
+            if console.isJSON { return console.json(Result(report: report)) }
+            console.line("Restored \(report.restored). The database is now at release \(report.release ?? "none").")
+            if let preRestore = report.preRestoreBackup { console.line("The database as it was before is kept as \(preRestore).") }
+            if let release = report.release, let program = ferry.configuration.release ?? (try? ferry.catalog().newestRelease),
+               let restored = Release(release), restored < program {
+                console.line("To upgrade it again to \(program), run 'ferry upgrade'.")
+            }
+        }
+    }
+}
