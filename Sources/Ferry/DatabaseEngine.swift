@@ -55,7 +55,8 @@ public protocol DatabaseEngine: BackupEngine {
 /// Lent by ``DatabaseEngine/withSession(_:)``; do not keep it after the
 /// closure returns.
 public protocol MigrationSession: MigrationDatabase {
-    /// Reads the recorded release and history on this connection.
+    /// Reads the recorded release and history on this connection. For a
+    /// database that this session created, `exists` is false.
     func readState() async throws -> DatabaseState
 
     /// Runs `body` in one transaction, as the engine needs for schema changes

@@ -28,12 +28,15 @@ struct Upgrade: Sendable {
         let catalog = try ferry.catalog()
         let programRelease = try ferry.programRelease(in: catalog)
 
-        // Inspect without the lock first: an up-to-date database costs one read.
+        // Inspect without the lock first: an up-to-date database costs one read. While another
+        // upgrader holds the lock, its transaction may keep readers out: wait for the lock instead,
+        // saying who holds it.
+        let isLocked = try await engine.lockHolder() != nil
         let firstLook = try Planner.plan(
-            catalog: catalog, state: try await engine.readState(), programRelease: programRelease,
+            catalog: catalog, state: isLocked ? .missing : try await engine.readState(), programRelease: programRelease,
             target: options.target)
-        if let refusal = firstLook.refusal(allowingChanged: options.allowChanged) { throw refusal }
-        if firstLook.isUpToDate && firstLook.changed.isEmpty && firstLook.missing.isEmpty {
+        if !isLocked, let refusal = firstLook.refusal(allowingChanged: options.allowChanged) { throw refusal }
+        if !isLocked && firstLook.isUpToDate && firstLook.changed.isEmpty && firstLook.missing.isEmpty {
             emit(.upToDate(firstLook.targetRelease))
             return UpgradeReport(
                 from: firstLook.database.recordedRelease, to: firstLook.targetRelease, applied: [],
@@ -60,8 +63,7 @@ struct Upgrade: Sendable {
                         seconds: (clock.now - start).inSeconds, wasUpToDate: true)
                 }
                 emit(.planned(plan))
-                // The session created a missing database: only one that existed before has something to back up.
-                let hadDatabase = firstLook.database.exists || !plan.isFreshInstall
+                let hadDatabase = plan.database.exists
                 let backup = hadDatabase ? try await backUp(plan) : nil
                 try await apply(plan, acceptances: acceptances, hadDatabase: hadDatabase, in: session)
                 for release in plan.pendingReleases { emit(.releaseCompleted(release)) }

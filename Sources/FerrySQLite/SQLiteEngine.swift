@@ -105,7 +105,7 @@ public struct SQLiteEngine: DatabaseEngine {
             throw unavailable(error, "open")
         }
         do {
-            let result = try await body(SQLiteSession(queue: queue, displayName: path))
+            let result = try await body(SQLiteSession(queue: queue, displayName: path, createdDatabase: isNew))
             try queue.close()
             return result
         } catch {

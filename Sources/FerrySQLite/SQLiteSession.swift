@@ -11,11 +11,15 @@ import GRDB
 struct SQLiteSession: MigrationSession {
     let queue: DatabaseQueue
     let displayName: String
+    /// Whether opening the session created the database file.
+    let createdDatabase: Bool
 
     var engineName: String { "sqlite" }
 
     func readState() async throws -> DatabaseState {
-        try await access("read the history") { db in try SQLiteHistory.readState(db) }
+        var state = try await access("read the history") { db in try SQLiteHistory.readState(db) }
+        state.exists = !createdDatabase
+        return state
     }
 
     func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {

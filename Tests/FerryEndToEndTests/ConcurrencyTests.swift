@@ -19,7 +19,7 @@ import Testing
             .write(to: folder.appendingPathComponent("002_room_floor.sql"))
     }
 
-    @Test func twoUpgradersAppliesEveryMigrationOnce() async throws {
+    @Test func twoUpgradersStartedTogetherApplyEveryMigrationOnce() async throws {
         let folder = try TemporaryFolder()
         let path = folder.url.appendingPathComponent("sensorhub.db").path
         let migrations = try ExampleApplication.copyMigrations(to: folder.url)
@@ -37,12 +37,31 @@ import Testing
         }
         #expect(outputs.filter { $0.stdout.contains("Upgrade to 0.6.0 completed successfully") }.count == 1)
         #expect(outputs.filter { $0.stdout.contains("up to date at 0.6.0") }.count == 1)
-        let waited = outputs.first { $0.stdout.contains("up to date") }
-        #expect(waited?.stdout.contains("Waiting up to") == true, "the second upgrader waited for the lock")
-        #expect(waited?.stdout.contains("pid ") == true, "and said who held it")
         #expect(try scalar("SELECT count(*) FROM ferry_migrations", in: path) == "16")
         #expect(try scalar("SELECT count(DISTINCT id) FROM ferry_migrations", in: path) == "16")
         #expect(try scalar("SELECT count(*) FROM sensor_archive", in: path) == "2000000")
+    }
+
+    @Test func aSecondUpgraderWaitsForTheFirstThenFindsNothingToDo() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("sensorhub.db").path
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
+        try Self.writeSlowRelease(in: migrations, rows: 4_000_000)
+        let arguments = ["upgrade", "--database", path, "--migrations", migrations.path]
+
+        let first = try FerryProcess.start(arguments)
+        #expect(await first.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))
+        let second = try FerryProcess.start(arguments)
+        let (firstOutput, secondOutput) = (await first.finish(), await second.finish())
+
+        #expect(firstOutput.status == 0, "\(firstOutput)")
+        #expect(firstOutput.stdout.contains("Upgrade to 0.6.0 completed successfully"))
+        #expect(secondOutput.status == 0, "\(secondOutput)")
+        #expect(secondOutput.stdout.contains("Waiting up to 1 min for the upgrade lock, held by host"))
+        #expect(secondOutput.stdout.contains("pid \(first.process.processIdentifier)"), "it says who holds the lock")
+        #expect(secondOutput.stdout.contains("up to date at 0.6.0"))
+        #expect(try scalar("SELECT count(DISTINCT id) FROM ferry_migrations", in: path) == "16")
     }
 
     @Test func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades() async throws {
