@@ -73,6 +73,7 @@ let package = Package(
             name: "FerryEndToEndTests",
             dependencies: [
                 "FerryCLI",
+                "Ferry",
                 "FerryTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

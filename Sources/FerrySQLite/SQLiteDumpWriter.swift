@@ -115,8 +115,9 @@ enum SQLiteDumpWriter {
                 return 2
             }
             let bytes = UnsafeBufferPointer(start: pointer, count: count)
-            if bytes.contains(0) {
-                // A NUL cannot stand in an SQL string literal: write the exact bytes.
+            if bytes.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\r") }) {
+                // A NUL cannot stand in an SQL string literal, and the sqlite3 shell drops a
+                // carriage return before a line end: write the exact bytes.
                 out.write("CAST(X'")
                 writeHex(bytes, to: out)
                 out.write("' AS TEXT)")

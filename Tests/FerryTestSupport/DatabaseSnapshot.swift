@@ -25,7 +25,7 @@ public struct DatabaseSnapshot: Equatable, CustomStringConvertible {
                 db, sql: "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY 1")
             var rows: [String: [String]] = [:]
             for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") {
-                rows[table] = try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"")
+                rows[table] = try Row.fetchAll(db, sql: "SELECT * FROM \(quotedIdentifier(table))")
                     .map { $0.description }.sorted()
             }
             return (schema, rows)
@@ -61,4 +61,9 @@ public func integrityCheck(_ path: String) throws -> String {
     let queue = try DatabaseQueue(path: path)
     defer { try? queue.close() }
     return try queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+}
+
+/// An SQL identifier in double quotes, inner quotes doubled.
+public func quotedIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

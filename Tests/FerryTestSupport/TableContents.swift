@@ -21,9 +21,9 @@ public struct TableContents: Equatable, CustomStringConvertible {
             let schema = try Row.fetchAll(db, sql: "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL")
                 .map { "\($0["type"] as String) \($0["name"] as String): \($0["sql"] as String)" }.sorted()
             var tables: [String: [String]] = [:]
-            let names = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table'")
+            let names = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT IN ('sqlite_schema', 'sqlite_temp_schema')")
             for name in names {
-                tables[name] = try Row.fetchAll(db, sql: "SELECT * FROM \"\(name)\"").map { row in
+                tables[name] = try Row.fetchAll(db, sql: "SELECT * FROM \(quotedIdentifier(name))").map { row in
                     row.databaseValues.map { value -> String in
                         switch value.storage {
                         case .null: return "null"

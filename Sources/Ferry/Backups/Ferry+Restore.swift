@@ -90,12 +90,17 @@ extension Ferry {
                 "The backup \(backup.name) does not match its manifest: its SHA-256 is \(checksum), the manifest says \(backup.manifest.sha256).",
                 changes: "Nothing was changed.", advice: "The file was damaged or replaced: use another backup ('ferry backups').")
         }
-        let programRelease = try programRelease(in: try catalog())
+        // Without a migrations folder or a configured release, this program's release is unknown.
+        let programRelease = try? programRelease(in: try catalog())
+        if programRelease == nil {
+            configuration.logger.warning(
+                "This program's release is unknown (no migrations folder, no [app] release): the backup's release is not checked against it.")
+        }
         return try await engine.withUpgradeLock(
             holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
         ) {
             try await engine.withBackup(at: backup.file, format: backup.manifest.format) { copy in
-                if let release = copy.check.state.release, release > programRelease {
+                if let release = copy.check.state.release, let programRelease, release > programRelease {
                     throw FerryError(
                         .databaseIsNewer,
                         "The backup \(backup.name) holds a database at release \(release), newer than this program (\(programRelease)).",
