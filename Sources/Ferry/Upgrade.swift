@@ -100,7 +100,7 @@ struct Upgrade: Sendable {
                 id: change.applied.id, checksum: change.current.checksum,
                 note: "checksum \(change.applied.checksum) changed to \(change.current.checksum); "
                     + "accepted with --allow-changed at \(when)")
-        } + plan.missing.map { missing in
+        } + plan.missing.filter { !($0.note ?? "").contains("file missing; accepted") }.map { missing in
             Acceptance(
                 id: missing.id, checksum: missing.checksum,
                 note: "file missing; accepted with --allow-changed at \(when)")

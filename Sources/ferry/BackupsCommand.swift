@@ -25,7 +25,7 @@ struct BackupsCommand: AsyncParsableCommand {
             console.line("Backups in \(catalog.folder.path): \(backups.count)")
             for backup in backups {
                 let manifest = backup.manifest
-                let releases = manifest.upgradeTo.map { "\(manifest.release ?? "new") → \($0)" } ?? (manifest.release ?? "no release")
+                let releases = manifest.upgradeTo.map { "\(manifest.release ?? "none") → \($0)" } ?? (manifest.release ?? "no release")
                 let verified = manifest.verified.map { "verified \(Timestamp.string(from: $0))" } ?? "not verified"
                 console.line("  \(backup.name)")
                 console.line("    \(manifest.kind.rawValue), \(releases), \(FileSafety.formatBytes(manifest.size)), created \(Timestamp.string(from: manifest.created)), \(verified)\(manifest.note.map { ", note: \($0)" } ?? "")")

@@ -5,6 +5,22 @@ import Testing
 
 /// Two upgraders at once, and an upgrader killed in the middle.
 @Suite struct ConcurrencyTests {
+    /// The example at a release in a folder of its own, with a copy of its migrations and a slow release 0.6.0.
+    struct SlowUpgrade {
+        let folder: TemporaryFolder
+        let path: String
+        let migrations: URL
+        var arguments: [String] { ["upgrade", "--database", path, "--migrations", migrations.path] }
+
+        init(from release: String, rows: Int) async throws {
+            folder = try TemporaryFolder()
+            path = folder.url.appendingPathComponent("sensorhub.db").path
+            migrations = try ExampleApplication.copyMigrations(to: folder.url)
+            try await ExampleApplication.makeDatabase(at: release, path: path, migrations: migrations)
+            try ConcurrencyTests.writeSlowRelease(in: migrations, rows: rows)
+        }
+    }
+
     /// A release whose migration takes seconds: it builds a table of many rows.
     static func writeSlowRelease(in migrations: URL, rows: Int) throws {
         let folder = migrations.appendingPathComponent("0.6.0")
@@ -20,12 +36,8 @@ import Testing
     }
 
     @Test func twoUpgradersStartedTogetherApplyEveryMigrationOnce() async throws {
-        let folder = try TemporaryFolder()
-        let path = folder.url.appendingPathComponent("sensorhub.db").path
-        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
-        try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
-        try Self.writeSlowRelease(in: migrations, rows: 2_000_000)
-        let arguments = ["upgrade", "--database", path, "--migrations", migrations.path]
+        let upgrade = try await SlowUpgrade(from: "0.3.0", rows: 2_000_000)
+        let (path, arguments) = (upgrade.path, upgrade.arguments)
 
         let first = try FerryProcess.start(arguments)
         let second = try FerryProcess.start(arguments)
@@ -43,12 +55,8 @@ import Testing
     }
 
     @Test func aSecondUpgraderWaitsForTheFirstThenFindsNothingToDo() async throws {
-        let folder = try TemporaryFolder()
-        let path = folder.url.appendingPathComponent("sensorhub.db").path
-        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
-        try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
-        try Self.writeSlowRelease(in: migrations, rows: 4_000_000)
-        let arguments = ["upgrade", "--database", path, "--migrations", migrations.path]
+        let upgrade = try await SlowUpgrade(from: "0.3.0", rows: 4_000_000)
+        let (path, arguments) = (upgrade.path, upgrade.arguments)
 
         let first = try FerryProcess.start(arguments)
         #expect(await first.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))
@@ -65,13 +73,9 @@ import Testing
     }
 
     @Test func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades() async throws {
-        let folder = try TemporaryFolder()
-        let path = folder.url.appendingPathComponent("sensorhub.db").path
-        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
-        try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
-        try Self.writeSlowRelease(in: migrations, rows: 30_000_000)
+        let upgrade = try await SlowUpgrade(from: "0.3.0", rows: 30_000_000)
+        let (path, migrations, arguments) = (upgrade.path, upgrade.migrations, upgrade.arguments)
         let before = try DatabaseSnapshot(path: path)
-        let arguments = ["upgrade", "--database", path, "--migrations", migrations.path]
 
         let upgrader = try FerryProcess.start(arguments)
         #expect(await upgrader.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))
@@ -99,11 +103,8 @@ import Testing
     }
 
     @Test func anInterruptedUpgraderWritesTheErrorMarker() async throws {
-        let folder = try TemporaryFolder()
-        let path = folder.url.appendingPathComponent("sensorhub.db").path
-        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
-        try await ExampleApplication.makeDatabase(at: "0.5.0", path: path, migrations: migrations)
-        try Self.writeSlowRelease(in: migrations, rows: 30_000_000)
+        let upgrade = try await SlowUpgrade(from: "0.5.0", rows: 30_000_000)
+        let (path, migrations) = (upgrade.path, upgrade.migrations)
 
         let upgrader = try FerryProcess.start(["upgrade", "--database", path, "--migrations", migrations.path])
         #expect(await upgrader.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))

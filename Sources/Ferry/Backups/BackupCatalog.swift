@@ -54,7 +54,7 @@ public struct BackupCatalog: Sendable {
 
     /// The name a new backup gets (without extension), unique in the folder.
     public func newName(app: String, kind: BackupKind, release: String?, upgradeTo: String?, at date: Date) -> String {
-        let from = release ?? "new"
+        let from = release ?? "none"
         let middle: String
         switch kind {
         case .preUpgrade: middle = "\(from)-to-\(upgradeTo ?? from)"
