@@ -34,6 +34,23 @@ extension Ferry {
         public var lockTimeout: Duration
         /// Where Ferry logs what it does; each upgrade event is logged at `info`.
         public var logger: Logger
+        /// Version-range hooks registered in Swift (see ``onUpgrade(from:to:name:_:)``).
+        public var hooks: HookRegistry
+        /// Conditions verified after every upgrade (`[[verify]]`).
+        public var invariants: [Invariant]
+        /// Environment requirements checked by preflight (`[[requirement]]`).
+        public var requirements: [Requirement]
+        /// Installed components whose compatibility preflight checks (`[[component]]`).
+        public var components: [Component]
+        /// Bytes that must stay free after the backup and the upgrade
+        /// (`[preflight] keep_free_mb`).
+        public var keepFreeBytes: Int64
+        /// Where preflight reads the operating system's release
+        /// (`[preflight] os_release`, default `/etc/os-release`).
+        public var operatingSystemReleaseFile: URL
+        /// The sample data for `test-paths`, `<release>.sql` per release;
+        /// nil for `fixtures` beside the migrations folder.
+        public var fixturesDirectory: URL?
 
         /// Creates a configuration.
         ///
@@ -53,6 +70,13 @@ extension Ferry {
             self.backupsToKeep = 10
             self.lockTimeout = .seconds(60)
             self.logger = Logger(label: "ferry")
+            self.hooks = HookRegistry()
+            self.invariants = []
+            self.requirements = []
+            self.components = []
+            self.keepFreeBytes = 0
+            self.operatingSystemReleaseFile = OperatingSystemRelease.standardFile
+            self.fixturesDirectory = nil
         }
     }
 }

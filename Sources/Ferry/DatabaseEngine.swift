@@ -48,13 +48,39 @@ public protocol DatabaseEngine: BackupEngine {
     func withSession<Result: Sendable>(
         _ body: (any MigrationSession) async throws -> Result
     ) async throws -> Result
+
+    /// The database's file on this machine, or nil for a server: preflight
+    /// measures its size, its folder's free space and whether it is writable.
+    var localFile: URL? { get }
+
+    /// Opens the database read-only, lends it to `body`, and closes it.
+    /// Never creates the database.
+    ///
+    /// - Throws: ``FerryError`` (code `databaseUnavailable`) when it does
+    ///   not exist or cannot be read; or what `body` throws.
+    func withInspection<Result: Sendable>(
+        _ body: (any DatabaseInspection) async throws -> Result
+    ) async throws -> Result
+
+    /// Copies the database consistently while its application keeps working
+    /// (SQLite: the backup API), lends an engine on the copy to `body`, then
+    /// deletes the copy, also when `body` throws.
+    func withRehearsalCopy<Result: Sendable>(
+        _ body: (any DatabaseEngine) async throws -> Result
+    ) async throws -> Result
+
+    /// Lends an engine on a new, empty database of the same kind, deleted
+    /// afterwards.
+    func withScratchDatabase<Result: Sendable>(
+        _ body: (any DatabaseEngine) async throws -> Result
+    ) async throws -> Result
 }
 
 /// One connection to a database during an upgrade.
 ///
 /// Lent by ``DatabaseEngine/withSession(_:)``; do not keep it after the
 /// closure returns.
-public protocol MigrationSession: MigrationDatabase {
+public protocol MigrationSession: DatabaseInspection {
     /// Reads the recorded release and history on this connection. For a
     /// database that this session created, `exists` is false.
     func readState() async throws -> DatabaseState

@@ -26,7 +26,8 @@ public struct Ferry: Sendable {
     ///
     /// - Throws: ``FerryError`` naming a malformed file.
     public func catalog() throws -> MigrationCatalog {
-        try MigrationCatalog(folder: configuration.migrationsDirectory, registry: configuration.migrations)
+        try MigrationCatalog(
+            folder: configuration.migrationsDirectory, registry: configuration.migrations, hooks: configuration.hooks)
     }
 
     /// This program's release: the configured one, or the newest known.
@@ -52,7 +53,8 @@ public struct Ferry: Sendable {
         let catalog = try catalog()
         return try Planner.plan(
             catalog: catalog, state: try await configuration.engine.readState(),
-            programRelease: try programRelease(in: catalog), target: target)
+            programRelease: try programRelease(in: catalog), target: target,
+            minimumUpgradableFrom: configuration.minimumUpgradableFrom)
     }
 
     /// The releases, the history, the pending migrations and the lock.

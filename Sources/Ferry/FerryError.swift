@@ -52,6 +52,16 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         public static let restoreFailed = Code(rawValue: "restoreFailed")
         /// A destructive command was not confirmed.
         public static let notConfirmed = Code(rawValue: "notConfirmed")
+        /// A text is not a release range.
+        public static let invalidRange = Code(rawValue: "invalidRange")
+        /// A preflight check found a blocker, or a warning without `--force`.
+        public static let preflightRefused = Code(rawValue: "preflightRefused")
+        /// A verification check failed; the upgrade was rolled back.
+        public static let verificationFailed = Code(rawValue: "verificationFailed")
+        /// The database engine cannot do what was asked.
+        public static let unsupportedByEngine = Code(rawValue: "unsupportedByEngine")
+        /// An upgrade path ends with a schema that differs from a fresh install's.
+        public static let upgradePathsDiffer = Code(rawValue: "upgradePathsDiffer")
     }
 
     /// How the error ends a command, which sets the tool's exit code.
@@ -109,10 +119,11 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
     /// The category that decides the exit code.
     public var category: Category {
         switch code {
-        case .invalidConfiguration, .invalidRelease, .invalidMigrations, .invalidTarget:
+        case .invalidConfiguration, .invalidRelease, .invalidMigrations, .invalidTarget, .invalidRange,
+             .unsupportedByEngine:
             return .usage
         case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder, .lockTimeout,
-             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed:
+             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused:
             return .refused
         default:
             return .failed

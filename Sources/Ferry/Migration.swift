@@ -56,6 +56,7 @@ public struct Migration: Sendable, Identifiable {
 
     /// How the migration was written, as recorded in the history.
     public var kind: Kind {
+        if isBaseline { return .baseline }
         switch body {
         case .sql: return isTransactional ? .sql : .sqlWithoutTransaction
         case .swift: return .swift
@@ -76,7 +77,19 @@ public struct Migration: Sendable, Identifiable {
         case sqlWithoutTransaction = "sql-no-transaction"
         /// Swift code.
         case swift
+        /// A release's baseline script, run instead of every older migration
+        /// on a fresh install.
+        case baseline
+        /// A run of a version-range hook (recorded, never planned as a migration).
+        case hook
     }
+
+    /// The name of a release's baseline script, `baseline` (from `baseline.sql`).
+    public static let baselineName = "baseline"
+
+    /// Whether this is a release's baseline script: the schema of that
+    /// release, run instead of every older migration on a fresh install.
+    public var isBaseline: Bool { name == Migration.baselineName }
 
     /// Whether `self` runs before `other`: by release, then by number, then by name.
     public func precedes(_ other: Migration) -> Bool {

@@ -8,6 +8,12 @@ public struct MigrationCatalog: Sendable {
     /// Every known release, oldest first: the release folders (also empty
     /// ones) and the releases of registered migrations.
     public let releases: [Release]
+    /// The releases' baseline scripts, oldest first (see
+    /// ``MigrationFolder/baselines()``).
+    public private(set) var baselines: [Migration] = []
+    /// The version-range hooks, from the folder and from Swift, in the order
+    /// they run.
+    public private(set) var hooks: [Hook] = []
 
     /// Creates a catalog from migrations and the releases that exist.
     ///
@@ -35,13 +41,28 @@ public struct MigrationCatalog: Sendable {
         self.releases = Array(Set(releases + migrations.map(\.release))).sorted()
     }
 
-    /// Loads the folder (when given) and adds the registered migrations.
+    /// Loads the folder (when given) and adds the registered migrations and hooks.
     ///
     /// - Throws: ``FerryError`` naming the malformed file or registration.
-    public init(folder: URL?, registry: MigrationRegistry) throws {
+    public init(folder: URL?, registry: MigrationRegistry, hooks: HookRegistry = HookRegistry()) throws {
         let contents = try folder.map { try MigrationFolder(url: $0).read() }
         try self.init(
             migrations: (contents?.migrations ?? []) + registry.migrations, releases: contents?.releases ?? [])
+        baselines = try folder.map { try MigrationFolder(url: $0).baselines() } ?? []
+        let allHooks = try (folder.map { try HookFolder(url: $0.appendingPathComponent("hooks")).hooks() } ?? [])
+            + hooks.hooks
+        var names = Set<String>()
+        for hook in allHooks where !names.insert(hook.name).inserted {
+            throw FerryError(
+                .invalidMigrations, "Hook \(hook.name) is defined twice (in migrations/hooks and in Swift?).",
+                advice: "Give each hook its own name.")
+        }
+        self.hooks = allHooks.sorted { $0.precedes($1) }
+    }
+
+    /// The newest baseline at or below a release, if any.
+    public func baseline(atOrBelow release: Release) -> Migration? {
+        baselines.last { $0.release <= release }
     }
 
     /// The newest known release, or nil when there is none.

@@ -16,7 +16,9 @@ import Foundation
 /// order of their leading number. A script whose leading comments hold
 /// `-- ferry:no-transaction` runs alone, outside the upgrade's transaction.
 /// Files and folders whose names start with `.`, files that do not end in
-/// `.sql`, and the `hooks` and `fixtures` folders are not migrations.
+/// `.sql`, and the `hooks` and `fixtures` folders are not migrations. A
+/// release's `baseline.sql` is its baseline (see ``baselines()``), and
+/// `hooks/` holds the version-range hooks (see ``Hook``).
 public struct MigrationFolder: Sendable {
     /// The folder.
     public let url: URL
@@ -71,7 +73,7 @@ public struct MigrationFolder: Sendable {
         try read().migrations
     }
 
-    private func releaseFolders() throws -> [(release: Release, url: URL)] {
+    func releaseFolders() throws -> [(release: Release, url: URL)] {
         var folders: [(release: Release, url: URL)] = []
         for entry in try contents(of: url) where try isDirectory(entry) {
             let name = entry.lastPathComponent
@@ -101,6 +103,7 @@ public struct MigrationFolder: Sendable {
             let fileName = file.lastPathComponent
             guard !fileName.hasPrefix("."), fileName.hasSuffix(".sql"), try !isDirectory(file) else { continue }
             let stem = String(fileName.dropLast(".sql".count))
+            if stem == Migration.baselineName { continue }
             if stem.hasSuffix(".down") {
                 downs[String(stem.dropLast(".down".count))] = file
             } else if stem.hasSuffix(".verify") {

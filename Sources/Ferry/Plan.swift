@@ -25,6 +25,9 @@ public struct Plan: Sendable {
     public let outOfOrder: [Migration]
     /// A release newer than this program that wrote the database, if any.
     public let newerDatabaseRelease: String?
+    /// The hooks whose ranges match this upgrade, in the order they run
+    /// (after every migration, inside the upgrade's transaction).
+    public internal(set) var hooks: [Hook] = []
 
     /// Whether the upgrade would write the target release (also with no
     /// migration to run, for a release that changed no schema).

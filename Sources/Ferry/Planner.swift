@@ -7,10 +7,14 @@ public enum Planner {
     ///   - state: The database as read.
     ///   - programRelease: This program's release.
     ///   - target: The release to go to; nil for `programRelease`.
+    ///   - minimumUpgradableFrom: The oldest release this program upgrades
+    ///     from: applied migrations of older releases may be missing from
+    ///     the program (like those a baseline replaces).
     /// - Throws: ``FerryError`` (code `invalidTarget`) when the target is
     ///   unknown, newer than the program, or older than the database.
     public static func plan(
-        catalog: MigrationCatalog, state: DatabaseState, programRelease: Release, target: Release? = nil
+        catalog: MigrationCatalog, state: DatabaseState, programRelease: Release, target: Release? = nil,
+        minimumUpgradableFrom: Release? = nil
     ) throws -> Plan {
         let targetRelease = target ?? programRelease
         var newer: String?
@@ -22,13 +26,22 @@ public enum Planner {
         let known = Dictionary(catalog.migrations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var changed: [Plan.ChangedMigration] = []
         var missing: [AppliedMigration] = []
-        for applied in state.applied {
+        // Migrations a baseline replaced, or older than the program upgrades
+        // from, may be gone from the program: their rows are not "missing".
+        func isRetired(_ release: Release) -> Bool {
+            (catalog.baselines.last.map { release <= $0.release } ?? false)
+                || (minimumUpgradableFrom.map { release < $0 } ?? false)
+        }
+        for applied in state.applied where applied.kind != Migration.Kind.hook.rawValue {
+            if applied.kind == Migration.Kind.baseline.rawValue { continue }
             if let migration = known[applied.id] {
                 if migration.hasComparableChecksum, migration.checksum != applied.checksum {
                     changed.append(.init(applied: applied, current: migration))
                 }
             } else if let release = Release(applied.release), release > programRelease {
                 if newer == nil || release > (Release(newer!) ?? release) { newer = release.description }
+            } else if let release = Release(applied.release), isRetired(release) {
+                continue
             } else {
                 missing.append(applied)
             }
@@ -54,10 +67,20 @@ public enum Planner {
             }
         }
         let appliedIDs = Set(state.applied.map(\.id))
-        let pending = catalog.migrations.filter { $0.release <= targetRelease && !appliedIDs.contains($0.id) }
+        var pending = catalog.migrations.filter { $0.release <= targetRelease && !appliedIDs.contains($0.id) }
+        let isFresh = state.release == nil && state.applied.isEmpty
+        if isFresh, let baseline = catalog.baseline(atOrBelow: targetRelease) {
+            // A fresh install runs the newest baseline instead of every migration up to its release.
+            pending = [baseline] + pending.filter { $0.release > baseline.release }
+        } else if let covered = state.applied.filter({ $0.kind == Migration.Kind.baseline.rawValue })
+            .compactMap({ Release($0.release) }).max() {
+            pending = pending.filter { $0.release > covered }
+        }
         let outOfOrder = pending.filter { migration in state.release.map { migration.release <= $0 } ?? false }
-        return Plan(
+        var plan = Plan(
             programRelease: programRelease, targetRelease: targetRelease, database: state, pending: pending,
             changed: changed, missing: missing, outOfOrder: outOfOrder, newerDatabaseRelease: newer)
+        plan.hooks = catalog.hooks.filter { $0.runs(from: state.release, to: targetRelease) }
+        return plan
     }
 }

@@ -34,13 +34,35 @@ public struct Settings: Sendable, Equatable {
     public var keepBackups: Int?
     /// `FERRY_JSON`, `--json`: JSON output.
     public var json: Bool?
+    /// `[database] fixtures`, `FERRY_FIXTURES`, `test-paths --fixtures`: the
+    /// sample data folder.
+    public var fixtures: String?
+    /// `[preflight] keep_free_mb`, `FERRY_KEEP_FREE_MB`: megabytes that must
+    /// stay free after the backup and the upgrade.
+    public var keepFreeMB: Int?
+    /// `[preflight] os_release`, `FERRY_OS_RELEASE`: the os-release file.
+    public var osRelease: String?
+    /// `[[verify]]` tables: invariants checked after every upgrade.
+    public var invariants: [Invariant]?
+    /// `[[requirement]]` tables: environment requirements.
+    public var requirements: [Requirement]?
+    /// `[[component]]` tables: installed components.
+    public var components: [Component]?
 
     /// Creates settings; nil means not set here.
     public init(
         appName: String? = nil, release: String? = nil, minimumUpgradableFrom: String? = nil,
         database: String? = nil, migrations: String? = nil, lockTimeout: Double? = nil,
-        backups: String? = nil, keepBackups: Int? = nil, json: Bool? = nil
+        backups: String? = nil, keepBackups: Int? = nil, json: Bool? = nil, fixtures: String? = nil,
+        keepFreeMB: Int? = nil, osRelease: String? = nil, invariants: [Invariant]? = nil,
+        requirements: [Requirement]? = nil, components: [Component]? = nil
     ) {
+        self.fixtures = fixtures
+        self.keepFreeMB = keepFreeMB
+        self.osRelease = osRelease
+        self.invariants = invariants
+        self.requirements = requirements
+        self.components = components
         self.appName = appName
         self.release = release
         self.minimumUpgradableFrom = minimumUpgradableFrom
@@ -59,15 +81,25 @@ public struct Settings: Sendable, Equatable {
             minimumUpgradableFrom: other.minimumUpgradableFrom ?? minimumUpgradableFrom,
             database: other.database ?? database, migrations: other.migrations ?? migrations,
             lockTimeout: other.lockTimeout ?? lockTimeout, backups: other.backups ?? backups,
-            keepBackups: other.keepBackups ?? keepBackups, json: other.json ?? json)
+            keepBackups: other.keepBackups ?? keepBackups, json: other.json ?? json,
+            fixtures: other.fixtures ?? fixtures, keepFreeMB: other.keepFreeMB ?? keepFreeMB,
+            osRelease: other.osRelease ?? osRelease, invariants: other.invariants ?? invariants,
+            requirements: other.requirements ?? requirements, components: other.components ?? components)
     }
 
     /// The keys `ferry.toml` may hold, by table.
     public static let fileKeys: [String: Set<String>] = [
         "app": ["name", "release", "minimum_upgradable_from"],
-        "database": ["url", "migrations", "lock_timeout"],
+        "database": ["url", "migrations", "lock_timeout", "fixtures"],
         "backups": ["directory", "keep"],
+        "preflight": ["keep_free_mb", "os_release"],
+        "verify": ["name", "query", "expect", "preserve", "releases"],
+        "requirement": ["os", "engine", "unknown"],
+        "component": ["name", "version", "compatible", "remove_before", "remove_after"],
     ]
+
+    /// The tables of `fileKeys` written as arrays of tables (`[[verify]]`).
+    public static let fileArrayTables: Set<String> = ["verify", "requirement", "component"]
 
     /// Reads `ferry.toml`.
     ///
@@ -112,7 +144,12 @@ public struct Settings: Sendable, Equatable {
             migrations: resolved(try reader.string("database", "migrations")) ?? folder.appendingPathComponent("migrations").path,
             lockTimeout: try reader.number("database", "lock_timeout"),
             backups: resolved(try reader.string("backups", "directory")),
-            keepBackups: try reader.integer("backups", "keep"))
+            keepBackups: try reader.integer("backups", "keep"),
+            fixtures: resolved(try reader.string("database", "fixtures")),
+            keepFreeMB: try reader.integer("preflight", "keep_free_mb"),
+            osRelease: resolved(try reader.string("preflight", "os_release")),
+            invariants: try reader.invariants(), requirements: try reader.requirements(),
+            components: try reader.components())
     }
 
     /// Reads the `FERRY_*` environment variables.
@@ -130,13 +167,14 @@ public struct Settings: Sendable, Equatable {
             }
             return number
         }
-        var keep: Int?
-        if let text = value("FERRY_BACKUPS_KEEP") {
+        func wholeNumber(_ name: String) throws -> Int? {
+            guard let text = value(name) else { return nil }
             guard let number = Int(text), number >= 0 else {
-                throw FerryError(.invalidConfiguration, "FERRY_BACKUPS_KEEP=\(text) is not a whole number.")
+                throw FerryError(.invalidConfiguration, "\(name)=\(text) is not a whole number.")
             }
-            keep = number
+            return number
         }
+        let keep = try wholeNumber("FERRY_BACKUPS_KEEP")
         var json: Bool?
         if let text = value("FERRY_JSON") {
             switch text.lowercased() {
@@ -149,7 +187,8 @@ public struct Settings: Sendable, Equatable {
             appName: value("FERRY_APP_NAME"), release: value("FERRY_RELEASE"),
             minimumUpgradableFrom: value("FERRY_MINIMUM_UPGRADABLE_FROM"), database: value("FERRY_DATABASE"),
             migrations: value("FERRY_MIGRATIONS"), lockTimeout: try number("FERRY_LOCK_TIMEOUT"),
-            backups: value("FERRY_BACKUPS"), keepBackups: keep, json: json)
+            backups: value("FERRY_BACKUPS"), keepBackups: keep, json: json, fixtures: value("FERRY_FIXTURES"),
+            keepFreeMB: try wholeNumber("FERRY_KEEP_FREE_MB"), osRelease: value("FERRY_OS_RELEASE"))
     }
 
     /// The database location.
@@ -181,6 +220,12 @@ public struct Settings: Sendable, Equatable {
         configuration.release = try release.map(Release.init(parsing:))
         configuration.minimumUpgradableFrom = try minimumUpgradableFrom.map(Release.init(parsing:))
         configuration.backupsDirectory = backups.map { URL(fileURLWithPath: $0) }
+        configuration.fixturesDirectory = fixtures.map { URL(fileURLWithPath: $0) }
+        configuration.invariants = invariants ?? []
+        configuration.requirements = requirements ?? []
+        configuration.components = components ?? []
+        if let keepFreeMB { configuration.keepFreeBytes = Int64(keepFreeMB) * 1_000_000 }
+        if let osRelease { configuration.operatingSystemReleaseFile = URL(fileURLWithPath: osRelease) }
         if let keepBackups { configuration.backupsToKeep = keepBackups }
         if let lockTimeout {
             guard lockTimeout >= 0, lockTimeout.isFinite else {
@@ -203,6 +248,16 @@ private struct FileReader {
                 throw FerryError(
                     .invalidConfiguration, "\(path): unknown table [\(key)].",
                     advice: "Known tables: " + Settings.fileKeys.keys.sorted().map { "[\($0)]" }.joined(separator: ", ") + ".")
+            }
+            if Settings.fileArrayTables.contains(key) {
+                for (index, section) in try entries(key).enumerated() {
+                    for inner in section.keys where !known.contains(inner) {
+                        throw FerryError(
+                            .invalidConfiguration, "\(path): unknown key '\(inner)' in [[\(key)]] number \(index + 1).",
+                            advice: "Known keys in [[\(key)]]: \(known.sorted().joined(separator: ", ")).")
+                    }
+                }
+                continue
             }
             guard let section = table[key]?.table else {
                 throw FerryError(.invalidConfiguration, "\(path): \(key) must be a table, written [\(key)].")
@@ -240,5 +295,137 @@ private struct FileReader {
 
     private func typeError(_ section: String, _ key: String, _ expected: String) -> FerryError {
         FerryError(.invalidConfiguration, "\(path): [\(section)] \(key) must be \(expected).")
+    }
+}
+
+/// The arrays of tables: `[[verify]]`, `[[requirement]]`, `[[component]]`.
+/// Ranges are read here, so that a malformed one is an error when the
+/// configuration is read, naming the table and key.
+extension FileReader {
+    /// The tables of an array of tables, such as every `[[verify]]`.
+    func entries(_ key: String) throws -> [TOMLTable] {
+        guard let value = table[key] else { return [] }
+        guard let array = value.array else {
+            throw FerryError(.invalidConfiguration, "\(path): \(key) must be an array of tables, written [[\(key)]].")
+        }
+        return try array.map { element in
+            guard let entry = element.table else {
+                throw FerryError(.invalidConfiguration, "\(path): \(key) must be an array of tables, written [[\(key)]].")
+            }
+            return entry
+        }
+    }
+
+    /// Reads a value of one entry of an array of tables, naming it in errors.
+    private struct Entry {
+        let reader: FileReader
+        let key: String
+        let number: Int
+        let table: TOMLTable
+
+        var place: String { "\(reader.path): [[\(key)]] number \(number)" }
+
+        func string(_ name: String) throws -> String? {
+            guard let value = table[name] else { return nil }
+            guard let string = value.string else {
+                throw FerryError(.invalidConfiguration, "\(place): \(name) must be a string in quotes.")
+            }
+            return string
+        }
+
+        func range(_ name: String) throws -> ReleaseRange? {
+            guard let text = try string(name) else { return nil }
+            return try located { try ReleaseRange(parsing: text) }
+        }
+
+        /// Runs `work`, adding the entry's place to a Ferry error's message.
+        func located<T>(_ work: () throws -> T) throws -> T {
+            do {
+                return try work()
+            } catch var error as FerryError {
+                error.message = "\(place): \(error.message)"
+                throw error
+            }
+        }
+    }
+
+    private func eachEntry<T>(_ key: String, _ read: (Entry) throws -> [T]) throws -> [T]? {
+        let tables = try entries(key)
+        guard !tables.isEmpty else { return nil }
+        return try tables.enumerated().flatMap { index, table in
+            try read(Entry(reader: self, key: key, number: index + 1, table: table))
+        }
+    }
+
+    func invariants() throws -> [Invariant]? {
+        try eachEntry("verify") { entry in
+            let releases = try entry.range("releases") ?? .any
+            let query = try entry.string("query")
+            var preserve: [String] = []
+            if let value = entry.table["preserve"] {
+                guard let array = value.array, let strings = Optional(array.compactMap(\.string)),
+                      strings.count == array.count else {
+                    throw FerryError(
+                        .invalidConfiguration, "\(entry.place): preserve must be a list of strings, "
+                            + "such as [\"machines -> servers\"].")
+                }
+                preserve = strings
+            }
+            guard (query == nil) != preserve.isEmpty else {
+                throw FerryError(
+                    .invalidConfiguration, "\(entry.place) must have either query or preserve (not both).",
+                    advice: "Write query = \"SELECT …\" (with expect = VALUE if it returns a value to compare), "
+                        + "or preserve = [\"old_table -> new_table\"].")
+            }
+            if let query {
+                var expected: String?
+                if let value = entry.table["expect"] {
+                    if let text = value.string { expected = text }
+                    else if let integer = value.int { expected = String(integer) }
+                    else if let number = value.double { expected = String(number) }
+                    else if let bool = value.bool { expected = bool ? "true" : "false" }
+                    else {
+                        throw FerryError(.invalidConfiguration, "\(entry.place): expect must be a string, number or boolean.")
+                    }
+                }
+                let name = try entry.string("name") ?? query
+                return [Invariant(name: name, check: .query(sql: query, expected: expected), releases: releases)]
+            }
+            if entry.table["expect"] != nil {
+                throw FerryError(.invalidConfiguration, "\(entry.place): expect goes with query, not with preserve.")
+            }
+            return try preserve.map { text in try entry.located { try Invariant.preserving(text, releases: releases) } }
+        }
+    }
+
+    func requirements() throws -> [Requirement]? {
+        try eachEntry("requirement") { entry in
+            let os = try entry.string("os")
+            let engine = try entry.string("engine")
+            guard (os == nil) != (engine == nil), let text = os ?? engine else {
+                throw FerryError(
+                    .invalidConfiguration, "\(entry.place) must have either os or engine (one per [[requirement]]).",
+                    advice: "Write for example os = \"debian >= 11\" or engine = \"sqlite >= 3.35\".")
+            }
+            let unknown = try entry.string("unknown") ?? "warning"
+            guard ["warning", "blocker"].contains(unknown) else {
+                throw FerryError(.invalidConfiguration, "\(entry.place): unknown must be \"warning\" or \"blocker\".")
+            }
+            return [try entry.located {
+                try Requirement(parsing: text, subject: os == nil ? .engine : .operatingSystem,
+                                blocksWhenUnknown: unknown == "blocker")
+            }]
+        }
+    }
+
+    func components() throws -> [Component]? {
+        try eachEntry("component") { entry in
+            guard let name = try entry.string("name"), !name.isEmpty else {
+                throw FerryError(.invalidConfiguration, "\(entry.place) has no name.")
+            }
+            return [Component(
+                name: name, version: try entry.string("version"), compatible: try entry.range("compatible"),
+                removeBefore: try entry.range("remove_before"), removeAfter: try entry.range("remove_after"))]
+        }
     }
 }

@@ -34,7 +34,7 @@ struct Upgrade: Sendable {
         let isLocked = try await engine.lockHolder() != nil
         let firstLook = try Planner.plan(
             catalog: catalog, state: isLocked ? .missing : try await engine.readState(), programRelease: programRelease,
-            target: options.target)
+            target: options.target, minimumUpgradableFrom: ferry.configuration.minimumUpgradableFrom)
         if !isLocked, let refusal = firstLook.refusal(allowingChanged: options.allowChanged) { throw refusal }
         if !isLocked && firstLook.isUpToDate && firstLook.changed.isEmpty && firstLook.missing.isEmpty {
             emit(.upToDate(firstLook.targetRelease))
@@ -53,7 +53,7 @@ struct Upgrade: Sendable {
                 // Another upgrader may have finished while we waited: plan again under the lock.
                 let plan = try Planner.plan(
                     catalog: catalog, state: try await session.readState(), programRelease: programRelease,
-                    target: options.target)
+                    target: options.target, minimumUpgradableFrom: ferry.configuration.minimumUpgradableFrom)
                 if let refusal = plan.refusal(allowingChanged: options.allowChanged) { throw refusal }
                 let acceptances = options.allowChanged ? self.acceptances(in: plan) : []
                 if plan.isUpToDate && acceptances.isEmpty {
@@ -63,9 +63,12 @@ struct Upgrade: Sendable {
                         seconds: (clock.now - start).inSeconds, wasUpToDate: true)
                 }
                 emit(.planned(plan))
+                try await preflight(plan, in: session)
+                let verification = try await verification(for: plan, catalog: catalog, in: session)
                 let hadDatabase = plan.database.exists
                 let backup = hadDatabase ? try await backUp(plan) : nil
-                try await apply(plan, acceptances: acceptances, hadDatabase: hadDatabase, in: session)
+                try await apply(
+                    plan, acceptances: acceptances, hadDatabase: hadDatabase, verification: verification, in: session)
                 for release in plan.pendingReleases { emit(.releaseCompleted(release)) }
                 if let backup {
                     do {
@@ -120,7 +123,8 @@ struct Upgrade: Sendable {
     }
 
     private func apply(
-        _ plan: Plan, acceptances: [Acceptance], hadDatabase: Bool, in session: any MigrationSession
+        _ plan: Plan, acceptances: [Acceptance], hadDatabase: Bool, verification: Verification,
+        in session: any MigrationSession
     ) async throws {
         let clock = ContinuousClock()
         let total = plan.pending.count
@@ -175,14 +179,14 @@ struct Upgrade: Sendable {
                     try await session.inTransaction {
                         try await recordAcceptances()
                         for migration in batch.migrations { _ = try await runAndRecord(migration, record: true) }
-                        if isLast { try await session.stamp(release: plan.targetRelease, at: Date()) }
+                        if isLast { sequence = try await finish(plan, verification: verification, after: sequence, in: session) }
                     }
                 } else {
                     let row = try await runAndRecord(batch.migrations[0], record: false)
                     try await session.inTransaction {
                         try await recordAcceptances()
                         try await session.record(row)
-                        if isLast { try await session.stamp(release: plan.targetRelease, at: Date()) }
+                        if isLast { sequence = try await finish(plan, verification: verification, after: sequence, in: session) }
                     }
                 }
                 unaccepted = []
@@ -191,7 +195,7 @@ struct Upgrade: Sendable {
             if batches.isEmpty {
                 try await session.inTransaction {
                     try await recordAcceptances()
-                    try await session.stamp(release: plan.targetRelease, at: Date())
+                    sequence = try await finish(plan, verification: verification, after: sequence, in: session)
                 }
             }
         } catch var error as FerryError {

@@ -32,6 +32,12 @@ public enum UpgradeEvent: Sendable, Encodable {
     case restoreStarted(backup: String)
     /// Down scripts are being run.
     case downgradeStarted(to: Release, migrations: Int)
+    /// Preflight ran (under the lock, before anything changed).
+    case preflightCompleted(PreflightReport)
+    /// A version-range hook ran (inside the upgrade's transaction).
+    case hookFinished(id: String, seconds: Double)
+    /// Verification ran, before the commit.
+    case verificationCompleted(VerificationReport)
 
     /// The event as a line for people.
     public var message: String {
@@ -64,6 +70,13 @@ public enum UpgradeEvent: Sendable, Encodable {
             return "Replacing the live database with \(backup)…"
         case let .downgradeStarted(to, migrations):
             return "Reverting \(migrations == 1 ? "1 migration" : "\(migrations) migrations") with their down scripts, down to \(to)…"
+        case let .preflightCompleted(report):
+            return "Preflight: \(report.checks.count) checks, \(report.warnings.count) warnings, \(report.blockers.count) blockers"
+        case let .hookFinished(id, seconds):
+            return "Ran hook \(id) in \(Duration.text(seconds: seconds))"
+        case let .verificationCompleted(report):
+            let passed = report.checks.filter { $0.status == .passed }.count
+            return "Verification: \(passed) of \(report.checks.count) checks passed in \(Duration.text(seconds: report.seconds))"
         }
     }
 
@@ -83,12 +96,15 @@ public enum UpgradeEvent: Sendable, Encodable {
         case .backupsDeleted: return "backupsDeleted"
         case .restoreStarted: return "restoreStarted"
         case .downgradeStarted: return "downgradeStarted"
+        case .preflightCompleted: return "preflightCompleted"
+        case .hookFinished: return "hookFinished"
+        case .verificationCompleted: return "verificationCompleted"
         }
     }
 
     private enum CodingKeys: String, CodingKey {
         case event, message, holder, timeoutSeconds, id, index, total, seconds, release
-        case from, to, applied, pending, note, kind, file, name, bytes, names, keep, backup, migrations
+        case from, to, applied, pending, note, kind, file, name, bytes, names, keep, backup, migrations, checks
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -138,6 +154,14 @@ public enum UpgradeEvent: Sendable, Encodable {
         case let .downgradeStarted(to, migrations):
             try container.encode(to, forKey: .to)
             try container.encode(migrations, forKey: .migrations)
+        case let .preflightCompleted(report):
+            try container.encode(report.checks, forKey: .checks)
+        case let .hookFinished(id, seconds):
+            try container.encode(id, forKey: .id)
+            try container.encode(seconds, forKey: .seconds)
+        case let .verificationCompleted(report):
+            try container.encode(report.checks, forKey: .checks)
+            try container.encode(report.seconds, forKey: .seconds)
         }
         try container.encode(message, forKey: .message)
     }

@@ -8,12 +8,18 @@ public struct UpgradeOptions: Sendable {
     /// Whether to skip the pre-upgrade backup (`--no-backup`), which the
     /// history records.
     public var skipBackup: Bool
+    /// Whether preflight warnings are overridden (`--force`); blockers never are.
+    public var force: Bool
+    /// Whether preflight is left out (rehearsals run it on the live
+    /// database; `test-paths` works on scratch databases).
+    var skipsPreflight = false
 
     /// Creates options.
-    public init(target: Release? = nil, allowChanged: Bool = false, skipBackup: Bool = false) {
+    public init(target: Release? = nil, allowChanged: Bool = false, skipBackup: Bool = false, force: Bool = false) {
         self.target = target
         self.allowChanged = allowChanged
         self.skipBackup = skipBackup
+        self.force = force
     }
 }
 

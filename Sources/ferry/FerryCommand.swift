@@ -17,7 +17,7 @@ struct FerryCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, StatusCommand.self, PlanCommand.self, UpgradeCommand.self,
             ValidateCommand.self, HistoryCommand.self, BackupCommand.self, BackupsCommand.self, RestoreCommand.self,
-            DowngradeCommand.self,
+            DowngradeCommand.self, CheckCommand.self, VerifyCommand.self, TestPathsCommand.self,
         ])
 
     /// Runs the tool with Ferry's exit codes: bad usage exits 2, not 64.

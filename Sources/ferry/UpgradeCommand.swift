@@ -26,6 +26,12 @@ struct UpgradeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for another upgrader's lock (default 60; env FERRY_LOCK_TIMEOUT).", valueName: "seconds"))
     var lockTimeout: Double?
 
+    @Flag(name: .long, help: "Upgrade despite preflight warnings (never despite blockers).")
+    var force = false
+
+    @Flag(name: .long, help: "Run the whole upgrade on a temporary copy, report it, and delete the copy; the database is not changed.")
+    var rehearse = false
+
     struct Result: Encodable {
         let command = "upgrade"
         let ok = true
@@ -52,7 +58,12 @@ struct UpgradeCommand: AsyncParsableCommand {
             let settings = try common.settings(adding: Settings(lockTimeout: lockTimeout))
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
-                target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup)
+                target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,
+                force: force)
+            if rehearse {
+                try await rehearse(ferry, options, console: console)
+                return marker.write(success: true)
+            }
             let printEvent: (@Sendable (UpgradeEvent) -> Void)? = console.isJSON ? console.printEvent : nil
             let report = try await ferry.upgrade(options, onEvent: printEvent)
             if console.isJSON {

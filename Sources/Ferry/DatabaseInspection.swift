@@ -1,0 +1,64 @@
+import Foundation
+
+/// Whole-database checks and facts, in the engine's own terms: what
+/// preflight, verification, rehearsal and `test-paths` ask of a database.
+///
+/// Lent read-only by ``DatabaseEngine/withInspection(_:)``, and by every
+/// ``MigrationSession``, where it sees the upgrade's uncommitted changes.
+public protocol DatabaseInspection: MigrationDatabase {
+    /// The problems the engine's integrity check reports; empty when there
+    /// are none.
+    ///
+    /// - Parameter thorough: A full check (SQLite: `PRAGMA integrity_check`)
+    ///   rather than a quick one (`PRAGMA quick_check`).
+    func integrityProblems(thorough: Bool) async throws -> [String]
+
+    /// Every row whose foreign key has no parent row, described with its
+    /// table and row; empty when there are none.
+    func foreignKeyViolations() async throws -> [String]
+
+    /// The number of rows in each of the application's tables (Ferry's own
+    /// tables left out).
+    func rowCounts() async throws -> [String: Int]
+
+    /// The application's schema, normalized so that two databases with the
+    /// same schema give the same lines however it was written: one line per
+    /// column, key, index, view and trigger, sorted. Ferry's own tables are
+    /// left out.
+    func schemaDescription() async throws -> [String]
+
+    /// The engine's version, such as `3.45.1`.
+    func engineVersion() async throws -> String
+}
+
+extension DatabaseEngine {
+    /// Nil: the engine keeps no file on this machine.
+    public var localFile: URL? { nil }
+
+    /// Refuses: the engine cannot lend a read-only inspection yet.
+    public func withInspection<Result: Sendable>(
+        _ body: (any DatabaseInspection) async throws -> Result
+    ) async throws -> Result {
+        throw unsupported("inspect the database read-only")
+    }
+
+    /// Refuses: the engine cannot copy a database for a rehearsal yet.
+    public func withRehearsalCopy<Result: Sendable>(
+        _ body: (any DatabaseEngine) async throws -> Result
+    ) async throws -> Result {
+        throw unsupported("copy the database for a rehearsal")
+    }
+
+    /// Refuses: the engine cannot make scratch databases yet.
+    public func withScratchDatabase<Result: Sendable>(
+        _ body: (any DatabaseEngine) async throws -> Result
+    ) async throws -> Result {
+        throw unsupported("make a scratch database")
+    }
+
+    private func unsupported(_ what: String) -> FerryError {
+        FerryError(
+            .unsupportedByEngine, "The \(engineName) engine cannot \(what) yet.",
+            changes: "Nothing was changed.", advice: "Use a SQLite database for this command.")
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+/// One preflight check's result: ok, a warning or a blocker, with the reason.
+public struct PreflightCheck: Sendable, Encodable {
+    /// How a check ended.
+    public enum Status: String, Sendable, Encodable, Comparable {
+        /// Nothing stands in the way.
+        case ok
+        /// The upgrade runs only with `--force`.
+        case warning
+        /// The upgrade cannot run.
+        case blocker
+
+        private var rank: Int { self == .ok ? 0 : self == .warning ? 1 : 2 }
+        public static func < (lhs: Status, rhs: Status) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    /// What was checked, such as `free space` or `component zigbee-bridge 2.4.1`.
+    public let name: String
+    /// How it ended.
+    public let status: Status
+    /// Why.
+    public let detail: String
+
+    /// Creates a result.
+    public init(name: String, status: Status, detail: String) {
+        self.name = name
+        self.status = status
+        self.detail = detail
+    }
+}
+
+/// What preflight found: every check, in the order they ran.
+public struct PreflightReport: Sendable, Encodable {
+    /// The checks.
+    public let checks: [PreflightCheck]
+
+    /// The checks that block the upgrade.
+    public var blockers: [PreflightCheck] { checks.filter { $0.status == .blocker } }
+    /// The checks that need `--force`.
+    public var warnings: [PreflightCheck] { checks.filter { $0.status == .warning } }
+
+    /// The refusal this report calls for, or nil when the upgrade may run.
+    ///
+    /// - Parameter force: Whether warnings are overridden (`--force`);
+    ///   blockers never are.
+    public func refusal(force: Bool) -> FerryError? {
+        let stopping = checks.filter { $0.status == .blocker || ($0.status == .warning && !force) }
+        guard !stopping.isEmpty else { return nil }
+        let lines = stopping.map { "  \($0.status.rawValue): \($0.name): \($0.detail)" }
+        let advice = blockers.isEmpty
+            ? "Review the warnings; to upgrade anyway, run again with --force."
+            : "Resolve the blockers and run again (--force overrides warnings only)."
+        return FerryError(
+            .preflightRefused, "Preflight refused the upgrade:\n" + lines.joined(separator: "\n"),
+            changes: "Nothing was changed.", advice: advice)
+    }
+}
+
+/// Preflight: the checks before anything changes, the first stage of every
+/// upgrade and all of `ferry check`.
+///
+/// In order: the upgrade path (``UpgradePolicy``), whether the database is
+/// readable and its quick integrity check is clean, free space for the
+/// backup and the upgrade, whether the database and backup folders are
+/// writable, the environment ``Requirement``s and the ``Component``s.
+struct Preflight: Sendable {
+    /// How preflight reaches the database.
+    enum Access {
+        /// Through this inspection.
+        case inspection(any DatabaseInspection)
+        /// It does not exist yet: a fresh install.
+        case missing
+        /// It could not be read.
+        case unreadable(FerryError)
+    }
+
+    let configuration: Ferry.Configuration
+    let plan: Plan
+    /// Whether changed or missing migrations are accepted (`--allow-changed`).
+    var allowChanged = false
+
+    func run(_ access: Access) async -> PreflightReport {
+        var checks: [PreflightCheck] = []
+        if case .unreadable = access {
+            checks.append(PreflightCheck(
+                name: "upgrade path", status: .blocker, detail: "cannot be judged: the database cannot be read"))
+        } else {
+            checks.append(UpgradePolicy(
+                minimumUpgradableFrom: configuration.minimumUpgradableFrom, programRelease: plan.programRelease
+            ).check(plan))
+            if let refusal = plan.refusal(allowingChanged: allowChanged) {
+                checks.append(PreflightCheck(name: "history", status: .blocker, detail: refusal.message))
+            } else if plan.database.exists {
+                checks.append(PreflightCheck(
+                    name: "history", status: .ok,
+                    detail: "\(plan.database.applied.count) applied migrations match the program's"))
+            }
+        }
+        var engineVersion: String?
+        var engineUnknown = "the database does not exist yet"
+        switch access {
+        case .missing:
+            checks.append(PreflightCheck(name: "database", status: .ok, detail: "does not exist yet: a fresh install"))
+        case .unreadable(let error):
+            checks.append(PreflightCheck(
+                name: "database", status: .blocker,
+                detail: "cannot be read: " + [error.message, error.engineMessage].compactMap { $0 }.joined(separator: " ")))
+            engineUnknown = "the database cannot be read"
+        case .inspection(let db):
+            do {
+                let problems = try await db.integrityProblems(thorough: false)
+                checks.append(problems.isEmpty
+                    ? PreflightCheck(name: "database", status: .ok, detail: "readable; quick integrity check ok")
+                    : PreflightCheck(
+                        name: "database", status: .blocker,
+                        detail: "quick integrity check failed: " + problems.prefix(5).joined(separator: "; ")))
+                engineVersion = try await db.engineVersion()
+            } catch let error as FerryError {
+                checks.append(PreflightCheck(
+                    name: "database", status: .blocker,
+                    detail: "cannot be checked: " + [error.message, error.engineMessage].compactMap { $0 }.joined(separator: " ")))
+                engineUnknown = "the database cannot be read"
+            } catch {
+                checks.append(PreflightCheck(name: "database", status: .blocker, detail: "cannot be checked: \(error)"))
+            }
+        }
+        checks += StorageCheck(configuration: configuration, needsBackup: plan.database.exists && !plan.isUpToDate).checks()
+        let system = OperatingSystemRelease(contentsOf: configuration.operatingSystemReleaseFile)
+        for requirement in configuration.requirements {
+            switch requirement.subject {
+            case .operatingSystem:
+                checks.append(requirement.check(
+                    name: system?.id, version: system?.versionID,
+                    unknownReason: "\(configuration.operatingSystemReleaseFile.path) cannot be read or has no ID"))
+            case .engine:
+                checks.append(requirement.check(
+                    name: engineVersion == nil ? nil : configuration.engine.engineName, version: engineVersion,
+                    unknownReason: "the \(configuration.engine.engineName) version is unknown: \(engineUnknown)"))
+            }
+        }
+        for component in configuration.components {
+            checks.append(component.check(for: plan.targetRelease))
+        }
+        return PreflightReport(checks: checks)
+    }
+}

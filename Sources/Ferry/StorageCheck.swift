@@ -1,0 +1,117 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The preflight checks of the disk: free space for the backup and for the
+/// upgrade itself, and whether the database and backup folders are writable.
+///
+/// The upgrade needs room for about the database's size beside it (SQLite's
+/// rollback journal, tables rebuilt), and the backup as much again in the
+/// backup folder; both on one volume when they share it, plus
+/// `[preflight] keep_free_mb`. Less than that is a blocker; less than twice
+/// the need leaves little headroom, a warning.
+struct StorageCheck {
+    let configuration: Ferry.Configuration
+    /// Whether the upgrade takes a backup of an existing database.
+    let needsBackup: Bool
+
+    func checks() -> [PreflightCheck] {
+        guard let file = configuration.engine.localFile else {
+            return [PreflightCheck(
+                name: "free space", status: .ok,
+                detail: "not measured here: the \(configuration.engine.engineName) database is on a server")]
+        }
+        let databaseFolder = file.deletingLastPathComponent()
+        let backupFolder = configuration.backupsDirectory ?? databaseFolder.appendingPathComponent("backups")
+        let size = [file.path, file.path + "-wal"].map(Self.size(of:)).reduce(0, +)
+        var checks: [PreflightCheck] = []
+
+        // What each volume must hold, by the folder that decides the volume.
+        var needs: [(folder: URL, bytes: Int64, what: String)] = [(databaseFolder, size, "upgrade")]
+        if needsBackup { needs.append((backupFolder, size, "backup")) }
+        var volumes: [Int: (path: String, free: Int64, need: Int64, parts: [String])] = [:]
+        for need in needs {
+            guard let existing = Self.nearestExisting(need.folder),
+                  let attributes = try? FileManager.default.attributesOfFileSystem(forPath: existing.path),
+                  let free = (attributes[.systemFreeSize] as? NSNumber)?.int64Value else {
+                checks.append(PreflightCheck(
+                    name: "free space", status: .warning, detail: "unknown for \(need.folder.path): cannot measure it"))
+                continue
+            }
+            let volume = (attributes[.systemNumber] as? NSNumber)?.intValue ?? existing.path.hashValue
+            var entry = volumes[volume] ?? (existing.path, free, 0, [])
+            entry.need += need.bytes
+            entry.parts.append("\(need.what) \(Self.text(need.bytes))")
+            volumes[volume] = entry
+        }
+        let reserve = configuration.keepFreeBytes
+        for (_, volume) in volumes.sorted(by: { $0.value.path < $1.value.path }) {
+            let required = volume.need + reserve
+            var parts = volume.parts
+            if reserve > 0 { parts.append("keep free \(Self.text(reserve))") }
+            let detail = "\(Self.text(volume.free)) free at \(volume.path); needs \(Self.text(required)) ("
+                + parts.joined(separator: ", ") + ")"
+            let status: PreflightCheck.Status = volume.free < required
+                ? .blocker : volume.free < required + volume.need ? .warning : .ok
+            checks.append(PreflightCheck(name: "free space", status: status, detail: detail))
+        }
+        checks.append(Self.writable(databaseFolder, name: "database folder"))
+        checks.append(Self.writable(backupFolder, name: "backup folder"))
+        return checks
+    }
+
+    /// Whether a folder is writable, or can be created writable.
+    static func writable(_ folder: URL, name: String) -> PreflightCheck {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                return PreflightCheck(name: name, status: .blocker, detail: "\(folder.path) is a file, not a folder")
+            }
+            return access(folder.path, W_OK) == 0
+                ? PreflightCheck(name: name, status: .ok, detail: "\(folder.path) is writable")
+                : PreflightCheck(name: name, status: .blocker, detail: "\(folder.path) is not writable by this user")
+        }
+        guard let existing = nearestExisting(folder) else {
+            return PreflightCheck(name: name, status: .blocker, detail: "\(folder.path) cannot be created")
+        }
+        var parentIsDirectory: ObjCBool = false
+        FileManager.default.fileExists(atPath: existing.path, isDirectory: &parentIsDirectory)
+        guard parentIsDirectory.boolValue, access(existing.path, W_OK) == 0 else {
+            return PreflightCheck(
+                name: name, status: .blocker,
+                detail: "\(folder.path) does not exist and cannot be created: \(existing.path) is not a writable folder")
+        }
+        return PreflightCheck(name: name, status: .ok, detail: "\(folder.path) will be created")
+    }
+
+    static func nearestExisting(_ folder: URL) -> URL? {
+        var candidate = folder.standardizedFileURL
+        while !FileManager.default.fileExists(atPath: candidate.path) {
+            guard candidate.pathComponents.count > 1 else { return nil }
+            candidate.deleteLastPathComponent()
+        }
+        return candidate
+    }
+
+    static func size(of path: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
+    /// `512 B`, `3.4 MB`, `12.0 GB`.
+    static func text(_ bytes: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while abs(value) >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
+    }
+}

@@ -1,0 +1,195 @@
+import Ferry
+import Foundation
+import GRDB
+
+/// SQLite's answers to ``DatabaseInspection``, on one GRDB connection.
+enum SQLiteInspection {
+    /// Ferry's own tables, left out of counts and schemas.
+    static let bookkeepingTables: Set<String> = ["ferry_migrations", "ferry_state"]
+
+    /// The application's tables, by name.
+    static func tables(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: """
+            SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+            ORDER BY name
+            """).filter { !bookkeepingTables.contains($0) }
+    }
+
+    static func integrityProblems(_ db: Database, thorough: Bool) throws -> [String] {
+        let lines = try String.fetchAll(db, sql: thorough ? "PRAGMA integrity_check" : "PRAGMA quick_check")
+        return lines == ["ok"] ? [] : lines
+    }
+
+    static func foreignKeyViolations(_ db: Database) throws -> [String] {
+        try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").map { row in
+            let table: String = row["table"]
+            let parent: String = row["parent"]
+            let rowid: Int64? = row["rowid"]
+            return "table \(table), row \(rowid.map(String.init) ?? "(without rowid)"): no matching row in \(parent)"
+        }
+    }
+
+    static func rowCounts(_ db: Database) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for table in try tables(db) {
+            counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier)") ?? 0
+        }
+        return counts
+    }
+
+    /// Tables by their columns, keys and indexes (so that a table made by
+    /// `ALTER TABLE` and one made by a single `CREATE TABLE` compare equal);
+    /// views, triggers and explicit indexes by their normalized SQL.
+    static func schemaDescription(_ db: Database) throws -> [String] {
+        var lines: [String] = []
+        for table in try tables(db) {
+            let quoted = table.quotedDatabaseIdentifier
+            for (position, column) in try Row.fetchAll(db, sql: "PRAGMA table_xinfo(\(quoted))").enumerated() {
+                let name: String = column["name"]
+                let type: String = column["type"]
+                var line = "table \(table) column \(position + 1) \(name) \(type.uppercased())"
+                if column["notnull"] as Bool { line += " NOT NULL" }
+                if let value: String = column["dflt_value"] { line += " DEFAULT \(normalized(value))" }
+                let key: Int = column["pk"]
+                if key > 0 { line += " PRIMARY KEY \(key)" }
+                let hidden: Int = column["hidden"]
+                if hidden != 0 { line += " GENERATED \(hidden)" }
+                lines.append(line)
+            }
+            for key in try Row.fetchAll(db, sql: "PRAGMA foreign_key_list(\(quoted))") {
+                let from: String = key["from"]
+                let parent: String = key["table"]
+                let to: String? = key["to"]
+                let onUpdate: String = key["on_update"]
+                let onDelete: String = key["on_delete"]
+                lines.append(
+                    "table \(table) foreign key \(from) references \(parent)(\(to ?? "primary key")) "
+                        + "on update \(onUpdate) on delete \(onDelete)")
+            }
+            for index in try Row.fetchAll(db, sql: "PRAGMA index_list(\(quoted))") {
+                let origin: String = index["origin"]
+                guard origin != "c" else { continue }  // explicit indexes: by their SQL below
+                let name: String = index["name"]
+                let columns = try String.fetchAll(
+                    db, sql: "SELECT name FROM pragma_index_info(?) ORDER BY seqno", arguments: [name])
+                lines.append("table \(table) \(origin == "pk" ? "primary key" : "unique") (\(columns.joined(separator: ", ")))")
+            }
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT type, name, sql FROM sqlite_master
+            WHERE type IN ('index', 'view', 'trigger') AND sql IS NOT NULL
+            """) {
+            let type: String = row["type"]
+            let name: String = row["name"]
+            let sql: String = row["sql"]
+            lines.append("\(type) \(name): \(normalized(sql))")
+        }
+        return lines.sorted()
+    }
+
+    /// SQL with its layout, comments, identifier quotes and keyword case
+    /// removed: `CREATE  VIEW "v" AS\n SELECT …` → `create view v as select …`.
+    /// String literals are kept as they are.
+    static func normalized(_ sql: String) -> String {
+        var output = ""
+        var characters = Array(sql)[...]
+        var pendingSpace = false
+        func append(_ text: String) {
+            if pendingSpace, let last = output.last, !"(,".contains(last), !text.hasPrefix(")"), !text.hasPrefix(",") {
+                output += " "
+            }
+            pendingSpace = false
+            output += text
+        }
+        while let character = characters.first {
+            if character.isWhitespace {
+                pendingSpace = !output.isEmpty
+                characters = characters.dropFirst()
+            } else if character == "-", characters.dropFirst().first == "-" {
+                characters = characters.drop(while: { !$0.isNewline })
+                pendingSpace = !output.isEmpty
+            } else if character == "/", characters.dropFirst().first == "*" {
+                let rest = characters.dropFirst(2)
+                if let star = rest.indices.first(where: { rest[$0] == "*" && $0 + 1 < rest.endIndex && rest[$0 + 1] == "/" }) {
+                    characters = characters[(star + 2)...]
+                } else {
+                    characters = []
+                }
+                pendingSpace = !output.isEmpty
+            } else if character == "'" {
+                var literal = "'"
+                characters = characters.dropFirst()
+                while let next = characters.first {
+                    characters = characters.dropFirst()
+                    literal.append(next)
+                    if next == "'" {
+                        if characters.first == "'" {
+                            literal.append("'")
+                            characters = characters.dropFirst()
+                        } else {
+                            break
+                        }
+                    }
+                }
+                append(literal)
+            } else if "\"`[".contains(character) {
+                let closing: Character = character == "[" ? "]" : character
+                let body = characters.dropFirst().prefix(while: { $0 != closing })
+                characters = characters.dropFirst(body.count + 2)
+                let name = String(body)
+                let isPlain = name.first.map { $0.isLetter || $0 == "_" } == true
+                    && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+                append(isPlain ? name.lowercased() : "\"" + name + "\"")
+            } else if "(),;".contains(character) {
+                if character == ";" && characters.dropFirst().allSatisfy(\.isWhitespace) {
+                    characters = []
+                    continue
+                }
+                if character == ")" || character == "," { pendingSpace = false }
+                append(String(character))
+                if character == "(" { pendingSpace = false }
+                characters = characters.dropFirst()
+            } else {
+                let word = characters.prefix(while: { !$0.isWhitespace && !"(),;'\"`[".contains($0) })
+                characters = characters.dropFirst(word.count)
+                append(String(word).lowercased())
+            }
+        }
+        return output.replacingOccurrences(of: " if not exists ", with: " ")
+    }
+}
+
+extension SQLiteSession {
+    func integrityProblems(thorough: Bool) async throws -> [String] {
+        try await inspect("check the integrity") { db in try SQLiteInspection.integrityProblems(db, thorough: thorough) }
+    }
+
+    func foreignKeyViolations() async throws -> [String] {
+        try await inspect("check the foreign keys") { db in try SQLiteInspection.foreignKeyViolations(db) }
+    }
+
+    func rowCounts() async throws -> [String: Int] {
+        try await inspect("count the rows") { db in try SQLiteInspection.rowCounts(db) }
+    }
+
+    func schemaDescription() async throws -> [String] {
+        try await inspect("read the schema") { db in try SQLiteInspection.schemaDescription(db) }
+    }
+
+    func engineVersion() async throws -> String {
+        try await inspect("read the SQLite version") { db in
+            try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "unknown"
+        }
+    }
+
+    private func inspect<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await queue.writeWithoutTransaction(work)
+        } catch let error as DatabaseError {
+            throw FerryError(
+                .databaseUnavailable, "Could not \(what) of \(displayName).",
+                advice: error.resultCode == .SQLITE_CORRUPT ? "Restore the database from a backup." : nil,
+                engineMessage: error.message ?? "\(error.resultCode)")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Ferry
+import Foundation
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Run the checks an upgrade makes before changing anything; changes nothing.",
+        discussion: """
+            Each check is ok, a warning or a blocker: the upgrade path, the database (readable, \
+            quick integrity check), free space, writable folders, [[requirement]] and [[component]] \
+            tables. Exits 3 when an upgrade would be refused: on a blocker, or on a warning \
+            without --force (which overrides warnings only).
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: ArgumentHelp("Check the upgrade to this release instead of the program's.", valueName: "version"))
+    var to: String?
+
+    @Flag(name: .long, help: "Check as if warnings were overridden, as 'upgrade --force' does.")
+    var force = false
+
+    @Flag(name: .long, help: "Check as if changed or missing migrations were accepted.")
+    var allowChanged = false
+
+    struct Result: Encodable {
+        let command = "check"
+        let ok: Bool
+        let checks: [PreflightCheck]
+        let error: FerryError?
+    }
+
+    func run() async throws {
+        let console = Console(isJSON: common.wantsJSON)
+        try await console.run("check") {
+            let ferry = Ferry(try common.configuration(try common.settings(), console: console))
+            let options = UpgradeOptions(target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, force: force)
+            let report = try await ferry.check(options)
+            let refusal = report.refusal(force: force)
+            if console.isJSON {
+                console.json(Result(ok: refusal == nil, checks: report.checks, error: refusal))
+            } else {
+                console.line("Preflight of \(ferry.configuration.engine.displayName):")
+                console.preflightTable(report)
+                let summary = "\(count(report.blockers.count, "blocker")), \(count(report.warnings.count, "warning"))"
+                if report.blockers.count > 0 {
+                    console.line("\(summary): an upgrade would be refused. Nothing was changed.")
+                } else if report.warnings.count > 0 {
+                    console.line(force ? "\(summary): an upgrade with --force would run. Nothing was changed."
+                        : "\(summary): an upgrade would need --force. Nothing was changed.")
+                } else {
+                    console.line("\(summary): an upgrade may run. Nothing was changed.")
+                }
+            }
+            if let refusal { throw ExitCode(refusal.exitCode) }
+        }
+    }
+}
