@@ -15,7 +15,7 @@ import Darwin
 /// rollback journal, tables rebuilt), and the backup as much again in the
 /// backup folder; both on one volume when they share it, plus
 /// `[preflight] keep_free_mb`. Less than that is a blocker; less than twice
-/// the need leaves little headroom, a warning.
+/// that leaves little headroom, a warning.
 struct StorageCheck {
     let configuration: Ferry.Configuration
     /// Whether the upgrade takes a backup of an existing database.
@@ -58,7 +58,7 @@ struct StorageCheck {
             let detail = "\(Self.text(volume.free)) free at \(volume.path); needs \(Self.text(required)) ("
                 + parts.joined(separator: ", ") + ")"
             let status: PreflightCheck.Status = volume.free < required
-                ? .blocker : volume.free < required + volume.need ? .warning : .ok
+                ? .blocker : volume.free < 2 * required ? .warning : .ok
             checks.append(PreflightCheck(name: "free space", status: status, detail: detail))
         }
         checks.append(Self.writable(databaseFolder, name: "database folder"))
