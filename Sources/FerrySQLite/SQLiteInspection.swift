@@ -15,9 +15,19 @@ enum SQLiteInspection {
             """).filter { !bookkeepingTables.contains($0) }
     }
 
+    /// The check's lines; on a damaged file SQLite may report some lines and
+    /// then fail, and both are problems.
     static func integrityProblems(_ db: Database, thorough: Bool) throws -> [String] {
-        let lines = try String.fetchAll(db, sql: thorough ? "PRAGMA integrity_check" : "PRAGMA quick_check")
-        return lines == ["ok"] ? [] : lines
+        var lines: [String] = []
+        do {
+            let cursor = try String.fetchCursor(db, sql: thorough ? "PRAGMA integrity_check" : "PRAGMA quick_check")
+            while let line = try cursor.next() { lines.append(line) }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            lines.append(error.message ?? "\(error.resultCode)")
+        }
+        guard lines != ["ok"] else { return [] }
+        return lines.flatMap { $0.split(whereSeparator: \.isNewline).map(String.init) }
+            .filter { !$0.hasPrefix("*** in database") }
     }
 
     static func foreignKeyViolations(_ db: Database) throws -> [String] {
