@@ -65,8 +65,13 @@ public struct Requirement: Sendable, Hashable {
                         + "with '||' between alternatives.")
             }
             let range = trimmed.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
-            alternatives.append(Alternative(
-                name: name.lowercased(), versions: range.isEmpty ? .any : try ReleaseRange(parsing: range)))
+            do {
+                alternatives.append(Alternative(
+                    name: name.lowercased(), versions: range.isEmpty ? .any : try ReleaseRange(parsing: range)))
+            } catch var error as FerryError {
+                error.message = "'\(text)' is not a requirement: \(error.message)"
+                throw error
+            }
         }
         self.subject = subject
         self.text = text

@@ -71,7 +71,9 @@ public enum UpgradeEvent: Sendable, Encodable {
         case let .downgradeStarted(to, migrations):
             return "Reverting \(migrations == 1 ? "1 migration" : "\(migrations) migrations") with their down scripts, down to \(to)…"
         case let .preflightCompleted(report):
-            return "Preflight: \(report.checks.count) checks, \(report.warnings.count) warnings, \(report.blockers.count) blockers"
+            func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+            return "Preflight: \(count(report.checks.count, "check")), \(count(report.warnings.count, "warning")), "
+                + count(report.blockers.count, "blocker")
         case let .hookFinished(id, seconds):
             return "Ran hook \(id) in \(Duration.text(seconds: seconds))"
         case let .verificationCompleted(report):

@@ -105,7 +105,7 @@ enum SQLiteInspection {
         var characters = Array(sql)[...]
         var pendingSpace = false
         func append(_ text: String) {
-            if pendingSpace, let last = output.last, !"(,".contains(last), !text.hasPrefix(")"), !text.hasPrefix(",") {
+            if pendingSpace, let last = output.last, !"(,".contains(last), !")(,".contains(text.first ?? " ") {
                 output += " "
             }
             pendingSpace = false
