@@ -26,6 +26,7 @@ struct PlanCommand: AsyncParsableCommand {
         let from: String?
         let to: Release
         let pending: [PlannedMigration]
+        let hooks: [String]
         let upToDate: Bool
         let freshInstall: Bool
         let error: FerryError?
@@ -41,13 +42,16 @@ struct PlanCommand: AsyncParsableCommand {
                 console.json(Result(
                     ok: refusal == nil, from: plan.database.recordedRelease, to: plan.targetRelease,
                     pending: plan.pending.map { .init(id: $0.id, release: $0.release, transactional: $0.isTransactional) },
-                    upToDate: plan.isUpToDate, freshInstall: plan.isFreshInstall, error: refusal))
+                    hooks: plan.hooks.map(\.id), upToDate: plan.isUpToDate, freshInstall: plan.isFreshInstall, error: refusal))
             } else {
                 console.line("Database: \(ferry.configuration.engine.displayName)\(plan.isFreshInstall ? " (fresh install)" : "")")
                 console.line(plan.summary)
                 for (index, migration) in plan.pending.enumerated() {
                     let marker = migration.isTransactional ? "" : "  (runs alone, outside the transaction)"
                     console.line("  \(index + 1). \(migration.id)\(marker)")
+                }
+                for hook in plan.hooks {
+                    console.line("  then hook \(hook.id) (from \(hook.from), to \(hook.to))")
                 }
                 if !plan.pending.isEmpty {
                     console.line("All of it in one transaction; the release becomes \(plan.targetRelease) when it commits.")

@@ -157,9 +157,17 @@ import Testing
     @Test func rehearseReportsAndLeavesTheDatabaseAsItWas() async throws {
         let setup = try await Setup(at: "0.3.0")
         try setup.configure("")
+        try setup.folder.write("migrations/hooks/001_mark_rehearsed.sql", """
+            -- ferry:from 0.3.x
+            -- ferry:to >=0.5.0
+            UPDATE rooms SET name = name || ' (checked)' WHERE name = 'Garage';
+            """)
         let before = try DatabaseSnapshot(path: setup.path)
+        let plan = try await setup.run(["plan"])
+        #expect(plan.stdout.contains("  then hook hooks/001_mark_rehearsed (from 0.3.x, to >=0.5.0)"), "\(plan)")
         let rehearsal = try await setup.run(["upgrade", "--rehearse"])
         #expect(rehearsal.status == 0, "\(rehearsal)")
+        #expect(rehearsal.stdout.contains(" hook hooks/001_mark_rehearsed"))
         #expect(rehearsal.stdout.contains("[rehearsal] Applying 0.4.0/001_rebuild_sensors_with_unit_check (1/4)…"))
         #expect(rehearsal.stdout.contains("  sensor_history  2000  →  2000"))
         #expect(rehearsal.stdout.contains("  rooms           -     →  8"))
