@@ -28,10 +28,15 @@ public struct ReleaseRange: Sendable, Hashable, CustomStringConvertible {
     public struct Comparator: Sendable, Hashable, CustomStringConvertible {
         /// How a release is compared.
         public enum Operator: String, Sendable, Hashable {
+            /// Below the release.
             case less = "<"
+            /// Below or equal to the release.
             case lessOrEqual = "<="
+            /// Above the release.
             case greater = ">"
+            /// Above or equal to the release.
             case greaterOrEqual = ">="
+            /// The release itself.
             case equal = "="
         }
 

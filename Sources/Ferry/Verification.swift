@@ -4,7 +4,12 @@ import Foundation
 public struct VerificationCheck: Sendable, Encodable {
     /// How a check ended.
     public enum Status: String, Sendable, Encodable {
-        case passed, failed, skipped
+        /// The check holds.
+        case passed
+        /// The check does not hold, or could not run.
+        case failed
+        /// The check does not apply (another release, or no upgrade to compare with).
+        case skipped
     }
 
     /// The name of the engine's foreign-key check.

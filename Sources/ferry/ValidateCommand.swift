@@ -20,7 +20,7 @@ struct ValidateCommand: AsyncParsableCommand {
         try await console.run("validate") {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let plan = try await ferry.validate()
-            let checked = plan.database.applied.count
+            let checked = plan.database.applied.filter { $0.kind != Migration.Kind.hook.rawValue }.count
             if console.isJSON { return console.json(Result(checked: checked)) }
             console.line("All \(count(checked, "applied migration")) match their files.")
         }
