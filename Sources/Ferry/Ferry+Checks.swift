@@ -26,7 +26,8 @@ extension Ferry {
         let plan = try Planner.plan(
             catalog: catalog, state: state, programRelease: try programRelease(in: catalog), target: options.target,
             minimumUpgradableFrom: configuration.minimumUpgradableFrom)
-        let preflight = Preflight(configuration: configuration, plan: plan, allowChanged: options.allowChanged)
+        let preflight = Preflight(
+            configuration: configuration, plan: plan, allowChanged: options.allowChanged, skipsBackup: options.skipBackup)
         if let unreadable { return await preflight.run(.unreadable(unreadable)) }
         guard state.exists else { return await preflight.run(.missing) }
         do {

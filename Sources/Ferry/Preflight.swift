@@ -79,6 +79,8 @@ struct Preflight: Sendable {
     let plan: Plan
     /// Whether changed or missing migrations are accepted (`--allow-changed`).
     var allowChanged = false
+    /// Whether the upgrade skips its backup (`--no-backup`).
+    var skipsBackup = false
 
     func run(_ access: Access) async -> PreflightReport {
         var checks: [PreflightCheck] = []
@@ -125,7 +127,8 @@ struct Preflight: Sendable {
                 checks.append(PreflightCheck(name: "database", status: .blocker, detail: "cannot be checked: \(error)"))
             }
         }
-        checks += StorageCheck(configuration: configuration, needsBackup: plan.database.exists && !plan.isUpToDate).checks()
+        let takesBackup = plan.database.exists && !plan.pending.isEmpty && !skipsBackup
+        checks += await StorageCheck(configuration: configuration, takesBackup: takesBackup).checks()
         let system = OperatingSystemRelease(contentsOf: configuration.operatingSystemReleaseFile)
         for requirement in configuration.requirements {
             switch requirement.subject {

@@ -121,7 +121,7 @@ extension Ferry {
                 configuration.engine = copy
                 let exists = try await copy.readState().exists
                 let rowsBefore = exists ? try await copy.withInspection { try await $0.rowCounts() } : [:]
-                let bytesBefore = copy.localFile.map { StorageCheck.size(of: $0.path) }
+                let bytesBefore = copy.localFile.map { FileSafety.size(of: $0.path) }
                 let recorder = StepRecorder()
                 var rehearsalOptions = options
                 rehearsalOptions.skipsPreflight = true
@@ -144,7 +144,7 @@ extension Ferry {
                 return RehearsalReport(
                     preflight: preflight, from: report.from, to: report.to, applied: report.applied, steps: steps,
                     rowsBefore: rowsBefore, rowsAfter: rowsAfter, bytesBefore: bytesBefore,
-                    bytesAfter: copy.localFile.map { StorageCheck.size(of: $0.path) }, copySeconds: copySeconds,
+                    bytesAfter: copy.localFile.map { FileSafety.size(of: $0.path) }, copySeconds: copySeconds,
                     upgradeSeconds: report.seconds, verification: recorded.verification)
             }
         } catch var error as FerryError {

@@ -12,51 +12,54 @@ import Darwin
 /// upgrade itself, and whether the database and backup folders are writable.
 ///
 /// The upgrade needs room for about the database's size beside it (SQLite's
-/// rollback journal, tables rebuilt), and the backup as much again in the
-/// backup folder; both on one volume when they share it, plus
+/// rollback journal, tables rebuilt), and the backup its engine's estimate in
+/// the backup folder (when one is taken); both on one volume when they share
+/// it, plus
 /// `[preflight] keep_free_mb`. Less than that is a blocker; less than twice
 /// that leaves little headroom, a warning.
 struct StorageCheck {
     let configuration: Ferry.Configuration
     /// Whether the upgrade takes a backup of an existing database.
-    let needsBackup: Bool
+    let takesBackup: Bool
 
-    func checks() -> [PreflightCheck] {
-        guard let file = configuration.engine.localFile else {
+    func checks() async -> [PreflightCheck] {
+        let engine = configuration.engine
+        guard let file = engine.localFile else {
             return [PreflightCheck(
                 name: "free space", status: .ok,
-                detail: "not measured here: the \(configuration.engine.engineName) database is on a server")]
+                detail: "not measured here: the \(engine.engineName) database is on a server")]
         }
         let databaseFolder = file.deletingLastPathComponent()
-        let backupFolder = configuration.backupsDirectory ?? databaseFolder.appendingPathComponent("backups")
-        let size = [file.path, file.path + "-wal"].map(Self.size(of:)).reduce(0, +)
+        let backupFolder = configuration.backupsDirectory ?? engine.defaultBackupsFolder
+            ?? databaseFolder.appendingPathComponent("backups")
+        let size = FileSafety.size(of: file.path) + FileSafety.size(of: file.path + "-wal")
+        let backupSize = takesBackup ? ((try? await engine.backupSizeEstimate()) ?? size) : 0
         var checks: [PreflightCheck] = []
 
         // What each volume must hold, by the folder that decides the volume.
         var needs: [(folder: URL, bytes: Int64, what: String)] = [(databaseFolder, size, "upgrade")]
-        if needsBackup { needs.append((backupFolder, size, "backup")) }
+        if takesBackup { needs.append((backupFolder, backupSize, "backup")) }
         var volumes: [Int: (path: String, free: Int64, need: Int64, parts: [String])] = [:]
         for need in needs {
-            guard let existing = Self.nearestExisting(need.folder),
-                  let attributes = try? FileManager.default.attributesOfFileSystem(forPath: existing.path),
-                  let free = (attributes[.systemFreeSize] as? NSNumber)?.int64Value else {
+            guard let existing = Self.nearestExisting(need.folder), let free = FileSafety.freeSpace(at: existing) else {
                 checks.append(PreflightCheck(
                     name: "free space", status: .warning, detail: "unknown for \(need.folder.path): cannot measure it"))
                 continue
             }
-            let volume = (attributes[.systemNumber] as? NSNumber)?.intValue ?? existing.path.hashValue
+            let attributes = try? FileManager.default.attributesOfFileSystem(forPath: existing.path)
+            let volume = (attributes?[.systemNumber] as? NSNumber)?.intValue ?? existing.path.hashValue
             var entry = volumes[volume] ?? (existing.path, free, 0, [])
             entry.need += need.bytes
-            entry.parts.append("\(need.what) \(Self.text(need.bytes))")
+            entry.parts.append("\(need.what) \(FileSafety.formatBytes(need.bytes))")
             volumes[volume] = entry
         }
         let reserve = configuration.keepFreeBytes
         for (_, volume) in volumes.sorted(by: { $0.value.path < $1.value.path }) {
             let required = volume.need + reserve
             var parts = volume.parts
-            if reserve > 0 { parts.append("keep free \(Self.text(reserve))") }
-            let detail = "\(Self.text(volume.free)) free at \(volume.path); needs \(Self.text(required)) ("
-                + parts.joined(separator: ", ") + ")"
+            if reserve > 0 { parts.append("keep free \(FileSafety.formatBytes(reserve))") }
+            let detail = "\(FileSafety.formatBytes(volume.free)) free at \(volume.path); "
+                + "needs \(FileSafety.formatBytes(required)) (" + parts.joined(separator: ", ") + ")"
             let status: PreflightCheck.Status = volume.free < required
                 ? .blocker : volume.free < 2 * required ? .warning : .ok
             checks.append(PreflightCheck(name: "free space", status: status, detail: detail))
@@ -97,21 +100,5 @@ struct StorageCheck {
             candidate.deleteLastPathComponent()
         }
         return candidate
-    }
-
-    static func size(of path: String) -> Int64 {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
-    }
-
-    /// `512 B`, `3.4 MB`, `12.0 GB`.
-    static func text(_ bytes: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var value = Double(bytes)
-        var unit = 0
-        while abs(value) >= 1000, unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
     }
 }

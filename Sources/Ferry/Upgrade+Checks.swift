@@ -11,8 +11,10 @@ extension Upgrade {
     func preflight(_ plan: Plan, in session: any MigrationSession) async throws {
         guard !options.skipsPreflight else { return }
         let access: Preflight.Access = plan.database.exists ? .inspection(session) : .missing
-        let report = await Preflight(configuration: ferry.configuration, plan: plan, allowChanged: options.allowChanged)
-            .run(access)
+        let report = await Preflight(
+            configuration: ferry.configuration, plan: plan, allowChanged: options.allowChanged,
+            skipsBackup: options.skipBackup
+        ).run(access)
         emit(.preflightCompleted(report))
         if let refusal = report.refusal(force: options.force) { throw refusal }
     }

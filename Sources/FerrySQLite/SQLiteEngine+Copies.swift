@@ -29,11 +29,10 @@ extension SQLiteEngine {
         return try await body(SQLiteSession(queue: queue, displayName: path, createdDatabase: false))
     }
 
-    /// Copies with SQLite's online backup API in one step, under a read
-    /// transaction: the application's connections keep reading, and a writer
-    /// waits at most as long as the copy takes (it never sees an error when
-    /// it has a busy timeout). The copy goes to a folder of its own in the
-    /// temporary folder (`TMPDIR`).
+    /// Copies as a native backup does (SQLite's online backup API in one
+    /// step, under a read transaction: the application's connections keep
+    /// reading, and a writer waits at most as long as the copy takes). The
+    /// copy goes to a folder of its own in the temporary folder (`TMPDIR`).
     public func withRehearsalCopy<Result: Sendable>(
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result {
@@ -41,17 +40,7 @@ extension SQLiteEngine {
             let copy = SQLiteEngine(path: folder.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent).path,
                                     busyTimeout: busyTimeout)
             if FileManager.default.fileExists(atPath: path) {
-                do {
-                    let source = try DatabaseQueue(path: path, configuration: configuration(readonly: true))
-                    defer { try? source.close() }
-                    let destination = try DatabaseQueue(path: copy.path)
-                    defer { try? destination.close() }
-                    try source.backup(to: destination)
-                } catch let error as DatabaseError {
-                    throw FerryError(
-                        .databaseUnavailable, "Cannot copy \(path) for the rehearsal.", changes: "Nothing was changed.",
-                        engineMessage: error.message ?? "\(error.resultCode)")
-                }
+                try await writeBackup(to: URL(fileURLWithPath: copy.path), format: .native)
             }
             return try await body(copy)
         }
