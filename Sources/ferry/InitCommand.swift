@@ -50,6 +50,20 @@ struct InitCommand: AsyncParsableCommand {
                 # directory = "data/backups"       # default: a backups folder beside the SQLite file
                 keep = 10
 
+                # Checked after every upgrade, before the commit ('ferry verify' runs them too):
+                # [[verify]]
+                # name = "every item has a name"
+                # query = "SELECT count(*) FROM items WHERE name = ''"
+                # expect = 0
+
+                # Checked before every upgrade ('ferry check' runs them too):
+                # [[requirement]]
+                # os = "debian >= 11 || ubuntu >= 22.04"
+                # [[component]]
+                # name = "a-plugin"
+                # version = "1.0.0"
+                # compatible = "^0.1"
+
                 """
             let sql = """
                 -- Release 0.1.0, migration 001. Files in a release run in the order of their number,

@@ -220,3 +220,26 @@ import Testing
         #expect(paths.allSatisfy { $0["fixture"] == nil }, "no fixtures folder beside these migrations")
     }
 }
+
+@Suite struct ChecksHelpTests {
+    @Test func helpListsTheNewCommandsAndFlags() async throws {
+        let help = try await FerryProcess.run(["--help"])
+        for command in ["check", "verify", "test-paths"] {
+            #expect(help.stdout.contains(command), "\(command) in help")
+        }
+        let upgradeHelp = try await FerryProcess.run(["upgrade", "--help"])
+        #expect(upgradeHelp.stdout.contains("--force"))
+        #expect(upgradeHelp.stdout.contains("--rehearse"))
+        let checkHelp = try await FerryProcess.run(["check", "--help"])
+        #expect(checkHelp.stdout.contains("--force"))
+        #expect(checkHelp.stdout.contains("Exits 3 when an upgrade would be"))
+    }
+
+    @Test func theStarterConfigurationStillReads() async throws {
+        let folder = try TemporaryFolder()
+        try await FerryProcess.run(["init", "--name", "shop"], in: folder.url).expectSuccess()
+        let check = try await FerryProcess.run(["check"], in: folder.url)
+        #expect(check.status == 0, "\(check)")
+        #expect(check.stdout.contains("fresh install of 0.1.0"))
+    }
+}
