@@ -56,6 +56,7 @@ public struct ReleaseRange: Sendable, Hashable, CustomStringConvertible {
             }
         }
 
+        /// The comparison as written, such as `>=1.0.0`.
         public var description: String { op.rawValue + release.description }
     }
 

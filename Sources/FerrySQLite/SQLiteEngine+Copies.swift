@@ -3,8 +3,10 @@ import Foundation
 import GRDB
 
 extension SQLiteEngine {
+    /// The database file.
     public var localFile: URL? { URL(fileURLWithPath: path) }
 
+    /// Opens the file read-only (never creating it) and lends it.
     public func withInspection<Result: Sendable>(
         _ body: (any DatabaseInspection) async throws -> Result
     ) async throws -> Result {
@@ -46,6 +48,8 @@ extension SQLiteEngine {
         }
     }
 
+    /// Lends an engine on a new file in a folder of its own in `TMPDIR`,
+    /// deleted afterwards with its lock file.
     public func withScratchDatabase<Result: Sendable>(
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result {
