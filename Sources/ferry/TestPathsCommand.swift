@@ -15,7 +15,12 @@ struct TestPathsCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .long, help: ArgumentHelp("The sample data folder, <release>.sql per release (default: fixtures beside the migrations folder; env FERRY_FIXTURES; [database] fixtures).", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The sample data folder, <release>.sql per release (default: fixtures beside the "
+                + "migrations folder; env FERRY_FIXTURES; [database] fixtures).",
+            valueName: "dir"))
     var fixtures: String?
 
     struct Result: Encodable {
