@@ -172,6 +172,19 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "this is not a SQLite database, it is a note")
     }
 
+    @Test func checkReportsAChangedHistoryAndATooOldDatabaseAsBlockers() async throws {
+        let scenario = try await Scenario(at: "0.2.0")
+        try scenario.write("0.1.0/001_create_devices.sql", "-- edited after it was applied\nSELECT 1;")
+        var configuration = scenario.configuration
+        configuration.minimumUpgradableFrom = Release(0, 3, 0)
+        let report = try await Ferry(configuration).check()
+        #expect(report.blockers.map(\.name) == ["upgrade path", "history"])
+        #expect(report.blockers[0].detail.hasPrefix("This database is at 0.2.0. This program (0.5.0) upgrades"))
+        #expect(report.blockers[1].detail.contains("0.1.0/001_create_devices"))
+        let accepted = try await Ferry(configuration).check(UpgradeOptions(allowChanged: true))
+        #expect(accepted.blockers.map(\.name) == ["upgrade path"])
+    }
+
     @Test func aFreshInstallHasNothingToReadOrBackUp() async throws {
         let folder = try TemporaryFolder()
         let path = folder.url.appendingPathComponent("new.db").path
