@@ -224,7 +224,11 @@ public struct Settings: Sendable, Equatable {
         configuration.invariants = invariants ?? []
         configuration.requirements = requirements ?? []
         configuration.components = components ?? []
-        if let keepFreeMB { configuration.keepFreeBytes = Int64(keepFreeMB) * 1_000_000 }
+        if let keepFreeMB {
+            // An absurd number is simply more than any disk has: a blocker, not a crash.
+            let (bytes, overflow) = Int64(keepFreeMB).multipliedReportingOverflow(by: 1_000_000)
+            configuration.keepFreeBytes = overflow ? Int64.max / 4 : min(bytes, Int64.max / 4)
+        }
         if let osRelease { configuration.operatingSystemReleaseFile = URL(fileURLWithPath: osRelease) }
         if let keepBackups { configuration.backupsToKeep = keepBackups }
         if let lockTimeout {

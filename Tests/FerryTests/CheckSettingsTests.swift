@@ -109,3 +109,11 @@ import Testing
 extension Array {
     var only: Element? { count == 1 ? first : nil }
 }
+
+@Suite struct KeepFreeTests {
+    @Test func anAbsurdReserveDoesNotOverflow() throws {
+        let settings = try Settings.environment(["FERRY_KEEP_FREE_MB": "9223372036854775807"])
+        let configuration = try settings.overridden(by: Settings(database: "x.db")).configuration { _, _ in NoEngine() }
+        #expect(configuration.keepFreeBytes == Int64.max / 4)
+    }
+}
