@@ -1,0 +1,133 @@
+import TOMLKit
+
+/// The arrays of tables: `[[verify]]`, `[[requirement]]`, `[[component]]`.
+/// Ranges are read here, so that a malformed one is an error when the
+/// configuration is read, naming the table and key.
+extension FileReader {
+    /// The tables of an array of tables, such as every `[[verify]]`.
+    func entries(_ key: String) throws -> [TOMLTable] {
+        guard let value = table[key] else { return [] }
+        guard let array = value.array else {
+            throw FerryError(.invalidConfiguration, "\(path): \(key) must be an array of tables, written [[\(key)]].")
+        }
+        return try array.map { element in
+            guard let entry = element.table else {
+                throw FerryError(.invalidConfiguration, "\(path): \(key) must be an array of tables, written [[\(key)]].")
+            }
+            return entry
+        }
+    }
+
+    /// Reads a value of one entry of an array of tables, naming it in errors.
+    private struct Entry {
+        let reader: FileReader
+        let key: String
+        let number: Int
+        let table: TOMLTable
+
+        var place: String { "\(reader.path): [[\(key)]] number \(number)" }
+
+        func string(_ name: String) throws -> String? {
+            guard let value = table[name] else { return nil }
+            guard let string = value.string else {
+                throw FerryError(.invalidConfiguration, "\(place): \(name) must be a string in quotes.")
+            }
+            return string
+        }
+
+        func range(_ name: String) throws -> ReleaseRange? {
+            guard let text = try string(name) else { return nil }
+            return try located { try ReleaseRange(parsing: text) }
+        }
+
+        /// Runs `work`, adding the entry's place to a Ferry error's message.
+        func located<T>(_ work: () throws -> T) throws -> T {
+            do {
+                return try work()
+            } catch var error as FerryError {
+                error.message = "\(place): \(error.message)"
+                throw error
+            }
+        }
+    }
+
+    private func eachEntry<T>(_ key: String, _ read: (Entry) throws -> [T]) throws -> [T]? {
+        let tables = try entries(key)
+        guard !tables.isEmpty else { return nil }
+        return try tables.enumerated().flatMap { index, table in
+            try read(Entry(reader: self, key: key, number: index + 1, table: table))
+        }
+    }
+
+    func invariants() throws -> [Invariant]? {
+        try eachEntry("verify") { entry in
+            let releases = try entry.range("releases") ?? .any
+            let query = try entry.string("query")
+            var preserve: [String] = []
+            if let value = entry.table["preserve"] {
+                guard let array = value.array, let strings = Optional(array.compactMap(\.string)),
+                      strings.count == array.count else {
+                    throw FerryError(
+                        .invalidConfiguration, "\(entry.place): preserve must be a list of strings, "
+                            + "such as [\"machines -> servers\"].")
+                }
+                preserve = strings
+            }
+            guard (query == nil) != preserve.isEmpty else {
+                throw FerryError(
+                    .invalidConfiguration, "\(entry.place) must have either query or preserve (not both).",
+                    advice: "Write query = \"SELECT …\" (with expect = VALUE if it returns a value to compare), "
+                        + "or preserve = [\"old_table -> new_table\"].")
+            }
+            if let query {
+                var expected: String?
+                if let value = entry.table["expect"] {
+                    if let text = value.string { expected = text }
+                    else if let integer = value.int { expected = String(integer) }
+                    else if let number = value.double { expected = String(number) }
+                    else if let bool = value.bool { expected = bool ? "true" : "false" }
+                    else {
+                        throw FerryError(.invalidConfiguration, "\(entry.place): expect must be a string, number or boolean.")
+                    }
+                }
+                let name = try entry.string("name") ?? query
+                return [Invariant(name: name, check: .query(sql: query, expected: expected), releases: releases)]
+            }
+            if entry.table["expect"] != nil {
+                throw FerryError(.invalidConfiguration, "\(entry.place): expect goes with query, not with preserve.")
+            }
+            return try preserve.map { text in try entry.located { try Invariant.preserving(text, releases: releases) } }
+        }
+    }
+
+    func requirements() throws -> [Requirement]? {
+        try eachEntry("requirement") { entry in
+            let os = try entry.string("os")
+            let engine = try entry.string("engine")
+            guard (os == nil) != (engine == nil), let text = os ?? engine else {
+                throw FerryError(
+                    .invalidConfiguration, "\(entry.place) must have either os or engine (one per [[requirement]]).",
+                    advice: "Write for example os = \"debian >= 11\" or engine = \"sqlite >= 3.35\".")
+            }
+            let unknown = try entry.string("unknown") ?? "warning"
+            guard ["warning", "blocker"].contains(unknown) else {
+                throw FerryError(.invalidConfiguration, "\(entry.place): unknown must be \"warning\" or \"blocker\".")
+            }
+            return [try entry.located {
+                try Requirement(parsing: text, subject: os == nil ? .engine : .operatingSystem,
+                                blocksWhenUnknown: unknown == "blocker")
+            }]
+        }
+    }
+
+    func components() throws -> [Component]? {
+        try eachEntry("component") { entry in
+            guard let name = try entry.string("name"), !name.isEmpty else {
+                throw FerryError(.invalidConfiguration, "\(entry.place) has no name.")
+            }
+            return [Component(
+                name: name, version: try entry.string("version"), compatible: try entry.range("compatible"),
+                removeBefore: try entry.range("remove_before"), removeAfter: try entry.range("remove_after"))]
+        }
+    }
+}
