@@ -84,7 +84,7 @@ struct StorageCheck {
             return PreflightCheck(name: name, status: .blocker, detail: "\(folder.path) cannot be created")
         }
         var parentIsDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: existing.path, isDirectory: &parentIsDirectory)
+        _ = FileManager.default.fileExists(atPath: existing.path, isDirectory: &parentIsDirectory)
         guard parentIsDirectory.boolValue, access(existing.path, W_OK) == 0 else {
             return PreflightCheck(
                 name: name, status: .blocker,

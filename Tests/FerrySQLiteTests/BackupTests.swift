@@ -222,6 +222,25 @@ import Testing
         #expect(try scalar("SELECT count(*) FROM sensor_history", in: scenario.path) == "2001")
     }
 
+    @Test func aDowngradeAfterAHookRanStillUsesTheDownScripts() async throws {
+        let scenario = try await Scenario()
+        try FileManager.default.createDirectory(at: scenario.migrations.appendingPathComponent("hooks"), withIntermediateDirectories: true)
+        try Data("-- ferry:from <0.4.0\n-- ferry:to >=0.5.0\nINSERT INTO rooms (name) VALUES ('Made by a hook');\n".utf8)
+            .write(to: scenario.migrations.appendingPathComponent("hooks/001_hall.sql"))
+        try await scenario.ferry.upgrade()
+        #expect(try scalar("SELECT count(*) FROM ferry_migrations WHERE kind = 'hook'", in: scenario.path) == "1")
+
+        let plan = try await scenario.ferry.downgradePlan(to: Release(0, 3, 0))
+        guard case .downScripts = plan.method else {
+            Issue.record("expected down scripts, got \(plan.method)")
+            return
+        }
+        try await scenario.ferry.downgrade(plan)
+        #expect(try scalar("SELECT release FROM ferry_state", in: scenario.path) == "0.3.0")
+        #expect(try scalar("SELECT count(*) FROM ferry_migrations WHERE kind = 'hook'", in: scenario.path) == "0")
+        try await scenario.ferry.validate()
+    }
+
     @Test func aDowngradeWithoutDownScriptsWarnsAndRestoresThePreUpgradeBackup() async throws {
         let scenario = try await Scenario()
         try await scenario.ferry.upgrade()

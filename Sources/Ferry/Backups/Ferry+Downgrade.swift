@@ -65,7 +65,10 @@ extension Ferry {
         let toRevert = state.applied
             .filter { Release($0.release).map { $0 > target } ?? true }
             .sorted { $0.sequence > $1.sequence }
-        let withoutDown = toRevert.filter { catalog.migration(id: $0.id)?.down == nil }.map(\.id)
+        // A hook's run has nothing to revert: its history row just goes.
+        let withoutDown = toRevert
+            .filter { $0.kind != Migration.Kind.hook.rawValue && catalog.migration(id: $0.id)?.down == nil }
+            .map(\.id)
         if withoutDown.isEmpty {
             return DowngradePlan(target: target, currentRelease: state.recordedRelease, method: .downScripts(toRevert), withoutDownScript: [])
         }
@@ -113,12 +116,13 @@ extension Ferry {
                     try await engine.withSession { session in
                         try await session.inTransaction {
                             for applied in migrations {
-                                guard let down = catalog.migration(id: applied.id)?.down else { continue }
-                                do {
-                                    try await session.run(down)
-                                } catch var error as FerryError {
-                                    error.message = "The down script of \(applied.id) failed: \(error.message)"
-                                    throw error
+                                if let down = catalog.migration(id: applied.id)?.down {
+                                    do {
+                                        try await session.run(down)
+                                    } catch var error as FerryError {
+                                        error.message = "The down script of \(applied.id) failed: \(error.message)"
+                                        throw error
+                                    }
                                 }
                                 try await session.deleteHistory(id: applied.id)
                             }
