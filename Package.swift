@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Ferry", targets: ["Ferry"]),
         .library(name: "FerrySQLite", targets: ["FerrySQLite"]),
+        .library(name: "FerryPostgres", targets: ["FerryPostgres"]),
         .executable(name: "ferry", targets: ["FerryCLI"]),
     ],
     dependencies: [
@@ -15,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -34,11 +36,20 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        .target(
+            name: "FerryPostgres",
+            dependencies: [
+                "Ferry",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "FerryCLI",
             dependencies: [
                 "Ferry",
                 "FerrySQLite",
+                "FerryPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -51,6 +62,7 @@ let package = Package(
             dependencies: [
                 "Ferry",
                 "FerrySQLite",
+                "FerryPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/FerryTestSupport"
@@ -68,12 +80,21 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        // Runs the built `ferry` binary against real databases.
+        // The PostgreSQL engine: its script splitter (pure code), and the
+        // engine on the PostgreSQL server that scripts/test.sh starts.
+        .testTarget(
+            name: "FerryPostgresTests",
+            dependencies: ["Ferry", "FerryPostgres", "FerryTestSupport"]
+        ),
+        // Runs the built `ferry` binary against real databases, and the
+        // behaviour suite that runs the same scenarios on every engine.
         .testTarget(
             name: "FerryEndToEndTests",
             dependencies: [
-                "FerryCLI",
                 "Ferry",
+                "FerryCLI",
+                "FerrySQLite",
+                "FerryPostgres",
                 "FerryTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -1,13 +1,31 @@
 #!/usr/bin/env bash
 # Runs Ferry's whole test suite on a fresh machine: installs what is missing
 # (the SQLite headers GRDB links against, the sqlite3 shell the example and
-# the tests use), builds, and runs every test with `swift test`.
+# the tests use, PostgreSQL 15), starts a throwaway PostgreSQL server on
+# 127.0.0.1 for the PostgreSQL suites, builds, and runs every test with
+# `swift test`. The server and its folder are removed when the script ends,
+# also when a test fails.
+#
+# FERRY_TEST_POSTGRES_URL=postgres://… scripts/test.sh uses that server
+# instead (its role must be a superuser: the tests create databases and roles).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+postgres_bin() {
+    local folder
+    for folder in "$(pg_config --bindir 2>/dev/null || true)" /usr/lib/postgresql/15/bin; do
+        if [[ -n "$folder" && -x "$folder/initdb" && -x "$folder/postgres" ]]; then
+            echo "$folder"
+            return 0
+        fi
+    done
+    return 1
+}
 
 missing=()
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+if [[ -z "${FERRY_TEST_POSTGRES_URL:-}" ]] && ! postgres_bin >/dev/null; then missing+=(postgresql-15); fi
 if ((${#missing[@]})); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
         echo "Installing ${missing[*]}…"
@@ -18,6 +36,52 @@ if ((${#missing[@]})); then
         echo "Please install: ${missing[*]} (for example: sudo apt-get install ${missing[*]})" >&2
         exit 1
     fi
+fi
+
+# A throwaway PostgreSQL 15 on a free port of 127.0.0.1, owned by the user
+# `postgres` when this runs as root (the server refuses to run as root).
+start_postgres() {
+    local bin port
+    bin="$(postgres_bin)"
+    pg_folder="$(mktemp -d "${TMPDIR:-/tmp}/ferry-postgres.XXXXXX")"
+    local as_owner=()
+    if [[ $(id -u) -eq 0 ]]; then
+        chown postgres:postgres "$pg_folder"
+        as_owner=(runuser -u postgres --)
+    fi
+    "${as_owner[@]}" "$bin/initdb" -D "$pg_folder/data" -U ferry -A trust -E UTF8 --no-locale \
+        >"$pg_folder/initdb.log" 2>&1 || { cat "$pg_folder/initdb.log" >&2; return 1; }
+    # The role `ferry` logs in without a password; every other role must give
+    # one, so that the tests can check password handling.
+    cat >"$pg_folder/data/pg_hba.conf" <<'EOF'
+local all all              trust
+host  all ferry 127.0.0.1/32 trust
+host  all all   127.0.0.1/32 scram-sha-256
+EOF
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$pg_folder/data" -l "$pg_folder/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_folder -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=300" \
+        start >/dev/null || { cat "$pg_folder/server.log" >&2; return 1; }
+    pg_pid="$(head -1 "$pg_folder/data/postmaster.pid")"
+    export FERRY_TEST_POSTGRES_URL="postgres://ferry@127.0.0.1:$port/postgres"
+    echo "Started PostgreSQL $("$bin/postgres" --version | awk '{print $3}') (pid $pg_pid) for the tests: $FERRY_TEST_POSTGRES_URL"
+}
+
+stop_postgres() {
+    if [[ -n "${pg_pid:-}" ]]; then
+        kill -INT "$pg_pid" 2>/dev/null || true # fast shutdown
+        for _ in $(seq 1 100); do
+            kill -0 "$pg_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        echo "Stopped PostgreSQL (pid $pg_pid)."
+    fi
+    if [[ -n "${pg_folder:-}" ]]; then rm -rf "$pg_folder"; fi
+}
+
+if [[ -z "${FERRY_TEST_POSTGRES_URL:-}" ]]; then
+    trap stop_postgres EXIT
+    start_postgres
 fi
 
 swift build --build-tests

@@ -2,11 +2,14 @@
 # Makes a sensorhub database at a given release, filled with that release's
 # sample data:
 #
-#   ./make-database.sh RELEASE [PATH]
+#   ./make-database.sh RELEASE [PATH | postgres://USER@HOST:PORT/DATABASE]
 #
 #   RELEASE  a folder of migrations/, e.g. 0.3.0
 #   PATH     the database file to create; default: data/sensorhub.db next to
 #            this script. An existing file is never overwritten.
+#   postgres://…  a PostgreSQL database instead, made from postgres/migrations
+#            and postgres/fixtures with psql; it must not exist yet or be
+#            empty (Ferry creates it if the role may).
 #
 # The schema is made by Ferry itself:
 #   swift run --package-path REPO_ROOT ferry upgrade --to RELEASE \
@@ -30,7 +33,7 @@ die() {
 }
 
 usage() {
-    echo "usage: $PROG RELEASE [PATH]" >&2
+    echo "usage: $PROG RELEASE [PATH | postgres://USER@HOST:PORT/DATABASE]" >&2
     echo "  RELEASE: one of: $(find "$MIGRATIONS" -mindepth 1 -maxdepth 1 -type d -exec basename {} \; | sort -V | tr '\n' ' ')" >&2
     echo "  PATH:    database file to create (default: $SCRIPT_DIR/data/sensorhub.db)" >&2
     exit "${1:-1}"
@@ -43,12 +46,42 @@ esac
 
 RELEASE="$1"
 DB="${2:-$SCRIPT_DIR/data/sensorhub.db}"
+IS_POSTGRES=0
+case "$DB" in
+    postgres://* | postgresql://*)
+        IS_POSTGRES=1
+        MIGRATIONS="$SCRIPT_DIR/postgres/migrations"
+        FIXTURES="$SCRIPT_DIR/postgres/fixtures"
+        ;;
+esac
+# The database as messages show it: never with its password.
+SHOWN="$(printf '%s' "$DB" | sed -E 's#(://[^:@/]*):[^@]*@#\1:***@#')"
 
 if [[ -z "$RELEASE" || "$RELEASE" == */* || ! -d "$MIGRATIONS/$RELEASE" ]]; then
     echo "$PROG: unknown release '$RELEASE'" >&2
     usage
 fi
 [[ -f "$FIXTURES/$RELEASE.sql" ]] || die "no sample data for release $RELEASE ($FIXTURES/$RELEASE.sql is missing)"
+
+if [[ $IS_POSTGRES -eq 1 ]]; then
+    command -v psql >/dev/null 2>&1 || die "psql is needed for a PostgreSQL database (apt-get install postgresql-client)."
+    FERRY_CMD=(swift run --package-path "$REPO_ROOT" ferry)
+    if [[ -n "${FERRY:-}" ]]; then read -r -a FERRY_CMD <<<"$FERRY"; fi
+    tables="$(psql -X -At "$DB" -c "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()" 2>/dev/null || echo 0)"
+    [[ "$tables" == "0" ]] || die "$SHOWN already has tables; not touching it. Drop it first or name another database."
+    echo "$PROG: upgrading $SHOWN to $RELEASE with: ${FERRY_CMD[*]}"
+    "${FERRY_CMD[@]}" upgrade --to "$RELEASE" --database "$DB" --migrations "$MIGRATIONS"
+    echo "$PROG: loading postgres/fixtures/$RELEASE.sql"
+    psql -X -q -v ON_ERROR_STOP=1 -1 -f "$FIXTURES/$RELEASE.sql" "$DB" >/dev/null
+    echo "$PROG: made $SHOWN at release $RELEASE:"
+    psql -X -At "$DB" -c "
+        SELECT format('  %-24s %s rows', table_name,
+                      (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I', table_name),
+                                                             false, true, '')))[1])
+          FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+    exit 0
+fi
 
 if [[ -e "$DB" || -L "$DB" ]]; then
     die "$DB already exists; not overwriting it. Delete it first or give another PATH."

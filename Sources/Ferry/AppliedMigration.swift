@@ -43,7 +43,8 @@ public struct AppliedMigration: Sendable, Hashable, Codable {
 
 /// What Ferry reads from a database before it plans anything.
 public struct DatabaseState: Sendable {
-    /// Whether the database exists at all (for SQLite: whether the file does).
+    /// Whether the database exists at all (for SQLite: whether the file does;
+    /// for PostgreSQL: whether the server has the database).
     public var exists: Bool
     /// The release recorded in `ferry_state`, or nil when Ferry never upgraded
     /// this database.

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Ferry's pipeline is engine-neutral: it asks an engine to read the
 /// history, to hold the upgrade lock, and to lend a ``MigrationSession`` in
-/// which it runs scripts and records them. `FerrySQLite` and (later)
+/// which it runs scripts and records them. `FerrySQLite` and
 /// `FerryPostgres` implement it.
 public protocol DatabaseEngine: BackupEngine {
     /// The engine's name, such as `sqlite`.
@@ -26,7 +26,9 @@ public protocol DatabaseEngine: BackupEngine {
     /// Runs `body` while holding the upgrade lock, which excludes every other
     /// upgrader, in this process or another, on this machine or (where the
     /// engine allows) another. The lock is released when `body` returns or
-    /// throws, and also when the process dies.
+    /// throws, and also when the process dies. An engine whose lock lives in
+    /// the database (PostgreSQL's advisory lock) creates a missing database
+    /// here, and removes it again when `body` throws and it is still empty.
     ///
     /// - Parameters:
     ///   - holder: Who asks, shown to those who wait.
@@ -44,7 +46,12 @@ public protocol DatabaseEngine: BackupEngine {
     /// Opens a connection for an upgrade, lends it to `body` as a session,
     /// and closes it afterwards. Creates the database when it does not exist;
     /// when `body` throws, a database that this call created and that is
-    /// still empty is removed again.
+    /// still empty is removed again. Checks first what the engine needs to
+    /// upgrade (for example the privilege to create tables).
+    ///
+    /// - Throws: ``FerryError``: `databaseUnavailable` when the database
+    ///   cannot be reached or created, `insufficientPrivileges` when the user
+    ///   may not do what an upgrade needs; or what `body` throws.
     func withSession<Result: Sendable>(
         _ body: (any MigrationSession) async throws -> Result
     ) async throws -> Result
@@ -88,8 +95,9 @@ public protocol MigrationSession: DatabaseInspection {
     /// Runs `body` in one transaction, as the engine needs for schema changes
     /// (on SQLite: foreign keys off outside it, so that a migration may
     /// rebuild a table), and commits when it returns. When `body` throws, or
-    /// when the check of constraints before commit finds a violation,
-    /// everything is rolled back.
+    /// when the check of constraints before commit (SQLite's
+    /// `foreign_key_check`, PostgreSQL's `SET CONSTRAINTS ALL IMMEDIATE`)
+    /// finds a violation, everything is rolled back.
     ///
     /// - Throws: ``FerryError`` (code `constraintViolation`) naming the
     ///   table and row; or what `body` throws.

@@ -38,6 +38,9 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         public static let constraintViolation = Code(rawValue: "constraintViolation")
         /// The database could not be opened or read.
         public static let databaseUnavailable = Code(rawValue: "databaseUnavailable")
+        /// The database refuses this user what an upgrade needs (for example
+        /// to create tables); found before anything changed.
+        public static let insufficientPrivileges = Code(rawValue: "insufficientPrivileges")
         /// A file or folder could not be read or written.
         public static let fileSystem = Code(rawValue: "fileSystem")
         /// A backup could not be made or checked.
@@ -102,11 +105,14 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
     public var location: ScriptLocation?
     /// The database engine's own message, for engine failures.
     public var engineMessage: String?
+    /// The engine's own code for the failure, such as PostgreSQL's SQLSTATE
+    /// (`42P01`), for scripts that react to it.
+    public var engineCode: String?
 
     /// Creates an error.
     public init(
         _ code: Code, _ message: String, changes: String? = nil, advice: String? = nil,
-        location: ScriptLocation? = nil, engineMessage: String? = nil
+        location: ScriptLocation? = nil, engineMessage: String? = nil, engineCode: String? = nil
     ) {
         self.code = code
         self.message = message
@@ -114,6 +120,7 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         self.advice = advice
         self.location = location
         self.engineMessage = engineMessage
+        self.engineCode = engineCode
     }
 
     /// The category that decides the exit code.
@@ -123,7 +130,8 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
              .unsupportedByEngine:
             return .usage
         case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder, .lockTimeout,
-             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused:
+             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
+             .insufficientPrivileges:
             return .refused
         default:
             return .failed
@@ -163,7 +171,7 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
 
 extension FerryError: Encodable {
     private enum CodingKeys: String, CodingKey {
-        case code, category, message, changes, advice, file, line, statement, engineMessage
+        case code, category, message, changes, advice, file, line, statement, engineMessage, engineCode
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -177,5 +185,6 @@ extension FerryError: Encodable {
         try container.encodeIfPresent(location?.line, forKey: .line)
         try container.encodeIfPresent(location?.statement, forKey: .statement)
         try container.encodeIfPresent(engineMessage, forKey: .engineMessage)
+        try container.encodeIfPresent(engineCode, forKey: .engineCode)
     }
 }

@@ -1,22 +1,32 @@
 import Foundation
 
 /// Who holds (or asks for) the upgrade lock of a database.
+///
+/// For SQLite the holder writes it into the lock file; for PostgreSQL it is
+/// read from `pg_stat_activity`: the client's address, the session's
+/// `application_name`, and the server process that serves the session.
 public struct LockHolder: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// The host name of the machine.
+    /// The holder's machine: its host name, or its address as the database
+    /// server sees it.
     public var host: String
-    /// The process id on that machine, or nil when the engine cannot tell.
+    /// The holder's process id on that machine, or nil when the engine
+    /// cannot tell.
     public var pid: Int32?
     /// The command line or application name.
     public var command: String
     /// When the lock was taken.
     public var since: Date
+    /// The database server's process serving the holder's session (what
+    /// PostgreSQL's `pg_terminate_backend` takes), for server engines.
+    public var serverPID: Int32?
 
     /// Creates a holder description.
-    public init(host: String, pid: Int32?, command: String, since: Date) {
+    public init(host: String, pid: Int32?, command: String, since: Date, serverPID: Int32? = nil) {
         self.host = host
         self.pid = pid
         self.command = command
         self.since = since
+        self.serverPID = serverPID
     }
 
     /// This process, now.
@@ -37,6 +47,7 @@ public struct LockHolder: Sendable, Hashable, Codable, CustomStringConvertible {
         var parts = ["host \(host)"]
         if let pid { parts.append("pid \(pid)") }
         parts.append("\"\(command)\"")
+        if let serverPID { parts.append("server pid \(serverPID)") }
         parts.append("since \(Timestamp.string(from: since))")
         return parts.joined(separator: ", ")
     }

@@ -28,14 +28,31 @@ public struct Migration: Sendable, Identifiable {
     /// afterwards. For Swift migrations it is what the registration gave, or
     /// a fixed marker that is never compared.
     public let checksum: String
-    /// Whether the migration runs inside the upgrade's transaction. A script
-    /// marked `-- ferry:no-transaction` runs alone, outside it.
-    public let isTransactional: Bool
+    /// Which transaction the migration runs in: the upgrade's (the default),
+    /// one of its own (`-- ferry:own-transaction`), or none
+    /// (`-- ferry:no-transaction`).
+    public let transaction: Transaction
+
+    /// Which transaction a migration runs in.
+    public enum Transaction: String, Sendable, Codable {
+        /// The transaction it shares with the other migrations of the upgrade
+        /// (or, with ``TransactionMode/perMigration``, one of its own).
+        case shared
+        /// A transaction of its own, committed before the next migration
+        /// starts: for a statement whose effect later statements can only
+        /// use once it is committed, such as PostgreSQL's
+        /// `ALTER TYPE … ADD VALUE`.
+        case own
+        /// No transaction: the migration runs alone, each statement committed
+        /// as it runs, for statements that refuse to run inside a transaction
+        /// (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
+        case none
+    }
 
     /// Creates a migration.
     public init(
         release: Release, name: String, body: Body, down: SQLScript? = nil, verify: SQLScript? = nil,
-        checksum: String, isTransactional: Bool = true
+        checksum: String, transaction: Transaction = .shared
     ) {
         self.release = release
         self.name = name
@@ -43,8 +60,23 @@ public struct Migration: Sendable, Identifiable {
         self.down = down
         self.verify = verify
         self.checksum = checksum
-        self.isTransactional = isTransactional
+        self.transaction = transaction
     }
+
+    /// Creates a migration that runs in the upgrade's transaction or, when
+    /// `isTransactional` is false, alone outside any transaction.
+    public init(
+        release: Release, name: String, body: Body, down: SQLScript? = nil, verify: SQLScript? = nil,
+        checksum: String, isTransactional: Bool
+    ) {
+        self.init(
+            release: release, name: name, body: body, down: down, verify: verify, checksum: checksum,
+            transaction: isTransactional ? .shared : .none)
+    }
+
+    /// Whether the migration runs inside a transaction (its own or the
+    /// upgrade's).
+    public var isTransactional: Bool { transaction != .none }
 
     /// The migration's stable id: `<release>/<name>`.
     public var id: String { "\(release)/\(name)" }

@@ -14,7 +14,8 @@ import Foundation
 ///
 /// Release folders are semantic versions; files in a release run in the
 /// order of their leading number. A script whose leading comments hold
-/// `-- ferry:no-transaction` runs alone, outside the upgrade's transaction.
+/// `-- ferry:no-transaction` runs alone, outside any transaction; one that
+/// holds `-- ferry:own-transaction` runs in a transaction of its own.
 /// Files and folders whose names start with `.`, files that do not end in
 /// `.sql`, and the `hooks` and `fixtures` folders are not migrations. A
 /// release's `baseline.sql` is its baseline (see ``baselines()``), and
@@ -27,7 +28,7 @@ public struct MigrationFolder: Sendable {
     public static let reservedFolders: Set<String> = ["hooks", "fixtures"]
 
     /// The options a script header may set with `-- ferry:NAME`.
-    public static let knownOptions: Set<String> = ["no-transaction"]
+    public static let knownOptions: Set<String> = ["no-transaction", "own-transaction"]
 
     /// Creates a reader for a folder.
     public init(url: URL) {
@@ -144,10 +145,19 @@ public struct MigrationFolder: Sendable {
                     "\(displayPath(file)) sets the unknown option 'ferry:\(unknown)'.",
                     advice: "Known options: " + Self.knownOptions.sorted().map { "-- ferry:\($0)" }.joined(separator: ", ") + ".")
             }
+            if options.contains("no-transaction") && options.contains("own-transaction") {
+                throw FerryError(
+                    .invalidMigrations,
+                    "\(displayPath(file)) sets both 'ferry:no-transaction' and 'ferry:own-transaction'.",
+                    advice: "Keep one: no-transaction runs the file outside any transaction, "
+                        + "own-transaction in a transaction of its own.")
+            }
+            let transaction: Migration.Transaction =
+                options.contains("no-transaction") ? .none : options.contains("own-transaction") ? .own : .shared
             migrations.append(Migration(
                 release: release, name: name, body: .sql(up),
                 down: try downs[name].map(script(at:)), verify: try verifies[name].map(script(at:)),
-                checksum: up.checksum, isTransactional: !options.contains("no-transaction")))
+                checksum: up.checksum, transaction: transaction))
         }
         return migrations.sorted { $0.precedes($1) }
     }

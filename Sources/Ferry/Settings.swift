@@ -28,6 +28,9 @@ public struct Settings: Sendable, Equatable {
     public var migrations: String?
     /// `[database] lock_timeout` in seconds, `FERRY_LOCK_TIMEOUT`, `--lock-timeout`.
     public var lockTimeout: Double?
+    /// `[database] transaction_mode` (`upgrade` or `migration`),
+    /// `FERRY_TRANSACTION_MODE`, `--transaction-mode`.
+    public var transactionMode: String?
     /// `[backups] directory`, `FERRY_BACKUPS`, `--backups`.
     public var backups: String?
     /// `[backups] keep`, `FERRY_BACKUPS_KEEP`.
@@ -53,8 +56,8 @@ public struct Settings: Sendable, Equatable {
     public init(
         appName: String? = nil, release: String? = nil, minimumUpgradableFrom: String? = nil,
         database: String? = nil, migrations: String? = nil, lockTimeout: Double? = nil,
-        backups: String? = nil, keepBackups: Int? = nil, json: Bool? = nil, fixtures: String? = nil,
-        keepFreeMB: Int? = nil, osRelease: String? = nil, invariants: [Invariant]? = nil,
+        transactionMode: String? = nil, backups: String? = nil, keepBackups: Int? = nil, json: Bool? = nil,
+        fixtures: String? = nil, keepFreeMB: Int? = nil, osRelease: String? = nil, invariants: [Invariant]? = nil,
         requirements: [Requirement]? = nil, components: [Component]? = nil
     ) {
         self.fixtures = fixtures
@@ -69,6 +72,7 @@ public struct Settings: Sendable, Equatable {
         self.database = database
         self.migrations = migrations
         self.lockTimeout = lockTimeout
+        self.transactionMode = transactionMode
         self.backups = backups
         self.keepBackups = keepBackups
         self.json = json
@@ -80,7 +84,8 @@ public struct Settings: Sendable, Equatable {
             appName: other.appName ?? appName, release: other.release ?? release,
             minimumUpgradableFrom: other.minimumUpgradableFrom ?? minimumUpgradableFrom,
             database: other.database ?? database, migrations: other.migrations ?? migrations,
-            lockTimeout: other.lockTimeout ?? lockTimeout, backups: other.backups ?? backups,
+            lockTimeout: other.lockTimeout ?? lockTimeout, transactionMode: other.transactionMode ?? transactionMode,
+            backups: other.backups ?? backups,
             keepBackups: other.keepBackups ?? keepBackups, json: other.json ?? json,
             fixtures: other.fixtures ?? fixtures, keepFreeMB: other.keepFreeMB ?? keepFreeMB,
             osRelease: other.osRelease ?? osRelease, invariants: other.invariants ?? invariants,
@@ -90,7 +95,7 @@ public struct Settings: Sendable, Equatable {
     /// The keys `ferry.toml` may hold, by table.
     public static let fileKeys: [String: Set<String>] = [
         "app": ["name", "release", "minimum_upgradable_from"],
-        "database": ["url", "migrations", "lock_timeout", "fixtures"],
+        "database": ["url", "migrations", "lock_timeout", "fixtures", "transaction_mode"],
         "backups": ["directory", "keep"],
         "preflight": ["keep_free_mb", "os_release"],
         "verify": ["name", "query", "expect", "preserve", "releases"],
@@ -143,6 +148,7 @@ public struct Settings: Sendable, Equatable {
             database: database,
             migrations: resolved(try reader.string("database", "migrations")) ?? folder.appendingPathComponent("migrations").path,
             lockTimeout: try reader.number("database", "lock_timeout"),
+            transactionMode: try reader.string("database", "transaction_mode"),
             backups: resolved(try reader.string("backups", "directory")),
             keepBackups: try reader.integer("backups", "keep"),
             fixtures: resolved(try reader.string("database", "fixtures")),
@@ -187,8 +193,16 @@ public struct Settings: Sendable, Equatable {
             appName: value("FERRY_APP_NAME"), release: value("FERRY_RELEASE"),
             minimumUpgradableFrom: value("FERRY_MINIMUM_UPGRADABLE_FROM"), database: value("FERRY_DATABASE"),
             migrations: value("FERRY_MIGRATIONS"), lockTimeout: try number("FERRY_LOCK_TIMEOUT"),
+            transactionMode: value("FERRY_TRANSACTION_MODE"),
             backups: value("FERRY_BACKUPS"), keepBackups: keep, json: json, fixtures: value("FERRY_FIXTURES"),
             keepFreeMB: try wholeNumber("FERRY_KEEP_FREE_MB"), osRelease: value("FERRY_OS_RELEASE"))
+    }
+
+    /// The transaction mode, `upgrade` (the default) or `migration`.
+    ///
+    /// - Throws: ``FerryError`` for another value.
+    public func upgradeTransactionMode() throws -> TransactionMode {
+        try transactionMode.map(TransactionMode.init(parsing:)) ?? .wholeUpgrade
     }
 
     /// The database location.

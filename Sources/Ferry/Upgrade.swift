@@ -8,11 +8,14 @@ struct Upgrade: Sendable {
 
     private var engine: any DatabaseEngine { ferry.configuration.engine }
 
-    /// Consecutive migrations that commit together: a run of transactional
-    /// ones, or one that runs alone outside any transaction.
+    /// Consecutive migrations that commit together: a run of migrations that
+    /// share the upgrade's transaction, one in a transaction of its own, or
+    /// one that runs alone outside any transaction.
     private struct Batch {
         var migrations: [Migration]
         var isTransactional: Bool
+        /// Whether the next migration may join this batch's transaction.
+        var isShared: Bool
     }
 
     /// A history change accepted with `--allow-changed`.
@@ -113,13 +116,25 @@ struct Upgrade: Sendable {
     private func batches(of migrations: [Migration]) -> [Batch] {
         var batches: [Batch] = []
         for migration in migrations {
-            if migration.isTransactional, batches.last?.isTransactional == true {
+            let isShared = migration.transaction == .shared && options.transactionMode == .wholeUpgrade
+            if isShared, batches.last?.isShared == true {
                 batches[batches.count - 1].migrations.append(migration)
             } else {
-                batches.append(Batch(migrations: [migration], isTransactional: migration.isTransactional))
+                batches.append(Batch(
+                    migrations: [migration], isTransactional: migration.isTransactional, isShared: isShared))
             }
         }
         return batches
+    }
+
+    /// The release to record when a batch commits: the target after the
+    /// last batch; before it, the batch's newest release if no later batch
+    /// holds a migration of that release; otherwise none.
+    private func releaseCompleted(by number: Int, of batches: [Batch], target: Release) -> Release? {
+        guard number + 1 < batches.count else { return target }
+        guard let newest = batches[number].migrations.last?.release,
+              let next = batches[number + 1].migrations.first?.release, newest < next else { return nil }
+        return newest
     }
 
     private func apply(
@@ -133,6 +148,7 @@ struct Upgrade: Sendable {
         var sequence = plan.database.applied.map(\.sequence).max() ?? 0
         var index = 0
         var committed: [String] = []
+        var recorded = plan.database.recordedRelease
         var unaccepted = acceptances
         let batches = batches(of: plan.pending)
 
@@ -175,22 +191,32 @@ struct Upgrade: Sendable {
         do {
             for (number, batch) in batches.enumerated() {
                 let isLast = number == batches.count - 1
+                let completed = releaseCompleted(by: number, of: batches, target: plan.targetRelease)
                 if batch.isTransactional {
                     try await session.inTransaction {
                         try await recordAcceptances()
                         for migration in batch.migrations { _ = try await runAndRecord(migration, record: true) }
-                        if isLast { sequence = try await finish(plan, verification: verification, after: sequence, in: session) }
+                        if isLast {
+                            sequence = try await finish(plan, verification: verification, after: sequence, in: session)
+                        } else if let completed {
+                            try await session.stamp(release: completed, at: Date())
+                        }
                     }
                 } else {
                     let row = try await runAndRecord(batch.migrations[0], record: false)
                     try await session.inTransaction {
                         try await recordAcceptances()
                         try await session.record(row)
-                        if isLast { sequence = try await finish(plan, verification: verification, after: sequence, in: session) }
+                        if isLast {
+                            sequence = try await finish(plan, verification: verification, after: sequence, in: session)
+                        } else if let completed {
+                            try await session.stamp(release: completed, at: Date())
+                        }
                     }
                 }
                 unaccepted = []
                 committed += batch.migrations.map(\.id)
+                if let completed { recorded = completed.description }
             }
             if batches.isEmpty {
                 try await session.inTransaction {
@@ -199,13 +225,23 @@ struct Upgrade: Sendable {
                 }
             }
         } catch var error as FerryError {
-            let release = plan.database.recordedRelease.map { "release \($0)" } ?? "a new database with no release"
+            let release = recorded.map { "release \($0)" } ?? "a new database with no release"
+            var changes: [String] = []
             if committed.isEmpty {
-                error.changes = "Nothing was changed: the database is still at \(release)."
+                changes.append("Nothing was committed: the database is still at \(release).")
             } else {
-                error.changes = "Committed before the failure (migrations marked no-transaction commit on their own): "
-                    + committed.joined(separator: ", ") + ". The database still records \(release)."
+                changes.append(
+                    "Committed before the failure (in transactions of their own, or without one): "
+                        + committed.joined(separator: ", ") + ". The database records \(release).")
             }
+            if let failed = plan.pending.first(where: { !committed.contains($0.id) }), !failed.isTransactional {
+                changes.append(
+                    "\(failed.id) runs outside any transaction (-- ferry:no-transaction): the statements "
+                        + "before the one that failed are committed and stay; check them before running again.")
+            } else if committed.isEmpty {
+                changes[0] = "Nothing was changed: the database is still at \(release)."
+            }
+            error.changes = changes.joined(separator: " ")
             if error.advice == nil {
                 error.advice = "Fix the migration and run the upgrade again: it goes on from the first migration not applied."
             }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What an upgrade is asked to do.
 public struct UpgradeOptions: Sendable {
     /// The release to go to; nil for this program's release.
@@ -13,13 +15,48 @@ public struct UpgradeOptions: Sendable {
     /// Whether preflight is left out (rehearsals run it on the live
     /// database; `test-paths` works on scratch databases).
     var skipsPreflight = false
+    /// How the pending migrations are grouped into transactions.
+    public var transactionMode: TransactionMode
 
     /// Creates options.
-    public init(target: Release? = nil, allowChanged: Bool = false, skipBackup: Bool = false, force: Bool = false) {
+    public init(
+        target: Release? = nil, allowChanged: Bool = false, skipBackup: Bool = false, force: Bool = false,
+        transactionMode: TransactionMode = .wholeUpgrade
+    ) {
         self.target = target
         self.allowChanged = allowChanged
         self.skipBackup = skipBackup
         self.force = force
+        self.transactionMode = transactionMode
+    }
+}
+
+/// How an upgrade groups its migrations into transactions
+/// (`--transaction-mode`, `FERRY_TRANSACTION_MODE`, `[database] transaction_mode`).
+///
+/// Whatever the mode, a migration marked `-- ferry:no-transaction` runs
+/// alone outside any transaction, and one marked `-- ferry:own-transaction`
+/// in a transaction of its own.
+public enum TransactionMode: String, Sendable, Codable, CaseIterable {
+    /// Every pending migration of every release in one transaction (`upgrade`,
+    /// the default): the database ends at the old release or the new one.
+    case wholeUpgrade = "upgrade"
+    /// Each migration in a transaction of its own (`migration`): a failure
+    /// keeps the migrations committed before it, and the database records
+    /// the newest release whose migrations all committed.
+    case perMigration = "migration"
+
+    /// Reads `upgrade` or `migration`.
+    ///
+    /// - Throws: ``FerryError`` (code `invalidConfiguration`) for another text.
+    public init(parsing text: String) throws {
+        guard let mode = TransactionMode(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw FerryError(
+                .invalidConfiguration, "'\(text)' is not a transaction mode.",
+                advice: "Use 'upgrade' (one transaction for the whole upgrade, the default) "
+                    + "or 'migration' (one transaction per migration).")
+        }
+        self = mode
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Ferry
+import FerryPostgres
 import FerrySQLite
 import Foundation
 
@@ -53,10 +54,8 @@ struct CommonOptions: ParsableArguments {
         switch location {
         case .sqlite(let path):
             return SQLiteEngine(path: path)
-        case .postgres:
-            throw FerryError(
-                .invalidConfiguration, "PostgreSQL (\(location)) is not supported by this build of ferry yet.",
-                advice: "Use a SQLite database path.")
+        case .postgres(let url):
+            return try PostgresEngine(url: url)
         }
     }
 }

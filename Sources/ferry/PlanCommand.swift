@@ -14,10 +14,15 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Plan as if changed or missing migrations were accepted.")
     var allowChanged = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Plan with 'upgrade' (one transaction, the default) or 'migration' (one per migration).", valueName: "mode"))
+    var transactionMode: String?
+
     struct PlannedMigration: Encodable {
         let id: String
         let release: Release
         let transactional: Bool
+        let transaction: Migration.Transaction
     }
 
     struct Result: Encodable {
@@ -35,26 +40,43 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("plan") {
-            let ferry = Ferry(try common.configuration(try common.settings(), console: console))
+            let settings = try common.settings(adding: Settings(transactionMode: transactionMode))
+            let mode = try settings.upgradeTransactionMode()
+            let ferry = Ferry(try common.configuration(settings, console: console))
             let plan = try await ferry.plan(to: try to.map(Release.init(parsing:)))
             let refusal = plan.refusal(allowingChanged: allowChanged)
             if console.isJSON {
                 console.json(Result(
                     ok: refusal == nil, from: plan.database.recordedRelease, to: plan.targetRelease,
-                    pending: plan.pending.map { .init(id: $0.id, release: $0.release, transactional: $0.isTransactional) },
+                    pending: plan.pending.map {
+                        .init(id: $0.id, release: $0.release, transactional: $0.isTransactional, transaction: $0.transaction)
+                    },
                     hooks: plan.hooks.map(\.id), upToDate: plan.isUpToDate, freshInstall: plan.isFreshInstall, error: refusal))
             } else {
                 console.line("Database: \(ferry.configuration.engine.displayName)\(plan.isFreshInstall ? " (fresh install)" : "")")
                 console.line(plan.summary)
                 for (index, migration) in plan.pending.enumerated() {
-                    let marker = migration.isTransactional ? "" : "  (runs alone, outside the transaction)"
+                    let marker: String
+                    switch migration.transaction {
+                    case .none: marker = "  (runs alone, outside any transaction)"
+                    case .own: marker = "  (in a transaction of its own)"
+                    case .shared: marker = ""
+                    }
                     console.line("  \(index + 1). \(migration.id)\(marker)")
                 }
                 for hook in plan.hooks {
                     console.line("  then hook \(hook.id) (from \(hook.from), to \(hook.to))")
                 }
                 if !plan.pending.isEmpty {
-                    console.line("All of it in one transaction; the release becomes \(plan.targetRelease) when it commits.")
+                    switch mode {
+                    case .wholeUpgrade where plan.pending.allSatisfy({ $0.transaction == .shared }):
+                        console.line("All of it in one transaction; the release becomes \(plan.targetRelease) when it commits.")
+                    case .wholeUpgrade:
+                        console.line("The rest in one transaction; the release becomes \(plan.targetRelease) when the last commits.")
+                    case .perMigration:
+                        console.line("One transaction per migration (--transaction-mode migration); the database "
+                            + "records each release once all its migrations have committed.")
+                    }
                 }
                 if let refusal { console.problem("error: \(refusal.description)") }
                 console.line("Nothing was changed (plan only reads).")

@@ -32,6 +32,11 @@ struct UpgradeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Run the whole upgrade on a temporary copy, report it, and delete the copy; the database is not changed.")
     var rehearse = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "'upgrade': one transaction for the whole upgrade (default); 'migration': one per migration "
+            + "(env FERRY_TRANSACTION_MODE; [database] transaction_mode).", valueName: "mode"))
+    var transactionMode: String?
+
     struct Result: Encodable {
         let command = "upgrade"
         let ok = true
@@ -55,11 +60,11 @@ struct UpgradeCommand: AsyncParsableCommand {
         let signals = marker.writeOnSignals()
         defer { signals.forEach { $0.cancel() } }
         do {
-            let settings = try common.settings(adding: Settings(lockTimeout: lockTimeout))
+            let settings = try common.settings(adding: Settings(lockTimeout: lockTimeout, transactionMode: transactionMode))
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
                 target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,
-                force: force)
+                force: force, transactionMode: try settings.upgradeTransactionMode())
             if rehearse {
                 try await rehearse(ferry, options, console: console)
                 return marker.write(success: true)

@@ -12,7 +12,10 @@ import Testing
         }
         #expect(output.stdout.contains("Exit codes"))
         let upgradeHelp = try await FerryProcess.run(["upgrade", "--help"])
-        for option in ["--config", "--database", "--migrations", "--backups", "--json", "--to", "--allow-changed", "--lock-timeout"] {
+        for option in [
+            "--config", "--database", "--migrations", "--backups", "--json", "--to", "--allow-changed", "--lock-timeout",
+            "--transaction-mode",
+        ] {
             #expect(upgradeHelp.stdout.contains(option), "\(option) in upgrade help")
         }
     }
@@ -74,6 +77,24 @@ import Testing
         let validate = try await FerryProcess.run(["validate"] + arguments)
         #expect(validate.status == 0)
         #expect(validate.stdout.contains("All 14 applied migrations match their files."))
+    }
+
+    @Test func theTransactionModeComesFromTheFlagOrTheEnvironment() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("sensorhub.db").path
+        try await ExampleApplication.makeDatabase(at: "0.4.0", path: path)
+        let arguments = ["--database", path, "--migrations", ExampleApplication.migrations.path]
+
+        let plan = try await FerryProcess.run(["plan", "--transaction-mode", "migration"] + arguments)
+        #expect(plan.status == 0, "\(plan)")
+        #expect(plan.stdout.contains("One transaction per migration"))
+        let bad = try await FerryProcess.run(["upgrade"] + arguments, environment: ["FERRY_TRANSACTION_MODE": "sometimes"])
+        #expect(bad.status == 2, "\(bad)")
+        #expect(bad.stderr.contains("'sometimes' is not a transaction mode"))
+        #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.4.0")
+        let upgrade = try await FerryProcess.run(["upgrade", "--transaction-mode", "migration"] + arguments)
+        #expect(upgrade.status == 0, "\(upgrade)")
+        #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.5.0")
     }
 
     @Test func jsonOutputIsOneObjectPerLine() async throws {

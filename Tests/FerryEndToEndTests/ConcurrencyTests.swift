@@ -3,7 +3,9 @@ import Foundation
 import GRDB
 import Testing
 
-/// Two upgraders at once, and an upgrader killed in the middle.
+/// Two upgraders started together, and an upgrader interrupted in the middle.
+/// (A second upgrader waiting for the first, and an upgrader killed with
+/// SIGKILL, are in the behaviour suite, on every engine.)
 @Suite struct ConcurrencyTests {
     /// The example at a release in a folder of its own, with a copy of its migrations and a slow release 0.6.0.
     struct SlowUpgrade {
@@ -52,54 +54,6 @@ import Testing
         #expect(try scalar("SELECT count(*) FROM ferry_migrations", in: path) == "16")
         #expect(try scalar("SELECT count(DISTINCT id) FROM ferry_migrations", in: path) == "16")
         #expect(try scalar("SELECT count(*) FROM sensor_archive", in: path) == "2000000")
-    }
-
-    @Test func aSecondUpgraderWaitsForTheFirstThenFindsNothingToDo() async throws {
-        let upgrade = try await SlowUpgrade(from: "0.3.0", rows: 4_000_000)
-        let (path, arguments) = (upgrade.path, upgrade.arguments)
-
-        let first = try FerryProcess.start(arguments)
-        #expect(await first.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))
-        let second = try FerryProcess.start(arguments)
-        let (firstOutput, secondOutput) = (await first.finish(), await second.finish())
-
-        #expect(firstOutput.status == 0, "\(firstOutput)")
-        #expect(firstOutput.stdout.contains("Upgrade to 0.6.0 completed successfully"))
-        #expect(secondOutput.status == 0, "\(secondOutput)")
-        #expect(secondOutput.stdout.contains("Waiting up to 1 min for the upgrade lock, held by host"))
-        #expect(secondOutput.stdout.contains("pid \(first.process.processIdentifier)"), "it says who holds the lock")
-        #expect(secondOutput.stdout.contains("up to date at 0.6.0"))
-        #expect(try scalar("SELECT count(DISTINCT id) FROM ferry_migrations", in: path) == "16")
-    }
-
-    @Test func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades() async throws {
-        let upgrade = try await SlowUpgrade(from: "0.3.0", rows: 30_000_000)
-        let (path, migrations, arguments) = (upgrade.path, upgrade.migrations, upgrade.arguments)
-        let before = try DatabaseSnapshot(path: path)
-
-        let upgrader = try FerryProcess.start(arguments)
-        #expect(await upgrader.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(upgrader.process.isRunning, "the upgrade was still in its long migration")
-        upgrader.kill(SIGKILL)
-        let killed = await upgrader.finish()
-        #expect(killed.status == SIGKILL)
-
-        // The hot journal is rolled back when the database is next opened.
-        #expect(try integrityCheck(path) == "ok")
-        #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.3.0")
-        var after = try DatabaseSnapshot(path: path)
-        #expect(after.rows == before.rows)
-        #expect(after.schema == before.schema)
-
-        // The lock died with its holder: a second run neither waits nor refuses.
-        try Self.writeSlowRelease(in: migrations, rows: 1000)
-        let second = try await FerryProcess.run(arguments + ["--lock-timeout", "0"])
-        #expect(second.status == 0, "\(second)")
-        #expect(!second.stdout.contains("Waiting"))
-        after = try DatabaseSnapshot(path: path)
-        #expect(after.counts["sensor_archive"] == 1000)
-        #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.6.0")
     }
 
     @Test func anInterruptedUpgraderWritesTheErrorMarker() async throws {

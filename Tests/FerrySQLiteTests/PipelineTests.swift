@@ -64,6 +64,38 @@ import Testing
         #expect(status.pending == ["2.0.0/002_bad"])
     }
 
+    @Test func theMigrationModeCommitsEachMigrationAndRecordsTheNewestCompleteRelease() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
+        try folder.write("migrations/2.0.0/001_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
+        try folder.write("migrations/2.0.0/002_bad.sql", "INSERT INTO nowhere VALUES (1);")
+        let ferry = Ferry(configuration(folder))
+
+        let error = try await #require(throws: FerryError.self) {
+            try await ferry.upgrade(UpgradeOptions(transactionMode: .perMigration))
+        }
+
+        #expect(error.location?.file == "2.0.0/002_bad.sql")
+        #expect(error.changes?.contains("1.0.0/001_items, 2.0.0/001_more") == true)
+        #expect(error.changes?.contains("The database records release 1.0.0") == true)
+        let status = try await ferry.status()
+        #expect(status.databaseRelease == "1.0.0")
+        #expect(status.applied == ["1.0.0/001_items", "2.0.0/001_more"])
+        #expect(status.pending == ["2.0.0/002_bad"])
+    }
+
+    @Test func aFileMarkedOwnTransactionCommitsBeforeTheNextStarts() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "-- ferry:own-transaction\nCREATE TABLE items (id INTEGER PRIMARY KEY);")
+        try folder.write("migrations/1.0.0/002_bad.sql", "INSERT INTO nowhere VALUES (1);")
+        let ferry = Ferry(configuration(folder))
+        let error = try await #require(throws: FerryError.self) { try await ferry.upgrade() }
+        #expect(error.changes?.contains("Committed before the failure") == true)
+        let status = try await ferry.status()
+        #expect(status.applied == ["1.0.0/001_items"])
+        #expect(status.databaseRelease == nil)
+    }
+
     @Test func aReleaseWithoutMigrationsIsStamped() async throws {
         let folder = try TemporaryFolder()
         try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")

@@ -2,12 +2,14 @@ import Ferry
 import Foundation
 import GRDB
 
-/// Everything a user could check in a SQLite database: the file's bytes,
-/// the schema, and every row of every table (Ferry's own included).
+/// Everything a user could check in a database: the schema and every row
+/// of every table (Ferry's own included), and for SQLite the file's bytes.
 public struct DatabaseSnapshot: Equatable, CustomStringConvertible {
-    /// The SHA-256 of the database file.
-    public let fileChecksum: String
-    /// `sqlite_master` rows, sorted.
+    /// The SHA-256 of the database file (SQLite only).
+    public let fileChecksum: String?
+    /// The schema's objects as text, sorted: `sqlite_master` rows for SQLite;
+    /// columns, constraints, indexes, views, triggers, functions and enum
+    /// types for PostgreSQL.
     public let schema: [String]
     /// Every table's rows as text, by table.
     public let rows: [String: [String]]
@@ -32,11 +34,50 @@ public struct DatabaseSnapshot: Equatable, CustomStringConvertible {
         }
     }
 
+    /// Reads a snapshot of a PostgreSQL database of the test server with
+    /// `psql`. Sequences are left out: PostgreSQL never rolls them back.
+    public init(postgresDatabase database: String) async throws {
+        fileChecksum = nil
+        let schemaQuery = """
+            SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' '
+                   || is_nullable || ' ' || coalesce(column_default, '')
+              FROM information_schema.columns WHERE table_schema = current_schema()
+            UNION ALL
+            SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+              FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+            UNION ALL
+            SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = current_schema()
+            UNION ALL
+            SELECT 'view ' || viewname || ' ' || definition FROM pg_views WHERE schemaname = current_schema()
+            UNION ALL
+            SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+            UNION ALL
+            SELECT 'function ' || pg_get_functiondef(oid) FROM pg_proc
+             WHERE pronamespace = current_schema()::regnamespace
+            UNION ALL
+            SELECT 'type ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
+              FROM pg_type AS t JOIN pg_enum AS e ON e.enumtypid = t.oid GROUP BY t.typname
+            ORDER BY 1
+            """
+        let records = { (output: String) in output.split(separator: "\0").map(String.init) }
+        schema = records(try await PostgresTestServer.psql(["-A", "-t", "-0", "-c", schemaQuery], database: database))
+        let tables = records(try await PostgresTestServer.psql(
+            ["-A", "-t", "-0", "-c", "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"],
+            database: database))
+        var rows: [String: [String]] = [:]
+        for table in tables {
+            let quoted = "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            rows[table] = records(try await PostgresTestServer.psql(
+                ["-A", "-t", "-0", "-c", "SELECT t::text FROM \(quoted) AS t"], database: database)).sorted()
+        }
+        self.rows = rows
+    }
+
     /// The number of rows in each table.
     public var counts: [String: Int] { rows.mapValues(\.count) }
 
     public var description: String {
-        "file \(fileChecksum.prefix(12)), \(schema.count) schema objects, rows \(counts)"
+        "file \(fileChecksum?.prefix(12) ?? "-"), \(schema.count) schema objects, rows \(counts)"
     }
 }
 

@@ -62,8 +62,64 @@ public enum ExampleApplication {
 
     /// Copies the example's migrations to a folder, so a test can change them.
     public static func copyMigrations(to folder: URL) throws -> URL {
+        try copyMigrations(for: .sqlite, to: folder)
+    }
+
+    // MARK: Any engine
+
+    /// The example's migrations for an engine: `migrations/` for SQLite,
+    /// `postgres/migrations/` for PostgreSQL.
+    public static func migrations(for engine: TestEngine) -> URL {
+        switch engine {
+        case .sqlite: return migrations
+        case .postgres: return folder.appendingPathComponent("postgres/migrations")
+        }
+    }
+
+    /// A release's sample data for an engine.
+    public static func fixture(_ release: String, for engine: TestEngine) -> URL {
+        switch engine {
+        case .sqlite: return folder.appendingPathComponent("fixtures/\(release).sql")
+        case .postgres: return folder.appendingPathComponent("postgres/fixtures/\(release).sql")
+        }
+    }
+
+    /// ``preservedValues`` written for an engine.
+    public static func preservedValues(for engine: TestEngine) -> [(query: String, value: String)] {
+        switch engine {
+        case .sqlite:
+            return preservedValues
+        case .postgres:
+            return preservedValues.map { check in
+                check.query.contains("printf")
+                    ? ("SELECT round(sum(value)::numeric, 2) FROM sensor_history", check.value) : check
+            } + [("SELECT last_seen_at AT TIME ZONE 'UTC' FROM devices WHERE name = 'Bob''s lamp'", "2024-03-10 15:42:00")]
+        }
+    }
+
+    /// A configuration for the example on a test database.
+    public static func configuration(_ database: TestDatabase, migrations: URL? = nil) -> Ferry.Configuration {
+        var configuration = Ferry.Configuration(
+            appName: "sensorhub", engine: database.engine,
+            migrationsDirectory: migrations ?? self.migrations(for: database.kind))
+        configuration.lockTimeout = .seconds(5)
+        return configuration
+    }
+
+    /// Makes a test database at a release, filled with that release's sample
+    /// data: Ferry upgrades it to the release, then the fixture is loaded.
+    public static func makeDatabase(at release: String, in database: TestDatabase, migrations: URL? = nil)
+        async throws
+    {
+        try await Ferry(configuration(database, migrations: migrations))
+            .upgrade(UpgradeOptions(target: try Release(parsing: release)))
+        try await database.load(String(contentsOf: fixture(release, for: database.kind), encoding: .utf8))
+    }
+
+    /// Copies an engine's migrations to a folder, so a test can change them.
+    public static func copyMigrations(for engine: TestEngine, to folder: URL) throws -> URL {
         let copy = folder.appendingPathComponent("migrations")
-        try FileManager.default.copyItem(at: migrations, to: copy)
+        try FileManager.default.copyItem(at: migrations(for: engine), to: copy)
         return copy
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A folder of its own for one test, removed when the test ends.
-public final class TemporaryFolder {
+public final class TemporaryFolder: Sendable {
     public let url: URL
 
     public init() throws {

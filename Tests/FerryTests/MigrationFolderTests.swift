@@ -33,6 +33,18 @@ import Testing
         #expect(migration.kind == .sqlWithoutTransaction)
     }
 
+    @Test func readsTheOwnTransactionOptionAndRefusesBoth() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("1.0.0/001_enum.sql", "-- ferry:own-transaction\nALTER TYPE mood ADD VALUE 'great';\n")
+        let migration = try #require(try MigrationFolder(url: folder.url).migrations().first)
+        #expect(migration.transaction == .own)
+        #expect(migration.isTransactional)
+        #expect(migration.kind == .sql)
+        try folder.write("1.0.0/001_enum.sql", "-- ferry:own-transaction\n-- ferry:no-transaction\nSELECT 1;")
+        let error = try #require(throws: FerryError.self) { try MigrationFolder(url: folder.url).migrations() }
+        #expect(error.message.contains("sets both"))
+    }
+
     @Test func refusesAnUnknownOption() throws {
         let folder = try TemporaryFolder()
         try folder.write("1.0.0/001_index.sql", "-- ferry:no-transactoin\nSELECT 1;")

@@ -1,0 +1,2 @@
+-- Reverts 002_add_device_room.sql (the index goes with the column).
+ALTER TABLE devices DROP COLUMN room_id;

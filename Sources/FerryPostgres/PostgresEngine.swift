@@ -1,0 +1,216 @@
+import Ferry
+import Foundation
+import PostgresNIO
+
+/// The PostgreSQL engine: a database on a PostgreSQL server, through
+/// PostgresNIO.
+///
+/// ```swift
+/// let engine = try PostgresEngine(url: "postgres://sensorhub@db.example.com/sensorhub")
+/// try await Ferry(.init(appName: "sensorhub", engine: engine, migrationsDirectory: migrations)).upgrade()
+/// ```
+///
+/// The whole upgrade runs in one transaction (PostgreSQL's DDL is
+/// transactional). The upgrade lock is an advisory lock held on a session of
+/// its own, which the server frees when that session ends, however it ends.
+/// A database that does not exist yet is created when the upgrade lock is
+/// first taken (the role needs `CREATEDB`), and dropped again if that first
+/// upgrade fails and leaves it empty.
+public struct PostgresEngine: DatabaseEngine {
+    /// The server, the role and the database.
+    public let location: PostgresLocation
+
+    /// Creates the engine for a database.
+    public init(location: PostgresLocation) {
+        self.location = location
+    }
+
+    /// Creates the engine for a `postgres://` URL (see ``PostgresLocation``).
+    ///
+    /// - Throws: ``FerryError`` (code `invalidConfiguration`) for a URL that
+    ///   does not parse.
+    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.init(location: try PostgresLocation(url: url, environment: environment))
+    }
+
+    public var engineName: String { "postgresql" }
+
+    public var displayName: String { location.description }
+
+    /// The maintenance database Ferry connects to for creating or dropping
+    /// the application's database.
+    public static let maintenanceDatabase = "postgres"
+
+    private func connector(_ purpose: String) -> PostgresConnector {
+        let me = ProcessInfo.processInfo
+        return PostgresConnector(
+            location: location, applicationName: "ferry \(purpose), pid \(me.processIdentifier) on \(me.hostName)")
+    }
+
+    public func readState() async throws -> DatabaseState {
+        do {
+            return try await connector("status").withConnection { connection in
+                try await PostgresHistory.readState(on: connection)
+            }
+        } catch PostgresConnector.Failure.databaseMissing {
+            return .missing
+        } catch let failure as PostgresConnector.Failure {
+            throw failure.error
+        } catch let error as FerryError {
+            throw error
+        } catch {
+            throw FerryError(
+                .databaseUnavailable, "Cannot read the history of \(displayName).", changes: "Nothing was changed.",
+                engineMessage: PostgresServerMessage(error)?.text ?? "\(error)",
+                engineCode: PostgresServerMessage(error)?.sqlState)
+        }
+    }
+
+    public func lockHolder() async throws -> LockHolder? {
+        do {
+            return try await connector("status").withConnection { connection in
+                try await PostgresUpgradeLock.holder(on: connection)
+            }
+        } catch PostgresConnector.Failure.databaseMissing {
+            return nil
+        } catch let failure as PostgresConnector.Failure {
+            throw failure.error
+        }
+    }
+
+    public func withUpgradeLock<Result: Sendable>(
+        holder: LockHolder, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        let created = try await createDatabaseIfMissing()
+        do {
+            return try await connector("upgrade lock").withExistingDatabase { connection in
+                try await waitForLock(on: connection, timeout: timeout, onWait: onWait)
+                do {
+                    let result = try await body()
+                    try? await PostgresUpgradeLock.unlock(on: connection)
+                    return result
+                } catch {
+                    try? await PostgresUpgradeLock.unlock(on: connection)
+                    throw error
+                }
+            }
+        } catch {
+            if created { await dropIfEmpty() }
+            throw error
+        }
+    }
+
+    private func waitForLock(
+        on connection: PostgresConnection, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void
+    ) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var hasAnnounced = false
+        while try await !PostgresUpgradeLock.tryLock(on: connection) {
+            let holder = try? await PostgresUpgradeLock.holder(on: connection)
+            if !hasAnnounced {
+                onWait(holder)
+                hasAnnounced = true
+            }
+            guard clock.now < deadline else {
+                let who = holder.map { "\($0)" } ?? "a session that has just ended"
+                throw FerryError(
+                    .lockTimeout,
+                    "Another upgrade holds the lock of \(displayName): \(who). Waited \(timeout.text).",
+                    changes: "Nothing was changed.",
+                    advice: "Let it finish and run again, or wait longer with --lock-timeout SECONDS. The lock is "
+                        + "PostgreSQL's advisory lock \(PostgresUpgradeLock.key) on the holder's session: the "
+                        + "server frees it when that session ends, also when its process dies.")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    public func withSession<Result: Sendable>(
+        _ body: (any MigrationSession) async throws -> Result
+    ) async throws -> Result {
+        _ = try await createDatabaseIfMissing()
+        return try await connector("upgrade").withExistingDatabase { connection in
+            try await PostgresPreflight.check(on: connection, displayName: displayName, user: location.user)
+            // Since PostgreSQL 14 the server checks the client during long statements, so that
+            // a killed upgrader's transaction ends (and rolls back) at once rather than at its end.
+            try? await PostgresScriptRunner.runToTheEnd(sql: "SET client_connection_check_interval = 1000", on: connection)
+            return try await body(PostgresSession(connection: connection, displayName: displayName))
+        }
+    }
+
+    /// Lends a session whose transactions are read-only, for checks that
+    /// must change nothing (`ferry check`, `ferry verify`).
+    public func withInspection<Result: Sendable>(
+        _ body: (any DatabaseInspection) async throws -> Result
+    ) async throws -> Result {
+        try await connector("inspection").withExistingDatabase { connection in
+            try await PostgresScriptRunner.runToTheEnd(
+                sql: "SET default_transaction_read_only = on", on: connection)
+            return try await body(PostgresSession(connection: connection, displayName: displayName))
+        }
+    }
+
+    // MARK: Creating the database
+
+    /// Creates the database when it does not exist; returns whether it did.
+    ///
+    /// - Throws: ``FerryError`` when the database is missing and cannot be created.
+    private func createDatabaseIfMissing() async throws -> Bool {
+        do {
+            try await connector("upgrade").withConnection { _ in }
+            return false
+        } catch PostgresConnector.Failure.databaseMissing(let missing) {
+            return try await createDatabase(missing)
+        } catch let failure as PostgresConnector.Failure {
+            throw failure.error
+        }
+    }
+
+    private func createDatabase(_ missing: FerryError) async throws -> Bool {
+        do {
+            try await connector("create database").withConnection(to: Self.maintenanceDatabase) { connection in
+                try await PostgresScriptRunner.runToTheEnd(
+                    sql: "CREATE DATABASE \(Self.quoted(location.database))", on: connection)
+            }
+            return true
+        } catch let failure {
+            // Another upgrader created it first.
+            let said = PostgresServerMessage(failure)
+            if let said, said.sqlState == "42P04" || said.sqlState == "23505" { return false }
+            var error = missing
+            let reason = said?.text ?? (failure as? PostgresConnector.Failure)?.error.engineMessage
+            error.message += " Ferry could not create it."
+            error.advice = "Create it as a role that may (createdb -h \(location.host) -p \(location.port) "
+                + "-O \(location.user) \(location.database)), or give the role CREATEDB, then run again."
+            error.engineMessage = reason
+            throw error
+        }
+    }
+
+    /// Drops the database this engine created, when the upgrade that created
+    /// it failed and it still holds no table.
+    private func dropIfEmpty() async {
+        let isEmpty = try? await connector("cleanup").withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT count(*) FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+                """, logger: PostgresConnector.logger)
+            var isEmpty = false
+            for try await count in rows.decode(Int.self) { isEmpty = count == 0 }
+            return isEmpty
+        }
+        guard isEmpty == true else { return }
+        _ = try? await connector("cleanup").withConnection(to: Self.maintenanceDatabase) { connection in
+            try await PostgresScriptRunner.runToTheEnd(
+                sql: "DROP DATABASE IF EXISTS \(Self.quoted(location.database))", on: connection)
+        }
+    }
+
+    /// A name as a quoted SQL identifier.
+    static func quoted(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

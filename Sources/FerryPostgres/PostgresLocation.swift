@@ -1,0 +1,150 @@
+import Ferry
+import Foundation
+
+/// Where a PostgreSQL database is and who connects to it, read from a
+/// `postgres://` URL the way `psql` reads it.
+///
+/// `postgres://user:password@host:5432/app?sslmode=require` — every part may
+/// be left out. What the URL does not say comes from the environment
+/// (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`), then libpq's defaults
+/// (`localhost`, 5432, the login name, a database named like the user). The
+/// password is the URL's, else `PGPASSWORD`, else the first matching line
+/// of the password file (`PGPASSFILE` or `~/.pgpass`, which must not be
+/// readable by others).
+///
+/// The password is kept for the connection only: ``description`` and every
+/// message leave it out.
+public struct PostgresLocation: Sendable, CustomStringConvertible {
+    /// The server's host name or address; a path for a Unix socket folder.
+    public var host: String
+    /// The server's port.
+    public var port: Int
+    /// The role to log in as.
+    public var user: String
+    /// The database.
+    public var database: String
+    /// Whether to use TLS (`sslmode`).
+    public var tls: TLSMode
+    /// How long to wait for the server to answer a connection (`connect_timeout`).
+    public var connectTimeout: Duration
+    /// The password, if one was found; never shown.
+    var password: String?
+    /// Where the password came from, for messages (`the URL`, `PGPASSWORD`, a file).
+    public var passwordSource: String?
+
+    /// The `sslmode` values Ferry understands.
+    public enum TLSMode: String, Sendable {
+        /// Never use TLS.
+        case disable
+        /// Use TLS when the server offers it, without checking its certificate
+        /// (libpq's default).
+        case prefer
+        /// Always use TLS, without checking the server's certificate.
+        case require
+        /// Always use TLS and check the certificate and the host name.
+        case verifyFull = "verify-full"
+    }
+
+    /// The query parameters a URL may hold.
+    public static let knownParameters: Set<String> = [
+        "sslmode", "connect_timeout", "host", "port", "user", "dbname", "password",
+    ]
+
+    /// Reads a `postgres://` or `postgresql://` URL.
+    ///
+    /// - Parameters:
+    ///   - url: The URL.
+    ///   - environment: The environment (`PG*` variables and `HOME`).
+    /// - Throws: ``FerryError`` (code `invalidConfiguration`) for a URL that
+    ///   does not parse or holds an unknown parameter; the message never
+    ///   holds the password.
+    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let shown = DatabaseLocation.redactingPassword(in: url)
+        guard let components = URLComponents(string: url),
+              let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql"
+        else {
+            throw FerryError(
+                .invalidConfiguration, "The PostgreSQL URL \(shown) does not parse.",
+                advice: "Write it as postgres://user@host:5432/database (percent-encode special characters "
+                    + "in the user name and password).")
+        }
+        var parameters: [String: String] = [:]
+        for item in components.queryItems ?? [] {
+            let name = item.name.lowercased()
+            guard Self.knownParameters.contains(name) else {
+                throw FerryError(
+                    .invalidConfiguration, "The PostgreSQL URL \(shown) has the unknown parameter '\(item.name)'.",
+                    advice: "Known parameters: \(Self.knownParameters.sorted().joined(separator: ", ")).")
+            }
+            parameters[name] = item.value ?? ""
+        }
+        func setting(_ fromURL: String?, _ parameter: String, _ variable: String) -> String? {
+            [fromURL, parameters[parameter], environment[variable]].compactMap { $0 }.first { !$0.isEmpty }
+        }
+
+        var urlHost = components.percentEncodedHost.flatMap { $0.removingPercentEncoding }
+        if let bracketed = urlHost, bracketed.hasPrefix("["), bracketed.hasSuffix("]") {
+            urlHost = String(bracketed.dropFirst().dropLast())
+        }
+        host = setting(urlHost, "host", "PGHOST") ?? "localhost"
+        let portText = setting(components.port.map(String.init), "port", "PGPORT") ?? "5432"
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            throw FerryError(.invalidConfiguration, "The PostgreSQL port '\(portText)' is not a port number.")
+        }
+        self.port = port
+        user = setting(components.user, "user", "PGUSER") ?? ProcessInfo.processInfo.userName
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        database = setting(path, "dbname", "PGDATABASE") ?? user
+
+        let mode = parameters["sslmode"] ?? environment["PGSSLMODE"] ?? "prefer"
+        switch mode {
+        case "disable", "allow": tls = .disable
+        case "prefer": tls = .prefer
+        case "require", "verify-ca": tls = .require
+        case "verify-full": tls = .verifyFull
+        default:
+            throw FerryError(
+                .invalidConfiguration, "sslmode=\(mode) is not a TLS mode.",
+                advice: "Use disable, prefer (the default), require or verify-full.")
+        }
+        let timeoutText = parameters["connect_timeout"] ?? environment["PGCONNECT_TIMEOUT"] ?? "10"
+        guard let seconds = Int(timeoutText), seconds >= 0 else {
+            throw FerryError(.invalidConfiguration, "connect_timeout=\(timeoutText) is not a number of seconds.")
+        }
+        connectTimeout = .seconds(seconds == 0 ? 10 : seconds)
+
+        if let password = components.password ?? parameters["password"] {
+            self.password = password
+            passwordSource = "the URL"
+        } else if let password = environment["PGPASSWORD"], !password.isEmpty {
+            self.password = password
+            passwordSource = "PGPASSWORD"
+        } else {
+            let file = PasswordFile.location(environment: environment)
+            self.password = file.flatMap { PasswordFile.password(in: $0, host: host, port: port, database: database, user: user) }
+            passwordSource = self.password == nil ? nil : file?.path
+        }
+    }
+
+    /// The same server and role, another database.
+    public func with(database: String) -> PostgresLocation {
+        var copy = self
+        copy.database = database
+        return copy
+    }
+
+    /// Whether ``host`` names a Unix socket folder.
+    public var isUnixSocket: Bool { host.hasPrefix("/") }
+
+    /// The server as messages show it: `host:port`, or the socket's path.
+    public var server: String {
+        isUnixSocket ? "\(host)/.s.PGSQL.\(port)" : (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+    }
+
+    /// `postgres://user@host:port/database`, without the password.
+    public var description: String {
+        let where_ = isUnixSocket ? "?host=\(host)&port=\(port)" : ""
+        let address = isUnixSocket ? "" : server
+        return "postgres://\(user)@\(address)/\(database)\(where_)"
+    }
+}

@@ -1,0 +1,185 @@
+import Ferry
+import Foundation
+import PostgresNIO
+
+/// The upgrade's connection to a PostgreSQL database.
+///
+/// PostgreSQL's DDL is transactional, so a whole upgrade (tables created,
+/// altered, filled, and Ferry's history) commits or rolls back as one.
+/// Before each commit, `SET CONSTRAINTS ALL IMMEDIATE` checks the deferred
+/// constraints, so that a violation is reported with its table and
+/// constraint and rolls everything back.
+struct PostgresSession: MigrationSession {
+    let connection: PostgresConnection
+    let displayName: String
+    /// Whether a transaction is open on the connection.
+    private let transaction = TransactionState()
+
+    init(connection: PostgresConnection, displayName: String) {
+        self.connection = connection
+        self.displayName = displayName
+    }
+
+    var engineName: String { "postgresql" }
+
+    func readState() async throws -> DatabaseState {
+        try await access("read the history") { try await PostgresHistory.readState(on: connection) }
+    }
+
+    func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await access("begin the upgrade transaction") { try await execute(sql: "BEGIN") }
+        transaction.isOpen = true
+        defer { transaction.isOpen = false }
+        do {
+            let result = try await body()
+            try await checkConstraints()
+            try await access("commit the upgrade") { try await execute(sql: "COMMIT") }
+            return result
+        } catch {
+            try? await execute(sql: "ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Checks every deferred constraint now, inside the transaction.
+    private func checkConstraints() async throws {
+        do {
+            try await execute(sql: "SET CONSTRAINTS ALL IMMEDIATE")
+        } catch {
+            guard let said = PostgresServerMessage(error), said.sqlState.hasPrefix("23") else {
+                throw FerryError(
+                    .databaseUnavailable, "Could not check the deferred constraints in \(displayName).",
+                    engineMessage: PostgresServerMessage(error)?.text ?? "\(error)")
+            }
+            var names: [String] = []
+            if let table = said.table { names.append("table \(table)") }
+            if let constraint = said.constraint { names.append("constraint \(constraint)") }
+            throw FerryError(
+                .constraintViolation,
+                "The upgrade leaves rows that violate a deferred constraint (checked with SET CONSTRAINTS ALL "
+                    + "IMMEDIATE before commit)" + (names.isEmpty ? "." : ": " + names.joined(separator: ", ") + "."),
+                advice: "Fix the migration so that every row satisfies the constraint (for example repair or "
+                    + "delete the rows in the migration), then run the upgrade again.",
+                engineMessage: said.text, engineCode: said.sqlState)
+        }
+    }
+
+    func run(_ script: SQLScript) async throws {
+        try await PostgresScriptRunner.run(script, on: connection)
+    }
+
+    func execute(_ sql: String) async throws {
+        try await run(SQLScript(text: sql))
+    }
+
+    func fetchAll(_ sql: String) async throws -> [SQLRow] {
+        let script = SQLScript(text: sql)
+        let statements = try PostgresScriptRunner.statements(of: script)
+        guard statements.count == 1, let statement = statements.first else {
+            throw FerryError(
+                .migrationFailed, "fetchAll takes exactly one query; it was given \(statements.count) statements.",
+                location: .init(file: "SQL given in code", line: 1, statement: PostgresScriptRunner.shortened(sql)))
+        }
+        // In a transaction, a savepoint keeps a failed query from aborting it, so that a
+        // caller that handles the error (or the next verification check) can go on.
+        let isInTransaction = transaction.isOpen
+        if isInTransaction { try await execute(sql: "SAVEPOINT ferry_fetch") }
+        do {
+            var rows: [SQLRow] = []
+            let sequence = try await connection.query(
+                PostgresQuery(unsafeSQL: statement.text), logger: PostgresConnector.logger)
+            for try await row in sequence { rows.append(SQLRow(row)) }
+            if isInTransaction { try await execute(sql: "RELEASE SAVEPOINT ferry_fetch") }
+            return rows
+        } catch {
+            if isInTransaction { try? await execute(sql: "ROLLBACK TO SAVEPOINT ferry_fetch") }
+            throw PostgresScriptRunner.failure(error, of: statement, in: script)
+        }
+    }
+
+    // MARK: Inspection
+
+    func integrityProblems(thorough: Bool) async throws -> [String] {
+        try await access("check the database") {
+            try await PostgresInspection.integrityProblems(on: connection, thorough: thorough)
+        }
+    }
+
+    func foreignKeyViolations() async throws -> [String] {
+        try await access("check the constraints") {
+            try await PostgresInspection.foreignKeyViolations(on: connection, inTransaction: transaction.isOpen)
+        }
+    }
+
+    func rowCounts() async throws -> [String: Int] {
+        try await access("count the rows") { try await PostgresInspection.rowCounts(on: connection) }
+    }
+
+    func schemaDescription() async throws -> [String] {
+        try await access("read the schema") { try await PostgresInspection.schemaDescription(on: connection) }
+    }
+
+    func engineVersion() async throws -> String {
+        try await access("read the server version") { try await PostgresInspection.engineVersion(on: connection) }
+    }
+
+    func record(_ migration: AppliedMigration) async throws {
+        try await access("record \(migration.id) in the history") {
+            try await PostgresHistory.record(migration, on: connection)
+        }
+    }
+
+    func updateHistory(id: String, checksum: String, note: String?) async throws {
+        try await access("update the history of \(id)") {
+            try await PostgresHistory.updateHistory(id: id, checksum: checksum, note: note, on: connection)
+        }
+    }
+
+    func deleteHistory(id: String) async throws {
+        try await access("remove \(id) from the history") {
+            try await PostgresHistory.deleteHistory(id: id, on: connection)
+        }
+    }
+
+    func stamp(release: Release, at date: Date) async throws {
+        try await access("record release \(release)") {
+            try await PostgresHistory.stamp(release, at: date, on: connection)
+        }
+    }
+
+    private func execute(sql: String) async throws {
+        try await PostgresScriptRunner.runToTheEnd(sql: sql, on: connection)
+    }
+
+    /// One piece of Ferry's own work on the connection, with PostgreSQL's
+    /// errors described as Ferry errors.
+    private func access<T>(_ what: String, _ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error as FerryError {
+            throw error
+        } catch {
+            let said = PostgresServerMessage(error)
+            throw FerryError(
+                said?.lacksPrivilege == true ? .insufficientPrivileges : .databaseUnavailable,
+                "Could not \(what) in \(displayName).",
+                advice: said?.lacksPrivilege == true
+                    ? "Grant the role what Ferry needs on its tables ferry_migrations and ferry_state, or run as their owner."
+                    : nil,
+                engineMessage: said?.text ?? (error as? PSQLError)?.clientSideDescription ?? "\(error)",
+                engineCode: said?.sqlState)
+        }
+    }
+}
+
+/// Whether a session's transaction is open, shared by the copies of the
+/// session value.
+private final class TransactionState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var open = false
+
+    var isOpen: Bool {
+        get { lock.withLock { open } }
+        set { lock.withLock { open = newValue } }
+    }
+}

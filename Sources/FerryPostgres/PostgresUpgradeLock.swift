@@ -1,0 +1,68 @@
+import Ferry
+import Foundation
+import PostgresNIO
+
+/// The upgrade lock of a PostgreSQL database: a session-level advisory lock,
+/// held on a connection of its own for as long as the upgrade runs.
+///
+/// The server keeps the lock for the session, so it excludes upgraders on
+/// every machine, and frees it as soon as the session ends: when the
+/// upgrader releases it, closes the connection, or dies (the kernel closes
+/// its socket and the server ends the session). Nobody is judged by a pid.
+/// Who holds it is read from `pg_locks` and `pg_stat_activity`.
+enum PostgresUpgradeLock {
+    /// The advisory lock's key: the bytes of `ferry` read as a number. Advisory
+    /// locks belong to one database, so each database has its own upgrade lock.
+    static let key: Int64 = 0x66_6572_7279
+
+    /// The key as `pg_locks` shows a one-`bigint` advisory lock: its high
+    /// half in `classid`, its low half in `objid`, and `objsubid` 1.
+    static var classID: Int64 { key >> 32 }
+    static var objectID: Int64 { key & 0xffff_ffff }
+
+    /// Tries once to take the lock on this session.
+    static func tryLock(on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            "SELECT pg_try_advisory_lock(\(key))", logger: PostgresConnector.logger)
+        var isTaken = false
+        for try await taken in rows.decode(Bool.self) { isTaken = taken }
+        return isTaken
+    }
+
+    /// Releases the lock held by this session.
+    static func unlock(on connection: PostgresConnection) async throws {
+        let rows = try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: PostgresConnector.logger)
+        for try await _ in rows {}
+    }
+
+    /// Who holds the lock, as `pg_stat_activity` shows the session: its
+    /// application name, client address and server process, and the time of
+    /// its last query (the one that took the lock). Nil when nobody holds it.
+    static func holder(on connection: PostgresConnection) async throws -> LockHolder? {
+        let rows = try await connection.query(
+            """
+            SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.client_hostname, host(a.client_addr)),
+                   a.client_port, coalesce(a.query_start, a.backend_start, now()), a.usename::text
+            FROM pg_locks AS l
+            LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.classid = \(classID)::bigint::oid AND l.objid = \(objectID)::bigint::oid AND l.objsubid = 1
+            """, logger: PostgresConnector.logger)
+        var holder: LockHolder?
+        for try await (pid, application, client, clientPort, since, user)
+            in rows.decode((Int32?, String, String?, Int32?, Date, String?).self) where holder == nil
+        {
+            let host: String
+            switch (client, clientPort) {
+            case (let client?, _): host = client
+            case (nil, -1): host = "a local Unix socket"
+            default: host = "an address this role may not see"
+            }
+            var command = application.isEmpty ? "an application without a name" : application
+            if let user { command += " (role \(user))" }
+            holder = LockHolder(host: host, pid: nil, command: command, since: since, serverPID: pid)
+        }
+        return holder
+    }
+}

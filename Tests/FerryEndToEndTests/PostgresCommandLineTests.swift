@@ -1,0 +1,172 @@
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// The `ferry` binary on PostgreSQL: every read command and the upgrade with
+/// a password-protected role, the password taken from the URL, `PGPASSWORD`
+/// or `~/.pgpass`, and never printed, in text, JSON or errors; and a server
+/// that cannot be reached.
+@Suite("ferry on PostgreSQL", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+struct PostgresCommandLineTests {
+    init() throws {
+        _ = try PostgresTestServer.requireURL()
+    }
+
+    /// A role with a password that owns a fresh database.
+    struct Owner {
+        let role: String
+        let password: String
+
+        init(of database: TestDatabase) async throws {
+            role = "ferry_owner_" + UUID().uuidString.prefix(8).lowercased()
+            // Characters that must be percent-encoded in a URL, and a quote for .pgpass.
+            password = "s3cr:t@" + UUID().uuidString.prefix(12) + "/x"
+            try await database.psql(["-c", "CREATE ROLE \(role) LOGIN PASSWORD '\(password)'"])
+            try await database.psql(["-c", "ALTER DATABASE \(database.postgresDatabase!) OWNER TO \(role)"])
+        }
+
+        func url(of database: TestDatabase, password: String?) throws -> String {
+            try PostgresTestServer.url(database: database.postgresDatabase!, user: role, password: password)
+        }
+
+        func drop(_ database: TestDatabase) async {
+            await database.remove()
+            _ = try? await PostgresTestServer.psql(["-c", "DROP ROLE IF EXISTS \(role)"], database: "postgres")
+        }
+    }
+
+    func expectNoSecret(_ output: FerryProcess.Output, _ secret: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? secret
+        #expect(!output.stdout.contains(secret) && !output.stderr.contains(secret), "\(output)", sourceLocation: sourceLocation)
+        #expect(!output.stdout.contains(encoded) && !output.stderr.contains(encoded), sourceLocation: sourceLocation)
+        #expect(!output.stdout.contains(String(secret.suffix(14))) && !output.stderr.contains(String(secret.suffix(14))),
+                sourceLocation: sourceLocation)
+    }
+
+    /// Makes a fresh database owned by a role with a password, and drops both afterwards.
+    func withOwnedDatabase(_ body: (TestDatabase, Owner) async throws -> Void) async throws {
+        let database = try await TestDatabase.make(.postgres)
+        let owner = try await Owner(of: database)
+        try await withCleanup { try await body(database, owner) } cleanup: { await owner.drop(database) }
+    }
+
+    @Test func everyCommandWorksWithAPasswordInTheURLAndNeverPrintsIt() async throws {
+        try await withOwnedDatabase { database, owner in
+            let url = try owner.url(of: database, password: owner.password)
+            let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: database.folder.url)
+            let arguments = ["--database", url, "--migrations", migrations.path]
+
+            for command in ["status", "plan", "validate", "history"] {
+                for json in [[], ["--json"]] {
+                    let output = try await FerryProcess.run([command] + arguments + json)
+                    #expect(output.status == 0, "\(command) \(json): \(output)")
+                    expectNoSecret(output, owner.password)
+                }
+        }
+        let status = try await FerryProcess.run(["status", "--json"] + arguments)
+        let object = try #require(try status.jsonLines().first)
+        #expect(object["database"] as? String == "postgres://\(owner.role)@127.0.0.1:\(try port())/\(database.postgresDatabase!)")
+        #expect(object["databaseExists"] as? Bool == true)
+        #expect((object["pending"] as? [String])?.count == 14)
+
+        let upgrade = try await FerryProcess.run(["upgrade"] + arguments)
+        #expect(upgrade.status == 0, "\(upgrade)")
+        #expect(upgrade.stdout.contains("Found 14 pending migrations in 5 releases"))
+        #expect(upgrade.lines.last == "[END UPGRADE SUCCESS]")
+        expectNoSecret(upgrade, owner.password)
+
+        let history = try await FerryProcess.run(["history"] + arguments)
+        #expect(history.lines.count == 14)
+        let validate = try await FerryProcess.run(["validate"] + arguments)
+        #expect(validate.stdout.contains("All 14 applied migrations match their files."))
+
+        // A failing upgrade, in text and JSON: the error names the file and the server's message, not the password.
+        try database.folder.write("migrations/0.6.0/001_bad.sql", "INSERT INTO devices (name, kind) VALUES (NULL, 'lamp');")
+        let failed = try await FerryProcess.run(["upgrade"] + arguments)
+        #expect(failed.status == 1, "\(failed)")
+        #expect(failed.stderr.contains("0.6.0/001_bad.sql, line 1"))
+        #expect(failed.stderr.contains("23502"))
+        #expect(failed.stderr.contains("Nothing was changed"))
+        expectNoSecret(failed, owner.password)
+        let json = try await FerryProcess.run(["upgrade", "--json"] + arguments)
+        let error = try #require(try json.jsonLines().last?["error"] as? [String: Any])
+        #expect(error["engineCode"] as? String == "23502")
+        expectNoSecret(json, owner.password)
+        }
+    }
+
+    @Test func thePasswordComesFromPGPASSWORDOrThePasswordFile() async throws {
+        try await withOwnedDatabase { database, owner in
+            let url = try owner.url(of: database, password: nil)
+            let arguments = ["status", "--database", url, "--migrations", ExampleApplication.migrations(for: .postgres).path]
+
+            let none = try await FerryProcess.run(arguments, environment: ["HOME": database.folder.url.path])
+            #expect(none.status == 2, "\(none)")
+            #expect(none.stderr.contains("asks for a password for role \(owner.role), and none was given"))
+
+            let fromEnvironment = try await FerryProcess.run(arguments, environment: ["PGPASSWORD": owner.password])
+            #expect(fromEnvironment.status == 0, "\(fromEnvironment)")
+            expectNoSecret(fromEnvironment, owner.password)
+
+            let wrong = try await FerryProcess.run(arguments, environment: ["PGPASSWORD": "not-the-password-123"])
+            #expect(wrong.status == 2, "\(wrong)")
+            #expect(wrong.stderr.contains("refused the login of role \(owner.role) (with the password from PGPASSWORD)"))
+            #expect(wrong.stderr.contains("28P01"))
+            expectNoSecret(wrong, "not-the-password-123")
+
+            // ~/.pgpass, with ':' escaped; ignored (as libpq does) while others may read it.
+            let escaped = owner.password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
+            let line = "127.0.0.1:\(try port()):*:\(owner.role):\(escaped)\n"
+            let passwordFile = try database.folder.write(".pgpass", "# host:port:database:user:password\n" + line)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: passwordFile.path)
+            let home = ["HOME": database.folder.url.path]
+            let readable = try await FerryProcess.run(arguments, environment: home)
+            #expect(readable.status == 2, "\(readable)")
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
+            let fromFile = try await FerryProcess.run(arguments, environment: home)
+            #expect(fromFile.status == 0, "\(fromFile)")
+            expectNoSecret(fromFile, owner.password)
+        }
+    }
+
+    @Test func aServerThatCannotBeReachedIsNamedWithItsError() async throws {
+        let closed = try closedPort()
+        let secret = "hidden-" + UUID().uuidString
+        let url = "postgres://app:\(secret)@127.0.0.1:\(closed)/app"
+        for json in [[], ["--json"]] {
+            let output = try await FerryProcess.run(
+                ["upgrade", "--database", url, "--migrations", ExampleApplication.migrations(for: .postgres).path] + json)
+            #expect(output.status == 1, "\(output)")
+            let text = output.stdout + output.stderr
+            #expect(text.contains("Cannot reach the PostgreSQL server at 127.0.0.1:\(closed)"))
+            #expect(text.contains("refused") || text.contains("Connection refused"))
+            #expect(text.contains("[END UPGRADE ERROR]"))
+            expectNoSecret(output, secret)
+        }
+        let badURL = try await FerryProcess.run(["status", "--database", "postgres://app:\(secret)@127.0.0.1:99999/app"])
+        #expect(badURL.status == 2, "\(badURL)")
+        expectNoSecret(badURL, secret)
+    }
+
+    func port() throws -> Int {
+        try #require(URLComponents(string: try PostgresTestServer.requireURL())?.port)
+    }
+
+    /// A port on 127.0.0.1 that nothing listens on.
+    func closedPort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

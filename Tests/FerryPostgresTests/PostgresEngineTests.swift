@@ -1,0 +1,306 @@
+import Ferry
+import FerryPostgres
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// The PostgreSQL engine on a real server: transactions and their modes,
+/// statements PostgreSQL refuses in a transaction, deferred constraints, the
+/// server's messages, the lock, privileges, and a database that is missing.
+/// Every test has a database of its own.
+@Suite("PostgreSQL engine", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+struct PostgresEngineTests {
+    init() throws {
+        _ = try PostgresTestServer.requireURL()
+    }
+
+    func configuration(_ database: TestDatabase, release: String? = nil) throws -> Ferry.Configuration {
+        var configuration = Ferry.Configuration(
+            appName: "test", engine: database.engine,
+            migrationsDirectory: database.folder.url.appendingPathComponent("migrations"))
+        configuration.release = try release.map(Release.init(parsing:))
+        configuration.lockTimeout = .seconds(5)
+        return configuration
+    }
+
+    @Test func aFileMarkedNoTransactionRunsAloneAndTheRestInOneTransaction() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try database.folder.write("migrations/1.0.0/001_items.sql", """
+                CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);
+                INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 100) AS i;
+                """)
+            // CREATE INDEX CONCURRENTLY fails inside a transaction: this passes only if it runs alone.
+            try database.folder.write("migrations/1.0.0/002_index.sql", """
+                -- ferry:no-transaction
+                CREATE INDEX CONCURRENTLY items_name ON items (name);
+                """)
+            try database.folder.write("migrations/1.0.0/003_more.sql", "CREATE TABLE more (id bigint PRIMARY KEY);")
+
+            let report = try await Ferry(configuration(database)).upgrade()
+
+            #expect(report.applied == ["1.0.0/001_items", "1.0.0/002_index", "1.0.0/003_more"])
+            #expect(try await database.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_name'::regclass") == "t")
+            #expect(try await database.scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_index'") == "sql-no-transaction")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
+        }
+    }
+
+    @Test func aStatementThatRefusesTransactionsSaysWhichMarkerFixesIt() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
+            try await Ferry(configuration(database)).upgrade()
+            try database.folder.write("migrations/1.1.0/001_more.sql", "ALTER TABLE items ADD COLUMN price numeric;")
+            try database.folder.write("migrations/1.1.0/002_index.sql", "\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n")
+            let before = try await database.snapshot()
+
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+
+            #expect(error.code == .migrationFailed)
+            #expect(error.engineCode == "25001")
+            #expect(error.engineMessage?.contains("cannot run inside a transaction block") == true)
+            #expect(error.location == .init(
+                file: "1.1.0/002_index.sql", line: 2, statement: "CREATE INDEX CONCURRENTLY items_name ON items (name)"))
+            #expect(error.advice?.contains("-- ferry:no-transaction") == true)
+            #expect(error.changes?.contains("Nothing was changed") == true)
+            #expect(try await database.snapshot() == before)
+        }
+    }
+
+    /// `ALTER TYPE … ADD VALUE` in one migration and the new value used in the
+    /// next: PostgreSQL refuses (55P04) while both share a transaction.
+    func writeEnumMigrations(in database: TestDatabase, marker: String = "") throws {
+        try database.folder.write("migrations/1.0.0/001_moods.sql", """
+            CREATE TYPE mood AS ENUM ('ok', 'sad');
+            CREATE TABLE feelings (id bigint PRIMARY KEY, mood mood NOT NULL);
+            """)
+        try database.folder.write("migrations/2.0.0/001_add_great.sql", "\(marker)ALTER TYPE mood ADD VALUE 'great';\n")
+        try database.folder.write("migrations/2.0.0/002_use_great.sql", "INSERT INTO feelings VALUES (1, 'great');\n")
+    }
+
+    @Test func aNewEnumValueUsedInTheSameTransactionSaysWhichModeFixesIt() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try writeEnumMigrations(in: database)
+            try await Ferry(configuration(database, release: "1.0.0")).upgrade()
+            let before = try await database.snapshot()
+
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+
+            #expect(error.engineCode == "55P04")
+            #expect(error.location?.file == "2.0.0/002_use_great.sql")
+            #expect(error.advice?.contains("-- ferry:own-transaction") == true)
+            #expect(error.advice?.contains("--transaction-mode migration") == true)
+            #expect(try await database.snapshot() == before)
+        }
+    }
+
+    @Test func anOwnTransactionMarkerCommitsTheNewEnumValueFirst() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try writeEnumMigrations(in: database, marker: "-- ferry:own-transaction\n")
+            try await Ferry(configuration(database, release: "1.0.0")).upgrade()
+            try await Ferry(configuration(database)).upgrade()
+            #expect(try await database.scalar("SELECT mood FROM feelings WHERE id = 1") == "great")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "2.0.0")
+        }
+    }
+
+    @Test func theMigrationTransactionModeCommitsEachMigration() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try writeEnumMigrations(in: database)
+            try await Ferry(configuration(database, release: "1.0.0")).upgrade()
+            try await Ferry(configuration(database)).upgrade(UpgradeOptions(transactionMode: .perMigration))
+            #expect(try await database.scalar("SELECT mood FROM feelings WHERE id = 1") == "great")
+        }
+    }
+
+    @Test func aDeferredConstraintIsCheckedBeforeCommit() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try database.folder.write("migrations/1.0.0/001_tables.sql", """
+                CREATE TABLE parents (id bigint PRIMARY KEY);
+                CREATE TABLE children (
+                    id bigint PRIMARY KEY,
+                    parent_id bigint NOT NULL REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED
+                );
+                INSERT INTO parents VALUES (1);
+                INSERT INTO children VALUES (1, 1);
+                """)
+            try await Ferry(configuration(database)).upgrade()
+            // Deferred: the statement itself succeeds; only the check before commit finds the orphan.
+            try database.folder.write("migrations/1.1.0/001_orphan.sql", "INSERT INTO children VALUES (2, 99);")
+            let before = try await database.snapshot()
+
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+
+            #expect(error.code == .constraintViolation)
+            #expect(error.exitCode == 1)
+            #expect(error.message.contains("SET CONSTRAINTS ALL IMMEDIATE"))
+            #expect(error.message.contains("table children"))
+            #expect(error.message.contains("children_parent_id_fkey"))
+            #expect(error.engineCode == "23503")
+            #expect(error.engineMessage?.contains("Key (parent_id)=(99) is not present") == true)
+            #expect(error.changes?.contains("Nothing was changed") == true)
+            #expect(try await database.snapshot() == before)
+        }
+    }
+
+    @Test func aFailureNamesTheFileLineAndTheServersDetailAndHint() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try database.folder.write("migrations/1.0.0/001_items.sql", """
+                CREATE TABLE items (id bigint PRIMARY KEY);
+                INSERT INTO items VALUES (1);
+                """)
+            try await Ferry(configuration(database)).upgrade()
+            try database.folder.write("migrations/1.1.0/001_twice.sql", """
+                CREATE FUNCTION shout(t text) RETURNS text LANGUAGE sql AS $$ SELECT upper(t) || '!'; $$;
+                /* the next statement
+                   breaks the primary key */
+                INSERT INTO items
+                VALUES (1);
+                """)
+            try database.folder.write("migrations/1.1.0/002_hint.sql", "SELECT shout(42);")
+            let before = try await database.snapshot()
+
+            let duplicate = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+            #expect(duplicate.location == .init(file: "1.1.0/001_twice.sql", line: 4, statement: "INSERT INTO items VALUES (1)"))
+            #expect(duplicate.engineCode == "23505")
+            #expect(duplicate.engineMessage?.contains("duplicate key value violates unique constraint \"items_pkey\"") == true)
+            #expect(duplicate.engineMessage?.contains("DETAIL: Key (id)=(1) already exists.") == true)
+            #expect(duplicate.description.contains("database said: 23505"))
+            #expect(try await database.snapshot() == before)
+
+            try database.folder.write("migrations/1.1.0/001_twice.sql", "SELECT 1;")
+            let hinted = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+            #expect(hinted.engineCode == "42883")
+            #expect(hinted.engineMessage?.contains("HINT: No function matches") == true)
+        }
+    }
+
+    @Test func copyFromStdinIsRefusedBeforeAnythingRuns() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+            try await Ferry(configuration(database)).upgrade()
+            try database.folder.write("migrations/1.1.0/001_load.sql", """
+                INSERT INTO items VALUES (7);
+                COPY items (id) FROM stdin;
+                1
+                2
+                \\.
+                """)
+            let before = try await database.snapshot()
+
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+
+            #expect(error.code == .invalidMigrations)
+            #expect(error.location?.line == 2)
+            #expect(error.message.contains("COPY … FROM STDIN"))
+            #expect(try await database.snapshot() == before)
+        }
+    }
+
+    @Test func swiftMigrationsRunOnTheUpgradesConnection() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
+            var configuration = try configuration(database)
+            try configuration.migrations.register(release: "1.0.0", name: "002_fill") { db in
+                #expect(db.engineName == "postgresql")
+                try await db.execute("INSERT INTO items VALUES (1, 'one'); INSERT INTO items VALUES (2, NULL);")
+                let rows = try await db.fetchAll("""
+                    SELECT count(*) AS n, bool_and(id > 0) AS positive, 1.50::numeric AS price, 0.25::float8 AS ratio,
+                           max(name) AS name, NULL::text AS nothing, '\\x0aff'::bytea AS bytes,
+                           timestamptz '2024-03-01 12:00:00Z' AS at
+                    FROM items
+                    """)
+                let row = try #require(rows.first)
+                #expect(row["n"] == .integer(2))
+                #expect(row["positive"] == .integer(1))
+                #expect(row["price"] == .text("1.5"))
+                #expect(row["ratio"] == .real(0.25))
+                #expect(row["name"] == .text("one"))
+                #expect(row["nothing"] == .null)
+                #expect(row["bytes"] == .blob([0x0a, 0xff]))
+                #expect(row["at"] == .text("2024-03-01T12:00:00.000Z"))
+            }
+            try await Ferry(configuration).upgrade()
+            #expect(try await database.scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_fill'") == "swift")
+        }
+    }
+
+    @Test func theLockShowsItsHolderAndASecondUpgraderWaitsThenRefuses() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+            var configuration = try configuration(database)
+            configuration.lockTimeout = .milliseconds(400)
+            let engine = database.engine
+            let holder = LockHolder.currentProcess()
+
+            try await engine.withUpgradeLock(holder: holder, timeout: .seconds(1), onWait: { _ in }) {
+                let shown = try #require(try await engine.lockHolder())
+                #expect(shown.host == "127.0.0.1")
+                #expect(shown.command.contains("ferry upgrade lock, pid \(ProcessInfo.processInfo.processIdentifier)"))
+                #expect(shown.serverPID != nil)
+                #expect(abs(shown.since.timeIntervalSinceNow) < 60)
+                let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+                #expect(error.code == .lockTimeout)
+                #expect(error.exitCode == 3)
+                #expect(error.message.contains("server pid \(shown.serverPID!)"))
+                #expect(error.message.contains("ferry upgrade lock"))
+            }
+            #expect(try await engine.lockHolder() == nil)
+            try await Ferry(configuration).upgrade()
+        }
+    }
+
+    @Test func aRoleThatCannotCreateTablesIsToldBeforeAnythingChanges() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let role = "ferry_reader_" + UUID().uuidString.prefix(8).lowercased()
+            let password = "pw-" + UUID().uuidString
+            try await database.psql(["-c", "CREATE ROLE \(role) LOGIN PASSWORD '\(password)'"])
+            try await withCleanup {
+                try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+                let url = try PostgresTestServer.url(database: database.postgresDatabase!, user: role, password: password)
+                var configuration = try configuration(database)
+                configuration.engine = try PostgresEngine(url: url, environment: [:])
+                let before = try await database.snapshot()
+
+                let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+
+                #expect(error.code == .insufficientPrivileges)
+                #expect(error.exitCode == 3)
+                #expect(error.message.contains("may not create tables in schema public"))
+                #expect(error.advice?.contains("GRANT CREATE ON SCHEMA public TO \(role)") == true)
+                #expect(!error.description.contains(password))
+                #expect(try await database.snapshot() == before)
+            } cleanup: {
+                _ = try? await database.psql(["-c", "DROP OWNED BY \(role)"])
+                _ = try? await PostgresTestServer.psql(["-c", "DROP ROLE IF EXISTS \(role)"], database: "postgres")
+            }
+        }
+    }
+
+    @Test func aMissingDatabaseIsCreatedAndAFailedFirstInstallLeavesNone() async throws {
+        let folder = try TemporaryFolder()
+        let name = "ferry_test_new_" + UUID().uuidString.prefix(8).lowercased()
+        try await withCleanup {
+            try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+            try folder.write("migrations/1.0.0/002_bad.sql", "INSERT INTO nowhere VALUES (1);")
+            let configuration = Ferry.Configuration(
+                engine: try PostgresEngine(url: try PostgresTestServer.url(database: name), environment: [:]),
+                migrationsDirectory: folder.url.appendingPathComponent("migrations"))
+            let exists = "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"
+
+            let status = try await Ferry(configuration).status()
+            #expect(!status.databaseExists)
+            #expect(status.pending.count == 2)
+            #expect(try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres") == "0\n")
+
+            await #expect(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+            #expect(try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres") == "0\n")
+
+            try folder.write("migrations/1.0.0/002_bad.sql", "INSERT INTO items VALUES (1);")
+            try await Ferry(configuration).upgrade()
+            #expect(try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres") == "1\n")
+            #expect(try await Ferry(configuration).status().databaseRelease == "1.0.0")
+        } cleanup: {
+            await PostgresTestServer.dropDatabase(name)
+        }
+    }
+}
