@@ -128,6 +128,12 @@ struct Preflight: Sendable {
             }
         }
         let takesBackup = plan.database.exists && !plan.pending.isEmpty && !skipsBackup
+        if takesBackup && !configuration.engine.canMakeBackups {
+            checks.append(PreflightCheck(
+                name: "backup", status: .blocker,
+                detail: "the \(configuration.engine.engineName) engine cannot take the pre-upgrade backup yet: "
+                    + "back the database up with its own tools (pg_dump), then upgrade with --no-backup"))
+        }
         checks += await StorageCheck(configuration: configuration, takesBackup: takesBackup).checks()
         let system = OperatingSystemRelease(contentsOf: configuration.operatingSystemReleaseFile)
         for requirement in configuration.requirements {

@@ -87,7 +87,7 @@ public struct PostgresEngine: DatabaseEngine {
             return try await connector("upgrade lock").withExistingDatabase { connection in
                 try await waitForLock(on: connection, timeout: timeout, onWait: onWait)
                 do {
-                    let result = try await body()
+                    let result = try await Self.$createdByThisUpgrade.withValue(created) { try await body() }
                     try? await PostgresUpgradeLock.unlock(on: connection)
                     return result
                 } catch {
@@ -127,16 +127,26 @@ public struct PostgresEngine: DatabaseEngine {
         }
     }
 
+    /// Whether the upgrade holding the lock in this task created the database.
+    @TaskLocal static var createdByThisUpgrade = false
+
     public func withSession<Result: Sendable>(
         _ body: (any MigrationSession) async throws -> Result
     ) async throws -> Result {
-        _ = try await createDatabaseIfMissing()
-        return try await connector("upgrade").withExistingDatabase { connection in
-            try await PostgresPreflight.check(on: connection, displayName: displayName, user: location.user)
-            // Since PostgreSQL 14 the server checks the client during long statements, so that
-            // a killed upgrader's transaction ends (and rolls back) at once rather than at its end.
-            try? await PostgresScriptRunner.runToTheEnd(sql: "SET client_connection_check_interval = 1000", on: connection)
-            return try await body(PostgresSession(connection: connection, displayName: displayName))
+        let createdHere = try await createDatabaseIfMissing()
+        let isNew = createdHere || Self.createdByThisUpgrade
+        do {
+            return try await connector("upgrade").withExistingDatabase { connection in
+                try await PostgresPreflight.check(on: connection, displayName: displayName, user: location.user)
+                // Since PostgreSQL 14 the server checks the client during long statements, so that
+                // a killed upgrader's transaction ends (and rolls back) at once rather than at its end.
+                try? await PostgresScriptRunner.runToTheEnd(
+                    sql: "SET client_connection_check_interval = 1000", on: connection)
+                return try await body(PostgresSession(connection: connection, displayName: displayName, isNew: isNew))
+            }
+        } catch {
+            if createdHere { await dropIfEmpty() }
+            throw error
         }
     }
 

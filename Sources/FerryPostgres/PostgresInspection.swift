@@ -53,7 +53,8 @@ enum PostgresInspection {
                 sql: "ROLLBACK TO SAVEPOINT ferry_constraint_check", on: connection)
             guard let said = PostgresServerMessage(error), said.sqlState.hasPrefix("23") else { throw error }
             let names = [said.table.map { "table \($0)" }, said.constraint.map { "constraint \($0)" }]
-            return [(names.compactMap { $0 } + [said.detail ?? said.message]).joined(separator: ", ")]
+            let description = (names.compactMap { $0 } + [said.detail ?? said.message]).joined(separator: ", ")
+            return ["deferred constraint (SET CONSTRAINTS ALL IMMEDIATE before commit): " + description]
         }
     }
 

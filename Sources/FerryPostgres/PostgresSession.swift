@@ -12,18 +12,24 @@ import PostgresNIO
 struct PostgresSession: MigrationSession {
     let connection: PostgresConnection
     let displayName: String
+    /// Whether this upgrade created the database (which then counts as
+    /// not existing before it, as long as it holds no history).
+    let isNew: Bool
     /// Whether a transaction is open on the connection.
     private let transaction = TransactionState()
 
-    init(connection: PostgresConnection, displayName: String) {
+    init(connection: PostgresConnection, displayName: String, isNew: Bool = false) {
         self.connection = connection
         self.displayName = displayName
+        self.isNew = isNew
     }
 
     var engineName: String { "postgresql" }
 
     func readState() async throws -> DatabaseState {
-        try await access("read the history") { try await PostgresHistory.readState(on: connection) }
+        var state = try await access("read the history") { try await PostgresHistory.readState(on: connection) }
+        if isNew && state.applied.isEmpty && state.recordedRelease == nil { state.exists = false }
+        return state
     }
 
     func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {

@@ -3,6 +3,8 @@ import Foundation
 import GRDB
 
 extension SQLiteEngine {
+    public var canMakeBackups: Bool { true }
+
     public var defaultBackupsFolder: URL? {
         URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("backups")
     }

@@ -18,7 +18,7 @@ struct BehaviourScenarios {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(at: release, in: database)
 
-            let report = try await Ferry(ExampleApplication.configuration(database)).upgrade()
+            let report = try await Ferry(ExampleApplication.configuration(database)).upgrade(database.upgradeOptions())
 
             #expect(report.to.description == ExampleApplication.newestRelease)
             #expect(report.wasUpToDate == (release == ExampleApplication.newestRelease))
@@ -53,7 +53,7 @@ struct BehaviourScenarios {
             let before = try await database.snapshot()
             let ferry = Ferry(ExampleApplication.configuration(database, migrations: migrations))
 
-            let error = try await #require(throws: FerryError.self) { try await ferry.upgrade() }
+            let error = try await #require(throws: FerryError.self) { try await ferry.upgrade(database.upgradeOptions()) }
 
             #expect(error.code == .migrationFailed)
             #expect(error.exitCode == 1)
@@ -76,7 +76,7 @@ struct BehaviourScenarios {
             let before = try await database.snapshot()
             let ferry = Ferry(ExampleApplication.configuration(database, migrations: migrations))
 
-            let error = try await #require(throws: FerryError.self) { try await ferry.upgrade() }
+            let error = try await #require(throws: FerryError.self) { try await ferry.upgrade(database.upgradeOptions()) }
 
             #expect(error.code == .migrationChanged)
             #expect(error.exitCode == 3)
@@ -94,7 +94,7 @@ struct BehaviourScenarios {
             var configuration = ExampleApplication.configuration(database)
             configuration.release = try Release(parsing: "0.3.0")
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade(database.upgradeOptions()) }
 
             #expect(error.code == .databaseIsNewer)
             #expect(error.exitCode == 3)
@@ -140,6 +140,7 @@ struct BehaviourScenarios {
             let rows = engine == .sqlite ? 2_000_000 : 100_000
             try writeSlowRelease(in: migrations, rows: rows, pauseSeconds: 2)
             let arguments = ["upgrade", "--database", database.location, "--migrations", migrations.path]
+                + database.backupArguments
 
             // The second starts once the first holds the lock and works, however busy the machine.
             let first = try FerryProcess.start(arguments)
@@ -170,6 +171,7 @@ struct BehaviourScenarios {
             try writeSlowRelease(in: migrations, rows: engine == .sqlite ? 30_000_000 : 200_000, pauseSeconds: 120)
             let before = try await database.snapshot()
             let arguments = ["upgrade", "--database", database.location, "--migrations", migrations.path]
+                + database.backupArguments
 
             let upgrader = try FerryProcess.start(arguments)
             #expect(await upgrader.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))

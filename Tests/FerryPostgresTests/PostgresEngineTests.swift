@@ -23,6 +23,21 @@ struct PostgresEngineTests {
         return configuration
     }
 
+    @Test func anUpgradeThatNeedsABackupIsRefusedUntilPostgresBackupsExist() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+            let before = try await database.snapshot()
+
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+
+            #expect(error.code == .preflightRefused)
+            #expect(error.exitCode == 3)
+            #expect(error.message.contains("cannot take the pre-upgrade backup yet"))
+            #expect(error.message.contains("--no-backup"))
+            #expect(try await database.snapshot() == before)
+        }
+    }
+
     @Test func aFileMarkedNoTransactionRunsAloneAndTheRestInOneTransaction() async throws {
         try await withTestDatabase(.postgres) { database in
             try database.folder.write("migrations/1.0.0/001_items.sql", """
@@ -36,7 +51,7 @@ struct PostgresEngineTests {
                 """)
             try database.folder.write("migrations/1.0.0/003_more.sql", "CREATE TABLE more (id bigint PRIMARY KEY);")
 
-            let report = try await Ferry(configuration(database)).upgrade()
+            let report = try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
 
             #expect(report.applied == ["1.0.0/001_items", "1.0.0/002_index", "1.0.0/003_more"])
             #expect(try await database.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_name'::regclass") == "t")
@@ -48,12 +63,12 @@ struct PostgresEngineTests {
     @Test func aStatementThatRefusesTransactionsSaysWhichMarkerFixesIt() async throws {
         try await withTestDatabase(.postgres) { database in
             try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
-            try await Ferry(configuration(database)).upgrade()
+            try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
             try database.folder.write("migrations/1.1.0/001_more.sql", "ALTER TABLE items ADD COLUMN price numeric;")
             try database.folder.write("migrations/1.1.0/002_index.sql", "\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n")
             let before = try await database.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
 
             #expect(error.code == .migrationFailed)
             #expect(error.engineCode == "25001")
@@ -80,10 +95,10 @@ struct PostgresEngineTests {
     @Test func aNewEnumValueUsedInTheSameTransactionSaysWhichModeFixesIt() async throws {
         try await withTestDatabase(.postgres) { database in
             try writeEnumMigrations(in: database)
-            try await Ferry(configuration(database, release: "1.0.0")).upgrade()
+            try await Ferry(configuration(database, release: "1.0.0")).upgrade(database.upgradeOptions())
             let before = try await database.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
 
             #expect(error.engineCode == "55P04")
             #expect(error.location?.file == "2.0.0/002_use_great.sql")
@@ -96,8 +111,8 @@ struct PostgresEngineTests {
     @Test func anOwnTransactionMarkerCommitsTheNewEnumValueFirst() async throws {
         try await withTestDatabase(.postgres) { database in
             try writeEnumMigrations(in: database, marker: "-- ferry:own-transaction\n")
-            try await Ferry(configuration(database, release: "1.0.0")).upgrade()
-            try await Ferry(configuration(database)).upgrade()
+            try await Ferry(configuration(database, release: "1.0.0")).upgrade(database.upgradeOptions())
+            try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
             #expect(try await database.scalar("SELECT mood FROM feelings WHERE id = 1") == "great")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "2.0.0")
         }
@@ -106,8 +121,8 @@ struct PostgresEngineTests {
     @Test func theMigrationTransactionModeCommitsEachMigration() async throws {
         try await withTestDatabase(.postgres) { database in
             try writeEnumMigrations(in: database)
-            try await Ferry(configuration(database, release: "1.0.0")).upgrade()
-            try await Ferry(configuration(database)).upgrade(UpgradeOptions(transactionMode: .perMigration))
+            try await Ferry(configuration(database, release: "1.0.0")).upgrade(database.upgradeOptions())
+            try await Ferry(configuration(database)).upgrade(database.upgradeOptions(transactionMode: .perMigration))
             #expect(try await database.scalar("SELECT mood FROM feelings WHERE id = 1") == "great")
         }
     }
@@ -123,20 +138,20 @@ struct PostgresEngineTests {
                 INSERT INTO parents VALUES (1);
                 INSERT INTO children VALUES (1, 1);
                 """)
-            try await Ferry(configuration(database)).upgrade()
+            try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
             // Deferred: the statement itself succeeds; only the check before commit finds the orphan.
             try database.folder.write("migrations/1.1.0/001_orphan.sql", "INSERT INTO children VALUES (2, 99);")
             let before = try await database.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
 
+            // Verification finds it before commit, inside the transaction, with the server's words.
             #expect(error.code == .constraintViolation)
             #expect(error.exitCode == 1)
             #expect(error.message.contains("SET CONSTRAINTS ALL IMMEDIATE"))
             #expect(error.message.contains("table children"))
             #expect(error.message.contains("children_parent_id_fkey"))
-            #expect(error.engineCode == "23503")
-            #expect(error.engineMessage?.contains("Key (parent_id)=(99) is not present") == true)
+            #expect(error.message.contains("Key (parent_id)=(99) is not present"))
             #expect(error.changes?.contains("Nothing was changed") == true)
             #expect(try await database.snapshot() == before)
         }
@@ -148,7 +163,7 @@ struct PostgresEngineTests {
                 CREATE TABLE items (id bigint PRIMARY KEY);
                 INSERT INTO items VALUES (1);
                 """)
-            try await Ferry(configuration(database)).upgrade()
+            try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
             try database.folder.write("migrations/1.1.0/001_twice.sql", """
                 CREATE FUNCTION shout(t text) RETURNS text LANGUAGE sql AS $$ SELECT upper(t) || '!'; $$;
                 /* the next statement
@@ -159,7 +174,7 @@ struct PostgresEngineTests {
             try database.folder.write("migrations/1.1.0/002_hint.sql", "SELECT shout(42);")
             let before = try await database.snapshot()
 
-            let duplicate = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+            let duplicate = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
             #expect(duplicate.location == .init(file: "1.1.0/001_twice.sql", line: 4, statement: "INSERT INTO items VALUES (1)"))
             #expect(duplicate.engineCode == "23505")
             #expect(duplicate.engineMessage?.contains("duplicate key value violates unique constraint \"items_pkey\"") == true)
@@ -168,7 +183,7 @@ struct PostgresEngineTests {
             #expect(try await database.snapshot() == before)
 
             try database.folder.write("migrations/1.1.0/001_twice.sql", "SELECT 1;")
-            let hinted = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+            let hinted = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
             #expect(hinted.engineCode == "42883")
             #expect(hinted.engineMessage?.contains("HINT: No function matches") == true)
         }
@@ -177,7 +192,7 @@ struct PostgresEngineTests {
     @Test func copyFromStdinIsRefusedBeforeAnythingRuns() async throws {
         try await withTestDatabase(.postgres) { database in
             try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
-            try await Ferry(configuration(database)).upgrade()
+            try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
             try database.folder.write("migrations/1.1.0/001_load.sql", """
                 INSERT INTO items VALUES (7);
                 COPY items (id) FROM stdin;
@@ -187,7 +202,7 @@ struct PostgresEngineTests {
                 """)
             let before = try await database.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
 
             #expect(error.code == .invalidMigrations)
             #expect(error.location?.line == 2)
@@ -219,7 +234,7 @@ struct PostgresEngineTests {
                 #expect(row["bytes"] == .blob([0x0a, 0xff]))
                 #expect(row["at"] == .text("2024-03-01T12:00:00.000Z"))
             }
-            try await Ferry(configuration).upgrade()
+            try await Ferry(configuration).upgrade(database.upgradeOptions())
             #expect(try await database.scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_fill'") == "swift")
         }
     }
@@ -238,14 +253,14 @@ struct PostgresEngineTests {
                 #expect(shown.command.contains("ferry upgrade lock, pid \(ProcessInfo.processInfo.processIdentifier)"))
                 #expect(shown.serverPID != nil)
                 #expect(abs(shown.since.timeIntervalSinceNow) < 60)
-                let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+                let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade(database.upgradeOptions()) }
                 #expect(error.code == .lockTimeout)
                 #expect(error.exitCode == 3)
                 #expect(error.message.contains("server pid \(shown.serverPID!)"))
                 #expect(error.message.contains("ferry upgrade lock"))
             }
             #expect(try await engine.lockHolder() == nil)
-            try await Ferry(configuration).upgrade()
+            try await Ferry(configuration).upgrade(database.upgradeOptions())
         }
     }
 
@@ -261,7 +276,7 @@ struct PostgresEngineTests {
                 configuration.engine = try PostgresEngine(url: url, environment: [:])
                 let before = try await database.snapshot()
 
-                let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+                let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade(database.upgradeOptions()) }
 
                 #expect(error.code == .insufficientPrivileges)
                 #expect(error.exitCode == 3)

@@ -112,7 +112,7 @@ public enum ExampleApplication {
         async throws
     {
         try await Ferry(configuration(database, migrations: migrations))
-            .upgrade(UpgradeOptions(target: try Release(parsing: release)))
+            .upgrade(database.upgradeOptions(target: try Release(parsing: release)))
         try await database.load(String(contentsOf: fixture(release, for: database.kind), encoding: .utf8))
     }
 

@@ -52,6 +52,21 @@ public final class TestDatabase: Sendable {
         }
     }
 
+    /// Whether upgrades skip the pre-upgrade backup: PostgreSQL's engine
+    /// cannot take one yet, and refuses to upgrade an existing database
+    /// without `--no-backup` (a test's database is thrown away anyway).
+    public var skipsBackup: Bool { kind == .postgres }
+
+    /// `--no-backup` where ``skipsBackup``, for the `ferry` binary.
+    public var backupArguments: [String] { skipsBackup ? ["--no-backup"] : [] }
+
+    /// Upgrade options for this database.
+    public func upgradeOptions(
+        target: Release? = nil, transactionMode: TransactionMode = .wholeUpgrade
+    ) -> UpgradeOptions {
+        UpgradeOptions(target: target, skipBackup: skipsBackup, transactionMode: transactionMode)
+    }
+
     /// The engine for the database.
     public var engine: any DatabaseEngine {
         switch kind {

@@ -33,6 +33,11 @@ public protocol BackupCopy: Sendable {
 /// Engines without backups yet keep the default implementations, which
 /// refuse with a clear error.
 public protocol BackupEngine: Sendable {
+    /// Whether the engine makes and reads backups yet; one that does not
+    /// refuses an upgrade that would need its pre-upgrade backup, in
+    /// preflight, with nothing changed.
+    var canMakeBackups: Bool { get }
+
     /// The folder for backups when none is configured, if the engine has one
     /// (for SQLite: `backups` beside the database file).
     var defaultBackupsFolder: URL? { get }
@@ -60,6 +65,8 @@ public protocol BackupEngine: Sendable {
 }
 
 extension BackupEngine {
+    public var canMakeBackups: Bool { false }
+
     public var defaultBackupsFolder: URL? { nil }
 
     public func backupSizeEstimate() async throws -> Int64 { 0 }

@@ -50,6 +50,7 @@ extension Ferry {
         emit: @Sendable (UpgradeEvent) -> Void
     ) async throws -> Backup {
         let engine = configuration.engine
+        guard engine.canMakeBackups else { throw FerryError.backupsUnsupported }
         let catalog = try backupCatalog()
         try FileSafety.createPrivateFolder(catalog.folder)
         var needed = try await engine.backupSizeEstimate()
