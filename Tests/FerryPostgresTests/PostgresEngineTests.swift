@@ -38,6 +38,59 @@ struct PostgresEngineTests {
         }
     }
 
+    /// The statements psql runs for a script, read from its single-step mode,
+    /// which frames each statement before sending it.
+    func psqlStatements(of file: URL, in database: TestDatabase) async throws -> [String] {
+        let output = try await database.psql(["-v", "ON_ERROR_STOP=0", "-s", "-o", "/dev/null", "-f", file.path])
+        let opening = "***(Single step mode: verify command)*******************************************\n"
+        let closing = "\n***(press return to proceed or enter x and return to cancel)********************"
+        return output.components(separatedBy: opening).dropFirst().compactMap { block in
+            block.range(of: closing).map { String(block[..<$0.lowerBound]) }
+        }
+    }
+
+    /// A statement without its comments, final `;` and layout, so that
+    /// psql's framing (which keeps leading block comments) and Ferry's compare.
+    func normalized(_ statement: String) -> String {
+        var text = statement.replacingOccurrences(of: "--[^\n]*", with: "", options: .regularExpression)
+        text = text.replacingOccurrences(of: "(?s)/\\*.*?\\*/", with: "", options: .regularExpression)
+        text = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return text.hasSuffix(";") ? String(text.dropLast()).trimmingCharacters(in: .whitespaces) : text
+    }
+
+    @Test func theSplitterAgreesWithPsqlOnEveryExampleScriptAndATrickyOne() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let tricky = try database.folder.write("tricky.sql", #"""
+                -- a leading line comment
+                CREATE TABLE "semi;colon" ("a ""b"";" text);
+                INSERT INTO "semi;colon" VALUES (E'it\'s; here'), ('it''s; there'), ($$dollar; $$), ($tag$ $$; $tag$);
+                SELECT /* outer /* nested; */ still; */ count(*) FROM "semi;colon";
+                CREATE FUNCTION add_one(x int) RETURNS int LANGUAGE sql
+                BEGIN ATOMIC
+                  SELECT CASE WHEN x > 0 THEN x + 1 ELSE 0 END;
+                END;
+                DO $do$ BEGIN RAISE NOTICE 'semi; colon'; END $do$;
+                ;;
+                SELECT add_one(41) -- a trailing comment; with a semicolon
+                """#)
+            let example = ExampleApplication.migrations(for: .postgres)
+            let scripts = try FileManager.default.subpathsOfDirectory(atPath: example.path)
+                .filter { $0.hasSuffix(".sql") }.sorted()
+                .map { example.appendingPathComponent($0) }
+                + ExampleApplication.releases.map { ExampleApplication.fixture($0, for: .postgres) } + [tricky]
+            #expect(scripts.count == 34)
+            for script in scripts {
+                let ours = try PostgresScriptSplitter.split(String(contentsOf: script, encoding: .utf8))
+                let psqls = try await psqlStatements(of: script, in: database)
+                // psql also sends the empty statements (";;") that Ferry leaves out.
+                #expect(
+                    ours.map { normalized($0.text) } == psqls.map(normalized).filter { !$0.isEmpty },
+                    "\(script.lastPathComponent)")
+                #expect(!ours.isEmpty)
+            }
+        }
+    }
+
     @Test func aFileMarkedNoTransactionRunsAloneAndTheRestInOneTransaction() async throws {
         try await withTestDatabase(.postgres) { database in
             try database.folder.write("migrations/1.0.0/001_items.sql", """
