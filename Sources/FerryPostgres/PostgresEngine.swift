@@ -162,6 +162,41 @@ public struct PostgresEngine: DatabaseEngine {
         }
     }
 
+    /// Lends an engine on a new, empty database on the same server
+    /// (`ferry_scratch_<uuid>`, which the role must be allowed to create),
+    /// dropped afterwards, also when `body` throws.
+    public func withScratchDatabase<Result: Sendable>(
+        _ body: (any DatabaseEngine) async throws -> Result
+    ) async throws -> Result {
+        let name = "ferry_scratch_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        do {
+            try await connector("scratch").withConnection(to: Self.maintenanceDatabase) { connection in
+                try await PostgresScriptRunner.runToTheEnd(sql: "CREATE DATABASE \(Self.quoted(name))", on: connection)
+            }
+        } catch {
+            let said = PostgresServerMessage(error)
+            throw FerryError(
+                .databaseUnavailable, "Cannot create a scratch database on \(location.server).",
+                changes: "Nothing was changed.",
+                advice: "Run as a role with CREATEDB (scratch databases are created and dropped again).",
+                engineMessage: said?.text ?? (error as? PostgresConnector.Failure)?.error.engineMessage,
+                engineCode: said?.sqlState)
+        }
+        let drop = {
+            _ = try? await connector("scratch").withConnection(to: Self.maintenanceDatabase) { connection in
+                try await PostgresScriptRunner.runToTheEnd(sql: "DROP DATABASE IF EXISTS \(Self.quoted(name))", on: connection)
+            }
+        }
+        do {
+            let result = try await body(PostgresEngine(location: location.with(database: name)))
+            await drop()
+            return result
+        } catch {
+            await drop()
+            throw error
+        }
+    }
+
     // MARK: Creating the database
 
     /// Creates the database when it does not exist; returns whether it did.

@@ -133,6 +133,38 @@ struct PostgresCommandLineTests {
         }
     }
 
+    @Test func testPathsRunsEveryUpgradePathOnScratchDatabases() async throws {
+        let folder = try TemporaryFolder()
+        let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: folder.url)
+        try FileManager.default.copyItem(
+            at: ExampleApplication.fixture("0.1.0", for: .postgres).deletingLastPathComponent(),
+            to: folder.url.appendingPathComponent("fixtures"))
+        let arguments = [
+            "test-paths", "--database", try PostgresTestServer.url(database: "postgres"), "--migrations", migrations.path,
+        ]
+        let scratch = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ferry\\_scratch\\_%'"
+
+        let same = try await FerryProcess.run(arguments)
+        #expect(same.status == 0, "\(same)")
+        #expect(same.stdout.contains("0.1.0 → 0.5.0  fixtures/0.1.0.sql  ok"))
+        #expect(same.stdout.contains("Every upgrade path ends at a fresh install's schema."))
+
+        // A migration whose effect depends on the data: upgraded databases get an index a fresh install lacks.
+        try folder.write("migrations/0.5.0/004_index_if_busy.sql", """
+            DO $$
+            BEGIN
+              IF EXISTS (SELECT 1 FROM devices) THEN
+                EXECUTE 'CREATE INDEX devices_kind ON devices (kind)';
+              END IF;
+            END
+            $$;
+            """)
+        let differs = try await FerryProcess.run(arguments)
+        #expect(differs.status == 1, "\(differs)")
+        #expect(differs.stdout.contains("only after upgrading from 0.1.0: index CREATE INDEX devices_kind"))
+        #expect(try await PostgresTestServer.psql(["-At", "-c", scratch], database: "postgres") == "0\n")
+    }
+
     @Test func aServerThatCannotBeReachedIsNamedWithItsError() async throws {
         let closed = try closedPort()
         let secret = "hidden-" + UUID().uuidString
