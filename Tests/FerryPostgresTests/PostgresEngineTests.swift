@@ -101,6 +101,7 @@ struct PostgresEngineTests {
             try database.folder.write("migrations/1.0.0/002_index.sql", """
                 -- ferry:no-transaction
                 CREATE INDEX CONCURRENTLY items_name ON items (name);
+                VACUUM ANALYZE items;
                 """)
             try database.folder.write("migrations/1.0.0/003_more.sql", "CREATE TABLE more (id bigint PRIMARY KEY);")
 
@@ -110,6 +111,29 @@ struct PostgresEngineTests {
             #expect(try await database.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_name'::regclass") == "t")
             #expect(try await database.scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_index'") == "sql-no-transaction")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
+        }
+    }
+
+    @Test func aFailureInAFileWithoutTransactionSaysWhatStayed() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
+            try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
+            try database.folder.write("migrations/1.1.0/001_indexes.sql", """
+                -- ferry:no-transaction
+                CREATE INDEX CONCURRENTLY items_name ON items (name);
+                CREATE INDEX CONCURRENTLY things_name ON things (name);
+                """)
+
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
+            }
+
+            #expect(error.location?.line == 3)
+            #expect(error.changes?.contains("1.1.0/001_indexes runs outside any transaction") == true)
+            #expect(error.changes?.contains("the statements before the one that failed are committed and stay") == true)
+            #expect(try await database.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'") == "1")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
+            #expect(try await database.scalar("SELECT count(*) FROM ferry_migrations WHERE release = '1.1.0'") == "0")
         }
     }
 
