@@ -19,8 +19,8 @@ enum PasswordFile {
     /// to others, or has no matching line.
     static func password(in file: URL, host: String, port: Int, database: String, user: String) -> String? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
-              let permissions = attributes[.posixPermissions] as? Int, permissions & 0o077 == 0,
-              let text = try? String(contentsOf: file, encoding: .utf8)
+            let permissions = attributes[.posixPermissions] as? Int, permissions & 0o077 == 0,
+            let text = try? String(contentsOf: file, encoding: .utf8)
         else { return nil }
         // libpq matches a Unix socket connection against the host name `localhost`.
         let hostName = host.hasPrefix("/") ? "localhost" : host

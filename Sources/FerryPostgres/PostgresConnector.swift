@@ -68,7 +68,8 @@ struct PostgresConnector: Sendable {
                 password: location.password, database: database)
         } else {
             configuration = .init(
-                host: location.host, port: location.port, username: location.user, password: location.password,
+                host: location.host, port: location.port, username: location.user,
+                password: location.password,
                 database: database, tls: try tls())
         }
         configuration.options.connectTimeout = .milliseconds(location.connectTimeout.milliseconds)
@@ -89,9 +90,10 @@ struct PostgresConnector: Sendable {
             let context = try NIOSSLContext(configuration: configuration)
             return location.tls == .prefer ? .prefer(context) : .require(context)
         } catch {
-            throw .other(FerryError(
-                .invalidConfiguration, "Cannot set up TLS for \(location.server): \(error)",
-                changes: "Nothing was changed.", advice: "Check the sslmode of the database URL."))
+            throw .other(
+                FerryError(
+                    .invalidConfiguration, "Cannot set up TLS for \(location.server): \(error)",
+                    changes: "Nothing was changed.", advice: "Check the sslmode of the database URL."))
         }
     }
 
@@ -100,54 +102,68 @@ struct PostgresConnector: Sendable {
         if let said = PostgresServerMessage(error) {
             switch said.sqlState {
             case "3D000":
-                return .databaseMissing(FerryError(
-                    .databaseUnavailable, "The database \(database) does not exist on the PostgreSQL server \(server).",
-                    changes: "Nothing was changed.",
-                    advice: "Create it (createdb -h \(location.host) -p \(location.port) -O \(location.user) \(database)), "
-                        + "or check the database name in the URL.",
-                    engineMessage: said.text, engineCode: said.sqlState))
+                return .databaseMissing(
+                    FerryError(
+                        .databaseUnavailable,
+                        "The database \(database) does not exist on the PostgreSQL server \(server).",
+                        changes: "Nothing was changed.",
+                        advice:
+                            "Create it (createdb -h \(location.host) -p \(location.port) -O \(location.user) \(database)), "
+                            + "or check the database name in the URL.",
+                        engineMessage: said.text, engineCode: said.sqlState))
             case "28P01", "28000":
                 let source = location.passwordSource.map { "the password from \($0)" } ?? "no password"
-                return .other(FerryError(
-                    .invalidConfiguration,
-                    "The PostgreSQL server \(server) refused the login of role \(location.user) (with \(source)).",
-                    changes: "Nothing was changed.",
-                    advice: "Give the right password in the URL (postgres://user:PASSWORD@host/db), in PGPASSWORD "
-                        + "or in ~/.pgpass (mode 0600), or check the server's pg_hba.conf.",
-                    engineMessage: said.text, engineCode: said.sqlState))
+                return .other(
+                    FerryError(
+                        .invalidConfiguration,
+                        "The PostgreSQL server \(server) refused the login of role \(location.user) (with \(source)).",
+                        changes: "Nothing was changed.",
+                        advice:
+                            "Give the right password in the URL (postgres://user:PASSWORD@host/db), in PGPASSWORD "
+                            + "or in ~/.pgpass (mode 0600), or check the server's pg_hba.conf.",
+                        engineMessage: said.text, engineCode: said.sqlState))
             default:
-                return .other(FerryError(
-                    .databaseUnavailable, "The PostgreSQL server \(server) refused the connection to \(database).",
-                    changes: "Nothing was changed.",
-                    advice: "Read the server's message below, fix the cause and run again.",
-                    engineMessage: said.text, engineCode: said.sqlState))
+                return .other(
+                    FerryError(
+                        .databaseUnavailable,
+                        "The PostgreSQL server \(server) refused the connection to \(database).",
+                        changes: "Nothing was changed.",
+                        advice: "Read the server's message below, fix the cause and run again.",
+                        engineMessage: said.text, engineCode: said.sqlState))
             }
         }
         if let error = error as? PSQLError {
             switch error.code {
             case .authMechanismRequiresPassword:
-                return .other(FerryError(
-                    .invalidConfiguration,
-                    "The PostgreSQL server \(server) asks for a password for role \(location.user), and none was given.",
-                    changes: "Nothing was changed.",
-                    advice: "Give it in the URL (postgres://user:PASSWORD@host/db), in PGPASSWORD, or in ~/.pgpass "
-                        + "(a line host:port:database:user:password, file mode 0600)."))
+                return .other(
+                    FerryError(
+                        .invalidConfiguration,
+                        "The PostgreSQL server \(server) asks for a password for role \(location.user), and none was given.",
+                        changes: "Nothing was changed.",
+                        advice:
+                            "Give it in the URL (postgres://user:PASSWORD@host/db), in PGPASSWORD, or in ~/.pgpass "
+                            + "(a line host:port:database:user:password, file mode 0600)."))
             case .sslUnsupported:
-                return .other(FerryError(
-                    .invalidConfiguration, "The PostgreSQL server \(server) does not offer TLS, and the URL requires it.",
-                    changes: "Nothing was changed.",
-                    advice: "Enable ssl on the server, or use sslmode=prefer or sslmode=disable in the URL."))
+                return .other(
+                    FerryError(
+                        .invalidConfiguration,
+                        "The PostgreSQL server \(server) does not offer TLS, and the URL requires it.",
+                        changes: "Nothing was changed.",
+                        advice:
+                            "Enable ssl on the server, or use sslmode=prefer or sslmode=disable in the URL."))
             default:
                 break
             }
         }
         let reason = (error as? PSQLError)?.clientSideDescription ?? "\(error)"
-        return .other(FerryError(
-            .databaseUnavailable, "Cannot reach the PostgreSQL server at \(server).",
-            changes: "Nothing was changed.",
-            advice: "Check that the server runs and accepts connections on \(server) (its listen_addresses, port "
-                + "and pg_hba.conf, and any firewall), then run again.",
-            engineMessage: reason))
+        return .other(
+            FerryError(
+                .databaseUnavailable, "Cannot reach the PostgreSQL server at \(server).",
+                changes: "Nothing was changed.",
+                advice:
+                    "Check that the server runs and accepts connections on \(server) (its listen_addresses, port "
+                    + "and pg_hba.conf, and any firewall), then run again.",
+                engineMessage: reason))
     }
 }
 

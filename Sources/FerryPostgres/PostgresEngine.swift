@@ -44,7 +44,8 @@ public struct PostgresEngine: DatabaseEngine {
     private func connector(_ purpose: String) -> PostgresConnector {
         let me = ProcessInfo.processInfo
         return PostgresConnector(
-            location: location, applicationName: "ferry \(purpose), pid \(me.processIdentifier) on \(me.hostName)")
+            location: location,
+            applicationName: "ferry \(purpose), pid \(me.processIdentifier) on \(me.hostName)")
     }
 
     public func readState() async throws -> DatabaseState {
@@ -60,7 +61,8 @@ public struct PostgresEngine: DatabaseEngine {
             throw error
         } catch {
             throw FerryError(
-                .databaseUnavailable, "Cannot read the history of \(displayName).", changes: "Nothing was changed.",
+                .databaseUnavailable, "Cannot read the history of \(displayName).",
+                changes: "Nothing was changed.",
                 engineMessage: PostgresServerMessage(error)?.text ?? "\(error)",
                 engineCode: PostgresServerMessage(error)?.sqlState)
         }
@@ -119,7 +121,8 @@ public struct PostgresEngine: DatabaseEngine {
                     .lockTimeout,
                     "Another upgrade holds the lock of \(displayName): \(who). Waited \(timeout.text).",
                     changes: "Nothing was changed.",
-                    advice: "Let it finish and run again, or wait longer with --lock-timeout SECONDS. The lock is "
+                    advice:
+                        "Let it finish and run again, or wait longer with --lock-timeout SECONDS. The lock is "
                         + "PostgreSQL's advisory lock \(PostgresUpgradeLock.key) on the holder's session: the "
                         + "server frees it when that session ends, also when its process dies.")
             }
@@ -137,12 +140,14 @@ public struct PostgresEngine: DatabaseEngine {
         let isNew = createdHere || Self.createdByThisUpgrade
         do {
             return try await connector("upgrade").withExistingDatabase { connection in
-                try await PostgresPreflight.check(on: connection, displayName: displayName, user: location.user)
+                try await PostgresPreflight.check(
+                    on: connection, displayName: displayName, user: location.user)
                 // Since PostgreSQL 14 the server checks the client during long statements, so that
                 // a killed upgrader's transaction ends (and rolls back) at once rather than at its end.
                 try? await PostgresScriptRunner.runToTheEnd(
                     sql: "SET client_connection_check_interval = 1000", on: connection)
-                return try await body(PostgresSession(connection: connection, displayName: displayName, isNew: isNew))
+                return try await body(
+                    PostgresSession(connection: connection, displayName: displayName, isNew: isNew))
             }
         } catch {
             if createdHere { await dropIfEmpty() }
@@ -171,7 +176,8 @@ public struct PostgresEngine: DatabaseEngine {
         let name = "ferry_scratch_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         do {
             try await connector("scratch").withConnection(to: Self.maintenanceDatabase) { connection in
-                try await PostgresScriptRunner.runToTheEnd(sql: "CREATE DATABASE \(Self.quoted(name))", on: connection)
+                try await PostgresScriptRunner.runToTheEnd(
+                    sql: "CREATE DATABASE \(Self.quoted(name))", on: connection)
             }
         } catch {
             let said = PostgresServerMessage(error)
@@ -184,7 +190,8 @@ public struct PostgresEngine: DatabaseEngine {
         }
         let drop = {
             _ = try? await connector("scratch").withConnection(to: Self.maintenanceDatabase) { connection in
-                try await PostgresScriptRunner.runToTheEnd(sql: "DROP DATABASE IF EXISTS \(Self.quoted(name))", on: connection)
+                try await PostgresScriptRunner.runToTheEnd(
+                    sql: "DROP DATABASE IF EXISTS \(Self.quoted(name))", on: connection)
             }
         }
         do {
@@ -215,7 +222,8 @@ public struct PostgresEngine: DatabaseEngine {
 
     private func createDatabase(_ missing: FerryError) async throws -> Bool {
         do {
-            try await connector("create database").withConnection(to: Self.maintenanceDatabase) { connection in
+            try await connector("create database").withConnection(to: Self.maintenanceDatabase) {
+                connection in
                 try await PostgresScriptRunner.runToTheEnd(
                     sql: "CREATE DATABASE \(Self.quoted(location.database))", on: connection)
             }
@@ -227,7 +235,8 @@ public struct PostgresEngine: DatabaseEngine {
             var error = missing
             let reason = said?.text ?? (failure as? PostgresConnector.Failure)?.error.engineMessage
             error.message += " Ferry could not create it."
-            error.advice = "Create it as a role that may (createdb -h \(location.host) -p \(location.port) "
+            error.advice =
+                "Create it as a role that may (createdb -h \(location.host) -p \(location.port) "
                 + "-O \(location.user) \(location.database)), or give the role CREATEDB, then run again."
             error.engineMessage = reason
             throw error

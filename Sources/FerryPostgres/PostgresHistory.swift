@@ -50,11 +50,13 @@ enum PostgresHistory {
                 FROM ferry_migrations ORDER BY sequence
                 """, logger: logger)
             for try await (id, sequence, release, name, checksum, appliedAt, duration, appliedBy, kind, note)
-                in rows.decode((String, Int, String, String, String, Date, Double, String, String, String?).self)
+                in rows.decode(
+                    (String, Int, String, String, String, Date, Double, String, String, String?).self)
             {
-                applied.append(AppliedMigration(
-                    id: id, release: release, name: name, checksum: checksum, appliedAt: appliedAt,
-                    duration: duration, appliedBy: appliedBy, kind: kind, note: note, sequence: sequence))
+                applied.append(
+                    AppliedMigration(
+                        id: id, release: release, name: name, checksum: checksum, appliedAt: appliedAt,
+                        duration: duration, appliedBy: appliedBy, kind: kind, note: note, sequence: sequence))
             }
         }
         var recorded: String?
@@ -68,7 +70,8 @@ enum PostgresHistory {
             }
         }
         return DatabaseState(
-            exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded, updatedAt: updatedAt,
+            exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded,
+            updatedAt: updatedAt,
             applied: applied)
     }
 
@@ -88,11 +91,13 @@ enum PostgresHistory {
         async throws
     {
         try await PostgresScriptRunner.runToTheEnd(
-            "UPDATE ferry_migrations SET checksum = \(checksum), note = \(note) WHERE id = \(id)", on: connection)
+            "UPDATE ferry_migrations SET checksum = \(checksum), note = \(note) WHERE id = \(id)",
+            on: connection)
     }
 
     static func deleteHistory(id: String, on connection: PostgresConnection) async throws {
-        try await PostgresScriptRunner.runToTheEnd("DELETE FROM ferry_migrations WHERE id = \(id)", on: connection)
+        try await PostgresScriptRunner.runToTheEnd(
+            "DELETE FROM ferry_migrations WHERE id = \(id)", on: connection)
     }
 
     static func stamp(_ release: Release, at date: Date, on connection: PostgresConnection) async throws {

@@ -13,7 +13,8 @@ enum PostgresInspection {
     /// `CREATE INDEX CONCURRENTLY` leaves one behind) and, when thorough,
     /// constraints added `NOT VALID` and never validated, which the server
     /// does not check for existing rows.
-    static func integrityProblems(on connection: PostgresConnection, thorough: Bool) async throws -> [String] {
+    static func integrityProblems(on connection: PostgresConnection, thorough: Bool) async throws -> [String]
+    {
         var problems = try await texts(
             """
             SELECT 'index ' || c.relname || ' on ' || t.relname
@@ -41,19 +42,23 @@ enum PostgresInspection {
     /// which it checks at commit: inside a transaction they are checked now
     /// (`SET CONSTRAINTS ALL IMMEDIATE` in a savepoint, so that a violation
     /// leaves the transaction usable).
-    static func foreignKeyViolations(on connection: PostgresConnection, inTransaction: Bool) async throws -> [String] {
+    static func foreignKeyViolations(on connection: PostgresConnection, inTransaction: Bool) async throws
+        -> [String]
+    {
         guard inTransaction else { return [] }
         try await PostgresScriptRunner.runToTheEnd(sql: "SAVEPOINT ferry_constraint_check", on: connection)
         do {
             try await PostgresScriptRunner.runToTheEnd(sql: "SET CONSTRAINTS ALL IMMEDIATE", on: connection)
-            try await PostgresScriptRunner.runToTheEnd(sql: "RELEASE SAVEPOINT ferry_constraint_check", on: connection)
+            try await PostgresScriptRunner.runToTheEnd(
+                sql: "RELEASE SAVEPOINT ferry_constraint_check", on: connection)
             return []
         } catch {
             try await PostgresScriptRunner.runToTheEnd(
                 sql: "ROLLBACK TO SAVEPOINT ferry_constraint_check", on: connection)
             guard let said = PostgresServerMessage(error), said.sqlState.hasPrefix("23") else { throw error }
             let names = [said.table.map { "table \($0)" }, said.constraint.map { "constraint \($0)" }]
-            let description = (names.compactMap { $0 } + [said.detail ?? said.message]).joined(separator: ", ")
+            let description = (names.compactMap { $0 } + [said.detail ?? said.message]).joined(
+                separator: ", ")
             return ["deferred constraint (SET CONSTRAINTS ALL IMMEDIATE before commit): " + description]
         }
     }
@@ -113,8 +118,10 @@ enum PostgresInspection {
     /// The application's tables in the current schema, by name.
     static func tables(on connection: PostgresConnection) async throws -> [String] {
         try await texts(
-            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1", on: connection)
-            .filter { !bookkeepingTables.contains($0) }
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1",
+            on: connection
+        )
+        .filter { !bookkeepingTables.contains($0) }
     }
 
     /// The first column of every row of a query, as text.

@@ -61,7 +61,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let shown = DatabaseLocation.redactingPassword(in: url)
         guard let components = URLComponents(string: url),
-              let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql"
+            let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql"
         else {
             throw FerryError(
                 .invalidConfiguration, "The PostgreSQL URL \(shown) does not parse.",
@@ -73,7 +73,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             let name = item.name.lowercased()
             guard Self.knownParameters.contains(name) else {
                 throw FerryError(
-                    .invalidConfiguration, "The PostgreSQL URL \(shown) has the unknown parameter '\(item.name)'.",
+                    .invalidConfiguration,
+                    "The PostgreSQL URL \(shown) has the unknown parameter '\(item.name)'.",
                     advice: "Known parameters: \(Self.knownParameters.sorted().joined(separator: ", ")).")
             }
             parameters[name] = item.value ?? ""
@@ -109,7 +110,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         }
         let timeoutText = parameters["connect_timeout"] ?? environment["PGCONNECT_TIMEOUT"] ?? "10"
         guard let seconds = Int(timeoutText), seconds >= 0 else {
-            throw FerryError(.invalidConfiguration, "connect_timeout=\(timeoutText) is not a number of seconds.")
+            throw FerryError(
+                .invalidConfiguration, "connect_timeout=\(timeoutText) is not a number of seconds.")
         }
         connectTimeout = .seconds(seconds == 0 ? 10 : seconds)
 
@@ -121,7 +123,9 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             passwordSource = "PGPASSWORD"
         } else {
             let file = PasswordFile.location(environment: environment)
-            self.password = file.flatMap { PasswordFile.password(in: $0, host: host, port: port, database: database, user: user) }
+            self.password = file.flatMap {
+                PasswordFile.password(in: $0, host: host, port: port, database: database, user: user)
+            }
             passwordSource = self.password == nil ? nil : file?.path
         }
     }
@@ -138,7 +142,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 
     /// The server as messages show it: `host:port`, or the socket's path.
     public var server: String {
-        isUnixSocket ? "\(host)/.s.PGSQL.\(port)" : (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+        isUnixSocket
+            ? "\(host)/.s.PGSQL.\(port)" : (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
     }
 
     /// `postgres://user@host:port/database`, without the password.

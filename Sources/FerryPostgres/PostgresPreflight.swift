@@ -32,7 +32,9 @@ enum PostgresPreflight {
                     .insufficientPrivileges,
                     "Role \(user) has no schema to create tables in: no schema of its search_path (\(searchPath)) exists.",
                     changes: "Nothing was changed.",
-                    advice: "Create the schema (CREATE SCHEMA … AUTHORIZATION \(user)) or set the role's search_path.")
+                    advice:
+                        "Create the schema (CREATE SCHEMA … AUTHORIZATION \(user)) or set the role's search_path."
+                )
             }
             guard canCreate else {
                 throw FerryError(

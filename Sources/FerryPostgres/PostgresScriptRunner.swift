@@ -48,9 +48,12 @@ enum PostgresScriptRunner {
 
     /// Describes a statement's failure, with advice when PostgreSQL refused
     /// it because of the transaction it ran in.
-    static func failure(_ error: any Error, of statement: PostgresStatement, in script: SQLScript) -> FerryError {
+    static func failure(_ error: any Error, of statement: PostgresStatement, in script: SQLScript)
+        -> FerryError
+    {
         let file = script.file ?? "SQL given in code"
-        let location = FerryError.ScriptLocation(file: file, line: statement.line, statement: shortened(statement.text))
+        let location = FerryError.ScriptLocation(
+            file: file, line: statement.line, statement: shortened(statement.text))
         guard let said = PostgresServerMessage(error) else {
             let reason = (error as? PSQLError)?.clientSideDescription ?? "\(error)"
             return FerryError(
@@ -60,16 +63,19 @@ enum PostgresScriptRunner {
         }
         var advice: String?
         if said.refusesTransactionBlock {
-            advice = "This statement cannot run inside a transaction. Put '-- ferry:no-transaction' on the first "
+            advice =
+                "This statement cannot run inside a transaction. Put '-- ferry:no-transaction' on the first "
                 + "line of \(file) so that it runs alone, outside any transaction (keep such a file to the "
                 + "statements that need it: if it fails half-way, what ran before stays)."
         } else if said.usesUncommittedEnumValue {
-            advice = "A value added with ALTER TYPE … ADD VALUE cannot be used until the transaction that added "
+            advice =
+                "A value added with ALTER TYPE … ADD VALUE cannot be used until the transaction that added "
                 + "it commits. Put '-- ferry:own-transaction' at the top of the migration that adds the value, "
                 + "so that it commits first, or run the upgrade with --transaction-mode migration "
                 + "(one transaction per migration)."
         } else if said.lacksPrivilege {
-            advice = "The database role lacks a privilege this migration needs: grant it (as the owner of the "
+            advice =
+                "The database role lacks a privilege this migration needs: grant it (as the owner of the "
                 + "object), or run the upgrade as a role that has it."
         }
         return FerryError(

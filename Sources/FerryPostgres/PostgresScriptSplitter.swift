@@ -124,7 +124,9 @@ private struct Scanner {
                     throw PostgresScriptSplitter.Problem(
                         message: "a psql meta-command (\(restOfLine())) is not SQL.",
                         line: line,
-                        advice: "Write the migration in plain SQL: Ferry sends statements to the server, not to psql.")
+                        advice:
+                            "Write the migration in plain SQL: Ferry sends statements to the server, not to psql."
+                    )
                 }
                 pending = Pending(start: position, line: line)
             }
@@ -191,7 +193,8 @@ private struct Scanner {
         guard words.first == "COPY" else { return }
         for index in words.indices.dropLast() where words[index] == "FROM" && words[index + 1] == "STDIN" {
             throw PostgresScriptSplitter.Problem(
-                message: "COPY … FROM STDIN reads its rows from psql's input, which a migration does not have.",
+                message:
+                    "COPY … FROM STDIN reads its rows from psql's input, which a migration does not have.",
                 line: pending.line,
                 advice: "Write the rows as INSERT statements, or COPY from a file the server can read "
                     + "(COPY … FROM '/path'), in a migration of its own.")
@@ -220,7 +223,8 @@ private struct Scanner {
                 position += 1
             }
         }
-        throw unterminated("/* comment", line: startLine, closer: "*/ (comments nest: each /* needs its own */)")
+        throw unterminated(
+            "/* comment", line: startLine, closer: "*/ (comments nest: each /* needs its own */)")
     }
 
     private mutating func skipQuoted(
@@ -251,7 +255,9 @@ private struct Scanner {
     private func dollarTagLength() -> Int? {
         var index = position + 1
         if index < bytes.count, isIdentifierStart(bytes[index]) {
-            while index < bytes.count, isIdentifierByte(bytes[index]), bytes[index] != ascii("$") { index += 1 }
+            while index < bytes.count, isIdentifierByte(bytes[index]), bytes[index] != ascii("$") {
+                index += 1
+            }
         }
         guard index < bytes.count, bytes[index] == ascii("$") else { return nil }
         return index - position + 1

@@ -27,7 +27,9 @@ struct PostgresSession: MigrationSession {
     var engineName: String { "postgresql" }
 
     func readState() async throws -> DatabaseState {
-        var state = try await access("read the history") { try await PostgresHistory.readState(on: connection) }
+        var state = try await access("read the history") {
+            try await PostgresHistory.readState(on: connection)
+        }
         if isNew && state.applied.isEmpty && state.recordedRelease == nil { state.exists = false }
         return state
     }
@@ -63,7 +65,8 @@ struct PostgresSession: MigrationSession {
             throw FerryError(
                 .constraintViolation,
                 "The upgrade leaves rows that violate a deferred constraint (checked with SET CONSTRAINTS ALL "
-                    + "IMMEDIATE before commit)" + (names.isEmpty ? "." : ": " + names.joined(separator: ", ") + "."),
+                    + "IMMEDIATE before commit)"
+                    + (names.isEmpty ? "." : ": " + names.joined(separator: ", ") + "."),
                 advice: "Fix the migration so that every row satisfies the constraint (for example repair or "
                     + "delete the rows in the migration), then run the upgrade again.",
                 engineMessage: said.text, engineCode: said.sqlState)
@@ -83,8 +86,10 @@ struct PostgresSession: MigrationSession {
         let statements = try PostgresScriptRunner.statements(of: script)
         guard statements.count == 1, let statement = statements.first else {
             throw FerryError(
-                .migrationFailed, "fetchAll takes exactly one query; it was given \(statements.count) statements.",
-                location: .init(file: "SQL given in code", line: 1, statement: PostgresScriptRunner.shortened(sql)))
+                .migrationFailed,
+                "fetchAll takes exactly one query; it was given \(statements.count) statements.",
+                location: .init(
+                    file: "SQL given in code", line: 1, statement: PostgresScriptRunner.shortened(sql)))
         }
         // In a transaction, a savepoint keeps a failed query from aborting it, so that a
         // caller that handles the error (or the next verification check) can go on.
@@ -113,7 +118,8 @@ struct PostgresSession: MigrationSession {
 
     func foreignKeyViolations() async throws -> [String] {
         try await access("check the constraints") {
-            try await PostgresInspection.foreignKeyViolations(on: connection, inTransaction: transaction.isOpen)
+            try await PostgresInspection.foreignKeyViolations(
+                on: connection, inTransaction: transaction.isOpen)
         }
     }
 
@@ -126,7 +132,9 @@ struct PostgresSession: MigrationSession {
     }
 
     func engineVersion() async throws -> String {
-        try await access("read the server version") { try await PostgresInspection.engineVersion(on: connection) }
+        try await access("read the server version") {
+            try await PostgresInspection.engineVersion(on: connection)
+        }
     }
 
     func record(_ migration: AppliedMigration) async throws {

@@ -31,7 +31,8 @@ enum PostgresUpgradeLock {
 
     /// Releases the lock held by this session.
     static func unlock(on connection: PostgresConnection) async throws {
-        let rows = try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: PostgresConnector.logger)
+        let rows = try await connection.query(
+            "SELECT pg_advisory_unlock(\(key))", logger: PostgresConnector.logger)
         for try await _ in rows {}
     }
 

@@ -30,7 +30,8 @@ extension SQLValue {
             case .int2, .int4, .int8: self = .integer(try cell.decode(Int64.self))
             case .float4, .float8: self = .real(try cell.decode(Double.self))
             case .numeric: self = .text(try cell.decode(Decimal.self).description)
-            case .timestamptz, .timestamp, .date: self = .text(Timestamp.string(from: try cell.decode(Date.self)))
+            case .timestamptz, .timestamp, .date:
+                self = .text(Timestamp.string(from: try cell.decode(Date.self)))
             case .bytea: self = .blob(Array(try cell.decode(ByteBuffer.self).readableBytesView))
             default: self = .text(try cell.decode(String.self))
             }

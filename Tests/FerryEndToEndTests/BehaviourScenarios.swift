@@ -18,7 +18,8 @@ struct BehaviourScenarios {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(at: release, in: database)
 
-            let report = try await Ferry(ExampleApplication.configuration(database)).upgrade(database.upgradeOptions())
+            let report = try await Ferry(ExampleApplication.configuration(database)).upgrade(
+                database.upgradeOptions())
 
             #expect(report.to.description == ExampleApplication.newestRelease)
             #expect(report.wasUpToDate == (release == ExampleApplication.newestRelease))
@@ -29,7 +30,9 @@ struct BehaviourScenarios {
             for (query, value) in ExampleApplication.preservedValues(for: engine) {
                 #expect(try await database.scalar(query) == value, "\(query)")
             }
-            #expect(try await database.scalar("SELECT release FROM ferry_state") == ExampleApplication.newestRelease)
+            #expect(
+                try await database.scalar("SELECT release FROM ferry_state")
+                    == ExampleApplication.newestRelease)
             let history = try await Ferry(ExampleApplication.configuration(database)).history()
             #expect(history.count == 14)
             #expect(history.map(\.sequence) == Array(1...14))
@@ -43,7 +46,9 @@ struct BehaviourScenarios {
         try await withTestDatabase(engine) { database in
             let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
             try await ExampleApplication.makeDatabase(at: "0.1.0", in: database, migrations: migrations)
-            try database.folder.write("migrations/0.4.0/002_bad.sql", """
+            try database.folder.write(
+                "migrations/0.4.0/002_bad.sql",
+                """
                 -- A valid statement first, so that there is work to roll back.
                 UPDATE devices SET name = name || ' (renamed)';
 
@@ -53,7 +58,9 @@ struct BehaviourScenarios {
             let before = try await database.snapshot()
             let ferry = Ferry(ExampleApplication.configuration(database, migrations: migrations))
 
-            let error = try await #require(throws: FerryError.self) { try await ferry.upgrade(database.upgradeOptions()) }
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.upgrade(database.upgradeOptions())
+            }
 
             #expect(error.code == .migrationFailed)
             #expect(error.exitCode == 1)
@@ -72,11 +79,14 @@ struct BehaviourScenarios {
             let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
             try await ExampleApplication.makeDatabase(at: "0.2.0", in: database, migrations: migrations)
             let file = migrations.appendingPathComponent("0.1.0/001_create_devices.sql")
-            try Data((try String(contentsOf: file, encoding: .utf8) + "\n-- edited after release\n").utf8).write(to: file)
+            try Data((try String(contentsOf: file, encoding: .utf8) + "\n-- edited after release\n").utf8)
+                .write(to: file)
             let before = try await database.snapshot()
             let ferry = Ferry(ExampleApplication.configuration(database, migrations: migrations))
 
-            let error = try await #require(throws: FerryError.self) { try await ferry.upgrade(database.upgradeOptions()) }
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.upgrade(database.upgradeOptions())
+            }
 
             #expect(error.code == .migrationChanged)
             #expect(error.exitCode == 3)
@@ -94,7 +104,9 @@ struct BehaviourScenarios {
             var configuration = ExampleApplication.configuration(database)
             configuration.release = try Release(parsing: "0.3.0")
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade(database.upgradeOptions()) }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration).upgrade(database.upgradeOptions())
+            }
 
             #expect(error.code == .databaseIsNewer)
             #expect(error.exitCode == 3)
@@ -139,7 +151,8 @@ struct BehaviourScenarios {
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database, migrations: migrations)
             let rows = engine == .sqlite ? 2_000_000 : 100_000
             try writeSlowRelease(in: migrations, rows: rows, pauseSeconds: 2)
-            let arguments = ["upgrade", "--database", database.location, "--migrations", migrations.path]
+            let arguments =
+                ["upgrade", "--database", database.location, "--migrations", migrations.path]
                 + database.backupArguments
 
             // The second starts once the first holds the lock and works, however busy the machine.
@@ -152,12 +165,17 @@ struct BehaviourScenarios {
                 #expect(output.status == 0, "\(output)")
                 #expect(output.lines.last == "[END UPGRADE SUCCESS]")
             }
-            #expect(outputs.filter { $0.stdout.contains("Upgrade to 0.6.0 completed successfully") }.count == 1)
+            #expect(
+                outputs.filter { $0.stdout.contains("Upgrade to 0.6.0 completed successfully") }.count == 1)
             #expect(outputs.filter { $0.stdout.contains("up to date at 0.6.0") }.count == 1)
             let waited = outputs.first { $0.stdout.contains("up to date") }
-            #expect(waited?.stdout.contains("Waiting up to") == true, "the second upgrader waited for the lock: \(outputs)")
+            #expect(
+                waited?.stdout.contains("Waiting up to") == true,
+                "the second upgrader waited for the lock: \(outputs)")
             // SQLite's lock file names the holder's pid; PostgreSQL's session its application name.
-            #expect(waited?.stdout.contains("pid \(first.process.processIdentifier)") == true, "and said who held it")
+            #expect(
+                waited?.stdout.contains("pid \(first.process.processIdentifier)") == true,
+                "and said who held it")
             #expect(try await database.scalar("SELECT count(*) FROM ferry_migrations") == "16")
             #expect(try await database.scalar("SELECT count(DISTINCT id) FROM ferry_migrations") == "16")
             #expect(try await database.scalar("SELECT count(*) FROM sensor_archive") == String(rows))
@@ -168,9 +186,11 @@ struct BehaviourScenarios {
         try await withTestDatabase(engine) { database in
             let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database, migrations: migrations)
-            try writeSlowRelease(in: migrations, rows: engine == .sqlite ? 30_000_000 : 200_000, pauseSeconds: 120)
+            try writeSlowRelease(
+                in: migrations, rows: engine == .sqlite ? 30_000_000 : 200_000, pauseSeconds: 120)
             let before = try await database.snapshot()
-            let arguments = ["upgrade", "--database", database.location, "--migrations", migrations.path]
+            let arguments =
+                ["upgrade", "--database", database.location, "--migrations", migrations.path]
                 + database.backupArguments
 
             let upgrader = try FerryProcess.start(arguments)

@@ -31,23 +31,36 @@ struct PostgresCommandLineTests {
 
         func drop(_ database: TestDatabase) async {
             await database.remove()
-            _ = try? await PostgresTestServer.psql(["-c", "DROP ROLE IF EXISTS \(role)"], database: "postgres")
+            _ = try? await PostgresTestServer.psql(
+                ["-c", "DROP ROLE IF EXISTS \(role)"], database: "postgres")
         }
     }
 
-    func expectNoSecret(_ output: FerryProcess.Output, _ secret: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectNoSecret(
+        _ output: FerryProcess.Output, _ secret: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? secret
-        #expect(!output.stdout.contains(secret) && !output.stderr.contains(secret), "\(output)", sourceLocation: sourceLocation)
-        #expect(!output.stdout.contains(encoded) && !output.stderr.contains(encoded), sourceLocation: sourceLocation)
-        #expect(!output.stdout.contains(String(secret.suffix(14))) && !output.stderr.contains(String(secret.suffix(14))),
-                sourceLocation: sourceLocation)
+        #expect(
+            !output.stdout.contains(secret) && !output.stderr.contains(secret), "\(output)",
+            sourceLocation: sourceLocation)
+        #expect(
+            !output.stdout.contains(encoded) && !output.stderr.contains(encoded),
+            sourceLocation: sourceLocation)
+        #expect(
+            !output.stdout.contains(String(secret.suffix(14)))
+                && !output.stderr.contains(String(secret.suffix(14))),
+            sourceLocation: sourceLocation)
     }
 
     /// Makes a fresh database owned by a role with a password, and drops both afterwards.
     func withOwnedDatabase(_ body: (TestDatabase, Owner) async throws -> Void) async throws {
         let database = try await TestDatabase.make(.postgres)
         let owner = try await Owner(of: database)
-        try await withCleanup { try await body(database, owner) } cleanup: { await owner.drop(database) }
+        try await withCleanup {
+            try await body(database, owner)
+        } cleanup: {
+            await owner.drop(database)
+        }
     }
 
     @Test func everyCommandWorksWithAPasswordInTheURLAndNeverPrintsIt() async throws {
@@ -65,7 +78,9 @@ struct PostgresCommandLineTests {
             }
             let status = try await FerryProcess.run(["status", "--json"] + arguments)
             let object = try #require(try status.jsonLines().first)
-            #expect(object["database"] as? String == "postgres://\(owner.role)@127.0.0.1:\(try port())/\(database.postgresDatabase!)")
+            #expect(
+                object["database"] as? String
+                    == "postgres://\(owner.role)@127.0.0.1:\(try port())/\(database.postgresDatabase!)")
             #expect(object["databaseExists"] as? Bool == true)
             #expect((object["pending"] as? [String])?.count == 14)
 
@@ -85,7 +100,8 @@ struct PostgresCommandLineTests {
             #expect(validate.stdout.contains("All 14 applied migrations match their files."))
 
             // A failing upgrade, in text and JSON: the error names the file and the server's message, not the password.
-            try database.folder.write("migrations/0.6.0/001_bad.sql", "INSERT INTO devices (name, kind) VALUES (NULL, 'lamp');")
+            try database.folder.write(
+                "migrations/0.6.0/001_bad.sql", "INSERT INTO devices (name, kind) VALUES (NULL, 'lamp');")
             let failed = try await FerryProcess.run(["upgrade", "--no-backup"] + arguments)
             #expect(failed.status == 1, "\(failed)")
             #expect(failed.stderr.contains("0.6.0/001_bad.sql, line 1"))
@@ -102,26 +118,35 @@ struct PostgresCommandLineTests {
     @Test func thePasswordComesFromPGPASSWORDOrThePasswordFile() async throws {
         try await withOwnedDatabase { database, owner in
             let url = try owner.url(of: database, password: nil)
-            let arguments = ["status", "--database", url, "--migrations", ExampleApplication.migrations(for: .postgres).path]
+            let arguments = [
+                "status", "--database", url, "--migrations",
+                ExampleApplication.migrations(for: .postgres).path,
+            ]
 
             let none = try await FerryProcess.run(arguments, environment: ["HOME": database.folder.url.path])
             #expect(none.status == 2, "\(none)")
             #expect(none.stderr.contains("asks for a password for role \(owner.role), and none was given"))
 
-            let fromEnvironment = try await FerryProcess.run(arguments, environment: ["PGPASSWORD": owner.password])
+            let fromEnvironment = try await FerryProcess.run(
+                arguments, environment: ["PGPASSWORD": owner.password])
             #expect(fromEnvironment.status == 0, "\(fromEnvironment)")
             expectNoSecret(fromEnvironment, owner.password)
 
-            let wrong = try await FerryProcess.run(arguments, environment: ["PGPASSWORD": "not-the-password-123"])
+            let wrong = try await FerryProcess.run(
+                arguments, environment: ["PGPASSWORD": "not-the-password-123"])
             #expect(wrong.status == 2, "\(wrong)")
-            #expect(wrong.stderr.contains("refused the login of role \(owner.role) (with the password from PGPASSWORD)"))
+            #expect(
+                wrong.stderr.contains(
+                    "refused the login of role \(owner.role) (with the password from PGPASSWORD)"))
             #expect(wrong.stderr.contains("28P01"))
             expectNoSecret(wrong, "not-the-password-123")
 
             // ~/.pgpass, with ':' escaped; ignored (as libpq does) while others may read it.
-            let escaped = owner.password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
+            let escaped = owner.password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+                of: ":", with: "\\:")
             let line = "127.0.0.1:\(try port()):*:\(owner.role):\(escaped)\n"
-            let passwordFile = try database.folder.write(".pgpass", "# host:port:database:user:password\n" + line)
+            let passwordFile = try database.folder.write(
+                ".pgpass", "# host:port:database:user:password\n" + line)
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: passwordFile.path)
             let home = ["HOME": database.folder.url.path]
             let readable = try await FerryProcess.run(arguments, environment: home)
@@ -140,7 +165,8 @@ struct PostgresCommandLineTests {
             at: ExampleApplication.fixture("0.1.0", for: .postgres).deletingLastPathComponent(),
             to: folder.url.appendingPathComponent("fixtures"))
         let arguments = [
-            "test-paths", "--database", try PostgresTestServer.url(database: "postgres"), "--migrations", migrations.path,
+            "test-paths", "--database", try PostgresTestServer.url(database: "postgres"), "--migrations",
+            migrations.path,
         ]
         let scratch = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ferry\\_scratch\\_%'"
 
@@ -150,7 +176,9 @@ struct PostgresCommandLineTests {
         #expect(same.stdout.contains("Every upgrade path ends at a fresh install's schema."))
 
         // A migration whose effect depends on the data: upgraded databases get an index a fresh install lacks.
-        try folder.write("migrations/0.5.0/004_index_if_busy.sql", """
+        try folder.write(
+            "migrations/0.5.0/004_index_if_busy.sql",
+            """
             DO $$
             BEGIN
               IF EXISTS (SELECT 1 FROM devices) THEN
@@ -171,7 +199,10 @@ struct PostgresCommandLineTests {
         let url = "postgres://app:\(secret)@127.0.0.1:\(closed)/app"
         for json in [[], ["--json"]] {
             let output = try await FerryProcess.run(
-                ["upgrade", "--database", url, "--migrations", ExampleApplication.migrations(for: .postgres).path] + json)
+                [
+                    "upgrade", "--database", url, "--migrations",
+                    ExampleApplication.migrations(for: .postgres).path,
+                ] + json)
             #expect(output.status == 1, "\(output)")
             let text = output.stdout + output.stderr
             #expect(text.contains("Cannot reach the PostgreSQL server at 127.0.0.1:\(closed)"))
@@ -179,7 +210,9 @@ struct PostgresCommandLineTests {
             #expect(text.contains("[END UPGRADE ERROR]"))
             expectNoSecret(output, secret)
         }
-        let badURL = try await FerryProcess.run(["status", "--database", "postgres://app:\(secret)@127.0.0.1:99999/app"])
+        let badURL = try await FerryProcess.run([
+            "status", "--database", "postgres://app:\(secret)@127.0.0.1:99999/app",
+        ])
         #expect(badURL.status == 2, "\(badURL)")
         expectNoSecret(badURL, secret)
     }

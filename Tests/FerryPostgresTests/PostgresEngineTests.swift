@@ -25,10 +25,13 @@ struct PostgresEngineTests {
 
     @Test func anUpgradeThatNeedsABackupIsRefusedUntilPostgresBackupsExist() async throws {
         try await withTestDatabase(.postgres) { database in
-            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+            try database.folder.write(
+                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
             let before = try await database.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade() }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration(database)).upgrade()
+            }
 
             #expect(error.code == .preflightRefused)
             #expect(error.exitCode == 3)
@@ -41,7 +44,9 @@ struct PostgresEngineTests {
     /// The statements psql runs for a script, read from its single-step mode,
     /// which frames each statement before sending it.
     func psqlStatements(of file: URL, in database: TestDatabase) async throws -> [String] {
-        let output = try await database.psql(["-v", "ON_ERROR_STOP=0", "-s", "-o", "/dev/null", "-f", file.path])
+        let output = try await database.psql([
+            "-v", "ON_ERROR_STOP=0", "-s", "-o", "/dev/null", "-f", file.path,
+        ])
         let opening = "***(Single step mode: verify command)*******************************************\n"
         let closing = "\n***(press return to proceed or enter x and return to cancel)********************"
         return output.components(separatedBy: opening).dropFirst().compactMap { block in
@@ -60,7 +65,9 @@ struct PostgresEngineTests {
 
     @Test func theSplitterAgreesWithPsqlOnEveryExampleScriptAndATrickyOne() async throws {
         try await withTestDatabase(.postgres) { database in
-            let tricky = try database.folder.write("tricky.sql", #"""
+            let tricky = try database.folder.write(
+                "tricky.sql",
+                #"""
                 -- a leading line comment
                 CREATE TABLE "semi;colon" ("a ""b"";" text);
                 INSERT INTO "semi;colon" VALUES (E'it\'s; here'), ('it''s; there'), ($$dollar; $$), ($tag$ $$; $tag$);
@@ -74,10 +81,13 @@ struct PostgresEngineTests {
                 SELECT add_one(41) -- a trailing comment; with a semicolon
                 """#)
             let example = ExampleApplication.migrations(for: .postgres)
-            let scripts = try FileManager.default.subpathsOfDirectory(atPath: example.path)
+            let scripts =
+                try FileManager.default.subpathsOfDirectory(atPath: example.path)
                 .filter { $0.hasSuffix(".sql") }.sorted()
                 .map { example.appendingPathComponent($0) }
-                + ExampleApplication.releases.map { ExampleApplication.fixture($0, for: .postgres) } + [tricky]
+                + ExampleApplication.releases.map { ExampleApplication.fixture($0, for: .postgres) } + [
+                    tricky
+                ]
             #expect(scripts.count == 34)
             for script in scripts {
                 let ours = try PostgresScriptSplitter.split(String(contentsOf: script, encoding: .utf8))
@@ -93,32 +103,44 @@ struct PostgresEngineTests {
 
     @Test func aFileMarkedNoTransactionRunsAloneAndTheRestInOneTransaction() async throws {
         try await withTestDatabase(.postgres) { database in
-            try database.folder.write("migrations/1.0.0/001_items.sql", """
+            try database.folder.write(
+                "migrations/1.0.0/001_items.sql",
+                """
                 CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);
                 INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 100) AS i;
                 """)
             // CREATE INDEX CONCURRENTLY fails inside a transaction: this passes only if it runs alone.
-            try database.folder.write("migrations/1.0.0/002_index.sql", """
+            try database.folder.write(
+                "migrations/1.0.0/002_index.sql",
+                """
                 -- ferry:no-transaction
                 CREATE INDEX CONCURRENTLY items_name ON items (name);
                 VACUUM ANALYZE items;
                 """)
-            try database.folder.write("migrations/1.0.0/003_more.sql", "CREATE TABLE more (id bigint PRIMARY KEY);")
+            try database.folder.write(
+                "migrations/1.0.0/003_more.sql", "CREATE TABLE more (id bigint PRIMARY KEY);")
 
             let report = try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
 
             #expect(report.applied == ["1.0.0/001_items", "1.0.0/002_index", "1.0.0/003_more"])
-            #expect(try await database.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_name'::regclass") == "t")
-            #expect(try await database.scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_index'") == "sql-no-transaction")
+            #expect(
+                try await database.scalar(
+                    "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_name'::regclass") == "t")
+            #expect(
+                try await database.scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_index'")
+                    == "sql-no-transaction")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
         }
     }
 
     @Test func aFailureInAFileWithoutTransactionSaysWhatStayed() async throws {
         try await withTestDatabase(.postgres) { database in
-            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
+            try database.folder.write(
+                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
             try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
-            try database.folder.write("migrations/1.1.0/001_indexes.sql", """
+            try database.folder.write(
+                "migrations/1.1.0/001_indexes.sql",
+                """
                 -- ferry:no-transaction
                 CREATE INDEX CONCURRENTLY items_name ON items (name);
                 CREATE INDEX CONCURRENTLY things_name ON things (name);
@@ -130,28 +152,42 @@ struct PostgresEngineTests {
 
             #expect(error.location?.line == 3)
             #expect(error.changes?.contains("1.1.0/001_indexes runs outside any transaction") == true)
-            #expect(error.changes?.contains("the statements before the one that failed are committed and stay") == true)
-            #expect(try await database.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'") == "1")
+            #expect(
+                error.changes?.contains("the statements before the one that failed are committed and stay")
+                    == true)
+            #expect(
+                try await database.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'")
+                    == "1")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
-            #expect(try await database.scalar("SELECT count(*) FROM ferry_migrations WHERE release = '1.1.0'") == "0")
+            #expect(
+                try await database.scalar("SELECT count(*) FROM ferry_migrations WHERE release = '1.1.0'")
+                    == "0")
         }
     }
 
     @Test func aStatementThatRefusesTransactionsSaysWhichMarkerFixesIt() async throws {
         try await withTestDatabase(.postgres) { database in
-            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
+            try database.folder.write(
+                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
             try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
-            try database.folder.write("migrations/1.1.0/001_more.sql", "ALTER TABLE items ADD COLUMN price numeric;")
-            try database.folder.write("migrations/1.1.0/002_index.sql", "\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n")
+            try database.folder.write(
+                "migrations/1.1.0/001_more.sql", "ALTER TABLE items ADD COLUMN price numeric;")
+            try database.folder.write(
+                "migrations/1.1.0/002_index.sql", "\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n")
             let before = try await database.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
+            }
 
             #expect(error.code == .migrationFailed)
             #expect(error.engineCode == "25001")
             #expect(error.engineMessage?.contains("cannot run inside a transaction block") == true)
-            #expect(error.location == .init(
-                file: "1.1.0/002_index.sql", line: 2, statement: "CREATE INDEX CONCURRENTLY items_name ON items (name)"))
+            #expect(
+                error.location
+                    == .init(
+                        file: "1.1.0/002_index.sql", line: 2,
+                        statement: "CREATE INDEX CONCURRENTLY items_name ON items (name)"))
             #expect(error.advice?.contains("-- ferry:no-transaction") == true)
             #expect(error.changes?.contains("Nothing was changed") == true)
             #expect(try await database.snapshot() == before)
@@ -161,12 +197,16 @@ struct PostgresEngineTests {
     /// `ALTER TYPE … ADD VALUE` in one migration and the new value used in the
     /// next: PostgreSQL refuses (55P04) while both share a transaction.
     func writeEnumMigrations(in database: TestDatabase, marker: String = "") throws {
-        try database.folder.write("migrations/1.0.0/001_moods.sql", """
+        try database.folder.write(
+            "migrations/1.0.0/001_moods.sql",
+            """
             CREATE TYPE mood AS ENUM ('ok', 'sad');
             CREATE TABLE feelings (id bigint PRIMARY KEY, mood mood NOT NULL);
             """)
-        try database.folder.write("migrations/2.0.0/001_add_great.sql", "\(marker)ALTER TYPE mood ADD VALUE 'great';\n")
-        try database.folder.write("migrations/2.0.0/002_use_great.sql", "INSERT INTO feelings VALUES (1, 'great');\n")
+        try database.folder.write(
+            "migrations/2.0.0/001_add_great.sql", "\(marker)ALTER TYPE mood ADD VALUE 'great';\n")
+        try database.folder.write(
+            "migrations/2.0.0/002_use_great.sql", "INSERT INTO feelings VALUES (1, 'great');\n")
     }
 
     @Test func aNewEnumValueUsedInTheSameTransactionSaysWhichModeFixesIt() async throws {
@@ -175,7 +215,9 @@ struct PostgresEngineTests {
             try await Ferry(configuration(database, release: "1.0.0")).upgrade(database.upgradeOptions())
             let before = try await database.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
+            }
 
             #expect(error.engineCode == "55P04")
             #expect(error.location?.file == "2.0.0/002_use_great.sql")
@@ -199,14 +241,17 @@ struct PostgresEngineTests {
         try await withTestDatabase(.postgres) { database in
             try writeEnumMigrations(in: database)
             try await Ferry(configuration(database, release: "1.0.0")).upgrade(database.upgradeOptions())
-            try await Ferry(configuration(database)).upgrade(database.upgradeOptions(transactionMode: .perMigration))
+            try await Ferry(configuration(database)).upgrade(
+                database.upgradeOptions(transactionMode: .perMigration))
             #expect(try await database.scalar("SELECT mood FROM feelings WHERE id = 1") == "great")
         }
     }
 
     @Test func aDeferredConstraintIsCheckedBeforeCommit() async throws {
         try await withTestDatabase(.postgres) { database in
-            try database.folder.write("migrations/1.0.0/001_tables.sql", """
+            try database.folder.write(
+                "migrations/1.0.0/001_tables.sql",
+                """
                 CREATE TABLE parents (id bigint PRIMARY KEY);
                 CREATE TABLE children (
                     id bigint PRIMARY KEY,
@@ -217,10 +262,13 @@ struct PostgresEngineTests {
                 """)
             try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
             // Deferred: the statement itself succeeds; only the check before commit finds the orphan.
-            try database.folder.write("migrations/1.1.0/001_orphan.sql", "INSERT INTO children VALUES (2, 99);")
+            try database.folder.write(
+                "migrations/1.1.0/001_orphan.sql", "INSERT INTO children VALUES (2, 99);")
             let before = try await database.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
+            }
 
             // Verification finds it before commit, inside the transaction, with the server's words.
             #expect(error.code == .constraintViolation)
@@ -236,12 +284,16 @@ struct PostgresEngineTests {
 
     @Test func aFailureNamesTheFileLineAndTheServersDetailAndHint() async throws {
         try await withTestDatabase(.postgres) { database in
-            try database.folder.write("migrations/1.0.0/001_items.sql", """
+            try database.folder.write(
+                "migrations/1.0.0/001_items.sql",
+                """
                 CREATE TABLE items (id bigint PRIMARY KEY);
                 INSERT INTO items VALUES (1);
                 """)
             try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
-            try database.folder.write("migrations/1.1.0/001_twice.sql", """
+            try database.folder.write(
+                "migrations/1.1.0/001_twice.sql",
+                """
                 CREATE FUNCTION shout(t text) RETURNS text LANGUAGE sql AS $$ SELECT upper(t) || '!'; $$;
                 /* the next statement
                    breaks the primary key */
@@ -251,16 +303,24 @@ struct PostgresEngineTests {
             try database.folder.write("migrations/1.1.0/002_hint.sql", "SELECT shout(42);")
             let before = try await database.snapshot()
 
-            let duplicate = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
-            #expect(duplicate.location == .init(file: "1.1.0/001_twice.sql", line: 4, statement: "INSERT INTO items VALUES (1)"))
+            let duplicate = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
+            }
+            #expect(
+                duplicate.location
+                    == .init(file: "1.1.0/001_twice.sql", line: 4, statement: "INSERT INTO items VALUES (1)"))
             #expect(duplicate.engineCode == "23505")
-            #expect(duplicate.engineMessage?.contains("duplicate key value violates unique constraint \"items_pkey\"") == true)
+            #expect(
+                duplicate.engineMessage?.contains(
+                    "duplicate key value violates unique constraint \"items_pkey\"") == true)
             #expect(duplicate.engineMessage?.contains("DETAIL: Key (id)=(1) already exists.") == true)
             #expect(duplicate.description.contains("database said: 23505"))
             #expect(try await database.snapshot() == before)
 
             try database.folder.write("migrations/1.1.0/001_twice.sql", "SELECT 1;")
-            let hinted = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
+            let hinted = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
+            }
             #expect(hinted.engineCode == "42883")
             #expect(hinted.engineMessage?.contains("HINT: No function matches") == true)
         }
@@ -268,9 +328,12 @@ struct PostgresEngineTests {
 
     @Test func copyFromStdinIsRefusedBeforeAnythingRuns() async throws {
         try await withTestDatabase(.postgres) { database in
-            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+            try database.folder.write(
+                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
             try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
-            try database.folder.write("migrations/1.1.0/001_load.sql", """
+            try database.folder.write(
+                "migrations/1.1.0/001_load.sql",
+                """
                 INSERT INTO items VALUES (7);
                 COPY items (id) FROM stdin;
                 1
@@ -279,7 +342,9 @@ struct PostgresEngineTests {
                 """)
             let before = try await database.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration(database)).upgrade(database.upgradeOptions()) }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
+            }
 
             #expect(error.code == .invalidMigrations)
             #expect(error.location?.line == 2)
@@ -290,12 +355,15 @@ struct PostgresEngineTests {
 
     @Test func swiftMigrationsRunOnTheUpgradesConnection() async throws {
         try await withTestDatabase(.postgres) { database in
-            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
+            try database.folder.write(
+                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
             var configuration = try configuration(database)
             try configuration.migrations.register(release: "1.0.0", name: "002_fill") { db in
                 #expect(db.engineName == "postgresql")
-                try await db.execute("INSERT INTO items VALUES (1, 'one'); INSERT INTO items VALUES (2, NULL);")
-                let rows = try await db.fetchAll("""
+                try await db.execute(
+                    "INSERT INTO items VALUES (1, 'one'); INSERT INTO items VALUES (2, NULL);")
+                let rows = try await db.fetchAll(
+                    """
                     SELECT count(*) AS n, bool_and(id > 0) AS positive, 1.50::numeric AS price, 0.25::float8 AS ratio,
                            max(name) AS name, NULL::text AS nothing, '\\x0aff'::bytea AS bytes,
                            timestamptz '2024-03-01 12:00:00Z' AS at
@@ -312,13 +380,16 @@ struct PostgresEngineTests {
                 #expect(row["at"] == .text("2024-03-01T12:00:00.000Z"))
             }
             try await Ferry(configuration).upgrade(database.upgradeOptions())
-            #expect(try await database.scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_fill'") == "swift")
+            #expect(
+                try await database.scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_fill'")
+                    == "swift")
         }
     }
 
     @Test func theLockShowsItsHolderAndASecondUpgraderWaitsThenRefuses() async throws {
         try await withTestDatabase(.postgres) { database in
-            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+            try database.folder.write(
+                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
             var configuration = try configuration(database)
             configuration.lockTimeout = .milliseconds(400)
             let engine = database.engine
@@ -327,10 +398,14 @@ struct PostgresEngineTests {
             try await engine.withUpgradeLock(holder: holder, timeout: .seconds(1), onWait: { _ in }) {
                 let shown = try #require(try await engine.lockHolder())
                 #expect(shown.host == "127.0.0.1")
-                #expect(shown.command.contains("ferry upgrade lock, pid \(ProcessInfo.processInfo.processIdentifier)"))
+                #expect(
+                    shown.command.contains(
+                        "ferry upgrade lock, pid \(ProcessInfo.processInfo.processIdentifier)"))
                 #expect(shown.serverPID != nil)
                 #expect(abs(shown.since.timeIntervalSinceNow) < 60)
-                let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade(database.upgradeOptions()) }
+                let error = try await #require(throws: FerryError.self) {
+                    try await Ferry(configuration).upgrade(database.upgradeOptions())
+                }
                 #expect(error.code == .lockTimeout)
                 #expect(error.exitCode == 3)
                 #expect(error.message.contains("server pid \(shown.serverPID!)"))
@@ -347,13 +422,17 @@ struct PostgresEngineTests {
             let password = "pw-" + UUID().uuidString
             try await database.psql(["-c", "CREATE ROLE \(role) LOGIN PASSWORD '\(password)'"])
             try await withCleanup {
-                try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
-                let url = try PostgresTestServer.url(database: database.postgresDatabase!, user: role, password: password)
+                try database.folder.write(
+                    "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+                let url = try PostgresTestServer.url(
+                    database: database.postgresDatabase!, user: role, password: password)
                 var configuration = try configuration(database)
                 configuration.engine = try PostgresEngine(url: url, environment: [:])
                 let before = try await database.snapshot()
 
-                let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade(database.upgradeOptions()) }
+                let error = try await #require(throws: FerryError.self) {
+                    try await Ferry(configuration).upgrade(database.upgradeOptions())
+                }
 
                 #expect(error.code == .insufficientPrivileges)
                 #expect(error.exitCode == 3)
@@ -363,7 +442,8 @@ struct PostgresEngineTests {
                 #expect(try await database.snapshot() == before)
             } cleanup: {
                 _ = try? await database.psql(["-c", "DROP OWNED BY \(role)"])
-                _ = try? await PostgresTestServer.psql(["-c", "DROP ROLE IF EXISTS \(role)"], database: "postgres")
+                _ = try? await PostgresTestServer.psql(
+                    ["-c", "DROP ROLE IF EXISTS \(role)"], database: "postgres")
             }
         }
     }

@@ -9,7 +9,8 @@ import Testing
 @Suite struct PostgresLocationTests {
     @Test func readsEveryPartOfAURL() throws {
         let location = try PostgresLocation(
-            url: "postgresql://app%40corp:p%40ss@db.example.com:6543/sensor%20hub?sslmode=require&connect_timeout=3",
+            url:
+                "postgresql://app%40corp:p%40ss@db.example.com:6543/sensor%20hub?sslmode=require&connect_timeout=3",
             environment: [:])
         #expect(location.user == "app@corp")
         #expect(location.host == "db.example.com")
@@ -23,7 +24,9 @@ import Testing
     }
 
     @Test func fillsWhatTheURLLeavesOutFromTheEnvironment() throws {
-        let environment = ["PGHOST": "10.0.0.5", "PGPORT": "5433", "PGUSER": "ops", "PGDATABASE": "inventory"]
+        let environment = [
+            "PGHOST": "10.0.0.5", "PGPORT": "5433", "PGUSER": "ops", "PGDATABASE": "inventory",
+        ]
         let location = try PostgresLocation(url: "postgres://", environment: environment)
         #expect(location.server == "10.0.0.5:5433")
         #expect(location.user == "ops")
@@ -32,7 +35,8 @@ import Testing
         let defaults = try PostgresLocation(url: "postgres://alice@/", environment: [:])
         #expect(defaults.server == "localhost:5432")
         #expect(defaults.database == "alice", "the database is named like the user by default")
-        let socket = try PostgresLocation(url: "postgres://alice@/app?host=/var/run/postgresql", environment: [:])
+        let socket = try PostgresLocation(
+            url: "postgres://alice@/app?host=/var/run/postgresql", environment: [:])
         #expect(socket.isUnixSocket)
         #expect(socket.server == "/var/run/postgresql/.s.PGSQL.5432")
         let bracketed = try PostgresLocation(url: "postgres://alice@[::1]:5544/app", environment: [:])
@@ -41,7 +45,9 @@ import Testing
 
     @Test func takesThePasswordFromTheURLThenPGPASSWORDThenThePasswordFile() throws {
         let folder = try TemporaryFolder()
-        let file = try folder.write("pgpass", """
+        let file = try folder.write(
+            "pgpass",
+            """
             # comments and lines that do not match are skipped
             other.example.com:5432:*:alice:wrong
             db.example.com:*:app:alice:from\\:file\\\\
@@ -51,17 +57,21 @@ import Testing
         let environment = ["PGPASSFILE": file.path]
 
         let fromURL = try PostgresLocation(
-            url: "postgres://alice:url-secret@db.example.com/app", environment: environment.merging(["PGPASSWORD": "env"]) { $1 })
+            url: "postgres://alice:url-secret@db.example.com/app",
+            environment: environment.merging(["PGPASSWORD": "env"]) { $1 })
         #expect(fromURL.passwordSource == "the URL")
         let fromEnvironment = try PostgresLocation(
-            url: "postgres://alice@db.example.com/app", environment: environment.merging(["PGPASSWORD": "env"]) { $1 })
+            url: "postgres://alice@db.example.com/app",
+            environment: environment.merging(["PGPASSWORD": "env"]) { $1 })
         #expect(fromEnvironment.passwordSource == "PGPASSWORD")
-        let fromFile = try PostgresLocation(url: "postgres://alice@db.example.com/app", environment: environment)
+        let fromFile = try PostgresLocation(
+            url: "postgres://alice@db.example.com/app", environment: environment)
         #expect(fromFile.passwordSource == file.path)
 
         // A file that others may read is ignored, as libpq ignores it.
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file.path)
-        let ignored = try PostgresLocation(url: "postgres://alice@db.example.com/app", environment: environment)
+        let ignored = try PostgresLocation(
+            url: "postgres://alice@db.example.com/app", environment: environment)
         #expect(ignored.passwordSource == nil)
     }
 
@@ -79,10 +89,14 @@ import Testing
     }
 
     @Test func redactsPasswordsInURLsAndParameters() {
-        #expect(DatabaseLocation.redactingPassword(in: "postgres://alice:hunter2@db/app") == "postgres://alice:***@db/app")
-        #expect(DatabaseLocation.redactingPassword(in: "postgres://alice@db/app?password=hunter2&sslmode=require")
-            == "postgres://alice@db/app?password=***&sslmode=require")
-        #expect(!DatabaseLocation.redactingPassword(in: "postgres://alice:hun ter2@db/app").contains("hun ter2"))
+        #expect(
+            DatabaseLocation.redactingPassword(in: "postgres://alice:hunter2@db/app")
+                == "postgres://alice:***@db/app")
+        #expect(
+            DatabaseLocation.redactingPassword(in: "postgres://alice@db/app?password=hunter2&sslmode=require")
+                == "postgres://alice@db/app?password=***&sslmode=require")
+        #expect(
+            !DatabaseLocation.redactingPassword(in: "postgres://alice:hun ter2@db/app").contains("hun ter2"))
         #expect(DatabaseLocation.redactingPassword(in: "data/app.db") == "data/app.db")
     }
 }

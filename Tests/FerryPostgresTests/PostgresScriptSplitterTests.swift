@@ -18,18 +18,20 @@ import Testing
     }
 
     @Test func splitsOnSemicolonsAndKeepsLines() throws {
-        let statements = try PostgresScriptSplitter.split("""
+        let statements = try PostgresScriptSplitter.split(
+            """
             -- header
             CREATE TABLE a (id int);
 
             INSERT INTO a VALUES (1);  INSERT INTO a
               VALUES (2)
             """)
-        #expect(statements == [
-            PostgresStatement(text: "CREATE TABLE a (id int)", line: 2),
-            PostgresStatement(text: "INSERT INTO a VALUES (1)", line: 4),
-            PostgresStatement(text: "INSERT INTO a\n  VALUES (2)", line: 4),
-        ])
+        #expect(
+            statements == [
+                PostgresStatement(text: "CREATE TABLE a (id int)", line: 2),
+                PostgresStatement(text: "INSERT INTO a VALUES (1)", line: 4),
+                PostgresStatement(text: "INSERT INTO a\n  VALUES (2)", line: 4),
+            ])
     }
 
     @Test func leavesOutEmptyStatementsAndComments() throws {
@@ -39,7 +41,8 @@ import Testing
     }
 
     @Test func standardStringsDoubleTheirQuotes() throws {
-        #expect(try texts("SELECT 'a;b', 'it''s; fine'; SELECT 2") == ["SELECT 'a;b', 'it''s; fine'", "SELECT 2"])
+        #expect(
+            try texts("SELECT 'a;b', 'it''s; fine'; SELECT 2") == ["SELECT 'a;b', 'it''s; fine'", "SELECT 2"])
         // In a standard string a backslash is an ordinary character.
         #expect(try texts(#"SELECT 'C:\'; SELECT 2"#) == [#"SELECT 'C:\'"#, "SELECT 2"])
         #expect(try texts("SELECT '';SELECT ''''") == ["SELECT ''", "SELECT ''''"])
@@ -58,8 +61,9 @@ import Testing
     }
 
     @Test func quotedIdentifiersMayHoldSemicolonsAndQuotes() throws {
-        #expect(try texts(#"CREATE TABLE "a;b" ("say ""hi"";" int); SELECT 2"#)
-            == [#"CREATE TABLE "a;b" ("say ""hi"";" int)"#, "SELECT 2"])
+        #expect(
+            try texts(#"CREATE TABLE "a;b" ("say ""hi"";" int); SELECT 2"#)
+                == [#"CREATE TABLE "a;b" ("say ""hi"";" int)"#, "SELECT 2"])
     }
 
     @Test func dollarQuotedBodiesKeepTheirSemicolons() throws {
@@ -95,9 +99,10 @@ import Testing
 
     @Test func dollarSignsThatAreNotQuotes() throws {
         // Positional parameters and identifiers with $ are not quotes.
-        #expect(try texts("PREPARE p AS SELECT $1; SELECT a$b$ FROM t; SELECT 3") == [
-            "PREPARE p AS SELECT $1", "SELECT a$b$ FROM t", "SELECT 3",
-        ])
+        #expect(
+            try texts("PREPARE p AS SELECT $1; SELECT a$b$ FROM t; SELECT 3") == [
+                "PREPARE p AS SELECT $1", "SELECT a$b$ FROM t", "SELECT 3",
+            ])
     }
 
     @Test func blockCommentsNest() throws {
@@ -111,7 +116,10 @@ import Testing
     }
 
     @Test func lineCommentsEndAtTheLineEnd() throws {
-        #expect(try texts("SELECT 1 -- ; not the end\n, 2; SELECT 3") == ["SELECT 1 -- ; not the end\n, 2", "SELECT 3"])
+        #expect(
+            try texts("SELECT 1 -- ; not the end\n, 2; SELECT 3") == [
+                "SELECT 1 -- ; not the end\n, 2", "SELECT 3",
+            ])
         #expect(try texts("SELECT 1 - -2; SELECT 3") == ["SELECT 1 - -2", "SELECT 3"])
     }
 
@@ -135,7 +143,8 @@ import Testing
     }
 
     @Test func countsLinesInsideStringsAndComments() throws {
-        let script = "SELECT 'a\nb';\n/* x\ny */\nSELECT $$\n\n$$;\nSELECT E'\\\n';\nSELECT \"a\nb\";\nSELECT 5"
+        let script =
+            "SELECT 'a\nb';\n/* x\ny */\nSELECT $$\n\n$$;\nSELECT E'\\\n';\nSELECT \"a\nb\";\nSELECT 5"
         #expect(try PostgresScriptSplitter.split(script).map(\.line) == [1, 5, 8, 10, 12])
     }
 
@@ -146,7 +155,8 @@ import Testing
     }
 
     @Test func refusesCopyFromStdin() throws {
-        let found = problem("""
+        let found = problem(
+            """
             CREATE TABLE t (a int);
             copy t (a)
               from stdin;

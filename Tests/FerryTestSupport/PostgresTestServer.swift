@@ -91,10 +91,13 @@ public enum PostgresTestServer {
     ///   - arguments: psql's arguments, such as `["-c", "SELECT 1"]`.
     ///   - database: The database.
     @discardableResult
-    public static func psql(_ arguments: [String], database: String, url: String? = nil) async throws -> String {
+    public static func psql(_ arguments: [String], database: String, url: String? = nil) async throws
+        -> String
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", try url ?? self.url(database: database)]
+        process.arguments =
+            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", try url ?? self.url(database: database)]
             + arguments
         // Output goes to files and the process is polled: blocking reads would hold threads
         // of Swift's small cooperative pool, which the tests' own connections need.

@@ -127,7 +127,11 @@ public func withTestDatabase<Result>(
     _ kind: TestEngine, _ body: (TestDatabase) async throws -> Result
 ) async throws -> Result {
     let database = try await TestDatabase.make(kind)
-    return try await withCleanup { try await body(database) } cleanup: { await database.remove() }
+    return try await withCleanup {
+        try await body(database)
+    } cleanup: {
+        await database.remove()
+    }
 }
 
 /// Runs `body`, then `cleanup`, also when `body` throws.
