@@ -38,6 +38,22 @@ if ((${#missing[@]})); then
     fi
 fi
 
+# A port of 127.0.0.1 that nothing listens on.
+free_port() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+        return
+    fi
+    local candidate
+    while true; do
+        candidate=$((20000 + RANDOM % 40000))
+        if ! (echo >"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+            echo "$candidate"
+            return
+        fi
+    done
+}
+
 # A throwaway PostgreSQL 15 on a free port of 127.0.0.1, owned by the user
 # `postgres` when this runs as root (the server refuses to run as root).
 start_postgres() {
@@ -58,7 +74,7 @@ local all all              trust
 host  all ferry 127.0.0.1/32 trust
 host  all all   127.0.0.1/32 scram-sha-256
 EOF
-    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    port="$(free_port)"
     "${as_owner[@]}" "$bin/pg_ctl" -D "$pg_folder/data" -l "$pg_folder/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_folder -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=300" \
         start >/dev/null || { cat "$pg_folder/server.log" >&2; return 1; }

@@ -80,7 +80,7 @@ struct PostgresCommandLineTests {
             let object = try #require(try status.jsonLines().first)
             #expect(
                 object["database"] as? String
-                    == "postgres://\(owner.role)@127.0.0.1:\(try port())/\(database.postgresDatabase!)")
+                    == "postgres://\(owner.role)@\(try host()):\(try port())/\(database.postgresDatabase!)")
             #expect(object["databaseExists"] as? Bool == true)
             #expect((object["pending"] as? [String])?.count == 14)
 
@@ -144,7 +144,7 @@ struct PostgresCommandLineTests {
             // ~/.pgpass, with ':' escaped; ignored (as libpq does) while others may read it.
             let escaped = owner.password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
                 of: ":", with: "\\:")
-            let line = "127.0.0.1:\(try port()):*:\(owner.role):\(escaped)\n"
+            let line = "\(try host()):\(try port()):*:\(owner.role):\(escaped)\n"
             let passwordFile = try database.folder.write(
                 ".pgpass", "# host:port:database:user:password\n" + line)
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: passwordFile.path)
@@ -215,6 +215,10 @@ struct PostgresCommandLineTests {
         ])
         #expect(badURL.status == 2, "\(badURL)")
         expectNoSecret(badURL, secret)
+    }
+
+    func host() throws -> String {
+        try #require(URLComponents(string: try PostgresTestServer.requireURL())?.host)
     }
 
     func port() throws -> Int {
