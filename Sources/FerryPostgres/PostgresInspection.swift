@@ -111,8 +111,14 @@ enum PostgresInspection {
         return lines.sorted()
     }
 
+    /// The server's version as `major.minor` (`15.18`), from
+    /// `server_version_num`, so that requirements such as
+    /// `engine = "postgresql >= 14"` compare it; `server_version` may carry
+    /// a packager's suffix (`15.18 (Debian 15.18-0+deb12u1)`).
     static func engineVersion(on connection: PostgresConnection) async throws -> String {
-        try await texts("SELECT current_setting('server_version')", on: connection).first ?? "unknown"
+        let number = try await texts("SELECT current_setting('server_version_num')", on: connection).first
+        guard let number, let value = Int(number) else { return "unknown" }
+        return "\(value / 10000).\(value % 10000)"
     }
 
     /// The application's tables in the current schema, by name.

@@ -101,6 +101,27 @@ struct PostgresEngineTests {
         }
     }
 
+    @Test func anEngineRequirementComparesTheServersVersion() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+            try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
+            try database.folder.write("migrations/1.1.0/001_more.sql", "CREATE TABLE more (id bigint PRIMARY KEY);")
+            var configuration = try configuration(database)
+            configuration.requirements = [try Requirement(parsing: "postgresql >= 99", subject: .engine)]
+
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration).upgrade(database.upgradeOptions())
+            }
+            #expect(error.code == .preflightRefused)
+            #expect(error.message.contains("postgresql") && error.message.contains("99"), "\(error)")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
+
+            configuration.requirements = [try Requirement(parsing: "postgresql >= 12", subject: .engine)]
+            try await Ferry(configuration).upgrade(database.upgradeOptions())
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.1.0")
+        }
+    }
+
     @Test func aFileMarkedNoTransactionRunsAloneAndTheRestInOneTransaction() async throws {
         try await withTestDatabase(.postgres) { database in
             try database.folder.write(
