@@ -24,6 +24,9 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Check as if changed or missing migrations were accepted.")
     var allowChanged = false
 
+    @Flag(name: .long, help: "Check as 'upgrade --no-backup' would run: without the pre-upgrade backup.")
+    var noBackup = false
+
     struct Result: Encodable {
         let command = "check"
         let ok: Bool
@@ -35,7 +38,9 @@ struct CheckCommand: AsyncParsableCommand {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("check") {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
-            let options = UpgradeOptions(target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, force: force)
+            let options = UpgradeOptions(
+                target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,
+                force: force)
             let report = try await ferry.check(options)
             let refusal = report.refusal(force: force)
             if console.isJSON {

@@ -193,6 +193,25 @@ struct PostgresCommandLineTests {
         #expect(try await PostgresTestServer.psql(["-At", "-c", scratch], database: "postgres") == "0\n")
     }
 
+    @Test func theExamplesPostgresConfigurationChecksUpgradesAndVerifies() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await ExampleApplication.makeDatabase(at: "0.2.0", in: database)
+            let config = ExampleApplication.folder.appendingPathComponent("postgres/ferry.toml").path
+            let arguments = ["--config", config, "--database", database.location]
+
+            let check = try await FerryProcess.run(["check", "--no-backup"] + arguments)
+            #expect(check.status == 0, "\(check)")
+            #expect(check.stdout.contains("postgresql"))
+            let upgrade = try await FerryProcess.run(["upgrade", "--no-backup"] + arguments)
+            #expect(upgrade.status == 0, "\(upgrade)")
+            #expect(upgrade.stdout.contains("Verification: "))
+            let verify = try await FerryProcess.run(["verify"] + arguments)
+            #expect(verify.status == 0, "\(verify)")
+            #expect(verify.stdout.contains("readings -> sensor_history") || verify.stdout.contains("every sensor"))
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
+        }
+    }
+
     @Test func aServerThatCannotBeReachedIsNamedWithItsError() async throws {
         let closed = try closedPort()
         let secret = "hidden-" + UUID().uuidString
