@@ -41,6 +41,7 @@ public enum PostgresScriptSplitter {
         /// What to do about it.
         public let advice: String
 
+        /// `line N: what is wrong`.
         public var description: String { "line \(line): \(message)" }
     }
 
