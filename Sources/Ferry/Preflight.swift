@@ -131,8 +131,13 @@ struct Preflight: Sendable {
         if takesBackup && !configuration.engine.canMakeBackups {
             checks.append(PreflightCheck(
                 name: "backup", status: .blocker,
-                detail: "the \(configuration.engine.engineName) engine cannot take the pre-upgrade backup yet: "
-                    + "back the database up with its own tools (pg_dump), then upgrade with --no-backup"))
+                detail: "the \(configuration.engine.engineName) engine cannot take the pre-upgrade backup: "
+                    + "back the database up with its own tools, then upgrade with --no-backup"))
+        } else if takesBackup && configuration.backupsDirectory == nil && configuration.engine.defaultBackupsFolder == nil {
+            checks.append(PreflightCheck(
+                name: "backup", status: .blocker,
+                detail: "no backup folder for the pre-upgrade backup of \(configuration.engine.displayName): "
+                    + "pass --backups DIR, set FERRY_BACKUPS or [backups] directory"))
         }
         checks += await StorageCheck(configuration: configuration, takesBackup: takesBackup).checks()
         let system = OperatingSystemRelease(contentsOf: configuration.operatingSystemReleaseFile)

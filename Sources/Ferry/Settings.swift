@@ -31,6 +31,9 @@ public struct Settings: Sendable, Equatable {
     /// `[database] transaction_mode` (`upgrade` or `migration`),
     /// `FERRY_TRANSACTION_MODE`, `--transaction-mode`.
     public var transactionMode: String?
+    /// `[database] pg_bin`, `FERRY_PG_BIN`: the folder of PostgreSQL's
+    /// `pg_dump`, `pg_restore` and `psql` for backups.
+    public var postgresTools: String?
     /// `[backups] directory`, `FERRY_BACKUPS`, `--backups`.
     public var backups: String?
     /// `[backups] keep`, `FERRY_BACKUPS_KEEP`.
@@ -58,8 +61,9 @@ public struct Settings: Sendable, Equatable {
         database: String? = nil, migrations: String? = nil, lockTimeout: Double? = nil,
         transactionMode: String? = nil, backups: String? = nil, keepBackups: Int? = nil, json: Bool? = nil,
         fixtures: String? = nil, keepFreeMB: Int? = nil, osRelease: String? = nil, invariants: [Invariant]? = nil,
-        requirements: [Requirement]? = nil, components: [Component]? = nil
+        requirements: [Requirement]? = nil, components: [Component]? = nil, postgresTools: String? = nil
     ) {
+        self.postgresTools = postgresTools
         self.fixtures = fixtures
         self.keepFreeMB = keepFreeMB
         self.osRelease = osRelease
@@ -89,13 +93,14 @@ public struct Settings: Sendable, Equatable {
             keepBackups: other.keepBackups ?? keepBackups, json: other.json ?? json,
             fixtures: other.fixtures ?? fixtures, keepFreeMB: other.keepFreeMB ?? keepFreeMB,
             osRelease: other.osRelease ?? osRelease, invariants: other.invariants ?? invariants,
-            requirements: other.requirements ?? requirements, components: other.components ?? components)
+            requirements: other.requirements ?? requirements, components: other.components ?? components,
+            postgresTools: other.postgresTools ?? postgresTools)
     }
 
     /// The keys `ferry.toml` may hold, by table.
     public static let fileKeys: [String: Set<String>] = [
         "app": ["name", "release", "minimum_upgradable_from"],
-        "database": ["url", "migrations", "lock_timeout", "fixtures", "transaction_mode"],
+        "database": ["url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin"],
         "backups": ["directory", "keep"],
         "preflight": ["keep_free_mb", "os_release"],
         "verify": ["name", "query", "expect", "preserve", "releases"],
@@ -155,7 +160,7 @@ public struct Settings: Sendable, Equatable {
             keepFreeMB: try reader.integer("preflight", "keep_free_mb"),
             osRelease: resolved(try reader.string("preflight", "os_release")),
             invariants: try reader.invariants(), requirements: try reader.requirements(),
-            components: try reader.components())
+            components: try reader.components(), postgresTools: resolved(try reader.string("database", "pg_bin")))
     }
 
     /// Reads the `FERRY_*` environment variables.
@@ -195,7 +200,8 @@ public struct Settings: Sendable, Equatable {
             migrations: value("FERRY_MIGRATIONS"), lockTimeout: try number("FERRY_LOCK_TIMEOUT"),
             transactionMode: value("FERRY_TRANSACTION_MODE"),
             backups: value("FERRY_BACKUPS"), keepBackups: keep, json: json, fixtures: value("FERRY_FIXTURES"),
-            keepFreeMB: try wholeNumber("FERRY_KEEP_FREE_MB"), osRelease: value("FERRY_OS_RELEASE"))
+            keepFreeMB: try wholeNumber("FERRY_KEEP_FREE_MB"), osRelease: value("FERRY_OS_RELEASE"),
+            postgresTools: value("FERRY_PG_BIN"))
     }
 
     /// The transaction mode, `upgrade` (the default) or `migration`.

@@ -71,7 +71,8 @@ struct Upgrade: Sendable {
                 let hadDatabase = plan.database.exists
                 let backup = hadDatabase ? try await backUp(plan) : nil
                 try await apply(
-                    plan, acceptances: acceptances, hadDatabase: hadDatabase, verification: verification, in: session)
+                    plan, acceptances: acceptances, hadDatabase: hadDatabase, verification: verification,
+                    backup: backup, in: session)
                 for release in plan.pendingReleases { emit(.releaseCompleted(release)) }
                 if let backup {
                     do {
@@ -139,7 +140,7 @@ struct Upgrade: Sendable {
 
     private func apply(
         _ plan: Plan, acceptances: [Acceptance], hadDatabase: Bool, verification: Verification,
-        in session: any MigrationSession
+        backup: Backup?, in session: any MigrationSession
     ) async throws {
         let clock = ContinuousClock()
         let total = plan.pending.count
@@ -235,9 +236,13 @@ struct Upgrade: Sendable {
                         + committed.joined(separator: ", ") + ". The database records \(release).")
             }
             if let failed = plan.pending.first(where: { !committed.contains($0.id) }), !failed.isTransactional {
-                changes.append(
-                    "\(failed.id) runs outside any transaction (-- ferry:no-transaction): the statements "
-                        + "before the one that failed are committed and stay; check them before running again.")
+                if let backup {
+                    changes = [await restoreAutomatically(backup, after: failed, plan: plan)]
+                } else {
+                    changes.append(
+                        "\(failed.id) runs outside any transaction (-- ferry:no-transaction): the statements "
+                            + "before the one that failed are committed and stay; check them before running again.")
+                }
             } else if committed.isEmpty {
                 changes[0] = "Nothing was changed: the database is still at \(release)."
             }
@@ -246,6 +251,25 @@ struct Upgrade: Sendable {
                 error.advice = "Fix the migration and run the upgrade again: it goes on from the first migration not applied."
             }
             throw error
+        }
+    }
+
+    /// Restores the pre-upgrade backup after a migration that ran outside
+    /// any transaction failed, and says what the database holds now.
+    private func restoreAutomatically(_ backup: Backup, after failed: Migration, plan: Plan) async -> String {
+        let before = plan.database.recordedRelease.map { "release \($0)" } ?? "no release"
+        let programRelease = plan.programRelease
+        do {
+            let report = try await ferry.restoreHoldingLock(backup, programRelease: programRelease, emit: emit)
+            return "\(failed.id) runs outside any transaction (-- ferry:no-transaction), so Ferry restored the "
+                + "pre-upgrade backup \(backup.name): the database is as it was before the upgrade, at \(before)"
+                + (report.preRestoreBackup.map { " (the failed state is kept as \($0))" } ?? "") + "."
+        } catch {
+            let reason = (error as? FerryError).map { [$0.message, $0.changes].compactMap { $0 }.joined(separator: " ") }
+                ?? "\(error)"
+            return "\(failed.id) runs outside any transaction (-- ferry:no-transaction): its statements before the "
+                + "failing one, and the migrations before it, are committed. Restoring the pre-upgrade backup "
+                + "\(backup.name) failed too (\(reason)): run 'ferry restore \(backup.name) --yes'."
         }
     }
 

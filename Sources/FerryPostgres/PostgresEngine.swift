@@ -20,17 +20,27 @@ public struct PostgresEngine: DatabaseEngine {
     /// The server, the role and the database.
     public let location: PostgresLocation
 
+    /// The folder of `pg_dump`, `pg_restore` and `psql` to use for backups
+    /// (`[database] pg_bin`, `FERRY_PG_BIN`); when nil, Ferry looks for
+    /// those of the server's major version (see ``PostgresTools``).
+    public var toolsFolder: URL?
+
     /// Creates the engine for a database.
-    public init(location: PostgresLocation) {
+    public init(location: PostgresLocation, toolsFolder: URL? = nil) {
         self.location = location
+        self.toolsFolder = toolsFolder
     }
 
     /// Creates the engine for a `postgres://` URL (see ``PostgresLocation``).
     ///
     /// - Throws: ``FerryError`` (code `invalidConfiguration`) for a URL that
     ///   does not parse.
-    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        self.init(location: try PostgresLocation(url: url, environment: environment))
+    public init(
+        url: String, toolsFolder: URL? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        self.init(
+            location: try PostgresLocation(url: url, environment: environment), toolsFolder: toolsFolder)
     }
 
     public var engineName: String { "postgresql" }
@@ -41,7 +51,7 @@ public struct PostgresEngine: DatabaseEngine {
     /// the application's database.
     public static let maintenanceDatabase = "postgres"
 
-    private func connector(_ purpose: String) -> PostgresConnector {
+    func connector(_ purpose: String) -> PostgresConnector {
         let me = ProcessInfo.processInfo
         return PostgresConnector(
             location: location,
@@ -173,7 +183,16 @@ public struct PostgresEngine: DatabaseEngine {
     public func withScratchDatabase<Result: Sendable>(
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result {
-        let name = "ferry_scratch_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await withScratchPostgres { try await body($0) }
+    }
+
+    /// ``withScratchDatabase(_:)`` with the engine's own type, named
+    /// `ferry_<purpose>_<uuid>` so that the server's sessions say what it is for.
+    func withScratchPostgres<Result: Sendable>(
+        purpose: String = "scratch", _ body: (PostgresEngine) async throws -> Result
+    ) async throws -> Result {
+        let name =
+            "ferry_\(purpose)_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         do {
             try await connector("scratch").withConnection(to: Self.maintenanceDatabase) { connection in
                 try await PostgresScriptRunner.runToTheEnd(
@@ -195,7 +214,8 @@ public struct PostgresEngine: DatabaseEngine {
             }
         }
         do {
-            let result = try await body(PostgresEngine(location: location.with(database: name)))
+            let result = try await body(
+                PostgresEngine(location: location.with(database: name), toolsFolder: toolsFolder))
             await drop()
             return result
         } catch {

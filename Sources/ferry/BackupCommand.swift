@@ -8,7 +8,11 @@ struct BackupCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .long, help: "sqlite (a database file, made with SQLite's online backup API) or sql (a dump the sqlite3 shell loads).")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "native (SQLite: a database file made with the online backup API; PostgreSQL: a pg_dump archive) "
+                + "or sql (a dump that sqlite3 or psql loads); 'sqlite' is read as native."))
     var format: BackupFormat = .native
 
     @Option(name: .long, help: ArgumentHelp("A note kept in the manifest.", valueName: "text"))
@@ -32,4 +36,10 @@ struct BackupCommand: AsyncParsableCommand {
     }
 }
 
-extension BackupFormat: ExpressibleByArgument {}
+extension BackupFormat: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(name: argument)
+    }
+
+    public static var allValueStrings: [String] { ["native", "sql", "sqlite"] }
+}

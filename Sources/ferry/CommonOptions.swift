@@ -55,7 +55,7 @@ struct CommonOptions: ParsableArguments {
         case .sqlite(let path):
             return SQLiteEngine(path: path)
         case .postgres(let url):
-            return try PostgresEngine(url: url)
+            return try PostgresEngine(url: url, toolsFolder: settings.postgresTools.map { URL(fileURLWithPath: $0) })
         }
     }
 }

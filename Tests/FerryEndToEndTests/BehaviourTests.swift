@@ -29,6 +29,26 @@ import Testing
     @Test func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades() async throws {
         try await scenarios.aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades()
     }
+
+    @Test func aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges() async throws {
+        try await scenarios.aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges()
+    }
+
+    @Test func anSQLDumpLoadsWithTheEnginesOwnShell() async throws {
+        try await scenarios.anSQLDumpLoadsWithTheEnginesOwnShell()
+    }
+
+    @Test func aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup() async throws {
+        try await scenarios.aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup()
+    }
+
+    @Test func aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup() async throws {
+        try await scenarios.aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup()
+    }
+
+    @Test func aRehearsalUpgradesACopyAndLeavesTheDatabase() async throws {
+        try await scenarios.aRehearsalUpgradesACopyAndLeavesTheDatabase()
+    }
 }
 
 /// The same behaviour suite on a real PostgreSQL server (see
@@ -65,5 +85,25 @@ struct PostgresBehaviourTests {
 
     @Test func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades() async throws {
         try await scenarios.aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades()
+    }
+
+    @Test func aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges() async throws {
+        try await scenarios.aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges()
+    }
+
+    @Test func anSQLDumpLoadsWithTheEnginesOwnShell() async throws {
+        try await scenarios.anSQLDumpLoadsWithTheEnginesOwnShell()
+    }
+
+    @Test func aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup() async throws {
+        try await scenarios.aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup()
+    }
+
+    @Test func aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup() async throws {
+        try await scenarios.aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup()
+    }
+
+    @Test func aRehearsalUpgradesACopyAndLeavesTheDatabase() async throws {
+        try await scenarios.aRehearsalUpgradesACopyAndLeavesTheDatabase()
     }
 }

@@ -21,7 +21,8 @@ struct PostgresCommandLineTests {
             role = "ferry_owner_" + UUID().uuidString.prefix(8).lowercased()
             // Characters that must be percent-encoded in a URL, and a quote for .pgpass.
             password = "s3cr:t@" + UUID().uuidString.prefix(12) + "/x"
-            try await database.psql(["-c", "CREATE ROLE \(role) LOGIN PASSWORD '\(password)'"])
+            // CREATEDB: each backup is checked by loading it into a scratch database.
+            try await database.psql(["-c", "CREATE ROLE \(role) LOGIN CREATEDB PASSWORD '\(password)'"])
             try await database.psql(["-c", "ALTER DATABASE \(database.postgresDatabase!) OWNER TO \(role)"])
         }
 
@@ -84,10 +85,6 @@ struct PostgresCommandLineTests {
             #expect(object["databaseExists"] as? Bool == true)
             #expect((object["pending"] as? [String])?.count == 14)
 
-            let refused = try await FerryProcess.run(["upgrade"] + arguments)
-            #expect(refused.status == 3, "\(refused)")
-            #expect(refused.stderr.contains("cannot take the pre-upgrade backup yet"))
-            expectNoSecret(refused, owner.password)
             let upgrade = try await FerryProcess.run(["upgrade", "--no-backup"] + arguments)
             #expect(upgrade.status == 0, "\(upgrade)")
             #expect(upgrade.stdout.contains("Found 14 pending migrations in 5 releases"))
@@ -112,6 +109,54 @@ struct PostgresCommandLineTests {
             let error = try #require(try json.jsonLines().last?["error"] as? [String: Any])
             #expect(error["engineCode"] as? String == "23502")
             expectNoSecret(json, owner.password)
+        }
+    }
+
+    @Test func backupsRestoresDowngradesAndRehearsalsNeverPrintThePassword() async throws {
+        try await withOwnedDatabase { database, owner in
+            let url = try owner.url(of: database, password: owner.password)
+            let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: database.folder.url)
+            let withoutCatalog = ["--database", url, "--migrations", migrations.path]
+            let arguments = withoutCatalog + database.backupArguments
+            let first = try await FerryProcess.run(["upgrade", "--to", "0.3.0"] + arguments)
+            #expect(first.status == 0, "\(first)")
+            try await database.load(
+                String(contentsOf: ExampleApplication.fixture("0.3.0", for: .postgres), encoding: .utf8))
+
+            let refused = try await FerryProcess.run(["upgrade"] + withoutCatalog)
+            #expect(refused.status == 3, "\(refused)")
+            #expect(refused.stderr.contains("no backup folder"), "\(refused)")
+            expectNoSecret(refused, owner.password)
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.3.0")
+
+            var outputs: [FerryProcess.Output] = []
+            for command in [
+                ["upgrade", "--rehearse"], ["upgrade"], ["backup", "--format", "sql", "--json"],
+                ["backup", "--note", "by hand"], ["backups"], ["backups", "--json"],
+                ["restore", "--before-upgrade-to", "0.5.0", "--yes"], ["upgrade", "--json"],
+                ["downgrade", "--to", "0.4.0", "--yes"],
+            ] {
+                let output = try await FerryProcess.run(command + arguments)
+                #expect(output.status == 0, "\(command): \(output)")
+                expectNoSecret(output, owner.password)
+                outputs.append(output)
+            }
+            #expect(outputs[0].stdout.contains("Rehearsal of 0.3.0 → 0.5.0 succeeded"))
+            #expect(outputs[1].stdout.contains("pre-upgrade backup") || outputs[1].stdout.contains("Backup"))
+            #expect(outputs[6].stdout.contains("Restored app-0.3.0-to-0.5.0-"), "\(outputs[6])")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.4.0")
+            // A damaged backup is refused, and the message holds no secret either.
+            let backups = try FileManager.default.contentsOfDirectory(atPath: database.backupsFolder.path)
+            let dump = try #require(backups.first { $0.hasSuffix(".dump") })
+            let file = database.backupsFolder.appendingPathComponent(dump)
+            var bytes = try Data(contentsOf: file)
+            bytes[bytes.count / 2] ^= 0xFF
+            try bytes.write(to: file)
+            let damaged = try await FerryProcess.run(["restore", dump, "--yes"] + arguments)
+            #expect(damaged.status != 0, "\(damaged)")
+            #expect(damaged.stderr.contains("does not match its manifest"))
+            expectNoSecret(damaged, owner.password)
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.4.0")
         }
     }
 
@@ -197,12 +242,12 @@ struct PostgresCommandLineTests {
         try await withTestDatabase(.postgres) { database in
             try await ExampleApplication.makeDatabase(at: "0.2.0", in: database)
             let config = ExampleApplication.folder.appendingPathComponent("postgres/ferry.toml").path
-            let arguments = ["--config", config, "--database", database.location]
+            let arguments = ["--config", config, "--database", database.location] + database.backupArguments
 
-            let check = try await FerryProcess.run(["check", "--no-backup"] + arguments)
+            let check = try await FerryProcess.run(["check"] + arguments)
             #expect(check.status == 0, "\(check)")
             #expect(check.stdout.contains("postgresql"))
-            let upgrade = try await FerryProcess.run(["upgrade", "--no-backup"] + arguments)
+            let upgrade = try await FerryProcess.run(["upgrade"] + arguments)
             #expect(upgrade.status == 0, "\(upgrade)")
             #expect(upgrade.stdout.contains("Verification: "))
             let verify = try await FerryProcess.run(["verify"] + arguments)

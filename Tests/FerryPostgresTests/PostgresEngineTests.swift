@@ -19,24 +19,28 @@ struct PostgresEngineTests {
             appName: "test", engine: database.engine,
             migrationsDirectory: database.folder.url.appendingPathComponent("migrations"))
         configuration.release = try release.map(Release.init(parsing:))
+        configuration.backupsDirectory = database.backupsFolder
         configuration.lockTimeout = .seconds(5)
         return configuration
     }
 
-    @Test func anUpgradeThatNeedsABackupIsRefusedUntilPostgresBackupsExist() async throws {
+    @Test func anUpgradeThatNeedsABackupIsRefusedWithoutABackupFolder() async throws {
         try await withTestDatabase(.postgres) { database in
+            try await database.load("CREATE TABLE app_data (id bigint PRIMARY KEY); INSERT INTO app_data VALUES (1);")
             try database.folder.write(
                 "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
             let before = try await database.snapshot()
+            var configuration = try configuration(database)
+            configuration.backupsDirectory = nil
 
             let error = try await #require(throws: FerryError.self) {
-                try await Ferry(configuration(database)).upgrade()
+                try await Ferry(configuration).upgrade()
             }
 
             #expect(error.code == .preflightRefused)
             #expect(error.exitCode == 3)
-            #expect(error.message.contains("cannot take the pre-upgrade backup yet"))
-            #expect(error.message.contains("--no-backup"))
+            #expect(error.message.contains("no backup folder"))
+            #expect(error.message.contains("--backups"))
             #expect(try await database.snapshot() == before)
         }
     }
@@ -154,7 +158,7 @@ struct PostgresEngineTests {
         }
     }
 
-    @Test func aFailureInAFileWithoutTransactionSaysWhatStayed() async throws {
+    @Test func aFailureInAFileWithoutTransactionRestoresThePreUpgradeBackup() async throws {
         try await withTestDatabase(.postgres) { database in
             try database.folder.write(
                 "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
@@ -173,12 +177,11 @@ struct PostgresEngineTests {
 
             #expect(error.location?.line == 3)
             #expect(error.changes?.contains("1.1.0/001_indexes runs outside any transaction") == true)
-            #expect(
-                error.changes?.contains("the statements before the one that failed are committed and stay")
-                    == true)
+            #expect(error.changes?.contains("Ferry restored the pre-upgrade backup") == true, "\(error)")
+            // The index the first statement built and committed went with the restore.
             #expect(
                 try await database.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'")
-                    == "1")
+                    == "0")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
             #expect(
                 try await database.scalar("SELECT count(*) FROM ferry_migrations WHERE release = '1.1.0'")

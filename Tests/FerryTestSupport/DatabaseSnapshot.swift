@@ -76,6 +76,12 @@ public struct DatabaseSnapshot: Equatable, CustomStringConvertible {
     /// The number of rows in each table.
     public var counts: [String: Int] { rows.mapValues(\.count) }
 
+    /// Whether two snapshots hold the same schema and rows, whatever the
+    /// file's bytes (a restored SQLite file differs in its header).
+    public func hasSameContent(as other: DatabaseSnapshot) -> Bool {
+        schema == other.schema && rows == other.rows
+    }
+
     public var description: String {
         "file \(fileChecksum?.prefix(12) ?? "-"), \(schema.count) schema objects, rows \(counts)"
     }

@@ -102,6 +102,7 @@ public enum ExampleApplication {
         var configuration = Ferry.Configuration(
             appName: "sensorhub", engine: database.engine,
             migrationsDirectory: migrations ?? self.migrations(for: database.kind))
+        configuration.backupsDirectory = database.backupsFolder
         configuration.lockTimeout = .seconds(5)
         return configuration
     }

@@ -52,19 +52,17 @@ public final class TestDatabase: Sendable {
         }
     }
 
-    /// Whether upgrades skip the pre-upgrade backup: PostgreSQL's engine
-    /// cannot take one yet, and refuses to upgrade an existing database
-    /// without `--no-backup` (a test's database is thrown away anyway).
-    public var skipsBackup: Bool { kind == .postgres }
+    /// The test's backup catalog, in its own folder (on PostgreSQL there is no default).
+    public var backupsFolder: URL { folder.url.appendingPathComponent("backups") }
 
-    /// `--no-backup` where ``skipsBackup``, for the `ferry` binary.
-    public var backupArguments: [String] { skipsBackup ? ["--no-backup"] : [] }
+    /// `--backups` with ``backupsFolder``, for the `ferry` binary.
+    public var backupArguments: [String] { ["--backups", backupsFolder.path] }
 
     /// Upgrade options for this database.
     public func upgradeOptions(
         target: Release? = nil, transactionMode: TransactionMode = .wholeUpgrade
     ) -> UpgradeOptions {
-        UpgradeOptions(target: target, skipBackup: skipsBackup, transactionMode: transactionMode)
+        UpgradeOptions(target: target, transactionMode: transactionMode)
     }
 
     /// The engine for the database.

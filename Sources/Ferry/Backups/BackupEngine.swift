@@ -42,6 +42,10 @@ public protocol BackupEngine: Sendable {
     /// (for SQLite: `backups` beside the database file).
     var defaultBackupsFolder: URL? { get }
 
+    /// The file name extension of a backup in a format (SQLite: `sqlite`
+    /// or `sql`; PostgreSQL: `dump` or `sql`).
+    func backupFileExtension(for format: BackupFormat) -> String
+
     /// The most bytes a backup of the live database needs, for the free-space check.
     func backupSizeEstimate() async throws -> Int64
 
@@ -68,6 +72,8 @@ extension BackupEngine {
     public var canMakeBackups: Bool { false }
 
     public var defaultBackupsFolder: URL? { nil }
+
+    public func backupFileExtension(for format: BackupFormat) -> String { format.fileExtension }
 
     public func backupSizeEstimate() async throws -> Int64 { 0 }
 

@@ -14,13 +14,31 @@ public enum BackupKind: String, Sendable, Codable, CaseIterable {
 
 /// How a backup is stored.
 public enum BackupFormat: String, Sendable, Codable, CaseIterable {
-    /// The engine's native copy (for SQLite: a database file, made with the
-    /// online backup API).
-    case native = "sqlite"
-    /// A plain SQL script that the engine's own shell loads.
+    /// The engine's native copy: for SQLite a database file made with the
+    /// online backup API, for PostgreSQL a `pg_dump` archive in its custom
+    /// format. Written `native`; `sqlite`, its name before PostgreSQL, is
+    /// still read.
+    case native
+    /// A plain SQL script that the engine's own shell (`sqlite3`, `psql`) loads.
     case sql
 
-    /// The file name extension.
+    /// Reads a format's name, `sqlite` included.
+    public init?(name: String) {
+        if name == "sqlite" { self = .native } else if let format = BackupFormat(rawValue: name) { self = format }
+        else { return nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let format = BackupFormat(name: name) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a backup format: \(name)"))
+        }
+        self = format
+    }
+
+    /// The file name extension, unless the engine has its own
+    /// (``BackupEngine/backupFileExtension(for:)``).
     public var fileExtension: String {
         switch self {
         case .native: return "sqlite"

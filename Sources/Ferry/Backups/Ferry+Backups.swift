@@ -67,7 +67,7 @@ extension Ferry {
         let name = catalog.newName(
             app: configuration.appName, kind: kind, release: state.recordedRelease, upgradeTo: upgradeTo?.description,
             at: created)
-        let fileName = name + "." + format.fileExtension
+        let fileName = name + "." + engine.backupFileExtension(for: format)
         let file = catalog.folder.appendingPathComponent(fileName)
         let temporary = catalog.folder.appendingPathComponent(".\(fileName).partial")
         emit(.backupStarted(kind: kind, file: fileName))

@@ -99,44 +99,53 @@ extension Ferry {
         return try await engine.withUpgradeLock(
             holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
         ) {
-            try await engine.withBackup(at: backup.file, format: backup.manifest.format) { copy in
-                if let release = copy.check.state.release, let programRelease, release > programRelease {
-                    throw FerryError(
-                        .databaseIsNewer,
-                        "The backup \(backup.name) holds a database at release \(release), newer than this program (\(programRelease)).",
-                        changes: "Nothing was changed.", advice: "Restore it with release \(release) or newer of the application.")
-                }
-                guard copy.check.rowCounts == backup.manifest.rowCounts else {
-                    throw FerryError(
-                        .backupCorrupt, "The backup \(backup.name) does not hold the rows its manifest lists.",
-                        changes: "Nothing was changed.", advice: "Use another backup.")
-                }
-                let current = try await engine.readState()
-                let preRestore = current.exists
-                    ? try await takeBackup(kind: .preRestore, format: .native, state: current, upgradeTo: nil, note: "before restoring \(backup.name)", emit: emit)
-                    : nil
-                emit(.restoreStarted(backup: backup.name))
-                do {
-                    try await copy.replaceLiveDatabase()
-                } catch var error as FerryError {
-                    // The engine replaces atomically: a failed copy changed nothing.
-                    error.message = "The restore failed: \(error.message)"
-                    error.changes = "Nothing was changed: the copy was rolled back."
-                    throw error
-                }
-                do {
-                    let problems = try await engine.integrityProblems()
-                    guard problems.isEmpty else {
-                        throw FerryError(.restoreFailed, "The restored database fails its integrity check: \(problems.prefix(3).joined(separator: "; ")).")
-                    }
-                } catch {
-                    throw await putBack(preRestore, after: error)
-                }
-                if let preRestore { try? applyRetention(protecting: [preRestore.name], emit: emit) }
-                return RestoreReport(
-                    restored: backup.name, release: copy.check.state.recordedRelease,
-                    previousRelease: current.recordedRelease, preRestoreBackup: preRestore?.name)
+            try await restoreHoldingLock(backup, programRelease: programRelease, emit: emit)
+        }
+    }
+
+    /// Restores a backup whose checksum was checked, while the caller holds
+    /// the upgrade lock: see ``restore(_:onEvent:)``.
+    func restoreHoldingLock(
+        _ backup: Backup, programRelease: Release?, emit: @escaping @Sendable (UpgradeEvent) -> Void
+    ) async throws -> RestoreReport {
+        let engine = configuration.engine
+        return try await engine.withBackup(at: backup.file, format: backup.manifest.format) { copy in
+            if let release = copy.check.state.release, let programRelease, release > programRelease {
+                throw FerryError(
+                    .databaseIsNewer,
+                    "The backup \(backup.name) holds a database at release \(release), newer than this program (\(programRelease)).",
+                    changes: "Nothing was changed.", advice: "Restore it with release \(release) or newer of the application.")
             }
+            guard copy.check.rowCounts == backup.manifest.rowCounts else {
+                throw FerryError(
+                    .backupCorrupt, "The backup \(backup.name) does not hold the rows its manifest lists.",
+                    changes: "Nothing was changed.", advice: "Use another backup.")
+            }
+            let current = try await engine.readState()
+            let preRestore = current.exists
+                ? try await takeBackup(kind: .preRestore, format: .native, state: current, upgradeTo: nil, note: "before restoring \(backup.name)", emit: emit)
+                : nil
+            emit(.restoreStarted(backup: backup.name))
+            do {
+                try await copy.replaceLiveDatabase()
+            } catch var error as FerryError {
+                // The engine replaces atomically: a failed copy changed nothing.
+                error.message = "The restore failed: \(error.message)"
+                error.changes = "Nothing was changed: the copy was rolled back."
+                throw error
+            }
+            do {
+                let problems = try await engine.integrityProblems()
+                guard problems.isEmpty else {
+                    throw FerryError(.restoreFailed, "The restored database fails its integrity check: \(problems.prefix(3).joined(separator: "; ")).")
+                }
+            } catch {
+                throw await putBack(preRestore, after: error)
+            }
+            if let preRestore { try? applyRetention(protecting: [preRestore.name], emit: emit) }
+            return RestoreReport(
+                restored: backup.name, release: copy.check.state.recordedRelease,
+                previousRelease: current.recordedRelease, preRestoreBackup: preRestore?.name)
         }
     }
 

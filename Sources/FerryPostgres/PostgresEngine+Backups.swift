@@ -1,0 +1,191 @@
+import Ferry
+import Foundation
+import PostgresNIO
+
+/// Backups, restores and rehearsal copies with PostgreSQL's own `pg_dump`,
+/// `pg_restore` and `psql` (see ``PostgresTools``).
+///
+/// A native backup is `pg_dump --format=custom`: one consistent snapshot
+/// taken while the application keeps writing, compressed, with a table of
+/// contents that `pg_restore --list` reads. An SQL backup is
+/// `pg_dump --format=plain`, which `psql` loads. Either is checked by
+/// loading it whole into a scratch database on the same server and counting
+/// its rows there, so a backup in the catalog is known to restore.
+extension PostgresEngine {
+    public var canMakeBackups: Bool { true }
+
+    /// `dump` for PostgreSQL's custom format, `sql` for a plain dump.
+    public func backupFileExtension(for format: BackupFormat) -> String {
+        format == .native ? "dump" : "sql"
+    }
+
+    /// The database's size on the server: a compressed dump is smaller.
+    public func backupSizeEstimate() async throws -> Int64 {
+        try await connector("backup").withExistingDatabase { connection in
+            let rows = try await connection.query(
+                "SELECT pg_database_size(current_database())", logger: PostgresConnector.logger)
+            var size: Int64 = 0
+            for try await value in rows.decode(Int64.self) { size = value }
+            return size
+        }
+    }
+
+    /// Dumps the live database with `pg_dump` of the server's major version.
+    public func writeBackup(to file: URL, format: BackupFormat) async throws {
+        let tools = try await self.tools()
+        let output = try await tools.run(
+            "pg_dump",
+            ["--format=\(format == .native ? "custom" : "plain")", "--file=\(file.path)", "--no-password"],
+            location: location, applicationName: applicationName("backup"))
+        guard output.status == 0 else {
+            throw FerryError(
+                .backupFailed, "pg_dump could not dump \(displayName).", changes: "Nothing was changed.",
+                advice: "Read pg_dump's message below, fix the cause and try again.",
+                engineMessage: output.complaint)
+        }
+    }
+
+    /// Checks a backup without touching the live database: `pg_restore
+    /// --list` reads a native dump's table of contents, then the backup is
+    /// loaded whole, in one transaction, into a scratch database
+    /// (`ferry_check_<uuid>`, dropped afterwards), whose rows and history are read.
+    public func withBackup<Result: Sendable>(
+        at file: URL, format: BackupFormat, _ body: (any BackupCopy) async throws -> Result
+    ) async throws -> Result {
+        let tools = try await self.tools()
+        if format == .native {
+            let list = try await tools.run(
+                "pg_restore", ["--list", file.path], location: location,
+                applicationName: applicationName("check"))
+            guard list.status == 0 else { throw corrupt(file, list.complaint) }
+        }
+        return try await withScratchPostgres(purpose: "check") { scratch in
+            try await scratch.load(file, format: format, tools: tools, keepingOwners: false)
+            let check = try await connector("check").withConnection(to: scratch.location.database) {
+                connection in
+                BackupCheck(
+                    rowCounts: try await Self.backupRowCounts(on: connection),
+                    state: try await PostgresHistory.readState(on: connection))
+            }
+            return try await body(
+                PostgresBackupCopy(live: self, tools: tools, file: file, format: format, check: check))
+        }
+    }
+
+    /// The problems of a full check of the live database.
+    public func integrityProblems() async throws -> [String] {
+        try await connector("check").withExistingDatabase { connection in
+            try await PostgresInspection.integrityProblems(on: connection, thorough: true)
+        }
+    }
+
+    /// Copies the live database as a backup does (`pg_dump`, one snapshot,
+    /// the application keeps working) into a scratch database on the same
+    /// server (`ferry_rehearsal_<uuid>`), lends an engine on it, and drops it afterwards. A database
+    /// cannot be the template of a copy while anyone is connected to it, so
+    /// `CREATE DATABASE … TEMPLATE` is not used.
+    public func withRehearsalCopy<Result: Sendable>(
+        _ body: (any DatabaseEngine) async throws -> Result
+    ) async throws -> Result {
+        guard try await readState().exists else {
+            return try await withScratchPostgres(purpose: "rehearsal") { try await body($0) }
+        }
+        let tools = try await self.tools()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ferry-rehearsal-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw FerryError(
+                .fileSystem,
+                "Cannot create the temporary folder \(folder.path): \(error.localizedDescription)",
+                changes: "Nothing was changed.",
+                advice: "Set TMPDIR to a writable folder with room for a dump.")
+        }
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let dump = folder.appendingPathComponent("copy.dump")
+        try await writeBackup(to: dump, format: .native)
+        return try await withScratchPostgres(purpose: "rehearsal") { scratch in
+            try await scratch.load(dump, format: .native, tools: tools, keepingOwners: false)
+            return try await body(scratch)
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The client programs for this server.
+    func tools() async throws -> PostgresTools {
+        let version = try await connector("backup").withExistingDatabase { connection in
+            try await PostgresInspection.engineVersion(on: connection)
+        }
+        let major = Int(version.split(separator: ".").first ?? "") ?? 0
+        return try await PostgresTools.find(
+            configured: toolsFolder, serverMajor: major, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Loads a backup into this (empty) database in one transaction.
+    ///
+    /// - Parameter keepingOwners: Whether objects get their owners and
+    ///   privileges from the dump; a scratch copy leaves them out, so that
+    ///   any role that may create databases can check a backup.
+    /// - Throws: ``FerryError`` (code `backupCorrupt`) with the program's message.
+    func load(_ file: URL, format: BackupFormat, tools: PostgresTools, keepingOwners: Bool) async throws {
+        let output: PostgresTools.Output
+        switch format {
+        case .native:
+            output = try await tools.run(
+                "pg_restore",
+                ["--exit-on-error", "--single-transaction", "--no-password", "--dbname=\(location.database)"]
+                    + (keepingOwners ? [] : ["--no-owner", "--no-privileges"]) + [file.path],
+                location: location, applicationName: applicationName("check"))
+        case .sql:
+            output = try await tools.run(
+                "psql",
+                [
+                    "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "--no-password", "-f",
+                    file.path,
+                ],
+                location: location, applicationName: applicationName("check"))
+        }
+        guard output.status == 0 else { throw corrupt(file, output.complaint) }
+    }
+
+    /// Rows per table, Ferry's own tables included, in every schema but
+    /// PostgreSQL's own: `table` in the current schema, `schema.table` elsewhere.
+    static func backupRowCounts(on connection: PostgresConnection) async throws -> [String: Int] {
+        let rows = try await connection.query(
+            """
+            SELECT schemaname::text, tablename::text, schemaname = current_schema() FROM pg_tables
+            WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2
+            """, logger: PostgresConnector.logger)
+        var tables: [(schema: String, table: String, isCurrent: Bool)] = []
+        for try await (schema, table, isCurrent) in rows.decode((String, String, Bool).self) {
+            tables.append((schema, table, isCurrent))
+        }
+        var counts: [String: Int] = [:]
+        for entry in tables {
+            let count = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT count(*) FROM \(quoted(entry.schema)).\(quoted(entry.table))"),
+                logger: PostgresConnector.logger)
+            for try await value in count.decode(Int.self) {
+                counts[entry.isCurrent ? entry.table : "\(entry.schema).\(entry.table)"] = value
+            }
+        }
+        return counts
+    }
+
+    func applicationName(_ purpose: String) -> String {
+        let me = ProcessInfo.processInfo
+        return "ferry \(purpose), pid \(me.processIdentifier) on \(me.hostName)"
+    }
+
+    private func corrupt(_ file: URL, _ detail: String) -> FerryError {
+        FerryError(
+            .backupCorrupt,
+            "The backup \(file.lastPathComponent) is damaged: PostgreSQL cannot load it whole.",
+            changes: "Nothing was changed.", advice: "Use another backup ('ferry backups' lists them).",
+            engineMessage: detail)
+    }
+}

@@ -1,0 +1,224 @@
+import Ferry
+import Foundation
+
+/// PostgreSQL's own client programs (`pg_dump`, `pg_restore`, `psql`) of the
+/// server's major version, run as child processes.
+///
+/// Backups are PostgreSQL's own dumps because only `pg_dump` knows every
+/// kind of object a database can hold and takes one consistent snapshot
+/// while the application keeps writing; `pg_dump` refuses a newer server,
+/// and its archives are read by a `pg_restore` at least as new, so Ferry
+/// uses the programs of the server's major version (or, failing that, a
+/// newer one).
+///
+/// The connection goes through the environment (`PGHOST`, `PGPORT`,
+/// `PGUSER`, `PGDATABASE`, `PGSSLMODE`), never the command line; the
+/// password through a password file of the child's own, mode 0600, deleted
+/// when it ends. What a program prints is shown in errors; it never holds
+/// the password.
+struct PostgresTools: Sendable {
+    /// The folder that holds the programs.
+    let folder: URL
+    /// Their major version, such as 15.
+    let major: Int
+
+    /// Where to look for the programs, in order: the configured folder
+    /// (`[database] pg_bin`, `FERRY_PG_BIN`) alone when there is one; else
+    /// PostgreSQL's folder for the server's major version as Debian lays it
+    /// out, `pg_config --bindir`, the `PATH`, and newer majors' folders.
+    static func candidateFolders(
+        configured: URL?, serverMajor: Int, environment: [String: String]
+    ) async -> [URL] {
+        if let configured { return [configured] }
+        var folders: [URL] = []
+        folders.append(URL(fileURLWithPath: "/usr/lib/postgresql/\(serverMajor)/bin"))
+        if let bindir = await output(of: ["pg_config", "--bindir"], environment: environment), !bindir.isEmpty
+        {
+            folders.append(URL(fileURLWithPath: bindir))
+        }
+        for path in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            folders.append(URL(fileURLWithPath: String(path)))
+        }
+        // Newer majors can dump an older server: the last resort.
+        if let installed = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql") {
+            for major in installed.compactMap(Int.init).sorted() where major > serverMajor {
+                folders.append(URL(fileURLWithPath: "/usr/lib/postgresql/\(major)/bin"))
+            }
+        }
+        return folders
+    }
+
+    /// Finds the programs for a server.
+    ///
+    /// - Parameters:
+    ///   - configured: The folder given with `[database] pg_bin` or `FERRY_PG_BIN`.
+    ///   - serverMajor: The server's major version.
+    /// - Throws: ``FerryError`` naming where it looked, when no folder holds
+    ///   `pg_dump`, `pg_restore` and `psql` of that major version or newer.
+    static func find(
+        configured: URL?, serverMajor: Int, environment: [String: String]
+    ) async throws -> PostgresTools {
+        let key = "\(configured?.path ?? "")|\(serverMajor)"
+        if let found = found.value(for: key) { return found }
+        var seen: [String] = []
+        var exactMatch: PostgresTools?
+        var newer: PostgresTools?
+        let folders = await candidateFolders(
+            configured: configured, serverMajor: serverMajor, environment: environment)
+        for folder in folders {
+            let names = ["pg_dump", "pg_restore", "psql"]
+            guard
+                names.allSatisfy({
+                    FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent($0).path)
+                })
+            else { continue }
+            let version = await output(
+                of: [folder.appendingPathComponent("pg_dump").path, "--version"], environment: environment)
+            guard let version, let major = majorVersion(in: version) else { continue }
+            seen.append("\(folder.path) (\(major))")
+            if major == serverMajor, exactMatch == nil {
+                exactMatch = PostgresTools(folder: folder, major: major)
+            }
+            if major > serverMajor, newer == nil { newer = PostgresTools(folder: folder, major: major) }
+        }
+        if let tools = exactMatch ?? newer {
+            found.set(tools, for: key)
+            return tools
+        }
+        throw FerryError(
+            .backupFailed,
+            "PostgreSQL's pg_dump, pg_restore and psql of version \(serverMajor) (the server's) or newer were not found"
+                + (configured.map { " in \($0.path) (pg_bin)" } ?? "")
+                + (seen.isEmpty ? "." : "; found only: \(seen.joined(separator: ", ")).")
+                + " Ferry backs PostgreSQL up with them.",
+            changes: "Nothing was changed.",
+            advice:
+                "Install PostgreSQL \(serverMajor)'s client programs (Debian: apt-get install postgresql-client-\(serverMajor)), "
+                + "or name their folder with [database] pg_bin in ferry.toml or FERRY_PG_BIN.")
+    }
+
+    /// The major version in `pg_dump (PostgreSQL) 15.18 (Debian …)`.
+    static func majorVersion(in text: String) -> Int? {
+        guard let range = text.range(of: #"\) (\d+)"#, options: .regularExpression) else { return nil }
+        return Int(text[range].dropFirst(2))
+    }
+
+    /// What a program run for Ferry printed and how it ended.
+    struct Output: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs one of the programs against a database of the server and waits
+    /// for it without holding a thread.
+    ///
+    /// - Parameters:
+    ///   - program: `pg_dump`, `pg_restore` or `psql`.
+    ///   - arguments: Its arguments: never a password or a connection string.
+    ///   - location: The server, role and database to connect to, with the password.
+    ///   - applicationName: What `pg_stat_activity` shows for the session.
+    /// - Returns: What it printed; the caller judges its exit status.
+    func run(
+        _ program: String, _ arguments: [String], location: PostgresLocation, applicationName: String
+    ) async throws -> Output {
+        let scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ferry-\(program)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
+        environment["PGHOST"] = location.host
+        environment["PGPORT"] = String(location.port)
+        environment["PGUSER"] = location.user
+        environment["PGDATABASE"] = location.database
+        environment["PGAPPNAME"] = applicationName
+        environment["PGCONNECT_TIMEOUT"] = String(max(1, location.connectTimeout.components.seconds))
+        environment["PGSSLMODE"] = location.tls == .verifyFull ? "verify-full" : location.tls.rawValue
+        if let password = location.password {
+            let passfile = scratch.appendingPathComponent("pgpass")
+            let escaped = password.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: ":", with: "\\:")
+            FileManager.default.createFile(
+                atPath: passfile.path, contents: Data("*:*:*:*:\(escaped)\n".utf8),
+                attributes: [.posixPermissions: 0o600])
+            environment["PGPASSFILE"] = passfile.path
+        } else {
+            environment["PGPASSFILE"] = "/dev/null"
+        }
+        let process = Process()
+        process.executableURL = folder.appendingPathComponent(program)
+        process.arguments = arguments
+        process.environment = environment
+        let stdoutFile = scratch.appendingPathComponent("stdout")
+        let stderrFile = scratch.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+        process.standardError = try FileHandle(forWritingTo: stderrFile)
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw FerryError(
+                .backupFailed, "Cannot start \(process.executableURL!.path): \(error.localizedDescription)",
+                changes: "Nothing was changed.")
+        }
+        // Polled, so that a long dump holds none of Swift's few cooperative threads.
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "")
+    }
+
+    /// What a short program without a database prints (`--version`,
+    /// `pg_config`), or nil when it cannot run or fails.
+    private static func output(of command: [String], environment: [String: String]) async -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        // A line or two: it fits the pipe's buffer, so the program ends before it is read.
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
+        process.waitUntilExit()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The programs found so far in this process, by configured folder and major version.
+    private static let found = FoundTools()
+}
+
+/// A small lock-protected cache of the programs found.
+private final class FoundTools: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tools: [String: PostgresTools] = [:]
+
+    func value(for key: String) -> PostgresTools? {
+        lock.lock()
+        defer { lock.unlock() }
+        return tools[key]
+    }
+
+    func set(_ value: PostgresTools, for key: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        tools[key] = value
+    }
+}
+
+extension PostgresTools.Output {
+    /// The program's complaint, shortened for a message: its last lines.
+    var complaint: String {
+        let lines = stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        return lines.suffix(6).joined(separator: "\n")
+    }
+}

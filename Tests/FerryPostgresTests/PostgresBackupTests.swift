@@ -1,0 +1,152 @@
+import Ferry
+import FerryPostgres
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// Backups and restores on a real PostgreSQL server, with the real
+/// `pg_dump`, `pg_restore` and `psql`: each failure is made to happen, and
+/// the live database is re-read to prove that nothing was lost.
+@Suite("PostgreSQL backups", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+struct PostgresBackupTests {
+    init() throws {
+        _ = try PostgresTestServer.requireURL()
+    }
+
+    func configuration(_ database: TestDatabase) -> Ferry.Configuration {
+        var configuration = Ferry.Configuration(
+            appName: "test", engine: database.engine,
+            migrationsDirectory: database.folder.url.appendingPathComponent("migrations"))
+        configuration.backupsDirectory = database.backupsFolder
+        configuration.lockTimeout = .seconds(5)
+        return configuration
+    }
+
+    func fill(_ database: TestDatabase, rows: Int) async throws {
+        try await database.load(
+            """
+            CREATE SCHEMA archive;
+            CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);
+            INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, \(rows)) AS i;
+            CREATE TABLE archive.old_items (id bigint PRIMARY KEY);
+            INSERT INTO archive.old_items VALUES (1), (2);
+            """)
+    }
+
+    @Test func aBackupCutShortIsRefusedByItsCheckBeforeTheLiveDatabaseIsTouched() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 20_000)
+            let ferry = Ferry(configuration(database))
+            let backup = try await ferry.backup()
+            #expect(backup.manifest.rowCounts["items"] == 20_000)
+            #expect(backup.manifest.rowCounts["archive.old_items"] == 2)
+            // Cut short as by a full disk, with a manifest that matches: only loading it can tell.
+            let data = try Data(contentsOf: backup.file)
+            try data.prefix(data.count * 2 / 3).write(to: backup.file)
+            var manifest = backup.manifest
+            manifest.sha256 = try FileSafety.sha256(of: backup.file)
+            manifest.size = FileSafety.size(of: backup.file.path)
+            _ = try BackupCatalog(folder: database.backupsFolder).writeManifest(
+                manifest, name: backup.manifestFile.deletingPathExtension().lastPathComponent)
+            try await database.load("DELETE FROM items WHERE id > 10")
+            let before = try await database.snapshot()
+
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.restore(try ferry.findBackup(.named(backup.name)))
+            }
+
+            #expect(error.code == .backupCorrupt)
+            #expect(error.changes == "Nothing was changed.")
+            #expect(error.engineMessage?.isEmpty == false, "pg_restore's own words: \(error)")
+            #expect(try await database.snapshot() == before)
+            #expect(try await database.scalar("SELECT count(*) FROM items") == "10")
+            #expect(try ferry.backups().count == 1, "no pre-restore backup was taken")
+        }
+    }
+
+    @Test func aRestoreKilledPartWayLeavesTheLiveDataAsItWas() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 400_000)
+            let ferry = Ferry(configuration(database))
+            let backup = try await ferry.backup()
+            try await database.load("DELETE FROM items WHERE id % 2 = 0; CREATE TABLE newer (id int);")
+            let before = try await database.snapshot()
+
+            let name = try #require(database.postgresDatabase)
+            // Ends the restore's session once it loads rows, after it dropped the live tables in its transaction.
+            let killer = Task {
+                try await PostgresTestServer.psql(
+                    [
+                        "-c",
+                        """
+                        DO $$
+                        DECLARE started timestamptz := clock_timestamp();
+                        BEGIN
+                            LOOP
+                                PERFORM pg_stat_clear_snapshot();
+                                PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
+                                 WHERE application_name LIKE 'ferry restore%' AND query LIKE 'COPY%'
+                                   AND datname = '\(name)';
+                                EXIT WHEN FOUND;
+                                IF clock_timestamp() > started + interval '120 seconds' THEN
+                                    RAISE EXCEPTION 'the restore never loaded rows';
+                                END IF;
+                                PERFORM pg_sleep(0.002);
+                            END LOOP;
+                        END $$
+                        """,
+                    ], database: "postgres")
+            }
+
+            let error = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
+            _ = try await killer.value
+
+            #expect(error.code == .restoreFailed, "\(error)")
+            #expect(error.changes?.contains("Nothing was changed") == true)
+            #expect(try await database.snapshot() == before)
+            #expect(try await database.scalar("SELECT count(*) FROM items") == "200000")
+            #expect(try await database.scalar("SELECT to_regclass('newer') IS NOT NULL") == "t")
+
+            // The same backup restores once nothing interferes.
+            try await ferry.restore(backup)
+            #expect(try await database.scalar("SELECT count(*) FROM items") == "400000")
+            #expect(try await database.scalar("SELECT to_regclass('newer') IS NULL") == "t")
+            #expect(try await database.scalar("SELECT count(*) FROM archive.old_items") == "2")
+        }
+    }
+
+    @Test func aRestoreKeepsThePublicSchemasOwnerAndPrivileges() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 10)
+            let query =
+                "SELECT nspowner::regrole::text || ' ' || coalesce(nspacl::text, '') FROM pg_namespace WHERE nspname = 'public'"
+            let owner = try await database.scalar(query)
+            let ferry = Ferry(configuration(database))
+            let backup = try await ferry.backup()
+
+            try await ferry.restore(backup)
+
+            #expect(try await database.scalar(query) == owner)
+        }
+    }
+
+    @Test func aConfiguredToolsFolderWithoutPgDumpIsNamedAndNothingIsKept() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 10)
+            let empty = database.folder.url.appendingPathComponent("no-tools")
+            try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+            var configuration = configuration(database)
+            configuration.engine = try PostgresEngine(
+                url: database.location, toolsFolder: empty, environment: [:])
+
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration).backup()
+            }
+
+            #expect(error.code == .backupFailed)
+            #expect(error.message.contains(empty.path) && error.message.contains("pg_bin"))
+            #expect(error.advice?.contains("FERRY_PG_BIN") == true)
+            #expect(try Ferry(configuration).backups().isEmpty)
+        }
+    }
+}
