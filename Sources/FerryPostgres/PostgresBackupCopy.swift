@@ -1,5 +1,6 @@
 import Ferry
 import Foundation
+import PostgresNIO
 
 /// A checked PostgreSQL backup that can replace the live database's content.
 ///
@@ -26,7 +27,7 @@ struct PostgresBackupCopy: BackupCopy {
 
     /// How long the restore waits for the application's transactions to let
     /// go of its tables before it gives up, changing nothing.
-    static let lockTimeout = "60s"
+    var lockTimeout: Duration { live.restoreLockTimeout }
 
     func replaceLiveDatabase() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -51,7 +52,8 @@ struct PostgresBackupCopy: BackupCopy {
             script = file
         }
         let prelude = folder.appendingPathComponent("prelude.sql")
-        try Data(Self.prelude(recreatingPublic: !(try Self.createsPublicSchema(script))).utf8).write(
+        let recreatesPublic = !(try Self.createsPublicSchema(script))
+        try Data(Self.prelude(recreatingPublic: recreatesPublic, lockTimeout: lockTimeout).utf8).write(
             to: prelude)
         let output = try await tools.run(
             "psql",
@@ -62,16 +64,48 @@ struct PostgresBackupCopy: BackupCopy {
             ],
             location: live.location, applicationName: live.applicationName("restore"))
         guard output.status == 0 else {
-            let isLockWait = output.stderr.contains("lock timeout")
+            guard output.stderr.contains("lock timeout") else {
+                throw FerryError(
+                    .restoreFailed,
+                    "psql could not load the backup into \(live.displayName); its transaction was rolled back.",
+                    advice: "Read psql's message below, fix the cause and restore again.",
+                    engineMessage: output.complaint)
+            }
+            let sessions = await sessionsInTransactions()
             throw FerryError(
                 .restoreFailed,
-                "psql could not load the backup into \(live.displayName); its transaction was rolled back.",
-                advice: isLockWait
-                    ? "The application's transactions held its tables for \(Self.lockTimeout): stop the application "
-                        + "(or let its transactions end) and restore again."
-                    : "Read psql's message below, fix the cause and restore again.",
+                "Other sessions kept transactions open on the tables of \(live.displayName) for "
+                    + "\(lockTimeout.text), so the restore gave up and rolled back"
+                    + (sessions.isEmpty ? "." : ": " + sessions.joined(separator: "; ") + "."),
+                advice: "Stop the application (or let those transactions end) and restore again; "
+                    + "sessions that are connected but idle do not hold the restore up and stay connected.",
                 engineMessage: output.complaint)
         }
+    }
+
+    /// The sessions of the live database that are inside a transaction, for
+    /// a message: pid, application, client address, state, since when.
+    private func sessionsInTransactions() async -> [String] {
+        let sessions = try? await live.connector("restore").withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT pid, coalesce(nullif(application_name, ''), 'no application name'),
+                       coalesce(host(client_addr), 'a local socket'), coalesce(state, 'unknown'),
+                       to_char(xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                  FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+                 ORDER BY xact_start
+                """, logger: PostgresConnector.logger)
+            var sessions: [String] = []
+            for try await (pid, name, address, state, since) in rows.decode(
+                (Int32, String, String, String, String).self)
+            {
+                sessions.append(
+                    "pid \(pid) (\(name), from \(address), \(state) in a transaction since \(since))")
+            }
+            return sessions
+        }
+        return sessions ?? []
     }
 
     /// Whether a dump creates the `public` schema itself (when its owner or
@@ -91,10 +125,10 @@ struct PostgresBackupCopy: BackupCopy {
     /// The statements that run first in the restore's transaction: drop
     /// every schema but PostgreSQL's own (and what lives in them), then make
     /// `public` again with the owner and privileges it had.
-    static func prelude(recreatingPublic: Bool) -> String {
+    static func prelude(recreatingPublic: Bool, lockTimeout: Duration) -> String {
         """
         SET client_min_messages = warning;
-        SET lock_timeout = '\(lockTimeout)';
+        SET lock_timeout = '\(lockTimeout.milliseconds)ms';
         DO $ferry$
         DECLARE
             schema_name text;

@@ -25,6 +25,10 @@ public struct PostgresEngine: DatabaseEngine {
     /// those of the server's major version (see ``PostgresTools``).
     public var toolsFolder: URL?
 
+    /// How long a restore waits for the application's open transactions to
+    /// release its tables before it gives up with nothing changed.
+    public var restoreLockTimeout: Duration = .seconds(60)
+
     /// Creates the engine for a database.
     public init(location: PostgresLocation, toolsFolder: URL? = nil) {
         self.location = location

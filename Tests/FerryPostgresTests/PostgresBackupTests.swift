@@ -149,4 +149,63 @@ struct PostgresBackupTests {
             #expect(try Ferry(configuration).backups().isEmpty)
         }
     }
+
+    @Test func aRestoreWaitingForAnOpenTransactionGivesUpNamingItAndChangesNothing() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 100)
+            var configuration = configuration(database)
+            var engine = try PostgresEngine(url: database.location, environment: [:])
+            engine.restoreLockTimeout = .seconds(2)
+            configuration.engine = engine
+            let ferry = Ferry(configuration)
+            let backup = try await ferry.backup()
+            try await database.load("DELETE FROM items WHERE id > 5")
+            let before = try await database.snapshot()
+            let name = try #require(database.postgresDatabase)
+            // The application, in a long transaction that has read the table.
+            let application = Task {
+                try? await PostgresTestServer.psql(
+                    [
+                        "-c", "SET application_name = 'sensorhub-web'",
+                        "-c", "BEGIN; SELECT count(*) FROM items; SELECT pg_sleep(120); COMMIT;",
+                    ], database: name)
+            }
+            let inTransaction =
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND xact_start IS NOT NULL"
+            while try await database.scalar(inTransaction) != "1" {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+
+            let error = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
+            _ = try await PostgresTestServer.psql(
+                [
+                    "-c",
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorhub-web'",
+                ],
+                database: "postgres")
+            _ = await application.value
+
+            #expect(error.code == .restoreFailed)
+            #expect(error.message.contains("sensorhub-web"), "\(error)")
+            #expect(error.message.contains("for 2.0 s"), "\(error)")
+            #expect(error.changes?.contains("Nothing was changed") == true)
+            #expect(try await database.snapshot() == before)
+        }
+    }
+
+    @Test func anSQLBackupRestoresLikeANativeOne() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 1000)
+            let ferry = Ferry(configuration(database))
+            let backup = try await ferry.backup(format: .sql)
+            let before = try await database.snapshot()
+            try await database.load(
+                "DROP SCHEMA archive CASCADE; DELETE FROM items; CREATE TABLE newer (id int);")
+
+            try await ferry.restore(backup)
+
+            #expect(try await database.snapshot() == before)
+            #expect(try await database.scalar("SELECT count(*) FROM archive.old_items") == "2")
+        }
+    }
 }
