@@ -135,17 +135,16 @@ struct PostgresTools: Sendable {
         environment["PGAPPNAME"] = applicationName
         environment["PGCONNECT_TIMEOUT"] = String(max(1, location.connectTimeout.components.seconds))
         environment["PGSSLMODE"] = location.tls == .verifyFull ? "verify-full" : location.tls.rawValue
-        if let password = location.password {
-            let passfile = scratch.appendingPathComponent("pgpass")
+        // The child's own password file: the password, or none at all, rather than the user's.
+        let passfile = scratch.appendingPathComponent("pgpass")
+        let line = location.password.map { password in
             let escaped = password.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: ":", with: "\\:")
-            FileManager.default.createFile(
-                atPath: passfile.path, contents: Data("*:*:*:*:\(escaped)\n".utf8),
-                attributes: [.posixPermissions: 0o600])
-            environment["PGPASSFILE"] = passfile.path
-        } else {
-            environment["PGPASSFILE"] = "/dev/null"
+            return "*:*:*:*:\(escaped)\n"
         }
+        FileManager.default.createFile(
+            atPath: passfile.path, contents: Data((line ?? "").utf8), attributes: [.posixPermissions: 0o600])
+        environment["PGPASSFILE"] = passfile.path
         let process = Process()
         process.executableURL = folder.appendingPathComponent(program)
         process.arguments = arguments
