@@ -46,6 +46,23 @@ import Testing
         try queue.close()
     }
 
+    @Test func theFormatSqliteIsStillAcceptedAsNative() async throws {
+        let folder = try TemporaryFolder()
+        let source = folder.url.appendingPathComponent("source.db").path
+        try Self.makeEveryKindOfValue(at: source)
+
+        for name in ["sqlite", "native"] {
+            let output = try await FerryProcess.run(
+                ["backup", "--format", name, "--database", source, "--json"], in: folder.url)
+            #expect(output.status == 0, "\(output)")
+            let result = try #require(try output.jsonLines().last)
+            #expect((result["path"] as? String)?.hasSuffix(".sqlite") == true)
+            #expect((result["backup"] as? [String: Any])?["format"] as? String == "native")
+        }
+        let wrong = try await FerryProcess.run(["backup", "--format", "tar", "--database", source], in: folder.url)
+        #expect(wrong.status == 2, "\(wrong)")
+    }
+
     @Test func aSQLDumpLoadsIntoAnEqualDatabaseWithTheRealShellAndWithFerry() async throws {
         let folder = try TemporaryFolder()
         let source = folder.url.appendingPathComponent("source.db").path
