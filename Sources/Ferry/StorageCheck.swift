@@ -25,9 +25,7 @@ struct StorageCheck {
     func checks() async -> [PreflightCheck] {
         let engine = configuration.engine
         guard let file = engine.localFile else {
-            return [PreflightCheck(
-                name: "free space", status: .ok,
-                detail: "not measured here: the \(engine.engineName) database is on a server")]
+            return await serverChecks()
         }
         let databaseFolder = file.deletingLastPathComponent()
         let backupFolder = configuration.backupsDirectory ?? engine.defaultBackupsFolder
@@ -66,6 +64,32 @@ struct StorageCheck {
         }
         checks.append(Self.writable(databaseFolder, name: "database folder"))
         checks.append(Self.writable(backupFolder, name: "backup folder"))
+        return checks
+    }
+
+    /// For a database on a server: its own disk is not measured here, but
+    /// the backup folder is on this machine.
+    private func serverChecks() async -> [PreflightCheck] {
+        let engine = configuration.engine
+        var checks = [PreflightCheck(
+            name: "free space", status: .ok,
+            detail: "not measured for the database: the \(engine.engineName) database is on a server")]
+        guard takesBackup, let folder = configuration.backupsDirectory ?? engine.defaultBackupsFolder else {
+            return checks
+        }
+        if let existing = Self.nearestExisting(folder), let free = FileSafety.freeSpace(at: existing),
+           let size = try? await engine.backupSizeEstimate() {
+            let required = size + configuration.keepFreeBytes
+            let status: PreflightCheck.Status = free < required ? .blocker : free < 2 * required ? .warning : .ok
+            checks.append(PreflightCheck(
+                name: "free space", status: status,
+                detail: "\(FileSafety.formatBytes(free)) free at \(existing.path); needs \(FileSafety.formatBytes(required)) "
+                    + "(backup at most \(FileSafety.formatBytes(size)), the database's size on the server)"))
+        } else {
+            checks.append(PreflightCheck(
+                name: "free space", status: .warning, detail: "unknown for \(folder.path): cannot measure it"))
+        }
+        checks.append(Self.writable(folder, name: "backup folder"))
         return checks
     }
 

@@ -208,4 +208,22 @@ struct PostgresBackupTests {
             #expect(try await database.scalar("SELECT count(*) FROM archive.old_items") == "2")
         }
     }
+
+    @Test func anUpgradeWhoseBackupHasNoRoomIsRefusedInPreflight() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 10)
+            try database.folder.write("migrations/1.0.0/001_more.sql", "CREATE TABLE more_items (id bigint);")
+            let before = try await database.snapshot()
+            var configuration = configuration(database)
+            configuration.keepFreeBytes = Int64.max / 4
+
+            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+
+            #expect(error.code == .preflightRefused)
+            #expect(error.message.contains("free space"), "\(error)")
+            #expect(error.message.contains("the database's size on the server"), "\(error)")
+            #expect(try await database.snapshot() == before)
+            #expect(try Ferry(configuration).backups().isEmpty)
+        }
+    }
 }
