@@ -176,11 +176,6 @@ extension PostgresEngine {
         return counts
     }
 
-    func applicationName(_ purpose: String) -> String {
-        let me = ProcessInfo.processInfo
-        return "ferry \(purpose), pid \(me.processIdentifier) on \(me.hostName)"
-    }
-
     private func corrupt(_ file: URL, _ detail: String) -> FerryError {
         FerryError(
             .backupCorrupt,

@@ -56,10 +56,14 @@ public struct PostgresEngine: DatabaseEngine {
     public static let maintenanceDatabase = "postgres"
 
     func connector(_ purpose: String) -> PostgresConnector {
+        PostgresConnector(location: location, applicationName: applicationName(purpose))
+    }
+
+    /// What `pg_stat_activity` shows for Ferry's sessions (and those of the
+    /// programs it runs): `ferry backup, pid 123 on host`.
+    func applicationName(_ purpose: String) -> String {
         let me = ProcessInfo.processInfo
-        return PostgresConnector(
-            location: location,
-            applicationName: "ferry \(purpose), pid \(me.processIdentifier) on \(me.hostName)")
+        return "ferry \(purpose), pid \(me.processIdentifier) on \(me.hostName)"
     }
 
     public func readState() async throws -> DatabaseState {
