@@ -70,8 +70,9 @@ public protocol DatabaseEngine: BackupEngine {
     ) async throws -> Result
 
     /// Copies the database consistently while its application keeps working
-    /// (SQLite: the backup API), lends an engine on the copy to `body`, then
-    /// deletes the copy, also when `body` throws.
+    /// (SQLite: the backup API; PostgreSQL: `pg_dump` into a scratch
+    /// database), lends an engine on the copy to `body`, then deletes the
+    /// copy, also when `body` throws.
     func withRehearsalCopy<Result: Sendable>(
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result

@@ -137,7 +137,8 @@ struct Preflight: Sendable {
             checks.append(PreflightCheck(
                 name: "backup", status: .blocker,
                 detail: "no backup folder for the pre-upgrade backup of \(configuration.engine.displayName): "
-                    + "pass --backups DIR, set FERRY_BACKUPS or [backups] directory"))
+                    + "pass --backups DIR, set FERRY_BACKUPS or [backups] directory "
+                    + "(or, for a database with nothing to lose yet, upgrade with --no-backup)"))
         }
         checks += await StorageCheck(configuration: configuration, takesBackup: takesBackup).checks()
         let system = OperatingSystemRelease(contentsOf: configuration.operatingSystemReleaseFile)

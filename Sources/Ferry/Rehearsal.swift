@@ -90,8 +90,8 @@ private final class StepRecorder: @unchecked Sendable {
 
 extension Ferry {
     /// Rehearses an upgrade: runs preflight on the live database, copies it
-    /// with the engine's online copy (SQLite: the backup API) to a temporary
-    /// database, runs the whole upgrade on the copy (migrations, hooks,
+    /// with the engine's online copy (SQLite: the backup API; PostgreSQL:
+    /// `pg_dump` and `pg_restore`) to a temporary database, runs the whole upgrade on the copy (migrations, hooks,
     /// verification), measures it, and deletes the copy.
     ///
     /// The live database is only read, never locked for writing: the
