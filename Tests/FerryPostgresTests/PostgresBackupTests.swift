@@ -217,13 +217,59 @@ struct PostgresBackupTests {
             var configuration = configuration(database)
             configuration.keepFreeBytes = Int64.max / 4
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration).upgrade()
+            }
 
             #expect(error.code == .preflightRefused)
             #expect(error.message.contains("free space"), "\(error)")
             #expect(error.message.contains("the database's size on the server"), "\(error)")
             #expect(try await database.snapshot() == before)
             #expect(try Ferry(configuration).backups().isEmpty)
+        }
+    }
+
+    @Test func aConnectedIdleClientStaysConnectedAndSeesTheRestoredData() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 100)
+            let ferry = Ferry(configuration(database))
+            let backup = try await ferry.backup()
+            try await database.load("DELETE FROM items WHERE id > 5")
+            // The application: the real psql on one connection, fed line by line.
+            let output = database.folder.url.appendingPathComponent("client.out")
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            client.arguments = ["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", database.location]
+            let input = Pipe()
+            client.standardInput = input
+            client.standardOutput = try FileHandle(forWritingTo: output)
+            client.standardError = client.standardOutput
+            try client.run()
+            func send(_ line: String) { input.fileHandleForWriting.write(Data((line + "\n").utf8)) }
+            func lines() -> [String] {
+                ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(
+                    String.init)
+            }
+            send("SELECT pg_backend_pid() || ' ' || count(*) FROM items;")
+            let deadline = ContinuousClock.now + .seconds(30)
+            while lines().isEmpty && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+
+            try await ferry.restore(backup)
+
+            send("SELECT pg_backend_pid() || ' ' || count(*) FROM items;")
+            send("\\q")
+            while client.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            let results = lines()
+            #expect(client.terminationStatus == 0, "\(results)")
+            #expect(results.count == 2, "\(results)")
+            let before = results.first?.split(separator: " ") ?? []
+            let after = results.last?.split(separator: " ") ?? []
+            #expect(before.last == "5")
+            #expect(after.last == "100", "the same session sees the restored rows: \(results)")
+            #expect(before.first == after.first, "the same session, never disconnected: \(results)")
         }
     }
 }
