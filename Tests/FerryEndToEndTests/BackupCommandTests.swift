@@ -163,7 +163,13 @@ import Testing
 
         let restore = try FerryProcess.start(["restore", "--latest", "--yes", "--database", path], in: folder.url)
         #expect(await restore.waitForOutput(containing: "Replacing the live database"))
-        try await Task.sleep(for: .milliseconds(30))
+        // The copy into the live file is under way while its rollback journal exists.
+        let journal = path + "-journal"
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !FileManager.default.fileExists(atPath: journal), restore.process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        #expect(FileManager.default.fileExists(atPath: journal), "the restore was caught writing the live database")
         restore.kill(SIGKILL)
         let output = await restore.finish()
         #expect(output.status == SIGKILL, "the restore was still copying when it was killed: \(output)")
