@@ -1,0 +1,43 @@
+import Ferry
+import FerrySQLite
+import Foundation
+
+// Ferry measured inside one process, and the bare steps of its backups
+// (what `ferry backup` does less its checks), for the benchmark driver.
+//
+//   ferry-in-process pending DB MIGRATIONS N   Ferry.upgrade() with nothing pending, N times; median in ms
+//   ferry-in-process copy DB FILE              the bare native copy (backup API), no check
+//   ferry-in-process dump DB FILE              the bare SQL dump, no check
+//   ferry-in-process check FILE sqlite|sql     the check of a backup: load a dump, integrity check, row counts
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 4 else {
+    FileHandle.standardError.write(Data("usage: ferry-in-process pending|copy|dump|check …\n".utf8))
+    exit(2)
+}
+let engine = SQLiteEngine(path: arguments[2])
+switch arguments[1] {
+case "pending":
+    let repetitions = arguments.count > 4 ? Int(arguments[4]) ?? 1000 : 1000
+    var configuration = Ferry.Configuration(
+        appName: "bench", engine: engine, migrationsDirectory: URL(fileURLWithPath: arguments[3]))
+    configuration.logger.logLevel = .warning
+    let ferry = Ferry(configuration)
+    let median = try await Stopwatch.medianMilliseconds(repetitions) {
+        guard try await ferry.upgrade().wasUpToDate else { fatalError("migrations were pending") }
+    }
+    print(String(format: "%.4f", median))
+case "copy":
+    try await engine.writeBackup(to: URL(fileURLWithPath: arguments[3]), format: .native)
+case "dump":
+    try await engine.writeBackup(to: URL(fileURLWithPath: arguments[3]), format: .sql)
+case "check":
+    let format: BackupFormat = arguments[3] == "sql" ? .sql : .native
+    let rows = try await engine.withBackup(at: URL(fileURLWithPath: arguments[2]), format: format) { copy in
+        copy.check.rowCounts.values.reduce(0, +)
+    }
+    print("\(rows) rows")
+default:
+    FileHandle.standardError.write(Data("unknown command \(arguments[1])\n".utf8))
+    exit(2)
+}

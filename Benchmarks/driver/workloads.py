@@ -1,0 +1,248 @@
+"""The workloads of issue 6: each runs Ferry and its peers alternately and
+returns rows for the report.
+
+A row compares one Ferry contender with one peer: the medians, their ratio
+and the goal. Where Ferry's command does more than the peer (a backup that
+Ferry also checks, a restore that Ferry also verifies), the bare operation
+is measured too, in its own row, so that both are seen.
+"""
+
+import glob
+import os
+import shutil
+from dataclasses import dataclass
+
+import datasets
+from measure import Contender, output_of, run_alternately
+from paths import DATASET, FERRY, FERRY_IN_PROCESS, GRDB_PEER, WORK
+
+
+@dataclass
+class Row:
+    """One line of the report."""
+
+    workload: str
+    ferry: str
+    ferry_value: float
+    peer: str = ""
+    peer_value: float = None
+    goal: float = None
+    unit: str = "s"
+    peak_rss_mib: float = None
+
+    @property
+    def ratio(self):
+        return self.ferry_value / self.peer_value if self.peer_value else None
+
+    @property
+    def met(self):
+        if self.goal is None:
+            return None
+        return (self.ratio if self.peer_value else self.ferry_value) <= self.goal
+
+
+def work(name):
+    return os.path.join(WORK, name)
+
+
+def removing(*paths):
+    """A `prepare` step that deletes files or folders (and SQLite's files beside them)."""
+    def prepare():
+        for path in paths:
+            for candidate in (path, path + "-journal", path + "-wal", path + "-shm", path + ".ferry-lock"):
+                if os.path.isdir(candidate):
+                    shutil.rmtree(candidate)
+                elif os.path.exists(candidate):
+                    os.remove(candidate)
+    return prepare
+
+
+def copying(source, destination):
+    """A `prepare` step that puts a fresh copy of the data set in place."""
+    def prepare():
+        removing(destination)()
+        shutil.copyfile(source, destination)
+    return prepare
+
+
+def backup(database, repetitions):
+    catalog = work("backup-catalog")
+    ferry = Contender("ferry backup", [FERRY, "backup", "--database", database, "--backups", catalog],
+                      prepare=removing(catalog))
+    bare = Contender("Ferry's copy alone (no check, no checksum)",
+                     [FERRY_IN_PROCESS, "copy", database, work("copy.db")], prepare=removing(work("copy.db")))
+    peer = Contender("sqlite3 .backup", ["sqlite3", database, f".backup {work('peer-backup.db')}"],
+                     prepare=removing(work("peer-backup.db")))
+    cp = Contender("cp", ["cp", database, work("cp.db")], prepare=removing(work("cp.db")))
+    run_alternately([ferry, bare, peer, cp], repetitions)
+    return [
+        Row("consistent backup", ferry.name, ferry.median, peer.name, peer.median, 1.0,
+            peak_rss_mib=ferry.peak_rss_mib),
+        Row("consistent backup", bare.name, bare.median, peer.name, peer.median, 1.0, peak_rss_mib=bare.peak_rss_mib),
+        Row("consistent backup", ferry.name, ferry.median, "cp (the physical limit)", cp.median),
+    ]
+
+
+def sql_dump(database, repetitions):
+    catalog = work("dump-catalog")
+    ferry = Contender("ferry backup --format sql", [FERRY, "backup", "--format", "sql", "--database", database,
+                      "--backups", catalog], prepare=removing(catalog))
+    bare = Contender("Ferry's dump alone (no check)", [FERRY_IN_PROCESS, "dump", database, work("dump.sql")],
+                     prepare=removing(work("dump.sql")))
+    peer = Contender("sqlite3 .dump", ["sqlite3", database, ".dump"], stdout=work("peer-dump.sql"))
+    run_alternately([ferry, bare, peer], repetitions)
+    return [
+        Row("SQL dump", ferry.name, ferry.median, peer.name, peer.median, 0.5, peak_rss_mib=ferry.peak_rss_mib),
+        Row("SQL dump", bare.name, bare.median, peer.name, peer.median, 0.5, peak_rss_mib=bare.peak_rss_mib),
+    ]
+
+
+def load_dump(database, repetitions):
+    """Ferry's restore of its own SQL backup into a new database, beside
+    sqlite3 loading its own dump."""
+    catalog = work("restore-catalog")
+    removing(catalog)()
+    output_of([FERRY, "backup", "--format", "sql", "--database", database, "--backups", catalog])
+    ferry_dump = glob.glob(os.path.join(catalog, "*.sql"))[0]
+    peer_dump = work("peer-dump.sql")
+    with open(peer_dump, "w") as file:
+        file.write(output_of(["sqlite3", database, ".dump"]) + "\n")
+    restored = work("restored.db")
+    ferry = Contender("ferry restore (SQL backup, new database)",
+                      [FERRY, "restore", "--latest", "--yes", "--database", restored, "--backups", catalog],
+                      prepare=removing(restored))
+    check = Contender("Ferry's load and check alone (no copy into place)",
+                      [FERRY_IN_PROCESS, "check", ferry_dump, "sql"])
+    peer = Contender("sqlite3 new.db < dump.sql", ["sqlite3", work("peer-loaded.db")], stdin=peer_dump,
+                     prepare=removing(work("peer-loaded.db")))
+    peer_on_ours = Contender("sqlite3 new.db < Ferry's dump", ["sqlite3", work("peer-loaded-ours.db")],
+                             stdin=ferry_dump, prepare=removing(work("peer-loaded-ours.db")))
+    run_alternately([ferry, check, peer, peer_on_ours], repetitions)
+    return [
+        Row("load the dump into a new file", ferry.name, ferry.median, peer.name, peer.median, 0.2,
+            peak_rss_mib=ferry.peak_rss_mib),
+        Row("load the dump into a new file", check.name, check.median, peer.name, peer.median, 0.2,
+            peak_rss_mib=check.peak_rss_mib),
+        Row("load the dump into a new file", peer_on_ours.name, peer_on_ours.median, peer.name, peer.median),
+    ]
+
+
+def ferry_upgrade(folder, database):
+    return Contender(f"ferry upgrade ({os.path.basename(folder).split('-')[-1]} migrations)",
+                     [FERRY, "upgrade", "--database", database, "--migrations", folder], prepare=removing(database))
+
+
+def grdb_migrate(count, database):
+    return Contender(f"GRDB DatabaseMigrator ({count})", [GRDB_PEER, "migrate", database, str(count)],
+                     prepare=removing(database))
+
+
+def migrations(repetitions):
+    ferry = ferry_upgrade(datasets.ferry_migrations(1000), work("migrations-ferry.db"))
+    grdb = grdb_migrate(1000, work("migrations-grdb.db"))
+    alembic_db = work("migrations-alembic.db")
+    alembic = Contender("alembic upgrade head (1000)",
+                        datasets.alembic_command(datasets.alembic_project(1000), alembic_db, "upgrade", "head"),
+                        prepare=removing(alembic_db))
+    run_alternately([ferry, grdb, alembic], repetitions)
+    return [
+        Row("1,000 trivial migrations, empty database", ferry.name, ferry.median, grdb.name, grdb.median, 0.3),
+        Row("1,000 trivial migrations, empty database", ferry.name, ferry.median, alembic.name, alembic.median, 0.05),
+    ]
+
+
+def scaling(repetitions):
+    ferry = {count: ferry_upgrade(datasets.ferry_migrations(count), work(f"scaling-ferry-{count}.db"))
+             for count in (1000, 3000, 10000)}
+    grdb = {count: grdb_migrate(count, work(f"scaling-grdb-{count}.db")) for count in (1000, 3000)}
+    sqlite = {count: sqlite_creates(count) for count in (1000, 10000)}
+    run_alternately([*ferry.values(), *grdb.values(), *sqlite.values()], repetitions)
+    return [
+        Row("migrations: 3,000 vs 1,000", ferry[3000].name, ferry[3000].median, ferry[1000].name,
+            ferry[1000].median, 3.1),
+        Row("migrations: 10,000 vs 1,000", ferry[10000].name, ferry[10000].median, ferry[1000].name,
+            ferry[1000].median, 11.0),
+        Row("migrations: 3,000 vs 1,000 (the peer, for reference)", grdb[3000].name, grdb[3000].median,
+            grdb[1000].name, grdb[1000].median),
+        Row("migrations: 10,000 vs 1,000 (SQLite alone, for reference)", sqlite[10000].name,
+            sqlite[10000].median, sqlite[1000].name, sqlite[1000].median),
+    ]
+
+
+def sqlite_creates(count):
+    """The floor: the same CREATE TABLE statements in one transaction, run by the sqlite3 shell."""
+    script = work(f"creates-{count}.sql")
+    with open(script, "w") as file:
+        file.write("BEGIN;\n" + "".join(datasets.trivial_sql(index) + "\n" for index in range(1, count + 1))
+                   + "COMMIT;\n")
+    database = work(f"creates-{count}.db")
+    return Contender(f"sqlite3, {count} CREATE TABLE in one transaction", ["sqlite3", database], stdin=script,
+                     prepare=removing(database))
+
+
+def pending(repetitions):
+    """'Is anything pending?' with 1,000 migrations applied, in-process and as a process."""
+    folder = datasets.ferry_migrations(1000)
+    project = datasets.alembic_project(1000)
+    ferry_db, grdb_db, alembic_db = work("pending-ferry.db"), work("pending-grdb.db"), work("pending-alembic.db")
+    for database in (ferry_db, grdb_db, alembic_db):
+        removing(database)()
+    output_of([FERRY, "upgrade", "--database", ferry_db, "--migrations", folder])
+    output_of([GRDB_PEER, "migrate", grdb_db, "1000"])
+    output_of(datasets.alembic_command(project, alembic_db, "upgrade", "head"))
+
+    calls = 300
+    ferry_library, grdb_library = [], []
+    for _ in range(repetitions):
+        ferry_library.append(float(output_of([FERRY_IN_PROCESS, "pending", ferry_db, folder, str(calls)])))
+        grdb_library.append(float(output_of([GRDB_PEER, "pending-timed", grdb_db, "1000", str(calls)])))
+    ferry_library.sort()
+    grdb_library.sort()
+
+    ferry = Contender("ferry status", [FERRY, "status", "--database", ferry_db, "--migrations", folder])
+    grdb = Contender("GRDB program: hasCompletedMigrations", [GRDB_PEER, "pending", grdb_db, "1000"])
+    alembic = Contender("alembic current", datasets.alembic_command(project, alembic_db, "current"))
+    run_alternately([ferry, grdb, alembic], max(repetitions, 10))
+    return [
+        Row("pending? 1,000 applied, in-process", "Ferry.upgrade() (reads the folder)",
+            ferry_library[len(ferry_library) // 2], unit="ms", goal=0.4),
+        Row("pending? 1,000 applied, in-process", "Ferry.upgrade() (reads the folder)",
+            ferry_library[len(ferry_library) // 2], "GRDB hasCompletedMigrations (opens the database)",
+            grdb_library[len(grdb_library) // 2], unit="ms"),
+        Row("pending? 1,000 applied, as a process", ferry.name, ferry.median, grdb.name, grdb.median, 1.0,
+            peak_rss_mib=ferry.peak_rss_mib),
+        Row("pending? 1,000 applied, as a process", ferry.name, ferry.median, alembic.name, alembic.median),
+    ]
+
+
+def rebuild(database, repetitions):
+    """Rebuilding the history table: Ferry's migration beside the same statements
+    wrapped in the other steps of SQLite's 12-step procedure, run by sqlite3."""
+    migrations = os.path.join(DATASET, "migrations")
+    with open(os.path.join(migrations, "1.1.0", "001_rebuild_history_with_source.sql")) as file:
+        steps = file.read()
+    by_hand = work("rebuild-by-hand.sql")
+    with open(by_hand, "w") as file:
+        file.write("PRAGMA foreign_keys = OFF;\nBEGIN;\n" + steps
+                   + "\nPRAGMA foreign_key_check;\nCOMMIT;\nPRAGMA foreign_keys = ON;\n")
+    ferry_db, sqlite_db, catalog = work("rebuild-ferry.db"), work("rebuild-sqlite.db"), work("rebuild-catalog")
+
+    def fresh_ferry_copy():
+        removing(catalog)()
+        copying(database, ferry_db)()
+
+    ferry = Contender("ferry upgrade --no-backup",
+                      [FERRY, "upgrade", "--no-backup", "--database", ferry_db, "--migrations", migrations],
+                      prepare=copying(database, ferry_db))
+    ferry_backup = Contender("ferry upgrade (with its pre-upgrade backup)",
+                             [FERRY, "upgrade", "--database", ferry_db, "--migrations", migrations,
+                              "--backups", catalog], prepare=fresh_ferry_copy)
+    peer = Contender("sqlite3 < the 12 steps", ["sqlite3", "-bail", sqlite_db], stdin=by_hand,
+                     prepare=copying(database, sqlite_db))
+    run_alternately([ferry, ferry_backup, peer], repetitions)
+    return [
+        Row("rebuild the history table", ferry.name, ferry.median, peer.name, peer.median, 1.1,
+            peak_rss_mib=ferry.peak_rss_mib),
+        Row("rebuild the history table", ferry_backup.name, ferry_backup.median, peer.name, peer.median,
+            peak_rss_mib=ferry_backup.peak_rss_mib),
+    ]

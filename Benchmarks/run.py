@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Ferry beside its peers: the one command of the benchmark suite.
+
+    Benchmarks/run.py            the large set: 1,000 devices, 5,000,000 history rows (about 270 MB)
+    Benchmarks/run.py --quick    a small set, for a run of about a minute
+
+It installs what is missing (Debian's sqlite3 and time; Alembic in
+Benchmarks/.venv), builds Ferry and the Swift programs of Benchmarks/ in
+release mode, generates the data sets (once, deterministically, in
+Benchmarks/data/), runs every workload for Ferry and its peers in turn,
+prints a table of medians, ratios and Ferry's peak memory, and writes it to
+BENCHMARKS.md. Nothing here is part of the test suite.
+"""
+
+import argparse
+import datetime
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "driver"))
+
+import datasets  # noqa: E402
+import report  # noqa: E402
+import workloads  # noqa: E402
+from paths import ALEMBIC, BENCHMARKS, FERRY, REPORT, ROOT, VENV, WORK  # noqa: E402
+
+ALEMBIC_VERSION = "1.20.1"
+PREAMBLE = "# Benchmarks\n\nWritten by `Benchmarks/run.py`; see README.md.\n"
+
+
+def install_missing_tools():
+    """Debian's sqlite3 shell and GNU time; Alembic from PyPI in a virtual environment."""
+    missing = [package for package, program in (("sqlite3", "sqlite3"), ("time", "/usr/bin/time"))
+               if shutil.which(program) is None]
+    if missing:
+        if os.geteuid() != 0 or shutil.which("apt-get") is None:
+            sys.exit(f"Please install {' '.join(missing)} (sudo apt-get install {' '.join(missing)}).")
+        print(f"Installing {' '.join(missing)} with apt-get…", flush=True)
+        environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=environment)
+    if not os.path.exists(ALEMBIC):
+        print(f"Installing Alembic {ALEMBIC_VERSION} in {VENV}…", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+        subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q", f"alembic=={ALEMBIC_VERSION}"], check=True)
+
+
+def build():
+    print("Building Ferry and the benchmark programs in release mode…", flush=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "ferry"], cwd=ROOT, check=True)
+    subprocess.run(["swift", "build", "-c", "release"], cwd=BENCHMARKS, check=True)
+
+
+def versions():
+    alembic = report.version_of([ALEMBIC, "--version"])
+    swift = report.version_of(["swift", "--version"])
+    sqlite = report.version_of(["sqlite3", "--version"]).split()[0]
+    return (f"ferry {report.version_of([FERRY, '--version'])} (this commit, release build); sqlite3 {sqlite} "
+            f"(the shell, and the library GRDB links); GRDB 7.10.0; {alembic}; {swift}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="use the small data set (about a minute)")
+    parser.add_argument("--devices", type=int, help="devices in the data set (default 1,000; quick: 100)")
+    parser.add_argument("--rows", type=int, help="history rows (default 5,000,000; quick: 200,000)")
+    parser.add_argument("--repeat", type=int, help="runs of each program (default 3)")
+    parser.add_argument("--only", help="run only these workloads, comma-separated: "
+                        "backup,dump,load,migrations,scaling,pending,rebuild")
+    parser.add_argument("--no-write", action="store_true", help="print the table without writing BENCHMARKS.md")
+    options = parser.parse_args()
+    devices = options.devices or (100 if options.quick else 1000)
+    rows = options.rows or (200_000 if options.quick else 5_000_000)
+    repetitions = options.repeat or 3
+    name = "quick" if options.quick else "large"
+    wanted = set(options.only.split(",")) if options.only else None
+
+    install_missing_tools()
+    build()
+    os.makedirs(WORK, exist_ok=True)
+    database = datasets.data_set(devices, rows)
+    size = os.path.getsize(database) / 1024 / 1024
+    load_before = report.load_average()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    results = []
+    for key, label, workload in (
+        ("backup", "backup", lambda: workloads.backup(database, repetitions)),
+        ("dump", "SQL dump", lambda: workloads.sql_dump(database, repetitions)),
+        ("load", "loading the dump", lambda: workloads.load_dump(database, repetitions)),
+        ("migrations", "1,000 migrations", lambda: workloads.migrations(repetitions)),
+        ("scaling", "3,000 and 10,000 migrations", lambda: workloads.scaling(repetitions)),
+        ("pending", "is anything pending?", lambda: workloads.pending(repetitions)),
+        ("rebuild", "rebuilding the history table", lambda: workloads.rebuild(database, repetitions)),
+    ):
+        if wanted and key not in wanted:
+            continue
+        print(f"Running: {label}…", flush=True)
+        results += workload()
+    finished = datetime.datetime.now(datetime.timezone.utc)
+    shutil.rmtree(WORK, ignore_errors=True)
+
+    description = (f"{'Quick' if options.quick else 'Large'} set: {devices:,} devices, {rows:,} history rows "
+                   f"with an index ({size:.0f} MiB)")
+    text = report.section(
+        name, description, results, started.strftime("%Y-%m-%d %H:%M"), finished.strftime("%H:%M"), versions(),
+        repetitions, load_before, report.load_average())
+    print("\n" + text)
+    if not options.no_write and not wanted:
+        report.write(REPORT, name, text, PREAMBLE)
+        print(f"\nWritten to {REPORT}.")
+
+
+if __name__ == "__main__":
+    main()
