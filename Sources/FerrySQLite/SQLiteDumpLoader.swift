@@ -78,6 +78,15 @@ struct StatementSplitter {
             start = 0
         }
         pending.append(contentsOf: bytes)
+        // Scan through a buffer pointer: a dump has hundreds of millions of bytes, and checked
+        // array accesses to a stored property cost more than the scan itself.
+        let scanned = pending
+        try scanned.withUnsafeBufferPointer { buffer in try scan(buffer, isLast: isLast, emit: emit) }
+    }
+
+    private mutating func scan(
+        _ pending: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (String, Int) throws -> Void
+    ) throws {
         let end = pending.count
         while position < end {
             let byte = pending[position]
@@ -99,9 +108,9 @@ struct StatementSplitter {
                     state = .blockComment
                     step = 2
                 case UInt8(ascii: ";"):
-                    if isComplete(pending[start...position]) {
-                        let statement = String(decoding: pending[start...position], as: UTF8.self)
-                            .trimmingCharacters(in: .whitespacesAndNewlines)
+                    let text = UnsafeBufferPointer(rebasing: pending[start...position])
+                    if isComplete(text) {
+                        let statement = Self.trimmed(text)
                         if statement != ";" { try emit(statement, line) }
                         start = position + 1
                     }
@@ -124,12 +133,39 @@ struct StatementSplitter {
     }
 
     /// Whether SQLite sees a complete statement (a trigger's body has `;` inside).
-    private func isComplete(_ text: ArraySlice<UInt8>) -> Bool {
+    ///
+    /// The text ends in a `;` outside quotes and comments. Only a `CREATE TRIGGER` can go on
+    /// past such a `;`, so an `INSERT` (nearly all of a dump, and up to 256 KiB each) is
+    /// complete without asking `sqlite3_complete` to scan it again.
+    private func isComplete(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let first = text.firstIndex { !Self.isASCIIWhitespace($0) } ?? text.endIndex
+        let insert = Array("insert".utf8)
+        if text.endIndex - first > insert.count,
+           zip(text[first..<first + insert.count], insert).allSatisfy({ $0 | 0x20 == $1 }),
+           Self.isASCIIWhitespace(text[first + insert.count]) {
+            return true
+        }
         var candidate = Array(text)
         candidate.append(0)
         return candidate.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { sqlite3_complete($0.baseAddress) != 0 }
         }
+    }
+
+    private static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (0x09...0x0d).contains(byte)
+    }
+
+    /// The statement's text without the blanks around it, as
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)` gives it, but
+    /// without that call's cost on a large statement when the blanks are ASCII.
+    private static func trimmed(_ text: UnsafeBufferPointer<UInt8>) -> String {
+        let first = text.firstIndex { !isASCIIWhitespace($0) } ?? text.endIndex
+        let last = text.lastIndex { !isASCIIWhitespace($0) }.map { $0 + 1 } ?? first
+        let statement = String(decoding: UnsafeBufferPointer(rebasing: text[first..<max(first, last)]), as: UTF8.self)
+        // A non-ASCII byte at either end may begin or end other Unicode whitespace.
+        let ends = [first < last ? text[first] : 0, first < last ? text[last - 1] : 0]
+        return ends.contains { $0 >= 0x80 } ? statement.trimmingCharacters(in: .whitespacesAndNewlines) : statement
     }
 
     /// What is left after the last complete statement, if anything.
