@@ -49,6 +49,14 @@ public struct Migration: Sendable, Identifiable {
         case none
     }
 
+    /// The migration's stable id: `<release>/<name>`.
+    public let id: String
+    /// The number at the start of the name (`1` for `001_create`), or nil.
+    ///
+    /// Stored, as the id is: sorting and planning thousands of migrations
+    /// read both many times.
+    public let number: Int?
+
     /// Creates a migration.
     public init(
         release: Release, name: String, body: Body, down: SQLScript? = nil, verify: SQLScript? = nil,
@@ -61,6 +69,8 @@ public struct Migration: Sendable, Identifiable {
         self.verify = verify
         self.checksum = checksum
         self.transaction = transaction
+        self.id = "\(release)/\(name)"
+        self.number = Int(name.prefix(while: { $0.isASCII && $0.isNumber }))
     }
 
     /// Creates a migration that runs in the upgrade's transaction or, when
@@ -77,14 +87,6 @@ public struct Migration: Sendable, Identifiable {
     /// Whether the migration runs inside a transaction (its own or the
     /// upgrade's).
     public var isTransactional: Bool { transaction != .none }
-
-    /// The migration's stable id: `<release>/<name>`.
-    public var id: String { "\(release)/\(name)" }
-
-    /// The number at the start of the name (`1` for `001_create`), or nil.
-    public var number: Int? {
-        Int(name.prefix(while: { $0.isASCII && $0.isNumber }))
-    }
 
     /// How the migration was written, as recorded in the history.
     public var kind: Kind {
