@@ -2,7 +2,7 @@
 """Ferry beside its peers: the one command of the benchmark suite.
 
     Benchmarks/run.py            the large set: 1,000 devices, 5,000,000 history rows (about 270 MB)
-    Benchmarks/run.py --quick    a small set, for a run of about a minute
+    Benchmarks/run.py --quick    a small set (and no 10,000 migrations), for a run of a minute or two
 
 It installs what is missing (Debian's sqlite3 and time; Alembic in
 Benchmarks/.venv), builds Ferry and the Swift programs of Benchmarks/ in
@@ -57,13 +57,14 @@ def versions():
     alembic = report.version_of([ALEMBIC, "--version"])
     swift = report.version_of(["swift", "--version"])
     sqlite = report.version_of(["sqlite3", "--version"]).split()[0]
-    return (f"ferry {report.version_of([FERRY, '--version'])} (this commit, release build); sqlite3 {sqlite} "
+    commit = report.version_of(["git", "-C", ROOT, "describe", "--always", "--dirty"])
+    return (f"ferry {report.version_of([FERRY, '--version'])} (commit {commit}, release build); sqlite3 {sqlite} "
             f"(the shell, and the library GRDB links); GRDB 7.10.0; {alembic}; {swift}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="use the small data set (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="the small data set, and no 10,000 migrations: a minute or two")
     parser.add_argument("--devices", type=int, help="devices in the data set (default 1,000; quick: 100)")
     parser.add_argument("--rows", type=int, help="history rows (default 5,000,000; quick: 200,000)")
     parser.add_argument("--repeat", type=int, help="runs of each program (default 3)")
@@ -90,7 +91,7 @@ def main():
         ("dump", "SQL dump", lambda: workloads.sql_dump(database, repetitions)),
         ("load", "loading the dump", lambda: workloads.load_dump(database, repetitions)),
         ("migrations", "1,000 migrations", lambda: workloads.migrations(repetitions)),
-        ("scaling", "3,000 and 10,000 migrations", lambda: workloads.scaling(repetitions)),
+        ("scaling", "3,000 and 10,000 migrations", lambda: workloads.scaling(repetitions, options.quick)),
         ("pending", "is anything pending?", lambda: workloads.pending(repetitions)),
         ("rebuild", "rebuilding the history table", lambda: workloads.rebuild(database, repetitions)),
     ):
