@@ -106,7 +106,8 @@ extension SQLiteEngine {
 
     /// `PRAGMA integrity_check` with a cache large enough for its index lookups; `["ok"]` when sound.
     static func integrityCheck(_ db: Database) throws -> [String] {
-        try db.execute(sql: "PRAGMA cache_size = -\(checkingCacheKiB)")
+        // Best effort: on a damaged file the check itself reports what is wrong.
+        try? db.execute(sql: "PRAGMA cache_size = -\(checkingCacheKiB)")
         return try String.fetchAll(db, sql: "PRAGMA integrity_check")
     }
 

@@ -19,6 +19,12 @@ enum SQLiteInspection {
     /// then fail, and both are problems.
     static func integrityProblems(_ db: Database, thorough: Bool) throws -> [String] {
         var lines: [String] = []
+        // The full check looks every row up in each index: with SQLite's default 2 MiB cache it
+        // took 12 s on 5,000,000 rows with one index, 4 s with the cache a backup check uses.
+        // Best effort: on a damaged file the check itself reports what is wrong.
+        let previousCache = thorough ? (try? Int.fetchOne(db, sql: "PRAGMA cache_size")) ?? nil : nil
+        if previousCache != nil { try? db.execute(sql: "PRAGMA cache_size = -\(SQLiteEngine.checkingCacheKiB)") }
+        defer { if let previousCache { try? db.execute(sql: "PRAGMA cache_size = \(previousCache)") } }
         do {
             let cursor = try String.fetchCursor(db, sql: thorough ? "PRAGMA integrity_check" : "PRAGMA quick_check")
             while let line = try cursor.next() { lines.append(line) }
