@@ -14,10 +14,10 @@ extension MigrationFolder {
     ///
     /// - Throws: ``FerryError`` when the folder cannot be read.
     public func baselines() throws -> [Migration] {
-        try releaseFolders().compactMap { release, folder in
-            let file = folder.appendingPathComponent(Migration.baselineName + ".sql")
-            guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
-            let script = SQLScript(text: text, file: "\(folder.lastPathComponent)/baseline.sql")
+        try releaseFolders().compactMap { release, name, path in
+            let file = path + "/" + Migration.baselineName + ".sql"
+            guard FileManager.default.fileExists(atPath: file) else { return nil }
+            let script = try Self.script(at: file, shown: "\(name)/\(Migration.baselineName).sql")
             return Migration(
                 release: release, name: Migration.baselineName, body: .sql(script), checksum: script.checksum)
         }

@@ -38,10 +38,14 @@ public struct MigrationFolder: Sendable {
     /// Whether a name can name a migration: a number, `_`, then letters,
     /// digits, `_` or `-` (for example `001_create_devices`).
     public static func isValidName(_ name: String) -> Bool {
-        let digits = name.prefix(while: { $0.isASCII && $0.isNumber })
-        let rest = name.dropFirst(digits.count)
-        return !digits.isEmpty && rest.first == "_" && rest.count > 1
-            && rest.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+        let bytes = name.utf8
+        let digits = bytes.prefix(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }).count
+        let rest = bytes.dropFirst(digits)
+        return digits > 0 && rest.first == UInt8(ascii: "_") && rest.count > 1
+            && rest.allSatisfy { byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            }
     }
 
     /// The release folders, oldest first, including those without migrations.
@@ -58,8 +62,8 @@ public struct MigrationFolder: Sendable {
     public func read() throws -> (releases: [Release], migrations: [Migration]) {
         var migrations: [Migration] = []
         let folders = try releaseFolders()
-        for (release, folder) in folders {
-            migrations += try self.migrations(in: folder, release: release)
+        for folder in folders {
+            migrations += try self.migrations(in: folder.path, named: folder.name, release: folder.release)
         }
         return (folders.map(\.release), migrations)
     }
@@ -74,35 +78,39 @@ public struct MigrationFolder: Sendable {
         try read().migrations
     }
 
-    func releaseFolders() throws -> [(release: Release, url: URL)] {
-        var folders: [(release: Release, url: URL)] = []
-        for entry in try contents(of: url) where try isDirectory(entry) {
-            let name = entry.lastPathComponent
-            if name.hasPrefix(".") || Self.reservedFolders.contains(name) { continue }
+    /// The release folders, oldest first, with their names and paths.
+    func releaseFolders() throws -> [(release: Release, name: String, path: String)] {
+        var folders: [(release: Release, name: String, path: String)] = []
+        let root = url.path
+        for name in try entries(in: root) {
+            let path = root + "/" + name
+            guard isDirectory(path), !name.hasPrefix("."), !Self.reservedFolders.contains(name) else { continue }
             guard let release = Release(name) else {
                 throw FerryError(
                     .invalidMigrations,
-                    "\(entry.path) is not a release folder: its name should be a semantic version such as 1.2.0.",
+                    "\(path) is not a release folder: its name should be a semantic version such as 1.2.0.",
                     advice: "Rename it, or move it out of the migrations folder.")
             }
             if let twin = folders.first(where: { $0.release == release }) {
                 throw FerryError(
                     .invalidMigrations,
-                    "\(twin.url.lastPathComponent) and \(name) in \(url.path) are the same release.",
+                    "\(twin.name) and \(name) in \(root) are the same release.",
                     advice: "Merge them into one folder.")
             }
-            folders.append((release, entry))
+            folders.append((release, name, path))
         }
         return folders.sorted { $0.release < $1.release }
     }
 
-    private func migrations(in folder: URL, release: Release) throws -> [Migration] {
-        var ups: [String: URL] = [:]
-        var downs: [String: URL] = [:]
-        var verifies: [String: URL] = [:]
-        for file in try contents(of: folder) {
-            let fileName = file.lastPathComponent
-            guard !fileName.hasPrefix("."), fileName.hasSuffix(".sql"), try !isDirectory(file) else { continue }
+    private func migrations(in folder: String, named folderName: String, release: Release) throws -> [Migration] {
+        /// A file of the release folder: its path, and its path as messages show it.
+        typealias File = (path: String, shown: String)
+        var ups: [String: File] = [:]
+        var downs: [String: File] = [:]
+        var verifies: [String: File] = [:]
+        for fileName in try entries(in: folder) {
+            let file = (path: folder + "/" + fileName, shown: folderName + "/" + fileName)
+            guard !fileName.hasPrefix("."), fileName.hasSuffix(".sql"), !isDirectory(file.path) else { continue }
             let stem = String(fileName.dropLast(".sql".count))
             if stem == Migration.baselineName { continue }
             if stem.hasSuffix(".down") {
@@ -116,7 +124,7 @@ public struct MigrationFolder: Sendable {
         for (name, file) in downs.merging(verifies, uniquingKeysWith: { first, _ in first }) where ups[name] == nil {
             throw FerryError(
                 .invalidMigrations,
-                "\(displayPath(file)) has no up script \(name).sql beside it.",
+                "\(file.shown) has no up script \(name).sql beside it.",
                 advice: "Add \(name).sql, or rename the file to match its migration.")
         }
         var byNumber: [Int: String] = [:]
@@ -125,7 +133,7 @@ public struct MigrationFolder: Sendable {
             guard Self.isValidName(name) else {
                 throw FerryError(
                     .invalidMigrations,
-                    "\(displayPath(file)) is not named like a migration: expected NNN_name.sql, "
+                    "\(file.shown) is not named like a migration: expected NNN_name.sql, "
                         + "such as 001_create_devices.sql (letters, digits, '_' and '-').",
                     advice: "Rename the file; its number orders it within release \(release).")
             }
@@ -137,18 +145,18 @@ public struct MigrationFolder: Sendable {
                     advice: "Give each migration of a release its own number.")
             }
             byNumber[number] = name
-            let up = try script(at: file)
+            let up = try Self.script(at: file.path, shown: file.shown)
             let options = up.headerOptions
             if let unknown = options.first(where: { !Self.knownOptions.contains($0) }) {
                 throw FerryError(
                     .invalidMigrations,
-                    "\(displayPath(file)) sets the unknown option 'ferry:\(unknown)'.",
+                    "\(file.shown) sets the unknown option 'ferry:\(unknown)'.",
                     advice: "Known options: " + Self.knownOptions.sorted().map { "-- ferry:\($0)" }.joined(separator: ", ") + ".")
             }
             if options.contains("no-transaction") && options.contains("own-transaction") {
                 throw FerryError(
                     .invalidMigrations,
-                    "\(displayPath(file)) sets both 'ferry:no-transaction' and 'ferry:own-transaction'.",
+                    "\(file.shown) sets both 'ferry:no-transaction' and 'ferry:own-transaction'.",
                     advice: "Keep one: no-transaction runs the file outside any transaction, "
                         + "own-transaction in a transaction of its own.")
             }
@@ -156,38 +164,31 @@ public struct MigrationFolder: Sendable {
                 options.contains("no-transaction") ? .none : options.contains("own-transaction") ? .own : .shared
             migrations.append(Migration(
                 release: release, name: name, body: .sql(up),
-                down: try downs[name].map(script(at:)), verify: try verifies[name].map(script(at:)),
+                down: try downs[name].map { try Self.script(at: $0.path, shown: $0.shown) },
+                verify: try verifies[name].map { try Self.script(at: $0.path, shown: $0.shown) },
                 checksum: up.checksum, transaction: transaction))
         }
         return migrations.sorted { $0.precedes($1) }
     }
 
-    private func script(at file: URL) throws -> SQLScript {
-        let data: Data
-        do {
-            data = try Data(contentsOf: file)
-        } catch {
-            throw FerryError(.fileSystem, "Cannot read \(file.path): \(error.localizedDescription)")
+    /// Reads a script; `shown` is its path as messages show it (`0.7.0/001_x.sql`).
+    static func script(at path: String, shown: String) throws -> SQLScript {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FerryError(.fileSystem, "Cannot read \(path).")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw FerryError(.invalidMigrations, "\(displayPath(file)) is not UTF-8 text.",
-                             advice: "Save the file as UTF-8.")
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw FerryError(.invalidMigrations, "\(shown) is not UTF-8 text.", advice: "Save the file as UTF-8.")
         }
-        return SQLScript(text: text, file: displayPath(file))
+        return SQLScript(text: text, file: shown)
     }
 
-    /// The path of a file relative to the migrations folder (`0.7.0/001_x.sql`), as messages show it.
-    private func displayPath(_ file: URL) -> String {
-        file.deletingLastPathComponent().lastPathComponent + "/" + file.lastPathComponent
-    }
-
-    private func contents(of folder: URL) throws -> [URL] {
+    /// The names in a folder.
+    private func entries(in folder: String) throws -> [String] {
         do {
-            return try FileManager.default.contentsOfDirectory(
-                at: folder, includingPropertiesForKeys: [.isDirectoryKey])
+            return try FileManager.default.contentsOfDirectory(atPath: folder)
         } catch {
             throw FerryError(
-                .invalidConfiguration, "Cannot read the migrations folder \(folder.path): it does not exist or is not readable.",
+                .invalidConfiguration, "Cannot read the migrations folder \(folder): it does not exist or is not readable.",
                 advice: "Pass --migrations DIR, set FERRY_MIGRATIONS, or set [database] migrations in ferry.toml.")
         }
     }
@@ -196,9 +197,9 @@ public struct MigrationFolder: Sendable {
     ///
     /// One `lstat`: the resource values of a URL cost about 20 times more on
     /// Linux, which showed when a folder holds thousands of migrations.
-    private func isDirectory(_ url: URL) throws -> Bool {
+    private func isDirectory(_ path: String) -> Bool {
         var status = stat()
-        guard lstat(url.path, &status) == 0 else { return false }
+        guard lstat(path, &status) == 0 else { return false }
         return status.st_mode & S_IFMT == S_IFDIR
     }
 }

@@ -36,10 +36,10 @@ enum SQLiteHistory {
                 FROM ferry_migrations ORDER BY sequence
                 """).map { row in
                 AppliedMigration(
-                    id: row["id"], release: row["release"], name: row["name"], checksum: row["checksum"],
-                    appliedAt: Timestamp.date(from: row["applied_at"]) ?? Date(timeIntervalSince1970: 0),
-                    duration: row["duration"], appliedBy: row["applied_by"], kind: row["kind"], note: row["note"],
-                    sequence: row["sequence"])
+                    // By position, in the order of the SELECT: a thousand rows by name cost a millisecond.
+                    id: row[0], release: row[2], name: row[3], checksum: row[4],
+                    appliedAt: Timestamp.date(from: row[5]) ?? Date(timeIntervalSince1970: 0),
+                    duration: row[6], appliedBy: row[7], kind: row[8], note: row[9], sequence: row[1])
             }
         }
         var recorded: String?
