@@ -17,3 +17,31 @@ public enum Timestamp {
         (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
     }
 }
+
+extension JSONEncoder {
+    /// An encoder that writes dates as ``Timestamp`` text, for every JSON
+    /// Ferry writes (manifests, the lock file, `--json`).
+    public static func withTimestamps() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.string(from: date))
+        }
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    /// A decoder that reads dates written by ``JSONEncoder/withTimestamps()``.
+    public static func withTimestamps() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = Timestamp.date(from: text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a time: \(text)"))
+            }
+            return date
+        }
+        return decoder
+    }
+}

@@ -142,8 +142,13 @@ struct PostgresTools: Sendable {
                 .replacingOccurrences(of: ":", with: "\\:")
             return "*:*:*:*:\(escaped)\n"
         }
-        FileManager.default.createFile(
+        guard FileManager.default.createFile(
             atPath: passfile.path, contents: Data((line ?? "").utf8), attributes: [.posixPermissions: 0o600])
+        else {
+            throw FerryError(
+                .fileSystem, "Cannot write a password file for \(program) in \(scratch.path).",
+                changes: "Nothing was changed.", advice: "Check that the temporary folder (TMPDIR) is writable.")
+        }
         environment["PGPASSFILE"] = passfile.path
         let process = Process()
         process.executableURL = folder.appendingPathComponent(program)
@@ -151,8 +156,8 @@ struct PostgresTools: Sendable {
         process.environment = environment
         let stdoutFile = scratch.appendingPathComponent("stdout")
         let stderrFile = scratch.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
         process.standardError = try FileHandle(forWritingTo: stderrFile)
         process.standardInput = FileHandle.nullDevice

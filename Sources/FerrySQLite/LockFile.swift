@@ -80,7 +80,7 @@ final class LockFile: @unchecked Sendable {
 
     /// Writes who holds the lock (only while holding it).
     func write(_ holder: LockHolder) {
-        guard isWritable, let data = try? JSONEncoder.lockFile.encode(holder) else { return }
+        guard isWritable, let data = try? JSONEncoder.withTimestamps().encode(holder) else { return }
         _ = ftruncate(descriptor, 0)
         _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }
@@ -96,31 +96,9 @@ final class LockFile: @unchecked Sendable {
     func holder() -> LockHolder {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
-        if count > 0, let holder = try? JSONDecoder.lockFile.decode(LockHolder.self, from: Data(buffer[0..<count])) {
+        if count > 0, let holder = try? JSONDecoder.withTimestamps().decode(LockHolder.self, from: Data(buffer[0..<count])) {
             return holder
         }
         return LockHolder(host: "unknown host", pid: nil, command: "unknown command", since: Date())
-    }
-}
-
-extension JSONEncoder {
-    static var lockFile: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.string(from: date))
-        }
-        return encoder
-    }
-}
-
-extension JSONDecoder {
-    static var lockFile: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            return Timestamp.date(from: text) ?? Date()
-        }
-        return decoder
     }
 }

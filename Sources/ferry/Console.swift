@@ -28,12 +28,8 @@ struct Console: Sendable {
     }
 
     static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
+        let encoder = JSONEncoder.withTimestamps()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.string(from: date))
-        }
         guard let data = try? encoder.encode(value) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -27,7 +27,7 @@ public struct BackupCatalog: Sendable {
         } catch {
             throw FerryError(.fileSystem, "Cannot read the backup folder \(folder.path): \(error.localizedDescription)")
         }
-        let decoder = JSONDecoder.manifest
+        let decoder = JSONDecoder.withTimestamps()
         return entries
             .filter { $0.pathExtension == "json" && !$0.lastPathComponent.hasPrefix(".") }
             .compactMap { manifestFile -> Backup? in
@@ -87,7 +87,8 @@ public struct BackupCatalog: Sendable {
     /// Writes a manifest durably beside its backup.
     public func writeManifest(_ manifest: BackupManifest, name: String) throws -> URL {
         let file = folder.appendingPathComponent(name + ".json")
-        let encoder = JSONEncoder.manifest
+        let encoder = JSONEncoder.withTimestamps()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try FileSafety.writeDurably(try encoder.encode(manifest), to: file)
         return file
     }
@@ -111,33 +112,5 @@ public struct BackupCatalog: Sendable {
             deleted.append(backup)
         }
         return deleted
-    }
-}
-
-extension JSONEncoder {
-    /// The encoder for manifests: readable, stable key order, ISO 8601 times.
-    static var manifest: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.string(from: date))
-        }
-        return encoder
-    }
-}
-
-extension JSONDecoder {
-    /// The decoder for manifests.
-    static var manifest: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = Timestamp.date(from: text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a time: \(text)"))
-            }
-            return date
-        }
-        return decoder
     }
 }
