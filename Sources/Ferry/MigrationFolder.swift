@@ -68,6 +68,26 @@ public struct MigrationFolder: Sendable {
         return (folders.map(\.release), migrations)
     }
 
+    /// The release folders and the ids of their migrations, from the file
+    /// names alone (no file is read), or nil when a name does not fit the
+    /// layout: then ``read()`` says what is wrong.
+    ///
+    /// This is what start-up needs to see that nothing is pending.
+    public func migrationIDs() -> (releases: [Release], ids: [(release: Release, id: String)])? {
+        guard let folders = try? releaseFolders() else { return nil }
+        var ids: [(release: Release, id: String)] = []
+        for folder in folders {
+            guard let names = try? entries(in: folder.path) else { return nil }
+            for fileName in names where !fileName.hasPrefix(".") && fileName.hasSuffix(".sql") {
+                let stem = fileName.dropLast(".sql".count)
+                if stem == Migration.baselineName || stem.hasSuffix(".down") || stem.hasSuffix(".verify") { continue }
+                guard Self.isValidName(String(stem)) else { return nil }
+                ids.append((folder.release, "\(folder.release)/\(stem)"))
+            }
+        }
+        return (folders.map(\.release), ids)
+    }
+
     /// Every migration in the folder, in the order they run.
     ///
     /// - Throws: ``FerryError`` (code `invalidMigrations`) naming the file

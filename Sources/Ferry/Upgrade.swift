@@ -28,6 +28,12 @@ struct Upgrade: Sendable {
     func perform() async throws -> UpgradeReport {
         let clock = ContinuousClock()
         let start = clock.now
+        if let release = try await upToDateRelease() {
+            emit(.upToDate(release))
+            return UpgradeReport(
+                from: release.description, to: release, applied: [], seconds: (clock.now - start).inSeconds,
+                wasUpToDate: true)
+        }
         let catalog = try ferry.catalog()
         let programRelease = try ferry.programRelease(in: catalog)
 
@@ -90,6 +96,35 @@ struct Upgrade: Sendable {
                     seconds: seconds, wasUpToDate: false, backup: backup?.name)
             }
         }
+    }
+
+    /// The database's release when it is plainly up to date, from file names
+    /// and the history alone; nil when that takes a closer look.
+    ///
+    /// An application calls `upgrade()` at every start-up: this keeps that
+    /// to listing the folders and one read. The scripts are read, and the
+    /// checksums of applied migrations compared, only when there is work to
+    /// do (and by `status`, `validate` and `check`).
+    private func upToDateRelease() async throws -> Release? {
+        guard options.target == nil, !options.allowChanged else { return nil }
+        let configuration = ferry.configuration
+        var releases: [Release] = []
+        var known: [(release: Release, id: String)] = configuration.migrations.migrations.map { ($0.release, $0.id) }
+        if let folder = configuration.migrationsDirectory {
+            guard let listing = MigrationFolder(url: folder).migrationIDs() else { return nil }
+            releases = listing.releases
+            known += listing.ids
+        }
+        guard let program = configuration.release ?? (releases + known.map(\.release)).max(),
+              try await engine.lockHolder() == nil else { return nil }
+        let state = try await engine.readState()
+        guard state.release == program else { return nil }
+        let applied = Set(state.applied.map(\.id))
+        let knownIDs = Set(known.map(\.id))
+        let bookkeeping: Set<String> = [Migration.Kind.hook.rawValue, Migration.Kind.baseline.rawValue]
+        guard known.allSatisfy({ $0.release > program || applied.contains($0.id) }),
+              state.applied.allSatisfy({ knownIDs.contains($0.id) || bookkeeping.contains($0.kind) }) else { return nil }
+        return program
     }
 
     /// Takes the pre-upgrade backup, unless nothing is pending or the options skip it.

@@ -96,6 +96,22 @@ import Testing
         #expect(status.databaseRelease == nil)
     }
 
+    @Test func anUpToDateStartUpReadsNoScriptButEveryLookWithWorkDoes() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
+        let ferry = Ferry(configuration(folder))
+        try await ferry.upgrade()
+        // Damage the applied script: not even UTF-8 any more.
+        try Data([0xff, 0xfe, 0x00]).write(to: folder.url.appendingPathComponent("migrations/1.0.0/001_items.sql"))
+
+        #expect(try await ferry.upgrade().wasUpToDate, "start-up only compares names with the history")
+        let validation = try await #require(throws: FerryError.self) { try await ferry.validate() }
+        #expect(validation.message.contains("1.0.0/001_items.sql is not UTF-8 text"))
+        try folder.write("migrations/1.1.0/001_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
+        await #expect(throws: FerryError.self) { try await ferry.upgrade() }
+        #expect(try await ferry.history().count == 1)
+    }
+
     @Test func aReleaseWithoutMigrationsIsStamped() async throws {
         let folder = try TemporaryFolder()
         try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
