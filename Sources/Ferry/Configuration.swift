@@ -30,6 +30,9 @@ extension Ferry {
         public var backupsDirectory: URL?
         /// How many backups retention keeps.
         public var backupsToKeep: Int
+        /// How thoroughly backups are checked when made and before a restore
+        /// (`[backups] check`).
+        public var backupCheck: BackupCheckLevel
         /// How long an upgrade waits for another upgrader's lock.
         public var lockTimeout: Duration
         /// Where Ferry logs what it does; each upgrade event is logged at `info`.
@@ -68,6 +71,7 @@ extension Ferry {
             self.migrations = MigrationRegistry()
             self.backupsDirectory = nil
             self.backupsToKeep = 10
+            self.backupCheck = .full
             self.lockTimeout = .seconds(60)
             self.logger = Logger(label: "ferry")
             self.hooks = HookRegistry()

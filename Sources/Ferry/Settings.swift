@@ -38,6 +38,8 @@ public struct Settings: Sendable, Equatable {
     public var backups: String?
     /// `[backups] keep`, `FERRY_BACKUPS_KEEP`.
     public var keepBackups: Int?
+    /// `[backups] check` (`full` or `quick`), `FERRY_BACKUPS_CHECK`, `--backup-check`.
+    public var backupCheck: String?
     /// `FERRY_JSON`, `--json`: JSON output.
     public var json: Bool?
     /// `[database] fixtures`, `FERRY_FIXTURES`, `test-paths --fixtures`: the
@@ -59,7 +61,8 @@ public struct Settings: Sendable, Equatable {
     public init(
         appName: String? = nil, release: String? = nil, minimumUpgradableFrom: String? = nil,
         database: String? = nil, migrations: String? = nil, lockTimeout: Double? = nil,
-        transactionMode: String? = nil, backups: String? = nil, keepBackups: Int? = nil, json: Bool? = nil,
+        transactionMode: String? = nil, backups: String? = nil, keepBackups: Int? = nil,
+        backupCheck: String? = nil, json: Bool? = nil,
         fixtures: String? = nil, keepFreeMB: Int? = nil, osRelease: String? = nil, invariants: [Invariant]? = nil,
         requirements: [Requirement]? = nil, components: [Component]? = nil, postgresTools: String? = nil
     ) {
@@ -79,6 +82,7 @@ public struct Settings: Sendable, Equatable {
         self.transactionMode = transactionMode
         self.backups = backups
         self.keepBackups = keepBackups
+        self.backupCheck = backupCheck
         self.json = json
     }
 
@@ -90,7 +94,8 @@ public struct Settings: Sendable, Equatable {
             database: other.database ?? database, migrations: other.migrations ?? migrations,
             lockTimeout: other.lockTimeout ?? lockTimeout, transactionMode: other.transactionMode ?? transactionMode,
             backups: other.backups ?? backups,
-            keepBackups: other.keepBackups ?? keepBackups, json: other.json ?? json,
+            keepBackups: other.keepBackups ?? keepBackups, backupCheck: other.backupCheck ?? backupCheck,
+            json: other.json ?? json,
             fixtures: other.fixtures ?? fixtures, keepFreeMB: other.keepFreeMB ?? keepFreeMB,
             osRelease: other.osRelease ?? osRelease, invariants: other.invariants ?? invariants,
             requirements: other.requirements ?? requirements, components: other.components ?? components,
@@ -101,7 +106,7 @@ public struct Settings: Sendable, Equatable {
     public static let fileKeys: [String: Set<String>] = [
         "app": ["name", "release", "minimum_upgradable_from"],
         "database": ["url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin"],
-        "backups": ["directory", "keep"],
+        "backups": ["directory", "keep", "check"],
         "preflight": ["keep_free_mb", "os_release"],
         "verify": ["name", "query", "expect", "preserve", "releases"],
         "requirement": ["os", "engine", "unknown"],
@@ -156,6 +161,7 @@ public struct Settings: Sendable, Equatable {
             transactionMode: try reader.string("database", "transaction_mode"),
             backups: resolved(try reader.string("backups", "directory")),
             keepBackups: try reader.integer("backups", "keep"),
+            backupCheck: try reader.string("backups", "check"),
             fixtures: resolved(try reader.string("database", "fixtures")),
             keepFreeMB: try reader.integer("preflight", "keep_free_mb"),
             osRelease: resolved(try reader.string("preflight", "os_release")),
@@ -199,7 +205,8 @@ public struct Settings: Sendable, Equatable {
             minimumUpgradableFrom: value("FERRY_MINIMUM_UPGRADABLE_FROM"), database: value("FERRY_DATABASE"),
             migrations: value("FERRY_MIGRATIONS"), lockTimeout: try number("FERRY_LOCK_TIMEOUT"),
             transactionMode: value("FERRY_TRANSACTION_MODE"),
-            backups: value("FERRY_BACKUPS"), keepBackups: keep, json: json, fixtures: value("FERRY_FIXTURES"),
+            backups: value("FERRY_BACKUPS"), keepBackups: keep,
+            backupCheck: value("FERRY_BACKUPS_CHECK"), json: json, fixtures: value("FERRY_FIXTURES"),
             keepFreeMB: try wholeNumber("FERRY_KEEP_FREE_MB"), osRelease: value("FERRY_OS_RELEASE"),
             postgresTools: value("FERRY_PG_BIN"))
     }
@@ -251,6 +258,7 @@ public struct Settings: Sendable, Equatable {
         }
         if let osRelease { configuration.operatingSystemReleaseFile = URL(fileURLWithPath: osRelease) }
         if let keepBackups { configuration.backupsToKeep = keepBackups }
+        if let backupCheck { configuration.backupCheck = try BackupCheckLevel(parsing: backupCheck) }
         if let lockTimeout {
             guard lockTimeout >= 0, lockTimeout.isFinite else {
                 throw FerryError(.invalidConfiguration, "The lock timeout \(lockTimeout) is not a number of seconds.")

@@ -50,7 +50,7 @@ extension PostgresEngine {
     /// loaded whole, in one transaction, into a scratch database
     /// (`ferry_check_<uuid>`, dropped afterwards), whose rows and history are read.
     public func withBackup<Result: Sendable>(
-        at file: URL, format: BackupFormat, _ body: (any BackupCopy) async throws -> Result
+        at file: URL, format: BackupFormat, level: BackupCheckLevel, _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result {
         let tools = try await self.tools()
         if format == .native {
@@ -73,9 +73,9 @@ extension PostgresEngine {
     }
 
     /// The problems of a full check of the live database.
-    public func integrityProblems() async throws -> [String] {
+    public func integrityProblems(thorough: Bool) async throws -> [String] {
         try await connector("check").withExistingDatabase { connection in
-            try await PostgresInspection.integrityProblems(on: connection, thorough: true)
+            try await PostgresInspection.integrityProblems(on: connection, thorough: thorough)
         }
     }
 

@@ -9,6 +9,8 @@ struct DowngradeCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var backupCheck: BackupCheckOption
+
     @Option(name: .long, help: ArgumentHelp("The release to go back to.", valueName: "version"))
     var to: String
 
@@ -24,7 +26,7 @@ struct DowngradeCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("downgrade") {
-            let ferry = Ferry(try common.configuration(try common.settings(), console: console))
+            let ferry = Ferry(try common.configuration(try common.settings(adding: backupCheck.settings), console: console))
             let plan = try await ferry.downgradePlan(to: try Release(parsing: to))
             if !console.isJSON { console.line(plan.summary) }
             try console.confirm(console.isJSON ? plan.summary : "Go on?", typing: "downgrade", yes: yes)

@@ -14,6 +14,8 @@ struct UpgradeCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var backupCheck: BackupCheckOption
+
     @Option(name: .long, help: ArgumentHelp("Upgrade to this release instead of the program's.", valueName: "version"))
     var to: String?
 
@@ -60,7 +62,9 @@ struct UpgradeCommand: AsyncParsableCommand {
         let signals = marker.writeOnSignals()
         defer { signals.forEach { $0.cancel() } }
         do {
-            let settings = try common.settings(adding: Settings(lockTimeout: lockTimeout, transactionMode: transactionMode))
+            let settings = try common.settings(
+                adding: Settings(lockTimeout: lockTimeout, transactionMode: transactionMode)
+                    .overridden(by: backupCheck.settings))
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
                 target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,

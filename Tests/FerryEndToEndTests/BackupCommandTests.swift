@@ -63,6 +63,32 @@ import Testing
         #expect(wrong.status == 2, "\(wrong)")
     }
 
+    @Test func theBackupCheckLevelComesFromTheFlagOrTheEnvironment() async throws {
+        let folder = try TemporaryFolder()
+        let source = folder.url.appendingPathComponent("source.db").path
+        try Self.makeEveryKindOfValue(at: source)
+
+        let quick = try await FerryProcess.run(
+            ["backup", "--backup-check", "quick", "--database", source, "--json"], in: folder.url)
+        #expect(quick.status == 0, "\(quick)")
+        let manifest = try #require(try quick.jsonLines().last?["backup"] as? [String: Any])
+        #expect(manifest["check"] as? String == "quick")
+        #expect(manifest["rowCounts"] == nil)
+
+        let full = try await FerryProcess.run(
+            ["backup", "--database", source, "--json"], in: folder.url, environment: ["FERRY_BACKUPS_CHECK": "full"])
+        #expect(full.status == 0, "\(full)")
+        let counted = try #require(try full.jsonLines().last?["backup"] as? [String: Any])
+        #expect(counted["check"] as? String == "full")
+        #expect((counted["rowCounts"] as? [String: Any])?["kv"] as? Int == 5)
+
+        let wrong = try await FerryProcess.run(["backup", "--backup-check", "fast", "--database", source], in: folder.url)
+        #expect(wrong.status == 2, "\(wrong)")
+        #expect((wrong.stderr + wrong.stdout).contains("'fast' is not a backup check level"), "\(wrong)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.appendingPathComponent("backups").path).count == 4,
+                "two backups, each with its manifest; the refused command wrote nothing")
+    }
+
     @Test func aSQLDumpLoadsIntoAnEqualDatabaseWithTheRealShellAndWithFerry() async throws {
         let folder = try TemporaryFolder()
         let source = folder.url.appendingPathComponent("source.db").path

@@ -13,7 +13,7 @@ extension BehaviourScenarios {
             let before = try await database.snapshot()
             #expect(backup.manifest.format == .native)
             #expect(backup.manifest.engine == (engine == .sqlite ? "sqlite" : "postgresql"))
-            #expect(backup.manifest.rowCounts["sensor_history"] == before.counts["sensor_history"])
+            #expect(backup.manifest.rowCounts?["sensor_history"] == before.counts["sensor_history"])
             #expect(backup.file.pathExtension == (engine == .sqlite ? "sqlite" : "dump"))
             let mode =
                 try FileManager.default.attributesOfItem(atPath: backup.file.path)[.posixPermissions] as? Int

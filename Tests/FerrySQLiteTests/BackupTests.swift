@@ -13,6 +13,7 @@ import Testing
         let path: String
         let migrations: URL
         var keep = 10
+        var check = BackupCheckLevel.full
 
         init(at release: String = "0.3.0") async throws {
             folder = try TemporaryFolder()
@@ -27,6 +28,7 @@ import Testing
         var ferry: Ferry {
             var configuration = ExampleApplication.configuration(database: path, migrations: migrations)
             configuration.backupsToKeep = keep
+            configuration.backupCheck = check
             return Ferry(configuration)
         }
 
@@ -50,7 +52,7 @@ import Testing
         #expect(backup.manifest.release == "0.3.0")
         #expect(backup.manifest.upgradeTo == "0.5.0")
         #expect(backup.manifest.appliedMigrations.count == 10)
-        #expect(backup.manifest.rowCounts["sensor_history"] == 2000)
+        #expect(backup.manifest.rowCounts?["sensor_history"] == 2000)
         #expect(backup.manifest.verified != nil)
         #expect(backup.manifest.sha256 == Checksum.sha256(try Data(contentsOf: backup.file)))
         #expect(try TableContents(path: backup.file.path) == before)
@@ -94,9 +96,28 @@ import Testing
         #expect(try TableContents(path: scenario.path).tables["sensor_history"]?.count == 2000)
     }
 
-    @Test(arguments: ["flip", "truncate"])
-    func aDamagedBackupIsRefusedBeforeTheLiveDatabaseIsTouched(damage: String) async throws {
-        let scenario = try await Scenario(at: "0.5.0")
+    @Test func theQuickCheckRecordsItsLevelCountsNoRowsAndRestoresExactly() async throws {
+        var scenario = try await Scenario()
+        scenario.check = .quick
+        try await scenario.ferry.upgrade()
+        let upgraded = try TableContents(path: scenario.path)
+        let backups = try scenario.ferry.backups()
+        #expect(backups.map(\.manifest.check) == [.quick])
+        #expect(backups.first?.manifest.rowCounts == nil)
+        let manual = try await scenario.ferry.backup(format: .sql)
+        #expect(manual.manifest.check == .quick)
+        try scenario.execute("DELETE FROM sensor_history WHERE id % 3 = 0")
+
+        try await scenario.ferry.restore(manual)
+
+        #expect(try TableContents(path: scenario.path) == upgraded)
+        #expect(try integrityCheck(scenario.path) == "ok")
+    }
+
+    @Test(arguments: ["flip", "truncate"], BackupCheckLevel.allCases)
+    func aDamagedBackupIsRefusedBeforeTheLiveDatabaseIsTouched(damage: String, check: BackupCheckLevel) async throws {
+        var scenario = try await Scenario(at: "0.5.0")
+        scenario.check = check
         let backup = try await scenario.ferry.backup()
         let handle = try FileHandle(forUpdating: backup.file)
         if damage == "flip" {

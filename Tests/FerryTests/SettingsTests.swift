@@ -20,6 +20,7 @@ import Testing
             [backups]
             directory = "data/backups"
             keep = 4
+            check = "quick"
             """)
         let fromFile = try Settings.file(at: file)
         let base = folder.url.appendingPathComponent("conf").standardizedFileURL.path
@@ -27,6 +28,7 @@ import Testing
         #expect(fromFile.migrations == base + "/migrations")
         #expect(fromFile.backups == base + "/data/backups")
         #expect(fromFile.keepBackups == 4)
+        #expect(fromFile.backupCheck == "quick")
         #expect(fromFile.lockTimeout == 5)
 
         let environment = try Settings.environment(["FERRY_DATABASE": "env.db", "FERRY_BACKUPS_KEEP": "7", "FERRY_JSON": "1"])
@@ -46,6 +48,18 @@ import Testing
         #expect(configuration.minimumUpgradableFrom == Release(0, 3, 0))
         #expect(configuration.lockTimeout == .seconds(5))
         #expect(configuration.backupsToKeep == 7)
+        #expect(configuration.backupCheck == .quick)
+        let full = try Settings.environment(["FERRY_BACKUPS_CHECK": "full"])
+        #expect(try merged.overridden(by: full).configuration { _, _ in NoEngine() }.backupCheck == .full)
+    }
+
+    @Test func refusesAnUnknownBackupCheckLevel() throws {
+        let error = try #require(throws: FerryError.self) {
+            try Settings(database: "app.db", backupCheck: "fast").configuration { _, _ in NoEngine() }
+        }
+        #expect(error.message.contains("'fast' is not a backup check level"))
+        #expect(error.advice?.contains("quick") == true)
+        #expect(error.exitCode == 2)
     }
 
     @Test(arguments: [

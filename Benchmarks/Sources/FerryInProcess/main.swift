@@ -33,8 +33,8 @@ case "dump":
     try await engine.writeBackup(to: URL(fileURLWithPath: arguments[3]), format: .sql)
 case "check":
     let format: BackupFormat = arguments[3] == "sql" ? .sql : .native
-    let rows = try await engine.withBackup(at: URL(fileURLWithPath: arguments[2]), format: format) { copy in
-        copy.check.rowCounts.values.reduce(0, +)
+    let rows = try await engine.withBackup(at: URL(fileURLWithPath: arguments[2]), format: format, level: .full) { copy in
+        copy.check.rowCounts?.values.reduce(0, +) ?? 0
     }
     print("\(rows) rows")
 default:

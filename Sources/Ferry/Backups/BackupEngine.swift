@@ -2,20 +2,21 @@ import Foundation
 
 /// What an engine reports about a backup it opened and checked.
 public struct BackupCheck: Sendable {
-    /// Rows per table in the backup.
-    public var rowCounts: [String: Int]
+    /// Rows per table in the backup; nil when the check did not count them
+    /// (``BackupCheckLevel/quick``).
+    public var rowCounts: [String: Int]?
     /// The release and history recorded in the backup.
     public var state: DatabaseState
 
     /// Creates a check result.
-    public init(rowCounts: [String: Int], state: DatabaseState) {
+    public init(rowCounts: [String: Int]?, state: DatabaseState) {
         self.rowCounts = rowCounts
         self.state = state
     }
 }
 
 /// A backup that an engine opened and checked, lent by
-/// ``DatabaseEngine/withBackup(at:format:_:)``.
+/// ``DatabaseEngine/withBackup(at:format:level:_:)``.
 public protocol BackupCopy: Sendable {
     /// What the check found.
     var check: BackupCheck { get }
@@ -55,17 +56,18 @@ public protocol BackupEngine: Sendable {
     /// - Throws: ``FerryError``; a partly written file is the caller's to delete.
     func writeBackup(to file: URL, format: BackupFormat) async throws
 
-    /// Opens a backup file without changing it, checks its integrity, counts
-    /// its rows, and lends it to `body`.
+    /// Opens a backup file without changing it, checks it as thoroughly as
+    /// `level` says (see ``BackupCheckLevel``), and lends it to `body`.
     ///
     /// - Throws: ``FerryError`` (code `backupCorrupt`) when the file is not a
     ///   sound backup; or what `body` throws.
     func withBackup<Result: Sendable>(
-        at file: URL, format: BackupFormat, _ body: (any BackupCopy) async throws -> Result
+        at file: URL, format: BackupFormat, level: BackupCheckLevel, _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result
 
-    /// Checks the live database's integrity; returns the problems found.
-    func integrityProblems() async throws -> [String]
+    /// Checks the live database's integrity, the full check when `thorough`
+    /// and the quick one otherwise; returns the problems found.
+    func integrityProblems(thorough: Bool) async throws -> [String]
 }
 
 extension BackupEngine {
@@ -82,12 +84,12 @@ extension BackupEngine {
     }
 
     public func withBackup<Result: Sendable>(
-        at file: URL, format: BackupFormat, _ body: (any BackupCopy) async throws -> Result
+        at file: URL, format: BackupFormat, level: BackupCheckLevel, _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result {
         throw FerryError.backupsUnsupported
     }
 
-    public func integrityProblems() async throws -> [String] { [] }
+    public func integrityProblems(thorough: Bool) async throws -> [String] { [] }
 }
 
 extension FerryError {

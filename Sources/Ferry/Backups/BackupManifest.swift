@@ -75,11 +75,14 @@ public struct BackupManifest: Sendable, Codable, Equatable {
     public var size: Int64
     /// The SHA-256 of the backup file.
     public var sha256: String
-    /// Rows per table at the time of the backup.
-    public var rowCounts: [String: Int]
+    /// Rows per table at the time of the backup, when the check counted them.
+    public var rowCounts: [String: Int]?
+    /// How the backup was checked when it was made; nil in manifests
+    /// written before the level could be chosen, which were checked fully.
+    public var check: BackupCheckLevel?
     /// When the backup was made.
     public var created: Date
-    /// When the backup was checked (opened, integrity checked, rows counted).
+    /// When the backup was checked (see ``check``).
     public var verified: Date?
     /// A note given with `--note`.
     public var note: String?
@@ -88,8 +91,8 @@ public struct BackupManifest: Sendable, Codable, Equatable {
     public init(
         formatVersion: Int = BackupManifest.currentFormatVersion, producer: String, app: String, kind: BackupKind,
         format: BackupFormat, engine: String, database: String, release: String?, upgradeTo: String?,
-        appliedMigrations: [String], file: String, size: Int64, sha256: String, rowCounts: [String: Int],
-        created: Date, verified: Date?, note: String?
+        appliedMigrations: [String], file: String, size: Int64, sha256: String, rowCounts: [String: Int]?,
+        check: BackupCheckLevel? = .full, created: Date, verified: Date?, note: String?
     ) {
         self.formatVersion = formatVersion
         self.producer = producer
@@ -105,6 +108,7 @@ public struct BackupManifest: Sendable, Codable, Equatable {
         self.size = size
         self.sha256 = sha256
         self.rowCounts = rowCounts
+        self.check = check
         self.created = created
         self.verified = verified
         self.note = note

@@ -77,13 +77,14 @@ extension Ferry {
             try await engine.writeBackup(to: temporary, format: format)
             FileSafety.makePrivate(temporary)
             try FileSafety.sync(temporary)
-            let check = try await engine.withBackup(at: temporary, format: format) { $0.check }
+            let level = configuration.backupCheck
+            let check = try await engine.withBackup(at: temporary, format: format, level: level) { $0.check }
             let manifest = BackupManifest(
                 formatVersion: BackupManifest.currentFormatVersion, producer: "ferry \(Ferry.version)",
                 app: configuration.appName, kind: kind, format: format, engine: engine.engineName,
                 database: engine.displayName, release: state.recordedRelease, upgradeTo: upgradeTo?.description,
                 appliedMigrations: state.applied.map(\.id), file: fileName, size: FileSafety.size(of: temporary.path),
-                sha256: try FileSafety.sha256(of: temporary), rowCounts: check.rowCounts, created: created,
+                sha256: try FileSafety.sha256(of: temporary), rowCounts: check.rowCounts, check: level, created: created,
                 verified: Date(), note: note)
             try FileSafety.moveIntoPlace(temporary, to: file)
             let manifestFile = try catalog.writeManifest(manifest, name: name)

@@ -71,11 +71,13 @@ extension Ferry {
     /// Restores a backup into the live database.
     ///
     /// Before touching anything it checks the backup's SHA-256 against its
-    /// manifest, opens it read-only with an integrity check, and refuses a
-    /// backup made by a newer release than this program. Then, holding the
-    /// upgrade lock, it backs up the current database (`pre-restore`),
-    /// replaces the live database's content atomically, and checks its
-    /// integrity; if any of that fails, it puts the pre-restore copy back.
+    /// manifest, opens it read-only and checks it (as thoroughly as
+    /// `[backups] check` says: ``BackupCheckLevel``), and refuses a backup
+    /// made by a newer release than this program. Then, holding the upgrade
+    /// lock, it backs up the current database (`pre-restore`), replaces the
+    /// live database's content atomically, and checks its integrity (the
+    /// full check, or the quick one at level `quick`); if any of that fails,
+    /// it puts the pre-restore copy back.
     ///
     /// - Throws: ``FerryError``: a refusal (nothing changed), or
     ///   `restoreFailed` after the live database was put back.
@@ -109,14 +111,15 @@ extension Ferry {
         _ backup: Backup, programRelease: Release?, emit: @escaping @Sendable (UpgradeEvent) -> Void
     ) async throws -> RestoreReport {
         let engine = configuration.engine
-        return try await engine.withBackup(at: backup.file, format: backup.manifest.format) { copy in
+        let level = configuration.backupCheck
+        return try await engine.withBackup(at: backup.file, format: backup.manifest.format, level: level) { copy in
             if let release = copy.check.state.release, let programRelease, release > programRelease {
                 throw FerryError(
                     .databaseIsNewer,
                     "The backup \(backup.name) holds a database at release \(release), newer than this program (\(programRelease)).",
                     changes: "Nothing was changed.", advice: "Restore it with release \(release) or newer of the application.")
             }
-            guard copy.check.rowCounts == backup.manifest.rowCounts else {
+            if let counted = copy.check.rowCounts, let listed = backup.manifest.rowCounts, counted != listed {
                 throw FerryError(
                     .backupCorrupt, "The backup \(backup.name) does not hold the rows its manifest lists.",
                     changes: "Nothing was changed.", advice: "Use another backup.")
@@ -135,7 +138,7 @@ extension Ferry {
                 throw error
             }
             do {
-                let problems = try await engine.integrityProblems()
+                let problems = try await engine.integrityProblems(thorough: level.isThorough)
                 guard problems.isEmpty else {
                     throw FerryError(.restoreFailed, "The restored database fails its integrity check: \(problems.prefix(3).joined(separator: "; ")).")
                 }
@@ -158,7 +161,10 @@ extension Ferry {
             return failure
         }
         do {
-            try await configuration.engine.withBackup(at: preRestore.file, format: .native) { try await $0.replaceLiveDatabase() }
+            // Made and checked moments ago: opening it is check enough.
+            try await configuration.engine.withBackup(at: preRestore.file, format: .native, level: .quick) {
+                try await $0.replaceLiveDatabase()
+            }
             failure.changes = "The live database was put back as it was before (from \(preRestore.name))."
         } catch {
             failure.changes = "Putting the database back failed too (\(error)). The copy made before the restore is \(preRestore.file.path)."
