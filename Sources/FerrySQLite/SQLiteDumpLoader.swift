@@ -9,7 +9,9 @@ import GRDBSQLite
 /// Statement ends are found as the `sqlite3` shell finds them: at a `;`
 /// outside quotes and comments where `sqlite3_complete` agrees (which keeps
 /// the `;` inside a trigger's `BEGIN … END` body). The new database is
-/// throw-away until checked, so it is loaded without a journal.
+/// throw-away until checked, so it is loaded without a journal. The rows of
+/// Ferry's own dumps are bound to prepared statements (``DumpInsertBinder``);
+/// every other statement is run as it is written.
 enum SQLiteDumpLoader {
     static func load(_ dump: URL, into db: Database) throws {
         guard let handle = try? FileHandle(forReadingFrom: dump) else {
@@ -19,16 +21,17 @@ enum SQLiteDumpLoader {
         try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF")
         try db.execute(sql: "BEGIN")
         var splitter = StatementSplitter()
+        var binder = DumpInsertBinder()
         var line = 1
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             try splitter.feed(chunk) { statement, startLine in
                 line = startLine
-                try run(statement, in: db)
+                try run(statement, in: db, binder: &binder)
             }
         }
         try splitter.feed([], isLast: true) { statement, startLine in
             line = startLine
-            try run(statement, in: db)
+            try run(statement, in: db, binder: &binder)
         }
         if let rest = splitter.remainder(), SQLScript(text: rest).statementStart(from: rest.startIndex) != rest.endIndex {
             throw FerryError(
@@ -38,15 +41,23 @@ enum SQLiteDumpLoader {
         if db.isInsideTransaction { try db.execute(sql: "COMMIT") }
     }
 
-    /// Runs one statement of the dump; the dump's own transaction statements
-    /// are left out, because the load has its own.
-    private static func run(_ statement: String, in db: Database) throws {
-        let word = statement.prefix(while: { !$0.isWhitespace && $0 != ";" }).uppercased()
-        if ["BEGIN", "COMMIT", "END"].contains(word) { return }
-        if word == "PRAGMA", statement.lowercased().contains("foreign_keys") { return }
+    /// Runs one statement of the dump (its bytes up to and with the `;`); the
+    /// dump's own transaction statements are left out, because the load has its own.
+    private static func run(
+        _ bytes: UnsafeBufferPointer<UInt8>, in db: Database, binder: inout DumpInsertBinder
+    ) throws {
+        var text: String?
         do {
+            if try binder.insert(StatementSplitter.trimmedBytes(bytes), into: db) { return }
+            let statement = StatementSplitter.trimmed(bytes)
+            text = statement
+            if statement == ";" { return }
+            let word = statement.prefix(while: { !$0.isWhitespace && $0 != ";" }).uppercased()
+            if ["BEGIN", "COMMIT", "END"].contains(word) { return }
+            if word == "PRAGMA", statement.lowercased().contains("foreign_keys") { return }
             try db.execute(sql: statement)
         } catch let error as DatabaseError {
+            let statement = text ?? StatementSplitter.trimmed(bytes)
             throw FerryError(
                 .backupCorrupt, "The SQL dump does not load: SQLite refused a statement.", changes: "Nothing was changed.",
                 advice: "Use another backup.", location: .init(file: "dump", line: 0, statement: SQLiteScriptRunner.shortened(statement)),
@@ -69,9 +80,12 @@ struct StatementSplitter {
         case code, singleQuote, doubleQuote, backtick, bracket, lineComment, blockComment
     }
 
-    /// Adds bytes; calls `emit` with each complete statement and the line it ends on.
+    /// Adds bytes; calls `emit` with each complete statement (its bytes, valid
+    /// during the call, up to and with its `;`) and the line it ends on.
     /// `isLast` says that no more bytes follow.
-    mutating func feed(_ bytes: some Collection<UInt8>, isLast: Bool = false, emit: (String, Int) throws -> Void) throws {
+    mutating func feed(
+        _ bytes: some Collection<UInt8>, isLast: Bool = false, emit: (UnsafeBufferPointer<UInt8>, Int) throws -> Void
+    ) throws {
         if start > 0 {
             pending.removeFirst(start)
             position -= start
@@ -85,7 +99,7 @@ struct StatementSplitter {
     }
 
     private mutating func scan(
-        _ pending: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (String, Int) throws -> Void
+        _ pending: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (UnsafeBufferPointer<UInt8>, Int) throws -> Void
     ) throws {
         let end = pending.count
         while position < end {
@@ -110,8 +124,7 @@ struct StatementSplitter {
                 case UInt8(ascii: ";"):
                     let text = UnsafeBufferPointer(rebasing: pending[start...position])
                     if isComplete(text) {
-                        let statement = Self.trimmed(text)
-                        if statement != ";" { try emit(statement, line) }
+                        try emit(text, line)
                         start = position + 1
                     }
                 default: break
@@ -156,10 +169,17 @@ struct StatementSplitter {
         byte == 0x20 || (0x09...0x0d).contains(byte)
     }
 
+    /// The bytes without the ASCII blanks around them.
+    static func trimmedBytes(_ text: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        let first = text.firstIndex { !isASCIIWhitespace($0) } ?? text.endIndex
+        let last = text.lastIndex { !isASCIIWhitespace($0) }.map { $0 + 1 } ?? first
+        return UnsafeBufferPointer(rebasing: text[first..<max(first, last)])
+    }
+
     /// The statement's text without the blanks around it, as
     /// `trimmingCharacters(in: .whitespacesAndNewlines)` gives it, but
     /// without that call's cost on a large statement when the blanks are ASCII.
-    private static func trimmed(_ text: UnsafeBufferPointer<UInt8>) -> String {
+    static func trimmed(_ text: UnsafeBufferPointer<UInt8>) -> String {
         let first = text.firstIndex { !isASCIIWhitespace($0) } ?? text.endIndex
         let last = text.lastIndex { !isASCIIWhitespace($0) }.map { $0 + 1 } ?? first
         let statement = String(decoding: UnsafeBufferPointer(rebasing: text[first..<max(first, last)]), as: UTF8.self)
