@@ -8,7 +8,9 @@ import Foundation
 //   ferry-in-process pending DB MIGRATIONS N   Ferry.upgrade() with nothing pending, N times; median in ms
 //   ferry-in-process copy DB FILE              the bare native copy (backup API), no check
 //   ferry-in-process dump DB FILE              the bare SQL dump, no check
-//   ferry-in-process check FILE sqlite|sql     the check of a backup: load a dump, integrity check, row counts
+//   ferry-in-process check FILE sqlite|sql [full|quick]
+//                                              the check of a backup: load a dump, then the integrity check and
+//                                              row counts (full, the default) or the schema and history (quick)
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 4 else {
@@ -33,7 +35,8 @@ case "dump":
     try await engine.writeBackup(to: URL(fileURLWithPath: arguments[3]), format: .sql)
 case "check":
     let format: BackupFormat = arguments[3] == "sql" ? .sql : .native
-    let rows = try await engine.withBackup(at: URL(fileURLWithPath: arguments[2]), format: format, level: .full) { copy in
+    let level = arguments.count > 4 ? try BackupCheckLevel(parsing: arguments[4]) : .full
+    let rows = try await engine.withBackup(at: URL(fileURLWithPath: arguments[2]), format: format, level: level) { copy in
         copy.check.rowCounts?.values.reduce(0, +) ?? 0
     }
     print("\(rows) rows")
