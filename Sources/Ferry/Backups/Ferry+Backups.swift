@@ -76,7 +76,7 @@ extension Ferry {
         do {
             try await engine.writeBackup(to: temporary, format: format)
             FileSafety.makePrivate(temporary)
-            try FileSafety.sync(temporary)
+            let sha256 = try await FileSafety.syncAndHash(temporary)
             let level = configuration.backupCheck
             let check = try await engine.withBackup(at: temporary, format: format, level: level) { $0.check }
             let manifest = BackupManifest(
@@ -84,7 +84,7 @@ extension Ferry {
                 app: configuration.appName, kind: kind, format: format, engine: engine.engineName,
                 database: engine.displayName, release: state.recordedRelease, upgradeTo: upgradeTo?.description,
                 appliedMigrations: state.applied.map(\.id), file: fileName, size: FileSafety.size(of: temporary.path),
-                sha256: try FileSafety.sha256(of: temporary), rowCounts: check.rowCounts, check: level, created: created,
+                sha256: sha256, rowCounts: check.rowCounts, check: level, created: created,
                 verified: Date(), note: note)
             try FileSafety.moveIntoPlace(temporary, to: file)
             let manifestFile = try catalog.writeManifest(manifest, name: name)

@@ -93,6 +93,26 @@ public enum FileSafety {
         return hasher.finalize()
     }
 
+    /// Syncs a file to the disk and computes its SHA-256 at the same time, on
+    /// two threads: the sync waits for the disk and the checksum for the
+    /// processor, and on a large backup each took about half as long as the copy.
+    ///
+    /// - Throws: ``FerryError`` when the file cannot be synced or read.
+    public static func syncAndHash(_ file: URL) async throws -> String {
+        async let synced: Void = onDispatchThread { try sync(file) }
+        let checksum = try await onDispatchThread { try sha256(of: file) }
+        try await synced
+        return checksum
+    }
+
+    /// Runs blocking file work on a Dispatch thread, not on one of the few
+    /// threads of Swift's cooperative pool.
+    private static func onDispatchThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     /// The size of a file in bytes, or 0 when it does not exist.
     public static func size(of path: String) -> Int64 {
         ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
