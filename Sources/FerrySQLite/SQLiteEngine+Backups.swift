@@ -73,11 +73,13 @@ extension SQLiteEngine {
             }
             database = target.path
         }
-        let copy = try await checkedCopy(of: database, file: file, level: level)
+        let copy = try await checkedCopy(of: database, file: file, level: level, isLoadedDump: loaded != nil)
         return try await body(copy)
     }
 
-    private func checkedCopy(of database: String, file: URL, level: BackupCheckLevel) async throws -> SQLiteBackupCopy {
+    private func checkedCopy(
+        of database: String, file: URL, level: BackupCheckLevel, isLoadedDump: Bool
+    ) async throws -> SQLiteBackupCopy {
         let queue: DatabaseQueue
         do {
             queue = try openReadOnly(database, what: "check the backup")
@@ -96,7 +98,8 @@ extension SQLiteEngine {
                 }
                 return BackupCheck(rowCounts: try Self.rowCounts(db), state: try SQLiteHistory.readState(db))
             }
-            return SQLiteBackupCopy(source: database, livePath: path, busyTimeout: busyTimeout, check: check)
+            return SQLiteBackupCopy(
+                source: database, isLoadedDump: isLoadedDump, livePath: path, busyTimeout: busyTimeout, check: check)
         } catch let error as DatabaseError {
             throw corrupt(file, error.message ?? "\(error.resultCode)")
         } catch let error as FerryError where error.code == .backupCorrupt {
@@ -161,6 +164,9 @@ extension SQLiteEngine {
 /// A checked backup that can replace the live database.
 struct SQLiteBackupCopy: BackupCopy {
     let source: String
+    /// Whether `source` is a database loaded from a dump for this restore
+    /// (Ferry's to move), not a backup file of the catalog.
+    let isLoadedDump: Bool
     let livePath: String
     let busyTimeout: TimeInterval
     let check: BackupCheck
@@ -169,8 +175,11 @@ struct SQLiteBackupCopy: BackupCopy {
     /// API: one write transaction on the live file, so that a failure or a
     /// crash part-way is rolled back by SQLite and the application's open
     /// connections see the new content afterwards. No file is deleted or
-    /// renamed under them.
+    /// renamed under them. When there is no live database yet, a database
+    /// loaded from a dump is instead linked into place whole (it was checked
+    /// where it lies), so that its pages are not written a second time.
     func replaceLiveDatabase() async throws {
+        if isLoadedDump, try moveIntoPlaceIfNoLiveDatabase() { return }
         let source = self.source
         let livePath = self.livePath
         var sourceSettings = GRDB.Configuration()
@@ -196,5 +205,27 @@ struct SQLiteBackupCopy: BackupCopy {
                 advice: error.resultCode == .SQLITE_BUSY ? "The application holds the database: try again, or stop it first." : nil,
                 engineMessage: error.message ?? "\(error.resultCode)")
         }
+    }
+}
+
+extension SQLiteBackupCopy {
+    /// Links the loaded database to the live path if nothing is there (no
+    /// database, no journal, no WAL), syncs the folder, and removes the old
+    /// name: the new file appears whole or not at all, and nothing that
+    /// appeared meanwhile is replaced (`link` refuses an existing name).
+    ///
+    /// - Returns: false when something is at the live path or the folders are
+    ///   on different file systems; the caller copies instead.
+    fileprivate func moveIntoPlaceIfNoLiveDatabase() throws -> Bool {
+        let manager = FileManager.default
+        guard ["", "-journal", "-wal", "-shm"].allSatisfy({ !manager.fileExists(atPath: livePath + $0) }) else {
+            return false
+        }
+        // Loaded without syncs: make it durable before it gets the live name.
+        try FileSafety.sync(URL(fileURLWithPath: source))
+        guard link(source, livePath) == 0 else { return false }
+        unlink(source)
+        try FileSafety.sync(URL(fileURLWithPath: livePath).deletingLastPathComponent())
+        return true
     }
 }

@@ -114,6 +114,30 @@ import Testing
         #expect(try integrityCheck(scenario.path) == "ok")
     }
 
+    @Test(arguments: BackupCheckLevel.allCases)
+    func anSQLBackupRestoresIntoADatabaseThatDoesNotExistYet(check: BackupCheckLevel) async throws {
+        var scenario = try await Scenario(at: "0.5.0")
+        scenario.check = check
+        let original = try TableContents(path: scenario.path)
+        let dump = try await scenario.ferry.backup(format: .sql)
+        let elsewhere = scenario.folder.url.appendingPathComponent("elsewhere/new.db").path
+        try FileManager.default.createDirectory(
+            atPath: (elsewhere as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var configuration = ExampleApplication.configuration(database: elsewhere, migrations: scenario.migrations)
+        configuration.backupsDirectory = scenario.backupsFolder
+        configuration.backupCheck = check
+
+        let report = try await Ferry(configuration).restore(dump)
+
+        #expect(report.preRestoreBackup == nil)
+        #expect(try TableContents(path: elsewhere) == original)
+        #expect(try integrityCheck(elsewhere) == "ok")
+        let left = try FileManager.default.contentsOfDirectory(atPath: scenario.backupsFolder.path)
+        #expect(left.sorted() == [dump.file.lastPathComponent, dump.manifestFile.lastPathComponent].sorted(),
+                "the loaded copy became the database; nothing else is left beside the backup")
+        #expect(try await Ferry(configuration).status().databaseRelease == "0.5.0")
+    }
+
     @Test(arguments: ["flip", "truncate"], BackupCheckLevel.allCases)
     func aDamagedBackupIsRefusedBeforeTheLiveDatabaseIsTouched(damage: String, check: BackupCheckLevel) async throws {
         var scenario = try await Scenario(at: "0.5.0")
