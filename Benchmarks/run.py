@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "dri
 import datasets  # noqa: E402
 import report  # noqa: E402
 import workloads  # noqa: E402
-from paths import ALEMBIC, BENCHMARKS, FERRY, REPORT, ROOT, VENV, WORK  # noqa: E402
+from paths import ALEMBIC, BENCHMARKS, BUILD_PATH, FERRY, REPORT, ROOT, VENV, WORK  # noqa: E402
 
 ALEMBIC_VERSION = "1.20.1"
 PREAMBLE = "# Benchmarks\n\nWritten by `Benchmarks/run.py`; see README.md.\n"
@@ -49,7 +49,8 @@ def install_missing_tools():
 
 def build():
     print("Building Ferry and the benchmark programs in release mode…", flush=True)
-    subprocess.run(["swift", "build", "-c", "release", "--product", "ferry"], cwd=ROOT, check=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "ferry", "--scratch-path", BUILD_PATH],
+                   cwd=ROOT, check=True)
     subprocess.run(["swift", "build", "-c", "release"], cwd=BENCHMARKS, check=True)
 
 

@@ -69,15 +69,20 @@ def backup(database, repetitions):
     catalog = work("backup-catalog")
     ferry = Contender("ferry backup", [FERRY, "backup", "--database", database, "--backups", catalog],
                       prepare=removing(catalog))
+    quick = Contender("ferry backup --backup-check quick (copy, sync, SHA-256)",
+                      [FERRY, "backup", "--backup-check", "quick", "--database", database, "--backups", catalog],
+                      prepare=removing(catalog))
     bare = Contender("Ferry's copy alone (no check, no checksum)",
                      [FERRY_IN_PROCESS, "copy", database, work("copy.db")], prepare=removing(work("copy.db")))
     peer = Contender("sqlite3 .backup", ["sqlite3", database, f".backup {work('peer-backup.db')}"],
                      prepare=removing(work("peer-backup.db")))
     cp = Contender("cp", ["cp", database, work("cp.db")], prepare=removing(work("cp.db")))
-    run_alternately([ferry, bare, peer, cp], repetitions)
+    run_alternately([ferry, quick, bare, peer, cp], repetitions)
     return [
         Row("consistent backup", ferry.name, ferry.median, peer.name, peer.median, 1.0,
             peak_rss_mib=ferry.peak_rss_mib),
+        Row("consistent backup", quick.name, quick.median, peer.name, peer.median, 1.0,
+            peak_rss_mib=quick.peak_rss_mib),
         Row("consistent backup", bare.name, bare.median, peer.name, peer.median, 1.0, peak_rss_mib=bare.peak_rss_mib),
         Row("consistent backup", ferry.name, ferry.median, "cp (the physical limit)", cp.median),
     ]
@@ -111,16 +116,21 @@ def load_dump(database, repetitions):
     ferry = Contender("ferry restore (SQL backup, new database)",
                       [FERRY, "restore", "--latest", "--yes", "--database", restored, "--backups", catalog],
                       prepare=removing(restored))
-    check = Contender("Ferry's load and check alone (no copy into place)",
-                      [FERRY_IN_PROCESS, "check", ferry_dump, "sql"])
+    quick = Contender("ferry restore --backup-check quick (SQL backup, new database)",
+                      [FERRY, "restore", "--latest", "--yes", "--backup-check", "quick", "--database", restored,
+                       "--backups", catalog], prepare=removing(restored))
+    check = Contender("Ferry's load alone (no check, no copy into place)",
+                      [FERRY_IN_PROCESS, "check", ferry_dump, "sql", "quick"])
     peer = Contender("sqlite3 new.db < dump.sql", ["sqlite3", work("peer-loaded.db")], stdin=peer_dump,
                      prepare=removing(work("peer-loaded.db")))
     peer_on_ours = Contender("sqlite3 new.db < Ferry's dump", ["sqlite3", work("peer-loaded-ours.db")],
                              stdin=ferry_dump, prepare=removing(work("peer-loaded-ours.db")))
-    run_alternately([ferry, check, peer, peer_on_ours], repetitions)
+    run_alternately([ferry, quick, check, peer, peer_on_ours], repetitions)
     return [
         Row("load the dump into a new file", ferry.name, ferry.median, peer.name, peer.median, 0.2,
             peak_rss_mib=ferry.peak_rss_mib),
+        Row("load the dump into a new file", quick.name, quick.median, peer.name, peer.median, 0.2,
+            peak_rss_mib=quick.peak_rss_mib),
         Row("load the dump into a new file", check.name, check.median, peer.name, peer.median, 0.2,
             peak_rss_mib=check.peak_rss_mib),
         Row("load the dump into a new file", peer_on_ours.name, peer_on_ours.median, peer.name, peer.median),
