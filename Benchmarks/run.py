@@ -3,37 +3,47 @@
 
     Benchmarks/run.py            the large set: 1,000 devices, 5,000,000 history rows (about 270 MB)
     Benchmarks/run.py --quick    a small set (and no 10,000 migrations), for a run of a minute or two
+    Benchmarks/run.py --only postgres    only the PostgreSQL workloads (pg-backup, pg-restore)
 
-It installs what is missing (Debian's sqlite3 and time; Alembic in
-Benchmarks/.venv), builds Ferry and the Swift programs of Benchmarks/ in
-release mode, generates the data sets (once, deterministically, in
-Benchmarks/data/), runs every workload for Ferry and its peers in turn,
-prints a table of medians, ratios and Ferry's peak memory, and writes it to
-BENCHMARKS.md. Nothing here is part of the test suite.
+It installs what is missing (Debian's sqlite3, time and PostgreSQL 15;
+Alembic in Benchmarks/.venv), builds Ferry and the Swift programs of
+Benchmarks/ in release mode, generates the data sets (once, deterministically,
+in Benchmarks/data/; the PostgreSQL one in a throwaway server that the run
+starts on a free port of 127.0.0.1 and stops at its end), runs every workload
+for Ferry and its peers in turn, prints a table of medians, ratios and
+Ferry's peak memory, and writes it to BENCHMARKS.md. Nothing here is part of
+the test suite.
 """
 
 import argparse
 import datetime
 import os
+import contextlib
 import shutil
+import signal
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "driver"))
 
 import datasets  # noqa: E402
+import postgres  # noqa: E402
 import report  # noqa: E402
 import workloads  # noqa: E402
 from paths import ALEMBIC, BENCHMARKS, BUILD_PATH, FERRY, REPORT, ROOT, VENV, WORK  # noqa: E402
 
 ALEMBIC_VERSION = "1.20.1"
 PREAMBLE = "# Benchmarks\n\nWritten by `Benchmarks/run.py`; see README.md.\n"
+SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild")
+POSTGRES_WORKLOADS = ("pg-backup", "pg-restore")
 
 
-def install_missing_tools():
-    """Debian's sqlite3 shell and GNU time; Alembic from PyPI in a virtual environment."""
+def install_missing_tools(with_postgres):
+    """Debian's sqlite3 shell, GNU time and PostgreSQL 15; Alembic from PyPI in a virtual environment."""
     missing = [package for package, program in (("sqlite3", "sqlite3"), ("time", "/usr/bin/time"))
                if shutil.which(program) is None]
+    if with_postgres and postgres.binaries() is None:
+        missing.append("postgresql-15")
     if missing:
         if os.geteuid() != 0 or shutil.which("apt-get") is None:
             sys.exit(f"Please install {' '.join(missing)} (sudo apt-get install {' '.join(missing)}).")
@@ -47,20 +57,30 @@ def install_missing_tools():
         subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q", f"alembic=={ALEMBIC_VERSION}"], check=True)
 
 
-def build():
+def build(with_benchmark_programs):
+    """Ferry, and the programs of Benchmarks/Package.swift when a SQLite workload needs them."""
     print("Building Ferry and the benchmark programs in release mode…", flush=True)
     subprocess.run(["swift", "build", "-c", "release", "--product", "ferry", "--scratch-path", BUILD_PATH],
                    cwd=ROOT, check=True)
-    subprocess.run(["swift", "build", "-c", "release"], cwd=BENCHMARKS, check=True)
+    if with_benchmark_programs:
+        subprocess.run(["swift", "build", "-c", "release"], cwd=BENCHMARKS, check=True)
 
 
-def versions():
+def versions(server):
     alembic = report.version_of([ALEMBIC, "--version"])
     swift = report.version_of(["swift", "--version"])
     sqlite = report.version_of(["sqlite3", "--version"]).split()[0]
     commit = report.version_of(["git", "-C", ROOT, "describe", "--always", "--dirty"])
+    pg = f"; PostgreSQL {server.version()} (server, pg_dump, pg_restore)" if server else ""
     return (f"ferry {report.version_of([FERRY, '--version'])} (commit {commit}, release build); sqlite3 {sqlite} "
-            f"(the shell, and the library GRDB links); GRDB 7.10.0; {alembic}; {swift}")
+            f"(the shell, and the library GRDB links); GRDB 7.10.0; {alembic}{pg}; {swift}")
+
+
+def stop_on_sigterm():
+    """SIGTERM ends the run as Ctrl-C does, so that the PostgreSQL server is stopped."""
+    def handler(number, _):
+        raise SystemExit(128 + number)
+    signal.signal(signal.SIGTERM, handler)
 
 
 def main():
@@ -70,43 +90,65 @@ def main():
     parser.add_argument("--rows", type=int, help="history rows (default 5,000,000; quick: 200,000)")
     parser.add_argument("--repeat", type=int, help="runs of each program (default 3)")
     parser.add_argument("--only", help="run only these workloads, comma-separated: "
-                        "backup,dump,load,migrations,scaling,pending,rebuild")
+                        "backup,dump,load,migrations,scaling,pending,rebuild,pg-backup,pg-restore "
+                        "('postgres' means both PostgreSQL ones)")
     parser.add_argument("--no-write", action="store_true", help="print the table without writing BENCHMARKS.md")
     options = parser.parse_args()
     devices = options.devices or (100 if options.quick else 1000)
     rows = options.rows or (200_000 if options.quick else 5_000_000)
     repetitions = options.repeat or 3
     name = "quick" if options.quick else "large"
-    wanted = set(options.only.split(",")) if options.only else None
+    wanted = None
+    if options.only:
+        wanted = set(options.only.split(","))
+        if "postgres" in wanted:
+            wanted = (wanted - {"postgres"}) | set(POSTGRES_WORKLOADS)
+        unknown = wanted - set(SQLITE_WORKLOADS) - set(POSTGRES_WORKLOADS)
+        if unknown:
+            parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    with_sqlite = not wanted or bool(wanted & set(SQLITE_WORKLOADS))
+    with_postgres = not wanted or bool(wanted & set(POSTGRES_WORKLOADS))
 
-    install_missing_tools()
-    build()
+    stop_on_sigterm()
+    install_missing_tools(with_postgres)
+    build(with_sqlite)
     os.makedirs(WORK, exist_ok=True)
-    database = datasets.data_set(devices, rows)
-    size = os.path.getsize(database) / 1024 / 1024
-    load_before = report.load_average()
-    started = datetime.datetime.now(datetime.timezone.utc)
-    results = []
-    for key, label, workload in (
-        ("backup", "backup", lambda: workloads.backup(database, repetitions)),
-        ("dump", "SQL dump", lambda: workloads.sql_dump(database, repetitions)),
-        ("load", "loading the dump", lambda: workloads.load_dump(database, repetitions)),
-        ("migrations", "1,000 migrations", lambda: workloads.migrations(repetitions)),
-        ("scaling", "3,000 and 10,000 migrations", lambda: workloads.scaling(repetitions, options.quick)),
-        ("pending", "is anything pending?", lambda: workloads.pending(repetitions)),
-        ("rebuild", "rebuilding the history table", lambda: workloads.rebuild(database, repetitions)),
-    ):
-        if wanted and key not in wanted:
-            continue
-        print(f"Running: {label}…", flush=True)
-        results += workload()
-    finished = datetime.datetime.now(datetime.timezone.utc)
+    database = datasets.data_set(devices, rows) if with_sqlite else None
+    sizes = [f"{os.path.getsize(database) / 1024 / 1024:.0f} MiB in SQLite"] if database else []
+    with (postgres.Server() if with_postgres else contextlib.nullcontext()) as server:
+        pg_database = datasets.postgres_data_set(server, devices, rows) if server else None
+        if server:
+            size = subprocess.run(
+                [server.client("psql"), "-X", "-A", "-t", "-d", pg_database, "-c",
+                 "SELECT pg_database_size(current_database())"],
+                env={**os.environ, **server.environment}, check=True, capture_output=True, text=True).stdout
+            sizes.append(f"{int(size) / 1024 / 1024:.0f} MiB in PostgreSQL")
+        load_before = report.load_average()
+        started = datetime.datetime.now(datetime.timezone.utc)
+        results = []
+        for key, label, workload in (
+            ("backup", "backup", lambda: workloads.backup(database, repetitions)),
+            ("dump", "SQL dump", lambda: workloads.sql_dump(database, repetitions)),
+            ("load", "loading the dump", lambda: workloads.load_dump(database, repetitions)),
+            ("migrations", "1,000 migrations", lambda: workloads.migrations(repetitions)),
+            ("scaling", "3,000 and 10,000 migrations", lambda: workloads.scaling(repetitions, options.quick)),
+            ("pending", "is anything pending?", lambda: workloads.pending(repetitions)),
+            ("rebuild", "rebuilding the history table", lambda: workloads.rebuild(database, repetitions)),
+            ("pg-backup", "PostgreSQL backup", lambda: workloads.pg_backup(server, pg_database, repetitions)),
+            ("pg-restore", "PostgreSQL restore", lambda: workloads.pg_restore(server, pg_database, repetitions)),
+        ):
+            if wanted and key not in wanted:
+                continue
+            print(f"Running: {label}…", flush=True)
+            results += workload()
+        finished = datetime.datetime.now(datetime.timezone.utc)
+        version_text = versions(server)
     shutil.rmtree(WORK, ignore_errors=True)
 
     description = (f"{'Quick' if options.quick else 'Large'} set: {devices:,} devices, {rows:,} history rows "
-                   f"with an index ({size:.0f} MiB)")
+                   f"with an index ({', '.join(sizes)})")
     text = report.section(
-        name, description, results, started.strftime("%Y-%m-%d %H:%M"), finished.strftime("%H:%M"), versions(),
+        name, description, results, started.strftime("%Y-%m-%d %H:%M"), finished.strftime("%H:%M"), version_text,
         repetitions, load_before, report.load_average())
     print("\n" + text)
     if not options.no_write and not wanted:

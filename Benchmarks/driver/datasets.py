@@ -3,6 +3,9 @@
 - a data set: devices and their sensor history with an index (the schema is
   Benchmarks/dataset/migrations/1.0.0, applied by Ferry; the rows come from
   dataset/fill.sql, run by the sqlite3 shell, with no random numbers);
+- the same data set in a PostgreSQL database of the run's own server
+  (dataset/postgres: the schema applied by Ferry, the rows made by
+  generate_series in psql), made once per run;
 - folders of N trivial migrations for Ferry (one release folder 1.0.0), and
   the same migrations as Alembic revisions. The GRDB peer registers the same
   SQL in code (Benchmarks/Sources/GRDBPeer/TrivialMigration.swift).
@@ -35,6 +38,20 @@ def data_set(devices, rows):
     subprocess.run(["sqlite3", "-bail", partial], input=script, text=True, check=True)
     os.remove(partial + ".ferry-lock") if os.path.exists(partial + ".ferry-lock") else None
     os.rename(partial, database)
+    return database
+
+
+def postgres_data_set(server, devices, rows):
+    """The name of a database on `server` holding the data set (made now:
+    the server lives for one run)."""
+    database = "bench"
+    print(f"Generating the PostgreSQL data set: {devices:,} devices, {rows:,} history rows…", flush=True)
+    folder = os.path.join(DATASET, "postgres")
+    subprocess.run(
+        [FERRY, "upgrade", "--database", server.url(database), "--migrations", os.path.join(folder, "migrations"),
+         "--no-backup"],
+        check=True, stdout=subprocess.DEVNULL)
+    server.psql(database, "-v", f"devices={devices}", "-v", f"rows={rows}", "-f", os.path.join(folder, "fill.sql"))
     return database
 
 

@@ -11,7 +11,8 @@ import re
 import subprocess
 
 MEMORY_GOAL_MIB = 64
-MEMORY_COMMANDS = ("ferry backup", "ferry backup --format sql", "ferry restore (SQL backup, new database)")
+MEMORY_COMMANDS = ("ferry backup", "ferry backup --format sql", "ferry restore (SQL backup, new database)",
+                   "ferry backup (PostgreSQL)", "ferry restore (PostgreSQL, new database)")
 
 
 def value(number, unit):

@@ -261,3 +261,65 @@ def rebuild(database, repetitions):
         Row("rebuild the history table", ferry_backup.name, ferry_backup.median, peer.name, peer.median,
             peak_rss_mib=ferry_backup.peak_rss_mib),
     ]
+
+
+def pg_backup(server, database, repetitions):
+    """`ferry backup` of a PostgreSQL database (pg_dump's custom format, then
+    Ferry's check) beside `pg_dump --format=custom` alone."""
+    catalog = work("pg-backup-catalog")
+    ferry = Contender("ferry backup (PostgreSQL)", [FERRY, "backup", "--database", server.url(database),
+                      "--backups", catalog], prepare=removing(catalog))
+    # The command line and environment Ferry gives pg_dump (PostgresEngine.writeBackup).
+    bare = Contender("pg_dump as Ferry runs it (no check)",
+                     [server.client("pg_dump"), "--format=custom", f"--file={work('pg-bare.dump')}", "--no-password"],
+                     env={**server.environment, "PGDATABASE": database, "PGAPPNAME": "ferry backup"},
+                     prepare=removing(work("pg-bare.dump")))
+    peer = Contender("pg_dump --format=custom", [server.client("pg_dump"), "--format=custom", "-f",
+                     work("pg-peer.dump"), "-d", database], env=server.environment,
+                     prepare=removing(work("pg-peer.dump")))
+    run_alternately([ferry, bare, peer], repetitions)
+    return [
+        Row("PostgreSQL backup", ferry.name, ferry.median, peer.name, peer.median, 1.0,
+            peak_rss_mib=ferry.peak_rss_mib),
+        Row("PostgreSQL backup", bare.name, bare.median, peer.name, peer.median),
+    ]
+
+
+def pg_restore(server, database, repetitions):
+    """`ferry restore` of that backup into a new database beside `createdb` and
+    `pg_restore -d`; and over an existing database, beside `pg_restore --clean`."""
+    catalog = work("pg-restore-catalog")
+    migrations = os.path.join(DATASET, "postgres", "migrations")
+    removing(catalog)()
+    output_of([FERRY, "backup", "--database", server.url(database), "--backups", catalog])
+    dump = glob.glob(os.path.join(catalog, "*.dump"))[0]
+
+    def existing(name):
+        """A `prepare` step: a fresh copy of the data set under another name."""
+        def prepare():
+            server.drop(name)()
+            server.psql("postgres", "-c", f'CREATE DATABASE "{name}" TEMPLATE "{database}"')
+            server.psql("postgres", "-c", "CHECKPOINT")
+        return prepare
+
+    def restoring(name, *extra):
+        return [FERRY, "restore", "--latest", "--yes", "--database", server.url(name), "--backups", catalog,
+                "--migrations", migrations, *extra]
+
+    ferry = Contender("ferry restore (PostgreSQL, new database)", restoring("pg_restored_ferry"),
+                      prepare=server.drop("pg_restored_ferry"))
+    peer = Contender("createdb + pg_restore -d", [
+        "sh", "-c", f'"$0" pg_restored_peer && "$1" -d pg_restored_peer "$2"', server.client("createdb"),
+        server.client("pg_restore"), dump], env=server.environment, prepare=server.drop("pg_restored_peer"))
+    over_ferry = Contender("ferry restore (PostgreSQL, over the live database)", restoring("pg_live_ferry"),
+                           prepare=existing("pg_live_ferry"))
+    over_peer = Contender("pg_restore --clean --single-transaction -d", [
+        server.client("pg_restore"), "--clean", "--if-exists", "--single-transaction", "-d", "pg_live_peer", dump],
+        env=server.environment, prepare=existing("pg_live_peer"))
+    run_alternately([ferry, peer, over_ferry, over_peer], repetitions)
+    return [
+        Row("PostgreSQL restore into a new database", ferry.name, ferry.median, peer.name, peer.median, 1.0,
+            peak_rss_mib=ferry.peak_rss_mib),
+        Row("PostgreSQL restore over the live database (Ferry backs it up first)", over_ferry.name,
+            over_ferry.median, over_peer.name, over_peer.median, peak_rss_mib=over_ferry.peak_rss_mib),
+    ]
