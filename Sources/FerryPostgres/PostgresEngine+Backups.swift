@@ -31,11 +31,17 @@ extension PostgresEngine {
     }
 
     /// Dumps the live database with `pg_dump` of the server's major version.
+    ///
+    /// A native dump is compressed at zlib's fastest level
+    /// (``nativeCompression``): `pg_dump`'s default level spends about three
+    /// times as long compressing, for a file about a fifth smaller, and a
+    /// pre-upgrade backup is time the application waits for.
     public func writeBackup(to file: URL, format: BackupFormat) async throws {
         let tools = try await self.tools()
+        let formatArguments =
+            format == .native ? ["--format=custom", "--compress=\(Self.nativeCompression)"] : ["--format=plain"]
         let output = try await tools.run(
-            "pg_dump",
-            ["--format=\(format == .native ? "custom" : "plain")", "--file=\(file.path)", "--no-password"],
+            "pg_dump", formatArguments + ["--file=\(file.path)", "--no-password"],
             location: location, applicationName: applicationName("backup"))
         guard output.status == 0 else {
             throw FerryError(
@@ -111,6 +117,9 @@ extension PostgresEngine {
             return try await body(scratch)
         }
     }
+
+    /// The zlib level of native backups: 1, the fastest.
+    static let nativeCompression = 1
 
     // MARK: Helpers
 
