@@ -51,10 +51,15 @@ extension PostgresEngine {
         }
     }
 
-    /// Checks a backup without touching the live database: `pg_restore
-    /// --list` reads a native dump's table of contents, then the backup is
-    /// loaded whole, in one transaction, into a scratch database
-    /// (`ferry_check_<uuid>`, dropped afterwards), whose rows and history are read.
+    /// Checks a backup without touching the live database.
+    ///
+    /// At both levels `pg_restore --list` reads a native dump's table of
+    /// contents. At level `full` the backup is then loaded whole into a
+    /// scratch database (`ferry_check_<uuid>`, dropped afterwards), whose
+    /// rows and history are read. At level `quick` nothing is loaded and the
+    /// copy's history is unknown (``BackupCheck/state`` has no release); a
+    /// restore of it still loads it whole in its own transaction and counts
+    /// its rows before it commits (see ``checksBackupWhileRestoring``).
     public func withBackup<Result: Sendable>(
         at file: URL, format: BackupFormat, level: BackupCheckLevel, _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result {
@@ -64,6 +69,13 @@ extension PostgresEngine {
                 "pg_restore", ["--list", file.path], location: location,
                 applicationName: applicationName("check"))
             guard list.status == 0 else { throw corrupt(file, list.complaint) }
+        }
+        guard level.isThorough else {
+            let unknown = DatabaseState(exists: true, release: nil, updatedAt: nil, applied: [])
+            return try await body(
+                PostgresBackupCopy(
+                    live: self, tools: tools, file: file, format: format,
+                    check: BackupCheck(rowCounts: nil, state: unknown)))
         }
         return try await withScratchPostgres(purpose: "check") { scratch in
             try await scratch.load(file, format: format, tools: tools, keepingOwners: false)
@@ -77,6 +89,11 @@ extension PostgresEngine {
                 PostgresBackupCopy(live: self, tools: tools, file: file, format: format, check: check))
         }
     }
+
+    /// A restore loads the backup whole into the live database in one
+    /// transaction and counts its rows there before it commits: that load is
+    /// the full check, so a restore opens the backup with the quick one.
+    public var checksBackupWhileRestoring: Bool { true }
 
     /// The problems of a full check of the live database.
     public func integrityProblems(thorough: Bool) async throws -> [String] {
