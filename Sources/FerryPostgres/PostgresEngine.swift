@@ -66,11 +66,19 @@ public struct PostgresEngine: DatabaseEngine {
         return "ferry \(purpose), pid \(me.processIdentifier) on \(me.hostName)"
     }
 
+    /// Reads the history; a database that the caller's upgrade lock created
+    /// a moment ago, and that is still without history, does not exist yet
+    /// (as for the upgrade's session), so that a restore into it keeps no
+    /// pre-restore backup of nothing.
     public func readState() async throws -> DatabaseState {
         do {
-            return try await connector("status").withConnection { connection in
+            var state = try await connector("status").withConnection { connection in
                 try await PostgresHistory.readState(on: connection)
             }
+            if Self.createdByThisUpgrade && state.applied.isEmpty && state.recordedRelease == nil {
+                state.exists = false
+            }
+            return state
         } catch PostgresConnector.Failure.databaseMissing {
             return .missing
         } catch let failure as PostgresConnector.Failure {
