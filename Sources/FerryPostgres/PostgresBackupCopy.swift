@@ -15,6 +15,11 @@ import PostgresNIO
 /// application's sessions stay connected, and the upgrade lock (an advisory
 /// lock on a session of its own) is held throughout.
 ///
+/// Before the commit the rows of every table are counted and the recorded
+/// release read, inside the same transaction, and handed to the caller, which
+/// compares them with the manifest: the one load is the backup's full check,
+/// so a restore does not first load the backup into a scratch database.
+///
 /// Renaming a restored copy into place (`ALTER DATABASE … RENAME`) was not
 /// chosen: it needs every session of the live database closed, the upgrade
 /// lock's own included, and loses the database's settings and grants.
@@ -30,57 +35,209 @@ struct PostgresBackupCopy: BackupCopy {
     var lockTimeout: Duration { live.restoreLockTimeout }
 
     func replaceLiveDatabase() async throws {
+        try await replaceLiveDatabase(accepting: { _ in })
+    }
+
+    /// Loads the backup in one transaction on the live database, counts the
+    /// rows and reads the release it loaded inside that transaction, hands
+    /// them to `accept`, and commits only when `accept` returns.
+    ///
+    /// The transaction runs in `psql`, fed the prelude, the backup's script
+    /// and the counting script as files, then one last command on its
+    /// standard input: `COMMIT` or `ROLLBACK`. Until then nothing is visible
+    /// to the application; if Ferry dies meanwhile, `psql` reads the end of
+    /// its input and leaves, and the server rolls the transaction back.
+    ///
+    /// A native backup's script is streamed: `pg_restore` writes it into a
+    /// named pipe that `psql` reads, so it is never written to disk and the
+    /// two programs work side by side. `pg_restore` must have ended well
+    /// before the commit, or the transaction is rolled back.
+    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "ferry-restore-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
             at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: folder) }
         let script: URL
+        let schema: URL
         switch format {
         case .native:
-            // The archive as a script (owners and privileges kept), so that it joins the transaction.
-            script = folder.appendingPathComponent("restore.sql")
+            // The schemas, types and tables alone (no rows): whether the dump creates `public`.
+            schema = folder.appendingPathComponent("schema.sql")
             let output = try await tools.run(
-                "pg_restore", ["--file=\(script.path)", file.path], location: live.location,
-                applicationName: live.applicationName("restore"))
-            guard output.status == 0 else {
+                "pg_restore", ["--section=pre-data", "--file=\(schema.path)", file.path],
+                location: live.location, applicationName: live.applicationName("restore"))
+            guard output.status == 0 else { throw damaged(output) }
+            script = folder.appendingPathComponent("restore.sql")
+            guard mkfifo(script.path, 0o600) == 0 else {
                 throw FerryError(
-                    .restoreFailed, "pg_restore could not read \(file.lastPathComponent).",
-                    engineMessage: output.complaint)
+                    .fileSystem, "Cannot make a named pipe in \(folder.path) (errno \(errno)).",
+                    changes: "Nothing was changed.", advice: "Set TMPDIR to a local folder where Ferry may write.")
             }
         case .sql:
             script = file
+            schema = file
         }
         let prelude = folder.appendingPathComponent("prelude.sql")
-        let recreatesPublic = !(try Self.createsPublicSchema(script))
-        try Data(Self.prelude(recreatingPublic: recreatesPublic, lockTimeout: lockTimeout).utf8).write(
-            to: prelude)
-        let output = try await tools.run(
+        let recreatesPublic = !(try Self.createsPublicSchema(schema))
+        try Data(("BEGIN;\n" + Self.prelude(recreatingPublic: recreatesPublic, lockTimeout: lockTimeout)).utf8)
+            .write(to: prelude)
+        let report = folder.appendingPathComponent("loaded.txt")
+        let counting = folder.appendingPathComponent("count.sql")
+        try Data(Self.countingScript(reportingTo: report).utf8).write(to: counting)
+        // SIGPIPE would end Ferry if psql died between the last file and its decision.
+        signal(SIGPIPE, SIG_IGN)
+        let psql = try tools.start(
             "psql",
             [
-                "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "--no-password", "-f",
-                prelude.path,
-                "-f", script.path,
+                "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--no-password", "-f", prelude.path, "-f",
+                script.path, "-f", counting.path, "-f", "-",
             ],
-            location: live.location, applicationName: live.applicationName("restore"))
-        guard output.status == 0 else {
-            guard output.stderr.contains("lock timeout") else {
-                throw FerryError(
-                    .restoreFailed,
-                    "psql could not load the backup into \(live.displayName); its transaction was rolled back.",
-                    advice: "Read psql's message below, fix the cause and restore again.",
-                    engineMessage: output.complaint)
+            location: live.location, applicationName: live.applicationName("restore"), withInput: true)
+        var writer: PostgresTools.RunningProgram?
+        if format == .native {
+            do {
+                // The archive as a script (owners and privileges kept), so that it joins the transaction.
+                writer = try tools.start(
+                    "pg_restore", ["--file=\(script.path)", file.path], location: live.location,
+                    applicationName: live.applicationName("restore"), withInput: false)
+            } catch {
+                psql.kill()
+                _ = await psql.finish()
+                throw error
             }
-            let sessions = await sessionsInTransactions()
-            throw FerryError(
+        }
+        var loaded: String?
+        var written: PostgresTools.Output?
+        while loaded == nil {
+            let text = (try? String(contentsOf: report, encoding: .utf8)) ?? ""
+            if text.hasSuffix(Self.loadedMarker + "\n") {
+                loaded = text
+            } else if !psql.isRunning {
+                // A pg_restore still waiting for psql is ended; one that failed on its own says why.
+                let loading = await psql.finish()
+                if let writer, written == nil {
+                    writer.kill()
+                    written = await writer.finish()
+                }
+                if let written, Self.failedOnItsOwn(written) { throw damaged(written) }
+                throw await failure(loading)
+            } else if let writer, written == nil, !writer.isRunning {
+                written = await writer.finish()
+                if let written, Self.failedOnItsOwn(written) {
+                    // pg_restore gave up, perhaps before psql could open the pipe: psql waits no longer.
+                    psql.kill()
+                    _ = await psql.finish()
+                    throw damaged(written)
+                }
+            } else {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        do {
+            if let writer, written == nil {
+                // psql read the whole pipe, so pg_restore has closed it: it ends now.
+                written = await writer.finish()
+            }
+            if let written, written.status != 0 { throw damaged(written) }
+            try accept(try Self.loadedCheck(from: loaded ?? ""))
+        } catch {
+            psql.send("ROLLBACK;\n")
+            _ = await psql.finish()
+            throw error
+        }
+        psql.send("COMMIT;\n")
+        let output = await psql.finish()
+        guard output.status == 0 else { throw await failure(output) }
+    }
+
+    /// Whether `pg_restore` failed reading the backup, rather than because
+    /// psql stopped reading its pipe (a broken pipe) or Ferry ended it.
+    static func failedOnItsOwn(_ output: PostgresTools.Output) -> Bool {
+        output.status != 0 && !output.stderr.isEmpty && !output.stderr.contains("Broken pipe")
+    }
+
+    /// The error of a `pg_restore` that could not read the whole backup.
+    private func damaged(_ output: PostgresTools.Output) -> FerryError {
+        FerryError(
+            .backupCorrupt, "The backup \(file.lastPathComponent) is damaged: pg_restore cannot read it whole.",
+            changes: "Nothing was changed.", advice: "Use another backup ('ferry backups' lists them).",
+            engineMessage: output.complaint)
+    }
+
+    /// The error of a psql that ended before the restore could commit.
+    private func failure(_ output: PostgresTools.Output) async -> FerryError {
+        guard output.stderr.contains("lock timeout") else {
+            return FerryError(
                 .restoreFailed,
-                "Other sessions kept transactions open on the tables of \(live.displayName) for "
-                    + "\(lockTimeout.text), so the restore gave up and rolled back"
-                    + (sessions.isEmpty ? "." : ": " + sessions.joined(separator: "; ") + "."),
-                advice: "Stop the application (or let those transactions end) and restore again; "
-                    + "sessions that are connected but idle do not hold the restore up and stay connected.",
+                "psql could not load the backup into \(live.displayName); its transaction was rolled back.",
+                advice: "Read psql's message below, fix the cause and restore again.",
                 engineMessage: output.complaint)
         }
+        let sessions = await sessionsInTransactions()
+        return FerryError(
+            .restoreFailed,
+            "Other sessions kept transactions open on the tables of \(live.displayName) for "
+                + "\(lockTimeout.text), so the restore gave up and rolled back"
+                + (sessions.isEmpty ? "." : ": " + sessions.joined(separator: "; ") + "."),
+            advice: "Stop the application (or let those transactions end) and restore again; "
+                + "sessions that are connected but idle do not hold the restore up and stay connected.",
+            engineMessage: output.complaint)
+    }
+
+    /// The last line the counting script writes, once everything is loaded and counted.
+    static let loadedMarker = "ferry:loaded"
+
+    /// The statements that run in the restore's transaction after the
+    /// backup's script: one line per table with its rows (`ferry:count ROWS
+    /// t|f ["schema","table"]`, `t` for a table of the current schema), the
+    /// release recorded in `ferry_state` (`ferry:release R`), then
+    /// ``loadedMarker``, all written to `report` (closed, so flushed, at the end).
+    static func countingScript(reportingTo report: URL) -> String {
+        let path = report.path.replacingOccurrences(of: "'", with: "''")
+        return """
+            RESET search_path;
+            \\o '\(path)'
+            SELECT format('SELECT %L || count(*) || %L FROM %I.%I', 'ferry:count ',
+                          ' ' || CASE WHEN schemaname = current_schema() THEN 't' ELSE 'f' END || ' '
+                              || jsonb_build_array(schemaname, tablename)::text,
+                          schemaname, tablename)
+              FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+             ORDER BY schemaname, tablename
+            \\gexec
+            SELECT to_regclass('ferry_state') IS NOT NULL AS ferry_has_state \\gset
+            \\if :ferry_has_state
+            SELECT 'ferry:release ' || release FROM ferry_state WHERE id = 1;
+            \\endif
+            \\qecho \(loadedMarker)
+            \\o
+
+            """
+    }
+
+    /// What the counting script reported.
+    static func loadedCheck(from report: String) throws -> BackupCheck {
+        var counts: [String: Int] = [:]
+        var release: String?
+        for line in report.split(separator: "\n") {
+            if line.hasPrefix("ferry:count ") {
+                let parts = line.split(separator: " ", maxSplits: 3)
+                guard parts.count == 4, let rows = Int(parts[1]),
+                    let names = try? JSONDecoder().decode([String].self, from: Data(parts[3].utf8)),
+                    names.count == 2
+                else {
+                    throw FerryError(.restoreFailed, "Ferry could not read the rows it counted: \(line)")
+                }
+                counts[parts[2] == "t" ? names[1] : "\(names[0]).\(names[1])"] = rows
+            } else if line.hasPrefix("ferry:release ") {
+                release = String(line.dropFirst("ferry:release ".count))
+            }
+        }
+        return BackupCheck(
+            rowCounts: counts,
+            state: DatabaseState(
+                exists: true, release: release.flatMap(Release.init), recordedRelease: release, updatedAt: nil,
+                applied: []))
     }
 
     /// The sessions of the live database that are inside a transaction, for

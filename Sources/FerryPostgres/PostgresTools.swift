@@ -122,59 +122,125 @@ struct PostgresTools: Sendable {
     func run(
         _ program: String, _ arguments: [String], location: PostgresLocation, applicationName: String
     ) async throws -> Output {
+        let running = try start(
+            program, arguments, location: location, applicationName: applicationName, withInput: false)
+        return await running.finish()
+    }
+
+    /// Starts one of the programs against a database of the server, its
+    /// standard input a pipe when `withInput` (for ``PsqlTransaction``), else
+    /// empty; the caller ends it with ``RunningProgram/finish()``.
+    func start(
+        _ program: String, _ arguments: [String], location: PostgresLocation, applicationName: String,
+        withInput: Bool
+    ) throws -> RunningProgram {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("ferry-\(program)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
             at: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
-        environment["PGHOST"] = location.host
-        environment["PGPORT"] = String(location.port)
-        environment["PGUSER"] = location.user
-        environment["PGDATABASE"] = location.database
-        environment["PGAPPNAME"] = applicationName
-        environment["PGCONNECT_TIMEOUT"] = String(max(1, location.connectTimeout.components.seconds))
-        environment["PGSSLMODE"] = location.tls == .verifyFull ? "verify-full" : location.tls.rawValue
-        // The child's own password file: the password, or none at all, rather than the user's.
-        let passfile = scratch.appendingPathComponent("pgpass")
-        let line = location.password.map { password in
-            let escaped = password.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: ":", with: "\\:")
-            return "*:*:*:*:\(escaped)\n"
-        }
-        guard FileManager.default.createFile(
-            atPath: passfile.path, contents: Data((line ?? "").utf8), attributes: [.posixPermissions: 0o600])
-        else {
-            throw FerryError(
-                .fileSystem, "Cannot write a password file for \(program) in \(scratch.path).",
-                changes: "Nothing was changed.", advice: "Check that the temporary folder (TMPDIR) is writable.")
-        }
-        environment["PGPASSFILE"] = passfile.path
-        let process = Process()
-        process.executableURL = folder.appendingPathComponent(program)
-        process.arguments = arguments
-        process.environment = environment
-        let stdoutFile = scratch.appendingPathComponent("stdout")
-        let stderrFile = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
-        process.standardError = try FileHandle(forWritingTo: stderrFile)
-        process.standardInput = FileHandle.nullDevice
         do {
-            try process.run()
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
+            environment["PGHOST"] = location.host
+            environment["PGPORT"] = String(location.port)
+            environment["PGUSER"] = location.user
+            environment["PGDATABASE"] = location.database
+            environment["PGAPPNAME"] = applicationName
+            environment["PGCONNECT_TIMEOUT"] = String(max(1, location.connectTimeout.components.seconds))
+            environment["PGSSLMODE"] = location.tls == .verifyFull ? "verify-full" : location.tls.rawValue
+            // The child's own password file: the password, or none at all, rather than the user's.
+            let passfile = scratch.appendingPathComponent("pgpass")
+            let line = location.password.map { password in
+                let escaped = password.replacingOccurrences(of: "\\", with: "\\\\")
+                    .replacingOccurrences(of: ":", with: "\\:")
+                return "*:*:*:*:\(escaped)\n"
+            }
+            guard FileManager.default.createFile(
+                atPath: passfile.path, contents: Data((line ?? "").utf8), attributes: [.posixPermissions: 0o600])
+            else {
+                throw FerryError(
+                    .fileSystem, "Cannot write a password file for \(program) in \(scratch.path).",
+                    changes: "Nothing was changed.", advice: "Check that the temporary folder (TMPDIR) is writable.")
+            }
+            environment["PGPASSFILE"] = passfile.path
+            let process = Process()
+            process.executableURL = folder.appendingPathComponent(program)
+            process.arguments = arguments
+            process.environment = environment
+            let stdoutFile = scratch.appendingPathComponent("stdout")
+            let stderrFile = scratch.appendingPathComponent("stderr")
+            _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+            process.standardError = try FileHandle(forWritingTo: stderrFile)
+            let input = withInput ? Pipe() : nil
+            process.standardInput = input ?? FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                throw FerryError(
+                    .backupFailed, "Cannot start \(process.executableURL!.path): \(error.localizedDescription)",
+                    changes: "Nothing was changed.")
+            }
+            return RunningProgram(
+                process: process, input: input?.fileHandleForWriting, stdoutFile: stdoutFile, stderrFile: stderrFile,
+                scratch: scratch)
         } catch {
-            throw FerryError(
-                .backupFailed, "Cannot start \(process.executableURL!.path): \(error.localizedDescription)",
-                changes: "Nothing was changed.")
+            try? FileManager.default.removeItem(at: scratch)
+            throw error
         }
-        // Polled, so that a long dump holds none of Swift's few cooperative threads.
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus,
-            stdout: (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "")
+    }
+
+    /// One of the programs, started by ``start(_:_:location:applicationName:withInput:)``.
+    final class RunningProgram: @unchecked Sendable {
+        let process: Process
+        /// Its standard input, when it was started with one.
+        let input: FileHandle?
+        let stdoutFile: URL
+        let stderrFile: URL
+        /// The folder of its password file and output, removed when it is finished.
+        let scratch: URL
+
+        init(process: Process, input: FileHandle?, stdoutFile: URL, stderrFile: URL, scratch: URL) {
+            self.process = process
+            self.input = input
+            self.stdoutFile = stdoutFile
+            self.stderrFile = stderrFile
+            self.scratch = scratch
+        }
+
+        /// Whether the program still runs.
+        var isRunning: Bool { process.isRunning }
+
+        /// What it has printed on its standard output so far.
+        func outputSoFar() -> String {
+            (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? ""
+        }
+
+        /// Ends it at once if it still runs, such as a program blocked on a
+        /// named pipe that nobody will open. SIGKILL, because a child started
+        /// from Swift's threads inherits their mask, which blocks SIGTERM.
+        func kill() {
+            if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
+        }
+
+        /// Sends text to its standard input.
+        func send(_ text: String) {
+            try? input?.write(contentsOf: Data(text.utf8))
+        }
+
+        /// Closes its input, waits for it to end without holding a thread, and
+        /// returns what it printed.
+        func finish() async -> Output {
+            try? input?.close()
+            // Polled, so that a long dump holds none of Swift's few cooperative threads.
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+            process.waitUntilExit()
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            return Output(
+                status: process.terminationStatus,
+                stdout: (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "")
+        }
     }
 
     /// What a short program without a database prints (`--version`,

@@ -115,6 +115,136 @@ struct PostgresBackupTests {
         }
     }
 
+    @Test func theRestoreCountsWhatItLoadedBeforeCommittingAndARefusalLeavesTheLiveDataAsItWas() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 5000)
+            let ferry = Ferry(configuration(database))
+            let backup = try await ferry.backup()
+            try await database.load("DELETE FROM items WHERE id > 10; CREATE TABLE newer (id int);")
+            let before = try await database.snapshot()
+            let engine = database.engine
+            let seen = SeenCheck()
+
+            let error = try await #require(throws: FerryError.self) {
+                try await engine.withBackup(at: backup.file, format: .native, level: .quick) { copy in
+                    try await copy.replaceLiveDatabase(accepting: { loaded in
+                        seen.set(loaded)
+                        throw FerryError(.backupCorrupt, "refused by the test")
+                    })
+                }
+            }
+
+            #expect(error.message == "refused by the test")
+            let loaded = try #require(seen.value?.rowCounts)
+            #expect(loaded == backup.manifest.rowCounts)
+            #expect(loaded["items"] == 5000)
+            #expect(loaded["archive.old_items"] == 2)
+            #expect(loaded["newer"] == nil)
+            #expect(try await database.snapshot() == before)
+            #expect(try await database.scalar("SELECT count(*) FROM items") == "10")
+        }
+    }
+
+    @Test func withTheQuickCheckABackupCutShortIsStillRefusedAndTheLiveDataStays() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 20_000)
+            var configuration = configuration(database)
+            configuration.backupCheck = .quick
+            let ferry = Ferry(configuration)
+            let backup = try await ferry.backup()
+            #expect(backup.manifest.check == .quick)
+            #expect(backup.manifest.rowCounts == nil, "the quick check counts no rows")
+            let data = try Data(contentsOf: backup.file)
+            try data.prefix(data.count * 2 / 3).write(to: backup.file)
+            var manifest = backup.manifest
+            manifest.sha256 = try FileSafety.sha256(of: backup.file)
+            manifest.size = FileSafety.size(of: backup.file.path)
+            _ = try BackupCatalog(folder: database.backupsFolder).writeManifest(
+                manifest, name: backup.manifestFile.deletingPathExtension().lastPathComponent)
+            try await database.load("DELETE FROM items WHERE id > 10")
+            let before = try await database.snapshot()
+
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.restore(try ferry.findBackup(.named(backup.name)))
+            }
+
+            #expect(error.code == .backupCorrupt, "\(error)")
+            #expect(error.changes == "Nothing was changed.")
+            #expect(error.engineMessage?.isEmpty == false, "pg_restore's own words: \(error)")
+            #expect(try await database.snapshot() == before)
+            #expect(try ferry.backups().count == 1, "the pre-restore backup of an unchanged database is not kept")
+        }
+    }
+
+    @Test func withTheQuickCheckADamagedByteIsRefusedByTheChecksumAndTheLiveDataStays() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 2000)
+            var configuration = configuration(database)
+            configuration.backupCheck = .quick
+            let ferry = Ferry(configuration)
+            let backup = try await ferry.backup()
+            var data = try Data(contentsOf: backup.file)
+            data[data.count / 2] ^= 0xFF
+            try data.write(to: backup.file)
+            try await database.load("DELETE FROM items WHERE id > 10")
+            let before = try await database.snapshot()
+
+            let error = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
+
+            #expect(error.code == .backupCorrupt)
+            #expect(error.message.contains("SHA-256"), "\(error)")
+            #expect(try await database.snapshot() == before)
+            #expect(try ferry.backups().count == 1)
+        }
+    }
+
+    @Test func aBackupWhoseRowsDifferFromItsManifestIsRefusedBeforeTheRestoreCommits() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 3000)
+            let ferry = Ferry(configuration(database))
+            let backup = try await ferry.backup()
+            var manifest = backup.manifest
+            manifest.rowCounts?["items"] = 2999
+            _ = try BackupCatalog(folder: database.backupsFolder).writeManifest(
+                manifest, name: backup.manifestFile.deletingPathExtension().lastPathComponent)
+            try await database.load("DELETE FROM items WHERE id > 10; CREATE TABLE newer (id int);")
+            let before = try await database.snapshot()
+
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.restore(try ferry.findBackup(.named(backup.name)))
+            }
+
+            #expect(error.code == .backupCorrupt)
+            #expect(error.message.contains("does not hold the rows its manifest lists"), "\(error)")
+            #expect(error.changes == "Nothing was changed.")
+            #expect(try await database.snapshot() == before)
+            #expect(try await database.scalar("SELECT to_regclass('newer') IS NOT NULL") == "t")
+            #expect(try ferry.backups().count == 1, "the pre-restore backup of an unchanged database is not kept")
+        }
+    }
+
+    @Test func aRestoreIntoADatabaseThatDoesNotExistCreatesItAndKeepsNoPreRestoreBackup() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 1000)
+            let ferry = Ferry(configuration(database))
+            let backup = try await ferry.backup()
+            let before = try await database.snapshot()
+            let name = "ferry_restored_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            var elsewhere = configuration(database)
+            elsewhere.engine = try PostgresEngine(url: try PostgresTestServer.url(database: name), environment: [:])
+
+            let report = try await Ferry(elsewhere).restore(backup)
+            let restored = try await PostgresTestServer.psql(
+                ["-A", "-t", "-c", "SELECT count(*) FROM items"], database: name)
+            await PostgresTestServer.dropDatabase(name)
+
+            #expect(report.preRestoreBackup == nil)
+            #expect(try Ferry(elsewhere).backups().count == 1)
+            #expect(restored.trimmingCharacters(in: .whitespacesAndNewlines) == "1000")
+            #expect(try await database.snapshot() == before)
+        }
+    }
+
     @Test func aRestoreKeepsThePublicSchemasOwnerAndPrivileges() async throws {
         try await withTestDatabase(.postgres) { database in
             try await fill(database, rows: 10)
@@ -271,5 +401,23 @@ struct PostgresBackupTests {
             #expect(after.last == "100", "the same session sees the restored rows: \(results)")
             #expect(before.first == after.first, "the same session, never disconnected: \(results)")
         }
+    }
+}
+
+/// What a restore handed to its `accept` closure, for a test to read afterwards.
+private final class SeenCheck: @unchecked Sendable {
+    private let lock = NSLock()
+    private var check: BackupCheck?
+
+    var value: BackupCheck? {
+        lock.lock()
+        defer { lock.unlock() }
+        return check
+    }
+
+    func set(_ check: BackupCheck) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.check = check
     }
 }

@@ -27,6 +27,27 @@ public protocol BackupCopy: Sendable {
     ///
     /// - Throws: ``FerryError`` when the copy fails; the live database is then unchanged.
     func replaceLiveDatabase() async throws
+
+    /// Replaces the live database's content as ``replaceLiveDatabase()``
+    /// does, and hands what was loaded to `accept` before the application
+    /// can see it: when `accept` throws, the live database stays as it was.
+    ///
+    /// An engine whose replacement loads the whole backup (PostgreSQL) counts
+    /// the rows it loaded, inside the replacement's transaction, so that the
+    /// load itself is the backup's full check; the default hands over
+    /// ``check`` and then replaces.
+    ///
+    /// - Parameter accept: Judges the rows and release loaded; throws to refuse them.
+    /// - Throws: What `accept` throws, or ``FerryError`` when the copy fails;
+    ///   the live database is then unchanged.
+    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws
+}
+
+extension BackupCopy {
+    public func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws {
+        try accept(check)
+        try await replaceLiveDatabase()
+    }
 }
 
 /// The part of an engine that makes and reads backups.
@@ -65,6 +86,13 @@ public protocol BackupEngine: Sendable {
         at file: URL, format: BackupFormat, level: BackupCheckLevel, _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result
 
+    /// Whether ``BackupCopy/replaceLiveDatabase(accepting:)`` loads the whole
+    /// backup and counts its rows before the application can see them. A
+    /// restore then opens the backup with the quick check only, and the load
+    /// into the live database is its full check (PostgreSQL); otherwise the
+    /// backup is checked at the configured level first (SQLite).
+    var checksBackupWhileRestoring: Bool { get }
+
     /// Checks the live database's integrity, the full check when `thorough`
     /// and the quick one otherwise; returns the problems found.
     func integrityProblems(thorough: Bool) async throws -> [String]
@@ -90,6 +118,8 @@ extension BackupEngine {
     }
 
     public func integrityProblems(thorough: Bool) async throws -> [String] { [] }
+
+    public var checksBackupWhileRestoring: Bool { false }
 }
 
 extension FerryError {

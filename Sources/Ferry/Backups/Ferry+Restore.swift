@@ -112,29 +112,52 @@ extension Ferry {
     ) async throws -> RestoreReport {
         let engine = configuration.engine
         let level = configuration.backupCheck
-        return try await engine.withBackup(at: backup.file, format: backup.manifest.format, level: level) { copy in
-            if let release = copy.check.state.release, let programRelease, release > programRelease {
-                throw FerryError(
-                    .databaseIsNewer,
-                    "The backup \(backup.name) holds a database at release \(release), newer than this program (\(programRelease)).",
-                    changes: "Nothing was changed.", advice: "Restore it with release \(release) or newer of the application.")
+        // An engine whose restore loads the backup whole checks it in that load, before it commits.
+        let opening: BackupCheckLevel = engine.checksBackupWhileRestoring ? .quick : level
+        return try await engine.withBackup(at: backup.file, format: backup.manifest.format, level: opening) { copy in
+            let programRelease = programRelease
+            @Sendable func refuseNewer(_ release: Release?) throws {
+                if let release, let programRelease, release > programRelease {
+                    throw FerryError(
+                        .databaseIsNewer,
+                        "The backup \(backup.name) holds a database at release \(release), newer than this program (\(programRelease)).",
+                        changes: "Nothing was changed.", advice: "Restore it with release \(release) or newer of the application.")
+                }
             }
-            if let counted = copy.check.rowCounts, let listed = backup.manifest.rowCounts, counted != listed {
-                throw FerryError(
-                    .backupCorrupt, "The backup \(backup.name) does not hold the rows its manifest lists.",
-                    changes: "Nothing was changed.", advice: "Use another backup.")
+            @Sendable func refuseMissingRows(_ counted: [String: Int]?) throws {
+                if let counted, let listed = backup.manifest.rowCounts, counted != listed {
+                    throw FerryError(
+                        .backupCorrupt, "The backup \(backup.name) does not hold the rows its manifest lists.",
+                        changes: "Nothing was changed.", advice: "Use another backup.")
+                }
             }
+            try refuseNewer(copy.check.state.release ?? backup.manifest.release.flatMap { Release($0) })
+            try refuseMissingRows(copy.check.rowCounts)
             let current = try await engine.readState()
             let preRestore = current.exists
                 ? try await takeBackup(kind: .preRestore, format: .native, state: current, upgradeTo: nil, note: "before restoring \(backup.name)", emit: emit)
                 : nil
             emit(.restoreStarted(backup: backup.name))
+            let loaded = LoadedRelease(copy.check.state.recordedRelease)
             do {
-                try await copy.replaceLiveDatabase()
+                try await copy.replaceLiveDatabase(accepting: { check in
+                    try refuseNewer(check.state.release)
+                    try refuseMissingRows(check.rowCounts)
+                    if let release = check.state.recordedRelease { loaded.set(release) }
+                })
             } catch var error as FerryError {
-                // The engine replaces atomically: a failed copy changed nothing.
-                error.message = "The restore failed: \(error.message)"
-                error.changes = "Nothing was changed: the copy was rolled back."
+                // The engine replaces atomically: a failed copy changed nothing, so the
+                // pre-restore backup is the live database's twin and the catalog stays as it was.
+                if let preRestore {
+                    try? FileManager.default.removeItem(at: preRestore.manifestFile)
+                    try? FileManager.default.removeItem(at: preRestore.file)
+                }
+                if error.code == .backupCorrupt || error.code == .databaseIsNewer {
+                    error.changes = "Nothing was changed."
+                } else {
+                    error.message = "The restore failed: \(error.message)"
+                    error.changes = "Nothing was changed: the copy was rolled back."
+                }
                 throw error
             }
             do {
@@ -147,7 +170,7 @@ extension Ferry {
             }
             if let preRestore { try? applyRetention(protecting: [preRestore.name], emit: emit) }
             return RestoreReport(
-                restored: backup.name, release: copy.check.state.recordedRelease,
+                restored: backup.name, release: loaded.value,
                 previousRelease: current.recordedRelease, preRestoreBackup: preRestore?.name)
         }
     }
@@ -171,5 +194,25 @@ extension Ferry {
             failure.advice = "Stop the application and run 'ferry restore \(preRestore.name) --yes'."
         }
         return failure
+    }
+}
+
+/// The release a restore loaded, as the engine read it inside the restore.
+private final class LoadedRelease: @unchecked Sendable {
+    private let lock = NSLock()
+    private var release: String?
+
+    init(_ release: String?) { self.release = release }
+
+    var value: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return release
+    }
+
+    func set(_ release: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.release = release
     }
 }
