@@ -38,8 +38,9 @@ SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending"
 POSTGRES_WORKLOADS = ("pg-backup", "pg-restore")
 
 
-def install_missing_tools(with_postgres):
-    """Debian's sqlite3 shell, GNU time and PostgreSQL 15; Alembic from PyPI in a virtual environment."""
+def install_missing_tools(with_sqlite, with_postgres):
+    """Debian's sqlite3 shell, GNU time and PostgreSQL 15; Alembic from PyPI in a virtual
+    environment when a SQLite workload runs."""
     missing = [package for package, program in (("sqlite3", "sqlite3"), ("time", "/usr/bin/time"))
                if shutil.which(program) is None]
     if with_postgres and postgres.binaries() is None:
@@ -51,7 +52,7 @@ def install_missing_tools(with_postgres):
         environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment)
         subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=environment)
-    if not os.path.exists(ALEMBIC):
+    if with_sqlite and not os.path.exists(ALEMBIC):
         print(f"Installing Alembic {ALEMBIC_VERSION} in {VENV}…", flush=True)
         subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
         subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q", f"alembic=={ALEMBIC_VERSION}"], check=True)
@@ -110,7 +111,7 @@ def main():
     with_postgres = not wanted or bool(wanted & set(POSTGRES_WORKLOADS))
 
     stop_on_sigterm()
-    install_missing_tools(with_postgres)
+    install_missing_tools(with_sqlite, with_postgres)
     build(with_sqlite)
     os.makedirs(WORK, exist_ok=True)
     database = datasets.data_set(devices, rows) if with_sqlite else None

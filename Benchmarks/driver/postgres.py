@@ -128,7 +128,8 @@ class Server:
         """Runs psql on a database, stopping at the first error."""
         return subprocess.run(
             [self.client("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, *arguments],
-            env={**os.environ, **self.environment}, check=True, stdout=subprocess.DEVNULL, **options)
+            env={**os.environ, **self.environment, "PGOPTIONS": "-c client_min_messages=warning"}, check=True,
+            stdout=subprocess.DEVNULL, **options)
 
     def drop(self, database):
         """A `prepare` step: drops a database if it exists."""

@@ -265,23 +265,32 @@ def rebuild(database, repetitions):
 
 def pg_backup(server, database, repetitions):
     """`ferry backup` of a PostgreSQL database (pg_dump's custom format, then
-    Ferry's check) beside `pg_dump --format=custom` alone."""
+    Ferry's check, full or quick) beside `pg_dump --format=custom` alone."""
     catalog = work("pg-backup-catalog")
+    quick_catalog = work("pg-backup-quick-catalog")
     ferry = Contender("ferry backup (PostgreSQL)", [FERRY, "backup", "--database", server.url(database),
                       "--backups", catalog], prepare=removing(catalog))
+    quick = Contender("ferry backup --backup-check quick (PostgreSQL)", [
+        FERRY, "backup", "--backup-check", "quick", "--database", server.url(database), "--backups", quick_catalog],
+        prepare=removing(quick_catalog))
     # The command line and environment Ferry gives pg_dump (PostgresEngine.writeBackup).
     bare = Contender("pg_dump as Ferry runs it (no check)",
-                     [server.client("pg_dump"), "--format=custom", f"--file={work('pg-bare.dump')}", "--no-password"],
+                     [server.client("pg_dump"), "--format=custom", "--compress=1", f"--file={work('pg-bare.dump')}",
+                      "--no-password"],
                      env={**server.environment, "PGDATABASE": database, "PGAPPNAME": "ferry backup"},
                      prepare=removing(work("pg-bare.dump")))
     peer = Contender("pg_dump --format=custom", [server.client("pg_dump"), "--format=custom", "-f",
                      work("pg-peer.dump"), "-d", database], env=server.environment,
                      prepare=removing(work("pg-peer.dump")))
-    run_alternately([ferry, bare, peer], repetitions)
+    run_alternately([ferry, quick, bare, peer], repetitions)
     return [
         Row("PostgreSQL backup", ferry.name, ferry.median, peer.name, peer.median, 1.0,
             peak_rss_mib=ferry.peak_rss_mib),
+        Row("PostgreSQL backup", quick.name, quick.median, peer.name, peer.median, 1.0,
+            peak_rss_mib=quick.peak_rss_mib),
         Row("PostgreSQL backup", bare.name, bare.median, peer.name, peer.median),
+        Row("PostgreSQL backup (same compression, for reference)", ferry.name, ferry.median, bare.name,
+            bare.median),
     ]
 
 
