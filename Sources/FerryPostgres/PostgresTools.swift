@@ -76,8 +76,10 @@ struct PostgresTools: Sendable {
                 of: [folder.appendingPathComponent("pg_dump").path, "--version"], environment: environment)
             guard let version, let major = majorVersion(in: version) else { continue }
             seen.append("\(folder.path) (\(major))")
-            if major == serverMajor, exactMatch == nil {
+            if major == serverMajor {
+                // The first folder of the server's version wins: the rest are not asked.
                 exactMatch = PostgresTools(folder: folder, major: major)
+                break
             }
             if major > serverMajor, newer == nil { newer = PostgresTools(folder: folder, major: major) }
         }
