@@ -8,8 +8,10 @@
 public enum BackupCheckLevel: String, Sendable, Codable, CaseIterable {
     /// The copy is read whole: SQLite runs `PRAGMA integrity_check` on it and
     /// counts the rows of every table; PostgreSQL loads it into a scratch
-    /// database and counts its rows there. After a restore, the live database
-    /// gets the full integrity check too. The default.
+    /// database and counts its rows there (a restore on PostgreSQL needs no
+    /// scratch copy: its own load, counted before it commits, is the check).
+    /// After a restore, the live database gets the full integrity check too.
+    /// The default.
     case full
     /// The copy's SHA-256, and what opening it proves: SQLite reads its schema
     /// and history, PostgreSQL its table of contents (`pg_restore --list`).
