@@ -34,7 +34,7 @@ struct PostgresBackupCopy: BackupCopy {
     /// go of its tables before it gives up, changing nothing.
     var lockTimeout: Duration { live.restoreLockTimeout }
 
-    func replaceLiveDatabase() async throws {
+    func replaceLiveDatabase() async throws -> LiveReplacement {
         try await replaceLiveDatabase(accepting: { _ in })
     }
 
@@ -52,7 +52,7 @@ struct PostgresBackupCopy: BackupCopy {
     /// named pipe that `psql` reads, so it is never written to disk and the
     /// two programs work side by side. `pg_restore` must have ended well
     /// before the commit, or the transaction is rolled back.
-    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws {
+    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws -> LiveReplacement {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "ferry-restore-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
@@ -149,6 +149,7 @@ struct PostgresBackupCopy: BackupCopy {
         psql.send("COMMIT;\n")
         let output = await psql.finish()
         guard output.status == 0 else { throw await failure(output) }
+        return .copied
     }
 
     /// Whether `pg_restore` failed reading the backup, rather than because

@@ -178,8 +178,8 @@ struct SQLiteBackupCopy: BackupCopy {
     /// renamed under them. When there is no live database yet, a database
     /// loaded from a dump is instead linked into place whole (it was checked
     /// where it lies), so that its pages are not written a second time.
-    func replaceLiveDatabase() async throws {
-        if isLoadedDump, try moveIntoPlaceIfNoLiveDatabase() { return }
+    func replaceLiveDatabase() async throws -> LiveReplacement {
+        if isLoadedDump, try moveIntoPlaceIfNoLiveDatabase() { return .checkedCopyInPlace }
         let source = self.source
         let livePath = self.livePath
         var sourceSettings = GRDB.Configuration()
@@ -205,6 +205,7 @@ struct SQLiteBackupCopy: BackupCopy {
                 advice: error.resultCode == .SQLITE_BUSY ? "The application holds the database: try again, or stop it first." : nil,
                 engineMessage: error.message ?? "\(error.resultCode)")
         }
+        return .copied
     }
 }
 

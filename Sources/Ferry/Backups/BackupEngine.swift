@@ -25,8 +25,10 @@ public protocol BackupCopy: Sendable {
     /// the live database is never deleted or renamed, and a failure (or a
     /// crash) part-way leaves it as it was. The caller holds the upgrade lock.
     ///
+    /// - Returns: How the content got there.
     /// - Throws: ``FerryError`` when the copy fails; the live database is then unchanged.
-    func replaceLiveDatabase() async throws
+    @discardableResult
+    func replaceLiveDatabase() async throws -> LiveReplacement
 
     /// Replaces the live database's content as ``replaceLiveDatabase()``
     /// does, and hands what was loaded to `accept` before the application
@@ -38,16 +40,32 @@ public protocol BackupCopy: Sendable {
     /// ``check`` and then replaces.
     ///
     /// - Parameter accept: Judges the rows and release loaded; throws to refuse them.
+    /// - Returns: How the content got there.
     /// - Throws: What `accept` throws, or ``FerryError`` when the copy fails;
     ///   the live database is then unchanged.
-    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws
+    @discardableResult
+    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws -> LiveReplacement
 }
 
 extension BackupCopy {
-    public func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws {
+    @discardableResult
+    public func replaceLiveDatabase(
+        accepting accept: @Sendable (BackupCheck) throws -> Void
+    ) async throws -> LiveReplacement {
         try accept(check)
-        try await replaceLiveDatabase()
+        return try await replaceLiveDatabase()
     }
+}
+
+/// How a checked backup became the live database's content.
+public enum LiveReplacement: Sendable {
+    /// Its content was copied (or loaded) into the live database, whose
+    /// integrity is then checked again.
+    case copied
+    /// There was no live database, and the checked copy itself became it (a
+    /// database loaded from a dump, moved into place whole): what was
+    /// checked is what is live.
+    case checkedCopyInPlace
 }
 
 /// The part of an engine that makes and reads backups.
