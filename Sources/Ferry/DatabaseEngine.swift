@@ -114,6 +114,25 @@ public protocol MigrationSession: DatabaseInspection {
     /// Writes a history row, creating Ferry's tables on first use.
     func record(_ migration: AppliedMigration) async throws
 
+    /// Runs SQL migrations in order, recording each one's history row right
+    /// after its script, as ``run(_:)`` then ``record(_:)`` would.
+    ///
+    /// The upgrade applies a run of SQL migrations with one call, so that an
+    /// engine can do it in one access to its connection.
+    ///
+    /// - Parameters:
+    ///   - steps: The scripts and their history rows.
+    ///   - onStart: Called with a step's position before its script runs.
+    ///   - onFinish: Called with a step's position and its recorded row
+    ///     (with ``AppliedMigration/appliedAt`` and
+    ///     ``AppliedMigration/duration`` set) after it is recorded.
+    /// - Throws: What ``run(_:)`` throws for the step that failed (the last
+    ///   one started), or what ``record(_:)`` throws.
+    func runAndRecord(
+        _ steps: [ScriptStep], onStart: @escaping @Sendable (Int) -> Void,
+        onFinish: @escaping @Sendable (Int, AppliedMigration) -> Void
+    ) async throws
+
     /// Replaces a history row's checksum and note (for changes accepted with
     /// `--allow-changed`).
     func updateHistory(id: String, checksum: String, note: String?) async throws

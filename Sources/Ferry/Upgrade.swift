@@ -224,6 +224,56 @@ struct Upgrade: Sendable {
             return row
         }
 
+        /// Runs a batch's migrations and records them: each run of SQL
+        /// migrations in one call to the session (one access to the
+        /// connection where the engine allows), each Swift migration alone.
+        func runAndRecordAll(_ migrations: [Migration]) async throws {
+            var position = migrations.startIndex
+            while position < migrations.endIndex {
+                guard case .sql = migrations[position].body else {
+                    _ = try await runAndRecord(migrations[position], record: true)
+                    position += 1
+                    continue
+                }
+                let end = migrations[position...].firstIndex { if case .sql = $0.body { false } else { true } }
+                    ?? migrations.endIndex
+                try await runAndRecordScripts(migrations[position..<end])
+                position = end
+            }
+        }
+
+        func runAndRecordScripts(_ migrations: ArraySlice<Migration>) async throws {
+            let steps = migrations.map { migration -> ScriptStep in
+                guard case .sql(let script) = migration.body else { preconditionFailure("a Swift migration among scripts") }
+                sequence += 1
+                return ScriptStep(script: script, row: AppliedMigration(
+                    id: migration.id, release: migration.release.description, name: migration.name,
+                    checksum: migration.checksum, appliedAt: Date(timeIntervalSince1970: 0), duration: 0,
+                    appliedBy: appliedBy, kind: migration.kind.rawValue,
+                    note: notes(for: migration, outOfOrder: outOfOrder, isNewDatabase: !hadDatabase),
+                    sequence: sequence))
+            }
+            let first = index
+            let total = total
+            let running = RunningStep()
+            let emit = self.emit
+            do {
+                try await session.runAndRecord(
+                    steps,
+                    onStart: { position in
+                        running.position = position
+                        emit(.migrationStarted(id: steps[position].row.id, index: first + position + 1, total: total))
+                    },
+                    onFinish: { position, row in
+                        emit(.migrationFinished(
+                            id: row.id, index: first + position + 1, total: total, seconds: row.duration))
+                    })
+            } catch {
+                throw failure(of: migrations[migrations.startIndex + running.position], error)
+            }
+            index += migrations.count
+        }
+
         do {
             for (number, batch) in batches.enumerated() {
                 let isLast = number == batches.count - 1
@@ -231,7 +281,7 @@ struct Upgrade: Sendable {
                 if batch.isTransactional {
                     try await session.inTransaction {
                         try await recordAcceptances()
-                        for migration in batch.migrations { _ = try await runAndRecord(migration, record: true) }
+                        try await runAndRecordAll(batch.migrations)
                         if isLast {
                             sequence = try await finish(plan, verification: verification, after: sequence, in: session)
                         } else if let completed {
@@ -314,6 +364,18 @@ struct Upgrade: Sendable {
         if outOfOrder.contains(migration.id) { notes.append("applied out of order with --allow-changed") }
         if options.skipBackup && !isNewDatabase { notes.append("applied without a pre-upgrade backup (--no-backup)") }
         return notes.isEmpty ? nil : notes.joined(separator: "; ")
+    }
+
+    /// The step of a run of scripts that the session started last, written
+    /// by the session's callback and read when the run throws.
+    private final class RunningStep: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+
+        var position: Int {
+            get { lock.withLock { value } }
+            set { lock.withLock { value = newValue } }
+        }
     }
 
     /// Describes a migration's failure as a ``FerryError`` naming the migration.

@@ -54,18 +54,27 @@ enum SQLiteHistory {
     }
 
     static func record(_ migration: AppliedMigration, in db: Database) throws {
+        try record(migration, with: prepareRecording(in: db))
+    }
+
+    /// Creates Ferry's tables when they are missing and prepares the
+    /// history's `INSERT`, for ``record(_:with:)``.
+    static func prepareRecording(in db: Database) throws -> Statement {
         try db.execute(sql: createTables)
-        try db.execute(
-            sql: """
-                INSERT INTO ferry_migrations
-                    (id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                migration.id, migration.sequence, migration.release, migration.name, migration.checksum,
-                Timestamp.string(from: migration.appliedAt), migration.duration, migration.appliedBy,
-                migration.kind, migration.note,
-            ])
+        return try db.makeStatement(sql: """
+            INSERT INTO ferry_migrations
+                (id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+    }
+
+    /// Writes a history row with the statement of ``prepareRecording(in:)``.
+    static func record(_ migration: AppliedMigration, with insert: Statement) throws {
+        try insert.execute(arguments: [
+            migration.id, migration.sequence, migration.release, migration.name, migration.checksum,
+            Timestamp.string(from: migration.appliedAt), migration.duration, migration.appliedBy,
+            migration.kind, migration.note,
+        ])
     }
 
     static func updateHistory(id: String, checksum: String, note: String?, in db: Database) throws {

@@ -86,6 +86,35 @@ struct SQLiteSession: MigrationSession {
         try await access("record \(migration.id) in the history") { db in try SQLiteHistory.record(migration, in: db) }
     }
 
+    /// Every step in one access to the connection, with the history's
+    /// `INSERT` prepared once: a thousand small migrations spent more time
+    /// handing work to GRDB's queue than in SQLite.
+    func runAndRecord(
+        _ steps: [ScriptStep], onStart: @escaping @Sendable (Int) -> Void,
+        onFinish: @escaping @Sendable (Int, AppliedMigration) -> Void
+    ) async throws {
+        guard !steps.isEmpty else { return }
+        let displayName = displayName
+        try await queue.writeWithoutTransaction { db in
+            let clock = ContinuousClock()
+            let insert = try Self.describing("prepare the history", of: displayName) {
+                try SQLiteHistory.prepareRecording(in: db)
+            }
+            for (position, step) in steps.enumerated() {
+                onStart(position)
+                var row = step.row
+                row.appliedAt = Date()
+                let started = clock.now
+                try SQLiteScriptRunner.run(step.script, in: db)
+                row.duration = (clock.now - started).inSeconds
+                try Self.describing("record \(row.id) in the history", of: displayName) {
+                    try SQLiteHistory.record(row, with: insert)
+                }
+                onFinish(position, row)
+            }
+        }
+    }
+
     func updateHistory(id: String, checksum: String, note: String?) async throws {
         try await access("update the history of \(id)") { db in
             try SQLiteHistory.updateHistory(id: id, checksum: checksum, note: note, in: db)
@@ -104,11 +133,20 @@ struct SQLiteSession: MigrationSession {
 
     /// One access to the connection, with SQLite errors described as Ferry errors.
     private func access<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let displayName = displayName
+        return try await queue.writeWithoutTransaction { db in try Self.describing(what, of: displayName) { try work(db) } }
+    }
+
+    /// Runs `work`, describing an SQLite error as a Ferry error that says what
+    /// Ferry was doing.
+    private static func describing<T>(
+        _ what: @autoclosure () -> String, of displayName: String, _ work: () throws -> T
+    ) throws -> T {
         do {
-            return try await queue.writeWithoutTransaction(work)
+            return try work()
         } catch let error as DatabaseError {
             throw FerryError(
-                .databaseUnavailable, "Could not \(what) in \(displayName).",
+                .databaseUnavailable, "Could not \(what()) in \(displayName).",
                 advice: error.resultCode == .SQLITE_BUSY
                     ? "Another connection is writing to the database; try again when it is done." : nil,
                 engineMessage: error.message ?? "\(error.resultCode)")

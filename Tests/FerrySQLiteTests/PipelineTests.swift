@@ -37,6 +37,61 @@ import Testing
         #expect(try scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_fill'", in: path) == "swift")
     }
 
+    @Test func scriptsAroundASwiftMigrationReportEveryStepAndRecordEveryRow() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);")
+        try folder.write("migrations/1.0.0/002_tags.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY);")
+        try folder.write("migrations/1.0.0/004_more.sql", "INSERT INTO items (name) VALUES ('sql');")
+        var configuration = configuration(folder)
+        try configuration.migrations.register(release: "1.0.0", name: "003_fill") { db in
+            try await db.execute("INSERT INTO items (name) VALUES ('swift')")
+        }
+        let events = EventLog()
+        let before = Date()
+
+        let report = try await Ferry(configuration).upgrade(onEvent: { events.append($0) })
+
+        #expect(report.applied == ["1.0.0/001_items", "1.0.0/002_tags", "1.0.0/003_fill", "1.0.0/004_more"])
+        let steps = events.all.compactMap { event -> String? in
+            switch event {
+            case let .migrationStarted(id, index, total): return "start \(index)/\(total) \(id)"
+            case let .migrationFinished(id, index, total, _): return "end \(index)/\(total) \(id)"
+            default: return nil
+            }
+        }
+        #expect(steps == [
+            "start 1/4 1.0.0/001_items", "end 1/4 1.0.0/001_items", "start 2/4 1.0.0/002_tags", "end 2/4 1.0.0/002_tags",
+            "start 3/4 1.0.0/003_fill", "end 3/4 1.0.0/003_fill", "start 4/4 1.0.0/004_more", "end 4/4 1.0.0/004_more",
+        ])
+        let history = try await Ferry(configuration).history()
+        #expect(history.map(\.sequence) == [1, 2, 3, 4])
+        #expect(history.map(\.kind) == ["sql", "sql", "swift", "sql"])
+        #expect(history[1].checksum == Checksum.sha256("CREATE TABLE tags (id INTEGER PRIMARY KEY);"))
+        #expect(history.allSatisfy { $0.appliedAt >= before.addingTimeInterval(-1) && $0.duration >= 0 && $0.appliedBy == "1.0.0" })
+        let path = folder.url.appendingPathComponent("app.db").path
+        #expect(try scalar("SELECT group_concat(name, ',') FROM items", in: path) == "swift,sql")
+    }
+
+    @Test func aFailureInARunOfScriptsNamesItsMigrationAndChangesNothing() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
+        try folder.write("migrations/1.0.0/002_tags.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY);")
+        try folder.write("migrations/1.0.0/003_bad.sql", "-- comment\nINSERT INTO items VALUES (1);\nINSERT INTO nowhere VALUES (1);")
+        try folder.write("migrations/1.0.0/004_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
+        let events = EventLog()
+
+        let error = try await #require(throws: FerryError.self) {
+            try await Ferry(configuration(folder)).upgrade(onEvent: { events.append($0) })
+        }
+
+        #expect(error.message.hasPrefix("Migration 1.0.0/003_bad failed: SQLite refused a statement."))
+        #expect(error.location == .init(file: "1.0.0/003_bad.sql", line: 3, statement: "INSERT INTO nowhere VALUES (1);"))
+        #expect(error.engineMessage?.contains("no such table: nowhere") == true)
+        #expect(error.changes?.contains("Nothing was changed") == true)
+        #expect(events.all.filter { if case .migrationFinished = $0 { true } else { false } }.count == 2)
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("app.db").path))
+    }
+
     @Test func aFileMarkedNoTransactionRunsAlone() async throws {
         let folder = try TemporaryFolder()
         try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
