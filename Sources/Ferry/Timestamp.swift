@@ -14,7 +14,52 @@ public enum Timestamp {
     /// Reads a timestamp written by ``string(from:)``, or one without
     /// fractional seconds.
     public static func date(from text: String) -> Date? {
-        (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
+        if let date = utcDate(from: text) { return date }
+        return (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
+    }
+
+    /// Reads `YYYY-MM-DDTHH:MM:SS[.fff…]Z` by hand, or nil for anything else.
+    ///
+    /// Ferry reads a timestamp per history row: through `ISO8601FormatStyle`
+    /// a history of a thousand rows took milliseconds to read.
+    static func utcDate(from text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { bytes -> Date? in
+            guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+                  bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+                  bytes[bytes.count - 1] == UInt8(ascii: "Z") else { return nil }
+            func number(_ start: Int, _ length: Int) -> Int? {
+                var value = 0
+                for index in start..<(start + length) {
+                    let digit = Int(bytes[index]) - Int(UInt8(ascii: "0"))
+                    guard digit >= 0 && digit <= 9 else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+                  let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+                  (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+            var fraction = 0.0
+            if bytes.count > 20 {
+                let digits = bytes.count - 21
+                guard bytes[19] == UInt8(ascii: "."), digits > 0, digits <= 9, let value = number(20, digits) else {
+                    return nil
+                }
+                var scale = 1.0
+                for _ in 0..<digits { scale *= 10 }
+                fraction = Double(value) / scale
+            }
+            // Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's days_from_civil).
+            let shiftedYear = month <= 2 ? year - 1 : year
+            let era = shiftedYear / 400
+            let yearOfEra = shiftedYear - era * 400
+            let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+            let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+            let days = era * 146_097 + dayOfEra - 719_468
+            let seconds = days * 86_400 + hour * 3600 + minute * 60 + second
+            return Date(timeIntervalSince1970: Double(seconds) + fraction)
+        }
     }
 }
 

@@ -1,0 +1,26 @@
+import Ferry
+import Foundation
+import Testing
+
+@Suite struct TimestampTests {
+    @Test func readsWhatItWritesAsFoundationDoes() throws {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        var generator = SystemRandomNumberGenerator()
+        let samples = (0..<2000).map { _ in Date(timeIntervalSince1970: Double.random(in: -2e9...6e9, using: &generator)) }
+            + [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 951_782_400.5)]  // 2000-02-29
+        for date in samples {
+            let text = Timestamp.string(from: date)
+            let read = try #require(Timestamp.date(from: text))
+            let foundation = try style.parse(text)
+            #expect(abs(read.timeIntervalSince(foundation)) < 1e-6, "\(text)")
+            #expect(abs(read.timeIntervalSince(date)) < 0.001, "\(text)")
+        }
+    }
+
+    @Test func readsTimestampsWithoutFractionAndRefusesOtherText() throws {
+        let read = try #require(Timestamp.date(from: "2026-11-21T18:00:00Z"))
+        #expect(read == (try Date.ISO8601FormatStyle().parse("2026-11-21T18:00:00Z")))
+        #expect(Timestamp.date(from: "2026-11-21 18:00:00") == nil)
+        #expect(Timestamp.date(from: "yesterday") == nil)
+    }
+}
