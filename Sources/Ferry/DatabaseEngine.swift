@@ -23,6 +23,17 @@ public protocol DatabaseEngine: BackupEngine {
     /// Who holds the upgrade lock now, or nil when nobody does.
     func lockHolder() async throws -> LockHolder?
 
+    /// The recorded release and the ``HistoryFingerprint`` written with it,
+    /// read without reading the history rows: what start-up compares with
+    /// the migrations it knows.
+    ///
+    /// Nil when the engine keeps no fingerprint, when the database has none
+    /// (written before Ferry kept one) or cannot be read this way, and when
+    /// the history's row count or last sequence number is no longer what
+    /// they were when the fingerprint was written (the history was edited by
+    /// hand): then Ferry reads the history.
+    func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)?
+
     /// Runs `body` while holding the upgrade lock, which excludes every other
     /// upgrader, in this process or another, on this machine or (where the
     /// engine allows) another. The lock is released when `body` returns or

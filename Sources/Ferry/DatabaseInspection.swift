@@ -32,6 +32,9 @@ public protocol DatabaseInspection: MigrationDatabase {
 }
 
 extension DatabaseEngine {
+    /// Nil: the engine keeps no fingerprint of its history.
+    public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)? { nil }
+
     /// Nil: the engine keeps no file on this machine.
     public var localFile: URL? { nil }
 

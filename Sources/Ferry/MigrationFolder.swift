@@ -38,7 +38,11 @@ public struct MigrationFolder: Sendable {
     /// Whether a name can name a migration: a number, `_`, then letters,
     /// digits, `_` or `-` (for example `001_create_devices`).
     public static func isValidName(_ name: String) -> Bool {
-        let bytes = name.utf8
+        isValidName(bytes: name.utf8)
+    }
+
+    /// ``isValidName(_:)`` on a name's UTF-8 bytes.
+    static func isValidName(bytes: some Collection<UInt8>) -> Bool {
         let digits = bytes.prefix(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }).count
         let rest = bytes.dropFirst(digits)
         return digits > 0 && rest.first == UInt8(ascii: "_") && rest.count > 1
@@ -77,15 +81,74 @@ public struct MigrationFolder: Sendable {
         guard let folders = try? releaseFolders() else { return nil }
         var ids: [(release: Release, id: String)] = []
         for folder in folders {
-            guard let names = try? entries(in: folder.path) else { return nil }
-            for fileName in names where !fileName.hasPrefix(".") && fileName.hasSuffix(".sql") {
-                let stem = fileName.dropLast(".sql".count)
-                if stem == Migration.baselineName || stem.hasSuffix(".down") || stem.hasSuffix(".verify") { continue }
-                guard Self.isValidName(String(stem)) else { return nil }
-                ids.append((folder.release, "\(folder.release)/\(stem)"))
+            let isReadable = Self.forEachMigrationName(in: folder.path) { stem in
+                ids.append((folder.release, "\(folder.release)/" + String(decoding: stem, as: UTF8.self)))
             }
+            guard isReadable == true else { return nil }
         }
         return (folders.map(\.release), ids)
+    }
+
+    /// The ``HistoryFingerprint`` of the migrations in the release folders
+    /// at or below `release`, from the file names alone (no file is read),
+    /// or nil when a name does not fit the layout: then ``read()`` says what
+    /// is wrong.
+    public func fingerprint(upTo release: Release) -> HistoryFingerprint? {
+        var fingerprint = HistoryFingerprint()
+        guard let folders = try? releaseFolders(), addMigrationIDs(in: folders, upTo: release, to: &fingerprint) else {
+            return nil
+        }
+        return fingerprint
+    }
+
+    /// Adds to `fingerprint` the id of every migration in the release
+    /// folders at or below `release`, from the file names alone; checks the
+    /// names of the other folders too.
+    ///
+    /// - Returns: False when a folder cannot be read or a name does not fit
+    ///   the layout: then ``read()`` says what is wrong.
+    func addMigrationIDs(
+        in folders: [(release: Release, name: String, path: String)], upTo release: Release,
+        to fingerprint: inout HistoryFingerprint
+    ) -> Bool {
+        for folder in folders {
+            var prefix = HistoryFingerprint.Hash()
+            var releaseText = folder.release.description + "/"
+            releaseText.withUTF8 { prefix.add($0) }
+            let isKnown = folder.release <= release
+            let isReadable = Self.forEachMigrationName(in: folder.path) { stem in
+                guard isKnown else { return }
+                var hash = prefix
+                hash.add(stem)
+                fingerprint.add(hash)
+            }
+            guard isReadable == true else { return false }
+        }
+        return true
+    }
+
+    /// Calls `body` with the name (without `.sql`) of every up script in a
+    /// release folder, as bytes.
+    ///
+    /// - Returns: Nil when the folder cannot be read; false when a name does
+    ///   not fit the layout.
+    private static func forEachMigrationName(
+        in folder: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) -> Bool? {
+        var isValid = true
+        let isReadable = DirectoryEntries.forEach(in: folder) { name, kind in
+            guard isValid, kind != .folder, name.first != UInt8(ascii: "."), name.count > 4,
+                  name.suffix(4).elementsEqual(".sql".utf8) else { return }
+            let stem = UnsafeBufferPointer(rebasing: name[..<(name.count - 4)])
+            if stem.elementsEqual(Migration.baselineName.utf8) || stem.suffix(5).elementsEqual(".down".utf8)
+                || stem.suffix(7).elementsEqual(".verify".utf8) { return }
+            guard isValidName(bytes: stem) else {
+                isValid = false
+                return
+            }
+            body(stem)
+        }
+        return isReadable ? isValid : nil
     }
 
     /// Every migration in the folder, in the order they run.
@@ -102,9 +165,14 @@ public struct MigrationFolder: Sendable {
     func releaseFolders() throws -> [(release: Release, name: String, path: String)] {
         var folders: [(release: Release, name: String, path: String)] = []
         let root = url.path
-        for name in try entries(in: root) {
+        var names: [String] = []
+        let isReadable = DirectoryEntries.forEach(in: root) { name, kind in
+            if kind == .folder { names.append(String(decoding: name, as: UTF8.self)) }
+        }
+        guard isReadable else { throw Self.unreadable(root) }
+        for name in names {
             let path = root + "/" + name
-            guard isDirectory(path), !name.hasPrefix("."), !Self.reservedFolders.contains(name) else { continue }
+            guard !name.hasPrefix("."), !Self.reservedFolders.contains(name) else { continue }
             guard let release = Release(name) else {
                 throw FerryError(
                     .invalidMigrations,
@@ -123,14 +191,14 @@ public struct MigrationFolder: Sendable {
     }
 
     private func migrations(in folder: String, named folderName: String, release: Release) throws -> [Migration] {
-        /// A file of the release folder: its path, and its path as messages show it.
-        typealias File = (path: String, shown: String)
+        /// A file of the release folder: its name, its path, and its path as messages show it.
+        typealias File = (name: String, path: String, shown: String)
         var ups: [String: File] = [:]
         var downs: [String: File] = [:]
         var verifies: [String: File] = [:]
-        for fileName in try entries(in: folder) {
-            let file = (path: folder + "/" + fileName, shown: folderName + "/" + fileName)
-            guard !fileName.hasPrefix("."), fileName.hasSuffix(".sql"), !isDirectory(file.path) else { continue }
+        for fileName in try files(in: folder) {
+            let file = (name: fileName, path: folder + "/" + fileName, shown: folderName + "/" + fileName)
+            guard !fileName.hasPrefix("."), fileName.hasSuffix(".sql") else { continue }
             let stem = String(fileName.dropLast(".sql".count))
             if stem == Migration.baselineName { continue }
             if stem.hasSuffix(".down") {
@@ -148,7 +216,7 @@ public struct MigrationFolder: Sendable {
                 advice: "Add \(name).sql, or rename the file to match its migration.")
         }
         var byNumber: [Int: String] = [:]
-        var migrations: [Migration] = []
+        var ordered: [(number: Int, name: String, file: File)] = []
         for (name, file) in ups {
             guard Self.isValidName(name) else {
                 throw FerryError(
@@ -165,7 +233,20 @@ public struct MigrationFolder: Sendable {
                     advice: "Give each migration of a release its own number.")
             }
             byNumber[number] = name
-            let up = try Self.script(at: file.path, shown: file.shown)
+            ordered.append((number, name, file))
+        }
+        // In the order they run (one release, distinct numbers), so that no Migration is moved
+        // by a sort; the files are opened relative to their folder, without walking its path.
+        ordered.sort { $0.number < $1.number }
+        let directory = open(folder, O_RDONLY | O_DIRECTORY)
+        defer { if directory >= 0 { close(directory) } }
+        func script(_ file: File) throws -> SQLScript {
+            try Self.script(at: file.path, shown: file.shown, relativeTo: directory >= 0 ? (directory, file.name) : nil)
+        }
+        var migrations: [Migration] = []
+        migrations.reserveCapacity(ordered.count)
+        for (_, name, file) in ordered {
+            let up = try script(file)
             let options = up.headerOptions
             if let unknown = options.first(where: { !Self.knownOptions.contains($0) }) {
                 throw FerryError(
@@ -184,42 +265,40 @@ public struct MigrationFolder: Sendable {
                 options.contains("no-transaction") ? .none : options.contains("own-transaction") ? .own : .shared
             migrations.append(Migration(
                 release: release, name: name, body: .sql(up),
-                down: try downs[name].map { try Self.script(at: $0.path, shown: $0.shown) },
-                verify: try verifies[name].map { try Self.script(at: $0.path, shown: $0.shown) },
+                down: try downs[name].map(script), verify: try verifies[name].map(script),
                 checksum: up.checksum, transaction: transaction))
         }
-        return migrations.sorted { $0.precedes($1) }
+        return migrations
     }
 
     /// Reads a script; `shown` is its path as messages show it (`0.7.0/001_x.sql`).
-    static func script(at path: String, shown: String) throws -> SQLScript {
-        guard let data = FileManager.default.contents(atPath: path) else {
+    ///
+    /// - Parameter directory: An open folder and the file's name in it, to
+    ///   open the file without walking its whole path.
+    static func script(at path: String, shown: String, relativeTo directory: (fd: Int32, name: String)? = nil) throws -> SQLScript {
+        let bytes = directory.map { FileBytes.contents(of: $0.name, relativeTo: $0.fd) } ?? FileBytes.contents(of: path)
+        guard let bytes else {
             throw FerryError(.fileSystem, "Cannot read \(path).")
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw FerryError(.invalidMigrations, "\(shown) is not UTF-8 text.", advice: "Save the file as UTF-8.")
         }
         return SQLScript(text: text, file: shown)
     }
 
-    /// The names in a folder.
-    private func entries(in folder: String) throws -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: folder)
-        } catch {
-            throw FerryError(
-                .invalidConfiguration, "Cannot read the migrations folder \(folder): it does not exist or is not readable.",
-                advice: "Pass --migrations DIR, set FERRY_MIGRATIONS, or set [database] migrations in ferry.toml.")
+    /// The names in a folder that are not folders.
+    private func files(in folder: String) throws -> [String] {
+        var names: [String] = []
+        let isReadable = DirectoryEntries.forEach(in: folder) { name, kind in
+            if kind != .folder { names.append(String(decoding: name, as: UTF8.self)) }
         }
+        guard isReadable else { throw Self.unreadable(folder) }
+        return names
     }
 
-    /// Whether the entry itself (not what a symbolic link points to) is a folder.
-    ///
-    /// One `lstat`: the resource values of a URL cost about 20 times more on
-    /// Linux, which showed when a folder holds thousands of migrations.
-    private func isDirectory(_ path: String) -> Bool {
-        var status = stat()
-        guard lstat(path, &status) == 0 else { return false }
-        return status.st_mode & S_IFMT == S_IFDIR
+    private static func unreadable(_ folder: String) -> FerryError {
+        FerryError(
+            .invalidConfiguration, "Cannot read the migrations folder \(folder): it does not exist or is not readable.",
+            advice: "Pass --migrations DIR, set FERRY_MIGRATIONS, or set [database] migrations in ferry.toml.")
     }
 }

@@ -24,6 +24,9 @@ public struct SQLScript: Sendable, Hashable {
     /// comment, so a `-- ferry:` text further down the script is not read as
     /// an option.
     public var headerOptions: [String] {
+        // Most scripts start with a statement: no option, and no need to walk their lines.
+        let firstByte = text.utf8.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
+        if let firstByte, firstByte > 0x20, firstByte < 0x80, firstByte != UInt8(ascii: "-") { return [] }
         var options: [String] = []
         var rest = Substring(text)
         while !rest.isEmpty {

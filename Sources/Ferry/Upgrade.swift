@@ -102,21 +102,37 @@ struct Upgrade: Sendable {
     /// and the history alone; nil when that takes a closer look.
     ///
     /// An application calls `upgrade()` at every start-up: this keeps that
-    /// to listing the folders and one read. The scripts are read, and the
+    /// to listing the folders and one read (of the history's fingerprint
+    /// where the engine keeps one, else of the history). The scripts are read, and the
     /// checksums of applied migrations compared, only when there is work to
     /// do (and by `status`, `validate` and `check`).
     private func upToDateRelease() async throws -> Release? {
         guard options.target == nil, !options.allowChanged else { return nil }
         let configuration = ferry.configuration
-        var releases: [Release] = []
-        var known: [(release: Release, id: String)] = configuration.migrations.migrations.map { ($0.release, $0.id) }
-        if let folder = configuration.migrationsDirectory {
-            guard let listing = MigrationFolder(url: folder).migrationIDs() else { return nil }
-            releases = listing.releases
+        let registered = configuration.migrations.migrations
+        let folder = configuration.migrationsDirectory.map { MigrationFolder(url: $0) }
+        var folders: [(release: Release, name: String, path: String)] = []
+        if let folder {
+            guard let found = try? folder.releaseFolders() else { return nil }
+            folders = found
+        }
+        guard let program = configuration.release ?? (folders.map(\.release) + registered.map(\.release)).max(),
+              try await engine.lockHolder() == nil else { return nil }
+
+        // The fingerprint of the history, written with the release stamp, against that of the
+        // names: equal, nothing is pending, and no history row is read.
+        if let recorded = await engine.recordedFingerprint(), recorded.release == program {
+            var expected = HistoryFingerprint()
+            for migration in registered where migration.release <= program { expected.add(migration.id) }
+            guard folder?.addMigrationIDs(in: folders, upTo: program, to: &expected) != false else { return nil }
+            if expected == recorded.fingerprint { return program }
+        }
+
+        var known: [(release: Release, id: String)] = registered.map { ($0.release, $0.id) }
+        if let folder {
+            guard let listing = folder.migrationIDs() else { return nil }
             known += listing.ids
         }
-        guard let program = configuration.release ?? (releases + known.map(\.release)).max(),
-              try await engine.lockHolder() == nil else { return nil }
         let state = try await engine.readState()
         guard state.release == program else { return nil }
         let applied = Set(state.applied.map(\.id))

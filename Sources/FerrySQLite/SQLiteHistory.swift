@@ -22,9 +22,18 @@ enum SQLiteHistory {
         CREATE TABLE IF NOT EXISTS ferry_state (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             release TEXT NOT NULL,
-            updated_at TEXT NOT NULL
+            updated_at TEXT NOT NULL,
+            history_fingerprint TEXT,
+            history_rows INTEGER,
+            history_last_sequence INTEGER
         );
         """
+
+    /// The columns of `ferry_state` that hold the history's fingerprint,
+    /// added by the first stamp to databases made before Ferry kept one.
+    static let fingerprintColumns = [
+        "history_fingerprint TEXT", "history_rows INTEGER", "history_last_sequence INTEGER",
+    ]
 
     static func readState(_ db: Database) throws -> DatabaseState {
         let tables = try Set(String.fetchAll(
@@ -82,13 +91,37 @@ enum SQLiteHistory {
             sql: "UPDATE ferry_migrations SET checksum = ?, note = ? WHERE id = ?", arguments: [checksum, note, id])
     }
 
+    /// Records the release, with the fingerprint of the history as it is
+    /// now (see ``HistoryFingerprint``), in the transaction that wrote the
+    /// history.
     static func stamp(_ release: Release, at date: Date, in db: Database) throws {
         try db.execute(sql: createTables)
+        let columns = try Set(String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('ferry_state')"))
+        for column in fingerprintColumns where !columns.contains(String(column.prefix { $0 != " " })) {
+            try db.execute(sql: "ALTER TABLE ferry_state ADD COLUMN \(column)")
+        }
+        var rows = 0
+        var lastSequence = 0
+        var history: [(id: String, kind: String)] = []
+        let cursor = try Row.fetchCursor(db, sql: "SELECT id, kind, sequence FROM ferry_migrations")
+        while let row = try cursor.next() {
+            history.append((row[0], row[1]))
+            rows += 1
+            lastSequence = max(lastSequence, row[2])
+        }
         try db.execute(
             sql: """
-                INSERT INTO ferry_state (id, release, updated_at) VALUES (1, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET release = excluded.release, updated_at = excluded.updated_at
+                INSERT INTO ferry_state
+                    (id, release, updated_at, history_fingerprint, history_rows, history_last_sequence)
+                VALUES (1, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    release = excluded.release, updated_at = excluded.updated_at,
+                    history_fingerprint = excluded.history_fingerprint, history_rows = excluded.history_rows,
+                    history_last_sequence = excluded.history_last_sequence
                 """,
-            arguments: [release.description, Timestamp.string(from: date)])
+            arguments: [
+                release.description, Timestamp.string(from: date), HistoryFingerprint(history: history).description,
+                rows, lastSequence,
+            ])
     }
 }
