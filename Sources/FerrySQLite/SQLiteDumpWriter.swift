@@ -17,6 +17,9 @@ enum SQLiteDumpWriter {
     static let rowsPerInsert = 1000
     static let bytesPerInsert = 256 * 1024
 
+    /// The dump's last line: a dump that ends with it is whole.
+    static let lastLine = "COMMIT;\n"
+
     static func write(_ db: Database, to url: URL) throws {
         let out = try BufferedFileWriter(creating: url)
         out.write("-- SQL dump written by Ferry \(Ferry.version) at \(Timestamp.string(from: Date())).\n")
@@ -52,7 +55,7 @@ enum SQLiteDumpWriter {
             let value = try Int.fetchOne(db, sql: "PRAGMA \(pragma)") ?? 0
             if value != 0 { out.write("PRAGMA \(pragma)=\(value);\n") }
         }
-        out.write("COMMIT;\n")
+        out.write(lastLine)
         try out.close()
     }
 

@@ -107,6 +107,26 @@ extension SQLiteEngine {
         }
     }
 
+    /// At level `quick`, a dump just written is not loaded (its restore loads
+    /// it, and checks it then): the check is that the file ends with the
+    /// `COMMIT` the writer writes last, so it is whole. Anything else is
+    /// opened as a restore would open it.
+    public func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel) async throws -> BackupCheck {
+        guard format == .sql, !level.isThorough else {
+            return try await withBackup(at: file, format: format, level: level) { $0.check }
+        }
+        let ending = Array(SQLiteDumpWriter.lastLine.utf8)
+        guard let handle = try? FileHandle(forReadingFrom: file) else { throw corrupt(file, "cannot be read") }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        guard size >= UInt64(ending.count) else { throw corrupt(file, "the dump is empty") }
+        try handle.seek(toOffset: size - UInt64(ending.count))
+        guard try handle.readToEnd().map(Array.init) == ending else {
+            throw corrupt(file, "the dump does not end with its COMMIT: it is not whole")
+        }
+        return BackupCheck(rowCounts: nil, state: DatabaseState(exists: true, release: nil, updatedAt: nil, applied: []))
+    }
+
     public func integrityProblems(thorough: Bool) async throws -> [String] {
         let queue = try openReadOnly(path, what: "check")
         defer { try? queue.close() }

@@ -114,6 +114,28 @@ import Testing
         #expect(try integrityCheck(scenario.path) == "ok")
     }
 
+    @Test func theQuickCheckOfANewDumpLoadsNothingButRefusesOneThatIsNotWhole() async throws {
+        var scenario = try await Scenario(at: "0.5.0")
+        scenario.check = .quick
+        let dump = try await scenario.ferry.backup(format: .sql)
+        let engine = SQLiteEngine(path: scenario.path)
+        let check = try await engine.checkNewBackup(at: dump.file, format: .sql, level: .quick)
+        #expect(check.rowCounts == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scenario.backupsFolder.path)
+            .allSatisfy { !$0.hasSuffix(".loading") }, "nothing was loaded beside it")
+
+        let cut = scenario.folder.url.appendingPathComponent("cut.sql")
+        let whole = try Data(contentsOf: dump.file)
+        try whole.prefix(whole.count - 20).write(to: cut)
+        let error = try await #require(throws: FerryError.self) {
+            try await engine.checkNewBackup(at: cut, format: .sql, level: .quick)
+        }
+        #expect(error.code == .backupCorrupt)
+        #expect(error.engineMessage?.contains("not whole") == true)
+        // The full check of the same cut dump loads it and finds the statement it ends in.
+        await #expect(throws: FerryError.self) { try await engine.checkNewBackup(at: cut, format: .sql, level: .full) }
+    }
+
     @Test(arguments: BackupCheckLevel.allCases)
     func anSQLBackupRestoresIntoADatabaseThatDoesNotExistYet(check: BackupCheckLevel) async throws {
         var scenario = try await Scenario(at: "0.5.0")

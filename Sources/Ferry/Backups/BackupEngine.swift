@@ -104,6 +104,14 @@ public protocol BackupEngine: Sendable {
         at file: URL, format: BackupFormat, level: BackupCheckLevel, _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result
 
+    /// Checks a backup that this program has just written and synced, as
+    /// thoroughly as `level` says, and returns what the check found. The
+    /// default opens it as a restore would (``withBackup(at:format:level:_:)``);
+    /// an engine may know a cheaper way for a file it wrote itself.
+    ///
+    /// - Throws: ``FerryError`` (code `backupCorrupt`) when the file is not a sound backup.
+    func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel) async throws -> BackupCheck
+
     /// Whether ``BackupCopy/replaceLiveDatabase(accepting:)`` loads the whole
     /// backup and counts its rows before the application can see them. A
     /// restore then opens the backup with the quick check only, and the load
@@ -138,6 +146,10 @@ extension BackupEngine {
     public func integrityProblems(thorough: Bool) async throws -> [String] { [] }
 
     public var checksBackupWhileRestoring: Bool { false }
+
+    public func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel) async throws -> BackupCheck {
+        try await withBackup(at: file, format: format, level: level) { $0.check }
+    }
 }
 
 extension FerryError {

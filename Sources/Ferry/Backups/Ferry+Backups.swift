@@ -78,7 +78,7 @@ extension Ferry {
             FileSafety.makePrivate(temporary)
             let sha256 = try await FileSafety.syncAndHash(temporary)
             let level = configuration.backupCheck
-            let check = try await engine.withBackup(at: temporary, format: format, level: level) { $0.check }
+            let check = try await engine.checkNewBackup(at: temporary, format: format, level: level)
             let manifest = BackupManifest(
                 formatVersion: BackupManifest.currentFormatVersion, producer: "ferry \(Ferry.version)",
                 app: configuration.appName, kind: kind, format: format, engine: engine.engineName,
