@@ -92,12 +92,16 @@ def sql_dump(database, repetitions):
     catalog = work("dump-catalog")
     ferry = Contender("ferry backup --format sql", [FERRY, "backup", "--format", "sql", "--database", database,
                       "--backups", catalog], prepare=removing(catalog))
+    quick = Contender("ferry backup --format sql --backup-check quick (dump, sync, SHA-256)",
+                      [FERRY, "backup", "--format", "sql", "--backup-check", "quick", "--database", database,
+                       "--backups", catalog], prepare=removing(catalog))
     bare = Contender("Ferry's dump alone (no check)", [FERRY_IN_PROCESS, "dump", database, work("dump.sql")],
                      prepare=removing(work("dump.sql")))
     peer = Contender("sqlite3 .dump", ["sqlite3", database, ".dump"], stdout=work("peer-dump.sql"))
-    run_alternately([ferry, bare, peer], repetitions)
+    run_alternately([ferry, quick, bare, peer], repetitions)
     return [
         Row("SQL dump", ferry.name, ferry.median, peer.name, peer.median, 0.5, peak_rss_mib=ferry.peak_rss_mib),
+        Row("SQL dump", quick.name, quick.median, peer.name, peer.median, 0.5, peak_rss_mib=quick.peak_rss_mib),
         Row("SQL dump", bare.name, bare.median, peer.name, peer.median, 0.5, peak_rss_mib=bare.peak_rss_mib),
     ]
 
