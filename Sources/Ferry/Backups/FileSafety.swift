@@ -99,18 +99,10 @@ public enum FileSafety {
     ///
     /// - Throws: ``FerryError`` when the file cannot be synced or read.
     public static func syncAndHash(_ file: URL) async throws -> String {
-        async let synced: Void = onDispatchThread { try sync(file) }
-        let checksum = try await onDispatchThread { try sha256(of: file) }
+        async let synced: Void = blocking { try sync(file) }
+        let checksum = try await blocking { try sha256(of: file) }
         try await synced
         return checksum
-    }
-
-    /// Runs blocking file work on a Dispatch thread, not on one of the few
-    /// threads of Swift's cooperative pool.
-    private static func onDispatchThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-        }
     }
 
     /// The size of a file in bytes, or 0 when it does not exist.
