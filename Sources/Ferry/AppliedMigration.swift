@@ -67,4 +67,8 @@ public struct DatabaseState: Sendable {
 
     /// The state of a database that does not exist yet.
     public static let missing = DatabaseState(exists: false, release: nil, updatedAt: nil, applied: [])
+
+    /// The state of a database that exists but whose release and history
+    /// were not read (a backup checked without being loaded).
+    public static let unread = DatabaseState(exists: true, release: nil, updatedAt: nil, applied: [])
 }

@@ -21,7 +21,7 @@ extension Ferry {
             state = try await engine.readState()
         } catch let error as FerryError where error.code == .databaseUnavailable {
             unreadable = error
-            state = DatabaseState(exists: true, release: nil, updatedAt: nil, applied: [])
+            state = .unread
         }
         let plan = try Planner.plan(
             catalog: catalog, state: state, programRelease: try programRelease(in: catalog), target: options.target,

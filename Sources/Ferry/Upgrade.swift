@@ -271,13 +271,14 @@ struct Upgrade: Sendable {
             }
             let first = index
             let total = total
-            let running = RunningStep()
+            // The step of the run that the session started last, set by its callback.
+            let running = Locked(0)
             let emit = self.emit
             do {
                 try await session.runAndRecord(
                     steps,
                     onStart: { position in
-                        running.position = position
+                        running.value = position
                         emit(.migrationStarted(id: steps[position].row.id, index: first + position + 1, total: total))
                     },
                     onFinish: { position, row in
@@ -285,7 +286,7 @@ struct Upgrade: Sendable {
                             id: row.id, index: first + position + 1, total: total, seconds: row.duration))
                     })
             } catch {
-                throw failure(of: migrations[migrations.startIndex + running.position], error)
+                throw failure(of: migrations[migrations.startIndex + running.value], error)
             }
             index += migrations.count
         }
@@ -380,18 +381,6 @@ struct Upgrade: Sendable {
         if outOfOrder.contains(migration.id) { notes.append("applied out of order with --allow-changed") }
         if options.skipBackup && !isNewDatabase { notes.append("applied without a pre-upgrade backup (--no-backup)") }
         return notes.isEmpty ? nil : notes.joined(separator: "; ")
-    }
-
-    /// The step of a run of scripts that the session started last, written
-    /// by the session's callback and read when the run throws.
-    private final class RunningStep: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-
-        var position: Int {
-            get { lock.withLock { value } }
-            set { lock.withLock { value = newValue } }
-        }
     }
 
     /// Describes a migration's failure as a ``FerryError`` naming the migration.

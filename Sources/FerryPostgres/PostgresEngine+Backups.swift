@@ -71,7 +71,7 @@ extension PostgresEngine {
             guard list.status == 0 else { throw corrupt(file, list.complaint) }
         }
         guard level.isThorough else {
-            let unknown = DatabaseState(exists: true, release: nil, updatedAt: nil, applied: [])
+            let unknown = DatabaseState.unread
             return try await body(
                 PostgresBackupCopy(
                     live: self, tools: tools, file: file, format: format,

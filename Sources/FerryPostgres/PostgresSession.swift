@@ -15,8 +15,8 @@ struct PostgresSession: MigrationSession {
     /// Whether this upgrade created the database (which then counts as
     /// not existing before it, as long as it holds no history).
     let isNew: Bool
-    /// Whether a transaction is open on the connection.
-    private let transaction = TransactionState()
+    /// Whether a transaction is open on the connection, shared by the copies of the session value.
+    private let transaction = Locked(false)
 
     init(connection: PostgresConnection, displayName: String, isNew: Bool = false) {
         self.connection = connection
@@ -36,8 +36,8 @@ struct PostgresSession: MigrationSession {
 
     func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await access("begin the upgrade transaction") { try await execute(sql: "BEGIN") }
-        transaction.isOpen = true
-        defer { transaction.isOpen = false }
+        transaction.value = true
+        defer { transaction.value = false }
         do {
             let result = try await body()
             try await checkConstraints()
@@ -93,7 +93,7 @@ struct PostgresSession: MigrationSession {
         }
         // In a transaction, a savepoint keeps a failed query from aborting it, so that a
         // caller that handles the error (or the next verification check) can go on.
-        let isInTransaction = transaction.isOpen
+        let isInTransaction = transaction.value
         if isInTransaction { try await execute(sql: "SAVEPOINT ferry_fetch") }
         do {
             var rows: [SQLRow] = []
@@ -119,7 +119,7 @@ struct PostgresSession: MigrationSession {
     func foreignKeyViolations() async throws -> [String] {
         try await access("check the constraints") {
             try await PostgresInspection.foreignKeyViolations(
-                on: connection, inTransaction: transaction.isOpen)
+                on: connection, inTransaction: transaction.value)
         }
     }
 
@@ -183,17 +183,5 @@ struct PostgresSession: MigrationSession {
                 engineMessage: said?.text ?? (error as? PSQLError)?.clientSideDescription ?? "\(error)",
                 engineCode: said?.sqlState)
         }
-    }
-}
-
-/// Whether a session's transaction is open, shared by the copies of the
-/// session value.
-private final class TransactionState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var open = false
-
-    var isOpen: Bool {
-        get { lock.withLock { open } }
-        set { lock.withLock { open = newValue } }
     }
 }

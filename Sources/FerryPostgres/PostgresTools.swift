@@ -59,7 +59,7 @@ struct PostgresTools: Sendable {
         configured: URL?, serverMajor: Int, environment: [String: String]
     ) async throws -> PostgresTools {
         let key = "\(configured?.path ?? "")|\(serverMajor)"
-        if let found = found.value(for: key) { return found }
+        if let found = found.value[key] { return found }
         var seen: [String] = []
         var exactMatch: PostgresTools?
         var newer: PostgresTools?
@@ -84,7 +84,7 @@ struct PostgresTools: Sendable {
             if major > serverMajor, newer == nil { newer = PostgresTools(folder: folder, major: major) }
         }
         if let tools = exactMatch ?? newer {
-            found.set(tools, for: key)
+            found.withLock { $0[key] = tools }
             return tools
         }
         throw FerryError(
@@ -266,25 +266,7 @@ struct PostgresTools: Sendable {
     }
 
     /// The programs found so far in this process, by configured folder and major version.
-    private static let found = FoundTools()
-}
-
-/// A small lock-protected cache of the programs found.
-private final class FoundTools: @unchecked Sendable {
-    private let lock = NSLock()
-    private var tools: [String: PostgresTools] = [:]
-
-    func value(for key: String) -> PostgresTools? {
-        lock.lock()
-        defer { lock.unlock() }
-        return tools[key]
-    }
-
-    func set(_ value: PostgresTools, for key: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        tools[key] = value
-    }
+    private static let found = Locked<[String: PostgresTools]>([:])
 }
 
 extension PostgresTools.Output {

@@ -124,7 +124,7 @@ extension SQLiteEngine {
         guard try handle.readToEnd().map(Array.init) == ending else {
             throw corrupt(file, "the dump does not end with its COMMIT: it is not whole")
         }
-        return BackupCheck(rowCounts: nil, state: DatabaseState(exists: true, release: nil, updatedAt: nil, applied: []))
+        return BackupCheck(rowCounts: nil, state: .unread)
     }
 
     public func integrityProblems(thorough: Bool) async throws -> [String] {

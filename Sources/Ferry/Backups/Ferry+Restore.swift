@@ -138,13 +138,14 @@ extension Ferry {
                 ? try await takeBackup(kind: .preRestore, format: .native, state: current, upgradeTo: nil, note: "before restoring \(backup.name)", emit: emit)
                 : nil
             emit(.restoreStarted(backup: backup.name))
-            let loaded = LoadedRelease(copy.check.state.recordedRelease)
+            // The release loaded, as the engine's load reports it.
+            let loaded = Locked(copy.check.state.recordedRelease)
             let replacement: LiveReplacement
             do {
                 replacement = try await copy.replaceLiveDatabase(accepting: { check in
                     try refuseNewer(check.state.release)
                     try refuseMissingRows(check.rowCounts)
-                    if let release = check.state.recordedRelease { loaded.set(release) }
+                    if let release = check.state.recordedRelease { loaded.value = release }
                 })
             } catch var error as FerryError {
                 // The engine replaces atomically: a failed copy changed nothing, so the
@@ -198,25 +199,5 @@ extension Ferry {
             failure.advice = "Stop the application and run 'ferry restore \(preRestore.name) --yes'."
         }
         return failure
-    }
-}
-
-/// The release a restore loaded, as the engine read it inside the restore.
-private final class LoadedRelease: @unchecked Sendable {
-    private let lock = NSLock()
-    private var release: String?
-
-    init(_ release: String?) { self.release = release }
-
-    var value: String? {
-        lock.lock()
-        defer { lock.unlock() }
-        return release
-    }
-
-    func set(_ release: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        self.release = release
     }
 }
