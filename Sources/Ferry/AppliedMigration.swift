@@ -55,6 +55,10 @@ public struct DatabaseState: Sendable {
     public var updatedAt: Date?
     /// The history, in the order the migrations were applied.
     public var applied: [AppliedMigration]
+    /// The application's tables (and views) found in a database that has
+    /// no Ferry history: not empty means that Ferry did not make this
+    /// database, and an upgrade must not treat it as a fresh install.
+    public var unmanagedTables: [String] = []
 
     /// Creates a state.
     public init(exists: Bool, release: Release?, recordedRelease: String? = nil, updatedAt: Date?, applied: [AppliedMigration]) {

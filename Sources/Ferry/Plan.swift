@@ -41,8 +41,12 @@ public struct Plan: Sendable {
         Array(Set(pending.map(\.release))).sorted()
     }
 
-    /// Whether the database does not exist yet or Ferry never upgraded it.
-    public var isFreshInstall: Bool { database.release == nil && database.applied.isEmpty }
+    /// Whether the database does not exist yet, or is empty and Ferry never
+    /// upgraded it.
+    public var isFreshInstall: Bool { hasNoHistory && database.unmanagedTables.isEmpty }
+
+    /// Whether Ferry has no history and no release in the database.
+    private var hasNoHistory: Bool { database.release == nil && database.applied.isEmpty }
 
     /// For example `Found 3 pending migrations in 2 releases (0.6.0 → 0.7.0)`.
     public var summary: String {
@@ -68,6 +72,19 @@ public struct Plan: Sendable {
                 "This database was written by release \(newer), newer than this program (\(programRelease)).",
                 changes: "Nothing was changed.",
                 advice: "Run release \(newer) or newer of the application, or restore a backup made before that upgrade.")
+        }
+        if hasNoHistory && !database.unmanagedTables.isEmpty {
+            let shown = database.unmanagedTables.prefix(10).joined(separator: ", ")
+                + (database.unmanagedTables.count > 10 ? " and \(database.unmanagedTables.count - 10) more" : "")
+            return FerryError(
+                .unmanagedDatabase,
+                "This database has tables (\(shown)) but no Ferry history: Ferry did not make it, "
+                    + "so it is not a fresh install and its migrations would meet tables that already exist.",
+                changes: "Nothing was changed.",
+                advice: "Check that --database names the application's database. If it is, and its schema is "
+                    + "already that of a release, its history must first be adopted or baselined (commands "
+                    + "'ferry adopt' and 'ferry baseline', not available yet); until then, upgrade a copy made "
+                    + "with Ferry or start from an empty database.")
         }
         if allowingChanged { return nil }
         if let first = changed.first {

@@ -69,10 +69,34 @@ enum PostgresHistory {
                 updatedAt = date
             }
         }
-        return DatabaseState(
+        var state = DatabaseState(
             exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded,
             updatedAt: updatedAt,
             applied: applied)
+        if !hasHistory && !hasState {
+            state.unmanagedTables = try await applicationTables(on: connection)
+        }
+        return state
+    }
+
+    /// The tables, views and sequences of the database's own schemas (not
+    /// PostgreSQL's, and not those that belong to an extension), qualified
+    /// with their schema.
+    private static func applicationTables(on connection: PostgresConnection) async throws -> [String] {
+        let rows = try await connection.query(
+            """
+            SELECT format('%I.%I', n.nspname, c.relname)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+              AND NOT EXISTS (
+                  SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+            ORDER BY 1
+            """, logger: PostgresConnector.logger)
+        var names: [String] = []
+        for try await name in rows.decode(String.self) { names.append(name) }
+        return names
     }
 
     static func record(_ migration: AppliedMigration, on connection: PostgresConnection) async throws {

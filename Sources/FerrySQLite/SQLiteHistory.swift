@@ -57,9 +57,15 @@ enum SQLiteHistory {
             recorded = row["release"]
             updatedAt = (row["updated_at"] as String?).flatMap(Timestamp.date(from:))
         }
-        return DatabaseState(
+        var state = DatabaseState(
             exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded, updatedAt: updatedAt,
             applied: applied)
+        if tables.isEmpty {
+            state.unmanagedTables = try String.fetchAll(
+                db,
+                sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+        }
+        return state
     }
 
     static func record(_ migration: AppliedMigration, in db: Database) throws {
