@@ -26,7 +26,10 @@ struct PostgresEngineTests {
 
     @Test func anUpgradeThatNeedsABackupIsRefusedWithoutABackupFolder() async throws {
         try await withTestDatabase(.postgres) { database in
-            try await database.load("CREATE TABLE app_data (id bigint PRIMARY KEY); INSERT INTO app_data VALUES (1);")
+            try database.folder.write(
+                "migrations/0.1.0/001_app_data.sql",
+                "CREATE TABLE app_data (id bigint PRIMARY KEY); INSERT INTO app_data VALUES (1);")
+            try await Ferry(try configuration(database)).upgrade()
             try database.folder.write(
                 "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
             let before = try await database.snapshot()
