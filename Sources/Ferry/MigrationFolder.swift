@@ -179,6 +179,15 @@ public struct MigrationFolder: Sendable {
                     "\(path) is not a release folder: its name should be a semantic version such as 1.2.0.",
                     advice: "Rename it, or move it out of the migrations folder.")
             }
+            // `v0.4.0`, `0.4` and `0.04.0` all read as 0.4.0: only the one spelling is accepted, so
+            // that a folder's name is what the history records and what `release` settings name.
+            guard release.description == name else {
+                throw FerryError(
+                    .invalidMigrations,
+                    "\(path) is not named as a release: a release folder's name is its version written "
+                        + "as \(release.description), with no prefix, no leading zeros and all three numbers.",
+                    advice: "Rename the folder to \(release.description).")
+            }
             if let twin = folders.first(where: { $0.release == release }) {
                 throw FerryError(
                     .invalidMigrations,

@@ -52,7 +52,7 @@ public enum UpgradeEvent: Sendable, Encodable {
         case let .migrationFinished(id, _, _, seconds):
             return "Applied \(id) in \(Duration.text(seconds: seconds))"
         case let .releaseCompleted(release):
-            return "Migration \(release) completed successfully"
+            return "Release \(release) completed successfully"
         case let .changeAccepted(id, note):
             return "Accepted \(id): \(note)"
         case let .upgradeCompleted(_, to, _, seconds):

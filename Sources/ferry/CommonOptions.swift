@@ -21,21 +21,55 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON for scripts instead of text (env FERRY_JSON=1).")
     var json = false
 
-    /// The configuration file to read, if any.
+    /// The configuration file to read, if any: the one named, else the
+    /// first `ferry.toml` in the current folder or a folder above it (as git
+    /// finds its repository, so that a command run in a subfolder of the
+    /// project finds the project's file).
     func configFile(environment: [String: String]) -> URL? {
         if let path = config ?? environment["FERRY_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
             return URL(fileURLWithPath: path)
         }
-        let local = URL(fileURLWithPath: "ferry.toml")
-        return FileManager.default.fileExists(atPath: local.path) ? local : nil
+        return Self.foldersSearched().lazy.map { $0.appendingPathComponent("ferry.toml") }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// The current folder and every folder above it, nearest first.
+    static func foldersSearched() -> [URL] {
+        var folders: [URL] = []
+        var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL
+        while folders.count < 256 {
+            folders.append(folder)
+            let parent = folder.deletingLastPathComponent().standardizedFileURL
+            if parent.path == folder.path { break }
+            folder = parent
+        }
+        return folders
     }
 
     /// The settings from the file, the environment and these flags, flags first.
+    ///
+    /// - Throws: ``FerryError`` when a source cannot be read, and when no
+    ///   database is given and no `ferry.toml` was found (naming where Ferry
+    ///   looked).
     func settings(adding extra: Settings = Settings()) throws -> Settings {
         let environment = ProcessInfo.processInfo.environment
-        let file = try configFile(environment: environment).map(Settings.file(at:)) ?? Settings()
+        let found = configFile(environment: environment)
+        let file = try found.map(Settings.file(at:)) ?? Settings()
         let flags = Settings(database: database, migrations: migrations, backups: backups, json: json ? true : nil)
-        return file.overridden(by: try Settings.environment(environment)).overridden(by: flags).overridden(by: extra)
+        let settings = file.overridden(by: try Settings.environment(environment)).overridden(by: flags)
+            .overridden(by: extra)
+        if settings.database == nil && found == nil {
+            let searched = Self.foldersSearched()
+            let shown = searched.count <= 3
+                ? searched.map(\.path).joined(separator: ", ")
+                : "\(searched[0].path) and the \(searched.count - 1) folders above it"
+            throw FerryError(
+                .invalidConfiguration, "No database is given, and no ferry.toml was found (looked in \(shown)).",
+                changes: "Nothing was changed.",
+                advice: "Run in the application's folder (where ferry.toml is), pass --config FILE or --database "
+                    + "PATH (or postgres://…), set FERRY_DATABASE, or write a ferry.toml with 'ferry init'.")
+        }
+        return settings
     }
 
     /// Whether output is JSON, also when the settings cannot be read.

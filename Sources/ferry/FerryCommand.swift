@@ -24,6 +24,13 @@ struct FerryCommand: AsyncParsableCommand {
     static func main() async {
         // A closed pipe (`ferry upgrade | head`) must not kill an upgrade half-way: writes just fail.
         signal(SIGPIPE, SIG_IGN)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let error = CommandNames.usageError(for: arguments) {
+            let wantsJSON = arguments.contains("--json")
+                || ["1", "true", "yes", "on"].contains(ProcessInfo.processInfo.environment["FERRY_JSON"]?.lowercased() ?? "")
+            Console(isJSON: wantsJSON).report(error, command: arguments.first ?? "")
+            Foundation.exit(error.exitCode)
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -68,7 +68,7 @@ import Testing
         #expect(upgrade.status == 0, "\(upgrade)")
         #expect(upgrade.lines.first == "Found 7 pending migrations in 3 releases (0.2.0 → 0.5.0)")
         #expect(upgrade.stdout.contains("Applying 0.3.0/001_rename_readings_to_sensor_history (1/7)…"))
-        #expect(upgrade.stdout.contains("Migration 0.4.0 completed successfully"))
+        #expect(upgrade.stdout.contains("Release 0.4.0 completed successfully"))
         #expect(upgrade.lines.dropLast().last?.hasPrefix("Upgrade to 0.5.0 completed successfully in ") == true)
         #expect(upgrade.lines.last == "[END UPGRADE SUCCESS]")
 
