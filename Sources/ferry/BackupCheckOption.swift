@@ -8,7 +8,8 @@ struct BackupCheckOption: ParsableArguments {
         help: ArgumentHelp(
             "How backups are checked: full (read whole: integrity check, rows counted; the default) or quick "
                 + "(checksum, schema and history) (env FERRY_BACKUPS_CHECK; [backups] check).",
-            valueName: "level"))
+            valueName: "level"),
+        completion: .list(BackupCheckLevel.allCases.map(\.rawValue)))
     var level: String?
 
     /// The settings this option sets.

@@ -6,16 +6,20 @@ import Foundation
 
 /// The options every command takes after its name.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The configuration file (default: ./ferry.toml if present; env FERRY_CONFIG).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The configuration file (default: ferry.toml here or in a folder above; env FERRY_CONFIG).", valueName: "file"),
+        completion: .file(extensions: ["toml"]))
     var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("The database: a SQLite path, sqlite:PATH, or postgres://… (env FERRY_DATABASE; [database] url).", valueName: "url"))
+    @Option(name: .long, help: ArgumentHelp("The database: a SQLite path, sqlite:PATH, or postgres://… (env FERRY_DATABASE; [database] url).", valueName: "url"), completion: .file())
     var database: String?
 
-    @Option(name: .long, help: ArgumentHelp("The migrations folder (env FERRY_MIGRATIONS; [database] migrations).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The migrations folder (env FERRY_MIGRATIONS; [database] migrations).", valueName: "dir"), completion: .directory)
     var migrations: String?
 
-    @Option(name: .long, help: ArgumentHelp("The backup catalog folder (env FERRY_BACKUPS; [backups] directory).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The backup catalog folder (env FERRY_BACKUPS; [backups] directory).", valueName: "dir"), completion: .directory)
     var backups: String?
 
     @Flag(name: .long, help: "Print JSON for scripts instead of text (env FERRY_JSON=1).")

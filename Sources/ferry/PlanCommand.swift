@@ -15,7 +15,8 @@ struct PlanCommand: AsyncParsableCommand {
     var allowChanged = false
 
     @Option(name: .long, help: ArgumentHelp(
-        "Plan with 'upgrade' (one transaction, the default) or 'migration' (one per migration).", valueName: "mode"))
+        "Plan with 'upgrade' (one transaction, the default) or 'migration' (one per migration).", valueName: "mode"),
+        completion: .list(["upgrade", "migration"]))
     var transactionMode: String?
 
     struct PlannedMigration: Encodable {

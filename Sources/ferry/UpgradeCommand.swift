@@ -36,7 +36,8 @@ struct UpgradeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp(
         "'upgrade': one transaction for the whole upgrade (default); 'migration': one per migration "
-            + "(env FERRY_TRANSACTION_MODE; [database] transaction_mode).", valueName: "mode"))
+            + "(env FERRY_TRANSACTION_MODE; [database] transaction_mode).", valueName: "mode"),
+        completion: .list(["upgrade", "migration"]))
     var transactionMode: String?
 
     struct Result: Encodable {

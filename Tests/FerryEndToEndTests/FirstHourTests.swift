@@ -81,4 +81,12 @@ import Testing
         #expect(lost.status == 2)
         #expect(lost.stderr.contains("no ferry.toml was found (looked in \(elsewhere.url.standardizedFileURL.path)"), "\(lost)")
     }
+
+    @Test func completionsOfferPathsAndTheAllowedValues() async throws {
+        let bash = try await FerryProcess.run(["--generate-completion-script", "bash"])
+        #expect(bash.status == 0)
+        #expect(bash.stdout.contains("'!*.@(toml)'"), "--config completes .toml files")
+        #expect(bash.stdout.contains("'upgrade'$'\\n''migration'"), "--transaction-mode completes its values")
+        #expect(bash.stdout.contains("'full'$'\\n''quick'"), "--backup-check completes its values")
+    }
 }
