@@ -139,8 +139,15 @@ extension SQLiteEngine {
                 return try await withBackup(at: file, format: format, level: level) { $0.check }
             } catch let error as FerryError where error.code == .backupCorrupt {
                 // A copy made moments ago that fails its check: the live database itself may be damaged.
-                let problems = (try? await integrityProblems(thorough: level.isThorough)) ?? []
-                guard problems.isEmpty else { throw liveDatabaseDamaged(problems.prefix(5).joined(separator: "; ")) }
+                var damage: String?
+                do {
+                    let problems = try await integrityProblems(thorough: level.isThorough)
+                    if !problems.isEmpty { damage = problems.prefix(5).joined(separator: "; ") }
+                } catch let failure as DatabaseError
+                    where failure.resultCode == .SQLITE_CORRUPT || failure.resultCode == .SQLITE_NOTADB {
+                    damage = failure.message ?? "\(failure.resultCode)"
+                } catch {}
+                if let damage { throw liveDatabaseDamaged(damage) }
                 throw error
             }
         }

@@ -19,7 +19,7 @@ import Testing
         try handle.seek(toOffset: UInt64((rootPage - 1) * pageSize + 12))
         try handle.write(contentsOf: Data(repeating: 0xEE, count: 64))
         try handle.close()
-        #expect(try integrityCheck(path) != "ok", "the database is damaged")
+        #expect((try? integrityCheck(path)) != "ok", "the database is damaged")
         let damaged = try Data(contentsOf: URL(fileURLWithPath: path))
 
         let output = try await FerryProcess.run(["backup", "--database", path])

@@ -23,20 +23,41 @@ public enum InterruptedUpgrade {
             .write(to: folder.appendingPathComponent("002_room_floor.sql"))
     }
 
-    /// Starts `ferry upgrade` with `arguments` (after the command's name),
-    /// waits until it runs the slow migration, lets it write for half a
-    /// second, and kills it with SIGKILL.
+    /// Starts `ferry upgrade` on `database` with `arguments` (after the
+    /// command's name), waits until it runs the slow migration and has
+    /// written into the database file (SQLite then marks its rollback
+    /// journal hot, or has frames in its WAL file), and kills it with SIGKILL.
     ///
     /// - Returns: What it printed; its status is SIGKILL when it was killed in time.
-    public static func killInsideSlowMigration(_ arguments: [String]) async throws -> FerryProcess.Output {
-        let upgrader = try FerryProcess.start(["upgrade"] + arguments)
-        guard await upgrader.waitForOutput(containing: "Applying \(slowMigration)") else {
-            upgrader.kill(SIGKILL)
-            return await upgrader.finish()
+    public static func killInsideSlowMigration(
+        database: String, _ arguments: [String]
+    ) async throws -> FerryProcess.Output {
+        let upgrader = try FerryProcess.start(["upgrade", "--database", database] + arguments)
+        if await upgrader.waitForOutput(containing: "Applying \(slowMigration)") {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while upgrader.process.isRunning, ContinuousClock.now < deadline,
+                  !hasHotJournal(database), walSize(of: database) == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
         }
-        try await Task.sleep(for: .milliseconds(500))
         upgrader.kill(SIGKILL)
         return await upgrader.finish()
+    }
+
+    /// Whether the rollback journal beside a database is hot: not empty, and
+    /// its header's first byte set (SQLite writes the header's magic number
+    /// only when it syncs the journal, before its first write into the
+    /// database file; until then the journal is not hot and nothing needs a rollback).
+    /// Only the journal is read: nothing opens the database.
+    public static func hasHotJournal(_ database: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: database + "-journal") else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 1))?.first.map { $0 != 0 } ?? false
+    }
+
+    /// The size of the WAL file beside a database, 0 when there is none.
+    public static func walSize(of database: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: database + "-wal")[.size]) as? NSNumber)?.int64Value ?? 0
     }
 
     /// The size of SQLite's rollback journal beside a database, read with
