@@ -49,8 +49,8 @@ public enum UpgradeEvent: Sendable, Encodable {
             let who = holder.map { "held by \($0)" } ?? "held by another process"
             return "Waiting up to \(timeout.text) for the upgrade lock, \(who)…"
         case let .interruptedTransactionRolledBack(database, rolledBack):
-            return "An interrupted transaction in \(database) (left in \(rolledBack.file) by a process that "
-                + "stopped before committing) was rolled back: the database is "
+            return "An interrupted transaction in \(database) (left in \(rolledBack.file) by a write that stopped "
+                + "before it committed: a killed process, a full disk) was rolled back: the database is "
                 + (rolledBack.release.map { "at release \($0)" } ?? "at no release recorded by Ferry") + "."
         case let .planned(plan):
             return plan.summary

@@ -42,7 +42,7 @@ extension SQLiteEngine {
             }
         } catch let error as DatabaseError {
             // GRDB takes the backup API's message from the destination connection: "not an error".
-            let engineMessage = "\(error.extendedResultCode)" + (error.message.map { " (\($0))" } ?? "")
+            let engineMessage = Self.backupAPIMessage(error)
             if DiskSpace.isFull(error.extendedResultCode, near: file.path) {
                 throw FerryError(
                     .backupFailed, "SQLite could not write the copy of \(path): \(DiskSpace.sentence(near: file.path)).",
@@ -55,6 +55,15 @@ extension SQLiteEngine {
                 .backupFailed, "SQLite could not copy \(path).", changes: "Nothing was changed.",
                 advice: "Check the database and the backup folder, then try again.", engineMessage: engineMessage)
         }
+    }
+
+    /// What SQLite said of a failed backup step: its result code's own text,
+    /// since GRDB reads the message from the destination connection, which
+    /// says "not an error".
+    static func backupAPIMessage(_ error: DatabaseError) -> String {
+        let code = "\(error.extendedResultCode)"
+        guard let message = error.message, message != "not an error", !code.contains(message) else { return code }
+        return "\(code): \(message)"
     }
 
     /// The live database fails its check: said of the live database, not of
@@ -257,7 +266,7 @@ struct SQLiteBackupCopy: BackupCopy {
             }
         } catch let error as DatabaseError {
             // GRDB takes the backup API's message from the destination connection: "not an error".
-            let engineMessage = "\(error.extendedResultCode)" + (error.message.map { " (\($0))" } ?? "")
+            let engineMessage = SQLiteEngine.backupAPIMessage(error)
             if DiskSpace.isFull(error.extendedResultCode, near: livePath) {
                 throw FerryError(
                     .restoreFailed, "SQLite could not copy the backup into \(livePath): \(DiskSpace.sentence(near: livePath)).",
