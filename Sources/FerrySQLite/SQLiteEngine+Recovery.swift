@@ -35,8 +35,12 @@ extension SQLiteEngine {
     /// Whether SQLite refuses a read-only connection a read because the
     /// database needs a writer first (a hot journal: `SQLITE_READONLY_ROLLBACK`;
     /// a WAL file that needs recovery: the other `SQLITE_READONLY_*` codes).
+    ///
+    /// The probe does not wait: a database busy with a writer (an upgrader
+    /// in its transaction, which holds the journal) has nothing to roll back,
+    /// and the caller then waits for the lock or the writer as usual.
     private func needsReadWriteOpen() throws -> Bool {
-        let (code, _) = Self.firstRead(of: path, flags: SQLITE_OPEN_READONLY, busyTimeout: busyTimeout)
+        let (code, _) = Self.firstRead(of: path, flags: SQLITE_OPEN_READONLY, busyTimeout: 0)
         return code & 0xff == SQLITE_READONLY || code & 0xff == SQLITE_CANTOPEN && mayHoldInterruptedTransaction
     }
 
