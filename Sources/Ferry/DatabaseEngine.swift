@@ -23,6 +23,19 @@ public protocol DatabaseEngine: BackupEngine {
     /// Who holds the upgrade lock now, or nil when nobody does.
     func lockHolder() async throws -> LockHolder?
 
+    /// Rolls back what a process that died in the middle of a write (killed,
+    /// or stopped by a full disk) left unfinished, when the database cannot
+    /// be read until it is: SQLite's hot journal, which only a read-write
+    /// connection rolls back. Takes the upgrade lock for it (waiting up to
+    /// `timeout`), unless this task holds it already; costs a look at the
+    /// engine's files when nothing was left. The default does nothing
+    /// (PostgreSQL's server rolls back a dead session's transaction itself).
+    ///
+    /// - Returns: What was rolled back, or nil when nothing needed it.
+    /// - Throws: ``FerryError``: `lockTimeout`, or `databaseUnavailable`
+    ///   when the rollback cannot be done (for example a folder this user may not write).
+    func rollBackInterruptedTransaction(holder: LockHolder, timeout: Duration) async throws -> InterruptedTransaction?
+
     /// The recorded release and the ``HistoryFingerprint`` written with it,
     /// read without reading the history rows: what start-up compares with
     /// the migrations it knows.
@@ -93,6 +106,14 @@ public protocol DatabaseEngine: BackupEngine {
     func withScratchDatabase<Result: Sendable>(
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result
+}
+
+extension DatabaseEngine {
+    public func rollBackInterruptedTransaction(
+        holder: LockHolder, timeout: Duration
+    ) async throws -> InterruptedTransaction? {
+        nil
+    }
 }
 
 /// One connection to a database during an upgrade.

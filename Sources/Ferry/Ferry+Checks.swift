@@ -18,6 +18,7 @@ extension Ferry {
         var unreadable: FerryError?
         var state = DatabaseState.missing
         do {
+            try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
             state = try await engine.readState()
         } catch let error as FerryError where error.code == .databaseUnavailable {
             unreadable = error
@@ -51,6 +52,7 @@ extension Ferry {
     ///   wrong, or the database does not exist or cannot be read.
     public func verify() async throws -> VerificationReport {
         let catalog = try catalog()
+        try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
         let state = try await configuration.engine.readState()
         let verification = Verification(
             catalog: catalog, appliedIDs: Set(state.applied.map(\.id)), invariants: configuration.invariants,

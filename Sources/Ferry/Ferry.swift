@@ -51,6 +51,7 @@ public struct Ferry: Sendable {
     ///   target are wrong, or the database cannot be read.
     public func plan(to target: Release? = nil) async throws -> Plan {
         let catalog = try catalog()
+        try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
         return try Planner.plan(
             catalog: catalog, state: try await configuration.engine.readState(),
             programRelease: try programRelease(in: catalog), target: target,
@@ -70,7 +71,8 @@ public struct Ferry: Sendable {
 
     /// The applied migrations, in the order they were applied.
     public func history() async throws -> [AppliedMigration] {
-        try await configuration.engine.readState().applied
+        try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
+        return try await configuration.engine.readState().applied
     }
 
     /// Checks that every applied migration still matches its file and that

@@ -28,6 +28,7 @@ struct Upgrade: Sendable {
     func perform() async throws -> UpgradeReport {
         let clock = ContinuousClock()
         let start = clock.now
+        try await ferry.rollBackInterruptedTransaction(emit: emit)
         if let release = try await upToDateRelease() {
             emit(.upToDate(release))
             return UpgradeReport(

@@ -8,6 +8,9 @@ import Foundation
 public enum UpgradeEvent: Sendable, Encodable {
     /// The upgrade lock is held by someone else; Ferry waits for it.
     case waitingForLock(holder: LockHolder?, timeout: Duration)
+    /// A transaction that a dead process left unfinished was rolled back
+    /// before the database was read.
+    case interruptedTransactionRolledBack(database: String, InterruptedTransaction)
     /// The plan is known.
     case planned(Plan)
     /// A migration starts: `index` counts from 1 up to `total`.
@@ -45,6 +48,10 @@ public enum UpgradeEvent: Sendable, Encodable {
         case let .waitingForLock(holder, timeout):
             let who = holder.map { "held by \($0)" } ?? "held by another process"
             return "Waiting up to \(timeout.text) for the upgrade lock, \(who)…"
+        case let .interruptedTransactionRolledBack(database, rolledBack):
+            return "An interrupted transaction in \(database) (left in \(rolledBack.file) by a write that stopped "
+                + "before it committed: a killed process, a full disk) was rolled back: the database is "
+                + (rolledBack.release.map { "at release \($0)" } ?? "at no release recorded by Ferry") + "."
         case let .planned(plan):
             return plan.summary
         case let .migrationStarted(id, index, total):
@@ -86,6 +93,7 @@ public enum UpgradeEvent: Sendable, Encodable {
     public var name: String {
         switch self {
         case .waitingForLock: return "waitingForLock"
+        case .interruptedTransactionRolledBack: return "interruptedTransactionRolledBack"
         case .planned: return "planned"
         case .migrationStarted: return "migrationStarted"
         case .migrationFinished: return "migrationFinished"
@@ -105,7 +113,7 @@ public enum UpgradeEvent: Sendable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case event, message, holder, timeoutSeconds, id, index, total, seconds, release
+        case event, message, holder, timeoutSeconds, database, id, index, total, seconds, release
         case from, to, applied, pending, note, kind, file, name, bytes, names, keep, backup, migrations, checks
     }
 
@@ -116,6 +124,10 @@ public enum UpgradeEvent: Sendable, Encodable {
         case let .waitingForLock(holder, timeout):
             try container.encodeIfPresent(holder, forKey: .holder)
             try container.encode(timeout.inSeconds, forKey: .timeoutSeconds)
+        case let .interruptedTransactionRolledBack(database, rolledBack):
+            try container.encode(database, forKey: .database)
+            try container.encode(rolledBack.file, forKey: .file)
+            try container.encodeIfPresent(rolledBack.release, forKey: .release)
         case let .planned(plan):
             try container.encodeIfPresent(plan.database.recordedRelease, forKey: .from)
             try container.encode(plan.targetRelease, forKey: .to)

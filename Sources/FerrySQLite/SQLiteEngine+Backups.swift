@@ -41,10 +41,41 @@ extension SQLiteEngine {
                 }
             }
         } catch let error as DatabaseError {
+            // GRDB takes the backup API's message from the destination connection: "not an error".
+            let engineMessage = Self.backupAPIMessage(error)
+            if DiskSpace.isFull(error.extendedResultCode, near: file.path) {
+                throw FerryError(
+                    .backupFailed, "SQLite could not write the copy of \(path): \(DiskSpace.sentence(near: file.path)).",
+                    changes: "Nothing was changed.", advice: DiskSpace.advice(near: file.path), engineMessage: engineMessage)
+            }
+            if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+                throw liveDatabaseDamaged(engineMessage)
+            }
             throw FerryError(
                 .backupFailed, "SQLite could not copy \(path).", changes: "Nothing was changed.",
-                advice: "Check the database and the backup folder, then try again.", engineMessage: error.message)
+                advice: "Check the database and the backup folder, then try again.", engineMessage: engineMessage)
         }
+    }
+
+    /// What SQLite said of a failed backup step: its result code's own text,
+    /// since GRDB reads the message from the destination connection, which
+    /// says "not an error".
+    static func backupAPIMessage(_ error: DatabaseError) -> String {
+        let code = "\(error.extendedResultCode)"
+        guard let message = error.message, message != "not an error", !code.contains(message) else { return code }
+        return "\(code): \(message)"
+    }
+
+    /// The live database fails its check: said of the live database, not of
+    /// the backup that copied it.
+    func liveDatabaseDamaged(_ detail: String) -> FerryError {
+        FerryError(
+            .backupFailed,
+            "The live database \(path) is damaged (SQLite cannot read it whole), so a backup of it would be damaged too.",
+            changes: "Nothing was changed; the live database was only read.",
+            advice: "Stop the application, then restore a backup made before the damage ('ferry backups' lists them; "
+                + "'ferry restore NAME'), or save what can be read with sqlite3's .recover.",
+            engineMessage: detail)
     }
 
     /// Opens a backup and checks it: a native copy is opened read-only; a
@@ -113,7 +144,21 @@ extension SQLiteEngine {
     /// opened as a restore would open it.
     public func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel) async throws -> BackupCheck {
         guard format == .sql, !level.isThorough else {
-            return try await withBackup(at: file, format: format, level: level) { $0.check }
+            do {
+                return try await withBackup(at: file, format: format, level: level) { $0.check }
+            } catch let error as FerryError where error.code == .backupCorrupt {
+                // A copy made moments ago that fails its check: the live database itself may be damaged.
+                var damage: String?
+                do {
+                    let problems = try await integrityProblems(thorough: level.isThorough)
+                    if !problems.isEmpty { damage = problems.prefix(5).joined(separator: "; ") }
+                } catch let failure as DatabaseError
+                    where failure.resultCode == .SQLITE_CORRUPT || failure.resultCode == .SQLITE_NOTADB {
+                    damage = failure.message ?? "\(failure.resultCode)"
+                } catch {}
+                if let damage { throw liveDatabaseDamaged(damage) }
+                throw error
+            }
         }
         let ending = Array(SQLiteDumpWriter.lastLine.utf8)
         guard let handle = try? FileHandle(forReadingFrom: file) else { throw corrupt(file, "cannot be read") }
@@ -155,7 +200,7 @@ extension SQLiteEngine {
     }
 
     func openReadOnly(_ database: String, what verb: String) throws -> DatabaseQueue {
-        guard FileManager.default.fileExists(atPath: database) else {
+        guard try DatabaseFile(path: database).exists() else {
             throw FerryError(.databaseUnavailable, "There is no database at \(database) to \(verb).", changes: "Nothing was changed.")
         }
         do {
@@ -220,10 +265,17 @@ struct SQLiteBackupCopy: BackupCopy {
                 try from.backup(to: live)
             }
         } catch let error as DatabaseError {
+            // GRDB takes the backup API's message from the destination connection: "not an error".
+            let engineMessage = SQLiteEngine.backupAPIMessage(error)
+            if DiskSpace.isFull(error.extendedResultCode, near: livePath) {
+                throw FerryError(
+                    .restoreFailed, "SQLite could not copy the backup into \(livePath): \(DiskSpace.sentence(near: livePath)).",
+                    advice: DiskSpace.advice(near: livePath), engineMessage: engineMessage)
+            }
             throw FerryError(
                 .restoreFailed, "SQLite could not copy the backup into \(livePath).",
                 advice: error.resultCode == .SQLITE_BUSY ? "The application holds the database: try again, or stop it first." : nil,
-                engineMessage: error.message ?? "\(error.resultCode)")
+                engineMessage: engineMessage)
         }
         return .copied
     }

@@ -10,7 +10,7 @@ extension SQLiteEngine {
     public func withInspection<Result: Sendable>(
         _ body: (any DatabaseInspection) async throws -> Result
     ) async throws -> Result {
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard try databaseExists() else {
             throw FerryError(
                 .databaseUnavailable, "The SQLite database \(path) does not exist.",
                 changes: "Nothing was changed.", advice: "Check --database, FERRY_DATABASE or [database] url.")
@@ -21,11 +21,7 @@ extension SQLiteEngine {
             // Opening is lazy: read the schema now, so an unreadable file is reported as such.
             _ = try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
         } catch let error as DatabaseError {
-            throw FerryError(
-                .databaseUnavailable, "Cannot read the SQLite database \(path).", changes: "Nothing was changed.",
-                advice: error.resultCode == .SQLITE_NOTADB
-                    ? "Check that \(path) is the application's SQLite database." : "Restore the database from a backup.",
-                engineMessage: error.message ?? "\(error.resultCode)")
+            throw unavailable(error, "read")
         }
         defer { try? queue.close() }
         return try await body(SQLiteSession(queue: queue, displayName: path, createdDatabase: false))
@@ -41,7 +37,7 @@ extension SQLiteEngine {
         try await withTemporaryFolder("rehearsal") { folder in
             let copy = SQLiteEngine(path: folder.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent).path,
                                     busyTimeout: busyTimeout)
-            if FileManager.default.fileExists(atPath: path) {
+            if try databaseExists() {
                 try await writeBackup(to: URL(fileURLWithPath: copy.path), format: .native)
             }
             return try await body(copy)

@@ -15,6 +15,8 @@ extension SQLiteEngine {
     /// busy or unreadable database) gives nil, and Ferry reads the history
     /// the usual way, which says what is wrong.
     public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)? {
+        // A FIFO would block the open: the usual way refuses it with a message.
+        guard (try? databaseExists()) == true else { return nil }
         var connection: OpaquePointer?
         defer { sqlite3_close_v2(connection) }
         guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { return nil }

@@ -2,6 +2,14 @@ import Ferry
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The SQLite engine: a database file on disk, through GRDB.
 ///
 /// ```swift
@@ -9,9 +17,11 @@ import GRDB
 /// try await Ferry(.init(appName: "sensorhub", engine: engine, migrationsDirectory: migrations)).upgrade()
 /// ```
 ///
-/// The upgrade lock is the file `<database>.ferry-lock` beside the database,
-/// locked with `flock(2)`: other processes on the machine see it, and it is
-/// free again as soon as its holder dies.
+/// The upgrade lock is the file `<database>.ferry-lock` beside the database
+/// (its path with every symbolic link followed), locked with `flock(2)`:
+/// other processes on the machine see it, and it is free again as soon as
+/// its holder dies. A database with other hard links is also locked by a
+/// file named after its inode in its folder (see ``lockPaths``).
 public struct SQLiteEngine: DatabaseEngine {
     /// The database file.
     public let path: String
@@ -28,10 +38,35 @@ public struct SQLiteEngine: DatabaseEngine {
 
     public var displayName: String { path }
 
-    /// The lock file beside the database.
-    public var lockPath: String { path + ".ferry-lock" }
+    /// The lock file beside the database, named after its fully resolved
+    /// path: `link.db` (a symbolic link) and `real.db` meet the same lock.
+    public var lockPath: String { DatabaseFile(path: path).resolvedPath + ".ferry-lock" }
 
-    private var databaseExists: Bool { FileManager.default.fileExists(atPath: path) }
+    /// Every lock file an upgrader takes, in order: ``lockPath``, and, when
+    /// the database has other hard links, `.ferry-lock-DEVICE-INODE` in its
+    /// resolved folder, which every name of the file in that folder meets
+    /// (names in other folders share no folder to meet in; they share SQLite's
+    /// own locks, which keep the file whole, but not the upgrade lock).
+    ///
+    /// A path is the identity before the file exists (a first install), so
+    /// the path's lock is always taken: two first installs meet there.
+    public var lockPaths: [String] {
+        let file = DatabaseFile(path: path)
+        let primary = file.resolvedPath + ".ferry-lock"
+        guard let (device, inode) = file.hardLinkedInode else { return [primary] }
+        let folder = URL(fileURLWithPath: primary).deletingLastPathComponent()
+        return [primary, folder.appendingPathComponent(".ferry-lock-\(device)-\(inode)").path]
+    }
+
+    /// The lock files this task holds now (inside ``withUpgradeLock(holder:timeout:onWait:_:)``'s body).
+    @TaskLocal static var heldLocks: Set<String> = []
+
+    /// Whether this task holds the upgrade lock of this database.
+    var isLockHeldByThisTask: Bool { lockPaths.allSatisfy(Self.heldLocks.contains) }
+
+    /// Whether the database file exists; throws when the path names
+    /// something that is not a regular file.
+    func databaseExists() throws -> Bool { try DatabaseFile(path: path).exists() }
 
     func configuration(readonly: Bool) -> GRDB.Configuration {
         var configuration = GRDB.Configuration()
@@ -45,7 +80,7 @@ public struct SQLiteEngine: DatabaseEngine {
     }
 
     public func readState() async throws -> DatabaseState {
-        guard databaseExists else { return .missing }
+        guard try databaseExists() else { return .missing }
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration(readonly: true))
             defer { try? queue.close() }
@@ -56,9 +91,11 @@ public struct SQLiteEngine: DatabaseEngine {
     }
 
     public func lockHolder() async throws -> LockHolder? {
-        guard FileManager.default.fileExists(atPath: lockPath) else { return nil }
-        let lock = try LockFile(path: lockPath)
-        return try lock.isHeldByAnother() ? lock.holder() : nil
+        for lockPath in lockPaths where FileManager.default.fileExists(atPath: lockPath) {
+            let lock = try LockFile(path: lockPath)
+            if try lock.isHeldByAnother() { return lock.holder() }
+        }
+        return nil
     }
 
     public func withUpgradeLock<Result: Sendable>(
@@ -66,37 +103,45 @@ public struct SQLiteEngine: DatabaseEngine {
         _ body: () async throws -> Result
     ) async throws -> Result {
         try createFolder()
-        let lock = try LockFile(path: lockPath)
+        let paths = lockPaths
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var hasAnnounced = false
-        while try !lock.tryLockExclusively() {
-            if !hasAnnounced {
-                onWait(lock.holder())
-                hasAnnounced = true
-            }
-            guard clock.now < deadline else {
-                throw FerryError(
-                    .lockTimeout,
-                    "Another upgrade holds the lock of \(path): \(lock.holder()). Waited \(timeout.text).",
-                    changes: "Nothing was changed.",
-                    advice: "Let it finish and run again, or wait longer with --lock-timeout SECONDS. "
-                        + "The lock is the kernel's lock on \(lockPath): if its holder has died, it is already free.")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        lock.write(holder)
+        var locks: [LockFile] = []
         defer {
-            lock.clear()
-            lock.unlock()
+            for lock in locks.reversed() {
+                lock.clear()
+                lock.unlock()
+            }
         }
-        return try await body()
+        // In the same order in every process, so that two upgraders never wait for each other's second lock.
+        for lockPath in paths {
+            let lock = try LockFile(path: lockPath)
+            while try !lock.tryLockExclusively() {
+                if !hasAnnounced {
+                    onWait(lock.holder())
+                    hasAnnounced = true
+                }
+                guard clock.now < deadline else {
+                    throw FerryError(
+                        .lockTimeout,
+                        "Another upgrade holds the lock of \(path): \(lock.holder()). Waited \(timeout.text).",
+                        changes: "Nothing was changed.",
+                        advice: "Let it finish and run again, or wait longer with --lock-timeout SECONDS. "
+                            + "The lock is the kernel's lock on \(lockPath): if its holder has died, it is already free.")
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            lock.write(holder)
+            locks.append(lock)
+        }
+        return try await Self.$heldLocks.withValue(Self.heldLocks.union(paths)) { try await body() }
     }
 
     public func withSession<Result: Sendable>(
         _ body: (any MigrationSession) async throws -> Result
     ) async throws -> Result {
-        let isNew = !databaseExists
+        let isNew = try !databaseExists()
         try createFolder()
         let queue: DatabaseQueue
         do {
@@ -110,7 +155,7 @@ public struct SQLiteEngine: DatabaseEngine {
             return result
         } catch {
             if isNew { removeIfEmpty(queue) } else { try? queue.close() }
-            throw error
+            throw settlingInterruptedTransaction(after: error)
         }
     }
 
@@ -136,18 +181,47 @@ public struct SQLiteEngine: DatabaseEngine {
         }
     }
 
-    private func unavailable(_ error: DatabaseError, _ verb: String) -> FerryError {
+    func unavailable(_ error: DatabaseError, _ verb: String) -> FerryError {
         let advice: String
         switch error.resultCode {
         case .SQLITE_NOTADB: advice = "Check that \(path) is the application's SQLite database."
-        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY:
-            advice = "Check that \(path) and its folder exist and are readable and writable by this user."
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+            if let problem = accessProblem(writing: verb != "read") {
+                advice = "Check that \(path) and its folder exist and are readable and writable by this user: \(problem)."
+            } else if error.extendedResultCode == .SQLITE_READONLY_ROLLBACK {
+                advice = "It holds a transaction that a process left unfinished (\(path)-journal): run the command "
+                    + "again, and Ferry rolls it back under the upgrade lock."
+            } else {
+                advice = "Check the database file and its folder; the permissions allow this user to read and write them."
+            }
         case .SQLITE_CORRUPT: advice = "Restore the database from a backup."
         case .SQLITE_BUSY: advice = "Another connection holds the database; try again when it is done."
+        case .SQLITE_FULL: advice = DiskSpace.advice(near: path)
         default: advice = "Check the database file and try again."
         }
         return FerryError(
             .databaseUnavailable, "Cannot \(verb) the SQLite database \(path).", changes: "Nothing was changed.",
             advice: advice, engineMessage: error.message ?? "\(error.resultCode)")
+    }
+
+    /// What the file system refuses this user on the database, its folder
+    /// or SQLite's journal beside it, if anything (asked with `access(2)`,
+    /// so that a message blames permissions only when they are the cause).
+    func accessProblem(writing: Bool) -> String? {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if access(folder, X_OK) != 0 { return "this user may not enter \(folder)" }
+        if access(path, F_OK) == 0 {
+            if access(path, R_OK) != 0 { return "this user may not read \(path)" }
+            if writing && access(path, W_OK) != 0 { return "this user may not write \(path)" }
+        }
+        if writing && access(folder, W_OK) != 0 {
+            return "this user may not write in \(folder), where SQLite keeps its journal"
+        }
+        for suffix in ["-journal", "-wal", "-shm"] where access(path + suffix, F_OK) == 0 {
+            if access(path + suffix, R_OK | (writing ? W_OK : 0)) != 0 {
+                return "this user may not \(writing ? "read and write" : "read") \(path + suffix)"
+            }
+        }
+        return nil
     }
 }

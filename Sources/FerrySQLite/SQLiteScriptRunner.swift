@@ -1,4 +1,5 @@
 import Ferry
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -9,29 +10,63 @@ import GRDBSQLite
 /// triggers with `BEGIN … END`, quotes and comments are read exactly as the
 /// `sqlite3` shell reads them.
 enum SQLiteScriptRunner {
+    /// Runs the whole script, or refuses it: a script is never run in part
+    /// without an error.
+    ///
+    /// SQLite reads a script up to its first NUL byte, and GRDB's statement
+    /// cursor stops at the first text that holds no statement: a NUL is
+    /// refused before anything runs, and any text left after the cursor
+    /// stopped (other than white space, `;` and comments) is read again from
+    /// there, or refused when SQLite finds no statement in it.
     static func run(_ script: SQLScript, in db: Database) throws {
         let text = script.text
-        let statements = try db.allStatements(sql: text)
-        var searchFrom = text.startIndex
+        let databasePath = String(cString: sqlite3_db_filename(db.sqliteConnection, "main"))
+        if let nul = text.utf8.firstIndex(of: 0) {
+            throw FerryError(
+                .invalidMigrations,
+                "The script holds a NUL byte: SQLite stops reading a script there, so the rest would be skipped without a word.",
+                changes: "Nothing of the script was run.",
+                advice: "Remove the NUL byte from the file (tr -d '\\000' removes every one), then run again.",
+                location: FerryError.ScriptLocation(
+                    file: script.file ?? "SQL given in code", line: script.line(at: nul), statement: nil))
+        }
+        // Where SQLite's reading has got to: each statement's SQL is exactly the bytes it read.
+        var position = text.startIndex
         while true {
-            let statement: Statement
-            do {
-                guard let next = try statements.next() else { return }
-                statement = next
-            } catch let error as DatabaseError {
-                // The statement that failed to compile starts after the last one that compiled.
-                throw failure(error, in: script, at: script.statementStart(from: searchFrom), statement: nil)
+            position = script.statementStart(from: position)
+            guard position < text.endIndex else { return }
+            let statements = try db.allStatements(sql: String(text[position...]))
+            var hasRun = false
+            while true {
+                let statement: Statement
+                do {
+                    guard let next = try statements.next() else { break }
+                    statement = next
+                } catch let error as DatabaseError {
+                    // The statement that failed to compile starts after the last one that compiled.
+                    throw failure(
+                        error, in: script, at: script.statementStart(from: position), statement: nil,
+                        database: databasePath)
+                }
+                let start = script.statementStart(from: position)
+                let consumed = strlen(sqlite3_sql(statement.sqliteStatement))
+                position = text.utf8.index(position, offsetBy: consumed, limitedBy: text.endIndex) ?? text.endIndex
+                hasRun = true
+                do {
+                    try statement.execute()
+                } catch let error as DatabaseError {
+                    throw failure(
+                        error, in: script, at: start, statement: Self.text(of: statement), database: databasePath)
+                }
             }
-            let sql = Self.text(of: statement)
-            var start = script.statementStart(from: searchFrom)
-            if let found = Self.range(of: sql, in: text, from: searchFrom) {
-                start = script.statementStart(from: found.lowerBound)
-                searchFrom = found.upperBound
-            }
-            do {
-                try statement.execute()
-            } catch let error as DatabaseError {
-                throw failure(error, in: script, at: start, statement: sql)
+            guard hasRun || script.statementStart(from: position) == text.endIndex else {
+                throw FerryError(
+                    .invalidMigrations,
+                    "SQLite found no statement in the text from line \(script.line(at: position)) on, so it would be skipped without a word.",
+                    advice: "Make the rest of the script complete statements (or comments), then run again.",
+                    location: FerryError.ScriptLocation(
+                        file: script.file ?? "SQL given in code", line: script.line(at: position),
+                        statement: shortened(String(text[position...].prefix(300)))))
             }
         }
     }
@@ -49,28 +84,21 @@ enum SQLiteScriptRunner {
         return String(scalars[first...last])
     }
 
-    /// The first place of `needle` in `text` at or after `start`, compared
-    /// byte for byte.
-    static func range(of needle: String, in text: String, from start: String.Index) -> Range<String.Index>? {
-        let bytes = text.utf8
-        let pattern = Array(needle.utf8)
-        guard let head = pattern.first else { return nil }
-        var position = start
-        while let candidate = bytes[position...].firstIndex(of: head) {
-            if bytes[candidate...].starts(with: pattern) {
-                return candidate..<bytes.index(candidate, offsetBy: pattern.count)
-            }
-            position = bytes.index(after: candidate)
-        }
-        return nil
-    }
-
+    /// Describes a statement's failure; a full disk is said to be one,
+    /// since no change to the migration would help.
     static func failure(
-        _ error: DatabaseError, in script: SQLScript, at start: String.Index, statement: String?
+        _ error: DatabaseError, in script: SQLScript, at start: String.Index, statement: String?,
+        database: String? = nil
     ) -> FerryError {
         let shown = statement ?? String(script.text[start...].prefix { !$0.isNewline })
         let location = FerryError.ScriptLocation(
             file: script.file ?? "SQL given in code", line: script.line(at: start), statement: shortened(shown))
+        if let database, DiskSpace.isFull(error.extendedResultCode, near: database) {
+            return FerryError(
+                .migrationFailed, "SQLite could not write the statement's changes: \(DiskSpace.sentence(near: database)).",
+                advice: DiskSpace.advice(near: database), location: location,
+                engineMessage: error.message ?? "\(error.resultCode)")
+        }
         return FerryError(
             .migrationFailed, "SQLite refused a statement.", location: location,
             engineMessage: error.message ?? "\(error.resultCode)")

@@ -33,6 +33,7 @@ extension Ferry {
         format: BackupFormat = .native, note: String? = nil, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
     ) async throws -> Backup {
         let emit = eventEmitter(onEvent)
+        try await rollBackInterruptedTransaction(emit: emit)
         let state = try await configuration.engine.readState()
         guard state.exists else {
             throw FerryError(
@@ -119,7 +120,12 @@ extension Ferry {
     func eventEmitter(_ onEvent: (@Sendable (UpgradeEvent) -> Void)?) -> @Sendable (UpgradeEvent) -> Void {
         let logger = configuration.logger
         return { event in
-            logger.info("\(event.message)")
+            if case .interruptedTransactionRolledBack = event {
+                // Something went wrong before this run: shown also where events are not (JSON, start-up logs).
+                logger.warning("\(event.message)")
+            } else {
+                logger.info("\(event.message)")
+            }
             onEvent?(event)
         }
     }

@@ -55,6 +55,7 @@ extension Ferry {
     /// - Throws: ``FerryError`` when the target is not older than the
     ///   database, or neither down scripts nor a backup can do it.
     public func downgradePlan(to target: Release) async throws -> DowngradePlan {
+        try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
         let state = try await configuration.engine.readState()
         guard let current = state.release, target < current else {
             throw FerryError(
@@ -104,6 +105,7 @@ extension Ferry {
             let catalog = try catalog()
             let engine = configuration.engine
             return try await engine.withUpgradeLock(holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }) {
+                try await rollBackInterruptedTransaction(emit: emit)
                 let state = try await engine.readState()
                 guard state.recordedRelease == plan.currentRelease,
                       Set(state.applied.map(\.id)).isSuperset(of: migrations.map(\.id)) else {

@@ -64,6 +64,7 @@ extension Ferry {
     /// Describes what restoring a backup would do, changing nothing.
     public func restorePreview(_ selection: BackupSelection) async throws -> RestorePreview {
         let backup = try findBackup(selection)
+        try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
         let state = try await configuration.engine.readState()
         return RestorePreview(backup: backup, currentRelease: state.recordedRelease)
     }
@@ -101,7 +102,8 @@ extension Ferry {
         return try await engine.withUpgradeLock(
             holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
         ) {
-            try await restoreHoldingLock(backup, programRelease: programRelease, emit: emit)
+            try await rollBackInterruptedTransaction(emit: emit)
+            return try await restoreHoldingLock(backup, programRelease: programRelease, emit: emit)
         }
     }
 
@@ -148,19 +150,14 @@ extension Ferry {
                     if let release = check.state.recordedRelease { loaded.value = release }
                 })
             } catch var error as FerryError {
-                // The engine replaces atomically: a failed copy changed nothing, so the
-                // pre-restore backup is the live database's twin and the catalog stays as it was.
-                if let preRestore {
-                    try? FileManager.default.removeItem(at: preRestore.manifestFile)
-                    try? FileManager.default.removeItem(at: preRestore.file)
-                }
                 if error.code == .backupCorrupt || error.code == .databaseIsNewer {
+                    // Refused before the live database was touched: the pre-restore backup is its twin.
+                    if let preRestore { removeFromCatalog(preRestore) }
                     error.changes = "Nothing was changed."
-                } else {
-                    error.message = "The restore failed: \(error.message)"
-                    error.changes = "Nothing was changed: the copy was rolled back."
+                    throw error
                 }
-                throw error
+                error.message = "The restore failed: \(error.message)"
+                throw await settleFailedReplacement(error, preRestore: preRestore, before: current, emit: emit)
             }
             // A copy that itself became the live database had its full check where it was loaded.
             if replacement == .copied || !level.isThorough {
@@ -180,10 +177,46 @@ extension Ferry {
         }
     }
 
+    /// After the live database's replacement failed part-way (a full disk,
+    /// an I/O error): the engine's rollback should have left it as it was,
+    /// but that is proven before it is said. An unfinished transaction is
+    /// rolled back first (a full disk can leave SQLite's hot journal), then
+    /// the live database must pass the full integrity check at the release
+    /// it had; only then is the pre-restore backup, its twin, removed.
+    /// Otherwise the pre-restore backup is put back, and kept.
+    private func settleFailedReplacement(
+        _ failure: FerryError, preRestore: Backup?, before: DatabaseState, emit: @escaping @Sendable (UpgradeEvent) -> Void
+    ) async -> FerryError {
+        let engine = configuration.engine
+        var proof: String?
+        do {
+            try await rollBackInterruptedTransaction(emit: emit)
+            let problems = try await engine.integrityProblems(thorough: true)
+            let after = try await engine.readState()
+            if problems.isEmpty, after.recordedRelease == before.recordedRelease, after.applied.count == before.applied.count {
+                proof = "the live database passed its integrity check at "
+                    + (after.recordedRelease.map { "release \($0)" } ?? "no recorded release") + ", as before"
+            }
+        } catch {
+            configuration.logger.warning("After the failed restore, the live database could not be checked: \(error)")
+        }
+        guard let proof else { return await putBack(preRestore, after: failure) }
+        var failure = failure
+        if let preRestore { removeFromCatalog(preRestore) }
+        failure.changes = "Nothing was changed: the copy was rolled back, and \(proof)."
+        return failure
+    }
+
+    /// Removes a backup this restore made (the live database's twin) from the catalog.
+    private func removeFromCatalog(_ backup: Backup) {
+        try? FileManager.default.removeItem(at: backup.manifestFile)
+        try? FileManager.default.removeItem(at: backup.file)
+    }
+
     /// Puts the pre-restore copy back after a failed restore, and describes both.
     private func putBack(_ preRestore: Backup?, after error: any Error) async -> FerryError {
         var failure = (error as? FerryError) ?? FerryError(.restoreFailed, "The restore failed: \(error)")
-        failure.message = "The restore failed: \(failure.message)"
+        if !failure.message.hasPrefix("The restore failed") { failure.message = "The restore failed: \(failure.message)" }
         guard let preRestore else {
             failure.changes = "There was no database before the restore."
             return failure
@@ -193,9 +226,10 @@ extension Ferry {
             try await configuration.engine.withBackup(at: preRestore.file, format: .native, level: .quick) {
                 try await $0.replaceLiveDatabase()
             }
-            failure.changes = "The live database was put back as it was before (from \(preRestore.name))."
+            failure.changes = "The live database was put back as it was before from \(preRestore.name), which is kept in the catalog."
         } catch {
-            failure.changes = "Putting the database back failed too (\(error)). The copy made before the restore is \(preRestore.file.path)."
+            failure.changes = "The live database may hold part of the backup: putting it back failed too (\(error)). "
+                + "The copy made before the restore is kept: \(preRestore.file.path)."
             failure.advice = "Stop the application and run 'ferry restore \(preRestore.name) --yes'."
         }
         return failure
