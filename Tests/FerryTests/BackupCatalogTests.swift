@@ -95,7 +95,11 @@ import Testing
         try makeBackup("gone", minutesAgo: 3)
         try FileManager.default.removeItem(at: catalog.folder.appendingPathComponent("gone.sqlite"))
 
+        // A FIFO named like a manifest would hang a read: it is not read.
+        #expect(mkfifo(catalog.folder.appendingPathComponent("pipe.json").path, 0o600) == 0)
+
         let reasons = Dictionary(uniqueKeysWithValues: try catalog.listing().unusable.map { ($0.name, $0.reason) })
+        #expect(reasons["pipe"] == "its manifest pipe.json is not a regular file")
         #expect(reasons["newer-format"]?.contains("format 7, which this program does not read") == true)
         #expect(reasons["newer-format"]?.contains("a newer release of Ferry") == true)
         #expect(reasons["server"] == "it is a backup of a postgresql database, and this database is sqlite")

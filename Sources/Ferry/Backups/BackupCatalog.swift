@@ -102,6 +102,14 @@ public struct BackupCatalog: Sendable {
                 name: name, manifestFile: manifestFile, file: file, reason: reason, kind: hints.kind,
                 created: hints.created ?? modified ?? .distantPast)))
         }
+        // Only a regular file of a manifest's size is read: a FIFO would hang the read, a huge file fill memory.
+        var manifestStatus = stat()
+        guard stat(manifestFile.path, &manifestStatus) == 0, manifestStatus.st_mode & S_IFMT == S_IFREG else {
+            return unusable("its manifest \(manifestName) is not a regular file")
+        }
+        guard manifestStatus.st_size <= Self.largestManifest else {
+            return unusable("its manifest \(manifestName) is \(manifestStatus.st_size) bytes, too large to be a manifest")
+        }
         guard let data = FileManager.default.contents(atPath: manifestFile.path) else {
             return unusable("its manifest \(manifestName) cannot be read")
         }
@@ -138,6 +146,9 @@ public struct BackupCatalog: Sendable {
         }
         return .success(Backup(manifest: manifest, file: file, manifestFile: manifestFile))
     }
+
+    /// The largest manifest read: one lists a few hundred row counts at most.
+    static let largestManifest = 16 << 20
 
     /// Whether a manifest's `file` names a file of the catalog itself: no
     /// folder, no `..`, not hidden (Ferry's own work files are), not a manifest.
