@@ -16,8 +16,10 @@ import Foundation
 /// order of their leading number. A script whose leading comments hold
 /// `-- ferry:no-transaction` runs alone, outside any transaction; one that
 /// holds `-- ferry:own-transaction` runs in a transaction of its own.
-/// Files and folders whose names start with `.`, files that do not end in
-/// `.sql`, and the `hooks` and `fixtures` folders are not migrations. A
+/// Files and folders whose names start with `.`, notes (`README`, `*.md`,
+/// `*.txt`), folders inside a release, and the `hooks` and `fixtures`
+/// folders are not migrations; any other file that does not end in `.sql`
+/// (such as `001_a.SQL`) is refused, so that it is never silently skipped. A
 /// release's `baseline.sql` is its baseline (see ``baselines()``), and
 /// `hooks/` holds the version-range hooks (see ``Hook``).
 public struct MigrationFolder: Sendable {
@@ -137,8 +139,12 @@ public struct MigrationFolder: Sendable {
     ) -> Bool? {
         var isValid = true
         let isReadable = DirectoryEntries.forEach(in: folder) { name, kind in
-            guard isValid, kind != .folder, name.first != UInt8(ascii: "."), name.count > 4,
-                  name.suffix(4).elementsEqual(".sql".utf8) else { return }
+            guard isValid, kind != .folder, name.first != UInt8(ascii: ".") else { return }
+            guard name.count > 4, name.suffix(4).elementsEqual(".sql".utf8) else {
+                // Anything but a note is refused by read(), which says why.
+                if !isNote(String(decoding: name, as: UTF8.self)) { isValid = false }
+                return
+            }
             let stem = UnsafeBufferPointer(rebasing: name[..<(name.count - 4)])
             if stem.elementsEqual(Migration.baselineName.utf8) || stem.suffix(5).elementsEqual(".down".utf8)
                 || stem.suffix(7).elementsEqual(".verify".utf8) { return }
@@ -207,7 +213,16 @@ public struct MigrationFolder: Sendable {
         var verifies: [String: File] = [:]
         for fileName in try files(in: folder) {
             let file = (name: fileName, path: folder + "/" + fileName, shown: folderName + "/" + fileName)
-            guard !fileName.hasPrefix("."), fileName.hasSuffix(".sql") else { continue }
+            guard !fileName.hasPrefix("."), !Self.isNote(fileName) else { continue }
+            guard fileName.hasSuffix(".sql") else {
+                // A file Ferry would not run must not be mistaken for one it ran (`001_a.SQL`).
+                throw FerryError(
+                    .invalidMigrations,
+                    "\(file.shown) is not a migration: a release folder holds NNN_name.sql scripts (with their "
+                        + ".down.sql and .verify.sql), baseline.sql, and notes (*.md, *.txt, README).",
+                    advice: "If it is a migration, rename it to end in .sql (lower case); otherwise move it out of "
+                        + "the release folder.")
+            }
             let stem = String(fileName.dropLast(".sql".count))
             if stem == Migration.baselineName { continue }
             if stem.hasSuffix(".down") {
@@ -234,7 +249,13 @@ public struct MigrationFolder: Sendable {
                         + "such as 001_create_devices.sql (letters, digits, '_' and '-').",
                     advice: "Rename the file; its number orders it within release \(release).")
             }
-            let number = Int(name.prefix(while: \.isNumber))!
+            let digits = name.prefix(while: \.isNumber)
+            guard let number = Int(digits) else {
+                throw FerryError(
+                    .invalidMigrations,
+                    "\(file.shown) has the number \(digits), larger than \(Int.max), the largest this program orders.",
+                    advice: "Renumber it with fewer digits (001, 002, …, or a timestamp such as 20261201120000).")
+            }
             if let other = byNumber[number] {
                 throw FerryError(
                     .invalidMigrations,
@@ -293,6 +314,15 @@ public struct MigrationFolder: Sendable {
             throw FerryError(.invalidMigrations, "\(shown) is not UTF-8 text.", advice: "Save the file as UTF-8.")
         }
         return SQLScript(text: text, file: shown)
+    }
+
+    /// Whether a file in a release folder is a note for people, which Ferry
+    /// leaves alone: `README`, `*.md`, `*.txt` (any case). Hidden files
+    /// (`.DS_Store`, an editor's swap file) are left alone too; any other
+    /// file that is not `*.sql` is refused.
+    static func isNote(_ fileName: String) -> Bool {
+        let lower = fileName.lowercased()
+        return lower == "readme" || lower.hasSuffix(".md") || lower.hasSuffix(".txt")
     }
 
     /// The names in a folder that are not folders.

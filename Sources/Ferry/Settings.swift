@@ -157,13 +157,13 @@ public struct Settings: Sendable, Equatable {
             minimumUpgradableFrom: try reader.string("app", "minimum_upgradable_from"),
             database: database,
             migrations: resolved(try reader.string("database", "migrations")) ?? folder.appendingPathComponent("migrations").path,
-            lockTimeout: try reader.number("database", "lock_timeout"),
+            lockTimeout: try reader.number(.lockTimeout),
             transactionMode: try reader.string("database", "transaction_mode"),
             backups: resolved(try reader.string("backups", "directory")),
-            keepBackups: try reader.integer("backups", "keep"),
+            keepBackups: try reader.number(.keepBackups).map { Int($0) },
             backupCheck: try reader.string("backups", "check"),
             fixtures: resolved(try reader.string("database", "fixtures")),
-            keepFreeMB: try reader.integer("preflight", "keep_free_mb"),
+            keepFreeMB: try reader.number(.keepFreeMB).map { Int($0) },
             osRelease: resolved(try reader.string("preflight", "os_release")),
             invariants: try reader.invariants(), requirements: try reader.requirements(),
             components: try reader.components(), postgresTools: resolved(try reader.string("database", "pg_bin")))
@@ -177,21 +177,12 @@ public struct Settings: Sendable, Equatable {
             guard let value = environment[name], !value.isEmpty else { return nil }
             return value
         }
-        func number(_ name: String) throws -> Double? {
+        func number(_ setting: NumberSetting) throws -> Double? {
+            let name = setting.environmentVariable
             guard let text = value(name) else { return nil }
-            guard let number = Double(text), number >= 0 else {
-                throw FerryError(.invalidConfiguration, "\(name)=\(text) is not a number of seconds.")
-            }
-            return number
+            return try setting.parsed(text, from: "\(name)=\(text)")
         }
-        func wholeNumber(_ name: String) throws -> Int? {
-            guard let text = value(name) else { return nil }
-            guard let number = Int(text), number >= 0 else {
-                throw FerryError(.invalidConfiguration, "\(name)=\(text) is not a whole number.")
-            }
-            return number
-        }
-        let keep = try wholeNumber("FERRY_BACKUPS_KEEP")
+        let keep = try number(.keepBackups).map { Int($0) }
         var json: Bool?
         if let text = value("FERRY_JSON") {
             switch text.lowercased() {
@@ -203,11 +194,11 @@ public struct Settings: Sendable, Equatable {
         return Settings(
             appName: value("FERRY_APP_NAME"), release: value("FERRY_RELEASE"),
             minimumUpgradableFrom: value("FERRY_MINIMUM_UPGRADABLE_FROM"), database: value("FERRY_DATABASE"),
-            migrations: value("FERRY_MIGRATIONS"), lockTimeout: try number("FERRY_LOCK_TIMEOUT"),
+            migrations: value("FERRY_MIGRATIONS"), lockTimeout: try number(.lockTimeout),
             transactionMode: value("FERRY_TRANSACTION_MODE"),
             backups: value("FERRY_BACKUPS"), keepBackups: keep,
             backupCheck: value("FERRY_BACKUPS_CHECK"), json: json, fixtures: value("FERRY_FIXTURES"),
-            keepFreeMB: try wholeNumber("FERRY_KEEP_FREE_MB"), osRelease: value("FERRY_OS_RELEASE"),
+            keepFreeMB: try number(.keepFreeMB).map { Int($0) }, osRelease: value("FERRY_OS_RELEASE"),
             postgresTools: value("FERRY_PG_BIN"))
     }
 
@@ -252,18 +243,19 @@ public struct Settings: Sendable, Equatable {
         configuration.requirements = requirements ?? []
         configuration.components = components ?? []
         if let keepFreeMB {
-            // An absurd number is simply more than any disk has: a blocker, not a crash.
-            let (bytes, overflow) = Int64(keepFreeMB).multipliedReportingOverflow(by: 1_000_000)
-            configuration.keepFreeBytes = overflow ? Int64.max / 4 : min(bytes, Int64.max / 4)
+            let megabytes = try NumberSetting.keepFreeMB.checked(Double(keepFreeMB), from: "Keeping \(keepFreeMB) MB free")
+            configuration.keepFreeBytes = Int64(megabytes) * 1_000_000
         }
         if let osRelease { configuration.operatingSystemReleaseFile = URL(fileURLWithPath: osRelease) }
-        if let keepBackups { configuration.backupsToKeep = keepBackups }
+        if let keepBackups {
+            let keep = try NumberSetting.keepBackups.checked(Double(keepBackups), from: "Keeping \(keepBackups) backups")
+            configuration.backupsToKeep = Int(keep)
+        }
         if let backupCheck { configuration.backupCheck = try BackupCheckLevel(parsing: backupCheck) }
         if let lockTimeout {
-            guard lockTimeout >= 0, lockTimeout.isFinite else {
-                throw FerryError(.invalidConfiguration, "The lock timeout \(lockTimeout) is not a number of seconds.")
-            }
-            configuration.lockTimeout = .milliseconds(Int64(lockTimeout * 1000))
+            // Checked where it was read; checked again for settings made in code.
+            let seconds = try NumberSetting.lockTimeout.checked(lockTimeout, from: "The lock timeout \(lockTimeout)")
+            configuration.lockTimeout = .milliseconds(Int64(seconds * 1000))
         }
         return configuration
     }
@@ -312,17 +304,15 @@ struct FileReader {
         return string
     }
 
-    func integer(_ section: String, _ key: String) throws -> Int? {
-        guard let value = value(section, key) else { return nil }
-        guard let integer = value.int, integer >= 0 else { throw typeError(section, key, "a whole number") }
-        return integer
-    }
-
-    func number(_ section: String, _ key: String) throws -> Double? {
-        guard let value = value(section, key) else { return nil }
-        if let integer = value.int { return Double(integer) }
-        guard let number = value.double else { throw typeError(section, key, "a number") }
-        return number
+    /// A number setting, checked against its range.
+    func number(_ setting: NumberSetting) throws -> Double? {
+        guard let value = value(setting.section, setting.key) else { return nil }
+        let number: Double
+        if let integer = value.int { number = Double(integer) }
+        else if let double = value.double { number = double }
+        else { throw typeError(setting.section, setting.key, setting.rangeText) }
+        let written = value.int.map(String.init) ?? String(number)
+        return try setting.checked(number, from: "\(setting.fileName) = \(written) in \(path)")
     }
 
     private func typeError(_ section: String, _ key: String, _ expected: String) -> FerryError {

@@ -12,8 +12,9 @@ import Darwin
 /// upgrade itself, and whether the database and backup folders are writable.
 ///
 /// The upgrade needs room for about the database's size beside it (SQLite's
-/// rollback journal, tables rebuilt), and the backup its engine's estimate in
-/// the backup folder (when one is taken); both on one volume when they share
+/// rollback journal, tables rebuilt), and the backup in the backup folder
+/// (when one is taken) what ``BackupEngine/backupSpaceNeeded(for:)`` says, the
+/// figure the backup itself checks; both on one volume when they share
 /// it, plus
 /// `[preflight] keep_free_mb`. Less than that is a blocker; less than twice
 /// that leaves little headroom, a warning.
@@ -31,7 +32,8 @@ struct StorageCheck {
         let backupFolder = configuration.backupsDirectory ?? engine.defaultBackupsFolder
             ?? databaseFolder.appendingPathComponent("backups")
         let size = FileSafety.size(of: file.path) + FileSafety.size(of: file.path + "-wal")
-        let backupSize = takesBackup ? ((try? await engine.backupSizeEstimate()) ?? size) : 0
+        // The pre-upgrade backup is native; its need is the figure the backup itself checks.
+        let backupSize = takesBackup ? ((try? await engine.backupSpaceNeeded(for: .native)) ?? size) : 0
         var checks: [PreflightCheck] = []
 
         // What each volume must hold, by the folder that decides the volume.
@@ -78,13 +80,13 @@ struct StorageCheck {
             return checks
         }
         if let existing = Self.nearestExisting(folder), let free = FileSafety.freeSpace(at: existing),
-           let size = try? await engine.backupSizeEstimate() {
+           let size = try? await engine.backupSpaceNeeded(for: .native) {
             let required = size + configuration.keepFreeBytes
             let status: PreflightCheck.Status = free < required ? .blocker : free < 2 * required ? .warning : .ok
             checks.append(PreflightCheck(
                 name: "free space", status: status,
                 detail: "\(FileSafety.formatBytes(free)) free at \(existing.path); needs \(FileSafety.formatBytes(required)) "
-                    + "(backup at most \(FileSafety.formatBytes(size)), the database's size on the server)"))
+                    + "(backup \(FileSafety.formatBytes(size)), from the database's size on the server)"))
         } else {
             checks.append(PreflightCheck(
                 name: "free space", status: .warning, detail: "unknown for \(folder.path): cannot measure it"))

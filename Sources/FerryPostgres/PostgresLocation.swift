@@ -109,9 +109,11 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
                 advice: "Use disable, prefer (the default), require or verify-full.")
         }
         let timeoutText = parameters["connect_timeout"] ?? environment["PGCONNECT_TIMEOUT"] ?? "10"
-        guard let seconds = Int(timeoutText), seconds >= 0 else {
+        // Bounded (a year) so that turning it into milliseconds never overflows.
+        guard let seconds = Int(timeoutText), (0...31_536_000).contains(seconds) else {
             throw FerryError(
-                .invalidConfiguration, "connect_timeout=\(timeoutText) is not a number of seconds.")
+                .invalidConfiguration,
+                "connect_timeout=\(timeoutText) is not a whole number of seconds from 0 to 31536000 (a year).")
         }
         connectTimeout = .seconds(seconds == 0 ? 10 : seconds)
 

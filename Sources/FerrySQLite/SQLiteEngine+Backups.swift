@@ -88,11 +88,15 @@ extension SQLiteEngine {
     ) async throws -> Result {
         var database = file.path
         var loaded: URL?
-        defer { if let loaded { removeDatabaseFiles(loaded.path) } }
-        if format == .sql {
-            // A dump is loaded into a new database beside it, which is then checked like a native backup.
-            let target = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).loading")
-            removeDatabaseFiles(target.path)
+        // A dump is loaded into a new database in a work folder beside it (a killed run's is removed
+        // by the next), which is then checked like a native backup.
+        let work = format == .sql ? try WorkFolder.make("loading", in: file.deletingLastPathComponent()) : nil
+        defer {
+            if let loaded { removeDatabaseFiles(loaded.path) }
+            work?.remove()
+        }
+        if let work {
+            let target = work.url.appendingPathComponent(file.lastPathComponent + ".loading")
             loaded = target
             let queue = try DatabaseQueue(path: target.path, configuration: configuration(readonly: false))
             do {

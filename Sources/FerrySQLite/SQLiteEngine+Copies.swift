@@ -30,43 +30,54 @@ extension SQLiteEngine {
     /// Copies as a native backup does (SQLite's online backup API in one
     /// step, under a read transaction: the application's connections keep
     /// reading, and a writer waits at most as long as the copy takes). The
-    /// copy goes to a folder of its own in the temporary folder (`TMPDIR`).
+    /// copy goes to a ``WorkFolder`` (0700) in the temporary folder
+    /// (`TMPDIR`), as a file made 0600 before a byte is copied: never more
+    /// open than a database Ferry can upgrade. A killed rehearsal's copy is
+    /// removed by the next run that makes a work folder there.
     public func withRehearsalCopy<Result: Sendable>(
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result {
-        try await withTemporaryFolder("rehearsal") { folder in
+        try await withWorkFolder("rehearsal") { folder in
             let copy = SQLiteEngine(path: folder.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent).path,
                                     busyTimeout: busyTimeout)
             if try databaseExists() {
+                try Self.createPrivateFile(copy.path)
                 try await writeBackup(to: URL(fileURLWithPath: copy.path), format: .native)
             }
             return try await body(copy)
         }
     }
 
-    /// Lends an engine on a new file in a folder of its own in `TMPDIR`,
+    /// Lends an engine on a new file in a ``WorkFolder`` in `TMPDIR`,
     /// deleted afterwards with its lock file.
     public func withScratchDatabase<Result: Sendable>(
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result {
-        try await withTemporaryFolder("scratch") { folder in
+        try await withWorkFolder("scratch") { folder in
             try await body(SQLiteEngine(path: folder.appendingPathComponent("scratch.db").path, busyTimeout: busyTimeout))
         }
     }
 
-    private func withTemporaryFolder<Result: Sendable>(
+    private func withWorkFolder<Result: Sendable>(
         _ purpose: String, _ body: (URL) async throws -> Result
     ) async throws -> Result {
-        let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ferry-\(purpose)-\(UUID().uuidString)")
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw FerryError(
-                .fileSystem, "Cannot create the temporary folder \(folder.path): \(error.localizedDescription)",
-                changes: "Nothing was changed.", advice: "Set TMPDIR to a writable folder with room for the copy.")
+            return try await WorkFolder.with(purpose, in: FileManager.default.temporaryDirectory) { try await body($0.url) }
+        } catch var error as FerryError where error.code == .fileSystem && error.message.hasPrefix("Cannot make a temporary folder") {
+            error.advice = "Set TMPDIR to a writable folder with room for the copy."
+            throw error
         }
-        defer { try? FileManager.default.removeItem(at: folder) }
-        return try await body(folder)
+    }
+
+    /// Makes an empty file readable and writable by its owner only, for
+    /// SQLite to fill (an empty file is a new database to SQLite).
+    static func createPrivateFile(_ path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw FerryError(
+                .fileSystem, "Cannot create \(path): \(String(cString: strerror(errno))).", changes: "Nothing was changed.",
+                advice: "Set TMPDIR to a writable folder with room for the copy.")
+        }
+        close(descriptor)
     }
 }

@@ -13,6 +13,10 @@ struct BackupsCommand: AsyncParsableCommand {
         let ok = true
         let folder: String
         let backups: [BackupManifest]
+        /// Manifests that cannot be used, with the reason.
+        let unusable: [UnusableBackup]
+        /// Files that killed backups of older releases left.
+        let leftovers: [String]
     }
 
     func run() async throws {
@@ -20,8 +24,13 @@ struct BackupsCommand: AsyncParsableCommand {
         try await console.run("backups") {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let catalog = try ferry.backupCatalog()
-            let backups = try catalog.list()
-            if console.isJSON { return console.json(Result(folder: catalog.folder.path, backups: backups.map(\.manifest))) }
+            let listing = try catalog.listing()
+            let backups = listing.backups
+            if console.isJSON {
+                return console.json(Result(
+                    folder: catalog.folder.path, backups: backups.map(\.manifest), unusable: listing.unusable,
+                    leftovers: listing.leftovers))
+            }
             console.line("Backups in \(catalog.folder.path): \(backups.count)")
             for backup in backups {
                 let manifest = backup.manifest
@@ -29,6 +38,18 @@ struct BackupsCommand: AsyncParsableCommand {
                 let verified = manifest.verified.map { "verified \(Timestamp.string(from: $0))" } ?? "not verified"
                 console.line("  \(backup.name)")
                 console.line("    \(manifest.kind.rawValue), \(releases), \(FileSafety.formatBytes(manifest.size)), created \(Timestamp.string(from: manifest.created)), \(verified)\(manifest.note.map { ", note: \($0)" } ?? "")")
+            }
+            if !listing.unusable.isEmpty {
+                console.line("Unusable, never restored nor deleted by retention: \(listing.unusable.count)")
+                for entry in listing.unusable {
+                    console.line("  \(entry.name)  DAMAGED OR UNUSABLE")
+                    console.line("    \(entry.reason); repair or remove \(entry.manifestFile.lastPathComponent)")
+                }
+            }
+            if !listing.leftovers.isEmpty {
+                console.line(
+                    "Left by killed backups of an older Ferry release (delete them once no backup of that release runs): "
+                        + listing.leftovers.joined(separator: ", "))
             }
         }
     }

@@ -29,6 +29,10 @@ struct DowngradeCommand: AsyncParsableCommand {
             let ferry = Ferry(try common.configuration(try common.settings(adding: backupCheck.settings), console: console))
             let plan = try await ferry.downgradePlan(to: try Release(parsing: to))
             if !console.isJSON { console.line(plan.summary) }
+            if plan.isAlreadyDone {
+                if console.isJSON { console.json(Result(report: try await ferry.downgrade(plan))) }
+                return
+            }
             try console.confirm(console.isJSON ? plan.summary : "Go on?", typing: "downgrade", yes: yes)
             let report = try await ferry.downgrade(plan, onEvent: console.isJSON ? console.printEvent : nil)
             if console.isJSON { return console.json(Result(report: report)) }

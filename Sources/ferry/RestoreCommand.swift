@@ -11,10 +11,10 @@ struct RestoreCommand: AsyncParsableCommand {
 
     @OptionGroup var backupCheck: BackupCheckOption
 
-    @Argument(help: "The backup's name, as 'ferry backups' lists it.")
+    @Argument(help: "The backup's name, as 'ferry backups' lists it (with or without its extension).")
     var name: String?
 
-    @Flag(name: .long, help: "Restore the newest backup.")
+    @Flag(name: .long, help: "Restore the newest pre-upgrade or manual backup (never a pre-restore or pre-downgrade one).")
     var latest = false
 
     @Option(name: .long, help: ArgumentHelp("Restore the backup taken before the upgrade to this release.", valueName: "version"))
@@ -46,14 +46,20 @@ struct RestoreCommand: AsyncParsableCommand {
             else { selection = .latest }
             let preview = try await ferry.restorePreview(selection)
             let manifest = preview.backup.manifest
+            // Say which backup was chosen, also with --yes, before anything changes.
+            let chosen = "\(preview.backup.name)" + (latest ? ", the newest pre-upgrade or manual backup" : "")
+                + " (\(manifest.kind.rawValue), release \(manifest.release ?? "none"), made \(Timestamp.string(from: manifest.created)))"
+            if !console.isJSON { console.line("Restoring \(chosen).") }
             try console.confirm(
-                "Restore \(preview.backup.name) (release \(manifest.release ?? "none"), made \(Timestamp.string(from: manifest.created))) "
+                "Restore \(chosen) "
                     + "into \(ferry.configuration.engine.displayName), now at release \(preview.currentRelease ?? "none")? "
                     + "Every write since \(Timestamp.string(from: preview.lostSince)) will be undone (a pre-restore backup is kept).",
                 typing: "restore", yes: yes)
             let report = try await ferry.restore(preview.backup, onEvent: console.isJSON ? console.printEvent : nil)
             if console.isJSON { return console.json(Result(report: report)) }
-            console.line("Restored \(report.restored). The database is now at release \(report.release ?? "none").")
+            console.line(
+                "Restored \(report.restored) (the \(report.kind.rawValue) backup made \(Timestamp.string(from: report.made))). "
+                    + "The database is now at release \(report.release ?? "none").")
             if let preRestore = report.preRestoreBackup { console.line("The database as it was before is kept as \(preRestore).") }
             if let release = report.release, let program = ferry.configuration.release ?? (try? ferry.catalog().newestRelease),
                let restored = Release(release), restored < program {

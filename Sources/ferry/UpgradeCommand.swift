@@ -52,8 +52,12 @@ struct UpgradeCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        if let lockTimeout, !(lockTimeout >= 0 && lockTimeout.isFinite) {
-            throw ValidationError("--lock-timeout must be a number of seconds, 0 or more.")
+        if let lockTimeout {
+            do {
+                _ = try NumberSetting.lockTimeout.checked(lockTimeout, from: "--lock-timeout \(lockTimeout)")
+            } catch let error as FerryError {
+                throw ValidationError(error.message)
+            }
         }
     }
 

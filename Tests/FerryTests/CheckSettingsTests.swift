@@ -111,9 +111,11 @@ extension Array {
 }
 
 @Suite struct KeepFreeTests {
-    @Test func anAbsurdReserveDoesNotOverflow() throws {
-        let settings = try Settings.environment(["FERRY_KEEP_FREE_MB": "9223372036854775807"])
-        let configuration = try settings.overridden(by: Settings(database: "x.db")).configuration { _, _ in NoEngine() }
-        #expect(configuration.keepFreeBytes == Int64.max / 4)
+    @Test func anAbsurdReserveIsAUsageErrorNotAnOverflow() throws {
+        let error = try #require(throws: FerryError.self) {
+            try Settings.environment(["FERRY_KEEP_FREE_MB": "9223372036854775807"])
+        }
+        #expect(error.exitCode == 2)
+        #expect(error.message.contains("from 0 to 1000000000"))
     }
 }

@@ -1,5 +1,13 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The folder of backups, each a file with a JSON manifest beside it.
 ///
 /// Names say what a backup is: `<app>-<from>-to-<to>-<UTC time>.<ext>` for a
@@ -7,53 +15,203 @@ import Foundation
 /// `<app>-<release>-pre-restore-<UTC time>.<ext>` for the others. The catalog
 /// never trusts names for order: listing and retention use the time in each
 /// manifest.
+///
+/// Nor does it trust manifests: a manifest whose file is not a plain name of
+/// a regular file in the folder, that does not decode, or that was written
+/// in another format or by another engine is an ``UnusableBackup``: listed,
+/// never restored, never deleted.
 public struct BackupCatalog: Sendable {
     /// The folder.
     public let folder: URL
 
-    /// Creates a catalog for a folder (which need not exist yet).
-    public init(folder: URL) {
-        self.folder = folder
+    /// The engine whose backups the catalog holds (``DatabaseEngine/engineName``,
+    /// such as `sqlite`); a manifest of another engine is unusable. Nil
+    /// accepts every engine.
+    public let engineName: String?
+
+    /// What the folder holds: the usable backups, the unusable manifests,
+    /// and the leftovers of backups that older releases of Ferry were
+    /// writing when they were killed.
+    public struct Listing: Sendable {
+        /// The usable backups, newest first (by the manifest's time).
+        public var backups: [Backup]
+        /// The manifests that cannot be used, newest first.
+        public var unusable: [UnusableBackup]
+        /// Hidden `.*.partial` and `.*.loading` files, which releases of
+        /// Ferry before work folders left behind when killed. Nothing proves
+        /// that their writer is gone (a manual backup held no lock), so they
+        /// are listed for a person to delete, never deleted.
+        public var leftovers: [String]
     }
 
-    /// Every backup with a readable manifest, newest first (by the manifest's time).
+    /// Creates a catalog for a folder (which need not exist yet).
+    public init(folder: URL, engineName: String? = nil) {
+        self.folder = folder
+        self.engineName = engineName
+    }
+
+    /// Every usable backup, newest first (by the manifest's time).
     ///
     /// - Throws: ``FerryError`` when the folder exists but cannot be read.
     public func list() throws -> [Backup] {
-        guard FileManager.default.fileExists(atPath: folder.path) else { return [] }
-        let entries: [URL]
+        try listing().backups
+    }
+
+    /// Everything in the folder: usable backups, unusable manifests and leftovers.
+    ///
+    /// - Throws: ``FerryError`` when the folder exists but cannot be read.
+    public func listing() throws -> Listing {
+        guard FileManager.default.fileExists(atPath: folder.path) else { return Listing(backups: [], unusable: [], leftovers: []) }
+        let names: [String]
         do {
-            entries = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         } catch {
             throw FerryError(.fileSystem, "Cannot read the backup folder \(folder.path): \(error.localizedDescription)")
         }
-        let decoder = JSONDecoder.withTimestamps()
-        return entries
-            .filter { $0.pathExtension == "json" && !$0.lastPathComponent.hasPrefix(".") }
-            .compactMap { manifestFile -> Backup? in
-                guard let data = try? Data(contentsOf: manifestFile),
-                      let manifest = try? decoder.decode(BackupManifest.self, from: data) else { return nil }
-                return Backup(manifest: manifest, file: folder.appendingPathComponent(manifest.file), manifestFile: manifestFile)
+        var listing = Listing(backups: [], unusable: [], leftovers: [])
+        for name in names.sorted() {
+            if name.hasPrefix(".") {
+                if name.hasSuffix(".partial") || name.hasSuffix(".loading") { listing.leftovers.append(name) }
+                continue
             }
-            .sorted { ($0.manifest.created, $0.name) > ($1.manifest.created, $1.name) }
+            guard name.hasSuffix(".json") else { continue }
+            switch read(manifestNamed: name) {
+            case .success(let backup): listing.backups.append(backup)
+            case .failure(let unusable): listing.unusable.append(unusable.entry)
+            }
+        }
+        listing.backups.sort { ($0.manifest.created, $0.name) > ($1.manifest.created, $1.name) }
+        listing.unusable.sort { ($0.created, $0.name) > ($1.created, $1.name) }
+        return listing
     }
 
-    /// The backup with this name (its file name, or its manifest's).
+    /// An unusable manifest, as an error so that reading can return it.
+    private struct Unusable: Error {
+        let entry: UnusableBackup
+    }
+
+    /// Reads one manifest and checks what it names.
+    private func read(manifestNamed manifestName: String) -> Result<Backup, Unusable> {
+        let manifestFile = folder.appendingPathComponent(manifestName)
+        let name = Self.stem(of: manifestName)
+        var hints = ManifestHints()
+        func unusable(_ reason: String) -> Result<Backup, Unusable> {
+            let modified = (try? FileManager.default.attributesOfItem(atPath: manifestFile.path))?[.modificationDate] as? Date
+            let file = hints.file.flatMap { Self.isPlainName($0) ? $0 : nil }
+            return .failure(Unusable(entry: UnusableBackup(
+                name: name, manifestFile: manifestFile, file: file, reason: reason, kind: hints.kind,
+                created: hints.created ?? modified ?? .distantPast)))
+        }
+        // Only a regular file of a manifest's size is read: a FIFO would hang the read, a huge file fill memory.
+        var manifestStatus = stat()
+        guard stat(manifestFile.path, &manifestStatus) == 0, manifestStatus.st_mode & S_IFMT == S_IFREG else {
+            return unusable("its manifest \(manifestName) is not a regular file")
+        }
+        guard manifestStatus.st_size <= Self.largestManifest else {
+            return unusable("its manifest \(manifestName) is \(manifestStatus.st_size) bytes, too large to be a manifest")
+        }
+        guard let data = FileManager.default.contents(atPath: manifestFile.path) else {
+            return unusable("its manifest \(manifestName) cannot be read")
+        }
+        let decoder = JSONDecoder.withTimestamps()
+        hints = (try? decoder.decode(ManifestHints.self, from: data)) ?? ManifestHints()
+        if let version = hints.formatVersion, version != BackupManifest.currentFormatVersion {
+            return unusable(
+                "its manifest is in format \(version), which this program does not read (it reads format "
+                    + "\(BackupManifest.currentFormatVersion)): it was written by "
+                    + (version > BackupManifest.currentFormatVersion ? "a newer" : "another") + " release of Ferry")
+        }
+        let manifest: BackupManifest
+        do {
+            manifest = try decoder.decode(BackupManifest.self, from: data)
+        } catch {
+            return unusable("its manifest is damaged: " + Self.describe(error))
+        }
+        if let engineName, manifest.engine != engineName {
+            return unusable("it is a backup of a \(manifest.engine) database, and this database is \(engineName)")
+        }
+        guard Self.isPlainName(manifest.file) else {
+            return unusable("its manifest names the file '\(manifest.file)', which is not a plain file name in the catalog")
+        }
+        let file = folder.appendingPathComponent(manifest.file)
+        var status = stat()
+        guard lstat(file.path, &status) == 0 else {
+            return unusable(
+                errno == ENOENT ? "its file \(manifest.file) is missing"
+                    : "its file \(manifest.file) cannot be read: \(String(cString: strerror(errno)))")
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            let what = status.st_mode & S_IFMT == S_IFLNK ? "a link" : "not a regular file"
+            return unusable("its file \(manifest.file) is \(what); a backup is a file of its own in the catalog")
+        }
+        return .success(Backup(manifest: manifest, file: file, manifestFile: manifestFile))
+    }
+
+    /// The largest manifest read: one lists a few hundred row counts at most.
+    static let largestManifest = 16 << 20
+
+    /// Whether a manifest's `file` names a file of the catalog itself: no
+    /// folder, no `..`, not hidden (Ferry's own work files are), not a manifest.
+    static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix(".") && !name.contains("/") && !name.contains("\0")
+            && !name.hasSuffix(".json") && name.utf8.count <= 255
+    }
+
+    /// A name without its last extension: `app-0.3.0-manual-….sqlite` → `app-0.3.0-manual-…`.
+    static func stem(of name: String) -> String {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
+        return String(name[..<dot])
+    }
+
+    /// A decoding error in a few words.
+    private static func describe(_ error: any Error) -> String {
+        func field(_ path: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
+            let names = (path + (key.map { [$0] } ?? [])).map(\.stringValue)
+            return names.isEmpty ? "the manifest" : "the field '\(names.joined(separator: "."))'"
+        }
+        switch error as? DecodingError {
+        case .dataCorrupted(let context)?:
+            return context.codingPath.isEmpty ? "it is not complete JSON" : "\(field(context.codingPath)) is not valid"
+        case .keyNotFound(let key, let context)?:
+            return "\(field(context.codingPath, key)) is missing"
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+            return "\(field(context.codingPath)) has the wrong type"
+        default:
+            return "it cannot be decoded"
+        }
+    }
+
+    /// The backup with this name: as `ferry backups` shows it (its file's
+    /// name), without its extension, or its manifest's name.
     ///
-    /// - Throws: ``FerryError`` (code `backupNotFound`) listing what there is.
+    /// - Throws: ``FerryError``: code `backupNotFound` listing what there
+    ///   is, or `backupCorrupt` when the name is an unusable entry, saying why.
     public func backup(named name: String) throws -> Backup {
-        let backups = try list()
+        let listing = try listing()
         let wanted = URL(fileURLWithPath: name).lastPathComponent
-        if let found = backups.first(where: { $0.name == wanted || $0.manifestFile.lastPathComponent == wanted }) {
+        if let found = listing.backups.first(where: {
+            $0.name == wanted || Self.stem(of: $0.name) == wanted || $0.manifestFile.lastPathComponent == wanted
+                || Self.stem(of: $0.manifestFile.lastPathComponent) == wanted
+        }) {
             return found
+        }
+        if let unusable = listing.unusable.first(where: { $0.isNamed(wanted) }) {
+            throw FerryError(
+                .backupCorrupt, "The backup \(unusable.name) cannot be restored: \(unusable.reason).",
+                changes: "Nothing was changed.",
+                advice: "Use another backup ('ferry backups' lists them), or repair or remove \(unusable.manifestFile.path).")
         }
         throw FerryError(
             .backupNotFound, "There is no backup named \(wanted) in \(folder.path).", changes: "Nothing was changed.",
-            advice: backups.isEmpty ? "The catalog is empty." : "Run 'ferry backups' to list them.")
+            advice: listing.backups.isEmpty ? "The catalog is empty." : "Run 'ferry backups' to list them.")
     }
 
-    /// The name a new backup gets (without extension), unique in the folder.
-    public func newName(app: String, kind: BackupKind, release: String?, upgradeTo: String?, at date: Date) -> String {
+    /// The name a new backup gets (without extension), free in the folder:
+    /// neither its manifest nor, when `fileExtension` is given, its file
+    /// exists. ``place(_:as:fileExtension:manifest:)`` claims it.
+    public func newName(
+        app: String, kind: BackupKind, release: String?, upgradeTo: String?, at date: Date, fileExtension: String? = nil
+    ) -> String {
         let from = release ?? "none"
         let middle: String
         switch kind {
@@ -61,13 +219,74 @@ public struct BackupCatalog: Sendable {
         case .manual, .preRestore, .preDowngrade: middle = "\(from)-\(kind.rawValue)"
         }
         let base = "\(Self.safe(app))-\(Self.safe(middle))-\(Self.timestamp(date))"
-        var name = base
-        var number = 2
-        while FileManager.default.fileExists(atPath: folder.appendingPathComponent(name + ".json").path) {
-            name = "\(base)-\(number)"
-            number += 1
+        return Self.candidates(base).first { !isTaken($0, fileExtension: fileExtension) } ?? base
+    }
+
+    /// `base`, `base-2`, `base-3`, …
+    private static func candidates(_ base: String) -> some Sequence<String> {
+        (1...10_000).lazy.map { $0 == 1 ? base : "\(base)-\($0)" }
+    }
+
+    private func isTaken(_ name: String, fileExtension: String?) -> Bool {
+        var status = stat()
+        return lstat(folder.appendingPathComponent(name + ".json").path, &status) == 0
+            || fileExtension.map { lstat(folder.appendingPathComponent(name + "." + $0).path, &status) == 0 } == true
+    }
+
+    /// Moves a written, synced and checked backup file into the catalog with
+    /// its manifest, under `name` or, when another backup took it meanwhile
+    /// (two in the same second), the next free `name-N`.
+    ///
+    /// The file is linked in first and the manifest after it, so a listing
+    /// never sees a manifest without its file; `link(2)` refuses a name that
+    /// exists, so two processes never overwrite each other's backup. The
+    /// temporary file stays where it was: its work folder goes with it.
+    ///
+    /// - Parameters:
+    ///   - temporary: The backup file, in a work folder inside the catalog.
+    ///   - manifest: Its manifest; `file` is set here.
+    /// - Returns: The backup in the catalog.
+    /// - Throws: ``FerryError`` (code `fileSystem`) when it cannot be linked or written.
+    public func place(_ temporary: URL, as name: String, fileExtension: String, manifest: BackupManifest) throws -> Backup {
+        for candidate in Self.candidates(name) where !isTaken(candidate, fileExtension: fileExtension) {
+            let fileName = candidate + "." + fileExtension
+            let file = folder.appendingPathComponent(fileName)
+            guard Self.linkOrRename(temporary, to: file) else {
+                if errno == EEXIST { continue }
+                throw FerryError(
+                    .fileSystem, "Cannot move the backup into \(folder.path): \(String(cString: strerror(errno))).",
+                    changes: "Nothing was changed; no backup was kept.")
+            }
+            var manifest = manifest
+            manifest.file = fileName
+            let manifestFile = folder.appendingPathComponent(candidate + ".json")
+            do {
+                guard try writeManifest(manifest, to: manifestFile, beside: temporary.deletingLastPathComponent()) else {
+                    unlink(file.path)
+                    continue
+                }
+            } catch {
+                unlink(file.path)
+                throw error
+            }
+            return Backup(manifest: manifest, file: file, manifestFile: manifestFile)
         }
-        return name
+        throw FerryError(
+            .fileSystem, "Every name for the backup \(name) is taken in \(folder.path).",
+            changes: "Nothing was changed; no backup was kept.", advice: "Delete old backups there.")
+    }
+
+    /// Links `from` to the new name `to` (refused when `to` exists); on a
+    /// file system without hard links, renames it if `to` is still free.
+    private static func linkOrRename(_ from: URL, to: URL) -> Bool {
+        if link(from.path, to.path) == 0 { return true }
+        guard errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK else { return false }
+        var status = stat()
+        guard lstat(to.path, &status) != 0 else {
+            errno = EEXIST
+            return false
+        }
+        return rename(from.path, to.path) == 0
     }
 
     /// `2026-11-21T18-00-00Z`: a UTC time that sorts and is safe in file names.
@@ -87,14 +306,43 @@ public struct BackupCatalog: Sendable {
     /// Writes a manifest durably beside its backup.
     public func writeManifest(_ manifest: BackupManifest, name: String) throws -> URL {
         let file = folder.appendingPathComponent(name + ".json")
-        let encoder = JSONEncoder.withTimestamps()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try FileSafety.writeDurably(try encoder.encode(manifest), to: file)
+        try FileSafety.writeDurably(try Self.encode(manifest), to: file)
         return file
     }
 
-    /// Deletes all but the `keep` newest backups (by manifest time), never
-    /// deleting the protected ones.
+    /// Writes a manifest into `work`, synced, then links it to `file`.
+    ///
+    /// - Returns: False when `file` exists already (nothing is changed then).
+    private func writeManifest(_ manifest: BackupManifest, to file: URL, beside work: URL) throws -> Bool {
+        let temporary = work.appendingPathComponent(file.lastPathComponent)
+        do {
+            try Self.encode(manifest).write(to: temporary)
+        } catch {
+            throw FerryError(.fileSystem, "Cannot write \(temporary.path): \(error.localizedDescription)")
+        }
+        FileSafety.makePrivate(temporary)
+        try FileSafety.sync(temporary)
+        guard Self.linkOrRename(temporary, to: file) else {
+            if errno == EEXIST { return false }
+            throw FerryError(.fileSystem, "Cannot write \(file.path): \(String(cString: strerror(errno))).")
+        }
+        try FileSafety.sync(folder)
+        return true
+    }
+
+    private static func encode(_ manifest: BackupManifest) throws -> Data {
+        let encoder = JSONEncoder.withTimestamps()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(manifest)
+    }
+
+    /// Deletes all but the `keep` newest usable backups (by manifest time),
+    /// never deleting the protected ones.
+    ///
+    /// Unusable entries are neither counted nor deleted (the caller says
+    /// so): a damaged manifest says nothing trustworthy about its age or its
+    /// file. Only a plain file name of the catalog, a regular file, is ever
+    /// unlinked.
     ///
     /// - Returns: The deleted backups.
     @discardableResult
@@ -107,8 +355,11 @@ public struct BackupCatalog: Sendable {
                 kept += 1
                 continue
             }
-            try? FileManager.default.removeItem(at: backup.manifestFile)
-            try? FileManager.default.removeItem(at: backup.file)
+            var status = stat()
+            guard Self.isPlainName(backup.name), lstat(backup.file.path, &status) == 0,
+                  status.st_mode & S_IFMT == S_IFREG else { continue }
+            unlink(backup.manifestFile.path)
+            unlink(backup.file.path)
             deleted.append(backup)
         }
         return deleted

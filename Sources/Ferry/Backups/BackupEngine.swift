@@ -152,6 +152,22 @@ extension BackupEngine {
     }
 }
 
+extension BackupEngine {
+    /// The free space a backup in `format` needs in the catalog's file
+    /// system: the engine's estimate (twice that for an SQL dump, whose text
+    /// is larger than the pages it describes), a tenth more, and 16 MiB.
+    ///
+    /// The one figure both the backup's own space check and preflight's
+    /// (`ferry check`) use, so that a check never promises room that the
+    /// backup then refuses.
+    public func backupSpaceNeeded(for format: BackupFormat) async throws -> Int64 {
+        var needed = max(0, try await backupSizeEstimate())
+        if format == .sql { needed = needed.multipliedReportingOverflow(by: 2).overflow ? Int64.max / 4 : needed * 2 }
+        needed = min(needed, Int64.max / 4)
+        return needed + needed / 10 + 16 << 20
+    }
+}
+
 extension FerryError {
     static let backupsUnsupported = FerryError(
         .backupFailed, "This database engine cannot make or restore backups yet.", changes: "Nothing was changed.",

@@ -11,7 +11,7 @@ extension Ferry {
                 .invalidConfiguration, "No backup folder is configured for \(configuration.engine.displayName).",
                 advice: "Pass --backups DIR, set FERRY_BACKUPS, or set [backups] directory in ferry.toml.")
         }
-        return BackupCatalog(folder: folder)
+        return BackupCatalog(folder: folder, engineName: configuration.engine.engineName)
     }
 
     /// The backups in the catalog, newest first.
@@ -54,9 +54,7 @@ extension Ferry {
         guard engine.canMakeBackups else { throw FerryError.backupsUnsupported }
         let catalog = try backupCatalog()
         try FileSafety.createPrivateFolder(catalog.folder)
-        var needed = try await engine.backupSizeEstimate()
-        if format == .sql { needed *= 2 }
-        needed += needed / 10 + 16 << 20
+        let needed = try await engine.backupSpaceNeeded(for: format)
         if let free = FileSafety.freeSpace(at: catalog.folder), free < needed {
             throw FerryError(
                 .insufficientSpace,
@@ -65,13 +63,16 @@ extension Ferry {
                 advice: "Free at least \(FileSafety.formatBytes(needed - free)) there, or choose another folder with --backups.")
         }
         let created = Date()
+        let fileExtension = engine.backupFileExtension(for: format)
         let name = catalog.newName(
             app: configuration.appName, kind: kind, release: state.recordedRelease, upgradeTo: upgradeTo?.description,
-            at: created)
-        let fileName = name + "." + engine.backupFileExtension(for: format)
-        let file = catalog.folder.appendingPathComponent(fileName)
-        let temporary = catalog.folder.appendingPathComponent(".\(fileName).partial")
-        emit(.backupStarted(kind: kind, file: fileName))
+            at: created, fileExtension: fileExtension)
+        // Written in a work folder inside the catalog (one file system, so it is linked into place):
+        // a killed run's copy is removed by the next run that makes one.
+        let work = try WorkFolder.make("backup", in: catalog.folder)
+        defer { work.remove() }
+        let temporary = work.url.appendingPathComponent(name + "." + fileExtension)
+        emit(.backupStarted(kind: kind, file: temporary.lastPathComponent))
         let clock = ContinuousClock()
         let started = clock.now
         do {
@@ -84,35 +85,42 @@ extension Ferry {
                 formatVersion: BackupManifest.currentFormatVersion, producer: "ferry \(Ferry.version)",
                 app: configuration.appName, kind: kind, format: format, engine: engine.engineName,
                 database: engine.displayName, release: state.recordedRelease, upgradeTo: upgradeTo?.description,
-                appliedMigrations: state.applied.map(\.id), file: fileName, size: FileSafety.size(of: temporary.path),
-                sha256: sha256, rowCounts: check.rowCounts, check: level, created: created,
-                verified: Date(), note: note)
-            try FileSafety.moveIntoPlace(temporary, to: file)
-            let manifestFile = try catalog.writeManifest(manifest, name: name)
-            let backup = Backup(manifest: manifest, file: file, manifestFile: manifestFile)
-            emit(.backupCompleted(name: fileName, bytes: manifest.size, seconds: (clock.now - started).inSeconds))
+                appliedMigrations: state.applied.map(\.id), file: temporary.lastPathComponent,
+                size: FileSafety.size(of: temporary.path), sha256: sha256, rowCounts: check.rowCounts, check: level,
+                created: created, verified: Date(), note: note)
+            let backup = try catalog.place(temporary, as: name, fileExtension: fileExtension, manifest: manifest)
+            emit(.backupCompleted(name: backup.name, bytes: manifest.size, seconds: (clock.now - started).inSeconds))
             return backup
         } catch var error as FerryError {
-            try? FileManager.default.removeItem(at: temporary)
-            try? FileManager.default.removeItem(at: file)
             error.message = "The \(kind.rawValue) backup failed: \(error.message)"
             error.changes = "Nothing was changed; no backup was kept."
             throw error
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw FerryError(.backupFailed, "The \(kind.rawValue) backup failed: \(error)", changes: "Nothing was changed.")
         }
     }
 
     /// Deletes the oldest backups beyond `[backups] keep`, never the given
     /// ones nor the newest pre-upgrade backup.
+    ///
+    /// Unusable entries (``UnusableBackup``) are neither counted nor
+    /// deleted, and a warning names them: they need a person.
     func applyRetention(protecting protected: Set<String>, emit: @Sendable (UpgradeEvent) -> Void) throws {
         let catalog = try backupCatalog()
-        let newestPreUpgrade = try catalog.list().first { $0.manifest.kind == .preUpgrade }?.name
+        let listing = try catalog.listing()
+        let newestPreUpgrade = listing.backups.first { $0.manifest.kind == .preUpgrade }?.name
         let deleted = try catalog.applyRetention(
             keep: configuration.backupsToKeep, protecting: protected.union(newestPreUpgrade.map { [$0] } ?? []))
         if !deleted.isEmpty {
             emit(.backupsDeleted(names: deleted.map(\.name), keep: configuration.backupsToKeep))
+        }
+        if !listing.unusable.isEmpty {
+            configuration.logger.warning("""
+                Retention left \(listing.unusable.count) unusable entr\(listing.unusable.count == 1 ? "y" : "ies") of \
+                \(catalog.folder.path) alone (not counted, not deleted): \
+                \(listing.unusable.map { "\($0.name) (\($0.reason))" }.joined(separator: "; ")). \
+                Repair or remove them by hand.
+                """)
         }
     }
 

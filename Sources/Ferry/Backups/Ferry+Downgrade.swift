@@ -10,6 +10,8 @@ public struct DowngradePlan: Sendable {
         /// Restoring the backup taken before the upgrade from the target
         /// release: every write since it was made is lost.
         case backup(Backup)
+        /// Nothing: the database is at the target release already.
+        case nothingToDo
     }
 
     /// The release to go back to.
@@ -21,9 +23,19 @@ public struct DowngradePlan: Sendable {
     /// Applied migrations after the target that have no down script.
     public let withoutDownScript: [String]
 
+    /// Whether the database is at the target already, so the downgrade
+    /// changes nothing.
+    public var isAlreadyDone: Bool {
+        if case .nothingToDo = method { return true }
+        return false
+    }
+
     /// For people: what the downgrade does and what it loses.
     public var summary: String {
         switch method {
+        case .nothingToDo:
+            return "The database is at release \(currentRelease ?? "\(target)") already: there is nothing to downgrade, "
+                + "and nothing was changed."
         case .downScripts(let migrations):
             return "Downgrade \(currentRelease ?? "?") → \(target) by running \(migrations.count) down script\(migrations.count == 1 ? "" : "s") in one transaction, newest first: "
                 + migrations.map(\.id).joined(separator: ", ") + ". Data written since the upgrade is kept where the down scripts keep it."
@@ -52,11 +64,16 @@ public struct DowngradeReport: Sendable, Encodable {
 extension Ferry {
     /// Works out how to take the database back to an older release, changing nothing.
     ///
-    /// - Throws: ``FerryError`` when the target is not older than the
+    /// - Returns: The plan; one that does nothing (``DowngradePlan/isAlreadyDone``)
+    ///   when the database is at the target already.
+    /// - Throws: ``FerryError`` when the target is newer than the
     ///   database, or neither down scripts nor a backup can do it.
     public func downgradePlan(to target: Release) async throws -> DowngradePlan {
         try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
         let state = try await configuration.engine.readState()
+        if let current = state.release, current == target {
+            return DowngradePlan(target: target, currentRelease: state.recordedRelease, method: .nothingToDo, withoutDownScript: [])
+        }
         guard let current = state.release, target < current else {
             throw FerryError(
                 .invalidTarget, "The database is at \(state.recordedRelease ?? "no release"), not newer than \(target).",
@@ -97,6 +114,8 @@ extension Ferry {
     @discardableResult
     public func downgrade(_ plan: DowngradePlan, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil) async throws -> DowngradeReport {
         switch plan.method {
+        case .nothingToDo:
+            return DowngradeReport(release: plan.target, reverted: [], restored: nil, backup: nil)
         case .backup(let backup):
             let report = try await restore(backup, onEvent: onEvent)
             return DowngradeReport(release: plan.target, reverted: [], restored: backup.name, backup: report.preRestoreBackup)

@@ -4,10 +4,17 @@ import Foundation
 public enum BackupSelection: Sendable, Equatable {
     /// The backup with this name.
     case named(String)
-    /// The newest backup.
+    /// The newest backup of the kinds a person means: pre-upgrade or manual.
+    /// Pre-restore and pre-downgrade backups hold the database as it was
+    /// just before a restore or a downgrade: picking one would undo it.
     case latest
     /// The newest backup taken before an upgrade to this release.
     case beforeUpgrade(to: Release)
+}
+
+extension BackupSelection {
+    /// The kinds ``latest`` picks from.
+    public static let latestKinds: Set<BackupKind> = [.preUpgrade, .manual]
 }
 
 /// What a restore will do, shown before it asks for confirmation.
@@ -24,6 +31,10 @@ public struct RestorePreview: Sendable {
 public struct RestoreReport: Sendable, Encodable {
     /// The backup restored.
     public let restored: String
+    /// Its kind.
+    public let kind: BackupKind
+    /// When it was made.
+    public let made: Date
     /// The release the database is at now.
     public let release: String?
     /// The release it was at before.
@@ -38,15 +49,37 @@ extension Ferry {
     /// - Throws: ``FerryError`` (code `backupNotFound`) when none matches.
     public func findBackup(_ selection: BackupSelection) throws -> Backup {
         let catalog = try backupCatalog()
-        let backups = try catalog.list()
+        let listing = try catalog.listing()
+        let backups = listing.backups
         switch selection {
         case .named(let name):
             return try catalog.backup(named: name)
         case .latest:
-            guard let newest = backups.first else {
+            let meant = BackupSelection.latestKinds
+            let newest = backups.first { meant.contains($0.manifest.kind) }
+            // An entry that cannot be read might be the newest: never pass over it to an older backup.
+            if let unusable = listing.unusable.first(where: { $0.kind.map(meant.contains) ?? true }),
+               newest.map({ unusable.created >= $0.manifest.created }) ?? true {
                 throw FerryError(
-                    .backupNotFound, "The backup catalog \(catalog.folder.path) is empty.", changes: "Nothing was changed.",
-                    advice: "Make one with 'ferry backup', or pass --backups DIR if the backups are elsewhere.")
+                    .backupCorrupt,
+                    "The newest entry of the catalog, \(unusable.name), cannot be restored: \(unusable.reason). "
+                        + "--latest does not pass over it to restore an older backup.",
+                    changes: "Nothing was changed.",
+                    advice: "Restore a backup by name ('ferry backups' lists them), or repair or remove "
+                        + "\(unusable.manifestFile.path).")
+            }
+            guard let newest else {
+                let others = backups.isEmpty ? "" : " It holds only "
+                    + Set(backups.map(\.manifest.kind.rawValue)).sorted().joined(separator: " and ")
+                    + " backups, which --latest never picks: each holds the database as it was just before a "
+                    + "restore or downgrade."
+                throw FerryError(
+                    .backupNotFound,
+                    "The backup catalog \(catalog.folder.path) holds no pre-upgrade or manual backup.\(others)",
+                    changes: "Nothing was changed.",
+                    advice: backups.isEmpty
+                        ? "Make one with 'ferry backup', or pass --backups DIR if the backups are elsewhere."
+                        : "Restore one by name: 'ferry backups' lists them.")
             }
             return newest
         case .beforeUpgrade(let release):
@@ -86,7 +119,18 @@ extension Ferry {
     public func restore(_ backup: Backup, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil) async throws -> RestoreReport {
         let emit = eventEmitter(onEvent)
         let engine = configuration.engine
-        let checksum = try FileSafety.sha256(of: backup.file)
+        let checksum: String
+        do {
+            checksum = try FileSafety.sha256(of: backup.file)
+        } catch {
+            // A backup that cannot be read is a refusal, like a damaged one: nothing was touched yet.
+            let reason = FileManager.default.fileExists(atPath: backup.file.path)
+                ? "its file \(backup.file.path) cannot be read" : "its file \(backup.file.path) is missing"
+            throw FerryError(
+                .backupCorrupt, "The backup \(backup.name) cannot be restored: \(reason).", changes: "Nothing was changed.",
+                advice: "Use another backup ('ferry backups' lists them), or put the file back; remove "
+                    + "\(backup.manifestFile.lastPathComponent) if it is gone for good.")
+        }
         guard checksum == backup.manifest.sha256 else {
             throw FerryError(
                 .backupCorrupt,
@@ -172,7 +216,7 @@ extension Ferry {
             }
             if let preRestore { try? applyRetention(protecting: [preRestore.name], emit: emit) }
             return RestoreReport(
-                restored: backup.name, release: loaded.value,
+                restored: backup.name, kind: backup.manifest.kind, made: backup.manifest.created, release: loaded.value,
                 previousRelease: current.recordedRelease, preRestoreBackup: preRestore?.name)
         }
     }

@@ -66,10 +66,14 @@ public enum FileSafety {
         try sync(final.deletingLastPathComponent())
     }
 
-    /// Writes data to a new private file durably: a temporary name, synced,
-    /// then renamed into place.
+    /// Writes data to a new private file durably: written in a
+    /// ``WorkFolder`` beside it (so a killed writer's file is removed by the
+    /// next run, and two writers never share a temporary name), synced, then
+    /// renamed into place.
     public static func writeDurably(_ data: Data, to file: URL) throws {
-        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).partial")
+        let work = try WorkFolder.make("write", in: file.deletingLastPathComponent())
+        defer { work.remove() }
+        let temporary = work.url.appendingPathComponent(file.lastPathComponent)
         do {
             try data.write(to: temporary)
         } catch {

@@ -1,0 +1,43 @@
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// `restore --latest` on PostgreSQL after a restore (issue 20, item 10): it
+/// picks the newest pre-upgrade or manual backup, never the copy of the
+/// current data that the restore before it kept, and names what it picked.
+@Suite("restore --latest on PostgreSQL", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+struct PostgresRestoreLatestTests {
+    init() throws {
+        _ = try PostgresTestServer.requireURL()
+    }
+
+    @Test func restoreLatestAfterARestorePicksTheBackupAPersonMeantAndNamesIt() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
+            let arguments = ["--database", database.location,
+                             "--migrations", ExampleApplication.migrations(for: .postgres).path] + database.backupArguments
+            let made = try await FerryProcess.run(["backup", "--json"] + arguments)
+            #expect(made.status == 0, "\(made)")
+            let manual = try #require((try made.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
+            try await database.load("CREATE TABLE written_after (x integer); INSERT INTO written_after VALUES (1)")
+            let written = "SELECT count(*) FROM pg_tables WHERE tablename = 'written_after'"
+
+            for round in 1...2 {
+                let restore = try await FerryProcess.run(["restore", "--latest", "--yes"] + arguments)
+                #expect(restore.status == 0, "round \(round): \(restore)")
+                #expect(restore.stdout.contains("Restoring \(manual), the newest pre-upgrade or manual backup (manual"))
+                #expect(restore.stdout.contains("Restored \(manual) (the manual backup made "))
+                #expect(try await database.scalar(written) == "0")
+            }
+            // `restore NAME` takes the name as 'ferry backups' shows it, without the `.dump` too.
+            let listing = try #require(try await FerryProcess.run(["backups", "--json"] + arguments).jsonLines().only)
+            let preRestore = try #require((listing["backups"] as? [[String: Any]])?
+                .last { $0["kind"] as? String == "pre-restore" }?["file"] as? String)
+            #expect(preRestore.hasSuffix(".dump"))
+            let undo = try await FerryProcess.run(
+                ["restore", String(preRestore.dropLast(".dump".count)), "--yes"] + arguments)
+            #expect(undo.status == 0, "\(undo)")
+            #expect(try await database.scalar("SELECT count(*) FROM written_after") == "1")
+        }
+    }
+}
