@@ -12,7 +12,7 @@
 #            empty (Ferry creates it if the role may).
 #
 # The schema is made by Ferry itself:
-#   swift run --package-path REPO_ROOT ferry upgrade --to RELEASE \
+#   swift run --package-path REPO_ROOT ferry upgrade --create --to RELEASE \
 #       --database PATH --migrations migrations
 # where REPO_ROOT is two folders above this script. Set FERRY to run another
 # ferry instead, e.g. FERRY=/path/to/.build/debug/ferry (a path to an
@@ -70,7 +70,7 @@ if [[ $IS_POSTGRES -eq 1 ]]; then
     tables="$(psql -X -At "$DB" -c "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()" 2>/dev/null || echo 0)"
     [[ "$tables" == "0" ]] || die "$SHOWN already has tables; not touching it. Drop it first or name another database."
     echo "$PROG: upgrading $SHOWN to $RELEASE with: ${FERRY_CMD[*]}"
-    "${FERRY_CMD[@]}" upgrade --to "$RELEASE" --database "$DB" --migrations "$MIGRATIONS"
+    "${FERRY_CMD[@]}" upgrade --create --to "$RELEASE" --database "$DB" --migrations "$MIGRATIONS"
     echo "$PROG: loading postgres/fixtures/$RELEASE.sql"
     psql -X -q -v ON_ERROR_STOP=1 -1 -f "$FIXTURES/$RELEASE.sql" "$DB" >/dev/null
     echo "$PROG: made $SHOWN at release $RELEASE:"
@@ -131,7 +131,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "$PROG: upgrading $DB to $RELEASE with: ${FERRY_CMD[*]}"
-"${FERRY_CMD[@]}" upgrade --to "$RELEASE" --database "$DB" --migrations "$MIGRATIONS"
+"${FERRY_CMD[@]}" upgrade --create --to "$RELEASE" --database "$DB" --migrations "$MIGRATIONS"
 [[ -f "$DB" ]] || die "ferry did not create $DB"
 
 echo "$PROG: loading fixtures/$RELEASE.sql"

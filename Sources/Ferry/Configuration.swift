@@ -54,6 +54,11 @@ extension Ferry {
         /// The sample data for `test-paths`, `<release>.sql` per release;
         /// nil for `fixtures` beside the migrations folder.
         public var fixturesDirectory: URL?
+        /// Whether an upgrade creates the database when it does not exist
+        /// (the default: an application's first start makes its database).
+        /// When false, an upgrade of a missing database is refused with
+        /// nothing created (`ferry upgrade` without `--create`).
+        public var createsDatabase: Bool
 
         /// Creates a configuration.
         ///
@@ -81,6 +86,7 @@ extension Ferry {
             self.keepFreeBytes = 0
             self.operatingSystemReleaseFile = OperatingSystemRelease.standardFile
             self.fixturesDirectory = nil
+            self.createsDatabase = true
         }
     }
 }

@@ -63,6 +63,8 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         public static let verificationFailed = Code(rawValue: "verificationFailed")
         /// The database engine cannot do what was asked.
         public static let unsupportedByEngine = Code(rawValue: "unsupportedByEngine")
+        /// The database does not exist, and the upgrade may not create it.
+        public static let databaseMissing = Code(rawValue: "databaseMissing")
         /// The database holds tables but no Ferry history: Ferry did not make it.
         public static let unmanagedDatabase = Code(rawValue: "unmanagedDatabase")
         /// An upgrade path ends with a schema that differs from a fresh install's.
@@ -133,7 +135,7 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
             return .usage
         case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder, .lockTimeout,
              .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
-             .insufficientPrivileges, .unmanagedDatabase:
+             .insufficientPrivileges, .unmanagedDatabase, .databaseMissing:
             return .refused
         default:
             return .failed

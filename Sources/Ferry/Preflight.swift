@@ -102,6 +102,11 @@ struct Preflight: Sendable {
         var engineVersion: String?
         var engineUnknown = "the database does not exist yet"
         switch access {
+        case .missing where !configuration.createsDatabase:
+            checks.append(PreflightCheck(
+                name: "database", status: .blocker,
+                detail: "\(configuration.engine.displayName) does not exist, and the upgrade may not create it "
+                    + "(check the path; pass --create, or set [database] create = true, to create it)"))
         case .missing:
             checks.append(PreflightCheck(name: "database", status: .ok, detail: "does not exist yet: a fresh install"))
         case .unreadable(let error):

@@ -119,6 +119,8 @@ extension Ferry {
                 let copySeconds = (clock.now - copyStart).inSeconds
                 var configuration = self.configuration
                 configuration.engine = copy
+                // Preflight on the live database already refused a missing one that may not be created.
+                configuration.createsDatabase = true
                 let exists = try await copy.readState().exists
                 let rowsBefore = exists ? try await copy.withInspection { try await $0.rowCounts() } : [:]
                 let bytesBefore = copy.localFile.map { FileSafety.size(of: $0.path) }

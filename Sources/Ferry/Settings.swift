@@ -26,6 +26,11 @@ public struct Settings: Sendable, Equatable {
     public var database: String?
     /// `[database] migrations`, `FERRY_MIGRATIONS`, `--migrations`.
     public var migrations: String?
+    /// `[database] create`, `FERRY_CREATE`, `upgrade --create`: whether an
+    /// upgrade may create a database that does not exist. The tool's
+    /// default is no (a mistyped path must not make a new database); the
+    /// library's is yes (an application's first start makes its database).
+    public var create: Bool?
     /// `[database] lock_timeout` in seconds, `FERRY_LOCK_TIMEOUT`, `--lock-timeout`.
     public var lockTimeout: Double?
     /// `[database] transaction_mode` (`upgrade` or `migration`),
@@ -64,8 +69,10 @@ public struct Settings: Sendable, Equatable {
         transactionMode: String? = nil, backups: String? = nil, keepBackups: Int? = nil,
         backupCheck: String? = nil, json: Bool? = nil,
         fixtures: String? = nil, keepFreeMB: Int? = nil, osRelease: String? = nil, invariants: [Invariant]? = nil,
-        requirements: [Requirement]? = nil, components: [Component]? = nil, postgresTools: String? = nil
+        requirements: [Requirement]? = nil, components: [Component]? = nil, postgresTools: String? = nil,
+        create: Bool? = nil
     ) {
+        self.create = create
         self.postgresTools = postgresTools
         self.fixtures = fixtures
         self.keepFreeMB = keepFreeMB
@@ -99,13 +106,13 @@ public struct Settings: Sendable, Equatable {
             fixtures: other.fixtures ?? fixtures, keepFreeMB: other.keepFreeMB ?? keepFreeMB,
             osRelease: other.osRelease ?? osRelease, invariants: other.invariants ?? invariants,
             requirements: other.requirements ?? requirements, components: other.components ?? components,
-            postgresTools: other.postgresTools ?? postgresTools)
+            postgresTools: other.postgresTools ?? postgresTools, create: other.create ?? create)
     }
 
     /// The keys `ferry.toml` may hold, by table.
     public static let fileKeys: [String: Set<String>] = [
         "app": ["name", "release", "minimum_upgradable_from"],
-        "database": ["url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin"],
+        "database": ["url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin", "create"],
         "backups": ["directory", "keep", "check"],
         "preflight": ["keep_free_mb", "os_release"],
         "verify": ["name", "query", "expect", "preserve", "releases"],
@@ -166,7 +173,8 @@ public struct Settings: Sendable, Equatable {
             keepFreeMB: try reader.number(.keepFreeMB).map { Int($0) },
             osRelease: resolved(try reader.string("preflight", "os_release")),
             invariants: try reader.invariants(), requirements: try reader.requirements(),
-            components: try reader.components(), postgresTools: resolved(try reader.string("database", "pg_bin")))
+            components: try reader.components(), postgresTools: resolved(try reader.string("database", "pg_bin")),
+            create: try reader.bool("database", "create"))
     }
 
     /// Reads the `FERRY_*` environment variables.
@@ -183,14 +191,15 @@ public struct Settings: Sendable, Equatable {
             return try setting.parsed(text, from: "\(name)=\(text)")
         }
         let keep = try number(.keepBackups).map { Int($0) }
-        var json: Bool?
-        if let text = value("FERRY_JSON") {
+        func boolean(_ name: String) throws -> Bool? {
+            guard let text = value(name) else { return nil }
             switch text.lowercased() {
-            case "1", "true", "yes", "on": json = true
-            case "0", "false", "no", "off": json = false
-            default: throw FerryError(.invalidConfiguration, "FERRY_JSON=\(text) is not a boolean (1 or 0).")
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw FerryError(.invalidConfiguration, "\(name)=\(text) is not a boolean (1 or 0).")
             }
         }
+        let json = try boolean("FERRY_JSON")
         return Settings(
             appName: value("FERRY_APP_NAME"), release: value("FERRY_RELEASE"),
             minimumUpgradableFrom: value("FERRY_MINIMUM_UPGRADABLE_FROM"), database: value("FERRY_DATABASE"),
@@ -199,7 +208,7 @@ public struct Settings: Sendable, Equatable {
             backups: value("FERRY_BACKUPS"), keepBackups: keep,
             backupCheck: value("FERRY_BACKUPS_CHECK"), json: json, fixtures: value("FERRY_FIXTURES"),
             keepFreeMB: try number(.keepFreeMB).map { Int($0) }, osRelease: value("FERRY_OS_RELEASE"),
-            postgresTools: value("FERRY_PG_BIN"))
+            postgresTools: value("FERRY_PG_BIN"), create: try boolean("FERRY_CREATE"))
     }
 
     /// The transaction mode, `upgrade` (the default) or `migration`.
@@ -252,6 +261,7 @@ public struct Settings: Sendable, Equatable {
             configuration.backupsToKeep = Int(keep)
         }
         if let backupCheck { configuration.backupCheck = try BackupCheckLevel(parsing: backupCheck) }
+        if let create { configuration.createsDatabase = create }
         if let lockTimeout {
             // Checked where it was read; checked again for settings made in code.
             let seconds = try NumberSetting.lockTimeout.checked(lockTimeout, from: "The lock timeout \(lockTimeout)")
@@ -296,6 +306,12 @@ struct FileReader {
 
     private func value(_ section: String, _ key: String) -> (any TOMLValueConvertible)? {
         table[section]?.table?[key]
+    }
+
+    func bool(_ section: String, _ key: String) throws -> Bool? {
+        guard let value = value(section, key) else { return nil }
+        guard let bool = value.bool else { throw typeError(section, key, "true or false") }
+        return bool
     }
 
     func string(_ section: String, _ key: String) throws -> String? {

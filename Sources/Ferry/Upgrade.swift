@@ -42,8 +42,10 @@ struct Upgrade: Sendable {
         // upgrader holds the lock, its transaction may keep readers out: wait for the lock instead,
         // saying who holds it.
         let isLocked = try await engine.lockHolder() != nil
+        let firstState = isLocked ? DatabaseState.missing : try await engine.readState()
+        if !isLocked && !firstState.exists { try refuseToCreate() }
         let firstLook = try Planner.plan(
-            catalog: catalog, state: isLocked ? .missing : try await engine.readState(), programRelease: programRelease,
+            catalog: catalog, state: firstState, programRelease: programRelease,
             target: options.target, minimumUpgradableFrom: ferry.configuration.minimumUpgradableFrom)
         if !isLocked, let refusal = firstLook.refusal(allowingChanged: options.allowChanged) { throw refusal }
         if !isLocked && firstLook.isUpToDate && firstLook.changed.isEmpty && firstLook.missing.isEmpty {
@@ -61,8 +63,10 @@ struct Upgrade: Sendable {
         ) {
             try await engine.withSession { session in
                 // Another upgrader may have finished while we waited: plan again under the lock.
+                let state = try await session.readState()
+                if !state.exists { try refuseToCreate() }
                 let plan = try Planner.plan(
-                    catalog: catalog, state: try await session.readState(), programRelease: programRelease,
+                    catalog: catalog, state: state, programRelease: programRelease,
                     target: options.target, minimumUpgradableFrom: ferry.configuration.minimumUpgradableFrom)
                 if let refusal = plan.refusal(allowingChanged: options.allowChanged) { throw refusal }
                 let acceptances = options.allowChanged ? self.acceptances(in: plan) : []
@@ -142,6 +146,26 @@ struct Upgrade: Sendable {
         guard known.allSatisfy({ $0.release > program || applied.contains($0.id) }),
               state.applied.allSatisfy({ knownIDs.contains($0.id) || bookkeeping.contains($0.kind) }) else { return nil }
         return program
+    }
+
+    /// Refuses to create a missing database unless the configuration allows
+    /// it: a mistyped path must not become a new, empty database.
+    private func refuseToCreate() throws {
+        guard !ferry.configuration.createsDatabase else { return }
+        var looked = ""
+        if let file = engine.localFile {
+            let folder = file.deletingLastPathComponent()
+            var isFolder: ObjCBool = false
+            let folderExists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder)
+                && isFolder.boolValue
+            looked = " (looked for \(file.lastPathComponent) in \(folder.path), which "
+                + (folderExists ? "exists" : "does not exist either") + ")"
+        }
+        throw FerryError(
+            .databaseMissing, "The database \(engine.displayName) does not exist\(looked).",
+            changes: "Nothing was changed: no database was created.",
+            advice: "Check the database's path or URL (--database, FERRY_DATABASE, [database] url). To create a new "
+                + "database there, run again with --create (or set [database] create = true).")
     }
 
     /// Takes the pre-upgrade backup, unless nothing is pending or the options skip it.

@@ -108,6 +108,7 @@ extension Ferry {
     private func upgradeScratch(_ scratch: any DatabaseEngine, to target: Release?) async throws {
         var configuration = self.configuration
         configuration.engine = scratch
+        configuration.createsDatabase = true
         var options = UpgradeOptions(target: target, skipBackup: true)
         options.skipsPreflight = true
         _ = try await Upgrade(ferry: Ferry(configuration), options: options, emit: { _ in }).perform()

@@ -27,6 +27,9 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Check as 'upgrade --no-backup' would run: without the pre-upgrade backup.")
     var noBackup = false
 
+    @Flag(name: .long, help: "Check as 'upgrade --create' would run: a missing database may be created.")
+    var create = false
+
     struct Result: Encodable {
         let command = "check"
         let ok: Bool
@@ -37,7 +40,8 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("check") {
-            let ferry = Ferry(try common.configuration(try common.settings(), console: console))
+            let settings = try common.settings(adding: Settings(create: create ? true : nil))
+            let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
                 target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,
                 force: force)

@@ -84,6 +84,8 @@ struct CommonOptions: ParsableArguments {
     /// The configuration for these settings, with the engine for the database.
     func configuration(_ settings: Settings, console: Console) throws -> Ferry.Configuration {
         var configuration = try settings.configuration(makeEngine: Self.makeEngine)
+        // An operator's mistyped path must not become a new database: the tool creates one only when told.
+        configuration.createsDatabase = settings.create ?? false
         configuration.logger = console.logger
         return configuration
     }

@@ -44,6 +44,8 @@ struct InitCommand: AsyncParsableCommand {
                 [database]
                 url = "\(common.database ?? "data/\(appName).db")"   # a SQLite path, sqlite:PATH, or postgres://user@host/db
                 migrations = "\(migrationsPath)"
+                create = true                      # the first upgrade creates the database; once it
+                                                   # exists, remove this so a mistyped url is refused
                 # lock_timeout = 60                # seconds to wait for another upgrader
 
                 [backups]

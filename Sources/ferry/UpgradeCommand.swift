@@ -31,6 +31,13 @@ struct UpgradeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Upgrade despite preflight warnings (never despite blockers).")
     var force = false
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Create the database if it does not exist; without it a missing database is refused, so that a "
+                + "mistyped path never becomes a new database (env FERRY_CREATE=1; [database] create = true)."))
+    var create = false
+
     @Flag(name: .long, help: "Run the whole upgrade on a temporary copy, report it, and delete the copy; the database is not changed.")
     var rehearse = false
 
@@ -68,7 +75,7 @@ struct UpgradeCommand: AsyncParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         do {
             let settings = try common.settings(
-                adding: Settings(lockTimeout: lockTimeout, transactionMode: transactionMode)
+                adding: Settings(lockTimeout: lockTimeout, transactionMode: transactionMode, create: create ? true : nil)
                     .overridden(by: backupCheck.settings))
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(

@@ -90,3 +90,60 @@ import Testing
         #expect(bash.stdout.contains("'full'$'\\n''quick'"), "--backup-check completes its values")
     }
 }
+
+/// A mistyped path is refused, not made into a new database: the tool
+/// creates one only with `--create`, `FERRY_CREATE=1` or `[database] create`.
+@Suite struct CreateDatabaseTests {
+    @Test func aMissingDatabaseIsRefusedWithItsPathAndNothingIsCreated() async throws {
+        let folder = try TemporaryFolder()
+        let typo = folder.url.appendingPathComponent("x/deep/dir/app.db").path
+        let arguments = ["--database", typo, "--migrations", ExampleApplication.migrations.path]
+
+        let upgrade = try await FerryProcess.run(["upgrade"] + arguments)
+        #expect(upgrade.status == 3, "\(upgrade)")
+        #expect(upgrade.stderr.contains("The database \(typo) does not exist"), "\(upgrade)")
+        #expect(upgrade.stderr.contains("in \(folder.url.path)/x/deep/dir, which does not exist either"), "\(upgrade)")
+        #expect(upgrade.stderr.contains("--create"), "\(upgrade)")
+        #expect(upgrade.lines.last == "[END UPGRADE ERROR]")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("x").path))
+
+        let check = try await FerryProcess.run(["check"] + arguments)
+        #expect(check.status == 3, "\(check)")
+        #expect(check.stdout.contains("may not create it"), "\(check)")
+        let checkCreating = try await FerryProcess.run(["check", "--create"] + arguments)
+        #expect(checkCreating.status == 0, "\(checkCreating)")
+
+        let rehearsal = try await FerryProcess.run(["upgrade", "--rehearse"] + arguments)
+        #expect(rehearsal.status == 3, "\(rehearsal)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("x").path))
+    }
+
+    @Test func theFlagTheEnvironmentOrTheFileCreatesIt() async throws {
+        let folder = try TemporaryFolder()
+        let migrations = ["--migrations", ExampleApplication.migrations.path]
+        func database(_ name: String) -> String { folder.url.appendingPathComponent("\(name)/app.db").path }
+
+        let flag = try await FerryProcess.run(["upgrade", "--create", "--database", database("flag")] + migrations)
+        #expect(flag.status == 0, "\(flag)")
+        let environment = try await FerryProcess.run(
+            ["upgrade", "--database", database("environment")] + migrations, environment: ["FERRY_CREATE": "1"])
+        #expect(environment.status == 0, "\(environment)")
+        try folder.write(
+            "ferry.toml",
+            """
+            [database]
+            url = "file/app.db"
+            migrations = "\(ExampleApplication.migrations.path)"
+            create = true
+            """)
+        let file = try await FerryProcess.run(["upgrade"], in: folder.url)
+        #expect(file.status == 0, "\(file)")
+        for name in ["flag", "environment", "file"] {
+            #expect(try scalar("SELECT release FROM ferry_state", in: database(name)) == ExampleApplication.newestRelease)
+        }
+        // The environment can say no to what the file allows.
+        try FileManager.default.removeItem(atPath: folder.url.appendingPathComponent("file").path)
+        let refused = try await FerryProcess.run(["upgrade"], in: folder.url, environment: ["FERRY_CREATE": "0"])
+        #expect(refused.status == 3, "\(refused)")
+    }
+}
