@@ -68,6 +68,37 @@ import Testing
         }
     }
 
+    @Test func aHotJournalOnAReadOnlyFileSystemIsCalledSoNotBlamedOnPermissions() async throws {
+        let disk = try SmallDisk(megabytes: 200)
+        defer { disk.unmount() }
+        let folder = try TemporaryFolder()
+        let path = disk.folder.appendingPathComponent("app.db").path
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
+        try InterruptedUpgrade.writeSlowRelease(in: migrations, rows: 30_000_000)
+        let before = try DatabaseSnapshot(path: path)
+        let common = ["--migrations", migrations.path, "--backups", folder.url.appendingPathComponent("backups").path]
+        let killed = try await InterruptedUpgrade.killInsideSlowMigration(database: path, common)
+        #expect(killed.status == SIGKILL, "\(killed)")
+        #expect(InterruptedUpgrade.hasHotJournal(path), "the kill left a hot journal")
+        try disk.remount(readOnly: true)
+
+        let refused = try await FerryProcess.run(["status", "--database", path] + common)
+
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stderr.contains("holds a transaction that a process left unfinished (\(path)-journal), "
+            + "and SQLite could not roll it back."), "\(refused)")
+        #expect(refused.stderr.contains("The file system that holds \(disk.folder.path) is mounted read-only"), "\(refused)")
+        #expect(!refused.stderr.contains("by this user"), "\(refused)")
+        #expect(InterruptedUpgrade.hasHotJournal(path), "nothing could change it")
+
+        try disk.remount(readOnly: false)
+        let status = try await FerryProcess.run(["status", "--database", path] + common)
+        #expect(status.status == 0, "\(status)")
+        #expect(status.stderr.contains(Self.rolledBack), "\(status)")
+        #expect(try DatabaseSnapshot(path: path).hasSameContent(as: before))
+    }
+
     @Test func theJSONOfAnUpgradeAfterAKillHasTheRollbackEvent() async throws {
         let killed = try await KilledUpgrade()
         try InterruptedUpgrade.writeSlowRelease(in: killed.migrations, rows: 10)
