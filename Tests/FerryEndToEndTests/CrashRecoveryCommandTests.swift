@@ -35,7 +35,7 @@ import Testing
     /// The line every command prints (on standard error) after rolling back.
     static let rolledBack = "was rolled back: the database is at release 0.3.0."
 
-    @Test(arguments: ["status", "plan", "check", "validate", "history", "backup", "restore", "upgrade"])
+    @Test(arguments: ["status", "plan", "check", "validate", "history", "backup", "restore", "downgrade", "upgrade"])
     func theFirstCommandAfterAKilledUpgradeRollsTheJournalBack(command: String) async throws {
         let killed = try await KilledUpgrade()
         #expect(InterruptedUpgrade.hasHotJournal(killed.path), "the kill left a hot journal")
@@ -44,6 +44,8 @@ import Testing
         switch command {
         case "restore":
             arguments += ["--latest", "--yes"]
+        case "downgrade":
+            arguments += ["--to", "0.2.0", "--yes"]
         case "upgrade":
             // The next release of the application: the same migration, quick this time.
             try InterruptedUpgrade.writeSlowRelease(in: killed.migrations, rows: 1000)
@@ -58,7 +60,10 @@ import Testing
         #expect(output.stderr.contains(Self.rolledBack), "\(output)")
         #expect(InterruptedUpgrade.journalSize(of: killed.path) == 0)
         #expect(try integrityCheck(killed.path) == "ok")
-        if command == "upgrade" {
+        if command == "downgrade" {
+            #expect(try scalar("SELECT release FROM ferry_state", in: killed.path) == "0.2.0")
+            #expect(try scalar("SELECT count(*) FROM readings", in: killed.path) == "2000")
+        } else if command == "upgrade" {
             #expect(try scalar("SELECT release FROM ferry_state", in: killed.path) == "0.6.0")
             #expect(try scalar("SELECT count(*) FROM sensor_archive", in: killed.path) == "1000")
             #expect(try scalar("SELECT count(*) FROM sensor_history", in: killed.path) == "2000")
