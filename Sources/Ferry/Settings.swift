@@ -31,7 +31,8 @@ public struct Settings: Sendable, Equatable {
     /// default is no (a mistyped path must not make a new database); the
     /// library's is yes (an application's first start makes its database).
     public var create: Bool?
-    /// `[database] lock_timeout` in seconds, `FERRY_LOCK_TIMEOUT`, `--lock-timeout`.
+    /// `[database] lock_timeout` in seconds, `FERRY_LOCK_TIMEOUT`, `--lock-timeout`
+    /// (range: ``NumberSetting/lockTimeout``).
     public var lockTimeout: Double?
     /// `[database] transaction_mode` (`upgrade` or `migration`),
     /// `FERRY_TRANSACTION_MODE`, `--transaction-mode`.
@@ -41,7 +42,7 @@ public struct Settings: Sendable, Equatable {
     public var postgresTools: String?
     /// `[backups] directory`, `FERRY_BACKUPS`, `--backups`.
     public var backups: String?
-    /// `[backups] keep`, `FERRY_BACKUPS_KEEP`.
+    /// `[backups] keep`, `FERRY_BACKUPS_KEEP` (range: ``NumberSetting/keepBackups``).
     public var keepBackups: Int?
     /// `[backups] check` (`full` or `quick`), `FERRY_BACKUPS_CHECK`, `--backup-check`.
     public var backupCheck: String?
@@ -51,7 +52,7 @@ public struct Settings: Sendable, Equatable {
     /// sample data folder.
     public var fixtures: String?
     /// `[preflight] keep_free_mb`, `FERRY_KEEP_FREE_MB`: megabytes that must
-    /// stay free after the backup and the upgrade.
+    /// stay free after the backup and the upgrade (range: ``NumberSetting/keepFreeMB``).
     public var keepFreeMB: Int?
     /// `[preflight] os_release`, `FERRY_OS_RELEASE`: the os-release file.
     public var osRelease: String?

@@ -27,17 +27,21 @@ final class LockFile: @unchecked Sendable {
         self.path = path
         var descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         var isWritable = true
-        if descriptor < 0, errno == EACCES {
-            // Another user's lock file still locks; we just cannot write who we are.
+        let openError = descriptor < 0 ? errno : 0
+        if descriptor < 0, openError == EACCES || openError == EROFS {
+            // Another user's lock file (or one on a read-only file system) still locks; we just cannot write who we are.
             descriptor = open(path, O_RDONLY | O_CLOEXEC)
             isWritable = false
         }
         guard descriptor >= 0 else {
+            let isReadOnly = openError == EROFS
             let reason = String(cString: strerror(errno))
             throw FerryError(
                 .fileSystem, "Cannot open the upgrade lock file \(path): \(reason).",
                 changes: "Nothing was changed.",
-                advice: "Make the database's folder writable for this user.")
+                advice: isReadOnly
+                    ? "Mount the database's file system read-write, then run the command again."
+                    : "Make the database's folder writable for this user.")
         }
         self.descriptor = descriptor
         self.isWritable = isWritable

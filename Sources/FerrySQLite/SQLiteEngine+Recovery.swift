@@ -50,12 +50,11 @@ extension SQLiteEngine {
         let journal = FileSafety.size(of: path + "-journal") > 0 ? path + "-journal" : path + "-wal"
         let (code, message) = Self.firstRead(of: path, flags: SQLITE_OPEN_READWRITE, busyTimeout: busyTimeout)
         guard code == SQLITE_OK, try !needsReadWriteOpen() else {
-            let problem = accessProblem(writing: true)
             throw FerryError(
                 .databaseUnavailable,
                 "\(path) holds a transaction that a process left unfinished (\(journal)), and SQLite could not roll it back.",
                 changes: "Nothing was changed.",
-                advice: problem.map { "Run Ferry as a user who may write the database and its folder: \($0)." }
+                advice: accessAdvice(writing: true)
                     ?? (code & 0xff == SQLITE_FULL || code & 0xff == SQLITE_IOERR
                         ? DiskSpace.advice(near: path) : "Check the database file and its folder, then run again."),
                 engineMessage: message)

@@ -186,8 +186,8 @@ public struct SQLiteEngine: DatabaseEngine {
         switch error.resultCode {
         case .SQLITE_NOTADB: advice = "Check that \(path) is the application's SQLite database."
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
-            if let problem = accessProblem(writing: verb != "read") {
-                advice = "Check that \(path) and its folder exist and are readable and writable by this user: \(problem)."
+            if let accessAdvice = accessAdvice(writing: verb != "read") {
+                advice = accessAdvice
             } else if error.extendedResultCode == .SQLITE_READONLY_ROLLBACK {
                 advice = "It holds a transaction that a process left unfinished (\(path)-journal): run the command "
                     + "again, and Ferry rolls it back under the upgrade lock."
@@ -204,23 +204,27 @@ public struct SQLiteEngine: DatabaseEngine {
             advice: advice, engineMessage: error.message ?? "\(error.resultCode)")
     }
 
-    /// What the file system refuses this user on the database, its folder
-    /// or SQLite's journal beside it, if anything (asked with `access(2)`,
-    /// so that a message blames permissions only when they are the cause).
-    func accessProblem(writing: Bool) -> String? {
+    /// What to do when the file system refuses this user the database, its
+    /// folder or SQLite's journal beside it; nil when it refuses nothing.
+    /// Asked with `access(2)`, so that a message blames permissions only
+    /// when they are the cause, and a read-only file system is called so.
+    func accessAdvice(writing: Bool) -> String? {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if access(folder, X_OK) != 0 { return "this user may not enter \(folder)" }
+        var checks: [(path: String, mode: Int32, what: String)] = [(folder, X_OK, "enter \(folder)")]
         if access(path, F_OK) == 0 {
-            if access(path, R_OK) != 0 { return "this user may not read \(path)" }
-            if writing && access(path, W_OK) != 0 { return "this user may not write \(path)" }
+            checks.append((path, R_OK, "read \(path)"))
+            if writing { checks.append((path, W_OK, "write \(path)")) }
         }
-        if writing && access(folder, W_OK) != 0 {
-            return "this user may not write in \(folder), where SQLite keeps its journal"
-        }
+        if writing { checks.append((folder, W_OK, "write in \(folder), where SQLite keeps its journal")) }
         for suffix in ["-journal", "-wal", "-shm"] where access(path + suffix, F_OK) == 0 {
-            if access(path + suffix, R_OK | (writing ? W_OK : 0)) != 0 {
-                return "this user may not \(writing ? "read and write" : "read") \(path + suffix)"
+            checks.append((path + suffix, R_OK | (writing ? W_OK : 0), "\(writing ? "read and write" : "read") \(path + suffix)"))
+        }
+        for check in checks where access(check.path, check.mode) != 0 {
+            if errno == EROFS {
+                return "The file system that holds \(folder) is mounted read-only, and SQLite must write there "
+                    + "(its journal): mount it read-write, then run the command again."
             }
+            return "Check that \(path) and its folder are readable and writable by this user: it may not \(check.what)."
         }
         return nil
     }

@@ -15,21 +15,13 @@ enum SQLiteScriptRunner {
     ///
     /// SQLite reads a script up to its first NUL byte, and GRDB's statement
     /// cursor stops at the first text that holds no statement: a NUL is
-    /// refused before anything runs, and any text left after the cursor
+    /// refused before any statement runs, and any text left after the cursor
     /// stopped (other than white space, `;` and comments) is read again from
     /// there, or refused when SQLite finds no statement in it.
     static func run(_ script: SQLScript, in db: Database) throws {
         let text = script.text
         let databasePath = String(cString: sqlite3_db_filename(db.sqliteConnection, "main"))
-        if let nul = text.utf8.firstIndex(of: 0) {
-            throw FerryError(
-                .invalidMigrations,
-                "The script holds a NUL byte: SQLite stops reading a script there, so the rest would be skipped without a word.",
-                changes: "Nothing of the script was run.",
-                advice: "Remove the NUL byte from the file (tr -d '\\000' removes every one), then run again.",
-                location: FerryError.ScriptLocation(
-                    file: script.file ?? "SQL given in code", line: script.line(at: nul), statement: nil))
-        }
+        try refuseNULBytes(in: script)
         // Where SQLite's reading has got to: each statement's SQL is exactly the bytes it read.
         var position = text.startIndex
         while true {
@@ -68,6 +60,21 @@ enum SQLiteScriptRunner {
                         file: script.file ?? "SQL given in code", line: script.line(at: position),
                         statement: shortened(String(text[position...].prefix(300)))))
             }
+        }
+    }
+
+    /// Refuses a script that holds a NUL byte, where SQLite would stop
+    /// reading it.
+    static func refuseNULBytes(in script: SQLScript) throws {
+        let text = script.text
+        if let nul = text.utf8.firstIndex(of: 0) {
+            throw FerryError(
+                .invalidMigrations,
+                "The script holds a NUL byte: SQLite stops reading a script there, so the rest would be skipped without a word.",
+                changes: "Nothing of the script was run.",
+                advice: "Remove the NUL byte from the file (tr -d '\\000' removes every one), then run again.",
+                location: FerryError.ScriptLocation(
+                    file: script.file ?? "SQL given in code", line: script.line(at: nul), statement: nil))
         }
     }
 

@@ -23,15 +23,15 @@ import Testing
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
     }
 
-    /// The example at 0.3.0 with about 200 MB of ballast, so that a copy
-    /// takes long enough to be caught, and mode 0600.
-    func makeLargeDatabase() async throws {
+    /// The example at 0.3.0 with `rows` × 16 kB of ballast (about 200 MB by
+    /// default), so that a copy takes long enough to be caught, and mode 0600.
+    func makeLargeDatabase(rows: Int = 12000) async throws {
         try await ExampleApplication.makeDatabase(at: "0.3.0", path: path)
         let queue = try DatabaseQueue(path: path)
         try await queue.writeWithoutTransaction { db in
             try db.execute(sql: """
                 CREATE TABLE ballast (id INTEGER PRIMARY KEY, data BLOB);
-                INSERT INTO ballast (data) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+                INSERT INTO ballast (data) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))
                     SELECT randomblob(16000) FROM n;
                 """)
         }
@@ -126,5 +126,34 @@ import Testing
         #expect(workFolders(in: temporary).isEmpty, "the next rehearsal removed the dead run's copy, and its own")
         #expect(try DatabaseSnapshot(path: path) == before, "a rehearsal changes nothing")
         #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.3.0")
+    }
+
+    @Test func aRestoreOfAnSQLDumpKilledWhileLoadingLeavesAWorkFolderThatTheNextRestoreRemoves() async throws {
+        // An SQL dump is text twice the size of its blobs, loaded row by row: 50 MB is long enough.
+        try await makeLargeDatabase(rows: 3000)
+        let dump = try await FerryProcess.run(["backup", "--format", "sql", "--backup-check", "quick", "--json"] + arguments)
+        #expect(dump.status == 0, "\(dump)")
+        let name = try #require((try dump.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in try db.execute(sql: "DELETE FROM ballast WHERE id % 2 = 0") }
+        try queue.close()
+        let before = try DatabaseSnapshot(path: path)
+
+        // The dump is loaded into a new database in a work folder of the catalog before anything else.
+        let killed = try FerryProcess.start(["restore", name, "--yes"] + arguments, environment: environment)
+        let loading = try await fileBeingWritten(in: catalog, by: killed)
+        killed.kill(SIGKILL)
+        let output = await killed.finish()
+        #expect(output.status == SIGKILL, "\(output)")
+        let file = try #require(loading, "the restore was caught loading the dump: \(output)")
+        #expect(file.lastPathComponent == name + ".loading")
+        #expect(workFolders(in: catalog).count == 1)
+        #expect(try DatabaseSnapshot(path: path) == before, "the live database was not touched yet")
+
+        let rerun = try await FerryProcess.run(["restore", name, "--yes"] + arguments, environment: environment)
+        #expect(rerun.status == 0, "\(rerun)")
+        #expect(workFolders(in: catalog).isEmpty, "the next restore removed the dead run's load, and its own")
+        #expect(try scalar("SELECT count(*) FROM ballast", in: path) == "3000")
+        #expect(try integrityCheck(path) == "ok")
     }
 }

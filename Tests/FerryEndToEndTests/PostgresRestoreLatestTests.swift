@@ -40,4 +40,37 @@ struct PostgresRestoreLatestTests {
             #expect(try await database.scalar("SELECT count(*) FROM written_after") == "1")
         }
     }
+
+    @Test func restoreLatestAfterAKilledRestoreDoesNotPickTheCopyTheKilledRunKept() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
+            let arguments = ["--database", database.location,
+                             "--migrations", ExampleApplication.migrations(for: .postgres).path] + database.backupArguments
+            let made = try await FerryProcess.run(["backup", "--json"] + arguments)
+            #expect(made.status == 0, "\(made)")
+            let manual = try #require((try made.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
+            try await database.load("CREATE TABLE written_after (x integer); INSERT INTO written_after VALUES (1)")
+
+            // Killed once its pre-restore copy of the current data is in the catalog.
+            let killed = try FerryProcess.start(["restore", "--latest", "--yes"] + arguments)
+            let catalog = database.backupsFolder
+            func preRestoreManifests() -> [String] {
+                ((try? FileManager.default.contentsOfDirectory(atPath: catalog.path)) ?? [])
+                    .filter { $0.contains("pre-restore") && $0.hasSuffix(".json") }
+            }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while preRestoreManifests().isEmpty, killed.process.isRunning, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            killed.kill(SIGKILL)
+            let output = await killed.finish()
+            try #require(preRestoreManifests().count == 1, "the killed restore had kept its pre-restore copy: \(output)")
+
+            let latest = try await FerryProcess.run(["restore", "--latest", "--yes"] + arguments)
+            #expect(latest.status == 0, "\(latest)")
+            #expect(latest.stdout.contains("Restoring \(manual), the newest pre-upgrade or manual backup"), "\(latest)")
+            #expect(try await database.scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'written_after'") == "0")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.3.0")
+        }
+    }
 }

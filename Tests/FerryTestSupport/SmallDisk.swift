@@ -20,6 +20,14 @@ public final class SmallDisk: @unchecked Sendable {
         }
     }
 
+    /// Mounts it again read-only, or read-write (its files stay).
+    public func remount(readOnly: Bool) throws {
+        let status = try Self.run("mount", ["-o", readOnly ? "remount,ro" : "remount,rw", folder.path])
+        guard status == 0 else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: "remount \(folder.path): exit \(status)"])
+        }
+    }
+
     /// Unmounts the file system and removes the folder.
     public func unmount() {
         _ = try? Self.run("umount", [folder.path])

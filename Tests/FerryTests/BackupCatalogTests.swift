@@ -41,18 +41,22 @@ import Testing
             atPath: catalog.folder.appendingPathComponent("link.sqlite").path, withDestinationPath: linked.path)
         try makeBackup("link", minutesAgo: 60, file: "link.sqlite")
         try makeBackup("newest", minutesAgo: 1)
+        // The newest entry of all, cut short: it must not count as the one backup kept.
+        let cut = try makeBackup("cut", minutesAgo: 0)
+        try Data("{\"kind\" : ".utf8).write(to: cut)
 
         let listing = try catalog.listing()
         #expect(listing.backups.map(\.name) == ["newest.sqlite", "old.sqlite", "older.sqlite"])
-        #expect(listing.unusable.map(\.name) == ["escape", "link"])
-        #expect(listing.unusable[0].reason.contains("'../../victim.txt', which is not a plain file name in the catalog"))
-        #expect(listing.unusable[1].reason.contains("link.sqlite is a link"))
+        #expect(listing.unusable.map(\.name) == ["cut", "escape", "link"])
+        #expect(listing.unusable[1].reason.contains("'../../victim.txt', which is not a plain file name in the catalog"))
+        #expect(listing.unusable[2].reason.contains("link.sqlite is a link"))
 
         let deleted = try catalog.applyRetention(keep: 1, protecting: [])
         #expect(deleted.map(\.name) == ["old.sqlite", "older.sqlite"])
         #expect(try String(contentsOf: victim, encoding: .utf8) == "precious")
         #expect(try String(contentsOf: linked, encoding: .utf8) == "also precious")
-        #expect(try catalog.listing().unusable.map(\.name) == ["escape", "link"], "unusable entries are left for a person")
+        #expect(try catalog.listing().unusable.map(\.name) == ["cut", "escape", "link"], "unusable entries are left for a person")
+        #expect(FileManager.default.fileExists(atPath: catalog.folder.appendingPathComponent("cut.sqlite").path))
 
         let refusal = try #require(throws: FerryError.self) { try catalog.backup(named: "escape") }
         #expect(refusal.code == .backupCorrupt)

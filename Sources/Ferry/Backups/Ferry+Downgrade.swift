@@ -90,9 +90,11 @@ extension Ferry {
         if withoutDown.isEmpty {
             return DowngradePlan(target: target, currentRelease: state.recordedRelease, method: .downScripts(toRevert), withoutDownScript: [])
         }
-        let backup = try backups().first {
+        let listing = try backupCatalog().listing()
+        let backup = listing.backups.first {
             $0.manifest.kind == .preUpgrade && $0.manifest.release.flatMap(Release.init) == target
         }
+        try refuseUnusable(newerThan: backup, kinds: [.preUpgrade], in: listing, selection: "downgrade --to \(target)")
         guard let backup else {
             throw FerryError(
                 .backupNotFound,

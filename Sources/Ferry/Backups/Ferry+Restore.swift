@@ -57,17 +57,7 @@ extension Ferry {
         case .latest:
             let meant = BackupSelection.latestKinds
             let newest = backups.first { meant.contains($0.manifest.kind) }
-            // An entry that cannot be read might be the newest: never pass over it to an older backup.
-            if let unusable = listing.unusable.first(where: { $0.kind.map(meant.contains) ?? true }),
-               newest.map({ unusable.created >= $0.manifest.created }) ?? true {
-                throw FerryError(
-                    .backupCorrupt,
-                    "The newest entry of the catalog, \(unusable.name), cannot be restored: \(unusable.reason). "
-                        + "--latest does not pass over it to restore an older backup.",
-                    changes: "Nothing was changed.",
-                    advice: "Restore a backup by name ('ferry backups' lists them), or repair or remove "
-                        + "\(unusable.manifestFile.path).")
-            }
+            try refuseUnusable(newerThan: newest, kinds: meant, in: listing, selection: "--latest")
             guard let newest else {
                 let others = backups.isEmpty ? "" : " It holds only "
                     + Set(backups.map(\.manifest.kind.rawValue)).sorted().joined(separator: " and ")
@@ -83,15 +73,38 @@ extension Ferry {
             }
             return newest
         case .beforeUpgrade(let release):
-            guard let found = backups.first(where: {
+            let found = backups.first {
                 $0.manifest.kind == .preUpgrade && $0.manifest.upgradeTo.flatMap(Release.init) == release
-            }) else {
+            }
+            try refuseUnusable(
+                newerThan: found, kinds: [.preUpgrade], in: listing, selection: "--before-upgrade-to \(release)")
+            guard let found else {
                 throw FerryError(
                     .backupNotFound, "No backup was taken before an upgrade to \(release) in \(catalog.folder.path).",
                     changes: "Nothing was changed.", advice: "Run 'ferry backups' to list them.")
             }
             return found
         }
+    }
+
+    /// Refuses a selection that an unusable entry might have won: one that
+    /// may be of `kinds` (its kind could not be read, or is one of them) and
+    /// is at least as new as `found`. A damaged manifest must never make a
+    /// restore pass over it to an older backup, silently.
+    ///
+    /// - Throws: ``FerryError`` (code `backupCorrupt`, exit 3) naming the entry.
+    func refuseUnusable(
+        newerThan found: Backup?, kinds: Set<BackupKind>, in listing: BackupCatalog.Listing, selection: String
+    ) throws {
+        guard let unusable = listing.unusable.first(where: { $0.kind.map(kinds.contains) ?? true }),
+              found.map({ unusable.created >= $0.manifest.created }) ?? true else { return }
+        throw FerryError(
+            .backupCorrupt,
+            "The newest entry of the catalog that \(selection) could pick, \(unusable.name), cannot be restored: "
+                + "\(unusable.reason). \(selection) does not pass over it to restore an older backup.",
+            changes: "Nothing was changed.",
+            advice: "Restore a backup by name ('ferry backups' lists them), or repair or remove "
+                + "\(unusable.manifestFile.path).")
     }
 
     /// Describes what restoring a backup would do, changing nothing.
