@@ -116,6 +116,7 @@ extension Ferry {
         let copyStart = clock.now
         do {
             return try await configuration.engine.withRehearsalCopy { copy in
+                CrashPoint.reach("rehearsal.copied")
                 let copySeconds = (clock.now - copyStart).inSeconds
                 var configuration = self.configuration
                 configuration.engine = copy

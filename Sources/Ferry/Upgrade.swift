@@ -61,7 +61,8 @@ struct Upgrade: Sendable {
             holder: .currentProcess(), timeout: timeout,
             onWait: { holder in emit(.waitingForLock(holder: holder, timeout: timeout)) }
         ) {
-            try await engine.withSession { session in
+            CrashPoint.reach("upgrade.locked")
+            return try await engine.withSession { session in
                 // Another upgrader may have finished while we waited: plan again under the lock.
                 let state = try await session.readState()
                 if !state.exists { try refuseToCreate() }

@@ -106,6 +106,7 @@ extension SQLiteEngine {
                 try? queue.close()
                 throw corrupt(file, error.message ?? "\(error.resultCode)")
             }
+            CrashPoint.reach("restore.dump-loaded")
             database = target.path
         }
         let copy = try await checkedCopy(of: database, file: file, level: level, isLoadedDump: loaded != nil)

@@ -4,9 +4,10 @@ import Foundation
 import GRDB
 import Testing
 
-/// The real `ferry` killed with `kill -9` while it copies a database (a
-/// backup, a rehearsal): what it was writing stays behind, private, and the
-/// next run removes it; the catalog and the live database are right.
+/// The real `ferry` killed as `kill -9` would, at a crash point right after it
+/// copied a database (a backup, a rehearsal, a dump's load): what it wrote
+/// stays behind, private, and the next run removes it; the catalog and the
+/// live database are right.
 @Suite struct LeftoverTests {
     let folder: TemporaryFolder
     let path: String
@@ -23,9 +24,9 @@ import Testing
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
     }
 
-    /// The example at 0.3.0 with `rows` × 16 kB of ballast (about 200 MB by
-    /// default), so that a copy takes long enough to be caught, and mode 0600.
-    func makeLargeDatabase(rows: Int = 12000) async throws {
+    /// The example at 0.3.0 with `rows` × 16 kB of ballast (about 16 MB by
+    /// default), and mode 0600.
+    func makeLargeDatabase(rows: Int = 1000) async throws {
         try await ExampleApplication.makeDatabase(at: "0.3.0", path: path)
         let queue = try DatabaseQueue(path: path)
         try await queue.writeWithoutTransaction { db in
@@ -44,19 +45,14 @@ import Testing
         ((try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []).filter { $0.hasPrefix(".ferry-work-") }
     }
 
-    /// Waits until a work folder in `parent` holds a file with bytes in it,
-    /// and returns that file.
-    func fileBeingWritten(in parent: URL, by process: FerryProcess.Running) async throws -> URL? {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while process.process.isRunning, ContinuousClock.now < deadline {
-            for work in workFolders(in: parent) {
-                let url = parent.appendingPathComponent(work)
-                for name in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] where name != ".owner" {
-                    let file = url.appendingPathComponent(name)
-                    if FileSafety.size(of: file.path) > 0 { return file }
-                }
+    /// The file a killed run left in a work folder of `parent` (its lock file aside).
+    func writtenFile(in parent: URL) -> URL? {
+        for work in workFolders(in: parent) {
+            let url = parent.appendingPathComponent(work)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] where name != ".owner" {
+                let file = url.appendingPathComponent(name)
+                if FileSafety.size(of: file.path) > 0 { return file }
             }
-            try await Task.sleep(for: .milliseconds(2))
         }
         return nil
     }
@@ -72,11 +68,12 @@ import Testing
         try Data("old".utf8).write(to: catalog.appendingPathComponent(".sensorhub-old.sqlite.partial"))
         let before = try DatabaseSnapshot(path: path)
 
-        let killed = try FerryProcess.start(["backup"] + arguments, environment: environment)
-        let copy = try await fileBeingWritten(in: catalog, by: killed)
-        killed.kill(SIGKILL)
-        let output = await killed.finish()
-        let file = try #require(copy, "the backup was caught copying: \(output)")
+        // Killed as `kill -9` would, once the copy is written and before it enters the catalog: a timer
+        // racing the copy misses it when the machine is busy.
+        let output = try await FerryProcess.run(
+            ["backup"] + arguments, environment: environment.merging([CrashPoint.variable: "backup.written"]) { $1 })
+        let copy = writtenFile(in: catalog)
+        let file = try #require(copy, "the killed backup left its copy: \(output)")
         #expect(output.status == SIGKILL, "\(output)")
         #expect(try mode(file.deletingLastPathComponent()) == 0o700)
         #expect(workFolders(in: catalog).count == 1, "the killed run's copy is still there")
@@ -96,7 +93,7 @@ import Testing
         let backupFile = catalog.appendingPathComponent(name)
         #expect(try mode(backupFile) == 0o600)
         #expect(try integrityCheck(backupFile.path) == "ok")
-        #expect(try scalar("SELECT count(*) FROM ballast", in: backupFile.path) == "12000")
+        #expect(try scalar("SELECT count(*) FROM ballast", in: backupFile.path) == "1000")
         #expect(try DatabaseSnapshot(path: path) == before, "the live database was only read")
         let human = try await FerryProcess.run(["backups"] + arguments)
         #expect(human.stdout.contains("Left by killed backups of an older Ferry release"))
@@ -107,14 +104,14 @@ import Testing
         try await makeLargeDatabase()
         let before = try DatabaseSnapshot(path: path)
 
-        let killed = try FerryProcess.start(["upgrade", "--rehearse"] + arguments, environment: environment)
-        let copy = try await fileBeingWritten(in: temporary, by: killed)
-        // The copy is as private as the database, from its first byte.
+        let output = try await FerryProcess.run(
+            ["upgrade", "--rehearse"] + arguments,
+            environment: environment.merging([CrashPoint.variable: "rehearsal.copied"]) { $1 })
+        let copy = writtenFile(in: temporary)
+        // The copy is as private as the database.
         let copyMode = try copy.map(mode)
         let folderMode = try copy.map { try mode($0.deletingLastPathComponent()) }
-        killed.kill(SIGKILL)
-        let output = await killed.finish()
-        let file = try #require(copy, "the rehearsal was caught copying: \(output)")
+        let file = try #require(copy, "the killed rehearsal left its copy: \(output)")
         #expect(output.status == SIGKILL, "\(output)")
         #expect(copyMode == 0o600)
         #expect(folderMode == 0o700)
@@ -129,8 +126,7 @@ import Testing
     }
 
     @Test func aRestoreOfAnSQLDumpKilledWhileLoadingLeavesAWorkFolderThatTheNextRestoreRemoves() async throws {
-        // An SQL dump is text twice the size of its blobs, loaded row by row: 50 MB is long enough.
-        try await makeLargeDatabase(rows: 3000)
+        try await makeLargeDatabase(rows: 300)
         let dump = try await FerryProcess.run(["backup", "--format", "sql", "--backup-check", "quick", "--json"] + arguments)
         #expect(dump.status == 0, "\(dump)")
         let name = try #require((try dump.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
@@ -140,12 +136,12 @@ import Testing
         let before = try DatabaseSnapshot(path: path)
 
         // The dump is loaded into a new database in a work folder of the catalog before anything else.
-        let killed = try FerryProcess.start(["restore", name, "--yes"] + arguments, environment: environment)
-        let loading = try await fileBeingWritten(in: catalog, by: killed)
-        killed.kill(SIGKILL)
-        let output = await killed.finish()
+        let output = try await FerryProcess.run(
+            ["restore", name, "--yes"] + arguments,
+            environment: environment.merging([CrashPoint.variable: "restore.dump-loaded"]) { $1 })
+        let loading = writtenFile(in: catalog)
         #expect(output.status == SIGKILL, "\(output)")
-        let file = try #require(loading, "the restore was caught loading the dump: \(output)")
+        let file = try #require(loading, "the killed restore left its load: \(output)")
         #expect(file.lastPathComponent == name + ".loading")
         #expect(workFolders(in: catalog).count == 1)
         #expect(try DatabaseSnapshot(path: path) == before, "the live database was not touched yet")
@@ -153,7 +149,7 @@ import Testing
         let rerun = try await FerryProcess.run(["restore", name, "--yes"] + arguments, environment: environment)
         #expect(rerun.status == 0, "\(rerun)")
         #expect(workFolders(in: catalog).isEmpty, "the next restore removed the dead run's load, and its own")
-        #expect(try scalar("SELECT count(*) FROM ballast", in: path) == "3000")
+        #expect(try scalar("SELECT count(*) FROM ballast", in: path) == "300")
         #expect(try integrityCheck(path) == "ok")
     }
 }

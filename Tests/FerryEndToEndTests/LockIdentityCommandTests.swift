@@ -1,3 +1,4 @@
+import Ferry
 import FerryTestSupport
 import Foundation
 import Testing
@@ -20,9 +21,15 @@ import Testing
         // Outside any transaction: what it commits cannot be rolled back, so two at once would do harm.
         try InterruptedUpgrade.writeSlowRelease(in: migrations, rows: 2_000_000, header: "-- ferry:no-transaction")
 
-        let first = try FerryProcess.start(["upgrade", "--database", real, "--migrations", migrations.path])
-        #expect(await first.waitForOutput(containing: "Applying \(InterruptedUpgrade.slowMigration)"))
+        // The first stops itself as soon as it holds the lock; the second must then wait for it, however
+        // busy the machine is.
+        let first = try FerryProcess.start(
+            ["upgrade", "--database", real, "--migrations", migrations.path],
+            environment: [CrashPoint.stopVariable: "upgrade.locked"])
+        #expect(await first.waitUntilStopped(), "the first upgrader stopped holding the lock")
         let second = try FerryProcess.start(["upgrade", "--database", other, "--migrations", migrations.path])
+        #expect(await second.waitForOutput(containing: "Waiting up to"), "the second waits for the lock")
+        first.kill(SIGCONT)
         let outputs = [await first.finish(), await second.finish()]
 
         for output in outputs {

@@ -79,6 +79,23 @@ public enum FerryProcess {
             return false
         }
 
+        /// Waits until the process has stopped itself (`FERRY_TEST_STOP_AT`),
+        /// as `/proc` shows it, or has ended; returns whether it stopped.
+        public func waitUntilStopped(timeout: Duration = .seconds(60)) async -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            let stat = "/proc/\(process.processIdentifier)/stat"
+            while ContinuousClock.now < deadline, process.isRunning {
+                // The state follows the command name in parentheses: `1234 (ferry) T …`.
+                if let text = try? String(contentsOfFile: stat, encoding: .utf8),
+                   let close = text.lastIndex(of: ")"),
+                   text[text.index(after: close)...].split(separator: " ").first == "T" {
+                    return true
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return false
+        }
+
         /// Sends a signal to the process (by its pid).
         public func kill(_ signal: Int32) {
             Foundation.kill(process.processIdentifier, signal)

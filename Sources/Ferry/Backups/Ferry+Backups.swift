@@ -77,6 +77,7 @@ extension Ferry {
         let started = clock.now
         do {
             try await engine.writeBackup(to: temporary, format: format)
+            CrashPoint.reach("backup.written")
             FileSafety.makePrivate(temporary)
             let sha256 = try await FileSafety.syncAndHash(temporary)
             let level = configuration.backupCheck
