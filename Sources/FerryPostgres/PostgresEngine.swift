@@ -213,6 +213,7 @@ public struct PostgresEngine: DatabaseEngine {
             try await connector("scratch").withConnection(to: Self.maintenanceDatabase) { connection in
                 try await PostgresScriptRunner.runToTheEnd(
                     sql: "CREATE DATABASE \(Self.quoted(name))", on: connection)
+                await copySettings(to: name, on: connection)
             }
         } catch {
             let said = PostgresServerMessage(error)
@@ -237,6 +238,44 @@ public struct PostgresEngine: DatabaseEngine {
         } catch {
             await drop()
             throw error
+        }
+    }
+
+    /// Gives a scratch database the live database's own settings
+    /// (`ALTER DATABASE … SET`, and the role's `ALTER ROLE … IN DATABASE …
+    /// SET`), so that a check or a rehearsal there runs as the application
+    /// does: above all with the same `search_path`, which decides the schema
+    /// of the tables that are counted and of Ferry's history. A setting the
+    /// role may not give is left out.
+    private func copySettings(to scratch: String, on connection: PostgresConnection) async {
+        let rows = try? await connection.query(
+            """
+            SELECT s.setrole <> 0, split_part(c, '=', 1), substr(c, strpos(c, '=') + 1)
+              FROM pg_db_role_setting AS s, unnest(s.setconfig) AS c
+             WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = \(location.database))
+               AND (s.setrole = 0 OR s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user))
+             ORDER BY s.setrole
+            """, logger: PostgresConnector.logger)
+        var settings: [(forRole: Bool, name: String, value: String)] = []
+        if let rows {
+            do {
+                for try await row in rows.decode((Bool, String, String).self) { settings.append(row) }
+            } catch {
+                return
+            }
+        }
+        for setting in settings {
+            let name = setting.name.split(separator: ".").map { Self.quoted(String($0)) }.joined(separator: ".")
+            let target =
+                setting.forRole
+                ? "ROLE CURRENT_USER IN DATABASE \(Self.quoted(scratch))" : "DATABASE \(Self.quoted(scratch))"
+            // The value as the server stored it, given back through set_config so that no quoting is guessed.
+            _ = try? await PostgresScriptRunner.runToTheEnd(sql: "BEGIN", on: connection)
+            _ = try? await PostgresScriptRunner.runToTheEnd(
+                "SELECT set_config(\(setting.name), \(setting.value), true)", on: connection)
+            _ = try? await PostgresScriptRunner.runToTheEnd(
+                sql: "ALTER \(target) SET \(name) FROM CURRENT", on: connection)
+            _ = try? await PostgresScriptRunner.runToTheEnd(sql: "COMMIT", on: connection)
         }
     }
 
