@@ -65,6 +65,9 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         public static let unsupportedByEngine = Code(rawValue: "unsupportedByEngine")
         /// An upgrade path ends with a schema that differs from a fresh install's.
         public static let upgradePathsDiffer = Code(rawValue: "upgradePathsDiffer")
+        /// The database refuses every change (a PostgreSQL hot standby):
+        /// found before anything was done.
+        public static let databaseReadOnly = Code(rawValue: "databaseReadOnly")
     }
 
     /// How the error ends a command, which sets the tool's exit code.
@@ -131,7 +134,7 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
             return .usage
         case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder, .lockTimeout,
              .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
-             .insufficientPrivileges:
+             .insufficientPrivileges, .databaseReadOnly:
             return .refused
         default:
             return .failed

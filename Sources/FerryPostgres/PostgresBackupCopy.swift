@@ -267,6 +267,13 @@ struct PostgresBackupCopy: BackupCopy {
 
     /// The error of a psql that ended before the restore could commit.
     private func failure(_ output: PostgresTools.Output) async -> FerryError {
+        if let cause = PostgresFailureCause(programOutput: output.stderr) {
+            return FerryError(
+                cause == .readOnly ? .databaseReadOnly : .restoreFailed,
+                "psql could not load the backup into \(live.displayName): \(cause.summary). Its transaction was "
+                    + "rolled back; the backup itself was not judged.",
+                advice: cause.advice, engineMessage: output.complaint)
+        }
         guard output.stderr.contains("lock timeout") else {
             return FerryError(
                 .restoreFailed,

@@ -110,6 +110,8 @@ public struct PostgresEngine: DatabaseEngine {
         holder: LockHolder, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void,
         _ body: () async throws -> Result
     ) async throws -> Result {
+        // A standby refuses every change: said first, before any backup or created database.
+        if let refusal = await refusalOnStandby() { throw refusal }
         let created = try await createDatabaseIfMissing()
         do {
             return try await connector("upgrade lock").withExistingDatabase { connection in
@@ -217,10 +219,24 @@ public struct PostgresEngine: DatabaseEngine {
             }
         } catch {
             let said = PostgresServerMessage(error)
+            let cause = said.flatMap { PostgresFailureCause(sqlState: $0.sqlState) }
+            var message = "Cannot create a scratch database on \(location.server)"
+            var advice = "Read the server's message below, fix the cause and run again."
+            if let cause {
+                message += ": " + cause.summary
+                advice = cause.advice
+                if cause == .readOnly {
+                    message += ". A \(purpose == "rehearsal" ? "rehearsal" : "full backup check") loads a copy into "
+                        + "a scratch database, which a hot standby cannot create"
+                    advice = purpose == "rehearsal"
+                        ? "Rehearse on the primary." : "Use --backup-check quick here, or back up the primary."
+                }
+            } else if said?.lacksPrivilege == true {
+                advice = "Run as a role with CREATEDB (scratch databases are created and dropped again)."
+            }
             throw FerryError(
-                .databaseUnavailable, "Cannot create a scratch database on \(location.server).",
-                changes: "Nothing was changed.",
-                advice: "Run as a role with CREATEDB (scratch databases are created and dropped again).",
+                cause?.code ?? (said?.lacksPrivilege == true ? .insufficientPrivileges : .databaseUnavailable),
+                message + ".", changes: "Nothing was changed.", advice: advice,
                 engineMessage: said?.text ?? (error as? PostgresConnector.Failure)?.error.engineMessage,
                 engineCode: said?.sqlState)
         }
@@ -313,7 +329,13 @@ public struct PostgresEngine: DatabaseEngine {
             error.advice =
                 "Create it as a role that may (createdb -h \(location.host) -p \(location.port) "
                 + "-O \(location.user) \(location.database)), or give the role CREATEDB, then run again."
+            if let cause = said.flatMap({ PostgresFailureCause(sqlState: $0.sqlState) }) {
+                error.code = cause.code
+                error.message += " " + cause.summary.prefix(1).uppercased() + cause.summary.dropFirst() + "."
+                error.advice = cause.advice
+            }
             error.engineMessage = reason
+            error.engineCode = said?.sqlState
             throw error
         }
     }
