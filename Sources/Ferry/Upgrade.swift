@@ -194,6 +194,7 @@ struct Upgrade: Sendable {
         backup: Backup?, in session: any MigrationSession
     ) async throws {
         let clock = ContinuousClock()
+        var verification = verification
         let total = plan.pending.count
         let appliedBy = plan.programRelease.description
         let outOfOrder = Set(plan.outOfOrder.map(\.id))
@@ -297,6 +298,8 @@ struct Upgrade: Sendable {
                 let completed = releaseCompleted(by: number, of: batches, target: plan.targetRelease)
                 if batch.isTransactional {
                     try await session.inTransaction {
+                        try await countRowsBefore(
+                            &verification, in: session, hadDatabase: hadDatabase, lockingWriters: true)
                         try await recordAcceptances()
                         try await runAndRecordAll(batch.migrations)
                         if isLast {
@@ -306,6 +309,7 @@ struct Upgrade: Sendable {
                         }
                     }
                 } else {
+                    try await countRowsBefore(&verification, in: session, hadDatabase: hadDatabase, lockingWriters: false)
                     let row = try await runAndRecord(batch.migrations[0], record: false)
                     try await session.inTransaction {
                         try await recordAcceptances()
@@ -323,6 +327,7 @@ struct Upgrade: Sendable {
             }
             if batches.isEmpty {
                 try await session.inTransaction {
+                    try await countRowsBefore(&verification, in: session, hadDatabase: hadDatabase, lockingWriters: true)
                     try await recordAcceptances()
                     sequence = try await finish(plan, verification: verification, after: sequence, in: session)
                 }
