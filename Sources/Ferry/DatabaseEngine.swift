@@ -106,6 +106,17 @@ public protocol DatabaseEngine: BackupEngine {
     func withScratchDatabase<Result: Sendable>(
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result
+
+    /// The engine's own preflight checks of the server, each ok, a warning
+    /// or a blocker with the figures it judged (PostgreSQL: a hot standby,
+    /// the role's `CREATEDB`, the client programs for backups, the free space
+    /// of the server's disk). Never throws: what cannot be judged is a warning.
+    func serverChecks(for needs: ServerNeeds) async -> [PreflightCheck]
+
+    /// Why the database refuses every change, naming where changes go (a
+    /// PostgreSQL hot standby and its primary), or nil when it accepts them:
+    /// what `status` shows.
+    func readOnlyReason() async -> String?
 }
 
 extension DatabaseEngine {
@@ -174,4 +185,17 @@ public protocol MigrationSession: DatabaseInspection {
 
     /// Records the database's release, creating Ferry's tables on first use.
     func stamp(release: Release, at date: Date) async throws
+
+    /// Keeps other sessions from writing to these tables until the current
+    /// transaction ends (PostgreSQL: `LOCK TABLE … IN SHARE MODE`; they may
+    /// still read), so that rows counted now are the rows the upgrade starts
+    /// from: what `preserve` invariants compare. Tables that do not exist are
+    /// left out. Called inside ``inTransaction(_:)``.
+    func lockAgainstWrites(_ tables: [String]) async throws
+}
+
+extension MigrationSession {
+    /// Nothing to do where the upgrade's transaction already excludes every
+    /// other writer (SQLite's `BEGIN IMMEDIATE`).
+    public func lockAgainstWrites(_ tables: [String]) async throws {}
 }

@@ -64,9 +64,11 @@ public struct Ferry: Sendable {
     ///   wrong, or the database cannot be read.
     public func status() async throws -> Status {
         let plan = try await plan()
-        return Status(
+        var status = Status(
             plan: plan, lockHolder: try await configuration.engine.lockHolder(),
             database: configuration.engine.displayName)
+        status.readOnly = await configuration.engine.readOnlyReason()
+        return status
     }
 
     /// The applied migrations, in the order they were applied.

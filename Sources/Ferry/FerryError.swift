@@ -69,6 +69,9 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         public static let unmanagedDatabase = Code(rawValue: "unmanagedDatabase")
         /// An upgrade path ends with a schema that differs from a fresh install's.
         public static let upgradePathsDiffer = Code(rawValue: "upgradePathsDiffer")
+        /// The database refuses every change (a PostgreSQL hot standby):
+        /// found before anything was done.
+        public static let databaseReadOnly = Code(rawValue: "databaseReadOnly")
     }
 
     /// How the error ends a command, which sets the tool's exit code.
@@ -135,7 +138,7 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
             return .usage
         case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder, .lockTimeout,
              .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
-             .insufficientPrivileges, .unmanagedDatabase, .databaseMissing:
+             .insufficientPrivileges, .unmanagedDatabase, .databaseMissing, .databaseReadOnly:
             return .refused
         default:
             return .failed

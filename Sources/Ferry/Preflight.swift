@@ -146,6 +146,10 @@ struct Preflight: Sendable {
                     + "(or, for a database with nothing to lose yet, upgrade with --no-backup)"))
         }
         checks += await StorageCheck(configuration: configuration, takesBackup: takesBackup).checks()
+        checks += await configuration.engine.serverChecks(
+            for: ServerNeeds(
+                databaseExists: plan.database.exists, takesBackup: takesBackup,
+                backupCheck: configuration.backupCheck, keepFreeBytes: configuration.keepFreeBytes))
         let system = OperatingSystemRelease(contentsOf: configuration.operatingSystemReleaseFile)
         for requirement in configuration.requirements {
             switch requirement.subject {

@@ -19,6 +19,9 @@ public struct Status: Sendable, Encodable {
     public let lockHolder: LockHolder?
     /// Why an upgrade would be refused, if it would.
     public let problem: String?
+    /// Why the database refuses every change, naming where changes go (a
+    /// PostgreSQL hot standby), or nil when it accepts them.
+    public var readOnly: String?
 
     /// Builds the status from a plan.
     public init(plan: Plan, lockHolder: LockHolder?, database: String) {

@@ -69,13 +69,11 @@ struct StorageCheck {
         return checks
     }
 
-    /// For a database on a server: its own disk is not measured here, but
-    /// the backup folder is on this machine.
+    /// For a database on a server: its own disk is the engine's to measure
+    /// (``DatabaseEngine/serverChecks(for:)``), but the backup folder is on this machine.
     private func serverChecks() async -> [PreflightCheck] {
         let engine = configuration.engine
-        var checks = [PreflightCheck(
-            name: "free space", status: .ok,
-            detail: "not measured for the database: the \(engine.engineName) database is on a server")]
+        var checks: [PreflightCheck] = []
         guard takesBackup, let folder = configuration.backupsDirectory ?? engine.defaultBackupsFolder else {
             return checks
         }

@@ -19,16 +19,33 @@ extension Upgrade {
         if let refusal = report.refusal(force: options.force) { throw refusal }
     }
 
-    /// Prepares verification: which verify scripts run, and the row counts
-    /// that `preserve` invariants compare, read before anything changes.
+    /// Prepares verification: which verify scripts run. The row counts that
+    /// `preserve` invariants compare are read later, inside the upgrade's
+    /// first transaction (``countRowsBefore(_:in:hadDatabase:lockingWriters:)``).
     func verification(for plan: Plan, catalog: MigrationCatalog, in session: any MigrationSession) async throws -> Verification {
         let appliedIDs = Set(plan.database.applied.map(\.id) + plan.pending.map(\.id))
-        var verification = Verification(
+        return Verification(
             catalog: catalog, appliedIDs: appliedIDs, invariants: ferry.configuration.invariants,
             release: plan.targetRelease)
-        let preserves = ferry.configuration.invariants.contains { if case .preserve = $0.check { true } else { false } }
-        if preserves { verification.countsBefore = plan.database.exists ? try await session.rowCounts() : [:] }
-        return verification
+    }
+
+    /// Reads the row counts that `preserve` invariants compare, once, at
+    /// the start of the upgrade's first transaction and after locking those
+    /// tables against writes: counted earlier (before the backup), the
+    /// application's writes meanwhile would make the counts differ and roll
+    /// a sound upgrade back. When the first migration runs outside any
+    /// transaction, they are counted just before it, without a lock.
+    func countRowsBefore(
+        _ verification: inout Verification, in session: any MigrationSession, hadDatabase: Bool, lockingWriters: Bool
+    ) async throws {
+        let tables = verification.preservedTables
+        guard !tables.isEmpty, verification.countsBefore == nil else { return }
+        guard hadDatabase else {
+            verification.countsBefore = [:]
+            return
+        }
+        if lockingWriters { try await session.lockAgainstWrites(tables) }
+        verification.countsBefore = try await session.rowCounts()
     }
 
     /// The end of the last transaction: every matching hook (each recorded

@@ -220,6 +220,7 @@ struct Upgrade: Sendable {
         backup: Backup?, in session: any MigrationSession
     ) async throws {
         let clock = ContinuousClock()
+        var verification = verification
         let total = plan.pending.count
         let appliedBy = plan.programRelease.description
         let outOfOrder = Set(plan.outOfOrder.map(\.id))
@@ -323,6 +324,8 @@ struct Upgrade: Sendable {
                 let completed = releaseCompleted(by: number, of: batches, target: plan.targetRelease)
                 if batch.isTransactional {
                     try await session.inTransaction {
+                        try await countRowsBefore(
+                            &verification, in: session, hadDatabase: hadDatabase, lockingWriters: true)
                         try await recordAcceptances()
                         try await runAndRecordAll(batch.migrations)
                         if isLast {
@@ -332,6 +335,7 @@ struct Upgrade: Sendable {
                         }
                     }
                 } else {
+                    try await countRowsBefore(&verification, in: session, hadDatabase: hadDatabase, lockingWriters: false)
                     let row = try await runAndRecord(batch.migrations[0], record: false)
                     try await session.inTransaction {
                         try await recordAcceptances()
@@ -349,6 +353,7 @@ struct Upgrade: Sendable {
             }
             if batches.isEmpty {
                 try await session.inTransaction {
+                    try await countRowsBefore(&verification, in: session, hadDatabase: hadDatabase, lockingWriters: true)
                     try await recordAcceptances()
                     sequence = try await finish(plan, verification: verification, after: sequence, in: session)
                 }

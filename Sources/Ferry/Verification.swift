@@ -75,6 +75,16 @@ struct Verification: Sendable {
         self.release = release
     }
 
+    /// The tables whose rows `preserve` invariants count before the upgrade,
+    /// for the invariants that apply to ``release``.
+    var preservedTables: [String] {
+        invariants.compactMap { invariant in
+            guard case .preserve(let from, _) = invariant.check else { return nil }
+            if let release, !invariant.releases.contains(release) { return nil }
+            return from
+        }
+    }
+
     /// Runs every check; never throws for a failed check, only reports it.
     func run(on db: any DatabaseInspection) async -> VerificationReport {
         let clock = ContinuousClock()

@@ -35,24 +35,42 @@ struct PostgresBackupCopy: BackupCopy {
     var lockTimeout: Duration { live.restoreLockTimeout }
 
     func replaceLiveDatabase() async throws -> LiveReplacement {
-        try await replaceLiveDatabase(accepting: { _ in })
+        try await replaceLiveDatabase(keepingCurrent: {}, accepting: { _ in })
     }
 
-    /// Loads the backup in one transaction on the live database, counts the
-    /// rows and reads the release it loaded inside that transaction, hands
-    /// them to `accept`, and commits only when `accept` returns.
+    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws -> LiveReplacement {
+        try await replaceLiveDatabase(keepingCurrent: {}, accepting: accept)
+    }
+
+    /// Keeps the application's writes out, calls `keep` (which backs the
+    /// database up as it is now), loads the backup in the same transaction,
+    /// counts the rows and reads the release it loaded, hands them to
+    /// `accept`, and commits only when `accept` returns.
     ///
-    /// The transaction runs in `psql`, fed the prelude, the backup's script
-    /// and the counting script as files, then one last command on its
-    /// standard input: `COMMIT` or `ROLLBACK`. Until then nothing is visible
-    /// to the application; if Ferry dies meanwhile, `psql` reads the end of
-    /// its input and leaves, and the server rolls the transaction back.
+    /// The transaction runs in `psql`, driven through its standard input:
+    /// first `BEGIN` and a lock on every table in `EXCLUSIVE` mode, which
+    /// lets the application read but makes its writes wait; then, once
+    /// `keep` has backed up that state, the prelude (the tables locked
+    /// `ACCESS EXCLUSIVE`, the schemas dropped), the backup's script and the
+    /// counting script, included as files; then one last command, `COMMIT`
+    /// or `ROLLBACK`. So a write committed before the restore is in the
+    /// pre-restore backup, and one that waited lands in the restored database
+    /// after the commit: none is in neither. Each lock is asked for with a
+    /// short `lock_timeout` and asked again after a pause, until
+    /// ``lockTimeout``, so that while the restore waits for a client's open
+    /// transaction no other client queues behind it. Until the commit
+    /// nothing is visible to the application; if Ferry dies meanwhile,
+    /// `psql` reads the end of its input and leaves, and the server rolls
+    /// the transaction back.
     ///
     /// A native backup's script is streamed: `pg_restore` writes it into a
     /// named pipe that `psql` reads, so it is never written to disk and the
     /// two programs work side by side. `pg_restore` must have ended well
     /// before the commit, or the transaction is rolled back.
-    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws -> LiveReplacement {
+    func replaceLiveDatabase(
+        keepingCurrent keep: @Sendable () async throws -> Void,
+        accepting accept: @Sendable (BackupCheck) throws -> Void
+    ) async throws -> LiveReplacement {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "ferry-restore-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
@@ -78,22 +96,33 @@ struct PostgresBackupCopy: BackupCopy {
             script = file
             schema = file
         }
-        let prelude = folder.appendingPathComponent("prelude.sql")
         let recreatesPublic = !(try Self.createsPublicSchema(schema))
-        try Data(("BEGIN;\n" + Self.prelude(recreatingPublic: recreatesPublic, lockTimeout: lockTimeout)).utf8)
-            .write(to: prelude)
+        let locked = folder.appendingPathComponent("locked.txt")
+        let locking = folder.appendingPathComponent("lock.sql")
+        try Data(Self.lockingScript(reportingTo: locked, lockTimeout: lockTimeout).utf8).write(to: locking)
+        let prelude = folder.appendingPathComponent("prelude.sql")
+        try Data(Self.prelude(recreatingPublic: recreatesPublic, lockTimeout: lockTimeout).utf8).write(to: prelude)
         let report = folder.appendingPathComponent("loaded.txt")
         let counting = folder.appendingPathComponent("count.sql")
         try Data(Self.countingScript(reportingTo: report).utf8).write(to: counting)
         // SIGPIPE would end Ferry if psql died between the last file and its decision.
         signal(SIGPIPE, SIG_IGN)
         let psql = try tools.start(
-            "psql",
-            [
-                "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--no-password", "-f", prelude.path, "-f",
-                script.path, "-f", counting.path, "-f", "-",
-            ],
+            "psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "--no-password", "-f", "-"],
             location: live.location, applicationName: live.applicationName("restore"), withInput: true)
+        psql.send("\\i \(Self.psqlQuoted(locking.path))\n")
+        // Writers are kept out once the lock script has reported.
+        while !(((try? String(contentsOf: locked, encoding: .utf8)) ?? "").hasSuffix(Self.lockedMarker + "\n")) {
+            guard psql.isRunning else { throw await failure(await psql.finish()) }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        do {
+            try await keep()
+        } catch {
+            psql.send("ROLLBACK;\n")
+            _ = await psql.finish()
+            throw error
+        }
         var writer: PostgresTools.RunningProgram?
         if format == .native {
             do {
@@ -107,6 +136,8 @@ struct PostgresBackupCopy: BackupCopy {
                 throw error
             }
         }
+        psql.send(
+            [prelude, script, counting].map { "\\i \(Self.psqlQuoted($0.path))\n" }.joined())
         var loaded: String?
         var written: PostgresTools.Output?
         while loaded == nil {
@@ -152,6 +183,74 @@ struct PostgresBackupCopy: BackupCopy {
         return .copied
     }
 
+    /// A path as a quoted argument of a psql backslash command.
+    static func psqlQuoted(_ path: String) -> String {
+        "'" + path.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// The line the locking script writes once the application's writes are kept out.
+    static let lockedMarker = "ferry:writers-kept-out"
+
+    /// The statements that open the restore's transaction and keep the
+    /// application's writes out (every table locked `EXCLUSIVE`: reads go
+    /// on), then report ``lockedMarker`` to `report`.
+    static func lockingScript(reportingTo report: URL, lockTimeout: Duration) -> String {
+        """
+        SET client_min_messages = warning;
+        BEGIN;
+        \(lockAllTables(mode: "EXCLUSIVE", lockTimeout: lockTimeout))
+        \\o \(psqlQuoted(report.path))
+        \\qecho \(lockedMarker)
+        \\o
+
+        """
+    }
+
+    /// How long one try to lock the tables waits before it lets go and
+    /// pauses, so that other clients never queue behind the restore for longer.
+    static let lockTry: Duration = .milliseconds(200)
+
+    /// A statement that locks every table and view of the database but
+    /// PostgreSQL's own, in one try of at most ``lockTry``, tried again
+    /// after a pause until `lockTimeout` has passed, then failing with
+    /// PostgreSQL's own words for a lock timeout. A try that times out
+    /// rolls back its locks (a subtransaction), so that while the restore
+    /// waits for a client's open transaction, other clients' queries are
+    /// never queued behind its request for longer than one try.
+    static func lockAllTables(mode: String, lockTimeout: Duration) -> String {
+        """
+        DO $ferry$
+        DECLARE
+            deadline timestamptz := clock_timestamp() + interval '\(lockTimeout.milliseconds) milliseconds';
+            relations text;
+        BEGIN
+            SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY n.nspname, c.relname)
+              INTO relations
+              FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p', 'v') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+               AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%';
+            IF relations IS NULL THEN
+                RETURN;
+            END IF;
+            PERFORM set_config('lock_timeout', '\(lockTry.milliseconds)ms', true);
+            LOOP
+                BEGIN
+                    EXECUTE format('LOCK TABLE %s IN \(mode) MODE', relations);
+                    EXIT;
+                EXCEPTION WHEN lock_not_available THEN
+                    IF clock_timestamp() >= deadline THEN
+                        RAISE EXCEPTION 'canceling statement due to lock timeout (waited \(lockTimeout.text) in tries of \(lockTry.milliseconds) ms)'
+                            USING ERRCODE = 'lock_not_available';
+                    END IF;
+                END;
+                PERFORM pg_sleep(\(Double(lockTry.milliseconds) / 1000));
+            END LOOP;
+            PERFORM set_config('lock_timeout', '\(lockTimeout.milliseconds)ms', true);
+        END
+        $ferry$;
+        """
+    }
+
     /// Whether `pg_restore` failed reading the backup, rather than because
     /// psql stopped reading its pipe (a broken pipe) or Ferry ended it.
     static func failedOnItsOwn(_ output: PostgresTools.Output) -> Bool {
@@ -168,6 +267,13 @@ struct PostgresBackupCopy: BackupCopy {
 
     /// The error of a psql that ended before the restore could commit.
     private func failure(_ output: PostgresTools.Output) async -> FerryError {
+        if let cause = PostgresFailureCause(programOutput: output.stderr) {
+            return FerryError(
+                cause == .readOnly ? .databaseReadOnly : .restoreFailed,
+                "psql could not load the backup into \(live.displayName): \(cause.summary). Its transaction was "
+                    + "rolled back; the backup itself was not judged.",
+                advice: cause.advice, engineMessage: output.complaint)
+        }
         guard output.stderr.contains("lock timeout") else {
             return FerryError(
                 .restoreFailed,
@@ -285,8 +391,7 @@ struct PostgresBackupCopy: BackupCopy {
     /// `public` again with the owner and privileges it had.
     static func prelude(recreatingPublic: Bool, lockTimeout: Duration) -> String {
         """
-        SET client_min_messages = warning;
-        SET lock_timeout = '\(lockTimeout.milliseconds)ms';
+        \(lockAllTables(mode: "ACCESS EXCLUSIVE", lockTimeout: lockTimeout))
         DO $ferry$
         DECLARE
             schema_name text;

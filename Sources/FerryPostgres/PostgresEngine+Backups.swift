@@ -169,12 +169,23 @@ extension PostgresEngine {
             output = try await tools.run(
                 "psql",
                 [
-                    "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "--no-password", "-f",
+                    "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "--single-transaction",
+                    "--no-password", "-f",
                     file.path,
                 ],
                 location: location, applicationName: applicationName("check"))
         }
-        guard output.status == 0 else { throw corrupt(file, output.complaint) }
+        guard output.status == 0 else {
+            if let cause = PostgresFailureCause(programOutput: output.stderr) {
+                throw FerryError(
+                    cause.code,
+                    "Loading the backup \(file.lastPathComponent) into \(location.database) stopped: \(cause.summary). "
+                        + "The backup itself was not judged.",
+                    changes: "Nothing was changed: the load was one transaction, rolled back.", advice: cause.advice,
+                    engineMessage: output.complaint)
+            }
+            throw corrupt(file, output.complaint)
+        }
     }
 
     /// Rows per table, Ferry's own tables included, in every schema but

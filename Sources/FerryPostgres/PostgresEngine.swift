@@ -110,6 +110,8 @@ public struct PostgresEngine: DatabaseEngine {
         holder: LockHolder, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void,
         _ body: () async throws -> Result
     ) async throws -> Result {
+        // A standby refuses every change: said first, before any backup or created database.
+        if let refusal = await refusalOnStandby() { throw refusal }
         let created = try await createDatabaseIfMissing()
         do {
             return try await connector("upgrade lock").withExistingDatabase { connection in
@@ -213,13 +215,28 @@ public struct PostgresEngine: DatabaseEngine {
             try await connector("scratch").withConnection(to: Self.maintenanceDatabase) { connection in
                 try await PostgresScriptRunner.runToTheEnd(
                     sql: "CREATE DATABASE \(Self.quoted(name))", on: connection)
+                await copySettings(to: name, on: connection)
             }
         } catch {
             let said = PostgresServerMessage(error)
+            let cause = said.flatMap { PostgresFailureCause(sqlState: $0.sqlState) }
+            var message = "Cannot create a scratch database on \(location.server)"
+            var advice = "Read the server's message below, fix the cause and run again."
+            if let cause {
+                message += ": " + cause.summary
+                advice = cause.advice
+                if cause == .readOnly {
+                    message += ". A \(purpose == "rehearsal" ? "rehearsal" : "full backup check") loads a copy into "
+                        + "a scratch database, which a hot standby cannot create"
+                    advice = purpose == "rehearsal"
+                        ? "Rehearse on the primary." : "Use --backup-check quick here, or back up the primary."
+                }
+            } else if said?.lacksPrivilege == true {
+                advice = "Run as a role with CREATEDB (scratch databases are created and dropped again)."
+            }
             throw FerryError(
-                .databaseUnavailable, "Cannot create a scratch database on \(location.server).",
-                changes: "Nothing was changed.",
-                advice: "Run as a role with CREATEDB (scratch databases are created and dropped again).",
+                cause?.code ?? (said?.lacksPrivilege == true ? .insufficientPrivileges : .databaseUnavailable),
+                message + ".", changes: "Nothing was changed.", advice: advice,
                 engineMessage: said?.text ?? (error as? PostgresConnector.Failure)?.error.engineMessage,
                 engineCode: said?.sqlState)
         }
@@ -237,6 +254,44 @@ public struct PostgresEngine: DatabaseEngine {
         } catch {
             await drop()
             throw error
+        }
+    }
+
+    /// Gives a scratch database the live database's own settings
+    /// (`ALTER DATABASE … SET`, and the role's `ALTER ROLE … IN DATABASE …
+    /// SET`), so that a check or a rehearsal there runs as the application
+    /// does: above all with the same `search_path`, which decides the schema
+    /// of the tables that are counted and of Ferry's history. A setting the
+    /// role may not give is left out.
+    private func copySettings(to scratch: String, on connection: PostgresConnection) async {
+        let rows = try? await connection.query(
+            """
+            SELECT s.setrole <> 0, split_part(c, '=', 1), substr(c, strpos(c, '=') + 1)
+              FROM pg_db_role_setting AS s, unnest(s.setconfig) AS c
+             WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = \(location.database))
+               AND (s.setrole = 0 OR s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user))
+             ORDER BY s.setrole
+            """, logger: PostgresConnector.logger)
+        var settings: [(forRole: Bool, name: String, value: String)] = []
+        if let rows {
+            do {
+                for try await row in rows.decode((Bool, String, String).self) { settings.append(row) }
+            } catch {
+                return
+            }
+        }
+        for setting in settings {
+            let name = setting.name.split(separator: ".").map { Self.quoted(String($0)) }.joined(separator: ".")
+            let target =
+                setting.forRole
+                ? "ROLE CURRENT_USER IN DATABASE \(Self.quoted(scratch))" : "DATABASE \(Self.quoted(scratch))"
+            // The value as the server stored it, given back through set_config so that no quoting is guessed.
+            _ = try? await PostgresScriptRunner.runToTheEnd(sql: "BEGIN", on: connection)
+            _ = try? await PostgresScriptRunner.runToTheEnd(
+                "SELECT set_config(\(setting.name), \(setting.value), true)", on: connection)
+            _ = try? await PostgresScriptRunner.runToTheEnd(
+                sql: "ALTER \(target) SET \(name) FROM CURRENT", on: connection)
+            _ = try? await PostgresScriptRunner.runToTheEnd(sql: "COMMIT", on: connection)
         }
     }
 
@@ -274,7 +329,13 @@ public struct PostgresEngine: DatabaseEngine {
             error.advice =
                 "Create it as a role that may (createdb -h \(location.host) -p \(location.port) "
                 + "-O \(location.user) \(location.database)), or give the role CREATEDB, then run again."
+            if let cause = said.flatMap({ PostgresFailureCause(sqlState: $0.sqlState) }) {
+                error.code = cause.code
+                error.message += " " + cause.summary.prefix(1).uppercased() + cause.summary.dropFirst() + "."
+                error.advice = cause.advice
+            }
             error.engineMessage = reason
+            error.engineCode = said?.sqlState
             throw error
         }
     }

@@ -61,6 +61,12 @@ enum PostgresScriptRunner {
                 advice: "Check that the server is still running, then run the upgrade again.",
                 location: location, engineMessage: reason)
         }
+        if let cause = PostgresFailureCause(sqlState: said.sqlState) {
+            // Not the migration's fault: the server's state stopped it.
+            return FerryError(
+                cause.code, "PostgreSQL stopped a statement of \(file): \(cause.summary).",
+                advice: cause.advice, location: location, engineMessage: said.text, engineCode: said.sqlState)
+        }
         var advice: String?
         if said.refusesTransactionBlock {
             advice =

@@ -155,6 +155,20 @@ struct PostgresSession: MigrationSession {
         }
     }
 
+    /// Locks the tables that exist in `SHARE` mode: the application may
+    /// read them, and its writes wait for the upgrade's commit.
+    func lockAgainstWrites(_ tables: [String]) async throws {
+        try await access("lock the tables whose rows are counted") {
+            for table in tables {
+                let rows = try await connection.query(
+                    "SELECT to_regclass(\(table))::text", logger: PostgresConnector.logger)
+                var found: String?
+                for try await name in rows.decode(String?.self) { found = name }
+                if let found { try await execute(sql: "LOCK TABLE \(found) IN SHARE MODE") }
+            }
+        }
+    }
+
     func stamp(release: Release, at date: Date) async throws {
         try await access("record release \(release)") {
             try await PostgresHistory.stamp(release, at: date, on: connection)

@@ -22,10 +22,18 @@ struct StatusCommand: AsyncParsableCommand {
             console.line("Pending:          \(count(status.pending.count, "migration"))")
             for id in status.pending { console.line("  \(id)") }
             console.line("Upgrade lock:     \(status.lockHolder.map { "held by \($0)" } ?? "free")")
+            if let readOnly = status.readOnly {
+                console.line("Read-only:        \(readOnly)")
+            }
             if let problem = status.problem {
                 console.line("Problem:          \(problem)")
             } else {
-                console.line(status.upToDate ? "Up to date." : "Run 'ferry upgrade' to apply the pending migrations.")
+                console.line(
+                    status.upToDate
+                        ? "Up to date."
+                        : status.readOnly != nil
+                            ? "Run 'ferry upgrade' on the primary to apply the pending migrations."
+                            : "Run 'ferry upgrade' to apply the pending migrations.")
             }
         }
     }

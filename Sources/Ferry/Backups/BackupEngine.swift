@@ -45,6 +45,29 @@ public protocol BackupCopy: Sendable {
     ///   the live database is then unchanged.
     @discardableResult
     func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws -> LiveReplacement
+
+    /// Replaces the live database's content as
+    /// ``replaceLiveDatabase(accepting:)`` does, after calling `keep` to
+    /// back up the database as it is (the restore's `pre-restore` backup).
+    ///
+    /// An engine whose application keeps writing while the restore runs
+    /// (PostgreSQL) first keeps those writes out, then calls `keep`, so that
+    /// every write committed before the replacement is either in the backup
+    /// `keep` takes or waits and lands in the restored database: none is in
+    /// neither. The default calls `keep`, then replaces.
+    ///
+    /// - Parameters:
+    ///   - keep: Backs the current content up; throws to stop the restore
+    ///     with nothing changed.
+    ///   - accept: Judges the rows and release loaded; throws to refuse them.
+    /// - Returns: How the content got there.
+    /// - Throws: What `keep` or `accept` throws, or ``FerryError`` when the
+    ///   copy fails; the live database is then unchanged.
+    @discardableResult
+    func replaceLiveDatabase(
+        keepingCurrent keep: @Sendable () async throws -> Void,
+        accepting accept: @Sendable (BackupCheck) throws -> Void
+    ) async throws -> LiveReplacement
 }
 
 extension BackupCopy {
@@ -54,6 +77,15 @@ extension BackupCopy {
     ) async throws -> LiveReplacement {
         try accept(check)
         return try await replaceLiveDatabase()
+    }
+
+    @discardableResult
+    public func replaceLiveDatabase(
+        keepingCurrent keep: @Sendable () async throws -> Void,
+        accepting accept: @Sendable (BackupCheck) throws -> Void
+    ) async throws -> LiveReplacement {
+        try await keep()
+        return try await replaceLiveDatabase(accepting: accept)
     }
 }
 

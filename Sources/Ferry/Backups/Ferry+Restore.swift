@@ -193,20 +193,37 @@ extension Ferry {
             try refuseNewer(copy.check.state.release ?? backup.manifest.release.flatMap { Release($0) })
             try refuseMissingRows(copy.check.rowCounts)
             let current = try await engine.readState()
-            let preRestore = current.exists
-                ? try await takeBackup(kind: .preRestore, format: .native, state: current, upgradeTo: nil, note: "before restoring \(backup.name)", emit: emit)
-                : nil
-            emit(.restoreStarted(backup: backup.name))
+            // Taken by the engine once the application's writes are kept out, so none is lost between.
+            let kept = Locked<Backup?>(nil)
+            let keepFailure = Locked<FerryError?>(nil)
+            let ferry = self
             // The release loaded, as the engine's load reports it.
             let loaded = Locked(copy.check.state.recordedRelease)
             let replacement: LiveReplacement
             do {
-                replacement = try await copy.replaceLiveDatabase(accepting: { check in
-                    try refuseNewer(check.state.release)
-                    try refuseMissingRows(check.rowCounts)
-                    if let release = check.state.recordedRelease { loaded.value = release }
-                })
+                replacement = try await copy.replaceLiveDatabase(
+                    keepingCurrent: {
+                        if current.exists {
+                            do {
+                                kept.value = try await ferry.takeBackup(
+                                    kind: .preRestore, format: .native, state: current, upgradeTo: nil,
+                                    note: "before restoring \(backup.name)", emit: emit)
+                            } catch let error as FerryError {
+                                keepFailure.value = error
+                                throw error
+                            }
+                        }
+                        emit(.restoreStarted(backup: backup.name))
+                    },
+                    accepting: { check in
+                        try refuseNewer(check.state.release)
+                        try refuseMissingRows(check.rowCounts)
+                        if let release = check.state.recordedRelease { loaded.value = release }
+                    })
             } catch var error as FerryError {
+                // The pre-restore backup failed: it says so itself, and nothing was changed.
+                if let failure = keepFailure.value { throw failure }
+                let preRestore = kept.value
                 if error.code == .backupCorrupt || error.code == .databaseIsNewer {
                     // Refused before the live database was touched: the pre-restore backup is its twin.
                     if let preRestore { removeFromCatalog(preRestore) }
@@ -216,6 +233,7 @@ extension Ferry {
                 error.message = "The restore failed: \(error.message)"
                 throw await settleFailedReplacement(error, preRestore: preRestore, before: current, emit: emit)
             }
+            let preRestore = kept.value
             // A copy that itself became the live database had its full check where it was loaded.
             if replacement == .copied || !level.isThorough {
                 do {
