@@ -239,6 +239,31 @@ struct PostgresFaultTests {
         }
     }
 
+    @Test func aServerThatCrashesDuringTheUpgradeEndsItWithItsEndMarker() async throws {
+        let server = try await PrivatePostgresServer.start()
+        defer { server.remove() }
+        try await server.psql("CREATE DATABASE app")
+        let folder = try TemporaryFolder()
+        let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: folder.url)
+        let arguments = ["upgrade", "--no-backup", "--database", server.url(database: "app"), "--migrations", migrations.path]
+        let first = try await FerryProcess.run(arguments)
+        #expect(first.status == 0, "\(first)")
+        try folder.write("migrations/0.6.0/001_slow.sql", "SELECT pg_sleep(5);\nCREATE TABLE moods (id integer);\n")
+
+        let upgrade = try FerryProcess.start(arguments)
+        #expect(await upgrade.waitForOutput(containing: "Applying 0.6.0/001_slow"))
+        await server.crash()
+        try await server.startServer()
+
+        let output = await finish(upgrade, within: .seconds(60))
+        #expect(output.status == 1, "\(output)")
+        #expect(output.lines.last == "[END UPGRADE ERROR]", "\(output)")
+        #expect(output.stderr.contains("was lost"), "\(output)")
+        #expect(output.stderr.contains("Nothing was changed: the database is still at release 0.5.0"), "\(output)")
+        #expect(try await server.psql("SELECT release FROM ferry_state", database: "app") == "0.5.0\n")
+        #expect(try await server.psql("SELECT to_regclass('moods') IS NULL", database: "app") == "t\n")
+    }
+
     // MARK: Leftovers of a killed run
 
     /// The pids of processes whose command line holds `text`.
