@@ -239,6 +239,29 @@ struct PostgresFaultTests {
         }
     }
 
+    @Test func aBackupWhoseDumpSessionEndsSaysSoAndKeepsNothing() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await ExampleApplication.makeDatabase(at: "0.5.0", in: database)
+            let catalog = contents(of: database.backupsFolder)
+            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 30)
+            defer { if client.isRunning { client.terminate() } }
+            try await waitUntilHeld(database)
+            let backup = try FerryProcess.start(["backup", "--database", database.location] + database.backupArguments)
+            let dump = try await waitForSessions("backup", of: backup)
+            #expect(!dump.isEmpty, "pg_dump waits for the client's lock")
+            try await terminate(dump)
+
+            let output = await finish(backup, within: .seconds(60))
+            try await endClients(of: database)
+            #expect(output.status == 1, "\(output)")
+            #expect(output.stderr.contains("pg_dump could not dump"), "\(output)")
+            #expect(output.stderr.contains("terminating connection due to administrator command"), "\(output)")
+            #expect(output.stderr.contains("no backup was kept"), "\(output)")
+            #expect(contents(of: database.backupsFolder) == catalog, "no file was added to the catalog")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
+        }
+    }
+
     @Test func aServerThatCrashesDuringTheUpgradeEndsItWithItsEndMarker() async throws {
         let server = try await PrivatePostgresServer.start()
         defer { server.remove() }
