@@ -206,6 +206,19 @@ struct PostgresFaultTests {
             #expect(output.lines.last == "[END UPGRADE SUCCESS]", "\(output)")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.6.0")
             #expect(try await database.scalar("SELECT count(*) FROM moods") == "0")
+
+            // The same for a restore, whose lock session waits while the load waits for a reader.
+            try await endClients(of: database)
+            let reader = try holdLock(on: database, "SELECT count(*) FROM devices", seconds: 5)
+            defer { if reader.isRunning { reader.terminate() } }
+            try await waitUntilHeld(database)
+            let restore = try FerryProcess.start(
+                ["restore", "--before-upgrade-to", "0.6.0", "--yes", "--database", database.location, "--migrations",
+                 migrations.path] + database.backupArguments)
+            let restored = await finish(restore, within: .seconds(90))
+            #expect(restored.status == 0, "\(restored)")
+            #expect(restored.stdout.contains("The database is now at release 0.5.0"), "\(restored)")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
         }
     }
 
