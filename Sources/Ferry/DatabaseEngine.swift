@@ -36,6 +36,12 @@ public protocol DatabaseEngine: BackupEngine {
     ///   when the rollback cannot be done (for example a folder this user may not write).
     func rollBackInterruptedTransaction(holder: LockHolder, timeout: Duration) async throws -> InterruptedTransaction?
 
+    /// The engine's version when the database does not exist yet (a
+    /// server's version, read from the server), so that a requirement on
+    /// the engine's version can be checked before a fresh install; nil when
+    /// it cannot be known without the database.
+    func engineVersionWithoutDatabase() async -> String?
+
     /// The recorded release and the ``HistoryFingerprint`` written with it,
     /// read without reading the history rows: what start-up compares with
     /// the migrations it knows.

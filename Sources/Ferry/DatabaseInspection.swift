@@ -35,6 +35,9 @@ extension DatabaseEngine {
     /// Nil: the engine keeps no fingerprint of its history.
     public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)? { nil }
 
+    /// Nil: the engine knows its version only from a database.
+    public func engineVersionWithoutDatabase() async -> String? { nil }
+
     /// Nil: the engine keeps no file on this machine.
     public var localFile: URL? { nil }
 

@@ -109,6 +109,8 @@ struct Preflight: Sendable {
                     + "(check the path; pass --create, or set [database] create = true, to create it)"))
         case .missing:
             checks.append(PreflightCheck(name: "database", status: .ok, detail: "does not exist yet: a fresh install"))
+            // A server answers for its version before the database exists.
+            engineVersion = await configuration.engine.engineVersionWithoutDatabase()
         case .unreadable(let error):
             checks.append(PreflightCheck(
                 name: "database", status: .blocker,

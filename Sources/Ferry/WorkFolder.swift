@@ -115,12 +115,15 @@ public final class WorkFolder: @unchecked Sendable {
         var removed: [URL] = []
         for name in names where name.hasPrefix(prefix) || name.hasPrefix(".ferry-making-") {
             let folder = parent.appendingPathComponent(name)
+            // A staging folder lives for a moment, and its lock file exists unlocked between its
+            // creation and the flock: only one older than a minute is a dead maker's.
+            if name.hasPrefix(".ferry-making-") && !isOlderThanAMinute(folder) { continue }
             let owner = folder.appendingPathComponent(".owner")
             let descriptor = open(owner.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
             if descriptor < 0 {
                 // A staging folder whose maker died before it made the lock file;
                 // a final folder always has one.
-                guard name.hasPrefix(".ferry-making-"), errno == ENOENT, isOlderThanAMinute(folder) else { continue }
+                guard name.hasPrefix(".ferry-making-"), errno == ENOENT else { continue }
             } else {
                 defer { close(descriptor) }
                 guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }

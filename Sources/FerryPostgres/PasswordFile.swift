@@ -15,6 +15,17 @@ enum PasswordFile {
         return URL(fileURLWithPath: home).appendingPathComponent(".pgpass")
     }
 
+    /// What psql says of a password file that it ignores because others may
+    /// read it, or nil when the file is missing or private.
+    static func warning(about file: URL) -> String? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
+            let permissions = attributes[.posixPermissions] as? Int, permissions & 0o077 != 0
+        else { return nil }
+        return "The password file \(file.path) is ignored: it has group or world access (mode "
+            + String(permissions & 0o777, radix: 8) + "). Make it private with chmod 0600 \(file.path), "
+            + "as libpq requires, or give the password in PGPASSWORD."
+    }
+
     /// The password for a connection, or nil when the file is missing, open
     /// to others, or has no matching line.
     static func password(in file: URL, host: String, port: Int, database: String, user: String) -> String? {

@@ -71,11 +71,10 @@ struct PostgresBackupCopy: BackupCopy {
         keepingCurrent keep: @Sendable () async throws -> Void,
         accepting accept: @Sendable (BackupCheck) throws -> Void
     ) async throws -> LiveReplacement {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "ferry-restore-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(
-            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        defer { try? FileManager.default.removeItem(at: folder) }
+        // A work folder: the next run deletes the scripts of a restore that was killed.
+        let work = try WorkFolder.make("restore", in: FileManager.default.temporaryDirectory)
+        defer { work.remove() }
+        let folder = work.url
         let script: URL
         let schema: URL
         switch format {
@@ -177,6 +176,11 @@ struct PostgresBackupCopy: BackupCopy {
             _ = await psql.finish()
             throw error
         }
+        if let lost = await lostUpgradeLock() {
+            psql.send("ROLLBACK;\n")
+            _ = await psql.finish()
+            throw lost
+        }
         psql.send("COMMIT;\n")
         let output = await psql.finish()
         guard output.status == 0 else { throw await failure(output) }
@@ -249,6 +253,26 @@ struct PostgresBackupCopy: BackupCopy {
         END
         $ferry$;
         """
+    }
+
+    /// The error to give when the upgrade lock that this task holds on the
+    /// live database was lost during the load (its session ended), so that
+    /// the restore does not commit without it; nil while it is held.
+    private func lostUpgradeLock() async -> FerryError? {
+        guard let held = PostgresEngine.heldLock, held.location == live.location.description else { return nil }
+        do {
+            try await held.watch.bounded {
+                try await PostgresScriptRunner.runToTheEnd(sql: "SELECT 1", on: held.connection)
+            }
+            return nil
+        } catch {
+            let gone = held.watch.lost ?? PostgresSessionLoss(error) ?? PostgresSessionLoss(reason: "it did not answer")
+            var lost = gone.error(
+                "The session holding the upgrade lock of \(live.displayName) was lost during the restore", holdsLock: true)
+            lost.changes = "Nothing was changed: the restore's transaction was rolled back before its commit."
+            lost.advice = "Check that no other upgrade or restore runs ('ferry status'), then restore again."
+            return lost
+        }
     }
 
     /// Whether `pg_restore` failed reading the backup, rather than because
@@ -351,7 +375,7 @@ struct PostgresBackupCopy: BackupCopy {
     /// a message: pid, application, client address, state, since when.
     private func sessionsInTransactions() async -> [String] {
         let sessions = try? await live.connector("restore").withConnection { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.queryUnlessClosed(
                 """
                 SELECT pid, coalesce(nullif(application_name, ''), 'no application name'),
                        coalesce(host(client_addr), 'a local socket'), coalesce(state, 'unknown'),
@@ -365,7 +389,7 @@ struct PostgresBackupCopy: BackupCopy {
                 (Int32, String, String, String, String).self)
             {
                 sessions.append(
-                    "pid \(pid) (\(name), from \(address), \(state) in a transaction since \(since))")
+                    "pid \(pid) (\(name), from \(address), \(state), its transaction open since \(since))")
             }
             return sessions
         }

@@ -60,6 +60,18 @@ struct PostgresConnector: Sendable {
         }
     }
 
+    /// Opens a connection that the caller closes: for a session that must
+    /// live across several steps (a scratch database's maker).
+    ///
+    /// - Throws: ``FerryError`` when it cannot be opened.
+    func open(to database: String) async throws -> PostgresConnection {
+        do {
+            return try await connect(to: database)
+        } catch {
+            throw error.error
+        }
+    }
+
     private func connect(to database: String) async throws(Failure) -> PostgresConnection {
         var configuration: PostgresConnection.Configuration
         if location.isUnixSocket {
@@ -85,16 +97,36 @@ struct PostgresConnector: Sendable {
     private func tls() throws(Failure) -> PostgresConnection.Configuration.TLS {
         guard location.tls != .disable else { return .disable }
         var configuration = TLSConfiguration.makeClientConfiguration()
-        if location.tls != .verifyFull { configuration.certificateVerification = .none }
+        switch location.certificateCheck {
+        case .none: configuration.certificateVerification = .none
+        case .chain: configuration.certificateVerification = .noHostnameVerification
+        case .chainAndHostName: configuration.certificateVerification = .fullVerification
+        }
+        if let root = location.rootCertificate {
+            configuration.trustRoots = root == "system" ? .default : .file(root)
+        }
         do {
             let context = try NIOSSLContext(configuration: configuration)
             return location.tls == .prefer ? .prefer(context) : .require(context)
         } catch {
             throw .other(
                 FerryError(
-                    .invalidConfiguration, "Cannot set up TLS for \(location.server): \(error)",
-                    changes: "Nothing was changed.", advice: "Check the sslmode of the database URL."))
+                    .invalidConfiguration,
+                    "Cannot set up TLS for \(location.server)"
+                        + (location.rootCertificate.map { " with the root certificates of \($0)" } ?? "") + ": \(error)",
+                    changes: "Nothing was changed.",
+                    advice: "Check the sslmode and sslrootcert of the database URL (or PGSSLROOTCERT): the file must "
+                        + "hold the certificate authority's certificates in PEM."))
         }
+    }
+
+    /// Whether a connection failed because the server's certificate was not
+    /// accepted (its chain or its host name), as TLS libraries word it.
+    private static func isCertificateRejection(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, let underlying = error.underlying else { return false }
+        let text = "\(underlying)"
+        return text.contains("NIOSSL") || text.contains("CERTIFICATE") || text.contains("certificate")
+            || text.contains("failedToValidateHostname")
     }
 
     private func describe(_ error: any Error, database: String) -> Failure {
@@ -156,6 +188,22 @@ struct PostgresConnector: Sendable {
             }
         }
         let reason = (error as? PSQLError)?.clientSideDescription ?? "\(error)"
+        if location.certificateCheck != .none, Self.isCertificateRejection(error) {
+            let checked =
+                location.certificateCheck == .chainAndHostName
+                ? "signed by a certificate authority of \(location.rootCertificate ?? "?") and issued to \(location.host)"
+                : "signed by a certificate authority of \(location.rootCertificate ?? "?")"
+            return .other(
+                FerryError(
+                    .invalidConfiguration,
+                    "The PostgreSQL server \(server) did not prove its identity: sslmode=\(location.tls.rawValue) "
+                        + "needs its certificate to be \(checked), and it is not.",
+                    changes: "Nothing was changed: Ferry did not log in.",
+                    advice: "Name the certificate authority that signed the server's certificate with sslrootcert=PATH "
+                        + "(or PGSSLROOTCERT), connect to the host name the certificate names, or check that this is "
+                        + "the server you meant.",
+                    engineMessage: reason))
+        }
         return .other(
             FerryError(
                 .databaseUnavailable, "Cannot reach the PostgreSQL server at \(server).",

@@ -22,7 +22,7 @@ extension PostgresEngine {
     /// The database's size on the server: a compressed dump is smaller.
     public func backupSizeEstimate() async throws -> Int64 {
         try await connector("backup").withExistingDatabase { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.queryUnlessClosed(
                 "SELECT pg_database_size(current_database())", logger: PostgresConnector.logger)
             var size: Int64 = 0
             for try await value in rows.decode(Int64.self) { size = value }
@@ -114,19 +114,10 @@ extension PostgresEngine {
             return try await withScratchPostgres(purpose: "rehearsal") { try await body($0) }
         }
         let tools = try await self.tools()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "ferry-rehearsal-\(UUID().uuidString)")
-        do {
-            try FileManager.default.createDirectory(
-                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw FerryError(
-                .fileSystem,
-                "Cannot create the temporary folder \(folder.path): \(error.localizedDescription)",
-                changes: "Nothing was changed.",
-                advice: "Set TMPDIR to a writable folder with room for a dump.")
-        }
-        defer { try? FileManager.default.removeItem(at: folder) }
+        // A work folder: the next run deletes the dump of a run that was killed.
+        let work = try WorkFolder.make("rehearsal", in: FileManager.default.temporaryDirectory)
+        defer { work.remove() }
+        let folder = work.url
         let dump = folder.appendingPathComponent("copy.dump")
         try await writeBackup(to: dump, format: .native)
         return try await withScratchPostgres(purpose: "rehearsal") { scratch in
@@ -191,7 +182,7 @@ extension PostgresEngine {
     /// Rows per table, Ferry's own tables included, in every schema but
     /// PostgreSQL's own: `table` in the current schema, `schema.table` elsewhere.
     static func backupRowCounts(on connection: PostgresConnection) async throws -> [String: Int] {
-        let rows = try await connection.query(
+        let rows = try await connection.queryUnlessClosed(
             """
             SELECT schemaname::text, tablename::text, schemaname = current_schema() FROM pg_tables
             WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2
@@ -202,7 +193,7 @@ extension PostgresEngine {
         }
         var counts: [String: Int] = [:]
         for entry in tables {
-            let count = try await connection.query(
+            let count = try await connection.queryUnlessClosed(
                 PostgresQuery(
                     unsafeSQL: "SELECT count(*) FROM \(quoted(entry.schema)).\(quoted(entry.table))"),
                 logger: PostgresConnector.logger)

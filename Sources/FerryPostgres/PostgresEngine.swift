@@ -106,6 +106,20 @@ public struct PostgresEngine: DatabaseEngine {
         }
     }
 
+    /// The server's version, read on its maintenance database: what a
+    /// requirement such as `engine = "postgresql >= 12"` is checked against
+    /// before the first upgrade creates the database. Nil when the server
+    /// cannot be reached.
+    public func engineVersionWithoutDatabase() async -> String? {
+        for database in [Self.maintenanceDatabase, "template1"] {
+            let version = try? await connector("check").withConnection(to: database) { connection in
+                try await PostgresInspection.engineVersion(on: connection)
+            }
+            if let version { return version }
+        }
+        return nil
+    }
+
     public func withUpgradeLock<Result: Sendable>(
         holder: LockHolder, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void,
         _ body: () async throws -> Result
@@ -116,12 +130,27 @@ public struct PostgresEngine: DatabaseEngine {
         do {
             return try await connector("upgrade lock").withExistingDatabase { connection in
                 try await waitForLock(on: connection, timeout: timeout, onWait: onWait)
+                // The upgrade's transactions run on this session (see withSession): each one proves, by
+                // committing, that the lock was still held; if the session is lost, so is their work.
+                // The session is watched while the upgrade waits between statements (a backup, a check),
+                // so that losing it is noticed, and so that idle_session_timeout does not end it.
+                let watch = PostgresSessionWatch(connection)
+                let held = HeldLock(location: location.description, watch: watch)
+                let unlock = {
+                    if watch.lost == nil && !connection.isClosed {
+                        _ = try? await watch.bounded { try await PostgresUpgradeLock.unlock(on: connection) }
+                    }
+                }
                 do {
-                    let result = try await Self.$createdByThisUpgrade.withValue(created) { try await body() }
-                    try? await PostgresUpgradeLock.unlock(on: connection)
+                    let result = try await watch.watching {
+                        try await Self.$createdByThisUpgrade.withValue(created) {
+                            try await Self.$heldLock.withValue(held) { try await body() }
+                        }
+                    }
+                    await unlock()
                     return result
                 } catch {
-                    try? await PostgresUpgradeLock.unlock(on: connection)
+                    await unlock()
                     throw error
                 }
             }
@@ -130,6 +159,18 @@ public struct PostgresEngine: DatabaseEngine {
             throw error
         }
     }
+
+    /// The upgrade lock held by this task: its database and its session.
+    struct HeldLock: Sendable {
+        /// ``PostgresLocation/description`` of the database it locks.
+        let location: String
+        /// The watch of the lock's session.
+        let watch: PostgresSessionWatch
+        var connection: PostgresConnection { watch.connection }
+    }
+
+    /// The upgrade lock this task holds, if any.
+    @TaskLocal static var heldLock: HeldLock?
 
     private func waitForLock(
         on connection: PostgresConnection, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void
@@ -161,19 +202,31 @@ public struct PostgresEngine: DatabaseEngine {
     /// Whether the upgrade holding the lock in this task created the database.
     @TaskLocal static var createdByThisUpgrade = false
 
+    /// Lends a session for an upgrade. Under this task's upgrade lock it is
+    /// the lock's own session, so that every transaction that commits work
+    /// runs on the session that holds the lock (and takes it again inside
+    /// the transaction, see ``PostgresSession``): a lost lock session is a
+    /// lost transaction, never a commit without the lock.
     public func withSession<Result: Sendable>(
         _ body: (any MigrationSession) async throws -> Result
     ) async throws -> Result {
+        if let held = Self.heldLock, held.location == location.description {
+            try await held.watch.during {
+                try await PostgresPreflight.check(on: held.connection, displayName: displayName, user: location.user)
+                try await Self.checkClientConnection(on: held.connection)
+            }
+            return try await body(
+                PostgresSession(
+                    connection: held.connection, displayName: displayName, isNew: Self.createdByThisUpgrade,
+                    watch: held.watch))
+        }
         let createdHere = try await createDatabaseIfMissing()
         let isNew = createdHere || Self.createdByThisUpgrade
         do {
             return try await connector("upgrade").withExistingDatabase { connection in
                 try await PostgresPreflight.check(
                     on: connection, displayName: displayName, user: location.user)
-                // Since PostgreSQL 14 the server checks the client during long statements, so that
-                // a killed upgrader's transaction ends (and rolls back) at once rather than at its end.
-                try? await PostgresScriptRunner.runToTheEnd(
-                    sql: "SET client_connection_check_interval = 1000", on: connection)
+                try await Self.checkClientConnection(on: connection)
                 return try await body(
                     PostgresSession(connection: connection, displayName: displayName, isNew: isNew))
             }
@@ -181,6 +234,13 @@ public struct PostgresEngine: DatabaseEngine {
             if createdHere { await dropIfEmpty() }
             throw error
         }
+    }
+
+    /// Since PostgreSQL 14 the server checks the client during long
+    /// statements, so that a killed upgrader's transaction ends (and rolls
+    /// back) at once rather than at its end.
+    private static func checkClientConnection(on connection: PostgresConnection) async throws {
+        try? await PostgresScriptRunner.runToTheEnd(sql: "SET client_connection_check_interval = 1000", on: connection)
     }
 
     /// Lends a session whose transactions are read-only, for checks that
@@ -205,19 +265,26 @@ public struct PostgresEngine: DatabaseEngine {
     }
 
     /// ``withScratchDatabase(_:)`` with the engine's own type, named
-    /// `ferry_<purpose>_<uuid>` so that the server's sessions say what it is for.
+    /// `ferry_<purpose>_lock_<uuid>` so that the server's sessions say what it is for.
+    ///
+    /// A scratch database is a whole copy of the application's data, so one
+    /// left behind by a killed run holds its disk and its rows. Its maker
+    /// holds an advisory lock named after it (``ScratchDatabases``) on a
+    /// session of its own, from before it is created until after it is
+    /// dropped: the server frees that lock when the maker dies, so the next
+    /// run proves a scratch database dead by taking its lock, and drops it.
     func withScratchPostgres<Result: Sendable>(
         purpose: String = "scratch", _ body: (PostgresEngine) async throws -> Result
     ) async throws -> Result {
-        let name =
-            "ferry_\(purpose)_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let name = ScratchDatabases.newName(purpose: purpose)
+        let maker = try await connector("scratch").open(to: Self.maintenanceDatabase)
         do {
-            try await connector("scratch").withConnection(to: Self.maintenanceDatabase) { connection in
-                try await PostgresScriptRunner.runToTheEnd(
-                    sql: "CREATE DATABASE \(Self.quoted(name))", on: connection)
-                await copySettings(to: name, on: connection)
-            }
+            await ScratchDatabases.removeLeftovers(on: maker)
+            try await ScratchDatabases.mark(name, on: maker)
+            try await PostgresScriptRunner.runToTheEnd(sql: "CREATE DATABASE \(Self.quoted(name))", on: maker)
+            await copySettings(to: name, on: maker)
         } catch {
+            try? await maker.close()
             let said = PostgresServerMessage(error)
             let cause = said.flatMap { PostgresFailureCause(sqlState: $0.sqlState) }
             var message = "Cannot create a scratch database on \(location.server)"
@@ -237,18 +304,24 @@ public struct PostgresEngine: DatabaseEngine {
             throw FerryError(
                 cause?.code ?? (said?.lacksPrivilege == true ? .insufficientPrivileges : .databaseUnavailable),
                 message + ".", changes: "Nothing was changed.", advice: advice,
-                engineMessage: said?.text ?? (error as? PostgresConnector.Failure)?.error.engineMessage,
+                engineMessage: said?.text ?? (error as? PostgresConnector.Failure)?.error.engineMessage
+                    ?? (error as? PSQLError)?.clientSideDescription ?? "\(error)",
                 engineCode: said?.sqlState)
         }
+        // Watched, so that the maker's session (and with it the scratch database's mark) is kept alive.
+        let watch = PostgresSessionWatch(maker)
         let drop = {
-            _ = try? await connector("scratch").withConnection(to: Self.maintenanceDatabase) { connection in
+            _ = try? await watch.during {
                 try await PostgresScriptRunner.runToTheEnd(
-                    sql: "DROP DATABASE IF EXISTS \(Self.quoted(name))", on: connection)
+                    sql: "DROP DATABASE IF EXISTS \(Self.quoted(name))", on: maker)
             }
+            // Closing the session frees the scratch database's lock.
+            try? await maker.close()
         }
         do {
-            let result = try await body(
-                PostgresEngine(location: location.with(database: name), toolsFolder: toolsFolder))
+            let result = try await watch.watching {
+                try await body(PostgresEngine(location: location.with(database: name), toolsFolder: toolsFolder))
+            }
             await drop()
             return result
         } catch {
@@ -344,7 +417,7 @@ public struct PostgresEngine: DatabaseEngine {
     /// it failed and it still holds no table.
     private func dropIfEmpty() async {
         let isEmpty = try? await connector("cleanup").withConnection { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.queryUnlessClosed(
                 """
                 SELECT count(*) FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'

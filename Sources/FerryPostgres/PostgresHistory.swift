@@ -33,7 +33,7 @@ enum PostgresHistory {
 
     static func readState(on connection: PostgresConnection) async throws -> DatabaseState {
         let logger = PostgresConnector.logger
-        let tables = try await connection.query(
+        let tables = try await connection.queryUnlessClosed(
             "SELECT to_regclass('ferry_migrations') IS NOT NULL, to_regclass('ferry_state') IS NOT NULL",
             logger: logger)
         var hasHistory = false
@@ -44,7 +44,7 @@ enum PostgresHistory {
         }
         var applied: [AppliedMigration] = []
         if hasHistory {
-            let rows = try await connection.query(
+            let rows = try await connection.queryUnlessClosed(
                 """
                 SELECT id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note
                 FROM ferry_migrations ORDER BY sequence
@@ -62,7 +62,7 @@ enum PostgresHistory {
         var recorded: String?
         var updatedAt: Date?
         if hasState {
-            let rows = try await connection.query(
+            let rows = try await connection.queryUnlessClosed(
                 "SELECT release, updated_at FROM ferry_state WHERE id = 1", logger: logger)
             for try await (release, date) in rows.decode((String, Date).self) {
                 recorded = release

@@ -66,7 +66,7 @@ enum PostgresInspection {
     static func rowCounts(on connection: PostgresConnection) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for table in try await tables(on: connection) {
-            let rows = try await connection.query(
+            let rows = try await connection.queryUnlessClosed(
                 PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(PostgresEngine.quoted(table))"),
                 logger: PostgresConnector.logger)
             for try await count in rows.decode(Int.self) { counts[table] = count }
@@ -132,7 +132,7 @@ enum PostgresInspection {
 
     /// The first column of every row of a query, as text.
     private static func texts(_ sql: String, on connection: PostgresConnection) async throws -> [String] {
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
+        let rows = try await connection.queryUnlessClosed(PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
         var texts: [String] = []
         for try await text in rows.decode(String?.self) { texts.append(text ?? "") }
         return texts

@@ -31,6 +31,15 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     var password: String?
     /// Where the password came from, for messages (`the URL`, `PGPASSWORD`, a file).
     public var passwordSource: String?
+    /// The file of the certificate authorities that the server's certificate
+    /// must be signed by (`sslrootcert`, `PGSSLROOTCERT`, else
+    /// `~/.postgresql/root.crt` as libpq looks for it), or `system` for the
+    /// system's trusted roots; nil when the certificate is not checked.
+    public var rootCertificate: String?
+    /// What Ferry noticed while reading the URL and its environment and
+    /// ignored, as psql would warn about it (a password file open to
+    /// others): lines for the user.
+    public var warnings: [String] = []
 
     /// The `sslmode` values Ferry understands.
     public enum TLSMode: String, Sendable {
@@ -39,15 +48,42 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         /// Use TLS when the server offers it, without checking its certificate
         /// (libpq's default).
         case prefer
-        /// Always use TLS, without checking the server's certificate.
+        /// Always use TLS, without checking the server's certificate, unless
+        /// a root certificate file is there: then, as libpq does, its chain
+        /// is checked as for ``verifyCA``.
         case require
+        /// Always use TLS and check that the server's certificate is signed by
+        /// a trusted authority (``PostgresLocation/rootCertificate``), but
+        /// not which host it names.
+        case verifyCA = "verify-ca"
         /// Always use TLS and check the certificate and the host name.
         case verifyFull = "verify-full"
     }
 
+    /// How the server's certificate is checked.
+    public enum CertificateCheck: Sendable {
+        /// Not at all (no TLS, `prefer`, or `require` without root certificates).
+        case none
+        /// Its chain up to a trusted authority, not the host name (`verify-ca`).
+        case chain
+        /// Its chain and the host name (`verify-full`).
+        case chainAndHostName
+    }
+
+    /// How the server's certificate is checked, as libpq checks it for the
+    /// same `sslmode` and root certificate file.
+    public var certificateCheck: CertificateCheck {
+        switch tls {
+        case .disable, .prefer: return .none
+        case .require: return rootCertificate == nil ? .none : .chain
+        case .verifyCA: return .chain
+        case .verifyFull: return .chainAndHostName
+        }
+    }
+
     /// The query parameters a URL may hold.
     public static let knownParameters: Set<String> = [
-        "sslmode", "connect_timeout", "host", "port", "user", "dbname", "password",
+        "sslmode", "sslrootcert", "connect_timeout", "host", "port", "user", "dbname", "password",
     ]
 
     /// Reads a `postgres://` or `postgresql://` URL.
@@ -101,13 +137,16 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         switch mode {
         case "disable", "allow": tls = .disable
         case "prefer": tls = .prefer
-        case "require", "verify-ca": tls = .require
+        case "require": tls = .require
+        case "verify-ca": tls = .verifyCA
         case "verify-full": tls = .verifyFull
         default:
             throw FerryError(
-                .invalidConfiguration, "sslmode=\(mode) is not a TLS mode.",
-                advice: "Use disable, prefer (the default), require or verify-full.")
+                .invalidConfiguration, "sslmode=\(mode) is not a TLS mode.", changes: "Nothing was changed.",
+                advice: "Use disable, prefer (the default), require, verify-ca or verify-full.")
         }
+        rootCertificate = try Self.rootCertificate(
+            for: tls, named: parameters["sslrootcert"] ?? environment["PGSSLROOTCERT"], environment: environment)
         let timeoutText = parameters["connect_timeout"] ?? environment["PGCONNECT_TIMEOUT"] ?? "10"
         // Bounded (a year) so that turning it into milliseconds never overflows.
         guard let seconds = Int(timeoutText), (0...31_536_000).contains(seconds) else {
@@ -125,11 +164,39 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             passwordSource = "PGPASSWORD"
         } else {
             let file = PasswordFile.location(environment: environment)
+            if let file, let warning = PasswordFile.warning(about: file) { warnings.append(warning) }
             self.password = file.flatMap {
                 PasswordFile.password(in: $0, host: host, port: port, database: database, user: user)
             }
             passwordSource = self.password == nil ? nil : file?.path
         }
+    }
+
+    /// The root certificate file for a TLS mode, found as libpq finds it:
+    /// the one named (`sslrootcert`, `PGSSLROOTCERT`; `system` for the
+    /// system's roots), else `~/.postgresql/root.crt`. `verify-ca` and
+    /// `verify-full` need one; `require` uses one when it exists.
+    ///
+    /// - Throws: ``FerryError`` (code `invalidConfiguration`) when a mode
+    ///   that verifies the server has no root certificate file: Ferry
+    ///   never connects with less checking than the URL asks for.
+    static func rootCertificate(
+        for mode: TLSMode, named: String?, environment: [String: String]
+    ) throws -> String? {
+        guard mode == .require || mode == .verifyCA || mode == .verifyFull else { return nil }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        let given = named.flatMap { $0.isEmpty ? nil : $0 }
+        let path = given ?? home + "/.postgresql/root.crt"
+        if path == "system" { return path }
+        if FileManager.default.fileExists(atPath: path) { return path }
+        guard mode != .require else { return nil }
+        throw FerryError(
+            .invalidConfiguration,
+            "sslmode=\(mode.rawValue) checks the server's certificate, but the root certificate file \(path) "
+                + "does not exist.",
+            changes: "Nothing was changed.",
+            advice: "Name the certificate authority's file with sslrootcert=PATH in the URL or PGSSLROOTCERT, "
+                + "use the system's trusted roots with sslrootcert=system, or put it in ~/.postgresql/root.crt.")
     }
 
     /// The same server and role, another database.

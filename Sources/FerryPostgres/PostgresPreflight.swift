@@ -11,7 +11,7 @@ enum PostgresPreflight {
     /// - Throws: ``FerryError``: `insufficientPrivileges` when the role cannot
     ///   create tables; `databaseUnavailable` for a server that is too old.
     static func check(on connection: PostgresConnection, displayName: String, user: String) async throws {
-        let rows = try await connection.query(
+        let rows = try await connection.queryUnlessClosed(
             """
             SELECT current_setting('server_version_num')::int, current_schema(),
                    coalesce(has_schema_privilege(current_schema(), 'CREATE'), false),

@@ -28,7 +28,7 @@ enum PostgresScriptRunner {
 
     /// Runs one query with its bound values and reads its rows to the end.
     static func runToTheEnd(_ query: PostgresQuery, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query(query, logger: PostgresConnector.logger)
+        let rows = try await connection.queryUnlessClosed(query, logger: PostgresConnector.logger)
         for try await _ in rows {}
     }
 

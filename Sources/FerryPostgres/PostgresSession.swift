@@ -15,13 +15,41 @@ struct PostgresSession: MigrationSession {
     /// Whether this upgrade created the database (which then counts as
     /// not existing before it, as long as it holds no history).
     let isNew: Bool
+    /// The watch of the session when it is the upgrade lock's (which is then
+    /// never pinged while this session works on it); nil for another session.
+    let watch: PostgresSessionWatch?
+    /// Whether this is the session that holds the upgrade lock.
+    var holdsLock: Bool { watch != nil }
     /// Whether a transaction is open on the connection, shared by the copies of the session value.
     private let transaction = Locked(false)
 
-    init(connection: PostgresConnection, displayName: String, isNew: Bool = false) {
+    init(
+        connection: PostgresConnection, displayName: String, isNew: Bool = false,
+        watch: PostgresSessionWatch? = nil
+    ) {
         self.connection = connection
         self.displayName = displayName
         self.isNew = isNew
+        self.watch = watch
+    }
+
+    /// Runs some work on the connection, marked as Ferry's own for the watch.
+    private func working<T>(_ work: () async throws -> T) async rethrows -> T {
+        guard let watch else { return try await work() }
+        return try await watch.during(work)
+    }
+
+    /// The error of a session that was lost, when `error` says it was, else nil.
+    private func loss(_ error: any Error, while what: String) -> FerryError? {
+        var gone = watch?.lost ?? PostgresSessionLoss(error)
+        if gone == nil, let failure = error as? FerryError, let code = failure.engineCode,
+            PostgresSessionLoss.isSessionEnding(code)
+        {
+            gone = PostgresSessionLoss(reason: "the server ended it (\(failure.engineMessage ?? code))")
+        }
+        if gone == nil, connection.isClosed { gone = PostgresSessionLoss(reason: "its connection closed") }
+        guard let gone else { return nil }
+        return gone.error("Ferry's session with \(displayName) was lost while it tried to \(what)", holdsLock: holdsLock)
     }
 
     var engineName: String { "postgresql" }
@@ -34,11 +62,33 @@ struct PostgresSession: MigrationSession {
         return state
     }
 
+    /// Runs `body` in one transaction that also holds the upgrade lock.
+    ///
+    /// The transaction takes the upgrade lock's key as a transaction lock
+    /// first (`pg_try_advisory_xact_lock`), which must succeed: on the lock's
+    /// own session it does, and it stays held until the commit, so the
+    /// commit is proof that no other upgrader held the lock meanwhile. If the
+    /// lock's session is lost, the transaction is lost with it and the
+    /// server rolls it back: nothing commits without the lock.
     func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await working { try await inTransactionWorking(body) }
+    }
+
+    private func inTransactionWorking<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         try await access("begin the upgrade transaction") { try await execute(sql: "BEGIN") }
         transaction.value = true
         defer { transaction.value = false }
         do {
+            let isLocked = try await access("take the upgrade lock in the transaction") {
+                try await PostgresUpgradeLock.tryTransactionLock(on: connection)
+            }
+            guard isLocked else {
+                throw FerryError(
+                    .lockTimeout,
+                    "Another upgrader holds the upgrade lock of \(displayName), so this transaction may not commit.",
+                    changes: "Nothing was changed.",
+                    advice: "Let the other upgrade finish ('ferry status' shows who holds the lock), then run again.")
+            }
             let result = try await body()
             try await checkConstraints()
             try await access("commit the upgrade") { try await execute(sql: "COMMIT") }
@@ -74,7 +124,16 @@ struct PostgresSession: MigrationSession {
     }
 
     func run(_ script: SQLScript) async throws {
-        try await PostgresScriptRunner.run(script, on: connection)
+        do {
+            try await working { try await PostgresScriptRunner.run(script, on: connection) }
+        } catch var error as FerryError {
+            // A statement that failed because the session was lost is not the migration's fault.
+            guard let lost = loss(error, while: "run \(script.file ?? "a script")") else { throw error }
+            error.message = lost.message
+            error.changes = lost.changes
+            error.advice = lost.advice
+            throw error
+        }
     }
 
     func execute(_ sql: String) async throws {
@@ -93,11 +152,15 @@ struct PostgresSession: MigrationSession {
         }
         // In a transaction, a savepoint keeps a failed query from aborting it, so that a
         // caller that handles the error (or the next verification check) can go on.
+        return try await working { try await fetchAllWorking(statement: statement, in: script) }
+    }
+
+    private func fetchAllWorking(statement: PostgresStatement, in script: SQLScript) async throws -> [SQLRow] {
         let isInTransaction = transaction.value
         if isInTransaction { try await execute(sql: "SAVEPOINT ferry_fetch") }
         do {
             var rows: [SQLRow] = []
-            let sequence = try await connection.query(
+            let sequence = try await connection.queryUnlessClosed(
                 PostgresQuery(unsafeSQL: statement.text), logger: PostgresConnector.logger)
             for try await row in sequence { rows.append(SQLRow(row)) }
             if isInTransaction { try await execute(sql: "RELEASE SAVEPOINT ferry_fetch") }
@@ -183,10 +246,11 @@ struct PostgresSession: MigrationSession {
     /// errors described as Ferry errors.
     private func access<T>(_ what: String, _ work: () async throws -> T) async throws -> T {
         do {
-            return try await work()
+            return try await working(work)
         } catch let error as FerryError {
             throw error
         } catch {
+            if let lost = loss(error, while: what) { throw lost }
             let said = PostgresServerMessage(error)
             throw FerryError(
                 said?.lacksPrivilege == true ? .insufficientPrivileges : .databaseUnavailable,

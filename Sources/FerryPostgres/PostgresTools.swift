@@ -136,10 +136,9 @@ struct PostgresTools: Sendable {
         _ program: String, _ arguments: [String], location: PostgresLocation, applicationName: String,
         withInput: Bool
     ) throws -> RunningProgram {
-        let scratch = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ferry-\(program)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(
-            at: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // A work folder, so that the next run deletes the password file of one that was killed.
+        let work = try WorkFolder.make(program, in: FileManager.default.temporaryDirectory)
+        let scratch = work.url
         do {
             var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
             environment["PGHOST"] = location.host
@@ -148,7 +147,8 @@ struct PostgresTools: Sendable {
             environment["PGDATABASE"] = location.database
             environment["PGAPPNAME"] = applicationName
             environment["PGCONNECT_TIMEOUT"] = String(max(1, location.connectTimeout.components.seconds))
-            environment["PGSSLMODE"] = location.tls == .verifyFull ? "verify-full" : location.tls.rawValue
+            environment["PGSSLMODE"] = location.tls.rawValue
+            if let rootCertificate = location.rootCertificate { environment["PGSSLROOTCERT"] = rootCertificate }
             // The child's own password file: the password, or none at all, rather than the user's.
             let passfile = scratch.appendingPathComponent("pgpass")
             let line = location.password.map { password in
@@ -177,17 +177,17 @@ struct PostgresTools: Sendable {
             let input = withInput ? Pipe() : nil
             process.standardInput = input ?? FileHandle.nullDevice
             do {
-                try process.run()
+                try ProgramLauncher.run(process)
             } catch {
                 throw FerryError(
-                    .backupFailed, "Cannot start \(process.executableURL!.path): \(error.localizedDescription)",
+                    .backupFailed, "Cannot start \(folder.appendingPathComponent(program).path): \(error.localizedDescription)",
                     changes: "Nothing was changed.")
             }
             return RunningProgram(
                 process: process, input: input?.fileHandleForWriting, stdoutFile: stdoutFile, stderrFile: stderrFile,
-                scratch: scratch)
+                work: work)
         } catch {
-            try? FileManager.default.removeItem(at: scratch)
+            work.remove()
             throw error
         }
     }
@@ -200,14 +200,14 @@ struct PostgresTools: Sendable {
         let stdoutFile: URL
         let stderrFile: URL
         /// The folder of its password file and output, removed when it is finished.
-        let scratch: URL
+        let work: WorkFolder
 
-        init(process: Process, input: FileHandle?, stdoutFile: URL, stderrFile: URL, scratch: URL) {
+        init(process: Process, input: FileHandle?, stdoutFile: URL, stderrFile: URL, work: WorkFolder) {
             self.process = process
             self.input = input
             self.stdoutFile = stdoutFile
             self.stderrFile = stderrFile
-            self.scratch = scratch
+            self.work = work
         }
 
         /// Whether the program still runs.
@@ -237,7 +237,7 @@ struct PostgresTools: Sendable {
             // Polled, so that a long dump holds none of Swift's few cooperative threads.
             while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
             process.waitUntilExit()
-            defer { try? FileManager.default.removeItem(at: scratch) }
+            defer { work.remove() }
             return Output(
                 status: process.terminationStatus,
                 stdout: (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "",

@@ -22,8 +22,19 @@ enum PostgresUpgradeLock {
 
     /// Tries once to take the lock on this session.
     static func tryLock(on connection: PostgresConnection) async throws -> Bool {
-        let rows = try await connection.query(
+        let rows = try await connection.queryUnlessClosed(
             "SELECT pg_try_advisory_lock(\(key))", logger: PostgresConnector.logger)
+        var isTaken = false
+        for try await taken in rows.decode(Bool.self) { isTaken = taken }
+        return isTaken
+    }
+
+    /// Takes the lock for the current transaction, if no other session holds
+    /// it: on the session that holds it already, it is always taken. The
+    /// server releases it when the transaction ends.
+    static func tryTransactionLock(on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.queryUnlessClosed(
+            "SELECT pg_try_advisory_xact_lock(\(key))", logger: PostgresConnector.logger)
         var isTaken = false
         for try await taken in rows.decode(Bool.self) { isTaken = taken }
         return isTaken
@@ -31,7 +42,7 @@ enum PostgresUpgradeLock {
 
     /// Releases the lock held by this session.
     static func unlock(on connection: PostgresConnection) async throws {
-        let rows = try await connection.query(
+        let rows = try await connection.queryUnlessClosed(
             "SELECT pg_advisory_unlock(\(key))", logger: PostgresConnector.logger)
         for try await _ in rows {}
     }
@@ -40,7 +51,7 @@ enum PostgresUpgradeLock {
     /// application name, client address and server process, and the time of
     /// its last query (the one that took the lock). Nil when nobody holds it.
     static func holder(on connection: PostgresConnection) async throws -> LockHolder? {
-        let rows = try await connection.query(
+        let rows = try await connection.queryUnlessClosed(
             """
             SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.client_hostname, host(a.client_addr)),
                    a.client_port, coalesce(a.query_start, a.backend_start, now()), a.usename::text

@@ -95,7 +95,12 @@ struct CommonOptions: ParsableArguments {
         case .sqlite(let path):
             return SQLiteEngine(path: path)
         case .postgres(let url):
-            return try PostgresEngine(url: url, toolsFolder: settings.postgresTools.map { URL(fileURLWithPath: $0) })
+            let engine = try PostgresEngine(url: url, toolsFolder: settings.postgresTools.map { URL(fileURLWithPath: $0) })
+            // What psql warns about (a password file open to others), said the way the console says warnings.
+            for warning in engine.location.warnings {
+                try? FileHandle.standardError.write(contentsOf: Data("warning: \(warning)\n".utf8))
+            }
+            return engine
         }
     }
 }

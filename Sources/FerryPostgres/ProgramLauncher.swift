@@ -1,0 +1,83 @@
+import Ferry
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts PostgreSQL's programs so that they die with Ferry, however Ferry
+/// dies: a `pg_dump` or `pg_restore` left running after a `kill -9` would
+/// go on loading a scratch database or holding a snapshot, with nobody to
+/// read what it does.
+///
+/// On Linux each program is started through `setpriv --pdeathsig KILL`,
+/// which asks the kernel (`PR_SET_PDEATHSIG`) to kill it when its parent
+/// ends, and then runs the program itself in its place. Linux counts the
+/// *thread* that started a child as its parent, and Swift's worker threads
+/// may come and go, so every program is started from one thread of
+/// Ferry's that lives as long as the process. Without `setpriv` (not Linux,
+/// or util-linux missing) programs are started directly, as before.
+enum ProgramLauncher {
+    /// `setpriv`, where the system has it.
+    static let deathSignalWrapper: URL? = {
+        #if os(Linux)
+        for path in ["/usr/bin/setpriv", "/bin/setpriv"] where FileManager.default.isExecutableFile(atPath: path) {
+            return URL(fileURLWithPath: path)
+        }
+        #endif
+        return nil
+    }()
+
+    /// Starts `process`, whose `executableURL` and `arguments` name the
+    /// program, from the launcher's thread, wrapped so that it dies with Ferry.
+    ///
+    /// - Throws: What `Process.run()` throws.
+    static func run(_ process: Process) throws {
+        if let wrapper = deathSignalWrapper, let program = process.executableURL {
+            process.arguments = ["--pdeathsig", "KILL", "--", program.path] + (process.arguments ?? [])
+            process.executableURL = wrapper
+        }
+        try launcher.launch(process)
+    }
+
+    private static let launcher = LauncherThread()
+
+    /// The thread that starts every program, and a queue of those to start.
+    private final class LauncherThread: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var waiting: [(process: Process, done: DispatchSemaphore, error: Locked<(any Error)?>)] = []
+
+        init() {
+            let thread = Thread { [self] in self.serve() }
+            thread.name = "ferry program launcher"
+            thread.start()
+        }
+
+        func launch(_ process: Process) throws {
+            let done = DispatchSemaphore(value: 0)
+            let failure = Locked<(any Error)?>(nil)
+            condition.lock()
+            waiting.append((process, done, failure))
+            condition.signal()
+            condition.unlock()
+            // Starting a program takes a few milliseconds: the caller's thread waits for it.
+            done.wait()
+            if let error = failure.value { throw error }
+        }
+
+        private func serve() {
+            while true {
+                condition.lock()
+                while waiting.isEmpty { condition.wait() }
+                let next = waiting.removeFirst()
+                condition.unlock()
+                do {
+                    try next.process.run()
+                } catch {
+                    next.error.value = error
+                }
+                next.done.signal()
+            }
+        }
+    }
+}

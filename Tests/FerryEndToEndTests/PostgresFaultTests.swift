@@ -1,0 +1,450 @@
+import FerryTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `ferry` on PostgreSQL while faults happen from outside: its
+/// sessions ended by the server (`pg_terminate_backend`,
+/// `idle_session_timeout`), the upgrade lock's session lost while a second
+/// upgrader waits, and `kill -9` in the middle of a backup or a check. Each
+/// test checks the exit code and the message, then reads the database (and
+/// the server, and the temporary folder) again.
+@Suite("ferry on PostgreSQL under faults", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+struct PostgresFaultTests {
+    init() throws {
+        _ = try PostgresTestServer.requireURL()
+    }
+
+    /// The example at 0.5.0 with its sample data, and a release 0.6.0 whose
+    /// migration sleeps `pause` seconds before it creates a type and a table
+    /// (so that two runs of it fail on the duplicate type).
+    func makeDatabaseWithRelease060(
+        _ database: TestDatabase, pauseSeconds: Int
+    ) async throws -> URL {
+        let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: database.folder.url)
+        try await ExampleApplication.makeDatabase(at: "0.5.0", in: database, migrations: migrations)
+        try database.folder.write(
+            "migrations/0.6.0/001_moods.sql",
+            """
+            SELECT pg_sleep(\(pauseSeconds));
+            CREATE TYPE mood AS ENUM ('calm', 'busy');
+            CREATE TABLE moods (id serial PRIMARY KEY, device_id integer REFERENCES devices (id), mood mood);
+            """)
+        return migrations
+    }
+
+    /// The server pids of the sessions whose application name starts with
+    /// `ferry PURPOSE, pid PID ` (what Ferry and the programs it runs show).
+    func sessions(_ purpose: String, of process: FerryProcess.Running) async throws -> [String] {
+        let pattern = "ferry \(purpose), pid \(process.process.processIdentifier) %"
+        let output = try await PostgresTestServer.psql(
+            ["-At", "-c", "SELECT pid FROM pg_stat_activity WHERE application_name LIKE '\(pattern)'"],
+            database: "postgres")
+        return output.split(separator: "\n").map(String.init)
+    }
+
+    /// Waits until such a session exists, and returns its pids.
+    func waitForSessions(
+        _ purpose: String, of process: FerryProcess.Running, timeout: Duration = .seconds(60)
+    ) async throws -> [String] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline && process.process.isRunning {
+            let found = try await sessions(purpose, of: process)
+            if !found.isEmpty { return found }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return []
+    }
+
+    /// Ends sessions as an administrator does.
+    func terminate(_ pids: [String]) async throws {
+        for pid in pids {
+            try await PostgresTestServer.psql(["-At", "-c", "SELECT pg_terminate_backend(\(pid))"], database: "postgres")
+        }
+    }
+
+    /// Waits for a process to end, at most `timeout`; a process still running
+    /// then is killed and recorded as an issue: Ferry hung.
+    func finish(
+        _ process: FerryProcess.Running, within timeout: Duration, sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> FerryProcess.Output {
+        let deadline = ContinuousClock.now + timeout
+        while process.process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.process.isRunning {
+            Issue.record("ferry did not end within \(timeout): it hung", sourceLocation: sourceLocation)
+            process.kill(SIGKILL)
+        }
+        return await process.finish()
+    }
+
+    /// A client that holds a lock on a table for some seconds, in a
+    /// transaction of its own, through the real `psql`.
+    func holdLock(
+        on database: TestDatabase, _ statement: String, seconds: Int
+    ) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "psql", "-X", "-q", try PostgresTestServer.url(database: database.postgresDatabase!), "-c",
+            "BEGIN; \(statement); SELECT pg_sleep(\(seconds)); COMMIT;",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Ends the session of the clients started by ``holdLock(on:_:seconds:)``
+    /// on the server, which then releases their locks at once.
+    func endClients(of database: TestDatabase) async throws {
+        try await PostgresTestServer.psql(
+            [
+                "-At", "-c",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database.postgresDatabase!)' "
+                    + "AND query LIKE 'BEGIN; %pg_sleep%'",
+            ], database: "postgres")
+    }
+
+    /// Waits until a client's lock request is granted (its session waits in pg_sleep).
+    func waitUntilHeld(_ database: TestDatabase) async throws {
+        let query = """
+            SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND query LIKE 'BEGIN; %pg_sleep%' AND wait_event = 'PgSleep'
+            """
+        for _ in 0..<500 {
+            if try await database.scalar(query) == "1" { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestServerError("the client never took its lock")
+    }
+
+    // MARK: The upgrade lock
+
+    @Test func anUpgraderWhoseLockSessionEndsCommitsNothingAndTheNextOneUpgradesOnce() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 3)
+            let before = try await database.snapshot()
+            let arguments = ["upgrade", "--no-backup", "--database", database.location, "--migrations", migrations.path]
+
+            let first = try FerryProcess.start(arguments)
+            #expect(await first.waitForOutput(containing: "Applying 0.6.0/001_moods"))
+            let lock = try await waitForSessions("upgrade lock", of: first)
+            #expect(lock.count == 1, "the upgrade lock is held on one session: \(lock)")
+            let second = try FerryProcess.start(arguments)
+            #expect(await second.waitForOutput(containing: "Waiting up to"))
+            try await terminate(lock)
+
+            let lost = await finish(first, within: .seconds(60))
+            #expect(lost.status == 1, "\(lost)")
+            #expect(lost.lines.last == "[END UPGRADE ERROR]", "\(lost)")
+            #expect(lost.stderr.contains("was lost"), "\(lost)")
+            #expect(lost.stderr.contains("57P01"), "\(lost)")
+            #expect(lost.stderr.contains("Nothing was changed: the database is still at release 0.5.0"), "\(lost)")
+            #expect(!lost.stderr.contains("Fix the migration"), "\(lost)")
+
+            let won = await finish(second, within: .seconds(60))
+            #expect(won.status == 0, "\(won)")
+            #expect(won.lines.last == "[END UPGRADE SUCCESS]", "\(won)")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.6.0")
+            #expect(try await database.scalar("SELECT count(*) FROM ferry_migrations WHERE id LIKE '0.6.0/%'") == "1")
+            let after = try await database.snapshot()
+            for (table, count) in before.counts where !table.hasPrefix("ferry_") {
+                #expect(after.counts[table] == count, "\(table)")
+            }
+            print("The first upgrader said:\n\(lost)")
+        }
+    }
+
+    @Test func aLockSessionEndedDuringTheBackupStopsTheUpgradeWithItsEndMarker() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 0)
+            let before = try await database.snapshot()
+            // pg_dump waits for this client's lock: the upgrade's lock session is idle meanwhile.
+            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 5)
+            defer { if client.isRunning { client.terminate() } }
+            try await waitUntilHeld(database)
+            let upgrade = try FerryProcess.start(
+                ["upgrade", "--database", database.location, "--migrations", migrations.path]
+                    + database.backupArguments)
+            #expect(try await !waitForSessions("backup", of: upgrade).isEmpty, "pg_dump runs")
+            try await terminate(try await sessions("upgrade lock", of: upgrade))
+
+            let output = await finish(upgrade, within: .seconds(90))
+            #expect(output.status == 1, "\(output)")
+            #expect(output.lines.last == "[END UPGRADE ERROR]", "\(output)")
+            #expect(output.stderr.contains("was lost"), "\(output)")
+            #expect(output.stderr.contains("upgrade lock"), "\(output)")
+            #expect(output.stderr.contains("Nothing was changed: the database is still at release 0.5.0"), "\(output)")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
+            #expect(try await database.scalar("SELECT to_regclass('moods') IS NULL") == "t")
+            let after = try await database.snapshot()
+            #expect(after.rows == before.rows)
+        }
+    }
+
+    @Test func idleSessionTimeoutDoesNotEndTheSessionsOfAnUpgrade() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 0)
+            try await PostgresTestServer.psql(
+                ["-c", "ALTER DATABASE \(database.postgresDatabase!) SET idle_session_timeout = '2s'"],
+                database: "postgres")
+            // The lock session waits for pg_dump, which waits for this client, longer than the timeout.
+            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 6)
+            defer { if client.isRunning { client.terminate() } }
+            try await waitUntilHeld(database)
+            let upgrade = try FerryProcess.start(
+                ["upgrade", "--database", database.location, "--migrations", migrations.path]
+                    + database.backupArguments)
+            let output = await finish(upgrade, within: .seconds(90))
+            #expect(output.status == 0, "\(output)")
+            #expect(output.lines.last == "[END UPGRADE SUCCESS]", "\(output)")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.6.0")
+            #expect(try await database.scalar("SELECT count(*) FROM moods") == "0")
+
+            // The same for a restore, whose lock session waits while the load waits for a reader.
+            try await endClients(of: database)
+            let reader = try holdLock(on: database, "SELECT count(*) FROM devices", seconds: 5)
+            defer { if reader.isRunning { reader.terminate() } }
+            try await waitUntilHeld(database)
+            let restore = try FerryProcess.start(
+                ["restore", "--before-upgrade-to", "0.6.0", "--yes", "--database", database.location, "--migrations",
+                 migrations.path] + database.backupArguments)
+            let restored = await finish(restore, within: .seconds(90))
+            #expect(restored.status == 0, "\(restored)")
+            #expect(restored.stdout.contains("The database is now at release 0.5.0"), "\(restored)")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
+        }
+    }
+
+    @Test func aRestoreWhoseLockSessionEndsRollsBackAndSaysSo() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(at: "0.5.0", in: database, migrations: migrations)
+            let arguments = ["--database", database.location, "--migrations", migrations.path] + database.backupArguments
+            let backup = try await FerryProcess.run(["backup", "--json"] + arguments)
+            #expect(backup.status == 0, "\(backup)")
+            let name = try #require(
+                (try backup.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
+            try await database.psql(["-c", "INSERT INTO devices (name, kind) VALUES ('written after the backup', 'lamp')"])
+            let before = try await database.snapshot()
+
+            // The restore's transaction waits for this client's reader; meanwhile its lock session ends.
+            let client = try holdLock(on: database, "SELECT count(*) FROM devices", seconds: 4)
+            defer { if client.isRunning { client.terminate() } }
+            try await waitUntilHeld(database)
+            let restore = try FerryProcess.start(["restore", name, "--yes"] + arguments)
+            #expect(try await !waitForSessions("restore", of: restore).isEmpty, "psql runs")
+            try await terminate(try await sessions("upgrade lock", of: restore))
+
+            let output = await finish(restore, within: .seconds(90))
+            #expect(output.status == 1, "\(output)")
+            #expect(output.stderr.contains("was lost during the restore"), "\(output)")
+            #expect(output.stderr.contains("Nothing was changed"), "\(output)")
+            let after = try await database.snapshot()
+            #expect(after.rows == before.rows, "the restore did not commit")
+            #expect(try await database.scalar("SELECT count(*) FROM devices WHERE name = 'written after the backup'") == "1")
+        }
+    }
+
+    @Test func aBackupWhoseDumpSessionEndsSaysSoAndKeepsNothing() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await ExampleApplication.makeDatabase(at: "0.5.0", in: database)
+            let catalog = contents(of: database.backupsFolder)
+            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 30)
+            defer { if client.isRunning { client.terminate() } }
+            try await waitUntilHeld(database)
+            let backup = try FerryProcess.start(["backup", "--database", database.location] + database.backupArguments)
+            let dump = try await waitForSessions("backup", of: backup)
+            #expect(!dump.isEmpty, "pg_dump waits for the client's lock")
+            try await terminate(dump)
+
+            let output = await finish(backup, within: .seconds(60))
+            try await endClients(of: database)
+            #expect(output.status == 1, "\(output)")
+            #expect(output.stderr.contains("pg_dump could not dump"), "\(output)")
+            #expect(output.stderr.contains("terminating connection due to administrator command"), "\(output)")
+            #expect(output.stderr.contains("no backup was kept"), "\(output)")
+            #expect(contents(of: database.backupsFolder) == catalog, "no file was added to the catalog")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
+        }
+    }
+
+    @Test func aServerThatCrashesDuringTheUpgradeEndsItWithItsEndMarker() async throws {
+        let server = try await PrivatePostgresServer.start()
+        defer { server.remove() }
+        try await server.psql("CREATE DATABASE app")
+        let folder = try TemporaryFolder()
+        let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: folder.url)
+        let arguments = ["upgrade", "--no-backup", "--database", server.url(database: "app"), "--migrations", migrations.path]
+        let first = try await FerryProcess.run(arguments)
+        #expect(first.status == 0, "\(first)")
+        try folder.write("migrations/0.6.0/001_slow.sql", "SELECT pg_sleep(5);\nCREATE TABLE moods (id integer);\n")
+
+        let upgrade = try FerryProcess.start(arguments)
+        #expect(await upgrade.waitForOutput(containing: "Applying 0.6.0/001_slow"))
+        await server.crash()
+        try await server.startServer()
+
+        let output = await finish(upgrade, within: .seconds(60))
+        #expect(output.status == 1, "\(output)")
+        #expect(output.lines.last == "[END UPGRADE ERROR]", "\(output)")
+        #expect(output.stderr.contains("was lost"), "\(output)")
+        #expect(output.stderr.contains("Nothing was changed: the database is still at release 0.5.0"), "\(output)")
+        #expect(try await server.psql("SELECT release FROM ferry_state", database: "app") == "0.5.0\n")
+        #expect(try await server.psql("SELECT to_regclass('moods') IS NULL", database: "app") == "t\n")
+    }
+
+    // MARK: Leftovers of a killed run
+
+    /// The pids of processes whose command line holds `text`.
+    func processes(containing text: String) -> [pid_t] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return names.compactMap { name -> pid_t? in
+            guard let pid = pid_t(name),
+                let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline"),
+                String(decoding: data, as: UTF8.self).contains(text),
+                // A zombie that nobody reaped yet has ended.
+                let status = try? String(contentsOfFile: "/proc/\(name)/status", encoding: .utf8),
+                !status.contains("State:\tZ")
+            else { return nil }
+            return pid
+        }
+    }
+
+    /// Files and folders below a folder, by relative path.
+    func contents(of folder: URL) -> [String] {
+        (FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String]) ?? []
+    }
+
+    @Test func pgDumpDiesWithAKilledFerryAndTheNextRunRemovesItsPasswordFile() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await ExampleApplication.makeDatabase(at: "0.5.0", in: database)
+            let temporary = database.folder.url.appendingPathComponent("tmp")
+            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+            let environment = ["TMPDIR": temporary.path]
+            let arguments = ["backup", "--database", database.location] + database.backupArguments
+
+            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 30)
+            defer { if client.isRunning { client.terminate() } }
+            try await waitUntilHeld(database)
+            let backup = try FerryProcess.start(arguments, environment: environment)
+            let dumpSessions = try await waitForSessions("backup", of: backup)
+            #expect(!dumpSessions.isEmpty, "pg_dump waits for the client's lock")
+            let dumps = processes(containing: database.backupsFolder.path)
+            #expect(!dumps.isEmpty, "pg_dump runs")
+            #expect(contents(of: temporary).contains { $0.hasSuffix("/pgpass") }, "its password file is there")
+
+            backup.kill(SIGKILL)
+            #expect(await backup.finish().status == SIGKILL)
+            var alive = dumps
+            for _ in 0..<250 where !alive.isEmpty {
+                try await Task.sleep(for: .milliseconds(20))
+                alive = processes(containing: database.backupsFolder.path)
+            }
+            #expect(alive.isEmpty, "pg_dump died with ferry: \(alive)")
+
+            try await endClients(of: database)
+            let next = try await FerryProcess.run(arguments, environment: environment)
+            #expect(next.status == 0, "\(next)")
+            #expect(!contents(of: temporary).contains { $0.hasSuffix("pgpass") }, "\(contents(of: temporary))")
+            #expect(!contents(of: temporary).contains { $0.hasPrefix(".ferry-work-") }, "\(contents(of: temporary))")
+        }
+    }
+
+    /// The scratch databases on the server whose names match a `LIKE` pattern.
+    func scratchDatabases(_ pattern: String) async throws -> [String] {
+        let output = try await PostgresTestServer.psql(
+            ["-At", "-c", "SELECT datname FROM pg_database WHERE datname LIKE '\(pattern)'"], database: "postgres")
+        return output.split(separator: "\n").map(String.init)
+    }
+
+    @Test(arguments: ["check", "rehearsal"])
+    func aScratchDatabaseOfAKilledRunIsDroppedByTheNextRun(_ purpose: String) async throws {
+        try await withTestDatabase(.postgres) { database in
+            let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 0)
+            // Enough rows for the copy to take a moment to load.
+            try await database.psql([
+                "-c",
+                "CREATE TABLE bulk AS SELECT i AS id, md5(i::text) AS payload FROM generate_series(1, 300000) AS i",
+            ])
+            let arguments = ["--database", database.location, "--migrations", migrations.path] + database.backupArguments
+            let command = purpose == "check" ? ["backup"] : ["upgrade", "--rehearse"]
+            let pattern = "ferry\\_\(purpose)\\_%"
+            let others = Set(try await scratchDatabases(pattern))
+
+            let run = try FerryProcess.start(command + arguments)
+            var made: [String] = []
+            for _ in 0..<3000 where made.isEmpty && run.process.isRunning {
+                made = try await scratchDatabases(pattern).filter { !others.contains($0) }
+            }
+            run.kill(SIGKILL)
+            _ = await run.finish()
+            try #require(made.count == 1, "the run made its scratch database before it was killed")
+            // The killed loader's session ends with it.
+            for _ in 0..<250 {
+                if try await scratchDatabases(made[0]).isEmpty { break }
+                let connected = try await PostgresTestServer.psql(
+                    ["-At", "-c", "SELECT count(*) FROM pg_stat_activity WHERE datname = '\(made[0])'"],
+                    database: "postgres")
+                if connected == "0\n" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try await scratchDatabases(made[0]) == made, "the killed run could not drop it")
+
+            let next = try await FerryProcess.run(command + arguments)
+            #expect(next.status == 0, "\(next)")
+            #expect(try await scratchDatabases(made[0]).isEmpty, "the next run dropped the dead run's \(made[0])")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
+        }
+    }
+
+    // MARK: Smaller
+
+    @Test func aPasswordFileOpenToOthersIsIgnoredWithAWarning() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let passwordFile = try database.folder.write(".pgpass", "*:*:*:*:not-used\n")
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: passwordFile.path)
+            let arguments = [
+                "status", "--database", database.location, "--migrations",
+                ExampleApplication.migrations(for: .postgres).path,
+            ]
+            let output = try await FerryProcess.run(arguments, environment: ["PGPASSFILE": passwordFile.path])
+            #expect(output.status == 0, "\(output)")
+            #expect(
+                output.stderr.contains(
+                    "warning: The password file \(passwordFile.path) is ignored: it has group or world access (mode 644)"),
+                "\(output)")
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
+            let private_ = try await FerryProcess.run(arguments, environment: ["PGPASSFILE": passwordFile.path])
+            #expect(!private_.stderr.contains("warning"), "\(private_)")
+        }
+    }
+
+    @Test func theExamplesEngineRequirementAcceptsAFreshDatabase() async throws {
+        let name = "ferry_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let folder = try TemporaryFolder()
+        let config = ExampleApplication.folder.appendingPathComponent("postgres/ferry.toml").path
+        let arguments = [
+            "--config", config, "--database", try PostgresTestServer.url(database: name), "--backups",
+            folder.url.appendingPathComponent("backups").path,
+        ]
+        try await withCleanup {
+            let check = try await FerryProcess.run(["check"] + arguments)
+            #expect(check.status == 0, "\(check)")
+            #expect(check.stdout.contains("postgresql 15"), "\(check)")
+            let upgrade = try await FerryProcess.run(["upgrade"] + arguments)
+            #expect(upgrade.status == 0, "a fresh install needs no --force: \(upgrade)")
+            #expect(
+                try await PostgresTestServer.psql(["-At", "-c", "SELECT release FROM ferry_state"], database: name)
+                    == "0.5.0\n")
+        } cleanup: {
+            await PostgresTestServer.dropDatabase(name)
+        }
+    }
+}
