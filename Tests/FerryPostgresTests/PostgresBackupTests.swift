@@ -301,7 +301,7 @@ struct PostgresBackupTests {
                     ], database: name)
             }
             let inTransaction =
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND xact_start IS NOT NULL"
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND xact_start IS NOT NULL AND datname = current_database()"
             while try await database.scalar(inTransaction) != "1" {
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -310,7 +310,7 @@ struct PostgresBackupTests {
             _ = try await PostgresTestServer.psql(
                 [
                     "-c",
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorhub-web'",
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND datname = '\(name)'",
                 ],
                 database: "postgres")
             _ = await application.value

@@ -16,16 +16,18 @@ struct PostgresPreserveTests {
 
     @Test func preserveCountsInsideTheUpgradeWhileTheApplicationWrites() async throws {
         try await withTestDatabase(.postgres) { database in
-            try await database.load(
+            try database.folder.write(
+                "migrations/0.9.0/001_readings.sql",
                 """
                 CREATE TABLE readings (id bigserial PRIMARY KEY, value double precision NOT NULL);
                 INSERT INTO readings (value) SELECT i FROM generate_series(1, 100000) AS i;
                 """)
-            try database.folder.write("migrations/1.0.0/001_note.sql", "ALTER TABLE readings ADD COLUMN note text;")
             var configuration = Ferry.Configuration(
                 appName: "test", engine: database.engine,
                 migrationsDirectory: database.folder.url.appendingPathComponent("migrations"))
             configuration.backupsDirectory = database.backupsFolder
+            try await Ferry(configuration).upgrade()
+            try database.folder.write("migrations/1.0.0/001_note.sql", "ALTER TABLE readings ADD COLUMN note text;")
             configuration.invariants = [try Invariant.preserving("readings")]
             var script = ""
             for n in 1...1500 {

@@ -85,7 +85,7 @@ struct PostgresRestoreUnderLoadTests {
                     ], database: name)
             }
             let inTransaction =
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND xact_start IS NOT NULL"
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND xact_start IS NOT NULL AND datname = current_database()"
             while try await database.scalar(inTransaction) != "1" {
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -106,7 +106,7 @@ struct PostgresRestoreUnderLoadTests {
             _ = try await PostgresTestServer.psql(
                 [
                     "-c",
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorhub-web'",
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND datname = '\(name)'",
                 ], database: "postgres")
             _ = await holder.value
 
