@@ -29,6 +29,10 @@ public struct VerificationReport: Sendable, Encodable {
     public let checks: [VerificationCheck]
     /// How long verification took, in seconds.
     public let seconds: Double
+    /// Why verification could not be finished, when the database stopped
+    /// answering (a lost connection, a session the server ended): then no
+    /// check said anything about the upgrade, and this is the error.
+    public var interruption: FerryError? = nil
 
     /// The checks that failed.
     public var failures: [VerificationCheck] { checks.filter { $0.status == .failed } }
@@ -37,6 +41,7 @@ public struct VerificationReport: Sendable, Encodable {
     /// passed. Its code is `constraintViolation` when only the foreign-key
     /// check failed, `verificationFailed` otherwise.
     public var failure: FerryError? {
+        if let interruption { return interruption }
         guard !failures.isEmpty else { return nil }
         let lines = failures.map { "  \($0.name): \($0.detail)" }
         let onlyForeignKeys = failures.allSatisfy { $0.name == VerificationCheck.foreignKeysName }
@@ -90,7 +95,13 @@ struct Verification: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var checks: [VerificationCheck] = []
+        var interruption: FerryError?
         func record(_ name: String, _ work: () async throws -> String?) async {
+            // Once the database stopped answering, no later check can say anything.
+            guard interruption == nil else {
+                checks.append(.init(name: name, status: .skipped, detail: "not run: the database stopped answering"))
+                return
+            }
             do {
                 if let problem = try await work() {
                     checks.append(.init(name: name, status: .failed, detail: problem))
@@ -98,6 +109,7 @@ struct Verification: Sendable {
                     checks.append(.init(name: name, status: .passed, detail: "ok"))
                 }
             } catch let error as FerryError {
+                if error.code == .databaseUnavailable { interruption = error }
                 checks.append(.init(name: name, status: .failed, detail: Self.describe(error)))
             } catch {
                 checks.append(.init(name: name, status: .failed, detail: "\(error)"))
@@ -148,7 +160,7 @@ struct Verification: Sendable {
                 }
             }
         }
-        return VerificationReport(checks: checks, seconds: (clock.now - start).inSeconds)
+        return VerificationReport(checks: checks, seconds: (clock.now - start).inSeconds, interruption: interruption)
     }
 
     /// The first row whose first value is not true, described, or nil.
