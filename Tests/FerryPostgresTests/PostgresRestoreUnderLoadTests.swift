@@ -80,12 +80,12 @@ struct PostgresRestoreUnderLoadTests {
             let holder = Task {
                 try? await PostgresTestServer.psql(
                     [
-                        "-c", "SET application_name = 'sensorhub-reports'",
+                        "-c", "SET application_name = 'sensorhub-web'",
                         "-c", "BEGIN; SELECT count(*) FROM items; SELECT pg_sleep(120); COMMIT;",
                     ], database: name)
             }
             let inTransaction =
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sensorhub-reports' AND xact_start IS NOT NULL"
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND xact_start IS NOT NULL"
             while try await database.scalar(inTransaction) != "1" {
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -106,8 +106,7 @@ struct PostgresRestoreUnderLoadTests {
             _ = try await PostgresTestServer.psql(
                 [
                     "-c",
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorhub-reports' "
-                        + "AND datname = '\(name)'",
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorhub-web'",
                 ], database: "postgres")
             _ = await holder.value
 
@@ -116,7 +115,7 @@ struct PostgresRestoreUnderLoadTests {
             #expect((waits.max() ?? 99) < 5, "no read waited behind the restore for long: longest \(waits.max() ?? -1) s")
             #expect(waited >= .seconds(8), "the restore waited its whole timeout")
             #expect(error.code == .restoreFailed)
-            #expect(error.message.contains("sensorhub-reports"), "\(error)")
+            #expect(error.message.contains("sensorhub-web"), "\(error)")
             #expect(error.changes?.contains("Nothing was changed") == true)
             #expect(try await database.snapshot() == before)
             #expect(try ferry.backups().count == 1, "no pre-restore backup of an unchanged database is kept")

@@ -62,18 +62,14 @@ struct PostgresServerFaultTests {
     }
 
     @Test func aBackupCheckWhoseLoadIsTerminatedSaysSoAndKeepsNothing() async throws {
-        // A server of its own: the session ended is found by its kind, which other tests' checks share.
-        let server = try await PrivatePostgresServer.start()
-        defer { server.remove() }
-        try await server.psql("CREATE DATABASE app")
-        try await server.psql(
-            """
-            CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);
-            INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 400000) AS i;
-            """, database: "app")
-        let folder = try TemporaryFolder()
-        do {
-            let ferry = Ferry(try configuration(url: server.url(database: "app"), folder: folder.url))
+        try await withTestDatabase(.postgres) { database in
+            try await database.load(
+                """
+                CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);
+                INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 400000) AS i;
+                """)
+            let ferry = Ferry(try configuration(url: database.location, folder: database.folder.url))
+            let before = try await database.snapshot()
             let killer = Task {
                 try await PostgresTestServer.psql(
                     [
@@ -95,7 +91,7 @@ struct PostgresServerFaultTests {
                             END LOOP;
                         END $$
                         """,
-                    ], database: "postgres", url: server.url())
+                    ], database: "postgres")
             }
 
             let error = try await #require(throws: FerryError.self) { try await ferry.backup() }
@@ -107,7 +103,7 @@ struct PostgresServerFaultTests {
             #expect(!error.message.contains("damaged"), "\(error)")
             #expect(error.code == .databaseUnavailable, "\(error)")
             #expect(try ferry.backups().isEmpty)
-            #expect(try await server.psql("SELECT count(*) FROM items", database: "app") == "400000\n")
+            #expect(try await database.snapshot() == before)
         }
     }
 
