@@ -201,6 +201,9 @@ struct PostgresBackupCopy: BackupCopy {
     static func lockingScript(reportingTo report: URL, lockTimeout: Duration) -> String {
         """
         SET client_min_messages = warning;
+        -- The transaction waits, idle, while the pre-restore backup is taken: a database's
+        -- idle_in_transaction_session_timeout must not end it then.
+        SET idle_in_transaction_session_timeout = 0;
         BEGIN;
         \(lockAllTables(mode: "EXCLUSIVE", lockTimeout: lockTimeout))
         \\o \(psqlQuoted(report.path))

@@ -44,9 +44,12 @@ extension PostgresEngine {
             "pg_dump", formatArguments + ["--file=\(file.path)", "--no-password"],
             location: location, applicationName: applicationName("backup"))
         guard output.status == 0 else {
+            let cause = PostgresFailureCause(programOutput: output.stderr)
             throw FerryError(
-                .backupFailed, "pg_dump could not dump \(displayName).", changes: "Nothing was changed.",
-                advice: "Read pg_dump's message below, fix the cause and try again.",
+                cause?.code ?? .backupFailed,
+                "pg_dump could not dump \(displayName)" + (cause.map { ": \($0.summary)." } ?? "."),
+                changes: "Nothing was changed.",
+                advice: cause?.advice ?? "Read pg_dump's message below, fix the cause and try again.",
                 engineMessage: output.complaint)
         }
     }

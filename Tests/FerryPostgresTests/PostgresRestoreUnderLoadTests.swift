@@ -122,6 +122,30 @@ struct PostgresRestoreUnderLoadTests {
         }
     }
 
+    @Test func aRestoreWhoseTransactionWaitsForThePreRestoreBackupOutlivesAnIdleTransactionTimeout() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await database.load(
+                """
+                CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);
+                INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 200000) AS i;
+                """)
+            let ferry = Ferry(try configuration(database))
+            let backup = try await ferry.backup()
+            try await database.load("UPDATE items SET name = 'changed' WHERE id = 1")
+            let name = try #require(database.postgresDatabase)
+            // Shorter than the pre-restore backup of 200,000 rows, while the restore's transaction waits idle.
+            try await PostgresTestServer.psql(
+                ["-c", "ALTER DATABASE \(name) SET idle_in_transaction_session_timeout = '200ms'"],
+                database: "postgres")
+
+            let report = try await ferry.restore(backup)
+
+            #expect(report.preRestoreBackup != nil)
+            #expect(try await database.scalar("SELECT name FROM items WHERE id = 1") == "item 1")
+            #expect(try await database.scalar("SELECT count(*) FROM items") == "200000")
+        }
+    }
+
     /// The values of a query on a backup, loaded into a database of its own by the real `pg_restore`.
     func rows(of query: String, inBackup file: URL) async throws -> Set<Int> {
         let name = try await PostgresTestServer.createDatabase()
