@@ -377,8 +377,11 @@ struct PostgresFaultTests {
             let command = purpose == "check" ? ["backup"] : ["upgrade", "--rehearse"]
             let pattern = "ferry\\_\(purpose)\\_%"
             let others = Set(try await scratchDatabases(pattern))
+            let temporary = database.folder.url.appendingPathComponent("tmp")
+            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+            let environment = ["TMPDIR": temporary.path]
 
-            let run = try FerryProcess.start(command + arguments)
+            let run = try FerryProcess.start(command + arguments, environment: environment)
             var made: [String] = []
             for _ in 0..<3000 where made.isEmpty && run.process.isRunning {
                 made = try await scratchDatabases(pattern).filter { !others.contains($0) }
@@ -397,9 +400,11 @@ struct PostgresFaultTests {
             }
             // (Another test's run, in parallel, may drop it first: it is dead, so any run may.)
 
-            let next = try await FerryProcess.run(command + arguments)
+            let next = try await FerryProcess.run(command + arguments, environment: environment)
             #expect(next.status == 0, "\(next)")
             #expect(try await scratchDatabases(made[0]).isEmpty, "the next run dropped the dead run's \(made[0])")
+            // And its temporary folders (the rehearsal's dump, the programs' password files).
+            #expect(!contents(of: temporary).contains { $0.hasPrefix(".ferry-") }, "\(contents(of: temporary))")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
         }
     }
