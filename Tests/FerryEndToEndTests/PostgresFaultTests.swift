@@ -166,7 +166,7 @@ struct PostgresFaultTests {
             let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 0)
             let before = try await database.snapshot()
             // pg_dump waits for this client's lock: the upgrade's lock session is idle meanwhile.
-            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 5)
+            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 60)
             defer { if client.isRunning { client.terminate() } }
             try await waitUntilHeld(database)
             let upgrade = try FerryProcess.start(
@@ -174,6 +174,8 @@ struct PostgresFaultTests {
                     + database.backupArguments)
             #expect(try await !waitForSessions("backup", of: upgrade).isEmpty, "pg_dump runs")
             try await terminate(try await sessions("upgrade lock", of: upgrade))
+            try await Task.sleep(for: .seconds(2))
+            try await endClients(of: database)
 
             let output = await finish(upgrade, within: .seconds(90))
             #expect(output.status == 1, "\(output)")
@@ -235,12 +237,14 @@ struct PostgresFaultTests {
             let before = try await database.snapshot()
 
             // The restore's transaction waits for this client's reader; meanwhile its lock session ends.
-            let client = try holdLock(on: database, "SELECT count(*) FROM devices", seconds: 4)
+            let client = try holdLock(on: database, "SELECT count(*) FROM devices", seconds: 60)
             defer { if client.isRunning { client.terminate() } }
             try await waitUntilHeld(database)
             let restore = try FerryProcess.start(["restore", name, "--yes"] + arguments)
             #expect(try await !waitForSessions("restore", of: restore).isEmpty, "psql runs")
             try await terminate(try await sessions("upgrade lock", of: restore))
+            // The load goes on once the reader is gone; the lock is checked before the commit.
+            try await endClients(of: database)
 
             let output = await finish(restore, within: .seconds(90))
             #expect(output.status == 1, "\(output)")
