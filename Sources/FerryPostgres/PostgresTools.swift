@@ -270,9 +270,14 @@ struct PostgresTools: Sendable {
 }
 
 extension PostgresTools.Output {
-    /// The program's complaint, shortened for a message: its last lines.
+    /// The program's complaint, shortened for a message: its lines that say
+    /// what went wrong (`error:`, `FATAL:`, `ERROR:`, `DETAIL:`, `HINT:`),
+    /// else its last lines. pg_dump follows an error with the query it ran,
+    /// which would otherwise push the server's words out of the message.
     var complaint: String {
         let lines = stderr.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-        return lines.suffix(6).joined(separator: "\n")
+        let marks = ["error:", "FATAL:", "ERROR:", "DETAIL:", "HINT:", "PANIC:"]
+        let telling = lines.filter { line in marks.contains { line.contains($0) } }
+        return (telling.isEmpty ? lines : telling).suffix(6).joined(separator: "\n")
     }
 }

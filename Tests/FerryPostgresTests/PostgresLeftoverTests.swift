@@ -23,10 +23,10 @@ struct PostgresLeftoverTests {
         let dead = "ferry_check_lock_\(suffix)"
         let live = "ferry_rehearsal_lock_\(suffix)"
         let unmarked = "ferry_check_\(suffix)"
-        for name in [dead, live, unmarked] {
+        for name in [dead, unmarked] {
             try await PostgresTestServer.psql(["-c", "CREATE DATABASE \(name)"], database: "postgres")
         }
-        // The live one's maker: a session that holds its lock, as Ferry's does.
+        // The live one's maker: a session that holds its lock, as Ferry's does, from before it exists.
         let maker = Process()
         maker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         maker.arguments = [
@@ -45,6 +45,7 @@ struct PostgresLeftoverTests {
                     if held == "1\n" { break }
                     try await Task.sleep(for: .milliseconds(20))
                 }
+                try await PostgresTestServer.psql(["-c", "CREATE DATABASE \(live)"], database: "postgres")
                 try await database.load("CREATE TABLE items (id integer PRIMARY KEY); INSERT INTO items VALUES (1), (2);")
                 var configuration = Ferry.Configuration(appName: "test", engine: database.engine, migrationsDirectory: nil)
                 configuration.backupsDirectory = database.backupsFolder
