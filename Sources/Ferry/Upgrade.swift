@@ -330,6 +330,7 @@ struct Upgrade: Sendable {
                         try await runAndRecordAll(batch.migrations)
                         if isLast {
                             sequence = try await finish(plan, verification: verification, after: sequence, in: session)
+                            CrashPoint.reach("upgrade.before-commit")
                         } else if let completed {
                             try await session.stamp(release: completed, at: Date())
                         }
@@ -342,6 +343,7 @@ struct Upgrade: Sendable {
                         try await session.record(row)
                         if isLast {
                             sequence = try await finish(plan, verification: verification, after: sequence, in: session)
+                            CrashPoint.reach("upgrade.before-commit")
                         } else if let completed {
                             try await session.stamp(release: completed, at: Date())
                         }
@@ -356,6 +358,7 @@ struct Upgrade: Sendable {
                     try await countRowsBefore(&verification, in: session, hadDatabase: hadDatabase, lockingWriters: true)
                     try await recordAcceptances()
                     sequence = try await finish(plan, verification: verification, after: sequence, in: session)
+                    CrashPoint.reach("upgrade.before-commit")
                 }
             }
         } catch var error as FerryError {

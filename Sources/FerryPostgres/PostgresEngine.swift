@@ -337,7 +337,7 @@ public struct PostgresEngine: DatabaseEngine {
     /// of the tables that are counted and of Ferry's history. A setting the
     /// role may not give is left out.
     private func copySettings(to scratch: String, on connection: PostgresConnection) async {
-        let rows = try? await connection.query(
+        let rows = try? await connection.queryUnlessClosed(
             """
             SELECT s.setrole <> 0, split_part(c, '=', 1), substr(c, strpos(c, '=') + 1)
               FROM pg_db_role_setting AS s, unnest(s.setconfig) AS c

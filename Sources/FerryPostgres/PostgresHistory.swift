@@ -83,7 +83,7 @@ enum PostgresHistory {
     /// PostgreSQL's, and not those that belong to an extension), qualified
     /// with their schema.
     private static func applicationTables(on connection: PostgresConnection) async throws -> [String] {
-        let rows = try await connection.query(
+        let rows = try await connection.queryUnlessClosed(
             """
             SELECT format('%I.%I', n.nspname, c.relname)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -27,7 +27,7 @@ struct PostgresServerFacts: Sendable {
     /// Reads the facts on a connection to the database, or to the
     /// maintenance database when `isLiveDatabase` is false.
     static func read(on connection: PostgresConnection, isLiveDatabase: Bool) async throws -> PostgresServerFacts {
-        let rows = try await connection.query(
+        let rows = try await connection.queryUnlessClosed(
             PostgresQuery(
                 unsafeSQL: """
                     SELECT pg_is_in_recovery(),

@@ -104,6 +104,7 @@ struct PostgresSession: MigrationSession {
         do {
             try await execute(sql: "SET CONSTRAINTS ALL IMMEDIATE")
         } catch {
+            if let lost = loss(error, while: "check the deferred constraints before the commit") { throw lost }
             guard let said = PostgresServerMessage(error), said.sqlState.hasPrefix("23") else {
                 throw FerryError(
                     .databaseUnavailable, "Could not check the deferred constraints in \(displayName).",
@@ -223,7 +224,7 @@ struct PostgresSession: MigrationSession {
     func lockAgainstWrites(_ tables: [String]) async throws {
         try await access("lock the tables whose rows are counted") {
             for table in tables {
-                let rows = try await connection.query(
+                let rows = try await connection.queryUnlessClosed(
                     "SELECT to_regclass(\(table))::text", logger: PostgresConnector.logger)
                 var found: String?
                 for try await name in rows.decode(String?.self) { found = name }

@@ -1,3 +1,4 @@
+import Ferry
 import FerryTestSupport
 import Foundation
 import Testing
@@ -132,19 +133,23 @@ struct PostgresFaultTests {
             let before = try await database.snapshot()
             let arguments = ["upgrade", "--no-backup", "--database", database.location, "--migrations", migrations.path]
 
-            let first = try FerryProcess.start(arguments)
-            #expect(await first.waitForOutput(containing: "Applying 0.6.0/001_moods"))
+            // The first stops itself with its work done and not committed, however busy the machine is.
+            let first = try FerryProcess.start(arguments, environment: [CrashPoint.stopVariable: "upgrade.before-commit"])
+            #expect(await first.waitUntilStopped(), "the first upgrader stopped before its commit")
             let lock = try await waitForSessions("upgrade lock", of: first)
             #expect(lock.count == 1, "the upgrade lock is held on one session: \(lock)")
             let second = try FerryProcess.start(arguments)
             #expect(await second.waitForOutput(containing: "Waiting up to"))
             try await terminate(lock)
+            first.kill(SIGCONT)
 
             let lost = await finish(first, within: .seconds(60))
             #expect(lost.status == 1, "\(lost)")
             #expect(lost.lines.last == "[END UPGRADE ERROR]", "\(lost)")
             #expect(lost.stderr.contains("was lost"), "\(lost)")
-            #expect(lost.stderr.contains("57P01"), "\(lost)")
+            // Ended while idle (the process stopped before its commit), the session may close without the
+            // server's 57P01 reaching the client: either is the truth.
+            #expect(lost.stderr.contains("57P01") || lost.stderr.contains("its connection closed"), "\(lost)")
             #expect(lost.stderr.contains("Nothing was changed: the database is still at release 0.5.0"), "\(lost)")
             #expect(!lost.stderr.contains("Fix the migration"), "\(lost)")
 
