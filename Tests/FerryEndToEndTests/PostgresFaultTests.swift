@@ -39,21 +39,25 @@ struct PostgresFaultTests {
 
     /// The server pids of the sessions whose application name starts with
     /// `ferry PURPOSE, pid PID ` (what Ferry and the programs it runs show).
-    func sessions(_ purpose: String, of process: FerryProcess.Running) async throws -> [String] {
+    func sessions(
+        _ purpose: String, of process: FerryProcess.Running, waitingForALock: Bool = false
+    ) async throws -> [String] {
         let pattern = "ferry \(purpose), pid \(process.process.processIdentifier) %"
+        let waiting = waitingForALock ? " AND wait_event_type = 'Lock'" : ""
         let output = try await PostgresTestServer.psql(
-            ["-At", "-c", "SELECT pid FROM pg_stat_activity WHERE application_name LIKE '\(pattern)'"],
+            ["-At", "-c", "SELECT pid FROM pg_stat_activity WHERE application_name LIKE '\(pattern)'\(waiting)"],
             database: "postgres")
         return output.split(separator: "\n").map(String.init)
     }
 
     /// Waits until such a session exists, and returns its pids.
     func waitForSessions(
-        _ purpose: String, of process: FerryProcess.Running, timeout: Duration = .seconds(60)
+        _ purpose: String, of process: FerryProcess.Running, waitingForALock: Bool = false,
+        timeout: Duration = .seconds(60)
     ) async throws -> [String] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline && process.process.isRunning {
-            let found = try await sessions(purpose, of: process)
+            let found = try await sessions(purpose, of: process, waitingForALock: waitingForALock)
             if !found.isEmpty { return found }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -269,7 +273,8 @@ struct PostgresFaultTests {
             defer { if client.isRunning { client.terminate() } }
             try await waitUntilHeld(database)
             let backup = try FerryProcess.start(["backup", "--database", database.location] + database.backupArguments)
-            let dump = try await waitForSessions("backup", of: backup)
+            // pg_dump's session: the one that waits for the client's lock (Ferry's own are not).
+            let dump = try await waitForSessions("backup", of: backup, waitingForALock: true)
             #expect(!dump.isEmpty, "pg_dump waits for the client's lock")
             try await terminate(dump)
 
