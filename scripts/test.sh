@@ -25,6 +25,9 @@ postgres_bin() {
 missing=()
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+# openssl makes the test CA for the TLS tests; setpriv (util-linux) makes pg_dump die with Ferry.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 if [[ -z "${FERRY_TEST_POSTGRES_URL:-}" ]] && ! postgres_bin >/dev/null; then missing+=(postgresql-15); fi
 if ((${#missing[@]})); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then

@@ -26,12 +26,13 @@ struct PostgresLeftoverTests {
         for name in [dead, unmarked] {
             try await PostgresTestServer.psql(["-c", "CREATE DATABASE \(name)"], database: "postgres")
         }
-        // The live one's maker: a session that holds its lock, as Ferry's does, from before it exists.
+        // The live one's maker: a session that holds its lock, as Ferry's does, from before it exists, for
+        // longer than the test can take on a busy machine (the cleanup ends it).
         let maker = Process()
         maker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         maker.arguments = [
             "psql", "-X", "-q", try PostgresTestServer.url(database: "postgres"), "-c",
-            "SELECT pg_advisory_lock(hashtextextended('\(live)', \(0x66_6572_7279))); SELECT pg_sleep(60);",
+            "SELECT pg_advisory_lock(hashtextextended('\(live)', \(0x66_6572_7279))); SELECT pg_sleep(900);",
         ]
         maker.standardOutput = FileHandle.nullDevice
         maker.standardError = FileHandle.nullDevice
