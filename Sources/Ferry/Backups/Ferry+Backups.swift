@@ -101,8 +101,9 @@ extension Ferry {
         }
     }
 
-    /// Deletes the oldest backups beyond `[backups] keep`, never the given
-    /// ones nor the newest pre-upgrade backup.
+    /// Deletes the oldest backups beyond `[backups] keep` (manual ones
+    /// beyond `[backups] keep_manual`, counted apart), never the given ones
+    /// nor the newest pre-upgrade backup.
     ///
     /// Unusable entries (``UnusableBackup``) are neither counted nor
     /// deleted, and a warning names them: they need a person.
@@ -111,7 +112,8 @@ extension Ferry {
         let listing = try catalog.listing()
         let newestPreUpgrade = listing.backups.first { $0.manifest.kind == .preUpgrade }?.name
         let deleted = try catalog.applyRetention(
-            keep: configuration.backupsToKeep, protecting: protected.union(newestPreUpgrade.map { [$0] } ?? []))
+            keep: configuration.backupsToKeep, keepManual: configuration.manualBackupsToKeep,
+            protecting: protected.union(newestPreUpgrade.map { [$0] } ?? []))
         if !deleted.isEmpty {
             emit(.backupsDeleted(names: deleted.map(\.name), keep: configuration.backupsToKeep))
         }

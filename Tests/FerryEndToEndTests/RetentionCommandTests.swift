@@ -1,0 +1,75 @@
+import Ferry
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// Backup retention through the built binary, after upgrades made to fail by
+/// a broken migration: what the user kept on purpose stays.
+@Suite struct RetentionCommandTests {
+    let folder: TemporaryFolder
+    let path: String
+    let migrations: URL
+    var catalog: URL { folder.url.appendingPathComponent("backups") }
+    var arguments: [String] { ["--database", path, "--migrations", migrations.path] }
+
+    init() throws {
+        folder = try TemporaryFolder()
+        path = folder.url.appendingPathComponent("sensorhub.db").path
+        migrations = try ExampleApplication.copyMigrations(to: folder.url)
+    }
+
+    /// A database at the newest release and a next release whose migration fails.
+    func makeDatabaseWithABrokenNextRelease() async throws {
+        try await ExampleApplication.makeDatabase(at: ExampleApplication.newestRelease, path: path, migrations: migrations)
+        let next = migrations.appendingPathComponent("0.6.0")
+        try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
+        try "INSERT INTO no_such_table VALUES (1);\n"
+            .write(to: next.appendingPathComponent("001_broken.sql"), atomically: true, encoding: .utf8)
+    }
+
+    /// The manifests in the catalog, decoded as JSON objects.
+    func manifests() throws -> [[String: Any]] {
+        try FileManager.default.contentsOfDirectory(atPath: catalog.path).filter { $0.hasSuffix(".json") }.map {
+            try #require(JSONSerialization.jsonObject(with: Data(contentsOf: catalog.appendingPathComponent($0)))
+                as? [String: Any])
+        }
+    }
+
+    @Test func failedUpgradesNeverPushOutAManualBackupWithANote() async throws {
+        try await makeDatabaseWithABrokenNextRelease()
+        let keepTwo = ["FERRY_BACKUPS_KEEP": "2"]
+        let kept = try await FerryProcess.run(
+            ["backup", "--note", "before the risky change"] + arguments, environment: keepTwo)
+        #expect(kept.status == 0, "\(kept)")
+        let before = try DatabaseSnapshot(path: path)
+
+        for attempt in 1...5 {
+            let upgrade = try await FerryProcess.run(["upgrade"] + arguments, environment: keepTwo)
+            #expect(upgrade.status == 1, "attempt \(attempt): \(upgrade)")
+            #expect(upgrade.stderr.contains("no_such_table"), "attempt \(attempt): \(upgrade)")
+        }
+        let after = try await FerryProcess.run(["backup"] + arguments, environment: keepTwo)
+        #expect(after.status == 0, "\(after)")
+
+        let kinds = try manifests().map { ($0["kind"] as? String ?? "?", $0["note"] as? String) }
+        #expect(kinds.filter { $0.0 == "manual" }.count == 2, "\(kinds)")
+        #expect(kinds.contains { $0.0 == "manual" && $0.1 == "before the risky change" }, "\(kinds)")
+        #expect(kinds.filter { $0.0 != "manual" }.count == 2, "keep counts only the other kinds: \(kinds)")
+        #expect(try DatabaseSnapshot(path: path) == before, "the failed upgrades changed nothing")
+    }
+
+    @Test func keepManualLimitsManualBackupsAndIsRangeChecked() async throws {
+        try await ExampleApplication.makeDatabase(at: ExampleApplication.newestRelease, path: path, migrations: migrations)
+        let keepOneManual = ["FERRY_BACKUPS_KEEP_MANUAL": "1", "FERRY_BACKUPS_KEEP": "1"]
+        for _ in 1...3 {
+            let backup = try await FerryProcess.run(["backup"] + arguments, environment: keepOneManual)
+            #expect(backup.status == 0, "\(backup)")
+        }
+        #expect(try manifests().count == 1)
+
+        let zero = try await FerryProcess.run(["backup"] + arguments, environment: ["FERRY_BACKUPS_KEEP_MANUAL": "0"])
+        #expect(zero.status == 2, "\(zero)")
+        #expect(zero.stderr.contains("FERRY_BACKUPS_KEEP_MANUAL=0 is out of range"), "\(zero)")
+        #expect(try manifests().count == 1, "the refused command made no backup")
+    }
+}
