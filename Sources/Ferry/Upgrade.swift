@@ -82,9 +82,14 @@ struct Upgrade: Sendable {
                 let verification = try await verification(for: plan, catalog: catalog, in: session)
                 let hadDatabase = plan.database.exists
                 let backup = hadDatabase ? try await backUp(plan) : nil
-                try await apply(
-                    plan, acceptances: acceptances, hadDatabase: hadDatabase, verification: verification,
-                    backup: backup, in: session)
+                do {
+                    try await apply(
+                        plan, acceptances: acceptances, hadDatabase: hadDatabase, verification: verification,
+                        backup: backup, in: session)
+                } catch {
+                    if let backup { ferry.recordFailedAttempt(of: backup, error: error, emit: emit) }
+                    throw error
+                }
                 for release in plan.pendingReleases { emit(.releaseCompleted(release)) }
                 if let backup {
                     do {

@@ -18,9 +18,9 @@ import Testing
         migrations = try ExampleApplication.copyMigrations(to: folder.url)
     }
 
-    /// A database at the newest release and a next release whose migration fails.
-    func makeDatabaseWithABrokenNextRelease() async throws {
-        try await ExampleApplication.makeDatabase(at: ExampleApplication.newestRelease, path: path, migrations: migrations)
+    /// A database at a release and a next release, after the example's, whose migration fails.
+    func makeDatabaseWithABrokenNextRelease(at release: String = ExampleApplication.newestRelease) async throws {
+        try await ExampleApplication.makeDatabase(at: release, path: path, migrations: migrations)
         let next = migrations.appendingPathComponent("0.6.0")
         try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
         try "INSERT INTO no_such_table VALUES (1);\n"
@@ -55,6 +55,36 @@ import Testing
         #expect(kinds.filter { $0.0 == "manual" }.count == 2, "\(kinds)")
         #expect(kinds.contains { $0.0 == "manual" && $0.1 == "before the risky change" }, "\(kinds)")
         #expect(kinds.filter { $0.0 != "manual" }.count == 2, "keep counts only the other kinds: \(kinds)")
+        #expect(try DatabaseSnapshot(path: path) == before, "the failed upgrades changed nothing")
+    }
+
+    @Test func aFailedAttemptsBackupIsMarkedAndRetentionAfterTheFailureDeletesSuchBackupsFirst() async throws {
+        try await makeDatabaseWithABrokenNextRelease(at: "0.4.0")
+        // The pre-upgrade backup of an upgrade that did not fail.
+        let upgraded = try await FerryProcess.run(["upgrade", "--to", "0.5.0"] + arguments)
+        #expect(upgraded.status == 0, "\(upgraded)")
+        let before = try DatabaseSnapshot(path: path)
+
+        let keepTwo = ["FERRY_BACKUPS_KEEP": "2"]
+        var failedNames: [String] = []
+        for attempt in 1...3 {
+            let upgrade = try await FerryProcess.run(["upgrade", "--json"] + arguments, environment: keepTwo)
+            #expect(upgrade.status == 1, "attempt \(attempt): \(upgrade)")
+            let started = try upgrade.jsonLines().compactMap { $0["event"] as? String == "backupCompleted" ? $0 : nil }
+            failedNames.append(try #require(started.first?["name"] as? String, "\(upgrade)"))
+            let all = try manifests()
+            #expect(all.count == 2, "attempt \(attempt): retention ran after the failure: \(all.map { $0["file"] ?? "?" })")
+            let marked = try #require(all.first { $0["file"] as? String == failedNames.last })
+            let record = marked["attempt"] as? [String: Any]
+            #expect(record?["outcome"] as? String == "failed", "\(marked)")
+            #expect(record?["code"] as? String == "migrationFailed", "\(marked)")
+            let kept = all.first { $0["upgradeTo"] as? String == "0.5.0" }
+            #expect(kept != nil && kept?["attempt"] == nil, "the backup of the upgrade that succeeded stays: \(all)")
+        }
+        #expect(Set(failedNames).count == 3)
+        let listing = try await FerryProcess.run(["backups"] + arguments)
+        #expect(listing.status == 0)
+        #expect(listing.stdout.contains("upgrade failed (migrationFailed) at "), "\(listing)")
         #expect(try DatabaseSnapshot(path: path) == before, "the failed upgrades changed nothing")
     }
 

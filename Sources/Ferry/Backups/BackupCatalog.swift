@@ -339,7 +339,8 @@ public struct BackupCatalog: Sendable {
     /// Deletes all but the `keep` newest usable backups (by manifest time),
     /// never deleting the protected ones.
     ///
-    /// Manual backups are counted apart, against `keepManual` (nil: all are
+    /// Backups of failed upgrade attempts are the first to go: the places
+    /// `keep` allows go to the others first. Manual backups are counted apart, against `keepManual` (nil: all are
     /// kept): someone made them on purpose, so backups the upgrades make can
     /// never push them out. Unusable entries are neither counted nor deleted
     /// (the caller says so): a damaged manifest says nothing trustworthy
@@ -353,7 +354,8 @@ public struct BackupCatalog: Sendable {
     /// - Returns: The deleted backups.
     @discardableResult
     public func applyRetention(keep: Int, keepManual: Int? = nil, protecting protected: Set<String>) throws -> [Backup] {
-        let backups = try list()
+        let listed = try list()
+        let backups = listed.filter { $0.manifest.attempt == nil } + listed.filter { $0.manifest.attempt != nil }
         var kept = 0
         var keptManual = 0
         var deleted: [Backup] = []

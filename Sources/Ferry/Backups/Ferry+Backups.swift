@@ -110,7 +110,9 @@ extension Ferry {
     func applyRetention(protecting protected: Set<String>, emit: @Sendable (UpgradeEvent) -> Void) throws {
         let catalog = try backupCatalog()
         let listing = try catalog.listing()
-        let newestPreUpgrade = listing.backups.first { $0.manifest.kind == .preUpgrade }?.name
+        // The newest pre-upgrade backup of an upgrade that did not fail (of a failed one when there is no other).
+        let preUpgrade = listing.backups.filter { $0.manifest.kind == .preUpgrade }
+        let newestPreUpgrade = (preUpgrade.first { $0.manifest.attempt == nil } ?? preUpgrade.first)?.name
         let deleted = try catalog.applyRetention(
             keep: configuration.backupsToKeep, keepManual: configuration.manualBackupsToKeep,
             protecting: protected.union(newestPreUpgrade.map { [$0] } ?? []))
@@ -124,6 +126,28 @@ extension Ferry {
                 \(listing.unusable.map { "\($0.name) (\($0.reason))" }.joined(separator: "; ")). \
                 Repair or remove them by hand.
                 """)
+        }
+    }
+
+    /// Marks the pre-upgrade backup of an upgrade that failed as such in its
+    /// manifest, then applies retention, never deleting that backup.
+    ///
+    /// Runs after the failure was handled (rolled back or restored): it
+    /// throws nothing, so that the upgrade ends with its own error; a problem
+    /// here is a warning.
+    func recordFailedAttempt(of backup: Backup, error: any Error, emit: @Sendable (UpgradeEvent) -> Void) {
+        let code = (error as? FerryError)?.code.rawValue ?? "failed"
+        do {
+            var manifest = backup.manifest
+            manifest.attempt = .failed(code: code, ended: Date())
+            _ = try backupCatalog().writeManifest(manifest, name: BackupCatalog.stem(of: backup.name))
+        } catch {
+            configuration.logger.warning("Could not mark \(backup.name) as the backup of a failed attempt: \(error)")
+        }
+        do {
+            try applyRetention(protecting: [backup.name], emit: emit)
+        } catch {
+            configuration.logger.warning("Backup retention failed after the failed upgrade: \(error)")
         }
     }
 
