@@ -1,6 +1,7 @@
 import Ferry
 import FerryTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// Backup retention through the built binary, after upgrades made to fail by
@@ -27,6 +28,16 @@ import Testing
             .write(to: next.appendingPathComponent("001_broken.sql"), atomically: true, encoding: .utf8)
     }
 
+    /// A write by the application between attempts, so that a retry cannot reuse the last attempt's backup.
+    func write(_ value: Int) async throws {
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS written_between (x); INSERT INTO written_between VALUES (?)",
+                           arguments: [value])
+        }
+        try queue.close()
+    }
+
     /// The manifests in the catalog, decoded as JSON objects.
     func manifests() throws -> [[String: Any]] {
         try FileManager.default.contentsOfDirectory(atPath: catalog.path).filter { $0.hasSuffix(".json") }.map {
@@ -41,12 +52,14 @@ import Testing
         let kept = try await FerryProcess.run(
             ["backup", "--note", "before the risky change"] + arguments, environment: keepTwo)
         #expect(kept.status == 0, "\(kept)")
-        let before = try DatabaseSnapshot(path: path)
 
         for attempt in 1...5 {
+            try await write(attempt)
+            let before = try DatabaseSnapshot(path: path)
             let upgrade = try await FerryProcess.run(["upgrade"] + arguments, environment: keepTwo)
             #expect(upgrade.status == 1, "attempt \(attempt): \(upgrade)")
             #expect(upgrade.stderr.contains("no_such_table"), "attempt \(attempt): \(upgrade)")
+            #expect(try DatabaseSnapshot(path: path) == before, "the failed upgrade changed nothing")
         }
         let after = try await FerryProcess.run(["backup"] + arguments, environment: keepTwo)
         #expect(after.status == 0, "\(after)")
@@ -55,7 +68,6 @@ import Testing
         #expect(kinds.filter { $0.0 == "manual" }.count == 2, "\(kinds)")
         #expect(kinds.contains { $0.0 == "manual" && $0.1 == "before the risky change" }, "\(kinds)")
         #expect(kinds.filter { $0.0 != "manual" }.count == 2, "keep counts only the other kinds: \(kinds)")
-        #expect(try DatabaseSnapshot(path: path) == before, "the failed upgrades changed nothing")
     }
 
     @Test func aFailedAttemptsBackupIsMarkedAndRetentionAfterTheFailureDeletesSuchBackupsFirst() async throws {
@@ -63,11 +75,12 @@ import Testing
         // The pre-upgrade backup of an upgrade that did not fail.
         let upgraded = try await FerryProcess.run(["upgrade", "--to", "0.5.0"] + arguments)
         #expect(upgraded.status == 0, "\(upgraded)")
-        let before = try DatabaseSnapshot(path: path)
 
         let keepTwo = ["FERRY_BACKUPS_KEEP": "2"]
         var failedNames: [String] = []
         for attempt in 1...3 {
+            try await write(attempt)
+            let before = try DatabaseSnapshot(path: path)
             let upgrade = try await FerryProcess.run(["upgrade", "--json"] + arguments, environment: keepTwo)
             #expect(upgrade.status == 1, "attempt \(attempt): \(upgrade)")
             let started = try upgrade.jsonLines().compactMap { $0["event"] as? String == "backupCompleted" ? $0 : nil }
@@ -80,12 +93,46 @@ import Testing
             #expect(record?["code"] as? String == "migrationFailed", "\(marked)")
             let kept = all.first { $0["upgradeTo"] as? String == "0.5.0" }
             #expect(kept != nil && kept?["attempt"] == nil, "the backup of the upgrade that succeeded stays: \(all)")
+            #expect(try DatabaseSnapshot(path: path) == before, "the failed upgrade changed nothing")
         }
         #expect(Set(failedNames).count == 3)
         let listing = try await FerryProcess.run(["backups"] + arguments)
         #expect(listing.status == 0)
         #expect(listing.stdout.contains("upgrade failed (migrationFailed) at "), "\(listing)")
-        #expect(try DatabaseSnapshot(path: path) == before, "the failed upgrades changed nothing")
+    }
+
+    @Test func aRetriedUpgradeReusesTheFailedAttemptsBackupOnlyWhileTheDatabaseIsUnchanged() async throws {
+        try await makeDatabaseWithABrokenNextRelease()
+        let first = try await FerryProcess.run(["upgrade"] + arguments)
+        #expect(first.status == 1, "\(first)")
+        let firstBackup = try #require(try manifests().first?["file"] as? String)
+
+        let retry = try await FerryProcess.run(["upgrade"] + arguments)
+        #expect(retry.status == 1, "\(retry)")
+        #expect((retry.stdout + retry.stderr).contains(
+            "Reusing backup \(firstBackup) from the failed attempt at "), "\(retry)")
+        #expect((retry.stdout + retry.stderr).contains("the database has not changed since"))
+        #expect(try manifests().count == 1, "no second copy")
+
+        // The application writes: the next attempt must copy again, and its copy holds the write.
+        try await write(7)
+        let afterWrite = try await FerryProcess.run(["upgrade"] + arguments)
+        #expect(afterWrite.status == 1, "\(afterWrite)")
+        #expect(!(afterWrite.stdout + afterWrite.stderr).contains("Reusing backup"), "\(afterWrite)")
+        let newest = try #require(try manifests().first { $0["file"] as? String != firstBackup }?["file"] as? String)
+        let copy = try DatabaseQueue(path: catalog.appendingPathComponent(newest).path)
+        #expect(try await copy.read { db in try Int.fetchOne(db, sql: "SELECT x FROM written_between") } == 7)
+        try copy.close()
+
+        // Fixed, the retry reuses the last attempt's backup, and the upgrade that succeeds clears its mark.
+        try "CREATE TABLE fixed (x);\n".write(
+            to: migrations.appendingPathComponent("0.6.0/001_broken.sql"), atomically: true, encoding: .utf8)
+        let fixed = try await FerryProcess.run(["upgrade"] + arguments)
+        #expect(fixed.status == 0, "\(fixed)")
+        #expect((fixed.stdout + fixed.stderr).contains("Reusing backup \(newest) from the failed attempt at "), "\(fixed)")
+        let marked = try manifests().first { $0["file"] as? String == newest }
+        #expect(marked != nil && marked?["attempt"] == nil, "\(String(describing: marked))")
+        #expect(try await DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT x FROM written_between") } == 7)
     }
 
     @Test func keepManualLimitsManualBackupsAndIsRangeChecked() async throws {

@@ -89,6 +89,9 @@ public struct BackupManifest: Sendable, Codable, Equatable {
     /// For a pre-upgrade backup whose upgrade failed: how it ended. Nil
     /// otherwise. Retention deletes such backups before any other.
     public var attempt: UpgradeAttempt?
+    /// The live database's change fingerprint read just before the copy
+    /// (``BackupEngine/changeFingerprint()``), when the engine has one.
+    public var liveFingerprint: String?
 
     /// Creates a manifest.
     public init(

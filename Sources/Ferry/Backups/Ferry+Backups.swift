@@ -62,6 +62,8 @@ extension Ferry {
                 changes: "Nothing was changed.",
                 advice: "Free at least \(FileSafety.formatBytes(needed - free)) there, or choose another folder with --backups.")
         }
+        // Read before the copy starts, so that a change committed meanwhile can only make it differ later.
+        let fingerprint = await engine.changeFingerprint()
         let created = Date()
         let fileExtension = engine.backupFileExtension(for: format)
         let name = catalog.newName(
@@ -89,7 +91,9 @@ extension Ferry {
                 appliedMigrations: state.applied.map(\.id), file: temporary.lastPathComponent,
                 size: FileSafety.size(of: temporary.path), sha256: sha256, rowCounts: check.rowCounts, check: level,
                 created: created, verified: Date(), note: note)
-            let backup = try catalog.place(temporary, as: name, fileExtension: fileExtension, manifest: manifest)
+            var fingerprinted = manifest
+            fingerprinted.liveFingerprint = fingerprint
+            let backup = try catalog.place(temporary, as: name, fileExtension: fileExtension, manifest: fingerprinted)
             emit(.backupCompleted(name: backup.name, bytes: manifest.size, seconds: (clock.now - started).inSeconds))
             return backup
         } catch var error as FerryError {
@@ -148,6 +152,35 @@ extension Ferry {
             try applyRetention(protecting: [backup.name], emit: emit)
         } catch {
             configuration.logger.warning("Backup retention failed after the failed upgrade: \(error)")
+        }
+    }
+
+    /// The newest pre-upgrade backup when it is a failed attempt's, for the
+    /// same target, and the live database has not changed since it was
+    /// taken (same ``BackupEngine/changeFingerprint()``); nil otherwise.
+    func reusableFailedAttemptBackup(upgradeTo target: Release) async -> Backup? {
+        let engine = configuration.engine
+        guard let fingerprint = await engine.changeFingerprint(),
+              let listing = try? backupCatalog().listing(),
+              let newest = listing.backups.first(where: { $0.manifest.kind == .preUpgrade }),
+              newest.manifest.attempt != nil, newest.manifest.liveFingerprint == fingerprint,
+              newest.manifest.upgradeTo == target.description, newest.manifest.engine == engine.engineName,
+              newest.manifest.format == .native,
+              newest.manifest.check == .full || newest.manifest.check == configuration.backupCheck,
+              FileSafety.size(of: newest.file.path) == newest.manifest.size else { return nil }
+        return newest
+    }
+
+    /// Clears the failed-attempt mark of a reused backup once its upgrade
+    /// succeeded; a problem here is a warning.
+    func recordSucceededAttempt(of backup: Backup) {
+        guard backup.manifest.attempt != nil else { return }
+        var manifest = backup.manifest
+        manifest.attempt = nil
+        do {
+            _ = try backupCatalog().writeManifest(manifest, name: BackupCatalog.stem(of: backup.name))
+        } catch {
+            configuration.logger.warning("Could not clear the failed-attempt mark of \(backup.name): \(error)")
         }
     }
 
