@@ -167,6 +167,34 @@ import Testing
         #expect(try DatabaseSnapshot(path: live) == changed)
     }
 
+    @Test(.enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+    func onPostgreSQLAFailedAttemptIsMarkedAndARetryAlwaysTakesANewBackup() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(at: "0.5.0", in: database, migrations: migrations)
+            let next = migrations.appendingPathComponent("0.6.0")
+            try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
+            try "INSERT INTO no_such_table VALUES (1);\n"
+                .write(to: next.appendingPathComponent("001_broken.sql"), atomically: true, encoding: .utf8)
+            let arguments = ["--database", database.location, "--migrations", migrations.path] + database.backupArguments
+            let before = try await database.snapshot()
+            for attempt in 1...2 {
+                let upgrade = try await FerryProcess.run(["upgrade"] + arguments)
+                #expect(upgrade.status == 1, "attempt \(attempt): \(upgrade)")
+                // No sound cheap proof that a PostgreSQL database is unchanged: never reused there.
+                #expect(!(upgrade.stdout + upgrade.stderr).contains("Reusing backup"), "\(upgrade)")
+            }
+            let folder = database.backupsFolder
+            let marked = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+                .map { try #require(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent($0)))
+                    as? [String: Any]) }
+                .map { ($0["attempt"] as? [String: Any])?["code"] as? String }
+            // Beside any backup made while the database was prepared: one per attempt, each marked.
+            #expect(marked.filter { $0 == "migrationFailed" }.count == 2, "\(marked)")
+            #expect(try await database.snapshot() == before)
+        }
+    }
+
     @Test func keepManualLimitsManualBackupsAndIsRangeChecked() async throws {
         try await ExampleApplication.makeDatabase(at: ExampleApplication.newestRelease, path: path, migrations: migrations)
         let keepOneManual = ["FERRY_BACKUPS_KEEP_MANUAL": "1", "FERRY_BACKUPS_KEEP": "1"]
