@@ -28,8 +28,11 @@ extension Ferry {
         public var migrations: MigrationRegistry
         /// The backup catalog folder; nil lets the engine choose.
         public var backupsDirectory: URL?
-        /// How many backups retention keeps.
+        /// How many backups retention keeps, manual ones apart.
         public var backupsToKeep: Int
+        /// How many manual backups retention keeps (`[backups] keep_manual`);
+        /// nil, the default, keeps them all.
+        public var manualBackupsToKeep: Int?
         /// How thoroughly backups are checked when made and before a restore
         /// (`[backups] check`).
         public var backupCheck: BackupCheckLevel
@@ -76,6 +79,7 @@ extension Ferry {
             self.migrations = MigrationRegistry()
             self.backupsDirectory = nil
             self.backupsToKeep = 10
+            self.manualBackupsToKeep = nil
             self.backupCheck = .full
             self.lockTimeout = .seconds(60)
             self.logger = Logger(label: "ferry")

@@ -42,6 +42,13 @@ public struct NumberSetting: Sendable, Equatable {
         section: "backups", key: "keep", environmentVariable: "FERRY_BACKUPS_KEEP", minimum: 1, maximum: 1_000_000,
         isWhole: true, unit: "backups", note: "the backup just made is always kept")
 
+    /// `[backups] keep_manual`, `FERRY_BACKUPS_KEEP_MANUAL`: how many manual
+    /// backups retention keeps, counted apart from the other kinds; unset
+    /// keeps them all. At least 1, as for `keep`.
+    public static let keepManualBackups = NumberSetting(
+        section: "backups", key: "keep_manual", environmentVariable: "FERRY_BACKUPS_KEEP_MANUAL", minimum: 1,
+        maximum: 1_000_000, isWhole: true, unit: "backups", note: "the backup just made is always kept")
+
     /// `[preflight] keep_free_mb`, `FERRY_KEEP_FREE_MB`: megabytes that must
     /// stay free, at most a petabyte.
     public static let keepFreeMB = NumberSetting(

@@ -147,7 +147,10 @@ struct Preflight: Sendable {
                     + "pass --backups DIR, set FERRY_BACKUPS or [backups] directory "
                     + "(or, for a database with nothing to lose yet, upgrade with --no-backup)"))
         }
-        checks += await StorageCheck(configuration: configuration, takesBackup: takesBackup).checks()
+        // A retry that reuses the failed attempt's backup adds nothing to the catalog: no room to find for it.
+        let reusesBackup = takesBackup
+            ? await Ferry(configuration).reusableFailedAttemptBackup(upgradeTo: plan.targetRelease) != nil : false
+        checks += await StorageCheck(configuration: configuration, takesBackup: takesBackup && !reusesBackup).checks()
         checks += await configuration.engine.serverChecks(
             for: ServerNeeds(
                 databaseExists: plan.database.exists, takesBackup: takesBackup,

@@ -44,6 +44,9 @@ public struct Settings: Sendable, Equatable {
     public var backups: String?
     /// `[backups] keep`, `FERRY_BACKUPS_KEEP` (range: ``NumberSetting/keepBackups``).
     public var keepBackups: Int?
+    /// `[backups] keep_manual`, `FERRY_BACKUPS_KEEP_MANUAL`: manual backups
+    /// retention keeps; unset keeps them all (range: ``NumberSetting/keepManualBackups``).
+    public var keepManualBackups: Int?
     /// `[backups] check` (`full` or `quick`), `FERRY_BACKUPS_CHECK`, `--backup-check`.
     public var backupCheck: String?
     /// `FERRY_JSON`, `--json`: JSON output.
@@ -71,8 +74,9 @@ public struct Settings: Sendable, Equatable {
         backupCheck: String? = nil, json: Bool? = nil,
         fixtures: String? = nil, keepFreeMB: Int? = nil, osRelease: String? = nil, invariants: [Invariant]? = nil,
         requirements: [Requirement]? = nil, components: [Component]? = nil, postgresTools: String? = nil,
-        create: Bool? = nil
+        create: Bool? = nil, keepManualBackups: Int? = nil
     ) {
+        self.keepManualBackups = keepManualBackups
         self.create = create
         self.postgresTools = postgresTools
         self.fixtures = fixtures
@@ -107,14 +111,15 @@ public struct Settings: Sendable, Equatable {
             fixtures: other.fixtures ?? fixtures, keepFreeMB: other.keepFreeMB ?? keepFreeMB,
             osRelease: other.osRelease ?? osRelease, invariants: other.invariants ?? invariants,
             requirements: other.requirements ?? requirements, components: other.components ?? components,
-            postgresTools: other.postgresTools ?? postgresTools, create: other.create ?? create)
+            postgresTools: other.postgresTools ?? postgresTools, create: other.create ?? create,
+            keepManualBackups: other.keepManualBackups ?? keepManualBackups)
     }
 
     /// The keys `ferry.toml` may hold, by table.
     public static let fileKeys: [String: Set<String>] = [
         "app": ["name", "release", "minimum_upgradable_from"],
         "database": ["url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin", "create"],
-        "backups": ["directory", "keep", "check"],
+        "backups": ["directory", "keep", "keep_manual", "check"],
         "preflight": ["keep_free_mb", "os_release"],
         "verify": ["name", "query", "expect", "preserve", "releases"],
         "requirement": ["os", "engine", "unknown"],
@@ -175,7 +180,8 @@ public struct Settings: Sendable, Equatable {
             osRelease: resolved(try reader.string("preflight", "os_release")),
             invariants: try reader.invariants(), requirements: try reader.requirements(),
             components: try reader.components(), postgresTools: resolved(try reader.string("database", "pg_bin")),
-            create: try reader.bool("database", "create"))
+            create: try reader.bool("database", "create"),
+            keepManualBackups: try reader.number(.keepManualBackups).map { Int($0) })
     }
 
     /// Reads the `FERRY_*` environment variables.
@@ -209,7 +215,8 @@ public struct Settings: Sendable, Equatable {
             backups: value("FERRY_BACKUPS"), keepBackups: keep,
             backupCheck: value("FERRY_BACKUPS_CHECK"), json: json, fixtures: value("FERRY_FIXTURES"),
             keepFreeMB: try number(.keepFreeMB).map { Int($0) }, osRelease: value("FERRY_OS_RELEASE"),
-            postgresTools: value("FERRY_PG_BIN"), create: try boolean("FERRY_CREATE"))
+            postgresTools: value("FERRY_PG_BIN"), create: try boolean("FERRY_CREATE"),
+            keepManualBackups: try number(.keepManualBackups).map { Int($0) })
     }
 
     /// The transaction mode, `upgrade` (the default) or `migration`.
@@ -260,6 +267,11 @@ public struct Settings: Sendable, Equatable {
         if let keepBackups {
             let keep = try NumberSetting.keepBackups.checked(Double(keepBackups), from: "Keeping \(keepBackups) backups")
             configuration.backupsToKeep = Int(keep)
+        }
+        if let keepManualBackups {
+            let keep = try NumberSetting.keepManualBackups.checked(
+                Double(keepManualBackups), from: "Keeping \(keepManualBackups) manual backups")
+            configuration.manualBackupsToKeep = Int(keep)
         }
         if let backupCheck { configuration.backupCheck = try BackupCheckLevel(parsing: backupCheck) }
         if let create { configuration.createsDatabase = create }

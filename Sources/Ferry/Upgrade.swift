@@ -82,11 +82,17 @@ struct Upgrade: Sendable {
                 let verification = try await verification(for: plan, catalog: catalog, in: session)
                 let hadDatabase = plan.database.exists
                 let backup = hadDatabase ? try await backUp(plan) : nil
-                try await apply(
-                    plan, acceptances: acceptances, hadDatabase: hadDatabase, verification: verification,
-                    backup: backup, in: session)
+                do {
+                    try await apply(
+                        plan, acceptances: acceptances, hadDatabase: hadDatabase, verification: verification,
+                        backup: backup, in: session)
+                } catch {
+                    if let backup { ferry.recordFailedAttempt(of: backup, error: error, emit: emit) }
+                    throw error
+                }
                 for release in plan.pendingReleases { emit(.releaseCompleted(release)) }
                 if let backup {
+                    ferry.recordSucceededAttempt(of: backup)
                     do {
                         try ferry.applyRetention(protecting: [backup.name], emit: emit)
                     } catch {
@@ -172,6 +178,11 @@ struct Upgrade: Sendable {
     /// Takes the pre-upgrade backup, unless nothing is pending or the options skip it.
     private func backUp(_ plan: Plan) async throws -> Backup? {
         guard !plan.pending.isEmpty, !options.skipBackup else { return nil }
+        if let reused = await ferry.reusableFailedAttemptBackup(upgradeTo: plan.targetRelease),
+           let attempt = reused.manifest.attempt {
+            emit(.backupReused(name: reused.name, attemptEnded: attempt.ended))
+            return reused
+        }
         return try await ferry.takeBackup(
             kind: .preUpgrade, format: .native, state: plan.database, upgradeTo: plan.targetRelease, note: nil,
             emit: emit)

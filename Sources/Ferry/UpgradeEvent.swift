@@ -29,6 +29,9 @@ public enum UpgradeEvent: Sendable, Encodable {
     case backupStarted(kind: BackupKind, file: String)
     /// A backup was written, checked and cataloged.
     case backupCompleted(name: String, bytes: Int64, seconds: Double)
+    /// The backup of a failed attempt is used again: the database has not
+    /// changed since it was taken.
+    case backupReused(name: String, attemptEnded: Date)
     /// Retention deleted old backups.
     case backupsDeleted(names: [String], keep: Int)
     /// A restore starts replacing the live database.
@@ -70,6 +73,9 @@ public enum UpgradeEvent: Sendable, Encodable {
             return "Writing the \(kind.rawValue) backup \(file)…"
         case let .backupCompleted(name, bytes, seconds):
             return "Backup \(name) written and checked (\(FileSafety.formatBytes(bytes)), \(Duration.text(seconds: seconds)))"
+        case let .backupReused(name, ended):
+            return "Reusing backup \(name) from the failed attempt at \(Timestamp.string(from: ended)): "
+                + "the database has not changed since"
         case let .backupsDeleted(names, keep):
             return "Retention (keep \(keep)) deleted \(names.count == 1 ? "1 old backup" : "\(names.count) old backups"): "
                 + names.joined(separator: ", ")
@@ -103,6 +109,7 @@ public enum UpgradeEvent: Sendable, Encodable {
         case .upToDate: return "upToDate"
         case .backupStarted: return "backupStarted"
         case .backupCompleted: return "backupCompleted"
+        case .backupReused: return "backupReused"
         case .backupsDeleted: return "backupsDeleted"
         case .restoreStarted: return "restoreStarted"
         case .downgradeStarted: return "downgradeStarted"
@@ -115,6 +122,7 @@ public enum UpgradeEvent: Sendable, Encodable {
     private enum CodingKeys: String, CodingKey {
         case event, message, holder, timeoutSeconds, database, id, index, total, seconds, release
         case from, to, applied, pending, note, kind, file, name, bytes, names, keep, backup, migrations, checks
+        case attemptEnded
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -160,6 +168,9 @@ public enum UpgradeEvent: Sendable, Encodable {
             try container.encode(name, forKey: .name)
             try container.encode(bytes, forKey: .bytes)
             try container.encode(seconds, forKey: .seconds)
+        case let .backupReused(name, ended):
+            try container.encode(name, forKey: .name)
+            try container.encode(Timestamp.string(from: ended), forKey: .attemptEnded)
         case let .backupsDeleted(names, keep):
             try container.encode(names, forKey: .names)
             try container.encode(keep, forKey: .keep)

@@ -13,6 +13,29 @@ extension SQLiteEngine {
         FileSafety.size(of: path) + FileSafety.size(of: path + "-wal")
     }
 
+    /// The file's change counter (header bytes 24–27), with its size,
+    /// modification time, device and inode; nil in WAL mode.
+    ///
+    /// Outside WAL mode SQLite increments the counter in every transaction
+    /// that commits a change, and a rolled-back one leaves it as it was, so
+    /// an unchanged counter on the same unchanged file means no change was
+    /// committed. In WAL mode commits go to the `-wal` file and the counter
+    /// is not kept up to date: there is no cheap proof then, so nil (no
+    /// reuse). A torn read during a commit gives an old or new value, never
+    /// a wrong "unchanged", because the value is read before the backup.
+    public func changeFingerprint() async -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let header = try? handle.read(upToCount: 100), header.count == 100,
+              header.prefix(16) == Data("SQLite format 3\u{0}".utf8),
+              header[18] == 1, header[19] == 1 else { return nil }
+        var status = stat()
+        guard fstat(handle.fileDescriptor, &status) == 0 else { return nil }
+        let counter = header[24..<28].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return "sqlite change counter \(counter), \(status.st_size) bytes, modified "
+            + "\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec), file \(status.st_dev):\(status.st_ino)"
+    }
+
     /// Copies the live database with SQLite's online backup API (in one step,
     /// inside one read transaction, so the copy is one consistent moment
     /// while the application goes on writing), or dumps it as SQL.

@@ -37,7 +37,7 @@ struct BackupsCommand: AsyncParsableCommand {
                 let releases = manifest.upgradeTo.map { "\(manifest.release ?? "none") → \($0)" } ?? (manifest.release ?? "no release")
                 let verified = manifest.verified.map { "verified \(Timestamp.string(from: $0))" } ?? "not verified"
                 console.line("  \(backup.name)")
-                console.line("    \(manifest.kind.rawValue), \(releases), \(FileSafety.formatBytes(manifest.size)), created \(Timestamp.string(from: manifest.created)), \(verified)\(manifest.note.map { ", note: \($0)" } ?? "")")
+                console.line("    \(manifest.kind.rawValue), \(releases), \(FileSafety.formatBytes(manifest.size)), created \(Timestamp.string(from: manifest.created)), \(verified)\(manifest.note.map { ", note: \($0)" } ?? "")\(manifest.attempt.map { ", upgrade \($0.outcome) (\($0.code)) at \(Timestamp.string(from: $0.ended))" } ?? "")")
             }
             if !listing.unusable.isEmpty {
                 console.line("Unusable, never restored nor deleted by retention: \(listing.unusable.count)")

@@ -243,9 +243,10 @@ import Testing
                 database: scenario.path, release: from, upgradeTo: to, appliedMigrations: [], file: name + ".sqlite", size: 19,
                 sha256: "", rowCounts: [:], created: created, verified: created, note: nil), name: name)
         }
-        var scenarioKeepingThree = scenario
-        scenarioKeepingThree.keep = 3
-        let manual = try await scenarioKeepingThree.ferry.backup()
+        // keep counts the pre-upgrade backups only: manual ones are kept apart (keep_manual, unlimited here).
+        var scenarioKeepingTwo = scenario
+        scenarioKeepingTwo.keep = 2
+        let manual = try await scenarioKeepingTwo.ferry.backup()
 
         let names = try scenario.ferry.backups().map(\.name)
         #expect(names.count == 3)
@@ -253,14 +254,15 @@ import Testing
         #expect(names[1].contains("0.15.0-to-0.15.1"))
         #expect(names[2].contains("0.9.1-to-0.15.0"))
 
-        // keep = 1 still keeps the pre-upgrade backup of the most recent upgrade.
+        // keep = 1 still keeps the pre-upgrade backup of the most recent upgrade, and every manual one.
         var scenarioKeepingOne = scenario
         scenarioKeepingOne.keep = 1
         let newest = try await scenarioKeepingOne.ferry.backup()
         let kept = try scenario.ferry.backups().map(\.name)
-        #expect(kept.count == 2)
+        #expect(kept.count == 3)
         #expect(kept[0] == newest.name)
-        #expect(kept[1].contains("0.15.0-to-0.15.1"))
+        #expect(kept[1] == manual.name)
+        #expect(kept[2].contains("0.15.0-to-0.15.1"))
     }
 
     @Test func aDowngradeByDownScriptsKeepsRowsWrittenAfterTheUpgrade() async throws {

@@ -51,7 +51,7 @@ import Testing
         #expect(listing.unusable[1].reason.contains("'../../victim.txt', which is not a plain file name in the catalog"))
         #expect(listing.unusable[2].reason.contains("link.sqlite is a link"))
 
-        let deleted = try catalog.applyRetention(keep: 1, protecting: [])
+        let deleted = try catalog.applyRetention(keep: 1, keepManual: 1, protecting: [])
         #expect(deleted.map(\.name) == ["old.sqlite", "older.sqlite"])
         #expect(try String(contentsOf: victim, encoding: .utf8) == "precious")
         #expect(try String(contentsOf: linked, encoding: .utf8) == "also precious")

@@ -339,19 +339,33 @@ public struct BackupCatalog: Sendable {
     /// Deletes all but the `keep` newest usable backups (by manifest time),
     /// never deleting the protected ones.
     ///
-    /// Unusable entries are neither counted nor deleted (the caller says
-    /// so): a damaged manifest says nothing trustworthy about its age or its
-    /// file. Only a plain file name of the catalog, a regular file, is ever
-    /// unlinked.
+    /// Backups of failed upgrade attempts are the first to go: the places
+    /// `keep` allows go to the others first. Manual backups are counted apart, against `keepManual` (nil: all are
+    /// kept): someone made them on purpose, so backups the upgrades make can
+    /// never push them out. Unusable entries are neither counted nor deleted
+    /// (the caller says so): a damaged manifest says nothing trustworthy
+    /// about its age or its file. Only a plain file name of the catalog, a
+    /// regular file, is ever unlinked.
     ///
+    /// - Parameters:
+    ///   - keep: How many backups of the other kinds to keep.
+    ///   - keepManual: How many manual backups to keep; nil keeps them all.
+    ///   - protected: Names never deleted (they still count).
     /// - Returns: The deleted backups.
     @discardableResult
-    public func applyRetention(keep: Int, protecting protected: Set<String>) throws -> [Backup] {
-        let backups = try list()
+    public func applyRetention(keep: Int, keepManual: Int? = nil, protecting protected: Set<String>) throws -> [Backup] {
+        let listed = try list()
+        let backups = listed.filter { $0.manifest.attempt == nil } + listed.filter { $0.manifest.attempt != nil }
         var kept = 0
+        var keptManual = 0
         var deleted: [Backup] = []
         for backup in backups {
-            if kept < keep || protected.contains(backup.name) {
+            if backup.manifest.kind == .manual {
+                if keepManual.map({ keptManual < $0 }) ?? true || protected.contains(backup.name) {
+                    keptManual += 1
+                    continue
+                }
+            } else if kept < keep || protected.contains(backup.name) {
                 kept += 1
                 continue
             }

@@ -121,6 +121,15 @@ public protocol BackupEngine: Sendable {
     /// The most bytes a backup of the live database needs, for the free-space check.
     func backupSizeEstimate() async throws -> Int64
 
+    /// A cheap fact about the live database that changes whenever its data
+    /// changes, or nil when the engine has no sound cheap one.
+    ///
+    /// Read before a backup starts and kept in its manifest: when it is the
+    /// same later, nothing was committed since, so the backup still holds the
+    /// database as it is, and a retried upgrade reuses it instead of copying
+    /// again. Any doubt must give a different value or nil, never the same.
+    func changeFingerprint() async -> String?
+
     /// Writes a consistent copy of the live database to a new file and syncs
     /// it, while the application may keep writing.
     ///
@@ -164,6 +173,8 @@ extension BackupEngine {
     public func backupFileExtension(for format: BackupFormat) -> String { format.fileExtension }
 
     public func backupSizeEstimate() async throws -> Int64 { 0 }
+
+    public func changeFingerprint() async -> String? { nil }
 
     public func writeBackup(to file: URL, format: BackupFormat) async throws {
         throw FerryError.backupsUnsupported

@@ -86,14 +86,22 @@ public struct BackupManifest: Sendable, Codable, Equatable {
     public var verified: Date?
     /// A note given with `--note`.
     public var note: String?
+    /// For a pre-upgrade backup whose upgrade failed: how it ended. Nil
+    /// otherwise. Retention deletes such backups before any other.
+    public var attempt: UpgradeAttempt?
+    /// The live database's change fingerprint read just before the copy
+    /// (``BackupEngine/changeFingerprint()``), when the engine has one.
+    public var liveFingerprint: String?
 
     /// Creates a manifest.
     public init(
         formatVersion: Int = BackupManifest.currentFormatVersion, producer: String, app: String, kind: BackupKind,
         format: BackupFormat, engine: String, database: String, release: String?, upgradeTo: String?,
         appliedMigrations: [String], file: String, size: Int64, sha256: String, rowCounts: [String: Int]?,
-        check: BackupCheckLevel? = .full, created: Date, verified: Date?, note: String?
+        check: BackupCheckLevel? = .full, created: Date, verified: Date?, note: String?,
+        attempt: UpgradeAttempt? = nil
     ) {
+        self.attempt = attempt
         self.formatVersion = formatVersion
         self.producer = producer
         self.app = app
@@ -116,6 +124,27 @@ public struct BackupManifest: Sendable, Codable, Equatable {
 
     /// The current manifest format.
     public static let currentFormatVersion = 1
+}
+
+/// How the upgrade a pre-upgrade backup was taken for ended, when it failed.
+///
+/// Written into the manifest after the failure (`"attempt": {"outcome":
+/// "failed", "code": "migrationFailed", "ended": …}`), so that `ferry
+/// backups` can say so and retention can delete such copies first: a failed
+/// attempt left the database as it was, so its backup holds nothing the
+/// other backups or the database itself do not.
+public struct UpgradeAttempt: Sendable, Codable, Equatable {
+    /// `failed`: the only outcome recorded.
+    public var outcome: String
+    /// The failure's error code (``FerryError/Code``).
+    public var code: String
+    /// When the attempt ended.
+    public var ended: Date
+
+    /// A failed attempt that ended with `code` at `ended`.
+    public static func failed(code: String, ended: Date) -> UpgradeAttempt {
+        UpgradeAttempt(outcome: "failed", code: code, ended: ended)
+    }
 }
 
 /// A backup in the catalog: its manifest and where its files are.

@@ -62,6 +62,8 @@ extension Ferry {
                 changes: "Nothing was changed.",
                 advice: "Free at least \(FileSafety.formatBytes(needed - free)) there, or choose another folder with --backups.")
         }
+        // Read before the copy starts, so that a change committed meanwhile can only make it differ later.
+        let fingerprint = await engine.changeFingerprint()
         let created = Date()
         let fileExtension = engine.backupFileExtension(for: format)
         let name = catalog.newName(
@@ -89,7 +91,9 @@ extension Ferry {
                 appliedMigrations: state.applied.map(\.id), file: temporary.lastPathComponent,
                 size: FileSafety.size(of: temporary.path), sha256: sha256, rowCounts: check.rowCounts, check: level,
                 created: created, verified: Date(), note: note)
-            let backup = try catalog.place(temporary, as: name, fileExtension: fileExtension, manifest: manifest)
+            var fingerprinted = manifest
+            fingerprinted.liveFingerprint = fingerprint
+            let backup = try catalog.place(temporary, as: name, fileExtension: fileExtension, manifest: fingerprinted)
             emit(.backupCompleted(name: backup.name, bytes: manifest.size, seconds: (clock.now - started).inSeconds))
             return backup
         } catch var error as FerryError {
@@ -101,17 +105,21 @@ extension Ferry {
         }
     }
 
-    /// Deletes the oldest backups beyond `[backups] keep`, never the given
-    /// ones nor the newest pre-upgrade backup.
+    /// Deletes the oldest backups beyond `[backups] keep` (manual ones
+    /// beyond `[backups] keep_manual`, counted apart), never the given ones
+    /// nor the newest pre-upgrade backup.
     ///
     /// Unusable entries (``UnusableBackup``) are neither counted nor
     /// deleted, and a warning names them: they need a person.
     func applyRetention(protecting protected: Set<String>, emit: @Sendable (UpgradeEvent) -> Void) throws {
         let catalog = try backupCatalog()
         let listing = try catalog.listing()
-        let newestPreUpgrade = listing.backups.first { $0.manifest.kind == .preUpgrade }?.name
+        // The newest pre-upgrade backup of an upgrade that did not fail (of a failed one when there is no other).
+        let preUpgrade = listing.backups.filter { $0.manifest.kind == .preUpgrade }
+        let newestPreUpgrade = (preUpgrade.first { $0.manifest.attempt == nil } ?? preUpgrade.first)?.name
         let deleted = try catalog.applyRetention(
-            keep: configuration.backupsToKeep, protecting: protected.union(newestPreUpgrade.map { [$0] } ?? []))
+            keep: configuration.backupsToKeep, keepManual: configuration.manualBackupsToKeep,
+            protecting: protected.union(newestPreUpgrade.map { [$0] } ?? []))
         if !deleted.isEmpty {
             emit(.backupsDeleted(names: deleted.map(\.name), keep: configuration.backupsToKeep))
         }
@@ -122,6 +130,57 @@ extension Ferry {
                 \(listing.unusable.map { "\($0.name) (\($0.reason))" }.joined(separator: "; ")). \
                 Repair or remove them by hand.
                 """)
+        }
+    }
+
+    /// Marks the pre-upgrade backup of an upgrade that failed as such in its
+    /// manifest, then applies retention, never deleting that backup.
+    ///
+    /// Runs after the failure was handled (rolled back or restored): it
+    /// throws nothing, so that the upgrade ends with its own error; a problem
+    /// here is a warning.
+    func recordFailedAttempt(of backup: Backup, error: any Error, emit: @Sendable (UpgradeEvent) -> Void) {
+        let code = (error as? FerryError)?.code.rawValue ?? "failed"
+        do {
+            var manifest = backup.manifest
+            manifest.attempt = .failed(code: code, ended: Date())
+            _ = try backupCatalog().writeManifest(manifest, name: BackupCatalog.stem(of: backup.name))
+        } catch {
+            configuration.logger.warning("Could not mark \(backup.name) as the backup of a failed attempt: \(error)")
+        }
+        do {
+            try applyRetention(protecting: [backup.name], emit: emit)
+        } catch {
+            configuration.logger.warning("Backup retention failed after the failed upgrade: \(error)")
+        }
+    }
+
+    /// The newest pre-upgrade backup when it is a failed attempt's, for the
+    /// same target, and the live database has not changed since it was
+    /// taken (same ``BackupEngine/changeFingerprint()``); nil otherwise.
+    func reusableFailedAttemptBackup(upgradeTo target: Release) async -> Backup? {
+        let engine = configuration.engine
+        guard let fingerprint = await engine.changeFingerprint(),
+              let listing = try? backupCatalog().listing(),
+              let newest = listing.backups.first(where: { $0.manifest.kind == .preUpgrade }),
+              newest.manifest.attempt != nil, newest.manifest.liveFingerprint == fingerprint,
+              newest.manifest.upgradeTo == target.description, newest.manifest.engine == engine.engineName,
+              newest.manifest.format == .native,
+              newest.manifest.check == .full || newest.manifest.check == configuration.backupCheck,
+              FileSafety.size(of: newest.file.path) == newest.manifest.size else { return nil }
+        return newest
+    }
+
+    /// Clears the failed-attempt mark of a reused backup once its upgrade
+    /// succeeded; a problem here is a warning.
+    func recordSucceededAttempt(of backup: Backup) {
+        guard backup.manifest.attempt != nil else { return }
+        var manifest = backup.manifest
+        manifest.attempt = nil
+        do {
+            _ = try backupCatalog().writeManifest(manifest, name: BackupCatalog.stem(of: backup.name))
+        } catch {
+            configuration.logger.warning("Could not clear the failed-attempt mark of \(backup.name): \(error)")
         }
     }
 
