@@ -283,6 +283,7 @@ public struct PostgresEngine: DatabaseEngine {
             try await ScratchDatabases.mark(name, on: maker)
             try await PostgresScriptRunner.runToTheEnd(sql: "CREATE DATABASE \(Self.quoted(name))", on: maker)
             await copySettings(to: name, on: maker)
+            CrashPoint.reach("scratch.created")
         } catch {
             try? await maker.close()
             let said = PostgresServerMessage(error)

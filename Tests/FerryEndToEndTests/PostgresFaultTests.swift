@@ -395,28 +395,28 @@ struct PostgresFaultTests {
             try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
             let environment = ["TMPDIR": temporary.path]
 
-            let run = try FerryProcess.start(command + arguments, environment: environment)
-            var made: [String] = []
-            for _ in 0..<3000 where made.isEmpty && run.process.isRunning {
-                made = try await scratchDatabases(pattern).filter { !others.contains($0) }
+            // Killed as kill -9 would, right after it made its scratch database.
+            let killed = try await FerryProcess.run(
+                command + arguments, environment: environment.merging([CrashPoint.variable: "scratch.created"]) { $1 })
+            #expect(killed.status == SIGKILL, "\(killed)")
+            // Tests beside this one make scratch databases too; theirs are alive (their makers hold their
+            // locks), and their runs may drop this dead one first: any run may, and the next one must.
+            @Sendable func deadScratchDatabases() async throws -> [String] {
+                var dead: [String] = []
+                for name in try await scratchDatabases(pattern) where !others.contains(name) {
+                    let free = try await PostgresTestServer.psql(
+                        ["-At", "-c", "SELECT pg_try_advisory_lock(hashtextextended('\(name)', \(0x66_6572_7279)))"],
+                        database: "postgres")
+                    if free == "t\n" { dead.append(name) }
+                }
+                return dead
             }
-            run.kill(SIGKILL)
-            _ = await run.finish()
-            try #require(made.count == 1, "the run made its scratch database before it was killed")
-            // The killed loader's session ends with it.
-            for _ in 0..<250 {
-                if try await scratchDatabases(made[0]).isEmpty { break }
-                let connected = try await PostgresTestServer.psql(
-                    ["-At", "-c", "SELECT count(*) FROM pg_stat_activity WHERE datname = '\(made[0])'"],
-                    database: "postgres")
-                if connected == "0\n" { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            // (Another test's run, in parallel, may drop it first: it is dead, so any run may.)
+            let made = try await deadScratchDatabases()
+            #expect(made.count <= 1, "the killed run made one scratch database: \(made)")
 
             let next = try await FerryProcess.run(command + arguments, environment: environment)
             #expect(next.status == 0, "\(next)")
-            #expect(try await scratchDatabases(made[0]).isEmpty, "the next run dropped the dead run's \(made[0])")
+            #expect(try await deadScratchDatabases().isEmpty, "the next run dropped the dead run's \(made)")
             // And its temporary folders (the rehearsal's dump, the programs' password files).
             #expect(!contents(of: temporary).contains { $0.hasPrefix(".ferry-") }, "\(contents(of: temporary))")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
