@@ -92,6 +92,34 @@ public struct Ferry: Sendable {
         return plan
     }
 
+    /// Accepts the applied migrations' files as they are now: changed
+    /// checksums and missing files are recorded in the history, with a note,
+    /// as `upgrade --allow-changed` does, and nothing else is applied.
+    ///
+    /// - Returns: The plan read again after the acceptance, and the ids of
+    ///   the migrations accepted (empty when every file matched).
+    /// - Throws: ``FerryError``: a refusal that accepting cannot lift (a
+    ///   database newer than this program, migrations out of order, which
+    ///   only `upgrade --allow-changed` applies), or a failure after which the
+    ///   history is as it was.
+    @discardableResult
+    public func acceptChanges(
+        onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
+    ) async throws -> (plan: Plan, accepted: [String]) {
+        let plan = try await plan()
+        // Missing files accepted before stay in `missing`, with their note: they are not accepted again.
+        let missing = plan.missing.filter { !($0.note ?? "").contains("file missing; accepted") }
+        guard let release = plan.database.release, plan.outOfOrder.isEmpty, plan.newerDatabaseRelease == nil,
+              !plan.changed.isEmpty || !missing.isEmpty else {
+            return (try await validate(), [])
+        }
+        // An upgrade to the recorded release applies nothing: it only records the acceptances.
+        try await upgrade(
+            UpgradeOptions(target: release, allowChanged: true, skipBackup: true, verifiesChecksums: true),
+            onEvent: onEvent)
+        return (try await self.plan(), plan.changed.map(\.applied.id) + missing.map(\.id))
+    }
+
     /// Applies every pending migration up to the target release.
     ///
     /// - Parameters:

@@ -111,9 +111,10 @@ struct Upgrade: Sendable {
     /// to listing the folders and one read (of the history's fingerprint
     /// where the engine keeps one, else of the history). The scripts are read, and the
     /// checksums of applied migrations compared, only when there is work to
-    /// do (and by `status`, `validate` and `check`).
+    /// do (and by `status`, `validate` and `check`), or when the options ask
+    /// for it (``UpgradeOptions/verifiesChecksums``, set by the tool).
     private func upToDateRelease() async throws -> Release? {
-        guard options.target == nil, !options.allowChanged else { return nil }
+        guard options.target == nil, !options.allowChanged, !options.verifiesChecksums else { return nil }
         let configuration = ferry.configuration
         let registered = configuration.migrations.migrations
         let folder = configuration.migrationsDirectory.map { MigrationFolder(url: $0) }
