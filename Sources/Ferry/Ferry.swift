@@ -63,6 +63,13 @@ public struct Ferry: Sendable {
     /// - Throws: ``FerryError`` when the configuration or the migrations are
     ///   wrong, or the database cannot be read.
     public func status() async throws -> Status {
+        // While an upgrade runs, its transaction may keep readers waiting until it ends: answer from
+        // the lock at once instead (who, since when, which step).
+        if let holder = try await configuration.engine.lockHolder() {
+            return Status(
+                programRelease: try programRelease(in: try catalog()), lockHolder: holder,
+                database: configuration.engine.displayName)
+        }
         let plan = try await plan()
         var status = Status(
             plan: plan, lockHolder: try await configuration.engine.lockHolder(),

@@ -245,6 +245,7 @@ struct Upgrade: Sendable {
         func runAndRecord(_ migration: Migration, record: Bool) async throws -> AppliedMigration {
             index += 1
             emit(.migrationStarted(id: migration.id, index: index, total: total))
+            CrashPoint.reach("upgrade.migration-started")
             let started = clock.now
             let startedAt = Date()
             do {
@@ -308,6 +309,7 @@ struct Upgrade: Sendable {
                     onStart: { position in
                         running.value = position
                         emit(.migrationStarted(id: steps[position].row.id, index: first + position + 1, total: total))
+                        CrashPoint.reach("upgrade.migration-started")
                     },
                     onFinish: { position, row in
                         emit(.migrationFinished(
