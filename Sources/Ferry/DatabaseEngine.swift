@@ -191,6 +191,10 @@ public protocol MigrationSession: DatabaseInspection {
         onFinish: @escaping @Sendable (Int, AppliedMigration) -> Void
     ) async throws
 
+    /// Records an event in `ferry_events` (creating the table when it is
+    /// missing), inside the session's open transaction.
+    func recordEvent(_ event: HistoryEvent) async throws
+
     /// Replaces a history row's checksum and note (for changes accepted with
     /// `--allow-changed`).
     func updateHistory(id: String, checksum: String, note: String?) async throws

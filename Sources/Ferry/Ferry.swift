@@ -80,8 +80,16 @@ public struct Ferry: Sendable {
 
     /// The applied migrations, in the order they were applied.
     public func history() async throws -> [AppliedMigration] {
+        try await historyWithEvents().applied
+    }
+
+    /// The applied migrations, in the order they were applied, and the
+    /// events of `ferry_events` (downgrades, restores, accepted changes),
+    /// oldest first.
+    public func historyWithEvents() async throws -> (applied: [AppliedMigration], events: [HistoryEvent]) {
         try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
-        return try await configuration.engine.readState().applied
+        let state = try await configuration.engine.readState()
+        return (state.applied, state.events)
     }
 
     /// Checks that every applied migration still matches its file and that

@@ -238,6 +238,9 @@ struct Upgrade: Sendable {
                 let previous = plan.database.applied.first { $0.id == acceptance.id }?.note
                 let note = [previous, acceptance.note].compactMap { $0 }.joined(separator: "; ")
                 try await session.updateHistory(id: acceptance.id, checksum: acceptance.checksum, note: note)
+                try await session.recordEvent(HistoryEvent(
+                    kind: .accepted, at: Date(), fromRelease: plan.database.recordedRelease,
+                    toRelease: plan.targetRelease.description, note: "\(acceptance.id): \(acceptance.note)"))
                 emit(.changeAccepted(id: acceptance.id, note: acceptance.note))
             }
         }

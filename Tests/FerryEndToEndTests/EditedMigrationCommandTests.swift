@@ -10,8 +10,9 @@ struct EditedMigrationScenarios {
 
     /// `upgrade` compares the checksums even with nothing to apply and
     /// refuses (exit 3, naming the file); the library's start-up keeps its
-    /// fast path; `validate --allow-changed` records the file as it is now,
-    /// after which `upgrade` and `validate` pass.
+    /// fast path; `validate --allow-changed` records the file as it is now
+    /// (an `accepted` event in `ferry history`), after which `upgrade` and
+    /// `validate` pass.
     func anEditedMigrationIsRefusedWithNothingPendingAndAcceptedByValidate() async throws {
         try await withTestDatabase(engine) { database in
             let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
@@ -55,7 +56,21 @@ struct EditedMigrationScenarios {
             let note = try await database.scalar(
                 "SELECT note FROM ferry_migrations WHERE id = '0.1.0/001_create_devices'")
             #expect(note?.contains("accepted with --allow-changed") == true, "\(String(describing: note))")
-            #expect(try await database.snapshot().counts == before.counts)
+            // Every row is still there; the one new table is the event's.
+            #expect(try await database.snapshot().counts.filter { $0.key != "ferry_events" } == before.counts)
+
+            // The acceptance is an event of the history, shown with the migrations.
+            let history = try await FerryProcess.run(["history", "--json"] + common)
+            #expect(history.status == 0, "\(history)")
+            let result = try #require(
+                try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any], "\(history)")
+            let events = try #require(result["events"] as? [[String: Any]], "\(history)")
+            #expect(events.count == 1, "\(history)")
+            #expect(events.first?["kind"] as? String == "accepted", "\(history)")
+            #expect(events.first?["toRelease"] as? String == ExampleApplication.newestRelease, "\(history)")
+            #expect((events.first?["note"] as? String)?.contains("0.1.0/001_create_devices") == true, "\(history)")
+            let humanHistory = try await FerryProcess.run(["history"] + common)
+            #expect(humanHistory.lines.last?.hasPrefix("[accepted]") == true, "\(humanHistory)")
 
             let validate = try await FerryProcess.run(["validate"] + common)
             #expect(validate.status == 0, "\(validate)")
