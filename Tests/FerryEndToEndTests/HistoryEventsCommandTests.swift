@@ -9,8 +9,9 @@ struct HistoryEventsScenarios {
 
     /// A downgrade by down scripts removes the history rows of what it
     /// reverted and leaves an event in their place: from, to, and the
-    /// pre-downgrade backup.
-    func aDowngradeIsAnEventOfTheHistory() async throws {
+    /// pre-downgrade backup. Restoring that backup leaves a restore event in
+    /// the restored database.
+    func aDowngradeAndARestoreAreEventsOfTheHistory() async throws {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(at: ExampleApplication.newestRelease, in: database)
             let common = ["--database", database.location, "--migrations", ExampleApplication.migrations(for: engine).path]
@@ -38,13 +39,27 @@ struct HistoryEventsScenarios {
             let human = try await FerryProcess.run(["history"] + common)
             #expect(human.lines.last?.hasPrefix("[downgrade]") == true, "\(human)")
             #expect(human.lines.last?.contains("0.5.0 -> 0.4.0") == true, "\(human)")
+
+            // Restoring the pre-downgrade backup brings back its older history, and the restore's event with it.
+            let preDowngrade = try #require(event["backup"] as? String)
+            let restore = try await FerryProcess.run(["restore", preDowngrade, "--yes"] + common)
+            #expect(restore.status == 0, "\(restore)")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
+            let afterRestore = try await FerryProcess.run(["history", "--json"] + common)
+            let restored = try #require(
+                try JSONSerialization.jsonObject(with: Data(afterRestore.stdout.utf8)) as? [String: Any], "\(afterRestore)")
+            let restoredEvents = try #require(restored["events"] as? [[String: Any]], "\(afterRestore)")
+            #expect(restoredEvents.map { $0["kind"] as? String } == ["restore"], "\(afterRestore)")
+            #expect(restoredEvents.first?["fromRelease"] as? String == "0.4.0", "\(afterRestore)")
+            #expect(restoredEvents.first?["toRelease"] as? String == "0.5.0", "\(afterRestore)")
+            #expect(restoredEvents.first?["backup"] as? String == preDowngrade, "\(afterRestore)")
         }
     }
 }
 
 @Suite("History events with the tool on SQLite") struct SQLiteHistoryEventsCommandTests {
-    @Test func aDowngradeIsAnEventOfTheHistory() async throws {
-        try await HistoryEventsScenarios(engine: .sqlite).aDowngradeIsAnEventOfTheHistory()
+    @Test func aDowngradeAndARestoreAreEventsOfTheHistory() async throws {
+        try await HistoryEventsScenarios(engine: .sqlite).aDowngradeAndARestoreAreEventsOfTheHistory()
     }
 }
 
@@ -52,8 +67,8 @@ struct HistoryEventsScenarios {
     "History events with the tool on PostgreSQL",
     .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
 struct PostgresHistoryEventsCommandTests {
-    @Test func aDowngradeIsAnEventOfTheHistory() async throws {
+    @Test func aDowngradeAndARestoreAreEventsOfTheHistory() async throws {
         _ = try PostgresTestServer.requireURL()
-        try await HistoryEventsScenarios(engine: .postgres).aDowngradeIsAnEventOfTheHistory()
+        try await HistoryEventsScenarios(engine: .postgres).aDowngradeAndARestoreAreEventsOfTheHistory()
     }
 }
