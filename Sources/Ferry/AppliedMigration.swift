@@ -59,6 +59,9 @@ public struct DatabaseState: Sendable {
     /// no Ferry history: not empty means that Ferry did not make this
     /// database, and an upgrade must not treat it as a fresh install.
     public var unmanagedTables: [String] = []
+    /// The events of `ferry_events` (downgrades, restores, accepted
+    /// changes), oldest first; empty when the table does not exist.
+    public var events: [HistoryEvent] = []
 
     /// Creates a state.
     public init(exists: Bool, release: Release?, recordedRelease: String? = nil, updatedAt: Date?, applied: [AppliedMigration]) {

@@ -123,9 +123,18 @@ public protocol DatabaseEngine: BackupEngine {
     /// PostgreSQL hot standby and its primary), or nil when it accepts them:
     /// what `status` shows.
     func readOnlyReason() async -> String?
+
+    /// Records in the lock's holder description what this task, which holds
+    /// the upgrade lock, is doing now, so that `status` can answer from the
+    /// lock while the database is busy. Does nothing when this task does not
+    /// hold the lock, or where the engine keeps no holder description.
+    func noteLockStep(_ step: String)
 }
 
 extension DatabaseEngine {
+    /// Nothing: the engine keeps no holder description of its own.
+    public func noteLockStep(_ step: String) {}
+
     public func rollBackInterruptedTransaction(
         holder: LockHolder, timeout: Duration
     ) async throws -> InterruptedTransaction? {
@@ -181,6 +190,10 @@ public protocol MigrationSession: DatabaseInspection {
         _ steps: [ScriptStep], onStart: @escaping @Sendable (Int) -> Void,
         onFinish: @escaping @Sendable (Int, AppliedMigration) -> Void
     ) async throws
+
+    /// Records an event in `ferry_events` (creating the table when it is
+    /// missing), inside the session's open transaction.
+    func recordEvent(_ event: HistoryEvent) async throws
 
     /// Replaces a history row's checksum and note (for changes accepted with
     /// `--allow-changed`).

@@ -63,6 +63,13 @@ public struct Ferry: Sendable {
     /// - Throws: ``FerryError`` when the configuration or the migrations are
     ///   wrong, or the database cannot be read.
     public func status() async throws -> Status {
+        // While an upgrade runs, its transaction may keep readers waiting until it ends: answer from
+        // the lock at once instead (who, since when, which step).
+        if let holder = try await configuration.engine.lockHolder() {
+            return Status(
+                programRelease: try programRelease(in: try catalog()), lockHolder: holder,
+                database: configuration.engine.displayName)
+        }
         let plan = try await plan()
         var status = Status(
             plan: plan, lockHolder: try await configuration.engine.lockHolder(),
@@ -73,8 +80,16 @@ public struct Ferry: Sendable {
 
     /// The applied migrations, in the order they were applied.
     public func history() async throws -> [AppliedMigration] {
+        try await historyWithEvents().applied
+    }
+
+    /// The applied migrations, in the order they were applied, and the
+    /// events of `ferry_events` (downgrades, restores, accepted changes),
+    /// oldest first.
+    public func historyWithEvents() async throws -> (applied: [AppliedMigration], events: [HistoryEvent]) {
         try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
-        return try await configuration.engine.readState().applied
+        let state = try await configuration.engine.readState()
+        return (state.applied, state.events)
     }
 
     /// Checks that every applied migration still matches its file and that
@@ -90,6 +105,34 @@ public struct Ferry: Sendable {
             throw refusal.describingChanges("Nothing was changed: validation only reads.")
         }
         return plan
+    }
+
+    /// Accepts the applied migrations' files as they are now: changed
+    /// checksums and missing files are recorded in the history, with a note,
+    /// as `upgrade --allow-changed` does, and nothing else is applied.
+    ///
+    /// - Returns: The plan read again after the acceptance, and the ids of
+    ///   the migrations accepted (empty when every file matched).
+    /// - Throws: ``FerryError``: a refusal that accepting cannot lift (a
+    ///   database newer than this program, migrations out of order, which
+    ///   only `upgrade --allow-changed` applies), or a failure after which the
+    ///   history is as it was.
+    @discardableResult
+    public func acceptChanges(
+        onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
+    ) async throws -> (plan: Plan, accepted: [String]) {
+        let plan = try await plan()
+        // Missing files accepted before stay in `missing`, with their note: they are not accepted again.
+        let missing = plan.missing.filter { !($0.note ?? "").contains("file missing; accepted") }
+        guard let release = plan.database.release, plan.outOfOrder.isEmpty, plan.newerDatabaseRelease == nil,
+              !plan.changed.isEmpty || !missing.isEmpty else {
+            return (try await validate(), [])
+        }
+        // An upgrade to the recorded release applies nothing: it only records the acceptances.
+        try await upgrade(
+            UpgradeOptions(target: release, allowChanged: true, skipBackup: true, verifiesChecksums: true),
+            onEvent: onEvent)
+        return (try await self.plan(), plan.changed.map(\.applied.id) + missing.map(\.id))
     }
 
     /// Applies every pending migration up to the target release.

@@ -19,6 +19,10 @@ public struct LockHolder: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The database server's process serving the holder's session (what
     /// PostgreSQL's `pg_terminate_backend` takes), for server engines.
     public var serverPID: Int32?
+    /// What the holder is doing now (the last event of its upgrade, restore
+    /// or backup, such as `Applying 0.6.0/001_archive (1/3)…`), nil before
+    /// its first event or where the engine cannot tell.
+    public var step: String?
 
     /// Creates a holder description.
     public init(host: String, pid: Int32?, command: String, since: Date, serverPID: Int32? = nil) {
@@ -49,6 +53,7 @@ public struct LockHolder: Sendable, Hashable, Codable, CustomStringConvertible {
         parts.append("\"\(command)\"")
         if let serverPID { parts.append("server pid \(serverPID)") }
         parts.append("since \(Timestamp.string(from: since))")
+        if let step { parts.append("now: \(step)") }
         return parts.joined(separator: ", ")
     }
 }

@@ -5,9 +5,11 @@ public struct Status: Sendable, Encodable {
     public let release: Release
     /// The release recorded in the database, or nil for a new database.
     public let databaseRelease: String?
-    /// The ids of the applied migrations, in the order they were applied.
+    /// The ids of the applied migrations, in the order they were applied
+    /// (empty when ``isBusy``: the history was not read).
     public let applied: [String]
-    /// The ids of the pending migrations, in the order they would run.
+    /// The ids of the pending migrations, in the order they would run
+    /// (empty when ``isBusy``).
     public let pending: [String]
     /// Whether an upgrade would do nothing.
     public let upToDate: Bool
@@ -22,6 +24,9 @@ public struct Status: Sendable, Encodable {
     /// Why the database refuses every change, naming where changes go (a
     /// PostgreSQL hot standby), or nil when it accepts them.
     public var readOnly: String?
+    /// Whether another process holds the upgrade lock, so that this status
+    /// was answered from the lock alone, without reading the database.
+    public var isBusy = false
 
     /// Builds the status from a plan.
     public init(plan: Plan, lockHolder: LockHolder?, database: String) {
@@ -34,5 +39,22 @@ public struct Status: Sendable, Encodable {
         self.database = database
         self.lockHolder = lockHolder
         self.problem = plan.refusal(allowingChanged: false)?.message
+    }
+
+    /// The status of a database whose upgrade lock another process holds:
+    /// answered from the lock, without reading the database (which that
+    /// process may keep busy until it ends).
+    public init(programRelease: Release, lockHolder: LockHolder, database: String) {
+        self.release = programRelease
+        self.databaseRelease = nil
+        self.applied = []
+        self.pending = []
+        self.upToDate = false
+        self.databaseExists = true
+        self.database = database
+        self.lockHolder = lockHolder
+        self.problem = "Busy: an upgrade (or restore) holds the lock, so the database was not read "
+            + "(\(lockHolder.step ?? "starting")). Run 'ferry status' again when it has finished."
+        self.isBusy = true
     }
 }

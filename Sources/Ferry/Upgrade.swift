@@ -117,9 +117,10 @@ struct Upgrade: Sendable {
     /// to listing the folders and one read (of the history's fingerprint
     /// where the engine keeps one, else of the history). The scripts are read, and the
     /// checksums of applied migrations compared, only when there is work to
-    /// do (and by `status`, `validate` and `check`).
+    /// do (and by `status`, `validate` and `check`), or when the options ask
+    /// for it (``UpgradeOptions/verifiesChecksums``, set by the tool).
     private func upToDateRelease() async throws -> Release? {
-        guard options.target == nil, !options.allowChanged else { return nil }
+        guard options.target == nil, !options.allowChanged, !options.verifiesChecksums else { return nil }
         let configuration = ferry.configuration
         let registered = configuration.migrations.migrations
         let folder = configuration.migrationsDirectory.map { MigrationFolder(url: $0) }
@@ -248,6 +249,9 @@ struct Upgrade: Sendable {
                 let previous = plan.database.applied.first { $0.id == acceptance.id }?.note
                 let note = [previous, acceptance.note].compactMap { $0 }.joined(separator: "; ")
                 try await session.updateHistory(id: acceptance.id, checksum: acceptance.checksum, note: note)
+                try await session.recordEvent(HistoryEvent(
+                    kind: .accepted, at: Date(), fromRelease: plan.database.recordedRelease,
+                    toRelease: plan.targetRelease.description, note: "\(acceptance.id): \(acceptance.note)"))
                 emit(.changeAccepted(id: acceptance.id, note: acceptance.note))
             }
         }
@@ -255,6 +259,7 @@ struct Upgrade: Sendable {
         func runAndRecord(_ migration: Migration, record: Bool) async throws -> AppliedMigration {
             index += 1
             emit(.migrationStarted(id: migration.id, index: index, total: total))
+            CrashPoint.reach("upgrade.migration-started")
             let started = clock.now
             let startedAt = Date()
             do {
@@ -318,6 +323,7 @@ struct Upgrade: Sendable {
                     onStart: { position in
                         running.value = position
                         emit(.migrationStarted(id: steps[position].row.id, index: first + position + 1, total: total))
+                        CrashPoint.reach("upgrade.migration-started")
                     },
                     onFinish: { position, row in
                         emit(.migrationFinished(

@@ -17,17 +17,26 @@ public struct UpgradeOptions: Sendable {
     var skipsPreflight = false
     /// How the pending migrations are grouped into transactions.
     public var transactionMode: TransactionMode
+    /// Whether the applied migrations' checksums are compared even when
+    /// nothing is pending (the `ferry` tool sets it).
+    ///
+    /// Off, an up-to-date database costs a listing of the migration folders
+    /// and one read, which keeps an application's start-up fast: an edited
+    /// applied script is then refused by the next upgrade that has work to
+    /// do (or by `status`, `validate`, `check`), not by this one.
+    public var verifiesChecksums: Bool
 
     /// Creates options.
     public init(
         target: Release? = nil, allowChanged: Bool = false, skipBackup: Bool = false, force: Bool = false,
-        transactionMode: TransactionMode = .wholeUpgrade
+        transactionMode: TransactionMode = .wholeUpgrade, verifiesChecksums: Bool = false
     ) {
         self.target = target
         self.allowChanged = allowChanged
         self.skipBackup = skipBackup
         self.force = force
         self.transactionMode = transactionMode
+        self.verifiesChecksums = verifiesChecksums
     }
 }
 

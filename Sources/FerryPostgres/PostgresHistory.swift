@@ -31,6 +31,52 @@ enum PostgresHistory {
         """,
     ]
 
+    /// Downgrades, restores and accepted changes, created by the first one.
+    static let createEvents = """
+        CREATE TABLE IF NOT EXISTS ferry_events (
+            sequence bigserial PRIMARY KEY,
+            kind text NOT NULL,
+            at timestamptz NOT NULL,
+            from_release text,
+            to_release text,
+            backup text,
+            note text
+        )
+        """
+
+    static func recordEvent(_ event: HistoryEvent, on connection: PostgresConnection) async throws {
+        try await PostgresScriptRunner.runToTheEnd(sql: createEvents, on: connection)
+        try await PostgresScriptRunner.runToTheEnd(
+            """
+            INSERT INTO ferry_events (kind, at, from_release, to_release, backup, note)
+            VALUES (\(event.kind.rawValue), \(event.at), \(event.fromRelease), \(event.toRelease), \(event.backup),
+                \(event.note))
+            """, on: connection)
+    }
+
+    static func readEvents(on connection: PostgresConnection) async throws -> [HistoryEvent] {
+        let logger = PostgresConnector.logger
+        var exists = false
+        for try await found in try await connection.queryUnlessClosed(
+            "SELECT to_regclass('ferry_events') IS NOT NULL", logger: logger
+        ).decode(Bool.self) {
+            exists = found
+        }
+        guard exists else { return [] }
+        let rows = try await connection.queryUnlessClosed(
+            "SELECT kind, at, from_release, to_release, backup, note FROM ferry_events ORDER BY sequence",
+            logger: logger)
+        var events: [HistoryEvent] = []
+        for try await (kind, at, from, to, backup, note)
+            in rows.decode((String, Date, String?, String?, String?, String?).self)
+        {
+            guard let kind = HistoryEvent.Kind(rawValue: kind) else { continue }
+            events.append(
+                HistoryEvent(kind: kind, at: at, fromRelease: from, toRelease: to, backup: backup, note: note))
+        }
+        return events
+    }
+
     static func readState(on connection: PostgresConnection) async throws -> DatabaseState {
         let logger = PostgresConnector.logger
         let tables = try await connection.queryUnlessClosed(
@@ -73,6 +119,7 @@ enum PostgresHistory {
             exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded,
             updatedAt: updatedAt,
             applied: applied)
+        state.events = try await readEvents(on: connection)
         if !hasHistory && !hasState {
             state.unmanagedTables = try await applicationTables(on: connection)
         }

@@ -207,6 +207,12 @@ struct PostgresSession: MigrationSession {
         }
     }
 
+    func recordEvent(_ event: HistoryEvent) async throws {
+        try await access("record the \(event.kind.rawValue) in ferry_events") {
+            try await PostgresHistory.recordEvent(event, on: connection)
+        }
+    }
+
     func updateHistory(id: String, checksum: String, note: String?) async throws {
         try await access("update the history of \(id)") {
             try await PostgresHistory.updateHistory(id: id, checksum: checksum, note: note, on: connection)

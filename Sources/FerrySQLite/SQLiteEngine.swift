@@ -98,6 +98,20 @@ public struct SQLiteEngine: DatabaseEngine {
         return nil
     }
 
+    public func noteLockStep(_ step: String) {
+        for lockPath in lockPaths where FileManager.default.fileExists(atPath: lockPath) {
+            // A second descriptor on the lock file: writing its content needs no lock of its own. The
+            // record is this process's only while it holds the lock (it is cleared before unlocking);
+            // events may come from a thread outside the task that locked, so the pid decides.
+            guard let lock = try? LockFile(path: lockPath) else { continue }
+            var holder = lock.holder()
+            guard holder.pid == ProcessInfo.processInfo.processIdentifier,
+                  holder.host == ProcessInfo.processInfo.hostName else { continue }
+            holder.step = step
+            lock.write(holder)
+        }
+    }
+
     public func withUpgradeLock<Result: Sendable>(
         holder: LockHolder, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void,
         _ body: () async throws -> Result

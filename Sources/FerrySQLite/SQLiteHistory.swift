@@ -35,6 +35,41 @@ enum SQLiteHistory {
         "history_fingerprint TEXT", "history_rows INTEGER", "history_last_sequence INTEGER",
     ]
 
+    /// Downgrades, restores and accepted changes, created by the first one.
+    static let createEvents = """
+        CREATE TABLE IF NOT EXISTS ferry_events (
+            sequence INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            at TEXT NOT NULL,
+            from_release TEXT,
+            to_release TEXT,
+            backup TEXT,
+            note TEXT
+        );
+        """
+
+    static func recordEvent(_ event: HistoryEvent, in db: Database) throws {
+        try db.execute(sql: createEvents)
+        try db.execute(
+            sql: "INSERT INTO ferry_events (kind, at, from_release, to_release, backup, note) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                event.kind.rawValue, Timestamp.string(from: event.at), event.fromRelease, event.toRelease, event.backup,
+                event.note,
+            ])
+    }
+
+    static func readEvents(_ db: Database) throws -> [HistoryEvent] {
+        guard try db.tableExists("ferry_events") else { return [] }
+        return try Row.fetchAll(
+            db, sql: "SELECT kind, at, from_release, to_release, backup, note FROM ferry_events ORDER BY sequence"
+        ).compactMap { row in
+            guard let kind = HistoryEvent.Kind(rawValue: row[0]) else { return nil }
+            return HistoryEvent(
+                kind: kind, at: Timestamp.date(from: row[1]) ?? Date(timeIntervalSince1970: 0), fromRelease: row[2],
+                toRelease: row[3], backup: row[4], note: row[5])
+        }
+    }
+
     static func readState(_ db: Database) throws -> DatabaseState {
         let tables = try Set(String.fetchAll(
             db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('ferry_migrations', 'ferry_state')"))
@@ -60,6 +95,7 @@ enum SQLiteHistory {
         var state = DatabaseState(
             exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded, updatedAt: updatedAt,
             applied: applied)
+        state.events = try readEvents(db)
         if tables.isEmpty {
             state.unmanagedTables = try String.fetchAll(
                 db,

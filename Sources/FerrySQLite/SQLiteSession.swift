@@ -115,6 +115,12 @@ struct SQLiteSession: MigrationSession {
         }
     }
 
+    func recordEvent(_ event: HistoryEvent) async throws {
+        try await access("record the \(event.kind.rawValue) in ferry_events") { db in
+            try SQLiteHistory.recordEvent(event, in: db)
+        }
+    }
+
     func updateHistory(id: String, checksum: String, note: String?) async throws {
         try await access("update the history of \(id)") { db in
             try SQLiteHistory.updateHistory(id: id, checksum: checksum, note: note, in: db)

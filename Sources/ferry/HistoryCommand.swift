@@ -12,22 +12,37 @@ struct HistoryCommand: AsyncParsableCommand {
         let command = "history"
         let ok = true
         let applied: [AppliedMigration]
+        /// Downgrades, restores and accepted changes, oldest first.
+        let events: [HistoryEvent]
     }
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("history") {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
-            let history = try await ferry.history()
-            if console.isJSON { return console.json(Result(applied: history)) }
-            if history.isEmpty { return console.line("No migration has been applied to this database.") }
+            let (history, events) = try await ferry.historyWithEvents()
+            if console.isJSON { return console.json(Result(applied: history, events: events)) }
+            if history.isEmpty && events.isEmpty {
+                return console.line("No migration has been applied to this database.")
+            }
             let width = history.map(\.id.count).max() ?? 0
-            for row in history {
+            // Migrations and events in time order; a migration before an event of the same instant.
+            var lines: [(at: Date, text: String)] = history.map { row in
                 let id = row.id.padding(toLength: width, withPad: " ", startingAt: 0)
                 var line = "\(id)  \(Timestamp.string(from: row.appliedAt))  \(Duration.text(seconds: row.duration))  by \(row.appliedBy)"
                 if row.kind != Migration.Kind.sql.rawValue { line += "  [\(row.kind)]" }
                 if let note = row.note { line += "  (\(note))" }
-                console.line(line)
+                return (row.appliedAt, line)
+            }
+            for event in events {
+                var line = "[\(event.kind.rawValue)]".padding(toLength: max(width, 10), withPad: " ", startingAt: 0)
+                line += "  \(Timestamp.string(from: event.at))  \(event.fromRelease ?? "none") -> \(event.toRelease ?? "none")"
+                if let backup = event.backup { line += "  backup \(backup)" }
+                if let note = event.note { line += "  (\(note))" }
+                lines.append((event.at, line))
+            }
+            for line in lines.enumerated().sorted(by: { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }) {
+                console.line(line.element.text)
             }
         }
     }

@@ -17,6 +17,10 @@ struct StatusCommand: AsyncParsableCommand {
             if console.isJSON { return console.json(status) }
             console.line("Database:         \(status.database)\(status.databaseExists ? "" : " (does not exist yet)")")
             console.line("Program release:  \(status.release)")
+            if status.isBusy, let holder = status.lockHolder {
+                console.line("Upgrade lock:     held by \(holder)")
+                return console.line("Problem:          \(status.problem ?? "busy")")
+            }
             console.line("Database release: \(status.databaseRelease ?? "none (Ferry has not upgraded it)")")
             console.line("Applied:          \(count(status.applied.count, "migration"))")
             console.line("Pending:          \(count(status.pending.count, "migration"))")

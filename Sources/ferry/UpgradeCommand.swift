@@ -80,7 +80,7 @@ struct UpgradeCommand: AsyncParsableCommand {
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
                 target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,
-                force: force, transactionMode: try settings.upgradeTransactionMode())
+                force: force, transactionMode: try settings.upgradeTransactionMode(), verifiesChecksums: true)
             if rehearse {
                 try await rehearse(ferry, options, console: console)
                 return marker.write(success: true)

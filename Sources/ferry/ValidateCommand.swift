@@ -9,20 +9,33 @@ struct ValidateCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Accept applied migrations whose files changed or are missing: record the files as they are now "
+                + "in the history, as 'upgrade --allow-changed' does, without applying anything."))
+    var allowChanged = false
+
     struct Result: Encodable {
         let command = "validate"
         let ok = true
         let checked: Int
+        let accepted: [String]
     }
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("validate") {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
-            let plan = try await ferry.validate()
+            let (plan, accepted) = allowChanged ? try await ferry.acceptChanges() : (try await ferry.validate(), [])
             let checked = plan.database.applied.filter { $0.kind != Migration.Kind.hook.rawValue }.count
-            if console.isJSON { return console.json(Result(checked: checked)) }
-            console.line("All \(count(checked, "applied migration")) match their files.")
+            if console.isJSON { return console.json(Result(checked: checked, accepted: accepted)) }
+            if accepted.isEmpty {
+                return console.line("All \(count(checked, "applied migration")) match their files.")
+            }
+            console.line(
+                "Accepted as they are now (recorded in the history): \(accepted.joined(separator: ", ")). "
+                    + "Nothing else was changed.")
         }
     }
 }

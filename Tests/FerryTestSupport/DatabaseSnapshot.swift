@@ -26,11 +26,12 @@ public struct DatabaseSnapshot: Equatable, CustomStringConvertible {
             let schema = try String.fetchAll(
                 db, sql: "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY 1")
             var rows: [String: [String]] = [:]
-            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") {
+            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+            where table != DatabaseSnapshot.eventsTable {
                 rows[table] = try Row.fetchAll(db, sql: "SELECT * FROM \(quotedIdentifier(table))")
                     .map { $0.description }.sorted()
             }
-            return (schema, rows)
+            return (schema.filter { !$0.contains(DatabaseSnapshot.eventsTable) }, rows)
         }
     }
 
@@ -61,11 +62,12 @@ public struct DatabaseSnapshot: Equatable, CustomStringConvertible {
             """
         let records = { (output: String) in output.split(separator: "\0").map(String.init) }
         schema = records(try await PostgresTestServer.psql(["-A", "-t", "-0", "-c", schemaQuery], database: database))
+            .filter { !$0.contains(DatabaseSnapshot.eventsTable) }
         let tables = records(try await PostgresTestServer.psql(
             ["-A", "-t", "-0", "-c", "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"],
             database: database))
         var rows: [String: [String]] = [:]
-        for table in tables {
+        for table in tables where table != DatabaseSnapshot.eventsTable {
             let quoted = "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
             rows[table] = records(try await PostgresTestServer.psql(
                 ["-A", "-t", "-0", "-c", "SELECT t::text FROM \(quoted) AS t"], database: database)).sorted()
@@ -78,6 +80,11 @@ public struct DatabaseSnapshot: Equatable, CustomStringConvertible {
 
     /// Whether two snapshots hold the same schema and rows, whatever the
     /// file's bytes (a restored SQLite file differs in its header).
+    /// Ferry's log of what was done to the database (`ferry_events`), left
+    /// out of every snapshot: a restore writes its event into the restored
+    /// database, which otherwise holds exactly the backup's data.
+    public static let eventsTable = "ferry_events"
+
     public func hasSameContent(as other: DatabaseSnapshot) -> Bool {
         schema == other.schema && rows == other.rows
     }

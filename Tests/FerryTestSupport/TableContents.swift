@@ -22,7 +22,8 @@ public struct TableContents: Equatable, CustomStringConvertible {
                 .map { "\($0["type"] as String) \($0["name"] as String): \($0["sql"] as String)" }.sorted()
             var tables: [String: [String]] = [:]
             let names = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT IN ('sqlite_schema', 'sqlite_temp_schema')")
-            for name in names {
+            // Ferry's log of what was done to the database is not its data (see DatabaseSnapshot.eventsTable).
+            for name in names where name != DatabaseSnapshot.eventsTable {
                 tables[name] = try Row.fetchAll(db, sql: "SELECT * FROM \(quotedIdentifier(name))").map { row in
                     row.databaseValues.map { value -> String in
                         switch value.storage {
@@ -35,7 +36,10 @@ public struct TableContents: Equatable, CustomStringConvertible {
                     }.joined(separator: "|")
                 }.sorted()
             }
-            return (schema, tables, try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+            return (
+                schema.filter { !$0.contains(DatabaseSnapshot.eventsTable) }, tables,
+                try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            )
         }
     }
 

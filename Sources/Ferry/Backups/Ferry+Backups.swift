@@ -187,7 +187,10 @@ extension Ferry {
     /// An event sink that logs each event and passes it on.
     func eventEmitter(_ onEvent: (@Sendable (UpgradeEvent) -> Void)?) -> @Sendable (UpgradeEvent) -> Void {
         let logger = configuration.logger
+        let engine = configuration.engine
         return { event in
+            // Every event under the lock says, in the lock, which step the run is at.
+            engine.noteLockStep(event.message)
             if case .interruptedTransactionRolledBack = event {
                 // Something went wrong before this run: shown also where events are not (JSON, start-up logs).
                 logger.warning("\(event.message)")

@@ -149,6 +149,10 @@ extension Ferry {
                                 }
                                 try await session.deleteHistory(id: applied.id)
                             }
+                            try await session.recordEvent(HistoryEvent(
+                                kind: .downgrade, at: Date(), fromRelease: plan.currentRelease,
+                                toRelease: plan.target.description, backup: backup.name,
+                                note: "reverted " + migrations.map(\.id).joined(separator: ", ")))
                             try await session.stamp(release: plan.target, at: Date())
                         }
                     }

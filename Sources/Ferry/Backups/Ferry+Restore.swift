@@ -245,6 +245,18 @@ extension Ferry {
                     throw await putBack(preRestore, after: error)
                 }
             }
+            // Written into the restored database, after the restore: an event written before would be
+            // replaced with the rest. The data is restored already, so a failure here is only logged.
+            let event = HistoryEvent(
+                kind: .restore, at: Date(), fromRelease: current.recordedRelease, toRelease: loaded.value,
+                backup: backup.name, note: preRestore.map { "the database before is in \($0.name)" })
+            do {
+                try await engine.withSession { session in
+                    try await session.inTransaction { try await session.recordEvent(event) }
+                }
+            } catch {
+                configuration.logger.warning("The restore of \(backup.name) could not be recorded in ferry_events: \(error)")
+            }
             if let preRestore { try? applyRetention(protecting: [preRestore.name], emit: emit) }
             return RestoreReport(
                 restored: backup.name, kind: backup.manifest.kind, made: backup.manifest.created, release: loaded.value,
