@@ -1,3 +1,4 @@
+import Ferry
 import FerryTestSupport
 import Foundation
 import Testing
@@ -51,19 +52,16 @@ struct PostgresRestoreLatestTests {
             let manual = try #require((try made.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
             try await database.load("CREATE TABLE written_after (x integer); INSERT INTO written_after VALUES (1)")
 
-            // Killed once its pre-restore copy of the current data is in the catalog.
-            let killed = try FerryProcess.start(["restore", "--latest", "--yes"] + arguments)
+            // Killed as kill -9 would, once its pre-restore copy of the current data is in the catalog.
             let catalog = database.backupsFolder
             func preRestoreManifests() -> [String] {
                 ((try? FileManager.default.contentsOfDirectory(atPath: catalog.path)) ?? [])
                     .filter { $0.contains("pre-restore") && $0.hasSuffix(".json") }
             }
-            let deadline = ContinuousClock.now + .seconds(60)
-            while preRestoreManifests().isEmpty, killed.process.isRunning, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(1))
-            }
-            killed.kill(SIGKILL)
-            let output = await killed.finish()
+            let output = try await FerryProcess.run(
+                ["restore", "--latest", "--yes"] + arguments,
+                environment: [CrashPoint.variable: "restore.pre-restore-kept"])
+            #expect(output.status == SIGKILL, "\(output)")
             try #require(preRestoreManifests().count == 1, "the killed restore had kept its pre-restore copy: \(output)")
 
             let latest = try await FerryProcess.run(["restore", "--latest", "--yes"] + arguments)

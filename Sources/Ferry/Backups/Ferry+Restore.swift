@@ -208,6 +208,7 @@ extension Ferry {
                                 kept.value = try await ferry.takeBackup(
                                     kind: .preRestore, format: .native, state: current, upgradeTo: nil,
                                     note: "before restoring \(backup.name)", emit: emit)
+                                CrashPoint.reach("restore.pre-restore-kept")
                             } catch let error as FerryError {
                                 keepFailure.value = error
                                 throw error
