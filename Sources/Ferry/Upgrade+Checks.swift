@@ -22,7 +22,7 @@ extension Upgrade {
     /// Prepares verification: which verify scripts run. The row counts that
     /// `preserve` invariants compare are read later, inside the upgrade's
     /// first transaction (``countRowsBefore(_:in:hadDatabase:lockingWriters:)``).
-    func verification(for plan: Plan, catalog: MigrationCatalog, in session: any MigrationSession) async throws -> Verification {
+    func verification(for plan: Plan, catalog: MigrationCatalog) -> Verification {
         let appliedIDs = Set(plan.database.applied.map(\.id) + plan.pending.map(\.id))
         return Verification(
             catalog: catalog, appliedIDs: appliedIDs, invariants: ferry.configuration.invariants,

@@ -28,13 +28,16 @@ struct Upgrade: Sendable {
     func perform() async throws -> UpgradeReport {
         let clock = ContinuousClock()
         let start = clock.now
-        try await ferry.rollBackInterruptedTransaction(emit: emit)
-        if let release = try await upToDateRelease() {
+        // Start-up's fast path first: it reads the database read-only, which a transaction left
+        // unfinished by a dead process makes fail, so a database it reads needs no rollback. When it
+        // cannot answer, the rollback runs, and the full path below reads again (and says what fails).
+        if let release = try? await upToDateRelease() {
             emit(.upToDate(release))
             return UpgradeReport(
                 from: release.description, to: release, applied: [], seconds: (clock.now - start).inSeconds,
                 wasUpToDate: true)
         }
+        try await ferry.rollBackInterruptedTransaction(emit: emit)
         let catalog = try ferry.catalog()
         let programRelease = try ferry.programRelease(in: catalog)
 
@@ -79,7 +82,7 @@ struct Upgrade: Sendable {
                 }
                 emit(.planned(plan))
                 try await preflight(plan, in: session)
-                let verification = try await verification(for: plan, catalog: catalog, in: session)
+                let verification = verification(for: plan, catalog: catalog)
                 let hadDatabase = plan.database.exists
                 let backup = hadDatabase ? try await backUp(plan) : nil
                 do {

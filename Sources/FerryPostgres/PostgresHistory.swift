@@ -54,15 +54,9 @@ enum PostgresHistory {
             """, on: connection)
     }
 
-    static func readEvents(on connection: PostgresConnection) async throws -> [HistoryEvent] {
+    /// The events of `ferry_events`, which the caller found to exist.
+    private static func readEvents(on connection: PostgresConnection) async throws -> [HistoryEvent] {
         let logger = PostgresConnector.logger
-        var exists = false
-        for try await found in try await connection.queryUnlessClosed(
-            "SELECT to_regclass('ferry_events') IS NOT NULL", logger: logger
-        ).decode(Bool.self) {
-            exists = found
-        }
-        guard exists else { return [] }
         let rows = try await connection.queryUnlessClosed(
             "SELECT kind, at, from_release, to_release, backup, note FROM ferry_events ORDER BY sequence",
             logger: logger)
@@ -80,13 +74,18 @@ enum PostgresHistory {
     static func readState(on connection: PostgresConnection) async throws -> DatabaseState {
         let logger = PostgresConnector.logger
         let tables = try await connection.queryUnlessClosed(
-            "SELECT to_regclass('ferry_migrations') IS NOT NULL, to_regclass('ferry_state') IS NOT NULL",
+            """
+            SELECT to_regclass('ferry_migrations') IS NOT NULL, to_regclass('ferry_state') IS NOT NULL,
+                to_regclass('ferry_events') IS NOT NULL
+            """,
             logger: logger)
         var hasHistory = false
         var hasState = false
-        for try await (history, state) in tables.decode((Bool, Bool).self) {
+        var hasEvents = false
+        for try await (history, state, events) in tables.decode((Bool, Bool, Bool).self) {
             hasHistory = history
             hasState = state
+            hasEvents = events
         }
         var applied: [AppliedMigration] = []
         if hasHistory {
@@ -119,7 +118,7 @@ enum PostgresHistory {
             exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded,
             updatedAt: updatedAt,
             applied: applied)
-        state.events = try await readEvents(on: connection)
+        if hasEvents { state.events = try await readEvents(on: connection) }
         if !hasHistory && !hasState {
             state.unmanagedTables = try await applicationTables(on: connection)
         }

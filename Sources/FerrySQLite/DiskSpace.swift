@@ -16,12 +16,6 @@ enum DiskSpace {
         }
     }
 
-    /// Whether a failure is a full disk, for an error that may not be SQLite's.
-    static func isFull(_ error: any Error, near path: String) -> Bool {
-        guard let error = error as? DatabaseError else { return false }
-        return isFull(error.extendedResultCode, near: path)
-    }
-
     /// What happened, for a message: "the disk that holds FOLDER is full".
     static func sentence(near path: String) -> String {
         "the file system that holds \(folder(of: path)) is full (\(FileSafety.formatBytes(free(near: path) ?? 0)) free)"

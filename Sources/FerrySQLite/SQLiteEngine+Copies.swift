@@ -61,12 +61,15 @@ extension SQLiteEngine {
     private func withWorkFolder<Result: Sendable>(
         _ purpose: String, _ body: (URL) async throws -> Result
     ) async throws -> Result {
+        let folder: WorkFolder
         do {
-            return try await WorkFolder.with(purpose, in: FileManager.default.temporaryDirectory) { try await body($0.url) }
-        } catch var error as FerryError where error.code == .fileSystem && error.message.hasPrefix("Cannot make a temporary folder") {
+            folder = try WorkFolder.make(purpose, in: FileManager.default.temporaryDirectory)
+        } catch var error as FerryError {
             error.advice = "Set TMPDIR to a writable folder with room for the copy."
             throw error
         }
+        defer { folder.remove() }
+        return try await body(folder.url)
     }
 
     /// Makes an empty file readable and writable by its owner only, for

@@ -98,17 +98,22 @@ public struct SQLiteEngine: DatabaseEngine {
         return nil
     }
 
+    /// The lock files this process holds now, with their holder records:
+    /// events may come from a thread outside the task that locked, so the
+    /// process, not the task, decides whose step a lock file shows.
+    private static let locksHeldByThisProcess = Locked<[String: (lock: LockFile, holder: LockHolder)]>([:])
+
     public func noteLockStep(_ step: String) {
-        for lockPath in lockPaths where FileManager.default.fileExists(atPath: lockPath) {
-            // A second descriptor on the lock file: writing its content needs no lock of its own. The
-            // record is this process's only while it holds the lock (it is cleared before unlocking);
-            // events may come from a thread outside the task that locked, so the pid decides.
-            guard let lock = try? LockFile(path: lockPath) else { continue }
-            var holder = lock.holder()
-            guard holder.pid == ProcessInfo.processInfo.processIdentifier,
-                  holder.host == ProcessInfo.processInfo.hostName else { continue }
-            holder.step = step
-            lock.write(holder)
+        // Most events (start-up's "up to date", a backup without the lock) come while no lock is held:
+        // they cost no look at the file system.
+        guard !Self.locksHeldByThisProcess.value.isEmpty else { return }
+        Self.locksHeldByThisProcess.withLock { held in
+            for lockPath in lockPaths {
+                guard var entry = held[lockPath] else { continue }
+                entry.holder.step = step
+                entry.lock.write(entry.holder)
+                held[lockPath] = entry
+            }
         }
     }
 
@@ -123,6 +128,9 @@ public struct SQLiteEngine: DatabaseEngine {
         var hasAnnounced = false
         var locks: [LockFile] = []
         defer {
+            Self.locksHeldByThisProcess.withLock { held in
+                for lock in locks { held[lock.path] = nil }
+            }
             for lock in locks.reversed() {
                 lock.clear()
                 lock.unlock()
@@ -148,6 +156,7 @@ public struct SQLiteEngine: DatabaseEngine {
             }
             lock.write(holder)
             locks.append(lock)
+            Self.locksHeldByThisProcess.withLock { $0[lockPath] = (lock, holder) }
         }
         return try await Self.$heldLocks.withValue(Self.heldLocks.union(paths)) { try await body() }
     }

@@ -58,9 +58,9 @@ enum SQLiteHistory {
             ])
     }
 
-    static func readEvents(_ db: Database) throws -> [HistoryEvent] {
-        guard try db.tableExists("ferry_events") else { return [] }
-        return try Row.fetchAll(
+    /// The events of `ferry_events`, which the caller found to exist.
+    private static func readEvents(_ db: Database) throws -> [HistoryEvent] {
+        try Row.fetchAll(
             db, sql: "SELECT kind, at, from_release, to_release, backup, note FROM ferry_events ORDER BY sequence"
         ).compactMap { row in
             guard let kind = HistoryEvent.Kind(rawValue: row[0]) else { return nil }
@@ -72,7 +72,7 @@ enum SQLiteHistory {
 
     static func readState(_ db: Database) throws -> DatabaseState {
         let tables = try Set(String.fetchAll(
-            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('ferry_migrations', 'ferry_state')"))
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('ferry_migrations', 'ferry_state', 'ferry_events')"))
         var applied: [AppliedMigration] = []
         if tables.contains("ferry_migrations") {
             applied = try Row.fetchAll(db, sql: """
@@ -95,8 +95,8 @@ enum SQLiteHistory {
         var state = DatabaseState(
             exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded, updatedAt: updatedAt,
             applied: applied)
-        state.events = try readEvents(db)
-        if tables.isEmpty {
+        if tables.contains("ferry_events") { state.events = try readEvents(db) }
+        if !tables.contains("ferry_migrations") && !tables.contains("ferry_state") {
             state.unmanagedTables = try String.fetchAll(
                 db,
                 sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")

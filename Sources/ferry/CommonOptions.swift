@@ -76,9 +76,15 @@ struct CommonOptions: ParsableArguments {
         return settings
     }
 
+    /// Whether `FERRY_JSON` asks for JSON, read without the other settings
+    /// (for errors found before they are read).
+    static var environmentWantsJSON: Bool {
+        ["1", "true", "yes", "on"].contains(ProcessInfo.processInfo.environment["FERRY_JSON"]?.lowercased() ?? "")
+    }
+
     /// Whether output is JSON, also when the settings cannot be read.
     var wantsJSON: Bool {
-        json || ["1", "true", "yes", "on"].contains(ProcessInfo.processInfo.environment["FERRY_JSON"]?.lowercased() ?? "")
+        json || Self.environmentWantsJSON
     }
 
     /// The configuration for these settings, with the engine for the database.

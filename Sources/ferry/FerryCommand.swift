@@ -26,8 +26,7 @@ struct FerryCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let error = CommandNames.usageError(for: arguments) {
-            let wantsJSON = arguments.contains("--json")
-                || ["1", "true", "yes", "on"].contains(ProcessInfo.processInfo.environment["FERRY_JSON"]?.lowercased() ?? "")
+            let wantsJSON = arguments.contains("--json") || CommonOptions.environmentWantsJSON
             Console(isJSON: wantsJSON).report(error, command: arguments.first ?? "")
             Foundation.exit(error.exitCode)
         }

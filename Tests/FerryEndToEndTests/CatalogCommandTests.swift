@@ -139,15 +139,9 @@ import Testing
 
     @Test func restoreLatestAfterAKilledRestoreDoesNotPickTheCopyTheKilledRunKept() async throws {
         try await ExampleApplication.makeDatabase(at: "0.3.0", path: path)
-        let queue = try DatabaseQueue(path: path)
-        try await queue.writeWithoutTransaction { db in
-            try db.execute(sql: """
-                CREATE TABLE ballast (id INTEGER PRIMARY KEY, data BLOB);
-                INSERT INTO ballast (data) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
-                    SELECT randomblob(16000) FROM n;
-                """)
-        }
+        try await addBallast(to: path, rows: 200)
         let manual = try await backup()
+        let queue = try DatabaseQueue(path: path)
         try await queue.write { db in try db.execute(sql: "CREATE TABLE written_after (x); INSERT INTO written_after VALUES (1)") }
         try queue.close()
 
@@ -225,15 +219,7 @@ import Testing
     func checkAndBackupAgreeOnTheSpaceABackupNeeds() async throws {
         // About 6 MB of pages: the old check counted 6 MB and passed, the backup then asked for 23 MB.
         try await ExampleApplication.makeDatabase(at: "0.3.0", path: path)
-        let queue = try DatabaseQueue(path: path)
-        try await queue.write { db in
-            try db.execute(sql: """
-                CREATE TABLE ballast (id INTEGER PRIMARY KEY, data BLOB);
-                INSERT INTO ballast (data) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500)
-                    SELECT randomblob(4000) FROM n;
-                """)
-        }
-        try queue.close()
+        try await addBallast(to: path, rows: 1500, bytes: 4000)
         let small = folder.url.appendingPathComponent("small")
         try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
         try #require(try run("/usr/bin/env", ["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", small.path]) == 0)

@@ -19,22 +19,8 @@ import Testing
             path = folder.url.appendingPathComponent("sensorhub.db").path
             migrations = try ExampleApplication.copyMigrations(to: folder.url)
             try await ExampleApplication.makeDatabase(at: release, path: path, migrations: migrations)
-            try ConcurrencyTests.writeSlowRelease(in: migrations, rows: rows)
+            try InterruptedUpgrade.writeSlowRelease(in: migrations, rows: rows)
         }
-    }
-
-    /// A release whose migration takes seconds: it builds a table of many rows.
-    static func writeSlowRelease(in migrations: URL, rows: Int) throws {
-        let folder = migrations.appendingPathComponent("0.6.0")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try Data("""
-            CREATE TABLE sensor_archive (id INTEGER PRIMARY KEY, value REAL NOT NULL);
-            INSERT INTO sensor_archive (id, value)
-                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))
-                SELECT i, i * 0.5 FROM n;
-            """.utf8).write(to: folder.appendingPathComponent("001_slow_archive.sql"))
-        try Data("ALTER TABLE rooms ADD COLUMN floor INTEGER;\n".utf8)
-            .write(to: folder.appendingPathComponent("002_room_floor.sql"))
     }
 
     @Test func twoUpgradersStartedTogetherApplyEveryMigrationOnce() async throws {

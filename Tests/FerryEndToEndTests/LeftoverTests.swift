@@ -28,15 +28,7 @@ import Testing
     /// default), and mode 0600.
     func makeLargeDatabase(rows: Int = 1000) async throws {
         try await ExampleApplication.makeDatabase(at: "0.3.0", path: path)
-        let queue = try DatabaseQueue(path: path)
-        try await queue.writeWithoutTransaction { db in
-            try db.execute(sql: """
-                CREATE TABLE ballast (id INTEGER PRIMARY KEY, data BLOB);
-                INSERT INTO ballast (data) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))
-                    SELECT randomblob(16000) FROM n;
-                """)
-        }
-        try queue.close()
+        try await addBallast(to: path, rows: rows)
         #expect(chmod(path, 0o600) == 0)
     }
 

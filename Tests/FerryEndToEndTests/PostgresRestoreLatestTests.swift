@@ -12,15 +12,22 @@ struct PostgresRestoreLatestTests {
         _ = try PostgresTestServer.requireURL()
     }
 
+    /// The example at 0.3.0, a manual backup of it, then a table written
+    /// after it; returns `ferry`'s arguments and the backup's file name.
+    func manualBackupThenAWrite(_ database: TestDatabase) async throws -> (arguments: [String], manual: String) {
+        try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
+        let arguments = ["--database", database.location,
+                         "--migrations", ExampleApplication.migrations(for: .postgres).path] + database.backupArguments
+        let made = try await FerryProcess.run(["backup", "--json"] + arguments)
+        #expect(made.status == 0, "\(made)")
+        let manual = try #require((try made.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
+        try await database.load("CREATE TABLE written_after (x integer); INSERT INTO written_after VALUES (1)")
+        return (arguments, manual)
+    }
+
     @Test func restoreLatestAfterARestorePicksTheBackupAPersonMeantAndNamesIt() async throws {
         try await withTestDatabase(.postgres) { database in
-            try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
-            let arguments = ["--database", database.location,
-                             "--migrations", ExampleApplication.migrations(for: .postgres).path] + database.backupArguments
-            let made = try await FerryProcess.run(["backup", "--json"] + arguments)
-            #expect(made.status == 0, "\(made)")
-            let manual = try #require((try made.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
-            try await database.load("CREATE TABLE written_after (x integer); INSERT INTO written_after VALUES (1)")
+            let (arguments, manual) = try await manualBackupThenAWrite(database)
             let written = "SELECT count(*) FROM pg_tables WHERE tablename = 'written_after'"
 
             for round in 1...2 {
@@ -44,13 +51,7 @@ struct PostgresRestoreLatestTests {
 
     @Test func restoreLatestAfterAKilledRestoreDoesNotPickTheCopyTheKilledRunKept() async throws {
         try await withTestDatabase(.postgres) { database in
-            try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
-            let arguments = ["--database", database.location,
-                             "--migrations", ExampleApplication.migrations(for: .postgres).path] + database.backupArguments
-            let made = try await FerryProcess.run(["backup", "--json"] + arguments)
-            #expect(made.status == 0, "\(made)")
-            let manual = try #require((try made.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
-            try await database.load("CREATE TABLE written_after (x integer); INSERT INTO written_after VALUES (1)")
+            let (arguments, manual) = try await manualBackupThenAWrite(database)
 
             // Killed as kill -9 would, once its pre-restore copy of the current data is in the catalog.
             let catalog = database.backupsFolder

@@ -75,27 +75,9 @@ struct PostgresBackupTests {
             let name = try #require(database.postgresDatabase)
             // Ends the restore's session once it loads rows, after it dropped the live tables in its transaction.
             let killer = Task {
-                try await PostgresTestServer.psql(
-                    [
-                        "-c",
-                        """
-                        DO $$
-                        DECLARE started timestamptz := clock_timestamp();
-                        BEGIN
-                            LOOP
-                                PERFORM pg_stat_clear_snapshot();
-                                PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
-                                 WHERE application_name LIKE 'ferry restore%' AND query LIKE 'COPY%'
-                                   AND datname = '\(name)';
-                                EXIT WHEN FOUND;
-                                IF clock_timestamp() > started + interval '120 seconds' THEN
-                                    RAISE EXCEPTION 'the restore never loaded rows';
-                                END IF;
-                                PERFORM pg_sleep(0.002);
-                            END LOOP;
-                        END $$
-                        """,
-                    ], database: "postgres")
+                try await PostgresTestServer.terminateOnceSeen(
+                    where: "application_name LIKE 'ferry restore%' AND query LIKE 'COPY%' AND datname = '\(name)'",
+                    never: "the restore never loaded rows")
             }
 
             let error = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
@@ -293,26 +275,10 @@ struct PostgresBackupTests {
             let before = try await database.snapshot()
             let name = try #require(database.postgresDatabase)
             // The application, in a long transaction that has read the table.
-            let application = Task {
-                try? await PostgresTestServer.psql(
-                    [
-                        "-c", "SET application_name = 'sensorhub-web'",
-                        "-c", "BEGIN; SELECT count(*) FROM items; SELECT pg_sleep(120); COMMIT;",
-                    ], database: name)
-            }
-            let inTransaction =
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND xact_start IS NOT NULL AND datname = current_database()"
-            while try await database.scalar(inTransaction) != "1" {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            let application = try await PostgresTestServer.holdOpenTransaction(reading: "items", in: name)
 
             let error = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
-            _ = try await PostgresTestServer.psql(
-                [
-                    "-c",
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND datname = '\(name)'",
-                ],
-                database: "postgres")
+            try await PostgresTestServer.endApplication(in: name)
             _ = await application.value
 
             #expect(error.code == .restoreFailed)

@@ -77,18 +77,7 @@ struct PostgresRestoreUnderLoadTests {
             let before = try await database.snapshot()
             let name = try #require(database.postgresDatabase)
             // One client holds an open transaction that has read the table.
-            let holder = Task {
-                try? await PostgresTestServer.psql(
-                    [
-                        "-c", "SET application_name = 'sensorhub-web'",
-                        "-c", "BEGIN; SELECT count(*) FROM items; SELECT pg_sleep(120); COMMIT;",
-                    ], database: name)
-            }
-            let inTransaction =
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND xact_start IS NOT NULL AND datname = current_database()"
-            while try await database.scalar(inTransaction) != "1" {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            let holder = try await PostgresTestServer.holdOpenTransaction(reading: "items", in: name)
             // Another keeps reading, and prints how long each read waited for its lock.
             var script = ""
             for _ in 1...600 {
@@ -103,11 +92,7 @@ struct PostgresRestoreUnderLoadTests {
             let error = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
             let waited = clock.now - started
             let read = await reader.finish()
-            _ = try await PostgresTestServer.psql(
-                [
-                    "-c",
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sensorhub-web' AND datname = '\(name)'",
-                ], database: "postgres")
+            try await PostgresTestServer.endApplication(in: name)
             _ = await holder.value
 
             let waits = read.lines.compactMap { $0.hasPrefix("waited ") ? Double($0.dropFirst(7)) : nil }

@@ -77,27 +77,9 @@ struct PostgresServerFaultTests {
             let ferry = Ferry(try configuration(url: server.url(database: "app"), folder: folder.url))
             let before = try await server.psql("SELECT count(*), sum(id) FROM items", database: "app")
             let killer = Task {
-                try await PostgresTestServer.psql(
-                    [
-                        "-c",
-                        """
-                        DO $$
-                        DECLARE started timestamptz := clock_timestamp();
-                        BEGIN
-                            LOOP
-                                PERFORM pg_stat_clear_snapshot();
-                                PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
-                                 WHERE application_name LIKE 'ferry check%' AND query LIKE 'COPY%'
-                                   AND datname LIKE 'ferry\\_check\\_%';
-                                EXIT WHEN FOUND;
-                                IF clock_timestamp() > started + interval '120 seconds' THEN
-                                    RAISE EXCEPTION 'the check never loaded rows';
-                                END IF;
-                                PERFORM pg_sleep(0.002);
-                            END LOOP;
-                        END $$
-                        """,
-                    ], database: "postgres", url: server.url())
+                try await PostgresTestServer.terminateOnceSeen(
+                    where: "application_name LIKE 'ferry check%' AND query LIKE 'COPY%' AND datname LIKE 'ferry\\_check\\_%'",
+                    never: "the check never loaded rows", url: server.url())
             }
 
             let error = try await #require(throws: FerryError.self) { try await ferry.backup() }
@@ -125,27 +107,9 @@ struct PostgresServerFaultTests {
             let before = try await database.snapshot()
             let name = try #require(database.postgresDatabase)
             let killer = Task {
-                try await PostgresTestServer.psql(
-                    [
-                        "-c",
-                        """
-                        DO $$
-                        DECLARE started timestamptz := clock_timestamp();
-                        BEGIN
-                            LOOP
-                                PERFORM pg_stat_clear_snapshot();
-                                PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
-                                 WHERE application_name LIKE 'ferry upgrade%' AND query LIKE '%pg_sleep%'
-                                   AND datname = '\(name)';
-                                EXIT WHEN FOUND;
-                                IF clock_timestamp() > started + interval '120 seconds' THEN
-                                    RAISE EXCEPTION 'the migration never ran';
-                                END IF;
-                                PERFORM pg_sleep(0.01);
-                            END LOOP;
-                        END $$
-                        """,
-                    ], database: "postgres")
+                try await PostgresTestServer.terminateOnceSeen(
+                    where: "application_name LIKE 'ferry upgrade%' AND query LIKE '%pg_sleep%' AND datname = '\(name)'",
+                    never: "the migration never ran")
             }
 
             let error = try await #require(throws: FerryError.self) { try await ferry.upgrade() }

@@ -354,7 +354,14 @@ public struct BackupCatalog: Sendable {
     /// - Returns: The deleted backups.
     @discardableResult
     public func applyRetention(keep: Int, keepManual: Int? = nil, protecting protected: Set<String>) throws -> [Backup] {
-        let listed = try list()
+        try applyRetention(to: try list(), keep: keep, keepManual: keepManual, protecting: protected)
+    }
+
+    /// ``applyRetention(keep:keepManual:protecting:)`` over the usable
+    /// backups of a listing the caller has just read.
+    func applyRetention(
+        to listed: [Backup], keep: Int, keepManual: Int?, protecting protected: Set<String>
+    ) throws -> [Backup] {
         let backups = listed.filter { $0.manifest.attempt == nil } + listed.filter { $0.manifest.attempt != nil }
         var kept = 0
         var keptManual = 0

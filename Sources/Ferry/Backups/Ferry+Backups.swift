@@ -118,7 +118,7 @@ extension Ferry {
         let preUpgrade = listing.backups.filter { $0.manifest.kind == .preUpgrade }
         let newestPreUpgrade = (preUpgrade.first { $0.manifest.attempt == nil } ?? preUpgrade.first)?.name
         let deleted = try catalog.applyRetention(
-            keep: configuration.backupsToKeep, keepManual: configuration.manualBackupsToKeep,
+            to: listing.backups, keep: configuration.backupsToKeep, keepManual: configuration.manualBackupsToKeep,
             protecting: protected.union(newestPreUpgrade.map { [$0] } ?? []))
         if !deleted.isEmpty {
             emit(.backupsDeleted(names: deleted.map(\.name), keep: configuration.backupsToKeep))

@@ -64,11 +64,10 @@ struct ManifestHints: Decodable {
     var formatVersion: Int?
     var kind: BackupKind?
     var created: Date?
-    var engine: String?
     var file: String?
 
     private enum CodingKeys: String, CodingKey {
-        case formatVersion, kind, created, engine, file
+        case formatVersion, kind, created, file
     }
 
     init() {}
@@ -78,7 +77,6 @@ struct ManifestHints: Decodable {
         formatVersion = try? container.decodeIfPresent(Int.self, forKey: .formatVersion)
         kind = try? container.decodeIfPresent(BackupKind.self, forKey: .kind)
         created = try? container.decodeIfPresent(Date.self, forKey: .created)
-        engine = try? container.decodeIfPresent(String.self, forKey: .engine)
         file = try? container.decodeIfPresent(String.self, forKey: .file)
     }
 }
