@@ -31,7 +31,7 @@ def data_set(devices, rows):
             os.remove(leftover)
     print(f"Generating the data set: {devices:,} devices, {rows:,} history rows…", flush=True)
     subprocess.run(
-        [FERRY, "upgrade", "--database", partial, "--migrations", os.path.join(DATASET, "migrations"),
+        [FERRY, "upgrade", "--create", "--database", partial, "--migrations", os.path.join(DATASET, "migrations"),
          "--to", "1.0.0", "--no-backup"],
         check=True, stdout=subprocess.DEVNULL)
     script = f".parameter set @devices {devices}\n.parameter set @rows {rows}\n.read {DATASET}/fill.sql\n"
@@ -48,7 +48,7 @@ def postgres_data_set(server, devices, rows):
     print(f"Generating the PostgreSQL data set: {devices:,} devices, {rows:,} history rows…", flush=True)
     folder = os.path.join(DATASET, "postgres")
     subprocess.run(
-        [FERRY, "upgrade", "--database", server.url(database), "--migrations", os.path.join(folder, "migrations"),
+        [FERRY, "upgrade", "--create", "--database", server.url(database), "--migrations", os.path.join(folder, "migrations"),
          "--no-backup"],
         check=True, stdout=subprocess.DEVNULL)
     server.psql(database, "-v", f"devices={devices}", "-v", f"rows={rows}", "-f", os.path.join(folder, "fill.sql"))

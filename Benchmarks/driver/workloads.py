@@ -143,7 +143,8 @@ def load_dump(database, repetitions):
 
 def ferry_upgrade(folder, database):
     return Contender(f"ferry upgrade ({os.path.basename(folder).split('-')[-1]} migrations)",
-                     [FERRY, "upgrade", "--database", database, "--migrations", folder], prepare=removing(database))
+                     [FERRY, "upgrade", "--create", "--database", database, "--migrations", folder],
+                     prepare=removing(database))
 
 
 def grdb_migrate(count, database):
@@ -206,7 +207,7 @@ def pending(repetitions):
     ferry_db, grdb_db, alembic_db = work("pending-ferry.db"), work("pending-grdb.db"), work("pending-alembic.db")
     for database in (ferry_db, grdb_db, alembic_db):
         removing(database)()
-    output_of([FERRY, "upgrade", "--database", ferry_db, "--migrations", folder])
+    output_of([FERRY, "upgrade", "--create", "--database", ferry_db, "--migrations", folder])
     output_of([GRDB_PEER, "migrate", grdb_db, "1000"])
     output_of(datasets.alembic_command(project, alembic_db, "upgrade", "head"))
 
