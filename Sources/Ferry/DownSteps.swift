@@ -85,13 +85,32 @@ extension Ferry {
         from: Release, to: Release, fixture: SQLScript?, catalog: MigrationCatalog
     ) async throws -> DownStepResult {
         var reverted: [String] = []
+        // What was under way, for a failure's detail.
         var phase = "building a database at \(from)"
+        var isRunningDownScripts = false
         func result(_ status: DownStepResult.Status, _ detail: String, without: [String] = [], error: FerryError? = nil)
             -> DownStepResult
         {
             DownStepResult(
                 from: from, to: to, fixture: fixture?.file, status: status, reverted: reverted,
                 withoutDownScript: without, detail: detail, error: error)
+        }
+        func failure(_ error: FerryError) -> DownStepResult {
+            var error = error
+            error.changes = "Nothing was changed: the walk ran on a scratch database, now deleted."
+            if isRunningDownScripts, let file = error.location?.file {
+                error.advice = "Fix \(file), then run test-paths again. Until then 'ferry downgrade --to \(from)' "
+                    + "(or to an older release) stops at this script and leaves the database as it was: a downgrade "
+                    + "restores a backup instead only when a migration has no down script. To go back meanwhile, "
+                    + "restore the backup taken before upgrading from \(from) ('ferry backups' lists them, then "
+                    + "'ferry restore NAME')."
+            }
+            // A down script's error names the script; anything else needs to say when it happened.
+            let detail = [
+                isRunningDownScripts && error.location != nil ? nil : "\(phase):",
+                error.message, error.location.map { "at \($0.file), line \($0.line)" }, error.engineMessage,
+            ].compactMap { $0 }.joined(separator: " ")
+            return result(.failed, detail, error: error)
         }
         do {
             return try await configuration.engine.withScratchDatabase { scratch in
@@ -111,13 +130,15 @@ extension Ferry {
                         "no down script: \(without.joined(separator: ", ")); a downgrade to \(from) restores "
                             + "the backup taken before upgrading from it", without: without)
                 }
-                phase = "down scripts"
+                phase = "running the down scripts of \(to)"
+                isRunningDownScripts = true
                 try await scratch.withSession { session in
                     try await session.inTransaction {
                         try await Self.revert(toRevert, catalog: catalog, in: session)
                         try await session.stamp(release: from, at: Date())
                     }
                 }
+                isRunningDownScripts = false
                 if let difference = Self.firstDifference(
                     try await schema(), before, onlyInFirst: "only after the down scripts",
                     onlyInSecond: "only at \(from) before the upgrade")
@@ -134,20 +155,8 @@ extension Ferry {
                 }
                 return result(.ok, "ok")
             }
-        } catch var error as FerryError {
-            error.changes = "Nothing was changed: the walk ran on a scratch database, now deleted."
-            if phase == "down scripts", let file = error.location?.file {
-                error.advice = "Fix \(file), then run test-paths again. Until then 'ferry downgrade --to \(from)' "
-                    + "(or to an older release) stops at this script and leaves the database as it was: a downgrade "
-                    + "restores a backup instead only when a migration has no down script. To go back meanwhile, "
-                    + "restore the backup taken before upgrading from \(from) ('ferry backups' lists them, then "
-                    + "'ferry restore NAME')."
-            }
-            let detail = [
-                phase == "down scripts" ? nil : "\(phase):", error.message,
-                error.location.map { "at \($0.file), line \($0.line)" }, error.engineMessage,
-            ].compactMap { $0 }.joined(separator: " ")
-            return result(.failed, detail, error: error)
+        } catch let error as FerryError {
+            return failure(error)
         }
     }
 }
