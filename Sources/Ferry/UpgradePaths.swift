@@ -30,17 +30,30 @@ public struct UpgradePathResult: Sendable, Encodable {
 public struct UpgradePathsReport: Sendable, Encodable {
     /// The paths, oldest release first.
     public let paths: [UpgradePathResult]
+    /// Every release step walked up, down and up again, oldest first.
+    public var downSteps: [DownStepResult] = []
 
-    /// The error when a path differs or failed, else nil.
+    /// The error when a path or a release step's walk differs or failed, else nil.
     public var failure: FerryError? {
         let bad = paths.filter { $0.status == .differs || $0.status == .failed }
-        guard !bad.isEmpty else { return nil }
+        let badSteps = downSteps.filter { $0.status == .differs || $0.status == .failed }
+        guard !bad.isEmpty || !badSteps.isEmpty else { return nil }
+        var message: [String] = []
+        var advice: [String] = []
+        if !bad.isEmpty {
+            message.append("\(bad.count) of \(paths.count) upgrade paths do not end at a fresh install's schema:")
+            message += bad.map { "  \($0.from) → \($0.to): \($0.detail)" }
+            advice.append("Make the migrations (or the baseline, or the hooks) of the releases involved agree, then run again.")
+        }
+        if !badSteps.isEmpty {
+            message.append("\(badSteps.count) of \(downSteps.count) release steps do not go down and up again to the same schemas:")
+            message += badSteps.map { "  \($0.from) ⇄ \($0.to): \($0.detail)" }
+            advice.append(DownStepResult.advice)
+        }
         return FerryError(
-            .upgradePathsDiffer,
-            "\(bad.count) of \(paths.count) upgrade paths do not end at a fresh install's schema:\n"
-                + bad.map { "  \($0.from) → \($0.to): \($0.detail)" }.joined(separator: "\n"),
+            .upgradePathsDiffer, message.joined(separator: "\n"),
             changes: "Nothing was changed: every path ran on scratch databases, now deleted.",
-            advice: "Make the migrations (or the baseline, or the hooks) of the releases involved agree, then run again.")
+            advice: advice.joined(separator: " "))
     }
 }
 
@@ -48,14 +61,15 @@ extension Ferry {
     /// Tries every upgrade path: for each known release, builds a scratch
     /// database at that release (from empty, plus `fixtures/<release>.sql`
     /// when it exists), upgrades it to this program's release, and compares
-    /// its normalized schema with a fresh install's.
+    /// its normalized schema with a fresh install's. Then walks every
+    /// release step up, down and up again (see ``DownStepResult``).
     ///
     /// Every database is a scratch database of the engine, deleted
     /// afterwards; the configured database is not touched. Upgrades run as
     /// usual (hooks and verification included) but without preflight.
     ///
-    /// - Returns: One result per release; ``UpgradePathsReport/failure``
-    ///   is the error when a path differs or failed.
+    /// - Returns: One result per release and one per release step;
+    ///   ``UpgradePathsReport/failure`` is the error when one differs or failed.
     /// - Throws: ``FerryError`` when the configuration or the migrations are
     ///   wrong, or the fresh install itself fails.
     public func testUpgradePaths() async throws -> UpgradePathsReport {
@@ -64,6 +78,11 @@ extension Ferry {
         let fixtures = configuration.fixturesDirectory
             ?? configuration.migrationsDirectory?.deletingLastPathComponent().appendingPathComponent("fixtures")
         let engine = configuration.engine
+        let fixture = { (release: Release) -> SQLScript? in
+            let file = fixtures?.appendingPathComponent("\(release).sql")
+            return file.flatMap { try? String(contentsOf: $0, encoding: .utf8) }
+                .map { SQLScript(text: $0, file: "fixtures/\(release).sql") }
+        }
 
         let freshSchema = try await engine.withScratchDatabase { scratch in
             try await upgradeScratch(scratch, to: nil)
@@ -71,9 +90,8 @@ extension Ferry {
         }
         var paths: [UpgradePathResult] = []
         for release in catalog.releases where release <= newest {
-            let fixtureFile = fixtures?.appendingPathComponent("\(release).sql")
-            let fixtureText = fixtureFile.flatMap { try? String(contentsOf: $0, encoding: .utf8) }
-            let fixtureName = fixtureText == nil ? nil : "fixtures/\(release).sql"
+            let fixtureScript = fixture(release)
+            let fixtureName = fixtureScript?.file
             if let minimum = configuration.minimumUpgradableFrom, release < minimum {
                 paths.append(.init(
                     from: release, to: newest, fixture: fixtureName, status: .skipped,
@@ -82,12 +100,7 @@ extension Ferry {
             }
             do {
                 let schema = try await engine.withScratchDatabase { scratch in
-                    try await upgradeScratch(scratch, to: release)
-                    if let fixtureText, let fixtureName {
-                        try await scratch.withSession { session in
-                            try await session.inTransaction { try await session.run(SQLScript(text: fixtureText, file: fixtureName)) }
-                        }
-                    }
+                    try await buildScratch(scratch, at: release, fixture: fixtureScript)
                     try await upgradeScratch(scratch, to: nil)
                     return try await scratch.withInspection { try await $0.schemaDescription() }
                 }
@@ -101,11 +114,23 @@ extension Ferry {
                 paths.append(.init(from: release, to: newest, fixture: fixtureName, status: .failed, detail: detail))
             }
         }
-        return UpgradePathsReport(paths: paths)
+        let downSteps = try await testDownSteps(
+            releases: catalog.releases.filter { $0 <= newest }, catalog: catalog, fixture: fixture)
+        return UpgradePathsReport(paths: paths, downSteps: downSteps)
+    }
+
+    /// Upgrades an empty scratch database to a release and loads its sample data, if any.
+    func buildScratch(_ scratch: any DatabaseEngine, at release: Release, fixture: SQLScript?) async throws {
+        try await upgradeScratch(scratch, to: release)
+        if let fixture {
+            try await scratch.withSession { session in
+                try await session.inTransaction { try await session.run(fixture) }
+            }
+        }
     }
 
     /// Upgrades a scratch database quietly, without preflight.
-    private func upgradeScratch(_ scratch: any DatabaseEngine, to target: Release?) async throws {
+    func upgradeScratch(_ scratch: any DatabaseEngine, to target: Release?) async throws {
         var configuration = self.configuration
         configuration.engine = scratch
         configuration.createsDatabase = true
@@ -116,10 +141,15 @@ extension Ferry {
 
     /// The first line one schema has and the other lacks, described, or nil.
     static func firstDifference(upgraded: [String], fresh: [String], from release: Release) -> String? {
-        let onlyUpgraded = Set(upgraded).subtracting(fresh)
-        let onlyFresh = Set(fresh).subtracting(upgraded)
-        let differences = onlyUpgraded.map { ($0, "only after upgrading from \(release)") }
-            + onlyFresh.map { ($0, "only in a fresh install") }
+        firstDifference(upgraded, fresh, onlyInFirst: "only after upgrading from \(release)", onlyInSecond: "only in a fresh install")
+    }
+
+    /// The first line (in sort order) that one schema has and the other
+    /// lacks, labelled with the schema that has it, and how many more
+    /// differences there are; nil when the schemas are equal.
+    static func firstDifference(_ schema: [String], _ other: [String], onlyInFirst: String, onlyInSecond: String) -> String? {
+        let differences = Set(schema).subtracting(other).map { ($0, onlyInFirst) }
+            + Set(other).subtracting(schema).map { ($0, onlyInSecond) }
         guard let first = differences.min(by: { $0.0 < $1.0 }) else { return nil }
         let more = differences.count > 1 ? " (and \(differences.count - 1) more differences)" : ""
         return "\(first.1): \(first.0)\(more)"

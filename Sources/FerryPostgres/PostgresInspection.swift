@@ -75,11 +75,15 @@ enum PostgresInspection {
     }
 
     /// One line per column, constraint, index, view, trigger, function and
-    /// enum type, as the server describes them, sorted.
+    /// enum type, as the server describes them, sorted. A column's position
+    /// is its place among the table's live columns: `ordinal_position` keeps
+    /// the gaps of dropped columns, so a column dropped and added again (a
+    /// down script, then the migration again) would seem moved.
     static func schemaDescription(on connection: PostgresConnection) async throws -> [String] {
         let lines = try await texts(
             """
-            SELECT 'table ' || table_name || ' column ' || ordinal_position || ' ' || column_name || ' '
+            SELECT 'table ' || table_name || ' column '
+                   || row_number() OVER (PARTITION BY table_name ORDER BY ordinal_position) || ' ' || column_name || ' '
                    || upper(data_type) || CASE WHEN is_nullable = 'NO' THEN ' NOT NULL' ELSE '' END
                    || coalesce(' DEFAULT ' || column_default, '')
                    || CASE WHEN is_identity = 'YES' THEN ' IDENTITY' ELSE '' END

@@ -213,7 +213,10 @@ struct PostgresCommandLineTests {
             "test-paths", "--database", try PostgresTestServer.url(database: "postgres"), "--migrations",
             migrations.path,
         ]
-        let scratch = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ferry\\_scratch\\_%'"
+        // Dead scratch databases only: those of other tests running now (the down steps' suites) are
+        // alive, their makers holding the advisory lock that marks them (ScratchDatabases.swift).
+        let scratch = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ferry\\_scratch\\_%' "
+            + "AND pg_try_advisory_lock(hashtextextended(datname::text, \(0x66_6572_7279)))"
 
         let same = try await FerryProcess.run(arguments)
         #expect(same.status == 0, "\(same)")

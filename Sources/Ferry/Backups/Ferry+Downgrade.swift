@@ -80,13 +80,8 @@ extension Ferry {
                 changes: "Nothing was changed.", advice: "A downgrade goes to an older release than the database's.")
         }
         let catalog = try catalog()
-        let toRevert = state.applied
-            .filter { Release($0.release).map { $0 > target } ?? true }
-            .sorted { $0.sequence > $1.sequence }
-        // A hook's run has nothing to revert: its history row just goes.
-        let withoutDown = toRevert
-            .filter { $0.kind != Migration.Kind.hook.rawValue && catalog.migration(id: $0.id)?.down == nil }
-            .map(\.id)
+        let toRevert = Self.migrationsToRevert(in: state, downTo: target)
+        let withoutDown = Self.withoutDownScript(toRevert, in: catalog)
         if withoutDown.isEmpty {
             return DowngradePlan(target: target, currentRelease: state.recordedRelease, method: .downScripts(toRevert), withoutDownScript: [])
         }
@@ -138,17 +133,7 @@ extension Ferry {
                 do {
                     try await engine.withSession { session in
                         try await session.inTransaction {
-                            for applied in migrations {
-                                if let down = catalog.migration(id: applied.id)?.down {
-                                    do {
-                                        try await session.run(down)
-                                    } catch var error as FerryError {
-                                        error.message = "The down script of \(applied.id) failed: \(error.message)"
-                                        throw error
-                                    }
-                                }
-                                try await session.deleteHistory(id: applied.id)
-                            }
+                            try await Self.revert(migrations, catalog: catalog, in: session)
                             try await session.recordEvent(HistoryEvent(
                                 kind: .downgrade, at: Date(), fromRelease: plan.currentRelease,
                                 toRelease: plan.target.description, backup: backup.name,
@@ -163,6 +148,46 @@ extension Ferry {
                 try? applyRetention(protecting: [backup.name], emit: emit)
                 return DowngradeReport(release: plan.target, reverted: migrations.map(\.id), restored: nil, backup: backup.name)
             }
+        }
+    }
+
+    /// The applied migrations a downgrade to `target` reverts: those of
+    /// newer releases (and hooks' runs recorded with them), newest first.
+    static func migrationsToRevert(in state: DatabaseState, downTo target: Release) -> [AppliedMigration] {
+        state.applied
+            .filter { Release($0.release).map { $0 > target } ?? true }
+            .sorted { $0.sequence > $1.sequence }
+    }
+
+    /// The ids of those migrations that have no down script in the catalog.
+    static func withoutDownScript(_ migrations: [AppliedMigration], in catalog: MigrationCatalog) -> [String] {
+        // A hook's run has nothing to revert: its history row just goes.
+        migrations
+            .filter { $0.kind != Migration.Kind.hook.rawValue && catalog.migration(id: $0.id)?.down == nil }
+            .map(\.id)
+    }
+
+    /// Runs the down scripts of applied migrations in the order given
+    /// (newest first) and removes their history rows, inside the session's
+    /// open transaction: what a downgrade by down scripts does, and what
+    /// `test-paths` walks on scratch databases.
+    ///
+    /// - Throws: ``FerryError`` from the failing down script, its message
+    ///   naming the migration, with the file, line, statement and engine
+    ///   message the script runner gives.
+    static func revert(
+        _ migrations: [AppliedMigration], catalog: MigrationCatalog, in session: any MigrationSession
+    ) async throws {
+        for applied in migrations {
+            if let down = catalog.migration(id: applied.id)?.down {
+                do {
+                    try await session.run(down)
+                } catch var error as FerryError {
+                    error.message = "The down script of \(applied.id) failed: \(error.message)"
+                    throw error
+                }
+            }
+            try await session.deleteHistory(id: applied.id)
         }
     }
 }
