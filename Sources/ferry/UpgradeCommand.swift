@@ -50,9 +50,11 @@ struct UpgradeCommand: AsyncParsableCommand {
     struct Result: Encodable {
         let command = "upgrade"
         let ok = true
+        let error: FerryError? = nil
         let from: String?
         let to: Release
         let applied: [String]
+        let appliedCount: Int
         let seconds: Double
         let upToDate: Bool
         let backup: String?
@@ -89,7 +91,8 @@ struct UpgradeCommand: AsyncParsableCommand {
             let report = try await ferry.upgrade(options, onEvent: printEvent)
             if console.isJSON {
                 console.json(Result(
-                    from: report.from, to: report.to, applied: report.applied, seconds: report.seconds,
+                    from: report.from, to: report.to, applied: report.applied, appliedCount: report.applied.count,
+                    seconds: report.seconds,
                     upToDate: report.wasUpToDate, backup: report.backup))
             }
             marker.write(success: true)
@@ -98,7 +101,15 @@ struct UpgradeCommand: AsyncParsableCommand {
             marker.write(success: false)
             throw ExitCode(error.exitCode)
         } catch {
-            console.problem("error: \(error)")
+            if console.isJSON {
+                // Not one of Ferry's errors: still the error object a script reads (docs/JSON.md).
+                console.report(
+                    FerryError(FerryError.Code(rawValue: "unexpected"), "\(error)",
+                        changes: "The upgrade stopped on an unexpected error; run 'ferry status' to see the database."),
+                    command: "upgrade")
+            } else {
+                console.problem("error: \(error)")
+            }
             marker.write(success: false)
             throw ExitCode.failure
         }
