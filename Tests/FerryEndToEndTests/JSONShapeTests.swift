@@ -27,6 +27,12 @@ import Testing
         try FileManager.default.createDirectory(at: bad.appendingPathComponent("0.6.0"), withIntermediateDirectories: true)
         try "CREATE TABLE broken (;\n".write(
             to: bad.appendingPathComponent("0.6.0/001_broken.sql"), atomically: true, encoding: .utf8)
+        // An applied migration edited afterwards: plan and check refuse, and still report what they found.
+        let edited = folder.appendingPathComponent("edited")
+        try FileManager.default.copyItem(at: ExampleApplication.migrations, to: edited)
+        let first = edited.appendingPathComponent("0.1.0/001_create_devices.sql")
+        try (try String(contentsOf: first, encoding: .utf8) + "\n-- edited after it was applied\n")
+            .write(to: first, atomically: true, encoding: .utf8)
         // A folder where the database should be: refused before anything opens it.
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("folder.db"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("i"), withIntermediateDirectories: true)
@@ -40,12 +46,17 @@ import Testing
                 run(["upgrade", "--create"], 0),
                 run(["upgrade"], migrations: "bad", 1),
                 run(["upgrade", "--to", "not-a-release"], 2),
+                run(["upgrade", "--lock-timeout"], 2),
                 run(["upgrade", "--rehearse"], migrations: "bad", 1),
                 run(["upgrade", "--rehearse"], 0),
             ]),
             ("status", [run(["status"], 0), run(["status"], database: "folder.db", 2)]),
-            ("plan", [run(["plan"], migrations: "bad", 0), run(["plan", "--to", "9.9.9"], 2)]),
-            ("check", [run(["check"], 0), run(["check"], database: "folder.db", 2)]),
+            ("plan", [
+                run(["plan"], migrations: "bad", 0), run(["plan", "--to", "9.9.9"], 2), run(["plan"], migrations: "edited", 3),
+            ]),
+            ("check", [
+                run(["check"], 0), run(["check"], database: "folder.db", 2), run(["check"], migrations: "edited", 3),
+            ]),
             ("verify", [run(["verify"], 0), run(["verify"], database: "missing.db", 1)]),
             ("validate", [run(["validate"], 0), run(["validate"], database: "folder.db", 2)]),
             ("history", [run(["history"], 0), run(["history"], database: "folder.db", 2)]),
@@ -77,6 +88,26 @@ import Testing
                 try shapes.check(output, of: command, run: run)
             }
         }
+    }
+
+    @Test func anUpgradeWithBadArgumentsEndsWithTheErrorMarkerAndChangesNothing() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("app.db").path
+        try await ExampleApplication.makeDatabase(at: "0.4.0", path: path)
+        let before = try DatabaseSnapshot(path: path)
+        let common = ["--database", path, "--migrations", ExampleApplication.migrations.path]
+        for wrong in [["--no-such-flag"], ["--to", "not-a-release"], ["--lock-timeout"], ["--transaction-mode", "sometimes"]] {
+            let text = try await FerryProcess.run(["upgrade"] + common + wrong)
+            #expect(text.status == 2, "\(wrong): \(text)")
+            #expect(text.lines.last == "[END UPGRADE ERROR]", "\(wrong): \(text)")
+            let json = try await FerryProcess.run(["upgrade"] + common + wrong, environment: ["FERRY_JSON": "1"])
+            #expect(json.status == 2, "\(wrong): \(json)")
+            let result = try #require(try json.jsonLines().last, "\(wrong): \(json)")
+            #expect(result["command"] as? String == "upgrade" && result["ok"] as? Bool == false, "\(json)")
+            #expect((result["error"] as? [String: Any])?["category"] as? String == "usage", "\(json)")
+            #expect(json.stderr.split(separator: "\n").last == "[END UPGRADE ERROR]", "\(wrong): \(json)")
+        }
+        #expect(try DatabaseSnapshot(path: path) == before, "a refused upgrade changed the database")
     }
 
     @Test func aBackupShowsOneInstantInItsManifestTheResultAndTheListing() async throws {
