@@ -132,7 +132,16 @@ struct EndMarker: Sendable {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                console.problem("Interrupted by signal \(number): the upgrade's open transaction is not committed and is rolled back.")
+                let changes = "The upgrade's open transaction is not committed and is rolled back."
+                console.problem("Interrupted by signal \(number): \(changes.prefix(1).lowercased() + changes.dropFirst())")
+                // A script reading --json still gets a last line that says the upgrade did not succeed.
+                if console.isJSON {
+                    console.report(
+                        FerryError(
+                            FerryError.Code(rawValue: "interrupted"), "Interrupted by signal \(number).", changes: changes,
+                            advice: "Run 'ferry status' to see the database's release, then 'ferry upgrade' again."),
+                        command: "upgrade")
+                }
                 write(success: false)
                 Foundation.exit(128 + number)
             }

@@ -110,6 +110,23 @@ import Testing
         #expect(try DatabaseSnapshot(path: path) == before, "a refused upgrade changed the database")
     }
 
+    @Test func anInterruptedUpgradeEndsWithAnErrorResultAndTheMarker() async throws {
+        let upgrade = try await ConcurrencyTests.SlowUpgrade(from: "0.5.0", rows: 30_000_000)
+        let before = try DatabaseSnapshot(path: upgrade.path)
+        let upgrader = try FerryProcess.start(upgrade.arguments + ["--json", "--no-backup"])
+        #expect(await upgrader.waitForOutput(containing: "\"migrationStarted\""))
+        upgrader.kill(SIGTERM)
+        let output = await upgrader.finish()
+        #expect(output.status == 128 + SIGTERM, "\(output)")
+        let lines = try output.jsonLines()
+        #expect(lines.dropLast().allSatisfy { $0["event"] is String && $0["at"] is String }, "\(output)")
+        let result = try #require(lines.last)
+        #expect(result["command"] as? String == "upgrade" && result["ok"] as? Bool == false, "\(output)")
+        #expect((result["error"] as? [String: Any])?["code"] as? String == "interrupted", "\(output)")
+        #expect(output.stderr.split(separator: "\n").last == "[END UPGRADE ERROR]", "\(output)")
+        #expect(try DatabaseSnapshot(path: upgrade.path) == before, "the interrupted upgrade changed the database")
+    }
+
     @Test func aBackupShowsOneInstantInItsManifestTheResultAndTheListing() async throws {
         let folder = try TemporaryFolder()
         let arguments = ["--database", "a.db", "--migrations", ExampleApplication.migrations.path, "--json"]
