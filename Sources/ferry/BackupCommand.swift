@@ -35,7 +35,9 @@ struct BackupCommand: AsyncParsableCommand {
         try await console.run("backup") {
             let ferry = Ferry(try common.configuration(try common.settings(adding: backupCheck.settings), console: console))
             let backup = try await ferry.backup(format: format, note: note, onEvent: console.isJSON ? console.printEvent : nil)
-            if console.isJSON { return console.json(Result(backup: backup.name, manifest: backup.manifest, path: backup.file.path)) }
+            if console.isJSON {
+                return console.json(Result(backup: backup.name, manifest: backup.manifest, path: backup.file.path))
+            }
             console.line("Backup: \(backup.file.path)")
         }
     }

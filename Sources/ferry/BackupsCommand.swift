@@ -45,8 +45,8 @@ struct BackupsCommand: AsyncParsableCommand {
             let backups = listing.backups
             if console.isJSON {
                 return console.json(Result(
-                    folder: catalog.folder.path, backups: backups.map { Listed(manifest: $0.manifest) }, unusable: listing.unusable,
-                    leftovers: listing.leftovers))
+                    folder: catalog.folder.path, backups: backups.map { Listed(manifest: $0.manifest) },
+                    unusable: listing.unusable, leftovers: listing.leftovers))
             }
             console.line("Backups in \(catalog.folder.path): \(backups.count)")
             for backup in backups {

@@ -82,6 +82,14 @@ struct Console: Sendable {
     }
 }
 
+extension FerryError.Code {
+    /// An error that is not one of Ferry's, which the tool still reports as
+    /// an error object under `--json`.
+    static let unexpected = FerryError.Code(rawValue: "unexpected")
+    /// An upgrade stopped by SIGINT or SIGTERM.
+    static let interrupted = FerryError.Code(rawValue: "interrupted")
+}
+
 /// The JSON result of a command that failed.
 struct ErrorResult: Encodable {
     let command: String

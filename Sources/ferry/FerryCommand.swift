@@ -57,7 +57,7 @@ struct FerryCommand: AsyncParsableCommand {
             if code != .success, console.isJSON {
                 // Not one of Ferry's errors (those are reported by the command itself): still one JSON object.
                 let failure = FerryError(
-                    FerryError.Code(rawValue: "unexpected"), message(for: error),
+                    .unexpected, message(for: error),
                     changes: "The command stopped on an unexpected error; run 'ferry status' to see the database.")
                 console.report(failure, command: commandName)
                 if commandName == "upgrade" { EndMarker(console: console).write(success: false) }

@@ -25,7 +25,9 @@ struct HistoryCommand: AsyncParsableCommand {
         try await console.run("history") {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let (history, events) = try await ferry.historyWithEvents()
-            if console.isJSON { return console.json(Result(applied: history.map(\.id), migrations: history, events: events)) }
+            if console.isJSON {
+                return console.json(Result(applied: history.map(\.id), migrations: history, events: events))
+            }
             if history.isEmpty && events.isEmpty {
                 return console.line("No migration has been applied to this database.")
             }

@@ -104,7 +104,7 @@ struct UpgradeCommand: AsyncParsableCommand {
             if console.isJSON {
                 // Not one of Ferry's errors: still the error object a script reads (docs/JSON.md).
                 console.report(
-                    FerryError(FerryError.Code(rawValue: "unexpected"), "\(error)",
+                    FerryError(.unexpected, "\(error)",
                         changes: "The upgrade stopped on an unexpected error; run 'ferry status' to see the database."),
                     command: "upgrade")
             } else {
@@ -132,13 +132,13 @@ struct EndMarker: Sendable {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                let changes = "The upgrade's open transaction is not committed and is rolled back."
-                console.problem("Interrupted by signal \(number): \(changes.prefix(1).lowercased() + changes.dropFirst())")
+                console.problem("Interrupted by signal \(number): the upgrade's open transaction is not committed and is rolled back.")
                 // A script reading --json still gets a last line that says the upgrade did not succeed.
                 if console.isJSON {
                     console.report(
                         FerryError(
-                            FerryError.Code(rawValue: "interrupted"), "Interrupted by signal \(number).", changes: changes,
+                            .interrupted, "Interrupted by signal \(number).",
+                            changes: "The upgrade's open transaction is not committed and is rolled back.",
                             advice: "Run 'ferry status' to see the database's release, then 'ferry upgrade' again."),
                         command: "upgrade")
                 }

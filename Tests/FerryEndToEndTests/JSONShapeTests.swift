@@ -41,7 +41,10 @@ import Testing
             Run(arguments: arguments + ["--database", database, "--migrations", migrations, "--json"], status: status)
         }
         return [
-            ("init", [Run(arguments: ["init", "--json"], status: 0, folder: "i"), Run(arguments: ["init", "--json"], status: 2, folder: "i")]),
+            ("init", [
+                Run(arguments: ["init", "--json"], status: 0, folder: "i"),
+                Run(arguments: ["init", "--json"], status: 2, folder: "i"),  // its ferry.toml exists now
+            ]),
             ("upgrade", [
                 run(["upgrade", "--create"], 0),
                 run(["upgrade"], migrations: "bad", 1),
@@ -62,7 +65,9 @@ import Testing
             ("history", [run(["history"], 0), run(["history"], database: "folder.db", 2)]),
             ("backup", [run(["backup"], 0), run(["backup"], database: "folder.db", 2)]),
             ("backups", [run(["backups"], 0), run(["backups", "--backups", "a.db"], 1)]),
-            ("downgrade", [run(["downgrade", "--to", "0.4.0", "--yes"], 0), run(["downgrade", "--to", "9.9.9", "--yes"], 2)]),
+            ("downgrade", [
+                run(["downgrade", "--to", "0.4.0", "--yes"], 0), run(["downgrade", "--to", "9.9.9", "--yes"], 2),
+            ]),
             ("restore", [run(["restore", "--latest", "--yes"], 0), run(["restore", "no-such-backup", "--yes"], 3)]),
             ("test-paths", [run(["test-paths"], 0), run(["test-paths"], migrations: "bad", 1)]),
         ]
