@@ -129,6 +129,9 @@ import Testing
         #expect(result["command"] as? String == "upgrade" && result["ok"] as? Bool == false, "\(output)")
         #expect((result["error"] as? [String: Any])?["code"] as? String == "interrupted", "\(output)")
         #expect(output.stderr.split(separator: "\n").last == "[END UPGRADE ERROR]", "\(output)")
+        // Opened for writing first: the killed process's hot journal is rolled back by the next writer, as Ferry's is.
+        #expect(try scalar("SELECT release FROM ferry_state", in: upgrade.path) == "0.5.0")
+        #expect(try integrityCheck(upgrade.path) == "ok")
         #expect(try DatabaseSnapshot(path: upgrade.path) == before, "the interrupted upgrade changed the database")
     }
 
