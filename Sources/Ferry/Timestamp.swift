@@ -6,9 +6,18 @@ public enum Timestamp {
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     private static let withoutFraction = Date.ISO8601FormatStyle()
 
-    /// The timestamp text of a date.
+    /// The timestamp text of a date, to the nearest millisecond.
+    ///
+    /// Rounded by hand rather than left to the format style: text read back
+    /// by ``date(from:)`` and written again is the same text, so a backup's
+    /// manifest and the catalog listing that re-reads it show one instant.
     public static func string(from date: Date) -> String {
-        withFraction.format(date)
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        let seconds = (milliseconds / 1000).rounded(.down)
+        let fraction = Int(milliseconds - seconds * 1000)
+        let whole = withoutFraction.format(Date(timeIntervalSince1970: seconds))
+        let digits = String(fraction)
+        return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
 
     /// Reads a timestamp written by ``string(from:)``, or one without

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// Each event has a human ``message`` (what the tool prints and the library
 /// logs) and encodes as one JSON object with an `event` name, its fields and
-/// the message.
+/// the message (the tool adds the time it happened, `at`). A backup is named
+/// under `backup` (`backups` for several), as in every result (docs/JSON.md).
 public enum UpgradeEvent: Sendable, Encodable {
     /// The upgrade lock is held by someone else; Ferry waits for it.
     case waitingForLock(holder: LockHolder?, timeout: Duration)
@@ -121,7 +122,7 @@ public enum UpgradeEvent: Sendable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case event, message, holder, timeoutSeconds, database, id, index, total, seconds, release
-        case from, to, applied, pending, note, kind, file, name, bytes, names, keep, backup, migrations, checks
+        case from, to, appliedCount, pending, note, kind, file, bytes, keep, backup, backups, migrations, checks
         case attemptEnded
     }
 
@@ -157,22 +158,22 @@ public enum UpgradeEvent: Sendable, Encodable {
         case let .upgradeCompleted(from, to, applied, seconds):
             try container.encodeIfPresent(from, forKey: .from)
             try container.encode(to, forKey: .to)
-            try container.encode(applied, forKey: .applied)
+            try container.encode(applied, forKey: .appliedCount)
             try container.encode(seconds, forKey: .seconds)
         case let .upToDate(release):
             try container.encode(release, forKey: .release)
         case let .backupStarted(kind, file):
             try container.encode(kind, forKey: .kind)
-            try container.encode(file, forKey: .file)
+            try container.encode(file, forKey: .backup)
         case let .backupCompleted(name, bytes, seconds):
-            try container.encode(name, forKey: .name)
+            try container.encode(name, forKey: .backup)
             try container.encode(bytes, forKey: .bytes)
             try container.encode(seconds, forKey: .seconds)
         case let .backupReused(name, ended):
-            try container.encode(name, forKey: .name)
+            try container.encode(name, forKey: .backup)
             try container.encode(Timestamp.string(from: ended), forKey: .attemptEnded)
         case let .backupsDeleted(names, keep):
-            try container.encode(names, forKey: .names)
+            try container.encode(names, forKey: .backups)
             try container.encode(keep, forKey: .keep)
         case let .restoreStarted(backup):
             try container.encode(backup, forKey: .backup)

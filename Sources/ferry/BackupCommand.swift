@@ -23,7 +23,10 @@ struct BackupCommand: AsyncParsableCommand {
     struct Result: Encodable {
         let command = "backup"
         let ok = true
-        let backup: BackupManifest
+        let error: FerryError? = nil
+        /// The backup's name, as `ferry backups` lists it and `ferry restore` takes it.
+        let backup: String
+        let manifest: BackupManifest
         let path: String
     }
 
@@ -32,7 +35,9 @@ struct BackupCommand: AsyncParsableCommand {
         try await console.run("backup") {
             let ferry = Ferry(try common.configuration(try common.settings(adding: backupCheck.settings), console: console))
             let backup = try await ferry.backup(format: format, note: note, onEvent: console.isJSON ? console.printEvent : nil)
-            if console.isJSON { return console.json(Result(backup: backup.manifest, path: backup.file.path)) }
+            if console.isJSON {
+                return console.json(Result(backup: backup.name, manifest: backup.manifest, path: backup.file.path))
+            }
             console.line("Backup: \(backup.file.path)")
         }
     }

@@ -11,12 +11,29 @@ struct BackupsCommand: AsyncParsableCommand {
     struct Result: Encodable {
         let command = "backups"
         let ok = true
+        let error: FerryError? = nil
         let folder: String
-        let backups: [BackupManifest]
+        let backups: [Listed]
         /// Manifests that cannot be used, with the reason.
         let unusable: [UnusableBackup]
         /// Files that killed backups of older releases left.
         let leftovers: [String]
+    }
+
+    /// A listed backup: its name under `backup`, as every result names a
+    /// backup, beside its manifest's keys.
+    struct Listed: Encodable {
+        let manifest: BackupManifest
+
+        private enum CodingKeys: String, CodingKey {
+            case backup
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(manifest.file, forKey: .backup)
+            try manifest.encode(to: encoder)
+        }
     }
 
     func run() async throws {
@@ -28,8 +45,8 @@ struct BackupsCommand: AsyncParsableCommand {
             let backups = listing.backups
             if console.isJSON {
                 return console.json(Result(
-                    folder: catalog.folder.path, backups: backups.map(\.manifest), unusable: listing.unusable,
-                    leftovers: listing.leftovers))
+                    folder: catalog.folder.path, backups: backups.map { Listed(manifest: $0.manifest) },
+                    unusable: listing.unusable, leftovers: listing.leftovers))
             }
             console.line("Backups in \(catalog.folder.path): \(backups.count)")
             for backup in backups {

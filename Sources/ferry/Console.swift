@@ -22,9 +22,9 @@ struct Console: Sendable {
         line(Self.encode(value))
     }
 
-    /// Writes an upgrade event as one JSON line.
+    /// Writes an upgrade event as one JSON line, with the time it happened.
     @Sendable func printEvent(_ event: UpgradeEvent) {
-        json(event)
+        json(TimedEvent(at: Date(), event: event))
     }
 
     static func encode(_ value: some Encodable) -> String {
@@ -82,11 +82,58 @@ struct Console: Sendable {
     }
 }
 
+extension FerryError.Code {
+    /// An error that is not one of Ferry's, which the tool still reports as
+    /// an error object under `--json`.
+    static let unexpected = FerryError.Code(rawValue: "unexpected")
+    /// An upgrade stopped by SIGINT or SIGTERM.
+    static let interrupted = FerryError.Code(rawValue: "interrupted")
+}
+
 /// The JSON result of a command that failed.
 struct ErrorResult: Encodable {
     let command: String
     let ok = false
     let error: FerryError
+}
+
+/// A command's final JSON line around a result that has no envelope of its
+/// own: `command`, `ok` and `error` (null unless it failed), then the
+/// result's keys beside them (docs/JSON.md).
+struct CommandResult<Body: Encodable>: Encodable {
+    let command: String
+    let ok: Bool
+    var error: FerryError? = nil
+    let body: Body
+
+    private enum CodingKeys: String, CodingKey {
+        case command, ok, error
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(command, forKey: .command)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(error, forKey: .error)
+        try body.encode(to: encoder)
+    }
+}
+
+/// An event line: the event's keys and `at`, the time the tool saw it (a
+/// ``Timestamp``), so that a script can tell how long each step took.
+struct TimedEvent: Encodable {
+    let at: Date
+    let event: UpgradeEvent
+
+    private enum CodingKeys: String, CodingKey {
+        case at
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(at, forKey: .at)
+        try event.encode(to: encoder)
+    }
 }
 
 /// Writes log messages as plain lines.

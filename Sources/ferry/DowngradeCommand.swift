@@ -20,6 +20,7 @@ struct DowngradeCommand: AsyncParsableCommand {
     struct Result: Encodable {
         let command = "downgrade"
         let ok = true
+        let error: FerryError? = nil
         let report: DowngradeReport
     }
 

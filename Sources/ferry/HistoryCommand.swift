@@ -11,7 +11,11 @@ struct HistoryCommand: AsyncParsableCommand {
     struct Result: Encodable {
         let command = "history"
         let ok = true
-        let applied: [AppliedMigration]
+        let error: FerryError? = nil
+        /// The applied migrations' ids, oldest first (a list of ids, as in every result).
+        let applied: [String]
+        /// The applied migrations with when, how long and by whom.
+        let migrations: [AppliedMigration]
         /// Downgrades, restores and accepted changes, oldest first.
         let events: [HistoryEvent]
     }
@@ -21,7 +25,9 @@ struct HistoryCommand: AsyncParsableCommand {
         try await console.run("history") {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let (history, events) = try await ferry.historyWithEvents()
-            if console.isJSON { return console.json(Result(applied: history, events: events)) }
+            if console.isJSON {
+                return console.json(Result(applied: history.map(\.id), migrations: history, events: events))
+            }
             if history.isEmpty && events.isEmpty {
                 return console.line("No migration has been applied to this database.")
             }

@@ -14,6 +14,7 @@ struct InitCommand: AsyncParsableCommand {
     struct Result: Encodable {
         let command = "init"
         let ok = true
+        let error: FerryError? = nil
         let config: String
         let migrations: String
     }

@@ -31,7 +31,10 @@ struct PlanCommand: AsyncParsableCommand {
         let ok: Bool
         let from: String?
         let to: Release
-        let pending: [PlannedMigration]
+        /// The pending migrations' ids, in the order they would run (ids, as `pending` and `applied` are everywhere).
+        let pending: [String]
+        /// The same migrations with how each would run.
+        let migrations: [PlannedMigration]
         let hooks: [String]
         let upToDate: Bool
         let freshInstall: Bool
@@ -49,7 +52,8 @@ struct PlanCommand: AsyncParsableCommand {
             if console.isJSON {
                 console.json(Result(
                     ok: refusal == nil, from: plan.database.recordedRelease, to: plan.targetRelease,
-                    pending: plan.pending.map {
+                    pending: plan.pending.map(\.id),
+                    migrations: plan.pending.map {
                         .init(id: $0.id, release: $0.release, transactional: $0.isTransactional, transaction: $0.transaction)
                     },
                     hooks: plan.hooks.map(\.id), upToDate: plan.isUpToDate, freshInstall: plan.isFreshInstall, error: refusal))

@@ -26,6 +26,7 @@ struct RestoreCommand: AsyncParsableCommand {
     struct Result: Encodable {
         let command = "restore"
         let ok = true
+        let error: FerryError? = nil
         let report: RestoreReport
     }
 

@@ -14,7 +14,7 @@ struct StatusCommand: AsyncParsableCommand {
         try await console.run("status") {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let status = try await ferry.status()
-            if console.isJSON { return console.json(status) }
+            if console.isJSON { return console.json(CommandResult(command: "status", ok: true, body: status)) }
             console.line("Database:         \(status.database)\(status.databaseExists ? "" : " (does not exist yet)")")
             console.line("Program release:  \(status.release)")
             if status.isBusy, let holder = status.lockHolder {

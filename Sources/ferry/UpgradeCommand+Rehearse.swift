@@ -7,6 +7,7 @@ extension UpgradeCommand {
         let command = "upgrade"
         let rehearsal = true
         let ok = true
+        let error: FerryError? = nil
         let report: RehearsalReport
     }
 

@@ -50,9 +50,11 @@ struct UpgradeCommand: AsyncParsableCommand {
     struct Result: Encodable {
         let command = "upgrade"
         let ok = true
+        let error: FerryError? = nil
         let from: String?
         let to: Release
         let applied: [String]
+        let appliedCount: Int
         let seconds: Double
         let upToDate: Bool
         let backup: String?
@@ -89,7 +91,8 @@ struct UpgradeCommand: AsyncParsableCommand {
             let report = try await ferry.upgrade(options, onEvent: printEvent)
             if console.isJSON {
                 console.json(Result(
-                    from: report.from, to: report.to, applied: report.applied, seconds: report.seconds,
+                    from: report.from, to: report.to, applied: report.applied, appliedCount: report.applied.count,
+                    seconds: report.seconds,
                     upToDate: report.wasUpToDate, backup: report.backup))
             }
             marker.write(success: true)
@@ -98,7 +101,15 @@ struct UpgradeCommand: AsyncParsableCommand {
             marker.write(success: false)
             throw ExitCode(error.exitCode)
         } catch {
-            console.problem("error: \(error)")
+            if console.isJSON {
+                // Not one of Ferry's errors: still the error object a script reads (docs/JSON.md).
+                console.report(
+                    FerryError(.unexpected, "\(error)",
+                        changes: "The upgrade stopped on an unexpected error; run 'ferry status' to see the database."),
+                    command: "upgrade")
+            } else {
+                console.problem("error: \(error)")
+            }
             marker.write(success: false)
             throw ExitCode.failure
         }
@@ -122,6 +133,15 @@ struct EndMarker: Sendable {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 console.problem("Interrupted by signal \(number): the upgrade's open transaction is not committed and is rolled back.")
+                // A script reading --json still gets a last line that says the upgrade did not succeed.
+                if console.isJSON {
+                    console.report(
+                        FerryError(
+                            .interrupted, "Interrupted by signal \(number).",
+                            changes: "The upgrade's open transaction is not committed and is rolled back.",
+                            advice: "Run 'ferry status' to see the database's release, then 'ferry upgrade' again."),
+                        command: "upgrade")
+                }
                 write(success: false)
                 Foundation.exit(128 + number)
             }

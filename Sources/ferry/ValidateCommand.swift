@@ -19,6 +19,7 @@ struct ValidateCommand: AsyncParsableCommand {
     struct Result: Encodable {
         let command = "validate"
         let ok = true
+        let error: FerryError? = nil
         let checked: Int
         let accepted: [String]
     }

@@ -57,7 +57,7 @@ import Testing
             #expect(output.status == 0, "\(output)")
             let result = try #require(try output.jsonLines().last)
             #expect((result["path"] as? String)?.hasSuffix(".sqlite") == true)
-            #expect((result["backup"] as? [String: Any])?["format"] as? String == "native")
+            #expect((result["manifest"] as? [String: Any])?["format"] as? String == "native")
         }
         let wrong = try await FerryProcess.run(["backup", "--format", "tar", "--database", source], in: folder.url)
         #expect(wrong.status == 2, "\(wrong)")
@@ -71,14 +71,14 @@ import Testing
         let quick = try await FerryProcess.run(
             ["backup", "--backup-check", "quick", "--database", source, "--json"], in: folder.url)
         #expect(quick.status == 0, "\(quick)")
-        let manifest = try #require(try quick.jsonLines().last?["backup"] as? [String: Any])
+        let manifest = try #require(try quick.jsonLines().last?["manifest"] as? [String: Any])
         #expect(manifest["check"] as? String == "quick")
-        #expect(manifest["rowCounts"] == nil)
+        #expect(manifest["rowCounts"] is NSNull)
 
         let full = try await FerryProcess.run(
             ["backup", "--database", source, "--json"], in: folder.url, environment: ["FERRY_BACKUPS_CHECK": "full"])
         #expect(full.status == 0, "\(full)")
-        let counted = try #require(try full.jsonLines().last?["backup"] as? [String: Any])
+        let counted = try #require(try full.jsonLines().last?["manifest"] as? [String: Any])
         #expect(counted["check"] as? String == "full")
         #expect((counted["rowCounts"] as? [String: Any])?["kv"] as? Int == 5)
 

@@ -23,7 +23,7 @@ import Testing
         let output = try await FerryProcess.run(["backup", "--json"] + arguments, environment: environment)
         #expect(output.status == 0, "\(output)")
         let result = try #require(try output.jsonLines().last)
-        return try #require((result["backup"] as? [String: Any])?["file"] as? String)
+        return try #require(result["backup"] as? String)
     }
 
     func manifest(of file: String) -> URL {
@@ -48,7 +48,7 @@ import Testing
         let json = try #require(try await FerryProcess.run(["backups", "--json"] + arguments).jsonLines().only)
         #expect((json["backups"] as? [[String: Any]])?.map { $0["file"] as? String } == [older])
         let unusable = try #require(json["unusable"] as? [[String: Any]])
-        #expect(unusable.map { $0["name"] as? String } == [stem])
+        #expect(unusable.map { $0["backup"] as? String } == [stem])
         #expect(unusable.first?["reason"] as? String == "its manifest is damaged: it is not complete JSON")
 
         let latest = try await FerryProcess.run(["restore", "--latest", "--yes"] + arguments)

@@ -217,7 +217,7 @@ import Testing
         #expect(result["ok"] as? Bool == false)
         let paths = try #require(result["paths"] as? [[String: Any]])
         #expect(paths.map { $0["status"] as? String } == ["differs", "differs", "ok", "ok", "ok"])
-        #expect(paths.allSatisfy { $0["fixture"] == nil }, "no fixtures folder beside these migrations")
+        #expect(paths.allSatisfy { $0["fixture"] is NSNull }, "no fixtures folder beside these migrations")
     }
 }
 

@@ -25,7 +25,7 @@ struct HistoryEventsScenarios {
             #expect(history.status == 0, "\(history)")
             let result = try #require(
                 try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any], "\(history)")
-            let applied = try #require(result["applied"] as? [[String: Any]], "\(history)")
+            let applied = try #require(result["migrations"] as? [[String: Any]], "\(history)")
             #expect(!applied.contains { ($0["id"] as? String)?.hasPrefix("0.5.0/") == true }, "\(history)")
             let events = try #require(result["events"] as? [[String: Any]], "\(history)")
             #expect(events.count == 1, "\(history)")

@@ -121,7 +121,7 @@ import Testing
         try await makeLargeDatabase(rows: 300)
         let dump = try await FerryProcess.run(["backup", "--format", "sql", "--backup-check", "quick", "--json"] + arguments)
         #expect(dump.status == 0, "\(dump)")
-        let name = try #require((try dump.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
+        let name = try #require(try dump.jsonLines().last?["backup"] as? String)
         let queue = try DatabaseQueue(path: path)
         try await queue.write { db in try db.execute(sql: "DELETE FROM ballast WHERE id % 2 = 0") }
         try queue.close()

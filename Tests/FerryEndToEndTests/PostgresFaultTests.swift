@@ -241,7 +241,7 @@ struct PostgresFaultTests {
             let backup = try await FerryProcess.run(["backup", "--json"] + arguments)
             #expect(backup.status == 0, "\(backup)")
             let name = try #require(
-                (try backup.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
+                try backup.jsonLines().last?["backup"] as? String)
             try await database.psql(["-c", "INSERT INTO devices (name, kind) VALUES ('written after the backup', 'lamp')"])
             let before = try await database.snapshot()
 

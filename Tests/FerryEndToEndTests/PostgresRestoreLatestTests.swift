@@ -20,7 +20,7 @@ struct PostgresRestoreLatestTests {
                          "--migrations", ExampleApplication.migrations(for: .postgres).path] + database.backupArguments
         let made = try await FerryProcess.run(["backup", "--json"] + arguments)
         #expect(made.status == 0, "\(made)")
-        let manual = try #require((try made.jsonLines().last?["backup"] as? [String: Any])?["file"] as? String)
+        let manual = try #require(try made.jsonLines().last?["backup"] as? String)
         try await database.load("CREATE TABLE written_after (x integer); INSERT INTO written_after VALUES (1)")
         return (arguments, manual)
     }

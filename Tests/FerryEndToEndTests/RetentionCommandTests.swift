@@ -84,7 +84,7 @@ import Testing
             let upgrade = try await FerryProcess.run(["upgrade", "--json"] + arguments, environment: keepTwo)
             #expect(upgrade.status == 1, "attempt \(attempt): \(upgrade)")
             let started = try upgrade.jsonLines().compactMap { $0["event"] as? String == "backupCompleted" ? $0 : nil }
-            failedNames.append(try #require(started.first?["name"] as? String, "\(upgrade)"))
+            failedNames.append(try #require(started.first?["backup"] as? String, "\(upgrade)"))
             let all = try manifests()
             #expect(all.count == 2, "attempt \(attempt): retention ran after the failure: \(all.map { $0["file"] ?? "?" })")
             let marked = try #require(all.first { $0["file"] as? String == failedNames.last })
@@ -92,7 +92,7 @@ import Testing
             #expect(record?["outcome"] as? String == "failed", "\(marked)")
             #expect(record?["code"] as? String == "migrationFailed", "\(marked)")
             let kept = all.first { $0["upgradeTo"] as? String == "0.5.0" }
-            #expect(kept != nil && kept?["attempt"] == nil, "the backup of the upgrade that succeeded stays: \(all)")
+            #expect(kept != nil && kept?["attempt"] is NSNull, "the backup of the upgrade that succeeded stays: \(all)")
             #expect(try DatabaseSnapshot(path: path) == before, "the failed upgrade changed nothing")
         }
         let listing = try await FerryProcess.run(["backups"] + arguments)
@@ -130,7 +130,7 @@ import Testing
         #expect(fixed.status == 0, "\(fixed)")
         #expect((fixed.stdout + fixed.stderr).contains("Reusing backup \(newest) from the failed attempt at "), "\(fixed)")
         let marked = try manifests().first { $0["file"] as? String == newest }
-        #expect(marked != nil && marked?["attempt"] == nil, "\(String(describing: marked))")
+        #expect(marked != nil && marked?["attempt"] is NSNull, "\(String(describing: marked))")
         #expect(try await DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT x FROM written_between") } == 7)
     }
 

@@ -18,6 +18,21 @@ import Testing
         }
     }
 
+    @Test func textReadAndWrittenAgainIsTheSameText() throws {
+        var generator = SystemRandomNumberGenerator()
+        let samples = (0..<5000).map { _ in Date(timeIntervalSince1970: Double.random(in: -2e9...6e9, using: &generator)) }
+            + [Date(timeIntervalSince1970: 0.9995), Date(timeIntervalSince1970: -0.0004), Date(timeIntervalSince1970: 59.9999)]
+        for date in samples {
+            let text = Timestamp.string(from: date)
+            #expect(text.count == 24, "\(text)")
+            let read = try #require(Timestamp.date(from: text))
+            #expect(Timestamp.string(from: read) == text)
+            #expect(abs(read.timeIntervalSince(date)) <= 0.0005 + 1e-6, "\(text) for \(date.timeIntervalSince1970)")
+        }
+        #expect(Timestamp.string(from: Date(timeIntervalSince1970: 59.9999)) == "1970-01-01T00:01:00.000Z")
+        #expect(Timestamp.string(from: Date(timeIntervalSince1970: -0.0004)) == "1970-01-01T00:00:00.000Z")
+    }
+
     @Test func readsTimestampsWithoutFractionAndRefusesOtherText() throws {
         let read = try #require(Timestamp.date(from: "2026-11-21T18:00:00Z"))
         #expect(read == (try Date.ISO8601FormatStyle().parse("2026-11-21T18:00:00Z")))

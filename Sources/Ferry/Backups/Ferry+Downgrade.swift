@@ -59,6 +59,11 @@ public struct DowngradeReport: Sendable, Encodable {
     public let restored: String?
     /// The backup taken before the downgrade changed anything.
     public let backup: String?
+
+    // A backup is named under `backup` or a key ending in `Backup` in every JSON Ferry writes (docs/JSON.md).
+    private enum CodingKeys: String, CodingKey {
+        case release, reverted, restored = "restoredBackup", backup
+    }
 }
 
 extension Ferry {

@@ -41,6 +41,11 @@ public struct RestoreReport: Sendable, Encodable {
     public let previousRelease: String?
     /// The backup of the database as it was before the restore.
     public let preRestoreBackup: String?
+
+    // A backup is named under `backup` or a key ending in `Backup` in every JSON Ferry writes (docs/JSON.md).
+    private enum CodingKeys: String, CodingKey {
+        case restored = "restoredBackup", kind, made, release, previousRelease, preRestoreBackup
+    }
 }
 
 extension Ferry {

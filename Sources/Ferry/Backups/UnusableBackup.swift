@@ -36,7 +36,8 @@ public struct UnusableBackup: Sendable, Equatable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, manifest, file, reason, kind, created
+        // `backup`, as every JSON Ferry writes names a backup (docs/JSON.md).
+        case name = "backup", manifest, file, reason, kind, created
     }
 
     public func encode(to encoder: any Encoder) throws {
