@@ -111,7 +111,7 @@ struct DownStepScenarios {
         let steps = try #require(json["downSteps"] as? [[String: Any]])
         #expect(steps.map { $0["status"] as? String } == ["ok", "ok", "ok", "differs"])
         #expect((steps[3]["detail"] as? String)?.contains("devices_name") == true)
-        #expect(steps[3]["error"] == nil)
+        #expect(steps[3]["error"] is NSNull)
         let error = try #require(json["error"] as? [String: Any])
         #expect((error["message"] as? String)?.contains("0.4.0 ⇄ 0.5.0: the down scripts do not give back") == true)
     }
@@ -133,7 +133,7 @@ struct DownStepScenarios {
         #expect(human.stdout.contains("Every down script walked gives back the schema before its release"))
 
         #expect(json["ok"] as? Bool == true)
-        #expect(json["error"] == nil)
+        #expect(json["error"] is NSNull)
         let steps = try #require(json["downSteps"] as? [[String: Any]])
         #expect(steps.map { $0["status"] as? String } == ["ok", "ok", "ok", "missingDownScripts"])
         #expect(steps[3]["withoutDownScript"] as? [String] == ["0.5.0/004_add_device_notes"])
