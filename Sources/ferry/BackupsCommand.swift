@@ -38,7 +38,7 @@ struct BackupsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
-        try await console.run("backups") {
+        try await console.run("backups", readsOnly: true) {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let catalog = try ferry.backupCatalog()
             let listing = try catalog.listing()

@@ -39,7 +39,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
-        try await console.run("check") {
+        try await console.run("check", readsOnly: true) {
             let settings = try common.settings(adding: Settings(create: create ? true : nil))
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(

@@ -62,7 +62,17 @@ struct Console: Sendable {
 
     /// Reports an error: the message on standard error for people, or a
     /// result object on standard output for scripts.
-    func report(_ error: FerryError, command: String) {
+    ///
+    /// An error that does not say what was changed then says "Nothing was
+    /// changed." when that is true: the command only reads, or the error is a
+    /// usage error, found before anything is done. (A command that writes
+    /// says what it changed where it fails.)
+    ///
+    /// - Parameter readsOnly: Whether this run of the command changes nothing
+    ///   in the database or the catalog.
+    func report(_ error: FerryError, command: String, readsOnly: Bool = false) {
+        var error = error
+        if error.changes == nil && (readsOnly || error.category == .usage) { error.changes = "Nothing was changed." }
         if isJSON {
             json(ErrorResult(command: command, error: error))
         } else {
@@ -72,11 +82,14 @@ struct Console: Sendable {
 
     /// Runs a command's work, reporting a Ferry error and turning it into
     /// the exit code.
-    func run(_ command: String, _ work: () async throws -> Void) async throws {
+    ///
+    /// - Parameter readsOnly: Whether this run of the command changes nothing
+    ///   in the database or the catalog (see ``report(_:command:readsOnly:)``).
+    func run(_ command: String, readsOnly: Bool = false, _ work: () async throws -> Void) async throws {
         do {
             try await work()
         } catch let error as FerryError {
-            report(error, command: command)
+            report(error, command: command, readsOnly: readsOnly)
             throw ExitCode(error.exitCode)
         }
     }

@@ -22,7 +22,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
-        try await console.run("history") {
+        try await console.run("history", readsOnly: true) {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let (history, events) = try await ferry.historyWithEvents()
             if console.isJSON {

@@ -43,7 +43,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
-        try await console.run("plan") {
+        try await console.run("plan", readsOnly: true) {
             let settings = try common.settings(adding: Settings(transactionMode: transactionMode))
             let mode = try settings.upgradeTransactionMode()
             let ferry = Ferry(try common.configuration(settings, console: console))

@@ -11,7 +11,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
-        try await console.run("status") {
+        try await console.run("status", readsOnly: true) {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let status = try await ferry.status()
             if console.isJSON { return console.json(CommandResult(command: "status", ok: true, body: status)) }

@@ -36,7 +36,7 @@ struct TestPathsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
-        try await console.run("test-paths") {
+        try await console.run("test-paths", readsOnly: true) {
             var settings = try common.settings(adding: Settings(fixtures: fixtures))
             // The scratch databases stand in for the configured one, which need not exist.
             if settings.database == nil { settings.database = "test-paths.db" }

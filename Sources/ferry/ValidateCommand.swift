@@ -26,7 +26,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
-        try await console.run("validate") {
+        try await console.run("validate", readsOnly: !allowChanged) {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let (plan, accepted) = allowChanged ? try await ferry.acceptChanges() : (try await ferry.validate(), [])
             let checked = plan.database.applied.filter { $0.kind != Migration.Kind.hook.rawValue }.count

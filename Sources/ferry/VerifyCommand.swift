@@ -23,7 +23,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
-        try await console.run("verify") {
+        try await console.run("verify", readsOnly: true) {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let report = try await ferry.verify()
             let failure = report.failure

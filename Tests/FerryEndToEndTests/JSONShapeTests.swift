@@ -265,6 +265,8 @@ struct DocumentedShapes {
         } else {
             let object = try #require(error.object, "\(run): ok false without an error object")
             expect(object, has: errorKeys, "\(run): error")
+            // Every refusal and failure says what was changed (usually nothing).
+            #expect(object["changes"]?.string?.isEmpty == false, "\(run): an error that does not say what was changed")
             let category = ["usage": Int32(2), "refused": 3, "failed": 1][object["category"]?.string ?? ""]
             #expect(category == output.status, "\(run): category \(String(describing: object["category"])), exit \(output.status)")
         }
