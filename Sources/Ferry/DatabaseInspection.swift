@@ -76,6 +76,14 @@ extension DatabaseEngine {
         throw unsupported("make a scratch database")
     }
 
+    /// ``withScratchDatabase(_:)``: the engine does not name its scratch
+    /// databases after their purpose.
+    public func withScratchDatabase<Result: Sendable>(
+        purpose: String, _ body: (any DatabaseEngine) async throws -> Result
+    ) async throws -> Result {
+        try await withScratchDatabase(body)
+    }
+
     private func unsupported(_ what: String) -> FerryError {
         FerryError(
             .unsupportedByEngine, "The \(engineName) engine cannot \(what) yet.",

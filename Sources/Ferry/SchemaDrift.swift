@@ -163,7 +163,7 @@ extension Ferry {
         }
         let expected: [SchemaObject]
         do {
-            expected = try await configuration.engine.withScratchDatabase { scratch in
+            expected = try await configuration.engine.withScratchDatabase(purpose: "drift") { scratch in
                 try await scratch.withSession { session in
                     var index = steps.startIndex
                     while index < steps.endIndex {
