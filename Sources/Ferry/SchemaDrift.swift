@@ -185,7 +185,7 @@ extension Ferry {
             }
         } catch {
             return .skipped(
-                "the applied migrations could not be replayed on a scratch database: \(Self.reason(error))")
+                "the schema of the applied migrations could not be built on a scratch database: \(Self.reason(error))")
         }
         return SchemaDrift(differences: SchemaDrift.differences(live: live, expected: expected), skipped: nil)
     }

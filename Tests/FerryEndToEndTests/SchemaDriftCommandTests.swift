@@ -147,6 +147,21 @@ struct SchemaDriftScenarios {
 @Suite("Schema drift on SQLite") struct SQLiteSchemaDriftTests {
     let scenarios = SchemaDriftScenarios(engine: .sqlite)
 
+    /// No room for the scratch database (TMPDIR is a file): the check is skipped with the reason, and verify passes.
+    @Test func aScratchDatabaseThatCannotBeMadeSkipsTheCheckAndSaysWhy() async throws {
+        try await scenarios.withExample(at: "0.5.0") { database, arguments in
+            let notAFolder = try database.folder.write("not-a-folder", "")
+            let before = try await database.snapshot()
+            let verify = try await FerryProcess.run(["verify"] + arguments, environment: ["TMPDIR": notAFolder.path])
+            #expect(verify.status == 0, "\(verify)")
+            #expect(verify.stdout.contains(
+                "not checked: the schema of the applied migrations could not be built on a scratch database: "),
+                "\(verify)")
+            #expect(verify.stdout.contains("All checks passed. Nothing was changed."), "\(verify)")
+            #expect(try await database.snapshot() == before)
+        }
+    }
+
     @Test func untouchedDatabaseHasNoDrift() async throws { try await scenarios.untouchedDatabaseHasNoDrift() }
     @Test func handChangesAreWarningsNamingTheObject() async throws {
         try await scenarios.handChangesAreWarningsNamingTheObject()
