@@ -77,7 +77,9 @@ enum PostgresInspection {
     /// Every table, column, constraint, index, view, trigger, function and
     /// enum type of the current schema, as the server describes them
     /// (Ferry's own tables, the columns of views and the members of
-    /// extensions left out).
+    /// extensions left out). A column's position is its place among the
+    /// table's live columns: `ordinal_position` keeps the gaps of dropped
+    /// columns, so a column dropped and added again would seem moved.
     static func schemaObjects(on connection: PostgresConnection) async throws -> [SchemaObject] {
         let sql = """
             SELECT 'table', NULL, tablename::text, '', 'table ' || tablename FROM pg_tables
@@ -85,7 +87,8 @@ enum PostgresInspection {
             UNION ALL
             SELECT 'column', table_name, column_name, definition,
                    'table ' || table_name || ' column ' || ordinal_position || ' ' || column_name || ' ' || definition
-              FROM (SELECT table_name::text, column_name::text, ordinal_position,
+              FROM (SELECT table_name::text, column_name::text,
+                           row_number() OVER (PARTITION BY table_name ORDER BY ordinal_position) AS ordinal_position,
                            upper(data_type) || CASE WHEN is_nullable = 'NO' THEN ' NOT NULL' ELSE '' END
                            || coalesce(' DEFAULT ' || column_default, '')
                            || CASE WHEN is_identity = 'YES' THEN ' IDENTITY' ELSE '' END AS definition
