@@ -62,6 +62,10 @@ extension Ferry {
         /// When false, an upgrade of a missing database is refused with
         /// nothing created (`ferry upgrade` without `--create`).
         public var createsDatabase: Bool
+        /// Whether preflight and `ferry verify` compare the schema with what
+        /// the applied migrations make (``SchemaDrift``; `[preflight]
+        /// schema_drift`, default on).
+        public var checksSchemaDrift = true
 
         /// Creates a configuration.
         ///

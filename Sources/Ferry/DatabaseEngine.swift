@@ -113,6 +113,13 @@ public protocol DatabaseEngine: BackupEngine {
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result
 
+    /// ``withScratchDatabase(_:)`` for a named purpose (`drift`), which the
+    /// engine may show in the scratch database's name so that those who
+    /// look at the server can tell what it is for.
+    func withScratchDatabase<Result: Sendable>(
+        purpose: String, _ body: (any DatabaseEngine) async throws -> Result
+    ) async throws -> Result
+
     /// The engine's own preflight checks of the server, each ok, a warning
     /// or a blocker with the figures it judged (PostgreSQL: a hot standby,
     /// the role's `CREATEDB`, the client programs for backups, the free space

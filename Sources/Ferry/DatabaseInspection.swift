@@ -24,11 +24,25 @@ public protocol DatabaseInspection: MigrationDatabase {
     /// The application's schema, normalized so that two databases with the
     /// same schema give the same lines however it was written: one line per
     /// column, key, index, view and trigger, sorted. Ferry's own tables are
-    /// left out.
+    /// left out. By default the ``SchemaObject/line`` of every object of
+    /// ``schemaObjects()``.
     func schemaDescription() async throws -> [String]
+
+    /// The application's schema as objects (tables, columns, keys, indexes,
+    /// views, triggers, …), each with its owner table and a normalized
+    /// definition, so that two schemas compare object by object. The
+    /// engine's internal objects are left out.
+    func schemaObjects() async throws -> [SchemaObject]
 
     /// The engine's version, such as `3.45.1`.
     func engineVersion() async throws -> String
+}
+
+extension DatabaseInspection {
+    /// The lines of ``schemaObjects()``, sorted.
+    public func schemaDescription() async throws -> [String] {
+        try await schemaObjects().map(\.line).sorted()
+    }
 }
 
 extension DatabaseEngine {
@@ -60,6 +74,14 @@ extension DatabaseEngine {
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result {
         throw unsupported("make a scratch database")
+    }
+
+    /// ``withScratchDatabase(_:)``: the engine does not name its scratch
+    /// databases after their purpose.
+    public func withScratchDatabase<Result: Sendable>(
+        purpose: String, _ body: (any DatabaseEngine) async throws -> Result
+    ) async throws -> Result {
+        try await withScratchDatabase(body)
     }
 
     private func unsupported(_ what: String) -> FerryError {

@@ -28,7 +28,8 @@ extension Ferry {
             catalog: catalog, state: state, programRelease: try programRelease(in: catalog), target: options.target,
             minimumUpgradableFrom: configuration.minimumUpgradableFrom)
         let preflight = Preflight(
-            configuration: configuration, plan: plan, allowChanged: options.allowChanged, skipsBackup: options.skipBackup)
+            configuration: configuration, plan: plan, allowChanged: options.allowChanged, skipsBackup: options.skipBackup,
+            catalog: catalog)
         if let unreadable { return await preflight.run(.unreadable(unreadable)) }
         guard state.exists else { return await preflight.run(.missing) }
         do {
@@ -44,7 +45,9 @@ extension Ferry {
     /// The checks are the engine's full integrity check, its foreign-key
     /// check, the verify script of every applied migration and the
     /// invariants (`[[verify]]`); a `preserve` invariant compares counts
-    /// across an upgrade, so it is skipped here.
+    /// across an upgrade, so it is skipped here. Schema drift
+    /// (``VerificationReport/drift``) is reported as warnings, never as a
+    /// failure.
     ///
     /// - Returns: Every check; ``VerificationReport/failure`` is the error
     ///   when one failed.
@@ -57,6 +60,15 @@ extension Ferry {
         let verification = Verification(
             catalog: catalog, appliedIDs: Set(state.applied.map(\.id)), invariants: configuration.invariants,
             release: state.release)
-        return try await configuration.engine.withInspection { db in await verification.run(on: db) }
+        return try await configuration.engine.withInspection { db in
+            var report = await verification.run(on: db)
+            guard report.interruption == nil else { return report }
+            let drift = await schemaDrift(of: db, applied: state.applied, catalog: catalog)
+            report.checks.append(VerificationCheck(
+                name: "schema drift", status: drift.skipped != nil ? .skipped : drift.differences.isEmpty ? .passed : .warning,
+                detail: drift.summary))
+            report.drift = drift
+            return report
+        }
     }
 }

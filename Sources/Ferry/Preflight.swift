@@ -10,8 +10,11 @@ public struct PreflightCheck: Sendable, Encodable {
         case warning
         /// The upgrade cannot run.
         case blocker
+        /// Something the operator should know that never stops an upgrade,
+        /// even without `--force`: schema drift (``SchemaDrift``).
+        case notice
 
-        private var rank: Int { self == .ok ? 0 : self == .warning ? 1 : 2 }
+        private var rank: Int { self == .ok ? 0 : self == .notice ? 1 : self == .warning ? 2 : 3 }
         public static func < (lhs: Status, rhs: Status) -> Bool { lhs.rank < rhs.rank }
     }
 
@@ -39,6 +42,9 @@ public struct PreflightReport: Sendable, Encodable {
     public var blockers: [PreflightCheck] { checks.filter { $0.status == .blocker } }
     /// The checks that need `--force`.
     public var warnings: [PreflightCheck] { checks.filter { $0.status == .warning } }
+    /// The schema drift check's result: differences reported as warnings
+    /// that never stop an upgrade; nil when the database was not inspected.
+    public var drift: SchemaDrift? = nil
 
     /// The refusal this report calls for, or nil when the upgrade may run.
     ///
@@ -63,7 +69,8 @@ public struct PreflightReport: Sendable, Encodable {
 /// In order: the upgrade path (``UpgradePolicy``), whether the database is
 /// readable and its quick integrity check is clean, free space for the
 /// backup and the upgrade, whether the database and backup folders are
-/// writable, the environment ``Requirement``s and the ``Component``s.
+/// writable, the environment ``Requirement``s and the ``Component``s; last,
+/// schema drift, which is a notice and never stops an upgrade.
 struct Preflight: Sendable {
     /// How preflight reaches the database.
     enum Access {
@@ -81,6 +88,9 @@ struct Preflight: Sendable {
     var allowChanged = false
     /// Whether the upgrade skips its backup (`--no-backup`).
     var skipsBackup = false
+    /// The program's migrations and hooks, for the schema drift check; nil
+    /// leaves the check out.
+    var catalog: MigrationCatalog? = nil
 
     func run(_ access: Access) async -> PreflightReport {
         var checks: [PreflightCheck] = []
@@ -171,6 +181,13 @@ struct Preflight: Sendable {
         for component in configuration.components {
             checks.append(component.check(for: plan.targetRelease))
         }
-        return PreflightReport(checks: checks)
+        var drift: SchemaDrift?
+        if case .inspection(let db) = access, let catalog, plan.database.exists {
+            let found = await Ferry(configuration).schemaDrift(of: db, applied: plan.database.applied, catalog: catalog)
+            checks.append(PreflightCheck(
+                name: "schema drift", status: found.differences.isEmpty ? .ok : .notice, detail: found.summary))
+            drift = found
+        }
+        return PreflightReport(checks: checks, drift: drift)
     }
 }

@@ -59,6 +59,9 @@ public struct Settings: Sendable, Equatable {
     public var keepFreeMB: Int?
     /// `[preflight] os_release`, `FERRY_OS_RELEASE`: the os-release file.
     public var osRelease: String?
+    /// `[preflight] schema_drift`, `FERRY_SCHEMA_DRIFT`, `--no-schema-drift`:
+    /// whether preflight and `verify` check for schema drift (default yes).
+    public var schemaDrift: Bool?
     /// `[[verify]]` tables: invariants checked after every upgrade.
     public var invariants: [Invariant]?
     /// `[[requirement]]` tables: environment requirements.
@@ -74,8 +77,9 @@ public struct Settings: Sendable, Equatable {
         backupCheck: String? = nil, json: Bool? = nil,
         fixtures: String? = nil, keepFreeMB: Int? = nil, osRelease: String? = nil, invariants: [Invariant]? = nil,
         requirements: [Requirement]? = nil, components: [Component]? = nil, postgresTools: String? = nil,
-        create: Bool? = nil, keepManualBackups: Int? = nil
+        create: Bool? = nil, keepManualBackups: Int? = nil, schemaDrift: Bool? = nil
     ) {
+        self.schemaDrift = schemaDrift
         self.keepManualBackups = keepManualBackups
         self.create = create
         self.postgresTools = postgresTools
@@ -112,7 +116,8 @@ public struct Settings: Sendable, Equatable {
             osRelease: other.osRelease ?? osRelease, invariants: other.invariants ?? invariants,
             requirements: other.requirements ?? requirements, components: other.components ?? components,
             postgresTools: other.postgresTools ?? postgresTools, create: other.create ?? create,
-            keepManualBackups: other.keepManualBackups ?? keepManualBackups)
+            keepManualBackups: other.keepManualBackups ?? keepManualBackups,
+            schemaDrift: other.schemaDrift ?? schemaDrift)
     }
 
     /// The keys `ferry.toml` may hold, by table.
@@ -120,7 +125,7 @@ public struct Settings: Sendable, Equatable {
         "app": ["name", "release", "minimum_upgradable_from"],
         "database": ["url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin", "create"],
         "backups": ["directory", "keep", "keep_manual", "check"],
-        "preflight": ["keep_free_mb", "os_release"],
+        "preflight": ["keep_free_mb", "os_release", "schema_drift"],
         "verify": ["name", "query", "expect", "preserve", "releases"],
         "requirement": ["os", "engine", "unknown"],
         "component": ["name", "version", "compatible", "remove_before", "remove_after"],
@@ -181,7 +186,8 @@ public struct Settings: Sendable, Equatable {
             invariants: try reader.invariants(), requirements: try reader.requirements(),
             components: try reader.components(), postgresTools: resolved(try reader.string("database", "pg_bin")),
             create: try reader.bool("database", "create"),
-            keepManualBackups: try reader.number(.keepManualBackups).map { Int($0) })
+            keepManualBackups: try reader.number(.keepManualBackups).map { Int($0) },
+            schemaDrift: try reader.bool("preflight", "schema_drift"))
     }
 
     /// Reads the `FERRY_*` environment variables.
@@ -216,7 +222,8 @@ public struct Settings: Sendable, Equatable {
             backupCheck: value("FERRY_BACKUPS_CHECK"), json: json, fixtures: value("FERRY_FIXTURES"),
             keepFreeMB: try number(.keepFreeMB).map { Int($0) }, osRelease: value("FERRY_OS_RELEASE"),
             postgresTools: value("FERRY_PG_BIN"), create: try boolean("FERRY_CREATE"),
-            keepManualBackups: try number(.keepManualBackups).map { Int($0) })
+            keepManualBackups: try number(.keepManualBackups).map { Int($0) },
+            schemaDrift: try boolean("FERRY_SCHEMA_DRIFT"))
     }
 
     /// The transaction mode, `upgrade` (the default) or `migration`.
@@ -275,6 +282,7 @@ public struct Settings: Sendable, Equatable {
         }
         if let backupCheck { configuration.backupCheck = try BackupCheckLevel(parsing: backupCheck) }
         if let create { configuration.createsDatabase = create }
+        if let schemaDrift { configuration.checksSchemaDrift = schemaDrift }
         if let lockTimeout {
             // Checked where it was read; checked again for settings made in code.
             let seconds = try NumberSetting.lockTimeout.checked(lockTimeout, from: "The lock timeout \(lockTimeout)")

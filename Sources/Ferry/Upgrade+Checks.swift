@@ -8,12 +8,12 @@ extension Upgrade {
     /// blocker, or on a warning without `force`.
     ///
     /// - Throws: ``FerryError`` (code `preflightRefused`).
-    func preflight(_ plan: Plan, in session: any MigrationSession) async throws {
+    func preflight(_ plan: Plan, catalog: MigrationCatalog, in session: any MigrationSession) async throws {
         guard !options.skipsPreflight else { return }
         let access: Preflight.Access = plan.database.exists ? .inspection(session) : .missing
         let report = await Preflight(
             configuration: ferry.configuration, plan: plan, allowChanged: options.allowChanged,
-            skipsBackup: options.skipBackup
+            skipsBackup: options.skipBackup, catalog: catalog
         ).run(access)
         emit(.preflightCompleted(report))
         if let refusal = report.refusal(force: options.force) { throw refusal }

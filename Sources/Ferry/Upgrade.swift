@@ -81,7 +81,7 @@ struct Upgrade: Sendable {
                         seconds: (clock.now - start).inSeconds, wasUpToDate: true)
                 }
                 emit(.planned(plan))
-                try await preflight(plan, in: session)
+                try await preflight(plan, catalog: catalog, in: session)
                 let verification = verification(for: plan, catalog: catalog)
                 let hadDatabase = plan.database.exists
                 let backup = hadDatabase ? try await backUp(plan) : nil

@@ -86,8 +86,9 @@ public enum UpgradeEvent: Sendable, Encodable {
             return "Reverting \(migrations == 1 ? "1 migration" : "\(migrations) migrations") with their down scripts, down to \(to)…"
         case let .preflightCompleted(report):
             func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+            let drift = report.drift?.differences.count ?? 0
             return "Preflight: \(count(report.checks.count, "check")), \(count(report.warnings.count, "warning")), "
-                + count(report.blockers.count, "blocker")
+                + count(report.blockers.count, "blocker") + (drift == 0 ? "" : ", \(count(drift, "schema drift warning"))")
         case let .hookFinished(id, seconds):
             return "Ran hook \(id) in \(Duration.text(seconds: seconds))"
         case let .verificationCompleted(report):
@@ -123,7 +124,7 @@ public enum UpgradeEvent: Sendable, Encodable {
     private enum CodingKeys: String, CodingKey {
         case event, message, holder, timeoutSeconds, database, id, index, total, seconds, release
         case from, to, appliedCount, pending, note, kind, file, bytes, keep, backup, backups, migrations, checks
-        case attemptEnded
+        case attemptEnded, warnings
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -182,6 +183,7 @@ public enum UpgradeEvent: Sendable, Encodable {
             try container.encode(migrations, forKey: .migrations)
         case let .preflightCompleted(report):
             try container.encode(report.checks, forKey: .checks)
+            try container.encode(report.drift?.differences ?? [], forKey: .warnings)
         case let .hookFinished(id, seconds):
             try container.encode(id, forKey: .id)
             try container.encode(seconds, forKey: .seconds)

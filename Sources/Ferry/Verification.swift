@@ -10,6 +10,9 @@ public struct VerificationCheck: Sendable, Encodable {
         case failed
         /// The check does not apply (another release, or no upgrade to compare with).
         case skipped
+        /// The check found something the operator should know that is not a
+        /// failure: schema drift (``SchemaDrift``).
+        case warning
     }
 
     /// The name of the engine's foreign-key check.
@@ -26,13 +29,16 @@ public struct VerificationCheck: Sendable, Encodable {
 /// What verification found: every check, in the order they ran.
 public struct VerificationReport: Sendable, Encodable {
     /// The checks.
-    public let checks: [VerificationCheck]
+    public internal(set) var checks: [VerificationCheck]
     /// How long verification took, in seconds.
     public let seconds: Double
     /// Why verification could not be finished, when the database stopped
     /// answering (a lost connection, a session the server ended): then no
     /// check said anything about the upgrade, and this is the error.
     public var interruption: FerryError? = nil
+    /// The schema drift check's result (`ferry verify` only): differences
+    /// reported as warnings, never as failures; nil when it did not run.
+    public var drift: SchemaDrift? = nil
 
     /// The checks that failed.
     public var failures: [VerificationCheck] { checks.filter { $0.status == .failed } }

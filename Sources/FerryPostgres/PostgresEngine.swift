@@ -264,6 +264,13 @@ public struct PostgresEngine: DatabaseEngine {
         try await withScratchPostgres { try await body($0) }
     }
 
+    /// ``withScratchDatabase(_:)`` named `ferry_<purpose>_lock_<uuid>`.
+    public func withScratchDatabase<Result: Sendable>(
+        purpose: String, _ body: (any DatabaseEngine) async throws -> Result
+    ) async throws -> Result {
+        try await withScratchPostgres(purpose: purpose) { try await body($0) }
+    }
+
     /// ``withScratchDatabase(_:)`` with the engine's own type, named
     /// `ferry_<purpose>_lock_<uuid>` so that the server's sessions say what it is for.
     ///

@@ -74,45 +74,65 @@ enum PostgresInspection {
         return counts
     }
 
-    /// One line per column, constraint, index, view, trigger, function and
-    /// enum type, as the server describes them, sorted. A column's position
-    /// is its place among the table's live columns: `ordinal_position` keeps
-    /// the gaps of dropped columns, so a column dropped and added again (a
-    /// down script, then the migration again) would seem moved.
-    static func schemaDescription(on connection: PostgresConnection) async throws -> [String] {
-        let lines = try await texts(
-            """
-            SELECT 'table ' || table_name || ' column '
-                   || row_number() OVER (PARTITION BY table_name ORDER BY ordinal_position) || ' ' || column_name || ' '
-                   || upper(data_type) || CASE WHEN is_nullable = 'NO' THEN ' NOT NULL' ELSE '' END
-                   || coalesce(' DEFAULT ' || column_default, '')
-                   || CASE WHEN is_identity = 'YES' THEN ' IDENTITY' ELSE '' END
-              FROM information_schema.columns
-             WHERE table_schema = current_schema() AND table_name NOT IN ('ferry_migrations', 'ferry_state')
-            UNION ALL
-            SELECT 'table ' || conrelid::regclass::text || ' constraint ' || conname || ' ' || pg_get_constraintdef(oid)
-              FROM pg_constraint
-             WHERE connamespace = current_schema()::regnamespace AND contype <> 't'
-               AND conrelid::regclass::text NOT IN ('ferry_migrations', 'ferry_state')
-            UNION ALL
-            SELECT 'index ' || indexdef FROM pg_indexes
+    /// Every table, column, constraint, index, view, trigger, function and
+    /// enum type of the current schema, as the server describes them
+    /// (Ferry's own tables, the columns of views and the members of
+    /// extensions left out). A column's position is its place among the
+    /// table's live columns: `ordinal_position` keeps the gaps of dropped
+    /// columns, so a column dropped and added again would seem moved.
+    static func schemaObjects(on connection: PostgresConnection) async throws -> [SchemaObject] {
+        let sql = """
+            SELECT 'table', NULL, tablename::text, '', 'table ' || tablename FROM pg_tables
              WHERE schemaname = current_schema() AND tablename NOT IN ('ferry_migrations', 'ferry_state')
             UNION ALL
-            SELECT 'view ' || viewname || ' ' || definition FROM pg_views WHERE schemaname = current_schema()
+            SELECT 'column', table_name, column_name, definition,
+                   'table ' || table_name || ' column ' || ordinal_position || ' ' || column_name || ' ' || definition
+              FROM (SELECT table_name::text, column_name::text,
+                           row_number() OVER (PARTITION BY table_name ORDER BY ordinal_position) AS ordinal_position,
+                           upper(data_type) || CASE WHEN is_nullable = 'NO' THEN ' NOT NULL' ELSE '' END
+                           || coalesce(' DEFAULT ' || column_default, '')
+                           || CASE WHEN is_identity = 'YES' THEN ' IDENTITY' ELSE '' END AS definition
+                      FROM information_schema.columns
+                     WHERE table_schema = current_schema() AND table_name NOT IN ('ferry_migrations', 'ferry_state')
+                       AND table_name IN (SELECT tablename FROM pg_tables WHERE schemaname = current_schema())) AS c
             UNION ALL
-            SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger AS t
-              JOIN pg_class AS c ON c.oid = t.tgrelid
+            SELECT 'constraint', conrelid::regclass::text, conname::text, pg_get_constraintdef(oid),
+                   'table ' || conrelid::regclass::text || ' constraint ' || conname || ' ' || pg_get_constraintdef(oid)
+              FROM pg_constraint
+             WHERE connamespace = current_schema()::regnamespace AND contype <> 't' AND conrelid <> 0
+               AND conrelid::regclass::text NOT IN ('ferry_migrations', 'ferry_state')
+            UNION ALL
+            SELECT 'index', tablename::text, indexname::text, indexdef, 'index ' || indexdef FROM pg_indexes
+             WHERE schemaname = current_schema() AND tablename NOT IN ('ferry_migrations', 'ferry_state')
+            UNION ALL
+            SELECT 'view', NULL, viewname::text, definition, 'view ' || viewname || ' ' || definition
+              FROM pg_views WHERE schemaname = current_schema()
+            UNION ALL
+            SELECT 'trigger', c.relname::text, t.tgname::text, pg_get_triggerdef(t.oid), 'trigger ' || pg_get_triggerdef(t.oid)
+              FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid
              WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace
             UNION ALL
-            SELECT 'function ' || pg_get_functiondef(oid) FROM pg_proc
-             WHERE pronamespace = current_schema()::regnamespace AND prokind IN ('f', 'p')
+            SELECT 'function', NULL, p.oid::regprocedure::text, pg_get_functiondef(p.oid),
+                   'function ' || pg_get_functiondef(p.oid)
+              FROM pg_proc AS p
+             WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind IN ('f', 'p')
+               AND NOT EXISTS (SELECT 1 FROM pg_depend AS d WHERE d.objid = p.oid AND d.deptype = 'e')
             UNION ALL
-            SELECT 'type ' || t.typname || ' enum ' || string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder)
-              FROM pg_type AS t JOIN pg_enum AS e ON e.enumtypid = t.oid
-             WHERE t.typnamespace = current_schema()::regnamespace
-             GROUP BY t.typname
-            """, on: connection)
-        return lines.sorted()
+            SELECT 'type', NULL, typname::text, definition, 'type ' || typname || ' ' || definition
+              FROM (SELECT t.typname, 'enum ' || string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder) AS definition
+                      FROM pg_type AS t JOIN pg_enum AS e ON e.enumtypid = t.oid
+                     WHERE t.typnamespace = current_schema()::regnamespace
+                       AND NOT EXISTS (SELECT 1 FROM pg_depend AS d WHERE d.objid = t.oid AND d.deptype = 'e')
+                     GROUP BY t.typname) AS enums
+            """
+        let rows = try await connection.queryUnlessClosed(PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
+        var objects: [SchemaObject] = []
+        for try await (kind, table, name, definition, line) in rows.decode((String, String?, String, String?, String?).self) {
+            guard let kind = SchemaObject.Kind(rawValue: kind) else { continue }
+            objects.append(SchemaObject(
+                kind: kind, table: table, name: name, definition: definition ?? "", line: line ?? "\(kind) \(name)"))
+        }
+        return objects
     }
 
     /// The server's version as `major.minor` (`15.18`), from

@@ -191,8 +191,8 @@ struct PostgresSession: MigrationSession {
         try await access("count the rows") { try await PostgresInspection.rowCounts(on: connection) }
     }
 
-    func schemaDescription() async throws -> [String] {
-        try await access("read the schema") { try await PostgresInspection.schemaDescription(on: connection) }
+    func schemaObjects() async throws -> [SchemaObject] {
+        try await access("read the schema") { try await PostgresInspection.schemaObjects(on: connection) }
     }
 
     func engineVersion() async throws -> String {

@@ -16,7 +16,7 @@ import PostgresNIO
 /// `FORCE` refuses it). No pid or host is trusted.
 enum ScratchDatabases {
     /// The name of a new scratch database for a purpose (`check`,
-    /// `rehearsal`, `scratch`): `ferry_<purpose>_lock_<uuid>`, where `lock`
+    /// `rehearsal`, `scratch`, `drift`): `ferry_<purpose>_lock_<uuid>`, where `lock`
     /// says that its maker marks it with a lock.
     static func newName(purpose: String) -> String {
         "ferry_\(purpose)_lock_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
@@ -27,6 +27,7 @@ enum ScratchDatabases {
     /// by an older Ferry, perhaps running now) cannot be proven dead.
     static let patterns = [
         "ferry\\_check\\_lock\\_%", "ferry\\_rehearsal\\_lock\\_%", "ferry\\_scratch\\_lock\\_%",
+        "ferry\\_drift\\_lock\\_%",
     ]
 
     /// The seed of the lock keys' hash, so that they do not meet other
@@ -65,6 +66,7 @@ enum ScratchDatabases {
             """
             SELECT datname::text FROM pg_database
              WHERE datname LIKE \(patterns[0]) OR datname LIKE \(patterns[1]) OR datname LIKE \(patterns[2])
+                OR datname LIKE \(patterns[3])
              ORDER BY 1
             """, logger: PostgresConnector.logger)
         var names: [String] = []

@@ -55,22 +55,27 @@ enum SQLiteInspection {
 
     /// Tables by their columns, keys and indexes (so that a table made by
     /// `ALTER TABLE` and one made by a single `CREATE TABLE` compare equal);
-    /// views, triggers and explicit indexes by their normalized SQL.
-    static func schemaDescription(_ db: Database) throws -> [String] {
-        var lines: [String] = []
+    /// views, triggers and explicit indexes by their normalized SQL. SQLite's
+    /// own tables (`sqlite_sequence`, `sqlite_stat1`) and automatic indexes
+    /// are left out.
+    static func schemaObjects(_ db: Database) throws -> [SchemaObject] {
+        var objects: [SchemaObject] = []
         for table in try tables(db) {
             let quoted = table.quotedDatabaseIdentifier
+            objects.append(SchemaObject(kind: .table, table: nil, name: table, definition: "", line: "table \(table)"))
             for (position, column) in try Row.fetchAll(db, sql: "PRAGMA table_xinfo(\(quoted))").enumerated() {
                 let name: String = column["name"]
                 let type: String = column["type"]
-                var line = "table \(table) column \(position + 1) \(name) \(type.uppercased())"
-                if column["notnull"] as Bool { line += " NOT NULL" }
-                if let value: String = column["dflt_value"] { line += " DEFAULT \(normalized(value))" }
+                var definition = type.uppercased()
+                if column["notnull"] as Bool { definition += " NOT NULL" }
+                if let value: String = column["dflt_value"] { definition += " DEFAULT \(normalized(value))" }
                 let key: Int = column["pk"]
-                if key > 0 { line += " PRIMARY KEY \(key)" }
+                if key > 0 { definition += " PRIMARY KEY \(key)" }
                 let hidden: Int = column["hidden"]
-                if hidden != 0 { line += " GENERATED \(hidden)" }
-                lines.append(line)
+                if hidden != 0 { definition += " GENERATED \(hidden)" }
+                objects.append(SchemaObject(
+                    kind: .column, table: table, name: name, definition: definition,
+                    line: "table \(table) column \(position + 1) \(name) \(definition)"))
             }
             for key in try Row.fetchAll(db, sql: "PRAGMA foreign_key_list(\(quoted))") {
                 let from: String = key["from"]
@@ -78,9 +83,10 @@ enum SQLiteInspection {
                 let to: String? = key["to"]
                 let onUpdate: String = key["on_update"]
                 let onDelete: String = key["on_delete"]
-                lines.append(
-                    "table \(table) foreign key \(from) references \(parent)(\(to ?? "primary key")) "
-                        + "on update \(onUpdate) on delete \(onDelete)")
+                let definition = "references \(parent)(\(to ?? "primary key")) on update \(onUpdate) on delete \(onDelete)"
+                objects.append(SchemaObject(
+                    kind: .constraint, table: table, name: "foreign key \(from)", definition: definition,
+                    line: "table \(table) foreign key \(from) \(definition)"))
             }
             for index in try Row.fetchAll(db, sql: "PRAGMA index_list(\(quoted))") {
                 let origin: String = index["origin"]
@@ -88,19 +94,25 @@ enum SQLiteInspection {
                 let name: String = index["name"]
                 let columns = try String.fetchAll(
                     db, sql: "SELECT name FROM pragma_index_info(?) ORDER BY seqno", arguments: [name])
-                lines.append("table \(table) \(origin == "pk" ? "primary key" : "unique") (\(columns.joined(separator: ", ")))")
+                let key = "\(origin == "pk" ? "primary key" : "unique") (\(columns.joined(separator: ", ")))"
+                objects.append(SchemaObject(
+                    kind: .constraint, table: table, name: key, definition: "", line: "table \(table) \(key)"))
             }
         }
         for row in try Row.fetchAll(db, sql: """
-            SELECT type, name, sql FROM sqlite_master
+            SELECT type, name, tbl_name, sql FROM sqlite_master
             WHERE type IN ('index', 'view', 'trigger') AND sql IS NOT NULL
             """) {
             let type: String = row["type"]
             let name: String = row["name"]
+            let owner: String = row["tbl_name"]
             let sql: String = row["sql"]
-            lines.append("\(type) \(name): \(normalized(sql))")
+            let definition = normalized(sql)
+            objects.append(SchemaObject(
+                kind: type == "index" ? .index : type == "view" ? .view : .trigger, table: type == "view" ? nil : owner,
+                name: name, definition: definition, line: "\(type) \(name): \(definition)"))
         }
-        return lines.sorted()
+        return objects
     }
 
     /// SQL with its layout, comments, identifier quotes and keyword case
@@ -188,8 +200,8 @@ extension SQLiteSession {
         try await inspect("count the rows") { db in try SQLiteInspection.rowCounts(db) }
     }
 
-    func schemaDescription() async throws -> [String] {
-        try await inspect("read the schema") { db in try SQLiteInspection.schemaDescription(db) }
+    func schemaObjects() async throws -> [SchemaObject] {
+        try await inspect("read the schema") { db in try SQLiteInspection.schemaObjects(db) }
     }
 
     func engineVersion() async throws -> String {

@@ -9,7 +9,7 @@ struct CheckCommand: AsyncParsableCommand {
         discussion: """
             Each check is ok, a warning or a blocker: the upgrade path, the database (readable, \
             quick integrity check), free space, writable folders, [[requirement]] and [[component]] \
-            tables. Exits 3 when an upgrade would be refused: on a blocker, or on a warning \
+            tables; then schema drift, a notice that never stops an upgrade. Exits 3 when an upgrade would be refused: on a blocker, or on a warning \
             without --force (which overrides warnings only).
             """)
 
@@ -30,17 +30,22 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Check as 'upgrade --create' would run: a missing database may be created.")
     var create = false
 
+    @Flag(name: .long, help: "Leave out the schema drift check (env FERRY_SCHEMA_DRIFT=0; [preflight] schema_drift = false).")
+    var noSchemaDrift = false
+
     struct Result: Encodable {
         let command = "check"
         let ok: Bool
         let checks: [PreflightCheck]
+        /// The schema drift differences, each a warning (kind, object, table, change, detail).
+        let warnings: [SchemaDifference]
         let error: FerryError?
     }
 
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("check", readsOnly: true) {
-            let settings = try common.settings(adding: Settings(create: create ? true : nil))
+            let settings = try common.settings(adding: Settings(create: create ? true : nil, schemaDrift: noSchemaDrift ? false : nil))
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
                 target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,
@@ -48,11 +53,15 @@ struct CheckCommand: AsyncParsableCommand {
             let report = try await ferry.check(options)
             let refusal = report.refusal(force: force)
             if console.isJSON {
-                console.json(Result(ok: refusal == nil, checks: report.checks, error: refusal))
+                console.json(Result(
+                    ok: refusal == nil, checks: report.checks, warnings: report.drift?.differences ?? [], error: refusal))
             } else {
                 console.line("Preflight of \(ferry.configuration.engine.displayName):")
                 console.preflightTable(report)
+                console.driftWarnings(report.drift)
+                let drift = report.drift?.differences.count ?? 0
                 let summary = "\(count(report.blockers.count, "blocker")), \(count(report.warnings.count, "warning"))"
+                    + (drift == 0 ? "" : " (and \(count(drift, "schema drift warning")), which never stop an upgrade)")
                 if report.blockers.count > 0 {
                     console.line("\(summary): an upgrade would be refused. Nothing was changed.")
                 } else if report.warnings.count > 0 {

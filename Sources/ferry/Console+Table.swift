@@ -19,6 +19,11 @@ extension Console {
         }
     }
 
+    /// Writes each schema drift difference as a warning line under a table.
+    func driftWarnings(_ drift: SchemaDrift?) {
+        for difference in drift?.differences ?? [] { line("    warning: \(difference.detail)") }
+    }
+
     /// Writes a preflight report as a table of checks.
     func preflightTable(_ report: PreflightReport) {
         table(report.checks.map { [$0.status.rawValue, $0.name, $0.detail] })

@@ -19,6 +19,7 @@ extension UpgradeCommand {
         if console.isJSON { return console.json(RehearsalResult(report: report)) }
         console.line("Preflight:")
         console.preflightTable(report.preflight)
+        console.driftWarnings(report.preflight.drift)
         console.line("Steps:")
         console.table(report.steps.map { [Duration.text(seconds: $0.seconds), $0.name] })
         console.line("Rows (before → after):")

@@ -38,6 +38,9 @@ struct UpgradeCommand: AsyncParsableCommand {
                 + "mistyped path never becomes a new database (env FERRY_CREATE=1; [database] create = true)."))
     var create = false
 
+    @Flag(name: .long, help: "Leave out the schema drift check (env FERRY_SCHEMA_DRIFT=0; [preflight] schema_drift = false).")
+    var noSchemaDrift = false
+
     @Flag(name: .long, help: "Run the whole upgrade on a temporary copy, report it, and delete the copy; the database is not changed.")
     var rehearse = false
 
@@ -77,7 +80,8 @@ struct UpgradeCommand: AsyncParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         do {
             let settings = try common.settings(
-                adding: Settings(lockTimeout: lockTimeout, transactionMode: transactionMode, create: create ? true : nil)
+                adding: Settings(lockTimeout: lockTimeout, transactionMode: transactionMode, create: create ? true : nil,
+                    schemaDrift: noSchemaDrift ? false : nil)
                     .overridden(by: backupCheck.settings))
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(

@@ -378,7 +378,7 @@ struct PostgresFaultTests {
         return output.split(separator: "\n").map(String.init)
     }
 
-    @Test(arguments: ["check", "rehearsal"])
+    @Test(arguments: ["check", "rehearsal", "drift"])
     func aScratchDatabaseOfAKilledRunIsDroppedByTheNextRun(_ purpose: String) async throws {
         try await withTestDatabase(.postgres) { database in
             let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 0)
@@ -388,12 +388,13 @@ struct PostgresFaultTests {
                 "CREATE TABLE bulk AS SELECT i AS id, md5(i::text) AS payload FROM generate_series(1, 300000) AS i",
             ])
             let arguments = ["--database", database.location, "--migrations", migrations.path] + database.backupArguments
-            let command = purpose == "check" ? ["backup"] : ["upgrade", "--rehearse"]
+            let command = purpose == "check" ? ["backup"] : purpose == "drift" ? ["verify"] : ["upgrade", "--rehearse"]
             let pattern = "ferry\\_\(purpose)\\_%"
             let others = Set(try await scratchDatabases(pattern))
             let temporary = database.folder.url.appendingPathComponent("tmp")
             try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-            let environment = ["TMPDIR": temporary.path]
+            // The rehearsal's preflight makes the drift check's scratch database first: left out there.
+            let environment = ["TMPDIR": temporary.path, "FERRY_SCHEMA_DRIFT": purpose == "drift" ? "1" : "0"]
 
             // Killed as kill -9 would, right after it made its scratch database.
             let killed = try await FerryProcess.run(

@@ -154,6 +154,7 @@ import Testing
         #expect(report.checks.map(\.name) == [
             "upgrade path", "history", "database", "free space", "database folder", "backup folder",
             "requirement os debian >= 11 || ubuntu >= 22.04", "requirement engine sqlite >= 3.0", "component zigbee-bridge 2.0.0",
+            "schema drift",
         ])
         #expect(report.checks.allSatisfy { $0.status == .ok }, "\(report.checks)")
         #expect(report.checks[0].detail == "0.4.0 → 0.5.0, in one run")

@@ -103,9 +103,10 @@ import Testing
         #expect(report.checks.map(\.name) == [
             "integrity", "foreign keys", "0.3.0/003_recreate_history_view_and_trigger.verify.sql",
             "0.4.0/001_rebuild_sensors_with_unit_check.verify.sql", "0.5.0/002_add_device_room.verify.sql",
-            "rows of devices preserved",
+            "rows of devices preserved", "schema drift",
         ])
-        #expect(report.checks.last?.status == .skipped)
+        #expect(report.checks.dropLast().last?.status == .skipped)
+        #expect(report.checks.last?.status == .passed, "an untouched database: no drift")
 
         let queue = try DatabaseQueue(path: scenario.path)
         try await queue.writeWithoutTransaction { db in

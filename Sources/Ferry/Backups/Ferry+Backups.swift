@@ -197,6 +197,10 @@ extension Ferry {
             } else {
                 logger.info("\(event.message)")
             }
+            if case .preflightCompleted(let report) = event {
+                // Drift never stops the upgrade, so each difference is said where an operator reads warnings.
+                for difference in report.drift?.differences ?? [] { logger.warning("schema drift: \(difference.detail)") }
+            }
             onEvent?(event)
         }
     }
