@@ -13,5 +13,5 @@ struct BackupCheckOption: ParsableArguments {
     var level: String?
 
     /// The settings this option sets.
-    var settings: Settings { Settings(backupCheck: level) }
+    func settings() throws -> Settings { try Settings { $0.backupCheck = try level.map(BackupCheckLevel.init(parsing:)) } }
 }

@@ -40,7 +40,7 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("check") {
-            let settings = try common.settings(adding: Settings(create: create ? true : nil))
+            let settings = try common.settings(adding: Settings { $0.create = create ? true : nil })
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
                 target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,

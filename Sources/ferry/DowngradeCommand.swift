@@ -26,7 +26,7 @@ struct DowngradeCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("downgrade") {
-            let ferry = Ferry(try common.configuration(try common.settings(adding: backupCheck.settings), console: console))
+            let ferry = Ferry(try common.configuration(try common.settings(adding: try backupCheck.settings()), console: console))
             let plan = try await ferry.downgradePlan(to: try Release(parsing: to))
             if !console.isJSON { console.line(plan.summary) }
             if plan.isAlreadyDone {

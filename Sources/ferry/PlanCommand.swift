@@ -41,8 +41,9 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("plan") {
-            let settings = try common.settings(adding: Settings(transactionMode: transactionMode))
-            let mode = try settings.upgradeTransactionMode()
+            let settings = try common.settings(
+                adding: try Settings { $0.transactionMode = try transactionMode.map(TransactionMode.init(parsing:)) })
+            let mode = settings.upgradeTransactionMode()
             let ferry = Ferry(try common.configuration(settings, console: console))
             let plan = try await ferry.plan(to: try to.map(Release.init(parsing:)))
             let refusal = plan.refusal(allowingChanged: allowChanged)

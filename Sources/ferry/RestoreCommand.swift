@@ -39,7 +39,7 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("restore") {
-            let ferry = Ferry(try common.configuration(try common.settings(adding: backupCheck.settings), console: console))
+            let ferry = Ferry(try common.configuration(try common.settings(adding: try backupCheck.settings()), console: console))
             let selection: BackupSelection
             if let name { selection = .named(name) }
             else if let beforeUpgradeTo { selection = .beforeUpgrade(to: try Release(parsing: beforeUpgradeTo)) }

@@ -75,12 +75,15 @@ struct UpgradeCommand: AsyncParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         do {
             let settings = try common.settings(
-                adding: Settings(lockTimeout: lockTimeout, transactionMode: transactionMode, create: create ? true : nil)
-                    .overridden(by: backupCheck.settings))
+                adding: try Settings {
+                    $0.lockTimeout = lockTimeout
+                    $0.transactionMode = try transactionMode.map(TransactionMode.init(parsing:))
+                    $0.create = create ? true : nil
+                }.overridden(by: try backupCheck.settings()))
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
                 target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,
-                force: force, transactionMode: try settings.upgradeTransactionMode(), verifiesChecksums: true)
+                force: force, transactionMode: settings.upgradeTransactionMode(), verifiesChecksums: true)
             if rehearse {
                 try await rehearse(ferry, options, console: console)
                 return marker.write(success: true)

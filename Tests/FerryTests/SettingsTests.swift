@@ -28,11 +28,11 @@ import Testing
         #expect(fromFile.migrations == base + "/migrations")
         #expect(fromFile.backups == base + "/data/backups")
         #expect(fromFile.keepBackups == 4)
-        #expect(fromFile.backupCheck == "quick")
+        #expect(fromFile.backupCheck == .quick)
         #expect(fromFile.lockTimeout == 5)
 
         let environment = try Settings.environment(["FERRY_DATABASE": "env.db", "FERRY_BACKUPS_KEEP": "7", "FERRY_JSON": "1"])
-        let flags = Settings(database: "flag.db")
+        let flags = Settings { $0.database = "flag.db" }
         let merged = fromFile.overridden(by: environment).overridden(by: flags)
         #expect(merged.database == "flag.db")
         #expect(merged.keepBackups == 7)
@@ -55,7 +55,7 @@ import Testing
 
     @Test func refusesAnUnknownBackupCheckLevel() throws {
         let error = try #require(throws: FerryError.self) {
-            try Settings(database: "app.db", backupCheck: "fast").configuration { _, _ in NoEngine() }
+            try Settings.environment(["FERRY_DATABASE": "app.db", "FERRY_BACKUPS_CHECK": "fast"])
         }
         #expect(error.message.contains("'fast' is not a backup check level"))
         #expect(error.advice?.contains("quick") == true)
