@@ -30,7 +30,7 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("backup") {
-            let ferry = Ferry(try common.configuration(try common.settings(adding: try backupCheck.settings()), console: console))
+            let ferry = Ferry(try common.configuration(try common.settings(adding: backupCheck.settings), console: console))
             let backup = try await ferry.backup(format: format, note: note, onEvent: console.isJSON ? console.printEvent : nil)
             if console.isJSON { return console.json(Result(backup: backup.manifest, path: backup.file.path)) }
             console.line("Backup: \(backup.file.path)")
