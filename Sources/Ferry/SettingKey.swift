@@ -92,13 +92,19 @@ extension SettingKey {
 
     /// A boolean: `true` or `false` in the file; `1`, `true`, `yes`, `on`
     /// or `0`, `false`, `no`, `off` in the environment.
+    /// Without a table and key, only the environment (and a flag) sets it.
     static func flag(
-        _ property: WritableKeyPath<Settings, Bool?> & Sendable, _ table: String?, _ name: String,
+        _ property: WritableKeyPath<Settings, Bool?> & Sendable, _ table: String? = nil, _ name: String? = nil,
         environment: String
     ) -> SettingKey {
-        SettingKey(
-            property, file: table.map { .key(table: $0, name: name) } ?? .none, environment: environment,
-            fromFile: { reader in try table.flatMap { try reader.bool($0, name) } },
+        var place = FilePlace.none
+        if let table, let name { place = .key(table: table, name: name) }
+        return SettingKey(
+            property, file: place, environment: environment,
+            fromFile: { reader in
+                guard let table, let name else { return nil }
+                return try reader.bool(table, name)
+            },
             fromText: { text, place in
                 switch text.lowercased() {
                 case "1", "true", "yes", "on": return true
@@ -109,7 +115,9 @@ extension SettingKey {
     }
 
     /// A number in the range of `setting`, which names its key and variable.
-    static func number(_ property: WritableKeyPath<Settings, Double?> & Sendable, _ setting: NumberSetting) -> SettingKey {
+    static func number(
+        _ property: WritableKeyPath<Settings, Double?> & Sendable, _ setting: NumberSetting
+    ) -> SettingKey {
         SettingKey(
             property, file: .key(table: setting.section, name: setting.key), environment: setting.environmentVariable,
             fromFile: { try $0.number(setting) }, fromText: { try setting.parsed($0, from: $1) })
@@ -130,7 +138,9 @@ extension SettingKey {
     ) -> SettingKey {
         SettingKey(
             property, file: .key(table: table, name: name), environment: environment,
-            fromFile: { reader in try reader.string(table, name).map { text in try reader.located { try parse(text) } } },
+            fromFile: { reader in
+                try reader.string(table, name).map { text in try reader.located { try parse(text) } }
+            },
             fromText: { text, _ in try parse(text) })
     }
 

@@ -85,7 +85,9 @@ public struct Settings: Sendable, Equatable {
         [
             .text(\.appName, "app", "name", environment: "FERRY_APP_NAME"),
             .text(\.release, "app", "release", environment: "FERRY_RELEASE"),
-            .text(\.minimumUpgradableFrom, "app", "minimum_upgradable_from", environment: "FERRY_MINIMUM_UPGRADABLE_FROM"),
+            .text(
+                \.minimumUpgradableFrom, "app", "minimum_upgradable_from",
+                environment: "FERRY_MINIMUM_UPGRADABLE_FROM"),
             SettingKey(
                 \.database, file: .key(table: "database", name: "url"), environment: "FERRY_DATABASE",
                 fromFile: { reader in try reader.string("database", "url").map(reader.databaseURL) },
@@ -104,14 +106,14 @@ public struct Settings: Sendable, Equatable {
                     parse: BackupCheckLevel.init(parsing:)),
             .count(\.keepFreeMB, .keepFreeMB),
             .path(\.osRelease, "preflight", "os_release", environment: "FERRY_OS_RELEASE"),
-            .flag(\.json, nil, "json", environment: "FERRY_JSON"),
+            .flag(\.json, environment: "FERRY_JSON"),
             .tables(\.invariants, "verify", keys: ["name", "query", "expect", "preserve", "releases"]) {
                 try $0.invariants()
             },
             .tables(\.requirements, "requirement", keys: ["os", "engine", "unknown"]) { try $0.requirements() },
-            .tables(\.components, "component", keys: ["name", "version", "compatible", "remove_before", "remove_after"]) {
-                try $0.components()
-            },
+            .tables(
+                \.components, "component", keys: ["name", "version", "compatible", "remove_before", "remove_after"]
+            ) { try $0.components() },
         ]
     }
 

@@ -155,7 +155,9 @@ struct PostgresSession: MigrationSession {
         } catch {
             var failure = PostgresScriptRunner.failure(error, of: statement, in: script)
             // A statement that failed because the session was lost is not the migration's fault.
-            if let lost = loss(failure, while: "run a statement given in code") ?? loss(error, while: "run a statement") {
+            if let lost = loss(failure, while: "run a statement given in code")
+                ?? loss(error, while: "run a statement given in code")
+            {
                 failure.message = lost.message
                 failure.changes = lost.changes
                 failure.advice = lost.advice

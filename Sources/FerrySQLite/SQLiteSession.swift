@@ -111,7 +111,8 @@ struct SQLiteSession: MigrationSession {
             return try work(try db.makeStatement(sql: text))
         } catch let error as DatabaseError {
             let script = SQLScript(text: text)
-            throw SQLiteScriptRunner.failure(error, in: script, at: script.statementStart(from: text.startIndex), statement: text)
+            throw SQLiteScriptRunner.failure(
+                error, in: script, at: script.statementStart(from: text.startIndex), statement: text)
         }
     }
 

@@ -38,7 +38,8 @@ struct BoundValueScenarios {
                     literal: "INSERT INTO notes (id, body, data, weight) VALUES (\(1), \(Self.hostile), \(Self.bytes), \(0.25))")
                 try await db.execute(
                     literal: "INSERT INTO notes (id, body, data, weight) VALUES (\(2), \(nothing), \(SQLValue.null), \(nothing))")
-                try await db.execute(literal: "INSERT INTO notes (id, body) VALUES (\(3), \("")); -- a trailing semicolon and comment are one statement")
+                // A trailing semicolon and comment still make one statement.
+                try await db.execute(literal: "INSERT INTO notes (id, body) VALUES (\(3), \("")); -- the last")
                 read.value = try await db.fetchAll(
                     literal: "SELECT id, body, data, weight FROM \(sql: "notes") WHERE body = \(Self.hostile) OR id >= \(2) ORDER BY id")
             }
