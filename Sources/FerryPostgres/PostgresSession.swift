@@ -184,6 +184,14 @@ struct PostgresSession: MigrationSession {
     ) throws -> (PostgresStatement, SQLScript, PostgresBindings) {
         let text = sql.text { "$\($0)" }
         let script = SQLScript(text: text)
+        // The protocol sends the text NUL-terminated: the server would read only what comes before it.
+        if let nul = text.utf8.firstIndex(of: 0) {
+            throw FerryError(
+                .invalidMigrations, "The SQL holds a NUL byte: PostgreSQL would read only the text before it.",
+                changes: "Nothing of it was run.",
+                advice: "Remove the NUL byte from the SQL text; bind a value that holds one as bytes instead.",
+                location: .init(file: "SQL given in code", line: script.line(at: nul), statement: nil))
+        }
         let statements = try PostgresScriptRunner.statements(of: script)
         guard statements.count == 1, let statement = statements.first else {
             throw FerryError(

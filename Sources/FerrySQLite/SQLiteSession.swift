@@ -107,10 +107,12 @@ struct SQLiteSession: MigrationSession {
     /// it, describing an SQLite error with the statement's text, which shows
     /// placeholders and never the bound values.
     private static func prepared<T>(_ text: String, in db: Database, _ work: (Statement) throws -> T) throws -> T {
+        let script = SQLScript(text: text)
+        // SQLite would stop reading the text at a NUL byte, and run only what comes before it.
+        try SQLiteScriptRunner.refuseNULBytes(in: script)
         do {
             return try work(try db.makeStatement(sql: text))
         } catch let error as DatabaseError {
-            let script = SQLScript(text: text)
             throw SQLiteScriptRunner.failure(
                 error, in: script, at: script.statementStart(from: text.startIndex), statement: text)
         }

@@ -99,6 +99,17 @@ struct BoundValueScenarios {
             }
             #expect(error.code == .migrationFailed, "\(error)")
             #expect(try await database.snapshot() == before)
+
+            var nul = self.configuration(database)
+            try nul.migrations.register(release: "1.1.0", name: "001_nul") { db in
+                try await db.execute(literal: "INSERT INTO notes VALUES (\(1), \("a"))\(sql: "\0; DROP TABLE notes")")
+            }
+            let refused = try await #require(throws: FerryError.self) {
+                try await Ferry(nul).upgrade(database.upgradeOptions())
+            }
+            #expect(refused.code == .invalidMigrations, "\(refused)")
+            #expect(refused.message.contains("NUL byte"), "\(refused)")
+            #expect(try await database.snapshot() == before, "nothing before the NUL ran either")
         }
     }
 }
