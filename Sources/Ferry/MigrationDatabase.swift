@@ -7,11 +7,15 @@
 /// ```swift
 /// try migrations.register(release: "0.7.0", name: "002_fill_rooms") { db in
 ///     for row in try await db.fetchAll("SELECT DISTINCT location FROM devices") {
-///         …
+///         let location = row["location"] ?? .null
+///         try await db.execute(literal: "INSERT INTO rooms (name) VALUES (\(location))")
 ///     }
-///     try await db.execute("UPDATE devices SET room_id = …")
 /// }
 /// ```
+///
+/// Values go in through ``execute(literal:)`` and ``fetchAll(literal:)``,
+/// which bind them; never paste a value into the text given to
+/// ``execute(_:)``.
 public protocol MigrationDatabase: Sendable {
     /// The engine's name, such as `sqlite` or `postgresql`, so that code can
     /// choose its SQL dialect.
@@ -28,4 +32,22 @@ public protocol MigrationDatabase: Sendable {
     /// - Throws: ``FerryError`` (code `migrationFailed`) naming the statement
     ///   and the engine's message.
     func fetchAll(_ sql: String) async throws -> [SQLRow]
+
+    /// Runs one statement with the values interpolated into it bound.
+    ///
+    /// ```swift
+    /// try await db.execute(literal: "UPDATE users SET name = \(name) WHERE id = \(id)")
+    /// ```
+    ///
+    /// - Throws: ``FerryError`` (code `migrationFailed`) naming the statement
+    ///   (with placeholders, never the values) and the engine's message; also
+    ///   when the text holds more than one statement.
+    func execute(literal sql: SQLStatement) async throws
+
+    /// Runs one query with the values interpolated into it bound, and returns
+    /// every row.
+    ///
+    /// - Throws: ``FerryError`` (code `migrationFailed`) naming the statement
+    ///   (with placeholders, never the values) and the engine's message.
+    func fetchAll(literal sql: SQLStatement) async throws -> [SQLRow]
 }

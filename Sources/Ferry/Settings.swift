@@ -36,7 +36,7 @@ public struct Settings: Sendable, Equatable {
     public var lockTimeout: Double?
     /// `[database] transaction_mode` (`upgrade` or `migration`),
     /// `FERRY_TRANSACTION_MODE`, `--transaction-mode`.
-    public var transactionMode: String?
+    public var transactionMode: TransactionMode?
     /// `[database] pg_bin`, `FERRY_PG_BIN`: the folder of PostgreSQL's
     /// `pg_dump`, `pg_restore` and `psql` for backups.
     public var postgresTools: String?
@@ -48,7 +48,7 @@ public struct Settings: Sendable, Equatable {
     /// retention keeps; unset keeps them all (range: ``NumberSetting/keepManualBackups``).
     public var keepManualBackups: Int?
     /// `[backups] check` (`full` or `quick`), `FERRY_BACKUPS_CHECK`, `--backup-check`.
-    public var backupCheck: String?
+    public var backupCheck: BackupCheckLevel?
     /// `FERRY_JSON`, `--json`: JSON output.
     public var json: Bool?
     /// `[database] fixtures`, `FERRY_FIXTURES`, `test-paths --fixtures`: the
@@ -69,70 +69,83 @@ public struct Settings: Sendable, Equatable {
     /// `[[component]]` tables: installed components.
     public var components: [Component]?
 
-    /// Creates settings; nil means not set here.
-    public init(
-        appName: String? = nil, release: String? = nil, minimumUpgradableFrom: String? = nil,
-        database: String? = nil, migrations: String? = nil, lockTimeout: Double? = nil,
-        transactionMode: String? = nil, backups: String? = nil, keepBackups: Int? = nil,
-        backupCheck: String? = nil, json: Bool? = nil,
-        fixtures: String? = nil, keepFreeMB: Int? = nil, osRelease: String? = nil, invariants: [Invariant]? = nil,
-        requirements: [Requirement]? = nil, components: [Component]? = nil, postgresTools: String? = nil,
-        create: Bool? = nil, keepManualBackups: Int? = nil, schemaDrift: Bool? = nil
-    ) {
-        self.schemaDrift = schemaDrift
-        self.keepManualBackups = keepManualBackups
-        self.create = create
-        self.postgresTools = postgresTools
-        self.fixtures = fixtures
-        self.keepFreeMB = keepFreeMB
-        self.osRelease = osRelease
-        self.invariants = invariants
-        self.requirements = requirements
-        self.components = components
-        self.appName = appName
-        self.release = release
-        self.minimumUpgradableFrom = minimumUpgradableFrom
-        self.database = database
-        self.migrations = migrations
-        self.lockTimeout = lockTimeout
-        self.transactionMode = transactionMode
-        self.backups = backups
-        self.keepBackups = keepBackups
-        self.backupCheck = backupCheck
-        self.json = json
+    /// Creates settings that set nothing.
+    public init() {}
+
+    /// Creates settings with the values `set` sets; nil means not set here.
+    ///
+    /// ```swift
+    /// let flags = Settings { $0.database = "app.db"; $0.lockTimeout = 5 }
+    /// ```
+    public init(_ set: (inout Settings) throws -> Void) rethrows {
+        try set(&self)
+    }
+
+    /// Every setting, once: its key in `ferry.toml`, its `FERRY_*` variable
+    /// and the property it fills. The file, the environment, the unknown-key
+    /// check and ``overridden(by:)`` all read this list.
+    static var keys: [SettingKey] {
+        [
+            .text(\.appName, "app", "name", environment: "FERRY_APP_NAME"),
+            .text(\.release, "app", "release", environment: "FERRY_RELEASE"),
+            .text(
+                \.minimumUpgradableFrom, "app", "minimum_upgradable_from",
+                environment: "FERRY_MINIMUM_UPGRADABLE_FROM"),
+            SettingKey(
+                \.database, file: .key(table: "database", name: "url"), environment: "FERRY_DATABASE",
+                fromFile: { reader in try reader.string("database", "url").map(reader.databaseURL) },
+                fromText: { text, _ in text }),
+            .path(\.migrations, "database", "migrations", environment: "FERRY_MIGRATIONS"),
+            .flag(\.create, "database", "create", environment: "FERRY_CREATE"),
+            .number(\.lockTimeout, .lockTimeout),
+            .choice(\.transactionMode, "database", "transaction_mode", environment: "FERRY_TRANSACTION_MODE",
+                    parse: TransactionMode.init(parsing:)),
+            .path(\.postgresTools, "database", "pg_bin", environment: "FERRY_PG_BIN"),
+            .path(\.fixtures, "database", "fixtures", environment: "FERRY_FIXTURES"),
+            .path(\.backups, "backups", "directory", environment: "FERRY_BACKUPS"),
+            .count(\.keepBackups, .keepBackups),
+            .count(\.keepManualBackups, .keepManualBackups),
+            .choice(\.backupCheck, "backups", "check", environment: "FERRY_BACKUPS_CHECK",
+                    parse: BackupCheckLevel.init(parsing:)),
+            .count(\.keepFreeMB, .keepFreeMB),
+            .path(\.osRelease, "preflight", "os_release", environment: "FERRY_OS_RELEASE"),
+            .flag(\.schemaDrift, "preflight", "schema_drift", environment: "FERRY_SCHEMA_DRIFT"),
+            .flag(\.json, environment: "FERRY_JSON"),
+            .tables(\.invariants, "verify", keys: ["name", "query", "expect", "preserve", "releases"]) {
+                try $0.invariants()
+            },
+            .tables(\.requirements, "requirement", keys: ["os", "engine", "unknown"]) { try $0.requirements() },
+            .tables(
+                \.components, "component", keys: ["name", "version", "compatible", "remove_before", "remove_after"]
+            ) { try $0.components() },
+        ]
     }
 
     /// These settings with every value that `other` sets taken from `other`.
     public func overridden(by other: Settings) -> Settings {
-        Settings(
-            appName: other.appName ?? appName, release: other.release ?? release,
-            minimumUpgradableFrom: other.minimumUpgradableFrom ?? minimumUpgradableFrom,
-            database: other.database ?? database, migrations: other.migrations ?? migrations,
-            lockTimeout: other.lockTimeout ?? lockTimeout, transactionMode: other.transactionMode ?? transactionMode,
-            backups: other.backups ?? backups,
-            keepBackups: other.keepBackups ?? keepBackups, backupCheck: other.backupCheck ?? backupCheck,
-            json: other.json ?? json,
-            fixtures: other.fixtures ?? fixtures, keepFreeMB: other.keepFreeMB ?? keepFreeMB,
-            osRelease: other.osRelease ?? osRelease, invariants: other.invariants ?? invariants,
-            requirements: other.requirements ?? requirements, components: other.components ?? components,
-            postgresTools: other.postgresTools ?? postgresTools, create: other.create ?? create,
-            keepManualBackups: other.keepManualBackups ?? keepManualBackups,
-            schemaDrift: other.schemaDrift ?? schemaDrift)
+        var settings = self
+        for key in Self.keys { key.copy(from: other, into: &settings) }
+        return settings
     }
 
     /// The keys `ferry.toml` may hold, by table.
-    public static let fileKeys: [String: Set<String>] = [
-        "app": ["name", "release", "minimum_upgradable_from"],
-        "database": ["url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin", "create"],
-        "backups": ["directory", "keep", "keep_manual", "check"],
-        "preflight": ["keep_free_mb", "os_release", "schema_drift"],
-        "verify": ["name", "query", "expect", "preserve", "releases"],
-        "requirement": ["os", "engine", "unknown"],
-        "component": ["name", "version", "compatible", "remove_before", "remove_after"],
-    ]
+    public static var fileKeys: [String: Set<String>] {
+        keys.reduce(into: [:]) { known, key in
+            switch key.filePlace {
+            case .none: break
+            case .key(let table, let name): known[table, default: []].insert(name)
+            case .arrayOfTables(let name, let keys): known[name, default: []].formUnion(keys)
+            }
+        }
+    }
 
     /// The tables of `fileKeys` written as arrays of tables (`[[verify]]`).
-    public static let fileArrayTables: Set<String> = ["verify", "requirement", "component"]
+    public static var fileArrayTables: Set<String> {
+        Set(keys.compactMap { key in
+            guard case .arrayOfTables(let name, _) = key.filePlace else { return nil }
+            return name
+        })
+    }
 
     /// Reads `ferry.toml`.
     ///
@@ -159,78 +172,25 @@ public struct Settings: Sendable, Equatable {
         }
         let reader = FileReader(path: url.path, table: table)
         try reader.checkKeys()
-        // Relative paths in the file are relative to the file's folder.
-        let folder = url.deletingLastPathComponent().standardizedFileURL
-        func resolved(_ path: String?) -> String? {
-            guard let path, !path.hasPrefix("/") else { return path }
-            return folder.appendingPathComponent(path).standardizedFileURL.path
-        }
-        var database = try reader.string("database", "url")
-        if let url = database, case .sqlite(let path) = try DatabaseLocation(parsing: url, relativeTo: folder) {
-            database = path
-        }
-        return Settings(
-            appName: try reader.string("app", "name"),
-            release: try reader.string("app", "release"),
-            minimumUpgradableFrom: try reader.string("app", "minimum_upgradable_from"),
-            database: database,
-            migrations: resolved(try reader.string("database", "migrations")) ?? folder.appendingPathComponent("migrations").path,
-            lockTimeout: try reader.number(.lockTimeout),
-            transactionMode: try reader.string("database", "transaction_mode"),
-            backups: resolved(try reader.string("backups", "directory")),
-            keepBackups: try reader.number(.keepBackups).map { Int($0) },
-            backupCheck: try reader.string("backups", "check"),
-            fixtures: resolved(try reader.string("database", "fixtures")),
-            keepFreeMB: try reader.number(.keepFreeMB).map { Int($0) },
-            osRelease: resolved(try reader.string("preflight", "os_release")),
-            invariants: try reader.invariants(), requirements: try reader.requirements(),
-            components: try reader.components(), postgresTools: resolved(try reader.string("database", "pg_bin")),
-            create: try reader.bool("database", "create"),
-            keepManualBackups: try reader.number(.keepManualBackups).map { Int($0) },
-            schemaDrift: try reader.bool("preflight", "schema_drift"))
+        var settings = Settings()
+        for key in keys { try key.read(from: reader, into: &settings) }
+        // The migrations folder defaults to `migrations` beside the file.
+        settings.migrations = settings.migrations ?? reader.resolved("migrations")
+        return settings
     }
 
-    /// Reads the `FERRY_*` environment variables.
+    /// Reads the `FERRY_*` environment variables; an empty one counts as not set.
     ///
-    /// - Throws: ``FerryError`` when a number or boolean does not parse.
+    /// - Throws: ``FerryError`` when a number, boolean or name does not parse.
     public static func environment(_ environment: [String: String]) throws -> Settings {
-        func value(_ name: String) -> String? {
-            guard let value = environment[name], !value.isEmpty else { return nil }
-            return value
-        }
-        func number(_ setting: NumberSetting) throws -> Double? {
-            let name = setting.environmentVariable
-            guard let text = value(name) else { return nil }
-            return try setting.parsed(text, from: "\(name)=\(text)")
-        }
-        let keep = try number(.keepBackups).map { Int($0) }
-        func boolean(_ name: String) throws -> Bool? {
-            guard let text = value(name) else { return nil }
-            switch text.lowercased() {
-            case "1", "true", "yes", "on": return true
-            case "0", "false", "no", "off": return false
-            default: throw FerryError(.invalidConfiguration, "\(name)=\(text) is not a boolean (1 or 0).")
-            }
-        }
-        let json = try boolean("FERRY_JSON")
-        return Settings(
-            appName: value("FERRY_APP_NAME"), release: value("FERRY_RELEASE"),
-            minimumUpgradableFrom: value("FERRY_MINIMUM_UPGRADABLE_FROM"), database: value("FERRY_DATABASE"),
-            migrations: value("FERRY_MIGRATIONS"), lockTimeout: try number(.lockTimeout),
-            transactionMode: value("FERRY_TRANSACTION_MODE"),
-            backups: value("FERRY_BACKUPS"), keepBackups: keep,
-            backupCheck: value("FERRY_BACKUPS_CHECK"), json: json, fixtures: value("FERRY_FIXTURES"),
-            keepFreeMB: try number(.keepFreeMB).map { Int($0) }, osRelease: value("FERRY_OS_RELEASE"),
-            postgresTools: value("FERRY_PG_BIN"), create: try boolean("FERRY_CREATE"),
-            keepManualBackups: try number(.keepManualBackups).map { Int($0) },
-            schemaDrift: try boolean("FERRY_SCHEMA_DRIFT"))
+        var settings = Settings()
+        for key in keys { try key.read(environment: environment, into: &settings) }
+        return settings
     }
 
     /// The transaction mode, `upgrade` (the default) or `migration`.
-    ///
-    /// - Throws: ``FerryError`` for another value.
-    public func upgradeTransactionMode() throws -> TransactionMode {
-        try transactionMode.map(TransactionMode.init(parsing:)) ?? .wholeUpgrade
+    public func upgradeTransactionMode() -> TransactionMode {
+        transactionMode ?? .wholeUpgrade
     }
 
     /// The database location.
@@ -280,7 +240,7 @@ public struct Settings: Sendable, Equatable {
                 Double(keepManualBackups), from: "Keeping \(keepManualBackups) manual backups")
             configuration.manualBackupsToKeep = Int(keep)
         }
-        if let backupCheck { configuration.backupCheck = try BackupCheckLevel(parsing: backupCheck) }
+        if let backupCheck { configuration.backupCheck = backupCheck }
         if let create { configuration.createsDatabase = create }
         if let schemaDrift { configuration.checksSchemaDrift = schemaDrift }
         if let lockTimeout {
@@ -322,6 +282,30 @@ struct FileReader {
                     .invalidConfiguration, "\(path): unknown key '\(inner)' in [\(key)].",
                     advice: "Known keys in [\(key)]: \(known.sorted().joined(separator: ", ")).")
             }
+        }
+    }
+
+    /// A path of the file made absolute: relative to the file's folder.
+    func resolved(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        let folder = URL(fileURLWithPath: self.path).deletingLastPathComponent().standardizedFileURL
+        return folder.appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    /// `[database] url`: a SQLite path of the file is relative to the file's folder.
+    func databaseURL(_ text: String) throws -> String {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
+        if case .sqlite(let path) = try DatabaseLocation(parsing: text, relativeTo: folder) { return path }
+        return text
+    }
+
+    /// Runs `work`, naming the file in a Ferry error's message.
+    func located<T>(_ work: () throws -> T) throws -> T {
+        do {
+            return try work()
+        } catch var error as FerryError {
+            error.message = "\(path): \(error.message)"
+            throw error
         }
     }
 

@@ -142,27 +142,77 @@ struct PostgresSession: MigrationSession {
     }
 
     func fetchAll(_ sql: String) async throws -> [SQLRow] {
-        let script = SQLScript(text: sql)
+        try await fetchAll(literal: SQLStatement(sql: sql))
+    }
+
+    func execute(literal sql: SQLStatement) async throws {
+        let (statement, script, binds) = try Self.single(sql, for: "execute(literal:)")
+        do {
+            try await working {
+                try await PostgresScriptRunner.runToTheEnd(
+                    PostgresQuery(unsafeSQL: statement.text, binds: binds), on: connection)
+            }
+        } catch {
+            var failure = PostgresScriptRunner.failure(error, of: statement, in: script)
+            // A statement that failed because the session was lost is not the migration's fault.
+            if let lost = loss(failure, while: "run a statement given in code")
+                ?? loss(error, while: "run a statement given in code")
+            {
+                failure.message = lost.message
+                failure.changes = lost.changes
+                failure.advice = lost.advice
+            }
+            throw failure
+        }
+    }
+
+    func fetchAll(literal sql: SQLStatement) async throws -> [SQLRow] {
+        let (statement, script, binds) = try Self.single(sql, for: "fetchAll")
+        // In a transaction, a savepoint keeps a failed query from aborting it, so that a
+        // caller that handles the error (or the next verification check) can go on.
+        return try await working {
+            try await fetchAllWorking(
+                PostgresQuery(unsafeSQL: statement.text, binds: binds), statement: statement, in: script)
+        }
+    }
+
+    /// The one statement of `sql`, with `$1`, `$2`, … for its values and the
+    /// values bound; the extended query protocol that binds them runs one
+    /// statement at a time.
+    private static func single(
+        _ sql: SQLStatement, for method: String
+    ) throws -> (PostgresStatement, SQLScript, PostgresBindings) {
+        let text = sql.text { "$\($0)" }
+        let script = SQLScript(text: text)
+        // The protocol sends the text NUL-terminated: the server would read only what comes before it.
+        if let nul = text.utf8.firstIndex(of: 0) {
+            throw FerryError(
+                .invalidMigrations, "The SQL holds a NUL byte: PostgreSQL would read only the text before it.",
+                changes: "Nothing of it was run.",
+                advice: "Remove the NUL byte from the SQL text; bind a value that holds one as bytes instead.",
+                location: .init(file: "SQL given in code", line: script.line(at: nul), statement: nil))
+        }
         let statements = try PostgresScriptRunner.statements(of: script)
         guard statements.count == 1, let statement = statements.first else {
             throw FerryError(
                 .migrationFailed,
-                "fetchAll takes exactly one query; it was given \(statements.count) statements.",
+                "\(method) takes exactly one statement; it was given \(statements.count) statements.",
                 location: .init(
-                    file: "SQL given in code", line: 1, statement: PostgresScriptRunner.shortened(sql)))
+                    file: "SQL given in code", line: 1, statement: PostgresScriptRunner.shortened(text)))
         }
-        // In a transaction, a savepoint keeps a failed query from aborting it, so that a
-        // caller that handles the error (or the next verification check) can go on.
-        return try await working { try await fetchAllWorking(statement: statement, in: script) }
+        var binds = PostgresBindings(capacity: sql.arguments.count)
+        for value in sql.arguments { binds.append(value) }
+        return (statement, script, binds)
     }
 
-    private func fetchAllWorking(statement: PostgresStatement, in script: SQLScript) async throws -> [SQLRow] {
+    private func fetchAllWorking(
+        _ query: PostgresQuery, statement: PostgresStatement, in script: SQLScript
+    ) async throws -> [SQLRow] {
         let isInTransaction = transaction.value
         if isInTransaction { try await execute(sql: "SAVEPOINT ferry_fetch") }
         do {
             var rows: [SQLRow] = []
-            let sequence = try await connection.queryUnlessClosed(
-                PostgresQuery(unsafeSQL: statement.text), logger: PostgresConnector.logger)
+            let sequence = try await connection.queryUnlessClosed(query, logger: PostgresConnector.logger)
             for try await row in sequence { rows.append(SQLRow(row)) }
             if isInTransaction { try await execute(sql: "RELEASE SAVEPOINT ferry_fetch") }
             return rows

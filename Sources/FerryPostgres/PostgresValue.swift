@@ -40,3 +40,35 @@ extension SQLValue {
         }
     }
 }
+
+extension PostgresBindings {
+    /// Binds a value given in code: integers as `bigint`, reals as `double
+    /// precision`, blobs as `bytea`, NULL, and text as a literal of no stated
+    /// type, which the server reads as the type the statement needs there
+    /// (as it reads a quoted literal), so that text fills a `uuid`, a
+    /// `timestamptz` or a `jsonb` column as well as a `text` one.
+    mutating func append(_ value: SQLValue) {
+        switch value {
+        case .null: appendNull()
+        case .integer(let integer): append(integer, context: .default)
+        case .real(let real): append(real, context: .default)
+        case .text(let text): append(UntypedText(text: text), context: .default)
+        case .blob(let bytes): append(ByteBuffer(bytes: bytes), context: .default)
+        }
+    }
+}
+
+/// Text sent with no type (OID 0), in text format: the server infers its
+/// type from where the placeholder stands.
+private struct UntypedText: PostgresDynamicTypeEncodable {
+    let text: String
+
+    var psqlType: PostgresDataType { .null }
+    var psqlFormat: PostgresFormat { .text }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(
+        into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
+    ) {
+        byteBuffer.writeString(text)
+    }
+}

@@ -82,6 +82,42 @@ struct SQLiteSession: MigrationSession {
         }
     }
 
+    func execute(literal sql: SQLStatement) async throws {
+        let (text, arguments) = Self.bound(sql)
+        try await queue.writeWithoutTransaction { db in
+            try Self.prepared(text, in: db) { statement in try statement.execute(arguments: arguments) }
+        }
+    }
+
+    func fetchAll(literal sql: SQLStatement) async throws -> [SQLRow] {
+        let (text, arguments) = Self.bound(sql)
+        return try await queue.writeWithoutTransaction { db in
+            try Self.prepared(text, in: db) { statement in
+                try Row.fetchAll(statement, arguments: arguments).map(SQLRow.init)
+            }
+        }
+    }
+
+    /// The statement's text with `?` for each value, and the values as GRDB binds them.
+    private static func bound(_ sql: SQLStatement) -> (String, StatementArguments) {
+        (sql.text { _ in "?" }, StatementArguments(sql.arguments.map { $0.databaseValue }))
+    }
+
+    /// Prepares exactly one statement (GRDB refuses more) and runs `work` on
+    /// it, describing an SQLite error with the statement's text, which shows
+    /// placeholders and never the bound values.
+    private static func prepared<T>(_ text: String, in db: Database, _ work: (Statement) throws -> T) throws -> T {
+        let script = SQLScript(text: text)
+        // SQLite would stop reading the text at a NUL byte, and run only what comes before it.
+        try SQLiteScriptRunner.refuseNULBytes(in: script)
+        do {
+            return try work(try db.makeStatement(sql: text))
+        } catch let error as DatabaseError {
+            throw SQLiteScriptRunner.failure(
+                error, in: script, at: script.statementStart(from: text.startIndex), statement: text)
+        }
+    }
+
     func record(_ migration: AppliedMigration) async throws {
         try await access("record \(migration.id) in the history") { db in try SQLiteHistory.record(migration, in: db) }
     }
@@ -156,6 +192,19 @@ struct SQLiteSession: MigrationSession {
                 advice: error.resultCode == .SQLITE_BUSY
                     ? "Another connection is writing to the database; try again when it is done." : nil,
                 engineMessage: error.message ?? "\(error.resultCode)")
+        }
+    }
+}
+
+extension SQLValue {
+    /// The value as GRDB binds it.
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: return .null
+        case .integer(let value): return value.databaseValue
+        case .real(let value): return value.databaseValue
+        case .text(let value): return value.databaseValue
+        case .blob(let bytes): return Data(bytes).databaseValue
         }
     }
 }

@@ -8,10 +8,9 @@ struct BackupCheckOption: ParsableArguments {
         help: ArgumentHelp(
             "How backups are checked: full (read whole: integrity check, rows counted; the default) or quick "
                 + "(checksum, schema and history) (env FERRY_BACKUPS_CHECK; [backups] check).",
-            valueName: "level"),
-        completion: .list(BackupCheckLevel.allCases.map(\.rawValue)))
-    var level: String?
+            valueName: "level"))
+    var level: BackupCheckLevel?
 
     /// The settings this option sets.
-    var settings: Settings { Settings(backupCheck: level) }
+    var settings: Settings { Settings { $0.backupCheck = level } }
 }

@@ -15,8 +15,10 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .long, help: ArgumentHelp("Check the upgrade to this release instead of the program's.", valueName: "version"))
-    var to: String?
+    @Option(
+        name: .long, help: ArgumentHelp("Check the upgrade to this release instead of the program's.", valueName: "version"),
+        transform: OptionValue.release)
+    var to: Release?
 
     @Flag(name: .long, help: "Check as if warnings were overridden, as 'upgrade --force' does.")
     var force = false
@@ -45,10 +47,13 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("check", readsOnly: true) {
-            let settings = try common.settings(adding: Settings(create: create ? true : nil, schemaDrift: noSchemaDrift ? false : nil))
+            let settings = try common.settings(adding: Settings {
+                $0.create = create ? true : nil
+                $0.schemaDrift = noSchemaDrift ? false : nil
+            })
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
-                target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,
+                target: to, allowChanged: allowChanged, skipBackup: noBackup,
                 force: force)
             let report = try await ferry.check(options)
             let refusal = report.refusal(force: force)

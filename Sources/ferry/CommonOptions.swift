@@ -59,7 +59,12 @@ struct CommonOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         let found = configFile(environment: environment)
         let file = try found.map(Settings.file(at:)) ?? Settings()
-        let flags = Settings(database: database, migrations: migrations, backups: backups, json: json ? true : nil)
+        let flags = Settings {
+            $0.database = database
+            $0.migrations = migrations
+            $0.backups = backups
+            $0.json = json ? true : nil
+        }
         let settings = file.overridden(by: try Settings.environment(environment)).overridden(by: flags)
             .overridden(by: extra)
         if settings.database == nil && found == nil {

@@ -11,8 +11,8 @@ struct DowngradeCommand: AsyncParsableCommand {
 
     @OptionGroup var backupCheck: BackupCheckOption
 
-    @Option(name: .long, help: ArgumentHelp("The release to go back to.", valueName: "version"))
-    var to: String
+    @Option(name: .long, help: ArgumentHelp("The release to go back to.", valueName: "version"), transform: OptionValue.release)
+    var to: Release
 
     @Flag(name: .long, help: "Do not ask for confirmation (for scripts).")
     var yes = false
@@ -28,7 +28,7 @@ struct DowngradeCommand: AsyncParsableCommand {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("downgrade") {
             let ferry = Ferry(try common.configuration(try common.settings(adding: backupCheck.settings), console: console))
-            let plan = try await ferry.downgradePlan(to: try Release(parsing: to))
+            let plan = try await ferry.downgradePlan(to: to)
             if !console.isJSON { console.line(plan.summary) }
             if plan.isAlreadyDone {
                 if console.isJSON { console.json(Result(report: try await ferry.downgrade(plan))) }

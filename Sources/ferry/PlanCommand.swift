@@ -8,16 +8,17 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .long, help: ArgumentHelp("Plan the upgrade to this release instead of the program's.", valueName: "version"))
-    var to: String?
+    @Option(
+        name: .long, help: ArgumentHelp("Plan the upgrade to this release instead of the program's.", valueName: "version"),
+        transform: OptionValue.release)
+    var to: Release?
 
     @Flag(name: .long, help: "Plan as if changed or missing migrations were accepted.")
     var allowChanged = false
 
     @Option(name: .long, help: ArgumentHelp(
-        "Plan with 'upgrade' (one transaction, the default) or 'migration' (one per migration).", valueName: "mode"),
-        completion: .list(["upgrade", "migration"]))
-    var transactionMode: String?
+        "Plan with 'upgrade' (one transaction, the default) or 'migration' (one per migration).", valueName: "mode"))
+    var transactionMode: TransactionMode?
 
     struct PlannedMigration: Encodable {
         let id: String
@@ -44,10 +45,10 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("plan", readsOnly: true) {
-            let settings = try common.settings(adding: Settings(transactionMode: transactionMode))
-            let mode = try settings.upgradeTransactionMode()
+            let settings = try common.settings(adding: Settings { $0.transactionMode = transactionMode })
+            let mode = settings.upgradeTransactionMode()
             let ferry = Ferry(try common.configuration(settings, console: console))
-            let plan = try await ferry.plan(to: try to.map(Release.init(parsing:)))
+            let plan = try await ferry.plan(to: to)
             let refusal = plan.refusal(allowingChanged: allowChanged)
             if console.isJSON {
                 console.json(Result(

@@ -17,8 +17,10 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Restore the newest pre-upgrade or manual backup (never a pre-restore or pre-downgrade one).")
     var latest = false
 
-    @Option(name: .long, help: ArgumentHelp("Restore the backup taken before the upgrade to this release.", valueName: "version"))
-    var beforeUpgradeTo: String?
+    @Option(
+        name: .long, help: ArgumentHelp("Restore the backup taken before the upgrade to this release.", valueName: "version"),
+        transform: OptionValue.release)
+    var beforeUpgradeTo: Release?
 
     @Flag(name: .long, help: "Do not ask for confirmation (for scripts).")
     var yes = false
@@ -43,7 +45,7 @@ struct RestoreCommand: AsyncParsableCommand {
             let ferry = Ferry(try common.configuration(try common.settings(adding: backupCheck.settings), console: console))
             let selection: BackupSelection
             if let name { selection = .named(name) }
-            else if let beforeUpgradeTo { selection = .beforeUpgrade(to: try Release(parsing: beforeUpgradeTo)) }
+            else if let beforeUpgradeTo { selection = .beforeUpgrade(to: beforeUpgradeTo) }
             else { selection = .latest }
             let preview = try await ferry.restorePreview(selection)
             let manifest = preview.backup.manifest

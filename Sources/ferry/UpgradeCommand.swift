@@ -16,8 +16,10 @@ struct UpgradeCommand: AsyncParsableCommand {
 
     @OptionGroup var backupCheck: BackupCheckOption
 
-    @Option(name: .long, help: ArgumentHelp("Upgrade to this release instead of the program's.", valueName: "version"))
-    var to: String?
+    @Option(
+        name: .long, help: ArgumentHelp("Upgrade to this release instead of the program's.", valueName: "version"),
+        transform: OptionValue.release)
+    var to: Release?
 
     @Flag(name: .long, help: "Accept applied migrations whose files changed or are missing (recorded in the history).")
     var allowChanged = false
@@ -25,7 +27,12 @@ struct UpgradeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Skip the pre-upgrade backup (recorded in the history).")
     var noBackup = false
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for another upgrader's lock (default 60; env FERRY_LOCK_TIMEOUT).", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds to wait for another upgrader's lock, 0 to 31536000 (default 60; env FERRY_LOCK_TIMEOUT).",
+            valueName: "seconds"),
+        transform: OptionValue.lockTimeout)
     var lockTimeout: Double?
 
     @Flag(name: .long, help: "Upgrade despite preflight warnings (never despite blockers).")
@@ -46,9 +53,8 @@ struct UpgradeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp(
         "'upgrade': one transaction for the whole upgrade (default); 'migration': one per migration "
-            + "(env FERRY_TRANSACTION_MODE; [database] transaction_mode).", valueName: "mode"),
-        completion: .list(["upgrade", "migration"]))
-    var transactionMode: String?
+            + "(env FERRY_TRANSACTION_MODE; [database] transaction_mode).", valueName: "mode"))
+    var transactionMode: TransactionMode?
 
     struct Result: Encodable {
         let command = "upgrade"
@@ -63,16 +69,6 @@ struct UpgradeCommand: AsyncParsableCommand {
         let backup: String?
     }
 
-    func validate() throws {
-        if let lockTimeout {
-            do {
-                _ = try NumberSetting.lockTimeout.checked(lockTimeout, from: "--lock-timeout \(lockTimeout)")
-            } catch let error as FerryError {
-                throw ValidationError(error.message)
-            }
-        }
-    }
-
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         let marker = EndMarker(console: console)
@@ -80,13 +76,16 @@ struct UpgradeCommand: AsyncParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         do {
             let settings = try common.settings(
-                adding: Settings(lockTimeout: lockTimeout, transactionMode: transactionMode, create: create ? true : nil,
-                    schemaDrift: noSchemaDrift ? false : nil)
-                    .overridden(by: backupCheck.settings))
+                adding: Settings {
+                    $0.lockTimeout = lockTimeout
+                    $0.transactionMode = transactionMode
+                    $0.create = create ? true : nil
+                    $0.schemaDrift = noSchemaDrift ? false : nil
+                }.overridden(by: backupCheck.settings))
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
-                target: try to.map(Release.init(parsing:)), allowChanged: allowChanged, skipBackup: noBackup,
-                force: force, transactionMode: try settings.upgradeTransactionMode(), verifiesChecksums: true)
+                target: to, allowChanged: allowChanged, skipBackup: noBackup,
+                force: force, transactionMode: settings.upgradeTransactionMode(), verifiesChecksums: true)
             if rehearse {
                 try await rehearse(ferry, options, console: console)
                 return marker.write(success: true)

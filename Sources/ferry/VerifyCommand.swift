@@ -32,7 +32,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("verify", readsOnly: true) {
             let ferry = Ferry(try common.configuration(
-                try common.settings(adding: Settings(schemaDrift: noSchemaDrift ? false : nil)), console: console))
+                try common.settings(adding: Settings { $0.schemaDrift = noSchemaDrift ? false : nil }), console: console))
             let report = try await ferry.verify()
             let failure = report.failure
             if console.isJSON {

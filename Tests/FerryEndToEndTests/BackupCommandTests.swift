@@ -84,7 +84,8 @@ import Testing
 
         let wrong = try await FerryProcess.run(["backup", "--backup-check", "fast", "--database", source], in: folder.url)
         #expect(wrong.status == 2, "\(wrong)")
-        #expect((wrong.stderr + wrong.stdout).contains("'fast' is not a backup check level"), "\(wrong)")
+        #expect((wrong.stderr + wrong.stdout).contains(
+            "The value 'fast' is invalid for '--backup-check <level>'. Please provide one of 'full' and 'quick'."), "\(wrong)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.appendingPathComponent("backups").path).count == 4,
                 "two backups, each with its manifest; the refused command wrote nothing")
     }

@@ -56,13 +56,14 @@ import Testing
 
     @Test func settingsMadeInCodeAreCheckedToo() throws {
         for settings in [
-            Settings(database: "app.db", lockTimeout: 1e300), Settings(database: "app.db", keepBackups: 0),
-            Settings(database: "app.db", keepFreeMB: Int.max),
+            Settings { $0.database = "app.db"; $0.lockTimeout = 1e300 },
+            Settings { $0.database = "app.db"; $0.keepBackups = 0 },
+            Settings { $0.database = "app.db"; $0.keepFreeMB = Int.max },
         ] {
             let error = try #require(throws: FerryError.self) { try settings.configuration { _, _ in NoEngine() } }
             #expect(error.code == .invalidConfiguration)
         }
-        let largest = try Settings(database: "app.db", lockTimeout: 31_536_000, keepFreeMB: 1_000_000_000)
+        let largest = try Settings { $0.database = "app.db"; $0.lockTimeout = 31_536_000; $0.keepFreeMB = 1_000_000_000 }
             .configuration { _, _ in NoEngine() }
         #expect(largest.lockTimeout == .seconds(31_536_000))
         #expect(largest.keepFreeBytes == 1_000_000_000_000_000)
