@@ -26,8 +26,10 @@ public struct Ferry: Sendable {
     ///
     /// - Throws: ``FerryError`` naming a malformed file.
     public func catalog() throws -> MigrationCatalog {
-        try MigrationCatalog(
+        var catalog = try MigrationCatalog(
             folder: configuration.migrationsDirectory, registry: configuration.migrations, hooks: configuration.hooks)
+        catalog.seesSwiftMigrations = configuration.seesSwiftMigrations
+        return catalog
     }
 
     /// This program's release: the configured one, or the newest known.

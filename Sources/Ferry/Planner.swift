@@ -26,6 +26,7 @@ public enum Planner {
         let known = Dictionary(catalog.migrations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var changed: [Plan.ChangedMigration] = []
         var missing: [AppliedMigration] = []
+        var appliedByApplication: [AppliedMigration] = []
         // Migrations a baseline replaced, or older than the program upgrades
         // from, may be gone from the program: their rows are not "missing".
         func isRetired(_ release: Release) -> Bool {
@@ -34,6 +35,11 @@ public enum Planner {
         }
         for applied in state.applied where applied.kind != Migration.Kind.hook.rawValue {
             if applied.kind == Migration.Kind.baseline.rawValue { continue }
+            // A tool that cannot see the application's Swift code can neither know nor compare its migrations.
+            if applied.kind == Migration.Kind.swift.rawValue, !catalog.seesSwiftMigrations {
+                appliedByApplication.append(applied)
+                continue
+            }
             if let migration = known[applied.id] {
                 if migration.hasComparableChecksum, migration.checksum != applied.checksum {
                     changed.append(.init(applied: applied, current: migration))
@@ -80,6 +86,7 @@ public enum Planner {
         var plan = Plan(
             programRelease: programRelease, targetRelease: targetRelease, database: state, pending: pending,
             changed: changed, missing: missing, outOfOrder: outOfOrder, newerDatabaseRelease: newer)
+        plan.appliedByApplication = appliedByApplication
         plan.hooks = catalog.hooks.filter { $0.runs(from: state.release, to: targetRelease) }
         return plan
     }

@@ -30,7 +30,11 @@ struct HistoryCommand: AsyncParsableCommand {
             var lines: [(at: Date, text: String)] = history.map { row in
                 let id = row.id.padding(toLength: width, withPad: " ", startingAt: 0)
                 var line = "\(id)  \(Timestamp.string(from: row.appliedAt))  \(Duration.text(seconds: row.duration))  by \(row.appliedBy)"
-                if row.kind != Migration.Kind.sql.rawValue { line += "  [\(row.kind)]" }
+                if row.kind == Migration.Kind.swift.rawValue {
+                    line += "  [swift: applied by the application (registered in Swift)]"
+                } else if row.kind != Migration.Kind.sql.rawValue {
+                    line += "  [\(row.kind)]"
+                }
                 if let note = row.note { line += "  (\(note))" }
                 return (row.appliedAt, line)
             }
