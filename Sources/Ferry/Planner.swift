@@ -33,10 +33,10 @@ public enum Planner {
             (catalog.baselines.last.map { release <= $0.release } ?? false)
                 || (minimumUpgradableFrom.map { release < $0 } ?? false)
         }
-        for applied in state.applied where applied.kind != Migration.Kind.hook.rawValue {
-            if applied.kind == Migration.Kind.baseline.rawValue { continue }
+        for applied in state.applied where applied.kind != .hook {
+            if applied.kind == .baseline { continue }
             // A tool that cannot see the application's Swift code can neither know nor compare its migrations.
-            if applied.kind == Migration.Kind.swift.rawValue, !catalog.seesSwiftMigrations {
+            if applied.kind == .swift, !catalog.seesSwiftMigrations {
                 appliedByApplication.append(applied)
                 continue
             }
@@ -78,7 +78,7 @@ public enum Planner {
         if isFresh, let baseline = catalog.baseline(atOrBelow: targetRelease) {
             // A fresh install runs the newest baseline instead of every migration up to its release.
             pending = [baseline] + pending.filter { $0.release > baseline.release }
-        } else if let covered = state.applied.filter({ $0.kind == Migration.Kind.baseline.rawValue })
+        } else if let covered = state.applied.filter({ $0.kind == .baseline })
             .compactMap({ Release($0.release) }).max() {
             pending = pending.filter { $0.release > covered }
         }

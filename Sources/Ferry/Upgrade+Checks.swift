@@ -80,7 +80,7 @@ extension Upgrade {
             try await session.record(AppliedMigration(
                 id: "\(plan.targetRelease)/hooks/\(hook.name)", release: plan.targetRelease.description,
                 name: "hooks/\(hook.name)", checksum: hook.checksum, appliedAt: startedAt, duration: seconds,
-                appliedBy: plan.programRelease.description, kind: Migration.Kind.hook.rawValue,
+                appliedBy: plan.programRelease.description, kind: .hook,
                 note: "upgrade from \(origin) to \(plan.targetRelease) (ferry:from \(hook.from), ferry:to \(hook.to))",
                 sequence: sequence))
             emit(.hookFinished(id: hook.id, seconds: seconds))

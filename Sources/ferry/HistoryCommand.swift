@@ -30,9 +30,9 @@ struct HistoryCommand: AsyncParsableCommand {
             var lines: [(at: Date, text: String)] = history.map { row in
                 let id = row.id.padding(toLength: width, withPad: " ", startingAt: 0)
                 var line = "\(id)  \(Timestamp.string(from: row.appliedAt))  \(Duration.text(seconds: row.duration))  by \(row.appliedBy)"
-                if row.kind == Migration.Kind.swift.rawValue {
+                if row.kind == .swift {
                     line += "  [swift: applied by the application (registered in Swift)]"
-                } else if row.kind != Migration.Kind.sql.rawValue {
+                } else if row.kind != .sql {
                     line += "  [\(row.kind)]"
                 }
                 if let note = row.note { line += "  (\(note))" }

@@ -31,7 +31,7 @@ struct ValidateCommand: AsyncParsableCommand {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let (plan, accepted) = allowChanged ? try await ferry.acceptChanges() : (try await ferry.validate(), [])
             let application = plan.appliedByApplication.map(\.id)
-            let checked = plan.database.applied.filter { $0.kind != Migration.Kind.hook.rawValue }.count
+            let checked = plan.database.applied.filter { $0.kind != .hook }.count
                 - application.count
             if console.isJSON {
                 return console.json(Result(checked: checked, accepted: accepted, appliedByApplication: application))

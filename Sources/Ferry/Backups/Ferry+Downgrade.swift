@@ -85,7 +85,7 @@ extension Ferry {
             .sorted { $0.sequence > $1.sequence }
         // A hook's run has nothing to revert: its history row just goes.
         let withoutDown = toRevert
-            .filter { $0.kind != Migration.Kind.hook.rawValue && catalog.migration(id: $0.id)?.down == nil }
+            .filter { $0.kind != .hook && catalog.migration(id: $0.id)?.down == nil }
             .map(\.id)
         if withoutDown.isEmpty {
             return DowngradePlan(target: target, currentRelease: state.recordedRelease, method: .downScripts(toRevert), withoutDownScript: [])
