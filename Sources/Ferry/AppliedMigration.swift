@@ -5,7 +5,7 @@ public struct AppliedMigration: Sendable, Hashable, Codable {
     /// The migration's id, `<release>/<name>`.
     public var id: String
     /// The release the migration belongs to, as recorded.
-    public var release: String
+    public var release: RecordedRelease
     /// The migration's name within its release.
     public var name: String
     /// The SHA-256 of the script when it was applied.
@@ -15,7 +15,7 @@ public struct AppliedMigration: Sendable, Hashable, Codable {
     /// How long it took, in seconds.
     public var duration: Double
     /// The program release that applied it.
-    public var appliedBy: String
+    public var appliedBy: RecordedRelease
     /// How it was written: `sql`, `sql-no-transaction`, `swift`, or a
     /// bookkeeping row (`baseline`, `hook`).
     public var kind: Kind
@@ -93,8 +93,8 @@ public struct AppliedMigration: Sendable, Hashable, Codable {
 
     /// Creates a history row.
     public init(
-        id: String, release: String, name: String, checksum: String, appliedAt: Date, duration: Double,
-        appliedBy: String, kind: Kind, note: String? = nil, sequence: Int, acceptance: Acceptance? = nil
+        id: String, release: RecordedRelease, name: String, checksum: String, appliedAt: Date, duration: Double,
+        appliedBy: RecordedRelease, kind: Kind, note: String? = nil, sequence: Int, acceptance: Acceptance? = nil
     ) {
         self.id = id
         self.release = release

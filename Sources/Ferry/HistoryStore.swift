@@ -191,8 +191,9 @@ public struct HistoryStore: Sendable {
             state.events = (results.next() ?? []).compactMap { row in
                 guard let kind = row[0].text.flatMap(HistoryEvent.Kind.init(rawValue:)) else { return nil }
                 return HistoryEvent(
-                    kind: kind, at: row[1].date ?? Date(timeIntervalSince1970: 0), fromRelease: row[2].text,
-                    toRelease: row[3].text, backup: row[4].text, note: row[5].text)
+                    kind: kind, at: row[1].date ?? Date(timeIntervalSince1970: 0),
+                    fromRelease: row[2].text.map { RecordedRelease($0) },
+                    toRelease: row[3].text.map { RecordedRelease($0) }, backup: row[4].text, note: row[5].text)
             }
         }
         if !tables.contains(Self.migrationsTable) && !tables.contains(Self.stateTable) {
@@ -204,10 +205,10 @@ public struct HistoryStore: Sendable {
     private func appliedMigration(_ row: [HistoryValue]) -> AppliedMigration {
         let note = row[9].text
         return AppliedMigration(
-            id: row[0].text ?? "", release: row[2].text ?? "", name: row[3].text ?? "",
+            id: row[0].text ?? "", release: RecordedRelease(row[2].text ?? ""), name: row[3].text ?? "",
             checksum: row[4].text ?? "", appliedAt: row[5].date ?? Date(timeIntervalSince1970: 0),
-            duration: row[6].real ?? 0, appliedBy: row[7].text ?? "", kind: .init(row[8].text ?? ""), note: note,
-            sequence: row[1].integer ?? 0,
+            duration: row[6].real ?? 0, appliedBy: RecordedRelease(row[7].text ?? ""), kind: .init(row[8].text ?? ""),
+            note: note, sequence: row[1].integer ?? 0,
             acceptance: row[10].text.flatMap(AppliedMigration.Acceptance.init(rawValue:))
                 ?? Self.acceptance(fromNote: note))
     }
@@ -232,9 +233,10 @@ public struct HistoryStore: Sendable {
     /// The values of ``insertMigration`` for a row.
     public func arguments(of migration: AppliedMigration) -> [HistoryValue] {
         [
-            .text(migration.id), .integer(migration.sequence), .text(migration.release), .text(migration.name),
-            .text(migration.checksum), .date(migration.appliedAt), .real(migration.duration),
-            .text(migration.appliedBy), .text(migration.kind.description), migration.note.map(HistoryValue.text) ?? .null,
+            .text(migration.id), .integer(migration.sequence), .text(migration.release.description),
+            .text(migration.name), .text(migration.checksum), .date(migration.appliedAt), .real(migration.duration),
+            .text(migration.appliedBy.description), .text(migration.kind.description),
+            migration.note.map(HistoryValue.text) ?? .null,
             migration.acceptance.map { .text($0.rawValue) } ?? .null,
         ]
     }
@@ -266,8 +268,8 @@ public struct HistoryStore: Sendable {
             "INSERT INTO ferry_events (kind, at, from_release, to_release, backup, note) VALUES ("
                 + (1...6).map(dialect.placeholder).joined(separator: ", ") + ")",
             arguments: [
-                .text(event.kind.rawValue), .date(event.at), event.fromRelease.map(HistoryValue.text) ?? .null,
-                event.toRelease.map(HistoryValue.text) ?? .null, event.backup.map(HistoryValue.text) ?? .null,
+                .text(event.kind.rawValue), .date(event.at), event.fromRelease.map { .text($0.description) } ?? .null,
+                event.toRelease.map { .text($0.description) } ?? .null, event.backup.map(HistoryValue.text) ?? .null,
                 event.note.map(HistoryValue.text) ?? .null,
             ])
     }

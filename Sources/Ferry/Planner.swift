@@ -44,9 +44,9 @@ public enum Planner {
                 if migration.hasComparableChecksum, migration.checksum != applied.checksum {
                     changed.append(.init(applied: applied, current: migration))
                 }
-            } else if let release = Release(applied.release), release > programRelease {
+            } else if let release = applied.release.release, release > programRelease {
                 if newer == nil || release > (Release(newer!) ?? release) { newer = release.description }
-            } else if let release = Release(applied.release), isRetired(release) {
+            } else if let release = applied.release.release, isRetired(release) {
                 continue
             } else {
                 missing.append(applied)
@@ -79,7 +79,7 @@ public enum Planner {
             // A fresh install runs the newest baseline instead of every migration up to its release.
             pending = [baseline] + pending.filter { $0.release > baseline.release }
         } else if let covered = state.applied.filter({ $0.kind == .baseline })
-            .compactMap({ Release($0.release) }).max() {
+            .compactMap(\.release.release).max() {
             pending = pending.filter { $0.release > covered }
         }
         let outOfOrder = pending.filter { migration in state.release.map { migration.release <= $0 } ?? false }

@@ -237,7 +237,7 @@ struct Upgrade: Sendable {
         let clock = ContinuousClock()
         var verification = verification
         let total = plan.pending.count
-        let appliedBy = plan.programRelease.description
+        let appliedBy = RecordedRelease.release(plan.programRelease)
         let outOfOrder = Set(plan.outOfOrder.map(\.id))
         var sequence = plan.database.applied.map(\.sequence).max() ?? 0
         var index = 0
@@ -254,8 +254,9 @@ struct Upgrade: Sendable {
                 try await session.updateHistory(
                     id: acceptance.id, checksum: acceptance.checksum, note: note, acceptance: acceptance.acceptance)
                 try await session.recordEvent(HistoryEvent(
-                    kind: .accepted, at: Date(), fromRelease: plan.database.recordedRelease,
-                    toRelease: plan.targetRelease.description, note: "\(acceptance.id): \(acceptance.note)"))
+                    kind: .accepted, at: Date(),
+                    fromRelease: plan.database.recordedRelease.map { RecordedRelease($0) },
+                    toRelease: .release(plan.targetRelease), note: "\(acceptance.id): \(acceptance.note)"))
                 emit(.changeAccepted(id: acceptance.id, note: acceptance.note))
             }
         }
@@ -277,7 +278,7 @@ struct Upgrade: Sendable {
             let seconds = (clock.now - started).inSeconds
             sequence += 1
             let row = AppliedMigration(
-                id: migration.id, release: migration.release.description, name: migration.name,
+                id: migration.id, release: .release(migration.release), name: migration.name,
                 checksum: migration.checksum, appliedAt: startedAt, duration: seconds, appliedBy: appliedBy,
                 kind: .init(migration.kind),
                 note: notes(for: migration, outOfOrder: outOfOrder, isNewDatabase: !hadDatabase),
@@ -310,7 +311,7 @@ struct Upgrade: Sendable {
                 guard case .sql(let script) = migration.body else { preconditionFailure("a Swift migration among scripts") }
                 sequence += 1
                 return ScriptStep(script: script, row: AppliedMigration(
-                    id: migration.id, release: migration.release.description, name: migration.name,
+                    id: migration.id, release: .release(migration.release), name: migration.name,
                     checksum: migration.checksum, appliedAt: Date(timeIntervalSince1970: 0), duration: 0,
                     appliedBy: appliedBy, kind: .init(migration.kind),
                     note: notes(for: migration, outOfOrder: outOfOrder, isNewDatabase: !hadDatabase),

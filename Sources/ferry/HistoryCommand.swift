@@ -40,7 +40,7 @@ struct HistoryCommand: AsyncParsableCommand {
             }
             for event in events {
                 var line = "[\(event.kind.rawValue)]".padding(toLength: max(width, 10), withPad: " ", startingAt: 0)
-                line += "  \(Timestamp.string(from: event.at))  \(event.fromRelease ?? "none") -> \(event.toRelease ?? "none")"
+                line += "  \(Timestamp.string(from: event.at))  \(event.fromRelease?.description ?? "none") -> \(event.toRelease?.description ?? "none")"
                 if let backup = event.backup { line += "  backup \(backup)" }
                 if let note = event.note { line += "  (\(note))" }
                 lines.append((event.at, line))

@@ -81,7 +81,7 @@ extension Ferry {
         }
         let catalog = try catalog()
         let toRevert = state.applied
-            .filter { Release($0.release).map { $0 > target } ?? true }
+            .filter { $0.release.release.map { $0 > target } ?? true }
             .sorted { $0.sequence > $1.sequence }
         // A hook's run has nothing to revert: its history row just goes.
         let withoutDown = toRevert
@@ -150,8 +150,9 @@ extension Ferry {
                                 try await session.deleteHistory(id: applied.id)
                             }
                             try await session.recordEvent(HistoryEvent(
-                                kind: .downgrade, at: Date(), fromRelease: plan.currentRelease,
-                                toRelease: plan.target.description, backup: backup.name,
+                                kind: .downgrade, at: Date(),
+                                fromRelease: plan.currentRelease.map { RecordedRelease($0) },
+                                toRelease: .release(plan.target), backup: backup.name,
                                 note: "reverted " + migrations.map(\.id).joined(separator: ", ")))
                             try await session.stamp(release: plan.target, at: Date())
                         }
