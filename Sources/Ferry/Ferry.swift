@@ -26,8 +26,10 @@ public struct Ferry: Sendable {
     ///
     /// - Throws: ``FerryError`` naming a malformed file.
     public func catalog() throws -> MigrationCatalog {
-        try MigrationCatalog(
+        var catalog = try MigrationCatalog(
             folder: configuration.migrationsDirectory, registry: configuration.migrations, hooks: configuration.hooks)
+        catalog.seesSwiftMigrations = configuration.seesSwiftMigrations
+        return catalog
     }
 
     /// This program's release: the configured one, or the newest known.
@@ -123,7 +125,7 @@ public struct Ferry: Sendable {
     ) async throws -> (plan: Plan, accepted: [String]) {
         let plan = try await plan()
         // Missing files accepted before stay in `missing`, with their note: they are not accepted again.
-        let missing = plan.missing.filter { !($0.note ?? "").contains("file missing; accepted") }
+        let missing = plan.missing.filter { $0.acceptance != .missing }
         guard let release = plan.database.release, plan.outOfOrder.isEmpty, plan.newerDatabaseRelease == nil,
               !plan.changed.isEmpty || !missing.isEmpty else {
             return (try await validate(), [])

@@ -94,6 +94,18 @@ public struct PostgresEngine: DatabaseEngine {
         }
     }
 
+    /// The release and history fingerprint of `ferry_state`, read with one
+    /// query, as on SQLite: start-up compares it with the migrations it
+    /// knows instead of reading every history row. Anything unusual (no
+    /// database, no fingerprint, a server that cannot be reached) gives nil,
+    /// and Ferry reads the history the usual way, which says what is wrong.
+    public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)? {
+        let recorded = try? await connector("status").withConnection { connection in
+            try await PostgresHistory.recordedFingerprint(on: connection)
+        }
+        return recorded ?? nil
+    }
+
     public func lockHolder() async throws -> LockHolder? {
         do {
             return try await connector("status").withConnection { connection in

@@ -2,186 +2,137 @@ import Ferry
 import Foundation
 import PostgresNIO
 
-/// Ferry's bookkeeping tables in a PostgreSQL database: `ferry_migrations`
-/// (the history) and `ferry_state` (the recorded release), in the first
-/// schema of the role's `search_path`. Created on first use, inside the
-/// upgrade's transaction (PostgreSQL's DDL is transactional).
+/// Ferry's own tables in a PostgreSQL database, as ``HistoryStore`` writes
+/// them, in the first schema of the role's `search_path`: this runs the
+/// store's statements on a connection, inside the caller's transaction
+/// (PostgreSQL's DDL is transactional).
 enum PostgresHistory {
-    static let createTables = [
-        """
-        CREATE TABLE IF NOT EXISTS ferry_migrations (
-            id text PRIMARY KEY,
-            sequence integer NOT NULL,
-            release text NOT NULL,
-            name text NOT NULL,
-            checksum text NOT NULL,
-            applied_at timestamptz NOT NULL,
-            duration double precision NOT NULL,
-            applied_by text NOT NULL,
-            kind text NOT NULL,
-            note text
-        )
-        """,
-        """
-        CREATE TABLE IF NOT EXISTS ferry_state (
-            id integer PRIMARY KEY CHECK (id = 1),
-            release text NOT NULL,
-            updated_at timestamptz NOT NULL
-        )
-        """,
-    ]
+    static let store = HistoryStore(dialect: PostgresHistoryDialect())
 
-    /// Downgrades, restores and accepted changes, created by the first one.
-    static let createEvents = """
-        CREATE TABLE IF NOT EXISTS ferry_events (
-            sequence bigserial PRIMARY KEY,
-            kind text NOT NULL,
-            at timestamptz NOT NULL,
-            from_release text,
-            to_release text,
-            backup text,
-            note text
-        )
-        """
-
-    static func recordEvent(_ event: HistoryEvent, on connection: PostgresConnection) async throws {
-        try await PostgresScriptRunner.runToTheEnd(sql: createEvents, on: connection)
-        try await PostgresScriptRunner.runToTheEnd(
-            """
-            INSERT INTO ferry_events (kind, at, from_release, to_release, backup, note)
-            VALUES (\(event.kind.rawValue), \(event.at), \(event.fromRelease), \(event.toRelease), \(event.backup),
-                \(event.note))
-            """, on: connection)
-    }
-
-    /// The events of `ferry_events`, which the caller found to exist.
-    private static func readEvents(on connection: PostgresConnection) async throws -> [HistoryEvent] {
-        let logger = PostgresConnector.logger
-        let rows = try await connection.queryUnlessClosed(
-            "SELECT kind, at, from_release, to_release, backup, note FROM ferry_events ORDER BY sequence",
-            logger: logger)
-        var events: [HistoryEvent] = []
-        for try await (kind, at, from, to, backup, note)
-            in rows.decode((String, Date, String?, String?, String?, String?).self)
-        {
-            guard let kind = HistoryEvent.Kind(rawValue: kind) else { continue }
-            events.append(
-                HistoryEvent(kind: kind, at: at, fromRelease: from, toRelease: to, backup: backup, note: note))
+    /// Runs a statement of the store and reads its rows as the store typed them.
+    @discardableResult
+    static func run(_ statement: HistoryStatement, on connection: PostgresConnection) async throws -> [[HistoryValue]] {
+        var bindings = PostgresBindings()
+        for argument in statement.arguments {
+            switch argument {
+            case .null: bindings.appendNull()
+            case .text(let text): bindings.append(text)
+            case .integer(let integer): bindings.append(integer)
+            case .real(let real): bindings.append(real)
+            case .date(let date): bindings.append(date)
+            case .boolean(let boolean): bindings.append(boolean)
+            }
         }
-        return events
+        let rows = try await connection.queryUnlessClosed(
+            PostgresQuery(unsafeSQL: statement.sql, binds: bindings), logger: PostgresConnector.logger)
+        var result: [[HistoryValue]] = []
+        for try await row in rows {
+            guard !statement.columns.isEmpty else { continue }
+            let cells = row.makeRandomAccess()
+            var values: [HistoryValue] = []
+            for (index, kind) in statement.columns.enumerated() {
+                let cell = cells[index]
+                switch kind {
+                case .text: values.append(try cell.decode(String?.self).map(HistoryValue.text) ?? .null)
+                case .integer: values.append(try cell.decode(Int?.self).map(HistoryValue.integer) ?? .null)
+                case .real: values.append(try cell.decode(Double?.self).map(HistoryValue.real) ?? .null)
+                case .date: values.append(try cell.decode(Date?.self).map(HistoryValue.date) ?? .null)
+                case .boolean: values.append(try cell.decode(Bool?.self).map(HistoryValue.boolean) ?? .null)
+                }
+            }
+            result.append(values)
+        }
+        return result
     }
 
     static func readState(on connection: PostgresConnection) async throws -> DatabaseState {
-        let logger = PostgresConnector.logger
-        let tables = try await connection.queryUnlessClosed(
+        let tables = store.tables(from: try await run(store.tablesQuery, on: connection))
+        var rows: [[[HistoryValue]]] = []
+        for query in store.stateQueries(for: tables) { rows.append(try await run(query, on: connection)) }
+        return store.state(tables: tables, rows: rows)
+    }
+
+    /// Creates Ferry's tables when they are missing, and adds the columns
+    /// of this release to those of an older one.
+    static func prepareTables(on connection: PostgresConnection) async throws {
+        for statement in store.createTables { try await run(statement, on: connection) }
+        let tables = store.tables(from: try await run(store.tablesQuery, on: connection))
+        for statement in store.ownTablesMigration(existing: tables) { try await run(statement, on: connection) }
+    }
+
+    static func recordEvent(_ event: HistoryEvent, on connection: PostgresConnection) async throws {
+        try await run(store.createEvents, on: connection)
+        try await run(store.record(event), on: connection)
+    }
+
+    static func record(_ migration: AppliedMigration, on connection: PostgresConnection) async throws {
+        try await prepareTables(on: connection)
+        try await run(store.record(migration), on: connection)
+    }
+
+    static func updateHistory(
+        id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance,
+        on connection: PostgresConnection
+    ) async throws {
+        try await prepareTables(on: connection)
+        try await run(store.accept(id: id, checksum: checksum, note: note, acceptance: acceptance), on: connection)
+    }
+
+    static func deleteHistory(id: String, on connection: PostgresConnection) async throws {
+        try await run(store.delete(id: id), on: connection)
+    }
+
+    /// Records the release, with the fingerprint of the history as it is
+    /// now, in the transaction that wrote the history.
+    static func stamp(_ release: Release, at date: Date, on connection: PostgresConnection) async throws {
+        try await prepareTables(on: connection)
+        let history = try await run(store.fingerprintSourceQuery, on: connection)
+        try await run(store.stamp(release, at: date, history: history), on: connection)
+    }
+
+    /// The recorded release and fingerprint, in one query; nil when the
+    /// database has none or its history changed since (see
+    /// ``HistoryStore/recordedFingerprintQuery``).
+    static func recordedFingerprint(
+        on connection: PostgresConnection
+    ) async throws -> (release: Release, fingerprint: HistoryFingerprint)? {
+        store.recordedFingerprint(from: try await run(store.recordedFingerprintQuery, on: connection))
+    }
+}
+
+/// PostgreSQL's spelling of Ferry's tables.
+struct PostgresHistoryDialect: HistoryDialect {
+    func placeholder(_ position: Int) -> String { "$\(position)" }
+    var textType: String { "text" }
+    var integerType: String { "integer" }
+    var realType: String { "double precision" }
+    var timestampType: String { "timestamptz" }
+    var booleanType: String { "boolean" }
+    var numberedKey: String { "bigserial PRIMARY KEY" }
+
+    /// Through `to_regclass`, which finds a table as the statements do: in
+    /// the first schema of the `search_path` that has it.
+    func columnsQuery(of tables: [String]) -> String {
+        let names = tables.map { "to_regclass('\($0)')" }.joined(separator: ", ")
+        return """
+            SELECT c.relname::text, a.attname::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            WHERE a.attrelid IN (\(names)) AND a.attnum > 0 AND NOT a.attisdropped
             """
-            SELECT to_regclass('ferry_migrations') IS NOT NULL, to_regclass('ferry_state') IS NOT NULL,
-                to_regclass('ferry_events') IS NOT NULL
-            """,
-            logger: logger)
-        var hasHistory = false
-        var hasState = false
-        var hasEvents = false
-        for try await (history, state, events) in tables.decode((Bool, Bool, Bool).self) {
-            hasHistory = history
-            hasState = state
-            hasEvents = events
-        }
-        var applied: [AppliedMigration] = []
-        if hasHistory {
-            let rows = try await connection.queryUnlessClosed(
-                """
-                SELECT id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note
-                FROM ferry_migrations ORDER BY sequence
-                """, logger: logger)
-            for try await (id, sequence, release, name, checksum, appliedAt, duration, appliedBy, kind, note)
-                in rows.decode(
-                    (String, Int, String, String, String, Date, Double, String, String, String?).self)
-            {
-                applied.append(
-                    AppliedMigration(
-                        id: id, release: release, name: name, checksum: checksum, appliedAt: appliedAt,
-                        duration: duration, appliedBy: appliedBy, kind: kind, note: note, sequence: sequence))
-            }
-        }
-        var recorded: String?
-        var updatedAt: Date?
-        if hasState {
-            let rows = try await connection.queryUnlessClosed(
-                "SELECT release, updated_at FROM ferry_state WHERE id = 1", logger: logger)
-            for try await (release, date) in rows.decode((String, Date).self) {
-                recorded = release
-                updatedAt = date
-            }
-        }
-        var state = DatabaseState(
-            exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded,
-            updatedAt: updatedAt,
-            applied: applied)
-        if hasEvents { state.events = try await readEvents(on: connection) }
-        if !hasHistory && !hasState {
-            state.unmanagedTables = try await applicationTables(on: connection)
-        }
-        return state
     }
 
     /// The tables, views and sequences of the database's own schemas (not
     /// PostgreSQL's, and not those that belong to an extension), qualified
     /// with their schema.
-    private static func applicationTables(on connection: PostgresConnection) async throws -> [String] {
-        let rows = try await connection.queryUnlessClosed(
-            """
-            SELECT format('%I.%I', n.nspname, c.relname)
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
-              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-              AND NOT EXISTS (
-                  SELECT 1 FROM pg_depend d
-                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-            ORDER BY 1
-            """, logger: PostgresConnector.logger)
-        var names: [String] = []
-        for try await name in rows.decode(String.self) { names.append(name) }
-        return names
-    }
-
-    static func record(_ migration: AppliedMigration, on connection: PostgresConnection) async throws {
-        try await createIfNeeded(on: connection)
-        try await PostgresScriptRunner.runToTheEnd(
-            """
-            INSERT INTO ferry_migrations
-                (id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note)
-            VALUES (\(migration.id), \(migration.sequence), \(migration.release), \(migration.name),
-                \(migration.checksum), \(migration.appliedAt), \(migration.duration), \(migration.appliedBy),
-                \(migration.kind), \(migration.note))
-            """, on: connection)
-    }
-
-    static func updateHistory(id: String, checksum: String, note: String?, on connection: PostgresConnection)
-        async throws
-    {
-        try await PostgresScriptRunner.runToTheEnd(
-            "UPDATE ferry_migrations SET checksum = \(checksum), note = \(note) WHERE id = \(id)",
-            on: connection)
-    }
-
-    static func deleteHistory(id: String, on connection: PostgresConnection) async throws {
-        try await PostgresScriptRunner.runToTheEnd(
-            "DELETE FROM ferry_migrations WHERE id = \(id)", on: connection)
-    }
-
-    static func stamp(_ release: Release, at date: Date, on connection: PostgresConnection) async throws {
-        try await createIfNeeded(on: connection)
-        try await PostgresScriptRunner.runToTheEnd(
-            """
-            INSERT INTO ferry_state (id, release, updated_at) VALUES (1, \(release.description), \(date))
-            ON CONFLICT (id) DO UPDATE SET release = excluded.release, updated_at = excluded.updated_at
-            """, on: connection)
-    }
-
-    private static func createIfNeeded(on connection: PostgresConnection) async throws {
-        for statement in createTables {
-            try await PostgresScriptRunner.runToTheEnd(sql: statement, on: connection)
-        }
+    var applicationTablesQuery: String {
+        """
+        SELECT format('%I.%I', n.nspname, c.relname)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+          AND NOT EXISTS (
+              SELECT 1 FROM pg_depend d
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 1
+        """
     }
 }

@@ -263,9 +263,12 @@ struct PostgresSession: MigrationSession {
         }
     }
 
-    func updateHistory(id: String, checksum: String, note: String?) async throws {
+    func updateHistory(
+        id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance
+    ) async throws {
         try await access("update the history of \(id)") {
-            try await PostgresHistory.updateHistory(id: id, checksum: checksum, note: note, on: connection)
+            try await PostgresHistory.updateHistory(
+                id: id, checksum: checksum, note: note, acceptance: acceptance, on: connection)
         }
     }
 

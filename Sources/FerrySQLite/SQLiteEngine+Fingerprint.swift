@@ -22,11 +22,7 @@ extension SQLiteEngine {
         guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { return nil }
         var statement: OpaquePointer?
         defer { sqlite3_finalize(statement) }
-        let query = """
-            SELECT release, history_fingerprint, history_rows = (SELECT count(*) FROM ferry_migrations)
-                AND history_last_sequence = (SELECT ifnull(max(sequence), 0) FROM ferry_migrations)
-            FROM ferry_state WHERE id = 1
-            """
+        let query = SQLiteHistory.store.recordedFingerprintQuery.sql
         guard sqlite3_prepare_v2(connection, query, -1, &statement, nil) == SQLITE_OK,
               sqlite3_step(statement) == SQLITE_ROW,
               sqlite3_column_int(statement, 2) == 1,

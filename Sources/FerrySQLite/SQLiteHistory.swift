@@ -2,168 +2,133 @@ import Ferry
 import Foundation
 import GRDB
 
-/// Ferry's bookkeeping tables in a SQLite database: `ferry_migrations` (the
-/// history) and `ferry_state` (the recorded release). Created on first use,
-/// inside the upgrade's transaction.
+/// Ferry's own tables in a SQLite database, as ``HistoryStore`` writes
+/// them: this runs the store's statements on a GRDB connection, inside
+/// the caller's access (and transaction).
 enum SQLiteHistory {
-    static let createTables = """
-        CREATE TABLE IF NOT EXISTS ferry_migrations (
-            id TEXT PRIMARY KEY NOT NULL,
-            sequence INTEGER NOT NULL,
-            release TEXT NOT NULL,
-            name TEXT NOT NULL,
-            checksum TEXT NOT NULL,
-            applied_at TEXT NOT NULL,
-            duration REAL NOT NULL,
-            applied_by TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            note TEXT
-        );
-        CREATE TABLE IF NOT EXISTS ferry_state (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            release TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            history_fingerprint TEXT,
-            history_rows INTEGER,
-            history_last_sequence INTEGER
-        );
-        """
+    static let store = HistoryStore(dialect: SQLiteHistoryDialect())
 
-    /// The columns of `ferry_state` that hold the history's fingerprint,
-    /// added by the first stamp to databases made before Ferry kept one.
-    static let fingerprintColumns = [
-        "history_fingerprint TEXT", "history_rows INTEGER", "history_last_sequence INTEGER",
-    ]
-
-    /// Downgrades, restores and accepted changes, created by the first one.
-    static let createEvents = """
-        CREATE TABLE IF NOT EXISTS ferry_events (
-            sequence INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL,
-            at TEXT NOT NULL,
-            from_release TEXT,
-            to_release TEXT,
-            backup TEXT,
-            note TEXT
-        );
-        """
-
-    static func recordEvent(_ event: HistoryEvent, in db: Database) throws {
-        try db.execute(sql: createEvents)
-        try db.execute(
-            sql: "INSERT INTO ferry_events (kind, at, from_release, to_release, backup, note) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [
-                event.kind.rawValue, Timestamp.string(from: event.at), event.fromRelease, event.toRelease, event.backup,
-                event.note,
-            ])
+    /// Runs a statement of the store and reads its rows as the store typed them.
+    @discardableResult
+    static func run(_ statement: HistoryStatement, in db: Database) throws -> [[HistoryValue]] {
+        let prepared = try db.cachedStatement(sql: statement.sql)
+        try prepared.setArguments(StatementArguments(statement.arguments.map(databaseValue)))
+        guard !statement.columns.isEmpty else {
+            try prepared.execute()
+            return []
+        }
+        return try Row.fetchAll(prepared).map { row in values(of: row, as: statement.columns) }
     }
 
-    /// The events of `ferry_events`, which the caller found to exist.
-    private static func readEvents(_ db: Database) throws -> [HistoryEvent] {
-        try Row.fetchAll(
-            db, sql: "SELECT kind, at, from_release, to_release, backup, note FROM ferry_events ORDER BY sequence"
-        ).compactMap { row in
-            guard let kind = HistoryEvent.Kind(rawValue: row[0]) else { return nil }
-            return HistoryEvent(
-                kind: kind, at: Timestamp.date(from: row[1]) ?? Date(timeIntervalSince1970: 0), fromRelease: row[2],
-                toRelease: row[3], backup: row[4], note: row[5])
+    /// A row's values as the store typed its columns (SQLite keeps dates as
+    /// ``Timestamp`` text and booleans as integers).
+    private static func values(of row: Row, as kinds: [HistoryValue.Kind]) -> [HistoryValue] {
+        var values: [HistoryValue] = []
+        values.reserveCapacity(kinds.count)
+        // By position, in the order of the SELECT: a thousand rows by name cost a millisecond.
+        for (index, kind) in kinds.enumerated() {
+            let value = row[index] as DatabaseValue
+            switch (value.storage, kind) {
+            case (.null, _): values.append(.null)
+            case (.string(let text), .date): values.append(Timestamp.date(from: text).map(HistoryValue.date) ?? .null)
+            case (.string(let text), _): values.append(.text(text))
+            case (.int64(let integer), .boolean): values.append(.boolean(integer != 0))
+            case (.int64(let integer), .real): values.append(.real(Double(integer)))
+            case (.int64(let integer), .text): values.append(.text(String(integer)))
+            case (.int64(let integer), _): values.append(.integer(Int(integer)))
+            case (.double(let double), .integer): values.append(.integer(Int(double)))
+            case (.double(let double), _): values.append(.real(double))
+            case (.blob(let data), _): values.append(.text(String(decoding: data, as: UTF8.self)))
+            }
+        }
+        return values
+    }
+
+    private static func databaseValue(_ value: HistoryValue) -> DatabaseValue {
+        switch value {
+        case .null: return .null
+        case .text(let text): return text.databaseValue
+        case .integer(let integer): return integer.databaseValue
+        case .real(let real): return real.databaseValue
+        case .date(let date): return Timestamp.string(from: date).databaseValue
+        case .boolean(let boolean): return (boolean ? 1 : 0).databaseValue
         }
     }
 
     static func readState(_ db: Database) throws -> DatabaseState {
-        let tables = try Set(String.fetchAll(
-            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('ferry_migrations', 'ferry_state', 'ferry_events')"))
-        var applied: [AppliedMigration] = []
-        if tables.contains("ferry_migrations") {
-            applied = try Row.fetchAll(db, sql: """
-                SELECT id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note
-                FROM ferry_migrations ORDER BY sequence
-                """).map { row in
-                AppliedMigration(
-                    // By position, in the order of the SELECT: a thousand rows by name cost a millisecond.
-                    id: row[0], release: row[2], name: row[3], checksum: row[4],
-                    appliedAt: Timestamp.date(from: row[5]) ?? Date(timeIntervalSince1970: 0),
-                    duration: row[6], appliedBy: row[7], kind: row[8], note: row[9], sequence: row[1])
-            }
-        }
-        var recorded: String?
-        var updatedAt: Date?
-        if tables.contains("ferry_state"), let row = try Row.fetchOne(db, sql: "SELECT release, updated_at FROM ferry_state WHERE id = 1") {
-            recorded = row["release"]
-            updatedAt = (row["updated_at"] as String?).flatMap(Timestamp.date(from:))
-        }
-        var state = DatabaseState(
-            exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded, updatedAt: updatedAt,
-            applied: applied)
-        if tables.contains("ferry_events") { state.events = try readEvents(db) }
-        if !tables.contains("ferry_migrations") && !tables.contains("ferry_state") {
-            state.unmanagedTables = try String.fetchAll(
-                db,
-                sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
-        }
-        return state
+        let tables = store.tables(from: try run(store.tablesQuery, in: db))
+        let rows = try store.stateQueries(for: tables).map { try run($0, in: db) }
+        return store.state(tables: tables, rows: rows)
+    }
+
+    /// Creates Ferry's tables when they are missing, and adds the columns
+    /// of this release to those of an older one.
+    static func prepareTables(in db: Database) throws {
+        for statement in store.createTables { try run(statement, in: db) }
+        let tables = store.tables(from: try run(store.tablesQuery, in: db))
+        for statement in store.ownTablesMigration(existing: tables) { try run(statement, in: db) }
+    }
+
+    static func recordEvent(_ event: HistoryEvent, in db: Database) throws {
+        try run(store.createEvents, in: db)
+        try run(store.record(event), in: db)
     }
 
     static func record(_ migration: AppliedMigration, in db: Database) throws {
         try record(migration, with: prepareRecording(in: db))
     }
 
-    /// Creates Ferry's tables when they are missing and prepares the
-    /// history's `INSERT`, for ``record(_:with:)``.
+    /// Prepares Ferry's tables and the history's `INSERT`, for ``record(_:with:)``.
     static func prepareRecording(in db: Database) throws -> Statement {
-        try db.execute(sql: createTables)
-        return try db.makeStatement(sql: """
-            INSERT INTO ferry_migrations
-                (id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        try prepareTables(in: db)
+        return try db.makeStatement(sql: store.insertMigration)
     }
 
     /// Writes a history row with the statement of ``prepareRecording(in:)``.
     static func record(_ migration: AppliedMigration, with insert: Statement) throws {
-        try insert.execute(arguments: [
-            migration.id, migration.sequence, migration.release, migration.name, migration.checksum,
-            Timestamp.string(from: migration.appliedAt), migration.duration, migration.appliedBy,
-            migration.kind, migration.note,
-        ])
+        try insert.execute(arguments: StatementArguments(store.arguments(of: migration).map(databaseValue)))
     }
 
-    static func updateHistory(id: String, checksum: String, note: String?, in db: Database) throws {
-        try db.execute(
-            sql: "UPDATE ferry_migrations SET checksum = ?, note = ? WHERE id = ?", arguments: [checksum, note, id])
+    static func updateHistory(
+        id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance, in db: Database
+    ) throws {
+        try prepareTables(in: db)
+        try run(store.accept(id: id, checksum: checksum, note: note, acceptance: acceptance), in: db)
+    }
+
+    static func deleteHistory(id: String, in db: Database) throws {
+        try run(store.delete(id: id), in: db)
     }
 
     /// Records the release, with the fingerprint of the history as it is
     /// now (see ``HistoryFingerprint``), in the transaction that wrote the
     /// history.
     static func stamp(_ release: Release, at date: Date, in db: Database) throws {
-        try db.execute(sql: createTables)
-        let columns = try Set(String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('ferry_state')"))
-        for column in fingerprintColumns where !columns.contains(String(column.prefix { $0 != " " })) {
-            try db.execute(sql: "ALTER TABLE ferry_state ADD COLUMN \(column)")
-        }
-        var rows = 0
-        var lastSequence = 0
-        var history: [(id: String, kind: String)] = []
-        let cursor = try Row.fetchCursor(db, sql: "SELECT id, kind, sequence FROM ferry_migrations")
-        while let row = try cursor.next() {
-            history.append((row[0], row[1]))
-            rows += 1
-            lastSequence = max(lastSequence, row[2])
-        }
-        try db.execute(
-            sql: """
-                INSERT INTO ferry_state
-                    (id, release, updated_at, history_fingerprint, history_rows, history_last_sequence)
-                VALUES (1, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET
-                    release = excluded.release, updated_at = excluded.updated_at,
-                    history_fingerprint = excluded.history_fingerprint, history_rows = excluded.history_rows,
-                    history_last_sequence = excluded.history_last_sequence
-                """,
-            arguments: [
-                release.description, Timestamp.string(from: date), HistoryFingerprint(history: history).description,
-                rows, lastSequence,
-            ])
+        try prepareTables(in: db)
+        let history = try run(store.fingerprintSourceQuery, in: db)
+        try run(store.stamp(release, at: date, history: history), in: db)
+    }
+}
+
+/// SQLite's spelling of Ferry's tables.
+struct SQLiteHistoryDialect: HistoryDialect {
+    func placeholder(_ position: Int) -> String { "?" }
+    var textType: String { "TEXT" }
+    var integerType: String { "INTEGER" }
+    var realType: String { "REAL" }
+    var timestampType: String { "TEXT" }
+    var booleanType: String { "INTEGER" }
+    var numberedKey: String { "INTEGER PRIMARY KEY" }
+
+    func columnsQuery(of tables: [String]) -> String {
+        let names = tables.map { "'\($0)'" }.joined(separator: ", ")
+        return """
+            SELECT m.name, c.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c
+            WHERE m.type = 'table' AND m.name IN (\(names))
+            """
+    }
+
+    var applicationTablesQuery: String {
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
     }
 }

@@ -157,15 +157,17 @@ struct SQLiteSession: MigrationSession {
         }
     }
 
-    func updateHistory(id: String, checksum: String, note: String?) async throws {
+    func updateHistory(
+        id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance
+    ) async throws {
         try await access("update the history of \(id)") { db in
-            try SQLiteHistory.updateHistory(id: id, checksum: checksum, note: note, in: db)
+            try SQLiteHistory.updateHistory(id: id, checksum: checksum, note: note, acceptance: acceptance, in: db)
         }
     }
 
     func deleteHistory(id: String) async throws {
         try await access("remove \(id) from the history") { db in
-            try db.execute(sql: "DELETE FROM ferry_migrations WHERE id = ?", arguments: [id])
+            try SQLiteHistory.deleteHistory(id: id, in: db)
         }
     }
 

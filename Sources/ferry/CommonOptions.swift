@@ -97,6 +97,8 @@ struct CommonOptions: ParsableArguments {
         var configuration = try settings.configuration(makeEngine: Self.makeEngine)
         // An operator's mistyped path must not become a new database: the tool creates one only when told.
         configuration.createsDatabase = settings.create ?? false
+        // The tool reads only the migrations folder: the application's Swift migrations are its own.
+        configuration.seesSwiftMigrations = false
         configuration.logger = console.logger
         return configuration
     }

@@ -36,13 +36,17 @@ struct HistoryCommand: AsyncParsableCommand {
             var lines: [(at: Date, text: String)] = history.map { row in
                 let id = row.id.padding(toLength: width, withPad: " ", startingAt: 0)
                 var line = "\(id)  \(Timestamp.string(from: row.appliedAt))  \(Duration.text(seconds: row.duration))  by \(row.appliedBy)"
-                if row.kind != Migration.Kind.sql.rawValue { line += "  [\(row.kind)]" }
+                if row.kind == .swift {
+                    line += "  [swift: applied by the application (registered in Swift)]"
+                } else if row.kind != .sql {
+                    line += "  [\(row.kind)]"
+                }
                 if let note = row.note { line += "  (\(note))" }
                 return (row.appliedAt, line)
             }
             for event in events {
                 var line = "[\(event.kind.rawValue)]".padding(toLength: max(width, 10), withPad: " ", startingAt: 0)
-                line += "  \(Timestamp.string(from: event.at))  \(event.fromRelease ?? "none") -> \(event.toRelease ?? "none")"
+                line += "  \(Timestamp.string(from: event.at))  \(event.fromRelease?.description ?? "none") -> \(event.toRelease?.description ?? "none")"
                 if let backup = event.backup { line += "  backup \(backup)" }
                 if let note = event.note { line += "  (\(note))" }
                 lines.append((event.at, line))

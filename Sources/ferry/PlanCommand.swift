@@ -84,6 +84,7 @@ struct PlanCommand: AsyncParsableCommand {
                             + "records each release once all its migrations have committed.")
                     }
                 }
+                if let application = plan.appliedByApplicationSummary { console.line("Applied: \(application).") }
                 if let refusal { console.problem("error: \(refusal.description)") }
                 console.line("Nothing was changed (plan only reads).")
             }

@@ -23,6 +23,9 @@ struct StatusCommand: AsyncParsableCommand {
             }
             console.line("Database release: \(status.databaseRelease ?? "none (Ferry has not upgraded it)")")
             console.line("Applied:          \(count(status.applied.count, "migration"))")
+            for id in status.appliedByApplication {
+                console.line("  \(id): applied by the application (registered in Swift)")
+            }
             console.line("Pending:          \(count(status.pending.count, "migration"))")
             for id in status.pending { console.line("  \(id)") }
             console.line("Upgrade lock:     \(status.lockHolder.map { "held by \($0)" } ?? "free")")

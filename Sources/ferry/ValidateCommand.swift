@@ -22,6 +22,8 @@ struct ValidateCommand: AsyncParsableCommand {
         let error: FerryError? = nil
         let checked: Int
         let accepted: [String]
+        /// Applied migrations registered in Swift by the application, which the tool cannot check.
+        let appliedByApplication: [String]
     }
 
     func run() async throws {
@@ -29,8 +31,13 @@ struct ValidateCommand: AsyncParsableCommand {
         try await console.run("validate", readsOnly: !allowChanged) {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let (plan, accepted) = allowChanged ? try await ferry.acceptChanges() : (try await ferry.validate(), [])
-            let checked = plan.database.applied.filter { $0.kind != Migration.Kind.hook.rawValue }.count
-            if console.isJSON { return console.json(Result(checked: checked, accepted: accepted)) }
+            let application = plan.appliedByApplication.map(\.id)
+            let checked = plan.database.applied.filter { $0.kind != .hook }.count
+                - application.count
+            if console.isJSON {
+                return console.json(Result(checked: checked, accepted: accepted, appliedByApplication: application))
+            }
+            if let summary = plan.appliedByApplicationSummary { console.line("\(summary).") }
             if accepted.isEmpty {
                 return console.line("All \(count(checked, "applied migration")) match their files.")
             }

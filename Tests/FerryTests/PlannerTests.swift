@@ -10,7 +10,7 @@ import Testing
 
     func applied(_ migration: Migration, sequence: Int, checksum: String? = nil) -> AppliedMigration {
         AppliedMigration(
-            id: migration.id, release: migration.release.description, name: migration.name,
+            id: migration.id, release: .release(migration.release), name: migration.name,
             checksum: checksum ?? migration.checksum, appliedAt: Date(), duration: 0.01, appliedBy: "test",
             kind: "sql", sequence: sequence)
     }

@@ -140,8 +140,9 @@ extension Ferry {
                         try await session.inTransaction {
                             try await Self.revert(migrations, catalog: catalog, in: session)
                             try await session.recordEvent(HistoryEvent(
-                                kind: .downgrade, at: Date(), fromRelease: plan.currentRelease,
-                                toRelease: plan.target.description, backup: backup.name,
+                                kind: .downgrade, at: Date(),
+                                fromRelease: plan.currentRelease.map { RecordedRelease($0) },
+                                toRelease: .release(plan.target), backup: backup.name,
                                 note: "reverted " + migrations.map(\.id).joined(separator: ", ")))
                             try await session.stamp(release: plan.target, at: Date())
                         }
@@ -160,7 +161,7 @@ extension Ferry {
     /// newer releases (and hooks' runs recorded with them), newest first.
     static func migrationsToRevert(in state: DatabaseState, downTo target: Release) -> [AppliedMigration] {
         state.applied
-            .filter { Release($0.release).map { $0 > target } ?? true }
+            .filter { $0.release.release.map { $0 > target } ?? true }
             .sorted { $0.sequence > $1.sequence }
     }
 
@@ -168,7 +169,7 @@ extension Ferry {
     static func withoutDownScript(_ migrations: [AppliedMigration], in catalog: MigrationCatalog) -> [String] {
         // A hook's run has nothing to revert: its history row just goes.
         migrations
-            .filter { $0.kind != Migration.Kind.hook.rawValue && catalog.migration(id: $0.id)?.down == nil }
+            .filter { $0.kind != .hook && catalog.migration(id: $0.id)?.down == nil }
             .map(\.id)
     }
 

@@ -254,7 +254,8 @@ extension Ferry {
             // Written into the restored database, after the restore: an event written before would be
             // replaced with the rest. The data is restored already, so a failure here is only logged.
             let event = HistoryEvent(
-                kind: .restore, at: Date(), fromRelease: current.recordedRelease, toRelease: loaded.value,
+                kind: .restore, at: Date(), fromRelease: current.recordedRelease.map { RecordedRelease($0) },
+                toRelease: loaded.value.map { RecordedRelease($0) },
                 backup: backup.name, note: preRestore.map { "the database before is in \($0.name)" })
             do {
                 try await engine.withSession { session in

@@ -136,7 +136,7 @@ extension Ferry {
         var steps: [(body: Migration.Body, transaction: Migration.Transaction)] = []
         var unknown: [String] = []
         for row in applied.sorted(by: { $0.sequence < $1.sequence }) {
-            if row.kind == Migration.Kind.hook.rawValue {
+            if row.kind == .hook {
                 let name = row.name.hasPrefix("hooks/") ? String(row.name.dropFirst("hooks/".count)) : row.name
                 if let hook = catalog.hooks.first(where: { $0.name == name }) {
                     steps.append((hook.body, .shared))

@@ -67,6 +67,14 @@ extension Ferry {
         /// schema_drift`, default on).
         public var checksSchemaDrift = true
 
+        /// Whether this program sees the application's Swift migrations: true
+        /// (the default) in the application, which registers them in
+        /// ``migrations``; false in a tool that reads only the migrations
+        /// folder (`ferry`). A history row of a Swift migration that this
+        /// program does not know is then applied by the application, not
+        /// unknown: it is neither refused nor compared.
+        public var seesSwiftMigrations: Bool
+
         /// Creates a configuration.
         ///
         /// - Parameters:
@@ -95,6 +103,7 @@ extension Ferry {
             self.operatingSystemReleaseFile = OperatingSystemRelease.standardFile
             self.fixturesDirectory = nil
             self.createsDatabase = true
+            self.seesSwiftMigrations = true
         }
     }
 }

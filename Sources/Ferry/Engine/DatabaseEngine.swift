@@ -202,9 +202,11 @@ public protocol MigrationSession: DatabaseInspection {
     /// missing), inside the session's open transaction.
     func recordEvent(_ event: HistoryEvent) async throws
 
-    /// Replaces a history row's checksum and note (for changes accepted with
-    /// `--allow-changed`).
-    func updateHistory(id: String, checksum: String, note: String?) async throws
+    /// Replaces a history row's checksum and note, and records what was
+    /// accepted of it (for changes accepted with `--allow-changed`).
+    func updateHistory(
+        id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance
+    ) async throws
 
     /// Removes a history row (when a down script reverted its migration).
     func deleteHistory(id: String) async throws

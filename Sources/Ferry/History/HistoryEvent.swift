@@ -19,9 +19,9 @@ public struct HistoryEvent: Sendable, Hashable, Codable {
     /// When it happened.
     public var at: Date
     /// The release the database was at before, if any.
-    public var fromRelease: String?
+    public var fromRelease: RecordedRelease?
     /// The release the database was at after, if any.
-    public var toRelease: String?
+    public var toRelease: RecordedRelease?
     /// The backup involved (restored, or taken before), if any.
     public var backup: String?
     /// Details, such as the migration accepted and its checksums.
@@ -29,7 +29,7 @@ public struct HistoryEvent: Sendable, Hashable, Codable {
 
     /// Creates an event.
     public init(
-        kind: Kind, at: Date, fromRelease: String?, toRelease: String?, backup: String? = nil, note: String? = nil
+        kind: Kind, at: Date, fromRelease: RecordedRelease?, toRelease: RecordedRelease?, backup: String? = nil, note: String? = nil
     ) {
         self.kind = kind
         self.at = at

@@ -1,7 +1,7 @@
 /// A short digest of which migrations a database has applied, so that
 /// start-up can see that nothing is pending without reading the history.
 ///
-/// Engines that keep one (SQLite) write it with the release stamp, inside
+/// Every engine writes it (through ``HistoryStore``) with the release stamp, inside
 /// the transaction that writes the history rows, from the rows themselves.
 /// At start-up, Ferry computes the fingerprint of the migrations it knows
 /// (the file names of the migrations folder and the registered migrations,

@@ -14,6 +14,11 @@ public struct MigrationCatalog: Sendable {
     /// The version-range hooks, from the folder and from Swift, in the order
     /// they run.
     public private(set) var hooks: [Hook] = []
+    /// Whether the program sees the application's Swift migrations (see
+    /// ``Ferry/Configuration/seesSwiftMigrations``): when false, applied
+    /// Swift migrations missing from ``migrations`` are the application's,
+    /// not unknown.
+    public var seesSwiftMigrations = true
 
     /// Creates a catalog from migrations and the releases that exist.
     ///

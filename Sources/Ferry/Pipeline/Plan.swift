@@ -28,6 +28,17 @@ public struct Plan: Sendable {
     /// The hooks whose ranges match this upgrade, in the order they run
     /// (after every migration, inside the upgrade's transaction).
     public internal(set) var hooks: [Hook] = []
+    /// Applied migrations registered in Swift by the application, which this
+    /// program does not see (the `ferry` tool): neither unknown nor compared.
+    public internal(set) var appliedByApplication: [AppliedMigration] = []
+
+    /// For example `0.3.0/002_fill_rooms applied by the application (registered in Swift)`,
+    /// or nil when there is none.
+    public var appliedByApplicationSummary: String? {
+        guard !appliedByApplication.isEmpty else { return nil }
+        return appliedByApplication.map(\.id).joined(separator: ", ")
+            + " applied by the application (registered in Swift): not checked by this program"
+    }
 
     /// Whether the upgrade would write the target release (also with no
     /// migration to run, for a release that changed no schema).

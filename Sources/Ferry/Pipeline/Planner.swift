@@ -26,21 +26,27 @@ public enum Planner {
         let known = Dictionary(catalog.migrations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var changed: [Plan.ChangedMigration] = []
         var missing: [AppliedMigration] = []
+        var appliedByApplication: [AppliedMigration] = []
         // Migrations a baseline replaced, or older than the program upgrades
         // from, may be gone from the program: their rows are not "missing".
         func isRetired(_ release: Release) -> Bool {
             (catalog.baselines.last.map { release <= $0.release } ?? false)
                 || (minimumUpgradableFrom.map { release < $0 } ?? false)
         }
-        for applied in state.applied where applied.kind != Migration.Kind.hook.rawValue {
-            if applied.kind == Migration.Kind.baseline.rawValue { continue }
+        for applied in state.applied where applied.kind != .hook {
+            if applied.kind == .baseline { continue }
+            // A tool that cannot see the application's Swift code can neither know nor compare its migrations.
+            if applied.kind == .swift, !catalog.seesSwiftMigrations {
+                appliedByApplication.append(applied)
+                continue
+            }
             if let migration = known[applied.id] {
                 if migration.hasComparableChecksum, migration.checksum != applied.checksum {
                     changed.append(.init(applied: applied, current: migration))
                 }
-            } else if let release = Release(applied.release), release > programRelease {
+            } else if let release = applied.release.release, release > programRelease {
                 if newer == nil || release > (Release(newer!) ?? release) { newer = release.description }
-            } else if let release = Release(applied.release), isRetired(release) {
+            } else if let release = applied.release.release, isRetired(release) {
                 continue
             } else {
                 missing.append(applied)
@@ -72,14 +78,15 @@ public enum Planner {
         if isFresh, let baseline = catalog.baseline(atOrBelow: targetRelease) {
             // A fresh install runs the newest baseline instead of every migration up to its release.
             pending = [baseline] + pending.filter { $0.release > baseline.release }
-        } else if let covered = state.applied.filter({ $0.kind == Migration.Kind.baseline.rawValue })
-            .compactMap({ Release($0.release) }).max() {
+        } else if let covered = state.applied.filter({ $0.kind == .baseline })
+            .compactMap(\.release.release).max() {
             pending = pending.filter { $0.release > covered }
         }
         let outOfOrder = pending.filter { migration in state.release.map { migration.release <= $0 } ?? false }
         var plan = Plan(
             programRelease: programRelease, targetRelease: targetRelease, database: state, pending: pending,
             changed: changed, missing: missing, outOfOrder: outOfOrder, newerDatabaseRelease: newer)
+        plan.appliedByApplication = appliedByApplication
         plan.hooks = catalog.hooks.filter { $0.runs(from: state.release, to: targetRelease) }
         return plan
     }

@@ -8,6 +8,10 @@ public struct Status: Sendable, Encodable {
     /// The ids of the applied migrations, in the order they were applied
     /// (empty when ``isBusy``: the history was not read).
     public let applied: [String]
+    /// The ids of the applied migrations that the application registered in
+    /// Swift and this program does not see (the `ferry` tool), which it
+    /// neither knows nor compares.
+    public var appliedByApplication: [String] = []
     /// The ids of the pending migrations, in the order they would run
     /// (empty when ``isBusy``).
     public let pending: [String]
@@ -33,6 +37,7 @@ public struct Status: Sendable, Encodable {
         self.release = plan.programRelease
         self.databaseRelease = plan.database.recordedRelease
         self.applied = plan.database.applied.map(\.id)
+        self.appliedByApplication = plan.appliedByApplication.map(\.id)
         self.pending = plan.pending.map(\.id)
         self.upToDate = plan.isUpToDate && plan.refusal(allowingChanged: false) == nil
         self.databaseExists = plan.database.exists

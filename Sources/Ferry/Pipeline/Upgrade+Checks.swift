@@ -78,9 +78,9 @@ extension Upgrade {
             let seconds = (clock.now - started).inSeconds
             sequence += 1
             try await session.record(AppliedMigration(
-                id: "\(plan.targetRelease)/hooks/\(hook.name)", release: plan.targetRelease.description,
+                id: "\(plan.targetRelease)/hooks/\(hook.name)", release: .release(plan.targetRelease),
                 name: "hooks/\(hook.name)", checksum: hook.checksum, appliedAt: startedAt, duration: seconds,
-                appliedBy: plan.programRelease.description, kind: Migration.Kind.hook.rawValue,
+                appliedBy: .release(plan.programRelease), kind: .hook,
                 note: "upgrade from \(origin) to \(plan.targetRelease) (ferry:from \(hook.from), ferry:to \(hook.to))",
                 sequence: sequence))
             emit(.hookFinished(id: hook.id, seconds: seconds))

@@ -23,6 +23,7 @@ struct Upgrade: Sendable {
         var id: String
         var checksum: String
         var note: String
+        var acceptance: AppliedMigration.Acceptance
     }
 
     func perform() async throws -> UpgradeReport {
@@ -153,9 +154,8 @@ struct Upgrade: Sendable {
         guard state.release == program else { return nil }
         let applied = Set(state.applied.map(\.id))
         let knownIDs = Set(known.map(\.id))
-        let bookkeeping: Set<String> = [Migration.Kind.hook.rawValue, Migration.Kind.baseline.rawValue]
         guard known.allSatisfy({ $0.release > program || applied.contains($0.id) }),
-              state.applied.allSatisfy({ knownIDs.contains($0.id) || bookkeeping.contains($0.kind) }) else { return nil }
+              state.applied.allSatisfy({ knownIDs.contains($0.id) || $0.kind.isBookkeeping }) else { return nil }
         return program
     }
 
@@ -198,11 +198,11 @@ struct Upgrade: Sendable {
             Acceptance(
                 id: change.applied.id, checksum: change.current.checksum,
                 note: "checksum \(change.applied.checksum) changed to \(change.current.checksum); "
-                    + "accepted with --allow-changed at \(when)")
-        } + plan.missing.filter { !($0.note ?? "").contains("file missing; accepted") }.map { missing in
+                    + "accepted with --allow-changed at \(when)", acceptance: .changed)
+        } + plan.missing.filter { $0.acceptance != .missing }.map { missing in
             Acceptance(
                 id: missing.id, checksum: missing.checksum,
-                note: "file missing; accepted with --allow-changed at \(when)")
+                note: "file missing; accepted with --allow-changed at \(when)", acceptance: .missing)
         }
     }
 
@@ -237,7 +237,7 @@ struct Upgrade: Sendable {
         let clock = ContinuousClock()
         var verification = verification
         let total = plan.pending.count
-        let appliedBy = plan.programRelease.description
+        let appliedBy = RecordedRelease.release(plan.programRelease)
         let outOfOrder = Set(plan.outOfOrder.map(\.id))
         var sequence = plan.database.applied.map(\.sequence).max() ?? 0
         var index = 0
@@ -251,10 +251,12 @@ struct Upgrade: Sendable {
             for acceptance in unaccepted {
                 let previous = plan.database.applied.first { $0.id == acceptance.id }?.note
                 let note = [previous, acceptance.note].compactMap { $0 }.joined(separator: "; ")
-                try await session.updateHistory(id: acceptance.id, checksum: acceptance.checksum, note: note)
+                try await session.updateHistory(
+                    id: acceptance.id, checksum: acceptance.checksum, note: note, acceptance: acceptance.acceptance)
                 try await session.recordEvent(HistoryEvent(
-                    kind: .accepted, at: Date(), fromRelease: plan.database.recordedRelease,
-                    toRelease: plan.targetRelease.description, note: "\(acceptance.id): \(acceptance.note)"))
+                    kind: .accepted, at: Date(),
+                    fromRelease: plan.database.recordedRelease.map { RecordedRelease($0) },
+                    toRelease: .release(plan.targetRelease), note: "\(acceptance.id): \(acceptance.note)"))
                 emit(.changeAccepted(id: acceptance.id, note: acceptance.note))
             }
         }
@@ -276,9 +278,9 @@ struct Upgrade: Sendable {
             let seconds = (clock.now - started).inSeconds
             sequence += 1
             let row = AppliedMigration(
-                id: migration.id, release: migration.release.description, name: migration.name,
+                id: migration.id, release: .release(migration.release), name: migration.name,
                 checksum: migration.checksum, appliedAt: startedAt, duration: seconds, appliedBy: appliedBy,
-                kind: migration.kind.rawValue,
+                kind: .init(migration.kind),
                 note: notes(for: migration, outOfOrder: outOfOrder, isNewDatabase: !hadDatabase),
                 sequence: sequence)
             if record { try await session.record(row) }
@@ -309,9 +311,9 @@ struct Upgrade: Sendable {
                 guard case .sql(let script) = migration.body else { preconditionFailure("a Swift migration among scripts") }
                 sequence += 1
                 return ScriptStep(script: script, row: AppliedMigration(
-                    id: migration.id, release: migration.release.description, name: migration.name,
+                    id: migration.id, release: .release(migration.release), name: migration.name,
                     checksum: migration.checksum, appliedAt: Date(timeIntervalSince1970: 0), duration: 0,
-                    appliedBy: appliedBy, kind: migration.kind.rawValue,
+                    appliedBy: appliedBy, kind: .init(migration.kind),
                     note: notes(for: migration, outOfOrder: outOfOrder, isNewDatabase: !hadDatabase),
                     sequence: sequence))
             }

@@ -57,7 +57,7 @@ public enum UpgradeEvent: Sendable, Encodable {
                 + "before it committed: a killed process, a full disk) was rolled back: the database is "
                 + (rolledBack.release.map { "at release \($0)" } ?? "at no release recorded by Ferry") + "."
         case let .planned(plan):
-            return plan.summary
+            return plan.summary + (plan.appliedByApplicationSummary.map { "; \($0)" } ?? "")
         case let .migrationStarted(id, index, total):
             return "Applying \(id) (\(index)/\(total))…"
         case let .migrationFinished(id, _, _, seconds):
