@@ -235,9 +235,15 @@ struct PostgresBackupTests {
             let owner = try await database.scalar(query)
             let ferry = Ferry(configuration(database))
             let backup = try await ferry.backup()
+            let before = try await database.snapshot()
+            try await database.load("DELETE FROM items WHERE id > 5; CREATE TABLE newer (id int);")
 
-            try await ferry.restore(backup)
+            let report = try await ferry.restore(backup)
 
+            // The restore did replace the data (a restore that did nothing would keep the owner too).
+            #expect(report.preRestoreBackup != nil)
+            #expect(try await database.snapshot() == before)
+            #expect(try await database.scalar("SELECT count(*) FROM items") == "10")
             #expect(try await database.scalar(query) == owner)
         }
     }

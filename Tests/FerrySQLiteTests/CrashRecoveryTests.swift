@@ -94,64 +94,44 @@ import Testing
 
     // MARK: Scripts that SQLite would read only in part
 
-    /// The example at 0.5.0 in a folder of its own.
-    struct Scenario {
-        let folder: TemporaryFolder
-        let path: String
-        let migrations: URL
-
-        init() async throws {
-            folder = try TemporaryFolder()
-            path = folder.url.appendingPathComponent("app.db").path
-            migrations = try ExampleApplication.copyMigrations(to: folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.5.0", path: path, migrations: migrations)
-        }
-
-        func write(_ file: String, _ data: Data) throws {
-            let url = migrations.appendingPathComponent(file)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: url)
-        }
-
-        var ferry: Ferry { Ferry(ExampleApplication.configuration(database: path, migrations: migrations)) }
-    }
-
     @Test func aNULByteInAMigrationIsRefusedBeforeAnythingRuns() async throws {
-        let scenario = try await Scenario()
-        try scenario.write("0.6.0/001_first.sql", Data("CREATE TABLE ran_first (x);\n".utf8))
-        var script = Data("ALTER TABLE rooms ADD COLUMN floor INTEGER;\n".utf8)
-        script.append(0)
-        script.append(Data("\nCREATE TABLE must_exist (x);\nINSERT INTO must_exist VALUES (1);\n".utf8))
-        try scenario.write("0.6.0/002_nul.sql", script)
-        let before = try DatabaseSnapshot(path: scenario.path)
+        try await withExample(at: "0.5.0") { scenario in
+            try scenario.write("0.6.0/001_first.sql", Data("CREATE TABLE ran_first (x);\n".utf8))
+            var script = Data("ALTER TABLE rooms ADD COLUMN floor INTEGER;\n".utf8)
+            script.append(0)
+            script.append(Data("\nCREATE TABLE must_exist (x);\nINSERT INTO must_exist VALUES (1);\n".utf8))
+            try scenario.write("0.6.0/002_nul.sql", script)
+            let before = try DatabaseSnapshot(path: scenario.path)
 
-        let error = try await #require(throws: FerryError.self) { try await scenario.ferry.upgrade() }
+            let error = try await #require(throws: FerryError.self) { try await scenario.ferry.upgrade() }
 
-        #expect(error.code == .invalidMigrations)
-        #expect(error.message.contains("NUL byte"))
-        #expect(error.location?.file == "0.6.0/002_nul.sql")
-        #expect(error.location?.line == 2)
-        #expect(error.changes?.contains("Nothing was changed") == true, "\(error)")
-        #expect(try DatabaseSnapshot(path: scenario.path).hasSameContent(as: before))
-        #expect(try scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('ran_first', 'must_exist')", in: scenario.path) == "0")
-        #expect(try scalar("SELECT count(*) FROM pragma_table_info('rooms') WHERE name = 'floor'", in: scenario.path) == "0")
-        #expect(try scalar("SELECT release FROM ferry_state", in: scenario.path) == "0.5.0")
+            #expect(error.code == .invalidMigrations)
+            #expect(error.message.contains("NUL byte"))
+            #expect(error.location?.file == "0.6.0/002_nul.sql")
+            #expect(error.location?.line == 2)
+            #expect(error.changes?.contains("Nothing was changed") == true, "\(error)")
+            #expect(try DatabaseSnapshot(path: scenario.path).hasSameContent(as: before))
+            #expect(try scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('ran_first', 'must_exist')", in: scenario.path) == "0")
+            #expect(try scalar("SELECT count(*) FROM pragma_table_info('rooms') WHERE name = 'floor'", in: scenario.path) == "0")
+            #expect(try scalar("SELECT release FROM ferry_state", in: scenario.path) == "0.5.0")
+        }
     }
 
     @Test func emptyStatementsDoNotEndAScript() async throws {
-        let scenario = try await Scenario()
-        try scenario.write("0.6.0/001_empty_statements.sql", Data("""
-            CREATE TABLE first_table (x);;
-            ;
-            -- a comment between
-            CREATE TABLE second_table (x);  ;  ; /* and one more */ INSERT INTO second_table VALUES (2);
-            """.utf8))
+        try await withExample(at: "0.5.0") { scenario in
+            try scenario.write("0.6.0/001_empty_statements.sql", Data("""
+                CREATE TABLE first_table (x);;
+                ;
+                -- a comment between
+                CREATE TABLE second_table (x);  ;  ; /* and one more */ INSERT INTO second_table VALUES (2);
+                """.utf8))
 
-        let report = try await scenario.ferry.upgrade()
+            let report = try await scenario.ferry.upgrade()
 
-        #expect(report.applied == ["0.6.0/001_empty_statements"])
-        #expect(try scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('first_table', 'second_table')", in: scenario.path) == "2")
-        #expect(try scalar("SELECT x FROM second_table", in: scenario.path) == "2")
+            #expect(report.applied == ["0.6.0/001_empty_statements"])
+            #expect(try scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('first_table', 'second_table')", in: scenario.path) == "2")
+            #expect(try scalar("SELECT x FROM second_table", in: scenario.path) == "2")
+        }
     }
 
     // MARK: Paths that are not database files

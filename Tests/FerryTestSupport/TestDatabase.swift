@@ -10,6 +10,13 @@ public enum TestEngine: String, Sendable, CaseIterable, CustomStringConvertible 
     case postgres
 
     public var description: String { rawValue }
+
+    /// The engines a test parameterised over engines runs on
+    /// (`@Test(arguments: TestEngine.underTest)`): SQLite always; PostgreSQL
+    /// when ``PostgresTestServer/isEnabled``, so that without a server its
+    /// cases are left out and the run says so, and on CI without one they
+    /// run and fail, naming the missing variable.
+    public static var underTest: [TestEngine] { PostgresTestServer.isEnabled ? allCases : [.sqlite] }
 }
 
 /// A fresh, empty database of one engine for one test: a SQLite file in a

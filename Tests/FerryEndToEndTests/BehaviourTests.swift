@@ -3,18 +3,20 @@ import FerryTestSupport
 import Foundation
 import Testing
 
-/// What Ferry must do on every engine, written once and run on each by
-/// ``SQLiteBehaviourTests`` and ``PostgresBehaviourTests``.
+/// What Ferry must do on every engine: each scenario is written once and runs
+/// on each engine of ``TestEngine/underTest`` (PostgreSQL on the server of
+/// ``PostgresTestServer``: skipped, and saying so, without one; never skipped
+/// on CI).
 ///
 /// Each scenario makes a fresh database of its engine, makes the failure
 /// happen where there is one, and re-reads the database to prove what a user
 /// would check: every row is still there.
-struct BehaviourScenarios {
-    let engine: TestEngine
+@Suite("Behaviour on every engine") struct BehaviourTests {
 
     // MARK: Upgrades
 
-    func upgradesFromAReleaseKeepingTheData(_ release: String) async throws {
+    @Test(arguments: TestEngine.underTest, ExampleApplication.releases)
+    func upgradesFromAReleaseKeepingTheData(engine: TestEngine, release: String) async throws {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(at: release, in: database)
 
@@ -42,7 +44,8 @@ struct BehaviourScenarios {
 
     // MARK: Failures and refusals
 
-    func aBadStatementRollsBackEveryRelease() async throws {
+    @Test(arguments: TestEngine.underTest)
+    func aBadStatementRollsBackEveryRelease(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
             try await ExampleApplication.makeDatabase(at: "0.1.0", in: database, migrations: migrations)
@@ -74,7 +77,8 @@ struct BehaviourScenarios {
         }
     }
 
-    func anEditedAppliedMigrationIsRefused() async throws {
+    @Test(arguments: TestEngine.underTest)
+    func anEditedAppliedMigrationIsRefused(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
             try await ExampleApplication.makeDatabase(at: "0.2.0", in: database, migrations: migrations)
@@ -97,7 +101,8 @@ struct BehaviourScenarios {
         }
     }
 
-    func aDatabaseFromANewerReleaseIsRefused() async throws {
+    @Test(arguments: TestEngine.underTest)
+    func aDatabaseFromANewerReleaseIsRefused(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(at: "0.5.0", in: database)
             let before = try await database.snapshot()
@@ -121,7 +126,7 @@ struct BehaviourScenarios {
 
     /// A release whose first migration takes seconds: it fills a table and,
     /// on PostgreSQL, then waits in `pg_sleep`.
-    func writeSlowRelease(in migrations: URL, rows: Int, pauseSeconds: Int) throws {
+    func writeSlowRelease(in migrations: URL, engine: TestEngine, rows: Int, pauseSeconds: Int) throws {
         let folder = migrations.appendingPathComponent("0.6.0")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let slow: String
@@ -145,12 +150,13 @@ struct BehaviourScenarios {
             .write(to: folder.appendingPathComponent("002_room_floor.sql"))
     }
 
-    func twoUpgradersApplyEveryMigrationOnce() async throws {
+    @Test(arguments: TestEngine.underTest)
+    func twoUpgradersApplyEveryMigrationOnce(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database, migrations: migrations)
             let rows = engine == .sqlite ? 2_000_000 : 100_000
-            try writeSlowRelease(in: migrations, rows: rows, pauseSeconds: 2)
+            try writeSlowRelease(in: migrations, engine: engine, rows: rows, pauseSeconds: 2)
             let arguments =
                 ["upgrade", "--database", database.location, "--migrations", migrations.path]
                 + database.backupArguments
@@ -182,12 +188,13 @@ struct BehaviourScenarios {
         }
     }
 
-    func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades() async throws {
+    @Test(arguments: TestEngine.underTest)
+    func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database, migrations: migrations)
             try writeSlowRelease(
-                in: migrations, rows: engine == .sqlite ? 30_000_000 : 200_000, pauseSeconds: 120)
+                in: migrations, engine: engine, rows: engine == .sqlite ? 30_000_000 : 200_000, pauseSeconds: 120)
             let before = try await database.snapshot()
             let arguments =
                 ["upgrade", "--database", database.location, "--migrations", migrations.path]
@@ -215,7 +222,7 @@ struct BehaviourScenarios {
             #expect(after.schema == before.schema)
 
             // The lock died with its holder: a second run neither waits nor refuses.
-            try writeSlowRelease(in: migrations, rows: 1000, pauseSeconds: 0)
+            try writeSlowRelease(in: migrations, engine: engine, rows: 1000, pauseSeconds: 0)
             let second = try await FerryProcess.run(arguments + ["--lock-timeout", "0"])
             #expect(second.status == 0, "\(second)")
             #expect(!second.stdout.contains("Waiting"))
@@ -237,114 +244,5 @@ struct BehaviourScenarios {
             try await Task.sleep(for: .milliseconds(100))
         }
         return false
-    }
-}
-
-// MARK: - The suites that run the scenarios on each engine
-
-/// The behaviour suite on SQLite files.
-@Suite("Behaviour on SQLite") struct SQLiteBehaviourTests {
-    let scenarios = BehaviourScenarios(engine: .sqlite)
-
-    @Test(arguments: ExampleApplication.releases)
-    func upgradesFromAReleaseKeepingTheData(release: String) async throws {
-        try await scenarios.upgradesFromAReleaseKeepingTheData(release)
-    }
-
-    @Test func aBadStatementRollsBackEveryRelease() async throws {
-        try await scenarios.aBadStatementRollsBackEveryRelease()
-    }
-
-    @Test func anEditedAppliedMigrationIsRefused() async throws {
-        try await scenarios.anEditedAppliedMigrationIsRefused()
-    }
-
-    @Test func aDatabaseFromANewerReleaseIsRefused() async throws {
-        try await scenarios.aDatabaseFromANewerReleaseIsRefused()
-    }
-
-    @Test func twoUpgradersApplyEveryMigrationOnce() async throws {
-        try await scenarios.twoUpgradersApplyEveryMigrationOnce()
-    }
-
-    @Test func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades() async throws {
-        try await scenarios.aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades()
-    }
-
-    @Test func aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges() async throws {
-        try await scenarios.aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges()
-    }
-
-    @Test func anSQLDumpLoadsWithTheEnginesOwnShell() async throws {
-        try await scenarios.anSQLDumpLoadsWithTheEnginesOwnShell()
-    }
-
-    @Test func aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup() async throws {
-        try await scenarios.aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup()
-    }
-
-    @Test func aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup() async throws {
-        try await scenarios.aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup()
-    }
-
-    @Test func aRehearsalUpgradesACopyAndLeavesTheDatabase() async throws {
-        try await scenarios.aRehearsalUpgradesACopyAndLeavesTheDatabase()
-    }
-}
-
-/// The same behaviour suite on a real PostgreSQL server (see
-/// ``PostgresTestServer``): skipped, and saying so, without one; never
-/// skipped on CI.
-@Suite("Behaviour on PostgreSQL", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
-struct PostgresBehaviourTests {
-    let scenarios = BehaviourScenarios(engine: .postgres)
-
-    init() throws {
-        _ = try PostgresTestServer.requireURL()
-    }
-
-    @Test(arguments: ExampleApplication.releases)
-    func upgradesFromAReleaseKeepingTheData(release: String) async throws {
-        try await scenarios.upgradesFromAReleaseKeepingTheData(release)
-    }
-
-    @Test func aBadStatementRollsBackEveryRelease() async throws {
-        try await scenarios.aBadStatementRollsBackEveryRelease()
-    }
-
-    @Test func anEditedAppliedMigrationIsRefused() async throws {
-        try await scenarios.anEditedAppliedMigrationIsRefused()
-    }
-
-    @Test func aDatabaseFromANewerReleaseIsRefused() async throws {
-        try await scenarios.aDatabaseFromANewerReleaseIsRefused()
-    }
-
-    @Test func twoUpgradersApplyEveryMigrationOnce() async throws {
-        try await scenarios.twoUpgradersApplyEveryMigrationOnce()
-    }
-
-    @Test func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades() async throws {
-        try await scenarios.aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades()
-    }
-
-    @Test func aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges() async throws {
-        try await scenarios.aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges()
-    }
-
-    @Test func anSQLDumpLoadsWithTheEnginesOwnShell() async throws {
-        try await scenarios.anSQLDumpLoadsWithTheEnginesOwnShell()
-    }
-
-    @Test func aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup() async throws {
-        try await scenarios.aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup()
-    }
-
-    @Test func aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup() async throws {
-        try await scenarios.aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup()
-    }
-
-    @Test func aRehearsalUpgradesACopyAndLeavesTheDatabase() async throws {
-        try await scenarios.aRehearsalUpgradesACopyAndLeavesTheDatabase()
     }
 }

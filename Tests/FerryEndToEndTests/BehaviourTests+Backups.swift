@@ -4,8 +4,9 @@ import Foundation
 import Testing
 
 /// Backups, restores, downgrades and rehearsals, on every engine.
-extension BehaviourScenarios {
-    func aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges() async throws {
+extension BehaviourTests {
+    @Test(arguments: TestEngine.underTest)
+    func aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
             let ferry = Ferry(ExampleApplication.configuration(database))
@@ -54,7 +55,8 @@ extension BehaviourScenarios {
         }
     }
 
-    func anSQLDumpLoadsWithTheEnginesOwnShell() async throws {
+    @Test(arguments: TestEngine.underTest)
+    func anSQLDumpLoadsWithTheEnginesOwnShell(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(at: ExampleApplication.newestRelease, in: database)
             let dump = try await Ferry(ExampleApplication.configuration(database)).backup(format: .sql)
@@ -76,7 +78,8 @@ extension BehaviourScenarios {
         }
     }
 
-    func aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup() async throws {
+    @Test(arguments: TestEngine.underTest)
+    func aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database, migrations: migrations)
@@ -109,7 +112,8 @@ extension BehaviourScenarios {
         }
     }
 
-    func aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup() async throws {
+    @Test(arguments: TestEngine.underTest)
+    func aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database, migrations: migrations)
@@ -133,7 +137,8 @@ extension BehaviourScenarios {
         }
     }
 
-    func aRehearsalUpgradesACopyAndLeavesTheDatabase() async throws {
+    @Test(arguments: TestEngine.underTest)
+    func aRehearsalUpgradesACopyAndLeavesTheDatabase(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
             let before = try await database.snapshot()
