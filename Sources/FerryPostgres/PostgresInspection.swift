@@ -80,7 +80,29 @@ enum PostgresInspection {
     /// extensions left out). A column's position is its place among the
     /// table's live columns: `ordinal_position` keeps the gaps of dropped
     /// columns, so a column dropped and added again would seem moved.
+    ///
+    /// Reading definitions waits for the locks that other sessions hold on
+    /// the tables (an application's `LOCK TABLE`, a long `ALTER TABLE`):
+    /// it waits five seconds at most, then throws, so that an advisory check
+    /// never stalls the command that runs it.
     static func schemaObjects(on connection: PostgresConnection) async throws -> [SchemaObject] {
+        let previous = try await texts("SELECT current_setting('lock_timeout')", on: connection).first ?? "0"
+        func setLockTimeout(_ value: String) async throws {
+            _ = try await connection.queryUnlessClosed(
+                "SELECT set_config('lock_timeout', \(value), false)", logger: PostgresConnector.logger)
+        }
+        try await setLockTimeout("5s")
+        do {
+            let objects = try await readSchemaObjects(on: connection)
+            try await setLockTimeout(previous)
+            return objects
+        } catch {
+            try? await setLockTimeout(previous)
+            throw error
+        }
+    }
+
+    private static func readSchemaObjects(on connection: PostgresConnection) async throws -> [SchemaObject] {
         let sql = """
             SELECT 'table', NULL, tablename::text, '', 'table ' || tablename FROM pg_tables
              WHERE schemaname = current_schema() AND tablename NOT IN ('ferry_migrations', 'ferry_state')

@@ -298,7 +298,8 @@ struct PostgresFaultTests {
         let arguments = ["upgrade", "--no-backup", "--database", server.url(database: "app"), "--migrations", migrations.path]
         let first = try await FerryProcess.run(arguments)
         #expect(first.status == 0, "\(first)")
-        try folder.write("migrations/0.6.0/001_slow.sql", "SELECT pg_sleep(5);\nCREATE TABLE moods (id integer);\n")
+        // Long enough that the crash always lands inside it, however slow the machine.
+        try folder.write("migrations/0.6.0/001_slow.sql", "SELECT pg_sleep(120);\nCREATE TABLE moods (id integer);\n")
 
         let upgrade = try FerryProcess.start(arguments)
         #expect(await upgrade.waitForOutput(containing: "Applying 0.6.0/001_slow"))

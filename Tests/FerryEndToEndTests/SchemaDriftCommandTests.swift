@@ -184,4 +184,40 @@ struct PostgresSchemaDriftTests {
     @Test func unknownAppliedMigrationSkipsTheCheckWithANote() async throws {
         try await scenarios.unknownAppliedMigrationSkipsTheCheckWithANote()
     }
+
+    /// An application session that holds a table locked (a long `LOCK TABLE`)
+    /// must not stall the check: drift gives up after a few seconds and says
+    /// why, long before the lock goes.
+    @Test func aTableLockedByTheApplicationSkipsTheCheckInsteadOfWaiting() async throws {
+        try await scenarios.withExample(at: "0.5.0") { database, arguments in
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            client.arguments = [
+                "psql", "-X", "-q", try PostgresTestServer.url(database: database.postgresDatabase!), "-c",
+                "BEGIN; LOCK TABLE devices IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT;",
+            ]
+            client.standardOutput = FileHandle.nullDevice
+            client.standardError = FileHandle.nullDevice
+            try client.run()
+            defer { if client.isRunning { client.terminate() } }
+            let held = """
+                SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND query LIKE 'BEGIN; LOCK TABLE devices%' AND wait_event = 'PgSleep'
+                """
+            var isHeld = false
+            for _ in 0..<500 where !isHeld {
+                isHeld = try await database.scalar(held) == "1"
+                if !isHeld { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            try #require(isHeld, "the client never took its lock")
+
+            let check = try await FerryProcess.run(["check", "--json"] + arguments)
+            #expect(client.isRunning, "the check finished while the lock was still held")
+            #expect(check.status == 0, "\(check)")
+            let result = try #require(try check.jsonLines().last)
+            let drift = (result["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "schema drift" }
+            #expect(drift?["status"] as? String == "ok", "\(check)")
+            #expect((drift?["detail"] as? String)?.contains("lock timeout") == true, "\(check)")
+        }
+    }
 }
