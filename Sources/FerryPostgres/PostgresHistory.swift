@@ -107,7 +107,6 @@ struct PostgresHistoryDialect: HistoryDialect {
     var integerType: String { "integer" }
     var realType: String { "double precision" }
     var timestampType: String { "timestamptz" }
-    var booleanType: String { "boolean" }
     var numberedKey: String { "bigserial PRIMARY KEY" }
 
     /// Through `to_regclass`, which finds a table as the statements do: in

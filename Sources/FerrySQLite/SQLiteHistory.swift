@@ -117,7 +117,6 @@ struct SQLiteHistoryDialect: HistoryDialect {
     var integerType: String { "INTEGER" }
     var realType: String { "REAL" }
     var timestampType: String { "TEXT" }
-    var booleanType: String { "INTEGER" }
     var numberedKey: String { "INTEGER PRIMARY KEY" }
 
     func columnsQuery(of tables: [String]) -> String {

@@ -18,8 +18,6 @@ public protocol HistoryDialect: Sendable {
     /// The type of a point in time (SQLite keeps the text of
     /// ``Timestamp``; PostgreSQL a `timestamptz`).
     var timestampType: String { get }
-    /// The type of a true/false column.
-    var booleanType: String { get }
     /// An integer key numbered by the engine, with `PRIMARY KEY`.
     var numberedKey: String { get }
 

@@ -176,7 +176,16 @@ public struct HistoryStore: Sendable {
         var results = rows.makeIterator()
         var applied: [AppliedMigration] = []
         if tables.contains(Self.migrationsTable) {
-            applied = (results.next() ?? []).map(appliedMigration)
+            // A history holds few distinct releases: each text is parsed once, not twice per row.
+            var releases: [String: RecordedRelease] = [:]
+            func release(_ value: HistoryValue) -> RecordedRelease {
+                let text = value.text ?? ""
+                if let known = releases[text] { return known }
+                let release = RecordedRelease(text)
+                releases[text] = release
+                return release
+            }
+            applied = (results.next() ?? []).map { appliedMigration($0, release: release) }
         }
         var recorded: String?
         var updatedAt: Date?
@@ -202,12 +211,14 @@ public struct HistoryStore: Sendable {
         return state
     }
 
-    private func appliedMigration(_ row: [HistoryValue]) -> AppliedMigration {
+    private func appliedMigration(
+        _ row: [HistoryValue], release: (HistoryValue) -> RecordedRelease
+    ) -> AppliedMigration {
         let note = row[9].text
         return AppliedMigration(
-            id: row[0].text ?? "", release: RecordedRelease(row[2].text ?? ""), name: row[3].text ?? "",
+            id: row[0].text ?? "", release: release(row[2]), name: row[3].text ?? "",
             checksum: row[4].text ?? "", appliedAt: row[5].date ?? Date(timeIntervalSince1970: 0),
-            duration: row[6].real ?? 0, appliedBy: RecordedRelease(row[7].text ?? ""), kind: .init(row[8].text ?? ""),
+            duration: row[6].real ?? 0, appliedBy: release(row[7]), kind: .init(row[8].text ?? ""),
             note: note, sequence: row[1].integer ?? 0,
             acceptance: row[10].text.flatMap(AppliedMigration.Acceptance.init(rawValue:))
                 ?? Self.acceptance(fromNote: note))
