@@ -208,10 +208,6 @@ extension PostgresEngine {
     }
 
     private func corrupt(_ file: URL, _ detail: String) -> FerryError {
-        FerryError(
-            .backupCorrupt,
-            "The backup \(file.lastPathComponent) is damaged: PostgreSQL cannot load it whole.",
-            changes: "Nothing was changed.", advice: "Use another backup ('ferry backups' lists them).",
-            engineMessage: detail)
+        .damagedBackup(file, "PostgreSQL cannot load it whole", detail: detail)
     }
 }

@@ -241,10 +241,7 @@ extension SQLiteEngine {
     }
 
     private func corrupt(_ file: URL, _ detail: String) -> FerryError {
-        FerryError(
-            .backupCorrupt, "The backup \(file.lastPathComponent) is damaged: SQLite cannot read it whole.",
-            changes: "Nothing was changed.", advice: "Use another backup ('ferry backups' lists them).",
-            engineMessage: detail)
+        .damagedBackup(file, "SQLite cannot read it whole", detail: detail)
     }
 
     private func removeDatabaseFiles(_ database: String) {
