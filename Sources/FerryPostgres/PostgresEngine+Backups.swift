@@ -190,21 +190,12 @@ extension PostgresEngine {
             SELECT schemaname::text, tablename::text, schemaname = current_schema() FROM pg_tables
             WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2
             """, logger: PostgresConnector.logger)
-        var tables: [(schema: String, table: String, isCurrent: Bool)] = []
+        var tables: [(key: String, sqlName: String)] = []
         for try await (schema, table, isCurrent) in rows.decode((String, String, Bool).self) {
-            tables.append((schema, table, isCurrent))
+            tables.append(
+                (isCurrent ? table : "\(schema).\(table)", SQLIdentifier.quoted(schema) + "." + SQLIdentifier.quoted(table)))
         }
-        var counts: [String: Int] = [:]
-        for entry in tables {
-            let count = try await connection.queryUnlessClosed(
-                PostgresQuery(
-                    unsafeSQL: "SELECT count(*) FROM \(quoted(entry.schema)).\(quoted(entry.table))"),
-                logger: PostgresConnector.logger)
-            for try await value in count.decode(Int.self) {
-                counts[entry.isCurrent ? entry.table : "\(entry.schema).\(entry.table)"] = value
-            }
-        }
-        return counts
+        return try await PostgresInspection.rowCounts(of: tables, on: connection)
     }
 
     private func corrupt(_ file: URL, _ detail: String) -> FerryError {

@@ -63,13 +63,22 @@ enum PostgresInspection {
         }
     }
 
+    /// Rows per application table of the current schema.
     static func rowCounts(on connection: PostgresConnection) async throws -> [String: Int] {
+        let tables = try await tables(on: connection)
+        return try await rowCounts(of: tables.map { ($0, SQLIdentifier.quoted($0)) }, on: connection)
+    }
+
+    /// Rows per table of `tables`, each counted through its SQL name (quoted,
+    /// qualified when it needs to be) and listed under its key.
+    static func rowCounts(
+        of tables: [(key: String, sqlName: String)], on connection: PostgresConnection
+    ) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for table in try await tables(on: connection) {
+        for table in tables {
             let rows = try await connection.queryUnlessClosed(
-                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(PostgresEngine.quoted(table))"),
-                logger: PostgresConnector.logger)
-            for try await count in rows.decode(Int.self) { counts[table] = count }
+                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.sqlName)"), logger: PostgresConnector.logger)
+            for try await count in rows.decode(Int.self) { counts[table.key] = count }
         }
         return counts
     }
