@@ -5,9 +5,6 @@ import PostgresNIO
 /// application's tables in the connection's current schema (Ferry's own
 /// tables left out).
 enum PostgresInspection {
-    /// Ferry's own tables, left out of counts and schemas.
-    static let bookkeepingTables: Set<String> = ["ferry_migrations", "ferry_state"]
-
     /// What stands for an integrity check on PostgreSQL, which has no
     /// `integrity_check`: indexes left invalid (a failed
     /// `CREATE INDEX CONCURRENTLY` leaves one behind) and, when thorough,
@@ -160,7 +157,7 @@ enum PostgresInspection {
             "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1",
             on: connection
         )
-        .filter { !bookkeepingTables.contains($0) }
+        .filter { !HistoryStore.ownTables.contains($0) }
     }
 
     /// The first column of every row of a query, as text.

@@ -4,15 +4,12 @@ import GRDB
 
 /// SQLite's answers to ``DatabaseInspection``, on one GRDB connection.
 enum SQLiteInspection {
-    /// Ferry's own tables, left out of counts and schemas.
-    static let bookkeepingTables: Set<String> = ["ferry_migrations", "ferry_state"]
-
     /// The application's tables, by name.
     static func tables(_ db: Database) throws -> [String] {
         try String.fetchAll(db, sql: """
             SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
             ORDER BY name
-            """).filter { !bookkeepingTables.contains($0) }
+            """).filter { !HistoryStore.ownTables.contains($0) }
     }
 
     /// The check's lines; on a damaged file SQLite may report some lines and
