@@ -192,8 +192,8 @@ extension PostgresEngine {
             """, logger: PostgresConnector.logger)
         var tables: [(key: String, sqlName: String)] = []
         for try await (schema, table, isCurrent) in rows.decode((String, String, Bool).self) {
-            tables.append(
-                (isCurrent ? table : "\(schema).\(table)", SQLIdentifier.quoted(schema) + "." + SQLIdentifier.quoted(table)))
+            let key = isCurrent ? table : "\(schema).\(table)"
+            tables.append((key, SQLIdentifier.quoted(schema) + "." + SQLIdentifier.quoted(table)))
         }
         return try await PostgresInspection.rowCounts(of: tables, on: connection)
     }

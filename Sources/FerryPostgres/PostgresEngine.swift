@@ -374,10 +374,12 @@ public struct PostgresEngine: DatabaseEngine {
             }
         }
         for setting in settings {
-            let name = setting.name.split(separator: ".").map { SQLIdentifier.quoted(String($0)) }.joined(separator: ".")
+            let name = setting.name.split(separator: ".").map { SQLIdentifier.quoted(String($0)) }
+                .joined(separator: ".")
             let target =
                 setting.forRole
-                ? "ROLE CURRENT_USER IN DATABASE \(SQLIdentifier.quoted(scratch))" : "DATABASE \(SQLIdentifier.quoted(scratch))"
+                ? "ROLE CURRENT_USER IN DATABASE \(SQLIdentifier.quoted(scratch))"
+                : "DATABASE \(SQLIdentifier.quoted(scratch))"
             // The value as the server stored it, given back through set_config so that no quoting is guessed.
             _ = try? await PostgresScriptRunner.runToTheEnd(sql: "BEGIN", on: connection)
             _ = try? await PostgresScriptRunner.runToTheEnd(

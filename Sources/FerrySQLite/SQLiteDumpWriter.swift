@@ -65,10 +65,11 @@ enum SQLiteDumpWriter {
             .filter { row in (row["hidden"] as Int) == 0 }
             .map { SQLIdentifier.quoted($0["name"] as String) }
         guard !columns.isEmpty else { return }
-        let statement = try db.makeStatement(sql: "SELECT \(columns.joined(separator: ",")) FROM \(SQLIdentifier.quoted(table))")
+        let name = SQLIdentifier.quoted(table)
+        let statement = try db.makeStatement(sql: "SELECT \(columns.joined(separator: ",")) FROM \(name)")
         let handle = statement.sqliteStatement
         let columnCount = Int32(columns.count)
-        let header = Array("INSERT INTO \(SQLIdentifier.quoted(table)) (\(columns.joined(separator: ","))) VALUES\n(".utf8)
+        let header = Array("INSERT INTO \(name) (\(columns.joined(separator: ","))) VALUES\n(".utf8)
         let rowSeparator = Array("),\n(".utf8)
         let statementEnd = Array(");\n".utf8)
         // Rows are formatted into a local buffer and handed to the file a megabyte at a time:

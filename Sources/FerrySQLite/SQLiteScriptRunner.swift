@@ -99,7 +99,8 @@ enum SQLiteScriptRunner {
     ) -> FerryError {
         let shown = statement ?? String(script.text[start...].prefix { !$0.isNewline })
         let location = FerryError.ScriptLocation(
-            file: script.file ?? "SQL given in code", line: script.line(at: start), statement: SQLScript.shortened(shown))
+            file: script.file ?? "SQL given in code", line: script.line(at: start),
+            statement: SQLScript.shortened(shown))
         if let database, DiskSpace.isFull(error.extendedResultCode, near: database) {
             return FerryError(
                 .migrationFailed, "SQLite could not write the statement's changes: \(DiskSpace.sentence(near: database)).",

@@ -152,7 +152,8 @@ extension BehaviourTests {
             let report = try await ferry.rehearse(database.upgradeOptions())
 
             #expect(Set(report.rowsBefore.keys) == ["devices", "sensors", "sensor_history"], "\(report.rowsBefore)")
-            #expect(Set(report.rowsAfter.keys) == ["devices", "sensors", "sensor_history", "rooms"], "\(report.rowsAfter)")
+            #expect(
+                Set(report.rowsAfter.keys) == ["devices", "sensors", "sensor_history", "rooms"], "\(report.rowsAfter)")
         }
     }
 
