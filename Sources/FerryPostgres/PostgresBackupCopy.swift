@@ -286,10 +286,7 @@ struct PostgresBackupCopy: BackupCopy {
 
     /// The error of a `pg_restore` that could not read the whole backup.
     private func damaged(_ output: PostgresTools.Output) -> FerryError {
-        FerryError(
-            .backupCorrupt, "The backup \(file.lastPathComponent) is damaged: pg_restore cannot read it whole.",
-            changes: "Nothing was changed.", advice: "Use another backup ('ferry backups' lists them).",
-            engineMessage: output.complaint)
+        .damagedBackup(file, "pg_restore cannot read it whole", detail: output.complaint)
     }
 
     /// The error of a psql that ended before the restore could commit.

@@ -190,28 +190,15 @@ extension PostgresEngine {
             SELECT schemaname::text, tablename::text, schemaname = current_schema() FROM pg_tables
             WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2
             """, logger: PostgresConnector.logger)
-        var tables: [(schema: String, table: String, isCurrent: Bool)] = []
+        var tables: [(key: String, sqlName: String)] = []
         for try await (schema, table, isCurrent) in rows.decode((String, String, Bool).self) {
-            tables.append((schema, table, isCurrent))
+            let key = isCurrent ? table : "\(schema).\(table)"
+            tables.append((key, SQLIdentifier.quoted(schema) + "." + SQLIdentifier.quoted(table)))
         }
-        var counts: [String: Int] = [:]
-        for entry in tables {
-            let count = try await connection.queryUnlessClosed(
-                PostgresQuery(
-                    unsafeSQL: "SELECT count(*) FROM \(quoted(entry.schema)).\(quoted(entry.table))"),
-                logger: PostgresConnector.logger)
-            for try await value in count.decode(Int.self) {
-                counts[entry.isCurrent ? entry.table : "\(entry.schema).\(entry.table)"] = value
-            }
-        }
-        return counts
+        return try await PostgresInspection.rowCounts(of: tables, on: connection)
     }
 
     private func corrupt(_ file: URL, _ detail: String) -> FerryError {
-        FerryError(
-            .backupCorrupt,
-            "The backup \(file.lastPathComponent) is damaged: PostgreSQL cannot load it whole.",
-            changes: "Nothing was changed.", advice: "Use another backup ('ferry backups' lists them).",
-            engineMessage: detail)
+        .damagedBackup(file, "PostgreSQL cannot load it whole", detail: detail)
     }
 }

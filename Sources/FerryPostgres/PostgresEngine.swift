@@ -300,7 +300,7 @@ public struct PostgresEngine: DatabaseEngine {
         do {
             await ScratchDatabases.removeLeftovers(on: maker)
             try await ScratchDatabases.mark(name, on: maker)
-            try await PostgresScriptRunner.runToTheEnd(sql: "CREATE DATABASE \(Self.quoted(name))", on: maker)
+            try await PostgresScriptRunner.runToTheEnd(sql: "CREATE DATABASE \(SQLIdentifier.quoted(name))", on: maker)
             await copySettings(to: name, on: maker)
             CrashPoint.reach("scratch.created")
         } catch {
@@ -333,7 +333,7 @@ public struct PostgresEngine: DatabaseEngine {
         let drop = {
             _ = try? await watch.during {
                 try await PostgresScriptRunner.runToTheEnd(
-                    sql: "DROP DATABASE IF EXISTS \(Self.quoted(name))", on: maker)
+                    sql: "DROP DATABASE IF EXISTS \(SQLIdentifier.quoted(name))", on: maker)
             }
             // Closing the session frees the scratch database's lock.
             try? await maker.close()
@@ -374,10 +374,12 @@ public struct PostgresEngine: DatabaseEngine {
             }
         }
         for setting in settings {
-            let name = setting.name.split(separator: ".").map { Self.quoted(String($0)) }.joined(separator: ".")
+            let name = setting.name.split(separator: ".").map { SQLIdentifier.quoted(String($0)) }
+                .joined(separator: ".")
             let target =
                 setting.forRole
-                ? "ROLE CURRENT_USER IN DATABASE \(Self.quoted(scratch))" : "DATABASE \(Self.quoted(scratch))"
+                ? "ROLE CURRENT_USER IN DATABASE \(SQLIdentifier.quoted(scratch))"
+                : "DATABASE \(SQLIdentifier.quoted(scratch))"
             // The value as the server stored it, given back through set_config so that no quoting is guessed.
             _ = try? await PostgresScriptRunner.runToTheEnd(sql: "BEGIN", on: connection)
             _ = try? await PostgresScriptRunner.runToTheEnd(
@@ -409,7 +411,7 @@ public struct PostgresEngine: DatabaseEngine {
             try await connector("create database").withConnection(to: Self.maintenanceDatabase) {
                 connection in
                 try await PostgresScriptRunner.runToTheEnd(
-                    sql: "CREATE DATABASE \(Self.quoted(location.database))", on: connection)
+                    sql: "CREATE DATABASE \(SQLIdentifier.quoted(location.database))", on: connection)
             }
             return true
         } catch let failure {
@@ -449,12 +451,7 @@ public struct PostgresEngine: DatabaseEngine {
         guard isEmpty == true else { return }
         _ = try? await connector("cleanup").withConnection(to: Self.maintenanceDatabase) { connection in
             try await PostgresScriptRunner.runToTheEnd(
-                sql: "DROP DATABASE IF EXISTS \(Self.quoted(location.database))", on: connection)
+                sql: "DROP DATABASE IF EXISTS \(SQLIdentifier.quoted(location.database))", on: connection)
         }
-    }
-
-    /// A name as a quoted SQL identifier.
-    static func quoted(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -5,9 +5,6 @@ import PostgresNIO
 /// application's tables in the connection's current schema (Ferry's own
 /// tables left out).
 enum PostgresInspection {
-    /// Ferry's own tables, left out of counts and schemas.
-    static let bookkeepingTables: Set<String> = ["ferry_migrations", "ferry_state"]
-
     /// What stands for an integrity check on PostgreSQL, which has no
     /// `integrity_check`: indexes left invalid (a failed
     /// `CREATE INDEX CONCURRENTLY` leaves one behind) and, when thorough,
@@ -63,13 +60,22 @@ enum PostgresInspection {
         }
     }
 
+    /// Rows per application table of the current schema.
     static func rowCounts(on connection: PostgresConnection) async throws -> [String: Int] {
+        let tables = try await tables(on: connection)
+        return try await rowCounts(of: tables.map { ($0, SQLIdentifier.quoted($0)) }, on: connection)
+    }
+
+    /// Rows per table of `tables`, each counted through its SQL name (quoted,
+    /// qualified when it needs to be) and listed under its key.
+    static func rowCounts(
+        of tables: [(key: String, sqlName: String)], on connection: PostgresConnection
+    ) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for table in try await tables(on: connection) {
+        for table in tables {
             let rows = try await connection.queryUnlessClosed(
-                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(PostgresEngine.quoted(table))"),
-                logger: PostgresConnector.logger)
-            for try await count in rows.decode(Int.self) { counts[table] = count }
+                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.sqlName)"), logger: PostgresConnector.logger)
+            for try await count in rows.decode(Int.self) { counts[table.key] = count }
         }
         return counts
     }
@@ -173,7 +179,7 @@ enum PostgresInspection {
             "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1",
             on: connection
         )
-        .filter { !bookkeepingTables.contains($0) }
+        .filter { !HistoryStore.ownTables.contains($0) }
     }
 
     /// The first column of every row of a query, as text.

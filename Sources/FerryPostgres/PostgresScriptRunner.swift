@@ -53,7 +53,7 @@ enum PostgresScriptRunner {
     {
         let file = script.file ?? "SQL given in code"
         let location = FerryError.ScriptLocation(
-            file: file, line: statement.line, statement: shortened(statement.text))
+            file: file, line: statement.line, statement: SQLScript.shortened(statement.text))
         guard let said = PostgresServerMessage(error) else {
             let reason = (error as? PSQLError)?.clientSideDescription ?? "\(error)"
             return FerryError(
@@ -87,11 +87,5 @@ enum PostgresScriptRunner {
         return FerryError(
             .migrationFailed, "PostgreSQL refused a statement.", advice: advice, location: location,
             engineMessage: said.text, engineCode: said.sqlState)
-    }
-
-    /// The statement on one line, cut after 300 characters.
-    static func shortened(_ sql: String) -> String {
-        let oneLine = sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return oneLine.count > 300 ? String(oneLine.prefix(300)) + " …" : oneLine
     }
 }

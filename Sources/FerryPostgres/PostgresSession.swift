@@ -198,7 +198,7 @@ struct PostgresSession: MigrationSession {
                 .migrationFailed,
                 "\(method) takes exactly one statement; it was given \(statements.count) statements.",
                 location: .init(
-                    file: "SQL given in code", line: 1, statement: PostgresScriptRunner.shortened(text)))
+                    file: "SQL given in code", line: 1, statement: SQLScript.shortened(text)))
         }
         var binds = PostgresBindings(capacity: sql.arguments.count)
         for value in sql.arguments { binds.append(value) }

@@ -53,7 +53,7 @@ enum ScratchDatabases {
             guard (try? await tryLock(name, on: connection)) == true else { continue }
             do {
                 try await PostgresScriptRunner.runToTheEnd(
-                    sql: "DROP DATABASE IF EXISTS \(PostgresEngine.quoted(name))", on: connection)
+                    sql: "DROP DATABASE IF EXISTS \(SQLIdentifier.quoted(name))", on: connection)
                 removed.append(name)
             } catch {}
             try? await unlock(name, on: connection)

@@ -62,7 +62,8 @@ enum SQLiteDumpLoader {
             let statement = text ?? StatementSplitter.trimmed(bytes)
             throw FerryError(
                 .backupCorrupt, "The SQL dump does not load: SQLite refused a statement.", changes: "Nothing was changed.",
-                advice: "Use another backup.", location: .init(file: "dump", line: 0, statement: SQLiteScriptRunner.shortened(statement)),
+                advice: "Use another backup.",
+                location: .init(file: "dump", line: 0, statement: SQLScript.shortened(statement)),
                 engineMessage: error.message)
         }
     }

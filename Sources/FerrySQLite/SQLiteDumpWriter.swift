@@ -63,12 +63,13 @@ enum SQLiteDumpWriter {
         // Generated columns (hidden 2 and 3) are computed on load; hidden columns of virtual tables are not data.
         let columns = try Row.fetchAll(db, sql: "SELECT name, hidden FROM pragma_table_xinfo(?)", arguments: [table])
             .filter { row in (row["hidden"] as Int) == 0 }
-            .map { quoted($0["name"] as String) }
+            .map { SQLIdentifier.quoted($0["name"] as String) }
         guard !columns.isEmpty else { return }
-        let statement = try db.makeStatement(sql: "SELECT \(columns.joined(separator: ",")) FROM \(quoted(table))")
+        let name = SQLIdentifier.quoted(table)
+        let statement = try db.makeStatement(sql: "SELECT \(columns.joined(separator: ",")) FROM \(name)")
         let handle = statement.sqliteStatement
         let columnCount = Int32(columns.count)
-        let header = Array("INSERT INTO \(quoted(table)) (\(columns.joined(separator: ","))) VALUES\n(".utf8)
+        let header = Array("INSERT INTO \(name) (\(columns.joined(separator: ","))) VALUES\n(".utf8)
         let rowSeparator = Array("),\n(".utf8)
         let statementEnd = Array(");\n".utf8)
         // Rows are formatted into a local buffer and handed to the file a megabyte at a time:
@@ -189,10 +190,5 @@ enum SQLiteDumpWriter {
             out.append(hexDigits[Int(byte >> 4)])
             out.append(hexDigits[Int(byte & 0x0f)])
         }
-    }
-
-    /// An identifier in double quotes, with inner quotes doubled.
-    static func quoted(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -216,15 +216,11 @@ extension SQLiteEngine {
 
     /// Rows per table, Ferry's own tables included.
     static func rowCounts(_ db: Database) throws -> [String: Int] {
-        var counts: [String: Int] = [:]
         let tables = try String.fetchAll(db, sql: """
             SELECT name FROM pragma_table_list
             WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
             """)
-        for table in tables {
-            counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(SQLiteDumpWriter.quoted(table))") ?? 0
-        }
-        return counts
+        return try SQLiteInspection.rowCounts(db, of: tables)
     }
 
     func openReadOnly(_ database: String, what verb: String) throws -> DatabaseQueue {
@@ -241,10 +237,7 @@ extension SQLiteEngine {
     }
 
     private func corrupt(_ file: URL, _ detail: String) -> FerryError {
-        FerryError(
-            .backupCorrupt, "The backup \(file.lastPathComponent) is damaged: SQLite cannot read it whole.",
-            changes: "Nothing was changed.", advice: "Use another backup ('ferry backups' lists them).",
-            engineMessage: detail)
+        .damagedBackup(file, "SQLite cannot read it whole", detail: detail)
     }
 
     private func removeDatabaseFiles(_ database: String) {

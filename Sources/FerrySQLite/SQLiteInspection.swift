@@ -4,15 +4,12 @@ import GRDB
 
 /// SQLite's answers to ``DatabaseInspection``, on one GRDB connection.
 enum SQLiteInspection {
-    /// Ferry's own tables, left out of counts and schemas.
-    static let bookkeepingTables: Set<String> = ["ferry_migrations", "ferry_state"]
-
     /// The application's tables, by name.
     static func tables(_ db: Database) throws -> [String] {
         try String.fetchAll(db, sql: """
             SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
             ORDER BY name
-            """).filter { !bookkeepingTables.contains($0) }
+            """).filter { !HistoryStore.ownTables.contains($0) }
     }
 
     /// The check's lines; on a damaged file SQLite may report some lines and
@@ -36,19 +33,25 @@ enum SQLiteInspection {
             .filter { !$0.hasPrefix("*** in database") }
     }
 
+    /// What `PRAGMA foreign_key_check` finds, a line per row that has no
+    /// matching row in its parent table.
     static func foreignKeyViolations(_ db: Database) throws -> [String] {
-        try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").map { row in
-            let table: String = row["table"]
-            let parent: String = row["parent"]
-            let rowid: Int64? = row["rowid"]
-            return "table \(table), row \(rowid.map(String.init) ?? "(without rowid)"): no matching row in \(parent)"
-        }
+        try Array(db.foreignKeyViolations().map { violation in
+            let row = violation.originRowID.map(String.init) ?? "(without rowid)"
+            return "table \(violation.originTable), row \(row): no matching row in \(violation.destinationTable)"
+        })
     }
 
+    /// Rows per application table.
     static func rowCounts(_ db: Database) throws -> [String: Int] {
+        try rowCounts(db, of: tables(db))
+    }
+
+    /// Rows per table of `tables`.
+    static func rowCounts(_ db: Database, of tables: [String]) throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for table in try tables(db) {
-            counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier)") ?? 0
+        for table in tables {
+            counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(SQLIdentifier.quoted(table))") ?? 0
         }
         return counts
     }
@@ -61,7 +64,7 @@ enum SQLiteInspection {
     static func schemaObjects(_ db: Database) throws -> [SchemaObject] {
         var objects: [SchemaObject] = []
         for table in try tables(db) {
-            let quoted = table.quotedDatabaseIdentifier
+            let quoted = SQLIdentifier.quoted(table)
             objects.append(SchemaObject(kind: .table, table: nil, name: table, definition: "", line: "table \(table)"))
             for (position, column) in try Row.fetchAll(db, sql: "PRAGMA table_xinfo(\(quoted))").enumerated() {
                 let name: String = column["name"]

@@ -58,7 +58,7 @@ enum SQLiteScriptRunner {
                     advice: "Make the rest of the script complete statements (or comments), then run again.",
                     location: FerryError.ScriptLocation(
                         file: script.file ?? "SQL given in code", line: script.line(at: position),
-                        statement: shortened(String(text[position...].prefix(300)))))
+                        statement: SQLScript.shortened(String(text[position...].prefix(300)))))
             }
         }
     }
@@ -99,7 +99,8 @@ enum SQLiteScriptRunner {
     ) -> FerryError {
         let shown = statement ?? String(script.text[start...].prefix { !$0.isNewline })
         let location = FerryError.ScriptLocation(
-            file: script.file ?? "SQL given in code", line: script.line(at: start), statement: shortened(shown))
+            file: script.file ?? "SQL given in code", line: script.line(at: start),
+            statement: SQLScript.shortened(shown))
         if let database, DiskSpace.isFull(error.extendedResultCode, near: database) {
             return FerryError(
                 .migrationFailed, "SQLite could not write the statement's changes: \(DiskSpace.sentence(near: database)).",
@@ -109,11 +110,5 @@ enum SQLiteScriptRunner {
         return FerryError(
             .migrationFailed, "SQLite refused a statement.", location: location,
             engineMessage: error.message ?? "\(error.resultCode)")
-    }
-
-    /// The statement on one line, cut after 300 characters.
-    static func shortened(_ sql: String) -> String {
-        let oneLine = sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return oneLine.count > 300 ? String(oneLine.prefix(300)) + " …" : oneLine
     }
 }

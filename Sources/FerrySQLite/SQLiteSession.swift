@@ -47,14 +47,9 @@ struct SQLiteSession: MigrationSession {
     }
 
     private static func checkForeignKeys(_ db: Database) throws {
-        let violations = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
+        let violations = try SQLiteInspection.foreignKeyViolations(db)
         guard !violations.isEmpty else { return }
-        let shown = violations.prefix(10).map { row -> String in
-            let table: String = row["table"]
-            let parent: String = row["parent"]
-            let rowid: Int64? = row["rowid"]
-            return "  table \(table), row \(rowid.map(String.init) ?? "(without rowid)"): no matching row in \(parent)"
-        }
+        let shown = violations.prefix(10).map { "  " + $0 }
         let more = violations.count > 10 ? ["  … and \(violations.count - 10) more"] : []
         throw FerryError(
             .constraintViolation,

@@ -137,6 +137,26 @@ extension BehaviourTests {
         }
     }
 
+    /// After a downgrade, `ferry_events` records the restore: a rehearsal
+    /// then counts the application's tables only, not Ferry's own.
+    @Test(arguments: TestEngine.underTest)
+    func aRehearsalCountsTheApplicationsTablesOnly(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { database in
+            try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
+            let ferry = Ferry(ExampleApplication.configuration(database))
+            try await ferry.upgrade(database.upgradeOptions())
+            _ = try await ferry.downgrade(try await ferry.downgradePlan(to: try Release(parsing: "0.3.0")))
+            let events = try await database.scalar("SELECT count(*) FROM ferry_events")
+            #expect(Int(events ?? "") ?? 0 > 0, "the downgrade is recorded in ferry_events")
+
+            let report = try await ferry.rehearse(database.upgradeOptions())
+
+            #expect(Set(report.rowsBefore.keys) == ["devices", "sensors", "sensor_history"], "\(report.rowsBefore)")
+            #expect(
+                Set(report.rowsAfter.keys) == ["devices", "sensors", "sensor_history", "rooms"], "\(report.rowsAfter)")
+        }
+    }
+
     @Test(arguments: TestEngine.underTest)
     func aRehearsalUpgradesACopyAndLeavesTheDatabase(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in

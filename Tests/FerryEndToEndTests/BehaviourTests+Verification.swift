@@ -96,6 +96,30 @@ extension BehaviourTests {
         }
     }
 
+    /// A table whose name holds a double quote, made by the application:
+    /// the rows that a `preserve` invariant compares are counted in every
+    /// table, so a name quoted without doubling that quote (as GRDB's
+    /// `quotedDatabaseIdentifier` does) would stop the upgrade.
+    @Test(arguments: TestEngine.underTest)
+    func aTableWithAQuoteInItsNameIsCounted(engine: TestEngine) async throws {
+        try await withExample(at: "0.4.0", on: engine) { scenario in
+            try await scenario.database.load(#"""
+                CREATE TABLE "notes ""v2""" (body TEXT);
+                INSERT INTO "notes ""v2""" (body) VALUES ('first'), ('second'), ('third');
+                """#)
+            var configuration = scenario.configuration
+            configuration.invariants = [try Invariant.preserving("devices")]
+            let reports = EventLog()
+
+            try await Ferry(configuration).upgrade(onEvent: reports.append)
+
+            let preserved = reports.verificationChecks.filter { $0.name.hasPrefix("rows of") }
+            #expect(preserved.map(\.status) == [.passed], "\(preserved)")
+            #expect(try await scenario.database.scalar(#"SELECT count(*) FROM "notes ""v2""""#) == "3")
+            #expect(try await scenario.database.scalar("SELECT release FROM ferry_state") == "0.5.0")
+        }
+    }
+
     @Test(arguments: TestEngine.underTest)
     func aFailedRehearsalChangesNothing(engine: TestEngine) async throws {
         try await withExample(at: "0.3.0", on: engine) { scenario in

@@ -106,6 +106,24 @@ struct SchemaDriftScenarios {
         }
     }
 
+    /// A table made by hand whose name holds a double quote: its columns are
+    /// read through the quoted name, so it is named in a warning, and the
+    /// check is not skipped.
+    func aHandMadeTableWithAQuoteInItsNameIsNamed() async throws {
+        try await withExample(at: "0.5.0") { database, arguments in
+            try await changeByHand(database, #"CREATE TABLE "notes ""v2""" (body TEXT)"#)
+            let before = try await database.snapshot()
+
+            let verify = try await FerryProcess.run(["verify"] + arguments)
+
+            #expect(verify.status == 0, "\(verify)")
+            #expect(verify.stdout.contains(
+                #"warning: table notes "v2" is not made by any migration (added by hand?)"#), "\(verify)")
+            #expect(!verify.stdout.contains("not checked"), "\(verify)")
+            #expect(try await database.snapshot() == before)
+        }
+    }
+
     func upgradeSucceedsWithDriftAndSaysSo() async throws {
         try await withExample(at: "0.3.0") { database, arguments in
             try await changeByHand(database, "DROP INDEX sensors_device_id")
@@ -167,6 +185,9 @@ struct SchemaDriftScenarios {
         try await scenarios.handChangesAreWarningsNamingTheObject()
     }
     @Test func upgradeSucceedsWithDriftAndSaysSo() async throws { try await scenarios.upgradeSucceedsWithDriftAndSaysSo() }
+    @Test func aHandMadeTableWithAQuoteInItsNameIsNamed() async throws {
+        try await scenarios.aHandMadeTableWithAQuoteInItsNameIsNamed()
+    }
     @Test func unknownAppliedMigrationSkipsTheCheckWithANote() async throws {
         try await scenarios.unknownAppliedMigrationSkipsTheCheckWithANote()
     }
@@ -181,6 +202,9 @@ struct PostgresSchemaDriftTests {
         try await scenarios.handChangesAreWarningsNamingTheObject()
     }
     @Test func upgradeSucceedsWithDriftAndSaysSo() async throws { try await scenarios.upgradeSucceedsWithDriftAndSaysSo() }
+    @Test func aHandMadeTableWithAQuoteInItsNameIsNamed() async throws {
+        try await scenarios.aHandMadeTableWithAQuoteInItsNameIsNamed()
+    }
     @Test func unknownAppliedMigrationSkipsTheCheckWithANote() async throws {
         try await scenarios.unknownAppliedMigrationSkipsTheCheckWithANote()
     }

@@ -39,9 +39,6 @@ public struct SchemaDrift: Sendable, Encodable {
     /// Why the check did not run, or nil when it did.
     public let skipped: String?
 
-    /// Ferry's own tables, which the migrations never make: left out.
-    static let ferryTables: Set<String> = ["ferry_migrations", "ferry_state", "ferry_events"]
-
     /// A check that did not run, and why.
     static func skipped(_ reason: String) -> SchemaDrift { SchemaDrift(differences: [], skipped: reason) }
 
@@ -68,7 +65,7 @@ public struct SchemaDrift: Sendable, Encodable {
             let name: String
         }
         func byKey(_ objects: [SchemaObject]) -> [Key: SchemaObject] {
-            let own = objects.filter { !ferryTables.contains($0.table ?? $0.name) }
+            let own = objects.filter { !HistoryStore.ownTables.contains($0.table ?? $0.name) }
             return Dictionary(
                 own.map { (Key(kind: $0.kind, table: $0.table, name: $0.name), $0) }, uniquingKeysWith: { first, _ in first })
         }

@@ -37,6 +37,9 @@ public struct HistoryStore: Sendable {
     public static let stateTable = "ferry_state"
     /// The events table.
     public static let eventsTable = "ferry_events"
+    /// Ferry's own tables: never the application's, so left out wherever an
+    /// engine lists, counts or compares the application's tables.
+    package static let ownTables: Set<String> = [migrationsTable, stateTable, eventsTable]
 
     /// The phrase that notes wrote, before the column `accepted`, for an
     /// applied migration whose missing file was accepted.

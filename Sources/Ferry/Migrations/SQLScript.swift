@@ -58,6 +58,13 @@ public struct SQLScript: Sendable, Hashable {
         return Substring(scalars[first...last])
     }
 
+    /// A statement as an error shows it: on one line, cut after 300
+    /// characters. Every engine shows a failing statement this way.
+    package static func shortened(_ statement: String) -> String {
+        let oneLine = statement.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return oneLine.count > 300 ? String(oneLine.prefix(300)) + " …" : oneLine
+    }
+
     /// The 1-based line number of a position in ``text``.
     public func line(at index: String.Index) -> Int {
         text[..<index].utf8.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
