@@ -12,6 +12,10 @@ struct Upgrade: Sendable {
 
     private var engine: any DatabaseEngine { ferry.configuration.engine }
 
+    /// Runs the stages in order, after start-up's fast path.
+    ///
+    /// - Returns: What was done (``UpgradeReport/wasUpToDate`` when nothing was pending).
+    /// - Throws: ``FerryError`` from the stage that refused or failed, saying what was changed.
     func perform() async throws -> UpgradeReport {
         let clock = ContinuousClock()
         let start = clock.now
