@@ -34,10 +34,31 @@ public struct Ferry: Sendable {
 
     /// This program's release: the configured one, or the newest known.
     ///
+    /// The one place that decides it: start-up's fast path passes the
+    /// release folders' names (read without the scripts),
+    /// ``programRelease(in:)`` a catalog's releases.
+    ///
+    /// - Parameter known: The releases known from the migrations.
+    /// - Returns: The release, or nil when none is configured or known.
+    func programRelease(among known: some Sequence<Release>) -> Release? {
+        configuration.release ?? known.max()
+    }
+
+    /// This program's release: the configured one, or else the newest in
+    /// the migrations (read only when none is configured).
+    ///
+    /// - Throws: ``FerryError`` when neither is there, or naming a malformed
+    ///   migration file.
+    public func programRelease() throws -> Release {
+        if let release = configuration.release { return release }
+        return try programRelease(in: try catalog())
+    }
+
+    /// This program's release: the configured one, or the newest known.
+    ///
     /// - Throws: ``FerryError`` when neither is there.
     public func programRelease(in catalog: MigrationCatalog) throws -> Release {
-        if let release = configuration.release { return release }
-        guard let newest = catalog.newestRelease else {
+        guard let newest = programRelease(among: catalog.releases) else {
             throw FerryError(
                 .invalidConfiguration,
                 "No release is known: the migrations folder has no release folder and no release is configured.",

@@ -64,7 +64,7 @@ struct RestoreCommand: AsyncParsableCommand {
                 "Restored \(report.restored) (the \(report.kind.rawValue) backup made \(Timestamp.string(from: report.made))). "
                     + "The database is now at release \(report.release ?? "none").")
             if let preRestore = report.preRestoreBackup { console.line("The database as it was before is kept as \(preRestore).") }
-            if let release = report.release, let program = ferry.configuration.release ?? (try? ferry.catalog().newestRelease),
+            if let release = report.release, let program = try? ferry.programRelease(),
                let restored = Release(release), restored < program {
                 console.line("To upgrade it again to \(program), run 'ferry upgrade'.")
             }
