@@ -13,6 +13,10 @@ public protocol DatabaseEngine: BackupEngine {
     /// The database as messages show it, without any password.
     var displayName: String { get }
 
+    /// What the user should know about the location before anything runs,
+    /// such as a password file that others may read. None by default.
+    var locationWarnings: [String] { get }
+
     /// Reads the recorded release and history without changing anything and
     /// without creating the database.
     ///
@@ -139,6 +143,8 @@ public protocol DatabaseEngine: BackupEngine {
 }
 
 extension DatabaseEngine {
+    public var locationWarnings: [String] { [] }
+
     /// Nothing: the engine keeps no holder description of its own.
     public func noteLockStep(_ step: String) {}
 
