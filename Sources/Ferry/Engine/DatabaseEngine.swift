@@ -94,6 +94,11 @@ public protocol DatabaseEngine: BackupEngine {
     /// measures its size, its folder's free space and whether it is writable.
     var localFile: URL? { get }
 
+    /// The files on this machine that hold the database's data, whose sizes
+    /// preflight adds up as the room an upgrade needs (SQLite: the file and
+    /// its write-ahead log). By default ``localFile`` alone.
+    var localDataFiles: [URL] { get }
+
     /// Opens the database read-only, lends it to `body`, and closes it.
     /// Never creates the database.
     ///
@@ -144,6 +149,8 @@ public protocol DatabaseEngine: BackupEngine {
 
 extension DatabaseEngine {
     public var locationWarnings: [String] { [] }
+
+    public var localDataFiles: [URL] { localFile.map { [$0] } ?? [] }
 
     /// Nothing: the engine keeps no holder description of its own.
     public func noteLockStep(_ step: String) {}
