@@ -94,13 +94,10 @@ struct CommonOptions: ParsableArguments {
 
     /// The configuration for these settings, with the engine for the database.
     func configuration(_ settings: Settings, console: Console) throws -> Ferry.Configuration {
-        var configuration = try settings.configuration { location, settings in
-            let engine = try Self.engines.engine(for: location, settings: settings)
-            // What the engine warns about (a password file open to others), said the way the console says warnings.
-            for warning in engine.locationWarnings {
-                try? FileHandle.standardError.write(contentsOf: Data("warning: \(warning)\n".utf8))
-            }
-            return engine
+        var configuration = try settings.configuration(engines: Self.engines)
+        // What the engine warns about (a password file open to others), said the way the console says warnings.
+        for warning in configuration.engine.locationWarnings {
+            try? FileHandle.standardError.write(contentsOf: Data("warning: \(warning)\n".utf8))
         }
         // An operator's mistyped path must not become a new database: the tool creates one only when told.
         configuration.createsDatabase = settings.create ?? false
