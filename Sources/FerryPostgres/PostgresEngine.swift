@@ -47,7 +47,18 @@ public struct PostgresEngine: DatabaseEngine {
             location: try PostgresLocation(url: url, environment: environment), toolsFolder: toolsFolder)
     }
 
+    /// The PostgreSQL kind of database: a `postgres://` or `postgresql://`
+    /// URL, parsed once into a ``PostgresLocation``; `[database] pg_bin`
+    /// names the folder of its tools.
+    public static let kind = DatabaseEngineKind(
+        name: "postgresql", schemes: ["postgres", "postgresql"], locationForms: ["postgres://user@host/db"]
+    ) { location, settings in
+        try PostgresEngine(url: location, toolsFolder: settings.postgresTools.map { URL(fileURLWithPath: $0) })
+    }
+
     public var engineName: String { "postgresql" }
+
+    public var locationWarnings: [String] { location.warnings }
 
     public var displayName: String { location.description }
 

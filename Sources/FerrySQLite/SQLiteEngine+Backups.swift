@@ -5,6 +5,11 @@ import GRDB
 extension SQLiteEngine {
     public var canMakeBackups: Bool { true }
 
+    /// `sqlite` for a copy made with the backup API, `sql` for a dump.
+    public func backupFileExtension(for format: BackupFormat) -> String {
+        format == .native ? "sqlite" : "sql"
+    }
+
     public var defaultBackupsFolder: URL? {
         URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("backups")
     }

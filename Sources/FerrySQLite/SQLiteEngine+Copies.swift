@@ -6,6 +6,10 @@ extension SQLiteEngine {
     /// The database file.
     public var localFile: URL? { URL(fileURLWithPath: path) }
 
+    /// The file and its write-ahead log, which holds committed pages not yet
+    /// copied back into the file.
+    public var localDataFiles: [URL] { [URL(fileURLWithPath: path), URL(fileURLWithPath: path + "-wal")] }
+
     /// Opens the file read-only (never creating it) and lends it.
     public func withInspection<Result: Sendable>(
         _ body: (any DatabaseInspection) async throws -> Result

@@ -34,6 +34,19 @@ public struct SQLiteEngine: DatabaseEngine {
         self.busyTimeout = busyTimeout
     }
 
+    /// The SQLite kind of database: a plain path, `sqlite:PATH` or
+    /// `sqlite://PATH`, a relative path being relative to the working directory.
+    public static let kind = DatabaseEngineKind(
+        name: "sqlite", schemes: ["sqlite"], opensPlainPaths: true, locationForms: ["a SQLite path", "sqlite:PATH"]
+    ) { location, _ in
+        var path = Substring(location)
+        for prefix in ["sqlite://", "sqlite:"] where path.lowercased().hasPrefix(prefix) {
+            path = path.dropFirst(prefix.count)
+            break
+        }
+        return SQLiteEngine(path: String(path))
+    }
+
     public var engineName: String { "sqlite" }
 
     public var displayName: String { path }

@@ -94,7 +94,11 @@ struct CommonOptions: ParsableArguments {
 
     /// The configuration for these settings, with the engine for the database.
     func configuration(_ settings: Settings, console: Console) throws -> Ferry.Configuration {
-        var configuration = try settings.configuration(makeEngine: Self.makeEngine)
+        var configuration = try settings.configuration(engines: Self.engines)
+        // What the engine warns about (a password file open to others), said the way the console says warnings.
+        for warning in configuration.engine.locationWarnings {
+            try? FileHandle.standardError.write(contentsOf: Data("warning: \(warning)\n".utf8))
+        }
         // An operator's mistyped path must not become a new database: the tool creates one only when told.
         configuration.createsDatabase = settings.create ?? false
         // The tool reads only the migrations folder: the application's Swift migrations are its own.
@@ -103,17 +107,6 @@ struct CommonOptions: ParsableArguments {
         return configuration
     }
 
-    static func makeEngine(_ location: DatabaseLocation, _ settings: Settings) throws -> any DatabaseEngine {
-        switch location {
-        case .sqlite(let path):
-            return SQLiteEngine(path: path)
-        case .postgres(let url):
-            let engine = try PostgresEngine(url: url, toolsFolder: settings.postgresTools.map { URL(fileURLWithPath: $0) })
-            // What psql warns about (a password file open to others), said the way the console says warnings.
-            for warning in engine.location.warnings {
-                try? FileHandle.standardError.write(contentsOf: Data("warning: \(warning)\n".utf8))
-            }
-            return engine
-        }
-    }
+    /// The engines this tool links: a plain path is SQLite's.
+    static let engines = DatabaseEngines([SQLiteEngine.kind, PostgresEngine.kind])
 }

@@ -96,7 +96,7 @@ extension BehaviourTests {
             let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
 
             #expect(error.code == .preflightRefused)
-            #expect(error.exitCode == 3)
+            #expect(error.category == .refused)
             #expect(error.message.contains(
                 "This database is at 0.2.1. This program (0.4.0) upgrades databases from 0.3.0 or later: "
                     + "install 0.3.x, run it once, then install 0.4.0."))

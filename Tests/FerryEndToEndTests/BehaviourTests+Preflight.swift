@@ -106,7 +106,7 @@ extension BehaviourTests {
                 try await Ferry(configuration).upgrade(UpgradeOptions(force: true))
             }
             #expect(error.code == .preflightRefused)
-            #expect(error.exitCode == 3)
+            #expect(error.category == .refused)
             #expect(error.message.contains("blocker: \(breaker.check): "))
             #expect(error.changes == "Nothing was changed.")
             #expect(error.advice?.contains("--force overrides warnings only") == true)

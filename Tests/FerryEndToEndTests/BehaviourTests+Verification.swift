@@ -20,7 +20,7 @@ extension BehaviourTests {
             let error = try await #require(throws: FerryError.self) { try await scenario.ferry.upgrade() }
 
             #expect(error.code == .verificationFailed)
-            #expect(error.exitCode == 1)
+            #expect(error.category == .failed)
             #expect(error.message.contains(
                 "0.5.0/003_sync_room_from_location.verify.sql: row 2 is false: "
                     + "ok = 0, what = a check that cannot hold, with 8 rooms"), "\(error)")

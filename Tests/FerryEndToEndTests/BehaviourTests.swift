@@ -66,7 +66,7 @@ import Testing
             }
 
             #expect(error.code == .migrationFailed)
-            #expect(error.exitCode == 1)
+            #expect(error.category == .failed)
             #expect(error.message.contains("0.4.0/002_bad"))
             #expect(error.location?.file == "0.4.0/002_bad.sql")
             #expect(error.location?.line == 4)
@@ -93,7 +93,7 @@ import Testing
             }
 
             #expect(error.code == .migrationChanged)
-            #expect(error.exitCode == 3)
+            #expect(error.category == .refused)
             #expect(error.message.contains("0.1.0/001_create_devices"))
             #expect(error.advice?.contains("--allow-changed") == true)
             #expect(try await database.snapshot() == before)
@@ -114,7 +114,7 @@ import Testing
             }
 
             #expect(error.code == .databaseIsNewer)
-            #expect(error.exitCode == 3)
+            #expect(error.category == .refused)
             #expect(error.message.contains("0.5.0") && error.message.contains("0.3.0"))
             #expect(try await database.snapshot() == before)
             let status = try await Ferry(configuration).status()

@@ -41,7 +41,7 @@ struct PostgresEngineTests {
             }
 
             #expect(error.code == .preflightRefused)
-            #expect(error.exitCode == 3)
+            #expect(error.category == .refused)
             #expect(error.message.contains("no backup folder"))
             #expect(error.message.contains("--backups"))
             #expect(try await database.snapshot() == before)
@@ -299,7 +299,7 @@ struct PostgresEngineTests {
 
             // Verification finds it before commit, inside the transaction, with the server's words.
             #expect(error.code == .constraintViolation)
-            #expect(error.exitCode == 1)
+            #expect(error.category == .failed)
             #expect(error.message.contains("SET CONSTRAINTS ALL IMMEDIATE"))
             #expect(error.message.contains("table children"))
             #expect(error.message.contains("children_parent_id_fkey"))
@@ -435,7 +435,7 @@ struct PostgresEngineTests {
                     try await Ferry(configuration).upgrade(database.upgradeOptions())
                 }
                 #expect(error.code == .lockTimeout)
-                #expect(error.exitCode == 3)
+                #expect(error.category == .refused)
                 #expect(error.message.contains("server pid \(shown.serverPID!)"))
                 #expect(error.message.contains("ferry upgrade lock"))
             }
@@ -463,7 +463,7 @@ struct PostgresEngineTests {
                 }
 
                 #expect(error.code == .insufficientPrivileges)
-                #expect(error.exitCode == 3)
+                #expect(error.category == .refused)
                 #expect(error.message.contains("may not create tables in schema public"))
                 #expect(error.advice?.contains("GRANT CREATE ON SCHEMA public TO \(role)") == true)
                 #expect(!error.description.contains(password))

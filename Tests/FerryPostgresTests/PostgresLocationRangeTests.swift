@@ -14,7 +14,7 @@ import Testing
             let error = try #require(throws: FerryError.self, "\(url) \(environment)") {
                 try PostgresLocation(url: url, environment: environment)
             }
-            #expect(error.exitCode == 2)
+            #expect(error.category == .usage)
             #expect(error.message.contains("is not a whole number of seconds from 0 to 31536000"))
         }
         let largest = try PostgresLocation(url: "postgres://app@db/sensorhub?connect_timeout=31536000", environment: [:])

@@ -83,7 +83,7 @@ import Testing
         ] {
             let error = #expect(throws: FerryError.self) { try PostgresLocation(url: url, environment: [:]) }
             #expect(error?.code == .invalidConfiguration)
-            #expect(error?.exitCode == 2)
+            #expect(error?.category == .usage)
             #expect(error.map { !$0.description.contains("hunter2") } == true, "\(url)")
         }
     }

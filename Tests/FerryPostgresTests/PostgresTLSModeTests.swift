@@ -42,7 +42,7 @@ import Testing
                 try PostgresLocation(
                     url: "postgres://alice:hunter2@db/app?sslmode=\(mode)", environment: ["HOME": folder.url.path])
             }
-            #expect(error?.exitCode == 2)
+            #expect(error?.category == .usage)
             #expect(error?.message.contains("\(folder.url.path)/.postgresql/root.crt does not exist") == true)
             #expect(error.map { !$0.description.contains("hunter2") } == true)
         }

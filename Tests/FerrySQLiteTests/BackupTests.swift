@@ -169,7 +169,7 @@ import Testing
             let error = try await #require(throws: FerryError.self) { try await scenario.ferry.restore(backup) }
 
             #expect(error.code == .backupCorrupt)
-            #expect(error.exitCode == 3)
+            #expect(error.category == .refused)
             #expect(error.message.contains("does not match its manifest"))
             #expect(error.changes == "Nothing was changed.")
             #expect(try DatabaseSnapshot(path: scenario.path) == live)
@@ -332,7 +332,7 @@ import Testing
             try FileManager.default.removeItem(at: scenario.migrations.appendingPathComponent("0.5.0/001_create_rooms.down.sql"))
             let error = try await #require(throws: FerryError.self) { try await scenario.ferry.downgradePlan(to: Release(0, 3, 0)) }
             #expect(error.code == .backupNotFound)
-            #expect(error.exitCode == 3)
+            #expect(error.category == .refused)
         }
     }
 }

@@ -21,7 +21,7 @@ import Testing
             let error = try await #require(throws: FerryError.self) { try await scenario.ferry.upgrade() }
 
             #expect(error.code == .migrationFailed)
-            #expect(error.exitCode == 1)
+            #expect(error.category == .failed)
             #expect(error.message.contains("0.4.0/002_bad"))
             #expect(error.location?.file == "0.4.0/002_bad.sql")
             #expect(error.location?.line == 4)
@@ -57,7 +57,7 @@ import Testing
 
             let error = try await #require(throws: FerryError.self) { try await scenario.ferry.upgrade() }
             #expect(error.code == .migrationChanged)
-            #expect(error.exitCode == 3)
+            #expect(error.category == .refused)
             #expect(error.message.contains("0.1.0/001_create_devices"))
             #expect(error.advice?.contains("--allow-changed") == true)
             #expect(try DatabaseSnapshot(path: scenario.path) == before)
@@ -92,7 +92,7 @@ import Testing
             let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
 
             #expect(error.code == .databaseIsNewer)
-            #expect(error.exitCode == 3)
+            #expect(error.category == .refused)
             #expect(error.message.contains("0.5.0") && error.message.contains("0.3.0"))
             #expect(try DatabaseSnapshot(path: scenario.path) == before)
             let status = try await Ferry(configuration).status()
@@ -112,7 +112,7 @@ import Testing
 
             // Verification names both checks that see the orphan: the engine's and 0.4.0's verify script.
             #expect(error.code == .verificationFailed)
-            #expect(error.exitCode == 1)
+            #expect(error.category == .failed)
             #expect(error.message.contains("0.4.0/001_rebuild_sensors_with_unit_check.verify.sql: row 2 is false"))
             #expect(error.message.contains("foreign keys: table sensor_history"))
             #expect(error.message.contains("no matching row in sensors"))

@@ -199,7 +199,7 @@ import Testing
                 })
             }
             #expect(error.code == .lockTimeout)
-            #expect(error.exitCode == 3)
+            #expect(error.category == .refused)
             #expect(error.message.contains("pid 4242"))
             #expect(waits.holders.first??.host == "testhost")
         }

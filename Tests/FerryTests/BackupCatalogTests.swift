@@ -60,7 +60,7 @@ import Testing
 
         let refusal = try #require(throws: FerryError.self) { try catalog.backup(named: "escape") }
         #expect(refusal.code == .backupCorrupt)
-        #expect(refusal.exitCode == 3)
+        #expect(refusal.category == .refused)
         #expect(refusal.message.contains("The backup escape cannot be restored"))
     }
 

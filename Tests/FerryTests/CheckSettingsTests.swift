@@ -115,7 +115,7 @@ extension Array {
         let error = try #require(throws: FerryError.self) {
             try Settings.environment(["FERRY_KEEP_FREE_MB": "9223372036854775807"])
         }
-        #expect(error.exitCode == 2)
+        #expect(error.category == .usage)
         #expect(error.message.contains("from 0 to 1000000000"))
     }
 }

@@ -81,7 +81,7 @@ import Testing
         let error = try #require(throws: FerryError.self) {
             try MigrationCatalog(folder: folder.url.appendingPathComponent("migrations"), registry: .init())
         }
-        #expect(error.exitCode == 2)
+        #expect(error.category == .usage)
         #expect(error.message.contains(expected), "\(error.message)")
     }
 

@@ -51,7 +51,7 @@ import Testing
         let error = try #require(throws: FerryError.self) { try MigrationFolder(url: folder.url).migrations() }
         #expect(error.code == .invalidMigrations)
         #expect(error.message.contains("ferry:no-transactoin"))
-        #expect(error.exitCode == 2)
+        #expect(error.category == .usage)
     }
 
     @Test(arguments: [

@@ -20,7 +20,7 @@ import Testing
         for (index, item) in cases.enumerated() {
             let file = try folder.write("ferry-\(index).toml", item.text + "\n")
             let error = try #require(throws: FerryError.self, "\(item.text)") { try Settings.file(at: file) }
-            #expect(error.exitCode == 2)
+            #expect(error.category == .usage)
             #expect(error.message.hasPrefix(item.expected), "\(error.message)")
             #expect(error.message.contains("is out of range: it must be"), "\(error.message)")
         }
@@ -46,7 +46,7 @@ import Testing
             let error = try #require(throws: FerryError.self, "\(name)=\(value)") {
                 try Settings.environment([name: value])
             }
-            #expect(error.exitCode == 2)
+            #expect(error.category == .usage)
             #expect(error.message.hasPrefix("\(name)=\(value) is out of range"), "\(error.message)")
         }
         let words = try #require(throws: FerryError.self) { try Settings.environment(["FERRY_LOCK_TIMEOUT": "soon"]) }
@@ -75,7 +75,7 @@ import Testing
         try folder.write("1.0.0/99999999999999999999999_huge.sql", "SELECT 2;")
         let error = try #require(throws: FerryError.self) { try MigrationFolder(url: folder.url).migrations() }
         #expect(error.code == .invalidMigrations)
-        #expect(error.exitCode == 2)
+        #expect(error.category == .usage)
         #expect(error.message.contains("1.0.0/99999999999999999999999_huge.sql has the number 99999999999999999999999"))
     }
 
@@ -95,7 +95,7 @@ import Testing
             let file = try folder.write("1.0.0/\(name)", "CREATE TABLE must_exist (x);")
             let error = try #require(throws: FerryError.self, "\(name)") { try reader.migrations() }
             #expect(error.code == .invalidMigrations)
-            #expect(error.exitCode == 2)
+            #expect(error.category == .usage)
             #expect(error.message.hasPrefix("1.0.0/\(name) is not a migration"), "\(error.message)")
             // Start-up's quick path never takes the folder as it is: it falls back to the reading that refuses.
             #expect(reader.fingerprint(upTo: Release(1, 0, 0)) == nil)

@@ -60,7 +60,7 @@ import Testing
         let plan = try Planner.plan(catalog: try catalog(), state: state, programRelease: Release(0, 4, 0))
         let refusal = try #require(plan.refusal(allowingChanged: true))
         #expect(refusal.code == .databaseIsNewer)
-        #expect(refusal.exitCode == 3)
+        #expect(refusal.category == .refused)
         #expect(refusal.message.contains("0.9.0"))
     }
 

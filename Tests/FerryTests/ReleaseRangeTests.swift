@@ -57,7 +57,7 @@ import Testing
     func malformedRangesAreRefusedClearly(text: String, reason: String) throws {
         let error = try #require(throws: FerryError.self) { try ReleaseRange(parsing: text) }
         #expect(error.code == .invalidRange)
-        #expect(error.exitCode == 2)
+        #expect(error.category == .usage)
         #expect(error.message.contains(reason), "\(error.message)")
         #expect(error.advice?.contains("^0.7") == true)
     }

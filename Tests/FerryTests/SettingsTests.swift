@@ -41,7 +41,7 @@ import Testing
         #expect(fromFile.overridden(by: environment).database == "env.db")
 
         let configuration = try merged.configuration { location, _ in
-            #expect(location == .sqlite(path: "flag.db"))
+            #expect(location == "flag.db")
             return NoEngine()
         }
         #expect(configuration.release == Release(0, 7, 0))
@@ -59,7 +59,7 @@ import Testing
         }
         #expect(error.message.contains("'fast' is not a backup check level"))
         #expect(error.advice?.contains("quick") == true)
-        #expect(error.exitCode == 2)
+        #expect(error.category == .usage)
     }
 
     @Test(arguments: [
@@ -73,15 +73,19 @@ import Testing
         let file = try folder.write("ferry.toml", text)
         let error = try #require(throws: FerryError.self) { try Settings.file(at: file) }
         #expect(error.message.contains(expected))
-        #expect(error.exitCode == 2)
+        #expect(error.category == .usage)
     }
 
     @Test func readsDatabaseLocations() throws {
-        #expect(try DatabaseLocation(parsing: "sqlite:data/app.db") == .sqlite(path: "data/app.db"))
-        #expect(try DatabaseLocation(parsing: "app.db", relativeTo: URL(fileURLWithPath: "/srv")) == .sqlite(path: "/srv/app.db"))
-        let postgres = try DatabaseLocation(parsing: "postgres://ferry:s3cret@db.local:5432/app")
-        #expect(!postgres.description.contains("s3cret"))
-        #expect(throws: FerryError.self) { try DatabaseLocation(parsing: "mysql://db/app") }
+        let srv = URL(fileURLWithPath: "/srv")
+        #expect(DatabaseLocation.scheme(of: "SQLite:data/app.db") == "sqlite")
+        #expect(DatabaseLocation.scheme(of: "C:app.db") == nil)
+        #expect(DatabaseLocation.resolving("app.db", against: srv) == "/srv/app.db")
+        #expect(DatabaseLocation.resolving("sqlite:data/app.db", against: srv) == "sqlite:/srv/data/app.db")
+        #expect(DatabaseLocation.resolving("/abs/app.db", against: srv) == "/abs/app.db")
+        #expect(DatabaseLocation.resolving("postgres://db.local/app", against: srv) == "postgres://db.local/app")
+        #expect(!DatabaseLocation.redactingPassword(in: "postgres://ferry:s3cret@db.local:5432/app").contains("s3cret"))
+        #expect(throws: FerryError.self) { try DatabaseEngines([]).kind(for: "mysql://db/app") }
         #expect(throws: FerryError.self) { try Settings().databaseLocation() }
     }
 }
@@ -217,13 +221,13 @@ struct NoEngine: DatabaseEngine {
         #expect(try Settings.environment(["FERRY_DATABASE": "", "FERRY_TRANSACTION_MODE": ""]) == Settings())
         let mode = try #require(throws: FerryError.self) { try Settings.environment(["FERRY_TRANSACTION_MODE": "x"]) }
         #expect(mode.message.contains("'x' is not a transaction mode"))
-        #expect(mode.exitCode == 2)
+        #expect(mode.category == .usage)
         let flag = try #require(throws: FerryError.self) { try Settings.environment(["FERRY_CREATE": "maybe"]) }
         #expect(flag.message == "FERRY_CREATE=maybe is not a boolean (1 or 0).")
         let folder = try TemporaryFolder()
         let file = try folder.write("ferry.toml", "[backups]\ncheck = \"fast\"\n")
         let level = try #require(throws: FerryError.self) { try Settings.file(at: file) }
         #expect(level.message.hasPrefix("\(file.path): 'fast' is not a backup check level"), "\(level.message)")
-        #expect(level.exitCode == 2)
+        #expect(level.category == .usage)
     }
 }

@@ -114,8 +114,8 @@ public protocol BackupEngine: Sendable {
     /// (for SQLite: `backups` beside the database file).
     var defaultBackupsFolder: URL? { get }
 
-    /// The file name extension of a backup in a format (SQLite: `sqlite`
-    /// or `sql`; PostgreSQL: `dump` or `sql`).
+    /// The file name extension of a backup in a format, which the engine
+    /// names (`dump` or `sql` for PostgreSQL).
     func backupFileExtension(for format: BackupFormat) -> String
 
     /// The most bytes a backup of the live database needs, for the free-space check.
@@ -170,7 +170,8 @@ extension BackupEngine {
 
     public var defaultBackupsFolder: URL? { nil }
 
-    public func backupFileExtension(for format: BackupFormat) -> String { format.fileExtension }
+    /// The format's name: an engine that makes backups names its own.
+    public func backupFileExtension(for format: BackupFormat) -> String { format.rawValue }
 
     public func backupSizeEstimate() async throws -> Int64 { 0 }
 

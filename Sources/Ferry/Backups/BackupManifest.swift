@@ -36,15 +36,6 @@ public enum BackupFormat: String, Sendable, Codable, CaseIterable {
         }
         self = format
     }
-
-    /// The file name extension, unless the engine has its own
-    /// (``BackupEngine/backupFileExtension(for:)``).
-    public var fileExtension: String {
-        switch self {
-        case .native: return "sqlite"
-        case .sql: return "sql"
-        }
-    }
 }
 
 /// The JSON file beside each backup: what it holds and how to check it.

@@ -31,7 +31,7 @@ struct StorageCheck {
         let databaseFolder = file.deletingLastPathComponent()
         let backupFolder = configuration.backupsDirectory ?? engine.defaultBackupsFolder
             ?? databaseFolder.appendingPathComponent("backups")
-        let size = FileSafety.size(of: file.path) + FileSafety.size(of: file.path + "-wal")
+        let size = engine.localDataFiles.reduce(Int64(0)) { $0 + FileSafety.size(of: $1.path) }
         // The pre-upgrade backup is native; its need is the figure the backup itself checks.
         let backupSize = takesBackup ? ((try? await engine.backupSpaceNeeded(for: .native)) ?? size) : 0
         var checks: [PreflightCheck] = []

@@ -193,26 +193,35 @@ public struct Settings: Sendable, Equatable {
         transactionMode ?? .wholeUpgrade
     }
 
-    /// The database location.
+    /// The database location, as given: the engine that opens it parses it.
     ///
-    /// - Throws: ``FerryError`` when none is set or it does not parse.
-    public func databaseLocation() throws -> DatabaseLocation {
+    /// - Throws: ``FerryError`` when none is set.
+    public func databaseLocation() throws -> String {
         guard let database else {
             throw FerryError(
                 .invalidConfiguration, "No database is given.",
                 advice: "Pass --database PATH (or postgres://…), set FERRY_DATABASE, or set [database] url in ferry.toml.")
         }
-        return try DatabaseLocation(parsing: database)
+        return database
+    }
+
+    /// Builds a configuration, with the engine that one of `engines` makes
+    /// for the database location.
+    ///
+    /// - Throws: ``FerryError`` for a missing database, a location no engine
+    ///   opens, a malformed release or a negative number.
+    public func configuration(engines: DatabaseEngines) throws -> Ferry.Configuration {
+        try configuration { location, settings in try engines.engine(for: location, settings: settings) }
     }
 
     /// Builds a configuration, with the engine made for the database location.
     ///
-    /// - Parameter makeEngine: Makes the engine for a location; it throws for
-    ///   a kind of database this program does not support.
+    /// - Parameter makeEngine: Makes the engine for the location as given; it
+    ///   throws for a kind of database this program does not support.
     /// - Throws: ``FerryError`` for a missing database, a malformed release or
     ///   a negative number.
     public func configuration(
-        makeEngine: (DatabaseLocation, Settings) throws -> any DatabaseEngine
+        makeEngine: (String, Settings) throws -> any DatabaseEngine
     ) throws -> Ferry.Configuration {
         let location = try databaseLocation()
         let migrationsFolder = URL(fileURLWithPath: migrations ?? "migrations")
@@ -292,11 +301,9 @@ struct FileReader {
         return folder.appendingPathComponent(path).standardizedFileURL.path
     }
 
-    /// `[database] url`: a SQLite path of the file is relative to the file's folder.
-    func databaseURL(_ text: String) throws -> String {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
-        if case .sqlite(let path) = try DatabaseLocation(parsing: text, relativeTo: folder) { return path }
-        return text
+    /// `[database] url`: a path in it is relative to the file's folder.
+    func databaseURL(_ text: String) -> String {
+        DatabaseLocation.resolving(text, against: URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL)
     }
 
     /// Runs `work`, naming the file in a Ferry error's message.

@@ -13,6 +13,10 @@ public protocol DatabaseEngine: BackupEngine {
     /// The database as messages show it, without any password.
     var displayName: String { get }
 
+    /// What the user should know about the location before anything runs,
+    /// such as a password file that others may read. None by default.
+    var locationWarnings: [String] { get }
+
     /// Reads the recorded release and history without changing anything and
     /// without creating the database.
     ///
@@ -90,6 +94,11 @@ public protocol DatabaseEngine: BackupEngine {
     /// measures its size, its folder's free space and whether it is writable.
     var localFile: URL? { get }
 
+    /// The files on this machine that hold the database's data, whose sizes
+    /// preflight adds up as the room an upgrade needs (SQLite: the file and
+    /// its write-ahead log). By default ``localFile`` alone.
+    var localDataFiles: [URL] { get }
+
     /// Opens the database read-only, lends it to `body`, and closes it.
     /// Never creates the database.
     ///
@@ -139,6 +148,10 @@ public protocol DatabaseEngine: BackupEngine {
 }
 
 extension DatabaseEngine {
+    public var locationWarnings: [String] { [] }
+
+    public var localDataFiles: [URL] { localFile.map { [$0] } ?? [] }
+
     /// Nothing: the engine keeps no holder description of its own.
     public func noteLockStep(_ step: String) {}
 

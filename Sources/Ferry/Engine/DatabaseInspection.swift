@@ -87,6 +87,6 @@ extension DatabaseEngine {
     private func unsupported(_ what: String) -> FerryError {
         FerryError(
             .unsupportedByEngine, "The \(engineName) engine cannot \(what) yet.",
-            changes: "Nothing was changed.", advice: "Use a SQLite database for this command.")
+            changes: "Nothing was changed.", advice: "Run this command on a database whose engine can.")
     }
 }

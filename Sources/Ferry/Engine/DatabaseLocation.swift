@@ -1,53 +1,38 @@
 import Foundation
 
-/// Where a database is, as given by `--database`, `FERRY_DATABASE` or
-/// `[database] url`: a SQLite path, `sqlite:PATH`, or a `postgres://` URL.
-public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
-    /// A SQLite file.
-    case sqlite(path: String)
-    /// A PostgreSQL server, as a `postgres://` or `postgresql://` URL.
-    case postgres(url: String)
-
-    /// Reads a database location.
-    ///
-    /// - Parameter relativeTo: The folder a relative SQLite path is resolved
-    ///   against (the folder of `ferry.toml`); nil keeps it relative to the
-    ///   working directory.
-    /// - Throws: ``FerryError`` for an empty text or an unknown scheme.
-    public init(parsing text: String, relativeTo folder: URL? = nil) throws {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else {
-            throw FerryError(.invalidConfiguration, "The database location is empty.",
-                             advice: "Give a SQLite path, sqlite:PATH, or postgres://user@host/db.")
-        }
-        let lowered = trimmed.lowercased()
-        if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
-            self = .postgres(url: trimmed)
-            return
-        }
-        var path = trimmed
-        if lowered.hasPrefix("sqlite://") {
-            path = String(trimmed.dropFirst("sqlite://".count))
-        } else if lowered.hasPrefix("sqlite:") {
-            path = String(trimmed.dropFirst("sqlite:".count))
-        } else if let colon = trimmed.firstIndex(of: ":"), trimmed[..<colon].count > 1,
-                  trimmed[..<colon].allSatisfy({ $0.isLetter }), trimmed[colon...].hasPrefix("://") {
-            throw FerryError(
-                .invalidConfiguration, "Unknown database scheme '\(trimmed[..<colon])'.",
-                advice: "Give a SQLite path, sqlite:PATH, or postgres://user@host/db.")
-        }
-        if let folder, !path.hasPrefix("/") {
-            path = folder.appendingPathComponent(path).standardizedFileURL.path
-        }
-        self = .sqlite(path: path)
+/// The text that names a database, as `--database`, `FERRY_DATABASE` or
+/// `[database] url` gives it: a path, or a URL whose scheme names the engine
+/// that opens it (see ``DatabaseEngineKind``).
+///
+/// The core reads only what every engine shares: the scheme, a path relative
+/// to `ferry.toml`, and a password to hide. The engine that opens the text
+/// parses the rest, once.
+public enum DatabaseLocation {
+    /// The scheme a location starts with, lowercased: `postgres` for
+    /// `postgres://db/app`, `sqlite` for `sqlite:app.db`; nil for a plain
+    /// path. A scheme has at least two letters, so `C:` is not one.
+    public static func scheme(of text: String) -> String? {
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let scheme = text[..<colon]
+        guard scheme.count > 1, scheme.allSatisfy({ $0.isLetter }) else { return nil }
+        return scheme.lowercased()
     }
 
-    /// The location without any password.
-    public var description: String {
-        switch self {
-        case .sqlite(let path): return path
-        case .postgres(let url): return DatabaseLocation.redactingPassword(in: url)
+    /// The location with a relative path made absolute against `folder`
+    /// (the folder of `ferry.toml`): a plain path, or the path of a
+    /// `scheme:PATH` location. A location with an authority
+    /// (`scheme://…`) or an absolute path is returned as it is.
+    public static func resolving(_ text: String, against folder: URL) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var prefix = ""
+        var path = trimmed
+        if let scheme = scheme(of: trimmed) {
+            prefix = String(trimmed.prefix(scheme.count + 1))
+            path = String(trimmed.dropFirst(scheme.count + 1))
+            guard !path.hasPrefix("//") else { return text }
         }
+        guard !path.isEmpty, !path.hasPrefix("/") else { return text }
+        return prefix + folder.appendingPathComponent(path).standardizedFileURL.path
     }
 
     /// The URL with its password, if any, replaced by `***`: the one after

@@ -1,10 +1,10 @@
 /// An error from Ferry: what happened, what was changed, and what to do next.
 ///
 /// Every error has a ``Code`` that scripts can rely on, and a ``category``
-/// that decides the tool's exit code: a refusal (`3`) changed nothing because
-/// a check, the policy or the lock said no; a failure (`1`) happened while
-/// working and was rolled back; a usage error (`2`) is bad input or
-/// configuration.
+/// that says how it ends a command (the tool turns it into its exit code): a
+/// refusal changed nothing because a check, the policy or the lock said no; a
+/// failure happened while working and was rolled back; a usage error is bad
+/// input or configuration.
 ///
 /// ``description`` is safe to show and to log: it never holds a password.
 public struct FerryError: Error, Sendable, CustomStringConvertible {
@@ -74,13 +74,13 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         public static let databaseReadOnly = Code(rawValue: "databaseReadOnly")
     }
 
-    /// How the error ends a command, which sets the tool's exit code.
+    /// How the error ends a command; the tool makes its exit code of it.
     public enum Category: String, Sendable {
-        /// Bad usage or configuration (exit code 2).
+        /// Bad usage or configuration.
         case usage
-        /// Refused by a check, the policy or the lock, nothing changed (exit code 3).
+        /// Refused by a check, the policy or the lock, nothing changed.
         case refused
-        /// Failed while working; rolled back or restored (exit code 1).
+        /// Failed while working; rolled back or restored.
         case failed
     }
 
@@ -130,7 +130,7 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         self.engineCode = engineCode
     }
 
-    /// The category that decides the exit code.
+    /// How the error ends a command.
     public var category: Category {
         switch code {
         case .invalidConfiguration, .invalidRelease, .invalidMigrations, .invalidTarget, .invalidRange,
@@ -142,15 +142,6 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
             return .refused
         default:
             return .failed
-        }
-    }
-
-    /// The tool's exit code for this error: 1 failed, 2 usage, 3 refused.
-    public var exitCode: Int32 {
-        switch category {
-        case .failed: return 1
-        case .usage: return 2
-        case .refused: return 3
         }
     }
 
