@@ -161,10 +161,13 @@ import Testing
                 ["upgrade", "--database", database.location, "--migrations", migrations.path]
                 + database.backupArguments
 
-            // The second starts once the first holds the lock and works, however busy the machine.
-            let first = try FerryProcess.start(arguments)
-            #expect(await first.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))
+            // The first stops right after it took the lock (a stop point, not a timer), and goes on only
+            // once the second says it waits: the turn-taking is seen however busy the machine.
+            let first = try FerryProcess.start(arguments, environment: [CrashPoint.stopVariable: "upgrade.locked"])
+            #expect(await first.waitUntilStopped(), "the first upgrader stopped holding the lock")
             let second = try FerryProcess.start(arguments)
+            #expect(await second.waitForOutput(containing: "Waiting up to"), "the second waits for the lock")
+            first.kill(SIGCONT)
             let outputs = [await first.finish(), await second.finish()]
 
             for output in outputs {

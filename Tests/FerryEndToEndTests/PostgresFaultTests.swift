@@ -415,6 +415,16 @@ struct PostgresFaultTests {
             }
             // The killed run's, and perhaps those of other killed runs beside this test.
             let made = try await deadScratchDatabases()
+            // The server ends the killed run's sessions when it sees their sockets close, which a busy
+            // machine may delay: a scratch database with a session still on it is (rightly) left for a
+            // later run, so the next run starts once they are gone, as it would in an operator's hands.
+            for _ in 0..<1500 {
+                let list = made.map { "'\($0)'" }.joined(separator: ", ")
+                guard !made.isEmpty, try await PostgresTestServer.psql(
+                    ["-At", "-c", "SELECT count(*) FROM pg_stat_activity WHERE datname IN (\(list))"],
+                    database: "postgres") != "0\n" else { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
 
             let next = try await FerryProcess.run(command + arguments, environment: environment)
             #expect(next.status == 0, "\(next)")
