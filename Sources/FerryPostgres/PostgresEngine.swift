@@ -343,8 +343,17 @@ public struct PostgresEngine: DatabaseEngine {
         let watch = PostgresSessionWatch(maker)
         let drop = {
             _ = try? await watch.during {
-                try await PostgresScriptRunner.runToTheEnd(
-                    sql: "DROP DATABASE IF EXISTS \(SQLIdentifier.quoted(name))", on: maker)
+                // FORCE: the sessions this run opened on its scratch database may not have ended on the
+                // server yet (a busy server ends a closed session late), and a plain DROP gives up after
+                // five seconds, leaving the copy for a later run. The database is this run's own.
+                // Servers before PostgreSQL 13 do not know FORCE.
+                let quoted = SQLIdentifier.quoted(name)
+                do {
+                    try await PostgresScriptRunner.runToTheEnd(
+                        sql: "DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)", on: maker)
+                } catch {
+                    try await PostgresScriptRunner.runToTheEnd(sql: "DROP DATABASE IF EXISTS \(quoted)", on: maker)
+                }
             }
             // Closing the session frees the scratch database's lock.
             try? await maker.close()

@@ -55,7 +55,10 @@ struct CommonOptions: ParsableArguments {
     /// - Throws: ``FerryError`` when a source cannot be read, and when no
     ///   database is given and no `ferry.toml` was found (naming where Ferry
     ///   looked).
-    func settings(adding extra: Settings = Settings()) throws -> Settings {
+    ///
+    /// - Parameter needsDatabase: Whether the command works on a database, so
+    ///   that neither a database nor a `ferry.toml` is a usage error.
+    func settings(adding extra: Settings = Settings(), needsDatabase: Bool = true) throws -> Settings {
         let environment = ProcessInfo.processInfo.environment
         let found = configFile(environment: environment)
         let file = try found.map(Settings.file(at:)) ?? Settings()
@@ -67,7 +70,7 @@ struct CommonOptions: ParsableArguments {
         }
         let settings = file.overridden(by: try Settings.environment(environment)).overridden(by: flags)
             .overridden(by: extra)
-        if settings.database == nil && found == nil {
+        if needsDatabase && settings.database == nil && found == nil {
             let searched = Self.foldersSearched()
             let shown = searched.count <= 3
                 ? searched.map(\.path).joined(separator: ", ")

@@ -37,7 +37,7 @@ struct TestPathsCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("test-paths", readsOnly: true) {
-            var settings = try common.settings(adding: Settings { $0.fixtures = fixtures })
+            var settings = try common.settings(adding: Settings { $0.fixtures = fixtures }, needsDatabase: false)
             // The scratch databases stand in for the configured one, which need not exist.
             if settings.database == nil { settings.database = "test-paths.db" }
             let ferry = Ferry(try common.configuration(settings, console: console))

@@ -196,6 +196,14 @@ import Testing
         #expect(!FileManager.default.fileExists(
             atPath: ExampleApplication.folder.appendingPathComponent("data/test-paths.db").path))
 
+        // Only a migrations folder, in a folder without ferry.toml: test-paths needs no database.
+        let bare = try TemporaryFolder()
+        let alone = try await FerryProcess.run(
+            ["test-paths", "--migrations", ExampleApplication.migrations(for: .sqlite).path], in: bare.url)
+        #expect(alone.status == 0, "\(alone)")
+        #expect(alone.stdout.contains("Every upgrade path ends at a fresh install's schema."), "\(alone)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bare.url.path).isEmpty, "nothing left behind")
+
         // A hook that changes the schema, but only for databases that come from 0.2.0 or older.
         let setup = try await Setup(at: "0.5.0")
         try setup.configure("")
