@@ -38,10 +38,10 @@ import Testing
         let folder = try TemporaryFolder()
         let file = try folder.write("conf/ferry.toml", "[database]\nurl = \"sqlite:data/app.db\"\npg_bin = \"bin\"\n")
         let base = folder.url.appendingPathComponent("conf").standardizedFileURL.path
-        let configuration = try Settings.file(at: file).configuration(engines: engines)
+        let configuration = try Settings.file(at: file, engines: engines).configuration(engines: engines)
         let engine = try #require(configuration.engine as? SQLiteEngine)
         #expect(engine.path == base + "/data/app.db")
-        let postgres = try Settings.file(at: file).overridden(by: Settings { $0.database = "postgres://db/app" })
+        let postgres = try Settings.file(at: file, engines: engines).overridden(by: Settings { $0.database = "postgres://db/app" })
             .configuration(engines: engines)
         #expect((postgres.engine as? PostgresEngine)?.toolsFolder?.path == base + "/bin")
     }
