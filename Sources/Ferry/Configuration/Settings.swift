@@ -217,14 +217,14 @@ public struct Settings: Sendable, Equatable {
     }
 
     /// The transaction mode, `upgrade` (the default) or `migration`.
-    public func upgradeTransactionMode() -> TransactionMode {
+    package func upgradeTransactionMode() -> TransactionMode {
         transactionMode ?? .wholeUpgrade
     }
 
     /// The database location, as given: the engine that opens it parses it.
     ///
     /// - Throws: ``FerryError`` when none is set.
-    public func databaseLocation() throws -> String {
+    package func databaseLocation() throws -> String {
         guard let database else {
             throw FerryError(
                 .invalidConfiguration, "No database is given.",
