@@ -161,4 +161,19 @@ import Testing
             .configuration(engines: tool)
         #expect((postgres.engine as? PostgresEngine)?.toolsFolder?.path == "/env/bin", "the environment beats the file")
     }
+
+    @Test func theToolKnowsTheKeysOfTheEnginesItLinks() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/0.1.0/001_init.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY);\n")
+        try folder.write("ferry.toml", "[database]\nurl = \"app.db\"\npg_bin = \"bin\"\n")
+        let status = try await FerryProcess.run(["status"], in: folder.url)
+        #expect(status.status == 0, "\(status)")
+        try folder.write("ferry.toml", "[database]\nurl = \"app.db\"\npg_bn = \"bin\"\n")
+        let typo = try await FerryProcess.run(["status"], in: folder.url)
+        #expect(typo.status == 2)
+        #expect(typo.stderr.contains("unknown key 'pg_bn' in [database]."), "\(typo)")
+        #expect(typo.stderr.contains(
+            "Known keys in [database]: create, fixtures, lock_timeout, migrations, pg_bin, transaction_mode, url."))
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("app.db").path))
+    }
 }
