@@ -37,8 +37,8 @@ public struct Settings: Sendable, Equatable {
     /// `[database] transaction_mode` (`upgrade` or `migration`),
     /// `FERRY_TRANSACTION_MODE`, `--transaction-mode`.
     public var transactionMode: TransactionMode?
-    /// The engines' own settings, by key (PostgreSQL's `pg_bin`): those that
-    /// the engines given to ``file(at:engines:)`` and
+    /// The engines' own settings by key, such as the folder of an engine's
+    /// tools: those that the engines given to ``file(at:engines:)`` and
     /// ``environment(_:engines:)`` declare (``DatabaseEngineKind/settings``).
     public var engineOptions: [String: String] = [:]
     /// `[backups] directory`, `FERRY_BACKUPS`, `--backups`.
@@ -167,7 +167,7 @@ public struct Settings: Sendable, Equatable {
     /// - Parameters:
     ///   - url: The file.
     ///   - engines: The engines the program links; their settings (such as
-    ///     PostgreSQL's `[database] pg_bin`) are known keys.
+    ///     the folder of an engine's tools) are known keys.
     /// - Throws: ``FerryError`` (code `invalidConfiguration`) when the file
     ///   cannot be read, is not TOML, has an unknown table or key, or a value
     ///   of the wrong type.
@@ -205,8 +205,8 @@ public struct Settings: Sendable, Equatable {
     ///
     /// - Parameters:
     ///   - environment: The process's environment.
-    ///   - engines: The engines the program links, whose variables (such as
-    ///     `FERRY_PG_BIN`) are read too.
+    ///   - engines: The engines the program links, whose variables are
+    ///     read too.
     /// - Throws: ``FerryError`` when a number, boolean or name does not parse.
     public static func environment(
         _ environment: [String: String], engines: DatabaseEngines = DatabaseEngines([])

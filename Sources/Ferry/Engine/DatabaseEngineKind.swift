@@ -17,7 +17,7 @@ public struct DatabaseEngineKind: Sendable {
     /// How a user writes its locations, for messages: `a SQLite path`,
     /// `sqlite:PATH`.
     public var locationForms: [String]
-    /// The settings this engine reads (PostgreSQL's `[database] pg_bin`),
+    /// The settings this engine reads (such as the folder of its tools),
     /// which the file and the environment accept when a program links it.
     public var settings: [EngineSetting]
     /// Makes the engine for a location this kind opens, parsing it once.

@@ -1,5 +1,5 @@
-/// A setting that one engine reads, such as PostgreSQL's `[database] pg_bin`:
-/// its key in `ferry.toml` and its `FERRY_*` variable.
+/// A setting that one engine reads, such as the folder of its tools: its
+/// key in `ferry.toml` and its `FERRY_*` variable.
 ///
 /// An engine declares its settings in its ``DatabaseEngineKind``; reading
 /// the file and the environment with the program's ``DatabaseEngines`` fills
@@ -8,10 +8,10 @@
 public struct EngineSetting: Sendable, Hashable {
     /// The table of `ferry.toml` that holds it, such as `database`.
     public var table: String
-    /// Its key in that table, such as `pg_bin`; also its name in
+    /// Its key in that table, such as `tools`; also its name in
     /// ``Settings/engineOptions``.
     public var key: String
-    /// Its environment variable, such as `FERRY_PG_BIN`.
+    /// Its environment variable, such as `FERRY_TOOLS`.
     public var environmentVariable: String
     /// Whether the value is a path: a relative one in the file is then
     /// relative to the file's folder (in the environment, to the working
