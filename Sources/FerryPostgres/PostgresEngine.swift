@@ -49,12 +49,19 @@ public struct PostgresEngine: DatabaseEngine {
 
     /// The PostgreSQL kind of database: a `postgres://` or `postgresql://`
     /// URL, parsed once into a ``PostgresLocation``; `[database] pg_bin`
-    /// names the folder of its tools.
+    /// (``toolsFolderSetting``) names the folder of its tools.
     public static let kind = DatabaseEngineKind(
-        name: "postgresql", schemes: ["postgres", "postgresql"], locationForms: ["postgres://user@host/db"]
+        name: "postgresql", schemes: ["postgres", "postgresql"], locationForms: ["postgres://user@host/db"],
+        settings: [toolsFolderSetting]
     ) { location, settings in
-        try PostgresEngine(url: location, toolsFolder: settings.postgresTools.map { URL(fileURLWithPath: $0) })
+        let toolsFolder = settings.engineOptions[toolsFolderSetting.key].map { URL(fileURLWithPath: $0) }
+        return try PostgresEngine(url: location, toolsFolder: toolsFolder)
     }
+
+    /// `[database] pg_bin`, `FERRY_PG_BIN`: the folder of `pg_dump`,
+    /// `pg_restore` and `psql` (``toolsFolder``).
+    public static let toolsFolderSetting = EngineSetting(
+        table: "database", key: "pg_bin", environmentVariable: "FERRY_PG_BIN", isPath: true)
 
     public var engineName: String { "postgresql" }
 

@@ -61,15 +61,15 @@ struct CommonOptions: ParsableArguments {
     func settings(adding extra: Settings = Settings(), needsDatabase: Bool = true) throws -> Settings {
         let environment = ProcessInfo.processInfo.environment
         let found = configFile(environment: environment)
-        let file = try found.map(Settings.file(at:)) ?? Settings()
+        let file = try found.map { try Settings.file(at: $0, engines: Self.engines) } ?? Settings()
         let flags = Settings {
             $0.database = database
             $0.migrations = migrations
             $0.backups = backups
             $0.json = json ? true : nil
         }
-        let settings = file.overridden(by: try Settings.environment(environment)).overridden(by: flags)
-            .overridden(by: extra)
+        let settings = file.overridden(by: try Settings.environment(environment, engines: Self.engines))
+            .overridden(by: flags).overridden(by: extra)
         if needsDatabase && settings.database == nil && found == nil {
             let searched = Self.foldersSearched()
             let shown = searched.count <= 3

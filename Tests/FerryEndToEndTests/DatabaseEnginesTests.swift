@@ -38,10 +38,11 @@ import Testing
         let folder = try TemporaryFolder()
         let file = try folder.write("conf/ferry.toml", "[database]\nurl = \"sqlite:data/app.db\"\npg_bin = \"bin\"\n")
         let base = folder.url.appendingPathComponent("conf").standardizedFileURL.path
-        let configuration = try Settings.file(at: file).configuration(engines: engines)
+        let configuration = try Settings.file(at: file, engines: engines).configuration(engines: engines)
         let engine = try #require(configuration.engine as? SQLiteEngine)
         #expect(engine.path == base + "/data/app.db")
-        let postgres = try Settings.file(at: file).overridden(by: Settings { $0.database = "postgres://db/app" })
+        let postgres = try Settings.file(at: file, engines: engines)
+            .overridden(by: Settings { $0.database = "postgres://db/app" })
             .configuration(engines: engines)
         #expect((postgres.engine as? PostgresEngine)?.toolsFolder?.path == base + "/bin")
     }
@@ -58,5 +59,29 @@ import Testing
         #expect(try three.engine(for: "cockroachdb://root@db:26257/app", settings: Settings()) is PostgresEngine)
         let error = try #require(throws: FerryError.self) { try three.kind(for: "mysql://db/app") }
         #expect(error.advice == "Give a SQLite path, sqlite:PATH, postgres://user@host/db, or cockroachdb://user@host/db.")
+    }
+
+    @Test func aThirdEngineDeclaresItsOwnSettings() throws {
+        // An option the core has never heard of, read like every other setting.
+        let cluster = EngineSetting(table: "database", key: "cluster", environmentVariable: "FERRY_CLUSTER")
+        let compatible = DatabaseEngineKind(
+            name: "compatible", schemes: ["cockroachdb"], locationForms: ["cockroachdb://user@host/db"],
+            settings: [cluster]
+        ) { location, settings in
+            let name = settings.engineOptions[cluster.key] ?? "none"
+            return try PostgresEngine(url: "postgres://" + location.dropFirst("cockroachdb://".count) + "_" + name)
+        }
+        let three = DatabaseEngines(engines.kinds + [compatible])
+        let folder = try TemporaryFolder()
+        let file = try folder.write(
+            "ferry.toml", "[database]\nurl = \"cockroachdb://root@db/app\"\ncluster = \"east\"\n")
+        let fromFile = try Settings.file(at: file, engines: three)
+        #expect(fromFile.engineOptions == ["cluster": "east"])
+        let engine = try fromFile.overridden(by: try Settings.environment(["FERRY_CLUSTER": "west"], engines: three))
+            .configuration(engines: three).engine
+        #expect((engine as? PostgresEngine)?.location.database == "app_west", "the environment beats the file")
+        #expect(throws: FerryError.self, "the tool's engines alone do not know the key") {
+            try Settings.file(at: file, engines: engines)
+        }
     }
 }

@@ -37,9 +37,10 @@ public struct Settings: Sendable, Equatable {
     /// `[database] transaction_mode` (`upgrade` or `migration`),
     /// `FERRY_TRANSACTION_MODE`, `--transaction-mode`.
     public var transactionMode: TransactionMode?
-    /// `[database] pg_bin`, `FERRY_PG_BIN`: the folder of PostgreSQL's
-    /// `pg_dump`, `pg_restore` and `psql` for backups.
-    public var postgresTools: String?
+    /// The engines' own settings by key, such as the folder of an engine's
+    /// tools: those that the engines given to ``file(at:engines:)`` and
+    /// ``environment(_:engines:)`` declare (``DatabaseEngineKind/settings``).
+    public var engineOptions: [String: String] = [:]
     /// `[backups] directory`, `FERRY_BACKUPS`, `--backups`.
     public var backups: String?
     /// `[backups] keep`, `FERRY_BACKUPS_KEEP` (range: ``NumberSetting/keepBackups``).
@@ -81,9 +82,10 @@ public struct Settings: Sendable, Equatable {
         try set(&self)
     }
 
-    /// Every setting, once: its key in `ferry.toml`, its `FERRY_*` variable
-    /// and the property it fills. The file, the environment, the unknown-key
-    /// check and ``overridden(by:)`` all read this list.
+    /// Every setting of the core, once: its key in `ferry.toml`, its
+    /// `FERRY_*` variable and the property it fills. The file, the
+    /// environment, the unknown-key check and ``overridden(by:)`` all read
+    /// this list, with the engines' settings added (``keys(engines:)``).
     static var keys: [SettingKey] {
         [
             .text(\.appName, "app", "name", environment: "FERRY_APP_NAME"),
@@ -100,7 +102,6 @@ public struct Settings: Sendable, Equatable {
             .number(\.lockTimeout, .lockTimeout),
             .choice(\.transactionMode, "database", "transaction_mode", environment: "FERRY_TRANSACTION_MODE",
                     parse: TransactionMode.init(parsing:)),
-            .path(\.postgresTools, "database", "pg_bin", environment: "FERRY_PG_BIN"),
             .path(\.fixtures, "database", "fixtures", environment: "FERRY_FIXTURES"),
             .path(\.backups, "backups", "directory", environment: "FERRY_BACKUPS"),
             .count(\.keepBackups, .keepBackups),
@@ -121,16 +122,30 @@ public struct Settings: Sendable, Equatable {
         ]
     }
 
+    /// The core's settings and those the kinds of `engines` declare, each
+    /// once (two engines may read the same setting).
+    static func keys(engines: DatabaseEngines) -> [SettingKey] {
+        var declared: Set<EngineSetting> = []
+        let engineKeys = engines.kinds.flatMap(\.settings).filter { declared.insert($0).inserted }.map { setting in
+            let property = \Settings.engineOptions[setting.key]
+            return setting.isPath
+                ? SettingKey.path(property, setting.table, setting.key, environment: setting.environmentVariable)
+                : SettingKey.text(property, setting.table, setting.key, environment: setting.environmentVariable)
+        }
+        return keys + engineKeys
+    }
+
     /// These settings with every value that `other` sets taken from `other`.
     public func overridden(by other: Settings) -> Settings {
         var settings = self
         for key in Self.keys { key.copy(from: other, into: &settings) }
+        settings.engineOptions.merge(other.engineOptions) { _, theirs in theirs }
         return settings
     }
 
-    /// The keys `ferry.toml` may hold, by table.
-    public static var fileKeys: [String: Set<String>] {
-        keys.reduce(into: [:]) { known, key in
+    /// The keys `ferry.toml` may hold, by table, for a program that links `engines`.
+    package static func fileKeys(engines: DatabaseEngines) -> [String: Set<String>] {
+        keys(engines: engines).reduce(into: [:]) { known, key in
             switch key.filePlace {
             case .none: break
             case .key(let table, let name): known[table, default: []].insert(name)
@@ -139,20 +154,26 @@ public struct Settings: Sendable, Equatable {
         }
     }
 
-    /// The tables of `fileKeys` written as arrays of tables (`[[verify]]`).
-    public static var fileArrayTables: Set<String> {
+    /// The tables of `ferry.toml` written as arrays of tables (`[[verify]]`).
+    package static var fileArrayTables: Set<String> {
         Set(keys.compactMap { key in
             guard case .arrayOfTables(let name, _) = key.filePlace else { return nil }
             return name
         })
     }
 
-    /// Reads `ferry.toml`.
+    /// Reads `ferry.toml`: the core's keys and those the kinds of `engines` declare.
     ///
+    /// - Parameters:
+    ///   - url: The file.
+    ///   - engines: The engines the program links; their settings (such as
+    ///     the folder of an engine's tools) are known keys.
     /// - Throws: ``FerryError`` (code `invalidConfiguration`) when the file
     ///   cannot be read, is not TOML, has an unknown table or key, or a value
     ///   of the wrong type.
-    public static func file(at url: URL) throws -> Settings {
+    public static func file(
+        at url: URL, engines: DatabaseEngines = DatabaseEngines([])
+    ) throws -> Settings {
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
@@ -171,32 +192,39 @@ public struct Settings: Sendable, Equatable {
                 advice: "Fix the file; nothing was changed.")
         }
         let reader = FileReader(path: url.path, table: table)
-        try reader.checkKeys()
+        try reader.checkKeys(known: fileKeys(engines: engines))
         var settings = Settings()
-        for key in keys { try key.read(from: reader, into: &settings) }
+        for key in keys(engines: engines) { try key.read(from: reader, into: &settings) }
         // The migrations folder defaults to `migrations` beside the file.
         settings.migrations = settings.migrations ?? reader.resolved("migrations")
         return settings
     }
 
-    /// Reads the `FERRY_*` environment variables; an empty one counts as not set.
+    /// Reads the `FERRY_*` environment variables, the core's and those the
+    /// kinds of `engines` declare; an empty one counts as not set.
     ///
+    /// - Parameters:
+    ///   - environment: The process's environment.
+    ///   - engines: The engines the program links, whose variables are
+    ///     read too.
     /// - Throws: ``FerryError`` when a number, boolean or name does not parse.
-    public static func environment(_ environment: [String: String]) throws -> Settings {
+    public static func environment(
+        _ environment: [String: String], engines: DatabaseEngines = DatabaseEngines([])
+    ) throws -> Settings {
         var settings = Settings()
-        for key in keys { try key.read(environment: environment, into: &settings) }
+        for key in keys(engines: engines) { try key.read(environment: environment, into: &settings) }
         return settings
     }
 
     /// The transaction mode, `upgrade` (the default) or `migration`.
-    public func upgradeTransactionMode() -> TransactionMode {
+    package func upgradeTransactionMode() -> TransactionMode {
         transactionMode ?? .wholeUpgrade
     }
 
     /// The database location, as given: the engine that opens it parses it.
     ///
     /// - Throws: ``FerryError`` when none is set.
-    public func databaseLocation() throws -> String {
+    package func databaseLocation() throws -> String {
         guard let database else {
             throw FerryError(
                 .invalidConfiguration, "No database is given.",
@@ -266,12 +294,13 @@ struct FileReader {
     let path: String
     let table: TOMLTable
 
-    func checkKeys() throws {
+    /// Refuses a table or key not in `fileKeys` (the keys by table).
+    func checkKeys(known fileKeys: [String: Set<String>]) throws {
         for key in table.keys {
-            guard let known = Settings.fileKeys[key] else {
+            guard let known = fileKeys[key] else {
                 throw FerryError(
                     .invalidConfiguration, "\(path): unknown table [\(key)].",
-                    advice: "Known tables: " + Settings.fileKeys.keys.sorted().map { "[\($0)]" }.joined(separator: ", ") + ".")
+                    advice: "Known tables: " + fileKeys.keys.sorted().map { "[\($0)]" }.joined(separator: ", ") + ".")
             }
             if Settings.fileArrayTables.contains(key) {
                 for (index, section) in try entries(key).enumerated() {

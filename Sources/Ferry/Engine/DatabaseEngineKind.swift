@@ -17,8 +17,12 @@ public struct DatabaseEngineKind: Sendable {
     /// How a user writes its locations, for messages: `a SQLite path`,
     /// `sqlite:PATH`.
     public var locationForms: [String]
+    /// The settings this engine reads (such as the folder of its tools),
+    /// which the file and the environment accept when a program links it.
+    public var settings: [EngineSetting]
     /// Makes the engine for a location this kind opens, parsing it once.
-    /// The settings carry the engine's own options.
+    /// The settings carry the engine's own options in
+    /// ``Settings/engineOptions``.
     public var makeEngine: @Sendable (_ location: String, _ settings: Settings) throws -> any DatabaseEngine
 
     /// Creates a kind of database.
@@ -28,16 +32,19 @@ public struct DatabaseEngineKind: Sendable {
     ///   - schemes: The URL schemes it opens, such as `postgres`.
     ///   - opensPlainPaths: Whether it opens a plain path and `scheme:PATH`.
     ///   - locationForms: How a user writes its locations, for messages.
+    ///   - settings: The settings this engine reads.
     ///   - makeEngine: Makes the engine for a location; throws ``FerryError``
     ///     (code `invalidConfiguration`) for one that does not parse.
     public init(
         name: String, schemes: [String], opensPlainPaths: Bool = false, locationForms: [String],
+        settings: [EngineSetting] = [],
         makeEngine: @escaping @Sendable (_ location: String, _ settings: Settings) throws -> any DatabaseEngine
     ) {
         self.name = name
         self.schemes = schemes.map { $0.lowercased() }
         self.opensPlainPaths = opensPlainPaths
         self.locationForms = locationForms
+        self.settings = settings
         self.makeEngine = makeEngine
     }
 

@@ -7,11 +7,11 @@ import Foundation
 /// The core reads only what every engine shares: the scheme, a path relative
 /// to `ferry.toml`, and a password to hide. The engine that opens the text
 /// parses the rest, once.
-public enum DatabaseLocation {
+package enum DatabaseLocation {
     /// The scheme a location starts with, lowercased: `postgres` for
     /// `postgres://db/app`, `sqlite` for `sqlite:app.db`; nil for a plain
     /// path. A scheme has at least two letters, so `C:` is not one.
-    public static func scheme(of text: String) -> String? {
+    package static func scheme(of text: String) -> String? {
         guard let colon = text.firstIndex(of: ":") else { return nil }
         let scheme = text[..<colon]
         guard scheme.count > 1, scheme.allSatisfy({ $0.isLetter }) else { return nil }
@@ -22,7 +22,7 @@ public enum DatabaseLocation {
     /// (the folder of `ferry.toml`): a plain path, or the path of a
     /// `scheme:PATH` location. A location with an authority
     /// (`scheme://…`) or an absolute path is returned as it is.
-    public static func resolving(_ text: String, against folder: URL) -> String {
+    package static func resolving(_ text: String, against folder: URL) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         var prefix = ""
         var path = trimmed
@@ -37,7 +37,7 @@ public enum DatabaseLocation {
 
     /// The URL with its password, if any, replaced by `***`: the one after
     /// the user name and a `password=` query parameter.
-    public static func redactingPassword(in url: String) -> String {
+    package static func redactingPassword(in url: String) -> String {
         guard var components = URLComponents(string: url) else {
             return url.contains("@") || url.lowercased().contains("password") ? "(a database URL that does not parse)" : url
         }

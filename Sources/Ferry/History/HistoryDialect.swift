@@ -16,7 +16,7 @@ public protocol HistoryDialect: Sendable {
     /// The type of a floating-point column, such as `REAL`.
     var realType: String { get }
     /// The type of a point in time (SQLite keeps the text of
-    /// ``Timestamp``; PostgreSQL a `timestamptz`).
+    /// ISO 8601 text; PostgreSQL a `timestamptz`).
     var timestampType: String { get }
     /// An integer key numbered by the engine, with `PRIMARY KEY`.
     var numberedKey: String { get }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A value bound to, or read from, a statement of Ferry's own tables,
 /// typed as the store means it: each engine binds and reads it in its own
-/// way (a date as ``Timestamp`` text in SQLite, a `timestamptz` in
+/// way (a date as ISO 8601 text in SQLite, a `timestamptz` in
 /// PostgreSQL; a boolean as 0/1 or `boolean`).
 public enum HistoryValue: Sendable, Hashable {
     /// NULL.

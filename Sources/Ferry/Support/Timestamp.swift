@@ -2,7 +2,7 @@ import Foundation
 
 /// The UTC timestamps Ferry writes: ISO 8601 with milliseconds, such as
 /// `2026-11-21T18:00:00.123Z`.
-public enum Timestamp {
+package enum Timestamp {
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     private static let withoutFraction = Date.ISO8601FormatStyle()
 
@@ -11,7 +11,7 @@ public enum Timestamp {
     /// Rounded by hand rather than left to the format style: text read back
     /// by ``date(from:)`` and written again is the same text, so a backup's
     /// manifest and the catalog listing that re-reads it show one instant.
-    public static func string(from date: Date) -> String {
+    package static func string(from date: Date) -> String {
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
         let seconds = (milliseconds / 1000).rounded(.down)
         let fraction = Int(milliseconds - seconds * 1000)
@@ -22,7 +22,7 @@ public enum Timestamp {
 
     /// Reads a timestamp written by ``string(from:)``, or one without
     /// fractional seconds.
-    public static func date(from text: String) -> Date? {
+    package static func date(from text: String) -> Date? {
         if let date = utcDate(from: text) { return date }
         return (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
     }
@@ -75,7 +75,7 @@ public enum Timestamp {
 extension JSONEncoder {
     /// An encoder that writes dates as ``Timestamp`` text, for every JSON
     /// Ferry writes (manifests, the lock file, `--json`).
-    public static func withTimestamps() -> JSONEncoder {
+    package static func withTimestamps() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
@@ -87,7 +87,7 @@ extension JSONEncoder {
 
 extension JSONDecoder {
     /// A decoder that reads dates written by ``JSONEncoder/withTimestamps()``.
-    public static func withTimestamps() -> JSONDecoder {
+    package static func withTimestamps() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
