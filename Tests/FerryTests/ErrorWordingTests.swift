@@ -37,7 +37,7 @@ import Testing
         #expect(error.description == "Refused without UpgradeOptions.force.\nNothing; see Configuration.lockTimeout.\n"
             + "Run again with Configuration.createsDatabase or UpgradeOptions.skipBackup.")
         #expect(error.worded(for: .tool).description
-            == "Refused without --force.\nNothing; see --lock-timeout.\nRun again with --create or --no-backup.")
+            == "Refused without --force.\nNothing; see --lock-timeout SECONDS.\nRun again with --create or --no-backup.")
         #expect(!error.description.unicodeScalars.contains { (0xE000...0xF8FF).contains($0.value) })
     }
 

@@ -34,9 +34,9 @@ extension FerryError {
         /// Let an upgrade create a database that does not exist.
         public static let create = Setting(
             name: "create", property: "Configuration.createsDatabase", flag: "--create")
-        /// How long to wait for another upgrader's lock.
+        /// How long to wait for another upgrader's lock (the tool's flag with its value).
         public static let lockTimeout = Setting(
-            name: "lockTimeout", property: "Configuration.lockTimeout", flag: "--lock-timeout")
+            name: "lockTimeout", property: "Configuration.lockTimeout", flag: "--lock-timeout SECONDS")
         /// Where the database is.
         public static let database = Setting(
             name: "database", property: "Configuration.engine", flag: "--database")
