@@ -92,7 +92,7 @@ public struct Plan: Sendable {
                 "This database has tables (\(shown)) but no Ferry history: Ferry did not make it, "
                     + "so it is not a fresh install and its migrations would meet tables that already exist.",
                 changes: "Nothing was changed.",
-                advice: "Check that --database names the application's database. If it is, and its schema is "
+                advice: "Check that \(.database) names the application's database. If it is, and its schema is "
                     + "already that of a release, its history must first be adopted or baselined (commands "
                     + "'ferry adopt' and 'ferry baseline', not available yet); until then, upgrade a copy made "
                     + "with Ferry or start from an empty database.")

@@ -37,6 +37,8 @@ extension FerryError {
         /// How long to wait for another upgrader's lock (the tool's flag with its value).
         public static let lockTimeout = Setting(
             name: "lockTimeout", property: "Configuration.lockTimeout", flag: "--lock-timeout SECONDS")
+        /// The release an upgrade stops at.
+        public static let target = Setting(name: "target", property: "UpgradeOptions.target", flag: "--to")
         /// Where the database is.
         public static let database = Setting(
             name: "database", property: "Configuration.engine", flag: "--database")
@@ -46,7 +48,7 @@ extension FerryError {
 
         /// Every setting a message may name, found by name when a message is worded.
         static let all: [String: Setting] = Dictionary(
-            uniqueKeysWithValues: [allowChanged, noBackup, force, create, lockTimeout, database, migrations]
+            uniqueKeysWithValues: [allowChanged, noBackup, force, create, lockTimeout, target, database, migrations]
                 .map { ($0.name, $0) })
 
         // Private-use characters, which no message holds otherwise, mark a setting's name.
