@@ -42,13 +42,16 @@ extension FerryError {
         /// Where the database is.
         public static let database = Setting(
             name: "database", property: "Configuration.engine", flag: "--database")
+        /// Where the backups are.
+        public static let backups = Setting(
+            name: "backups", property: "Configuration.backupsDirectory", flag: "--backups")
         /// Where the migrations are.
         public static let migrations = Setting(
             name: "migrations", property: "Configuration.migrationsDirectory", flag: "--migrations")
 
         /// Every setting a message may name, found by name when a message is worded.
         static let all: [String: Setting] = Dictionary(
-            uniqueKeysWithValues: [allowChanged, noBackup, force, create, lockTimeout, target, database, migrations]
+            uniqueKeysWithValues: [allowChanged, noBackup, force, create, lockTimeout, target, database, migrations, backups]
                 .map { ($0.name, $0) })
 
         // Private-use characters, which no message holds otherwise, mark a setting's name.
