@@ -162,7 +162,7 @@ public struct SQLiteEngine: DatabaseEngine {
                         .lockTimeout,
                         "Another upgrade holds the lock of \(path): \(lock.holder()). Waited \(timeout.text).",
                         changes: "Nothing was changed.",
-                        advice: "Let it finish and run again, or wait longer with --lock-timeout SECONDS. "
+                        advice: "Let it finish and run again, or wait longer with \(.lockTimeout). "
                             + "The lock is the kernel's lock on \(lockPath): if its holder has died, it is already free.")
                 }
                 try await Task.sleep(for: .milliseconds(50))

@@ -30,6 +30,8 @@ struct Console: Sendable {
     static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder.withTimestamps()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Errors in the output name the tool's flags for the settings they advise.
+        encoder.userInfo[FerryError.Wording.userInfoKey] = FerryError.Wording.tool
         guard let data = try? encoder.encode(value) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
@@ -76,7 +78,7 @@ struct Console: Sendable {
         if isJSON {
             json(ErrorResult(command: command, error: error))
         } else {
-            problem("error: \(error.description)")
+            problem("error: \(error.worded(for: .tool).description)")
         }
     }
 

@@ -85,7 +85,7 @@ struct PlanCommand: AsyncParsableCommand {
                     }
                 }
                 if let application = plan.appliedByApplicationSummary { console.line("Applied: \(application).") }
-                if let refusal { console.problem("error: \(refusal.description)") }
+                if let refusal { console.problem("error: \(refusal.worded(for: .tool).description)") }
                 console.line("Nothing was changed (plan only reads).")
             }
             if let refusal { throw ExitCode(refusal.exitCode) }

@@ -70,7 +70,7 @@ struct TestPathsCommand: AsyncParsableCommand {
         })
         for step in steps {
             if let error = step.error {
-                console.line("\(step.from) ⇄ \(step.to): " + error.description.replacingOccurrences(of: "\n", with: "\n  "))
+                console.line("\(step.from) ⇄ \(step.to): " + error.worded(for: .tool).description.replacingOccurrences(of: "\n", with: "\n  "))
             }
         }
         let bad = steps.filter { $0.status == .differs || $0.status == .failed }.count

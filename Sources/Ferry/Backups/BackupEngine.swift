@@ -215,5 +215,5 @@ extension BackupEngine {
 extension FerryError {
     static let backupsUnsupported = FerryError(
         .backupFailed, "This database engine cannot make or restore backups yet.", changes: "Nothing was changed.",
-        advice: "Back the database up with its own tools, then run the upgrade with --no-backup.")
+        advice: "Back the database up with its own tools, then run the upgrade with \(.noBackup).")
 }

@@ -38,7 +38,7 @@ extension Ferry {
         guard state.exists else {
             throw FerryError(
                 .databaseUnavailable, "There is no database at \(configuration.engine.displayName) to back up.",
-                changes: "Nothing was changed.", advice: "Check --database.")
+                changes: "Nothing was changed.", advice: "Check \(.database).")
         }
         let backup = try await takeBackup(kind: .manual, format: format, state: state, upgradeTo: nil, note: note, emit: emit)
         try applyRetention(protecting: [backup.name], emit: emit)
@@ -60,7 +60,7 @@ extension Ferry {
                 .insufficientSpace,
                 "The backup needs about \(FileSafety.formatBytes(needed)) but only \(FileSafety.formatBytes(free)) are free in \(catalog.folder.path).",
                 changes: "Nothing was changed.",
-                advice: "Free at least \(FileSafety.formatBytes(needed - free)) there, or choose another folder with --backups.")
+                advice: "Free at least \(FileSafety.formatBytes(needed - free)) there, or choose another folder with \(.backups).")
         }
         // Read before the copy starts, so that a change committed meanwhile can only make it differ later.
         let fingerprint = await engine.changeFingerprint()

@@ -20,7 +20,7 @@ public enum FileSafety {
         if manager.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
                 throw FerryError(.fileSystem, "\(folder.path) is a file, not a folder.", changes: "Nothing was changed.",
-                                 advice: "Choose another backup folder with --backups or [backups] directory.")
+                                 advice: "Choose another backup folder with \(.backups) or [backups] directory.")
             }
         } else {
             do {
@@ -28,13 +28,13 @@ public enum FileSafety {
             } catch {
                 throw FerryError(
                     .fileSystem, "Cannot create the backup folder \(folder.path): \(error.localizedDescription)",
-                    changes: "Nothing was changed.", advice: "Create it, or choose another with --backups.")
+                    changes: "Nothing was changed.", advice: "Create it, or choose another with \(.backups).")
             }
         }
         guard access(folder.path, W_OK) == 0 else {
             throw FerryError(
                 .fileSystem, "The backup folder \(folder.path) is not writable by this user.",
-                changes: "Nothing was changed.", advice: "Fix its permissions, or choose another with --backups.")
+                changes: "Nothing was changed.", advice: "Fix its permissions, or choose another with \(.backups).")
         }
     }
 

@@ -39,7 +39,7 @@ struct InspectStage {
         throw FerryError(
             .databaseMissing, "The database \(engine.displayName) does not exist\(looked).",
             changes: "Nothing was changed: no database was created.",
-            advice: "Check the database's path or URL (--database, FERRY_DATABASE, [database] url). To create a new "
-                + "database there, run again with --create (or set [database] create = true).")
+            advice: "Check the database's path or URL (\(.database), FERRY_DATABASE, [database] url). To create a new "
+                + "database there, run again with \(.create) (or set [database] create = true).")
     }
 }

@@ -92,7 +92,7 @@ public struct Plan: Sendable {
                 "This database has tables (\(shown)) but no Ferry history: Ferry did not make it, "
                     + "so it is not a fresh install and its migrations would meet tables that already exist.",
                 changes: "Nothing was changed.",
-                advice: "Check that --database names the application's database. If it is, and its schema is "
+                advice: "Check that \(.database) names the application's database. If it is, and its schema is "
                     + "already that of a release, its history must first be adopted or baselined (commands "
                     + "'ferry adopt' and 'ferry baseline', not available yet); until then, upgrade a copy made "
                     + "with Ferry or start from an empty database.")
@@ -106,7 +106,7 @@ public struct Plan: Sendable {
                     + list.joined(separator: "\n"),
                 changes: "Nothing was changed.",
                 advice: "Put back the file as it was when applied (for example from version control: \(first.current.id)), "
-                    + "add a new migration for the change, or pass --allow-changed to accept the files as they are now (recorded in the history).")
+                    + "add a new migration for the change, or pass \(.allowChanged) to accept the files as they are now (recorded in the history).")
         }
         if !missing.isEmpty {
             return FerryError(
@@ -114,8 +114,8 @@ public struct Plan: Sendable {
                 "\(missing.count == 1 ? "An applied migration is" : "\(missing.count) applied migrations are") unknown to this program: "
                     + missing.map(\.id).joined(separator: ", ") + ".",
                 changes: "Nothing was changed.",
-                advice: "Check that --migrations points at this release's migrations folder and that no file was deleted, "
-                    + "or pass --allow-changed to go on without them (recorded in the history).")
+                advice: "Check that \(.migrations) points at this release's migrations folder and that no file was deleted, "
+                    + "or pass \(.allowChanged) to go on without them (recorded in the history).")
         }
         if !outOfOrder.isEmpty {
             return FerryError(
@@ -123,7 +123,7 @@ public struct Plan: Sendable {
                 "\(outOfOrder.map(\.id).joined(separator: ", ")) \(outOfOrder.count == 1 ? "is" : "are") not applied, "
                     + "but the database is already at \(database.recordedRelease ?? "?"): migrations were added to a release after it was applied.",
                 changes: "Nothing was changed.",
-                advice: "Move the new migrations to a newer release folder, or pass --allow-changed to apply them now (recorded in the history).")
+                advice: "Move the new migrations to a newer release folder, or pass \(.allowChanged) to apply them now (recorded in the history).")
         }
         return nil
     }

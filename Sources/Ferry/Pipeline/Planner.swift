@@ -55,19 +55,19 @@ public enum Planner {
         if newer == nil, let target {
             guard target <= programRelease else {
                 throw FerryError(
-                    .invalidTarget, "--to \(target) is newer than this program's release \(programRelease).",
+                    .invalidTarget, "\(.target) \(target) is newer than this program's release \(programRelease).",
                     changes: "Nothing was changed.",
                     advice: "Install release \(target) of the application to upgrade to it.")
             }
             guard catalog.releases.contains(target) || target == programRelease else {
                 throw FerryError(
-                    .invalidTarget, "--to \(target) is not a release this program knows.",
+                    .invalidTarget, "\(.target) \(target) is not a release this program knows.",
                     changes: "Nothing was changed.",
                     advice: "Known releases: \(catalog.releases.map(\.description).joined(separator: ", ")).")
             }
             if let current = state.release, target < current {
                 throw FerryError(
-                    .invalidTarget, "The database is at \(current), already past --to \(target).",
+                    .invalidTarget, "The database is at \(current), already past \(.target) \(target).",
                     changes: "Nothing was changed.",
                     advice: "An upgrade only goes forwards: use 'ferry downgrade --to \(target)' or restore a backup.")
             }

@@ -55,8 +55,8 @@ public struct PreflightReport: Sendable, Encodable {
         guard !stopping.isEmpty else { return nil }
         let lines = stopping.map { "  \($0.status.rawValue): \($0.name): \($0.detail)" }
         let advice = blockers.isEmpty
-            ? "Review the warnings; to upgrade anyway, run again with --force."
-            : "Resolve the blockers and run again (--force overrides warnings only)."
+            ? "Review the warnings; to upgrade anyway, run again with \(.force)."
+            : "Resolve the blockers and run again (\(.force) overrides warnings only)."
         return FerryError(
             .preflightRefused, "Preflight refused the upgrade:\n" + lines.joined(separator: "\n"),
             changes: "Nothing was changed.", advice: advice)

@@ -103,11 +103,28 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
     /// The error's code.
     public var code: Code
     /// What happened, in one or two sentences.
-    public var message: String
+    public var message: String {
+        get { wording.apply(to: markedMessage) }
+        set { markedMessage = newValue }
+    }
     /// What was changed: usually that nothing was.
-    public var changes: String?
+    public var changes: String? {
+        get { markedChanges.map(wording.apply(to:)) }
+        set { markedChanges = newValue }
+    }
     /// What to do next.
-    public var advice: String?
+    public var advice: String? {
+        get { markedAdvice.map(wording.apply(to:)) }
+        set { markedAdvice = newValue }
+    }
+    /// Who reads the error, which decides how ``message``, ``changes`` and
+    /// ``advice`` name the settings they mention (``Setting``): the library's
+    /// Swift properties unless the tool asks for its flags.
+    public var wording: Wording = .library
+    // The texts as written, with settings marked until they are worded.
+    private var markedMessage: String
+    private var markedChanges: String?
+    private var markedAdvice: String?
     /// Where in a script it happened, for script failures.
     public var location: ScriptLocation?
     /// The database engine's own message, for engine failures.
@@ -122,9 +139,9 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         location: ScriptLocation? = nil, engineMessage: String? = nil, engineCode: String? = nil
     ) {
         self.code = code
-        self.message = message
-        self.changes = changes
-        self.advice = advice
+        self.markedMessage = message
+        self.markedChanges = changes
+        self.markedAdvice = advice
         self.location = location
         self.engineMessage = engineMessage
         self.engineCode = engineCode
@@ -143,6 +160,14 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         default:
             return .failed
         }
+    }
+
+    /// Returns a copy worded for a reader: the `ferry` tool asks for
+    /// ``Wording/tool`` so that advice names its flags.
+    public func worded(for wording: Wording) -> FerryError {
+        var copy = self
+        copy.wording = wording
+        return copy
     }
 
     /// Returns a copy that says what was changed.
@@ -173,6 +198,11 @@ extension FerryError: Encodable {
     }
 
     public func encode(to encoder: any Encoder) throws {
+        let error = (encoder.userInfo[Wording.userInfoKey] as? Wording).map(worded(for:)) ?? self
+        try error.encodeWorded(to: encoder)
+    }
+
+    private func encodeWorded(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(code.rawValue, forKey: .code)
         try container.encode(category.rawValue, forKey: .category)
