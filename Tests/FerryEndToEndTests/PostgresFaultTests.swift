@@ -398,9 +398,22 @@ struct PostgresFaultTests {
             let environment = ["TMPDIR": temporary.path, "FERRY_SCHEMA_DRIFT": purpose == "drift" ? "1" : "0"]
 
             // Killed as kill -9 would, right after it made its scratch database.
-            let killed = try await FerryProcess.run(
+            let dying = try FerryProcess.start(
                 command + arguments, environment: environment.merging([CrashPoint.variable: "scratch.created"]) { $1 })
+            let killed = await dying.finish()
             #expect(killed.status == SIGKILL, "\(killed)")
+            // The server ends a killed client's sessions when it sees their sockets close, which a busy
+            // machine may delay; until then the scratch database's mark is held and sessions are on it,
+            // so it is (rightly) not yet dead. The next run starts once they are gone, as it would in an
+            // operator's hands.
+            let pid = dying.process.processIdentifier
+            for _ in 0..<3000 {
+                let left = try await PostgresTestServer.psql(
+                    ["-At", "-c", "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '%, pid \(pid) on %'"],
+                    database: "postgres")
+                if left == "0\n" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
             // Tests beside this one make scratch databases too; theirs are alive (their makers hold their
             // locks), and their runs may drop this dead one first: any run may, and the next one must.
             @Sendable func deadScratchDatabases() async throws -> [String] {
@@ -415,9 +428,7 @@ struct PostgresFaultTests {
             }
             // The killed run's, and perhaps those of other killed runs beside this test.
             let made = try await deadScratchDatabases()
-            // The server ends the killed run's sessions when it sees their sockets close, which a busy
-            // machine may delay: a scratch database with a session still on it is (rightly) left for a
-            // later run, so the next run starts once they are gone, as it would in an operator's hands.
+            // Sessions of the killed run's children (pg_restore) on the copy end the same way.
             for _ in 0..<1500 {
                 let list = made.map { "'\($0)'" }.joined(separator: ", ")
                 guard !made.isEmpty, try await PostgresTestServer.psql(
