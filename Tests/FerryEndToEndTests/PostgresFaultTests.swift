@@ -380,7 +380,7 @@ struct PostgresFaultTests {
     }
 
     @Test(arguments: ["check", "rehearsal", "drift"])
-    func aScratchDatabaseOfAKilledRunIsDroppedByTheNextRun(_ purpose: String) async throws {
+    func aScratchDatabaseOfAKilledRunIsDroppedByALaterRun(_ purpose: String) async throws {
         try await withTestDatabase(.postgres) { database in
             let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 0)
             // Enough rows for the copy to take a moment to load.
@@ -437,9 +437,18 @@ struct PostgresFaultTests {
                 try await Task.sleep(for: .milliseconds(20))
             }
 
-            let next = try await FerryProcess.run(command + arguments, environment: environment)
-            #expect(next.status == 0, "\(next)")
-            #expect(try await deadScratchDatabases().isEmpty, "the next run dropped the dead run's \(made)")
+            // A copy with a session still on it is left for a later run (DROP DATABASE without FORCE, as a
+            // person may be looking at it): on a busy server the dead run's sessions can outlast the wait
+            // above, so the promise checked is that a later run, at most the third, drops it.
+            var runs = 0
+            var dead = made
+            while runs < 3 && (runs == 0 || !dead.isEmpty) {
+                let next = try await FerryProcess.run(command + arguments, environment: environment)
+                #expect(next.status == 0, "\(next)")
+                runs += 1
+                dead = try await deadScratchDatabases()
+            }
+            #expect(dead.isEmpty, "\(runs) later runs dropped the dead run's \(made), leaving \(dead)")
             // And its temporary folders (the rehearsal's dump, the programs' password files).
             #expect(!contents(of: temporary).contains { $0.hasPrefix(".ferry-") }, "\(contents(of: temporary))")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
