@@ -53,7 +53,9 @@ enum PostgresHistory {
     }
 
     /// Creates Ferry's tables when they are missing, and adds the columns
-    /// of this release to those of an older one.
+    /// of this release to those of an older one: what ``record(_:on:)``,
+    /// ``updateHistory(id:checksum:note:acceptance:on:)`` and
+    /// ``stamp(_:at:on:)`` need first (``PostgresSession`` runs it once).
     static func prepareTables(on connection: PostgresConnection) async throws {
         for statement in store.createTables { try await run(statement, on: connection) }
         let tables = store.tables(from: try await run(store.tablesQuery, on: connection))
@@ -66,7 +68,6 @@ enum PostgresHistory {
     }
 
     static func record(_ migration: AppliedMigration, on connection: PostgresConnection) async throws {
-        try await prepareTables(on: connection)
         try await run(store.record(migration), on: connection)
     }
 
@@ -74,7 +75,6 @@ enum PostgresHistory {
         id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance,
         on connection: PostgresConnection
     ) async throws {
-        try await prepareTables(on: connection)
         try await run(store.accept(id: id, checksum: checksum, note: note, acceptance: acceptance), on: connection)
     }
 
@@ -85,7 +85,6 @@ enum PostgresHistory {
     /// Records the release, with the fingerprint of the history as it is
     /// now, in the transaction that wrote the history.
     static func stamp(_ release: Release, at date: Date, on connection: PostgresConnection) async throws {
-        try await prepareTables(on: connection)
         let history = try await run(store.fingerprintSourceQuery, on: connection)
         try await run(store.stamp(release, at: date, history: history), on: connection)
     }

@@ -22,6 +22,11 @@ struct PostgresSession: MigrationSession {
     var holdsLock: Bool { watch != nil }
     /// Whether a transaction is open on the connection, shared by the copies of the session value.
     private let transaction = Locked(false)
+    /// Whether Ferry's tables are known to be there with this release's
+    /// columns: prepared once per session rather than before every history
+    /// write (a few round trips each), and again after a rollback, which may
+    /// have undone the preparation.
+    private let historyTablesReady = Locked(false)
 
     init(
         connection: PostgresConnection, displayName: String, isNew: Bool = false,
@@ -95,8 +100,16 @@ struct PostgresSession: MigrationSession {
             return result
         } catch {
             try? await execute(sql: "ROLLBACK")
+            historyTablesReady.value = false
             throw error
         }
+    }
+
+    /// Prepares Ferry's tables once per session (see ``historyTablesReady``).
+    private func prepareHistoryTables() async throws {
+        guard !historyTablesReady.value else { return }
+        try await PostgresHistory.prepareTables(on: connection)
+        historyTablesReady.value = true
     }
 
     /// Checks every deferred constraint now, inside the transaction.
@@ -253,6 +266,7 @@ struct PostgresSession: MigrationSession {
 
     func record(_ migration: AppliedMigration) async throws {
         try await access("record \(migration.id) in the history") {
+            try await prepareHistoryTables()
             try await PostgresHistory.record(migration, on: connection)
         }
     }
@@ -267,6 +281,7 @@ struct PostgresSession: MigrationSession {
         id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance
     ) async throws {
         try await access("update the history of \(id)") {
+            try await prepareHistoryTables()
             try await PostgresHistory.updateHistory(
                 id: id, checksum: checksum, note: note, acceptance: acceptance, on: connection)
         }
@@ -294,6 +309,7 @@ struct PostgresSession: MigrationSession {
 
     func stamp(release: Release, at date: Date) async throws {
         try await access("record release \(release)") {
+            try await prepareHistoryTables()
             try await PostgresHistory.stamp(release, at: date, on: connection)
         }
     }
