@@ -383,39 +383,55 @@ public struct PostgresEngine: DatabaseEngine {
     /// does: above all with the same `search_path`, which decides the schema
     /// of the tables that are counted and of Ferry's history. A setting the
     /// role may not give is left out.
+    ///
+    /// So are the limits that a database sets on its application's sessions
+    /// (``sessionLimits``): the scratch database is Ferry's own, and a
+    /// backup's load there or a rehearsal's migration must not be ended by
+    /// them. The copy is one statement, so that the maker's session (whose
+    /// end would free the scratch database's mark) is never idle inside a
+    /// transaction that has taken on one of the live database's settings.
     private func copySettings(to scratch: String, on connection: PostgresConnection) async {
-        let rows = try? await connection.queryUnlessClosed(
-            """
-            SELECT s.setrole <> 0, split_part(c, '=', 1), substr(c, strpos(c, '=') + 1)
-              FROM pg_db_role_setting AS s, unnest(s.setconfig) AS c
-             WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = \(location.database))
-               AND (s.setrole = 0 OR s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user))
-             ORDER BY s.setrole
-            """, logger: PostgresConnector.logger)
-        var settings: [(forRole: Bool, name: String, value: String)] = []
-        if let rows {
-            do {
-                for try await row in rows.decode((Bool, String, String).self) { settings.append(row) }
-            } catch {
-                return
-            }
-        }
-        for setting in settings {
-            let name = setting.name.split(separator: ".").map { SQLIdentifier.quoted(String($0)) }
-                .joined(separator: ".")
-            let target =
-                setting.forRole
-                ? "ROLE CURRENT_USER IN DATABASE \(SQLIdentifier.quoted(scratch))"
-                : "DATABASE \(SQLIdentifier.quoted(scratch))"
-            // The value as the server stored it, given back through set_config so that no quoting is guessed.
-            _ = try? await PostgresScriptRunner.runToTheEnd(sql: "BEGIN", on: connection)
-            _ = try? await PostgresScriptRunner.runToTheEnd(
-                "SELECT set_config(\(setting.name), \(setting.value), true)", on: connection)
-            _ = try? await PostgresScriptRunner.runToTheEnd(
-                sql: "ALTER \(target) SET \(name) FROM CURRENT", on: connection)
-            _ = try? await PostgresScriptRunner.runToTheEnd(sql: "COMMIT", on: connection)
-        }
+        let excluded = Self.sessionLimits.map(SQLLiteral.quoted).joined(separator: ", ")
+        _ = try? await PostgresScriptRunner.runToTheEnd(
+            sql: """
+                DO $ferry$
+                DECLARE
+                    setting record;
+                BEGIN
+                    FOR setting IN
+                        SELECT s.setrole <> 0 AS for_role, split_part(c, '=', 1) AS name,
+                               substr(c, strpos(c, '=') + 1) AS value
+                          FROM pg_db_role_setting AS s, unnest(s.setconfig) AS c
+                         WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = \(SQLLiteral.quoted(location.database)))
+                           AND (s.setrole = 0 OR s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user))
+                           AND lower(split_part(c, '=', 1)) NOT IN (\(excluded))
+                         ORDER BY s.setrole
+                    LOOP
+                        BEGIN
+                            -- The value as the server stored it, given back through set_config so that no
+                            -- quoting is guessed; a subtransaction, so that a refused setting is left out.
+                            PERFORM set_config(setting.name, setting.value, true);
+                            EXECUTE format('ALTER %s %s SET %s FROM CURRENT',
+                                CASE WHEN setting.for_role THEN 'ROLE CURRENT_USER IN DATABASE' ELSE 'DATABASE' END,
+                                \(SQLLiteral.quoted(SQLIdentifier.quoted(scratch))),
+                                (SELECT string_agg(quote_ident(part), '.') FROM unnest(string_to_array(setting.name, '.')) AS part));
+                        EXCEPTION WHEN OTHERS THEN
+                            NULL;
+                        END;
+                    END LOOP;
+                END
+                $ferry$
+                """, on: connection)
     }
+
+    /// The settings that limit an application's sessions, which a scratch
+    /// database does not take from the live one: a timeout would end a
+    /// backup's load or a migration that runs longer than the application's
+    /// queries, and a read-only default would refuse every write.
+    static let sessionLimits = [
+        "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout",
+        "transaction_timeout", "default_transaction_read_only",
+    ]
 
     // MARK: Creating the database
 

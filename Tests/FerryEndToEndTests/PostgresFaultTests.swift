@@ -457,6 +457,53 @@ struct PostgresFaultTests {
         }
     }
 
+    @Test func aScratchDatabaseTakesTheLiveSettingsButNotTheApplicationsSessionLimits() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 0)
+            let name = try #require(database.postgresDatabase)
+            // The live database ends every session of the application that is idle inside a transaction for
+            // a millisecond, and carries a setting of the application's own.
+            try await PostgresTestServer.psql(
+                [
+                    "-c", "ALTER DATABASE \(name) SET idle_in_transaction_session_timeout = '1ms'",
+                    "-c", "ALTER DATABASE \(name) SET lock_timeout = '1ms'",
+                    "-c", "ALTER DATABASE \(name) SET ferry_test.marker = 'kept'",
+                ], database: "postgres")
+            let others = Set(try await scratchDatabases("ferry\\_check\\_%"))
+            let arguments = ["backup", "--database", database.location, "--migrations", migrations.path]
+                + database.backupArguments
+
+            // Stopped right after it made the scratch database that checks its backup.
+            let backup = try FerryProcess.start(arguments, environment: [CrashPoint.stopVariable: "scratch.created"])
+            #expect(await backup.waitUntilStopped(), "the backup stopped once its check's database was made")
+            // Tests beside this one make check databases too: this run's is the one with the live one's setting.
+            var made: [String: String] = [:]
+            for scratch in Set(try await scratchDatabases("ferry\\_check\\_%")).subtracting(others) {
+                made[scratch] = try await PostgresTestServer.psql(
+                    [
+                        "-At", "-c",
+                        "SELECT array_to_string(setconfig, ' ') FROM pg_db_role_setting "
+                            + "WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = '\(scratch)')",
+                    ], database: "postgres")
+            }
+            made = made.filter { $0.value.contains("ferry_test.marker=kept") }
+            #expect(made.count == 1, "the application's setting is copied to the check's database: \(made)")
+            for (scratch, settings) in made {
+                #expect(!settings.contains("timeout"), "the session limits are not: \(settings)")
+                // The maker's session is alive and still marks the copy as in use.
+                let free = try await PostgresTestServer.psql(
+                    ["-At", "-c", "SELECT pg_try_advisory_lock(hashtextextended('\(scratch)', \(0x66_6572_7279)))"],
+                    database: "postgres")
+                #expect(free == "f\n", "the scratch database's mark is held")
+            }
+            backup.kill(SIGCONT)
+            let finished = await finish(backup, within: .seconds(120))
+            #expect(finished.status == 0, "\(finished)")
+            #expect(finished.stdout.contains("written and checked"), "\(finished)")
+            #expect(Set(try await scratchDatabases("ferry\\_check\\_%")).isDisjoint(with: made.keys), "the copy is dropped")
+        }
+    }
+
     // MARK: Smaller
 
     @Test func aPasswordFileOpenToOthersIsIgnoredWithAWarning() async throws {
