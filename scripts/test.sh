@@ -103,5 +103,8 @@ if [[ -z "${FERRY_TEST_POSTGRES_URL:-}" ]]; then
     start_postgres
 fi
 
+# The layout is swift format's, with the checked-in .swift-format: a file
+# out of it fails the run before anything is built (`swift format -i -r .` fixes it).
+swift format lint --strict --parallel -r Sources Tests Benchmarks Examples Package.swift
 swift build --build-tests
 swift test --skip-build "$@"

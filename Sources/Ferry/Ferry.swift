@@ -27,7 +27,8 @@ public struct Ferry: Sendable {
     /// - Throws: ``FerryError`` naming a malformed file.
     public func catalog() throws -> MigrationCatalog {
         var catalog = try MigrationCatalog(
-            folder: configuration.migrationsDirectory, registry: configuration.migrations, hooks: configuration.hooks)
+            folder: configuration.migrationsDirectory, registry: configuration.migrations,
+            hooks: configuration.hooks)
         catalog.seesSwiftMigrations = configuration.seesSwiftMigrations
         return catalog
     }
@@ -62,7 +63,9 @@ public struct Ferry: Sendable {
             throw FerryError(
                 .invalidConfiguration,
                 "No release is known: the migrations folder has no release folder and no release is configured.",
-                advice: "Create a release folder such as migrations/0.1.0, or set [app] release in ferry.toml.")
+                advice:
+                    "Create a release folder such as migrations/0.1.0, or set [app] release in ferry.toml."
+            )
         }
         return newest
     }
@@ -109,7 +112,9 @@ public struct Ferry: Sendable {
     /// The applied migrations, in the order they were applied, and the
     /// events of `ferry_events` (downgrades, restores, accepted changes),
     /// oldest first.
-    public func historyWithEvents() async throws -> (applied: [AppliedMigration], events: [HistoryEvent]) {
+    public func historyWithEvents() async throws -> (
+        applied: [AppliedMigration], events: [HistoryEvent]
+    ) {
         try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
         let state = try await configuration.engine.readState()
         return (state.applied, state.events)
@@ -147,13 +152,16 @@ public struct Ferry: Sendable {
         let plan = try await plan()
         // Missing files accepted before stay in `missing`, with their note: they are not accepted again.
         let missing = plan.missing.filter { $0.acceptance != .missing }
-        guard let release = plan.database.release, plan.outOfOrder.isEmpty, plan.newerDatabaseRelease == nil,
-              !plan.changed.isEmpty || !missing.isEmpty else {
+        guard let release = plan.database.release, plan.outOfOrder.isEmpty,
+            plan.newerDatabaseRelease == nil,
+            !plan.changed.isEmpty || !missing.isEmpty
+        else {
             return (try await validate(), [])
         }
         // An upgrade to the recorded release applies nothing: it only records the acceptances.
         try await upgrade(
-            UpgradeOptions(target: release, allowChanged: true, skipBackup: true, verifiesChecksums: true),
+            UpgradeOptions(
+                target: release, allowChanged: true, skipBackup: true, verifiesChecksums: true),
             onEvent: onEvent)
         return (try await self.plan(), plan.changed.map(\.applied.id) + missing.map(\.id))
     }
@@ -168,7 +176,8 @@ public struct Ferry: Sendable {
     ///   after which the database is as it was before.
     @discardableResult
     public func upgrade(
-        _ options: UpgradeOptions = UpgradeOptions(), onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
+        _ options: UpgradeOptions = UpgradeOptions(),
+        onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
     ) async throws -> UpgradeReport {
         try await Upgrade(ferry: self, options: options, emit: eventEmitter(onEvent)).perform()
     }

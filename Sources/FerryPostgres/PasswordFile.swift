@@ -22,13 +22,16 @@ enum PasswordFile {
             let permissions = attributes[.posixPermissions] as? Int, permissions & 0o077 != 0
         else { return nil }
         return "The password file \(file.path) is ignored: it has group or world access (mode "
-            + String(permissions & 0o777, radix: 8) + "). Make it private with chmod 0600 \(file.path), "
+            + String(permissions & 0o777, radix: 8)
+            + "). Make it private with chmod 0600 \(file.path), "
             + "as libpq requires, or give the password in PGPASSWORD."
     }
 
     /// The password for a connection, or nil when the file is missing, open
     /// to others, or has no matching line.
-    static func password(in file: URL, host: String, port: Int, database: String, user: String) -> String? {
+    static func password(in file: URL, host: String, port: Int, database: String, user: String)
+        -> String?
+    {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
             let permissions = attributes[.posixPermissions] as? Int, permissions & 0o077 == 0,
             let text = try? String(contentsOf: file, encoding: .utf8)
@@ -40,7 +43,9 @@ enum PasswordFile {
             if line.hasPrefix("#") { continue }
             let fields = self.fields(of: Substring(line))
             guard fields.count == 5 else { continue }
-            if zip(fields.prefix(4), wanted).allSatisfy({ $0 == "*" || $0 == $1 }) { return fields[4] }
+            if zip(fields.prefix(4), wanted).allSatisfy({ $0 == "*" || $0 == $1 }) {
+                return fields[4]
+            }
         }
         return nil
     }

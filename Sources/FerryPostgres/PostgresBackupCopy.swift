@@ -38,7 +38,9 @@ struct PostgresBackupCopy: BackupCopy {
         try await replaceLiveDatabase(keepingCurrent: {}, accepting: { _ in })
     }
 
-    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws -> LiveReplacement {
+    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws
+        -> LiveReplacement
+    {
         try await replaceLiveDatabase(keepingCurrent: {}, accepting: accept)
     }
 
@@ -89,7 +91,8 @@ struct PostgresBackupCopy: BackupCopy {
             guard mkfifo(script.path, 0o600) == 0 else {
                 throw FerryError(
                     .fileSystem, "Cannot make a named pipe in \(folder.path) (errno \(errno)).",
-                    changes: "Nothing was changed.", advice: "Set TMPDIR to a local folder where Ferry may write.")
+                    changes: "Nothing was changed.",
+                    advice: "Set TMPDIR to a local folder where Ferry may write.")
             }
         case .sql:
             script = file
@@ -98,20 +101,29 @@ struct PostgresBackupCopy: BackupCopy {
         let recreatesPublic = !(try Self.createsPublicSchema(schema))
         let locked = folder.appendingPathComponent("locked.txt")
         let locking = folder.appendingPathComponent("lock.sql")
-        try Data(Self.lockingScript(reportingTo: locked, lockTimeout: lockTimeout).utf8).write(to: locking)
+        try Data(Self.lockingScript(reportingTo: locked, lockTimeout: lockTimeout).utf8).write(
+            to: locking)
         let prelude = folder.appendingPathComponent("prelude.sql")
-        try Data(Self.prelude(recreatingPublic: recreatesPublic, lockTimeout: lockTimeout).utf8).write(to: prelude)
+        try Data(Self.prelude(recreatingPublic: recreatesPublic, lockTimeout: lockTimeout).utf8)
+            .write(to: prelude)
         let report = folder.appendingPathComponent("loaded.txt")
         let counting = folder.appendingPathComponent("count.sql")
         try Data(Self.countingScript(reportingTo: report).utf8).write(to: counting)
         // SIGPIPE would end Ferry if psql died between the last file and its decision.
         signal(SIGPIPE, SIG_IGN)
         let psql = try tools.start(
-            "psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "--no-password", "-f", "-"],
-            location: live.location, applicationName: live.applicationName("restore"), withInput: true)
+            "psql",
+            [
+                "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
+                "--no-password", "-f", "-",
+            ],
+            location: live.location, applicationName: live.applicationName("restore"),
+            withInput: true)
         psql.send("\\i \(Self.psqlQuoted(locking.path))\n")
         // Writers are kept out once the lock script has reported.
-        while !(((try? String(contentsOf: locked, encoding: .utf8)) ?? "").hasSuffix(Self.lockedMarker + "\n")) {
+        while !(((try? String(contentsOf: locked, encoding: .utf8)) ?? "").hasSuffix(
+            Self.lockedMarker + "\n"))
+        {
             guard psql.isRunning else { throw await failure(await psql.finish()) }
             try? await Task.sleep(for: .milliseconds(10))
         }
@@ -262,18 +274,25 @@ struct PostgresBackupCopy: BackupCopy {
     /// live database was lost during the load (its session ended), so that
     /// the restore does not commit without it; nil while it is held.
     private func lostUpgradeLock() async -> FerryError? {
-        guard let held = PostgresEngine.heldLock, held.location == live.location.description else { return nil }
+        guard let held = PostgresEngine.heldLock, held.location == live.location.description else {
+            return nil
+        }
         do {
             try await held.watch.bounded {
                 try await PostgresScriptRunner.runToTheEnd(sql: "SELECT 1", on: held.connection)
             }
             return nil
         } catch {
-            let gone = held.watch.lost ?? PostgresSessionLoss(error) ?? PostgresSessionLoss(reason: "it did not answer")
+            let gone =
+                held.watch.lost ?? PostgresSessionLoss(error)
+                ?? PostgresSessionLoss(reason: "it did not answer")
             var lost = gone.error(
-                "The session holding the upgrade lock of \(live.displayName) was lost during the restore", holdsLock: true)
-            lost.changes = "Nothing was changed: the restore's transaction was rolled back before its commit."
-            lost.advice = "Check that no other upgrade or restore runs ('ferry status'), then restore again."
+                "The session holding the upgrade lock of \(live.displayName) was lost during the restore",
+                holdsLock: true)
+            lost.changes =
+                "Nothing was changed: the restore's transaction was rolled back before its commit."
+            lost.advice =
+                "Check that no other upgrade or restore runs ('ferry status'), then restore again."
             return lost
         }
     }
@@ -357,7 +376,8 @@ struct PostgresBackupCopy: BackupCopy {
                     let names = try? JSONDecoder().decode([String].self, from: Data(parts[3].utf8)),
                     names.count == 2
                 else {
-                    throw FerryError(.restoreFailed, "Ferry could not read the rows it counted: \(line)")
+                    throw FerryError(
+                        .restoreFailed, "Ferry could not read the rows it counted: \(line)")
                 }
                 counts[parts[2] == "t" ? names[1] : "\(names[0]).\(names[1])"] = rows
             } else if line.hasPrefix("ferry:release ") {
@@ -367,7 +387,8 @@ struct PostgresBackupCopy: BackupCopy {
         return BackupCheck(
             rowCounts: counts,
             state: DatabaseState(
-                exists: true, release: release.flatMap(Release.init), recordedRelease: release, updatedAt: nil,
+                exists: true, release: release.flatMap(Release.init), recordedRelease: release,
+                updatedAt: nil,
                 applied: []))
     }
 
@@ -389,7 +410,8 @@ struct PostgresBackupCopy: BackupCopy {
                 (Int32, String, String, String, String).self)
             {
                 sessions.append(
-                    "pid \(pid) (\(name), from \(address), \(state), its transaction open since \(since))")
+                    "pid \(pid) (\(name), from \(address), \(state), its transaction open since \(since))"
+                )
             }
             return sessions
         }

@@ -16,7 +16,9 @@ extension PostgresConnection {
     /// sent one). Every query of Ferry's goes through this.
     ///
     /// - Throws: ``PostgresConnectionClosed``, or what PostgresNIO throws.
-    func queryUnlessClosed(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+    func queryUnlessClosed(_ query: PostgresQuery, logger: Logger) async throws
+        -> PostgresRowSequence
+    {
         guard !isClosed else { throw PostgresConnectionClosed() }
         let once = Locked(false)
         return try await withCheckedThrowingContinuation { continuation in
@@ -36,7 +38,9 @@ extension PostgresConnection {
             }
             let eventLoop = self.closeFuture.eventLoop
             self.closeFuture.whenComplete { _ in
-                eventLoop.scheduleTask(in: .milliseconds(500)) { resume(.failure(PostgresConnectionClosed())) }
+                eventLoop.scheduleTask(in: .milliseconds(500)) {
+                    resume(.failure(PostgresConnectionClosed()))
+                }
             }
         }
     }

@@ -76,7 +76,8 @@ struct PostgresConnector: Sendable {
         var configuration: PostgresConnection.Configuration
         if location.isUnixSocket {
             configuration = .init(
-                unixSocketPath: "\(location.host)/.s.PGSQL.\(location.port)", username: location.user,
+                unixSocketPath: "\(location.host)/.s.PGSQL.\(location.port)",
+                username: location.user,
                 password: location.password, database: database)
         } else {
             configuration = .init(
@@ -88,7 +89,8 @@ struct PostgresConnector: Sendable {
         configuration.options.additionalStartupParameters = [("application_name", applicationName)]
         do {
             return try await PostgresConnection.connect(
-                configuration: configuration, id: Int.random(in: 1...Int(Int32.max)), logger: Self.logger)
+                configuration: configuration, id: Int.random(in: 1...Int(Int32.max)),
+                logger: Self.logger)
         } catch {
             throw describe(error, database: database)
         }
@@ -113,9 +115,11 @@ struct PostgresConnector: Sendable {
                 FerryError(
                     .invalidConfiguration,
                     "Cannot set up TLS for \(location.server)"
-                        + (location.rootCertificate.map { " with the root certificates of \($0)" } ?? "") + ": \(error)",
+                        + (location.rootCertificate.map { " with the root certificates of \($0)" }
+                            ?? "") + ": \(error)",
                     changes: "Nothing was changed.",
-                    advice: "Check the sslmode and sslrootcert of the database URL (or PGSSLROOTCERT): the file must "
+                    advice:
+                        "Check the sslmode and sslrootcert of the database URL (or PGSSLROOTCERT): the file must "
                         + "hold the certificate authority's certificates in PEM."))
         }
     }
@@ -123,9 +127,12 @@ struct PostgresConnector: Sendable {
     /// Whether a connection failed because the server's certificate was not
     /// accepted (its chain or its host name), as TLS libraries word it.
     private static func isCertificateRejection(_ error: any Error) -> Bool {
-        guard let error = error as? PSQLError, let underlying = error.underlying else { return false }
+        guard let error = error as? PSQLError, let underlying = error.underlying else {
+            return false
+        }
         let text = "\(underlying)"
-        return text.contains("NIOSSL") || text.contains("CERTIFICATE") || text.contains("certificate")
+        return text.contains("NIOSSL") || text.contains("CERTIFICATE")
+            || text.contains("certificate")
             || text.contains("failedToValidateHostname")
     }
 
@@ -144,7 +151,8 @@ struct PostgresConnector: Sendable {
                             + "or check the database name in the URL.",
                         engineMessage: said.text, engineCode: said.sqlState))
             case "28P01", "28000":
-                let source = location.passwordSource.map { "the password from \($0)" } ?? "no password"
+                let source =
+                    location.passwordSource.map { "the password from \($0)" } ?? "no password"
                 return .other(
                     FerryError(
                         .invalidConfiguration,
@@ -182,7 +190,8 @@ struct PostgresConnector: Sendable {
                         "The PostgreSQL server \(server) does not offer TLS, and the URL requires it.",
                         changes: "Nothing was changed.",
                         advice:
-                            "Enable ssl on the server, or use sslmode=prefer or sslmode=disable in the URL."))
+                            "Enable ssl on the server, or use sslmode=prefer or sslmode=disable in the URL."
+                    ))
             default:
                 break
             }
@@ -199,7 +208,8 @@ struct PostgresConnector: Sendable {
                     "The PostgreSQL server \(server) did not prove its identity: sslmode=\(location.tls.rawValue) "
                         + "needs its certificate to be \(checked), and it is not.",
                     changes: "Nothing was changed: Ferry did not log in.",
-                    advice: "Name the certificate authority that signed the server's certificate with sslrootcert=PATH "
+                    advice:
+                        "Name the certificate authority that signed the server's certificate with sslrootcert=PATH "
                         + "(or PGSSLROOTCERT), connect to the host name the certificate names, or check that this is "
                         + "the server you meant.",
                     engineMessage: reason))

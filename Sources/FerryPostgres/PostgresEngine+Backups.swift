@@ -39,7 +39,8 @@ extension PostgresEngine {
     public func writeBackup(to file: URL, format: BackupFormat) async throws {
         let tools = try await self.tools()
         let formatArguments =
-            format == .native ? ["--format=custom", "--compress=\(Self.nativeCompression)"] : ["--format=plain"]
+            format == .native
+            ? ["--format=custom", "--compress=\(Self.nativeCompression)"] : ["--format=plain"]
         let output = try await tools.run(
             "pg_dump", formatArguments + ["--file=\(file.path)", "--no-password"],
             location: location, applicationName: applicationName("backup"))
@@ -49,7 +50,8 @@ extension PostgresEngine {
                 cause?.code ?? .backupFailed,
                 "pg_dump could not dump \(displayName)" + (cause.map { ": \($0.summary)." } ?? "."),
                 changes: "Nothing was changed.",
-                advice: cause?.advice ?? "Read pg_dump's message below, fix the cause and try again.",
+                advice: cause?.advice
+                    ?? "Read pg_dump's message below, fix the cause and try again.",
                 engineMessage: output.complaint)
         }
     }
@@ -64,7 +66,8 @@ extension PostgresEngine {
     /// restore of it still loads it whole in its own transaction and counts
     /// its rows before it commits (see ``checksBackupWhileRestoring``).
     public func withBackup<Result: Sendable>(
-        at file: URL, format: BackupFormat, level: BackupCheckLevel, _ body: (any BackupCopy) async throws -> Result
+        at file: URL, format: BackupFormat, level: BackupCheckLevel,
+        _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result {
         let tools = try await self.tools()
         if format == .native {
@@ -89,7 +92,8 @@ extension PostgresEngine {
                     state: try await PostgresHistory.readState(on: connection))
             }
             return try await body(
-                PostgresBackupCopy(live: self, tools: tools, file: file, format: format, check: check))
+                PostgresBackupCopy(
+                    live: self, tools: tools, file: file, format: format, check: check))
         }
     }
 
@@ -141,7 +145,8 @@ extension PostgresEngine {
         }
         let major = Int(version.split(separator: ".").first ?? "") ?? 0
         return try await PostgresTools.find(
-            configured: toolsFolder, serverMajor: major, environment: ProcessInfo.processInfo.environment)
+            configured: toolsFolder, serverMajor: major,
+            environment: ProcessInfo.processInfo.environment)
     }
 
     /// Loads a backup into this (empty) database in one transaction.
@@ -150,20 +155,26 @@ extension PostgresEngine {
     ///   privileges from the dump; a scratch copy leaves them out, so that
     ///   any role that may create databases can check a backup.
     /// - Throws: ``FerryError`` (code `backupCorrupt`) with the program's message.
-    func load(_ file: URL, format: BackupFormat, tools: PostgresTools, keepingOwners: Bool) async throws {
+    func load(_ file: URL, format: BackupFormat, tools: PostgresTools, keepingOwners: Bool)
+        async throws
+    {
         let output: PostgresTools.Output
         switch format {
         case .native:
             output = try await tools.run(
                 "pg_restore",
-                ["--exit-on-error", "--single-transaction", "--no-password", "--dbname=\(location.database)"]
+                [
+                    "--exit-on-error", "--single-transaction", "--no-password",
+                    "--dbname=\(location.database)",
+                ]
                     + (keepingOwners ? [] : ["--no-owner", "--no-privileges"]) + [file.path],
                 location: location, applicationName: applicationName("check"))
         case .sql:
             output = try await tools.run(
                 "psql",
                 [
-                    "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "--single-transaction",
+                    "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
+                    "--single-transaction",
                     "--no-password", "-f",
                     file.path,
                 ],
@@ -175,7 +186,8 @@ extension PostgresEngine {
                     cause.code,
                     "Loading the backup \(file.lastPathComponent) into \(location.database) stopped: \(cause.summary). "
                         + "The backup itself was not judged.",
-                    changes: "Nothing was changed: the load was one transaction, rolled back.", advice: cause.advice,
+                    changes: "Nothing was changed: the load was one transaction, rolled back.",
+                    advice: cause.advice,
                     engineMessage: output.complaint)
             }
             throw corrupt(file, output.complaint)

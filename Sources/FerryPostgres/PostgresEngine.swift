@@ -44,17 +44,21 @@ public struct PostgresEngine: DatabaseEngine {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws {
         self.init(
-            location: try PostgresLocation(url: url, environment: environment), toolsFolder: toolsFolder)
+            location: try PostgresLocation(url: url, environment: environment),
+            toolsFolder: toolsFolder)
     }
 
     /// The PostgreSQL kind of database: a `postgres://` or `postgresql://`
     /// URL, parsed once into a ``PostgresLocation``; `[database] pg_bin`
     /// (``toolsFolderSetting``) names the folder of its tools.
     public static let kind = DatabaseEngineKind(
-        name: "postgresql", schemes: ["postgres", "postgresql"], locationForms: ["postgres://user@host/db"],
+        name: "postgresql", schemes: ["postgres", "postgresql"],
+        locationForms: ["postgres://user@host/db"],
         settings: [toolsFolderSetting]
     ) { location, settings in
-        let toolsFolder = settings.engineOptions[toolsFolderSetting.key].map { URL(fileURLWithPath: $0) }
+        let toolsFolder = settings.engineOptions[toolsFolderSetting.key].map {
+            URL(fileURLWithPath: $0)
+        }
         return try PostgresEngine(url: location, toolsFolder: toolsFolder)
     }
 
@@ -117,7 +121,8 @@ public struct PostgresEngine: DatabaseEngine {
     /// knows instead of reading every history row. Anything unusual (no
     /// database, no fingerprint, a server that cannot be reached) gives nil,
     /// and Ferry reads the history the usual way, which says what is wrong.
-    public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)? {
+    public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)?
+    {
         let recorded = try? await connector("status").withConnection { connection in
             try await PostgresHistory.recordedFingerprint(on: connection)
         }
@@ -168,7 +173,9 @@ public struct PostgresEngine: DatabaseEngine {
                 let held = HeldLock(location: location.description, watch: watch)
                 let unlock = {
                     if watch.lost == nil && !connection.isClosed {
-                        _ = try? await watch.bounded { try await PostgresUpgradeLock.unlock(on: connection) }
+                        _ = try? await watch.bounded {
+                            try await PostgresUpgradeLock.unlock(on: connection)
+                        }
                     }
                 }
                 do {
@@ -203,7 +210,8 @@ public struct PostgresEngine: DatabaseEngine {
     @TaskLocal static var heldLock: HeldLock?
 
     private func waitForLock(
-        on connection: PostgresConnection, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void
+        on connection: PostgresConnection, timeout: Duration,
+        onWait: @Sendable (LockHolder?) -> Void
     ) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
@@ -242,12 +250,14 @@ public struct PostgresEngine: DatabaseEngine {
     ) async throws -> Result {
         if let held = Self.heldLock, held.location == location.description {
             try await held.watch.during {
-                try await PostgresPreflight.check(on: held.connection, displayName: displayName, user: location.user)
+                try await PostgresPreflight.check(
+                    on: held.connection, displayName: displayName, user: location.user)
                 try await Self.checkClientConnection(on: held.connection)
             }
             return try await body(
                 PostgresSession(
-                    connection: held.connection, displayName: displayName, isNew: Self.createdByThisUpgrade,
+                    connection: held.connection, displayName: displayName,
+                    isNew: Self.createdByThisUpgrade,
                     watch: held.watch))
         }
         let createdHere = try await createDatabaseIfMissing()
@@ -270,7 +280,8 @@ public struct PostgresEngine: DatabaseEngine {
     /// statements, so that a killed upgrader's transaction ends (and rolls
     /// back) at once rather than at its end.
     private static func checkClientConnection(on connection: PostgresConnection) async throws {
-        try? await PostgresScriptRunner.runToTheEnd(sql: "SET client_connection_check_interval = 1000", on: connection)
+        try? await PostgresScriptRunner.runToTheEnd(
+            sql: "SET client_connection_check_interval = 1000", on: connection)
     }
 
     /// Lends a session whose transactions are read-only, for checks that
@@ -318,7 +329,8 @@ public struct PostgresEngine: DatabaseEngine {
         do {
             await ScratchDatabases.removeLeftovers(on: maker)
             try await ScratchDatabases.mark(name, on: maker)
-            try await PostgresScriptRunner.runToTheEnd(sql: "CREATE DATABASE \(SQLIdentifier.quoted(name))", on: maker)
+            try await PostgresScriptRunner.runToTheEnd(
+                sql: "CREATE DATABASE \(SQLIdentifier.quoted(name))", on: maker)
             await copySettings(to: name, on: maker)
             CrashPoint.reach("scratch.created")
         } catch {
@@ -331,18 +343,25 @@ public struct PostgresEngine: DatabaseEngine {
                 message += ": " + cause.summary
                 advice = cause.advice
                 if cause == .readOnly {
-                    message += ". A \(purpose == "rehearsal" ? "rehearsal" : "full backup check") loads a copy into "
+                    message +=
+                        ". A \(purpose == "rehearsal" ? "rehearsal" : "full backup check") loads a copy into "
                         + "a scratch database, which a hot standby cannot create"
-                    advice = purpose == "rehearsal"
-                        ? "Rehearse on the primary." : "Use --backup-check quick here, or back up the primary."
+                    advice =
+                        purpose == "rehearsal"
+                        ? "Rehearse on the primary."
+                        : "Use --backup-check quick here, or back up the primary."
                 }
             } else if said?.lacksPrivilege == true {
-                advice = "Run as a role with CREATEDB (scratch databases are created and dropped again)."
+                advice =
+                    "Run as a role with CREATEDB (scratch databases are created and dropped again)."
             }
             throw FerryError(
-                cause?.code ?? (said?.lacksPrivilege == true ? .insufficientPrivileges : .databaseUnavailable),
+                cause?.code
+                    ?? (said?.lacksPrivilege == true
+                        ? .insufficientPrivileges : .databaseUnavailable),
                 message + ".", changes: "Nothing was changed.", advice: advice,
-                engineMessage: said?.text ?? (error as? PostgresConnector.Failure)?.error.engineMessage
+                engineMessage: said?.text ?? (error as? PostgresConnector.Failure)?.error
+                    .engineMessage
                     ?? (error as? PSQLError)?.clientSideDescription ?? "\(error)",
                 engineCode: said?.sqlState)
         }
@@ -359,7 +378,8 @@ public struct PostgresEngine: DatabaseEngine {
                     try await PostgresScriptRunner.runToTheEnd(
                         sql: "DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)", on: maker)
                 } catch {
-                    try await PostgresScriptRunner.runToTheEnd(sql: "DROP DATABASE IF EXISTS \(quoted)", on: maker)
+                    try await PostgresScriptRunner.runToTheEnd(
+                        sql: "DROP DATABASE IF EXISTS \(quoted)", on: maker)
                 }
             }
             // Closing the session frees the scratch database's lock.
@@ -367,7 +387,9 @@ public struct PostgresEngine: DatabaseEngine {
         }
         do {
             let result = try await watch.watching {
-                try await body(PostgresEngine(location: location.with(database: name), toolsFolder: toolsFolder))
+                try await body(
+                    PostgresEngine(
+                        location: location.with(database: name), toolsFolder: toolsFolder))
             }
             await drop()
             return result
@@ -429,7 +451,8 @@ public struct PostgresEngine: DatabaseEngine {
     /// backup's load or a migration that runs longer than the application's
     /// queries, and a read-only default would refuse every write.
     static let sessionLimits = [
-        "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout",
+        "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
+        "idle_session_timeout",
         "transaction_timeout", "default_transaction_read_only",
     ]
 
@@ -454,7 +477,8 @@ public struct PostgresEngine: DatabaseEngine {
             try await connector("create database").withConnection(to: Self.maintenanceDatabase) {
                 connection in
                 try await PostgresScriptRunner.runToTheEnd(
-                    sql: "CREATE DATABASE \(SQLIdentifier.quoted(location.database))", on: connection)
+                    sql: "CREATE DATABASE \(SQLIdentifier.quoted(location.database))",
+                    on: connection)
             }
             return true
         } catch let failure {
@@ -469,7 +493,8 @@ public struct PostgresEngine: DatabaseEngine {
                 + "-O \(location.user) \(location.database)), or give the role CREATEDB, then run again."
             if let cause = said.flatMap({ PostgresFailureCause(sqlState: $0.sqlState) }) {
                 error.code = cause.code
-                error.message += " " + cause.summary.prefix(1).uppercased() + cause.summary.dropFirst() + "."
+                error.message +=
+                    " " + cause.summary.prefix(1).uppercased() + cause.summary.dropFirst() + "."
                 error.advice = cause.advice
             }
             error.engineMessage = reason
@@ -492,9 +517,11 @@ public struct PostgresEngine: DatabaseEngine {
             return isEmpty
         }
         guard isEmpty == true else { return }
-        _ = try? await connector("cleanup").withConnection(to: Self.maintenanceDatabase) { connection in
+        _ = try? await connector("cleanup").withConnection(to: Self.maintenanceDatabase) {
+            connection in
             try await PostgresScriptRunner.runToTheEnd(
-                sql: "DROP DATABASE IF EXISTS \(SQLIdentifier.quoted(location.database))", on: connection)
+                sql: "DROP DATABASE IF EXISTS \(SQLIdentifier.quoted(location.database))",
+                on: connection)
         }
     }
 }

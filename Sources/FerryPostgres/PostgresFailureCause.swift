@@ -39,7 +39,9 @@ enum PostgresFailureCause: Sendable, Equatable {
     /// The cause in what a program printed, or nil.
     init?(programOutput text: String) {
         // psql with VERBOSITY=verbose: `ERROR:  53100: could not extend file …`.
-        if let range = text.range(of: #"(ERROR|FATAL|PANIC):  [0-9A-Z]{5}:"#, options: .regularExpression) {
+        if let range = text.range(
+            of: #"(ERROR|FATAL|PANIC):  [0-9A-Z]{5}:"#, options: .regularExpression)
+        {
             let code = text[range].split(separator: ":")[1].trimmingCharacters(in: .whitespaces)
             if let cause = PostgresFailureCause(sqlState: code) {
                 self = cause
@@ -49,20 +51,34 @@ enum PostgresFailureCause: Sendable, Equatable {
         let lowered = text.lowercased()
         let signs: [(PostgresFailureCause, [String])] = [
             (.readOnly, ["in a read-only transaction", "recovery is in progress"]),
-            (.insufficientResources, [
-                "no space left on device", "could not extend file", "out of memory", "too many clients",
-                "remaining connection slots are reserved", "disk quota exceeded",
-            ]),
-            (.operatorIntervention, [
-                "terminating connection due to administrator command", "the database system is shutting down",
-                "the database system is starting up", "the database system is in recovery mode",
-                "canceling statement due to user request", "because of crash of another server process",
-                "terminating connection due to idle",
-            ]),
-            (.connectionLost, [
-                "server closed the connection unexpectedly", "no connection to the server", "connection to server",
-                "could not receive data from server", "could not send data to server", "ssl syscall error",
-            ]),
+            (
+                .insufficientResources,
+                [
+                    "no space left on device", "could not extend file", "out of memory",
+                    "too many clients",
+                    "remaining connection slots are reserved", "disk quota exceeded",
+                ]
+            ),
+            (
+                .operatorIntervention,
+                [
+                    "terminating connection due to administrator command",
+                    "the database system is shutting down",
+                    "the database system is starting up", "the database system is in recovery mode",
+                    "canceling statement due to user request",
+                    "because of crash of another server process",
+                    "terminating connection due to idle",
+                ]
+            ),
+            (
+                .connectionLost,
+                [
+                    "server closed the connection unexpectedly", "no connection to the server",
+                    "connection to server",
+                    "could not receive data from server", "could not send data to server",
+                    "ssl syscall error",
+                ]
+            ),
         ]
         for (cause, phrases) in signs where phrases.contains(where: { lowered.contains($0) }) {
             self = cause
@@ -75,15 +91,19 @@ enum PostgresFailureCause: Sendable, Equatable {
     var summary: String {
         switch self {
         case .insufficientResources:
-            return "the PostgreSQL server ran out of a resource (disk space, memory or connections: see its message)"
+            return
+                "the PostgreSQL server ran out of a resource (disk space, memory or connections: see its message)"
         case .operatorIntervention:
-            return "the PostgreSQL server ended the session (an administrator's pg_terminate_backend, a shutdown, "
+            return
+                "the PostgreSQL server ended the session (an administrator's pg_terminate_backend, a shutdown, "
                 + "a restart or a crash)"
         case .connectionLost:
-            return "the connection to the PostgreSQL server was lost (the server ended the session, for example by "
+            return
+                "the connection to the PostgreSQL server was lost (the server ended the session, for example by "
                 + "pg_terminate_backend, a restart or a crash, or the network failed)"
         case .readOnly:
-            return "the PostgreSQL server is read-only (a hot standby in recovery, or default_transaction_read_only)"
+            return
+                "the PostgreSQL server is read-only (a hot standby in recovery, or default_transaction_read_only)"
         }
     }
 
@@ -91,15 +111,18 @@ enum PostgresFailureCause: Sendable, Equatable {
     var advice: String {
         switch self {
         case .insufficientResources:
-            return "Free space on the server's data disk (a full backup check needs room for a second copy of the "
+            return
+                "Free space on the server's data disk (a full backup check needs room for a second copy of the "
                 + "database), or raise the limit its message names, then run again."
         case .operatorIntervention:
             return "Find out from the server's log who or what ended the session, then run again."
         case .connectionLost:
-            return "Check that the server is running and reachable (its log says whether it ended the session), "
+            return
+                "Check that the server is running and reachable (its log says whether it ended the session), "
                 + "then run again."
         case .readOnly:
-            return "Run it against the primary; on a standby, back up with --backup-check quick (the full check "
+            return
+                "Run it against the primary; on a standby, back up with --backup-check quick (the full check "
                 + "needs a scratch database, which a standby cannot create)."
         }
     }

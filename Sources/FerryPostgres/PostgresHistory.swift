@@ -11,7 +11,9 @@ enum PostgresHistory {
 
     /// Runs a statement of the store and reads its rows as the store typed them.
     @discardableResult
-    static func run(_ statement: HistoryStatement, on connection: PostgresConnection) async throws -> [[HistoryValue]] {
+    static func run(_ statement: HistoryStatement, on connection: PostgresConnection) async throws
+        -> [[HistoryValue]]
+    {
         var bindings = PostgresBindings()
         for argument in statement.arguments {
             switch argument {
@@ -24,7 +26,8 @@ enum PostgresHistory {
             }
         }
         let rows = try await connection.queryUnlessClosed(
-            PostgresQuery(unsafeSQL: statement.sql, binds: bindings), logger: PostgresConnector.logger)
+            PostgresQuery(unsafeSQL: statement.sql, binds: bindings),
+            logger: PostgresConnector.logger)
         var result: [[HistoryValue]] = []
         for try await row in rows {
             guard !statement.columns.isEmpty else { continue }
@@ -33,11 +36,16 @@ enum PostgresHistory {
             for (index, kind) in statement.columns.enumerated() {
                 let cell = cells[index]
                 switch kind {
-                case .text: values.append(try cell.decode(String?.self).map(HistoryValue.text) ?? .null)
-                case .integer: values.append(try cell.decode(Int?.self).map(HistoryValue.integer) ?? .null)
-                case .real: values.append(try cell.decode(Double?.self).map(HistoryValue.real) ?? .null)
-                case .date: values.append(try cell.decode(Date?.self).map(HistoryValue.date) ?? .null)
-                case .boolean: values.append(try cell.decode(Bool?.self).map(HistoryValue.boolean) ?? .null)
+                case .text:
+                    values.append(try cell.decode(String?.self).map(HistoryValue.text) ?? .null)
+                case .integer:
+                    values.append(try cell.decode(Int?.self).map(HistoryValue.integer) ?? .null)
+                case .real:
+                    values.append(try cell.decode(Double?.self).map(HistoryValue.real) ?? .null)
+                case .date:
+                    values.append(try cell.decode(Date?.self).map(HistoryValue.date) ?? .null)
+                case .boolean:
+                    values.append(try cell.decode(Bool?.self).map(HistoryValue.boolean) ?? .null)
                 }
             }
             result.append(values)
@@ -48,7 +56,9 @@ enum PostgresHistory {
     static func readState(on connection: PostgresConnection) async throws -> DatabaseState {
         let tables = store.tables(from: try await run(store.tablesQuery, on: connection))
         var rows: [[[HistoryValue]]] = []
-        for query in store.stateQueries(for: tables) { rows.append(try await run(query, on: connection)) }
+        for query in store.stateQueries(for: tables) {
+            rows.append(try await run(query, on: connection))
+        }
         return store.state(tables: tables, rows: rows)
     }
 
@@ -59,7 +69,9 @@ enum PostgresHistory {
     static func prepareTables(on connection: PostgresConnection) async throws {
         for statement in store.createTables { try await run(statement, on: connection) }
         let tables = store.tables(from: try await run(store.tablesQuery, on: connection))
-        for statement in store.ownTablesMigration(existing: tables) { try await run(statement, on: connection) }
+        for statement in store.ownTablesMigration(existing: tables) {
+            try await run(statement, on: connection)
+        }
     }
 
     static func recordEvent(_ event: HistoryEvent, on connection: PostgresConnection) async throws {
@@ -67,7 +79,9 @@ enum PostgresHistory {
         try await run(store.record(event), on: connection)
     }
 
-    static func record(_ migration: AppliedMigration, on connection: PostgresConnection) async throws {
+    static func record(_ migration: AppliedMigration, on connection: PostgresConnection)
+        async throws
+    {
         try await run(store.record(migration), on: connection)
     }
 
@@ -75,7 +89,9 @@ enum PostgresHistory {
         id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance,
         on connection: PostgresConnection
     ) async throws {
-        try await run(store.accept(id: id, checksum: checksum, note: note, acceptance: acceptance), on: connection)
+        try await run(
+            store.accept(id: id, checksum: checksum, note: note, acceptance: acceptance),
+            on: connection)
     }
 
     static func deleteHistory(id: String, on connection: PostgresConnection) async throws {
@@ -84,7 +100,9 @@ enum PostgresHistory {
 
     /// Records the release, with the fingerprint of the history as it is
     /// now, in the transaction that wrote the history.
-    static func stamp(_ release: Release, at date: Date, on connection: PostgresConnection) async throws {
+    static func stamp(_ release: Release, at date: Date, on connection: PostgresConnection)
+        async throws
+    {
         let history = try await run(store.fingerprintSourceQuery, on: connection)
         try await run(store.stamp(release, at: date, history: history), on: connection)
     }
@@ -95,7 +113,8 @@ enum PostgresHistory {
     static func recordedFingerprint(
         on connection: PostgresConnection
     ) async throws -> (release: Release, fingerprint: HistoryFingerprint)? {
-        store.recordedFingerprint(from: try await run(store.recordedFingerprintQuery, on: connection))
+        store.recordedFingerprint(
+            from: try await run(store.recordedFingerprintQuery, on: connection))
     }
 }
 

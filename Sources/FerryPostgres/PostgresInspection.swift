@@ -10,7 +10,8 @@ enum PostgresInspection {
     /// `CREATE INDEX CONCURRENTLY` leaves one behind) and, when thorough,
     /// constraints added `NOT VALID` and never validated, which the server
     /// does not check for existing rows.
-    static func integrityProblems(on connection: PostgresConnection, thorough: Bool) async throws -> [String]
+    static func integrityProblems(on connection: PostgresConnection, thorough: Bool) async throws
+        -> [String]
     {
         var problems = try await texts(
             """
@@ -39,31 +40,41 @@ enum PostgresInspection {
     /// which it checks at commit: inside a transaction they are checked now
     /// (`SET CONSTRAINTS ALL IMMEDIATE` in a savepoint, so that a violation
     /// leaves the transaction usable).
-    static func foreignKeyViolations(on connection: PostgresConnection, inTransaction: Bool) async throws
+    static func foreignKeyViolations(on connection: PostgresConnection, inTransaction: Bool)
+        async throws
         -> [String]
     {
         guard inTransaction else { return [] }
-        try await PostgresScriptRunner.runToTheEnd(sql: "SAVEPOINT ferry_constraint_check", on: connection)
+        try await PostgresScriptRunner.runToTheEnd(
+            sql: "SAVEPOINT ferry_constraint_check", on: connection)
         do {
-            try await PostgresScriptRunner.runToTheEnd(sql: "SET CONSTRAINTS ALL IMMEDIATE", on: connection)
+            try await PostgresScriptRunner.runToTheEnd(
+                sql: "SET CONSTRAINTS ALL IMMEDIATE", on: connection)
             try await PostgresScriptRunner.runToTheEnd(
                 sql: "RELEASE SAVEPOINT ferry_constraint_check", on: connection)
             return []
         } catch {
             try await PostgresScriptRunner.runToTheEnd(
                 sql: "ROLLBACK TO SAVEPOINT ferry_constraint_check", on: connection)
-            guard let said = PostgresServerMessage(error), said.sqlState.hasPrefix("23") else { throw error }
-            let names = [said.table.map { "table \($0)" }, said.constraint.map { "constraint \($0)" }]
+            guard let said = PostgresServerMessage(error), said.sqlState.hasPrefix("23") else {
+                throw error
+            }
+            let names = [
+                said.table.map { "table \($0)" }, said.constraint.map { "constraint \($0)" },
+            ]
             let description = (names.compactMap { $0 } + [said.detail ?? said.message]).joined(
                 separator: ", ")
-            return ["deferred constraint (SET CONSTRAINTS ALL IMMEDIATE before commit): " + description]
+            return [
+                "deferred constraint (SET CONSTRAINTS ALL IMMEDIATE before commit): " + description
+            ]
         }
     }
 
     /// Rows per application table of the current schema.
     static func rowCounts(on connection: PostgresConnection) async throws -> [String: Int] {
         let tables = try await tables(on: connection)
-        return try await rowCounts(of: tables.map { ($0, SQLIdentifier.quoted($0)) }, on: connection)
+        return try await rowCounts(
+            of: tables.map { ($0, SQLIdentifier.quoted($0)) }, on: connection)
     }
 
     /// Rows per table of `tables`, each counted through its SQL name (quoted,
@@ -74,7 +85,8 @@ enum PostgresInspection {
         var counts: [String: Int] = [:]
         for table in tables {
             let rows = try await connection.queryUnlessClosed(
-                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.sqlName)"), logger: PostgresConnector.logger)
+                PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.sqlName)"),
+                logger: PostgresConnector.logger)
             for try await count in rows.decode(Int.self) { counts[table.key] = count }
         }
         return counts
@@ -92,10 +104,12 @@ enum PostgresInspection {
     /// it waits five seconds at most, then throws, so that an advisory check
     /// never stalls the command that runs it.
     static func schemaObjects(on connection: PostgresConnection) async throws -> [SchemaObject] {
-        let previous = try await texts("SELECT current_setting('lock_timeout')", on: connection).first ?? "0"
+        let previous =
+            try await texts("SELECT current_setting('lock_timeout')", on: connection).first ?? "0"
         func setLockTimeout(_ value: String) async throws {
             _ = try await connection.queryUnlessClosed(
-                "SELECT set_config('lock_timeout', \(value), false)", logger: PostgresConnector.logger)
+                "SELECT set_config('lock_timeout', \(value), false)",
+                logger: PostgresConnector.logger)
         }
         try await setLockTimeout("5s")
         do {
@@ -108,7 +122,9 @@ enum PostgresInspection {
         }
     }
 
-    private static func readSchemaObjects(on connection: PostgresConnection) async throws -> [SchemaObject] {
+    private static func readSchemaObjects(on connection: PostgresConnection) async throws
+        -> [SchemaObject]
+    {
         let sql = """
             SELECT 'table', NULL, tablename::text, '', 'table ' || tablename FROM pg_tables
              WHERE schemaname = current_schema() AND tablename NOT IN ('ferry_migrations', 'ferry_state')
@@ -153,12 +169,17 @@ enum PostgresInspection {
                        AND NOT EXISTS (SELECT 1 FROM pg_depend AS d WHERE d.objid = t.oid AND d.deptype = 'e')
                      GROUP BY t.typname) AS enums
             """
-        let rows = try await connection.queryUnlessClosed(PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
+        let rows = try await connection.queryUnlessClosed(
+            PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
         var objects: [SchemaObject] = []
-        for try await (kind, table, name, definition, line) in rows.decode((String, String?, String, String?, String?).self) {
+        for try await (kind, table, name, definition, line) in rows.decode(
+            (String, String?, String, String?, String?).self)
+        {
             guard let kind = SchemaObject.Kind(rawValue: kind) else { continue }
-            objects.append(SchemaObject(
-                kind: kind, table: table, name: name, definition: definition ?? "", line: line ?? "\(kind) \(name)"))
+            objects.append(
+                SchemaObject(
+                    kind: kind, table: table, name: name, definition: definition ?? "",
+                    line: line ?? "\(kind) \(name)"))
         }
         return objects
     }
@@ -168,7 +189,8 @@ enum PostgresInspection {
     /// `engine = "postgresql >= 14"` compare it; `server_version` may carry
     /// a packager's suffix (`15.18 (Debian 15.18-0+deb12u1)`).
     static func engineVersion(on connection: PostgresConnection) async throws -> String {
-        let number = try await texts("SELECT current_setting('server_version_num')", on: connection).first
+        let number = try await texts("SELECT current_setting('server_version_num')", on: connection)
+            .first
         guard let number, let value = Int(number) else { return "unknown" }
         return "\(value / 10000).\(value % 10000)"
     }
@@ -183,8 +205,11 @@ enum PostgresInspection {
     }
 
     /// The first column of every row of a query, as text.
-    private static func texts(_ sql: String, on connection: PostgresConnection) async throws -> [String] {
-        let rows = try await connection.queryUnlessClosed(PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
+    private static func texts(_ sql: String, on connection: PostgresConnection) async throws
+        -> [String]
+    {
+        let rows = try await connection.queryUnlessClosed(
+            PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
         var texts: [String] = []
         for try await text in rows.decode(String?.self) { texts.append(text ?? "") }
         return texts

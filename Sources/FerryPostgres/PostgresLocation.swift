@@ -94,14 +94,18 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     /// - Throws: ``FerryError`` (code `invalidConfiguration`) for a URL that
     ///   does not parse or holds an unknown parameter; the message never
     ///   holds the password.
-    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws
+    {
         let shown = DatabaseLocation.redactingPassword(in: url)
         guard let components = URLComponents(string: url),
-            let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql"
+            let scheme = components.scheme?.lowercased(),
+            scheme == "postgres" || scheme == "postgresql"
         else {
             throw FerryError(
                 .invalidConfiguration, "The PostgreSQL URL \(shown) does not parse.",
-                advice: "Write it as postgres://user@host:5432/database (percent-encode special characters "
+                advice:
+                    "Write it as postgres://user@host:5432/database (percent-encode special characters "
                     + "in the user name and password).")
         }
         var parameters: [String: String] = [:]
@@ -111,12 +115,16 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
                 throw FerryError(
                     .invalidConfiguration,
                     "The PostgreSQL URL \(shown) has the unknown parameter '\(item.name)'.",
-                    advice: "Known parameters: \(Self.knownParameters.sorted().joined(separator: ", ")).")
+                    advice:
+                        "Known parameters: \(Self.knownParameters.sorted().joined(separator: ", "))."
+                )
             }
             parameters[name] = item.value ?? ""
         }
         func setting(_ fromURL: String?, _ parameter: String, _ variable: String) -> String? {
-            [fromURL, parameters[parameter], environment[variable]].compactMap { $0 }.first { !$0.isEmpty }
+            [fromURL, parameters[parameter], environment[variable]].compactMap { $0 }.first {
+                !$0.isEmpty
+            }
         }
 
         var urlHost = components.percentEncodedHost.flatMap { $0.removingPercentEncoding }
@@ -126,11 +134,13 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         host = setting(urlHost, "host", "PGHOST") ?? "localhost"
         let portText = setting(components.port.map(String.init), "port", "PGPORT") ?? "5432"
         guard let port = Int(portText), (1...65535).contains(port) else {
-            throw FerryError(.invalidConfiguration, "The PostgreSQL port '\(portText)' is not a port number.")
+            throw FerryError(
+                .invalidConfiguration, "The PostgreSQL port '\(portText)' is not a port number.")
         }
         self.port = port
         user = setting(components.user, "user", "PGUSER") ?? ProcessInfo.processInfo.userName
-        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let path =
+            components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         database = setting(path, "dbname", "PGDATABASE") ?? user
 
         let mode = parameters["sslmode"] ?? environment["PGSSLMODE"] ?? "prefer"
@@ -142,17 +152,20 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         case "verify-full": tls = .verifyFull
         default:
             throw FerryError(
-                .invalidConfiguration, "sslmode=\(mode) is not a TLS mode.", changes: "Nothing was changed.",
+                .invalidConfiguration, "sslmode=\(mode) is not a TLS mode.",
+                changes: "Nothing was changed.",
                 advice: "Use disable, prefer (the default), require, verify-ca or verify-full.")
         }
         rootCertificate = try Self.rootCertificate(
-            for: tls, named: parameters["sslrootcert"] ?? environment["PGSSLROOTCERT"], environment: environment)
+            for: tls, named: parameters["sslrootcert"] ?? environment["PGSSLROOTCERT"],
+            environment: environment)
         let timeoutText = parameters["connect_timeout"] ?? environment["PGCONNECT_TIMEOUT"] ?? "10"
         // Bounded (a year) so that turning it into milliseconds never overflows.
         guard let seconds = Int(timeoutText), (0...31_536_000).contains(seconds) else {
             throw FerryError(
                 .invalidConfiguration,
-                "connect_timeout=\(timeoutText) is not a whole number of seconds from 0 to 31536000 (a year).")
+                "connect_timeout=\(timeoutText) is not a whole number of seconds from 0 to 31536000 (a year)."
+            )
         }
         connectTimeout = .seconds(seconds == 0 ? 10 : seconds)
 
@@ -164,9 +177,12 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             passwordSource = "PGPASSWORD"
         } else {
             let file = PasswordFile.location(environment: environment)
-            if let file, let warning = PasswordFile.warning(about: file) { warnings.append(warning) }
+            if let file, let warning = PasswordFile.warning(about: file) {
+                warnings.append(warning)
+            }
             self.password = file.flatMap {
-                PasswordFile.password(in: $0, host: host, port: port, database: database, user: user)
+                PasswordFile.password(
+                    in: $0, host: host, port: port, database: database, user: user)
             }
             passwordSource = self.password == nil ? nil : file?.path
         }
@@ -195,8 +211,10 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             "sslmode=\(mode.rawValue) checks the server's certificate, but the root certificate file \(path) "
                 + "does not exist.",
             changes: "Nothing was changed.",
-            advice: "Name the certificate authority's file with sslrootcert=PATH in the URL or PGSSLROOTCERT, "
-                + "use the system's trusted roots with sslrootcert=system, or put it in ~/.postgresql/root.crt.")
+            advice:
+                "Name the certificate authority's file with sslrootcert=PATH in the URL or PGSSLROOTCERT, "
+                + "use the system's trusted roots with sslrootcert=system, or put it in ~/.postgresql/root.crt."
+        )
     }
 
     /// The same server and role, another database.
@@ -212,13 +230,14 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     /// The server as messages show it: `host:port`, or the socket's path.
     public var server: String {
         isUnixSocket
-            ? "\(host)/.s.PGSQL.\(port)" : (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+            ? "\(host)/.s.PGSQL.\(port)"
+            : (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
     }
 
     /// `postgres://user@host:port/database`, without the password.
     public var description: String {
-        let where_ = isUnixSocket ? "?host=\(host)&port=\(port)" : ""
+        let query = isUnixSocket ? "?host=\(host)&port=\(port)" : ""
         let address = isUnixSocket ? "" : server
-        return "postgres://\(user)@\(address)/\(database)\(where_)"
+        return "postgres://\(user)@\(address)/\(database)\(query)"
     }
 }

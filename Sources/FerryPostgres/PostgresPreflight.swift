@@ -10,7 +10,9 @@ enum PostgresPreflight {
 
     /// - Throws: ``FerryError``: `insufficientPrivileges` when the role cannot
     ///   create tables; `databaseUnavailable` for a server that is too old.
-    static func check(on connection: PostgresConnection, displayName: String, user: String) async throws {
+    static func check(on connection: PostgresConnection, displayName: String, user: String)
+        async throws
+    {
         let rows = try await connection.queryUnlessClosed(
             """
             SELECT current_setting('server_version_num')::int, current_schema(),
@@ -25,7 +27,8 @@ enum PostgresPreflight {
                 throw FerryError(
                     .databaseUnavailable,
                     "\(displayName) runs PostgreSQL \(major); Ferry needs PostgreSQL \(minimumServerVersion) or newer.",
-                    changes: "Nothing was changed.", advice: "Upgrade the server, or use an older Ferry.")
+                    changes: "Nothing was changed.",
+                    advice: "Upgrade the server, or use an older Ferry.")
             }
             guard let schema else {
                 throw FerryError(
@@ -42,7 +45,8 @@ enum PostgresPreflight {
                     "Role \(user) may not create tables in schema \(schema) of \(displayName), which the upgrade needs "
                         + "(for its migrations and Ferry's history tables).",
                     changes: "Nothing was changed.",
-                    advice: "As the schema's owner, run GRANT CREATE ON SCHEMA \(schema) TO \(user); "
+                    advice:
+                        "As the schema's owner, run GRANT CREATE ON SCHEMA \(schema) TO \(user); "
                         + "or run the upgrade as the role that owns the application's tables.")
             }
         }

@@ -27,7 +27,8 @@ enum PostgresScriptRunner {
     }
 
     /// Runs one query with its bound values and reads its rows to the end.
-    static func runToTheEnd(_ query: PostgresQuery, on connection: PostgresConnection) async throws {
+    static func runToTheEnd(_ query: PostgresQuery, on connection: PostgresConnection) async throws
+    {
         let rows = try await connection.queryUnlessClosed(query, logger: PostgresConnector.logger)
         for try await _ in rows {}
     }
@@ -42,7 +43,8 @@ enum PostgresScriptRunner {
             throw FerryError(
                 .invalidMigrations, "\(script.file ?? "The SQL") cannot be run: \(error.message)",
                 advice: error.advice,
-                location: .init(file: script.file ?? "SQL given in code", line: error.line, statement: nil))
+                location: .init(
+                    file: script.file ?? "SQL given in code", line: error.line, statement: nil))
         }
     }
 
@@ -57,7 +59,8 @@ enum PostgresScriptRunner {
         guard let said = PostgresServerMessage(error) else {
             let reason = (error as? PSQLError)?.clientSideDescription ?? "\(error)"
             return FerryError(
-                .databaseUnavailable, "The connection to PostgreSQL failed while running a statement.",
+                .databaseUnavailable,
+                "The connection to PostgreSQL failed while running a statement.",
                 advice: "Check that the server is still running, then run the upgrade again.",
                 location: location, engineMessage: reason)
         }
@@ -65,7 +68,8 @@ enum PostgresScriptRunner {
             // Not the migration's fault: the server's state stopped it.
             return FerryError(
                 cause.code, "PostgreSQL stopped a statement of \(file): \(cause.summary).",
-                advice: cause.advice, location: location, engineMessage: said.text, engineCode: said.sqlState)
+                advice: cause.advice, location: location, engineMessage: said.text,
+                engineCode: said.sqlState)
         }
         var advice: String?
         if said.refusesTransactionBlock {

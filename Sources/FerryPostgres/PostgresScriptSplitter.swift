@@ -140,7 +140,9 @@ private struct Scanner {
 
     /// Reads one token (a string, an identifier, a word, a number or one
     /// other character) and notes the words a statement's shape depends on.
-    private mutating func readToken(into pending: inout Pending) throws(PostgresScriptSplitter.Problem) {
+    private mutating func readToken(into pending: inout Pending) throws(PostgresScriptSplitter
+        .Problem)
+    {
         let byte = bytes[position]
         let previous = position > 0 ? bytes[position - 1] : ascii(" ")
         switch byte {
@@ -192,12 +194,14 @@ private struct Scanner {
     private static func check(_ pending: Pending) throws(PostgresScriptSplitter.Problem) {
         let words = pending.words
         guard words.first == "COPY" else { return }
-        for index in words.indices.dropLast() where words[index] == "FROM" && words[index + 1] == "STDIN" {
+        for index in words.indices.dropLast()
+        where words[index] == "FROM" && words[index + 1] == "STDIN" {
             throw PostgresScriptSplitter.Problem(
                 message:
                     "COPY … FROM STDIN reads its rows from psql's input, which a migration does not have.",
                 line: pending.line,
-                advice: "Write the rows as INSERT statements, or COPY from a file the server can read "
+                advice:
+                    "Write the rows as INSERT statements, or COPY from a file the server can read "
                     + "(COPY … FROM '/path'), in a migration of its own.")
         }
     }
@@ -280,7 +284,9 @@ private struct Scanner {
         throw unterminated("dollar-quoted body \(text)", line: startLine, closer: text)
     }
 
-    private func unterminated(_ what: String, line: Int, closer: String) -> PostgresScriptSplitter.Problem {
+    private func unterminated(_ what: String, line: Int, closer: String)
+        -> PostgresScriptSplitter.Problem
+    {
         PostgresScriptSplitter.Problem(
             message: "the \(what) that starts here is never closed.", line: line,
             advice: "Close it with \(closer); until then everything after it belongs to it.")
@@ -299,7 +305,8 @@ private struct Scanner {
     }
 
     private func isBlank(_ byte: UInt8) -> Bool {
-        byte == ascii(" ") || byte == ascii("\t") || byte == ascii("\r") || byte == 0x0b || byte == 0x0c
+        byte == ascii(" ") || byte == ascii("\t") || byte == ascii("\r") || byte == 0x0b
+            || byte == 0x0c
     }
 
     /// Letters, `_` and every non-ASCII byte start an identifier, as in PostgreSQL.

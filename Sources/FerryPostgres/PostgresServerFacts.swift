@@ -26,7 +26,9 @@ struct PostgresServerFacts: Sendable {
 
     /// Reads the facts on a connection to the database, or to the
     /// maintenance database when `isLiveDatabase` is false.
-    static func read(on connection: PostgresConnection, isLiveDatabase: Bool) async throws -> PostgresServerFacts {
+    static func read(on connection: PostgresConnection, isLiveDatabase: Bool) async throws
+        -> PostgresServerFacts
+    {
         let rows = try await connection.queryUnlessClosed(
             PostgresQuery(
                 unsafeSQL: """
@@ -42,10 +44,13 @@ struct PostgresServerFacts: Sendable {
             (Bool, String?, Bool, String?, Int, String, Int64).self)
         {
             facts = PostgresServerFacts(
-                isStandby: standby, primary: primary, mayCreateDatabases: mayCreate, dataDirectory: folder,
+                isStandby: standby, primary: primary, mayCreateDatabases: mayCreate,
+                dataDirectory: folder,
                 versionNumber: version, role: role, databaseSize: size)
         }
-        guard let facts else { throw FerryError(.databaseUnavailable, "The server answered nothing about itself.") }
+        guard let facts else {
+            throw FerryError(.databaseUnavailable, "The server answered nothing about itself.")
+        }
         return facts
     }
 
@@ -60,7 +65,8 @@ struct PostgresServerFacts: Sendable {
 
     /// Where the command that changes the database must run, for advice.
     var primaryAdvice: String {
-        "Run it against the primary" + (primary.map { " (\($0))" } ?? "") + " with --database or [database] url"
+        "Run it against the primary" + (primary.map { " (\($0))" } ?? "")
+            + " with --database or [database] url"
     }
 }
 
@@ -73,7 +79,8 @@ extension PostgresEngine {
                 try await PostgresServerFacts.read(on: connection, isLiveDatabase: true)
             }
         } catch PostgresConnector.Failure.databaseMissing {
-            return try await connector("check").withConnection(to: Self.maintenanceDatabase) { connection in
+            return try await connector("check").withConnection(to: Self.maintenanceDatabase) {
+                connection in
                 try await PostgresServerFacts.read(on: connection, isLiveDatabase: false)
             }
         } catch let failure as PostgresConnector.Failure {
@@ -84,7 +91,8 @@ extension PostgresEngine {
     /// A hot standby refuses every change: names it and its primary.
     public func readOnlyReason() async -> String? {
         guard let facts = try? await serverFacts(), facts.isStandby else { return nil }
-        return facts.standbyDescription(displayName) + ". Upgrades, restores and downgrades run on the primary."
+        return facts.standbyDescription(displayName)
+            + ". Upgrades, restores and downgrades run on the primary."
     }
 
     /// The refusal of a change (an upgrade, a restore, a downgrade) on a hot
@@ -110,8 +118,14 @@ extension PostgresEngine {
         do {
             facts = try await serverFacts()
         } catch {
-            let said = (error as? FerryError).map { [$0.message, $0.engineMessage].compactMap { $0 }.joined(separator: " ") }
-            return [PreflightCheck(name: "server", status: .warning, detail: "cannot be asked: \(said ?? "\(error)")")]
+            let said = (error as? FerryError).map {
+                [$0.message, $0.engineMessage].compactMap { $0 }.joined(separator: " ")
+            }
+            return [
+                PreflightCheck(
+                    name: "server", status: .warning,
+                    detail: "cannot be asked: \(said ?? "\(error)")")
+            ]
         }
         var checks: [PreflightCheck] = []
         checks.append(
@@ -123,43 +137,63 @@ extension PostgresEngine {
                         + ": upgrades, restores and downgrades run on the primary")
                 : PreflightCheck(
                     name: "server", status: .ok,
-                    detail: "PostgreSQL \(facts.major).\(facts.versionNumber % 10000), a primary (not in recovery)"))
+                    detail:
+                        "PostgreSQL \(facts.major).\(facts.versionNumber % 10000), a primary (not in recovery)"
+                ))
 
         let fullCheck = needs.takesBackup && needs.backupCheck.isThorough
         if facts.mayCreateDatabases {
-            checks.append(PreflightCheck(
-                name: "role", status: .ok,
-                detail: "\(facts.role) may create databases (full backup checks and rehearsals use scratch databases)"))
+            checks.append(
+                PreflightCheck(
+                    name: "role", status: .ok,
+                    detail:
+                        "\(facts.role) may create databases (full backup checks and rehearsals use scratch databases)"
+                ))
         } else if !needs.databaseExists || fullCheck {
-            let why = !needs.databaseExists
+            let why =
+                !needs.databaseExists
                 ? "the database does not exist yet and the upgrade creates it"
                 : "the full check of the pre-upgrade backup loads it into a scratch database"
-            checks.append(PreflightCheck(
-                name: "role", status: .blocker,
-                detail: "\(facts.role) lacks CREATEDB, and \(why): ALTER ROLE \(facts.role) CREATEDB"
-                    + (needs.databaseExists ? ", or use --backup-check quick" : ", or create the database first")))
+            checks.append(
+                PreflightCheck(
+                    name: "role", status: .blocker,
+                    detail:
+                        "\(facts.role) lacks CREATEDB, and \(why): ALTER ROLE \(facts.role) CREATEDB"
+                        + (needs.databaseExists
+                            ? ", or use --backup-check quick" : ", or create the database first")))
         } else {
-            checks.append(PreflightCheck(
-                name: "role", status: .ok,
-                detail: "\(facts.role) lacks CREATEDB: this upgrade needs none, but full backup checks and "
-                    + "rehearsals do (they load into scratch databases)"))
+            checks.append(
+                PreflightCheck(
+                    name: "role", status: .ok,
+                    detail:
+                        "\(facts.role) lacks CREATEDB: this upgrade needs none, but full backup checks and "
+                        + "rehearsals do (they load into scratch databases)"))
         }
 
         do {
             let tools = try await PostgresTools.find(
-                configured: toolsFolder, serverMajor: facts.major, environment: ProcessInfo.processInfo.environment)
-            checks.append(PreflightCheck(
-                name: "PostgreSQL programs", status: .ok,
-                detail: "pg_dump, pg_restore and psql \(tools.major) in \(tools.folder.path) (server: \(facts.major))"))
+                configured: toolsFolder, serverMajor: facts.major,
+                environment: ProcessInfo.processInfo.environment)
+            checks.append(
+                PreflightCheck(
+                    name: "PostgreSQL programs", status: .ok,
+                    detail:
+                        "pg_dump, pg_restore and psql \(tools.major) in \(tools.folder.path) (server: \(facts.major))"
+                ))
         } catch let error as FerryError {
-            checks.append(PreflightCheck(
-                name: "PostgreSQL programs", status: needs.takesBackup ? .blocker : .ok,
-                detail: error.message + (needs.takesBackup ? "" : " Not needed by this upgrade, which takes no backup.")))
+            checks.append(
+                PreflightCheck(
+                    name: "PostgreSQL programs", status: needs.takesBackup ? .blocker : .ok,
+                    detail: error.message
+                        + (needs.takesBackup
+                            ? "" : " Not needed by this upgrade, which takes no backup.")))
         } catch {
-            checks.append(PreflightCheck(name: "PostgreSQL programs", status: .warning, detail: "\(error)"))
+            checks.append(
+                PreflightCheck(name: "PostgreSQL programs", status: .warning, detail: "\(error)"))
         }
 
-        checks.append(freeSpaceCheck(facts, fullCheck: fullCheck, keepFreeBytes: needs.keepFreeBytes))
+        checks.append(
+            freeSpaceCheck(facts, fullCheck: fullCheck, keepFreeBytes: needs.keepFreeBytes))
         return checks
     }
 
@@ -172,7 +206,9 @@ extension PostgresEngine {
     /// `data_directory`) is said with the figure needed, as ok rather than a
     /// warning: a warning refuses the upgrade without `--force`, and that
     /// would refuse every upgrade of a remote server or by an ordinary role.
-    private func freeSpaceCheck(_ facts: PostgresServerFacts, fullCheck: Bool, keepFreeBytes: Int64) -> PreflightCheck {
+    private func freeSpaceCheck(_ facts: PostgresServerFacts, fullCheck: Bool, keepFreeBytes: Int64)
+        -> PreflightCheck
+    {
         let size = facts.databaseSize
         var parts = ["upgrade \(FileSafety.formatBytes(size))"]
         var required = size + keepFreeBytes
@@ -181,17 +217,23 @@ extension PostgresEngine {
             parts.append("scratch copy for the backup check \(FileSafety.formatBytes(size))")
         }
         if keepFreeBytes > 0 { parts.append("keep free \(FileSafety.formatBytes(keepFreeBytes))") }
-        let needed = "needs \(FileSafety.formatBytes(required)) (" + parts.joined(separator: ", ") + ")"
-        let isLocal = location.isUnixSocket || ["127.0.0.1", "localhost", "::1"].contains(location.host.lowercased())
+        let needed =
+            "needs \(FileSafety.formatBytes(required)) (" + parts.joined(separator: ", ") + ")"
+        let isLocal =
+            location.isUnixSocket
+            || ["127.0.0.1", "localhost", "::1"].contains(location.host.lowercased())
         guard isLocal else {
             return PreflightCheck(
                 name: "server free space", status: .ok,
-                detail: "cannot be measured: the server \(location.server) is not on this machine; \(needed)")
+                detail:
+                    "cannot be measured: the server \(location.server) is not on this machine; \(needed)"
+            )
         }
         guard let folder = facts.dataDirectory else {
             return PreflightCheck(
                 name: "server free space", status: .ok,
-                detail: "cannot be measured: role \(facts.role) may not see the server's data_directory "
+                detail:
+                    "cannot be measured: role \(facts.role) may not see the server's data_directory "
                     + "(GRANT pg_read_all_settings TO \(facts.role)); \(needed)")
         }
         guard let free = FileSafety.freeSpace(at: URL(fileURLWithPath: folder)) else {
@@ -199,7 +241,8 @@ extension PostgresEngine {
                 name: "server free space", status: .ok,
                 detail: "cannot be measured: \(folder) cannot be read from here; \(needed)")
         }
-        let status: PreflightCheck.Status = free < required ? .blocker : free < 2 * required ? .warning : .ok
+        let status: PreflightCheck.Status =
+            free < required ? .blocker : free < 2 * required ? .warning : .ok
         return PreflightCheck(
             name: "server free space", status: status,
             detail: "\(FileSafety.formatBytes(free)) free at \(folder); \(needed)")

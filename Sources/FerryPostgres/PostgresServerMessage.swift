@@ -21,7 +21,8 @@ struct PostgresServerMessage: Sendable {
     let constraint: String?
 
     init?(_ error: any Error) {
-        guard let error = error as? PSQLError, error.code == .server, let info = error.serverInfo else {
+        guard let error = error as? PSQLError, error.code == .server, let info = error.serverInfo
+        else {
             return nil
         }
         sqlState = info[.sqlState] ?? "?????"

@@ -50,11 +50,16 @@ struct PostgresSession: MigrationSession {
         if gone == nil, let failure = error as? FerryError, let code = failure.engineCode,
             PostgresSessionLoss.isSessionEnding(code)
         {
-            gone = PostgresSessionLoss(reason: "the server ended it (\(failure.engineMessage ?? code))")
+            gone = PostgresSessionLoss(
+                reason: "the server ended it (\(failure.engineMessage ?? code))")
         }
-        if gone == nil, connection.isClosed { gone = PostgresSessionLoss(reason: "its connection closed") }
+        if gone == nil, connection.isClosed {
+            gone = PostgresSessionLoss(reason: "its connection closed")
+        }
         guard let gone else { return nil }
-        return gone.error("Ferry's session with \(displayName) was lost while it tried to \(what)", holdsLock: holdsLock)
+        return gone.error(
+            "Ferry's session with \(displayName) was lost while it tried to \(what)",
+            holdsLock: holdsLock)
     }
 
     var engineName: String { "postgresql" }
@@ -79,7 +84,9 @@ struct PostgresSession: MigrationSession {
         try await working { try await inTransactionWorking(body) }
     }
 
-    private func inTransactionWorking<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+    private func inTransactionWorking<Result: Sendable>(_ body: () async throws -> Result)
+        async throws -> Result
+    {
         try await access("begin the upgrade transaction") { try await execute(sql: "BEGIN") }
         transaction.value = true
         defer { transaction.value = false }
@@ -92,7 +99,9 @@ struct PostgresSession: MigrationSession {
                     .lockTimeout,
                     "Another upgrader holds the upgrade lock of \(displayName), so this transaction may not commit.",
                     changes: "Nothing was changed.",
-                    advice: "Let the other upgrade finish ('ferry status' shows who holds the lock), then run again.")
+                    advice:
+                        "Let the other upgrade finish ('ferry status' shows who holds the lock), then run again."
+                )
             }
             let result = try await body()
             try await checkConstraints()
@@ -117,10 +126,13 @@ struct PostgresSession: MigrationSession {
         do {
             try await execute(sql: "SET CONSTRAINTS ALL IMMEDIATE")
         } catch {
-            if let lost = loss(error, while: "check the deferred constraints before the commit") { throw lost }
+            if let lost = loss(error, while: "check the deferred constraints before the commit") {
+                throw lost
+            }
             guard let said = PostgresServerMessage(error), said.sqlState.hasPrefix("23") else {
                 throw FerryError(
-                    .databaseUnavailable, "Could not check the deferred constraints in \(displayName).",
+                    .databaseUnavailable,
+                    "Could not check the deferred constraints in \(displayName).",
                     engineMessage: PostgresServerMessage(error)?.text ?? "\(error)")
             }
             var names: [String] = []
@@ -131,7 +143,8 @@ struct PostgresSession: MigrationSession {
                 "The upgrade leaves rows that violate a deferred constraint (checked with SET CONSTRAINTS ALL "
                     + "IMMEDIATE before commit)"
                     + (names.isEmpty ? "." : ": " + names.joined(separator: ", ") + "."),
-                advice: "Fix the migration so that every row satisfies the constraint (for example repair or "
+                advice:
+                    "Fix the migration so that every row satisfies the constraint (for example repair or "
                     + "delete the rows in the migration), then run the upgrade again.",
                 engineMessage: said.text, engineCode: said.sqlState)
         }
@@ -142,7 +155,9 @@ struct PostgresSession: MigrationSession {
             try await working { try await PostgresScriptRunner.run(script, on: connection) }
         } catch var error as FerryError {
             // A statement that failed because the session was lost is not the migration's fault.
-            guard let lost = loss(error, while: "run \(script.file ?? "a script")") else { throw error }
+            guard let lost = loss(error, while: "run \(script.file ?? "a script")") else {
+                throw error
+            }
             error.message = lost.message
             error.changes = lost.changes
             error.advice = lost.advice
@@ -185,7 +200,8 @@ struct PostgresSession: MigrationSession {
         // caller that handles the error (or the next verification check) can go on.
         return try await working {
             try await fetchAllWorking(
-                PostgresQuery(unsafeSQL: statement.text, binds: binds), statement: statement, in: script)
+                PostgresQuery(unsafeSQL: statement.text, binds: binds), statement: statement,
+                in: script)
         }
     }
 
@@ -200,10 +216,13 @@ struct PostgresSession: MigrationSession {
         // The protocol sends the text NUL-terminated: the server would read only what comes before it.
         if let nul = text.utf8.firstIndex(of: 0) {
             throw FerryError(
-                .invalidMigrations, "The SQL holds a NUL byte: PostgreSQL would read only the text before it.",
+                .invalidMigrations,
+                "The SQL holds a NUL byte: PostgreSQL would read only the text before it.",
                 changes: "Nothing of it was run.",
-                advice: "Remove the NUL byte from the SQL text; bind a value that holds one as bytes instead.",
-                location: .init(file: "SQL given in code", line: script.line(at: nul), statement: nil))
+                advice:
+                    "Remove the NUL byte from the SQL text; bind a value that holds one as bytes instead.",
+                location: .init(
+                    file: "SQL given in code", line: script.line(at: nul), statement: nil))
         }
         let statements = try PostgresScriptRunner.statements(of: script)
         guard statements.count == 1, let statement = statements.first else {
@@ -225,7 +244,8 @@ struct PostgresSession: MigrationSession {
         if isInTransaction { try await execute(sql: "SAVEPOINT ferry_fetch") }
         do {
             var rows: [SQLRow] = []
-            let sequence = try await connection.queryUnlessClosed(query, logger: PostgresConnector.logger)
+            let sequence = try await connection.queryUnlessClosed(
+                query, logger: PostgresConnector.logger)
             for try await row in sequence { rows.append(SQLRow(row)) }
             if isInTransaction { try await execute(sql: "RELEASE SAVEPOINT ferry_fetch") }
             return rows
@@ -251,11 +271,15 @@ struct PostgresSession: MigrationSession {
     }
 
     func rowCounts() async throws -> [String: Int] {
-        try await access("count the rows") { try await PostgresInspection.rowCounts(on: connection) }
+        try await access("count the rows") {
+            try await PostgresInspection.rowCounts(on: connection)
+        }
     }
 
     func schemaObjects() async throws -> [SchemaObject] {
-        try await access("read the schema") { try await PostgresInspection.schemaObjects(on: connection) }
+        try await access("read the schema") {
+            try await PostgresInspection.schemaObjects(on: connection)
+        }
     }
 
     func engineVersion() async throws -> String {
@@ -334,7 +358,8 @@ struct PostgresSession: MigrationSession {
                 advice: said?.lacksPrivilege == true
                     ? "Grant the role what Ferry needs on its tables ferry_migrations and ferry_state, or run as their owner."
                     : nil,
-                engineMessage: said?.text ?? (error as? PSQLError)?.clientSideDescription ?? "\(error)",
+                engineMessage: said?.text ?? (error as? PSQLError)?.clientSideDescription
+                    ?? "\(error)",
                 engineCode: said?.sqlState)
         }
     }

@@ -57,9 +57,12 @@ struct PostgresSessionLoss: Sendable {
         FerryError(
             .databaseUnavailable,
             "\(message): \(reason)."
-                + (holdsLock ? " It held the upgrade lock, which the server released with it." : ""),
-            changes: "Nothing was committed: the server rolls back the open transaction of a session it ends.",
-            advice: "See why the session ended (the server's log: pg_terminate_backend, idle_session_timeout, "
+                + (holdsLock
+                    ? " It held the upgrade lock, which the server released with it." : ""),
+            changes:
+                "Nothing was committed: the server rolls back the open transaction of a session it ends.",
+            advice:
+                "See why the session ended (the server's log: pg_terminate_backend, idle_session_timeout, "
                 + "a restart), check the database with 'ferry status', and run again.")
     }
 }

@@ -32,7 +32,8 @@ struct PostgresTools: Sendable {
         if let configured { return [configured] }
         var folders: [URL] = []
         folders.append(URL(fileURLWithPath: "/usr/lib/postgresql/\(serverMajor)/bin"))
-        if let bindir = await output(of: ["pg_config", "--bindir"], environment: environment), !bindir.isEmpty
+        if let bindir = await output(of: ["pg_config", "--bindir"], environment: environment),
+            !bindir.isEmpty
         {
             folders.append(URL(fileURLWithPath: bindir))
         }
@@ -40,7 +41,9 @@ struct PostgresTools: Sendable {
             folders.append(URL(fileURLWithPath: String(path)))
         }
         // Newer majors can dump an older server: the last resort.
-        if let installed = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql") {
+        if let installed = try? FileManager.default.contentsOfDirectory(
+            atPath: "/usr/lib/postgresql")
+        {
             for major in installed.compactMap(Int.init).sorted() where major > serverMajor {
                 folders.append(URL(fileURLWithPath: "/usr/lib/postgresql/\(major)/bin"))
             }
@@ -69,11 +72,13 @@ struct PostgresTools: Sendable {
             let names = ["pg_dump", "pg_restore", "psql"]
             guard
                 names.allSatisfy({
-                    FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent($0).path)
+                    FileManager.default.isExecutableFile(
+                        atPath: folder.appendingPathComponent($0).path)
                 })
             else { continue }
             let version = await output(
-                of: [folder.appendingPathComponent("pg_dump").path, "--version"], environment: environment)
+                of: [folder.appendingPathComponent("pg_dump").path, "--version"],
+                environment: environment)
             guard let version, let major = majorVersion(in: version) else { continue }
             seen.append("\(folder.path) (\(major))")
             if major == serverMajor {
@@ -81,7 +86,9 @@ struct PostgresTools: Sendable {
                 exactMatch = PostgresTools(folder: folder, major: major)
                 break
             }
-            if major > serverMajor, newer == nil { newer = PostgresTools(folder: folder, major: major) }
+            if major > serverMajor, newer == nil {
+                newer = PostgresTools(folder: folder, major: major)
+            }
         }
         if let tools = exactMatch ?? newer {
             found.withLock { $0[key] = tools }
@@ -101,7 +108,9 @@ struct PostgresTools: Sendable {
 
     /// The major version in `pg_dump (PostgreSQL) 15.18 (Debian …)`.
     static func majorVersion(in text: String) -> Int? {
-        guard let range = text.range(of: #"\) (\d+)"#, options: .regularExpression) else { return nil }
+        guard let range = text.range(of: #"\) (\d+)"#, options: .regularExpression) else {
+            return nil
+        }
         return Int(text[range].dropFirst(2))
     }
 
@@ -122,10 +131,12 @@ struct PostgresTools: Sendable {
     ///   - applicationName: What `pg_stat_activity` shows for the session.
     /// - Returns: What it printed; the caller judges its exit status.
     func run(
-        _ program: String, _ arguments: [String], location: PostgresLocation, applicationName: String
+        _ program: String, _ arguments: [String], location: PostgresLocation,
+        applicationName: String
     ) async throws -> Output {
         let running = try start(
-            program, arguments, location: location, applicationName: applicationName, withInput: false)
+            program, arguments, location: location, applicationName: applicationName,
+            withInput: false)
         return await running.finish()
     }
 
@@ -133,7 +144,8 @@ struct PostgresTools: Sendable {
     /// standard input a pipe when `withInput` (for ``PsqlTransaction``), else
     /// empty; the caller ends it with ``RunningProgram/finish()``.
     func start(
-        _ program: String, _ arguments: [String], location: PostgresLocation, applicationName: String,
+        _ program: String, _ arguments: [String], location: PostgresLocation,
+        applicationName: String,
         withInput: Bool
     ) throws -> RunningProgram {
         // A work folder, so that the next run deletes the password file of one that was killed.
@@ -146,9 +158,12 @@ struct PostgresTools: Sendable {
             environment["PGUSER"] = location.user
             environment["PGDATABASE"] = location.database
             environment["PGAPPNAME"] = applicationName
-            environment["PGCONNECT_TIMEOUT"] = String(max(1, location.connectTimeout.components.seconds))
+            environment["PGCONNECT_TIMEOUT"] = String(
+                max(1, location.connectTimeout.components.seconds))
             environment["PGSSLMODE"] = location.tls.rawValue
-            if let rootCertificate = location.rootCertificate { environment["PGSSLROOTCERT"] = rootCertificate }
+            if let rootCertificate = location.rootCertificate {
+                environment["PGSSLROOTCERT"] = rootCertificate
+            }
             // The child's own password file: the password, or none at all, rather than the user's.
             let passfile = scratch.appendingPathComponent("pgpass")
             let line = location.password.map { password in
@@ -156,12 +171,15 @@ struct PostgresTools: Sendable {
                     .replacingOccurrences(of: ":", with: "\\:")
                 return "*:*:*:*:\(escaped)\n"
             }
-            guard FileManager.default.createFile(
-                atPath: passfile.path, contents: Data((line ?? "").utf8), attributes: [.posixPermissions: 0o600])
+            guard
+                FileManager.default.createFile(
+                    atPath: passfile.path, contents: Data((line ?? "").utf8),
+                    attributes: [.posixPermissions: 0o600])
             else {
                 throw FerryError(
                     .fileSystem, "Cannot write a password file for \(program) in \(scratch.path).",
-                    changes: "Nothing was changed.", advice: "Check that the temporary folder (TMPDIR) is writable.")
+                    changes: "Nothing was changed.",
+                    advice: "Check that the temporary folder (TMPDIR) is writable.")
             }
             environment["PGPASSFILE"] = passfile.path
             let process = Process()
@@ -180,11 +198,13 @@ struct PostgresTools: Sendable {
                 try ProgramLauncher.run(process)
             } catch {
                 throw FerryError(
-                    .backupFailed, "Cannot start \(folder.appendingPathComponent(program).path): \(error.localizedDescription)",
+                    .backupFailed,
+                    "Cannot start \(folder.appendingPathComponent(program).path): \(error.localizedDescription)",
                     changes: "Nothing was changed.")
             }
             return RunningProgram(
-                process: process, input: input?.fileHandleForWriting, stdoutFile: stdoutFile, stderrFile: stderrFile,
+                process: process, input: input?.fileHandleForWriting, stdoutFile: stdoutFile,
+                stderrFile: stderrFile,
                 work: work)
         } catch {
             work.remove()
@@ -202,7 +222,9 @@ struct PostgresTools: Sendable {
         /// The folder of its password file and output, removed when it is finished.
         let work: WorkFolder
 
-        init(process: Process, input: FileHandle?, stdoutFile: URL, stderrFile: URL, work: WorkFolder) {
+        init(
+            process: Process, input: FileHandle?, stdoutFile: URL, stderrFile: URL, work: WorkFolder
+        ) {
             self.process = process
             self.input = input
             self.stdoutFile = stdoutFile
@@ -247,7 +269,8 @@ struct PostgresTools: Sendable {
 
     /// What a short program without a database prints (`--version`,
     /// `pg_config`), or nil when it cannot run or fails.
-    private static func output(of command: [String], environment: [String: String]) async -> String? {
+    private static func output(of command: [String], environment: [String: String]) async -> String?
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command

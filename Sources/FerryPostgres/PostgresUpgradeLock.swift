@@ -63,8 +63,8 @@ enum PostgresUpgradeLock {
             """, logger: PostgresConnector.logger)
         var holder: LockHolder?
         for try await (pid, application, client, clientPort, since, user)
-            in rows.decode((Int32?, String, String?, Int32?, Date, String?).self) where holder == nil
-        {
+            in rows.decode((Int32?, String, String?, Int32?, Date, String?).self)
+        where holder == nil {
             let host: String
             switch (client, clientPort) {
             case (let client?, _): host = client
@@ -73,7 +73,8 @@ enum PostgresUpgradeLock {
             }
             var command = application.isEmpty ? "an application without a name" : application
             if let user { command += " (role \(user))" }
-            holder = LockHolder(host: host, pid: nil, command: command, since: since, serverPID: pid)
+            holder = LockHolder(
+                host: host, pid: nil, command: command, since: since, serverPID: pid)
         }
         return holder
     }

@@ -21,7 +21,8 @@ enum ProgramLauncher {
     /// `setpriv`, where the system has it.
     static let deathSignalWrapper: URL? = {
         #if os(Linux)
-        for path in ["/usr/bin/setpriv", "/bin/setpriv"] where FileManager.default.isExecutableFile(atPath: path) {
+        for path in ["/usr/bin/setpriv", "/bin/setpriv"]
+        where FileManager.default.isExecutableFile(atPath: path) {
             return URL(fileURLWithPath: path)
         }
         #endif
@@ -34,7 +35,8 @@ enum ProgramLauncher {
     /// - Throws: What `Process.run()` throws.
     static func run(_ process: Process) throws {
         if let wrapper = deathSignalWrapper, let program = process.executableURL {
-            process.arguments = ["--pdeathsig", "KILL", "--", program.path] + (process.arguments ?? [])
+            process.arguments =
+                ["--pdeathsig", "KILL", "--", program.path] + (process.arguments ?? [])
             process.executableURL = wrapper
         }
         try launcher.launch(process)
@@ -45,7 +47,8 @@ enum ProgramLauncher {
     /// The thread that starts every program, and a queue of those to start.
     private final class LauncherThread: @unchecked Sendable {
         private let condition = NSCondition()
-        private var waiting: [(process: Process, done: DispatchSemaphore, error: Locked<(any Error)?>)] = []
+        private var waiting:
+            [(process: Process, done: DispatchSemaphore, error: Locked<(any Error)?>)] = []
 
         init() {
             let thread = Thread { [self] in self.serve() }

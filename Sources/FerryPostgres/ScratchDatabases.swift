@@ -19,7 +19,8 @@ enum ScratchDatabases {
     /// `rehearsal`, `scratch`, `drift`): `ferry_<purpose>_lock_<uuid>`, where `lock`
     /// says that its maker marks it with a lock.
     static func newName(purpose: String) -> String {
-        "ferry_\(purpose)_lock_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        "ferry_\(purpose)_lock_"
+            + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     }
 
     /// The names of marked scratch databases, as a `LIKE` pattern each. Only
@@ -37,7 +38,8 @@ enum ScratchDatabases {
     /// Takes the lock that marks `name` as alive, on its maker's session.
     static func mark(_ name: String, on maker: PostgresConnection) async throws {
         let rows = try await maker.queryUnlessClosed(
-            "SELECT pg_advisory_lock(hashtextextended(\(name), \(seed)))", logger: PostgresConnector.logger)
+            "SELECT pg_advisory_lock(hashtextextended(\(name), \(seed)))",
+            logger: PostgresConnector.logger)
         for try await _ in rows {}
     }
 
@@ -61,7 +63,9 @@ enum ScratchDatabases {
         return removed
     }
 
-    private static func leftoverCandidates(on connection: PostgresConnection) async throws -> [String] {
+    private static func leftoverCandidates(on connection: PostgresConnection) async throws
+        -> [String]
+    {
         let rows = try await connection.queryUnlessClosed(
             """
             SELECT datname::text FROM pg_database
@@ -74,9 +78,12 @@ enum ScratchDatabases {
         return names
     }
 
-    private static func tryLock(_ name: String, on connection: PostgresConnection) async throws -> Bool {
+    private static func tryLock(_ name: String, on connection: PostgresConnection) async throws
+        -> Bool
+    {
         let rows = try await connection.queryUnlessClosed(
-            "SELECT pg_try_advisory_lock(hashtextextended(\(name), \(seed)))", logger: PostgresConnector.logger)
+            "SELECT pg_try_advisory_lock(hashtextextended(\(name), \(seed)))",
+            logger: PostgresConnector.logger)
         var isTaken = false
         for try await taken in rows.decode(Bool.self) { isTaken = taken }
         return isTaken
@@ -84,7 +91,8 @@ enum ScratchDatabases {
 
     private static func unlock(_ name: String, on connection: PostgresConnection) async throws {
         let rows = try await connection.queryUnlessClosed(
-            "SELECT pg_advisory_unlock(hashtextextended(\(name), \(seed)))", logger: PostgresConnector.logger)
+            "SELECT pg_advisory_unlock(hashtextextended(\(name), \(seed)))",
+            logger: PostgresConnector.logger)
         for try await _ in rows {}
     }
 }

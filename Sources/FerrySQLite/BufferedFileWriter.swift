@@ -10,9 +10,13 @@ final class BufferedFileWriter {
     let url: URL
 
     init(creating url: URL, capacity: Int = 1 << 20) throws {
-        guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = try? FileHandle(forWritingTo: url) else {
-            throw FerryError(.fileSystem, "Cannot create \(url.path).", changes: "Nothing was changed.")
+        guard
+            FileManager.default.createFile(
+                atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let handle = try? FileHandle(forWritingTo: url)
+        else {
+            throw FerryError(
+                .fileSystem, "Cannot create \(url.path).", changes: "Nothing was changed.")
         }
         self.url = url
         self.handle = handle

@@ -35,14 +35,18 @@ struct DatabaseFile: Sendable {
             throw FerryError(
                 .databaseUnavailable, "Cannot look at the SQLite database \(path): \(reason).",
                 changes: "Nothing was changed.",
-                advice: errno == EACCES ? "Make its folder readable for this user." : "Check --database, FERRY_DATABASE or [database] url.")
+                advice: errno == EACCES
+                    ? "Make its folder readable for this user."
+                    : "Check --database, FERRY_DATABASE or [database] url.")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw FerryError(
                 .invalidConfiguration,
                 "\(path) is \(Self.kind(of: info.st_mode)), not a database file: Ferry opens only regular files.",
                 changes: "Nothing was changed.",
-                advice: "Check --database, FERRY_DATABASE or [database] url: it must name the application's SQLite file.")
+                advice:
+                    "Check --database, FERRY_DATABASE or [database] url: it must name the application's SQLite file."
+            )
         }
         return true
     }
@@ -76,14 +80,17 @@ struct DatabaseFile: Sendable {
         let url = URL(fileURLWithPath: current)
         let folder = url.deletingLastPathComponent().path
         let resolvedFolder = Self.realPath(folder) ?? folder
-        return URL(fileURLWithPath: resolvedFolder).appendingPathComponent(url.lastPathComponent).path
+        return URL(fileURLWithPath: resolvedFolder).appendingPathComponent(url.lastPathComponent)
+            .path
     }
 
     /// The file's device and inode when it has other hard links (names in
     /// any folder): those names share no path, only the inode.
     var hardLinkedInode: (device: UInt64, inode: UInt64)? {
         var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink > 1 else { return nil }
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink > 1 else {
+            return nil
+        }
         return (UInt64(info.st_dev), UInt64(info.st_ino))
     }
 

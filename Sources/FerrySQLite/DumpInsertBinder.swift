@@ -40,7 +40,8 @@ struct DumpInsertBinder {
     ///
     /// - Returns: false, having changed nothing, when it is not.
     /// - Throws: `DatabaseError` when SQLite refuses a row.
-    mutating func insert(_ statement: UnsafeBufferPointer<UInt8>, into db: Database) throws -> Bool {
+    mutating func insert(_ statement: UnsafeBufferPointer<UInt8>, into db: Database) throws -> Bool
+    {
         guard let (headerEnd, columns) = Self.header(statement) else { return false }
         values.removeAll(keepingCapacity: true)
         guard parseRows(statement, from: headerEnd, columns: columns) else { return false }
@@ -50,19 +51,24 @@ struct DumpInsertBinder {
             insert = prepared
         } else {
             let placeholders = Array(repeating: "?", count: columns).joined(separator: ",")
-            insert = try db.makeStatement(sql: String(decoding: header, as: UTF8.self) + " (" + placeholders + ")")
+            insert = try db.makeStatement(
+                sql: String(decoding: header, as: UTF8.self) + " (" + placeholders + ")")
             inserts[header] = insert
         }
         let handle = insert.sqliteStatement
         var index = 0
         while index < values.count {
             for column in 0..<columns {
-                try bind(values[index + column], at: Int32(column + 1), of: statement, to: handle, db: db)
+                try bind(
+                    values[index + column], at: Int32(column + 1), of: statement, to: handle, db: db
+                )
             }
             let code = sqlite3_step(handle)
             sqlite3_reset(handle)
             guard code == SQLITE_DONE else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: code),
+                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
             index += columns
         }
@@ -75,8 +81,10 @@ struct DumpInsertBinder {
     /// for `INSERT INTO "t" ("a","b") VALUES`.
     private static func header(_ bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int)? {
         var position = 0
-        guard skip("INSERT INTO ", in: bytes, at: &position), skipIdentifier(in: bytes, at: &position),
-              skip(" (", in: bytes, at: &position) else { return nil }
+        guard skip("INSERT INTO ", in: bytes, at: &position),
+            skipIdentifier(in: bytes, at: &position),
+            skip(" (", in: bytes, at: &position)
+        else { return nil }
         var columns = 0
         repeat {
             guard skipIdentifier(in: bytes, at: &position) else { return nil }
@@ -87,7 +95,9 @@ struct DumpInsertBinder {
     }
 
     /// Reads every row into `values`; false unless each has `columns` values and the statement ends after the last.
-    private mutating func parseRows(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, columns: Int) -> Bool {
+    private mutating func parseRows(
+        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, columns: Int
+    ) -> Bool {
         var position = start
         guard Self.skip("\n(", in: bytes, at: &position) else { return false }
         while true {
@@ -101,7 +111,9 @@ struct DumpInsertBinder {
         }
     }
 
-    private static func literal(in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int) -> Literal? {
+    private static func literal(in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int)
+        -> Literal?
+    {
         guard position < bytes.count else { return nil }
         switch bytes[position] {
         case UInt8(ascii: "'"):
@@ -124,12 +136,16 @@ struct DumpInsertBinder {
         case UInt8(ascii: "N"):
             return skip("NULL", in: bytes, at: &position) ? .null : nil
         case UInt8(ascii: "X"):
-            guard skip("X'", in: bytes, at: &position), let digits = hexDigits(in: bytes, at: &position),
-                  skip("'", in: bytes, at: &position) else { return nil }
+            guard skip("X'", in: bytes, at: &position),
+                let digits = hexDigits(in: bytes, at: &position),
+                skip("'", in: bytes, at: &position)
+            else { return nil }
             return .blob(digits)
         case UInt8(ascii: "C"):
-            guard skip("CAST(X'", in: bytes, at: &position), let digits = hexDigits(in: bytes, at: &position),
-                  skip("' AS TEXT)", in: bytes, at: &position) else { return nil }
+            guard skip("CAST(X'", in: bytes, at: &position),
+                let digits = hexDigits(in: bytes, at: &position),
+                skip("' AS TEXT)", in: bytes, at: &position)
+            else { return nil }
             return .hexText(digits)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return number(in: bytes, at: &position)
@@ -140,14 +156,18 @@ struct DumpInsertBinder {
 
     /// An integer, or a real when it has a `.` or an exponent, as SQLite reads a numeric literal.
     /// An integer too large for 64 bits is not taken (SQLite would make it a real).
-    private static func number(in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int) -> Literal? {
+    private static func number(in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int)
+        -> Literal?
+    {
         let start = position
         var index = position
         var isReal = false
         while index < bytes.count {
             let byte = bytes[index]
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
+                || byte == UInt8(ascii: "E")
+            {
                 isReal = true
             } else if byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {
                 guard index == start || bytes[index - 1] | 0x20 == UInt8(ascii: "e") else { break }
@@ -161,10 +181,16 @@ struct DumpInsertBinder {
             // strtod wants a terminated string; a literal the writer wrote is short.
             guard index - start < 64 else { return nil }
             var text = [CChar](repeating: 0, count: index - start + 1)
-            for offset in 0..<(index - start) { text[offset] = CChar(bitPattern: bytes[start + offset]) }
+            for offset in 0..<(index - start) {
+                text[offset] = CChar(bitPattern: bytes[start + offset])
+            }
             var end: UnsafeMutablePointer<CChar>?
-            let value = text.withUnsafeMutableBufferPointer { buffer in strtod(buffer.baseAddress!, &end) }
-            let consumed = text.withUnsafeBufferPointer { buffer in end.map { UnsafePointer($0) - buffer.baseAddress! } }
+            let value = text.withUnsafeMutableBufferPointer { buffer in
+                strtod(buffer.baseAddress!, &end)
+            }
+            let consumed = text.withUnsafeBufferPointer { buffer in
+                end.map { UnsafePointer($0) - buffer.baseAddress! }
+            }
             guard consumed == index - start else { return nil }
             position = index
             return .real(value)
@@ -189,7 +215,9 @@ struct DumpInsertBinder {
     }
 
     /// An even number of hexadecimal digits, up to the next quote.
-    private static func hexDigits(in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int) -> Range<Int>? {
+    private static func hexDigits(in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int)
+        -> Range<Int>?
+    {
         let start = position
         var index = position
         while index < bytes.count, hexValue(bytes[index]) != nil { index += 1 }
@@ -208,7 +236,9 @@ struct DumpInsertBinder {
     }
 
     /// A double-quoted identifier, with `""` for a quote inside.
-    private static func skipIdentifier(in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int) -> Bool {
+    private static func skipIdentifier(in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int)
+        -> Bool
+    {
         guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
         var index = position + 1
         while index < bytes.count {
@@ -226,7 +256,9 @@ struct DumpInsertBinder {
     }
 
     /// Moves past `text` if the bytes at `position` are exactly it.
-    private static func skip(_ text: StaticString, in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int) -> Bool {
+    private static func skip(
+        _ text: StaticString, in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int
+    ) -> Bool {
         let count = text.utf8CodeUnitCount
         guard bytes.count - position >= count else { return false }
         let expected = text.utf8Start
@@ -238,7 +270,8 @@ struct DumpInsertBinder {
     // MARK: Binding
 
     private mutating func bind(
-        _ value: Literal, at index: Int32, of bytes: UnsafeBufferPointer<UInt8>, to handle: OpaquePointer, db: Database
+        _ value: Literal, at index: Int32, of bytes: UnsafeBufferPointer<UInt8>,
+        to handle: OpaquePointer, db: Database
     ) throws {
         let code: Int32
         switch value {
@@ -260,30 +293,41 @@ struct DumpInsertBinder {
             } else {
                 // The statement's bytes outlive the step that reads them.
                 let start = bytes.baseAddress! + range.lowerBound
-                code = start.withMemoryRebound(to: CChar.self, capacity: max(range.count, 1)) { text in
-                    sqlite3_bind_text(handle, index, text, Int32(range.count), Self.staticDestructor)
+                code = start.withMemoryRebound(to: CChar.self, capacity: max(range.count, 1)) {
+                    text in
+                    sqlite3_bind_text(
+                        handle, index, text, Int32(range.count), Self.staticDestructor)
                 }
             }
         case .blob(let digits):
             decode(digits, of: bytes)
-            code = scratch.isEmpty
+            code =
+                scratch.isEmpty
                 ? sqlite3_bind_zeroblob(handle, index, 0)
-                : scratch.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transientDestructor) }
+                : scratch.withUnsafeBytes {
+                    sqlite3_bind_blob(
+                        handle, index, $0.baseAddress, Int32($0.count), Self.transientDestructor)
+                }
         case .hexText(let digits):
             decode(digits, of: bytes)
             code = bindScratchAsText(handle, index)
         }
         guard code == SQLITE_OK else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code),
+                message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
     }
 
     private func bindScratchAsText(_ handle: OpaquePointer, _ index: Int32) -> Int32 {
         // An empty array's buffer may have no address, and a null pointer binds NULL, not ''.
-        guard !scratch.isEmpty else { return sqlite3_bind_text(handle, index, "", 0, Self.staticDestructor) }
+        guard !scratch.isEmpty else {
+            return sqlite3_bind_text(handle, index, "", 0, Self.staticDestructor)
+        }
         return scratch.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { text in
-                sqlite3_bind_text(handle, index, text.baseAddress, Int32(text.count), Self.transientDestructor)
+                sqlite3_bind_text(
+                    handle, index, text.baseAddress, Int32(text.count), Self.transientDestructor)
             }
         }
     }

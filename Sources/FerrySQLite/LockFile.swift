@@ -72,7 +72,8 @@ final class LockFile: @unchecked Sendable {
             case EWOULDBLOCK: return false
             default:
                 let reason = String(cString: strerror(errno))
-                throw FerryError(.fileSystem, "Cannot lock \(path): \(reason).", changes: "Nothing was changed.")
+                throw FerryError(
+                    .fileSystem, "Cannot lock \(path): \(reason).", changes: "Nothing was changed.")
             }
         }
     }
@@ -84,7 +85,9 @@ final class LockFile: @unchecked Sendable {
 
     /// Writes who holds the lock (only while holding it).
     func write(_ holder: LockHolder) {
-        guard isWritable, let data = try? JSONEncoder.withTimestamps().encode(holder) else { return }
+        guard isWritable, let data = try? JSONEncoder.withTimestamps().encode(holder) else {
+            return
+        }
         _ = ftruncate(descriptor, 0)
         _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }
@@ -100,7 +103,10 @@ final class LockFile: @unchecked Sendable {
     func holder() -> LockHolder {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
-        if count > 0, let holder = try? JSONDecoder.withTimestamps().decode(LockHolder.self, from: Data(buffer[0..<count])) {
+        if count > 0,
+            let holder = try? JSONDecoder.withTimestamps().decode(
+                LockHolder.self, from: Data(buffer[0..<count]))
+        {
             return holder
         }
         return LockHolder(host: "unknown host", pid: nil, command: "unknown command", since: Date())

@@ -15,12 +15,16 @@ import GRDBSQLite
 enum SQLiteDumpLoader {
     static func load(_ dump: URL, into db: Database) throws {
         guard let handle = try? FileHandle(forReadingFrom: dump) else {
-            throw FerryError(.backupCorrupt, "Cannot read the SQL dump \(dump.path).", changes: "Nothing was changed.")
+            throw FerryError(
+                .backupCorrupt, "Cannot read the SQL dump \(dump.path).",
+                changes: "Nothing was changed.")
         }
         defer { try? handle.close() }
-        try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF")
+        try db.execute(
+            sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF")
         // Indexes are created after the rows: let SQLite sort their entries on more than one core.
-        try db.execute(sql: "PRAGMA threads = \(min(4, ProcessInfo.processInfo.activeProcessorCount))")
+        try db.execute(
+            sql: "PRAGMA threads = \(min(4, ProcessInfo.processInfo.activeProcessorCount))")
         try db.execute(sql: "BEGIN")
         var splitter = StatementSplitter()
         var binder = DumpInsertBinder()
@@ -35,10 +39,14 @@ enum SQLiteDumpLoader {
             line = startLine
             try run(statement, in: db, binder: &binder)
         }
-        if let rest = splitter.remainder(), SQLScript(text: rest).statementStart(from: rest.startIndex) != rest.endIndex {
+        if let rest = splitter.remainder(),
+            SQLScript(text: rest).statementStart(from: rest.startIndex) != rest.endIndex
+        {
             throw FerryError(
-                .backupCorrupt, "The SQL dump \(dump.lastPathComponent) ends in the middle of a statement (after line \(line)).",
-                changes: "Nothing was changed.", advice: "The file is truncated: use another backup.")
+                .backupCorrupt,
+                "The SQL dump \(dump.lastPathComponent) ends in the middle of a statement (after line \(line)).",
+                changes: "Nothing was changed.",
+                advice: "The file is truncated: use another backup.")
         }
         if db.isInsideTransaction { try db.execute(sql: "COMMIT") }
     }
@@ -61,7 +69,8 @@ enum SQLiteDumpLoader {
         } catch let error as DatabaseError {
             let statement = text ?? StatementSplitter.trimmed(bytes)
             throw FerryError(
-                .backupCorrupt, "The SQL dump does not load: SQLite refused a statement.", changes: "Nothing was changed.",
+                .backupCorrupt, "The SQL dump does not load: SQLite refused a statement.",
+                changes: "Nothing was changed.",
                 advice: "Use another backup.",
                 location: .init(file: "dump", line: 0, statement: SQLScript.shortened(statement)),
                 engineMessage: error.message)
@@ -87,7 +96,8 @@ struct StatementSplitter {
     /// during the call, up to and with its `;`) and the line it ends on.
     /// `isLast` says that no more bytes follow.
     mutating func feed(
-        _ bytes: some Collection<UInt8>, isLast: Bool = false, emit: (UnsafeBufferPointer<UInt8>, Int) throws -> Void
+        _ bytes: some Collection<UInt8>, isLast: Bool = false,
+        emit: (UnsafeBufferPointer<UInt8>, Int) throws -> Void
     ) throws {
         if start > 0 {
             pending.removeFirst(start)
@@ -98,18 +108,22 @@ struct StatementSplitter {
         // Scan through a buffer pointer: a dump has hundreds of millions of bytes, and checked
         // array accesses to a stored property cost more than the scan itself.
         let scanned = pending
-        try scanned.withUnsafeBufferPointer { buffer in try scan(buffer, isLast: isLast, emit: emit) }
+        try scanned.withUnsafeBufferPointer { buffer in try scan(buffer, isLast: isLast, emit: emit)
+        }
     }
 
     private mutating func scan(
-        _ pending: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (UnsafeBufferPointer<UInt8>, Int) throws -> Void
+        _ pending: UnsafeBufferPointer<UInt8>, isLast: Bool,
+        emit: (UnsafeBufferPointer<UInt8>, Int) throws -> Void
     ) throws {
         let end = pending.count
         while position < end {
             let byte = pending[position]
             // A two-byte token may straddle two pieces: wait for the next one.
             let next: UInt8? = position + 1 < end ? pending[position + 1] : nil
-            if next == nil, !isLast, byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "*") {
+            if next == nil, !isLast,
+                byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "*")
+            {
                 return
             }
             var step = 1
@@ -157,8 +171,9 @@ struct StatementSplitter {
         let first = text.firstIndex { !Self.isASCIIWhitespace($0) } ?? text.endIndex
         let insert = Array("insert".utf8)
         if text.endIndex - first > insert.count,
-           zip(text[first..<first + insert.count], insert).allSatisfy({ $0 | 0x20 == $1 }),
-           Self.isASCIIWhitespace(text[first + insert.count]) {
+            zip(text[first..<first + insert.count], insert).allSatisfy({ $0 | 0x20 == $1 }),
+            Self.isASCIIWhitespace(text[first + insert.count])
+        {
             return true
         }
         var candidate = Array(text)
@@ -185,10 +200,12 @@ struct StatementSplitter {
     static func trimmed(_ text: UnsafeBufferPointer<UInt8>) -> String {
         let first = text.firstIndex { !isASCIIWhitespace($0) } ?? text.endIndex
         let last = text.lastIndex { !isASCIIWhitespace($0) }.map { $0 + 1 } ?? first
-        let statement = String(decoding: UnsafeBufferPointer(rebasing: text[first..<max(first, last)]), as: UTF8.self)
+        let statement = String(
+            decoding: UnsafeBufferPointer(rebasing: text[first..<max(first, last)]), as: UTF8.self)
         // A non-ASCII byte at either end may begin or end other Unicode whitespace.
         let ends = [first < last ? text[first] : 0, first < last ? text[last - 1] : 0]
-        return ends.contains { $0 >= 0x80 } ? statement.trimmingCharacters(in: .whitespacesAndNewlines) : statement
+        return ends.contains { $0 >= 0x80 }
+            ? statement.trimmingCharacters(in: .whitespacesAndNewlines) : statement
     }
 
     /// What is left after the last complete statement, if anything.

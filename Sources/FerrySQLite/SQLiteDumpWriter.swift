@@ -22,24 +22,29 @@ enum SQLiteDumpWriter {
 
     static func write(_ db: Database, to url: URL) throws {
         let out = try BufferedFileWriter(creating: url)
-        out.write("-- SQL dump written by Ferry \(Ferry.version) at \(Timestamp.string(from: Date())).\n")
+        out.write(
+            "-- SQL dump written by Ferry \(Ferry.version) at \(Timestamp.string(from: Date())).\n")
         out.write("-- Load it into a new database: sqlite3 new.db < this-file.sql\n")
         out.write("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n")
         let types = try Dictionary(
             Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_list WHERE schema = 'main'")
                 .map { ($0["name"] as String, $0["type"] as String) },
             uniquingKeysWith: { first, _ in first })
-        let objects = try Row.fetchAll(db, sql: "SELECT type, name, sql FROM sqlite_schema ORDER BY rowid")
-            .map { (type: $0["type"] as String, name: $0["name"] as String, sql: $0["sql"] as String?) }
+        let objects = try Row.fetchAll(
+            db, sql: "SELECT type, name, sql FROM sqlite_schema ORDER BY rowid"
+        )
+        .map { (type: $0["type"] as String, name: $0["name"] as String, sql: $0["sql"] as String?) }
         let tables = objects.filter { object in
-            object.type == "table" && !object.name.hasPrefix("sqlite_") && types[object.name] != "shadow"
+            object.type == "table" && !object.name.hasPrefix("sqlite_")
+                && types[object.name] != "shadow"
         }
         for table in tables {
             out.write((table.sql ?? "") + ";\n")
         }
         try out.flushIfFull()
         for table in tables {
-            try writeRows(of: table.name, isVirtual: types[table.name] == "virtual", from: db, to: out)
+            try writeRows(
+                of: table.name, isVirtual: types[table.name] == "virtual", from: db, to: out)
         }
         if objects.contains(where: { $0.name == "sqlite_sequence" }) {
             out.write("DELETE FROM sqlite_sequence;\n")
@@ -47,7 +52,8 @@ enum SQLiteDumpWriter {
         }
         for kind in ["index", "view", "trigger"] {
             for object in objects where object.type == kind {
-                guard let sql = object.sql, types[object.name] != "shadow" else { continue }  // automatic indexes have no SQL
+                // Automatic indexes have no SQL.
+                guard let sql = object.sql, types[object.name] != "shadow" else { continue }
                 out.write(sql + ";\n")
             }
         }
@@ -59,14 +65,19 @@ enum SQLiteDumpWriter {
         try out.close()
     }
 
-    private static func writeRows(of table: String, isVirtual: Bool, from db: Database, to out: BufferedFileWriter) throws {
+    private static func writeRows(
+        of table: String, isVirtual: Bool, from db: Database, to out: BufferedFileWriter
+    ) throws {
         // Generated columns (hidden 2 and 3) are computed on load; hidden columns of virtual tables are not data.
-        let columns = try Row.fetchAll(db, sql: "SELECT name, hidden FROM pragma_table_xinfo(?)", arguments: [table])
-            .filter { row in (row["hidden"] as Int) == 0 }
-            .map { SQLIdentifier.quoted($0["name"] as String) }
+        let columns = try Row.fetchAll(
+            db, sql: "SELECT name, hidden FROM pragma_table_xinfo(?)", arguments: [table]
+        )
+        .filter { row in (row["hidden"] as Int) == 0 }
+        .map { SQLIdentifier.quoted($0["name"] as String) }
         guard !columns.isEmpty else { return }
         let name = SQLIdentifier.quoted(table)
-        let statement = try db.makeStatement(sql: "SELECT \(columns.joined(separator: ",")) FROM \(name)")
+        let statement = try db.makeStatement(
+            sql: "SELECT \(columns.joined(separator: ",")) FROM \(name)")
         let handle = statement.sqliteStatement
         let columnCount = Int32(columns.count)
         let header = Array("INSERT INTO \(name) (\(columns.joined(separator: ","))) VALUES\n(".utf8)
@@ -83,7 +94,9 @@ enum SQLiteDumpWriter {
             let code = sqlite3_step(handle)
             if code == SQLITE_DONE { break }
             guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: code),
+                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
             bytes.append(contentsOf: rowsInStatement == 0 ? header : rowSeparator)
             for index in 0..<columnCount {
@@ -115,7 +128,9 @@ enum SQLiteDumpWriter {
     }
 
     /// Appends one column's value as an SQL literal; returns about how many bytes it took.
-    private static func appendValue(_ handle: OpaquePointer, _ index: Int32, to out: inout [UInt8]) -> Int {
+    private static func appendValue(_ handle: OpaquePointer, _ index: Int32, to out: inout [UInt8])
+        -> Int
+    {
         switch sqlite3_column_type(handle, index) {
         case SQLITE_INTEGER:
             return appendDecimal(sqlite3_column_int64(handle, index), to: &out)
@@ -155,7 +170,9 @@ enum SQLiteDumpWriter {
             out.append(UInt8(ascii: "X"))
             out.append(UInt8(ascii: "'"))
             if count > 0, let pointer = sqlite3_column_blob(handle, index) {
-                appendHex(UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: count), to: &out)
+                appendHex(
+                    UnsafeBufferPointer(
+                        start: pointer.assumingMemoryBound(to: UInt8.self), count: count), to: &out)
             }
             out.append(UInt8(ascii: "'"))
             return count * 2 + 3

@@ -32,8 +32,9 @@ extension SQLiteEngine {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
         guard let header = try? handle.read(upToCount: 100), header.count == 100,
-              header.prefix(16) == Data("SQLite format 3\u{0}".utf8),
-              header[18] == 1, header[19] == 1 else { return nil }
+            header.prefix(16) == Data("SQLite format 3\u{0}".utf8),
+            header[18] == 1, header[19] == 1
+        else { return nil }
         var status = stat()
         guard fstat(handle.fileDescriptor, &status) == 0 else { return nil }
         let counter = header[24..<28].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
@@ -62,7 +63,9 @@ extension SQLiteEngine {
                     let destination = try DatabaseQueue(path: file.path, configuration: settings)
                     try source.backup(to: destination)
                     // The copy must not need a -wal file beside it: store it in rollback-journal mode.
-                    try destination.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE") }
+                    try destination.writeWithoutTransaction { db in
+                        _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")
+                    }
                     try destination.close()
                 case .sql:
                     try source.read { db in try SQLiteDumpWriter.write(db, to: file) }
@@ -73,15 +76,18 @@ extension SQLiteEngine {
             let engineMessage = Self.backupAPIMessage(error)
             if DiskSpace.isFull(error.extendedResultCode, near: file.path) {
                 throw FerryError(
-                    .backupFailed, "SQLite could not write the copy of \(path): \(DiskSpace.sentence(near: file.path)).",
-                    changes: "Nothing was changed.", advice: DiskSpace.advice(near: file.path), engineMessage: engineMessage)
+                    .backupFailed,
+                    "SQLite could not write the copy of \(path): \(DiskSpace.sentence(near: file.path)).",
+                    changes: "Nothing was changed.", advice: DiskSpace.advice(near: file.path),
+                    engineMessage: engineMessage)
             }
             if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
                 throw liveDatabaseDamaged(engineMessage)
             }
             throw FerryError(
                 .backupFailed, "SQLite could not copy \(path).", changes: "Nothing was changed.",
-                advice: "Check the database and the backup folder, then try again.", engineMessage: engineMessage)
+                advice: "Check the database and the backup folder, then try again.",
+                engineMessage: engineMessage)
         }
     }
 
@@ -90,7 +96,9 @@ extension SQLiteEngine {
     /// says "not an error".
     static func backupAPIMessage(_ error: DatabaseError) -> String {
         let code = "\(error.extendedResultCode)"
-        guard let message = error.message, message != "not an error", !code.contains(message) else { return code }
+        guard let message = error.message, message != "not an error", !code.contains(message) else {
+            return code
+        }
         return "\(code): \(message)"
     }
 
@@ -101,7 +109,8 @@ extension SQLiteEngine {
             .backupFailed,
             "The live database \(path) is damaged (SQLite cannot read it whole), so a backup of it would be damaged too.",
             changes: "Nothing was changed; the live database was only read.",
-            advice: "Stop the application, then restore a backup made before the damage ('ferry backups' lists them; "
+            advice:
+                "Stop the application, then restore a backup made before the damage ('ferry backups' lists them; "
                 + "'ferry restore NAME'), or save what can be read with sqlite3's .recover.",
             engineMessage: detail)
     }
@@ -112,13 +121,16 @@ extension SQLiteEngine {
     /// integrity_check` and its rows are counted; at `quick` its schema and
     /// history are read.
     public func withBackup<Result: Sendable>(
-        at file: URL, format: BackupFormat, level: BackupCheckLevel, _ body: (any BackupCopy) async throws -> Result
+        at file: URL, format: BackupFormat, level: BackupCheckLevel,
+        _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result {
         var database = file.path
         var loaded: URL?
         // A dump is loaded into a new database in a work folder beside it (a killed run's is removed
         // by the next), which is then checked like a native backup.
-        let work = format == .sql ? try WorkFolder.make("loading", in: file.deletingLastPathComponent()) : nil
+        let work =
+            format == .sql
+            ? try WorkFolder.make("loading", in: file.deletingLastPathComponent()) : nil
         defer {
             if let loaded { removeDatabaseFiles(loaded.path) }
             work?.remove()
@@ -126,9 +138,14 @@ extension SQLiteEngine {
         if let work {
             let target = work.url.appendingPathComponent(file.lastPathComponent + ".loading")
             loaded = target
-            let queue = try DatabaseQueue(path: target.path, configuration: configuration(readonly: false))
+            let queue = try DatabaseQueue(
+                path: target.path, configuration: configuration(readonly: false))
             do {
-                try await blocking { try queue.writeWithoutTransaction { db in try SQLiteDumpLoader.load(file, into: db) } }
+                try await blocking {
+                    try queue.writeWithoutTransaction { db in
+                        try SQLiteDumpLoader.load(file, into: db)
+                    }
+                }
                 try queue.close()
             } catch let error as DatabaseError {
                 try? queue.close()
@@ -137,7 +154,8 @@ extension SQLiteEngine {
             CrashPoint.reach("restore.dump-loaded")
             database = target.path
         }
-        let copy = try await checkedCopy(of: database, file: file, level: level, isLoadedDump: loaded != nil)
+        let copy = try await checkedCopy(
+            of: database, file: file, level: level, isLoadedDump: loaded != nil)
         return try await body(copy)
     }
 
@@ -158,12 +176,16 @@ extension SQLiteEngine {
                 }
                 let problems = try SQLiteInspection.integrityProblems(db, thorough: true)
                 guard problems.isEmpty else {
-                    throw FerryError(.backupCorrupt, "integrity_check: " + problems.prefix(5).joined(separator: "; "))
+                    throw FerryError(
+                        .backupCorrupt,
+                        "integrity_check: " + problems.prefix(5).joined(separator: "; "))
                 }
-                return BackupCheck(rowCounts: try Self.rowCounts(db), state: try SQLiteHistory.readState(db))
+                return BackupCheck(
+                    rowCounts: try Self.rowCounts(db), state: try SQLiteHistory.readState(db))
             }
             return SQLiteBackupCopy(
-                source: database, isLoadedDump: isLoadedDump, livePath: path, busyTimeout: busyTimeout, check: check)
+                source: database, isLoadedDump: isLoadedDump, livePath: path,
+                busyTimeout: busyTimeout, check: check)
         } catch let error as DatabaseError {
             throw corrupt(file, error.message ?? "\(error.resultCode)")
         } catch let error as FerryError where error.code == .backupCorrupt {
@@ -175,7 +197,9 @@ extension SQLiteEngine {
     /// it, and checks it then): the check is that the file ends with the
     /// `COMMIT` the writer writes last, so it is whole. Anything else is
     /// opened as a restore would open it.
-    public func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel) async throws -> BackupCheck {
+    public func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel)
+        async throws -> BackupCheck
+    {
         guard format == .sql, !level.isThorough else {
             do {
                 return try await withBackup(at: file, format: format, level: level) { $0.check }
@@ -186,7 +210,9 @@ extension SQLiteEngine {
                     let problems = try await integrityProblems(thorough: level.isThorough)
                     if !problems.isEmpty { damage = problems.prefix(5).joined(separator: "; ") }
                 } catch let failure as DatabaseError
-                    where failure.resultCode == .SQLITE_CORRUPT || failure.resultCode == .SQLITE_NOTADB {
+                    where failure.resultCode == .SQLITE_CORRUPT
+                    || failure.resultCode == .SQLITE_NOTADB
+                {
                     damage = failure.message ?? "\(failure.resultCode)"
                 } catch {}
                 if let damage { throw liveDatabaseDamaged(damage) }
@@ -194,7 +220,9 @@ extension SQLiteEngine {
             }
         }
         let ending = Array(SQLiteDumpWriter.lastLine.utf8)
-        guard let handle = try? FileHandle(forReadingFrom: file) else { throw corrupt(file, "cannot be read") }
+        guard let handle = try? FileHandle(forReadingFrom: file) else {
+            throw corrupt(file, "cannot be read")
+        }
         defer { try? handle.close() }
         let size = try handle.seekToEnd()
         guard size >= UInt64(ending.count) else { throw corrupt(file, "the dump is empty") }
@@ -208,7 +236,9 @@ extension SQLiteEngine {
     public func integrityProblems(thorough: Bool) async throws -> [String] {
         let queue = try openReadOnly(path, what: "check")
         defer { try? queue.close() }
-        return try await queue.read { db in try SQLiteInspection.integrityProblems(db, thorough: thorough) }
+        return try await queue.read { db in
+            try SQLiteInspection.integrityProblems(db, thorough: thorough)
+        }
     }
 
     /// The page cache of a connection that checks a whole database, in KiB.
@@ -221,22 +251,27 @@ extension SQLiteEngine {
 
     /// Rows per table, Ferry's own tables included.
     static func rowCounts(_ db: Database) throws -> [String: Int] {
-        let tables = try String.fetchAll(db, sql: """
-            SELECT name FROM pragma_table_list
-            WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-            """)
+        let tables = try String.fetchAll(
+            db,
+            sql: """
+                SELECT name FROM pragma_table_list
+                WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                """)
         return try SQLiteInspection.rowCounts(db, of: tables)
     }
 
     func openReadOnly(_ database: String, what verb: String) throws -> DatabaseQueue {
         guard try DatabaseFile(path: database).exists() else {
-            throw FerryError(.databaseUnavailable, "There is no database at \(database) to \(verb).", changes: "Nothing was changed.")
+            throw FerryError(
+                .databaseUnavailable, "There is no database at \(database) to \(verb).",
+                changes: "Nothing was changed.")
         }
         do {
             return try DatabaseQueue(path: database, configuration: configuration(readonly: true))
         } catch let error as DatabaseError {
             throw FerryError(
-                .databaseUnavailable, "Cannot open \(database) to \(verb).", changes: "Nothing was changed.",
+                .databaseUnavailable, "Cannot open \(database) to \(verb).",
+                changes: "Nothing was changed.",
                 engineMessage: error.message ?? "\(error.resultCode)")
         }
     }
@@ -295,12 +330,14 @@ struct SQLiteBackupCopy: BackupCopy {
             let engineMessage = SQLiteEngine.backupAPIMessage(error)
             if DiskSpace.isFull(error.extendedResultCode, near: livePath) {
                 throw FerryError(
-                    .restoreFailed, "SQLite could not copy the backup into \(livePath): \(DiskSpace.sentence(near: livePath)).",
+                    .restoreFailed,
+                    "SQLite could not copy the backup into \(livePath): \(DiskSpace.sentence(near: livePath)).",
                     advice: DiskSpace.advice(near: livePath), engineMessage: engineMessage)
             }
             throw FerryError(
                 .restoreFailed, "SQLite could not copy the backup into \(livePath).",
-                advice: error.resultCode == .SQLITE_BUSY ? "The application holds the database: try again, or stop it first." : nil,
+                advice: error.resultCode == .SQLITE_BUSY
+                    ? "The application holds the database: try again, or stop it first." : nil,
                 engineMessage: engineMessage)
         }
         return .copied
@@ -317,7 +354,11 @@ extension SQLiteBackupCopy {
     ///   on different file systems; the caller copies instead.
     fileprivate func moveIntoPlaceIfNoLiveDatabase() throws -> Bool {
         let manager = FileManager.default
-        guard ["", "-journal", "-wal", "-shm"].allSatisfy({ !manager.fileExists(atPath: livePath + $0) }) else {
+        guard
+            ["", "-journal", "-wal", "-shm"].allSatisfy({
+                !manager.fileExists(atPath: livePath + $0)
+            })
+        else {
             return false
         }
         // Loaded without syncs: make it durable before it gets the live name.

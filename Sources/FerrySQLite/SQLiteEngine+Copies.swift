@@ -8,7 +8,9 @@ extension SQLiteEngine {
 
     /// The file and its write-ahead log, which holds committed pages not yet
     /// copied back into the file.
-    public var localDataFiles: [URL] { [URL(fileURLWithPath: path), URL(fileURLWithPath: path + "-wal")] }
+    public var localDataFiles: [URL] {
+        [URL(fileURLWithPath: path), URL(fileURLWithPath: path + "-wal")]
+    }
 
     /// Opens the file read-only (never creating it) and lends it.
     public func withInspection<Result: Sendable>(
@@ -17,18 +19,22 @@ extension SQLiteEngine {
         guard try databaseExists() else {
             throw FerryError(
                 .databaseUnavailable, "The SQLite database \(path) does not exist.",
-                changes: "Nothing was changed.", advice: "Check --database, FERRY_DATABASE or [database] url.")
+                changes: "Nothing was changed.",
+                advice: "Check --database, FERRY_DATABASE or [database] url.")
         }
         let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration(readonly: true))
             // Opening is lazy: read the schema now, so an unreadable file is reported as such.
-            _ = try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            _ = try await queue.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master")
+            }
         } catch let error as DatabaseError {
             throw unavailable(error, "read")
         }
         defer { try? queue.close() }
-        return try await body(SQLiteSession(queue: queue, displayName: path, createdDatabase: false))
+        return try await body(
+            SQLiteSession(queue: queue, displayName: path, createdDatabase: false))
     }
 
     /// Copies as a native backup does (SQLite's online backup API in one
@@ -42,8 +48,10 @@ extension SQLiteEngine {
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result {
         try await withWorkFolder("rehearsal") { folder in
-            let copy = SQLiteEngine(path: folder.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent).path,
-                                    busyTimeout: busyTimeout)
+            let copy = SQLiteEngine(
+                path: folder.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent)
+                    .path,
+                busyTimeout: busyTimeout)
             if try databaseExists() {
                 try Self.createPrivateFile(copy.path)
                 try await writeBackup(to: URL(fileURLWithPath: copy.path), format: .native)
@@ -58,7 +66,10 @@ extension SQLiteEngine {
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result {
         try await withWorkFolder("scratch") { folder in
-            try await body(SQLiteEngine(path: folder.appendingPathComponent("scratch.db").path, busyTimeout: busyTimeout))
+            try await body(
+                SQLiteEngine(
+                    path: folder.appendingPathComponent("scratch.db").path, busyTimeout: busyTimeout
+                ))
         }
     }
 
@@ -82,7 +93,8 @@ extension SQLiteEngine {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw FerryError(
-                .fileSystem, "Cannot create \(path): \(String(cString: strerror(errno))).", changes: "Nothing was changed.",
+                .fileSystem, "Cannot create \(path): \(String(cString: strerror(errno))).",
+                changes: "Nothing was changed.",
                 advice: "Set TMPDIR to a writable folder with room for the copy.")
         }
         close(descriptor)

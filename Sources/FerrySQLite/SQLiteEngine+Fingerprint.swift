@@ -14,22 +14,25 @@ extension SQLiteEngine {
     /// written are noticed. Anything unusual (no file, no fingerprint, a
     /// busy or unreadable database) gives nil, and Ferry reads the history
     /// the usual way, which says what is wrong.
-    public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)? {
+    public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)?
+    {
         // A FIFO would block the open: the usual way refuses it with a message.
         guard (try? databaseExists()) == true else { return nil }
         var connection: OpaquePointer?
         defer { sqlite3_close_v2(connection) }
-        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { return nil }
+        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else {
+            return nil
+        }
         var statement: OpaquePointer?
         defer { sqlite3_finalize(statement) }
         let query = SQLiteHistory.store.recordedFingerprintQuery.sql
         guard sqlite3_prepare_v2(connection, query, -1, &statement, nil) == SQLITE_OK,
-              sqlite3_step(statement) == SQLITE_ROW,
-              sqlite3_column_int(statement, 2) == 1,
-              let releaseText = sqlite3_column_text(statement, 0),
-              let fingerprintText = sqlite3_column_text(statement, 1),
-              let release = Release(String(cString: releaseText)),
-              let fingerprint = HistoryFingerprint(String(cString: fingerprintText))
+            sqlite3_step(statement) == SQLITE_ROW,
+            sqlite3_column_int(statement, 2) == 1,
+            let releaseText = sqlite3_column_text(statement, 0),
+            let fingerprintText = sqlite3_column_text(statement, 1),
+            let release = Release(String(cString: releaseText)),
+            let fingerprint = HistoryFingerprint(String(cString: fingerprintText))
         else { return nil }
         return (release, fingerprint)
     }

@@ -17,7 +17,9 @@ extension SQLiteEngine {
     public func rollBackInterruptedTransaction(
         holder: LockHolder, timeout: Duration
     ) async throws -> InterruptedTransaction? {
-        guard try databaseExists(), mayHoldInterruptedTransaction, try needsReadWriteOpen() else { return nil }
+        guard try databaseExists(), mayHoldInterruptedTransaction, try needsReadWriteOpen() else {
+            return nil
+        }
         if isLockHeldByThisTask { return try rollBackHoldingLock() }
         return try await withUpgradeLock(holder: holder, timeout: timeout, onWait: { _ in }) {
             // Another process may have rolled it back while this one waited for the lock.
@@ -29,7 +31,8 @@ extension SQLiteEngine {
     /// Whether a file that SQLite may need to roll back or recover is beside
     /// the database: a cheap look before anything opens it.
     var mayHoldInterruptedTransaction: Bool {
-        FileSafety.size(of: path + "-journal") > 0 || FileManager.default.fileExists(atPath: path + "-wal")
+        FileSafety.size(of: path + "-journal") > 0
+            || FileManager.default.fileExists(atPath: path + "-wal")
     }
 
     /// Whether SQLite refuses a read-only connection a read because the
@@ -41,14 +44,16 @@ extension SQLiteEngine {
     /// and the caller then waits for the lock or the writer as usual.
     private func needsReadWriteOpen() throws -> Bool {
         let (code, _) = Self.firstRead(of: path, flags: SQLITE_OPEN_READONLY, busyTimeout: 0)
-        return code & 0xff == SQLITE_READONLY || code & 0xff == SQLITE_CANTOPEN && mayHoldInterruptedTransaction
+        return code & 0xff == SQLITE_READONLY
+            || code & 0xff == SQLITE_CANTOPEN && mayHoldInterruptedTransaction
     }
 
     /// Opens the database read-write and reads it, which makes SQLite roll a
     /// hot journal back (or recover its WAL file), then reads the release.
     private func rollBackHoldingLock() throws -> InterruptedTransaction? {
         let journal = FileSafety.size(of: path + "-journal") > 0 ? path + "-journal" : path + "-wal"
-        let (code, message) = Self.firstRead(of: path, flags: SQLITE_OPEN_READWRITE, busyTimeout: busyTimeout)
+        let (code, message) = Self.firstRead(
+            of: path, flags: SQLITE_OPEN_READWRITE, busyTimeout: busyTimeout)
         guard code == SQLITE_OK, try !needsReadWriteOpen() else {
             throw FerryError(
                 .databaseUnavailable,
@@ -56,16 +61,21 @@ extension SQLiteEngine {
                 changes: "Nothing was changed.",
                 advice: accessAdvice(writing: true)
                     ?? (code & 0xff == SQLITE_FULL || code & 0xff == SQLITE_IOERR
-                        ? DiskSpace.advice(near: path) : "Check the database file and its folder, then run again."),
+                        ? DiskSpace.advice(near: path)
+                        : "Check the database file and its folder, then run again."),
                 engineMessage: message)
         }
-        return InterruptedTransaction(file: URL(fileURLWithPath: journal).lastPathComponent, release: Self.recordedRelease(of: path))
+        return InterruptedTransaction(
+            file: URL(fileURLWithPath: journal).lastPathComponent,
+            release: Self.recordedRelease(of: path))
     }
 
     /// Opens a connection with SQLite's C API and reads the schema, which
     /// is the first read that rolls back or refuses; returns SQLite's
     /// extended result code and message.
-    static func firstRead(of path: String, flags: Int32, busyTimeout: TimeInterval) -> (Int32, String?) {
+    static func firstRead(of path: String, flags: Int32, busyTimeout: TimeInterval) -> (
+        Int32, String?
+    ) {
         var connection: OpaquePointer?
         defer { sqlite3_close_v2(connection) }
         var code = sqlite3_open_v2(path, &connection, flags, nil)
@@ -82,11 +92,16 @@ extension SQLiteEngine {
     static func recordedRelease(of path: String) -> String? {
         var connection: OpaquePointer?
         defer { sqlite3_close_v2(connection) }
-        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { return nil }
+        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else {
+            return nil
+        }
         var statement: OpaquePointer?
         defer { sqlite3_finalize(statement) }
-        guard sqlite3_prepare_v2(connection, "SELECT release FROM ferry_state WHERE id = 1", -1, &statement, nil) == SQLITE_OK,
-              sqlite3_step(statement) == SQLITE_ROW, let text = sqlite3_column_text(statement, 0)
+        guard
+            sqlite3_prepare_v2(
+                connection, "SELECT release FROM ferry_state WHERE id = 1", -1, &statement, nil)
+                == SQLITE_OK,
+            sqlite3_step(statement) == SQLITE_ROW, let text = sqlite3_column_text(statement, 0)
         else { return nil }
         return String(cString: text)
     }
@@ -97,15 +112,19 @@ extension SQLiteEngine {
     /// now and not only after the next open; says so when it cannot.
     func settlingInterruptedTransaction(after error: any Error) -> any Error {
         guard (try? databaseExists()) == true, mayHoldInterruptedTransaction,
-              (try? needsReadWriteOpen()) == true else { return error }
+            (try? needsReadWriteOpen()) == true
+        else { return error }
         do {
             _ = try rollBackHoldingLock()
             return error
         } catch let failure as FerryError {
             guard var error = error as? FerryError else { return error }
-            error.changes = [error.changes, "But SQLite could not roll the transaction back yet: "
-                + "\(path)-journal holds it, and the next Ferry command rolls it back (\(failure.advice ?? ""))."]
-                .compactMap { $0 }.joined(separator: " ")
+            error.changes = [
+                error.changes,
+                "But SQLite could not roll the transaction back yet: "
+                    + "\(path)-journal holds it, and the next Ferry command rolls it back (\(failure.advice ?? "")).",
+            ]
+            .compactMap { $0 }.joined(separator: " ")
             return error
         } catch {
             return error

@@ -37,7 +37,8 @@ public struct SQLiteEngine: DatabaseEngine {
     /// The SQLite kind of database: a plain path, `sqlite:PATH` or
     /// `sqlite://PATH`, a relative path being relative to the working directory.
     public static let kind = DatabaseEngineKind(
-        name: "sqlite", schemes: ["sqlite"], opensPlainPaths: true, locationForms: ["a SQLite path", "sqlite:PATH"]
+        name: "sqlite", schemes: ["sqlite"], opensPlainPaths: true,
+        locationForms: ["a SQLite path", "sqlite:PATH"]
     ) { location, _ in
         var path = Substring(location)
         for prefix in ["sqlite://", "sqlite:"] where path.lowercased().hasPrefix(prefix) {
@@ -114,7 +115,9 @@ public struct SQLiteEngine: DatabaseEngine {
     /// The lock files this process holds now, with their holder records:
     /// events may come from a thread outside the task that locked, so the
     /// process, not the task, decides whose step a lock file shows.
-    private static let locksHeldByThisProcess = Locked<[String: (lock: LockFile, holder: LockHolder)]>([:])
+    private static let locksHeldByThisProcess = Locked<
+        [String: (lock: LockFile, holder: LockHolder)]
+    >([:])
 
     public func noteLockStep(_ step: String) {
         // Most events (start-up's "up to date", a backup without the lock) come while no lock is held:
@@ -163,7 +166,8 @@ public struct SQLiteEngine: DatabaseEngine {
                         "Another upgrade holds the lock of \(path): \(lock.holder()). Waited \(timeout.text).",
                         changes: "Nothing was changed.",
                         advice: "Let it finish and run again, or wait longer with \(.lockTimeout). "
-                            + "The lock is the kernel's lock on \(lockPath): if its holder has died, it is already free.")
+                            + "The lock is the kernel's lock on \(lockPath): if its holder has died, it is already free."
+                    )
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -186,7 +190,8 @@ public struct SQLiteEngine: DatabaseEngine {
             throw unavailable(error, "open")
         }
         do {
-            let result = try await body(SQLiteSession(queue: queue, displayName: path, createdDatabase: isNew))
+            let result = try await body(
+                SQLiteSession(queue: queue, displayName: path, createdDatabase: isNew))
             try queue.close()
             return result
         } catch {
@@ -197,7 +202,10 @@ public struct SQLiteEngine: DatabaseEngine {
 
     /// Removes a database this engine created, when the upgrade that created it failed.
     private func removeIfEmpty(_ queue: DatabaseQueue) {
-        let isEmpty = (try? queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0 }) == 0
+        let isEmpty =
+            (try? queue.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+            }) == 0
         try? queue.close()
         guard isEmpty else { return }
         for suffix in ["", "-journal", "-wal", "-shm"] {
@@ -212,7 +220,8 @@ public struct SQLiteEngine: DatabaseEngine {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
             throw FerryError(
-                .fileSystem, "Cannot create the database folder \(folder.path): \(error.localizedDescription)",
+                .fileSystem,
+                "Cannot create the database folder \(folder.path): \(error.localizedDescription)",
                 changes: "Nothing was changed.")
         }
     }
@@ -225,18 +234,22 @@ public struct SQLiteEngine: DatabaseEngine {
             if let accessAdvice = accessAdvice(writing: verb != "read") {
                 advice = accessAdvice
             } else if error.extendedResultCode == .SQLITE_READONLY_ROLLBACK {
-                advice = "It holds a transaction that a process left unfinished (\(path)-journal): run the command "
+                advice =
+                    "It holds a transaction that a process left unfinished (\(path)-journal): run the command "
                     + "again, and Ferry rolls it back under the upgrade lock."
             } else {
-                advice = "Check the database file and its folder; the permissions allow this user to read and write them."
+                advice =
+                    "Check the database file and its folder; the permissions allow this user to read and write them."
             }
         case .SQLITE_CORRUPT: advice = "Restore the database from a backup."
-        case .SQLITE_BUSY: advice = "Another connection holds the database; try again when it is done."
+        case .SQLITE_BUSY:
+            advice = "Another connection holds the database; try again when it is done."
         case .SQLITE_FULL: advice = DiskSpace.advice(near: path)
         default: advice = "Check the database file and try again."
         }
         return FerryError(
-            .databaseUnavailable, "Cannot \(verb) the SQLite database \(path).", changes: "Nothing was changed.",
+            .databaseUnavailable, "Cannot \(verb) the SQLite database \(path).",
+            changes: "Nothing was changed.",
             advice: advice, engineMessage: error.message ?? "\(error.resultCode)")
     }
 
@@ -246,21 +259,31 @@ public struct SQLiteEngine: DatabaseEngine {
     /// when they are the cause, and a read-only file system is called so.
     func accessAdvice(writing: Bool) -> String? {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var checks: [(path: String, mode: Int32, what: String)] = [(folder, X_OK, "enter \(folder)")]
+        var checks: [(path: String, mode: Int32, what: String)] = [
+            (folder, X_OK, "enter \(folder)")
+        ]
         if access(path, F_OK) == 0 {
             checks.append((path, R_OK, "read \(path)"))
             if writing { checks.append((path, W_OK, "write \(path)")) }
         }
-        if writing { checks.append((folder, W_OK, "write in \(folder), where SQLite keeps its journal")) }
+        if writing {
+            checks.append((folder, W_OK, "write in \(folder), where SQLite keeps its journal"))
+        }
         for suffix in ["-journal", "-wal", "-shm"] where access(path + suffix, F_OK) == 0 {
-            checks.append((path + suffix, R_OK | (writing ? W_OK : 0), "\(writing ? "read and write" : "read") \(path + suffix)"))
+            checks.append(
+                (
+                    path + suffix, R_OK | (writing ? W_OK : 0),
+                    "\(writing ? "read and write" : "read") \(path + suffix)"
+                ))
         }
         for check in checks where access(check.path, check.mode) != 0 {
             if errno == EROFS {
-                return "The file system that holds \(folder) is mounted read-only, and SQLite must write there "
+                return
+                    "The file system that holds \(folder) is mounted read-only, and SQLite must write there "
                     + "(its journal): mount it read-write, then run the command again."
             }
-            return "Check that \(path) and its folder are readable and writable by this user: it may not \(check.what)."
+            return
+                "Check that \(path) and its folder are readable and writable by this user: it may not \(check.what)."
         }
         return nil
     }

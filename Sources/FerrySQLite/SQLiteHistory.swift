@@ -30,7 +30,8 @@ enum SQLiteHistory {
             let value = row[index] as DatabaseValue
             switch (value.storage, kind) {
             case (.null, _): values.append(.null)
-            case (.string(let text), .date): values.append(Timestamp.date(from: text).map(HistoryValue.date) ?? .null)
+            case (.string(let text), .date):
+                values.append(Timestamp.date(from: text).map(HistoryValue.date) ?? .null)
             case (.string(let text), _): values.append(.text(text))
             case (.int64(let integer), .boolean): values.append(.boolean(integer != 0))
             case (.int64(let integer), .real): values.append(.real(Double(integer)))
@@ -86,14 +87,17 @@ enum SQLiteHistory {
 
     /// Writes a history row with the statement of ``prepareRecording(in:)``.
     static func record(_ migration: AppliedMigration, with insert: Statement) throws {
-        try insert.execute(arguments: StatementArguments(store.arguments(of: migration).map(databaseValue)))
+        try insert.execute(
+            arguments: StatementArguments(store.arguments(of: migration).map(databaseValue)))
     }
 
     static func updateHistory(
-        id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance, in db: Database
+        id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance,
+        in db: Database
     ) throws {
         try prepareTables(in: db)
-        try run(store.accept(id: id, checksum: checksum, note: note, acceptance: acceptance), in: db)
+        try run(
+            store.accept(id: id, checksum: checksum, note: note, acceptance: acceptance), in: db)
     }
 
     static func deleteHistory(id: String, in db: Database) throws {

@@ -6,10 +6,13 @@ import GRDB
 enum SQLiteInspection {
     /// The application's tables, by name.
     static func tables(_ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: """
-            SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-            ORDER BY name
-            """).filter { !HistoryStore.ownTables.contains($0) }
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                ORDER BY name
+                """
+        ).filter { !HistoryStore.ownTables.contains($0) }
     }
 
     /// The check's lines; on a damaged file SQLite may report some lines and
@@ -19,13 +22,21 @@ enum SQLiteInspection {
         // The full check looks every row up in each index: with SQLite's default 2 MiB cache it
         // took 12 s on 5,000,000 rows with one index, 4 s with the cache a backup check uses.
         // Best effort: on a damaged file the check itself reports what is wrong.
-        let previousCache = thorough ? (try? Int.fetchOne(db, sql: "PRAGMA cache_size")) ?? nil : nil
-        if previousCache != nil { try? db.execute(sql: "PRAGMA cache_size = -\(SQLiteEngine.checkingCacheKiB)") }
-        defer { if let previousCache { try? db.execute(sql: "PRAGMA cache_size = \(previousCache)") } }
+        let previousCache =
+            thorough ? (try? Int.fetchOne(db, sql: "PRAGMA cache_size")) ?? nil : nil
+        if previousCache != nil {
+            try? db.execute(sql: "PRAGMA cache_size = -\(SQLiteEngine.checkingCacheKiB)")
+        }
+        defer {
+            if let previousCache { try? db.execute(sql: "PRAGMA cache_size = \(previousCache)") }
+        }
         do {
-            let cursor = try String.fetchCursor(db, sql: thorough ? "PRAGMA integrity_check" : "PRAGMA quick_check")
+            let cursor = try String.fetchCursor(
+                db, sql: thorough ? "PRAGMA integrity_check" : "PRAGMA quick_check")
             while let line = try cursor.next() { lines.append(line) }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
+        {
             lines.append(error.message ?? "\(error.resultCode)")
         }
         guard lines != ["ok"] else { return [] }
@@ -36,10 +47,12 @@ enum SQLiteInspection {
     /// What `PRAGMA foreign_key_check` finds, a line per row that has no
     /// matching row in its parent table.
     static func foreignKeyViolations(_ db: Database) throws -> [String] {
-        try Array(db.foreignKeyViolations().map { violation in
-            let row = violation.originRowID.map(String.init) ?? "(without rowid)"
-            return "table \(violation.originTable), row \(row): no matching row in \(violation.destinationTable)"
-        })
+        try Array(
+            db.foreignKeyViolations().map { violation in
+                let row = violation.originRowID.map(String.init) ?? "(without rowid)"
+                return
+                    "table \(violation.originTable), row \(row): no matching row in \(violation.destinationTable)"
+            })
     }
 
     /// Rows per application table.
@@ -51,7 +64,9 @@ enum SQLiteInspection {
     static func rowCounts(_ db: Database, of tables: [String]) throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for table in tables {
-            counts[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(SQLIdentifier.quoted(table))") ?? 0
+            counts[table] =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM \(SQLIdentifier.quoted(table))")
+                ?? 0
         }
         return counts
     }
@@ -65,20 +80,27 @@ enum SQLiteInspection {
         var objects: [SchemaObject] = []
         for table in try tables(db) {
             let quoted = SQLIdentifier.quoted(table)
-            objects.append(SchemaObject(kind: .table, table: nil, name: table, definition: "", line: "table \(table)"))
-            for (position, column) in try Row.fetchAll(db, sql: "PRAGMA table_xinfo(\(quoted))").enumerated() {
+            objects.append(
+                SchemaObject(
+                    kind: .table, table: nil, name: table, definition: "", line: "table \(table)"))
+            for (position, column) in try Row.fetchAll(db, sql: "PRAGMA table_xinfo(\(quoted))")
+                .enumerated()
+            {
                 let name: String = column["name"]
                 let type: String = column["type"]
                 var definition = type.uppercased()
                 if column["notnull"] as Bool { definition += " NOT NULL" }
-                if let value: String = column["dflt_value"] { definition += " DEFAULT \(normalized(value))" }
+                if let value: String = column["dflt_value"] {
+                    definition += " DEFAULT \(normalized(value))"
+                }
                 let key: Int = column["pk"]
                 if key > 0 { definition += " PRIMARY KEY \(key)" }
                 let hidden: Int = column["hidden"]
                 if hidden != 0 { definition += " GENERATED \(hidden)" }
-                objects.append(SchemaObject(
-                    kind: .column, table: table, name: name, definition: definition,
-                    line: "table \(table) column \(position + 1) \(name) \(definition)"))
+                objects.append(
+                    SchemaObject(
+                        kind: .column, table: table, name: name, definition: definition,
+                        line: "table \(table) column \(position + 1) \(name) \(definition)"))
             }
             for key in try Row.fetchAll(db, sql: "PRAGMA foreign_key_list(\(quoted))") {
                 let from: String = key["from"]
@@ -86,34 +108,46 @@ enum SQLiteInspection {
                 let to: String? = key["to"]
                 let onUpdate: String = key["on_update"]
                 let onDelete: String = key["on_delete"]
-                let definition = "references \(parent)(\(to ?? "primary key")) on update \(onUpdate) on delete \(onDelete)"
-                objects.append(SchemaObject(
-                    kind: .constraint, table: table, name: "foreign key \(from)", definition: definition,
-                    line: "table \(table) foreign key \(from) \(definition)"))
+                let definition =
+                    "references \(parent)(\(to ?? "primary key")) on update \(onUpdate) on delete \(onDelete)"
+                objects.append(
+                    SchemaObject(
+                        kind: .constraint, table: table, name: "foreign key \(from)",
+                        definition: definition,
+                        line: "table \(table) foreign key \(from) \(definition)"))
             }
             for index in try Row.fetchAll(db, sql: "PRAGMA index_list(\(quoted))") {
                 let origin: String = index["origin"]
                 guard origin != "c" else { continue }  // explicit indexes: by their SQL below
                 let name: String = index["name"]
                 let columns = try String.fetchAll(
-                    db, sql: "SELECT name FROM pragma_index_info(?) ORDER BY seqno", arguments: [name])
-                let key = "\(origin == "pk" ? "primary key" : "unique") (\(columns.joined(separator: ", ")))"
-                objects.append(SchemaObject(
-                    kind: .constraint, table: table, name: key, definition: "", line: "table \(table) \(key)"))
+                    db, sql: "SELECT name FROM pragma_index_info(?) ORDER BY seqno",
+                    arguments: [name])
+                let key =
+                    "\(origin == "pk" ? "primary key" : "unique") (\(columns.joined(separator: ", ")))"
+                objects.append(
+                    SchemaObject(
+                        kind: .constraint, table: table, name: key, definition: "",
+                        line: "table \(table) \(key)"))
             }
         }
-        for row in try Row.fetchAll(db, sql: """
-            SELECT type, name, tbl_name, sql FROM sqlite_master
-            WHERE type IN ('index', 'view', 'trigger') AND sql IS NOT NULL
-            """) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT type, name, tbl_name, sql FROM sqlite_master
+                WHERE type IN ('index', 'view', 'trigger') AND sql IS NOT NULL
+                """)
+        {
             let type: String = row["type"]
             let name: String = row["name"]
             let owner: String = row["tbl_name"]
             let sql: String = row["sql"]
             let definition = normalized(sql)
-            objects.append(SchemaObject(
-                kind: type == "index" ? .index : type == "view" ? .view : .trigger, table: type == "view" ? nil : owner,
-                name: name, definition: definition, line: "\(type) \(name): \(definition)"))
+            objects.append(
+                SchemaObject(
+                    kind: type == "index" ? .index : type == "view" ? .view : .trigger,
+                    table: type == "view" ? nil : owner,
+                    name: name, definition: definition, line: "\(type) \(name): \(definition)"))
         }
         return objects
     }
@@ -126,7 +160,9 @@ enum SQLiteInspection {
         var characters = Array(sql)[...]
         var pendingSpace = false
         func append(_ text: String) {
-            if pendingSpace, let last = output.last, !"(,".contains(last), !")(,".contains(text.first ?? " ") {
+            if pendingSpace, let last = output.last, !"(,".contains(last),
+                !")(,".contains(text.first ?? " ")
+            {
                 output += " "
             }
             pendingSpace = false
@@ -141,7 +177,9 @@ enum SQLiteInspection {
                 pendingSpace = !output.isEmpty
             } else if character == "/", characters.dropFirst().first == "*" {
                 let rest = characters.dropFirst(2)
-                if let star = rest.indices.first(where: { rest[$0] == "*" && $0 + 1 < rest.endIndex && rest[$0 + 1] == "/" }) {
+                if let star = rest.indices.first(where: {
+                    rest[$0] == "*" && $0 + 1 < rest.endIndex && rest[$0 + 1] == "/"
+                }) {
                     characters = characters[(star + 2)...]
                 } else {
                     characters = []
@@ -168,7 +206,8 @@ enum SQLiteInspection {
                 let body = characters.dropFirst().prefix(while: { $0 != closing })
                 characters = characters.dropFirst(body.count + 2)
                 let name = String(body)
-                let isPlain = name.first.map { $0.isLetter || $0 == "_" } == true
+                let isPlain =
+                    name.first.map { $0.isLetter || $0 == "_" } == true
                     && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
                 append(isPlain ? name.lowercased() : "\"" + name + "\"")
             } else if "(),;".contains(character) {
@@ -181,7 +220,9 @@ enum SQLiteInspection {
                 if character == "(" { pendingSpace = false }
                 characters = characters.dropFirst()
             } else {
-                let word = characters.prefix(while: { !$0.isWhitespace && !"(),;'\"`[".contains($0) })
+                let word = characters.prefix(while: {
+                    !$0.isWhitespace && !"(),;'\"`[".contains($0)
+                })
                 characters = characters.dropFirst(word.count)
                 append(String(word).lowercased())
             }
@@ -192,11 +233,15 @@ enum SQLiteInspection {
 
 extension SQLiteSession {
     func integrityProblems(thorough: Bool) async throws -> [String] {
-        try await inspect("check the integrity") { db in try SQLiteInspection.integrityProblems(db, thorough: thorough) }
+        try await inspect("check the integrity") { db in
+            try SQLiteInspection.integrityProblems(db, thorough: thorough)
+        }
     }
 
     func foreignKeyViolations() async throws -> [String] {
-        try await inspect("check the foreign keys") { db in try SQLiteInspection.foreignKeyViolations(db) }
+        try await inspect("check the foreign keys") { db in
+            try SQLiteInspection.foreignKeyViolations(db)
+        }
     }
 
     func rowCounts() async throws -> [String: Int] {
@@ -213,13 +258,16 @@ extension SQLiteSession {
         }
     }
 
-    private func inspect<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    private func inspect<T: Sendable>(
+        _ what: String, _ work: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         do {
             return try await queue.writeWithoutTransaction(work)
         } catch let error as DatabaseError {
             throw FerryError(
                 .databaseUnavailable, "Could not \(what) of \(displayName).",
-                advice: error.resultCode == .SQLITE_CORRUPT ? "Restore the database from a backup." : nil,
+                advice: error.resultCode == .SQLITE_CORRUPT
+                    ? "Restore the database from a backup." : nil,
                 engineMessage: error.message ?? "\(error.resultCode)")
         }
     }

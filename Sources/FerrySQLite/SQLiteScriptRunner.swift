@@ -37,25 +37,30 @@ enum SQLiteScriptRunner {
                 } catch let error as DatabaseError {
                     // The statement that failed to compile starts after the last one that compiled.
                     throw failure(
-                        error, in: script, at: script.statementStart(from: position), statement: nil,
+                        error, in: script, at: script.statementStart(from: position),
+                        statement: nil,
                         database: databasePath)
                 }
                 let start = script.statementStart(from: position)
                 let consumed = strlen(sqlite3_sql(statement.sqliteStatement))
-                position = text.utf8.index(position, offsetBy: consumed, limitedBy: text.endIndex) ?? text.endIndex
+                position =
+                    text.utf8.index(position, offsetBy: consumed, limitedBy: text.endIndex)
+                    ?? text.endIndex
                 hasRun = true
                 do {
                     try statement.execute()
                 } catch let error as DatabaseError {
                     throw failure(
-                        error, in: script, at: start, statement: Self.text(of: statement), database: databasePath)
+                        error, in: script, at: start, statement: Self.text(of: statement),
+                        database: databasePath)
                 }
             }
             guard hasRun || script.statementStart(from: position) == text.endIndex else {
                 throw FerryError(
                     .invalidMigrations,
                     "SQLite found no statement in the text from line \(script.line(at: position)) on, so it would be skipped without a word.",
-                    advice: "Make the rest of the script complete statements (or comments), then run again.",
+                    advice:
+                        "Make the rest of the script complete statements (or comments), then run again.",
                     location: FerryError.ScriptLocation(
                         file: script.file ?? "SQL given in code", line: script.line(at: position),
                         statement: SQLScript.shortened(String(text[position...].prefix(300)))))
@@ -72,9 +77,11 @@ enum SQLiteScriptRunner {
                 .invalidMigrations,
                 "The script holds a NUL byte: SQLite stops reading a script there, so the rest would be skipped without a word.",
                 changes: "Nothing of the script was run.",
-                advice: "Remove the NUL byte from the file (tr -d '\\000' removes every one), then run again.",
+                advice:
+                    "Remove the NUL byte from the file (tr -d '\\000' removes every one), then run again.",
                 location: FerryError.ScriptLocation(
-                    file: script.file ?? "SQL given in code", line: script.line(at: nul), statement: nil))
+                    file: script.file ?? "SQL given in code", line: script.line(at: nul),
+                    statement: nil))
         }
     }
 
@@ -84,7 +91,9 @@ enum SQLiteScriptRunner {
     /// there).
     static func text(of statement: Statement) -> String {
         let sql = String(cString: sqlite3_sql(statement.sqliteStatement))
-        func isSeparator(_ scalar: Unicode.Scalar) -> Bool { scalar == ";" || scalar.properties.isWhitespace }
+        func isSeparator(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == ";" || scalar.properties.isWhitespace
+        }
         let scalars = sql.unicodeScalars
         guard let first = scalars.firstIndex(where: { !isSeparator($0) }) else { return "" }
         let last = scalars.lastIndex(where: { !isSeparator($0) })!
@@ -103,7 +112,8 @@ enum SQLiteScriptRunner {
             statement: SQLScript.shortened(shown))
         if let database, DiskSpace.isFull(error.extendedResultCode, near: database) {
             return FerryError(
-                .migrationFailed, "SQLite could not write the statement's changes: \(DiskSpace.sentence(near: database)).",
+                .migrationFailed,
+                "SQLite could not write the statement's changes: \(DiskSpace.sentence(near: database)).",
                 advice: DiskSpace.advice(near: database), location: location,
                 engineMessage: error.message ?? "\(error.resultCode)")
         }

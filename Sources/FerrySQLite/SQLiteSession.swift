@@ -55,7 +55,9 @@ struct SQLiteSession: MigrationSession {
             .constraintViolation,
             "The upgrade leaves \(violations.count) foreign key violation\(violations.count == 1 ? "" : "s") (PRAGMA foreign_key_check):\n"
                 + (shown + more).joined(separator: "\n"),
-            advice: "Fix the migration so that every reference has its row (for example delete or repair the orphans in the migration), then run the upgrade again.")
+            advice:
+                "Fix the migration so that every reference has its row (for example delete or repair the orphans in the migration), then run the upgrade again."
+        )
     }
 
     func run(_ script: SQLScript) async throws {
@@ -72,7 +74,9 @@ struct SQLiteSession: MigrationSession {
                 return try Row.fetchAll(db, sql: sql).map(SQLRow.init)
             } catch let error as DatabaseError {
                 let script = SQLScript(text: sql)
-                throw SQLiteScriptRunner.failure(error, in: script, at: script.statementStart(from: sql.startIndex), statement: sql)
+                throw SQLiteScriptRunner.failure(
+                    error, in: script, at: script.statementStart(from: sql.startIndex),
+                    statement: sql)
             }
         }
     }
@@ -80,7 +84,9 @@ struct SQLiteSession: MigrationSession {
     func execute(literal sql: SQLStatement) async throws {
         let (text, arguments) = Self.bound(sql)
         try await queue.writeWithoutTransaction { db in
-            try Self.prepared(text, in: db) { statement in try statement.execute(arguments: arguments) }
+            try Self.prepared(text, in: db) { statement in
+                try statement.execute(arguments: arguments)
+            }
         }
     }
 
@@ -101,7 +107,9 @@ struct SQLiteSession: MigrationSession {
     /// Prepares exactly one statement (GRDB refuses more) and runs `work` on
     /// it, describing an SQLite error with the statement's text, which shows
     /// placeholders and never the bound values.
-    private static func prepared<T>(_ text: String, in db: Database, _ work: (Statement) throws -> T) throws -> T {
+    private static func prepared<T>(
+        _ text: String, in db: Database, _ work: (Statement) throws -> T
+    ) throws -> T {
         let script = SQLScript(text: text)
         // SQLite would stop reading the text at a NUL byte, and run only what comes before it.
         try SQLiteScriptRunner.refuseNULBytes(in: script)
@@ -109,12 +117,15 @@ struct SQLiteSession: MigrationSession {
             return try work(try db.makeStatement(sql: text))
         } catch let error as DatabaseError {
             throw SQLiteScriptRunner.failure(
-                error, in: script, at: script.statementStart(from: text.startIndex), statement: text)
+                error, in: script, at: script.statementStart(from: text.startIndex), statement: text
+            )
         }
     }
 
     func record(_ migration: AppliedMigration) async throws {
-        try await access("record \(migration.id) in the history") { db in try SQLiteHistory.record(migration, in: db) }
+        try await access("record \(migration.id) in the history") { db in
+            try SQLiteHistory.record(migration, in: db)
+        }
     }
 
     /// Every step in one access to the connection, with the history's
@@ -156,7 +167,8 @@ struct SQLiteSession: MigrationSession {
         id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance
     ) async throws {
         try await access("update the history of \(id)") { db in
-            try SQLiteHistory.updateHistory(id: id, checksum: checksum, note: note, acceptance: acceptance, in: db)
+            try SQLiteHistory.updateHistory(
+                id: id, checksum: checksum, note: note, acceptance: acceptance, in: db)
         }
     }
 
@@ -167,13 +179,19 @@ struct SQLiteSession: MigrationSession {
     }
 
     func stamp(release: Release, at date: Date) async throws {
-        try await access("record release \(release)") { db in try SQLiteHistory.stamp(release, at: date, in: db) }
+        try await access("record release \(release)") { db in
+            try SQLiteHistory.stamp(release, at: date, in: db)
+        }
     }
 
     /// One access to the connection, with SQLite errors described as Ferry errors.
-    private func access<T: Sendable>(_ what: String, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    private func access<T: Sendable>(
+        _ what: String, _ work: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         let displayName = displayName
-        return try await queue.writeWithoutTransaction { db in try Self.describing(what, of: displayName) { try work(db) } }
+        return try await queue.writeWithoutTransaction { db in
+            try Self.describing(what, of: displayName) { try work(db) }
+        }
     }
 
     /// Runs `work`, describing an SQLite error as a Ferry error that says what
@@ -187,7 +205,8 @@ struct SQLiteSession: MigrationSession {
             throw FerryError(
                 .databaseUnavailable, "Could not \(what()) in \(displayName).",
                 advice: error.resultCode == .SQLITE_BUSY
-                    ? "Another connection is writing to the database; try again when it is done." : nil,
+                    ? "Another connection is writing to the database; try again when it is done."
+                    : nil,
                 engineMessage: error.message ?? "\(error.resultCode)")
         }
     }

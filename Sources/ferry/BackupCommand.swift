@@ -4,7 +4,8 @@ import Foundation
 
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "backup", abstract: "Make a checked backup of the database in the backup catalog.")
+        commandName: "backup",
+        abstract: "Make a checked backup of the database in the backup catalog.")
 
     @OptionGroup var common: CommonOptions
 
@@ -33,10 +34,14 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("backup") {
-            let ferry = Ferry(try common.configuration(try common.settings(adding: backupCheck.settings), console: console))
-            let backup = try await ferry.backup(format: format, note: note, onEvent: console.isJSON ? console.printEvent : nil)
+            let ferry = Ferry(
+                try common.configuration(
+                    try common.settings(adding: backupCheck.settings), console: console))
+            let backup = try await ferry.backup(
+                format: format, note: note, onEvent: console.isJSON ? console.printEvent : nil)
             if console.isJSON {
-                return console.json(Result(backup: backup.name, manifest: backup.manifest, path: backup.file.path))
+                return console.json(
+                    Result(backup: backup.name, manifest: backup.manifest, path: backup.file.path))
             }
             console.line("Backup: \(backup.file.path)")
         }

@@ -44,23 +44,34 @@ struct BackupsCommand: AsyncParsableCommand {
             let listing = try catalog.listing()
             let backups = listing.backups
             if console.isJSON {
-                return console.json(Result(
-                    folder: catalog.folder.path, backups: backups.map { Listed(manifest: $0.manifest) },
-                    unusable: listing.unusable, leftovers: listing.leftovers))
+                return console.json(
+                    Result(
+                        folder: catalog.folder.path,
+                        backups: backups.map { Listed(manifest: $0.manifest) },
+                        unusable: listing.unusable, leftovers: listing.leftovers))
             }
             console.line("Backups in \(catalog.folder.path): \(backups.count)")
             for backup in backups {
                 let manifest = backup.manifest
-                let releases = manifest.upgradeTo.map { "\(manifest.release ?? "none") → \($0)" } ?? (manifest.release ?? "no release")
-                let verified = manifest.verified.map { "verified \(Timestamp.string(from: $0))" } ?? "not verified"
+                let releases =
+                    manifest.upgradeTo.map { "\(manifest.release ?? "none") → \($0)" }
+                    ?? (manifest.release ?? "no release")
+                let verified =
+                    manifest.verified.map { "verified \(Timestamp.string(from: $0))" }
+                    ?? "not verified"
                 console.line("  \(backup.name)")
-                console.line("    \(manifest.kind.rawValue), \(releases), \(FileSafety.formatBytes(manifest.size)), created \(Timestamp.string(from: manifest.created)), \(verified)\(manifest.note.map { ", note: \($0)" } ?? "")\(manifest.attempt.map { ", upgrade \($0.outcome) (\($0.code)) at \(Timestamp.string(from: $0.ended))" } ?? "")")
+                console.line(
+                    "    \(manifest.kind.rawValue), \(releases), \(FileSafety.formatBytes(manifest.size)), created \(Timestamp.string(from: manifest.created)), \(verified)\(manifest.note.map { ", note: \($0)" } ?? "")\(manifest.attempt.map { ", upgrade \($0.outcome) (\($0.code)) at \(Timestamp.string(from: $0.ended))" } ?? "")"
+                )
             }
             if !listing.unusable.isEmpty {
-                console.line("Unusable, never restored nor deleted by retention: \(listing.unusable.count)")
+                console.line(
+                    "Unusable, never restored nor deleted by retention: \(listing.unusable.count)")
                 for entry in listing.unusable {
                     console.line("  \(entry.name)  DAMAGED OR UNUSABLE")
-                    console.line("    \(entry.reason); repair or remove \(entry.manifestFile.lastPathComponent)")
+                    console.line(
+                        "    \(entry.reason); repair or remove \(entry.manifestFile.lastPathComponent)"
+                    )
                 }
             }
             if !listing.leftovers.isEmpty {

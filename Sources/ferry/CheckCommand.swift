@@ -16,7 +16,9 @@ struct CheckCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     @Option(
-        name: .long, help: ArgumentHelp("Check the upgrade to this release instead of the program's.", valueName: "version"),
+        name: .long,
+        help: ArgumentHelp(
+            "Check the upgrade to this release instead of the program's.", valueName: "version"),
         transform: OptionValue.release)
     var to: Release?
 
@@ -26,13 +28,21 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Check as if changed or missing migrations were accepted.")
     var allowChanged = false
 
-    @Flag(name: .long, help: "Check as 'upgrade --no-backup' would run: without the pre-upgrade backup.")
+    @Flag(
+        name: .long,
+        help: "Check as 'upgrade --no-backup' would run: without the pre-upgrade backup.")
     var noBackup = false
 
-    @Flag(name: .long, help: "Check as 'upgrade --create' would run: a missing database may be created.")
+    @Flag(
+        name: .long,
+        help: "Check as 'upgrade --create' would run: a missing database may be created.")
     var create = false
 
-    @Flag(name: .long, help: "Leave out the schema drift check (env FERRY_SCHEMA_DRIFT=0; [preflight] schema_drift = false).")
+    @Flag(
+        name: .long,
+        help:
+            "Leave out the schema drift check (env FERRY_SCHEMA_DRIFT=0; [preflight] schema_drift = false)."
+    )
     var noSchemaDrift = false
 
     struct Result: Encodable {
@@ -47,10 +57,11 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("check", readsOnly: true) {
-            let settings = try common.settings(adding: Settings {
-                $0.create = create ? true : nil
-                $0.schemaDrift = noSchemaDrift ? false : nil
-            })
+            let settings = try common.settings(
+                adding: Settings {
+                    $0.create = create ? true : nil
+                    $0.schemaDrift = noSchemaDrift ? false : nil
+                })
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
                 target: to, allowChanged: allowChanged, skipBackup: noBackup,
@@ -58,20 +69,27 @@ struct CheckCommand: AsyncParsableCommand {
             let report = try await ferry.check(options)
             let refusal = report.refusal(force: force)
             if console.isJSON {
-                console.json(Result(
-                    ok: refusal == nil, checks: report.checks, warnings: report.drift?.differences ?? [], error: refusal))
+                console.json(
+                    Result(
+                        ok: refusal == nil, checks: report.checks,
+                        warnings: report.drift?.differences ?? [], error: refusal))
             } else {
                 console.line("Preflight of \(ferry.configuration.engine.displayName):")
                 console.preflightTable(report)
                 console.driftWarnings(report.drift)
                 let drift = report.drift?.differences.count ?? 0
-                let summary = "\(count(report.blockers.count, "blocker")), \(count(report.warnings.count, "warning"))"
-                    + (drift == 0 ? "" : " (and \(count(drift, "schema drift warning")), which never stop an upgrade)")
+                let summary =
+                    "\(count(report.blockers.count, "blocker")), \(count(report.warnings.count, "warning"))"
+                    + (drift == 0
+                        ? ""
+                        : " (and \(count(drift, "schema drift warning")), which never stop an upgrade)")
                 if report.blockers.count > 0 {
                     console.line("\(summary): an upgrade would be refused. Nothing was changed.")
                 } else if report.warnings.count > 0 {
-                    console.line(force ? "\(summary): an upgrade with --force would run. Nothing was changed."
-                        : "\(summary): an upgrade would need --force. Nothing was changed.")
+                    console.line(
+                        force
+                            ? "\(summary): an upgrade with --force would run. Nothing was changed."
+                            : "\(summary): an upgrade would need --force. Nothing was changed.")
                 } else {
                     console.line("\(summary): an upgrade may run. Nothing was changed.")
                 }

@@ -34,7 +34,8 @@ enum CommandNames {
         guard !all.contains(name) else { return nil }
         let guess = nearest(to: name).map { " Did you mean '\($0)'?" } ?? ""
         return FerryError(
-            .invalidConfiguration, "'\(name.prefix(40))' is not a ferry command.\(guess)", changes: "Nothing was changed.",
+            .invalidConfiguration, "'\(name.prefix(40))' is not a ferry command.\(guess)",
+            changes: "Nothing was changed.",
             advice: "Run 'ferry --help' to list the commands.")
     }
 

@@ -9,17 +9,30 @@ struct CommonOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The configuration file (default: ferry.toml here or in a folder above; env FERRY_CONFIG).", valueName: "file"),
+            "The configuration file (default: ferry.toml here or in a folder above; env FERRY_CONFIG).",
+            valueName: "file"),
         completion: .file(extensions: ["toml"]))
     var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("The database: a SQLite path, sqlite:PATH, or postgres://… (env FERRY_DATABASE; [database] url).", valueName: "url"), completion: .file())
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The database: a SQLite path, sqlite:PATH, or postgres://… (env FERRY_DATABASE; [database] url).",
+            valueName: "url"), completion: .file())
     var database: String?
 
-    @Option(name: .long, help: ArgumentHelp("The migrations folder (env FERRY_MIGRATIONS; [database] migrations).", valueName: "dir"), completion: .directory)
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The migrations folder (env FERRY_MIGRATIONS; [database] migrations).", valueName: "dir"
+        ), completion: .directory)
     var migrations: String?
 
-    @Option(name: .long, help: ArgumentHelp("The backup catalog folder (env FERRY_BACKUPS; [backups] directory).", valueName: "dir"), completion: .directory)
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The backup catalog folder (env FERRY_BACKUPS; [backups] directory).", valueName: "dir"),
+        completion: .directory)
     var backups: String?
 
     @Flag(name: .long, help: "Print JSON for scripts instead of text (env FERRY_JSON=1).")
@@ -40,7 +53,8 @@ struct CommonOptions: ParsableArguments {
     /// The current folder and every folder above it, nearest first.
     static func foldersSearched() -> [URL] {
         var folders: [URL] = []
-        var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL
+        var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            .standardizedFileURL
         while folders.count < 256 {
             folders.append(folder)
             let parent = folder.deletingLastPathComponent().standardizedFileURL
@@ -58,7 +72,9 @@ struct CommonOptions: ParsableArguments {
     ///
     /// - Parameter needsDatabase: Whether the command works on a database, so
     ///   that neither a database nor a `ferry.toml` is a usage error.
-    func settings(adding extra: Settings = Settings(), needsDatabase: Bool = true) throws -> Settings {
+    func settings(adding extra: Settings = Settings(), needsDatabase: Bool = true) throws
+        -> Settings
+    {
         let environment = ProcessInfo.processInfo.environment
         let found = configFile(environment: environment)
         let file = try found.map { try Settings.file(at: $0, engines: Self.engines) } ?? Settings()
@@ -68,18 +84,24 @@ struct CommonOptions: ParsableArguments {
             $0.backups = backups
             $0.json = json ? true : nil
         }
-        let settings = file.overridden(by: try Settings.environment(environment, engines: Self.engines))
-            .overridden(by: flags).overridden(by: extra)
+        let settings = file.overridden(
+            by: try Settings.environment(environment, engines: Self.engines)
+        )
+        .overridden(by: flags).overridden(by: extra)
         if needsDatabase && settings.database == nil && found == nil {
             let searched = Self.foldersSearched()
-            let shown = searched.count <= 3
+            let shown =
+                searched.count <= 3
                 ? searched.map(\.path).joined(separator: ", ")
                 : "\(searched[0].path) and the \(searched.count - 1) folders above it"
             throw FerryError(
-                .invalidConfiguration, "No database is given, and no ferry.toml was found (looked in \(shown)).",
+                .invalidConfiguration,
+                "No database is given, and no ferry.toml was found (looked in \(shown)).",
                 changes: "Nothing was changed.",
-                advice: "Run in the application's folder (where ferry.toml is), pass --config FILE or --database "
-                    + "PATH (or postgres://…), set FERRY_DATABASE, or write a ferry.toml with 'ferry init'.")
+                advice:
+                    "Run in the application's folder (where ferry.toml is), pass --config FILE or --database "
+                    + "PATH (or postgres://…), set FERRY_DATABASE, or write a ferry.toml with 'ferry init'."
+            )
         }
         return settings
     }
@@ -87,7 +109,8 @@ struct CommonOptions: ParsableArguments {
     /// Whether `FERRY_JSON` asks for JSON, read without the other settings
     /// (for errors found before they are read).
     static var environmentWantsJSON: Bool {
-        ["1", "true", "yes", "on"].contains(ProcessInfo.processInfo.environment["FERRY_JSON"]?.lowercased() ?? "")
+        ["1", "true", "yes", "on"].contains(
+            ProcessInfo.processInfo.environment["FERRY_JSON"]?.lowercased() ?? "")
     }
 
     /// Whether output is JSON, also when the settings cannot be read.

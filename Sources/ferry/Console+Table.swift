@@ -13,7 +13,8 @@ extension Console {
         }
         for row in rows {
             let cells = row.enumerated().map { index, cell in
-                index < row.count - 1 ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) : cell
+                index < row.count - 1
+                    ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) : cell
             }
             line("  " + cells.joined(separator: "  "))
         }

@@ -54,7 +54,8 @@ struct Console: Sendable {
         guard isatty(STDIN_FILENO) == 1 else {
             throw FerryError(
                 .notConfirmed, "This command changes the database and needs a confirmation.",
-                changes: "Nothing was changed.", advice: "Run it on a terminal to confirm, or pass --yes in scripts.")
+                changes: "Nothing was changed.",
+                advice: "Run it on a terminal to confirm, or pass --yes in scripts.")
         }
         problem("\(question)\nType '\(word)' to go on:")
         guard readLine()?.trimmingCharacters(in: .whitespaces) == word else {
@@ -74,7 +75,9 @@ struct Console: Sendable {
     ///   in the database or the catalog.
     func report(_ error: FerryError, command: String, readsOnly: Bool = false) {
         var error = error
-        if error.changes == nil && (readsOnly || error.category == .usage) { error.changes = "Nothing was changed." }
+        if error.changes == nil && (readsOnly || error.category == .usage) {
+            error.changes = "Nothing was changed."
+        }
         if isJSON {
             json(ErrorResult(command: command, error: error))
         } else {
@@ -87,7 +90,9 @@ struct Console: Sendable {
     ///
     /// - Parameter readsOnly: Whether this run of the command changes nothing
     ///   in the database or the catalog (see ``report(_:command:readsOnly:)``).
-    func run(_ command: String, readsOnly: Bool = false, _ work: () async throws -> Void) async throws {
+    func run(_ command: String, readsOnly: Bool = false, _ work: () async throws -> Void)
+        async throws
+    {
         do {
             try await work()
         } catch let error as FerryError {
@@ -165,7 +170,8 @@ struct ConsoleLogHandler: LogHandler {
     func log(event: LogEvent) {
         let text = "\(event.message)\n"
         if isJSON || event.level >= .warning {
-            try? FileHandle.standardError.write(contentsOf: Data(((event.level >= .warning ? "warning: " : "") + text).utf8))
+            try? FileHandle.standardError.write(
+                contentsOf: Data(((event.level >= .warning ? "warning: " : "") + text).utf8))
         } else {
             try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
         }

@@ -16,7 +16,8 @@ struct FerryCommand: AsyncParsableCommand {
         version: FerryVersion.current,
         subcommands: [
             InitCommand.self, StatusCommand.self, PlanCommand.self, UpgradeCommand.self,
-            ValidateCommand.self, HistoryCommand.self, BackupCommand.self, BackupsCommand.self, RestoreCommand.self,
+            ValidateCommand.self, HistoryCommand.self, BackupCommand.self, BackupsCommand.self,
+            RestoreCommand.self,
             DowngradeCommand.self, CheckCommand.self, VerifyCommand.self, TestPathsCommand.self,
         ])
 
@@ -25,7 +26,8 @@ struct FerryCommand: AsyncParsableCommand {
         // A closed pipe (`ferry upgrade | head`) must not kill an upgrade half-way: writes just fail.
         signal(SIGPIPE, SIG_IGN)
         let arguments = Array(CommandLine.arguments.dropFirst())
-        let console = Console(isJSON: arguments.contains("--json") || CommonOptions.environmentWantsJSON)
+        let console = Console(
+            isJSON: arguments.contains("--json") || CommonOptions.environmentWantsJSON)
         // The command as scripts see it in `command`: the name given, when it is one of ours.
         let commandName = arguments.first.flatMap { CommandNames.all.contains($0) ? $0 : nil } ?? ""
         if let error = CommandNames.usageError(for: arguments) {
@@ -47,9 +49,14 @@ struct FerryCommand: AsyncParsableCommand {
                 // Under --json a script gets the same error object as for any other refusal.
                 let usage = FerryError(
                     .invalidConfiguration, message(for: error), changes: "Nothing was changed.",
-                    advice: "Run 'ferry \(commandName.isEmpty ? "" : commandName + " ")--help' for the options.")
-                if console.isJSON { console.report(usage, command: commandName) }
-                else { console.problem(fullMessage(for: error)) }
+                    advice:
+                        "Run 'ferry \(commandName.isEmpty ? "" : commandName + " ")--help' for the options."
+                )
+                if console.isJSON {
+                    console.report(usage, command: commandName)
+                } else {
+                    console.problem(fullMessage(for: error))
+                }
                 // An upgrade's output always ends with its marker, also when its arguments are wrong.
                 if commandName == "upgrade" { EndMarker(console: console).write(success: false) }
                 Foundation.exit(2)
@@ -58,7 +65,9 @@ struct FerryCommand: AsyncParsableCommand {
                 // Not one of Ferry's errors (those are reported by the command itself): still one JSON object.
                 let failure = FerryError(
                     .unexpected, message(for: error),
-                    changes: "The command stopped on an unexpected error; run 'ferry status' to see the database.")
+                    changes:
+                        "The command stopped on an unexpected error; run 'ferry status' to see the database."
+                )
                 console.report(failure, command: commandName)
                 if commandName == "upgrade" { EndMarker(console: console).write(success: false) }
                 Foundation.exit(1)

@@ -8,7 +8,10 @@ struct InitCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .long, help: ArgumentHelp("The application's name (default: the current folder's name).", valueName: "name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The application's name (default: the current folder's name).", valueName: "name"))
     var name: String?
 
     struct Result: Encodable {
@@ -24,14 +27,18 @@ struct InitCommand: AsyncParsableCommand {
         try await console.run("init") {
             let configFile = URL(fileURLWithPath: common.config ?? "ferry.toml")
             let folder = configFile.deletingLastPathComponent()
-            let appName = name ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).lastPathComponent
+            let appName =
+                name
+                ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath).lastPathComponent
             guard !FileManager.default.fileExists(atPath: configFile.path) else {
                 throw FerryError(
-                    .invalidConfiguration, "\(configFile.path) already exists.", changes: "Nothing was changed.",
+                    .invalidConfiguration, "\(configFile.path) already exists.",
+                    changes: "Nothing was changed.",
                     advice: "Edit it, or pass --config PATH to write another file.")
             }
             let migrationsPath = common.migrations ?? "migrations"
-            let firstRelease = URL(fileURLWithPath: migrationsPath, relativeTo: folder).appendingPathComponent("0.1.0")
+            let firstRelease = URL(fileURLWithPath: migrationsPath, relativeTo: folder)
+                .appendingPathComponent("0.1.0")
             let firstMigration = firstRelease.appendingPathComponent("001_create_items.sql")
             let toml = """
                 # Ferry's settings. Each key also has a flag and a FERRY_* environment variable;
@@ -79,16 +86,21 @@ struct InitCommand: AsyncParsableCommand {
 
                 """
             do {
-                try FileManager.default.createDirectory(at: firstRelease, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: firstRelease, withIntermediateDirectories: true)
                 if !FileManager.default.fileExists(atPath: firstMigration.path) {
                     try Data(sql.utf8).write(to: firstMigration, options: .withoutOverwriting)
                 }
                 try Data(toml.utf8).write(to: configFile, options: .withoutOverwriting)
             } catch {
-                throw FerryError(.fileSystem, "Cannot write the starter files: \(error.localizedDescription)")
+                throw FerryError(
+                    .fileSystem, "Cannot write the starter files: \(error.localizedDescription)")
             }
             if console.isJSON {
-                return console.json(Result(config: configFile.path, migrations: firstRelease.deletingLastPathComponent().path))
+                return console.json(
+                    Result(
+                        config: configFile.path,
+                        migrations: firstRelease.deletingLastPathComponent().path))
             }
             console.line("Wrote \(configFile.relativePath) and \(firstMigration.relativePath).")
             console.line("Next: edit the migration, then run 'ferry plan' and 'ferry upgrade'.")

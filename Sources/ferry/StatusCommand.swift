@@ -5,7 +5,9 @@ import Foundation
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the program's and the database's release, applied and pending migrations, and the lock.")
+        abstract:
+            "Show the program's and the database's release, applied and pending migrations, and the lock."
+    )
 
     @OptionGroup var common: CommonOptions
 
@@ -14,14 +16,19 @@ struct StatusCommand: AsyncParsableCommand {
         try await console.run("status", readsOnly: true) {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let status = try await ferry.status()
-            if console.isJSON { return console.json(CommandResult(command: "status", ok: true, body: status)) }
-            console.line("Database:         \(status.database)\(status.databaseExists ? "" : " (does not exist yet)")")
+            if console.isJSON {
+                return console.json(CommandResult(command: "status", ok: true, body: status))
+            }
+            console.line(
+                "Database:         \(status.database)\(status.databaseExists ? "" : " (does not exist yet)")"
+            )
             console.line("Program release:  \(status.release)")
             if status.isBusy, let holder = status.lockHolder {
                 console.line("Upgrade lock:     held by \(holder)")
                 return console.line("Problem:          \(status.problem ?? "busy")")
             }
-            console.line("Database release: \(status.databaseRelease ?? "none (Ferry has not upgraded it)")")
+            console.line(
+                "Database release: \(status.databaseRelease ?? "none (Ferry has not upgraded it)")")
             console.line("Applied:          \(count(status.applied.count, "migration"))")
             for id in status.appliedByApplication {
                 console.line("  \(id): applied by the application (registered in Swift)")

@@ -17,11 +17,17 @@ struct UpgradeCommand: AsyncParsableCommand {
     @OptionGroup var backupCheck: BackupCheckOption
 
     @Option(
-        name: .long, help: ArgumentHelp("Upgrade to this release instead of the program's.", valueName: "version"),
+        name: .long,
+        help: ArgumentHelp(
+            "Upgrade to this release instead of the program's.", valueName: "version"),
         transform: OptionValue.release)
     var to: Release?
 
-    @Flag(name: .long, help: "Accept applied migrations whose files changed or are missing (recorded in the history).")
+    @Flag(
+        name: .long,
+        help:
+            "Accept applied migrations whose files changed or are missing (recorded in the history)."
+    )
     var allowChanged = false
 
     @Flag(name: .long, help: "Skip the pre-upgrade backup (recorded in the history).")
@@ -42,18 +48,29 @@ struct UpgradeCommand: AsyncParsableCommand {
         name: .long,
         help: ArgumentHelp(
             "Create the database if it does not exist; without it a missing database is refused, so that a "
-                + "mistyped path never becomes a new database (env FERRY_CREATE=1; [database] create = true)."))
+                + "mistyped path never becomes a new database (env FERRY_CREATE=1; [database] create = true)."
+        ))
     var create = false
 
-    @Flag(name: .long, help: "Leave out the schema drift check (env FERRY_SCHEMA_DRIFT=0; [preflight] schema_drift = false).")
+    @Flag(
+        name: .long,
+        help:
+            "Leave out the schema drift check (env FERRY_SCHEMA_DRIFT=0; [preflight] schema_drift = false)."
+    )
     var noSchemaDrift = false
 
-    @Flag(name: .long, help: "Run the whole upgrade on a temporary copy, report it, and delete the copy; the database is not changed.")
+    @Flag(
+        name: .long,
+        help:
+            "Run the whole upgrade on a temporary copy, report it, and delete the copy; the database is not changed."
+    )
     var rehearse = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "'upgrade': one transaction for the whole upgrade (default); 'migration': one per migration "
-            + "(env FERRY_TRANSACTION_MODE; [database] transaction_mode).", valueName: "mode"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "'upgrade': one transaction for the whole upgrade (default); 'migration': one per migration "
+                + "(env FERRY_TRANSACTION_MODE; [database] transaction_mode).", valueName: "mode"))
     var transactionMode: TransactionMode?
 
     struct Result: Encodable {
@@ -73,7 +90,7 @@ struct UpgradeCommand: AsyncParsableCommand {
         let console = Console(isJSON: common.wantsJSON)
         let marker = EndMarker(console: console)
         let signals = marker.writeOnSignals()
-        defer { signals.forEach { $0.cancel() } }
+        defer { for signal in signals { signal.cancel() } }
         do {
             let settings = try common.settings(
                 adding: Settings {
@@ -85,18 +102,22 @@ struct UpgradeCommand: AsyncParsableCommand {
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
                 target: to, allowChanged: allowChanged, skipBackup: noBackup,
-                force: force, transactionMode: settings.upgradeTransactionMode(), verifiesChecksums: true)
+                force: force, transactionMode: settings.upgradeTransactionMode(),
+                verifiesChecksums: true)
             if rehearse {
                 try await rehearse(ferry, options, console: console)
                 return marker.write(success: true)
             }
-            let printEvent: (@Sendable (UpgradeEvent) -> Void)? = console.isJSON ? console.printEvent : nil
+            let printEvent: (@Sendable (UpgradeEvent) -> Void)? =
+                console.isJSON ? console.printEvent : nil
             let report = try await ferry.upgrade(options, onEvent: printEvent)
             if console.isJSON {
-                console.json(Result(
-                    from: report.from, to: report.to, applied: report.applied, appliedCount: report.applied.count,
-                    seconds: report.seconds,
-                    upToDate: report.wasUpToDate, backup: report.backup))
+                console.json(
+                    Result(
+                        from: report.from, to: report.to, applied: report.applied,
+                        appliedCount: report.applied.count,
+                        seconds: report.seconds,
+                        upToDate: report.wasUpToDate, backup: report.backup))
             }
             marker.write(success: true)
         } catch let error as FerryError {
@@ -107,8 +128,11 @@ struct UpgradeCommand: AsyncParsableCommand {
             if console.isJSON {
                 // Not one of Ferry's errors: still the error object a script reads (docs/JSON.md).
                 console.report(
-                    FerryError(.unexpected, "\(error)",
-                        changes: "The upgrade stopped on an unexpected error; run 'ferry status' to see the database."),
+                    FerryError(
+                        .unexpected, "\(error)",
+                        changes:
+                            "The upgrade stopped on an unexpected error; run 'ferry status' to see the database."
+                    ),
                     command: "upgrade")
             } else {
                 console.problem("error: \(error)")
@@ -135,14 +159,19 @@ struct EndMarker: Sendable {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                console.problem("Interrupted by signal \(number): the upgrade's open transaction is not committed and is rolled back.")
+                console.problem(
+                    "Interrupted by signal \(number): the upgrade's open transaction is not committed and is rolled back."
+                )
                 // A script reading --json still gets a last line that says the upgrade did not succeed.
                 if console.isJSON {
                     console.report(
                         FerryError(
                             .interrupted, "Interrupted by signal \(number).",
-                            changes: "The upgrade's open transaction is not committed and is rolled back.",
-                            advice: "Run 'ferry status' to see the database's release, then 'ferry upgrade' again."),
+                            changes:
+                                "The upgrade's open transaction is not committed and is rolled back.",
+                            advice:
+                                "Run 'ferry status' to see the database's release, then 'ferry upgrade' again."
+                        ),
                         command: "upgrade")
                 }
                 write(success: false)

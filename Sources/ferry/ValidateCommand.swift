@@ -5,7 +5,9 @@ import Foundation
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check that every applied migration still matches its file (SHA-256) and none is unknown.")
+        abstract:
+            "Check that every applied migration still matches its file (SHA-256) and none is unknown."
+    )
 
     @OptionGroup var common: CommonOptions
 
@@ -30,12 +32,15 @@ struct ValidateCommand: AsyncParsableCommand {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("validate", readsOnly: !allowChanged) {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
-            let (plan, accepted) = allowChanged ? try await ferry.acceptChanges() : (try await ferry.validate(), [])
+            let (plan, accepted) =
+                allowChanged ? try await ferry.acceptChanges() : (try await ferry.validate(), [])
             let application = plan.appliedByApplication.map(\.id)
-            let checked = plan.database.applied.filter { $0.kind != .hook }.count
+            let checked =
+                plan.database.applied.filter { $0.kind != .hook }.count
                 - application.count
             if console.isJSON {
-                return console.json(Result(checked: checked, accepted: accepted, appliedByApplication: application))
+                return console.json(
+                    Result(checked: checked, accepted: accepted, appliedByApplication: application))
             }
             if let summary = plan.appliedByApplicationSummary { console.line("\(summary).") }
             if accepted.isEmpty {

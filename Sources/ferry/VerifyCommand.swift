@@ -5,7 +5,8 @@ import Foundation
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Run the checks an upgrade makes before its commit, on the database as it is; changes nothing.",
+        abstract:
+            "Run the checks an upgrade makes before its commit, on the database as it is; changes nothing.",
         discussion: """
             The engine's integrity and foreign-key checks, every applied migration's .verify.sql \
             (it fails when it raises or returns a row whose first value is false, 0 or NULL), and \
@@ -16,7 +17,11 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Flag(name: .long, help: "Leave out the schema drift check (env FERRY_SCHEMA_DRIFT=0; [preflight] schema_drift = false).")
+    @Flag(
+        name: .long,
+        help:
+            "Leave out the schema drift check (env FERRY_SCHEMA_DRIFT=0; [preflight] schema_drift = false)."
+    )
     var noSchemaDrift = false
 
     struct Result: Encodable {
@@ -31,13 +36,18 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("verify", readsOnly: true) {
-            let ferry = Ferry(try common.configuration(
-                try common.settings(adding: Settings { $0.schemaDrift = noSchemaDrift ? false : nil }), console: console))
+            let ferry = Ferry(
+                try common.configuration(
+                    try common.settings(
+                        adding: Settings { $0.schemaDrift = noSchemaDrift ? false : nil }),
+                    console: console))
             let report = try await ferry.verify()
             let failure = report.failure
             if console.isJSON {
-                console.json(Result(
-                    ok: failure == nil, checks: report.checks, warnings: report.drift?.differences ?? [], error: failure))
+                console.json(
+                    Result(
+                        ok: failure == nil, checks: report.checks,
+                        warnings: report.drift?.differences ?? [], error: failure))
             } else {
                 console.line("Verification of \(ferry.configuration.engine.displayName):")
                 console.verificationTable(report)
@@ -45,8 +55,11 @@ struct VerifyCommand: AsyncParsableCommand {
                 let failed = report.failures.count
                 let drift = report.drift?.differences.count ?? 0
                 let warnings = drift == 0 ? "" : ", with \(count(drift, "schema drift warning"))"
-                console.line(failed == 0 ? "All checks passed\(warnings). Nothing was changed."
-                    : "\(count(failed, "check")) failed\(warnings). Nothing was changed (verify only reads).")
+                console.line(
+                    failed == 0
+                        ? "All checks passed\(warnings). Nothing was changed."
+                        : "\(count(failed, "check")) failed\(warnings). Nothing was changed (verify only reads)."
+                )
             }
             if let failure { throw ExitCode(failure.exitCode) }
         }

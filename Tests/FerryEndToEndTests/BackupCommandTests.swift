@@ -10,37 +10,56 @@ import Testing
     static func makeEveryKindOfValue(at path: String) throws {
         let queue = try DatabaseQueue(path: path)
         try queue.writeWithoutTransaction { db in
-            try db.execute(sql: """
-                PRAGMA user_version = 42;
-                CREATE TABLE "odd ""quoted"" name" (id INTEGER PRIMARY KEY AUTOINCREMENT, t TEXT, r REAL, b BLOB, i INTEGER, n);
-                CREATE TABLE kv (k TEXT PRIMARY KEY, v ANY) WITHOUT ROWID;
-                CREATE TABLE boxes (
-                    w REAL NOT NULL, h REAL NOT NULL,
-                    area REAL GENERATED ALWAYS AS (w * h) STORED,
-                    label TEXT GENERATED ALWAYS AS ('box ' || w || 'x' || h) VIRTUAL);
-                CREATE TABLE plain (a, b);
-                CREATE INDEX plain_a ON plain (a);
-                CREATE UNIQUE INDEX kv_v ON kv (v);
-                CREATE VIEW big_boxes AS SELECT * FROM boxes WHERE area > 10;
-                CREATE TRIGGER boxes_log AFTER INSERT ON boxes BEGIN
-                    INSERT INTO plain (a, b) VALUES ('box added; area', new.area);
-                END;
-                """)
+            try db.execute(
+                sql: """
+                    PRAGMA user_version = 42;
+                    CREATE TABLE "odd ""quoted"" name" (id INTEGER PRIMARY KEY AUTOINCREMENT, t TEXT, r REAL, b BLOB, i INTEGER, n);
+                    CREATE TABLE kv (k TEXT PRIMARY KEY, v ANY) WITHOUT ROWID;
+                    CREATE TABLE boxes (
+                        w REAL NOT NULL, h REAL NOT NULL,
+                        area REAL GENERATED ALWAYS AS (w * h) STORED,
+                        label TEXT GENERATED ALWAYS AS ('box ' || w || 'x' || h) VIRTUAL);
+                    CREATE TABLE plain (a, b);
+                    CREATE INDEX plain_a ON plain (a);
+                    CREATE UNIQUE INDEX kv_v ON kv (v);
+                    CREATE VIEW big_boxes AS SELECT * FROM boxes WHERE area > 10;
+                    CREATE TRIGGER boxes_log AFTER INSERT ON boxes BEGIN
+                        INSERT INTO plain (a, b) VALUES ('box added; area', new.area);
+                    END;
+                    """)
             let texts = [
-                "O'Brien said \"hi\"", "line one\nline two\r\nline three", "Küche 🌡️ 温度 שלום", "", "tab\there", "a;b;--c/*d*/",
+                "O'Brien said \"hi\"", "line one\nline two\r\nline three", "Küche 🌡️ 温度 שלום", "",
+                "tab\there", "a;b;--c/*d*/",
                 "\u{0}starts with NUL", "ends with NUL\u{0}",
             ]
-            let reals: [Double] = [0.1, 1.0 / 3.0, -0.0, 1e300, -2.5e-300, 5e-324, .greatestFiniteMagnitude, 21.5, 3.0, .infinity, -.infinity, 123456789.123456789]
+            let reals: [Double] = [
+                0.1, 1.0 / 3.0, -0.0, 1e300, -2.5e-300, 5e-324, .greatestFiniteMagnitude, 21.5, 3.0,
+                .infinity, -.infinity, 123456789.123456789,
+            ]
             for index in 0..<200 {
-                let text: DatabaseValueConvertible? = index % 17 == 0 ? nil : texts[index % texts.count] + (index < texts.count ? "" : " #\(index)")
-                let real: DatabaseValueConvertible? = index % 13 == 0 ? nil : reals[index % reals.count]
-                let blob: DatabaseValueConvertible? = index % 11 == 0 ? nil : Data((0..<(index % 40)).map { UInt8(($0 * 37 + index) % 256) })
+                let text: DatabaseValueConvertible? =
+                    index % 17 == 0
+                    ? nil : texts[index % texts.count] + (index < texts.count ? "" : " #\(index)")
+                let real: DatabaseValueConvertible? =
+                    index % 13 == 0 ? nil : reals[index % reals.count]
+                let blob: DatabaseValueConvertible? =
+                    index % 11 == 0
+                    ? nil : Data((0..<(index % 40)).map { UInt8(($0 * 37 + index) % 256) })
                 try db.execute(
-                    sql: #"INSERT INTO "odd ""quoted"" name" (t, r, b, i, n) VALUES (?, ?, ?, ?, ?)"#,
-                    arguments: [text, real, blob, index % 7 == 0 ? Int64.min + Int64(index) : Int64(index * 1_000_003), index % 2 == 0 ? "text" : 2.5])
+                    sql:
+                        #"INSERT INTO "odd ""quoted"" name" (t, r, b, i, n) VALUES (?, ?, ?, ?, ?)"#,
+                    arguments: [
+                        text, real, blob,
+                        index % 7 == 0 ? Int64.min + Int64(index) : Int64(index * 1_000_003),
+                        index % 2 == 0 ? "text" : 2.5,
+                    ])
             }
-            try db.execute(sql: #"DELETE FROM "odd ""quoted"" name" WHERE id > 190"#)  // sqlite_sequence stays ahead of max(id)
-            try db.execute(sql: "INSERT INTO kv VALUES ('a', 1), ('b', 2.5), ('c', 'three'), ('d', x'00ff'), ('e', NULL)")
+            // sqlite_sequence stays ahead of max(id).
+            try db.execute(sql: #"DELETE FROM "odd ""quoted"" name" WHERE id > 190"#)
+            try db.execute(
+                sql:
+                    "INSERT INTO kv VALUES ('a', 1), ('b', 2.5), ('c', 'three'), ('d', x'00ff'), ('e', NULL)"
+            )
             try db.execute(sql: "INSERT INTO boxes (w, h) VALUES (2, 3), (4.5, 4), (0.1, 0.2)")
         }
         try queue.close()
@@ -59,7 +78,8 @@ import Testing
             #expect((result["path"] as? String)?.hasSuffix(".sqlite") == true)
             #expect((result["manifest"] as? [String: Any])?["format"] as? String == "native")
         }
-        let wrong = try await FerryProcess.run(["backup", "--format", "tar", "--database", source], in: folder.url)
+        let wrong = try await FerryProcess.run(
+            ["backup", "--format", "tar", "--database", source], in: folder.url)
         #expect(wrong.status == 2, "\(wrong)")
     }
 
@@ -76,18 +96,25 @@ import Testing
         #expect(manifest["rowCounts"] is NSNull)
 
         let full = try await FerryProcess.run(
-            ["backup", "--database", source, "--json"], in: folder.url, environment: ["FERRY_BACKUPS_CHECK": "full"])
+            ["backup", "--database", source, "--json"], in: folder.url,
+            environment: ["FERRY_BACKUPS_CHECK": "full"])
         #expect(full.status == 0, "\(full)")
         let counted = try #require(try full.jsonLines().last?["manifest"] as? [String: Any])
         #expect(counted["check"] as? String == "full")
         #expect((counted["rowCounts"] as? [String: Any])?["kv"] as? Int == 5)
 
-        let wrong = try await FerryProcess.run(["backup", "--backup-check", "fast", "--database", source], in: folder.url)
+        let wrong = try await FerryProcess.run(
+            ["backup", "--backup-check", "fast", "--database", source], in: folder.url)
         #expect(wrong.status == 2, "\(wrong)")
-        #expect((wrong.stderr + wrong.stdout).contains(
-            "The value 'fast' is invalid for '--backup-check <level>'. Please provide one of 'full' and 'quick'."), "\(wrong)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.appendingPathComponent("backups").path).count == 4,
-                "two backups, each with its manifest; the refused command wrote nothing")
+        #expect(
+            (wrong.stderr + wrong.stdout).contains(
+                "The value 'fast' is invalid for '--backup-check <level>'. Please provide one of 'full' and 'quick'."
+            ), "\(wrong)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(
+                atPath: folder.url.appendingPathComponent("backups").path
+            ).count == 4,
+            "two backups, each with its manifest; the refused command wrote nothing")
     }
 
     @Test func aSQLDumpLoadsIntoAnEqualDatabaseWithTheRealShellAndWithFerry() async throws {
@@ -96,7 +123,8 @@ import Testing
         try Self.makeEveryKindOfValue(at: source)
         let original = try TableContents(path: source)
 
-        let output = try await FerryProcess.run(["backup", "--format", "sql", "--database", source, "--json"], in: folder.url)
+        let output = try await FerryProcess.run(
+            ["backup", "--format", "sql", "--database", source, "--json"], in: folder.url)
         #expect(output.status == 0, "\(output)")
         let result = try #require(try output.jsonLines().last)
         let dump = URL(fileURLWithPath: try #require(result["path"] as? String))
@@ -111,14 +139,18 @@ import Testing
         #expect(fromShell.userVersion == 42)
         for (table, rows) in original.tables {
             let loadedRows = fromShell.tables[table] ?? []
-            #expect(loadedRows == rows, "table \(table): only in the source \(Set(rows).subtracting(loadedRows)), only in the load \(Set(loadedRows).subtracting(rows))")
+            #expect(
+                loadedRows == rows,
+                "table \(table): only in the source \(Set(rows).subtracting(loadedRows)), only in the load \(Set(loadedRows).subtracting(rows))"
+            )
         }
         #expect(fromShell == original)
 
         // Ferry's own restore of the dump gives the same database.
         try FileManager.default.removeItem(atPath: source)
         try FileManager.default.copyItem(atPath: loaded, toPath: source)
-        let restore = try await FerryProcess.run(["restore", "--latest", "--yes", "--database", source], in: folder.url)
+        let restore = try await FerryProcess.run(
+            ["restore", "--latest", "--yes", "--database", source], in: folder.url)
         #expect(restore.status == 0, "\(restore)")
         #expect(try TableContents(path: source) == original)
     }
@@ -129,18 +161,22 @@ import Testing
         let queue = try DatabaseQueue(path: path)
         try await queue.writeWithoutTransaction { db in
             _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: """
-                CREATE TABLE ballast (id INTEGER PRIMARY KEY, data BLOB);
-                INSERT INTO ballast (data) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
-                    SELECT randomblob(16000) FROM n;
-                CREATE TABLE events (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE ballast (id INTEGER PRIMARY KEY, data BLOB);
+                    INSERT INTO ballast (data) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+                        SELECT randomblob(16000) FROM n;
+                    CREATE TABLE events (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);
+                    """)
         }
         try queue.close()
 
         // A second process commits one row at a time, in order, for as long as the test runs.
         let script = folder.url.appendingPathComponent("writer.sql")
-        try Data((1...60_000).map { "INSERT INTO events (id, payload) VALUES (\($0), 'event \($0)');\n" }.joined().utf8).write(to: script)
+        try Data(
+            (1...60_000).map { "INSERT INTO events (id, payload) VALUES (\($0), 'event \($0)');\n" }
+                .joined().utf8
+        ).write(to: script)
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         writer.arguments = ["sqlite3", "-cmd", "PRAGMA busy_timeout = 10000", path]
@@ -149,11 +185,14 @@ import Testing
         writer.standardError = FileHandle.nullDevice
         try writer.run()
         defer { if writer.isRunning { writer.terminate() } }
-        while (try? scalar("SELECT count(*) FROM events", in: path)).flatMap({ Int($0!) }) ?? 0 < 200 {
+        while (try? scalar("SELECT count(*) FROM events", in: path)).flatMap({ Int($0!) }) ?? 0
+            < 200
+        {
             try await Task.sleep(for: .milliseconds(20))
         }
 
-        let output = try await FerryProcess.run(["backup", "--database", path, "--json"], in: folder.url)
+        let output = try await FerryProcess.run(
+            ["backup", "--database", path, "--json"], in: folder.url)
         #expect(output.status == 0, "\(output)")
         let backupPath = try #require(try output.jsonLines().last?["path"] as? String)
         try await Task.sleep(for: .milliseconds(200))
@@ -161,8 +200,11 @@ import Testing
         writer.terminate()
 
         #expect(try integrityCheck(backupPath) == "ok")
-        let count = Int(try #require(try scalar("SELECT count(*) FROM events", in: backupPath))) ?? 0
-        let highest = Int(try #require(try scalar("SELECT coalesce(max(id), 0) FROM events", in: backupPath))) ?? -1
+        let count =
+            Int(try #require(try scalar("SELECT count(*) FROM events", in: backupPath))) ?? 0
+        let highest =
+            Int(try #require(try scalar("SELECT coalesce(max(id), 0) FROM events", in: backupPath)))
+            ?? -1
         #expect(count > 0)
         #expect(count == highest, "every row committed before the backup's moment is there: no gap")
         #expect(liveCount > count, "the writer went on while the backup was made")
@@ -175,31 +217,42 @@ import Testing
         let path = folder.url.appendingPathComponent("big.db").path
         let queue = try DatabaseQueue(path: path)
         try await queue.writeWithoutTransaction { db in
-            try db.execute(sql: """
-                CREATE TABLE ballast (id INTEGER PRIMARY KEY, data BLOB);
-                INSERT INTO ballast (data) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
-                    SELECT randomblob(16000) FROM n;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE ballast (id INTEGER PRIMARY KEY, data BLOB);
+                    INSERT INTO ballast (data) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+                        SELECT randomblob(16000) FROM n;
+                    """)
         }
-        #expect(try await FerryProcess.run(["backup", "--database", path], in: folder.url).status == 0)
+        #expect(
+            try await FerryProcess.run(["backup", "--database", path], in: folder.url).status == 0)
         try await queue.write { db in
-            try db.execute(sql: "DELETE FROM ballast WHERE id % 3 = 0; CREATE TABLE after_backup (x); INSERT INTO after_backup VALUES (1)")
+            try db.execute(
+                sql:
+                    "DELETE FROM ballast WHERE id % 3 = 0; CREATE TABLE after_backup (x); INSERT INTO after_backup VALUES (1)"
+            )
         }
         try queue.close()
         let before = try DatabaseSnapshot(path: path)
 
-        let restore = try FerryProcess.start(["restore", "--latest", "--yes", "--database", path], in: folder.url)
+        let restore = try FerryProcess.start(
+            ["restore", "--latest", "--yes", "--database", path], in: folder.url)
         #expect(await restore.waitForOutput(containing: "Replacing the live database"))
         // The copy into the live file is under way while its rollback journal exists.
         let journal = path + "-journal"
         let deadline = ContinuousClock.now + .seconds(10)
-        while !FileManager.default.fileExists(atPath: journal), restore.process.isRunning, ContinuousClock.now < deadline {
+        while !FileManager.default.fileExists(atPath: journal), restore.process.isRunning,
+            ContinuousClock.now < deadline
+        {
             try await Task.sleep(for: .milliseconds(1))
         }
-        #expect(FileManager.default.fileExists(atPath: journal), "the restore was caught writing the live database")
+        #expect(
+            FileManager.default.fileExists(atPath: journal),
+            "the restore was caught writing the live database")
         restore.kill(SIGKILL)
         let output = await restore.finish()
-        #expect(output.status == SIGKILL, "the restore was still copying when it was killed: \(output)")
+        #expect(
+            output.status == SIGKILL, "the restore was still copying when it was killed: \(output)")
 
         #expect(try integrityCheck(path) == "ok")
         let after = try DatabaseSnapshot(path: path)
@@ -213,7 +266,8 @@ import Testing
         try await ExampleApplication.makeDatabase(at: "0.3.0", path: path)
         let arguments = ["--database", path, "--migrations", ExampleApplication.migrations.path]
         #expect(try await FerryProcess.run(["upgrade"] + arguments).status == 0)
-        #expect(try await FerryProcess.run(["backup", "--note", "by hand"] + arguments).status == 0)
+        #expect(
+            try await FerryProcess.run(["backup", "--note", "by hand"] + arguments).status == 0)
 
         let list = try await FerryProcess.run(["backups", "--json"] + arguments)
         #expect(list.status == 0)
@@ -235,14 +289,18 @@ import Testing
         let both = try await FerryProcess.run(["restore", "--latest", "nope.sqlite"] + arguments)
         #expect(both.status == 2)
 
-        let restored = try await FerryProcess.run(["restore", "--before-upgrade-to", "0.5.0", "--yes"] + arguments)
+        let restored = try await FerryProcess.run(
+            ["restore", "--before-upgrade-to", "0.5.0", "--yes"] + arguments)
         #expect(restored.status == 0, "\(restored)")
         #expect(restored.stdout.contains("The database is now at release 0.3.0"))
         #expect(restored.stdout.contains("To upgrade it again to 0.5.0, run 'ferry upgrade'"))
-        let latest = try await FerryProcess.run(["restore", "--latest", "--yes", "--json"] + arguments)
+        let latest = try await FerryProcess.run(
+            ["restore", "--latest", "--yes", "--json"] + arguments)
         #expect(latest.status == 0)
         // The newest pre-upgrade or manual backup is the manual one, at 0.5.0: never the copy the restore kept.
-        #expect((try latest.jsonLines().last?["report"] as? [String: Any])?["release"] as? String == "0.5.0")
+        #expect(
+            (try latest.jsonLines().last?["report"] as? [String: Any])?["release"] as? String
+                == "0.5.0")
     }
 
     @Test(.enabled(if: getuid() == 0, "mounting a small file system needs root"))
@@ -268,12 +326,15 @@ import Testing
         let before = try DatabaseSnapshot(path: path)
 
         let output = try await FerryProcess.run([
-            "upgrade", "--database", path, "--migrations", ExampleApplication.migrations.path, "--backups", small.path,
+            "upgrade", "--database", path, "--migrations", ExampleApplication.migrations.path,
+            "--backups", small.path,
         ])
 
         #expect(output.status == 3, "\(output)")
         // Preflight counts what the backup itself would need (one computation), so it refuses first.
-        #expect(output.stderr.contains("blocker: free space: 1.0 MB free at \(small.path); needs"), "\(output)")
+        #expect(
+            output.stderr.contains("blocker: free space: 1.0 MB free at \(small.path); needs"),
+            "\(output)")
         #expect(output.stderr.contains("Nothing was changed"))
         #expect(output.lines.last == "[END UPGRADE ERROR]")
         #expect(try DatabaseSnapshot(path: path) == before)

@@ -6,7 +6,9 @@ import Testing
 /// Backups, restores, downgrades and rehearsals, on every engine.
 extension BehaviourTests {
     @Test(arguments: TestEngine.underTest)
-    func aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges(engine: TestEngine) async throws {
+    func aBackupIsRestoredAndADamagedOneIsRefusedBeforeAnythingChanges(engine: TestEngine)
+        async throws
+    {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
             let ferry = Ferry(ExampleApplication.configuration(database))
@@ -17,7 +19,8 @@ extension BehaviourTests {
             #expect(backup.manifest.rowCounts?["sensor_history"] == before.counts["sensor_history"])
             #expect(backup.file.pathExtension == (engine == .sqlite ? "sqlite" : "dump"))
             let mode =
-                try FileManager.default.attributesOfItem(atPath: backup.file.path)[.posixPermissions] as? Int
+                try FileManager.default.attributesOfItem(atPath: backup.file.path)[
+                    .posixPermissions] as? Int
             #expect(mode == 0o600)
 
             // The mistake to undo: rows deleted, then an upgrade.
@@ -32,11 +35,14 @@ extension BehaviourTests {
             damaged[damaged.count / 2] ^= 0x01
             try damaged.write(to: backup.file)
             let catalogBefore = try ferry.backups().map(\.name)
-            let refusal = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
+            let refusal = try await #require(throws: FerryError.self) {
+                try await ferry.restore(backup)
+            }
             #expect(refusal.code == .backupCorrupt)
             #expect(refusal.changes == "Nothing was changed.")
             #expect(try await database.snapshot() == mistaken)
-            #expect(try ferry.backups().map(\.name) == catalogBefore, "no pre-restore backup was taken")
+            #expect(
+                try ferry.backups().map(\.name) == catalogBefore, "no pre-restore backup was taken")
 
             try original.write(to: backup.file)
             let report = try await ferry.restore(backup)
@@ -58,8 +64,10 @@ extension BehaviourTests {
     @Test(arguments: TestEngine.underTest)
     func anSQLDumpLoadsWithTheEnginesOwnShell(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
-            try await ExampleApplication.makeDatabase(at: ExampleApplication.newestRelease, in: database)
-            let dump = try await Ferry(ExampleApplication.configuration(database)).backup(format: .sql)
+            try await ExampleApplication.makeDatabase(
+                at: ExampleApplication.newestRelease, in: database)
+            let dump = try await Ferry(ExampleApplication.configuration(database)).backup(
+                format: .sql)
             #expect(dump.file.pathExtension == "sql")
 
             try await withTestDatabase(engine) { loaded in
@@ -79,13 +87,18 @@ extension BehaviourTests {
     }
 
     @Test(arguments: TestEngine.underTest)
-    func aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup(engine: TestEngine) async throws {
+    func aFailedMigrationOutsideATransactionRestoresThePreUpgradeBackup(engine: TestEngine)
+        async throws
+    {
         try await withTestDatabase(engine) { database in
-            let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.3.0", in: database, migrations: migrations)
+            let migrations = try ExampleApplication.copyMigrations(
+                for: engine, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(
+                at: "0.3.0", in: database, migrations: migrations)
             try database.folder.write(
                 "migrations/0.6.0/001_archive.sql",
-                "CREATE TABLE archive (id INTEGER PRIMARY KEY);\nINSERT INTO archive (id) VALUES (1);\n")
+                "CREATE TABLE archive (id INTEGER PRIMARY KEY);\nINSERT INTO archive (id) VALUES (1);\n"
+            )
             try database.folder.write(
                 "migrations/0.6.0/002_cleanup.sql",
                 """
@@ -102,7 +115,9 @@ extension BehaviourTests {
 
             #expect(error.code == .migrationFailed)
             #expect(error.message.contains("0.6.0/002_cleanup"))
-            #expect(error.changes?.contains("Ferry restored the pre-upgrade backup") == true, "\(error)")
+            #expect(
+                error.changes?.contains("Ferry restored the pre-upgrade backup") == true, "\(error)"
+            )
             #expect(error.changes?.contains("at release 0.3.0") == true, "\(error)")
             // The releases committed before the failure and the half-done migration are undone.
             #expect(try await database.snapshot().hasSameContent(as: before))
@@ -115,13 +130,16 @@ extension BehaviourTests {
     @Test(arguments: TestEngine.underTest)
     func aDowngradeWithoutDownScriptsRestoresThePreUpgradeBackup(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
-            let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.3.0", in: database, migrations: migrations)
+            let migrations = try ExampleApplication.copyMigrations(
+                for: engine, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(
+                at: "0.3.0", in: database, migrations: migrations)
             let before = try await database.snapshot()
             let ferry = Ferry(ExampleApplication.configuration(database, migrations: migrations))
             try await ferry.upgrade(database.upgradeOptions())
             try FileManager.default.removeItem(
-                at: migrations.appendingPathComponent("0.4.0/001_rebuild_sensors_with_unit_check.down.sql"))
+                at: migrations.appendingPathComponent(
+                    "0.4.0/001_rebuild_sensors_with_unit_check.down.sql"))
 
             let plan = try await ferry.downgradePlan(to: try Release(parsing: "0.3.0"))
             guard case .backup(let backup) = plan.method else {
@@ -145,15 +163,19 @@ extension BehaviourTests {
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
             let ferry = Ferry(ExampleApplication.configuration(database))
             try await ferry.upgrade(database.upgradeOptions())
-            _ = try await ferry.downgrade(try await ferry.downgradePlan(to: try Release(parsing: "0.3.0")))
+            _ = try await ferry.downgrade(
+                try await ferry.downgradePlan(to: try Release(parsing: "0.3.0")))
             let events = try await database.scalar("SELECT count(*) FROM ferry_events")
             #expect(Int(events ?? "") ?? 0 > 0, "the downgrade is recorded in ferry_events")
 
             let report = try await ferry.rehearse(database.upgradeOptions())
 
-            #expect(Set(report.rowsBefore.keys) == ["devices", "sensors", "sensor_history"], "\(report.rowsBefore)")
             #expect(
-                Set(report.rowsAfter.keys) == ["devices", "sensors", "sensor_history", "rooms"], "\(report.rowsAfter)")
+                Set(report.rowsBefore.keys) == ["devices", "sensors", "sensor_history"],
+                "\(report.rowsBefore)")
+            #expect(
+                Set(report.rowsAfter.keys) == ["devices", "sensors", "sensor_history", "rooms"],
+                "\(report.rowsAfter)")
         }
     }
 

@@ -33,29 +33,40 @@ extension BehaviourTests {
             name: "an operating system too old", check: "requirement os debian >= 11",
             detail: "debian 10 is too old or too new"
         ) { configuration, scenario in
-            configuration.operatingSystemReleaseFile = try osRelease("ID=debian\nVERSION_ID=\"10\"\n", in: scenario)
-            configuration.requirements = [try Requirement(parsing: "debian >= 11", subject: .operatingSystem)]
+            configuration.operatingSystemReleaseFile = try osRelease(
+                "ID=debian\nVERSION_ID=\"10\"\n", in: scenario)
+            configuration.requirements = [
+                try Requirement(parsing: "debian >= 11", subject: .operatingSystem)
+            ]
         },
         Breaker(
-            name: "an unknown operating system declared a blocker", check: "requirement os debian >= 11",
+            name: "an unknown operating system declared a blocker",
+            check: "requirement os debian >= 11",
             detail: "not confirmed: "
         ) { configuration, scenario in
-            configuration.operatingSystemReleaseFile = scenario.folder.url.appendingPathComponent("no-such-file")
+            configuration.operatingSystemReleaseFile = scenario.folder.url.appendingPathComponent(
+                "no-such-file")
             configuration.requirements = [
-                try Requirement(parsing: "debian >= 11", subject: .operatingSystem, blocksWhenUnknown: true),
+                try Requirement(
+                    parsing: "debian >= 11", subject: .operatingSystem, blocksWhenUnknown: true)
             ]
         },
         Breaker(
             name: "SQLite too old", engines: [.sqlite], check: "requirement engine sqlite >= 99",
             detail: "is too old or too new"
         ) { configuration, _ in
-            configuration.requirements = [try Requirement(parsing: "sqlite >= 99", subject: .engine)]
+            configuration.requirements = [
+                try Requirement(parsing: "sqlite >= 99", subject: .engine)
+            ]
         },
         Breaker(
-            name: "PostgreSQL too old", engines: [.postgres], check: "requirement engine postgresql >= 99",
+            name: "PostgreSQL too old", engines: [.postgres],
+            check: "requirement engine postgresql >= 99",
             detail: "is too old or too new"
         ) { configuration, _ in
-            configuration.requirements = [try Requirement(parsing: "postgresql >= 99", subject: .engine)]
+            configuration.requirements = [
+                try Requirement(parsing: "postgresql >= 99", subject: .engine)
+            ]
         },
         Breaker(
             name: "an obsolete component", check: "component zigbee-bridge 1.2.0",
@@ -63,23 +74,30 @@ extension BehaviourTests {
         ) { configuration, _ in
             configuration.components = [
                 Component(
-                    name: "zigbee-bridge", version: "1.2.0", compatible: try ReleaseRange(parsing: "<0.5.0"),
+                    name: "zigbee-bridge", version: "1.2.0",
+                    compatible: try ReleaseRange(parsing: "<0.5.0"),
                     removeBefore: try ReleaseRange(parsing: ">=0.5.0"))
             ]
         },
-        Breaker(name: "a backup folder that is a file", check: "backup folder", detail: "is a file, not a folder") {
+        Breaker(
+            name: "a backup folder that is a file", check: "backup folder",
+            detail: "is a file, not a folder"
+        ) {
             configuration, scenario in
-            configuration.backupsDirectory = try scenario.folder.write("backups-file", "not a folder")
+            configuration.backupsDirectory = try scenario.folder.write(
+                "backups-file", "not a folder")
         },
         // A server's free space is its data folder's as well as the backup folder's: two blockers,
         // made to happen in PostgresBackupTests.anUpgradeWhoseBackupHasNoRoomIsRefusedInPreflight.
         Breaker(
-            name: "too little free space", engines: [.sqlite], check: "free space", detail: "keep free 1000000.0 TB"
+            name: "too little free space", engines: [.sqlite], check: "free space",
+            detail: "keep free 1000000.0 TB"
         ) { configuration, _ in
             configuration.keepFreeBytes = 1_000_000_000_000_000_000
         },
         Breaker(
-            name: "a corrupted page", engines: [.sqlite], check: "database", detail: "quick integrity check failed"
+            name: "a corrupted page", engines: [.sqlite], check: "database",
+            detail: "quick integrity check failed"
         ) { _, scenario in
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: scenario.path))
             let size = try handle.seekToEnd()
@@ -110,7 +128,9 @@ extension BehaviourTests {
             #expect(error.message.contains("blocker: \(breaker.check): "))
             #expect(error.changes == "Nothing was changed.")
             #expect(error.advice?.contains("UpgradeOptions.force overrides warnings only") == true)
-            #expect(error.worded(for: .tool).advice?.contains("--force overrides warnings only") == true)
+            #expect(
+                error.worded(for: .tool).advice?.contains("--force overrides warnings only") == true
+            )
             #expect(try await StoredContents(of: scenario) == before)
         }
     }
@@ -122,36 +142,47 @@ extension BehaviourTests {
         ) { configuration, scenario in
             configuration.operatingSystemReleaseFile = try osRelease(
                 "ID=debian\nPRETTY_NAME=\"Debian trixie/sid\"\n", in: scenario)
-            configuration.requirements = [try Requirement(parsing: "debian >= 11", subject: .operatingSystem)]
+            configuration.requirements = [
+                try Requirement(parsing: "debian >= 11", subject: .operatingSystem)
+            ]
         },
         Breaker(
             name: "an operating system the requirement does not name",
             check: "requirement os debian >= 11 || ubuntu >= 22.04",
             detail: "this is fedora 39, which the requirement does not name"
         ) { configuration, scenario in
-            configuration.operatingSystemReleaseFile = try osRelease("ID=fedora\nVERSION_ID=39\n", in: scenario)
+            configuration.operatingSystemReleaseFile = try osRelease(
+                "ID=fedora\nVERSION_ID=39\n", in: scenario)
             configuration.requirements = [
-                try Requirement(parsing: "debian >= 11 || ubuntu >= 22.04", subject: .operatingSystem)
+                try Requirement(
+                    parsing: "debian >= 11 || ubuntu >= 22.04", subject: .operatingSystem)
             ]
         },
         Breaker(
             name: "SQLite, which the requirement does not name", engines: [.sqlite],
-            check: "requirement engine postgresql >= 14", detail: "which the requirement does not name"
+            check: "requirement engine postgresql >= 14",
+            detail: "which the requirement does not name"
         ) { configuration, _ in
-            configuration.requirements = [try Requirement(parsing: "postgresql >= 14", subject: .engine)]
+            configuration.requirements = [
+                try Requirement(parsing: "postgresql >= 14", subject: .engine)
+            ]
         },
         Breaker(
             name: "PostgreSQL, which the requirement does not name", engines: [.postgres],
-            check: "requirement engine sqlite >= 3.35", detail: "which the requirement does not name"
+            check: "requirement engine sqlite >= 3.35",
+            detail: "which the requirement does not name"
         ) { configuration, _ in
-            configuration.requirements = [try Requirement(parsing: "sqlite >= 3.35", subject: .engine)]
+            configuration.requirements = [
+                try Requirement(parsing: "sqlite >= 3.35", subject: .engine)
+            ]
         },
         Breaker(
             name: "an unconfirmed component", check: "component weather 0.9",
             detail: "unconfirmed: not known to work with 0.5.0 (it is known to work with ^0.3)"
         ) { configuration, _ in
             configuration.components = [
-                Component(name: "weather", version: "0.9", compatible: try ReleaseRange(parsing: "^0.3"))
+                Component(
+                    name: "weather", version: "0.9", compatible: try ReleaseRange(parsing: "^0.3"))
             ]
         },
         Breaker(
@@ -159,13 +190,19 @@ extension BehaviourTests {
             detail: "to be removed after upgrading: 0.5.0 replaces it"
         ) { configuration, _ in
             configuration.components = [
-                Component(name: "legacy-rooms", compatible: .any, removeAfter: try ReleaseRange(parsing: ">=0.5.0"))
+                Component(
+                    name: "legacy-rooms", compatible: .any,
+                    removeAfter: try ReleaseRange(parsing: ">=0.5.0"))
             ]
         },
         // The free space of a SQLite file's folder; a server's is its data folder's.
-        Breaker(name: "little headroom on the disk", engines: [.sqlite], check: "free space", detail: "keep free") {
+        Breaker(
+            name: "little headroom on the disk", engines: [.sqlite], check: "free space",
+            detail: "keep free"
+        ) {
             configuration, scenario in
-            let attributes = try FileManager.default.attributesOfFileSystem(forPath: scenario.folder.url.path)
+            let attributes = try FileManager.default.attributesOfFileSystem(
+                forPath: scenario.folder.url.path)
             let free = try #require((attributes[.systemFreeSize] as? NSNumber)?.int64Value)
             configuration.keepFreeBytes = free * 3 / 4  // needed ≤ free < twice the need
         },
@@ -184,7 +221,9 @@ extension BehaviourTests {
             #expect(warning.name == breaker.check)
             #expect(warning.detail.contains(breaker.detail), "\(warning.detail)")
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration).upgrade()
+            }
             #expect(error.code == .preflightRefused)
             #expect(error.advice?.contains("run again with UpgradeOptions.force") == true)
             #expect(error.worded(for: .tool).advice?.contains("run again with --force") == true)
@@ -198,13 +237,15 @@ extension BehaviourTests {
     @Test(arguments: TestEngine.underTest)
     func checkReportsAChangedHistoryAndATooOldDatabaseAsBlockers(engine: TestEngine) async throws {
         try await withExample(at: "0.2.0", on: engine) { scenario in
-            try scenario.write("0.1.0/001_create_devices.sql", "-- edited after it was applied\nSELECT 1;")
+            try scenario.write(
+                "0.1.0/001_create_devices.sql", "-- edited after it was applied\nSELECT 1;")
             var configuration = scenario.configuration
             configuration.minimumUpgradableFrom = Release(0, 3, 0)
             let report = try await Ferry(configuration).check()
             #expect(report.blockers.map(\.name) == ["upgrade path", "history"])
             #expect(
-                report.blockers.first?.detail.hasPrefix("This database is at 0.2.0. This program (0.5.0) upgrades")
+                report.blockers.first?.detail.hasPrefix(
+                    "This database is at 0.2.0. This program (0.5.0) upgrades")
                     == true)
             #expect(report.blockers.last?.detail.contains("0.1.0/001_create_devices") == true)
             let accepted = try await Ferry(configuration).check(UpgradeOptions(allowChanged: true))

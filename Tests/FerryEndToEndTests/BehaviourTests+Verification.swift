@@ -10,32 +10,41 @@ extension BehaviourTests {
     @Test(arguments: TestEngine.underTest)
     func aVerifyScriptThatReturnsAFalseRowRollsBackNamingTheRow(engine: TestEngine) async throws {
         try await withExample(at: "0.3.0", on: engine) { scenario in
-            try scenario.write("0.5.0/003_sync_room_from_location.verify.sql", """
+            try scenario.write(
+                "0.5.0/003_sync_room_from_location.verify.sql",
+                """
                 SELECT count(*) = 12 AS ok, 'twelve devices' AS what FROM devices
                 UNION ALL
                 SELECT false, 'a check that cannot hold, with ' || count(*) || ' rooms' FROM rooms;
                 """)
             let before = try await scenario.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await scenario.ferry.upgrade() }
+            let error = try await #require(throws: FerryError.self) {
+                try await scenario.ferry.upgrade()
+            }
 
             #expect(error.code == .verificationFailed)
             #expect(error.category == .failed)
-            #expect(error.message.contains(
-                "0.5.0/003_sync_room_from_location.verify.sql: row 2 is false: "
-                    + "ok = 0, what = a check that cannot hold, with 8 rooms"), "\(error)")
+            #expect(
+                error.message.contains(
+                    "0.5.0/003_sync_room_from_location.verify.sql: row 2 is false: "
+                        + "ok = 0, what = a check that cannot hold, with 8 rooms"), "\(error)")
             #expect(error.changes?.contains("Nothing was changed") == true)
             #expect(try await scenario.snapshot() == before)
         }
     }
 
     @Test(
-        arguments: TestEngine.underTest, ["SELECT NULL AS ok;", "SELECT 'no' AS ok;", "SELECT ok FROM no_such_table;"])
-    func aVerifyScriptThatIsNullFalseOrRaisesFails(engine: TestEngine, script: String) async throws {
+        arguments: TestEngine.underTest,
+        ["SELECT NULL AS ok;", "SELECT 'no' AS ok;", "SELECT ok FROM no_such_table;"])
+    func aVerifyScriptThatIsNullFalseOrRaisesFails(engine: TestEngine, script: String) async throws
+    {
         try await withExample(at: "0.4.0", on: engine) { scenario in
             try scenario.write("0.5.0/001_create_rooms.verify.sql", script)
             let before = try await scenario.snapshot()
-            let error = try await #require(throws: FerryError.self) { try await scenario.ferry.upgrade() }
+            let error = try await #require(throws: FerryError.self) {
+                try await scenario.ferry.upgrade()
+            }
             #expect(error.code == .verificationFailed)
             #expect(error.message.contains("0.5.0/001_create_rooms.verify.sql: "))
             #expect(try await scenario.snapshot() == before)
@@ -49,7 +58,8 @@ extension BehaviourTests {
             configuration.invariants = [
                 Invariant(
                     name: "every device is in a room",
-                    check: .query(sql: "SELECT count(*) FROM devices WHERE room_id IS NULL", expected: "0"),
+                    check: .query(
+                        sql: "SELECT count(*) FROM devices WHERE room_id IS NULL", expected: "0"),
                     releases: try ReleaseRange(parsing: ">=0.5.0")),
                 Invariant(
                     name: "only for 0.4", check: .query(sql: "SELECT 0", expected: nil),
@@ -57,10 +67,14 @@ extension BehaviourTests {
             ]
             let before = try await scenario.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration).upgrade()
+            }
 
             #expect(error.code == .verificationFailed)
-            #expect(error.message.contains("every device is in a room: expected 0, found 2"), "\(error)")
+            #expect(
+                error.message.contains("every device is in a room: expected 0, found 2"), "\(error)"
+            )
             #expect(!error.message.contains("only for 0.4"))
             #expect(try await scenario.snapshot() == before)
         }
@@ -68,7 +82,10 @@ extension BehaviourTests {
 
     @Test(arguments: TestEngine.underTest)
     func rowCountsArePreservedAcrossARename(engine: TestEngine) async throws {
-        let invariants = [try Invariant.preserving("readings -> sensor_history"), try Invariant.preserving("devices")]
+        let invariants = [
+            try Invariant.preserving("readings -> sensor_history"),
+            try Invariant.preserving("devices"),
+        ]
         try await withExample(at: "0.2.0", on: engine) { scenario in
             var configuration = scenario.configuration
             configuration.invariants = invariants
@@ -81,17 +98,21 @@ extension BehaviourTests {
         // The same rename, losing rows on the way.
         try await withExample(at: "0.2.0", on: engine) { lossy in
             let file = "0.3.0/002_add_history_quality_and_source.sql"
-            let script = try String(contentsOf: lossy.migrations.appendingPathComponent(file), encoding: .utf8)
+            let script = try String(
+                contentsOf: lossy.migrations.appendingPathComponent(file), encoding: .utf8)
             try lossy.write(file, script + "\nDELETE FROM sensor_history WHERE value IS NULL;\n")
             var configuration = lossy.configuration
             configuration.invariants = invariants
             let before = try await lossy.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration).upgrade()
+            }
 
-            #expect(error.message.contains(
-                "rows of readings preserved in sensor_history: readings had 2000 rows before the upgrade, "
-                    + "sensor_history has 1980 after"), "\(error)")
+            #expect(
+                error.message.contains(
+                    "rows of readings preserved in sensor_history: readings had 2000 rows before the upgrade, "
+                        + "sensor_history has 1980 after"), "\(error)")
             #expect(try await lossy.snapshot() == before)
         }
     }
@@ -103,7 +124,8 @@ extension BehaviourTests {
     @Test(arguments: TestEngine.underTest)
     func aTableWithAQuoteInItsNameIsCounted(engine: TestEngine) async throws {
         try await withExample(at: "0.4.0", on: engine) { scenario in
-            try await scenario.database.load(#"""
+            try await scenario.database.load(
+                #"""
                 CREATE TABLE "notes ""v2""" (body TEXT);
                 INSERT INTO "notes ""v2""" (body) VALUES ('first'), ('second'), ('third');
                 """#)
@@ -115,22 +137,31 @@ extension BehaviourTests {
 
             let preserved = reports.verificationChecks.filter { $0.name.hasPrefix("rows of") }
             #expect(preserved.map(\.status) == [.passed], "\(preserved)")
-            #expect(try await scenario.database.scalar(#"SELECT count(*) FROM "notes ""v2""""#) == "3")
-            #expect(try await scenario.database.scalar("SELECT release FROM ferry_state") == "0.5.0")
+            #expect(
+                try await scenario.database.scalar(#"SELECT count(*) FROM "notes ""v2""""#) == "3")
+            #expect(
+                try await scenario.database.scalar("SELECT release FROM ferry_state") == "0.5.0")
         }
     }
 
     @Test(arguments: TestEngine.underTest)
     func aFailedRehearsalChangesNothing(engine: TestEngine) async throws {
         try await withExample(at: "0.3.0", on: engine) { scenario in
-            try scenario.write("0.5.0/002_add_device_room.verify.sql", "SELECT 0 AS ok, 'never' AS why;")
+            try scenario.write(
+                "0.5.0/002_add_device_room.verify.sql", "SELECT 0 AS ok, 'never' AS why;")
             let before = try await scenario.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await scenario.ferry.rehearse() }
+            let error = try await #require(throws: FerryError.self) {
+                try await scenario.ferry.rehearse()
+            }
 
             #expect(error.code == .verificationFailed)
-            #expect(error.message.hasPrefix("The rehearsal failed on the copy: Verification failed"), "\(error)")
-            #expect(error.changes == "Nothing was changed: the rehearsal ran on a copy, which is deleted.")
+            #expect(
+                error.message.hasPrefix("The rehearsal failed on the copy: Verification failed"),
+                "\(error)")
+            #expect(
+                error.changes
+                    == "Nothing was changed: the rehearsal ran on a copy, which is deleted.")
             #expect(try await scenario.snapshot() == before)
         }
     }

@@ -47,8 +47,10 @@ import Testing
     @Test(arguments: TestEngine.underTest)
     func aBadStatementRollsBackEveryRelease(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
-            let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.1.0", in: database, migrations: migrations)
+            let migrations = try ExampleApplication.copyMigrations(
+                for: engine, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(
+                at: "0.1.0", in: database, migrations: migrations)
             try database.folder.write(
                 "migrations/0.4.0/002_bad.sql",
                 """
@@ -80,11 +82,15 @@ import Testing
     @Test(arguments: TestEngine.underTest)
     func anEditedAppliedMigrationIsRefused(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
-            let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.2.0", in: database, migrations: migrations)
+            let migrations = try ExampleApplication.copyMigrations(
+                for: engine, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(
+                at: "0.2.0", in: database, migrations: migrations)
             let file = migrations.appendingPathComponent("0.1.0/001_create_devices.sql")
-            try Data((try String(contentsOf: file, encoding: .utf8) + "\n-- edited after release\n").utf8)
-                .write(to: file)
+            try Data(
+                (try String(contentsOf: file, encoding: .utf8) + "\n-- edited after release\n").utf8
+            )
+            .write(to: file)
             let before = try await database.snapshot()
             let ferry = Ferry(ExampleApplication.configuration(database, migrations: migrations))
 
@@ -127,7 +133,9 @@ import Testing
 
     /// A release whose first migration takes seconds: it fills a table and,
     /// on PostgreSQL, then waits in `pg_sleep`.
-    func writeSlowRelease(in migrations: URL, engine: TestEngine, rows: Int, pauseSeconds: Int) throws {
+    func writeSlowRelease(in migrations: URL, engine: TestEngine, rows: Int, pauseSeconds: Int)
+        throws
+    {
         let folder = migrations.appendingPathComponent("0.6.0")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let slow: String
@@ -154,8 +162,10 @@ import Testing
     @Test(arguments: TestEngine.underTest)
     func twoUpgradersApplyEveryMigrationOnce(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
-            let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.3.0", in: database, migrations: migrations)
+            let migrations = try ExampleApplication.copyMigrations(
+                for: engine, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(
+                at: "0.3.0", in: database, migrations: migrations)
             let rows = engine == .sqlite ? 2_000_000 : 100_000
             try writeSlowRelease(in: migrations, engine: engine, rows: rows, pauseSeconds: 2)
             let arguments =
@@ -164,10 +174,13 @@ import Testing
 
             // The first stops right after it took the lock (a stop point, not a timer), and goes on only
             // once the second says it waits: the turn-taking is seen however busy the machine.
-            let first = try FerryProcess.start(arguments, environment: [CrashPoint.stopVariable: "upgrade.locked"])
+            let first = try FerryProcess.start(
+                arguments, environment: [CrashPoint.stopVariable: "upgrade.locked"])
             #expect(await first.waitUntilStopped(), "the first upgrader stopped holding the lock")
             let second = try FerryProcess.start(arguments)
-            #expect(await second.waitForOutput(containing: "Waiting up to"), "the second waits for the lock")
+            #expect(
+                await second.waitForOutput(containing: "Waiting up to"),
+                "the second waits for the lock")
             first.kill(SIGCONT)
             let outputs = [await first.finish(), await second.finish()]
 
@@ -176,7 +189,8 @@ import Testing
                 #expect(output.lines.last == "[END UPGRADE SUCCESS]")
             }
             #expect(
-                outputs.filter { $0.stdout.contains("Upgrade to 0.6.0 completed successfully") }.count == 1)
+                outputs.filter { $0.stdout.contains("Upgrade to 0.6.0 completed successfully") }
+                    .count == 1)
             #expect(outputs.filter { $0.stdout.contains("up to date at 0.6.0") }.count == 1)
             let waited = outputs.first { $0.stdout.contains("up to date") }
             #expect(
@@ -187,18 +201,24 @@ import Testing
                 waited?.stdout.contains("pid \(first.process.processIdentifier)") == true,
                 "and said who held it")
             #expect(try await database.scalar("SELECT count(*) FROM ferry_migrations") == "16")
-            #expect(try await database.scalar("SELECT count(DISTINCT id) FROM ferry_migrations") == "16")
-            #expect(try await database.scalar("SELECT count(*) FROM sensor_archive") == String(rows))
+            #expect(
+                try await database.scalar("SELECT count(DISTINCT id) FROM ferry_migrations") == "16"
+            )
+            #expect(
+                try await database.scalar("SELECT count(*) FROM sensor_archive") == String(rows))
         }
     }
 
     @Test(arguments: TestEngine.underTest)
     func aKilledUpgraderLeavesTheOldReleaseAndASecondRunUpgrades(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
-            let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.3.0", in: database, migrations: migrations)
+            let migrations = try ExampleApplication.copyMigrations(
+                for: engine, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(
+                at: "0.3.0", in: database, migrations: migrations)
             try writeSlowRelease(
-                in: migrations, engine: engine, rows: engine == .sqlite ? 30_000_000 : 200_000, pauseSeconds: 120)
+                in: migrations, engine: engine, rows: engine == .sqlite ? 30_000_000 : 200_000,
+                pauseSeconds: 120)
             let before = try await database.snapshot()
             let arguments =
                 ["upgrade", "--database", database.location, "--migrations", migrations.path]
@@ -237,7 +257,9 @@ import Testing
     }
 
     /// Waits until no session of `ferry` is connected to a PostgreSQL test database.
-    private func sessionsEnd(of database: TestDatabase, within timeout: Duration) async throws -> Bool {
+    private func sessionsEnd(of database: TestDatabase, within timeout: Duration) async throws
+        -> Bool
+    {
         let deadline = ContinuousClock.now + timeout
         let query = """
             SELECT count(*) FROM pg_stat_activity

@@ -14,12 +14,15 @@ import Testing
             folder = try TemporaryFolder()
             path = folder.url.appendingPathComponent("sensorhub.db").path
             migrations = try ExampleApplication.copyMigrations(to: folder.url)
-            try await ExampleApplication.makeDatabase(at: release, path: path, migrations: migrations)
+            try await ExampleApplication.makeDatabase(
+                at: release, path: path, migrations: migrations)
         }
 
         /// Writes ferry.toml: the database, the migrations, and more tables.
         func configure(_ extra: String) throws {
-            try folder.write("ferry.toml", """
+            try folder.write(
+                "ferry.toml",
+                """
                 [app]
                 name = "sensorhub"
 
@@ -34,14 +37,17 @@ import Testing
             try folder.write("os-release", "ID=debian\nVERSION_ID=\"12\"\n")
         }
 
-        func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> FerryProcess.Output {
+        func run(_ arguments: [String], environment: [String: String] = [:]) async throws
+            -> FerryProcess.Output
+        {
             try await FerryProcess.run(arguments, in: folder.url, environment: environment)
         }
     }
 
     @Test func checkPrintsATableAndForceOverridesWarningsOnly() async throws {
         let setup = try await Setup(at: "0.4.0")
-        try setup.configure("""
+        try setup.configure(
+            """
             [[requirement]]
             os = "debian >= 11"
 
@@ -54,16 +60,24 @@ import Testing
 
         let check = try await setup.run(["check"])
         #expect(check.status == 3, "\(check)")
-        #expect(check.stdout.contains("ok       requirement os debian >= 11  debian 12 is supported"))
+        #expect(
+            check.stdout.contains("ok       requirement os debian >= 11  debian 12 is supported"))
         #expect(check.stdout.contains("warning  component weather 0.9.1"))
-        #expect(check.stdout.contains("unconfirmed: not known to work with 0.5.0 (it is known to work with ^0.4)"))
-        #expect(check.stdout.contains("0 blockers, 1 warning: an upgrade would need --force. Nothing was changed."))
+        #expect(
+            check.stdout.contains(
+                "unconfirmed: not known to work with 0.5.0 (it is known to work with ^0.4)"))
+        #expect(
+            check.stdout.contains(
+                "0 blockers, 1 warning: an upgrade would need --force. Nothing was changed."))
         #expect(try await setup.run(["check", "--force"]).status == 0)
 
         let json = try await setup.run(["check", "--json"])
         let object = try #require(try json.jsonLines().only)
         #expect(object["ok"] as? Bool == false)
-        #expect((object["checks"] as? [[String: Any]])?.contains { $0["status"] as? String == "warning" } == true)
+        #expect(
+            (object["checks"] as? [[String: Any]])?.contains {
+                $0["status"] as? String == "warning"
+            } == true)
         #expect((object["error"] as? [String: Any])?["code"] as? String == "preflightRefused")
 
         let refused = try await setup.run(["upgrade"])
@@ -77,7 +91,9 @@ import Testing
         try setup.folder.write("os-release", "ID=debian\nVERSION_ID=\"10\"\n")
         let blocked = try await setup.run(["upgrade", "--force"])
         #expect(blocked.status == 3, "\(blocked)")
-        #expect(blocked.stderr.contains("blocker: requirement os debian >= 11: debian 10 is too old or too new"))
+        #expect(
+            blocked.stderr.contains(
+                "blocker: requirement os debian >= 11: debian 10 is too old or too new"))
         #expect(try DatabaseSnapshot(path: setup.path) == before)
 
         try setup.folder.write("os-release", "ID=debian\nVERSION_ID=\"11\"\n")
@@ -88,14 +104,31 @@ import Testing
     }
 
     @Test(arguments: [
-        ("[[component]]\nname = \"x\"\ncompatible = \">=0.x.1\"", "[[component]] number 1: '>=0.x.1' is not a release range"),
-        ("[[requirement]]\nos = \"debian >=\"", "[[requirement]] number 1: 'debian >=' is not a requirement"),
-        ("[[verify]]\nquery = \"SELECT 1\"\nreleases = \"^\"", "[[verify]] number 1: '^' is not a release range"),
-        ("[[verify]]\nname = \"nothing\"", "[[verify]] number 1 must have either query or preserve"),
-        ("[[component]]\nname = \"x\"\nsupports = \"*\"", "unknown key 'supports' in [[component]] number 1"),
+        (
+            "[[component]]\nname = \"x\"\ncompatible = \">=0.x.1\"",
+            "[[component]] number 1: '>=0.x.1' is not a release range"
+        ),
+        (
+            "[[requirement]]\nos = \"debian >=\"",
+            "[[requirement]] number 1: 'debian >=' is not a requirement"
+        ),
+        (
+            "[[verify]]\nquery = \"SELECT 1\"\nreleases = \"^\"",
+            "[[verify]] number 1: '^' is not a release range"
+        ),
+        (
+            "[[verify]]\nname = \"nothing\"",
+            "[[verify]] number 1 must have either query or preserve"
+        ),
+        (
+            "[[component]]\nname = \"x\"\nsupports = \"*\"",
+            "unknown key 'supports' in [[component]] number 1"
+        ),
         ("[verify]\nquery = \"SELECT 1\"", "verify must be an array of tables, written [[verify]]"),
     ])
-    func aMalformedTableIsRefusedWhenTheConfigurationIsRead(toml: String, expected: String) async throws {
+    func aMalformedTableIsRefusedWhenTheConfigurationIsRead(toml: String, expected: String)
+        async throws
+    {
         let setup = try await Setup(at: "0.4.0")
         try setup.configure(toml)
         let before = try DatabaseSnapshot(path: setup.path)
@@ -112,17 +145,21 @@ import Testing
         try setup.configure("")
         let before = try DatabaseSnapshot(path: setup.path)
         let refused = try await setup.run(
-            ["upgrade"], environment: ["FERRY_MINIMUM_UPGRADABLE_FROM": "0.3.0", "FERRY_RELEASE": "0.4.0"])
+            ["upgrade"],
+            environment: ["FERRY_MINIMUM_UPGRADABLE_FROM": "0.3.0", "FERRY_RELEASE": "0.4.0"])
         #expect(refused.status == 3, "\(refused)")
-        #expect(refused.stderr.contains(
-            "This database is at 0.2.0. This program (0.4.0) upgrades databases from 0.3.0 or later: install 0.3.x, run it once, then install 0.4.0."))
+        #expect(
+            refused.stderr.contains(
+                "This database is at 0.2.0. This program (0.4.0) upgrades databases from 0.3.0 or later: install 0.3.x, run it once, then install 0.4.0."
+            ))
         #expect(refused.stderr.contains("Nothing was changed."))
         #expect(try DatabaseSnapshot(path: setup.path) == before)
     }
 
     @Test func verifyAndTheUpgradeFailOnADeclaredInvariant() async throws {
         let setup = try await Setup(at: "0.4.0")
-        try setup.configure("""
+        try setup.configure(
+            """
             [[verify]]
             name = "every device is in a room"
             query = "SELECT count(*) FROM devices WHERE room_id IS NULL"
@@ -137,7 +174,8 @@ import Testing
         let verify = try await setup.run(["verify"])
         #expect(verify.status == 0, "\(verify)")
         #expect(verify.stdout.contains("skipped  every device is in a room"))
-        #expect(verify.stdout.contains("passed   0.4.0/001_rebuild_sensors_with_unit_check.verify.sql"))
+        #expect(
+            verify.stdout.contains("passed   0.4.0/001_rebuild_sensors_with_unit_check.verify.sql"))
 
         let upgrade = try await setup.run(["upgrade"])
         #expect(upgrade.status == 1, "\(upgrade)")
@@ -146,7 +184,8 @@ import Testing
         #expect(upgrade.lines.last == "[END UPGRADE ERROR]")
         #expect(try DatabaseSnapshot(path: setup.path) == before)
 
-        try setup.configure("[[verify]]\nquery = \"SELECT count(*) = 12, 'twelve devices' FROM devices\"")
+        try setup.configure(
+            "[[verify]]\nquery = \"SELECT count(*) = 12, 'twelve devices' FROM devices\"")
         try await setup.run(["upgrade"]).expectSuccess()
         let verified = try await setup.run(["verify", "--json"])
         let result = try #require(try verified.jsonLines().only)
@@ -157,18 +196,24 @@ import Testing
     @Test func rehearseReportsAndLeavesTheDatabaseAsItWas() async throws {
         let setup = try await Setup(at: "0.3.0")
         try setup.configure("")
-        try setup.folder.write("migrations/hooks/001_mark_rehearsed.sql", """
+        try setup.folder.write(
+            "migrations/hooks/001_mark_rehearsed.sql",
+            """
             -- ferry:from 0.3.x
             -- ferry:to >=0.5.0
             UPDATE rooms SET name = name || ' (checked)' WHERE name = 'Garage';
             """)
         let before = try DatabaseSnapshot(path: setup.path)
         let plan = try await setup.run(["plan"])
-        #expect(plan.stdout.contains("  then hook hooks/001_mark_rehearsed (from 0.3.x, to >=0.5.0)"), "\(plan)")
+        #expect(
+            plan.stdout.contains("  then hook hooks/001_mark_rehearsed (from 0.3.x, to >=0.5.0)"),
+            "\(plan)")
         let rehearsal = try await setup.run(["upgrade", "--rehearse"])
         #expect(rehearsal.status == 0, "\(rehearsal)")
         #expect(rehearsal.stdout.contains(" hook hooks/001_mark_rehearsed"))
-        #expect(rehearsal.stdout.contains("[rehearsal] Applying 0.4.0/001_rebuild_sensors_with_unit_check (1/4)…"))
+        #expect(
+            rehearsal.stdout.contains(
+                "[rehearsal] Applying 0.4.0/001_rebuild_sensors_with_unit_check (1/4)…"))
         #expect(rehearsal.stdout.contains("  sensor_history  2000  →  2000"))
         #expect(rehearsal.stdout.contains("  rooms           -     →  8"))
         #expect(rehearsal.stdout.contains("Predicted duration: "))
@@ -187,45 +232,67 @@ import Testing
 
     @Test func testPathsPassesForTheExampleAndFindsADrift() async throws {
         let example = try await FerryProcess.run(
-            ["test-paths", "--config", ExampleApplication.folder.appendingPathComponent("ferry.toml").path])
+            [
+                "test-paths", "--config",
+                ExampleApplication.folder.appendingPathComponent("ferry.toml").path,
+            ])
         #expect(example.status == 0, "\(example)")
         for release in ExampleApplication.releases {
-            #expect(example.stdout.contains("\(release) → 0.5.0  fixtures/\(release).sql  ok"), "\(release)")
+            #expect(
+                example.stdout.contains("\(release) → 0.5.0  fixtures/\(release).sql  ok"),
+                "\(release)")
         }
         #expect(example.stdout.contains("Every upgrade path ends at a fresh install's schema."))
-        #expect(!FileManager.default.fileExists(
-            atPath: ExampleApplication.folder.appendingPathComponent("data/test-paths.db").path))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: ExampleApplication.folder.appendingPathComponent("data/test-paths.db").path)
+        )
 
         // Only a migrations folder, in a folder without ferry.toml: test-paths needs no database.
         let bare = try TemporaryFolder()
         let alone = try await FerryProcess.run(
-            ["test-paths", "--migrations", ExampleApplication.migrations(for: .sqlite).path], in: bare.url)
+            ["test-paths", "--migrations", ExampleApplication.migrations(for: .sqlite).path],
+            in: bare.url)
         #expect(alone.status == 0, "\(alone)")
-        #expect(alone.stdout.contains("Every upgrade path ends at a fresh install's schema."), "\(alone)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: bare.url.path).isEmpty, "nothing left behind")
+        #expect(
+            alone.stdout.contains("Every upgrade path ends at a fresh install's schema."),
+            "\(alone)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: bare.url.path).isEmpty,
+            "nothing left behind")
 
         // A hook that changes the schema, but only for databases that come from 0.2.0 or older.
         let setup = try await Setup(at: "0.5.0")
         try setup.configure("")
-        try setup.folder.write("migrations/hooks/001_index_history_by_value.sql", """
+        try setup.folder.write(
+            "migrations/hooks/001_index_history_by_value.sql",
+            """
             -- ferry:from <=0.2.0
             -- ferry:to *
             CREATE INDEX sensor_history_value ON sensor_history (value);
             """)
-        let drift = try await setup.run(["test-paths", "--fixtures", ExampleApplication.folder.appendingPathComponent("fixtures").path])
+        let drift = try await setup.run([
+            "test-paths", "--fixtures",
+            ExampleApplication.folder.appendingPathComponent("fixtures").path,
+        ])
         #expect(drift.status == 1, "\(drift)")
-        #expect(drift.stdout.contains(
-            "0.1.0 → 0.5.0  fixtures/0.1.0.sql  differs  only after upgrading from 0.1.0: "
-                + "index sensor_history_value: create index sensor_history_value on sensor_history(value)"))
+        #expect(
+            drift.stdout.contains(
+                "0.1.0 → 0.5.0  fixtures/0.1.0.sql  differs  only after upgrading from 0.1.0: "
+                    + "index sensor_history_value: create index sensor_history_value on sensor_history(value)"
+            ))
         #expect(drift.stdout.contains("0.3.0 → 0.5.0  fixtures/0.3.0.sql  ok"))
-        #expect(drift.stdout.contains("2 upgrade paths of 5 do not end at a fresh install's schema."))
+        #expect(
+            drift.stdout.contains("2 upgrade paths of 5 do not end at a fresh install's schema."))
 
         let json = try await setup.run(["test-paths", "--json"])
         let result = try #require(try json.jsonLines().only)
         #expect(result["ok"] as? Bool == false)
         let paths = try #require(result["paths"] as? [[String: Any]])
         #expect(paths.map { $0["status"] as? String } == ["differs", "differs", "ok", "ok", "ok"])
-        #expect(paths.allSatisfy { $0["fixture"] is NSNull }, "no fixtures folder beside these migrations")
+        #expect(
+            paths.allSatisfy { $0["fixture"] is NSNull },
+            "no fixtures folder beside these migrations")
     }
 }
 

@@ -13,7 +13,8 @@ import Testing
         #expect(output.stdout.contains("Exit codes"))
         let upgradeHelp = try await FerryProcess.run(["upgrade", "--help"])
         for option in [
-            "--config", "--database", "--migrations", "--backups", "--json", "--to", "--allow-changed", "--lock-timeout",
+            "--config", "--database", "--migrations", "--backups", "--json", "--to",
+            "--allow-changed", "--lock-timeout",
             "--transaction-mode",
         ] {
             #expect(upgradeHelp.stdout.contains(option), "\(option) in upgrade help")
@@ -22,7 +23,8 @@ import Testing
 
     @Test func badUsageAndConfigurationExitTwo() async throws {
         let folder = try TemporaryFolder()
-        let unknownOption = try await FerryProcess.run(["upgrade", "--no-such-option"], in: folder.url)
+        let unknownOption = try await FerryProcess.run(
+            ["upgrade", "--no-such-option"], in: folder.url)
         #expect(unknownOption.status == 2)
         let noDatabase = try await FerryProcess.run(["status"], in: folder.url)
         #expect(noDatabase.status == 2)
@@ -31,9 +33,11 @@ import Testing
         let badFile = try await FerryProcess.run(["status"], in: folder.url)
         #expect(badFile.status == 2)
         #expect(badFile.stderr.contains("unknown key 'ulr'"))
-        let badTimeout = try await FerryProcess.run(["upgrade", "--lock-timeout", "-1", "--database", "x.db"], in: folder.url)
+        let badTimeout = try await FerryProcess.run(
+            ["upgrade", "--lock-timeout", "-1", "--database", "x.db"], in: folder.url)
         #expect(badTimeout.status == 2)
-        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("x.db").path))
+        #expect(
+            !FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("x.db").path))
     }
 
     @Test func initWritesAStarterThatUpgrades() async throws {
@@ -46,7 +50,9 @@ import Testing
         let upgrade = try await FerryProcess.run(["upgrade"], in: folder.url)
         #expect(upgrade.status == 0, "\(upgrade)")
         #expect(upgrade.lines.last == "[END UPGRADE SUCCESS]")
-        #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("data/shop.db").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: folder.url.appendingPathComponent("data/shop.db").path))
     }
 
     @Test func upgradesTheExampleWithHumanOutput() async throws {
@@ -62,14 +68,19 @@ import Testing
 
         let plan = try await FerryProcess.run(["plan"] + arguments)
         #expect(plan.stdout.contains("Found 7 pending migrations in 3 releases (0.2.0 → 0.5.0)"))
-        #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.2.0", "plan changes nothing")
+        #expect(
+            try scalar("SELECT release FROM ferry_state", in: path) == "0.2.0",
+            "plan changes nothing")
 
         let upgrade = try await FerryProcess.run(["upgrade"] + arguments)
         #expect(upgrade.status == 0, "\(upgrade)")
         #expect(upgrade.lines.first == "Found 7 pending migrations in 3 releases (0.2.0 → 0.5.0)")
-        #expect(upgrade.stdout.contains("Applying 0.3.0/001_rename_readings_to_sensor_history (1/7)…"))
+        #expect(
+            upgrade.stdout.contains("Applying 0.3.0/001_rename_readings_to_sensor_history (1/7)…"))
         #expect(upgrade.stdout.contains("Release 0.4.0 completed successfully"))
-        #expect(upgrade.lines.dropLast().last?.hasPrefix("Upgrade to 0.5.0 completed successfully in ") == true)
+        #expect(
+            upgrade.lines.dropLast().last?.hasPrefix("Upgrade to 0.5.0 completed successfully in ")
+                == true)
         #expect(upgrade.lines.last == "[END UPGRADE SUCCESS]")
 
         let history = try await FerryProcess.run(["history"] + arguments)
@@ -85,14 +96,17 @@ import Testing
         try await ExampleApplication.makeDatabase(at: "0.4.0", path: path)
         let arguments = ["--database", path, "--migrations", ExampleApplication.migrations.path]
 
-        let plan = try await FerryProcess.run(["plan", "--transaction-mode", "migration"] + arguments)
+        let plan = try await FerryProcess.run(
+            ["plan", "--transaction-mode", "migration"] + arguments)
         #expect(plan.status == 0, "\(plan)")
         #expect(plan.stdout.contains("One transaction per migration"))
-        let bad = try await FerryProcess.run(["upgrade"] + arguments, environment: ["FERRY_TRANSACTION_MODE": "sometimes"])
+        let bad = try await FerryProcess.run(
+            ["upgrade"] + arguments, environment: ["FERRY_TRANSACTION_MODE": "sometimes"])
         #expect(bad.status == 2, "\(bad)")
         #expect(bad.stderr.contains("'sometimes' is not a transaction mode"))
         #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.4.0")
-        let upgrade = try await FerryProcess.run(["upgrade", "--transaction-mode", "migration"] + arguments)
+        let upgrade = try await FerryProcess.run(
+            ["upgrade", "--transaction-mode", "migration"] + arguments)
         #expect(upgrade.status == 0, "\(upgrade)")
         #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.5.0")
     }
@@ -101,14 +115,20 @@ import Testing
         let folder = try TemporaryFolder()
         let path = folder.url.appendingPathComponent("sensorhub.db").path
         try await ExampleApplication.makeDatabase(at: "0.4.0", path: path)
-        let arguments = ["--database", path, "--migrations", ExampleApplication.migrations.path, "--json"]
+        let arguments = [
+            "--database", path, "--migrations", ExampleApplication.migrations.path, "--json",
+        ]
 
         let status = try await FerryProcess.run(["status"] + arguments)
         let statusObject = try #require(try status.jsonLines().only)
         #expect(statusObject["release"] as? String == "0.5.0")
         #expect(statusObject["databaseRelease"] as? String == "0.4.0")
         #expect((statusObject["applied"] as? [String])?.count == 11)
-        #expect(statusObject["pending"] as? [String] == ["0.5.0/001_create_rooms", "0.5.0/002_add_device_room", "0.5.0/003_sync_room_from_location"])
+        #expect(
+            statusObject["pending"] as? [String] == [
+                "0.5.0/001_create_rooms", "0.5.0/002_add_device_room",
+                "0.5.0/003_sync_room_from_location",
+            ])
         #expect(statusObject["upToDate"] as? Bool == false)
 
         let upgrade = try await FerryProcess.run(["upgrade"] + arguments)
@@ -155,11 +175,14 @@ import Testing
         #expect(newer.status == 2, "\(newer)")
         #expect(newer.stderr.contains("already past --to 0.2.0"))
 
-        try FileManager.default.removeItem(at: migrations.appendingPathComponent("0.5.0/004_bad.sql"))
+        try FileManager.default.removeItem(
+            at: migrations.appendingPathComponent("0.5.0/004_bad.sql"))
         try await FerryProcess.run(["upgrade"] + arguments).expectSuccess()
-        let refused = try await FerryProcess.run(["upgrade"] + arguments, environment: ["FERRY_RELEASE": "0.4.0"])
+        let refused = try await FerryProcess.run(
+            ["upgrade"] + arguments, environment: ["FERRY_RELEASE": "0.4.0"])
         #expect(refused.status == 3, "\(refused)")
-        #expect(refused.stderr.contains("written by release 0.5.0, newer than this program (0.4.0)"))
+        #expect(
+            refused.stderr.contains("written by release 0.5.0, newer than this program (0.4.0)"))
         #expect(refused.lines.last == "[END UPGRADE ERROR]")
         let validate = try await FerryProcess.run(["validate"] + arguments)
         #expect(validate.status == 0)

@@ -12,13 +12,16 @@ import Testing
         let folder: TemporaryFolder
         let path: String
         let migrations: URL
-        var arguments: [String] { ["upgrade", "--database", path, "--migrations", migrations.path] }
+        var arguments: [String] {
+            ["upgrade", "--database", path, "--migrations", migrations.path]
+        }
 
         init(from release: String, rows: Int) async throws {
             folder = try TemporaryFolder()
             path = folder.url.appendingPathComponent("sensorhub.db").path
             migrations = try ExampleApplication.copyMigrations(to: folder.url)
-            try await ExampleApplication.makeDatabase(at: release, path: path, migrations: migrations)
+            try await ExampleApplication.makeDatabase(
+                at: release, path: path, migrations: migrations)
             try InterruptedUpgrade.writeSlowRelease(in: migrations, rows: rows)
         }
     }
@@ -35,7 +38,9 @@ import Testing
             #expect(output.status == 0, "\(output)")
             #expect(output.lines.last == "[END UPGRADE SUCCESS]")
         }
-        #expect(outputs.filter { $0.stdout.contains("Upgrade to 0.6.0 completed successfully") }.count == 1)
+        #expect(
+            outputs.filter { $0.stdout.contains("Upgrade to 0.6.0 completed successfully") }.count
+                == 1)
         #expect(outputs.filter { $0.stdout.contains("up to date at 0.6.0") }.count == 1)
         #expect(try scalar("SELECT count(*) FROM ferry_migrations", in: path) == "16")
         #expect(try scalar("SELECT count(DISTINCT id) FROM ferry_migrations", in: path) == "16")
@@ -46,7 +51,9 @@ import Testing
         let upgrade = try await SlowUpgrade(from: "0.5.0", rows: 30_000_000)
         let (path, migrations) = (upgrade.path, upgrade.migrations)
 
-        let upgrader = try FerryProcess.start(["upgrade", "--database", path, "--migrations", migrations.path])
+        let upgrader = try FerryProcess.start([
+            "upgrade", "--database", path, "--migrations", migrations.path,
+        ])
         #expect(await upgrader.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))
         upgrader.kill(SIGTERM)
         let output = await upgrader.finish()

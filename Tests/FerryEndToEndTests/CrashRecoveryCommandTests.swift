@@ -16,18 +16,22 @@ import Testing
         let migrations: URL
         let before: DatabaseSnapshot
         var common: [String] {
-            ["--database", path, "--migrations", migrations.path, "--backups",
-             folder.url.appendingPathComponent("backups").path]
+            [
+                "--database", path, "--migrations", migrations.path, "--backups",
+                folder.url.appendingPathComponent("backups").path,
+            ]
         }
 
         init() async throws {
             folder = try TemporaryFolder()
             path = folder.url.appendingPathComponent("app.db").path
             migrations = try ExampleApplication.copyMigrations(to: folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
+            try await ExampleApplication.makeDatabase(
+                at: "0.3.0", path: path, migrations: migrations)
             try InterruptedUpgrade.writeSlowRelease(in: migrations, rows: 30_000_000)
             before = try DatabaseSnapshot(path: path)
-            let killed = try await InterruptedUpgrade.killInsideSlowMigration(database: path, Array(common.dropFirst(2)))
+            let killed = try await InterruptedUpgrade.killInsideSlowMigration(
+                database: path, Array(common.dropFirst(2)))
             #expect(killed.status == SIGKILL, "killed inside its migration: \(killed)")
         }
     }
@@ -35,7 +39,10 @@ import Testing
     /// The line every command prints (on standard error) after rolling back.
     static let rolledBack = "was rolled back: the database is at release 0.3.0."
 
-    @Test(arguments: ["status", "plan", "check", "validate", "history", "backup", "restore", "downgrade", "upgrade"])
+    @Test(arguments: [
+        "status", "plan", "check", "validate", "history", "backup", "restore", "downgrade",
+        "upgrade",
+    ])
     func theFirstCommandAfterAKilledUpgradeRollsTheJournalBack(command: String) async throws {
         let killed = try await KilledUpgrade()
         #expect(InterruptedUpgrade.hasHotJournal(killed.path), "the kill left a hot journal")
@@ -69,7 +76,9 @@ import Testing
             #expect(try scalar("SELECT count(*) FROM sensor_history", in: killed.path) == "2000")
         } else {
             let after = try DatabaseSnapshot(path: killed.path)
-            #expect(after.hasSameContent(as: killed.before), "before: \(killed.before), after: \(after)")
+            #expect(
+                after.hasSameContent(as: killed.before), "before: \(killed.before), after: \(after)"
+            )
         }
     }
 
@@ -82,7 +91,10 @@ import Testing
         try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
         try InterruptedUpgrade.writeSlowRelease(in: migrations, rows: 30_000_000)
         let before = try DatabaseSnapshot(path: path)
-        let common = ["--migrations", migrations.path, "--backups", folder.url.appendingPathComponent("backups").path]
+        let common = [
+            "--migrations", migrations.path, "--backups",
+            folder.url.appendingPathComponent("backups").path,
+        ]
         let killed = try await InterruptedUpgrade.killInsideSlowMigration(database: path, common)
         #expect(killed.status == SIGKILL, "\(killed)")
         #expect(InterruptedUpgrade.hasHotJournal(path), "the kill left a hot journal")
@@ -91,9 +103,14 @@ import Testing
         let refused = try await FerryProcess.run(["status", "--database", path] + common)
 
         #expect(refused.status == 1, "\(refused)")
-        #expect(refused.stderr.contains("holds a transaction that a process left unfinished (\(path)-journal), "
-            + "and SQLite could not roll it back."), "\(refused)")
-        #expect(refused.stderr.contains("The file system that holds \(disk.folder.path) is mounted read-only"), "\(refused)")
+        #expect(
+            refused.stderr.contains(
+                "holds a transaction that a process left unfinished (\(path)-journal), "
+                    + "and SQLite could not roll it back."), "\(refused)")
+        #expect(
+            refused.stderr.contains(
+                "The file system that holds \(disk.folder.path) is mounted read-only"), "\(refused)"
+        )
         #expect(!refused.stderr.contains("by this user"), "\(refused)")
         #expect(InterruptedUpgrade.hasHotJournal(path), "nothing could change it")
 
@@ -110,7 +127,8 @@ import Testing
         let output = try await FerryProcess.run(["upgrade", "--json"] + killed.common)
         #expect(output.status == 0, "\(output)")
         let events = try output.jsonLines()
-        let rolledBack = try #require(events.first { $0["event"] as? String == "interruptedTransactionRolledBack" })
+        let rolledBack = try #require(
+            events.first { $0["event"] as? String == "interruptedTransactionRolledBack" })
         #expect(rolledBack["release"] as? String == "0.3.0")
         #expect(rolledBack["file"] as? String == "app.db-journal")
         #expect(events.last?["ok"] as? Bool == true)

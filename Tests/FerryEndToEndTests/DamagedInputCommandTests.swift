@@ -11,7 +11,8 @@ import Testing
         let path = folder.url.appendingPathComponent("app.db").path
         try await ExampleApplication.makeDatabase(at: "0.5.0", path: path)
         // Flip bytes in the middle of sensor_history's root page, from outside.
-        let rootText = try scalar("SELECT rootpage FROM sqlite_master WHERE name = 'sensor_history'", in: path)
+        let rootText = try scalar(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'sensor_history'", in: path)
         let pageText = try scalar("PRAGMA page_size", in: path)
         let rootPage = try #require(rootText.flatMap { Int($0) })
         let pageSize = try #require(pageText.flatMap { Int($0) })
@@ -28,7 +29,9 @@ import Testing
         #expect(output.stderr.contains("The live database \(path) is damaged"), "\(output)")
         #expect(!output.stderr.contains("Use another backup"), "\(output)")
         #expect(output.stderr.contains("Nothing was changed"), "\(output)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == damaged, "the live database was only read")
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: path)) == damaged,
+            "the live database was only read")
         let catalog = folder.url.appendingPathComponent("backups").path
         let files = (try? FileManager.default.contentsOfDirectory(atPath: catalog)) ?? []
         #expect(files.filter { !$0.hasPrefix(".") }.isEmpty, "no backup was kept: \(files)")
@@ -41,7 +44,8 @@ import Testing
 
         for command in ["status", "upgrade", "backup"] {
             let running = try FerryProcess.start(
-                [command, "--database", path, "--migrations", ExampleApplication.migrations.path], in: folder.url)
+                [command, "--database", path, "--migrations", ExampleApplication.migrations.path],
+                in: folder.url)
             let deadline = ContinuousClock.now + .seconds(30)
             while running.process.isRunning && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
@@ -51,7 +55,9 @@ import Testing
             let output = await running.finish()
             #expect(!hung, "\(command) hung on the FIFO")
             #expect(output.status == 2, "\(command): \(output)")
-            #expect(output.stderr.contains("\(path) is a FIFO (named pipe), not a database file"), "\(command): \(output)")
+            #expect(
+                output.stderr.contains("\(path) is a FIFO (named pipe), not a database file"),
+                "\(command): \(output)")
         }
     }
 }

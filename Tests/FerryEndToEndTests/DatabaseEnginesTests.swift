@@ -14,18 +14,23 @@ import Testing
         let settings = Settings()
         for (location, path) in [
             ("data/app.db", "data/app.db"), ("sqlite:data/app.db", "data/app.db"),
-            ("SQLITE:///srv/app.db", "/srv/app.db"), ("  app.db ", "app.db"), ("mysql:app.db", "mysql:app.db"),
+            ("SQLITE:///srv/app.db", "/srv/app.db"), ("  app.db ", "app.db"),
+            ("mysql:app.db", "mysql:app.db"),
         ] {
-            let engine = try #require(try engines.engine(for: location, settings: settings) as? SQLiteEngine)
+            let engine = try #require(
+                try engines.engine(for: location, settings: settings) as? SQLiteEngine)
             #expect(engine.path == path, "\(location)")
         }
-        let postgres = try engines.engine(for: "postgresql://ferry:s3cret@db.local:5432/app", settings: settings)
+        let postgres = try engines.engine(
+            for: "postgresql://ferry:s3cret@db.local:5432/app", settings: settings)
         #expect(postgres.engineName == "postgresql")
         #expect(!postgres.displayName.contains("s3cret"))
     }
 
     @Test func anUnknownSchemeOrAnEmptyLocationIsRefusedWithTheFormsEveryEngineOpens() throws {
-        let unknown = try #require(throws: FerryError.self) { try engines.kind(for: "MySQL://db/app") }
+        let unknown = try #require(throws: FerryError.self) {
+            try engines.kind(for: "MySQL://db/app")
+        }
         #expect(unknown.message == "Unknown database scheme 'MySQL'.")
         #expect(unknown.advice == "Give a SQLite path, sqlite:PATH, or postgres://user@host/db.")
         #expect(unknown.category == .usage)
@@ -36,9 +41,11 @@ import Testing
 
     @Test func aPathInFerryTomlIsRelativeToItsFolder() throws {
         let folder = try TemporaryFolder()
-        let file = try folder.write("conf/ferry.toml", "[database]\nurl = \"sqlite:data/app.db\"\npg_bin = \"bin\"\n")
+        let file = try folder.write(
+            "conf/ferry.toml", "[database]\nurl = \"sqlite:data/app.db\"\npg_bin = \"bin\"\n")
         let base = folder.url.appendingPathComponent("conf").standardizedFileURL.path
-        let configuration = try Settings.file(at: file, engines: engines).configuration(engines: engines)
+        let configuration = try Settings.file(at: file, engines: engines).configuration(
+            engines: engines)
         let engine = try #require(configuration.engine as? SQLiteEngine)
         #expect(engine.path == base + "/data/app.db")
         let postgres = try Settings.file(at: file, engines: engines)
@@ -50,26 +57,35 @@ import Testing
     @Test func aThirdEngineIsAKindAddedToTheList() throws {
         // A PostgreSQL-compatible engine of its own scheme, made here with the PostgreSQL engine.
         let compatible = DatabaseEngineKind(
-            name: "compatible", schemes: ["cockroachdb"], locationForms: ["cockroachdb://user@host/db"]
+            name: "compatible", schemes: ["cockroachdb"],
+            locationForms: ["cockroachdb://user@host/db"]
         ) { location, settings in
             try PostgresEngine(url: "postgres://" + location.dropFirst("cockroachdb://".count))
         }
         let three = DatabaseEngines(engines.kinds + [compatible])
         #expect(try three.kind(for: "cockroachdb://root@db:26257/app").name == "compatible")
-        #expect(try three.engine(for: "cockroachdb://root@db:26257/app", settings: Settings()) is PostgresEngine)
+        #expect(
+            try three.engine(for: "cockroachdb://root@db:26257/app", settings: Settings())
+                is PostgresEngine)
         let error = try #require(throws: FerryError.self) { try three.kind(for: "mysql://db/app") }
-        #expect(error.advice == "Give a SQLite path, sqlite:PATH, postgres://user@host/db, or cockroachdb://user@host/db.")
+        #expect(
+            error.advice
+                == "Give a SQLite path, sqlite:PATH, postgres://user@host/db, or cockroachdb://user@host/db."
+        )
     }
 
     @Test func aThirdEngineDeclaresItsOwnSettings() throws {
         // An option the core has never heard of, read like every other setting.
-        let cluster = EngineSetting(table: "database", key: "cluster", environmentVariable: "FERRY_CLUSTER")
+        let cluster = EngineSetting(
+            table: "database", key: "cluster", environmentVariable: "FERRY_CLUSTER")
         let compatible = DatabaseEngineKind(
-            name: "compatible", schemes: ["cockroachdb"], locationForms: ["cockroachdb://user@host/db"],
+            name: "compatible", schemes: ["cockroachdb"],
+            locationForms: ["cockroachdb://user@host/db"],
             settings: [cluster]
         ) { location, settings in
             let name = settings.engineOptions[cluster.key] ?? "none"
-            return try PostgresEngine(url: "postgres://" + location.dropFirst("cockroachdb://".count) + "_" + name)
+            return try PostgresEngine(
+                url: "postgres://" + location.dropFirst("cockroachdb://".count) + "_" + name)
         }
         let three = DatabaseEngines(engines.kinds + [compatible])
         let folder = try TemporaryFolder()
@@ -77,9 +93,13 @@ import Testing
             "ferry.toml", "[database]\nurl = \"cockroachdb://root@db/app\"\ncluster = \"east\"\n")
         let fromFile = try Settings.file(at: file, engines: three)
         #expect(fromFile.engineOptions == ["cluster": "east"])
-        let engine = try fromFile.overridden(by: try Settings.environment(["FERRY_CLUSTER": "west"], engines: three))
-            .configuration(engines: three).engine
-        #expect((engine as? PostgresEngine)?.location.database == "app_west", "the environment beats the file")
+        let engine = try fromFile.overridden(
+            by: try Settings.environment(["FERRY_CLUSTER": "west"], engines: three)
+        )
+        .configuration(engines: three).engine
+        #expect(
+            (engine as? PostgresEngine)?.location.database == "app_west",
+            "the environment beats the file")
         #expect(throws: FerryError.self, "the tool's engines alone do not know the key") {
             try Settings.file(at: file, engines: engines)
         }

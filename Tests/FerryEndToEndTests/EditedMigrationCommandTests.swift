@@ -15,14 +15,19 @@ struct EditedMigrationScenarios {
     /// `validate` pass.
     func anEditedMigrationIsRefusedWithNothingPendingAndAcceptedByValidate() async throws {
         try await withTestDatabase(engine) { database in
-            let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)
+            let migrations = try ExampleApplication.copyMigrations(
+                for: engine, to: database.folder.url)
             try await ExampleApplication.makeDatabase(
                 at: ExampleApplication.newestRelease, in: database, migrations: migrations)
             let file = migrations.appendingPathComponent("0.1.0/001_create_devices.sql")
-            try Data((try String(contentsOf: file, encoding: .utf8) + "\n-- edited after release\n").utf8)
-                .write(to: file)
+            try Data(
+                (try String(contentsOf: file, encoding: .utf8) + "\n-- edited after release\n").utf8
+            )
+            .write(to: file)
             let before = try await database.snapshot()
-            let common = ["--database", database.location, "--migrations", migrations.path] + database.backupArguments
+            let common =
+                ["--database", database.location, "--migrations", migrations.path]
+                + database.backupArguments
 
             let upgrade = try await FerryProcess.run(["upgrade"] + common)
 
@@ -33,14 +38,17 @@ struct EditedMigrationScenarios {
             #expect(try await database.snapshot() == before)
 
             // The library does not read the scripts when nothing is pending: start-up stays fast.
-            let startUp = try await Ferry(ExampleApplication.configuration(database, migrations: migrations))
-                .upgrade(database.upgradeOptions())
+            let startUp = try await Ferry(
+                ExampleApplication.configuration(database, migrations: migrations)
+            )
+            .upgrade(database.upgradeOptions())
             #expect(startUp.wasUpToDate)
             // Asked to, it reads them and refuses as the tool does.
             var options = database.upgradeOptions()
             options.verifiesChecksums = true
             let error = try await #require(throws: FerryError.self) {
-                try await Ferry(ExampleApplication.configuration(database, migrations: migrations)).upgrade(options)
+                try await Ferry(ExampleApplication.configuration(database, migrations: migrations))
+                    .upgrade(options)
             }
             #expect(error.code == .migrationChanged)
             #expect(try await database.snapshot() == before)
@@ -55,20 +63,29 @@ struct EditedMigrationScenarios {
             #expect(accepted.stdout.contains("0.1.0/001_create_devices"), "\(accepted)")
             let note = try await database.scalar(
                 "SELECT note FROM ferry_migrations WHERE id = '0.1.0/001_create_devices'")
-            #expect(note?.contains("accepted with --allow-changed") == true, "\(String(describing: note))")
+            #expect(
+                note?.contains("accepted with --allow-changed") == true,
+                "\(String(describing: note))")
             // Every row is still there; the one new table is the event's.
-            #expect(try await database.snapshot().counts.filter { $0.key != "ferry_events" } == before.counts)
+            #expect(
+                try await database.snapshot().counts.filter { $0.key != "ferry_events" }
+                    == before.counts)
 
             // The acceptance is an event of the history, shown with the migrations.
             let history = try await FerryProcess.run(["history", "--json"] + common)
             #expect(history.status == 0, "\(history)")
             let result = try #require(
-                try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any], "\(history)")
+                try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any],
+                "\(history)")
             let events = try #require(result["events"] as? [[String: Any]], "\(history)")
             #expect(events.count == 1, "\(history)")
             #expect(events.first?["kind"] as? String == "accepted", "\(history)")
-            #expect(events.first?["toRelease"] as? String == ExampleApplication.newestRelease, "\(history)")
-            #expect((events.first?["note"] as? String)?.contains("0.1.0/001_create_devices") == true, "\(history)")
+            #expect(
+                events.first?["toRelease"] as? String == ExampleApplication.newestRelease,
+                "\(history)")
+            #expect(
+                (events.first?["note"] as? String)?.contains("0.1.0/001_create_devices") == true,
+                "\(history)")
             let humanHistory = try await FerryProcess.run(["history"] + common)
             #expect(humanHistory.lines.last?.hasPrefix("[accepted]") == true, "\(humanHistory)")
 
@@ -89,7 +106,8 @@ struct EditedMigrationScenarios {
 }
 
 @Suite(
-    "Edited migrations with the tool on PostgreSQL", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+    "Edited migrations with the tool on PostgreSQL",
+    .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
 struct PostgresEditedMigrationCommandTests {
     @Test func anEditedMigrationIsRefusedWithNothingPendingAndAcceptedByValidate() async throws {
         _ = try PostgresTestServer.requireURL()

@@ -9,7 +9,9 @@ import Testing
     @Test func aMistypedCommandIsAUsageErrorThatNamesTheNearestCommand() async throws {
         let typo = try await FerryProcess.run(["upgarde"])
         #expect(typo.status == 2)
-        #expect(typo.stderr.contains("'upgarde' is not a ferry command. Did you mean 'upgrade'?"), "\(typo)")
+        #expect(
+            typo.stderr.contains("'upgarde' is not a ferry command. Did you mean 'upgrade'?"),
+            "\(typo)")
 
         let prefix = try await FerryProcess.run(["stat"])
         #expect(prefix.status == 2)
@@ -41,11 +43,17 @@ import Testing
     }
 
     @Test(arguments: [("v0.4.0", "0.4.0"), ("0.4", "0.4.0"), ("0.04.0", "0.4.0")])
-    func aReleaseFolderSpelledAnotherWayIsRefusedWithItsName(folder: String, name: String) async throws {
+    func aReleaseFolderSpelledAnotherWayIsRefusedWithItsName(folder: String, name: String)
+        async throws
+    {
         let project = try TemporaryFolder()
-        try project.write("migrations/\(folder)/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
+        try project.write(
+            "migrations/\(folder)/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
         let database = project.url.appendingPathComponent("app.db").path
-        let arguments = ["--database", database, "--migrations", project.url.appendingPathComponent("migrations").path]
+        let arguments = [
+            "--database", database, "--migrations",
+            project.url.appendingPathComponent("migrations").path,
+        ]
 
         for command in ["plan", "upgrade"] {
             let output = try await FerryProcess.run([command] + arguments)
@@ -79,14 +87,19 @@ import Testing
         let elsewhere = try TemporaryFolder()
         let lost = try await FerryProcess.run(["status"], in: elsewhere.url)
         #expect(lost.status == 2)
-        #expect(lost.stderr.contains("no ferry.toml was found (looked in \(elsewhere.url.standardizedFileURL.path)"), "\(lost)")
+        #expect(
+            lost.stderr.contains(
+                "no ferry.toml was found (looked in \(elsewhere.url.standardizedFileURL.path)"),
+            "\(lost)")
     }
 
     @Test func completionsOfferPathsAndTheAllowedValues() async throws {
         let bash = try await FerryProcess.run(["--generate-completion-script", "bash"])
         #expect(bash.status == 0)
         #expect(bash.stdout.contains("'!*.@(toml)'"), "--config completes .toml files")
-        #expect(bash.stdout.contains("'upgrade'$'\\n''migration'"), "--transaction-mode completes its values")
+        #expect(
+            bash.stdout.contains("'upgrade'$'\\n''migration'"),
+            "--transaction-mode completes its values")
         #expect(bash.stdout.contains("'full'$'\\n''quick'"), "--backup-check completes its values")
     }
 }
@@ -102,10 +115,13 @@ import Testing
         let upgrade = try await FerryProcess.run(["upgrade"] + arguments)
         #expect(upgrade.status == 3, "\(upgrade)")
         #expect(upgrade.stderr.contains("The database \(typo) does not exist"), "\(upgrade)")
-        #expect(upgrade.stderr.contains("in \(folder.url.path)/x/deep/dir, which does not exist either"), "\(upgrade)")
+        #expect(
+            upgrade.stderr.contains(
+                "in \(folder.url.path)/x/deep/dir, which does not exist either"), "\(upgrade)")
         #expect(upgrade.stderr.contains("--create"), "\(upgrade)")
         #expect(upgrade.lines.last == "[END UPGRADE ERROR]")
-        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("x").path))
+        #expect(
+            !FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("x").path))
 
         let check = try await FerryProcess.run(["check"] + arguments)
         #expect(check.status == 3, "\(check)")
@@ -115,18 +131,23 @@ import Testing
 
         let rehearsal = try await FerryProcess.run(["upgrade", "--rehearse"] + arguments)
         #expect(rehearsal.status == 3, "\(rehearsal)")
-        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("x").path))
+        #expect(
+            !FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("x").path))
     }
 
     @Test func theFlagTheEnvironmentOrTheFileCreatesIt() async throws {
         let folder = try TemporaryFolder()
         let migrations = ["--migrations", ExampleApplication.migrations.path]
-        func database(_ name: String) -> String { folder.url.appendingPathComponent("\(name)/app.db").path }
+        func database(_ name: String) -> String {
+            folder.url.appendingPathComponent("\(name)/app.db").path
+        }
 
-        let flag = try await FerryProcess.run(["upgrade", "--create", "--database", database("flag")] + migrations)
+        let flag = try await FerryProcess.run(
+            ["upgrade", "--create", "--database", database("flag")] + migrations)
         #expect(flag.status == 0, "\(flag)")
         let environment = try await FerryProcess.run(
-            ["upgrade", "--database", database("environment")] + migrations, environment: ["FERRY_CREATE": "1"])
+            ["upgrade", "--database", database("environment")] + migrations,
+            environment: ["FERRY_CREATE": "1"])
         #expect(environment.status == 0, "\(environment)")
         try folder.write(
             "ferry.toml",
@@ -139,11 +160,14 @@ import Testing
         let file = try await FerryProcess.run(["upgrade"], in: folder.url)
         #expect(file.status == 0, "\(file)")
         for name in ["flag", "environment", "file"] {
-            #expect(try scalar("SELECT release FROM ferry_state", in: database(name)) == ExampleApplication.newestRelease)
+            #expect(
+                try scalar("SELECT release FROM ferry_state", in: database(name))
+                    == ExampleApplication.newestRelease)
         }
         // The environment can say no to what the file allows.
         try FileManager.default.removeItem(atPath: folder.url.appendingPathComponent("file").path)
-        let refused = try await FerryProcess.run(["upgrade"], in: folder.url, environment: ["FERRY_CREATE": "0"])
+        let refused = try await FerryProcess.run(
+            ["upgrade"], in: folder.url, environment: ["FERRY_CREATE": "0"])
         #expect(refused.status == 3, "\(refused)")
     }
 }

@@ -14,7 +14,9 @@ import Testing
         let path = disk.folder.appendingPathComponent("app.db").path
         let migrations = try ExampleApplication.copyMigrations(to: folder.url)
         try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
-        try folder.write("migrations/0.6.0/001_fill.sql", """
+        try folder.write(
+            "migrations/0.6.0/001_fill.sql",
+            """
             CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
             INSERT INTO filler (data)
                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
@@ -27,16 +29,24 @@ import Testing
             ["upgrade", "--no-backup", "--database", path, "--migrations", migrations.path])
 
         #expect(output.status == 1, "\(output)")
-        #expect(output.stderr.contains("0.6.0/001_fill failed: SQLite could not write the statement's changes: "
-            + "the file system that holds \(disk.folder.path) is full"), "\(output)")
-        #expect(output.stderr.contains("Nothing was changed: the database is still at release 0.3.0."), "\(output)")
-        #expect(output.stderr.contains("Free space on the file system that holds \(disk.folder.path)"), "\(output)")
+        #expect(
+            output.stderr.contains(
+                "0.6.0/001_fill failed: SQLite could not write the statement's changes: "
+                    + "the file system that holds \(disk.folder.path) is full"), "\(output)")
+        #expect(
+            output.stderr.contains("Nothing was changed: the database is still at release 0.3.0."),
+            "\(output)")
+        #expect(
+            output.stderr.contains("Free space on the file system that holds \(disk.folder.path)"),
+            "\(output)")
         #expect(!output.stderr.contains("Fix the migration"), "\(output)")
         #expect(output.lines.last == "[END UPGRADE ERROR]")
         // The upgrade rolled back its own transaction: nothing is left for the next command to do.
         #expect(InterruptedUpgrade.journalSize(of: path) == 0)
 
-        let status = try await FerryProcess.run(["status", "--database", path, "--migrations", migrations.path])
+        let status = try await FerryProcess.run([
+            "status", "--database", path, "--migrations", migrations.path,
+        ])
         #expect(status.status == 0, "\(status)")
         #expect(status.stdout.contains("Database release: 0.3.0"), "\(status)")
         #expect(try DatabaseSnapshot(path: path).hasSameContent(as: before))
@@ -54,14 +64,17 @@ import Testing
         try await ExampleApplication.makeDatabase(at: "0.3.0", path: large, migrations: migrations)
         let queue = try DatabaseQueue(path: large)
         try await queue.write { db in
-            try db.execute(sql: """
-                CREATE TABLE ballast (data BLOB NOT NULL);
-                INSERT INTO ballast WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000)
-                    SELECT randomblob(1000) FROM n;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE ballast (data BLOB NOT NULL);
+                    INSERT INTO ballast WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000)
+                        SELECT randomblob(1000) FROM n;
+                    """)
         }
         try queue.close()
-        let backup = try await FerryProcess.run(["backup", "--database", large, "--backups", catalog, "--json"])
+        let backup = try await FerryProcess.run([
+            "backup", "--database", large, "--backups", catalog, "--json",
+        ])
         #expect(backup.status == 0, "\(backup)")
         let backupFile = try #require(try backup.jsonLines().last?["path"] as? String)
         let live = disk.folder.appendingPathComponent("app.db").path
@@ -69,23 +82,33 @@ import Testing
         let before = try DatabaseSnapshot(path: live)
 
         let output = try await FerryProcess.run(
-            ["restore", URL(fileURLWithPath: backupFile).lastPathComponent, "--yes", "--database", live,
-             "--backups", catalog, "--migrations", migrations.path])
+            [
+                "restore", URL(fileURLWithPath: backupFile).lastPathComponent, "--yes",
+                "--database", live,
+                "--backups", catalog, "--migrations", migrations.path,
+            ])
 
         #expect(output.status == 1, "\(output)")
-        #expect(output.stderr.contains("the file system that holds \(disk.folder.path) is full"), "\(output)")
-        #expect(output.stderr.contains(
-            "Nothing was changed: the copy was rolled back, and the live database passed its integrity check at "
-                + "release 0.3.0, as before."), "\(output)")
+        #expect(
+            output.stderr.contains("the file system that holds \(disk.folder.path) is full"),
+            "\(output)")
+        #expect(
+            output.stderr.contains(
+                "Nothing was changed: the copy was rolled back, and the live database passed its integrity check at "
+                    + "release 0.3.0, as before."), "\(output)")
         #expect(!output.stderr.contains("not an error"), "\(output)")
         #expect(InterruptedUpgrade.journalSize(of: live) == 0)
         #expect(try DatabaseSnapshot(path: live).hasSameContent(as: before))
         #expect(try integrityCheck(live) == "ok")
         // The pre-restore backup was removed only once the live database was proven as before.
-        let kept = try FileManager.default.contentsOfDirectory(atPath: catalog).filter { $0.hasSuffix(".sqlite") }
+        let kept = try FileManager.default.contentsOfDirectory(atPath: catalog).filter {
+            $0.hasSuffix(".sqlite")
+        }
         #expect(kept == [URL(fileURLWithPath: backupFile).lastPathComponent])
 
-        let status = try await FerryProcess.run(["status", "--database", live, "--migrations", migrations.path])
+        let status = try await FerryProcess.run([
+            "status", "--database", live, "--migrations", migrations.path,
+        ])
         #expect(status.status == 0, "\(status)")
         #expect(status.stdout.contains("Database release: 0.3.0"), "\(status)")
     }

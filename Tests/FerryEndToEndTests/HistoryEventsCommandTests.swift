@@ -13,20 +13,29 @@ struct HistoryEventsScenarios {
     /// the restored database.
     func aDowngradeAndARestoreAreEventsOfTheHistory() async throws {
         try await withTestDatabase(engine) { database in
-            try await ExampleApplication.makeDatabase(at: ExampleApplication.newestRelease, in: database)
-            let common = ["--database", database.location, "--migrations", ExampleApplication.migrations(for: engine).path]
+            try await ExampleApplication.makeDatabase(
+                at: ExampleApplication.newestRelease, in: database)
+            let common =
+                [
+                    "--database", database.location, "--migrations",
+                    ExampleApplication.migrations(for: engine).path,
+                ]
                 + database.backupArguments
 
-            let downgrade = try await FerryProcess.run(["downgrade", "--to", "0.4.0", "--yes"] + common)
+            let downgrade = try await FerryProcess.run(
+                ["downgrade", "--to", "0.4.0", "--yes"] + common)
             #expect(downgrade.status == 0, "\(downgrade)")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.4.0")
 
             let history = try await FerryProcess.run(["history", "--json"] + common)
             #expect(history.status == 0, "\(history)")
             let result = try #require(
-                try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any], "\(history)")
+                try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any],
+                "\(history)")
             let applied = try #require(result["migrations"] as? [[String: Any]], "\(history)")
-            #expect(!applied.contains { ($0["id"] as? String)?.hasPrefix("0.5.0/") == true }, "\(history)")
+            #expect(
+                !applied.contains { ($0["id"] as? String)?.hasPrefix("0.5.0/") == true },
+                "\(history)")
             let events = try #require(result["events"] as? [[String: Any]], "\(history)")
             #expect(events.count == 1, "\(history)")
             let event = try #require(events.first)
@@ -34,7 +43,9 @@ struct HistoryEventsScenarios {
             #expect(event["fromRelease"] as? String == "0.5.0", "\(history)")
             #expect(event["toRelease"] as? String == "0.4.0", "\(history)")
             #expect((event["backup"] as? String)?.isEmpty == false, "\(history)")
-            #expect((event["note"] as? String)?.contains("0.5.0/001_create_rooms") == true, "\(history)")
+            #expect(
+                (event["note"] as? String)?.contains("0.5.0/001_create_rooms") == true, "\(history)"
+            )
 
             let human = try await FerryProcess.run(["history"] + common)
             #expect(human.lines.last?.hasPrefix("[downgrade]") == true, "\(human)")
@@ -47,8 +58,10 @@ struct HistoryEventsScenarios {
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
             let afterRestore = try await FerryProcess.run(["history", "--json"] + common)
             let restored = try #require(
-                try JSONSerialization.jsonObject(with: Data(afterRestore.stdout.utf8)) as? [String: Any], "\(afterRestore)")
-            let restoredEvents = try #require(restored["events"] as? [[String: Any]], "\(afterRestore)")
+                try JSONSerialization.jsonObject(with: Data(afterRestore.stdout.utf8))
+                    as? [String: Any], "\(afterRestore)")
+            let restoredEvents = try #require(
+                restored["events"] as? [[String: Any]], "\(afterRestore)")
             #expect(restoredEvents.map { $0["kind"] as? String } == ["restore"], "\(afterRestore)")
             #expect(restoredEvents.first?["fromRelease"] as? String == "0.4.0", "\(afterRestore)")
             #expect(restoredEvents.first?["toRelease"] as? String == "0.5.0", "\(afterRestore)")
@@ -59,7 +72,8 @@ struct HistoryEventsScenarios {
 
 @Suite("History events with the tool on SQLite") struct SQLiteHistoryEventsCommandTests {
     @Test func aDowngradeAndARestoreAreEventsOfTheHistory() async throws {
-        try await HistoryEventsScenarios(engine: .sqlite).aDowngradeAndARestoreAreEventsOfTheHistory()
+        try await HistoryEventsScenarios(engine: .sqlite)
+            .aDowngradeAndARestoreAreEventsOfTheHistory()
     }
 }
 
@@ -69,6 +83,7 @@ struct HistoryEventsScenarios {
 struct PostgresHistoryEventsCommandTests {
     @Test func aDowngradeAndARestoreAreEventsOfTheHistory() async throws {
         _ = try PostgresTestServer.requireURL()
-        try await HistoryEventsScenarios(engine: .postgres).aDowngradeAndARestoreAreEventsOfTheHistory()
+        try await HistoryEventsScenarios(engine: .postgres)
+            .aDowngradeAndARestoreAreEventsOfTheHistory()
     }
 }

@@ -20,13 +20,16 @@ import Testing
     /// a success and at least one failure each. A usage error is added to
     /// every command by the test.
     static func runs(in folder: URL) throws -> [(command: String, runs: [Run])] {
-        try FileManager.default.copyItem(at: ExampleApplication.migrations, to: folder.appendingPathComponent("m"))
+        try FileManager.default.copyItem(
+            at: ExampleApplication.migrations, to: folder.appendingPathComponent("m"))
         // A release whose migration fails, for failures that happen while working.
         let bad = folder.appendingPathComponent("bad")
         try FileManager.default.copyItem(at: ExampleApplication.migrations, to: bad)
-        try FileManager.default.createDirectory(at: bad.appendingPathComponent("0.6.0"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: bad.appendingPathComponent("0.6.0"), withIntermediateDirectories: true)
         try "CREATE TABLE broken (;\n".write(
-            to: bad.appendingPathComponent("0.6.0/001_broken.sql"), atomically: true, encoding: .utf8)
+            to: bad.appendingPathComponent("0.6.0/001_broken.sql"), atomically: true,
+            encoding: .utf8)
         // An applied migration edited afterwards: plan and check refuse, and still report what they found.
         let edited = folder.appendingPathComponent("edited")
         try FileManager.default.copyItem(at: ExampleApplication.migrations, to: edited)
@@ -34,41 +37,74 @@ import Testing
         try (try String(contentsOf: first, encoding: .utf8) + "\n-- edited after it was applied\n")
             .write(to: first, atomically: true, encoding: .utf8)
         // A folder where the database should be: refused before anything opens it.
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("folder.db"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("i"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("folder.db"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("i"), withIntermediateDirectories: true)
 
-        func run(_ arguments: [String], database: String = "a.db", migrations: String = "m", _ status: Int32) -> Run {
-            Run(arguments: arguments + ["--database", database, "--migrations", migrations, "--json"], status: status)
+        func run(
+            _ arguments: [String], database: String = "a.db", migrations: String = "m",
+            _ status: Int32
+        ) -> Run {
+            Run(
+                arguments: arguments + [
+                    "--database", database, "--migrations", migrations, "--json",
+                ], status: status)
         }
         return [
-            ("init", [
-                Run(arguments: ["init", "--json"], status: 0, folder: "i"),
-                Run(arguments: ["init", "--json"], status: 2, folder: "i"),  // its ferry.toml exists now
-            ]),
-            ("upgrade", [
-                run(["upgrade", "--create"], 0),
-                run(["upgrade"], migrations: "bad", 1),
-                run(["upgrade", "--to", "not-a-release"], 2),
-                run(["upgrade", "--lock-timeout"], 2),
-                run(["upgrade", "--rehearse"], migrations: "bad", 1),
-                run(["upgrade", "--rehearse"], 0),
-            ]),
+            (
+                "init",
+                [
+                    Run(arguments: ["init", "--json"], status: 0, folder: "i"),
+                    // Its ferry.toml exists now.
+                    Run(arguments: ["init", "--json"], status: 2, folder: "i"),
+                ]
+            ),
+            (
+                "upgrade",
+                [
+                    run(["upgrade", "--create"], 0),
+                    run(["upgrade"], migrations: "bad", 1),
+                    run(["upgrade", "--to", "not-a-release"], 2),
+                    run(["upgrade", "--lock-timeout"], 2),
+                    run(["upgrade", "--rehearse"], migrations: "bad", 1),
+                    run(["upgrade", "--rehearse"], 0),
+                ]
+            ),
             ("status", [run(["status"], 0), run(["status"], database: "folder.db", 2)]),
-            ("plan", [
-                run(["plan"], migrations: "bad", 0), run(["plan", "--to", "9.9.9"], 2), run(["plan"], migrations: "edited", 3),
-            ]),
-            ("check", [
-                run(["check"], 0), run(["check"], database: "folder.db", 2), run(["check"], migrations: "edited", 3),
-            ]),
+            (
+                "plan",
+                [
+                    run(["plan"], migrations: "bad", 0), run(["plan", "--to", "9.9.9"], 2),
+                    run(["plan"], migrations: "edited", 3),
+                ]
+            ),
+            (
+                "check",
+                [
+                    run(["check"], 0), run(["check"], database: "folder.db", 2),
+                    run(["check"], migrations: "edited", 3),
+                ]
+            ),
             ("verify", [run(["verify"], 0), run(["verify"], database: "missing.db", 1)]),
             ("validate", [run(["validate"], 0), run(["validate"], database: "folder.db", 2)]),
             ("history", [run(["history"], 0), run(["history"], database: "folder.db", 2)]),
             ("backup", [run(["backup"], 0), run(["backup"], database: "folder.db", 2)]),
             ("backups", [run(["backups"], 0), run(["backups", "--backups", "a.db"], 1)]),
-            ("downgrade", [
-                run(["downgrade", "--to", "0.4.0", "--yes"], 0), run(["downgrade", "--to", "9.9.9", "--yes"], 2),
-            ]),
-            ("restore", [run(["restore", "--latest", "--yes"], 0), run(["restore", "no-such-backup", "--yes"], 3)]),
+            (
+                "downgrade",
+                [
+                    run(["downgrade", "--to", "0.4.0", "--yes"], 0),
+                    run(["downgrade", "--to", "9.9.9", "--yes"], 2),
+                ]
+            ),
+            (
+                "restore",
+                [
+                    run(["restore", "--latest", "--yes"], 0),
+                    run(["restore", "no-such-backup", "--yes"], 3),
+                ]
+            ),
             ("test-paths", [run(["test-paths"], 0), run(["test-paths"], migrations: "bad", 1)]),
         ]
     }
@@ -82,13 +118,16 @@ import Testing
         let plan = try Self.runs(in: folder.url)
         for command in commands {
             #expect(shapes.results[command] != nil, "docs/JSON.md has no section for '\(command)'")
-            #expect(plan.contains { $0.command == command }, "this test runs no scenario of '\(command)'")
+            #expect(
+                plan.contains { $0.command == command },
+                "this test runs no scenario of '\(command)'")
         }
         for (command, runs) in plan {
             #expect(commands.contains(command), "'\(command)' is not in ferry --help")
             let usage = Run(arguments: [command, "--no-such-option", "--json"], status: 2)
             for run in runs + [usage] {
-                let output = try await FerryProcess.run(run.arguments, in: folder.url.appendingPathComponent(run.folder))
+                let output = try await FerryProcess.run(
+                    run.arguments, in: folder.url.appendingPathComponent(run.folder))
                 #expect(output.status == run.status, "\(run): \(output)")
                 try shapes.check(output, of: command, run: run)
             }
@@ -101,18 +140,28 @@ import Testing
         try await ExampleApplication.makeDatabase(at: "0.4.0", path: path)
         let before = try DatabaseSnapshot(path: path)
         let common = ["--database", path, "--migrations", ExampleApplication.migrations.path]
-        for wrong in [["--no-such-flag"], ["--to", "not-a-release"], ["--lock-timeout"], ["--transaction-mode", "sometimes"]] {
+        for wrong in [
+            ["--no-such-flag"], ["--to", "not-a-release"], ["--lock-timeout"],
+            ["--transaction-mode", "sometimes"],
+        ] {
             let text = try await FerryProcess.run(["upgrade"] + common + wrong)
             #expect(text.status == 2, "\(wrong): \(text)")
             #expect(text.lines.last == "[END UPGRADE ERROR]", "\(wrong): \(text)")
-            let json = try await FerryProcess.run(["upgrade"] + common + wrong, environment: ["FERRY_JSON": "1"])
+            let json = try await FerryProcess.run(
+                ["upgrade"] + common + wrong, environment: ["FERRY_JSON": "1"])
             #expect(json.status == 2, "\(wrong): \(json)")
             let result = try #require(try json.jsonLines().last, "\(wrong): \(json)")
-            #expect(result["command"] as? String == "upgrade" && result["ok"] as? Bool == false, "\(json)")
-            #expect((result["error"] as? [String: Any])?["category"] as? String == "usage", "\(json)")
-            #expect(json.stderr.split(separator: "\n").last == "[END UPGRADE ERROR]", "\(wrong): \(json)")
+            #expect(
+                result["command"] as? String == "upgrade" && result["ok"] as? Bool == false,
+                "\(json)")
+            #expect(
+                (result["error"] as? [String: Any])?["category"] as? String == "usage", "\(json)")
+            #expect(
+                json.stderr.split(separator: "\n").last == "[END UPGRADE ERROR]",
+                "\(wrong): \(json)")
         }
-        #expect(try DatabaseSnapshot(path: path) == before, "a refused upgrade changed the database")
+        #expect(
+            try DatabaseSnapshot(path: path) == before, "a refused upgrade changed the database")
     }
 
     @Test func anInterruptedUpgradeEndsWithAnErrorResultAndTheMarker() async throws {
@@ -124,35 +173,50 @@ import Testing
         let output = await upgrader.finish()
         #expect(output.status == 128 + SIGTERM, "\(output)")
         let lines = try output.jsonLines()
-        #expect(lines.dropLast().allSatisfy { $0["event"] is String && $0["at"] is String }, "\(output)")
+        #expect(
+            lines.dropLast().allSatisfy { $0["event"] is String && $0["at"] is String }, "\(output)"
+        )
         let result = try #require(lines.last)
-        #expect(result["command"] as? String == "upgrade" && result["ok"] as? Bool == false, "\(output)")
-        #expect((result["error"] as? [String: Any])?["code"] as? String == "interrupted", "\(output)")
+        #expect(
+            result["command"] as? String == "upgrade" && result["ok"] as? Bool == false, "\(output)"
+        )
+        #expect(
+            (result["error"] as? [String: Any])?["code"] as? String == "interrupted", "\(output)")
         #expect(output.stderr.split(separator: "\n").last == "[END UPGRADE ERROR]", "\(output)")
         // Opened for writing first: the killed process's hot journal is rolled back by the next writer, as Ferry's is.
         #expect(try scalar("SELECT release FROM ferry_state", in: upgrade.path) == "0.5.0")
         #expect(try integrityCheck(upgrade.path) == "ok")
-        #expect(try DatabaseSnapshot(path: upgrade.path) == before, "the interrupted upgrade changed the database")
+        #expect(
+            try DatabaseSnapshot(path: upgrade.path) == before,
+            "the interrupted upgrade changed the database")
     }
 
     @Test func aBackupShowsOneInstantInItsManifestTheResultAndTheListing() async throws {
         let folder = try TemporaryFolder()
-        let arguments = ["--database", "a.db", "--migrations", ExampleApplication.migrations.path, "--json"]
-        #expect(try await FerryProcess.run(["upgrade", "--create"] + arguments, in: folder.url).status == 0)
+        let arguments = [
+            "--database", "a.db", "--migrations", ExampleApplication.migrations.path, "--json",
+        ]
+        #expect(
+            try await FerryProcess.run(["upgrade", "--create"] + arguments, in: folder.url).status
+                == 0)
         for _ in 0..<5 {
             let made = try await FerryProcess.run(["backup"] + arguments, in: folder.url)
             #expect(made.status == 0, "\(made)")
             let result = try #require(try made.jsonLines().last)
             let name = try #require(result["backup"] as? String, "\(made)")
-            let created = try #require((result["manifest"] as? [String: Any])?["created"] as? String, "\(made)")
+            let created = try #require(
+                (result["manifest"] as? [String: Any])?["created"] as? String, "\(made)")
             let listing = try await FerryProcess.run(["backups"] + arguments, in: folder.url)
             let listed = try #require(
-                (try listing.jsonLines().last?["backups"] as? [[String: Any]])?.first { $0["backup"] as? String == name },
+                (try listing.jsonLines().last?["backups"] as? [[String: Any]])?.first {
+                    $0["backup"] as? String == name
+                },
                 "\(listing)")
             let manifestFile = folder.url.appendingPathComponent("backups").appendingPathComponent(
                 (name as NSString).deletingPathExtension + ".json")
             let onDisk = try #require(
-                try JSONSerialization.jsonObject(with: Data(contentsOf: manifestFile)) as? [String: Any], "\(manifestFile.path)")
+                try JSONSerialization.jsonObject(with: Data(contentsOf: manifestFile))
+                    as? [String: Any], "\(manifestFile.path)")
             #expect(created.count == 24 && created.hasSuffix("Z"), "milliseconds, UTC: \(created)")
             #expect(listed["created"] as? String == created, "\(listing)")
             #expect(onDisk["created"] as? String == created)
@@ -185,16 +249,24 @@ struct DocumentedShapes {
         var section = ""
         var tableIndex = -1
         var inTable = false
-        for line in try String(contentsOf: page, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in try String(contentsOf: page, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
+        {
             if line.hasPrefix("#") {
                 section = line.trimmingCharacters(in: CharacterSet(charactersIn: "# "))
                 tableIndex = -1
                 continue
             }
-            guard line.hasPrefix("|") else { inTable = false; continue }
+            guard line.hasPrefix("|") else {
+                inTable = false
+                continue
+            }
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count >= 2, cells[0].hasPrefix("`") else {
-                if !inTable { tableIndex += 1; inTable = true }
+                if !inTable {
+                    tableIndex += 1
+                    inTable = true
+                }
                 continue
             }
             let name = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
@@ -208,8 +280,10 @@ struct DocumentedShapes {
             } else if section == "Events" {
                 // `backupCompleted` | `backup`, `bytes`, `seconds`: each item's first word is its key.
                 shapes.events[name] = cells[1].split(separator: ",").compactMap { item in
-                    item.split(separator: "`").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-                        .map { String($0).trimmingCharacters(in: .whitespaces) }
+                    item.split(separator: "`").first {
+                        !$0.trimmingCharacters(in: .whitespaces).isEmpty
+                    }
+                    .map { String($0).trimmingCharacters(in: .whitespaces) }
                 }
             } else if section.hasPrefix("`") {
                 let command = section.trimmingCharacters(in: CharacterSet(charactersIn: "`"))
@@ -228,7 +302,9 @@ struct DocumentedShapes {
         return lines.compactMap { line in
             guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
             let name = line.dropFirst(2).prefix { $0 != " " }
-            guard !name.isEmpty, name.allSatisfy({ $0.isLowercase || $0 == "-" }) else { return nil }
+            guard !name.isEmpty, name.allSatisfy({ $0.isLowercase || $0 == "-" }) else {
+                return nil
+            }
             return String(name)
         }
     }
@@ -240,20 +316,26 @@ struct DocumentedShapes {
         var values: [JSONValue] = []
         for line in lines {
             let value = try #require(
-                try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)), "\(run): not JSON: \(line)")
+                try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)),
+                "\(run): not JSON: \(line)")
             values.append(value)
         }
         for event in values.dropLast() {
-            let object = try #require(event.object, "\(run): an event line is not an object: \(event)")
+            let object = try #require(
+                event.object, "\(run): an event line is not an object: \(event)")
             let name = object["event"]?.string ?? "?"
             expect(object, has: eventKeys, "\(run): event \(name)")
             #expect(events[name] != nil, "\(run): event '\(name)' is not documented")
             for key in events[name] ?? [] {
-                #expect(object[key] != nil, "\(run): event \(name) has no '\(key)': \(object.keys.sorted())")
+                #expect(
+                    object[key] != nil,
+                    "\(run): event \(name) has no '\(key)': \(object.keys.sorted())")
             }
         }
         let result = try #require(values.last?.object, "\(run): the last line is not an object")
-        #expect(result["command"]?.string == command, "\(run): command \(String(describing: result["command"]))")
+        #expect(
+            result["command"]?.string == command,
+            "\(run): command \(String(describing: result["command"]))")
         guard case .bool(let ok)? = result["ok"] else {
             Issue.record("\(run): no boolean ok: \(output)")
             return
@@ -266,9 +348,14 @@ struct DocumentedShapes {
             let object = try #require(error.object, "\(run): ok false without an error object")
             expect(object, has: errorKeys, "\(run): error")
             // Every refusal and failure says what was changed (usually nothing).
-            #expect(object["changes"]?.string?.isEmpty == false, "\(run): an error that does not say what was changed")
-            let category = ["usage": Int32(2), "refused": 3, "failed": 1][object["category"]?.string ?? ""]
-            #expect(category == output.status, "\(run): category \(String(describing: object["category"])), exit \(output.status)")
+            #expect(
+                object["changes"]?.string?.isEmpty == false,
+                "\(run): an error that does not say what was changed")
+            let category = ["usage": Int32(2), "refused": 3, "failed": 1][
+                object["category"]?.string ?? ""]
+            #expect(
+                category == output.status,
+                "\(run): category \(String(describing: object["category"])), exit \(output.status)")
         }
         // A result beyond the envelope (every success, and the refusals that report their checks) is documented whole.
         let envelope: Set = ["command", "ok", "error"]
@@ -277,28 +364,38 @@ struct DocumentedShapes {
             let table = result["rehearsal"] != nil ? tables.dropFirst().first : tables.first
             if let keys = table {
                 expect(result, has: keys, "\(run): result")
-                let undocumented = Set(result.keys).subtracting(envelope).subtracting(keys.map(\.name))
-                #expect(undocumented.isEmpty, "\(run): keys not in docs/JSON.md: \(undocumented.sorted())")
+                let undocumented = Set(result.keys).subtracting(envelope).subtracting(
+                    keys.map(\.name))
+                #expect(
+                    undocumented.isEmpty,
+                    "\(run): keys not in docs/JSON.md: \(undocumented.sorted())")
             } else {
                 Issue.record("\(run): docs/JSON.md has no result table for '\(command)'")
             }
         }
         if command == "upgrade" {
             let marker = output.status == 0 ? "[END UPGRADE SUCCESS]" : "[END UPGRADE ERROR]"
-            #expect(output.stderr.split(separator: "\n").last.map(String.init) == marker, "\(run): \(output)")
+            #expect(
+                output.stderr.split(separator: "\n").last.map(String.init) == marker,
+                "\(run): \(output)")
         }
     }
 
     private func expect(_ object: [String: JSONValue], has keys: [Key], _ context: String) {
         for key in keys {
             guard let value = object[key.name] else {
-                Issue.record("\(context) has no '\(key.name)' (documented as \(key.type)): \(object.keys.sorted())")
+                Issue.record(
+                    "\(context) has no '\(key.name)' (documented as \(key.type)): \(object.keys.sorted())"
+                )
                 continue
             }
             if value == .null {
-                #expect(key.isNullable, "\(context): '\(key.name)' is null, documented as \(key.type)")
+                #expect(
+                    key.isNullable, "\(context): '\(key.name)' is null, documented as \(key.type)")
             } else {
-                #expect(value.matches(key.type), "\(context): '\(key.name)' is \(value), documented as \(key.type)")
+                #expect(
+                    value.matches(key.type),
+                    "\(context): '\(key.name)' is \(value), documented as \(key.type)")
             }
         }
     }
@@ -306,17 +403,31 @@ struct DocumentedShapes {
 
 /// A JSON value read strictly: a boolean is not a number, an integer is not a string.
 enum JSONValue: Decodable, Equatable, CustomStringConvertible {
-    case null, bool(Bool), integer(Int64), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int64.self) { self = .integer(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     var object: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
@@ -325,8 +436,9 @@ enum JSONValue: Decodable, Equatable, CustomStringConvertible {
     /// Whether the value has a documented type.
     func matches(_ type: String) -> Bool {
         switch (type, self) {
-        case ("string", .string), ("boolean", .bool), ("integer", .integer), ("number", .integer), ("number", .number),
-             ("array", .array), ("object", .object):
+        case ("string", .string), ("boolean", .bool), ("integer", .integer), ("number", .integer),
+            ("number", .number),
+            ("array", .array), ("object", .object):
             return true
         case ("timestamp", .string(let text)):
             return text.count == 24 && text.hasSuffix("Z") && Timestamp.date(from: text) != nil

@@ -13,7 +13,9 @@ import Testing
     let path: String
     let temporary: URL
     var catalog: URL { folder.url.appendingPathComponent("backups") }
-    var arguments: [String] { ["--database", path, "--migrations", ExampleApplication.migrations.path] }
+    var arguments: [String] {
+        ["--database", path, "--migrations", ExampleApplication.migrations.path]
+    }
     /// Every run's `TMPDIR`, a folder of the test's own.
     var environment: [String: String] { ["TMPDIR": temporary.path] }
 
@@ -34,14 +36,17 @@ import Testing
 
     /// Work folders in `parent`, by name.
     func workFolders(in parent: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []).filter { $0.hasPrefix(".ferry-work-") }
+        ((try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []).filter {
+            $0.hasPrefix(".ferry-work-")
+        }
     }
 
     /// The file a killed run left in a work folder of `parent` (its lock file aside).
     func writtenFile(in parent: URL) -> URL? {
         for work in workFolders(in: parent) {
             let url = parent.appendingPathComponent(work)
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] where name != ".owner" {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+            where name != ".owner" {
                 let file = url.appendingPathComponent(name)
                 if FileSafety.size(of: file.path) > 0 { return file }
             }
@@ -57,27 +62,33 @@ import Testing
         try await makeLargeDatabase()
         // A file that a killed backup of an older release left: listed, not deleted.
         try FileManager.default.createDirectory(at: catalog, withIntermediateDirectories: true)
-        try Data("old".utf8).write(to: catalog.appendingPathComponent(".sensorhub-old.sqlite.partial"))
+        try Data("old".utf8).write(
+            to: catalog.appendingPathComponent(".sensorhub-old.sqlite.partial"))
         let before = try DatabaseSnapshot(path: path)
 
         // Killed as `kill -9` would, once the copy is written and before it enters the catalog: a timer
         // racing the copy misses it when the machine is busy.
         let output = try await FerryProcess.run(
-            ["backup"] + arguments, environment: environment.merging([CrashPoint.variable: "backup.written"]) { $1 })
+            ["backup"] + arguments,
+            environment: environment.merging([CrashPoint.variable: "backup.written"]) { $1 })
         let copy = writtenFile(in: catalog)
         let file = try #require(copy, "the killed backup left its copy: \(output)")
         #expect(output.status == SIGKILL, "\(output)")
         #expect(try mode(file.deletingLastPathComponent()) == 0o700)
         #expect(workFolders(in: catalog).count == 1, "the killed run's copy is still there")
 
-        let listing = try #require(try await FerryProcess.run(["backups", "--json"] + arguments).jsonLines().only)
+        let listing = try #require(
+            try await FerryProcess.run(["backups", "--json"] + arguments).jsonLines().only)
         #expect((listing["backups"] as? [Any])?.isEmpty == true, "a killed backup is never listed")
         #expect(listing["leftovers"] as? [String] == [".sensorhub-old.sqlite.partial"])
 
-        let rerun = try await FerryProcess.run(["backup", "--json"] + arguments, environment: environment)
+        let rerun = try await FerryProcess.run(
+            ["backup", "--json"] + arguments, environment: environment)
         #expect(rerun.status == 0, "\(rerun)")
-        #expect(workFolders(in: catalog).isEmpty, "the next backup removed the dead run's work folder")
-        let list = try #require(try await FerryProcess.run(["backups", "--json"] + arguments).jsonLines().only)
+        #expect(
+            workFolders(in: catalog).isEmpty, "the next backup removed the dead run's work folder")
+        let list = try #require(
+            try await FerryProcess.run(["backups", "--json"] + arguments).jsonLines().only)
         let backups = try #require(list["backups"] as? [[String: Any]])
         #expect(backups.count == 1)
         #expect((list["unusable"] as? [Any])?.isEmpty == true)
@@ -110,16 +121,22 @@ import Testing
         #expect(file.lastPathComponent == "sensorhub.db")
         #expect(workFolders(in: temporary).count == 1, "the killed run's copy is still there")
 
-        let rerun = try await FerryProcess.run(["upgrade", "--rehearse"] + arguments, environment: environment)
+        let rerun = try await FerryProcess.run(
+            ["upgrade", "--rehearse"] + arguments, environment: environment)
         #expect(rerun.status == 0, "\(rerun)")
-        #expect(workFolders(in: temporary).isEmpty, "the next rehearsal removed the dead run's copy, and its own")
+        #expect(
+            workFolders(in: temporary).isEmpty,
+            "the next rehearsal removed the dead run's copy, and its own")
         #expect(try DatabaseSnapshot(path: path) == before, "a rehearsal changes nothing")
         #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.3.0")
     }
 
-    @Test func aRestoreOfAnSQLDumpKilledWhileLoadingLeavesAWorkFolderThatTheNextRestoreRemoves() async throws {
+    @Test func aRestoreOfAnSQLDumpKilledWhileLoadingLeavesAWorkFolderThatTheNextRestoreRemoves()
+        async throws
+    {
         try await makeLargeDatabase(rows: 300)
-        let dump = try await FerryProcess.run(["backup", "--format", "sql", "--backup-check", "quick", "--json"] + arguments)
+        let dump = try await FerryProcess.run(
+            ["backup", "--format", "sql", "--backup-check", "quick", "--json"] + arguments)
         #expect(dump.status == 0, "\(dump)")
         let name = try #require(try dump.jsonLines().last?["backup"] as? String)
         let queue = try DatabaseQueue(path: path)
@@ -138,9 +155,12 @@ import Testing
         #expect(workFolders(in: catalog).count == 1)
         #expect(try DatabaseSnapshot(path: path) == before, "the live database was not touched yet")
 
-        let rerun = try await FerryProcess.run(["restore", name, "--yes"] + arguments, environment: environment)
+        let rerun = try await FerryProcess.run(
+            ["restore", name, "--yes"] + arguments, environment: environment)
         #expect(rerun.status == 0, "\(rerun)")
-        #expect(workFolders(in: catalog).isEmpty, "the next restore removed the dead run's load, and its own")
+        #expect(
+            workFolders(in: catalog).isEmpty,
+            "the next restore removed the dead run's load, and its own")
         #expect(try scalar("SELECT count(*) FROM ballast", in: path) == "300")
         #expect(try integrityCheck(path) == "ok")
     }

@@ -6,7 +6,9 @@ import Testing
 /// a password-protected role, the password taken from the URL, `PGPASSWORD`
 /// or `~/.pgpass`, and never printed, in text, JSON or errors; and a server
 /// that cannot be reached.
-@Suite("ferry on PostgreSQL", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+@Suite(
+    "ferry on PostgreSQL", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason)
+)
 struct PostgresCommandLineTests {
     init() throws {
         _ = try PostgresTestServer.requireURL()
@@ -22,12 +24,17 @@ struct PostgresCommandLineTests {
             // Characters that must be percent-encoded in a URL, and a quote for .pgpass.
             password = "s3cr:t@" + UUID().uuidString.prefix(12) + "/x"
             // CREATEDB: each backup is checked by loading it into a scratch database.
-            try await database.psql(["-c", "CREATE ROLE \(role) LOGIN CREATEDB PASSWORD '\(password)'"])
-            try await database.psql(["-c", "ALTER DATABASE \(database.postgresDatabase!) OWNER TO \(role)"])
+            try await database.psql([
+                "-c", "CREATE ROLE \(role) LOGIN CREATEDB PASSWORD '\(password)'",
+            ])
+            try await database.psql([
+                "-c", "ALTER DATABASE \(database.postgresDatabase!) OWNER TO \(role)",
+            ])
         }
 
         func url(of database: TestDatabase, password: String?) throws -> String {
-            try PostgresTestServer.url(database: database.postgresDatabase!, user: role, password: password)
+            try PostgresTestServer.url(
+                database: database.postgresDatabase!, user: role, password: password)
         }
 
         func drop(_ database: TestDatabase) async {
@@ -38,7 +45,8 @@ struct PostgresCommandLineTests {
     }
 
     func expectNoSecret(
-        _ output: FerryProcess.Output, _ secret: String, sourceLocation: SourceLocation = #_sourceLocation
+        _ output: FerryProcess.Output, _ secret: String,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? secret
         #expect(
@@ -67,7 +75,8 @@ struct PostgresCommandLineTests {
     @Test func everyCommandWorksWithAPasswordInTheURLAndNeverPrintsIt() async throws {
         try await withOwnedDatabase { database, owner in
             let url = try owner.url(of: database, password: owner.password)
-            let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: database.folder.url)
+            let migrations = try ExampleApplication.copyMigrations(
+                for: .postgres, to: database.folder.url)
             let arguments = ["--database", url, "--migrations", migrations.path]
 
             for command in ["status", "plan", "validate", "history"] {
@@ -81,7 +90,8 @@ struct PostgresCommandLineTests {
             let object = try #require(try status.jsonLines().first)
             #expect(
                 object["database"] as? String
-                    == "postgres://\(owner.role)@\(try host()):\(try port())/\(database.postgresDatabase!)")
+                    == "postgres://\(owner.role)@\(try host()):\(try port())/\(database.postgresDatabase!)"
+            )
             #expect(object["databaseExists"] as? Bool == true)
             #expect((object["pending"] as? [String])?.count == 14)
 
@@ -98,7 +108,8 @@ struct PostgresCommandLineTests {
 
             // A failing upgrade, in text and JSON: the error names the file and the server's message, not the password.
             try database.folder.write(
-                "migrations/0.6.0/001_bad.sql", "INSERT INTO devices (name, kind) VALUES (NULL, 'lamp');")
+                "migrations/0.6.0/001_bad.sql",
+                "INSERT INTO devices (name, kind) VALUES (NULL, 'lamp');")
             let failed = try await FerryProcess.run(["upgrade", "--no-backup"] + arguments)
             #expect(failed.status == 1, "\(failed)")
             #expect(failed.stderr.contains("0.6.0/001_bad.sql, line 1"))
@@ -115,13 +126,16 @@ struct PostgresCommandLineTests {
     @Test func backupsRestoresDowngradesAndRehearsalsNeverPrintThePassword() async throws {
         try await withOwnedDatabase { database, owner in
             let url = try owner.url(of: database, password: owner.password)
-            let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: database.folder.url)
+            let migrations = try ExampleApplication.copyMigrations(
+                for: .postgres, to: database.folder.url)
             let withoutCatalog = ["--database", url, "--migrations", migrations.path]
             let arguments = withoutCatalog + database.backupArguments
             let first = try await FerryProcess.run(["upgrade", "--to", "0.3.0"] + arguments)
             #expect(first.status == 0, "\(first)")
             try await database.load(
-                String(contentsOf: ExampleApplication.fixture("0.3.0", for: .postgres), encoding: .utf8))
+                String(
+                    contentsOf: ExampleApplication.fixture("0.3.0", for: .postgres), encoding: .utf8
+                ))
 
             let refused = try await FerryProcess.run(["upgrade"] + withoutCatalog)
             #expect(refused.status == 3, "\(refused)")
@@ -142,11 +156,14 @@ struct PostgresCommandLineTests {
                 outputs.append(output)
             }
             #expect(outputs[0].stdout.contains("Rehearsal of 0.3.0 → 0.5.0 succeeded"))
-            #expect(outputs[1].stdout.contains("pre-upgrade backup") || outputs[1].stdout.contains("Backup"))
+            #expect(
+                outputs[1].stdout.contains("pre-upgrade backup")
+                    || outputs[1].stdout.contains("Backup"))
             #expect(outputs[6].stdout.contains("Restored app-0.3.0-to-0.5.0-"), "\(outputs[6])")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.4.0")
             // A damaged backup is refused, and the message holds no secret either.
-            let backups = try FileManager.default.contentsOfDirectory(atPath: database.backupsFolder.path)
+            let backups = try FileManager.default.contentsOfDirectory(
+                atPath: database.backupsFolder.path)
             let dump = try #require(backups.first { $0.hasSuffix(".dump") })
             let file = database.backupsFolder.appendingPathComponent(dump)
             var bytes = try Data(contentsOf: file)
@@ -168,9 +185,12 @@ struct PostgresCommandLineTests {
                 ExampleApplication.migrations(for: .postgres).path,
             ]
 
-            let none = try await FerryProcess.run(arguments, environment: ["HOME": database.folder.url.path])
+            let none = try await FerryProcess.run(
+                arguments, environment: ["HOME": database.folder.url.path])
             #expect(none.status == 2, "\(none)")
-            #expect(none.stderr.contains("asks for a password for role \(owner.role), and none was given"))
+            #expect(
+                none.stderr.contains(
+                    "asks for a password for role \(owner.role), and none was given"))
 
             let fromEnvironment = try await FerryProcess.run(
                 arguments, environment: ["PGPASSWORD": owner.password])
@@ -187,16 +207,19 @@ struct PostgresCommandLineTests {
             expectNoSecret(wrong, "not-the-password-123")
 
             // ~/.pgpass, with ':' escaped; ignored (as libpq does) while others may read it.
-            let escaped = owner.password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
-                of: ":", with: "\\:")
+            let escaped = owner.password.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(
+                    of: ":", with: "\\:")
             let line = "\(try host()):\(try port()):*:\(owner.role):\(escaped)\n"
             let passwordFile = try database.folder.write(
                 ".pgpass", "# host:port:database:user:password\n" + line)
-            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: passwordFile.path)
+            try FileManager.default.setAttributes(
+                [.posixPermissions: 0o644], ofItemAtPath: passwordFile.path)
             let home = ["HOME": database.folder.url.path]
             let readable = try await FerryProcess.run(arguments, environment: home)
             #expect(readable.status == 2, "\(readable)")
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
+            try FileManager.default.setAttributes(
+                [.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
             let fromFile = try await FerryProcess.run(arguments, environment: home)
             #expect(fromFile.status == 0, "\(fromFile)")
             expectNoSecret(fromFile, owner.password)
@@ -210,12 +233,14 @@ struct PostgresCommandLineTests {
             at: ExampleApplication.fixture("0.1.0", for: .postgres).deletingLastPathComponent(),
             to: folder.url.appendingPathComponent("fixtures"))
         let arguments = [
-            "test-paths", "--database", try PostgresTestServer.url(database: "postgres"), "--migrations",
+            "test-paths", "--database", try PostgresTestServer.url(database: "postgres"),
+            "--migrations",
             migrations.path,
         ]
         // Dead scratch databases only: those of other tests running now (the down steps' suites) are
         // alive, their makers holding the advisory lock that marks them (ScratchDatabases.swift).
-        let scratch = "SELECT count(*) FROM pg_database WHERE datname LIKE 'ferry\\_scratch\\_%' "
+        let scratch =
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'ferry\\_scratch\\_%' "
             + "AND pg_try_advisory_lock(hashtextextended(datname::text, \(0x66_6572_7279)))"
 
         let same = try await FerryProcess.run(arguments)
@@ -237,15 +262,21 @@ struct PostgresCommandLineTests {
             """)
         let differs = try await FerryProcess.run(arguments)
         #expect(differs.status == 1, "\(differs)")
-        #expect(differs.stdout.contains("only after upgrading from 0.1.0: index CREATE INDEX devices_kind"))
-        #expect(try await PostgresTestServer.psql(["-At", "-c", scratch], database: "postgres") == "0\n")
+        #expect(
+            differs.stdout.contains(
+                "only after upgrading from 0.1.0: index CREATE INDEX devices_kind"))
+        #expect(
+            try await PostgresTestServer.psql(["-At", "-c", scratch], database: "postgres") == "0\n"
+        )
     }
 
     @Test func theExamplesPostgresConfigurationChecksUpgradesAndVerifies() async throws {
         try await withTestDatabase(.postgres) { database in
             try await ExampleApplication.makeDatabase(at: "0.2.0", in: database)
-            let config = ExampleApplication.folder.appendingPathComponent("postgres/ferry.toml").path
-            let arguments = ["--config", config, "--database", database.location] + database.backupArguments
+            let config = ExampleApplication.folder.appendingPathComponent("postgres/ferry.toml")
+                .path
+            let arguments =
+                ["--config", config, "--database", database.location] + database.backupArguments
 
             let check = try await FerryProcess.run(["check"] + arguments)
             #expect(check.status == 0, "\(check)")
@@ -255,7 +286,9 @@ struct PostgresCommandLineTests {
             #expect(upgrade.stdout.contains("Verification: "))
             let verify = try await FerryProcess.run(["verify"] + arguments)
             #expect(verify.status == 0, "\(verify)")
-            #expect(verify.stdout.contains("readings -> sensor_history") || verify.stdout.contains("every sensor"))
+            #expect(
+                verify.stdout.contains("readings -> sensor_history")
+                    || verify.stdout.contains("every sensor"))
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
         }
     }
@@ -305,7 +338,9 @@ struct PostgresCommandLineTests {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
         }
         _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getsockname(socket, $0, &length)
+            }
         }
         return Int(UInt16(bigEndian: address.sin_port))
     }

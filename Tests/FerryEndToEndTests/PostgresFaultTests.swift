@@ -13,7 +13,9 @@ import Glibc
 /// upgrader waits, and `kill -9` in the middle of a backup or a check. Each
 /// test checks the exit code and the message, then reads the database (and
 /// the server, and the temporary folder) again.
-@Suite("ferry on PostgreSQL under faults", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+@Suite(
+    "ferry on PostgreSQL under faults",
+    .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
 struct PostgresFaultTests {
     init() throws {
         _ = try PostgresTestServer.requireURL()
@@ -25,7 +27,8 @@ struct PostgresFaultTests {
     func makeDatabaseWithRelease060(
         _ database: TestDatabase, pauseSeconds: Int
     ) async throws -> URL {
-        let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: database.folder.url)
+        let migrations = try ExampleApplication.copyMigrations(
+            for: .postgres, to: database.folder.url)
         try await ExampleApplication.makeDatabase(at: "0.5.0", in: database, migrations: migrations)
         try database.folder.write(
             "migrations/0.6.0/001_moods.sql",
@@ -45,7 +48,10 @@ struct PostgresFaultTests {
         let pattern = "ferry \(purpose), pid \(process.process.processIdentifier) %"
         let waiting = waitingForALock ? " AND wait_event_type = 'Lock'" : ""
         let output = try await PostgresTestServer.psql(
-            ["-At", "-c", "SELECT pid FROM pg_stat_activity WHERE application_name LIKE '\(pattern)'\(waiting)"],
+            [
+                "-At", "-c",
+                "SELECT pid FROM pg_stat_activity WHERE application_name LIKE '\(pattern)'\(waiting)",
+            ],
             database: "postgres")
         return output.split(separator: "\n").map(String.init)
     }
@@ -67,21 +73,24 @@ struct PostgresFaultTests {
     /// Ends sessions as an administrator does.
     func terminate(_ pids: [String]) async throws {
         for pid in pids {
-            try await PostgresTestServer.psql(["-At", "-c", "SELECT pg_terminate_backend(\(pid))"], database: "postgres")
+            try await PostgresTestServer.psql(
+                ["-At", "-c", "SELECT pg_terminate_backend(\(pid))"], database: "postgres")
         }
     }
 
     /// Waits for a process to end, at most `timeout`; a process still running
     /// then is killed and recorded as an issue: Ferry hung.
     func finish(
-        _ process: FerryProcess.Running, within timeout: Duration, sourceLocation: SourceLocation = #_sourceLocation
+        _ process: FerryProcess.Running, within timeout: Duration,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async -> FerryProcess.Output {
         let deadline = ContinuousClock.now + timeout
         while process.process.isRunning && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
         if process.process.isRunning {
-            Issue.record("ferry did not end within \(timeout): it hung", sourceLocation: sourceLocation)
+            Issue.record(
+                "ferry did not end within \(timeout): it hung", sourceLocation: sourceLocation)
             process.kill(SIGKILL)
         }
         return await process.finish()
@@ -95,7 +104,8 @@ struct PostgresFaultTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "psql", "-X", "-q", try PostgresTestServer.url(database: database.postgresDatabase!), "-c",
+            "psql", "-X", "-q", try PostgresTestServer.url(database: database.postgresDatabase!),
+            "-c",
             "BEGIN; \(statement); SELECT pg_sleep(\(seconds)); COMMIT;",
         ]
         process.standardOutput = FileHandle.nullDevice
@@ -131,14 +141,19 @@ struct PostgresFaultTests {
 
     // MARK: The upgrade lock
 
-    @Test func anUpgraderWhoseLockSessionEndsCommitsNothingAndTheNextOneUpgradesOnce() async throws {
+    @Test func anUpgraderWhoseLockSessionEndsCommitsNothingAndTheNextOneUpgradesOnce() async throws
+    {
         try await withTestDatabase(.postgres) { database in
             let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 3)
             let before = try await database.snapshot()
-            let arguments = ["upgrade", "--no-backup", "--database", database.location, "--migrations", migrations.path]
+            let arguments = [
+                "upgrade", "--no-backup", "--database", database.location, "--migrations",
+                migrations.path,
+            ]
 
             // The first stops itself with its work done and not committed, however busy the machine is.
-            let first = try FerryProcess.start(arguments, environment: [CrashPoint.stopVariable: "upgrade.before-commit"])
+            let first = try FerryProcess.start(
+                arguments, environment: [CrashPoint.stopVariable: "upgrade.before-commit"])
             #expect(await first.waitUntilStopped(), "the first upgrader stopped before its commit")
             let lock = try await waitForSessions("upgrade lock", of: first)
             #expect(lock.count == 1, "the upgrade lock is held on one session: \(lock)")
@@ -153,15 +168,21 @@ struct PostgresFaultTests {
             #expect(lost.stderr.contains("was lost"), "\(lost)")
             // Ended while idle (the process stopped before its commit), the session may close without the
             // server's 57P01 reaching the client: either is the truth.
-            #expect(lost.stderr.contains("57P01") || lost.stderr.contains("its connection closed"), "\(lost)")
-            #expect(lost.stderr.contains("Nothing was changed: the database is still at release 0.5.0"), "\(lost)")
+            #expect(
+                lost.stderr.contains("57P01") || lost.stderr.contains("its connection closed"),
+                "\(lost)")
+            #expect(
+                lost.stderr.contains("Nothing was changed: the database is still at release 0.5.0"),
+                "\(lost)")
             #expect(!lost.stderr.contains("Fix the migration"), "\(lost)")
 
             let won = await finish(second, within: .seconds(60))
             #expect(won.status == 0, "\(won)")
             #expect(won.lines.last == "[END UPGRADE SUCCESS]", "\(won)")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.6.0")
-            #expect(try await database.scalar("SELECT count(*) FROM ferry_migrations WHERE id LIKE '0.6.0/%'") == "1")
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*) FROM ferry_migrations WHERE id LIKE '0.6.0/%'") == "1")
             let after = try await database.snapshot()
             for (table, count) in before.counts where !table.hasPrefix("ferry_") {
                 #expect(after.counts[table] == count, "\(table)")
@@ -175,7 +196,8 @@ struct PostgresFaultTests {
             let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 0)
             let before = try await database.snapshot()
             // pg_dump waits for this client's lock: the upgrade's lock session is idle meanwhile.
-            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 60)
+            let client = try holdLock(
+                on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 60)
             defer { if client.isRunning { client.terminate() } }
             try await waitUntilHeld(database)
             let upgrade = try FerryProcess.start(
@@ -191,7 +213,9 @@ struct PostgresFaultTests {
             #expect(output.lines.last == "[END UPGRADE ERROR]", "\(output)")
             #expect(output.stderr.contains("was lost"), "\(output)")
             #expect(output.stderr.contains("upgrade lock"), "\(output)")
-            #expect(output.stderr.contains("Nothing was changed: the database is still at release 0.5.0"), "\(output)")
+            #expect(
+                output.stderr.contains(
+                    "Nothing was changed: the database is still at release 0.5.0"), "\(output)")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
             #expect(try await database.scalar("SELECT to_regclass('moods') IS NULL") == "t")
             let after = try await database.snapshot()
@@ -203,10 +227,14 @@ struct PostgresFaultTests {
         try await withTestDatabase(.postgres) { database in
             let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 0)
             try await PostgresTestServer.psql(
-                ["-c", "ALTER DATABASE \(database.postgresDatabase!) SET idle_session_timeout = '2s'"],
+                [
+                    "-c",
+                    "ALTER DATABASE \(database.postgresDatabase!) SET idle_session_timeout = '2s'",
+                ],
                 database: "postgres")
             // The lock session waits for pg_dump, which waits for this client, longer than the timeout.
-            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 6)
+            let client = try holdLock(
+                on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 6)
             defer { if client.isRunning { client.terminate() } }
             try await waitUntilHeld(database)
             let upgrade = try FerryProcess.start(
@@ -224,8 +252,11 @@ struct PostgresFaultTests {
             defer { if reader.isRunning { reader.terminate() } }
             try await waitUntilHeld(database)
             let restore = try FerryProcess.start(
-                ["restore", "--before-upgrade-to", "0.6.0", "--yes", "--database", database.location, "--migrations",
-                 migrations.path] + database.backupArguments)
+                [
+                    "restore", "--before-upgrade-to", "0.6.0", "--yes", "--database",
+                    database.location, "--migrations",
+                    migrations.path,
+                ] + database.backupArguments)
             let restored = await finish(restore, within: .seconds(90))
             #expect(restored.status == 0, "\(restored)")
             #expect(restored.stdout.contains("The database is now at release 0.5.0"), "\(restored)")
@@ -235,14 +266,21 @@ struct PostgresFaultTests {
 
     @Test func aRestoreWhoseLockSessionEndsRollsBackAndSaysSo() async throws {
         try await withTestDatabase(.postgres) { database in
-            let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: database.folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.5.0", in: database, migrations: migrations)
-            let arguments = ["--database", database.location, "--migrations", migrations.path] + database.backupArguments
+            let migrations = try ExampleApplication.copyMigrations(
+                for: .postgres, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(
+                at: "0.5.0", in: database, migrations: migrations)
+            let arguments =
+                ["--database", database.location, "--migrations", migrations.path]
+                + database.backupArguments
             let backup = try await FerryProcess.run(["backup", "--json"] + arguments)
             #expect(backup.status == 0, "\(backup)")
             let name = try #require(
                 try backup.jsonLines().last?["backup"] as? String)
-            try await database.psql(["-c", "INSERT INTO devices (name, kind) VALUES ('written after the backup', 'lamp')"])
+            try await database.psql([
+                "-c",
+                "INSERT INTO devices (name, kind) VALUES ('written after the backup', 'lamp')",
+            ])
             let before = try await database.snapshot()
 
             // The restore's transaction waits for this client's reader; meanwhile its lock session ends.
@@ -261,7 +299,9 @@ struct PostgresFaultTests {
             #expect(output.stderr.contains("Nothing was changed"), "\(output)")
             let after = try await database.snapshot()
             #expect(after.rows == before.rows, "the restore did not commit")
-            #expect(try await database.scalar("SELECT count(*) FROM devices WHERE name = 'written after the backup'") == "1")
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*) FROM devices WHERE name = 'written after the backup'") == "1")
         }
     }
 
@@ -269,10 +309,12 @@ struct PostgresFaultTests {
         try await withTestDatabase(.postgres) { database in
             try await ExampleApplication.makeDatabase(at: "0.5.0", in: database)
             let catalog = contents(of: database.backupsFolder)
-            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 30)
+            let client = try holdLock(
+                on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 30)
             defer { if client.isRunning { client.terminate() } }
             try await waitUntilHeld(database)
-            let backup = try FerryProcess.start(["backup", "--database", database.location] + database.backupArguments)
+            let backup = try FerryProcess.start(
+                ["backup", "--database", database.location] + database.backupArguments)
             // pg_dump's session: the one that waits for the client's lock (Ferry's own are not).
             let dump = try await waitForSessions("backup", of: backup, waitingForALock: true)
             #expect(!dump.isEmpty, "pg_dump waits for the client's lock")
@@ -282,9 +324,12 @@ struct PostgresFaultTests {
             try await endClients(of: database)
             #expect(output.status == 1, "\(output)")
             #expect(output.stderr.contains("pg_dump could not dump"), "\(output)")
-            #expect(output.stderr.contains("terminating connection due to administrator command"), "\(output)")
+            #expect(
+                output.stderr.contains("terminating connection due to administrator command"),
+                "\(output)")
             #expect(output.stderr.contains("no backup was kept"), "\(output)")
-            #expect(contents(of: database.backupsFolder) == catalog, "no file was added to the catalog")
+            #expect(
+                contents(of: database.backupsFolder) == catalog, "no file was added to the catalog")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
         }
     }
@@ -295,11 +340,16 @@ struct PostgresFaultTests {
         try await server.psql("CREATE DATABASE app")
         let folder = try TemporaryFolder()
         let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: folder.url)
-        let arguments = ["upgrade", "--no-backup", "--database", server.url(database: "app"), "--migrations", migrations.path]
+        let arguments = [
+            "upgrade", "--no-backup", "--database", server.url(database: "app"), "--migrations",
+            migrations.path,
+        ]
         let first = try await FerryProcess.run(arguments)
         #expect(first.status == 0, "\(first)")
         // Long enough that the crash always lands inside it, however slow the machine.
-        try folder.write("migrations/0.6.0/001_slow.sql", "SELECT pg_sleep(120);\nCREATE TABLE moods (id integer);\n")
+        try folder.write(
+            "migrations/0.6.0/001_slow.sql",
+            "SELECT pg_sleep(120);\nCREATE TABLE moods (id integer);\n")
 
         let upgrade = try FerryProcess.start(arguments)
         #expect(await upgrade.waitForOutput(containing: "Applying 0.6.0/001_slow"))
@@ -310,9 +360,13 @@ struct PostgresFaultTests {
         #expect(output.status == 1, "\(output)")
         #expect(output.lines.last == "[END UPGRADE ERROR]", "\(output)")
         #expect(output.stderr.contains("was lost"), "\(output)")
-        #expect(output.stderr.contains("Nothing was changed: the database is still at release 0.5.0"), "\(output)")
-        #expect(try await server.psql("SELECT release FROM ferry_state", database: "app") == "0.5.0\n")
-        #expect(try await server.psql("SELECT to_regclass('moods') IS NULL", database: "app") == "t\n")
+        #expect(
+            output.stderr.contains("Nothing was changed: the database is still at release 0.5.0"),
+            "\(output)")
+        #expect(
+            try await server.psql("SELECT release FROM ferry_state", database: "app") == "0.5.0\n")
+        #expect(
+            try await server.psql("SELECT to_regclass('moods') IS NULL", database: "app") == "t\n")
     }
 
     // MARK: Leftovers of a killed run
@@ -341,11 +395,13 @@ struct PostgresFaultTests {
         try await withTestDatabase(.postgres) { database in
             try await ExampleApplication.makeDatabase(at: "0.5.0", in: database)
             let temporary = database.folder.url.appendingPathComponent("tmp")
-            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: temporary, withIntermediateDirectories: true)
             let environment = ["TMPDIR": temporary.path]
             let arguments = ["backup", "--database", database.location] + database.backupArguments
 
-            let client = try holdLock(on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 30)
+            let client = try holdLock(
+                on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 30)
             defer { if client.isRunning { client.terminate() } }
             try await waitUntilHeld(database)
             let backup = try FerryProcess.start(arguments, environment: environment)
@@ -353,7 +409,9 @@ struct PostgresFaultTests {
             #expect(!dumpSessions.isEmpty, "pg_dump waits for the client's lock")
             let dumps = processes(containing: database.backupsFolder.path)
             #expect(!dumps.isEmpty, "pg_dump runs")
-            #expect(contents(of: temporary).contains { $0.hasSuffix("/pgpass") }, "its password file is there")
+            #expect(
+                contents(of: temporary).contains { $0.hasSuffix("/pgpass") },
+                "its password file is there")
 
             backup.kill(SIGKILL)
             #expect(await backup.finish().status == SIGKILL)
@@ -367,15 +425,20 @@ struct PostgresFaultTests {
             try await endClients(of: database)
             let next = try await FerryProcess.run(arguments, environment: environment)
             #expect(next.status == 0, "\(next)")
-            #expect(!contents(of: temporary).contains { $0.hasSuffix("pgpass") }, "\(contents(of: temporary))")
-            #expect(!contents(of: temporary).contains { $0.hasPrefix(".ferry-work-") }, "\(contents(of: temporary))")
+            #expect(
+                !contents(of: temporary).contains { $0.hasSuffix("pgpass") },
+                "\(contents(of: temporary))")
+            #expect(
+                !contents(of: temporary).contains { $0.hasPrefix(".ferry-work-") },
+                "\(contents(of: temporary))")
         }
     }
 
     /// The scratch databases on the server whose names match a `LIKE` pattern.
     func scratchDatabases(_ pattern: String) async throws -> [String] {
         let output = try await PostgresTestServer.psql(
-            ["-At", "-c", "SELECT datname FROM pg_database WHERE datname LIKE '\(pattern)'"], database: "postgres")
+            ["-At", "-c", "SELECT datname FROM pg_database WHERE datname LIKE '\(pattern)'"],
+            database: "postgres")
         return output.split(separator: "\n").map(String.init)
     }
 
@@ -388,18 +451,26 @@ struct PostgresFaultTests {
                 "-c",
                 "CREATE TABLE bulk AS SELECT i AS id, md5(i::text) AS payload FROM generate_series(1, 300000) AS i",
             ])
-            let arguments = ["--database", database.location, "--migrations", migrations.path] + database.backupArguments
-            let command = purpose == "check" ? ["backup"] : purpose == "drift" ? ["verify"] : ["upgrade", "--rehearse"]
+            let arguments =
+                ["--database", database.location, "--migrations", migrations.path]
+                + database.backupArguments
+            let command =
+                purpose == "check"
+                ? ["backup"] : purpose == "drift" ? ["verify"] : ["upgrade", "--rehearse"]
             let pattern = "ferry\\_\(purpose)\\_%"
             let others = Set(try await scratchDatabases(pattern))
             let temporary = database.folder.url.appendingPathComponent("tmp")
-            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: temporary, withIntermediateDirectories: true)
             // The rehearsal's preflight makes the drift check's scratch database first: left out there.
-            let environment = ["TMPDIR": temporary.path, "FERRY_SCHEMA_DRIFT": purpose == "drift" ? "1" : "0"]
+            let environment = [
+                "TMPDIR": temporary.path, "FERRY_SCHEMA_DRIFT": purpose == "drift" ? "1" : "0",
+            ]
 
             // Killed as kill -9 would, right after it made its scratch database.
             let dying = try FerryProcess.start(
-                command + arguments, environment: environment.merging([CrashPoint.variable: "scratch.created"]) { $1 })
+                command + arguments,
+                environment: environment.merging([CrashPoint.variable: "scratch.created"]) { $1 })
             let killed = await dying.finish()
             #expect(killed.status == SIGKILL, "\(killed)")
             // The server ends a killed client's sessions when it sees their sockets close, which a busy
@@ -409,7 +480,10 @@ struct PostgresFaultTests {
             let pid = dying.process.processIdentifier
             for _ in 0..<3000 {
                 let left = try await PostgresTestServer.psql(
-                    ["-At", "-c", "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '%, pid \(pid) on %'"],
+                    [
+                        "-At", "-c",
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '%, pid \(pid) on %'",
+                    ],
                     database: "postgres")
                 if left == "0\n" { break }
                 try await Task.sleep(for: .milliseconds(20))
@@ -420,7 +494,10 @@ struct PostgresFaultTests {
                 var dead: [String] = []
                 for name in try await scratchDatabases(pattern) where !others.contains(name) {
                     let free = try await PostgresTestServer.psql(
-                        ["-At", "-c", "SELECT pg_try_advisory_lock(hashtextextended('\(name)', \(0x66_6572_7279)))"],
+                        [
+                            "-At", "-c",
+                            "SELECT pg_try_advisory_lock(hashtextextended('\(name)', \(0x66_6572_7279)))",
+                        ],
                         database: "postgres")
                     if free == "t\n" { dead.append(name) }
                 }
@@ -431,9 +508,14 @@ struct PostgresFaultTests {
             // Sessions of the killed run's children (pg_restore) on the copy end the same way.
             for _ in 0..<1500 {
                 let list = made.map { "'\($0)'" }.joined(separator: ", ")
-                guard !made.isEmpty, try await PostgresTestServer.psql(
-                    ["-At", "-c", "SELECT count(*) FROM pg_stat_activity WHERE datname IN (\(list))"],
-                    database: "postgres") != "0\n" else { break }
+                guard !made.isEmpty,
+                    try await PostgresTestServer.psql(
+                        [
+                            "-At", "-c",
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname IN (\(list))",
+                        ],
+                        database: "postgres") != "0\n"
+                else { break }
                 try await Task.sleep(for: .milliseconds(20))
             }
 
@@ -450,14 +532,18 @@ struct PostgresFaultTests {
                 runs += 1
                 left = Set(try await scratchDatabases(pattern)).intersection(made).sorted()
             }
-            #expect(left.isEmpty, "\(runs) later runs dropped the dead run's \(made), leaving \(left)")
+            #expect(
+                left.isEmpty, "\(runs) later runs dropped the dead run's \(made), leaving \(left)")
             // And its temporary folders (the rehearsal's dump, the programs' password files).
-            #expect(!contents(of: temporary).contains { $0.hasPrefix(".ferry-") }, "\(contents(of: temporary))")
+            #expect(
+                !contents(of: temporary).contains { $0.hasPrefix(".ferry-") },
+                "\(contents(of: temporary))")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
         }
     }
 
-    @Test func aScratchDatabaseTakesTheLiveSettingsButNotTheApplicationsSessionLimits() async throws {
+    @Test func aScratchDatabaseTakesTheLiveSettingsButNotTheApplicationsSessionLimits() async throws
+    {
         try await withTestDatabase(.postgres) { database in
             let migrations = try await makeDatabaseWithRelease060(database, pauseSeconds: 0)
             let name = try #require(database.postgresDatabase)
@@ -470,15 +556,20 @@ struct PostgresFaultTests {
                     "-c", "ALTER DATABASE \(name) SET ferry_test.marker = 'kept'",
                 ], database: "postgres")
             let others = Set(try await scratchDatabases("ferry\\_check\\_%"))
-            let arguments = ["backup", "--database", database.location, "--migrations", migrations.path]
+            let arguments =
+                ["backup", "--database", database.location, "--migrations", migrations.path]
                 + database.backupArguments
 
             // Stopped right after it made the scratch database that checks its backup.
-            let backup = try FerryProcess.start(arguments, environment: [CrashPoint.stopVariable: "scratch.created"])
-            #expect(await backup.waitUntilStopped(), "the backup stopped once its check's database was made")
+            let backup = try FerryProcess.start(
+                arguments, environment: [CrashPoint.stopVariable: "scratch.created"])
+            #expect(
+                await backup.waitUntilStopped(),
+                "the backup stopped once its check's database was made")
             // Tests beside this one make check databases too: this run's is the one with the live one's setting.
             var made: [String: String] = [:]
-            for scratch in Set(try await scratchDatabases("ferry\\_check\\_%")).subtracting(others) {
+            for scratch in Set(try await scratchDatabases("ferry\\_check\\_%")).subtracting(others)
+            {
                 made[scratch] = try await PostgresTestServer.psql(
                     [
                         "-At", "-c",
@@ -487,12 +578,17 @@ struct PostgresFaultTests {
                     ], database: "postgres")
             }
             made = made.filter { $0.value.contains("ferry_test.marker=kept") }
-            #expect(made.count == 1, "the application's setting is copied to the check's database: \(made)")
+            #expect(
+                made.count == 1,
+                "the application's setting is copied to the check's database: \(made)")
             for (scratch, settings) in made {
                 #expect(!settings.contains("timeout"), "the session limits are not: \(settings)")
                 // The maker's session is alive and still marks the copy as in use.
                 let free = try await PostgresTestServer.psql(
-                    ["-At", "-c", "SELECT pg_try_advisory_lock(hashtextextended('\(scratch)', \(0x66_6572_7279)))"],
+                    [
+                        "-At", "-c",
+                        "SELECT pg_try_advisory_lock(hashtextextended('\(scratch)', \(0x66_6572_7279)))",
+                    ],
                     database: "postgres")
                 #expect(free == "f\n", "the scratch database's mark is held")
             }
@@ -500,7 +596,9 @@ struct PostgresFaultTests {
             let finished = await finish(backup, within: .seconds(120))
             #expect(finished.status == 0, "\(finished)")
             #expect(finished.stdout.contains("written and checked"), "\(finished)")
-            #expect(Set(try await scratchDatabases("ferry\\_check\\_%")).isDisjoint(with: made.keys), "the copy is dropped")
+            #expect(
+                Set(try await scratchDatabases("ferry\\_check\\_%")).isDisjoint(with: made.keys),
+                "the copy is dropped")
         }
     }
 
@@ -509,29 +607,36 @@ struct PostgresFaultTests {
     @Test func aPasswordFileOpenToOthersIsIgnoredWithAWarning() async throws {
         try await withTestDatabase(.postgres) { database in
             let passwordFile = try database.folder.write(".pgpass", "*:*:*:*:not-used\n")
-            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: passwordFile.path)
+            try FileManager.default.setAttributes(
+                [.posixPermissions: 0o644], ofItemAtPath: passwordFile.path)
             let arguments = [
                 "status", "--database", database.location, "--migrations",
                 ExampleApplication.migrations(for: .postgres).path,
             ]
-            let output = try await FerryProcess.run(arguments, environment: ["PGPASSFILE": passwordFile.path])
+            let output = try await FerryProcess.run(
+                arguments, environment: ["PGPASSFILE": passwordFile.path])
             #expect(output.status == 0, "\(output)")
             #expect(
                 output.stderr.contains(
-                    "warning: The password file \(passwordFile.path) is ignored: it has group or world access (mode 644)"),
+                    "warning: The password file \(passwordFile.path) is ignored: it has group or world access (mode 644)"
+                ),
                 "\(output)")
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
-            let private_ = try await FerryProcess.run(arguments, environment: ["PGPASSFILE": passwordFile.path])
-            #expect(!private_.stderr.contains("warning"), "\(private_)")
+            try FileManager.default.setAttributes(
+                [.posixPermissions: 0o600], ofItemAtPath: passwordFile.path)
+            let keptPrivate = try await FerryProcess.run(
+                arguments, environment: ["PGPASSFILE": passwordFile.path])
+            #expect(!keptPrivate.stderr.contains("warning"), "\(keptPrivate)")
         }
     }
 
     @Test func theExamplesEngineRequirementAcceptsAFreshDatabase() async throws {
-        let name = "ferry_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let name =
+            "ferry_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let folder = try TemporaryFolder()
         let config = ExampleApplication.folder.appendingPathComponent("postgres/ferry.toml").path
         let arguments = [
-            "--config", config, "--database", try PostgresTestServer.url(database: name), "--backups",
+            "--config", config, "--database", try PostgresTestServer.url(database: name),
+            "--backups",
             folder.url.appendingPathComponent("backups").path,
         ]
         try await withCleanup {
@@ -541,7 +646,8 @@ struct PostgresFaultTests {
             let upgrade = try await FerryProcess.run(["upgrade", "--create"] + arguments)
             #expect(upgrade.status == 0, "a fresh install needs no --force: \(upgrade)")
             #expect(
-                try await PostgresTestServer.psql(["-At", "-c", "SELECT release FROM ferry_state"], database: name)
+                try await PostgresTestServer.psql(
+                    ["-At", "-c", "SELECT release FROM ferry_state"], database: name)
                     == "0.5.0\n")
         } cleanup: {
             await PostgresTestServer.dropDatabase(name)

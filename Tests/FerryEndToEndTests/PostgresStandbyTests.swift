@@ -6,9 +6,13 @@ import Testing
 /// primary and a standby made with `pg_basebackup -R`): `status` and
 /// `check` say what it is, `upgrade` and `restore` refuse before any backup
 /// naming the primary, and backups are allowed with the quick check.
-@Suite("ferry on a PostgreSQL hot standby", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+@Suite(
+    "ferry on a PostgreSQL hot standby",
+    .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
 struct PostgresStandbyTests {
-    @Test func aStandbyIsNamedAndChangesAreRefusedBeforeAnyBackupWhileQuickBackupsWork() async throws {
+    @Test func aStandbyIsNamedAndChangesAreRefusedBeforeAnyBackupWhileQuickBackupsWork()
+        async throws
+    {
         let primary = try await PrivatePostgresServer.start()
         defer { primary.remove() }
         try await primary.psql("CREATE DATABASE app")
@@ -19,19 +23,22 @@ struct PostgresStandbyTests {
         let migrations = ["--migrations", folder.url.appendingPathComponent("migrations").path]
         let backups = folder.url.appendingPathComponent("backups")
         let installed = try await FerryProcess.run(
-            ["upgrade", "--database", primary.url(database: "app"), "--backups", backups.path] + migrations)
+            ["upgrade", "--database", primary.url(database: "app"), "--backups", backups.path]
+                + migrations)
         #expect(installed.status == 0, "\(installed)")
         try folder.write("migrations/1.1.0/001_more.sql", "CREATE TABLE more_items (id bigint);")
 
         let standby = try await primary.startStandby()
         defer { standby.remove() }
         let deadline = ContinuousClock.now + .seconds(60)
-        while try await standby.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'items'", database: "app")
+        while try await standby.psql(
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'items'", database: "app")
             != "1\n", ContinuousClock.now < deadline
         {
             try await Task.sleep(for: .milliseconds(50))
         }
-        let arguments = ["--database", standby.url(database: "app"), "--backups", backups.path] + migrations
+        let arguments =
+            ["--database", standby.url(database: "app"), "--backups", backups.path] + migrations
         let primaryAddress = "127.0.0.1:\(primary.port)"
 
         let status = try await FerryProcess.run(["status"] + arguments)
@@ -49,7 +56,9 @@ struct PostgresStandbyTests {
         #expect((upgrade.stdout + upgrade.stderr).contains("run on the primary"), "\(upgrade)")
         #expect((upgrade.stdout + upgrade.stderr).contains(primaryAddress), "\(upgrade)")
         #expect((upgrade.stdout + upgrade.stderr).contains("Nothing was changed"), "\(upgrade)")
-        #expect(try backupFiles(in: backups).count == 1, "only the primary's pre-upgrade backup, none from the standby")
+        #expect(
+            try backupFiles(in: backups).count == 1,
+            "only the primary's pre-upgrade backup, none from the standby")
 
         let fullBackup = try await FerryProcess.run(["backup"] + arguments)
         let fullText = fullBackup.stdout + fullBackup.stderr
@@ -57,9 +66,11 @@ struct PostgresStandbyTests {
         #expect(fullText.contains("hot standby"), "\(fullBackup)")
         #expect(fullText.contains("--backup-check quick"), "\(fullBackup)")
         #expect(!fullText.contains("CREATEDB") && !fullText.contains("damaged"), "\(fullBackup)")
-        #expect(try backupFiles(in: backups).count == 1, "no backup is kept when its check was refused")
+        #expect(
+            try backupFiles(in: backups).count == 1, "no backup is kept when its check was refused")
 
-        let quickBackup = try await FerryProcess.run(["backup", "--backup-check", "quick"] + arguments)
+        let quickBackup = try await FerryProcess.run(
+            ["backup", "--backup-check", "quick"] + arguments)
         #expect(quickBackup.status == 0, "\(quickBackup)")
         #expect(try backupFiles(in: backups).count == 2)
 
@@ -68,13 +79,18 @@ struct PostgresStandbyTests {
         #expect((restore.stdout + restore.stderr).contains("run on the primary"), "\(restore)")
         #expect(try backupFiles(in: backups).count == 2, "no pre-restore backup")
 
-        #expect(try await primary.psql("SELECT release FROM ferry_state", database: "app") == "1.0.0\n")
+        #expect(
+            try await primary.psql("SELECT release FROM ferry_state", database: "app") == "1.0.0\n")
         #expect(try await primary.psql("SELECT count(*) FROM items", database: "app") == "2\n")
-        #expect(try await primary.psql("SELECT to_regclass('more_items') IS NULL", database: "app") == "t\n")
+        #expect(
+            try await primary.psql("SELECT to_regclass('more_items') IS NULL", database: "app")
+                == "t\n")
         #expect(try await standby.psql("SELECT count(*) FROM items", database: "app") == "2\n")
     }
 
     func backupFiles(in folder: URL) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+        try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
+            $0.hasSuffix(".json")
+        }
     }
 }

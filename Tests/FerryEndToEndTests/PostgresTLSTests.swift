@@ -11,7 +11,8 @@ import Glibc
 /// makes with `openssl`: the real `ferry` connects only when the server
 /// proves its identity as libpq would check it, and says so when it does not.
 @Suite(
-    "ferry on PostgreSQL with TLS", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason),
+    "ferry on PostgreSQL with TLS",
+    .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason),
     .serialized)
 struct PostgresTLSTests {
     /// Runs a program to its end; its output when it succeeds.
@@ -26,7 +27,8 @@ struct PostgresTLSTests {
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(
+            decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw TestServerError("\(arguments.joined(separator: " ")) failed: \(text)")
@@ -38,13 +40,27 @@ struct PostgresTLSTests {
     /// for the host name `localhost` only, signed by the first.
     func makeCertificates(in folder: URL) throws {
         let subject = ["-days", "2", "-nodes", "-newkey", "rsa:2048"]
-        try run(["openssl", "req", "-x509", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=Ferry test CA"] + subject, in: folder)
-        try run(["openssl", "req", "-x509", "-keyout", "other.key", "-out", "other.crt", "-subj", "/CN=Another CA"] + subject, in: folder)
-        try run(["openssl", "req", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost", "-nodes", "-newkey", "rsa:2048"], in: folder)
-        try Data("subjectAltName=DNS:localhost\n".utf8).write(to: folder.appendingPathComponent("server.ext"))
         try run(
             [
-                "openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "openssl", "req", "-x509", "-keyout", "ca.key", "-out", "ca.crt", "-subj",
+                "/CN=Ferry test CA",
+            ] + subject, in: folder)
+        try run(
+            [
+                "openssl", "req", "-x509", "-keyout", "other.key", "-out", "other.crt", "-subj",
+                "/CN=Another CA",
+            ] + subject, in: folder)
+        try run(
+            [
+                "openssl", "req", "-keyout", "server.key", "-out", "server.csr", "-subj",
+                "/CN=localhost", "-nodes", "-newkey", "rsa:2048",
+            ], in: folder)
+        try Data("subjectAltName=DNS:localhost\n".utf8).write(
+            to: folder.appendingPathComponent("server.ext"))
+        try run(
+            [
+                "openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial",
                 "-out", "server.crt", "-days", "2", "-extfile", "server.ext",
             ], in: folder)
     }
@@ -59,11 +75,15 @@ struct PostgresTLSTests {
         try FileManager.default.createDirectory(at: serverFiles, withIntermediateDirectories: true)
         for name in ["server.crt", "server.key"] {
             try FileManager.default.copyItem(
-                at: folder.url.appendingPathComponent(name), to: serverFiles.appendingPathComponent(name))
+                at: folder.url.appendingPathComponent(name),
+                to: serverFiles.appendingPathComponent(name))
         }
         try FileManager.default.setAttributes(
-            [.posixPermissions: 0o600], ofItemAtPath: serverFiles.appendingPathComponent("server.key").path)
-        if getuid() == 0 { try run(["chown", "-R", "postgres:postgres", serverFiles.path], in: folder.url) }
+            [.posixPermissions: 0o600],
+            ofItemAtPath: serverFiles.appendingPathComponent("server.key").path)
+        if getuid() == 0 {
+            try run(["chown", "-R", "postgres:postgres", serverFiles.path], in: folder.url)
+        }
         try await server.psql("ALTER SYSTEM SET ssl_cert_file = '\(serverFiles.path)/server.crt'")
         try await server.psql("ALTER SYSTEM SET ssl_key_file = '\(serverFiles.path)/server.key'")
         try await server.psql("ALTER SYSTEM SET ssl = on")
@@ -77,12 +97,15 @@ struct PostgresTLSTests {
         let home = folder.url.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         let migrations = ExampleApplication.migrations(for: .postgres).path
-        func status(host: String = "127.0.0.1", _ parameters: String, environment: [String: String] = [:]) async throws
+        func status(
+            host: String = "127.0.0.1", _ parameters: String, environment: [String: String] = [:]
+        ) async throws
             -> FerryProcess.Output
         {
             try await FerryProcess.run(
                 [
-                    "status", "--database", "postgres://ferry@\(host):\(server.port)/postgres?\(parameters)",
+                    "status", "--database",
+                    "postgres://ferry@\(host):\(server.port)/postgres?\(parameters)",
                     "--migrations", migrations,
                 ], environment: ["HOME": home.path].merging(environment) { $1 })
         }
@@ -91,17 +114,21 @@ struct PostgresTLSTests {
 
         let trusted = try await status("sslmode=verify-ca&sslrootcert=\(ca)")
         #expect(trusted.status == 0, "\(trusted)")
-        let fromEnvironment = try await status("sslmode=verify-ca", environment: ["PGSSLROOTCERT": ca])
+        let fromEnvironment = try await status(
+            "sslmode=verify-ca", environment: ["PGSSLROOTCERT": ca])
         #expect(fromEnvironment.status == 0, "\(fromEnvironment)")
 
         let untrusted = try await status("sslmode=verify-ca&sslrootcert=\(other)")
         #expect(untrusted.status == 2, "\(untrusted)")
-        #expect(untrusted.stderr.contains("did not prove its identity: sslmode=verify-ca"), "\(untrusted)")
+        #expect(
+            untrusted.stderr.contains("did not prove its identity: sslmode=verify-ca"),
+            "\(untrusted)")
         #expect(untrusted.stderr.contains("Nothing was changed"), "\(untrusted)")
 
         let noRoot = try await status("sslmode=verify-ca")
         #expect(noRoot.status == 2, "\(noRoot)")
-        #expect(noRoot.stderr.contains("\(home.path)/.postgresql/root.crt does not exist"), "\(noRoot)")
+        #expect(
+            noRoot.stderr.contains("\(home.path)/.postgresql/root.crt does not exist"), "\(noRoot)")
         // libpq's default file, once it is there.
         try FileManager.default.createDirectory(
             at: home.appendingPathComponent(".postgresql"), withIntermediateDirectories: true)

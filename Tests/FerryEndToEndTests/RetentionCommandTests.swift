@@ -20,29 +20,39 @@ import Testing
     }
 
     /// A database at a release and a next release, after the example's, whose migration fails.
-    func makeDatabaseWithABrokenNextRelease(at release: String = ExampleApplication.newestRelease) async throws {
+    func makeDatabaseWithABrokenNextRelease(at release: String = ExampleApplication.newestRelease)
+        async throws
+    {
         try await ExampleApplication.makeDatabase(at: release, path: path, migrations: migrations)
         let next = migrations.appendingPathComponent("0.6.0")
         try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
         try "INSERT INTO no_such_table VALUES (1);\n"
-            .write(to: next.appendingPathComponent("001_broken.sql"), atomically: true, encoding: .utf8)
+            .write(
+                to: next.appendingPathComponent("001_broken.sql"), atomically: true, encoding: .utf8
+            )
     }
 
     /// A write by the application between attempts, so that a retry cannot reuse the last attempt's backup.
     func write(_ value: Int) async throws {
         let queue = try DatabaseQueue(path: path)
         try await queue.write { db in
-            try db.execute(sql: "CREATE TABLE IF NOT EXISTS written_between (x); INSERT INTO written_between VALUES (?)",
-                           arguments: [value])
+            try db.execute(
+                sql:
+                    "CREATE TABLE IF NOT EXISTS written_between (x); INSERT INTO written_between VALUES (?)",
+                arguments: [value])
         }
         try queue.close()
     }
 
     /// The manifests in the catalog, decoded as JSON objects.
     func manifests() throws -> [[String: Any]] {
-        try FileManager.default.contentsOfDirectory(atPath: catalog.path).filter { $0.hasSuffix(".json") }.map {
-            try #require(JSONSerialization.jsonObject(with: Data(contentsOf: catalog.appendingPathComponent($0)))
-                as? [String: Any])
+        try FileManager.default.contentsOfDirectory(atPath: catalog.path).filter {
+            $0.hasSuffix(".json")
+        }.map {
+            try #require(
+                JSONSerialization.jsonObject(
+                    with: Data(contentsOf: catalog.appendingPathComponent($0)))
+                    as? [String: Any])
         }
     }
 
@@ -59,18 +69,24 @@ import Testing
             let upgrade = try await FerryProcess.run(["upgrade"] + arguments, environment: keepTwo)
             #expect(upgrade.status == 1, "attempt \(attempt): \(upgrade)")
             #expect(upgrade.stderr.contains("no_such_table"), "attempt \(attempt): \(upgrade)")
-            #expect(try DatabaseSnapshot(path: path) == before, "the failed upgrade changed nothing")
+            #expect(
+                try DatabaseSnapshot(path: path) == before, "the failed upgrade changed nothing")
         }
         let after = try await FerryProcess.run(["backup"] + arguments, environment: keepTwo)
         #expect(after.status == 0, "\(after)")
 
         let kinds = try manifests().map { ($0["kind"] as? String ?? "?", $0["note"] as? String) }
         #expect(kinds.filter { $0.0 == "manual" }.count == 2, "\(kinds)")
-        #expect(kinds.contains { $0.0 == "manual" && $0.1 == "before the risky change" }, "\(kinds)")
-        #expect(kinds.filter { $0.0 != "manual" }.count == 2, "keep counts only the other kinds: \(kinds)")
+        #expect(
+            kinds.contains { $0.0 == "manual" && $0.1 == "before the risky change" }, "\(kinds)")
+        #expect(
+            kinds.filter { $0.0 != "manual" }.count == 2,
+            "keep counts only the other kinds: \(kinds)")
     }
 
-    @Test func aFailedAttemptsBackupIsMarkedAndRetentionAfterTheFailureDeletesSuchBackupsFirst() async throws {
+    @Test func aFailedAttemptsBackupIsMarkedAndRetentionAfterTheFailureDeletesSuchBackupsFirst()
+        async throws
+    {
         try await makeDatabaseWithABrokenNextRelease(at: "0.4.0")
         // The pre-upgrade backup of an upgrade that did not fail.
         let upgraded = try await FerryProcess.run(["upgrade", "--to", "0.5.0"] + arguments)
@@ -81,26 +97,37 @@ import Testing
         for attempt in 1...3 {
             try await write(attempt)
             let before = try DatabaseSnapshot(path: path)
-            let upgrade = try await FerryProcess.run(["upgrade", "--json"] + arguments, environment: keepTwo)
+            let upgrade = try await FerryProcess.run(
+                ["upgrade", "--json"] + arguments, environment: keepTwo)
             #expect(upgrade.status == 1, "attempt \(attempt): \(upgrade)")
-            let started = try upgrade.jsonLines().compactMap { $0["event"] as? String == "backupCompleted" ? $0 : nil }
+            let started = try upgrade.jsonLines().compactMap {
+                $0["event"] as? String == "backupCompleted" ? $0 : nil
+            }
             failedNames.append(try #require(started.first?["backup"] as? String, "\(upgrade)"))
             let all = try manifests()
-            #expect(all.count == 2, "attempt \(attempt): retention ran after the failure: \(all.map { $0["file"] ?? "?" })")
+            #expect(
+                all.count == 2,
+                "attempt \(attempt): retention ran after the failure: \(all.map { $0["file"] ?? "?" })"
+            )
             let marked = try #require(all.first { $0["file"] as? String == failedNames.last })
             let record = marked["attempt"] as? [String: Any]
             #expect(record?["outcome"] as? String == "failed", "\(marked)")
             #expect(record?["code"] as? String == "migrationFailed", "\(marked)")
             let kept = all.first { $0["upgradeTo"] as? String == "0.5.0" }
-            #expect(kept != nil && kept?["attempt"] is NSNull, "the backup of the upgrade that succeeded stays: \(all)")
-            #expect(try DatabaseSnapshot(path: path) == before, "the failed upgrade changed nothing")
+            #expect(
+                kept != nil && kept?["attempt"] is NSNull,
+                "the backup of the upgrade that succeeded stays: \(all)")
+            #expect(
+                try DatabaseSnapshot(path: path) == before, "the failed upgrade changed nothing")
         }
         let listing = try await FerryProcess.run(["backups"] + arguments)
         #expect(listing.status == 0)
         #expect(listing.stdout.contains("upgrade failed (migrationFailed) at "), "\(listing)")
     }
 
-    @Test func aRetriedUpgradeReusesTheFailedAttemptsBackupOnlyWhileTheDatabaseIsUnchanged() async throws {
+    @Test func aRetriedUpgradeReusesTheFailedAttemptsBackupOnlyWhileTheDatabaseIsUnchanged()
+        async throws
+    {
         try await makeDatabaseWithABrokenNextRelease()
         let first = try await FerryProcess.run(["upgrade"] + arguments)
         #expect(first.status == 1, "\(first)")
@@ -108,8 +135,9 @@ import Testing
 
         let retry = try await FerryProcess.run(["upgrade"] + arguments)
         #expect(retry.status == 1, "\(retry)")
-        #expect((retry.stdout + retry.stderr).contains(
-            "Reusing backup \(firstBackup) from the failed attempt at "), "\(retry)")
+        #expect(
+            (retry.stdout + retry.stderr).contains(
+                "Reusing backup \(firstBackup) from the failed attempt at "), "\(retry)")
         #expect((retry.stdout + retry.stderr).contains("the database has not changed since"))
         #expect(try manifests().count == 1, "no second copy")
 
@@ -117,32 +145,45 @@ import Testing
         try await write(7)
         let afterWrite = try await FerryProcess.run(["upgrade"] + arguments)
         #expect(afterWrite.status == 1, "\(afterWrite)")
-        #expect(!(afterWrite.stdout + afterWrite.stderr).contains("Reusing backup"), "\(afterWrite)")
-        let newest = try #require(try manifests().first { $0["file"] as? String != firstBackup }?["file"] as? String)
+        #expect(
+            !(afterWrite.stdout + afterWrite.stderr).contains("Reusing backup"), "\(afterWrite)")
+        let newest = try #require(
+            try manifests().first { $0["file"] as? String != firstBackup }?["file"] as? String)
         let copy = try DatabaseQueue(path: catalog.appendingPathComponent(newest).path)
-        #expect(try await copy.read { db in try Int.fetchOne(db, sql: "SELECT x FROM written_between") } == 7)
+        #expect(
+            try await copy.read { db in try Int.fetchOne(db, sql: "SELECT x FROM written_between") }
+                == 7)
         try copy.close()
 
         // Fixed, the retry reuses the last attempt's backup, and the upgrade that succeeds clears its mark.
         try "CREATE TABLE fixed (x);\n".write(
-            to: migrations.appendingPathComponent("0.6.0/001_broken.sql"), atomically: true, encoding: .utf8)
+            to: migrations.appendingPathComponent("0.6.0/001_broken.sql"), atomically: true,
+            encoding: .utf8)
         let fixed = try await FerryProcess.run(["upgrade"] + arguments)
         #expect(fixed.status == 0, "\(fixed)")
-        #expect((fixed.stdout + fixed.stderr).contains("Reusing backup \(newest) from the failed attempt at "), "\(fixed)")
+        #expect(
+            (fixed.stdout + fixed.stderr).contains(
+                "Reusing backup \(newest) from the failed attempt at "), "\(fixed)")
         let marked = try manifests().first { $0["file"] as? String == newest }
         #expect(marked != nil && marked?["attempt"] is NSNull, "\(String(describing: marked))")
-        #expect(try await DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT x FROM written_between") } == 7)
+        #expect(
+            try await DatabaseQueue(path: path).read { db in
+                try Int.fetchOne(db, sql: "SELECT x FROM written_between")
+            } == 7)
     }
 
     @Test func preflightCountsNoRoomForABackupTheRetryReuses() async throws {
         let disk = try SmallDisk(megabytes: 40)
         defer { disk.unmount() }
         let live = disk.folder.appendingPathComponent("app.db").path
-        try await ExampleApplication.makeDatabase(at: ExampleApplication.newestRelease, path: live, migrations: migrations)
+        try await ExampleApplication.makeDatabase(
+            at: ExampleApplication.newestRelease, path: live, migrations: migrations)
         let next = migrations.appendingPathComponent("0.6.0")
         try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
         try "INSERT INTO no_such_table VALUES (1);\n"
-            .write(to: next.appendingPathComponent("001_broken.sql"), atomically: true, encoding: .utf8)
+            .write(
+                to: next.appendingPathComponent("001_broken.sql"), atomically: true, encoding: .utf8
+            )
         let onDisk = ["--database", live, "--migrations", migrations.path]
         let first = try await FerryProcess.run(["upgrade"] + onDisk)
         #expect(first.status == 1, "\(first)")
@@ -158,7 +199,10 @@ import Testing
 
         // Once the application has written, a new backup is needed again, and preflight counts it.
         let queue = try DatabaseQueue(path: live)
-        try await queue.write { db in try db.execute(sql: "CREATE TABLE written_between (x); INSERT INTO written_between VALUES (1)") }
+        try await queue.write { db in
+            try db.execute(
+                sql: "CREATE TABLE written_between (x); INSERT INTO written_between VALUES (1)")
+        }
         try queue.close()
         let changed = try DatabaseSnapshot(path: live)
         let refused = try await FerryProcess.run(["upgrade"] + onDisk)
@@ -170,13 +214,19 @@ import Testing
     @Test(.enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
     func onPostgreSQLAFailedAttemptIsMarkedAndARetryAlwaysTakesANewBackup() async throws {
         try await withTestDatabase(.postgres) { database in
-            let migrations = try ExampleApplication.copyMigrations(for: .postgres, to: database.folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.5.0", in: database, migrations: migrations)
+            let migrations = try ExampleApplication.copyMigrations(
+                for: .postgres, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(
+                at: "0.5.0", in: database, migrations: migrations)
             let next = migrations.appendingPathComponent("0.6.0")
             try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
             try "INSERT INTO no_such_table VALUES (1);\n"
-                .write(to: next.appendingPathComponent("001_broken.sql"), atomically: true, encoding: .utf8)
-            let arguments = ["--database", database.location, "--migrations", migrations.path] + database.backupArguments
+                .write(
+                    to: next.appendingPathComponent("001_broken.sql"), atomically: true,
+                    encoding: .utf8)
+            let arguments =
+                ["--database", database.location, "--migrations", migrations.path]
+                + database.backupArguments
             let before = try await database.snapshot()
             for attempt in 1...2 {
                 let upgrade = try await FerryProcess.run(["upgrade"] + arguments)
@@ -185,10 +235,16 @@ import Testing
                 #expect(!(upgrade.stdout + upgrade.stderr).contains("Reusing backup"), "\(upgrade)")
             }
             let folder = database.backupsFolder
-            let marked = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
-                .map { try #require(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent($0)))
-                    as? [String: Any]) }
-                .map { ($0["attempt"] as? [String: Any])?["code"] as? String }
+            let marked = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
+                $0.hasSuffix(".json")
+            }
+            .map {
+                try #require(
+                    JSONSerialization.jsonObject(
+                        with: Data(contentsOf: folder.appendingPathComponent($0)))
+                        as? [String: Any])
+            }
+            .map { ($0["attempt"] as? [String: Any])?["code"] as? String }
             // Beside any backup made while the database was prepared: one per attempt, each marked.
             #expect(marked.filter { $0 == "migrationFailed" }.count == 2, "\(marked)")
             #expect(try await database.snapshot() == before)
@@ -196,15 +252,18 @@ import Testing
     }
 
     @Test func keepManualLimitsManualBackupsAndIsRangeChecked() async throws {
-        try await ExampleApplication.makeDatabase(at: ExampleApplication.newestRelease, path: path, migrations: migrations)
+        try await ExampleApplication.makeDatabase(
+            at: ExampleApplication.newestRelease, path: path, migrations: migrations)
         let keepOneManual = ["FERRY_BACKUPS_KEEP_MANUAL": "1", "FERRY_BACKUPS_KEEP": "1"]
         for _ in 1...3 {
-            let backup = try await FerryProcess.run(["backup"] + arguments, environment: keepOneManual)
+            let backup = try await FerryProcess.run(
+                ["backup"] + arguments, environment: keepOneManual)
             #expect(backup.status == 0, "\(backup)")
         }
         #expect(try manifests().count == 1)
 
-        let zero = try await FerryProcess.run(["backup"] + arguments, environment: ["FERRY_BACKUPS_KEEP_MANUAL": "0"])
+        let zero = try await FerryProcess.run(
+            ["backup"] + arguments, environment: ["FERRY_BACKUPS_KEEP_MANUAL": "0"])
         #expect(zero.status == 2, "\(zero)")
         #expect(zero.stderr.contains("FERRY_BACKUPS_KEEP_MANUAL=0 is out of range"), "\(zero)")
         #expect(try manifests().count == 1, "the refused command made no backup")

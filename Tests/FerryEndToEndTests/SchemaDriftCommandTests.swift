@@ -32,7 +32,10 @@ struct SchemaDriftScenarios {
         try await withTestDatabase(engine) { database in
             let folder = try migrations?(database) ?? ExampleApplication.migrations(for: engine)
             try await ExampleApplication.makeDatabase(at: release, in: database, migrations: folder)
-            try await body(database, ["--database", database.location, "--migrations", folder.path] + database.backupArguments)
+            try await body(
+                database,
+                ["--database", database.location, "--migrations", folder.path]
+                    + database.backupArguments)
         }
     }
 
@@ -41,14 +44,18 @@ struct SchemaDriftScenarios {
             let verify = try await FerryProcess.run(["verify"] + arguments)
             #expect(verify.status == 0, "\(verify)")
             #expect(verify.stdout.contains("schema drift"), "\(verify)")
-            #expect(verify.stdout.contains("none: the schema is what the applied migrations make"), "\(verify)")
+            #expect(
+                verify.stdout.contains("none: the schema is what the applied migrations make"),
+                "\(verify)")
             #expect(verify.stdout.contains("All checks passed. Nothing was changed."))
 
             let check = try await FerryProcess.run(["check", "--json"] + arguments)
             #expect(check.status == 0, "\(check)")
             let result = try #require(try check.jsonLines().last)
             #expect((result["warnings"] as? [Any])?.isEmpty == true, "\(check)")
-            let drift = (result["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "schema drift" }
+            let drift = (result["checks"] as? [[String: Any]])?.first {
+                $0["name"] as? String == "schema drift"
+            }
             #expect(drift?["status"] as? String == "ok", "\(check)")
         }
     }
@@ -63,42 +70,61 @@ struct SchemaDriftScenarios {
 
             let verify = try await FerryProcess.run(["verify"] + arguments)
             #expect(verify.status == 0, "drift is a warning, not a failure: \(verify)")
-            #expect(verify.stdout.contains(
-                "warning: index devices_room_id on devices is missing (the migrations create it)"), "\(verify)")
-            #expect(verify.stdout.contains(
-                "warning: column devices.notes is not made by any migration (added by hand?)"), "\(verify)")
-            #expect(verify.stdout.contains(
-                "warning: view latest_readings differs from what the migrations make: here '"), "\(verify)")
-            #expect(verify.stdout.contains("All checks passed, with 3 schema drift warnings. Nothing was changed."))
+            #expect(
+                verify.stdout.contains(
+                    "warning: index devices_room_id on devices is missing (the migrations create it)"
+                ), "\(verify)")
+            #expect(
+                verify.stdout.contains(
+                    "warning: column devices.notes is not made by any migration (added by hand?)"),
+                "\(verify)")
+            #expect(
+                verify.stdout.contains(
+                    "warning: view latest_readings differs from what the migrations make: here '"),
+                "\(verify)")
+            #expect(
+                verify.stdout.contains(
+                    "All checks passed, with 3 schema drift warnings. Nothing was changed."))
 
             let json = try await FerryProcess.run(["verify", "--json"] + arguments)
             #expect(json.status == 0, "\(json)")
             let result = try #require(try json.jsonLines().last)
             #expect(result["ok"] as? Bool == true)
             let warnings = try #require(result["warnings"] as? [[String: Any]])
-            let shapes = Set(warnings.map {
-                [$0["kind"], $0["object"], $0["table"], $0["change"]].map { ($0 as? String) ?? "-" }.joined(separator: " ")
-            })
-            #expect(shapes == [
-                "index devices_room_id devices missing", "column notes devices unexpected",
-                "view latest_readings - differs",
-            ], "\(warnings)")
+            let shapes = Set(
+                warnings.map {
+                    [$0["kind"], $0["object"], $0["table"], $0["change"]].map {
+                        ($0 as? String) ?? "-"
+                    }.joined(separator: " ")
+                })
+            #expect(
+                shapes == [
+                    "index devices_room_id devices missing", "column notes devices unexpected",
+                    "view latest_readings - differs",
+                ], "\(warnings)")
             #expect(warnings.allSatisfy { ($0["detail"] as? String)?.isEmpty == false })
 
             let check = try await FerryProcess.run(["check"] + arguments)
             #expect(check.status == 0, "drift never stops an upgrade: \(check)")
             #expect(check.stdout.contains("notice  schema drift"), "\(check)")
-            #expect(check.stdout.contains(
-                "warning: index devices_room_id on devices is missing (the migrations create it)"), "\(check)")
-            #expect(check.stdout.contains("(and 3 schema drift warnings, which never stop an upgrade)"), "\(check)")
+            #expect(
+                check.stdout.contains(
+                    "warning: index devices_room_id on devices is missing (the migrations create it)"
+                ), "\(check)")
+            #expect(
+                check.stdout.contains("(and 3 schema drift warnings, which never stop an upgrade)"),
+                "\(check)")
 
             // Turned off, the check says so instead of "none".
-            let off = try await FerryProcess.run(["verify"] + arguments, environment: ["FERRY_SCHEMA_DRIFT": "0"])
+            let off = try await FerryProcess.run(
+                ["verify"] + arguments, environment: ["FERRY_SCHEMA_DRIFT": "0"])
             #expect(off.status == 0, "\(off)")
             #expect(off.stdout.contains("not checked: turned off"), "\(off)")
             #expect(!off.stdout.contains("warning: "), "\(off)")
             let flag = try await FerryProcess.run(["check", "--no-schema-drift"] + arguments)
-            #expect(flag.stdout.contains("not checked: turned off") || !flag.stdout.contains("schema drift  "), "\(flag)")
+            #expect(
+                flag.stdout.contains("not checked: turned off")
+                    || !flag.stdout.contains("schema drift  "), "\(flag)")
             #expect(!flag.stdout.contains("warning: index"), "\(flag)")
 
             // Only read: the hand-changed database is as it was.
@@ -117,8 +143,10 @@ struct SchemaDriftScenarios {
             let verify = try await FerryProcess.run(["verify"] + arguments)
 
             #expect(verify.status == 0, "\(verify)")
-            #expect(verify.stdout.contains(
-                #"warning: table notes "v2" is not made by any migration (added by hand?)"#), "\(verify)")
+            #expect(
+                verify.stdout.contains(
+                    #"warning: table notes "v2" is not made by any migration (added by hand?)"#),
+                "\(verify)")
             #expect(!verify.stdout.contains("not checked"), "\(verify)")
             #expect(try await database.snapshot() == before)
         }
@@ -133,8 +161,10 @@ struct SchemaDriftScenarios {
             let upgrade = try await FerryProcess.run(["upgrade"] + arguments)
             #expect(upgrade.status == 0, "\(upgrade)")
             #expect(upgrade.stdout.contains("1 schema drift warning"), "\(upgrade)")
-            #expect(upgrade.stderr.contains(
-                "warning: schema drift: index sensors_device_id on sensors is missing (the migrations create it)"),
+            #expect(
+                upgrade.stderr.contains(
+                    "warning: schema drift: index sensors_device_id on sensors is missing (the migrations create it)"
+                ),
                 "\(upgrade)")
             #expect(upgrade.lines.last == "[END UPGRADE SUCCESS]")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.5.0")
@@ -154,9 +184,10 @@ struct SchemaDriftScenarios {
                 try FileManager.default.removeItem(at: folder.appendingPathComponent(file))
             }
             let verify = try await FerryProcess.run(["verify"] + arguments)
-            #expect(verify.stdout.contains(
-                "not checked: 1 applied migration is not among the program's (0.5.0/003_sync_room_from_location), "
-                    + "so the schema the history made cannot be rebuilt"), "\(verify)")
+            #expect(
+                verify.stdout.contains(
+                    "not checked: 1 applied migration is not among the program's (0.5.0/003_sync_room_from_location), "
+                        + "so the schema the history made cannot be rebuilt"), "\(verify)")
             #expect(!verify.stdout.contains("warning: "), "\(verify)")
         }
     }
@@ -170,21 +201,28 @@ struct SchemaDriftScenarios {
         try await scenarios.withExample(at: "0.5.0") { database, arguments in
             let notAFolder = try database.folder.write("not-a-folder", "")
             let before = try await database.snapshot()
-            let verify = try await FerryProcess.run(["verify"] + arguments, environment: ["TMPDIR": notAFolder.path])
+            let verify = try await FerryProcess.run(
+                ["verify"] + arguments, environment: ["TMPDIR": notAFolder.path])
             #expect(verify.status == 0, "\(verify)")
-            #expect(verify.stdout.contains(
-                "not checked: the schema of the applied migrations could not be built on a scratch database: "),
+            #expect(
+                verify.stdout.contains(
+                    "not checked: the schema of the applied migrations could not be built on a scratch database: "
+                ),
                 "\(verify)")
             #expect(verify.stdout.contains("All checks passed. Nothing was changed."), "\(verify)")
             #expect(try await database.snapshot() == before)
         }
     }
 
-    @Test func untouchedDatabaseHasNoDrift() async throws { try await scenarios.untouchedDatabaseHasNoDrift() }
+    @Test func untouchedDatabaseHasNoDrift() async throws {
+        try await scenarios.untouchedDatabaseHasNoDrift()
+    }
     @Test func handChangesAreWarningsNamingTheObject() async throws {
         try await scenarios.handChangesAreWarningsNamingTheObject()
     }
-    @Test func upgradeSucceedsWithDriftAndSaysSo() async throws { try await scenarios.upgradeSucceedsWithDriftAndSaysSo() }
+    @Test func upgradeSucceedsWithDriftAndSaysSo() async throws {
+        try await scenarios.upgradeSucceedsWithDriftAndSaysSo()
+    }
     @Test func aHandMadeTableWithAQuoteInItsNameIsNamed() async throws {
         try await scenarios.aHandMadeTableWithAQuoteInItsNameIsNamed()
     }
@@ -193,15 +231,21 @@ struct SchemaDriftScenarios {
     }
 }
 
-@Suite("Schema drift on PostgreSQL", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+@Suite(
+    "Schema drift on PostgreSQL",
+    .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
 struct PostgresSchemaDriftTests {
     let scenarios = SchemaDriftScenarios(engine: .postgres)
 
-    @Test func untouchedDatabaseHasNoDrift() async throws { try await scenarios.untouchedDatabaseHasNoDrift() }
+    @Test func untouchedDatabaseHasNoDrift() async throws {
+        try await scenarios.untouchedDatabaseHasNoDrift()
+    }
     @Test func handChangesAreWarningsNamingTheObject() async throws {
         try await scenarios.handChangesAreWarningsNamingTheObject()
     }
-    @Test func upgradeSucceedsWithDriftAndSaysSo() async throws { try await scenarios.upgradeSucceedsWithDriftAndSaysSo() }
+    @Test func upgradeSucceedsWithDriftAndSaysSo() async throws {
+        try await scenarios.upgradeSucceedsWithDriftAndSaysSo()
+    }
     @Test func aHandMadeTableWithAQuoteInItsNameIsNamed() async throws {
         try await scenarios.aHandMadeTableWithAQuoteInItsNameIsNamed()
     }
@@ -217,7 +261,8 @@ struct PostgresSchemaDriftTests {
             let client = Process()
             client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             client.arguments = [
-                "psql", "-X", "-q", try PostgresTestServer.url(database: database.postgresDatabase!), "-c",
+                "psql", "-X", "-q",
+                try PostgresTestServer.url(database: database.postgresDatabase!), "-c",
                 "BEGIN; LOCK TABLE devices IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT;",
             ]
             client.standardOutput = FileHandle.nullDevice
@@ -239,7 +284,9 @@ struct PostgresSchemaDriftTests {
             #expect(client.isRunning, "the check finished while the lock was still held")
             #expect(check.status == 0, "\(check)")
             let result = try #require(try check.jsonLines().last)
-            let drift = (result["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "schema drift" }
+            let drift = (result["checks"] as? [[String: Any]])?.first {
+                $0["name"] as? String == "schema drift"
+            }
             #expect(drift?["status"] as? String == "ok", "\(check)")
             #expect((drift?["detail"] as? String)?.contains("lock timeout") == true, "\(check)")
         }

@@ -12,21 +12,27 @@ import Testing
     let engines = DatabaseEngines([SQLiteEngine.kind, PostgresEngine.kind])
 
     @Test func theFileKeysAreTheContract() {
-        #expect(Settings.fileKeys(engines: engines) == [
-            "app": ["name", "release", "minimum_upgradable_from"],
-            "database": ["url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin", "create"],
-            "backups": ["directory", "keep", "keep_manual", "check"],
-            "preflight": ["keep_free_mb", "os_release", "schema_drift"],
-            "verify": ["name", "query", "expect", "preserve", "releases"],
-            "requirement": ["os", "engine", "unknown"],
-            "component": ["name", "version", "compatible", "remove_before", "remove_after"],
-        ])
+        #expect(
+            Settings.fileKeys(engines: engines) == [
+                "app": ["name", "release", "minimum_upgradable_from"],
+                "database": [
+                    "url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin",
+                    "create",
+                ],
+                "backups": ["directory", "keep", "keep_manual", "check"],
+                "preflight": ["keep_free_mb", "os_release", "schema_drift"],
+                "verify": ["name", "query", "expect", "preserve", "releases"],
+                "requirement": ["os", "engine", "unknown"],
+                "component": ["name", "version", "compatible", "remove_before", "remove_after"],
+            ])
         #expect(Settings.fileArrayTables == ["verify", "requirement", "component"])
     }
 
     @Test func everyKeyComesFromTheFileTheEnvironmentOrAFlagInThatOrder() throws {
         let folder = try TemporaryFolder()
-        let file = try folder.write("conf/ferry.toml", """
+        let file = try folder.write(
+            "conf/ferry.toml",
+            """
             [app]
             name = "file-app"
             release = "1.0.0"
@@ -79,15 +85,21 @@ import Testing
         }
         #expect(fromFile == expectedFromFile)
 
-        let environment = try Settings.environment([
-            "FERRY_APP_NAME": "env-app", "FERRY_RELEASE": "2.0.0", "FERRY_MINIMUM_UPGRADABLE_FROM": "0.2.0",
-            "FERRY_DATABASE": "env.db", "FERRY_MIGRATIONS": "env-migrations", "FERRY_LOCK_TIMEOUT": "2",
-            "FERRY_TRANSACTION_MODE": "upgrade", "FERRY_PG_BIN": "env-bin", "FERRY_FIXTURES": "env-fixtures",
-            "FERRY_CREATE": "0", "FERRY_BACKUPS": "env-backups", "FERRY_BACKUPS_KEEP": "2",
-            "FERRY_BACKUPS_KEEP_MANUAL": "2", "FERRY_BACKUPS_CHECK": "full", "FERRY_KEEP_FREE_MB": "2",
-            "FERRY_OS_RELEASE": "env-os-release", "FERRY_SCHEMA_DRIFT": "1", "FERRY_JSON": "yes",
-            "FERRY_UNRELATED": "x",
-        ], engines: engines)
+        let environment = try Settings.environment(
+            [
+                "FERRY_APP_NAME": "env-app", "FERRY_RELEASE": "2.0.0",
+                "FERRY_MINIMUM_UPGRADABLE_FROM": "0.2.0",
+                "FERRY_DATABASE": "env.db", "FERRY_MIGRATIONS": "env-migrations",
+                "FERRY_LOCK_TIMEOUT": "2",
+                "FERRY_TRANSACTION_MODE": "upgrade", "FERRY_PG_BIN": "env-bin",
+                "FERRY_FIXTURES": "env-fixtures",
+                "FERRY_CREATE": "0", "FERRY_BACKUPS": "env-backups", "FERRY_BACKUPS_KEEP": "2",
+                "FERRY_BACKUPS_KEEP_MANUAL": "2", "FERRY_BACKUPS_CHECK": "full",
+                "FERRY_KEEP_FREE_MB": "2",
+                "FERRY_OS_RELEASE": "env-os-release", "FERRY_SCHEMA_DRIFT": "1",
+                "FERRY_JSON": "yes",
+                "FERRY_UNRELATED": "x",
+            ], engines: engines)
         let expectedFromEnvironment = Settings {
             $0.appName = "env-app"
             $0.release = "2.0.0"
@@ -112,29 +124,46 @@ import Testing
 
         var merged = expectedFromEnvironment
         merged.components = [Component(name: "bridge")]
-        #expect(fromFile.overridden(by: environment) == merged, "the environment beats the file, key by key")
-        let flags = Settings { $0.database = "flag.db"; $0.lockTimeout = 3 }
+        #expect(
+            fromFile.overridden(by: environment) == merged,
+            "the environment beats the file, key by key")
+        let flags = Settings {
+            $0.database = "flag.db"
+            $0.lockTimeout = 3
+        }
         let final = fromFile.overridden(by: environment).overridden(by: flags)
         #expect(final.database == "flag.db")
         #expect(final.lockTimeout == 3)
         #expect(final.backups == "env-backups", "a flag not given leaves the value below it")
-        #expect(fromFile.overridden(by: Settings { $0.engineOptions = ["pg_bin": "flag-bin"] })
-            .engineOptions == ["pg_bin": "flag-bin"], "an engine's option is overridden like any other")
-        #expect(fromFile.overridden(by: Settings { $0.database = "flag.db" }).engineOptions == fromFile.engineOptions)
+        #expect(
+            fromFile.overridden(by: Settings { $0.engineOptions = ["pg_bin": "flag-bin"] })
+                .engineOptions == ["pg_bin": "flag-bin"],
+            "an engine's option is overridden like any other")
+        #expect(
+            fromFile.overridden(by: Settings { $0.database = "flag.db" }).engineOptions
+                == fromFile.engineOptions)
         #expect(fromFile.overridden(by: Settings()) == fromFile)
     }
 
     @Test func anEmptyVariableIsNotSetAndABadOneNamesItself() throws {
-        #expect(try Settings.environment(["FERRY_DATABASE": "", "FERRY_TRANSACTION_MODE": ""]) == Settings())
-        let mode = try #require(throws: FerryError.self) { try Settings.environment(["FERRY_TRANSACTION_MODE": "x"]) }
+        #expect(
+            try Settings.environment(["FERRY_DATABASE": "", "FERRY_TRANSACTION_MODE": ""])
+                == Settings())
+        let mode = try #require(throws: FerryError.self) {
+            try Settings.environment(["FERRY_TRANSACTION_MODE": "x"])
+        }
         #expect(mode.message.contains("'x' is not a transaction mode"))
         #expect(mode.category == .usage)
-        let flag = try #require(throws: FerryError.self) { try Settings.environment(["FERRY_CREATE": "maybe"]) }
+        let flag = try #require(throws: FerryError.self) {
+            try Settings.environment(["FERRY_CREATE": "maybe"])
+        }
         #expect(flag.message == "FERRY_CREATE=maybe is not a boolean (1 or 0).")
         let folder = try TemporaryFolder()
         let file = try folder.write("ferry.toml", "[backups]\ncheck = \"fast\"\n")
         let level = try #require(throws: FerryError.self) { try Settings.file(at: file) }
-        #expect(level.message.hasPrefix("\(file.path): 'fast' is not a backup check level"), "\(level.message)")
+        #expect(
+            level.message.hasPrefix("\(file.path): 'fast' is not a backup check level"),
+            "\(level.message)")
         #expect(level.category == .usage)
     }
 }
@@ -144,13 +173,18 @@ import Testing
 @Suite struct EngineSettingKeysTests {
     @Test func aKeyOfAnEngineNotLinkedIsAnUnknownKey() throws {
         let folder = try TemporaryFolder()
-        let file = try folder.write("ferry.toml", "[database]\nurl = \"app.db\"\npg_bin = \"bin\"\n")
+        let file = try folder.write(
+            "ferry.toml", "[database]\nurl = \"app.db\"\npg_bin = \"bin\"\n")
         let sqliteOnly = DatabaseEngines([SQLiteEngine.kind])
-        let error = try #require(throws: FerryError.self) { try Settings.file(at: file, engines: sqliteOnly) }
+        let error = try #require(throws: FerryError.self) {
+            try Settings.file(at: file, engines: sqliteOnly)
+        }
         #expect(error.message == "\(file.path): unknown key 'pg_bin' in [database].")
-        #expect(error.advice == "Known keys in [database]: create, fixtures, lock_timeout, migrations, "
-            + "transaction_mode, url.")
-        #expect(try Settings.environment(["FERRY_PG_BIN": "bin"], engines: sqliteOnly) == Settings())
+        #expect(
+            error.advice == "Known keys in [database]: create, fixtures, lock_timeout, migrations, "
+                + "transaction_mode, url.")
+        #expect(
+            try Settings.environment(["FERRY_PG_BIN": "bin"], engines: sqliteOnly) == Settings())
 
         let tool = DatabaseEngines([SQLiteEngine.kind, PostgresEngine.kind])
         let bin = folder.url.standardizedFileURL.path + "/bin"
@@ -159,12 +193,15 @@ import Testing
             .overridden(by: try Settings.environment(["FERRY_PG_BIN": "/env/bin"], engines: tool))
             .overridden(by: Settings { $0.database = "postgres://db/app" })
             .configuration(engines: tool)
-        #expect((postgres.engine as? PostgresEngine)?.toolsFolder?.path == "/env/bin", "the environment beats the file")
+        #expect(
+            (postgres.engine as? PostgresEngine)?.toolsFolder?.path == "/env/bin",
+            "the environment beats the file")
     }
 
     @Test func theToolKnowsTheKeysOfTheEnginesItLinks() async throws {
         let folder = try TemporaryFolder()
-        try folder.write("migrations/0.1.0/001_init.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY);\n")
+        try folder.write(
+            "migrations/0.1.0/001_init.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY);\n")
         try folder.write("ferry.toml", "[database]\nurl = \"app.db\"\npg_bin = \"bin\"\n")
         let status = try await FerryProcess.run(["status"], in: folder.url)
         #expect(status.status == 0, "\(status)")
@@ -172,8 +209,12 @@ import Testing
         let typo = try await FerryProcess.run(["status"], in: folder.url)
         #expect(typo.status == 2)
         #expect(typo.stderr.contains("unknown key 'pg_bn' in [database]."), "\(typo)")
-        #expect(typo.stderr.contains(
-            "Known keys in [database]: create, fixtures, lock_timeout, migrations, pg_bin, transaction_mode, url."))
-        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("app.db").path))
+        #expect(
+            typo.stderr.contains(
+                "Known keys in [database]: create, fixtures, lock_timeout, migrations, pg_bin, transaction_mode, url."
+            ))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: folder.url.appendingPathComponent("app.db").path))
     }
 }

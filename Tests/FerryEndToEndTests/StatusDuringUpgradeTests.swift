@@ -15,16 +15,25 @@ struct StatusDuringUpgradeScenarios {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(at: "0.3.0", in: database)
             let before = try await database.snapshot()
-            let common = ["--database", database.location, "--migrations", ExampleApplication.migrations(for: engine).path]
+            let common =
+                [
+                    "--database", database.location, "--migrations",
+                    ExampleApplication.migrations(for: engine).path,
+                ]
                 + database.backupArguments
 
             let upgrader = try FerryProcess.start(
-                ["upgrade"] + common, environment: [CrashPoint.stopVariable: "upgrade.migration-started"])
-            #expect(await upgrader.waitUntilStopped(), "the upgrader stopped inside its first migration")
+                ["upgrade"] + common,
+                environment: [CrashPoint.stopVariable: "upgrade.migration-started"])
+            #expect(
+                await upgrader.waitUntilStopped(), "the upgrader stopped inside its first migration"
+            )
             let status = try FerryProcess.start(["status"] + common)
             let human = try FerryProcess.start(["status", "--json"] + common)
-            let answered = await status.waitForOutput(containing: "Upgrade lock", timeout: .seconds(30))
-            let answeredJSON = await human.waitForOutput(containing: "isBusy", timeout: .seconds(30))
+            let answered = await status.waitForOutput(
+                containing: "Upgrade lock", timeout: .seconds(30))
+            let answeredJSON = await human.waitForOutput(
+                containing: "isBusy", timeout: .seconds(30))
             upgrader.kill(SIGKILL)
             let output = await status.finish()
             let json = await human.finish()
@@ -35,15 +44,21 @@ struct StatusDuringUpgradeScenarios {
             #expect(output.stdout.contains("Upgrade lock:     held by"), "\(output)")
             #expect(output.stdout.contains("Busy"), "\(output)")
             if engine == .sqlite {
-                #expect(output.stdout.contains("pid \(upgrader.process.processIdentifier)"), "\(output)")
-                #expect(output.stdout.contains("now: Applying 0.4.0/001_rebuild_sensors_with_unit_check"), "\(output)")
+                #expect(
+                    output.stdout.contains("pid \(upgrader.process.processIdentifier)"), "\(output)"
+                )
+                #expect(
+                    output.stdout.contains(
+                        "now: Applying 0.4.0/001_rebuild_sensors_with_unit_check"), "\(output)")
             }
             #expect(answeredJSON && json.status == 0, "\(json)")
-            let result = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            let result = try #require(
+                try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             #expect(result["isBusy"] as? Bool == true, "\(json)")
             let holder = try #require(result["lockHolder"] as? [String: Any], "\(json)")
             if engine == .sqlite {
-                #expect((holder["step"] as? String)?.hasPrefix("Applying 0.4.0/001") == true, "\(json)")
+                #expect(
+                    (holder["step"] as? String)?.hasPrefix("Applying 0.4.0/001") == true, "\(json)")
             }
 
             // Killed in its migration: the database is at its old release with every row.
@@ -58,7 +73,8 @@ struct StatusDuringUpgradeScenarios {
 
 @Suite("Status during an upgrade on SQLite") struct SQLiteStatusDuringUpgradeTests {
     @Test func statusAnswersFromTheLockWhileAnUpgradeRuns() async throws {
-        try await StatusDuringUpgradeScenarios(engine: .sqlite).statusAnswersFromTheLockWhileAnUpgradeRuns()
+        try await StatusDuringUpgradeScenarios(engine: .sqlite)
+            .statusAnswersFromTheLockWhileAnUpgradeRuns()
     }
 }
 
@@ -68,6 +84,7 @@ struct StatusDuringUpgradeScenarios {
 struct PostgresStatusDuringUpgradeTests {
     @Test func statusAnswersFromTheLockWhileAnUpgradeRuns() async throws {
         _ = try PostgresTestServer.requireURL()
-        try await StatusDuringUpgradeScenarios(engine: .postgres).statusAnswersFromTheLockWhileAnUpgradeRuns()
+        try await StatusDuringUpgradeScenarios(engine: .postgres)
+            .statusAnswersFromTheLockWhileAnUpgradeRuns()
     }
 }

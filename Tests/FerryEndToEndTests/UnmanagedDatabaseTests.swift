@@ -25,7 +25,10 @@ enum UnmanagedDatabaseScenario {
         }
         let before = try await database.snapshot()
         let arguments =
-            ["--database", database.location, "--migrations", ExampleApplication.migrations(for: database.kind).path]
+            [
+                "--database", database.location, "--migrations",
+                ExampleApplication.migrations(for: database.kind).path,
+            ]
             + database.backupArguments
 
         let status = try await FerryProcess.run(["status"] + arguments)
@@ -50,7 +53,9 @@ enum UnmanagedDatabaseScenario {
         #expect(error["changes"] as? String == "Nothing was changed.")
 
         // Refused before the backup: the catalog is empty, the database as it was.
-        let backups = (try? FileManager.default.contentsOfDirectory(atPath: database.backupsFolder.path)) ?? []
+        let backups =
+            (try? FileManager.default.contentsOfDirectory(atPath: database.backupsFolder.path))
+            ?? []
         #expect(backups.filter { !$0.hasPrefix(".") }.isEmpty, "\(backups)")
         #expect(try await database.snapshot() == before)
     }

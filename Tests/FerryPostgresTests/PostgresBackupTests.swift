@@ -7,7 +7,8 @@ import Testing
 /// Backups and restores on a real PostgreSQL server, with the real
 /// `pg_dump`, `pg_restore` and `psql`: each failure is made to happen, and
 /// the live database is re-read to prove that nothing was lost.
-@Suite("PostgreSQL backups", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+@Suite(
+    "PostgreSQL backups", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
 struct PostgresBackupTests {
     init() throws {
         _ = try PostgresTestServer.requireURL()
@@ -69,18 +70,22 @@ struct PostgresBackupTests {
             try await fill(database, rows: 400_000)
             let ferry = Ferry(configuration(database))
             let backup = try await ferry.backup()
-            try await database.load("DELETE FROM items WHERE id % 2 = 0; CREATE TABLE newer (id int);")
+            try await database.load(
+                "DELETE FROM items WHERE id % 2 = 0; CREATE TABLE newer (id int);")
             let before = try await database.snapshot()
 
             let name = try #require(database.postgresDatabase)
             // Ends the restore's session once it loads rows, after it dropped the live tables in its transaction.
             let killer = Task {
                 try await PostgresTestServer.terminateOnceSeen(
-                    where: "application_name LIKE 'ferry restore%' AND query LIKE 'COPY%' AND datname = '\(name)'",
+                    where:
+                        "application_name LIKE 'ferry restore%' AND query LIKE 'COPY%' AND datname = '\(name)'",
                     never: "the restore never loaded rows")
             }
 
-            let error = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.restore(backup)
+            }
             _ = try await killer.value
 
             #expect(error.code == .restoreFailed, "\(error)")
@@ -97,7 +102,9 @@ struct PostgresBackupTests {
         }
     }
 
-    @Test func theRestoreCountsWhatItLoadedBeforeCommittingAndARefusalLeavesTheLiveDataAsItWas() async throws {
+    @Test func theRestoreCountsWhatItLoadedBeforeCommittingAndARefusalLeavesTheLiveDataAsItWas()
+        async throws
+    {
         try await withTestDatabase(.postgres) { database in
             try await fill(database, rows: 5000)
             let ferry = Ferry(configuration(database))
@@ -108,7 +115,8 @@ struct PostgresBackupTests {
             let seen = SeenCheck()
 
             let error = try await #require(throws: FerryError.self) {
-                try await engine.withBackup(at: backup.file, format: .native, level: .quick) { copy in
+                try await engine.withBackup(at: backup.file, format: .native, level: .quick) {
+                    copy in
                     try await copy.replaceLiveDatabase(accepting: { loaded in
                         seen.set(loaded)
                         throw FerryError(.backupCorrupt, "refused by the test")
@@ -154,11 +162,14 @@ struct PostgresBackupTests {
             #expect(error.changes == "Nothing was changed.")
             #expect(error.engineMessage?.isEmpty == false, "pg_restore's own words: \(error)")
             #expect(try await database.snapshot() == before)
-            #expect(try ferry.backups().count == 1, "the pre-restore backup of an unchanged database is not kept")
+            #expect(
+                try ferry.backups().count == 1,
+                "the pre-restore backup of an unchanged database is not kept")
         }
     }
 
-    @Test func withTheQuickCheckADamagedByteIsRefusedByTheChecksumAndTheLiveDataStays() async throws {
+    @Test func withTheQuickCheckADamagedByteIsRefusedByTheChecksumAndTheLiveDataStays() async throws
+    {
         try await withTestDatabase(.postgres) { database in
             try await fill(database, rows: 2000)
             var configuration = configuration(database)
@@ -171,7 +182,9 @@ struct PostgresBackupTests {
             try await database.load("DELETE FROM items WHERE id > 10")
             let before = try await database.snapshot()
 
-            let error = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.restore(backup)
+            }
 
             #expect(error.code == .backupCorrupt)
             #expect(error.message.contains("SHA-256"), "\(error)")
@@ -180,7 +193,8 @@ struct PostgresBackupTests {
         }
     }
 
-    @Test func aBackupWhoseRowsDifferFromItsManifestIsRefusedBeforeTheRestoreCommits() async throws {
+    @Test func aBackupWhoseRowsDifferFromItsManifestIsRefusedBeforeTheRestoreCommits() async throws
+    {
         try await withTestDatabase(.postgres) { database in
             try await fill(database, rows: 3000)
             let ferry = Ferry(configuration(database))
@@ -201,19 +215,26 @@ struct PostgresBackupTests {
             #expect(error.changes == "Nothing was changed.")
             #expect(try await database.snapshot() == before)
             #expect(try await database.scalar("SELECT to_regclass('newer') IS NOT NULL") == "t")
-            #expect(try ferry.backups().count == 1, "the pre-restore backup of an unchanged database is not kept")
+            #expect(
+                try ferry.backups().count == 1,
+                "the pre-restore backup of an unchanged database is not kept")
         }
     }
 
-    @Test func aRestoreIntoADatabaseThatDoesNotExistCreatesItAndKeepsNoPreRestoreBackup() async throws {
+    @Test func aRestoreIntoADatabaseThatDoesNotExistCreatesItAndKeepsNoPreRestoreBackup()
+        async throws
+    {
         try await withTestDatabase(.postgres) { database in
             try await fill(database, rows: 1000)
             let ferry = Ferry(configuration(database))
             let backup = try await ferry.backup()
             let before = try await database.snapshot()
-            let name = "ferry_restored_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            let name =
+                "ferry_restored_"
+                + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             var elsewhere = configuration(database)
-            elsewhere.engine = try PostgresEngine(url: try PostgresTestServer.url(database: name), environment: [:])
+            elsewhere.engine = try PostgresEngine(
+                url: try PostgresTestServer.url(database: name), environment: [:])
 
             let report = try await Ferry(elsewhere).restore(backup)
             let restored = try await PostgresTestServer.psql(
@@ -281,9 +302,12 @@ struct PostgresBackupTests {
             let before = try await database.snapshot()
             let name = try #require(database.postgresDatabase)
             // The application, in a long transaction that has read the table.
-            let application = try await PostgresTestServer.holdOpenTransaction(reading: "items", in: name)
+            let application = try await PostgresTestServer.holdOpenTransaction(
+                reading: "items", in: name)
 
-            let error = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.restore(backup)
+            }
             try await PostgresTestServer.endApplication(in: name)
             _ = await application.value
 
@@ -318,7 +342,8 @@ struct PostgresBackupTests {
             try await Ferry(configuration(database)).upgrade()
             let backupsBefore = try Ferry(configuration(database)).backups().map(\.name)
             try await fill(database, rows: 10)
-            try database.folder.write("migrations/1.0.0/001_more.sql", "CREATE TABLE more_items (id bigint);")
+            try database.folder.write(
+                "migrations/1.0.0/001_more.sql", "CREATE TABLE more_items (id bigint);")
             let before = try await database.snapshot()
             var configuration = configuration(database)
             configuration.keepFreeBytes = Int64.max / 4
@@ -346,7 +371,9 @@ struct PostgresBackupTests {
             FileManager.default.createFile(atPath: output.path, contents: nil)
             let client = Process()
             client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            client.arguments = ["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", database.location]
+            client.arguments = [
+                "psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", database.location,
+            ]
             let input = Pipe()
             client.standardInput = input
             client.standardOutput = try FileHandle(forWritingTo: output)
@@ -354,8 +381,9 @@ struct PostgresBackupTests {
             try client.run()
             func send(_ line: String) { input.fileHandleForWriting.write(Data((line + "\n").utf8)) }
             func lines() -> [String] {
-                ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(
-                    String.init)
+                ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n")
+                    .map(
+                        String.init)
             }
             send("SELECT pg_backend_pid() || ' ' || count(*) FROM items;")
             let deadline = ContinuousClock.now + .seconds(30)

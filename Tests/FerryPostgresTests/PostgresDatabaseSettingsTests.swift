@@ -7,13 +7,16 @@ import Testing
 /// A database whose own settings (`ALTER DATABASE … SET search_path = app`)
 /// decide where its tables live: the scratch databases of the backup check
 /// and of the rehearsal must see the same.
-@Suite("PostgreSQL database settings", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+@Suite(
+    "PostgreSQL database settings",
+    .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
 struct PostgresDatabaseSettingsTests {
     init() throws {
         _ = try PostgresTestServer.requireURL()
     }
 
-    @Test func aDatabaseSearchPathIsCarriedToTheBackupCheckTheRestoreAndTheRehearsal() async throws {
+    @Test func aDatabaseSearchPathIsCarriedToTheBackupCheckTheRestoreAndTheRehearsal() async throws
+    {
         try await withTestDatabase(.postgres) { database in
             let name = try #require(database.postgresDatabase)
             try await PostgresTestServer.psql(
@@ -32,7 +35,8 @@ struct PostgresDatabaseSettingsTests {
             #expect(try await database.scalar("SELECT count(*) FROM app.ferry_state") == "1")
 
             let backup = try await ferry.backup()
-            #expect(backup.manifest.rowCounts?["devices"] == 3, "\(backup.manifest.rowCounts ?? [:])")
+            #expect(
+                backup.manifest.rowCounts?["devices"] == 3, "\(backup.manifest.rowCounts ?? [:])")
             #expect(backup.manifest.rowCounts?["app.devices"] == nil)
 
             try await database.load("DELETE FROM app.devices WHERE id > 1")
@@ -40,10 +44,12 @@ struct PostgresDatabaseSettingsTests {
             #expect(report.release == "1.0.0")
             #expect(try await database.scalar("SELECT count(*) FROM app.devices") == "3")
 
-            try database.folder.write("migrations/1.1.0/001_rooms.sql", "CREATE TABLE rooms (id bigint PRIMARY KEY);")
+            try database.folder.write(
+                "migrations/1.1.0/001_rooms.sql", "CREATE TABLE rooms (id bigint PRIMARY KEY);")
             let before = try await database.snapshot()
             let rehearsal = try await ferry.rehearse()
-            #expect(rehearsal.from == "1.0.0", "the copy is the database at 1.0.0, not a fresh install")
+            #expect(
+                rehearsal.from == "1.0.0", "the copy is the database at 1.0.0, not a fresh install")
             #expect(rehearsal.applied.count == 1, "\(rehearsal.applied)")
             #expect(rehearsal.rowsBefore["devices"] == 3, "\(rehearsal.rowsBefore)")
             #expect(try await database.snapshot() == before)

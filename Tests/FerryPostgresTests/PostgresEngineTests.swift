@@ -8,13 +8,16 @@ import Testing
 /// statements PostgreSQL refuses in a transaction, deferred constraints, the
 /// server's messages, the lock, privileges, and a database that is missing.
 /// Every test has a database of its own.
-@Suite("PostgreSQL engine", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+@Suite(
+    "PostgreSQL engine", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
 struct PostgresEngineTests {
     init() throws {
         _ = try PostgresTestServer.requireURL()
     }
 
-    func configuration(_ database: TestDatabase, release: String? = nil) throws -> Ferry.Configuration {
+    func configuration(_ database: TestDatabase, release: String? = nil) throws
+        -> Ferry.Configuration
+    {
         var configuration = Ferry.Configuration(
             appName: "test", engine: database.engine,
             migrationsDirectory: database.folder.url.appendingPathComponent("migrations"))
@@ -54,8 +57,10 @@ struct PostgresEngineTests {
         let output = try await database.psql([
             "-v", "ON_ERROR_STOP=0", "-s", "-o", "/dev/null", "-f", file.path,
         ])
-        let opening = "***(Single step mode: verify command)*******************************************\n"
-        let closing = "\n***(press return to proceed or enter x and return to cancel)********************"
+        let opening =
+            "***(Single step mode: verify command)*******************************************\n"
+        let closing =
+            "\n***(press return to proceed or enter x and return to cancel)********************"
         return output.components(separatedBy: opening).dropFirst().compactMap { block in
             block.range(of: closing).map { String(block[..<$0.lowerBound]) }
         }
@@ -64,10 +69,13 @@ struct PostgresEngineTests {
     /// A statement without its comments, final `;` and layout, so that
     /// psql's framing (which keeps leading block comments) and Ferry's compare.
     func normalized(_ statement: String) -> String {
-        var text = statement.replacingOccurrences(of: "--[^\n]*", with: "", options: .regularExpression)
-        text = text.replacingOccurrences(of: "(?s)/\\*.*?\\*/", with: "", options: .regularExpression)
+        var text = statement.replacingOccurrences(
+            of: "--[^\n]*", with: "", options: .regularExpression)
+        text = text.replacingOccurrences(
+            of: "(?s)/\\*.*?\\*/", with: "", options: .regularExpression)
         text = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return text.hasSuffix(";") ? String(text.dropLast()).trimmingCharacters(in: .whitespaces) : text
+        return text.hasSuffix(";")
+            ? String(text.dropLast()).trimmingCharacters(in: .whitespaces) : text
     }
 
     @Test func theSplitterAgreesWithPsqlOnEveryExampleScriptAndATrickyOne() async throws {
@@ -92,16 +100,19 @@ struct PostgresEngineTests {
                 try FileManager.default.subpathsOfDirectory(atPath: example.path)
                 .filter { $0.hasSuffix(".sql") }.sorted()
                 .map { example.appendingPathComponent($0) }
-                + ExampleApplication.releases.map { ExampleApplication.fixture($0, for: .postgres) } + [
+                + ExampleApplication.releases.map { ExampleApplication.fixture($0, for: .postgres) }
+                + [
                     tricky
                 ]
             #expect(scripts.count == 34)
             for script in scripts {
-                let ours = try PostgresScriptSplitter.split(String(contentsOf: script, encoding: .utf8))
+                let ours = try PostgresScriptSplitter.split(
+                    String(contentsOf: script, encoding: .utf8))
                 let psqls = try await psqlStatements(of: script, in: database)
                 // psql also sends the empty statements (";;") that Ferry leaves out.
                 #expect(
-                    ours.map { normalized($0.text) } == psqls.map(normalized).filter { !$0.isEmpty },
+                    ours.map { normalized($0.text) }
+                        == psqls.map(normalized).filter { !$0.isEmpty },
                     "\(script.lastPathComponent)")
                 #expect(!ours.isEmpty)
             }
@@ -110,20 +121,27 @@ struct PostgresEngineTests {
 
     @Test func anEngineRequirementComparesTheServersVersion() async throws {
         try await withTestDatabase(.postgres) { database in
-            try database.folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+            try database.folder.write(
+                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
             try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
-            try database.folder.write("migrations/1.1.0/001_more.sql", "CREATE TABLE more (id bigint PRIMARY KEY);")
+            try database.folder.write(
+                "migrations/1.1.0/001_more.sql", "CREATE TABLE more (id bigint PRIMARY KEY);")
             var configuration = try configuration(database)
-            configuration.requirements = [try Requirement(parsing: "postgresql >= 99", subject: .engine)]
+            configuration.requirements = [
+                try Requirement(parsing: "postgresql >= 99", subject: .engine)
+            ]
 
             let error = try await #require(throws: FerryError.self) {
                 try await Ferry(configuration).upgrade(database.upgradeOptions())
             }
             #expect(error.code == .preflightRefused)
-            #expect(error.message.contains("postgresql") && error.message.contains("99"), "\(error)")
+            #expect(
+                error.message.contains("postgresql") && error.message.contains("99"), "\(error)")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
 
-            configuration.requirements = [try Requirement(parsing: "postgresql >= 12", subject: .engine)]
+            configuration.requirements = [
+                try Requirement(parsing: "postgresql >= 12", subject: .engine)
+            ]
             try await Ferry(configuration).upgrade(database.upgradeOptions())
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.1.0")
         }
@@ -153,9 +171,11 @@ struct PostgresEngineTests {
             #expect(report.applied == ["1.0.0/001_items", "1.0.0/002_index", "1.0.0/003_more"])
             #expect(
                 try await database.scalar(
-                    "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_name'::regclass") == "t")
+                    "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_name'::regclass")
+                    == "t")
             #expect(
-                try await database.scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_index'")
+                try await database.scalar(
+                    "SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_index'")
                     == "sql-no-transaction")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
         }
@@ -164,7 +184,8 @@ struct PostgresEngineTests {
     @Test func aFailureInAFileWithoutTransactionRestoresThePreUpgradeBackup() async throws {
         try await withTestDatabase(.postgres) { database in
             try database.folder.write(
-                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
+                "migrations/1.0.0/001_items.sql",
+                "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
             try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
             try database.folder.write(
                 "migrations/1.1.0/001_indexes.sql",
@@ -179,15 +200,20 @@ struct PostgresEngineTests {
             }
 
             #expect(error.location?.line == 3)
-            #expect(error.changes?.contains("1.1.0/001_indexes runs outside any transaction") == true)
-            #expect(error.changes?.contains("Ferry restored the pre-upgrade backup") == true, "\(error)")
+            #expect(
+                error.changes?.contains("1.1.0/001_indexes runs outside any transaction") == true)
+            #expect(
+                error.changes?.contains("Ferry restored the pre-upgrade backup") == true, "\(error)"
+            )
             // The index the first statement built and committed went with the restore.
             #expect(
-                try await database.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'")
+                try await database.scalar(
+                    "SELECT count(*) FROM pg_indexes WHERE indexname = 'items_name'")
                     == "0")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
             #expect(
-                try await database.scalar("SELECT count(*) FROM ferry_migrations WHERE release = '1.1.0'")
+                try await database.scalar(
+                    "SELECT count(*) FROM ferry_migrations WHERE release = '1.1.0'")
                     == "0")
         }
     }
@@ -195,12 +221,14 @@ struct PostgresEngineTests {
     @Test func aStatementThatRefusesTransactionsSaysWhichMarkerFixesIt() async throws {
         try await withTestDatabase(.postgres) { database in
             try database.folder.write(
-                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
+                "migrations/1.0.0/001_items.sql",
+                "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
             try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
             try database.folder.write(
                 "migrations/1.1.0/001_more.sql", "ALTER TABLE items ADD COLUMN price numeric;")
             try database.folder.write(
-                "migrations/1.1.0/002_index.sql", "\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n")
+                "migrations/1.1.0/002_index.sql",
+                "\nCREATE INDEX CONCURRENTLY items_name ON items (name);\n")
             let before = try await database.snapshot()
 
             let error = try await #require(throws: FerryError.self) {
@@ -239,7 +267,8 @@ struct PostgresEngineTests {
     @Test func aNewEnumValueUsedInTheSameTransactionSaysWhichModeFixesIt() async throws {
         try await withTestDatabase(.postgres) { database in
             try writeEnumMigrations(in: database)
-            try await Ferry(configuration(database, release: "1.0.0")).upgrade(database.upgradeOptions())
+            try await Ferry(configuration(database, release: "1.0.0")).upgrade(
+                database.upgradeOptions())
             let before = try await database.snapshot()
 
             let error = try await #require(throws: FerryError.self) {
@@ -257,7 +286,8 @@ struct PostgresEngineTests {
     @Test func anOwnTransactionMarkerCommitsTheNewEnumValueFirst() async throws {
         try await withTestDatabase(.postgres) { database in
             try writeEnumMigrations(in: database, marker: "-- ferry:own-transaction\n")
-            try await Ferry(configuration(database, release: "1.0.0")).upgrade(database.upgradeOptions())
+            try await Ferry(configuration(database, release: "1.0.0")).upgrade(
+                database.upgradeOptions())
             try await Ferry(configuration(database)).upgrade(database.upgradeOptions())
             #expect(try await database.scalar("SELECT mood FROM feelings WHERE id = 1") == "great")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "2.0.0")
@@ -267,7 +297,8 @@ struct PostgresEngineTests {
     @Test func theMigrationTransactionModeCommitsEachMigration() async throws {
         try await withTestDatabase(.postgres) { database in
             try writeEnumMigrations(in: database)
-            try await Ferry(configuration(database, release: "1.0.0")).upgrade(database.upgradeOptions())
+            try await Ferry(configuration(database, release: "1.0.0")).upgrade(
+                database.upgradeOptions())
             try await Ferry(configuration(database)).upgrade(
                 database.upgradeOptions(transactionMode: .perMigration))
             #expect(try await database.scalar("SELECT mood FROM feelings WHERE id = 1") == "great")
@@ -335,12 +366,15 @@ struct PostgresEngineTests {
             }
             #expect(
                 duplicate.location
-                    == .init(file: "1.1.0/001_twice.sql", line: 4, statement: "INSERT INTO items VALUES (1)"))
+                    == .init(
+                        file: "1.1.0/001_twice.sql", line: 4,
+                        statement: "INSERT INTO items VALUES (1)"))
             #expect(duplicate.engineCode == "23505")
             #expect(
                 duplicate.engineMessage?.contains(
                     "duplicate key value violates unique constraint \"items_pkey\"") == true)
-            #expect(duplicate.engineMessage?.contains("DETAIL: Key (id)=(1) already exists.") == true)
+            #expect(
+                duplicate.engineMessage?.contains("DETAIL: Key (id)=(1) already exists.") == true)
             #expect(duplicate.description.contains("database said: 23505"))
             #expect(try await database.snapshot() == before)
 
@@ -383,7 +417,8 @@ struct PostgresEngineTests {
     @Test func swiftMigrationsRunOnTheUpgradesConnection() async throws {
         try await withTestDatabase(.postgres) { database in
             try database.folder.write(
-                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
+                "migrations/1.0.0/001_items.sql",
+                "CREATE TABLE items (id bigint PRIMARY KEY, name text);")
             var configuration = try configuration(database)
             try configuration.migrations.register(release: "1.0.0", name: "002_fill") { db in
                 #expect(db.engineName == "postgresql")
@@ -408,7 +443,8 @@ struct PostgresEngineTests {
             }
             try await Ferry(configuration).upgrade(database.upgradeOptions())
             #expect(
-                try await database.scalar("SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_fill'")
+                try await database.scalar(
+                    "SELECT kind FROM ferry_migrations WHERE id = '1.0.0/002_fill'")
                     == "swift")
         }
     }
@@ -422,10 +458,12 @@ struct PostgresEngineTests {
             let engine = database.engine
             let holder = LockHolder.currentProcess()
 
-            try await engine.withUpgradeLock(holder: holder, timeout: .seconds(1), onWait: { _ in }) {
+            try await engine.withUpgradeLock(holder: holder, timeout: .seconds(1), onWait: { _ in })
+            {
                 let shown = try #require(try await engine.lockHolder())
                 // The client's address as the server sees it (a TCP connection, so never hidden).
-                #expect(shown.host == "127.0.0.1" || shown.host == "::1" || shown.host.contains("."))
+                #expect(
+                    shown.host == "127.0.0.1" || shown.host == "::1" || shown.host.contains("."))
                 #expect(
                     shown.command.contains(
                         "ferry upgrade lock, pid \(ProcessInfo.processInfo.processIdentifier)"))
@@ -480,24 +518,32 @@ struct PostgresEngineTests {
         let folder = try TemporaryFolder()
         let name = "ferry_test_new_" + UUID().uuidString.prefix(8).lowercased()
         try await withCleanup {
-            try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
+            try folder.write(
+                "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
             try folder.write("migrations/1.0.0/002_bad.sql", "INSERT INTO nowhere VALUES (1);")
             let configuration = Ferry.Configuration(
-                engine: try PostgresEngine(url: try PostgresTestServer.url(database: name), environment: [:]),
+                engine: try PostgresEngine(
+                    url: try PostgresTestServer.url(database: name), environment: [:]),
                 migrationsDirectory: folder.url.appendingPathComponent("migrations"))
             let exists = "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"
 
             let status = try await Ferry(configuration).status()
             #expect(!status.databaseExists)
             #expect(status.pending.count == 2)
-            #expect(try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres") == "0\n")
+            #expect(
+                try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres")
+                    == "0\n")
 
             await #expect(throws: FerryError.self) { try await Ferry(configuration).upgrade() }
-            #expect(try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres") == "0\n")
+            #expect(
+                try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres")
+                    == "0\n")
 
             try folder.write("migrations/1.0.0/002_bad.sql", "INSERT INTO items VALUES (1);")
             try await Ferry(configuration).upgrade()
-            #expect(try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres") == "1\n")
+            #expect(
+                try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres")
+                    == "1\n")
             #expect(try await Ferry(configuration).status().databaseRelease == "1.0.0")
         } cleanup: {
             await PostgresTestServer.dropDatabase(name)

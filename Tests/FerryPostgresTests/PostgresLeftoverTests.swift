@@ -7,7 +7,9 @@ import Testing
 /// Scratch databases of dead runs are proven dead by their maker's advisory
 /// lock and dropped by the next run that makes one; a live one (its lock
 /// held) and one of an older Ferry (no marker in its name) stay.
-@Suite("PostgreSQL leftovers", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+@Suite(
+    "PostgreSQL leftovers",
+    .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
 struct PostgresLeftoverTests {
     init() throws {
         _ = try PostgresTestServer.requireURL()
@@ -15,7 +17,8 @@ struct PostgresLeftoverTests {
 
     func exists(_ name: String) async throws -> Bool {
         try await PostgresTestServer.psql(
-            ["-At", "-c", "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"], database: "postgres") == "1\n"
+            ["-At", "-c", "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"],
+            database: "postgres") == "1\n"
     }
 
     @Test func theNextCheckDropsDeadScratchDatabasesAndLeavesLiveOnes() async throws {
@@ -24,7 +27,8 @@ struct PostgresLeftoverTests {
         let live = "ferry_rehearsal_lock_\(suffix)"
         let unmarked = "ferry_check_\(suffix)"
         for name in [dead, unmarked] {
-            try await PostgresTestServer.psql(["-c", "CREATE DATABASE \(name)"], database: "postgres")
+            try await PostgresTestServer.psql(
+                ["-c", "CREATE DATABASE \(name)"], database: "postgres")
         }
         // The live one's maker: a session that holds its lock, as Ferry's does, from before it exists, for
         // longer than the test can take on a busy machine (the cleanup ends it).
@@ -41,28 +45,42 @@ struct PostgresLeftoverTests {
             try await withCleanup {
                 for _ in 0..<500 {
                     let held = try await PostgresTestServer.psql(
-                        ["-At", "-c", "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_advisory_lock(hashtextextended(''\(live)''%' AND wait_event = 'PgSleep'"],
+                        [
+                            "-At", "-c",
+                            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_advisory_lock(hashtextextended(''\(live)''%' AND wait_event = 'PgSleep'",
+                        ],
                         database: "postgres")
                     if held == "1\n" { break }
                     try await Task.sleep(for: .milliseconds(20))
                 }
-                try await PostgresTestServer.psql(["-c", "CREATE DATABASE \(live)"], database: "postgres")
-                try await database.load("CREATE TABLE items (id integer PRIMARY KEY); INSERT INTO items VALUES (1), (2);")
-                var configuration = Ferry.Configuration(appName: "test", engine: database.engine, migrationsDirectory: nil)
+                try await PostgresTestServer.psql(
+                    ["-c", "CREATE DATABASE \(live)"], database: "postgres")
+                try await database.load(
+                    "CREATE TABLE items (id integer PRIMARY KEY); INSERT INTO items VALUES (1), (2);"
+                )
+                var configuration = Ferry.Configuration(
+                    appName: "test", engine: database.engine, migrationsDirectory: nil)
                 configuration.backupsDirectory = database.backupsFolder
                 let backup = try await Ferry(configuration).backup()
                 #expect(backup.manifest.rowCounts?["items"] == 2)
 
-                #expect(try await !exists(dead), "a scratch database whose maker is gone is dropped")
+                #expect(
+                    try await !exists(dead), "a scratch database whose maker is gone is dropped")
                 #expect(try await exists(live), "one whose maker lives stays")
-                #expect(try await exists(unmarked), "one without the marker cannot be proven dead and stays")
+                #expect(
+                    try await exists(unmarked),
+                    "one without the marker cannot be proven dead and stays")
             } cleanup: {
                 maker.terminate()
                 _ = try? await PostgresTestServer.psql(
-                    ["-c", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%\(live)%' AND pid <> pg_backend_pid()"],
+                    [
+                        "-c",
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%\(live)%' AND pid <> pg_backend_pid()",
+                    ],
                     database: "postgres")
                 for name in [dead, live, unmarked] {
-                    _ = try? await PostgresTestServer.psql(["-c", "DROP DATABASE IF EXISTS \(name)"], database: "postgres")
+                    _ = try? await PostgresTestServer.psql(
+                        ["-c", "DROP DATABASE IF EXISTS \(name)"], database: "postgres")
                 }
             }
         }

@@ -17,7 +17,8 @@ import Testing
             #expect(error.category == .usage)
             #expect(error.message.contains("is not a whole number of seconds from 0 to 31536000"))
         }
-        let largest = try PostgresLocation(url: "postgres://app@db/sensorhub?connect_timeout=31536000", environment: [:])
+        let largest = try PostgresLocation(
+            url: "postgres://app@db/sensorhub?connect_timeout=31536000", environment: [:])
         #expect(largest.connectTimeout == .seconds(31_536_000))
     }
 }

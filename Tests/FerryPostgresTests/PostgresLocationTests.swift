@@ -39,7 +39,8 @@ import Testing
             url: "postgres://alice@/app?host=/var/run/postgresql", environment: [:])
         #expect(socket.isUnixSocket)
         #expect(socket.server == "/var/run/postgresql/.s.PGSQL.5432")
-        let bracketed = try PostgresLocation(url: "postgres://alice@[::1]:5544/app", environment: [:])
+        let bracketed = try PostgresLocation(
+            url: "postgres://alice@[::1]:5544/app", environment: [:])
         #expect(bracketed.server == "[::1]:5544")
     }
 
@@ -81,7 +82,9 @@ import Testing
             "postgres://alice:hunter2@db/app?tcp_keepalives=1",
             "postgres://alice:hunter2@db:0/app",
         ] {
-            let error = #expect(throws: FerryError.self) { try PostgresLocation(url: url, environment: [:]) }
+            let error = #expect(throws: FerryError.self) {
+                try PostgresLocation(url: url, environment: [:])
+            }
             #expect(error?.code == .invalidConfiguration)
             #expect(error?.category == .usage)
             #expect(error.map { !$0.description.contains("hunter2") } == true, "\(url)")
@@ -93,10 +96,12 @@ import Testing
             DatabaseLocation.redactingPassword(in: "postgres://alice:hunter2@db/app")
                 == "postgres://alice:***@db/app")
         #expect(
-            DatabaseLocation.redactingPassword(in: "postgres://alice@db/app?password=hunter2&sslmode=require")
+            DatabaseLocation.redactingPassword(
+                in: "postgres://alice@db/app?password=hunter2&sslmode=require")
                 == "postgres://alice@db/app?password=***&sslmode=require")
         #expect(
-            !DatabaseLocation.redactingPassword(in: "postgres://alice:hun ter2@db/app").contains("hun ter2"))
+            !DatabaseLocation.redactingPassword(in: "postgres://alice:hun ter2@db/app").contains(
+                "hun ter2"))
         #expect(DatabaseLocation.redactingPassword(in: "data/app.db") == "data/app.db")
     }
 }

@@ -8,7 +8,9 @@ import Testing
 /// writing throughout, and a client's open transaction that the restore must
 /// wait for. The clients are the real `psql`; what they committed is re-read
 /// from the live database and from the pre-restore backup.
-@Suite("PostgreSQL restore under load", .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
+@Suite(
+    "PostgreSQL restore under load",
+    .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
 struct PostgresRestoreUnderLoadTests {
     init() throws {
         _ = try PostgresTestServer.requireURL()
@@ -27,7 +29,9 @@ struct PostgresRestoreUnderLoadTests {
         return configuration
     }
 
-    @Test func everyWriteCommittedDuringARestoreIsInThePreRestoreBackupOrInTheRestoredDatabase() async throws {
+    @Test func everyWriteCommittedDuringARestoreIsInThePreRestoreBackupOrInTheRestoredDatabase()
+        async throws
+    {
         try await withTestDatabase(.postgres) { database in
             try await database.load(
                 """
@@ -41,23 +45,31 @@ struct PostgresRestoreUnderLoadTests {
             // The application: one insert after another, each committed on its own, printing what committed.
             var script = ""
             for n in 1...1500 {
-                script += "INSERT INTO events VALUES (\(n)) RETURNING 'ok ' || n;\nSELECT pg_sleep(0.004);\n"
+                script +=
+                    "INSERT INTO events VALUES (\(n)) RETURNING 'ok ' || n;\nSELECT pg_sleep(0.004);\n"
             }
             let writer = try PsqlClient(script: script, database: database)
-            #expect(await writer.waitForOutput(lines: 50), "the application writes before the restore")
+            #expect(
+                await writer.waitForOutput(lines: 50), "the application writes before the restore")
 
             let report = try await ferry.restore(backup)
             let written = await writer.finish()
 
-            let preRestore = try #require(try ferry.backups().first { $0.name == report.preRestoreBackup })
-            let kept = try await rows(of: "SELECT n FROM events WHERE n > 0", inBackup: preRestore.file)
+            let preRestore = try #require(
+                try ferry.backups().first { $0.name == report.preRestoreBackup })
+            let kept = try await rows(
+                of: "SELECT n FROM events WHERE n > 0", inBackup: preRestore.file)
             let live = Set(
                 try await database.psql(["-A", "-t", "-c", "SELECT n FROM events WHERE n > 0"])
                     .split(separator: "\n").compactMap { Int($0) })
-            let committed = Set(written.lines.compactMap { $0.hasPrefix("ok ") ? Int($0.dropFirst(3)) : nil })
+            let committed = Set(
+                written.lines.compactMap { $0.hasPrefix("ok ") ? Int($0.dropFirst(3)) : nil })
             let lost = committed.subtracting(kept).subtracting(live)
             #expect(committed.count > 100, "the application kept writing: \(written.stderr)")
-            #expect(lost.isEmpty, "\(lost.count) of \(committed.count) committed writes are in neither database: \(lost.sorted().prefix(20))")
+            #expect(
+                lost.isEmpty,
+                "\(lost.count) of \(committed.count) committed writes are in neither database: \(lost.sorted().prefix(20))"
+            )
             #expect(kept.isDisjoint(with: live), "a write is either before the restore or after it")
             #expect(try await database.scalar("SELECT count(*) FROM items") == "100000")
             #expect(try await database.scalar("SELECT count(*) FROM events WHERE n < 0") == "10")
@@ -77,11 +89,13 @@ struct PostgresRestoreUnderLoadTests {
             let before = try await database.snapshot()
             let name = try #require(database.postgresDatabase)
             // One client holds an open transaction that has read the table.
-            let holder = try await PostgresTestServer.holdOpenTransaction(reading: "items", in: name)
+            let holder = try await PostgresTestServer.holdOpenTransaction(
+                reading: "items", in: name)
             // Another keeps reading, and prints how long each read waited for its lock.
             var script = ""
             for _ in 1...600 {
-                script += "SELECT 'waited ' || extract(epoch FROM clock_timestamp() - statement_timestamp()) "
+                script +=
+                    "SELECT 'waited ' || extract(epoch FROM clock_timestamp() - statement_timestamp()) "
                     + "FROM (SELECT count(*) FROM items) AS c;\nSELECT pg_sleep(0.02);\n"
             }
             let reader = try PsqlClient(script: script, database: database)
@@ -89,25 +103,35 @@ struct PostgresRestoreUnderLoadTests {
 
             let clock = ContinuousClock()
             let started = clock.now
-            let error = try await #require(throws: FerryError.self) { try await ferry.restore(backup) }
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.restore(backup)
+            }
             let waited = clock.now - started
             let read = await reader.finish()
             try await PostgresTestServer.endApplication(in: name)
             _ = await holder.value
 
-            let waits = read.lines.compactMap { $0.hasPrefix("waited ") ? Double($0.dropFirst(7)) : nil }
+            let waits = read.lines.compactMap {
+                $0.hasPrefix("waited ") ? Double($0.dropFirst(7)) : nil
+            }
             #expect(waits.count > 100, "the reader kept reading throughout: \(read.stderr)")
-            #expect((waits.max() ?? 99) < 5, "no read waited behind the restore for long: longest \(waits.max() ?? -1) s")
+            #expect(
+                (waits.max() ?? 99) < 5,
+                "no read waited behind the restore for long: longest \(waits.max() ?? -1) s")
             #expect(waited >= .seconds(8), "the restore waited its whole timeout")
             #expect(error.code == .restoreFailed)
             #expect(error.message.contains("sensorhub-web"), "\(error)")
             #expect(error.changes?.contains("Nothing was changed") == true)
             #expect(try await database.snapshot() == before)
-            #expect(try ferry.backups().count == 1, "no pre-restore backup of an unchanged database is kept")
+            #expect(
+                try ferry.backups().count == 1,
+                "no pre-restore backup of an unchanged database is kept")
         }
     }
 
-    @Test func aRestoreWhoseTransactionWaitsForThePreRestoreBackupOutlivesAnIdleTransactionTimeout() async throws {
+    @Test func aRestoreWhoseTransactionWaitsForThePreRestoreBackupOutlivesAnIdleTransactionTimeout()
+        async throws
+    {
         try await withTestDatabase(.postgres) { database in
             try await database.load(
                 """
@@ -137,12 +161,16 @@ struct PostgresRestoreUnderLoadTests {
         do {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["pg_restore", "--no-owner", "-d", try PostgresTestServer.url(database: name), file.path]
+            process.arguments = [
+                "pg_restore", "--no-owner", "-d", try PostgresTestServer.url(database: name),
+                file.path,
+            ]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
             while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-            let output = try await PostgresTestServer.psql(["-A", "-t", "-c", query], database: name)
+            let output = try await PostgresTestServer.psql(
+                ["-A", "-t", "-c", query], database: name)
             await PostgresTestServer.dropDatabase(name)
             return Set(output.split(separator: "\n").compactMap { Int($0) })
         } catch {
@@ -175,7 +203,8 @@ final class PsqlClient: @unchecked Sendable {
     }
 
     var lines: [String] {
-        ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(
+            String.init)
     }
 
     /// Waits until the client has printed some lines.

@@ -42,14 +42,19 @@ import Testing
 
     @Test func standardStringsDoubleTheirQuotes() throws {
         #expect(
-            try texts("SELECT 'a;b', 'it''s; fine'; SELECT 2") == ["SELECT 'a;b', 'it''s; fine'", "SELECT 2"])
+            try texts("SELECT 'a;b', 'it''s; fine'; SELECT 2") == [
+                "SELECT 'a;b', 'it''s; fine'", "SELECT 2",
+            ])
         // In a standard string a backslash is an ordinary character.
         #expect(try texts(#"SELECT 'C:\'; SELECT 2"#) == [#"SELECT 'C:\'"#, "SELECT 2"])
         #expect(try texts("SELECT '';SELECT ''''") == ["SELECT ''", "SELECT ''''"])
     }
 
     @Test func escapeStringsTakeBackslashes() throws {
-        #expect(try texts(#"SELECT E'it\'s; here'; SELECT 2"#) == [#"SELECT E'it\'s; here'"#, "SELECT 2"])
+        #expect(
+            try texts(#"SELECT E'it\'s; here'; SELECT 2"#) == [
+                #"SELECT E'it\'s; here'"#, "SELECT 2",
+            ])
         #expect(try texts(#"SELECT e'a\\'; SELECT 2"#) == [#"SELECT e'a\\'"#, "SELECT 2"])
         #expect(try texts(#"SELECT E'x''y\n;'; SELECT 2"#).count == 2)
         // An identifier ending in e is not an escape string's prefix.
@@ -149,7 +154,8 @@ import Testing
     }
 
     @Test func handlesWindowsLineEndsAndUnicode() throws {
-        let statements = try PostgresScriptSplitter.split("SELECT 'Küche';\r\n-- °C\r\nSELECT 'CO₂'")
+        let statements = try PostgresScriptSplitter.split(
+            "SELECT 'Küche';\r\n-- °C\r\nSELECT 'CO₂'")
         #expect(statements.map(\.text) == ["SELECT 'Küche'", "SELECT 'CO₂'"])
         #expect(statements.map(\.line) == [1, 3])
     }

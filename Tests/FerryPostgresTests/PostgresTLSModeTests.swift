@@ -12,8 +12,12 @@ import Testing
         let folder = try TemporaryFolder()
         let root = try folder.write("ca.crt", "not parsed here\n")
         let home = ["HOME": folder.url.path]
-        func location(_ parameters: String, _ environment: [String: String] = [:]) throws -> PostgresLocation {
-            try PostgresLocation(url: "postgres://alice@db.example.com/app?\(parameters)", environment: home.merging(environment) { $1 })
+        func location(_ parameters: String, _ environment: [String: String] = [:]) throws
+            -> PostgresLocation
+        {
+            try PostgresLocation(
+                url: "postgres://alice@db.example.com/app?\(parameters)",
+                environment: home.merging(environment) { $1 })
         }
         #expect(try location("sslmode=disable").certificateCheck == .none)
         #expect(try location("sslmode=prefer").certificateCheck == .none)
@@ -26,7 +30,10 @@ import Testing
         let verifyFull = try location("sslmode=verify-full", ["PGSSLROOTCERT": root.path])
         #expect(verifyFull.certificateCheck == .chainAndHostName)
         #expect(verifyFull.rootCertificate == root.path)
-        #expect(try location("connect_timeout=3", ["PGSSLMODE": "verify-ca", "PGSSLROOTCERT": "system"]).rootCertificate == "system")
+        #expect(
+            try location(
+                "connect_timeout=3", ["PGSSLMODE": "verify-ca", "PGSSLROOTCERT": "system"]
+            ).rootCertificate == "system")
 
         // libpq's default file, ~/.postgresql/root.crt, once it exists; require then checks the chain too.
         _ = try folder.write(".postgresql/root.crt", "not parsed here\n")
@@ -40,15 +47,19 @@ import Testing
         for mode in ["verify-ca", "verify-full"] {
             let error = #expect(throws: FerryError.self) {
                 try PostgresLocation(
-                    url: "postgres://alice:hunter2@db/app?sslmode=\(mode)", environment: ["HOME": folder.url.path])
+                    url: "postgres://alice:hunter2@db/app?sslmode=\(mode)",
+                    environment: ["HOME": folder.url.path])
             }
             #expect(error?.category == .usage)
-            #expect(error?.message.contains("\(folder.url.path)/.postgresql/root.crt does not exist") == true)
+            #expect(
+                error?.message.contains("\(folder.url.path)/.postgresql/root.crt does not exist")
+                    == true)
             #expect(error.map { !$0.description.contains("hunter2") } == true)
         }
         let missing = #expect(throws: FerryError.self) {
             try PostgresLocation(
-                url: "postgres://alice@db/app?sslmode=verify-ca&sslrootcert=/nowhere/ca.crt", environment: [:])
+                url: "postgres://alice@db/app?sslmode=verify-ca&sslrootcert=/nowhere/ca.crt",
+                environment: [:])
         }
         #expect(missing?.message.contains("/nowhere/ca.crt does not exist") == true)
     }
@@ -57,12 +68,16 @@ import Testing
         let folder = try TemporaryFolder()
         let file = try folder.write("pgpass", "*:*:*:*:secret\n")
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: file.path)
-        let open = try PostgresLocation(url: "postgres://alice@db/app", environment: ["PGPASSFILE": file.path])
+        let open = try PostgresLocation(
+            url: "postgres://alice@db/app", environment: ["PGPASSFILE": file.path])
         #expect(open.passwordSource == nil)
         #expect(open.warnings.count == 1)
-        #expect(open.warnings.first?.contains("\(file.path) is ignored: it has group or world access (mode 640)") == true)
+        #expect(
+            open.warnings.first?.contains(
+                "\(file.path) is ignored: it has group or world access (mode 640)") == true)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-        let closed = try PostgresLocation(url: "postgres://alice@db/app", environment: ["PGPASSFILE": file.path])
+        let closed = try PostgresLocation(
+            url: "postgres://alice@db/app", environment: ["PGPASSFILE": file.path])
         #expect(closed.passwordSource == file.path)
         #expect(closed.warnings.isEmpty)
     }

@@ -26,7 +26,8 @@ import Testing
             #expect(try TableContents(path: backup.file.path) == before)
             let attributes = try FileManager.default.attributesOfItem(atPath: backup.file.path)
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-            let folderAttributes = try FileManager.default.attributesOfItem(atPath: scenario.backupsFolder.path)
+            let folderAttributes = try FileManager.default.attributesOfItem(
+                atPath: scenario.backupsFolder.path)
             #expect((folderAttributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
             #expect(!FileManager.default.fileExists(atPath: backup.file.path + "-wal"))
         }
@@ -42,7 +43,9 @@ import Testing
             let applied = history.filter { report.applied.contains($0.id) }
             #expect(applied.map(\.id) == report.applied)
             for row in applied {
-                #expect(row.note?.contains("without a pre-upgrade backup (--no-backup)") == true, "\(row.id)")
+                #expect(
+                    row.note?.contains("without a pre-upgrade backup (--no-backup)") == true,
+                    "\(row.id)")
             }
             let earlier = history.filter { !report.applied.contains($0.id) }
             #expect(earlier.count == 10)
@@ -56,19 +59,24 @@ import Testing
             let upgraded = try TableContents(path: scenario.path)
             let manual = try await scenario.ferry.backup(note: "before the cleanup")
             #expect(manual.name.contains("-0.5.0-manual-"))
-            try scenario.execute("DELETE FROM sensor_history WHERE id % 2 = 0; INSERT INTO rooms (name) VALUES ('Attic');")
+            try scenario.execute(
+                "DELETE FROM sensor_history WHERE id % 2 = 0; INSERT INTO rooms (name) VALUES ('Attic');"
+            )
             let changed = try TableContents(path: scenario.path)
 
-            let report = try await scenario.ferry.restore(try scenario.ferry.findBackup(.named(manual.name)))
+            let report = try await scenario.ferry.restore(
+                try scenario.ferry.findBackup(.named(manual.name)))
 
             #expect(try TableContents(path: scenario.path) == upgraded)
             #expect(try integrityCheck(scenario.path) == "ok")
-            let preRestore = try scenario.ferry.findBackup(.named(try #require(report.preRestoreBackup)))
+            let preRestore = try scenario.ferry.findBackup(
+                .named(try #require(report.preRestoreBackup)))
             #expect(preRestore.manifest.kind == .preRestore)
             #expect(try TableContents(path: preRestore.file.path) == changed)
 
             // Back before the upgrade: the database is at 0.3.0 again, and upgrades again.
-            let back = try await scenario.ferry.restore(try scenario.ferry.findBackup(.beforeUpgrade(to: Release(0, 5, 0))))
+            let back = try await scenario.ferry.restore(
+                try scenario.ferry.findBackup(.beforeUpgrade(to: Release(0, 5, 0))))
             #expect(back.release == "0.3.0")
             #expect(try await scenario.ferry.status().pending.count == 4)
             try await scenario.ferry.upgrade()
@@ -104,8 +112,9 @@ import Testing
             let engine = SQLiteEngine(path: scenario.path)
             let check = try await engine.checkNewBackup(at: dump.file, format: .sql, level: .quick)
             #expect(check.rowCounts == nil)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: scenario.backupsFolder.path)
-                .allSatisfy { !$0.hasSuffix(".loading") }, "nothing was loaded beside it")
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: scenario.backupsFolder.path)
+                    .allSatisfy { !$0.hasSuffix(".loading") }, "nothing was loaded beside it")
 
             let cut = scenario.folder.url.appendingPathComponent("cut.sql")
             let whole = try Data(contentsOf: dump.file)
@@ -116,7 +125,9 @@ import Testing
             #expect(error.code == .backupCorrupt)
             #expect(error.engineMessage?.contains("not whole") == true)
             // The full check of the same cut dump loads it and finds the statement it ends in.
-            await #expect(throws: FerryError.self) { try await engine.checkNewBackup(at: cut, format: .sql, level: .full) }
+            await #expect(throws: FerryError.self) {
+                try await engine.checkNewBackup(at: cut, format: .sql, level: .full)
+            }
         }
     }
 
@@ -129,8 +140,10 @@ import Testing
             let dump = try await scenario.ferry.backup(format: .sql)
             let elsewhere = scenario.folder.url.appendingPathComponent("elsewhere/new.db").path
             try FileManager.default.createDirectory(
-                atPath: (elsewhere as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            var configuration = ExampleApplication.configuration(database: elsewhere, migrations: scenario.migrations)
+                atPath: (elsewhere as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
+            var configuration = ExampleApplication.configuration(
+                database: elsewhere, migrations: scenario.migrations)
             configuration.backupsDirectory = scenario.backupsFolder
             configuration.backupCheck = check
 
@@ -139,15 +152,20 @@ import Testing
             #expect(report.preRestoreBackup == nil)
             #expect(try TableContents(path: elsewhere) == original)
             #expect(try integrityCheck(elsewhere) == "ok")
-            let left = try FileManager.default.contentsOfDirectory(atPath: scenario.backupsFolder.path)
-            #expect(left.sorted() == [dump.file.lastPathComponent, dump.manifestFile.lastPathComponent].sorted(),
-                    "the loaded copy became the database; nothing else is left beside the backup")
+            let left = try FileManager.default.contentsOfDirectory(
+                atPath: scenario.backupsFolder.path)
+            #expect(
+                left.sorted()
+                    == [dump.file.lastPathComponent, dump.manifestFile.lastPathComponent].sorted(),
+                "the loaded copy became the database; nothing else is left beside the backup")
             #expect(try await Ferry(configuration).status().databaseRelease == "0.5.0")
         }
     }
 
     @Test(arguments: ["flip", "truncate"], BackupCheckLevel.allCases)
-    func aDamagedBackupIsRefusedBeforeTheLiveDatabaseIsTouched(damage: String, check: BackupCheckLevel) async throws {
+    func aDamagedBackupIsRefusedBeforeTheLiveDatabaseIsTouched(
+        damage: String, check: BackupCheckLevel
+    ) async throws {
         try await withExample(at: "0.5.0") { scenario in
             var scenario = scenario
             scenario.check = check
@@ -166,23 +184,30 @@ import Testing
             let live = try DatabaseSnapshot(path: scenario.path)
             let backupsBefore = try scenario.ferry.backups().count
 
-            let error = try await #require(throws: FerryError.self) { try await scenario.ferry.restore(backup) }
+            let error = try await #require(throws: FerryError.self) {
+                try await scenario.ferry.restore(backup)
+            }
 
             #expect(error.code == .backupCorrupt)
             #expect(error.category == .refused)
             #expect(error.message.contains("does not match its manifest"))
             #expect(error.changes == "Nothing was changed.")
             #expect(try DatabaseSnapshot(path: scenario.path) == live)
-            #expect(try scenario.ferry.backups().count == backupsBefore, "no pre-restore backup was taken")
+            #expect(
+                try scenario.ferry.backups().count == backupsBefore,
+                "no pre-restore backup was taken")
         }
     }
 
     @Test func aBackupFromANewerReleaseIsRefused() async throws {
         try await withExample(at: "0.5.0") { scenario in
             let backup = try await scenario.ferry.backup()
-            var configuration = ExampleApplication.configuration(database: scenario.path, migrations: scenario.migrations)
+            var configuration = ExampleApplication.configuration(
+                database: scenario.path, migrations: scenario.migrations)
             configuration.release = Release(0, 4, 0)
-            let error = try await #require(throws: FerryError.self) { try await Ferry(configuration).restore(backup) }
+            let error = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration).restore(backup)
+            }
             #expect(error.code == .databaseIsNewer)
             #expect(error.message.contains("release 0.5.0, newer than this program (0.4.0)"))
         }
@@ -194,7 +219,8 @@ import Testing
             let backup = try await scenario.ferry.backup()
             try scenario.execute("INSERT INTO rooms (name) VALUES ('Cellar')")
             let before = try TableContents(path: scenario.path)
-            var configuration = ExampleApplication.configuration(database: scenario.path, migrations: scenario.migrations)
+            var configuration = ExampleApplication.configuration(
+                database: scenario.path, migrations: scenario.migrations)
             configuration.engine = SQLiteEngine(path: scenario.path, busyTimeout: 0.3)
             let impatient = configuration
 
@@ -226,12 +252,18 @@ import Testing
             let upgrades = [("0.9.0", "0.9.1"), ("0.9.1", "0.15.0"), ("0.15.0", "0.15.1")]
             for (offset, (from, to)) in upgrades.enumerated() {
                 let created = Date(timeIntervalSinceNow: Double(offset - 10) * 86400)
-                let name = catalog.newName(app: "sensorhub", kind: .preUpgrade, release: from, upgradeTo: to, at: created)
-                try Data("not a real database".utf8).write(to: catalog.folder.appendingPathComponent(name + ".sqlite"))
-                _ = try catalog.writeManifest(BackupManifest(
-                    formatVersion: 1, producer: "test", app: "sensorhub", kind: .preUpgrade, format: .native, engine: "sqlite",
-                    database: scenario.path, release: from, upgradeTo: to, appliedMigrations: [], file: name + ".sqlite", size: 19,
-                    sha256: "", rowCounts: [:], created: created, verified: created, note: nil), name: name)
+                let name = catalog.newName(
+                    app: "sensorhub", kind: .preUpgrade, release: from, upgradeTo: to, at: created)
+                try Data("not a real database".utf8).write(
+                    to: catalog.folder.appendingPathComponent(name + ".sqlite"))
+                _ = try catalog.writeManifest(
+                    BackupManifest(
+                        formatVersion: 1, producer: "test", app: "sensorhub", kind: .preUpgrade,
+                        format: .native, engine: "sqlite",
+                        database: scenario.path, release: from, upgradeTo: to,
+                        appliedMigrations: [], file: name + ".sqlite", size: 19,
+                        sha256: "", rowCounts: [:], created: created, verified: created, note: nil),
+                    name: name)
             }
             // keep counts the pre-upgrade backups only: manual ones are kept apart (keep_manual, unlimited here).
             var scenarioKeepingTwo = scenario
@@ -259,7 +291,8 @@ import Testing
     @Test func aDowngradeByDownScriptsKeepsRowsWrittenAfterTheUpgrade() async throws {
         try await withExample(at: "0.3.0") { scenario in
             try await scenario.ferry.upgrade()
-            try scenario.execute("""
+            try scenario.execute(
+                """
                 INSERT INTO sensor_history (sensor_id, taken_at, value, quality, source)
                 VALUES (1, '2030-01-01T00:00:00Z', 42.5, 'ok', 'after the upgrade')
                 """)
@@ -274,8 +307,14 @@ import Testing
 
             #expect(report.release == Release(0, 3, 0))
             #expect(try scalar("SELECT release FROM ferry_state", in: scenario.path) == "0.3.0")
-            #expect(try scalar("SELECT count(*) FROM sensor_history WHERE source = 'after the upgrade'", in: scenario.path) == "1")
-            #expect(try scalar("SELECT count(*) FROM sqlite_master WHERE name = 'rooms'", in: scenario.path) == "0")
+            #expect(
+                try scalar(
+                    "SELECT count(*) FROM sensor_history WHERE source = 'after the upgrade'",
+                    in: scenario.path) == "1")
+            #expect(
+                try scalar(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'rooms'", in: scenario.path)
+                    == "0")
             #expect(try await scenario.ferry.status().pending.count == 4)
             #expect(try scenario.ferry.backups().contains { $0.manifest.kind == .preDowngrade })
             try await scenario.ferry.upgrade()
@@ -285,11 +324,19 @@ import Testing
 
     @Test func aDowngradeAfterAHookRanStillUsesTheDownScripts() async throws {
         try await withExample(at: "0.3.0") { scenario in
-            try FileManager.default.createDirectory(at: scenario.migrations.appendingPathComponent("hooks"), withIntermediateDirectories: true)
-            try Data("-- ferry:from <0.4.0\n-- ferry:to >=0.5.0\nINSERT INTO rooms (name) VALUES ('Made by a hook');\n".utf8)
-                .write(to: scenario.migrations.appendingPathComponent("hooks/001_hall.sql"))
+            try FileManager.default.createDirectory(
+                at: scenario.migrations.appendingPathComponent("hooks"),
+                withIntermediateDirectories: true)
+            try Data(
+                "-- ferry:from <0.4.0\n-- ferry:to >=0.5.0\nINSERT INTO rooms (name) VALUES ('Made by a hook');\n"
+                    .utf8
+            )
+            .write(to: scenario.migrations.appendingPathComponent("hooks/001_hall.sql"))
             try await scenario.ferry.upgrade()
-            #expect(try scalar("SELECT count(*) FROM ferry_migrations WHERE kind = 'hook'", in: scenario.path) == "1")
+            #expect(
+                try scalar(
+                    "SELECT count(*) FROM ferry_migrations WHERE kind = 'hook'", in: scenario.path)
+                    == "1")
 
             let plan = try await scenario.ferry.downgradePlan(to: Release(0, 3, 0))
             guard case .downScripts = plan.method else {
@@ -298,7 +345,10 @@ import Testing
             }
             try await scenario.ferry.downgrade(plan)
             #expect(try scalar("SELECT release FROM ferry_state", in: scenario.path) == "0.3.0")
-            #expect(try scalar("SELECT count(*) FROM ferry_migrations WHERE kind = 'hook'", in: scenario.path) == "0")
+            #expect(
+                try scalar(
+                    "SELECT count(*) FROM ferry_migrations WHERE kind = 'hook'", in: scenario.path)
+                    == "0")
             try await scenario.ferry.validate()
         }
     }
@@ -307,7 +357,9 @@ import Testing
         try await withExample(at: "0.3.0") { scenario in
             try await scenario.ferry.upgrade()
             try scenario.execute("INSERT INTO rooms (name) VALUES ('Written after the upgrade')")
-            try FileManager.default.removeItem(at: scenario.migrations.appendingPathComponent("0.4.0/001_rebuild_sensors_with_unit_check.down.sql"))
+            try FileManager.default.removeItem(
+                at: scenario.migrations.appendingPathComponent(
+                    "0.4.0/001_rebuild_sensors_with_unit_check.down.sql"))
 
             let plan = try await scenario.ferry.downgradePlan(to: Release(0, 3, 0))
             guard case .backup(let backup) = plan.method else {
@@ -315,13 +367,18 @@ import Testing
                 return
             }
             #expect(backup.manifest.release == "0.3.0")
-            #expect(plan.summary.contains("0.4.0/001_rebuild_sensors_with_unit_check has no down script"))
+            #expect(
+                plan.summary.contains(
+                    "0.4.0/001_rebuild_sensors_with_unit_check has no down script"))
             #expect(plan.summary.contains("will be LOST"))
             let report = try await scenario.ferry.downgrade(plan)
 
             #expect(report.restored == backup.name)
             #expect(try scalar("SELECT release FROM ferry_state", in: scenario.path) == "0.3.0")
-            #expect(try scalar("SELECT count(*) FROM sqlite_master WHERE name = 'rooms'", in: scenario.path) == "0")
+            #expect(
+                try scalar(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'rooms'", in: scenario.path)
+                    == "0")
             #expect(try TableContents(path: scenario.path) == TableContents(path: backup.file.path))
         }
     }
@@ -329,8 +386,11 @@ import Testing
     @Test func aDowngradeWithNeitherDownScriptsNorABackupIsRefused() async throws {
         try await withExample(at: "0.3.0") { scenario in
             try await scenario.ferry.upgrade(UpgradeOptions(skipBackup: true))
-            try FileManager.default.removeItem(at: scenario.migrations.appendingPathComponent("0.5.0/001_create_rooms.down.sql"))
-            let error = try await #require(throws: FerryError.self) { try await scenario.ferry.downgradePlan(to: Release(0, 3, 0)) }
+            try FileManager.default.removeItem(
+                at: scenario.migrations.appendingPathComponent("0.5.0/001_create_rooms.down.sql"))
+            let error = try await #require(throws: FerryError.self) {
+                try await scenario.ferry.downgradePlan(to: Release(0, 3, 0))
+            }
             #expect(error.code == .backupNotFound)
             #expect(error.category == .refused)
         }

@@ -21,10 +21,13 @@ import Testing
             folder = try TemporaryFolder()
             path = folder.url.appendingPathComponent("app.db").path
             migrations = try ExampleApplication.copyMigrations(to: folder.url)
-            try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
+            try await ExampleApplication.makeDatabase(
+                at: "0.3.0", path: path, migrations: migrations)
             if walMode {
                 let queue = try DatabaseQueue(path: path)
-                _ = try await queue.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+                _ = try await queue.writeWithoutTransaction { db in
+                    try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                }
                 try queue.close()
             }
             try InterruptedUpgrade.writeSlowRelease(in: migrations, rows: 30_000_000)
@@ -45,10 +48,14 @@ import Testing
         try InterruptedUpgrade.writeSlowRelease(in: killed.migrations, rows: 100)
 
         let events = Locked<[UpgradeEvent]>([])
-        let report = try await Ferry(killed.configuration).upgrade { event in events.withLock { $0.append(event) } }
+        let report = try await Ferry(killed.configuration).upgrade { event in
+            events.withLock { $0.append(event) }
+        }
 
         let rolledBack = events.value.compactMap { event -> InterruptedTransaction? in
-            if case let .interruptedTransactionRolledBack(_, transaction) = event { return transaction }
+            if case .interruptedTransactionRolledBack(_, let transaction) = event {
+                return transaction
+            }
             return nil
         }
         #expect(rolledBack.count == 1)
@@ -73,12 +80,15 @@ import Testing
         #expect(try DatabaseSnapshot(path: killed.path).hasSameContent(as: killed.before))
         // The rollback is done once: the next look has nothing to roll back.
         let engine = SQLiteEngine(path: killed.path)
-        #expect(try await engine.rollBackInterruptedTransaction(holder: .currentProcess(), timeout: .seconds(1)) == nil)
+        #expect(
+            try await engine.rollBackInterruptedTransaction(
+                holder: .currentProcess(), timeout: .seconds(1)) == nil)
     }
 
     @Test func aKilledUpgradeInWALModeLeavesADatabaseThatFerryOpens() async throws {
         let killed = try await KilledUpgrade(walMode: true)
-        #expect(InterruptedUpgrade.walSize(of: killed.path) > 0, "the kill left frames in the WAL file")
+        #expect(
+            InterruptedUpgrade.walSize(of: killed.path) > 0, "the kill left frames in the WAL file")
 
         let ferry = Ferry(killed.configuration)
         #expect(try await ferry.status().databaseRelease == "0.3.0")
@@ -99,11 +109,14 @@ import Testing
             try scenario.write("0.6.0/001_first.sql", Data("CREATE TABLE ran_first (x);\n".utf8))
             var script = Data("ALTER TABLE rooms ADD COLUMN floor INTEGER;\n".utf8)
             script.append(0)
-            script.append(Data("\nCREATE TABLE must_exist (x);\nINSERT INTO must_exist VALUES (1);\n".utf8))
+            script.append(
+                Data("\nCREATE TABLE must_exist (x);\nINSERT INTO must_exist VALUES (1);\n".utf8))
             try scenario.write("0.6.0/002_nul.sql", script)
             let before = try DatabaseSnapshot(path: scenario.path)
 
-            let error = try await #require(throws: FerryError.self) { try await scenario.ferry.upgrade() }
+            let error = try await #require(throws: FerryError.self) {
+                try await scenario.ferry.upgrade()
+            }
 
             #expect(error.code == .invalidMigrations)
             #expect(error.message.contains("NUL byte"))
@@ -111,25 +124,37 @@ import Testing
             #expect(error.location?.line == 2)
             #expect(error.changes?.contains("Nothing was changed") == true, "\(error)")
             #expect(try DatabaseSnapshot(path: scenario.path).hasSameContent(as: before))
-            #expect(try scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('ran_first', 'must_exist')", in: scenario.path) == "0")
-            #expect(try scalar("SELECT count(*) FROM pragma_table_info('rooms') WHERE name = 'floor'", in: scenario.path) == "0")
+            #expect(
+                try scalar(
+                    "SELECT count(*) FROM sqlite_master WHERE name IN ('ran_first', 'must_exist')",
+                    in: scenario.path) == "0")
+            #expect(
+                try scalar(
+                    "SELECT count(*) FROM pragma_table_info('rooms') WHERE name = 'floor'",
+                    in: scenario.path) == "0")
             #expect(try scalar("SELECT release FROM ferry_state", in: scenario.path) == "0.5.0")
         }
     }
 
     @Test func emptyStatementsDoNotEndAScript() async throws {
         try await withExample(at: "0.5.0") { scenario in
-            try scenario.write("0.6.0/001_empty_statements.sql", Data("""
-                CREATE TABLE first_table (x);;
-                ;
-                -- a comment between
-                CREATE TABLE second_table (x);  ;  ; /* and one more */ INSERT INTO second_table VALUES (2);
-                """.utf8))
+            try scenario.write(
+                "0.6.0/001_empty_statements.sql",
+                Data(
+                    """
+                    CREATE TABLE first_table (x);;
+                    ;
+                    -- a comment between
+                    CREATE TABLE second_table (x);  ;  ; /* and one more */ INSERT INTO second_table VALUES (2);
+                    """.utf8))
 
             let report = try await scenario.ferry.upgrade()
 
             #expect(report.applied == ["0.6.0/001_empty_statements"])
-            #expect(try scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('first_table', 'second_table')", in: scenario.path) == "2")
+            #expect(
+                try scalar(
+                    "SELECT count(*) FROM sqlite_master WHERE name IN ('first_table', 'second_table')",
+                    in: scenario.path) == "2")
             #expect(try scalar("SELECT x FROM second_table", in: scenario.path) == "2")
         }
     }
@@ -152,10 +177,13 @@ import Testing
                 }
             }
             #expect(error.code == .invalidConfiguration, "\(call): \(error)")
-            #expect(error.message.contains("is a FIFO (named pipe), not a database file"), "\(call): \(error)")
+            #expect(
+                error.message.contains("is a FIFO (named pipe), not a database file"),
+                "\(call): \(error)")
         }
         var info = stat()
-        #expect(lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the FIFO is still there")
+        #expect(
+            lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the FIFO is still there")
     }
 
     // MARK: The lock follows the database's identity
@@ -167,23 +195,37 @@ import Testing
         let symbolic = folder.url.appendingPathComponent("symbolic.db").path
         try FileManager.default.createSymbolicLink(atPath: symbolic, withDestinationPath: "real.db")
         let linkedFolder = folder.url.appendingPathComponent("linked")
-        try FileManager.default.createSymbolicLink(atPath: linkedFolder.path, withDestinationPath: folder.url.path)
+        try FileManager.default.createSymbolicLink(
+            atPath: linkedFolder.path, withDestinationPath: folder.url.path)
         let hard = folder.url.appendingPathComponent("hard.db").path
         #expect(link(real, hard) == 0)
 
         let paths = [real, symbolic, linkedFolder.appendingPathComponent("real.db").path, hard]
         let engines = paths.map { SQLiteEngine(path: $0) }
         // Every name shares one lock file: the inode's, in the resolved folder.
-        let shared = Set(engines.map { Set($0.lockPaths) }.reduce(Set(engines[0].lockPaths)) { $0.intersection($1) })
+        let shared = Set(
+            engines.map { Set($0.lockPaths) }.reduce(Set(engines[0].lockPaths)) {
+                $0.intersection($1)
+            })
         #expect(shared.count == 1, "\(engines.map(\.lockPaths))")
-        #expect(Set(engines.prefix(3).map(\.lockPath)).count == 1, "links to real.db lock real.db's lock file")
+        #expect(
+            Set(engines.prefix(3).map(\.lockPath)).count == 1,
+            "links to real.db lock real.db's lock file")
 
-        for (holderPath, waiter) in [(real, engines[3]), (hard, engines[1]), (symbolic, engines[0])] {
+        for (holderPath, waiter) in [
+            (real, engines[3]), (hard, engines[1]), (symbolic, engines[0]),
+        ] {
             let holder = SQLiteEngine(path: holderPath)
-            try await holder.withUpgradeLock(holder: .currentProcess(), timeout: .seconds(1), onWait: { _ in }) {
-                #expect(try await waiter.lockHolder() != nil, "\(waiter.path) sees \(holderPath)'s lock")
+            try await holder.withUpgradeLock(
+                holder: .currentProcess(), timeout: .seconds(1), onWait: { _ in }
+            ) {
+                #expect(
+                    try await waiter.lockHolder() != nil, "\(waiter.path) sees \(holderPath)'s lock"
+                )
                 do {
-                    try await waiter.withUpgradeLock(holder: .currentProcess(), timeout: .milliseconds(200), onWait: { _ in }) {}
+                    try await waiter.withUpgradeLock(
+                        holder: .currentProcess(), timeout: .milliseconds(200), onWait: { _ in }
+                    ) {}
                     Issue.record("\(waiter.path) took the lock that \(holderPath) holds")
                 } catch let error as FerryError {
                     #expect(error.code == .lockTimeout)

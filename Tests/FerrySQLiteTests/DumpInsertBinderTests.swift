@@ -1,8 +1,9 @@
-@testable import FerrySQLite
 import FerryTestSupport
 import Foundation
 import GRDB
 import Testing
+
+@testable import FerrySQLite
 
 /// The rows of Ferry's own dumps, bound to a prepared statement, must become
 /// exactly what SQLite makes of the same INSERT written as text.
@@ -17,15 +18,20 @@ import Testing
         "(6,'42',-20.0,X'3b',3,4.0)",
     ]
 
-    static let table = #"CREATE TABLE "t ""x""" (id INTEGER PRIMARY KEY, t TEXT, r REAL, b BLOB, i INTEGER, n NUMERIC)"#
-    static let insert = #"INSERT INTO "t ""x""" ("id","t","r","b","i","n") VALUES"# + "\n" + rows.joined(separator: ",\n") + ";"
+    static let table =
+        #"CREATE TABLE "t ""x""" (id INTEGER PRIMARY KEY, t TEXT, r REAL, b BLOB, i INTEGER, n NUMERIC)"#
+    static let insert =
+        #"INSERT INTO "t ""x""" ("id","t","r","b","i","n") VALUES"# + "\n"
+        + rows.joined(separator: ",\n") + ";"
 
     /// Every value's type and SQL form, row by row.
     static func contents(_ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: #"""
-            SELECT id || ':' || typeof(t) || quote(t) || typeof(r) || quote(r) || typeof(b) || quote(b)
-                || typeof(i) || quote(i) || typeof(n) || quote(n) FROM "t ""x""" ORDER BY id
-            """#)
+        try String.fetchAll(
+            db,
+            sql: #"""
+                SELECT id || ':' || typeof(t) || quote(t) || typeof(r) || quote(r) || typeof(b) || quote(b)
+                    || typeof(i) || quote(i) || typeof(n) || quote(n) FROM "t ""x""" ORDER BY id
+                """#)
     }
 
     @Test func boundRowsEqualTheStatementRunAsText() throws {
@@ -34,7 +40,9 @@ import Testing
         var binder = DumpInsertBinder()
         let taken = try bound.write { db in
             try db.execute(sql: Self.table)
-            return try Array(Self.insert.utf8).withUnsafeBufferPointer { try binder.insert($0, into: db) }
+            return try Array(Self.insert.utf8).withUnsafeBufferPointer {
+                try binder.insert($0, into: db)
+            }
         }
         #expect(taken)
         try parsed.write { db in
@@ -60,9 +68,13 @@ import Testing
         var binder = DumpInsertBinder()
         let taken = try queue.write { db in
             try db.execute(sql: "CREATE TABLE t (a, b)")
-            return try Array(statement.utf8).withUnsafeBufferPointer { try binder.insert($0, into: db) }
+            return try Array(statement.utf8).withUnsafeBufferPointer {
+                try binder.insert($0, into: db)
+            }
         }
         #expect(!taken)
-        #expect(try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == 0, "nothing was inserted")
+        #expect(
+            try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == 0,
+            "nothing was inserted")
     }
 }

@@ -24,13 +24,17 @@ import Testing
             #expect(try scalar(query, in: path) == value, "\(query)")
         }
         #expect(try integrityCheck(path) == "ok")
-        #expect(try scalar("SELECT release FROM ferry_state", in: path) == ExampleApplication.newestRelease)
+        #expect(
+            try scalar("SELECT release FROM ferry_state", in: path)
+                == ExampleApplication.newestRelease)
         let history = try await Ferry(ExampleApplication.configuration(database: path)).history()
         #expect(history.count == 14)
         #expect(history.map(\.sequence) == Array(1...14))
         // Every row names the program that applied it (0.5.0, also for a database made at 0.1.0 by
         // this program), compared as releases: as text, "0.10.0" would sort before "0.9.0".
-        #expect(history.map(\.appliedBy.description) == Array(repeating: ExampleApplication.newestRelease, count: 14))
+        #expect(
+            history.map(\.appliedBy.description)
+                == Array(repeating: ExampleApplication.newestRelease, count: 14))
         for row in history {
             let by = try #require(row.appliedBy.release, "\(row.id)")
             let release = try #require(row.release.release, "\(row.id)")

@@ -20,22 +20,32 @@ import Testing
             configuration.operatingSystemReleaseFile = try Self.osRelease(
                 "NAME=\"Debian GNU/Linux\"\nID=debian\nVERSION_ID=\"12\"\n", in: scenario)
             configuration.requirements = [
-                try Requirement(parsing: "debian >= 11 || ubuntu >= 22.04", subject: .operatingSystem),
-                try Requirement(parsing: "sqlite >= 3.0", subject: .engine, blocksWhenUnknown: true),
+                try Requirement(
+                    parsing: "debian >= 11 || ubuntu >= 22.04", subject: .operatingSystem),
+                try Requirement(
+                    parsing: "sqlite >= 3.0", subject: .engine, blocksWhenUnknown: true),
             ]
-            configuration.components = [Component(name: "zigbee-bridge", version: "2.0.0", compatible: try ReleaseRange(parsing: ">=0.4.0 <0.6.0"))]
+            configuration.components = [
+                Component(
+                    name: "zigbee-bridge", version: "2.0.0",
+                    compatible: try ReleaseRange(parsing: ">=0.4.0 <0.6.0"))
+            ]
             let report = try await Ferry(configuration).check()
-            #expect(report.checks.map(\.name) == [
-                "upgrade path", "history", "database", "free space", "database folder", "backup folder",
-                "requirement os debian >= 11 || ubuntu >= 22.04", "requirement engine sqlite >= 3.0", "component zigbee-bridge 2.0.0",
-                "schema drift",
-            ])
+            #expect(
+                report.checks.map(\.name) == [
+                    "upgrade path", "history", "database", "free space", "database folder",
+                    "backup folder",
+                    "requirement os debian >= 11 || ubuntu >= 22.04",
+                    "requirement engine sqlite >= 3.0", "component zigbee-bridge 2.0.0",
+                    "schema drift",
+                ])
             #expect(report.checks.allSatisfy { $0.status == .ok }, "\(report.checks)")
             #expect(report.checks[0].detail == "0.4.0 → 0.5.0, in one run")
             #expect(report.refusal(force: false) == nil)
             let events = EventLog()
             try await Ferry(configuration).upgrade(onEvent: events.append)
-            #expect(events.all.contains { if case .preflightCompleted = $0 { true } else { false } })
+            #expect(
+                events.all.contains { if case .preflightCompleted = $0 { true } else { false } })
         }
     }
 
@@ -45,7 +55,9 @@ import Testing
         let report = try await Ferry(ExampleApplication.configuration(database: path)).check()
         #expect(report.blockers.map(\.name) == ["upgrade path", "database"])
         #expect(report.blockers[1].detail.contains("file is not a database"))
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "this is not a SQLite database, it is a note")
+        #expect(
+            try String(contentsOfFile: path, encoding: .utf8)
+                == "this is not a SQLite database, it is a note")
     }
 
     @Test func aFreshInstallHasNothingToReadOrBackUp() async throws {
@@ -53,7 +65,9 @@ import Testing
         let path = folder.url.appendingPathComponent("new.db").path
         let report = try await Ferry(ExampleApplication.configuration(database: path)).check()
         #expect(report.checks.first?.detail == "fresh install of 0.5.0")
-        #expect(report.checks.first { $0.name == "database" }?.detail == "does not exist yet: a fresh install")
+        #expect(
+            report.checks.first { $0.name == "database" }?.detail
+                == "does not exist yet: a fresh install")
         #expect(report.refusal(force: false) == nil)
         #expect(!FileManager.default.fileExists(atPath: path), "check created nothing")
     }

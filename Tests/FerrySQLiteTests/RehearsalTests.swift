@@ -29,7 +29,8 @@ import Testing
                     do {
                         try await queue.write { db in
                             try db.execute(
-                                sql: "INSERT INTO readings (sensor_id, taken_at, value) VALUES (1, ?, 20.0)",
+                                sql:
+                                    "INSERT INTO readings (sensor_id, taken_at, value) VALUES (1, ?, 20.0)",
                                 arguments: ["2025-01-01T00:00:00Z"])
                         }
                         lock.withLock { written += 1 }
@@ -54,15 +55,26 @@ import Testing
 
             let report = try await Ferry(scenario.configuration).rehearse(onEvent: events.append)
 
-            #expect(try DatabaseSnapshot(path: scenario.path) == before, "byte for byte, rows and schema")
+            #expect(
+                try DatabaseSnapshot(path: scenario.path) == before,
+                "byte for byte, rows and schema")
             #expect(report.from == "0.2.0")
             #expect(report.to == Release(0, 5, 0))
             #expect(report.applied.count == 7)
             #expect(report.rowsBefore == ["devices": 12, "sensors": 36, "readings": 2000])
-            #expect(report.rowsAfter == ["devices": 12, "sensors": 36, "sensor_history": 2000, "rooms": 8])
-            #expect(report.bytesBefore == Int64(try Data(contentsOf: URL(fileURLWithPath: scenario.path)).count))
+            #expect(
+                report.rowsAfter == [
+                    "devices": 12, "sensors": 36, "sensor_history": 2000, "rooms": 8,
+                ])
+            #expect(
+                report.bytesBefore
+                    == Int64(try Data(contentsOf: URL(fileURLWithPath: scenario.path)).count))
             #expect(report.bytesAfter ?? 0 > 0)
-            #expect(report.steps.map(\.name).prefix(3) == ["preflight", "copy (as the backup will)", "migration 0.3.0/001_rename_readings_to_sensor_history"])
+            #expect(
+                report.steps.map(\.name).prefix(3) == [
+                    "preflight", "copy (as the backup will)",
+                    "migration 0.3.0/001_rename_readings_to_sensor_history",
+                ])
             #expect(report.steps.last?.name == "verification")
             #expect(report.verification?.failures.isEmpty == true)
             #expect(report.predictedSeconds >= report.upgradeSeconds)
@@ -78,7 +90,9 @@ import Testing
 
             #expect(writer.errors.isEmpty, "\(writer.errors)")
             #expect(writtenDuring > 0, "the application wrote while the rehearsal ran")
-            #expect(again.rowsBefore["readings"] ?? 0 > 2000, "the copy holds the application's newer rows")
+            #expect(
+                again.rowsBefore["readings"] ?? 0 > 2000,
+                "the copy holds the application's newer rows")
             let after = try DatabaseSnapshot(path: scenario.path)
             #expect(after.schema == before.schema)
             #expect(after.rows["ferry_migrations"] == before.rows["ferry_migrations"])

@@ -17,14 +17,19 @@ import Testing
         folder = try TemporaryFolder()
         path = folder.url.appendingPathComponent("app.db").path
         engine = SQLiteEngine(path: path)
-        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
-        try folder.write("migrations/1.0.0/002_tags.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY);")
+        try folder.write(
+            "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY);")
+        try folder.write(
+            "migrations/1.0.0/002_tags.sql", "CREATE TABLE tags (id INTEGER PRIMARY KEY);")
         try folder.write("migrations/1.0.0/002_tags.down.sql", "DROP TABLE tags;")
-        try folder.write("migrations/1.1.0/001_notes.sql", "CREATE TABLE notes (id INTEGER PRIMARY KEY);")
+        try folder.write(
+            "migrations/1.1.0/001_notes.sql", "CREATE TABLE notes (id INTEGER PRIMARY KEY);")
     }
 
     func configuration() -> Ferry.Configuration {
-        Ferry.Configuration(appName: "test", engine: engine, migrationsDirectory: folder.url.appendingPathComponent("migrations"))
+        Ferry.Configuration(
+            appName: "test", engine: engine,
+            migrationsDirectory: folder.url.appendingPathComponent("migrations"))
     }
 
     func edit(_ sql: String) throws {
@@ -38,8 +43,13 @@ import Testing
         try await ferry.upgrade()
 
         let ids = ["1.0.0/001_items", "1.0.0/002_tags", "1.1.0/001_notes"]
-        #expect(try scalar("SELECT history_fingerprint FROM ferry_state", in: path) == HistoryFingerprint(ids: ids).description)
-        #expect(try scalar("SELECT history_rows || ' ' || history_last_sequence FROM ferry_state", in: path) == "3 3")
+        #expect(
+            try scalar("SELECT history_fingerprint FROM ferry_state", in: path)
+                == HistoryFingerprint(ids: ids).description)
+        #expect(
+            try scalar(
+                "SELECT history_rows || ' ' || history_last_sequence FROM ferry_state", in: path)
+                == "3 3")
         let recorded = try #require(await engine.recordedFingerprint())
         #expect(recorded.release == Release(1, 1, 0))
         #expect(recorded.fingerprint == HistoryFingerprint(ids: ids.reversed()))
@@ -49,11 +59,15 @@ import Testing
     @Test func aNewFileInAnAppliedReleaseIsSeen() async throws {
         let ferry = Ferry(configuration())
         try await ferry.upgrade()
-        try folder.write("migrations/1.1.0/002_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
+        try folder.write(
+            "migrations/1.1.0/002_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
 
         let error = try await #require(throws: FerryError.self) { try await ferry.upgrade() }
         #expect(error.message.contains("1.1.0/002_more is not applied"))
-        #expect(try await ferry.upgrade(UpgradeOptions(allowChanged: true)).applied == ["1.1.0/002_more"])
+        #expect(
+            try await ferry.upgrade(UpgradeOptions(allowChanged: true)).applied == [
+                "1.1.0/002_more"
+            ])
         #expect(try scalar("SELECT history_rows FROM ferry_state", in: path) == "4")
         #expect(try await ferry.upgrade().wasUpToDate)
     }
@@ -61,7 +75,8 @@ import Testing
     @Test func aNewReleaseFolderIsPending() async throws {
         let ferry = Ferry(configuration())
         try await ferry.upgrade()
-        try folder.write("migrations/2.0.0/001_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
+        try folder.write(
+            "migrations/2.0.0/001_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
 
         let report = try await ferry.upgrade()
         #expect(report.applied == ["2.0.0/001_more"])
@@ -71,8 +86,10 @@ import Testing
     @Test func aRemovedFileIsRefused() async throws {
         let ferry = Ferry(configuration())
         try await ferry.upgrade()
-        try FileManager.default.removeItem(at: folder.url.appendingPathComponent("migrations/1.0.0/002_tags.sql"))
-        try FileManager.default.removeItem(at: folder.url.appendingPathComponent("migrations/1.0.0/002_tags.down.sql"))
+        try FileManager.default.removeItem(
+            at: folder.url.appendingPathComponent("migrations/1.0.0/002_tags.sql"))
+        try FileManager.default.removeItem(
+            at: folder.url.appendingPathComponent("migrations/1.0.0/002_tags.down.sql"))
 
         let error = try await #require(throws: FerryError.self) { try await ferry.upgrade() }
         #expect(error.message.contains("unknown to this program: 1.0.0/002_tags"))
@@ -90,7 +107,9 @@ import Testing
         #expect(try await ferry.history().count == 3)
     }
 
-    @Test func aSwiftMigrationRegisteredLaterIsPendingAndOneNoLongerRegisteredIsRefused() async throws {
+    @Test func aSwiftMigrationRegisteredLaterIsPendingAndOneNoLongerRegisteredIsRefused()
+        async throws
+    {
         try await Ferry(configuration()).upgrade()
         var withSwift = configuration()
         try withSwift.migrations.register(release: "1.2.0", name: "001_fill") { db in
@@ -103,12 +122,15 @@ import Testing
 
         var without = configuration()
         without.release = Release(1, 2, 0)
-        let error = try await #require(throws: FerryError.self) { try await Ferry(without).upgrade() }
+        let error = try await #require(throws: FerryError.self) {
+            try await Ferry(without).upgrade()
+        }
         #expect(error.message.contains("unknown to this program: 1.2.0/001_fill"))
     }
 
     @Test func aDatabaseAtANewerReleaseIsRefused() async throws {
-        try folder.write("migrations/2.0.0/001_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
+        try folder.write(
+            "migrations/2.0.0/001_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
         try await Ferry(configuration()).upgrade()
         var older = configuration()
         older.release = Release(1, 1, 0)
@@ -130,12 +152,15 @@ import Testing
     @Test func aHistoryEditedByHandIsReadInFull() async throws {
         let ferry = Ferry(configuration())
         try await ferry.upgrade()
-        try edit("""
+        try edit(
+            """
             INSERT INTO ferry_migrations (id, sequence, release, name, checksum, applied_at, duration, applied_by, kind)
             VALUES ('1.1.0/009_by_hand', 4, '1.1.0', '009_by_hand', 'x', '2026-11-21T00:00:00.000Z', 0, 'me', 'sql')
             """)
 
-        #expect(await engine.recordedFingerprint() == nil, "the history has a row the fingerprint does not count")
+        #expect(
+            await engine.recordedFingerprint() == nil,
+            "the history has a row the fingerprint does not count")
         let error = try await #require(throws: FerryError.self) { try await ferry.upgrade() }
         #expect(error.message.contains("1.1.0/009_by_hand"))
     }
@@ -150,7 +175,8 @@ import Testing
         #expect(await engine.recordedFingerprint() == nil)
         #expect(try await ferry.upgrade().wasUpToDate)
 
-        try folder.write("migrations/1.2.0/001_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
+        try folder.write(
+            "migrations/1.2.0/001_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
         #expect(try await ferry.upgrade().applied == ["1.2.0/001_more"])
         #expect(await engine.recordedFingerprint()?.fingerprint.count == 4)
         #expect(try await ferry.upgrade().wasUpToDate)

@@ -24,9 +24,13 @@ public struct DatabaseSnapshot: Equatable, CustomStringConvertible {
         defer { try? queue.close() }
         (schema, rows) = try queue.read { db in
             let schema = try String.fetchAll(
-                db, sql: "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY 1")
+                db,
+                sql:
+                    "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY 1"
+            )
             var rows: [String: [String]] = [:]
-            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+            for table in try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
             where table != DatabaseSnapshot.eventsTable {
                 rows[table] = try Row.fetchAll(db, sql: "SELECT * FROM \(quotedIdentifier(table))")
                     .map { $0.description }.sorted()
@@ -61,16 +65,26 @@ public struct DatabaseSnapshot: Equatable, CustomStringConvertible {
             ORDER BY 1
             """
         let records = { (output: String) in output.split(separator: "\0").map(String.init) }
-        schema = records(try await PostgresTestServer.psql(["-A", "-t", "-0", "-c", schemaQuery], database: database))
-            .filter { !$0.contains(DatabaseSnapshot.eventsTable) }
-        let tables = records(try await PostgresTestServer.psql(
-            ["-A", "-t", "-0", "-c", "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"],
-            database: database))
+        schema = records(
+            try await PostgresTestServer.psql(
+                ["-A", "-t", "-0", "-c", schemaQuery], database: database)
+        )
+        .filter { !$0.contains(DatabaseSnapshot.eventsTable) }
+        let tables = records(
+            try await PostgresTestServer.psql(
+                [
+                    "-A", "-t", "-0", "-c",
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+                ],
+                database: database))
         var rows: [String: [String]] = [:]
         for table in tables where table != DatabaseSnapshot.eventsTable {
             let quoted = "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            rows[table] = records(try await PostgresTestServer.psql(
-                ["-A", "-t", "-0", "-c", "SELECT t::text FROM \(quoted) AS t"], database: database)).sorted()
+            rows[table] = records(
+                try await PostgresTestServer.psql(
+                    ["-A", "-t", "-0", "-c", "SELECT t::text FROM \(quoted) AS t"],
+                    database: database)
+            ).sorted()
         }
         self.rows = rows
     }
@@ -114,7 +128,9 @@ public func scalar(_ sql: String, in path: String) throws -> String? {
 public func integrityCheck(_ path: String) throws -> String {
     let queue = try DatabaseQueue(path: path)
     defer { try? queue.close() }
-    return try queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    return try queue.read { db in
+        try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+    }
 }
 
 /// An SQL identifier in double quotes, inner quotes doubled.

@@ -18,6 +18,8 @@ public final class EventLog: @unchecked Sendable {
 
     /// The checks of the last verification.
     public var verificationChecks: [VerificationCheck] {
-        all.compactMap { if case .verificationCompleted(let report) = $0 { report.checks } else { nil } }.last ?? []
+        all.compactMap {
+            if case .verificationCompleted(let report) = $0 { report.checks } else { nil }
+        }.last ?? []
     }
 }

@@ -30,8 +30,14 @@ public enum ExampleApplication {
     /// Values that every upgrade to the newest release must keep, with the
     /// query that reads each (from `Examples/sensorhub/README.md`).
     public static let preservedValues: [(query: String, value: String)] = [
-        ("SELECT r.name FROM devices d JOIN rooms r ON r.id = d.room_id WHERE d.name = 'Bob''s lamp'", "Bob's room"),
-        ("SELECT r.name FROM devices d JOIN rooms r ON r.id = d.room_id WHERE d.name = 'Küche sensor'", "Küche"),
+        (
+            "SELECT r.name FROM devices d JOIN rooms r ON r.id = d.room_id WHERE d.name = 'Bob''s lamp'",
+            "Bob's room"
+        ),
+        (
+            "SELECT r.name FROM devices d JOIN rooms r ON r.id = d.room_id WHERE d.name = 'Küche sensor'",
+            "Küche"
+        ),
         ("SELECT printf('%.2f', sum(value)) FROM sensor_history", "105659.85"),
         ("SELECT count(*) FROM sensor_history WHERE value IS NULL", "20"),
         ("SELECT count(*) FROM devices WHERE room_id IS NULL", "2"),
@@ -40,7 +46,9 @@ public enum ExampleApplication {
     ]
 
     /// A configuration for the example on a database file.
-    public static func configuration(database path: String, migrations: URL = migrations) -> Ferry.Configuration {
+    public static func configuration(database path: String, migrations: URL = migrations)
+        -> Ferry.Configuration
+    {
         var configuration = Ferry.Configuration(
             appName: "sensorhub", engine: SQLiteEngine(path: path), migrationsDirectory: migrations)
         configuration.lockTimeout = .seconds(5)
@@ -50,7 +58,9 @@ public enum ExampleApplication {
     /// Makes a database at a release, filled with that release's sample data,
     /// as `make-database.sh` does: Ferry upgrades a new file to the release,
     /// then the release's fixture is loaded with foreign keys on.
-    public static func makeDatabase(at release: String, path: String, migrations: URL = migrations) async throws {
+    public static func makeDatabase(at release: String, path: String, migrations: URL = migrations)
+        async throws
+    {
         try await Ferry(configuration(database: path, migrations: migrations))
             .upgrade(UpgradeOptions(target: try Release(parsing: release)))
         let fixture = try String(
@@ -92,13 +102,21 @@ public enum ExampleApplication {
         case .postgres:
             return preservedValues.map { check in
                 check.query.contains("printf")
-                    ? ("SELECT round(sum(value)::numeric, 2) FROM sensor_history", check.value) : check
-            } + [("SELECT last_seen_at AT TIME ZONE 'UTC' FROM devices WHERE name = 'Bob''s lamp'", "2024-03-10 15:42:00")]
+                    ? ("SELECT round(sum(value)::numeric, 2) FROM sensor_history", check.value)
+                    : check
+            } + [
+                (
+                    "SELECT last_seen_at AT TIME ZONE 'UTC' FROM devices WHERE name = 'Bob''s lamp'",
+                    "2024-03-10 15:42:00"
+                )
+            ]
         }
     }
 
     /// A configuration for the example on a test database.
-    public static func configuration(_ database: TestDatabase, migrations: URL? = nil) -> Ferry.Configuration {
+    public static func configuration(_ database: TestDatabase, migrations: URL? = nil)
+        -> Ferry.Configuration
+    {
         var configuration = Ferry.Configuration(
             appName: "sensorhub", engine: database.engine,
             migrationsDirectory: migrations ?? self.migrations(for: database.kind))
@@ -109,12 +127,15 @@ public enum ExampleApplication {
 
     /// Makes a test database at a release, filled with that release's sample
     /// data: Ferry upgrades it to the release, then the fixture is loaded.
-    public static func makeDatabase(at release: String, in database: TestDatabase, migrations: URL? = nil)
+    public static func makeDatabase(
+        at release: String, in database: TestDatabase, migrations: URL? = nil
+    )
         async throws
     {
         try await Ferry(configuration(database, migrations: migrations))
             .upgrade(database.upgradeOptions(target: try Release(parsing: release)))
-        try await database.load(String(contentsOf: fixture(release, for: database.kind), encoding: .utf8))
+        try await database.load(
+            String(contentsOf: fixture(release, for: database.kind), encoding: .utf8))
     }
 
     /// Copies an engine's migrations to a folder, so a test can change them.

@@ -80,7 +80,8 @@ public struct ExampleScenario: Sendable {
 ///   - release: The release the database is made at.
 ///   - engine: The engine; SQLite unless told.
 public func withExample<Result>(
-    at release: String, on engine: TestEngine = .sqlite, _ body: (ExampleScenario) async throws -> Result
+    at release: String, on engine: TestEngine = .sqlite,
+    _ body: (ExampleScenario) async throws -> Result
 ) async throws -> Result {
     try await withTestDatabase(engine) { database in
         let migrations = try ExampleApplication.copyMigrations(for: engine, to: database.folder.url)

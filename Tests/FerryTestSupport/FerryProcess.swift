@@ -11,7 +11,8 @@ public enum FerryProcess {
         var folder = testBundle.deletingLastPathComponent()
         // On Linux the tests run as .build/debug/FerryPackageTests.xctest; elsewhere inside a bundle.
         while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("ferry").path),
-              folder.pathComponents.count > 1 {
+            folder.pathComponents.count > 1
+        {
             folder.deleteLastPathComponent()
         }
         return folder.appendingPathComponent("ferry")
@@ -29,14 +30,19 @@ public enum FerryProcess {
         /// Standard output's lines parsed as JSON objects.
         public func jsonLines() throws -> [[String: Any]] {
             try lines.map { line in
-                guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                guard
+                    let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
+                        as? [String: Any]
+                else {
                     throw CocoaError(.coderReadCorrupt)
                 }
                 return object
             }
         }
 
-        public var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+        public var description: String {
+            "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)"
+        }
     }
 
     /// A started process whose output is collected in files.
@@ -69,7 +75,9 @@ public enum FerryProcess {
         }
 
         /// Waits until standard output contains a text, or the process ends.
-        public func waitForOutput(containing text: String, timeout: Duration = .seconds(60)) async -> Bool {
+        public func waitForOutput(containing text: String, timeout: Duration = .seconds(60)) async
+            -> Bool
+        {
             let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline {
                 if stdoutSoFar.contains(text) { return true }
@@ -87,8 +95,9 @@ public enum FerryProcess {
             while ContinuousClock.now < deadline, process.isRunning {
                 // The state follows the command name in parentheses: `1234 (ferry) T …`.
                 if let text = try? String(contentsOfFile: stat, encoding: .utf8),
-                   let close = text.lastIndex(of: ")"),
-                   text[text.index(after: close)...].split(separator: " ").first == "T" {
+                    let close = text.lastIndex(of: ")"),
+                    text[text.index(after: close)...].split(separator: " ").first == "T"
+                {
                     return true
                 }
                 try? await Task.sleep(for: .milliseconds(10))
@@ -114,8 +123,10 @@ public enum FerryProcess {
         variables.merge(environment) { $1 }
         process.environment = variables
         let id = UUID().uuidString
-        let stdoutFile = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-out-\(id)")
-        let stderrFile = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-err-\(id)")
+        let stdoutFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ferry-out-\(id)")
+        let stderrFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ferry-err-\(id)")
         FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
         FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)

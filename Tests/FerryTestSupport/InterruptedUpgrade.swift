@@ -13,12 +13,14 @@ public enum InterruptedUpgrade {
         let folder = migrations.appendingPathComponent("0.6.0")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let prefix = header.isEmpty ? "" : header + "\n"
-        try Data((prefix + """
-            CREATE TABLE sensor_archive (id INTEGER PRIMARY KEY, value REAL NOT NULL);
-            INSERT INTO sensor_archive (id, value)
-                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))
-                SELECT i, i * 0.5 FROM n;
-            """).utf8).write(to: folder.appendingPathComponent("001_slow_archive.sql"))
+        try Data(
+            (prefix + """
+                CREATE TABLE sensor_archive (id INTEGER PRIMARY KEY, value REAL NOT NULL);
+                INSERT INTO sensor_archive (id, value)
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))
+                    SELECT i, i * 0.5 FROM n;
+                """).utf8
+        ).write(to: folder.appendingPathComponent("001_slow_archive.sql"))
         try Data("ALTER TABLE rooms ADD COLUMN floor INTEGER;\n".utf8)
             .write(to: folder.appendingPathComponent("002_room_floor.sql"))
     }
@@ -36,7 +38,8 @@ public enum InterruptedUpgrade {
         if await upgrader.waitForOutput(containing: "Applying \(slowMigration)") {
             let deadline = ContinuousClock.now + .seconds(60)
             while upgrader.process.isRunning, ContinuousClock.now < deadline,
-                  !hasHotJournal(database), walSize(of: database) == 0 {
+                !hasHotJournal(database), walSize(of: database) == 0
+            {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
@@ -57,13 +60,15 @@ public enum InterruptedUpgrade {
 
     /// The size of the WAL file beside a database, 0 when there is none.
     public static func walSize(of database: String) -> Int64 {
-        ((try? FileManager.default.attributesOfItem(atPath: database + "-wal")[.size]) as? NSNumber)?.int64Value ?? 0
+        ((try? FileManager.default.attributesOfItem(atPath: database + "-wal")[.size]) as? NSNumber)?
+            .int64Value ?? 0
     }
 
     /// The size of SQLite's rollback journal beside a database, read with
     /// `stat` (nothing opens the database): more than 0 after a kill means a
     /// hot journal that the next read-write connection must roll back.
     public static func journalSize(of database: String) -> Int64 {
-        ((try? FileManager.default.attributesOfItem(atPath: database + "-journal")[.size]) as? NSNumber)?.int64Value ?? 0
+        ((try? FileManager.default.attributesOfItem(atPath: database + "-journal")[.size])
+            as? NSNumber)?.int64Value ?? 0
     }
 }

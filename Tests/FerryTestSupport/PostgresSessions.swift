@@ -12,7 +12,9 @@ extension PostgresTestServer {
     ///
     /// - Parameter url: Another server's URL (its `postgres` database), when
     ///   not the test server.
-    public static func terminateOnceSeen(where condition: String, never: String, url: String? = nil) async throws {
+    public static func terminateOnceSeen(where condition: String, never: String, url: String? = nil)
+        async throws
+    {
         try await psql(
             [
                 "-c",
@@ -39,7 +41,9 @@ extension PostgresTestServer {
     /// returns once that transaction is open; ``endApplication(in:)`` ends it.
     ///
     /// - Returns: The client's task, which ends when its session does.
-    public static func holdOpenTransaction(reading table: String, in database: String) async throws -> Task<Void, Never> {
+    public static func holdOpenTransaction(reading table: String, in database: String) async throws
+        -> Task<Void, Never>
+    {
         let application = Task {
             _ = try? await psql(
                 [

@@ -62,7 +62,9 @@ public enum PostgresTestServer {
     }
 
     /// The server's URL with another database, user or password.
-    public static func url(database: String, user: String? = nil, password: String? = nil) throws -> String {
+    public static func url(database: String, user: String? = nil, password: String? = nil) throws
+        -> String
+    {
         guard var components = URLComponents(string: try requireURL()) else {
             throw TestServerError("\(urlVariable) does not parse as a URL.")
         }
@@ -74,14 +76,16 @@ public enum PostgresTestServer {
 
     /// Creates a database of its own for one test.
     public static func createDatabase() async throws -> String {
-        let name = "ferry_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let name =
+            "ferry_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await psql(["-c", "CREATE DATABASE \(name)"], database: "postgres")
         return name
     }
 
     /// Drops a test's database, ending any session still connected to it.
     public static func dropDatabase(_ name: String) async {
-        _ = try? await psql(["-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"], database: "postgres")
+        _ = try? await psql(
+            ["-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"], database: "postgres")
     }
 
     /// Runs the real `psql` on a database of the server as the URL's role,
@@ -91,7 +95,8 @@ public enum PostgresTestServer {
     ///   - arguments: psql's arguments, such as `["-c", "SELECT 1"]`.
     ///   - database: The database.
     @discardableResult
-    public static func psql(_ arguments: [String], database: String, url: String? = nil) async throws
+    public static func psql(_ arguments: [String], database: String, url: String? = nil)
+        async throws
         -> String
     {
         let process = Process()
@@ -102,8 +107,10 @@ public enum PostgresTestServer {
         // Output goes to files and the process is polled: blocking reads would hold threads
         // of Swift's small cooperative pool, which the tests' own connections need.
         let id = UUID().uuidString
-        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-psql-out-\(id)")
-        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-psql-err-\(id)")
+        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ferry-psql-out-\(id)")
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ferry-psql-err-\(id)")
         FileManager.default.createFile(atPath: outputFile.path, contents: nil)
         FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer {

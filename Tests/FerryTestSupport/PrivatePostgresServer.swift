@@ -38,7 +38,8 @@ public final class PrivatePostgresServer: @unchecked Sendable {
     private let isRemoved = LockedFlag()
 
     private init(
-        folder: URL, dataFolder: URL, port: Int, programs: URL, disk: URL?, settings: [String: String]
+        folder: URL, dataFolder: URL, port: Int, programs: URL, disk: URL?,
+        settings: [String: String]
     ) {
         self.folder = folder
         self.dataFolder = dataFolder
@@ -49,7 +50,9 @@ public final class PrivatePostgresServer: @unchecked Sendable {
     }
 
     /// The URL of a database on the server, as the superuser `ferry` (or another role).
-    public func url(database: String = "postgres", user: String = "ferry", password: String? = nil) -> String {
+    public func url(database: String = "postgres", user: String = "ferry", password: String? = nil)
+        -> String
+    {
         let credentials = password.map { "\(user):\($0)" } ?? user
         return "postgres://\(credentials)@127.0.0.1:\(port)/\(database)"
     }
@@ -73,24 +76,32 @@ public final class PrivatePostgresServer: @unchecked Sendable {
         var dataParent = folder
         if let diskMegabytes {
             let mountPoint = folder.appendingPathComponent("disk")
-            try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
-            try await run(["/bin/mount", "-t", "tmpfs", "-o", "size=\(diskMegabytes)m", "tmpfs", mountPoint.path])
+            try FileManager.default.createDirectory(
+                at: mountPoint, withIntermediateDirectories: true)
+            try await run([
+                "/bin/mount", "-t", "tmpfs", "-o", "size=\(diskMegabytes)m", "tmpfs",
+                mountPoint.path,
+            ])
             disk = mountPoint
             dataParent = mountPoint
         }
         let dataFolder = dataParent.appendingPathComponent("data")
         try await giveToOwner(folder)
         let server = PrivatePostgresServer(
-            folder: folder, dataFolder: dataFolder, port: freePort(), programs: programs, disk: disk,
+            folder: folder, dataFolder: dataFolder, port: freePort(), programs: programs,
+            disk: disk,
             settings: settings)
         do {
             var initdb = [
-                programs.appendingPathComponent("initdb").path, "-D", dataFolder.path, "-U", "ferry", "-A", "trust",
+                programs.appendingPathComponent("initdb").path, "-D", dataFolder.path, "-U",
+                "ferry", "-A", "trust",
                 "-E", "UTF8", "--no-locale", "--no-sync",
             ]
             // The WAL stays on the ordinary disk: a full data disk then fails statements (53100)
             // rather than crashing the server, which cannot write WAL.
-            if diskMegabytes != nil { initdb += ["--waldir", folder.appendingPathComponent("wal").path] }
+            if diskMegabytes != nil {
+                initdb += ["--waldir", folder.appendingPathComponent("wal").path]
+            }
             try await run(asOwner(initdb))
             try server.writeAccessRules()
             try await server.startServer()
@@ -110,13 +121,16 @@ public final class PrivatePostgresServer: @unchecked Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try await Self.giveToOwner(folder)
         let standby = PrivatePostgresServer(
-            folder: folder, dataFolder: folder.appendingPathComponent("data"), port: Self.freePort(),
+            folder: folder, dataFolder: folder.appendingPathComponent("data"),
+            port: Self.freePort(),
             programs: programs, disk: nil, settings: settings.merging(["hot_standby": "on"]) { $1 })
         do {
             try await Self.run(
                 Self.asOwner([
-                    programs.appendingPathComponent("pg_basebackup").path, "-D", standby.dataFolder.path, "-h",
-                    "127.0.0.1", "-p", String(port), "-U", "ferry", "-R", "-X", "stream", "--no-sync",
+                    programs.appendingPathComponent("pg_basebackup").path, "-D",
+                    standby.dataFolder.path, "-h",
+                    "127.0.0.1", "-p", String(port), "-U", "ferry", "-R", "-X", "stream",
+                    "--no-sync",
                 ]))
             try await standby.startServer()
         } catch {
@@ -130,7 +144,9 @@ public final class PrivatePostgresServer: @unchecked Sendable {
 
     /// The postmaster's pid, read from `postmaster.pid`; nil when it is not running.
     public var pid: pid_t? {
-        guard let text = try? String(contentsOf: dataFolder.appendingPathComponent("postmaster.pid"), encoding: .utf8),
+        guard
+            let text = try? String(
+                contentsOf: dataFolder.appendingPathComponent("postmaster.pid"), encoding: .utf8),
             let first = text.split(separator: "\n").first, let pid = pid_t(first)
         else { return nil }
         return Glibc.kill(pid, 0) == 0 ? pid : nil
@@ -138,14 +154,18 @@ public final class PrivatePostgresServer: @unchecked Sendable {
 
     /// Starts the server (again) and waits until it accepts connections.
     public func startServer() async throws {
-        var options = "-c listen_addresses=127.0.0.1 -p \(port) -k \(folder.path) -c fsync=off"
+        var options =
+            "-c listen_addresses=127.0.0.1 -p \(port) -k \(folder.path) -c fsync=off"
             + " -c full_page_writes=off -c max_connections=100"
-        for (name, value) in settings.sorted(by: { $0.key < $1.key }) { options += " -c \(name)=\(value)" }
+        for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
+            options += " -c \(name)=\(value)"
+        }
         do {
             try await Self.run(
                 Self.asOwner([
                     programs.appendingPathComponent("pg_ctl").path, "-D", dataFolder.path, "-l",
-                    folder.appendingPathComponent("server.log").path, "-w", "-t", "60", "-o", options, "start",
+                    folder.appendingPathComponent("server.log").path, "-w", "-t", "60", "-o",
+                    options, "start",
                 ]))
         } catch {
             throw TestServerError("\(error)\n--- server log\n\(log)")
@@ -157,7 +177,8 @@ public final class PrivatePostgresServer: @unchecked Sendable {
         guard pid != nil else { return }
         try await Self.run(
             Self.asOwner([
-                programs.appendingPathComponent("pg_ctl").path, "-D", dataFolder.path, "-m", "fast", "-w", "stop",
+                programs.appendingPathComponent("pg_ctl").path, "-D", dataFolder.path, "-m", "fast",
+                "-w", "stop",
             ]))
     }
 
@@ -174,19 +195,24 @@ public final class PrivatePostgresServer: @unchecked Sendable {
         Glibc.kill(pid, SIGKILL)
         while Glibc.kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(20)) }
         // The backends notice their postmaster's death on their own; wait for the port to be released.
-        for _ in 0..<250 where Self.isListening(port) { try? await Task.sleep(for: .milliseconds(20)) }
+        for _ in 0..<250 where Self.isListening(port) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     /// What the server wrote to its log.
     public var log: String {
-        (try? String(contentsOf: folder.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+        (try? String(contentsOf: folder.appendingPathComponent("server.log"), encoding: .utf8))
+            ?? ""
     }
 
     /// Fills the small disk with a ballast file until about `bytes` are left
     /// free; returns the ballast, whose removal frees the disk again.
     @discardableResult
     public func fillDisk(leaving bytes: Int64) throws -> URL {
-        guard let disk else { throw TestServerError("This server has no small disk: start it with diskMegabytes.") }
+        guard let disk else {
+            throw TestServerError("This server has no small disk: start it with diskMegabytes.")
+        }
         let ballast = disk.appendingPathComponent("ballast")
         let values = try disk.resourceValues(forKeys: [.volumeAvailableCapacityKey])
         let free = Int64(values.volumeAvailableCapacity ?? 0)
@@ -227,7 +253,8 @@ public final class PrivatePostgresServer: @unchecked Sendable {
     /// at the first error, and returns what it printed (`-A -t`: bare values).
     @discardableResult
     public func psql(_ sql: String, database: String = "postgres") async throws -> String {
-        try await PostgresTestServer.psql(["-A", "-t", "-c", sql], database: database, url: url(database: database))
+        try await PostgresTestServer.psql(
+            ["-A", "-t", "-c", sql], database: database, url: url(database: database))
     }
 
     // MARK: Helpers
@@ -270,10 +297,14 @@ public final class PrivatePostgresServer: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketDescriptor, $0, length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socketDescriptor, $0, length)
+            }
         }
         _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketDescriptor, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getsockname(socketDescriptor, $0, &length)
+            }
         }
         return Int(UInt16(bigEndian: address.sin_port))
     }
@@ -301,13 +332,15 @@ public final class PrivatePostgresServer: @unchecked Sendable {
     @discardableResult
     static func run(_ command: [String]) async throws -> String {
         let id = UUID().uuidString
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-private-out-\(id)")
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ferry-private-out-\(id)")
         defer { try? FileManager.default.removeItem(at: output) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(
+            &actions, 1, output.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         var arguments: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { for argument in arguments { free(argument) } }
@@ -321,7 +354,8 @@ public final class PrivatePostgresServer: @unchecked Sendable {
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         // WIFEXITED and WEXITSTATUS, which Swift does not import.
         guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
-            throw TestServerError("\(command.joined(separator: " ")) failed (status \(status)): \(text)")
+            throw TestServerError(
+                "\(command.joined(separator: " ")) failed (status \(status)): \(text)")
         }
         return text
     }

@@ -11,20 +11,27 @@ public final class SmallDisk: @unchecked Sendable {
     ///
     /// - Throws: When `mount` fails (the tests run as root, which it needs).
     public init(megabytes: Int) throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-small-disk-\(UUID().uuidString)")
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ferry-small-disk-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let status = try Self.run("mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", folder.path])
+        let status = try Self.run(
+            "mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", folder.path])
         guard status == 0 else {
             try? FileManager.default.removeItem(at: folder)
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: "mount tmpfs on \(folder.path): exit \(status)"])
+            throw CocoaError(
+                .fileWriteNoPermission,
+                userInfo: [NSFilePathErrorKey: "mount tmpfs on \(folder.path): exit \(status)"])
         }
     }
 
     /// Mounts it again read-only, or read-write (its files stay).
     public func remount(readOnly: Bool) throws {
-        let status = try Self.run("mount", ["-o", readOnly ? "remount,ro" : "remount,rw", folder.path])
+        let status = try Self.run(
+            "mount", ["-o", readOnly ? "remount,ro" : "remount,rw", folder.path])
         guard status == 0 else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: "remount \(folder.path): exit \(status)"])
+            throw CocoaError(
+                .fileWriteNoPermission,
+                userInfo: [NSFilePathErrorKey: "remount \(folder.path): exit \(status)"])
         }
     }
 

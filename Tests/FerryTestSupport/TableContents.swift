@@ -18,23 +18,31 @@ public struct TableContents: Equatable, CustomStringConvertible {
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? queue.close() }
         (schema, tables, userVersion) = try queue.read { db in
-            let schema = try Row.fetchAll(db, sql: "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL")
-                .map { "\($0["type"] as String) \($0["name"] as String): \($0["sql"] as String)" }.sorted()
+            let schema = try Row.fetchAll(
+                db, sql: "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL"
+            )
+            .map { "\($0["type"] as String) \($0["name"] as String): \($0["sql"] as String)" }
+            .sorted()
             var tables: [String: [String]] = [:]
-            let names = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT IN ('sqlite_schema', 'sqlite_temp_schema')")
+            let names = try String.fetchAll(
+                db,
+                sql:
+                    "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT IN ('sqlite_schema', 'sqlite_temp_schema')"
+            )
             // Ferry's log of what was done to the database is not its data (see DatabaseSnapshot.eventsTable).
             for name in names where name != DatabaseSnapshot.eventsTable {
-                tables[name] = try Row.fetchAll(db, sql: "SELECT * FROM \(quotedIdentifier(name))").map { row in
-                    row.databaseValues.map { value -> String in
-                        switch value.storage {
-                        case .null: return "null"
-                        case .int64(let integer): return "integer:\(integer)"
-                        case .double(let double): return "real:\(double.bitPattern)"
-                        case .string(let string): return "text:\(string.debugDescription)"
-                        case .blob(let data): return "blob:\(data.base64EncodedString())"
-                        }
-                    }.joined(separator: "|")
-                }.sorted()
+                tables[name] = try Row.fetchAll(db, sql: "SELECT * FROM \(quotedIdentifier(name))")
+                    .map { row in
+                        row.databaseValues.map { value -> String in
+                            switch value.storage {
+                            case .null: return "null"
+                            case .int64(let integer): return "integer:\(integer)"
+                            case .double(let double): return "real:\(double.bitPattern)"
+                            case .string(let string): return "text:\(string.debugDescription)"
+                            case .blob(let data): return "blob:\(data.base64EncodedString())"
+                            }
+                        }.joined(separator: "|")
+                    }.sorted()
             }
             return (
                 schema.filter { !$0.contains(DatabaseSnapshot.eventsTable) }, tables,

@@ -16,7 +16,9 @@ public enum TestEngine: String, Sendable, CaseIterable, CustomStringConvertible 
     /// when ``PostgresTestServer/isEnabled``, so that without a server its
     /// cases are left out and the run says so, and on CI without one they
     /// run and fail, naming the missing variable.
-    public static var underTest: [TestEngine] { PostgresTestServer.isEnabled ? allCases : [.sqlite] }
+    public static var underTest: [TestEngine] {
+        PostgresTestServer.isEnabled ? allCases : [.sqlite]
+    }
 }
 
 /// A fresh, empty database of one engine for one test: a SQLite file in a
@@ -36,7 +38,9 @@ public final class TestDatabase: Sendable {
     /// The PostgreSQL database's name, for PostgreSQL.
     public let postgresDatabase: String?
 
-    private init(kind: TestEngine, location: String, folder: TemporaryFolder, postgresDatabase: String?) {
+    private init(
+        kind: TestEngine, location: String, folder: TemporaryFolder, postgresDatabase: String?
+    ) {
         self.kind = kind
         self.location = location
         self.folder = folder
@@ -49,7 +53,8 @@ public final class TestDatabase: Sendable {
         switch kind {
         case .sqlite:
             return TestDatabase(
-                kind: kind, location: folder.url.appendingPathComponent("app.db").path, folder: folder,
+                kind: kind, location: folder.url.appendingPathComponent("app.db").path,
+                folder: folder,
                 postgresDatabase: nil)
         case .postgres:
             let name = try await PostgresTestServer.createDatabase()
@@ -108,7 +113,8 @@ public final class TestDatabase: Sendable {
             return try FerryTestSupport.scalar(sql, in: location)
         case .postgres:
             let output = try await psql(["-A", "-t", "-P", "null=NULL", "-c", sql])
-            return output.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
+            return output.split(separator: "\n", omittingEmptySubsequences: false).first.map(
+                String.init)
         }
     }
 

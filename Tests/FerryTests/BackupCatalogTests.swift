@@ -11,23 +11,29 @@ import Testing
 
     init() throws {
         folder = try TemporaryFolder()
-        catalog = BackupCatalog(folder: folder.url.appendingPathComponent("data/backups"), engineName: "sqlite")
-        try FileManager.default.createDirectory(at: catalog.folder, withIntermediateDirectories: true)
+        catalog = BackupCatalog(
+            folder: folder.url.appendingPathComponent("data/backups"), engineName: "sqlite")
+        try FileManager.default.createDirectory(
+            at: catalog.folder, withIntermediateDirectories: true)
     }
 
     /// A backup file and its manifest, made `minutesAgo` minutes ago.
     @discardableResult
     func makeBackup(
-        _ name: String, minutesAgo: Double, kind: BackupKind = .manual, file: String? = nil, engine: String = "sqlite"
+        _ name: String, minutesAgo: Double, kind: BackupKind = .manual, file: String? = nil,
+        engine: String = "sqlite"
     ) throws -> URL {
         let data = Data("backup \(name)".utf8)
         let fileName = file ?? name + ".sqlite"
         if file == nil { try data.write(to: catalog.folder.appendingPathComponent(fileName)) }
         let created = Date().addingTimeInterval(-minutesAgo * 60)
         let manifest = BackupManifest(
-            producer: "test", app: "app", kind: kind, format: .native, engine: engine, database: "app.db",
-            release: "1.0.0", upgradeTo: nil, appliedMigrations: [], file: fileName, size: Int64(data.count),
-            sha256: Checksum.sha256(data), rowCounts: nil, created: created, verified: created, note: nil)
+            producer: "test", app: "app", kind: kind, format: .native, engine: engine,
+            database: "app.db",
+            release: "1.0.0", upgradeTo: nil, appliedMigrations: [], file: fileName,
+            size: Int64(data.count),
+            sha256: Checksum.sha256(data), rowCounts: nil, created: created, verified: created,
+            note: nil)
         return try catalog.writeManifest(manifest, name: name)
     }
 
@@ -38,7 +44,8 @@ import Testing
         try makeBackup("older", minutesAgo: 40)
         try makeBackup("escape", minutesAgo: 50, file: "../../victim.txt")
         try FileManager.default.createSymbolicLink(
-            atPath: catalog.folder.appendingPathComponent("link.sqlite").path, withDestinationPath: linked.path)
+            atPath: catalog.folder.appendingPathComponent("link.sqlite").path,
+            withDestinationPath: linked.path)
         try makeBackup("link", minutesAgo: 60, file: "link.sqlite")
         try makeBackup("newest", minutesAgo: 1)
         // The newest entry of all, cut short: it must not count as the one backup kept.
@@ -48,15 +55,21 @@ import Testing
         let listing = try catalog.listing()
         #expect(listing.backups.map(\.name) == ["newest.sqlite", "old.sqlite", "older.sqlite"])
         #expect(listing.unusable.map(\.name) == ["cut", "escape", "link"])
-        #expect(listing.unusable[1].reason.contains("'../../victim.txt', which is not a plain file name in the catalog"))
+        #expect(
+            listing.unusable[1].reason.contains(
+                "'../../victim.txt', which is not a plain file name in the catalog"))
         #expect(listing.unusable[2].reason.contains("link.sqlite is a link"))
 
         let deleted = try catalog.applyRetention(keep: 1, keepManual: 1, protecting: [])
         #expect(deleted.map(\.name) == ["old.sqlite", "older.sqlite"])
         #expect(try String(contentsOf: victim, encoding: .utf8) == "precious")
         #expect(try String(contentsOf: linked, encoding: .utf8) == "also precious")
-        #expect(try catalog.listing().unusable.map(\.name) == ["cut", "escape", "link"], "unusable entries are left for a person")
-        #expect(FileManager.default.fileExists(atPath: catalog.folder.appendingPathComponent("cut.sqlite").path))
+        #expect(
+            try catalog.listing().unusable.map(\.name) == ["cut", "escape", "link"],
+            "unusable entries are left for a person")
+        #expect(
+            FileManager.default.fileExists(
+                atPath: catalog.folder.appendingPathComponent("cut.sqlite").path))
 
         let refusal = try #require(throws: FerryError.self) { try catalog.backup(named: "escape") }
         #expect(refusal.code == .backupCorrupt)
@@ -76,9 +89,11 @@ import Testing
 
         let listing = try catalog.listing()
         #expect(listing.backups.map(\.name) == ["good.sqlite"])
-        let reasons = Dictionary(uniqueKeysWithValues: listing.unusable.map { ($0.name, $0.reason) })
+        let reasons = Dictionary(
+            uniqueKeysWithValues: listing.unusable.map { ($0.name, $0.reason) })
         #expect(reasons["truncated"] == "its manifest is damaged: it is not complete JSON")
-        #expect(reasons["mistyped"] == "its manifest is damaged: the field 'size' has the wrong type")
+        #expect(
+            reasons["mistyped"] == "its manifest is damaged: the field 'size' has the wrong type")
         // The readable fields of the mistyped manifest still say what it was.
         #expect(listing.unusable.first { $0.name == "mistyped" }?.kind == .manual)
 
@@ -102,11 +117,15 @@ import Testing
         // A FIFO named like a manifest would hang a read: it is not read.
         #expect(mkfifo(catalog.folder.appendingPathComponent("pipe.json").path, 0o600) == 0)
 
-        let reasons = Dictionary(uniqueKeysWithValues: try catalog.listing().unusable.map { ($0.name, $0.reason) })
+        let reasons = Dictionary(
+            uniqueKeysWithValues: try catalog.listing().unusable.map { ($0.name, $0.reason) })
         #expect(reasons["pipe"] == "its manifest pipe.json is not a regular file")
-        #expect(reasons["newer-format"]?.contains("format 7, which this program does not read") == true)
+        #expect(
+            reasons["newer-format"]?.contains("format 7, which this program does not read") == true)
         #expect(reasons["newer-format"]?.contains("a newer release of Ferry") == true)
-        #expect(reasons["server"] == "it is a backup of a postgresql database, and this database is sqlite")
+        #expect(
+            reasons["server"]
+                == "it is a backup of a postgresql database, and this database is sqlite")
         #expect(reasons["gone"] == "its file gone.sqlite is missing")
         #expect(try catalog.list().isEmpty)
     }
@@ -115,11 +134,16 @@ import Testing
         try makeBackup("app-1.0.0-manual-2026-12-01T10-00-00Z", minutesAgo: 1)
         for name in [
             "app-1.0.0-manual-2026-12-01T10-00-00Z.sqlite", "app-1.0.0-manual-2026-12-01T10-00-00Z",
-            "app-1.0.0-manual-2026-12-01T10-00-00Z.json", "/elsewhere/app-1.0.0-manual-2026-12-01T10-00-00Z.sqlite",
+            "app-1.0.0-manual-2026-12-01T10-00-00Z.json",
+            "/elsewhere/app-1.0.0-manual-2026-12-01T10-00-00Z.sqlite",
         ] {
-            #expect(try catalog.backup(named: name).name == "app-1.0.0-manual-2026-12-01T10-00-00Z.sqlite", "\(name)")
+            #expect(
+                try catalog.backup(named: name).name
+                    == "app-1.0.0-manual-2026-12-01T10-00-00Z.sqlite", "\(name)")
         }
-        let missing = try #require(throws: FerryError.self) { try catalog.backup(named: "app-1.0.0-manual") }
+        let missing = try #require(throws: FerryError.self) {
+            try catalog.backup(named: "app-1.0.0-manual")
+        }
         #expect(missing.code == .backupNotFound)
     }
 
@@ -127,26 +151,37 @@ import Testing
         let work = catalog.folder.appendingPathComponent(".work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         // A file of a backup whose manifest was never written still takes its name.
-        try Data("orphan".utf8).write(to: catalog.folder.appendingPathComponent("app-same-3.sqlite"))
+        try Data("orphan".utf8).write(
+            to: catalog.folder.appendingPathComponent("app-same-3.sqlite"))
         var placed: [Backup] = []
         for number in 1...3 {
             let temporary = work.appendingPathComponent("copy-\(number)")
             let data = Data("copy \(number)".utf8)
             try data.write(to: temporary)
             let manifest = BackupManifest(
-                producer: "test", app: "app", kind: .manual, format: .native, engine: "sqlite", database: "app.db",
-                release: "1.0.0", upgradeTo: nil, appliedMigrations: [], file: "ignored", size: Int64(data.count),
-                sha256: Checksum.sha256(data), rowCounts: nil, created: Date(), verified: Date(), note: nil)
-            placed.append(try catalog.place(temporary, as: "app-same", fileExtension: "sqlite", manifest: manifest))
+                producer: "test", app: "app", kind: .manual, format: .native, engine: "sqlite",
+                database: "app.db",
+                release: "1.0.0", upgradeTo: nil, appliedMigrations: [], file: "ignored",
+                size: Int64(data.count),
+                sha256: Checksum.sha256(data), rowCounts: nil, created: Date(), verified: Date(),
+                note: nil)
+            placed.append(
+                try catalog.place(
+                    temporary, as: "app-same", fileExtension: "sqlite", manifest: manifest))
         }
-        #expect(placed.map(\.name) == ["app-same.sqlite", "app-same-2.sqlite", "app-same-4.sqlite"])
+        #expect(
+            placed.map(\.name) == ["app-same.sqlite", "app-same-2.sqlite", "app-same-4.sqlite"])
         for (index, backup) in placed.enumerated() {
             #expect(try String(contentsOf: backup.file, encoding: .utf8) == "copy \(index + 1)")
         }
-        #expect(try String(contentsOf: catalog.folder.appendingPathComponent("app-same-3.sqlite"), encoding: .utf8) == "orphan")
+        #expect(
+            try String(
+                contentsOf: catalog.folder.appendingPathComponent("app-same-3.sqlite"),
+                encoding: .utf8) == "orphan")
         #expect(Set(try catalog.list().map(\.name)) == Set(placed.map(\.name)))
         let next = catalog.newName(
-            app: "app", kind: .manual, release: "1.0.0", upgradeTo: nil, at: Date(timeIntervalSince1970: 0),
+            app: "app", kind: .manual, release: "1.0.0", upgradeTo: nil,
+            at: Date(timeIntervalSince1970: 0),
             fileExtension: "sqlite")
         #expect(next == "app-1.0.0-manual-1970-01-01T00-00-00Z")
     }

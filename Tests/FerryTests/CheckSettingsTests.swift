@@ -1,13 +1,15 @@
 import Ferry
-import Foundation
 import FerryTestSupport
+import Foundation
 import Testing
 
 /// The tables preflight and verification read from ferry.toml.
 @Suite struct CheckSettingsTests {
     @Test func readsVerifyRequirementComponentAndPreflightTables() throws {
         let folder = try TemporaryFolder()
-        let file = try folder.write("ferry.toml", """
+        let file = try folder.write(
+            "ferry.toml",
+            """
             [database]
             url = "app.db"
             fixtures = "samples"
@@ -48,14 +50,23 @@ import Testing
         #expect(settings.osRelease == base + "/etc/os-release")
 
         let invariants = try #require(settings.invariants)
-        #expect(invariants.map(\.name) == [
-            "no orphan sensors", "SELECT count(*) > 0 FROM devices", "rows of machines preserved in servers",
-            "rows of devices preserved",
-        ])
-        #expect(invariants[0].check == .query(
-            sql: "SELECT count(*) FROM sensors WHERE device_id NOT IN (SELECT id FROM devices)", expected: "0"))
-        #expect(invariants[0].releases.contains(Release(0, 4, 0)) && !invariants[0].releases.contains(Release(0, 3, 9)))
-        #expect(invariants[1].check == .query(sql: "SELECT count(*) > 0 FROM devices", expected: nil))
+        #expect(
+            invariants.map(\.name) == [
+                "no orphan sensors", "SELECT count(*) > 0 FROM devices",
+                "rows of machines preserved in servers",
+                "rows of devices preserved",
+            ])
+        #expect(
+            invariants[0].check
+                == .query(
+                    sql:
+                        "SELECT count(*) FROM sensors WHERE device_id NOT IN (SELECT id FROM devices)",
+                    expected: "0"))
+        #expect(
+            invariants[0].releases.contains(Release(0, 4, 0))
+                && !invariants[0].releases.contains(Release(0, 3, 9)))
+        #expect(
+            invariants[1].check == .query(sql: "SELECT count(*) > 0 FROM devices", expected: nil))
         #expect(invariants[2].check == .preserve(from: "machines", to: "servers"))
         #expect(invariants[3].check == .preserve(from: "devices", to: "devices"))
 
@@ -69,8 +80,10 @@ import Testing
         #expect(component.state(for: Release(0, 6, 0)) == .obsolete)
         #expect(component.state(for: Release(0, 2, 0)) == .unconfirmed)
 
-        let configuration = try settings.overridden(by: try Settings.environment(["FERRY_KEEP_FREE_MB": "7"]))
-            .configuration { _, _ in NoEngine() }
+        let configuration = try settings.overridden(
+            by: try Settings.environment(["FERRY_KEEP_FREE_MB": "7"])
+        )
+        .configuration { _, _ in NoEngine() }
         #expect(configuration.keepFreeBytes == 7_000_000)
         #expect(configuration.invariants.count == 4)
         #expect(configuration.operatingSystemReleaseFile.path == base + "/etc/os-release")
@@ -78,31 +91,43 @@ import Testing
     }
 
     @Test func requirementsJudgeKnownAndUnknownValues() throws {
-        let requirement = try Requirement(parsing: "debian >= 11 || ubuntu >= 22.04", subject: .operatingSystem)
+        let requirement = try Requirement(
+            parsing: "debian >= 11 || ubuntu >= 22.04", subject: .operatingSystem)
         #expect(requirement.check(name: "ubuntu", version: "24.04").status == .ok)
         #expect(requirement.check(name: "Debian", version: "12").status == .ok)
         #expect(requirement.check(name: "debian", version: "10").status == .blocker)
         #expect(requirement.check(name: "alpine", version: "3.19.1").status == .warning)
         #expect(requirement.check(name: "debian", version: nil).status == .warning)
-        #expect(requirement.check(name: "debian", version: "trixie").detail.contains("is not a version number"))
-        #expect(requirement.check(name: nil, version: nil, unknownReason: "no file").detail == "not confirmed: no file")
+        #expect(
+            requirement.check(name: "debian", version: "trixie").detail.contains(
+                "is not a version number"))
+        #expect(
+            requirement.check(name: nil, version: nil, unknownReason: "no file").detail
+                == "not confirmed: no file")
         let any = try Requirement(parsing: "sqlite", subject: .engine, blocksWhenUnknown: true)
         #expect(any.check(name: "sqlite", version: "3.46.1").status == .ok)
         #expect(any.check(name: "postgresql", version: "16.2").status == .blocker)
-        #expect(throws: FerryError.self) { try Requirement(parsing: ">= 11", subject: .operatingSystem) }
+        #expect(throws: FerryError.self) {
+            try Requirement(parsing: ">= 11", subject: .operatingSystem)
+        }
     }
 
     @Test func readsOperatingSystemReleaseFiles() throws {
         let folder = try TemporaryFolder()
-        let file = try folder.write("os-release", """
+        let file = try folder.write(
+            "os-release",
+            """
             PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
             # a comment
             ID=debian
             VERSION_ID="12"
             """)
-        #expect(OperatingSystemRelease(contentsOf: file)
-            == OperatingSystemRelease(id: "debian", versionID: "12", prettyName: "Debian GNU/Linux 12 (bookworm)"))
-        #expect(OperatingSystemRelease(contentsOf: folder.url.appendingPathComponent("missing")) == nil)
+        #expect(
+            OperatingSystemRelease(contentsOf: file)
+                == OperatingSystemRelease(
+                    id: "debian", versionID: "12", prettyName: "Debian GNU/Linux 12 (bookworm)"))
+        #expect(
+            OperatingSystemRelease(contentsOf: folder.url.appendingPathComponent("missing")) == nil)
     }
 }
 

@@ -7,7 +7,9 @@ import Testing
 @Suite struct ErrorWordingTests {
     func migration(_ release: String, _ name: String) throws -> Migration {
         let script = SQLScript(text: "SELECT 1;", file: "\(release)/\(name).sql")
-        return Migration(release: try Release(parsing: release), name: name, body: .sql(script), checksum: script.checksum)
+        return Migration(
+            release: try Release(parsing: release), name: name, body: .sql(script),
+            checksum: script.checksum)
     }
 
     @Test func aChangedMigrationsRefusalNamesThePropertyForTheLibraryAndTheFlagForTheTool() throws {
@@ -17,12 +19,16 @@ import Testing
             exists: true, release: Release(0, 1, 0), updatedAt: Date(),
             applied: [
                 AppliedMigration(
-                    id: first.id, release: .release(first.release), name: first.name, checksum: "0000",
+                    id: first.id, release: .release(first.release), name: first.name,
+                    checksum: "0000",
                     appliedAt: Date(), duration: 0.01, appliedBy: "test", kind: "sql", sequence: 1)
             ])
-        let plan = try Planner.plan(catalog: catalog, state: state, programRelease: Release(0, 2, 0))
+        let plan = try Planner.plan(
+            catalog: catalog, state: state, programRelease: Release(0, 2, 0))
         let refusal = try #require(plan.refusal(allowingChanged: false))
-        #expect(refusal.advice?.contains("or pass UpgradeOptions.allowChanged to accept the files") == true)
+        #expect(
+            refusal.advice?.contains("or pass UpgradeOptions.allowChanged to accept the files")
+                == true)
         #expect(!refusal.description.contains("--allow-changed"))
         let tool = refusal.worded(for: .tool)
         #expect(tool.advice?.contains("or pass --allow-changed to accept the files") == true)
@@ -32,12 +38,17 @@ import Testing
 
     @Test func everyPartOfAnErrorIsWordedAndNoMarkIsLeft() throws {
         let error = FerryError(
-            .preflightRefused, "Refused without \(.force).", changes: "Nothing; see \(.lockTimeout).",
+            .preflightRefused, "Refused without \(.force).",
+            changes: "Nothing; see \(.lockTimeout).",
             advice: "Run again with \(.create) or \(.noBackup).")
-        #expect(error.description == "Refused without UpgradeOptions.force.\nNothing; see Configuration.lockTimeout.\n"
-            + "Run again with Configuration.createsDatabase or UpgradeOptions.skipBackup.")
-        #expect(error.worded(for: .tool).description
-            == "Refused without --force.\nNothing; see --lock-timeout SECONDS.\nRun again with --create or --no-backup.")
+        #expect(
+            error.description
+                == "Refused without UpgradeOptions.force.\nNothing; see Configuration.lockTimeout.\n"
+                + "Run again with Configuration.createsDatabase or UpgradeOptions.skipBackup.")
+        #expect(
+            error.worded(for: .tool).description
+                == "Refused without --force.\nNothing; see --lock-timeout SECONDS.\nRun again with --create or --no-backup."
+        )
         #expect(!error.description.unicodeScalars.contains { (0xE000...0xF8FF).contains($0.value) })
     }
 

@@ -21,7 +21,8 @@ import Testing
         var swapped = ids
         swapped[0] = "1.0.1/00001_create_t00001"
         #expect(HistoryFingerprint(ids: swapped) != fingerprint)
-        #expect(HistoryFingerprint(ids: ["1.0.0/a", "1.0.0/a"]) != HistoryFingerprint(ids: ["1.0.0/a"]))
+        #expect(
+            HistoryFingerprint(ids: ["1.0.0/a", "1.0.0/a"]) != HistoryFingerprint(ids: ["1.0.0/a"]))
     }
 
     @Test func itsTextReadsBack() throws {
@@ -35,9 +36,12 @@ import Testing
 
     @Test func hooksAndBaselinesInTheHistoryAreLeftOut() {
         let history: [(id: String, kind: String)] = [
-            ("1.0.0/001_a", "sql"), ("1.0.0/baseline", "baseline"), ("2.0.0/hooks/fill", "hook"), ("2.0.0/002_b", "swift"),
+            ("1.0.0/001_a", "sql"), ("1.0.0/baseline", "baseline"), ("2.0.0/hooks/fill", "hook"),
+            ("2.0.0/002_b", "swift"),
         ]
-        #expect(HistoryFingerprint(history: history) == HistoryFingerprint(ids: ["2.0.0/002_b", "1.0.0/001_a"]))
+        #expect(
+            HistoryFingerprint(history: history)
+                == HistoryFingerprint(ids: ["2.0.0/002_b", "1.0.0/001_a"]))
     }
 
     @Test func theFolderListingGivesTheFingerprintOfItsUpScripts() throws {
@@ -56,10 +60,13 @@ import Testing
         let ids = try reader.migrations().map(\.id)
         #expect(ids == ["1.0.0/001_a", "1.1.0/002_b", "2.0.0/001_later"])
         #expect(try #require(reader.migrationIDs()).ids.map(\.id).sorted() == ids)
-        #expect(reader.fingerprint(upTo: Release(1, 1, 0)) == HistoryFingerprint(ids: ids.dropLast()))
+        #expect(
+            reader.fingerprint(upTo: Release(1, 1, 0)) == HistoryFingerprint(ids: ids.dropLast()))
         #expect(reader.fingerprint(upTo: Release(2, 0, 0)) == HistoryFingerprint(ids: ids))
 
         try folder.write("2.0.0/not a migration.sql", "SELECT 1;")
-        #expect(reader.fingerprint(upTo: Release(1, 1, 0)) == nil, "a bad name in any release takes the full path")
+        #expect(
+            reader.fingerprint(upTo: Release(1, 1, 0)) == nil,
+            "a bad name in any release takes the full path")
     }
 }

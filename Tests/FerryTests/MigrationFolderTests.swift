@@ -1,6 +1,6 @@
 import Ferry
-import Foundation
 import FerryTestSupport
+import Foundation
 import Testing
 
 @Suite struct MigrationFolderTests {
@@ -27,7 +27,10 @@ import Testing
 
     @Test func readsTheNoTransactionOption() throws {
         let folder = try TemporaryFolder()
-        try folder.write("1.0.0/001_index.sql", "-- Build the index alone.\n-- ferry:no-transaction\nCREATE INDEX i ON t(x);\n-- ferry:ignored-here\n")
+        try folder.write(
+            "1.0.0/001_index.sql",
+            "-- Build the index alone.\n-- ferry:no-transaction\nCREATE INDEX i ON t(x);\n-- ferry:ignored-here\n"
+        )
         let migration = try #require(try MigrationFolder(url: folder.url).migrations().first)
         #expect(!migration.isTransactional)
         #expect(migration.kind == .sqlWithoutTransaction)
@@ -35,20 +38,26 @@ import Testing
 
     @Test func readsTheOwnTransactionOptionAndRefusesBoth() throws {
         let folder = try TemporaryFolder()
-        try folder.write("1.0.0/001_enum.sql", "-- ferry:own-transaction\nALTER TYPE mood ADD VALUE 'great';\n")
+        try folder.write(
+            "1.0.0/001_enum.sql", "-- ferry:own-transaction\nALTER TYPE mood ADD VALUE 'great';\n")
         let migration = try #require(try MigrationFolder(url: folder.url).migrations().first)
         #expect(migration.transaction == .own)
         #expect(migration.isTransactional)
         #expect(migration.kind == .sql)
-        try folder.write("1.0.0/001_enum.sql", "-- ferry:own-transaction\n-- ferry:no-transaction\nSELECT 1;")
-        let error = try #require(throws: FerryError.self) { try MigrationFolder(url: folder.url).migrations() }
+        try folder.write(
+            "1.0.0/001_enum.sql", "-- ferry:own-transaction\n-- ferry:no-transaction\nSELECT 1;")
+        let error = try #require(throws: FerryError.self) {
+            try MigrationFolder(url: folder.url).migrations()
+        }
         #expect(error.message.contains("sets both"))
     }
 
     @Test func refusesAnUnknownOption() throws {
         let folder = try TemporaryFolder()
         try folder.write("1.0.0/001_index.sql", "-- ferry:no-transactoin\nSELECT 1;")
-        let error = try #require(throws: FerryError.self) { try MigrationFolder(url: folder.url).migrations() }
+        let error = try #require(throws: FerryError.self) {
+            try MigrationFolder(url: folder.url).migrations()
+        }
         #expect(error.code == .invalidMigrations)
         #expect(error.message.contains("ferry:no-transactoin"))
         #expect(error.category == .usage)
@@ -63,7 +72,9 @@ import Testing
     func refusesMalformedLayouts(path: String, expected: String) throws {
         let folder = try TemporaryFolder()
         try folder.write(path, "SELECT 1;")
-        let error = try #require(throws: FerryError.self) { try MigrationFolder(url: folder.url).migrations() }
+        let error = try #require(throws: FerryError.self) {
+            try MigrationFolder(url: folder.url).migrations()
+        }
         #expect(error.message.contains(expected))
     }
 
@@ -71,7 +82,9 @@ import Testing
         let folder = try TemporaryFolder()
         try folder.write("1.0.0/001_a.sql", "SELECT 1;")
         try folder.write("1.0.0/1_b.sql", "SELECT 1;")
-        let error = try #require(throws: FerryError.self) { try MigrationFolder(url: folder.url).migrations() }
+        let error = try #require(throws: FerryError.self) {
+            try MigrationFolder(url: folder.url).migrations()
+        }
         #expect(error.message.contains("same number 1"))
     }
 
@@ -91,10 +104,17 @@ import Testing
         try registry.register(release: "1.0.0", name: "002_b") { _ in }
         try registry.register(release: "0.5.0", name: "001_early", checksum: "v1") { _ in }
         let catalog = try MigrationCatalog(folder: folder.url, registry: registry)
-        #expect(catalog.migrations.map(\.id) == ["0.5.0/001_early", "1.0.0/001_a", "1.0.0/002_b", "1.0.0/003_c"])
+        #expect(
+            catalog.migrations.map(\.id) == [
+                "0.5.0/001_early", "1.0.0/001_a", "1.0.0/002_b", "1.0.0/003_c",
+            ])
         #expect(catalog.migrations[0].hasComparableChecksum)
         #expect(!catalog.migrations[2].hasComparableChecksum)
-        #expect(throws: FerryError.self) { try registry.register(release: "1.0.0", name: "002_b") { _ in } }
-        #expect(throws: FerryError.self) { try registry.register(release: "one", name: "004_d") { _ in } }
+        #expect(throws: FerryError.self) {
+            try registry.register(release: "1.0.0", name: "002_b") { _ in }
+        }
+        #expect(throws: FerryError.self) {
+            try registry.register(release: "one", name: "004_d") { _ in }
+        }
     }
 }

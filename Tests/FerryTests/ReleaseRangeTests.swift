@@ -28,7 +28,10 @@ import Testing
         ("*", ["0.0.1", "1.0.0-alpha", "99.0.0"], []),
         ("x", ["3.2.1"], []),
         ("=1.0.0-beta.2", ["1.0.0-beta.2"], ["1.0.0-beta.3", "1.0.0"]),
-        (">=1.0.0-beta.2 <1.0.0", ["1.0.0-beta.2", "1.0.0-beta.10", "1.0.0-rc.1"], ["1.0.0-beta.1", "1.0.0"]),
+        (
+            ">=1.0.0-beta.2 <1.0.0", ["1.0.0-beta.2", "1.0.0-beta.10", "1.0.0-rc.1"],
+            ["1.0.0-beta.1", "1.0.0"]
+        ),
         ("1.2.3", ["1.2.3", "v1.2.3"], ["1.2.4"]),
         ("<=1.2", ["1.2.9"], ["1.3.0"]),
         (">1.2", ["1.3.0"], ["1.2.9"]),
@@ -36,7 +39,9 @@ import Testing
     ])
     func rangesHoldTheRightReleases(range: String, inside: [String], outside: [String]) throws {
         for release in inside { #expect(try contains(range, release), "\(release) in \(range)") }
-        for release in outside { #expect(try !contains(range, release), "\(release) not in \(range)") }
+        for release in outside {
+            #expect(try !contains(range, release), "\(release) not in \(range)")
+        }
     }
 
     @Test(arguments: [

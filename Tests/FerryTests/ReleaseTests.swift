@@ -11,7 +11,9 @@ import Testing
         #expect(try Release(parsing: "1.0.0-rc.1+sha.abc").description == "1.0.0-rc.1+sha.abc")
     }
 
-    @Test(arguments: ["", "1.", "a.b.c", "1.2.3.4", "1.2.x", "1.0.0-", "1.0.0-beta..1", "-1.0.0", "1.0.0+"])
+    @Test(arguments: [
+        "", "1.", "a.b.c", "1.2.3.4", "1.2.x", "1.0.0-", "1.0.0-beta..1", "-1.0.0", "1.0.0+",
+    ])
     func rejectsMalformedVersions(_ text: String) {
         #expect(Release(text) == nil)
         #expect(throws: FerryError.self) { try Release(parsing: text) }

@@ -10,7 +10,10 @@ import Testing
     }
 
     @Test func readsOptionsOnlyFromTheLeadingComments() {
-        #expect(SQLScript(text: "\n-- ferry:no-transaction\r\n-- note\nSELECT 1;").headerOptions == ["no-transaction"])
+        #expect(
+            SQLScript(text: "\n-- ferry:no-transaction\r\n-- note\nSELECT 1;").headerOptions == [
+                "no-transaction"
+            ])
         #expect(SQLScript(text: "SELECT 1;\n-- ferry:no-transaction").headerOptions.isEmpty)
     }
 }

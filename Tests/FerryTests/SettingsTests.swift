@@ -1,12 +1,14 @@
 import Ferry
-import Foundation
 import FerryTestSupport
+import Foundation
 import Testing
 
 @Suite struct SettingsTests {
     @Test func flagsBeatTheEnvironmentWhichBeatsTheFile() throws {
         let folder = try TemporaryFolder()
-        let file = try folder.write("conf/ferry.toml", """
+        let file = try folder.write(
+            "conf/ferry.toml",
+            """
             [app]
             name = "sensorhub"
             release = "0.7.0"
@@ -31,7 +33,9 @@ import Testing
         #expect(fromFile.backupCheck == .quick)
         #expect(fromFile.lockTimeout == 5)
 
-        let environment = try Settings.environment(["FERRY_DATABASE": "env.db", "FERRY_BACKUPS_KEEP": "7", "FERRY_JSON": "1"])
+        let environment = try Settings.environment([
+            "FERRY_DATABASE": "env.db", "FERRY_BACKUPS_KEEP": "7", "FERRY_JSON": "1",
+        ])
         let flags = Settings { $0.database = "flag.db" }
         let merged = fromFile.overridden(by: environment).overridden(by: flags)
         #expect(merged.database == "flag.db")
@@ -50,7 +54,9 @@ import Testing
         #expect(configuration.backupsToKeep == 7)
         #expect(configuration.backupCheck == .quick)
         let full = try Settings.environment(["FERRY_BACKUPS_CHECK": "full"])
-        #expect(try merged.overridden(by: full).configuration { _, _ in NoEngine() }.backupCheck == .full)
+        #expect(
+            try merged.overridden(by: full).configuration { _, _ in NoEngine() }.backupCheck
+                == .full)
     }
 
     @Test func refusesAnUnknownBackupCheckLevel() throws {
@@ -81,10 +87,16 @@ import Testing
         #expect(DatabaseLocation.scheme(of: "SQLite:data/app.db") == "sqlite")
         #expect(DatabaseLocation.scheme(of: "C:app.db") == nil)
         #expect(DatabaseLocation.resolving("app.db", against: srv) == "/srv/app.db")
-        #expect(DatabaseLocation.resolving("sqlite:data/app.db", against: srv) == "sqlite:/srv/data/app.db")
+        #expect(
+            DatabaseLocation.resolving("sqlite:data/app.db", against: srv)
+                == "sqlite:/srv/data/app.db")
         #expect(DatabaseLocation.resolving("/abs/app.db", against: srv) == "/abs/app.db")
-        #expect(DatabaseLocation.resolving("postgres://db.local/app", against: srv) == "postgres://db.local/app")
-        #expect(!DatabaseLocation.redactingPassword(in: "postgres://ferry:s3cret@db.local:5432/app").contains("s3cret"))
+        #expect(
+            DatabaseLocation.resolving("postgres://db.local/app", against: srv)
+                == "postgres://db.local/app")
+        #expect(
+            !DatabaseLocation.redactingPassword(in: "postgres://ferry:s3cret@db.local:5432/app")
+                .contains("s3cret"))
         #expect(throws: FerryError.self) { try DatabaseEngines([]).kind(for: "mysql://db/app") }
         #expect(throws: FerryError.self) { try Settings().databaseLocation() }
     }
@@ -97,9 +109,12 @@ struct NoEngine: DatabaseEngine {
     func readState() async throws -> DatabaseState { .missing }
     func lockHolder() async throws -> LockHolder? { nil }
     func withUpgradeLock<Result: Sendable>(
-        holder: LockHolder, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void, _ body: () async throws -> Result
+        holder: LockHolder, timeout: Duration, onWait: @Sendable (LockHolder?) -> Void,
+        _ body: () async throws -> Result
     ) async throws -> Result { try await body() }
-    func withSession<Result: Sendable>(_ body: (any MigrationSession) async throws -> Result) async throws -> Result {
+    func withSession<Result: Sendable>(_ body: (any MigrationSession) async throws -> Result)
+        async throws -> Result
+    {
         throw FerryError(.databaseUnavailable, "No database in this test.")
     }
 }

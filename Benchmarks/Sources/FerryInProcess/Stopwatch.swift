@@ -1,7 +1,9 @@
 /// Times a piece of work repeated in-process.
 enum Stopwatch {
     /// Runs `work` once to warm up, then `repetitions` times; the median duration in milliseconds.
-    static func medianMilliseconds(_ repetitions: Int, _ work: () async throws -> Void) async rethrows -> Double {
+    static func medianMilliseconds(_ repetitions: Int, _ work: () async throws -> Void)
+        async rethrows -> Double
+    {
         try await work()
         let clock = ContinuousClock()
         var samples: [Double] = []
@@ -9,7 +11,9 @@ enum Stopwatch {
             let start = clock.now
             try await work()
             let elapsed = clock.now - start
-            samples.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+            samples.append(
+                Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds)
+                    * 1e3)
         }
         return samples.sorted()[samples.count / 2]
     }

@@ -36,7 +36,9 @@ case "dump":
 case "check":
     let format: BackupFormat = arguments[3] == "sql" ? .sql : .native
     let level = arguments.count > 4 ? try BackupCheckLevel(parsing: arguments[4]) : .full
-    let rows = try await engine.withBackup(at: URL(fileURLWithPath: arguments[2]), format: format, level: level) { copy in
+    let rows = try await engine.withBackup(
+        at: URL(fileURLWithPath: arguments[2]), format: format, level: level
+    ) { copy in
         copy.check.rowCounts?.values.reduce(0, +) ?? 0
     }
     print("\(rows) rows")

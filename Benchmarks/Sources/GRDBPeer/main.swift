@@ -28,7 +28,8 @@ func hasCompletedMigrations(_ migrator: DatabaseMigrator, path: String) throws -
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 4, let count = Int(arguments[3]) else {
-    FileHandle.standardError.write(Data("usage: grdb-peer migrate|pending|pending-timed DB COUNT [N]\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: grdb-peer migrate|pending|pending-timed DB COUNT [N]\n".utf8))
     exit(2)
 }
 let path = arguments[2]
@@ -38,13 +39,20 @@ case "migrate":
     try makeMigrator(count: count).migrate(queue)
     try queue.close()
 case "pending":
-    print(try hasCompletedMigrations(makeMigrator(count: count), path: path) ? "up to date" : "pending")
+    print(
+        try hasCompletedMigrations(makeMigrator(count: count), path: path)
+            ? "up to date" : "pending")
 case "pending-timed":
     let repetitions = arguments.count > 4 ? Int(arguments[4]) ?? 1000 : 1000
     let migrator = makeMigrator(count: count)
-    print(String(format: "%.4f", try Stopwatch.medianMilliseconds(repetitions) {
-        guard try hasCompletedMigrations(migrator, path: path) else { fatalError("migrations are pending") }
-    }))
+    print(
+        String(
+            format: "%.4f",
+            try Stopwatch.medianMilliseconds(repetitions) {
+                guard try hasCompletedMigrations(migrator, path: path) else {
+                    fatalError("migrations are pending")
+                }
+            }))
 default:
     FileHandle.standardError.write(Data("unknown command \(arguments[1])\n".utf8))
     exit(2)

@@ -61,17 +61,23 @@ public struct BackupCatalog: Sendable {
     ///
     /// - Throws: ``FerryError`` when the folder exists but cannot be read.
     public func listing() throws -> Listing {
-        guard FileManager.default.fileExists(atPath: folder.path) else { return Listing(backups: [], unusable: [], leftovers: []) }
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            return Listing(backups: [], unusable: [], leftovers: [])
+        }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         } catch {
-            throw FerryError(.fileSystem, "Cannot read the backup folder \(folder.path): \(error.localizedDescription)")
+            throw FerryError(
+                .fileSystem,
+                "Cannot read the backup folder \(folder.path): \(error.localizedDescription)")
         }
         var listing = Listing(backups: [], unusable: [], leftovers: [])
         for name in names.sorted() {
             if name.hasPrefix(".") {
-                if name.hasSuffix(".partial") || name.hasSuffix(".loading") { listing.leftovers.append(name) }
+                if name.hasSuffix(".partial") || name.hasSuffix(".loading") {
+                    listing.leftovers.append(name)
+                }
                 continue
             }
             guard name.hasSuffix(".json") else { continue }
@@ -96,19 +102,28 @@ public struct BackupCatalog: Sendable {
         let name = Self.stem(of: manifestName)
         var hints = ManifestHints()
         func unusable(_ reason: String) -> Result<Backup, Unusable> {
-            let modified = (try? FileManager.default.attributesOfItem(atPath: manifestFile.path))?[.modificationDate] as? Date
+            let modified =
+                (try? FileManager.default.attributesOfItem(atPath: manifestFile.path))?[
+                    .modificationDate] as? Date
             let file = hints.file.flatMap { Self.isPlainName($0) ? $0 : nil }
-            return .failure(Unusable(entry: UnusableBackup(
-                name: name, manifestFile: manifestFile, file: file, reason: reason, kind: hints.kind,
-                created: hints.created ?? modified ?? .distantPast)))
+            return .failure(
+                Unusable(
+                    entry: UnusableBackup(
+                        name: name, manifestFile: manifestFile, file: file, reason: reason,
+                        kind: hints.kind,
+                        created: hints.created ?? modified ?? .distantPast)))
         }
         // Only a regular file of a manifest's size is read: a FIFO would hang the read, a huge file fill memory.
         var manifestStatus = stat()
-        guard stat(manifestFile.path, &manifestStatus) == 0, manifestStatus.st_mode & S_IFMT == S_IFREG else {
+        guard stat(manifestFile.path, &manifestStatus) == 0,
+            manifestStatus.st_mode & S_IFMT == S_IFREG
+        else {
             return unusable("its manifest \(manifestName) is not a regular file")
         }
         guard manifestStatus.st_size <= Self.largestManifest else {
-            return unusable("its manifest \(manifestName) is \(manifestStatus.st_size) bytes, too large to be a manifest")
+            return unusable(
+                "its manifest \(manifestName) is \(manifestStatus.st_size) bytes, too large to be a manifest"
+            )
         }
         guard let data = FileManager.default.contents(atPath: manifestFile.path) else {
             return unusable("its manifest \(manifestName) cannot be read")
@@ -119,7 +134,8 @@ public struct BackupCatalog: Sendable {
             return unusable(
                 "its manifest is in format \(version), which this program does not read (it reads format "
                     + "\(BackupManifest.currentFormatVersion)): it was written by "
-                    + (version > BackupManifest.currentFormatVersion ? "a newer" : "another") + " release of Ferry")
+                    + (version > BackupManifest.currentFormatVersion ? "a newer" : "another")
+                    + " release of Ferry")
         }
         let manifest: BackupManifest
         do {
@@ -128,21 +144,29 @@ public struct BackupCatalog: Sendable {
             return unusable("its manifest is damaged: " + Self.describe(error))
         }
         if let engineName, manifest.engine != engineName {
-            return unusable("it is a backup of a \(manifest.engine) database, and this database is \(engineName)")
+            return unusable(
+                "it is a backup of a \(manifest.engine) database, and this database is \(engineName)"
+            )
         }
         guard Self.isPlainName(manifest.file) else {
-            return unusable("its manifest names the file '\(manifest.file)', which is not a plain file name in the catalog")
+            return unusable(
+                "its manifest names the file '\(manifest.file)', which is not a plain file name in the catalog"
+            )
         }
         let file = folder.appendingPathComponent(manifest.file)
         var status = stat()
         guard lstat(file.path, &status) == 0 else {
             return unusable(
-                errno == ENOENT ? "its file \(manifest.file) is missing"
-                    : "its file \(manifest.file) cannot be read: \(String(cString: strerror(errno)))")
+                errno == ENOENT
+                    ? "its file \(manifest.file) is missing"
+                    : "its file \(manifest.file) cannot be read: \(String(cString: strerror(errno)))"
+            )
         }
         guard status.st_mode & S_IFMT == S_IFREG else {
             let what = status.st_mode & S_IFMT == S_IFLNK ? "a link" : "not a regular file"
-            return unusable("its file \(manifest.file) is \(what); a backup is a file of its own in the catalog")
+            return unusable(
+                "its file \(manifest.file) is \(what); a backup is a file of its own in the catalog"
+            )
         }
         return .success(Backup(manifest: manifest, file: file, manifestFile: manifestFile))
     }
@@ -171,7 +195,8 @@ public struct BackupCatalog: Sendable {
         }
         switch error as? DecodingError {
         case .dataCorrupted(let context)?:
-            return context.codingPath.isEmpty ? "it is not complete JSON" : "\(field(context.codingPath)) is not valid"
+            return context.codingPath.isEmpty
+                ? "it is not complete JSON" : "\(field(context.codingPath)) is not valid"
         case .keyNotFound(let key, let context)?:
             return "\(field(context.codingPath, key)) is missing"
         case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
@@ -190,27 +215,34 @@ public struct BackupCatalog: Sendable {
         let listing = try listing()
         let wanted = URL(fileURLWithPath: name).lastPathComponent
         if let found = listing.backups.first(where: {
-            $0.name == wanted || Self.stem(of: $0.name) == wanted || $0.manifestFile.lastPathComponent == wanted
+            $0.name == wanted || Self.stem(of: $0.name) == wanted
+                || $0.manifestFile.lastPathComponent == wanted
                 || Self.stem(of: $0.manifestFile.lastPathComponent) == wanted
         }) {
             return found
         }
         if let unusable = listing.unusable.first(where: { $0.isNamed(wanted) }) {
             throw FerryError(
-                .backupCorrupt, "The backup \(unusable.name) cannot be restored: \(unusable.reason).",
+                .backupCorrupt,
+                "The backup \(unusable.name) cannot be restored: \(unusable.reason).",
                 changes: "Nothing was changed.",
-                advice: "Use another backup ('ferry backups' lists them), or repair or remove \(unusable.manifestFile.path).")
+                advice:
+                    "Use another backup ('ferry backups' lists them), or repair or remove \(unusable.manifestFile.path)."
+            )
         }
         throw FerryError(
-            .backupNotFound, "There is no backup named \(wanted) in \(folder.path).", changes: "Nothing was changed.",
-            advice: listing.backups.isEmpty ? "The catalog is empty." : "Run 'ferry backups' to list them.")
+            .backupNotFound, "There is no backup named \(wanted) in \(folder.path).",
+            changes: "Nothing was changed.",
+            advice: listing.backups.isEmpty
+                ? "The catalog is empty." : "Run 'ferry backups' to list them.")
     }
 
     /// The name a new backup gets (without extension), free in the folder:
     /// neither its manifest nor, when `fileExtension` is given, its file
     /// exists. ``place(_:as:fileExtension:manifest:)`` claims it.
     public func newName(
-        app: String, kind: BackupKind, release: String?, upgradeTo: String?, at date: Date, fileExtension: String? = nil
+        app: String, kind: BackupKind, release: String?, upgradeTo: String?, at date: Date,
+        fileExtension: String? = nil
     ) -> String {
         let from = release ?? "none"
         let middle: String
@@ -230,7 +262,9 @@ public struct BackupCatalog: Sendable {
     private func isTaken(_ name: String, fileExtension: String?) -> Bool {
         var status = stat()
         return lstat(folder.appendingPathComponent(name + ".json").path, &status) == 0
-            || fileExtension.map { lstat(folder.appendingPathComponent(name + "." + $0).path, &status) == 0 } == true
+            || fileExtension.map {
+                lstat(folder.appendingPathComponent(name + "." + $0).path, &status) == 0
+            } == true
     }
 
     /// Moves a written, synced and checked backup file into the catalog with
@@ -247,21 +281,28 @@ public struct BackupCatalog: Sendable {
     ///   - manifest: Its manifest; `file` is set here.
     /// - Returns: The backup in the catalog.
     /// - Throws: ``FerryError`` (code `fileSystem`) when it cannot be linked or written.
-    public func place(_ temporary: URL, as name: String, fileExtension: String, manifest: BackupManifest) throws -> Backup {
-        for candidate in Self.candidates(name) where !isTaken(candidate, fileExtension: fileExtension) {
+    public func place(
+        _ temporary: URL, as name: String, fileExtension: String, manifest: BackupManifest
+    ) throws -> Backup {
+        for candidate in Self.candidates(name)
+        where !isTaken(candidate, fileExtension: fileExtension) {
             let fileName = candidate + "." + fileExtension
             let file = folder.appendingPathComponent(fileName)
             guard Self.linkOrRename(temporary, to: file) else {
                 if errno == EEXIST { continue }
                 throw FerryError(
-                    .fileSystem, "Cannot move the backup into \(folder.path): \(String(cString: strerror(errno))).",
+                    .fileSystem,
+                    "Cannot move the backup into \(folder.path): \(String(cString: strerror(errno))).",
                     changes: "Nothing was changed; no backup was kept.")
             }
             var manifest = manifest
             manifest.file = fileName
             let manifestFile = folder.appendingPathComponent(candidate + ".json")
             do {
-                guard try writeManifest(manifest, to: manifestFile, beside: temporary.deletingLastPathComponent()) else {
+                guard
+                    try writeManifest(
+                        manifest, to: manifestFile, beside: temporary.deletingLastPathComponent())
+                else {
                     unlink(file.path)
                     continue
                 }
@@ -273,14 +314,17 @@ public struct BackupCatalog: Sendable {
         }
         throw FerryError(
             .fileSystem, "Every name for the backup \(name) is taken in \(folder.path).",
-            changes: "Nothing was changed; no backup was kept.", advice: "Delete old backups there.")
+            changes: "Nothing was changed; no backup was kept.", advice: "Delete old backups there."
+        )
     }
 
     /// Links `from` to the new name `to` (refused when `to` exists); on a
     /// file system without hard links, renames it if `to` is still free.
     private static func linkOrRename(_ from: URL, to: URL) -> Bool {
         if link(from.path, to.path) == 0 { return true }
-        guard errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK else { return false }
+        guard errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK else {
+            return false
+        }
         var status = stat()
         guard lstat(to.path, &status) != 0 else {
             errno = EEXIST
@@ -293,14 +337,19 @@ public struct BackupCatalog: Sendable {
     public static func timestamp(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let parts = calendar.dateComponents(
+            [.year, .month, .day, .hour, .minute, .second], from: date)
         return String(
-            format: "%04d-%02d-%02dT%02d-%02d-%02dZ", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!,
+            format: "%04d-%02d-%02dT%02d-%02d-%02dZ", parts.year!, parts.month!, parts.day!,
+            parts.hour!, parts.minute!,
             parts.second!)
     }
 
     private static func safe(_ text: String) -> String {
-        String(text.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" ? $0 : "_" })
+        String(
+            text.map {
+                $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" ? $0 : "_"
+            })
     }
 
     /// Writes a manifest durably beside its backup.
@@ -313,18 +362,22 @@ public struct BackupCatalog: Sendable {
     /// Writes a manifest into `work`, synced, then links it to `file`.
     ///
     /// - Returns: False when `file` exists already (nothing is changed then).
-    private func writeManifest(_ manifest: BackupManifest, to file: URL, beside work: URL) throws -> Bool {
+    private func writeManifest(_ manifest: BackupManifest, to file: URL, beside work: URL) throws
+        -> Bool
+    {
         let temporary = work.appendingPathComponent(file.lastPathComponent)
         do {
             try Self.encode(manifest).write(to: temporary)
         } catch {
-            throw FerryError(.fileSystem, "Cannot write \(temporary.path): \(error.localizedDescription)")
+            throw FerryError(
+                .fileSystem, "Cannot write \(temporary.path): \(error.localizedDescription)")
         }
         FileSafety.makePrivate(temporary)
         try FileSafety.sync(temporary)
         guard Self.linkOrRename(temporary, to: file) else {
             if errno == EEXIST { return false }
-            throw FerryError(.fileSystem, "Cannot write \(file.path): \(String(cString: strerror(errno))).")
+            throw FerryError(
+                .fileSystem, "Cannot write \(file.path): \(String(cString: strerror(errno))).")
         }
         try FileSafety.sync(folder)
         return true
@@ -353,8 +406,11 @@ public struct BackupCatalog: Sendable {
     ///   - protected: Names never deleted (they still count).
     /// - Returns: The deleted backups.
     @discardableResult
-    public func applyRetention(keep: Int, keepManual: Int? = nil, protecting protected: Set<String>) throws -> [Backup] {
-        try applyRetention(to: try list(), keep: keep, keepManual: keepManual, protecting: protected)
+    public func applyRetention(keep: Int, keepManual: Int? = nil, protecting protected: Set<String>)
+        throws -> [Backup]
+    {
+        try applyRetention(
+            to: try list(), keep: keep, keepManual: keepManual, protecting: protected)
     }
 
     /// ``applyRetention(keep:keepManual:protecting:)`` over the usable
@@ -362,7 +418,9 @@ public struct BackupCatalog: Sendable {
     func applyRetention(
         to listed: [Backup], keep: Int, keepManual: Int?, protecting protected: Set<String>
     ) throws -> [Backup] {
-        let backups = listed.filter { $0.manifest.attempt == nil } + listed.filter { $0.manifest.attempt != nil }
+        let backups =
+            listed.filter { $0.manifest.attempt == nil }
+            + listed.filter { $0.manifest.attempt != nil }
         var kept = 0
         var keptManual = 0
         var deleted: [Backup] = []
@@ -378,7 +436,8 @@ public struct BackupCatalog: Sendable {
             }
             var status = stat()
             guard Self.isPlainName(backup.name), lstat(backup.file.path, &status) == 0,
-                  status.st_mode & S_IFMT == S_IFREG else { continue }
+                status.st_mode & S_IFMT == S_IFREG
+            else { continue }
             unlink(backup.manifestFile.path)
             unlink(backup.file.path)
             deleted.append(backup)

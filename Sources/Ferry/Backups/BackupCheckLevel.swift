@@ -26,8 +26,11 @@ public enum BackupCheckLevel: String, Sendable, Codable, CaseIterable {
     public init(parsing name: String) throws {
         guard let level = BackupCheckLevel(rawValue: name.lowercased()) else {
             throw FerryError(
-                .invalidConfiguration, "'\(name)' is not a backup check level ([backups] check, FERRY_BACKUPS_CHECK, --backup-check).",
-                advice: "Use full (read the copy whole; the default) or quick (checksum, schema and history).")
+                .invalidConfiguration,
+                "'\(name)' is not a backup check level ([backups] check, FERRY_BACKUPS_CHECK, --backup-check).",
+                advice:
+                    "Use full (read the copy whole; the default) or quick (checksum, schema and history)."
+            )
         }
         self = level
     }

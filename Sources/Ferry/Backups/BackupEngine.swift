@@ -44,7 +44,8 @@ public protocol BackupCopy: Sendable {
     /// - Throws: What `accept` throws, or ``FerryError`` when the copy fails;
     ///   the live database is then unchanged.
     @discardableResult
-    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws -> LiveReplacement
+    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws
+        -> LiveReplacement
 
     /// Replaces the live database's content as
     /// ``replaceLiveDatabase(accepting:)`` does, after calling `keep` to
@@ -142,7 +143,8 @@ public protocol BackupEngine: Sendable {
     /// - Throws: ``FerryError`` (code `backupCorrupt`) when the file is not a
     ///   sound backup; or what `body` throws.
     func withBackup<Result: Sendable>(
-        at file: URL, format: BackupFormat, level: BackupCheckLevel, _ body: (any BackupCopy) async throws -> Result
+        at file: URL, format: BackupFormat, level: BackupCheckLevel,
+        _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result
 
     /// Checks a backup that this program has just written and synced, as
@@ -151,7 +153,8 @@ public protocol BackupEngine: Sendable {
     /// an engine may know a cheaper way for a file it wrote itself.
     ///
     /// - Throws: ``FerryError`` (code `backupCorrupt`) when the file is not a sound backup.
-    func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel) async throws -> BackupCheck
+    func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel) async throws
+        -> BackupCheck
 
     /// Whether ``BackupCopy/replaceLiveDatabase(accepting:)`` loads the whole
     /// backup and counts its rows before the application can see them. A
@@ -182,7 +185,8 @@ extension BackupEngine {
     }
 
     public func withBackup<Result: Sendable>(
-        at file: URL, format: BackupFormat, level: BackupCheckLevel, _ body: (any BackupCopy) async throws -> Result
+        at file: URL, format: BackupFormat, level: BackupCheckLevel,
+        _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result {
         throw FerryError.backupsUnsupported
     }
@@ -191,7 +195,9 @@ extension BackupEngine {
 
     public var checksBackupWhileRestoring: Bool { false }
 
-    public func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel) async throws -> BackupCheck {
+    public func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel)
+        async throws -> BackupCheck
+    {
         try await withBackup(at: file, format: format, level: level) { $0.check }
     }
 }
@@ -206,7 +212,9 @@ extension BackupEngine {
     /// backup then refuses.
     public func backupSpaceNeeded(for format: BackupFormat) async throws -> Int64 {
         var needed = max(0, try await backupSizeEstimate())
-        if format == .sql { needed = needed.multipliedReportingOverflow(by: 2).overflow ? Int64.max / 4 : needed * 2 }
+        if format == .sql {
+            needed = needed.multipliedReportingOverflow(by: 2).overflow ? Int64.max / 4 : needed * 2
+        }
         needed = min(needed, Int64.max / 4)
         return needed + needed / 10 + 16 << 20
     }
@@ -214,6 +222,7 @@ extension BackupEngine {
 
 extension FerryError {
     static let backupsUnsupported = FerryError(
-        .backupFailed, "This database engine cannot make or restore backups yet.", changes: "Nothing was changed.",
+        .backupFailed, "This database engine cannot make or restore backups yet.",
+        changes: "Nothing was changed.",
         advice: "Back the database up with its own tools, then run the upgrade with \(.noBackup).")
 }

@@ -24,15 +24,22 @@ public enum BackupFormat: String, Sendable, Codable, CaseIterable {
 
     /// Reads a format's name, `sqlite` included.
     public init?(name: String) {
-        if name == "sqlite" { self = .native } else if let format = BackupFormat(rawValue: name) { self = format }
-        else { return nil }
+        if name == "sqlite" {
+            self = .native
+        } else if let format = BackupFormat(rawValue: name) {
+            self = format
+        } else {
+            return nil
+        }
     }
 
     public init(from decoder: any Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
         guard let format = BackupFormat(name: name) else {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "not a backup format: \(name)"))
+                .init(
+                    codingPath: decoder.codingPath, debugDescription: "not a backup format: \(name)"
+                ))
         }
         self = format
     }
@@ -86,9 +93,12 @@ public struct BackupManifest: Sendable, Codable, Equatable {
 
     /// Creates a manifest.
     public init(
-        formatVersion: Int = BackupManifest.currentFormatVersion, producer: String, app: String, kind: BackupKind,
-        format: BackupFormat, engine: String, database: String, release: String?, upgradeTo: String?,
-        appliedMigrations: [String], file: String, size: Int64, sha256: String, rowCounts: [String: Int]?,
+        formatVersion: Int = BackupManifest.currentFormatVersion, producer: String, app: String,
+        kind: BackupKind,
+        format: BackupFormat, engine: String, database: String, release: String?,
+        upgradeTo: String?,
+        appliedMigrations: [String], file: String, size: Int64, sha256: String,
+        rowCounts: [String: Int]?,
         check: BackupCheckLevel? = .full, created: Date, verified: Date?, note: String?,
         attempt: UpgradeAttempt? = nil
     ) {

@@ -12,10 +12,12 @@ extension FerryError {
     ///   - failure: What could not be done, for example
     ///     `SQLite cannot read it whole`.
     ///   - detail: What the engine or its tool said.
-    package static func damagedBackup(_ file: URL, _ failure: String, detail: String) -> FerryError {
+    package static func damagedBackup(_ file: URL, _ failure: String, detail: String) -> FerryError
+    {
         FerryError(
             .backupCorrupt, "The backup \(file.lastPathComponent) is damaged: \(failure).",
-            changes: "Nothing was changed.", advice: "Use another backup ('ferry backups' lists them).",
+            changes: "Nothing was changed.",
+            advice: "Use another backup ('ferry backups' lists them).",
             engineMessage: detail)
     }
 }

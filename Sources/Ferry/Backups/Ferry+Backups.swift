@@ -6,10 +6,15 @@ extension Ferry {
     ///
     /// - Throws: ``FerryError`` when neither is known.
     public func backupCatalog() throws -> BackupCatalog {
-        guard let folder = configuration.backupsDirectory ?? configuration.engine.defaultBackupsFolder else {
+        guard
+            let folder = configuration.backupsDirectory ?? configuration.engine.defaultBackupsFolder
+        else {
             throw FerryError(
-                .invalidConfiguration, "No backup folder is configured for \(configuration.engine.displayName).",
-                advice: "Pass --backups DIR, set FERRY_BACKUPS, or set [backups] directory in ferry.toml.")
+                .invalidConfiguration,
+                "No backup folder is configured for \(configuration.engine.displayName).",
+                advice:
+                    "Pass --backups DIR, set FERRY_BACKUPS, or set [backups] directory in ferry.toml."
+            )
         }
         return BackupCatalog(folder: folder, engineName: configuration.engine.engineName)
     }
@@ -30,24 +35,28 @@ extension Ferry {
     ///   or the copy fails its check; nothing is left in the catalog then.
     @discardableResult
     public func backup(
-        format: BackupFormat = .native, note: String? = nil, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
+        format: BackupFormat = .native, note: String? = nil,
+        onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
     ) async throws -> Backup {
         let emit = eventEmitter(onEvent)
         try await rollBackInterruptedTransaction(emit: emit)
         let state = try await configuration.engine.readState()
         guard state.exists else {
             throw FerryError(
-                .databaseUnavailable, "There is no database at \(configuration.engine.displayName) to back up.",
+                .databaseUnavailable,
+                "There is no database at \(configuration.engine.displayName) to back up.",
                 changes: "Nothing was changed.", advice: "Check \(.database).")
         }
-        let backup = try await takeBackup(kind: .manual, format: format, state: state, upgradeTo: nil, note: note, emit: emit)
+        let backup = try await takeBackup(
+            kind: .manual, format: format, state: state, upgradeTo: nil, note: note, emit: emit)
         try applyRetention(protecting: [backup.name], emit: emit)
         return backup
     }
 
     /// Writes, checks and catalogs a backup of the live database.
     func takeBackup(
-        kind: BackupKind, format: BackupFormat, state: DatabaseState, upgradeTo: Release?, note: String?,
+        kind: BackupKind, format: BackupFormat, state: DatabaseState, upgradeTo: Release?,
+        note: String?,
         emit: @Sendable (UpgradeEvent) -> Void
     ) async throws -> Backup {
         let engine = configuration.engine
@@ -60,14 +69,17 @@ extension Ferry {
                 .insufficientSpace,
                 "The backup needs about \(FileSafety.formatBytes(needed)) but only \(FileSafety.formatBytes(free)) are free in \(catalog.folder.path).",
                 changes: "Nothing was changed.",
-                advice: "Free at least \(FileSafety.formatBytes(needed - free)) there, or choose another folder with \(.backups).")
+                advice:
+                    "Free at least \(FileSafety.formatBytes(needed - free)) there, or choose another folder with \(.backups)."
+            )
         }
         // Read before the copy starts, so that a change committed meanwhile can only make it differ later.
         let fingerprint = await engine.changeFingerprint()
         let created = Date()
         let fileExtension = engine.backupFileExtension(for: format)
         let name = catalog.newName(
-            app: configuration.appName, kind: kind, release: state.recordedRelease, upgradeTo: upgradeTo?.description,
+            app: configuration.appName, kind: kind, release: state.recordedRelease,
+            upgradeTo: upgradeTo?.description,
             at: created, fileExtension: fileExtension)
         // Written in a work folder inside the catalog (one file system, so it is linked into place):
         // a killed run's copy is removed by the next run that makes one.
@@ -85,23 +97,32 @@ extension Ferry {
             let level = configuration.backupCheck
             let check = try await engine.checkNewBackup(at: temporary, format: format, level: level)
             let manifest = BackupManifest(
-                formatVersion: BackupManifest.currentFormatVersion, producer: "ferry \(Ferry.version)",
+                formatVersion: BackupManifest.currentFormatVersion,
+                producer: "ferry \(Ferry.version)",
                 app: configuration.appName, kind: kind, format: format, engine: engine.engineName,
-                database: engine.displayName, release: state.recordedRelease, upgradeTo: upgradeTo?.description,
+                database: engine.displayName, release: state.recordedRelease,
+                upgradeTo: upgradeTo?.description,
                 appliedMigrations: state.applied.map(\.id), file: temporary.lastPathComponent,
-                size: FileSafety.size(of: temporary.path), sha256: sha256, rowCounts: check.rowCounts, check: level,
+                size: FileSafety.size(of: temporary.path), sha256: sha256,
+                rowCounts: check.rowCounts, check: level,
                 created: created, verified: Date(), note: note)
             var fingerprinted = manifest
             fingerprinted.liveFingerprint = fingerprint
-            let backup = try catalog.place(temporary, as: name, fileExtension: fileExtension, manifest: fingerprinted)
-            emit(.backupCompleted(name: backup.name, bytes: manifest.size, seconds: (clock.now - started).inSeconds))
+            let backup = try catalog.place(
+                temporary, as: name, fileExtension: fileExtension, manifest: fingerprinted)
+            emit(
+                .backupCompleted(
+                    name: backup.name, bytes: manifest.size,
+                    seconds: (clock.now - started).inSeconds))
             return backup
         } catch var error as FerryError {
             error.message = "The \(kind.rawValue) backup failed: \(error.message)"
             error.changes = "Nothing was changed; no backup was kept."
             throw error
         } catch {
-            throw FerryError(.backupFailed, "The \(kind.rawValue) backup failed: \(error)", changes: "Nothing was changed.")
+            throw FerryError(
+                .backupFailed, "The \(kind.rawValue) backup failed: \(error)",
+                changes: "Nothing was changed.")
         }
     }
 
@@ -111,20 +132,25 @@ extension Ferry {
     ///
     /// Unusable entries (``UnusableBackup``) are neither counted nor
     /// deleted, and a warning names them: they need a person.
-    func applyRetention(protecting protected: Set<String>, emit: @Sendable (UpgradeEvent) -> Void) throws {
+    func applyRetention(protecting protected: Set<String>, emit: @Sendable (UpgradeEvent) -> Void)
+        throws
+    {
         let catalog = try backupCatalog()
         let listing = try catalog.listing()
         // The newest pre-upgrade backup of an upgrade that did not fail (of a failed one when there is no other).
         let preUpgrade = listing.backups.filter { $0.manifest.kind == .preUpgrade }
-        let newestPreUpgrade = (preUpgrade.first { $0.manifest.attempt == nil } ?? preUpgrade.first)?.name
+        let newestPreUpgrade =
+            (preUpgrade.first { $0.manifest.attempt == nil } ?? preUpgrade.first)?.name
         let deleted = try catalog.applyRetention(
-            to: listing.backups, keep: configuration.backupsToKeep, keepManual: configuration.manualBackupsToKeep,
+            to: listing.backups, keep: configuration.backupsToKeep,
+            keepManual: configuration.manualBackupsToKeep,
             protecting: protected.union(newestPreUpgrade.map { [$0] } ?? []))
         if !deleted.isEmpty {
             emit(.backupsDeleted(names: deleted.map(\.name), keep: configuration.backupsToKeep))
         }
         if !listing.unusable.isEmpty {
-            configuration.logger.warning("""
+            configuration.logger.warning(
+                """
                 Retention left \(listing.unusable.count) unusable entr\(listing.unusable.count == 1 ? "y" : "ies") of \
                 \(catalog.folder.path) alone (not counted, not deleted): \
                 \(listing.unusable.map { "\($0.name) (\($0.reason))" }.joined(separator: "; ")). \
@@ -139,19 +165,24 @@ extension Ferry {
     /// Runs after the failure was handled (rolled back or restored): it
     /// throws nothing, so that the upgrade ends with its own error; a problem
     /// here is a warning.
-    func recordFailedAttempt(of backup: Backup, error: any Error, emit: @Sendable (UpgradeEvent) -> Void) {
+    func recordFailedAttempt(
+        of backup: Backup, error: any Error, emit: @Sendable (UpgradeEvent) -> Void
+    ) {
         let code = (error as? FerryError)?.code.rawValue ?? "failed"
         do {
             var manifest = backup.manifest
             manifest.attempt = .failed(code: code, ended: Date())
-            _ = try backupCatalog().writeManifest(manifest, name: BackupCatalog.stem(of: backup.name))
+            _ = try backupCatalog().writeManifest(
+                manifest, name: BackupCatalog.stem(of: backup.name))
         } catch {
-            configuration.logger.warning("Could not mark \(backup.name) as the backup of a failed attempt: \(error)")
+            configuration.logger.warning(
+                "Could not mark \(backup.name) as the backup of a failed attempt: \(error)")
         }
         do {
             try applyRetention(protecting: [backup.name], emit: emit)
         } catch {
-            configuration.logger.warning("Backup retention failed after the failed upgrade: \(error)")
+            configuration.logger.warning(
+                "Backup retention failed after the failed upgrade: \(error)")
         }
     }
 
@@ -161,13 +192,15 @@ extension Ferry {
     func reusableFailedAttemptBackup(upgradeTo target: Release) async -> Backup? {
         let engine = configuration.engine
         guard let fingerprint = await engine.changeFingerprint(),
-              let listing = try? backupCatalog().listing(),
-              let newest = listing.backups.first(where: { $0.manifest.kind == .preUpgrade }),
-              newest.manifest.attempt != nil, newest.manifest.liveFingerprint == fingerprint,
-              newest.manifest.upgradeTo == target.description, newest.manifest.engine == engine.engineName,
-              newest.manifest.format == .native,
-              newest.manifest.check == .full || newest.manifest.check == configuration.backupCheck,
-              FileSafety.size(of: newest.file.path) == newest.manifest.size else { return nil }
+            let listing = try? backupCatalog().listing(),
+            let newest = listing.backups.first(where: { $0.manifest.kind == .preUpgrade }),
+            newest.manifest.attempt != nil, newest.manifest.liveFingerprint == fingerprint,
+            newest.manifest.upgradeTo == target.description,
+            newest.manifest.engine == engine.engineName,
+            newest.manifest.format == .native,
+            newest.manifest.check == .full || newest.manifest.check == configuration.backupCheck,
+            FileSafety.size(of: newest.file.path) == newest.manifest.size
+        else { return nil }
         return newest
     }
 
@@ -178,14 +211,18 @@ extension Ferry {
         var manifest = backup.manifest
         manifest.attempt = nil
         do {
-            _ = try backupCatalog().writeManifest(manifest, name: BackupCatalog.stem(of: backup.name))
+            _ = try backupCatalog().writeManifest(
+                manifest, name: BackupCatalog.stem(of: backup.name))
         } catch {
-            configuration.logger.warning("Could not clear the failed-attempt mark of \(backup.name): \(error)")
+            configuration.logger.warning(
+                "Could not clear the failed-attempt mark of \(backup.name): \(error)")
         }
     }
 
     /// An event sink that logs each event and passes it on.
-    func eventEmitter(_ onEvent: (@Sendable (UpgradeEvent) -> Void)?) -> @Sendable (UpgradeEvent) -> Void {
+    func eventEmitter(_ onEvent: (@Sendable (UpgradeEvent) -> Void)?)
+        -> @Sendable (UpgradeEvent) -> Void
+    {
         let logger = configuration.logger
         let engine = configuration.engine
         return { event in
@@ -199,7 +236,9 @@ extension Ferry {
             }
             if case .preflightCompleted(let report) = event {
                 // Drift never stops the upgrade, so each difference is said where an operator reads warnings.
-                for difference in report.drift?.differences ?? [] { logger.warning("schema drift: \(difference.detail)") }
+                for difference in report.drift?.differences ?? [] {
+                    logger.warning("schema drift: \(difference.detail)")
+                }
             }
             onEvent?(event)
         }

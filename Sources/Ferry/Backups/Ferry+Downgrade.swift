@@ -34,15 +34,20 @@ public struct DowngradePlan: Sendable {
     public var summary: String {
         switch method {
         case .nothingToDo:
-            return "The database is at release \(currentRelease ?? "\(target)") already: there is nothing to downgrade, "
+            return
+                "The database is at release \(currentRelease ?? "\(target)") already: there is nothing to downgrade, "
                 + "and nothing was changed."
         case .downScripts(let migrations):
-            return "Downgrade \(currentRelease ?? "?") → \(target) by running \(migrations.count) down script\(migrations.count == 1 ? "" : "s") in one transaction, newest first: "
-                + migrations.map(\.id).joined(separator: ", ") + ". Data written since the upgrade is kept where the down scripts keep it."
+            return
+                "Downgrade \(currentRelease ?? "?") → \(target) by running \(migrations.count) down script\(migrations.count == 1 ? "" : "s") in one transaction, newest first: "
+                + migrations.map(\.id).joined(separator: ", ")
+                + ". Data written since the upgrade is kept where the down scripts keep it."
         case .backup(let backup):
             let since = Timestamp.string(from: backup.manifest.created)
-            let span = Duration.seconds(max(0, Date().timeIntervalSince(backup.manifest.created))).text
-            return "\(withoutDownScript.joined(separator: ", ")) \(withoutDownScript.count == 1 ? "has" : "have") no down script, "
+            let span = Duration.seconds(max(0, Date().timeIntervalSince(backup.manifest.created)))
+                .text
+            return
+                "\(withoutDownScript.joined(separator: ", ")) \(withoutDownScript.count == 1 ? "has" : "have") no down script, "
                 + "so the downgrade restores \(backup.name), the backup taken before upgrading from \(target). "
                 + "Every write made since \(since) (\(span) ago) will be LOST."
         }
@@ -62,7 +67,9 @@ public struct DowngradeReport: Sendable, Encodable {
 
     // A backup is named under `backup` or a key ending in `Backup` in every JSON Ferry writes (docs/JSON.md).
     private enum CodingKeys: String, CodingKey {
-        case release, reverted, restored = "restoredBackup", backup
+        case release, reverted
+        case restored = "restoredBackup"
+        case backup
     }
 }
 
@@ -77,32 +84,44 @@ extension Ferry {
         try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
         let state = try await configuration.engine.readState()
         if let current = state.release, current == target {
-            return DowngradePlan(target: target, currentRelease: state.recordedRelease, method: .nothingToDo, withoutDownScript: [])
+            return DowngradePlan(
+                target: target, currentRelease: state.recordedRelease, method: .nothingToDo,
+                withoutDownScript: [])
         }
         guard let current = state.release, target < current else {
             throw FerryError(
-                .invalidTarget, "The database is at \(state.recordedRelease ?? "no release"), not newer than \(target).",
-                changes: "Nothing was changed.", advice: "A downgrade goes to an older release than the database's.")
+                .invalidTarget,
+                "The database is at \(state.recordedRelease ?? "no release"), not newer than \(target).",
+                changes: "Nothing was changed.",
+                advice: "A downgrade goes to an older release than the database's.")
         }
         let catalog = try catalog()
         let toRevert = Self.migrationsToRevert(in: state, downTo: target)
         let withoutDown = Self.withoutDownScript(toRevert, in: catalog)
         if withoutDown.isEmpty {
-            return DowngradePlan(target: target, currentRelease: state.recordedRelease, method: .downScripts(toRevert), withoutDownScript: [])
+            return DowngradePlan(
+                target: target, currentRelease: state.recordedRelease,
+                method: .downScripts(toRevert), withoutDownScript: [])
         }
         let listing = try backupCatalog().listing()
         let backup = listing.backups.first {
             $0.manifest.kind == .preUpgrade && $0.manifest.release.flatMap(Release.init) == target
         }
-        try refuseUnusable(newerThan: backup, kinds: [.preUpgrade], in: listing, selection: "downgrade --to \(target)")
+        try refuseUnusable(
+            newerThan: backup, kinds: [.preUpgrade], in: listing,
+            selection: "downgrade --to \(target)")
         guard let backup else {
             throw FerryError(
                 .backupNotFound,
                 "\(withoutDown.joined(separator: ", ")) \(withoutDown.count == 1 ? "has" : "have") no down script, and no backup was taken before an upgrade from \(target).",
                 changes: "Nothing was changed.",
-                advice: "Add the missing .down.sql files, or restore an older backup with 'ferry restore NAME' ('ferry backups' lists them).")
+                advice:
+                    "Add the missing .down.sql files, or restore an older backup with 'ferry restore NAME' ('ferry backups' lists them)."
+            )
         }
-        return DowngradePlan(target: target, currentRelease: state.recordedRelease, method: .backup(backup), withoutDownScript: withoutDown)
+        return DowngradePlan(
+            target: target, currentRelease: state.recordedRelease, method: .backup(backup),
+            withoutDownScript: withoutDown)
     }
 
     /// Carries out a downgrade plan.
@@ -114,59 +133,79 @@ extension Ferry {
     ///
     /// - Throws: ``FerryError``; the database is then as it was.
     @discardableResult
-    public func downgrade(_ plan: DowngradePlan, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil) async throws -> DowngradeReport {
+    public func downgrade(_ plan: DowngradePlan, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil)
+        async throws -> DowngradeReport
+    {
         switch plan.method {
         case .nothingToDo:
             return DowngradeReport(release: plan.target, reverted: [], restored: nil, backup: nil)
         case .backup(let backup):
             let report = try await restore(backup, onEvent: onEvent)
-            return DowngradeReport(release: plan.target, reverted: [], restored: backup.name, backup: report.preRestoreBackup)
+            return DowngradeReport(
+                release: plan.target, reverted: [], restored: backup.name,
+                backup: report.preRestoreBackup)
         case .downScripts(let migrations):
             let emit = eventEmitter(onEvent)
             let catalog = try catalog()
             let engine = configuration.engine
-            return try await engine.withUpgradeLock(holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }) {
+            return try await engine.withUpgradeLock(
+                holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
+            ) {
                 try await rollBackInterruptedTransaction(emit: emit)
                 let state = try await engine.readState()
                 guard state.recordedRelease == plan.currentRelease,
-                      Set(state.applied.map(\.id)).isSuperset(of: migrations.map(\.id)) else {
-                    throw FerryError(.invalidTarget, "The database changed since the downgrade was planned.", changes: "Nothing was changed.",
-                                     advice: "Run the downgrade again.")
+                    Set(state.applied.map(\.id)).isSuperset(of: migrations.map(\.id))
+                else {
+                    throw FerryError(
+                        .invalidTarget, "The database changed since the downgrade was planned.",
+                        changes: "Nothing was changed.",
+                        advice: "Run the downgrade again.")
                 }
-                let backup = try await takeBackup(kind: .preDowngrade, format: .native, state: state, upgradeTo: nil, note: "before downgrading to \(plan.target)", emit: emit)
+                let backup = try await takeBackup(
+                    kind: .preDowngrade, format: .native, state: state, upgradeTo: nil,
+                    note: "before downgrading to \(plan.target)", emit: emit)
                 emit(.downgradeStarted(to: plan.target, migrations: migrations.count))
                 do {
                     try await engine.withSession { session in
                         try await session.inTransaction {
                             try await Self.revert(migrations, catalog: catalog, in: session)
-                            try await session.recordEvent(HistoryEvent(
-                                kind: .downgrade, at: Date(),
-                                fromRelease: plan.currentRelease.map { RecordedRelease($0) },
-                                toRelease: .release(plan.target), backup: backup.name,
-                                note: "reverted " + migrations.map(\.id).joined(separator: ", ")))
+                            try await session.recordEvent(
+                                HistoryEvent(
+                                    kind: .downgrade, at: Date(),
+                                    fromRelease: plan.currentRelease.map { RecordedRelease($0) },
+                                    toRelease: .release(plan.target), backup: backup.name,
+                                    note: "reverted " + migrations.map(\.id).joined(separator: ", ")
+                                ))
                             try await session.stamp(release: plan.target, at: Date())
                         }
                     }
                 } catch var error as FerryError {
-                    error.changes = "Nothing was changed: the database is still at \(plan.currentRelease ?? "its release")."
+                    error.changes =
+                        "Nothing was changed: the database is still at \(plan.currentRelease ?? "its release")."
                     throw error
                 }
                 try? applyRetention(protecting: [backup.name], emit: emit)
-                return DowngradeReport(release: plan.target, reverted: migrations.map(\.id), restored: nil, backup: backup.name)
+                return DowngradeReport(
+                    release: plan.target, reverted: migrations.map(\.id), restored: nil,
+                    backup: backup.name)
             }
         }
     }
 
     /// The applied migrations a downgrade to `target` reverts: those of
     /// newer releases (and hooks' runs recorded with them), newest first.
-    static func migrationsToRevert(in state: DatabaseState, downTo target: Release) -> [AppliedMigration] {
+    static func migrationsToRevert(in state: DatabaseState, downTo target: Release)
+        -> [AppliedMigration]
+    {
         state.applied
             .filter { $0.release.release.map { $0 > target } ?? true }
             .sorted { $0.sequence > $1.sequence }
     }
 
     /// The ids of those migrations that have no down script in the catalog.
-    static func withoutDownScript(_ migrations: [AppliedMigration], in catalog: MigrationCatalog) -> [String] {
+    static func withoutDownScript(_ migrations: [AppliedMigration], in catalog: MigrationCatalog)
+        -> [String]
+    {
         // A hook's run has nothing to revert: its history row just goes.
         migrations
             .filter { $0.kind != .hook && catalog.migration(id: $0.id)?.down == nil }
@@ -182,7 +221,8 @@ extension Ferry {
     ///   naming the migration, with the file, line, statement and engine
     ///   message the script runner gives.
     static func revert(
-        _ migrations: [AppliedMigration], catalog: MigrationCatalog, in session: any MigrationSession
+        _ migrations: [AppliedMigration], catalog: MigrationCatalog,
+        in session: any MigrationSession
     ) async throws {
         for applied in migrations {
             if let down = catalog.migration(id: applied.id)?.down {

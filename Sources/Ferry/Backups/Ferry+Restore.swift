@@ -44,7 +44,8 @@ public struct RestoreReport: Sendable, Encodable {
 
     // A backup is named under `backup` or a key ending in `Backup` in every JSON Ferry writes (docs/JSON.md).
     private enum CodingKeys: String, CodingKey {
-        case restored = "restoredBackup", kind, made, release, previousRelease, preRestoreBackup
+        case restored = "restoredBackup"
+        case kind, made, release, previousRelease, preRestoreBackup
     }
 }
 
@@ -64,10 +65,14 @@ extension Ferry {
             let newest = backups.first { meant.contains($0.manifest.kind) }
             try refuseUnusable(newerThan: newest, kinds: meant, in: listing, selection: "--latest")
             guard let newest else {
-                let others = backups.isEmpty ? "" : " It holds only "
-                    + Set(backups.map(\.manifest.kind.rawValue)).sorted().joined(separator: " and ")
-                    + " backups, which --latest never picks: each holds the database as it was just before a "
-                    + "restore or downgrade."
+                let others =
+                    backups.isEmpty
+                    ? ""
+                    : " It holds only "
+                        + Set(backups.map(\.manifest.kind.rawValue)).sorted().joined(
+                            separator: " and ")
+                        + " backups, which --latest never picks: each holds the database as it was just before a "
+                        + "restore or downgrade."
                 throw FerryError(
                     .backupNotFound,
                     "The backup catalog \(catalog.folder.path) holds no pre-upgrade or manual backup.\(others)",
@@ -79,13 +84,16 @@ extension Ferry {
             return newest
         case .beforeUpgrade(let release):
             let found = backups.first {
-                $0.manifest.kind == .preUpgrade && $0.manifest.upgradeTo.flatMap(Release.init) == release
+                $0.manifest.kind == .preUpgrade
+                    && $0.manifest.upgradeTo.flatMap(Release.init) == release
             }
             try refuseUnusable(
-                newerThan: found, kinds: [.preUpgrade], in: listing, selection: "--before-upgrade-to \(release)")
+                newerThan: found, kinds: [.preUpgrade], in: listing,
+                selection: "--before-upgrade-to \(release)")
             guard let found else {
                 throw FerryError(
-                    .backupNotFound, "No backup was taken before an upgrade to \(release) in \(catalog.folder.path).",
+                    .backupNotFound,
+                    "No backup was taken before an upgrade to \(release) in \(catalog.folder.path).",
                     changes: "Nothing was changed.", advice: "Run 'ferry backups' to list them.")
             }
             return found
@@ -99,10 +107,12 @@ extension Ferry {
     ///
     /// - Throws: ``FerryError`` (code `backupCorrupt`, exit 3) naming the entry.
     func refuseUnusable(
-        newerThan found: Backup?, kinds: Set<BackupKind>, in listing: BackupCatalog.Listing, selection: String
+        newerThan found: Backup?, kinds: Set<BackupKind>, in listing: BackupCatalog.Listing,
+        selection: String
     ) throws {
         guard let unusable = listing.unusable.first(where: { $0.kind.map(kinds.contains) ?? true }),
-              found.map({ unusable.created >= $0.manifest.created }) ?? true else { return }
+            found.map({ unusable.created >= $0.manifest.created }) ?? true
+        else { return }
         throw FerryError(
             .backupCorrupt,
             "The newest entry of the catalog that \(selection) could pick, \(unusable.name), cannot be restored: "
@@ -134,7 +144,9 @@ extension Ferry {
     /// - Throws: ``FerryError``: a refusal (nothing changed), or
     ///   `restoreFailed` after the live database was put back.
     @discardableResult
-    public func restore(_ backup: Backup, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil) async throws -> RestoreReport {
+    public func restore(_ backup: Backup, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil)
+        async throws -> RestoreReport
+    {
         let emit = eventEmitter(onEvent)
         let engine = configuration.engine
         let checksum: String
@@ -142,24 +154,30 @@ extension Ferry {
             checksum = try FileSafety.sha256(of: backup.file)
         } catch {
             // A backup that cannot be read is a refusal, like a damaged one: nothing was touched yet.
-            let reason = FileManager.default.fileExists(atPath: backup.file.path)
-                ? "its file \(backup.file.path) cannot be read" : "its file \(backup.file.path) is missing"
+            let reason =
+                FileManager.default.fileExists(atPath: backup.file.path)
+                ? "its file \(backup.file.path) cannot be read"
+                : "its file \(backup.file.path) is missing"
             throw FerryError(
-                .backupCorrupt, "The backup \(backup.name) cannot be restored: \(reason).", changes: "Nothing was changed.",
-                advice: "Use another backup ('ferry backups' lists them), or put the file back; remove "
+                .backupCorrupt, "The backup \(backup.name) cannot be restored: \(reason).",
+                changes: "Nothing was changed.",
+                advice:
+                    "Use another backup ('ferry backups' lists them), or put the file back; remove "
                     + "\(backup.manifestFile.lastPathComponent) if it is gone for good.")
         }
         guard checksum == backup.manifest.sha256 else {
             throw FerryError(
                 .backupCorrupt,
                 "The backup \(backup.name) does not match its manifest: its SHA-256 is \(checksum), the manifest says \(backup.manifest.sha256).",
-                changes: "Nothing was changed.", advice: "The file was damaged or replaced: use another backup ('ferry backups').")
+                changes: "Nothing was changed.",
+                advice: "The file was damaged or replaced: use another backup ('ferry backups').")
         }
         // Without a migrations folder or a configured release, this program's release is unknown.
         let programRelease = try? programRelease(in: try catalog())
         if programRelease == nil {
             configuration.logger.warning(
-                "This program's release is unknown (no migrations folder, no [app] release): the backup's release is not checked against it.")
+                "This program's release is unknown (no migrations folder, no [app] release): the backup's release is not checked against it."
+            )
         }
         return try await engine.withUpgradeLock(
             holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
@@ -178,24 +196,29 @@ extension Ferry {
         let level = configuration.backupCheck
         // An engine whose restore loads the backup whole checks it in that load, before it commits.
         let opening: BackupCheckLevel = engine.checksBackupWhileRestoring ? .quick : level
-        return try await engine.withBackup(at: backup.file, format: backup.manifest.format, level: opening) { copy in
+        return try await engine.withBackup(
+            at: backup.file, format: backup.manifest.format, level: opening
+        ) { copy in
             let programRelease = programRelease
             @Sendable func refuseNewer(_ release: Release?) throws {
                 if let release, let programRelease, release > programRelease {
                     throw FerryError(
                         .databaseIsNewer,
                         "The backup \(backup.name) holds a database at release \(release), newer than this program (\(programRelease)).",
-                        changes: "Nothing was changed.", advice: "Restore it with release \(release) or newer of the application.")
+                        changes: "Nothing was changed.",
+                        advice: "Restore it with release \(release) or newer of the application.")
                 }
             }
             @Sendable func refuseMissingRows(_ counted: [String: Int]?) throws {
                 if let counted, let listed = backup.manifest.rowCounts, counted != listed {
                     throw FerryError(
-                        .backupCorrupt, "The backup \(backup.name) does not hold the rows its manifest lists.",
+                        .backupCorrupt,
+                        "The backup \(backup.name) does not hold the rows its manifest lists.",
                         changes: "Nothing was changed.", advice: "Use another backup.")
                 }
             }
-            try refuseNewer(copy.check.state.release ?? backup.manifest.release.flatMap { Release($0) })
+            try refuseNewer(
+                copy.check.state.release ?? backup.manifest.release.flatMap { Release($0) })
             try refuseMissingRows(copy.check.rowCounts)
             let current = try await engine.readState()
             // Taken by the engine once the application's writes are kept out, so none is lost between.
@@ -211,7 +234,8 @@ extension Ferry {
                         if current.exists {
                             do {
                                 kept.value = try await ferry.takeBackup(
-                                    kind: .preRestore, format: .native, state: current, upgradeTo: nil,
+                                    kind: .preRestore, format: .native, state: current,
+                                    upgradeTo: nil,
                                     note: "before restoring \(backup.name)", emit: emit)
                                 CrashPoint.reach("restore.pre-restore-kept")
                             } catch let error as FerryError {
@@ -237,7 +261,8 @@ extension Ferry {
                     throw error
                 }
                 error.message = "The restore failed: \(error.message)"
-                throw await settleFailedReplacement(error, preRestore: preRestore, before: current, emit: emit)
+                throw await settleFailedReplacement(
+                    error, preRestore: preRestore, before: current, emit: emit)
             }
             let preRestore = kept.value
             // A copy that itself became the live database had its full check where it was loaded.
@@ -245,7 +270,10 @@ extension Ferry {
                 do {
                     let problems = try await engine.integrityProblems(thorough: level.isThorough)
                     guard problems.isEmpty else {
-                        throw FerryError(.restoreFailed, "The restored database fails its integrity check: \(problems.prefix(3).joined(separator: "; ")).")
+                        throw FerryError(
+                            .restoreFailed,
+                            "The restored database fails its integrity check: \(problems.prefix(3).joined(separator: "; "))."
+                        )
                     }
                 } catch {
                     throw await putBack(preRestore, after: error)
@@ -254,19 +282,23 @@ extension Ferry {
             // Written into the restored database, after the restore: an event written before would be
             // replaced with the rest. The data is restored already, so a failure here is only logged.
             let event = HistoryEvent(
-                kind: .restore, at: Date(), fromRelease: current.recordedRelease.map { RecordedRelease($0) },
+                kind: .restore, at: Date(),
+                fromRelease: current.recordedRelease.map { RecordedRelease($0) },
                 toRelease: loaded.value.map { RecordedRelease($0) },
-                backup: backup.name, note: preRestore.map { "the database before is in \($0.name)" })
+                backup: backup.name, note: preRestore.map { "the database before is in \($0.name)" }
+            )
             do {
                 try await engine.withSession { session in
                     try await session.inTransaction { try await session.recordEvent(event) }
                 }
             } catch {
-                configuration.logger.warning("The restore of \(backup.name) could not be recorded in ferry_events: \(error)")
+                configuration.logger.warning(
+                    "The restore of \(backup.name) could not be recorded in ferry_events: \(error)")
             }
             if let preRestore { try? applyRetention(protecting: [preRestore.name], emit: emit) }
             return RestoreReport(
-                restored: backup.name, kind: backup.manifest.kind, made: backup.manifest.created, release: loaded.value,
+                restored: backup.name, kind: backup.manifest.kind, made: backup.manifest.created,
+                release: loaded.value,
                 previousRelease: current.recordedRelease, preRestoreBackup: preRestore?.name)
         }
     }
@@ -279,7 +311,8 @@ extension Ferry {
     /// it had; only then is the pre-restore backup, its twin, removed.
     /// Otherwise the pre-restore backup is put back, and kept.
     private func settleFailedReplacement(
-        _ failure: FerryError, preRestore: Backup?, before: DatabaseState, emit: @escaping @Sendable (UpgradeEvent) -> Void
+        _ failure: FerryError, preRestore: Backup?, before: DatabaseState,
+        emit: @escaping @Sendable (UpgradeEvent) -> Void
     ) async -> FerryError {
         let engine = configuration.engine
         var proof: String?
@@ -287,12 +320,17 @@ extension Ferry {
             try await rollBackInterruptedTransaction(emit: emit)
             let problems = try await engine.integrityProblems(thorough: true)
             let after = try await engine.readState()
-            if problems.isEmpty, after.recordedRelease == before.recordedRelease, after.applied.count == before.applied.count {
-                proof = "the live database passed its integrity check at "
-                    + (after.recordedRelease.map { "release \($0)" } ?? "no recorded release") + ", as before"
+            if problems.isEmpty, after.recordedRelease == before.recordedRelease,
+                after.applied.count == before.applied.count
+            {
+                proof =
+                    "the live database passed its integrity check at "
+                    + (after.recordedRelease.map { "release \($0)" } ?? "no recorded release")
+                    + ", as before"
             }
         } catch {
-            configuration.logger.warning("After the failed restore, the live database could not be checked: \(error)")
+            configuration.logger.warning(
+                "After the failed restore, the live database could not be checked: \(error)")
         }
         guard let proof else { return await putBack(preRestore, after: failure) }
         var failure = failure
@@ -309,22 +347,30 @@ extension Ferry {
 
     /// Puts the pre-restore copy back after a failed restore, and describes both.
     private func putBack(_ preRestore: Backup?, after error: any Error) async -> FerryError {
-        var failure = (error as? FerryError) ?? FerryError(.restoreFailed, "The restore failed: \(error)")
-        if !failure.message.hasPrefix("The restore failed") { failure.message = "The restore failed: \(failure.message)" }
+        var failure =
+            (error as? FerryError) ?? FerryError(.restoreFailed, "The restore failed: \(error)")
+        if !failure.message.hasPrefix("The restore failed") {
+            failure.message = "The restore failed: \(failure.message)"
+        }
         guard let preRestore else {
             failure.changes = "There was no database before the restore."
             return failure
         }
         do {
             // Made and checked moments ago: opening it is check enough.
-            try await configuration.engine.withBackup(at: preRestore.file, format: .native, level: .quick) {
+            try await configuration.engine.withBackup(
+                at: preRestore.file, format: .native, level: .quick
+            ) {
                 try await $0.replaceLiveDatabase()
             }
-            failure.changes = "The live database was put back as it was before from \(preRestore.name), which is kept in the catalog."
+            failure.changes =
+                "The live database was put back as it was before from \(preRestore.name), which is kept in the catalog."
         } catch {
-            failure.changes = "The live database may hold part of the backup: putting it back failed too (\(error)). "
+            failure.changes =
+                "The live database may hold part of the backup: putting it back failed too (\(error)). "
                 + "The copy made before the restore is kept: \(preRestore.file.path)."
-            failure.advice = "Stop the application and run 'ferry restore \(preRestore.name) --yes'."
+            failure.advice =
+                "Stop the application and run 'ferry restore \(preRestore.name) --yes'."
         }
         return failure
     }

@@ -19,22 +19,29 @@ public enum FileSafety {
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
-                throw FerryError(.fileSystem, "\(folder.path) is a file, not a folder.", changes: "Nothing was changed.",
-                                 advice: "Choose another backup folder with \(.backups) or [backups] directory.")
+                throw FerryError(
+                    .fileSystem, "\(folder.path) is a file, not a folder.",
+                    changes: "Nothing was changed.",
+                    advice: "Choose another backup folder with \(.backups) or [backups] directory.")
             }
         } else {
             do {
-                try manager.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try manager.createDirectory(
+                    at: folder, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
             } catch {
                 throw FerryError(
-                    .fileSystem, "Cannot create the backup folder \(folder.path): \(error.localizedDescription)",
-                    changes: "Nothing was changed.", advice: "Create it, or choose another with \(.backups).")
+                    .fileSystem,
+                    "Cannot create the backup folder \(folder.path): \(error.localizedDescription)",
+                    changes: "Nothing was changed.",
+                    advice: "Create it, or choose another with \(.backups).")
             }
         }
         guard access(folder.path, W_OK) == 0 else {
             throw FerryError(
                 .fileSystem, "The backup folder \(folder.path) is not writable by this user.",
-                changes: "Nothing was changed.", advice: "Fix its permissions, or choose another with \(.backups).")
+                changes: "Nothing was changed.",
+                advice: "Fix its permissions, or choose another with \(.backups).")
         }
     }
 
@@ -49,11 +56,15 @@ public enum FileSafety {
     public static func sync(_ url: URL) throws {
         let descriptor = open(url.path, O_RDONLY)
         guard descriptor >= 0 else {
-            throw FerryError(.fileSystem, "Cannot open \(url.path) to sync it: \(String(cString: strerror(errno))).")
+            throw FerryError(
+                .fileSystem,
+                "Cannot open \(url.path) to sync it: \(String(cString: strerror(errno))).")
         }
         defer { close(descriptor) }
         guard fsync(descriptor) == 0 else {
-            throw FerryError(.fileSystem, "Cannot sync \(url.path) to disk: \(String(cString: strerror(errno))).")
+            throw FerryError(
+                .fileSystem, "Cannot sync \(url.path) to disk: \(String(cString: strerror(errno)))."
+            )
         }
     }
 
@@ -61,7 +72,10 @@ public enum FileSafety {
     /// new name survives a crash.
     public static func moveIntoPlace(_ temporary: URL, to final: URL) throws {
         guard rename(temporary.path, final.path) == 0 else {
-            throw FerryError(.fileSystem, "Cannot rename \(temporary.lastPathComponent) to \(final.path): \(String(cString: strerror(errno))).")
+            throw FerryError(
+                .fileSystem,
+                "Cannot rename \(temporary.lastPathComponent) to \(final.path): \(String(cString: strerror(errno)))."
+            )
         }
         try sync(final.deletingLastPathComponent())
     }
@@ -77,7 +91,8 @@ public enum FileSafety {
         do {
             try data.write(to: temporary)
         } catch {
-            throw FerryError(.fileSystem, "Cannot write \(temporary.path): \(error.localizedDescription)")
+            throw FerryError(
+                .fileSystem, "Cannot write \(temporary.path): \(error.localizedDescription)")
         }
         makePrivate(temporary)
         try sync(temporary)
@@ -111,7 +126,8 @@ public enum FileSafety {
 
     /// The size of a file in bytes, or 0 when it does not exist.
     public static func size(of path: String) -> Int64 {
-        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value
+            ?? 0
     }
 
     /// The bytes free for this user on the file system that holds a folder,

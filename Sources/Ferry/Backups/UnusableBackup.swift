@@ -26,7 +26,10 @@ public struct UnusableBackup: Sendable, Equatable, Encodable {
     public let created: Date
 
     /// Creates an entry.
-    public init(name: String, manifestFile: URL, file: String?, reason: String, kind: BackupKind?, created: Date) {
+    public init(
+        name: String, manifestFile: URL, file: String?, reason: String, kind: BackupKind?,
+        created: Date
+    ) {
         self.name = name
         self.manifestFile = manifestFile
         self.file = file
@@ -37,7 +40,8 @@ public struct UnusableBackup: Sendable, Equatable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         // `backup`, as every JSON Ferry writes names a backup (docs/JSON.md).
-        case name = "backup", manifest, file, reason, kind, created
+        case name = "backup"
+        case manifest, file, reason, kind, created
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -54,7 +58,8 @@ public struct UnusableBackup: Sendable, Equatable, Encodable {
     /// `.json`, or its file's name, with or without its extension (also
     /// when the manifest is too damaged to give the file's name).
     func isNamed(_ wanted: String) -> Bool {
-        wanted == name || BackupCatalog.stem(of: wanted) == name || wanted == manifestFile.lastPathComponent
+        wanted == name || BackupCatalog.stem(of: wanted) == name
+            || wanted == manifestFile.lastPathComponent
             || file.map { wanted == $0 || wanted == BackupCatalog.stem(of: $0) } == true
     }
 }

@@ -42,7 +42,8 @@ public struct Component: Sendable, Hashable {
 
     /// Creates a component.
     public init(
-        name: String, version: String? = nil, compatible: ReleaseRange? = nil, removeBefore: ReleaseRange? = nil,
+        name: String, version: String? = nil, compatible: ReleaseRange? = nil,
+        removeBefore: ReleaseRange? = nil,
         removeAfter: ReleaseRange? = nil
     ) {
         self.name = name
@@ -67,16 +68,20 @@ public struct Component: Sendable, Hashable {
         case .compatible:
             return PreflightCheck(name: title, status: .ok, detail: "compatible with \(release)")
         case .unconfirmed:
-            let known = compatible.map { "it is known to work with \($0)" } ?? "no compatible releases are declared"
+            let known =
+                compatible.map { "it is known to work with \($0)" }
+                ?? "no compatible releases are declared"
             return PreflightCheck(
-                name: title, status: .warning, detail: "unconfirmed: not known to work with \(release) (\(known))")
+                name: title, status: .warning,
+                detail: "unconfirmed: not known to work with \(release) (\(known))")
         case .obsolete:
             return PreflightCheck(
                 name: title, status: .blocker,
                 detail: "obsolete: \(release) cannot run with it; remove it before upgrading")
         case .removeAfterUpgrade:
             return PreflightCheck(
-                name: title, status: .warning, detail: "to be removed after upgrading: \(release) replaces it")
+                name: title, status: .warning,
+                detail: "to be removed after upgrading: \(release) replaces it")
         }
     }
 }

@@ -12,7 +12,8 @@ extension Ferry {
     ///   whether an upgrade would run.
     /// - Throws: ``FerryError`` when the configuration, the migrations or the
     ///   target are wrong.
-    public func check(_ options: UpgradeOptions = UpgradeOptions()) async throws -> PreflightReport {
+    public func check(_ options: UpgradeOptions = UpgradeOptions()) async throws -> PreflightReport
+    {
         let catalog = try catalog()
         let engine = configuration.engine
         var unreadable: FerryError?
@@ -25,10 +26,12 @@ extension Ferry {
             state = .unread
         }
         let plan = try Planner.plan(
-            catalog: catalog, state: state, programRelease: try programRelease(in: catalog), target: options.target,
+            catalog: catalog, state: state, programRelease: try programRelease(in: catalog),
+            target: options.target,
             minimumUpgradableFrom: configuration.minimumUpgradableFrom)
         let preflight = Preflight(
-            configuration: configuration, plan: plan, allowChanged: options.allowChanged, skipsBackup: options.skipBackup,
+            configuration: configuration, plan: plan, allowChanged: options.allowChanged,
+            skipsBackup: options.skipBackup,
             catalog: catalog)
         if let unreadable { return await preflight.run(.unreadable(unreadable)) }
         guard state.exists else { return await preflight.run(.missing) }
@@ -58,15 +61,19 @@ extension Ferry {
         try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
         let state = try await configuration.engine.readState()
         let verification = Verification(
-            catalog: catalog, appliedIDs: Set(state.applied.map(\.id)), invariants: configuration.invariants,
+            catalog: catalog, appliedIDs: Set(state.applied.map(\.id)),
+            invariants: configuration.invariants,
             release: state.release)
         return try await configuration.engine.withInspection { db in
             var report = await verification.run(on: db)
             guard report.interruption == nil else { return report }
             let drift = await schemaDrift(of: db, applied: state.applied, catalog: catalog)
-            report.checks.append(VerificationCheck(
-                name: "schema drift", status: drift.skipped != nil ? .skipped : drift.differences.isEmpty ? .passed : .warning,
-                detail: drift.summary))
+            report.checks.append(
+                VerificationCheck(
+                    name: "schema drift",
+                    status: drift.skipped != nil
+                        ? .skipped : drift.differences.isEmpty ? .passed : .warning,
+                    detail: drift.summary))
             report.drift = drift
             return report
         }

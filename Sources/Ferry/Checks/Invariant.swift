@@ -41,11 +41,16 @@ public struct Invariant: Sendable, Hashable {
     ///
     /// - Throws: ``FerryError`` (code `invalidConfiguration`) when it is not
     ///   one table or two joined by `->`.
-    public static func preserving(_ text: String, releases: ReleaseRange = .any) throws -> Invariant {
-        let names = text.components(separatedBy: "->").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard (1...2).contains(names.count), names.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else {
+    public static func preserving(_ text: String, releases: ReleaseRange = .any) throws -> Invariant
+    {
+        let names = text.components(separatedBy: "->").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard (1...2).contains(names.count), names.allSatisfy({ !$0.isEmpty && !$0.contains(" ") })
+        else {
             throw FerryError(
-                .invalidConfiguration, "'\(text)' in preserve is not a table or 'old_table -> new_table'.",
+                .invalidConfiguration,
+                "'\(text)' in preserve is not a table or 'old_table -> new_table'.",
                 advice: "Write for example preserve = [\"machines -> servers\", \"devices\"].")
         }
         let from = names[0]

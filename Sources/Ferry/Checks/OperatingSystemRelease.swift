@@ -28,13 +28,16 @@ public struct OperatingSystemRelease: Sendable, Equatable {
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].hasPrefix("#") else { continue }
             var value = parts[1].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, let quote = value.first, quote == "\"" || quote == "'", value.last == quote {
+            if value.count >= 2, let quote = value.first, quote == "\"" || quote == "'",
+                value.last == quote
+            {
                 value = String(value.dropFirst().dropLast())
             }
             values[parts[0].trimmingCharacters(in: .whitespaces)] = value
         }
         guard let id = values["ID"], !id.isEmpty else { return nil }
-        self.init(id: id.lowercased(), versionID: values["VERSION_ID"], prettyName: values["PRETTY_NAME"])
+        self.init(
+            id: id.lowercased(), versionID: values["VERSION_ID"], prettyName: values["PRETTY_NAME"])
     }
 
     /// `debian 12`, or just the id when there is no version.

@@ -60,14 +60,17 @@ public struct Requirement: Sendable, Hashable {
             let name = trimmed.prefix { $0.isLetter || $0.isNumber || "-_.".contains($0) }
             guard !name.isEmpty, name.first!.isLetter else {
                 throw FerryError(
-                    .invalidRange, "'\(text)' is not a requirement: '\(trimmed)' does not start with a name.",
+                    .invalidRange,
+                    "'\(text)' is not a requirement: '\(trimmed)' does not start with a name.",
                     advice: "Write a name and a range, such as 'debian >= 11' or 'sqlite >= 3.35', "
                         + "with '||' between alternatives.")
             }
             let range = trimmed.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
             do {
-                alternatives.append(Alternative(
-                    name: name.lowercased(), versions: range.isEmpty ? .any : try ReleaseRange(parsing: range)))
+                alternatives.append(
+                    Alternative(
+                        name: name.lowercased(),
+                        versions: range.isEmpty ? .any : try ReleaseRange(parsing: range)))
             } catch var error as FerryError {
                 error.message = "'\(text)' is not a requirement: \(error.message)"
                 throw error
@@ -85,17 +88,23 @@ public struct Requirement: Sendable, Hashable {
     ///   - name: The operating system's id or the engine's name; nil when unknown.
     ///   - version: Its version as given; nil when unknown.
     ///   - unknownReason: Why the value is unknown, when it is.
-    public func check(name: String?, version: String?, unknownReason: String? = nil) -> PreflightCheck {
+    public func check(name: String?, version: String?, unknownReason: String? = nil)
+        -> PreflightCheck
+    {
         let title = "requirement \(subject.rawValue) \(text)"
         func unknown(_ why: String) -> PreflightCheck {
             PreflightCheck(
                 name: title, status: blocksWhenUnknown ? .blocker : .warning,
                 detail: "not confirmed: \(why)")
         }
-        guard let name = name?.lowercased() else { return unknown(unknownReason ?? "the \(subject.rawValue) is unknown") }
+        guard let name = name?.lowercased() else {
+            return unknown(unknownReason ?? "the \(subject.rawValue) is unknown")
+        }
         let shown = [name, version].compactMap { $0 }.joined(separator: " ")
         let matching = alternatives.filter { $0.name == name }
-        guard !matching.isEmpty else { return unknown("this is \(shown), which the requirement does not name") }
+        guard !matching.isEmpty else {
+            return unknown("this is \(shown), which the requirement does not name")
+        }
         guard let version else { return unknown("the version of \(name) is unknown") }
         guard let release = Release(version) else {
             return unknown("the version '\(version)' of \(name) is not a version number")

@@ -40,7 +40,9 @@ public struct SchemaDrift: Sendable, Encodable {
     public let skipped: String?
 
     /// A check that did not run, and why.
-    static func skipped(_ reason: String) -> SchemaDrift { SchemaDrift(differences: [], skipped: reason) }
+    static func skipped(_ reason: String) -> SchemaDrift {
+        SchemaDrift(differences: [], skipped: reason)
+    }
 
     /// The check in one line: `none`, the number of differences, or why it
     /// was skipped.
@@ -48,7 +50,8 @@ public struct SchemaDrift: Sendable, Encodable {
         if let skipped { return "not checked: \(skipped)" }
         if differences.isEmpty { return "none: the schema is what the applied migrations make" }
         let count = differences.count == 1 ? "1 difference" : "\(differences.count) differences"
-        return "\(count) from what the applied migrations make (a warning; it never stops an upgrade)"
+        return
+            "\(count) from what the applied migrations make (a warning; it never stops an upgrade)"
     }
 
     /// Compares a database's schema with the one its migrations make, object
@@ -67,17 +70,21 @@ public struct SchemaDrift: Sendable, Encodable {
         func byKey(_ objects: [SchemaObject]) -> [Key: SchemaObject] {
             let own = objects.filter { !HistoryStore.ownTables.contains($0.table ?? $0.name) }
             return Dictionary(
-                own.map { (Key(kind: $0.kind, table: $0.table, name: $0.name), $0) }, uniquingKeysWith: { first, _ in first })
+                own.map { (Key(kind: $0.kind, table: $0.table, name: $0.name), $0) },
+                uniquingKeysWith: { first, _ in first })
         }
         let liveObjects = byKey(live)
         let expectedObjects = byKey(expected)
-        let missingTables = Set(expectedObjects.keys.filter { $0.kind == .table && liveObjects[$0] == nil }.map(\.name))
-        let unexpectedTables = Set(liveObjects.keys.filter { $0.kind == .table && expectedObjects[$0] == nil }.map(\.name))
+        let missingTables = Set(
+            expectedObjects.keys.filter { $0.kind == .table && liveObjects[$0] == nil }.map(\.name))
+        let unexpectedTables = Set(
+            liveObjects.keys.filter { $0.kind == .table && expectedObjects[$0] == nil }.map(\.name))
         var differences: [SchemaDifference] = []
         func add(_ object: SchemaObject, _ change: SchemaDifference.Change, _ detail: String) {
-            differences.append(SchemaDifference(
-                kind: object.kind, object: object.name, table: object.table, change: change,
-                detail: "\(object.kind.rawValue) \(object.displayName) \(detail)"))
+            differences.append(
+                SchemaDifference(
+                    kind: object.kind, object: object.name, table: object.table, change: change,
+                    detail: "\(object.kind.rawValue) \(object.displayName) \(detail)"))
         }
         for (key, object) in expectedObjects where liveObjects[key] == nil {
             if let table = key.table, missingTables.contains(table) { continue }
@@ -90,12 +97,17 @@ public struct SchemaDrift: Sendable, Encodable {
                 continue
             }
             if wanted.definition != object.definition {
-                add(object, .differs, "differs from what the migrations make: here "
-                    + "'\(shortened(object.definition))', the migrations '\(shortened(wanted.definition))'")
+                add(
+                    object, .differs,
+                    "differs from what the migrations make: here "
+                        + "'\(shortened(object.definition))', the migrations '\(shortened(wanted.definition))'"
+                )
             }
         }
         return differences.sorted {
-            ($0.table ?? $0.object, $0.kind.rawValue, $0.object) < ($1.table ?? $1.object, $1.kind.rawValue, $1.object)
+            ($0.table ?? $0.object, $0.kind.rawValue, $0.object) < (
+                $1.table ?? $1.object, $1.kind.rawValue, $1.object
+            )
         }
     }
 
@@ -127,20 +139,28 @@ extension Ferry {
         of db: any DatabaseInspection, applied: [AppliedMigration], catalog: MigrationCatalog
     ) async -> SchemaDrift {
         guard configuration.checksSchemaDrift else {
-            return .skipped("turned off (--no-schema-drift, FERRY_SCHEMA_DRIFT=0 or [preflight] schema_drift = false)")
+            return .skipped(
+                "turned off (--no-schema-drift, FERRY_SCHEMA_DRIFT=0 or [preflight] schema_drift = false)"
+            )
         }
-        guard !applied.isEmpty else { return .skipped("the database has no applied migrations to compare with") }
+        guard !applied.isEmpty else {
+            return .skipped("the database has no applied migrations to compare with")
+        }
         var steps: [(body: Migration.Body, transaction: Migration.Transaction)] = []
         var unknown: [String] = []
         for row in applied.sorted(by: { $0.sequence < $1.sequence }) {
             if row.kind == .hook {
-                let name = row.name.hasPrefix("hooks/") ? String(row.name.dropFirst("hooks/".count)) : row.name
+                let name =
+                    row.name.hasPrefix("hooks/")
+                    ? String(row.name.dropFirst("hooks/".count)) : row.name
                 if let hook = catalog.hooks.first(where: { $0.name == name }) {
                     steps.append((hook.body, .shared))
                 } else {
                     unknown.append(row.id)
                 }
-            } else if let migration = catalog.migration(id: row.id) ?? catalog.baselines.first(where: { $0.id == row.id }) {
+            } else if let migration = catalog.migration(id: row.id)
+                ?? catalog.baselines.first(where: { $0.id == row.id })
+            {
                 steps.append((migration.body, migration.transaction))
             } else {
                 unknown.append(row.id)
@@ -160,20 +180,25 @@ extension Ferry {
         }
         let expected: [SchemaObject]
         do {
-            expected = try await configuration.engine.withScratchDatabase(purpose: "drift") { scratch in
+            expected = try await configuration.engine.withScratchDatabase(purpose: "drift") {
+                scratch in
                 try await scratch.withSession { session in
                     var index = steps.startIndex
                     while index < steps.endIndex {
                         // As the upgrade groups them: shared steps together, the others alone.
                         var end = index + 1
                         if steps[index].transaction == .shared {
-                            while end < steps.endIndex && steps[end].transaction == .shared { end += 1 }
+                            while end < steps.endIndex && steps[end].transaction == .shared {
+                                end += 1
+                            }
                         }
                         let group = steps[index..<end]
                         if steps[index].transaction == Migration.Transaction.none {
                             try await Self.run(group, on: session)
                         } else {
-                            try await session.inTransaction { try await Self.run(group, on: session) }
+                            try await session.inTransaction {
+                                try await Self.run(group, on: session)
+                            }
                         }
                         index = end
                     }
@@ -182,13 +207,16 @@ extension Ferry {
             }
         } catch {
             return .skipped(
-                "the schema of the applied migrations could not be built on a scratch database: \(Self.reason(error))")
+                "the schema of the applied migrations could not be built on a scratch database: \(Self.reason(error))"
+            )
         }
-        return SchemaDrift(differences: SchemaDrift.differences(live: live, expected: expected), skipped: nil)
+        return SchemaDrift(
+            differences: SchemaDrift.differences(live: live, expected: expected), skipped: nil)
     }
 
     private static func run(
-        _ steps: ArraySlice<(body: Migration.Body, transaction: Migration.Transaction)>, on session: any MigrationSession
+        _ steps: ArraySlice<(body: Migration.Body, transaction: Migration.Transaction)>,
+        on session: any MigrationSession
     ) async throws {
         for step in steps {
             switch step.body {
@@ -200,7 +228,10 @@ extension Ferry {
 
     private static func reason(_ error: any Error) -> String {
         guard let error = error as? FerryError else { return "\(error)" }
-        return [error.message, error.location.map { "at \($0.file), line \($0.line)" }, error.engineMessage]
-            .compactMap { $0 }.joined(separator: " ")
+        return [
+            error.message, error.location.map { "at \($0.file), line \($0.line)" },
+            error.engineMessage,
+        ]
+        .compactMap { $0 }.joined(separator: " ")
     }
 }

@@ -12,7 +12,9 @@ public struct ServerNeeds: Sendable {
     public var keepFreeBytes: Int64
 
     /// Creates the needs of one upgrade.
-    public init(databaseExists: Bool, takesBackup: Bool, backupCheck: BackupCheckLevel, keepFreeBytes: Int64) {
+    public init(
+        databaseExists: Bool, takesBackup: Bool, backupCheck: BackupCheckLevel, keepFreeBytes: Int64
+    ) {
         self.databaseExists = databaseExists
         self.takesBackup = takesBackup
         self.backupCheck = backupCheck

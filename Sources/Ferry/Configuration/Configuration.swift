@@ -82,7 +82,9 @@ extension Ferry {
         ///   - engine: The database.
         ///   - migrationsDirectory: The migrations folder, or nil when every
         ///     migration is registered in Swift.
-        public init(appName: String = "app", engine: any DatabaseEngine, migrationsDirectory: URL? = nil) {
+        public init(
+            appName: String = "app", engine: any DatabaseEngine, migrationsDirectory: URL? = nil
+        ) {
             self.appName = appName
             self.release = nil
             self.minimumUpgradableFrom = nil

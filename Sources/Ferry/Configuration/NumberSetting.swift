@@ -32,27 +32,32 @@ public struct NumberSetting: Sendable, Equatable {
     /// `[database] lock_timeout`, `FERRY_LOCK_TIMEOUT`, `--lock-timeout`:
     /// seconds to wait for another upgrader, at most a year.
     public static let lockTimeout = NumberSetting(
-        section: "database", key: "lock_timeout", environmentVariable: "FERRY_LOCK_TIMEOUT", minimum: 0,
+        section: "database", key: "lock_timeout", environmentVariable: "FERRY_LOCK_TIMEOUT",
+        minimum: 0,
         maximum: 31_536_000, isWhole: false, unit: "seconds", note: "a year")
 
     /// `[backups] keep`, `FERRY_BACKUPS_KEEP`: how many backups retention
     /// keeps. At least 1: the backup a command has just made is always
     /// kept, so 0 could only mean 1, and is refused rather than read so.
     public static let keepBackups = NumberSetting(
-        section: "backups", key: "keep", environmentVariable: "FERRY_BACKUPS_KEEP", minimum: 1, maximum: 1_000_000,
+        section: "backups", key: "keep", environmentVariable: "FERRY_BACKUPS_KEEP", minimum: 1,
+        maximum: 1_000_000,
         isWhole: true, unit: "backups", note: "the backup just made is always kept")
 
     /// `[backups] keep_manual`, `FERRY_BACKUPS_KEEP_MANUAL`: how many manual
     /// backups retention keeps, counted apart from the other kinds; unset
     /// keeps them all. At least 1, as for `keep`.
     public static let keepManualBackups = NumberSetting(
-        section: "backups", key: "keep_manual", environmentVariable: "FERRY_BACKUPS_KEEP_MANUAL", minimum: 1,
-        maximum: 1_000_000, isWhole: true, unit: "backups", note: "the backup just made is always kept")
+        section: "backups", key: "keep_manual", environmentVariable: "FERRY_BACKUPS_KEEP_MANUAL",
+        minimum: 1,
+        maximum: 1_000_000, isWhole: true, unit: "backups",
+        note: "the backup just made is always kept")
 
     /// `[preflight] keep_free_mb`, `FERRY_KEEP_FREE_MB`: megabytes that must
     /// stay free, at most a petabyte.
     public static let keepFreeMB = NumberSetting(
-        section: "preflight", key: "keep_free_mb", environmentVariable: "FERRY_KEEP_FREE_MB", minimum: 0,
+        section: "preflight", key: "keep_free_mb", environmentVariable: "FERRY_KEEP_FREE_MB",
+        minimum: 0,
         maximum: 1_000_000_000, isWhole: true, unit: "megabytes", note: "a petabyte")
 
     /// `[database] lock_timeout`: how the setting is named in `ferry.toml`.
@@ -61,7 +66,8 @@ public struct NumberSetting: Sendable, Equatable {
     /// `a whole number of backups from 1 to 1000000 (the backup just made is always kept)`.
     public var rangeText: String {
         let kind = isWhole ? "a whole number of \(unit)" : "a number of \(unit)"
-        return "\(kind) from \(Self.text(minimum)) to \(Self.text(maximum))" + (note.isEmpty ? "" : " (\(note))")
+        return "\(kind) from \(Self.text(minimum)) to \(Self.text(maximum))"
+            + (note.isEmpty ? "" : " (\(note))")
     }
 
     /// Returns `value` when it is in range.
@@ -73,7 +79,9 @@ public struct NumberSetting: Sendable, Equatable {
     /// - Throws: ``FerryError`` (code `invalidConfiguration`, exit 2) naming
     ///   the place and the range.
     public func checked(_ value: Double, from place: String) throws -> Double {
-        guard value.isFinite, value >= minimum, value <= maximum, !isWhole || value.rounded() == value else {
+        guard value.isFinite, value >= minimum, value <= maximum,
+            !isWhole || value.rounded() == value
+        else {
             throw FerryError(
                 .invalidConfiguration, "\(place) is out of range: it must be \(rangeText).",
                 changes: "Nothing was changed.", advice: "Fix the value and run the command again.")

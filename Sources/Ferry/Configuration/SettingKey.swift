@@ -45,7 +45,9 @@ struct SettingKey: Sendable {
         readFile = { reader, settings in
             if let value = try fromFile(reader) { settings[keyPath: property] = value }
         }
-        readText = { text, place, settings in settings[keyPath: property] = try fromText(text, place) }
+        readText = { text, place, settings in
+            settings[keyPath: property] = try fromText(text, place)
+        }
         copy = { from, into in
             if let value = from[keyPath: property] { into[keyPath: property] = value }
         }
@@ -58,7 +60,9 @@ struct SettingKey: Sendable {
 
     /// Sets the setting from its environment variable when it is set and not empty.
     func read(environment: [String: String], into settings: inout Settings) throws {
-        guard let name = environmentVariable, let text = environment[name], !text.isEmpty else { return }
+        guard let name = environmentVariable, let text = environment[name], !text.isEmpty else {
+            return
+        }
         try readText(text, "\(name)=\(text)", &settings)
     }
 
@@ -87,14 +91,16 @@ extension SettingKey {
     ) -> SettingKey {
         SettingKey(
             property, file: .key(table: table, name: name), environment: environment,
-            fromFile: { reader in try reader.string(table, name).map(reader.resolved) }, fromText: { text, _ in text })
+            fromFile: { reader in try reader.string(table, name).map(reader.resolved) },
+            fromText: { text, _ in text })
     }
 
     /// A boolean: `true` or `false` in the file; `1`, `true`, `yes`, `on`
     /// or `0`, `false`, `no`, `off` in the environment.
     /// Without a table and key, only the environment (and a flag) sets it.
     static func flag(
-        _ property: WritableKeyPath<Settings, Bool?> & Sendable, _ table: String? = nil, _ name: String? = nil,
+        _ property: WritableKeyPath<Settings, Bool?> & Sendable, _ table: String? = nil,
+        _ name: String? = nil,
         environment: String
     ) -> SettingKey {
         var place = FilePlace.none
@@ -109,7 +115,8 @@ extension SettingKey {
                 switch text.lowercased() {
                 case "1", "true", "yes", "on": return true
                 case "0", "false", "no", "off": return false
-                default: throw FerryError(.invalidConfiguration, "\(place) is not a boolean (1 or 0).")
+                default:
+                    throw FerryError(.invalidConfiguration, "\(place) is not a boolean (1 or 0).")
                 }
             })
     }
@@ -119,15 +126,20 @@ extension SettingKey {
         _ property: WritableKeyPath<Settings, Double?> & Sendable, _ setting: NumberSetting
     ) -> SettingKey {
         SettingKey(
-            property, file: .key(table: setting.section, name: setting.key), environment: setting.environmentVariable,
+            property, file: .key(table: setting.section, name: setting.key),
+            environment: setting.environmentVariable,
             fromFile: { try $0.number(setting) }, fromText: { try setting.parsed($0, from: $1) })
     }
 
     /// A whole number in the range of `setting`, which names its key and variable.
-    static func count(_ property: WritableKeyPath<Settings, Int?> & Sendable, _ setting: NumberSetting) -> SettingKey {
+    static func count(
+        _ property: WritableKeyPath<Settings, Int?> & Sendable, _ setting: NumberSetting
+    ) -> SettingKey {
         SettingKey(
-            property, file: .key(table: setting.section, name: setting.key), environment: setting.environmentVariable,
-            fromFile: { try $0.number(setting).map { Int($0) } }, fromText: { Int(try setting.parsed($0, from: $1)) })
+            property, file: .key(table: setting.section, name: setting.key),
+            environment: setting.environmentVariable,
+            fromFile: { try $0.number(setting).map { Int($0) } },
+            fromText: { Int(try setting.parsed($0, from: $1)) })
     }
 
     /// One of a closed set of names, such as `upgrade` or `migration`, read
@@ -139,18 +151,23 @@ extension SettingKey {
         SettingKey(
             property, file: .key(table: table, name: name), environment: environment,
             fromFile: { reader in
-                try reader.string(table, name).map { text in try reader.located { try parse(text) } }
+                try reader.string(table, name).map { text in try reader.located { try parse(text) }
+                }
             },
             fromText: { text, _ in try parse(text) })
     }
 
     /// An array of tables (`[[verify]]`), which only the file holds.
     static func tables<Value: Sendable>(
-        _ property: WritableKeyPath<Settings, [Value]?> & Sendable, _ name: String, keys: Set<String>,
+        _ property: WritableKeyPath<Settings, [Value]?> & Sendable, _ name: String,
+        keys: Set<String>,
         read: @escaping @Sendable (FileReader) throws -> [Value]?
     ) -> SettingKey {
         SettingKey(
-            property, file: .arrayOfTables(name: name, keys: keys), environment: nil, fromFile: read,
-            fromText: { _, place in throw FerryError(.invalidConfiguration, "\(place): only ferry.toml sets this.") })
+            property, file: .arrayOfTables(name: name, keys: keys), environment: nil,
+            fromFile: read,
+            fromText: { _, place in
+                throw FerryError(.invalidConfiguration, "\(place): only ferry.toml sets this.")
+            })
     }
 }

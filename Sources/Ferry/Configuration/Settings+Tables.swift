@@ -8,11 +8,15 @@ extension FileReader {
     func entries(_ key: String) throws -> [TOMLTable] {
         guard let value = table[key] else { return [] }
         guard let array = value.array else {
-            throw FerryError(.invalidConfiguration, "\(path): \(key) must be an array of tables, written [[\(key)]].")
+            throw FerryError(
+                .invalidConfiguration,
+                "\(path): \(key) must be an array of tables, written [[\(key)]].")
         }
         return try array.map { element in
             guard let entry = element.table else {
-                throw FerryError(.invalidConfiguration, "\(path): \(key) must be an array of tables, written [[\(key)]].")
+                throw FerryError(
+                    .invalidConfiguration,
+                    "\(path): \(key) must be an array of tables, written [[\(key)]].")
             }
             return entry
         }
@@ -30,7 +34,8 @@ extension FileReader {
         func string(_ name: String) throws -> String? {
             guard let value = table[name] else { return nil }
             guard let string = value.string else {
-                throw FerryError(.invalidConfiguration, "\(place): \(name) must be a string in quotes.")
+                throw FerryError(
+                    .invalidConfiguration, "\(place): \(name) must be a string in quotes.")
             }
             return string
         }
@@ -66,37 +71,55 @@ extension FileReader {
             var preserve: [String] = []
             if let value = entry.table["preserve"] {
                 guard let array = value.array, let strings = Optional(array.compactMap(\.string)),
-                      strings.count == array.count else {
+                    strings.count == array.count
+                else {
                     throw FerryError(
-                        .invalidConfiguration, "\(entry.place): preserve must be a list of strings, "
+                        .invalidConfiguration,
+                        "\(entry.place): preserve must be a list of strings, "
                             + "such as [\"machines -> servers\"].")
                 }
                 preserve = strings
             }
             guard (query == nil) != preserve.isEmpty else {
                 throw FerryError(
-                    .invalidConfiguration, "\(entry.place) must have either query or preserve (not both).",
-                    advice: "Write query = \"SELECT …\" (with expect = VALUE if it returns a value to compare), "
+                    .invalidConfiguration,
+                    "\(entry.place) must have either query or preserve (not both).",
+                    advice:
+                        "Write query = \"SELECT …\" (with expect = VALUE if it returns a value to compare), "
                         + "or preserve = [\"old_table -> new_table\"].")
             }
             if let query {
                 var expected: String?
                 if let value = entry.table["expect"] {
-                    if let text = value.string { expected = text }
-                    else if let integer = value.int { expected = String(integer) }
-                    else if let number = value.double { expected = String(number) }
-                    else if let bool = value.bool { expected = bool ? "true" : "false" }
-                    else {
-                        throw FerryError(.invalidConfiguration, "\(entry.place): expect must be a string, number or boolean.")
+                    if let text = value.string {
+                        expected = text
+                    } else if let integer = value.int {
+                        expected = String(integer)
+                    } else if let number = value.double {
+                        expected = String(number)
+                    } else if let bool = value.bool {
+                        expected = bool ? "true" : "false"
+                    } else {
+                        throw FerryError(
+                            .invalidConfiguration,
+                            "\(entry.place): expect must be a string, number or boolean.")
                     }
                 }
                 let name = try entry.string("name") ?? query
-                return [Invariant(name: name, check: .query(sql: query, expected: expected), releases: releases)]
+                return [
+                    Invariant(
+                        name: name, check: .query(sql: query, expected: expected),
+                        releases: releases)
+                ]
             }
             if entry.table["expect"] != nil {
-                throw FerryError(.invalidConfiguration, "\(entry.place): expect goes with query, not with preserve.")
+                throw FerryError(
+                    .invalidConfiguration,
+                    "\(entry.place): expect goes with query, not with preserve.")
             }
-            return try preserve.map { text in try entry.located { try Invariant.preserving(text, releases: releases) } }
+            return try preserve.map { text in
+                try entry.located { try Invariant.preserving(text, releases: releases) }
+            }
         }
     }
 
@@ -106,17 +129,24 @@ extension FileReader {
             let engine = try entry.string("engine")
             guard (os == nil) != (engine == nil), let text = os ?? engine else {
                 throw FerryError(
-                    .invalidConfiguration, "\(entry.place) must have either os or engine (one per [[requirement]]).",
-                    advice: "Write for example os = \"debian >= 11\" or engine = \"sqlite >= 3.35\".")
+                    .invalidConfiguration,
+                    "\(entry.place) must have either os or engine (one per [[requirement]]).",
+                    advice:
+                        "Write for example os = \"debian >= 11\" or engine = \"sqlite >= 3.35\".")
             }
             let unknown = try entry.string("unknown") ?? "warning"
             guard ["warning", "blocker"].contains(unknown) else {
-                throw FerryError(.invalidConfiguration, "\(entry.place): unknown must be \"warning\" or \"blocker\".")
+                throw FerryError(
+                    .invalidConfiguration,
+                    "\(entry.place): unknown must be \"warning\" or \"blocker\".")
             }
-            return [try entry.located {
-                try Requirement(parsing: text, subject: os == nil ? .engine : .operatingSystem,
-                                blocksWhenUnknown: unknown == "blocker")
-            }]
+            return [
+                try entry.located {
+                    try Requirement(
+                        parsing: text, subject: os == nil ? .engine : .operatingSystem,
+                        blocksWhenUnknown: unknown == "blocker")
+                }
+            ]
         }
     }
 
@@ -125,9 +155,13 @@ extension FileReader {
             guard let name = try entry.string("name"), !name.isEmpty else {
                 throw FerryError(.invalidConfiguration, "\(entry.place) has no name.")
             }
-            return [Component(
-                name: name, version: try entry.string("version"), compatible: try entry.range("compatible"),
-                removeBefore: try entry.range("remove_before"), removeAfter: try entry.range("remove_after"))]
+            return [
+                Component(
+                    name: name, version: try entry.string("version"),
+                    compatible: try entry.range("compatible"),
+                    removeBefore: try entry.range("remove_before"),
+                    removeAfter: try entry.range("remove_after"))
+            ]
         }
     }
 }

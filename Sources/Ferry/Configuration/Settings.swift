@@ -94,30 +94,40 @@ public struct Settings: Sendable, Equatable {
                 \.minimumUpgradableFrom, "app", "minimum_upgradable_from",
                 environment: "FERRY_MINIMUM_UPGRADABLE_FROM"),
             SettingKey(
-                \.database, file: .key(table: "database", name: "url"), environment: "FERRY_DATABASE",
-                fromFile: { reader in try reader.string("database", "url").map(reader.databaseURL) },
+                \.database, file: .key(table: "database", name: "url"),
+                environment: "FERRY_DATABASE",
+                fromFile: { reader in try reader.string("database", "url").map(reader.databaseURL)
+                },
                 fromText: { text, _ in text }),
             .path(\.migrations, "database", "migrations", environment: "FERRY_MIGRATIONS"),
             .flag(\.create, "database", "create", environment: "FERRY_CREATE"),
             .number(\.lockTimeout, .lockTimeout),
-            .choice(\.transactionMode, "database", "transaction_mode", environment: "FERRY_TRANSACTION_MODE",
-                    parse: TransactionMode.init(parsing:)),
+            .choice(
+                \.transactionMode, "database", "transaction_mode",
+                environment: "FERRY_TRANSACTION_MODE",
+                parse: TransactionMode.init(parsing:)),
             .path(\.fixtures, "database", "fixtures", environment: "FERRY_FIXTURES"),
             .path(\.backups, "backups", "directory", environment: "FERRY_BACKUPS"),
             .count(\.keepBackups, .keepBackups),
             .count(\.keepManualBackups, .keepManualBackups),
-            .choice(\.backupCheck, "backups", "check", environment: "FERRY_BACKUPS_CHECK",
-                    parse: BackupCheckLevel.init(parsing:)),
+            .choice(
+                \.backupCheck, "backups", "check", environment: "FERRY_BACKUPS_CHECK",
+                parse: BackupCheckLevel.init(parsing:)),
             .count(\.keepFreeMB, .keepFreeMB),
             .path(\.osRelease, "preflight", "os_release", environment: "FERRY_OS_RELEASE"),
             .flag(\.schemaDrift, "preflight", "schema_drift", environment: "FERRY_SCHEMA_DRIFT"),
             .flag(\.json, environment: "FERRY_JSON"),
-            .tables(\.invariants, "verify", keys: ["name", "query", "expect", "preserve", "releases"]) {
+            .tables(
+                \.invariants, "verify", keys: ["name", "query", "expect", "preserve", "releases"]
+            ) {
                 try $0.invariants()
             },
-            .tables(\.requirements, "requirement", keys: ["os", "engine", "unknown"]) { try $0.requirements() },
+            .tables(\.requirements, "requirement", keys: ["os", "engine", "unknown"]) {
+                try $0.requirements()
+            },
             .tables(
-                \.components, "component", keys: ["name", "version", "compatible", "remove_before", "remove_after"]
+                \.components, "component",
+                keys: ["name", "version", "compatible", "remove_before", "remove_after"]
             ) { try $0.components() },
         ]
     }
@@ -126,12 +136,17 @@ public struct Settings: Sendable, Equatable {
     /// once (two engines may read the same setting).
     static func keys(engines: DatabaseEngines) -> [SettingKey] {
         var declared: Set<EngineSetting> = []
-        let engineKeys = engines.kinds.flatMap(\.settings).filter { declared.insert($0).inserted }.map { setting in
-            let property = \Settings.engineOptions[setting.key]
-            return setting.isPath
-                ? SettingKey.path(property, setting.table, setting.key, environment: setting.environmentVariable)
-                : SettingKey.text(property, setting.table, setting.key, environment: setting.environmentVariable)
-        }
+        let engineKeys = engines.kinds.flatMap(\.settings).filter { declared.insert($0).inserted }
+            .map { setting in
+                let property = \Settings.engineOptions[setting.key]
+                return setting.isPath
+                    ? SettingKey.path(
+                        property, setting.table, setting.key,
+                        environment: setting.environmentVariable)
+                    : SettingKey.text(
+                        property, setting.table, setting.key,
+                        environment: setting.environmentVariable)
+            }
         return keys + engineKeys
     }
 
@@ -156,10 +171,11 @@ public struct Settings: Sendable, Equatable {
 
     /// The tables of `ferry.toml` written as arrays of tables (`[[verify]]`).
     package static var fileArrayTables: Set<String> {
-        Set(keys.compactMap { key in
-            guard case .arrayOfTables(let name, _) = key.filePlace else { return nil }
-            return name
-        })
+        Set(
+            keys.compactMap { key in
+                guard case .arrayOfTables(let name, _) = key.filePlace else { return nil }
+                return name
+            })
     }
 
     /// Reads `ferry.toml`: the core's keys and those the kinds of `engines` declare.
@@ -180,7 +196,9 @@ public struct Settings: Sendable, Equatable {
         } catch {
             throw FerryError(
                 .invalidConfiguration, "Cannot read the configuration file \(url.path).",
-                advice: "Check the path given with --config or FERRY_CONFIG, or run 'ferry init' to write one.")
+                advice:
+                    "Check the path given with --config or FERRY_CONFIG, or run 'ferry init' to write one."
+            )
         }
         let table: TOMLTable
         do {
@@ -212,7 +230,9 @@ public struct Settings: Sendable, Equatable {
         _ environment: [String: String], engines: DatabaseEngines = DatabaseEngines([])
     ) throws -> Settings {
         var settings = Settings()
-        for key in keys(engines: engines) { try key.read(environment: environment, into: &settings) }
+        for key in keys(engines: engines) {
+            try key.read(environment: environment, into: &settings)
+        }
         return settings
     }
 
@@ -228,7 +248,9 @@ public struct Settings: Sendable, Equatable {
         guard let database else {
             throw FerryError(
                 .invalidConfiguration, "No database is given.",
-                advice: "Pass --database PATH (or postgres://…), set FERRY_DATABASE, or set [database] url in ferry.toml.")
+                advice:
+                    "Pass --database PATH (or postgres://…), set FERRY_DATABASE, or set [database] url in ferry.toml."
+            )
         }
         return database
     }
@@ -239,7 +261,9 @@ public struct Settings: Sendable, Equatable {
     /// - Throws: ``FerryError`` for a missing database, a location no engine
     ///   opens, a malformed release or a negative number.
     public func configuration(engines: DatabaseEngines) throws -> Ferry.Configuration {
-        try configuration { location, settings in try engines.engine(for: location, settings: settings) }
+        try configuration { location, settings in
+            try engines.engine(for: location, settings: settings)
+        }
     }
 
     /// Builds a configuration, with the engine made for the database location.
@@ -264,12 +288,16 @@ public struct Settings: Sendable, Equatable {
         configuration.requirements = requirements ?? []
         configuration.components = components ?? []
         if let keepFreeMB {
-            let megabytes = try NumberSetting.keepFreeMB.checked(Double(keepFreeMB), from: "Keeping \(keepFreeMB) MB free")
+            let megabytes = try NumberSetting.keepFreeMB.checked(
+                Double(keepFreeMB), from: "Keeping \(keepFreeMB) MB free")
             configuration.keepFreeBytes = Int64(megabytes) * 1_000_000
         }
-        if let osRelease { configuration.operatingSystemReleaseFile = URL(fileURLWithPath: osRelease) }
+        if let osRelease {
+            configuration.operatingSystemReleaseFile = URL(fileURLWithPath: osRelease)
+        }
         if let keepBackups {
-            let keep = try NumberSetting.keepBackups.checked(Double(keepBackups), from: "Keeping \(keepBackups) backups")
+            let keep = try NumberSetting.keepBackups.checked(
+                Double(keepBackups), from: "Keeping \(keepBackups) backups")
             configuration.backupsToKeep = Int(keep)
         }
         if let keepManualBackups {
@@ -282,7 +310,8 @@ public struct Settings: Sendable, Equatable {
         if let schemaDrift { configuration.checksSchemaDrift = schemaDrift }
         if let lockTimeout {
             // Checked where it was read; checked again for settings made in code.
-            let seconds = try NumberSetting.lockTimeout.checked(lockTimeout, from: "The lock timeout \(lockTimeout)")
+            let seconds = try NumberSetting.lockTimeout.checked(
+                lockTimeout, from: "The lock timeout \(lockTimeout)")
             configuration.lockTimeout = .milliseconds(Int64(seconds * 1000))
         }
         return configuration
@@ -300,20 +329,25 @@ struct FileReader {
             guard let known = fileKeys[key] else {
                 throw FerryError(
                     .invalidConfiguration, "\(path): unknown table [\(key)].",
-                    advice: "Known tables: " + fileKeys.keys.sorted().map { "[\($0)]" }.joined(separator: ", ") + ".")
+                    advice: "Known tables: "
+                        + fileKeys.keys.sorted().map { "[\($0)]" }.joined(separator: ", ") + ".")
             }
             if Settings.fileArrayTables.contains(key) {
                 for (index, section) in try entries(key).enumerated() {
                     for inner in section.keys where !known.contains(inner) {
                         throw FerryError(
-                            .invalidConfiguration, "\(path): unknown key '\(inner)' in [[\(key)]] number \(index + 1).",
-                            advice: "Known keys in [[\(key)]]: \(known.sorted().joined(separator: ", ")).")
+                            .invalidConfiguration,
+                            "\(path): unknown key '\(inner)' in [[\(key)]] number \(index + 1).",
+                            advice:
+                                "Known keys in [[\(key)]]: \(known.sorted().joined(separator: ", "))."
+                        )
                     }
                 }
                 continue
             }
             guard let section = table[key]?.table else {
-                throw FerryError(.invalidConfiguration, "\(path): \(key) must be a table, written [\(key)].")
+                throw FerryError(
+                    .invalidConfiguration, "\(path): \(key) must be a table, written [\(key)].")
             }
             for inner in section.keys where !known.contains(inner) {
                 throw FerryError(
@@ -332,7 +366,9 @@ struct FileReader {
 
     /// `[database] url`: a path in it is relative to the file's folder.
     func databaseURL(_ text: String) -> String {
-        DatabaseLocation.resolving(text, against: URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL)
+        DatabaseLocation.resolving(
+            text,
+            against: URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL)
     }
 
     /// Runs `work`, naming the file in a Ferry error's message.
@@ -365,9 +401,13 @@ struct FileReader {
     func number(_ setting: NumberSetting) throws -> Double? {
         guard let value = value(setting.section, setting.key) else { return nil }
         let number: Double
-        if let integer = value.int { number = Double(integer) }
-        else if let double = value.double { number = double }
-        else { throw typeError(setting.section, setting.key, setting.rangeText) }
+        if let integer = value.int {
+            number = Double(integer)
+        } else if let double = value.double {
+            number = double
+        } else {
+            throw typeError(setting.section, setting.key, setting.rangeText)
+        }
         let written = value.int.map(String.init) ?? String(number)
         return try setting.checked(number, from: "\(setting.fileName) = \(written) in \(path)")
     }

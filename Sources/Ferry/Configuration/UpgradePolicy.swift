@@ -24,18 +24,25 @@ public struct UpgradePolicy: Sendable {
         guard let current = plan.database.release else {
             return PreflightCheck(
                 name: name, status: .ok,
-                detail: plan.isFreshInstall ? "fresh install of \(plan.targetRelease)"
-                    : "the database records no release; every migration up to \(plan.targetRelease) runs")
+                detail: plan.isFreshInstall
+                    ? "fresh install of \(plan.targetRelease)"
+                    : "the database records no release; every migration up to \(plan.targetRelease) runs"
+            )
         }
         if let minimum = minimumUpgradableFrom, current < minimum {
-            return PreflightCheck(name: name, status: .blocker, detail: refusalText(current: current, minimum: minimum))
+            return PreflightCheck(
+                name: name, status: .blocker,
+                detail: refusalText(current: current, minimum: minimum))
         }
         if plan.isUpToDate {
-            return PreflightCheck(name: name, status: .ok, detail: "already at \(plan.targetRelease)")
+            return PreflightCheck(
+                name: name, status: .ok, detail: "already at \(plan.targetRelease)")
         }
         let through = plan.pendingReleases.filter { $0 != plan.targetRelease }
-        let via = through.isEmpty ? "" : " through " + through.map(\.description).joined(separator: ", ")
-        return PreflightCheck(name: name, status: .ok, detail: "\(current) → \(plan.targetRelease)\(via), in one run")
+        let via =
+            through.isEmpty ? "" : " through " + through.map(\.description).joined(separator: ", ")
+        return PreflightCheck(
+            name: name, status: .ok, detail: "\(current) → \(plan.targetRelease)\(via), in one run")
     }
 
     /// "This database is at 0.2.1. This program (0.4.0) upgrades databases

@@ -38,7 +38,8 @@ public protocol DatabaseEngine: BackupEngine {
     /// - Returns: What was rolled back, or nil when nothing needed it.
     /// - Throws: ``FerryError``: `lockTimeout`, or `databaseUnavailable`
     ///   when the rollback cannot be done (for example a folder this user may not write).
-    func rollBackInterruptedTransaction(holder: LockHolder, timeout: Duration) async throws -> InterruptedTransaction?
+    func rollBackInterruptedTransaction(holder: LockHolder, timeout: Duration) async throws
+        -> InterruptedTransaction?
 
     /// The engine's version when the database does not exist yet (a
     /// server's version, read from the server), so that a requirement on

@@ -23,7 +23,8 @@ public struct DatabaseEngineKind: Sendable {
     /// Makes the engine for a location this kind opens, parsing it once.
     /// The settings carry the engine's own options in
     /// ``Settings/engineOptions``.
-    public var makeEngine: @Sendable (_ location: String, _ settings: Settings) throws -> any DatabaseEngine
+    public var makeEngine:
+        @Sendable (_ location: String, _ settings: Settings) throws -> any DatabaseEngine
 
     /// Creates a kind of database.
     ///
@@ -38,7 +39,9 @@ public struct DatabaseEngineKind: Sendable {
     public init(
         name: String, schemes: [String], opensPlainPaths: Bool = false, locationForms: [String],
         settings: [EngineSetting] = [],
-        makeEngine: @escaping @Sendable (_ location: String, _ settings: Settings) throws -> any DatabaseEngine
+        makeEngine:
+            @escaping @Sendable (_ location: String, _ settings: Settings) throws ->
+            any DatabaseEngine
     ) {
         self.name = name
         self.schemes = schemes.map { $0.lowercased() }

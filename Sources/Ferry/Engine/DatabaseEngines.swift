@@ -24,19 +24,22 @@ public struct DatabaseEngines: Sendable {
     public func kind(for location: String) throws -> DatabaseEngineKind {
         let trimmed = location.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
-            throw FerryError(.invalidConfiguration, "The database location is empty.", advice: advice)
+            throw FerryError(
+                .invalidConfiguration, "The database location is empty.", advice: advice)
         }
         if let scheme = DatabaseLocation.scheme(of: trimmed) {
             if let kind = kinds.first(where: { $0.opens(trimmed, scheme: scheme) }) { return kind }
             if trimmed.dropFirst(scheme.count + 1).hasPrefix("//") {
                 throw FerryError(
-                    .invalidConfiguration, "Unknown database scheme '\(trimmed.prefix(scheme.count))'.",
+                    .invalidConfiguration,
+                    "Unknown database scheme '\(trimmed.prefix(scheme.count))'.",
                     advice: advice)
             }
         }
         guard let kind = kinds.first(where: \.opensPlainPaths) else {
             throw FerryError(
-                .invalidConfiguration, "'\(DatabaseLocation.redactingPassword(in: trimmed))' names no database "
+                .invalidConfiguration,
+                "'\(DatabaseLocation.redactingPassword(in: trimmed))' names no database "
                     + "this program opens.", advice: advice)
         }
         return kind
@@ -59,7 +62,8 @@ public struct DatabaseEngines: Sendable {
         case 0: return "This program opens no database."
         case 1: return "Give \(forms[0])."
         case 2: return "Give \(forms[0]) or \(forms[1])."
-        default: return "Give \(forms.dropLast().joined(separator: ", ")), or \(forms[forms.count - 1])."
+        default:
+            return "Give \(forms.dropLast().joined(separator: ", ")), or \(forms[forms.count - 1])."
         }
     }
 }

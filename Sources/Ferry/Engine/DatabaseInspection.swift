@@ -47,7 +47,8 @@ extension DatabaseInspection {
 
 extension DatabaseEngine {
     /// Nil: the engine keeps no fingerprint of its history.
-    public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)? { nil }
+    public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)?
+    { nil }
 
     /// Nil: the engine knows its version only from a database.
     public func engineVersionWithoutDatabase() async -> String? { nil }
@@ -87,6 +88,7 @@ extension DatabaseEngine {
     private func unsupported(_ what: String) -> FerryError {
         FerryError(
             .unsupportedByEngine, "The \(engineName) engine cannot \(what) yet.",
-            changes: "Nothing was changed.", advice: "Run this command on a database whose engine can.")
+            changes: "Nothing was changed.",
+            advice: "Run this command on a database whose engine can.")
     }
 }

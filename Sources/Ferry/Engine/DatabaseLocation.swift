@@ -39,14 +39,17 @@ package enum DatabaseLocation {
     /// the user name and a `password=` query parameter.
     package static func redactingPassword(in url: String) -> String {
         guard var components = URLComponents(string: url) else {
-            return url.contains("@") || url.lowercased().contains("password") ? "(a database URL that does not parse)" : url
+            return url.contains("@") || url.lowercased().contains("password")
+                ? "(a database URL that does not parse)" : url
         }
-        let hasQueryPassword = components.queryItems?.contains { $0.name.lowercased() == "password" } == true
+        let hasQueryPassword =
+            components.queryItems?.contains { $0.name.lowercased() == "password" } == true
         guard components.password != nil || hasQueryPassword else { return url }
         if components.password != nil { components.password = "***" }
         if hasQueryPassword {
             components.queryItems = components.queryItems?.map { item in
-                item.name.lowercased() == "password" ? URLQueryItem(name: item.name, value: "***") : item
+                item.name.lowercased() == "password"
+                    ? URLQueryItem(name: item.name, value: "***") : item
             }
         }
         return components.string ?? "(a URL with a password)"

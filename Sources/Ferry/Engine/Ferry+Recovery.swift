@@ -8,8 +8,9 @@ extension Ferry {
     /// When nothing was left, this costs the engine a look at its files.
     func rollBackInterruptedTransaction(emit: @Sendable (UpgradeEvent) -> Void) async throws {
         let engine = configuration.engine
-        guard let rolledBack = try await engine.rollBackInterruptedTransaction(
-            holder: .currentProcess(), timeout: configuration.lockTimeout)
+        guard
+            let rolledBack = try await engine.rollBackInterruptedTransaction(
+                holder: .currentProcess(), timeout: configuration.lockTimeout)
         else { return }
         emit(.interruptedTransactionRolledBack(database: engine.displayName, rolledBack))
     }

@@ -13,7 +13,8 @@ public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
         case .null: return false
         case .integer(let value): return value != 0
         case .real(let value): return value != 0
-        case .text(let text): return ["1", "t", "true", "yes", "y", "on"].contains(text.lowercased())
+        case .text(let text):
+            return ["1", "t", "true", "yes", "y", "on"].contains(text.lowercased())
         case .blob(let bytes): return !bytes.isEmpty
         }
     }

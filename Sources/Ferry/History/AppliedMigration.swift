@@ -38,7 +38,9 @@ public struct AppliedMigration: Sendable, Hashable, Codable {
     /// How a history row was written: a ``Migration/Kind``, or a kind that a
     /// newer release of Ferry wrote and this one does not know (kept as it
     /// is, so that reading a newer history never fails).
-    public enum Kind: Sendable, Hashable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
+    public enum Kind: Sendable, Hashable, Codable, CustomStringConvertible,
+        ExpressibleByStringLiteral
+    {
         /// A kind this release knows.
         case known(Migration.Kind)
         /// A kind this release does not know, as recorded.
@@ -93,8 +95,10 @@ public struct AppliedMigration: Sendable, Hashable, Codable {
 
     /// Creates a history row.
     public init(
-        id: String, release: RecordedRelease, name: String, checksum: String, appliedAt: Date, duration: Double,
-        appliedBy: RecordedRelease, kind: Kind, note: String? = nil, sequence: Int, acceptance: Acceptance? = nil
+        id: String, release: RecordedRelease, name: String, checksum: String, appliedAt: Date,
+        duration: Double,
+        appliedBy: RecordedRelease, kind: Kind, note: String? = nil, sequence: Int,
+        acceptance: Acceptance? = nil
     ) {
         self.id = id
         self.release = release
@@ -133,7 +137,10 @@ public struct DatabaseState: Sendable {
     public var events: [HistoryEvent] = []
 
     /// Creates a state.
-    public init(exists: Bool, release: Release?, recordedRelease: String? = nil, updatedAt: Date?, applied: [AppliedMigration]) {
+    public init(
+        exists: Bool, release: Release?, recordedRelease: String? = nil, updatedAt: Date?,
+        applied: [AppliedMigration]
+    ) {
         self.exists = exists
         self.release = release
         self.recordedRelease = recordedRelease ?? release?.description
@@ -142,9 +149,11 @@ public struct DatabaseState: Sendable {
     }
 
     /// The state of a database that does not exist yet.
-    public static let missing = DatabaseState(exists: false, release: nil, updatedAt: nil, applied: [])
+    public static let missing = DatabaseState(
+        exists: false, release: nil, updatedAt: nil, applied: [])
 
     /// The state of a database that exists but whose release and history
     /// were not read (a backup checked without being loaded).
-    public static let unread = DatabaseState(exists: true, release: nil, updatedAt: nil, applied: [])
+    public static let unread = DatabaseState(
+        exists: true, release: nil, updatedAt: nil, applied: [])
 }

@@ -29,7 +29,8 @@ public struct HistoryEvent: Sendable, Hashable, Codable {
 
     /// Creates an event.
     public init(
-        kind: Kind, at: Date, fromRelease: RecordedRelease?, toRelease: RecordedRelease?, backup: String? = nil, note: String? = nil
+        kind: Kind, at: Date, fromRelease: RecordedRelease?, toRelease: RecordedRelease?,
+        backup: String? = nil, note: String? = nil
     ) {
         self.kind = kind
         self.at = at

@@ -35,7 +35,9 @@ public struct HistoryFingerprint: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The kinds of history rows that are not migrations of the catalog.
-    static let bookkeepingKinds: Set<String> = [Migration.Kind.hook.rawValue, Migration.Kind.baseline.rawValue]
+    static let bookkeepingKinds: Set<String> = [
+        Migration.Kind.hook.rawValue, Migration.Kind.baseline.rawValue,
+    ]
 
     /// Adds an id.
     public mutating func add(_ id: String) {
@@ -62,7 +64,8 @@ public struct HistoryFingerprint: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.split(separator: "-")
         guard parts.count == 3, let count = Int(parts[0]), let first = UInt64(parts[1], radix: 16),
-              let second = UInt64(parts[2], radix: 16) else { return nil }
+            let second = UInt64(parts[2], radix: 16)
+        else { return nil }
         self.count = count
         self.firstSum = first
         self.secondSum = second

@@ -65,7 +65,8 @@ public struct HistoryStore: Sendable {
     public var createTables: [HistoryStatement] {
         let text = dialect.textType
         return [
-            HistoryStatement("""
+            HistoryStatement(
+                """
                 CREATE TABLE IF NOT EXISTS ferry_migrations (
                     id \(text) PRIMARY KEY NOT NULL,
                     sequence \(dialect.integerType) NOT NULL,
@@ -80,7 +81,8 @@ public struct HistoryStore: Sendable {
                     accepted \(text)
                 )
                 """),
-            HistoryStatement("""
+            HistoryStatement(
+                """
                 CREATE TABLE IF NOT EXISTS ferry_state (
                     id \(dialect.integerType) PRIMARY KEY CHECK (id = 1),
                     release \(text) NOT NULL,
@@ -95,7 +97,8 @@ public struct HistoryStore: Sendable {
 
     /// Creates the events table when it is missing: the first event does.
     public var createEvents: HistoryStatement {
-        HistoryStatement("""
+        HistoryStatement(
+            """
             CREATE TABLE IF NOT EXISTS ferry_events (
                 sequence \(dialect.numberedKey),
                 kind \(dialect.textType) NOT NULL,
@@ -139,7 +142,9 @@ public struct HistoryStore: Sendable {
     public func ownTablesMigration(existing tables: Tables) -> [HistoryStatement] {
         addedColumns.compactMap { added in
             let column = String(added.definition.prefix { $0 != " " })
-            guard let columns = tables.columns[added.table], !columns.contains(column) else { return nil }
+            guard let columns = tables.columns[added.table], !columns.contains(column) else {
+                return nil
+            }
             return HistoryStatement("ALTER TABLE \(added.table) ADD COLUMN \(added.definition)")
         }
     }
@@ -151,22 +156,31 @@ public struct HistoryStore: Sendable {
     public func stateQueries(for tables: Tables) -> [HistoryStatement] {
         var queries: [HistoryStatement] = []
         if tables.contains(Self.migrationsTable) {
-            let accepted = tables.columns[Self.migrationsTable]?.contains("accepted") == true ? "accepted" : "NULL"
-            queries.append(HistoryStatement(
-                """
-                SELECT id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note, \(accepted)
-                FROM ferry_migrations ORDER BY sequence
-                """,
-                columns: [.text, .integer, .text, .text, .text, .date, .real, .text, .text, .text, .text]))
+            let accepted =
+                tables.columns[Self.migrationsTable]?.contains("accepted") == true
+                ? "accepted" : "NULL"
+            queries.append(
+                HistoryStatement(
+                    """
+                    SELECT id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note, \(accepted)
+                    FROM ferry_migrations ORDER BY sequence
+                    """,
+                    columns: [
+                        .text, .integer, .text, .text, .text, .date, .real, .text, .text, .text,
+                        .text,
+                    ]))
         }
         if tables.contains(Self.stateTable) {
-            queries.append(HistoryStatement(
-                "SELECT release, updated_at FROM ferry_state WHERE id = 1", columns: [.text, .date]))
+            queries.append(
+                HistoryStatement(
+                    "SELECT release, updated_at FROM ferry_state WHERE id = 1",
+                    columns: [.text, .date]))
         }
         if tables.contains(Self.eventsTable) {
-            queries.append(HistoryStatement(
-                "SELECT kind, at, from_release, to_release, backup, note FROM ferry_events ORDER BY sequence",
-                columns: [.text, .date, .text, .text, .text, .text]))
+            queries.append(
+                HistoryStatement(
+                    "SELECT kind, at, from_release, to_release, backup, note FROM ferry_events ORDER BY sequence",
+                    columns: [.text, .date, .text, .text, .text, .text]))
         }
         if !tables.contains(Self.migrationsTable) && !tables.contains(Self.stateTable) {
             queries.append(HistoryStatement(dialect.applicationTablesQuery, columns: [.text]))
@@ -197,15 +211,19 @@ public struct HistoryStore: Sendable {
             updatedAt = row[1].date
         }
         var state = DatabaseState(
-            exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded, updatedAt: updatedAt,
+            exists: true, release: recorded.flatMap(Release.init), recordedRelease: recorded,
+            updatedAt: updatedAt,
             applied: applied)
         if tables.contains(Self.eventsTable) {
             state.events = (results.next() ?? []).compactMap { row in
-                guard let kind = row[0].text.flatMap(HistoryEvent.Kind.init(rawValue:)) else { return nil }
+                guard let kind = row[0].text.flatMap(HistoryEvent.Kind.init(rawValue:)) else {
+                    return nil
+                }
                 return HistoryEvent(
                     kind: kind, at: row[1].date ?? Date(timeIntervalSince1970: 0),
                     fromRelease: row[2].text.map { RecordedRelease($0) },
-                    toRelease: row[3].text.map { RecordedRelease($0) }, backup: row[4].text, note: row[5].text)
+                    toRelease: row[3].text.map { RecordedRelease($0) }, backup: row[4].text,
+                    note: row[5].text)
             }
         }
         if !tables.contains(Self.migrationsTable) && !tables.contains(Self.stateTable) {
@@ -239,7 +257,8 @@ public struct HistoryStore: Sendable {
 
     /// The `INSERT` of a history row, with the values of ``arguments(of:)``.
     public var insertMigration: String {
-        let columns = "id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note, accepted"
+        let columns =
+            "id, sequence, release, name, checksum, applied_at, duration, applied_by, kind, note, accepted"
         let values = (1...11).map(dialect.placeholder).joined(separator: ", ")
         return "INSERT INTO ferry_migrations (\(columns)) VALUES (\(values))"
     }
@@ -248,7 +267,8 @@ public struct HistoryStore: Sendable {
     public func arguments(of migration: AppliedMigration) -> [HistoryValue] {
         [
             .text(migration.id), .integer(migration.sequence), .text(migration.release.description),
-            .text(migration.name), .text(migration.checksum), .date(migration.appliedAt), .real(migration.duration),
+            .text(migration.name), .text(migration.checksum), .date(migration.appliedAt),
+            .real(migration.duration),
             .text(migration.appliedBy.description), .text(migration.kind.description),
             migration.note.map(HistoryValue.text) ?? .null,
             migration.acceptance.map { .text($0.rawValue) } ?? .null,
@@ -268,12 +288,17 @@ public struct HistoryStore: Sendable {
         HistoryStatement(
             "UPDATE ferry_migrations SET checksum = \(dialect.placeholder(1)), note = \(dialect.placeholder(2)), "
                 + "accepted = \(dialect.placeholder(3)) WHERE id = \(dialect.placeholder(4))",
-            arguments: [.text(checksum), note.map(HistoryValue.text) ?? .null, .text(acceptance.rawValue), .text(id)])
+            arguments: [
+                .text(checksum), note.map(HistoryValue.text) ?? .null, .text(acceptance.rawValue),
+                .text(id),
+            ])
     }
 
     /// Removes a history row.
     public func delete(id: String) -> HistoryStatement {
-        HistoryStatement("DELETE FROM ferry_migrations WHERE id = \(dialect.placeholder(1))", arguments: [.text(id)])
+        HistoryStatement(
+            "DELETE FROM ferry_migrations WHERE id = \(dialect.placeholder(1))",
+            arguments: [.text(id)])
     }
 
     /// Records an event (after ``createEvents``).
@@ -282,8 +307,10 @@ public struct HistoryStore: Sendable {
             "INSERT INTO ferry_events (kind, at, from_release, to_release, backup, note) VALUES ("
                 + (1...6).map(dialect.placeholder).joined(separator: ", ") + ")",
             arguments: [
-                .text(event.kind.rawValue), .date(event.at), event.fromRelease.map { .text($0.description) } ?? .null,
-                event.toRelease.map { .text($0.description) } ?? .null, event.backup.map(HistoryValue.text) ?? .null,
+                .text(event.kind.rawValue), .date(event.at),
+                event.fromRelease.map { .text($0.description) } ?? .null,
+                event.toRelease.map { .text($0.description) } ?? .null,
+                event.backup.map(HistoryValue.text) ?? .null,
                 event.note.map(HistoryValue.text) ?? .null,
             ])
     }
@@ -293,18 +320,22 @@ public struct HistoryStore: Sendable {
     /// The rows that the fingerprint is computed from, for
     /// ``stamp(_:at:history:)``.
     public var fingerprintSourceQuery: HistoryStatement {
-        HistoryStatement("SELECT id, kind, sequence FROM ferry_migrations", columns: [.text, .text, .integer])
+        HistoryStatement(
+            "SELECT id, kind, sequence FROM ferry_migrations", columns: [.text, .text, .integer])
     }
 
     /// Records the release, with the fingerprint of the history as it is
     /// now (the rows of ``fingerprintSourceQuery``, read in the transaction
     /// that wrote the history).
-    public func stamp(_ release: Release, at date: Date, history: [[HistoryValue]]) -> HistoryStatement {
+    public func stamp(_ release: Release, at date: Date, history: [[HistoryValue]])
+        -> HistoryStatement
+    {
         var lastSequence = 0
-        let fingerprint = HistoryFingerprint(history: history.map { row -> (id: String, kind: String) in
-            lastSequence = max(lastSequence, row[2].integer ?? 0)
-            return (row[0].text ?? "", row[1].text ?? "")
-        })
+        let fingerprint = HistoryFingerprint(
+            history: history.map { row -> (id: String, kind: String) in
+                lastSequence = max(lastSequence, row[2].integer ?? 0)
+                return (row[0].text ?? "", row[1].text ?? "")
+            })
         let values = (1...5).map(dialect.placeholder).joined(separator: ", ")
         return HistoryStatement(
             """
@@ -316,7 +347,8 @@ public struct HistoryStore: Sendable {
                 history_last_sequence = excluded.history_last_sequence
             """,
             arguments: [
-                .text(release.description), .date(date), .text(fingerprint.description), .integer(history.count),
+                .text(release.description), .date(date), .text(fingerprint.description),
+                .integer(history.count),
                 .integer(lastSequence),
             ])
     }
@@ -337,9 +369,13 @@ public struct HistoryStore: Sendable {
 
     /// The release and fingerprint of the rows of ``recordedFingerprintQuery``,
     /// or nil when they are missing or the history changed since.
-    public func recordedFingerprint(from rows: [[HistoryValue]]) -> (release: Release, fingerprint: HistoryFingerprint)? {
-        guard let row = rows.first, row[2].boolean == true, let release = row[0].text.flatMap(Release.init),
-              let fingerprint = row[1].text.flatMap(HistoryFingerprint.init) else { return nil }
+    public func recordedFingerprint(from rows: [[HistoryValue]]) -> (
+        release: Release, fingerprint: HistoryFingerprint
+    )? {
+        guard let row = rows.first, row[2].boolean == true,
+            let release = row[0].text.flatMap(Release.init),
+            let fingerprint = row[1].text.flatMap(HistoryFingerprint.init)
+        else { return nil }
         return (release, fingerprint)
     }
 }

@@ -3,7 +3,9 @@
 /// when the stored text is not one (edited by hand, written by another
 /// tool), that text kept as it is, so that reading a history never fails
 /// and never guesses.
-public enum RecordedRelease: Sendable, Hashable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
+public enum RecordedRelease: Sendable, Hashable, Codable, CustomStringConvertible,
+    ExpressibleByStringLiteral
+{
     /// A version.
     case release(Release)
     /// A text that is not a version, as stored.

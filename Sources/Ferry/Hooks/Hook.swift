@@ -30,7 +30,9 @@ public struct Hook: Sendable, Identifiable {
     public let checksum: String
 
     /// Creates a hook.
-    public init(name: String, from: ReleaseRange, to: ReleaseRange, body: Migration.Body, checksum: String) {
+    public init(
+        name: String, from: ReleaseRange, to: ReleaseRange, body: Migration.Body, checksum: String
+    ) {
         self.name = name
         self.from = from
         self.to = to
@@ -58,7 +60,7 @@ public struct Hook: Sendable, Identifiable {
         let left = Int(name.prefix(while: { $0.isASCII && $0.isNumber }))
         let right = Int(other.name.prefix(while: { $0.isASCII && $0.isNumber }))
         switch (left, right) {
-        case let (left?, right?) where left != right: return left < right
+        case (let left?, let right?) where left != right: return left < right
         case (.some, nil): return true
         case (nil, .some): return false
         default: return name < other.name

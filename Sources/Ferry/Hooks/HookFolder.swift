@@ -27,7 +27,8 @@ struct HookFolder {
             return []
         }
         var hooks: [Hook] = []
-        for fileName in names.sorted() where fileName.hasSuffix(".sql") && !fileName.hasPrefix(".") {
+        for fileName in names.sorted() where fileName.hasSuffix(".sql") && !fileName.hasPrefix(".")
+        {
             let name = String(fileName.dropLast(".sql".count))
             let shown = "hooks/\(fileName)"
             guard MigrationFolder.isValidName(name) else {
@@ -36,7 +37,10 @@ struct HookFolder {
                     "\(shown) is not named like a hook: expected NNN_name.sql, such as 001_rebuild_index.sql.",
                     advice: "Rename the file; its number orders the hooks.")
             }
-            guard let text = try? String(contentsOf: url.appendingPathComponent(fileName), encoding: .utf8) else {
+            guard
+                let text = try? String(
+                    contentsOf: url.appendingPathComponent(fileName), encoding: .utf8)
+            else {
                 throw FerryError(.invalidMigrations, "\(shown) cannot be read as UTF-8 text.")
             }
             let script = SQLScript(text: text, file: shown)
@@ -46,7 +50,8 @@ struct HookFolder {
                 guard let key = parts.first, ["from", "to"].contains(key) else {
                     throw FerryError(
                         .invalidMigrations, "\(shown) sets the unknown option 'ferry:\(option)'.",
-                        advice: "A hook's header has '-- ferry:from RANGE' and '-- ferry:to RANGE'.")
+                        advice: "A hook's header has '-- ferry:from RANGE' and '-- ferry:to RANGE'."
+                    )
                 }
                 do {
                     ranges[key] = try ReleaseRange(parsing: parts.count > 1 ? parts[1] : "")
@@ -57,12 +62,16 @@ struct HookFolder {
             }
             guard let from = ranges["from"], let to = ranges["to"] else {
                 throw FerryError(
-                    .invalidMigrations, "\(shown) does not say when it runs: its header lacks "
-                        + (ranges["from"] == nil ? "'-- ferry:from RANGE'" : "'-- ferry:to RANGE'") + ".",
+                    .invalidMigrations,
+                    "\(shown) does not say when it runs: its header lacks "
+                        + (ranges["from"] == nil ? "'-- ferry:from RANGE'" : "'-- ferry:to RANGE'")
+                        + ".",
                     advice: "Start the file with '-- ferry:from <0.6.4' and '-- ferry:to >=1.0.0' "
-                        + "(the ranges of the releases the upgrade comes from and goes to; '*' for any).")
+                        + "(the ranges of the releases the upgrade comes from and goes to; '*' for any)."
+                )
             }
-            hooks.append(Hook(name: name, from: from, to: to, body: .sql(script), checksum: script.checksum))
+            hooks.append(
+                Hook(name: name, from: from, to: to, body: .sql(script), checksum: script.checksum))
         }
         return hooks
     }

@@ -26,9 +26,11 @@ public struct HookRegistry: Sendable {
         from: String, to: String, name: String,
         _ body: @escaping @Sendable (any MigrationDatabase) async throws -> Void
     ) throws {
-        try add(Hook(
-            name: name, from: try ReleaseRange(parsing: from), to: try ReleaseRange(parsing: to),
-            body: .swift(body), checksum: Migration.uncheckedSwiftChecksum))
+        try add(
+            Hook(
+                name: name, from: try ReleaseRange(parsing: from),
+                to: try ReleaseRange(parsing: to),
+                body: .swift(body), checksum: Migration.uncheckedSwiftChecksum))
     }
 
     /// Adds a hook built by hand.

@@ -19,7 +19,8 @@ extension MigrationFolder {
             guard FileManager.default.fileExists(atPath: file) else { return nil }
             let script = try Self.script(at: file, shown: "\(name)/\(Migration.baselineName).sql")
             return Migration(
-                release: release, name: Migration.baselineName, body: .sql(script), checksum: script.checksum)
+                release: release, name: Migration.baselineName, body: .sql(script),
+                checksum: script.checksum)
         }
     }
 }

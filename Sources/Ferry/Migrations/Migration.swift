@@ -59,7 +59,8 @@ public struct Migration: Sendable, Identifiable {
 
     /// Creates a migration.
     public init(
-        release: Release, name: String, body: Body, down: SQLScript? = nil, verify: SQLScript? = nil,
+        release: Release, name: String, body: Body, down: SQLScript? = nil,
+        verify: SQLScript? = nil,
         checksum: String, transaction: Transaction = .shared
     ) {
         self.release = release
@@ -76,11 +77,13 @@ public struct Migration: Sendable, Identifiable {
     /// Creates a migration that runs in the upgrade's transaction or, when
     /// `isTransactional` is false, alone outside any transaction.
     public init(
-        release: Release, name: String, body: Body, down: SQLScript? = nil, verify: SQLScript? = nil,
+        release: Release, name: String, body: Body, down: SQLScript? = nil,
+        verify: SQLScript? = nil,
         checksum: String, isTransactional: Bool
     ) {
         self.init(
-            release: release, name: name, body: body, down: down, verify: verify, checksum: checksum,
+            release: release, name: name, body: body, down: down, verify: verify,
+            checksum: checksum,
             transaction: isTransactional ? .shared : .none)
     }
 
@@ -129,7 +132,7 @@ public struct Migration: Sendable, Identifiable {
     public func precedes(_ other: Migration) -> Bool {
         if release != other.release { return release < other.release }
         switch (number, other.number) {
-        case let (left?, right?) where left != right: return left < right
+        case (let left?, let right?) where left != right: return left < right
         case (.some, nil): return true
         case (nil, .some): return false
         default: return name < other.name

@@ -29,8 +29,10 @@ public struct MigrationCatalog: Sendable {
         var numbers: [String: String] = [:]
         for migration in migrations {
             guard seen.updateValue(migration, forKey: migration.id) == nil else {
-                throw FerryError(.invalidMigrations, "Migration \(migration.id) is defined twice (in the folder and in Swift?).",
-                                 advice: "Give each migration its own name.")
+                throw FerryError(
+                    .invalidMigrations,
+                    "Migration \(migration.id) is defined twice (in the folder and in Swift?).",
+                    advice: "Give each migration its own name.")
             }
             if let number = migration.number {
                 let key = "\(migration.release)/\(number)"
@@ -52,17 +54,23 @@ public struct MigrationCatalog: Sendable {
     /// Loads the folder (when given) and adds the registered migrations and hooks.
     ///
     /// - Throws: ``FerryError`` naming the malformed file or registration.
-    public init(folder: URL?, registry: MigrationRegistry, hooks: HookRegistry = HookRegistry()) throws {
+    public init(folder: URL?, registry: MigrationRegistry, hooks: HookRegistry = HookRegistry())
+        throws
+    {
         let contents = try folder.map { try MigrationFolder(url: $0).read() }
         try self.init(
-            migrations: (contents?.migrations ?? []) + registry.migrations, releases: contents?.releases ?? [])
+            migrations: (contents?.migrations ?? []) + registry.migrations,
+            releases: contents?.releases ?? [])
         baselines = try folder.map { try MigrationFolder(url: $0).baselines() } ?? []
-        let allHooks = try (folder.map { try HookFolder(url: $0.appendingPathComponent("hooks")).hooks() } ?? [])
+        let allHooks =
+            try
+            (folder.map { try HookFolder(url: $0.appendingPathComponent("hooks")).hooks() } ?? [])
             + hooks.hooks
         var names = Set<String>()
         for hook in allHooks where !names.insert(hook.name).inserted {
             throw FerryError(
-                .invalidMigrations, "Hook \(hook.name) is defined twice (in migrations/hooks and in Swift?).",
+                .invalidMigrations,
+                "Hook \(hook.name) is defined twice (in migrations/hooks and in Swift?).",
                 advice: "Give each hook its own name.")
         }
         self.hooks = allHooks.sorted { $0.precedes($1) }
@@ -81,4 +89,3 @@ public struct MigrationCatalog: Sendable {
         migrations.first { $0.id == id }
     }
 }
-

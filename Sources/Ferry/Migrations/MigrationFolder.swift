@@ -45,12 +45,15 @@ public struct MigrationFolder: Sendable {
 
     /// ``isValidName(_:)`` on a name's UTF-8 bytes.
     static func isValidName(bytes: some Collection<UInt8>) -> Bool {
-        let digits = bytes.prefix(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }).count
+        let digits = bytes.prefix(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+            .count
         let rest = bytes.dropFirst(digits)
         return digits > 0 && rest.first == UInt8(ascii: "_") && rest.count > 1
             && rest.allSatisfy { byte in
-                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
             }
     }
 
@@ -69,7 +72,8 @@ public struct MigrationFolder: Sendable {
         var migrations: [Migration] = []
         let folders = try releaseFolders()
         for folder in folders {
-            migrations += try self.migrations(in: folder.path, named: folder.name, release: folder.release)
+            migrations += try self.migrations(
+                in: folder.path, named: folder.name, release: folder.release)
         }
         return (folders.map(\.release), migrations)
     }
@@ -84,7 +88,8 @@ public struct MigrationFolder: Sendable {
         var ids: [(release: Release, id: String)] = []
         for folder in folders {
             let isReadable = Self.forEachMigrationName(in: folder.path) { stem in
-                ids.append((folder.release, "\(folder.release)/" + String(decoding: stem, as: UTF8.self)))
+                ids.append(
+                    (folder.release, "\(folder.release)/" + String(decoding: stem, as: UTF8.self)))
             }
             guard isReadable == true else { return nil }
         }
@@ -97,7 +102,9 @@ public struct MigrationFolder: Sendable {
     /// is wrong.
     public func fingerprint(upTo release: Release) -> HistoryFingerprint? {
         var fingerprint = HistoryFingerprint()
-        guard let folders = try? releaseFolders(), addMigrationIDs(in: folders, upTo: release, to: &fingerprint) else {
+        guard let folders = try? releaseFolders(),
+            addMigrationIDs(in: folders, upTo: release, to: &fingerprint)
+        else {
             return nil
         }
         return fingerprint
@@ -146,8 +153,12 @@ public struct MigrationFolder: Sendable {
                 return
             }
             let stem = UnsafeBufferPointer(rebasing: name[..<(name.count - 4)])
-            if stem.elementsEqual(Migration.baselineName.utf8) || stem.suffix(5).elementsEqual(".down".utf8)
-                || stem.suffix(7).elementsEqual(".verify".utf8) { return }
+            if stem.elementsEqual(Migration.baselineName.utf8)
+                || stem.suffix(5).elementsEqual(".down".utf8)
+                || stem.suffix(7).elementsEqual(".verify".utf8)
+            {
+                return
+            }
             guard isValidName(bytes: stem) else {
                 isValid = false
                 return
@@ -205,14 +216,18 @@ public struct MigrationFolder: Sendable {
         return folders.sorted { $0.release < $1.release }
     }
 
-    private func migrations(in folder: String, named folderName: String, release: Release) throws -> [Migration] {
+    private func migrations(in folder: String, named folderName: String, release: Release) throws
+        -> [Migration]
+    {
         /// A file of the release folder: its name, its path, and its path as messages show it.
         typealias File = (name: String, path: String, shown: String)
         var ups: [String: File] = [:]
         var downs: [String: File] = [:]
         var verifies: [String: File] = [:]
         for fileName in try files(in: folder) {
-            let file = (name: fileName, path: folder + "/" + fileName, shown: folderName + "/" + fileName)
+            let file = (
+                name: fileName, path: folder + "/" + fileName, shown: folderName + "/" + fileName
+            )
             guard !fileName.hasPrefix("."), !Self.isNote(fileName) else { continue }
             guard fileName.hasSuffix(".sql") else {
                 // A file Ferry would not run must not be mistaken for one it ran (`001_a.SQL`).
@@ -220,7 +235,8 @@ public struct MigrationFolder: Sendable {
                     .invalidMigrations,
                     "\(file.shown) is not a migration: a release folder holds NNN_name.sql scripts (with their "
                         + ".down.sql and .verify.sql), baseline.sql, and notes (*.md, *.txt, README).",
-                    advice: "If it is a migration, rename it to end in .sql (lower case); otherwise move it out of "
+                    advice:
+                        "If it is a migration, rename it to end in .sql (lower case); otherwise move it out of "
                         + "the release folder.")
             }
             let stem = String(fileName.dropLast(".sql".count))
@@ -233,7 +249,8 @@ public struct MigrationFolder: Sendable {
                 ups[stem] = file
             }
         }
-        for (name, file) in downs.merging(verifies, uniquingKeysWith: { first, _ in first }) where ups[name] == nil {
+        for (name, file) in downs.merging(verifies, uniquingKeysWith: { first, _ in first })
+        where ups[name] == nil {
             throw FerryError(
                 .invalidMigrations,
                 "\(file.shown) has no up script \(name).sql beside it.",
@@ -254,7 +271,9 @@ public struct MigrationFolder: Sendable {
                 throw FerryError(
                     .invalidMigrations,
                     "\(file.shown) has the number \(digits), larger than \(Int.max), the largest this program orders.",
-                    advice: "Renumber it with fewer digits (001, 002, …, or a timestamp such as 20261201120000).")
+                    advice:
+                        "Renumber it with fewer digits (001, 002, …, or a timestamp such as 20261201120000)."
+                )
             }
             if let other = byNumber[number] {
                 throw FerryError(
@@ -271,7 +290,9 @@ public struct MigrationFolder: Sendable {
         let directory = open(folder, O_RDONLY | O_DIRECTORY)
         defer { if directory >= 0 { close(directory) } }
         func script(_ file: File) throws -> SQLScript {
-            try Self.script(at: file.path, shown: file.shown, relativeTo: directory >= 0 ? (directory, file.name) : nil)
+            try Self.script(
+                at: file.path, shown: file.shown,
+                relativeTo: directory >= 0 ? (directory, file.name) : nil)
         }
         var migrations: [Migration] = []
         migrations.reserveCapacity(ordered.count)
@@ -282,7 +303,9 @@ public struct MigrationFolder: Sendable {
                 throw FerryError(
                     .invalidMigrations,
                     "\(file.shown) sets the unknown option 'ferry:\(unknown)'.",
-                    advice: "Known options: " + Self.knownOptions.sorted().map { "-- ferry:\($0)" }.joined(separator: ", ") + ".")
+                    advice: "Known options: "
+                        + Self.knownOptions.sorted().map { "-- ferry:\($0)" }.joined(
+                            separator: ", ") + ".")
             }
             if options.contains("no-transaction") && options.contains("own-transaction") {
                 throw FerryError(
@@ -292,11 +315,13 @@ public struct MigrationFolder: Sendable {
                         + "own-transaction in a transaction of its own.")
             }
             let transaction: Migration.Transaction =
-                options.contains("no-transaction") ? .none : options.contains("own-transaction") ? .own : .shared
-            migrations.append(Migration(
-                release: release, name: name, body: .sql(up),
-                down: try downs[name].map(script), verify: try verifies[name].map(script),
-                checksum: up.checksum, transaction: transaction))
+                options.contains("no-transaction")
+                ? .none : options.contains("own-transaction") ? .own : .shared
+            migrations.append(
+                Migration(
+                    release: release, name: name, body: .sql(up),
+                    down: try downs[name].map(script), verify: try verifies[name].map(script),
+                    checksum: up.checksum, transaction: transaction))
         }
         return migrations
     }
@@ -305,13 +330,19 @@ public struct MigrationFolder: Sendable {
     ///
     /// - Parameter directory: An open folder and the file's name in it, to
     ///   open the file without walking its whole path.
-    static func script(at path: String, shown: String, relativeTo directory: (fd: Int32, name: String)? = nil) throws -> SQLScript {
-        let bytes = directory.map { FileBytes.contents(of: $0.name, relativeTo: $0.fd) } ?? FileBytes.contents(of: path)
+    static func script(
+        at path: String, shown: String, relativeTo directory: (fd: Int32, name: String)? = nil
+    ) throws -> SQLScript {
+        let bytes =
+            directory.map { FileBytes.contents(of: $0.name, relativeTo: $0.fd) }
+            ?? FileBytes.contents(of: path)
         guard let bytes else {
             throw FerryError(.fileSystem, "Cannot read \(path).")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw FerryError(.invalidMigrations, "\(shown) is not UTF-8 text.", advice: "Save the file as UTF-8.")
+            throw FerryError(
+                .invalidMigrations, "\(shown) is not UTF-8 text.", advice: "Save the file as UTF-8."
+            )
         }
         return SQLScript(text: text, file: shown)
     }
@@ -337,7 +368,10 @@ public struct MigrationFolder: Sendable {
 
     private static func unreadable(_ folder: String) -> FerryError {
         FerryError(
-            .invalidConfiguration, "Cannot read the migrations folder \(folder): it does not exist or is not readable.",
-            advice: "Pass --migrations DIR, set FERRY_MIGRATIONS, or set [database] migrations in ferry.toml.")
+            .invalidConfiguration,
+            "Cannot read the migrations folder \(folder): it does not exist or is not readable.",
+            advice:
+                "Pass --migrations DIR, set FERRY_MIGRATIONS, or set [database] migrations in ferry.toml."
+        )
     }
 }

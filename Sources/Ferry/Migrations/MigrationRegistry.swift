@@ -34,10 +34,11 @@ public struct MigrationRegistry: Sendable {
         _ body: @escaping @Sendable (any MigrationDatabase) async throws -> Void
     ) throws {
         let release = try Release(parsing: release)
-        try add(Migration(
-            release: release, name: name, body: .swift(body),
-            checksum: checksum.map { Checksum.sha256($0) } ?? Migration.uncheckedSwiftChecksum,
-            isTransactional: transactional))
+        try add(
+            Migration(
+                release: release, name: name, body: .swift(body),
+                checksum: checksum.map { Checksum.sha256($0) } ?? Migration.uncheckedSwiftChecksum,
+                isTransactional: transactional))
     }
 
     /// Adds a migration built by hand.

@@ -25,8 +25,13 @@ public struct SQLScript: Sendable, Hashable {
     /// an option.
     public var headerOptions: [String] {
         // Most scripts start with a statement: no option, and no need to walk their lines.
-        let firstByte = text.utf8.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
-        if let firstByte, firstByte > 0x20, firstByte < 0x80, firstByte != UInt8(ascii: "-") { return [] }
+        let firstByte = text.utf8.first {
+            $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "\n")
+                && $0 != UInt8(ascii: "\r")
+        }
+        if let firstByte, firstByte > 0x20, firstByte < 0x80, firstByte != UInt8(ascii: "-") {
+            return []
+        }
         var options: [String] = []
         var rest = Substring(text)
         while !rest.isEmpty {
@@ -50,10 +55,13 @@ public struct SQLScript: Sendable, Hashable {
     /// its time there.
     private static func trimmingBlanks(_ text: Substring) -> Substring {
         func isBlank(_ scalar: Unicode.Scalar) -> Bool {
-            scalar == "\t" || scalar == " " || (scalar.value > 0x7f && scalar.properties.generalCategory == .spaceSeparator)
+            scalar == "\t" || scalar == " "
+                || (scalar.value > 0x7f && scalar.properties.generalCategory == .spaceSeparator)
         }
         let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !isBlank($0) }) else { return text[text.endIndex...] }
+        guard let first = scalars.firstIndex(where: { !isBlank($0) }) else {
+            return text[text.endIndex...]
+        }
         let last = scalars.lastIndex(where: { !isBlank($0) })!
         return Substring(scalars[first...last])
     }

@@ -15,7 +15,9 @@ import Foundation
 ///
 /// Trusted text that must be part of the SQL itself (a table name) goes in
 /// with `\(sql: name)`; it is not bound, so never pass a value from outside.
-public struct SQLStatement: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
+public struct SQLStatement: Sendable, Hashable, ExpressibleByStringInterpolation,
+    CustomStringConvertible
+{
     /// A piece of the statement.
     public enum Part: Sendable, Hashable {
         /// SQL text, sent as it is.

@@ -49,8 +49,10 @@ final class ApplyStage {
     private var unaccepted: [PlanStage.Acceptance]
 
     init(
-        ferry: Ferry, options: UpgradeOptions, plan: Plan, acceptances: [PlanStage.Acceptance], verify: VerifyStage,
-        backup: Backup?, session: any MigrationSession, emit: @escaping @Sendable (UpgradeEvent) -> Void
+        ferry: Ferry, options: UpgradeOptions, plan: Plan, acceptances: [PlanStage.Acceptance],
+        verify: VerifyStage,
+        backup: Backup?, session: any MigrationSession,
+        emit: @escaping @Sendable (UpgradeEvent) -> Void
     ) {
         self.ferry = ferry
         self.options = options
@@ -79,9 +81,11 @@ final class ApplyStage {
             for (number, batch) in batches.enumerated() {
                 let completed = releaseCompleted(by: number, of: batches)
                 if batch.isTransactional {
-                    try await runInTransaction(batch, isLast: number == batches.count - 1, completing: completed)
+                    try await runInTransaction(
+                        batch, isLast: number == batches.count - 1, completing: completed)
                 } else {
-                    try await runAlone(batch, isLast: number == batches.count - 1, completing: completed)
+                    try await runAlone(
+                        batch, isLast: number == batches.count - 1, completing: completed)
                 }
                 unaccepted = []
                 committed += batch.migrations.map(\.id)
@@ -89,7 +93,8 @@ final class ApplyStage {
             }
             if batches.isEmpty {
                 try await session.inTransaction {
-                    try await verify.countRowsBefore(in: session, hadDatabase: hadDatabase, lockingWriters: true)
+                    try await verify.countRowsBefore(
+                        in: session, hadDatabase: hadDatabase, lockingWriters: true)
                     try await recordAcceptances()
                     try await finish()
                 }
@@ -97,7 +102,8 @@ final class ApplyStage {
         } catch var error as FerryError {
             error.changes = await changes(after: error)
             if error.advice == nil {
-                error.advice = "Fix the migration and run the upgrade again: it goes on from the first migration not applied."
+                error.advice =
+                    "Fix the migration and run the upgrade again: it goes on from the first migration not applied."
             }
             throw error
         }
@@ -112,8 +118,10 @@ final class ApplyStage {
             if isShared, batches.last?.isShared == true {
                 batches[batches.count - 1].migrations.append(migration)
             } else {
-                batches.append(Batch(
-                    migrations: [migration], isTransactional: migration.isTransactional, isShared: isShared))
+                batches.append(
+                    Batch(
+                        migrations: [migration], isTransactional: migration.isTransactional,
+                        isShared: isShared))
             }
         }
         return batches
@@ -125,14 +133,18 @@ final class ApplyStage {
     private func releaseCompleted(by number: Int, of batches: [Batch]) -> Release? {
         guard number + 1 < batches.count else { return plan.targetRelease }
         guard let newest = batches[number].migrations.last?.release,
-              let next = batches[number + 1].migrations.first?.release, newest < next else { return nil }
+            let next = batches[number + 1].migrations.first?.release, newest < next
+        else { return nil }
         return newest
     }
 
     /// Runs a batch in one transaction, with its history rows.
-    private func runInTransaction(_ batch: Batch, isLast: Bool, completing completed: Release?) async throws {
+    private func runInTransaction(_ batch: Batch, isLast: Bool, completing completed: Release?)
+        async throws
+    {
         try await session.inTransaction {
-            try await verify.countRowsBefore(in: session, hadDatabase: hadDatabase, lockingWriters: true)
+            try await verify.countRowsBefore(
+                in: session, hadDatabase: hadDatabase, lockingWriters: true)
             try await recordAcceptances()
             try await runAndRecord(batch.migrations)
             try await end(isLast: isLast, completing: completed)
@@ -140,8 +152,10 @@ final class ApplyStage {
     }
 
     /// Runs a migration outside any transaction, then records it in one.
-    private func runAlone(_ batch: Batch, isLast: Bool, completing completed: Release?) async throws {
-        try await verify.countRowsBefore(in: session, hadDatabase: hadDatabase, lockingWriters: false)
+    private func runAlone(_ batch: Batch, isLast: Bool, completing completed: Release?) async throws
+    {
+        try await verify.countRowsBefore(
+            in: session, hadDatabase: hadDatabase, lockingWriters: false)
         let row = try await run(batch.migrations[0], recording: false)
         try await session.inTransaction {
             try await recordAcceptances()
@@ -167,11 +181,14 @@ final class ApplyStage {
             let previous = plan.database.applied.first { $0.id == acceptance.id }?.note
             let note = [previous, acceptance.note].compactMap { $0 }.joined(separator: "; ")
             try await session.updateHistory(
-                id: acceptance.id, checksum: acceptance.checksum, note: note, acceptance: acceptance.acceptance)
-            try await session.recordEvent(HistoryEvent(
-                kind: .accepted, at: Date(),
-                fromRelease: plan.database.recordedRelease.map { RecordedRelease($0) },
-                toRelease: .release(plan.targetRelease), note: "\(acceptance.id): \(acceptance.note)"))
+                id: acceptance.id, checksum: acceptance.checksum, note: note,
+                acceptance: acceptance.acceptance)
+            try await session.recordEvent(
+                HistoryEvent(
+                    kind: .accepted, at: Date(),
+                    fromRelease: plan.database.recordedRelease.map { RecordedRelease($0) },
+                    toRelease: .release(plan.targetRelease),
+                    note: "\(acceptance.id): \(acceptance.note)"))
             emit(.changeAccepted(id: acceptance.id, note: acceptance.note))
         }
     }
@@ -187,7 +204,10 @@ final class ApplyStage {
                 position += 1
                 continue
             }
-            let end = migrations[position...].firstIndex { if case .sql = $0.body { false } else { true } }
+            let end =
+                migrations[position...].firstIndex {
+                    if case .sql = $0.body { false } else { true }
+                }
                 ?? migrations.endIndex
             try await runAndRecordScripts(migrations[position..<end])
             position = end
@@ -207,7 +227,9 @@ final class ApplyStage {
         let timing = try await steps.run(migration.body, named: "Migration \(migration.id)")
         let row = historyRow(of: migration, appliedAt: timing.startedAt, duration: timing.seconds)
         if recording { try await session.record(row) }
-        emit(.migrationFinished(id: migration.id, index: index, total: plan.pending.count, seconds: timing.seconds))
+        emit(
+            .migrationFinished(
+                id: migration.id, index: index, total: plan.pending.count, seconds: timing.seconds))
         return row
     }
 
@@ -215,8 +237,13 @@ final class ApplyStage {
     /// one's row after its script.
     private func runAndRecordScripts(_ migrations: ArraySlice<Migration>) async throws {
         let steps = migrations.map { migration -> ScriptStep in
-            guard case .sql(let script) = migration.body else { preconditionFailure("a Swift migration among scripts") }
-            return ScriptStep(script: script, row: historyRow(of: migration, appliedAt: Date(timeIntervalSince1970: 0), duration: 0))
+            guard case .sql(let script) = migration.body else {
+                preconditionFailure("a Swift migration among scripts")
+            }
+            return ScriptStep(
+                script: script,
+                row: historyRow(
+                    of: migration, appliedAt: Date(timeIntervalSince1970: 0), duration: 0))
         }
         let first = started
         let total = plan.pending.count
@@ -228,12 +255,16 @@ final class ApplyStage {
                 steps,
                 onStart: { position in
                     running.value = position
-                    emit(.migrationStarted(id: steps[position].row.id, index: first + position + 1, total: total))
+                    emit(
+                        .migrationStarted(
+                            id: steps[position].row.id, index: first + position + 1, total: total))
                     CrashPoint.reach("upgrade.migration-started")
                 },
                 onFinish: { position, row in
-                    emit(.migrationFinished(
-                        id: row.id, index: first + position + 1, total: total, seconds: row.duration))
+                    emit(
+                        .migrationFinished(
+                            id: row.id, index: first + position + 1, total: total,
+                            seconds: row.duration))
                 })
         } catch {
             throw StepRunner.failure(
@@ -243,11 +274,14 @@ final class ApplyStage {
     }
 
     /// A migration's history row, with the next sequence number.
-    private func historyRow(of migration: Migration, appliedAt: Date, duration: Double) -> AppliedMigration {
+    private func historyRow(of migration: Migration, appliedAt: Date, duration: Double)
+        -> AppliedMigration
+    {
         sequence += 1
         return AppliedMigration(
             id: migration.id, release: .release(migration.release), name: migration.name,
-            checksum: migration.checksum, appliedAt: appliedAt, duration: duration, appliedBy: appliedBy,
+            checksum: migration.checksum, appliedAt: appliedAt, duration: duration,
+            appliedBy: appliedBy,
             kind: .init(migration.kind), note: notes(for: migration), sequence: sequence)
     }
 
@@ -262,12 +296,16 @@ final class ApplyStage {
         for hook in plan.hooks {
             let timing = try await steps.run(hook.body, named: "Hook \(hook.id)")
             sequence += 1
-            try await session.record(AppliedMigration(
-                id: "\(plan.targetRelease)/hooks/\(hook.name)", release: .release(plan.targetRelease),
-                name: "hooks/\(hook.name)", checksum: hook.checksum, appliedAt: timing.startedAt,
-                duration: timing.seconds, appliedBy: appliedBy, kind: .hook,
-                note: "upgrade from \(origin) to \(plan.targetRelease) (ferry:from \(hook.from), ferry:to \(hook.to))",
-                sequence: sequence))
+            try await session.record(
+                AppliedMigration(
+                    id: "\(plan.targetRelease)/hooks/\(hook.name)",
+                    release: .release(plan.targetRelease),
+                    name: "hooks/\(hook.name)", checksum: hook.checksum,
+                    appliedAt: timing.startedAt,
+                    duration: timing.seconds, appliedBy: appliedBy, kind: .hook,
+                    note:
+                        "upgrade from \(origin) to \(plan.targetRelease) (ferry:from \(hook.from), ferry:to \(hook.to))",
+                    sequence: sequence))
             emit(.hookFinished(id: hook.id, seconds: timing.seconds))
         }
         try await session.stamp(release: plan.targetRelease, at: Date())
@@ -288,13 +326,16 @@ final class ApplyStage {
                 "Committed before the failure (in transactions of their own, or without one): "
                     + committed.joined(separator: ", ") + ". The database records \(release).")
         }
-        if let failed = plan.pending.first(where: { !committed.contains($0.id) }), !failed.isTransactional {
+        if let failed = plan.pending.first(where: { !committed.contains($0.id) }),
+            !failed.isTransactional
+        {
             if let backup {
                 changes = [await restoreAutomatically(backup, after: failed)]
             } else {
                 changes.append(
                     "\(failed.id) runs outside any transaction (-- ferry:no-transaction): the statements "
-                        + "before the one that failed are committed and stay; check them before running again.")
+                        + "before the one that failed are committed and stay; check them before running again."
+                )
             }
         } else if committed.isEmpty {
             changes[0] = "Nothing was changed: the database is still at \(release)."
@@ -307,14 +348,21 @@ final class ApplyStage {
     private func restoreAutomatically(_ backup: Backup, after failed: Migration) async -> String {
         let before = plan.database.recordedRelease.map { "release \($0)" } ?? "no release"
         do {
-            let report = try await ferry.restoreHoldingLock(backup, programRelease: plan.programRelease, emit: emit)
-            return "\(failed.id) runs outside any transaction (-- ferry:no-transaction), so Ferry restored the "
+            let report = try await ferry.restoreHoldingLock(
+                backup, programRelease: plan.programRelease, emit: emit)
+            return
+                "\(failed.id) runs outside any transaction (-- ferry:no-transaction), so Ferry restored the "
                 + "pre-upgrade backup \(backup.name): the database is as it was before the upgrade, at \(before)"
-                + (report.preRestoreBackup.map { " (the failed state is kept as \($0))" } ?? "") + "."
+                + (report.preRestoreBackup.map { " (the failed state is kept as \($0))" } ?? "")
+                + "."
         } catch {
-            let reason = (error as? FerryError).map { [$0.message, $0.changes].compactMap { $0 }.joined(separator: " ") }
+            let reason =
+                (error as? FerryError).map {
+                    [$0.message, $0.changes].compactMap { $0 }.joined(separator: " ")
+                }
                 ?? "\(error)"
-            return "\(failed.id) runs outside any transaction (-- ferry:no-transaction): its statements before the "
+            return
+                "\(failed.id) runs outside any transaction (-- ferry:no-transaction): its statements before the "
                 + "failing one, and the migrations before it, are committed. Restoring the pre-upgrade backup "
                 + "\(backup.name) failed too (\(reason)): run 'ferry restore \(backup.name) --yes'."
         }
@@ -323,8 +371,12 @@ final class ApplyStage {
     /// What the history says of how a migration was applied, if anything unusual.
     private func notes(for migration: Migration) -> String? {
         var notes: [String] = []
-        if outOfOrder.contains(migration.id) { notes.append("applied out of order with --allow-changed") }
-        if options.skipBackup && hadDatabase { notes.append("applied without a pre-upgrade backup (--no-backup)") }
+        if outOfOrder.contains(migration.id) {
+            notes.append("applied out of order with --allow-changed")
+        }
+        if options.skipBackup && hadDatabase {
+            notes.append("applied without a pre-upgrade backup (--no-backup)")
+        }
         return notes.isEmpty ? nil : notes.joined(separator: "; ")
     }
 }

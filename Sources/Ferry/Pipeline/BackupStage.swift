@@ -16,12 +16,14 @@ struct BackupStage {
     func run(_ plan: Plan) async throws -> Backup? {
         guard !plan.pending.isEmpty, !options.skipBackup else { return nil }
         if let reused = await ferry.reusableFailedAttemptBackup(upgradeTo: plan.targetRelease),
-           let attempt = reused.manifest.attempt {
+            let attempt = reused.manifest.attempt
+        {
             emit(.backupReused(name: reused.name, attemptEnded: attempt.ended))
             return reused
         }
         return try await ferry.takeBackup(
-            kind: .preUpgrade, format: .native, state: plan.database, upgradeTo: plan.targetRelease, note: nil,
+            kind: .preUpgrade, format: .native, state: plan.database, upgradeTo: plan.targetRelease,
+            note: nil,
             emit: emit)
     }
 }

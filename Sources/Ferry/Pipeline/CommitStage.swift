@@ -12,7 +12,9 @@ struct CommitStage {
     ///
     /// - Parameter started: When the upgrade started, for its duration.
     /// - Returns: What was done.
-    func run(_ plan: Plan, backup: Backup?, startedAt started: ContinuousClock.Instant) -> UpgradeReport {
+    func run(_ plan: Plan, backup: Backup?, startedAt started: ContinuousClock.Instant)
+        -> UpgradeReport
+    {
         for release in plan.pendingReleases { emit(.releaseCompleted(release)) }
         if let backup {
             ferry.recordSucceededAttempt(of: backup)
@@ -20,15 +22,19 @@ struct CommitStage {
                 try ferry.applyRetention(protecting: [backup.name], emit: emit)
             } catch {
                 // The upgrade is committed: a backup left over is no reason to report it failed.
-                ferry.configuration.logger.warning("Backup retention failed after the upgrade: \(error)")
+                ferry.configuration.logger.warning(
+                    "Backup retention failed after the upgrade: \(error)")
             }
         }
         let seconds = (ContinuousClock.now - started).inSeconds
-        emit(.upgradeCompleted(
-            from: plan.database.recordedRelease, to: plan.targetRelease, applied: plan.pending.count,
-            seconds: seconds))
+        emit(
+            .upgradeCompleted(
+                from: plan.database.recordedRelease, to: plan.targetRelease,
+                applied: plan.pending.count,
+                seconds: seconds))
         return UpgradeReport(
-            from: plan.database.recordedRelease, to: plan.targetRelease, applied: plan.pending.map(\.id),
+            from: plan.database.recordedRelease, to: plan.targetRelease,
+            applied: plan.pending.map(\.id),
             seconds: seconds, wasUpToDate: false, backup: backup?.name)
     }
 }

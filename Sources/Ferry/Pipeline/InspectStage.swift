@@ -31,15 +31,18 @@ struct InspectStage {
         if let file = engine.localFile {
             let folder = file.deletingLastPathComponent()
             var isFolder: ObjCBool = false
-            let folderExists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder)
+            let folderExists =
+                FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder)
                 && isFolder.boolValue
-            looked = " (looked for \(file.lastPathComponent) in \(folder.path), which "
+            looked =
+                " (looked for \(file.lastPathComponent) in \(folder.path), which "
                 + (folderExists ? "exists" : "does not exist either") + ")"
         }
         throw FerryError(
             .databaseMissing, "The database \(engine.displayName) does not exist\(looked).",
             changes: "Nothing was changed: no database was created.",
-            advice: "Check the database's path or URL (\(.database), FERRY_DATABASE, [database] url). To create a new "
+            advice:
+                "Check the database's path or URL (\(.database), FERRY_DATABASE, [database] url). To create a new "
                 + "database there, run again with \(.create) (or set [database] create = true).")
     }
 }

@@ -20,7 +20,9 @@ struct LockStage {
     ///
     /// - Throws: ``FerryError`` when the lock is not free within the timeout
     ///   (naming its holder), or what `body` throws.
-    func run<Result: Sendable>(_ body: (any MigrationSession) async throws -> Result) async throws -> Result {
+    func run<Result: Sendable>(_ body: (any MigrationSession) async throws -> Result) async throws
+        -> Result
+    {
         let engine = ferry.configuration.engine
         let timeout = ferry.configuration.lockTimeout
         let emit = self.emit

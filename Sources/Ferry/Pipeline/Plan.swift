@@ -63,10 +63,12 @@ public struct Plan: Sendable {
     public var summary: String {
         let from = database.recordedRelease ?? "new database"
         if pending.isEmpty {
-            return needsStamp ? "No pending migrations; the release changes (\(from) → \(targetRelease))"
+            return needsStamp
+                ? "No pending migrations; the release changes (\(from) → \(targetRelease))"
                 : "No pending migrations; the database is at \(targetRelease)"
         }
-        let migrations = pending.count == 1 ? "1 pending migration" : "\(pending.count) pending migrations"
+        let migrations =
+            pending.count == 1 ? "1 pending migration" : "\(pending.count) pending migrations"
         let releaseCount = pendingReleases.count
         let releases = releaseCount == 1 ? "1 release" : "\(releaseCount) releases"
         return "Found \(migrations) in \(releases) (\(from) → \(targetRelease))"
@@ -82,31 +84,40 @@ public struct Plan: Sendable {
                 .databaseIsNewer,
                 "This database was written by release \(newer), newer than this program (\(programRelease)).",
                 changes: "Nothing was changed.",
-                advice: "Run release \(newer) or newer of the application, or restore a backup made before that upgrade.")
+                advice:
+                    "Run release \(newer) or newer of the application, or restore a backup made before that upgrade."
+            )
         }
         if hasNoHistory && !database.unmanagedTables.isEmpty {
-            let shown = database.unmanagedTables.prefix(10).joined(separator: ", ")
-                + (database.unmanagedTables.count > 10 ? " and \(database.unmanagedTables.count - 10) more" : "")
+            let shown =
+                database.unmanagedTables.prefix(10).joined(separator: ", ")
+                + (database.unmanagedTables.count > 10
+                    ? " and \(database.unmanagedTables.count - 10) more" : "")
             return FerryError(
                 .unmanagedDatabase,
                 "This database has tables (\(shown)) but no Ferry history: Ferry did not make it, "
                     + "so it is not a fresh install and its migrations would meet tables that already exist.",
                 changes: "Nothing was changed.",
-                advice: "Check that \(.database) names the application's database. If it is, and its schema is "
+                advice:
+                    "Check that \(.database) names the application's database. If it is, and its schema is "
                     + "already that of a release, its history must first be adopted or baselined (commands "
                     + "'ferry adopt' and 'ferry baseline', not available yet); until then, upgrade a copy made "
                     + "with Ferry or start from an empty database.")
         }
         if allowingChanged { return nil }
         if let first = changed.first {
-            let list = changed.map { "  \($0.applied.id): recorded \($0.applied.checksum.prefix(12))…, file now \($0.current.checksum.prefix(12))…" }
+            let list = changed.map {
+                "  \($0.applied.id): recorded \($0.applied.checksum.prefix(12))…, file now \($0.current.checksum.prefix(12))…"
+            }
             return FerryError(
                 .migrationChanged,
                 "\(changed.count == 1 ? "An applied migration has" : "\(changed.count) applied migrations have") changed since \(changed.count == 1 ? "it was" : "they were") applied (SHA-256 differs):\n"
                     + list.joined(separator: "\n"),
                 changes: "Nothing was changed.",
-                advice: "Put back the file as it was when applied (for example from version control: \(first.current.id)), "
-                    + "add a new migration for the change, or pass \(.allowChanged) to accept the files as they are now (recorded in the history).")
+                advice:
+                    "Put back the file as it was when applied (for example from version control: \(first.current.id)), "
+                    + "add a new migration for the change, or pass \(.allowChanged) to accept the files as they are now (recorded in the history)."
+            )
         }
         if !missing.isEmpty {
             return FerryError(
@@ -114,7 +125,8 @@ public struct Plan: Sendable {
                 "\(missing.count == 1 ? "An applied migration is" : "\(missing.count) applied migrations are") unknown to this program: "
                     + missing.map(\.id).joined(separator: ", ") + ".",
                 changes: "Nothing was changed.",
-                advice: "Check that \(.migrations) points at this release's migrations folder and that no file was deleted, "
+                advice:
+                    "Check that \(.migrations) points at this release's migrations folder and that no file was deleted, "
                     + "or pass \(.allowChanged) to go on without them (recorded in the history).")
         }
         if !outOfOrder.isEmpty {
@@ -123,7 +135,9 @@ public struct Plan: Sendable {
                 "\(outOfOrder.map(\.id).joined(separator: ", ")) \(outOfOrder.count == 1 ? "is" : "are") not applied, "
                     + "but the database is already at \(database.recordedRelease ?? "?"): migrations were added to a release after it was applied.",
                 changes: "Nothing was changed.",
-                advice: "Move the new migrations to a newer release folder, or pass \(.allowChanged) to apply them now (recorded in the history).")
+                advice:
+                    "Move the new migrations to a newer release folder, or pass \(.allowChanged) to apply them now (recorded in the history)."
+            )
         }
         return nil
     }

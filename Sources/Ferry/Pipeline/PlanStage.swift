@@ -41,8 +41,11 @@ struct PlanStage {
     func run(_ state: DatabaseState, refusing: Bool = true) throws -> Plan {
         let plan = try Planner.plan(
             catalog: catalog, state: state, programRelease: programRelease,
-            target: options.target, minimumUpgradableFrom: ferry.configuration.minimumUpgradableFrom)
-        if refusing, let refusal = plan.refusal(allowingChanged: options.allowChanged) { throw refusal }
+            target: options.target, minimumUpgradableFrom: ferry.configuration.minimumUpgradableFrom
+        )
+        if refusing, let refusal = plan.refusal(allowingChanged: options.allowChanged) {
+            throw refusal
+        }
         return plan
     }
 
@@ -56,10 +59,12 @@ struct PlanStage {
                 id: change.applied.id, checksum: change.current.checksum,
                 note: "checksum \(change.applied.checksum) changed to \(change.current.checksum); "
                     + "accepted with --allow-changed at \(when)", acceptance: .changed)
-        } + plan.missing.filter { $0.acceptance != .missing }.map { missing in
-            Acceptance(
-                id: missing.id, checksum: missing.checksum,
-                note: "file missing; accepted with --allow-changed at \(when)", acceptance: .missing)
         }
+            + plan.missing.filter { $0.acceptance != .missing }.map { missing in
+                Acceptance(
+                    id: missing.id, checksum: missing.checksum,
+                    note: "file missing; accepted with --allow-changed at \(when)",
+                    acceptance: .missing)
+            }
     }
 }

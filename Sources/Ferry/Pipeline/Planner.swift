@@ -13,7 +13,8 @@ public enum Planner {
     /// - Throws: ``FerryError`` (code `invalidTarget`) when the target is
     ///   unknown, newer than the program, or older than the database.
     public static func plan(
-        catalog: MigrationCatalog, state: DatabaseState, programRelease: Release, target: Release? = nil,
+        catalog: MigrationCatalog, state: DatabaseState, programRelease: Release,
+        target: Release? = nil,
         minimumUpgradableFrom: Release? = nil
     ) throws -> Plan {
         let targetRelease = target ?? programRelease
@@ -21,9 +22,11 @@ public enum Planner {
         if let recorded = state.release, recorded > programRelease {
             newer = recorded.description
         } else if state.release == nil, let recorded = state.recordedRelease {
-            newer = recorded  // unreadable release text: treat as written by someone else, never guess
+            // Unreadable release text: treat as written by someone else, never guess.
+            newer = recorded
         }
-        let known = Dictionary(catalog.migrations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let known = Dictionary(
+            catalog.migrations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var changed: [Plan.ChangedMigration] = []
         var missing: [AppliedMigration] = []
         var appliedByApplication: [AppliedMigration] = []
@@ -45,7 +48,9 @@ public enum Planner {
                     changed.append(.init(applied: applied, current: migration))
                 }
             } else if let release = applied.release.release, release > programRelease {
-                if newer == nil || release > (Release(newer!) ?? release) { newer = release.description }
+                if newer == nil || release > (Release(newer!) ?? release) {
+                    newer = release.description
+                }
             } else if let release = applied.release.release, isRetired(release) {
                 continue
             } else {
@@ -55,7 +60,8 @@ public enum Planner {
         if newer == nil, let target {
             guard target <= programRelease else {
                 throw FerryError(
-                    .invalidTarget, "\(.target) \(target) is newer than this program's release \(programRelease).",
+                    .invalidTarget,
+                    "\(.target) \(target) is newer than this program's release \(programRelease).",
                     changes: "Nothing was changed.",
                     advice: "Install release \(target) of the application to upgrade to it.")
             }
@@ -63,28 +69,39 @@ public enum Planner {
                 throw FerryError(
                     .invalidTarget, "\(.target) \(target) is not a release this program knows.",
                     changes: "Nothing was changed.",
-                    advice: "Known releases: \(catalog.releases.map(\.description).joined(separator: ", ")).")
+                    advice:
+                        "Known releases: \(catalog.releases.map(\.description).joined(separator: ", "))."
+                )
             }
             if let current = state.release, target < current {
                 throw FerryError(
-                    .invalidTarget, "The database is at \(current), already past \(.target) \(target).",
+                    .invalidTarget,
+                    "The database is at \(current), already past \(.target) \(target).",
                     changes: "Nothing was changed.",
-                    advice: "An upgrade only goes forwards: use 'ferry downgrade --to \(target)' or restore a backup.")
+                    advice:
+                        "An upgrade only goes forwards: use 'ferry downgrade --to \(target)' or restore a backup."
+                )
             }
         }
         let appliedIDs = Set(state.applied.map(\.id))
-        var pending = catalog.migrations.filter { $0.release <= targetRelease && !appliedIDs.contains($0.id) }
+        var pending = catalog.migrations.filter {
+            $0.release <= targetRelease && !appliedIDs.contains($0.id)
+        }
         let isFresh = state.release == nil && state.applied.isEmpty
         if isFresh, let baseline = catalog.baseline(atOrBelow: targetRelease) {
             // A fresh install runs the newest baseline instead of every migration up to its release.
             pending = [baseline] + pending.filter { $0.release > baseline.release }
         } else if let covered = state.applied.filter({ $0.kind == .baseline })
-            .compactMap(\.release.release).max() {
+            .compactMap(\.release.release).max()
+        {
             pending = pending.filter { $0.release > covered }
         }
-        let outOfOrder = pending.filter { migration in state.release.map { migration.release <= $0 } ?? false }
+        let outOfOrder = pending.filter { migration in
+            state.release.map { migration.release <= $0 } ?? false
+        }
         var plan = Plan(
-            programRelease: programRelease, targetRelease: targetRelease, database: state, pending: pending,
+            programRelease: programRelease, targetRelease: targetRelease, database: state,
+            pending: pending,
             changed: changed, missing: missing, outOfOrder: outOfOrder, newerDatabaseRelease: newer)
         plan.appliedByApplication = appliedByApplication
         plan.hooks = catalog.hooks.filter { $0.runs(from: state.release, to: targetRelease) }

@@ -54,7 +54,8 @@ public struct PreflightReport: Sendable, Encodable {
         let stopping = checks.filter { $0.status == .blocker || ($0.status == .warning && !force) }
         guard !stopping.isEmpty else { return nil }
         let lines = stopping.map { "  \($0.status.rawValue): \($0.name): \($0.detail)" }
-        let advice = blockers.isEmpty
+        let advice =
+            blockers.isEmpty
             ? "Review the warnings; to upgrade anyway, run again with \(.force)."
             : "Resolve the blockers and run again (\(.force) overrides warnings only)."
         return FerryError(
@@ -95,72 +96,108 @@ struct Preflight: Sendable {
     func run(_ access: Access) async -> PreflightReport {
         var checks: [PreflightCheck] = []
         if case .unreadable = access {
-            checks.append(PreflightCheck(
-                name: "upgrade path", status: .blocker, detail: "cannot be judged: the database cannot be read"))
+            checks.append(
+                PreflightCheck(
+                    name: "upgrade path", status: .blocker,
+                    detail: "cannot be judged: the database cannot be read"))
         } else {
-            checks.append(UpgradePolicy(
-                minimumUpgradableFrom: configuration.minimumUpgradableFrom, programRelease: plan.programRelease
-            ).check(plan))
+            checks.append(
+                UpgradePolicy(
+                    minimumUpgradableFrom: configuration.minimumUpgradableFrom,
+                    programRelease: plan.programRelease
+                ).check(plan))
             if let refusal = plan.refusal(allowingChanged: allowChanged) {
-                checks.append(PreflightCheck(name: "history", status: .blocker, detail: refusal.message))
+                checks.append(
+                    PreflightCheck(name: "history", status: .blocker, detail: refusal.message))
             } else if plan.database.exists {
-                checks.append(PreflightCheck(
-                    name: "history", status: .ok,
-                    detail: "\(plan.database.applied.count) applied migrations match the program's"))
+                checks.append(
+                    PreflightCheck(
+                        name: "history", status: .ok,
+                        detail:
+                            "\(plan.database.applied.count) applied migrations match the program's")
+                )
             }
         }
         var engineVersion: String?
         var engineUnknown = "the database does not exist yet"
         switch access {
         case .missing where !configuration.createsDatabase:
-            checks.append(PreflightCheck(
-                name: "database", status: .blocker,
-                detail: "\(configuration.engine.displayName) does not exist, and the upgrade may not create it "
-                    + "(check the path; pass --create, or set [database] create = true, to create it)"))
+            checks.append(
+                PreflightCheck(
+                    name: "database", status: .blocker,
+                    detail:
+                        "\(configuration.engine.displayName) does not exist, and the upgrade may not create it "
+                        + "(check the path; pass --create, or set [database] create = true, to create it)"
+                ))
         case .missing:
-            checks.append(PreflightCheck(name: "database", status: .ok, detail: "does not exist yet: a fresh install"))
+            checks.append(
+                PreflightCheck(
+                    name: "database", status: .ok, detail: "does not exist yet: a fresh install"))
             // A server answers for its version before the database exists.
             engineVersion = await configuration.engine.engineVersionWithoutDatabase()
         case .unreadable(let error):
-            checks.append(PreflightCheck(
-                name: "database", status: .blocker,
-                detail: "cannot be read: " + [error.message, error.engineMessage].compactMap { $0 }.joined(separator: " ")))
+            checks.append(
+                PreflightCheck(
+                    name: "database", status: .blocker,
+                    detail: "cannot be read: "
+                        + [error.message, error.engineMessage].compactMap { $0 }.joined(
+                            separator: " ")))
             engineUnknown = "the database cannot be read"
         case .inspection(let db):
             do {
                 let problems = try await db.integrityProblems(thorough: false)
-                checks.append(problems.isEmpty
-                    ? PreflightCheck(name: "database", status: .ok, detail: "readable; quick integrity check ok")
-                    : PreflightCheck(
-                        name: "database", status: .blocker,
-                        detail: "quick integrity check failed: " + problems.prefix(5).joined(separator: "; ")))
+                checks.append(
+                    problems.isEmpty
+                        ? PreflightCheck(
+                            name: "database", status: .ok,
+                            detail: "readable; quick integrity check ok")
+                        : PreflightCheck(
+                            name: "database", status: .blocker,
+                            detail: "quick integrity check failed: "
+                                + problems.prefix(5).joined(separator: "; ")))
                 engineVersion = try await db.engineVersion()
             } catch let error as FerryError {
-                checks.append(PreflightCheck(
-                    name: "database", status: .blocker,
-                    detail: "cannot be checked: " + [error.message, error.engineMessage].compactMap { $0 }.joined(separator: " ")))
+                checks.append(
+                    PreflightCheck(
+                        name: "database", status: .blocker,
+                        detail: "cannot be checked: "
+                            + [error.message, error.engineMessage].compactMap { $0 }.joined(
+                                separator: " ")))
                 engineUnknown = "the database cannot be read"
             } catch {
-                checks.append(PreflightCheck(name: "database", status: .blocker, detail: "cannot be checked: \(error)"))
+                checks.append(
+                    PreflightCheck(
+                        name: "database", status: .blocker, detail: "cannot be checked: \(error)"))
             }
         }
         let takesBackup = plan.database.exists && !plan.pending.isEmpty && !skipsBackup
         if takesBackup && !configuration.engine.canMakeBackups {
-            checks.append(PreflightCheck(
-                name: "backup", status: .blocker,
-                detail: "the \(configuration.engine.engineName) engine cannot take the pre-upgrade backup: "
-                    + "back the database up with its own tools, then upgrade with --no-backup"))
-        } else if takesBackup && configuration.backupsDirectory == nil && configuration.engine.defaultBackupsFolder == nil {
-            checks.append(PreflightCheck(
-                name: "backup", status: .blocker,
-                detail: "no backup folder for the pre-upgrade backup of \(configuration.engine.displayName): "
-                    + "pass --backups DIR, set FERRY_BACKUPS or [backups] directory "
-                    + "(or, for a database with nothing to lose yet, upgrade with --no-backup)"))
+            checks.append(
+                PreflightCheck(
+                    name: "backup", status: .blocker,
+                    detail:
+                        "the \(configuration.engine.engineName) engine cannot take the pre-upgrade backup: "
+                        + "back the database up with its own tools, then upgrade with --no-backup"))
+        } else if takesBackup && configuration.backupsDirectory == nil
+            && configuration.engine.defaultBackupsFolder == nil
+        {
+            checks.append(
+                PreflightCheck(
+                    name: "backup", status: .blocker,
+                    detail:
+                        "no backup folder for the pre-upgrade backup of \(configuration.engine.displayName): "
+                        + "pass --backups DIR, set FERRY_BACKUPS or [backups] directory "
+                        + "(or, for a database with nothing to lose yet, upgrade with --no-backup)")
+            )
         }
         // A retry that reuses the failed attempt's backup adds nothing to the catalog: no room to find for it.
-        let reusesBackup = takesBackup
-            ? await Ferry(configuration).reusableFailedAttemptBackup(upgradeTo: plan.targetRelease) != nil : false
-        checks += await StorageCheck(configuration: configuration, takesBackup: takesBackup && !reusesBackup).checks()
+        let reusesBackup =
+            takesBackup
+            ? await Ferry(configuration).reusableFailedAttemptBackup(upgradeTo: plan.targetRelease)
+                != nil : false
+        checks += await StorageCheck(
+            configuration: configuration, takesBackup: takesBackup && !reusesBackup
+        ).checks()
         checks += await configuration.engine.serverChecks(
             for: ServerNeeds(
                 databaseExists: plan.database.exists, takesBackup: takesBackup,
@@ -169,13 +206,20 @@ struct Preflight: Sendable {
         for requirement in configuration.requirements {
             switch requirement.subject {
             case .operatingSystem:
-                checks.append(requirement.check(
-                    name: system?.id, version: system?.versionID,
-                    unknownReason: "\(configuration.operatingSystemReleaseFile.path) cannot be read or has no ID"))
+                checks.append(
+                    requirement.check(
+                        name: system?.id, version: system?.versionID,
+                        unknownReason:
+                            "\(configuration.operatingSystemReleaseFile.path) cannot be read or has no ID"
+                    ))
             case .engine:
-                checks.append(requirement.check(
-                    name: engineVersion == nil ? nil : configuration.engine.engineName, version: engineVersion,
-                    unknownReason: "the \(configuration.engine.engineName) version is unknown: \(engineUnknown)"))
+                checks.append(
+                    requirement.check(
+                        name: engineVersion == nil ? nil : configuration.engine.engineName,
+                        version: engineVersion,
+                        unknownReason:
+                            "the \(configuration.engine.engineName) version is unknown: \(engineUnknown)"
+                    ))
             }
         }
         for component in configuration.components {
@@ -183,9 +227,12 @@ struct Preflight: Sendable {
         }
         var drift: SchemaDrift?
         if case .inspection(let db) = access, let catalog, plan.database.exists {
-            let found = await Ferry(configuration).schemaDrift(of: db, applied: plan.database.applied, catalog: catalog)
-            checks.append(PreflightCheck(
-                name: "schema drift", status: found.differences.isEmpty ? .ok : .notice, detail: found.summary))
+            let found = await Ferry(configuration).schemaDrift(
+                of: db, applied: plan.database.applied, catalog: catalog)
+            checks.append(
+                PreflightCheck(
+                    name: "schema drift", status: found.differences.isEmpty ? .ok : .notice,
+                    detail: found.summary))
             drift = found
         }
         return PreflightReport(checks: checks, drift: drift)

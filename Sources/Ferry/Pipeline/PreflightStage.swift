@@ -12,7 +12,8 @@ struct PreflightStage {
     /// Runs preflight and reports it.
     ///
     /// - Throws: ``FerryError`` (code `preflightRefused`).
-    func run(_ plan: Plan, catalog: MigrationCatalog, in session: any MigrationSession) async throws {
+    func run(_ plan: Plan, catalog: MigrationCatalog, in session: any MigrationSession) async throws
+    {
         guard !options.skipsPreflight else { return }
         let access: Preflight.Access = plan.database.exists ? .inspection(session) : .missing
         let report = await Preflight(

@@ -58,7 +58,8 @@ public struct Status: Sendable, Encodable {
         self.databaseExists = true
         self.database = database
         self.lockHolder = lockHolder
-        self.problem = "Busy: an upgrade (or restore) holds the lock, so the database was not read "
+        self.problem =
+            "Busy: an upgrade (or restore) holds the lock, so the database was not read "
             + "(\(lockHolder.step ?? "starting")). Run 'ferry status' again when it has finished."
         self.isBusy = true
     }

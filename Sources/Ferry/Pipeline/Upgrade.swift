@@ -23,12 +23,15 @@ struct Upgrade: Sendable {
         @Sendable func upToDate(from: String?, at release: Release) -> UpgradeReport {
             emit(.upToDate(release))
             return UpgradeReport(
-                from: from, to: release, applied: [], seconds: (clock.now - start).inSeconds, wasUpToDate: true)
+                from: from, to: release, applied: [], seconds: (clock.now - start).inSeconds,
+                wasUpToDate: true)
         }
         // Start-up's fast path first: it reads the database read-only, which a transaction left
         // unfinished by a dead process makes fail, so a database it reads needs no rollback. When it
         // cannot answer, the rollback runs, and the full path below reads again (and says what fails).
-        if let release = try? await upToDateRelease() { return upToDate(from: release.description, at: release) }
+        if let release = try? await upToDateRelease() {
+            return upToDate(from: release.description, at: release)
+        }
         try await ferry.rollBackInterruptedTransaction(emit: emit)
         let lock = LockStage(ferry: ferry, emit: emit)
         let inspection = InspectStage(ferry: ferry)
@@ -38,9 +41,13 @@ struct Upgrade: Sendable {
         // upgrader holds the lock, its transaction may keep readers out: wait for the lock instead,
         // saying who holds it.
         let isLocked = try await lock.isHeld()
-        let firstState = isLocked ? DatabaseState.missing : try await inspection.run { try await engine.readState() }
+        let firstState =
+            isLocked
+            ? DatabaseState.missing : try await inspection.run { try await engine.readState() }
         let firstLook = try planning.run(firstState, refusing: !isLocked)
-        if !isLocked && firstLook.isUpToDate && firstLook.changed.isEmpty && firstLook.missing.isEmpty {
+        if !isLocked && firstLook.isUpToDate && firstLook.changed.isEmpty
+            && firstLook.missing.isEmpty
+        {
             return upToDate(from: firstLook.database.recordedRelease, at: firstLook.targetRelease)
         }
 
@@ -59,13 +66,16 @@ struct Upgrade: Sendable {
             try await PreflightStage(ferry: ferry, options: options, emit: emit)
                 .run(plan, catalog: planning.catalog, in: session)
             // 5. Back up.
-            let backup = plan.database.exists
+            let backup =
+                plan.database.exists
                 ? try await BackupStage(ferry: ferry, options: options, emit: emit).run(plan) : nil
             // 6. Apply, and 7. verify before the last commit.
-            let verify = VerifyStage(plan, catalog: planning.catalog, invariants: ferry.configuration.invariants)
+            let verify = VerifyStage(
+                plan, catalog: planning.catalog, invariants: ferry.configuration.invariants)
             do {
                 try await ApplyStage(
-                    ferry: ferry, options: options, plan: plan, acceptances: acceptances, verify: verify,
+                    ferry: ferry, options: options, plan: plan, acceptances: acceptances,
+                    verify: verify,
                     backup: backup, session: session, emit: emit
                 ).run()
             } catch {
@@ -87,7 +97,9 @@ struct Upgrade: Sendable {
     /// do (and by `status`, `validate` and `check`), or when the options ask
     /// for it (``UpgradeOptions/verifiesChecksums``, set by the tool).
     private func upToDateRelease() async throws -> Release? {
-        guard options.target == nil, !options.allowChanged, !options.verifiesChecksums else { return nil }
+        guard options.target == nil, !options.allowChanged, !options.verifiesChecksums else {
+            return nil
+        }
         let configuration = ferry.configuration
         let registered = configuration.migrations.migrations
         let folder = configuration.migrationsDirectory.map { MigrationFolder(url: $0) }
@@ -96,15 +108,22 @@ struct Upgrade: Sendable {
             guard let found = try? folder.releaseFolders() else { return nil }
             folders = found
         }
-        guard let program = ferry.programRelease(among: folders.map(\.release) + registered.map(\.release)),
-              try await engine.lockHolder() == nil else { return nil }
+        guard
+            let program = ferry.programRelease(
+                among: folders.map(\.release) + registered.map(\.release)),
+            try await engine.lockHolder() == nil
+        else { return nil }
 
         // The fingerprint of the history, written with the release stamp, against that of the
         // names: equal, nothing is pending, and no history row is read.
         if let recorded = await engine.recordedFingerprint(), recorded.release == program {
             var expected = HistoryFingerprint()
-            for migration in registered where migration.release <= program { expected.add(migration.id) }
-            guard folder?.addMigrationIDs(in: folders, upTo: program, to: &expected) != false else { return nil }
+            for migration in registered where migration.release <= program {
+                expected.add(migration.id)
+            }
+            guard folder?.addMigrationIDs(in: folders, upTo: program, to: &expected) != false else {
+                return nil
+            }
             if expected == recorded.fingerprint { return program }
         }
 
@@ -118,7 +137,8 @@ struct Upgrade: Sendable {
         let applied = Set(state.applied.map(\.id))
         let knownIDs = Set(known.map(\.id))
         guard known.allSatisfy({ $0.release > program || applied.contains($0.id) }),
-              state.applied.allSatisfy({ knownIDs.contains($0.id) || $0.kind.isBookkeeping }) else { return nil }
+            state.applied.allSatisfy({ knownIDs.contains($0.id) || $0.kind.isBookkeeping })
+        else { return nil }
         return program
     }
 }

@@ -49,51 +49,62 @@ public enum UpgradeEvent: Sendable, Encodable {
     /// The event as a line for people.
     public var message: String {
         switch self {
-        case let .waitingForLock(holder, timeout):
+        case .waitingForLock(let holder, let timeout):
             let who = holder.map { "held by \($0)" } ?? "held by another process"
             return "Waiting up to \(timeout.text) for the upgrade lock, \(who)…"
-        case let .interruptedTransactionRolledBack(database, rolledBack):
-            return "An interrupted transaction in \(database) (left in \(rolledBack.file) by a write that stopped "
+        case .interruptedTransactionRolledBack(let database, let rolledBack):
+            return
+                "An interrupted transaction in \(database) (left in \(rolledBack.file) by a write that stopped "
                 + "before it committed: a killed process, a full disk) was rolled back: the database is "
-                + (rolledBack.release.map { "at release \($0)" } ?? "at no release recorded by Ferry") + "."
-        case let .planned(plan):
+                + (rolledBack.release.map { "at release \($0)" }
+                    ?? "at no release recorded by Ferry") + "."
+        case .planned(let plan):
             return plan.summary + (plan.appliedByApplicationSummary.map { "; \($0)" } ?? "")
-        case let .migrationStarted(id, index, total):
+        case .migrationStarted(let id, let index, let total):
             return "Applying \(id) (\(index)/\(total))…"
-        case let .migrationFinished(id, _, _, seconds):
+        case .migrationFinished(let id, _, _, let seconds):
             return "Applied \(id) in \(Duration.text(seconds: seconds))"
-        case let .releaseCompleted(release):
+        case .releaseCompleted(let release):
             return "Release \(release) completed successfully"
-        case let .changeAccepted(id, note):
+        case .changeAccepted(let id, let note):
             return "Accepted \(id): \(note)"
-        case let .upgradeCompleted(_, to, _, seconds):
+        case .upgradeCompleted(_, let to, _, let seconds):
             return "Upgrade to \(to) completed successfully in \(Duration.text(seconds: seconds))"
-        case let .upToDate(release):
+        case .upToDate(let release):
             return "The database is up to date at \(release)"
-        case let .backupStarted(kind, file):
+        case .backupStarted(let kind, let file):
             return "Writing the \(kind.rawValue) backup \(file)…"
-        case let .backupCompleted(name, bytes, seconds):
-            return "Backup \(name) written and checked (\(FileSafety.formatBytes(bytes)), \(Duration.text(seconds: seconds)))"
-        case let .backupReused(name, ended):
-            return "Reusing backup \(name) from the failed attempt at \(Timestamp.string(from: ended)): "
+        case .backupCompleted(let name, let bytes, let seconds):
+            return
+                "Backup \(name) written and checked (\(FileSafety.formatBytes(bytes)), \(Duration.text(seconds: seconds)))"
+        case .backupReused(let name, let ended):
+            return
+                "Reusing backup \(name) from the failed attempt at \(Timestamp.string(from: ended)): "
                 + "the database has not changed since"
-        case let .backupsDeleted(names, keep):
-            return "Retention (keep \(keep)) deleted \(names.count == 1 ? "1 old backup" : "\(names.count) old backups"): "
+        case .backupsDeleted(let names, let keep):
+            return
+                "Retention (keep \(keep)) deleted \(names.count == 1 ? "1 old backup" : "\(names.count) old backups"): "
                 + names.joined(separator: ", ")
-        case let .restoreStarted(backup):
+        case .restoreStarted(let backup):
             return "Replacing the live database with \(backup)…"
-        case let .downgradeStarted(to, migrations):
-            return "Reverting \(migrations == 1 ? "1 migration" : "\(migrations) migrations") with their down scripts, down to \(to)…"
-        case let .preflightCompleted(report):
-            func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+        case .downgradeStarted(let to, let migrations):
+            return
+                "Reverting \(migrations == 1 ? "1 migration" : "\(migrations) migrations") with their down scripts, down to \(to)…"
+        case .preflightCompleted(let report):
+            func count(_ number: Int, _ noun: String) -> String {
+                "\(number) \(noun)\(number == 1 ? "" : "s")"
+            }
             let drift = report.drift?.differences.count ?? 0
-            return "Preflight: \(count(report.checks.count, "check")), \(count(report.warnings.count, "warning")), "
-                + count(report.blockers.count, "blocker") + (drift == 0 ? "" : ", \(count(drift, "schema drift warning"))")
-        case let .hookFinished(id, seconds):
+            return
+                "Preflight: \(count(report.checks.count, "check")), \(count(report.warnings.count, "warning")), "
+                + count(report.blockers.count, "blocker")
+                + (drift == 0 ? "" : ", \(count(drift, "schema drift warning"))")
+        case .hookFinished(let id, let seconds):
             return "Ran hook \(id) in \(Duration.text(seconds: seconds))"
-        case let .verificationCompleted(report):
+        case .verificationCompleted(let report):
             let passed = report.checks.filter { $0.status == .passed }.count
-            return "Verification: \(passed) of \(report.checks.count) checks passed in \(Duration.text(seconds: report.seconds))"
+            return
+                "Verification: \(passed) of \(report.checks.count) checks passed in \(Duration.text(seconds: report.seconds))"
         }
     }
 
@@ -123,7 +134,8 @@ public enum UpgradeEvent: Sendable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case event, message, holder, timeoutSeconds, database, id, index, total, seconds, release
-        case from, to, appliedCount, pending, note, kind, file, bytes, keep, backup, backups, migrations, checks
+        case from, to, appliedCount, pending, note, kind, file, bytes, keep, backup, backups,
+            migrations, checks
         case attemptEnded, warnings
     }
 
@@ -131,63 +143,63 @@ public enum UpgradeEvent: Sendable, Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .event)
         switch self {
-        case let .waitingForLock(holder, timeout):
+        case .waitingForLock(let holder, let timeout):
             try container.encodeIfPresent(holder, forKey: .holder)
             try container.encode(timeout.inSeconds, forKey: .timeoutSeconds)
-        case let .interruptedTransactionRolledBack(database, rolledBack):
+        case .interruptedTransactionRolledBack(let database, let rolledBack):
             try container.encode(database, forKey: .database)
             try container.encode(rolledBack.file, forKey: .file)
             try container.encodeIfPresent(rolledBack.release, forKey: .release)
-        case let .planned(plan):
+        case .planned(let plan):
             try container.encodeIfPresent(plan.database.recordedRelease, forKey: .from)
             try container.encode(plan.targetRelease, forKey: .to)
             try container.encode(plan.pending.map(\.id), forKey: .pending)
-        case let .migrationStarted(id, index, total):
+        case .migrationStarted(let id, let index, let total):
             try container.encode(id, forKey: .id)
             try container.encode(index, forKey: .index)
             try container.encode(total, forKey: .total)
-        case let .migrationFinished(id, index, total, seconds):
+        case .migrationFinished(let id, let index, let total, let seconds):
             try container.encode(id, forKey: .id)
             try container.encode(index, forKey: .index)
             try container.encode(total, forKey: .total)
             try container.encode(seconds, forKey: .seconds)
-        case let .releaseCompleted(release):
+        case .releaseCompleted(let release):
             try container.encode(release, forKey: .release)
-        case let .changeAccepted(id, note):
+        case .changeAccepted(let id, let note):
             try container.encode(id, forKey: .id)
             try container.encode(note, forKey: .note)
-        case let .upgradeCompleted(from, to, applied, seconds):
+        case .upgradeCompleted(let from, let to, let applied, let seconds):
             try container.encodeIfPresent(from, forKey: .from)
             try container.encode(to, forKey: .to)
             try container.encode(applied, forKey: .appliedCount)
             try container.encode(seconds, forKey: .seconds)
-        case let .upToDate(release):
+        case .upToDate(let release):
             try container.encode(release, forKey: .release)
-        case let .backupStarted(kind, file):
+        case .backupStarted(let kind, let file):
             try container.encode(kind, forKey: .kind)
             try container.encode(file, forKey: .backup)
-        case let .backupCompleted(name, bytes, seconds):
+        case .backupCompleted(let name, let bytes, let seconds):
             try container.encode(name, forKey: .backup)
             try container.encode(bytes, forKey: .bytes)
             try container.encode(seconds, forKey: .seconds)
-        case let .backupReused(name, ended):
+        case .backupReused(let name, let ended):
             try container.encode(name, forKey: .backup)
             try container.encode(Timestamp.string(from: ended), forKey: .attemptEnded)
-        case let .backupsDeleted(names, keep):
+        case .backupsDeleted(let names, let keep):
             try container.encode(names, forKey: .backups)
             try container.encode(keep, forKey: .keep)
-        case let .restoreStarted(backup):
+        case .restoreStarted(let backup):
             try container.encode(backup, forKey: .backup)
-        case let .downgradeStarted(to, migrations):
+        case .downgradeStarted(let to, let migrations):
             try container.encode(to, forKey: .to)
             try container.encode(migrations, forKey: .migrations)
-        case let .preflightCompleted(report):
+        case .preflightCompleted(let report):
             try container.encode(report.checks, forKey: .checks)
             try container.encode(report.drift?.differences ?? [], forKey: .warnings)
-        case let .hookFinished(id, seconds):
+        case .hookFinished(let id, let seconds):
             try container.encode(id, forKey: .id)
             try container.encode(seconds, forKey: .seconds)
-        case let .verificationCompleted(report):
+        case .verificationCompleted(let report):
             try container.encode(report.checks, forKey: .checks)
             try container.encode(report.seconds, forKey: .seconds)
         }

@@ -28,7 +28,8 @@ public struct UpgradeOptions: Sendable {
 
     /// Creates options.
     public init(
-        target: Release? = nil, allowChanged: Bool = false, skipBackup: Bool = false, force: Bool = false,
+        target: Release? = nil, allowChanged: Bool = false, skipBackup: Bool = false,
+        force: Bool = false,
         transactionMode: TransactionMode = .wholeUpgrade, verifiesChecksums: Bool = false
     ) {
         self.target = target
@@ -59,7 +60,10 @@ public enum TransactionMode: String, Sendable, Codable, CaseIterable {
     ///
     /// - Throws: ``FerryError`` (code `invalidConfiguration`) for another text.
     public init(parsing text: String) throws {
-        guard let mode = TransactionMode(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
+        guard
+            let mode = TransactionMode(
+                rawValue: text.trimmingCharacters(in: .whitespaces).lowercased())
+        else {
             throw FerryError(
                 .invalidConfiguration, "'\(text)' is not a transaction mode.",
                 advice: "Use 'upgrade' (one transaction for the whole upgrade, the default) "

@@ -53,7 +53,8 @@ public struct VerificationReport: Sendable, Encodable {
         let onlyForeignKeys = failures.allSatisfy { $0.name == VerificationCheck.foreignKeysName }
         return FerryError(
             onlyForeignKeys ? .constraintViolation : .verificationFailed,
-            "Verification failed (\(failures.count) of \(checks.count) checks):\n" + lines.joined(separator: "\n"),
+            "Verification failed (\(failures.count) of \(checks.count) checks):\n"
+                + lines.joined(separator: "\n"),
             advice: "Fix the migration, hook or data the failed check names, then run again; "
                 + "'ferry verify' runs the same checks on the database as it is.")
     }
@@ -80,8 +81,13 @@ struct Verification: Sendable {
 
     /// The checks for a database: the verify scripts of its applied
     /// migrations (as the catalog knows them) and the invariants.
-    init(catalog: MigrationCatalog, appliedIDs: Set<String>, invariants: [Invariant], release: Release?) {
-        self.migrations = catalog.migrations.filter { appliedIDs.contains($0.id) && $0.verify != nil }
+    init(
+        catalog: MigrationCatalog, appliedIDs: Set<String>, invariants: [Invariant],
+        release: Release?
+    ) {
+        self.migrations = catalog.migrations.filter {
+            appliedIDs.contains($0.id) && $0.verify != nil
+        }
         self.invariants = invariants
         self.release = release
     }
@@ -105,7 +111,10 @@ struct Verification: Sendable {
         func record(_ name: String, _ work: () async throws -> String?) async {
             // Once the database stopped answering, no later check can say anything.
             guard interruption == nil else {
-                checks.append(.init(name: name, status: .skipped, detail: "not run: the database stopped answering"))
+                checks.append(
+                    .init(
+                        name: name, status: .skipped,
+                        detail: "not run: the database stopped answering"))
                 return
             }
             do {
@@ -137,22 +146,25 @@ struct Verification: Sendable {
         }
         for invariant in invariants {
             if let release, !invariant.releases.contains(release) {
-                checks.append(.init(
-                    name: invariant.name, status: .skipped,
-                    detail: "applies to releases \(invariant.releases), not \(release)"))
+                checks.append(
+                    .init(
+                        name: invariant.name, status: .skipped,
+                        detail: "applies to releases \(invariant.releases), not \(release)"))
                 continue
             }
             switch invariant.check {
-            case let .query(sql, expected):
+            case .query(let sql, let expected):
                 await record(invariant.name) {
                     let rows = try await db.fetchAll(sql)
                     guard let expected else { return Self.falseRow(in: rows) }
                     let value = rows.first?.values.first ?? .null
-                    return Self.matches(value, expected) ? nil : "expected \(expected), found \(value)"
+                    return Self.matches(value, expected)
+                        ? nil : "expected \(expected), found \(value)"
                 }
-            case let .preserve(from, to):
+            case .preserve(let from, let to):
                 guard let before = countsBefore?[from] else {
-                    let why = countsBefore == nil
+                    let why =
+                        countsBefore == nil
                         ? "compares row counts before and after an upgrade"
                         : "\(from) did not exist before the upgrade"
                     checks.append(.init(name: invariant.name, status: .skipped, detail: why))
@@ -162,18 +174,24 @@ struct Verification: Sendable {
                     guard let after = try await db.rowCounts()[to] else {
                         return "\(to) does not exist after the upgrade (\(from) had \(before) rows)"
                     }
-                    return after == before ? nil : "\(from) had \(before) rows before the upgrade, \(to) has \(after) after"
+                    return after == before
+                        ? nil
+                        : "\(from) had \(before) rows before the upgrade, \(to) has \(after) after"
                 }
             }
         }
-        return VerificationReport(checks: checks, seconds: (clock.now - start).inSeconds, interruption: interruption)
+        return VerificationReport(
+            checks: checks, seconds: (clock.now - start).inSeconds, interruption: interruption)
     }
 
     /// The first row whose first value is not true, described, or nil.
     static func falseRow(in rows: [SQLRow]) -> String? {
-        guard let index = rows.firstIndex(where: { !($0.values.first?.isTrue ?? false) }) else { return nil }
+        guard let index = rows.firstIndex(where: { !($0.values.first?.isTrue ?? false) }) else {
+            return nil
+        }
         let row = rows[index]
-        let values = zip(row.columnNames, row.values).map { "\($0) = \($1)" }.joined(separator: ", ")
+        let values = zip(row.columnNames, row.values).map { "\($0) = \($1)" }.joined(
+            separator: ", ")
         return "row \(index + 1) is false: \(values)"
     }
 
@@ -202,7 +220,10 @@ struct Verification: Sendable {
     }
 
     private static func describe(_ error: FerryError) -> String {
-        ["raised an error:", error.engineMessage ?? error.message, error.location.map { "(line \($0.line))" }]
-            .compactMap { $0 }.joined(separator: " ")
+        [
+            "raised an error:", error.engineMessage ?? error.message,
+            error.location.map { "(line \($0.line))" },
+        ]
+        .compactMap { $0 }.joined(separator: " ")
     }
 }

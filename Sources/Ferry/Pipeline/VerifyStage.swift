@@ -12,7 +12,8 @@ struct VerifyStage {
     init(_ plan: Plan, catalog: MigrationCatalog, invariants: [Invariant]) {
         let appliedIDs = Set(plan.database.applied.map(\.id) + plan.pending.map(\.id))
         verification = Verification(
-            catalog: catalog, appliedIDs: appliedIDs, invariants: invariants, release: plan.targetRelease)
+            catalog: catalog, appliedIDs: appliedIDs, invariants: invariants,
+            release: plan.targetRelease)
     }
 
     /// Reads the row counts that `preserve` invariants compare, once, at
@@ -38,7 +39,8 @@ struct VerifyStage {
     ///
     /// - Throws: ``FerryError`` naming the checks that failed; the
     ///   transaction then rolls back.
-    func run(in session: any MigrationSession, emit: @Sendable (UpgradeEvent) -> Void) async throws {
+    func run(in session: any MigrationSession, emit: @Sendable (UpgradeEvent) -> Void) async throws
+    {
         let report = await verification.run(on: session)
         emit(.verificationCompleted(report))
         if let failure = report.failure { throw failure }

@@ -46,7 +46,8 @@ public struct DownStepResult: Sendable, Encodable {
     public let error: FerryError?
 
     /// What to do when steps differ or fail.
-    static let advice = "Make each release's down scripts undo exactly what its migrations do, then run again; "
+    static let advice =
+        "Make each release's down scripts undo exactly what its migrations do, then run again; "
         + "until then a downgrade across those steps stops at the failing down script with nothing changed, "
         + "or leaves a schema the older release never had."
 }
@@ -70,12 +71,15 @@ extension Ferry {
         for (from, to) in zip(releases, releases.dropFirst()) {
             let fixtureScript = fixture(from)
             if let minimum = configuration.minimumUpgradableFrom, from < minimum {
-                steps.append(DownStepResult(
-                    from: from, to: to, fixture: fixtureScript?.file, status: .skipped, reverted: [], withoutDownScript: [],
-                    detail: "older than minimum_upgradable_from \(minimum)", error: nil))
+                steps.append(
+                    DownStepResult(
+                        from: from, to: to, fixture: fixtureScript?.file, status: .skipped,
+                        reverted: [], withoutDownScript: [],
+                        detail: "older than minimum_upgradable_from \(minimum)", error: nil))
                 continue
             }
-            steps.append(try await walkDown(from: from, to: to, fixture: fixtureScript, catalog: catalog))
+            steps.append(
+                try await walkDown(from: from, to: to, fixture: fixtureScript, catalog: catalog))
         }
         return steps
     }
@@ -88,7 +92,10 @@ extension Ferry {
         // What was under way, for a failure's detail.
         var phase = "building a database at \(from)"
         var isRunningDownScripts = false
-        func result(_ status: DownStepResult.Status, _ detail: String, without: [String] = [], error: FerryError? = nil)
+        func result(
+            _ status: DownStepResult.Status, _ detail: String, without: [String] = [],
+            error: FerryError? = nil
+        )
             -> DownStepResult
         {
             DownStepResult(
@@ -99,7 +106,8 @@ extension Ferry {
             var error = error
             error.changes = "Nothing was changed: the walk ran on a scratch database, now deleted."
             if isRunningDownScripts, let file = error.location?.file {
-                error.advice = "Fix \(file), then run test-paths again. Until then 'ferry downgrade --to \(from)' "
+                error.advice =
+                    "Fix \(file), then run test-paths again. Until then 'ferry downgrade --to \(from)' "
                     + "(or to an older release) stops at this script and leaves the database as it was: a downgrade "
                     + "restores a backup instead only when a migration has no down script. To go back meanwhile, "
                     + "restore the backup taken before upgrading from \(from) ('ferry backups' lists them, then "
@@ -108,20 +116,24 @@ extension Ferry {
             // A down script's error names the script; anything else needs to say when it happened.
             let detail = [
                 isRunningDownScripts && error.location != nil ? nil : "\(phase):",
-                error.message, error.location.map { "at \($0.file), line \($0.line)" }, error.engineMessage,
+                error.message, error.location.map { "at \($0.file), line \($0.line)" },
+                error.engineMessage,
             ].compactMap { $0 }.joined(separator: " ")
             return result(.failed, detail, error: error)
         }
         do {
             return try await configuration.engine.withScratchDatabase { scratch in
-                let schema: () async throws -> [String] = { try await scratch.withInspection { try await $0.schemaDescription() } }
+                let schema: () async throws -> [String] = {
+                    try await scratch.withInspection { try await $0.schemaDescription() }
+                }
                 try await buildScratch(scratch, at: from, fixture: fixture)
                 let before = try await schema()
                 phase = "upgrading \(from) → \(to)"
                 try await upgradeScratch(scratch, to: to)
                 let after = try await schema()
 
-                let toRevert = Self.migrationsToRevert(in: try await scratch.readState(), downTo: from)
+                let toRevert = Self.migrationsToRevert(
+                    in: try await scratch.readState(), downTo: from)
                 reverted = toRevert.map(\.id)
                 let without = Self.withoutDownScript(toRevert, in: catalog)
                 guard without.isEmpty else {
@@ -143,7 +155,9 @@ extension Ferry {
                     try await schema(), before, onlyInFirst: "only after the down scripts",
                     onlyInSecond: "only at \(from) before the upgrade")
                 {
-                    return result(.differs, "the down scripts do not give back \(from)'s schema: \(difference)")
+                    return result(
+                        .differs,
+                        "the down scripts do not give back \(from)'s schema: \(difference)")
                 }
                 phase = "upgrading \(from) → \(to) again, after the down scripts"
                 try await upgradeScratch(scratch, to: to)
@@ -151,7 +165,9 @@ extension Ferry {
                     try await schema(), after, onlyInFirst: "only after upgrading again",
                     onlyInSecond: "only after the first upgrade")
                 {
-                    return result(.differs, "upgrading again does not give back \(to)'s schema: \(difference)")
+                    return result(
+                        .differs, "upgrading again does not give back \(to)'s schema: \(difference)"
+                    )
                 }
                 return result(.ok, "ok")
             }

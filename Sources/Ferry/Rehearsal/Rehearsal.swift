@@ -40,7 +40,8 @@ public struct RehearsalReport: Sendable, Encodable {
     public var predictedSeconds: Double { copySeconds + upgradeSeconds }
 
     private enum CodingKeys: String, CodingKey {
-        case preflight, from, to, applied, steps, rowsBefore, rowsAfter, bytesBefore, bytesAfter, copySeconds
+        case preflight, from, to, applied, steps, rowsBefore, rowsAfter, bytesBefore, bytesAfter,
+            copySeconds
         case upgradeSeconds, predictedSeconds, verification
     }
 
@@ -72,9 +73,11 @@ private final class StepRecorder: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         switch event {
-        case let .migrationFinished(id, _, _, seconds): steps.append(.init(name: "migration \(id)", seconds: seconds))
-        case let .hookFinished(id, seconds): steps.append(.init(name: "hook \(id)", seconds: seconds))
-        case let .verificationCompleted(report):
+        case .migrationFinished(let id, _, _, let seconds):
+            steps.append(.init(name: "migration \(id)", seconds: seconds))
+        case .hookFinished(let id, let seconds):
+            steps.append(.init(name: "hook \(id)", seconds: seconds))
+        case .verificationCompleted(let report):
             steps.append(.init(name: "verification", seconds: report.seconds))
             verification = report
         default: break
@@ -105,7 +108,8 @@ extension Ferry {
     /// - Throws: ``FerryError``: a preflight refusal, or the failure the
     ///   upgrade meets on the copy. The live database is unchanged either way.
     public func rehearse(
-        _ options: UpgradeOptions = UpgradeOptions(), onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
+        _ options: UpgradeOptions = UpgradeOptions(),
+        onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
     ) async throws -> RehearsalReport {
         let clock = ContinuousClock()
         let preflightStart = clock.now
@@ -123,7 +127,8 @@ extension Ferry {
                 // Preflight on the live database already refused a missing one that may not be created.
                 configuration.createsDatabase = true
                 let exists = try await copy.readState().exists
-                let rowsBefore = exists ? try await copy.withInspection { try await $0.rowCounts() } : [:]
+                let rowsBefore =
+                    exists ? try await copy.withInspection { try await $0.rowCounts() } : [:]
                 let bytesBefore = copy.localFile.map { FileSafety.size(of: $0.path) }
                 let recorder = StepRecorder()
                 var rehearsalOptions = options
@@ -139,15 +144,22 @@ extension Ferry {
                     }
                 ).perform()
                 let existsAfter = try await copy.readState().exists
-                let rowsAfter = existsAfter ? try await copy.withInspection { try await $0.rowCounts() } : [:]
+                let rowsAfter =
+                    existsAfter ? try await copy.withInspection { try await $0.rowCounts() } : [:]
                 let recorded = recorder.recorded
-                let steps = [RehearsalReport.Step(name: "preflight", seconds: preflightSeconds),
-                             RehearsalReport.Step(name: "copy (as the backup will)", seconds: copySeconds)]
+                let steps =
+                    [
+                        RehearsalReport.Step(name: "preflight", seconds: preflightSeconds),
+                        RehearsalReport.Step(
+                            name: "copy (as the backup will)", seconds: copySeconds),
+                    ]
                     + recorded.steps
                 return RehearsalReport(
-                    preflight: preflight, from: report.from, to: report.to, applied: report.applied, steps: steps,
+                    preflight: preflight, from: report.from, to: report.to, applied: report.applied,
+                    steps: steps,
                     rowsBefore: rowsBefore, rowsAfter: rowsAfter, bytesBefore: bytesBefore,
-                    bytesAfter: copy.localFile.map { FileSafety.size(of: $0.path) }, copySeconds: copySeconds,
+                    bytesAfter: copy.localFile.map { FileSafety.size(of: $0.path) },
+                    copySeconds: copySeconds,
                     upgradeSeconds: report.seconds, verification: recorded.verification)
             }
         } catch var error as FerryError {

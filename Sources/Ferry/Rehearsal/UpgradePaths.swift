@@ -41,12 +41,18 @@ public struct UpgradePathsReport: Sendable, Encodable {
         var message: [String] = []
         var advice: [String] = []
         if !bad.isEmpty {
-            message.append("\(bad.count) of \(paths.count) upgrade paths do not end at a fresh install's schema:")
+            message.append(
+                "\(bad.count) of \(paths.count) upgrade paths do not end at a fresh install's schema:"
+            )
             message += bad.map { "  \($0.from) → \($0.to): \($0.detail)" }
-            advice.append("Make the migrations (or the baseline, or the hooks) of the releases involved agree, then run again.")
+            advice.append(
+                "Make the migrations (or the baseline, or the hooks) of the releases involved agree, then run again."
+            )
         }
         if !badSteps.isEmpty {
-            message.append("\(badSteps.count) of \(downSteps.count) release steps do not go down and up again to the same schemas:")
+            message.append(
+                "\(badSteps.count) of \(downSteps.count) release steps do not go down and up again to the same schemas:"
+            )
             message += badSteps.map { "  \($0.from) ⇄ \($0.to): \($0.detail)" }
             advice.append(DownStepResult.advice)
         }
@@ -75,8 +81,10 @@ extension Ferry {
     public func testUpgradePaths() async throws -> UpgradePathsReport {
         let catalog = try catalog()
         let newest = try programRelease(in: catalog)
-        let fixtures = configuration.fixturesDirectory
-            ?? configuration.migrationsDirectory?.deletingLastPathComponent().appendingPathComponent("fixtures")
+        let fixtures =
+            configuration.fixturesDirectory
+            ?? configuration.migrationsDirectory?.deletingLastPathComponent()
+            .appendingPathComponent("fixtures")
         let engine = configuration.engine
         let fixture = { (release: Release) -> SQLScript? in
             let file = fixtures?.appendingPathComponent("\(release).sql")
@@ -93,9 +101,10 @@ extension Ferry {
             let fixtureScript = fixture(release)
             let fixtureName = fixtureScript?.file
             if let minimum = configuration.minimumUpgradableFrom, release < minimum {
-                paths.append(.init(
-                    from: release, to: newest, fixture: fixtureName, status: .skipped,
-                    detail: "older than minimum_upgradable_from \(minimum)"))
+                paths.append(
+                    .init(
+                        from: release, to: newest, fixture: fixtureName, status: .skipped,
+                        detail: "older than minimum_upgradable_from \(minimum)"))
                 continue
             }
             do {
@@ -104,14 +113,23 @@ extension Ferry {
                     try await upgradeScratch(scratch, to: nil)
                     return try await scratch.withInspection { try await $0.schemaDescription() }
                 }
-                let difference = Self.firstDifference(upgraded: schema, fresh: freshSchema, from: release)
-                paths.append(.init(
-                    from: release, to: newest, fixture: fixtureName, status: difference == nil ? .ok : .differs,
-                    detail: difference ?? "ok"))
+                let difference = Self.firstDifference(
+                    upgraded: schema, fresh: freshSchema, from: release)
+                paths.append(
+                    .init(
+                        from: release, to: newest, fixture: fixtureName,
+                        status: difference == nil ? .ok : .differs,
+                        detail: difference ?? "ok"))
             } catch let error as FerryError {
-                let detail = [error.message, error.location.map { "at \($0.file), line \($0.line)" }, error.engineMessage]
-                    .compactMap { $0 }.joined(separator: " ")
-                paths.append(.init(from: release, to: newest, fixture: fixtureName, status: .failed, detail: detail))
+                let detail = [
+                    error.message, error.location.map { "at \($0.file), line \($0.line)" },
+                    error.engineMessage,
+                ]
+                .compactMap { $0 }.joined(separator: " ")
+                paths.append(
+                    .init(
+                        from: release, to: newest, fixture: fixtureName, status: .failed,
+                        detail: detail))
             }
         }
         let downSteps = try await testDownSteps(
@@ -120,7 +138,9 @@ extension Ferry {
     }
 
     /// Upgrades an empty scratch database to a release and loads its sample data, if any.
-    func buildScratch(_ scratch: any DatabaseEngine, at release: Release, fixture: SQLScript?) async throws {
+    func buildScratch(_ scratch: any DatabaseEngine, at release: Release, fixture: SQLScript?)
+        async throws
+    {
         try await upgradeScratch(scratch, to: release)
         if let fixture {
             try await scratch.withSession { session in
@@ -136,19 +156,27 @@ extension Ferry {
         configuration.createsDatabase = true
         var options = UpgradeOptions(target: target, skipBackup: true)
         options.skipsPreflight = true
-        _ = try await Upgrade(ferry: Ferry(configuration), options: options, emit: { _ in }).perform()
+        _ = try await Upgrade(ferry: Ferry(configuration), options: options, emit: { _ in })
+            .perform()
     }
 
     /// The first line one schema has and the other lacks, described, or nil.
-    static func firstDifference(upgraded: [String], fresh: [String], from release: Release) -> String? {
-        firstDifference(upgraded, fresh, onlyInFirst: "only after upgrading from \(release)", onlyInSecond: "only in a fresh install")
+    static func firstDifference(upgraded: [String], fresh: [String], from release: Release)
+        -> String?
+    {
+        firstDifference(
+            upgraded, fresh, onlyInFirst: "only after upgrading from \(release)",
+            onlyInSecond: "only in a fresh install")
     }
 
     /// The first line (in sort order) that one schema has and the other
     /// lacks, labelled with the schema that has it, and how many more
     /// differences there are; nil when the schemas are equal.
-    static func firstDifference(_ schema: [String], _ other: [String], onlyInFirst: String, onlyInSecond: String) -> String? {
-        let differences = Set(schema).subtracting(other).map { ($0, onlyInFirst) }
+    static func firstDifference(
+        _ schema: [String], _ other: [String], onlyInFirst: String, onlyInSecond: String
+    ) -> String? {
+        let differences =
+            Set(schema).subtracting(other).map { ($0, onlyInFirst) }
             + Set(other).subtracting(schema).map { ($0, onlyInSecond) }
         guard let first = differences.min(by: { $0.0 < $1.0 }) else { return nil }
         let more = differences.count > 1 ? " (and \(differences.count - 1) more differences)" : ""

@@ -24,7 +24,9 @@ public struct Release: Sendable, Hashable, Comparable, CustomStringConvertible {
     public let build: String?
 
     /// Creates a release from its numbers.
-    public init(_ major: Int, _ minor: Int, _ patch: Int, prerelease: [String] = [], build: String? = nil) {
+    public init(
+        _ major: Int, _ minor: Int, _ patch: Int, prerelease: [String] = [], build: String? = nil
+    ) {
         self.major = major
         self.minor = minor
         self.patch = patch
@@ -42,7 +44,8 @@ public struct Release: Sendable, Hashable, Comparable, CustomStringConvertible {
         guard let release = Release(text) else {
             throw FerryError(
                 .invalidRelease,
-                "'\(text)' is not a release: expected a semantic version such as 1.2.0 or 1.0.0-beta.2.")
+                "'\(text)' is not a release: expected a semantic version such as 1.2.0 or 1.0.0-beta.2."
+            )
         }
         self = release
     }
@@ -69,7 +72,8 @@ public struct Release: Sendable, Hashable, Comparable, CustomStringConvertible {
         var values: [Int] = []
         for number in numbers {
             guard !number.isEmpty, number.allSatisfy(\.isASCII), number.allSatisfy(\.isNumber),
-                  number.count < 10, let value = Int(number) else { return nil }
+                number.count < 10, let value = Int(number)
+            else { return nil }
             values.append(value)
         }
         while values.count < 3 { values.append(0) }
@@ -78,9 +82,11 @@ public struct Release: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     private static func areValidIdentifiers(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return !parts.isEmpty && parts.allSatisfy { part in
-            !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
+        return !parts.isEmpty
+            && parts.allSatisfy { part in
+                !part.isEmpty
+                    && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            }
     }
 
     /// The version as text, for example `1.0.0-beta.2`.
@@ -118,7 +124,7 @@ public struct Release: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
         for (left, right) in zip(lhs.prerelease, rhs.prerelease) where left != right {
             switch (Int(left), Int(right)) {
-            case let (left?, right?): return left < right
+            case (let left?, let right?): return left < right
             case (.some, nil): return true  // numeric identifiers sort before alphanumeric ones
             case (nil, .some): return false
             case (nil, nil): return left < right
@@ -132,8 +138,10 @@ extension Release: Codable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let release = Release(text) else {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a semantic version"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "'\(text)' is not a semantic version"))
         }
         self = release
     }

@@ -84,29 +84,36 @@ public struct ReleaseRange: Sendable, Hashable, CustomStringConvertible {
         func malformed(_ why: String) -> FerryError {
             FerryError(
                 .invalidRange, "'\(text)' is not a release range: \(why).",
-                advice: "Write for example <0.6.4, >=1.0.0, >0.15.0 <0.18.0, ^0.7, ~1.2, 0.3.x or *; "
+                advice:
+                    "Write for example <0.6.4, >=1.0.0, >0.15.0 <0.18.0, ^0.7, ~1.2, 0.3.x or *; "
                     + "join with ',' or a space for AND, '||' for OR.")
         }
         guard !trimmed.isEmpty else { throw malformed("it is empty") }
         var alternatives: [[Comparator]] = []
         for alternative in trimmed.components(separatedBy: "||") {
-            let words = alternative.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
+            let words = alternative.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(
+                String.init)
             guard !words.isEmpty else { throw malformed("an alternative around '||' is empty") }
             var comparators: [Comparator] = []
             var pending = ""  // an operator written apart from its release: `>= 1.0.0`
             for word in words {
                 if word.allSatisfy({ "<>=^~".contains($0) }) {
-                    guard pending.isEmpty else { throw malformed("'\(pending) \(word)' has two operators") }
+                    guard pending.isEmpty else {
+                        throw malformed("'\(pending) \(word)' has two operators")
+                    }
                     pending = word
                     continue
                 }
                 guard let parsed = Self.comparators(pending + word) else {
-                    throw malformed("'\(pending + word)' is neither a release nor an operator and a release")
+                    throw malformed(
+                        "'\(pending + word)' is neither a release nor an operator and a release")
                 }
                 comparators += parsed
                 pending = ""
             }
-            guard pending.isEmpty else { throw malformed("the operator '\(pending)' has no release after it") }
+            guard pending.isEmpty else {
+                throw malformed("the operator '\(pending)' has no release after it")
+            }
             alternatives.append(comparators)
         }
         self.init(text: trimmed, alternatives: alternatives)
@@ -139,7 +146,8 @@ public struct ReleaseRange: Sendable, Hashable, CustomStringConvertible {
             return version.isWildcard ? [] : [.init(op: .greaterOrEqual, release: low)]
         case ">":
             if version.isFull { return [.init(op: .greater, release: low)] }
-            guard let next = version.nextAfterPrefix else { return nil }  // `>*` holds nothing: a mistake
+            // `>*` holds nothing: a mistake.
+            guard let next = version.nextAfterPrefix else { return nil }
             return [.init(op: .greaterOrEqual, release: next)]
         case "<":
             guard !version.isWildcard else { return nil }
@@ -181,8 +189,10 @@ private struct PartialVersion {
         for part in parts {
             if ["x", "X", "*"].contains(part) {
                 sawWildcard = true
-            } else if !sawWildcard, !part.isEmpty, part.count < 10, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                      let value = Int(part) {
+            } else if !sawWildcard, !part.isEmpty, part.count < 10,
+                part.allSatisfy({ $0.isASCII && $0.isNumber }),
+                let value = Int(part)
+            {
                 numbers.append(value)
             } else {
                 return nil  // empty, not a number, or a number after a wildcard
@@ -196,8 +206,9 @@ private struct PartialVersion {
 
     /// The lowest release the version stands for (`1.2.x` → `1.2.0`).
     var lowest: Release {
-        Release(numbers.count > 0 ? numbers[0] : 0, numbers.count > 1 ? numbers[1] : 0,
-                numbers.count > 2 ? numbers[2] : 0, prerelease: prerelease)
+        Release(
+            numbers.count > 0 ? numbers[0] : 0, numbers.count > 1 ? numbers[1] : 0,
+            numbers.count > 2 ? numbers[2] : 0, prerelease: prerelease)
     }
 
     /// The first release after every release the prefix stands for, below
@@ -240,7 +251,8 @@ extension ReleaseRange: Codable {
         do {
             self = try ReleaseRange(parsing: text)
         } catch let error as FerryError {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: error.message))
         }
     }
 

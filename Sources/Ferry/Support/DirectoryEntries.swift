@@ -33,7 +33,10 @@ enum DirectoryEntries {
                 let kind: Kind
                 switch Int32(type) {
                 case Int32(DT_DIR): kind = .folder
-                case Int32(DT_UNKNOWN): kind = isFolder(path + "/" + String(decoding: name, as: UTF8.self)) ? .folder : .other
+                case Int32(DT_UNKNOWN):
+                    kind =
+                        isFolder(path + "/" + String(decoding: name, as: UTF8.self))
+                        ? .folder : .other
                 default: kind = .other
                 }
                 try body(name, kind)

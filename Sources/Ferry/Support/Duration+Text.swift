@@ -28,6 +28,7 @@ extension Duration {
         let scaled = Int((value * scale).rounded(.toNearestOrEven))
         let unit = Int(scale)
         let fraction = String(scaled % unit)
-        return "\(scaled / unit)." + String(repeating: "0", count: places - fraction.count) + fraction
+        return "\(scaled / unit)." + String(repeating: "0", count: places - fraction.count)
+            + fraction
     }
 }

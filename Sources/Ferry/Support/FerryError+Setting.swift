@@ -30,15 +30,18 @@ extension FerryError {
         public static let noBackup = Setting(
             name: "noBackup", property: "UpgradeOptions.skipBackup", flag: "--no-backup")
         /// Override preflight warnings (never blockers).
-        public static let force = Setting(name: "force", property: "UpgradeOptions.force", flag: "--force")
+        public static let force = Setting(
+            name: "force", property: "UpgradeOptions.force", flag: "--force")
         /// Let an upgrade create a database that does not exist.
         public static let create = Setting(
             name: "create", property: "Configuration.createsDatabase", flag: "--create")
         /// How long to wait for another upgrader's lock (the tool's flag with its value).
         public static let lockTimeout = Setting(
-            name: "lockTimeout", property: "Configuration.lockTimeout", flag: "--lock-timeout SECONDS")
+            name: "lockTimeout", property: "Configuration.lockTimeout",
+            flag: "--lock-timeout SECONDS")
         /// The release an upgrade stops at.
-        public static let target = Setting(name: "target", property: "UpgradeOptions.target", flag: "--to")
+        public static let target = Setting(
+            name: "target", property: "UpgradeOptions.target", flag: "--to")
         /// Where the database is.
         public static let database = Setting(
             name: "database", property: "Configuration.engine", flag: "--database")
@@ -51,8 +54,11 @@ extension FerryError {
 
         /// Every setting a message may name, found by name when a message is worded.
         static let all: [String: Setting] = Dictionary(
-            uniqueKeysWithValues: [allowChanged, noBackup, force, create, lockTimeout, target, database, migrations, backups]
-                .map { ($0.name, $0) })
+            uniqueKeysWithValues: [
+                allowChanged, noBackup, force, create, lockTimeout, target, database, migrations,
+                backups,
+            ]
+            .map { ($0.name, $0) })
 
         // Private-use characters, which no message holds otherwise, mark a setting's name.
         static let opening: Character = "\u{E000}"
@@ -87,7 +93,8 @@ extension FerryError {
             var result = ""
             var rest = Substring(text)
             while let start = rest.firstIndex(of: Setting.opening),
-                  let end = rest[start...].firstIndex(of: Setting.closing) {
+                let end = rest[start...].firstIndex(of: Setting.closing)
+            {
                 result += rest[..<start]
                 let name = String(rest[rest.index(after: start)..<end])
                 result += Setting.all[name]?.worded(for: self) ?? name

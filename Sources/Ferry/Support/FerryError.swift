@@ -150,12 +150,14 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
     /// How the error ends a command.
     public var category: Category {
         switch code {
-        case .invalidConfiguration, .invalidRelease, .invalidMigrations, .invalidTarget, .invalidRange,
-             .unsupportedByEngine:
+        case .invalidConfiguration, .invalidRelease, .invalidMigrations, .invalidTarget,
+            .invalidRange,
+            .unsupportedByEngine:
             return .usage
-        case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder, .lockTimeout,
-             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
-             .insufficientPrivileges, .unmanagedDatabase, .databaseMissing, .databaseReadOnly:
+        case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder,
+            .lockTimeout,
+            .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
+            .insufficientPrivileges, .unmanagedDatabase, .databaseMissing, .databaseReadOnly:
             return .refused
         default:
             return .failed
@@ -194,7 +196,8 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
 
 extension FerryError: Encodable {
     private enum CodingKeys: String, CodingKey {
-        case code, category, message, changes, advice, file, line, statement, engineMessage, engineCode
+        case code, category, message, changes, advice, file, line, statement, engineMessage,
+            engineCode
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -18,7 +18,9 @@ enum FileBytes {
         var bytes = [UInt8](repeating: 0, count: max(Int(status.st_size), 0) + 1)
         var filled = 0
         while true {
-            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: 64 * 1024)) }
+            if filled == bytes.count {
+                bytes.append(contentsOf: repeatElement(0, count: 64 * 1024))
+            }
             let count = bytes.withUnsafeMutableBufferPointer { buffer in
                 read(file, buffer.baseAddress! + filled, buffer.count - filled)
             }

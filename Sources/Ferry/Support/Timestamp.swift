@@ -17,7 +17,8 @@ package enum Timestamp {
         let fraction = Int(milliseconds - seconds * 1000)
         let whole = withoutFraction.format(Date(timeIntervalSince1970: seconds))
         let digits = String(fraction)
-        return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+        return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits
+            + "Z"
     }
 
     /// Reads a timestamp written by ``string(from:)``, or one without
@@ -35,8 +36,10 @@ package enum Timestamp {
         var text = text
         return text.withUTF8 { bytes -> Date? in
             guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-                  bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-                  bytes[bytes.count - 1] == UInt8(ascii: "Z") else { return nil }
+                bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"),
+                bytes[16] == UInt8(ascii: ":"),
+                bytes[bytes.count - 1] == UInt8(ascii: "Z")
+            else { return nil }
             func number(_ start: Int, _ length: Int) -> Int? {
                 var value = 0
                 for index in start..<(start + length) {
@@ -47,12 +50,16 @@ package enum Timestamp {
                 return value
             }
             guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-                  let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-                  (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+                let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+                (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
+                second < 61
+            else { return nil }
             var fraction = 0.0
             if bytes.count > 20 {
                 let digits = bytes.count - 21
-                guard bytes[19] == UInt8(ascii: "."), digits > 0, digits <= 9, let value = number(20, digits) else {
+                guard bytes[19] == UInt8(ascii: "."), digits > 0, digits <= 9,
+                    let value = number(20, digits)
+                else {
                     return nil
                 }
                 var scale = 1.0
@@ -92,7 +99,8 @@ extension JSONDecoder {
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
             guard let date = Timestamp.date(from: text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a time: \(text)"))
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: "not a time: \(text)"))
             }
             return date
         }

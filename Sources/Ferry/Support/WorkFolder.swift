@@ -60,23 +60,30 @@ public final class WorkFolder: @unchecked Sendable {
             FerryError(
                 .fileSystem, "Cannot make a temporary folder in \(parent.path): \(what).",
                 changes: "Nothing was changed.",
-                advice: "Make \(parent.path) writable, with room for the files, or choose another folder.")
+                advice:
+                    "Make \(parent.path) writable, with room for the files, or choose another folder."
+            )
         }
         do {
             try FileManager.default.createDirectory(
-                at: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                at: parent, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw failure(error.localizedDescription)
         }
-        guard mkdir(staging.path, 0o700) == 0 else { throw failure(String(cString: strerror(errno))) }
-        let descriptor = open(staging.appendingPathComponent(".owner").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard mkdir(staging.path, 0o700) == 0 else {
+            throw failure(String(cString: strerror(errno)))
+        }
+        let descriptor = open(
+            staging.appendingPathComponent(".owner").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let reason = String(cString: strerror(errno))
             if descriptor >= 0 { close(descriptor) }
             try? FileManager.default.removeItem(at: staging)
             throw failure(reason)
         }
-        let owner = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName) since \(Timestamp.string(from: Date()))\n"
+        let owner =
+            "pid \(getpid()) on \(ProcessInfo.processInfo.hostName) since \(Timestamp.string(from: Date()))\n"
         _ = owner.withCString { write(descriptor, $0, strlen($0)) }
         guard rename(staging.path, final.path) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -111,7 +118,9 @@ public final class WorkFolder: @unchecked Sendable {
     /// - Returns: The folders deleted.
     @discardableResult
     public static func removeLeftovers(in parent: URL) -> [URL] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return [] }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else {
+            return []
+        }
         var removed: [URL] = []
         for name in names where name.hasPrefix(prefix) || name.hasPrefix(".ferry-making-") {
             let folder = parent.appendingPathComponent(name)
@@ -134,7 +143,9 @@ public final class WorkFolder: @unchecked Sendable {
     }
 
     private static func isOlderThanAMinute(_ url: URL) -> Bool {
-        guard let modified = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+        guard
+            let modified = (try? FileManager.default.attributesOfItem(atPath: url.path))?[
+                .modificationDate] as? Date
         else { return false }
         return Date().timeIntervalSince(modified) > 60
     }
