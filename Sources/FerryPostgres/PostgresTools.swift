@@ -202,6 +202,7 @@ struct PostgresTools: Sendable {
                     "Cannot start \(folder.appendingPathComponent(program).path): \(error.localizedDescription)",
                     changes: "Nothing was changed.")
             }
+            CrashPoint.reach("program.started")
             return RunningProgram(
                 process: process, input: input?.fileHandleForWriting, stdoutFile: stdoutFile,
                 stderrFile: stderrFile,

@@ -323,7 +323,16 @@ struct SQLiteBackupCopy: BackupCopy {
                     try? from.close()
                     try? live.close()
                 }
-                try from.backup(to: live)
+                // In steps, so that a test can stop the copy half-way (the live file half
+                // written, its rollback journal holding the rest); one write transaction all
+                // the same, committed by the last step.
+                try from.backup(to: live, pagesPerStep: 4096) { progress in
+                    if !progress.isCompleted,
+                        progress.completedPageCount * 2 >= progress.totalPageCount
+                    {
+                        CrashPoint.reach("restore.copying")
+                    }
+                }
             }
         } catch let error as DatabaseError {
             // GRDB takes the backup API's message from the destination connection: "not an error".

@@ -235,25 +235,22 @@ import Testing
         try queue.close()
         let before = try DatabaseSnapshot(path: path)
 
-        let restore = try FerryProcess.start(
-            ["restore", "--latest", "--yes", "--database", path], in: folder.url)
-        #expect(await restore.waitForOutput(containing: "Replacing the live database"))
-        // The copy into the live file is under way while its rollback journal exists.
-        let journal = path + "-journal"
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !FileManager.default.fileExists(atPath: journal), restore.process.isRunning,
-            ContinuousClock.now < deadline
-        {
-            try await Task.sleep(for: .milliseconds(1))
-        }
+        // Killed as kill -9 would, half-way through copying the backup into the live file.
+        let restore = try await FerryProcess.run(
+            ["restore", "--latest", "--yes", "--database", path], in: folder.url,
+            environment: [CrashPoint.variable: "restore.copying"])
+        #expect(restore.status == SIGKILL, "the restore was killed while copying: \(restore)")
+        // The copy had written into the live file: its rollback journal holds the pages it replaced.
+        let journal = try FileManager.default.attributesOfItem(atPath: path + "-journal")
         #expect(
-            FileManager.default.fileExists(atPath: journal),
-            "the restore was caught writing the live database")
-        restore.kill(SIGKILL)
-        let output = await restore.finish()
-        #expect(
-            output.status == SIGKILL, "the restore was still copying when it was killed: \(output)")
+            (journal[.size] as? Int ?? 0) > 0, "the restore was caught writing the live database")
 
+        // Ferry is the first to open the database again: a new backup of it, which rolls the journal back.
+        let backup = try await FerryProcess.run(["backup", "--database", path], in: folder.url)
+        #expect(backup.status == 0, "\(backup)")
+        #expect(
+            !FileManager.default.fileExists(atPath: path + "-journal"),
+            "the journal was rolled back")
         #expect(try integrityCheck(path) == "ok")
         let after = try DatabaseSnapshot(path: path)
         #expect(after.rows == before.rows)

@@ -404,7 +404,13 @@ struct PostgresFaultTests {
                 on: database, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE", seconds: 30)
             defer { if client.isRunning { client.terminate() } }
             try await waitUntilHeld(database)
-            let backup = try FerryProcess.start(arguments, environment: environment)
+            // Stopped once it has started pg_dump, which goes on without it and waits for the lock.
+            let backup = try FerryProcess.start(
+                arguments,
+                environment: environment.merging([CrashPoint.stopVariable: "program.started"]) {
+                    $1
+                })
+            #expect(await backup.waitUntilStopped(), "ferry stopped once pg_dump was started")
             let dumpSessions = try await waitForSessions("backup", of: backup)
             #expect(!dumpSessions.isEmpty, "pg_dump waits for the client's lock")
             let dumps = processes(containing: database.backupsFolder.path)
