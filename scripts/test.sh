@@ -107,4 +107,6 @@ fi
 # out of it fails the run before anything is built (`swift format -i -r .` fixes it).
 swift format lint --strict --parallel -r Sources Tests Benchmarks Examples Package.swift
 swift build --build-tests
+# The library's documentation builds without a warning (a broken link, an undocumented parameter).
+swift package --disable-sandbox generate-documentation --target Ferry --warnings-as-errors >/dev/null
 swift test --skip-build "$@"

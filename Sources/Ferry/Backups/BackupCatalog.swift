@@ -278,6 +278,8 @@ public struct BackupCatalog: Sendable {
     ///
     /// - Parameters:
     ///   - temporary: The backup file, in a work folder inside the catalog.
+    ///   - name: The backup's name, without its extension.
+    ///   - fileExtension: The extension of the backup's format.
     ///   - manifest: Its manifest; `file` is set here.
     /// - Returns: The backup in the catalog.
     /// - Throws: ``FerryError`` (code `fileSystem`) when it cannot be linked or written.

@@ -16,7 +16,7 @@ public struct BackupCheck: Sendable {
 }
 
 /// A backup that an engine opened and checked, lent by
-/// ``DatabaseEngine/withBackup(at:format:level:_:)``.
+/// ``BackupEngine/withBackup(at:format:level:_:)``.
 public protocol BackupCopy: Sendable {
     /// What the check found.
     var check: BackupCheck { get }

@@ -47,7 +47,9 @@ public struct DatabaseEngines: Sendable {
 
     /// Makes the engine for a location, which its kind parses once.
     ///
-    /// - Parameter settings: The settings, whose engine options the kind reads.
+    /// - Parameters:
+    ///   - location: The database's path or URL, as the user gave it.
+    ///   - settings: The settings, whose engine options the kind reads.
     /// - Throws: ``FerryError`` (code `invalidConfiguration`) for a location
     ///   no kind opens or that does not parse.
     public func engine(for location: String, settings: Settings) throws -> any DatabaseEngine {
