@@ -193,6 +193,7 @@ struct PostgresBackupCopy: BackupCopy {
             _ = await psql.finish()
             throw lost
         }
+        CrashPoint.reach("restore.loaded-before-commit")
         psql.send("COMMIT;\n")
         let output = await psql.finish()
         guard output.status == 0 else { throw await failure(output) }

@@ -34,6 +34,7 @@ enum SQLiteDumpLoader {
                 line = startLine
                 try run(statement, in: db, binder: &binder)
             }
+            CrashPoint.reach("load.chunk-loaded")
         }
         try splitter.feed([], isLast: true) { statement, startLine in
             line = startLine

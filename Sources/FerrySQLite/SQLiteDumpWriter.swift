@@ -45,6 +45,7 @@ enum SQLiteDumpWriter {
         for table in tables {
             try writeRows(
                 of: table.name, isVirtual: types[table.name] == "virtual", from: db, to: out)
+            CrashPoint.reach("dump.table-written")
         }
         if objects.contains(where: { $0.name == "sqlite_sequence" }) {
             out.write("DELETE FROM sqlite_sequence;\n")

@@ -297,6 +297,8 @@ public struct BackupCatalog: Sendable {
                     "Cannot move the backup into \(folder.path): \(String(cString: strerror(errno))).",
                     changes: "Nothing was changed; no backup was kept.")
             }
+            // The file is in the catalog, its manifest not yet: a listing does not see it.
+            CrashPoint.reach("backup.file-placed")
             var manifest = manifest
             manifest.file = fileName
             let manifestFile = folder.appendingPathComponent(candidate + ".json")
@@ -420,6 +422,8 @@ public struct BackupCatalog: Sendable {
     func applyRetention(
         to listed: [Backup], keep: Int, keepManual: Int?, protecting protected: Set<String>
     ) throws -> [Backup] {
+        finishInterruptedDeletions()
+        removeUnfinishedPlacements()
         let backups =
             listed.filter { $0.manifest.attempt == nil }
             + listed.filter { $0.manifest.attempt != nil }
@@ -440,10 +444,74 @@ public struct BackupCatalog: Sendable {
             guard Self.isPlainName(backup.name), lstat(backup.file.path, &status) == 0,
                 status.st_mode & S_IFMT == S_IFREG
             else { continue }
-            unlink(backup.manifestFile.path)
+            // The manifest is renamed first (the backup is no longer listed, in one step) to a
+            // name that says which file goes with it, so that a run killed before the file is
+            // gone leaves a note that the next retention finishes.
+            let note = Self.deletionNote(for: backup.file.lastPathComponent, in: folder)
+            guard rename(backup.manifestFile.path, note.path) == 0 else { continue }
+            CrashPoint.reach("backup.deleting")
             unlink(backup.file.path)
+            unlink(note.path)
             deleted.append(backup)
         }
         return deleted
+    }
+
+    /// Removes the backup files that a killed run linked into the catalog
+    /// but never gave a manifest, which no listing shows and nothing else
+    /// would ever delete.
+    ///
+    /// Such a file is still linked from the dead run's work folder (a backup
+    /// is written there and linked into the catalog, ``place(_:as:fileExtension:manifest:)``):
+    /// a catalog file that shares its inode with a file of an abandoned work
+    /// folder, and has no manifest, is one. A file whose manifest was written
+    /// is a whole backup and stays. The abandoned work folders go afterwards
+    /// (``WorkFolder/removeLeftovers(in:)`` leaves one whose file is linked
+    /// here, for this).
+    func removeUnfinishedPlacements() {
+        let manager = FileManager.default
+        let abandoned = WorkFolder.abandoned(in: folder)
+        guard !abandoned.isEmpty else { return }
+        var written: Set<[UInt64]> = []
+        for work in abandoned {
+            for name in (try? manager.contentsOfDirectory(atPath: work.path)) ?? [] {
+                var status = stat()
+                if lstat(work.appendingPathComponent(name).path, &status) == 0,
+                    status.st_mode & S_IFMT == S_IFREG
+                {
+                    written.insert([UInt64(status.st_dev), UInt64(status.st_ino)])
+                }
+            }
+        }
+        for name in (try? manager.contentsOfDirectory(atPath: folder.path)) ?? []
+        where Self.isPlainName(name) {
+            var status = stat()
+            let file = folder.appendingPathComponent(name)
+            guard lstat(file.path, &status) == 0, status.st_mode & S_IFMT == S_IFREG,
+                written.contains([UInt64(status.st_dev), UInt64(status.st_ino)]),
+                !manager.fileExists(
+                    atPath: folder.appendingPathComponent(Self.stem(of: name) + ".json").path)
+            else { continue }
+            unlink(file.path)
+        }
+        for work in abandoned { try? manager.removeItem(at: work) }
+    }
+
+    /// The name a deleted backup's manifest takes until its file is gone:
+    /// `.<file>.deleting`, hidden from listings.
+    static func deletionNote(for file: String, in folder: URL) -> URL {
+        folder.appendingPathComponent(".\(file).deleting")
+    }
+
+    /// Finishes the deletions that a killed run began: for each
+    /// `.<file>.deleting`, the file (a plain name of the catalog) and the note.
+    func finishInterruptedDeletions() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".deleting") {
+            let file = String(name.dropFirst().dropLast(".deleting".count))
+            guard Self.isPlainName(file) else { continue }
+            unlink(folder.appendingPathComponent(file).path)
+            unlink(folder.appendingPathComponent(name).path)
+        }
     }
 }

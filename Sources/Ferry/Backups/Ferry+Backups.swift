@@ -83,6 +83,7 @@ extension Ferry {
             at: created, fileExtension: fileExtension)
         // Written in a work folder inside the catalog (one file system, so it is linked into place):
         // a killed run's copy is removed by the next run that makes one.
+        catalog.removeUnfinishedPlacements()
         let work = try WorkFolder.make("backup", in: catalog.folder)
         defer { work.remove() }
         let temporary = work.url.appendingPathComponent(name + "." + fileExtension)
@@ -96,6 +97,7 @@ extension Ferry {
             let sha256 = try await FileSafety.syncAndHash(temporary)
             let level = configuration.backupCheck
             let check = try await engine.checkNewBackup(at: temporary, format: format, level: level)
+            CrashPoint.reach("backup.checked")
             let manifest = BackupManifest(
                 formatVersion: BackupManifest.currentFormatVersion,
                 producer: "ferry \(Ferry.version)",
@@ -241,6 +243,8 @@ extension Ferry {
                 }
             }
             onEvent?(event)
+            // Every event is a point where a test can kill the run: after it was told, as an operator saw it.
+            CrashPoint.reach("event." + event.name)
         }
     }
 

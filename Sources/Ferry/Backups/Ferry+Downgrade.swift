@@ -177,6 +177,7 @@ extension Ferry {
                                     note: "reverted " + migrations.map(\.id).joined(separator: ", ")
                                 ))
                             try await session.stamp(release: plan.target, at: Date())
+                            CrashPoint.reach("downgrade.before-commit")
                         }
                     }
                 } catch var error as FerryError {
@@ -234,6 +235,7 @@ extension Ferry {
                 }
             }
             try await session.deleteHistory(id: applied.id)
+            CrashPoint.reach("downgrade.reverted")
         }
     }
 }

@@ -265,6 +265,7 @@ extension Ferry {
                     error, preRestore: preRestore, before: current, emit: emit)
             }
             let preRestore = kept.value
+            CrashPoint.reach("restore.replaced")
             // A copy that itself became the live database had its full check where it was loaded.
             if replacement == .copied || !level.isThorough {
                 do {

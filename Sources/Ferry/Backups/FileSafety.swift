@@ -66,6 +66,7 @@ public enum FileSafety {
                 .fileSystem, "Cannot sync \(url.path) to disk: \(String(cString: strerror(errno)))."
             )
         }
+        CrashPoint.reach("file.synced")
     }
 
     /// Renames a synced file into place and syncs its folder, so that the
@@ -77,6 +78,7 @@ public enum FileSafety {
                 "Cannot rename \(temporary.lastPathComponent) to \(final.path): \(String(cString: strerror(errno)))."
             )
         }
+        CrashPoint.reach("file.renamed")
         try sync(final.deletingLastPathComponent())
     }
 

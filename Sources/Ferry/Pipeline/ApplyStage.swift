@@ -226,6 +226,7 @@ final class ApplyStage {
         CrashPoint.reach("upgrade.migration-started")
         let timing = try await steps.run(migration.body, named: "Migration \(migration.id)")
         let row = historyRow(of: migration, appliedAt: timing.startedAt, duration: timing.seconds)
+        CrashPoint.reach("upgrade.migration-ran")
         if recording { try await session.record(row) }
         emit(
             .migrationFinished(
@@ -261,6 +262,7 @@ final class ApplyStage {
                     CrashPoint.reach("upgrade.migration-started")
                 },
                 onFinish: { position, row in
+                    CrashPoint.reach("upgrade.migration-ran")
                     emit(
                         .migrationFinished(
                             id: row.id, index: first + position + 1, total: total,
@@ -309,6 +311,7 @@ final class ApplyStage {
             emit(.hookFinished(id: hook.id, seconds: timing.seconds))
         }
         try await session.stamp(release: plan.targetRelease, at: Date())
+        CrashPoint.reach("upgrade.stamped")
         try await verify.run(in: session, emit: emit)
         CrashPoint.reach("upgrade.before-commit")
     }

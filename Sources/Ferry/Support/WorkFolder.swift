@@ -91,6 +91,7 @@ public final class WorkFolder: @unchecked Sendable {
             try? FileManager.default.removeItem(at: staging)
             throw failure(reason)
         }
+        CrashPoint.reach("workfolder.made")
         return WorkFolder(url: final, ownerDescriptor: descriptor)
     }
 
@@ -127,19 +128,49 @@ public final class WorkFolder: @unchecked Sendable {
             // A staging folder lives for a moment, and its lock file exists unlocked between its
             // creation and the flock: only one older than a minute is a dead maker's.
             if name.hasPrefix(".ferry-making-") && !isOlderThanAMinute(folder) { continue }
-            let owner = folder.appendingPathComponent(".owner")
-            let descriptor = open(owner.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-            if descriptor < 0 {
-                // A staging folder whose maker died before it made the lock file;
-                // a final folder always has one.
-                guard name.hasPrefix(".ferry-making-"), errno == ENOENT else { continue }
-            } else {
-                defer { close(descriptor) }
-                guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
-            }
+            guard isAbandoned(folder, isStaging: name.hasPrefix(".ferry-making-")),
+                !holdsLinkedFile(folder)
+            else { continue }
             if (try? FileManager.default.removeItem(at: folder)) != nil { removed.append(folder) }
         }
         return removed
+    }
+
+    /// The work folders in `parent` whose runs have died, which the next
+    /// ``make(_:in:)`` there deletes: for a caller that must first undo
+    /// what a dead run began with their files.
+    public static func abandoned(in parent: URL) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
+        return names.filter { $0.hasPrefix(prefix) }.map { parent.appendingPathComponent($0) }
+            .filter { isAbandoned($0, isStaging: false) }
+    }
+
+    /// Whether a file of the folder is also linked from elsewhere: the dead
+    /// run was placing it (a backup linked into its catalog), and what it
+    /// left there is for that place's owner to settle first
+    /// (``BackupCatalog``), which then removes the folder.
+    private static func holdsLinkedFile(_ folder: URL) -> Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.contains { name in
+            var status = stat()
+            return lstat(folder.appendingPathComponent(name).path, &status) == 0
+                && status.st_mode & S_IFMT == S_IFREG && status.st_nlink > 1
+        }
+    }
+
+    /// Whether a work folder's run has died: its `.owner` lock is free (a
+    /// staging folder may also have died before it made the lock file).
+    private static func isAbandoned(_ folder: URL, isStaging: Bool) -> Bool {
+        let owner = folder.appendingPathComponent(".owner")
+        let descriptor = open(owner.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else {
+            // A staging folder whose maker died before it made the lock file;
+            // a final folder always has one.
+            return isStaging && errno == ENOENT
+        }
+        defer { close(descriptor) }
+        // Taken by this process only to test it; closing the descriptor releases it.
+        return flock(descriptor, LOCK_EX | LOCK_NB) == 0
     }
 
     private static func isOlderThanAMinute(_ url: URL) -> Bool {
