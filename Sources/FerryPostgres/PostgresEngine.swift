@@ -229,7 +229,7 @@ public struct PostgresEngine: DatabaseEngine {
                     "Another upgrade holds the lock of \(displayName): \(who). Waited \(timeout.text).",
                     changes: "Nothing was changed.",
                     advice:
-                        "Let it finish and run again, or wait longer with \(.lockTimeout). The lock is "
+                        "Let it finish and run again, or wait longer with \(.lockTimeout, .placeholder). The lock is "
                         + "PostgreSQL's advisory lock \(PostgresUpgradeLock.key) on the holder's session: the "
                         + "server frees it when that session ends, also when its process dies.")
             }

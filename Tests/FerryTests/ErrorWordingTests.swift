@@ -39,7 +39,7 @@ import Testing
     @Test func everyPartOfAnErrorIsWordedAndNoMarkIsLeft() throws {
         let error = FerryError(
             .preflightRefused, "Refused without \(.force).",
-            changes: "Nothing; see \(.lockTimeout).",
+            changes: "Nothing; see \(.lockTimeout, .placeholder).",
             advice: "Run again with \(.create) or \(.noBackup).")
         #expect(
             error.description

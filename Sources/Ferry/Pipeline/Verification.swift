@@ -56,7 +56,7 @@ public struct VerificationReport: Sendable, Encodable {
             "Verification failed (\(failures.count) of \(checks.count) checks):\n"
                 + lines.joined(separator: "\n"),
             advice: "Fix the migration, hook or data the failed check names, then run again; "
-                + "'ferry verify' runs the same checks on the database as it is.")
+                + "\(run: .verify) runs the same checks on the database as it is.")
     }
 }
 

@@ -121,10 +121,14 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
     /// ``advice`` name the settings they mention (``Setting``): the library's
     /// Swift properties unless the tool asks for its flags.
     public var wording: Wording = .library
-    // The texts as written, with settings marked until they are worded.
-    private var markedMessage: String
-    private var markedChanges: String?
-    private var markedAdvice: String?
+    /// ``message`` as written, with its remedies marked until it is worded:
+    /// what Ferry composes of an error's text reads and writes this, so
+    /// that the marks reach the reader.
+    package var markedMessage: String
+    /// ``changes`` as written, with its remedies marked.
+    package var markedChanges: String?
+    /// ``advice`` as written, with its remedies marked.
+    package var markedAdvice: String?
     /// Where in a script it happened, for script failures.
     public var location: ScriptLocation?
     /// The database engine's own message, for engine failures.
@@ -165,7 +169,7 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Returns a copy worded for a reader: the `ferry` tool asks for
-    /// ``Wording/tool`` so that advice names its flags.
+    /// ``Wording/tool`` so that advice names its flags and command lines.
     public func worded(for wording: Wording) -> FerryError {
         var copy = self
         copy.wording = wording
