@@ -61,6 +61,13 @@ extension FerryError {
         /// Write a configuration file and a migrations folder.
         public static let initialize = Command(
             name: "initialize", call: "the ferry tool's init")
+
+        /// Every command the core's messages name (with placeholder
+        /// arguments), for a reader's wording to cover them all.
+        public static let all: [Command] = [
+            backup, backups, restore(), restore("NAME"), downgrade(to: Release(0, 0, 0)), verify,
+            status, testPaths, adopt, baseline, initialize,
+        ]
     }
 }
 

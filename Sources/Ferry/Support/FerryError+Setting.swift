@@ -7,29 +7,24 @@ extension FerryError {
     /// the message is worded when it is read (``Wording``). An application
     /// that embeds Ferry sees the Swift property it sets
     /// (`UpgradeOptions.allowChanged`); the `ferry` tool reads the same error
-    /// with ``Wording/tool`` and shows its flag (`--allow-changed`).
+    /// with a wording of its own, which knows its flags (`--allow-changed`):
+    /// the core holds no flag.
     public struct Setting: Hashable, Sendable {
         /// The setting's name in the messages' text; stable.
         public let name: String
         /// The library's word for it: the Swift property an application sets.
         public let property: String
-        /// The `ferry` tool's flag for it.
-        public let flag: String
-        /// The tool's name for the value its flag takes, when a message
-        /// shows the flag with a placeholder (`--backups DIR`).
-        public let placeholder: String?
 
         /// Creates a setting.
-        public init(name: String, property: String, flag: String, placeholder: String? = nil) {
+        public init(name: String, property: String) {
             self.name = name
             self.property = property
-            self.flag = flag
-            self.placeholder = placeholder
         }
 
         /// The value a message gives a setting it names.
         public enum Value: Hashable, Sendable {
-            /// The reader's name for any value (the tool's `DIR`, `SECONDS`).
+            /// The reader's name for any value (the tool's `DIR`, `SECONDS`);
+            /// the library's words leave it out.
             case placeholder
             /// This value.
             case given(String)
@@ -37,57 +32,57 @@ extension FerryError {
 
         /// Accept applied migrations whose files changed, vanished or came out of order.
         public static let allowChanged = Setting(
-            name: "allowChanged", property: "UpgradeOptions.allowChanged", flag: "--allow-changed")
+            name: "allowChanged", property: "UpgradeOptions.allowChanged")
         /// Upgrade without a pre-upgrade backup.
         public static let noBackup = Setting(
-            name: "noBackup", property: "UpgradeOptions.skipBackup", flag: "--no-backup")
+            name: "noBackup", property: "UpgradeOptions.skipBackup")
         /// Override preflight warnings (never blockers).
         public static let force = Setting(
-            name: "force", property: "UpgradeOptions.force", flag: "--force")
+            name: "force", property: "UpgradeOptions.force")
         /// Let an upgrade create a database that does not exist.
         public static let create = Setting(
-            name: "create", property: "Configuration.createsDatabase", flag: "--create")
+            name: "create", property: "Configuration.createsDatabase")
         /// How long to wait for another upgrader's lock.
         public static let lockTimeout = Setting(
-            name: "lockTimeout", property: "Configuration.lockTimeout", flag: "--lock-timeout",
-            placeholder: "SECONDS")
+            name: "lockTimeout", property: "Configuration.lockTimeout")
         /// The release an upgrade stops at.
         public static let target = Setting(
-            name: "target", property: "UpgradeOptions.target", flag: "--to")
+            name: "target", property: "UpgradeOptions.target")
         /// Where the database is.
         public static let database = Setting(
-            name: "database", property: "Configuration.engine", flag: "--database",
-            placeholder: "PATH")
+            name: "database", property: "Configuration.engine")
         /// Where the backups are.
         public static let backups = Setting(
-            name: "backups", property: "Configuration.backupsDirectory", flag: "--backups",
-            placeholder: "DIR")
+            name: "backups", property: "Configuration.backupsDirectory")
         /// Where the migrations are.
         public static let migrations = Setting(
-            name: "migrations", property: "Configuration.migrationsDirectory",
-            flag: "--migrations", placeholder: "DIR")
+            name: "migrations", property: "Configuration.migrationsDirectory")
         /// The configuration file that settings are read from.
         public static let configurationFile = Setting(
-            name: "configurationFile", property: "Settings.file(at:)",
-            flag: "--config or FERRY_CONFIG")
+            name: "configurationFile", property: "Settings.file(at:)")
         /// How thoroughly a backup is checked.
         public static let backupCheck = Setting(
-            name: "backupCheck", property: "Configuration.backupCheck", flag: "--backup-check")
+            name: "backupCheck", property: "Configuration.backupCheck")
         /// Whether preflight and verification check for schema drift.
         public static let schemaDrift = Setting(
-            name: "schemaDrift", property: "Configuration.checksSchemaDrift",
-            flag: "--no-schema-drift")
+            name: "schemaDrift", property: "Configuration.checksSchemaDrift")
         /// How the migrations of an upgrade share transactions.
         public static let transactionMode = Setting(
-            name: "transactionMode", property: "Settings.transactionMode",
-            flag: "--transaction-mode")
+            name: "transactionMode", property: "Settings.transactionMode")
         /// Restore the newest backup a person means.
         public static let latestBackup = Setting(
-            name: "latestBackup", property: "BackupSelection.latest", flag: "--latest")
+            name: "latestBackup", property: "BackupSelection.latest")
         /// Restore the newest backup taken before an upgrade to a release.
         public static let backupBeforeUpgrade = Setting(
-            name: "backupBeforeUpgrade", property: "BackupSelection.beforeUpgrade(to:)",
-            flag: "--before-upgrade-to")
+            name: "backupBeforeUpgrade", property: "BackupSelection.beforeUpgrade(to:)")
+
+        /// Every setting the core's messages name, for a reader's wording to
+        /// cover them all.
+        public static let all: [Setting] = [
+            allowChanged, noBackup, force, create, lockTimeout, target, database, backups,
+            migrations, configurationFile, backupCheck, schemaDrift, transactionMode, latestBackup,
+            backupBeforeUpgrade,
+        ]
 
         /// The library's words for the setting with a value: a property that
         /// is a call takes the value as its argument

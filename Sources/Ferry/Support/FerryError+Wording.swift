@@ -39,11 +39,7 @@ extension FerryError {
                 case .placeholder: valueFields = ["placeholder"]
                 case .given(let given): valueFields = ["given", given]
                 }
-                fields =
-                    [
-                        "setting", setting.name, setting.property, setting.flag,
-                        setting.placeholder ?? "",
-                    ] + valueFields
+                fields = ["setting", setting.name, setting.property] + valueFields
             case .command(let command, let form):
                 fields = ["command", form.rawValue, command.name, command.call] + command.arguments
             }
@@ -54,14 +50,12 @@ extension FerryError {
         /// Reads a mark's fields back (nil for a mark that is not one).
         init?(markFields fields: [String]) {
             switch fields.first {
-            case "setting" where fields.count >= 5:
-                let setting = Setting(
-                    name: fields[1], property: fields[2], flag: fields[3],
-                    placeholder: fields[4].isEmpty ? nil : fields[4])
-                switch fields.dropFirst(5).first {
+            case "setting" where fields.count >= 3:
+                let setting = Setting(name: fields[1], property: fields[2])
+                switch fields.dropFirst(3).first {
                 case nil: self = .setting(setting, value: nil)
                 case "placeholder": self = .setting(setting, value: .placeholder)
-                default: self = .setting(setting, value: .given(fields.dropFirst(6).first ?? ""))
+                default: self = .setting(setting, value: .given(fields.dropFirst(4).first ?? ""))
                 }
             case "command" where fields.count >= 4:
                 guard let form = Command.Form(rawValue: fields[1]) else { return nil }
@@ -78,8 +72,9 @@ extension FerryError {
     /// Who reads an error, which decides how it words the settings and
     /// commands it names (its ``Remedy``s).
     ///
-    /// The library's wording is ``library``; the `ferry` tool words errors
-    /// with ``tool``.
+    /// The library's wording is ``library``. A program that shows errors in
+    /// its own words supplies a wording of its own: the `ferry` tool's knows
+    /// its flags and command lines, which the core does not.
     public struct Wording: Sendable {
         private let words: @Sendable (Remedy) -> String
 
@@ -90,30 +85,6 @@ extension FerryError {
 
         /// An application that embeds the library: Swift properties and calls.
         public static let library = Wording { $0.libraryWords }
-
-        /// The `ferry` tool: its flags and command lines.
-        public static let tool = Wording { remedy in
-            switch remedy {
-            case .setting(let setting, let value):
-                switch value {
-                case nil: return setting.flag
-                case .placeholder:
-                    return setting.flag + (setting.placeholder.map { " \($0)" } ?? "")
-                case .given(let given): return "\(setting.flag) \(given)"
-                }
-            case .command(let command, let form):
-                let line: String
-                switch (command.name, command.arguments.first) {
-                case ("restore", let backup?): line = "restore \(backup) --yes"
-                case ("restore", nil): line = "restore NAME"
-                case ("downgrade", let release?): line = "downgrade --to \(release)"
-                case ("testPaths", _): line = "test-paths"
-                case ("initialize", _): line = "init"
-                default: line = ([command.name] + command.arguments).joined(separator: " ")
-                }
-                return form == .run ? "'ferry \(line)'" : line
-            }
-        }
 
         /// The key under which an encoder's `userInfo` holds the wording of
         /// the errors it encodes (the library's when absent).

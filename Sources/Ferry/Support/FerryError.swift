@@ -118,8 +118,9 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         set { markedAdvice = newValue }
     }
     /// Who reads the error, which decides how ``message``, ``changes`` and
-    /// ``advice`` name the settings they mention (``Setting``): the library's
-    /// Swift properties unless the tool asks for its flags.
+    /// ``advice`` name the settings and commands they mention (``Remedy``):
+    /// the library's Swift properties and calls unless the tool asks for its
+    /// flags and command lines.
     public var wording: Wording = .library
     /// ``message`` as written, with its remedies marked until it is worded:
     /// what Ferry composes of an error's text reads and writes this, so
@@ -168,8 +169,8 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Returns a copy worded for a reader: the `ferry` tool asks for
-    /// ``Wording/tool`` so that advice names its flags and command lines.
+    /// Returns a copy worded for a reader: the `ferry` tool asks for its own
+    /// wording so that advice names its flags and command lines.
     public func worded(for wording: Wording) -> FerryError {
         var copy = self
         copy.wording = wording
