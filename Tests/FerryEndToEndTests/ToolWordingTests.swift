@@ -1,8 +1,8 @@
-import Ferry
 import FerryTestSupport
 import Foundation
 import Testing
 
+@testable import Ferry
 @testable import FerryCLI
 
 /// The `ferry` tool words the library's errors with its own flags and
@@ -85,5 +85,94 @@ import Testing
             .backupNotFound, "None.", advice: "Run \(run: .backups) or pass \(.backups).")
         let line = Console.encode(ErrorResult(command: "restore", error: error))
         #expect(line.contains("\"advice\":\"Run 'ferry backups' or pass --backups.\""))
+    }
+
+    @Test func reportsNameTheToolsWordsForTheToolAndTheLibrarysForAnApplication() throws {
+        let check = PreflightCheck(
+            name: "database", status: .blocker, detail: "missing (pass \(.create) to create it)")
+        #expect(check.detail == "missing (pass Configuration.createsDatabase to create it)")
+        #expect(check.worded(for: .tool).detail == "missing (pass --create to create it)")
+        let report = PreflightReport(checks: [check])
+        #expect(
+            report.refusal(force: false)?.worded(for: .tool).message
+                == "Preflight refused the upgrade:\n  blocker: database: missing (pass --create to create it)"
+        )
+        #expect(
+            Console.encode(check)
+                == #"{"detail":"missing (pass --create to create it)","name":"database","status":"blocker"}"#
+        )
+        let busy = Status(
+            programRelease: Release(0, 5, 0), lockHolder: .currentProcess(), database: "app.db")
+        #expect(busy.problem?.hasSuffix("Run Ferry.status() again when it has finished.") == true)
+        #expect(
+            busy.worded(for: .tool).problem?.hasSuffix(
+                "Run 'ferry status' again when it has finished.") == true)
+        #expect(Console.encode(busy).contains("Run 'ferry status' again when it has finished."))
+    }
+
+    /// No mark reaches the tool's output: the private-use characters that
+    /// mark a setting or a command in the core's texts.
+    func expectNoMark(_ output: FerryProcess.Output) {
+        #expect(
+            !(output.stdout + output.stderr).unicodeScalars.contains {
+                (0xE000...0xF8FF).contains($0.value)
+            }, "\(output)")
+    }
+
+    @Test func theChecksOfAMissingDatabaseNameTheFlagsInTheTableTheJSONAndTheRefusal()
+        async throws
+    {
+        let folder = try TemporaryFolder()
+        _ = try ExampleApplication.copyMigrations(to: folder.url)
+        let missing = folder.url.appendingPathComponent("nowhere/sensorhub.db").path
+        let arguments = ["--database", missing, "--migrations", "migrations"]
+        let detail =
+            "(check the path; pass --create, or set [database] create = true, to create it)"
+
+        let check = try await FerryProcess.run(["check"] + arguments, in: folder.url)
+        #expect(check.status == 3, "\(check)")
+        #expect(check.stdout.contains(detail), "\(check)")
+        expectNoMark(check)
+
+        let json = try await FerryProcess.run(["check", "--json"] + arguments, in: folder.url)
+        let object = try #require(try json.jsonLines().only)
+        let database = (object["checks"] as? [[String: Any]])?.first {
+            $0["name"] as? String == "database"
+        }
+        #expect((database?["detail"] as? String)?.hasSuffix(detail) == true, "\(json)")
+        let error = try #require(object["error"] as? [String: Any])
+        #expect((error["message"] as? String)?.contains(detail) == true)
+        #expect(
+            error["advice"] as? String
+                == "Resolve the blockers and run again (--force overrides warnings only).")
+        expectNoMark(json)
+
+        let upgrade = try await FerryProcess.run(["upgrade"] + arguments, in: folder.url)
+        #expect(upgrade.status == 3, "\(upgrade)")
+        // The upgrade refuses before preflight, and its advice names the flags too.
+        #expect(
+            upgrade.stderr.contains("(--database, FERRY_DATABASE, [database] url)"), "\(upgrade)")
+        #expect(
+            upgrade.stderr.contains("run again with --create (or set [database] create = true)."),
+            "\(upgrade)")
+        expectNoMark(upgrade)
+        #expect(!FileManager.default.fileExists(atPath: missing))
+    }
+
+    @Test func aSchemaDriftCheckTurnedOffNamesItsFlag() async throws {
+        let folder = try TemporaryFolder()
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        let path = folder.url.appendingPathComponent("sensorhub.db").path
+        try await ExampleApplication.makeDatabase(at: "0.4.0", path: path, migrations: migrations)
+        let before = try DatabaseSnapshot(path: path)
+        let check = try await FerryProcess.run(
+            ["check", "--no-schema-drift", "--database", path, "--migrations", "migrations"],
+            in: folder.url)
+        #expect(
+            check.stdout.contains(
+                "not checked: turned off (--no-schema-drift, FERRY_SCHEMA_DRIFT=0 or [preflight] schema_drift = false)"
+            ), "\(check)")
+        expectNoMark(check)
+        #expect(try DatabaseSnapshot(path: path) == before)
     }
 }

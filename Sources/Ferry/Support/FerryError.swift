@@ -7,7 +7,7 @@
 /// input or configuration.
 ///
 /// ``description`` is safe to show and to log: it never holds a password.
-public struct FerryError: Error, Sendable, CustomStringConvertible {
+public struct FerryError: Error, Sendable, CustomStringConvertible, WordedForReader {
     /// What kind of error this is. New codes may be added.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
@@ -169,14 +169,6 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Returns a copy worded for a reader: the `ferry` tool asks for its own
-    /// wording so that advice names its flags and command lines.
-    public func worded(for wording: Wording) -> FerryError {
-        var copy = self
-        copy.wording = wording
-        return copy
-    }
-
     /// Returns a copy that says what was changed.
     public func describingChanges(_ changes: String) -> FerryError {
         var copy = self
@@ -206,7 +198,7 @@ extension FerryError: Encodable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        let error = (encoder.userInfo[Wording.userInfoKey] as? Wording).map(worded(for:)) ?? self
+        let error = encoder.readersWording.map(worded(for:)) ?? self
         try error.encodeWorded(to: encoder)
     }
 
