@@ -51,7 +51,7 @@ enum ToolWords {
             switch value {
             case nil: return flag.flag
             case .placeholder: return flag.flag + (flag.placeholder.map { " \($0)" } ?? "")
-            case .given(let given): return "\(flag.flag) \(given)"
+            case .given(let given, _): return "\(flag.flag) \(given)"
             }
         case .command(let command, let form):
             let line = commandLine(command)

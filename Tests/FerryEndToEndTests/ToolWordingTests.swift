@@ -50,6 +50,17 @@ import Testing
     }
 
     @Test func theLibrarysErrorsReadAsTheToolAlwaysShowedThem() throws {
+        let standby = FerryError(
+            .databaseReadOnly, "A standby.",
+            advice: "Back up with \(.backupCheck, .given("quick", swift: ".quick")), or run "
+                + "with \(.transactionMode, .given("migration", swift: ".perMigration")).")
+        #expect(
+            standby.worded(for: .tool).advice
+                == "Back up with --backup-check quick, or run with --transaction-mode migration.")
+        #expect(
+            standby.advice
+                == "Back up with Configuration.backupCheck = .quick, or run with "
+                + "UpgradeOptions.transactionMode = .perMigration.")
         let missing = try #require(throws: FerryError.self) {
             try Settings.file(at: URL(fileURLWithPath: "/nonexistent/ferry.toml"))
         }

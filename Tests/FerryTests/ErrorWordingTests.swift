@@ -15,7 +15,7 @@ import Testing
             switch value {
             case nil: return "<\(setting.name)>"
             case .placeholder: return "<\(setting.name) VALUE>"
-            case .given(let given): return "<\(setting.name) \(given)>"
+            case .given(let given, _): return "<\(setting.name) \(given)>"
             }
         case .command(let command, let form):
             let words = ([command.name] + command.arguments).joined(separator: " ")
@@ -80,7 +80,7 @@ import Testing
         let text =
             "\(run: .backups); \(run: .backup); \(run: .restore()); \(named: .downgrade(to: release)); "
             + "\(run: .verify); \(run: .status); \(named: .testPaths); "
-            + "\(.backupBeforeUpgrade, .given("0.5.0")); \(.latestBackup); \(.backupCheck, .given("quick"))"
+            + "\(.backupBeforeUpgrade, .given("0.5.0")); \(.latestBackup); \(.backupCheck, .given("quick", swift: ".quick"))"
         let error = FerryError(.backupNotFound, text)
         #expect(
             error.message
@@ -88,7 +88,7 @@ import Testing
                 + "Ferry.downgrade(_:) with Ferry.downgradePlan(to: 0.3.0); Ferry.verify(); "
                 + "Ferry.status(); Ferry.testUpgradePaths(); "
                 + "BackupSelection.beforeUpgrade(to: 0.5.0); BackupSelection.latest; "
-                + "Configuration.backupCheck = quick")
+                + "Configuration.backupCheck = .quick")
         #expect(
             error.worded(for: Self.angled).message
                 == "<run backups>; <run backup>; <run restore>; <downgrade 0.3.0>; <run verify>; "

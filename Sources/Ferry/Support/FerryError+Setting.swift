@@ -26,8 +26,9 @@ extension FerryError {
             /// The reader's name for any value (the tool's `DIR`, `SECONDS`);
             /// the library's words leave it out.
             case placeholder
-            /// This value.
-            case given(String)
+            /// This value, as the tool's flag takes it (`quick`), and as an
+            /// application writes it in Swift when that differs (`.quick`).
+            case given(String, swift: String? = nil)
         }
 
         /// Accept applied migrations whose files changed, vanished or came out of order.
@@ -68,7 +69,7 @@ extension FerryError {
             name: "schemaDrift", property: "Configuration.checksSchemaDrift")
         /// How the migrations of an upgrade share transactions.
         public static let transactionMode = Setting(
-            name: "transactionMode", property: "Settings.transactionMode")
+            name: "transactionMode", property: "UpgradeOptions.transactionMode")
         /// Restore the newest backup a person means.
         public static let latestBackup = Setting(
             name: "latestBackup", property: "BackupSelection.latest")
@@ -89,9 +90,9 @@ extension FerryError {
         /// (`BackupSelection.beforeUpgrade(to: 0.5.0)`), any other is
         /// assigned it; a placeholder is left out.
         func property(with value: Value?) -> String {
-            guard case .given(let given) = value else { return property }
-            if property.hasSuffix(":)") { return property.dropLast() + " \(given))" }
-            return "\(property) = \(given)"
+            guard case .given(let given, let swift) = value else { return property }
+            if property.hasSuffix(":)") { return property.dropLast() + " \(swift ?? given))" }
+            return "\(property) = \(swift ?? given)"
         }
     }
 }

@@ -37,7 +37,8 @@ extension FerryError {
                 switch value {
                 case nil: valueFields = []
                 case .placeholder: valueFields = ["placeholder"]
-                case .given(let given): valueFields = ["given", given]
+                case .given(let given, let swift):
+                    valueFields = ["given", given] + (swift.map { [$0] } ?? [])
                 }
                 fields = ["setting", setting.name, setting.property] + valueFields
             case .command(let command, let form):
@@ -55,7 +56,11 @@ extension FerryError {
                 switch fields.dropFirst(3).first {
                 case nil: self = .setting(setting, value: nil)
                 case "placeholder": self = .setting(setting, value: .placeholder)
-                default: self = .setting(setting, value: .given(fields.dropFirst(4).first ?? ""))
+                default:
+                    self = .setting(
+                        setting,
+                        value: .given(
+                            fields.dropFirst(4).first ?? "", swift: fields.dropFirst(5).first))
                 }
             case "command" where fields.count >= 4:
                 guard let form = Command.Form(rawValue: fields[1]) else { return nil }
