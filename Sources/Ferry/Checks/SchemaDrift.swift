@@ -245,8 +245,9 @@ extension Ferry {
 
     private static func reason(_ error: any Error) -> String {
         guard let error = error as? FerryError else { return "\(error)" }
+        // The reason is worded with the check it ends up in: its marks stay.
         return [
-            error.message, error.location.map { "at \($0.file), line \($0.line)" },
+            error.markedMessage, error.location.map { "at \($0.file), line \($0.line)" },
             error.engineMessage,
         ]
         .compactMap { $0 }.joined(separator: " ")

@@ -238,7 +238,7 @@ struct Verification: Sendable {
 
     private static func describe(_ error: FerryError) -> String {
         [
-            "raised an error:", error.engineMessage ?? error.message,
+            "raised an error:", error.engineMessage ?? error.markedMessage,
             error.location.map { "(line \($0.line))" },
         ]
         .compactMap { $0 }.joined(separator: " ")
