@@ -186,4 +186,38 @@ import Testing
         expectNoMark(check)
         #expect(try DatabaseSnapshot(path: path) == before)
     }
+
+    @Test func restoringFromAnEmptyCatalogSuggestsTheToolsCommandsOrTheLibrarysCalls()
+        async throws
+    {
+        let folder = try TemporaryFolder()
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        let path = folder.url.appendingPathComponent("sensorhub.db").path
+        try await ExampleApplication.makeDatabase(at: "0.4.0", path: path, migrations: migrations)
+        let before = try DatabaseSnapshot(path: path)
+        let arguments = ["--database", path, "--migrations", "migrations"]
+        let advice =
+            "Make one with 'ferry backup', or pass --backups DIR if the backups are elsewhere."
+
+        let restore = try await FerryProcess.run(
+            ["restore", "--latest", "--yes"] + arguments, in: folder.url)
+        #expect(restore.status == 3, "\(restore)")
+        #expect(restore.stderr.hasSuffix(advice + "\n"), "\(restore)")
+        expectNoMark(restore)
+        let json = try await FerryProcess.run(
+            ["restore", "--latest", "--yes", "--json"] + arguments, in: folder.url)
+        let error = try #require(try json.jsonLines().last?["error"] as? [String: Any])
+        #expect(error["advice"] as? String == advice, "\(json)")
+        expectNoMark(json)
+
+        let library = try #require(throws: FerryError.self) {
+            try Ferry(ExampleApplication.configuration(database: path, migrations: migrations))
+                .findBackup(.latest)
+        }
+        #expect(
+            library.advice
+                == "Make one with Ferry.backup(), or pass Configuration.backupsDirectory if the "
+                + "backups are elsewhere.")
+        #expect(try DatabaseSnapshot(path: path) == before)
+    }
 }
