@@ -220,4 +220,30 @@ import Testing
                 + "backups are elsewhere.")
         #expect(try DatabaseSnapshot(path: path) == before)
     }
+
+    @Test func everyFlagAndCommandTheToolNamesIsOneItHas() async throws {
+        let folder = try TemporaryFolder()
+        var helps: [String: String] = [:]
+        for name in CommandNames.all {
+            let help = try await FerryProcess.run([name, "--help"], in: folder.url)
+            #expect(help.status == 0, "\(help)")
+            helps[name] = help.stdout
+        }
+        for (setting, flag) in ToolWords.flags {
+            // A variable named beside a flag is the tool's own, read before any command.
+            for word in flag.flag.split(separator: " ") where word.hasPrefix("--") {
+                #expect(
+                    helps.values.contains { $0.contains(word + " ") || $0.contains(word + "\n") },
+                    "\(setting): no command has \(word)")
+            }
+        }
+        // `adopt` and `baseline` are named as not available yet.
+        for command in FerryError.Command.all where !["adopt", "baseline"].contains(command.name) {
+            let line = ToolWords.commandLine(command).split(separator: " ").map(String.init)
+            let help = try #require(helps[line[0]], "\(command.name): no command \(line[0])")
+            for option in line.dropFirst() where option.hasPrefix("--") {
+                #expect(help.contains(option), "\(line[0]) has no \(option)")
+            }
+        }
+    }
 }
