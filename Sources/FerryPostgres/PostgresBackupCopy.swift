@@ -293,7 +293,7 @@ struct PostgresBackupCopy: BackupCopy {
             lost.changes =
                 "Nothing was changed: the restore's transaction was rolled back before its commit."
             lost.advice =
-                "Check that no other upgrade or restore runs ('ferry status'), then restore again."
+                "Check that no other upgrade or restore runs (\(run: .status)), then restore again."
             return lost
         }
     }

@@ -229,7 +229,7 @@ public struct PostgresEngine: DatabaseEngine {
                     "Another upgrade holds the lock of \(displayName): \(who). Waited \(timeout.text).",
                     changes: "Nothing was changed.",
                     advice:
-                        "Let it finish and run again, or wait longer with \(.lockTimeout). The lock is "
+                        "Let it finish and run again, or wait longer with \(.lockTimeout, .placeholder). The lock is "
                         + "PostgreSQL's advisory lock \(PostgresUpgradeLock.key) on the holder's session: the "
                         + "server frees it when that session ends, also when its process dies.")
             }
@@ -349,7 +349,7 @@ public struct PostgresEngine: DatabaseEngine {
                     advice =
                         purpose == "rehearsal"
                         ? "Rehearse on the primary."
-                        : "Use --backup-check quick here, or back up the primary."
+                        : "Use \(.backupCheck, .given("quick", swift: ".quick")) here, or back up the primary."
                 }
             } else if said?.lacksPrivilege == true {
                 advice =
@@ -487,13 +487,13 @@ public struct PostgresEngine: DatabaseEngine {
             if let said, said.sqlState == "42P04" || said.sqlState == "23505" { return false }
             var error = missing
             let reason = said?.text ?? (failure as? PostgresConnector.Failure)?.error.engineMessage
-            error.message += " Ferry could not create it."
+            error.markedMessage += " Ferry could not create it."
             error.advice =
                 "Create it as a role that may (createdb -h \(location.host) -p \(location.port) "
                 + "-O \(location.user) \(location.database)), or give the role CREATEDB, then run again."
             if let cause = said.flatMap({ PostgresFailureCause(sqlState: $0.sqlState) }) {
                 error.code = cause.code
-                error.message +=
+                error.markedMessage +=
                     " " + cause.summary.prefix(1).uppercased() + cause.summary.dropFirst() + "."
                 error.advice = cause.advice
             }

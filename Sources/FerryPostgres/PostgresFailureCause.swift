@@ -122,7 +122,7 @@ enum PostgresFailureCause: Sendable, Equatable {
                 + "then run again."
         case .readOnly:
             return
-                "Run it against the primary; on a standby, back up with --backup-check quick (the full check "
+                "Run it against the primary; on a standby, back up with \(.backupCheck, .given("quick", swift: ".quick")) (the full check "
                 + "needs a scratch database, which a standby cannot create)."
         }
     }

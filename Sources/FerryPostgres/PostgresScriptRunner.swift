@@ -81,7 +81,7 @@ enum PostgresScriptRunner {
             advice =
                 "A value added with ALTER TYPE … ADD VALUE cannot be used until the transaction that added "
                 + "it commits. Put '-- ferry:own-transaction' at the top of the migration that adds the value, "
-                + "so that it commits first, or run the upgrade with --transaction-mode migration "
+                + "so that it commits first, or run the upgrade with \(.transactionMode, .given("migration", swift: ".perMigration")) "
                 + "(one transaction per migration)."
         } else if said.lacksPrivilege {
             advice =

@@ -66,7 +66,7 @@ struct PostgresServerFacts: Sendable {
     /// Where the command that changes the database must run, for advice.
     var primaryAdvice: String {
         "Run it against the primary" + (primary.map { " (\($0))" } ?? "")
-            + " with --database or [database] url"
+            + " with \(.database) or [database] url"
     }
 }
 
@@ -106,7 +106,7 @@ extension PostgresEngine {
                 + ". Upgrades, restores and downgrades change the database, so they run on the primary.",
             changes: "Nothing was changed; no backup was taken.",
             advice: facts.primaryAdvice
-                + ". Backups may be taken here (with --backup-check quick: the full check needs a scratch "
+                + ". Backups may be taken here (with \(.backupCheck, .given("quick", swift: ".quick")): the full check needs a scratch "
                 + "database, which a standby cannot create).")
     }
 
@@ -160,7 +160,8 @@ extension PostgresEngine {
                     detail:
                         "\(facts.role) lacks CREATEDB, and \(why): ALTER ROLE \(facts.role) CREATEDB"
                         + (needs.databaseExists
-                            ? ", or use --backup-check quick" : ", or create the database first")))
+                            ? ", or use \(.backupCheck, .given("quick", swift: ".quick"))"
+                            : ", or create the database first")))
         } else {
             checks.append(
                 PreflightCheck(
@@ -184,7 +185,7 @@ extension PostgresEngine {
             checks.append(
                 PreflightCheck(
                     name: "PostgreSQL programs", status: needs.takesBackup ? .blocker : .ok,
-                    detail: error.message
+                    detail: error.markedMessage
                         + (needs.takesBackup
                             ? "" : " Not needed by this upgrade, which takes no backup.")))
         } catch {

@@ -100,7 +100,7 @@ struct PostgresSession: MigrationSession {
                     "Another upgrader holds the upgrade lock of \(displayName), so this transaction may not commit.",
                     changes: "Nothing was changed.",
                     advice:
-                        "Let the other upgrade finish ('ferry status' shows who holds the lock), then run again."
+                        "Let the other upgrade finish (\(run: .status) shows who holds the lock), then run again."
                 )
             }
             let result = try await body()
@@ -158,9 +158,9 @@ struct PostgresSession: MigrationSession {
             guard let lost = loss(error, while: "run \(script.file ?? "a script")") else {
                 throw error
             }
-            error.message = lost.message
-            error.changes = lost.changes
-            error.advice = lost.advice
+            error.markedMessage = lost.markedMessage
+            error.markedChanges = lost.markedChanges
+            error.markedAdvice = lost.markedAdvice
             throw error
         }
     }
@@ -186,9 +186,9 @@ struct PostgresSession: MigrationSession {
             if let lost = loss(failure, while: "run a statement given in code")
                 ?? loss(error, while: "run a statement given in code")
             {
-                failure.message = lost.message
-                failure.changes = lost.changes
-                failure.advice = lost.advice
+                failure.markedMessage = lost.markedMessage
+                failure.markedChanges = lost.markedChanges
+                failure.markedAdvice = lost.markedAdvice
             }
             throw failure
         }

@@ -63,6 +63,6 @@ struct PostgresSessionLoss: Sendable {
                 "Nothing was committed: the server rolls back the open transaction of a session it ends.",
             advice:
                 "See why the session ended (the server's log: pg_terminate_backend, idle_session_timeout, "
-                + "a restart), check the database with 'ferry status', and run again.")
+                + "a restart), check the database with \(run: .status), and run again.")
     }
 }

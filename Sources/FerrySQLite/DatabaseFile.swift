@@ -37,7 +37,7 @@ struct DatabaseFile: Sendable {
                 changes: "Nothing was changed.",
                 advice: errno == EACCES
                     ? "Make its folder readable for this user."
-                    : "Check --database, FERRY_DATABASE or [database] url.")
+                    : "Check \(.database), FERRY_DATABASE or [database] url.")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw FerryError(
@@ -45,7 +45,7 @@ struct DatabaseFile: Sendable {
                 "\(path) is \(Self.kind(of: info.st_mode)), not a database file: Ferry opens only regular files.",
                 changes: "Nothing was changed.",
                 advice:
-                    "Check --database, FERRY_DATABASE or [database] url: it must name the application's SQLite file."
+                    "Check \(.database), FERRY_DATABASE or [database] url: it must name the application's SQLite file."
             )
         }
         return true

@@ -110,8 +110,8 @@ extension SQLiteEngine {
             "The live database \(path) is damaged (SQLite cannot read it whole), so a backup of it would be damaged too.",
             changes: "Nothing was changed; the live database was only read.",
             advice:
-                "Stop the application, then restore a backup made before the damage ('ferry backups' lists them; "
-                + "'ferry restore NAME'), or save what can be read with sqlite3's .recover.",
+                "Stop the application, then restore a backup made before the damage (\(run: .backups) lists them; "
+                + "\(run: .restore())), or save what can be read with sqlite3's .recover.",
             engineMessage: detail)
     }
 

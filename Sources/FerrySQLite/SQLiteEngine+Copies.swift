@@ -20,7 +20,7 @@ extension SQLiteEngine {
             throw FerryError(
                 .databaseUnavailable, "The SQLite database \(path) does not exist.",
                 changes: "Nothing was changed.",
-                advice: "Check --database, FERRY_DATABASE or [database] url.")
+                advice: "Check \(.database), FERRY_DATABASE or [database] url.")
         }
         let queue: DatabaseQueue
         do {

@@ -165,7 +165,8 @@ public struct SQLiteEngine: DatabaseEngine {
                         .lockTimeout,
                         "Another upgrade holds the lock of \(path): \(lock.holder()). Waited \(timeout.text).",
                         changes: "Nothing was changed.",
-                        advice: "Let it finish and run again, or wait longer with \(.lockTimeout). "
+                        advice:
+                            "Let it finish and run again, or wait longer with \(.lockTimeout, .placeholder). "
                             + "The lock is the kernel's lock on \(lockPath): if its holder has died, it is already free."
                     )
                 }

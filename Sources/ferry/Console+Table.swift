@@ -25,13 +25,13 @@ extension Console {
         for difference in drift?.differences ?? [] { line("    warning: \(difference.detail)") }
     }
 
-    /// Writes a preflight report as a table of checks.
+    /// Writes a preflight report as a table of checks, in the tool's words.
     func preflightTable(_ report: PreflightReport) {
-        table(report.checks.map { [$0.status.rawValue, $0.name, $0.detail] })
+        table(report.checks.map { [$0.status.rawValue, $0.name, $0.worded(for: .tool).detail] })
     }
 
-    /// Writes a verification report as a table of checks.
+    /// Writes a verification report as a table of checks, in the tool's words.
     func verificationTable(_ report: VerificationReport) {
-        table(report.checks.map { [$0.status.rawValue, $0.name, $0.detail] })
+        table(report.checks.map { [$0.status.rawValue, $0.name, $0.worded(for: .tool).detail] })
     }
 }

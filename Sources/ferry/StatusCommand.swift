@@ -15,7 +15,7 @@ struct StatusCommand: AsyncParsableCommand {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("status", readsOnly: true) {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
-            let status = try await ferry.status()
+            let status = try await ferry.status().worded(for: .tool)
             if console.isJSON {
                 return console.json(CommandResult(command: "status", ok: true, body: status))
             }

@@ -102,7 +102,6 @@ import Testing
             #expect(error.category == .refused)
             #expect(error.message.contains("0.1.0/001_create_devices"))
             #expect(error.advice?.contains("UpgradeOptions.allowChanged") == true)
-            #expect(error.worded(for: .tool).advice?.contains("--allow-changed") == true)
             #expect(try await database.snapshot() == before)
             await #expect(throws: FerryError.self) { try await ferry.validate() }
         }

@@ -46,7 +46,8 @@ struct PostgresEngineTests {
             #expect(error.code == .preflightRefused)
             #expect(error.category == .refused)
             #expect(error.message.contains("no backup folder"))
-            #expect(error.message.contains("--backups"))
+            #expect(
+                error.message.contains("pass Configuration.backupsDirectory, set FERRY_BACKUPS"))
             #expect(try await database.snapshot() == before)
         }
     }
@@ -278,7 +279,8 @@ struct PostgresEngineTests {
             #expect(error.engineCode == "55P04")
             #expect(error.location?.file == "2.0.0/002_use_great.sql")
             #expect(error.advice?.contains("-- ferry:own-transaction") == true)
-            #expect(error.advice?.contains("--transaction-mode migration") == true)
+            #expect(
+                error.advice?.contains("UpgradeOptions.transactionMode = .perMigration") == true)
             #expect(try await database.snapshot() == before)
         }
     }

@@ -174,7 +174,9 @@ struct PostgresServerFaultTests {
                     report.checks.first { $0.name == "role" }, "\(report.checks)")
                 #expect(roleCheck.status == .blocker)
                 #expect(roleCheck.detail.contains("\(role) lacks CREATEDB"), "\(roleCheck.detail)")
-                #expect(roleCheck.detail.contains("--backup-check quick"), "\(roleCheck.detail)")
+                #expect(
+                    roleCheck.detail.contains("Configuration.backupCheck = .quick"),
+                    "\(roleCheck.detail)")
                 #expect(report.refusal(force: true) != nil)
                 let space = try #require(report.checks.first { $0.name == "server free space" })
                 #expect(space.status == .ok, "\(space.detail)")

@@ -93,7 +93,7 @@ import Testing
             try MigrationFolder(url: URL(fileURLWithPath: "/nonexistent/migrations")).migrations()
         }
         #expect(error.code == .invalidConfiguration)
-        #expect(error.advice?.contains("--migrations") == true)
+        #expect(error.advice?.contains("Configuration.migrationsDirectory") == true)
     }
 
     @Test func mergesSwiftMigrationsInOrder() throws {

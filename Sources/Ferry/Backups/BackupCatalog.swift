@@ -227,14 +227,14 @@ public struct BackupCatalog: Sendable {
                 "The backup \(unusable.name) cannot be restored: \(unusable.reason).",
                 changes: "Nothing was changed.",
                 advice:
-                    "Use another backup ('ferry backups' lists them), or repair or remove \(unusable.manifestFile.path)."
+                    "Use another backup (\(run: .backups) lists them), or repair or remove \(unusable.manifestFile.path)."
             )
         }
         throw FerryError(
             .backupNotFound, "There is no backup named \(wanted) in \(folder.path).",
             changes: "Nothing was changed.",
             advice: listing.backups.isEmpty
-                ? "The catalog is empty." : "Run 'ferry backups' to list them.")
+                ? "The catalog is empty." : "Run \(run: .backups) to list them.")
     }
 
     /// The name a new backup gets (without extension), free in the folder:

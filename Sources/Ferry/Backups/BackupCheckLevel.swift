@@ -27,7 +27,7 @@ public enum BackupCheckLevel: String, Sendable, Codable, CaseIterable {
         guard let level = BackupCheckLevel(rawValue: name.lowercased()) else {
             throw FerryError(
                 .invalidConfiguration,
-                "'\(name)' is not a backup check level ([backups] check, FERRY_BACKUPS_CHECK, --backup-check).",
+                "'\(name)' is not a backup check level ([backups] check, FERRY_BACKUPS_CHECK, \(.backupCheck)).",
                 advice:
                     "Use full (read the copy whole; the default) or quick (checksum, schema and history)."
             )

@@ -17,7 +17,7 @@ extension FerryError {
         FerryError(
             .backupCorrupt, "The backup \(file.lastPathComponent) is damaged: \(failure).",
             changes: "Nothing was changed.",
-            advice: "Use another backup ('ferry backups' lists them).",
+            advice: "Use another backup (\(run: .backups) lists them).",
             engineMessage: detail)
     }
 }

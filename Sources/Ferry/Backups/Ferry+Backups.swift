@@ -13,7 +13,7 @@ extension Ferry {
                 .invalidConfiguration,
                 "No backup folder is configured for \(configuration.engine.displayName).",
                 advice:
-                    "Pass --backups DIR, set FERRY_BACKUPS, or set [backups] directory in ferry.toml."
+                    "Pass \(.backups, .placeholder), set FERRY_BACKUPS, or set [backups] directory in ferry.toml."
             )
         }
         return BackupCatalog(folder: folder, engineName: configuration.engine.engineName)
@@ -118,7 +118,7 @@ extension Ferry {
                     seconds: (clock.now - started).inSeconds))
             return backup
         } catch var error as FerryError {
-            error.message = "The \(kind.rawValue) backup failed: \(error.message)"
+            error.markedMessage = "The \(kind.rawValue) backup failed: \(error.markedMessage)"
             error.changes = "Nothing was changed; no backup was kept."
             throw error
         } catch {

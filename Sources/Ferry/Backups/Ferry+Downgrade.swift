@@ -109,14 +109,14 @@ extension Ferry {
         }
         try refuseUnusable(
             newerThan: backup, kinds: [.preUpgrade], in: listing,
-            selection: "downgrade --to \(target)")
+            selection: "\(named: .downgrade(to: target))")
         guard let backup else {
             throw FerryError(
                 .backupNotFound,
                 "\(withoutDown.joined(separator: ", ")) \(withoutDown.count == 1 ? "has" : "have") no down script, and no backup was taken before an upgrade from \(target).",
                 changes: "Nothing was changed.",
                 advice:
-                    "Add the missing .down.sql files, or restore an older backup with 'ferry restore NAME' ('ferry backups' lists them)."
+                    "Add the missing .down.sql files, or restore an older backup with \(run: .restore()) (\(run: .backups) lists them)."
             )
         }
         return DowngradePlan(
@@ -230,7 +230,8 @@ extension Ferry {
                 do {
                     try await session.run(down)
                 } catch var error as FerryError {
-                    error.message = "The down script of \(applied.id) failed: \(error.message)"
+                    error.markedMessage =
+                        "The down script of \(applied.id) failed: \(error.markedMessage)"
                     throw error
                 }
             }

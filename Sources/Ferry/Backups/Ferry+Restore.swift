@@ -63,7 +63,8 @@ extension Ferry {
         case .latest:
             let meant = BackupSelection.latestKinds
             let newest = backups.first { meant.contains($0.manifest.kind) }
-            try refuseUnusable(newerThan: newest, kinds: meant, in: listing, selection: "--latest")
+            try refuseUnusable(
+                newerThan: newest, kinds: meant, in: listing, selection: "\(.latestBackup)")
             guard let newest else {
                 let others =
                     backups.isEmpty
@@ -71,15 +72,15 @@ extension Ferry {
                     : " It holds only "
                         + Set(backups.map(\.manifest.kind.rawValue)).sorted().joined(
                             separator: " and ")
-                        + " backups, which --latest never picks: each holds the database as it was just before a "
+                        + " backups, which \(.latestBackup) never picks: each holds the database as it was just before a "
                         + "restore or downgrade."
                 throw FerryError(
                     .backupNotFound,
                     "The backup catalog \(catalog.folder.path) holds no pre-upgrade or manual backup.\(others)",
                     changes: "Nothing was changed.",
                     advice: backups.isEmpty
-                        ? "Make one with 'ferry backup', or pass --backups DIR if the backups are elsewhere."
-                        : "Restore one by name: 'ferry backups' lists them.")
+                        ? "Make one with \(run: .backup), or pass \(.backups, .placeholder) if the backups are elsewhere."
+                        : "Restore one by name: \(run: .backups) lists them.")
             }
             return newest
         case .beforeUpgrade(let release):
@@ -89,12 +90,12 @@ extension Ferry {
             }
             try refuseUnusable(
                 newerThan: found, kinds: [.preUpgrade], in: listing,
-                selection: "--before-upgrade-to \(release)")
+                selection: "\(.backupBeforeUpgrade, .given("\(release)"))")
             guard let found else {
                 throw FerryError(
                     .backupNotFound,
                     "No backup was taken before an upgrade to \(release) in \(catalog.folder.path).",
-                    changes: "Nothing was changed.", advice: "Run 'ferry backups' to list them.")
+                    changes: "Nothing was changed.", advice: "Run \(run: .backups) to list them.")
             }
             return found
         }
@@ -118,7 +119,7 @@ extension Ferry {
             "The newest entry of the catalog that \(selection) could pick, \(unusable.name), cannot be restored: "
                 + "\(unusable.reason). \(selection) does not pass over it to restore an older backup.",
             changes: "Nothing was changed.",
-            advice: "Restore a backup by name ('ferry backups' lists them), or repair or remove "
+            advice: "Restore a backup by name (\(run: .backups) lists them), or repair or remove "
                 + "\(unusable.manifestFile.path).")
     }
 
@@ -162,7 +163,7 @@ extension Ferry {
                 .backupCorrupt, "The backup \(backup.name) cannot be restored: \(reason).",
                 changes: "Nothing was changed.",
                 advice:
-                    "Use another backup ('ferry backups' lists them), or put the file back; remove "
+                    "Use another backup (\(run: .backups) lists them), or put the file back; remove "
                     + "\(backup.manifestFile.lastPathComponent) if it is gone for good.")
         }
         guard checksum == backup.manifest.sha256 else {
@@ -170,7 +171,7 @@ extension Ferry {
                 .backupCorrupt,
                 "The backup \(backup.name) does not match its manifest: its SHA-256 is \(checksum), the manifest says \(backup.manifest.sha256).",
                 changes: "Nothing was changed.",
-                advice: "The file was damaged or replaced: use another backup ('ferry backups').")
+                advice: "The file was damaged or replaced: use another backup (\(run: .backups)).")
         }
         // Without a migrations folder or a configured release, this program's release is unknown.
         let programRelease = try? programRelease(in: try catalog())
@@ -260,7 +261,7 @@ extension Ferry {
                     error.changes = "Nothing was changed."
                     throw error
                 }
-                error.message = "The restore failed: \(error.message)"
+                error.markedMessage = "The restore failed: \(error.markedMessage)"
                 throw await settleFailedReplacement(
                     error, preRestore: preRestore, before: current, emit: emit)
             }
@@ -351,7 +352,7 @@ extension Ferry {
         var failure =
             (error as? FerryError) ?? FerryError(.restoreFailed, "The restore failed: \(error)")
         if !failure.message.hasPrefix("The restore failed") {
-            failure.message = "The restore failed: \(failure.message)"
+            failure.markedMessage = "The restore failed: \(failure.markedMessage)"
         }
         guard let preRestore else {
             failure.changes = "There was no database before the restore."
@@ -371,7 +372,7 @@ extension Ferry {
                 "The live database may hold part of the backup: putting it back failed too (\(error)). "
                 + "The copy made before the restore is kept: \(preRestore.file.path)."
             failure.advice =
-                "Stop the application and run 'ferry restore \(preRestore.name) --yes'."
+                "Stop the application and run \(run: .restore(preRestore.name))."
         }
         return failure
     }

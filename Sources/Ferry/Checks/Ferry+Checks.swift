@@ -73,7 +73,7 @@ extension Ferry {
                     name: "schema drift",
                     status: drift.skipped != nil
                         ? .skipped : drift.differences.isEmpty ? .passed : .warning,
-                    detail: drift.summary))
+                    detail: drift.markedSummary))
             report.drift = drift
             return report
         }

@@ -72,7 +72,7 @@ public struct Requirement: Sendable, Hashable {
                         name: name.lowercased(),
                         versions: range.isEmpty ? .any : try ReleaseRange(parsing: range)))
             } catch var error as FerryError {
-                error.message = "'\(text)' is not a requirement: \(error.message)"
+                error.markedMessage = "'\(text)' is not a requirement: \(error.markedMessage)"
                 throw error
             }
         }

@@ -32,12 +32,26 @@ public struct SchemaDifference: Sendable, Hashable, Encodable {
 ///
 /// Drift never stops anything: preflight and `ferry verify` report each
 /// difference as a warning for the operator to judge.
-public struct SchemaDrift: Sendable, Encodable {
+public struct SchemaDrift: Sendable, Encodable, WordedForReader {
     /// The differences, by object; empty when the schemas agree (or when
     /// the check was skipped).
     public let differences: [SchemaDifference]
     /// Why the check did not run, or nil when it did.
-    public let skipped: String?
+    public var skipped: String? { markedSkipped?.worded(for: wording) }
+    /// Who reads the result: why the check did not run may name a setting.
+    public var wording: FerryError.Wording = .library
+    /// ``skipped`` as written, with its settings marked.
+    let markedSkipped: MarkedText?
+
+    private enum CodingKeys: String, CodingKey {
+        case differences
+        case markedSkipped = "skipped"
+    }
+
+    init(differences: [SchemaDifference], skipped: String?) {
+        self.differences = differences
+        self.markedSkipped = skipped.map(MarkedText.init)
+    }
 
     /// A check that did not run, and why.
     static func skipped(_ reason: String) -> SchemaDrift {
@@ -46,8 +60,11 @@ public struct SchemaDrift: Sendable, Encodable {
 
     /// The check in one line: `none`, the number of differences, or why it
     /// was skipped.
-    public var summary: String {
-        if let skipped { return "not checked: \(skipped)" }
+    public var summary: String { wording.apply(to: markedSummary) }
+
+    /// ``summary`` as written, with its settings marked.
+    package var markedSummary: String {
+        if let skipped = markedSkipped?.text { return "not checked: \(skipped)" }
         if differences.isEmpty { return "none: the schema is what the applied migrations make" }
         let count = differences.count == 1 ? "1 difference" : "\(differences.count) differences"
         return
@@ -140,7 +157,7 @@ extension Ferry {
     ) async -> SchemaDrift {
         guard configuration.checksSchemaDrift else {
             return .skipped(
-                "turned off (--no-schema-drift, FERRY_SCHEMA_DRIFT=0 or [preflight] schema_drift = false)"
+                "turned off (\(.schemaDrift), FERRY_SCHEMA_DRIFT=0 or [preflight] schema_drift = false)"
             )
         }
         guard !applied.isEmpty else {
@@ -228,8 +245,9 @@ extension Ferry {
 
     private static func reason(_ error: any Error) -> String {
         guard let error = error as? FerryError else { return "\(error)" }
+        // The reason is worded with the check it ends up in: its marks stay.
         return [
-            error.message, error.location.map { "at \($0.file), line \($0.line)" },
+            error.markedMessage, error.location.map { "at \($0.file), line \($0.line)" },
             error.engineMessage,
         ]
         .compactMap { $0 }.joined(separator: " ")

@@ -50,7 +50,7 @@ extension FileReader {
             do {
                 return try work()
             } catch var error as FerryError {
-                error.message = "\(place): \(error.message)"
+                error.markedMessage = "\(place): \(error.markedMessage)"
                 throw error
             }
         }

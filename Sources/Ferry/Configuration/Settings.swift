@@ -197,7 +197,7 @@ public struct Settings: Sendable, Equatable {
             throw FerryError(
                 .invalidConfiguration, "Cannot read the configuration file \(url.path).",
                 advice:
-                    "Check the path given with --config or FERRY_CONFIG, or run 'ferry init' to write one."
+                    "Check the path given with \(.configurationFile), or run \(run: .initialize) to write one."
             )
         }
         let table: TOMLTable
@@ -249,7 +249,7 @@ public struct Settings: Sendable, Equatable {
             throw FerryError(
                 .invalidConfiguration, "No database is given.",
                 advice:
-                    "Pass --database PATH (or postgres://…), set FERRY_DATABASE, or set [database] url in ferry.toml."
+                    "Pass \(.database, .placeholder) (or postgres://…), set FERRY_DATABASE, or set [database] url in ferry.toml."
             )
         }
         return database
@@ -376,7 +376,7 @@ struct FileReader {
         do {
             return try work()
         } catch var error as FerryError {
-            error.message = "\(path): \(error.message)"
+            error.markedMessage = "\(path): \(error.markedMessage)"
             throw error
         }
     }

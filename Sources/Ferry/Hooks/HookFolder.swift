@@ -56,7 +56,7 @@ struct HookFolder {
                 do {
                     ranges[key] = try ReleaseRange(parsing: parts.count > 1 ? parts[1] : "")
                 } catch var error as FerryError {
-                    error.message = "\(shown), ferry:\(key): \(error.message)"
+                    error.markedMessage = "\(shown), ferry:\(key): \(error.markedMessage)"
                     throw error
                 }
             }

@@ -371,7 +371,7 @@ public struct MigrationFolder: Sendable {
             .invalidConfiguration,
             "Cannot read the migrations folder \(folder): it does not exist or is not readable.",
             advice:
-                "Pass --migrations DIR, set FERRY_MIGRATIONS, or set [database] migrations in ferry.toml."
+                "Pass \(.migrations, .placeholder), set FERRY_MIGRATIONS, or set [database] migrations in ferry.toml."
         )
     }
 }

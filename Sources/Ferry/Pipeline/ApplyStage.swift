@@ -361,13 +361,13 @@ final class ApplyStage {
         } catch {
             let reason =
                 (error as? FerryError).map {
-                    [$0.message, $0.changes].compactMap { $0 }.joined(separator: " ")
+                    [$0.markedMessage, $0.markedChanges].compactMap { $0 }.joined(separator: " ")
                 }
                 ?? "\(error)"
             return
                 "\(failed.id) runs outside any transaction (-- ferry:no-transaction): its statements before the "
                 + "failing one, and the migrations before it, are committed. Restoring the pre-upgrade backup "
-                + "\(backup.name) failed too (\(reason)): run 'ferry restore \(backup.name) --yes'."
+                + "\(backup.name) failed too (\(reason)): run \(run: .restore(backup.name))."
         }
     }
 

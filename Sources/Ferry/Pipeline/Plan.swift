@@ -101,7 +101,7 @@ public struct Plan: Sendable {
                 advice:
                     "Check that \(.database) names the application's database. If it is, and its schema is "
                     + "already that of a release, its history must first be adopted or baselined (commands "
-                    + "'ferry adopt' and 'ferry baseline', not available yet); until then, upgrade a copy made "
+                    + "\(run: .adopt) and \(run: .baseline), not available yet); until then, upgrade a copy made "
                     + "with Ferry or start from an empty database.")
         }
         if allowingChanged { return nil }

@@ -79,7 +79,7 @@ public enum Planner {
                     "The database is at \(current), already past \(.target) \(target).",
                     changes: "Nothing was changed.",
                     advice:
-                        "An upgrade only goes forwards: use 'ferry downgrade --to \(target)' or restore a backup."
+                        "An upgrade only goes forwards: use \(run: .downgrade(to: target)) or restore a backup."
                 )
             }
         }

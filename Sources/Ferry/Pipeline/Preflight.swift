@@ -1,7 +1,7 @@
 import Foundation
 
 /// One preflight check's result: ok, a warning or a blocker, with the reason.
-public struct PreflightCheck: Sendable, Encodable {
+public struct PreflightCheck: Sendable, Encodable, WordedForReader {
     /// How a check ended.
     public enum Status: String, Sendable, Encodable, Comparable {
         /// Nothing stands in the way.
@@ -23,13 +23,23 @@ public struct PreflightCheck: Sendable, Encodable {
     /// How it ended.
     public let status: Status
     /// Why.
-    public let detail: String
+    public var detail: String { markedDetail.worded(for: wording) }
+    /// Who reads the check: its detail may name a setting or a command.
+    public var wording: FerryError.Wording = .library
+    /// ``detail`` as written, with its settings and commands marked.
+    package let markedDetail: MarkedText
 
-    /// Creates a result.
+    private enum CodingKeys: String, CodingKey {
+        case name, status
+        case markedDetail = "detail"
+    }
+
+    /// Creates a result; `detail` may name settings and commands
+    /// (`"pass \(.create) to create it"`), worded when it is read.
     public init(name: String, status: Status, detail: String) {
         self.name = name
         self.status = status
-        self.detail = detail
+        self.markedDetail = MarkedText(detail)
     }
 }
 
@@ -53,7 +63,7 @@ public struct PreflightReport: Sendable, Encodable {
     public func refusal(force: Bool) -> FerryError? {
         let stopping = checks.filter { $0.status == .blocker || ($0.status == .warning && !force) }
         guard !stopping.isEmpty else { return nil }
-        let lines = stopping.map { "  \($0.status.rawValue): \($0.name): \($0.detail)" }
+        let lines = stopping.map { "  \($0.status.rawValue): \($0.name): \($0.markedDetail.text)" }
         let advice =
             blockers.isEmpty
             ? "Review the warnings; to upgrade anyway, run again with \(.force)."
@@ -108,7 +118,8 @@ struct Preflight: Sendable {
                 ).check(plan))
             if let refusal = plan.refusal(allowingChanged: allowChanged) {
                 checks.append(
-                    PreflightCheck(name: "history", status: .blocker, detail: refusal.message))
+                    PreflightCheck(name: "history", status: .blocker, detail: refusal.markedMessage)
+                )
             } else if plan.database.exists {
                 checks.append(
                     PreflightCheck(
@@ -127,7 +138,7 @@ struct Preflight: Sendable {
                     name: "database", status: .blocker,
                     detail:
                         "\(configuration.engine.displayName) does not exist, and the upgrade may not create it "
-                        + "(check the path; pass --create, or set [database] create = true, to create it)"
+                        + "(check the path; pass \(.create), or set [database] create = true, to create it)"
                 ))
         case .missing:
             checks.append(
@@ -140,7 +151,7 @@ struct Preflight: Sendable {
                 PreflightCheck(
                     name: "database", status: .blocker,
                     detail: "cannot be read: "
-                        + [error.message, error.engineMessage].compactMap { $0 }.joined(
+                        + [error.markedMessage, error.engineMessage].compactMap { $0 }.joined(
                             separator: " ")))
             engineUnknown = "the database cannot be read"
         case .inspection(let db):
@@ -161,7 +172,7 @@ struct Preflight: Sendable {
                     PreflightCheck(
                         name: "database", status: .blocker,
                         detail: "cannot be checked: "
-                            + [error.message, error.engineMessage].compactMap { $0 }.joined(
+                            + [error.markedMessage, error.engineMessage].compactMap { $0 }.joined(
                                 separator: " ")))
                 engineUnknown = "the database cannot be read"
             } catch {
@@ -177,7 +188,8 @@ struct Preflight: Sendable {
                     name: "backup", status: .blocker,
                     detail:
                         "the \(configuration.engine.engineName) engine cannot take the pre-upgrade backup: "
-                        + "back the database up with its own tools, then upgrade with --no-backup"))
+                        + "back the database up with its own tools, then upgrade with \(.noBackup)")
+            )
         } else if takesBackup && configuration.backupsDirectory == nil
             && configuration.engine.defaultBackupsFolder == nil
         {
@@ -186,8 +198,9 @@ struct Preflight: Sendable {
                     name: "backup", status: .blocker,
                     detail:
                         "no backup folder for the pre-upgrade backup of \(configuration.engine.displayName): "
-                        + "pass --backups DIR, set FERRY_BACKUPS or [backups] directory "
-                        + "(or, for a database with nothing to lose yet, upgrade with --no-backup)")
+                        + "pass \(.backups, .placeholder), set FERRY_BACKUPS or [backups] directory "
+                        + "(or, for a database with nothing to lose yet, upgrade with \(.noBackup))"
+                )
             )
         }
         // A retry that reuses the failed attempt's backup adds nothing to the catalog: no room to find for it.
@@ -232,7 +245,7 @@ struct Preflight: Sendable {
             checks.append(
                 PreflightCheck(
                     name: "schema drift", status: found.differences.isEmpty ? .ok : .notice,
-                    detail: found.summary))
+                    detail: found.markedSummary))
             drift = found
         }
         return PreflightReport(checks: checks, drift: drift)

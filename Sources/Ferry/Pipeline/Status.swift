@@ -1,6 +1,6 @@
 /// Where a database stands: the program's release, the database's, what is
 /// applied and pending, and who holds the upgrade lock.
-public struct Status: Sendable, Encodable {
+public struct Status: Sendable, Encodable, WordedForReader {
     /// This program's release.
     public let release: Release
     /// The release recorded in the database, or nil for a new database.
@@ -24,13 +24,23 @@ public struct Status: Sendable, Encodable {
     /// Who holds the upgrade lock, if anyone.
     public let lockHolder: LockHolder?
     /// Why an upgrade would be refused, if it would.
-    public let problem: String?
+    public var problem: String? { markedProblem?.worded(for: wording) }
+    /// Who reads the status: its problem may name a setting or a command.
+    public var wording: FerryError.Wording = .library
+    /// ``problem`` as written, with its settings and commands marked.
+    let markedProblem: MarkedText?
     /// Why the database refuses every change, naming where changes go (a
     /// PostgreSQL hot standby), or nil when it accepts them.
     public var readOnly: String?
     /// Whether another process holds the upgrade lock, so that this status
     /// was answered from the lock alone, without reading the database.
     public var isBusy = false
+
+    private enum CodingKeys: String, CodingKey {
+        case release, databaseRelease, applied, appliedByApplication, pending, upToDate,
+            databaseExists, database, lockHolder, readOnly, isBusy
+        case markedProblem = "problem"
+    }
 
     /// Builds the status from a plan.
     public init(plan: Plan, lockHolder: LockHolder?, database: String) {
@@ -43,7 +53,8 @@ public struct Status: Sendable, Encodable {
         self.databaseExists = plan.database.exists
         self.database = database
         self.lockHolder = lockHolder
-        self.problem = plan.refusal(allowingChanged: false)?.message
+        self.markedProblem = (plan.refusal(allowingChanged: false)?.markedMessage).map(
+            MarkedText.init)
     }
 
     /// The status of a database whose upgrade lock another process holds:
@@ -58,9 +69,10 @@ public struct Status: Sendable, Encodable {
         self.databaseExists = true
         self.database = database
         self.lockHolder = lockHolder
-        self.problem =
+        self.markedProblem = MarkedText(
             "Busy: an upgrade (or restore) holds the lock, so the database was not read "
-            + "(\(lockHolder.step ?? "starting")). Run 'ferry status' again when it has finished."
+                + "(\(lockHolder.step ?? "starting")). Run \(run: .status) again when it has finished."
+        )
         self.isBusy = true
     }
 }

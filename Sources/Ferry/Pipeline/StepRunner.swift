@@ -36,7 +36,7 @@ struct StepRunner {
     /// engine's error keeps its code, file, line and advice.
     static func failure(of name: String, _ error: any Error) -> FerryError {
         if var error = error as? FerryError {
-            error.message = "\(name) failed: \(error.message)"
+            error.markedMessage = "\(name) failed: \(error.markedMessage)"
             return error
         }
         return FerryError(.migrationFailed, "\(name) failed: \(error)")

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The result of one verification check.
-public struct VerificationCheck: Sendable, Encodable {
+public struct VerificationCheck: Sendable, Encodable, WordedForReader {
     /// How a check ended.
     public enum Status: String, Sendable, Encodable {
         /// The check holds.
@@ -23,7 +23,24 @@ public struct VerificationCheck: Sendable, Encodable {
     /// How it ended.
     public let status: Status
     /// What was found.
-    public let detail: String
+    public var detail: String { markedDetail.worded(for: wording) }
+    /// Who reads the check: its detail may name a setting or a command.
+    public var wording: FerryError.Wording = .library
+    /// ``detail`` as written, with its settings and commands marked.
+    package let markedDetail: MarkedText
+
+    private enum CodingKeys: String, CodingKey {
+        case name, status
+        case markedDetail = "detail"
+    }
+
+    /// Creates a result; `detail` may name settings and commands, worded
+    /// when it is read.
+    public init(name: String, status: Status, detail: String) {
+        self.name = name
+        self.status = status
+        self.markedDetail = MarkedText(detail)
+    }
 }
 
 /// What verification found: every check, in the order they ran.
@@ -49,14 +66,14 @@ public struct VerificationReport: Sendable, Encodable {
     public var failure: FerryError? {
         if let interruption { return interruption }
         guard !failures.isEmpty else { return nil }
-        let lines = failures.map { "  \($0.name): \($0.detail)" }
+        let lines = failures.map { "  \($0.name): \($0.markedDetail.text)" }
         let onlyForeignKeys = failures.allSatisfy { $0.name == VerificationCheck.foreignKeysName }
         return FerryError(
             onlyForeignKeys ? .constraintViolation : .verificationFailed,
             "Verification failed (\(failures.count) of \(checks.count) checks):\n"
                 + lines.joined(separator: "\n"),
             advice: "Fix the migration, hook or data the failed check names, then run again; "
-                + "'ferry verify' runs the same checks on the database as it is.")
+                + "\(run: .verify) runs the same checks on the database as it is.")
     }
 }
 
@@ -221,7 +238,7 @@ struct Verification: Sendable {
 
     private static func describe(_ error: FerryError) -> String {
         [
-            "raised an error:", error.engineMessage ?? error.message,
+            "raised an error:", error.engineMessage ?? error.markedMessage,
             error.location.map { "(line \($0.line))" },
         ]
         .compactMap { $0 }.joined(separator: " ")

@@ -107,11 +107,11 @@ extension Ferry {
             error.changes = "Nothing was changed: the walk ran on a scratch database, now deleted."
             if isRunningDownScripts, let file = error.location?.file {
                 error.advice =
-                    "Fix \(file), then run test-paths again. Until then 'ferry downgrade --to \(from)' "
+                    "Fix \(file), then run \(named: .testPaths) again. Until then \(run: .downgrade(to: from)) "
                     + "(or to an older release) stops at this script and leaves the database as it was: a downgrade "
                     + "restores a backup instead only when a migration has no down script. To go back meanwhile, "
-                    + "restore the backup taken before upgrading from \(from) ('ferry backups' lists them, then "
-                    + "'ferry restore NAME')."
+                    + "restore the backup taken before upgrading from \(from) (\(run: .backups) lists them, then "
+                    + "\(run: .restore()))."
             }
             // A down script's error names the script; anything else needs to say when it happened.
             let detail = [

@@ -163,7 +163,7 @@ extension Ferry {
                     upgradeSeconds: report.seconds, verification: recorded.verification)
             }
         } catch var error as FerryError {
-            error.message = "The rehearsal failed on the copy: \(error.message)"
+            error.markedMessage = "The rehearsal failed on the copy: \(error.markedMessage)"
             error.changes = "Nothing was changed: the rehearsal ran on a copy, which is deleted."
             throw error
         }

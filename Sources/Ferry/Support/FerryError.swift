@@ -7,7 +7,7 @@
 /// input or configuration.
 ///
 /// ``description`` is safe to show and to log: it never holds a password.
-public struct FerryError: Error, Sendable, CustomStringConvertible {
+public struct FerryError: Error, Sendable, CustomStringConvertible, WordedForReader {
     /// What kind of error this is. New codes may be added.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
@@ -118,13 +118,18 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         set { markedAdvice = newValue }
     }
     /// Who reads the error, which decides how ``message``, ``changes`` and
-    /// ``advice`` name the settings they mention (``Setting``): the library's
-    /// Swift properties unless the tool asks for its flags.
+    /// ``advice`` name the settings and commands they mention (``Remedy``):
+    /// the library's Swift properties and calls unless the tool asks for its
+    /// flags and command lines.
     public var wording: Wording = .library
-    // The texts as written, with settings marked until they are worded.
-    private var markedMessage: String
-    private var markedChanges: String?
-    private var markedAdvice: String?
+    /// ``message`` as written, with its remedies marked until it is worded:
+    /// what Ferry composes of an error's text reads and writes this, so
+    /// that the marks reach the reader.
+    package var markedMessage: String
+    /// ``changes`` as written, with its remedies marked.
+    package var markedChanges: String?
+    /// ``advice`` as written, with its remedies marked.
+    package var markedAdvice: String?
     /// Where in a script it happened, for script failures.
     public var location: ScriptLocation?
     /// The database engine's own message, for engine failures.
@@ -164,14 +169,6 @@ public struct FerryError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Returns a copy worded for a reader: the `ferry` tool asks for
-    /// ``Wording/tool`` so that advice names its flags.
-    public func worded(for wording: Wording) -> FerryError {
-        var copy = self
-        copy.wording = wording
-        return copy
-    }
-
     /// Returns a copy that says what was changed.
     public func describingChanges(_ changes: String) -> FerryError {
         var copy = self
@@ -201,7 +198,7 @@ extension FerryError: Encodable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        let error = (encoder.userInfo[Wording.userInfoKey] as? Wording).map(worded(for:)) ?? self
+        let error = encoder.readersWording.map(worded(for:)) ?? self
         try error.encodeWorded(to: encoder)
     }
 
