@@ -31,6 +31,9 @@ public struct Plan: Sendable {
     /// Applied migrations registered in Swift by the application, which this
     /// program does not see (the `ferry` tool): neither unknown nor compared.
     public internal(set) var appliedByApplication: [AppliedMigration] = []
+    /// The layout the migrations folder was read in, and whether it was
+    /// detected; nil without a folder.
+    public internal(set) var layout: ChosenLayout?
 
     /// For example `0.3.0/002_fill_rooms applied by the application (registered in Swift)`,
     /// or nil when there is none.
