@@ -52,6 +52,15 @@ import Testing
         try FileManager.default.removeItem(at: folder.url.appendingPathComponent("V1.0__same.sql"))
         try folder.write("V1.a__letters.sql", "SELECT 1;")
         #expect(throws: FerryError.self) { try read(folder, .flyway) }
+        // A placeholder is a value Flyway would put in: running the text as it is would differ.
+        try FileManager.default.removeItem(
+            at: folder.url.appendingPathComponent("V1.a__letters.sql"))
+        try folder.write("V2__grant.sql", "GRANT SELECT ON t TO ${flyway:user};")
+        #expect {
+            try read(folder, .flyway)
+        } throws: { error in
+            (error as? FerryError)?.message.contains("${flyway:user}") == true
+        }
     }
 
     @Test func golangMigrateOrdersNumbersOfDifferentWidths() throws {
@@ -186,6 +195,13 @@ import Testing
         #expect(first.text.contains("CREATE TABLE users") && !first.text.contains("BEGIN"))
         #expect(!first.text.contains("COMMIT") && migrations[0].transaction == .shared)
         #expect(migrations[1].verify?.text.contains("ROLLBACK") == false)
+        // A sqitch.conf that moves the scripts elsewhere is not followed, and says so.
+        try folder.write("sqitch.conf", "[core]\n\tengine = pg\n\t# top_dir = .\n\ttop_dir = db\n")
+        #expect(throws: FerryError.self) {
+            try ForeignMigrationFolder(
+                url: folder.url, layout: .sqitch, programRelease: Release(1, 2, 0)
+            ).read()
+        }
     }
 
     @Test func releaseBoundariesAssignMigrationsAndRefuseAnUnknownOne() throws {
@@ -297,9 +313,10 @@ import Testing
         }
         #expect(migrations.count == 2)
         #expect(migrations.last?.name.hasSuffix("two") == true, "\(migrations.map(\.name))")
-        // dbmate's down part is there but empty: it reverts nothing.
-        if layout != .dbmate { #expect(migrations.last?.down != nil) }
-        if hasVerify { #expect(migrations.last?.verify != nil) }
+        // dbmate's down part and Sqitch's templates hold no statement until they are written: a
+        // downgrade restores the backup rather than run them.
+        if layout != .dbmate && layout != .sqitch { #expect(migrations.last?.down != nil) }
+        if layout == .ferry { #expect(migrations.last?.verify != nil) }
         if !hasVerify {
             #expect(throws: FerryError.self) {
                 try NewMigration.files(

@@ -44,6 +44,21 @@ public enum FlywayLayout: MigrationLayoutReader {
         return Name(prefix: prefix, version: version, description: description)
     }
 
+    /// The first Flyway placeholder in a text (`${name}`, `${flyway:user}`),
+    /// if any.
+    static func placeholder(in text: String) -> String? {
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            let after = rest[start.upperBound...]
+            let name = after.prefix { $0.isLetter || $0.isNumber || "_:.-".contains($0) }
+            if !name.isEmpty, after.dropFirst(name.count).first == "}" {
+                return "${\(name)}"
+            }
+            rest = after
+        }
+        return nil
+    }
+
     /// A version's parts as Flyway compares them: numbers of any size,
     /// without leading zeros, and without trailing zero parts.
     ///
@@ -89,6 +104,13 @@ public enum FlywayLayout: MigrationLayoutReader {
             let parsed = name(of: fileName)!
             let url = folder.appendingPathComponent(path)
             let script = try LayoutFiles.script(url, shown: path)
+            if let placeholder = placeholder(in: script.text) {
+                // Flyway would put a value there; running the text as it is would do something else.
+                throw LayoutFiles.invalid(
+                    path,
+                    "uses the Flyway placeholder \(placeholder), which Flyway replaces with a value and Ferry does not.",
+                    advice: "Write the value into the script, or keep this migration with Flyway.")
+            }
             let isTransactional = try executesInTransaction(
                 configuration: url.appendingPathExtension("conf"), shown: path + ".conf")
             let stem = String(fileName.dropLast(".sql".count))

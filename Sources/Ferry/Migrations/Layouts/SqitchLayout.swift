@@ -73,7 +73,29 @@ public enum SqitchLayout: MigrationLayoutReader {
         return Release(text)
     }
 
+    /// The `sqitch.conf` settings that move the plan or the scripts away
+    /// from Sqitch's default places, which Ferry does not follow.
+    static let movingSettings: Set<String> = [
+        "top_dir", "plan_file", "deploy_dir", "revert_dir", "verify_dir", "extension",
+    ]
+
     public static func migrations(in folder: URL) throws -> [LayoutMigration] {
+        let configuration = folder.appendingPathComponent("sqitch.conf")
+        if let data = FileManager.default.contents(atPath: configuration.path) {
+            for line in LayoutFiles.lines(of: String(decoding: data, as: UTF8.self)) {
+                let key = line.trimmingCharacters(in: .whitespaces).prefix { $0 != "=" }
+                    .trimmingCharacters(in: .whitespaces)
+                if movingSettings.contains(key) {
+                    throw LayoutFiles.invalid(
+                        "sqitch.conf",
+                        "sets \(key), which moves the plan or the scripts: Ferry reads "
+                            + "sqitch.plan, deploy/, revert/ and verify/ (*.sql) beside sqitch.conf.",
+                        advice:
+                            "Point \(.migrations) at the folder that holds sqitch.plan and the script "
+                            + "folders, and remove the setting.")
+                }
+            }
+        }
         let entries = try plan(in: folder).entries
         var migrations: [LayoutMigration] = []
         var seen: [String: Int] = [:]
