@@ -37,6 +37,10 @@ public struct Migration: Sendable, Identifiable {
     /// after the other migrations of its release (a Flyway repeatable
     /// script, `R__name.sql`), instead of being refused as changed.
     public let isRepeatable: Bool
+    /// The version another tool gives the migration in its own history
+    /// (Flyway's `1.10`, golang-migrate's `10`, a Sqitch change), for a
+    /// migration read from that tool's folder; nil for Ferry's own.
+    public let toolVersion: String?
     /// Which transaction the migration runs in: the upgrade's (the default),
     /// one of its own (`-- ferry:own-transaction`), or none
     /// (`-- ferry:no-transaction`).
@@ -75,12 +79,15 @@ public struct Migration: Sendable, Identifiable {
     ///     number its name starts with. Foreign layouts give the place their
     ///     tool orders it at (Flyway's `1.10` after `1.9`).
     ///   - isRepeatable: Whether it runs again whenever its checksum changes.
+    ///   - toolVersion: Its version in another tool's history, when read
+    ///     from that tool's folder.
     public init(
         release: Release, name: String, body: Body, down: SQLScript? = nil,
         verify: SQLScript? = nil,
         checksum: String, transaction: Transaction = .shared, legacyChecksum: String? = nil,
-        number: Int? = nil, isRepeatable: Bool = false
+        number: Int? = nil, isRepeatable: Bool = false, toolVersion: String? = nil
     ) {
+        self.toolVersion = toolVersion
         self.release = release
         self.name = name
         self.body = body

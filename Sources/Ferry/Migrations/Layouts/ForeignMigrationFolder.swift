@@ -52,7 +52,8 @@ public struct ForeignMigrationFolder: Sendable {
                     name: migration.name, body: .sql(migration.up), down: migration.down,
                     verify: migration.verify, checksum: migration.checksum,
                     transaction: migration.transaction, legacyChecksum: migration.legacyChecksum,
-                    number: position + 1, isRepeatable: migration.isRepeatable))
+                    number: position + 1, isRepeatable: migration.isRepeatable,
+                    toolVersion: migration.version))
         }
         let known = Set(migrations.map(\.release) + boundaries.map(\.release))
         return (known.sorted(), migrations)
