@@ -138,6 +138,27 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: database), "plan created the database")
     }
 
+    @Test func initLeavesAnotherToolsFolderAsItIsAndTheFirstUpgradeRunsIt() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write(
+            "migrations/00001_devices.sql",
+            "-- +goose Up\nCREATE TABLE devices (id INTEGER PRIMARY KEY);\n-- +goose Down\nDROP TABLE devices;\n"
+        )
+        let initialize = try await FerryProcess.run(["init", "--name", "shop"], in: folder.url)
+        #expect(initialize.status == 0, "\(initialize)")
+        #expect(initialize.stdout.contains("goose layout, as it is"), "\(initialize)")
+        let toml = try String(
+            contentsOf: folder.url.appendingPathComponent("ferry.toml"), encoding: .utf8)
+        #expect(toml.contains("layout = \"goose\""), "\(toml)")
+        #expect(toml.contains("\nrelease = \"1.0.0\""), "\(toml)")
+        let files = try FileManager.default.contentsOfDirectory(
+            atPath: folder.url.appendingPathComponent("migrations").path)
+        #expect(files == ["00001_devices.sql"], "init wrote into the goose folder")
+        let upgrade = try await FerryProcess.run(["upgrade"], in: folder.url)
+        #expect(upgrade.status == 0, "\(upgrade)")
+        #expect(upgrade.stdout.contains("Applied 1.0.0/00001_devices"), "\(upgrade)")
+    }
+
     @Test func newWritesTheNextFileAndRefusesAWrongRelease() async throws {
         let folder = try TemporaryFolder()
         try folder.write(
