@@ -144,6 +144,26 @@ import Testing
         #expect(throws: FerryError.self) { try read(folder, .goose) }
     }
 
+    @Test func partsOfAFileKeepItsLineEndsAsData() throws {
+        // A line end inside a string literal is data: the up part keeps the file's bytes.
+        let folder = try TemporaryFolder()
+        try folder.write(
+            "00001_note.sql",
+            "-- +goose Up\r\nINSERT INTO t VALUES ('a\r\nb');\r\n-- +goose Down\r\nDELETE FROM t;\r\n"
+        )
+        let goose = try #require(try read(folder, .goose).first)
+        guard case .sql(let up) = goose.body else { return }
+        #expect(up.text == "-- +goose Up\r\nINSERT INTO t VALUES ('a\r\nb');\r\n")
+        #expect(goose.down?.text == "\r\n\r\n\r\n-- +goose Down\r\nDELETE FROM t;\r\n")
+        let sqitch = try TemporaryFolder()
+        try sqitch.write("sqitch.plan", "%project=app\r\n\r\nnote 2024-01-01T00:00:00Z A <a@b>\r\n")
+        try sqitch.write(
+            "deploy/note.sql", "BEGIN;\r\nINSERT INTO t VALUES ('a\r\nb');\r\nCOMMIT;\r\n")
+        let change = try #require(try read(sqitch, .sqitch).first)
+        guard case .sql(let deploy) = change.body else { return }
+        #expect(deploy.text == "\r\nINSERT INTO t VALUES ('a\r\nb');\r\n\r\n")
+    }
+
     @Test func dbmateSortsByFileNameAndRequiresBothParts() throws {
         let folder = try TemporaryFolder()
         try folder.write(

@@ -104,9 +104,9 @@ public enum DbmateLayout: MigrationLayoutReader {
                 advice: "End the migration with '-- migrate:down' and the SQL that reverts it.")
         }
         let upScript = SQLScript(
-            text: LayoutFiles.keeping(lines: up.line..<down.line, of: lines), file: shown)
+            text: LayoutFiles.keeping(lines: up.line..<down.line, of: whole.text), file: shown)
         let downScript = SQLScript(
-            text: LayoutFiles.keeping(lines: down.line..<lines.count, of: lines), file: shown)
+            text: LayoutFiles.keeping(lines: down.line..<lines.count, of: whole.text), file: shown)
         // An empty down part reverts nothing: without a down script, a downgrade restores the backup.
         var migration = LayoutMigration(
             version: version, name: name, up: upScript,

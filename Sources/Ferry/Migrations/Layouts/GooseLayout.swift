@@ -145,9 +145,11 @@ public enum GooseLayout: MigrationLayoutReader {
                 advice: "Close the block with '-- +goose StatementEnd'.")
         }
         let upScript = SQLScript(
-            text: LayoutFiles.keeping(lines: up..<(down ?? lines.count), of: lines), file: shown)
+            text: LayoutFiles.keeping(lines: up..<(down ?? lines.count), of: whole.text),
+            file: shown)
         var downScript = down.map {
-            SQLScript(text: LayoutFiles.keeping(lines: $0..<lines.count, of: lines), file: shown)
+            SQLScript(
+                text: LayoutFiles.keeping(lines: $0..<lines.count, of: whole.text), file: shown)
         }
         if let script = downScript, LayoutFiles.isEmpty(script) { downScript = nil }
         var migration = LayoutMigration(

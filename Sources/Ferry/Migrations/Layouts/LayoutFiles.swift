@@ -51,19 +51,38 @@ enum LayoutFiles {
 
     /// The lines of a text, split at `\n`, `\r\n` or `\r`, without their ends.
     static func lines(of text: String) -> [Substring] {
-        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        linesWithEnds(of: text).map(\.line)
     }
 
-    /// The text with every line outside `range` emptied (kept as an empty
-    /// line), so that a part of a file keeps the file's line numbers in
-    /// messages.
-    static func keeping(lines range: Range<Int>, of lines: [Substring]) -> String {
-        var kept: [Substring] = []
-        kept.reserveCapacity(range.upperBound)
-        for index in 0..<range.upperBound {
-            kept.append(range.contains(index) ? lines[index] : "")
+    /// The lines of a text, each with its end as written (`\n`, `\r\n`,
+    /// `\r`, or nothing for the last), so that a part of a file keeps its
+    /// bytes: a line end inside a string literal is data.
+    static func linesWithEnds(of text: String) -> [(line: Substring, end: Substring)] {
+        var lines: [(line: Substring, end: Substring)] = []
+        var start = text.startIndex
+        var index = start
+        while index < text.endIndex {
+            let next = text.index(after: index)
+            if text[index].isNewline {
+                lines.append((text[start..<index], text[index..<next]))
+                start = next
+            }
+            index = next
         }
-        return kept.joined(separator: "\n") + "\n"
+        lines.append((text[start...], ""))
+        return lines
+    }
+
+    /// The text with every line outside `range` emptied (its end kept), so
+    /// that a part of a file keeps the file's line numbers in messages and
+    /// its own bytes.
+    static func keeping(lines range: Range<Int>, of text: String) -> String {
+        var kept = ""
+        for (index, line) in linesWithEnds(of: text).enumerated().prefix(range.upperBound) {
+            if range.contains(index) { kept += line.line }
+            kept += line.end
+        }
+        return kept
     }
 
     /// Whether a script holds nothing but blanks and comments.

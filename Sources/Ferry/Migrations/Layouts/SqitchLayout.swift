@@ -170,7 +170,7 @@ public enum SqitchLayout: MigrationLayoutReader {
     static func unwrapped(_ script: SQLScript, closing: Set<String>) -> (
         script: SQLScript, wasWrapped: Bool
     ) {
-        var lines = LayoutFiles.lines(of: script.text)
+        var lines = LayoutFiles.linesWithEnds(of: script.text)
         func statement(_ line: Substring) -> String {
             line.trimmingCharacters(in: .whitespaces).uppercased()
                 .replacingOccurrences(of: " ", with: "")
@@ -179,16 +179,17 @@ public enum SqitchLayout: MigrationLayoutReader {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             return !trimmed.isEmpty && !trimmed.hasPrefix("--")
         }
-        guard let first = lines.firstIndex(where: isCode),
-            let last = lines.lastIndex(where: isCode),
-            first < last,
+        guard let first = lines.firstIndex(where: { isCode($0.line) }),
+            let last = lines.lastIndex(where: { isCode($0.line) }), first < last,
             ["BEGIN;", "BEGINTRANSACTION;", "BEGINWORK;", "STARTTRANSACTION;"].contains(
-                statement(lines[first])),
-            closing.contains(where: { statement(lines[last]) == $0 + ";" })
+                statement(lines[first].line)),
+            closing.contains(where: { statement(lines[last].line) == $0 + ";" })
         else { return (script, false) }
-        lines[first] = ""
-        lines[last] = ""
-        return (SQLScript(text: lines.joined(separator: "\n"), file: script.file), true)
+        // Emptied, their line ends kept: the other lines keep their numbers and their bytes.
+        lines[first].line = ""
+        lines[last].line = ""
+        let text = lines.map { String($0.line) + String($0.end) }.joined()
+        return (SQLScript(text: text, file: script.file), true)
     }
 
     public static func newMigration(
