@@ -104,6 +104,42 @@ import Testing
         }
     }
 
+    @Test func aReleaseThatMovesOnWithoutEndingTheOldOneIsRefusedWithTheTableToAdd() async throws {
+        let folder = try TemporaryFolder()
+        let migrations = folder.url.appendingPathComponent("migrations")
+        try folder.write(
+            "migrations/00001_devices.sql",
+            "-- +goose Up\nCREATE TABLE devices (id INTEGER PRIMARY KEY);\n")
+        let path = folder.url.appendingPathComponent("app.db").path
+        var configuration = Ferry.Configuration(
+            appName: "app", engine: SQLiteEngine(path: path), migrationsDirectory: migrations)
+        configuration.release = Release(1, 0, 0)
+        try await Ferry(configuration).upgrade(UpgradeOptions(skipBackup: true))
+        let before = try DatabaseSnapshot(path: path)
+
+        // Release 2.0.0 adds a migration; the old one would move to 2.0.0 with it.
+        try folder.write(
+            "migrations/00002_rooms.sql",
+            "-- +goose Up\nCREATE TABLE rooms (id INTEGER PRIMARY KEY);\n")
+        configuration.release = Release(2, 0, 0)
+        let error = try await #require(throws: FerryError.self) {
+            try await Ferry(configuration).upgrade(UpgradeOptions(skipBackup: true))
+        }
+        #expect(error.code == .migrationMissing)
+        #expect(error.changes == "Nothing was changed.")
+        #expect(
+            error.advice?.contains(
+                "1.0.0/00001_devices is now 2.0.0/00001_devices. Keep them in the release they were "
+                    + "applied in: add [[release]] version = \"1.0.0\" through = \"1\" to ferry.toml."
+            )
+                == true, "\(error.advice ?? "")")
+        #expect(try DatabaseSnapshot(path: path) == before)
+
+        configuration.releaseBoundaries = [ReleaseBoundary(release: Release(1, 0, 0), through: "1")]
+        let report = try await Ferry(configuration).upgrade(UpgradeOptions(skipBackup: true))
+        #expect(report.applied == ["2.0.0/00002_rooms"])
+    }
+
     @Test func theToolSaysWhichLayoutItDetectedAndRefusesAnAmbiguousFolder() async throws {
         let folder = try TemporaryFolder()
         try folder.write(

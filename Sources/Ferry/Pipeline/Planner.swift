@@ -118,6 +118,14 @@ public enum Planner {
             pending: pending,
             changed: changed, missing: missing, outOfOrder: outOfOrder, newerDatabaseRelease: newer)
         plan.appliedByApplication = appliedByApplication
+        // Missing rows whose migration is still known under another release: another tool's
+        // folder whose releases moved (the program's release changed with no [[release]]).
+        let byName = Dictionary(
+            catalog.migrations.filter { $0.toolVersion != nil }.map { ($0.name, $0) },
+            uniquingKeysWith: { first, _ in first })
+        plan.moved = missing.compactMap { applied in
+            byName[applied.name].map { (applied: applied, current: $0) }
+        }
         plan.hooks = catalog.hooks.filter { $0.runs(from: state.release, to: targetRelease) }
         return plan
     }
