@@ -346,6 +346,40 @@ import Testing
         }
     }
 
+    /// Files no tool would write: each layout reads them or refuses them with
+    /// a ``FerryError``, and never crashes.
+    @Test(arguments: MigrationLayout.allCases.filter { $0 != .ferry })
+    func oddFilesAreReadOrRefusedNeverACrash(layout: MigrationLayout) throws {
+        let odd: [(String, [UInt8])] = [
+            ("", []), ("-- +goose Up\n-- +goose StatementBegin\n", []),
+            ("-- migrate:down\n-- migrate:up\n", []), ("\r\r\n\n", []),
+            ("", [0xFF, 0xFE, 0x00, 0x41]), ("BEGIN;\nCOMMIT;", []), ("BEGIN;", []),
+        ]
+        let names = [
+            "1_a.sql", "1_a.up.sql", "1_a.down.sql", "V1__a.sql", "U1__a.sql", "R__a.sql",
+            "V__a.sql", "V1.__a.sql", "V99999999999999999999999999.1__a.sql", "0_a.sql",
+            "99999999999999999999_a.sql", "_a.sql", "1_a/up.sql", "1_a/metadata.toml",
+            "sqitch.plan", "deploy/a.sql", "V1__a.sql.conf",
+        ]
+        for (text, bytes) in odd {
+            let folder = try TemporaryFolder()
+            for name in names {
+                let url = folder.url.appendingPathComponent(name)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(bytes.isEmpty ? Array(text.utf8) : bytes).write(to: url)
+            }
+            do {
+                _ = try read(folder, layout)
+            } catch is FerryError {
+                // Refused, saying why: as it should be.
+            }
+            _ = try? MigrationLayout.detect(in: folder.url)
+            _ = try? NewMigration.files(
+                named: "b", in: folder.url, layout: layout, release: nil, down: true, verify: false)
+        }
+    }
+
     @Test func checksumsIgnoreLineEndingsAndAByteOrderMark() {
         let unix = SQLScript(text: "CREATE TABLE t (id int);\nSELECT 1;\n")
         let windows = SQLScript(text: "\u{FEFF}CREATE TABLE t (id int);\r\nSELECT 1;\r\n")

@@ -7,7 +7,8 @@ import Foundation
 /// order of the file names as text (as dbmate sorts them). A file holds a
 /// `-- migrate:up` part and a `-- migrate:down` part, both required (the
 /// down part may be empty); `transaction:false` after either marker runs
-/// that part outside a transaction. Statements before `-- migrate:up` are
+/// that part outside a transaction (other options are left alone, as dbmate
+/// leaves them). Statements before `-- migrate:up` are
 /// refused, as dbmate refuses them.
 public enum DbmateLayout: MigrationLayoutReader {
     public static let layout = MigrationLayout.dbmate
@@ -68,12 +69,6 @@ public enum DbmateLayout: MigrationLayoutReader {
                         advice: "Move the statement below '-- migrate:up'.")
                 }
                 continue
-            }
-            for option in marker.options
-            where !["transaction:false", "transaction:true"].contains(option) {
-                throw LayoutFiles.invalid(
-                    shown, "line \(index + 1): '\(option)' is not an option dbmate knows.",
-                    advice: "dbmate's option is transaction:false.")
             }
             if marker.isUp {
                 guard up == nil, down == nil else {
