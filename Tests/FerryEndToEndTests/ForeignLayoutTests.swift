@@ -64,6 +64,63 @@ import Testing
         }
     }
 
+    /// `VACUUM` refuses to run inside a transaction on both engines: it runs
+    /// only when the tool's own marker for "no transaction" is read.
+    @Test(
+        arguments: TestEngine.underTest,
+        [
+            MigrationLayout.flyway, .diesel, .sqlx, .goose, .dbmate,
+        ])
+    func eachToolsNoTransactionMarkRunsAMigrationOutsideATransaction(
+        engine: TestEngine, layout: MigrationLayout
+    ) async throws {
+        try await withTestDatabase(engine) { database in
+            let create = "CREATE TABLE devices (id INTEGER PRIMARY KEY);\n"
+            let files: [(String, String)]
+            switch layout {
+            case .flyway:
+                files = [
+                    ("V1__devices.sql", create), ("V2__vacuum.sql", "VACUUM;\n"),
+                    ("V2__vacuum.sql.conf", "executeInTransaction=false\n"),
+                ]
+            case .diesel:
+                files = [
+                    ("2024-01-01-000000_devices/up.sql", create),
+                    ("2024-01-02-000000_vacuum/up.sql", "VACUUM;\n"),
+                    ("2024-01-02-000000_vacuum/metadata.toml", "run_in_transaction = false\n"),
+                ]
+            case .sqlx:
+                files = [
+                    ("1_devices.sql", create), ("2_vacuum.sql", "-- no-transaction\nVACUUM;\n"),
+                ]
+            case .goose:
+                files = [
+                    ("00001_devices.sql", "-- +goose Up\n" + create),
+                    ("00002_vacuum.sql", "-- +goose NO TRANSACTION\n-- +goose Up\nVACUUM;\n"),
+                ]
+            default:
+                files = [
+                    ("20240101000000_devices.sql", "-- migrate:up\n\(create)-- migrate:down\n"),
+                    (
+                        "20240102000000_vacuum.sql",
+                        "-- migrate:up transaction:false\nVACUUM;\n-- migrate:down\n"
+                    ),
+                ]
+            }
+            for (name, text) in files { try database.folder.write("migrations/" + name, text) }
+            var configuration = Ferry.Configuration(
+                appName: "app", engine: database.engine,
+                migrationsDirectory: database.folder.url.appendingPathComponent("migrations"))
+            configuration.release = Release(1, 0, 0)
+            configuration.migrationLayout = layout
+            configuration.backupsDirectory = database.backupsFolder
+            let report = try await Ferry(configuration).upgrade(UpgradeOptions(skipBackup: true))
+            #expect(report.applied.count == 2, "\(report.applied)")
+            let history = try await Ferry(configuration).history()
+            #expect(history.map(\.kind.description) == ["sql", "sql-no-transaction"])
+        }
+    }
+
     @Test(arguments: TestEngine.underTest)
     func aFlywayRepeatableRunsAgainWhenItsFileChanges(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
