@@ -24,7 +24,7 @@ import Testing
         try folder.write("R__a_view.sql", "SELECT 'a';")
         try folder.write("V1.10__ten.sql.conf", "# built alone\nexecuteInTransaction=false\n")
         try folder.write("README.md", "notes")
-        try folder.write("afterMigrate.sql", "SELECT 0;")
+        try folder.write("afterClean.sql", "SELECT 0;")
         let migrations = try read(folder, .flyway)
         #expect(
             migrations.map(\.name) == [
@@ -37,6 +37,15 @@ import Testing
             #expect(script.file == "sub/V1_2__two.sql")
         }
         #expect(migrations.map(\.release.description) == Array(repeating: "1.0.0", count: 6))
+        // A callback that `flyway migrate` runs is refused, not left unrun.
+        try folder.write("sub/afterMigrate__grants.sql", "GRANT SELECT ON t TO reader;")
+        #expect {
+            try read(folder, .flyway)
+        } throws: { error in
+            (error as? FerryError)?.message.contains(
+                "sub/afterMigrate__grants.sql: a Flyway callback")
+                == true
+        }
     }
 
     @Test func flywayRefusesTwoFilesOfOneVersionWithTrailingZerosIgnored() throws {

@@ -15,7 +15,9 @@ import Foundation
 ///   to run it outside a transaction.
 ///
 /// Flyway finds scripts in subfolders too. Other files are left alone, as
-/// Flyway leaves them.
+/// Flyway leaves them, except the callbacks `flyway migrate` runs
+/// (`afterMigrate.sql`, …): Ferry has no such events, and refuses them
+/// rather than leave the team's SQL unrun.
 public enum FlywayLayout: MigrationLayoutReader {
     public static let layout = MigrationLayout.flyway
 
@@ -42,6 +44,25 @@ public enum FlywayLayout: MigrationLayoutReader {
             return version.isEmpty ? Name(prefix: "R", version: "", description: description) : nil
         }
         return Name(prefix: prefix, version: version, description: description)
+    }
+
+    /// Flyway's callbacks that `flyway migrate` runs (`afterMigrate.sql`,
+    /// `beforeEachMigrate__grants.sql`): SQL run on an event, which Ferry's
+    /// upgrade does not have.
+    static let migrateCallbacks: Set<String> = [
+        "beforeMigrate", "beforeRepeatables", "beforeEachMigrate", "beforeEachMigrateStatement",
+        "afterEachMigrateStatement", "afterEachMigrateStatementError", "afterEachMigrate",
+        "afterEachMigrateError", "afterMigrate", "afterMigrateApplied", "afterVersioned",
+        "afterMigrateError", "beforeValidate", "afterValidate", "afterValidateError",
+        "beforeConnect", "afterConnect", "createSchema",
+    ]
+
+    /// The callback event a file name names, when `flyway migrate` runs it.
+    static func migrateCallback(_ fileName: String) -> String? {
+        guard fileName.hasSuffix(".sql") else { return nil }
+        let stem = fileName.dropLast(".sql".count)
+        let event = stem.range(of: "__").map { String(stem[..<$0.lowerBound]) } ?? String(stem)
+        return migrateCallbacks.contains(event) ? event : nil
     }
 
     /// The first Flyway placeholder in a text (`${name}`, `${flyway:user}`),
@@ -80,18 +101,20 @@ public enum FlywayLayout: MigrationLayoutReader {
         return left.count < right.count
     }
 
-    /// The script files under the folder, as paths relative to it.
+    /// The script files (and `flyway migrate`'s callbacks) under the folder,
+    /// as paths relative to it.
     private static func scripts(in folder: URL, under relative: String = "") -> [String] {
         guard let found = try? LayoutFiles.entries(in: folder) else { return [] }
         let prefix = relative.isEmpty ? "" : relative + "/"
-        return found.files.filter { name(of: $0) != nil }.map { prefix + $0 }
+        return found.files.filter { name(of: $0) != nil || migrateCallback($0) != nil }
+            .map { prefix + $0 }
             + found.folders.flatMap {
                 scripts(in: folder.appendingPathComponent($0), under: prefix + $0)
             }
     }
 
     public static func recognizes(_ folder: URL) -> Bool {
-        !scripts(in: folder).isEmpty
+        scripts(in: folder).contains { name(of: String($0.split(separator: "/").last!)) != nil }
     }
 
     public static func migrations(in folder: URL) throws -> [LayoutMigration] {
@@ -101,6 +124,16 @@ public enum FlywayLayout: MigrationLayoutReader {
         var repeatables: [(description: String, migration: LayoutMigration)] = []
         for path in scripts(in: folder) {
             let fileName = String(path.split(separator: "/").last!)
+            if let event = migrateCallback(fileName) {
+                // Left out, the team's SQL would silently stop running; run differently, it would surprise.
+                throw LayoutFiles.invalid(
+                    path,
+                    "a Flyway callback, which Flyway runs on the event \(event); Ferry does not run Flyway's callbacks.",
+                    advice:
+                        "Turn it into a repeatable migration (R__name.sql, run after the others when it "
+                        + "changes) or a Ferry hook (hooks/NNN_name.sql with -- ferry:from and -- ferry:to), "
+                        + "or move it out of the migrations folder.")
+            }
             let parsed = name(of: fileName)!
             let url = folder.appendingPathComponent(path)
             let script = try LayoutFiles.script(url, shown: path)
