@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Carries an application's database from one release to the next.
 ///
@@ -27,9 +28,15 @@ public struct Ferry: Sendable {
     /// - Throws: ``FerryError`` naming a malformed file.
     public func catalog() throws -> MigrationCatalog {
         var catalog = try MigrationCatalog(
-            folder: configuration.migrationsDirectory, registry: configuration.migrations,
-            hooks: configuration.hooks)
+            folder: configuration.migrationsDirectory, layout: configuration.migrationLayout,
+            boundaries: configuration.releaseBoundaries, programRelease: configuration.release,
+            registry: configuration.migrations, hooks: configuration.hooks)
         catalog.seesSwiftMigrations = configuration.seesSwiftMigrations
+        if let layout = catalog.layout, layout.isDetected, layout.layout != .ferry {
+            configuration.logger.info(
+                "Migrations folder read in the \(layout.summary)",
+                metadata: ["layout": "\(layout.layout.rawValue)"])
+        }
         return catalog
     }
 
@@ -78,10 +85,12 @@ public struct Ferry: Sendable {
     public func plan(to target: Release? = nil) async throws -> Plan {
         let catalog = try catalog()
         try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
-        return try Planner.plan(
+        var plan = try Planner.plan(
             catalog: catalog, state: try await configuration.engine.readState(),
             programRelease: try programRelease(in: catalog), target: target,
             minimumUpgradableFrom: configuration.minimumUpgradableFrom)
+        plan.layout = catalog.layout
+        return plan
     }
 
     /// The releases, the history, the pending migrations and the lock.

@@ -35,6 +35,13 @@ struct CommonOptions: ParsableArguments {
         completion: .directory)
     var backups: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The migrations folder's layout (env FERRY_LAYOUT; [database] layout; default: detected).",
+            valueName: "layout"))
+    var layout: MigrationLayout?
+
     @Flag(name: .long, help: "Print JSON for scripts instead of text (env FERRY_JSON=1).")
     var json = false
 
@@ -82,6 +89,7 @@ struct CommonOptions: ParsableArguments {
             $0.database = database
             $0.migrations = migrations
             $0.backups = backups
+            $0.layout = layout
             $0.json = json ? true : nil
         }
         let settings = file.overridden(

@@ -37,21 +37,34 @@ struct InitCommand: AsyncParsableCommand {
                     advice: "Edit it, or pass --config PATH to write another file.")
             }
             let migrationsPath = common.migrations ?? "migrations"
-            let firstRelease = URL(fileURLWithPath: migrationsPath, relativeTo: folder)
-                .appendingPathComponent("0.1.0")
+            let migrationsFolder = URL(fileURLWithPath: migrationsPath, relativeTo: folder)
+            // Another tool's folder is left as it is: the file says its layout, and its release.
+            let detected = try common.layout ?? MigrationLayout.detect(in: migrationsFolder)
+            let foreign = detected == .ferry ? nil : detected
+            let firstRelease = migrationsFolder.appendingPathComponent("0.1.0")
             let firstMigration = firstRelease.appendingPathComponent("001_create_items.sql")
+            let releaseLine =
+                foreign == nil
+                ? "# release = \"0.1.0\"                # default: the newest release folder"
+                : "release = \"1.0.0\"                  # the release its migrations belong to"
+            let layoutLine =
+                foreign.map {
+                    "layout = \"\($0.rawValue)\"            # detected: read as \($0.rawValue) reads it"
+                }
+                ?? "# layout = \"ferry\"                 # or flyway, golang-migrate, diesel, sqlx, goose, dbmate, sqitch"
             let toml = """
                 # Ferry's settings. Each key also has a flag and a FERRY_* environment variable;
                 # flags beat the environment, which beats this file. Paths are relative to this file.
 
                 [app]
                 name = "\(appName)"
-                # release = "0.1.0"                # default: the newest release folder
+                \(releaseLine)
                 # minimum_upgradable_from = "0.1.0"
 
                 [database]
                 url = "\(common.database ?? "data/\(appName).db")"   # a SQLite path, sqlite:PATH, or postgres://user@host/db
                 migrations = "\(migrationsPath)"
+                \(layoutLine)
                 create = true                      # the first upgrade creates the database; once it
                                                    # exists, remove this so a mistyped url is refused
                 # lock_timeout = 60                # seconds to wait for another upgrader
@@ -59,6 +72,11 @@ struct InitCommand: AsyncParsableCommand {
                 [backups]
                 # directory = "data/backups"       # default: a backups folder beside the SQLite file
                 keep = 10
+
+                # Where releases end in another tool's folder (its migrations up to `through`):
+                # [[release]]
+                # version = "0.9.0"
+                # through = "<the version of the release's last migration>"
 
                 # Checked after every upgrade, before the commit ('ferry verify' runs them too):
                 # [[verify]]
@@ -86,9 +104,11 @@ struct InitCommand: AsyncParsableCommand {
 
                 """
             do {
-                try FileManager.default.createDirectory(
-                    at: firstRelease, withIntermediateDirectories: true)
-                if !FileManager.default.fileExists(atPath: firstMigration.path) {
+                if foreign == nil {
+                    try FileManager.default.createDirectory(
+                        at: firstRelease, withIntermediateDirectories: true)
+                }
+                if foreign == nil, !FileManager.default.fileExists(atPath: firstMigration.path) {
                     try Data(sql.utf8).write(to: firstMigration, options: .withoutOverwriting)
                 }
                 try Data(toml.utf8).write(to: configFile, options: .withoutOverwriting)
@@ -101,6 +121,13 @@ struct InitCommand: AsyncParsableCommand {
                     Result(
                         config: configFile.path,
                         migrations: firstRelease.deletingLastPathComponent().path))
+            }
+            if let foreign {
+                console.line(
+                    "Wrote \(configFile.relativePath); \(migrationsFolder.relativePath) is read in the "
+                        + "\(foreign.rawValue) layout, as it is.")
+                return console.line(
+                    "Next: set the release in it, then run 'ferry plan' and 'ferry upgrade'.")
             }
             console.line("Wrote \(configFile.relativePath) and \(firstMigration.relativePath).")
             console.line("Next: edit the migration, then run 'ferry plan' and 'ferry upgrade'.")

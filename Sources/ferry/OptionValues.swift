@@ -27,6 +27,16 @@ extension BackupCheckLevel: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 
+extension MigrationLayout: ExpressibleByArgument {
+    /// Reads a layout's name as the settings do (any case).
+    public init?(argument: String) {
+        guard let layout = try? MigrationLayout(parsing: argument) else { return nil }
+        self = layout
+    }
+
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
 /// Readers of option values that are open sets (releases, numbers in a
 /// range), for `@Option(transform:)`: the error they throw is what the
 /// parser prints after "The value 'X' is invalid for '--option <value>'".

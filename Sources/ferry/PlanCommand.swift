@@ -44,6 +44,8 @@ struct PlanCommand: AsyncParsableCommand {
         let hooks: [String]
         let upToDate: Bool
         let freshInstall: Bool
+        /// The migrations folder's layout (`ferry`, `flyway`, …), configured or detected.
+        let layout: String?
         let error: FerryError?
     }
 
@@ -68,7 +70,8 @@ struct PlanCommand: AsyncParsableCommand {
                                 transaction: $0.transaction)
                         },
                         hooks: plan.hooks.map(\.id), upToDate: plan.isUpToDate,
-                        freshInstall: plan.isFreshInstall, error: refusal))
+                        freshInstall: plan.isFreshInstall, layout: plan.layout?.layout.rawValue,
+                        error: refusal))
             } else {
                 console.line(
                     "Database: \(ferry.configuration.engine.displayName)\(plan.isFreshInstall ? " (fresh install)" : "")"

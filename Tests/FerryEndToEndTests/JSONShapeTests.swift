@@ -41,6 +41,9 @@ import Testing
             at: folder.appendingPathComponent("folder.db"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(
             at: folder.appendingPathComponent("i"), withIntermediateDirectories: true)
+        // A folder of its own for `new`, which adds files that the other runs must not see.
+        try FileManager.default.copyItem(
+            at: ExampleApplication.migrations, to: folder.appendingPathComponent("n"))
 
         func run(
             _ arguments: [String], database: String = "a.db", migrations: String = "m",
@@ -106,6 +109,14 @@ import Testing
                 ]
             ),
             ("test-paths", [run(["test-paths"], 0), run(["test-paths"], migrations: "bad", 1)]),
+            (
+                "new",
+                [
+                    run(["new", "add_rooms", "--down"], migrations: "n", 0),
+                    run(["new", "add rooms!"], migrations: "n", 2),
+                    run(["new", "add_rooms", "--release", "0.1.0"], migrations: "n", 2),
+                ]
+            ),
         ]
     }
 

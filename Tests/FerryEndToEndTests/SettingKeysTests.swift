@@ -17,15 +17,16 @@ import Testing
                 "app": ["name", "release", "minimum_upgradable_from"],
                 "database": [
                     "url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin",
-                    "create",
+                    "create", "layout",
                 ],
                 "backups": ["directory", "keep", "keep_manual", "check"],
                 "preflight": ["keep_free_mb", "os_release", "schema_drift"],
                 "verify": ["name", "query", "expect", "preserve", "releases"],
                 "requirement": ["os", "engine", "unknown"],
                 "component": ["name", "version", "compatible", "remove_before", "remove_after"],
+                "release": ["version", "through"],
             ])
-        #expect(Settings.fileArrayTables == ["verify", "requirement", "component"])
+        #expect(Settings.fileArrayTables == ["verify", "requirement", "component", "release"])
     }
 
     @Test func everyKeyComesFromTheFileTheEnvironmentOrAFlagInThatOrder() throws {
@@ -46,6 +47,7 @@ import Testing
             pg_bin = "file-bin"
             fixtures = "file-fixtures"
             create = true
+            layout = "goose"
 
             [backups]
             directory = "file-backups"
@@ -60,6 +62,10 @@ import Testing
 
             [[component]]
             name = "bridge"
+
+            [[release]]
+            version = "0.9.0"
+            through = "00005"
             """)
         let base = folder.url.appendingPathComponent("conf").standardizedFileURL.path
         let fromFile = try Settings.file(at: file, engines: engines)
@@ -82,6 +88,8 @@ import Testing
             $0.osRelease = base + "/file-os-release"
             $0.schemaDrift = false
             $0.components = [Component(name: "bridge")]
+            $0.layout = .goose
+            $0.releaseBoundaries = [ReleaseBoundary(release: Release(0, 9, 0), through: "00005")]
         }
         #expect(fromFile == expectedFromFile)
 
@@ -97,7 +105,7 @@ import Testing
                 "FERRY_BACKUPS_KEEP_MANUAL": "2", "FERRY_BACKUPS_CHECK": "full",
                 "FERRY_KEEP_FREE_MB": "2",
                 "FERRY_OS_RELEASE": "env-os-release", "FERRY_SCHEMA_DRIFT": "1",
-                "FERRY_JSON": "yes",
+                "FERRY_JSON": "yes", "FERRY_LAYOUT": "golang-migrate",
                 "FERRY_UNRELATED": "x",
             ], engines: engines)
         let expectedFromEnvironment = Settings {
@@ -119,11 +127,13 @@ import Testing
             $0.osRelease = "env-os-release"
             $0.schemaDrift = true
             $0.json = true
+            $0.layout = .golangMigrate
         }
         #expect(environment == expectedFromEnvironment)
 
         var merged = expectedFromEnvironment
         merged.components = [Component(name: "bridge")]
+        merged.releaseBoundaries = expectedFromFile.releaseBoundaries
         #expect(
             fromFile.overridden(by: environment) == merged,
             "the environment beats the file, key by key")
@@ -181,8 +191,8 @@ import Testing
         }
         #expect(error.message == "\(file.path): unknown key 'pg_bin' in [database].")
         #expect(
-            error.advice == "Known keys in [database]: create, fixtures, lock_timeout, migrations, "
-                + "transaction_mode, url.")
+            error.advice == "Known keys in [database]: create, fixtures, layout, lock_timeout, "
+                + "migrations, transaction_mode, url.")
         #expect(
             try Settings.environment(["FERRY_PG_BIN": "bin"], engines: sqliteOnly) == Settings())
 
@@ -211,7 +221,7 @@ import Testing
         #expect(typo.stderr.contains("unknown key 'pg_bn' in [database]."), "\(typo)")
         #expect(
             typo.stderr.contains(
-                "Known keys in [database]: create, fixtures, lock_timeout, migrations, pg_bin, transaction_mode, url."
+                "Known keys in [database]: create, fixtures, layout, lock_timeout, migrations, pg_bin, transaction_mode, url."
             ))
         #expect(
             !FileManager.default.fileExists(

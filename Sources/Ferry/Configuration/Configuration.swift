@@ -22,8 +22,15 @@ extension Ferry {
         public var minimumUpgradableFrom: Release?
         /// The database.
         public var engine: any DatabaseEngine
-        /// The migrations folder in the native layout, if any.
+        /// The migrations folder, if any.
         public var migrationsDirectory: URL?
+        /// The migrations folder's layout (`[database] layout`): Ferry's own
+        /// or another tool's (``MigrationLayout``). Nil, the default, detects
+        /// it from the folder's files.
+        public var migrationLayout: MigrationLayout?
+        /// Where releases end in a folder of another tool's migrations
+        /// (`[[release]] version through`), oldest first.
+        public var releaseBoundaries: [ReleaseBoundary] = []
         /// Migrations registered in Swift.
         public var migrations: MigrationRegistry
         /// The backup catalog folder; nil lets the engine choose.
@@ -90,6 +97,7 @@ extension Ferry {
             self.minimumUpgradableFrom = nil
             self.engine = engine
             self.migrationsDirectory = migrationsDirectory
+            self.migrationLayout = nil
             self.migrations = MigrationRegistry()
             self.backupsDirectory = nil
             self.backupsToKeep = 10

@@ -164,4 +164,23 @@ extension FileReader {
             ]
         }
     }
+
+    func releaseBoundaries() throws -> [ReleaseBoundary]? {
+        try eachEntry("release") { entry in
+            guard let version = try entry.string("version"),
+                let through = try entry.string("through"), !through.isEmpty
+            else {
+                throw FerryError(
+                    .invalidConfiguration,
+                    "\(entry.place) must have version and through.",
+                    advice:
+                        "Write for example version = \"2.0.0\" and through = \"20240101120000\" "
+                        + "(the version of the release's last migration).")
+            }
+            return [
+                ReleaseBoundary(
+                    release: try entry.located { try Release(parsing: version) }, through: through)
+            ]
+        }
+    }
 }

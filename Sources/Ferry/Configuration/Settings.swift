@@ -52,6 +52,11 @@ public struct Settings: Sendable, Equatable {
     public var backupCheck: BackupCheckLevel?
     /// `FERRY_JSON`, `--json`: JSON output.
     public var json: Bool?
+    /// `[database] layout`, `FERRY_LAYOUT`, `--layout`: the migrations
+    /// folder's layout; unset detects it.
+    public var layout: MigrationLayout?
+    /// `[[release]]` tables: where releases end in another tool's folder.
+    public var releaseBoundaries: [ReleaseBoundary]?
     /// `[database] fixtures`, `FERRY_FIXTURES`, `test-paths --fixtures`: the
     /// sample data folder.
     public var fixtures: String?
@@ -107,6 +112,9 @@ public struct Settings: Sendable, Equatable {
                 environment: "FERRY_TRANSACTION_MODE",
                 parse: TransactionMode.init(parsing:)),
             .path(\.fixtures, "database", "fixtures", environment: "FERRY_FIXTURES"),
+            .choice(
+                \.layout, "database", "layout", environment: "FERRY_LAYOUT",
+                parse: MigrationLayout.init(parsing:)),
             .path(\.backups, "backups", "directory", environment: "FERRY_BACKUPS"),
             .count(\.keepBackups, .keepBackups),
             .count(\.keepManualBackups, .keepManualBackups),
@@ -129,6 +137,9 @@ public struct Settings: Sendable, Equatable {
                 \.components, "component",
                 keys: ["name", "version", "compatible", "remove_before", "remove_after"]
             ) { try $0.components() },
+            .tables(\.releaseBoundaries, "release", keys: ["version", "through"]) {
+                try $0.releaseBoundaries()
+            },
         ]
     }
 
@@ -284,6 +295,8 @@ public struct Settings: Sendable, Equatable {
         configuration.minimumUpgradableFrom = try minimumUpgradableFrom.map(Release.init(parsing:))
         configuration.backupsDirectory = backups.map { URL(fileURLWithPath: $0) }
         configuration.fixturesDirectory = fixtures.map { URL(fileURLWithPath: $0) }
+        configuration.migrationLayout = layout
+        configuration.releaseBoundaries = releaseBoundaries ?? []
         configuration.invariants = invariants ?? []
         configuration.requirements = requirements ?? []
         configuration.components = components ?? []

@@ -20,7 +20,7 @@ extension MigrationFolder {
             let script = try Self.script(at: file, shown: "\(name)/\(Migration.baselineName).sql")
             return Migration(
                 release: release, name: Migration.baselineName, body: .sql(script),
-                checksum: script.checksum)
+                checksum: script.checksum, legacyChecksum: script.legacyChecksum)
         }
     }
 }

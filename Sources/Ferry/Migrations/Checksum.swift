@@ -13,6 +13,39 @@ public enum Checksum {
         sha256(Data(text.utf8))
     }
 
+    /// The SHA-256 of a script's text with every `\r\n` and lone `\r` read
+    /// as `\n` and a leading byte-order mark left out, and the SHA-256 of the
+    /// text as it is (the checksum Ferry recorded before), computed only
+    /// when the two differ.
+    ///
+    /// Git on Windows, an editor or a copy may change line endings and add a
+    /// byte-order mark; neither changes what the script does.
+    public static func normalizedSHA256(_ text: String) -> (checksum: String, legacy: String) {
+        let bytes = text.utf8
+        let hasMark = bytes.starts(with: [0xEF, 0xBB, 0xBF])
+        guard hasMark || bytes.contains(UInt8(ascii: "\r")) else {
+            let checksum = sha256(text)
+            return (checksum, checksum)
+        }
+        var normalized: [UInt8] = []
+        normalized.reserveCapacity(bytes.count)
+        var previousWasReturn = false
+        for byte in bytes.dropFirst(hasMark ? 3 : 0) {
+            if byte == UInt8(ascii: "\r") {
+                normalized.append(UInt8(ascii: "\n"))
+                previousWasReturn = true
+                continue
+            }
+            if byte == UInt8(ascii: "\n"), previousWasReturn {
+                previousWasReturn = false
+                continue
+            }
+            previousWasReturn = false
+            normalized.append(byte)
+        }
+        return (sha256(normalized), sha256(text))
+    }
+
     /// Computes a SHA-256 from pieces, for data too large to hold at once.
     public struct Hasher {
         private var hash = SHA256()

@@ -28,6 +28,19 @@ public struct Migration: Sendable, Identifiable {
     /// afterwards. For Swift migrations it is what the registration gave, or
     /// a fixed marker that is never compared.
     public let checksum: String
+    /// The checksum Ferry recorded for the same file before line endings
+    /// and byte-order marks were ignored (see ``SQLScript/legacyChecksum``):
+    /// a history row holding it still matches. Equal to ``checksum`` when
+    /// the two do not differ.
+    public let legacyChecksum: String
+    /// Whether the migration runs again whenever its checksum changes,
+    /// after the other migrations of its release (a Flyway repeatable
+    /// script, `R__name.sql`), instead of being refused as changed.
+    public let isRepeatable: Bool
+    /// The version another tool gives the migration in its own history
+    /// (Flyway's `1.10`, golang-migrate's `10`, a Sqitch change), for a
+    /// migration read from that tool's folder; nil for Ferry's own.
+    public let toolVersion: String?
     /// Which transaction the migration runs in: the upgrade's (the default),
     /// one of its own (`-- ferry:own-transaction`), or none
     /// (`-- ferry:no-transaction`).
@@ -58,20 +71,34 @@ public struct Migration: Sendable, Identifiable {
     public let number: Int?
 
     /// Creates a migration.
+    ///
+    /// - Parameters:
+    ///   - legacyChecksum: The checksum an older Ferry recorded for the same
+    ///     file; nil when it is `checksum`.
+    ///   - number: Its place among the migrations of its release; nil for the
+    ///     number its name starts with. Foreign layouts give the place their
+    ///     tool orders it at (Flyway's `1.10` after `1.9`).
+    ///   - isRepeatable: Whether it runs again whenever its checksum changes.
+    ///   - toolVersion: Its version in another tool's history, when read
+    ///     from that tool's folder.
     public init(
         release: Release, name: String, body: Body, down: SQLScript? = nil,
         verify: SQLScript? = nil,
-        checksum: String, transaction: Transaction = .shared
+        checksum: String, transaction: Transaction = .shared, legacyChecksum: String? = nil,
+        number: Int? = nil, isRepeatable: Bool = false, toolVersion: String? = nil
     ) {
+        self.toolVersion = toolVersion
         self.release = release
         self.name = name
         self.body = body
         self.down = down
         self.verify = verify
         self.checksum = checksum
+        self.legacyChecksum = legacyChecksum ?? checksum
+        self.isRepeatable = isRepeatable
         self.transaction = transaction
         self.id = "\(release)/\(name)"
-        self.number = Int(name.prefix(while: { $0.isASCII && $0.isNumber }))
+        self.number = number ?? Int(name.prefix(while: { $0.isASCII && $0.isNumber }))
     }
 
     /// Creates a migration that runs in the upgrade's transaction or, when
@@ -105,6 +132,12 @@ public struct Migration: Sendable, Identifiable {
 
     /// Whether a recorded checksum should be compared with this migration's.
     public var hasComparableChecksum: Bool { checksum != Migration.uncheckedSwiftChecksum }
+
+    /// Whether a recorded checksum is this migration's: its checksum, or the
+    /// one an older Ferry recorded for the same file.
+    public func matches(recordedChecksum recorded: String) -> Bool {
+        recorded == checksum || recorded == legacyChecksum
+    }
 
     /// How a migration was written.
     public enum Kind: String, Sendable, Codable {

@@ -19,6 +19,9 @@ public struct MigrationCatalog: Sendable {
     /// Swift migrations missing from ``migrations`` are the application's,
     /// not unknown.
     public var seesSwiftMigrations = true
+    /// The layout the migrations folder was read in, and whether it was
+    /// detected; nil without a folder.
+    public private(set) var layout: ChosenLayout?
 
     /// Creates a catalog from migrations and the releases that exist.
     ///
@@ -54,14 +57,35 @@ public struct MigrationCatalog: Sendable {
     /// Loads the folder (when given) and adds the registered migrations and hooks.
     ///
     /// - Throws: ``FerryError`` naming the malformed file or registration.
-    public init(folder: URL?, registry: MigrationRegistry, hooks: HookRegistry = HookRegistry())
-        throws
-    {
-        let contents = try folder.map { try MigrationFolder(url: $0).read() }
+    ///
+    /// - Parameters:
+    ///   - layout: The folder's layout; nil detects it
+    ///     (``MigrationLayout/detect(in:)``).
+    ///   - boundaries: Where releases end in another tool's folder.
+    ///   - programRelease: The configured release of the program, which the
+    ///     migrations of another tool's folder belong to by default.
+    public init(
+        folder: URL?, layout: MigrationLayout? = nil, boundaries: [ReleaseBoundary] = [],
+        programRelease: Release? = nil, registry: MigrationRegistry,
+        hooks: HookRegistry = HookRegistry()
+    ) throws {
+        let chosen = try folder.map { folder in
+            try layout.map { ChosenLayout($0, isDetected: false) }
+                ?? ChosenLayout(MigrationLayout.detect(in: folder), isDetected: true)
+        }
+        let contents = try folder.map { folder in
+            try ForeignMigrationFolder(
+                url: folder, layout: chosen?.layout ?? .ferry, boundaries: boundaries,
+                programRelease: programRelease
+            ).read()
+        }
         try self.init(
             migrations: (contents?.migrations ?? []) + registry.migrations,
             releases: contents?.releases ?? [])
-        baselines = try folder.map { try MigrationFolder(url: $0).baselines() } ?? []
+        self.layout = chosen
+        if chosen?.layout == .ferry {
+            baselines = try folder.map { try MigrationFolder(url: $0).baselines() } ?? []
+        }
         let allHooks =
             try
             (folder.map { try HookFolder(url: $0.appendingPathComponent("hooks")).hooks() } ?? [])

@@ -321,7 +321,8 @@ public struct MigrationFolder: Sendable {
                 Migration(
                     release: release, name: name, body: .sql(up),
                     down: try downs[name].map(script), verify: try verifies[name].map(script),
-                    checksum: up.checksum, transaction: transaction))
+                    checksum: up.checksum, transaction: transaction,
+                    legacyChecksum: up.legacyChecksum))
         }
         return migrations
     }

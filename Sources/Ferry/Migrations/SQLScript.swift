@@ -8,14 +8,25 @@ public struct SQLScript: Sendable, Hashable {
     /// messages; nil for SQL given in code.
     public let file: String?
 
-    /// The SHA-256 of the script's UTF-8 bytes.
+    /// The SHA-256 of the script's UTF-8 bytes with line endings and a
+    /// byte-order mark made alike (see ``Checksum/normalizedSHA256(_:)``):
+    /// a checkout that turned `\n` into `\r\n`, or an editor that added a
+    /// byte-order mark, changes no checksum.
     public let checksum: String
+    /// The SHA-256 of the script's bytes as read, which Ferry recorded before
+    /// line endings were ignored: a history row holding it still matches.
+    /// The same as ``checksum`` for a script with no carriage return and no
+    /// byte-order mark.
+    public let legacyChecksum: String
 
-    /// Creates a script.
+    /// Creates a script. A byte-order mark at the start is not part of the
+    /// text run (no engine reads it as SQL).
     public init(text: String, file: String? = nil) {
-        self.text = text
+        let normalized = Checksum.normalizedSHA256(text)
+        self.text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         self.file = file
-        self.checksum = Checksum.sha256(text)
+        self.checksum = normalized.checksum
+        self.legacyChecksum = normalized.legacy
     }
 
     /// The `-- ferry:NAME` option lines in the script's leading comments.

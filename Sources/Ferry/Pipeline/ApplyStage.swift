@@ -159,6 +159,7 @@ final class ApplyStage {
         let row = try await run(batch.migrations[0], recording: false)
         try await session.inTransaction {
             try await recordAcceptances()
+            try await forgetEarlierRuns(of: batch.migrations)
             try await session.record(row)
             try await end(isLast: isLast, completing: completed)
         }
@@ -197,6 +198,7 @@ final class ApplyStage {
     /// migrations in one call to the session (one access to the
     /// connection where the engine allows), each Swift migration alone.
     private func runAndRecord(_ migrations: [Migration]) async throws {
+        try await forgetEarlierRuns(of: migrations)
         var position = migrations.startIndex
         while position < migrations.endIndex {
             guard case .sql = migrations[position].body else {
@@ -211,6 +213,18 @@ final class ApplyStage {
                 ?? migrations.endIndex
             try await runAndRecordScripts(migrations[position..<end])
             position = end
+        }
+    }
+
+    /// Deletes the history rows of repeatable migrations that run again, in
+    /// the transaction that records their new run: the history keeps one
+    /// row per migration, that of its latest run.
+    private func forgetEarlierRuns(of migrations: [Migration]) async throws {
+        let repeated = migrations.filter(\.isRepeatable)
+        guard !repeated.isEmpty else { return }
+        let applied = Set(plan.database.applied.map(\.id))
+        for migration in repeated where applied.contains(migration.id) {
+            try await session.deleteHistory(id: migration.id)
         }
     }
 

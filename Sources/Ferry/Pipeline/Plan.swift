@@ -31,6 +31,12 @@ public struct Plan: Sendable {
     /// Applied migrations registered in Swift by the application, which this
     /// program does not see (the `ferry` tool): neither unknown nor compared.
     public internal(set) var appliedByApplication: [AppliedMigration] = []
+    /// Applied migrations, among ``missing``, that another tool's folder
+    /// still holds under another release: the folder's releases moved.
+    public internal(set) var moved: [(applied: AppliedMigration, current: Migration)] = []
+    /// The layout the migrations folder was read in, and whether it was
+    /// detected; nil without a folder.
+    public internal(set) var layout: ChosenLayout?
 
     /// For example `0.3.0/002_fill_rooms applied by the application (registered in Swift)`,
     /// or nil when there is none.
@@ -72,6 +78,29 @@ public struct Plan: Sendable {
         let releaseCount = pendingReleases.count
         let releases = releaseCount == 1 ? "1 release" : "\(releaseCount) releases"
         return "Found \(migrations) in \(releases) (\(from) → \(targetRelease))"
+    }
+
+    /// What to write in `ferry.toml` when applied migrations of another
+    /// tool's folder now fall in another release: the `[[release]]` that
+    /// ends each release they were applied in; nil when none moved.
+    var movedAdvice: String? {
+        guard !moved.isEmpty else { return nil }
+        var last: [Release: Migration] = [:]
+        for (applied, current) in moved {
+            guard let release = applied.release.release else { continue }
+            if let other = last[release], !other.precedes(current) { continue }
+            last[release] = current
+        }
+        guard !last.isEmpty else { return nil }
+        let tables = last.keys.sorted().map { release in
+            "[[release]] version = \"\(release)\" through = \"\(last[release]!.toolVersion ?? last[release]!.name)\""
+        }
+        return "They are still in the migrations folder, now under another release: "
+            + moved.prefix(3).map { "\($0.applied.id) is now \($0.current.id)" }.joined(
+                separator: ", ")
+            + (moved.count > 3 ? ", …" : "")
+            + ". Keep them in the release they were applied in: add "
+            + tables.joined(separator: " and ") + " to ferry.toml."
     }
 
     /// The refusal this plan calls for, or nil when the upgrade may run.
@@ -118,6 +147,13 @@ public struct Plan: Sendable {
                     "Put back the file as it was when applied (for example from version control: \(first.current.id)), "
                     + "add a new migration for the change, or pass \(.allowChanged) to accept the files as they are now (recorded in the history)."
             )
+        }
+        if let advice = movedAdvice {
+            return FerryError(
+                .migrationMissing,
+                "\(missing.count == 1 ? "An applied migration is" : "\(missing.count) applied migrations are") unknown to this program: "
+                    + missing.map(\.id).joined(separator: ", ") + ".",
+                changes: "Nothing was changed.", advice: advice)
         }
         if !missing.isEmpty {
             return FerryError(

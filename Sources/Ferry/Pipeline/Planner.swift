@@ -44,8 +44,13 @@ public enum Planner {
                 continue
             }
             if let migration = known[applied.id] {
-                if migration.hasComparableChecksum, migration.checksum != applied.checksum {
-                    changed.append(.init(applied: applied, current: migration))
+                if migration.hasComparableChecksum,
+                    !migration.matches(recordedChecksum: applied.checksum)
+                {
+                    // A repeatable migration whose file changed runs again: it is pending, not changed.
+                    if !migration.isRepeatable {
+                        changed.append(.init(applied: applied, current: migration))
+                    }
                 }
             } else if let release = applied.release.release, release > programRelease {
                 if newer == nil || release > (Release(newer!) ?? release) {
@@ -84,8 +89,16 @@ public enum Planner {
             }
         }
         let appliedIDs = Set(state.applied.map(\.id))
+        // A repeatable migration runs again when its file no longer matches its latest run.
+        let rerun = Set(
+            state.applied.compactMap { applied in
+                known[applied.id].flatMap { migration in
+                    migration.isRepeatable && !migration.matches(recordedChecksum: applied.checksum)
+                        ? migration.id : nil
+                }
+            })
         var pending = catalog.migrations.filter {
-            $0.release <= targetRelease && !appliedIDs.contains($0.id)
+            $0.release <= targetRelease && (!appliedIDs.contains($0.id) || rerun.contains($0.id))
         }
         let isFresh = state.release == nil && state.applied.isEmpty
         if isFresh, let baseline = catalog.baseline(atOrBelow: targetRelease) {
@@ -97,13 +110,22 @@ public enum Planner {
             pending = pending.filter { $0.release > covered }
         }
         let outOfOrder = pending.filter { migration in
-            state.release.map { migration.release <= $0 } ?? false
+            !rerun.contains(migration.id)
+                && (state.release.map { migration.release <= $0 } ?? false)
         }
         var plan = Plan(
             programRelease: programRelease, targetRelease: targetRelease, database: state,
             pending: pending,
             changed: changed, missing: missing, outOfOrder: outOfOrder, newerDatabaseRelease: newer)
         plan.appliedByApplication = appliedByApplication
+        // Missing rows whose migration is still known under another release: another tool's
+        // folder whose releases moved (the program's release changed with no [[release]]).
+        let byName = Dictionary(
+            catalog.migrations.filter { $0.toolVersion != nil }.map { ($0.name, $0) },
+            uniquingKeysWith: { first, _ in first })
+        plan.moved = missing.compactMap { applied in
+            byName[applied.name].map { (applied: applied, current: $0) }
+        }
         plan.hooks = catalog.hooks.filter { $0.runs(from: state.release, to: targetRelease) }
         return plan
     }

@@ -102,6 +102,12 @@ struct Upgrade: Sendable {
         }
         let configuration = ferry.configuration
         let registered = configuration.migrations.migrations
+        // Another tool's folder is read whole: its names alone do not give ids and releases.
+        if let url = configuration.migrationsDirectory,
+            (try? configuration.migrationLayout ?? MigrationLayout.detect(in: url)) != .ferry
+        {
+            return nil
+        }
         let folder = configuration.migrationsDirectory.map { MigrationFolder(url: $0) }
         var folders: [(release: Release, name: String, path: String)] = []
         if let folder {
