@@ -22,19 +22,21 @@ extension PostgresSession: ImportingSession {
     /// its foreign keys are not.
     func load(_ table: ExportTable, from source: ExportRowSource) async throws -> TableLoad {
         let target = SQLIdentifier.quoted(table.name)
-        let scratch = SQLIdentifier.quoted(
-            "ferry_import_" + UUID().uuidString.prefix(8).lowercased())
+        let scratchName = "ferry_import_" + UUID().uuidString.prefix(8).lowercased()
+        let scratch = SQLIdentifier.quoted(scratchName)
         let columns = table.columns.map { SQLIdentifier.quoted($0.name) }
         let list = columns.joined(separator: ", ")
-        let exact = PostgresExportSchema.exactTextSettings.joined(separator: "; ")
         do {
-            try await run(exact)
+            for setting in PostgresExportSchema.exactTextSettings { try await run(setting) }
             try await run(
                 "CREATE TEMPORARY TABLE \(scratch) ON COMMIT DROP AS SELECT \(list) FROM \(target) WITH NO DATA"
             )
             try await run("ALTER TABLE \(target) DISABLE TRIGGER USER")
+            // PostgresNIO puts the names in double quotes itself, without doubling those inside.
             try await connection.copyFrom(
-                table: scratch, columns: columns, logger: PostgresConnector.logger
+                table: scratchName,
+                columns: table.columns.map { $0.name.replacingOccurrences(of: "\"", with: "\"\"") },
+                logger: PostgresConnector.logger
             ) { writer in
                 var buffer = ByteBuffer()
                 buffer.reserveCapacity(1 << 20 + 4096)

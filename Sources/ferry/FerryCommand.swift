@@ -19,6 +19,7 @@ struct FerryCommand: AsyncParsableCommand {
             ValidateCommand.self, HistoryCommand.self, BackupCommand.self, BackupsCommand.self,
             RestoreCommand.self,
             DowngradeCommand.self, CheckCommand.self, VerifyCommand.self, TestPathsCommand.self,
+            ExportCommand.self, ImportCommand.self,
         ])
 
     /// Runs the tool with Ferry's exit codes: bad usage exits 2, not 64.
