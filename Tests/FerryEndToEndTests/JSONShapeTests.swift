@@ -41,6 +41,8 @@ import Testing
             at: folder.appendingPathComponent("folder.db"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(
             at: folder.appendingPathComponent("i"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("incomplete/data"), withIntermediateDirectories: true)
 
         func run(
             _ arguments: [String], database: String = "a.db", migrations: String = "m",
@@ -106,6 +108,18 @@ import Testing
                 ]
             ),
             ("test-paths", [run(["test-paths"], 0), run(["test-paths"], migrations: "bad", 1)]),
+            // The second export finds its folder not empty.
+            ("export", [run(["export", "x"], 0), run(["export", "x"], 3)]),
+            (
+                "import",
+                [
+                    run(["import", "x", "--yes"], database: "b.db", 0),
+                    run(["import", "x", "--dry-run"], database: "b.db", 0),
+                    // A folder without a manifest: an incomplete export.
+                    run(["import", "incomplete", "--yes"], database: "b.db", 3),
+                    run(["import", "no-such-folder", "--yes"], database: "b.db", 2),
+                ]
+            ),
         ]
     }
 

@@ -24,6 +24,7 @@ import Testing
                 "verify": ["name", "query", "expect", "preserve", "releases"],
                 "requirement": ["os", "engine", "unknown"],
                 "component": ["name", "version", "compatible", "remove_before", "remove_after"],
+                "export": ["secret_columns"],
             ])
         #expect(Settings.fileArrayTables == ["verify", "requirement", "component"])
     }

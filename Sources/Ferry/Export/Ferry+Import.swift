@@ -162,7 +162,7 @@ extension Ferry {
                                     "\(table.table.name) has \(load.rows) rows in its files; the manifest says \(table.rowCount)."
                                 )
                             }
-                            if options.mode == .empty && load.conflicts > 0 {
+                            if options.mode == .empty && load.conflicts > 0 && !options.dryRun {
                                 throw FerryError(
                                     .invalidExport,
                                     "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) have a key that \(engine.displayName) already holds: "
