@@ -131,6 +131,34 @@ import Testing
         #expect(throws: FerryError.self) { try Settings.file(at: wrong, engines: engines) }
     }
 
+    /// An export taken at a release newer than the importing program's is
+    /// refused, with nothing written.
+    @Test func anExportFromANewerReleaseIsRefused() async throws {
+        try await withTestDatabase(.sqlite) { source in
+            let migrations = try ExportFixtures.migrations(for: .sqlite, in: source.folder.url)
+            let newer = source.folder.url.appendingPathComponent("newer")
+            try FileManager.default.copyItem(at: migrations, to: newer)
+            let release = newer.appendingPathComponent("0.2.0")
+            try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
+            try "CREATE TABLE extra (id INTEGER PRIMARY KEY);\n".write(
+                to: release.appendingPathComponent("001_extra.sql"), atomically: true,
+                encoding: .utf8)
+            let sourceFerry = Ferry(ExportFixtures.configuration(source, migrations: newer))
+            try await sourceFerry.upgrade()
+            let folder = source.folder.url.appendingPathComponent("export")
+            _ = try await sourceFerry.export(to: folder)
+            try await withTestDatabase(.sqlite) { target in
+                let error = await #expect(throws: FerryError.self) {
+                    try await Ferry(ExportFixtures.configuration(target, migrations: migrations))
+                        .import(from: folder)
+                }
+                #expect(error?.code == .invalidExport)
+                #expect(error?.message.contains("newer than this program's release 0.1.0") == true)
+                #expect(!FileManager.default.fileExists(atPath: target.location))
+            }
+        }
+    }
+
     /// An existing, non-empty destination is refused with nothing written.
     @Test func aDestinationThatIsNotEmptyIsRefused() async throws {
         try await withTestDatabase(.sqlite) { source in
