@@ -27,6 +27,9 @@ struct ExportCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Write the secret columns ([export] secret_columns) as NULL.")
     var redact = false
 
+    @Flag(name: .long, help: "Compress each part with gzip (NNNN.jsonl.gz).")
+    var compress = false
+
     struct Result: Encodable {
         let command = "export"
         let ok = true
@@ -40,7 +43,7 @@ struct ExportCommand: AsyncParsableCommand {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let report = try await ferry.export(
                 to: URL(fileURLWithPath: folder),
-                options: ExportOptions(tables: tables, redact: redact))
+                options: ExportOptions(tables: tables, redact: redact, compress: compress))
             if console.isJSON { return console.json(Result(export: report)) }
             for table in report.tables {
                 console.line(

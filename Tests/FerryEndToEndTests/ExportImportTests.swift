@@ -25,6 +25,14 @@ import Testing
             // Small parts, so that a table spans several.
             let report = try await sourceFerry.export(
                 to: folder, options: ExportOptions(partBytes: 512))
+            // The same, gzip-compressed.
+            let compressedFolder = source.folder.url.appendingPathComponent("compressed")
+            _ = try await sourceFerry.export(
+                to: compressedFolder, options: ExportOptions(compress: true, partBytes: 512))
+            let compressed = try ExportFolder(url: compressedFolder).checked()
+            #expect(compressed.compressed)
+            #expect(compressed.tables[0].files.count == report.tables[0].files)
+            #expect(compressed.tables[0].files.allSatisfy { $0.path.hasSuffix(".jsonl.gz") })
             #expect(report.tables.map(\.name) == ["kinds", "children"])
             #expect(report.tables[0].files > 1, "\(report)")
 
@@ -39,6 +47,16 @@ import Testing
                     let actual = try await ExportFixtures.rows(of: table, in: target)
                     #expect(actual == expected, "\(table)")
                     #expect(!expected.isEmpty)
+                }
+                try await withTestDatabase(engine) { second in
+                    try await Ferry(ExportFixtures.configuration(second, migrations: migrations))
+                        .import(from: compressedFolder)
+                    for table in ["kinds", "children"] {
+                        let expected = try await ExportFixtures.rows(of: table, in: source)
+                        #expect(
+                            try await ExportFixtures.rows(of: table, in: second) == expected,
+                            "\(table), compressed")
+                    }
                 }
                 try await target.load("INSERT INTO children (kind_id, note) VALUES (1, 'new')")
                 #expect(try await target.scalar("SELECT max(id) FROM children") == "4")

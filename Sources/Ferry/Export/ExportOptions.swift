@@ -5,14 +5,20 @@ public struct ExportOptions: Sendable {
     /// Whether the secret columns (``Ferry/Configuration/exportSecretColumns``)
     /// are written as NULL rather than as they are.
     public var redact: Bool
+    /// Whether each part is gzip-compressed (`NNNN.jsonl.gz`).
+    public var compress: Bool
     /// The most bytes of rows in one part file (a part ends after the row
     /// that reaches it).
     public var partBytes: Int64
 
     /// Creates options.
-    public init(tables: [String] = [], redact: Bool = false, partBytes: Int64 = 64 << 20) {
+    public init(
+        tables: [String] = [], redact: Bool = false, compress: Bool = false,
+        partBytes: Int64 = 64 << 20
+    ) {
         self.tables = tables
         self.redact = redact
+        self.compress = compress
         self.partBytes = max(1, partBytes)
     }
 }

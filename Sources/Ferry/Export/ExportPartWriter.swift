@@ -18,22 +18,32 @@ final class ExportPartWriter {
     private let relativeFolder: String
     private let partBytes: Int64
     private let types: [LogicalType]
+    /// The gzip stream of the current part, with `--compress`.
+    private let gzip: GzipStream?
     private var buffer: [UInt8] = []
+    private var compressed: [UInt8] = []
     private var descriptor: Int32 = -1
     private var hasher = Checksum.Hasher()
     private var currentName = ""
+    /// The rows' bytes in the current part, before compression: what the bound counts.
     private var currentBytes: Int64 = 0
+    /// The bytes written to the current part's file.
+    private var fileBytes: Int64 = 0
     private var currentRows = 0
     /// The parts written so far.
     private(set) var files: [ExportManifest.File] = []
     /// The rows written so far.
     private(set) var rowCount = 0
 
-    init(folder: URL, relativeFolder: String, partBytes: Int64, types: [LogicalType]) {
+    init(
+        folder: URL, relativeFolder: String, partBytes: Int64, types: [LogicalType],
+        compress: Bool
+    ) throws {
         self.folder = folder
         self.relativeFolder = relativeFolder
         self.partBytes = partBytes
         self.types = types
+        gzip = compress ? try GzipStream(.compress) : nil
         buffer.reserveCapacity(Self.flushEvery + 4096)
     }
 
@@ -61,19 +71,41 @@ final class ExportPartWriter {
     }
 
     private func openPart() throws {
-        currentName = String(format: "%04d.jsonl", files.count + 1)
+        currentName = String(format: "%04d.jsonl", files.count + 1) + (gzip == nil ? "" : ".gz")
         let url = folder.appendingPathComponent(currentName)
         descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw failure("create \(url.path)") }
         hasher = Checksum.Hasher()
         currentBytes = 0
+        fileBytes = 0
         currentRows = 0
     }
 
-    private func flush() throws {
-        guard !buffer.isEmpty else { return }
-        hasher.update(buffer)
-        try buffer.withUnsafeBytes { raw in
+    /// Hands the buffered rows to the file (through gzip with `--compress`);
+    /// `ending` ends the part's gzip stream.
+    private func flush(ending: Bool = false) throws {
+        if let gzip {
+            compressed.removeAll(keepingCapacity: true)
+            do {
+                try gzip.compress(buffer, finish: ending, into: &compressed)
+            } catch {
+                throw FerryError(
+                    .fileSystem, "Cannot compress \(currentName): \(error).",
+                    changes: "The database was not changed; the unfinished export has no manifest.")
+            }
+            buffer.removeAll(keepingCapacity: true)
+            try write(compressed)
+        } else {
+            try write(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func write(_ bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        hasher.update(bytes)
+        fileBytes += Int64(bytes.count)
+        try bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let written = writeBytes(descriptor, raw.baseAddress! + offset, raw.count - offset)
@@ -84,11 +116,10 @@ final class ExportPartWriter {
                 offset += written
             }
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 
     private func closePart() throws {
-        try flush()
+        try flush(ending: true)
         guard fsync(descriptor) == 0 else {
             throw failure("sync \(folder.appendingPathComponent(currentName).path)")
         }
@@ -96,7 +127,7 @@ final class ExportPartWriter {
         descriptor = -1
         files.append(
             ExportManifest.File(
-                path: relativeFolder + "/" + currentName, bytes: currentBytes,
+                path: relativeFolder + "/" + currentName, bytes: fileBytes,
                 sha256: hasher.finalize(), rows: currentRows))
     }
 

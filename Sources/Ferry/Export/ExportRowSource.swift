@@ -13,14 +13,18 @@ public final class ExportRowSource: @unchecked Sendable {
     private var hasher = Checksum.Hasher()
     private var buffer: [UInt8] = []
     private var start = 0
-    private var isAtEnd = false
+    /// The gzip stream of compressed parts.
+    private let gzip: GzipStream?
     /// The rows read so far.
     public private(set) var rowsRead = 0
 
-    init(folder: URL, files: [ExportManifest.File], types: [LogicalType]) {
+    init(folder: URL, files: [ExportManifest.File], types: [LogicalType], compressed: Bool)
+        throws
+    {
         self.folder = folder
         self.files = files
         self.types = types
+        gzip = compressed ? try GzipStream(.decompress) : nil
     }
 
     deinit { try? handle?.close() }
@@ -64,11 +68,21 @@ public final class ExportRowSource: @unchecked Sendable {
                 let chunk = try? handle.read(upToCount: 1 << 20)
                 if let chunk, !chunk.isEmpty {
                     hasher.update(chunk)
-                    buffer.append(contentsOf: chunk)
+                    if let gzip {
+                        do {
+                            try gzip.decompress(chunk, into: &buffer)
+                        } catch {
+                            throw FerryError.exportCorrupt(
+                                "\(current.path) is not a whole gzip file (\(error)).")
+                        }
+                    } else {
+                        buffer.append(contentsOf: chunk)
+                    }
                     return true
                 }
                 try? handle.close()
                 self.handle = nil
+                try? gzip?.restartDecompression()
                 guard hasher.finalize() == current.sha256 else {
                     throw FerryError.exportCorrupt(
                         "\(current.path) changed after the import checked it.")

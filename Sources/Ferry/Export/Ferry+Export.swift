@@ -92,9 +92,9 @@ extension Ferry {
             let relative = ExportFolder.dataFolder(for: table.name)
             let tableFolder = folder.appendingPathComponent(relative)
             try Self.makePrivateFolder(tableFolder)
-            let writer = ExportPartWriter(
+            let writer = try ExportPartWriter(
                 folder: tableFolder, relativeFolder: relative, partBytes: options.partBytes,
-                types: table.columns.map(\.logicalType))
+                types: table.columns.map(\.logicalType), compress: options.compress)
             let redacts = options.redact && !secretPositions.isEmpty
             try await snapshot.readRows(of: table) { values in
                 if redacts {
@@ -126,7 +126,7 @@ extension Ferry {
                     id: $0.id, release: $0.release.description, checksum: $0.checksum)
             },
             engine: engine.engineName, engineVersion: try await snapshot.engineVersion(),
-            createdAt: Timestamp.string(from: Date()), compressed: false,
+            createdAt: Timestamp.string(from: Date()), compressed: options.compress,
             secretColumnsIncluded: included, redactedColumns: redacted, schema: schemaFile,
             tables: manifestTables, digest: ""
         ).sealed()

@@ -153,9 +153,10 @@ extension Ferry {
                     let loads = try await session.inTransaction {
                         var loads: [TableLoad] = []
                         for table in manifest.tables {
-                            let source = ExportRowSource(
+                            let source = try ExportRowSource(
                                 folder: folder, files: table.files,
-                                types: table.table.columns.map(\.logicalType))
+                                types: table.table.columns.map(\.logicalType),
+                                compressed: manifest.compressed)
                             let load = try await importing.load(table.table, from: source)
                             guard load.rows == table.rowCount else {
                                 throw FerryError.exportCorrupt(
