@@ -138,6 +138,39 @@ import Testing
         }
     }
 
+    /// `kill -9` of `ferry export` just before its manifest leaves a folder
+    /// that an import refuses as incomplete (exit 3) with nothing written, and
+    /// that a second export refuses to write into, naming it unfinished.
+    @Test(arguments: TestEngine.underTest)
+    func aKilledExportIsIncompleteAndRefused(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { source in
+            try await withTestDatabase(engine) { target in
+                let exported = try await Exported.make(source, target)
+                let folder = source.folder.url.appendingPathComponent("killed")
+                let killed = try await FerryProcess.run(
+                    ["export", folder.path] + exported.arguments(source),
+                    environment: [CrashPoint.variable: "export.beforeManifest"])
+                #expect(killed.status == SIGKILL, "\(killed)")
+                #expect(
+                    FileManager.default.fileExists(
+                        atPath: folder.appendingPathComponent("data").path))
+                let before = try await ExportFixtures.rows(of: "kinds", in: target)
+
+                let imported = try await FerryProcess.run(
+                    ["import", folder.path, "--mode", "merge", "--yes"] + exported.arguments(target)
+                )
+                #expect(imported.status == 3, "\(imported)")
+                #expect(imported.stderr.contains("This export is incomplete"), "\(imported)")
+                #expect(try await ExportFixtures.rows(of: "kinds", in: target) == before)
+
+                let again = try await FerryProcess.run(
+                    ["export", folder.path] + exported.arguments(source))
+                #expect(again.status == 3, "\(again)")
+                #expect(again.stderr.contains("holds an unfinished export"), "\(again)")
+            }
+        }
+    }
+
     /// An export taken while another process moves money between accounts,
     /// one move per transaction, holds one moment: the balances add up and
     /// every move counted on an account is in the moves table.

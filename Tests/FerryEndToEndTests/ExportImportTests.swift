@@ -177,6 +177,33 @@ import Testing
         }
     }
 
+    /// Rows whose parent is not in the export (one table exported alone)
+    /// are refused by the foreign key check, and none of them is written.
+    @Test(arguments: TestEngine.underTest)
+    func rowsWithoutTheirParentsAreRefusedWithNothingWritten(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { source in
+            let migrations = try ExportFixtures.migrations(for: engine, in: source.folder.url)
+            let sourceFerry = Ferry(ExportFixtures.configuration(source, migrations: migrations))
+            try await sourceFerry.upgrade()
+            try await ExportFixtures.fill(source)
+            let folder = source.folder.url.appendingPathComponent("children")
+            _ = try await sourceFerry.export(
+                to: folder, options: ExportOptions(tables: ["children"]))
+            try await withTestDatabase(engine) { target in
+                let ferry = Ferry(ExportFixtures.configuration(target, migrations: migrations))
+                try await ferry.upgrade()
+                let error = await #expect(throws: FerryError.self) {
+                    try await ferry.import(from: folder)
+                }
+                let expected: FerryError.Code =
+                    engine == .sqlite ? .constraintViolation : .migrationFailed
+                #expect(error?.code == expected, "\(String(describing: error))")
+                #expect(error?.changes?.hasPrefix("Nothing was changed") == true)
+                #expect(try await target.scalar("SELECT count(*) FROM children") == "0")
+            }
+        }
+    }
+
     /// An existing, non-empty destination is refused with nothing written.
     @Test func aDestinationThatIsNotEmptyIsRefused() async throws {
         try await withTestDatabase(.sqlite) { source in

@@ -154,6 +154,17 @@ extension Ferry {
                     changes: "Nothing was changed.", advice: "Name a new or empty folder.")
             }
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            if !entries.isEmpty, !entries.contains(ExportManifest.fileName),
+                entries.contains("data") || entries.contains(ExportManifest.schemaFileName)
+            {
+                throw FerryError(
+                    .invalidExport,
+                    "\(folder.path) holds an unfinished export (it has no \(ExportManifest.fileName)): an export goes into a new or empty folder.",
+                    changes: "Nothing was changed.",
+                    advice:
+                        "Remove the folder (the unfinished export cannot be imported), then export again."
+                )
+            }
             guard entries.isEmpty else {
                 throw FerryError(
                     .invalidExport,

@@ -109,7 +109,9 @@ extension Ferry {
                     note: "before importing \(folder.path)", emit: emit)
             }
         }
-        let loads = try await loadRows(of: manifest, from: folder, options: options)
+        let loads = try await loadRows(
+            of: manifest, from: folder, options: options,
+            expecting: installs ? exportRelease : state.release)
         if !options.dryRun, let exportRelease, exportRelease < program {
             try await installer.upgrade(UpgradeOptions(), onEvent: onEvent)
         }
@@ -134,7 +136,8 @@ extension Ferry {
     /// run loads them too, then rolls back, so that its conflicts are the
     /// database's own answer.
     private func loadRows(
-        of manifest: ExportManifest, from folder: URL, options: ImportOptions
+        of manifest: ExportManifest, from folder: URL, options: ImportOptions,
+        expecting release: Release?
     ) async throws -> [TableLoad] {
         let engine = configuration.engine
         do {
@@ -147,6 +150,15 @@ extension Ferry {
                             .unsupportedByEngine,
                             "The \(engine.engineName) engine cannot import an export yet.",
                             changes: "Nothing was changed.")
+                    }
+                    // Another upgrader may have changed the release since it was read without the lock.
+                    let current = try await session.readState().release
+                    guard current == release else {
+                        throw FerryError(
+                            .invalidExport,
+                            "\(engine.displayName) is now at release \(current?.description ?? "none"), no longer \(release?.description ?? "none"): it changed while the import started.",
+                            changes: "Nothing was changed by the load.",
+                            advice: "Run the import again.")
                     }
                     let present = try await importing.exportTables()
                     try Self.checkTables(of: manifest, against: present, in: engine.displayName)
