@@ -268,6 +268,10 @@ import Testing
                         #expect(
                             try await target.scalar("SELECT t FROM kinds WHERE id = 2") == "mine")
                         #expect(try await target.scalar("SELECT count(*) FROM kinds") == "3")
+                        let events = try await ferry.historyWithEvents().events
+                        #expect(events.last?.kind == .imported)
+                        #expect(events.last?.backup == report.backup)
+                        #expect(events.last?.note?.contains("2 rows from") == true)
                     }
                 }
             }

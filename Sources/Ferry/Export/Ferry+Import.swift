@@ -111,7 +111,7 @@ extension Ferry {
         }
         let loads = try await loadRows(
             of: manifest, from: folder, options: options,
-            expecting: installs ? exportRelease : state.release)
+            expecting: installs ? exportRelease : state.release, backup: backup?.name)
         if !options.dryRun, let exportRelease, exportRelease < program {
             try await installer.upgrade(UpgradeOptions(), onEvent: onEvent)
         }
@@ -137,7 +137,7 @@ extension Ferry {
     /// database's own answer.
     private func loadRows(
         of manifest: ExportManifest, from folder: URL, options: ImportOptions,
-        expecting release: Release?
+        expecting release: Release?, backup: String?
     ) async throws -> [TableLoad] {
         let engine = configuration.engine
         do {
@@ -189,6 +189,15 @@ extension Ferry {
                             try await importing.advanceSequences(of: table.table)
                             loads.append(load)
                         }
+                        let rows = loads.reduce(0) { $0 + $1.inserted }
+                        let recorded = release.map { RecordedRelease.release($0) }
+                        try await session.recordEvent(
+                            HistoryEvent(
+                                kind: .imported, at: Date(), fromRelease: recorded,
+                                toRelease: recorded, backup: backup,
+                                note:
+                                    "\(rows) rows from \(folder.path) (mode \(options.mode.rawValue)), exported from \(manifest.engine) at \(manifest.createdAt)"
+                            ))
                         CrashPoint.reach("import.beforeCommit")
                         if options.dryRun { throw DryRunRollback(loads: loads) }
                         return loads
