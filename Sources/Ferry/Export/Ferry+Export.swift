@@ -131,11 +131,10 @@ extension Ferry {
             tables: manifestTables, digest: ""
         ).sealed()
         CrashPoint.reach("export.beforeManifest")
-        // The manifest last, under a temporary name then renamed: a folder with a manifest is whole.
-        let temporary = folder.appendingPathComponent(".\(ExportManifest.fileName).partial")
-        try Self.writePrivateFile(try manifest.encoded(), to: temporary)
-        try FileSafety.moveIntoPlace(
-            temporary, to: folder.appendingPathComponent(ExportManifest.fileName))
+        // The manifest last, under a temporary name (in a work folder, which the next run removes if this
+        // one is killed) then renamed: a folder with a manifest is whole.
+        try FileSafety.writeDurably(
+            try manifest.encoded(), to: folder.appendingPathComponent(ExportManifest.fileName))
         return ExportReport(
             folder: folder.path, release: state.recordedRelease, tables: reportTables,
             secretColumnsIncluded: included, redactedColumns: redacted, digest: manifest.digest,
