@@ -204,6 +204,27 @@ import Testing
         }
     }
 
+    /// A dry run into a database that does not exist yet reports every row
+    /// as new and the release it would reach, and creates nothing.
+    @Test func aDryRunIntoANewDatabaseCreatesNothing() async throws {
+        try await withTestDatabase(.sqlite) { source in
+            try await ExampleApplication.makeDatabase(at: "0.3.0", in: source)
+            let folder = source.folder.url.appendingPathComponent("export")
+            let exported = try await Ferry(ExampleApplication.configuration(source))
+                .export(to: folder)
+            try await withTestDatabase(.sqlite) { target in
+                let report = try await Ferry(ExampleApplication.configuration(target))
+                    .import(from: folder, options: ImportOptions(dryRun: true))
+                #expect(report.dryRun)
+                #expect(report.exportRelease == "0.3.0")
+                #expect(report.from == nil)
+                #expect(report.release == ExampleApplication.newestRelease)
+                #expect(report.tables.map(\.inserted) == exported.tables.map(\.rows))
+                #expect(!FileManager.default.fileExists(atPath: target.location))
+            }
+        }
+    }
+
     /// An existing, non-empty destination is refused with nothing written.
     @Test func aDestinationThatIsNotEmptyIsRefused() async throws {
         try await withTestDatabase(.sqlite) { source in
