@@ -138,6 +138,40 @@ import Testing
         }
     }
 
+    /// `kill -9` of `ferry import` into a new database, after the
+    /// migrations that make the export's release and the load, before they
+    /// commit together, leaves no release, no table and no row; run again,
+    /// the import makes the database whole.
+    @Test(arguments: TestEngine.underTest)
+    func aKilledImportIntoANewDatabaseLeavesItEmpty(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { source in
+            try await withTestDatabase(engine) { target in
+                let exported = try await Exported.make(source, target)
+                try await withTestDatabase(engine) { fresh in
+                    let arguments =
+                        ["import", exported.folder.path, "--yes"] + exported.arguments(fresh)
+                    let killed = try await FerryProcess.run(
+                        arguments, environment: [CrashPoint.variable: "import.beforeCommit"])
+                    #expect(killed.status == SIGKILL, "\(killed)")
+
+                    let status = try await FerryProcess.run(
+                        ["status", "--json"] + exported.arguments(fresh))
+                    #expect(status.status == 0, "\(status)")
+                    let state = try await fresh.engine.readState()
+                    #expect(state.release == nil)
+                    #expect(state.applied.isEmpty)
+                    #expect(state.unmanagedTables.isEmpty, "\(state.unmanagedTables)")
+
+                    let rerun = try await FerryProcess.run(arguments)
+                    #expect(rerun.status == 0, "\(rerun)")
+                    #expect(
+                        try await ExportFixtures.rows(of: "kinds", in: fresh)
+                            == ExportFixtures.rows(of: "kinds", in: source))
+                }
+            }
+        }
+    }
+
     /// `kill -9` of `ferry export` just before its manifest leaves a folder
     /// that an import refuses as incomplete (exit 3) with nothing written, and
     /// that a second export refuses to write into, naming it unfinished.

@@ -97,8 +97,28 @@ extension Ferry {
         var installing = configuration
         installing.createsDatabase = true
         let installer = Ferry(installing)
+        var loads: [TableLoad]
         if installs, let exportRelease {
-            try await installer.upgrade(UpgradeOptions(target: exportRelease), onEvent: onEvent)
+            // The migrations that make the export's release and the rows commit together: a
+            // failure or a crash leaves the database as empty as it was.
+            let loaded = Locked<[TableLoad]>([])
+            var install = UpgradeOptions(target: exportRelease)
+            install.beforeCommit = { session in
+                loaded.value = try await loadTables(
+                    of: manifest, from: folder, options: options, release: exportRelease,
+                    backup: nil, in: session)
+            }
+            do {
+                try await installer.upgrade(install, onEvent: onEvent)
+            } catch var error as FerryError {
+                if error.changes == nil {
+                    error.changes = "Nothing was changed: the import was rolled back."
+                }
+                throw error
+            }
+            loads = loaded.value
+        } else {
+            loads = []
         }
         var backup: Backup?
         if !options.dryRun && !installs {
@@ -109,9 +129,11 @@ extension Ferry {
                     note: "before importing \(folder.path)", emit: emit)
             }
         }
-        let loads = try await loadRows(
-            of: manifest, from: folder, options: options,
-            expecting: installs ? exportRelease : state.release, backup: backup?.name)
+        if !installs {
+            loads = try await loadRows(
+                of: manifest, from: folder, options: options, expecting: state.release,
+                backup: backup?.name)
+        }
         if !options.dryRun, let exportRelease, exportRelease < program {
             try await installer.upgrade(UpgradeOptions(), onEvent: onEvent)
         }
@@ -145,12 +167,6 @@ extension Ferry {
                 holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
             ) {
                 try await engine.withSession { session in
-                    guard let importing = session as? any ImportingSession else {
-                        throw FerryError(
-                            .unsupportedByEngine,
-                            "The \(engine.engineName) engine cannot import an export yet.",
-                            changes: "Nothing was changed.")
-                    }
                     // Another upgrader may have changed the release since it was read without the lock.
                     let current = try await session.readState().release
                     guard current == release else {
@@ -160,49 +176,13 @@ extension Ferry {
                             changes: "Nothing was changed by the load.",
                             advice: "Run the import again.")
                     }
-                    let present = try await importing.exportTables()
-                    try Self.checkTables(of: manifest, against: present, in: engine.displayName)
-                    let loads = try await session.inTransaction {
-                        var loads: [TableLoad] = []
-                        for table in manifest.tables {
-                            let source = try ExportRowSource(
-                                folder: folder, files: table.files,
-                                types: table.table.columns.map(\.logicalType),
-                                compressed: manifest.compressed)
-                            let load = try await importing.load(table.table, from: source)
-                            guard load.rows == table.rowCount else {
-                                throw FerryError.exportCorrupt(
-                                    "\(table.table.name) has \(load.rows) rows in its files; the manifest says \(table.rowCount)."
-                                )
-                            }
-                            if options.mode == .empty && load.conflicts > 0 && !options.dryRun {
-                                throw FerryError(
-                                    .invalidExport,
-                                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) have a key that \(engine.displayName) already holds: "
-                                        + load.conflictKeys.prefix(10).joined(separator: "; ")
-                                        + (load.conflicts > 10 ? "; …" : "") + ".",
-                                    changes: "Nothing was changed: the import was rolled back.",
-                                    advice:
-                                        "Import into an empty database, or choose --mode merge (insert new rows, report conflicts) or --mode skip (keep existing rows)."
-                                )
-                            }
-                            try await importing.advanceSequences(of: table.table)
-                            loads.append(load)
-                        }
-                        let rows = loads.reduce(0) { $0 + $1.inserted }
-                        let recorded = release.map { RecordedRelease.release($0) }
-                        try await session.recordEvent(
-                            HistoryEvent(
-                                kind: .imported, at: Date(), fromRelease: recorded,
-                                toRelease: recorded, backup: backup,
-                                note:
-                                    "\(rows) rows from \(folder.path) (mode \(options.mode.rawValue)), exported from \(manifest.engine) at \(manifest.createdAt)"
-                            ))
-                        CrashPoint.reach("import.beforeCommit")
+                    return try await session.inTransaction {
+                        let loads = try await loadTables(
+                            of: manifest, from: folder, options: options, release: release,
+                            backup: backup, in: session)
                         if options.dryRun { throw DryRunRollback(loads: loads) }
                         return loads
                     }
-                    return loads
                 }
             }
         } catch let dryRun as DryRunRollback {
@@ -213,6 +193,60 @@ extension Ferry {
             }
             throw error
         }
+    }
+
+    /// Loads every table of the export in the session's open transaction
+    /// (the import's own, or the end of the upgrade that makes the export's
+    /// release in a new database), and records the import in the history.
+    func loadTables(
+        of manifest: ExportManifest, from folder: URL, options: ImportOptions,
+        release: Release?, backup: String?, in session: any MigrationSession
+    ) async throws -> [TableLoad] {
+        let engine = configuration.engine
+        guard let importing = session as? any ImportingSession else {
+            throw FerryError(
+                .unsupportedByEngine,
+                "The \(engine.engineName) engine cannot import an export yet.",
+                changes: "Nothing was changed.")
+        }
+        let present = try await importing.exportTables()
+        try Self.checkTables(of: manifest, against: present, in: engine.displayName)
+        var loads: [TableLoad] = []
+        for table in manifest.tables {
+            let source = try ExportRowSource(
+                folder: folder, files: table.files,
+                types: table.table.columns.map(\.logicalType), compressed: manifest.compressed)
+            let load = try await importing.load(table.table, from: source)
+            guard load.rows == table.rowCount else {
+                throw FerryError.exportCorrupt(
+                    "\(table.table.name) has \(load.rows) rows in its files; the manifest says \(table.rowCount)."
+                )
+            }
+            if options.mode == .empty && load.conflicts > 0 && !options.dryRun {
+                throw FerryError(
+                    .invalidExport,
+                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) have a key that \(engine.displayName) already holds: "
+                        + load.conflictKeys.prefix(10).joined(separator: "; ")
+                        + (load.conflicts > 10 ? "; …" : "") + ".",
+                    changes: "Nothing was changed: the import was rolled back.",
+                    advice:
+                        "Import into an empty database, or choose --mode merge (insert new rows, report conflicts) or --mode skip (keep existing rows)."
+                )
+            }
+            try await importing.advanceSequences(of: table.table)
+            loads.append(load)
+        }
+        let rows = loads.reduce(0) { $0 + $1.inserted }
+        let recorded = release.map { RecordedRelease.release($0) }
+        try await session.recordEvent(
+            HistoryEvent(
+                kind: .imported, at: Date(), fromRelease: recorded, toRelease: recorded,
+                backup: backup,
+                note:
+                    "\(rows) rows from \(folder.path) (mode \(options.mode.rawValue)), exported from \(manifest.engine) at \(manifest.createdAt)"
+            ))
+        CrashPoint.reach("import.beforeCommit")
+        return loads
     }
 
     /// Refuses, before anything is written, a table or column of the export
