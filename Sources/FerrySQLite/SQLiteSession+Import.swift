@@ -1,6 +1,7 @@
 import Ferry
 import Foundation
 import GRDB
+import GRDBSQLite
 
 extension SQLiteSession: ImportingSession {
     func exportTables() async throws -> [ExportTable] {
@@ -35,12 +36,22 @@ extension SQLiteSession: ImportingSession {
                     try db.execute(sql: "DROP TRIGGER \(SQLIdentifier.quoted(trigger.name))")
                 }
                 let statement = try db.makeStatement(sql: sql)
+                let handle = statement.sqliteStatement
+                defer { sqlite3_reset(handle) }
                 while let values = try source.next() {
                     load.rows += 1
-                    statement.setUncheckedArguments(
-                        StatementArguments(values.map(\.databaseValue)))
-                    try statement.execute()
-                    if db.changesCount == 1 {
+                    // Bound through SQLite's C API: a GRDB argument list per row cost more than the insert.
+                    for (index, value) in values.enumerated() {
+                        Self.bind(value, at: Int32(index + 1), to: handle)
+                    }
+                    let code = sqlite3_step(handle)
+                    sqlite3_reset(handle)
+                    guard code == SQLITE_DONE else {
+                        throw DatabaseError(
+                            resultCode: ResultCode(rawValue: code),
+                            message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    }
+                    if sqlite3_changes(db.sqliteConnection) == 1 {
                         load.inserted += 1
                     } else {
                         load.conflicts += 1
@@ -64,6 +75,43 @@ extension SQLiteSession: ImportingSession {
         }
     }
 
+    /// SQLite's own destructor marker that makes it copy a bound value.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// Binds a value: a boolean as 0 or 1, as SQLite keeps it.
+    private static func bind(_ value: ExportValue, at index: Int32, to handle: OpaquePointer) {
+        switch value {
+        case .null: sqlite3_bind_null(handle, index)
+        case .integer(let integer): sqlite3_bind_int64(handle, index, integer)
+        case .real(let real): sqlite3_bind_double(handle, index, real)
+        case .boolean(let flag): sqlite3_bind_int64(handle, index, flag ? 1 : 0)
+        case .text(let text):
+            var text = text
+            text.withUTF8 { bytes in
+                // An empty text is bound from a pointer of its own: a null pointer would bind NULL.
+                if let base = bytes.baseAddress, bytes.count > 0 {
+                    _ = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
+                        sqlite3_bind_text64(
+                            handle, index, pointer, UInt64(bytes.count), transient,
+                            UInt8(SQLITE_UTF8))
+                    }
+                } else {
+                    _ = sqlite3_bind_text64(handle, index, "", 0, transient, UInt8(SQLITE_UTF8))
+                }
+            }
+        case .blob(let bytes):
+            if bytes.isEmpty {
+                // A zero-length blob, not NULL, which a null pointer would bind.
+                sqlite3_bind_zeroblob(handle, index, 0)
+            } else {
+                bytes.withUnsafeBytes { raw in
+                    _ = sqlite3_bind_blob64(
+                        handle, index, raw.baseAddress, UInt64(raw.count), transient)
+                }
+            }
+        }
+    }
+
     /// Nothing to do: SQLite moves an AUTOINCREMENT table's sequence past
     /// every key inserted, and a plain rowid table's next key is past its largest.
     func advanceSequences(of table: ExportTable) async throws {}
@@ -76,19 +124,5 @@ extension SQLiteSession: ImportingSession {
         return shown.filter { $0 < values.count }.map { position in
             "\(table.columns[position].name)=\(values[position].shown)"
         }.joined(separator: ", ")
-    }
-}
-
-extension ExportValue {
-    /// The value as GRDB binds it: a boolean as 0 or 1, as SQLite keeps it.
-    var databaseValue: DatabaseValue {
-        switch self {
-        case .null: return .null
-        case .integer(let value): return value.databaseValue
-        case .real(let value): return value.databaseValue
-        case .text(let value): return value.databaseValue
-        case .blob(let bytes): return Data(bytes).databaseValue
-        case .boolean(let flag): return (flag ? 1 : 0).databaseValue
-        }
     }
 }
