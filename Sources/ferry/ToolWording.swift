@@ -38,6 +38,7 @@ enum ToolWords {
             (.transactionMode, Flag(flag: "--transaction-mode")),
             (.latestBackup, Flag(flag: "--latest")),
             (.backupBeforeUpgrade, Flag(flag: "--before-upgrade-to")),
+            (.importMode, Flag(flag: "--mode")),
         ]
         return Dictionary(uniqueKeysWithValues: flags.map { ($0.0.name, $0.1) })
     }()

@@ -44,6 +44,8 @@ import Testing
         // A folder of its own for `new`, which adds files that the other runs must not see.
         try FileManager.default.copyItem(
             at: ExampleApplication.migrations, to: folder.appendingPathComponent("n"))
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("incomplete/data"), withIntermediateDirectories: true)
 
         func run(
             _ arguments: [String], database: String = "a.db", migrations: String = "m",
@@ -115,6 +117,18 @@ import Testing
                     run(["new", "add_rooms", "--down"], migrations: "n", 0),
                     run(["new", "add rooms!"], migrations: "n", 2),
                     run(["new", "add_rooms", "--release", "0.1.0"], migrations: "n", 2),
+                ]
+            ),
+            // The second export finds its folder not empty.
+            ("export", [run(["export", "x"], 0), run(["export", "x"], 3)]),
+            (
+                "import",
+                [
+                    run(["import", "x", "--yes"], database: "b.db", 0),
+                    run(["import", "x", "--dry-run"], database: "b.db", 0),
+                    // A folder without a manifest: an incomplete export.
+                    run(["import", "incomplete", "--yes"], database: "b.db", 3),
+                    run(["import", "no-such-folder", "--yes"], database: "b.db", 2),
                 ]
             ),
         ]

@@ -25,6 +25,7 @@ import Testing
                 "requirement": ["os", "engine", "unknown"],
                 "component": ["name", "version", "compatible", "remove_before", "remove_after"],
                 "release": ["version", "through"],
+                "export": ["secret_columns"],
             ])
         #expect(Settings.fileArrayTables == ["verify", "requirement", "component", "release"])
     }

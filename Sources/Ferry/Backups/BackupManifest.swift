@@ -10,6 +10,8 @@ public enum BackupKind: String, Sendable, Codable, CaseIterable {
     case preRestore = "pre-restore"
     /// Taken automatically before a downgrade ran down scripts.
     case preDowngrade = "pre-downgrade"
+    /// Taken automatically before an import wrote into a database with data.
+    case preImport = "pre-import"
 }
 
 /// How a backup is stored.

@@ -73,6 +73,10 @@ extension Ferry {
         /// the applied migrations make (``SchemaDrift``; `[preflight]
         /// schema_drift`, default on).
         public var checksSchemaDrift = true
+        /// The columns that hold secrets, as `table.column` (`[export]
+        /// secret_columns`): an export carries them as they are (a password
+        /// hash moves with its user) and says so, or as NULL when redacting.
+        public var exportSecretColumns: [String] = []
 
         /// Whether this program sees the application's Swift migrations: true
         /// (the default) in the application, which registers them in

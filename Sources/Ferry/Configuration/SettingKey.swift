@@ -83,6 +83,21 @@ extension SettingKey {
             fromFile: { try $0.string(table, name) }, fromText: { text, _ in text })
     }
 
+    /// A list of texts: an array of strings in the file, texts separated by
+    /// commas in the environment.
+    static func texts(
+        _ property: WritableKeyPath<Settings, [String]?> & Sendable, _ table: String,
+        _ name: String, environment: String?
+    ) -> SettingKey {
+        SettingKey(
+            property, file: .key(table: table, name: name), environment: environment,
+            fromFile: { try $0.strings(table, name) },
+            fromText: { text, _ in
+                text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }
+            })
+    }
+
     /// A path; a relative one in the file is relative to the file's folder
     /// (in the environment, to the working directory).
     static func path(

@@ -68,6 +68,9 @@ public struct Settings: Sendable, Equatable {
     /// `[preflight] schema_drift`, `FERRY_SCHEMA_DRIFT`, `--no-schema-drift`:
     /// whether preflight and `verify` check for schema drift (default yes).
     public var schemaDrift: Bool?
+    /// `[export] secret_columns` (`table.column` each),
+    /// `FERRY_EXPORT_SECRET_COLUMNS` (separated by commas).
+    public var secretColumns: [String]?
     /// `[[verify]]` tables: invariants checked after every upgrade.
     public var invariants: [Invariant]?
     /// `[[requirement]]` tables: environment requirements.
@@ -125,6 +128,9 @@ public struct Settings: Sendable, Equatable {
             .path(\.osRelease, "preflight", "os_release", environment: "FERRY_OS_RELEASE"),
             .flag(\.schemaDrift, "preflight", "schema_drift", environment: "FERRY_SCHEMA_DRIFT"),
             .flag(\.json, environment: "FERRY_JSON"),
+            .texts(
+                \.secretColumns, "export", "secret_columns",
+                environment: "FERRY_EXPORT_SECRET_COLUMNS"),
             .tables(
                 \.invariants, "verify", keys: ["name", "query", "expect", "preserve", "releases"]
             ) {
@@ -300,6 +306,7 @@ public struct Settings: Sendable, Equatable {
         configuration.invariants = invariants ?? []
         configuration.requirements = requirements ?? []
         configuration.components = components ?? []
+        configuration.exportSecretColumns = secretColumns ?? []
         if let keepFreeMB {
             let megabytes = try NumberSetting.keepFreeMB.checked(
                 Double(keepFreeMB), from: "Keeping \(keepFreeMB) MB free")
@@ -408,6 +415,20 @@ struct FileReader {
         guard let value = value(section, key) else { return nil }
         guard let string = value.string else { throw typeError(section, key, "a string in quotes") }
         return string
+    }
+
+    /// A list of strings, such as `["users.password_hash"]`.
+    func strings(_ section: String, _ key: String) throws -> [String]? {
+        guard let value = value(section, key) else { return nil }
+        guard let array = value.array else {
+            throw typeError(section, key, "a list of strings in quotes")
+        }
+        return try array.map { element in
+            guard let string = element.string else {
+                throw typeError(section, key, "a list of strings in quotes")
+            }
+            return string
+        }
     }
 
     /// A number setting, checked against its range.

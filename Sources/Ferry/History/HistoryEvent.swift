@@ -1,7 +1,7 @@
 import Foundation
 
 /// Something that changed a database's history without applying a migration
-/// (a downgrade, a restore, an applied file accepted as it is now), kept in
+/// (a downgrade, a restore, an import, an applied file accepted as it is now), kept in
 /// the table `ferry_events` so that `ferry history` can show it.
 public struct HistoryEvent: Sendable, Hashable, Codable {
     /// What happened.
@@ -12,6 +12,8 @@ public struct HistoryEvent: Sendable, Hashable, Codable {
         case restore
         /// An applied migration's changed or missing file accepted with `--allow-changed`.
         case accepted
+        /// Rows loaded from an export folder (`ferry import`).
+        case imported = "import"
     }
 
     /// What happened.

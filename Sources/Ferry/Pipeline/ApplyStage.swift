@@ -308,6 +308,7 @@ final class ApplyStage {
     /// - Throws: ``FerryError`` naming the hook that failed, or the
     ///   verification checks that failed; the transaction then rolls back.
     private func finish() async throws {
+        try await options.beforeCommit?(session)
         let origin = plan.database.recordedRelease ?? "?"
         for hook in plan.hooks {
             let timing = try await steps.run(hook.body, named: "Hook \(hook.id)")

@@ -15,6 +15,10 @@ public struct UpgradeOptions: Sendable {
     /// Whether preflight is left out (rehearsals run it on the live
     /// database; `test-paths` works on scratch databases).
     var skipsPreflight = false
+    /// Work done in the upgrade's last transaction after its migrations,
+    /// before its hooks, stamp and verification (an import loads the rows of
+    /// an export there, so that they commit with the release that shapes them).
+    var beforeCommit: (@Sendable (any MigrationSession) async throws -> Void)?
     /// How the pending migrations are grouped into transactions.
     public var transactionMode: TransactionMode
     /// Whether the applied migrations' checksums are compared even when

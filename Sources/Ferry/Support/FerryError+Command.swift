@@ -58,6 +58,8 @@ extension FerryError {
         public static let adopt = Command(name: "adopt", call: "adopt")
         /// Record an unmanaged database's schema as a release (not available yet).
         public static let baseline = Command(name: "baseline", call: "baseline")
+        /// Export the database to a folder.
+        public static let export = Command(name: "export", call: "Ferry.export(to:options:)")
         /// Write a configuration file and a migrations folder.
         public static let initialize = Command(
             name: "initialize", call: "the ferry tool's init")
@@ -66,7 +68,7 @@ extension FerryError {
         /// arguments), for a reader's wording to cover them all.
         public static let all: [Command] = [
             backup, backups, restore(), restore("NAME"), downgrade(to: Release(0, 0, 0)), verify,
-            status, testPaths, adopt, baseline, initialize,
+            status, testPaths, adopt, baseline, initialize, export,
         ]
     }
 }

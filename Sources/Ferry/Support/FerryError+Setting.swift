@@ -77,12 +77,15 @@ extension FerryError {
         public static let backupBeforeUpgrade = Setting(
             name: "backupBeforeUpgrade", property: "BackupSelection.beforeUpgrade(to:)")
 
+        /// How an import treats rows whose key is already there.
+        public static let importMode = Setting(name: "importMode", property: "ImportOptions.mode")
+
         /// Every setting the core's messages name, for a reader's wording to
         /// cover them all.
         public static let all: [Setting] = [
             allowChanged, noBackup, force, create, lockTimeout, target, database, backups,
             migrations, configurationFile, backupCheck, schemaDrift, transactionMode, latestBackup,
-            backupBeforeUpgrade,
+            backupBeforeUpgrade, importMode,
         ]
 
         /// The library's words for the setting with a value: a property that

@@ -162,7 +162,8 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, WordedForRea
         case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder,
             .lockTimeout,
             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
-            .insufficientPrivileges, .unmanagedDatabase, .databaseMissing, .databaseReadOnly:
+            .insufficientPrivileges, .unmanagedDatabase, .databaseMissing, .databaseReadOnly,
+            .exportCorrupt, .invalidExport:
             return .refused
         default:
             return .failed

@@ -1,0 +1,83 @@
+/// An engine that can export its database: it lends a consistent,
+/// read-only snapshot from which tables and rows stream.
+///
+/// The snapshot is one read transaction (SQLite) or one `REPEATABLE READ`
+/// transaction (PostgreSQL), so that an export taken while the application
+/// writes holds the database as it was at one moment.
+public protocol ExportingEngine: DatabaseEngine {
+    /// Opens a snapshot of the database, lends it to `body`, and ends it.
+    ///
+    /// - Throws: ``FerryError`` (code `databaseUnavailable`) when the
+    ///   database cannot be read; or what `body` throws.
+    func withExportSnapshot<Result: Sendable>(
+        _ body: (any ExportSnapshot) async throws -> Result
+    ) async throws -> Result
+}
+
+/// A consistent, read-only view of a database, lent by
+/// ``ExportingEngine/withExportSnapshot(_:)``. Do not keep it after the
+/// closure returns.
+public protocol ExportSnapshot: Sendable {
+    /// The recorded release and history, as of the snapshot.
+    func readState() async throws -> DatabaseState
+
+    /// The engine's version.
+    func engineVersion() async throws -> String
+
+    /// The application's tables (Ferry's own and the engine's internal ones
+    /// left out) with their columns, logical types and keys.
+    func exportTables() async throws -> [ExportTable]
+
+    /// The application's schema as the engine's own SQL, for people to read.
+    func schemaSQL() async throws -> String
+
+    /// Streams a table's rows in the order of its columns, one call of
+    /// `row` per row, without holding the table in memory.
+    ///
+    /// - Throws: ``FerryError`` when the rows cannot be read; or what `row` throws.
+    func readRows(of table: ExportTable, _ row: ([ExportValue]) throws -> Void) async throws
+}
+
+/// What one table's load did.
+public struct TableLoad: Sendable, Equatable {
+    /// The rows read from the export.
+    public var rows: Int
+    /// The rows inserted.
+    public var inserted: Int
+    /// The rows not inserted because a row with the same key (or another
+    /// unique value) was there.
+    public var conflicts: Int
+    /// The keys of the first conflicting rows, as `column=value, …`.
+    public var conflictKeys: [String]
+
+    /// Creates a load result.
+    public init(rows: Int, inserted: Int, conflicts: Int, conflictKeys: [String]) {
+        self.rows = rows
+        self.inserted = inserted
+        self.conflicts = conflicts
+        self.conflictKeys = conflictKeys
+    }
+
+    /// How many conflicting keys a load lists at most.
+    public static let keysListed = 100
+}
+
+/// A session that can load exported rows, inside its open transaction.
+public protocol ImportingSession: MigrationSession {
+    /// The application's tables as they are in this database.
+    func exportTables() async throws -> [ExportTable]
+
+    /// Inserts the rows of `source` into `table` (whose columns are the
+    /// export's; the database's table may have more), in the session's open
+    /// transaction. A row whose key is already there is not inserted but
+    /// counted (and its key listed) as a conflict.
+    ///
+    /// - Throws: ``FerryError`` when a row is refused (naming the table and
+    ///   the engine's message); or what `source` throws.
+    func load(_ table: ExportTable, from source: ExportRowSource) async throws -> TableLoad
+
+    /// Sets the table's sequences (SQLite's AUTOINCREMENT needs none) past
+    /// its largest key, so that the application's next insert does not
+    /// collide with an imported row.
+    func advanceSequences(of table: ExportTable) async throws
+}

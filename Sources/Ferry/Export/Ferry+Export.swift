@@ -1,0 +1,223 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Ferry {
+    /// Writes the database's rows to a new export folder, from one
+    /// consistent snapshot taken while the application may keep writing.
+    ///
+    /// The folder holds `schema.sql` (the source engine's SQL, for reading),
+    /// `data/<table>/NNNN.jsonl` (one JSON array per row, see ``RowCodec``)
+    /// and, written last under a temporary name then renamed,
+    /// `manifest.json` (``ExportManifest``). Files are 0600, folders 0700.
+    ///
+    /// - Parameters:
+    ///   - folder: The destination: a folder that does not exist or is empty.
+    ///   - options: The tables, and whether secret columns are redacted.
+    /// - Returns: What was written.
+    /// - Throws: ``FerryError``: `invalidExport` for a destination that is not
+    ///   empty or a table the database does not have; a failure while
+    ///   writing (the database is never changed, and an unfinished export
+    ///   has no manifest).
+    public func export(to folder: URL, options: ExportOptions = ExportOptions()) async throws
+        -> ExportReport
+    {
+        let clock = ContinuousClock()
+        let started = clock.now
+        guard let engine = configuration.engine as? any ExportingEngine else {
+            throw FerryError(
+                .unsupportedByEngine,
+                "The \(configuration.engine.engineName) engine cannot export a database yet.",
+                changes: "Nothing was changed.")
+        }
+        let createdFolder = try Self.prepareExportFolder(folder)
+        do {
+            return try await engine.withExportSnapshot { snapshot in
+                try await writeExport(
+                    from: snapshot, engine: engine, to: folder, options: options,
+                    startedAt: started, clock: clock)
+            }
+        } catch {
+            Self.removeUnfinishedExport(folder, createdFolder: createdFolder)
+            throw error
+        }
+    }
+
+    private func writeExport(
+        from snapshot: any ExportSnapshot, engine: any DatabaseEngine, to folder: URL,
+        options: ExportOptions, startedAt started: ContinuousClock.Instant,
+        clock: ContinuousClock
+    ) async throws -> ExportReport {
+        let state = try await snapshot.readState()
+        var tables = try await snapshot.exportTables()
+        if !options.tables.isEmpty {
+            let known = Set(tables.map(\.name))
+            if let unknown = options.tables.first(where: { !known.contains($0) }) {
+                throw FerryError(
+                    .invalidExport, "The database has no table \(unknown) to export.",
+                    changes: "Nothing was changed.",
+                    advice: "Known tables: \(known.sorted().joined(separator: ", ")).")
+            }
+            tables = tables.filter { options.tables.contains($0.name) }
+        }
+        tables = ExportTable.inLoadOrder(tables)
+        let secrets = Set(configuration.exportSecretColumns)
+        var included: [String] = []
+        var redacted: [String] = []
+
+        let schemaURL = folder.appendingPathComponent(ExportManifest.schemaFileName)
+        let schemaText = try await snapshot.schemaSQL()
+        try Self.writePrivateFile(Data(schemaText.utf8), to: schemaURL)
+        let schemaFile = ExportManifest.File(
+            path: ExportManifest.schemaFileName, bytes: Int64(schemaText.utf8.count),
+            sha256: Checksum.sha256(Data(schemaText.utf8)), rows: nil)
+
+        try Self.makePrivateFolder(folder.appendingPathComponent("data"))
+        var manifestTables: [ExportManifest.Table] = []
+        var reportTables: [ExportReport.Table] = []
+        for table in tables {
+            let secretPositions = table.columns.indices.filter {
+                secrets.contains("\(table.name).\(table.columns[$0].name)")
+            }
+            for position in secretPositions {
+                let name = "\(table.name).\(table.columns[position].name)"
+                if options.redact { redacted.append(name) } else { included.append(name) }
+            }
+            let relative = ExportFolder.dataFolder(for: table.name)
+            let tableFolder = folder.appendingPathComponent(relative)
+            try Self.makePrivateFolder(tableFolder)
+            let writer = try ExportPartWriter(
+                folder: tableFolder, relativeFolder: relative, partBytes: options.partBytes,
+                types: table.columns.map(\.logicalType), compress: options.compress)
+            let redacts = options.redact && !secretPositions.isEmpty
+            try await snapshot.readRows(of: table) { values in
+                if redacts {
+                    var values = values
+                    for position in secretPositions { values[position] = .null }
+                    try writer.add(values)
+                } else {
+                    try writer.add(values)
+                }
+            }
+            try writer.finish()
+            try FileSafety.sync(tableFolder)
+            manifestTables.append(
+                ExportManifest.Table(table: table, rowCount: writer.rowCount, files: writer.files))
+            reportTables.append(
+                ExportReport.Table(
+                    name: table.name, rows: writer.rowCount, files: writer.files.count,
+                    bytes: writer.files.reduce(0) { $0 + $1.bytes }))
+        }
+        try FileSafety.sync(folder.appendingPathComponent("data"))
+
+        let manifest = try ExportManifest(
+            formatVersion: ExportManifest.currentFormatVersion, producer: "ferry \(Ferry.version)",
+            application: configuration.appName,
+            programRelease: (try? programRelease())?.description,
+            release: state.recordedRelease,
+            migrations: state.applied.filter { !$0.kind.isBookkeeping }.map {
+                ExportManifest.Migration(
+                    id: $0.id, release: $0.release.description, checksum: $0.checksum)
+            },
+            engine: engine.engineName, engineVersion: try await snapshot.engineVersion(),
+            createdAt: Timestamp.string(from: Date()), compressed: options.compress,
+            secretColumnsIncluded: included, redactedColumns: redacted, schema: schemaFile,
+            tables: manifestTables, digest: ""
+        ).sealed()
+        CrashPoint.reach("export.beforeManifest")
+        // The manifest last, under a temporary name (in a work folder, which the next run removes if this
+        // one is killed) then renamed: a folder with a manifest is whole.
+        try FileSafety.writeDurably(
+            try manifest.encoded(), to: folder.appendingPathComponent(ExportManifest.fileName))
+        return ExportReport(
+            folder: folder.path, release: state.recordedRelease, tables: reportTables,
+            secretColumnsIncluded: included, redactedColumns: redacted, digest: manifest.digest,
+            seconds: (clock.now - started).inSeconds)
+    }
+
+    /// Creates the destination (0700), or accepts an empty one.
+    ///
+    /// - Returns: Whether the folder was created here.
+    private static func prepareExportFolder(_ folder: URL) throws -> Bool {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw FerryError(
+                    .invalidExport, "\(folder.path) is a file, not a folder for an export.",
+                    changes: "Nothing was changed.", advice: "Name a new or empty folder.")
+            }
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            if !entries.isEmpty, !entries.contains(ExportManifest.fileName),
+                entries.contains("data") || entries.contains(ExportManifest.schemaFileName)
+            {
+                throw FerryError(
+                    .invalidExport,
+                    "\(folder.path) holds an unfinished export (it has no \(ExportManifest.fileName)): an export goes into a new or empty folder.",
+                    changes: "Nothing was changed.",
+                    advice:
+                        "Remove the folder (the unfinished export cannot be imported), then export again."
+                )
+            }
+            guard entries.isEmpty else {
+                throw FerryError(
+                    .invalidExport,
+                    "\(folder.path) is not empty (\(entries.count) entr\(entries.count == 1 ? "y" : "ies")): an export goes into a new or empty folder.",
+                    changes: "Nothing was changed.",
+                    advice: "Name a new folder, or empty this one if what it holds is not needed.")
+            }
+            return false
+        }
+        try makePrivateFolder(folder)
+        return true
+    }
+
+    private static func makePrivateFolder(_ folder: URL) throws {
+        do {
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            _ = chmod(folder.path, 0o700)
+        } catch {
+            throw FerryError(
+                .fileSystem, "Cannot create \(folder.path): \(error.localizedDescription)",
+                changes: "The database was not changed.",
+                advice: "Check the destination's folder and its permissions.")
+        }
+    }
+
+    private static func writePrivateFile(_ data: Data, to file: URL) throws {
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw FerryError(
+                .fileSystem, "Cannot create \(file.path): \(String(cString: strerror(errno))).",
+                changes: "The database was not changed.")
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        do {
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            throw FerryError(
+                .fileSystem, "Cannot write \(file.path): \(error.localizedDescription)",
+                changes: "The database was not changed; the unfinished export has no manifest.")
+        }
+    }
+
+    /// Removes what a failed export wrote, so that the folder can take the next one.
+    private static func removeUnfinishedExport(_ folder: URL, createdFolder: Bool) {
+        if createdFolder {
+            try? FileManager.default.removeItem(at: folder)
+            return
+        }
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(entry))
+        }
+    }
+}

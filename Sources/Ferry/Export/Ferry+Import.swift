@@ -1,0 +1,277 @@
+import Foundation
+
+extension Ferry {
+    /// Loads an export folder into the database.
+    ///
+    /// Every file is checked against the manifest (size and SHA-256) and
+    /// the manifest against its digest before anything is written. Into a
+    /// database without a release, the application's own migrations first
+    /// make the export's release, then the rows are loaded, then the
+    /// database is upgraded to this program's release (an upgrade through
+    /// import). Into a database with data, a pre-import backup is taken
+    /// first. The rows load in one transaction under the upgrade lock, with
+    /// foreign keys checked before it commits and sequences set past the
+    /// largest key: all of them or none.
+    ///
+    /// - Parameters:
+    ///   - folder: The export folder.
+    ///   - options: The mode for keys already there, and whether to only report.
+    ///   - onEvent: Called for each event of the upgrades and the backup.
+    /// - Returns: What was done (or would be, for a dry run).
+    /// - Throws: ``FerryError``: `exportCorrupt` for a damaged or incomplete
+    ///   export, `invalidExport` for one from a newer release, for a database at
+    ///   another release, or a key conflict under ``ImportMode/empty``;
+    ///   a failure after which the rows are not loaded.
+    @discardableResult
+    public func `import`(
+        from folder: URL, options: ImportOptions = ImportOptions(),
+        onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
+    ) async throws -> ImportReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let emit = eventEmitter(onEvent)
+        let manifest = try ExportFolder(url: folder).checked()
+        let program = try programRelease()
+        var exportRelease: Release?
+        if let recorded = manifest.release {
+            guard let release = Release(recorded) else {
+                throw FerryError(
+                    .invalidExport,
+                    "The export records the release '\(recorded)', which is not a version.",
+                    changes: "Nothing was changed.",
+                    advice: "Import an export taken by Ferry from a database it manages.")
+            }
+            exportRelease = release
+        }
+        if let exportRelease, exportRelease > program {
+            throw FerryError(
+                .invalidExport,
+                "The export was taken at release \(exportRelease), newer than this program's release \(program).",
+                changes: "Nothing was changed.",
+                advice: "Import it with release \(exportRelease) or newer of the application.")
+        }
+        let engine = configuration.engine
+        try await rollBackInterruptedTransaction(emit: emit)
+        let state = try await engine.readState()
+        if state.release == nil, !state.unmanagedTables.isEmpty {
+            throw FerryError(
+                .unmanagedDatabase,
+                "\(engine.displayName) holds tables (\(state.unmanagedTables.prefix(5).joined(separator: ", "))) but no Ferry history.",
+                changes: "Nothing was changed.",
+                advice:
+                    "Import into an empty database, or into one that Ferry manages at release \(exportRelease?.description ?? "the export's")."
+            )
+        }
+        let installs = state.release == nil
+        if installs, exportRelease == nil {
+            throw FerryError(
+                .invalidExport,
+                "The export records no release, and \(engine.displayName) has none: Ferry cannot know which migrations make its tables.",
+                changes: "Nothing was changed.",
+                advice: "Make the tables with the application's migrations first, then import.")
+        }
+        if let current = state.release, current != exportRelease {
+            throw FerryError(
+                .invalidExport,
+                "\(engine.displayName) is at release \(current); the export was taken at \(exportRelease?.description ?? "no release"), and its rows have that release's shape.",
+                changes: "Nothing was changed.",
+                advice:
+                    "Import into an empty database (Ferry makes the export's release, loads, then upgrades), or into one at release \(exportRelease?.description ?? "the export's")."
+            )
+        }
+        let finalRelease = exportRelease.map { max($0, program) } ?? state.release
+
+        if options.dryRun && installs {
+            // Nothing is there to conflict with: every row would be inserted.
+            return ImportReport(
+                folder: folder.path, mode: options.mode, dryRun: true,
+                exportRelease: manifest.release, from: state.recordedRelease,
+                release: finalRelease?.description,
+                tables: manifest.tables.map {
+                    ImportReport.Table(
+                        name: $0.table.name, rows: $0.rowCount, inserted: $0.rowCount,
+                        conflicts: 0, conflictKeys: [])
+                }, backup: nil, seconds: (clock.now - started).inSeconds)
+        }
+
+        var installing = configuration
+        installing.createsDatabase = true
+        let installer = Ferry(installing)
+        var loads: [TableLoad]
+        if installs, let exportRelease {
+            // The migrations that make the export's release and the rows commit together: a
+            // failure or a crash leaves the database as empty as it was.
+            let loaded = Locked<[TableLoad]>([])
+            var install = UpgradeOptions(target: exportRelease)
+            install.beforeCommit = { session in
+                loaded.value = try await loadTables(
+                    of: manifest, from: folder, options: options, release: exportRelease,
+                    backup: nil, in: session)
+            }
+            do {
+                try await installer.upgrade(install, onEvent: onEvent)
+            } catch var error as FerryError {
+                if error.changes == nil {
+                    error.changes = "Nothing was changed: the import was rolled back."
+                }
+                throw error
+            }
+            loads = loaded.value
+        } else {
+            loads = []
+        }
+        var backup: Backup?
+        if !options.dryRun && !installs {
+            let counts = try await engine.withInspection { try await $0.rowCounts() }
+            if counts.values.contains(where: { $0 > 0 }) {
+                backup = try await takeBackup(
+                    kind: .preImport, format: .native, state: state, upgradeTo: nil,
+                    note: "before importing \(folder.path)", emit: emit)
+            }
+        }
+        if !installs {
+            loads = try await loadRows(
+                of: manifest, from: folder, options: options, expecting: state.release,
+                backup: backup?.name)
+        }
+        if !options.dryRun, let exportRelease, exportRelease < program {
+            try await installer.upgrade(UpgradeOptions(), onEvent: onEvent)
+        }
+        return ImportReport(
+            folder: folder.path, mode: options.mode, dryRun: options.dryRun,
+            exportRelease: manifest.release, from: state.recordedRelease,
+            release: (options.dryRun ? finalRelease : try await engine.readState().release)?
+                .description,
+            tables: zip(manifest.tables, loads).map { table, load in
+                ImportReport.Table(
+                    name: table.table.name, rows: load.rows, inserted: load.inserted,
+                    conflicts: load.conflicts, conflictKeys: load.conflictKeys)
+            }, backup: backup?.name, seconds: (clock.now - started).inSeconds)
+    }
+
+    /// A dry run's loads, carried out of the transaction that it rolls back.
+    private struct DryRunRollback: Error {
+        let loads: [TableLoad]
+    }
+
+    /// Loads every table in one transaction under the upgrade lock; a dry
+    /// run loads them too, then rolls back, so that its conflicts are the
+    /// database's own answer.
+    private func loadRows(
+        of manifest: ExportManifest, from folder: URL, options: ImportOptions,
+        expecting release: Release?, backup: String?
+    ) async throws -> [TableLoad] {
+        let engine = configuration.engine
+        do {
+            return try await engine.withUpgradeLock(
+                holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
+            ) {
+                try await engine.withSession { session in
+                    // Another upgrader may have changed the release since it was read without the lock.
+                    let current = try await session.readState().release
+                    guard current == release else {
+                        throw FerryError(
+                            .invalidExport,
+                            "\(engine.displayName) is now at release \(current?.description ?? "none"), no longer \(release?.description ?? "none"): it changed while the import started.",
+                            changes: "Nothing was changed by the load.",
+                            advice: "Run the import again.")
+                    }
+                    return try await session.inTransaction {
+                        let loads = try await loadTables(
+                            of: manifest, from: folder, options: options, release: release,
+                            backup: backup, in: session)
+                        if options.dryRun { throw DryRunRollback(loads: loads) }
+                        return loads
+                    }
+                }
+            }
+        } catch let dryRun as DryRunRollback {
+            return dryRun.loads
+        } catch var error as FerryError {
+            if error.changes == nil {
+                error.changes = "Nothing was changed: the import was rolled back."
+            }
+            throw error
+        }
+    }
+
+    /// Loads every table of the export in the session's open transaction
+    /// (the import's own, or the end of the upgrade that makes the export's
+    /// release in a new database), and records the import in the history.
+    func loadTables(
+        of manifest: ExportManifest, from folder: URL, options: ImportOptions,
+        release: Release?, backup: String?, in session: any MigrationSession
+    ) async throws -> [TableLoad] {
+        let engine = configuration.engine
+        guard let importing = session as? any ImportingSession else {
+            throw FerryError(
+                .unsupportedByEngine,
+                "The \(engine.engineName) engine cannot import an export yet.",
+                changes: "Nothing was changed.")
+        }
+        let present = try await importing.exportTables()
+        try Self.checkTables(of: manifest, against: present, in: engine.displayName)
+        var loads: [TableLoad] = []
+        for table in manifest.tables {
+            let source = try ExportRowSource(
+                folder: folder, files: table.files,
+                types: table.table.columns.map(\.logicalType), compressed: manifest.compressed)
+            let load = try await importing.load(table.table, from: source)
+            guard load.rows == table.rowCount else {
+                throw FerryError.exportCorrupt(
+                    "\(table.table.name) has \(load.rows) rows in its files; the manifest says \(table.rowCount)."
+                )
+            }
+            if options.mode == .empty && load.conflicts > 0 && !options.dryRun {
+                throw FerryError(
+                    .invalidExport,
+                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) have a key that \(engine.displayName) already holds: "
+                        + load.conflictKeys.prefix(10).joined(separator: "; ")
+                        + (load.conflicts > 10 ? "; …" : "") + ".",
+                    changes: "Nothing was changed: the import was rolled back.",
+                    advice:
+                        "Import into an empty database, or choose \(.importMode, .given("merge", swift: ".merge")) (insert new rows, report conflicts) or \(.importMode, .given("skip", swift: ".skip")) (keep existing rows)."
+                )
+            }
+            try await importing.advanceSequences(of: table.table)
+            loads.append(load)
+        }
+        let rows = loads.reduce(0) { $0 + $1.inserted }
+        let recorded = release.map { RecordedRelease.release($0) }
+        try await session.recordEvent(
+            HistoryEvent(
+                kind: .imported, at: Date(), fromRelease: recorded, toRelease: recorded,
+                backup: backup,
+                note:
+                    "\(rows) rows from \(folder.path) (mode \(options.mode.rawValue)), exported from \(manifest.engine) at \(manifest.createdAt)"
+            ))
+        CrashPoint.reach("import.beforeCommit")
+        return loads
+    }
+
+    /// Refuses, before anything is written, a table or column of the export
+    /// that the database does not have.
+    private static func checkTables(
+        of manifest: ExportManifest, against present: [ExportTable], in database: String
+    ) throws {
+        let byName = Dictionary(
+            present.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for table in manifest.tables {
+            guard let target = byName[table.table.name] else {
+                throw FerryError(
+                    .invalidExport,
+                    "\(database) has no table \(table.table.name), which the export holds.",
+                    changes: "Nothing was changed.",
+                    advice: "Import into a database of the same application and release.")
+            }
+            let columns = Set(target.columns.map(\.name))
+            if let missing = table.table.columns.first(where: { !columns.contains($0.name) }) {
+                throw FerryError(
+                    .invalidExport,
+                    "\(database) has no column \(table.table.name).\(missing.name), which the export holds.",
+                    changes: "Nothing was changed.",
+                    advice: "Import into a database of the same application and release.")
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/// How an import treats rows whose key the database already has
+/// (`ferry import --mode`).
+public enum ImportMode: String, Sendable, Codable, CaseIterable {
+    /// The rows' keys must be new: a conflict refuses the import with
+    /// nothing written (the default).
+    case empty
+    /// New rows are inserted, each conflicting key is kept as it is in the
+    /// database and reported.
+    case merge
+    /// New rows are inserted and existing rows kept, conflicts only counted.
+    case skip
+}
+
+/// What an import is asked to do.
+public struct ImportOptions: Sendable {
+    /// How rows whose key is already there are treated.
+    public var mode: ImportMode
+    /// Whether to write nothing and report what the import would do.
+    public var dryRun: Bool
+
+    /// Creates options.
+    public init(mode: ImportMode = .empty, dryRun: Bool = false) {
+        self.mode = mode
+        self.dryRun = dryRun
+    }
+}
+
+/// What an import did (or, for a dry run, would do).
+public struct ImportReport: Sendable, Encodable {
+    /// One imported table.
+    public struct Table: Sendable, Encodable {
+        /// The table's name.
+        public var name: String
+        /// The rows in the export.
+        public var rows: Int
+        /// The rows inserted (for a dry run: that would be).
+        public var inserted: Int
+        /// The rows whose key was already there.
+        public var conflicts: Int
+        /// The first conflicting keys, as `column=value, …`.
+        public var conflictKeys: [String]
+    }
+
+    /// The export folder.
+    public var folder: String
+    /// The mode.
+    public var mode: ImportMode
+    /// Whether nothing was written.
+    public var dryRun: Bool
+    /// The release the export was taken at.
+    public var exportRelease: String?
+    /// The release the database was at before, if any.
+    public var from: String?
+    /// The release the database is at now (for a dry run: would be).
+    public var release: String?
+    /// The tables, in load order.
+    public var tables: [Table]
+    /// The pre-import backup's name, when the database had data.
+    public var backup: String?
+    /// How long the import took, in seconds.
+    public var seconds: Double
+}

@@ -1,0 +1,312 @@
+import Foundation
+
+/// Writes a row as one line of JSON and reads it back, without loss.
+///
+/// A row is a JSON array with one element per column:
+/// - NULL is `null` (an empty text is `""`); booleans are `true` and `false`;
+/// - integers are JSON numbers, and those beyond ±2^53 (which JSON readers
+///   round) are strings in an integer column and `{"$int": "…"}` elsewhere;
+/// - reals are the shortest text that reads back to the same bits, always
+///   with a `.` or an exponent; NaN and the infinities are `{"$real": "NaN"}`,
+///   `{"$real": "Infinity"}`, `{"$real": "-Infinity"}`;
+/// - texts are JSON strings holding every character, NUL and CR included;
+/// - BLOBs are `{"$base64": "…"}`.
+///
+/// The codec knows no engine: what a value means beyond its kind is its
+/// column's ``LogicalType``.
+public enum RowCodec {
+    /// The largest integer every JSON reader reads exactly.
+    static let exactIntegerLimit: Int64 = 1 << 53
+
+    /// Appends a row as one line (with its `\n`).
+    public static func append(
+        _ values: [ExportValue], types: [LogicalType], to out: inout [UInt8]
+    ) {
+        out.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            append(value, type: index < types.count ? types[index] : .any, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    private static func append(_ value: ExportValue, type: LogicalType, to out: inout [UInt8]) {
+        switch value {
+        case .null:
+            out.append(contentsOf: "null".utf8)
+        case .boolean(let flag):
+            out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .integer(let integer):
+            if integer.magnitude <= exactIntegerLimit.magnitude {
+                out.append(contentsOf: String(integer).utf8)
+            } else if type == .integer {
+                appendString(String(integer), to: &out)
+            } else {
+                out.append(contentsOf: "{\"$int\":\"\(integer)\"}".utf8)
+            }
+        case .real(let real):
+            if real.isNaN {
+                out.append(contentsOf: "{\"$real\":\"NaN\"}".utf8)
+            } else if real.isInfinite {
+                out.append(contentsOf: "{\"$real\":\"\(real < 0 ? "-" : "")Infinity\"}".utf8)
+            } else {
+                // Swift prints the shortest text that reads back to the same bits.
+                var text = real.description
+                if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) { text += ".0" }
+                out.append(contentsOf: text.utf8)
+            }
+        case .text(let text):
+            appendString(text, to: &out)
+        case .blob(let bytes):
+            out.append(contentsOf: "{\"$base64\":\"".utf8)
+            out.append(contentsOf: Data(bytes).base64EncodedString().utf8)
+            out.append(contentsOf: "\"}".utf8)
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
+            case UInt8(ascii: "\n"):
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"):
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"):
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0f)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Why a line is not a row.
+    public struct Malformed: Error, Sendable, CustomStringConvertible {
+        /// What is wrong, and where in the line.
+        public var description: String
+    }
+
+    /// Reads one line (without its `\n`) as a row of `types.count` values.
+    ///
+    /// - Throws: ``Malformed`` when the line is not such a row.
+    public static func decode(_ line: some Collection<UInt8>, types: [LogicalType]) throws
+        -> [ExportValue]
+    {
+        var reader = Reader(bytes: Array(line))
+        let values = try reader.row(types: types)
+        guard values.count == types.count else {
+            throw Malformed(
+                description: "the row has \(values.count) values for \(types.count) columns")
+        }
+        return values
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var position = 0
+
+        mutating func row(types: [LogicalType]) throws -> [ExportValue] {
+            skipSpaces()
+            try expect(UInt8(ascii: "["))
+            var values: [ExportValue] = []
+            skipSpaces()
+            if peek() == UInt8(ascii: "]") {
+                position += 1
+            } else {
+                while true {
+                    skipSpaces()
+                    let type = values.count < types.count ? types[values.count] : .any
+                    values.append(try value(type: type))
+                    skipSpaces()
+                    let next = try take()
+                    if next == UInt8(ascii: "]") { break }
+                    guard next == UInt8(ascii: ",") else { throw fail("',' or ']' expected") }
+                }
+            }
+            skipSpaces()
+            guard position == bytes.count else { throw fail("text after the row") }
+            return values
+        }
+
+        func fail(_ what: String) -> Malformed {
+            Malformed(description: "\(what) at byte \(position + 1)")
+        }
+
+        func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
+
+        mutating func take() throws -> UInt8 {
+            guard position < bytes.count else { throw fail("the line ends early") }
+            defer { position += 1 }
+            return bytes[position]
+        }
+
+        mutating func expect(_ byte: UInt8) throws {
+            guard try take() == byte else {
+                position -= 1
+                throw fail("'\(Character(UnicodeScalar(byte)))' expected")
+            }
+        }
+
+        mutating func skipSpaces() {
+            while let byte = peek(), byte == 0x20 || byte == 0x09 || byte == 0x0d { position += 1 }
+        }
+
+        mutating func word(_ text: String) throws {
+            for byte in text.utf8 { try expect(byte) }
+        }
+
+        mutating func value(type: LogicalType) throws -> ExportValue {
+            guard let first = peek() else { throw fail("a value expected") }
+            switch first {
+            case UInt8(ascii: "n"):
+                try word("null")
+                return .null
+            case UInt8(ascii: "t"):
+                try word("true")
+                return .boolean(true)
+            case UInt8(ascii: "f"):
+                try word("false")
+                return .boolean(false)
+            case UInt8(ascii: "\""):
+                let text = try string()
+                if type == .integer, let integer = Int64(text),
+                    integer.magnitude > RowCodec.exactIntegerLimit.magnitude
+                {
+                    return .integer(integer)
+                }
+                return .text(text)
+            case UInt8(ascii: "{"):
+                return try tagged()
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return try number()
+            default:
+                throw fail("a value expected")
+            }
+        }
+
+        mutating func number() throws -> ExportValue {
+            let start = position
+            var isReal = false
+            while let byte = peek(),
+                byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
+                    || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            {
+                if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
+                    || byte == UInt8(ascii: "E")
+                {
+                    isReal = true
+                }
+                position += 1
+            }
+            let text = String(decoding: bytes[start..<position], as: UTF8.self)
+            if isReal {
+                guard let real = Double(text), real.isFinite else {
+                    throw fail("'\(text)' is not a number")
+                }
+                return .real(real)
+            }
+            guard let integer = Int64(text) else { throw fail("'\(text)' is not a 64-bit integer") }
+            return .integer(integer)
+        }
+
+        mutating func tagged() throws -> ExportValue {
+            try expect(UInt8(ascii: "{"))
+            skipSpaces()
+            let tag = try string()
+            skipSpaces()
+            try expect(UInt8(ascii: ":"))
+            skipSpaces()
+            let text = try string()
+            skipSpaces()
+            try expect(UInt8(ascii: "}"))
+            switch tag {
+            case "$base64":
+                guard let data = Data(base64Encoded: text) else { throw fail("bad base64") }
+                return .blob(Array(data))
+            case "$int":
+                guard let integer = Int64(text) else { throw fail("'\(text)' is not an integer") }
+                return .integer(integer)
+            case "$real":
+                switch text {
+                case "NaN": return .real(.nan)
+                case "Infinity": return .real(.infinity)
+                case "-Infinity": return .real(-.infinity)
+                default: throw fail("'\(text)' is not a tagged real")
+                }
+            default:
+                throw fail("unknown tag '\(tag)'")
+            }
+        }
+
+        mutating func hexValue() throws -> UInt32 {
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = try take()
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw fail("bad \\u escape")
+                }
+                value = value << 4 | UInt32(digit)
+            }
+            return value
+        }
+
+        mutating func string() throws -> String {
+            try expect(UInt8(ascii: "\""))
+            var out: [UInt8] = []
+            while true {
+                let byte = try take()
+                switch byte {
+                case UInt8(ascii: "\""):
+                    guard let text = String(validating: out, as: UTF8.self) else {
+                        throw fail("the text is not UTF-8")
+                    }
+                    return text
+                case UInt8(ascii: "\\"):
+                    let escaped = try take()
+                    switch escaped {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"):
+                        out.append(escaped)
+                    case UInt8(ascii: "n"): out.append(0x0a)
+                    case UInt8(ascii: "r"): out.append(0x0d)
+                    case UInt8(ascii: "t"): out.append(0x09)
+                    case UInt8(ascii: "b"): out.append(0x08)
+                    case UInt8(ascii: "f"): out.append(0x0c)
+                    case UInt8(ascii: "u"):
+                        var scalar = try hexValue()
+                        if (0xD800..<0xDC00).contains(scalar) {
+                            try word("\\u")
+                            let low = try hexValue()
+                            guard (0xDC00..<0xE000).contains(low) else {
+                                throw fail("bad surrogate pair")
+                            }
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        guard let unicode = Unicode.Scalar(scalar) else {
+                            throw fail("bad \\u escape")
+                        }
+                        out.append(contentsOf: String(Character(unicode)).utf8)
+                    default:
+                        throw fail("bad escape")
+                    }
+                default:
+                    guard byte >= 0x20 else { throw fail("a control character in a text") }
+                    out.append(byte)
+                }
+            }
+        }
+    }
+}

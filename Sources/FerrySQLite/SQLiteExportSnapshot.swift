@@ -1,0 +1,143 @@
+import Ferry
+import Foundation
+import GRDB
+import GRDBSQLite
+
+extension SQLiteEngine: ExportingEngine {
+    /// One read transaction on a read-only connection, begun before the
+    /// first read and ended after the last: every table is read as it was
+    /// at one moment, while the application keeps writing (in WAL mode; in
+    /// rollback-journal mode its writers wait for the export).
+    public func withExportSnapshot<Result: Sendable>(
+        _ body: (any ExportSnapshot) async throws -> Result
+    ) async throws -> Result {
+        guard try databaseExists() else {
+            throw FerryError(
+                .databaseUnavailable, "The SQLite database \(path) does not exist.",
+                changes: "Nothing was changed.", advice: "Check \(.database).")
+        }
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration(readonly: true))
+            try await queue.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN DEFERRED")
+                // The snapshot starts at the first read.
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
+            }
+        } catch let error as DatabaseError {
+            throw unavailable(error, "read")
+        }
+        defer { try? queue.close() }
+        let snapshot = SQLiteExportSnapshot(queue: queue, displayName: path)
+        do {
+            let result = try await body(snapshot)
+            try? await queue.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
+            return result
+        } catch {
+            try? await queue.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            throw error
+        }
+    }
+}
+
+/// The export's read transaction on a SQLite database.
+struct SQLiteExportSnapshot: ExportSnapshot {
+    let queue: DatabaseQueue
+    let displayName: String
+
+    func readState() async throws -> DatabaseState {
+        try await access("read the history") { db in try SQLiteHistory.readState(db) }
+    }
+
+    func engineVersion() async throws -> String {
+        try await access("read the version") { db in
+            try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "unknown"
+        }
+    }
+
+    func exportTables() async throws -> [ExportTable] {
+        try await access("read the tables") { db in try SQLiteExportSchema.tables(db) }
+    }
+
+    func schemaSQL() async throws -> String {
+        try await access("read the schema") { db in try SQLiteExportSchema.schemaSQL(db) }
+    }
+
+    func readRows(of table: ExportTable, _ row: ([ExportValue]) throws -> Void) async throws {
+        let columns = table.columns.map { SQLIdentifier.quoted($0.name) }.joined(separator: ", ")
+        let sql = "SELECT \(columns) FROM \(SQLIdentifier.quoted(table.name))"
+        let displayName = displayName
+        // The rows are handed over inside one access to the connection: a cursor, never the table.
+        // A synchronous access, so that `row` (which writes the part files) runs on this thread.
+        try queue.inDatabase { db in
+            do {
+                let statement = try db.makeStatement(sql: sql)
+                let handle = statement.sqliteStatement
+                let count = Int32(table.columns.count)
+                var values: [ExportValue] = []
+                values.reserveCapacity(Int(count))
+                while true {
+                    let code = sqlite3_step(handle)
+                    if code == SQLITE_DONE { break }
+                    guard code == SQLITE_ROW else {
+                        throw DatabaseError(
+                            resultCode: ResultCode(rawValue: code),
+                            message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    }
+                    values.removeAll(keepingCapacity: true)
+                    for index in 0..<count { values.append(Self.value(handle, index)) }
+                    try row(values)
+                }
+                sqlite3_reset(handle)
+            } catch let error as DatabaseError {
+                throw FerryError(
+                    .databaseUnavailable, "Could not read \(table.name) in \(displayName).",
+                    changes: "Nothing was changed; the unfinished export has no manifest.",
+                    engineMessage: error.message ?? "\(error.resultCode)")
+            }
+        }
+    }
+
+    static func value(_ handle: OpaquePointer, _ index: Int32) -> ExportValue {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_INTEGER:
+            return .integer(sqlite3_column_int64(handle, index))
+        case SQLITE_FLOAT:
+            return .real(sqlite3_column_double(handle, index))
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard count > 0, let pointer = sqlite3_column_text(handle, index) else {
+                return .text("")
+            }
+            return .text(
+                String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard count > 0, let pointer = sqlite3_column_blob(handle, index) else {
+                return .blob([])
+            }
+            return .blob(
+                Array(
+                    UnsafeBufferPointer(
+                        start: pointer.assumingMemoryBound(to: UInt8.self), count: count)))
+        default:
+            return .null
+        }
+    }
+
+    private func access<T: Sendable>(
+        _ what: String, _ work: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        let displayName = displayName
+        return try await queue.writeWithoutTransaction { db in
+            do {
+                return try work(db)
+            } catch let error as DatabaseError {
+                throw FerryError(
+                    .databaseUnavailable, "Could not \(what) in \(displayName).",
+                    changes: "Nothing was changed.",
+                    engineMessage: error.message ?? "\(error.resultCode)")
+            }
+        }
+    }
+}

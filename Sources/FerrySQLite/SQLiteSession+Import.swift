@@ -1,0 +1,128 @@
+import Ferry
+import Foundation
+import GRDB
+import GRDBSQLite
+
+extension SQLiteSession: ImportingSession {
+    func exportTables() async throws -> [ExportTable] {
+        try await queue.writeWithoutTransaction { db in try SQLiteExportSchema.tables(db) }
+    }
+
+    /// One prepared `INSERT … ON CONFLICT DO NOTHING`, reused for every row,
+    /// in the session's open transaction. The table's triggers are dropped
+    /// for the load and made again after it (in the same transaction): the
+    /// rows hold what the triggers made when they were first written, and
+    /// must not be changed again on the way in.
+    func load(_ table: ExportTable, from source: ExportRowSource) async throws -> TableLoad {
+        let displayName = displayName
+        let columns = table.columns.map { SQLIdentifier.quoted($0.name) }
+        let sql =
+            "INSERT INTO \(SQLIdentifier.quoted(table.name)) (\(columns.joined(separator: ", "))) "
+            + "VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", "))) "
+            + "ON CONFLICT DO NOTHING"
+        let keyPositions = table.primaryKey.compactMap { key in
+            table.columns.firstIndex { $0.name == key }
+        }
+        return try queue.inDatabase { db in
+            var load = TableLoad(rows: 0, inserted: 0, conflicts: 0, conflictKeys: [])
+            do {
+                let triggers = try Row.fetchAll(
+                    db,
+                    sql:
+                        "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?",
+                    arguments: [table.name]
+                ).map { (name: $0["name"] as String, sql: $0["sql"] as String) }
+                for trigger in triggers {
+                    try db.execute(sql: "DROP TRIGGER \(SQLIdentifier.quoted(trigger.name))")
+                }
+                let statement = try db.makeStatement(sql: sql)
+                let handle = statement.sqliteStatement
+                defer { sqlite3_reset(handle) }
+                while let values = try source.next() {
+                    load.rows += 1
+                    // Bound through SQLite's C API: a GRDB argument list per row cost more than the insert.
+                    for (index, value) in values.enumerated() {
+                        Self.bind(value, at: Int32(index + 1), to: handle)
+                    }
+                    let code = sqlite3_step(handle)
+                    sqlite3_reset(handle)
+                    guard code == SQLITE_DONE else {
+                        throw DatabaseError(
+                            resultCode: ResultCode(rawValue: code),
+                            message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    }
+                    if sqlite3_changes(db.sqliteConnection) == 1 {
+                        load.inserted += 1
+                    } else {
+                        load.conflicts += 1
+                        if load.conflictKeys.count < TableLoad.keysListed {
+                            load.conflictKeys.append(
+                                Self.key(of: values, at: keyPositions, in: table))
+                        }
+                    }
+                }
+                for trigger in triggers { try db.execute(sql: trigger.sql) }
+            } catch let error as DatabaseError {
+                throw FerryError(
+                    .migrationFailed,
+                    "Could not load row \(load.rows) of \(table.name) into \(displayName).",
+                    changes: "Nothing was changed: the import was rolled back.",
+                    advice:
+                        "Check that the database is at the export's release and that the export came from this application.",
+                    engineMessage: error.message ?? "\(error.resultCode)")
+            }
+            return load
+        }
+    }
+
+    /// SQLite's own destructor marker that makes it copy a bound value.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// Binds a value: a boolean as 0 or 1, as SQLite keeps it.
+    private static func bind(_ value: ExportValue, at index: Int32, to handle: OpaquePointer) {
+        switch value {
+        case .null: sqlite3_bind_null(handle, index)
+        case .integer(let integer): sqlite3_bind_int64(handle, index, integer)
+        case .real(let real): sqlite3_bind_double(handle, index, real)
+        case .boolean(let flag): sqlite3_bind_int64(handle, index, flag ? 1 : 0)
+        case .text(let text):
+            var text = text
+            text.withUTF8 { bytes in
+                // An empty text is bound from a pointer of its own: a null pointer would bind NULL.
+                if let base = bytes.baseAddress, bytes.count > 0 {
+                    _ = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
+                        sqlite3_bind_text64(
+                            handle, index, pointer, UInt64(bytes.count), transient,
+                            UInt8(SQLITE_UTF8))
+                    }
+                } else {
+                    _ = sqlite3_bind_text64(handle, index, "", 0, transient, UInt8(SQLITE_UTF8))
+                }
+            }
+        case .blob(let bytes):
+            if bytes.isEmpty {
+                // A zero-length blob, not NULL, which a null pointer would bind.
+                sqlite3_bind_zeroblob(handle, index, 0)
+            } else {
+                bytes.withUnsafeBytes { raw in
+                    _ = sqlite3_bind_blob64(
+                        handle, index, raw.baseAddress, UInt64(raw.count), transient)
+                }
+            }
+        }
+    }
+
+    /// Nothing to do: SQLite moves an AUTOINCREMENT table's sequence past
+    /// every key inserted, and a plain rowid table's next key is past its largest.
+    func advanceSequences(of table: ExportTable) async throws {}
+
+    /// A row's key as `column=value, …` (its first column when it has no primary key).
+    static func key(of values: [ExportValue], at positions: [Int], in table: ExportTable)
+        -> String
+    {
+        let shown = positions.isEmpty ? [0] : positions
+        return shown.filter { $0 < values.count }.map { position in
+            "\(table.columns[position].name)=\(values[position].shown)"
+        }.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Ferry
+import Foundation
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Load an export folder into the database, all rows or none.",
+        discussion: """
+            Every file is checked against the manifest before anything is written. Into an empty \
+            database the application's migrations make the export's release, the rows are loaded, then \
+            the database is upgraded; into one with data a pre-import backup is taken first.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(
+        help: ArgumentHelp("The export folder.", valueName: "dir"), completion: .directory)
+    var folder: String
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "empty (a key already there refuses the import), merge (insert new rows, report each conflict) "
+                + "or skip (insert new rows, keep existing ones).", valueName: "mode"))
+    var mode: ImportMode = .empty
+
+    @Flag(name: .long, help: "Write nothing; report the rows per table and the conflicts.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Do not ask for confirmation (for scripts).")
+    var yes = false
+
+    struct Result: Encodable {
+        let command = "import"
+        let ok = true
+        let error: FerryError? = nil
+        let `import`: ImportReport
+    }
+
+    func run() async throws {
+        let console = Console(isJSON: common.wantsJSON)
+        try await console.run("import", readsOnly: dryRun) {
+            let ferry = Ferry(try common.configuration(try common.settings(), console: console))
+            if !dryRun {
+                try console.confirm(
+                    "Import \(folder) into \(ferry.configuration.engine.displayName) (mode \(mode.rawValue))?",
+                    typing: "import", yes: yes)
+            }
+            let report = try await ferry.import(
+                from: URL(fileURLWithPath: folder),
+                options: ImportOptions(mode: mode, dryRun: dryRun),
+                onEvent: console.isJSON ? console.printEvent : nil)
+            if console.isJSON { return console.json(Result(import: report)) }
+            for table in report.tables {
+                var line =
+                    "  \(table.name): \(table.rows) rows, \(table.inserted) \(dryRun ? "would be " : "")inserted"
+                if table.conflicts > 0 {
+                    line += ", \(table.conflicts) already there"
+                    if mode == .merge || dryRun {
+                        line +=
+                            " (" + table.conflictKeys.joined(separator: "; ")
+                            + (table.conflicts > table.conflictKeys.count ? "; …" : "") + ")"
+                    }
+                }
+                console.line(line)
+            }
+            if let backup = report.backup { console.line("Pre-import backup: \(backup)") }
+            let rows = report.tables.reduce(0) { $0 + $1.inserted }
+            console.line(
+                dryRun
+                    ? "Dry run: nothing was written. \(rows) rows would be imported; the database would be at release \(report.release ?? "none")."
+                    : "Imported \(rows) rows; the database is at release \(report.release ?? "none")."
+            )
+        }
+    }
+}
+
+extension ImportMode: ExpressibleByArgument {}

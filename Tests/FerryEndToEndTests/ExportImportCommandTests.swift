@@ -1,0 +1,293 @@
+import Ferry
+import FerryTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// `ferry export` and `ferry import` as operators run them, with the faults
+/// made from outside: a damaged or incomplete export, a killed import, an
+/// application that keeps writing during the export.
+@Suite("Export and import commands") struct ExportImportCommandTests {
+    /// A source database with every kind of value, its export, and a target
+    /// at the same release that holds one row of its own.
+    struct Exported {
+        let source: TestDatabase
+        let target: TestDatabase
+        let migrations: URL
+        let folder: URL
+
+        func arguments(_ database: TestDatabase) -> [String] {
+            ["--database", database.location, "--migrations", migrations.path]
+                + database.backupArguments
+        }
+
+        static func make(_ source: TestDatabase, _ target: TestDatabase) async throws -> Exported {
+            let migrations = try ExportFixtures.migrations(for: source.kind, in: source.folder.url)
+            try await Ferry(ExportFixtures.configuration(source, migrations: migrations)).upgrade()
+            try await ExportFixtures.fill(source)
+            try await Ferry(ExportFixtures.configuration(target, migrations: migrations)).upgrade()
+            try await target.load("INSERT INTO kinds (id, t) VALUES (1000, 'mine');")
+            let exported = Exported(
+                source: source, target: target, migrations: migrations,
+                folder: source.folder.url.appendingPathComponent("export"))
+            // Parts of a few hundred bytes, so that a table spans several.
+            _ = try await Ferry(ExportFixtures.configuration(source, migrations: migrations))
+                .export(to: exported.folder, options: ExportOptions(partBytes: 400))
+            return exported
+        }
+    }
+
+    /// The ways an export is damaged after it was written.
+    enum Damage: String, CaseIterable, CustomStringConvertible {
+        case flippedByteInAPart, flippedByteInTheManifest, missingPart, truncatedPart,
+            missingManifest
+        var description: String { rawValue }
+
+        func apply(to folder: URL) throws {
+            let part = folder.appendingPathComponent("data/kinds/0002.jsonl")
+            let manifest = folder.appendingPathComponent(ExportManifest.fileName)
+            switch self {
+            case .flippedByteInAPart: try Self.flipByte(in: part)
+            case .flippedByteInTheManifest: try Self.flipByte(in: manifest)
+            case .missingPart: try FileManager.default.removeItem(at: part)
+            case .truncatedPart:
+                let data = try Data(contentsOf: part)
+                try data.prefix(data.count - 7).write(to: part)
+            case .missingManifest: try FileManager.default.removeItem(at: manifest)
+            }
+        }
+
+        /// What the refusal says.
+        var expected: String {
+            switch self {
+            case .flippedByteInAPart: return "does not match its SHA-256"
+            case .flippedByteInTheManifest: return "manifest"
+            case .missingPart: return "is missing"
+            case .truncatedPart: return "truncated"
+            case .missingManifest: return "This export is incomplete"
+            }
+        }
+
+        static func flipByte(in file: URL) throws {
+            var bytes = [UInt8](try Data(contentsOf: file))
+            bytes[bytes.count / 2] ^= 0x01
+            try Data(bytes).write(to: file)
+        }
+    }
+
+    /// A damaged or incomplete export is refused (exit 3, `exportCorrupt`)
+    /// before anything is written: no pre-import backup, no row.
+    @Test(arguments: TestEngine.underTest, Damage.allCases)
+    func aDamagedExportIsRefusedBeforeAnythingIsWritten(engine: TestEngine, damage: Damage)
+        async throws
+    {
+        try await withTestDatabase(engine) { source in
+            try await withTestDatabase(engine) { target in
+                let exported = try await Exported.make(source, target)
+                try damage.apply(to: exported.folder)
+                let before = try await ExportFixtures.rows(of: "kinds", in: target)
+
+                let output = try await FerryProcess.run(
+                    ["import", exported.folder.path, "--mode", "merge", "--yes", "--json"]
+                        + exported.arguments(target))
+
+                #expect(output.status == 3, "\(output)")
+                let result = try #require(try output.jsonLines().last)
+                let error = try #require(result["error"] as? [String: Any])
+                #expect(error["code"] as? String == "exportCorrupt", "\(output)")
+                #expect(
+                    (error["message"] as? String)?.contains(damage.expected) == true, "\(output)")
+                #expect((error["changes"] as? String)?.hasPrefix("Nothing was changed") == true)
+                #expect(try await ExportFixtures.rows(of: "kinds", in: target) == before)
+                let backups =
+                    (try? FileManager.default.contentsOfDirectory(
+                        atPath: target.backupsFolder.path)) ?? []
+                #expect(!backups.contains { $0.contains("pre-import") }, "\(backups)")
+            }
+        }
+    }
+
+    /// `kill -9` of `ferry import` inside its transaction leaves the target
+    /// as it was (after the next Ferry command, which rolls SQLite's journal
+    /// back); the same import run again succeeds.
+    @Test(arguments: TestEngine.underTest)
+    func aKilledImportLeavesTheTargetAsItWasAndARerunSucceeds(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { source in
+            try await withTestDatabase(engine) { target in
+                let exported = try await Exported.make(source, target)
+                let before = try await ExportFixtures.rows(of: "kinds", in: target)
+                let arguments =
+                    ["import", exported.folder.path, "--mode", "merge", "--yes"]
+                    + exported.arguments(target)
+
+                let killed = try await FerryProcess.run(
+                    arguments, environment: [CrashPoint.variable: "import.beforeCommit"])
+                #expect(killed.status == SIGKILL, "\(killed)")
+
+                let status = try await FerryProcess.run(["status"] + exported.arguments(target))
+                #expect(status.status == 0, "\(status)")
+                #expect(try await ExportFixtures.rows(of: "kinds", in: target) == before)
+
+                let rerun = try await FerryProcess.run(arguments)
+                #expect(rerun.status == 0, "\(rerun)")
+                let expected = try await ExportFixtures.rows(of: "kinds", in: source)
+                let after = try await ExportFixtures.rows(of: "kinds", in: target)
+                #expect(after.count == expected.count + 1)
+                #expect(Set(expected).isSubset(of: Set(after)))
+            }
+        }
+    }
+
+    /// `kill -9` of `ferry import` into a new database, after the
+    /// migrations that make the export's release and the load, before they
+    /// commit together, leaves no release, no table and no row; run again,
+    /// the import makes the database whole.
+    @Test(arguments: TestEngine.underTest)
+    func aKilledImportIntoANewDatabaseLeavesItEmpty(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { source in
+            try await withTestDatabase(engine) { target in
+                let exported = try await Exported.make(source, target)
+                try await withTestDatabase(engine) { fresh in
+                    let arguments =
+                        ["import", exported.folder.path, "--yes"] + exported.arguments(fresh)
+                    let killed = try await FerryProcess.run(
+                        arguments, environment: [CrashPoint.variable: "import.beforeCommit"])
+                    #expect(killed.status == SIGKILL, "\(killed)")
+
+                    let status = try await FerryProcess.run(
+                        ["status", "--json"] + exported.arguments(fresh))
+                    #expect(status.status == 0, "\(status)")
+                    let state = try await fresh.engine.readState()
+                    #expect(state.release == nil)
+                    #expect(state.applied.isEmpty)
+                    #expect(state.unmanagedTables.isEmpty, "\(state.unmanagedTables)")
+
+                    let rerun = try await FerryProcess.run(arguments)
+                    #expect(rerun.status == 0, "\(rerun)")
+                    #expect(
+                        try await ExportFixtures.rows(of: "kinds", in: fresh)
+                            == ExportFixtures.rows(of: "kinds", in: source))
+                }
+            }
+        }
+    }
+
+    /// `kill -9` of `ferry export` just before its manifest leaves a folder
+    /// that an import refuses as incomplete (exit 3) with nothing written, and
+    /// that a second export refuses to write into, naming it unfinished.
+    @Test(arguments: TestEngine.underTest)
+    func aKilledExportIsIncompleteAndRefused(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { source in
+            try await withTestDatabase(engine) { target in
+                let exported = try await Exported.make(source, target)
+                let folder = source.folder.url.appendingPathComponent("killed")
+                let killed = try await FerryProcess.run(
+                    ["export", folder.path] + exported.arguments(source),
+                    environment: [CrashPoint.variable: "export.beforeManifest"])
+                #expect(killed.status == SIGKILL, "\(killed)")
+                #expect(
+                    FileManager.default.fileExists(
+                        atPath: folder.appendingPathComponent("data").path))
+                let before = try await ExportFixtures.rows(of: "kinds", in: target)
+
+                let imported = try await FerryProcess.run(
+                    ["import", folder.path, "--mode", "merge", "--yes"] + exported.arguments(target)
+                )
+                #expect(imported.status == 3, "\(imported)")
+                #expect(imported.stderr.contains("This export is incomplete"), "\(imported)")
+                #expect(try await ExportFixtures.rows(of: "kinds", in: target) == before)
+
+                let again = try await FerryProcess.run(
+                    ["export", folder.path] + exported.arguments(source))
+                #expect(again.status == 3, "\(again)")
+                #expect(again.stderr.contains("holds an unfinished export"), "\(again)")
+            }
+        }
+    }
+
+    /// An export taken while another process moves money between accounts,
+    /// one move per transaction, holds one moment: the balances add up and
+    /// every move counted on an account is in the moves table.
+    @Test(arguments: TestEngine.underTest)
+    func anExportTakenWhileAnotherProcessWritesIsConsistent(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { source in
+            let migrations = source.folder.url.appendingPathComponent("bank")
+            let release = migrations.appendingPathComponent("0.1.0")
+            try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
+            let key = engine == .sqlite ? "INTEGER PRIMARY KEY" : "bigserial PRIMARY KEY"
+            try """
+            CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL, moves bigint NOT NULL);
+            CREATE TABLE moves (id \(key), from_id bigint NOT NULL REFERENCES accounts(id),
+                                to_id bigint NOT NULL REFERENCES accounts(id));
+            """.write(
+                to: release.appendingPathComponent("001_bank.sql"), atomically: true,
+                encoding: .utf8)
+            let ferry = Ferry(ExportFixtures.configuration(source, migrations: migrations))
+            try await ferry.upgrade()
+            let accounts = (1...50).map { "(\($0), 1000, 0)" }.joined(separator: ", ")
+            try await source.load("INSERT INTO accounts VALUES \(accounts);")
+            if engine == .sqlite {
+                // An application that writes while others read runs in WAL mode.
+                let queue = try DatabaseQueue(path: source.location)
+                try await queue.writeWithoutTransaction {
+                    try $0.execute(sql: "PRAGMA journal_mode = WAL")
+                }
+                try queue.close()
+            }
+            let moves = 6000
+            var script = engine == .sqlite ? ".timeout 20000\n" : ""
+            for move in 0..<moves {
+                let from = move % 50 + 1
+                let to = (move * 7 + 3) % 50 + 1
+                script += """
+                    BEGIN;
+                    UPDATE accounts SET balance = balance - 1, moves = moves + 1 WHERE id = \(from);
+                    UPDATE accounts SET balance = balance + 1 WHERE id = \(to);
+                    INSERT INTO moves (from_id, to_id) VALUES (\(from), \(to));
+                    COMMIT;
+
+                    """
+            }
+            let scriptFile = source.folder.url.appendingPathComponent("writer.sql")
+            try script.write(to: scriptFile, atomically: true, encoding: .utf8)
+            let writer = Process()
+            writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            writer.arguments =
+                engine == .sqlite
+                ? ["sqlite3", source.location, ".read \(scriptFile.path)"]
+                : [
+                    "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", source.location, "-f",
+                    scriptFile.path,
+                ]
+            writer.standardOutput = FileHandle.nullDevice
+            writer.standardError = FileHandle.nullDevice
+            try writer.run()
+            defer { if writer.isRunning { writer.terminate() } }
+            // Export once the writer is under way.
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(60)
+            while try await source.scalar("SELECT count(*) FROM moves") == "0", clock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let folder = source.folder.url.appendingPathComponent("export")
+            let report = try await ferry.export(to: folder)
+            let exportedMoves = report.tables.first { $0.name == "moves" }?.rows ?? 0
+            while writer.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(writer.terminationStatus == 0)
+            #expect(exportedMoves > 0)
+
+            try await withTestDatabase(engine) { copy in
+                try await Ferry(ExportFixtures.configuration(copy, migrations: migrations))
+                    .import(from: folder)
+                #expect(try await copy.scalar("SELECT sum(balance) FROM accounts") == "50000")
+                #expect(
+                    try await copy.scalar("SELECT sum(moves) FROM accounts")
+                        == String(exportedMoves))
+                #expect(
+                    try await copy.scalar("SELECT count(*) FROM moves") == String(exportedMoves))
+            }
+            #expect(try await source.scalar("SELECT count(*) FROM moves") == String(moves))
+        }
+    }
+}
