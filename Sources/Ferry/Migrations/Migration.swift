@@ -73,6 +73,13 @@ public struct Migration: Sendable, Identifiable {
     /// Creates a migration.
     ///
     /// - Parameters:
+    ///   - release: The release it belongs to.
+    ///   - name: Its name within the release.
+    ///   - body: What it runs: SQL or Swift.
+    ///   - down: Its down script, which a downgrade runs.
+    ///   - verify: Its verify script, which verification runs.
+    ///   - checksum: The checksum of its files, kept in the history.
+    ///   - transaction: Whether it shares the upgrade's transaction.
     ///   - legacyChecksum: The checksum an older Ferry recorded for the same
     ///     file; nil when it is `checksum`.
     ///   - number: Its place among the migrations of its release; nil for the

@@ -59,11 +59,14 @@ public struct MigrationCatalog: Sendable {
     /// - Throws: ``FerryError`` naming the malformed file or registration.
     ///
     /// - Parameters:
+    ///   - folder: The migrations folder, or nil for registered migrations only.
     ///   - layout: The folder's layout; nil detects it
     ///     (``MigrationLayout/detect(in:)``).
     ///   - boundaries: Where releases end in another tool's folder.
     ///   - programRelease: The configured release of the program, which the
     ///     migrations of another tool's folder belong to by default.
+    ///   - registry: The migrations the application registered in Swift.
+    ///   - hooks: The hooks the application registered in Swift.
     public init(
         folder: URL?, layout: MigrationLayout? = nil, boundaries: [ReleaseBoundary] = [],
         programRelease: Release? = nil, registry: MigrationRegistry,
