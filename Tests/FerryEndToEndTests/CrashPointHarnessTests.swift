@@ -22,7 +22,8 @@ import Glibc
 ///   manifest's), and nothing the dead run left behind remains: no work
 ///   folder, no `.partial` file, no deletion note, no backup file without
 ///   its manifest. (A dead run's scratch databases on PostgreSQL are
-///   `PostgresFaultTests`' subject, which runs alone on its server's names.)
+///   checked by `PostgresFaultTests`, which can tell its own from those of
+///   the tests running beside it.)
 ///
 /// CI kills each operation at every fourth point (all of them with
 /// `FERRY_CRASH_HARNESS=full`, which `scripts/reliability.sh` sets and
