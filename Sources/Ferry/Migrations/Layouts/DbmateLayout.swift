@@ -98,18 +98,10 @@ public enum DbmateLayout: MigrationLayoutReader {
                 shown, "has no '-- migrate:down' part: dbmate requires one (it may be empty).",
                 advice: "End the migration with '-- migrate:down' and the SQL that reverts it.")
         }
-        let upScript = SQLScript(
-            text: LayoutFiles.keeping(lines: up.line..<down.line, of: whole.text), file: shown)
-        let downScript = SQLScript(
-            text: LayoutFiles.keeping(lines: down.line..<lines.count, of: whole.text), file: shown)
-        // An empty down part reverts nothing: without a down script, a downgrade restores the backup.
-        var migration = LayoutMigration(
-            version: version, name: name, up: upScript,
-            down: LayoutFiles.isEmpty(downScript) ? nil : downScript,
+        return LayoutFiles.migration(
+            version: version, name: name, of: whole, up: up.line..<down.line,
+            down: down.line..<lines.count,
             transaction: up.options.contains("transaction:false") ? .none : .shared)
-        migration.checksum = whole.checksum
-        migration.legacyChecksum = whole.legacyChecksum
-        return migration
     }
 
     public static func newMigration(

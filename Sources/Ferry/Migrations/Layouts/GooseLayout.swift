@@ -144,21 +144,10 @@ public enum GooseLayout: MigrationLayoutReader {
                 shown, "a '-- +goose StatementBegin' has no StatementEnd.",
                 advice: "Close the block with '-- +goose StatementEnd'.")
         }
-        let upScript = SQLScript(
-            text: LayoutFiles.keeping(lines: up..<(down ?? lines.count), of: whole.text),
-            file: shown)
-        var downScript = down.map {
-            SQLScript(
-                text: LayoutFiles.keeping(lines: $0..<lines.count, of: whole.text), file: shown)
-        }
-        if let script = downScript, LayoutFiles.isEmpty(script) { downScript = nil }
-        var migration = LayoutMigration(
-            version: String(version), name: name, up: upScript, down: downScript,
+        return LayoutFiles.migration(
+            version: String(version), name: name, of: whole, up: up..<(down ?? lines.count),
+            down: down.map { $0..<lines.count },
             transaction: isTransactional ? .shared : .none)
-        // goose's file is one unit: its checksum covers both parts.
-        migration.checksum = whole.checksum
-        migration.legacyChecksum = whole.legacyChecksum
-        return migration
     }
 
     public static func newMigration(

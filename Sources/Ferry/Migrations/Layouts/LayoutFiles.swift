@@ -85,6 +85,27 @@ enum LayoutFiles {
         return kept
     }
 
+    /// A migration whose up and down parts are line ranges of one file
+    /// (goose, dbmate). Each part keeps the file's line numbers; an empty
+    /// down part reverts nothing, so it is no down script (a downgrade then
+    /// restores the backup); the checksum covers the whole file, which is
+    /// one unit for its tool.
+    static func migration(
+        version: String, name: String, of whole: SQLScript, up: Range<Int>, down: Range<Int>?,
+        transaction: Migration.Transaction
+    ) -> LayoutMigration {
+        func part(_ lines: Range<Int>) -> SQLScript {
+            SQLScript(text: keeping(lines: lines, of: whole.text), file: whole.file)
+        }
+        let downScript = down.map(part)
+        var migration = LayoutMigration(
+            version: version, name: name, up: part(up),
+            down: downScript.flatMap { isEmpty($0) ? nil : $0 }, transaction: transaction)
+        migration.checksum = whole.checksum
+        migration.legacyChecksum = whole.legacyChecksum
+        return migration
+    }
+
     /// Whether a script holds nothing but blanks and comments.
     static func isEmpty(_ script: SQLScript) -> Bool {
         script.statementStart(from: script.text.startIndex) == script.text.endIndex
