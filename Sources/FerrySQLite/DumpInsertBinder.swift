@@ -63,13 +63,7 @@ struct DumpInsertBinder {
                     values[index + column], at: Int32(column + 1), of: statement, to: handle, db: db
                 )
             }
-            let code = sqlite3_step(handle)
-            sqlite3_reset(handle)
-            guard code == SQLITE_DONE else {
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code),
-                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
+            try RawStatement.run(handle, in: db)
             index += columns
         }
         return true

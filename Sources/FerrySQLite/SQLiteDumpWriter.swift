@@ -91,14 +91,7 @@ enum SQLiteDumpWriter {
         bytes.reserveCapacity(flushEvery + bytesPerInsert)
         var rowsInStatement = 0
         var bytesInStatement = 0
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code),
-                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
+        while try RawStatement.nextRow(handle, in: db) {
             bytes.append(contentsOf: rowsInStatement == 0 ? header : rowSeparator)
             for index in 0..<columnCount {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }

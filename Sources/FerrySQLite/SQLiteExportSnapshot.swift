@@ -76,14 +76,7 @@ struct SQLiteExportSnapshot: ExportSnapshot {
                 let count = Int32(table.columns.count)
                 var values: [ExportValue] = []
                 values.reserveCapacity(Int(count))
-                while true {
-                    let code = sqlite3_step(handle)
-                    if code == SQLITE_DONE { break }
-                    guard code == SQLITE_ROW else {
-                        throw DatabaseError(
-                            resultCode: ResultCode(rawValue: code),
-                            message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                    }
+                while try RawStatement.nextRow(handle, in: db) {
                     values.removeAll(keepingCapacity: true)
                     for index in 0..<count { values.append(Self.value(handle, index)) }
                     try row(values)

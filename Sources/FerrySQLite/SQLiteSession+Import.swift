@@ -44,13 +44,7 @@ extension SQLiteSession: ImportingSession {
                     for (index, value) in values.enumerated() {
                         Self.bind(value, at: Int32(index + 1), to: handle)
                     }
-                    let code = sqlite3_step(handle)
-                    sqlite3_reset(handle)
-                    guard code == SQLITE_DONE else {
-                        throw DatabaseError(
-                            resultCode: ResultCode(rawValue: code),
-                            message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                    }
+                    try RawStatement.run(handle, in: db)
                     if sqlite3_changes(db.sqliteConnection) == 1 {
                         load.inserted += 1
                     } else {
