@@ -71,4 +71,31 @@ import Testing
         #expect(report.refusal(force: false) == nil)
         #expect(!FileManager.default.fileExists(atPath: path), "check created nothing")
     }
+
+    /// The example application requires `sqlite >= 3.35`: before a fresh
+    /// install the version is that of the library which will create the
+    /// file, so the requirement is confirmed, not left a warning that only
+    /// `--force` passes (and `ferry import` has no `--force`).
+    @Test func aRequirementOnSQLitesVersionIsConfirmedBeforeAFreshInstall() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("new.db").path
+        var configuration = ExampleApplication.configuration(database: path)
+        configuration.requirements = [
+            try Requirement(parsing: "sqlite >= 3.35", subject: .engine),
+            try Requirement(parsing: "sqlite >= 99", subject: .engine),
+        ]
+        let report = try await Ferry(configuration).check()
+        let version = try #require(await configuration.engine.engineVersionWithoutDatabase())
+        let checks = report.checks.filter { $0.name.hasPrefix("requirement engine") }
+        #expect(checks.map(\.status) == [.ok, .blocker], "\(checks)")
+        #expect(checks.allSatisfy { $0.detail.contains(version) }, "\(checks)")
+        #expect(!FileManager.default.fileExists(atPath: path), "check created nothing")
+
+        try await Ferry(ExampleApplication.configuration(database: path))
+            .upgrade(UpgradeOptions())
+        let created = try await DatabaseQueue(path: path).read {
+            try String.fetchOne($0, sql: "SELECT sqlite_version()")
+        }
+        #expect(created == version)
+    }
 }
