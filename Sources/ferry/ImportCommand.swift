@@ -28,6 +28,11 @@ struct ImportCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Write nothing; report the rows per table and the conflicts.")
     var dryRun = false
 
+    @Flag(
+        name: .long,
+        help: "Let the upgrades the import runs go on despite preflight warnings (never blockers).")
+    var force = false
+
     @Flag(name: .long, help: "Do not ask for confirmation (for scripts).")
     var yes = false
 
@@ -49,7 +54,7 @@ struct ImportCommand: AsyncParsableCommand {
             }
             let report = try await ferry.import(
                 from: URL(fileURLWithPath: folder),
-                options: ImportOptions(mode: mode, dryRun: dryRun),
+                options: ImportOptions(mode: mode, dryRun: dryRun, force: force),
                 onEvent: console.isJSON ? console.printEvent : nil)
             if console.isJSON { return console.json(Result(import: report)) }
             for table in report.tables {
@@ -66,6 +71,14 @@ struct ImportCommand: AsyncParsableCommand {
                 console.line(line)
             }
             if let backup = report.backup { console.line("Pre-import backup: \(backup)") }
+            if let earlier = report.earlierRun {
+                console.line(
+                    report.release == report.from
+                        ? "Nothing was changed: the rows of this export were loaded at \(earlier), by an earlier run of this import. The database is at release \(report.release ?? "none")."
+                        : "The rows of this export were loaded at \(earlier) by an earlier run that stopped before its upgrade; this run upgraded the database to release \(report.release ?? "none")."
+                )
+                return
+            }
             let rows = report.tables.reduce(0) { $0 + $1.inserted }
             console.line(
                 dryRun

@@ -35,34 +35,91 @@ struct CrashPointHarnessTests {
         let name: String
         /// The command and its own arguments (the common ones are added).
         let command: [String]
-        /// Brings the database to where the operation starts.
-        let prepare: @Sendable (ExampleScenario) async throws -> Void
+        /// An export folder the operation writes, relative to the scenario's
+        /// folder: after a kill it holds no manifest or a whole export, and
+        /// after the rerun a whole export.
+        var writesExport: String? = nil
+        /// Brings the database to where the operation starts; returns the
+        /// states between before and after that a kill may also leave, each
+        /// one a committed step that the rerun finishes.
+        let prepare: @Sendable (ExampleScenario) async throws -> [Outcome]
 
         var testDescription: String { name }
     }
 
     static let operations: [Operation] = [
-        Operation(name: "upgrade", command: ["upgrade"]) { _ in },
-        Operation(name: "upgrade, no backup", command: ["upgrade", "--no-backup"]) { _ in },
-        Operation(name: "backup", command: ["backup"]) { _ in },
+        Operation(name: "upgrade", command: ["upgrade"]) { _ in [] },
+        Operation(name: "upgrade, no backup", command: ["upgrade", "--no-backup"]) { _ in [] },
+        Operation(name: "backup", command: ["backup"]) { _ in [] },
         Operation(name: "backup, quick check", command: ["backup", "--backup-check", "quick"]) {
-            _ in
+            _ in []
         },
-        Operation(name: "backup, SQL", command: ["backup", "--format", "sql"]) { _ in },
+        Operation(name: "backup, SQL", command: ["backup", "--format", "sql"]) { _ in [] },
         Operation(name: "restore", command: ["restore", "--latest", "--yes"]) { scenario in
             try await scenario.ferry.backup()
             try await scenario.database.load("DELETE FROM readings WHERE id % 2 = 0")
+            return []
         },
         Operation(name: "restore, SQL", command: ["restore", "--latest", "--yes"]) { scenario in
             try await scenario.ferry.backup(format: .sql)
             try await scenario.database.load("DELETE FROM readings WHERE id % 2 = 0")
+            return []
         },
         Operation(name: "downgrade", command: ["downgrade", "--to", "0.3.0", "--yes"]) {
             scenario in
             try await scenario.ferry.upgrade()
+            return []
         },
-        Operation(name: "rehearsal", command: ["upgrade", "--rehearse"]) { _ in },
+        Operation(name: "rehearsal", command: ["upgrade", "--rehearse"]) { _ in [] },
+        Operation(name: "export", command: ["export", "export"], writesExport: "export") { _ in
+            []
+        },
+        // Into an empty database the rows commit with the migrations that make the export's
+        // release, then an upgrade (with its own backup) brings it to the program's release.
+        Operation(name: "import, new database", command: ["import", "export", "--yes"]) {
+            scenario in
+            let exported = try await Outcome(scenario)
+            try await scenario.ferry.export(
+                to: scenario.folder.url.appendingPathComponent("export"))
+            try await emptyDatabase(of: scenario)
+            return [exported]
+        },
+        // Into a database with data: a pre-import backup, the rows of the export that are not
+        // there, then the upgrade to the program's release.
+        Operation(name: "import, skip", command: ["import", "export", "--mode", "skip", "--yes"]) {
+            scenario in
+            let exported = try await Outcome(scenario)
+            try await scenario.ferry.export(
+                to: scenario.folder.url.appendingPathComponent("export"))
+            try await scenario.database.load("DELETE FROM readings WHERE id % 2 = 0")
+            return [exported]
+        },
     ]
+
+    /// Leaves the scenario's database with nothing in it: an empty SQLite
+    /// file, or a PostgreSQL database with an empty schema.
+    static func emptyDatabase(of scenario: ExampleScenario) async throws {
+        switch scenario.engine {
+        case .sqlite:
+            for suffix in ["", "-wal", "-shm"] {
+                try? FileManager.default.removeItem(atPath: scenario.path + suffix)
+            }
+            FileManager.default.createFile(atPath: scenario.path, contents: Data())
+        case .postgres:
+            try await scenario.database.load(
+                "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        }
+    }
+
+    /// The operations to run: all, or those named in
+    /// `FERRY_CRASH_OPERATIONS` (separated by `;`), to work on one.
+    static var chosenOperations: [Operation] {
+        guard let names = ProcessInfo.processInfo.environment["FERRY_CRASH_OPERATIONS"] else {
+            return operations
+        }
+        let chosen = Set(names.split(separator: ";").map(String.init))
+        return operations.filter { chosen.contains($0.name) }
+    }
 
     /// Whether every point is killed at, or every fourth.
     static var isFull: Bool { ProcessInfo.processInfo.environment["FERRY_CRASH_HARNESS"] == "full" }
@@ -79,7 +136,9 @@ struct CrashPointHarnessTests {
             let applicationTables = snapshot.rows.filter { !$0.key.hasPrefix("ferry_") }
             rows = applicationTables
             schema = snapshot.schema.filter { !$0.contains("ferry_") }
-            release = try await scenario.database.scalar("SELECT release FROM ferry_state")
+            release =
+                snapshot.rows["ferry_state"] == nil
+                ? nil : try await scenario.database.scalar("SELECT release FROM ferry_state")
         }
 
         var description: String {
@@ -89,13 +148,14 @@ struct CrashPointHarnessTests {
         }
     }
 
-    @Test(arguments: TestEngine.underTest, operations)
+    @Test(arguments: TestEngine.underTest, chosenOperations)
     func aRunKilledAtAnyPointLeavesTheDatabaseBeforeOrAfterAndARerunFinishes(
         engine: TestEngine, operation: Operation
     ) async throws {
         // The clean run: the points it passes, and where it ends.
-        let (points, before, after) = try await withExample(at: "0.2.0", on: engine) { scenario in
-            try await operation.prepare(scenario)
+        let (points, before, after, between) = try await withExample(at: "0.2.0", on: engine) {
+            scenario in
+            let between = try await operation.prepare(scenario)
             let before = try await Outcome(scenario)
             let trace = scenario.folder.url.appendingPathComponent("trace")
             let run = try await FerryProcess.run(
@@ -106,7 +166,11 @@ struct CrashPointHarnessTests {
             #expect(run.status == 0, "\(run)")
             let points = try String(contentsOf: trace, encoding: .utf8)
                 .split(separator: "\n").map(String.init)
-            return (points, before, try await Outcome(scenario))
+            if let export = operation.writesExport {
+                _ = try ExportFolder(url: scenario.folder.url.appendingPathComponent(export))
+                    .checked()
+            }
+            return (points, before, try await Outcome(scenario), between)
         }
         #expect(points.count >= 5, "\(operation.name) passes few points: \(points)")
         let chosen =
@@ -114,9 +178,10 @@ struct CrashPointHarnessTests {
         var failed: [String] = []
         for point in chosen {
             let problems = try await withExample(at: "0.2.0", on: engine) { scenario in
-                try await operation.prepare(scenario)
+                _ = try await operation.prepare(scenario)
                 return try await problemsAfterAKill(
-                    at: point, of: operation, in: scenario, before: before, after: after)
+                    at: point, of: operation, in: scenario, before: before, after: after,
+                    between: between)
             }
             #expect(problems.isEmpty, "\(operation.name) killed at \(point): \(problems)")
             if !problems.isEmpty { failed.append(point) }
@@ -130,7 +195,7 @@ struct CrashPointHarnessTests {
     /// Kills the operation at a point, then checks what it left; returns what is wrong.
     func problemsAfterAKill(
         at point: String, of operation: Operation, in scenario: ExampleScenario,
-        before: Outcome, after: Outcome
+        before: Outcome, after: Outcome, between: [Outcome]
     ) async throws -> [String] {
         var problems: [String] = []
         let tmp = try temporary(scenario)
@@ -149,20 +214,46 @@ struct CrashPointHarnessTests {
             problems.append("the integrity check fails: \(try integrityCheck(scenario.path))")
         }
         let seen = try await Outcome(scenario)
-        if seen != before && seen != after {
+        if seen != before && seen != after && !between.contains(seen) {
             problems.append("left \(seen); before \(before), after \(after)")
         }
+        let export = operation.writesExport.map { scenario.folder.url.appendingPathComponent($0) }
+        let exportWasWhole = export.map { isWholeExport($0) } ?? false
+        if let export, !exportWasWhole,
+            FileManager.default.fileExists(
+                atPath: export.appendingPathComponent(ExportManifest.fileName).path)
+        {
+            problems.append("the killed export left a manifest but is not whole")
+        }
 
-        // The same command again finishes the work, also with the dead run's lock and leftovers.
+        // The same command again finishes the work, also with the dead run's lock and leftovers
+        // (an export that was already whole is refused: its folder is not empty).
         let rerun = try await FerryProcess.run(
             command, in: scenario.folder.url, environment: ["TMPDIR": tmp])
-        if rerun.status != 0 { problems.append("the rerun failed: \(rerun)") }
+        if rerun.status != 0
+            && !(exportWasWhole
+                && (rerun.stdout + rerun.stderr).contains("already holds an export"))
+        {
+            problems.append("the rerun failed: \(rerun)")
+        }
+        if let export {
+            if !isWholeExport(export) { problems.append("after the rerun the export is not whole") }
+            let marks =
+                (try? FileManager.default.contentsOfDirectory(atPath: export.path))?
+                .filter { $0.hasPrefix(WorkFolder.prefix) } ?? []
+            if !marks.isEmpty { problems.append("left in the export: \(marks)") }
+        }
         let finished = try await Outcome(scenario)
         if finished != after { problems.append("the rerun ended at \(finished), not \(after)") }
         problems += try catalogProblems(scenario)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: tmp)
         if !leftovers.isEmpty { problems.append("left in TMPDIR: \(leftovers)") }
         return problems
+    }
+
+    /// Whether an export folder has its manifest and every file matches it.
+    func isWholeExport(_ folder: URL) -> Bool {
+        (try? ExportFolder(url: folder).checked()) != nil
     }
 
     func common(_ scenario: ExampleScenario) -> [String] {

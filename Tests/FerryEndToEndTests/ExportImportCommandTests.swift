@@ -173,17 +173,18 @@ import Testing
     }
 
     /// `kill -9` of `ferry export` just before its manifest leaves a folder
-    /// that an import refuses as incomplete (exit 3) with nothing written, and
-    /// that a second export refuses to write into, naming it unfinished.
+    /// that an import refuses as incomplete (exit 3) with nothing written;
+    /// the same export run again knows the folder for a dead run's (its mark
+    /// is no longer locked), starts over and makes it whole.
     @Test(arguments: TestEngine.underTest)
-    func aKilledExportIsIncompleteAndRefused(engine: TestEngine) async throws {
+    func aKilledExportIsIncompleteAndARerunMakesItWhole(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { source in
             try await withTestDatabase(engine) { target in
                 let exported = try await Exported.make(source, target)
                 let folder = source.folder.url.appendingPathComponent("killed")
+                let export = ["export", folder.path] + exported.arguments(source)
                 let killed = try await FerryProcess.run(
-                    ["export", folder.path] + exported.arguments(source),
-                    environment: [CrashPoint.variable: "export.beforeManifest"])
+                    export, environment: [CrashPoint.variable: "export.beforeManifest"])
                 #expect(killed.status == SIGKILL, "\(killed)")
                 #expect(
                     FileManager.default.fileExists(
@@ -197,10 +198,101 @@ import Testing
                 #expect(imported.stderr.contains("This export is incomplete"), "\(imported)")
                 #expect(try await ExportFixtures.rows(of: "kinds", in: target) == before)
 
-                let again = try await FerryProcess.run(
-                    ["export", folder.path] + exported.arguments(source))
-                #expect(again.status == 3, "\(again)")
-                #expect(again.stderr.contains("holds an unfinished export"), "\(again)")
+                let again = try await FerryProcess.run(export)
+                #expect(again.status == 0, "\(again)")
+                let manifest = try ExportFolder(url: folder).checked()
+                #expect(
+                    manifest.tables.map(\.rowCount)
+                        == (try ExportFolder(url: exported.folder).checked()).tables.map(\.rowCount)
+                )
+                let entries = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+                #expect(!entries.contains { $0.hasPrefix(WorkFolder.prefix) }, "\(entries)")
+
+                let whole = try await FerryProcess.run(export)
+                #expect(whole.status == 3, "\(whole)")
+                #expect(whole.stderr.contains("already holds an export (taken at"), "\(whole)")
+                #expect(try ExportFolder(url: folder).checked().digest == manifest.digest)
+            }
+        }
+    }
+
+    /// A second export into the folder that a running export is writing is
+    /// refused, and the first one is not disturbed; a folder with an export's
+    /// files but no mark of a Ferry run (copied, or half deleted by hand) is
+    /// not Ferry's to remove, and is refused.
+    @Test func anExportBeingWrittenOrAFolderOfUnknownOriginIsNotTouched() async throws {
+        try await withTestDatabase(.sqlite) { source in
+            try await withTestDatabase(.sqlite) { target in
+                let exported = try await Exported.make(source, target)
+                let folder = source.folder.url.appendingPathComponent("busy")
+                let export = ["export", folder.path] + exported.arguments(source)
+                let first = try FerryProcess.start(
+                    export, environment: [CrashPoint.stopVariable: "export.table-written"])
+                #expect(await first.waitUntilStopped(), "the first export did not stop")
+                let second = try await FerryProcess.run(export)
+                #expect(second.status == 3, "\(second)")
+                #expect(second.stderr.contains("Another export is writing into"), "\(second)")
+                first.kill(SIGCONT)
+                let finished = await first.finish()
+                #expect(finished.status == 0, "\(finished)")
+                _ = try ExportFolder(url: folder).checked()
+
+                let copied = source.folder.url.appendingPathComponent("copied")
+                try FileManager.default.copyItem(at: folder, to: copied)
+                try FileManager.default.removeItem(
+                    at: copied.appendingPathComponent(ExportManifest.fileName))
+                let refused = try await FerryProcess.run(
+                    ["export", copied.path] + exported.arguments(source))
+                #expect(refused.status == 3, "\(refused)")
+                #expect(refused.stderr.contains("holds an unfinished export"), "\(refused)")
+                #expect(
+                    FileManager.default.fileExists(
+                        atPath: copied.appendingPathComponent("data").path))
+            }
+        }
+    }
+
+    /// Into a new database an import commits the export's release with its
+    /// rows, then upgrades to the program's release. Killed between the two,
+    /// the database holds the export's rows at the export's release; the same
+    /// import run again knows its rows by the export's digest in the history,
+    /// only upgrades, and a third run changes nothing and says so (exit 0).
+    @Test(arguments: TestEngine.underTest)
+    func anImportKilledBeforeItsUpgradeIsFinishedByTheRerun(engine: TestEngine) async throws {
+        try await withExample(at: "0.2.0", on: engine) { source in
+            let folder = source.folder.url.appendingPathComponent("export")
+            try await source.ferry.export(to: folder)
+            let exported = try await ExportFixtures.rows(of: "readings", in: source.database)
+            try await withTestDatabase(engine) { fresh in
+                let arguments =
+                    [
+                        "import", folder.path, "--yes", "--database", fresh.location,
+                        "--migrations",
+                        source.migrations.path,
+                    ] + fresh.backupArguments
+                let killed = try await FerryProcess.run(
+                    arguments, environment: [CrashPoint.variable: "event.upgradeCompleted"])
+                #expect(killed.status == SIGKILL, "\(killed)")
+                #expect(try await fresh.scalar("SELECT release FROM ferry_state") == "0.2.0")
+                #expect(try await ExportFixtures.rows(of: "readings", in: fresh) == exported)
+
+                let rerun = try await FerryProcess.run(arguments + ["--json"])
+                #expect(rerun.status == 0, "\(rerun)")
+                let result = try #require(rerun.jsonLines().last?["import"] as? [String: Any])
+                #expect(result["earlierRun"] is String, "\(result)")
+                #expect(result["from"] as? String == "0.2.0")
+                #expect(result["release"] as? String == ExampleApplication.newestRelease)
+                #expect(
+                    try await fresh.scalar("SELECT release FROM ferry_state")
+                        == ExampleApplication.newestRelease)
+                // 0.3.0 renames readings to sensor_history.
+                let upgraded = try await ExportFixtures.rows(of: "sensor_history", in: fresh)
+                #expect(upgraded.count == exported.count)
+
+                let third = try await FerryProcess.run(arguments)
+                #expect(third.status == 0, "\(third)")
+                #expect(third.stdout.contains("Nothing was changed"), "\(third)")
+                #expect(try await ExportFixtures.rows(of: "sensor_history", in: fresh) == upgraded)
             }
         }
     }

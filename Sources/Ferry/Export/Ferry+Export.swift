@@ -38,6 +38,10 @@ extension Ferry {
         }
         let createdFolder = try Self.prepareExportFolder(folder)
         do {
+            // Marks the folder as being written by this run until its manifest is in place: a
+            // run that dies leaves it unlocked, and the next export into the folder starts over.
+            let writing = try WorkFolder.make("export", in: folder)
+            defer { writing.remove() }
             return try await engine.withExportSnapshot { snapshot in
                 try await writeExport(
                     from: snapshot, engine: engine, to: folder, options: options,
@@ -107,6 +111,7 @@ extension Ferry {
             }
             try writer.finish()
             try FileSafety.sync(tableFolder)
+            CrashPoint.reach("export.table-written")
             manifestTables.append(
                 ExportManifest.Table(table: table, rowCount: writer.rowCount, files: writer.files))
             reportTables.append(
@@ -141,40 +146,69 @@ extension Ferry {
             seconds: (clock.now - started).inSeconds)
     }
 
-    /// Creates the destination (0700), or accepts an empty one.
+    /// Creates the destination (0700), or accepts an empty one, or one that
+    /// holds only the unfinished export of a run that died (which is removed).
     ///
     /// - Returns: Whether the folder was created here.
     private static func prepareExportFolder(_ folder: URL) throws -> Bool {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw FerryError(
-                    .invalidExport, "\(folder.path) is a file, not a folder for an export.",
-                    changes: "Nothing was changed.", advice: "Name a new or empty folder.")
-            }
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            if !entries.isEmpty, !entries.contains(ExportManifest.fileName),
-                entries.contains("data") || entries.contains(ExportManifest.schemaFileName)
-            {
-                throw FerryError(
-                    .invalidExport,
-                    "\(folder.path) holds an unfinished export (it has no \(ExportManifest.fileName)): an export goes into a new or empty folder.",
-                    changes: "Nothing was changed.",
-                    advice:
-                        "Remove the folder (the unfinished export cannot be imported), then export again."
-                )
-            }
-            guard entries.isEmpty else {
-                throw FerryError(
-                    .invalidExport,
-                    "\(folder.path) is not empty (\(entries.count) entr\(entries.count == 1 ? "y" : "ies")): an export goes into a new or empty folder.",
-                    changes: "Nothing was changed.",
-                    advice: "Name a new folder, or empty this one if what it holds is not needed.")
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
+            try makePrivateFolder(folder)
+            return true
+        }
+        guard isDirectory.boolValue else {
+            throw FerryError(
+                .invalidExport, "\(folder.path) is a file, not a folder for an export.",
+                changes: "Nothing was changed.", advice: "Name a new or empty folder.")
+        }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let working = entries.filter { $0.hasPrefix(WorkFolder.prefix) }
+        let abandoned = Set(WorkFolder.abandoned(in: folder).map(\.lastPathComponent))
+        if entries.contains(ExportManifest.fileName) {
+            // A whole export; a run that died after placing its manifest left its marks.
+            WorkFolder.removeLeftovers(in: folder)
+            let taken =
+                (try? ExportManifest.read(
+                    Data(contentsOf: ExportFolder(url: folder).manifestFile),
+                    from: ExportFolder(url: folder).manifestFile))?.createdAt
+            throw FerryError(
+                .invalidExport,
+                "\(folder.path) already holds an export\(taken.map { " (taken at \($0))" } ?? ""): an export goes into a new or empty folder.",
+                changes: "Nothing was changed.",
+                advice: "Name a new folder, or remove this one if its export is not needed.")
+        }
+        if working.contains(where: { !abandoned.contains($0) }) {
+            throw FerryError(
+                .invalidExport,
+                "Another export is writing into \(folder.path) now.",
+                changes: "Nothing was changed.",
+                advice: "Wait for it to finish, or name another folder.")
+        }
+        if !working.isEmpty {
+            // Only a run of Ferry's export makes this mark, and its run has died: what the folder
+            // holds is that run's unfinished export (no manifest, so nothing can import it).
+            for entry in entries {
+                try? FileManager.default.removeItem(at: folder.appendingPathComponent(entry))
             }
             return false
         }
-        try makePrivateFolder(folder)
-        return true
+        if entries.contains("data") || entries.contains(ExportManifest.schemaFileName) {
+            throw FerryError(
+                .invalidExport,
+                "\(folder.path) holds an unfinished export (it has no \(ExportManifest.fileName)): an export goes into a new or empty folder.",
+                changes: "Nothing was changed.",
+                advice:
+                    "Remove the folder (the unfinished export cannot be imported), then export again."
+            )
+        }
+        guard entries.isEmpty else {
+            throw FerryError(
+                .invalidExport,
+                "\(folder.path) is not empty (\(entries.count) entr\(entries.count == 1 ? "y" : "ies")): an export goes into a new or empty folder.",
+                changes: "Nothing was changed.",
+                advice: "Name a new folder, or empty this one if what it holds is not needed.")
+        }
+        return false
     }
 
     private static func makePrivateFolder(_ folder: URL) throws {

@@ -62,6 +62,24 @@ extension Ferry {
                     "Import into an empty database, or into one that Ferry manages at release \(exportRelease?.description ?? "the export's")."
             )
         }
+        // An import into an empty database commits its rows at the export's release, then
+        // upgrades: a run that died between the two left this export's rows loaded, and only
+        // the upgrade is left to do; one that died after both left nothing to do.
+        let earlier = options.dryRun ? nil : Self.earlierImport(of: manifest, in: state)
+        let resumes =
+            earlier != nil && state.release == exportRelease
+            && exportRelease.map { $0 < program } == true
+        if let earlier, !resumes, state.release != exportRelease || options.mode == .empty {
+            return ImportReport(
+                folder: folder.path, mode: options.mode, dryRun: false,
+                exportRelease: manifest.release, from: state.recordedRelease,
+                release: state.recordedRelease,
+                tables: manifest.tables.map {
+                    ImportReport.Table(
+                        name: $0.table.name, rows: $0.rowCount, inserted: 0, conflicts: 0,
+                        conflictKeys: [])
+                }, backup: nil, earlierRun: earlier, seconds: (clock.now - started).inSeconds)
+        }
         let installs = state.release == nil
         if installs, exportRelease == nil {
             throw FerryError(
@@ -80,6 +98,7 @@ extension Ferry {
             )
         }
         let finalRelease = exportRelease.map { max($0, program) } ?? state.release
+        let loadedEarlier = resumes ? earlier : nil
 
         if options.dryRun && installs {
             // Nothing is there to conflict with: every row would be inserted.
@@ -91,7 +110,7 @@ extension Ferry {
                     ImportReport.Table(
                         name: $0.table.name, rows: $0.rowCount, inserted: $0.rowCount,
                         conflicts: 0, conflictKeys: [])
-                }, backup: nil, seconds: (clock.now - started).inSeconds)
+                }, backup: nil, earlierRun: nil, seconds: (clock.now - started).inSeconds)
         }
 
         var installing = configuration
@@ -102,7 +121,7 @@ extension Ferry {
             // The migrations that make the export's release and the rows commit together: a
             // failure or a crash leaves the database as empty as it was.
             let loaded = Locked<[TableLoad]>([])
-            var install = UpgradeOptions(target: exportRelease)
+            var install = UpgradeOptions(target: exportRelease, force: options.force)
             install.beforeCommit = { session in
                 loaded.value = try await loadTables(
                     of: manifest, from: folder, options: options, release: exportRelease,
@@ -121,7 +140,7 @@ extension Ferry {
             loads = []
         }
         var backup: Backup?
-        if !options.dryRun && !installs {
+        if !options.dryRun && !installs && loadedEarlier == nil {
             let counts = try await engine.withInspection { try await $0.rowCounts() }
             if counts.values.contains(where: { $0 > 0 }) {
                 backup = try await takeBackup(
@@ -129,13 +148,17 @@ extension Ferry {
                     note: "before importing \(folder.path)", emit: emit)
             }
         }
-        if !installs {
+        if let loadedEarlier {
+            loads = manifest.tables.map {
+                TableLoad(rows: $0.rowCount, inserted: 0, conflicts: 0, conflictKeys: [])
+            }
+        } else if !installs {
             loads = try await loadRows(
                 of: manifest, from: folder, options: options, expecting: state.release,
                 backup: backup?.name)
         }
         if !options.dryRun, let exportRelease, exportRelease < program {
-            try await installer.upgrade(UpgradeOptions(), onEvent: onEvent)
+            try await installer.upgrade(UpgradeOptions(force: options.force), onEvent: onEvent)
         }
         return ImportReport(
             folder: folder.path, mode: options.mode, dryRun: options.dryRun,
@@ -146,7 +169,26 @@ extension Ferry {
                 ImportReport.Table(
                     name: table.table.name, rows: load.rows, inserted: load.inserted,
                     conflicts: load.conflicts, conflictKeys: load.conflictKeys)
-            }, backup: backup?.name, seconds: (clock.now - started).inSeconds)
+            }, backup: backup?.name, earlierRun: loadedEarlier,
+            seconds: (clock.now - started).inSeconds)
+    }
+
+    /// When the database's latest import, restore or downgrade is the load
+    /// of this export (known by its digest), the time of that load.
+    private static func earlierImport(of manifest: ExportManifest, in state: DatabaseState)
+        -> String?
+    {
+        guard
+            let last = state.events.last(where: {
+                [.imported, .restore, .downgrade].contains($0.kind)
+            }), last.kind == .imported, last.note?.hasSuffix(importMark(of: manifest)) == true
+        else { return nil }
+        return Timestamp.string(from: last.at)
+    }
+
+    /// The end of an import event's note, which names the export by its digest.
+    private static func importMark(of manifest: ExportManifest) -> String {
+        "; export digest \(manifest.digest)"
     }
 
     /// A dry run's loads, carried out of the transaction that it rolls back.
@@ -244,6 +286,7 @@ extension Ferry {
                 backup: backup,
                 note:
                     "\(rows) rows from \(folder.path) (mode \(options.mode.rawValue)), exported from \(manifest.engine) at \(manifest.createdAt)"
+                    + Self.importMark(of: manifest)
             ))
         CrashPoint.reach("import.beforeCommit")
         return loads

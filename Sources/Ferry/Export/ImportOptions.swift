@@ -17,11 +17,16 @@ public struct ImportOptions: Sendable {
     public var mode: ImportMode
     /// Whether to write nothing and report what the import would do.
     public var dryRun: Bool
+    /// Whether the upgrades the import runs (to the export's release in an
+    /// empty database, then to the program's) go on despite preflight
+    /// warnings, as ``UpgradeOptions/force`` (never despite blockers).
+    public var force: Bool
 
     /// Creates options.
-    public init(mode: ImportMode = .empty, dryRun: Bool = false) {
+    public init(mode: ImportMode = .empty, dryRun: Bool = false, force: Bool = false) {
         self.mode = mode
         self.dryRun = dryRun
+        self.force = force
     }
 }
 
@@ -57,6 +62,11 @@ public struct ImportReport: Sendable, Encodable {
     public var tables: [Table]
     /// The pre-import backup's name, when the database had data.
     public var backup: String?
+    /// When an earlier run of this import had already loaded its rows (the
+    /// time of that load, known from the history by the export's digest):
+    /// this run only finished that run's upgrade, or found nothing left to
+    /// do. Nil otherwise.
+    public var earlierRun: String?
     /// How long the import took, in seconds.
     public var seconds: Double
 }
