@@ -68,7 +68,17 @@ struct ImportCommand: AsyncParsableCommand {
                             + (table.conflicts > table.conflictKeys.count ? "; …" : "") + ")"
                     }
                 }
+                if table.refused > 0 { line += ", \(table.refused) refused" }
                 console.line(line)
+                for column in table.converted {
+                    console.line(
+                        "    \(column.column): \(column.values) value\(column.values == 1 ? "" : "s") \(dryRun ? "would be " : "")converted from \(column.from) to \(column.to)"
+                    )
+                }
+                for refusal in table.refusedValues { console.line("    refused: \(refusal)") }
+                if table.refused > table.refusedValues.count {
+                    console.line("    refused: … \(table.refused - table.refusedValues.count) more")
+                }
             }
             if let backup = report.backup { console.line("Pre-import backup: \(backup)") }
             if let earlier = report.earlierRun {
@@ -80,6 +90,12 @@ struct ImportCommand: AsyncParsableCommand {
                 return
             }
             let rows = report.tables.reduce(0) { $0 + $1.inserted }
+            let refused = report.tables.reduce(0) { $0 + $1.refused }
+            if refused > 0 {
+                return console.line(
+                    "Dry run: nothing was written. \(refused) row\(refused == 1 ? "" : "s") hold a value the target would refuse: the import would fail until they are fixed in the source (or, for numbers under a date or time column, read by an [[import.convert]] rule)."
+                )
+            }
             console.line(
                 dryRun
                     ? "Dry run: nothing was written. \(rows) rows would be imported; the database would be at release \(report.release ?? "none")."

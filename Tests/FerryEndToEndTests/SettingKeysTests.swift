@@ -26,8 +26,13 @@ import Testing
                 "component": ["name", "version", "compatible", "remove_before", "remove_after"],
                 "release": ["version", "through"],
                 "export": ["secret_columns"],
+                "import": ["convert"],
+                "import.convert": ["column", "from"],
             ])
-        #expect(Settings.fileArrayTables == ["verify", "requirement", "component", "release"])
+        #expect(
+            Settings.fileArrayTables == [
+                "verify", "requirement", "component", "release", "import.convert",
+            ])
     }
 
     @Test func everyKeyComesFromTheFileTheEnvironmentOrAFlagInThatOrder() throws {

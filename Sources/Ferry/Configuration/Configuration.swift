@@ -77,6 +77,9 @@ extension Ferry {
         /// secret_columns`): an export carries them as they are (a password
         /// hash moves with its user) and says so, or as NULL when redacting.
         public var exportSecretColumns: [String] = []
+        /// How an import reads the numbers of date and time columns
+        /// (`[[import.convert]]`); without a rule such a number is refused.
+        public var importConversions: [ImportConversionRule] = []
 
         /// Whether this program sees the application's Swift migrations: true
         /// (the default) in the application, which registers them in

@@ -4,9 +4,16 @@ import TOMLKit
 /// Ranges are read here, so that a malformed one is an error when the
 /// configuration is read, naming the table and key.
 extension FileReader {
-    /// The tables of an array of tables, such as every `[[verify]]`.
+    /// The tables of an array of tables, such as every `[[verify]]`; a
+    /// dotted name (`import.convert`) is an array inside a table.
     func entries(_ key: String) throws -> [TOMLTable] {
-        guard let value = table[key] else { return [] }
+        var parts = key.split(separator: ".").map(String.init)
+        var outer = table
+        while parts.count > 1 {
+            guard let inner = outer[parts.removeFirst()]?.table else { return [] }
+            outer = inner
+        }
+        guard let value = outer[parts[0]] else { return [] }
         guard let array = value.array else {
             throw FerryError(
                 .invalidConfiguration,
@@ -181,6 +188,20 @@ extension FileReader {
                 ReleaseBoundary(
                     release: try entry.located { try Release(parsing: version) }, through: through)
             ]
+        }
+    }
+
+    func importConversions() throws -> [ImportConversionRule]? {
+        try eachEntry("import.convert") { entry in
+            guard let column = try entry.string("column"), let from = try entry.string("from")
+            else {
+                throw FerryError(
+                    .invalidConfiguration, "\(entry.place) must have column and from.",
+                    advice:
+                        "Write for example column = \"readings.taken_at\" and from = \"unix_milliseconds\"."
+                )
+            }
+            return [try entry.located { try ImportConversionRule(column: column, from: from) }]
         }
     }
 }

@@ -71,6 +71,8 @@ public struct Settings: Sendable, Equatable {
     /// `[export] secret_columns` (`table.column` each),
     /// `FERRY_EXPORT_SECRET_COLUMNS` (separated by commas).
     public var secretColumns: [String]?
+    /// `[[import.convert]]`: how an import reads numbers under date and time columns.
+    public var importConversions: [ImportConversionRule]?
     /// `[[verify]]` tables: invariants checked after every upgrade.
     public var invariants: [Invariant]?
     /// `[[requirement]]` tables: environment requirements.
@@ -146,6 +148,9 @@ public struct Settings: Sendable, Equatable {
             .tables(\.releaseBoundaries, "release", keys: ["version", "through"]) {
                 try $0.releaseBoundaries()
             },
+            .tables(\.importConversions, "import.convert", keys: ["column", "from"]) {
+                try $0.importConversions()
+            },
         ]
     }
 
@@ -181,7 +186,13 @@ public struct Settings: Sendable, Equatable {
             switch key.filePlace {
             case .none: break
             case .key(let table, let name): known[table, default: []].insert(name)
-            case .arrayOfTables(let name, let keys): known[name, default: []].formUnion(keys)
+            case .arrayOfTables(let name, let keys):
+                known[name, default: []].formUnion(keys)
+                // `[[import.convert]]` is the key `convert` of the table `[import]`.
+                if let dot = name.firstIndex(of: ".") {
+                    known[String(name[..<dot]), default: []].insert(
+                        String(name[name.index(after: dot)...]))
+                }
             }
         }
     }
@@ -307,6 +318,7 @@ public struct Settings: Sendable, Equatable {
         configuration.requirements = requirements ?? []
         configuration.components = components ?? []
         configuration.exportSecretColumns = secretColumns ?? []
+        configuration.importConversions = importConversions ?? []
         if let keepFreeMB {
             let megabytes = try NumberSetting.keepFreeMB.checked(
                 Double(keepFreeMB), from: "Keeping \(keepFreeMB) MB free")
@@ -353,16 +365,7 @@ struct FileReader {
                         + fileKeys.keys.sorted().map { "[\($0)]" }.joined(separator: ", ") + ".")
             }
             if Settings.fileArrayTables.contains(key) {
-                for (index, section) in try entries(key).enumerated() {
-                    for inner in section.keys where !known.contains(inner) {
-                        throw FerryError(
-                            .invalidConfiguration,
-                            "\(path): unknown key '\(inner)' in [[\(key)]] number \(index + 1).",
-                            advice:
-                                "Known keys in [[\(key)]]: \(known.sorted().joined(separator: ", "))."
-                        )
-                    }
-                }
+                try checkEntries(key, known: known)
                 continue
             }
             guard let section = table[key]?.table else {
@@ -373,6 +376,21 @@ struct FileReader {
                 throw FerryError(
                     .invalidConfiguration, "\(path): unknown key '\(inner)' in [\(key)].",
                     advice: "Known keys in [\(key)]: \(known.sorted().joined(separator: ", ")).")
+            }
+            for inner in section.keys where Settings.fileArrayTables.contains("\(key).\(inner)") {
+                try checkEntries("\(key).\(inner)", known: fileKeys["\(key).\(inner)"] ?? [])
+            }
+        }
+    }
+
+    /// Refuses a key that the entries of an array of tables may not hold.
+    private func checkEntries(_ key: String, known: Set<String>) throws {
+        for (index, section) in try entries(key).enumerated() {
+            for inner in section.keys where !known.contains(inner) {
+                throw FerryError(
+                    .invalidConfiguration,
+                    "\(path): unknown key '\(inner)' in [[\(key)]] number \(index + 1).",
+                    advice: "Known keys in [[\(key)]]: \(known.sorted().joined(separator: ", ")).")
             }
         }
     }

@@ -49,6 +49,12 @@ public struct TableLoad: Sendable, Equatable {
     public var conflicts: Int
     /// The keys of the first conflicting rows, as `column=value, …`.
     public var conflictKeys: [String]
+    /// The columns whose values changed kind on the way (set by the core).
+    public var converted: [ImportReport.ConvertedColumn] = []
+    /// The rows a dry run left out for a value the target would refuse (set by the core).
+    public var refused = 0
+    /// Why the first of them were refused: table, key, column, value and reason.
+    public var refusedValues: [String] = []
 
     /// Creates a load result.
     public init(rows: Int, inserted: Int, conflicts: Int, conflictKeys: [String]) {

@@ -17,6 +17,16 @@ public final class ExportRowSource: @unchecked Sendable {
     private let gzip: GzipStream?
     /// The rows read so far.
     public private(set) var rowsRead = 0
+    /// Makes each row what the target's columns take, when the export came
+    /// from another engine or its types differ.
+    var conversion: TableConversion?
+    /// Whether a row with a value the target would refuse is counted and
+    /// left out (a dry run), instead of failing the load.
+    var collectsRefusals = false
+    /// The rows left out for a refused value.
+    private(set) var refused = 0
+    /// Why the first of them were refused.
+    private(set) var refusals: [String] = []
 
     init(folder: URL, files: [ExportManifest.File], types: [LogicalType], compressed: Bool)
         throws
@@ -38,14 +48,19 @@ public final class ExportRowSource: @unchecked Sendable {
             if let newline = buffer[start...].firstIndex(of: 0x0a) {
                 let line = buffer[start..<newline]
                 start = newline + 1
+                var row: [ExportValue]
                 do {
-                    let row = try RowCodec.decode(line, types: types)
+                    row = try RowCodec.decode(line, types: types)
                     rowsRead += 1
-                    return row
                 } catch let malformed as RowCodec.Malformed {
                     throw FerryError.exportCorrupt(
                         "\(current?.path ?? "a part"): a line is not a row (\(malformed)).")
                 }
+                guard let conversion, let refusal = conversion.apply(&row) else { return row }
+                guard collectsRefusals else { throw Self.refused(refusal) }
+                refused += 1
+                if refusals.count < TableLoad.keysListed { refusals.append(refusal) }
+                continue
             }
             if start > 0 {
                 buffer.removeFirst(start)
@@ -59,6 +74,17 @@ public final class ExportRowSource: @unchecked Sendable {
                 return nil
             }
         }
+    }
+
+    private static func refused(_ refusal: String) -> FerryError {
+        FerryError(
+            .invalidExport, "The target cannot take a value of the export: \(refusal).",
+            changes: "Nothing was changed: the import was rolled back.",
+            advice:
+                "A dry run of the import lists every value the target would refuse. Fix them in the source and export again; "
+                + "for numbers under a date or time column, say what they count in ferry.toml with "
+                + "[[import.convert]] column = \"table.column\" and from = \"unix_seconds\" or \"unix_milliseconds\"."
+        )
     }
 
     /// Reads more bytes, opening the next part when one ends; false at the end.

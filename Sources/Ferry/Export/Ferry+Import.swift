@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 extension Ferry {
     /// Loads an export folder into the database.
@@ -77,7 +78,7 @@ extension Ferry {
                 tables: manifest.tables.map {
                     ImportReport.Table(
                         name: $0.table.name, rows: $0.rowCount, inserted: 0, conflicts: 0,
-                        conflictKeys: [])
+                        conflictKeys: [], converted: [], refused: 0, refusedValues: [])
                 }, backup: nil, earlierRun: earlier, seconds: (clock.now - started).inSeconds)
         }
         let installs = state.release == nil
@@ -101,16 +102,28 @@ extension Ferry {
         let loadedEarlier = resumes ? earlier : nil
 
         if options.dryRun && installs {
-            // Nothing is there to conflict with: every row would be inserted.
+            // The import itself, into a scratch database that the application's migrations make
+            // at the export's release: every value the target would convert or refuse, as the
+            // target's own columns take it, and nothing written here.
+            var scratchOptions = options
+            scratchOptions.dryRun = false
+            scratchOptions.collectsRefusals = true
+            scratchOptions.stopsAtExportRelease = true
+            let scratchReport = try await engine.withScratchDatabase(purpose: "import") {
+                scratch in
+                var scratchConfiguration = configuration
+                scratchConfiguration.engine = scratch
+                // Its upgrade is not the user's: a "completed successfully" would mislead.
+                scratchConfiguration.logger = Logger(
+                    label: "ferry", factory: { _ in SwiftLogNoOpLogHandler() })
+                return try await Ferry(scratchConfiguration).import(
+                    from: folder, options: scratchOptions)
+            }
             return ImportReport(
                 folder: folder.path, mode: options.mode, dryRun: true,
                 exportRelease: manifest.release, from: state.recordedRelease,
-                release: finalRelease?.description,
-                tables: manifest.tables.map {
-                    ImportReport.Table(
-                        name: $0.table.name, rows: $0.rowCount, inserted: $0.rowCount,
-                        conflicts: 0, conflictKeys: [])
-                }, backup: nil, earlierRun: nil, seconds: (clock.now - started).inSeconds)
+                release: finalRelease?.description, tables: scratchReport.tables, backup: nil,
+                earlierRun: nil, seconds: (clock.now - started).inSeconds)
         }
 
         var installing = configuration
@@ -157,7 +170,9 @@ extension Ferry {
                 of: manifest, from: folder, options: options, expecting: state.release,
                 backup: backup?.name)
         }
-        if !options.dryRun, let exportRelease, exportRelease < program {
+        if !options.dryRun, !options.stopsAtExportRelease, let exportRelease,
+            exportRelease < program
+        {
             try await installer.upgrade(UpgradeOptions(force: options.force), onEvent: onEvent)
         }
         return ImportReport(
@@ -168,7 +183,9 @@ extension Ferry {
             tables: zip(manifest.tables, loads).map { table, load in
                 ImportReport.Table(
                     name: table.table.name, rows: load.rows, inserted: load.inserted,
-                    conflicts: load.conflicts, conflictKeys: load.conflictKeys)
+                    conflicts: load.conflicts, conflictKeys: load.conflictKeys,
+                    converted: load.converted, refused: load.refused,
+                    refusedValues: load.refusedValues)
             }, backup: backup?.name, earlierRun: loadedEarlier,
             seconds: (clock.now - started).inSeconds)
     }
@@ -254,16 +271,31 @@ extension Ferry {
         let present = try await importing.exportTables()
         try Self.checkTables(of: manifest, against: present, in: engine.displayName)
         var loads: [TableLoad] = []
+        let crossesEngines = manifest.engine != engine.engineName
+        let targets = Dictionary(
+            present.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for table in manifest.tables {
             let source = try ExportRowSource(
                 folder: folder, files: table.files,
                 types: table.table.columns.map(\.logicalType), compressed: manifest.compressed)
-            let load = try await importing.load(table.table, from: source)
-            guard load.rows == table.rowCount else {
+            source.conversion = targets[table.table.name].flatMap {
+                TableConversion(
+                    from: table.table, to: $0, crossesEngines: crossesEngines,
+                    rules: configuration.importConversions)
+            }
+            source.collectsRefusals = options.collectsRefusals || options.dryRun
+            var load = try await importing.load(table.table, from: source)
+            guard source.rowsRead == table.rowCount else {
                 throw FerryError.exportCorrupt(
-                    "\(table.table.name) has \(load.rows) rows in its files; the manifest says \(table.rowCount)."
+                    "\(table.table.name) has \(source.rowsRead) rows in its files; the manifest says \(table.rowCount)."
                 )
             }
+            load.rows = source.rowsRead
+            // A row left out for a refused value is no conflict.
+            load.conflicts = source.rowsRead - source.refused - load.inserted
+            load.converted = source.conversion?.converted ?? []
+            load.refused = source.refused
+            load.refusedValues = source.refusals
             if options.mode == .empty && load.conflicts > 0 && !options.dryRun {
                 throw FerryError(
                     .invalidExport,

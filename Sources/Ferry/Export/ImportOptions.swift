@@ -17,6 +17,13 @@ public struct ImportOptions: Sendable {
     public var mode: ImportMode
     /// Whether to write nothing and report what the import would do.
     public var dryRun: Bool
+    /// Whether a value the target would refuse leaves its row out and is
+    /// reported, instead of failing the import (a dry run's load into a
+    /// scratch database).
+    var collectsRefusals = false
+    /// Whether the import stops at the export's release (a dry run's load
+    /// into a scratch database, which nobody upgrades).
+    var stopsAtExportRelease = false
     /// Whether the upgrades the import runs (to the export's release in an
     /// empty database, then to the program's) go on despite preflight
     /// warnings, as ``UpgradeOptions/force`` (never despite blockers).
@@ -44,6 +51,25 @@ public struct ImportReport: Sendable, Encodable {
         public var conflicts: Int
         /// The first conflicting keys, as `column=value, …`.
         public var conflictKeys: [String]
+        /// The columns whose values changed kind on the way (from another
+        /// engine, or into another type), and how many values.
+        public var converted: [ConvertedColumn]
+        /// The rows a dry run found with a value the target would refuse.
+        public var refused: Int
+        /// Why the first of them would be refused: table, key, column, value and reason.
+        public var refusedValues: [String]
+    }
+
+    /// One column whose values change kind on the way into the target.
+    public struct ConvertedColumn: Sendable, Encodable, Equatable {
+        /// The column.
+        public var column: String
+        /// The export's type: declared, and logical.
+        public var from: String
+        /// The target's type: declared, and logical.
+        public var to: String
+        /// How many values changed.
+        public var values: Int
     }
 
     /// The export folder.

@@ -1,0 +1,205 @@
+import Ferry
+import FerryTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// An export of one engine imported into the other: the target's schema
+/// comes from the application's own migrations for that engine, and each
+/// value is converted by the target column's type, or refused with its
+/// table, key and column (never guessed, never damaged in silence).
+@Suite("Import across engines") struct CrossEngineImportTests {
+    /// The other engine than SQLite, when its server is there.
+    static let postgres = TestEngine.underTest.filter { $0 == .postgres }
+
+    /// One table, loosely typed on SQLite and strictly on PostgreSQL.
+    static func migrations(for engine: TestEngine, in folder: URL) throws -> URL {
+        let migrations = folder.appendingPathComponent("things-\(engine)")
+        let release = migrations.appendingPathComponent("0.1.0")
+        try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
+        let script =
+            engine == .sqlite
+            ? """
+            CREATE TABLE things (id INTEGER PRIMARY KEY, big INTEGER, r REAL, t TEXT, b BLOB,
+                                 flag BOOLEAN NOT NULL, at INTEGER, created DATETIME, day DATE,
+                                 price NUMERIC);
+            """
+            : """
+            CREATE TABLE things (id bigint PRIMARY KEY, big bigint, r double precision, t text,
+                                 b bytea, flag boolean NOT NULL, at timestamptz, created timestamptz,
+                                 day date, price numeric);
+            """
+        try script.write(
+            to: release.appendingPathComponent("001_things.sql"), atomically: true,
+            encoding: .utf8)
+        return migrations
+    }
+
+    static func configuration(_ database: TestDatabase, migrations: URL) -> Ferry.Configuration {
+        var configuration = Ferry.Configuration(
+            appName: "things", engine: database.engine, migrationsDirectory: migrations)
+        configuration.backupsDirectory = database.backupsFolder
+        configuration.lockTimeout = .seconds(10)
+        return configuration
+    }
+
+    /// The rows a SQLite application wrote: epoch milliseconds in `at`,
+    /// 0 and 1 in `flag`, ISO text with and without a zone in `created`.
+    static let goodRows = """
+        INSERT INTO things VALUES
+          (1, 9223372036854775807, 0.1, 'émoji 🚀 CR' || char(13) || 'LF' || char(10), x'00ff', 1,
+           1709251620000, '2024-03-01T00:07:00Z', '2024-02-29', '12.50'),
+          (2, -1, -1e308, '', x'', 0, 1709251620123, '2024-03-01 10:00:00+02:00', NULL, 3),
+          (3, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL);
+        """
+
+    /// A SQLite database of the table at 0.1.0 with rows, and its export.
+    static func exported(_ rows: String, in source: TestDatabase) async throws -> URL {
+        let migrations = try Self.migrations(for: .sqlite, in: source.folder.url)
+        try await Ferry(configuration(source, migrations: migrations)).upgrade()
+        try await source.load(rows)
+        let folder = source.folder.url.appendingPathComponent("export-\(UUID().uuidString)")
+        try await Ferry(configuration(source, migrations: migrations)).export(to: folder)
+        return folder
+    }
+
+    /// Numbers under a date or time column are refused until a rule says
+    /// what they count: the dry run lists each with its key, the import
+    /// refuses with nothing written; with `[[import.convert]]` every value
+    /// arrives as the same value, converted by the target column's type.
+    @Test(arguments: postgres)
+    func sqliteValuesArriveInPostgresByTheTargetsTypes(target engine: TestEngine) async throws {
+        try await withTestDatabase(.sqlite) { source in
+            let folder = try await Self.exported(Self.goodRows, in: source)
+            try await withTestDatabase(engine) { target in
+                let migrations = try Self.migrations(for: engine, in: target.folder.url)
+                var configuration = Self.configuration(target, migrations: migrations)
+
+                let dryRun = try await Ferry(configuration).import(
+                    from: folder, options: ImportOptions(dryRun: true))
+                let things = try #require(dryRun.tables.first)
+                #expect(things.refused == 2, "\(things)")
+                #expect(
+                    things.refusedValues.first?.hasPrefix(
+                        "things id=1: at = 1709251620000 is a number under a date or time column")
+                        == true, "\(things.refusedValues)")
+
+                let refused = try await #require(throws: FerryError.self) {
+                    try await Ferry(configuration).import(from: folder)
+                }
+                #expect(refused.code == .invalidExport)
+                #expect(refused.message.contains("things id=1: at = 1709251620000"), "\(refused)")
+                #expect(refused.changes?.hasPrefix("Nothing was changed") == true, "\(refused)")
+                let untouched = try await target.engine.readState()
+                #expect(untouched.release == nil && untouched.unmanagedTables.isEmpty)
+
+                let settingsFile = try target.folder.write(
+                    "ferry.toml",
+                    """
+                    [[import.convert]]
+                    column = "things.at"
+                    from = "unix_milliseconds"
+                    """)
+                configuration.importConversions =
+                    try Settings.file(at: settingsFile).importConversions ?? []
+                let report = try await Ferry(configuration).import(from: folder)
+                let converted = Dictionary(
+                    uniqueKeysWithValues: (report.tables.first?.converted ?? []).map {
+                        ($0.column, $0.values)
+                    })
+                #expect(converted == ["flag": 3, "at": 2, "created": 1])
+                let rows = try await target.psql([
+                    "-q", "-A", "-t", "-c",
+                    """
+                    SET TimeZone = 'UTC';
+                    SELECT id, big, r, t, encode(b, 'hex'), flag, at, created, day, price
+                      FROM things ORDER BY id
+                    """,
+                ])
+                #expect(
+                    rows.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                        == [
+                            "1|9223372036854775807|0.1|émoji 🚀 CR\rLF",
+                            "|00ff|t|2024-03-01 00:07:00+00|2024-03-01 00:07:00+00|2024-02-29|12.5",
+                            "2|-1|-1e+308|||f|2024-03-01 00:07:00.123+00|2024-03-01 08:00:00+00||3",
+                            "3|||||f||||", "",
+                        ], "\(rows)")
+            }
+        }
+    }
+
+    /// A value the target cannot take as the same value — a flag of 2, the
+    /// text `now` or `datetime('now')` under a timestamp (which the target
+    /// would otherwise read as the moment of the import) — is listed by the
+    /// dry run and refuses the import, naming table, key and column.
+    @Test(arguments: postgres)
+    func aValueTheTargetCannotTakeIsRefusedWithItsKey(target engine: TestEngine) async throws {
+        try await withTestDatabase(.sqlite) { source in
+            let folder = try await Self.exported(
+                """
+                INSERT INTO things (id, flag, created) VALUES (1, 2, NULL), (2, 1, 'now'),
+                    (3, 0, 'datetime(''now'')'), (4, 1, '2024-02-30T00:00:00Z'), (5, 1, '2024-03-01');
+                """, in: source)
+            try await withTestDatabase(engine) { target in
+                let migrations = try Self.migrations(for: engine, in: target.folder.url)
+                let configuration = Self.configuration(target, migrations: migrations)
+                let dryRun = try await Ferry(configuration).import(
+                    from: folder, options: ImportOptions(dryRun: true))
+                let things = try #require(dryRun.tables.first)
+                #expect(things.inserted == 1, "\(things)")
+                #expect(
+                    things.refusedValues == [
+                        "things id=1: flag = 2 is not a boolean (true, false, 0 or 1)",
+                        "things id=2: created = 'now' is not a date or time in ISO 8601 (such as 2024-03-01T12:00:00Z), so it cannot be read without guessing",
+                        "things id=3: created = 'datetime('now')' is not a date or time in ISO 8601 (such as 2024-03-01T12:00:00Z), so it cannot be read without guessing",
+                        "things id=4: created = '2024-02-30T00:00:00Z' is not a date or time in ISO 8601 (such as 2024-03-01T12:00:00Z), so it cannot be read without guessing",
+                    ], "\(things.refusedValues)")
+
+                let refused = try await #require(throws: FerryError.self) {
+                    try await Ferry(configuration).import(from: folder)
+                }
+                #expect(refused.message.contains("things id=1: flag = 2"), "\(refused)")
+                let untouched = try await target.engine.readState()
+                #expect(untouched.release == nil && untouched.unmanagedTables.isEmpty)
+            }
+        }
+    }
+
+    /// The example application moved from SQLite to PostgreSQL (its
+    /// PostgreSQL twin's migrations) and back: every row of every table is
+    /// the same, value by value and kind by kind.
+    @Test(arguments: postgres)
+    func theExampleMovesToPostgresAndBackWithEveryRowEqual(through engine: TestEngine)
+        async throws
+    {
+        try await withExample(at: ExampleApplication.newestRelease, on: .sqlite) { source in
+            let there = source.folder.url.appendingPathComponent("to-postgres")
+            try await source.ferry.export(to: there)
+            try await withTestDatabase(engine) { middle in
+                let migrations = try ExampleApplication.copyMigrations(
+                    for: engine, to: middle.folder.url)
+                let postgres = Ferry(
+                    ExampleApplication.configuration(middle, migrations: migrations))
+                try await postgres.import(from: there)
+                let back = middle.folder.url.appendingPathComponent("to-sqlite")
+                try await postgres.export(to: back)
+                try await withTestDatabase(.sqlite) { returned in
+                    let migrations = try ExampleApplication.copyMigrations(
+                        for: .sqlite, to: returned.folder.url)
+                    let report = try await Ferry(
+                        ExampleApplication.configuration(returned, migrations: migrations)
+                    ).import(from: back)
+                    #expect(report.tables.count == 4, "\(report.tables.map(\.name))")
+                    for table in report.tables {
+                        let expected = try await ExportFixtures.rows(
+                            of: table.name, in: source.database)
+                        #expect(!expected.isEmpty, "\(table.name)")
+                        #expect(
+                            try await ExportFixtures.rows(of: table.name, in: returned)
+                                == expected, "\(table.name)")
+                    }
+                }
+            }
+        }
+    }
+}
