@@ -66,13 +66,16 @@ struct PostgresExportSnapshot: ExportSnapshot {
 
     /// Every column as its text (which the snapshot's settings make exact),
     /// but `bytea` as its bytes; rows stream from the server with back-pressure.
-    func readRows(of table: ExportTable, _ row: ([ExportValue]) throws -> Void) async throws {
+    func readRows(
+        of table: ExportTable, where condition: String?, _ row: ([ExportValue]) throws -> Void
+    ) async throws {
         let columns = table.columns.map { column in
             column.logicalType == .blob
                 ? SQLIdentifier.quoted(column.name) : SQLIdentifier.quoted(column.name) + "::text"
         }
         let sql =
             "SELECT \(columns.joined(separator: ", ")) FROM \(SQLIdentifier.quoted(table.name))"
+            + (condition.map { " WHERE \($0)" } ?? "")
         let types = table.columns.map(\.logicalType)
         do {
             let sequence = try await connection.queryUnlessClosed(

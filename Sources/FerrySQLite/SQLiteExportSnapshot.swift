@@ -63,9 +63,13 @@ struct SQLiteExportSnapshot: ExportSnapshot {
         try await access("read the schema") { db in try SQLiteExportSchema.schemaSQL(db) }
     }
 
-    func readRows(of table: ExportTable, _ row: ([ExportValue]) throws -> Void) async throws {
+    func readRows(
+        of table: ExportTable, where condition: String?, _ row: ([ExportValue]) throws -> Void
+    ) async throws {
         let columns = table.columns.map { SQLIdentifier.quoted($0.name) }.joined(separator: ", ")
-        let sql = "SELECT \(columns) FROM \(SQLIdentifier.quoted(table.name))"
+        let sql =
+            "SELECT \(columns) FROM \(SQLIdentifier.quoted(table.name))"
+            + (condition.map { " WHERE \($0)" } ?? "")
         let displayName = displayName
         // The rows are handed over inside one access to the connection: a cursor, never the table.
         // A synchronous access, so that `row` (which writes the part files) runs on this thread.

@@ -24,6 +24,14 @@ struct ExportCommand: AsyncParsableCommand {
         help: ArgumentHelp("Export only this table (repeat for more).", valueName: "table"))
     var tables: [String] = []
 
+    @Option(
+        name: .customLong("entity"),
+        help: ArgumentHelp(
+            "Export only this row (by its primary key), every row that depends on it through "
+                + "foreign keys, and the rows they reference, marked as references (repeat for more).",
+            valueName: "table=key"))
+    var entities: [EntitySelection] = []
+
     @Flag(name: .long, help: "Write the secret columns ([export] secret_columns) as NULL.")
     var redact = false
 
@@ -43,11 +51,13 @@ struct ExportCommand: AsyncParsableCommand {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let report = try await ferry.export(
                 to: URL(fileURLWithPath: folder),
-                options: ExportOptions(tables: tables, redact: redact, compress: compress))
+                options: ExportOptions(
+                    tables: tables, entities: entities, redact: redact, compress: compress))
             if console.isJSON { return console.json(Result(export: report)) }
             for table in report.tables {
                 console.line(
                     "  \(table.name): \(table.rows) rows in \(table.files) file\(table.files == 1 ? "" : "s")"
+                        + (table.references ? " (references)" : "")
                 )
             }
             if !report.secretColumnsIncluded.isEmpty {
@@ -58,8 +68,10 @@ struct ExportCommand: AsyncParsableCommand {
             if !report.redactedColumns.isEmpty {
                 console.line("Written as NULL: \(report.redactedColumns.joined(separator: ", ")).")
             }
+            let what =
+                report.entities.isEmpty ? "" : " of \(report.entities.joined(separator: ", "))"
             console.line(
-                "Exported \(report.tables.reduce(0) { $0 + $1.rows }) rows of release \(report.release ?? "none") to \(report.folder)."
+                "Exported \(report.tables.reduce(0) { $0 + $1.rows }) rows\(what) of release \(report.release ?? "none") to \(report.folder)."
             )
         }
     }

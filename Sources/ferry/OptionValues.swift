@@ -37,6 +37,14 @@ extension MigrationLayout: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 
+extension EntitySelection: ExpressibleByArgument {
+    /// Reads `TABLE=KEY`.
+    public init?(argument: String) {
+        guard let entity = try? EntitySelection(parsing: argument) else { return nil }
+        self = entity
+    }
+}
+
 /// Readers of option values that are open sets (releases, numbers in a
 /// range), for `@Option(transform:)`: the error they throw is what the
 /// parser prints after "The value 'X' is invalid for '--option <value>'".

@@ -34,8 +34,13 @@ public protocol ExportSnapshot: Sendable {
     /// Streams a table's rows in the order of its columns, one call of
     /// `row` per row, without holding the table in memory.
     ///
+    /// - Parameters:
+    ///   - condition: SQL that both engines read (the `WHERE` of an export
+    ///     of entities), or nil for every row.
     /// - Throws: ``FerryError`` when the rows cannot be read; or what `row` throws.
-    func readRows(of table: ExportTable, _ row: ([ExportValue]) throws -> Void) async throws
+    func readRows(
+        of table: ExportTable, where condition: String?, _ row: ([ExportValue]) throws -> Void
+    ) async throws
 }
 
 /// What one table's load did.

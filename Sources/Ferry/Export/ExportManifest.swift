@@ -46,6 +46,10 @@ public struct ExportManifest: Sendable, Codable, Equatable {
         public var rowCount: Int
         /// The files of its rows, in order.
         public var files: [File]
+        /// For an export of entities, whether the rows are references: rows
+        /// the entities point at, which an import keeps as the target has
+        /// them. Nil otherwise.
+        public var references: Bool?
     }
 
     /// The version of the format (``currentFormatVersion`` when written by this program).
@@ -74,6 +78,9 @@ public struct ExportManifest: Sendable, Codable, Equatable {
     public var redactedColumns: [String]
     /// The schema file.
     public var schema: File
+    /// The entities exported (`TABLE=KEY`), when only they and their rows
+    /// were; nil for whole tables.
+    public var entities: [String]?
     /// The tables, in load order (a table after those it references).
     public var tables: [Table]
     /// The SHA-256 of the manifest written with this field empty.

@@ -2,6 +2,9 @@
 public struct ExportOptions: Sendable {
     /// The tables to export; empty for every table of the application.
     public var tables: [String]
+    /// The entities to export with the rows that depend on them and those
+    /// they reference (``EntitySelection``); empty for whole tables.
+    public var entities: [EntitySelection]
     /// Whether the secret columns (``Ferry/Configuration/exportSecretColumns``)
     /// are written as NULL rather than as they are.
     public var redact: Bool
@@ -13,10 +16,11 @@ public struct ExportOptions: Sendable {
 
     /// Creates options.
     public init(
-        tables: [String] = [], redact: Bool = false, compress: Bool = false,
-        partBytes: Int64 = 64 << 20
+        tables: [String] = [], entities: [EntitySelection] = [], redact: Bool = false,
+        compress: Bool = false, partBytes: Int64 = 64 << 20
     ) {
         self.tables = tables
+        self.entities = entities
         self.redact = redact
         self.compress = compress
         self.partBytes = max(1, partBytes)
@@ -35,12 +39,17 @@ public struct ExportReport: Sendable, Encodable {
         public var files: Int
         /// Their bytes.
         public var bytes: Int64
+        /// Whether its rows are references of exported entities (rows they
+        /// point at), not rows that belong to them.
+        public var references: Bool
     }
 
     /// The export folder.
     public var folder: String
     /// The database's release.
     public var release: String?
+    /// The entities exported (`TABLE=KEY`); empty for whole tables.
+    public var entities: [String]
     /// The tables, in load order.
     public var tables: [Table]
     /// The secret columns held as they are.

@@ -71,6 +71,9 @@ extension Ferry {
             tables = tables.filter { options.tables.contains($0.name) }
         }
         tables = ExportTable.inLoadOrder(tables)
+        let entityRows =
+            options.entities.isEmpty ? nil : try EntityRows(options.entities, in: tables)
+        if let entityRows { tables = tables.filter { entityRows.conditions[$0.name] != nil } }
         let secrets = Set(configuration.exportSecretColumns)
         var included: [String] = []
         var redacted: [String] = []
@@ -100,7 +103,8 @@ extension Ferry {
                 folder: tableFolder, relativeFolder: relative, partBytes: options.partBytes,
                 types: table.columns.map(\.logicalType), compress: options.compress)
             let redacts = options.redact && !secretPositions.isEmpty
-            try await snapshot.readRows(of: table) { values in
+            try await snapshot.readRows(of: table, where: entityRows?.conditions[table.name]) {
+                values in
                 if redacts {
                     var values = values
                     for position in secretPositions { values[position] = .null }
@@ -112,12 +116,16 @@ extension Ferry {
             try writer.finish()
             try FileSafety.sync(tableFolder)
             CrashPoint.reach("export.table-written")
+            let references = entityRows.map { $0.references.contains(table.name) }
             manifestTables.append(
-                ExportManifest.Table(table: table, rowCount: writer.rowCount, files: writer.files))
+                ExportManifest.Table(
+                    table: table, rowCount: writer.rowCount, files: writer.files,
+                    references: references))
             reportTables.append(
                 ExportReport.Table(
                     name: table.name, rows: writer.rowCount, files: writer.files.count,
-                    bytes: writer.files.reduce(0) { $0 + $1.bytes }))
+                    bytes: writer.files.reduce(0) { $0 + $1.bytes },
+                    references: references ?? false))
         }
         try FileSafety.sync(folder.appendingPathComponent("data"))
 
@@ -133,6 +141,7 @@ extension Ferry {
             engine: engine.engineName, engineVersion: try await snapshot.engineVersion(),
             createdAt: Timestamp.string(from: Date()), compressed: options.compress,
             secretColumnsIncluded: included, redactedColumns: redacted, schema: schemaFile,
+            entities: entityRows == nil ? nil : options.entities.map(\.description),
             tables: manifestTables, digest: ""
         ).sealed()
         CrashPoint.reach("export.beforeManifest")
@@ -141,7 +150,8 @@ extension Ferry {
         try FileSafety.writeDurably(
             try manifest.encoded(), to: folder.appendingPathComponent(ExportManifest.fileName))
         return ExportReport(
-            folder: folder.path, release: state.recordedRelease, tables: reportTables,
+            folder: folder.path, release: state.recordedRelease,
+            entities: options.entities.map(\.description), tables: reportTables,
             secretColumnsIncluded: included, redactedColumns: redacted, digest: manifest.digest,
             seconds: (clock.now - started).inSeconds)
     }

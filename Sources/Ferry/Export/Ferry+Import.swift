@@ -296,7 +296,10 @@ extension Ferry {
             load.converted = source.conversion?.converted ?? []
             load.refused = source.refused
             load.refusedValues = source.refusals
-            if options.mode == .empty && load.conflicts > 0 && !options.dryRun {
+            // The rows an exported entity references are the target's to keep: one already there
+            // is no conflict, whatever the mode.
+            let references = table.references == true
+            if options.mode == .empty && load.conflicts > 0 && !options.dryRun && !references {
                 throw FerryError(
                     .invalidExport,
                     "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) have a key that \(engine.displayName) already holds: "

@@ -1,0 +1,157 @@
+/// One entity to export (`ferry export --entity TABLE=KEY`): a row found
+/// by its primary key, exported with every row that depends on it through
+/// foreign keys, transitively, and the rows those reference, marked as
+/// references.
+public struct EntitySelection: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The entity's table.
+    public var table: String
+    /// Its primary key's value, as written.
+    public var key: String
+
+    /// Creates a selection.
+    public init(table: String, key: String) {
+        self.table = table
+        self.key = key
+    }
+
+    /// Reads `TABLE=KEY`.
+    ///
+    /// - Throws: ``FerryError`` (code `invalidConfiguration`) for another form.
+    public init(parsing text: String) throws {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex,
+            text.index(after: equals) != text.endIndex
+        else {
+            throw FerryError(
+                .invalidConfiguration,
+                "'\(text)' does not name an entity: write TABLE=KEY, such as devices=42.")
+        }
+        self.init(
+            table: String(text[..<equals]), key: String(text[text.index(after: equals)...]))
+    }
+
+    /// `TABLE=KEY`.
+    public var description: String { "\(table)=\(key)" }
+}
+
+/// Which rows of each table an export of entities holds, as SQL conditions
+/// that both engines read (row values compared with `IN` subqueries, and a
+/// recursive subquery for a table that references itself).
+struct EntityRows {
+    /// The condition on each exported table's rows; tables not here are not exported.
+    let conditions: [String: String]
+    /// The tables whose rows are references: rows the entities point at,
+    /// not rows that belong to them.
+    let references: Set<String>
+
+    /// The rows of `entities` in `tables`.
+    ///
+    /// - Throws: ``FerryError`` (code `invalidExport`) for a table the
+    ///   database does not have, or one without a one-column primary key.
+    init(_ entities: [EntitySelection], in tables: [ExportTable]) throws {
+        let ordered = ExportTable.inLoadOrder(tables)
+        let byName = Dictionary(
+            tables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var roots: [String: [String]] = [:]
+        for entity in entities {
+            guard let table = byName[entity.table] else {
+                throw FerryError(
+                    .invalidExport, "The database has no table \(entity.table) to export from.",
+                    changes: "Nothing was changed.",
+                    advice: "Known tables: \(byName.keys.sorted().joined(separator: ", ")).")
+            }
+            guard table.primaryKey.count == 1, let key = table.primaryKey.first else {
+                throw FerryError(
+                    .invalidExport,
+                    "\(entity.table) has \(table.primaryKey.isEmpty ? "no primary key" : "a primary key of several columns"), so \(entity) cannot name one row.",
+                    changes: "Nothing was changed.",
+                    advice: "Name a row of a table whose primary key is one column.")
+            }
+            let literal = Int64(entity.key).map(String.init) ?? SQLLiteral.quoted(entity.key)
+            roots[table.name, default: []].append("\(SQLIdentifier.quoted(key)) = \(literal)")
+        }
+
+        // Downwards, parents first: a table's rows belong to the entities when they are a root
+        // or reference a row that does.
+        var conditions: [String: String] = [:]
+        for table in ordered {
+            var alternatives = roots[table.name] ?? []
+            for key in table.foreignKeys where key.referencedTable != table.name {
+                guard let parent = conditions[key.referencedTable],
+                    let referenced = Self.referencedColumns(of: key, in: byName)
+                else { continue }
+                alternatives.append(
+                    "\(Self.row(key.columns)) IN (SELECT \(Self.list(referenced)) FROM \(SQLIdentifier.quoted(key.referencedTable)) WHERE \(parent))"
+                )
+            }
+            guard !alternatives.isEmpty else { continue }
+            conditions[table.name] = Self.withDescendants(
+                of: table, Self.any(alternatives), in: byName)
+        }
+        let belonging = Set(conditions.keys)
+
+        // Upwards, children first: rows that exported rows reference, which the target needs.
+        var references: Set<String> = []
+        for table in ordered.reversed() where !belonging.contains(table.name) {
+            var alternatives: [String] = []
+            for child in ordered where child.name != table.name {
+                guard let condition = conditions[child.name] else { continue }
+                for key in child.foreignKeys where key.referencedTable == table.name {
+                    guard let referenced = Self.referencedColumns(of: key, in: byName) else {
+                        continue
+                    }
+                    alternatives.append(
+                        "\(Self.row(referenced)) IN (SELECT \(Self.list(key.columns)) FROM \(SQLIdentifier.quoted(child.name)) WHERE \(condition))"
+                    )
+                }
+            }
+            guard !alternatives.isEmpty else { continue }
+            conditions[table.name] = Self.any(alternatives)
+            references.insert(table.name)
+        }
+        self.conditions = conditions
+        self.references = references
+    }
+
+    /// The referenced columns of a foreign key: those it names, or the
+    /// referenced table's primary key.
+    private static func referencedColumns(
+        of key: ExportTable.ForeignKey, in tables: [String: ExportTable]
+    ) -> [String]? {
+        let columns =
+            key.referencedColumns.isEmpty
+            ? tables[key.referencedTable]?.primaryKey ?? [] : key.referencedColumns
+        return columns.count == key.columns.count && !columns.isEmpty ? columns : nil
+    }
+
+    /// The condition widened to the rows below those it selects through
+    /// the table's references to itself (a tree of rows), when its primary
+    /// key is one column.
+    private static func withDescendants(
+        of table: ExportTable, _ condition: String, in tables: [String: ExportTable]
+    ) -> String {
+        guard table.primaryKey.count == 1, let key = table.primaryKey.first,
+            let tree = table.foreignKeys.first(where: { foreign in
+                foreign.referencedTable == table.name && foreign.columns.count == 1
+                    && referencedColumns(of: foreign, in: tables) == [key]
+            })
+        else { return condition }
+        let name = SQLIdentifier.quoted(table.name)
+        let column = SQLIdentifier.quoted(key)
+        let parent = SQLIdentifier.quoted(tree.columns[0])
+        return
+            "\(column) IN (WITH RECURSIVE ferry_rows(\(column)) AS (SELECT \(column) FROM \(name) WHERE \(condition) UNION SELECT c.\(column) FROM \(name) c JOIN ferry_rows r ON c.\(parent) = r.\(column)) SELECT \(column) FROM ferry_rows)"
+    }
+
+    private static func row(_ columns: [String]) -> String {
+        columns.count == 1 ? SQLIdentifier.quoted(columns[0]) : "(\(list(columns)))"
+    }
+
+    private static func list(_ columns: [String]) -> String {
+        columns.map(SQLIdentifier.quoted).joined(separator: ", ")
+    }
+
+    private static func any(_ alternatives: [String]) -> String {
+        alternatives.count == 1
+            ? alternatives[0] : alternatives.map { "(\($0))" }.joined(separator: " OR ")
+    }
+}

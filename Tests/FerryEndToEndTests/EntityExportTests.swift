@@ -1,0 +1,110 @@
+import Ferry
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// `ferry export --entity TABLE=KEY`: one row, every row that depends on it
+/// through foreign keys (transitively, down a tree of rows too), and the
+/// rows they reference, marked as references; imported back into a
+/// database that lost them, or into a new one.
+@Suite("Export of one entity") struct EntityExportTests {
+    /// The example's device 1 holds its sensors and their history, and
+    /// points at its room: exported alone, deleted, and imported again, it
+    /// comes back whole while the room (a reference, still there) is no
+    /// conflict and nothing else changes.
+    @Test(arguments: TestEngine.underTest)
+    func aDeviceWithItsSensorsAndHistoryComesBackWhole(engine: TestEngine) async throws {
+        try await withExample(at: ExampleApplication.newestRelease, on: engine) { scenario in
+            let before = try await scenario.snapshot()
+            let folder = scenario.folder.url.appendingPathComponent("device-1")
+            let run = try await FerryProcess.run(
+                ["export", folder.path, "--entity", "devices=1", "--json"]
+                    + arguments(scenario))
+            #expect(run.status == 0, "\(run)")
+            let report = try #require(run.jsonLines().last?["export"] as? [String: Any])
+            #expect(report["entities"] as? [String] == ["devices=1"])
+            let tables = try #require(report["tables"] as? [[String: Any]])
+            let byName = Dictionary(
+                uniqueKeysWithValues: tables.map { ($0["name"] as! String, $0) })
+            #expect(Set(byName.keys) == ["rooms", "devices", "sensors", "sensor_history"])
+            #expect(byName["devices"]?["rows"] as? Int == 1)
+            #expect(byName["rooms"]?["rows"] as? Int == 1)
+            #expect(byName["rooms"]?["references"] as? Bool == true)
+            #expect(byName["sensors"]?["references"] as? Bool == false)
+            let sensors = try await scenario.database.scalar(
+                "SELECT count(*) FROM sensors WHERE device_id = 1")
+            let history = try await scenario.database.scalar(
+                "SELECT count(*) FROM sensor_history WHERE sensor_id IN (SELECT id FROM sensors WHERE device_id = 1)"
+            )
+            #expect(byName["sensors"]?["rows"] as? Int == Int(sensors ?? ""))
+            #expect(byName["sensor_history"]?["rows"] as? Int == Int(history ?? ""))
+            #expect((Int(history ?? "") ?? 0) > 0)
+
+            try await scenario.database.load(
+                """
+                DELETE FROM sensor_history WHERE sensor_id IN (SELECT id FROM sensors WHERE device_id = 1);
+                DELETE FROM sensors WHERE device_id = 1;
+                DELETE FROM devices WHERE id = 1;
+                """)
+            let imported = try await FerryProcess.run(
+                ["import", folder.path, "--yes"] + arguments(scenario))
+            #expect(imported.status == 0, "\(imported)")
+            let after = try await scenario.snapshot()
+            for table in ["rooms", "devices", "sensors", "sensor_history"] {
+                #expect(after.rows[table] == before.rows[table], "\(table)")
+            }
+        }
+    }
+
+    /// A table that references itself is a tree: the entity's subtree is
+    /// exported, not its parent's other branches.
+    @Test(arguments: TestEngine.underTest)
+    func aTreeOfRowsIsExportedDownToItsLeaves(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { database in
+            let migrations = database.folder.url.appendingPathComponent("tree")
+            try FileManager.default.createDirectory(
+                at: migrations.appendingPathComponent("1.0.0"), withIntermediateDirectories: true)
+            try """
+            CREATE TABLE nodes (id integer PRIMARY KEY, parent_id integer REFERENCES nodes(id),
+                                name text NOT NULL);
+            CREATE TABLE notes (id integer PRIMARY KEY, node_id integer NOT NULL REFERENCES nodes(id),
+                                body text);
+            """.write(
+                to: migrations.appendingPathComponent("1.0.0/001_tree.sql"), atomically: true,
+                encoding: .utf8)
+            var configuration = Ferry.Configuration(
+                appName: "tree", engine: database.engine, migrationsDirectory: migrations)
+            configuration.backupsDirectory = database.backupsFolder
+            let ferry = Ferry(configuration)
+            try await ferry.upgrade()
+            try await database.load(
+                """
+                INSERT INTO nodes VALUES (1, NULL, 'root'), (2, 1, 'a'), (3, 2, 'a.1'), (4, 3, 'a.1.x'),
+                    (5, 1, 'b'), (6, 5, 'b.1');
+                INSERT INTO notes VALUES (1, 4, 'deep'), (2, 6, 'other branch'), (3, 2, 'on a');
+                """)
+            let folder = database.folder.url.appendingPathComponent("subtree")
+            let report = try await ferry.export(
+                to: folder, options: ExportOptions(entities: [EntitySelection(parsing: "nodes=2")]))
+            #expect(report.tables.map(\.name) == ["nodes", "notes"])
+            #expect(report.tables.map(\.rows) == [3, 2])
+            #expect(report.tables.allSatisfy { !$0.references })
+
+            let refused = #expect(throws: FerryError.self) {
+                try EntitySelection(parsing: "nodes")
+            }
+            #expect(refused?.message.contains("TABLE=KEY") == true)
+            let unknown = await #expect(throws: FerryError.self) {
+                try await ferry.export(
+                    to: database.folder.url.appendingPathComponent("none"),
+                    options: ExportOptions(entities: [EntitySelection(table: "trees", key: "1")]))
+            }
+            #expect(unknown?.message.contains("no table trees") == true)
+        }
+    }
+
+    func arguments(_ scenario: ExampleScenario) -> [String] {
+        ["--database", scenario.path, "--migrations", scenario.migrations.path]
+            + scenario.database.backupArguments
+    }
+}
