@@ -88,6 +88,18 @@ extension PostgresSession: ImportingSession {
         }
     }
 
+    func integers(_ sql: String) async throws -> [Int64] {
+        do {
+            return try await PostgresExportSchema.rows(
+                "SELECT ferry_value::text FROM (\(sql)) AS ferry_query(ferry_value)", on: connection
+            ).compactMap { Int64($0[0]) }
+        } catch let error as FerryError {
+            throw error
+        } catch {
+            throw importFailure(error, "read the keys of")
+        }
+    }
+
     /// Sets every sequence that fills a column of the table (`serial`,
     /// identity) to the column's largest value.
     func advanceSequences(of table: ExportTable) async throws {

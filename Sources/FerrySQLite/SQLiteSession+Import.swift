@@ -106,6 +106,20 @@ extension SQLiteSession: ImportingSession {
         }
     }
 
+    func integers(_ sql: String) async throws -> [Int64] {
+        let displayName = displayName
+        return try queue.inDatabase { db in
+            do {
+                return try Int64?.fetchAll(db, sql: sql).compactMap { $0 }
+            } catch let error as DatabaseError {
+                throw FerryError(
+                    .migrationFailed, "Could not read the keys of \(displayName).",
+                    changes: "Nothing was changed: the import was rolled back.",
+                    engineMessage: error.message ?? "\(error.resultCode)")
+            }
+        }
+    }
+
     /// Nothing to do: SQLite moves an AUTOINCREMENT table's sequence past
     /// every key inserted, and a plain rowid table's next key is past its largest.
     func advanceSequences(of table: ExportTable) async throws {}

@@ -28,6 +28,14 @@ struct ImportCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Write nothing; report the rows per table and the conflicts.")
     var dryRun = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Put the exported entities under this row of a table they reference: their foreign keys "
+                + "to it point at it, and their integer keys the database already holds are renumbered.",
+            valueName: "table=key"))
+    var into: EntitySelection?
+
     @Flag(
         name: .long,
         help: "Let the upgrades the import runs go on despite preflight warnings (never blockers).")
@@ -54,7 +62,7 @@ struct ImportCommand: AsyncParsableCommand {
             }
             let report = try await ferry.import(
                 from: URL(fileURLWithPath: folder),
-                options: ImportOptions(mode: mode, dryRun: dryRun, force: force),
+                options: ImportOptions(mode: mode, dryRun: dryRun, force: force, into: into),
                 onEvent: console.isJSON ? console.printEvent : nil)
             if console.isJSON { return console.json(Result(import: report)) }
             for table in report.tables {
@@ -69,6 +77,11 @@ struct ImportCommand: AsyncParsableCommand {
                     }
                 }
                 if table.refused > 0 { line += ", \(table.refused) refused" }
+                if table.renumbered > 0 {
+                    line +=
+                        ", keys renumbered: " + table.renumberedKeys.joined(separator: ", ")
+                        + (table.renumbered > table.renumberedKeys.count ? ", …" : "")
+                }
                 console.line(line)
                 for column in table.converted {
                     console.line(

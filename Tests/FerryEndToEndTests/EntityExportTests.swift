@@ -56,6 +56,82 @@ import Testing
         }
     }
 
+    /// A device exported from one installation goes under a room of
+    /// another (`--into rooms=2`) whose own device, sensors and history hold
+    /// the same integer keys: those are renumbered past the target's
+    /// largest, every foreign key that pointed at them follows, and the
+    /// target's own rows are untouched. A room that is not there, a table
+    /// the device does not reference, or an export of whole tables is
+    /// refused with nothing changed.
+    @Test(arguments: TestEngine.underTest)
+    func aDeviceGoesUnderAnotherRoomWithItsKeysRenumbered(engine: TestEngine) async throws {
+        try await withExample(at: ExampleApplication.newestRelease, on: engine) { source in
+            let folder = source.folder.url.appendingPathComponent("device-1")
+            try await source.ferry.export(
+                to: folder,
+                options: ExportOptions(entities: [EntitySelection(table: "devices", key: "1")]))
+            let history = try await source.database.scalar(
+                "SELECT count(*) FROM sensor_history WHERE sensor_id IN (SELECT id FROM sensors WHERE device_id = 1)"
+            )
+            let values = try await historyText(ofDevice: 1, in: source.database)
+            #expect(values?.isEmpty == false)
+            try await withExample(at: ExampleApplication.newestRelease, on: engine) { target in
+                try await target.database.load("UPDATE devices SET name = name || ' (here)'")
+                let before = try await target.snapshot()
+                let arguments =
+                    [
+                        "--database", target.path, "--migrations", target.migrations.path,
+                    ] + target.database.backupArguments
+
+                for (into, message) in [
+                    ("rooms=99", "has no row rooms=99"),
+                    ("sensors=1", "do not reference sensors"),
+                ] {
+                    let refused = try await FerryProcess.run(
+                        ["import", folder.path, "--into", into, "--yes"] + arguments)
+                    #expect(refused.status != 0, "\(refused)")
+                    #expect(refused.stderr.contains(message), "\(refused)")
+                }
+                let whole = source.folder.url.appendingPathComponent("whole")
+                try await source.ferry.export(to: whole)
+                let notEntities = try await FerryProcess.run(
+                    ["import", whole.path, "--into", "rooms=2", "--yes", "--mode", "skip"]
+                        + arguments)
+                #expect(
+                    notEntities.stderr.contains("holds whole tables, not entities"),
+                    "\(notEntities)")
+                #expect(try await target.snapshot().rows == before.rows)
+
+                let run = try await FerryProcess.run(
+                    ["import", folder.path, "--into", "rooms=2", "--yes", "--json"] + arguments)
+                #expect(run.status == 0, "\(run)")
+                let report = try #require(run.jsonLines().last?["import"] as? [String: Any])
+                let tables = try #require(report["tables"] as? [[String: Any]])
+                let devices = try #require(tables.first { $0["name"] as? String == "devices" })
+                #expect(devices["renumbered"] as? Int == 1, "\(devices)")
+                #expect(devices["renumberedKeys"] as? [String] == ["1 → 13"], "\(devices)")
+
+                let after = try await target.snapshot()
+                #expect(after.rows["devices"]?.count == (before.rows["devices"]?.count ?? 0) + 1)
+                for table in ["devices", "sensors", "sensor_history", "rooms"] {
+                    #expect(
+                        Set(before.rows[table] ?? []).isSubset(of: Set(after.rows[table] ?? [])),
+                        "\(table)")
+                }
+                #expect(
+                    try await target.database.scalar("SELECT room_id FROM devices WHERE id = 13")
+                        == "2")
+                #expect(
+                    try await target.database.scalar(
+                        "SELECT count(*) FROM sensor_history WHERE sensor_id IN (SELECT id FROM sensors WHERE device_id = 13)"
+                    )
+                        == history)
+                let moved = try await historyText(ofDevice: 13, in: target.database)
+                #expect(moved == values)
+            }
+        }
+    }
+
     /// A table that references itself is a tree: the entity's subtree is
     /// exported, not its parent's other branches.
     @Test(arguments: TestEngine.underTest)
@@ -101,6 +177,19 @@ import Testing
             }
             #expect(unknown?.message.contains("no table trees") == true)
         }
+    }
+
+    /// A device's history as one text, in time order: what a user would
+    /// compare after moving it.
+    func historyText(ofDevice device: Int, in database: TestDatabase) async throws -> String? {
+        let rows = """
+            SELECT h.taken_at || ' ' || h.value AS line FROM sensor_history h
+              JOIN sensors s ON s.id = h.sensor_id WHERE s.device_id = \(device)
+            """
+        return try await database.scalar(
+            database.kind == .sqlite
+                ? "SELECT group_concat(line, ',') FROM (\(rows) ORDER BY line)"
+                : "SELECT string_agg(line, ',' ORDER BY line) FROM (\(rows)) AS lines")
     }
 
     func arguments(_ scenario: ExampleScenario) -> [String] {

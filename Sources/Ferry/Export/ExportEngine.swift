@@ -60,6 +60,10 @@ public struct TableLoad: Sendable, Equatable {
     public var refused = 0
     /// Why the first of them were refused: table, key, column, value and reason.
     public var refusedValues: [String] = []
+    /// The keys renumbered because the target held them (set by the core).
+    public var renumbered = 0
+    /// The first of them, as `old → new` (set by the core).
+    public var renumberedKeys: [String] = []
 
     /// Creates a load result.
     public init(rows: Int, inserted: Int, conflicts: Int, conflictKeys: [String]) {
@@ -86,6 +90,13 @@ public protocol ImportingSession: MigrationSession {
     /// - Throws: ``FerryError`` when a row is refused (naming the table and
     ///   the engine's message); or what `source` throws.
     func load(_ table: ExportTable, from source: ExportRowSource) async throws -> TableLoad
+
+    /// The integers in the first column of a query's rows, read in the
+    /// session's open transaction: the core's questions about keys already
+    /// there, in SQL both engines read.
+    ///
+    /// - Throws: ``FerryError`` when the query fails.
+    func integers(_ sql: String) async throws -> [Int64]
 
     /// Sets the table's sequences (SQLite's AUTOINCREMENT needs none) past
     /// its largest key, so that the application's next insert does not

@@ -17,6 +17,9 @@ public final class ExportRowSource: @unchecked Sendable {
     private let gzip: GzipStream?
     /// The rows read so far.
     public private(set) var rowsRead = 0
+    /// Rewrites each row's keys for the target (an entity put under another
+    /// owner), before its conversion.
+    var rewrite: (@Sendable (inout [ExportValue]) -> Void)?
     /// Makes each row what the target's columns take, when the export came
     /// from another engine or its types differ.
     var conversion: TableConversion?
@@ -56,6 +59,7 @@ public final class ExportRowSource: @unchecked Sendable {
                     throw FerryError.exportCorrupt(
                         "\(current?.path ?? "a part"): a line is not a row (\(malformed)).")
                 }
+                rewrite?(&row)
                 guard let conversion, let refusal = conversion.apply(&row) else { return row }
                 guard collectsRefusals else { throw Self.refused(refusal) }
                 refused += 1

@@ -78,7 +78,8 @@ extension Ferry {
                 tables: manifest.tables.map {
                     ImportReport.Table(
                         name: $0.table.name, rows: $0.rowCount, inserted: 0, conflicts: 0,
-                        conflictKeys: [], converted: [], refused: 0, refusedValues: [])
+                        conflictKeys: [], converted: [], refused: 0, refusedValues: [],
+                        renumbered: 0, renumberedKeys: [])
                 }, backup: nil, earlierRun: earlier, seconds: (clock.now - started).inSeconds)
         }
         let installs = state.release == nil
@@ -185,7 +186,8 @@ extension Ferry {
                     name: table.table.name, rows: load.rows, inserted: load.inserted,
                     conflicts: load.conflicts, conflictKeys: load.conflictKeys,
                     converted: load.converted, refused: load.refused,
-                    refusedValues: load.refusedValues)
+                    refusedValues: load.refusedValues, renumbered: load.renumbered,
+                    renumberedKeys: load.renumberedKeys)
             }, backup: backup?.name, earlierRun: loadedEarlier,
             seconds: (clock.now - started).inSeconds)
     }
@@ -274,7 +276,18 @@ extension Ferry {
         let crossesEngines = manifest.engine != engine.engineName
         let targets = Dictionary(
             present.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var renumbering = options.into.map(KeyRenumbering.init(into:))
+        try await renumbering?.check(
+            manifest, against: present, in: engine.displayName, session: importing)
         for table in manifest.tables {
+            if let into = options.into, table.references == true, table.table.name == into.table {
+                // The new owner is the target's row: the exported one is not loaded.
+                loads.append(
+                    TableLoad(rows: table.rowCount, inserted: 0, conflicts: 0, conflictKeys: []))
+                continue
+            }
+            try await renumbering?.plan(
+                table, from: folder, compressed: manifest.compressed, session: importing)
             let source = try ExportRowSource(
                 folder: folder, files: table.files,
                 types: table.table.columns.map(\.logicalType), compressed: manifest.compressed)
@@ -284,6 +297,7 @@ extension Ferry {
                     rules: configuration.importConversions)
             }
             source.collectsRefusals = options.collectsRefusals || options.dryRun
+            source.rewrite = renumbering?.rewrite(for: table.table)
             var load = try await importing.load(table.table, from: source)
             guard source.rowsRead == table.rowCount else {
                 throw FerryError.exportCorrupt(
@@ -296,6 +310,10 @@ extension Ferry {
             load.converted = source.conversion?.converted ?? []
             load.refused = source.refused
             load.refusedValues = source.refusals
+            let mapping = renumbering?.mappings[table.table.name] ?? [:]
+            load.renumbered = mapping.count
+            load.renumberedKeys = mapping.sorted { $0.key < $1.key }.prefix(TableLoad.keysListed)
+                .map { "\($0.key) → \($0.value)" }
             // The rows an exported entity references are the target's to keep: one already there
             // is no conflict, whatever the mode.
             let references = table.references == true

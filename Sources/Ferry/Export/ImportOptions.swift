@@ -17,6 +17,11 @@ public struct ImportOptions: Sendable {
     public var mode: ImportMode
     /// Whether to write nothing and report what the import would do.
     public var dryRun: Bool
+    /// The row to put the exported entities under (`--into TABLE=KEY`):
+    /// their foreign keys to that table point at it, and their integer keys
+    /// that the target already holds are renumbered. Nil to import them as
+    /// they are.
+    public var into: EntitySelection?
     /// Whether a value the target would refuse leaves its row out and is
     /// reported, instead of failing the import (a dry run's load into a
     /// scratch database).
@@ -30,10 +35,14 @@ public struct ImportOptions: Sendable {
     public var force: Bool
 
     /// Creates options.
-    public init(mode: ImportMode = .empty, dryRun: Bool = false, force: Bool = false) {
+    public init(
+        mode: ImportMode = .empty, dryRun: Bool = false, force: Bool = false,
+        into: EntitySelection? = nil
+    ) {
         self.mode = mode
         self.dryRun = dryRun
         self.force = force
+        self.into = into
     }
 }
 
@@ -58,6 +67,10 @@ public struct ImportReport: Sendable, Encodable {
         public var refused: Int
         /// Why the first of them would be refused: table, key, column, value and reason.
         public var refusedValues: [String]
+        /// The keys renumbered because the target held them (`--into`).
+        public var renumbered: Int
+        /// The first of them, as `old → new`.
+        public var renumberedKeys: [String]
     }
 
     /// One column whose values change kind on the way into the target.
