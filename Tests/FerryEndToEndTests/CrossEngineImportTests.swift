@@ -36,11 +36,7 @@ import Testing
     }
 
     static func configuration(_ database: TestDatabase, migrations: URL) -> Ferry.Configuration {
-        var configuration = Ferry.Configuration(
-            appName: "things", engine: database.engine, migrationsDirectory: migrations)
-        configuration.backupsDirectory = database.backupsFolder
-        configuration.lockTimeout = .seconds(10)
-        return configuration
+        ExportFixtures.configuration(database, migrations: migrations)
     }
 
     /// The rows a SQLite application wrote: epoch milliseconds in `at`,

@@ -18,15 +18,12 @@ public struct EntitySelection: Sendable, Hashable, Codable, CustomStringConverti
     ///
     /// - Throws: ``FerryError`` (code `invalidConfiguration`) for another form.
     public init(parsing text: String) throws {
-        guard let equals = text.firstIndex(of: "="), equals != text.startIndex,
-            text.index(after: equals) != text.endIndex
-        else {
+        guard let (table, key) = NamedPair.split(text, at: "=") else {
             throw FerryError(
                 .invalidConfiguration,
                 "'\(text)' does not name an entity: write TABLE=KEY, such as devices=42.")
         }
-        self.init(
-            table: String(text[..<equals]), key: String(text[text.index(after: equals)...]))
+        self.init(table: table, key: key)
     }
 
     /// `TABLE=KEY`.

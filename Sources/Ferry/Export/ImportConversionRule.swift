@@ -47,9 +47,7 @@ public struct ImportConversionRule: Sendable, Hashable, Codable {
     /// - Throws: ``FerryError`` (code `invalidConfiguration`) for a column
     ///   not written `table.column`, or another `from`.
     public init(column: String, from: String) throws {
-        guard let dot = column.lastIndex(of: "."), dot != column.startIndex,
-            column.index(after: dot) != column.endIndex
-        else {
+        guard let (table, name) = NamedPair.split(column, at: ".", last: true) else {
             throw FerryError(
                 .invalidConfiguration,
                 "column = \"\(column)\" must name a table and a column, written table.column.")
@@ -62,8 +60,6 @@ public struct ImportConversionRule: Sendable, Hashable, Codable {
                     "Write one of \(EpochUnit.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))."
             )
         }
-        self.init(
-            table: String(column[..<dot]), column: String(column[column.index(after: dot)...]),
-            from: unit)
+        self.init(table: table, column: name, from: unit)
     }
 }
