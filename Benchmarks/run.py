@@ -30,12 +30,13 @@ import datasets  # noqa: E402
 import postgres  # noqa: E402
 import report  # noqa: E402
 import workloads  # noqa: E402
+import export_workloads  # noqa: E402
 from paths import ALEMBIC, BENCHMARKS, BUILD_PATH, FERRY, REPORT, ROOT, VENV, WORK  # noqa: E402
 
 ALEMBIC_VERSION = "1.20.1"
 PREAMBLE = "# Benchmarks\n\nWritten by `Benchmarks/run.py`; see README.md.\n"
-SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild")
-POSTGRES_WORKLOADS = ("pg-backup", "pg-restore")
+SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild", "export", "import")
+POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export")
 
 
 def install_missing_tools(with_sqlite, with_postgres):
@@ -45,6 +46,8 @@ def install_missing_tools(with_sqlite, with_postgres):
                if shutil.which(program) is None]
     if with_postgres and postgres.binaries() is None:
         missing.append("postgresql-15")
+    if with_postgres and shutil.which("pgloader") is None:
+        missing.append("pgloader")
     if missing:
         if os.geteuid() != 0 or shutil.which("apt-get") is None:
             sys.exit(f"Please install {' '.join(missing)} (sudo apt-get install {' '.join(missing)}).")
@@ -91,8 +94,8 @@ def main():
     parser.add_argument("--rows", type=int, help="history rows (default 5,000,000; quick: 200,000)")
     parser.add_argument("--repeat", type=int, help="runs of each program (default 3)")
     parser.add_argument("--only", help="run only these workloads, comma-separated: "
-                        "backup,dump,load,migrations,scaling,pending,rebuild,pg-backup,pg-restore "
-                        "('postgres' means both PostgreSQL ones)")
+                        f"{','.join(SQLITE_WORKLOADS + POSTGRES_WORKLOADS)} "
+                        "('postgres' means every PostgreSQL one)")
     parser.add_argument("--no-write", action="store_true", help="print the table without writing BENCHMARKS.md")
     options = parser.parse_args()
     devices = options.devices or (100 if options.quick else 1000)
@@ -107,7 +110,8 @@ def main():
         unknown = wanted - set(SQLITE_WORKLOADS) - set(POSTGRES_WORKLOADS)
         if unknown:
             parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
-    with_sqlite = not wanted or bool(wanted & set(SQLITE_WORKLOADS))
+    # Moving the SQLite data set into PostgreSQL needs both.
+    with_sqlite = not wanted or bool(wanted & (set(SQLITE_WORKLOADS) | {"move"}))
     with_postgres = not wanted or bool(wanted & set(POSTGRES_WORKLOADS))
 
     stop_on_sigterm()
@@ -137,6 +141,11 @@ def main():
             ("rebuild", "rebuilding the history table", lambda: workloads.rebuild(database, repetitions)),
             ("pg-backup", "PostgreSQL backup", lambda: workloads.pg_backup(server, pg_database, repetitions)),
             ("pg-restore", "PostgreSQL restore", lambda: workloads.pg_restore(server, pg_database, repetitions)),
+            ("export", "export", lambda: export_workloads.export(database, repetitions)),
+            ("import", "import", lambda: export_workloads.import_(database, repetitions)),
+            ("move", "SQLite → PostgreSQL", lambda: export_workloads.move_to_postgres(server, database, repetitions)),
+            ("pg-export", "PostgreSQL export and import",
+             lambda: export_workloads.pg_export_import(server, pg_database, repetitions)),
         ):
             if wanted and key not in wanted:
                 continue
