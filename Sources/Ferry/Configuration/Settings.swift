@@ -77,6 +77,15 @@ public struct Settings: Sendable, Equatable {
     public var requirements: [Requirement]?
     /// `[[component]]` tables: installed components.
     public var components: [Component]?
+    /// `[server] token_file`, `FERRY_SERVER_TOKEN_FILE`: the admin server's
+    /// bearer token, in a file only its owner reads (0600).
+    public var serverTokenFile: String?
+    /// `FERRY_SERVER_TOKEN`: the admin server's bearer token itself (never in
+    /// `ferry.toml`, which is often shared or committed).
+    public var serverToken: String?
+    /// `[server] listen`, `FERRY_SERVER_LISTEN`, `--listen`: the admin
+    /// server's address, `127.0.0.1:40406` by default.
+    public var serverListen: String?
 
     /// Creates settings that set nothing.
     public init() {}
@@ -146,6 +155,12 @@ public struct Settings: Sendable, Equatable {
             .tables(\.releaseBoundaries, "release", keys: ["version", "through"]) {
                 try $0.releaseBoundaries()
             },
+            .path(
+                \.serverTokenFile, "server", "token_file", environment: "FERRY_SERVER_TOKEN_FILE"),
+            SettingKey(
+                \.serverToken, file: .none, environment: "FERRY_SERVER_TOKEN",
+                fromFile: { _ in nil }, fromText: { text, _ in text }),
+            .text(\.serverListen, "server", "listen", environment: "FERRY_SERVER_LISTEN"),
         ]
     }
 

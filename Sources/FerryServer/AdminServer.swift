@@ -1,0 +1,48 @@
+import Ferry
+import Hummingbird
+import Logging
+
+/// Runs the admin routes alone, as `ferry serve` does: a Hummingbird
+/// application with only ``FerryAdmin``'s routes, until SIGINT or SIGTERM.
+public enum AdminServer {
+    /// Serves `admin` on `address` until the process is told to stop.
+    ///
+    /// The address is not checked here (``ListenAddress/isLoopback``): the
+    /// caller decides who may reach the server.
+    ///
+    /// - Parameters:
+    ///   - admin: The routes and their state.
+    ///   - address: Where to listen; port 0 lets the system choose.
+    ///   - logger: Where the server logs.
+    ///   - onListening: Called once the server listens, with the port it got.
+    /// - Throws: When the address cannot be bound.
+    public static func run(
+        _ admin: FerryAdmin, at address: ListenAddress, logger: Logger,
+        onListening: @escaping @Sendable (ListenAddress) async -> Void
+    ) async throws {
+        let application = makeApplication(admin, at: address, logger: logger) { port in
+            await onListening(ListenAddress(host: address.host, port: port))
+        }
+        try await application.runService()
+        // Stopping: a running operation is cancelled, and its log still ends in its end event.
+        await admin.cancelOperations()
+        await admin.waitUntilIdle()
+    }
+
+    /// The application `run` runs, for tests that drive it themselves.
+    public static func makeApplication(
+        _ admin: FerryAdmin, at address: ListenAddress, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.addRoutes(admin.routes())
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(address.host, port: address.port), serverName: "ferry"),
+            onServerRunning: { channel in
+                await onListening(channel.localAddress?.port ?? address.port)
+            },
+            logger: logger)
+    }
+}

@@ -1,0 +1,199 @@
+/// The page's script: reads the `api/…` routes with the token, follows an
+/// operation's server-sent events into the log, and ends on a banner.
+enum PageScript {
+    static let javascript = #"""
+        "use strict";
+        const base = location.pathname.replace(/\/?$/, "/");
+        const $ = (id) => document.getElementById(id);
+        let token = sessionStorage.getItem("ferry-token") || "";
+        if (location.hash.startsWith("#token=")) {
+          token = decodeURIComponent(location.hash.slice(7));
+          sessionStorage.setItem("ferry-token", token);
+          history.replaceState(null, "", location.pathname);
+        }
+        function el(tag, text, cls) {
+          const e = document.createElement(tag);
+          if (text !== undefined && text !== null) e.textContent = String(text);
+          if (cls) e.className = cls;
+          return e;
+        }
+        async function api(path, options) {
+          const o = Object.assign({}, options || {});
+          o.headers = Object.assign({ Authorization: "Bearer " + token }, o.headers || {});
+          const r = await fetch(base + path, o);
+          if (r.status === 401) { $("auth").classList.remove("hidden"); throw new Error("unauthorized"); }
+          return r;
+        }
+        async function loadHealth() {
+          const r = await fetch(base + "health");
+          const h = await r.json();
+          $("program").textContent = h.version || "none";
+          $("database").textContent = h.releaseId || "none";
+          const p = $("health"); p.textContent = h.status; p.className = "pill " + h.status;
+          p.title = h.description;
+        }
+        async function loadPreflight() {
+          const body = $("preflight").tBodies[0];
+          const j = await (await api("api/check")).json();
+          body.replaceChildren();
+          for (const c of j.checks || []) {
+            const tr = el("tr");
+            tr.append(el("td", c.name));
+            const td = el("td"); td.append(el("span", c.status, "pill " + c.status)); tr.append(td);
+            tr.append(el("td", c.detail));
+            tr.dataset.status = c.status;
+            body.append(tr);
+          }
+          if (j.error) {
+            const tr = el("tr", null, "refusal");
+            tr.append(el("td", "upgrade"));
+            const td = el("td"); td.append(el("span", "blocker", "pill blocker")); tr.append(td);
+            tr.append(el("td", j.error.message + (j.error.advice ? " " + j.error.advice : "")));
+            body.append(tr);
+          }
+        }
+        async function loadPlan() {
+          const j = await (await api("api/plan")).json();
+          const list = $("plan"); list.replaceChildren();
+          if (j.ok === false && !j.pending) { $("plan-summary").textContent = j.error.message; return; }
+          for (const id of j.pending || []) list.append(el("li", id));
+          $("plan-summary").textContent = j.upToDate ? "Up to date: nothing is pending."
+            : (j.pending.length + " migration(s) pending, " + (j.from || "none") + " → " + j.to + ".")
+              + (j.error ? " " + j.error.message : "");
+        }
+        async function loadBackups() {
+          const body = $("backups").tBodies[0];
+          const j = await (await api("api/backups")).json();
+          body.replaceChildren();
+          for (const b of j.backups || []) {
+            const tr = el("tr");
+            tr.append(el("td", b.backup), el("td", b.kind), el("td", b.release || "none"), el("td", b.created));
+            const td = el("td");
+            const down = el("button", "Download"); down.addEventListener("click", () => download(b.backup));
+            const rest = el("button", "Restore", "danger restore");
+            rest.addEventListener("click", () => restore(b.backup));
+            td.append(down, " ", rest); tr.append(td); body.append(tr);
+          }
+          if (!(j.backups || []).length) {
+            const tr = el("tr"); const td = el("td", "No backup yet.", "muted"); td.colSpan = 5;
+            tr.append(td); body.append(tr);
+          }
+        }
+        async function loadChart() {
+          const j = await (await api("api/history")).json();
+          const rows = (j.migrations || []).filter((m) => m.appliedAt);
+          // Migrations applied within a minute of each other are one upgrade.
+          const groups = [];
+          for (const m of rows) {
+            const t = Date.parse(m.appliedAt);
+            const last = groups[groups.length - 1];
+            if (last && Math.abs(t - last.at) < 60000) { last.seconds += m.duration || 0; last.release = m.release; }
+            else groups.push({ at: t, seconds: m.duration || 0, release: m.release });
+          }
+          const chart = $("chart");
+          if (!groups.length) { chart.textContent = "No upgrade yet."; return; }
+          const ns = "http://www.w3.org/2000/svg";
+          const width = 320, height = 120, max = Math.max(...groups.map((g) => g.seconds), 0.001);
+          const svg = document.createElementNS(ns, "svg");
+          svg.setAttribute("viewBox", "0 0 " + width + " " + (height + 24));
+          svg.setAttribute("width", "100%"); svg.setAttribute("role", "img");
+          svg.setAttribute("aria-label", "Duration of each upgrade");
+          const bar = Math.min(40, (width - 10) / groups.length - 4);
+          groups.forEach((g, i) => {
+            const h = Math.max(1, (g.seconds / max) * height);
+            const r = document.createElementNS(ns, "rect");
+            r.setAttribute("x", 5 + i * (bar + 4)); r.setAttribute("y", height - h);
+            r.setAttribute("width", bar); r.setAttribute("height", h); r.setAttribute("class", "upgrade");
+            const title = document.createElementNS(ns, "title");
+            title.textContent = "to " + g.release + ": " + g.seconds.toFixed(3) + " s";
+            r.append(title); svg.append(r);
+            const label = document.createElementNS(ns, "text");
+            label.setAttribute("x", 5 + i * (bar + 4)); label.setAttribute("y", height + 14);
+            label.textContent = g.release; svg.append(label);
+          });
+          chart.replaceChildren(svg);
+        }
+        function refresh() {
+          return Promise.allSettled([loadHealth(), loadPreflight(), loadPlan(), loadBackups(), loadChart()]);
+        }
+        function setBusy(busy) {
+          for (const b of document.querySelectorAll("button")) if (b.id !== "save-token") b.disabled = busy;
+        }
+        function banner(ok, text, advice) {
+          const b = $("banner");
+          b.className = ok ? "success" : "error";
+          b.replaceChildren(el("span", text));
+          if (advice) b.append(el("span", advice, "advice"));
+        }
+        async function follow(path, body) {
+          setBusy(true);
+          $("log").textContent = ""; $("banner").className = "hidden";
+          let failure = null;
+          try {
+            const r = await api(path, { method: "POST", headers: { "Content-Type": "application/json" },
+              body: JSON.stringify(body || {}) });
+            const started = await r.json();
+            if (!r.ok) { failure = started.error; return banner(false, failure.message, failure.advice); }
+            const stream = await api(started.events);
+            const reader = stream.body.getReader();
+            const decoder = new TextDecoder();
+            let buffer = "", ended = false;
+            while (!ended) {
+              const { value, done } = await reader.read();
+              if (done) break;
+              buffer += decoder.decode(value, { stream: true });
+              let cut;
+              while ((cut = buffer.indexOf("\n\n")) >= 0) {
+                const frame = buffer.slice(0, cut); buffer = buffer.slice(cut + 2);
+                const data = frame.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+                if (!data) continue;
+                const e = JSON.parse(data);
+                if (e.event === "end") {
+                  ended = true;
+                  $("log").textContent += e.marker + "\n";
+                  if (e.ok) banner(true, e.marker);
+                  else banner(false, e.marker + " " + (failure ? failure.message : ""), failure && failure.advice);
+                } else if (e.command !== undefined) {
+                  if (e.ok === false && e.error) failure = e.error;
+                  $("log").textContent += e.ok ? "Done.\n" : "Error: " + e.error.message + "\n";
+                } else if (e.message) {
+                  $("log").textContent += e.message + "\n";
+                }
+                $("log").scrollTop = $("log").scrollHeight;
+              }
+            }
+            if (!ended) banner(false, "The event stream ended without its end event: look at the status.");
+          } catch (error) {
+            banner(false, "The request failed: " + error.message);
+          } finally {
+            setBusy(false);
+            refresh();
+          }
+        }
+        async function download(name) {
+          const r = await api("api/backups/" + encodeURIComponent(name) + "/download");
+          if (!r.ok) return banner(false, "Download failed (" + r.status + ").");
+          const a = el("a"); a.href = URL.createObjectURL(await r.blob()); a.download = name;
+          document.body.append(a); a.click(); a.remove();
+        }
+        function restore(name) {
+          if ($("restore-confirm").value.trim() !== "restore") {
+            return banner(false, "Type restore in the box beside 'Make a backup' to restore " + name + ".");
+          }
+          $("restore-confirm").value = "";
+          follow("api/backups/" + encodeURIComponent(name) + "/restore", { confirmation: "restore" });
+        }
+        $("rehearse").addEventListener("click", () => follow("api/rehearsal", {}));
+        $("upgrade").addEventListener("click", () => {
+          const typed = $("upgrade-confirm").value.trim(); $("upgrade-confirm").value = "";
+          follow("api/upgrade", { confirmation: typed });
+        });
+        $("backup").addEventListener("click", () => follow("api/backups", {}));
+        $("save-token").addEventListener("click", () => {
+          token = $("token").value.trim(); sessionStorage.setItem("ferry-token", token);
+          $("auth").classList.add("hidden"); refresh();
+        });
+        if (!token) $("auth").classList.remove("hidden");
+        refresh();
+        """#
+}

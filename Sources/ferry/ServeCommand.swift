@@ -1,0 +1,81 @@
+import ArgumentParser
+import Ferry
+import FerryServer
+import Foundation
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the admin server: the page, /health, and these commands over HTTP.",
+        discussion: """
+            Listens on 127.0.0.1:40406 unless --listen (env FERRY_SERVER_LISTEN; [server] listen) \
+            says otherwise; an address other than loopback needs --allow-remote and a token given \
+            beforehand. Every route but the page, /health, /livez and /readyz needs \
+            'Authorization: Bearer TOKEN': the token comes from FERRY_SERVER_TOKEN, or from the \
+            file [server] token_file names (default: ferry-server.token beside ferry.toml), which \
+            is made (0600) with a new token, shown once, when it does not exist.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Where to listen: HOST:PORT, [IPV6]:PORT or PORT (default 127.0.0.1:40406).",
+            valueName: "address"))
+    var listen: String?
+
+    @Flag(
+        name: .long,
+        help: "Listen on an address other than loopback (needs a token given beforehand).")
+    var allowRemote = false
+
+    func run() async throws {
+        let console = Console(isJSON: common.wantsJSON)
+        try await console.run("serve", readsOnly: true) {
+            let settings = try common.settings(adding: Settings { $0.serverListen = listen })
+            let address = try settings.serverListen.map(ListenAddress.init(parsing:)) ?? .standard
+            if !address.isLoopback && !allowRemote {
+                throw FerryError(
+                    .invalidConfiguration,
+                    "The admin server would listen on \(address), which other machines can reach.",
+                    changes: "Nothing was changed; the server did not start.",
+                    advice:
+                        "Listen on loopback (127.0.0.1, the default) behind a proxy, or pass --allow-remote with "
+                        + "a token set beforehand (FERRY_SERVER_TOKEN or [server] token_file).")
+            }
+            let tokenFile = URL(
+                fileURLWithPath: settings.serverTokenFile
+                    ?? (common.configFile(environment: ProcessInfo.processInfo.environment)?
+                        .deletingLastPathComponent().appendingPathComponent("ferry-server.token")
+                        .path ?? "ferry-server.token"))
+            // A server that others can reach never starts with a token nobody has seen yet.
+            let (token, source) = try ServerToken.load(
+                text: settings.serverToken, file: tokenFile, mayGenerate: address.isLoopback)
+            let ferry = Ferry(try common.configuration(settings, console: console))
+            let admin = FerryAdmin(
+                ferry: ferry, token: token, wording: .tool,
+                transactionMode: settings.upgradeTransactionMode())
+            do {
+                try await AdminServer.run(admin, at: address, logger: console.logger) { bound in
+                    if case .generated(let file, let token) = source {
+                        console.line(
+                            "A new token was written to \(file.path) (0600); it is shown only this once:"
+                        )
+                        console.line("  \(token)")
+                    }
+                    console.line("Ferry admin server for \(ferry.configuration.engine.displayName)")
+                    console.line("Listening on http://\(bound)/ (page /, health /health)")
+                }
+            } catch let error as FerryError {
+                throw error
+            } catch {
+                throw FerryError(
+                    .invalidConfiguration,
+                    "The admin server cannot listen on \(address): \(error).",
+                    changes: "Nothing was changed; the server did not start.",
+                    advice: "Choose another port with --listen, or stop what listens there.")
+            }
+        }
+    }
+}
