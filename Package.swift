@@ -115,6 +115,7 @@ let package = Package(
             name: "FerryServerTests",
             dependencies: [
                 "Ferry",
+                "FerryCLI",
                 "FerrySQLite",
                 "FerryPostgres",
                 "FerryServer",

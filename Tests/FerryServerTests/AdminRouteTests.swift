@@ -123,7 +123,7 @@ struct AdminRouteTests {
             try scenario.write(
                 "0.5.0/004_slow.sql",
                 """
-                CREATE TABLE slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000)
+                CREATE TABLE slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000)
                 SELECT count(*) AS n FROM c;
                 """)
             let (app, admin) = try adminApplication(scenario.ferry)

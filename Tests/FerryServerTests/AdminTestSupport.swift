@@ -74,3 +74,31 @@ func closedLoopbackPort() throws -> Int {
     guard bound else { throw TestFailure("bind: \(errno)") }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+/// The real `ferry serve` on a free loopback port, stopped by its pid.
+final class ServedFerry: @unchecked Sendable {
+    let running: FerryProcess.Running
+    /// `http://127.0.0.1:PORT/`.
+    let url: String
+
+    /// Starts `ferry serve ARGUMENTS --listen 127.0.0.1:0` and waits until it listens.
+    init(_ arguments: [String], in folder: URL? = nil, environment: [String: String]) async throws {
+        running = try FerryProcess.start(
+            ["serve"] + arguments + ["--listen", "127.0.0.1:0"], in: folder,
+            environment: environment)
+        guard await running.waitForOutput(containing: "Listening on http://") else {
+            let output = await running.finish()
+            throw TestFailure("ferry serve did not start: \(output)")
+        }
+        let line = running.stdoutSoFar.split(separator: "\n").first {
+            $0.hasPrefix("Listening on http://")
+        }
+        url = String(line?.split(separator: " ")[2] ?? "")
+    }
+
+    /// Stops the server with SIGTERM and returns what it printed.
+    func stop() async -> FerryProcess.Output {
+        running.kill(SIGTERM)
+        return await running.finish()
+    }
+}

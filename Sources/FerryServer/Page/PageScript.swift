@@ -93,23 +93,26 @@ enum PageScript {
           const chart = $("chart");
           if (!groups.length) { chart.textContent = "No upgrade yet."; return; }
           const ns = "http://www.w3.org/2000/svg";
-          const width = 320, height = 120, max = Math.max(...groups.map((g) => g.seconds), 0.001);
+          const width = 320, height = 100, top = 14, max = Math.max(...groups.map((g) => g.seconds), 0.001);
           const svg = document.createElementNS(ns, "svg");
-          svg.setAttribute("viewBox", "0 0 " + width + " " + (height + 24));
-          svg.setAttribute("width", "100%"); svg.setAttribute("role", "img");
-          svg.setAttribute("aria-label", "Duration of each upgrade");
-          const bar = Math.min(40, (width - 10) / groups.length - 4);
+          svg.setAttribute("viewBox", "0 0 " + width + " " + (top + height + 16));
+          svg.setAttribute("role", "img");
+          svg.setAttribute("aria-label", "Duration of each upgrade, in seconds");
+          const step = Math.min(48, (width - 10) / groups.length), bar = step - 6;
+          const text = (x, y, value) => {
+            const t = document.createElementNS(ns, "text");
+            t.setAttribute("x", x); t.setAttribute("y", y); t.textContent = value; svg.append(t);
+          };
           groups.forEach((g, i) => {
-            const h = Math.max(1, (g.seconds / max) * height);
+            const h = Math.max(1, (g.seconds / max) * height), x = 5 + i * step;
             const r = document.createElementNS(ns, "rect");
-            r.setAttribute("x", 5 + i * (bar + 4)); r.setAttribute("y", height - h);
+            r.setAttribute("x", x); r.setAttribute("y", top + height - h);
             r.setAttribute("width", bar); r.setAttribute("height", h); r.setAttribute("class", "upgrade");
             const title = document.createElementNS(ns, "title");
-            title.textContent = "to " + g.release + ": " + g.seconds.toFixed(3) + " s";
+            title.textContent = "to " + g.release + " on " + new Date(g.at).toISOString() + ": " + g.seconds.toFixed(3) + " s";
             r.append(title); svg.append(r);
-            const label = document.createElementNS(ns, "text");
-            label.setAttribute("x", 5 + i * (bar + 4)); label.setAttribute("y", height + 14);
-            label.textContent = g.release; svg.append(label);
+            text(x, top + height - h - 3, g.seconds.toFixed(2) + " s");
+            text(x, top + height + 12, g.release);
           });
           chart.replaceChildren(svg);
         }

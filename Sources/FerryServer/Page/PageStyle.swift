@@ -14,7 +14,9 @@ enum PageStyle {
         section.wide{grid-column:1/-1}
         h2{font-size:1rem;margin:0 0 8px}
         table{border-collapse:collapse;width:100%;font-size:.9rem}
-        td,th{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+        td,th{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top}
+        td:last-child{overflow-wrap:anywhere}
+        .pill{white-space:nowrap}
         button{font:inherit;padding:6px 14px;border-radius:6px;border:1px solid var(--line);background:#f6f8fa;cursor:pointer}
         button.danger{border-color:var(--bad);color:var(--bad)}
         button:disabled{opacity:.5;cursor:default}
@@ -27,7 +29,9 @@ enum PageStyle {
         #banner.error{background:#ffebe9;color:var(--bad);border:1px solid var(--bad)}
         #banner .advice{font-weight:400;display:block;margin-top:4px}
         .muted{color:var(--muted)}.hidden{display:none}
-        svg text{font-size:10px;fill:#57606a}svg rect.upgrade{fill:#0969da}
+        #plan{overflow-wrap:anywhere;padding-left:1.4em}
+        #chart svg{display:block;width:100%;max-width:520px;height:auto}
+        svg text{font-size:9px;fill:#57606a}svg rect.upgrade{fill:#0969da}
         @media (max-width:600px){main{grid-template-columns:1fr;padding:8px}header{padding:10px}}
         """#
 }
