@@ -30,6 +30,19 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Listen on an address other than loopback (needs a token given beforehand).")
     var allowRemote = false
 
+    /// The line `--json` prints once the server listens (docs/JSON.md).
+    struct Started: Encodable {
+        let command = "serve"
+        let ok = true
+        let error: FerryError? = nil
+        let listen: String
+        let url: String
+        /// The token file, or nil when the token came from FERRY_SERVER_TOKEN.
+        let tokenFile: String?
+        /// The token, only when it was made now (shown once).
+        let token: String?
+    }
+
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("serve", readsOnly: true) {
@@ -58,11 +71,20 @@ struct ServeCommand: AsyncParsableCommand {
                 transactionMode: settings.upgradeTransactionMode())
             do {
                 try await AdminServer.run(admin, at: address, logger: console.logger) { bound in
-                    if case .generated(let file, let token) = source {
+                    var shown: String? = nil
+                    if case .generated(_, let token) = source { shown = token }
+                    let file: String? = source == .environment ? nil : tokenFile.path
+                    if console.isJSON {
+                        return console.json(
+                            Started(
+                                listen: bound.description, url: "http://\(bound)/",
+                                tokenFile: file, token: shown))
+                    }
+                    if let shown {
                         console.line(
-                            "A new token was written to \(file.path) (0600); it is shown only this once:"
+                            "A new token was written to \(tokenFile.path) (0600); it is shown only this once:"
                         )
-                        console.line("  \(token)")
+                        console.line("  \(shown)")
                     }
                     console.line("Ferry admin server for \(ferry.configuration.engine.displayName)")
                     console.line("Listening on http://\(bound)/ (page /, health /health)")

@@ -78,4 +78,31 @@ struct ServeCommandTests {
             #expect(open.stderr.contains("can be read by others"))
         }
     }
+
+    @Test(
+        "serve --json prints one result line once it listens: the address, the token file, the new token"
+    )
+    func jsonStartedLine() async throws {
+        try await withExample(at: ExampleApplication.newestRelease) { scenario in
+            let running = try FerryProcess.start(
+                [
+                    "serve", "--json", "--database", scenario.path, "--migrations",
+                    scenario.migrations.path, "--listen", "127.0.0.1:0",
+                ], in: scenario.folder.url)
+            #expect(await running.waitForOutput(containing: "\"command\":\"serve\""))
+            running.kill(SIGTERM)
+            let output = await running.finish()
+            let line = try #require(
+                try output.jsonLines().first { $0["command"] as? String == "serve" }, "\(output)")
+            #expect(line["ok"] as? Bool == true)
+            #expect(line.keys.contains("error"))
+            let listen = try #require(line["listen"] as? String)
+            #expect(listen.hasPrefix("127.0.0.1:") && !listen.hasSuffix(":0"))
+            #expect(line["url"] as? String == "http://\(listen)/")
+            let tokenFile = try #require(line["tokenFile"] as? String)
+            let token = try String(contentsOfFile: tokenFile, encoding: .utf8)
+            #expect(
+                line["token"] as? String == token.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
 }
