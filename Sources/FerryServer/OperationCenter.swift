@@ -151,12 +151,4 @@ extension FerryError.Code {
     static let interrupted = FerryError.Code(rawValue: "interrupted")
     /// An error that is not one of Ferry's.
     static let unexpected = FerryError.Code(rawValue: "unexpected")
-    /// A second operation while one runs.
-    static let serverBusy = FerryError.Code(rawValue: "serverBusy")
-    /// A request without the bearer token, or with a wrong one.
-    static let unauthorized = FerryError.Code(rawValue: "unauthorized")
-    /// A request body over ``FerryAdmin/maximumBodyBytes``.
-    static let requestTooLarge = FerryError.Code(rawValue: "requestTooLarge")
-    /// A route or an operation that does not exist.
-    static let notFound = FerryError.Code(rawValue: "notFound")
 }

@@ -32,6 +32,7 @@ struct AdminRouteTests {
                             #expect(response.headers[.wwwAuthenticate] == "Bearer")
                             let error = try object(response.body)["error"] as? [String: Any]
                             #expect(error?["code"] as? String == "unauthorized")
+                            #expect(error?["category"] as? String == "refused")
                         }
                     }
                 }
