@@ -112,7 +112,7 @@ actor HealthMonitor {
         if let holder {
             add(
                 "upgrade:lock", "component", .warn, nil,
-                "An upgrade is running: the lock is held by \(holder).")
+                "An upgrade is running: the lock is held by \(holder.healthSummary).")
         } else if let running {
             add(
                 "upgrade:lock", "component", .warn, nil,
@@ -137,7 +137,8 @@ actor HealthMonitor {
     func readiness() async -> Readiness {
         if let holder = try? await ferry.configuration.engine.lockHolder() {
             return Readiness(
-                isReady: false, reason: "An upgrade is running (lock held by \(holder)).")
+                isReady: false,
+                reason: "An upgrade is running (lock held by \(holder.healthSummary)).")
         }
         if let running = await operations.current, running.kind.changesDatabase {
             return Readiness(isReady: false, reason: "This server is running: \(running.summary).")
