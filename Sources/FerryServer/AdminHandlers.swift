@@ -12,14 +12,17 @@ struct AdminHandlers: Sendable {
     // MARK: Health
 
     func health() async -> Response {
-        let report = await admin.health.report()
-        return json(
-            report, status: HTTPResponse.Status(code: report.httpStatus),
-            contentType: "application/health+json")
+        let (report, body) = await admin.health.document()
+        var headers = HTTPFields()
+        headers[.contentType] = "application/health+json"
+        headers[.cacheControl] = "no-store"
+        return Response(
+            status: HTTPResponse.Status(code: report.httpStatus), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     func readiness() async -> Response {
-        let readiness = await admin.health.readiness()
+        let readiness = await admin.health.currentReadiness()
         return json(
             ["status": readiness.isReady ? "pass" : "fail", "output": readiness.reason],
             status: readiness.isReady ? .ok : .serviceUnavailable,

@@ -45,9 +45,12 @@ public struct FerryAdmin: Sendable {
     ///   - token: The bearer token.
     ///   - wording: How errors name settings and commands (the tool passes its flags').
     ///   - transactionMode: How upgrades started here group their transactions.
+    ///   - healthMaximumAge: How long `/health` and `/readyz` give the same
+    ///     answer again before reading anew (one second: a monitor polling
+    ///     many times a second costs one reading a second).
     public init(
         ferry: Ferry, token: ServerToken, wording: FerryError.Wording = .library,
-        transactionMode: TransactionMode = .wholeUpgrade
+        transactionMode: TransactionMode = .wholeUpgrade, healthMaximumAge: Duration = .seconds(1)
     ) {
         self.ferry = ferry
         self.token = token
@@ -61,7 +64,7 @@ public struct FerryAdmin: Sendable {
             },
             onEnd: { await healthBox.value?.invalidate() })
         self.operations = operations
-        health = HealthMonitor(ferry: ferry, operations: operations)
+        health = HealthMonitor(ferry: ferry, operations: operations, maximumAge: healthMaximumAge)
         healthBox.value = health
     }
 

@@ -41,17 +41,70 @@ actor HealthMonitor {
     /// monitor polling a broken database does not read every script each time.
     private let otherLifetime: TimeInterval = 5
 
-    init(ferry: Ferry, operations: OperationCenter) {
+    /// How long an answer is given again as it is: a monitor polling many
+    /// times a second gets the same answer, computed once.
+    private let maximumAge: Duration
+    private var lastReport: (at: ContinuousClock.Instant, report: HealthReport, body: Data)?
+    private var lastReadiness: (at: ContinuousClock.Instant, readiness: Readiness)?
+
+    init(ferry: Ferry, operations: OperationCenter, maximumAge: Duration) {
         self.ferry = ferry
         self.operations = operations
+        self.maximumAge = maximumAge
     }
 
-    /// Forgets the full reading: an operation of this server changed the database.
+    /// Forgets what was read: an operation of this server changed the database.
     func invalidate() {
         reading = nil
+        lastReport = nil
+        refreshing = nil
+        lastReadiness = nil
     }
 
-    /// The health document.
+    /// The health document and its JSON, read at most once per
+    /// ``maximumAge``. Once it is older, the next request starts a new
+    /// reading and, while it runs, requests get the last answer (for up to
+    /// five times ``maximumAge``), so that no request of a busy monitor
+    /// waits for a reading; only one without a recent answer waits.
+    func document() async -> (report: HealthReport, body: Data) {
+        if let lastReport {
+            let age = ContinuousClock.now - lastReport.at
+            if age < maximumAge { return (lastReport.report, lastReport.body) }
+            if age < maximumAge * 5 {
+                if refreshing == nil { refreshing = Task { await self.refresh() } }
+                return (lastReport.report, lastReport.body)
+            }
+        }
+        let refresh = refreshing ?? Task { await self.refresh() }
+        refreshing = refresh
+        return await refresh.value
+    }
+
+    private var refreshing: Task<(report: HealthReport, body: Data), Never>?
+
+    /// Reads the health document anew and keeps it.
+    private func refresh() async -> (report: HealthReport, body: Data) {
+        let now = ContinuousClock.now
+        let report = await report()
+        let body =
+            (try? FerryAdmin.encoder(wording: .library).encode(report)) ?? Data("{}".utf8)
+        lastReport = (now, report, body)
+        refreshing = nil
+        return (report, body)
+    }
+
+    /// Whether the application may take traffic, computed at most once per ``maximumAge``.
+    func currentReadiness() async -> Readiness {
+        let now = ContinuousClock.now
+        if let lastReadiness, now - lastReadiness.at < maximumAge {
+            return lastReadiness.readiness
+        }
+        let readiness = await readiness()
+        lastReadiness = (now, readiness)
+        return readiness
+    }
+
+    /// The health document, read now.
     func report() async -> HealthReport {
         let now = Date()
         let quick = await ferry.upToDateRelease()

@@ -12,8 +12,11 @@ let testToken = "test-token-0123456789abcdef"
 
 /// The admin routes of `ferry` on a router of their own, as an application
 /// mounts them, for Hummingbird's test client.
+///
+/// Health answers are read anew for every request (`healthMaximumAge: .zero`),
+/// so that a test sees each change at once.
 func adminApplication(_ ferry: Ferry) throws -> (app: some ApplicationProtocol, admin: FerryAdmin) {
-    let admin = FerryAdmin(ferry: ferry, token: try ServerToken(testToken))
+    let admin = FerryAdmin(ferry: ferry, token: try ServerToken(testToken), healthMaximumAge: .zero)
     let router = Router()
     router.addRoutes(admin.routes())
     return (Application(router: router), admin)

@@ -171,4 +171,38 @@ struct HealthRouteTests {
             #expect(!text.contains(word), "the health document shows \(word)")
         }
     }
+
+    @Test("An answer is given again for a second, then read anew: a database gone shows within it")
+    func answersAreKeptOneSecond() async throws {
+        try await withExample(at: ExampleApplication.newestRelease) { scenario in
+            let admin = FerryAdmin(ferry: scenario.ferry, token: try ServerToken(testToken))
+            let router = Router()
+            router.addRoutes(admin.routes())
+            try await Application(router: router).test(.router) { client in
+                let first = try await client.execute(uri: "/health", method: .get) { response in
+                    #expect(response.status == .ok)
+                    return String(buffer: response.body)
+                }
+                // The database's folder goes away (its files moved aside).
+                let aside = scenario.folder.url.deletingLastPathComponent()
+                    .appendingPathComponent(scenario.folder.url.lastPathComponent + "-aside")
+                try FileManager.default.moveItem(at: scenario.folder.url, to: aside)
+                defer { try? FileManager.default.moveItem(at: aside, to: scenario.folder.url) }
+                try await client.execute(uri: "/health", method: .get) { response in
+                    #expect(
+                        String(buffer: response.body) == first, "the same answer within the second")
+                }
+                // Past the second, the next request starts a new reading (and may still get the
+                // last answer while it runs): the failure shows at once after it.
+                try await Task.sleep(for: .milliseconds(1100))
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 0..<50 where statuses.last != .serviceUnavailable {
+                    statuses.append(
+                        try await client.execute(uri: "/health", method: .get) { $0.status })
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(statuses.last == .serviceUnavailable, "\(statuses)")
+            }
+        }
+    }
 }
