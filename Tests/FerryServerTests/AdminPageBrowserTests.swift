@@ -117,4 +117,43 @@ struct AdminPageBrowserTests {
             #expect(try await scenario.snapshot() == before)
         }
     }
+
+    @Test("A backup made from the page is listed; restoring it needs the typed word, then ends green")
+    func backupAndRestoreFromThePage() async throws {
+        try await withExample(at: ExampleApplication.newestRelease) { scenario in
+            let history = "SELECT count(*) FROM sensor_history"
+            let rows = try await scenario.database.scalar(history)
+            #expect(rows != "0")
+            let server = try await ServedFerry(
+                ["--database", scenario.path, "--migrations", scenario.migrations.path],
+                in: scenario.folder.url, environment: ["FERRY_SERVER_TOKEN": testToken])
+            defer { Task { _ = await server.stop() } }
+            let browser = try HeadlessChromium(opening: server.url + "#token=\(testToken)")
+            try await browser.waitUntil("document.querySelectorAll('#backups tbody tr').length > 0")
+            try browser.evaluate("document.getElementById('backup').click()")
+            try await browser.waitUntil(
+                "document.getElementById('banner').textContent === '[END BACKUP SUCCESS]'")
+            try await browser.waitUntil("document.querySelectorAll('#backups button.restore').length === 1")
+            let listed = try browser.evaluate(
+                "document.querySelector('#backups tbody td').textContent") as? String
+            let backup = try #require(try scenario.ferry.backups().first)
+            #expect(listed == backup.name)
+
+            // The application writes after the backup; a restore takes the database back.
+            try await scenario.database.load("DELETE FROM sensor_history;")
+            #expect(try await scenario.database.scalar(history) == "0")
+            try browser.evaluate("document.querySelector('#backups button.restore').click()")
+            try await browser.waitUntil("document.getElementById('banner').className === 'error'")
+            #expect(
+                (try browser.evaluate("document.getElementById('banner').textContent") as? String)?
+                    .contains("Type restore") == true)
+            try browser.evaluate(
+                "document.getElementById('restore-confirm').value = 'restore'; "
+                    + "document.querySelector('#backups button.restore').click()")
+            try await browser.waitUntil(
+                "document.getElementById('banner').textContent === '[END RESTORE SUCCESS]'", timeout: 120)
+            try browser.screenshot(to: Self.screenshots.appendingPathComponent("ferry-admin-restored.png"))
+            #expect(try await scenario.database.scalar(history) == rows)
+        }
+    }
 }
