@@ -118,7 +118,8 @@ struct AdminPageBrowserTests {
         }
     }
 
-    @Test("A backup made from the page is listed; restoring it needs the typed word, then ends green")
+    @Test(
+        "A backup made from the page is listed; restoring it needs the typed word, then ends green")
     func backupAndRestoreFromThePage() async throws {
         try await withExample(at: ExampleApplication.newestRelease) { scenario in
             let history = "SELECT count(*) FROM sensor_history"
@@ -133,9 +134,11 @@ struct AdminPageBrowserTests {
             try browser.evaluate("document.getElementById('backup').click()")
             try await browser.waitUntil(
                 "document.getElementById('banner').textContent === '[END BACKUP SUCCESS]'")
-            try await browser.waitUntil("document.querySelectorAll('#backups button.restore').length === 1")
-            let listed = try browser.evaluate(
-                "document.querySelector('#backups tbody td').textContent") as? String
+            try await browser.waitUntil(
+                "document.querySelectorAll('#backups button.restore').length === 1")
+            let listed =
+                try browser.evaluate(
+                    "document.querySelector('#backups tbody td').textContent") as? String
             let backup = try #require(try scenario.ferry.backups().first)
             #expect(listed == backup.name)
 
@@ -151,8 +154,17 @@ struct AdminPageBrowserTests {
                 "document.getElementById('restore-confirm').value = 'restore'; "
                     + "document.querySelector('#backups button.restore').click()")
             try await browser.waitUntil(
-                "document.getElementById('banner').textContent === '[END RESTORE SUCCESS]'", timeout: 120)
-            try browser.screenshot(to: Self.screenshots.appendingPathComponent("ferry-admin-restored.png"))
+                "document.getElementById('banner').textContent === '[END RESTORE SUCCESS]'",
+                timeout: 120)
+            // The chart shows the upgrade of the example and the backups made (the manual one and the
+            // pre-restore one), each a bar.
+            try await browser.waitUntil(
+                "document.querySelectorAll('#chart rect.backup').length === 2")
+            #expect(
+                try browser.evaluate("document.querySelectorAll('#chart rect.upgrade').length")
+                    as? Int == 1)
+            try browser.screenshot(
+                to: Self.screenshots.appendingPathComponent("ferry-admin-restored.png"))
             #expect(try await scenario.database.scalar(history) == rows)
         }
     }

@@ -20,7 +20,7 @@ enum PageBody {
         <div class="actions"><button id="backup">Make a backup</button>
         <input id="restore-confirm" placeholder="type restore to enable Restore" autocomplete="off" size="28"></div>
         <table id="backups"><thead><tr><th>Backup</th><th>Kind</th><th>Release</th><th>Created</th><th></th></tr></thead><tbody></tbody></table></section>
-        <section class="wide"><h2>Upgrade durations</h2><div id="chart" class="muted">No upgrade yet.</div></section>
+        <section class="wide"><h2>Durations of upgrades and backups</h2><div id="chart" class="muted">No upgrade or backup yet.</div></section>
         </main>
         """#
 }

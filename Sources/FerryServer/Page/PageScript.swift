@@ -80,40 +80,51 @@ enum PageScript {
           }
         }
         async function loadChart() {
-          const j = await (await api("api/history")).json();
-          const rows = (j.migrations || []).filter((m) => m.appliedAt);
+          const [history, catalog] = await Promise.all([
+            api("api/history").then((r) => r.json()), api("api/backups").then((r) => r.json())]);
+          const bars = [];
           // Migrations applied within a minute of each other are one upgrade.
-          const groups = [];
-          for (const m of rows) {
+          for (const m of (history.migrations || []).filter((m) => m.appliedAt)) {
             const t = Date.parse(m.appliedAt);
-            const last = groups[groups.length - 1];
-            if (last && Math.abs(t - last.at) < 60000) { last.seconds += m.duration || 0; last.release = m.release; }
-            else groups.push({ at: t, seconds: m.duration || 0, release: m.release });
+            const last = bars.filter((b) => b.kind === "upgrade").pop();
+            if (last && Math.abs(t - last.at) < 60000) { last.seconds += m.duration || 0; last.label = m.release; }
+            else bars.push({ kind: "upgrade", at: t, seconds: m.duration || 0, label: m.release });
           }
+          // A backup's manifest says when it started and when it was checked: its duration.
+          for (const b of catalog.backups || []) {
+            if (!b.verified) continue;
+            const at = Date.parse(b.created);
+            bars.push({ kind: "backup", at, seconds: Math.max(0, (Date.parse(b.verified) - at) / 1000),
+              label: b.kind });
+          }
+          bars.sort((a, b) => a.at - b.at);
+          const shown = bars.slice(-16);
           const chart = $("chart");
-          if (!groups.length) { chart.textContent = "No upgrade yet."; return; }
+          if (!shown.length) { chart.textContent = "No upgrade or backup yet."; return; }
           const ns = "http://www.w3.org/2000/svg";
-          const width = 320, height = 100, top = 14, max = Math.max(...groups.map((g) => g.seconds), 0.001);
+          const width = 320, height = 100, top = 14, max = Math.max(...shown.map((g) => g.seconds), 0.001);
           const svg = document.createElementNS(ns, "svg");
-          svg.setAttribute("viewBox", "0 0 " + width + " " + (top + height + 16));
+          svg.setAttribute("viewBox", "0 0 " + width + " " + (top + height + 32));
           svg.setAttribute("role", "img");
-          svg.setAttribute("aria-label", "Duration of each upgrade, in seconds");
-          const step = Math.min(48, (width - 10) / groups.length), bar = step - 6;
+          svg.setAttribute("aria-label", "Duration of each upgrade and backup, in seconds");
+          const step = Math.min(48, (width - 10) / shown.length), bar = step - 6;
           const text = (x, y, value) => {
             const t = document.createElementNS(ns, "text");
             t.setAttribute("x", x); t.setAttribute("y", y); t.textContent = value; svg.append(t);
           };
-          groups.forEach((g, i) => {
+          shown.forEach((g, i) => {
             const h = Math.max(1, (g.seconds / max) * height), x = 5 + i * step;
             const r = document.createElementNS(ns, "rect");
             r.setAttribute("x", x); r.setAttribute("y", top + height - h);
-            r.setAttribute("width", bar); r.setAttribute("height", h); r.setAttribute("class", "upgrade");
+            r.setAttribute("width", bar); r.setAttribute("height", h); r.setAttribute("class", g.kind);
             const title = document.createElementNS(ns, "title");
-            title.textContent = "to " + g.release + " on " + new Date(g.at).toISOString() + ": " + g.seconds.toFixed(3) + " s";
+            title.textContent = g.kind + " " + g.label + " on " + new Date(g.at).toISOString() + ": "
+              + g.seconds.toFixed(3) + " s";
             r.append(title); svg.append(r);
             text(x, top + height - h - 3, g.seconds.toFixed(2) + " s");
-            text(x, top + height + 12, g.release);
+            text(x, top + height + 12, g.label);
           });
+          text(5, top + height + 26, "blue: upgrades (to release) · green: backups (kind)");
           chart.replaceChildren(svg);
         }
         function refresh() {

@@ -31,7 +31,7 @@ enum PageStyle {
         .muted{color:var(--muted)}.hidden{display:none}
         #plan{overflow-wrap:anywhere;padding-left:1.4em}
         #chart svg{display:block;width:100%;max-width:520px;height:auto}
-        svg text{font-size:9px;fill:#57606a}svg rect.upgrade{fill:#0969da}
+        svg text{font-size:9px;fill:#57606a}svg rect.upgrade{fill:#0969da}svg rect.backup{fill:#1a7f37}
         @media (max-width:600px){main{grid-template-columns:1fr;padding:8px}header{padding:10px}}
         """#
 }
