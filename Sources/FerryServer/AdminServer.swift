@@ -1,5 +1,6 @@
 import Ferry
 import Hummingbird
+import HummingbirdTLS
 import Logging
 
 /// Runs the admin routes alone, as `ferry serve` does: a Hummingbird
@@ -13,14 +14,16 @@ public enum AdminServer {
     /// - Parameters:
     ///   - admin: The routes and their state.
     ///   - address: Where to listen; port 0 lets the system choose.
+    ///   - tls: The certificate and key to serve HTTPS with; nil for HTTP.
     ///   - logger: Where the server logs.
     ///   - onListening: Called once the server listens, with the port it got.
-    /// - Throws: When the address cannot be bound.
+    /// - Throws: ``FerryError`` for unreadable TLS files; when the address cannot be bound.
     public static func run(
-        _ admin: FerryAdmin, at address: ListenAddress, logger: Logger,
+        _ admin: FerryAdmin, at address: ListenAddress, tls: ServerTLS? = nil, logger: Logger,
         onListening: @escaping @Sendable (ListenAddress) async -> Void
     ) async throws {
-        let application = makeApplication(admin, at: address, logger: logger) { port in
+        let application = try makeApplication(admin, at: address, tls: tls, logger: logger) {
+            port in
             await onListening(ListenAddress(host: address.host, port: port))
         }
         try await application.runService()
@@ -31,13 +34,15 @@ public enum AdminServer {
 
     /// The application `run` runs, for tests that drive it themselves.
     public static func makeApplication(
-        _ admin: FerryAdmin, at address: ListenAddress, logger: Logger,
+        _ admin: FerryAdmin, at address: ListenAddress, tls: ServerTLS? = nil, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = Router()
         router.addRoutes(admin.routes())
         return Application(
             router: router,
+            server: try tls.map { try .tls(.http1(), tlsConfiguration: try $0.configuration()) }
+                ?? .http1(),
             configuration: ApplicationConfiguration(
                 address: .hostname(address.host, port: address.port), serverName: "ferry"),
             onServerRunning: { channel in

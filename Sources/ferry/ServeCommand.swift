@@ -65,19 +65,42 @@ struct ServeCommand: AsyncParsableCommand {
             // A server that others can reach never starts with a token nobody has seen yet.
             let (token, source) = try ServerToken.load(
                 text: settings.serverToken, file: tokenFile, mayGenerate: address.isLoopback)
+            var tls: ServerTLS? = nil
+            switch (settings.serverTLSCertificate, settings.serverTLSKey) {
+            case (let certificate?, let key?):
+                tls = ServerTLS(
+                    certificateFile: URL(fileURLWithPath: certificate),
+                    keyFile: URL(fileURLWithPath: key))
+            case (nil, nil):
+                if !address.isLoopback {
+                    console.problem(
+                        "warning: without [server] tls_certificate and tls_key the token and backups cross the "
+                            + "network in clear text; serve HTTPS or put a TLS proxy in front.")
+                }
+            default:
+                throw FerryError(
+                    .invalidConfiguration,
+                    "Only one of [server] tls_certificate and tls_key is set; HTTPS needs both.",
+                    changes: "Nothing was changed; the server did not start.",
+                    advice:
+                        "Set both (FERRY_SERVER_TLS_CERTIFICATE, FERRY_SERVER_TLS_KEY), or neither for HTTP."
+                )
+            }
+            let scheme = tls == nil ? "http" : "https"
             let ferry = Ferry(try common.configuration(settings, console: console))
             let admin = FerryAdmin(
                 ferry: ferry, token: token, wording: .tool,
                 transactionMode: settings.upgradeTransactionMode())
             do {
-                try await AdminServer.run(admin, at: address, logger: console.logger) { bound in
+                try await AdminServer.run(admin, at: address, tls: tls, logger: console.logger) {
+                    bound in
                     var shown: String? = nil
                     if case .generated(_, let token) = source { shown = token }
                     let file: String? = source == .environment ? nil : tokenFile.path
                     if console.isJSON {
                         return console.json(
                             Started(
-                                listen: bound.description, url: "http://\(bound)/",
+                                listen: bound.description, url: "\(scheme)://\(bound)/",
                                 tokenFile: file, token: shown))
                     }
                     if let shown {
@@ -87,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
                         console.line("  \(shown)")
                     }
                     console.line("Ferry admin server for \(ferry.configuration.engine.displayName)")
-                    console.line("Listening on http://\(bound)/ (page /, health /health)")
+                    console.line("Listening on \(scheme)://\(bound)/ (page /, health /health)")
                 }
             } catch let error as FerryError {
                 throw error

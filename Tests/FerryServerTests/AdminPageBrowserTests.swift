@@ -143,7 +143,15 @@ struct AdminPageBrowserTests {
             #expect(listed == backup.name)
 
             // The application writes after the backup; a restore takes the database back.
-            try await scenario.database.load("DELETE FROM sensor_history;")
+            // (The page's refresh after the backup may still be reading: retry as an application would.)
+            for attempt in 1...50 {
+                do {
+                    try await scenario.database.load("DELETE FROM sensor_history;")
+                    break
+                } catch  where attempt < 50 {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
             #expect(try await scenario.database.scalar(history) == "0")
             try browser.evaluate("document.querySelector('#backups button.restore').click()")
             try await browser.waitUntil("document.getElementById('banner').className === 'error'")

@@ -81,7 +81,7 @@ func closedLoopbackPort() throws -> Int {
 /// The real `ferry serve` on a free loopback port, stopped by its pid.
 final class ServedFerry: @unchecked Sendable {
     let running: FerryProcess.Running
-    /// `http://127.0.0.1:PORT/`.
+    /// `http://127.0.0.1:PORT/` (`https://` with a certificate).
     let url: String
 
     /// Starts `ferry serve ARGUMENTS --listen 127.0.0.1:0` and waits until it listens.
@@ -89,12 +89,12 @@ final class ServedFerry: @unchecked Sendable {
         running = try FerryProcess.start(
             ["serve"] + arguments + ["--listen", "127.0.0.1:0"], in: folder,
             environment: environment)
-        guard await running.waitForOutput(containing: "Listening on http://") else {
+        guard await running.waitForOutput(containing: "Listening on ") else {
             let output = await running.finish()
             throw TestFailure("ferry serve did not start: \(output)")
         }
         let line = running.stdoutSoFar.split(separator: "\n").first {
-            $0.hasPrefix("Listening on http://")
+            $0.hasPrefix("Listening on ")
         }
         url = String(line?.split(separator: " ")[2] ?? "")
     }

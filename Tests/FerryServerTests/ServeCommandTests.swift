@@ -105,4 +105,76 @@ struct ServeCommandTests {
                 line["token"] as? String == token.trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
+
+    @Test(
+        "With a certificate and key the server speaks HTTPS only; half a pair or a bad file is refused"
+    )
+    func https() async throws {
+        try await withExample(at: ExampleApplication.newestRelease) { scenario in
+            let folder = scenario.folder.url
+            let certificate = folder.appendingPathComponent("server.crt")
+            let key = folder.appendingPathComponent("server.key")
+            let made = try await run(
+                "/usr/bin/env",
+                [
+                    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.path,
+                    "-out", certificate.path, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1",
+                ])
+            #expect(made == 0)
+            let common = ["--database", scenario.path, "--migrations", scenario.migrations.path]
+            let server = try await ServedFerry(
+                common, in: folder,
+                environment: [
+                    "FERRY_SERVER_TOKEN": testToken,
+                    "FERRY_SERVER_TLS_CERTIFICATE": certificate.path,
+                    "FERRY_SERVER_TLS_KEY": key.path,
+                ])
+            #expect(server.url.hasPrefix("https://127.0.0.1:"))
+            let health = folder.appendingPathComponent("health.json")
+            #expect(
+                try await run(
+                    "/usr/bin/env",
+                    [
+                        "curl", "-sf", "--cacert", certificate.path, "-o", health.path,
+                        server.url + "health",
+                    ]) == 0)
+            let document =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: health)) as? [String: Any]
+            #expect(document?["status"] as? String == "pass")
+            // Plain HTTP on the same port gets no answer.
+            let plain = server.url.replacingOccurrences(of: "https://", with: "http://") + "health"
+            #expect(try await run("/usr/bin/env", ["curl", "-sf", "-m", "5", plain]) != 0)
+            _ = await server.stop()
+
+            let half = try await FerryProcess.run(
+                ["serve"] + common + ["--listen", "127.0.0.1:0"], in: folder,
+                environment: [
+                    "FERRY_SERVER_TOKEN": testToken,
+                    "FERRY_SERVER_TLS_CERTIFICATE": certificate.path,
+                ])
+            #expect(half.status == 2, "\(half)")
+            #expect(half.stderr.contains("HTTPS needs both"))
+            let bad = try await FerryProcess.run(
+                ["serve"] + common + ["--listen", "127.0.0.1:0"], in: folder,
+                environment: [
+                    "FERRY_SERVER_TOKEN": testToken, "FERRY_SERVER_TLS_CERTIFICATE": key.path,
+                    "FERRY_SERVER_TLS_KEY": key.path,
+                ])
+            #expect(bad.status == 2, "\(bad)")
+            #expect(bad.stderr.contains("cannot be read as a PEM certificate chain"))
+        }
+    }
+
+    /// Runs a program to its end; its exit status.
+    func run(_ program: String, _ arguments: [String]) async throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
 }

@@ -86,6 +86,11 @@ public struct Settings: Sendable, Equatable {
     /// `[server] listen`, `FERRY_SERVER_LISTEN`, `--listen`: the admin
     /// server's address, `127.0.0.1:40406` by default.
     public var serverListen: String?
+    /// `[server] tls_certificate`, `FERRY_SERVER_TLS_CERTIFICATE`: the admin
+    /// server's certificate chain (PEM); with ``serverTLSKey`` it serves HTTPS.
+    public var serverTLSCertificate: String?
+    /// `[server] tls_key`, `FERRY_SERVER_TLS_KEY`: the certificate's private key (PEM).
+    public var serverTLSKey: String?
 
     /// Creates settings that set nothing.
     public init() {}
@@ -161,6 +166,10 @@ public struct Settings: Sendable, Equatable {
                 \.serverToken, file: .none, environment: "FERRY_SERVER_TOKEN",
                 fromFile: { _ in nil }, fromText: { text, _ in text }),
             .text(\.serverListen, "server", "listen", environment: "FERRY_SERVER_LISTEN"),
+            .path(
+                \.serverTLSCertificate, "server", "tls_certificate",
+                environment: "FERRY_SERVER_TLS_CERTIFICATE"),
+            .path(\.serverTLSKey, "server", "tls_key", environment: "FERRY_SERVER_TLS_KEY"),
         ]
     }
 
