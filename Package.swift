@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Ferry", targets: ["Ferry"]),
         .library(name: "FerrySQLite", targets: ["FerrySQLite"]),
         .library(name: "FerryPostgres", targets: ["FerryPostgres"]),
+        .library(name: "FerryServer", targets: ["FerryServer"]),
         .executable(name: "ferry", targets: ["FerryCLI"]),
     ],
     dependencies: [
@@ -21,6 +22,12 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         // `swift package generate-documentation --target Ferry` builds the DocC catalog.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The admin server and page (`FerryServer`, `ferry serve`) on Hummingbird 2.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Header names beyond those Hummingbird re-exports (the page's security headers).
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // The admin server's certificate and key ([server] tls_certificate, tls_key).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -49,12 +56,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The admin HTTP server and its page: routes an application mounts,
+        // run alone by `ferry serve`.
+        .target(
+            name: "FerryServer",
+            dependencies: [
+                "Ferry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "FerryCLI",
             dependencies: [
                 "Ferry",
                 "FerrySQLite",
                 "FerryPostgres",
+                "FerryServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,6 +112,21 @@ let package = Package(
         .testTarget(
             name: "FerryPostgresTests",
             dependencies: ["Ferry", "FerryPostgres", "FerryTestSupport"]
+        ),
+        // The admin server's routes through Hummingbird's test client, and
+        // its page in headless Chromium served by the built `ferry serve`.
+        .testTarget(
+            name: "FerryServerTests",
+            dependencies: [
+                "Ferry",
+                "FerryCLI",
+                "FerrySQLite",
+                "FerryPostgres",
+                "FerryServer",
+                "FerryTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         // Runs the built `ferry` binary against real databases, and the
         // behaviour suite that runs the same scenarios on every engine.

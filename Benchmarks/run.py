@@ -35,14 +35,15 @@ from paths import ALEMBIC, BENCHMARKS, BUILD_PATH, FERRY, REPORT, ROOT, VENV, WO
 
 ALEMBIC_VERSION = "1.20.1"
 PREAMBLE = "# Benchmarks\n\nWritten by `Benchmarks/run.py`; see README.md.\n"
-SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild", "export", "import")
+SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild", "export", "import",
+                    "health")
 POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export")
 
 
 def install_missing_tools(with_sqlite, with_postgres):
     """Debian's sqlite3 shell, GNU time and PostgreSQL 15; Alembic from PyPI in a virtual
     environment when a SQLite workload runs."""
-    missing = [package for package, program in (("sqlite3", "sqlite3"), ("time", "/usr/bin/time"))
+    missing = [package for package, program in (("sqlite3", "sqlite3"), ("time", "/usr/bin/time"), ("wrk", "wrk"))
                if shutil.which(program) is None]
     if with_postgres and postgres.binaries() is None:
         missing.append("postgresql-15")
@@ -94,8 +95,9 @@ def main():
     parser.add_argument("--rows", type=int, help="history rows (default 5,000,000; quick: 200,000)")
     parser.add_argument("--repeat", type=int, help="runs of each program (default 3)")
     parser.add_argument("--only", help="run only these workloads, comma-separated: "
-                        f"{','.join(SQLITE_WORKLOADS + POSTGRES_WORKLOADS)} "
-                        "('postgres' means every PostgreSQL one)")
+SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild", "export", "import",
+                    "health")
+POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export")
     parser.add_argument("--no-write", action="store_true", help="print the table without writing BENCHMARKS.md")
     options = parser.parse_args()
     devices = options.devices or (100 if options.quick else 1000)
@@ -139,6 +141,7 @@ def main():
             ("scaling", "3,000 and 10,000 migrations", lambda: workloads.scaling(repetitions, options.quick)),
             ("pending", "is anything pending?", lambda: workloads.pending(repetitions)),
             ("rebuild", "rebuilding the history table", lambda: workloads.rebuild(database, repetitions)),
+            ("health", "the admin server under wrk", lambda: workloads.health_server(repetitions, options.quick)),
             ("pg-backup", "PostgreSQL backup", lambda: workloads.pg_backup(server, pg_database, repetitions)),
             ("pg-restore", "PostgreSQL restore", lambda: workloads.pg_restore(server, pg_database, repetitions)),
             ("export", "export", lambda: export_workloads.export(database, repetitions)),

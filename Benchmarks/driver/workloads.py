@@ -8,8 +8,12 @@ is measured too, in its own row, so that both are seen.
 """
 
 import glob
+import json
 import os
+import re
 import shutil
+import statistics
+import subprocess
 from dataclasses import dataclass
 
 import datasets
@@ -336,4 +340,49 @@ def pg_restore(server, database, repetitions):
             peak_rss_mib=ferry.peak_rss_mib),
         Row("PostgreSQL restore over the live database (Ferry backs it up first)", over_ferry.name,
             over_ferry.median, over_peer.name, over_peer.median, peak_rss_mib=over_ferry.peak_rss_mib),
+    ]
+
+
+def wrk(url, seconds, connections=16):
+    """Runs Debian's wrk against a URL on loopback (bounded in time): requests per second
+    and the 99th percentile latency in milliseconds."""
+    text = output_of(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url])
+    requests = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    number, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE).groups()
+    p99 = float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return requests, p99
+
+
+def health_server(repetitions, quick=False):
+    """The admin server on loopback: `/health` with 1,000 applied migrations, and the page,
+    under wrk's load (2 threads, 16 connections), as issue 15 asks. The server and wrk
+    share the machine's cores, so the numbers are a floor."""
+    folder = datasets.ferry_migrations(1000)
+    database = work("health-ferry.db")
+    removing(database)()
+    output_of([FERRY, "upgrade", "--create", "--database", database, "--migrations", folder])
+    server = subprocess.Popen(
+        [FERRY, "serve", "--json", "--database", database, "--migrations", folder, "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "FERRY_SERVER_TOKEN": "benchmark-token-0123456789"})
+    try:
+        started = json.loads(server.stdout.readline())
+        url = started["url"]
+        seconds = 3 if quick else 10
+        health, page = [], []
+        for _ in range(repetitions):
+            health.append(wrk(url + "health", seconds))
+            page.append(wrk(url, seconds))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    median = lambda values: statistics.median(values)
+    health_rps = median([rps for rps, _ in health])
+    return [
+        Row("/health, 1,000 applied: time per request at full load (1 / throughput)",
+            f"ferry serve ({health_rps:,.0f} requests/s)", 1000 / health_rps, unit="ms", goal=0.2),
+        Row("/health, 1,000 applied: 99th percentile latency under that load", "ferry serve",
+            median([p99 for _, p99 in health]), unit="ms", goal=5),
+        Row("the page: 99th percentile latency under load", "ferry serve",
+            median([p99 for _, p99 in page]), unit="ms", goal=1),
     ]

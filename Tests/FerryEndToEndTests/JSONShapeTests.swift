@@ -119,6 +119,15 @@ import Testing
                     run(["new", "add_rooms", "--release", "0.1.0"], migrations: "n", 2),
                 ]
             ),
+            // A server that stays up has no end to wait for: its refusals are run here, and its
+            // started line by FerryServerTests.
+            (
+                "serve",
+                [
+                    run(["serve", "--listen", "0.0.0.0:40406"], 2),
+                    run(["serve", "--listen", "not-an-address"], 2),
+                ]
+            ),
             // The second export finds its folder not empty.
             ("export", [run(["export", "x"], 0), run(["export", "x"], 3)]),
             (

@@ -79,6 +79,20 @@ public struct Settings: Sendable, Equatable {
     public var requirements: [Requirement]?
     /// `[[component]]` tables: installed components.
     public var components: [Component]?
+    /// `[server] token_file`, `FERRY_SERVER_TOKEN_FILE`: the admin server's
+    /// bearer token, in a file only its owner reads (0600).
+    public var serverTokenFile: String?
+    /// `FERRY_SERVER_TOKEN`: the admin server's bearer token itself (never in
+    /// `ferry.toml`, which is often shared or committed).
+    public var serverToken: String?
+    /// `[server] listen`, `FERRY_SERVER_LISTEN`, `--listen`: the admin
+    /// server's address, `127.0.0.1:40406` by default.
+    public var serverListen: String?
+    /// `[server] tls_certificate`, `FERRY_SERVER_TLS_CERTIFICATE`: the admin
+    /// server's certificate chain (PEM); with ``serverTLSKey`` it serves HTTPS.
+    public var serverTLSCertificate: String?
+    /// `[server] tls_key`, `FERRY_SERVER_TLS_KEY`: the certificate's private key (PEM).
+    public var serverTLSKey: String?
 
     /// Creates settings that set nothing.
     public init() {}
@@ -151,6 +165,16 @@ public struct Settings: Sendable, Equatable {
             .tables(\.importConversions, "import.convert", keys: ["column", "from"]) {
                 try $0.importConversions()
             },
+            .path(
+                \.serverTokenFile, "server", "token_file", environment: "FERRY_SERVER_TOKEN_FILE"),
+            SettingKey(
+                \.serverToken, file: .none, environment: "FERRY_SERVER_TOKEN",
+                fromFile: { _ in nil }, fromText: { text, _ in text }),
+            .text(\.serverListen, "server", "listen", environment: "FERRY_SERVER_LISTEN"),
+            .path(
+                \.serverTLSCertificate, "server", "tls_certificate",
+                environment: "FERRY_SERVER_TLS_CERTIFICATE"),
+            .path(\.serverTLSKey, "server", "tls_key", environment: "FERRY_SERVER_TLS_KEY"),
         ]
     }
 

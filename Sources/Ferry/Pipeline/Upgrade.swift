@@ -96,7 +96,7 @@ struct Upgrade: Sendable {
     /// checksums of applied migrations compared, only when there is work to
     /// do (and by `status`, `validate` and `check`), or when the options ask
     /// for it (``UpgradeOptions/verifiesChecksums``, set by the tool).
-    private func upToDateRelease() async throws -> Release? {
+    func upToDateRelease() async throws -> Release? {
         guard options.target == nil, !options.allowChanged, !options.verifiesChecksums else {
             return nil
         }

@@ -72,6 +72,14 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, WordedForRea
         /// The database refuses every change (a PostgreSQL hot standby):
         /// found before anything was done.
         public static let databaseReadOnly = Code(rawValue: "databaseReadOnly")
+        /// An admin server request without its bearer token, or with a wrong one.
+        public static let unauthorized = Code(rawValue: "unauthorized")
+        /// An admin server operation asked for while another one runs.
+        public static let serverBusy = Code(rawValue: "serverBusy")
+        /// An admin server request for a route or an operation that does not exist.
+        public static let notFound = Code(rawValue: "notFound")
+        /// An admin server request whose body is larger than the server takes.
+        public static let requestTooLarge = Code(rawValue: "requestTooLarge")
     }
 
     /// How the error ends a command; the tool makes its exit code of it.
@@ -157,13 +165,13 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, WordedForRea
         switch code {
         case .invalidConfiguration, .invalidRelease, .invalidMigrations, .invalidTarget,
             .invalidRange,
-            .unsupportedByEngine:
+            .unsupportedByEngine, .notFound, .requestTooLarge:
             return .usage
         case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder,
             .lockTimeout,
             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
             .insufficientPrivileges, .unmanagedDatabase, .databaseMissing, .databaseReadOnly,
-            .exportCorrupt, .invalidExport:
+            .exportCorrupt, .invalidExport, .unauthorized, .serverBusy:
             return .refused
         default:
             return .failed
