@@ -28,6 +28,7 @@ import Testing
                 "export": ["secret_columns"],
                 "import": ["convert"],
                 "import.convert": ["column", "from"],
+                "server": ["token_file", "listen", "tls_certificate", "tls_key"],
             ])
         #expect(
             Settings.fileArrayTables == [
