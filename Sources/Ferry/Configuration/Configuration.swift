@@ -77,6 +77,9 @@ extension Ferry {
         /// secret_columns`): an export carries them as they are (a password
         /// hash moves with its user) and says so, or as NULL when redacting.
         public var exportSecretColumns: [String] = []
+        /// What `ferry transfer` may move (`[[transfer]]`); when empty, the
+        /// foreign keys say (``TransferDefinition/discovered(in:)``).
+        public var transfers: [TransferDefinition] = []
 
         /// Whether this program sees the application's Swift migrations: true
         /// (the default) in the application, which registers them in

@@ -77,6 +77,8 @@ public struct Settings: Sendable, Equatable {
     public var requirements: [Requirement]?
     /// `[[component]]` tables: installed components.
     public var components: [Component]?
+    /// `[[transfer]]` tables: what `ferry transfer` may move.
+    public var transfers: [TransferDefinition]?
 
     /// Creates settings that set nothing.
     public init() {}
@@ -146,6 +148,10 @@ public struct Settings: Sendable, Equatable {
             .tables(\.releaseBoundaries, "release", keys: ["version", "through"]) {
                 try $0.releaseBoundaries()
             },
+            .tables(
+                \.transfers, "transfer",
+                keys: ["name", "table", "owner", "references", "order", "unique"]
+            ) { try $0.transfers() },
         ]
     }
 
@@ -306,6 +312,7 @@ public struct Settings: Sendable, Equatable {
         configuration.invariants = invariants ?? []
         configuration.requirements = requirements ?? []
         configuration.components = components ?? []
+        configuration.transfers = transfers ?? []
         configuration.exportSecretColumns = secretColumns ?? []
         if let keepFreeMB {
             let megabytes = try NumberSetting.keepFreeMB.checked(

@@ -157,13 +157,13 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, WordedForRea
         switch code {
         case .invalidConfiguration, .invalidRelease, .invalidMigrations, .invalidTarget,
             .invalidRange,
-            .unsupportedByEngine:
+            .unsupportedByEngine, .invalidTransfer:
             return .usage
         case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder,
             .lockTimeout,
             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
             .insufficientPrivileges, .unmanagedDatabase, .databaseMissing, .databaseReadOnly,
-            .exportCorrupt, .invalidExport:
+            .exportCorrupt, .invalidExport, .transferRefused:
             return .refused
         default:
             return .failed
