@@ -26,8 +26,12 @@ import Testing
                 "component": ["name", "version", "compatible", "remove_before", "remove_after"],
                 "release": ["version", "through"],
                 "export": ["secret_columns"],
+                "transfer": ["name", "table", "owner", "references", "order", "unique"],
             ])
-        #expect(Settings.fileArrayTables == ["verify", "requirement", "component", "release"])
+        #expect(
+            Settings.fileArrayTables == [
+                "verify", "requirement", "component", "release", "transfer",
+            ])
     }
 
     @Test func everyKeyComesFromTheFileTheEnvironmentOrAFlagInThatOrder() throws {
