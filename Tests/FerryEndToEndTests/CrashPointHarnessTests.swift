@@ -62,6 +62,11 @@ struct CrashPointHarnessTests {
             try await scenario.ferry.upgrade()
         },
         Operation(name: "rehearsal", command: ["upgrade", "--rehearse"]) { _ in },
+        // Sensor 1's readings to sensor 2, as found from the foreign key.
+        Operation(
+            name: "transfer",
+            command: ["transfer", "readings.sensor_id", "--from", "1", "--to", "2", "--yes"]
+        ) { _ in },
     ]
 
     /// Whether every point is killed at, or every fourth.
