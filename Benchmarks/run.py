@@ -3,7 +3,7 @@
 
     Benchmarks/run.py            the large set: 1,000 devices, 5,000,000 history rows (about 270 MB)
     Benchmarks/run.py --quick    a small set (and no 10,000 migrations), for a run of a minute or two
-    Benchmarks/run.py --only postgres    only the PostgreSQL workloads (pg-backup, pg-restore)
+    Benchmarks/run.py --only postgres    only the PostgreSQL workloads (pg-backup, pg-restore, pg-transfer)
 
 It installs what is missing (Debian's sqlite3, time and PostgreSQL 15;
 Alembic in Benchmarks/.venv), builds Ferry and the Swift programs of
@@ -34,8 +34,8 @@ from paths import ALEMBIC, BENCHMARKS, BUILD_PATH, FERRY, REPORT, ROOT, VENV, WO
 
 ALEMBIC_VERSION = "1.20.1"
 PREAMBLE = "# Benchmarks\n\nWritten by `Benchmarks/run.py`; see README.md.\n"
-SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild")
-POSTGRES_WORKLOADS = ("pg-backup", "pg-restore")
+SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild", "transfer")
+POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "pg-transfer")
 
 
 def install_missing_tools(with_sqlite, with_postgres):
@@ -91,8 +91,8 @@ def main():
     parser.add_argument("--rows", type=int, help="history rows (default 5,000,000; quick: 200,000)")
     parser.add_argument("--repeat", type=int, help="runs of each program (default 3)")
     parser.add_argument("--only", help="run only these workloads, comma-separated: "
-                        "backup,dump,load,migrations,scaling,pending,rebuild,pg-backup,pg-restore "
-                        "('postgres' means both PostgreSQL ones)")
+                        "backup,dump,load,migrations,scaling,pending,rebuild,transfer,pg-backup,pg-restore,"
+                        "pg-transfer ('postgres' means every PostgreSQL one)")
     parser.add_argument("--no-write", action="store_true", help="print the table without writing BENCHMARKS.md")
     options = parser.parse_args()
     devices = options.devices or (100 if options.quick else 1000)
@@ -135,8 +135,11 @@ def main():
             ("scaling", "3,000 and 10,000 migrations", lambda: workloads.scaling(repetitions, options.quick)),
             ("pending", "is anything pending?", lambda: workloads.pending(repetitions)),
             ("rebuild", "rebuilding the history table", lambda: workloads.rebuild(database, repetitions)),
+            ("transfer", "moving one device's history", lambda: workloads.transfer(database, repetitions, rows)),
             ("pg-backup", "PostgreSQL backup", lambda: workloads.pg_backup(server, pg_database, repetitions)),
             ("pg-restore", "PostgreSQL restore", lambda: workloads.pg_restore(server, pg_database, repetitions)),
+            ("pg-transfer", "PostgreSQL: moving one device's history",
+             lambda: workloads.pg_transfer(server, pg_database, repetitions, rows)),
         ):
             if wanted and key not in wanted:
                 continue

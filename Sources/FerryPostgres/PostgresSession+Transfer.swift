@@ -13,7 +13,9 @@ extension PostgresHistoryDialect: TransferDialect {
         declaredType.isEmpty ? "$\(position)" : "CAST($\(position) AS \(declaredType))"
     }
 
-    var recordedKeyType: String { "text" }
+    var recordedValueType: String { "text" }
+
+    var recordedRowsTableOptions: String { "" }
 
     func recordedKey(_ column: String) -> String { "CAST(\(column) AS TEXT)" }
 

@@ -52,6 +52,9 @@ struct TransferCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Show the preview and stop: nothing is changed.")
     var preview = false
 
+    @Flag(name: .long, help: "Skip the pre-transfer backup (when you have just made one).")
+    var noBackup = false
+
     @Flag(name: .long, help: "Do not ask for confirmation (for scripts).")
     var yes = false
 
@@ -127,7 +130,8 @@ struct TransferCommand: AsyncParsableCommand {
                     typing: Self.confirmation, yes: yes)
             }
             let report = try await ferry.transfer(
-                request, expecting: shown, onEvent: console.isJSON ? console.printEvent : nil)
+                request, expecting: shown, takingBackup: !noBackup,
+                onEvent: console.isJSON ? console.printEvent : nil)
             if console.isJSON { return console.json(Result(preview: shown, transfer: report)) }
             let record = report.transfer
             switch report.outcome {

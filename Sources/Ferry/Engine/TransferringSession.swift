@@ -11,8 +11,14 @@ public protocol TransferDialect: HistoryDialect {
     /// type (a key given as text compared with an integer column).
     func parameter(_ position: Int, as declaredType: String) -> String
 
-    /// The declared type of `ferry_transfer_rows.row_key`.
-    var recordedKeyType: String { get }
+    /// The declared type of `ferry_transfer_rows.row_key` and `digest`:
+    /// each is kept as the engine makes it (SQLite: no type, so that an
+    /// integer key stays an integer and finds its row by the key's index).
+    var recordedValueType: String { get }
+
+    /// What follows the definition of `ferry_transfer_rows`, such as
+    /// SQLite's `WITHOUT ROWID` (its rows live in its key's tree).
+    var recordedRowsTableOptions: String { get }
 
     /// The expression stored in `row_key` for the key column `column`.
     func recordedKey(_ column: String) -> String

@@ -60,6 +60,8 @@ extension Ferry {
     /// - Parameters:
     ///   - request: What to transfer.
     ///   - preview: The preview the user confirmed; nil previews now.
+    ///   - takingBackup: Whether to take the pre-transfer backup (the
+    ///     default); false when one was just made. An undo needs none.
     ///   - onEvent: Called for each event of the backup.
     /// - Returns: What was done: ``TransferReport/Outcome/alreadyDone`` when
     ///   the same transfer was done before, with nothing changed.
@@ -69,7 +71,7 @@ extension Ferry {
     @discardableResult
     public func transfer(
         _ request: TransferRequest, expecting preview: TransferPreview? = nil,
-        onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
+        takingBackup: Bool = true, onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
     ) async throws -> TransferReport {
         let clock = ContinuousClock()
         let started = clock.now
@@ -108,19 +110,22 @@ extension Ferry {
         }
         CrashPoint.reach("transfer.previewed")
         let state = try await configuration.engine.readState()
-        let backup = try await takeBackup(
-            kind: .preTransfer, format: .native, state: state, upgradeTo: nil,
-            note: "before transferring \(request.name) from \(request.from) to \(request.to)",
-            emit: emit)
+        var backup: Backup?
+        if takingBackup {
+            backup = try await takeBackup(
+                kind: .preTransfer, format: .native, state: state, upgradeTo: nil,
+                note: "before transferring \(request.name) from \(request.from) to \(request.to)",
+                emit: emit)
+        }
         CrashPoint.reach("transfer.backedUp")
         let record = try await underLock { session, dialect in
             try await session.inTransaction {
                 try await self.apply(
-                    confirmed, backup: backup.name, state: state, in: session, dialect: dialect)
+                    confirmed, backup: backup?.name, state: state, in: session, dialect: dialect)
             }
         }
         return TransferReport(
-            outcome: .transferred, transfer: record, backup: backup.name,
+            outcome: .transferred, transfer: record, backup: backup?.name,
             seconds: (clock.now - started).inSeconds)
     }
 
@@ -317,7 +322,10 @@ extension Ferry {
         let summary = try await described(request) { try await session.query(sql.summary) }
         let matching = summary.first?[0].integer ?? 0
         let conflicts = summary.first?[1].integer ?? 0
-        let rows = try await integer(sql.movingCount)
+        // Under policy skip only the conflicting rows stay: no second count.
+        let rows =
+            request.policy == .skip && sql.detectsConflicts
+            ? try await integer(sql.movingCount) : matching
         let replaced =
             request.policy == .replace && sql.detectsConflicts
             ? try await integer(sql.replacedCount) : 0
@@ -327,8 +335,14 @@ extension Ferry {
         let last = try await described(request) {
             try await session.query(sql.rows(last: true, limit: Self.transferPreviewRows))
         }
-        let inSpan = matching > 0 ? try await integer(sql.targetInSpan) : 0
-        let total = try await integer(sql.references(in: table, column: definition.owner))
+        let span = (summary.first?[2].text, summary.first?[3].text)
+        var inSpan = 0
+        if let first = span.0, let last = span.1 {
+            inSpan = try await integer(sql.targetInSpan(from: first, to: last))
+        }
+        let total =
+            request.condition == nil
+            ? matching : try await integer(sql.references(in: table, column: definition.owner))
         let left = request.mode == .move ? total - rows : total
         var others: [String] = []
         var otherRows = 0
@@ -407,7 +421,7 @@ extension Ferry {
 
     /// Moves or copies the rows and records it, in the open transaction.
     private func apply(
-        _ preview: TransferPreview, backup: String, state: DatabaseState,
+        _ preview: TransferPreview, backup: String?, state: DatabaseState,
         in session: any TransferringSession, dialect: any TransferDialect
     ) async throws -> TransferRecord {
         let request = preview.request

@@ -144,14 +144,14 @@ struct TransferStatements {
             columns: Array(repeating: .text, count: columns.count))
     }
 
-    /// The target's rows in the span of the matching rows' order.
-    var targetInSpan: HistoryStatement {
+    /// The target's rows in a span of the order (the matching rows', as
+    /// ``summary`` read it).
+    func targetInSpan(from first: String, to last: String) -> HistoryStatement {
         let bind = Binder(dialect)
+        let orderType = type(of: definition.order ?? table.primaryKey[0], in: table)
         let target = "d.\(owner) = \(bind(.text(request.to), as: ownerType))"
-        let lower =
-            "d.\(orderColumn) >= (SELECT min(s.\(orderColumn)) FROM \(tableName) AS s WHERE \(matching(bind)))"
-        let upper =
-            "d.\(orderColumn) <= (SELECT max(s.\(orderColumn)) FROM \(tableName) AS s WHERE \(matching(bind)))"
+        let lower = "d.\(orderColumn) >= \(bind(.text(first), as: orderType))"
+        let upper = "d.\(orderColumn) <= \(bind(.text(last), as: orderType))"
         return statement(
             bind,
             "SELECT count(*) FROM \(tableName) AS d WHERE \(target) AND \(lower) AND \(upper)",

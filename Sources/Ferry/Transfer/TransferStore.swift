@@ -49,10 +49,10 @@ public struct TransferStore: Sendable {
                 """
                 CREATE TABLE IF NOT EXISTS ferry_transfer_rows (
                     transfer \(integer) NOT NULL,
-                    row_key \(dialect.recordedKeyType) NOT NULL,
-                    digest \(text) NOT NULL,
+                    row_key \(dialect.recordedValueType) NOT NULL,
+                    digest \(dialect.recordedValueType) NOT NULL,
                     PRIMARY KEY (transfer, row_key)
-                )
+                )\(dialect.recordedRowsTableOptions)
                 """),
         ]
     }
