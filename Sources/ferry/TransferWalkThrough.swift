@@ -7,7 +7,7 @@ import Foundation
 struct TransferWalkThrough {
     let console: Console
 
-    /// How many entities a menu lists; others are chosen by typing their key.
+    /// How many entities a menu lists (most rows first); any key may be typed.
     static let listed = 30
 
     func choose(
@@ -42,53 +42,48 @@ struct TransferWalkThrough {
             policy: policy, deletesEmptySource: deletesEmptySource)
     }
 
-    /// An entity, by its number in the menu or its key typed.
+    /// An entity, by its key typed: the menu lists the keys with their rows.
     private func entity(_ question: String, _ entities: [(key: String, rows: Int)]) throws
         -> String
     {
-        let shown = Array(entities.prefix(Self.listed))
-        switch try pick(
-            question + (entities.count > shown.count ? " (or type a key)" : ""),
-            shown.map { "\($0.key): \($0.rows) rows" }, accepting: Set(entities.map(\.key)))
-        {
-        case .number(let index): return shown[index].key
-        case .typed(let key): return key
+        console.problem(question)
+        for entity in entities.prefix(Self.listed) {
+            console.problem("  \(entity.key)  (\(entity.rows) row\(entity.rows == 1 ? "" : "s"))")
         }
+        if entities.count > Self.listed {
+            console.problem("  … and \(entities.count - Self.listed) more")
+        }
+        console.problem("Type its key:")
+        let answer = try line()
+        guard entities.contains(where: { $0.key == answer }) else {
+            throw FerryError(
+                .invalidTransfer, "'\(answer.prefix(40))' is not one of the keys.",
+                changes: "Nothing was changed.",
+                advice: "Run 'ferry transfer' again and type a key listed.")
+        }
+        return answer
     }
 
-    /// A menu's answer.
-    private enum Choice {
-        /// The option at this index.
-        case number(Int)
-        /// One of the texts accepted, typed.
-        case typed(String)
-    }
-
-    /// Shows a menu on standard error and reads a choice: its number, or
-    /// one of the texts in `accepting`.
-    private func pick(_ question: String, _ options: [String], accepting: Set<String>) throws
-        -> Choice
-    {
+    /// Shows a numbered menu on standard error and reads the number chosen.
+    private func pick(_ question: String, _ options: [String]) throws -> Int {
         console.problem(question)
         for (index, option) in options.enumerated() { console.problem("  \(index + 1)) \(option)") }
         console.problem("Choose 1-\(options.count):")
-        guard let answer = readLine()?.trimmingCharacters(in: .whitespaces) else {
-            throw FerryError(.notConfirmed, "No choice was made.", changes: "Nothing was changed.")
+        let answer = try line()
+        guard let number = Int(answer), number >= 1, number <= options.count else {
+            throw FerryError(
+                .invalidTransfer, "'\(answer.prefix(40))' is not one of the choices.",
+                changes: "Nothing was changed.",
+                advice: "Run 'ferry transfer' again and choose a number.")
         }
-        if let number = Int(answer), (1...max(options.count, 1)).contains(number),
-            number <= options.count
-        {
-            return .number(number - 1)
-        }
-        if accepting.contains(answer) { return .typed(answer) }
-        throw FerryError(
-            .invalidTransfer, "'\(answer.prefix(40))' is not one of the choices.",
-            changes: "Nothing was changed.",
-            advice: "Run 'ferry transfer' again and choose a number.")
+        return number - 1
     }
 
-    private func pick(_ question: String, _ options: [String]) throws -> Int {
-        guard case .number(let index) = try pick(question, options, accepting: []) else { return 0 }
-        return index
+    /// A line typed, without its blanks.
+    private func line() throws -> String {
+        guard let answer = readLine() else {
+            throw FerryError(.notConfirmed, "No choice was made.", changes: "Nothing was changed.")
+        }
+        return answer.trimmingCharacters(in: .whitespaces)
     }
 }

@@ -312,3 +312,51 @@ import Glibc
             stdout: String(decoding: data ?? Data(), as: UTF8.self), stderr: "")
     }
 }
+
+extension TransferCommandTests {
+    /// On a terminal without arguments, menus choose the kind of history,
+    /// the source and the target (with their row counts), then the preview
+    /// and the confirmation follow.
+    @Test(arguments: TestEngine.underTest)
+    func theWalkThroughChoosesFromMenus(engine: TestEngine) async throws {
+        try await withTransfer(engine) { transfer in
+            let source = try await transfer.rows(of: 1)
+            let output = try await Self.runOnATerminal(
+                ["transfer"] + transfer.common, typing: "1\n1\n2\nYES I AM SURE")
+            #expect(output.status == 0, "\(output)")
+            #expect(output.stdout.contains("Which kind of history?"), "\(output)")
+            #expect(output.stdout.contains("1  (\(source) rows)"), "\(output)")
+            #expect(output.stdout.contains("rows: \(source) of \(source) matching"), "\(output)")
+            #expect(try await transfer.rows(of: 1) == 0)
+        }
+    }
+
+    /// `--delete-empty-source` deletes the source once nothing references
+    /// it, and keeps it (saying so) while some of its rows stay.
+    @Test(arguments: TestEngine.underTest)
+    func anEmptiedSourceIsDeletedOnlyWhenNothingReferencesIt(engine: TestEngine) async throws {
+        try await withTransfer(engine) { transfer in
+            let sensor1 = "SELECT count(*) FROM sensors WHERE id = 1"
+            let part = try await FerryProcess.run(
+                transfer.arguments([
+                    "--where",
+                    "taken_at < (SELECT max(taken_at) FROM sensor_history WHERE sensor_id = 1)",
+                    "--delete-empty-source", "--yes",
+                ]))
+            #expect(part.status == 0, "\(part)")
+            #expect(part.stdout.contains("sensors 1 kept: still referenced"), "\(part)")
+            #expect(try await transfer.rows(of: 1) == 1)
+            #expect(try await transfer.database.scalar(sensor1) == "1")
+
+            let rest = try await FerryProcess.run(
+                [
+                    "transfer", "sensor history", "--from", "1", "--to", "3",
+                    "--delete-empty-source", "--yes",
+                ]
+                    + transfer.common)
+            #expect(rest.status == 0, "\(rest)")
+            #expect(rest.stdout.contains("the source was deleted"), "\(rest)")
+            #expect(try await transfer.database.scalar(sensor1) == "0")
+        }
+    }
+}
