@@ -122,6 +122,11 @@ import Glibc
             let history = try await FerryProcess.run(["history", "--json"] + transfer.common)
             let events = try #require(try result(history)["events"] as? [[String: Any]])
             #expect(events.contains { $0["kind"] as? String == "transfer" }, "\(history)")
+            // Ferry's transfer tables are its own: no schema drift, and every check passes.
+            let verify = try await FerryProcess.run(["verify"] + transfer.common)
+            #expect(verify.status == 0, "\(verify)")
+            #expect(!verify.stdout.contains("ferry_transfer"), "\(verify)")
+            #expect(!verify.stderr.contains("ferry_transfer"), "\(verify)")
         }
     }
 
@@ -357,6 +362,36 @@ extension TransferCommandTests {
             #expect(rest.status == 0, "\(rest)")
             #expect(rest.stdout.contains("the source was deleted"), "\(rest)")
             #expect(try await transfer.database.scalar(sensor1) == "0")
+        }
+    }
+}
+
+extension TransferCommandTests {
+    /// Another process gives the target a row with the `taken_at` of one of
+    /// the source's rows after the preview (which found no conflict): under
+    /// policy refuse the transfer refuses and rolls back.
+    @Test(arguments: TestEngine.underTest)
+    func aConflictMadeAfterThePreviewRefusesTheTransfer(engine: TestEngine) async throws {
+        try await withTransfer(engine) { transfer in
+            let running = try FerryProcess.start(
+                transfer.arguments(["--yes", "--json"]),
+                environment: [CrashPoint.stopVariable: "transfer.previewed"])
+            #expect(await running.waitUntilStopped(), "it did not stop after the preview")
+            try await transfer.database.load(
+                """
+                INSERT INTO sensor_history (sensor_id, taken_at, value)
+                SELECT 2, max(taken_at), 1.5 FROM sensor_history WHERE sensor_id = 1;
+                """)
+            let inserted = try await transfer.application()
+            running.kill(SIGCONT)
+            let output = await running.finish()
+            #expect(output.status == 3, "\(output)")
+            let error = try #require(try result(output)["error"] as? [String: Any])
+            #expect(error["code"] as? String == "transferRefused", "\(output)")
+            #expect(
+                (error["message"] as? String)?.contains("was given since the preview") == true,
+                "\(output)")
+            #expect(try await transfer.application() == inserted)
         }
     }
 }

@@ -79,6 +79,13 @@ extension Ferry {
         try await rollBackInterruptedTransaction(emit: emit)
         let confirmed: TransferPreview
         if let preview {
+            guard preview.request == request else {
+                throw FerryError(
+                    .invalidTransfer,
+                    "The preview given is of another transfer than the one asked for.",
+                    changes: "Nothing was changed.",
+                    advice: "Pass the preview that transferPreview(_:) made of this request.")
+            }
             confirmed = preview
         } else {
             confirmed = try await transferPreview(request)
@@ -450,6 +457,20 @@ extension Ferry {
             }
         }
         CrashPoint.reach("transfer.moved")
+        // Under policy refuse, a row that another process gave the target since the preview is a
+        // conflict too: the moved rows would sit beside it.
+        if request.policy == .refuse, sql.detectsConflicts, moved > 0 {
+            let conflicts =
+                try await session.query(sql.conflictsAfterMove(transfer: id)).first?.first?.integer
+                ?? 0
+            guard conflicts == 0 else {
+                throw FerryError(
+                    .transferRefused,
+                    "\(conflicts) moved row\(conflicts == 1 ? "" : "s") would conflict with rows that \(definition.entityTable) \(request.to) was given since the preview.",
+                    changes: "Nothing was changed: the transfer was rolled back.",
+                    advice: "Run the transfer again and check its new preview.")
+            }
+        }
         guard moved == preview.rows, replaced == preview.replaced else {
             throw FerryError(
                 .transferRefused,

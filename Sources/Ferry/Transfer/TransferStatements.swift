@@ -170,6 +170,19 @@ struct TransferStatements {
 
     // MARK: The transfer
 
+    /// After a move or copy (in its transaction): the recorded rows that
+    /// have a twin by the unique columns among the target's other rows.
+    func conflictsAfterMove(transfer id: Int) -> HistoryStatement {
+        let bind = Binder(dialect)
+        let pairs = comparedColumns.map { " AND d.\(q($0)) = s.\(q($0))" }.joined()
+        return statement(
+            bind,
+            "SELECT count(*) FROM \(tableName) AS s WHERE \(recordedKeys(bind, transfer: id)) "
+                + "AND EXISTS (SELECT 1 FROM \(tableName) AS d WHERE d.\(owner) = s.\(owner) "
+                + "AND d.\(key) <> s.\(key)\(pairs) AND NOT \(recordedKeys(bind, transfer: id, alias: "d")))",
+            columns: [.integer])
+    }
+
     /// Deletes the target's conflicting rows (policy replace).
     var deleteReplaced: HistoryStatement {
         let bind = Binder(dialect)
@@ -259,9 +272,9 @@ struct TransferStatements {
             columns: [limit == nil ? .integer : .text])
     }
 
-    /// The recorded rows of a transfer, as keys of the table.
-    private func recordedKeys(_ bind: Binder, transfer id: Int) -> String {
-        "s.\(key) IN (SELECT \(dialect.recordedKeyValue("r.row_key", as: keyType)) "
+    /// The recorded rows of a transfer, as keys of the table (named `alias`).
+    private func recordedKeys(_ bind: Binder, transfer id: Int, alias: String = "s") -> String {
+        "\(alias).\(key) IN (SELECT \(dialect.recordedKeyValue("r.row_key", as: keyType)) "
             + "FROM ferry_transfer_rows AS r WHERE r.transfer = "
             + "\(bind(.integer(id), as: dialect.integerType)))"
     }
