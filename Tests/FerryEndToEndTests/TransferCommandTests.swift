@@ -395,3 +395,26 @@ extension TransferCommandTests {
         }
     }
 }
+
+extension TransferCommandTests {
+    /// `kill -9` of an undo just before its commit leaves the rows with the
+    /// target and the transfer not undone; the undo run again finishes.
+    @Test(arguments: TestEngine.underTest)
+    func aKilledUndoLeavesTheTransferAsItWas(engine: TestEngine) async throws {
+        try await withTransfer(engine) { transfer in
+            let before = try await transfer.application()
+            #expect(try await FerryProcess.run(transfer.arguments(["--yes"])).status == 0)
+            let moved = try await transfer.application()
+            let undo = ["transfer", "--undo", "1", "--yes"] + transfer.common
+            let killed = try await FerryProcess.run(
+                undo, environment: [CrashPoint.variable: "transfer.undo.beforeCommit"])
+            #expect(killed.status == SIGKILL, "\(killed)")
+            #expect(try await FerryProcess.run(["status"] + transfer.common).status == 0)
+            #expect(try await transfer.application() == moved)
+
+            let again = try await FerryProcess.run(undo)
+            #expect(again.status == 0, "\(again)")
+            #expect(try await transfer.application() == before)
+        }
+    }
+}
