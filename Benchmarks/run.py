@@ -3,7 +3,7 @@
 
     Benchmarks/run.py            the large set: 1,000 devices, 5,000,000 history rows (about 270 MB)
     Benchmarks/run.py --quick    a small set (and no 10,000 migrations), for a run of a minute or two
-    Benchmarks/run.py --only postgres    only the PostgreSQL workloads (pg-backup, pg-restore)
+    Benchmarks/run.py --only postgres    only the PostgreSQL workloads (pg-backup, pg-restore, pg-transfer)
 
 It installs what is missing (Debian's sqlite3, time and PostgreSQL 15;
 Alembic in Benchmarks/.venv), builds Ferry and the Swift programs of
@@ -36,8 +36,8 @@ from paths import ALEMBIC, BENCHMARKS, BUILD_PATH, FERRY, REPORT, ROOT, VENV, WO
 ALEMBIC_VERSION = "1.20.1"
 PREAMBLE = "# Benchmarks\n\nWritten by `Benchmarks/run.py`; see README.md.\n"
 SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild", "export", "import",
-                    "health")
-POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export")
+                    "health", "transfer")
+POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export", "pg-transfer")
 
 
 def install_missing_tools(with_sqlite, with_postgres):
@@ -95,9 +95,8 @@ def main():
     parser.add_argument("--rows", type=int, help="history rows (default 5,000,000; quick: 200,000)")
     parser.add_argument("--repeat", type=int, help="runs of each program (default 3)")
     parser.add_argument("--only", help="run only these workloads, comma-separated: "
-SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild", "export", "import",
-                    "health")
-POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export")
+                        f"{','.join(SQLITE_WORKLOADS + POSTGRES_WORKLOADS)} "
+                        "('postgres' means every PostgreSQL one)")
     parser.add_argument("--no-write", action="store_true", help="print the table without writing BENCHMARKS.md")
     options = parser.parse_args()
     devices = options.devices or (100 if options.quick else 1000)
@@ -149,6 +148,9 @@ POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export")
             ("move", "SQLite → PostgreSQL", lambda: export_workloads.move_to_postgres(server, database, repetitions)),
             ("pg-export", "PostgreSQL export and import",
              lambda: export_workloads.pg_export_import(server, pg_database, repetitions)),
+            ("transfer", "moving one device's history", lambda: workloads.transfer(database, repetitions, rows)),
+            ("pg-transfer", "PostgreSQL: moving one device's history",
+             lambda: workloads.pg_transfer(server, pg_database, repetitions, rows)),
         ):
             if wanted and key not in wanted:
                 continue

@@ -386,3 +386,80 @@ def health_server(repetitions, quick=False):
         Row("the page: 99th percentile latency under load", "ferry serve",
             median([p99 for _, p99 in page]), unit="ms", goal=1),
     ]
+
+
+def transfer_rows(rows):
+    """How many rows the transfer workloads move: 1,000,000 of the large set, a fifth of a smaller one."""
+    return min(1_000_000, rows // 5)
+
+
+def transfer_source_sql(moved):
+    """Gives device 1 exactly the first `moved` rows (its own others go to device 3)."""
+    return (f"UPDATE sensor_history SET device_id = CASE WHEN id <= {moved} THEN 1 "
+            f"WHEN device_id = 1 THEN 3 ELSE device_id END;")
+
+
+def transfer(database, repetitions, rows):
+    """`ferry transfer` of device 1's history to device 2 (issue 14: ≤ 1.2× the same UPDATE by hand), the
+    pre-transfer backup not counted (`--no-backup`), beside the sqlite3 shell running that UPDATE in a
+    transaction. Ferry's run also previews, records each row's key and digest (for an exact undo) and
+    checks the count; a second row shows it with its backup."""
+    moved = transfer_rows(rows)
+    source = work("transfer-source.db")
+    copying(database, source)()
+    output_of(["sqlite3", "-bail", source, transfer_source_sql(moved)])
+    ferry_db, peer_db, catalog = work("transfer-ferry.db"), work("transfer-peer.db"), work("transfer-catalog")
+    by_hand = work("transfer-by-hand.sql")
+    with open(by_hand, "w") as file:
+        file.write("BEGIN;\nUPDATE sensor_history SET device_id = 2 WHERE device_id = 1;\nCOMMIT;\n")
+
+    def fresh_ferry_copy():
+        removing(catalog)()
+        copying(source, ferry_db)()
+
+    arguments = ["transfer", "sensor_history.device_id", "--from", "1", "--to", "2", "--yes",
+                 "--database", ferry_db, "--backups", catalog]
+    ferry = Contender(f"ferry transfer --no-backup ({moved:,} rows)", [FERRY, *arguments, "--no-backup"],
+                      prepare=fresh_ferry_copy)
+    ferry_backup = Contender(f"ferry transfer (with its pre-transfer backup, {moved:,} rows)", [FERRY, *arguments],
+                             prepare=fresh_ferry_copy)
+    peer = Contender("sqlite3: BEGIN; UPDATE …; COMMIT", ["sqlite3", "-bail", peer_db], stdin=by_hand,
+                     prepare=copying(source, peer_db))
+    run_alternately([ferry, ferry_backup, peer], repetitions)
+    return [
+        Row("move one device's history to another", ferry.name, ferry.median, peer.name, peer.median, 1.2,
+            peak_rss_mib=ferry.peak_rss_mib),
+        Row("move one device's history to another", ferry_backup.name, ferry_backup.median, peer.name,
+            peer.median, peak_rss_mib=ferry_backup.peak_rss_mib),
+    ]
+
+
+def pg_transfer(server, database, repetitions, rows):
+    """`ferry transfer --no-backup` on PostgreSQL beside psql running the same UPDATE in a transaction, each on a
+    fresh copy of the data set (CREATE DATABASE … TEMPLATE) whose device 1 owns the rows moved."""
+    moved = transfer_rows(rows)
+    template = "bench_transfer"
+    server.drop(template)()
+    server.psql("postgres", "-c", f'CREATE DATABASE "{template}" TEMPLATE "{database}"')
+    server.psql(template, "-c", transfer_source_sql(moved))
+
+    def fresh(name):
+        def prepare():
+            server.drop(name)()
+            server.psql("postgres", "-c", f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            server.psql("postgres", "-c", "CHECKPOINT")
+        return prepare
+
+    ferry = Contender(f"ferry transfer --no-backup (PostgreSQL, {moved:,} rows)", [
+        FERRY, "transfer", "sensor_history.device_id", "--from", "1", "--to", "2", "--yes", "--no-backup",
+        "--database", server.url("pg_transfer_ferry")], prepare=fresh("pg_transfer_ferry"))
+    peer = Contender("psql: BEGIN; UPDATE …; COMMIT", [
+        server.client("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "pg_transfer_peer", "-c",
+        "BEGIN; UPDATE sensor_history SET device_id = 2 WHERE device_id = 1; COMMIT;"],
+        env=server.environment, prepare=fresh("pg_transfer_peer"))
+    run_alternately([ferry, peer], repetitions)
+    server.drop(template)()
+    return [
+        Row("PostgreSQL: move one device's history to another", ferry.name, ferry.median, peer.name, peer.median,
+            1.2, peak_rss_mib=ferry.peak_rss_mib),
+    ]

@@ -39,13 +39,13 @@ struct PostgresSession: MigrationSession {
     }
 
     /// Runs some work on the connection, marked as Ferry's own for the watch.
-    private func working<T>(_ work: () async throws -> T) async rethrows -> T {
+    func working<T>(_ work: () async throws -> T) async rethrows -> T {
         guard let watch else { return try await work() }
         return try await watch.during(work)
     }
 
     /// The error of a session that was lost, when `error` says it was, else nil.
-    private func loss(_ error: any Error, while what: String) -> FerryError? {
+    func loss(_ error: any Error, while what: String) -> FerryError? {
         var gone = watch?.lost ?? PostgresSessionLoss(error)
         if gone == nil, let failure = error as? FerryError, let code = failure.engineCode,
             PostgresSessionLoss.isSessionEnding(code)

@@ -94,6 +94,11 @@ struct CrashPointHarnessTests {
             try await scenario.database.load("DELETE FROM readings WHERE id % 2 = 0")
             return [exported]
         },
+        // Sensor 1's readings to sensor 2, as found from the foreign key.
+        Operation(
+            name: "transfer",
+            command: ["transfer", "readings.sensor_id", "--from", "1", "--to", "2", "--yes"]
+        ) { _ in [] },
     ]
 
     /// Leaves the scenario's database with nothing in it: an empty SQLite

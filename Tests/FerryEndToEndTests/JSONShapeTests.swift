@@ -140,6 +140,14 @@ import Testing
                     run(["import", "no-such-folder", "--yes"], database: "b.db", 2),
                 ]
             ),
+            (
+                "transfer",
+                [
+                    run(["transfer", "--list"], 0),
+                    // The example's tables hold no sensor here.
+                    run(["transfer", "sensor_history.sensor_id", "--from", "1", "--to", "2"], 2),
+                ]
+            ),
         ]
     }
 

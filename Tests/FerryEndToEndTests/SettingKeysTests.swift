@@ -29,10 +29,11 @@ import Testing
                 "import": ["convert"],
                 "import.convert": ["column", "from"],
                 "server": ["token_file", "listen", "tls_certificate", "tls_key"],
+                "transfer": ["name", "table", "owner", "references", "order", "unique"],
             ])
         #expect(
             Settings.fileArrayTables == [
-                "verify", "requirement", "component", "release", "import.convert",
+                "verify", "requirement", "component", "release", "import.convert", "transfer",
             ])
     }
 

@@ -24,6 +24,13 @@ public enum FerryProcess {
         public let stdout: String
         public let stderr: String
 
+        /// Creates the output of a run made another way (on a terminal, by `script`).
+        public init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
+
         /// Standard output's lines.
         public var lines: [String] { stdout.split(separator: "\n").map(String.init) }
 

@@ -12,6 +12,8 @@ public enum BackupKind: String, Sendable, Codable, CaseIterable {
     case preDowngrade = "pre-downgrade"
     /// Taken automatically before an import wrote into a database with data.
     case preImport = "pre-import"
+    /// Taken automatically before a transfer (or its undo) moved rows.
+    case preTransfer = "pre-transfer"
 }
 
 /// How a backup is stored.

@@ -80,6 +80,9 @@ extension Ferry {
         /// How an import reads the numbers of date and time columns
         /// (`[[import.convert]]`); without a rule such a number is refused.
         public var importConversions: [ImportConversionRule] = []
+        /// What `ferry transfer` may move (`[[transfer]]`); when empty, the
+        /// foreign keys say (``TransferDefinition/discovered(in:)``).
+        public var transfers: [TransferDefinition] = []
 
         /// Whether this program sees the application's Swift migrations: true
         /// (the default) in the application, which registers them in

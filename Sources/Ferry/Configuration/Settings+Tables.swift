@@ -204,4 +204,49 @@ extension FileReader {
             return [try entry.located { try ImportConversionRule(column: column, from: from) }]
         }
     }
+
+    func transfers() throws -> [TransferDefinition]? {
+        var names: Set<String> = []
+        return try eachEntry("transfer") { entry in
+            var values: [String: String] = [:]
+            for key in ["name", "table", "owner", "references"] {
+                guard let value = try entry.string(key), !value.isEmpty else {
+                    throw FerryError(
+                        .invalidConfiguration,
+                        "\(entry.place) must have name, table, owner and references.",
+                        advice:
+                            "Write for example name = \"sensor history\", table = \"sensor_history\", "
+                            + "owner = \"sensor_id\", references = \"sensors(id)\".")
+                }
+                values[key] = value
+            }
+            var unique: [String] = []
+            if let value = entry.table["unique"] {
+                guard let array = value.array, let strings = Optional(array.compactMap(\.string)),
+                    strings.count == array.count
+                else {
+                    throw FerryError(
+                        .invalidConfiguration,
+                        "\(entry.place): unique must be a list of column names, "
+                            + "such as [\"sensor_id\", \"taken_at\"].")
+                }
+                unique = strings
+            }
+            let name = values["name"]!
+            guard names.insert(name).inserted else {
+                throw FerryError(
+                    .invalidConfiguration,
+                    "\(entry.place): another [[transfer]] is named '\(name)'.")
+            }
+            let entity = try entry.located {
+                try TransferDefinition.parseReferences(values["references"]!)
+            }
+            return [
+                TransferDefinition(
+                    name: name, table: values["table"]!, owner: values["owner"]!,
+                    entityTable: entity.table, entityKey: entity.key,
+                    order: try entry.string("order"), unique: unique)
+            ]
+        }
+    }
 }

@@ -93,6 +93,8 @@ public struct Settings: Sendable, Equatable {
     public var serverTLSCertificate: String?
     /// `[server] tls_key`, `FERRY_SERVER_TLS_KEY`: the certificate's private key (PEM).
     public var serverTLSKey: String?
+    /// `[[transfer]]` tables: what `ferry transfer` may move.
+    public var transfers: [TransferDefinition]?
 
     /// Creates settings that set nothing.
     public init() {}
@@ -175,6 +177,10 @@ public struct Settings: Sendable, Equatable {
                 \.serverTLSCertificate, "server", "tls_certificate",
                 environment: "FERRY_SERVER_TLS_CERTIFICATE"),
             .path(\.serverTLSKey, "server", "tls_key", environment: "FERRY_SERVER_TLS_KEY"),
+            .tables(
+                \.transfers, "transfer",
+                keys: ["name", "table", "owner", "references", "order", "unique"]
+            ) { try $0.transfers() },
         ]
     }
 
@@ -341,6 +347,7 @@ public struct Settings: Sendable, Equatable {
         configuration.invariants = invariants ?? []
         configuration.requirements = requirements ?? []
         configuration.components = components ?? []
+        configuration.transfers = transfers ?? []
         configuration.exportSecretColumns = secretColumns ?? []
         configuration.importConversions = importConversions ?? []
         if let keepFreeMB {

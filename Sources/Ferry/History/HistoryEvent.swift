@@ -14,6 +14,10 @@ public struct HistoryEvent: Sendable, Hashable, Codable {
         case accepted
         /// Rows loaded from an export folder (`ferry import`).
         case imported = "import"
+        /// One entity's rows moved or copied to another (`ferry transfer`).
+        case transfer
+        /// A transfer undone (`ferry transfer --undo`).
+        case transferUndone = "transfer-undo"
     }
 
     /// What happened.

@@ -39,7 +39,10 @@ public struct HistoryStore: Sendable {
     public static let eventsTable = "ferry_events"
     /// Ferry's own tables: never the application's, so left out wherever an
     /// engine lists, counts or compares the application's tables.
-    package static let ownTables: Set<String> = [migrationsTable, stateTable, eventsTable]
+    package static let ownTables: Set<String> = [
+        migrationsTable, stateTable, eventsTable, TransferStore.transfersTable,
+        TransferStore.rowsTable,
+    ]
 
     /// The phrase that notes wrote, before the column `accepted`, for an
     /// applied migration whose missing file was accepted.

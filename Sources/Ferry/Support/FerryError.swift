@@ -165,13 +165,13 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, WordedForRea
         switch code {
         case .invalidConfiguration, .invalidRelease, .invalidMigrations, .invalidTarget,
             .invalidRange,
-            .unsupportedByEngine, .notFound, .requestTooLarge:
+            .unsupportedByEngine, .notFound, .requestTooLarge, .invalidTransfer:
             return .usage
         case .databaseIsNewer, .migrationChanged, .migrationMissing, .migrationOutOfOrder,
             .lockTimeout,
             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
             .insufficientPrivileges, .unmanagedDatabase, .databaseMissing, .databaseReadOnly,
-            .exportCorrupt, .invalidExport, .unauthorized, .serverBusy:
+            .exportCorrupt, .invalidExport, .unauthorized, .serverBusy, .transferRefused:
             return .refused
         default:
             return .failed

@@ -1,0 +1,54 @@
+/// What differs between engines in the statements of a transfer, beyond
+/// Ferry's own tables (``HistoryDialect``): how a row is digested, how a
+/// value given as text is compared with a typed column, and how a row's key
+/// is kept in `ferry_transfer_rows` so that it finds the row again by its index.
+public protocol TransferDialect: HistoryDialect {
+    /// An expression of text that digests these column expressions (of one
+    /// row): equal for equal values, different once any of them changed.
+    func rowDigest(of columns: [String]) -> String
+
+    /// The parameter at `position`, as a value of the column's declared
+    /// type (a key given as text compared with an integer column).
+    func parameter(_ position: Int, as declaredType: String) -> String
+
+    /// The declared type of `ferry_transfer_rows.row_key` and `digest`:
+    /// each is kept as the engine makes it (SQLite: no type, so that an
+    /// integer key stays an integer and finds its row by the key's index).
+    var recordedValueType: String { get }
+
+    /// What follows the definition of `ferry_transfer_rows`, such as
+    /// SQLite's `WITHOUT ROWID` (its rows live in its key's tree).
+    var recordedRowsTableOptions: String { get }
+
+    /// The expression stored in `row_key` for the key column `column`.
+    func recordedKey(_ column: String) -> String
+
+    /// The key recorded in `recorded` as a value of the key column's
+    /// declared type, to compare with the key column by its index.
+    func recordedKeyValue(_ recorded: String, as declaredType: String) -> String
+}
+
+/// A session that can transfer rows from one owner to another, inside its
+/// open transaction: the statements are written by the core (``TransferDialect``)
+/// and run here, on the session's connection.
+public protocol TransferringSession: ImportingSession {
+    /// The engine's spelling of a transfer's statements.
+    var transferDialect: any TransferDialect { get }
+
+    /// Runs a statement and reads its rows as the statement types them.
+    ///
+    /// - Throws: ``FerryError`` (code `transferFailed`) with the engine's message.
+    func query(_ statement: HistoryStatement) async throws -> [[HistoryValue]]
+
+    /// Runs a statement that changes rows and returns how many it changed.
+    ///
+    /// - Throws: ``FerryError`` (code `transferFailed`) with the engine's message.
+    func changeRows(_ statement: HistoryStatement) async throws -> Int
+
+    /// Runs `body` with the table's own triggers off (in the open
+    /// transaction), so that rows move verbatim and never through the
+    /// application's logic; they are on again when `body` returns or throws.
+    func withTriggersOff<Result: Sendable>(
+        on table: String, _ body: () async throws -> Result
+    ) async throws -> Result
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// Ferry's record of transfers in the application's database: one row per
+/// transfer in `ferry_transfers`, and the key and digest of each row it moved
+/// or copied in `ferry_transfer_rows`, so that an undo finds exactly those
+/// rows and sees whether they changed since. Written, like ``HistoryStore``,
+/// in the engine's dialect; created by the first transfer.
+public struct TransferStore: Sendable {
+    /// The engine's dialect.
+    public let dialect: any TransferDialect
+
+    /// Creates the store for an engine's dialect.
+    public init(dialect: any TransferDialect) {
+        self.dialect = dialect
+    }
+
+    /// The table of transfers.
+    public static let transfersTable = "ferry_transfers"
+    /// The table of the rows each transfer moved or copied.
+    public static let rowsTable = "ferry_transfer_rows"
+
+    /// Creates both tables when they are missing.
+    public var createTables: [HistoryStatement] {
+        let text = dialect.textType
+        let integer = dialect.integerType
+        return [
+            HistoryStatement(
+                """
+                CREATE TABLE IF NOT EXISTS ferry_transfers (
+                    id \(integer) PRIMARY KEY NOT NULL,
+                    name \(text) NOT NULL,
+                    table_name \(text) NOT NULL,
+                    owner_column \(text) NOT NULL,
+                    from_owner \(text) NOT NULL,
+                    to_owner \(text) NOT NULL,
+                    condition \(text),
+                    mode \(text) NOT NULL,
+                    policy \(text) NOT NULL,
+                    row_count \(integer) NOT NULL,
+                    replaced \(integer) NOT NULL,
+                    deleted_source \(integer) NOT NULL,
+                    backup \(text),
+                    done_by \(text) NOT NULL,
+                    at \(dialect.timestampType) NOT NULL,
+                    undone_at \(dialect.timestampType)
+                )
+                """),
+            HistoryStatement(
+                """
+                CREATE TABLE IF NOT EXISTS ferry_transfer_rows (
+                    transfer \(integer) NOT NULL,
+                    row_key \(dialect.recordedValueType) NOT NULL,
+                    digest \(dialect.recordedValueType) NOT NULL,
+                    PRIMARY KEY (transfer, row_key)
+                )\(dialect.recordedRowsTableOptions)
+                """),
+        ]
+    }
+
+    /// Whether the tables exist: the rows of ``tablesQuery``.
+    public var tablesQuery: HistoryStatement {
+        HistoryStatement(
+            dialect.columnsQuery(of: [Self.transfersTable, Self.rowsTable]),
+            columns: [.text, .text])
+    }
+
+    /// The next transfer's id.
+    public var nextID: HistoryStatement {
+        HistoryStatement(
+            "SELECT coalesce(max(id), 0) + 1 FROM ferry_transfers", columns: [.integer])
+    }
+
+    private static let columns =
+        "id, name, table_name, owner_column, from_owner, to_owner, condition, mode, policy, "
+        + "row_count, replaced, deleted_source, backup, done_by, at, undone_at"
+    private static let kinds: [HistoryValue.Kind] = [
+        .integer, .text, .text, .text, .text, .text, .text, .text, .text, .integer, .integer,
+        .integer, .text, .text, .date, .date,
+    ]
+
+    /// Records a transfer.
+    public func insert(_ record: TransferRecord) -> HistoryStatement {
+        let values = (1...16).map(dialect.placeholder).joined(separator: ", ")
+        return HistoryStatement(
+            "INSERT INTO ferry_transfers (\(Self.columns)) VALUES (\(values))",
+            arguments: [
+                .integer(record.id), .text(record.name), .text(record.table), .text(record.owner),
+                .text(record.from), .text(record.to),
+                record.condition.map(HistoryValue.text) ?? .null,
+                .text(record.mode.rawValue), .text(record.policy.rawValue), .integer(record.rows),
+                .integer(record.replaced), .integer(record.deletedSource ? 1 : 0),
+                record.backup.map(HistoryValue.text) ?? .null, .text(record.by), .date(record.at),
+                record.undoneAt.map(HistoryValue.date) ?? .null,
+            ])
+    }
+
+    /// Every transfer, oldest first; or the one with `id`.
+    public func select(id: Int? = nil) -> HistoryStatement {
+        HistoryStatement(
+            "SELECT \(Self.columns) FROM ferry_transfers"
+                + (id == nil ? "" : " WHERE id = \(dialect.placeholder(1))") + " ORDER BY id",
+            arguments: id.map { [.integer($0)] } ?? [], columns: Self.kinds)
+    }
+
+    /// The transfers not undone that did what `request` asks (the same
+    /// definition, entities, condition and mode), newest first.
+    public func sameTransfers(as request: TransferRequest) -> HistoryStatement {
+        let p = dialect.placeholder
+        return HistoryStatement(
+            "SELECT \(Self.columns) FROM ferry_transfers WHERE name = \(p(1)) AND from_owner = \(p(2)) "
+                + "AND to_owner = \(p(3)) AND coalesce(condition, '') = \(p(4)) AND mode = \(p(5)) "
+                + "AND undone_at IS NULL ORDER BY id DESC",
+            arguments: [
+                .text(request.name), .text(request.from), .text(request.to),
+                .text(request.condition ?? ""), .text(request.mode.rawValue),
+            ], columns: Self.kinds)
+    }
+
+    /// Marks a transfer undone.
+    public func markUndone(id: Int, at date: Date) -> HistoryStatement {
+        HistoryStatement(
+            "UPDATE ferry_transfers SET undone_at = \(dialect.placeholder(1)) WHERE id = \(dialect.placeholder(2))",
+            arguments: [.date(date), .integer(id)])
+    }
+
+    /// Reads the rows of ``select(id:)`` or ``sameTransfers(as:)``.
+    public func records(from rows: [[HistoryValue]]) -> [TransferRecord] {
+        rows.map { row in
+            TransferRecord(
+                id: row[0].integer ?? 0, name: row[1].text ?? "", table: row[2].text ?? "",
+                owner: row[3].text ?? "", from: row[4].text ?? "", to: row[5].text ?? "",
+                condition: row[6].text,
+                mode: row[7].text.flatMap(TransferRequest.Mode.init(rawValue:)) ?? .move,
+                policy: row[8].text.flatMap(TransferConflictPolicy.init(rawValue:)) ?? .refuse,
+                rows: row[9].integer ?? 0, replaced: row[10].integer ?? 0,
+                deletedSource: (row[11].integer ?? 0) != 0, backup: row[12].text,
+                by: row[13].text ?? "", at: row[14].date ?? Date(timeIntervalSince1970: 0),
+                undoneAt: row[15].date)
+        }
+    }
+}

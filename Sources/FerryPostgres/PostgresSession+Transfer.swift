@@ -1,0 +1,77 @@
+import Ferry
+import Foundation
+import PostgresNIO
+
+extension PostgresHistoryDialect: TransferDialect {
+    /// The MD5 of the row's text (`ROW(…)::text`).
+    func rowDigest(of columns: [String]) -> String {
+        "md5(ROW(\(columns.joined(separator: ", ")))::text)"
+    }
+
+    /// `CAST($n AS type)`: a key bound as text compared with a typed column.
+    func parameter(_ position: Int, as declaredType: String) -> String {
+        declaredType.isEmpty ? "$\(position)" : "CAST($\(position) AS \(declaredType))"
+    }
+
+    var recordedValueType: String { "text" }
+
+    var recordedRowsTableOptions: String { "" }
+
+    func recordedKey(_ column: String) -> String { "CAST(\(column) AS TEXT)" }
+
+    func recordedKeyValue(_ recorded: String, as declaredType: String) -> String {
+        declaredType.isEmpty ? recorded : "CAST(\(recorded) AS \(declaredType))"
+    }
+}
+
+extension PostgresSession: TransferringSession {
+    var transferDialect: any TransferDialect { PostgresHistoryDialect() }
+
+    /// Runs a statement of the transfer, describing the server's error as a Ferry error.
+    private func transferAccess<T>(
+        _ statement: HistoryStatement, _ work: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await working(work)
+        } catch let error as FerryError {
+            throw error
+        } catch {
+            if let lost = loss(error, while: "run a statement of the transfer") { throw lost }
+            let said = PostgresServerMessage(error)
+            throw FerryError(
+                .transferFailed, "Could not run a statement of the transfer in \(displayName).",
+                engineMessage: (said?.text ?? "\(error)")
+                    + " (statement: \(statement.sql.prefix(300)))",
+                engineCode: said?.sqlState)
+        }
+    }
+
+    func query(_ statement: HistoryStatement) async throws -> [[HistoryValue]] {
+        try await transferAccess(statement) {
+            try await PostgresHistory.run(statement, on: connection)
+        }
+    }
+
+    /// The statement's changed rows, counted by the server: `WITH changed
+    /// AS (… RETURNING 1) SELECT count(*)`.
+    func changeRows(_ statement: HistoryStatement) async throws -> Int {
+        let counted = HistoryStatement(
+            "WITH changed AS (\(statement.sql) RETURNING 1) SELECT count(*) FROM changed",
+            arguments: statement.arguments, columns: [.integer])
+        return try await transferAccess(statement) {
+            try await PostgresHistory.run(counted, on: connection).first?.first?.integer ?? 0
+        }
+    }
+
+    /// `ALTER TABLE … DISABLE TRIGGER USER` for the body, in the open
+    /// transaction (which a rollback undoes too).
+    func withTriggersOff<Result: Sendable>(
+        on table: String, _ body: () async throws -> Result
+    ) async throws -> Result {
+        let name = SQLIdentifier.quoted(table)
+        _ = try await query(HistoryStatement("ALTER TABLE \(name) DISABLE TRIGGER USER"))
+        let result = try await body()
+        _ = try await query(HistoryStatement("ALTER TABLE \(name) ENABLE TRIGGER USER"))
+        return result
+    }
+}
