@@ -62,6 +62,14 @@ struct CrashPointHarnessTests {
             try await scenario.ferry.upgrade()
         },
         Operation(name: "rehearsal", command: ["upgrade", "--rehearse"]) { _ in },
+        // Another tool managed it: GRDB's history of the same migrations, and no Ferry history.
+        Operation(name: "adopt", command: ["adopt"]) { scenario in
+            try await scenario.database.load(
+                "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY); "
+                    + "INSERT INTO grdb_migrations (identifier) SELECT name FROM ferry_migrations; "
+                    + "DROP TABLE ferry_migrations; DROP TABLE ferry_state; DROP TABLE IF EXISTS ferry_events;"
+            )
+        },
     ]
 
     /// Whether every point is killed at, or every fourth.
@@ -79,7 +87,9 @@ struct CrashPointHarnessTests {
             let applicationTables = snapshot.rows.filter { !$0.key.hasPrefix("ferry_") }
             rows = applicationTables
             schema = snapshot.schema.filter { !$0.contains("ferry_") }
-            release = try await scenario.database.scalar("SELECT release FROM ferry_state")
+            // An unmanaged database (before `adopt`) has no ferry_state.
+            release =
+                (try? await scenario.database.scalar("SELECT release FROM ferry_state")) ?? nil
         }
 
         var description: String {

@@ -248,7 +248,8 @@ public struct BackupCatalog: Sendable {
         let middle: String
         switch kind {
         case .preUpgrade: middle = "\(from)-to-\(upgradeTo ?? from)"
-        case .manual, .preRestore, .preDowngrade, .preImport: middle = "\(from)-\(kind.rawValue)"
+        case .manual, .preRestore, .preDowngrade, .preImport, .preAdopt, .preBaseline:
+            middle = "\(from)-\(kind.rawValue)"
         }
         let base = "\(Self.safe(app))-\(Self.safe(middle))-\(Self.timestamp(date))"
         return Self.candidates(base).first { !isTaken($0, fileExtension: fileExtension) } ?? base

@@ -12,6 +12,10 @@ public enum BackupKind: String, Sendable, Codable, CaseIterable {
     case preDowngrade = "pre-downgrade"
     /// Taken automatically before an import wrote into a database with data.
     case preImport = "pre-import"
+    /// Taken automatically before `adopt` recorded another tool's history.
+    case preAdopt = "pre-adopt"
+    /// Taken automatically before `baseline` recorded a release's migrations.
+    case preBaseline = "pre-baseline"
 }
 
 /// How a backup is stored.

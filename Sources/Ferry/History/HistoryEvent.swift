@@ -14,6 +14,11 @@ public struct HistoryEvent: Sendable, Hashable, Codable {
         case accepted
         /// Rows loaded from an export folder (`ferry import`).
         case imported = "import"
+        /// Another tool's history taken over (`ferry adopt`).
+        case adopted = "adopt"
+        /// A release's migrations recorded as applied to a database whose
+        /// schema matched it (`ferry baseline`).
+        case baselined = "baseline"
     }
 
     /// What happened.

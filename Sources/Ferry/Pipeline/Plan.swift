@@ -129,9 +129,8 @@ public struct Plan: Sendable {
                 changes: "Nothing was changed.",
                 advice:
                     "Check that \(.database) names the application's database. If it is, and its schema is "
-                    + "already that of a release, its history must first be adopted or baselined (commands "
-                    + "\(run: .adopt) and \(run: .baseline), not available yet); until then, upgrade a copy made "
-                    + "with Ferry or start from an empty database.")
+                    + "already that of a release, its history must first be taken over: with \(run: .adopt) "
+                    + "when another migration tool managed it, or \(run: .baseline) when none did.")
         }
         if allowingChanged { return nil }
         if let first = changed.first {

@@ -80,12 +80,14 @@ extension FerryError {
         /// How an import treats rows whose key is already there.
         public static let importMode = Setting(name: "importMode", property: "ImportOptions.mode")
 
+        /// The tool whose history `adopt` takes over.
+        public static let adoptFrom = Setting(name: "adoptFrom", property: "AdoptOptions.tool")
         /// Every setting the core's messages name, for a reader's wording to
         /// cover them all.
         public static let all: [Setting] = [
             allowChanged, noBackup, force, create, lockTimeout, target, database, backups,
             migrations, configurationFile, backupCheck, schemaDrift, transactionMode, latestBackup,
-            backupBeforeUpgrade, importMode,
+            backupBeforeUpgrade, importMode, adoptFrom,
         ]
 
         /// The library's words for the setting with a value: a property that
