@@ -40,6 +40,7 @@ enum ToolWords {
             (.backupBeforeUpgrade, Flag(flag: "--before-upgrade-to")),
             (.importMode, Flag(flag: "--mode")),
             (.adoptFrom, Flag(flag: "--from", placeholder: "TOOL")),
+            (.keepHistoryTable, Flag(flag: "--keep-history-table")),
         ]
         return Dictionary(uniqueKeysWithValues: flags.map { ($0.0.name, $0.1) })
     }()

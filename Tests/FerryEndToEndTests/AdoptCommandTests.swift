@@ -55,6 +55,87 @@ import Testing
             let result = try #require(try upgrade.jsonLines().last)
             #expect(result["applied"] as? [String] == [project.catalog[2].id], "\(upgrade)")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "2.0.0")
+            // Not asked to keep it in step, the tool's table is still as the tool left it.
+            let upgraded = try await database.snapshot().rows
+            #expect(
+                upgraded.filter { !$0.key.hasPrefix("ferry_") }.mapValues(\.count).filter {
+                    toolRows[$0.key] != nil
+                } == toolRows.mapValues(\.count))
+        }
+    }
+
+    /// The tools whose tables an upgrade keeps in step, and the query with
+    /// which an application reads the newest version from each.
+    static let kept: [(tool: String, layout: MigrationLayout, newest: String)] = [
+        (
+            "flyway", .flyway,
+            "SELECT version FROM flyway_schema_history WHERE success ORDER BY installed_rank DESC LIMIT 1"
+        ),
+        ("golang-migrate", .golangMigrate, "SELECT version FROM schema_migrations WHERE NOT dirty"),
+        ("dbmate", .dbmate, "SELECT max(version) FROM schema_migrations"),
+        ("sqlx", .sqlx, "SELECT max(version) FROM _sqlx_migrations WHERE success"),
+        ("goose", .goose, "SELECT version_id FROM goose_db_version ORDER BY id DESC LIMIT 1"),
+        ("diesel", .diesel, "SELECT max(version) FROM __diesel_schema_migrations"),
+    ]
+
+    @Test(arguments: TestEngine.underTest, kept.map(\.tool))
+    func anUpgradeWithKeepHistoryTableWritesTheNewestVersionInTheToolsTable(
+        engine: TestEngine, tool: String
+    ) async throws {
+        let (_, layout, newest) = Self.kept.first { $0.tool == tool }!
+        try await withTestDatabase(engine) { database in
+            let project = try AdoptionProject(database, layout: layout)
+            let applied = try await project.applyByHand(2)
+            try await database.load(
+                try HistoryTable.script(
+                    tool, engine: engine, applied: applied, folder: project.folder))
+            #expect(try await project.ferry(["adopt"]).status == 0)
+
+            let upgrade = try await project.ferry(["upgrade", "--keep-history-table", "--json"])
+            #expect(upgrade.status == 0, "\(upgrade)")
+            #expect(
+                try upgrade.jsonLines().last?["applied"] as? [String] == [project.catalog[2].id])
+            #expect(try await database.scalar(newest) == project.catalog[2].toolVersion)
+            if tool == "sqlx" {
+                // The checksum SQLx would have written: the SHA-384 of the file's bytes.
+                guard case .sql(let script) = project.catalog[2].body, let file = script.file
+                else { return }
+                let hex = try HistoryTable.sha384(of: project.folder.appendingPathComponent(file))
+                #expect(
+                    try await database.scalar(
+                        engine == .sqlite
+                            ? "SELECT lower(hex(checksum)) FROM _sqlx_migrations WHERE version = 10"
+                            : "SELECT encode(checksum, 'hex') FROM _sqlx_migrations WHERE version = 10"
+                    )
+                        == hex)
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.underTest)
+    func keepHistoryTableWithoutTheToolsTableRollsTheUpgradeBack(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { database in
+            let project = try AdoptionProject(database, layout: .flyway)
+            let applied = try await project.applyByHand(2)
+            try await database.load(
+                try HistoryTable.script(
+                    "flyway", engine: engine, applied: applied, folder: project.folder))
+            #expect(try await project.ferry(["adopt"]).status == 0)
+            // Someone dropped the old table since.
+            try await database.load("DROP TABLE flyway_schema_history")
+            let before = try await database.snapshot()
+
+            let upgrade = try await project.ferry(["upgrade", "--keep-history-table"])
+            #expect(upgrade.status == 1, "\(upgrade)")
+            #expect(upgrade.stderr.contains("--keep-history-table is set"), "\(upgrade)")
+            #expect(upgrade.stderr.contains("flyway_schema_history"), "\(upgrade)")
+            let after = try await database.snapshot()
+            #expect(
+                after.rows.filter { $0.key != "ferry_events" }
+                    == before.rows.filter {
+                        $0.key != "ferry_events"
+                    })
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
         }
     }
 

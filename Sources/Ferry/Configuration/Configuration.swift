@@ -77,6 +77,12 @@ extension Ferry {
         /// secret_columns`): an export carries them as they are (a password
         /// hash moves with its user) and says so, or as NULL when redacting.
         public var exportSecretColumns: [String] = []
+        /// Whether every upgrade also writes, in its transaction, the rows
+        /// that the tool of the migrations folder's layout would have written
+        /// in its own history table (``ForeignHistoryKeeper``), so that code
+        /// that reads that table sees the newest version (`[database]
+        /// keep_history_table`, default off).
+        public var keepsHistoryTable = false
 
         /// Whether this program sees the application's Swift migrations: true
         /// (the default) in the application, which registers them in

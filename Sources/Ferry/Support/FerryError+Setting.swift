@@ -82,12 +82,15 @@ extension FerryError {
 
         /// The tool whose history `adopt` takes over.
         public static let adoptFrom = Setting(name: "adoptFrom", property: "AdoptOptions.tool")
+        /// Keep another tool's history table in step on every upgrade.
+        public static let keepHistoryTable = Setting(
+            name: "keepHistoryTable", property: "Configuration.keepsHistoryTable")
         /// Every setting the core's messages name, for a reader's wording to
         /// cover them all.
         public static let all: [Setting] = [
             allowChanged, noBackup, force, create, lockTimeout, target, database, backups,
             migrations, configurationFile, backupCheck, schemaDrift, transactionMode, latestBackup,
-            backupBeforeUpgrade, importMode, adoptFrom,
+            backupBeforeUpgrade, importMode, adoptFrom, keepHistoryTable,
         ]
 
         /// The library's words for the setting with a value: a property that
