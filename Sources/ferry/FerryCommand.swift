@@ -20,7 +20,7 @@ struct FerryCommand: AsyncParsableCommand {
             RestoreCommand.self,
             DowngradeCommand.self, CheckCommand.self, VerifyCommand.self, TestPathsCommand.self,
             NewCommand.self,
-            ExportCommand.self, ImportCommand.self, AdoptCommand.self,
+            ExportCommand.self, ImportCommand.self, AdoptCommand.self, BaselineCommand.self,
         ])
 
     /// Runs the tool with Ferry's exit codes: bad usage exits 2, not 64.

@@ -41,6 +41,7 @@ enum ToolWords {
             (.importMode, Flag(flag: "--mode")),
             (.adoptFrom, Flag(flag: "--from", placeholder: "TOOL")),
             (.keepHistoryTable, Flag(flag: "--keep-history-table")),
+            (.baselineRelease, Flag(flag: "--release", placeholder: "VERSION")),
         ]
         return Dictionary(uniqueKeysWithValues: flags.map { ($0.0.name, $0.1) })
     }()

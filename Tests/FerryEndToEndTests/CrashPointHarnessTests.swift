@@ -70,6 +70,12 @@ struct CrashPointHarnessTests {
                     + "DROP TABLE ferry_migrations; DROP TABLE ferry_state; DROP TABLE IF EXISTS ferry_events;"
             )
         },
+        // No tool managed it: its schema is that of 0.2.0, with no history.
+        Operation(name: "baseline", command: ["baseline", "--release", "0.2.0"]) { scenario in
+            try await scenario.database.load(
+                "DROP TABLE ferry_migrations; DROP TABLE ferry_state; DROP TABLE IF EXISTS ferry_events;"
+            )
+        },
     ]
 
     /// Whether every point is killed at, or every fourth.

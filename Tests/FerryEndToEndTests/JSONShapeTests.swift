@@ -49,6 +49,8 @@ import Testing
             at: folder.appendingPathComponent("incomplete/data"), withIntermediateDirectories: true)
         // A database another tool made: the example's first release, and GRDB's history of it.
         try Self.makeForeignDatabase(at: folder.appendingPathComponent("g.db"))
+        // A database no tool managed, with the schema of that release: for `baseline`.
+        try Self.makeForeignDatabase(at: folder.appendingPathComponent("u.db"), history: false)
 
         func run(
             _ arguments: [String], database: String = "a.db", migrations: String = "m",
@@ -144,12 +146,21 @@ import Testing
                     run(["adopt", "--from", "nosuchtool"], database: "g.db", 2),
                 ]
             ),
+            (
+                "baseline",
+                [
+                    run(["baseline", "--release", "0.1.0", "--dry-run"], database: "u.db", 0),
+                    run(["baseline", "--release", "0.2.0"], database: "u.db", 3),
+                    run(["baseline", "--release", "0.1.0"], database: "u.db", 0),
+                    run(["baseline", "--release", "9.9.9"], database: "u.db", 2),
+                ]
+            ),
         ]
     }
 
-    /// A SQLite database with the example's release 0.1.0 and GRDB's
-    /// history of it, for `adopt`.
-    static func makeForeignDatabase(at url: URL) throws {
+    /// A SQLite database with the example's release 0.1.0 and, with
+    /// `history`, GRDB's history of it, for `adopt`.
+    static func makeForeignDatabase(at url: URL, history: Bool = true) throws {
         let queue = try DatabaseQueue(path: url.path)
         defer { try? queue.close() }
         let release = ExampleApplication.migrations.appendingPathComponent("0.1.0")
@@ -161,6 +172,7 @@ import Testing
                     sql: try String(
                         contentsOf: release.appendingPathComponent(file), encoding: .utf8))
             }
+            guard history else { return }
             try db.execute(
                 sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
             for file in files {

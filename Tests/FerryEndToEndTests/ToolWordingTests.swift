@@ -237,8 +237,7 @@ import Testing
                     "\(setting): no command has \(word)")
             }
         }
-        // `baseline` is named before its command is there.
-        for command in FerryError.Command.all where command.name != "baseline" {
+        for command in FerryError.Command.all {
             let line = ToolWords.commandLine(command).split(separator: " ").map(String.init)
             let help = try #require(helps[line[0]], "\(command.name): no command \(line[0])")
             for option in line.dropFirst() where option.hasPrefix("--") {
