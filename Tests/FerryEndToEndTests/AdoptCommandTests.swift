@@ -241,6 +241,24 @@ import Testing
     }
 
     @Test(arguments: TestEngine.underTest)
+    func aHistoryThatNoFileMatchesIsRefusedEvenWithAllowChanged(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { database in
+            let project = try AdoptionProject(database, layout: .flyway)
+            _ = try await project.applyByHand(1)
+            try await database.load(
+                "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY); "
+                    + "INSERT INTO grdb_migrations (identifier) VALUES ('v1-create-everything');")
+            let before = try await database.snapshot()
+            let run = try await project.ferry(["adopt", "--allow-changed", "--json"])
+            #expect(run.status == 3, "\(run)")
+            let error = try #require(try run.jsonLines().last?["error"] as? [String: Any])
+            #expect(error["code"] as? String == "migrationMissing")
+            #expect((error["message"] as? String)?.contains("v1-create-everything") == true)
+            #expect(try await database.snapshot().rows == before.rows)
+        }
+    }
+
+    @Test(arguments: TestEngine.underTest)
     func aDatabaseWithNoOtherToolsHistoryIsRefusedNamingWhatWasLookedFor(engine: TestEngine)
         async throws
     {

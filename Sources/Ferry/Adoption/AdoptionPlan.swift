@@ -134,6 +134,17 @@ public struct AdoptionPlan: Sendable {
                     "Nothing needs adopting: run the upgrade on this database if it is empty, or "
                     + "\(run: .baseline) if its schema is that of a release.")
         }
+        if adopted.isEmpty {
+            return FerryError(
+                .migrationMissing,
+                "No migration of the folder matches what \(tool) applied ("
+                    + missing.prefix(5).joined(separator: ", ") + (missing.count > 5 ? ", …" : "")
+                    + "): there is nothing to record.",
+                changes: "Nothing was changed.",
+                advice:
+                    "Check that \(.migrations) is the \(tool) folder and its layout that of \(tool); "
+                    + "for a tool whose migrations are code, name the files after its identifiers.")
+        }
         if allowingChanged { return nil }
         let changed = self.changed
         if !changed.isEmpty || !missing.isEmpty {

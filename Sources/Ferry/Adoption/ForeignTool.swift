@@ -9,7 +9,7 @@ import Foundation
 /// (``Migration/toolVersion``). Alembic, GRDB and Django keep their
 /// migrations as code that Ferry does not read: their revisions and
 /// identifiers are matched to migrations of any layout by name (see
-/// ``ForeignHistory/matches(_:_:)``).
+/// ``AdoptionPlan``).
 public enum ForeignTool: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     /// Flyway: `flyway_schema_history`.
     case flyway
@@ -71,7 +71,7 @@ public enum ForeignTool: String, Sendable, Codable, CaseIterable, CustomStringCo
     }
 
     /// The tool whose files a layout holds, for keeping its table in step
-    /// (``Configuration/keepsHistoryTable``).
+    /// (``Ferry/Configuration/keepsHistoryTable``).
     public init?(layout: MigrationLayout) {
         guard let tool = Self.allCases.first(where: { $0.layout == layout }) else { return nil }
         self = tool

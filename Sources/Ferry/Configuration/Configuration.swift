@@ -79,7 +79,7 @@ extension Ferry {
         public var exportSecretColumns: [String] = []
         /// Whether every upgrade also writes, in its transaction, the rows
         /// that the tool of the migrations folder's layout would have written
-        /// in its own history table (``ForeignHistoryKeeper``), so that code
+        /// in its own history table, so that code
         /// that reads that table sees the newest version (`[database]
         /// keep_history_table`, default off).
         public var keepsHistoryTable = false
