@@ -240,6 +240,32 @@ import Testing
         }
     }
 
+    /// `flyway baseline` writes one row that stands for every version up to its own.
+    @Test(arguments: TestEngine.underTest)
+    func aFlywayBaselineRowStandsForEveryOlderVersion(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { database in
+            let project = try AdoptionProject(database, layout: .flyway)
+            _ = try await project.applyByHand(2)
+            try await database.load(
+                try HistoryTable.script(
+                    "flyway", engine: engine, applied: [], folder: project.folder)
+                        + """
+                        INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success)
+                        VALUES (1, '1.9', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'ann', 0, \(engine == .sqlite ? "1" : "true"));
+                        """)
+            let adopt = try await project.ferry(["adopt", "--json"])
+            #expect(adopt.status == 0, "\(adopt)")
+            let report = try #require(try adopt.jsonLines().last?["report"] as? [String: Any])
+            #expect(
+                (report["adopted"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+                    == project.catalog.prefix(2).map(\.id), "\(report)")
+            let upgrade = try await project.ferry(["upgrade", "--json"])
+            #expect(upgrade.status == 0, "\(upgrade)")
+            #expect(
+                try upgrade.jsonLines().last?["applied"] as? [String] == [project.catalog[2].id])
+        }
+    }
+
     @Test(arguments: TestEngine.underTest)
     func aHistoryThatNoFileMatchesIsRefusedEvenWithAllowChanged(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in

@@ -80,7 +80,19 @@ public struct AdoptionPlan: Sendable {
             entries.sort { $0.1.precedes($1.1) }
         } else {
             for entry in history.entries {
+                if entry.coversOlderVersions {
+                    for migration in candidates
+                    where ForeignHistory.isAtOrBefore(migration, entry.identifier, tool: tool)
+                        && !entries.contains(where: { $0.1.id == migration.id })
+                    {
+                        var covered = entry
+                        covered.identifier = migration.toolVersion ?? migration.name
+                        entries.append((covered, migration))
+                    }
+                    continue
+                }
                 if let migration = matching(entry.identifier) {
+                    guard !entries.contains(where: { $0.1.id == migration.id }) else { continue }
                     entries.append((entry, migration))
                 } else {
                     missing.append(entry.identifier)

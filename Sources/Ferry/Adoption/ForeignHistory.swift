@@ -21,6 +21,10 @@ public struct ForeignHistory: Sendable {
         public var seconds: Double?
         /// The checksum the tool kept, where it kept one Ferry can compute.
         public var checksum: ToolChecksum?
+        /// Whether the entry also stands for every migration of an older
+        /// version (Flyway's `BASELINE` row, written by `flyway baseline`),
+        /// whether or not a file of its own version exists.
+        public var coversOlderVersions = false
     }
 
     /// The tool.
@@ -50,11 +54,17 @@ public struct ForeignHistory: Sendable {
             for row in try await database.fetchAll(
                 "SELECT version, script, type, checksum, installed_on, execution_time, success FROM \(table) ORDER BY installed_rank"
             ) {
-                let type = row["type"]?.text ?? ""
-                // The schema-creation and baseline markers and deleted rows record no script that ran.
-                guard !["SCHEMA", "BASELINE", "DELETE"].contains(type.uppercased()) else {
+                let type = (row["type"]?.text ?? "").uppercased()
+                // `flyway baseline` marks every version up to its own as applied.
+                if type == "BASELINE", let version = row["version"]?.text {
+                    history.entries.append(
+                        Entry(
+                            identifier: version, appliedAt: row["installed_on"].flatMap(Self.date),
+                            coversOlderVersions: true))
                     continue
                 }
+                // The schema-creation marker and deleted rows record no script that ran.
+                guard !["SCHEMA", "BASELINE", "DELETE"].contains(type) else { continue }
                 let script = row["script"]?.text ?? ""
                 let identifier =
                     row["version"]?.text.flatMap { $0.isEmpty ? nil : $0 }
@@ -247,6 +257,21 @@ extension ForeignHistory {
         let rest = migration.name.drop { $0.isASCII && $0.isNumber }
         return rest.count < migration.name.count && rest.hasPrefix("_")
             && rest.dropFirst() == identifier
+    }
+
+    /// Whether a migration's version is older than a tool's identifier, or
+    /// the same, as the tool orders versions (Flyway's parts as numbers).
+    static func isAtOrBefore(_ migration: Migration, _ identifier: String, tool: ForeignTool)
+        -> Bool
+    {
+        guard let version = migration.toolVersion, !migration.isRepeatable else { return false }
+        let left = key(of: version, for: tool).split(separator: ".")
+        let right = key(of: identifier, for: tool).split(separator: ".")
+        for (a, b) in zip(left, right) where a != b {
+            // Parts without leading zeros: a longer number is a larger one.
+            return a.count != b.count ? a.count < b.count : a < b
+        }
+        return left.count <= right.count
     }
 
     /// A version as its tool compares it: Flyway's parts as numbers without
