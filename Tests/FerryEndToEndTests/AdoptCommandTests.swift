@@ -29,6 +29,11 @@ import Testing
                 try HistoryTable.script(
                     tool, engine: engine, applied: applied, folder: project.folder))
             let toolRows = try await database.snapshot().rows
+            // Before the adoption, an upgrade is refused and points at it.
+            let refused = try await project.ferry(["upgrade"])
+            #expect(refused.status == 3, "\(refused)")
+            #expect(refused.stderr.contains("another migration tool managed it"), "\(refused)")
+            #expect(refused.stderr.contains("'ferry adopt'"), "\(refused)")
 
             let adopt = try await project.ferry(["adopt", "--json"])
             #expect(adopt.status == 0, "\(adopt)")

@@ -122,6 +122,19 @@ public struct Plan: Sendable {
                 database.unmanagedTables.prefix(10).joined(separator: ", ")
                 + (database.unmanagedTables.count > 10
                     ? " and \(database.unmanagedTables.count - 10) more" : "")
+            // Another tool's history table says which command takes the database over.
+            let histories = Set(ForeignTool.allCases.map(\.historyTable))
+                .intersection(database.unmanagedTables).sorted()
+            if !histories.isEmpty {
+                return FerryError(
+                    .unmanagedDatabase,
+                    "This database has tables (\(shown)) but no Ferry history: another migration tool "
+                        + "managed it (\(histories.joined(separator: ", "))).",
+                    changes: "Nothing was changed.",
+                    advice:
+                        "Take its history over with \(run: .adopt), which records what that tool applied; "
+                        + "the upgrade then applies the rest.")
+            }
             return FerryError(
                 .unmanagedDatabase,
                 "This database has tables (\(shown)) but no Ferry history: Ferry did not make it, "
