@@ -140,7 +140,7 @@ public struct AdoptionPlan: Sendable {
         if adopted.isEmpty && missing.isEmpty {
             return FerryError(
                 .foreignHistoryUnfinished,
-                "The \(tool) history (\(tool.historyTable)) records no applied migration.",
+                "The \(tool) history (\(tool.historyTableShown)) records no applied migration.",
                 changes: "Nothing was changed.",
                 advice:
                     "Nothing needs adopting: run the upgrade on this database if it is empty, or "

@@ -52,7 +52,7 @@ extension Ferry {
             CrashPoint.reach("adopt.planned")
             func report(backup: String?) -> AdoptReport {
                 AdoptReport(
-                    tool: tool, table: tool.historyTable, dryRun: options.dryRun,
+                    tool: tool, table: tool.historyTableShown, dryRun: options.dryRun,
                     adopted: plan.adopted, leftOut: plan.missing,
                     release: plan.release?.description, pending: plan.pending, backup: backup)
             }
@@ -87,7 +87,7 @@ extension Ferry {
                                 kind: .adopted, at: now, fromRelease: nil,
                                 toRelease: plan.release.map { .release($0) }, backup: backup.name,
                                 note:
-                                    "\(plan.adopted.count) migrations from \(tool) (\(tool.historyTable), left as it was)"
+                                    "\(plan.adopted.count) migrations from \(tool) (\(tool.historyTableShown), left as it was)"
                                     + (plan.missing.isEmpty
                                         ? ""
                                         : "; left out, no file matches: "
@@ -151,7 +151,7 @@ extension Ferry {
             guard found.contains(asked) else {
                 throw FerryError(
                     .foreignHistoryNotFound,
-                    "The database has no \(asked) history (\(asked.registry.map { "registry \($0), table " } ?? "table ")\(asked.historyTable))"
+                    "The database has no \(asked) history (\(asked.historyTableShown))"
                         + (found.isEmpty
                             ? "."
                             : "; it has that of \(found.map(\.rawValue).joined(separator: ", ")))."),
@@ -167,10 +167,11 @@ extension Ferry {
                 .foreignHistoryNotFound,
                 found.isEmpty
                     ? "The database holds no history of a tool Ferry adopts from (looked for "
-                        + ForeignTool.allCases.map { "\($0.historyTable) of \($0)" }.joined(
+                        + ForeignTool.allCases.map { "\($0.historyTableShown) of \($0)" }.joined(
                             separator: ", ") + ")."
                     : "The database holds the histories of several tools: "
-                        + found.map { "\($0) (\($0.historyTable))" }.joined(separator: ", ") + ".",
+                        + found.map { "\($0) (\($0.historyTableShown))" }.joined(separator: ", ")
+                        + ".",
                 changes: "Nothing was changed.",
                 advice: found.isEmpty
                     ? "Check \(.database). A database that no tool managed is taken over with \(run: .baseline)."
@@ -200,7 +201,7 @@ extension Ferry {
         } catch var error as FerryError where error.code == .migrationFailed {
             error.code = .databaseUnavailable
             error.markedMessage =
-                "Cannot read the \(tool) history (\(tool.historyTable)): \(error.markedMessage)"
+                "Cannot read the \(tool) history (\(tool.historyTableShown)): \(error.markedMessage)"
             error.changes = "Nothing was changed."
             error.advice = "Check that the table is \(tool)'s, as \(tool) writes it."
             throw error

@@ -50,6 +50,12 @@ public enum ForeignTool: String, Sendable, Codable, CaseIterable, CustomStringCo
         }
     }
 
+    /// The history table as messages name it: `sqitch.changes` for a table
+    /// of a registry.
+    public var historyTableShown: String {
+        registry.map { "\($0).\(historyTable)" } ?? historyTable
+    }
+
     /// The registry that holds the history apart from the application's
     /// tables (``DatabaseEngine/withToolRegistry(named:_:)``), or nil when
     /// the history table is in the application's database.
