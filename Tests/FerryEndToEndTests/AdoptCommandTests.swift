@@ -245,6 +245,18 @@ import Testing
         }
     }
 
+    @Test func keepHistoryTableWithFerrysOwnLayoutIsAUsageErrorBeforeAnyBackup() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            try BaselineCommandTests.project(database)
+            let run = try await FerryProcess.run(
+                ["upgrade", "--create", "--keep-history-table"], in: database.folder.url)
+            #expect(run.status == 2, "\(run)")
+            #expect(run.stderr.contains("--keep-history-table is set"), "\(run)")
+            #expect(run.stderr.contains("layout is ferry"), "\(run)")
+            #expect(!FileManager.default.fileExists(atPath: database.location))
+        }
+    }
+
     /// `flyway baseline` writes one row that stands for every version up to its own.
     @Test(arguments: TestEngine.underTest)
     func aFlywayBaselineRowStandsForEveryOlderVersion(engine: TestEngine) async throws {
