@@ -46,6 +46,14 @@ import Testing
                 try await database.scalar(
                     "SELECT count(*) FROM ferry_migrations WHERE kind = 'adopted'") == "2")
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
+            if tool == "flyway" {
+                // Recorded at the tool's own time.
+                let first = try await database.scalar(
+                    "SELECT applied_at FROM ferry_migrations ORDER BY sequence LIMIT 1")
+                #expect(
+                    first?.contains("2024-03-01") == true && first?.contains("10:00:00") == true,
+                    "\(first ?? "none")")
+            }
             // The tool's table is left as it was, so the team can go back to the tool.
             let after = try await database.snapshot().rows
             #expect(after.filter { !$0.key.hasPrefix("ferry_") } == toolRows)

@@ -61,6 +61,16 @@ import Testing
                     FileManager.default.fileExists(
                         atPath: database.folder.url.appendingPathComponent("sqitch.db").path))
             }
+            // Another project deployed to the same database shares the registry: its changes are not ours.
+            let other = database.folder.url.appendingPathComponent("other")
+            try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+            for step in [
+                ["init", "other", "--engine", engine == .sqlite ? "sqlite" : "pg"],
+                ["add", "gadgets", "-n", "Gadgets."], ["deploy", target],
+            ] {
+                let run = try Command.run("sqitch", step, in: other)
+                #expect(run.status == 0, "\(run.output)")
+            }
             try await Self.adoptThenUpgrade(project, tool: "sqitch", adopted: 2)
         }
     }

@@ -189,7 +189,12 @@ extension Ferry {
                 guard
                     let history = try await engine.withToolRegistry(
                         named: registry,
-                        { try await ForeignHistory.read(tool, from: $0, prefix: $1) })
+                        {
+                            try await ForeignHistory.read(
+                                tool, from: $0, prefix: $1,
+                                project: configuration.migrationsDirectory.flatMap(
+                                    SqitchLayout.project(in:)))
+                        })
                 else {
                     throw FerryError(
                         .foreignHistoryNotFound, "The database has no \(tool) registry.",

@@ -41,10 +41,13 @@ public struct ForeignHistory: Sendable {
     ///   - tool: The tool.
     ///   - database: Where its table is.
     ///   - prefix: What names its table in SQL before its name (`sqitch.`), or empty.
+    ///   - project: The Sqitch project whose changes to read, where the
+    ///     registry holds several projects'; nil reads them all.
     /// - Throws: ``FerryError`` when the table cannot be read.
-    static func read(_ tool: ForeignTool, from database: any MigrationDatabase, prefix: String = "")
-        async throws -> ForeignHistory
-    {
+    static func read(
+        _ tool: ForeignTool, from database: any MigrationDatabase, prefix: String = "",
+        project: String? = nil
+    ) async throws -> ForeignHistory {
         let table = prefix + tool.historyTable
         var history = ForeignHistory(tool: tool, entries: [], problems: [])
         switch tool {
@@ -159,8 +162,10 @@ public struct ForeignHistory: Sendable {
         case .sqitch:
             // https://sqitch.org/docs/manual/sqitch-tutorial/: the registry's changes table lists deployed changes.
             for row in try await database.fetchAll(
-                "SELECT change, committed_at FROM \(table) ORDER BY committed_at, change")
+                "SELECT change, committed_at, project FROM \(table) ORDER BY committed_at, change")
             {
+                // One registry serves every project deployed to the database.
+                if let project, row["project"]?.text != project { continue }
                 history.entries.append(
                     Entry(
                         identifier: row["change"]?.text ?? "",
