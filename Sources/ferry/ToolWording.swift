@@ -39,6 +39,9 @@ enum ToolWords {
             (.latestBackup, Flag(flag: "--latest")),
             (.backupBeforeUpgrade, Flag(flag: "--before-upgrade-to")),
             (.importMode, Flag(flag: "--mode")),
+            (.adoptFrom, Flag(flag: "--from", placeholder: "TOOL")),
+            (.keepHistoryTable, Flag(flag: "--keep-history-table")),
+            (.baselineRelease, Flag(flag: "--release", placeholder: "VERSION")),
         ]
         return Dictionary(uniqueKeysWithValues: flags.map { ($0.0.name, $0.1) })
     }()

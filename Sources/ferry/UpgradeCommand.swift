@@ -66,6 +66,13 @@ struct UpgradeCommand: AsyncParsableCommand {
     )
     var rehearse = false
 
+    @Flag(
+        name: .long,
+        help:
+            "Also write the rows the tool of the folder's layout would write in its own history table (after 'ferry adopt'; env FERRY_KEEP_HISTORY_TABLE; [database] keep_history_table)."
+    )
+    var keepHistoryTable = false
+
     @Option(
         name: .long,
         help: ArgumentHelp(
@@ -98,6 +105,7 @@ struct UpgradeCommand: AsyncParsableCommand {
                     $0.transactionMode = transactionMode
                     $0.create = create ? true : nil
                     $0.schemaDrift = noSchemaDrift ? false : nil
+                    $0.keepHistoryTable = keepHistoryTable ? true : nil
                 }.overridden(by: backupCheck.settings))
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(

@@ -99,6 +99,22 @@ struct CrashPointHarnessTests {
             name: "transfer",
             command: ["transfer", "readings.sensor_id", "--from", "1", "--to", "2", "--yes"]
         ) { _ in [] },
+        // Another tool managed it: GRDB's history of the same migrations, and no Ferry history.
+        Operation(name: "adopt", command: ["adopt"]) { scenario in
+            try await scenario.database.load(
+                "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY); "
+                    + "INSERT INTO grdb_migrations (identifier) SELECT name FROM ferry_migrations; "
+                    + "DROP TABLE ferry_migrations; DROP TABLE ferry_state; DROP TABLE IF EXISTS ferry_events;"
+            )
+            return []
+        },
+        // No tool managed it: its schema is that of 0.2.0, with no history.
+        Operation(name: "baseline", command: ["baseline", "--release", "0.2.0"]) { scenario in
+            try await scenario.database.load(
+                "DROP TABLE ferry_migrations; DROP TABLE ferry_state; DROP TABLE IF EXISTS ferry_events;"
+            )
+            return []
+        },
     ]
 
     /// Leaves the scenario's database with nothing in it: an empty SQLite

@@ -1,6 +1,7 @@
 import Ferry
 import FerryTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// Every command's `--json` output checked against docs/JSON.md, through the
@@ -46,6 +47,10 @@ import Testing
             at: ExampleApplication.migrations, to: folder.appendingPathComponent("n"))
         try FileManager.default.createDirectory(
             at: folder.appendingPathComponent("incomplete/data"), withIntermediateDirectories: true)
+        // A database another tool made: the example's first release, and GRDB's history of it.
+        try Self.makeForeignDatabase(at: folder.appendingPathComponent("g.db"))
+        // A database no tool managed, with the schema of that release: for `baseline`.
+        try Self.makeForeignDatabase(at: folder.appendingPathComponent("u.db"), history: false)
 
         func run(
             _ arguments: [String], database: String = "a.db", migrations: String = "m",
@@ -148,7 +153,51 @@ import Testing
                     run(["transfer", "sensor_history.sensor_id", "--from", "1", "--to", "2"], 2),
                 ]
             ),
+            (
+                "adopt",
+                [
+                    run(["adopt", "--dry-run"], database: "g.db", 0),
+                    run(["adopt", "--from", "grdb"], database: "g.db", 0),
+                    // Ferry manages it now.
+                    run(["adopt"], database: "g.db", 3),
+                    run(["adopt", "--from", "nosuchtool"], database: "g.db", 2),
+                ]
+            ),
+            (
+                "baseline",
+                [
+                    run(["baseline", "--release", "0.1.0", "--dry-run"], database: "u.db", 0),
+                    run(["baseline", "--release", "0.2.0"], database: "u.db", 3),
+                    run(["baseline", "--release", "0.1.0"], database: "u.db", 0),
+                    run(["baseline", "--release", "9.9.9"], database: "u.db", 2),
+                ]
+            ),
         ]
+    }
+
+    /// A SQLite database with the example's release 0.1.0 and, with
+    /// `history`, GRDB's history of it, for `adopt`.
+    static func makeForeignDatabase(at url: URL, history: Bool = true) throws {
+        let queue = try DatabaseQueue(path: url.path)
+        defer { try? queue.close() }
+        let release = ExampleApplication.migrations.appendingPathComponent("0.1.0")
+        let files = try FileManager.default.contentsOfDirectory(atPath: release.path)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        try queue.write { db in
+            for file in files {
+                try db.execute(
+                    sql: try String(
+                        contentsOf: release.appendingPathComponent(file), encoding: .utf8))
+            }
+            guard history else { return }
+            try db.execute(
+                sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            for file in files {
+                try db.execute(
+                    sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)",
+                    arguments: [String(file.dropLast(".sql".count))])
+            }
+        }
     }
 
     @Test func everyCommandWritesTheDocumentedShape() async throws {

@@ -17,7 +17,7 @@ import Testing
                 "app": ["name", "release", "minimum_upgradable_from"],
                 "database": [
                     "url", "migrations", "lock_timeout", "fixtures", "transaction_mode", "pg_bin",
-                    "create", "layout",
+                    "create", "layout", "keep_history_table",
                 ],
                 "backups": ["directory", "keep", "keep_manual", "check"],
                 "preflight": ["keep_free_mb", "os_release", "schema_drift"],
@@ -56,6 +56,7 @@ import Testing
             fixtures = "file-fixtures"
             create = true
             layout = "goose"
+            keep_history_table = true
 
             [backups]
             directory = "file-backups"
@@ -97,6 +98,7 @@ import Testing
             $0.schemaDrift = false
             $0.components = [Component(name: "bridge")]
             $0.layout = .goose
+            $0.keepHistoryTable = true
             $0.releaseBoundaries = [ReleaseBoundary(release: Release(0, 9, 0), through: "00005")]
         }
         #expect(fromFile == expectedFromFile)
@@ -114,6 +116,7 @@ import Testing
                 "FERRY_KEEP_FREE_MB": "2",
                 "FERRY_OS_RELEASE": "env-os-release", "FERRY_SCHEMA_DRIFT": "1",
                 "FERRY_JSON": "yes", "FERRY_LAYOUT": "golang-migrate",
+                "FERRY_KEEP_HISTORY_TABLE": "0",
                 "FERRY_UNRELATED": "x",
             ], engines: engines)
         let expectedFromEnvironment = Settings {
@@ -136,6 +139,7 @@ import Testing
             $0.schemaDrift = true
             $0.json = true
             $0.layout = .golangMigrate
+            $0.keepHistoryTable = false
         }
         #expect(environment == expectedFromEnvironment)
 
@@ -199,7 +203,8 @@ import Testing
         }
         #expect(error.message == "\(file.path): unknown key 'pg_bin' in [database].")
         #expect(
-            error.advice == "Known keys in [database]: create, fixtures, layout, lock_timeout, "
+            error.advice
+                == "Known keys in [database]: create, fixtures, keep_history_table, layout, lock_timeout, "
                 + "migrations, transaction_mode, url.")
         #expect(
             try Settings.environment(["FERRY_PG_BIN": "bin"], engines: sqliteOnly) == Settings())
@@ -229,7 +234,8 @@ import Testing
         #expect(typo.stderr.contains("unknown key 'pg_bn' in [database]."), "\(typo)")
         #expect(
             typo.stderr.contains(
-                "Known keys in [database]: create, fixtures, layout, lock_timeout, migrations, pg_bin, transaction_mode, url."
+                "Known keys in [database]: create, fixtures, keep_history_table, layout, lock_timeout, migrations, "
+                    + "pg_bin, transaction_mode, url."
             ))
         #expect(
             !FileManager.default.fileExists(

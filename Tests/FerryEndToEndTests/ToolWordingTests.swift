@@ -46,7 +46,7 @@ import Testing
                 + "run Ferry.testUpgradePaths() again; that Ferry.downgrade(_:) with "
                 + "Ferry.downgradePlan(to: 0.3.0) could pick; "
                 + "BackupSelection.beforeUpgrade(to: 0.5.0) and BackupSelection.latest; "
-                + "Ferry.verify(), Ferry.status(), adopt, the ferry tool's init.")
+                + "Ferry.verify(), Ferry.status(), Ferry.adopt(_:), the ferry tool's init.")
     }
 
     @Test func theLibrarysErrorsReadAsTheToolAlwaysShowedThem() throws {
@@ -237,8 +237,7 @@ import Testing
                     "\(setting): no command has \(word)")
             }
         }
-        // `adopt` and `baseline` are named as not available yet.
-        for command in FerryError.Command.all where !["adopt", "baseline"].contains(command.name) {
+        for command in FerryError.Command.all {
             let line = ToolWords.commandLine(command).split(separator: " ").map(String.init)
             let help = try #require(helps[line[0]], "\(command.name): no command \(line[0])")
             for option in line.dropFirst() where option.hasPrefix("--") {

@@ -248,7 +248,7 @@ public struct BackupCatalog: Sendable {
         let middle: String
         switch kind {
         case .preUpgrade: middle = "\(from)-to-\(upgradeTo ?? from)"
-        case .manual, .preRestore, .preDowngrade, .preImport, .preTransfer:
+        case .manual, .preRestore, .preDowngrade, .preImport, .preTransfer, .preAdopt, .preBaseline:
             middle = "\(from)-\(kind.rawValue)"
         }
         let base = "\(Self.safe(app))-\(Self.safe(middle))-\(Self.timestamp(date))"

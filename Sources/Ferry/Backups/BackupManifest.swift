@@ -14,6 +14,10 @@ public enum BackupKind: String, Sendable, Codable, CaseIterable {
     case preImport = "pre-import"
     /// Taken automatically before a transfer (or its undo) moved rows.
     case preTransfer = "pre-transfer"
+    /// Taken automatically before `adopt` recorded another tool's history.
+    case preAdopt = "pre-adopt"
+    /// Taken automatically before `baseline` recorded a release's migrations.
+    case preBaseline = "pre-baseline"
 }
 
 /// How a backup is stored.

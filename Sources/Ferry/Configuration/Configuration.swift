@@ -83,6 +83,12 @@ extension Ferry {
         /// What `ferry transfer` may move (`[[transfer]]`); when empty, the
         /// foreign keys say (``TransferDefinition/discovered(in:)``).
         public var transfers: [TransferDefinition] = []
+        /// Whether every upgrade also writes, in its transaction, the rows
+        /// that the tool of the migrations folder's layout would have written
+        /// in its own history table, so that code
+        /// that reads that table sees the newest version (`[database]
+        /// keep_history_table`, default off).
+        public var keepsHistoryTable = false
 
         /// Whether this program sees the application's Swift migrations: true
         /// (the default) in the application, which registers them in

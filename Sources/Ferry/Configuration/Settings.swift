@@ -55,6 +55,9 @@ public struct Settings: Sendable, Equatable {
     /// `[database] layout`, `FERRY_LAYOUT`, `--layout`: the migrations
     /// folder's layout; unset detects it.
     public var layout: MigrationLayout?
+    /// `[database] keep_history_table`, `FERRY_KEEP_HISTORY_TABLE`,
+    /// `--keep-history-table`: keep the layout's tool's history table in step.
+    public var keepHistoryTable: Bool?
     /// `[[release]]` tables: where releases end in another tool's folder.
     public var releaseBoundaries: [ReleaseBoundary]?
     /// `[database] fixtures`, `FERRY_FIXTURES`, `test-paths --fixtures`: the
@@ -136,6 +139,9 @@ public struct Settings: Sendable, Equatable {
             .choice(
                 \.layout, "database", "layout", environment: "FERRY_LAYOUT",
                 parse: MigrationLayout.init(parsing:)),
+            .flag(
+                \.keepHistoryTable, "database", "keep_history_table",
+                environment: "FERRY_KEEP_HISTORY_TABLE"),
             .path(\.backups, "backups", "directory", environment: "FERRY_BACKUPS"),
             .count(\.keepBackups, .keepBackups),
             .count(\.keepManualBackups, .keepManualBackups),
@@ -371,6 +377,7 @@ public struct Settings: Sendable, Equatable {
         if let backupCheck { configuration.backupCheck = backupCheck }
         if let create { configuration.createsDatabase = create }
         if let schemaDrift { configuration.checksSchemaDrift = schemaDrift }
+        if let keepHistoryTable { configuration.keepsHistoryTable = keepHistoryTable }
         if let lockTimeout {
             // Checked where it was read; checked again for settings made in code.
             let seconds = try NumberSetting.lockTimeout.checked(

@@ -146,6 +146,16 @@ public protocol DatabaseEngine: BackupEngine {
     /// lock while the database is busy. Does nothing when this task does not
     /// hold the lock, or where the engine keeps no holder description.
     func noteLockStep(_ step: String)
+
+    /// Lends, read-only, the registry that another migration tool keeps
+    /// apart from the application's tables (Sqitch's `sqitch`), with what
+    /// names its tables in SQL before their names (`sqitch.`, or nothing);
+    /// nil when the database has no such registry. SQLite: the file
+    /// `<name>` with the database file's extension, beside it (as Sqitch
+    /// places it); PostgreSQL: the schema `<name>`. The default has none.
+    func withToolRegistry<Result: Sendable>(
+        named name: String, _ body: (any MigrationDatabase, String) async throws -> Result
+    ) async throws -> Result?
 }
 
 extension DatabaseEngine {
@@ -155,6 +165,13 @@ extension DatabaseEngine {
 
     /// Nothing: the engine keeps no holder description of its own.
     public func noteLockStep(_ step: String) {}
+
+    /// Nil: the engine knows of no registry kept apart.
+    public func withToolRegistry<Result: Sendable>(
+        named name: String, _ body: (any MigrationDatabase, String) async throws -> Result
+    ) async throws -> Result? {
+        nil
+    }
 
     public func rollBackInterruptedTransaction(
         holder: LockHolder, timeout: Duration

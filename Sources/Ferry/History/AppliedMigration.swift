@@ -54,6 +54,8 @@ public struct AppliedMigration: Sendable, Hashable, Codable {
         public static let baseline = Kind.known(.baseline)
         /// A run of a version-range hook.
         public static let hook = Kind.known(.hook)
+        /// A migration another tool applied, taken over by `adopt`.
+        public static let adopted = Kind.known(.adopted)
 
         /// The kind of a recorded text.
         public init(_ text: String) {

@@ -18,6 +18,11 @@ public struct HistoryEvent: Sendable, Hashable, Codable {
         case transfer
         /// A transfer undone (`ferry transfer --undo`).
         case transferUndone = "transfer-undo"
+        /// Another tool's history taken over (`ferry adopt`).
+        case adopted = "adopt"
+        /// A release's migrations recorded as applied to a database whose
+        /// schema matched it (`ferry baseline`).
+        case baselined = "baseline"
     }
 
     /// What happened.

@@ -159,6 +159,8 @@ public struct Migration: Sendable, Identifiable {
         case baseline
         /// A run of a version-range hook (recorded, never planned as a migration).
         case hook
+        /// A migration that another tool applied, recorded by `adopt`.
+        case adopted
     }
 
     /// The name of a release's baseline script, `baseline` (from `baseline.sql`).

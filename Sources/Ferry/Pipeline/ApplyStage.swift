@@ -47,6 +47,8 @@ final class ApplyStage {
     /// The accepted history changes not recorded yet: they are recorded in
     /// the first transaction that commits.
     private var unaccepted: [PlanStage.Acceptance]
+    /// The other tool's history table kept in step, if the configuration asks for it.
+    private var keeper: ForeignHistoryKeeper?
 
     init(
         ferry: Ferry, options: UpgradeOptions, plan: Plan, acceptances: [PlanStage.Acceptance],
@@ -78,6 +80,7 @@ final class ApplyStage {
     func run() async throws {
         let batches = Self.batches(of: plan.pending, transactionMode: options.transactionMode)
         do {
+            keeper = try ForeignHistoryKeeper.configured(by: ferry.configuration)
             for (number, batch) in batches.enumerated() {
                 let completed = releaseCompleted(by: number, of: batches)
                 if batch.isTransactional {
@@ -147,6 +150,7 @@ final class ApplyStage {
                 in: session, hadDatabase: hadDatabase, lockingWriters: true)
             try await recordAcceptances()
             try await runAndRecord(batch.migrations)
+            try await keeper?.record(batch.migrations, in: session)
             try await end(isLast: isLast, completing: completed)
         }
     }
@@ -161,6 +165,7 @@ final class ApplyStage {
             try await recordAcceptances()
             try await forgetEarlierRuns(of: batch.migrations)
             try await session.record(row)
+            try await keeper?.record(batch.migrations, in: session)
             try await end(isLast: isLast, completing: completed)
         }
     }

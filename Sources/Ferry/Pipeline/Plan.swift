@@ -122,6 +122,19 @@ public struct Plan: Sendable {
                 database.unmanagedTables.prefix(10).joined(separator: ", ")
                 + (database.unmanagedTables.count > 10
                     ? " and \(database.unmanagedTables.count - 10) more" : "")
+            // Another tool's history table says which command takes the database over.
+            let histories = Set(ForeignTool.allCases.map(\.historyTable))
+                .intersection(database.unmanagedTables).sorted()
+            if !histories.isEmpty {
+                return FerryError(
+                    .unmanagedDatabase,
+                    "This database has tables (\(shown)) but no Ferry history: another migration tool "
+                        + "managed it (\(histories.joined(separator: ", "))).",
+                    changes: "Nothing was changed.",
+                    advice:
+                        "Take its history over with \(run: .adopt), which records what that tool applied; "
+                        + "the upgrade then applies the rest.")
+            }
             return FerryError(
                 .unmanagedDatabase,
                 "This database has tables (\(shown)) but no Ferry history: Ferry did not make it, "
@@ -129,9 +142,8 @@ public struct Plan: Sendable {
                 changes: "Nothing was changed.",
                 advice:
                     "Check that \(.database) names the application's database. If it is, and its schema is "
-                    + "already that of a release, its history must first be adopted or baselined (commands "
-                    + "\(run: .adopt) and \(run: .baseline), not available yet); until then, upgrade a copy made "
-                    + "with Ferry or start from an empty database.")
+                    + "already that of a release, its history must first be taken over: with \(run: .adopt) "
+                    + "when another migration tool managed it, or \(run: .baseline) when none did.")
         }
         if allowingChanged { return nil }
         if let first = changed.first {

@@ -36,6 +36,8 @@ struct Upgrade: Sendable {
         let lock = LockStage(ferry: ferry, emit: emit)
         let inspection = InspectStage(ferry: ferry)
         let planning = try PlanStage(ferry: ferry, options: options)
+        // A history table to keep that cannot be is a configuration error: said before any backup.
+        _ = try ForeignHistoryKeeper.configured(by: ferry.configuration)
 
         // Inspect and plan without the lock first: an up-to-date database costs one read. While another
         // upgrader holds the lock, its transaction may keep readers out: wait for the lock instead,

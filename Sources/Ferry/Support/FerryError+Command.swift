@@ -54,10 +54,10 @@ extension FerryError {
         /// Walk every upgrade path and down step on scratch databases.
         public static let testPaths = Command(
             name: "testPaths", call: "Ferry.testUpgradePaths()")
-        /// Take over another tool's history (not available yet).
-        public static let adopt = Command(name: "adopt", call: "adopt")
-        /// Record an unmanaged database's schema as a release (not available yet).
-        public static let baseline = Command(name: "baseline", call: "baseline")
+        /// Take over another tool's history.
+        public static let adopt = Command(name: "adopt", call: "Ferry.adopt(_:)")
+        /// Record an unmanaged database's schema as a release.
+        public static let baseline = Command(name: "baseline", call: "Ferry.baseline(_:)")
         /// Export the database to a folder.
         public static let export = Command(name: "export", call: "Ferry.export(to:options:)")
         /// Write a configuration file and a migrations folder.

@@ -80,12 +80,20 @@ extension FerryError {
         /// How an import treats rows whose key is already there.
         public static let importMode = Setting(name: "importMode", property: "ImportOptions.mode")
 
+        /// The tool whose history `adopt` takes over.
+        public static let adoptFrom = Setting(name: "adoptFrom", property: "AdoptOptions.tool")
+        /// Keep another tool's history table in step on every upgrade.
+        public static let keepHistoryTable = Setting(
+            name: "keepHistoryTable", property: "Configuration.keepsHistoryTable")
+        /// The release `baseline` records.
+        public static let baselineRelease = Setting(
+            name: "baselineRelease", property: "BaselineOptions.release")
         /// Every setting the core's messages name, for a reader's wording to
         /// cover them all.
         public static let all: [Setting] = [
             allowChanged, noBackup, force, create, lockTimeout, target, database, backups,
             migrations, configurationFile, backupCheck, schemaDrift, transactionMode, latestBackup,
-            backupBeforeUpgrade, importMode,
+            backupBeforeUpgrade, importMode, adoptFrom, keepHistoryTable, baselineRelease,
         ]
 
         /// The library's words for the setting with a value: a property that

@@ -80,6 +80,14 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, WordedForRea
         public static let notFound = Code(rawValue: "notFound")
         /// An admin server request whose body is larger than the server takes.
         public static let requestTooLarge = Code(rawValue: "requestTooLarge")
+        /// `adopt` or `baseline` on a database that Ferry already manages.
+        public static let alreadyManaged = Code(rawValue: "alreadyManaged")
+        /// No other tool's history to adopt, or more than one and none chosen.
+        public static let foreignHistoryNotFound = Code(rawValue: "foreignHistoryNotFound")
+        /// Another tool's history is dirty or records a failure: not adopted.
+        public static let foreignHistoryUnfinished = Code(rawValue: "foreignHistoryUnfinished")
+        /// `baseline`: the database's schema is not the release's.
+        public static let schemaDiffers = Code(rawValue: "schemaDiffers")
     }
 
     /// How the error ends a command; the tool makes its exit code of it.
@@ -171,7 +179,8 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, WordedForRea
             .lockTimeout,
             .backupCorrupt, .backupNotFound, .insufficientSpace, .notConfirmed, .preflightRefused,
             .insufficientPrivileges, .unmanagedDatabase, .databaseMissing, .databaseReadOnly,
-            .exportCorrupt, .invalidExport, .unauthorized, .serverBusy, .transferRefused:
+            .exportCorrupt, .invalidExport, .unauthorized, .serverBusy, .transferRefused,
+            .alreadyManaged, .foreignHistoryNotFound, .foreignHistoryUnfinished, .schemaDiffers:
             return .refused
         default:
             return .failed

@@ -30,6 +30,22 @@ public enum SqitchLayout: MigrationLayoutReader {
         FileManager.default.fileExists(atPath: folder.appendingPathComponent(planFile).path)
     }
 
+    /// The plan's `%project=` name, or nil when the folder has no readable
+    /// plan or the plan names none: whose changes a shared registry lists.
+    static func project(in folder: URL) -> String? {
+        guard
+            let data = FileManager.default.contents(
+                atPath: folder.appendingPathComponent(planFile).path)
+        else { return nil }
+        for line in LayoutFiles.lines(of: String(decoding: data, as: UTF8.self)) {
+            let pragma = line.trimmingCharacters(in: .whitespaces)
+            guard pragma.hasPrefix("%project") else { continue }
+            let value = pragma.drop { $0 != "=" }.dropFirst().trimmingCharacters(in: .whitespaces)
+            return value.isEmpty ? nil : value
+        }
+        return nil
+    }
+
     /// Reads the plan's changes and tags, in order.
     static func plan(in folder: URL) throws -> (entries: [Entry], text: String) {
         let url = folder.appendingPathComponent(planFile)
