@@ -39,6 +39,9 @@ enum ToolWords {
             (.latestBackup, Flag(flag: "--latest")),
             (.backupBeforeUpgrade, Flag(flag: "--before-upgrade-to")),
             (.importMode, Flag(flag: "--mode")),
+            (.databases, Flag(flag: "--databases", placeholder: "SPEC")),
+            (.continueOnError, Flag(flag: "--continue-on-error")),
+            (.resume, Flag(flag: "--resume", placeholder: "FILE")),
         ]
         return Dictionary(uniqueKeysWithValues: flags.map { ($0.0.name, $0.1) })
     }()
