@@ -126,8 +126,7 @@ struct FleetRun {
         var rows = [["DATABASE", "RESULT", "RELEASES", "BACKUP", "TIME", "ERROR"]]
         for entry in report.databases {
             let releases =
-                entry.from == nil && entry.to == nil
-                ? "-" : "\(entry.from ?? "new") → \(entry.to ?? "?")"
+                entry.to.map { "\(entry.from ?? "new") → \($0)" } ?? entry.from ?? "-"
             rows.append([
                 entry.name, entry.result.rawValue, releases, entry.backup ?? "-",
                 entry.result == .notStarted ? "-" : Duration.text(seconds: entry.seconds),
