@@ -27,6 +27,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "driver"))
 
 import datasets  # noqa: E402
+import fleet  # noqa: E402
 import postgres  # noqa: E402
 import report  # noqa: E402
 import workloads  # noqa: E402
@@ -36,7 +37,7 @@ from paths import ALEMBIC, BENCHMARKS, BUILD_PATH, FERRY, REPORT, ROOT, VENV, WO
 ALEMBIC_VERSION = "1.20.1"
 PREAMBLE = "# Benchmarks\n\nWritten by `Benchmarks/run.py`; see README.md.\n"
 SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild", "export", "import",
-                    "health", "transfer")
+                    "health", "transfer", "fleet")
 POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export", "pg-transfer")
 
 
@@ -92,6 +93,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="the small data set, and no 10,000 migrations: a minute or two")
     parser.add_argument("--devices", type=int, help="devices in the data set (default 1,000; quick: 100)")
+    parser.add_argument("--tenants", type=int, help="SQLite tenants of the fleet workload (default 1,000; quick: 100)")
     parser.add_argument("--rows", type=int, help="history rows (default 5,000,000; quick: 200,000)")
     parser.add_argument("--repeat", type=int, help="runs of each program (default 3)")
     parser.add_argument("--only", help="run only these workloads, comma-separated: "
@@ -141,6 +143,7 @@ def main():
             ("pending", "is anything pending?", lambda: workloads.pending(repetitions)),
             ("rebuild", "rebuilding the history table", lambda: workloads.rebuild(database, repetitions)),
             ("health", "the admin server under wrk", lambda: workloads.health_server(repetitions, options.quick)),
+            ("fleet", "many SQLite tenants", lambda: fleet.fleet(repetitions, options.tenants or (100 if options.quick else 1000))),
             ("pg-backup", "PostgreSQL backup", lambda: workloads.pg_backup(server, pg_database, repetitions)),
             ("pg-restore", "PostgreSQL restore", lambda: workloads.pg_restore(server, pg_database, repetitions)),
             ("export", "export", lambda: export_workloads.export(database, repetitions)),

@@ -18,6 +18,10 @@ public struct Ferry: Sendable {
     /// The configuration.
     public let configuration: Configuration
 
+    /// The catalog a fleet run read once for all its databases; nil reads
+    /// the migrations on each use.
+    var preparedCatalog: MigrationCatalog? = nil
+
     /// Creates Ferry for a configuration.
     public init(_ configuration: Configuration) {
         self.configuration = configuration
@@ -27,6 +31,7 @@ public struct Ferry: Sendable {
     ///
     /// - Throws: ``FerryError`` naming a malformed file.
     public func catalog() throws -> MigrationCatalog {
+        if let preparedCatalog { return preparedCatalog }
         var catalog = try MigrationCatalog(
             folder: configuration.migrationsDirectory, layout: configuration.migrationLayout,
             boundaries: configuration.releaseBoundaries, programRelease: configuration.release,

@@ -9,6 +9,8 @@ struct BackupCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var fleet: FleetArguments
+
     @OptionGroup var backupCheck: BackupCheckOption
 
     @Option(
@@ -34,6 +36,17 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("backup") {
+            let fleetRun = FleetRun(
+                command: "backup", arguments: fleet, common: common, console: console)
+            if try fleetRun.isWanted() {
+                let error = try await fleetRun.run(adding: backupCheck.settings) {
+                    [format, note] ferry in
+                    let backup = try await ferry.backup(format: format, note: note)
+                    return FleetSummary(from: backup.manifest.release, backup: backup.name)
+                }
+                if let error { throw ExitCode(error.exitCode) }
+                return
+            }
             let ferry = Ferry(
                 try common.configuration(
                     try common.settings(adding: backupCheck.settings), console: console))

@@ -15,6 +15,8 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var fleet: FleetArguments
+
     @Option(
         name: .long,
         help: ArgumentHelp(
@@ -57,6 +59,25 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("check", readsOnly: true) {
+            let fleetRun = FleetRun(
+                command: "check", arguments: fleet, common: common, console: console)
+            if try fleetRun.isWanted() {
+                let error = try await fleetRun.run(
+                    adding: Settings {
+                        $0.create = create ? true : nil
+                        $0.schemaDrift = noSchemaDrift ? false : nil
+                    }
+                ) { [to, allowChanged, noBackup, force] ferry in
+                    let report = try await ferry.check(
+                        UpgradeOptions(
+                            target: to, allowChanged: allowChanged, skipBackup: noBackup,
+                            force: force))
+                    if let refusal = report.refusal(force: force) { throw refusal }
+                    return FleetSummary()
+                }
+                if let error { throw ExitCode(error.exitCode) }
+                return
+            }
             let settings = try common.settings(
                 adding: Settings {
                     $0.create = create ? true : nil

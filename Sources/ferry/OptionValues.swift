@@ -77,4 +77,12 @@ enum OptionValue {
         }
         return try setting.checked(value, from: "\(flag) \(value)")
     }
+
+    /// A whole number of at least `minimum`, such as `--parallel 8`.
+    @Sendable static func count(_ text: String, flag: String, minimum: Int) throws -> Int {
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= minimum else {
+            throw ValidationError("\(flag) takes a whole number of at least \(minimum).")
+        }
+        return value
+    }
 }

@@ -11,9 +11,23 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var fleet: FleetArguments
+
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("status", readsOnly: true) {
+            let fleetRun = FleetRun(
+                command: "status", arguments: fleet, common: common, console: console)
+            if try fleetRun.isWanted() {
+                let error = try await fleetRun.run({ ferry in
+                    let status = try await ferry.status()
+                    return FleetSummary(
+                        from: status.databaseRelease, to: status.release.description,
+                        migrations: status.pending.count)
+                })
+                if let error { throw ExitCode(error.exitCode) }
+                return
+            }
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let status = try await ferry.status().worded(for: .tool)
             if console.isJSON {

@@ -42,6 +42,9 @@ enum ToolWords {
             (.adoptFrom, Flag(flag: "--from", placeholder: "TOOL")),
             (.keepHistoryTable, Flag(flag: "--keep-history-table")),
             (.baselineRelease, Flag(flag: "--release", placeholder: "VERSION")),
+            (.databases, Flag(flag: "--databases", placeholder: "SPEC")),
+            (.continueOnError, Flag(flag: "--continue-on-error")),
+            (.resume, Flag(flag: "--resume", placeholder: "FILE")),
         ]
         return Dictionary(uniqueKeysWithValues: flags.map { ($0.0.name, $0.1) })
     }()

@@ -16,6 +16,8 @@ struct UpgradeCommand: AsyncParsableCommand {
 
     @OptionGroup var backupCheck: BackupCheckOption
 
+    @OptionGroup var fleet: FleetArguments
+
     @Option(
         name: .long,
         help: ArgumentHelp(
@@ -99,14 +101,20 @@ struct UpgradeCommand: AsyncParsableCommand {
         let signals = marker.writeOnSignals()
         defer { for signal in signals { signal.cancel() } }
         do {
-            let settings = try common.settings(
-                adding: Settings {
-                    $0.lockTimeout = lockTimeout
-                    $0.transactionMode = transactionMode
-                    $0.create = create ? true : nil
-                    $0.schemaDrift = noSchemaDrift ? false : nil
-                    $0.keepHistoryTable = keepHistoryTable ? true : nil
-                }.overridden(by: backupCheck.settings))
+            let flags = Settings {
+                $0.lockTimeout = lockTimeout
+                $0.transactionMode = transactionMode
+                $0.create = create ? true : nil
+                $0.schemaDrift = noSchemaDrift ? false : nil
+                $0.keepHistoryTable = keepHistoryTable ? true : nil
+            }.overridden(by: backupCheck.settings)
+            let fleetRun = FleetRun(
+                command: "upgrade", arguments: fleet, common: common, console: console)
+            if try fleetRun.isWanted() {
+                try await upgradeFleet(fleetRun, flags: flags, marker: marker)
+                return
+            }
+            let settings = try common.settings(adding: flags)
             let ferry = Ferry(try common.configuration(settings, console: console))
             let options = UpgradeOptions(
                 target: to, allowChanged: allowChanged, skipBackup: noBackup,
@@ -128,6 +136,8 @@ struct UpgradeCommand: AsyncParsableCommand {
                         upToDate: report.wasUpToDate, backup: report.backup))
             }
             marker.write(success: true)
+        } catch let exit as ExitCode {
+            throw exit  // a fleet run that has reported and written its marker
         } catch let error as FerryError {
             console.report(error, command: "upgrade")
             marker.write(success: false)
@@ -148,6 +158,29 @@ struct UpgradeCommand: AsyncParsableCommand {
             marker.write(success: false)
             throw ExitCode.failure
         }
+    }
+}
+
+extension UpgradeCommand {
+    /// Upgrades every database of the fleet, each as one upgrade; exits 1
+    /// unless every one succeeded (skipped ones do not count as failed).
+    func upgradeFleet(_ fleetRun: FleetRun, flags: Settings, marker: EndMarker) async throws {
+        guard !rehearse else {
+            throw FerryError(
+                .invalidConfiguration, "--rehearse is not supported with --databases yet.",
+                changes: "Nothing was changed.",
+                advice: "Rehearse one database with --database PATH --rehearse.")
+        }
+        let settings = try common.settings(adding: flags, needsDatabase: false)
+        let options = UpgradeOptions(
+            target: to, allowChanged: allowChanged, skipBackup: noBackup,
+            force: force, transactionMode: settings.upgradeTransactionMode(),
+            verifiesChecksums: true)
+        let error = try await fleetRun.run(adding: flags) { ferry in
+            FleetSummary(try await ferry.upgrade(options))
+        }
+        marker.write(success: error == nil)
+        if let error { throw ExitCode(error.exitCode) }
     }
 }
 

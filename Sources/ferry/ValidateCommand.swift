@@ -11,6 +11,8 @@ struct ValidateCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var fleet: FleetArguments
+
     @Flag(
         name: .long,
         help: ArgumentHelp(
@@ -31,6 +33,19 @@ struct ValidateCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("validate", readsOnly: !allowChanged) {
+            let fleetRun = FleetRun(
+                command: "validate", arguments: fleet, common: common, console: console)
+            if try fleetRun.isWanted() {
+                let error = try await fleetRun.run({ [allowChanged] ferry in
+                    let plan =
+                        allowChanged
+                        ? try await ferry.acceptChanges().plan : try await ferry.validate()
+                    return FleetSummary(
+                        from: plan.database.recordedRelease, to: plan.targetRelease.description)
+                })
+                if let error { throw ExitCode(error.exitCode) }
+                return
+            }
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let (plan, accepted) =
                 allowChanged ? try await ferry.acceptChanges() : (try await ferry.validate(), [])

@@ -17,6 +17,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var fleet: FleetArguments
+
     @Flag(
         name: .long,
         help:
@@ -36,6 +38,18 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let console = Console(isJSON: common.wantsJSON)
         try await console.run("verify", readsOnly: true) {
+            let fleetRun = FleetRun(
+                command: "verify", arguments: fleet, common: common, console: console)
+            if try fleetRun.isWanted() {
+                let error = try await fleetRun.run(
+                    adding: Settings { $0.schemaDrift = noSchemaDrift ? false : nil }
+                ) { ferry in
+                    if let failure = try await ferry.verify().failure { throw failure }
+                    return FleetSummary()
+                }
+                if let error { throw ExitCode(error.exitCode) }
+                return
+            }
             let ferry = Ferry(
                 try common.configuration(
                     try common.settings(

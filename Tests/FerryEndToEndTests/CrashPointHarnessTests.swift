@@ -39,6 +39,10 @@ struct CrashPointHarnessTests {
         /// folder: after a kill it holds no manifest or a whole export, and
         /// after the rerun a whole export.
         var writesExport: String? = nil
+        /// Whether the operation runs over a fleet (`--databases @fleet.txt`,
+        /// listing the scenario's database): its backups are in a folder of
+        /// the database's own inside the catalog.
+        var isFleet = false
         /// Brings the database to where the operation starts; returns the
         /// states between before and after that a kill may also leave, each
         /// one a committed step that the rerun finishes.
@@ -50,6 +54,17 @@ struct CrashPointHarnessTests {
     static let operations: [Operation] = [
         Operation(name: "upgrade", command: ["upgrade"]) { _ in [] },
         Operation(name: "upgrade, no backup", command: ["upgrade", "--no-backup"]) { _ in [] },
+        // A fleet of one: the fleet runner, its report written after the database, and the
+        // database's own backups folder; the rerun is the same fleet run.
+        Operation(
+            name: "fleet upgrade",
+            command: ["upgrade", "--databases", "@fleet.txt", "--report", "report.json"],
+            isFleet: true
+        ) { scenario in
+            try Data((scenario.path + "\n").utf8).write(
+                to: scenario.folder.url.appendingPathComponent("fleet.txt"))
+            return []
+        },
         Operation(name: "backup", command: ["backup"]) { _ in [] },
         Operation(name: "backup, quick check", command: ["backup", "--backup-check", "quick"]) {
             _ in []
@@ -266,7 +281,7 @@ struct CrashPointHarnessTests {
         }
         let finished = try await Outcome(scenario)
         if finished != after { problems.append("the rerun ended at \(finished), not \(after)") }
-        problems += try catalogProblems(scenario)
+        problems += try catalogProblems(scenario, fleet: operation.isFleet)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: tmp)
         if !leftovers.isEmpty { problems.append("left in TMPDIR: \(leftovers)") }
         return problems
@@ -285,7 +300,8 @@ struct CrashPointHarnessTests {
     }
 
     func arguments(_ operation: Operation, _ scenario: ExampleScenario) -> [String] {
-        operation.command + common(scenario)
+        // A fleet names its databases in its list, not with --database.
+        operation.command + common(scenario).dropFirst(operation.isFleet ? 2 : 0)
     }
 
     /// A temporary folder of the scenario's own, so that leftovers are its run's.
@@ -297,8 +313,12 @@ struct CrashPointHarnessTests {
 
     /// Every backup the catalog lists is whole, and nothing else is in its
     /// folder but the backups and their manifests.
-    func catalogProblems(_ scenario: ExampleScenario) throws -> [String] {
-        let folder = scenario.backupsFolder
+    func catalogProblems(_ scenario: ExampleScenario, fleet: Bool = false) throws -> [String] {
+        var folder = scenario.backupsFolder
+        if fleet {
+            // The scenario's own backups stay beside it; the fleet's are in the database's folder.
+            folder.appendPathComponent(FleetMember.naming([scenario.path])[0].name)
+        }
         guard FileManager.default.fileExists(atPath: folder.path) else { return [] }
         let listing = try BackupCatalog(folder: folder).listing()
         var problems: [String] = []

@@ -79,9 +79,28 @@ import Testing
                     run(["upgrade", "--lock-timeout"], 2),
                     run(["upgrade", "--rehearse"], migrations: "bad", 1),
                     run(["upgrade", "--rehearse"], 0),
+                    Run(
+                        arguments: [
+                            "upgrade", "--databases", "a.db", "--migrations", "m", "--json",
+                        ],
+                        status: 0),
+                    Run(
+                        arguments: [
+                            "upgrade", "--databases", "a.db", "--migrations", "bad", "--json",
+                        ], status: 1),
                 ]
             ),
-            ("status", [run(["status"], 0), run(["status"], database: "folder.db", 2)]),
+            (
+                "status",
+                [
+                    run(["status"], 0), run(["status"], database: "folder.db", 2),
+                    Run(
+                        arguments: [
+                            "status", "--databases", "a.db", "--migrations", "m", "--json",
+                        ],
+                        status: 0),
+                ]
+            ),
             (
                 "plan",
                 [
@@ -452,7 +471,10 @@ struct DocumentedShapes {
         let envelope: Set = ["command", "ok", "error"]
         if ok || !Set(result.keys).subtracting(envelope).isEmpty {
             let tables = results[command] ?? []
-            let table = result["rehearsal"] != nil ? tables.dropFirst().first : tables.first
+            // A run over many databases has the one result of `--databases`, whatever the command.
+            let fleet = result["fleet"] != nil ? results["--databases"]?.first : nil
+            let table =
+                fleet ?? (result["rehearsal"] != nil ? tables.dropFirst().first : tables.first)
             if let keys = table {
                 expect(result, has: keys, "\(run): result")
                 let undocumented = Set(result.keys).subtracting(envelope).subtracting(

@@ -30,6 +30,7 @@ import Testing
                 "import.convert": ["column", "from"],
                 "server": ["token_file", "listen", "tls_certificate", "tls_key"],
                 "transfer": ["name", "table", "owner", "references", "order", "unique"],
+                "fleet": ["databases", "parallel", "canary", "continue_on_error", "report"],
             ])
         #expect(
             Settings.fileArrayTables == [
@@ -69,6 +70,13 @@ import Testing
             os_release = "file-os-release"
             schema_drift = false
 
+            [fleet]
+            databases = "@tenants.txt"
+            parallel = 3
+            canary = 1
+            continue_on_error = true
+            report = "file-report.json"
+
             [[component]]
             name = "bridge"
 
@@ -100,6 +108,11 @@ import Testing
             $0.layout = .goose
             $0.keepHistoryTable = true
             $0.releaseBoundaries = [ReleaseBoundary(release: Release(0, 9, 0), through: "00005")]
+            $0.fleetDatabases = "@" + base + "/tenants.txt"
+            $0.fleetParallel = 3
+            $0.fleetCanary = 1
+            $0.fleetContinuesOnError = true
+            $0.fleetReport = base + "/file-report.json"
         }
         #expect(fromFile == expectedFromFile)
 
@@ -117,6 +130,8 @@ import Testing
                 "FERRY_OS_RELEASE": "env-os-release", "FERRY_SCHEMA_DRIFT": "1",
                 "FERRY_JSON": "yes", "FERRY_LAYOUT": "golang-migrate",
                 "FERRY_KEEP_HISTORY_TABLE": "0",
+                "FERRY_DATABASES": "env/*.db", "FERRY_PARALLEL": "2", "FERRY_CANARY": "0",
+                "FERRY_CONTINUE_ON_ERROR": "0", "FERRY_REPORT": "env-report.json",
                 "FERRY_UNRELATED": "x",
             ], engines: engines)
         let expectedFromEnvironment = Settings {
@@ -140,6 +155,11 @@ import Testing
             $0.json = true
             $0.layout = .golangMigrate
             $0.keepHistoryTable = false
+            $0.fleetDatabases = "env/*.db"
+            $0.fleetParallel = 2
+            $0.fleetCanary = 0
+            $0.fleetContinuesOnError = false
+            $0.fleetReport = "env-report.json"
         }
         #expect(environment == expectedFromEnvironment)
 

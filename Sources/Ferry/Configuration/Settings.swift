@@ -52,6 +52,19 @@ public struct Settings: Sendable, Equatable {
     public var backupCheck: BackupCheckLevel?
     /// `FERRY_JSON`, `--json`: JSON output.
     public var json: Bool?
+    /// `[fleet] databases`, `FERRY_DATABASES`, `--databases`: the databases
+    /// a fleet run works on (``FleetSpec``); a relative path in the file is
+    /// relative to the file's folder, also after `@`.
+    public var fleetDatabases: String?
+    /// `[fleet] parallel`, `FERRY_PARALLEL`, `--parallel`: databases at once.
+    public var fleetParallel: Int?
+    /// `[fleet] canary`, `FERRY_CANARY`, `--canary`: databases that go first.
+    public var fleetCanary: Int?
+    /// `[fleet] continue_on_error`, `FERRY_CONTINUE_ON_ERROR`,
+    /// `--continue-on-error`: go on after a database fails.
+    public var fleetContinuesOnError: Bool?
+    /// `[fleet] report`, `FERRY_REPORT`, `--report`: the fleet report file.
+    public var fleetReport: String?
     /// `[database] layout`, `FERRY_LAYOUT`, `--layout`: the migrations
     /// folder's layout; unset detects it.
     public var layout: MigrationLayout?
@@ -152,6 +165,23 @@ public struct Settings: Sendable, Equatable {
             .path(\.osRelease, "preflight", "os_release", environment: "FERRY_OS_RELEASE"),
             .flag(\.schemaDrift, "preflight", "schema_drift", environment: "FERRY_SCHEMA_DRIFT"),
             .flag(\.json, environment: "FERRY_JSON"),
+            SettingKey(
+                \.fleetDatabases, file: .key(table: "fleet", name: "databases"),
+                environment: "FERRY_DATABASES",
+                fromFile: { reader in
+                    try reader.string("fleet", "databases").map { spec in
+                        spec.hasPrefix("@")
+                            ? "@" + reader.resolved(String(spec.dropFirst()))
+                            : reader.resolved(spec)
+                    }
+                },
+                fromText: { text, _ in text }),
+            .count(\.fleetParallel, .fleetParallel),
+            .count(\.fleetCanary, .fleetCanary),
+            .flag(
+                \.fleetContinuesOnError, "fleet", "continue_on_error",
+                environment: "FERRY_CONTINUE_ON_ERROR"),
+            .path(\.fleetReport, "fleet", "report", environment: "FERRY_REPORT"),
             .texts(
                 \.secretColumns, "export", "secret_columns",
                 environment: "FERRY_EXPORT_SECRET_COLUMNS"),

@@ -77,6 +77,14 @@ extension FerryError {
         public static let backupBeforeUpgrade = Setting(
             name: "backupBeforeUpgrade", property: "BackupSelection.beforeUpgrade(to:)")
 
+        /// Which databases a fleet run works on (``FleetSpec``).
+        public static let databases = Setting(name: "databases", property: "FleetSpec")
+        /// Whether a fleet run goes on after a database fails.
+        public static let continueOnError = Setting(
+            name: "continueOnError", property: "FleetOptions.continuesOnError")
+        /// The fleet report a run reads to finish what is left.
+        public static let resume = Setting(name: "resume", property: "FleetReport.remaining")
+
         /// How an import treats rows whose key is already there.
         public static let importMode = Setting(name: "importMode", property: "ImportOptions.mode")
 
@@ -94,6 +102,7 @@ extension FerryError {
             allowChanged, noBackup, force, create, lockTimeout, target, database, backups,
             migrations, configurationFile, backupCheck, schemaDrift, transactionMode, latestBackup,
             backupBeforeUpgrade, importMode, adoptFrom, keepHistoryTable, baselineRelease,
+            databases, continueOnError, resume,
         ]
 
         /// The library's words for the setting with a value: a property that
