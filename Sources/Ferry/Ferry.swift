@@ -34,7 +34,8 @@ public struct Ferry: Sendable {
         if let preparedCatalog { return preparedCatalog }
         var catalog = try MigrationCatalog(
             folder: configuration.migrationsDirectory, layout: configuration.migrationLayout,
-            boundaries: configuration.releaseBoundaries, programRelease: configuration.release,
+            boundaries: configuration.releaseBoundaries,
+            releasePattern: configuration.releasePattern, programRelease: configuration.release,
             registry: configuration.migrations, hooks: configuration.hooks)
         catalog.seesSwiftMigrations = configuration.seesSwiftMigrations
         if let layout = catalog.layout, layout.isDetected, layout.layout != .ferry {

@@ -24,7 +24,7 @@ import Testing
                 "verify": ["name", "query", "expect", "preserve", "releases"],
                 "requirement": ["os", "engine", "unknown"],
                 "component": ["name", "version", "compatible", "remove_before", "remove_after"],
-                "release": ["version", "through"],
+                "release": ["version", "through", "pattern"],
                 "export": ["secret_columns"],
                 "import": ["convert"],
                 "import.convert": ["column", "from"],

@@ -260,6 +260,57 @@ import Testing
         }
     }
 
+    /// `[[release]] pattern` reads each migration's release out of its file
+    /// name; a file without one is in the release of the one before it.
+    @Test func aPatternReadsTheReleasesOutOfTheFileNames() throws {
+        let folder = try TemporaryFolder()
+        for (number, name) in [
+            (1, "r1.0.0_devices"), (2, "sensors"), (3, "r1.2.0_history"), (4, "index"),
+        ] {
+            try folder.write("\(number)_\(name).up.sql", "SELECT \(number);")
+        }
+        let settings = try folder.write(
+            "ferry.toml",
+            """
+            [[release]]
+            pattern = '_r(?<release>\\d+\\.\\d+\\.\\d+)_'
+            """)
+        let pattern = try #require(try Settings.file(at: settings).releasePatterns?.first)
+        let read = try ForeignMigrationFolder(
+            url: folder.url, layout: .golangMigrate, programRelease: Release(2, 0, 0),
+            pattern: pattern
+        ).read()
+        #expect(
+            read.migrations.map(\.id) == [
+                "1.0.0/1_r1.0.0_devices", "1.0.0/2_sensors", "1.2.0/3_r1.2.0_history",
+                "1.2.0/4_index",
+            ])
+        #expect(read.releases == [Release(1, 0, 0), Release(1, 2, 0)])
+
+        // A release that goes back, and a first file without one, are refused naming the file.
+        try folder.write("5_r1.1.0_late.up.sql", "SELECT 5;")
+        #expect {
+            try ForeignMigrationFolder(
+                url: folder.url, layout: .golangMigrate, pattern: pattern
+            ).read()
+        } throws: { error in
+            (error as? FerryError)?.message.contains("5_r1.1.0_late.up.sql") == true
+        }
+        try folder.write("0_first.up.sql", "SELECT 0;")
+        #expect {
+            try ForeignMigrationFolder(
+                url: folder.url, layout: .golangMigrate, pattern: pattern
+            ).read()
+        } throws: { error in
+            (error as? FerryError)?.message.contains("0_first.up.sql") == true
+        }
+        #expect(throws: FerryError.self) { try ReleasePattern("no group") }
+        #expect(throws: FerryError.self) { try ReleasePattern("(unclosed") }
+        #expect(throws: FerryError.self) {
+            _ = try ReleasePattern("_r(\\w+)_").release(in: "1_rabc_x.sql")
+        }
+    }
+
     @Test func detectsTheLayoutOnlyWhenTheFilesFitOne() throws {
         let flyway = try TemporaryFolder()
         try flyway.write("V1__one.sql", "SELECT 1;")

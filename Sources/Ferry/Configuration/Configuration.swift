@@ -31,6 +31,9 @@ extension Ferry {
         /// Where releases end in a folder of another tool's migrations
         /// (`[[release]] version through`), oldest first.
         public var releaseBoundaries: [ReleaseBoundary] = []
+        /// Reads the releases of another tool's migrations out of their file
+        /// names (`[[release]] pattern`), instead of ``releaseBoundaries``.
+        public var releasePattern: ReleasePattern?
         /// Migrations registered in Swift.
         public var migrations: MigrationRegistry
         /// The backup catalog folder; nil lets the engine choose.

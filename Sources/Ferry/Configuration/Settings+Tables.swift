@@ -174,6 +174,16 @@ extension FileReader {
 
     func releaseBoundaries() throws -> [ReleaseBoundary]? {
         try eachEntry("release") { entry in
+            // A table with a pattern reads releases from file names (``releasePatterns()``).
+            if entry.table["pattern"] != nil {
+                guard entry.table["version"] == nil, entry.table["through"] == nil else {
+                    throw FerryError(
+                        .invalidConfiguration,
+                        "\(entry.place) has a pattern and version or through: choose one way to give releases."
+                    )
+                }
+                return []
+            }
             guard let version = try entry.string("version"),
                 let through = try entry.string("through"), !through.isEmpty
             else {
@@ -248,5 +258,13 @@ extension FileReader {
                     order: try entry.string("order"), unique: unique)
             ]
         }
+    }
+
+    func releasePatterns() throws -> [ReleasePattern]? {
+        let patterns: [ReleasePattern]? = try eachEntry("release") { entry in
+            guard let text = try entry.string("pattern") else { return [] }
+            return [try entry.located { try ReleasePattern(text) }]
+        }
+        return patterns?.isEmpty == false ? patterns : nil
     }
 }

@@ -73,6 +73,8 @@ public struct Settings: Sendable, Equatable {
     public var keepHistoryTable: Bool?
     /// `[[release]]` tables: where releases end in another tool's folder.
     public var releaseBoundaries: [ReleaseBoundary]?
+    /// `[[release]] pattern`: reads releases out of another tool's file names.
+    public var releasePatterns: [ReleasePattern]?
     /// `[database] fixtures`, `FERRY_FIXTURES`, `test-paths --fixtures`: the
     /// sample data folder.
     public var fixtures: String?
@@ -200,6 +202,7 @@ public struct Settings: Sendable, Equatable {
             .tables(\.releaseBoundaries, "release", keys: ["version", "through"]) {
                 try $0.releaseBoundaries()
             },
+            .tables(\.releasePatterns, "release", keys: ["pattern"]) { try $0.releasePatterns() },
             .tables(\.importConversions, "import.convert", keys: ["column", "from"]) {
                 try $0.importConversions()
             },
@@ -380,6 +383,15 @@ public struct Settings: Sendable, Equatable {
         configuration.fixturesDirectory = fixtures.map { URL(fileURLWithPath: $0) }
         configuration.migrationLayout = layout
         configuration.releaseBoundaries = releaseBoundaries ?? []
+        let patterns = releasePatterns ?? []
+        guard patterns.count <= 1, patterns.isEmpty || configuration.releaseBoundaries.isEmpty
+        else {
+            throw FerryError(
+                .invalidConfiguration,
+                "[[release]] gives releases by a pattern and also another way: keep one pattern alone, or version and through tables."
+            )
+        }
+        configuration.releasePattern = patterns.first
         configuration.invariants = invariants ?? []
         configuration.requirements = requirements ?? []
         configuration.components = components ?? []

@@ -35,8 +35,10 @@ public protocol ExportSnapshot: Sendable {
     /// `row` per row, without holding the table in memory.
     ///
     /// - Parameters:
+    ///   - table: The table, as ``exportTables()`` describes it.
     ///   - condition: SQL that both engines read (the `WHERE` of an export
     ///     of entities), or nil for every row.
+    ///   - row: Called with each row's values.
     /// - Throws: ``FerryError`` when the rows cannot be read; or what `row` throws.
     func readRows(
         of table: ExportTable, where condition: String?, _ row: ([ExportValue]) throws -> Void

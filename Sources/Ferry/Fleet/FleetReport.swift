@@ -68,6 +68,9 @@ public struct FleetReport: Sendable, Codable {
     /// A report of a run that has not started any database yet.
     ///
     /// - Parameters:
+    ///   - command: The command run over the fleet (`upgrade`, `status`, …).
+    ///   - spec: The fleet as given (`--databases`).
+    ///   - members: The fleet's databases, in order.
     ///   - previous: The report being resumed: its entries for databases
     ///     this run does not touch are kept as they were.
     public init(

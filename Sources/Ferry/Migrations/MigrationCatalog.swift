@@ -63,13 +63,15 @@ public struct MigrationCatalog: Sendable {
     ///   - layout: The folder's layout; nil detects it
     ///     (``MigrationLayout/detect(in:)``).
     ///   - boundaries: Where releases end in another tool's folder.
+    ///   - releasePattern: Reads the releases out of another tool's file names instead.
     ///   - programRelease: The configured release of the program, which the
     ///     migrations of another tool's folder belong to by default.
     ///   - registry: The migrations the application registered in Swift.
     ///   - hooks: The hooks the application registered in Swift.
     public init(
         folder: URL?, layout: MigrationLayout? = nil, boundaries: [ReleaseBoundary] = [],
-        programRelease: Release? = nil, registry: MigrationRegistry,
+        releasePattern: ReleasePattern? = nil, programRelease: Release? = nil,
+        registry: MigrationRegistry,
         hooks: HookRegistry = HookRegistry()
     ) throws {
         let chosen = try folder.map { folder in
@@ -79,7 +81,7 @@ public struct MigrationCatalog: Sendable {
         let contents = try folder.map { folder in
             try ForeignMigrationFolder(
                 url: folder, layout: chosen?.layout ?? .ferry, boundaries: boundaries,
-                programRelease: programRelease
+                programRelease: programRelease, pattern: releasePattern
             ).read()
         }
         try self.init(

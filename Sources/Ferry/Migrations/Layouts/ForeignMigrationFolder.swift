@@ -17,16 +17,19 @@ public struct ForeignMigrationFolder: Sendable {
     public let boundaries: [ReleaseBoundary]
     /// The program's release, if configured.
     public let programRelease: Release?
+    /// Reads the releases out of the file names instead of boundaries.
+    public let pattern: ReleasePattern?
 
     /// Creates a reader.
     public init(
         url: URL, layout: MigrationLayout, boundaries: [ReleaseBoundary] = [],
-        programRelease: Release? = nil
+        programRelease: Release? = nil, pattern: ReleasePattern? = nil
     ) {
         self.url = url
         self.layout = layout
         self.boundaries = boundaries
         self.programRelease = programRelease
+        self.pattern = pattern
     }
 
     /// The migrations with their releases, in the order they run, and the
@@ -59,10 +62,46 @@ public struct ForeignMigrationFolder: Sendable {
         return (known.sorted(), migrations)
     }
 
+    /// The releases that a pattern reads out of the files' names: a file
+    /// that does not match is in the release of the one before it.
+    private func patternReleases(of migrations: [LayoutMigration], by pattern: ReleasePattern)
+        throws
+        -> [Release?]
+    {
+        var current: Release?
+        var releases: [Release?] = []
+        for migration in migrations {
+            let file = migration.up.file ?? migration.name
+            if let read = try pattern.release(in: file) {
+                if let current, read < current {
+                    throw FerryError(
+                        .invalidConfiguration,
+                        "pattern = '\(pattern.text)' reads release \(read) out of \(file), which runs after a migration of \(current).",
+                        changes: "Nothing was changed.",
+                        advice:
+                            "Releases go forward in the order the migrations run: fix the file's name or the pattern."
+                    )
+                }
+                current = read
+            }
+            guard current != nil || migration.isRepeatable else {
+                throw FerryError(
+                    .invalidConfiguration,
+                    "pattern = '\(pattern.text)' reads no release out of \(file), the first migration of the \(layout.rawValue) folder \(url.path).",
+                    changes: "Nothing was changed.",
+                    advice: "The first migration's name must hold its release.")
+            }
+            releases.append(current)
+        }
+        return releases
+    }
+
     /// The release of each migration, in order.
     private func releasesOf(_ migrations: [LayoutMigration]) throws -> [Release] {
         var releases: [Release?] = Array(repeating: nil, count: migrations.count)
-        if !boundaries.isEmpty {
+        if let pattern {
+            releases = try patternReleases(of: migrations, by: pattern)
+        } else if !boundaries.isEmpty {
             var start = 0
             var previous: ReleaseBoundary?
             for boundary in boundaries.sorted(by: { $0.release < $1.release }) {
