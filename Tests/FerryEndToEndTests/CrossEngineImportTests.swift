@@ -124,6 +124,25 @@ import Testing
         }
     }
 
+    /// An empty PostgreSQL database, as `createdb` makes it, takes an
+    /// import without a backup folder: there is nothing in it to back up.
+    /// (It was refused, asking for a folder for a backup of nothing.)
+    @Test(arguments: postgres)
+    func anEmptyDatabaseTakesAnImportWithoutABackupFolder(target engine: TestEngine) async throws {
+        try await withTestDatabase(.sqlite) { source in
+            let folder = try await Self.exported(
+                "INSERT INTO things (id, flag) VALUES (1, 1), (2, 0);", in: source)
+            try await withTestDatabase(engine) { target in
+                let migrations = try Self.migrations(for: engine, in: target.folder.url)
+                var configuration = Self.configuration(target, migrations: migrations)
+                configuration.backupsDirectory = nil
+                let report = try await Ferry(configuration).import(from: folder)
+                #expect(report.tables.first?.inserted == 2)
+                #expect(report.backup == nil)
+            }
+        }
+    }
+
     /// A value the target cannot take as the same value — a flag of 2, the
     /// text `now` or `datetime('now')` under a timestamp (which the target
     /// would otherwise read as the moment of the import) — is listed by the

@@ -135,7 +135,10 @@ extension Ferry {
             // The migrations that make the export's release and the rows commit together: a
             // failure or a crash leaves the database as empty as it was.
             let loaded = Locked<[TableLoad]>([])
-            var install = UpgradeOptions(target: exportRelease, force: options.force)
+            // The database holds nothing yet (no release, no table): there is nothing to back up,
+            // and a PostgreSQL database has no backup folder until one is configured.
+            var install = UpgradeOptions(
+                target: exportRelease, skipBackup: true, force: options.force)
             install.beforeCommit = { session in
                 loaded.value = try await loadTables(
                     of: manifest, from: folder, options: options, release: exportRelease,
