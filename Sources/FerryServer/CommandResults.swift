@@ -2,8 +2,9 @@ import Ferry
 import Foundation
 
 // The admin server answers with the documents the `ferry` tool prints under `--json` (docs/JSON.md):
-// the same keys, so that one script or page reads both. The tool's own types live in its executable
-// target, which a library cannot import; these mirror them key for key, and
+// the same keys, so that one script or page reads both. The envelope and the event lines are the
+// core's (`CommandResult`, `TimedEvent`); the tool's own result types live in its executable
+// target, which a library cannot import: these mirror them key for key, and
 // `Tests/FerryServerTests` compares the two on the same database.
 
 /// A failed request's or operation's document: `command`, `ok: false`, `error`.
@@ -11,43 +12,6 @@ struct ErrorResult: Encodable, Sendable {
     let command: String
     let ok = false
     let error: FerryError
-}
-
-/// A document around a result that has no envelope of its own: `command`,
-/// `ok` and `error`, then the result's keys beside them.
-struct CommandResult<Body: Encodable & Sendable>: Encodable, Sendable {
-    let command: String
-    let ok: Bool
-    var error: FerryError? = nil
-    let body: Body
-
-    private enum CodingKeys: String, CodingKey {
-        case command, ok, error
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(command, forKey: .command)
-        try container.encode(ok, forKey: .ok)
-        try container.encode(error, forKey: .error)
-        try body.encode(to: encoder)
-    }
-}
-
-/// An event with `at`, the time it happened, as the tool's event lines.
-struct TimedEvent: Encodable, Sendable {
-    let at: Date
-    let event: UpgradeEvent
-
-    private enum CodingKeys: String, CodingKey {
-        case at
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(at, forKey: .at)
-        try event.encode(to: encoder)
-    }
 }
 
 /// `ferry plan --json`.

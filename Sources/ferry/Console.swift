@@ -117,45 +117,6 @@ struct ErrorResult: Encodable {
     let error: FerryError
 }
 
-/// A command's final JSON line around a result that has no envelope of its
-/// own: `command`, `ok` and `error` (null unless it failed), then the
-/// result's keys beside them (docs/JSON.md).
-struct CommandResult<Body: Encodable>: Encodable {
-    let command: String
-    let ok: Bool
-    var error: FerryError? = nil
-    let body: Body
-
-    private enum CodingKeys: String, CodingKey {
-        case command, ok, error
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(command, forKey: .command)
-        try container.encode(ok, forKey: .ok)
-        try container.encode(error, forKey: .error)
-        try body.encode(to: encoder)
-    }
-}
-
-/// An event line: the event's keys and `at`, the time the tool saw it (a
-/// ``Timestamp``), so that a script can tell how long each step took.
-struct TimedEvent: Encodable {
-    let at: Date
-    let event: UpgradeEvent
-
-    private enum CodingKeys: String, CodingKey {
-        case at
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(at, forKey: .at)
-        try event.encode(to: encoder)
-    }
-}
-
 /// Writes log messages as plain lines.
 struct ConsoleLogHandler: LogHandler {
     let isJSON: Bool
