@@ -130,6 +130,45 @@ import Glibc
         }
     }
 
+    /// The preview's first and last rows are the source's earliest and
+    /// latest by the declared order (then by key), in that order, whatever
+    /// order the engine reads them in.
+    @Test(arguments: TestEngine.underTest)
+    func thePreviewShowsTheFirstAndLastRowsInOrder(engine: TestEngine) async throws {
+        try await withTransfer(engine) { transfer in
+            // The source's rows out of key order: the row with the smallest key is among the
+            // latest, tied with the latest by its time.
+            try await transfer.database.load(
+                """
+                UPDATE sensor_history
+                   SET taken_at = (SELECT max(taken_at) FROM sensor_history WHERE sensor_id = 1)
+                 WHERE id = (SELECT min(id) FROM sensor_history WHERE sensor_id = 1);
+                """)
+            func keys(_ direction: String) async throws -> [String] {
+                var keys: [String] = []
+                for offset in 0..<Ferry.transferPreviewRows {
+                    keys.append(
+                        try await transfer.database.scalar(
+                            "SELECT CAST(id AS TEXT) FROM sensor_history WHERE sensor_id = 1 "
+                                + "ORDER BY taken_at \(direction), id \(direction) LIMIT 1 OFFSET \(offset)"
+                        ) ?? "")
+                }
+                return keys
+            }
+            let (first, last) = (try await keys("ASC"), Array(try await keys("DESC").reversed()))
+            let previewed = try await FerryProcess.run(transfer.arguments(["--preview", "--json"]))
+            #expect(previewed.status == 0, "\(previewed)")
+            let preview = try #require(try result(previewed)["preview"] as? [String: Any])
+            let columns = try #require(preview["columns"] as? [String], "\(previewed)")
+            let key = try #require(columns.firstIndex(of: "id"), "\(previewed)")
+            func shown(_ name: String) -> [String]? {
+                (preview[name] as? [[Any]])?.map { $0[key] as? String ?? "" }
+            }
+            #expect(shown("firstRows") == first, "\(previewed)")
+            #expect(shown("lastRows") == last, "\(previewed)")
+        }
+    }
+
     /// Anything but `YES I AM SURE` typed on a terminal (a real one, made
     /// by `script`) changes nothing and exits 3; so does a script without `--yes`.
     @Test(arguments: TestEngine.underTest)

@@ -133,14 +133,21 @@ struct TransferStatements {
     }
 
     /// The first (or last) few matching rows, every column as text.
+    ///
+    /// The rows are chosen by their keys alone and only those few are read
+    /// whole: sorting every matching row with all its columns (the engine
+    /// reading each from the table) cost the preview of a million rows half
+    /// of what the move itself costs.
     func rows(last: Bool, limit: Int) -> HistoryStatement {
         let bind = Binder(dialect)
         let columns = table.columns.map { "CAST(s.\(q($0.name)) AS TEXT)" }
         let direction = last ? " DESC" : ""
+        let order = "ORDER BY s.\(orderColumn)\(direction), s.\(key)\(direction)"
         return statement(
             bind,
-            "SELECT \(columns.joined(separator: ", ")) FROM \(tableName) AS s WHERE \(matching(bind)) "
-                + "ORDER BY s.\(orderColumn)\(direction), s.\(key)\(direction) LIMIT \(limit)",
+            "SELECT \(columns.joined(separator: ", ")) FROM \(tableName) AS s WHERE s.\(key) IN "
+                + "(SELECT s.\(key) FROM \(tableName) AS s WHERE \(matching(bind)) \(order) "
+                + "LIMIT \(limit)) \(order)",
             columns: Array(repeating: .text, count: columns.count))
     }
 
