@@ -63,6 +63,15 @@ extension PostgresSession: TransferringSession {
         }
     }
 
+    /// The server checks every foreign key as each statement runs (a
+    /// transfer disables only the table's own triggers), and the deferred
+    /// ones before the commit: nothing is left to read again.
+    func inTransaction<Result: Sendable>(
+        checkingReferencesOf tables: [String], _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await inTransaction(body)
+    }
+
     /// `ALTER TABLE … DISABLE TRIGGER USER` for the body, in the open
     /// transaction (which a rollback undoes too).
     func withTriggersOff<Result: Sendable>(

@@ -46,13 +46,22 @@ enum SQLiteInspection {
 
     /// What `PRAGMA foreign_key_check` finds, a line per row that has no
     /// matching row in its parent table.
-    static func foreignKeyViolations(_ db: Database) throws -> [String] {
-        try Array(
-            db.foreignKeyViolations().map { violation in
-                let row = violation.originRowID.map(String.init) ?? "(without rowid)"
-                return
-                    "table \(violation.originTable), row \(row): no matching row in \(violation.destinationTable)"
-            })
+    ///
+    /// - Parameters:
+    ///   - db: The connection.
+    ///   - tables: The tables whose rows are checked; nil checks every table.
+    static func foreignKeyViolations(_ db: Database, in tables: [String]? = nil) throws
+        -> [String]
+    {
+        let violations =
+            try tables.map { tables in
+                try tables.flatMap { try Array(db.foreignKeyViolations(in: $0)) }
+            } ?? Array(db.foreignKeyViolations())
+        return violations.map { violation in
+            let row = violation.originRowID.map(String.init) ?? "(without rowid)"
+            return
+                "table \(violation.originTable), row \(row): no matching row in \(violation.destinationTable)"
+        }
     }
 
     /// Rows per application table.

@@ -23,6 +23,14 @@ struct SQLiteSession: MigrationSession {
     }
 
     func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await inTransaction(checkingForeignKeysOf: nil, body)
+    }
+
+    /// ``inTransaction(_:)`` whose check before the commit reads only the
+    /// rows of `tables` (nil: every table).
+    func inTransaction<Result: Sendable>(
+        checkingForeignKeysOf tables: [String]?, _ body: () async throws -> Result
+    ) async throws -> Result {
         // SQLite's ALTER TABLE guide: foreign keys off outside the transaction,
         // foreign_key_check before commit, foreign keys back on afterwards.
         try await access("begin the upgrade transaction") { db in
@@ -32,7 +40,7 @@ struct SQLiteSession: MigrationSession {
         do {
             let result = try await body()
             try await access("commit the upgrade") { db in
-                try Self.checkForeignKeys(db)
+                try Self.checkForeignKeys(db, in: tables)
                 try db.execute(sql: "COMMIT")
                 try db.execute(sql: "PRAGMA foreign_keys = ON")
             }
@@ -46,8 +54,8 @@ struct SQLiteSession: MigrationSession {
         }
     }
 
-    private static func checkForeignKeys(_ db: Database) throws {
-        let violations = try SQLiteInspection.foreignKeyViolations(db)
+    private static func checkForeignKeys(_ db: Database, in tables: [String]?) throws {
+        let violations = try SQLiteInspection.foreignKeyViolations(db, in: tables)
         guard !violations.isEmpty else { return }
         let shown = violations.prefix(10).map { "  " + $0 }
         let more = violations.count > 10 ? ["  … and \(violations.count - 10) more"] : []

@@ -224,6 +224,38 @@ import Glibc
         }
     }
 
+    /// The check before the commit reads only the tables a transfer can
+    /// break, and those include every table that references a deleted row:
+    /// replacing a target's row that another table points at is refused,
+    /// with nothing changed.
+    @Test(arguments: TestEngine.underTest)
+    func replacingARowThatAnotherTableReferencesIsRefused(engine: TestEngine) async throws {
+        try await withTransfer(engine) { transfer in
+            try await transfer.makeOneConflict()
+            try await transfer.database.load(
+                """
+                CREATE TABLE history_notes (
+                    id integer PRIMARY KEY,
+                    history_id bigint NOT NULL REFERENCES sensor_history (id),
+                    note text NOT NULL
+                );
+                INSERT INTO history_notes (id, history_id, note)
+                SELECT 1, id, 'checked by hand' FROM sensor_history WHERE sensor_id = 2
+                 AND taken_at = (SELECT min(taken_at) FROM sensor_history WHERE sensor_id = 2)
+                 ORDER BY id LIMIT 1;
+                """)
+            let before = try await transfer.application()
+            let run = try await FerryProcess.run(
+                transfer.arguments(["--on-conflict", "replace", "--yes", "--json"]))
+            #expect(run.status != 0, "\(run)")
+            #expect(try result(run)["error"] is [String: Any], "\(run)")
+            #expect(try await transfer.application() == before)
+            let list = try await FerryProcess.run(
+                ["transfer", "--list", "--json"] + transfer.common)
+            #expect((try result(list)["transfers"] as? [Any])?.isEmpty == true, "\(list)")
+        }
+    }
+
     /// `kill -9` inside the transaction (after the rows moved, and just
     /// before the commit) leaves every row where it was; run again, the
     /// transfer finishes.

@@ -45,6 +45,23 @@ public protocol TransferringSession: ImportingSession {
     /// - Throws: ``FerryError`` (code `transferFailed`) with the engine's message.
     func changeRows(_ statement: HistoryStatement) async throws -> Int
 
+    /// Runs `body` in one transaction, as
+    /// ``MigrationSession/inTransaction(_:)`` does, but where the engine
+    /// checks foreign keys only before the commit (SQLite), checks the rows
+    /// of `tables` only: a transfer checks itself that the rows it moves
+    /// have their entity, and a check of every table read every row of the
+    /// moved table again.
+    ///
+    /// - Parameters:
+    ///   - tables: The tables whose references the transfer may have broken
+    ///     (its copies' table; the tables that reference rows it deleted).
+    ///   - body: The transfer's statements.
+    /// - Throws: ``FerryError`` (code `constraintViolation`) naming the
+    ///   table and row; or what `body` throws.
+    func inTransaction<Result: Sendable>(
+        checkingReferencesOf tables: [String], _ body: () async throws -> Result
+    ) async throws -> Result
+
     /// Runs `body` with the table's own triggers off (in the open
     /// transaction), so that rows move verbatim and never through the
     /// application's logic; they are on again when `body` returns or throws.

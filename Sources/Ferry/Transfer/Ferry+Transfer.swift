@@ -126,7 +126,8 @@ extension Ferry {
         }
         CrashPoint.reach("transfer.backedUp")
         let record = try await underLock { session, dialect in
-            try await session.inTransaction {
+            let checked = try await self.checkedTables(for: request, undoing: false, in: session)
+            return try await session.inTransaction(checkingReferencesOf: checked) {
                 try await self.apply(
                     confirmed, backup: backup?.name, state: state, in: session, dialect: dialect)
             }
@@ -195,7 +196,9 @@ extension Ferry {
             kind: .preTransfer, format: .native, state: state, upgradeTo: nil,
             note: "before undoing transfer \(id)", emit: emit)
         var undone = try await underLock { session, dialect in
-            try await session.inTransaction {
+            let checked = try await self.checkedTables(
+                for: self.request(of: record), undoing: true, in: session)
+            return try await session.inTransaction(checkingReferencesOf: checked) {
                 try await self.applyUndo(of: record, state: state, in: session, dialect: dialect)
             }
         }
@@ -240,6 +243,38 @@ extension Ferry {
         ) {
             try await withTransferSession(body)
         }
+    }
+
+    /// The tables whose foreign keys are checked before the commit of a
+    /// transfer (or its undo): not the moved rows' reference to their new
+    /// owner, which the transaction checks itself (one row: the entity
+    /// exists), but a table whose copies carry their other references, a
+    /// table whose owner column references something else than the
+    /// definition says, and the tables that reference deleted rows (policy
+    /// replace, the source entity, an undone copy).
+    private func checkedTables(
+        for request: TransferRequest, undoing: Bool, in session: any TransferringSession
+    ) async throws -> [String] {
+        let (definition, table, entity) = try await resolve(request, in: session)
+        let tables = try await session.exportTables()
+        var checked: Set<String> = []
+        let ownerIsTheEntity = table.foreignKeys.allSatisfy { key in
+            !key.columns.contains(definition.owner)
+                || (key.columns == [definition.owner] && key.referencedTable == entity.name
+                    && (key.referencedColumns.isEmpty ? entity.primaryKey : key.referencedColumns)
+                        == [definition.entityKey])
+        }
+        if !ownerIsTheEntity || (request.mode == .copy && !undoing) { checked.insert(table.name) }
+        func referencing(_ name: String) {
+            for other in tables
+            where other.foreignKeys.contains(where: { $0.referencedTable == name }) {
+                checked.insert(other.name)
+            }
+        }
+        let deletesRows = undoing ? request.mode == .copy : request.policy == .replace
+        if deletesRows { referencing(table.name) }
+        if !undoing && request.deletesEmptySource { referencing(entity.name) }
+        return checked.sorted()
     }
 
     // MARK: Preview
@@ -492,6 +527,15 @@ extension Ferry {
                         ? " (the engine did not number the copies past the largest key)." : "."),
                 changes: "Nothing was changed: the transfer was rolled back.",
                 advice: "Move the rows instead, or report this to Ferry's developers.")
+        }
+        // The rows reference the target now, which must still exist: the engine checks only the
+        // tables that checkedTables(for:undoing:in:) names.
+        if try await session.query(sql.entityCount(request.to)).first?.first?.integer == 0 {
+            throw FerryError(
+                .transferRefused,
+                "\(definition.entityTable) \(request.to), the target, no longer exists: another process deleted it since the preview.",
+                changes: "Nothing was changed: the transfer was rolled back.",
+                advice: "Check the entities with a new preview, then run the transfer again.")
         }
         var deletedSource = false
         if request.deletesEmptySource {
