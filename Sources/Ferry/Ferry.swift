@@ -194,6 +194,9 @@ public struct Ferry: Sendable {
         _ options: UpgradeOptions = UpgradeOptions(),
         onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
     ) async throws -> UpgradeReport {
-        try await Upgrade(ferry: self, options: options, emit: eventEmitter(onEvent)).perform()
+        let emit = eventEmitter(onEvent)
+        return try await reportingProgress(to: onEvent, through: emit) {
+            try await Upgrade(ferry: self, options: options, emit: emit).perform()
+        }
     }
 }

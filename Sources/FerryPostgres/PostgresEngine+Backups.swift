@@ -41,9 +41,17 @@ extension PostgresEngine {
         let formatArguments =
             format == .native
             ? ["--format=custom", "--compress=\(Self.nativeCompression)"] : ["--format=plain"]
-        let output = try await tools.run(
+        let dump = try tools.start(
             "pg_dump", formatArguments + ["--file=\(file.path)", "--no-password"],
-            location: location, applicationName: applicationName("backup"))
+            location: location, applicationName: applicationName("backup"), withInput: false)
+        // The bytes pg_dump has written so far, read off its file while it runs.
+        let progress = ProgressReporter("dump", unit: .bytes)
+        defer { progress.finish() }
+        while progress.isReporting, dump.isRunning {
+            progress.update(done: FileSafety.size(of: file.path))
+            try? await Task.sleep(for: ProgressReporter.interval)
+        }
+        let output = await dump.finish()
         guard output.status == 0 else {
             let cause = PostgresFailureCause(programOutput: output.stderr)
             throw FerryError(

@@ -64,6 +64,19 @@ struct PostgresExportSnapshot: ExportSnapshot {
         }
     }
 
+    func rowCount(of table: ExportTable, where condition: String?) async throws -> Int? {
+        let sql =
+            "SELECT count(*) FROM \(SQLIdentifier.quoted(table.name))"
+            + (condition.map { " WHERE \($0)" } ?? "")
+        return try await access("count the rows of \(table.name)") {
+            let rows = try await connection.queryUnlessClosed(
+                PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
+            var count: Int?
+            for try await value in rows.decode(Int64.self) { count = Int(value) }
+            return count
+        }
+    }
+
     /// Every column as its text (which the snapshot's settings make exact),
     /// but `bytea` as its bytes; rows stream from the server with back-pressure.
     func readRows(

@@ -13,7 +13,10 @@ import GRDBSQLite
 /// Ferry's own dumps are bound to prepared statements (``DumpInsertBinder``);
 /// every other statement is run as it is written.
 enum SQLiteDumpLoader {
-    static func load(_ dump: URL, into db: Database) throws {
+    /// Loads the dump at `dump` into `db`, the bytes read going to `listener`.
+    static func load(_ dump: URL, into db: Database, reportingTo listener: ProgressListener)
+        throws
+    {
         guard let handle = try? FileHandle(forReadingFrom: dump) else {
             throw FerryError(
                 .backupCorrupt, "Cannot read the SQL dump \(dump.path).",
@@ -29,7 +32,11 @@ enum SQLiteDumpLoader {
         var splitter = StatementSplitter()
         var binder = DumpInsertBinder()
         var line = 1
+        let progress = listener.reporter(
+            "load", unit: .bytes, total: Int64(FileSafety.size(of: dump.path)))
+        defer { progress.finish() }
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            progress.advance(by: Int64(chunk.count))
             try splitter.feed(chunk) { statement, startLine in
                 line = startLine
                 try run(statement, in: db, binder: &binder)

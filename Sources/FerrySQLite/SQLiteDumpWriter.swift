@@ -20,7 +20,11 @@ enum SQLiteDumpWriter {
     /// The dump's last line: a dump that ends with it is whole.
     static let lastLine = "COMMIT;\n"
 
-    static func write(_ db: Database, to url: URL) throws {
+    /// Writes the dump of `db` to a new file at `url`, its rows' progress
+    /// going to `listener`.
+    static func write(_ db: Database, to url: URL, reportingTo listener: ProgressListener) throws {
+        let progress = listener.reporter("dump", unit: .rows, checkingClockEvery: 256)
+        defer { progress.finish() }
         let out = try BufferedFileWriter(creating: url)
         out.write(
             "-- SQL dump written by Ferry \(Ferry.version) at \(Timestamp.string(from: Date())).\n")
@@ -44,12 +48,14 @@ enum SQLiteDumpWriter {
         try out.flushIfFull()
         for table in tables {
             try writeRows(
-                of: table.name, isVirtual: types[table.name] == "virtual", from: db, to: out)
+                of: table.name, isVirtual: types[table.name] == "virtual", from: db, to: out,
+                progress: progress)
             CrashPoint.reach("dump.table-written")
         }
         if objects.contains(where: { $0.name == "sqlite_sequence" }) {
             out.write("DELETE FROM sqlite_sequence;\n")
-            try writeRows(of: "sqlite_sequence", isVirtual: false, from: db, to: out)
+            try writeRows(
+                of: "sqlite_sequence", isVirtual: false, from: db, to: out, progress: progress)
         }
         for kind in ["index", "view", "trigger"] {
             for object in objects where object.type == kind {
@@ -67,7 +73,8 @@ enum SQLiteDumpWriter {
     }
 
     private static func writeRows(
-        of table: String, isVirtual: Bool, from db: Database, to out: BufferedFileWriter
+        of table: String, isVirtual: Bool, from db: Database, to out: BufferedFileWriter,
+        progress: ProgressReporter
     ) throws {
         // Generated columns (hidden 2 and 3) are computed on load; hidden columns of virtual tables are not data.
         let columns = try Row.fetchAll(
@@ -98,6 +105,7 @@ enum SQLiteDumpWriter {
                 bytesInStatement += appendValue(handle, index, to: &bytes)
             }
             rowsInStatement += 1
+            progress.advance()
             if rowsInStatement >= rowsPerInsert || bytesInStatement >= bytesPerInsert {
                 bytes.append(contentsOf: statementEnd)
                 rowsInStatement = 0

@@ -49,6 +49,7 @@ extension SQLiteEngine {
         let source = try openReadOnly(path, what: "back up")
         defer { try? source.close() }
         let path = self.path
+        let listener = ProgressListener.current
         do {
             try await blocking {
                 switch format {
@@ -61,14 +62,26 @@ extension SQLiteEngine {
                         try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
                     }
                     let destination = try DatabaseQueue(path: file.path, configuration: settings)
-                    try source.backup(to: destination)
+                    // In steps (inside GRDB's one read transaction, so still one consistent moment)
+                    // for the copy's progress.
+                    let progress = listener.reporter("backup copy", unit: .pages)
+                    defer { progress.finish() }
+                    try source.backup(
+                        to: destination, pagesPerStep: listener.isListening ? 1024 : -1
+                    ) { step in
+                        progress.update(
+                            done: Int64(step.completedPageCount),
+                            total: Int64(step.totalPageCount))
+                    }
                     // The copy must not need a -wal file beside it: store it in rollback-journal mode.
                     try destination.writeWithoutTransaction { db in
                         _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")
                     }
                     try destination.close()
                 case .sql:
-                    try source.read { db in try SQLiteDumpWriter.write(db, to: file) }
+                    try source.read { db in
+                        try SQLiteDumpWriter.write(db, to: file, reportingTo: listener)
+                    }
                 }
             }
         } catch let error as DatabaseError {
@@ -136,6 +149,7 @@ extension SQLiteEngine {
             work?.remove()
         }
         if let work {
+            let listener = ProgressListener.current
             let target = work.url.appendingPathComponent(file.lastPathComponent + ".loading")
             loaded = target
             let queue = try DatabaseQueue(
@@ -143,7 +157,7 @@ extension SQLiteEngine {
             do {
                 try await blocking {
                     try queue.writeWithoutTransaction { db in
-                        try SQLiteDumpLoader.load(file, into: db)
+                        try SQLiteDumpLoader.load(file, into: db, reportingTo: listener)
                     }
                 }
                 try queue.close()
@@ -169,12 +183,14 @@ extension SQLiteEngine {
             throw corrupt(file, (error as? FerryError)?.engineMessage ?? "\(error)")
         }
         defer { try? queue.close() }
+        let listener = ProgressListener.current
         do {
             let check = try await queue.read { db in
                 guard level.isThorough else {
                     return BackupCheck(rowCounts: nil, state: try SQLiteHistory.readState(db))
                 }
-                let problems = try SQLiteInspection.integrityProblems(db, thorough: true)
+                let problems = try SQLiteInspection.integrityProblems(
+                    db, thorough: true, reportingTo: listener)
                 guard problems.isEmpty else {
                     throw FerryError(
                         .backupCorrupt,
@@ -236,8 +252,9 @@ extension SQLiteEngine {
     public func integrityProblems(thorough: Bool) async throws -> [String] {
         let queue = try openReadOnly(path, what: "check")
         defer { try? queue.close() }
+        let listener = ProgressListener.current
         return try await queue.read { db in
-            try SQLiteInspection.integrityProblems(db, thorough: thorough)
+            try SQLiteInspection.integrityProblems(db, thorough: thorough, reportingTo: listener)
         }
     }
 
@@ -315,6 +332,7 @@ struct SQLiteBackupCopy: BackupCopy {
         liveSettings.busyMode = .timeout(busyTimeout)
         let configuration = sourceSettings
         let liveConfiguration = liveSettings
+        let listener = ProgressListener.current
         do {
             try await blocking {
                 let from = try DatabaseQueue(path: source, configuration: configuration)
@@ -326,7 +344,12 @@ struct SQLiteBackupCopy: BackupCopy {
                 // In steps, so that a test can stop the copy half-way (the live file half
                 // written, its rollback journal holding the rest); one write transaction all
                 // the same, committed by the last step.
+                let restoring = listener.reporter("restore", unit: .pages)
+                defer { restoring.finish() }
                 try from.backup(to: live, pagesPerStep: 4096) { progress in
+                    restoring.update(
+                        done: Int64(progress.completedPageCount),
+                        total: Int64(progress.totalPageCount))
                     if !progress.isCompleted,
                         progress.completedPageCount * 2 >= progress.totalPageCount
                     {

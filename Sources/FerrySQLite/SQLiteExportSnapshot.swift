@@ -63,6 +63,15 @@ struct SQLiteExportSnapshot: ExportSnapshot {
         try await access("read the schema") { db in try SQLiteExportSchema.schemaSQL(db) }
     }
 
+    func rowCount(of table: ExportTable, where condition: String?) async throws -> Int? {
+        let sql =
+            "SELECT count(*) FROM \(SQLIdentifier.quoted(table.name))"
+            + (condition.map { " WHERE \($0)" } ?? "")
+        return try await access("count the rows of \(table.name)") { db in
+            try Int.fetchOne(db, sql: sql)
+        }
+    }
+
     func readRows(
         of table: ExportTable, where condition: String?, _ row: ([ExportValue]) throws -> Void
     ) async throws {

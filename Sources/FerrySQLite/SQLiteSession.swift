@@ -145,6 +145,7 @@ struct SQLiteSession: MigrationSession {
     ) async throws {
         guard !steps.isEmpty else { return }
         let displayName = displayName
+        let listener = ProgressListener.current
         try await queue.writeWithoutTransaction { db in
             let clock = ContinuousClock()
             let insert = try Self.describing("prepare the history", of: displayName) {
@@ -155,7 +156,9 @@ struct SQLiteSession: MigrationSession {
                 var row = step.row
                 row.appliedAt = Date()
                 let started = clock.now
-                try SQLiteScriptRunner.run(step.script, in: db)
+                try SQLiteProgressHandler.reporting("migration \(row.id)", to: listener, on: db) {
+                    try SQLiteScriptRunner.run(step.script, in: db)
+                }
                 row.duration = (clock.now - started).inSeconds
                 try Self.describing("record \(row.id) in the history", of: displayName) {
                     try SQLiteHistory.record(row, with: insert)

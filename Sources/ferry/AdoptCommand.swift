@@ -45,7 +45,7 @@ struct AdoptCommand: AsyncParsableCommand {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let report = try await ferry.adopt(
                 AdoptOptions(tool: from, allowChanged: allowChanged, dryRun: dryRun),
-                onEvent: console.isJSON ? console.printEvent : nil)
+                onEvent: console.onEvent)
             if console.isJSON { return console.json(Result(report: report)) }
             let count = report.adopted.count
             console.line(

@@ -51,7 +51,7 @@ struct BackupCommand: AsyncParsableCommand {
                 try common.configuration(
                     try common.settings(adding: backupCheck.settings), console: console))
             let backup = try await ferry.backup(
-                format: format, note: note, onEvent: console.isJSON ? console.printEvent : nil)
+                format: format, note: note, onEvent: console.onEvent)
             if console.isJSON {
                 return console.json(
                     Result(backup: backup.name, manifest: backup.manifest, path: backup.file.path))

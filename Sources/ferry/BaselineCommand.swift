@@ -38,7 +38,7 @@ struct BaselineCommand: AsyncParsableCommand {
             let ferry = Ferry(try common.configuration(try common.settings(), console: console))
             let report = try await ferry.baseline(
                 BaselineOptions(release: release, dryRun: dryRun),
-                onEvent: console.isJSON ? console.printEvent : nil)
+                onEvent: console.onEvent)
             if console.isJSON { return console.json(Result(report: report)) }
             console.line(
                 "The schema is that of release \(report.release) (\(report.objectsCompared) objects compared)."

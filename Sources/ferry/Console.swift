@@ -9,11 +9,13 @@ struct Console: Sendable {
 
     /// Writes a line to standard output.
     func line(_ text: String) {
+        ProgressBar.shared.clear()
         try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
     }
 
     /// Writes a line to standard error.
     func problem(_ text: String) {
+        ProgressBar.shared.clear()
         try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     }
 
@@ -25,6 +27,14 @@ struct Console: Sendable {
     /// Writes an upgrade event as one JSON line, with the time it happened.
     @Sendable func printEvent(_ event: UpgradeEvent) {
         json(TimedEvent(at: Date(), event: event))
+    }
+
+    /// Where a command's events go: every event as a JSON line under
+    /// `--json`; for people on a terminal, the progress bar (the other
+    /// events are logged as lines); otherwise nowhere.
+    var onEvent: (@Sendable (UpgradeEvent) -> Void)? {
+        if isJSON { return printEvent }
+        return ProgressBar.shared.isShown ? ProgressBar.shared.show : nil
     }
 
     static func encode(_ value: some Encodable) -> String {
@@ -129,6 +139,7 @@ struct ConsoleLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
+        ProgressBar.shared.clear()
         let text = "\(event.message)\n"
         if isJSON || event.level >= .warning {
             try? FileHandle.standardError.write(

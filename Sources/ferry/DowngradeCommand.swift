@@ -43,7 +43,7 @@ struct DowngradeCommand: AsyncParsableCommand {
             try console.confirm(
                 console.isJSON ? plan.summary : "Go on?", typing: "downgrade", yes: yes)
             let report = try await ferry.downgrade(
-                plan, onEvent: console.isJSON ? console.printEvent : nil)
+                plan, onEvent: console.onEvent)
             if console.isJSON { return console.json(Result(report: report)) }
             console.line("The database is now at release \(report.release).")
         }

@@ -52,7 +52,8 @@ struct ExportCommand: AsyncParsableCommand {
             let report = try await ferry.export(
                 to: URL(fileURLWithPath: folder),
                 options: ExportOptions(
-                    tables: tables, entities: entities, redact: redact, compress: compress))
+                    tables: tables, entities: entities, redact: redact, compress: compress),
+                onEvent: console.onEvent)
             if console.isJSON { return console.json(Result(export: report)) }
             for table in report.tables {
                 console.line(

@@ -63,7 +63,7 @@ struct ImportCommand: AsyncParsableCommand {
             let report = try await ferry.import(
                 from: URL(fileURLWithPath: folder),
                 options: ImportOptions(mode: mode, dryRun: dryRun, force: force, into: into),
-                onEvent: console.isJSON ? console.printEvent : nil)
+                onEvent: console.onEvent)
             if console.isJSON { return console.json(Result(import: report)) }
             for table in report.tables {
                 var line =

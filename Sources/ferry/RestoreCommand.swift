@@ -76,7 +76,7 @@ struct RestoreCommand: AsyncParsableCommand {
                     + "Every write since \(Timestamp.string(from: preview.lostSince)) will be undone (a pre-restore backup is kept).",
                 typing: "restore", yes: yes)
             let report = try await ferry.restore(
-                preview.backup, onEvent: console.isJSON ? console.printEvent : nil)
+                preview.backup, onEvent: console.onEvent)
             if console.isJSON { return console.json(Result(report: report)) }
             console.line(
                 "Restored \(report.restored) (the \(report.kind.rawValue) backup made \(Timestamp.string(from: report.made))). "

@@ -131,7 +131,7 @@ struct TransferCommand: AsyncParsableCommand {
             }
             let report = try await ferry.transfer(
                 request, expecting: shown, takingBackup: !noBackup,
-                onEvent: console.isJSON ? console.printEvent : nil)
+                onEvent: console.onEvent)
             if console.isJSON { return console.json(Result(preview: shown, transfer: report)) }
             let record = report.transfer
             switch report.outcome {
@@ -172,7 +172,7 @@ struct TransferCommand: AsyncParsableCommand {
             "Undo transfer \(id): give its rows back to their source?", typing: Self.confirmation,
             yes: yes)
         let report = try await ferry.undoTransfer(
-            id: id, onEvent: console.isJSON ? console.printEvent : nil)
+            id: id, onEvent: console.onEvent)
         if console.isJSON { return console.json(Result(transfer: report)) }
         let record = report.transfer
         if report.outcome == .alreadyUndone {

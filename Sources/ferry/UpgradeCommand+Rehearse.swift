@@ -14,7 +14,7 @@ extension UpgradeCommand {
     /// `upgrade --rehearse`: the whole upgrade on a copy, reported, and thrown away.
     func rehearse(_ ferry: Ferry, _ options: UpgradeOptions, console: Console) async throws {
         let printEvent: (@Sendable (UpgradeEvent) -> Void)? =
-            console.isJSON ? console.printEvent : nil
+            console.onEvent
         if !console.isJSON {
             console.line("Rehearsing on a copy of \(ferry.configuration.engine.displayName)…")
         }

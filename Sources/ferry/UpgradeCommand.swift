@@ -125,7 +125,7 @@ struct UpgradeCommand: AsyncParsableCommand {
                 return marker.write(success: true)
             }
             let printEvent: (@Sendable (UpgradeEvent) -> Void)? =
-                console.isJSON ? console.printEvent : nil
+                console.onEvent
             let report = try await ferry.upgrade(options, onEvent: printEvent)
             if console.isJSON {
                 console.json(

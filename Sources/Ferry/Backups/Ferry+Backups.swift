@@ -39,18 +39,21 @@ extension Ferry {
         onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
     ) async throws -> Backup {
         let emit = eventEmitter(onEvent)
-        try await rollBackInterruptedTransaction(emit: emit)
-        let state = try await configuration.engine.readState()
-        guard state.exists else {
-            throw FerryError(
-                .databaseUnavailable,
-                "There is no database at \(configuration.engine.displayName) to back up.",
-                changes: "Nothing was changed.", advice: "Check \(.database).")
+        return try await reportingProgress(to: onEvent, through: emit) {
+            try await rollBackInterruptedTransaction(emit: emit)
+            let state = try await configuration.engine.readState()
+            guard state.exists else {
+                throw FerryError(
+                    .databaseUnavailable,
+                    "There is no database at \(configuration.engine.displayName) to back up.",
+                    changes: "Nothing was changed.", advice: "Check \(.database).")
+            }
+            let backup = try await takeBackup(
+                kind: .manual, format: format, state: state, upgradeTo: nil, note: note,
+                emit: emit)
+            try applyRetention(protecting: [backup.name], emit: emit)
+            return backup
         }
-        let backup = try await takeBackup(
-            kind: .manual, format: format, state: state, upgradeTo: nil, note: note, emit: emit)
-        try applyRetention(protecting: [backup.name], emit: emit)
-        return backup
     }
 
     /// Writes, checks and catalogs a backup of the live database.
@@ -228,6 +231,11 @@ extension Ferry {
         let logger = configuration.logger
         let engine = configuration.engine
         return { event in
+            if case .progress = event {
+                // Many a second, for the caller's bar or event stream only: no log line, lock note or crash point.
+                onEvent?(event)
+                return
+            }
             // Every event under the lock says, in the lock, which step the run is at.
             engine.noteLockStep(event.message)
             if case .interruptedTransactionRolledBack = event {

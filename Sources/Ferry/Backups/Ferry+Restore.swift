@@ -180,11 +180,14 @@ extension Ferry {
                 "This program's release is unknown (no migrations folder, no [app] release): the backup's release is not checked against it."
             )
         }
-        return try await engine.withUpgradeLock(
-            holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
-        ) {
-            try await rollBackInterruptedTransaction(emit: emit)
-            return try await restoreHoldingLock(backup, programRelease: programRelease, emit: emit)
+        return try await reportingProgress(to: onEvent, through: emit) {
+            try await engine.withUpgradeLock(
+                holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
+            ) {
+                try await rollBackInterruptedTransaction(emit: emit)
+                return try await restoreHoldingLock(
+                    backup, programRelease: programRelease, emit: emit)
+            }
         }
     }
 

@@ -43,6 +43,22 @@ public protocol ExportSnapshot: Sendable {
     func readRows(
         of table: ExportTable, where condition: String?, _ row: ([ExportValue]) throws -> Void
     ) async throws
+
+    /// How many rows ``readRows(of:where:_:)`` will stream, as of the
+    /// snapshot: the total of the table's progress. Asked only when someone
+    /// follows the progress; nil when the engine cannot tell cheaply.
+    ///
+    /// - Parameters:
+    ///   - table: The table, as ``exportTables()`` describes it.
+    ///   - condition: The same condition as for ``readRows(of:where:_:)``.
+    /// - Throws: ``FerryError`` when the table cannot be read.
+    func rowCount(of table: ExportTable, where condition: String?) async throws -> Int?
+}
+
+extension ExportSnapshot {
+    public func rowCount(of table: ExportTable, where condition: String?) async throws -> Int? {
+        nil
+    }
 }
 
 /// What one table's load did.

@@ -23,6 +23,8 @@ public final class ExportRowSource: @unchecked Sendable {
     /// Makes each row what the target's columns take, when the export came
     /// from another engine or its types differ.
     var conversion: TableConversion?
+    /// Counts each row read, for the table's progress.
+    var progress: ProgressReporter?
     /// Whether a row with a value the target would refuse is counted and
     /// left out (a dry run), instead of failing the load.
     var collectsRefusals = false
@@ -55,6 +57,7 @@ public final class ExportRowSource: @unchecked Sendable {
                 do {
                     row = try RowCodec.decode(line, types: types)
                     rowsRead += 1
+                    progress?.advance()
                 } catch let malformed as RowCodec.Malformed {
                     throw FerryError.exportCorrupt(
                         "\(current?.path ?? "a part"): a line is not a row (\(malformed)).")

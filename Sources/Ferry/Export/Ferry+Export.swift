@@ -20,14 +20,17 @@ extension Ferry {
     /// - Parameters:
     ///   - folder: The destination: a folder that does not exist or is empty.
     ///   - options: The tables, and whether secret columns are redacted.
+    ///   - onEvent: Called with each table's ``UpgradeEvent/progress(_:)``
+    ///     as its rows are written (for tables that take a while).
     /// - Returns: What was written.
     /// - Throws: ``FerryError``: `invalidExport` for a destination that is not
     ///   empty or a table the database does not have; a failure while
     ///   writing (the database is never changed, and an unfinished export
     ///   has no manifest).
-    public func export(to folder: URL, options: ExportOptions = ExportOptions()) async throws
-        -> ExportReport
-    {
+    public func export(
+        to folder: URL, options: ExportOptions = ExportOptions(),
+        onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
+    ) async throws -> ExportReport {
         let clock = ContinuousClock()
         let started = clock.now
         guard let engine = configuration.engine as? any ExportingEngine else {
@@ -42,10 +45,12 @@ extension Ferry {
             // run that dies leaves it unlocked, and the next export into the folder starts over.
             let writing = try WorkFolder.make("export", in: folder)
             defer { writing.remove() }
-            return try await engine.withExportSnapshot { snapshot in
-                try await writeExport(
-                    from: snapshot, engine: engine, to: folder, options: options,
-                    startedAt: started, clock: clock)
+            return try await reportingProgress(to: onEvent, through: eventEmitter(onEvent)) {
+                try await engine.withExportSnapshot { snapshot in
+                    try await writeExport(
+                        from: snapshot, engine: engine, to: folder, options: options,
+                        startedAt: started, clock: clock)
+                }
             }
         } catch {
             Self.removeUnfinishedExport(folder, createdFolder: createdFolder)
@@ -103,8 +108,17 @@ extension Ferry {
                 folder: tableFolder, relativeFolder: relative, partBytes: options.partBytes,
                 types: table.columns.map(\.logicalType), compress: options.compress)
             let redacts = options.redact && !secretPositions.isEmpty
-            try await snapshot.readRows(of: table, where: entityRows?.conditions[table.name]) {
-                values in
+            let condition = entityRows?.conditions[table.name]
+            let progress = ProgressReporter(
+                "export \(table.name)", unit: .rows, checkingClockEvery: 256)
+            defer { progress.finish() }
+            if progress.isReporting,
+                let count = try await snapshot.rowCount(of: table, where: condition)
+            {
+                progress.update(done: 0, total: Int64(count))
+            }
+            try await snapshot.readRows(of: table, where: condition) { values in
+                progress.advance()
                 if redacts {
                     var values = values
                     for position in secretPositions { values[position] = .null }

@@ -28,9 +28,20 @@ extension Ferry {
         from folder: URL, options: ImportOptions = ImportOptions(),
         onEvent: (@Sendable (UpgradeEvent) -> Void)? = nil
     ) async throws -> ImportReport {
+        let emit = eventEmitter(onEvent)
+        return try await reportingProgress(to: onEvent, through: emit) {
+            try await importRows(from: folder, options: options, onEvent: onEvent, emit: emit)
+        }
+    }
+
+    /// The import, its events going to `emit`: see ``import(from:options:onEvent:)``.
+    private func importRows(
+        from folder: URL, options: ImportOptions,
+        onEvent: (@Sendable (UpgradeEvent) -> Void)?,
+        emit: @escaping @Sendable (UpgradeEvent) -> Void
+    ) async throws -> ImportReport {
         let clock = ContinuousClock()
         let started = clock.now
-        let emit = eventEmitter(onEvent)
         let manifest = try ExportFolder(url: folder).checked()
         let program = try programRelease()
         var exportRelease: Release?
@@ -301,6 +312,11 @@ extension Ferry {
             }
             source.collectsRefusals = options.collectsRefusals || options.dryRun
             source.rewrite = renumbering?.rewrite(for: table.table)
+            let progress = ProgressReporter(
+                "import \(table.table.name)", unit: .rows, total: Int64(table.rowCount),
+                checkingClockEvery: 256)
+            defer { progress.finish() }
+            source.progress = progress
             var load = try await importing.load(table.table, from: source)
             guard source.rowsRead == table.rowCount else {
                 throw FerryError.exportCorrupt(

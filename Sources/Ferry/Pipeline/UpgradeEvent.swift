@@ -45,6 +45,9 @@ public enum UpgradeEvent: Sendable, Encodable {
     case hookFinished(id: String, seconds: Double)
     /// Verification ran, before the commit.
     case verificationCompleted(VerificationReport)
+    /// Long work has come this far (see ``WorkProgress``): at most about
+    /// ten a second, and only for work that lasts.
+    case progress(WorkProgress)
 
     /// The event as a line for people.
     public var message: String {
@@ -105,6 +108,8 @@ public enum UpgradeEvent: Sendable, Encodable {
             let passed = report.checks.filter { $0.status == .passed }.count
             return
                 "Verification: \(passed) of \(report.checks.count) checks passed in \(Duration.text(seconds: report.seconds))"
+        case .progress(let progress):
+            return progress.message
         }
     }
 
@@ -129,6 +134,7 @@ public enum UpgradeEvent: Sendable, Encodable {
         case .preflightCompleted: return "preflightCompleted"
         case .hookFinished: return "hookFinished"
         case .verificationCompleted: return "verificationCompleted"
+        case .progress: return "progress"
         }
     }
 
@@ -137,6 +143,7 @@ public enum UpgradeEvent: Sendable, Encodable {
         case from, to, appliedCount, pending, note, kind, file, bytes, keep, backup, backups,
             migrations, checks
         case attemptEnded, warnings
+        case task, unit, done, finished
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -202,6 +209,13 @@ public enum UpgradeEvent: Sendable, Encodable {
         case .verificationCompleted(let report):
             try container.encode(report.checks, forKey: .checks)
             try container.encode(report.seconds, forKey: .seconds)
+        case .progress(let progress):
+            try container.encode(progress.task, forKey: .task)
+            try container.encode(progress.unit, forKey: .unit)
+            try container.encode(progress.done, forKey: .done)
+            try container.encode(progress.total, forKey: .total)
+            try container.encode(progress.seconds, forKey: .seconds)
+            try container.encode(progress.isFinished, forKey: .finished)
         }
         try container.encode(message, forKey: .message)
     }
