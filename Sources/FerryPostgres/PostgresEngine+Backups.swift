@@ -41,8 +41,12 @@ extension PostgresEngine {
         let formatArguments =
             format == .native
             ? ["--format=custom", "--compress=\(Self.nativeCompression)"] : ["--format=plain"]
+        // A schema's backup holds that schema alone, as its restore replaces it alone. Quoted, so
+        // that pg_dump reads the name as it is rather than as a pattern folded to lower case.
+        let schemaArguments = location.schema.map { ["--schema=\"\($0)\""] } ?? []
         let output = try await tools.run(
-            "pg_dump", formatArguments + ["--file=\(file.path)", "--no-password"],
+            "pg_dump",
+            formatArguments + schemaArguments + ["--file=\(file.path)", "--no-password"],
             location: location, applicationName: applicationName("backup"))
         guard output.status == 0 else {
             let cause = PostgresFailureCause(programOutput: output.stderr)

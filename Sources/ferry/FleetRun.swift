@@ -60,7 +60,7 @@ struct FleetRun {
                 .invalidConfiguration, "No databases are given.", changes: "Nothing was changed.",
                 advice: "Pass \(.databases, .placeholder) or set [fleet] databases in ferry.toml.")
         }
-        var fleet = try Fleet(
+        var fleet = try await Fleet.listing(
             FleetSpec(specText), engines: CommonOptions.engines, settings: settings)
         if let previous { fleet = fleet.keeping(locations: previous.remaining) }
         var single = settings
