@@ -22,25 +22,9 @@ struct PostgresSchemaFleetCommandTests {
             database = try await TestDatabase.make(.postgres)
             folder = try TemporaryFolder()
             self.names = names
-            let migrations = ExampleApplication.migrations(for: .postgres).path
             _ = try folder.write(
-                "ferry.toml",
-                """
-                [app]
-                name = "sensorhub"
-
-                [database]
-                migrations = "\(migrations)"
-                lock_timeout = 60
-
-                [backups]
-                directory = "backups"
-
-                [[verify]]
-                name = "no device is quarantined"
-                query = "SELECT count(*) FROM devices WHERE kind = 'quarantined'"
-                expect = 0
-                """)
+                "ferry.toml", PostgresFleetCommandTests.fleetSettings(database: "lock_timeout = 60")
+            )
             for name in names {
                 // The schema does not exist yet: it is missing as a database would be (exit 3), and
                 // --create makes it.
@@ -117,7 +101,20 @@ struct PostgresSchemaFleetCommandTests {
                 #expect(files.contains { $0.hasSuffix(".dump") }, "\(files)")
             }
 
-            // Without --continue-on-error the run stops at the failing schema; with it fixed, it finishes.
+            // A schema's backup restores that schema alone: tenant_a goes back, tenant_c stays.
+            let restored = try await schemas.run([
+                "restore", "--latest", "--yes", "--database", schemas.url(schema: "tenant_a"),
+                "--backups", "backups/tenant_a",
+            ])
+            #expect(restored.status == 0, "\(restored)")
+            #expect(try await schemas.release("tenant_a") == "0.1.0")
+            #expect(try await schemas.release("tenant_c") == "0.5.0")
+            #expect(
+                try await schemas.database.scalar(
+                    "SELECT count(*) FROM pg_namespace WHERE nspname IN ('other', 'public')") == "2"
+            )
+
+            // With the row fixed, --resume finishes the failed schema.
             try await schemas.database.psql(["-c", "UPDATE tenant_b.devices SET kind = 'sensor'"])
             let resumed = try await schemas.run(["upgrade", "--resume", "report.json"])
             #expect(resumed.status == 0, "\(resumed)")
