@@ -38,7 +38,7 @@ ALEMBIC_VERSION = "1.20.1"
 PREAMBLE = "# Benchmarks\n\nWritten by `Benchmarks/run.py`; see README.md.\n"
 SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild", "export", "import",
                     "health", "transfer", "fleet")
-POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export", "pg-transfer")
+POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export", "pg-transfer", "pg-fleet")
 
 
 def install_missing_tools(with_sqlite, with_postgres):
@@ -94,6 +94,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="the small data set, and no 10,000 migrations: a minute or two")
     parser.add_argument("--devices", type=int, help="devices in the data set (default 1,000; quick: 100)")
     parser.add_argument("--tenants", type=int, help="SQLite tenants of the fleet workload (default 1,000; quick: 100)")
+    parser.add_argument("--schemas", type=int,
+                        help="PostgreSQL schemas of the pg-fleet workload (default 200; quick: 20)")
     parser.add_argument("--rows", type=int, help="history rows (default 5,000,000; quick: 200,000)")
     parser.add_argument("--repeat", type=int, help="runs of each program (default 3)")
     parser.add_argument("--only", help="run only these workloads, comma-separated: "
@@ -154,6 +156,8 @@ def main():
             ("transfer", "moving one device's history", lambda: workloads.transfer(database, repetitions, rows)),
             ("pg-transfer", "PostgreSQL: moving one device's history",
              lambda: workloads.pg_transfer(server, pg_database, repetitions, rows)),
+            ("pg-fleet", "many PostgreSQL schemas",
+             lambda: fleet.pg_fleet(server, repetitions, options.schemas or (20 if options.quick else 200))),
         ):
             if wanted and key not in wanted:
                 continue

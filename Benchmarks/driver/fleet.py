@@ -64,6 +64,70 @@ def fleet(repetitions, count, ferry=FERRY):
     ]
 
 
+PG_MIGRATIONS = os.path.join(EXAMPLE, "postgres", "migrations")
+PG_DATABASE = "fleet_schemas"
+
+
+def schemas(server, count, ferry=FERRY):
+    """A `prepare` step: the database `fleet_schemas` made again with `count` schemas
+    `tenant_NNNNN`, each the example at its first release with its history inside it: one
+    made by `ferry upgrade --database …?schema=`, the others its `pg_dump --schema` with the
+    name changed, loaded by one psql."""
+    def prepare():
+        server.psql("postgres", "-c", f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        server.psql("postgres", "-c", f'CREATE DATABASE "{PG_DATABASE}"')
+        first = "tenant_00000"
+        subprocess.run([ferry, "upgrade", "--to", FIRST_RELEASE, "--no-backup", "--database",
+                        server.url(PG_DATABASE) + f"?schema={first}", "--migrations", PG_MIGRATIONS],
+                       check=True, capture_output=True)
+        dump = subprocess.run([server.client("pg_dump"), "--schema", first, "-d", PG_DATABASE],
+                              env={**os.environ, **server.environment}, check=True, capture_output=True,
+                              text=True).stdout
+        script = os.path.join(WORK, "fleet-schemas.sql")
+        with open(script, "w") as out:
+            for index in range(1, count):
+                out.write(dump.replace(first, f"tenant_{index:05}"))
+        server.psql(PG_DATABASE, "-1", "-f", script)
+        os.remove(script)
+    return prepare
+
+
+def pg_fleet(server, repetitions, count, ferry=FERRY):
+    """`ferry upgrade --databases '…?schemas=tenant_*'` over `count` schemas of one
+    PostgreSQL database beside a shell loop of `ferry upgrade --database …?schema=` (each
+    with its pre-upgrade backup, pg_dump of its schema); returns rows."""
+    from workloads import Row
+
+    url = server.url(PG_DATABASE)
+    ours = os.path.join(WORK, "pg-fleet-backups")
+    loops = os.path.join(WORK, "pg-fleet-loop-backups")
+
+    def fresh(backups):
+        make = schemas(server, count, ferry)
+
+        def prepare():
+            shutil.rmtree(backups, ignore_errors=True)
+            make()
+        return prepare
+
+    ferry_run = Contender(
+        f"ferry upgrade --databases ?schemas= ({count} schemas, parallel default)",
+        [ferry, "upgrade", "--databases", url + "?schemas=tenant_*", "--migrations", PG_MIGRATIONS,
+         "--backups", ours, "--report", os.path.join(WORK, "pg-fleet-report.json")],
+        prepare=fresh(ours))
+    names = " ".join(f"tenant_{index:05}" for index in range(count))
+    loop = Contender(
+        f"shell loop of ferry upgrade ?schema= ({count} schemas)",
+        ["sh", "-c", 'for s in $4; do "$2" upgrade --database "$1?schema=$s" --migrations "$3" '
+         '--backups "$5/$s" >/dev/null || exit 1; done', "loop", url, ferry, PG_MIGRATIONS, names, loops],
+        prepare=fresh(loops))
+    run_alternately([ferry_run, loop], repetitions)
+    return [
+        Row(f"{count:,} PostgreSQL schemas, {FIRST_RELEASE} to the newest release", ferry_run.name,
+            ferry_run.median, loop.name, loop.median, 0.3, peak_rss_mib=ferry_run.peak_rss_mib),
+    ]
+
+
 if __name__ == "__main__":
     # A run of its own: `driver/fleet.py [TENANTS] [FERRY]` (default 100, the release build).
     import sys

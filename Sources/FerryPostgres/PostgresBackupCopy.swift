@@ -98,17 +98,28 @@ struct PostgresBackupCopy: BackupCopy {
             script = file
             schema = file
         }
-        let recreatesPublic = !(try Self.createsPublicSchema(schema))
+        // A schema's backup makes its own schema again; `public` and the other schemas are not its.
+        let schemaName = live.location.schema
+        let recreatesPublic = try schemaName == nil && !Self.createsPublicSchema(schema)
         let locked = folder.appendingPathComponent("locked.txt")
         let locking = folder.appendingPathComponent("lock.sql")
-        try Data(Self.lockingScript(reportingTo: locked, lockTimeout: lockTimeout).utf8).write(
+        try Data(
+            Self.lockingScript(
+                reportingTo: locked, lockTimeout: lockTimeout, schema: schemaName
+            ).utf8
+        ).write(
             to: locking)
         let prelude = folder.appendingPathComponent("prelude.sql")
-        try Data(Self.prelude(recreatingPublic: recreatesPublic, lockTimeout: lockTimeout).utf8)
-            .write(to: prelude)
+        try Data(
+            Self.prelude(
+                recreatingPublic: recreatesPublic, lockTimeout: lockTimeout, schema: schemaName
+            ).utf8
+        )
+        .write(to: prelude)
         let report = folder.appendingPathComponent("loaded.txt")
         let counting = folder.appendingPathComponent("count.sql")
-        try Data(Self.countingScript(reportingTo: report).utf8).write(to: counting)
+        try Data(Self.countingScript(reportingTo: report, schema: schemaName).utf8).write(
+            to: counting)
         // SIGPIPE would end Ferry if psql died between the last file and its decision.
         signal(SIGPIPE, SIG_IGN)
         let psql = try tools.start(
@@ -211,14 +222,16 @@ struct PostgresBackupCopy: BackupCopy {
     /// The statements that open the restore's transaction and keep the
     /// application's writes out (every table locked `EXCLUSIVE`: reads go
     /// on), then report ``lockedMarker`` to `report`.
-    static func lockingScript(reportingTo report: URL, lockTimeout: Duration) -> String {
+    static func lockingScript(reportingTo report: URL, lockTimeout: Duration, schema: String?)
+        -> String
+    {
         """
         SET client_min_messages = warning;
         -- The transaction waits, idle, while the pre-restore backup is taken: a database's
         -- idle_in_transaction_session_timeout must not end it then.
         SET idle_in_transaction_session_timeout = 0;
         BEGIN;
-        \(lockAllTables(mode: "EXCLUSIVE", lockTimeout: lockTimeout))
+        \(lockAllTables(mode: "EXCLUSIVE", lockTimeout: lockTimeout, schema: schema))
         \\o \(psqlQuoted(report.path))
         \\qecho \(lockedMarker)
         \\o
@@ -237,7 +250,7 @@ struct PostgresBackupCopy: BackupCopy {
     /// rolls back its locks (a subtransaction), so that while the restore
     /// waits for a client's open transaction, other clients' queries are
     /// never queued behind its request for longer than one try.
-    static func lockAllTables(mode: String, lockTimeout: Duration) -> String {
+    static func lockAllTables(mode: String, lockTimeout: Duration, schema: String?) -> String {
         """
         DO $ferry$
         DECLARE
@@ -247,8 +260,7 @@ struct PostgresBackupCopy: BackupCopy {
             SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY n.nspname, c.relname)
               INTO relations
               FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-             WHERE c.relkind IN ('r', 'p', 'v') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-               AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%';
+             WHERE c.relkind IN ('r', 'p', 'v') AND \(restored("n.nspname", schema: schema));
             IF relations IS NULL THEN
                 RETURN;
             END IF;
@@ -344,7 +356,7 @@ struct PostgresBackupCopy: BackupCopy {
     /// t|f ["schema","table"]`, `t` for a table of the current schema), the
     /// release recorded in `ferry_state` (`ferry:release R`), then
     /// ``loadedMarker``, all written to `report` (closed, so flushed, at the end).
-    static func countingScript(reportingTo report: URL) -> String {
+    static func countingScript(reportingTo report: URL, schema: String?) -> String {
         let path = report.path.replacingOccurrences(of: "'", with: "''")
         return """
             RESET search_path;
@@ -353,7 +365,7 @@ struct PostgresBackupCopy: BackupCopy {
                           ' ' || CASE WHEN schemaname = current_schema() THEN 't' ELSE 'f' END || ' '
                               || jsonb_build_array(schemaname, tablename)::text,
                           schemaname, tablename)
-              FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+              FROM pg_tables WHERE \(restored("schemaname", schema: schema))
              ORDER BY schemaname, tablename
             \\gexec
             SELECT to_regclass('ferry_state') IS NOT NULL AS ferry_has_state \\gset
@@ -419,6 +431,18 @@ struct PostgresBackupCopy: BackupCopy {
         return sessions ?? []
     }
 
+    /// The condition on a schema's name (`column`) that picks the schemas a
+    /// restore replaces: only the location's own schema when it names one
+    /// (a schema's backup holds it alone), else every schema but
+    /// PostgreSQL's own.
+    static func restored(_ column: String, schema: String?) -> String {
+        if let schema { return "\(column) = \(SQLLiteral.quoted(schema))" }
+        return """
+            \(column) NOT IN ('pg_catalog', 'information_schema') AND \(column) NOT LIKE 'pg\\_toast%' \
+            AND \(column) NOT LIKE 'pg\\_temp\\_%'
+            """
+    }
+
     /// Whether a dump creates the `public` schema itself (when its owner or
     /// privileges were not the defaults).
     static func createsPublicSchema(_ script: URL) throws -> Bool {
@@ -436,9 +460,9 @@ struct PostgresBackupCopy: BackupCopy {
     /// The statements that run first in the restore's transaction: drop
     /// every schema but PostgreSQL's own (and what lives in them), then make
     /// `public` again with the owner and privileges it had.
-    static func prelude(recreatingPublic: Bool, lockTimeout: Duration) -> String {
+    static func prelude(recreatingPublic: Bool, lockTimeout: Duration, schema: String?) -> String {
         """
-        \(lockAllTables(mode: "ACCESS EXCLUSIVE", lockTimeout: lockTimeout))
+        \(lockAllTables(mode: "ACCESS EXCLUSIVE", lockTimeout: lockTimeout, schema: schema))
         DO $ferry$
         DECLARE
             schema_name text;
@@ -449,9 +473,7 @@ struct PostgresBackupCopy: BackupCopy {
             SELECT nspowner::regrole::text, nspacl INTO public_owner, public_acl
               FROM pg_namespace WHERE nspname = 'public';
             FOR schema_name IN
-                SELECT nspname FROM pg_namespace
-                 WHERE nspname NOT IN ('pg_catalog', 'information_schema')
-                   AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp\\_%'
+                SELECT nspname FROM pg_namespace WHERE \(restored("nspname", schema: schema))
             LOOP
                 EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
             END LOOP;

@@ -87,6 +87,15 @@ struct PostgresConnector: Sendable {
         }
         configuration.options.connectTimeout = .milliseconds(location.connectTimeout.milliseconds)
         configuration.options.additionalStartupParameters = [("application_name", applicationName)]
+        if let searchPath = location.searchPath {
+            // A start-up parameter, so that RESET search_path and every statement of the session
+            // keep to the schema.
+            configuration.options.additionalStartupParameters.append(("search_path", searchPath))
+            // Ferry's own setting: the statements that look beyond the search_path (is the database
+            // unmanaged?) keep to this schema.
+            configuration.options.additionalStartupParameters.append(
+                (PostgresLocation.schemaSetting, location.schema ?? ""))
+        }
         do {
             return try await PostgresConnection.connect(
                 configuration: configuration, id: Int.random(in: 1...Int(Int32.max)),

@@ -41,8 +41,12 @@ extension PostgresEngine {
         let formatArguments =
             format == .native
             ? ["--format=custom", "--compress=\(Self.nativeCompression)"] : ["--format=plain"]
+        // A schema's backup holds that schema alone, as its restore replaces it alone. Quoted, so
+        // that pg_dump reads the name as it is rather than as a pattern folded to lower case.
+        let schemaArguments = location.schema.map { ["--schema=\"\($0)\""] } ?? []
         let dump = try tools.start(
-            "pg_dump", formatArguments + ["--file=\(file.path)", "--no-password"],
+            "pg_dump",
+            formatArguments + schemaArguments + ["--file=\(file.path)", "--no-password"],
             location: location, applicationName: applicationName("backup"), withInput: false)
         // The bytes pg_dump has written so far, read off its file while it runs.
         let progress = ProgressReporter("dump", unit: .bytes)

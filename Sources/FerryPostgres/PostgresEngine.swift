@@ -50,7 +50,8 @@ public struct PostgresEngine: DatabaseEngine {
 
     /// The PostgreSQL kind of database: a `postgres://` or `postgresql://`
     /// URL, parsed once into a ``PostgresLocation``; `[database] pg_bin`
-    /// (``toolsFolderSetting``) names the folder of its tools.
+    /// (``toolsFolderSetting``) names the folder of its tools. A URL with
+    /// `?schemas=PATTERN` names a fleet of schemas (``PostgresSchemaFleet``).
     public static let kind = DatabaseEngineKind(
         name: "postgresql", schemes: ["postgres", "postgresql"],
         locationForms: ["postgres://user@host/db"],
@@ -60,6 +61,8 @@ public struct PostgresEngine: DatabaseEngine {
             URL(fileURLWithPath: $0)
         }
         return try PostgresEngine(url: location, toolsFolder: toolsFolder)
+    } listMembers: { location, _ in
+        try await PostgresSchemaFleet.members(of: location)
     }
 
     /// `[database] pg_bin`, `FERRY_PG_BIN`: the folder of `pg_dump`,
@@ -95,7 +98,8 @@ public struct PostgresEngine: DatabaseEngine {
     public func readState() async throws -> DatabaseState {
         do {
             var state = try await connector("status").withConnection { connection in
-                try await PostgresHistory.readState(on: connection)
+                guard try await schemaExists(on: connection) else { return DatabaseState.missing }
+                return try await PostgresHistory.readState(on: connection)
             }
             if Self.createdByThisUpgrade && state.applied.isEmpty && state.recordedRelease == nil {
                 state.exists = false
@@ -132,7 +136,7 @@ public struct PostgresEngine: DatabaseEngine {
     public func lockHolder() async throws -> LockHolder? {
         do {
             return try await connector("status").withConnection { connection in
-                try await PostgresUpgradeLock.holder(on: connection)
+                try await PostgresUpgradeLock.holder(lockKey, on: connection)
             }
         } catch PostgresConnector.Failure.databaseMissing {
             return nil
@@ -161,8 +165,9 @@ public struct PostgresEngine: DatabaseEngine {
     ) async throws -> Result {
         // A standby refuses every change: said first, before any backup or created database.
         if let refusal = await refusalOnStandby() { throw refusal }
-        let created = try await createDatabaseIfMissing()
+        var created = try await createDatabaseIfMissing()
         do {
+            created = try await createSchemaIfMissing() || created
             return try await connector("upgrade lock").withExistingDatabase { connection in
                 try await waitForLock(on: connection, timeout: timeout, onWait: onWait)
                 // The upgrade's transactions run on this session (see withSession): each one proves, by
@@ -174,7 +179,7 @@ public struct PostgresEngine: DatabaseEngine {
                 let unlock = {
                     if watch.lost == nil && !connection.isClosed {
                         _ = try? await watch.bounded {
-                            try await PostgresUpgradeLock.unlock(on: connection)
+                            try await PostgresUpgradeLock.unlock(lockKey, on: connection)
                         }
                     }
                 }
@@ -197,6 +202,10 @@ public struct PostgresEngine: DatabaseEngine {
         }
     }
 
+    /// The key of this database's upgrade lock, or of its schema's when the
+    /// location names one.
+    var lockKey: Int64 { PostgresUpgradeLock.lockKey(schema: location.schema) }
+
     /// The upgrade lock held by this task: its database and its session.
     struct HeldLock: Sendable {
         /// ``PostgresLocation/description`` of the database it locks.
@@ -216,8 +225,8 @@ public struct PostgresEngine: DatabaseEngine {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var hasAnnounced = false
-        while try await !PostgresUpgradeLock.tryLock(on: connection) {
-            let holder = try? await PostgresUpgradeLock.holder(on: connection)
+        while try await !PostgresUpgradeLock.tryLock(lockKey, on: connection) {
+            let holder = try? await PostgresUpgradeLock.holder(lockKey, on: connection)
             if !hasAnnounced {
                 onWait(holder)
                 hasAnnounced = true
@@ -230,7 +239,7 @@ public struct PostgresEngine: DatabaseEngine {
                     changes: "Nothing was changed.",
                     advice:
                         "Let it finish and run again, or wait longer with \(.lockTimeout, .placeholder). The lock is "
-                        + "PostgreSQL's advisory lock \(PostgresUpgradeLock.key) on the holder's session: the "
+                        + "PostgreSQL's advisory lock \(lockKey) on the holder's session: the "
                         + "server frees it when that session ends, also when its process dies.")
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -258,17 +267,20 @@ public struct PostgresEngine: DatabaseEngine {
                 PostgresSession(
                     connection: held.connection, displayName: displayName,
                     isNew: Self.createdByThisUpgrade,
-                    watch: held.watch))
+                    watch: held.watch, lockKey: lockKey))
         }
-        let createdHere = try await createDatabaseIfMissing()
-        let isNew = createdHere || Self.createdByThisUpgrade
+        var createdHere = try await createDatabaseIfMissing()
         do {
+            createdHere = try await createSchemaIfMissing() || createdHere
+            let isNew = createdHere || Self.createdByThisUpgrade
             return try await connector("upgrade").withExistingDatabase { connection in
                 try await PostgresPreflight.check(
                     on: connection, displayName: displayName, user: location.user)
                 try await Self.checkClientConnection(on: connection)
                 return try await body(
-                    PostgresSession(connection: connection, displayName: displayName, isNew: isNew))
+                    PostgresSession(
+                        connection: connection, displayName: displayName, isNew: isNew,
+                        lockKey: lockKey))
             }
         } catch {
             if createdHere { await dropIfEmpty() }
@@ -503,9 +515,58 @@ public struct PostgresEngine: DatabaseEngine {
         }
     }
 
-    /// Drops the database this engine created, when the upgrade that created
-    /// it failed and it still holds no table.
+    /// Whether the location's schema exists (always true when it names
+    /// none): the server leaves `current_schema()` empty when no schema of
+    /// the `search_path` exists.
+    func schemaExists(on connection: PostgresConnection) async throws -> Bool {
+        guard location.schema != nil else { return true }
+        let rows = try await connection.queryUnlessClosed(
+            "SELECT current_schema() IS NOT NULL", logger: PostgresConnector.logger)
+        var exists = false
+        for try await value in rows.decode(Bool.self) { exists = value }
+        return exists
+    }
+
+    /// Creates the location's schema when it names one that does not exist;
+    /// returns whether it did.
+    ///
+    /// - Throws: ``FerryError`` when it cannot be created.
+    private func createSchemaIfMissing() async throws -> Bool {
+        guard let schema = location.schema else { return false }
+        return try await connector("create schema").withExistingDatabase { connection in
+            guard try await !schemaExists(on: connection) else { return false }
+            do {
+                try await PostgresScriptRunner.runToTheEnd(
+                    sql: "CREATE SCHEMA IF NOT EXISTS \(SQLIdentifier.quoted(schema))",
+                    on: connection)
+                return true
+            } catch {
+                let said = PostgresServerMessage(error)
+                throw FerryError(
+                    said?.lacksPrivilege == true ? .insufficientPrivileges : .databaseUnavailable,
+                    "The schema \(schema) does not exist in \(location.database) on \(location.server), and "
+                        + "Ferry could not create it.",
+                    changes: "Nothing was changed.",
+                    advice:
+                        "Create it (CREATE SCHEMA \(SQLIdentifier.quoted(schema))) as a role that may, or "
+                        + "grant CREATE on the database to \(location.user), then run again.",
+                    engineMessage: said?.text ?? "\(error)", engineCode: said?.sqlState)
+            }
+        }
+    }
+
+    /// Drops the database (or the schema) this engine created, when the
+    /// upgrade that created it failed and it still holds no table.
     private func dropIfEmpty() async {
+        if let schema = location.schema {
+            // RESTRICT: the server refuses to drop a schema that holds anything.
+            _ = try? await connector("cleanup").withConnection { connection in
+                try await PostgresScriptRunner.runToTheEnd(
+                    sql: "DROP SCHEMA IF EXISTS \(SQLIdentifier.quoted(schema)) RESTRICT",
+                    on: connection)
+            }
+            return
+        }
         let isEmpty = try? await connector("cleanup").withConnection { connection in
             let rows = try await connection.queryUnlessClosed(
                 """

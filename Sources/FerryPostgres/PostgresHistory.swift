@@ -139,13 +139,15 @@ struct PostgresHistoryDialect: HistoryDialect {
 
     /// The tables, views and sequences of the database's own schemas (not
     /// PostgreSQL's, and not those that belong to an extension), qualified
-    /// with their schema.
+    /// with their schema; of the session's schema alone when it works in one
+    /// (``PostgresLocation/schemaSetting``).
     var applicationTablesQuery: String {
         """
         SELECT format('%I.%I', n.nspname, c.relname)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+          AND coalesce(nullif(current_setting('\(PostgresLocation.schemaSetting)', true), ''), n.nspname) = n.nspname
           AND NOT EXISTS (
               SELECT 1 FROM pg_depend d
               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')

@@ -23,6 +23,11 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     public var user: String
     /// The database.
     public var database: String
+    /// The schema Ferry works in (`?schema=tenant_a`): the migrations run
+    /// with `search_path` set to it, Ferry's history lives in it, and the
+    /// upgrade lock and backups are its own. Nil for the role's own
+    /// `search_path` (the whole database).
+    public var schema: String?
     /// Whether to use TLS (`sslmode`).
     public var tls: TLSMode
     /// How long to wait for the server to answer a connection (`connect_timeout`).
@@ -84,6 +89,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     /// The query parameters a URL may hold.
     public static let knownParameters: Set<String> = [
         "sslmode", "sslrootcert", "connect_timeout", "host", "port", "user", "dbname", "password",
+        "schema",
     ]
 
     /// Reads a `postgres://` or `postgresql://` URL.
@@ -142,6 +148,18 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         let path =
             components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         database = setting(path, "dbname", "PGDATABASE") ?? user
+        if let schema = parameters["schema"] {
+            guard Self.isUsableSchemaName(schema) else {
+                throw FerryError(
+                    .invalidConfiguration,
+                    "schema=\(schema) in \(shown) is not a schema name Ferry can work in.",
+                    changes: "Nothing was changed.",
+                    advice:
+                        "Name one schema of 1 to 63 characters without spaces, quotes or backslashes, "
+                        + "and not one of PostgreSQL's own (pg_*, information_schema).")
+            }
+            self.schema = schema
+        }
 
         let mode = parameters["sslmode"] ?? environment["PGSSLMODE"] ?? "prefer"
         switch mode {
@@ -224,6 +242,31 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// The same server, role and database, another schema.
+    public func with(schema: String?) -> PostgresLocation {
+        var copy = self
+        copy.schema = schema
+        return copy
+    }
+
+    /// Whether Ferry can work in a schema of this name: one PostgreSQL
+    /// accepts as an identifier (at most 63 bytes) that needs no escaping in
+    /// `PGOPTIONS` (no space, quote or backslash), and not PostgreSQL's own.
+    static func isUsableSchemaName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 63
+            && !name.contains { $0.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "\\" }
+            && !name.lowercased().hasPrefix("pg_") && name.lowercased() != "information_schema"
+    }
+
+    /// The setting a session of a ``schema`` carries the schema's name in
+    /// (`current_setting('ferry.schema', true)`), for the statements that
+    /// would otherwise look at every schema of the database.
+    static let schemaSetting = "ferry.schema"
+
+    /// `search_path` as a session's start-up parameter sets it: the schema,
+    /// quoted; nil when no schema is named.
+    var searchPath: String? { schema.map(SQLIdentifier.quoted) }
+
     /// Whether ``host`` names a Unix socket folder.
     public var isUnixSocket: Bool { host.hasPrefix("/") }
 
@@ -236,7 +279,9 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 
     /// `postgres://user@host:port/database`, without the password.
     public var description: String {
-        let query = isUnixSocket ? "?host=\(host)&port=\(port)" : ""
+        var parameters = isUnixSocket ? ["host=\(host)", "port=\(port)"] : []
+        if let schema { parameters.append("schema=\(schema)") }
+        let query = parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&")
         let address = isUnixSocket ? "" : server
         return "postgres://\(user)@\(address)/\(database)\(query)"
     }

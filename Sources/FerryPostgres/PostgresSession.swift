@@ -18,6 +18,9 @@ struct PostgresSession: MigrationSession {
     /// The watch of the session when it is the upgrade lock's (which is then
     /// never pinged while this session works on it); nil for another session.
     let watch: PostgresSessionWatch?
+    /// The key of the upgrade lock its transactions take
+    /// (``PostgresUpgradeLock/lockKey(schema:)``).
+    let lockKey: Int64
     /// Whether this is the session that holds the upgrade lock.
     var holdsLock: Bool { watch != nil }
     /// Whether a transaction is open on the connection, shared by the copies of the session value.
@@ -30,8 +33,9 @@ struct PostgresSession: MigrationSession {
 
     init(
         connection: PostgresConnection, displayName: String, isNew: Bool = false,
-        watch: PostgresSessionWatch? = nil
+        watch: PostgresSessionWatch? = nil, lockKey: Int64 = PostgresUpgradeLock.key
     ) {
+        self.lockKey = lockKey
         self.connection = connection
         self.displayName = displayName
         self.isNew = isNew
@@ -92,7 +96,7 @@ struct PostgresSession: MigrationSession {
         defer { transaction.value = false }
         do {
             let isLocked = try await access("take the upgrade lock in the transaction") {
-                try await PostgresUpgradeLock.tryTransactionLock(on: connection)
+                try await PostgresUpgradeLock.tryTransactionLock(lockKey, on: connection)
             }
             guard isLocked else {
                 throw FerryError(

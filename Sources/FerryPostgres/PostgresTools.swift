@@ -161,6 +161,10 @@ struct PostgresTools: Sendable {
             environment["PGCONNECT_TIMEOUT"] = String(
                 max(1, location.connectTimeout.components.seconds))
             environment["PGSSLMODE"] = location.tls.rawValue
+            if let searchPath = location.searchPath {
+                environment["PGOPTIONS"] =
+                    "-c search_path=\(searchPath) -c \(PostgresLocation.schemaSetting)=\(location.schema ?? "")"
+            }
             if let rootCertificate = location.rootCertificate {
                 environment["PGSSLROOTCERT"] = rootCertificate
             }

@@ -60,7 +60,7 @@ struct FleetRun {
                 .invalidConfiguration, "No databases are given.", changes: "Nothing was changed.",
                 advice: "Pass \(.databases, .placeholder) or set [fleet] databases in ferry.toml.")
         }
-        var fleet = try Fleet(
+        var fleet = try await Fleet.listing(
             FleetSpec(specText), engines: CommonOptions.engines, settings: settings)
         if let previous { fleet = fleet.keeping(locations: previous.remaining) }
         var single = settings
@@ -75,8 +75,10 @@ struct FleetRun {
         let reportFile = settings.fleetReport.map(fileURL)
         var report = FleetReport(
             command: command, spec: specText, members: fleet.members, previous: previous)
-        // Written before any database starts, so that a run killed at once still says what is left.
+        // Written before any database starts, so that a run killed at once still says what is left;
+        // then each result is appended to its journal, and the whole report written again at the end.
         try reportFile.map { try report.write(to: $0) }
+        let journal = try reportFile.map { try FleetReportJournal(startingFor: $0) }
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -90,17 +92,16 @@ struct FleetRun {
             case .finished(let result):
                 if result.outcome != .notStarted { progress.running -= 1 }
                 progress.record(result.outcome)
-                report.record(result, wording: .tool)
-                try reportFile.map { try report.write(to: $0) }
+                let entry = report.record(result, wording: .tool)
+                try journal?.append(entry)
                 CrashPoint.reach("fleet.report-written")
-                if console.isJSON {
-                    let entry = report.databases.first { $0.database == result.member.location }
-                    entry.map { console.json(FleetEventLine.finished($0)) }
-                }
+                if console.isJSON { console.json(FleetEventLine.finished(entry)) }
             }
             progress.show(elapsed: (clock.now - start).inSeconds)
         }
         progress.clear()
+        try reportFile.map { try report.write(to: $0) }
+        journal?.remove()
         let counts = report.counts
         let failed = counts[.failed, default: 0] + counts[.notStarted, default: 0]
         let error =

@@ -15,24 +15,7 @@ struct PostgresFleetCommandTests {
         for _ in 0..<3 { databases.append(try await TestDatabase.make(.postgres)) }
         try await withCleanup {
             let folder = try TemporaryFolder()
-            let migrations = ExampleApplication.migrations(for: .postgres).path
-            _ = try folder.write(
-                "ferry.toml",
-                """
-                [app]
-                name = "sensorhub"
-
-                [database]
-                migrations = "\(migrations)"
-
-                [backups]
-                directory = "backups"
-
-                [[verify]]
-                name = "no device is quarantined"
-                query = "SELECT count(*) FROM devices WHERE kind = 'quarantined'"
-                expect = 0
-                """)
+            _ = try folder.write("ferry.toml", Self.fleetSettings())
             for (index, database) in databases.enumerated() {
                 let made = try await FerryProcess.run(
                     ["upgrade", "--database", database.location, "--to", "0.1.0", "--create"],
@@ -73,6 +56,31 @@ struct PostgresFleetCommandTests {
         } cleanup: {
             for database in databases { await database.remove() }
         }
+    }
+}
+
+extension PostgresFleetCommandTests {
+    /// The `ferry.toml` of a PostgreSQL fleet: the example's migrations, a
+    /// backups folder, and an invariant that refuses a quarantined device.
+    ///
+    /// - Parameter database: More lines of `[database]`.
+    static func fleetSettings(database: String = "") -> String {
+        """
+        [app]
+        name = "sensorhub"
+
+        [database]
+        migrations = "\(ExampleApplication.migrations(for: .postgres).path)"
+        \(database)
+
+        [backups]
+        directory = "backups"
+
+        [[verify]]
+        name = "no device is quarantined"
+        query = "SELECT count(*) FROM devices WHERE kind = 'quarantined'"
+        expect = 0
+        """
     }
 }
 

@@ -29,7 +29,7 @@ import Testing
         return Ferry(ExampleApplication.configuration(database: first, migrations: migrations))
     }
 
-    @Test func aGlobAndAListExpandInAStableOrderAndASchemaPatternIsRefused() throws {
+    @Test func aGlobAndAListExpandInAStableOrderAndAPatternIsTheServersToList() throws {
         let folder = try TemporaryFolder()
         for name in ["c", "a", "b"] {
             _ = try folder.write("tenants/\(name).db", "")
@@ -45,11 +45,16 @@ import Testing
                 folder.url.path + "/tenants/c.db", folder.url.path + "/tenants/a.db",
                 "postgres://h/db",
             ])
-        let schemas = try #require(throws: FerryError.self) {
-            try FleetSpec("postgres://h/app?schemas=tenant_*")
+        let pattern = try FleetSpec("postgres://h/app?sslmode=disable&schemas=tenant_*")
+        #expect(pattern.form == .pattern("postgres://h/app?sslmode=disable&schemas=tenant_*"))
+        #expect(
+            try FleetSpec("postgres://h/app?schema=a").form == .glob("postgres://h/app?schema=a"))
+        let patternInList = try folder.write("patterns.txt", "postgres://h/app?schemas=tenant_*\n")
+        let listed = try #require(throws: FerryError.self) {
+            try FleetSpec("@" + patternInList.path).locations()
         }
-        #expect(schemas.message.contains("not supported yet"))
-        #expect(schemas.category == .usage)
+        #expect(listed.message.contains("holds a pattern"))
+        #expect(listed.category == .usage)
         #expect(
             FleetMember.naming(["t/acme.db", "u/acme.db", "postgres://h/beta?sslmode=disable"])
                 .map(\.name) == ["acme", "acme-2", "beta"])

@@ -25,6 +25,11 @@ public struct DatabaseEngineKind: Sendable {
     /// ``Settings/engineOptions``.
     public var makeEngine:
         @Sendable (_ location: String, _ settings: Settings) throws -> any DatabaseEngine
+    /// Lists the databases that a location with a pattern names (a
+    /// PostgreSQL URL's `?schemas=tenant_*`), one fleet member each, in a
+    /// stable order; nil for a kind that reads no pattern.
+    public var listMembers:
+        (@Sendable (_ location: String, _ settings: Settings) async throws -> [FleetMember])?
 
     /// Creates a kind of database.
     ///
@@ -36,13 +41,19 @@ public struct DatabaseEngineKind: Sendable {
     ///   - settings: The settings this engine reads.
     ///   - makeEngine: Makes the engine for a location; throws ``FerryError``
     ///     (code `invalidConfiguration`) for one that does not parse.
+    ///   - listMembers: Lists the databases a location with a pattern names;
+    ///     nil when the kind reads no pattern.
     public init(
         name: String, schemes: [String], opensPlainPaths: Bool = false, locationForms: [String],
         settings: [EngineSetting] = [],
         makeEngine:
             @escaping @Sendable (_ location: String, _ settings: Settings) throws ->
-            any DatabaseEngine
+            any DatabaseEngine,
+        listMembers: (
+            @Sendable (_ location: String, _ settings: Settings) async throws -> [FleetMember]
+        )? = nil
     ) {
+        self.listMembers = listMembers
         self.name = name
         self.schemes = schemes.map { $0.lowercased() }
         self.opensPlainPaths = opensPlainPaths

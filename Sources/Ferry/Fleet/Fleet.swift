@@ -45,6 +45,44 @@ public struct Fleet: Sendable {
         }
     }
 
+    /// Creates the fleet a spec names, asking the server when the spec is a
+    /// pattern (`postgres://host/app?schemas=tenant_*`: each schema that
+    /// matches is a database of its own); else as
+    /// ``init(_:engines:settings:)``.
+    ///
+    /// ```swift
+    /// let fleet = try await Fleet.listing(
+    ///     FleetSpec("postgres://ferry@db/app?schemas=tenant_*"), engines: engines, settings: settings)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - spec: The databases, as `--databases` gives them.
+    ///   - engines: The kinds of database the program opens.
+    ///   - settings: The settings each database is opened with.
+    /// - Returns: The fleet, in a stable order.
+    /// - Throws: ``FerryError`` (code `invalidConfiguration`) when the spec
+    ///   names no database or its engine reads no pattern; the engine's
+    ///   error when the server cannot be asked.
+    public static func listing(_ spec: FleetSpec, engines: DatabaseEngines, settings: Settings)
+        async throws -> Fleet
+    {
+        guard case .pattern(let location) = spec.form else {
+            return try Fleet(spec, engines: engines, settings: settings)
+        }
+        let kind = try engines.kind(for: location)
+        guard let listMembers = kind.listMembers else {
+            throw FerryError(
+                .invalidConfiguration, "'\(spec)' holds a pattern that \(kind.name) does not read.",
+                changes: "Nothing was changed.",
+                advice:
+                    "Give \(.databases, .placeholder) as a glob of files or @FILE, a list of URLs.")
+        }
+        let members = try await listMembers(location, settings)
+        return Fleet(members: members) { location in
+            try engines.engine(for: location, settings: settings)
+        }
+    }
+
     /// The same fleet with only the databases at these locations, in order.
     public func keeping(locations: Set<String>) -> Fleet {
         Fleet(members: members.filter { locations.contains($0.location) }, makeEngine: makeEngine)

@@ -1,8 +1,14 @@
 import Foundation
 
-/// The report of a fleet run, one entry per database, written durably after
-/// each database finishes, so that a run killed half-way leaves the report
-/// of what finished, and `--resume` runs only what is left.
+/// The report of a fleet run, one entry per database.
+///
+/// The document is written whole twice: before any database starts (every
+/// database not started) and at the end. In between, each database's entry
+/// is appended to the report's journal (``FleetReportJournal``) as it
+/// finishes, so that a run over thousands of databases writes each entry
+/// once rather than the whole report after each, and a run killed half-way
+/// leaves the report and the journal of what finished: ``read(from:)``
+/// reads both, and `--resume` runs only what is left.
 ///
 /// ```json
 /// {"command": "upgrade", "databases": [{"database": "tenants/acme.db", "name": "acme",
@@ -64,6 +70,30 @@ public struct FleetReport: Sendable, Codable {
     public var updatedAt: Date
     /// Every database of the run, in the fleet's order.
     public var databases: [Entry]
+    /// Where each database's entry is in ``databases``, by location: kept
+    /// by ``record(_:)``, and made again when ``databases`` was changed
+    /// otherwise (see ``position(of:)``).
+    private var positions: [String: Int] = [:]
+
+    private enum CodingKeys: String, CodingKey { case command, spec, updatedAt, databases }
+
+    /// Reads a report's document (without its journal).
+    ///
+    /// - Parameter decoder: The decoder.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        command = try container.decode(String.self, forKey: .command)
+        spec = try container.decode(String.self, forKey: .spec)
+        updatedAt = try container.decode(Date.self, forKey: .updatedAt)
+        databases = try container.decode([Entry].self, forKey: .databases)
+        positions = Self.positions(of: databases)
+    }
+
+    private static func positions(of entries: [Entry]) -> [String: Int] {
+        var positions: [String: Int] = [:]
+        for (index, entry) in entries.enumerated() { positions[entry.database] = index }
+        return positions
+    }
 
     /// A report of a run that has not started any database yet.
     ///
@@ -80,28 +110,71 @@ public struct FleetReport: Sendable, Codable {
         self.spec = spec
         self.updatedAt = Date()
         var entries = previous?.databases ?? []
-        for member in members where !entries.contains(where: { $0.database == member.location }) {
+        var known = Set(entries.map(\.database))
+        for member in members where known.insert(member.location).inserted {
             entries.append(
                 Entry(
                     database: member.location, name: member.name, result: .notStarted,
                     seconds: 0))
         }
         databases = entries
+        positions = Self.positions(of: entries)
     }
 
     /// Records a database's result in its entry.
-    public mutating func record(_ result: FleetResult, wording: FerryError.Wording) {
+    ///
+    /// - Parameters:
+    ///   - result: The database's result.
+    ///   - wording: How its error is worded.
+    /// - Returns: The entry, as recorded (and as the journal keeps it).
+    @discardableResult
+    public mutating func record(_ result: FleetResult, wording: FerryError.Wording) -> Entry {
         let entry = Entry(
             database: result.member.location, name: result.member.name, result: result.outcome,
             from: result.summary?.from, to: result.summary?.to, backup: result.summary?.backup,
             migrations: result.summary?.migrations, seconds: result.seconds,
             error: result.error.map { ErrorText($0, wording: wording) })
-        if let index = databases.firstIndex(where: { $0.database == entry.database }) {
+        record(entry)
+        return entry
+    }
+
+    /// Puts an entry in place of the one for the same database (or last).
+    ///
+    /// - Parameter entry: The database's entry.
+    public mutating func record(_ entry: Entry) {
+        if let index = position(of: entry.database) {
             databases[index] = entry
         } else {
             databases.append(entry)
+            positions[entry.database] = databases.count - 1
         }
         updatedAt = Date()
+    }
+
+    /// The index of a database's entry, the positions made again when
+    /// ``databases`` no longer matches them.
+    private mutating func position(of location: String) -> Int? {
+        if let index = positions[location], index < databases.count,
+            databases[index].database == location
+        {
+            return index
+        }
+        if positions.count != databases.count || positions[location] != nil {
+            positions = Self.positions(of: databases)
+        }
+        return positions[location]
+    }
+
+    /// The entry of the database at a location, if the report has one.
+    ///
+    /// - Parameter location: The database's path or URL.
+    public func entry(for location: String) -> Entry? {
+        if let index = positions[location], index < databases.count,
+            databases[index].database == location
+        {
+            return databases[index]
+        }
+        return databases.first { $0.database == location }
     }
 
     /// How many databases have each result.
@@ -129,14 +202,18 @@ public struct FleetReport: Sendable, Codable {
         try FileSafety.writeDurably(data, to: file)
     }
 
-    /// Reads a report a run wrote.
+    /// Reads a report a run wrote, with the entries its journal holds when
+    /// the run did not finish (see ``FleetReportJournal``).
     ///
+    /// - Parameter file: The report's file.
     /// - Throws: ``FerryError`` (code `invalidConfiguration`) when the file
     ///   cannot be read or is not a fleet report.
     public static func read(from file: URL) throws -> FleetReport {
         do {
-            return try JSONDecoder.withTimestamps().decode(
+            var report = try JSONDecoder.withTimestamps().decode(
                 FleetReport.self, from: Data(contentsOf: file))
+            for entry in FleetReportJournal.entries(of: file) { report.record(entry) }
+            return report
         } catch {
             throw FerryError(
                 .invalidConfiguration,

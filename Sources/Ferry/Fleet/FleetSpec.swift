@@ -11,11 +11,14 @@ import Darwin
 /// Which databases a fleet run works on, as `--databases` or `[fleet]
 /// databases` gives them.
 ///
-/// Two forms:
+/// Three forms:
 /// - a glob of SQLite files, `tenants/*.db` (sorted by path);
 /// - `@FILE`, a file listing one database path or URL per line, in its
 ///   order; blank lines and lines starting with `#` are ignored, and a
-///   relative path is read from the list file's folder.
+///   relative path is read from the list file's folder;
+/// - a database URL with a pattern that its engine lists, such as
+///   PostgreSQL's schemas, `postgres://host/app?schemas=tenant_*` (see
+///   ``Fleet/listing(_:engines:settings:)``).
 ///
 /// ```swift
 /// let spec = try FleetSpec("tenants/*.db")
@@ -28,6 +31,9 @@ public struct FleetSpec: Sendable, Hashable, CustomStringConvertible {
         case glob(String)
         /// A file listing the databases, one a line.
         case list(URL)
+        /// A database URL with a pattern (`?schemas=tenant_*`) that the
+        /// engine of its scheme lists.
+        case pattern(String)
     }
 
     /// The form, parsed once.
@@ -38,8 +44,8 @@ public struct FleetSpec: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a spec.
     ///
-    /// - Throws: ``FerryError`` (code `invalidConfiguration`) for an empty
-    ///   spec or a PostgreSQL schema pattern, which is not supported yet.
+    /// - Parameter text: The spec as `--databases` gives it.
+    /// - Throws: ``FerryError`` (code `invalidConfiguration`) for an empty spec.
     public init(_ text: String) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         description = trimmed
@@ -55,26 +61,32 @@ public struct FleetSpec: Sendable, Hashable, CustomStringConvertible {
             form = .list(URL(fileURLWithPath: String(trimmed.dropFirst())))
             return
         }
-        if DatabaseLocation.scheme(of: trimmed) != nil, trimmed.contains("schemas=") {
-            throw FerryError(
-                .invalidConfiguration,
-                "A PostgreSQL schema pattern ('?schemas=…') is not supported yet: Ferry cannot yet keep "
-                    + "its history inside each schema.",
-                changes: "Nothing was changed.",
-                advice:
-                    "List the databases in a file, one URL a line, and pass \(.databases) @FILE.")
-        }
-        form = .glob(trimmed)
+        form = Self.isPattern(trimmed) ? .pattern(trimmed) : .glob(trimmed)
+    }
+
+    /// Whether a spec is a URL with a pattern its engine lists (`schemas=`).
+    private static func isPattern(_ text: String) -> Bool {
+        guard DatabaseLocation.scheme(of: text) != nil,
+            let query = text.split(separator: "?", maxSplits: 1).dropFirst().first
+        else { return false }
+        return query.split(separator: "&").contains { $0.lowercased().hasPrefix("schemas=") }
     }
 
     /// The databases' locations, in a stable order: a glob's matches sorted,
     /// a list's lines in their order, each once.
     ///
-    /// - Throws: ``FerryError`` when the list file cannot be read, or names a
-    ///   schema pattern.
+    /// - Throws: ``FerryError`` when the list file cannot be read or names a
+    ///   pattern, or for a pattern, which only its engine lists (see
+    ///   ``Fleet/listing(_:engines:settings:)``).
     public func locations() throws -> [String] {
         var seen = Set<String>()
         switch form {
+        case .pattern:
+            throw FerryError(
+                .invalidConfiguration,
+                "'\(description)' is a pattern that only its database server can list.",
+                changes: "Nothing was changed.",
+                advice: "Pass it as \(.databases, .placeholder) itself, not inside a list file.")
         case .glob(let pattern):
             return Self.matches(of: pattern).filter { seen.insert($0).inserted }
         case .list(let file):
@@ -93,7 +105,16 @@ public struct FleetSpec: Sendable, Hashable, CustomStringConvertible {
             for line in text.split(whereSeparator: \.isNewline) {
                 let entry = line.trimmingCharacters(in: .whitespaces)
                 guard !entry.isEmpty, !entry.hasPrefix("#") else { continue }
-                _ = try FleetSpec(entry)  // refuses a schema pattern on a line as well
+                if case .pattern = try FleetSpec(entry).form {
+                    throw FerryError(
+                        .invalidConfiguration,
+                        "The list of databases \(file.path) holds a pattern, '\(entry)': a list names "
+                            + "each database.",
+                        changes: "Nothing was changed.",
+                        advice:
+                            "Pass the pattern as \(.databases, .placeholder) itself, or list each database "
+                            + "on a line of its own.")
+                }
                 let location = DatabaseLocation.resolving(entry, against: folder)
                 if seen.insert(location).inserted { locations.append(location) }
             }
