@@ -123,14 +123,7 @@ import Testing
     @Test(arguments: ["export part", "export manifest"])
     func aDamagedExportIsRefusedWhereverTheDamageIs(file kind: String) async throws {
         let folder = try TemporaryFolder()
-        let path = folder.url.appendingPathComponent("app.db").path
-        try await ExampleApplication.makeDatabase(at: "0.5.0", path: path)
-        let export = folder.url.appendingPathComponent("export")
-        let made = try await FerryProcess.run([
-            "export", export.path, "--database", path, "--migrations",
-            ExampleApplication.migrations.path,
-        ])
-        #expect(made.status == 0, "\(made)")
+        let export = try await exportedExample(in: folder)
         let damagedFile =
             kind == "export part" ? "data/sensor_history/0001.jsonl" : ExportManifest.fileName
         let expected =
@@ -297,14 +290,7 @@ import Testing
 
     @Test func anExportWithoutItsManifestIsNotImported() async throws {
         let folder = try TemporaryFolder()
-        let path = folder.url.appendingPathComponent("app.db").path
-        try await ExampleApplication.makeDatabase(at: "0.5.0", path: path)
-        let export = folder.url.appendingPathComponent("export")
-        let made = try await FerryProcess.run([
-            "export", export.path, "--database", path, "--migrations",
-            ExampleApplication.migrations.path,
-        ])
-        #expect(made.status == 0, "\(made)")
+        let export = try await exportedExample(in: folder)
         try FileManager.default.removeItem(
             at: export.appendingPathComponent(ExportManifest.fileName))
         let target = folder.url.appendingPathComponent("new.db").path
@@ -318,5 +304,18 @@ import Testing
         #expect(output.stderr.contains(ExportManifest.fileName), "\(output)")
         #expect(output.stderr.contains("Nothing was changed"), "\(output)")
         #expect(!FileManager.default.fileExists(atPath: target))
+    }
+
+    /// Exports the example at 0.5.0 (made in `folder`) to `folder/export` with the tool.
+    func exportedExample(in folder: TemporaryFolder) async throws -> URL {
+        let path = folder.url.appendingPathComponent("app.db").path
+        try await ExampleApplication.makeDatabase(at: "0.5.0", path: path)
+        let export = folder.url.appendingPathComponent("export")
+        let made = try await FerryProcess.run([
+            "export", export.path, "--database", path, "--migrations",
+            ExampleApplication.migrations.path,
+        ])
+        #expect(made.status == 0, "\(made)")
+        return export
     }
 }
