@@ -15,6 +15,7 @@ extension SQLiteSession: ImportingSession {
     /// must not be changed again on the way in.
     func load(_ table: ExportTable, from source: ExportRowSource) async throws -> TableLoad {
         let displayName = displayName
+        let path = queue.path
         let columns = table.columns.map { SQLIdentifier.quoted($0.name) }
         let sql =
             "INSERT INTO \(SQLIdentifier.quoted(table.name)) (\(columns.joined(separator: ", "))) "
@@ -56,6 +57,16 @@ extension SQLiteSession: ImportingSession {
                     }
                 }
                 for trigger in triggers { try db.execute(sql: trigger.sql) }
+            } catch let error as DatabaseError
+                where DiskSpace.isFull(error.extendedResultCode, near: path)
+            {
+                throw FerryError(
+                    .fileSystem,
+                    "Could not load row \(load.rows) of \(table.name) into \(displayName): "
+                        + "\(DiskSpace.sentence(near: path)).",
+                    changes: "Nothing was changed: the import was rolled back.",
+                    advice: DiskSpace.advice(near: path),
+                    engineMessage: error.message ?? "\(error.resultCode)")
             } catch let error as DatabaseError {
                 throw FerryError(
                     .migrationFailed,

@@ -50,7 +50,10 @@ import Testing
         #expect(list.stdout.contains("Backups in \(catalog.path): 1"))
         let stem = URL(fileURLWithPath: newest).deletingPathExtension().lastPathComponent
         #expect(list.stdout.contains("\(stem)  DAMAGED OR UNUSABLE"))
-        #expect(list.stdout.contains("its manifest is damaged: it is not complete JSON"))
+        #expect(
+            list.stdout.contains(
+                "its manifest is damaged: it is not valid JSON (cut short, changed, or with more after it)"
+            ))
         let json = try #require(
             try await FerryProcess.run(["backups", "--json"] + arguments).jsonLines().only)
         #expect((json["backups"] as? [[String: Any]])?.map { $0["file"] as? String } == [older])
@@ -58,7 +61,8 @@ import Testing
         #expect(unusable.map { $0["backup"] as? String } == [stem])
         #expect(
             unusable.first?["reason"] as? String
-                == "its manifest is damaged: it is not complete JSON")
+                == "its manifest is damaged: it is not valid JSON (cut short, changed, or with more after it)"
+        )
 
         let latest = try await FerryProcess.run(["restore", "--latest", "--yes"] + arguments)
         #expect(latest.status == 3, "\(latest)")

@@ -3,9 +3,10 @@ import Foundation
 import GRDB
 import Testing
 
-/// A disk that fills up under an upgrade or a restore (a 20 MB tmpfs): the
-/// message says the disk is full, the live database is proven as it was,
-/// and the next command opens it.
+/// A disk that fills up under an upgrade, a restore, a backup, an export or
+/// an import (a small tmpfs): the message says which folder is full (and,
+/// where it can be known, how much was needed), the live database is proven
+/// as it was, nothing partial is left usable, and the next command opens it.
 @Suite(.serialized) struct FullDiskCommandTests {
     @Test func aFullDiskDuringAnUpgradeSaysSoAndChangesNothing() async throws {
         let disk = try SmallDisk(megabytes: 20)
@@ -111,5 +112,114 @@ import Testing
         ])
         #expect(status.status == 0, "\(status)")
         #expect(status.stdout.contains("Database release: 0.3.0"), "\(status)")
+    }
+
+    /// The example at 0.5.0 with 4,000 more history rows of 1 kB each (about 12 MB).
+    func largeExample(in folder: TemporaryFolder) async throws -> (path: String, migrations: URL) {
+        let path = folder.url.appendingPathComponent("app.db").path
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        try await ExampleApplication.makeDatabase(at: "0.5.0", path: path, migrations: migrations)
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO sensor_history (sensor_id, taken_at, value, quality, source)
+                        SELECT sensor_id, taken_at, value, quality, hex(randomblob(500))
+                        FROM sensor_history, (SELECT 1 UNION ALL SELECT 2);
+                    """)
+        }
+        try queue.close()
+        return (path, migrations)
+    }
+
+    @Test func anExportOnAFullDiskSaysHowMuchAndLeavesNothingToImport() async throws {
+        let disk = try SmallDisk(megabytes: 2)
+        defer { disk.unmount() }
+        let folder = try TemporaryFolder()
+        let (path, migrations) = try await largeExample(in: folder)
+        let before = try DatabaseSnapshot(path: path)
+        let export = disk.folder.appendingPathComponent("export").path
+
+        let output = try await FerryProcess.run([
+            "export", export, "--database", path, "--migrations", migrations.path,
+        ])
+
+        #expect(output.status == 1, "\(output)")
+        #expect(
+            output.stderr.contains(
+                "The export does not fit in \(export): its file system is full."),
+            "\(output)")
+        #expect(output.stderr.contains("were free when it started"), "\(output)")
+        #expect(output.stderr.contains("Free at least"), "\(output)")
+        #expect(
+            output.stderr.contains(
+                "The database was not changed; the unfinished export was removed."), "\(output)")
+        #expect(!FileManager.default.fileExists(atPath: export), "nothing partial is left")
+        #expect(try DatabaseSnapshot(path: path).hasSameContent(as: before))
+
+        let target = folder.url.appendingPathComponent("target.db").path
+        let imported = try await FerryProcess.run([
+            "import", export, "--yes", "--database", target, "--migrations", migrations.path,
+        ])
+        #expect(imported.status != 0, "\(imported)")
+        #expect(!FileManager.default.fileExists(atPath: target), "\(imported)")
+    }
+
+    @Test func anImportOnAFullDiskSaysWhichFolderAndLeavesNoDatabase() async throws {
+        let disk = try SmallDisk(megabytes: 3)
+        defer { disk.unmount() }
+        let folder = try TemporaryFolder()
+        let (path, migrations) = try await largeExample(in: folder)
+        let export = folder.url.appendingPathComponent("export").path
+        let exported = try await FerryProcess.run([
+            "export", export, "--database", path, "--migrations", migrations.path,
+        ])
+        #expect(exported.status == 0, "\(exported)")
+        let target = disk.folder.appendingPathComponent("new.db").path
+
+        let output = try await FerryProcess.run([
+            "import", export, "--yes", "--database", target, "--migrations", migrations.path,
+            "--backups", folder.url.appendingPathComponent("backups").path,
+        ])
+
+        #expect(output.status == 1, "\(output)")
+        #expect(
+            output.stderr.contains("the file system that holds \(disk.folder.path) is full"),
+            "\(output)")
+        #expect(
+            output.stderr.contains("Free space on the file system that holds \(disk.folder.path)"),
+            "\(output)")
+        #expect(!output.stderr.contains("the export came from this application"), "\(output)")
+        #expect(
+            output.stderr.contains(
+                "Nothing was changed: the database is still new, with no release."),
+            "\(output)")
+        #expect(!FileManager.default.fileExists(atPath: target), "no half-loaded database is left")
+    }
+
+    @Test(arguments: ["native", "sql"])
+    func aBackupIntoAFullFolderSaysHowMuchItNeedsAndListsNothing(format: String) async throws {
+        let disk = try SmallDisk(megabytes: 2)
+        defer { disk.unmount() }
+        let folder = try TemporaryFolder()
+        let (path, _) = try await largeExample(in: folder)
+        let before = try DatabaseSnapshot(path: path)
+        let catalog = disk.folder.appendingPathComponent("backups").path
+
+        let output = try await FerryProcess.run([
+            "backup", "--format", format, "--database", path, "--backups", catalog,
+        ])
+
+        #expect(output.status == 3, "\(output)")
+        #expect(output.stderr.contains("The backup needs about "), "\(output)")
+        #expect(output.stderr.contains("are free in \(catalog)."), "\(output)")
+        #expect(output.stderr.contains("Nothing was changed."), "\(output)")
+        #expect(try DatabaseSnapshot(path: path).hasSameContent(as: before))
+        let listed = try await FerryProcess.run([
+            "backups", "--database", path, "--backups", catalog, "--json",
+        ])
+        #expect(listed.status == 0, "\(listed)")
+        #expect(listed.stdout.contains("\"backups\":[]"), "no backup is listed: \(listed)")
+        #expect(listed.stdout.contains("\"unusable\":[]"), "\(listed)")
     }
 }

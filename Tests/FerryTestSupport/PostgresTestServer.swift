@@ -75,10 +75,15 @@ public enum PostgresTestServer {
     }
 
     /// Creates a database of its own for one test.
-    public static func createDatabase() async throws -> String {
+    ///
+    /// - Parameter template: A database to copy (`CREATE DATABASE … TEMPLATE`),
+    ///   or none for an empty one.
+    public static func createDatabase(template: String? = nil) async throws -> String {
         let name =
             "ferry_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await psql(["-c", "CREATE DATABASE \(name)"], database: "postgres")
+        try await psql(
+            ["-c", "CREATE DATABASE \(name)" + (template.map { " TEMPLATE \($0)" } ?? "")],
+            database: "postgres")
         return name
     }
 

@@ -64,6 +64,28 @@ public final class TestDatabase: Sendable {
         }
     }
 
+    /// Makes a fresh database holding what `template` holds: a copy of its
+    /// SQLite file, or a PostgreSQL database made with it as the template
+    /// (nothing may be connected to it meanwhile).
+    ///
+    /// - Parameter template: The database to copy, closed.
+    public static func make(copying template: TestDatabase) async throws -> TestDatabase {
+        let folder = try TemporaryFolder()
+        switch template.kind {
+        case .sqlite:
+            let path = folder.url.appendingPathComponent("app.db").path
+            try FileManager.default.copyItem(atPath: template.location, toPath: path)
+            return TestDatabase(
+                kind: .sqlite, location: path, folder: folder, postgresDatabase: nil)
+        case .postgres:
+            let name = try await PostgresTestServer.createDatabase(
+                template: template.postgresDatabase)
+            return TestDatabase(
+                kind: .postgres, location: try PostgresTestServer.url(database: name),
+                folder: folder, postgresDatabase: name)
+        }
+    }
+
     /// The test's backup catalog, in its own folder (on PostgreSQL there is no default).
     public var backupsFolder: URL { folder.url.appendingPathComponent("backups") }
 

@@ -91,7 +91,10 @@ import Testing
         #expect(listing.backups.map(\.name) == ["good.sqlite"])
         let reasons = Dictionary(
             uniqueKeysWithValues: listing.unusable.map { ($0.name, $0.reason) })
-        #expect(reasons["truncated"] == "its manifest is damaged: it is not complete JSON")
+        #expect(
+            reasons["truncated"]
+                == "its manifest is damaged: it is not valid JSON (cut short, changed, or with more after it)"
+        )
         #expect(
             reasons["mistyped"] == "its manifest is damaged: the field 'size' has the wrong type")
         // The readable fields of the mistyped manifest still say what it was.
@@ -100,7 +103,9 @@ import Testing
         for name in ["truncated", "truncated.json", "truncated.sqlite"] {
             let refusal = try #require(throws: FerryError.self) { try catalog.backup(named: name) }
             #expect(refusal.code == .backupCorrupt, "\(name)")
-            #expect(refusal.message.contains("it is not complete JSON"))
+            #expect(
+                refusal.message.contains(
+                    "it is not valid JSON (cut short, changed, or with more after it)"))
         }
         #expect(FileManager.default.fileExists(atPath: good.path))
     }

@@ -187,8 +187,9 @@ public struct BackupCatalog: Sendable {
         return String(name[..<dot])
     }
 
-    /// A decoding error in a few words.
-    private static func describe(_ error: any Error) -> String {
+    /// A manifest's decoding error in a few words (backup and export
+    /// manifests alike).
+    static func describe(_ error: any Error) -> String {
         func field(_ path: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
             let names = (path + (key.map { [$0] } ?? [])).map(\.stringValue)
             return names.isEmpty ? "the manifest" : "the field '\(names.joined(separator: "."))'"
@@ -196,7 +197,8 @@ public struct BackupCatalog: Sendable {
         switch error as? DecodingError {
         case .dataCorrupted(let context)?:
             return context.codingPath.isEmpty
-                ? "it is not complete JSON" : "\(field(context.codingPath)) is not valid"
+                ? "it is not valid JSON (cut short, changed, or with more after it)"
+                : "\(field(context.codingPath)) is not valid"
         case .keyNotFound(let key, let context)?:
             return "\(field(context.codingPath, key)) is missing"
         case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:

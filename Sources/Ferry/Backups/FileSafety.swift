@@ -140,6 +140,23 @@ public enum FileSafety {
         return Int64(stats.f_bavail) * Int64(stats.f_frsize)
     }
 
+    /// The bytes of the regular files inside a folder and its subfolders
+    /// (0 when it cannot be read).
+    ///
+    /// - Parameter folder: The folder.
+    public static func bytesUsed(in folder: URL) -> Int64 {
+        guard
+            let walk = FileManager.default.enumerator(
+                at: folder, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey])
+        else { return 0 }
+        var total: Int64 = 0
+        for case let file as URL in walk {
+            let values = try? file.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey])
+            if values?.isRegularFile == true { total += Int64(values?.fileSize ?? 0) }
+        }
+        return total
+    }
+
     /// `1.2 MB`, `340 kB`, `12 B`.
     public static func formatBytes(_ bytes: Int64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB"]

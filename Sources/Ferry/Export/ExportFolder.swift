@@ -75,7 +75,7 @@ public struct ExportFolder: Sendable {
         let size = FileSafety.size(of: target.path)
         guard size == file.bytes else {
             throw FerryError.exportCorrupt(
-                "\(file.path) has \(size) bytes; the manifest says \(file.bytes): it was truncated or changed."
+                "\(file.path) has \(size) byte\(size == 1 ? "" : "s"); the manifest says \(file.bytes): it was truncated or changed."
             )
         }
         guard try FileSafety.sha256(of: target) == file.sha256 else {

@@ -120,7 +120,8 @@ public struct ExportManifest: Sendable, Codable, Equatable {
             manifest = try JSONDecoder().decode(ExportManifest.self, from: data)
         } catch {
             throw FerryError.exportCorrupt(
-                "\(file.path) is not an export manifest that Ferry can read (\(error)).")
+                "\(file.path) is not an export manifest that Ferry can read: "
+                    + "\(BackupCatalog.describe(error)).")
         }
         guard manifest.formatVersion <= currentFormatVersion else {
             throw FerryError(

@@ -131,7 +131,10 @@ final class ExportPartWriter {
                 sha256: hasher.finalize(), rows: currentRows))
     }
 
-    private func failure(_ what: String) -> FerryError {
+    private func failure(_ what: String) -> any Error {
+        if errno == ENOSPC {
+            return ExportFolderFull(file: folder.appendingPathComponent(currentName))
+        }
         let reason = String(cString: strerror(errno))
         return FerryError(
             .fileSystem, "Cannot \(what): \(reason).",

@@ -40,6 +40,7 @@ extension Ferry {
                 changes: "Nothing was changed.")
         }
         let createdFolder = try Self.prepareExportFolder(folder)
+        let freeAtStart = FileSafety.freeSpace(at: folder)
         do {
             // Marks the folder as being written by this run until its manifest is in place: a
             // run that dies leaves it unlocked, and the next export into the folder starts over.
@@ -53,9 +54,25 @@ extension Ferry {
                 }
             }
         } catch {
+            let written = FileSafety.bytesUsed(in: folder)
+            let isFull = Self.ranOutOfSpace(error, in: folder)
             Self.removeUnfinishedExport(folder, createdFolder: createdFolder)
+            if isFull, let freeAtStart {
+                throw FerryError.exportFolderFull(
+                    folder, written: written, freeAtStart: freeAtStart,
+                    databaseSize: try? await engine.backupSizeEstimate(),
+                    cause: error)
+            }
             throw error
         }
+    }
+
+    /// Whether a failed export ran out of room: a write said so (`ENOSPC`),
+    /// or a file system error left the folder's file system without space.
+    private static func ranOutOfSpace(_ error: any Error, in folder: URL) -> Bool {
+        if error is ExportFolderFull { return true }
+        guard (error as? FerryError)?.code == .fileSystem else { return false }
+        return (FileSafety.freeSpace(at: folder) ?? .max) < 64 << 10
     }
 
     private func writeExport(

@@ -338,7 +338,10 @@ public struct MigrationFolder: Sendable {
             directory.map { FileBytes.contents(of: $0.name, relativeTo: $0.fd) }
             ?? FileBytes.contents(of: path)
         guard let bytes else {
-            throw FerryError(.fileSystem, "Cannot read \(path).")
+            throw FerryError(
+                .invalidMigrations, "Cannot read \(shown): \(Self.whyUnreadable(path)).",
+                changes: "Nothing was changed.",
+                advice: "Make \(path) a readable SQL file, or remove it.")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw FerryError(
@@ -346,6 +349,27 @@ public struct MigrationFolder: Sendable {
             )
         }
         return SQLScript(text: text, file: shown)
+    }
+
+    /// Why a script cannot be read, in a few words: a link to nothing, a
+    /// folder, not a regular file, or what the system said.
+    private static func whyUnreadable(_ path: String) -> String {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            let reason = String(cString: strerror(errno))
+            var link = stat()
+            if errno == ENOENT, lstat(path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK {
+                let target =
+                    (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+                return "it is a symbolic link to \(target), which does not exist"
+            }
+            return reason.lowercased()
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFDIR: return "it is a folder (through a symbolic link), not a file"
+        case S_IFREG: return String(cString: strerror(errno)).lowercased()
+        default: return "it is not a regular file"
+        }
     }
 
     /// Whether a file in a release folder is a note for people, which Ferry
@@ -357,13 +381,30 @@ public struct MigrationFolder: Sendable {
         return lower == "readme" || lower.hasSuffix(".md") || lower.hasSuffix(".txt")
     }
 
-    /// The names in a folder that are not folders.
+    /// The names in a folder that are not folders. A folder named like a
+    /// script (`001_x.sql/`) is refused: left out, its migration would be
+    /// skipped without a word.
     private func files(in folder: String) throws -> [String] {
         var names: [String] = []
+        var scriptFolders: [String] = []
         let isReadable = DirectoryEntries.forEach(in: folder) { name, kind in
-            if kind != .folder { names.append(String(decoding: name, as: UTF8.self)) }
+            let text = String(decoding: name, as: UTF8.self)
+            if kind != .folder {
+                names.append(text)
+            } else if text.lowercased().hasSuffix(".sql") {
+                scriptFolders.append(text)
+            }
         }
         guard isReadable else { throw Self.unreadable(folder) }
+        if let name = scriptFolders.min() {
+            throw FerryError(
+                .invalidMigrations,
+                "\(folder)/\(name) is a folder where a migration script is expected.",
+                changes: "Nothing was changed.",
+                advice:
+                    "Put the script's SQL in a file of that name, or move the folder out of the release folder."
+            )
+        }
         return names
     }
 

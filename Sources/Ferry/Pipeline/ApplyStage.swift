@@ -340,10 +340,11 @@ final class ApplyStage {
     /// the restore of the pre-upgrade backup after a migration that ran
     /// outside any transaction.
     private func changes(after error: FerryError) async -> String {
-        let release = recorded.map { "release \($0)" } ?? "a new database with no release"
+        let release = recorded.map { "release \($0)" } ?? "no release"
+        let still = recorded.map { "at release \($0)" } ?? "new, with no release"
         var changes: [String] = []
         if committed.isEmpty {
-            changes.append("Nothing was committed: the database is still at \(release).")
+            changes.append("Nothing was committed: the database is still \(still).")
         } else {
             changes.append(
                 "Committed before the failure (in transactions of their own, or without one): "
@@ -361,7 +362,7 @@ final class ApplyStage {
                 )
             }
         } else if committed.isEmpty {
-            changes[0] = "Nothing was changed: the database is still at \(release)."
+            changes[0] = "Nothing was changed: the database is still \(still)."
         }
         return changes.joined(separator: " ")
     }
