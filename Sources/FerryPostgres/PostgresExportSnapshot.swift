@@ -113,7 +113,7 @@ struct PostgresExportSnapshot: ExportSnapshot {
         -> ExportValue
     {
         guard let bytes = cell.bytes else { return .null }
-        if type == .blob { return .blob(Array(bytes.readableBytesView)) }
+        if case .blob = type { return .blob(Array(bytes.readableBytesView)) }
         let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
         switch type {
         case .integer:

@@ -13,79 +13,140 @@ extension PostgresSession: ImportingSession {
         }
     }
 
-    /// `COPY` into a temporary table of the export's columns, then one
-    /// `INSERT … SELECT … ON CONFLICT DO NOTHING` into the table, in the
-    /// session's open transaction: the rows stream to the server in
-    /// bounded memory, and a key already there is counted and listed
-    /// instead of failing the load. The table's own triggers are disabled
-    /// for the load (the rows hold what they made when first written);
-    /// its foreign keys are not.
+    /// Into an empty table, `COPY` straight into it, with its foreign keys
+    /// and the indexes that decide no conflict made again after the rows
+    /// (one check and one sort each, as a plain dump loads), in the
+    /// session's open transaction. Into a table with rows, `COPY` into a
+    /// temporary table of the export's columns, then one `INSERT … SELECT …
+    /// ON CONFLICT DO NOTHING` into the table, so that a key already there is
+    /// counted and listed instead of failing the load. Either way the rows
+    /// stream to the server in bounded memory. The table's own triggers are
+    /// disabled for the load (the rows hold what they made when first
+    /// written); its foreign keys are checked.
     func load(_ table: ExportTable, from source: ExportRowSource) async throws -> TableLoad {
         let target = SQLIdentifier.quoted(table.name)
-        let scratchName = "ferry_import_" + UUID().uuidString.prefix(8).lowercased()
-        let scratch = SQLIdentifier.quoted(scratchName)
-        let columns = table.columns.map { SQLIdentifier.quoted($0.name) }
-        let list = columns.joined(separator: ", ")
         do {
             for setting in PostgresExportSchema.exactTextSettings { try await run(setting) }
-            try await run(
-                "CREATE TEMPORARY TABLE \(scratch) ON COMMIT DROP AS SELECT \(list) FROM \(target) WITH NO DATA"
-            )
+            // Its lock keeps every other writer out of the table until the import commits: a
+            // table found empty now holds only this load's rows when it ends.
             try await run("ALTER TABLE \(target) DISABLE TRIGGER USER")
-            // PostgresNIO puts the names in double quotes itself, without doubling those inside.
-            try await connection.copyFrom(
-                table: scratchName,
-                columns: table.columns.map { $0.name.replacingOccurrences(of: "\"", with: "\"\"") },
-                logger: PostgresConnector.logger
-            ) { writer in
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(1 << 20 + 4096)
-                while let values = try source.next() {
-                    Self.appendCopyLine(values, to: &buffer)
-                    if buffer.readableBytes >= 1 << 20 {
-                        try await writer.write(buffer)
-                        buffer.clear()
-                    }
-                }
-                if buffer.readableBytes > 0 { try await writer.write(buffer) }
-            }
-            var conflictKeys: [String] = []
-            if !table.primaryKey.isEmpty {
-                let key = table.primaryKey.map(SQLIdentifier.quoted)
-                let shown = table.primaryKey.map(SQLLiteral.quoted)
-                let pairs = zip(shown, key).map {
-                    "\($0) || '=' || coalesce(i.\($1)::text, 'NULL')"
-                }
-                conflictKeys = try await PostgresExportSchema.rows(
-                    """
-                    SELECT \(pairs.joined(separator: " || ', ' || ")) FROM \(scratch) i
-                     WHERE EXISTS (SELECT 1 FROM \(target) e
-                                    WHERE (\(key.map { "e.\($0)" }.joined(separator: ", ")))
-                                        = (\(key.map { "i.\($0)" }.joined(separator: ", "))))
-                     LIMIT \(TableLoad.keysListed)
-                    """, on: connection
-                ).map { $0[0] }
-            }
-            let inserted =
+            let isEmpty =
                 try await PostgresExportSchema.rows(
-                    """
-                    WITH inserted AS (
-                        INSERT INTO \(target) (\(list)) OVERRIDING SYSTEM VALUE
-                        SELECT \(list) FROM \(scratch) ON CONFLICT DO NOTHING RETURNING 1)
-                    SELECT count(*)::text FROM inserted
-                    """, on: connection
-                ).first.flatMap { Int($0[0]) } ?? 0
+                    "SELECT (NOT EXISTS (SELECT 1 FROM \(target)))::text", on: connection
+                ).first?[0] == "true"
+            let load =
+                isEmpty
+                ? try await loadIntoEmpty(table, from: source)
+                : try await loadBesideRows(table, from: source)
             try await run("ALTER TABLE \(target) ENABLE TRIGGER USER")
-            try await run("DROP TABLE \(scratch)")
-            let rows = source.rowsRead
-            return TableLoad(
-                rows: rows, inserted: inserted, conflicts: rows - inserted,
-                conflictKeys: conflictKeys)
+            return load
         } catch let error as FerryError {
             throw error
         } catch {
             throw importFailure(error, "load \(table.name) (row \(source.rowsRead)) into")
         }
+    }
+
+    private func loadIntoEmpty(_ table: ExportTable, from source: ExportRowSource) async throws
+        -> TableLoad
+    {
+        let target = SQLIdentifier.quoted(table.name)
+        let relation =
+            "to_regclass(format('%I.%I', current_schema(), \(SQLLiteral.quoted(table.name))))"
+        // Only what its definition makes again whole, on a plain table: a deferrable foreign key
+        // (whose rows may come with a later table), an index with a comment, a tablespace of its
+        // own or a CLUSTER mark, and a partitioned table's indexes stay as they are.
+        let rebuilt = try await PostgresExportSchema.rows(
+            """
+            SELECT 'ALTER TABLE \(target) DROP CONSTRAINT ' || quote_ident(c.conname),
+                   'ALTER TABLE \(target) ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
+                       || pg_get_constraintdef(c.oid)
+              FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+             WHERE c.conrelid = \(relation) AND c.contype = 'f' AND NOT c.condeferrable
+               AND t.relkind = 'r' AND obj_description(c.oid, 'pg_constraint') IS NULL
+            UNION ALL
+            SELECT 'DROP INDEX ' || i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+              FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                   JOIN pg_class t ON t.oid = i.indrelid
+             WHERE i.indrelid = \(relation) AND NOT i.indisunique AND NOT i.indisprimary
+               AND NOT i.indisclustered AND t.relkind = 'r' AND x.reltablespace = 0
+               AND obj_description(i.indexrelid, 'pg_class') IS NULL
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            """, on: connection)
+        for statement in rebuilt { try await run(statement[0]) }
+        let copied = try await copyRows(of: table, into: table.name, from: source)
+        for statement in rebuilt { try await run(statement[1]) }
+        return TableLoad(rows: source.rowsRead, inserted: copied, conflicts: 0, conflictKeys: [])
+    }
+
+    private func loadBesideRows(_ table: ExportTable, from source: ExportRowSource) async throws
+        -> TableLoad
+    {
+        let target = SQLIdentifier.quoted(table.name)
+        let scratchName = "ferry_import_" + UUID().uuidString.prefix(8).lowercased()
+        let scratch = SQLIdentifier.quoted(scratchName)
+        let list = table.columns.map { SQLIdentifier.quoted($0.name) }.joined(separator: ", ")
+        try await run(
+            "CREATE TEMPORARY TABLE \(scratch) ON COMMIT DROP AS SELECT \(list) FROM \(target) WITH NO DATA"
+        )
+        _ = try await copyRows(of: table, into: scratchName, from: source)
+        var conflictKeys: [String] = []
+        if !table.primaryKey.isEmpty {
+            let key = table.primaryKey.map(SQLIdentifier.quoted)
+            let shown = table.primaryKey.map(SQLLiteral.quoted)
+            let pairs = zip(shown, key).map {
+                "\($0) || '=' || coalesce(i.\($1)::text, 'NULL')"
+            }
+            conflictKeys = try await PostgresExportSchema.rows(
+                """
+                SELECT \(pairs.joined(separator: " || ', ' || ")) FROM \(scratch) i
+                 WHERE EXISTS (SELECT 1 FROM \(target) e
+                                WHERE (\(key.map { "e.\($0)" }.joined(separator: ", ")))
+                                    = (\(key.map { "i.\($0)" }.joined(separator: ", "))))
+                 LIMIT \(TableLoad.keysListed)
+                """, on: connection
+            ).map { $0[0] }
+        }
+        let inserted =
+            try await PostgresExportSchema.rows(
+                """
+                WITH inserted AS (
+                    INSERT INTO \(target) (\(list)) OVERRIDING SYSTEM VALUE
+                    SELECT \(list) FROM \(scratch) ON CONFLICT DO NOTHING RETURNING 1)
+                SELECT count(*)::text FROM inserted
+                """, on: connection
+            ).first.flatMap { Int($0[0]) } ?? 0
+        try await run("DROP TABLE \(scratch)")
+        let rows = source.rowsRead
+        return TableLoad(
+            rows: rows, inserted: inserted, conflicts: rows - inserted, conflictKeys: conflictKeys)
+    }
+
+    /// Streams the rows of `source` into a table by `COPY`, a megabyte at a
+    /// time; returns how many rows went.
+    private func copyRows(of table: ExportTable, into name: String, from source: ExportRowSource)
+        async throws -> Int
+    {
+        var copied = 0
+        // PostgresNIO puts the names in double quotes itself, without doubling those inside.
+        try await connection.copyFrom(
+            table: name.replacingOccurrences(of: "\"", with: "\"\""),
+            columns: table.columns.map { $0.name.replacingOccurrences(of: "\"", with: "\"\"") },
+            logger: PostgresConnector.logger
+        ) { writer in
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(1 << 20 + 4096)
+            while let values = try source.next() {
+                Self.appendCopyLine(values, to: &buffer)
+                copied += 1
+                if buffer.readableBytes >= 1 << 20 {
+                    try await writer.write(buffer)
+                    buffer.clear()
+                }
+            }
+            if buffer.readableBytes > 0 { try await writer.write(buffer) }
+        }
+        return copied
     }
 
     func integers(_ sql: String) async throws -> [Int64] {

@@ -50,7 +50,7 @@ public final class ExportRowSource: @unchecked Sendable {
     ///   read, holds a line that is not a row, or no longer matches its checksum.
     public func next() throws -> [ExportValue]? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: 0x0a) {
+            if let newline = Self.newline(in: buffer, from: start) {
                 let line = buffer[start..<newline]
                 start = newline + 1
                 var row: [ExportValue]
@@ -80,6 +80,17 @@ public final class ExportRowSource: @unchecked Sendable {
                 }
                 return nil
             }
+        }
+    }
+
+    /// The index of the first `\n` at or after `start`, found by `memchr`.
+    private static func newline(in buffer: [UInt8], from start: Int) -> Int? {
+        buffer.withUnsafeBufferPointer { bytes in
+            guard start < bytes.count, let base = bytes.baseAddress,
+                let found = memchr(base + start, 0x0a, bytes.count - start)
+            else { return nil }
+            return base.distance(
+                to: found.assumingMemoryBound(to: UInt8.self))
         }
     }
 

@@ -39,7 +39,7 @@ public enum RowCodec {
             out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .integer(let integer):
             if integer.magnitude <= exactIntegerLimit.magnitude {
-                out.append(contentsOf: String(integer).utf8)
+                appendDecimal(integer, to: &out)
             } else if type == .integer {
                 appendString(String(integer), to: &out)
             } else {
@@ -52,9 +52,13 @@ public enum RowCodec {
                 out.append(contentsOf: "{\"$real\":\"\(real < 0 ? "-" : "")Infinity\"}".utf8)
             } else {
                 // Swift prints the shortest text that reads back to the same bits.
-                var text = real.description
-                if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) { text += ".0" }
+                let text = real.description
                 out.append(contentsOf: text.utf8)
+                if !text.utf8.contains(where: {
+                    $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
+                }) {
+                    out.append(contentsOf: ".0".utf8)
+                }
             }
         case .text(let text):
             appendString(text, to: &out)
@@ -67,8 +71,45 @@ public enum RowCodec {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// An integer's decimal digits, written in place (no text made on the way).
+    private static func appendDecimal(_ integer: Int64, to out: inout [UInt8]) {
+        if integer < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = integer.magnitude
+        var digits = 1
+        while magnitude >= 10 {
+            magnitude /= 10
+            digits += 1
+        }
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        magnitude = integer.magnitude
+        out.withUnsafeMutableBufferPointer { buffer in
+            var index = start + digits - 1
+            while magnitude > 0 {
+                buffer[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+                index -= 1
+            }
+        }
+    }
+
+    /// Whether a byte of a text must be escaped in JSON.
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
     private static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most texts need no escape: their bytes go over at once.
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.contains(where: needsEscape) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
@@ -101,8 +142,16 @@ public enum RowCodec {
     public static func decode(_ line: some Collection<UInt8>, types: [LogicalType]) throws
         -> [ExportValue]
     {
-        var reader = Reader(bytes: Array(line))
-        let values = try reader.row(types: types)
+        // Read in place where the line's bytes lie together (a slice of the reader's buffer).
+        let values =
+            try line.withContiguousStorageIfAvailable { bytes in
+                var reader = Reader(bytes: bytes)
+                return try reader.row(types: types)
+            }
+            ?? Array(line).withUnsafeBufferPointer { bytes in
+                var reader = Reader(bytes: bytes)
+                return try reader.row(types: types)
+            }
         guard values.count == types.count else {
             throw Malformed(
                 description: "the row has \(values.count) values for \(types.count) columns")
@@ -111,13 +160,14 @@ public enum RowCodec {
     }
 
     private struct Reader {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var position = 0
 
         mutating func row(types: [LogicalType]) throws -> [ExportValue] {
             skipSpaces()
             try expect(UInt8(ascii: "["))
             var values: [ExportValue] = []
+            values.reserveCapacity(types.count)
             skipSpaces()
             if peek() == UInt8(ascii: "]") {
                 position += 1
@@ -178,7 +228,7 @@ public enum RowCodec {
                 return .boolean(false)
             case UInt8(ascii: "\""):
                 let text = try string()
-                if type == .integer, let integer = Int64(text),
+                if case .integer = type, let integer = Int64(text),
                     integer.magnitude > RowCodec.exactIntegerLimit.magnitude
                 {
                     return .integer(integer)
@@ -208,15 +258,38 @@ public enum RowCodec {
                 }
                 position += 1
             }
-            let text = String(decoding: bytes[start..<position], as: UTF8.self)
+            let digits = UnsafeBufferPointer(rebasing: bytes[start..<position])
+            if !isReal, let integer = Self.integer(digits) { return .integer(integer) }
+            let text = String(decoding: digits, as: UTF8.self)
             if isReal {
                 guard let real = Double(text), real.isFinite else {
                     throw fail("'\(text)' is not a number")
                 }
                 return .real(real)
             }
-            guard let integer = Int64(text) else { throw fail("'\(text)' is not a 64-bit integer") }
-            return .integer(integer)
+            throw fail("'\(text)' is not a 64-bit integer")
+        }
+
+        /// A 64-bit integer's decimal digits (after an optional `-`), or nil
+        /// for anything else or a number out of range, as `Int64(_:)` reads them
+        /// but without making a text first.
+        static func integer(_ digits: UnsafeBufferPointer<UInt8>) -> Int64? {
+            var index = 0
+            let negative = digits.first == UInt8(ascii: "-")
+            if negative { index = 1 }
+            guard index < digits.count else { return nil }
+            let limit: UInt64 = negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)
+            var magnitude: UInt64 = 0
+            while index < digits.count {
+                let digit = digits[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                let (times10, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+                guard !overflow else { return nil }
+                magnitude = times10 + UInt64(digit)
+                guard magnitude <= limit else { return nil }
+                index += 1
+            }
+            return negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)
         }
 
         mutating func tagged() throws -> ExportValue {
@@ -266,6 +339,25 @@ public enum RowCodec {
 
         mutating func string() throws -> String {
             try expect(UInt8(ascii: "\""))
+            // Most texts hold no escape: they are read straight from the line.
+            var end = position
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""),
+                bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20
+            {
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                guard
+                    let text = String(
+                        validating: UnsafeBufferPointer(rebasing: bytes[position..<end]),
+                        as: UTF8.self)
+                else {
+                    position = end + 1
+                    throw fail("the text is not UTF-8")
+                }
+                position = end + 1
+                return text
+            }
             var out: [UInt8] = []
             while true {
                 let byte = try take()
