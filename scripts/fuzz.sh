@@ -10,6 +10,7 @@
 #   --max-time S      stop a target after S seconds whatever its count (default 3600)
 #   --merge           add the inputs that reach new code to Fuzz/Corpus/TARGET/
 #   --record          rewrite the fuzzing figures in RELIABILITY.md
+#   --skip-build      run the targets as last built
 #   --release         build optimized (slower to build, faster to run; default: debug)
 #   TARGET…           some of: script-splitter releases settings migration-folder
 #                     backup-manifest export-manifest export-lines urls (default: all)
@@ -28,6 +29,7 @@ max_time=3600
 merge=0
 record=0
 configuration=debug
+skip_build=0
 targets=()
 while (($#)); do
     case "$1" in
@@ -36,6 +38,7 @@ while (($#)); do
     --merge) merge=1; shift ;;
     --record) record=1; shift ;;
     --release) configuration=release; shift ;;
+    --skip-build) skip_build=1; shift ;;
     -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1 (see --help)." >&2; exit 2 ;;
     *)
@@ -66,7 +69,9 @@ for target in "${targets[@]}"; do
     log="$work/$target.log"
     result=ok
     # (The linker's "Cannot export local symbol '__asan_…'" warnings are harmless.)
-    "${build[@]}" --product "$target" 2>&1 | { grep -v 'Cannot export local symbol' || true; }
+    if ((!skip_build)); then
+        "${build[@]}" --product "$target" 2>&1 | { grep -v 'Cannot export local symbol' || true; }
+    fi
     # New inputs go to the work folder; the checked-in corpus is only read.
     if ! "$bin/$target" -runs="$runs" -max_total_time="$max_time" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$crashes/" "$work/$target" "$corpus" >"$log" 2>&1; then
