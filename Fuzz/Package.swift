@@ -30,7 +30,10 @@ let package = Package(
         // libFuzzer's driver, called from each target's `main`.
         .target(name: "FuzzDriver"),
         // Scratch folders, the small archive format of the folder targets, the driver.
-        .target(name: "FuzzSupport", dependencies: ["FuzzDriver"]),
+        // Optimized even in a debug build: its work is the harness's, not Ferry's.
+        .target(
+            name: "FuzzSupport", dependencies: ["FuzzDriver"],
+            swiftSettings: [.unsafeFlags(["-O"])]),
     ]
         + targets.map { target in
             .executableTarget(

@@ -27,7 +27,13 @@ public struct FuzzInput {
     ///
     /// - Parameter separator: The byte that ends the field.
     public mutating func field(upTo separator: UInt8) -> ArraySlice<UInt8> {
-        let end = rest.firstIndex(of: separator) ?? rest.endIndex
+        // memchr: the generic search, unoptimized, was most of a folder target's time.
+        let end =
+            rest.withUnsafeBytes { buffer in
+                buffer.baseAddress.flatMap { memchr($0, Int32(separator), buffer.count) }.map {
+                    rest.startIndex + (UnsafeRawPointer($0) - buffer.baseAddress!)
+                }
+            } ?? rest.endIndex
         let field = rest[..<end]
         rest = end < rest.endIndex ? rest[(end + 1)...] : []
         return field
