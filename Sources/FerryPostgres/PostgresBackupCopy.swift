@@ -443,6 +443,25 @@ struct PostgresBackupCopy: BackupCopy {
             """
     }
 
+    /// How many tables, views, columns, constraints, triggers and functions
+    /// live in the schemas whose name satisfies `condition` (`<> 'tenant'`):
+    /// the same before and after a schema's drop when nothing else depended on it.
+    static func objectsOutside(_ condition: String) -> String {
+        """
+        (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+          WHERE n.nspname \(condition)) \
+        + (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+          JOIN pg_namespace n ON n.oid = c.relnamespace \
+          WHERE n.nspname \(condition) AND a.attnum > 0 AND NOT a.attisdropped) \
+        + (SELECT count(*) FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace \
+          WHERE n.nspname \(condition)) \
+        + (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname \(condition)) \
+        + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+          WHERE n.nspname \(condition))
+        """
+    }
+
     /// Whether a dump creates the `public` schema itself (when its owner or
     /// privileges were not the defaults).
     static func createsPublicSchema(_ script: URL) throws -> Bool {
@@ -459,34 +478,50 @@ struct PostgresBackupCopy: BackupCopy {
 
     /// The statements that run first in the restore's transaction: drop
     /// every schema but PostgreSQL's own (and what lives in them), then make
-    /// `public` again with the owner and privileges it had.
+    /// `public` again with the owner and privileges it had. A schema's
+    /// restore drops that schema alone, and refuses (rolling everything
+    /// back) when the drop would take with it something of another schema
+    /// that depends on it — a view, a foreign key, a column of its type —
+    /// which the schema's backup does not hold.
     static func prelude(recreatingPublic: Bool, lockTimeout: Duration, schema: String?) -> String {
-        """
-        \(lockAllTables(mode: "ACCESS EXCLUSIVE", lockTimeout: lockTimeout, schema: schema))
-        DO $ferry$
-        DECLARE
-            schema_name text;
-            public_owner text;
-            public_acl aclitem[];
-            granted record;
-        BEGIN
-            SELECT nspowner::regrole::text, nspacl INTO public_owner, public_acl
-              FROM pg_namespace WHERE nspname = 'public';
-            FOR schema_name IN
-                SELECT nspname FROM pg_namespace WHERE \(restored("nspname", schema: schema))
-            LOOP
-                EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
-            END LOOP;
-            IF \(recreatingPublic) AND public_owner IS NOT NULL THEN
-                EXECUTE format('CREATE SCHEMA public AUTHORIZATION %s', public_owner);
-                FOR granted IN SELECT grantee, privilege_type FROM aclexplode(public_acl) LOOP
-                    EXECUTE format('GRANT %s ON SCHEMA public TO %s', granted.privilege_type,
-                        CASE WHEN granted.grantee = 0 THEN 'PUBLIC' ELSE granted.grantee::regrole::text END);
+        // A table's TOAST table lives in pg_toast and goes with it: it is not another's.
+        let outside =
+            schema.map { "<> \(SQLLiteral.quoted($0)) AND n.nspname NOT LIKE 'pg\\_toast%'" }
+            ?? "IS NULL"
+        return """
+            \(lockAllTables(mode: "ACCESS EXCLUSIVE", lockTimeout: lockTimeout, schema: schema))
+            DO $ferry$
+            DECLARE
+                schema_name text;
+                public_owner text;
+                public_acl aclitem[];
+                granted record;
+                outside_before bigint;
+                outside_after bigint;
+            BEGIN
+                SELECT nspowner::regrole::text, nspacl INTO public_owner, public_acl
+                  FROM pg_namespace WHERE nspname = 'public';
+                SELECT \(objectsOutside(outside)) INTO outside_before;
+                FOR schema_name IN
+                    SELECT nspname FROM pg_namespace WHERE \(restored("nspname", schema: schema))
+                LOOP
+                    EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
                 END LOOP;
-            END IF;
-        END
-        $ferry$;
+                SELECT \(objectsOutside(outside)) INTO outside_after;
+                IF outside_after <> outside_before THEN
+                    RAISE EXCEPTION 'ferry: dropping the schema to restore it would also drop % objects of other schemas that depend on it (views, foreign keys, columns of its types)',
+                        outside_before - outside_after;
+                END IF;
+                IF \(recreatingPublic) AND public_owner IS NOT NULL THEN
+                    EXECUTE format('CREATE SCHEMA public AUTHORIZATION %s', public_owner);
+                    FOR granted IN SELECT grantee, privilege_type FROM aclexplode(public_acl) LOOP
+                        EXECUTE format('GRANT %s ON SCHEMA public TO %s', granted.privilege_type,
+                            CASE WHEN granted.grantee = 0 THEN 'PUBLIC' ELSE granted.grantee::regrole::text END);
+                    END LOOP;
+                END IF;
+            END
+            $ferry$;
 
-        """
+            """
     }
 }

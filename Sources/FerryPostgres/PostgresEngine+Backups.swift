@@ -51,7 +51,7 @@ extension PostgresEngine {
         // The bytes pg_dump has written so far, read off its file while it runs.
         let progress = ProgressReporter("dump", unit: .bytes)
         defer { progress.finish() }
-        while progress.isReporting, dump.isRunning {
+        while progress.isReporting, dump.isRunning, !Task.isCancelled {
             progress.update(done: FileSafety.size(of: file.path))
             try? await Task.sleep(for: ProgressReporter.interval)
         }
@@ -77,6 +77,29 @@ extension PostgresEngine {
     /// copy's history is unknown (``BackupCheck/state`` has no release); a
     /// restore of it still loads it whole in its own transaction and counts
     /// its rows before it commits (see ``checksBackupWhileRestoring``).
+    /// Refuses a schema's backup restored into another schema or the whole
+    /// database, and a whole database's backup restored into one schema: the
+    /// restore empties what it replaces, and the backup would not refill it.
+    ///
+    /// - Parameter database: Where the backup was made, as its manifest says.
+    /// - Throws: ``FerryError`` (code `invalidConfiguration`) naming both.
+    public func checkRestoreScope(ofBackupFrom database: String) throws {
+        let query = database.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
+        let backupSchema = query.split(separator: "&").first { $0.hasPrefix("schema=") }
+            .map { String($0.dropFirst("schema=".count)) }
+        guard backupSchema != location.schema else { return }
+        func scope(_ schema: String?) -> String {
+            schema.map { "the schema \($0) alone" } ?? "the whole database"
+        }
+        throw FerryError(
+            .invalidConfiguration,
+            "The backup holds \(scope(backupSchema)) (made from \(database)), but \(displayName) is \(scope(location.schema)).",
+            changes: "Nothing was changed.",
+            advice:
+                "Restore it into what it was made from: name the database"
+                + (backupSchema.map { " with ?schema=\($0)" } ?? " without ?schema=") + ".")
+    }
+
     public func withBackup<Result: Sendable>(
         at file: URL, format: BackupFormat, level: BackupCheckLevel,
         _ body: (any BackupCopy) async throws -> Result

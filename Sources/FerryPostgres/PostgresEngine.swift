@@ -516,12 +516,13 @@ public struct PostgresEngine: DatabaseEngine {
     }
 
     /// Whether the location's schema exists (always true when it names
-    /// none): the server leaves `current_schema()` empty when no schema of
-    /// the `search_path` exists.
+    /// none), read from the catalog: `current_schema()` is also empty when
+    /// the role may not use a schema that exists.
     func schemaExists(on connection: PostgresConnection) async throws -> Bool {
-        guard location.schema != nil else { return true }
+        guard let schema = location.schema else { return true }
         let rows = try await connection.queryUnlessClosed(
-            "SELECT current_schema() IS NOT NULL", logger: PostgresConnector.logger)
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = \(schema))",
+            logger: PostgresConnector.logger)
         var exists = false
         for try await value in rows.decode(Bool.self) { exists = value }
         return exists

@@ -251,10 +251,13 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 
     /// Whether Ferry can work in a schema of this name: one PostgreSQL
     /// accepts as an identifier (at most 63 bytes) that needs no escaping in
-    /// `PGOPTIONS` (no space, quote or backslash), and not PostgreSQL's own.
+    /// `PGOPTIONS` (no space, quote or backslash) nor in the dollar-quoted
+    /// blocks of a restore (no `$`), and not PostgreSQL's own.
     static func isUsableSchemaName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 63
-            && !name.contains { $0.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "\\" }
+            && !name.contains {
+                $0.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "\\" || $0 == "$"
+            }
             && !name.lowercased().hasPrefix("pg_") && name.lowercased() != "information_schema"
     }
 

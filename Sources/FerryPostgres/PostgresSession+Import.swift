@@ -30,12 +30,18 @@ extension PostgresSession: ImportingSession {
             // Its lock keeps every other writer out of the table until the import commits: a
             // table found empty now holds only this load's rows when it ends.
             try await run("ALTER TABLE \(target) DISABLE TRIGGER USER")
-            let isEmpty =
+            // COPY goes straight into an empty table, except one with rules, which only an
+            // INSERT follows.
+            let isEmptyWithoutRules =
                 try await PostgresExportSchema.rows(
-                    "SELECT (NOT EXISTS (SELECT 1 FROM \(target)))::text", on: connection
+                    """
+                    SELECT (NOT EXISTS (SELECT 1 FROM \(target)) AND NOT EXISTS (
+                        SELECT 1 FROM pg_rewrite WHERE ev_class = \(SQLLiteral.quoted(target))::regclass
+                           AND rulename <> '_RETURN'))::text
+                    """, on: connection
                 ).first?[0] == "true"
             let load =
-                isEmpty
+                isEmptyWithoutRules
                 ? try await loadIntoEmpty(table, from: source)
                 : try await loadBesideRows(table, from: source)
             try await run("ALTER TABLE \(target) ENABLE TRIGGER USER")
@@ -55,7 +61,9 @@ extension PostgresSession: ImportingSession {
             "to_regclass(format('%I.%I', current_schema(), \(SQLLiteral.quoted(table.name))))"
         // Only what its definition makes again whole, on a plain table: a deferrable foreign key
         // (whose rows may come with a later table), an index with a comment, a tablespace of its
-        // own or a CLUSTER mark, and a partitioned table's indexes stay as they are.
+        // own or a CLUSTER mark, a partitioned table's indexes and a partition's (attached to its
+        // parent's), and a foreign key inherited from a parent stay as they are. Dropping an
+        // index keeps readers of the table waiting too until the import commits.
         let rebuilt = try await PostgresExportSchema.rows(
             """
             SELECT 'ALTER TABLE \(target) DROP CONSTRAINT ' || quote_ident(c.conname),
@@ -63,13 +71,15 @@ extension PostgresSession: ImportingSession {
                        || pg_get_constraintdef(c.oid)
               FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
              WHERE c.conrelid = \(relation) AND c.contype = 'f' AND NOT c.condeferrable
-               AND t.relkind = 'r' AND obj_description(c.oid, 'pg_constraint') IS NULL
+               AND t.relkind = 'r' AND NOT t.relispartition AND c.conparentid = 0
+               AND obj_description(c.oid, 'pg_constraint') IS NULL
             UNION ALL
             SELECT 'DROP INDEX ' || i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
               FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
                    JOIN pg_class t ON t.oid = i.indrelid
              WHERE i.indrelid = \(relation) AND NOT i.indisunique AND NOT i.indisprimary
-               AND NOT i.indisclustered AND t.relkind = 'r' AND x.reltablespace = 0
+               AND NOT i.indisclustered AND t.relkind = 'r' AND NOT t.relispartition
+               AND x.reltablespace = 0
                AND obj_description(i.indexrelid, 'pg_class') IS NULL
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
             """, on: connection)

@@ -66,7 +66,11 @@ actor OperationCenter {
         }
         let encode = self.encode
         let emit: @Sendable (UpgradeEvent) -> Void = { event in
-            log.append(ServerSentEvent.frame(encode(TimedEvent(at: Date(), event: event))))
+            let isProgress: Bool
+            if case .progress = event { isProgress = true } else { isProgress = false }
+            log.append(
+                ServerSentEvent.frame(encode(TimedEvent(at: Date(), event: event))),
+                isProgress: isProgress)
         }
         tasks[operation.id] = Task {
             var success = false

@@ -10,6 +10,7 @@ import Foundation
 final class OperationLog: Sendable {
     private struct State: Sendable {
         var frames: [String] = []
+        var lastIsProgress = false
         var isFinished = false
         var followers: [UUID: AsyncStream<String>.Continuation] = [:]
     }
@@ -17,10 +18,18 @@ final class OperationLog: Sendable {
     private let state = Locked(State())
 
     /// Adds an event (its frame already encoded); ignored after the end.
-    func append(_ frame: String) {
+    /// Followers get every frame; the log keeps only the newest of a run of
+    /// progress frames, so that a long operation's log does not grow ten
+    /// frames a second.
+    func append(_ frame: String, isProgress: Bool = false) {
         state.withLock { state in
             guard !state.isFinished else { return }
-            state.frames.append(frame)
+            if isProgress && state.lastIsProgress && !state.frames.isEmpty {
+                state.frames[state.frames.count - 1] = frame
+            } else {
+                state.frames.append(frame)
+            }
+            state.lastIsProgress = isProgress
             for follower in state.followers.values { follower.yield(frame) }
         }
     }

@@ -114,6 +114,16 @@ struct PostgresSchemaFleetCommandTests {
                     "SELECT count(*) FROM pg_namespace WHERE nspname IN ('other', 'public')") == "2"
             )
 
+            // A schema's backup restored into the whole database would empty every other schema
+            // and refill one: refused, with nothing changed (found in review).
+            let wholeDatabase = try await schemas.run([
+                "restore", "--latest", "--yes", "--database", schemas.database.location,
+                "--backups", "backups/tenant_a",
+            ])
+            #expect(wholeDatabase.status == 2, "\(wholeDatabase)")
+            #expect(wholeDatabase.stderr.contains("holds the schema tenant_a alone"))
+            #expect(try await schemas.release("tenant_c") == "0.5.0")
+
             // With the row fixed, --resume finishes the failed schema.
             try await schemas.database.psql(["-c", "UPDATE tenant_b.devices SET kind = 'sensor'"])
             let resumed = try await schemas.run(["upgrade", "--resume", "report.json"])

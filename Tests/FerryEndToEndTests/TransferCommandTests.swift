@@ -256,6 +256,34 @@ import Glibc
         }
     }
 
+    /// A table whose foreign key holds the owner column of the moved rows
+    /// (a composite key) would be left pointing at nothing: the transfer is
+    /// refused with nothing changed, on SQLite too, where the transaction
+    /// checks only the tables a transfer can break (found in review).
+    @Test(arguments: TestEngine.underTest)
+    func aCompositeReferenceToTheMovedRowsIsChecked(engine: TestEngine) async throws {
+        try await withTransfer(engine) { transfer in
+            try await transfer.database.load(
+                """
+                CREATE UNIQUE INDEX sensor_history_owner_id ON sensor_history (sensor_id, id);
+                CREATE TABLE History_Marks (
+                    id integer PRIMARY KEY,
+                    sensor_id bigint NOT NULL,
+                    history_id bigint NOT NULL,
+                    FOREIGN KEY (sensor_id, history_id) REFERENCES SENSOR_HISTORY (sensor_id, id)
+                );
+                INSERT INTO History_Marks (id, sensor_id, history_id)
+                SELECT 1, sensor_id, id FROM sensor_history WHERE sensor_id = 1 ORDER BY id LIMIT 1;
+                """)
+            let before = try await transfer.application()
+            let run = try await FerryProcess.run(transfer.arguments(["--yes", "--json"]))
+            #expect(run.status != 0, "\(run)")
+            #expect(try result(run)["error"] is [String: Any], "\(run)")
+            #expect(try await transfer.application() == before)
+            #expect(try await transfer.rows(of: 1) > 0)
+        }
+    }
+
     /// `kill -9` inside the transaction (after the rows moved, and just
     /// before the commit) leaves every row where it was; run again, the
     /// transfer finishes.

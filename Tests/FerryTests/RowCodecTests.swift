@@ -58,7 +58,10 @@ import Testing
     @Test(arguments: [
         "", "[", "]", "[1,]", "[1 2]", "[1]x", "[01x]", "[\"unterminated]", "[\"bad \\q\"]",
         "[\"\\ud800\"]", "[{\"$real\":\"1\"}]", "[{\"$nope\":\"1\"}]", "[{\"$base64\":\"!!\"}]",
-        "[99999999999999999999]", "[1e999]", "[tru]", "[\"\u{1}\"]", "[1,2,3,4,5,6,7,8]",
+        "[99999999999999999999]", "[1e999]",
+        // Found in review: the last digit's addition overflowed and trapped.
+        "[18446744073709551616]", "[-18446744073709551619]", "[\"18446744073709551616\"]",
+        "[1,{\"$int\":\"18446744073709551617\"}]", "[tru]", "[\"\u{1}\"]", "[1,2,3,4,5,6,7,8]",
     ])
     func aLineThatIsNotARowIsRefused(line: String) {
         #expect(throws: RowCodec.Malformed.self) {

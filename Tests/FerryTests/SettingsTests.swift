@@ -73,6 +73,11 @@ import Testing
         ("[database]\nulr = \"x\"", "unknown key 'ulr'"),
         ("[backups]\nkeep = \"ten\"", "keep must be a whole number"),
         ("[app\nname = 1", "is not valid TOML"),
+        // Found by the fuzzer: toml++ aborted on a header with no name instead of reporting it.
+        ("[\n", "the table header at line 1 has no name"),
+        ("[app]\nname = \"a\"\n\n[[ \t\n", "the table header at line 4 has no name"),
+        ("[ # note\n[app]", "the table header at line 1 has no name"),
+        ("[\u{e9}]\n", "the table header at line 1 has no name"),
     ])
     func refusesBadFilesClearly(text: String, expected: String) throws {
         let folder = try TemporaryFolder()
@@ -80,6 +85,24 @@ import Testing
         let error = try #require(throws: FerryError.self) { try Settings.file(at: file) }
         #expect(error.message.contains(expected))
         #expect(error.category == .usage)
+    }
+
+    @Test func readsArraysAndStringsThatLookLikeTableHeaders() throws {
+        let text = #"""
+            [app]
+            name = "a ['quoted'] name" # [ not a header
+            notes = """
+            [
+            """
+            nested = [
+            [
+            1, 2],
+            ]
+            [database]
+            url = "app.db"
+            """#
+        #expect(TableHeaderCheck.lineOfNamelessHeader(in: text) == nil)
+        #expect(TableHeaderCheck.lineOfNamelessHeader(in: "a = '''\n[\n'''\n[\n") == 4)
     }
 
     @Test func readsDatabaseLocations() throws {

@@ -166,6 +166,16 @@ public protocol BackupEngine: Sendable {
     /// Checks the live database's integrity, the full check when `thorough`
     /// and the quick one otherwise; returns the problems found.
     func integrityProblems(thorough: Bool) async throws -> [String]
+
+    /// Refuses, before anything changes, a restore whose backup covers another
+    /// part of a database than the live one does (a PostgreSQL schema's backup
+    /// into the whole database, which the restore would empty, or the
+    /// reverse). The default accepts every backup.
+    ///
+    /// - Parameter database: The manifest's ``BackupManifest/database``: where
+    ///   the backup was made, as ``DatabaseEngine/displayName`` showed it.
+    /// - Throws: ``FerryError`` (code `invalidConfiguration`) naming both.
+    func checkRestoreScope(ofBackupFrom database: String) throws
 }
 
 extension BackupEngine {
@@ -192,6 +202,8 @@ extension BackupEngine {
     }
 
     public func integrityProblems(thorough: Bool) async throws -> [String] { [] }
+
+    public func checkRestoreScope(ofBackupFrom database: String) throws {}
 
     public var checksBackupWhileRestoring: Bool { false }
 

@@ -200,6 +200,7 @@ extension Ferry {
         let level = configuration.backupCheck
         // An engine whose restore loads the backup whole checks it in that load, before it commits.
         let opening: BackupCheckLevel = engine.checksBackupWhileRestoring ? .quick : level
+        try engine.checkRestoreScope(ofBackupFrom: backup.manifest.database)
         return try await engine.withBackup(
             at: backup.file, format: backup.manifest.format, level: opening
         ) { copy in

@@ -297,6 +297,12 @@ public struct Settings: Sendable, Equatable {
                     "Check the path given with \(.configurationFile), or run \(run: .initialize) to write one."
             )
         }
+        if let line = TableHeaderCheck.lineOfNamelessHeader(in: text) {
+            throw FerryError(
+                .invalidConfiguration,
+                "\(url.path) is not valid TOML: the table header at line \(line) has no name (write [name]).",
+                advice: "Fix the file; nothing was changed.")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -46,7 +46,8 @@ public protocol ExportSnapshot: Sendable {
 
     /// How many rows ``readRows(of:where:_:)`` will stream, as of the
     /// snapshot: the total of the table's progress. Asked only when someone
-    /// follows the progress; nil when the engine cannot tell cheaply.
+    /// follows the progress (a bar on a terminal, `--json` events), at the
+    /// cost of one count of the table; nil when the engine cannot tell.
     ///
     /// - Parameters:
     ///   - table: The table, as ``exportTables()`` describes it.
@@ -56,6 +57,12 @@ public protocol ExportSnapshot: Sendable {
 }
 
 extension ExportSnapshot {
+    /// No total: the progress of a table shows its rows and rate only.
+    ///
+    /// - Parameters:
+    ///   - table: The table.
+    ///   - condition: The rows' condition.
+    /// - Returns: nil.
     public func rowCount(of table: ExportTable, where condition: String?) async throws -> Int? {
         nil
     }

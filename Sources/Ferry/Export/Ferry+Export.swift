@@ -57,9 +57,9 @@ extension Ferry {
             let written = FileSafety.bytesUsed(in: folder)
             let isFull = Self.ranOutOfSpace(error, in: folder)
             Self.removeUnfinishedExport(folder, createdFolder: createdFolder)
-            if isFull, let freeAtStart {
+            if isFull {
                 throw FerryError.exportFolderFull(
-                    folder, written: written, freeAtStart: freeAtStart,
+                    folder, written: written, freeAtStart: freeAtStart ?? 0,
                     databaseSize: try? await engine.backupSizeEstimate(),
                     cause: error)
             }

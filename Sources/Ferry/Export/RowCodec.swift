@@ -283,10 +283,10 @@ public enum RowCodec {
             while index < digits.count {
                 let digit = digits[index] &- UInt8(ascii: "0")
                 guard digit < 10 else { return nil }
-                let (times10, overflow) = magnitude.multipliedReportingOverflow(by: 10)
-                guard !overflow else { return nil }
-                magnitude = times10 + UInt64(digit)
-                guard magnitude <= limit else { return nil }
+                let (times10, overflowed) = magnitude.multipliedReportingOverflow(by: 10)
+                let (sum, carried) = times10.addingReportingOverflow(UInt64(digit))
+                guard !overflowed, !carried, sum <= limit else { return nil }
+                magnitude = sum
                 index += 1
             }
             return negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)

@@ -250,8 +250,10 @@ extension Ferry {
     /// owner, which the transaction checks itself (one row: the entity
     /// exists), but a table whose copies carry their other references, a
     /// table whose owner column references something else than the
-    /// definition says, and the tables that reference deleted rows (policy
-    /// replace, the source entity, an undone copy).
+    /// definition says, the tables that reference the moved table (a key of
+    /// theirs may hold the owner column the transfer rewrites), and the
+    /// tables that reference deleted rows (policy replace, the source entity,
+    /// an undone copy). Names compare as SQL does, without case.
     private func checkedTables(
         for request: TransferRequest, undoing: Bool, in session: any TransferringSession
     ) async throws -> [String] {
@@ -267,12 +269,13 @@ extension Ferry {
         if !ownerIsTheEntity || (request.mode == .copy && !undoing) { checked.insert(table.name) }
         func referencing(_ name: String) {
             for other in tables
-            where other.foreignKeys.contains(where: { $0.referencedTable == name }) {
+            where other.foreignKeys.contains(where: {
+                $0.referencedTable.caseInsensitiveCompare(name) == .orderedSame
+            }) {
                 checked.insert(other.name)
             }
         }
-        let deletesRows = undoing ? request.mode == .copy : request.policy == .replace
-        if deletesRows { referencing(table.name) }
+        referencing(table.name)
         if !undoing && request.deletesEmptySource { referencing(entity.name) }
         return checked.sorted()
     }
