@@ -44,8 +44,12 @@ fi
 # Sqitch (Debian) and dbmate (PyPI) lay out and run the folders of the layout tests and write the
 # histories of the adopt tests, which do without them (their own-run tests are then skipped, and
 # say so).
-if ! command -v sqitch >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqitch libdbd-sqlite3-perl; } \
+# Sqitch reaches each engine through its Perl driver (DBD::SQLite, DBD::Pg), which Debian's sqitch
+# package only recommends.
+if { ! command -v sqitch >/dev/null 2>&1 || ! perl -MDBD::Pg -MDBD::SQLite -e1 >/dev/null 2>&1; } \
+    && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    { apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqitch libdbd-sqlite3-perl libdbd-pg-perl; } \
         || echo "sqitch could not be installed: its tests are skipped." >&2
 fi
 # Headless Chromium (Debian) loads the admin page in FerryServerTests, which skip it without one.

@@ -174,8 +174,10 @@ import Testing
         // A second process commits one row at a time, in order, for as long as the test runs.
         let script = folder.url.appendingPathComponent("writer.sql")
         try Data(
-            (1...60_000).map { "INSERT INTO events (id, payload) VALUES (\($0), 'event \($0)');\n" }
-                .joined().utf8
+            (1...400_000).map {
+                "INSERT INTO events (id, payload) VALUES (\($0), 'event \($0)');\n"
+            }
+            .joined().utf8
         ).write(to: script)
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")

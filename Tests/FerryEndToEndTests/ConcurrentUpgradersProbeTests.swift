@@ -12,7 +12,7 @@ import Testing
 /// waited, then found the database up to date) or refused with the lock's
 /// message and exit 3 — never anything else.
 ///
-/// Two rounds in the test suite; `FERRY_LOAD_ROUNDS` rounds per engine under
+/// One round in the test suite; `FERRY_LOAD_ROUNDS` rounds per engine under
 /// `scripts/reliability.sh`, which reads the `load-probe:` line into RELIABILITY.md.
 @Suite("Concurrent upgraders")
 struct ConcurrentUpgradersProbeTests {
@@ -38,7 +38,7 @@ struct ConcurrentUpgradersProbeTests {
 
     @Test(arguments: TestEngine.underTest)
     func upgradersStartedTogetherApplyEachMigrationOnce(engine: TestEngine) async throws {
-        let rounds = LoadProbe.rounds(short: 2)
+        let rounds = LoadProbe.rounds(short: 1)
         let template = try await TestDatabase.make(engine)
         try await withCleanup {
             try await ExampleApplication.makeDatabase(at: "0.2.0", in: template)

@@ -31,9 +31,9 @@ struct StatusDuringUpgradeScenarios {
             let status = try FerryProcess.start(["status"] + common)
             let human = try FerryProcess.start(["status", "--json"] + common)
             let answered = await status.waitForOutput(
-                containing: "Upgrade lock", timeout: .seconds(30))
+                containing: "Upgrade lock", timeout: .seconds(90))
             let answeredJSON = await human.waitForOutput(
-                containing: "isBusy", timeout: .seconds(30))
+                containing: "isBusy", timeout: .seconds(90))
             upgrader.kill(SIGKILL)
             let output = await status.finish()
             let json = await human.finish()

@@ -470,7 +470,8 @@ struct PostgresEngineTests {
                     shown.command.contains(
                         "ferry upgrade lock, pid \(ProcessInfo.processInfo.processIdentifier)"))
                 #expect(shown.serverPID != nil)
-                #expect(abs(shown.since.timeIntervalSinceNow) < 60)
+                #expect(
+                    abs(shown.since.timeIntervalSinceNow) < 600, "the lock was taken moments ago")
                 let error = try await #require(throws: FerryError.self) {
                     try await Ferry(configuration).upgrade(database.upgradeOptions())
                 }

@@ -85,7 +85,7 @@ struct PostgresServerFaultTests {
         try await server.psql(
             """
             CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);
-            INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 400000) AS i;
+            INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 1200000) AS i;
             """, database: "app")
         let folder = try TemporaryFolder()
         do {

@@ -52,7 +52,6 @@ import Testing
         try folder.write("1.0.0/baseline.sql", "SELECT 1;")
         try folder.write("1.0.0/README.md", "not a migration")
         try folder.write("1.0.0/.hidden.sql", "SELECT 1;")
-        try folder.write("1.0.0/sub.sql/ignored.sql", "SELECT 1;")
         try folder.write("1.1.0/002_b.sql", "SELECT 1;")
         try folder.write("2.0.0/001_later.sql", "SELECT 1;")
         try folder.write("hooks/any.sql", "SELECT 0;")
