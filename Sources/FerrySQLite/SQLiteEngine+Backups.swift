@@ -62,16 +62,25 @@ extension SQLiteEngine {
                         try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
                     }
                     let destination = try DatabaseQueue(path: file.path, configuration: settings)
-                    // In steps (inside GRDB's one read transaction, so still one consistent moment)
-                    // for the copy's progress.
+                    // In steps for the copy's progress, all inside one read transaction that has
+                    // read already: it holds its snapshot from the first step to the last. GRDB's
+                    // read is a deferred savepoint, which takes no snapshot until something is
+                    // read; without one each step read a moment of its own, and SQLite restarted
+                    // the copy whenever another process had committed in between, so a database
+                    // that was written without pause was never backed up.
                     let progress = listener.reporter("backup copy", unit: .pages)
                     defer { progress.finish() }
-                    try source.backup(
-                        to: destination, pagesPerStep: listener.isListening ? 1024 : -1
-                    ) { step in
-                        progress.update(
-                            done: Int64(step.completedPageCount),
-                            total: Int64(step.totalPageCount))
+                    try destination.writeWithoutTransaction { copy in
+                        try source.read { db in
+                            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
+                            try db.backup(
+                                to: copy, pagesPerStep: listener.isListening ? 1024 : -1
+                            ) { step in
+                                progress.update(
+                                    done: Int64(step.completedPageCount),
+                                    total: Int64(step.totalPageCount))
+                            }
+                        }
                     }
                     // The copy must not need a -wal file beside it: store it in rollback-journal mode.
                     try destination.writeWithoutTransaction { db in

@@ -99,6 +99,14 @@ struct PostgresServerFaultTests {
                         "application_name LIKE 'ferry check%' AND query LIKE 'COPY%' AND datname LIKE 'ferry\\_check\\_%'",
                     never: "the check never loaded rows", url: server.url())
             }
+            // The killer watches before the backup starts, however slowly a loaded machine starts psql.
+            for _ in 0..<600 {
+                let watching = try await server.psql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'DO $$%pg_terminate_backend%' AND pid <> pg_backend_pid()"
+                )
+                if watching != "0\n" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
 
             let error = try await #require(throws: FerryError.self) { try await ferry.backup() }
             _ = try await killer.value
