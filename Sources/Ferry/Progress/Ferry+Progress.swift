@@ -16,7 +16,8 @@ extension Ferry {
         _ operation: () async throws -> Result
     ) async throws -> Result {
         guard onEvent != nil else { return try await operation() }
-        return try await ProgressReporter.$listener.withValue({ emit(.progress($0)) }) {
+        let listener = ProgressListener(sink: { emit(.progress($0)) })
+        return try await ProgressReporter.$listener.withValue(listener) {
             try await operation()
         }
     }

@@ -18,8 +18,11 @@ import Foundation
 /// A reporter is meant for the thread doing the work: call it from one
 /// thread at a time.
 public final class ProgressReporter: @unchecked Sendable {
-    /// The listener of the operation that runs in this task, if any.
-    @TaskLocal package static var listener: (@Sendable (WorkProgress) -> Void)? = nil
+    /// The listener of the operation that runs in this task (one that hears
+    /// nobody when none is set). A struct, not a bare optional closure: with
+    /// a closure type, optimized builds (Swift 6.3) crashed binding it, the
+    /// value's type metadata missing in `swift_task_localValuePush`.
+    @TaskLocal package static var listener = ProgressListener(sink: nil)
 
     /// How long work runs before its first report: a fifth of a second. In
     /// debug builds `FERRY_TEST_PROGRESS_DELAY_MS` (0 to 10,000) sets it, so
@@ -69,7 +72,7 @@ public final class ProgressReporter: @unchecked Sendable {
         _ task: String, unit: ProgressUnit, total: Int64? = nil, checkingClockEvery stride: Int = 1
     ) {
         self.init(
-            task, unit: unit, total: total, checkingClockEvery: stride, sink: Self.listener)
+            task, unit: unit, total: total, checkingClockEvery: stride, sink: Self.listener.sink)
     }
 
     /// Starts reporting a piece of work to `sink`.
@@ -153,12 +156,15 @@ public final class ProgressReporter: @unchecked Sendable {
 /// in async code for work that runs on another thread (inside a database
 /// queue's closure), where the task's listener cannot be seen.
 public struct ProgressListener: Sendable {
-    private let sink: (@Sendable (WorkProgress) -> Void)?
+    fileprivate let sink: (@Sendable (WorkProgress) -> Void)?
+
+    /// A listener that hands each report to `sink` (none: nobody listens).
+    package init(sink: (@Sendable (WorkProgress) -> Void)?) {
+        self.sink = sink
+    }
 
     /// The listener of the operation running in this task, if any.
-    public static var current: ProgressListener {
-        ProgressListener(sink: ProgressReporter.listener)
-    }
+    public static var current: ProgressListener { ProgressReporter.listener }
 
     /// Whether anyone listens.
     public var isListening: Bool { sink != nil }
