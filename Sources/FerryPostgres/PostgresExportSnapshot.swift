@@ -22,7 +22,9 @@ extension PostgresEngine: ExportingEngine {
                 throw PostgresExportSnapshot.failure(
                     error, "begin the export's snapshot", displayName)
             }
-            let snapshot = PostgresExportSnapshot(connection: connection, displayName: displayName)
+            let snapshot = PostgresExportSnapshot(
+                connection: connection, displayName: displayName,
+                copier: try await copyReader(in: connection))
             do {
                 let result = try await body(snapshot)
                 try? await PostgresScriptRunner.runToTheEnd(sql: "COMMIT", on: connection)
@@ -35,10 +37,45 @@ extension PostgresEngine: ExportingEngine {
     }
 }
 
+extension PostgresEngine {
+    /// What reads the rows by `COPY` in the export's snapshot (exported from
+    /// the transaction open on `connection`), or nil when psql of the
+    /// server's version cannot be found: the rows are then read as query
+    /// results, which is slower but needs no client program.
+    fileprivate func copyReader(in connection: PostgresConnection) async throws
+        -> PostgresCopyReader?
+    {
+        let tools: PostgresTools
+        do {
+            let version = try await PostgresInspection.engineVersion(on: connection)
+            tools = try await PostgresTools.find(
+                configured: toolsFolder,
+                serverMajor: Int(version.split(separator: ".").first ?? "") ?? 0,
+                environment: ProcessInfo.processInfo.environment)
+        } catch let error as FerryError where error.code == .backupFailed {
+            return nil
+        }
+        do {
+            let rows = try await connection.queryUnlessClosed(
+                "SELECT pg_export_snapshot()", logger: PostgresConnector.logger)
+            var snapshot: String?
+            for try await value in rows.decode(String.self) { snapshot = value }
+            guard let snapshot else { return nil }
+            return PostgresCopyReader(
+                tools: tools, location: location, applicationName: applicationName("export"),
+                snapshot: snapshot, settings: PostgresExportSchema.exactTextSettings)
+        } catch {
+            throw PostgresExportSnapshot.failure(error, "export the snapshot", displayName)
+        }
+    }
+}
+
 /// The export's snapshot on a PostgreSQL database.
 struct PostgresExportSnapshot: ExportSnapshot {
     let connection: PostgresConnection
     let displayName: String
+    /// Reads the rows by `COPY` in this snapshot, when psql is at hand.
+    let copier: PostgresCopyReader?
 
     func readState() async throws -> DatabaseState {
         try await access("read the history") {
@@ -78,7 +115,8 @@ struct PostgresExportSnapshot: ExportSnapshot {
     }
 
     /// Every column as its text (which the snapshot's settings make exact),
-    /// but `bytea` as its bytes; rows stream from the server with back-pressure.
+    /// but `bytea` as its bytes; rows stream from the server with
+    /// back-pressure: by `COPY` through psql, or else as query results.
     func readRows(
         of table: ExportTable, where condition: String?, _ row: ([ExportValue]) throws -> Void
     ) async throws {
@@ -90,6 +128,25 @@ struct PostgresExportSnapshot: ExportSnapshot {
             "SELECT \(columns.joined(separator: ", ")) FROM \(SQLIdentifier.quoted(table.name))"
             + (condition.map { " WHERE \($0)" } ?? "")
         let types = table.columns.map(\.logicalType)
+        if let copier {
+            var values: [ExportValue] = []
+            values.reserveCapacity(types.count)
+            do {
+                try await copier.read(sql, columns: types.count) { fields in
+                    values.removeAll(keepingCapacity: true)
+                    for (index, field) in fields.enumerated() {
+                        values.append(try Self.value(copied: field, type: types[index]))
+                    }
+                    try row(values)
+                }
+            } catch let error as PostgresCopyReader.Malformed {
+                throw FerryError(
+                    .databaseUnavailable,
+                    "Could not read \(table.name) in \(displayName): \(error).",
+                    changes: "Nothing was changed; an unfinished export has no manifest.")
+            }
+            return
+        }
         do {
             let sequence = try await connection.queryUnlessClosed(
                 PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
@@ -114,7 +171,47 @@ struct PostgresExportSnapshot: ExportSnapshot {
     {
         guard let bytes = cell.bytes else { return .null }
         if case .blob = type { return .blob(Array(bytes.readableBytesView)) }
-        let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
+        return value(text: String(decoding: bytes.readableBytesView, as: UTF8.self), type: type)
+    }
+
+    /// A field of `COPY`'s output (nil: NULL): a `bytea` in its hex form
+    /// (`\x…`), every other value as its text.
+    static func value(copied field: UnsafeBufferPointer<UInt8>?, type: LogicalType) throws
+        -> ExportValue
+    {
+        guard let field else { return .null }
+        if case .blob = type {
+            guard field.count >= 2, field[0] == 0x5c, field[1] == UInt8(ascii: "x"),
+                field.count % 2 == 0
+            else {
+                throw PostgresCopyReader.Malformed(description: "a bytea value is not in hex")
+            }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(field.count / 2 - 1)
+            var index = 2
+            while index < field.count {
+                guard let high = hexDigit(field[index]), let low = hexDigit(field[index + 1]) else {
+                    throw PostgresCopyReader.Malformed(description: "a bytea value is not in hex")
+                }
+                bytes.append(high << 4 | low)
+                index += 2
+            }
+            return .blob(bytes)
+        }
+        return value(text: String(decoding: field, as: UTF8.self), type: type)
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    /// A value of the logical type from its text, as the snapshot's settings write it.
+    static func value(text: String, type: LogicalType) -> ExportValue {
         switch type {
         case .integer:
             guard let integer = Int64(text) else { break }

@@ -142,11 +142,13 @@ struct PostgresTools: Sendable {
 
     /// Starts one of the programs against a database of the server, its
     /// standard input a pipe when `withInput` (for ``PsqlTransaction``), else
-    /// empty; the caller ends it with ``RunningProgram/finish()``.
+    /// empty, and its standard output a pipe that the caller reads when
+    /// `pipingOutput` (``RunningProgram/output``), else a file; the caller
+    /// ends it with ``RunningProgram/finish()``.
     func start(
         _ program: String, _ arguments: [String], location: PostgresLocation,
         applicationName: String,
-        withInput: Bool
+        withInput: Bool, pipingOutput: Bool = false
     ) throws -> RunningProgram {
         // A work folder, so that the next run deletes the password file of one that was killed.
         let work = try WorkFolder.make(program, in: FileManager.default.temporaryDirectory)
@@ -194,7 +196,8 @@ struct PostgresTools: Sendable {
             let stderrFile = scratch.appendingPathComponent("stderr")
             _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
             _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+            let output = pipingOutput ? Pipe() : nil
+            process.standardOutput = try output ?? FileHandle(forWritingTo: stdoutFile)
             process.standardError = try FileHandle(forWritingTo: stderrFile)
             let input = withInput ? Pipe() : nil
             process.standardInput = input ?? FileHandle.nullDevice
@@ -208,9 +211,9 @@ struct PostgresTools: Sendable {
             }
             CrashPoint.reach("program.started")
             return RunningProgram(
-                process: process, input: input?.fileHandleForWriting, stdoutFile: stdoutFile,
-                stderrFile: stderrFile,
-                work: work)
+                process: process, input: input?.fileHandleForWriting,
+                output: output?.fileHandleForReading, stdoutFile: stdoutFile,
+                stderrFile: stderrFile, work: work)
         } catch {
             work.remove()
             throw error
@@ -222,16 +225,20 @@ struct PostgresTools: Sendable {
         let process: Process
         /// Its standard input, when it was started with one.
         let input: FileHandle?
+        /// The read end of its standard output, when that is a pipe.
+        let output: FileHandle?
         let stdoutFile: URL
         let stderrFile: URL
         /// The folder of its password file and output, removed when it is finished.
         let work: WorkFolder
 
         init(
-            process: Process, input: FileHandle?, stdoutFile: URL, stderrFile: URL, work: WorkFolder
+            process: Process, input: FileHandle?, output: FileHandle?, stdoutFile: URL,
+            stderrFile: URL, work: WorkFolder
         ) {
             self.process = process
             self.input = input
+            self.output = output
             self.stdoutFile = stdoutFile
             self.stderrFile = stderrFile
             self.work = work
@@ -261,6 +268,7 @@ struct PostgresTools: Sendable {
         /// returns what it printed.
         func finish() async -> Output {
             try? input?.close()
+            try? output?.close()
             // Polled, so that a long dump holds none of Swift's few cooperative threads.
             while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
             process.waitUntilExit()

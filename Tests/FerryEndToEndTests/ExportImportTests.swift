@@ -1,4 +1,5 @@
 import Ferry
+import FerryPostgres
 import FerrySQLite
 import FerryTestSupport
 import Foundation
@@ -68,6 +69,37 @@ import Testing
     }
 
     /// The manifest says what the export holds; its files are private.
+    /// PostgreSQL's rows are read by `COPY` through psql in the export's
+    /// snapshot; without psql (a tools folder that has none) they are read as
+    /// query results. Both write the same bytes, every kind of value included.
+    @Test(arguments: TestEngine.underTest.filter { $0 == .postgres })
+    func aPostgresExportWithoutPsqlWritesTheSameRows(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { source in
+            let migrations = try ExportFixtures.migrations(for: engine, in: source.folder.url)
+            let configuration = ExportFixtures.configuration(source, migrations: migrations)
+            try await Ferry(configuration).upgrade()
+            try await ExportFixtures.fill(source)
+            let copied = source.folder.url.appendingPathComponent("copied")
+            _ = try await Ferry(configuration).export(to: copied)
+
+            let empty = source.folder.url.appendingPathComponent("no-tools")
+            try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+            var withoutPsql = configuration
+            withoutPsql.engine = try PostgresEngine(
+                url: source.location, toolsFolder: empty, environment: [:])
+            let queried = source.folder.url.appendingPathComponent("queried")
+            _ = try await Ferry(withoutPsql).export(to: queried)
+
+            for table in ["kinds", "children"] {
+                let part = "data/\(table)/0001.jsonl"
+                let viaCopy = try Data(contentsOf: copied.appendingPathComponent(part))
+                let viaQuery = try Data(contentsOf: queried.appendingPathComponent(part))
+                #expect(!viaCopy.isEmpty)
+                #expect(viaCopy == viaQuery, "\(table)")
+            }
+        }
+    }
+
     @Test func theManifestDescribesTheExportAndItsFilesArePrivate() async throws {
         try await withTestDatabase(.sqlite) { source in
             let migrations = try ExportFixtures.migrations(for: .sqlite, in: source.folder.url)

@@ -1,0 +1,68 @@
+import Ferry
+import Foundation
+import Testing
+
+@testable import FerryPostgres
+
+/// `COPY`'s text format as the export reads it from psql: fields, NULLs,
+/// every escape, lines longer than the read buffer, and output that is not
+/// `COPY`'s refused.
+@Suite("COPY text reader") struct PostgresCopyReaderTests {
+    /// Parses `text` as psql's output, each row's fields as texts (nil: NULL).
+    func rows(_ text: [UInt8], columns: Int) throws -> [[String?]] {
+        let file = FileManager.default.temporaryDirectory
+            .appendingPathComponent("copy-\(UUID().uuidString)")
+        try Data(text).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        var rows: [[String?]] = []
+        try PostgresCopyReader.parse(handle.fileDescriptor, columns: columns) { fields in
+            rows.append(fields.map { $0.map { String(decoding: $0, as: UTF8.self) } })
+        }
+        return rows
+    }
+
+    @Test func fieldsNullsAndEscapesAreRead() throws {
+        let text = Array(
+            "1\t\\N\tplain\n2\t\\\\N\ttab\\there\\nnew line\n3\t\\101\\x42\\b\\f\\r\\v\\q\t\n".utf8)
+        let read = try rows(text, columns: 3)
+        #expect(read.count == 3)
+        #expect(read[0] == ["1", nil, "plain"])
+        #expect(read[1] == ["2", "\\N", "tab\there\nnew line"])
+        #expect(read[2] == ["3", "AB\u{8}\u{C}\r\u{B}q", ""])
+    }
+
+    @Test func aLineLongerThanTheBufferIsReadWhole() throws {
+        let long = String(repeating: "x", count: 3 << 20)
+        let read = try rows(Array("1\t\(long)\n2\tshort\n".utf8), columns: 2)
+        #expect(read.map { $0[1]?.count } == [long.count, 5])
+    }
+
+    @Test func outputThatIsNotCopysIsRefused() throws {
+        #expect(throws: PostgresCopyReader.Malformed.self) {
+            try rows(Array("1\t2\n3\n".utf8), columns: 2)
+        }
+        #expect(throws: PostgresCopyReader.Malformed.self) {
+            try rows(Array("1\t2\t3\n".utf8), columns: 2)
+        }
+        // Cut in the middle of a row, as psql's output is when it dies.
+        #expect(throws: PostgresCopyReader.Malformed.self) {
+            try rows(Array("1\t2\n3\t".utf8), columns: 2)
+        }
+    }
+
+    @Test func aByteaIsReadFromItsHexForm() throws {
+        #expect(try blob("\\x00ff10") == .blob([0, 255, 16]))
+        #expect(try blob("\\x") == .blob([]))
+        #expect(throws: PostgresCopyReader.Malformed.self) { try blob("\\x0") }
+        #expect(throws: PostgresCopyReader.Malformed.self) { try blob("\\xzz") }
+        #expect(throws: PostgresCopyReader.Malformed.self) { try blob("00ff") }
+    }
+
+    private func blob(_ text: String) throws -> ExportValue {
+        try Array(text.utf8).withUnsafeBufferPointer { bytes in
+            try PostgresExportSnapshot.value(copied: bytes, type: .blob)
+        }
+    }
+}
