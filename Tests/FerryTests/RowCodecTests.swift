@@ -45,6 +45,26 @@ import Testing
         }
     }
 
+    /// Integers are written as their decimal digits, at every length and
+    /// sign, the extremes included.
+    @Test func integersAreWrittenAsTheirDigits() {
+        var samples: [Int64] = [0, 9, 10, 99, 100, 101, 999, 1000, .max, .min, .max - 1, .min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            samples += [power - 1, power, power + 1]
+        }
+        var generator = SystemRandomNumberGenerator()
+        samples += (0..<1000).map { _ in Int64.random(in: .min ... .max, using: &generator) }
+        for sample in samples + samples.map { $0 == .min ? .max : -$0 } {
+            var out: [UInt8] = []
+            RowCodec.append([.integer(sample)], types: [.any], to: &out)
+            let expected =
+                sample.magnitude <= 1 << 53 ? "[\(sample)]\n" : "[{\"$int\":\"\(sample)\"}]\n"
+            #expect(String(decoding: out, as: UTF8.self) == expected)
+        }
+    }
+
     @Test func integersBeyondTwoToThe53AreStringsOrTagged() {
         var line: [UInt8] = []
         RowCodec.append(

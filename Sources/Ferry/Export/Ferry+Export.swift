@@ -144,18 +144,18 @@ extension Ferry {
                     try writer.add(values)
                 }
             }
-            try writer.finish()
+            let files = try writer.finish()
             try FileSafety.sync(tableFolder)
             CrashPoint.reach("export.table-written")
             let references = entityRows.map { $0.references.contains(table.name) }
             manifestTables.append(
                 ExportManifest.Table(
-                    table: table, rowCount: writer.rowCount, files: writer.files,
+                    table: table, rowCount: writer.rowCount, files: files,
                     references: references))
             reportTables.append(
                 ExportReport.Table(
-                    name: table.name, rows: writer.rowCount, files: writer.files.count,
-                    bytes: writer.files.reduce(0) { $0 + $1.bytes },
+                    name: table.name, rows: writer.rowCount, files: files.count,
+                    bytes: files.reduce(0) { $0 + $1.bytes },
                     references: references ?? false))
         }
         try FileSafety.sync(folder.appendingPathComponent("data"))

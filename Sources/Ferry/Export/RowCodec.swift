@@ -71,25 +71,37 @@ public enum RowCodec {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    /// An integer's decimal digits, written in place (no text made on the way).
-    private static func appendDecimal(_ integer: Int64, to out: inout [UInt8]) {
-        if integer < 0 { out.append(UInt8(ascii: "-")) }
+    /// The two digits of each number below 100, in order: `00`, `01`, … `99`.
+    private static let digitPairs: [UInt8] = (0..<100).flatMap { number in
+        [UInt8(ascii: "0") + UInt8(number / 10), UInt8(ascii: "0") + UInt8(number % 10)]
+    }
+
+    /// An integer's decimal digits, two at a time from the right into a
+    /// buffer on the stack, then appended at once (no text made on the way).
+    static func appendDecimal(_ integer: Int64, to out: inout [UInt8]) {
         var magnitude = integer.magnitude
-        var digits = 1
-        while magnitude >= 10 {
-            magnitude /= 10
-            digits += 1
-        }
-        let start = out.count
-        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
-        magnitude = integer.magnitude
-        out.withUnsafeMutableBufferPointer { buffer in
-            var index = start + digits - 1
-            while magnitude > 0 {
-                buffer[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-                index -= 1
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var index = 20
+            digitPairs.withUnsafeBufferPointer { pairs in
+                while magnitude >= 100 {
+                    let pair = Int(magnitude % 100) * 2
+                    magnitude /= 100
+                    index -= 2
+                    digits[index] = pairs[pair]
+                    digits[index + 1] = pairs[pair + 1]
+                }
+                if magnitude >= 10 {
+                    let pair = Int(magnitude) * 2
+                    index -= 2
+                    digits[index] = pairs[pair]
+                    digits[index + 1] = pairs[pair + 1]
+                } else {
+                    index -= 1
+                    digits[index] = UInt8(ascii: "0") + UInt8(magnitude)
+                }
             }
+            if integer < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index..<20]))
         }
     }
 
