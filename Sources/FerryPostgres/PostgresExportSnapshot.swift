@@ -198,6 +198,9 @@ struct PostgresExportSnapshot: ExportSnapshot {
             }
             return .blob(bytes)
         }
+        if case .integer = type, let integer = RowCodec.integer(field) {
+            return .integer(integer)
+        }
         return value(text: String(decoding: field, as: UTF8.self), type: type)
     }
 

@@ -215,6 +215,12 @@ extension PostgresSession: ImportingSession {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// Whether a byte of a text is escaped in `COPY`'s text format.
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
+            || byte == UInt8(ascii: "\r")
+    }
+
     /// One row in `COPY`'s text format: tab between columns, `\N` for NULL,
     /// backslash, tab, newline and carriage return escaped, bytes as `\\x…`.
     static func appendCopyLine(_ values: [ExportValue], to buffer: inout ByteBuffer) {
@@ -222,7 +228,8 @@ extension PostgresSession: ImportingSession {
             if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
             switch value {
             case .null: buffer.writeString("\\N")
-            case .integer(let integer): buffer.writeString(String(integer))
+            case .integer(let integer):
+                RowCodec.withDecimalDigits(of: integer) { _ = buffer.writeBytes($0) }
             case .real(let real):
                 if real.isNaN {
                     buffer.writeString("NaN")
@@ -233,6 +240,13 @@ extension PostgresSession: ImportingSession {
                 }
             case .boolean(let flag): buffer.writeString(flag ? "t" : "f")
             case .text(let text):
+                // Most texts need no escape: their bytes go over at once.
+                let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+                    guard !bytes.contains(where: needsEscape) else { return false }
+                    buffer.writeBytes(bytes)
+                    return true
+                }
+                if copied == true { continue }
                 for byte in text.utf8 {
                     switch byte {
                     case UInt8(ascii: "\\"): buffer.writeString("\\\\")

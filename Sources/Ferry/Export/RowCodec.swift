@@ -76,11 +76,23 @@ public enum RowCodec {
         [UInt8(ascii: "0") + UInt8(number / 10), UInt8(ascii: "0") + UInt8(number % 10)]
     }
 
-    /// An integer's decimal digits, two at a time from the right into a
-    /// buffer on the stack, then appended at once (no text made on the way).
+    /// An integer's decimal digits, appended (no text made on the way).
     static func appendDecimal(_ integer: Int64, to out: inout [UInt8]) {
+        withDecimalDigits(of: integer) { out.append(contentsOf: $0) }
+    }
+
+    /// Hands `body` an integer's decimal text (with its `-`), written two
+    /// digits at a time from the right into a buffer on the stack.
+    ///
+    /// - Parameters:
+    ///   - integer: The integer.
+    ///   - body: Reads the text's bytes, which live only during the call.
+    /// - Returns: What `body` returns.
+    public static func withDecimalDigits<Result>(
+        of integer: Int64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+    ) rethrows -> Result {
         var magnitude = integer.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var index = 20
             digitPairs.withUnsafeBufferPointer { pairs in
                 while magnitude >= 100 {
@@ -100,9 +112,21 @@ public enum RowCodec {
                     digits[index] = UInt8(ascii: "0") + UInt8(magnitude)
                 }
             }
-            if integer < 0 { out.append(UInt8(ascii: "-")) }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index..<20]))
+            if integer < 0 {
+                index -= 1
+                digits[index] = UInt8(ascii: "-")
+            }
+            return try body(UnsafeBufferPointer(rebasing: digits[index..<20]))
         }
+    }
+
+    /// A 64-bit integer's decimal text (an optional `-`, then digits), read
+    /// without making a text first.
+    ///
+    /// - Parameter digits: The text's bytes.
+    /// - Returns: The integer, or nil for anything else or one out of range.
+    public static func integer(_ digits: UnsafeBufferPointer<UInt8>) -> Int64? {
+        Reader.integer(digits)
     }
 
     /// Whether a byte of a text must be escaped in JSON.
