@@ -1,11 +1,169 @@
 import Foundation
 
-/// Reads one table's rows back from its parts, one row at a time, in bounded
-/// memory, hashing each part again as it goes: a part changed between the
-/// import's check and its load fails the load (and so rolls it back).
+/// Reads one table's rows back from its parts, in bounded memory, hashing
+/// each part again as it goes: a part changed between the import's check
+/// and its load fails the load (and so rolls it back).
+///
+/// The parts are read, decoded, rewritten and converted on a thread of
+/// their own, in batches handed over a few at a time, while the caller's
+/// thread loads the rows before them: the two halves of an import run side
+/// by side.
 public final class ExportRowSource: @unchecked Sendable {
     /// The table's columns' logical types, in order.
     public let types: [LogicalType]
+    private let decoder: ExportRowDecoder
+    private var channel: RowBatches?
+    private var batch: [[ExportValue]] = []
+    private var batchIndex = 0
+    private var handedOver = 0
+    private var refusedSoFar = 0
+    /// The rows read so far (those left out for a refused value included).
+    public var rowsRead: Int { handedOver + refusedSoFar }
+    /// Rewrites each row's keys for the target (an entity put under another
+    /// owner), before its conversion. Set before the first row is read.
+    var rewrite: (@Sendable (inout [ExportValue]) -> Void)? {
+        get { decoder.rewrite }
+        set { decoder.rewrite = newValue }
+    }
+    /// Makes each row what the target's columns take, when the export came
+    /// from another engine or its types differ. Set before the first row is read.
+    var conversion: TableConversion? {
+        get { decoder.conversion }
+        set { decoder.conversion = newValue }
+    }
+    /// Counts each row read, for the table's progress.
+    var progress: ProgressReporter?
+    /// Whether a row with a value the target would refuse is counted and
+    /// left out (a dry run), instead of failing the load. Set before the first row is read.
+    var collectsRefusals: Bool {
+        get { decoder.collectsRefusals }
+        set { decoder.collectsRefusals = newValue }
+    }
+    /// The rows left out for a refused value (all of them once the last row is read).
+    var refused: Int { refusedSoFar }
+    /// Why the first of them were refused (once the last row is read).
+    var refusals: [String] { channel?.isFinished == true ? decoder.refusals : [] }
+
+    init(folder: URL, files: [ExportManifest.File], types: [LogicalType], compressed: Bool)
+        throws
+    {
+        self.types = types
+        decoder = try ExportRowDecoder(
+            folder: folder, files: files, types: types, compressed: compressed)
+    }
+
+    deinit { channel?.cancel() }
+
+    /// The next row, or nil after the last.
+    ///
+    /// - Throws: ``FerryError`` (code `exportCorrupt`) when a part cannot be
+    ///   read, holds a line that is not a row, or no longer matches its checksum.
+    public func next() throws -> [ExportValue]? {
+        while batchIndex == batch.count {
+            let channel = self.channel ?? start()
+            guard let next = try channel.take() else { return nil }
+            progress?.advance(by: Int64(next.refused - refusedSoFar))
+            refusedSoFar = next.refused
+            batch = next.rows
+            batchIndex = 0
+        }
+        var row: [ExportValue] = []
+        swap(&row, &batch[batchIndex])
+        batchIndex += 1
+        handedOver += 1
+        progress?.advance()
+        return row
+    }
+
+    /// Starts the decoding thread.
+    private func start() -> RowBatches {
+        let channel = RowBatches(capacity: 4)
+        self.channel = channel
+        let decoder = self.decoder
+        let thread = Thread {
+            decoder.run(into: channel)
+        }
+        thread.name = "ferry.import.rows"
+        thread.start()
+        return channel
+    }
+}
+
+/// Batches of decoded rows on their way from the decoding thread to the
+/// loading one: at most `capacity` wait, so that memory stays bounded.
+final class RowBatches: @unchecked Sendable {
+    /// Rows, and how many were left out for a refused value so far.
+    struct Batch {
+        var rows: [[ExportValue]]
+        var refused: Int
+    }
+
+    private let condition = NSCondition()
+    private let capacity: Int
+    private var waiting: [Batch] = []
+    private var failure: (any Error)?
+    private var ended = false
+    private var cancelled = false
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Whether the decoder ended (and wrote everything it will).
+    var isFinished: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return ended && waiting.isEmpty
+    }
+
+    /// On the decoding thread: hands a batch over, waiting while the
+    /// channel is full; false when the reader has gone.
+    func put(_ batch: Batch) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while waiting.count >= capacity && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        waiting.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    /// On the decoding thread: the end, or the failure that ended it.
+    func finish(_ error: (any Error)?) {
+        condition.lock()
+        defer { condition.unlock() }
+        failure = error
+        ended = true
+        condition.broadcast()
+    }
+
+    /// The next batch, nil after the last; the decoder's failure once the
+    /// batches before it are taken.
+    func take() throws -> Batch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while waiting.isEmpty && !ended { condition.wait() }
+        if !waiting.isEmpty {
+            let batch = waiting.removeFirst()
+            condition.broadcast()
+            return batch
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// The reader has gone: the decoder stops at its next batch.
+    func cancel() {
+        condition.lock()
+        defer { condition.unlock() }
+        cancelled = true
+        condition.broadcast()
+    }
+}
+
+/// The decoding half of an ``ExportRowSource``, on its own thread: reads
+/// the parts (decompressing them), checks each part's SHA-256 at its end,
+/// and decodes, rewrites and converts each row.
+final class ExportRowDecoder: @unchecked Sendable {
+    let types: [LogicalType]
     private let folder: URL
     private var files: [ExportManifest.File]
     private var handle: FileHandle?
@@ -13,25 +171,15 @@ public final class ExportRowSource: @unchecked Sendable {
     private var hasher = Checksum.Hasher()
     private var buffer: [UInt8] = []
     private var start = 0
-    /// The gzip stream of compressed parts.
     private let gzip: GzipStream?
-    /// The rows read so far.
-    public private(set) var rowsRead = 0
-    /// Rewrites each row's keys for the target (an entity put under another
-    /// owner), before its conversion.
     var rewrite: (@Sendable (inout [ExportValue]) -> Void)?
-    /// Makes each row what the target's columns take, when the export came
-    /// from another engine or its types differ.
     var conversion: TableConversion?
-    /// Counts each row read, for the table's progress.
-    var progress: ProgressReporter?
-    /// Whether a row with a value the target would refuse is counted and
-    /// left out (a dry run), instead of failing the load.
     var collectsRefusals = false
-    /// The rows left out for a refused value.
     private(set) var refused = 0
-    /// Why the first of them were refused.
     private(set) var refusals: [String] = []
+
+    /// Rows per batch handed over.
+    private static let batchRows = 1024
 
     init(folder: URL, files: [ExportManifest.File], types: [LogicalType], compressed: Bool)
         throws
@@ -44,11 +192,35 @@ public final class ExportRowSource: @unchecked Sendable {
 
     deinit { try? handle?.close() }
 
-    /// The next row, or nil after the last.
-    ///
-    /// - Throws: ``FerryError`` (code `exportCorrupt`) when a part cannot be
-    ///   read, holds a line that is not a row, or no longer matches its checksum.
-    public func next() throws -> [ExportValue]? {
+    /// Decodes every row into `channel`, then ends it (with the failure, if one stopped it).
+    func run(into channel: RowBatches) {
+        var rows: [[ExportValue]] = []
+        rows.reserveCapacity(Self.batchRows)
+        do {
+            while let row = try next() {
+                rows.append(row)
+                if rows.count == Self.batchRows {
+                    guard channel.put(RowBatches.Batch(rows: rows, refused: refused)) else {
+                        return
+                    }
+                    rows = []
+                    rows.reserveCapacity(Self.batchRows)
+                }
+            }
+            if !rows.isEmpty || refused > 0 {
+                guard channel.put(RowBatches.Batch(rows: rows, refused: refused)) else { return }
+            }
+            channel.finish(nil)
+        } catch {
+            if !rows.isEmpty {
+                _ = channel.put(RowBatches.Batch(rows: rows, refused: refused))
+            }
+            channel.finish(error)
+        }
+    }
+
+    /// The next row to load, or nil after the last.
+    private func next() throws -> [ExportValue]? {
         while true {
             if let newline = Self.newline(in: buffer, from: start) {
                 let line = buffer[start..<newline]
@@ -56,8 +228,6 @@ public final class ExportRowSource: @unchecked Sendable {
                 var row: [ExportValue]
                 do {
                     row = try RowCodec.decode(line, types: types)
-                    rowsRead += 1
-                    progress?.advance()
                 } catch let malformed as RowCodec.Malformed {
                     throw FerryError.exportCorrupt(
                         "\(current?.path ?? "a part"): a line is not a row (\(malformed)).")
