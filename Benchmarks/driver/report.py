@@ -18,7 +18,11 @@ MEMORY_COMMANDS = ("ferry backup", "ferry backup --format sql", "ferry restore (
 def value(number, unit):
     if number is None:
         return ""
-    return f"{number:.3f} ms" if unit == "ms" else f"{number:.2f} s"
+    if unit == "ms":
+        return f"{number:.3f} ms"
+    if unit == "MiB":
+        return f"{number:.1f} MiB"
+    return f"{number:.2f} s"
 
 
 def verdict(row):
