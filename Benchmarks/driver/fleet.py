@@ -77,7 +77,7 @@ def schemas(server, count, ferry=FERRY):
         server.psql("postgres", "-c", f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
         server.psql("postgres", "-c", f'CREATE DATABASE "{PG_DATABASE}"')
         first = "tenant_00000"
-        subprocess.run([ferry, "upgrade", "--to", FIRST_RELEASE, "--no-backup", "--database",
+        subprocess.run([ferry, "upgrade", "--create", "--to", FIRST_RELEASE, "--no-backup", "--database",
                         server.url(PG_DATABASE) + f"?schema={first}", "--migrations", PG_MIGRATIONS],
                        check=True, capture_output=True)
         dump = subprocess.run([server.client("pg_dump"), "--schema", first, "-d", PG_DATABASE],
