@@ -236,7 +236,7 @@ extension PostgresSession: ImportingSession {
                 } else if real.isInfinite {
                     buffer.writeString(real < 0 ? "-Infinity" : "Infinity")
                 } else {
-                    buffer.writeString(real.description)
+                    RowCodec.withShortestText(of: real) { _ = buffer.writeBytes($0) }
                 }
             case .boolean(let flag): buffer.writeString(flag ? "t" : "f")
             case .text(let text):

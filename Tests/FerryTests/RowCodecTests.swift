@@ -1,6 +1,7 @@
-import Ferry
 import Foundation
 import Testing
+
+@testable import Ferry
 
 /// The row lines of an export: every value reads back as it was written,
 /// and a line from outside that is not a row is refused, never a crash.
@@ -63,6 +64,40 @@ import Testing
                 sample.magnitude <= 1 << 53 ? "[\(sample)]\n" : "[{\"$int\":\"\(sample)\"}]\n"
             #expect(String(decoding: out, as: UTF8.self) == expected)
         }
+    }
+
+    /// Reals are written exactly as Swift's `description` writes them (the
+    /// shortest text that reads back to the same bits), through the quick
+    /// way for short decimals as through Swift's own.
+    @Test func realsAreTheirShortestText() {
+        var generator = SystemRandomNumberGenerator()
+        var samples: [Double] = [
+            0, -0.0, 1e-4, 1e-5, 0.1, 0.2, 0.1 + 0.2, 1.0 / 3, 520.35, -20.0, 100, 1e15, 1e16,
+            9_007_199_254_740_991, 9_007_199_254_740_992, 4_503_599_627_370_495.5, 123.456e-3,
+            .leastNonzeroMagnitude, .greatestFiniteMagnitude, .ulpOfOne, 2.5e-4, 99999.99999,
+        ]
+        for decimals in 0...8 {
+            let scale = (0..<decimals).reduce(1.0) { value, _ in value * 10 }
+            for _ in 0..<3000 {
+                let units = Double(
+                    Int64.random(in: -10_000_000_000...10_000_000_000, using: &generator))
+                samples.append(units / scale)
+            }
+        }
+        for _ in 0..<20000 {
+            samples.append(Double(bitPattern: UInt64.random(in: .min ... .max, using: &generator)))
+            samples.append(Double.random(in: -1e6...1e6, using: &generator))
+        }
+        var quick = 0
+        for sample in samples where sample.isFinite {
+            let written = RowCodec.withShortestText(of: sample) {
+                String(decoding: $0, as: UTF8.self)
+            }
+            #expect(written == sample.description, "\(sample.bitPattern)")
+            if RowCodec.shortestDecimal(sample.magnitude) != nil { quick += 1 }
+        }
+        // The short decimals take the quick way.
+        #expect(quick > 25000, "\(quick) of \(samples.count)")
     }
 
     @Test func integersBeyondTwoToThe53AreStringsOrTagged() {

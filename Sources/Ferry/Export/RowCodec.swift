@@ -51,13 +51,14 @@ public enum RowCodec {
             } else if real.isInfinite {
                 out.append(contentsOf: "{\"$real\":\"\(real < 0 ? "-" : "")Infinity\"}".utf8)
             } else {
-                // Swift prints the shortest text that reads back to the same bits.
-                let text = real.description
-                out.append(contentsOf: text.utf8)
-                if !text.utf8.contains(where: {
-                    $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
-                }) {
-                    out.append(contentsOf: ".0".utf8)
+                withShortestText(of: real) { text in
+                    out.append(contentsOf: text)
+                    if !text.contains(where: {
+                        $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e")
+                            || $0 == UInt8(ascii: "E")
+                    }) {
+                        out.append(contentsOf: ".0".utf8)
+                    }
                 }
             }
         case .text(let text):
@@ -118,6 +119,77 @@ public enum RowCodec {
             }
             return try body(UnsafeBufferPointer(rebasing: digits[index..<20]))
         }
+    }
+
+    /// Hands `body` the shortest text that reads back to the same bits as a
+    /// finite real, exactly as Swift's `description` writes it.
+    ///
+    /// Most reals that people store are short decimals (`520.35`): for those
+    /// between 10⁻⁴ and 2⁵³ the text is found by trying 0, 1, 2… decimals,
+    /// each checked to read back to the same bits (a decimal of fewer than 2⁵³
+    /// units over a power of ten is read with one correctly rounded
+    /// division), and taken only when one integer alone fits at that count;
+    /// any other real is printed by Swift.
+    ///
+    /// - Parameters:
+    ///   - real: A finite real.
+    ///   - body: Reads the text's bytes, which live only during the call.
+    /// - Returns: What `body` returns.
+    public static func withShortestText<Result>(
+        of real: Double, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+    ) rethrows -> Result {
+        guard let (units, decimals) = shortestDecimal(real.magnitude) else {
+            var text = real.description
+            return try text.withUTF8 { try body($0) }
+        }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+            var index = 40
+            var remaining = units
+            func put(_ byte: UInt8) {
+                index -= 1
+                buffer[index] = byte
+            }
+            if decimals == 0 {
+                put(UInt8(ascii: "0"))
+            } else {
+                for _ in 0..<decimals {
+                    put(UInt8(ascii: "0") + UInt8(remaining % 10))
+                    remaining /= 10
+                }
+            }
+            put(UInt8(ascii: "."))
+            repeat {
+                put(UInt8(ascii: "0") + UInt8(remaining % 10))
+                remaining /= 10
+            } while remaining > 0
+            if real.sign == .minus { put(UInt8(ascii: "-")) }
+            return try body(UnsafeBufferPointer(rebasing: buffer[index..<40]))
+        }
+    }
+
+    /// Exact powers of ten as reals, 10⁰ to 10¹⁷.
+    private static let powersOfTen: [Double] = (0...17).map { exponent in
+        (0..<exponent).reduce(1.0) { value, _ in value * 10 }
+    }
+
+    /// The fewest decimals `d` and the one integer `units` with
+    /// `units / 10^d` reading back to `magnitude`, for a magnitude in
+    /// [10⁻⁴, 2⁵³); nil when there is none below 2⁵³ units or two fit.
+    static func shortestDecimal(_ magnitude: Double) -> (units: UInt64, decimals: Int)? {
+        let limit = 9_007_199_254_740_992.0
+        guard magnitude >= 1e-4, magnitude < limit else { return nil }
+        for decimals in 0..<powersOfTen.count {
+            let scale = powersOfTen[decimals]
+            let product = magnitude * scale
+            guard product < limit - 1 else { return nil }
+            let units = product.rounded()
+            let fits = units / scale == magnitude
+            let neighbourFits =
+                (units >= 1 && (units - 1) / scale == magnitude) || (units + 1) / scale == magnitude
+            if neighbourFits { return nil }
+            if fits { return (UInt64(units), decimals) }
+        }
+        return nil
     }
 
     /// A 64-bit integer's decimal text (an optional `-`, then digits), read
