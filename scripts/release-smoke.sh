@@ -76,8 +76,13 @@ for mode in plain json tty; do
     run "$mode" 0 backups
     run "$mode" 0 export "$work/app/export"
     run "$mode" 0 import "$work/app/export" --database "$work/app/imported.db" --yes
-    sensors=($(sqlite3 "$work/app/data/sensorhub.db" "SELECT id FROM sensors ORDER BY id LIMIT 2"))
-    run "$mode" 0 transfer "sensor history" --from "${sensors[0]}" --to "${sensors[1]}" --yes
+    mapfile -t sensors < <(sqlite3 "$work/app/data/sensorhub.db" "SELECT id FROM sensors ORDER BY id LIMIT 2")
+    if ((${#sensors[@]} == 2)); then
+        run "$mode" 0 transfer "sensor history" --from "${sensors[0]}" --to "${sensors[1]}" --yes
+    else
+        echo "FAILED ($mode): the example has fewer than two sensors to transfer between." >&2
+        failures=$((failures + 1))
+    fi
     run "$mode" 0 restore --latest --yes
     run "$mode" 0 downgrade --to 0.4.0 --yes
     run "$mode" 0 test-paths

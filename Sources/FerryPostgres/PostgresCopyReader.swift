@@ -49,7 +49,8 @@ struct PostgresCopyReader: Sendable {
         let literal = "'" + snapshot.replacingOccurrences(of: "'", with: "''") + "'"
         let script =
             ([
-                "SET client_encoding = 'UTF8'", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                "SET client_encoding = 'UTF8'", "SET statement_timeout = 0",
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                 "SET TRANSACTION SNAPSHOT \(literal)",
             ] + settings + ["COPY (\(select)) TO STDOUT", "COMMIT"])
             .map { $0 + ";\n" }.joined()
@@ -58,15 +59,24 @@ struct PostgresCopyReader: Sendable {
             applicationName: applicationName, withInput: true, pipingOutput: true)
         running.send(script)
         try? running.input?.close()
+        // What the caller's `row` throws (a full disk, a value it refuses) is its own error.
+        var rowFailure: (any Error)?
         do {
-            try Self.parse(running.output!.fileDescriptor, columns: columns, row)
+            try Self.parse(running.output!.fileDescriptor, columns: columns) { fields in
+                do {
+                    try row(fields)
+                } catch {
+                    rowFailure = error
+                    throw error
+                }
+            }
         } catch {
+            let endedByItself = !running.isRunning
             running.kill()
             let output = await running.finish()
+            if let rowFailure { throw rowFailure }
             // psql's own complaint says more than the output it left unfinished.
-            if output.status != 0, !(error is FerryError) {
-                throw failure(output)
-            }
+            if endedByItself, output.status != 0 { throw failure(output) }
             throw error
         }
         let output = await running.finish()
@@ -138,6 +148,13 @@ struct PostgresCopyReader: Sendable {
         into fields: inout [UnsafeBufferPointer<UInt8>?]
     ) throws {
         fields.removeAll(keepingCapacity: true)
+        // A table without columns: `COPY` writes an empty line per row.
+        guard columns > 0 else {
+            guard line.isEmpty else {
+                throw Malformed(description: "a row of psql's output has fields for no column")
+            }
+            return
+        }
         let base = line.baseAddress!
         var fieldStart = 0
         while true {

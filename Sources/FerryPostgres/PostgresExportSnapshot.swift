@@ -10,22 +10,38 @@ extension PostgresEngine: ExportingEngine {
         _ body: (any ExportSnapshot) async throws -> Result
     ) async throws -> Result {
         try await connector("export").withExistingDatabase { connection in
-            do {
-                try await PostgresScriptRunner.runToTheEnd(
-                    sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", on: connection)
-                for setting in PostgresExportSchema.exactTextSettings {
-                    try await PostgresScriptRunner.runToTheEnd(sql: setting, on: connection)
+            let displayName = displayName
+            func begin() async throws {
+                do {
+                    try await PostgresScriptRunner.runToTheEnd(
+                        sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", on: connection)
+                    // While psql reads a table, this session waits in its transaction: a server's
+                    // idle timeout must not end it, and the snapshot psql reads in with it.
+                    for setting in PostgresExportSchema.exactTextSettings + [
+                        "SET LOCAL idle_in_transaction_session_timeout = 0",
+                        "SET LOCAL statement_timeout = 0",
+                    ] {
+                        try await PostgresScriptRunner.runToTheEnd(sql: setting, on: connection)
+                    }
+                } catch let error as FerryError {
+                    throw error
+                } catch {
+                    throw PostgresExportSnapshot.failure(
+                        error, "begin the export's snapshot", displayName)
                 }
-            } catch let error as FerryError {
-                throw error
-            } catch {
-                throw PostgresExportSnapshot.failure(
-                    error, "begin the export's snapshot", displayName)
             }
-            let snapshot = PostgresExportSnapshot(
-                connection: connection, displayName: displayName,
-                copier: try await copyReader(in: connection))
+            try await begin()
             do {
+                var copier: PostgresCopyReader?
+                do {
+                    copier = try await copyReader(in: connection)
+                } catch is SnapshotNotExported {
+                    // Nothing was read yet: the export starts again in a new transaction.
+                    try? await PostgresScriptRunner.runToTheEnd(sql: "ROLLBACK", on: connection)
+                    try await begin()
+                }
+                let snapshot = PostgresExportSnapshot(
+                    connection: connection, displayName: displayName, copier: copier)
                 let result = try await body(snapshot)
                 try? await PostgresScriptRunner.runToTheEnd(sql: "COMMIT", on: connection)
                 return result
@@ -54,21 +70,39 @@ extension PostgresEngine {
                 environment: ProcessInfo.processInfo.environment)
         } catch let error as FerryError where error.code == .backupFailed {
             return nil
+        } catch let error as FerryError {
+            throw error
+        } catch {
+            throw PostgresExportSnapshot.failure(error, "read the server's version", displayName)
         }
         do {
             let rows = try await connection.queryUnlessClosed(
                 "SELECT pg_export_snapshot()", logger: PostgresConnector.logger)
             var snapshot: String?
             for try await value in rows.decode(String.self) { snapshot = value }
-            guard let snapshot else { return nil }
+            guard let snapshot else { throw SnapshotNotExported() }
             return PostgresCopyReader(
                 tools: tools, location: location, applicationName: applicationName("export"),
                 snapshot: snapshot, settings: PostgresExportSchema.exactTextSettings)
+        } catch let error as SnapshotNotExported {
+            throw error
+        } catch let error where PostgresServerMessage(error) != nil {
+            // The server refused (a look-alike without the function, an old standby): the
+            // transaction is over, and the rows are read as results in a new one.
+            throw SnapshotNotExported()
         } catch {
             throw PostgresExportSnapshot.failure(error, "export the snapshot", displayName)
         }
     }
 }
+
+/// What the caller's row handler threw, told apart from a failed read.
+private struct RowHandlerFailure: Error {
+    let error: any Error
+}
+
+/// The server could not export the export's snapshot (`pg_export_snapshot()`).
+private struct SnapshotNotExported: Error {}
 
 /// The export's snapshot on a PostgreSQL database.
 struct PostgresExportSnapshot: ExportSnapshot {
@@ -157,8 +191,15 @@ struct PostgresExportSnapshot: ExportSnapshot {
                 for (index, cell) in fetched.enumerated() {
                     values.append(try Self.value(cell, type: types[index], table: table.name))
                 }
-                try row(values)
+                do {
+                    try row(values)
+                } catch {
+                    throw RowHandlerFailure(error: error)
+                }
             }
+        } catch let failure as RowHandlerFailure {
+            // What the caller's `row` throws (a full disk) is its own error, not a failed read.
+            throw failure.error
         } catch let error as FerryError {
             throw error
         } catch {

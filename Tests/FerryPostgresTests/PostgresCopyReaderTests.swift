@@ -1,4 +1,5 @@
 import Ferry
+import FerryTestSupport
 import Foundation
 import Testing
 
@@ -49,6 +50,48 @@ import Testing
         // Cut in the middle of a row, as psql's output is when it dies.
         #expect(throws: PostgresCopyReader.Malformed.self) {
             try rows(Array("1\t2\n3\t".utf8), columns: 2)
+        }
+    }
+
+    struct Stop: Error {}
+
+    /// What the caller's row handler throws (a full disk, say) comes out as
+    /// itself, not as a failure of psql, which was stopped for it; the rows
+    /// before it were read, and every row of a table without columns too.
+    @Test(.enabled(if: TestEngine.underTest.contains(.postgres)))
+    func whatTheRowHandlerThrowsComesOutAsItself() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await database.load(
+                """
+                CREATE TABLE numbers (n bigint PRIMARY KEY, t text);
+                INSERT INTO numbers SELECT i, 'row ' || i FROM generate_series(1, 50000) AS i;
+                CREATE TABLE nothing ();
+                INSERT INTO nothing DEFAULT VALUES;
+                INSERT INTO nothing DEFAULT VALUES;
+                """)
+            let engine = try #require(database.engine as? any ExportingEngine)
+            try await engine.withExportSnapshot { snapshot in
+                // psql is there: the rows come by COPY.
+                #expect((snapshot as? PostgresExportSnapshot)?.copier != nil)
+                let tables = try await snapshot.exportTables()
+                let numbers = try #require(tables.first { $0.name == "numbers" })
+                var read = 0
+                await #expect(throws: Stop.self) {
+                    try await snapshot.readRows(of: numbers, where: nil) { _ in
+                        read += 1
+                        if read == 1000 { throw Stop() }
+                    }
+                }
+                #expect(read == 1000)
+                // The snapshot still reads after the stop.
+                let nothing = try #require(tables.first { $0.name == "nothing" })
+                var empty = 0
+                try await snapshot.readRows(of: nothing, where: nil) { values in
+                    #expect(values.isEmpty)
+                    empty += 1
+                }
+                #expect(empty == 2)
+            }
         }
     }
 

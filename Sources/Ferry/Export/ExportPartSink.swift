@@ -48,7 +48,11 @@ final class ExportPartSink: @unchecked Sendable {
 
     /// An empty buffer with room for a flush: a spare one when there is.
     func emptyBuffer() -> [UInt8] {
-        if let spare = spares.withLock({ $0.popLast() }) { return spare }
+        if var spare = spares.withLock({ $0.popLast() }) {
+            // Emptied here, once the writer has let go of it: its storage is kept.
+            spare.removeAll(keepingCapacity: true)
+            return spare
+        }
         var buffer: [UInt8] = []
         buffer.reserveCapacity(bufferBytes)
         return buffer
@@ -77,9 +81,7 @@ final class ExportPartSink: @unchecked Sendable {
         var bytes = emptyBuffer()
         swap(&bytes, &buffer)
         queue.async { [self, bytes] in
-            var bytes = bytes
             if failure == nil { process(bytes, ending: false) }
-            bytes.removeAll(keepingCapacity: true)
             spares.withLock { $0.append(bytes) }
             inFlight.signal()
         }

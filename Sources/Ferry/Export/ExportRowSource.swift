@@ -90,7 +90,8 @@ public final class ExportRowSource: @unchecked Sendable {
 }
 
 /// Batches of decoded rows on their way from the decoding thread to the
-/// loading one: at most `capacity` wait, so that memory stays bounded.
+/// loading one: at most `capacity` wait, each of at most 1,024 rows and
+/// about a megabyte of lines, so that memory stays bounded.
 final class RowBatches: @unchecked Sendable {
     /// Rows, and how many were left out for a refused value so far.
     struct Batch {
@@ -178,8 +179,13 @@ final class ExportRowDecoder: @unchecked Sendable {
     private(set) var refused = 0
     private(set) var refusals: [String] = []
 
-    /// Rows per batch handed over.
+    /// Rows per batch handed over, at most.
     private static let batchRows = 1024
+    /// The bytes of a batch's lines, at most (but one row): rows of large
+    /// values go over a few at a time, so that memory stays bounded by bytes.
+    private static let batchBytes = 1 << 20
+    /// The bytes of the lines of the rows decoded since the last batch.
+    private var pendingBytes = 0
 
     init(folder: URL, files: [ExportManifest.File], types: [LogicalType], compressed: Bool)
         throws
@@ -199,7 +205,8 @@ final class ExportRowDecoder: @unchecked Sendable {
         do {
             while let row = try next() {
                 rows.append(row)
-                if rows.count == Self.batchRows {
+                if rows.count == Self.batchRows || pendingBytes >= Self.batchBytes {
+                    pendingBytes = 0
                     guard channel.put(RowBatches.Batch(rows: rows, refused: refused)) else {
                         return
                     }
@@ -225,6 +232,7 @@ final class ExportRowDecoder: @unchecked Sendable {
             if let newline = Self.newline(in: buffer, from: start) {
                 let line = buffer[start..<newline]
                 start = newline + 1
+                pendingBytes += line.count
                 var row: [ExportValue]
                 do {
                     row = try RowCodec.decode(line, types: types)
