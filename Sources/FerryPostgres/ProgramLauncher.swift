@@ -44,6 +44,24 @@ enum ProgramLauncher {
 
     private static let launcher = LauncherThread()
 
+    /// Keeps Foundation's `Process.run()` from crashing on Linux.
+    ///
+    /// Before it starts a program, swift-corelibs-foundation lists
+    /// `/proc/self/fd` and copies each entry's whole 256-byte name field,
+    /// reading past the end of glibc's directory buffer
+    /// (swift-corelibs-foundation PR #5472, fixed after Swift 6.3.1). When
+    /// that 32 KiB buffer was carved from the very end of a thread's malloc
+    /// heap, the read reached an unmapped page: the process died with
+    /// SIGSEGV (twice in this project's test runs). Allocations of 32 KiB and
+    /// more are made by `mmap` instead, which leaves most of a page after
+    /// the buffer, so the over-read stays in memory that is mapped. Larger
+    /// allocations are few here (reused megabyte buffers).
+    static func avoidFoundationOverRead() {
+        #if os(Linux)
+        _ = mallopt(M_MMAP_THRESHOLD, 32 * 1024)
+        #endif
+    }
+
     /// The thread that starts every program, and a queue of those to start.
     private final class LauncherThread: @unchecked Sendable {
         private let condition = NSCondition()
@@ -51,6 +69,7 @@ enum ProgramLauncher {
             [(process: Process, done: DispatchSemaphore, error: Locked<(any Error)?>)] = []
 
         init() {
+            ProgramLauncher.avoidFoundationOverRead()
             let thread = Thread { [self] in self.serve() }
             thread.name = "ferry program launcher"
             thread.start()
