@@ -58,7 +58,12 @@ enum ProgramLauncher {
     /// allocations are few here (reused megabyte buffers).
     static func avoidFoundationOverRead() {
         #if os(Linux)
-        _ = mallopt(M_MMAP_THRESHOLD, 32 * 1024)
+        // glibc's `mallopt(M_MMAP_THRESHOLD, …)`, which Swift's Glibc module does not bring in.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD in <malloc.h>
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
+            _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, 32 * 1024)
+        }
         #endif
     }
 
