@@ -196,16 +196,6 @@ struct PostgresCopyReader: Sendable {
             field[written] = byte
             written += 1
         }
-        func digit(_ byte: UInt8, radix: UInt8) -> UInt8? {
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            return value < radix ? value : nil
-        }
         while read < field.count {
             let byte = field[read]
             read += 1
@@ -225,15 +215,18 @@ struct PostgresCopyReader: Sendable {
             case UInt8(ascii: "0")...UInt8(ascii: "7"):
                 var value = escaped - UInt8(ascii: "0")
                 for _ in 0..<2 {
-                    guard read < field.count, let next = digit(field[read], radix: 8) else { break }
+                    guard read < field.count, let next = Self.digit(field[read], radix: 8) else {
+                        break
+                    }
                     value = value &* 8 &+ next
                     read += 1
                 }
                 put(value)
-            case UInt8(ascii: "x") where read < field.count && digit(field[read], radix: 16) != nil:
-                var value = digit(field[read], radix: 16)!
+            case UInt8(ascii: "x")
+            where read < field.count && Self.digit(field[read], radix: 16) != nil:
+                var value = Self.digit(field[read], radix: 16)!
                 read += 1
-                if read < field.count, let next = digit(field[read], radix: 16) {
+                if read < field.count, let next = Self.digit(field[read], radix: 16) {
                     value = value &* 16 &+ next
                     read += 1
                 }
@@ -242,5 +235,17 @@ struct PostgresCopyReader: Sendable {
             }
         }
         return written
+    }
+
+    /// A digit's value in base `radix` (up to 16, either case), or nil.
+    static func digit(_ byte: UInt8, radix: UInt8) -> UInt8? {
+        let value: UInt8
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): value = byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+        return value < radix ? value : nil
     }
 }

@@ -175,9 +175,14 @@ extension PostgresEngine {
 
     /// The client programs for this server.
     func tools() async throws -> PostgresTools {
-        let version = try await connector("backup").withExistingDatabase { connection in
-            try await PostgresInspection.engineVersion(on: connection)
+        try await connector("backup").withExistingDatabase { connection in
+            try await tools(on: connection)
         }
+    }
+
+    /// The client programs for the server that `connection` reaches.
+    func tools(on connection: PostgresConnection) async throws -> PostgresTools {
+        let version = try await PostgresInspection.engineVersion(on: connection)
         let major = Int(version.split(separator: ".").first ?? "") ?? 0
         return try await PostgresTools.find(
             configured: toolsFolder, serverMajor: major,

@@ -63,11 +63,7 @@ extension PostgresEngine {
     {
         let tools: PostgresTools
         do {
-            let version = try await PostgresInspection.engineVersion(on: connection)
-            tools = try await PostgresTools.find(
-                configured: toolsFolder,
-                serverMajor: Int(version.split(separator: ".").first ?? "") ?? 0,
-                environment: ProcessInfo.processInfo.environment)
+            tools = try await self.tools(on: connection)
         } catch let error as FerryError where error.code == .backupFailed {
             return nil
         } catch let error as FerryError {
@@ -231,7 +227,9 @@ struct PostgresExportSnapshot: ExportSnapshot {
             bytes.reserveCapacity(field.count / 2 - 1)
             var index = 2
             while index < field.count {
-                guard let high = hexDigit(field[index]), let low = hexDigit(field[index + 1]) else {
+                guard let high = PostgresCopyReader.digit(field[index], radix: 16),
+                    let low = PostgresCopyReader.digit(field[index + 1], radix: 16)
+                else {
                     throw PostgresCopyReader.Malformed(description: "a bytea value is not in hex")
                 }
                 bytes.append(high << 4 | low)
@@ -243,15 +241,6 @@ struct PostgresExportSnapshot: ExportSnapshot {
             return .integer(integer)
         }
         return value(text: String(decoding: field, as: UTF8.self), type: type)
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     /// A value of the logical type from its text, as the snapshot's settings write it.
