@@ -125,9 +125,10 @@ enum PostgresInspection {
     private static func readSchemaObjects(on connection: PostgresConnection) async throws
         -> [SchemaObject]
     {
+        let own = HistoryStore.ownTables.sorted().map { "'\($0)'" }.joined(separator: ", ")
         let sql = """
             SELECT 'table', NULL, tablename::text, '', 'table ' || tablename FROM pg_tables
-             WHERE schemaname = current_schema() AND tablename NOT IN ('ferry_migrations', 'ferry_state')
+             WHERE schemaname = current_schema() AND tablename NOT IN (\(own))
             UNION ALL
             SELECT 'column', table_name, column_name, definition,
                    'table ' || table_name || ' column ' || ordinal_position || ' ' || column_name || ' ' || definition
@@ -137,17 +138,17 @@ enum PostgresInspection {
                            || coalesce(' DEFAULT ' || column_default, '')
                            || CASE WHEN is_identity = 'YES' THEN ' IDENTITY' ELSE '' END AS definition
                       FROM information_schema.columns
-                     WHERE table_schema = current_schema() AND table_name NOT IN ('ferry_migrations', 'ferry_state')
+                     WHERE table_schema = current_schema() AND table_name NOT IN (\(own))
                        AND table_name IN (SELECT tablename FROM pg_tables WHERE schemaname = current_schema())) AS c
             UNION ALL
             SELECT 'constraint', conrelid::regclass::text, conname::text, pg_get_constraintdef(oid),
                    'table ' || conrelid::regclass::text || ' constraint ' || conname || ' ' || pg_get_constraintdef(oid)
               FROM pg_constraint
              WHERE connamespace = current_schema()::regnamespace AND contype <> 't' AND conrelid <> 0
-               AND conrelid::regclass::text NOT IN ('ferry_migrations', 'ferry_state')
+               AND conrelid::regclass::text NOT IN (\(own))
             UNION ALL
             SELECT 'index', tablename::text, indexname::text, indexdef, 'index ' || indexdef FROM pg_indexes
-             WHERE schemaname = current_schema() AND tablename NOT IN ('ferry_migrations', 'ferry_state')
+             WHERE schemaname = current_schema() AND tablename NOT IN (\(own))
             UNION ALL
             SELECT 'view', NULL, viewname::text, definition, 'view ' || viewname || ' ' || definition
               FROM pg_views WHERE schemaname = current_schema()

@@ -22,6 +22,15 @@ extension PostgresHistoryDialect: TransferDialect {
     func recordedKeyValue(_ recorded: String, as declaredType: String) -> String {
         declaredType.isEmpty ? recorded : "CAST(\(recorded) AS \(declaredType))"
     }
+
+    /// None: the server records the rows by `INSERT … SELECT` before the
+    /// `UPDATE`, where it reads them fastest; a function of Ferry's cannot
+    /// run inside the server.
+    func recording(_ value: String, key: String, digestOf columns: [String]) -> String? { nil }
+
+    var unpackedRows: String? { nil }
+
+    var packedRowsType: String { "bytea" }
 }
 
 extension PostgresSession: TransferringSession {
@@ -50,6 +59,21 @@ extension PostgresSession: TransferringSession {
         try await transferAccess(statement) {
             try await PostgresHistory.run(statement, on: connection)
         }
+    }
+
+    /// The key columns of each index (not its `INCLUDE` columns), from the catalog.
+    func indexedColumns(of table: String) async throws -> [[String]] {
+        let statement = HistoryStatement(
+            """
+            SELECT c.relname::text, a.attname::text
+              FROM pg_index AS x
+              JOIN pg_class AS c ON c.oid = x.indexrelid
+             CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, position)
+              LEFT JOIN pg_attribute AS a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+             WHERE x.indrelid = to_regclass(quote_ident($1)) AND k.position <= x.indnkeyatts
+             ORDER BY c.relname, k.position
+            """, arguments: [.text(table)], columns: [.text, .text])
+        return TransferDefinition.indexColumns(fromRows: try await query(statement))
     }
 
     /// The statement's changed rows, counted by the server: `WITH changed

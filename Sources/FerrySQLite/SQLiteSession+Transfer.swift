@@ -5,7 +5,7 @@ import GRDBSQLite
 
 extension SQLiteHistoryDialect: TransferDialect {
     /// `ferry_row_digest(…)`, a function that each transfer access adds to
-    /// the connection (``SQLiteSession/rowDigest``): SQLite has no digest of its own.
+    /// the connection (``SQLiteTransferRecorder``): SQLite has no digest of its own.
     func rowDigest(of columns: [String]) -> String {
         "ferry_row_digest(\(columns.joined(separator: ", ")))"
     }
@@ -24,67 +24,32 @@ extension SQLiteHistoryDialect: TransferDialect {
     func recordedKey(_ column: String) -> String { column }
 
     func recordedKeyValue(_ recorded: String, as declaredType: String) -> String { recorded }
+
+    /// `ferry_record_row(value, key, column, …)`: ``SQLiteTransferRecorder``.
+    func recording(_ value: String, key: String, digestOf columns: [String]) -> String? {
+        "ferry_record_row(\(([value, key] + columns).joined(separator: ", ")))"
+    }
+
+    var unpackedRows: String? {
+        "SELECT p.transfer AS transfer, e.value ->> 0 AS row_key, e.value ->> 1 AS digest "
+            + "FROM ferry_transfer_packs AS p, json_each(ferry_unpacked_rows(p.rows)) AS e"
+    }
+
+    var packedRowsType: String { "BLOB" }
 }
 
 extension SQLiteSession: TransferringSession {
     var transferDialect: any TransferDialect { SQLiteHistoryDialect() }
 
-    /// Adds `ferry_row_digest(…)` to the connection: 64-bit FNV-1a over
-    /// each value's type and bytes, as an integer (eight bytes a row in
-    /// `ferry_transfer_rows`). It tells a changed row from an unchanged one;
-    /// it is not meant to resist someone who forges rows. Through SQLite's C
-    /// API, reading each value where it is: a Swift value per column cost
-    /// more than the whole `UPDATE` of a million rows.
-    static func addRowDigest(to db: Database) {
-        sqlite3_create_function_v2(
-            db.sqliteConnection, "ferry_row_digest", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
-            { context, count, values in
-                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-                @inline(__always) func mix(_ byte: UInt8) {
-                    hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-                }
-                @inline(__always) func mix(_ word: UInt64) {
-                    var word = word
-                    for _ in 0..<8 {
-                        mix(UInt8(truncatingIfNeeded: word))
-                        word >>= 8
-                    }
-                }
-                @inline(__always) func mix(_ bytes: UnsafeRawPointer?, _ length: Int32) {
-                    mix(UInt64(length))
-                    guard let bytes, length > 0 else { return }
-                    for offset in 0..<Int(length) {
-                        mix(bytes.load(fromByteOffset: offset, as: UInt8.self))
-                    }
-                }
-                for index in 0..<Int(count) {
-                    let value = values?[index]
-                    let type = sqlite3_value_type(value)
-                    mix(UInt8(truncatingIfNeeded: type))
-                    switch type {
-                    case SQLITE_INTEGER: mix(UInt64(bitPattern: sqlite3_value_int64(value)))
-                    case SQLITE_FLOAT: mix(sqlite3_value_double(value).bitPattern)
-                    case SQLITE_TEXT:
-                        let text = UnsafeRawPointer(sqlite3_value_text(value))
-                        mix(text, sqlite3_value_bytes(value))
-                    case SQLITE_BLOB:
-                        let blob = sqlite3_value_blob(value)
-                        mix(blob, sqlite3_value_bytes(value))
-                    default: break
-                    }
-                }
-                sqlite3_result_int64(context, Int64(bitPattern: hash))
-            }, nil, nil, nil)
-    }
-
-    /// Runs `work` on the connection with the digest function added,
-    /// describing SQLite's error as a Ferry error.
+    /// Runs `work` on the connection with Ferry's transfer functions added
+    /// (``SQLiteTransferRecorder/addFunctions(to:)``), describing SQLite's
+    /// error as a Ferry error.
     private func transferAccess<T: Sendable>(
         _ statement: HistoryStatement, _ work: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         let displayName = displayName
         return try await queue.writeWithoutTransaction { db in
-            Self.addRowDigest(to: db)
+            SQLiteTransferRecorder.addFunctions(to: db)
             do {
                 return try work(db)
             } catch let error as DatabaseError {
@@ -100,10 +65,40 @@ extension SQLiteSession: TransferringSession {
         try await transferAccess(statement) { db in try SQLiteHistory.run(statement, in: db) }
     }
 
+    func indexedColumns(of table: String) async throws -> [[String]] {
+        let statement = HistoryStatement(
+            "SELECT l.name, i.name FROM pragma_index_list(?) AS l, pragma_index_info(l.name) AS i "
+                + "ORDER BY l.name, i.seqno", arguments: [.text(table)], columns: [.text, .text])
+        return TransferDefinition.indexColumns(fromRows: try await query(statement))
+    }
+
     func changeRows(_ statement: HistoryStatement) async throws -> Int {
         try await transferAccess(statement) { db in
             try SQLiteHistory.run(statement, in: db)
             return db.changesCount
+        }
+    }
+
+    /// One `UPDATE` that records each row as it moves it
+    /// (``SQLiteTransferRecorder``), then the packs of what it recorded.
+    func move(_ move: TransferMove) async throws -> (moved: Int, recorded: Int) {
+        guard let statement = move.recordingMove else {
+            let recorded = try await changeRows(move.record)
+            return (try await changeRows(move.move), recorded)
+        }
+        let insertPack = TransferStore(dialect: transferDialect).insertPack
+        return try await transferAccess(statement) { db in
+            let recorder = SQLiteTransferRecorder()
+            recorder.install(on: db)
+            defer { SQLiteTransferRecorder.remove(from: db) }
+            try SQLiteHistory.run(statement, in: db)
+            let moved = db.changesCount
+            for (part, pack) in recorder.finish().enumerated() {
+                try db.execute(
+                    sql: insertPack,
+                    arguments: [move.transfer, part, pack.rows, Data(pack.bytes)])
+            }
+            return (moved, recorder.count)
         }
     }
 

@@ -130,6 +130,36 @@ import Glibc
         }
     }
 
+    /// Without a `[[transfer]]`, the definition found from the foreign key
+    /// takes its order from the index on (sensor_id, taken_at): the preview
+    /// shows the time span and the earliest and latest rows by that time.
+    @Test(arguments: TestEngine.underTest)
+    func aFoundDefinitionIsOrderedByTheOwnersIndex(engine: TestEngine) async throws {
+        try await withTransfer(engine) { transfer in
+            try "[app]\nname = \"sensorhub\"\n".write(
+                to: transfer.config, atomically: true, encoding: .utf8)
+            let arguments =
+                ["transfer", "sensor_history.sensor_id", "--from", "1", "--to", "2", "--preview"]
+                + transfer.common
+            let previewed = try await FerryProcess.run(arguments + ["--json"])
+            #expect(previewed.status == 0, "\(previewed)")
+            let preview = try #require(try result(previewed)["preview"] as? [String: Any])
+            let definition = try #require(preview["definition"] as? [String: Any])
+            #expect(definition["order"] as? String == "taken_at", "\(previewed)")
+            let span = try await transfer.database.scalar(
+                "SELECT min(taken_at) || ' … ' || max(taken_at) FROM sensor_history WHERE sensor_id = 1"
+            )
+            #expect(
+                "\(preview["firstAt"] as? String ?? "") … \(preview["lastAt"] as? String ?? "")"
+                    == span, "\(previewed)")
+            let shown = try await FerryProcess.run(arguments)
+            #expect(shown.stdout.contains("span (taken_at): \(span ?? "")"), "\(shown)")
+            #expect(
+                shown.stdout.contains("in the order of the index on (sensor_id, taken_at)"),
+                "\(shown)")
+        }
+    }
+
     /// The preview's first and last rows are the source's earliest and
     /// latest by the declared order (then by key), in that order, whatever
     /// order the engine reads them in.

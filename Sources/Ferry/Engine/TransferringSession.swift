@@ -26,6 +26,24 @@ public protocol TransferDialect: HistoryDialect {
     /// The key recorded in `recorded` as a value of the key column's
     /// declared type, to compare with the key column by its index.
     func recordedKeyValue(_ recorded: String, as declaredType: String) -> String
+
+    /// The value that the `UPDATE` moving the rows sets the owner column
+    /// to: `value`, through an expression that also records the row's key
+    /// and its digest of `columns` as the engine updates it, in one pass,
+    /// for the session to keep in `ferry_transfer_packs`
+    /// (``TransferringSession/move(_:)``). Nil when the engine records the
+    /// rows in a pass of its own before the `UPDATE`, one row of
+    /// `ferry_transfer_rows` each.
+    func recording(_ value: String, key: String, digestOf columns: [String]) -> String?
+
+    /// The rows kept in `ferry_transfer_packs`, as a subquery of the
+    /// columns `transfer`, `row_key` and `digest` (as `ferry_transfer_rows`
+    /// holds them); nil when the engine keeps no packs.
+    var unpackedRows: String? { get }
+
+    /// The declared type of `ferry_transfer_packs.rows`: bytes, in the
+    /// engine's own format.
+    var packedRowsType: String { get }
 }
 
 /// A session that can transfer rows from one owner to another, inside its
@@ -40,10 +58,25 @@ public protocol TransferringSession: ImportingSession {
     /// - Throws: ``FerryError`` (code `transferFailed`) with the engine's message.
     func query(_ statement: HistoryStatement) async throws -> [[HistoryValue]]
 
+    /// The columns of each index of `table`, in the index's order, the
+    /// indexes in name order; an index on an expression ends before it.
+    ///
+    /// - Throws: ``FerryError`` (code `transferFailed`) with the engine's message.
+    func indexedColumns(of table: String) async throws -> [[String]]
+
     /// Runs a statement that changes rows and returns how many it changed.
     ///
     /// - Throws: ``FerryError`` (code `transferFailed`) with the engine's message.
     func changeRows(_ statement: HistoryStatement) async throws -> Int
+
+    /// Moves the rows and records the key and digest of each, in the open
+    /// transaction: by ``TransferMove/recordingMove`` and packs of what it
+    /// recorded when the engine has one, else by
+    /// ``TransferMove/record`` before ``TransferMove/move`` (the default).
+    ///
+    /// - Returns: How many rows moved, and how many were recorded.
+    /// - Throws: ``FerryError`` (code `transferFailed`) with the engine's message.
+    func move(_ move: TransferMove) async throws -> (moved: Int, recorded: Int)
 
     /// Runs `body` in one transaction, as
     /// ``MigrationSession/inTransaction(_:)`` does, but where the engine
@@ -68,4 +101,13 @@ public protocol TransferringSession: ImportingSession {
     func withTriggersOff<Result: Sendable>(
         on table: String, _ body: () async throws -> Result
     ) async throws -> Result
+}
+
+extension TransferringSession {
+    /// Records the rows in a pass of its own, then moves them.
+    public func move(_ move: TransferMove) async throws -> (moved: Int, recorded: Int) {
+        let recorded = try await changeRows(move.record)
+        let moved = try await changeRows(move.move)
+        return (moved, recorded)
+    }
 }

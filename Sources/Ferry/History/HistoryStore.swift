@@ -42,6 +42,7 @@ public struct HistoryStore: Sendable {
     package static let ownTables: Set<String> = [
         migrationsTable, stateTable, eventsTable, TransferStore.transfersTable,
         TransferStore.rowsTable,
+        TransferStore.packsTable,
     ]
 
     /// The phrase that notes wrote, before the column `accepted`, for an

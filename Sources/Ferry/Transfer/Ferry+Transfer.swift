@@ -12,7 +12,7 @@ extension Ferry {
     public func transferDefinitions() async throws -> [TransferDefinition] {
         if !configuration.transfers.isEmpty { return configuration.transfers }
         return try await withTransferSession { session, _ in
-            TransferDefinition.discovered(in: try await session.exportTables())
+            try await discoveredDefinitions(in: try await session.exportTables(), session)
         }
     }
 
@@ -282,6 +282,18 @@ extension Ferry {
 
     // MARK: Preview
 
+    /// The definitions found from the foreign keys (and the indexes) of `tables`.
+    private func discoveredDefinitions(
+        in tables: [ExportTable], _ session: any TransferringSession
+    ) async throws -> [TransferDefinition] {
+        var indexes: [String: [[String]]] = [:]
+        for table in Set(tables.flatMap { table in table.foreignKeys.isEmpty ? [] : [table.name] })
+        {
+            indexes[table] = try await session.indexedColumns(of: table)
+        }
+        return TransferDefinition.discovered(in: tables, indexes: indexes)
+    }
+
     /// The definition named, its table and entity table, checked.
     private func resolve(_ request: TransferRequest, in session: any TransferringSession)
         async throws -> (TransferDefinition, ExportTable, ExportTable)
@@ -289,7 +301,7 @@ extension Ferry {
         let tables = try await session.exportTables()
         let definitions =
             configuration.transfers.isEmpty
-            ? TransferDefinition.discovered(in: tables) : configuration.transfers
+            ? try await discoveredDefinitions(in: tables, session) : configuration.transfers
         guard let definition = definitions.first(where: { $0.name == request.name }) else {
             throw FerryError(
                 .invalidTransfer,
@@ -483,8 +495,7 @@ extension Ferry {
                 ? try await session.changeRows(sql.deleteReplaced) : 0
             switch request.mode {
             case .move:
-                let recorded = try await session.changeRows(sql.recordMoving(transfer: id))
-                let moved = try await session.changeRows(sql.move)
+                let (moved, recorded) = try await session.move(sql.moving(transfer: id))
                 return (replaced, moved, recorded)
             case .copy:
                 let largest = try await session.query(sql.largestKey).first?.first?.text
@@ -600,6 +611,18 @@ extension Ferry {
             mode: record.mode, policy: record.policy)
     }
 
+    /// The statements of an undo, reading packs only where they exist.
+    private func undoStatements(
+        _ statements: TransferStatements, in session: any TransferringSession
+    ) async throws -> TransferStatements {
+        var statements = statements
+        let tables = try await session.query(TransferStore(dialect: statements.dialect).tablesQuery)
+        statements.packsExist = tables.contains {
+            $0.first?.text?.lowercased() == TransferStore.packsTable
+        }
+        return statements
+    }
+
     /// Refuses an undo when a recorded row changed since the transfer.
     private func check(undoOf record: TransferRecord) async throws -> Bool {
         try await withTransferSession { session, dialect in
@@ -621,9 +644,10 @@ extension Ferry {
                 changes: "Nothing was changed.",
                 advice: "Restore its backup \(record.backup ?? "") instead.")
         }
-        let sql = TransferStatements(
-            dialect: dialect, definition: definition, request: request, table: table,
-            entity: entity)
+        let sql = try await undoStatements(
+            TransferStatements(
+                dialect: dialect, definition: definition, request: request, table: table,
+                entity: entity), in: session)
         if try await session.query(sql.entityCount(record.from)).first?.first?.integer == 0 {
             throw FerryError(
                 .transferRefused,
@@ -656,9 +680,10 @@ extension Ferry {
         try await checkUnchanged(record, in: session, dialect: dialect)
         let request = request(of: record)
         let (definition, table, entity) = try await resolve(request, in: session)
-        let sql = TransferStatements(
-            dialect: dialect, definition: definition, request: request, table: table,
-            entity: entity)
+        let sql = try await undoStatements(
+            TransferStatements(
+                dialect: dialect, definition: definition, request: request, table: table,
+                entity: entity), in: session)
         let changed = try await session.withTriggersOff(on: table.name) {
             try await session.changeRows(
                 record.mode == .move

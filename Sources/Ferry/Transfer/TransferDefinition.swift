@@ -64,6 +64,7 @@ public struct TransferDefinition: Sendable, Hashable, Codable {
         case .declared: return "declared in ferry.toml ([[transfer]] \(name))"
         case .foreignKey:
             return "found from the foreign key \(table)(\(owner)) → \(references)"
+                + (order.map { ", in the order of the index on (\(owner), \($0))" } ?? "")
         }
     }
 
@@ -93,8 +94,19 @@ public struct TransferDefinition: Sendable, Hashable, Codable {
 
     /// A definition for every foreign key of one column that references
     /// another table's key (a table's key of one column when the foreign
-    /// key names none), named `table.column`.
-    public static func discovered(in tables: [ExportTable]) -> [TransferDefinition] {
+    /// key names none), named `table.column`. Its order is the second
+    /// column of the table's first index (by name) that starts with the
+    /// owner column, such as `(sensor_id, taken_at)`: the order the
+    /// application reads an entity's rows in, and the one its engine gives
+    /// the first and last rows of a preview in without sorting them all.
+    ///
+    /// - Parameters:
+    ///   - tables: The application's tables.
+    ///   - indexes: The columns of each index of a table, by table name,
+    ///     the indexes in name order.
+    public static func discovered(
+        in tables: [ExportTable], indexes: [String: [[String]]] = [:]
+    ) -> [TransferDefinition] {
         let byName = Dictionary(tables.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var found: [TransferDefinition] = []
         for table in tables.sorted(by: { $0.name < $1.name }) {
@@ -106,14 +118,37 @@ public struct TransferDefinition: Sendable, Hashable, Codable {
                     key.referencedColumns.isEmpty
                     ? entity.primaryKey : key.referencedColumns
                 guard referenced.count == 1 else { continue }
+                let owner = key.columns[0]
+                let ordering = (indexes[table.name] ?? []).first { columns in
+                    columns.count >= 2 && columns[0] == owner && columns[1] != owner
+                        && table.columns.contains(where: { $0.name == columns[1] })
+                }
+                let order: String? = ordering.map { $0[1] }
                 found.append(
                     TransferDefinition(
-                        name: "\(table.name).\(key.columns[0])", table: table.name,
-                        owner: key.columns[0], entityTable: entity.name,
-                        entityKey: referenced[0], order: nil, unique: [],
-                        origin: .foreignKey))
+                        name: "\(table.name).\(owner)", table: table.name, owner: owner,
+                        entityTable: entity.name, entityKey: referenced[0], order: order,
+                        unique: [], origin: .foreignKey))
             }
         }
         return found
+    }
+
+    /// The columns of each index from rows of (index name, column name or
+    /// NULL for an expression), ordered by index and position: an index
+    /// ends at its first expression.
+    package static func indexColumns(fromRows rows: [[HistoryValue]]) -> [[String]] {
+        var indexes: [(name: String, columns: [String], ended: Bool)] = []
+        for row in rows {
+            guard let name = row.first?.text else { continue }
+            if indexes.last?.name != name { indexes.append((name, [], false)) }
+            guard !indexes[indexes.count - 1].ended else { continue }
+            if let column = row.dropFirst().first?.text {
+                indexes[indexes.count - 1].columns.append(column)
+            } else {
+                indexes[indexes.count - 1].ended = true
+            }
+        }
+        return indexes.map(\.columns).filter { !$0.isEmpty }
     }
 }

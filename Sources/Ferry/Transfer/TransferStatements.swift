@@ -14,6 +14,9 @@ struct TransferStatements {
     let table: ExportTable
     /// The entity table.
     let entity: ExportTable
+    /// Whether `ferry_transfer_packs` exists: where an older Ferry recorded
+    /// the transfers, only `ferry_transfer_rows` does.
+    var packsExist = true
 
     /// The parameters of one statement, numbered in the order they are written.
     private final class Binder {
@@ -196,8 +199,27 @@ struct TransferStatements {
         return statement(bind, "DELETE FROM \(tableName) AS d WHERE \(replacedRows(bind))")
     }
 
+    /// Moves the rows and records each (``TransferringSession/move(_:)``).
+    func moving(transfer id: Int) -> TransferMove {
+        TransferMove(
+            transfer: id, record: recordMoving(transfer: id), move: move,
+            recordingMove: recordingMove)
+    }
+
+    /// Moves the rows, recording each as the engine updates it; nil when
+    /// the engine cannot.
+    private var recordingMove: HistoryStatement? {
+        let bind = Binder(dialect)
+        let target = bind(.text(request.to), as: ownerType)
+        guard
+            let value = dialect.recording(target, key: "s.\(key)", digestOf: digestColumns)
+        else { return nil }
+        return statement(
+            bind, "UPDATE \(tableName) AS s SET \(owner) = \(value) WHERE \(moving(bind))")
+    }
+
     /// Records the key and digest of each row that moves, before it moves.
-    func recordMoving(transfer id: Int) -> HistoryStatement {
+    private func recordMoving(transfer id: Int) -> HistoryStatement {
         let bind = Binder(dialect)
         return statement(
             bind,
@@ -208,7 +230,7 @@ struct TransferStatements {
     }
 
     /// Moves the rows: one `UPDATE` of the owner column.
-    var move: HistoryStatement {
+    private var move: HistoryStatement {
         let bind = Binder(dialect)
         return statement(
             bind,
@@ -261,6 +283,13 @@ struct TransferStatements {
 
     // MARK: Undo
 
+    /// The recorded rows of every transfer (`transfer`, `row_key`, `digest`),
+    /// in either of the two tables that hold them.
+    private var recordedRows: String {
+        guard packsExist, let packed = dialect.unpackedRows else { return "ferry_transfer_rows" }
+        return "(SELECT transfer, row_key, digest FROM ferry_transfer_rows UNION ALL \(packed))"
+    }
+
     /// The recorded rows of a transfer that are no longer as it left them
     /// (gone, another owner, or another value): their count, or their keys.
     func changedRows(transfer id: Int, keys limit: Int? = nil) -> HistoryStatement {
@@ -271,7 +300,7 @@ struct TransferStatements {
         let what = limit == nil ? "count(*)" : "CAST(r.row_key AS TEXT)"
         return statement(
             bind,
-            "SELECT \(what) FROM ferry_transfer_rows AS r LEFT JOIN \(tableName) AS s "
+            "SELECT \(what) FROM \(recordedRows) AS r LEFT JOIN \(tableName) AS s "
                 + "ON s.\(key) = \(recorded) AND s.\(owner) = \(owned) "
                 + "WHERE r.transfer = \(transfer) AND (s.\(key) IS NULL OR "
                 + "\(dialect.rowDigest(of: digestColumns)) <> r.digest)"
@@ -282,7 +311,7 @@ struct TransferStatements {
     /// The recorded rows of a transfer, as keys of the table (named `alias`).
     private func recordedKeys(_ bind: Binder, transfer id: Int, alias: String = "s") -> String {
         "\(alias).\(key) IN (SELECT \(dialect.recordedKeyValue("r.row_key", as: keyType)) "
-            + "FROM ferry_transfer_rows AS r WHERE r.transfer = "
+            + "FROM \(recordedRows) AS r WHERE r.transfer = "
             + "\(bind(.integer(id), as: dialect.integerType)))"
     }
 

@@ -2,8 +2,10 @@ import Foundation
 
 /// Ferry's record of transfers in the application's database: one row per
 /// transfer in `ferry_transfers`, and the key and digest of each row it moved
-/// or copied in `ferry_transfer_rows`, so that an undo finds exactly those
-/// rows and sees whether they changed since. Written, like ``HistoryStore``,
+/// or copied, so that an undo finds exactly those rows and sees whether they
+/// changed since: a row each in `ferry_transfer_rows`, or, for an engine that
+/// records the rows as it moves them (``TransferDialect/recording(_:key:digestOf:)``),
+/// many rows packed in each row of `ferry_transfer_packs`. Written, like ``HistoryStore``,
 /// in the engine's dialect; created by the first transfer.
 public struct TransferStore: Sendable {
     /// The engine's dialect.
@@ -18,8 +20,35 @@ public struct TransferStore: Sendable {
     public static let transfersTable = "ferry_transfers"
     /// The table of the rows each transfer moved or copied.
     public static let rowsTable = "ferry_transfer_rows"
+    /// The table of the rows each transfer moved, packed in the engine's format.
+    public static let packsTable = "ferry_transfer_packs"
+    /// How many rows a pack holds at most.
+    public static let rowsPerPack = 65_536
 
-    /// Creates both tables when they are missing.
+    /// Creates the table of packs when it is missing: each row holds
+    /// `row_count` of a transfer's rows (`part` numbers them from 0).
+    public var createPacksTable: HistoryStatement {
+        HistoryStatement(
+            """
+            CREATE TABLE IF NOT EXISTS ferry_transfer_packs (
+                transfer \(dialect.integerType) NOT NULL,
+                part \(dialect.integerType) NOT NULL,
+                row_count \(dialect.integerType) NOT NULL,
+                rows \(dialect.packedRowsType) NOT NULL,
+                PRIMARY KEY (transfer, part)
+            )
+            """)
+    }
+
+    /// Adds a pack: the parameters are the transfer, the part, the number
+    /// of rows and the packed bytes, in that order.
+    public var insertPack: String {
+        let p = dialect.placeholder
+        return "INSERT INTO ferry_transfer_packs (transfer, part, row_count, rows) "
+            + "VALUES (\(p(1)), \(p(2)), \(p(3)), \(p(4)))"
+    }
+
+    /// Creates the tables when they are missing.
     public var createTables: [HistoryStatement] {
         let text = dialect.textType
         let integer = dialect.integerType
@@ -54,13 +83,14 @@ public struct TransferStore: Sendable {
                     PRIMARY KEY (transfer, row_key)
                 )\(dialect.recordedRowsTableOptions)
                 """),
+            createPacksTable,
         ]
     }
 
-    /// Whether the tables exist: the rows of ``tablesQuery``.
+    /// Whether the tables exist: the rows of ``tablesQuery`` (table, column).
     public var tablesQuery: HistoryStatement {
         HistoryStatement(
-            dialect.columnsQuery(of: [Self.transfersTable, Self.rowsTable]),
+            dialect.columnsQuery(of: [Self.transfersTable, Self.rowsTable, Self.packsTable]),
             columns: [.text, .text])
     }
 

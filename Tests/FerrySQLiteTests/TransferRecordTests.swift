@@ -1,0 +1,159 @@
+import Ferry
+import FerryTestSupport
+import Foundation
+import GRDB
+import Testing
+
+@testable import FerrySQLite
+
+/// How SQLite records the rows a transfer moves: packed as the `UPDATE`
+/// goes (``SQLiteTransferRecorder``), read back exactly by an undo, for keys
+/// of every kind SQLite stores; and the one row per moved row that an older
+/// Ferry wrote still undone.
+@Suite struct TransferRecordTests {
+    /// Keys of every kind a key column without a type holds: integers at
+    /// both ends of 64 bits, reals, and texts that JSON must escape.
+    static let keys: [DatabaseValue] = [
+        0.databaseValue, (-1).databaseValue, Int64.max.databaseValue, Int64.min.databaseValue,
+        1.5.databaseValue, (-2.25e-300).databaseValue, "plain".databaseValue,
+        "quote \" and backslash \\".databaseValue, "tab\tnew line\ncontrol \u{1}".databaseValue,
+        "ünïcödé ✓".databaseValue, "12".databaseValue,
+    ]
+
+    /// A database of owners and their things, every thing owned by owner 1
+    /// but the last, owned by owner 2.
+    func withThings(_ body: (DatabaseQueue, Ferry) async throws -> Void) async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("things.db").path
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                    INSERT INTO owners VALUES (1, 'one'), (2, 'two');
+                    CREATE TABLE things (
+                        k PRIMARY KEY NOT NULL,
+                        owner INTEGER NOT NULL REFERENCES owners (id),
+                        note TEXT,
+                        weight REAL
+                    );
+                    """)
+            for (index, key) in Self.keys.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO things VALUES (?, ?, ?, ?)",
+                    arguments: [key, index == Self.keys.count - 1 ? 2 : 1, "note \(index)", index])
+            }
+        }
+        var configuration = Ferry.Configuration(engine: SQLiteEngine(path: path))
+        configuration.backupsDirectory = folder.url.appendingPathComponent("backups")
+        try await body(queue, Ferry(configuration))
+        try queue.close()
+        withExtendedLifetime(folder) {}
+    }
+
+    /// Every thing's key, as SQLite stores it, with its owner.
+    func owners(_ queue: DatabaseQueue) async throws -> [String: Int] {
+        try await queue.read { db in
+            var owners: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT quote(k) AS k, owner FROM things") {
+                owners[row["k"]] = row["owner"]
+            }
+            return owners
+        }
+    }
+
+    @Test func movedRowsArePackedAndAnUndoFindsEachKeyOfEveryKind() async throws {
+        try await withThings { queue, ferry in
+            let before = try await owners(queue)
+            let request = TransferRequest(name: "things.owner", from: "1", to: "2")
+            let report = try await ferry.transfer(request, takingBackup: false)
+            #expect(report.transfer.rows == Self.keys.count - 1)
+            #expect(try await owners(queue).values.allSatisfy { $0 == 2 })
+            let (packs, rows) = try await queue.read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT sum(row_count) FROM ferry_transfer_packs"),
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM ferry_transfer_rows")
+                )
+            }
+            #expect(packs == Self.keys.count - 1)
+            #expect(rows == 0)
+
+            try await ferry.undoTransfer(id: report.transfer.id)
+            #expect(try await owners(queue) == before)
+        }
+    }
+
+    @Test func anUndoNamesTheRowThatChangedAndChangesNothing() async throws {
+        try await withThings { queue, ferry in
+            let report = try await ferry.transfer(
+                TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
+            try await queue.write { db in
+                try db.execute(
+                    sql: "UPDATE things SET weight = 99 WHERE k = ?",
+                    arguments: ["quote \" and backslash \\"])
+            }
+            let moved = try await owners(queue)
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.undoTransfer(id: report.transfer.id)
+            }
+            #expect(error.code == .transferRefused)
+            #expect(error.message.contains("1 of the \(Self.keys.count - 1) rows"))
+            #expect(error.message.contains("quote \" and backslash \\"))
+            #expect(error.changes == "Nothing was changed.")
+            #expect(try await owners(queue) == moved)
+        }
+    }
+
+    @Test func aTransferRecordedOneRowEachByAnOlderFerryIsUndone() async throws {
+        try await withThings { queue, ferry in
+            let before = try await owners(queue)
+            let report = try await ferry.transfer(
+                TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
+            // What an older Ferry left: the same keys and digests, one row each, and no packs.
+            try await queue.write { db in
+                SQLiteTransferRecorder.addFunctions(to: db)
+                let unpacked = try #require(SQLiteHistoryDialect().unpackedRows)
+                try db.execute(
+                    sql: """
+                        INSERT INTO ferry_transfer_rows (transfer, row_key, digest)
+                        SELECT transfer, row_key, digest FROM (\(unpacked));
+                        DROP TABLE ferry_transfer_packs;
+                        """)
+            }
+            try await ferry.undoTransfer(id: report.transfer.id)
+            #expect(try await owners(queue) == before)
+        }
+    }
+
+    @Test func aDamagedPackIsRefusedByTheUndoAndChangesNothing() async throws {
+        try await withThings { queue, ferry in
+            let report = try await ferry.transfer(
+                TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
+            try await queue.write { db in
+                try db.execute(sql: "UPDATE ferry_transfer_packs SET rows = substr(rows, 1, 5)")
+            }
+            let moved = try await owners(queue)
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.undoTransfer(id: report.transfer.id)
+            }
+            #expect(error.engineMessage?.contains("damaged") == true, "\(error)")
+            #expect(try await owners(queue) == moved)
+        }
+    }
+
+    @Test func aBlobKeyIsRefusedAndNothingMoves() async throws {
+        try await withThings { queue, ferry in
+            try await queue.write { db in
+                try db.execute(
+                    sql: "INSERT INTO things VALUES (x'00ff', 1, 'a blob key', 0)")
+            }
+            let before = try await owners(queue)
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.transfer(
+                    TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
+            }
+            #expect(error.engineMessage?.contains("blob") == true, "\(error)")
+            #expect(try await owners(queue) == before)
+        }
+    }
+}
