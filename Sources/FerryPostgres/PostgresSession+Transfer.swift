@@ -91,9 +91,10 @@ extension PostgresSession: TransferringSession {
     /// transfer disables only the table's own triggers), and the deferred
     /// ones before the commit: nothing is left to read again.
     func inTransaction<Result: Sendable>(
-        checkingReferencesOf tables: [String], _ body: () async throws -> Result
+        for purpose: TransactionPurpose, checkingReferencesOf tables: [String],
+        _ body: () async throws -> Result
     ) async throws -> Result {
-        try await inTransaction(body)
+        try await inTransaction(for: purpose, body)
     }
 
     /// `ALTER TABLE … DISABLE TRIGGER USER` for the body, in the open

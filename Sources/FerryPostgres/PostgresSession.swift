@@ -84,14 +84,18 @@ struct PostgresSession: MigrationSession {
     /// commit is proof that no other upgrader held the lock meanwhile. If the
     /// lock's session is lost, the transaction is lost with it and the
     /// server rolls it back: nothing commits without the lock.
-    func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
-        try await working { try await inTransactionWorking(body) }
+    func inTransaction<Result: Sendable>(
+        for purpose: TransactionPurpose, _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await working { try await inTransactionWorking(for: purpose, body) }
     }
 
-    private func inTransactionWorking<Result: Sendable>(_ body: () async throws -> Result)
-        async throws -> Result
-    {
-        try await access("begin the upgrade transaction") { try await execute(sql: "BEGIN") }
+    private func inTransactionWorking<Result: Sendable>(
+        for purpose: TransactionPurpose, _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await access("begin the transaction of \(purpose.noun)") {
+            try await execute(sql: "BEGIN")
+        }
         transaction.value = true
         defer { transaction.value = false }
         do {
@@ -108,8 +112,8 @@ struct PostgresSession: MigrationSession {
                 )
             }
             let result = try await body()
-            try await checkConstraints()
-            try await access("commit the upgrade") { try await execute(sql: "COMMIT") }
+            try await checkConstraints(for: purpose)
+            try await access("commit \(purpose.noun)") { try await execute(sql: "COMMIT") }
             return result
         } catch {
             try? await execute(sql: "ROLLBACK")
@@ -126,7 +130,7 @@ struct PostgresSession: MigrationSession {
     }
 
     /// Checks every deferred constraint now, inside the transaction.
-    private func checkConstraints() async throws {
+    private func checkConstraints(for purpose: TransactionPurpose) async throws {
         do {
             try await execute(sql: "SET CONSTRAINTS ALL IMMEDIATE")
         } catch {
@@ -144,13 +148,12 @@ struct PostgresSession: MigrationSession {
             if let constraint = said.constraint { names.append("constraint \(constraint)") }
             throw FerryError(
                 .constraintViolation,
-                "The upgrade leaves rows that violate a deferred constraint (checked with SET CONSTRAINTS ALL "
-                    + "IMMEDIATE before commit)"
+                "\(purpose.subject) would leave rows that violate a deferred constraint (checked with "
+                    + "SET CONSTRAINTS ALL IMMEDIATE before commit)"
                     + (names.isEmpty ? "." : ": " + names.joined(separator: ", ") + "."),
-                advice:
-                    "Fix the migration so that every row satisfies the constraint (for example repair or "
-                    + "delete the rows in the migration), then run the upgrade again.",
-                engineMessage: said.text, engineCode: said.sqlState)
+                changes: "Nothing was changed: \(purpose.noun) was rolled back.",
+                advice: purpose.violationAdvice, engineMessage: said.text,
+                engineCode: said.sqlState)
         }
     }
 

@@ -105,9 +105,10 @@ extension SQLiteSession: TransferringSession {
     /// Foreign keys are off in the transaction, so `PRAGMA
     /// foreign_key_check` of `tables` before the commit.
     func inTransaction<Result: Sendable>(
-        checkingReferencesOf tables: [String], _ body: () async throws -> Result
+        for purpose: TransactionPurpose, checkingReferencesOf tables: [String],
+        _ body: () async throws -> Result
     ) async throws -> Result {
-        try await inTransaction(checkingForeignKeysOf: tables, body)
+        try await inTransaction(for: purpose, checkingForeignKeysOf: tables, body)
     }
 
     /// Drops the table's triggers and makes them again afterwards, in the

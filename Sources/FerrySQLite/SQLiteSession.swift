@@ -22,25 +22,28 @@ struct SQLiteSession: MigrationSession {
         return state
     }
 
-    func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
-        try await inTransaction(checkingForeignKeysOf: nil, body)
+    func inTransaction<Result: Sendable>(
+        for purpose: TransactionPurpose, _ body: () async throws -> Result
+    ) async throws -> Result {
+        try await inTransaction(for: purpose, checkingForeignKeysOf: nil, body)
     }
 
-    /// ``inTransaction(_:)`` whose check before the commit reads only the
+    /// ``inTransaction(for:_:)`` whose check before the commit reads only the
     /// rows of `tables` (nil: every table).
     func inTransaction<Result: Sendable>(
-        checkingForeignKeysOf tables: [String]?, _ body: () async throws -> Result
+        for purpose: TransactionPurpose, checkingForeignKeysOf tables: [String]?,
+        _ body: () async throws -> Result
     ) async throws -> Result {
         // SQLite's ALTER TABLE guide: foreign keys off outside the transaction,
         // foreign_key_check before commit, foreign keys back on afterwards.
-        try await access("begin the upgrade transaction") { db in
+        try await access("begin the transaction of \(purpose.noun)") { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             try db.execute(sql: "BEGIN IMMEDIATE")
         }
         do {
             let result = try await body()
-            try await access("commit the upgrade") { db in
-                try Self.checkForeignKeys(db, in: tables)
+            try await access("commit \(purpose.noun)") { db in
+                try Self.checkForeignKeys(db, in: tables, for: purpose)
                 try db.execute(sql: "COMMIT")
                 try db.execute(sql: "PRAGMA foreign_keys = ON")
             }
@@ -54,18 +57,19 @@ struct SQLiteSession: MigrationSession {
         }
     }
 
-    private static func checkForeignKeys(_ db: Database, in tables: [String]?) throws {
+    private static func checkForeignKeys(
+        _ db: Database, in tables: [String]?, for purpose: TransactionPurpose
+    ) throws {
         let violations = try SQLiteInspection.foreignKeyViolations(db, in: tables)
         guard !violations.isEmpty else { return }
         let shown = violations.prefix(10).map { "  " + $0 }
         let more = violations.count > 10 ? ["  … and \(violations.count - 10) more"] : []
         throw FerryError(
             .constraintViolation,
-            "The upgrade leaves \(violations.count) foreign key violation\(violations.count == 1 ? "" : "s") (PRAGMA foreign_key_check):\n"
+            "\(purpose.subject) would leave \(violations.count) foreign key violation\(violations.count == 1 ? "" : "s") (PRAGMA foreign_key_check):\n"
                 + (shown + more).joined(separator: "\n"),
-            advice:
-                "Fix the migration so that every reference has its row (for example delete or repair the orphans in the migration), then run the upgrade again."
-        )
+            changes: "Nothing was changed: \(purpose.noun) was rolled back.",
+            advice: purpose.violationAdvice)
     }
 
     func run(_ script: SQLScript) async throws {

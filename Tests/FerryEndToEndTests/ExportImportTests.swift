@@ -231,6 +231,14 @@ import Testing
                     engine == .sqlite ? .constraintViolation : .migrationFailed
                 #expect(error?.code == expected, "\(String(describing: error))")
                 #expect(error?.changes?.hasPrefix("Nothing was changed") == true)
+                if engine == .sqlite {
+                    // Said of the import and the export, not of a migration.
+                    #expect(
+                        error?.message.hasPrefix("The import would leave") == true,
+                        "\(String(describing: error))")
+                    #expect(error?.advice?.contains("export the entities") == true)
+                    #expect(error?.advice?.contains("migration") == false)
+                }
                 #expect(try await target.scalar("SELECT count(*) FROM children") == "0")
             }
         }

@@ -167,7 +167,7 @@ extension Ferry {
                 emit(.downgradeStarted(to: plan.target, migrations: migrations.count))
                 do {
                     try await engine.withSession { session in
-                        try await session.inTransaction {
+                        try await session.inTransaction(for: .downgrade) {
                             try await Self.revert(migrations, catalog: catalog, in: session)
                             try await session.recordEvent(
                                 HistoryEvent(

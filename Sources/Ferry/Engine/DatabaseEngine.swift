@@ -196,9 +196,14 @@ public protocol MigrationSession: DatabaseInspection {
     /// `foreign_key_check`, PostgreSQL's `SET CONSTRAINTS ALL IMMEDIATE`)
     /// finds a violation, everything is rolled back.
     ///
+    /// - Parameters:
+    ///   - purpose: What the transaction does, which the engine's errors name.
+    ///   - body: The transaction's work.
     /// - Throws: ``FerryError`` (code `constraintViolation`) naming the
     ///   table and row; or what `body` throws.
-    func inTransaction<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result
+    func inTransaction<Result: Sendable>(
+        for purpose: TransactionPurpose, _ body: () async throws -> Result
+    ) async throws -> Result
 
     /// Runs a script's statements in order.
     ///
@@ -249,11 +254,18 @@ public protocol MigrationSession: DatabaseInspection {
     /// transaction ends (PostgreSQL: `LOCK TABLE … IN SHARE MODE`; they may
     /// still read), so that rows counted now are the rows the upgrade starts
     /// from: what `preserve` invariants compare. Tables that do not exist are
-    /// left out. Called inside ``inTransaction(_:)``.
+    /// left out. Called inside ``inTransaction(for:_:)``.
     func lockAgainstWrites(_ tables: [String]) async throws
 }
 
 extension MigrationSession {
+    /// ``inTransaction(for:_:)`` for an upgrade.
+    public func inTransaction<Result: Sendable>(_ body: () async throws -> Result)
+        async throws -> Result
+    {
+        try await inTransaction(for: .upgrade, body)
+    }
+
     /// Nothing to do where the upgrade's transaction already excludes every
     /// other writer (SQLite's `BEGIN IMMEDIATE`).
     public func lockAgainstWrites(_ tables: [String]) async throws {}

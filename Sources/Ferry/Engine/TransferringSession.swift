@@ -79,20 +79,22 @@ public protocol TransferringSession: ImportingSession {
     func move(_ move: TransferMove) async throws -> (moved: Int, recorded: Int)
 
     /// Runs `body` in one transaction, as
-    /// ``MigrationSession/inTransaction(_:)`` does, but where the engine
+    /// ``MigrationSession/inTransaction(for:_:)`` does, but where the engine
     /// checks foreign keys only before the commit (SQLite), checks the rows
     /// of `tables` only: a transfer checks itself that the rows it moves
     /// have their entity, and a check of every table read every row of the
     /// moved table again.
     ///
     /// - Parameters:
+    ///   - purpose: A transfer, or its undo.
     ///   - tables: The tables whose references the transfer may have broken
     ///     (its copies' table; the tables that reference rows it deleted).
     ///   - body: The transfer's statements.
     /// - Throws: ``FerryError`` (code `constraintViolation`) naming the
     ///   table and row; or what `body` throws.
     func inTransaction<Result: Sendable>(
-        checkingReferencesOf tables: [String], _ body: () async throws -> Result
+        for purpose: TransactionPurpose, checkingReferencesOf tables: [String],
+        _ body: () async throws -> Result
     ) async throws -> Result
 
     /// Runs `body` with the table's own triggers off (in the open

@@ -150,6 +150,7 @@ extension Ferry {
             // and a PostgreSQL database has no backup folder until one is configured.
             var install = UpgradeOptions(
                 target: exportRelease, skipBackup: true, force: options.force)
+            install.transactionPurpose = .importing
             install.beforeCommit = { session in
                 loaded.value = try await loadTables(
                     of: manifest, from: folder, options: options, release: exportRelease,
@@ -251,7 +252,7 @@ extension Ferry {
                             changes: "Nothing was changed by the load.",
                             advice: "Run the import again.")
                     }
-                    return try await session.inTransaction {
+                    return try await session.inTransaction(for: .importing) {
                         let loads = try await loadTables(
                             of: manifest, from: folder, options: options, release: release,
                             backup: backup, in: session)

@@ -95,7 +95,7 @@ final class ApplyStage {
                 if let completed { recorded = completed.description }
             }
             if batches.isEmpty {
-                try await session.inTransaction {
+                try await session.inTransaction(for: options.transactionPurpose) {
                     try await verify.countRowsBefore(
                         in: session, hadDatabase: hadDatabase, lockingWriters: true)
                     try await recordAcceptances()
@@ -145,7 +145,7 @@ final class ApplyStage {
     private func runInTransaction(_ batch: Batch, isLast: Bool, completing completed: Release?)
         async throws
     {
-        try await session.inTransaction {
+        try await session.inTransaction(for: options.transactionPurpose) {
             try await verify.countRowsBefore(
                 in: session, hadDatabase: hadDatabase, lockingWriters: true)
             try await recordAcceptances()
@@ -161,7 +161,7 @@ final class ApplyStage {
         try await verify.countRowsBefore(
             in: session, hadDatabase: hadDatabase, lockingWriters: false)
         let row = try await run(batch.migrations[0], recording: false)
-        try await session.inTransaction {
+        try await session.inTransaction(for: options.transactionPurpose) {
             try await recordAcceptances()
             try await forgetEarlierRuns(of: batch.migrations)
             try await session.record(row)

@@ -145,7 +145,7 @@ extension Ferry {
                 phase = "running the down scripts of \(to)"
                 isRunningDownScripts = true
                 try await scratch.withSession { session in
-                    try await session.inTransaction {
+                    try await session.inTransaction(for: .downgrade) {
                         try await Self.revert(toRevert, catalog: catalog, in: session)
                         try await session.stamp(release: from, at: Date())
                     }

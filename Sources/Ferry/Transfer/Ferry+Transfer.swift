@@ -125,11 +125,17 @@ extension Ferry {
                 emit: emit)
         }
         CrashPoint.reach("transfer.backedUp")
-        let record = try await underLock { session, dialect in
-            let checked = try await self.checkedTables(for: request, undoing: false, in: session)
-            return try await session.inTransaction(checkingReferencesOf: checked) {
-                try await self.apply(
-                    confirmed, backup: backup?.name, state: state, in: session, dialect: dialect)
+        let record = try await rollingBack(.transfer) {
+            try await underLock { session, dialect in
+                let checked = try await self.checkedTables(
+                    for: request, undoing: false, in: session)
+                return try await session.inTransaction(
+                    for: .transfer, checkingReferencesOf: checked
+                ) {
+                    try await self.apply(
+                        confirmed, backup: backup?.name, state: state, in: session,
+                        dialect: dialect)
+                }
             }
         }
         return TransferReport(
@@ -195,11 +201,16 @@ extension Ferry {
         let backup = try await takeBackup(
             kind: .preTransfer, format: .native, state: state, upgradeTo: nil,
             note: "before undoing transfer \(id)", emit: emit)
-        var undone = try await underLock { session, dialect in
-            let checked = try await self.checkedTables(
-                for: self.request(of: record), undoing: true, in: session)
-            return try await session.inTransaction(checkingReferencesOf: checked) {
-                try await self.applyUndo(of: record, state: state, in: session, dialect: dialect)
+        var undone = try await rollingBack(.transferUndo) {
+            try await underLock { session, dialect in
+                let checked = try await self.checkedTables(
+                    for: self.request(of: record), undoing: true, in: session)
+                return try await session.inTransaction(
+                    for: .transferUndo, checkingReferencesOf: checked
+                ) {
+                    try await self.applyUndo(
+                        of: record, state: state, in: session, dialect: dialect)
+                }
             }
         }
         undone.undoneAt = undone.undoneAt ?? Date()
@@ -230,6 +241,21 @@ extension Ferry {
                     changes: "Nothing was changed.")
             }
             return try await body(transferring, transferring.transferDialect)
+        }
+    }
+
+    /// Runs the transaction of a transfer or its undo, saying that nothing
+    /// was changed of an error that does not say what was.
+    private func rollingBack<Result: Sendable>(
+        _ purpose: TransactionPurpose, _ body: () async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await body()
+        } catch var error as FerryError {
+            if error.changes == nil {
+                error.changes = "Nothing was changed: \(purpose.noun) was rolled back."
+            }
+            throw error
         }
     }
 

@@ -1,0 +1,51 @@
+/// What a transaction does, so that an engine's error in it (a reference
+/// left without its row, a lost connection at the commit) names the
+/// operation the user ran and tells what to fix in it.
+public enum TransactionPurpose: String, Sendable, Hashable, CaseIterable {
+    /// Migrations applied (or a baseline, an adoption, a rehearsal's fixture).
+    case upgrade
+    /// Down migrations applied.
+    case downgrade
+    /// An export's rows loaded.
+    case importing = "import"
+    /// One entity's rows moved or copied to another.
+    case transfer
+    /// A transfer undone.
+    case transferUndo = "transfer undo"
+
+    /// The operation as the subject of a sentence: "the import".
+    public var noun: String {
+        switch self {
+        case .upgrade: return "the upgrade"
+        case .downgrade: return "the downgrade"
+        case .importing: return "the import"
+        case .transfer: return "the transfer"
+        case .transferUndo: return "the undo of the transfer"
+        }
+    }
+
+    /// ``noun`` at the start of a sentence: "The import".
+    public var subject: String { noun.prefix(1).uppercased() + noun.dropFirst() }
+
+    /// What to do when the operation would leave rows whose reference (or
+    /// another constraint checked at the commit) fails.
+    public var violationAdvice: String {
+        switch self {
+        case .upgrade:
+            return
+                "Fix the migration so that every reference has its row and every row its constraint (for example repair or delete the orphans in the migration), then run the upgrade again."
+        case .downgrade:
+            return
+                "Fix the down migration so that every reference has its row and every row its constraint, then run the downgrade again."
+        case .importing:
+            return
+                "The export references rows that neither it nor the database holds: export the entities those rows reference as well, or import into a database that has them."
+        case .transfer:
+            return
+                "Rows of the tables named reference rows that the transfer deletes or changes: move or delete those references first, or transfer without --delete-empty-source or policy replace."
+        case .transferUndo:
+            return
+                "Rows of the tables named reference rows that the undo deletes or changes: remove those references first, or restore the pre-transfer backup."
+        }
+    }
+}
