@@ -30,6 +30,8 @@ extension PostgresHistoryDialect: TransferDialect {
 
     var unpackedRows: String? { nil }
 
+    func packedRowDigest(of columns: [String]) -> String { rowDigest(of: columns) }
+
     var packedRowsType: String { "bytea" }
 }
 

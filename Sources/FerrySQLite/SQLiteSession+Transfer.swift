@@ -35,6 +35,11 @@ extension SQLiteHistoryDialect: TransferDialect {
             + "FROM ferry_transfer_packs AS p, json_each(ferry_unpacked_rows(p.rows)) AS e"
     }
 
+    /// `ferry_packed_row_digest(…)`: ``SQLiteTransferRecorder/packedDigest(_:count:)``.
+    func packedRowDigest(of columns: [String]) -> String {
+        "ferry_packed_row_digest(\(columns.joined(separator: ", ")))"
+    }
+
     var packedRowsType: String { "BLOB" }
 }
 

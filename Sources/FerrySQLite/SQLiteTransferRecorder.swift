@@ -12,7 +12,9 @@ import GRDBSQLite
 ///
 /// A pack holds, for each row: its key (a tag byte, then an integer as a
 /// zigzag varint, a real as its eight bytes, or a text as a varint length
-/// and its UTF-8), then the row's digest in eight bytes, little-endian.
+/// and its UTF-8), then the row's digest (``packedDigest(_:count:)``, which
+/// `ferry_packed_row_digest(…)` computes again for an undo) in eight bytes,
+/// little-endian.
 final class SQLiteTransferRecorder {
     /// The packs filled, each with its number of rows.
     private var packs: [(rows: Int, bytes: [UInt8])] = []
@@ -113,7 +115,7 @@ final class SQLiteTransferRecorder {
                     sqlite3_result_error(context, "ferry_record_row takes a value and a key", -1)
                     return
                 }
-                let digest = SQLiteTransferRecorder.digest(values + 2, count: Int(count) - 2)
+                let digest = SQLiteTransferRecorder.packedDigest(values + 2, count: Int(count) - 2)
                 let recorded = Unmanaged<SQLiteTransferRecorder>.fromOpaque(data)
                     ._withUnsafeGuaranteedRef { $0.record(key: values[1], digest: digest) }
                 guard recorded else {
@@ -133,14 +135,23 @@ final class SQLiteTransferRecorder {
             db.sqliteConnection, "ferry_record_row", -1, SQLITE_UTF8, nil, nil, nil, nil, nil)
     }
 
-    /// Adds `ferry_row_digest(…)` (``digest(_:count:)`` of its arguments)
-    /// and `ferry_unpacked_rows(pack)` (a pack as the JSON array
+    /// Adds `ferry_row_digest(…)` (``digest(_:count:)`` of its arguments,
+    /// as `ferry_transfer_rows` holds it), `ferry_packed_row_digest(…)`
+    /// (``packedDigest(_:count:)``, as packs hold it) and
+    /// `ferry_unpacked_rows(pack)` (a pack as the JSON array
     /// `[[key, digest], …]`) to the connection.
     static func addFunctions(to db: Database) {
         sqlite3_create_function_v2(
             db.sqliteConnection, "ferry_row_digest", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
             { context, count, values in
                 let digest = SQLiteTransferRecorder.digest(values, count: Int(count))
+                sqlite3_result_int64(context, Int64(bitPattern: digest))
+            }, nil, nil, nil)
+        sqlite3_create_function_v2(
+            db.sqliteConnection, "ferry_packed_row_digest", -1,
+            SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+            { context, count, values in
+                let digest = SQLiteTransferRecorder.packedDigest(values, count: Int(count))
                 sqlite3_result_int64(context, Int64(bitPattern: digest))
             }, nil, nil, nil)
         sqlite3_create_function_v2(
@@ -193,6 +204,53 @@ final class SQLiteTransferRecorder {
             let value = values?[index]
             let type = sqlite3_value_type(value)
             mix(UInt8(truncatingIfNeeded: type))
+            switch type {
+            case SQLITE_INTEGER: mix(UInt64(bitPattern: sqlite3_value_int64(value)))
+            case SQLITE_FLOAT: mix(sqlite3_value_double(value).bitPattern)
+            case SQLITE_TEXT:
+                mix(UnsafeRawPointer(sqlite3_value_text(value)), sqlite3_value_bytes(value))
+            case SQLITE_BLOB: mix(sqlite3_value_blob(value), sqlite3_value_bytes(value))
+            default: break
+            }
+        }
+        return hash
+    }
+
+    /// The digest that packs hold: each value's type and its bytes mixed
+    /// eight at a time (a multiply and a shift per word), several times
+    /// faster than FNV-1a's byte at a time inside the `UPDATE` that moves a
+    /// million rows. Like ``digest(_:count:)``, it tells a changed row from
+    /// an unchanged one and does not resist forged rows.
+    static func packedDigest(_ values: UnsafeMutablePointer<OpaquePointer?>?, count: Int)
+        -> UInt64
+    {
+        var hash: UInt64 = 0x9e37_79b9_7f4a_7c15
+        @inline(__always) func mix(_ word: UInt64) {
+            hash = (hash ^ word) &* 0xff51_afd7_ed55_8ccd
+            hash ^= hash >> 32
+        }
+        @inline(__always) func mix(_ bytes: UnsafeRawPointer?, _ length: Int32) {
+            mix(UInt64(length))
+            guard let bytes, length > 0 else { return }
+            let length = Int(length)
+            var offset = 0
+            while offset + 8 <= length {
+                mix(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                offset += 8
+            }
+            if offset < length {
+                var tail: UInt64 = 0
+                for index in offset..<length {
+                    let byte = bytes.load(fromByteOffset: index, as: UInt8.self)
+                    tail |= UInt64(byte) << UInt64(8 * (index - offset))
+                }
+                mix(tail)
+            }
+        }
+        for index in 0..<count {
+            let value = values?[index]
+            let type = sqlite3_value_type(value)
+            mix(UInt64(type))
             switch type {
             case SQLITE_INTEGER: mix(UInt64(bitPattern: sqlite3_value_int64(value)))
             case SQLITE_FLOAT: mix(sqlite3_value_double(value).bitPattern)

@@ -109,14 +109,16 @@ import Testing
             let before = try await owners(queue)
             let report = try await ferry.transfer(
                 TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
-            // What an older Ferry left: the same keys and digests, one row each, and no packs.
+            // What an older Ferry left: each moved row's key and its digest by
+            // ferry_row_digest of every column but the owner, one row each, and no packs.
             try await queue.write { db in
                 SQLiteTransferRecorder.addFunctions(to: db)
                 let unpacked = try #require(SQLiteHistoryDialect().unpackedRows)
                 try db.execute(
                     sql: """
                         INSERT INTO ferry_transfer_rows (transfer, row_key, digest)
-                        SELECT transfer, row_key, digest FROM (\(unpacked));
+                        SELECT r.transfer, t.k, ferry_row_digest(t.k, t.note, t.weight)
+                          FROM (\(unpacked)) AS r JOIN things AS t ON t.k = r.row_key;
                         DROP TABLE ferry_transfer_packs;
                         """)
             }

@@ -41,6 +41,12 @@ public protocol TransferDialect: HistoryDialect {
     /// holds them); nil when the engine keeps no packs.
     var unpackedRows: String? { get }
 
+    /// An expression of text that digests these column expressions as
+    /// the packs of ``unpackedRows`` hold the digest (which may differ from
+    /// ``rowDigest(of:)``: the recording is inside the `UPDATE`, where
+    /// speed counts).
+    func packedRowDigest(of columns: [String]) -> String
+
     /// The declared type of `ferry_transfer_packs.rows`: bytes, in the
     /// engine's own format.
     var packedRowsType: String { get }

@@ -283,11 +283,24 @@ struct TransferStatements {
 
     // MARK: Undo
 
-    /// The recorded rows of every transfer (`transfer`, `row_key`, `digest`),
-    /// in either of the two tables that hold them.
+    /// The recorded rows of every transfer (`transfer`, `row_key`, `digest`,
+    /// and `packed`: 1 for a row of a pack), in either of the two tables
+    /// that hold them.
     private var recordedRows: String {
-        guard packsExist, let packed = dialect.unpackedRows else { return "ferry_transfer_rows" }
-        return "(SELECT transfer, row_key, digest FROM ferry_transfer_rows UNION ALL \(packed))"
+        guard packsExist, let packed = dialect.unpackedRows else {
+            return "(SELECT transfer, row_key, digest, 0 AS packed FROM ferry_transfer_rows)"
+        }
+        return "(SELECT transfer, row_key, digest, 0 AS packed FROM ferry_transfer_rows "
+            + "UNION ALL SELECT transfer, row_key, digest, 1 FROM (\(packed)))"
+    }
+
+    /// The digest of the row `s` as its record `r` holds it.
+    private var recordedDigest: String {
+        guard packsExist, dialect.unpackedRows != nil else {
+            return dialect.rowDigest(of: digestColumns)
+        }
+        return "(CASE WHEN r.packed = 1 THEN \(dialect.packedRowDigest(of: digestColumns)) "
+            + "ELSE \(dialect.rowDigest(of: digestColumns)) END)"
     }
 
     /// The recorded rows of a transfer that are no longer as it left them
@@ -303,7 +316,7 @@ struct TransferStatements {
             "SELECT \(what) FROM \(recordedRows) AS r LEFT JOIN \(tableName) AS s "
                 + "ON s.\(key) = \(recorded) AND s.\(owner) = \(owned) "
                 + "WHERE r.transfer = \(transfer) AND (s.\(key) IS NULL OR "
-                + "\(dialect.rowDigest(of: digestColumns)) <> r.digest)"
+                + "\(recordedDigest) <> r.digest)"
                 + (limit.map { " ORDER BY r.row_key LIMIT \($0)" } ?? ""),
             columns: [limit == nil ? .integer : .text])
     }
