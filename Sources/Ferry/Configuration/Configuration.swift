@@ -84,7 +84,7 @@ extension Ferry {
         /// (`[[import.convert]]`); without a rule such a number is refused.
         public var importConversions: [ImportConversionRule] = []
         /// What `ferry transfer` may move (`[[transfer]]`); when empty, the
-        /// foreign keys say (``TransferDefinition/discovered(in:)``).
+        /// foreign keys say (``TransferDefinition/discovered(in:indexes:)``).
         public var transfers: [TransferDefinition] = []
         /// Whether every upgrade also writes, in its transaction, the rows
         /// that the tool of the migrations folder's layout would have written

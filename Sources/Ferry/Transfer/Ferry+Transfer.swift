@@ -6,7 +6,7 @@ extension Ferry {
 
     /// What can be transferred: the `[[transfer]]` tables of `ferry.toml`
     /// or, when there are none, one definition per foreign key of one
-    /// column (``TransferDefinition/discovered(in:)``).
+    /// column (``TransferDefinition/discovered(in:indexes:)``).
     ///
     /// - Throws: ``FerryError`` when the database cannot be read.
     public func transferDefinitions() async throws -> [TransferDefinition] {
