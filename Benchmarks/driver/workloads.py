@@ -343,10 +343,19 @@ def pg_restore(server, database, repetitions):
     ]
 
 
-def wrk(url, seconds, connections=16):
+def wrk(url, seconds, connections=16, paced_ms=None):
     """Runs Debian's wrk against a URL on loopback (bounded in time): requests per second
-    and the 99th percentile latency in milliseconds."""
-    text = output_of(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url])
+    and the 99th percentile latency in milliseconds. With `paced_ms`, each connection waits that
+    many milliseconds before its next request (wrk's Lua `delay()`), so that the load is a
+    rate, not the most the machine can take: 16 connections and 3 ms make about 5,000
+    requests per second."""
+    arguments = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if paced_ms is not None:
+        script = work("wrk-paced.lua")
+        with open(script, "w") as file:
+            file.write(f"function delay()\n  return {paced_ms}\nend\n")
+        arguments += ["-s", script]
+    text = output_of(arguments + [url])
     requests = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     number, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE).groups()
     p99 = float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -355,8 +364,10 @@ def wrk(url, seconds, connections=16):
 
 def health_server(repetitions, quick=False):
     """The admin server on loopback: `/health` with 1,000 applied migrations, and the page,
-    under wrk's load (2 threads, 16 connections), as issue 15 asks. The server and wrk
-    share the machine's cores, so the numbers are a floor."""
+    under wrk's load (2 threads, 16 connections), as issue 15 asks: the most requests per
+    second, then the 99th percentile latency at about 5,000 requests per second (the rate the
+    issue names) and at full load. The server and wrk share the machine's cores, so the
+    numbers are a floor."""
     folder = datasets.ferry_migrations(1000)
     database = work("health-ferry.db")
     removing(database)()
@@ -369,21 +380,26 @@ def health_server(repetitions, quick=False):
         started = json.loads(server.stdout.readline())
         url = started["url"]
         seconds = 3 if quick else 10
-        health, page = [], []
+        health, paced, page = [], [], []
         for _ in range(repetitions):
             health.append(wrk(url + "health", seconds))
-            page.append(wrk(url, seconds))
+            paced.append(wrk(url + "health", seconds, paced_ms=3))
+            page.append(wrk(url, seconds, paced_ms=3))
     finally:
         server.terminate()
         server.wait(timeout=30)
     median = lambda values: statistics.median(values)
     health_rps = median([rps for rps, _ in health])
+    paced_rps = median([rps for rps, _ in paced])
+    page_rps = median([rps for rps, _ in page])
     return [
         Row("/health, 1,000 applied: time per request at full load (1 / throughput)",
             f"ferry serve ({health_rps:,.0f} requests/s)", 1000 / health_rps, unit="ms", goal=0.2),
-        Row("/health, 1,000 applied: 99th percentile latency under that load", "ferry serve",
-            median([p99 for _, p99 in health]), unit="ms", goal=5),
-        Row("the page: 99th percentile latency under load", "ferry serve",
+        Row(f"/health, 1,000 applied: 99th percentile latency at {paced_rps:,.0f} requests/s",
+            "ferry serve", median([p99 for _, p99 in paced]), unit="ms", goal=5),
+        Row("/health, 1,000 applied: 99th percentile latency at full load (wrk and the server share "
+            "the 2 cores)", "ferry serve", median([p99 for _, p99 in health]), unit="ms"),
+        Row(f"the page: 99th percentile latency at {page_rps:,.0f} requests/s", "ferry serve",
             median([p99 for _, p99 in page]), unit="ms", goal=1),
     ]
 

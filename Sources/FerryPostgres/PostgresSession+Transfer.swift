@@ -63,7 +63,8 @@ extension PostgresSession: TransferringSession {
         }
     }
 
-    /// The key columns of each index (not its `INCLUDE` columns), from the catalog.
+    /// The key columns of each index (not its `INCLUDE` columns; not a
+    /// partial index), from the catalog.
     func indexedColumns(of table: String) async throws -> [[String]] {
         let statement = HistoryStatement(
             """
@@ -73,6 +74,7 @@ extension PostgresSession: TransferringSession {
              CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, position)
               LEFT JOIN pg_attribute AS a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
              WHERE x.indrelid = to_regclass(quote_ident($1)) AND k.position <= x.indnkeyatts
+               AND x.indpred IS NULL
              ORDER BY c.relname, k.position
             """, arguments: [.text(table)], columns: [.text, .text])
         return TransferDefinition.indexColumns(fromRows: try await query(statement))

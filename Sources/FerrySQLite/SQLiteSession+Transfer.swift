@@ -31,7 +31,9 @@ extension SQLiteHistoryDialect: TransferDialect {
     }
 
     var unpackedRows: String? {
-        "SELECT p.transfer AS transfer, e.value ->> 0 AS row_key, e.value ->> 1 AS digest "
+        // json_extract rather than ->>, which SQLite has only since 3.38.
+        "SELECT p.transfer AS transfer, json_extract(e.value, '$[0]') AS row_key, "
+            + "json_extract(e.value, '$[1]') AS digest "
             + "FROM ferry_transfer_packs AS p, json_each(ferry_unpacked_rows(p.rows)) AS e"
     }
 
@@ -73,7 +75,8 @@ extension SQLiteSession: TransferringSession {
     func indexedColumns(of table: String) async throws -> [[String]] {
         let statement = HistoryStatement(
             "SELECT l.name, i.name FROM pragma_index_list(?) AS l, pragma_index_info(l.name) AS i "
-                + "ORDER BY l.name, i.seqno", arguments: [.text(table)], columns: [.text, .text])
+                + "WHERE l.partial = 0 ORDER BY l.name, i.seqno", arguments: [.text(table)],
+            columns: [.text, .text])
         return TransferDefinition.indexColumns(fromRows: try await query(statement))
     }
 
@@ -85,26 +88,35 @@ extension SQLiteSession: TransferringSession {
     }
 
     /// One `UPDATE` that records each row as it moves it
-    /// (``SQLiteTransferRecorder``), then the packs of what it recorded.
+    /// (``SQLiteTransferRecorder``), then the packs of what it recorded; or,
+    /// when a key cannot be packed (a blob), the record's own pass then the
+    /// `UPDATE`, after SQLite took back the statement that failed.
     func move(_ move: TransferMove) async throws -> (moved: Int, recorded: Int) {
-        guard let statement = move.recordingMove else {
-            let recorded = try await changeRows(move.record)
-            return (try await changeRows(move.move), recorded)
-        }
-        let insertPack = TransferStore(dialect: transferDialect).insertPack
-        return try await transferAccess(statement) { db in
-            let recorder = SQLiteTransferRecorder()
-            recorder.install(on: db)
-            defer { SQLiteTransferRecorder.remove(from: db) }
-            try SQLiteHistory.run(statement, in: db)
-            let moved = db.changesCount
-            for (part, pack) in recorder.finish().enumerated() {
-                try db.execute(
-                    sql: insertPack,
-                    arguments: [move.transfer, part, pack.rows, Data(pack.bytes)])
+        if let statement = move.recordingMove {
+            let insertPack = TransferStore(dialect: transferDialect).insertPack
+            let packed: (moved: Int, recorded: Int)? = try await transferAccess(statement) { db in
+                let recorder = SQLiteTransferRecorder()
+                recorder.install(on: db)
+                defer { SQLiteTransferRecorder.remove(from: db) }
+                do {
+                    try SQLiteHistory.run(statement, in: db)
+                } catch  where recorder.metUnpackableKey {
+                    // The UPDATE changes many rows, so SQLite keeps a statement journal and
+                    // undid the rows it had moved: the transaction goes on as before it.
+                    return nil
+                }
+                let moved = db.changesCount
+                for (part, pack) in recorder.finish().enumerated() {
+                    try db.execute(
+                        sql: insertPack,
+                        arguments: [move.transfer, part, pack.rows, Data(pack.bytes)])
+                }
+                return (moved, recorder.count)
             }
-            return (moved, recorder.count)
+            if let packed { return packed }
         }
+        let recorded = try await changeRows(move.record)
+        return (try await changeRows(move.move), recorded)
     }
 
     /// Foreign keys are off in the transaction, so `PRAGMA

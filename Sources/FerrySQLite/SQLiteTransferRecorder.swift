@@ -24,6 +24,13 @@ final class SQLiteTransferRecorder {
     @exclusivity(unchecked) private var currentRows = 0
     /// How many rows were recorded.
     @exclusivity(unchecked) private(set) var count = 0
+    /// Whether a key could not be packed (a blob, NULL, or a text holding
+    /// a NUL, which SQLite's JSON cuts short): the statement then failed,
+    /// and the rows are recorded one each instead (``SQLiteSession/move(_:)``).
+    private(set) var metUnpackableKey = false
+    /// How many bytes a pack holds at most, besides its number of rows:
+    /// far below SQLite's largest blob (a gigabyte) whatever the keys.
+    static let bytesPerPack = 64 << 20
 
     private enum Tag: UInt8 {
         case integer = 1
@@ -43,12 +50,17 @@ final class SQLiteTransferRecorder {
         currentRows = 0
     }
 
-    /// Records a row: its key and digest. False for a key that is not an
-    /// integer, a real or a text.
+    /// Records a row: its key and digest. False, and ``metUnpackableKey``,
+    /// for a key that is not an integer, a real or a text without a NUL.
     fileprivate func record(key: OpaquePointer?, digest: UInt64) -> Bool {
         if current.isEmpty { current.reserveCapacity(TransferStore.rowsPerPack * 13) }
         let type = sqlite3_value_type(key)
-        guard type == SQLITE_INTEGER || type == SQLITE_FLOAT || type == SQLITE_TEXT else {
+        guard
+            type == SQLITE_INTEGER || type == SQLITE_FLOAT
+                || (type == SQLITE_TEXT
+                    && memchr(sqlite3_value_text(key), 0, Int(sqlite3_value_bytes(key))) == nil)
+        else {
+            metUnpackableKey = true
             return false
         }
         // The tag, the key (or a text's length) and the digest, then a text's bytes.
@@ -98,7 +110,9 @@ final class SQLiteTransferRecorder {
         }
         currentRows += 1
         count += 1
-        if currentRows == TransferStore.rowsPerPack { close() }
+        if currentRows == TransferStore.rowsPerPack || current.count >= Self.bytesPerPack {
+            close()
+        }
         return true
     }
 
@@ -121,8 +135,8 @@ final class SQLiteTransferRecorder {
                 guard recorded else {
                     sqlite3_result_error(
                         context,
-                        "a transfer records each moved row by its key, which must be an integer, "
-                            + "a real or a text; this row's key is a blob or NULL", -1)
+                        "a pack records keys of integers, reals and texts without a NUL; "
+                            + "this row's key is none of them", -1)
                     return
                 }
                 sqlite3_result_value(context, values[0])
@@ -166,9 +180,9 @@ final class SQLiteTransferRecorder {
                 }
                 json.withUnsafeBufferPointer { text in
                     text.withMemoryRebound(to: CChar.self) { text in
-                        sqlite3_result_text(
-                            context, text.baseAddress, Int32(text.count),
-                            SQLiteTransferRecorder.transientDestructor)
+                        sqlite3_result_text64(
+                            context, text.baseAddress, sqlite3_uint64(text.count),
+                            SQLiteTransferRecorder.transientDestructor, UInt8(SQLITE_UTF8))
                     }
                 }
             }, nil, nil, nil)

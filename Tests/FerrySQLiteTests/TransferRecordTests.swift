@@ -104,13 +104,15 @@ import Testing
         }
     }
 
-    @Test func aTransferRecordedOneRowEachByAnOlderFerryIsUndone() async throws {
+    /// What an older Ferry left of a transfer: each moved row's key and its
+    /// digest by `ferry_row_digest` of every column but the owner, one row
+    /// each; with `ferry_transfer_packs` dropped, or kept for later transfers.
+    @Test(arguments: [true, false])
+    func aTransferRecordedOneRowEachByAnOlderFerryIsUndone(dropsPacks: Bool) async throws {
         try await withThings { queue, ferry in
             let before = try await owners(queue)
             let report = try await ferry.transfer(
                 TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
-            // What an older Ferry left: each moved row's key and its digest by
-            // ferry_row_digest of every column but the owner, one row each, and no packs.
             try await queue.write { db in
                 SQLiteTransferRecorder.addFunctions(to: db)
                 let unpacked = try #require(SQLiteHistoryDialect().unpackedRows)
@@ -119,9 +121,75 @@ import Testing
                         INSERT INTO ferry_transfer_rows (transfer, row_key, digest)
                         SELECT r.transfer, t.k, ferry_row_digest(t.k, t.note, t.weight)
                           FROM (\(unpacked)) AS r JOIN things AS t ON t.k = r.row_key;
-                        DROP TABLE ferry_transfer_packs;
+                        \(dropsPacks ? "DROP TABLE ferry_transfer_packs" : "DELETE FROM ferry_transfer_packs");
                         """)
             }
+            // A row changed since is still seen, by the digest that the record holds.
+            try await queue.write { db in
+                try db.execute(sql: "UPDATE things SET note = 'edited' WHERE k = 'plain'")
+            }
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.undoTransfer(id: report.transfer.id)
+            }
+            #expect(error.message.contains("1 of the \(Self.keys.count - 1) rows"), "\(error)")
+            try await queue.write { db in
+                try db.execute(sql: "UPDATE things SET note = 'note 6' WHERE k = 'plain'")
+            }
+            try await ferry.undoTransfer(id: report.transfer.id)
+            #expect(try await owners(queue) == before)
+        }
+    }
+
+    @Test func copiesAreRecordedOneRowEachAndAnUndoDeletesThem() async throws {
+        try await withThings { queue, ferry in
+            try await queue.write { db in
+                try db.execute(
+                    sql:
+                        "CREATE TABLE numbered (id INTEGER PRIMARY KEY, owner INTEGER NOT NULL REFERENCES owners (id), note TEXT)"
+                )
+                try db.execute(
+                    sql: "INSERT INTO numbered (owner, note) VALUES (1, 'a'), (1, 'b'), (2, 'c')")
+            }
+            let report = try await ferry.transfer(
+                TransferRequest(name: "numbered.owner", from: "1", to: "2", mode: .copy),
+                takingBackup: false)
+            #expect(report.transfer.rows == 2)
+            #expect(
+                try await queue.read { db in
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM numbered WHERE owner = 2")
+                } == 3)
+            try await ferry.undoTransfer(id: report.transfer.id)
+            let left = try await queue.read { db in
+                try String.fetchAll(db, sql: "SELECT owner || note FROM numbered ORDER BY id")
+            }
+            #expect(left == ["1a", "1b", "2c"])
+        }
+    }
+
+    /// 70,000 rows: two packs, the first one full.
+    @Test func aMoveOfMoreRowsThanAPackHoldsIsUndone() async throws {
+        try await withThings { queue, ferry in
+            let rows = TransferStore.rowsPerPack + 4_464
+            try await queue.write { db in
+                try db.execute(
+                    sql: """
+                        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))
+                        INSERT INTO things SELECT 'key ' || i, 1, NULL, i FROM n
+                        """)
+            }
+            let before = try await owners(queue)
+            let report = try await ferry.transfer(
+                TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
+            #expect(report.transfer.rows == rows + Self.keys.count - 1)
+            let parts = try await queue.read { db in
+                try Int.fetchAll(
+                    db, sql: "SELECT row_count FROM ferry_transfer_packs ORDER BY part")
+            }
+            #expect(
+                parts == [
+                    TransferStore.rowsPerPack,
+                    rows + Self.keys.count - 1 - TransferStore.rowsPerPack,
+                ])
             try await ferry.undoTransfer(id: report.transfer.id)
             #expect(try await owners(queue) == before)
         }
@@ -143,18 +211,28 @@ import Testing
         }
     }
 
-    @Test func aBlobKeyIsRefusedAndNothingMoves() async throws {
+    /// Keys that a pack cannot hold (a blob, a text with a NUL) are
+    /// recorded one row each instead, in the same transaction, and undone.
+    @Test(arguments: ["x'00ff'", "'nul' || char(0) || 'inside'"])
+    func aKeyThatNoPackHoldsIsRecordedOneRowEach(key: String) async throws {
         try await withThings { queue, ferry in
             try await queue.write { db in
-                try db.execute(
-                    sql: "INSERT INTO things VALUES (x'00ff', 1, 'a blob key', 0)")
+                try db.execute(sql: "INSERT INTO things VALUES (\(key), 1, 'unpackable', 0)")
             }
             let before = try await owners(queue)
-            let error = try await #require(throws: FerryError.self) {
-                try await ferry.transfer(
-                    TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
+            let report = try await ferry.transfer(
+                TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
+            #expect(report.transfer.rows == Self.keys.count)
+            let (packs, rows) = try await queue.read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM ferry_transfer_packs"),
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM ferry_transfer_rows")
+                )
             }
-            #expect(error.engineMessage?.contains("blob") == true, "\(error)")
+            #expect(packs == 0)
+            #expect(rows == Self.keys.count)
+            #expect(try await owners(queue).values.allSatisfy { $0 == 2 })
+            try await ferry.undoTransfer(id: report.transfer.id)
             #expect(try await owners(queue) == before)
         }
     }

@@ -87,4 +87,49 @@ import Testing
         #expect(found.first?.origin == .foreignKey)
         #expect(found.first?.foundBy.contains("foreign key sensor_history(sensor_id)") == true)
     }
+
+    /// A found definition's order is the second column of the first index
+    /// that starts with the owner, when that column orders (a number, a
+    /// text, a time); an index ends at its first expression.
+    @Test func aFoundDefinitionTakesItsOrderFromTheOwnersIndex() {
+        func column(_ name: String, _ type: LogicalType) -> ExportTable.Column {
+            ExportTable.Column(name: name, declaredType: "", logicalType: type, isNullable: false)
+        }
+        let sensors = ExportTable(
+            name: "sensors", columns: [column("id", .integer)], primaryKey: ["id"], foreignKeys: [])
+        let history = ExportTable(
+            name: "history",
+            columns: [
+                column("id", .integer), column("sensor_id", .integer),
+                column("is_read", .boolean), column("taken_at", .timestamp),
+            ],
+            primaryKey: ["id"],
+            foreignKeys: [
+                ExportTable.ForeignKey(
+                    columns: ["sensor_id"], referencedTable: "sensors", referencedColumns: [])
+            ])
+        func order(_ rows: [[HistoryValue]]) -> String? {
+            TransferDefinition.discovered(
+                in: [sensors, history],
+                indexes: ["history": TransferDefinition.indexColumns(fromRows: rows)]
+            ).first?.order
+        }
+        #expect(order([]) == nil)
+        #expect(order([[.text("a_by_time"), .text("taken_at")]]) == nil)
+        #expect(
+            order([
+                [.text("a_by_read"), .text("sensor_id")], [.text("a_by_read"), .text("is_read")],
+                [.text("b_by_time"), .text("sensor_id")], [.text("b_by_time"), .text("taken_at")],
+            ]) == "taken_at")
+        // An expression (a NULL column) ends the index: (sensor_id, lower(x), taken_at) has no order.
+        #expect(
+            order([
+                [.text("c"), .text("sensor_id")], [.text("c"), .null],
+                [.text("c"), .text("taken_at")],
+            ]) == nil)
+        #expect(
+            TransferDefinition.discovered(
+                in: [sensors, history], indexes: ["history": [["sensor_id", "taken_at"]]]
+            ).first?.foundBy.contains("in the order of the index on (sensor_id, taken_at)") == true)
+    }
 }

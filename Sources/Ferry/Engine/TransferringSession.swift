@@ -41,8 +41,8 @@ public protocol TransferDialect: HistoryDialect {
     /// holds them); nil when the engine keeps no packs.
     var unpackedRows: String? { get }
 
-    /// An expression of text that digests these column expressions as
-    /// the packs of ``unpackedRows`` hold the digest (which may differ from
+    /// An expression that digests these column expressions as the packs
+    /// of ``unpackedRows`` hold the digest (which may differ from
     /// ``rowDigest(of:)``: the recording is inside the `UPDATE`, where
     /// speed counts).
     func packedRowDigest(of columns: [String]) -> String
@@ -64,8 +64,9 @@ public protocol TransferringSession: ImportingSession {
     /// - Throws: ``FerryError`` (code `transferFailed`) with the engine's message.
     func query(_ statement: HistoryStatement) async throws -> [[HistoryValue]]
 
-    /// The columns of each index of `table`, in the index's order, the
-    /// indexes in name order; an index on an expression ends before it.
+    /// The columns of each index of `table` but a partial one, in the
+    /// index's order, the indexes in name order; an index on an expression
+    /// ends before it.
     ///
     /// - Throws: ``FerryError`` (code `transferFailed`) with the engine's message.
     func indexedColumns(of table: String) async throws -> [[String]]

@@ -141,11 +141,18 @@ final class ApplyStage {
         return newest
     }
 
+    /// What a batch's transaction is: the options' purpose for the last one,
+    /// which runs `beforeCommit` (an import's rows), an
+    /// upgrade for the batches of migrations before it.
+    private func purpose(isLast: Bool) -> TransactionPurpose {
+        isLast ? options.transactionPurpose : .upgrade
+    }
+
     /// Runs a batch in one transaction, with its history rows.
     private func runInTransaction(_ batch: Batch, isLast: Bool, completing completed: Release?)
         async throws
     {
-        try await session.inTransaction(for: options.transactionPurpose) {
+        try await session.inTransaction(for: purpose(isLast: isLast)) {
             try await verify.countRowsBefore(
                 in: session, hadDatabase: hadDatabase, lockingWriters: true)
             try await recordAcceptances()
@@ -161,7 +168,7 @@ final class ApplyStage {
         try await verify.countRowsBefore(
             in: session, hadDatabase: hadDatabase, lockingWriters: false)
         let row = try await run(batch.migrations[0], recording: false)
-        try await session.inTransaction(for: options.transactionPurpose) {
+        try await session.inTransaction(for: purpose(isLast: isLast)) {
             try await recordAcceptances()
             try await forgetEarlierRuns(of: batch.migrations)
             try await session.record(row)

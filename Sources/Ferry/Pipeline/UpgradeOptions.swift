@@ -19,8 +19,9 @@ public struct UpgradeOptions: Sendable {
     /// before its hooks, stamp and verification (an import loads the rows of
     /// an export there, so that they commit with the release that shapes them).
     var beforeCommit: (@Sendable (any MigrationSession) async throws -> Void)?
-    /// What the upgrade's transactions are, for the engine's errors in them
-    /// (an import into a new database is one upgrade with the rows loaded).
+    /// What the upgrade's last transaction is, the one that runs
+    /// ``beforeCommit``, for the engine's errors in it (an import into a new
+    /// database loads its rows there); the ones before it are upgrades.
     var transactionPurpose = TransactionPurpose.upgrade
     /// How the pending migrations are grouped into transactions.
     public var transactionMode: TransactionMode

@@ -95,8 +95,9 @@ public struct TransferDefinition: Sendable, Hashable, Codable {
     /// A definition for every foreign key of one column that references
     /// another table's key (a table's key of one column when the foreign
     /// key names none), named `table.column`. Its order is the second
-    /// column of the table's first index (by name) that starts with the
-    /// owner column, such as `(sensor_id, taken_at)`: the order the
+    /// column of the table's first index (by name; not a partial one) that
+    /// starts with the owner column, such as `(sensor_id, taken_at)`, when
+    /// that column is a number, a text or a time: the order the
     /// application reads an entity's rows in, and the one its engine gives
     /// the first and last rows of a preview in without sorting them all.
     ///
@@ -121,7 +122,9 @@ public struct TransferDefinition: Sendable, Hashable, Codable {
                 let owner = key.columns[0]
                 let ordering = (indexes[table.name] ?? []).first { columns in
                     columns.count >= 2 && columns[0] == owner && columns[1] != owner
-                        && table.columns.contains(where: { $0.name == columns[1] })
+                        && table.columns.contains {
+                            $0.name == columns[1] && Self.orderable.contains($0.logicalType)
+                        }
                 }
                 let order: String? = ordering.map { $0[1] }
                 found.append(
@@ -133,6 +136,14 @@ public struct TransferDefinition: Sendable, Hashable, Codable {
         }
         return found
     }
+
+    /// The types a preview can order rows by and take the span of
+    /// (`min` and `max`): not booleans, blobs or JSON, which PostgreSQL
+    /// cannot compare that way.
+    static let orderable: Set<LogicalType> = [
+        .integer, .real, .numeric, .text, .date, .time, .timestamp, .timestampWithTimeZone,
+        .interval,
+    ]
 
     /// The columns of each index from rows of (index name, column name or
     /// NULL for an expression), ordered by index and position: an index

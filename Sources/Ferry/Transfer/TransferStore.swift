@@ -48,7 +48,8 @@ public struct TransferStore: Sendable {
             + "VALUES (\(p(1)), \(p(2)), \(p(3)), \(p(4)))"
     }
 
-    /// Creates the tables when they are missing.
+    /// Creates the tables when they are missing (the packs only for an
+    /// engine that reads them).
     public var createTables: [HistoryStatement] {
         let text = dialect.textType
         let integer = dialect.integerType
@@ -83,8 +84,7 @@ public struct TransferStore: Sendable {
                     PRIMARY KEY (transfer, row_key)
                 )\(dialect.recordedRowsTableOptions)
                 """),
-            createPacksTable,
-        ]
+        ] + (dialect.unpackedRows == nil ? [] : [createPacksTable])
     }
 
     /// Whether the tables exist: the rows of ``tablesQuery`` (table, column).
