@@ -160,9 +160,20 @@ struct PostgresBackupCopy: BackupCopy {
         }
         psql.send(
             [prelude, script, counting].map { "\\i \(Self.psqlQuoted($0.path))\n" }.joined())
+        // The backup's bytes read so far, by pg_restore (a native backup) or psql (a script).
+        let progress = ProgressReporter(
+            "restore", unit: .bytes, total: FileSafety.size(of: file.path))
+        defer { progress.finish() }
+        var position = ProgramReadPosition(
+            of: (writer ?? psql).process.processIdentifier, reading: file)
+        var nextLook = ContinuousClock.now
         var loaded: String?
         var written: PostgresTools.Output?
         while loaded == nil {
+            if progress.isReporting, ContinuousClock.now >= nextLook {
+                if let offset = position.offset() { progress.update(done: offset) }
+                nextLook = ContinuousClock.now.advanced(by: ProgressReporter.interval)
+            }
             let text = (try? String(contentsOf: report, encoding: .utf8)) ?? ""
             if text.hasSuffix(Self.loadedMarker + "\n") {
                 loaded = text

@@ -208,7 +208,8 @@ extension PostgresEngine {
                     "--dbname=\(location.database)",
                 ]
                     + (keepingOwners ? [] : ["--no-owner", "--no-privileges"]) + [file.path],
-                location: location, applicationName: applicationName("check"))
+                location: location, applicationName: applicationName("check"),
+                reporting: "backup load", reading: file)
         case .sql:
             output = try await tools.run(
                 "psql",
@@ -218,7 +219,8 @@ extension PostgresEngine {
                     "--no-password", "-f",
                     file.path,
                 ],
-                location: location, applicationName: applicationName("check"))
+                location: location, applicationName: applicationName("check"),
+                reporting: "backup load", reading: file)
         }
         guard output.status == 0 else {
             if let cause = PostgresFailureCause(programOutput: output.stderr) {

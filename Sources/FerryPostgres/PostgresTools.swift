@@ -140,6 +140,27 @@ struct PostgresTools: Sendable {
         return await running.finish()
     }
 
+    /// ``run(_:_:location:applicationName:)`` of a program that reads
+    /// `file` from start to end (`pg_restore`, `psql -f`), reporting its
+    /// progress in bytes of the file (``ProgramReadPosition``) as `task`.
+    func run(
+        _ program: String, _ arguments: [String], location: PostgresLocation,
+        applicationName: String, reporting task: String, reading file: URL
+    ) async throws -> Output {
+        let running = try start(
+            program, arguments, location: location, applicationName: applicationName,
+            withInput: false)
+        let progress = ProgressReporter(
+            task, unit: .bytes, total: FileSafety.size(of: file.path))
+        defer { progress.finish() }
+        var position = ProgramReadPosition(of: running.process.processIdentifier, reading: file)
+        while progress.isReporting, running.isRunning, !Task.isCancelled {
+            if let offset = position.offset() { progress.update(done: offset) }
+            try? await Task.sleep(for: ProgressReporter.interval)
+        }
+        return await running.finish()
+    }
+
     /// Starts one of the programs against a database of the server, its
     /// standard input a pipe when `withInput` (for ``PsqlTransaction``), else
     /// empty, and its standard output a pipe that the caller reads when

@@ -72,8 +72,19 @@ struct SQLiteSession: MigrationSession {
             advice: purpose.violationAdvice)
     }
 
+    /// Runs a script (a migration run alone, a hook), the progress of one
+    /// read from a file reported through SQLite's progress handler as
+    /// `script FILE`.
     func run(_ script: SQLScript) async throws {
-        try await queue.writeWithoutTransaction { db in try SQLiteScriptRunner.run(script, in: db) }
+        // Ferry's own statements (no file) are short: nothing to report.
+        let listener = script.file == nil ? ProgressListener(sink: nil) : ProgressListener.current
+        try await queue.writeWithoutTransaction { db in
+            try SQLiteProgressHandler.reporting(
+                "script \(script.file ?? "")", to: listener, on: db
+            ) {
+                try SQLiteScriptRunner.run(script, in: db)
+            }
+        }
     }
 
     func execute(_ sql: String) async throws {

@@ -114,3 +114,68 @@ import Testing
         #expect(result["ok"] as? Bool == true)
     }
 }
+
+/// A migration that runs outside any transaction reports its progress too,
+/// through SQLite's progress handler, named after its file.
+@Test func aMigrationRunAloneReportsItsSteps() async throws {
+    try await withExample(at: "0.5.0") { scenario in
+        try await addBallast(to: scenario.path, rows: 2000)
+        try scenario.write(
+            "0.6.0/001_rewrite_ballast.sql",
+            "-- ferry:no-transaction\nUPDATE ballast SET data = hex(data);\n")
+        let output = try await FerryProcess.run(
+            [
+                "upgrade", "--json", "--database", scenario.path, "--migrations",
+                scenario.migrations.path,
+            ],
+            environment: ["FERRY_TEST_PROGRESS_DELAY_MS": "0"])
+        #expect(output.status == 0, "\(output)")
+        let events = try output.jsonLines().filter {
+            $0["event"] as? String == "progress"
+                && $0["task"] as? String == "script 0.6.0/001_rewrite_ballast.sql"
+        }
+        #expect(!events.isEmpty, "\(output.stdout.prefix(3000))")
+        #expect(events.allSatisfy { $0["unit"] as? String == "steps" })
+        #expect(events.last?["finished"] as? Bool == true)
+    }
+}
+
+/// The progress of a PostgreSQL restore: the backup's bytes read so far by
+/// `pg_restore` while its script loads, first into the scratch database of
+/// the backup's check, then into the live database.
+@Suite struct PostgresRestoreProgressTests {
+    @Test(arguments: TestEngine.underTest.filter { $0 == .postgres })
+    func aRestoreReportsTheBackupsBytesRead(engine: TestEngine) async throws {
+        try await withExample(at: "0.3.0", on: engine) { scenario in
+            // About 16 MB of random text, which the custom format cannot shrink much.
+            try await scenario.database.load(
+                """
+                CREATE TABLE ballast AS
+                SELECT g AS id, (SELECT string_agg(md5(random()::text || i || g), '') FROM generate_series(1, 250) AS i) AS filler
+                  FROM generate_series(1, 2000) AS g;
+                """)
+            let arguments =
+                ["--database", scenario.path, "--migrations", scenario.migrations.path]
+                + scenario.database.backupArguments
+            let backup = try await FerryProcess.run(["backup", "--json"] + arguments)
+            #expect(backup.status == 0, "\(backup)")
+            let output = try await FerryProcess.run(
+                ["restore", "--latest", "--yes", "--json"] + arguments,
+                environment: ["FERRY_TEST_PROGRESS_DELAY_MS": "0"])
+            #expect(output.status == 0, "\(output)")
+            let progress = try output.jsonLines().filter { $0["event"] as? String == "progress" }
+            for task in ["backup load", "restore"] {
+                let events = progress.filter { $0["task"] as? String == task }
+                #expect(!events.isEmpty, "\(task): \(output.stdout.prefix(3000))")
+                let total = try #require(events.first?["total"] as? Int)
+                #expect(total > 4_000_000, "\(events)")
+                for event in events {
+                    #expect(event["unit"] as? String == "bytes")
+                    #expect((event["done"] as? Int).map { 0...total ~= $0 } == true, "\(event)")
+                }
+                #expect(events.last?["finished"] as? Bool == true)
+            }
+            #expect(try await scenario.database.scalar("SELECT count(*) FROM ballast") == "2000")
+        }
+    }
+}
