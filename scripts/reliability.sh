@@ -3,8 +3,9 @@
 # RELIABILITY.md:
 #   crash   the crash-point harness kills every operation of the tool, on SQLite
 #           and on PostgreSQL, at every point it passes (CI kills at every fourth);
-#   load    100 rounds of 2 to 8 concurrent `ferry upgrade` processes per engine
-#           (CI runs 2), and an application writing while Ferry works;
+#   load    700 rounds of concurrent `ferry upgrade` processes per engine, 100 with
+#           each number from 2 to 8 (CI runs 1), and an application writing while
+#           Ferry works;
 #   disk    a full backup folder, export folder, import target and database folder;
 #   damage  backups, manifests and export parts damaged at every byte position
 #           class, and migration folders holding what is not a migration.
@@ -38,7 +39,7 @@ else
     trap 'rm -f "$log"' EXIT
     filter=$(IFS='|'; echo "${filters[*]}")
     uptime >"$log"
-    FERRY_CRASH_HARNESS=full FERRY_LOAD_ROUNDS=${FERRY_LOAD_ROUNDS:-100} \
+    FERRY_CRASH_HARNESS=full FERRY_LOAD_ROUNDS=${FERRY_LOAD_ROUNDS:-700} \
         scripts/test.sh --filter "$filter" 2>&1 | tee -a "$log" || status=$?
 fi
 
