@@ -297,11 +297,11 @@ public struct Settings: Sendable, Equatable {
                     "Check the path given with \(.configurationFile), or run \(run: .initialize) to write one."
             )
         }
-        if let line = TableHeaderCheck.lineOfNamelessHeader(in: text) {
+        if let trap = TOMLAssertionGuard.firstTrap(in: text) {
             throw FerryError(
                 .invalidConfiguration,
-                "\(url.path) is not valid TOML: the table header at line \(line) has no name (write [name]).",
-                advice: "Fix the file; nothing was changed.")
+                "\(url.path) is not valid TOML: at line \(trap.line), \(trap.problem).",
+                advice: "Fix the file, then run the command again.")
         }
         let table: TOMLTable
         do {
@@ -310,7 +310,7 @@ public struct Settings: Sendable, Equatable {
             throw FerryError(
                 .invalidConfiguration,
                 "\(url.path) is not valid TOML: \(error.description) at line \(error.source.begin.line), column \(error.source.begin.column).",
-                advice: "Fix the file; nothing was changed.")
+                advice: "Fix the file, then run the command again.")
         }
         let reader = FileReader(path: url.path, table: table)
         try reader.checkKeys(known: fileKeys(engines: engines))
