@@ -28,7 +28,7 @@ extension PostgresHistoryDialect: TransferDialect {
     /// run inside the server.
     func recording(_ value: String, key: String, digestOf columns: [String]) -> String? { nil }
 
-    var unpackedRows: String? { nil }
+    func unpackedRows(ofTransfer transfer: String) -> String? { nil }
 
     func packedRowDigest(of columns: [String]) -> String { rowDigest(of: columns) }
 

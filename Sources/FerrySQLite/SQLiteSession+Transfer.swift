@@ -30,11 +30,11 @@ extension SQLiteHistoryDialect: TransferDialect {
         "ferry_record_row(\(([value, key] + columns).joined(separator: ", ")))"
     }
 
-    var unpackedRows: String? {
+    func unpackedRows(ofTransfer transfer: String) -> String? {
         // json_extract rather than ->>, which SQLite has only since 3.38.
-        "SELECT p.transfer AS transfer, json_extract(e.value, '$[0]') AS row_key, "
-            + "json_extract(e.value, '$[1]') AS digest "
-            + "FROM ferry_transfer_packs AS p, json_each(ferry_unpacked_rows(p.rows)) AS e"
+        "SELECT json_extract(e.value, '$[0]') AS row_key, json_extract(e.value, '$[1]') AS digest "
+            + "FROM ferry_transfer_packs AS p, json_each(ferry_unpacked_rows(p.rows)) AS e "
+            + "WHERE p.transfer = \(transfer)"
     }
 
     /// `ferry_packed_row_digest(…)`: ``SQLiteTransferRecorder/packedDigest(_:count:)``.
@@ -101,8 +101,8 @@ extension SQLiteSession: TransferringSession {
                 do {
                     try SQLiteHistory.run(statement, in: db)
                 } catch  where recorder.metUnpackableKey {
-                    // The UPDATE changes many rows, so SQLite keeps a statement journal and
-                    // undid the rows it had moved: the transaction goes on as before it.
+                    // SQLite took the statement back (an UPDATE of many rows keeps a statement
+                    // journal; one row fails before it is written): the transaction goes on.
                     return nil
                 }
                 let moved = db.changesCount

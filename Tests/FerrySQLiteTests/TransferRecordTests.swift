@@ -127,11 +127,12 @@ import Testing
                 TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
             try await queue.write { db in
                 SQLiteTransferRecorder.addFunctions(to: db)
-                let unpacked = try #require(SQLiteHistoryDialect().unpackedRows)
+                let unpacked = try #require(
+                    SQLiteHistoryDialect().unpackedRows(ofTransfer: "\(report.transfer.id)"))
                 try db.execute(
                     sql: """
                         INSERT INTO ferry_transfer_rows (transfer, row_key, digest)
-                        SELECT r.transfer, t.k, ferry_row_digest(t.k, t.note, t.weight)
+                        SELECT \(report.transfer.id), t.k, ferry_row_digest(t.k, t.note, t.weight)
                           FROM (\(unpacked)) AS r JOIN things AS t ON t.k = r.row_key;
                         \(dropsPacks ? "DROP TABLE ferry_transfer_packs" : "DELETE FROM ferry_transfer_packs");
                         """)

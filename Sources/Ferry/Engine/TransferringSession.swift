@@ -36,13 +36,14 @@ public protocol TransferDialect: HistoryDialect {
     /// `ferry_transfer_rows` each.
     func recording(_ value: String, key: String, digestOf columns: [String]) -> String?
 
-    /// The rows kept in `ferry_transfer_packs`, as a subquery of the
-    /// columns `transfer`, `row_key` and `digest` (as `ferry_transfer_rows`
-    /// holds them); nil when the engine keeps no packs.
-    var unpackedRows: String? { get }
+    /// The rows of one transfer kept in `ferry_transfer_packs`, as a
+    /// query of the columns `row_key` and `digest` (as `ferry_transfer_rows`
+    /// holds them), the transfer given as the expression `transfer` (a
+    /// parameter); nil when the engine keeps no packs.
+    func unpackedRows(ofTransfer transfer: String) -> String?
 
     /// An expression that digests these column expressions as the packs
-    /// of ``unpackedRows`` hold the digest (which may differ from
+    /// of ``unpackedRows(ofTransfer:)`` hold the digest (which may differ from
     /// ``rowDigest(of:)``: the recording is inside the `UPDATE`, where
     /// speed counts).
     func packedRowDigest(of columns: [String]) -> String
@@ -119,4 +120,9 @@ extension TransferringSession {
         let moved = try await changeRows(move.move)
         return (moved, recorded)
     }
+}
+
+extension TransferDialect {
+    /// Whether the engine keeps packs (``unpackedRows(ofTransfer:)``).
+    public var keepsPacks: Bool { unpackedRows(ofTransfer: "0") != nil }
 }

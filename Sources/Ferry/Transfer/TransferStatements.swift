@@ -283,20 +283,24 @@ struct TransferStatements {
 
     // MARK: Undo
 
-    /// The recorded rows of every transfer (`transfer`, `row_key`, `digest`,
-    /// and `packed`: 1 for a row of a pack), in either of the two tables
-    /// that hold them.
-    private var recordedRows: String {
-        guard packsExist, let packed = dialect.unpackedRows else {
-            return "(SELECT transfer, row_key, digest, 0 AS packed FROM ferry_transfer_rows)"
-        }
-        return "(SELECT transfer, row_key, digest, 0 AS packed FROM ferry_transfer_rows "
-            + "UNION ALL SELECT transfer, row_key, digest, 1 FROM (\(packed)))"
+    /// The recorded rows of one transfer (`row_key`, `digest`, and
+    /// `packed`: 1 for a row of a pack), from either of the two tables that
+    /// hold them; each is read for that transfer alone, so that no other
+    /// transfer's packs are unpacked.
+    private func recordedRows(_ bind: Binder, transfer id: Int) -> String {
+        let rows =
+            "SELECT row_key, digest, 0 AS packed FROM ferry_transfer_rows WHERE transfer = "
+            + bind(.integer(id), as: dialect.integerType)
+        guard packsExist,
+            let packed = dialect.unpackedRows(
+                ofTransfer: bind(.integer(id), as: dialect.integerType))
+        else { return "(\(rows))" }
+        return "(\(rows) UNION ALL SELECT row_key, digest, 1 FROM (\(packed)))"
     }
 
     /// The digest of the row `s` as its record `r` holds it.
     private var recordedDigest: String {
-        guard packsExist, dialect.unpackedRows != nil else {
+        guard packsExist, dialect.keepsPacks else {
             return dialect.rowDigest(of: digestColumns)
         }
         return "(CASE WHEN r.packed = 1 THEN \(dialect.packedRowDigest(of: digestColumns)) "
@@ -307,16 +311,16 @@ struct TransferStatements {
     /// (gone, another owner, or another value): their count, or their keys.
     func changedRows(transfer id: Int, keys limit: Int? = nil) -> HistoryStatement {
         let bind = Binder(dialect)
+        // Bound in the order the statement names them (SQLite's `?` are numbered by place).
+        let rows = recordedRows(bind, transfer: id)
         let recorded = dialect.recordedKeyValue("r.row_key", as: keyType)
         let owned = bind(.text(request.to), as: ownerType)
-        let transfer = bind(.integer(id), as: dialect.integerType)
         let what = limit == nil ? "count(*)" : "CAST(r.row_key AS TEXT)"
         return statement(
             bind,
-            "SELECT \(what) FROM \(recordedRows) AS r LEFT JOIN \(tableName) AS s "
+            "SELECT \(what) FROM \(rows) AS r LEFT JOIN \(tableName) AS s "
                 + "ON s.\(key) = \(recorded) AND s.\(owner) = \(owned) "
-                + "WHERE r.transfer = \(transfer) AND (s.\(key) IS NULL OR "
-                + "\(recordedDigest) <> r.digest)"
+                + "WHERE s.\(key) IS NULL OR \(recordedDigest) <> r.digest"
                 + (limit.map { " ORDER BY r.row_key LIMIT \($0)" } ?? ""),
             columns: [limit == nil ? .integer : .text])
     }
@@ -324,8 +328,7 @@ struct TransferStatements {
     /// The recorded rows of a transfer, as keys of the table (named `alias`).
     private func recordedKeys(_ bind: Binder, transfer id: Int, alias: String = "s") -> String {
         "\(alias).\(key) IN (SELECT \(dialect.recordedKeyValue("r.row_key", as: keyType)) "
-            + "FROM \(recordedRows) AS r WHERE r.transfer = "
-            + "\(bind(.integer(id), as: dialect.integerType)))"
+            + "FROM \(recordedRows(bind, transfer: id)) AS r)"
     }
 
     /// Gives the moved rows back to the source.

@@ -84,7 +84,7 @@ public struct TransferStore: Sendable {
                     PRIMARY KEY (transfer, row_key)
                 )\(dialect.recordedRowsTableOptions)
                 """),
-        ] + (dialect.unpackedRows == nil ? [] : [createPacksTable])
+        ] + (dialect.keepsPacks ? [createPacksTable] : [])
     }
 
     /// Whether the tables exist: the rows of ``tablesQuery`` (table, column).
