@@ -115,8 +115,7 @@ extension SQLiteSession: TransferringSession {
             }
             if let packed { return packed }
         }
-        let recorded = try await changeRows(move.record)
-        return (try await changeRows(move.move), recorded)
+        return try await recordThenMove(move)
     }
 
     /// Foreign keys are off in the transaction, so `PRAGMA

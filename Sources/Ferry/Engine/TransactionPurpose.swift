@@ -48,4 +48,18 @@ public enum TransactionPurpose: String, Sendable, Hashable, CaseIterable {
                 "Rows of the tables named reference rows that the undo deletes or changes: remove those references first, or restore the pre-transfer backup."
         }
     }
+
+    /// Runs `body`, the work of such a transaction: an error of Ferry's that
+    /// does not say what was changed says that nothing was, and that the
+    /// operation was rolled back.
+    package func rollingBack<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch var error as FerryError {
+            if error.changes == nil {
+                error.changes = "Nothing was changed: \(noun) was rolled back."
+            }
+            throw error
+        }
+    }
 }

@@ -114,8 +114,14 @@ public protocol TransferringSession: ImportingSession {
 }
 
 extension TransferringSession {
-    /// Records the rows in a pass of its own, then moves them.
+    /// ``recordThenMove(_:)``.
     public func move(_ move: TransferMove) async throws -> (moved: Int, recorded: Int) {
+        try await recordThenMove(move)
+    }
+
+    /// Records the rows in a pass of its own (``TransferMove/record``), then
+    /// moves them (``TransferMove/move``).
+    public func recordThenMove(_ move: TransferMove) async throws -> (moved: Int, recorded: Int) {
         let recorded = try await changeRows(move.record)
         let moved = try await changeRows(move.move)
         return (moved, recorded)

@@ -156,13 +156,8 @@ extension Ferry {
                     of: manifest, from: folder, options: options, release: exportRelease,
                     backup: nil, in: session)
             }
-            do {
+            try await TransactionPurpose.importing.rollingBack {
                 try await installer.upgrade(install, onEvent: onEvent)
-            } catch var error as FerryError {
-                if error.changes == nil {
-                    error.changes = "Nothing was changed: the import was rolled back."
-                }
-                throw error
             }
             loads = loaded.value
         } else {
@@ -239,35 +234,32 @@ extension Ferry {
     ) async throws -> [TableLoad] {
         let engine = configuration.engine
         do {
-            return try await engine.withUpgradeLock(
-                holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
-            ) {
-                try await engine.withSession { session in
-                    // Another upgrader may have changed the release since it was read without the lock.
-                    let current = try await session.readState().release
-                    guard current == release else {
-                        throw FerryError(
-                            .invalidExport,
-                            "\(engine.displayName) is now at release \(current?.description ?? "none"), no longer \(release?.description ?? "none"): it changed while the import started.",
-                            changes: "Nothing was changed by the load.",
-                            advice: "Run the import again.")
-                    }
-                    return try await session.inTransaction(for: .importing) {
-                        let loads = try await loadTables(
-                            of: manifest, from: folder, options: options, release: release,
-                            backup: backup, in: session)
-                        if options.dryRun { throw DryRunRollback(loads: loads) }
-                        return loads
+            return try await TransactionPurpose.importing.rollingBack {
+                try await engine.withUpgradeLock(
+                    holder: .currentProcess(), timeout: configuration.lockTimeout, onWait: { _ in }
+                ) {
+                    try await engine.withSession { session in
+                        // Another upgrader may have changed the release since it was read without the lock.
+                        let current = try await session.readState().release
+                        guard current == release else {
+                            throw FerryError(
+                                .invalidExport,
+                                "\(engine.displayName) is now at release \(current?.description ?? "none"), no longer \(release?.description ?? "none"): it changed while the import started.",
+                                changes: "Nothing was changed by the load.",
+                                advice: "Run the import again.")
+                        }
+                        return try await session.inTransaction(for: .importing) {
+                            let loads = try await loadTables(
+                                of: manifest, from: folder, options: options, release: release,
+                                backup: backup, in: session)
+                            if options.dryRun { throw DryRunRollback(loads: loads) }
+                            return loads
+                        }
                     }
                 }
             }
         } catch let dryRun as DryRunRollback {
             return dryRun.loads
-        } catch var error as FerryError {
-            if error.changes == nil {
-                error.changes = "Nothing was changed: the import was rolled back."
-            }
-            throw error
         }
     }
 

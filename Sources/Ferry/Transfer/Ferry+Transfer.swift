@@ -125,7 +125,7 @@ extension Ferry {
                 emit: emit)
         }
         CrashPoint.reach("transfer.backedUp")
-        let record = try await rollingBack(.transfer) {
+        let record = try await TransactionPurpose.transfer.rollingBack {
             try await underLock { session, dialect in
                 let checked = try await self.checkedTables(
                     for: request, undoing: false, in: session)
@@ -201,7 +201,7 @@ extension Ferry {
         let backup = try await takeBackup(
             kind: .preTransfer, format: .native, state: state, upgradeTo: nil,
             note: "before undoing transfer \(id)", emit: emit)
-        var undone = try await rollingBack(.transferUndo) {
+        var undone = try await TransactionPurpose.transferUndo.rollingBack {
             try await underLock { session, dialect in
                 let checked = try await self.checkedTables(
                     for: self.request(of: record), undoing: true, in: session)
@@ -241,21 +241,6 @@ extension Ferry {
                     changes: "Nothing was changed.")
             }
             return try await body(transferring, transferring.transferDialect)
-        }
-    }
-
-    /// Runs the transaction of a transfer or its undo, saying that nothing
-    /// was changed of an error that does not say what was.
-    private func rollingBack<Result: Sendable>(
-        _ purpose: TransactionPurpose, _ body: () async throws -> Result
-    ) async throws -> Result {
-        do {
-            return try await body()
-        } catch var error as FerryError {
-            if error.changes == nil {
-                error.changes = "Nothing was changed: \(purpose.noun) was rolled back."
-            }
-            throw error
         }
     }
 
