@@ -23,16 +23,47 @@ extension PostgresHistoryDialect: TransferDialect {
         declaredType.isEmpty ? recorded : "CAST(\(recorded) AS \(declaredType))"
     }
 
-    /// None: the server records the rows by `INSERT … SELECT` before the
-    /// `UPDATE`, where it reads them fastest; a function of Ferry's cannot
-    /// run inside the server.
+    /// None: the server packs the rows in a pass of its own before the
+    /// `UPDATE` (``packingAggregates(key:digestOf:)``); a function of
+    /// Ferry's cannot run inside the server.
     func recording(_ value: String, key: String, digestOf columns: [String]) -> String? { nil }
 
-    func unpackedRows(ofTransfer transfer: String) -> String? { nil }
+    /// The two arrays of the transfer's packs, side by side; each digest as
+    /// text, as `ferry_transfer_rows` holds an older Ferry's.
+    func unpackedRows(ofTransfer transfer: String) -> String? {
+        "SELECT u.row_key, CAST(u.digest AS TEXT) AS digest FROM ferry_transfer_packs AS p "
+            + "CROSS JOIN LATERAL unnest(p.row_keys, p.digests) AS u(row_key, digest) "
+            + "WHERE p.transfer = \(transfer)"
+    }
 
-    func packedRowDigest(of columns: [String]) -> String { rowDigest(of: columns) }
+    /// The server's 64-bit hash of the row's text (`hashtextextended`),
+    /// cheaper to keep than the MD5 of ``rowDigest(of:)``.
+    func packedRowDigest(of columns: [String]) -> String {
+        "CAST(\(packedDigest(of: columns)) AS TEXT)"
+    }
 
-    var packedRowsType: String { "bytea" }
+    private func packedDigest(of columns: [String]) -> String {
+        "hashtextextended(ROW(\(columns.joined(separator: ", ")))::text, 0)"
+    }
+
+    /// Each key as text, and each digest.
+    var packedRowsColumns: [(name: String, type: String)] {
+        [("row_keys", "text[]"), ("digests", "bigint[]")]
+    }
+
+    /// Stored as they are: compressing a pack cost three times what
+    /// writing it does.
+    var packsTableSettings: [String] {
+        [
+            "ALTER TABLE ferry_transfer_packs ALTER COLUMN row_keys SET STORAGE EXTERNAL, "
+                + "ALTER COLUMN digests SET STORAGE EXTERNAL"
+        ]
+    }
+
+    /// `array_agg` of the keys as text and of the digests, in the same order.
+    func packingAggregates(key: String, digestOf columns: [String]) -> [String]? {
+        ["array_agg(\(recordedKey(key)))", "array_agg(\(packedDigest(of: columns)))"]
+    }
 }
 
 extension PostgresSession: TransferringSession {
@@ -94,11 +125,23 @@ extension PostgresSession: TransferringSession {
     /// The server checks every foreign key as each statement runs (a
     /// transfer disables only the table's own triggers), and the deferred
     /// ones before the commit: nothing is left to read again.
+    ///
+    /// A row's digest is a digest of its text, which depends on settings
+    /// (an instant's text on the time zone, a float's on its digits): the
+    /// transaction fixes them, so that an undo in another session, or after
+    /// the server's settings changed, digests an unchanged row as the
+    /// transfer did.
     func inTransaction<Result: Sendable>(
         for purpose: TransactionPurpose, checkingReferencesOf tables: [String],
         _ body: () async throws -> Result
     ) async throws -> Result {
-        try await inTransaction(for: purpose, body)
+        try await inTransaction(for: purpose) {
+            for setting in PostgresExportSchema.exactTextSettings + ["SET LOCAL lc_monetary = 'C'"]
+            {
+                _ = try await query(HistoryStatement(setting))
+            }
+            return try await body()
+        }
     }
 
     /// `ALTER TABLE … DISABLE TRIGGER USER` for the body, in the open

@@ -42,7 +42,14 @@ extension SQLiteHistoryDialect: TransferDialect {
         "ferry_packed_row_digest(\(columns.joined(separator: ", ")))"
     }
 
-    var packedRowsType: String { "BLOB" }
+    /// One blob: ``SQLiteTransferRecorder``'s format.
+    var packedRowsColumns: [(name: String, type: String)] { [("rows", "BLOB")] }
+
+    var packsTableSettings: [String] { [] }
+
+    /// None: SQLite packs the rows as the `UPDATE` moves them
+    /// (``recording(_:key:digestOf:)``).
+    func packingAggregates(key: String, digestOf columns: [String]) -> [String]? { nil }
 }
 
 extension SQLiteSession: TransferringSession {

@@ -48,9 +48,21 @@ public protocol TransferDialect: HistoryDialect {
     /// speed counts).
     func packedRowDigest(of columns: [String]) -> String
 
-    /// The declared type of `ferry_transfer_packs.rows`: bytes, in the
-    /// engine's own format.
-    var packedRowsType: String { get }
+    /// The columns of `ferry_transfer_packs` that hold a pack's rows, each
+    /// a name and its declared type, in the engine's own format (SQLite:
+    /// one blob; PostgreSQL: an array of keys and one of digests).
+    var packedRowsColumns: [(name: String, type: String)] { get }
+
+    /// Statements that finish the table of packs after its creation, such
+    /// as PostgreSQL's `SET STORAGE EXTERNAL` (a pack is stored without
+    /// compressing it, which cost more than writing the bytes).
+    var packsTableSettings: [String] { get }
+
+    /// Aggregates, one per column of ``packedRowsColumns``, that pack the
+    /// key and the digest (as ``packedRowDigest(of:)``) of every row a
+    /// `SELECT` reads into one pack, in one pass; nil when the engine packs
+    /// the rows as it moves them instead (``recording(_:key:digestOf:)``).
+    func packingAggregates(key: String, digestOf columns: [String]) -> [String]?
 }
 
 /// A session that can transfer rows from one owner to another, inside its
@@ -122,9 +134,17 @@ extension TransferringSession {
     /// Records the rows in a pass of its own (``TransferMove/record``), then
     /// moves them (``TransferMove/move``).
     public func recordThenMove(_ move: TransferMove) async throws -> (moved: Int, recorded: Int) {
-        let recorded = try await changeRows(move.record)
+        let recorded = try await record(move.record)
         let moved = try await changeRows(move.move)
         return (moved, recorded)
+    }
+
+    /// Runs a statement that records rows, one row each or in one pack.
+    ///
+    /// - Returns: How many rows it recorded.
+    public func record(_ recording: TransferRecording) async throws -> Int {
+        guard recording.isPack else { return try await changeRows(recording.statement) }
+        return try await query(recording.statement).first?.first?.integer ?? 0
     }
 }
 

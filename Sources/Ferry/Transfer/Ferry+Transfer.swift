@@ -506,13 +506,14 @@ extension Ferry {
                 ? try await session.changeRows(sql.deleteReplaced) : 0
             switch request.mode {
             case .move:
-                let (moved, recorded) = try await session.move(sql.moving(transfer: id))
+                let (moved, recorded) = try await session.move(
+                    sql.moving(transfer: id, rows: preview.rows))
                 return (replaced, moved, recorded)
             case .copy:
                 let largest = try await session.query(sql.largestKey).first?.first?.text
                 let copied = try await session.changeRows(sql.copy)
-                let recorded = try await session.changeRows(
-                    sql.recordCopies(transfer: id, after: largest))
+                let recorded = try await session.record(
+                    sql.recordCopies(transfer: id, after: largest, rows: preview.rows))
                 return (replaced, copied, recorded)
             }
         }
@@ -634,11 +635,15 @@ extension Ferry {
         return statements
     }
 
-    /// Refuses an undo when a recorded row changed since the transfer.
+    /// Refuses an undo when a recorded row changed since the transfer: in
+    /// a transaction of the undo's kind, which reads the rows as the undo
+    /// does (``TransferringSession/inTransaction(for:checkingReferencesOf:_:)``).
     private func check(undoOf record: TransferRecord) async throws -> Bool {
         try await withTransferSession { session, dialect in
-            try await self.checkUnchanged(record, in: session, dialect: dialect)
-            return true
+            try await session.inTransaction(for: .transferUndo, checkingReferencesOf: []) {
+                try await self.checkUnchanged(record, in: session, dialect: dialect)
+                return true
+            }
         }
     }
 

@@ -4,8 +4,9 @@
 public struct TransferMove: Sendable {
     /// The transfer's id in `ferry_transfers`.
     public var transfer: Int
-    /// Records each row that moves in `ferry_transfer_rows`, before the move.
-    public var record: HistoryStatement
+    /// Records each row that moves, before the move: in
+    /// `ferry_transfer_rows`, or in one pack where the engine packs in a statement.
+    public var record: TransferRecording
     /// Moves the rows: one `UPDATE` of the owner column.
     public var move: HistoryStatement
     /// Moves the rows and records each as it goes, through the dialect's
@@ -15,7 +16,7 @@ public struct TransferMove: Sendable {
 
     /// Creates the statements of a move.
     public init(
-        transfer: Int, record: HistoryStatement, move: HistoryStatement,
+        transfer: Int, record: TransferRecording, move: HistoryStatement,
         recordingMove: HistoryStatement?
     ) {
         self.transfer = transfer

@@ -199,11 +199,14 @@ struct TransferStatements {
         return statement(bind, "DELETE FROM \(tableName) AS d WHERE \(replacedRows(bind))")
     }
 
-    /// Moves the rows and records each (``TransferringSession/move(_:)``).
-    func moving(transfer id: Int) -> TransferMove {
+    /// Moves the rows and records each (``TransferringSession/move(_:)``);
+    /// `rows` is how many the preview showed.
+    func moving(transfer id: Int, rows: Int) -> TransferMove {
         TransferMove(
-            transfer: id, record: recordMoving(transfer: id), move: move,
-            recordingMove: recordingMove)
+            transfer: id,
+            record: recording(transfer: id, rows: rows) { bind in
+                "FROM \(tableName) AS s WHERE \(moving(bind))"
+            }, move: move, recordingMove: recordingMove)
     }
 
     /// Moves the rows, recording each as the engine updates it; nil when
@@ -218,15 +221,35 @@ struct TransferStatements {
             bind, "UPDATE \(tableName) AS s SET \(owner) = \(value) WHERE \(moving(bind))")
     }
 
-    /// Records the key and digest of each row that moves, before it moves.
-    private func recordMoving(transfer id: Int) -> HistoryStatement {
+    /// Records the key and digest of each row that `source` (the `FROM`
+    /// and `WHERE` of a query, the row named `s`) reads: in one pack where
+    /// the engine packs in a statement and the rows fit one, else one row
+    /// of `ferry_transfer_rows` each.
+    private func recording(
+        transfer id: Int, rows: Int, from source: (Binder) -> String
+    ) -> TransferRecording {
         let bind = Binder(dialect)
-        return statement(
-            bind,
-            "INSERT INTO ferry_transfer_rows (transfer, row_key, digest) SELECT "
-                + "\(bind(.integer(id), as: dialect.integerType)), \(dialect.recordedKey("s.\(key)")), "
-                + "\(dialect.rowDigest(of: digestColumns)) FROM \(tableName) AS s WHERE \(moving(bind))"
-        )
+        let transfer = bind(.integer(id), as: dialect.integerType)
+        if rows <= TransferStore.rowsPerStatementPack,
+            let aggregates = dialect.packingAggregates(key: "s.\(key)", digestOf: digestColumns)
+        {
+            let part = bind(.integer(0), as: dialect.integerType)
+            let insert =
+                "INSERT INTO ferry_transfer_packs (\(TransferStore(dialect: dialect).packColumns)) "
+                + "SELECT \(transfer), \(part), count(*), \(aggregates.joined(separator: ", ")) "
+                + "\(source(bind)) HAVING count(*) > 0 RETURNING row_count"
+            return TransferRecording(
+                statement: statement(
+                    bind,
+                    "WITH packed AS (\(insert)) SELECT coalesce(sum(row_count), 0) FROM packed",
+                    columns: [.integer]), isPack: true)
+        }
+        return TransferRecording(
+            statement: statement(
+                bind,
+                "INSERT INTO ferry_transfer_rows (transfer, row_key, digest) SELECT \(transfer), "
+                    + "\(dialect.recordedKey("s.\(key)")), \(dialect.rowDigest(of: digestColumns)) "
+                    + source(bind)), isPack: false)
     }
 
     /// Moves the rows: one `UPDATE` of the owner column.
@@ -259,16 +282,15 @@ struct TransferStatements {
                 + "ORDER BY s.\(key)")
     }
 
-    /// Records the key and digest of each copy: the target's rows with a key past `largest`.
-    func recordCopies(transfer id: Int, after largest: String?) -> HistoryStatement {
-        let bind = Binder(dialect)
-        var sql =
-            "INSERT INTO ferry_transfer_rows (transfer, row_key, digest) SELECT "
-            + "\(bind(.integer(id), as: dialect.integerType)), \(dialect.recordedKey("s.\(key)")), "
-            + "\(dialect.rowDigest(of: digestColumns)) FROM \(tableName) AS s WHERE s.\(owner) = "
-            + bind(.text(request.to), as: ownerType)
-        if let largest { sql += " AND s.\(key) > \(bind(.text(largest), as: keyType))" }
-        return statement(bind, sql)
+    /// Records the key and digest of each copy: the target's rows with a
+    /// key past `largest`; `rows` is how many the preview showed.
+    func recordCopies(transfer id: Int, after largest: String?, rows: Int) -> TransferRecording {
+        recording(transfer: id, rows: rows) { bind in
+            var source =
+                "FROM \(tableName) AS s WHERE s.\(owner) = \(bind(.text(request.to), as: ownerType))"
+            if let largest { source += " AND s.\(key) > \(bind(.text(largest), as: keyType))" }
+            return source
+        }
     }
 
     /// Deletes the source entity.
@@ -295,7 +317,7 @@ struct TransferStatements {
             let packed = dialect.unpackedRows(
                 ofTransfer: bind(.integer(id), as: dialect.integerType))
         else { return "(\(rows))" }
-        return "(\(rows) UNION ALL SELECT row_key, digest, 1 FROM (\(packed)))"
+        return "(\(rows) UNION ALL SELECT row_key, digest, 1 FROM (\(packed)) AS packs)"
     }
 
     /// The digest of the row `s` as its record `r` holds it.

@@ -4,8 +4,9 @@ import Foundation
 /// transfer in `ferry_transfers`, and the key and digest of each row it moved
 /// or copied, so that an undo finds exactly those rows and sees whether they
 /// changed since: a row each in `ferry_transfer_rows`, or, for an engine that
-/// records the rows as it moves them (``TransferDialect/recording(_:key:digestOf:)``),
-/// many rows packed in each row of `ferry_transfer_packs`. Written, like ``HistoryStore``,
+/// packs them (as it moves them, ``TransferDialect/recording(_:key:digestOf:)``,
+/// or in one statement, ``TransferDialect/packingAggregates(key:digestOf:)``),
+/// many rows in each row of `ferry_transfer_packs`. Written, like ``HistoryStore``,
 /// in the engine's dialect; created by the first transfer.
 public struct TransferStore: Sendable {
     /// The engine's dialect.
@@ -22,30 +23,48 @@ public struct TransferStore: Sendable {
     public static let rowsTable = "ferry_transfer_rows"
     /// The table of the rows each transfer moved, packed in the engine's format.
     public static let packsTable = "ferry_transfer_packs"
-    /// How many rows a pack holds at most.
+    /// How many rows a pack holds at most, where the engine packs the rows
+    /// as it moves them (SQLite).
     public static let rowsPerPack = 65_536
 
+    /// How many rows a transfer packs at most in one statement (PostgreSQL,
+    /// ``TransferDialect/packingAggregates(key:digestOf:)``): the server holds
+    /// the pack in memory, about 30 bytes a row, and no value may pass 1 GB.
+    /// A transfer of more rows records them one row each.
+    @TaskLocal public static var rowsPerStatementPack = 4_194_304
+
     /// Creates the table of packs when it is missing: each row holds
-    /// `row_count` of a transfer's rows (`part` numbers them from 0).
-    public var createPacksTable: HistoryStatement {
-        HistoryStatement(
-            """
-            CREATE TABLE IF NOT EXISTS ferry_transfer_packs (
-                transfer \(dialect.integerType) NOT NULL,
-                part \(dialect.integerType) NOT NULL,
-                row_count \(dialect.integerType) NOT NULL,
-                rows \(dialect.packedRowsType) NOT NULL,
-                PRIMARY KEY (transfer, part)
-            )
-            """)
+    /// `row_count` of a transfer's rows (`part` numbers them from 0), in the
+    /// columns of ``TransferDialect/packedRowsColumns``.
+    public var createPacksTable: [HistoryStatement] {
+        let columns = dialect.packedRowsColumns.map { "\n    \($0.name) \($0.type) NOT NULL," }
+        return [
+            HistoryStatement(
+                """
+                CREATE TABLE IF NOT EXISTS ferry_transfer_packs (
+                    transfer \(dialect.integerType) NOT NULL,
+                    part \(dialect.integerType) NOT NULL,
+                    row_count \(dialect.integerType) NOT NULL,\(columns.joined())
+                    PRIMARY KEY (transfer, part)
+                )
+                """)
+        ] + dialect.packsTableSettings.map { HistoryStatement($0) }
+    }
+
+    /// The columns of a pack, as ``insertPack`` and
+    /// ``TransferStatements`` name them.
+    var packColumns: String {
+        (["transfer", "part", "row_count"] + dialect.packedRowsColumns.map(\.name))
+            .joined(separator: ", ")
     }
 
     /// Adds a pack: the parameters are the transfer, the part, the number
-    /// of rows and the packed bytes, in that order.
+    /// of rows and the columns of ``TransferDialect/packedRowsColumns``, in
+    /// that order.
     public var insertPack: String {
-        let p = dialect.placeholder
-        return "INSERT INTO ferry_transfer_packs (transfer, part, row_count, rows) "
-            + "VALUES (\(p(1)), \(p(2)), \(p(3)), \(p(4)))"
+        let values = (1...(3 + dialect.packedRowsColumns.count)).map(dialect.placeholder)
+        return "INSERT INTO ferry_transfer_packs (\(packColumns)) "
+            + "VALUES (\(values.joined(separator: ", ")))"
     }
 
     /// Creates the tables when they are missing (the packs only for an
@@ -84,7 +103,7 @@ public struct TransferStore: Sendable {
                     PRIMARY KEY (transfer, row_key)
                 )\(dialect.recordedRowsTableOptions)
                 """),
-        ] + (dialect.keepsPacks ? [createPacksTable] : [])
+        ] + (dialect.keepsPacks ? createPacksTable : [])
     }
 
     /// Whether the tables exist: the rows of ``tablesQuery`` (table, column).
