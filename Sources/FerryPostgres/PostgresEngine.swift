@@ -333,9 +333,58 @@ public struct PostgresEngine: DatabaseEngine {
     /// session of its own, from before it is created until after it is
     /// dropped: the server frees that lock when the maker dies, so the next
     /// run proves a scratch database dead by taking its lock, and drops it.
+    ///
+    /// Inside a fleet run (``ScratchReuse/current``) the scratch database
+    /// is kept for the next database of the same live database
+    /// (``PostgresScratchPool``) instead of dropped.
     func withScratchPostgres<Result: Sendable>(
         purpose: String = "scratch", _ body: (PostgresEngine) async throws -> Result
     ) async throws -> Result {
+        guard let reuse = ScratchReuse.current else {
+            let scratch = try await makeScratch(purpose: purpose)
+            do {
+                let result = try await scratch.watch.watching {
+                    try await body(engine(on: scratch))
+                }
+                await scratch.drop()
+                return result
+            } catch {
+                await scratch.drop()
+                throw error
+            }
+        }
+        let pool = reuse.pool(PostgresScratchPool.key(for: location, purpose: purpose)) {
+            PostgresScratchPool()
+        }
+        let scratch: PostgresScratch
+        if let kept = await pool.take(), await kept.isAlive() {
+            scratch = kept
+        } else {
+            scratch = try await makeScratch(purpose: purpose)
+        }
+        let result: Result
+        do {
+            result = try await scratch.watch.watching { try await body(engine(on: scratch)) }
+        } catch {
+            await scratch.drop()
+            throw error
+        }
+        if await scratch.empty(connector: connector("scratch")) {
+            await pool.keep(scratch)
+        } else {
+            await scratch.drop()
+        }
+        return result
+    }
+
+    /// An engine on a scratch database: the live one's server, schema and tools.
+    private func engine(on scratch: PostgresScratch) -> PostgresEngine {
+        PostgresEngine(location: location.with(database: scratch.name), toolsFolder: toolsFolder)
+    }
+
+    /// Creates a scratch database, marked by its maker's lock and given the
+    /// live database's settings.
+    private func makeScratch(purpose: String) async throws -> PostgresScratch {
         let name = ScratchDatabases.newName(purpose: purpose)
         let maker = try await connector("scratch").open(to: Self.maintenanceDatabase)
         do {
@@ -378,37 +427,7 @@ public struct PostgresEngine: DatabaseEngine {
                 engineCode: said?.sqlState)
         }
         // Watched, so that the maker's session (and with it the scratch database's mark) is kept alive.
-        let watch = PostgresSessionWatch(maker)
-        let drop = {
-            _ = try? await watch.during {
-                // FORCE: the sessions this run opened on its scratch database may not have ended on the
-                // server yet (a busy server ends a closed session late), and a plain DROP gives up after
-                // five seconds, leaving the copy for a later run. The database is this run's own.
-                // Servers before PostgreSQL 13 do not know FORCE.
-                let quoted = SQLIdentifier.quoted(name)
-                do {
-                    try await PostgresScriptRunner.runToTheEnd(
-                        sql: "DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)", on: maker)
-                } catch {
-                    try await PostgresScriptRunner.runToTheEnd(
-                        sql: "DROP DATABASE IF EXISTS \(quoted)", on: maker)
-                }
-            }
-            // Closing the session frees the scratch database's lock.
-            try? await maker.close()
-        }
-        do {
-            let result = try await watch.watching {
-                try await body(
-                    PostgresEngine(
-                        location: location.with(database: name), toolsFolder: toolsFolder))
-            }
-            await drop()
-            return result
-        } catch {
-            await drop()
-            throw error
-        }
+        return PostgresScratch(name: name, maker: maker, watch: PostgresSessionWatch(maker))
     }
 
     /// Gives a scratch database the live database's own settings

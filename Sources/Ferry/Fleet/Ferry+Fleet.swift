@@ -56,7 +56,7 @@ extension Ferry {
                     let runner = FleetRunner(
                         template: self, catalog: catalog, fleet: fleet, options: options,
                         operation: operation, emit: { continuation.yield($0) })
-                    await runner.run()
+                    await ScratchReuse.during { await runner.run() }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)

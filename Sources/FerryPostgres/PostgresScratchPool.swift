@@ -1,0 +1,108 @@
+import Ferry
+import Foundation
+import PostgresNIO
+
+/// One scratch database and the maker's session that holds its mark
+/// (``ScratchDatabases``).
+struct PostgresScratch: Sendable {
+    /// The database's name, `ferry_<purpose>_lock_<uuid>`.
+    let name: String
+    /// The session that created it and holds its lock.
+    let maker: PostgresConnection
+    /// Keeps the maker's session alive while the scratch database is used.
+    let watch: PostgresSessionWatch
+
+    /// Whether the maker's session still holds the mark: a session ended by
+    /// the server (`idle_session_timeout`) freed it, and another run may
+    /// have dropped the database since.
+    func isAlive() async -> Bool {
+        do {
+            try await watch.during {
+                try await PostgresScriptRunner.runToTheEnd(sql: "SELECT 1", on: maker)
+            }
+            return true
+        } catch {
+            try? await maker.close()
+            return false
+        }
+    }
+
+    /// Empties the database for the next use: drops every schema but the
+    /// server's own (with whatever lives in them, extensions too) and makes
+    /// `public` again, as a new database has it.
+    ///
+    /// - Returns: Whether it is empty now; when not, it is to be dropped.
+    func empty(connector: PostgresConnector) async -> Bool {
+        do {
+            try await connector.withConnection(to: name) { connection in
+                try await PostgresScriptRunner.runToTheEnd(
+                    sql: """
+                        DO $ferry$
+                        DECLARE
+                            schema_name text;
+                        BEGIN
+                            FOR schema_name IN
+                                SELECT nspname FROM pg_namespace
+                                 WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'
+                            LOOP
+                                EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
+                            END LOOP;
+                            CREATE SCHEMA public;
+                        END
+                        $ferry$
+                        """, on: connection)
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Drops the database and ends the maker's session, which frees its
+    /// mark. A failure leaves it to the next run, which proves it dead by
+    /// its mark.
+    func drop() async {
+        _ = try? await watch.during {
+            // FORCE: the sessions this run opened on its scratch database may not have ended on the
+            // server yet (a busy server ends a closed session late), and a plain DROP gives up after
+            // five seconds, leaving the copy for a later run. The database is this run's own.
+            // Servers before PostgreSQL 13 do not know FORCE.
+            let quoted = SQLIdentifier.quoted(name)
+            do {
+                try await PostgresScriptRunner.runToTheEnd(
+                    sql: "DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)", on: maker)
+            } catch {
+                try await PostgresScriptRunner.runToTheEnd(
+                    sql: "DROP DATABASE IF EXISTS \(quoted)", on: maker)
+            }
+        }
+        // Closing the session frees the scratch database's lock.
+        try? await maker.close()
+    }
+}
+
+/// The scratch databases of one purpose made for one live database during
+/// a fleet run (``ScratchReuse``): the schemas of a database share them,
+/// one at a time each, emptied between two (``PostgresScratch/empty(connector:)``).
+/// Only databases of the same live database share, because a scratch
+/// database carries its live database's settings.
+actor PostgresScratchPool: ScratchPool {
+    private var idle: [PostgresScratch] = []
+
+    /// The key of the pool for scratch databases of `purpose` made for `location`.
+    static func key(for location: PostgresLocation, purpose: String) -> String {
+        "postgres \(location.server) \(location.user) \(location.database) \(purpose)"
+    }
+
+    /// A kept scratch database, if one is free.
+    func take() -> PostgresScratch? { idle.popLast() }
+
+    /// Keeps an emptied scratch database for the next use.
+    func keep(_ scratch: PostgresScratch) { idle.append(scratch) }
+
+    func drain() async {
+        let all = idle
+        idle = []
+        for scratch in all { await scratch.drop() }
+    }
+}
