@@ -1,5 +1,5 @@
 /// A statement that records the key and digest of rows a transfer moves or
-/// copies (``TransferringSession/record(_:)``).
+/// copies (the `record(_:)` of a ``TransferringSession``).
 public struct TransferRecording: Sendable {
     /// The statement.
     public var statement: HistoryStatement
