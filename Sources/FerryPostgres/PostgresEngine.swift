@@ -317,6 +317,13 @@ public struct PostgresEngine: DatabaseEngine {
         try await withScratchPostgres { try await body($0) }
     }
 
+    /// A scratch database takes the live database's settings and schema
+    /// name, which its catalog's text of a definition may show: only those of
+    /// one database and schema are alike.
+    public var scratchKinship: String? {
+        "postgres \(location.server) \(location.user) \(location.database) \(location.schema ?? "")"
+    }
+
     /// ``withScratchDatabase(_:)`` named `ferry_<purpose>_lock_<uuid>`.
     public func withScratchDatabase<Result: Sendable>(
         purpose: String, _ body: (any DatabaseEngine) async throws -> Result

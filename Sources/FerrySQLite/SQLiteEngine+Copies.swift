@@ -60,6 +60,10 @@ extension SQLiteEngine {
         }
     }
 
+    /// Every scratch database is a new file in a folder of its own, made by
+    /// the same SQLite: the same migrations build the same schema on any.
+    public var scratchKinship: String? { "sqlite" }
+
     /// Lends an engine on a new file in a ``WorkFolder`` in `TMPDIR`,
     /// deleted afterwards with its lock file.
     public func withScratchDatabase<Result: Sendable>(

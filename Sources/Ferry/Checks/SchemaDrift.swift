@@ -195,6 +195,16 @@ extension Ferry {
         } catch {
             return .skipped("the schema cannot be read: \(Self.reason(error))")
         }
+        // In a fleet run, the databases whose scratch databases are alike and whose history is the
+        // same compare with one schema, built once.
+        let kept = configuration.engine.scratchKinship.map { kinship in
+            ([kinship] + applied.sorted { $0.sequence < $1.sequence }.map { "\($0.kind) \($0.id)" })
+                .joined(separator: "\n")
+        }
+        if let kept, let expected = ScratchReuse.current?.schema(kept) {
+            return SchemaDrift(
+                differences: SchemaDrift.differences(live: live, expected: expected), skipped: nil)
+        }
         let expected: [SchemaObject]
         do {
             expected = try await configuration.engine.withScratchDatabase(purpose: "drift") {
@@ -227,6 +237,7 @@ extension Ferry {
                 "the schema of the applied migrations could not be built on a scratch database: \(Self.reason(error))"
             )
         }
+        if let kept { ScratchReuse.current?.keep(expected, as: kept) }
         return SchemaDrift(
             differences: SchemaDrift.differences(live: live, expected: expected), skipped: nil)
     }

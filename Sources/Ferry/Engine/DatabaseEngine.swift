@@ -130,6 +130,13 @@ public protocol DatabaseEngine: BackupEngine {
         purpose: String, _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result
 
+    /// What makes two of the engine's scratch databases alike, so that a
+    /// schema that the same migrations build on one is the schema they
+    /// build on the other, and a fleet run builds it once (``ScratchReuse``):
+    /// the engine's kind, and on a server the database and schema whose
+    /// settings and name a scratch database takes. Nil: never shared.
+    var scratchKinship: String? { get }
+
     /// The engine's own preflight checks of the server, each ok, a warning
     /// or a blocker with the figures it judged (PostgreSQL: a hot standby,
     /// the role's `CREATEDB`, the client programs for backups, the free space
@@ -160,6 +167,9 @@ public protocol DatabaseEngine: BackupEngine {
 
 extension DatabaseEngine {
     public var locationWarnings: [String] { [] }
+
+    /// Nil: the engine's scratch databases are never taken as alike.
+    public var scratchKinship: String? { nil }
 
     public var localDataFiles: [URL] { localFile.map { [$0] } ?? [] }
 

@@ -9,13 +9,16 @@
 /// of its time in checkpoints, and made the server's other work wait on
 /// them. Inside a fleet run (``current``), an engine may keep a scratch
 /// database in a ``ScratchPool`` of its own, emptied for the next database
-/// instead of dropped; the run drains every pool when it ends.
+/// instead of dropped; the run drains every pool when it ends. And what
+/// is built on a scratch database the same way for every database, such as
+/// the schema that the schema drift check compares with, is built once.
 public final class ScratchReuse: Sendable {
     /// The fleet run's reuse, for the engines that work inside it; nil
     /// outside a fleet run.
     @TaskLocal public static var current: ScratchReuse?
 
     private let pools = Locked<[String: any ScratchPool]>([:])
+    private let schemas = Locked<[String: [SchemaObject]]>([:])
 
     /// Creates an empty reuse.
     public init() {}
@@ -29,6 +32,19 @@ public final class ScratchReuse: Sendable {
             pools[key] = pool
             return pool
         }
+    }
+
+    /// The schema kept under `key` by ``keep(_:as:)``.
+    public func schema(_ key: String) -> [SchemaObject]? {
+        schemas.withLock { $0[key] }
+    }
+
+    /// Keeps a schema that migrations built on a scratch database, under a
+    /// key that names the engine's ``DatabaseEngine/scratchKinship`` and the
+    /// migrations, for the next database of the run to take instead of
+    /// building it again.
+    public func keep(_ schema: [SchemaObject], as key: String) {
+        schemas.withLock { $0[key] = schema }
     }
 
     /// Deletes what every pool keeps.
