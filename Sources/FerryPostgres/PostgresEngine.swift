@@ -310,7 +310,8 @@ public struct PostgresEngine: DatabaseEngine {
 
     /// Lends an engine on a new, empty database on the same server
     /// (`ferry_scratch_<uuid>`, which the role must be allowed to create),
-    /// dropped afterwards, also when `body` throws.
+    /// dropped afterwards, also when `body` throws (in a fleet run of
+    /// schemas, kept emptied for the next schema: ``withScratchPostgres(purpose:_:)``).
     public func withScratchDatabase<Result: Sendable>(
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result {
@@ -341,13 +342,15 @@ public struct PostgresEngine: DatabaseEngine {
     /// dropped: the server frees that lock when the maker dies, so the next
     /// run proves a scratch database dead by taking its lock, and drops it.
     ///
-    /// Inside a fleet run (``ScratchReuse/current``) the scratch database
-    /// is kept for the next database of the same live database
+    /// Inside a fleet run of schemas (``ScratchReuse/current``) the scratch
+    /// database is kept for the next schema of the same live database
     /// (``PostgresScratchPool``) instead of dropped.
     func withScratchPostgres<Result: Sendable>(
         purpose: String = "scratch", _ body: (PostgresEngine) async throws -> Result
     ) async throws -> Result {
-        guard let reuse = ScratchReuse.current else {
+        // Kept only for the schemas of one database, which take turns with it; a fleet of databases
+        // would keep one for each, with its maker's session, until the run ends.
+        guard let reuse = ScratchReuse.current, location.schema != nil else {
             let scratch = try await makeScratch(purpose: purpose)
             do {
                 let result = try await scratch.watch.watching {

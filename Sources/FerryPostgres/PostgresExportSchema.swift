@@ -10,10 +10,12 @@ enum PostgresExportSchema {
     /// The settings under which values are read and written as text that
     /// reads back exactly: instants in UTC with their offset, dates in ISO
     /// order, intervals in ISO 8601, floats in their shortest exact form.
-    static let exactTextSettings = [
-        "SET LOCAL TimeZone = 'UTC'", "SET LOCAL DateStyle = 'ISO, YMD'",
-        "SET LOCAL IntervalStyle = 'iso_8601'", "SET LOCAL extra_float_digits = 1",
-        "SET LOCAL bytea_output = 'hex'",
+    static let exactTextSettings = exactTextValues.map { "SET LOCAL \($0.name) = \($0.value)" }
+
+    /// The settings of ``exactTextSettings``, each its name and its value as SQL.
+    static let exactTextValues: [(name: String, value: String)] = [
+        ("TimeZone", "'UTC'"), ("DateStyle", "'ISO, YMD'"), ("IntervalStyle", "'iso_8601'"),
+        ("extra_float_digits", "1"), ("bytea_output", "'hex'"),
     ]
 
     static func tables(on connection: PostgresConnection) async throws -> [ExportTable] {

@@ -17,7 +17,8 @@ struct PostgresScratch: Sendable {
     /// have dropped the database since.
     func isAlive() async -> Bool {
         do {
-            try await watch.during {
+            // Bounded: a session left idle may have lost its connection without a word.
+            try await watch.bounded {
                 try await PostgresScriptRunner.runToTheEnd(sql: "SELECT 1", on: maker)
             }
             return true
@@ -29,7 +30,9 @@ struct PostgresScratch: Sendable {
 
     /// Empties the database for the next use: drops every schema but the
     /// server's own (with whatever lives in them, extensions too) and makes
-    /// `public` again, as a new database has it.
+    /// `public` again; then checks that nothing is left that a schema does
+    /// not hold (an extension in the server's schemas, a large object, a
+    /// publication, an event trigger).
     ///
     /// - Returns: Whether it is empty now; when not, it is to be dropped.
     func empty(connector: PostgresConnector) async -> Bool {
@@ -48,6 +51,12 @@ struct PostgresScratch: Sendable {
                                 EXECUTE format('DROP SCHEMA %I CASCADE', schema_name);
                             END LOOP;
                             CREATE SCHEMA public;
+                            IF EXISTS (SELECT 1 FROM pg_extension WHERE extname <> 'plpgsql')
+                               OR EXISTS (SELECT 1 FROM pg_largeobject_metadata)
+                               OR EXISTS (SELECT 1 FROM pg_publication)
+                               OR EXISTS (SELECT 1 FROM pg_event_trigger) THEN
+                                RAISE EXCEPTION 'not empty';
+                            END IF;
                         END
                         $ferry$
                         """, on: connection)
@@ -81,11 +90,12 @@ struct PostgresScratch: Sendable {
     }
 }
 
-/// The scratch databases of one purpose made for one live database during
-/// a fleet run (``ScratchReuse``): the schemas of a database share them,
-/// one at a time each, emptied between two (``PostgresScratch/empty(connector:)``).
-/// Only databases of the same live database share, because a scratch
-/// database carries its live database's settings.
+/// The scratch databases of one purpose made for the schemas of one live
+/// database during a fleet run (``ScratchReuse``): the schemas take turns
+/// with them, one at a time each, emptied between two
+/// (``PostgresScratch/empty(connector:)``). Only schemas of the same live
+/// database share, because a scratch database carries its live database's
+/// settings.
 actor PostgresScratchPool: ScratchPool {
     private var idle: [PostgresScratch] = []
 

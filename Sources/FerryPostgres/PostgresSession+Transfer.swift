@@ -3,9 +3,29 @@ import Foundation
 import PostgresNIO
 
 extension PostgresHistoryDialect: TransferDialect {
-    /// The MD5 of the row's text (`ROW(…)::text`).
+    /// The server's 64-bit hash of the row's text (`hashtextextended` of
+    /// `ROW(…)::text`), as text; the text read under fixed settings
+    /// (``valueTextSettings(legacy:)``).
     func rowDigest(of columns: [String]) -> String {
-        "md5(ROW(\(columns.joined(separator: ", ")))::text)"
+        "CAST(\(packedDigest(of: columns)) AS TEXT)"
+    }
+
+    /// An older Ferry's digest is the MD5 of the row's text, 32 characters
+    /// (the hash's text has at most 20).
+    func recordedRowDigest(of columns: [String], recorded: String) -> String {
+        "(CASE WHEN length(\(recorded)) = 32 THEN md5(ROW(\(columns.joined(separator: ", ")))::text) "
+            + "ELSE \(rowDigest(of: columns)) END)"
+    }
+
+    func legacyDigestCondition(_ digest: String) -> String? { "length(\(digest)) = 32" }
+
+    /// The settings of an export's exact text (UTC, ISO dates and intervals,
+    /// shortest exact floats, hex bytes) and money in the C locale; for
+    /// `legacy`, each back to the session's default (the server's, the
+    /// database's or the role's), under which an older Ferry recorded rows.
+    func valueTextSettings(legacy: Bool) -> [String] {
+        let settings = PostgresExportSchema.exactTextValues + [("lc_monetary", "'C'")]
+        return settings.map { "SET \($0.name) " + (legacy ? "TO DEFAULT" : "= \($0.value)") }
     }
 
     /// `CAST($n AS type)`: a key bound as text compared with a typed column.
@@ -36,11 +56,8 @@ extension PostgresHistoryDialect: TransferDialect {
             + "WHERE p.transfer = \(transfer)"
     }
 
-    /// The server's 64-bit hash of the row's text (`hashtextextended`),
-    /// cheaper to keep than the MD5 of ``rowDigest(of:)``.
-    func packedRowDigest(of columns: [String]) -> String {
-        "CAST(\(packedDigest(of: columns)) AS TEXT)"
-    }
+    /// ``rowDigest(of:)``: a pack holds the same digest.
+    func packedRowDigest(of columns: [String]) -> String { rowDigest(of: columns) }
 
     private func packedDigest(of columns: [String]) -> String {
         "hashtextextended(ROW(\(columns.joined(separator: ", ")))::text, 0)"
@@ -52,11 +69,22 @@ extension PostgresHistoryDialect: TransferDialect {
     }
 
     /// Stored as they are: compressing a pack cost three times what
-    /// writing it does.
+    /// writing it does. Changed only once, so that a transfer takes no
+    /// stronger lock on the table than writing to it.
     var packsTableSettings: [String] {
         [
-            "ALTER TABLE ferry_transfer_packs ALTER COLUMN row_keys SET STORAGE EXTERNAL, "
-                + "ALTER COLUMN digests SET STORAGE EXTERNAL"
+            """
+            DO $ferry$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM pg_attribute
+                            WHERE attrelid = 'ferry_transfer_packs'::regclass
+                              AND attname IN ('row_keys', 'digests') AND attstorage <> 'e') THEN
+                    ALTER TABLE ferry_transfer_packs ALTER COLUMN row_keys SET STORAGE EXTERNAL,
+                        ALTER COLUMN digests SET STORAGE EXTERNAL;
+                END IF;
+            END
+            $ferry$
+            """
         ]
     }
 
@@ -125,23 +153,11 @@ extension PostgresSession: TransferringSession {
     /// The server checks every foreign key as each statement runs (a
     /// transfer disables only the table's own triggers), and the deferred
     /// ones before the commit: nothing is left to read again.
-    ///
-    /// A row's digest is a digest of its text, which depends on settings
-    /// (an instant's text on the time zone, a float's on its digits): the
-    /// transaction fixes them, so that an undo in another session, or after
-    /// the server's settings changed, digests an unchanged row as the
-    /// transfer did.
     func inTransaction<Result: Sendable>(
         for purpose: TransactionPurpose, checkingReferencesOf tables: [String],
         _ body: () async throws -> Result
     ) async throws -> Result {
-        try await inTransaction(for: purpose) {
-            for setting in PostgresExportSchema.exactTextSettings + ["SET LOCAL lc_monetary = 'C'"]
-            {
-                _ = try await query(HistoryStatement(setting))
-            }
-            return try await body()
-        }
+        try await inTransaction(for: purpose, body)
     }
 
     /// `ALTER TABLE … DISABLE TRIGGER USER` for the body, in the open

@@ -35,14 +35,20 @@ struct PostgresScratchPoolTests {
         ).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// An engine on the schema `tenant_a` of the test database.
+    func schemaEngine(_ database: TestDatabase) throws -> PostgresEngine {
+        PostgresEngine(location: try PostgresLocation(url: database.location + "?schema=tenant_a"))
+    }
+
     @Test func aFleetRunKeepsItsScratchDatabaseEmptiedUntilItEnds() async throws {
         try await withTestDatabase(.postgres) { database in
+            let engine = try schemaEngine(database)
             let reuse = ScratchReuse()
             let names = try await ScratchReuse.$current.withValue(reuse) {
                 var names: [String] = []
                 for _ in 0..<3 {
                     names.append(
-                        try await database.engine.withScratchDatabase(purpose: "check") { scratch in
+                        try await engine.withScratchDatabase(purpose: "check") { scratch in
                             let name = try #require(scratch as? PostgresEngine).location.database
                             #expect(
                                 try await contents(of: name) == "public 0", "a new or emptied one")
@@ -72,7 +78,8 @@ struct PostgresScratchPoolTests {
             let name = Locked<String?>(nil)
             await ScratchReuse.$current.withValue(reuse) {
                 _ = await #expect(throws: Failure.self) {
-                    try await database.engine.withScratchDatabase(purpose: "check") { scratch in
+                    try await schemaEngine(database).withScratchDatabase(purpose: "check") {
+                        scratch in
                         name.value = (scratch as? PostgresEngine)?.location.database
                         throw Failure()
                     }
@@ -80,6 +87,39 @@ struct PostgresScratchPoolTests {
             }
             let made = try #require(name.value)
             #expect(try await !exists(made))
+            await reuse.drain()
+        }
+    }
+
+    /// A fleet of databases keeps none: no database would take turns with it.
+    @Test func aScratchDatabaseOfAWholeDatabaseIsDroppedAtOnce() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let reuse = ScratchReuse()
+            let name = try await ScratchReuse.$current.withValue(reuse) {
+                try await database.engine.withScratchDatabase(purpose: "check") { scratch in
+                    try #require(scratch as? PostgresEngine).location.database
+                }
+            }
+            #expect(try await !exists(name))
+            await reuse.drain()
+        }
+    }
+
+    /// What a schema cannot hold (here a large object) is not emptied: the
+    /// scratch database is dropped instead of kept.
+    @Test func aScratchDatabaseThatCannotBeEmptiedIsDropped() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let engine = try schemaEngine(database)
+            let reuse = ScratchReuse()
+            let name = try await ScratchReuse.$current.withValue(reuse) {
+                try await engine.withScratchDatabase(purpose: "check") { scratch in
+                    let name = try #require(scratch as? PostgresEngine).location.database
+                    try await PostgresTestServer.psql(
+                        ["-c", "SELECT lo_from_bytea(0, 'kept'::bytea)"], database: name)
+                    return name
+                }
+            }
+            #expect(try await !exists(name))
             await reuse.drain()
         }
     }

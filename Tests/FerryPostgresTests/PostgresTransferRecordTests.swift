@@ -114,6 +114,26 @@ struct PostgresTransferRecordTests {
         }
     }
 
+    /// A condition on an instant is read in UTC by the preview and by the
+    /// transfer alike, whatever the server's time zone: the rows previewed
+    /// are the rows that move.
+    @Test func aConditionOnAnInstantMovesTheRowsThePreviewCounted() async throws {
+        try await withThings { database, ferry in
+            try await setDatabase("TimeZone", to: "Pacific/Chatham", in: database)
+            try await setDatabase("DateStyle", to: "SQL, DMY", in: database)
+            let report = try await ferry.transfer(
+                TransferRequest(
+                    name: "things.owner", from: "1", to: "2",
+                    condition: "seen < '2026-03-29 05:00:00'"), takingBackup: false)
+            #expect(report.transfer.rows == 4, "the rows of 01:30 to 04:30 UTC")
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*) FROM things WHERE owner = 2 AND seen < '2026-03-29 05:00:00+00'"
+                )
+                    == "4")
+        }
+    }
+
     /// More rows than a pack holds: one row of `ferry_transfer_rows` each.
     @Test func aMoveOfMoreRowsThanAPackHoldsIsRecordedOneRowEach() async throws {
         try await withThings { database, ferry in
@@ -168,15 +188,17 @@ struct PostgresTransferRecordTests {
     }
 
     /// Rows that an older Ferry recorded one each, with the MD5 of their
-    /// text, are still undone, and a changed one is still seen.
+    /// text under the session's own settings (here a time zone that is not
+    /// UTC, and PostgreSQL's own interval style), are still undone, and a
+    /// changed one is still seen.
     @Test func aTransferRecordedOneRowEachByAnOlderFerryIsUndone() async throws {
         try await withThings { database, ferry in
             let before = try await owners(database)
             let report = try await ferry.transfer(
                 TransferRequest(name: "things.owner", from: "1", to: "2"), takingBackup: false)
+            try await setDatabase("TimeZone", to: "Pacific/Chatham", in: database)
             try await database.load(
                 """
-                SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601';
                 INSERT INTO ferry_transfer_rows (transfer, row_key, digest)
                 SELECT \(report.transfer.id), t.k, md5(ROW(t.k, t.note, t.seen, t.weight, t.kept)::text)
                   FROM things AS t JOIN (SELECT unnest(row_keys) AS k FROM ferry_transfer_packs) AS p USING (k);

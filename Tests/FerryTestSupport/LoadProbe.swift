@@ -1,7 +1,8 @@
 import Foundation
 
 /// How long the load probes run: a few rounds in the test suite, or
-/// `FERRY_LOAD_ROUNDS` rounds (`scripts/reliability.sh` sets 100).
+/// `FERRY_LOAD_ROUNDS` rounds (`scripts/reliability.sh` sets 700: 100 with
+/// each number of upgraders from 2 to 8).
 public enum LoadProbe {
     /// The variable that sets the number of rounds.
     public static let roundsVariable = "FERRY_LOAD_ROUNDS"

@@ -198,7 +198,10 @@ extension Ferry {
         // In a fleet run, the databases whose scratch databases are alike and whose history is the
         // same compare with one schema, built once.
         let kept = configuration.engine.scratchKinship.map { kinship in
-            ([kinship] + applied.sorted { $0.sequence < $1.sequence }.map { "\($0.kind) \($0.id)" })
+            ([kinship]
+                + applied.sorted { $0.sequence < $1.sequence }.map {
+                    "\($0.kind) \($0.id) \($0.checksum)"
+                })
                 .joined(separator: "\n")
         }
         if let kept, let expected = ScratchReuse.current?.schema(kept) {

@@ -118,7 +118,8 @@ public protocol DatabaseEngine: BackupEngine {
     ) async throws -> Result
 
     /// Lends an engine on a new, empty database of the same kind, deleted
-    /// afterwards.
+    /// afterwards (in a fleet run, an engine may keep it emptied for the
+    /// next database instead: ``ScratchReuse``).
     func withScratchDatabase<Result: Sendable>(
         _ body: (any DatabaseEngine) async throws -> Result
     ) async throws -> Result

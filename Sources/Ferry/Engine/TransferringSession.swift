@@ -7,6 +7,23 @@ public protocol TransferDialect: HistoryDialect {
     /// row): equal for equal values, different once any of them changed.
     func rowDigest(of columns: [String]) -> String
 
+    /// The digest of the row as the recorded digest `recorded` (of a row of
+    /// `ferry_transfer_rows`) holds it: ``rowDigest(of:)``, or an older
+    /// Ferry's digest where the engine's changed and `recorded` shows which.
+    func recordedRowDigest(of columns: [String], recorded: String) -> String
+
+    /// Statements that set, for the rest of the session, what the text of a
+    /// value depends on (PostgreSQL: the time zone, the date and interval
+    /// styles, a float's digits): fixed values, as a transfer records its
+    /// rows and reads its condition; or, for `legacy`, the session's own, as
+    /// an older Ferry recorded them. Empty where no setting changes a text.
+    func valueTextSettings(legacy: Bool) -> [String]
+
+    /// A condition on the digest column `digest` of `ferry_transfer_rows`
+    /// that holds for a row an older Ferry recorded under the session's own
+    /// settings (``valueTextSettings(legacy:)``); nil when there is none.
+    func legacyDigestCondition(_ digest: String) -> String?
+
     /// The parameter at `position`, as a value of the column's declared
     /// type (a key given as text compared with an integer column).
     func parameter(_ position: Int, as declaredType: String) -> String
@@ -32,8 +49,9 @@ public protocol TransferDialect: HistoryDialect {
     /// and its digest of `columns` as the engine updates it, in one pass,
     /// for the session to keep in `ferry_transfer_packs`
     /// (``TransferringSession/move(_:)``). Nil when the engine records the
-    /// rows in a pass of its own before the `UPDATE`, one row of
-    /// `ferry_transfer_rows` each.
+    /// rows in a pass of its own before the `UPDATE`
+    /// (``packingAggregates(key:digestOf:)``, or one row of
+    /// `ferry_transfer_rows` each).
     func recording(_ value: String, key: String, digestOf columns: [String]) -> String?
 
     /// The rows of one transfer kept in `ferry_transfer_packs`, as a
@@ -149,6 +167,17 @@ extension TransferringSession {
 }
 
 extension TransferDialect {
+    /// ``rowDigest(of:)``: the engine's digest never changed.
+    public func recordedRowDigest(of columns: [String], recorded: String) -> String {
+        rowDigest(of: columns)
+    }
+
+    /// None: no setting changes the text of a value.
+    public func valueTextSettings(legacy: Bool) -> [String] { [] }
+
+    /// None: every recorded digest is the engine's.
+    public func legacyDigestCondition(_ digest: String) -> String? { nil }
+
     /// Whether the engine keeps packs (``unpackedRows(ofTransfer:)``).
     public var keepsPacks: Bool { unpackedRows(ofTransfer: "0") != nil }
 }

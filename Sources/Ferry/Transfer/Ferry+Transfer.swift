@@ -240,7 +240,12 @@ extension Ferry {
                     "The \(engine.engineName) engine cannot transfer rows.",
                     changes: "Nothing was changed.")
             }
-            return try await body(transferring, transferring.transferDialect)
+            // The text of values (a row's digest, a condition) read the same in every transfer session.
+            let dialect = transferring.transferDialect
+            for setting in dialect.valueTextSettings(legacy: false) {
+                _ = try await transferring.query(HistoryStatement(setting))
+            }
+            return try await body(transferring, dialect)
         }
     }
 
@@ -635,15 +640,11 @@ extension Ferry {
         return statements
     }
 
-    /// Refuses an undo when a recorded row changed since the transfer: in
-    /// a transaction of the undo's kind, which reads the rows as the undo
-    /// does (``TransferringSession/inTransaction(for:checkingReferencesOf:_:)``).
+    /// Refuses an undo when a recorded row changed since the transfer.
     private func check(undoOf record: TransferRecord) async throws -> Bool {
         try await withTransferSession { session, dialect in
-            try await session.inTransaction(for: .transferUndo, checkingReferencesOf: []) {
-                try await self.checkUnchanged(record, in: session, dialect: dialect)
-                return true
-            }
+            try await self.checkUnchanged(record, in: session, dialect: dialect)
+            return true
         }
     }
 
@@ -664,6 +665,15 @@ extension Ferry {
             TransferStatements(
                 dialect: dialect, definition: definition, request: request, table: table,
                 entity: entity), in: session)
+        // An older Ferry recorded the keys and digests under the session's own settings: read
+        // them as it wrote them, for the check and the undo after it.
+        if let legacy = TransferStore(dialect: dialect).legacyRows(of: record.id),
+            try await session.query(legacy).first?.first?.integer ?? 0 > 0
+        {
+            for setting in dialect.valueTextSettings(legacy: true) {
+                _ = try await session.query(HistoryStatement(setting))
+            }
+        }
         if try await session.query(sql.entityCount(record.from)).first?.first?.integer == 0 {
             throw FerryError(
                 .transferRefused,

@@ -322,11 +322,10 @@ struct TransferStatements {
 
     /// The digest of the row `s` as its record `r` holds it.
     private var recordedDigest: String {
-        guard packsExist, dialect.keepsPacks else {
-            return dialect.rowDigest(of: digestColumns)
-        }
+        let recorded = dialect.recordedRowDigest(of: digestColumns, recorded: "r.digest")
+        guard packsExist, dialect.keepsPacks else { return recorded }
         return "(CASE WHEN r.packed = 1 THEN \(dialect.packedRowDigest(of: digestColumns)) "
-            + "ELSE \(dialect.rowDigest(of: digestColumns)) END)"
+            + "ELSE \(recorded) END)"
     }
 
     /// The recorded rows of a transfer that are no longer as it left them

@@ -29,9 +29,10 @@ public struct TransferStore: Sendable {
 
     /// How many rows a transfer packs at most in one statement (PostgreSQL,
     /// ``TransferDialect/packingAggregates(key:digestOf:)``): the server holds
-    /// the pack in memory, about 30 bytes a row, and no value may pass 1 GB.
-    /// A transfer of more rows records them one row each.
-    @TaskLocal public static var rowsPerStatementPack = 4_194_304
+    /// the pack in memory (about 80 bytes a row with short keys), and no
+    /// array may pass 1 GB (keys of 500 bytes on average would). A transfer
+    /// of more rows records them one row each.
+    @TaskLocal public static var rowsPerStatementPack = 2_097_152
 
     /// Creates the table of packs when it is missing: each row holds
     /// `row_count` of a transfer's rows (`part` numbers them from 0), in the
@@ -163,6 +164,17 @@ public struct TransferStore: Sendable {
                 .text(request.name), .text(request.from), .text(request.to),
                 .text(request.condition ?? ""), .text(request.mode.rawValue),
             ], columns: Self.kinds)
+    }
+
+    /// How many of a transfer's rows an older Ferry recorded under the
+    /// session's own settings (``TransferDialect/legacyDigestCondition(_:)``);
+    /// nil when the engine has no such rows.
+    public func legacyRows(of id: Int) -> HistoryStatement? {
+        dialect.legacyDigestCondition("digest").map { condition in
+            HistoryStatement(
+                "SELECT count(*) FROM ferry_transfer_rows WHERE transfer = \(dialect.placeholder(1)) "
+                    + "AND \(condition)", arguments: [.integer(id)], columns: [.integer])
+        }
     }
 
     /// Marks a transfer undone.
