@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the release build of `ferry` (what users run) through every command
-# on a copy of the bundled example, three ways: plain, with --json, and on a
-# pseudo-terminal (where the progress bar draws). The test suite runs debug
+# on a copy of the bundled example, on SQLite and then on PostgreSQL (a
+# throwaway server, as scripts/test.sh starts, or FERRY_TEST_POSTGRES_URL's),
+# three ways: plain, with --json, and on a pseudo-terminal (where the
+# progress bar draws). The test suite runs debug
 # builds; this catches what only the optimizer breaks (in Swift 6.3 an
 # optimized build crashed in every command that reports progress, while
 # every test passed).
@@ -59,12 +61,11 @@ run() {
     fi
 }
 
-for mode in plain json tty; do
-    rm -rf "$work/app"
-    mkdir -p "$work/app"
-    cp -R "$example/migrations" "$example/fixtures" "$example/ferry.toml" "$work/app/"
-    mkdir -p "$work/app/data"
-    FERRY="$ferry" "$example/make-database.sh" 0.2.0 "$work/app/data/sensorhub.db" >/dev/null
+# every_command MODE IMPORTED [SENSOR SENSOR]: every command, in the work folder's copy of the
+# example; IMPORTED is the new database the import writes, the sensors those the transfer joins.
+every_command() {
+    local mode="$1" imported="$2"
+    shift 2
     run "$mode" 0 status
     run "$mode" 0 plan
     run "$mode" 0 check
@@ -75,10 +76,9 @@ for mode in plain json tty; do
     run "$mode" 0 backup
     run "$mode" 0 backups
     run "$mode" 0 export "$work/app/export"
-    run "$mode" 0 import "$work/app/export" --database "$work/app/imported.db" --yes
-    mapfile -t sensors < <(sqlite3 "$work/app/data/sensorhub.db" "SELECT id FROM sensors ORDER BY id LIMIT 2")
-    if ((${#sensors[@]} == 2)); then
-        run "$mode" 0 transfer "sensor history" --from "${sensors[0]}" --to "${sensors[1]}" --yes
+    run "$mode" 0 import "$work/app/export" --database "$imported" --yes
+    if (($# == 2)); then
+        run "$mode" 0 transfer "sensor history" --from "$1" --to "$2" --yes
     else
         echo "FAILED ($mode): the example has fewer than two sensors to transfer between." >&2
         failures=$((failures + 1))
@@ -88,6 +88,43 @@ for mode in plain json tty; do
     run "$mode" 0 test-paths
     # A refusal exits non-zero (3, refused) without crashing: an export into a folder that holds one.
     run "$mode" 3 export "$work/app/export"
+}
+
+# SQLite: the example as it ships.
+for mode in plain json tty; do
+    rm -rf "$work/app"
+    mkdir -p "$work/app"
+    cp -R "$example/migrations" "$example/fixtures" "$example/ferry.toml" "$work/app/"
+    mkdir -p "$work/app/data"
+    FERRY="$ferry" "$example/make-database.sh" 0.2.0 "$work/app/data/sensorhub.db" >/dev/null
+    mapfile -t sensors < <(sqlite3 "$work/app/data/sensorhub.db" "SELECT id FROM sensors ORDER BY id LIMIT 2")
+    every_command "$mode" "$work/app/imported.db" "${sensors[@]}"
+done
+
+# PostgreSQL: the example's twin (postgres/), on a throwaway server (or the one
+# FERRY_TEST_POSTGRES_URL names), a new database for each mode, dropped at the end.
+source scripts/postgres-server.sh
+if [[ -z "${FERRY_TEST_POSTGRES_URL:-}" ]]; then
+    postgres_bin >/dev/null \
+        || { echo "PostgreSQL 15 is needed for the PostgreSQL pass (scripts/test.sh installs it)." >&2; exit 1; }
+    trap 'stop_postgres; rm -rf "$work"' EXIT
+    start_postgres
+fi
+server="${FERRY_TEST_POSTGRES_URL%/*}"
+smoke="smoke_$$"
+for mode in plain json tty; do
+    rm -rf "$work/app" "$work/data"
+    mkdir -p "$work/app"
+    cp -R "$example/postgres/migrations" "$example/postgres/fixtures" "$example/postgres/ferry.toml" "$work/app/"
+    database="$server/${smoke}_$mode"
+    FERRY="$ferry" "$example/make-database.sh" 0.2.0 "$database" >/dev/null
+    mapfile -t sensors < <(psql -X -At -d "$database" -c "SELECT id FROM sensors ORDER BY id LIMIT 2")
+    export FERRY_DATABASE="$database"
+    every_command "$mode" "$server/${smoke}_${mode}_imported" "${sensors[@]}"
+    unset FERRY_DATABASE
+done
+for name in $(psql -X -At -d "$server/postgres" -c "SELECT datname FROM pg_database WHERE datname LIKE '${smoke}%'"); do
+    psql -X -q -d "$server/postgres" -c "DROP DATABASE \"$name\" WITH (FORCE)" || true
 done
 
 if ((failures)); then
