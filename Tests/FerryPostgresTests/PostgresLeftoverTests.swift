@@ -16,9 +16,7 @@ struct PostgresLeftoverTests {
     }
 
     func exists(_ name: String) async throws -> Bool {
-        try await PostgresTestServer.psql(
-            ["-At", "-c", "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"],
-            database: "postgres") == "1\n"
+        try await PostgresTestServer.databaseExists(name)
     }
 
     @Test func theNextCheckDropsDeadScratchDatabasesAndLeavesLiveOnes() async throws {

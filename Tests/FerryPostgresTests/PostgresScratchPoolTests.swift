@@ -17,9 +17,7 @@ struct PostgresScratchPoolTests {
     }
 
     func exists(_ name: String) async throws -> Bool {
-        try await PostgresTestServer.psql(
-            ["-At", "-c", "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"],
-            database: "postgres") == "1\n"
+        try await PostgresTestServer.databaseExists(name)
     }
 
     /// The schemas of a scratch database but the server's own, and its tables.

@@ -1,3 +1,4 @@
+import Ferry
 import Foundation
 import Testing
 
@@ -91,6 +92,16 @@ public enum PostgresTestServer {
     public static func dropDatabase(_ name: String) async {
         _ = try? await psql(
             ["-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"], database: "postgres")
+    }
+
+    /// Whether the server has a database of that name.
+    public static func databaseExists(_ name: String) async throws -> Bool {
+        try await psql(
+            [
+                "-At", "-c",
+                "SELECT count(*) FROM pg_database WHERE datname = \(SQLLiteral.quoted(name))",
+            ],
+            database: "postgres") == "1\n"
     }
 
     /// Runs the real `psql` on a database of the server as the URL's role,
