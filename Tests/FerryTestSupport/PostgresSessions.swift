@@ -5,9 +5,9 @@ import Foundation
 extension PostgresTestServer {
     /// Ends, as an administrator does (`pg_terminate_backend`), the sessions
     /// that match `condition` (a condition on `pg_stat_activity`) as soon as
-    /// one appears, looking every 2 ms for at most 600 s (a loaded machine may
-    /// take minutes to reach it); fails, saying
-    /// `never`, when none appears.
+    /// one appears, looking every 2 ms for at most 600 s (a loaded machine
+    /// may take minutes to reach it); fails, saying `never`, when none
+    /// appears.
     ///
     /// Run it in a task beside the work whose session it ends.
     ///
