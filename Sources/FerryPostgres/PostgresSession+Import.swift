@@ -62,11 +62,14 @@ extension PostgresSession: ImportingSession {
         // Only what its definition makes again whole, on a plain table: a deferrable foreign key
         // (whose rows may come with a later table), an index with a comment, a tablespace of its
         // own or a CLUSTER mark, a partitioned table's indexes and a partition's (attached to its
-        // parent's), and a foreign key inherited from a parent stay as they are. Dropping an
-        // index keeps readers of the table waiting too until the import commits.
+        // parent's), and a foreign key inherited from a parent stay as they are. So do a primary
+        // key or unique constraint that anything depends on (another table's foreign key, a view
+        // grouped by it) or that is the table's replica identity. Building a key's index once
+        // after the rows costs a third of keeping it up to date row by row. Dropping an index
+        // keeps readers of the table waiting too until the import commits.
         let rebuilt = try await PostgresExportSchema.rows(
             """
-            SELECT 'ALTER TABLE \(target) DROP CONSTRAINT ' || quote_ident(c.conname),
+            SELECT 1, 'ALTER TABLE \(target) DROP CONSTRAINT ' || quote_ident(c.conname),
                    'ALTER TABLE \(target) ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
                        || pg_get_constraintdef(c.oid)
               FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
@@ -74,7 +77,23 @@ extension PostgresSession: ImportingSession {
                AND t.relkind = 'r' AND NOT t.relispartition AND c.conparentid = 0
                AND obj_description(c.oid, 'pg_constraint') IS NULL
             UNION ALL
-            SELECT 'DROP INDEX ' || i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            SELECT 2, 'ALTER TABLE \(target) DROP CONSTRAINT ' || quote_ident(c.conname),
+                   'ALTER TABLE \(target) ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
+                       || pg_get_constraintdef(c.oid)
+              FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+                   JOIN pg_index i ON i.indexrelid = c.conindid JOIN pg_class x ON x.oid = c.conindid
+             WHERE c.conrelid = \(relation) AND c.contype IN ('p', 'u') AND NOT c.condeferrable
+               AND t.relkind = 'r' AND NOT t.relispartition AND c.conparentid = 0
+               AND NOT i.indisclustered AND NOT i.indisreplident AND x.reltablespace = 0
+               AND obj_description(c.oid, 'pg_constraint') IS NULL
+               AND obj_description(c.conindid, 'pg_class') IS NULL
+               AND NOT EXISTS (
+                   SELECT 1 FROM pg_depend d
+                    WHERE ((d.refclassid = 'pg_constraint'::regclass AND d.refobjid = c.oid)
+                           OR (d.refclassid = 'pg_class'::regclass AND d.refobjid = c.conindid))
+                      AND NOT (d.classid = 'pg_class'::regclass AND d.objid = c.conindid))
+            UNION ALL
+            SELECT 3, 'DROP INDEX ' || i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
               FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
                    JOIN pg_class t ON t.oid = i.indrelid
              WHERE i.indrelid = \(relation) AND NOT i.indisunique AND NOT i.indisprimary
@@ -82,10 +101,12 @@ extension PostgresSession: ImportingSession {
                AND x.reltablespace = 0
                AND obj_description(i.indexrelid, 'pg_class') IS NULL
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+             ORDER BY 1
             """, on: connection)
-        for statement in rebuilt { try await run(statement[0]) }
-        let copied = try await copyRows(of: table, into: table.name, from: source)
         for statement in rebuilt { try await run(statement[1]) }
+        let copied = try await copyRows(of: table, into: table.name, from: source)
+        // Made again in the reverse order: a key before the foreign keys that may need it.
+        for statement in rebuilt.reversed() { try await run(statement[2]) }
         return TableLoad(rows: source.rowsRead, inserted: copied, conflicts: 0, conflictKeys: [])
     }
 
