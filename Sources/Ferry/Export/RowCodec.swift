@@ -88,10 +88,13 @@ public enum RowCodec {
     /// - Parameters:
     ///   - integer: The integer.
     ///   - body: Reads the text's bytes, which live only during the call.
-    /// - Returns: What `body` returns.
-    public static func withDecimalDigits<Result>(
-        of integer: Int64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
-    ) rethrows -> Result {
+    ///
+    /// Not generic over a result: another module's call of a generic
+    /// function here is not specialized, and finding the generic's metadata
+    /// at each call was an eighth of an import's time.
+    public static func withDecimalDigits(
+        of integer: Int64, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void
+    ) rethrows {
         var magnitude = integer.magnitude
         return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var index = 20
@@ -133,11 +136,11 @@ public enum RowCodec {
     ///
     /// - Parameters:
     ///   - real: A finite real.
-    ///   - body: Reads the text's bytes, which live only during the call.
-    /// - Returns: What `body` returns.
-    public static func withShortestText<Result>(
-        of real: Double, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
-    ) rethrows -> Result {
+    ///   - body: Reads the text's bytes, which live only during the call
+    ///     (not generic over a result, as ``withDecimalDigits(of:_:)``).
+    public static func withShortestText(
+        of real: Double, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void
+    ) rethrows {
         guard let (units, decimals) = shortestDecimal(real.magnitude) else {
             var text = real.description
             return try text.withUTF8 { try body($0) }
