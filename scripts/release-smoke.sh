@@ -23,6 +23,12 @@ ferry="$PWD/.build/release/ferry"
 [[ -x "$ferry" ]] || { echo "No release build at $ferry: run without --skip-build." >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "The sqlite3 shell is needed (apt-get install sqlite3)." >&2; exit 1; }
 command -v script >/dev/null || { echo "script(1) is needed (apt-get install bsdutils)." >&2; exit 1; }
+source scripts/postgres-server.sh
+if [[ -z "${FERRY_TEST_POSTGRES_URL:-}" ]] && ! postgres_bin >/dev/null; then
+    echo "PostgreSQL 15 is needed for the PostgreSQL pass (scripts/test.sh installs it)." >&2
+    exit 1
+fi
+command -v psql >/dev/null || { echo "psql is needed (apt-get install postgresql-client-15)." >&2; exit 1; }
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -102,29 +108,37 @@ for mode in plain json tty; do
 done
 
 # PostgreSQL: the example's twin (postgres/), on a throwaway server (or the one
-# FERRY_TEST_POSTGRES_URL names), a new database for each mode, dropped at the end.
-source scripts/postgres-server.sh
+# FERRY_TEST_POSTGRES_URL names), a new database for each mode, dropped at the end (also when
+# the script stops early).
+server=""
+smoke="smoke_$$"
+drop_smoke_databases() {
+    [[ -n "$server" ]] || return 0
+    local mode
+    for mode in plain json tty; do
+        for name in "${smoke}_$mode" "${smoke}_${mode}_imported"; do
+            psql -X -q -d "$server/postgres" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" \
+                >/dev/null 2>&1 || echo "Could not drop the database $name on $server." >&2
+        done
+    done
+}
 if [[ -z "${FERRY_TEST_POSTGRES_URL:-}" ]]; then
-    postgres_bin >/dev/null \
-        || { echo "PostgreSQL 15 is needed for the PostgreSQL pass (scripts/test.sh installs it)." >&2; exit 1; }
     trap 'stop_postgres; rm -rf "$work"' EXIT
     start_postgres
 fi
 server="${FERRY_TEST_POSTGRES_URL%/*}"
-smoke="smoke_$$"
+trap 'drop_smoke_databases; stop_postgres; rm -rf "$work"' EXIT
 for mode in plain json tty; do
     rm -rf "$work/app" "$work/data"
     mkdir -p "$work/app"
     cp -R "$example/postgres/migrations" "$example/postgres/fixtures" "$example/postgres/ferry.toml" "$work/app/"
     database="$server/${smoke}_$mode"
     FERRY="$ferry" "$example/make-database.sh" 0.2.0 "$database" >/dev/null
-    mapfile -t sensors < <(psql -X -At -d "$database" -c "SELECT id FROM sensors ORDER BY id LIMIT 2")
+    sensors_text="$(psql -X -At -d "$database" -c "SELECT id FROM sensors ORDER BY id LIMIT 2")"
+    mapfile -t sensors <<<"$sensors_text"
     export FERRY_DATABASE="$database"
     every_command "$mode" "$server/${smoke}_${mode}_imported" "${sensors[@]}"
     unset FERRY_DATABASE
-done
-for name in $(psql -X -At -d "$server/postgres" -c "SELECT datname FROM pg_database WHERE datname LIKE '${smoke}%'"); do
-    psql -X -q -d "$server/postgres" -c "DROP DATABASE \"$name\" WITH (FORCE)" || true
 done
 
 if ((failures)); then

@@ -13,8 +13,8 @@ extension PostgresSession: ImportingSession {
         }
     }
 
-    /// Into an empty table, `COPY` straight into it, with its foreign keys
-    /// and the indexes that decide no conflict made again after the rows
+    /// Into an empty table, `COPY` straight into it, with its foreign keys,
+    /// its indexes and its primary and unique keys made again after the rows
     /// (one check and one sort each, as a plain dump loads), in the
     /// session's open transaction. Into a table with rows, `COPY` into a
     /// temporary table of the export's columns, then one `INSERT … SELECT …
@@ -63,10 +63,12 @@ extension PostgresSession: ImportingSession {
         // (whose rows may come with a later table), an index with a comment, a tablespace of its
         // own or a CLUSTER mark, a partitioned table's indexes and a partition's (attached to its
         // parent's), and a foreign key inherited from a parent stay as they are. So do a primary
-        // key or unique constraint that anything depends on (another table's foreign key, a view
-        // grouped by it) or that is the table's replica identity. Building a key's index once
-        // after the rows costs a third of keeping it up to date row by row. Dropping an index
-        // keeps readers of the table waiting too until the import commits.
+        // key or unique constraint that anything depends on (another table's foreign key, the
+        // table's own, a view grouped by it), that is named as the replica identity, or whose
+        // index has storage parameters (which the constraint's definition does not print).
+        // Building a key's index once after the rows costs a third of keeping it up to date row
+        // by row. Dropping an index keeps readers of the table waiting too until the import
+        // commits.
         let rebuilt = try await PostgresExportSchema.rows(
             """
             SELECT 1, 'ALTER TABLE \(target) DROP CONSTRAINT ' || quote_ident(c.conname),
@@ -85,7 +87,7 @@ extension PostgresSession: ImportingSession {
              WHERE c.conrelid = \(relation) AND c.contype IN ('p', 'u') AND NOT c.condeferrable
                AND t.relkind = 'r' AND NOT t.relispartition AND c.conparentid = 0
                AND NOT i.indisclustered AND NOT i.indisreplident AND x.reltablespace = 0
-               AND obj_description(c.oid, 'pg_constraint') IS NULL
+               AND x.reloptions IS NULL AND obj_description(c.oid, 'pg_constraint') IS NULL
                AND obj_description(c.conindid, 'pg_class') IS NULL
                AND NOT EXISTS (
                    SELECT 1 FROM pg_depend d
@@ -106,7 +108,20 @@ extension PostgresSession: ImportingSession {
         for statement in rebuilt { try await run(statement[1]) }
         let copied = try await copyRows(of: table, into: table.name, from: source)
         // Made again in the reverse order: a key before the foreign keys that may need it.
-        for statement in rebuilt.reversed() { try await run(statement[2]) }
+        for statement in rebuilt.reversed() {
+            do {
+                try await run(statement[2])
+            } catch  where PostgresServerMessage(error)?.sqlState == "23505" {
+                let said = PostgresServerMessage(error)
+                throw FerryError(
+                    .invalidExport,
+                    "The export holds more than one row of \(table.name) with the same key.",
+                    changes: "Nothing was changed: the import was rolled back.",
+                    advice:
+                        "Export the database again; an export that Ferry wrote holds each key once.",
+                    engineMessage: said?.text ?? "\(error)", engineCode: said?.sqlState)
+            }
+        }
         return TableLoad(rows: source.rowsRead, inserted: copied, conflicts: 0, conflictKeys: [])
     }
 

@@ -6,8 +6,10 @@ import Testing
 
 /// An import into an empty PostgreSQL table builds its primary and unique
 /// keys once after the rows, as its secondary indexes and foreign keys: each
-/// comes back with its own definition; a key that something depends on (a
-/// view grouped by it, another table's foreign key) stays through the load.
+/// comes back with its own definition (`INCLUDE` columns too); a key that
+/// something depends on (a view grouped by it, another table's foreign key,
+/// the table's own) or whose index has storage parameters stays through the
+/// load.
 @Suite(
     "PostgreSQL import rebuilds the keys",
     .enabled(if: PostgresTestServer.isEnabled, PostgresTestServer.skipReason))
@@ -45,6 +47,13 @@ struct PostgresImportKeyTests {
                 );
                 CREATE INDEX things_by_code ON things (code);
                 CREATE TABLE tags (id bigint PRIMARY KEY, label text NOT NULL);
+                CREATE TABLE notes (
+                    id bigint PRIMARY KEY,
+                    body text NOT NULL,
+                    CONSTRAINT notes_body UNIQUE (body) INCLUDE (id)
+                );
+                CREATE TABLE settings (
+                    k text, v text, CONSTRAINT settings_key PRIMARY KEY (k) WITH (fillfactor = 70));
                 CREATE VIEW tag_labels AS SELECT t.id, t.label, count(*) AS n FROM tags AS t GROUP BY t.id;
                 """)
             var configuration = Ferry.Configuration(
@@ -57,6 +66,8 @@ struct PostgresImportKeyTests {
                 INSERT INTO things SELECT i, 1 + i % 3, CASE WHEN i > 1 THEN i - 1 END, 'c' || i
                   FROM generate_series(1, 500) AS i;
                 INSERT INTO tags SELECT i, 'tag ' || i FROM generate_series(1, 5) AS i;
+                INSERT INTO notes SELECT i, 'note ' || i FROM generate_series(1, 40) AS i;
+                INSERT INTO settings VALUES ('a', '1'), ('b', '2');
                 """)
             let folder = source.folder.url.appendingPathComponent("export")
             _ = try await Ferry(configuration).export(to: folder)
@@ -66,13 +77,18 @@ struct PostgresImportKeyTests {
                 into.engine = target.engine
                 into.backupsDirectory = target.backupsFolder
                 let imported = try await Ferry(into).import(from: folder)
-                #expect(imported.tables.map(\.inserted).reduce(0, +) == 508)
+                #expect(imported.tables.map(\.inserted).reduce(0, +) == 550)
                 #expect(try await keys(of: target) == keys(of: source))
                 #expect(try await target.scalar("SELECT sum(n) FROM tag_labels") == "5")
+                // The keys of notes, which nothing depends on, were made again after its rows.
                 let duplicate = await #expect(throws: (any Error).self) {
-                    try await target.load("INSERT INTO things VALUES (7, 2, NULL, 'new')")
+                    try await target.load("INSERT INTO notes VALUES (7, 'again')")
                 }
                 #expect(duplicate != nil, "the primary key is enforced again")
+                let twin = await #expect(throws: (any Error).self) {
+                    try await target.load("INSERT INTO notes VALUES (99, 'note 3')")
+                }
+                #expect(twin != nil, "the unique key is enforced again")
             }
         }
     }
