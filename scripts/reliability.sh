@@ -2,7 +2,7 @@
 # The long runs of Ferry's reliability probes (issue 18), whose figures are in
 # RELIABILITY.md:
 #   crash   the crash-point harness kills every operation of the tool, on SQLite
-#           and on PostgreSQL, at every point it passes (CI kills at every fourth);
+#           and on PostgreSQL, at every point it passes (CI at a quarter of them, at most six);
 #   load    700 rounds of concurrent `ferry upgrade` processes per engine, 100 with
 #           each number from 2 to 8 (CI runs 1), and an application writing while
 #           Ferry works;

@@ -69,9 +69,13 @@ fi
 # The layout is swift format's, with the checked-in .swift-format: a file
 # out of it fails the run before anything is built (`swift format -i -r .` fixes it).
 swift format lint --strict --parallel -r Sources Tests Benchmarks Examples Package.swift
+began=$SECONDS
 swift build --build-tests
+echo "test.sh: the build took $((SECONDS - began)) s"
 # The library's documentation builds without a warning (a broken link, an undocumented parameter).
+began=$SECONDS
 swift package --disable-sandbox generate-documentation --target Ferry --warnings-as-errors >/dev/null
+echo "test.sh: the documentation took $((SECONDS - began)) s"
 # Foundation's Process.run() reads past glibc's directory buffer on Linux and, when that
 # buffer ends a thread's heap, dies with SIGSEGV (swift-corelibs-foundation PR #5472, after
 # Swift 6.3.1); the tests start thousands of processes. Buffers of 32 KiB and more made by mmap

@@ -25,9 +25,10 @@ import Glibc
 ///   checked by `PostgresFaultTests`, which can tell its own from those of
 ///   the tests running beside it.)
 ///
-/// CI kills each operation at every fourth point (all of them with
+/// CI kills each operation at a quarter of its points, at most six, spread
+/// from its first point to its last (``sampled(_:)``); all of them with
 /// `FERRY_CRASH_HARNESS=full`, which `scripts/reliability.sh` sets and
-/// counts into RELIABILITY.md).
+/// counts into RELIABILITY.md.
 @Suite("Killed at every crash point")
 struct CrashPointHarnessTests {
     /// One operation of the tool, on the example at 0.2.0 with its sample data.
@@ -157,8 +158,19 @@ struct CrashPointHarnessTests {
         return operations.filter { chosen.contains($0.name) }
     }
 
-    /// Whether every point is killed at, or every fourth.
+    /// Whether every point is killed at, or a sample (``sampled(_:)``).
     static var isFull: Bool { ProcessInfo.processInfo.environment["FERRY_CRASH_HARNESS"] == "full" }
+
+    /// The points a short run kills at: a quarter of them, at most six,
+    /// evenly spread so that the first and the last are among them. The
+    /// operation with the most points sets the suite's length, so a cap
+    /// keeps CI short while every operation is still killed early, late
+    /// and between.
+    static func sampled(_ points: [String]) -> [String] {
+        let count = min(6, (points.count + 3) / 4)
+        guard count > 1 else { return Array(points.prefix(count)) }
+        return (0..<count).map { points[($0 * (points.count - 1) + (count - 1) / 2) / (count - 1)] }
+    }
 
     /// What a run leaves that a user can check: the release, the
     /// application's rows and schema (Ferry's own tables have times in them).
@@ -209,8 +221,7 @@ struct CrashPointHarnessTests {
             return (points, before, try await Outcome(scenario), between)
         }
         #expect(points.count >= 5, "\(operation.name) passes few points: \(points)")
-        let chosen =
-            Self.isFull ? points : points.enumerated().filter { $0.offset % 4 == 0 }.map(\.element)
+        let chosen = Self.isFull ? points : Self.sampled(points)
         var failed: [String] = []
         for point in chosen {
             let problems = try await withExample(at: "0.2.0", on: engine) { scenario in
