@@ -39,10 +39,16 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
+        // sqlite3_config, whose variable arguments Swift cannot pass.
+        .target(
+            name: "CFerrySQLiteSettings",
+            dependencies: [.product(name: "GRDBSQLite", package: "GRDB.swift")]
+        ),
         .target(
             name: "FerrySQLite",
             dependencies: [
                 "Ferry",
+                "CFerrySQLiteSettings",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API, for streaming dumps without a Swift value per column.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

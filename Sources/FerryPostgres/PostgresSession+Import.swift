@@ -182,7 +182,8 @@ extension PostgresSession: ImportingSession {
         ) { writer in
             var buffer = ByteBuffer()
             buffer.reserveCapacity(1 << 20 + 4096)
-            while let values = try source.next() {
+            var values: [ExportValue] = []
+            while try source.next(into: &values) {
                 Self.appendCopyLine(values, to: &buffer)
                 copied += 1
                 if buffer.readableBytes >= 1 << 20 {

@@ -83,18 +83,46 @@ final class LockFile: @unchecked Sendable {
         _ = flock(descriptor, LOCK_UN)
     }
 
-    /// Writes who holds the lock (only while holding it).
-    func write(_ holder: LockHolder) {
-        guard isWritable, let data = try? JSONEncoder.withTimestamps().encode(holder) else {
+    /// What this process wrote into the file, guarded by `writing`: each
+    /// lock file has its own guard, so that the upgrades of a fleet note
+    /// their steps side by side.
+    private let writing = NSLock()
+    private var writtenLength = 0
+    private var lastSequence = 0
+    private var isCleared = false
+    private lazy var encoder = JSONEncoder.withTimestamps()
+
+    /// Writes who holds the lock (only while holding it). A `sequence`
+    /// below one already written is a step overtaken by a later one, and
+    /// is not written; nothing is written once ``clear()`` ran.
+    ///
+    /// A shorter text than the last is followed by spaces to the same
+    /// length (which JSON reads as nothing) rather than cutting the file
+    /// first: a step is noted at every event of an upgrade, and on ext4
+    /// the truncation cost more than the write.
+    func write(_ holder: LockHolder, sequence: Int = 0) {
+        guard isWritable else { return }
+        writing.lock()
+        defer { writing.unlock() }
+        guard !isCleared, sequence >= lastSequence, var data = try? encoder.encode(holder) else {
             return
         }
-        _ = ftruncate(descriptor, 0)
+        lastSequence = sequence
+        if data.count < writtenLength {
+            data.append(
+                contentsOf: repeatElement(UInt8(ascii: " "), count: writtenLength - data.count))
+        }
         _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        writtenLength = data.count
     }
 
-    /// Clears the holder's description (only while holding it).
+    /// Clears the holder's description (only while holding it, just before
+    /// releasing it); a step noted later is not written.
     func clear() {
         guard isWritable else { return }
+        writing.lock()
+        defer { writing.unlock() }
+        isCleared = true
         _ = ftruncate(descriptor, 0)
     }
 

@@ -118,19 +118,30 @@ public struct SQLiteEngine: DatabaseEngine {
     private static let locksHeldByThisProcess = Locked<
         [String: (lock: LockFile, holder: LockHolder)]
     >([:])
+    /// Orders the steps noted, so that a step overtaken on its way to the
+    /// file by a later one is not written over it.
+    private static let stepSequence = Locked(0)
 
     public func noteLockStep(_ step: String) {
         // Most events (start-up's "up to date", a backup without the lock) come while no lock is held:
         // they cost no look at the file system.
         guard !Self.locksHeldByThisProcess.value.isEmpty else { return }
-        Self.locksHeldByThisProcess.withLock { held in
-            for lockPath in lockPaths {
-                guard var entry = held[lockPath] else { continue }
-                entry.holder.step = step
-                entry.lock.write(entry.holder)
-                held[lockPath] = entry
+        let (sequence, notes) = Self.locksHeldByThisProcess.withLock { held in
+            let sequence = Self.stepSequence.withLock { sequence in
+                sequence += 1
+                return sequence
             }
+            let notes = lockPaths.compactMap { lockPath -> (lock: LockFile, holder: LockHolder)? in
+                guard var entry = held[lockPath] else { return nil }
+                entry.holder.step = step
+                held[lockPath] = entry
+                return entry
+            }
+            return (sequence, notes)
         }
+        // Written outside the process's lock: each file has its own, and a fleet's upgrades
+        // (one lock file each) would otherwise wait for each other's writes.
+        for note in notes { note.lock.write(note.holder, sequence: sequence) }
     }
 
     public func withUpgradeLock<Result: Sendable>(

@@ -44,7 +44,8 @@ extension SQLiteSession: ImportingSession {
                 let statement = try db.makeStatement(sql: sql)
                 let handle = statement.sqliteStatement
                 defer { sqlite3_reset(handle) }
-                while let values = try source.next() {
+                var values: [ExportValue] = []
+                while try source.next(into: &values) {
                     load.rows += 1
                     // Bound through SQLite's C API: a GRDB argument list per row cost more than the insert.
                     for (index, value) in values.enumerated() {

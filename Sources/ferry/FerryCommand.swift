@@ -1,5 +1,6 @@
 import ArgumentParser
 import Ferry
+import FerrySQLite
 import Foundation
 
 /// The `ferry` tool: one subcommand per verb, each a thin layer over the library.
@@ -28,6 +29,8 @@ struct FerryCommand: AsyncParsableCommand {
     static func main() async {
         // A closed pipe (`ferry upgrade | head`) must not kill an upgrade half-way: writes just fail.
         signal(SIGPIPE, SIG_IGN)
+        // Before any database is opened: the tool never reads SQLite's memory statistics.
+        SQLiteProcessSettings.turnOffMemoryStatistics()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let console = Console(
             isJSON: arguments.contains("--json") || CommonOptions.environmentWantsJSON)

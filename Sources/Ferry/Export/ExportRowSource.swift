@@ -13,7 +13,9 @@ public final class ExportRowSource: @unchecked Sendable {
     public let types: [LogicalType]
     private let decoder: ExportRowDecoder
     private var channel: RowBatches?
-    private var batch: [[ExportValue]] = []
+    /// The rows of the batch being read, one after another.
+    private var batch: [ExportValue] = []
+    private var batchRows = 0
     private var batchIndex = 0
     private var handedOver = 0
     private var refusedSoFar = 0
@@ -59,20 +61,32 @@ public final class ExportRowSource: @unchecked Sendable {
     /// - Throws: ``FerryError`` (code `exportCorrupt`) when a part cannot be
     ///   read, holds a line that is not a row, or no longer matches its checksum.
     public func next() throws -> [ExportValue]? {
-        while batchIndex == batch.count {
+        var row: [ExportValue] = []
+        return try next(into: &row) ? row : nil
+    }
+
+    /// Puts the next row's values in `row` (replacing what it held); false
+    /// after the last row. A loader that passes the same array for every
+    /// row allocates nothing per row.
+    ///
+    /// - Throws: As ``next()``.
+    public func next(into row: inout [ExportValue]) throws -> Bool {
+        while batchIndex == batchRows {
             let channel = self.channel ?? start()
-            guard let next = try channel.take() else { return nil }
+            guard let next = try channel.take() else { return false }
             progress?.advance(by: Int64(next.refused - refusedSoFar))
             refusedSoFar = next.refused
-            batch = next.rows
+            batch = next.values
+            batchRows = next.rows
             batchIndex = 0
         }
-        var row: [ExportValue] = []
-        swap(&row, &batch[batchIndex])
+        let width = types.count
+        row.removeAll(keepingCapacity: true)
+        row.append(contentsOf: batch[batchIndex * width..<(batchIndex + 1) * width])
         batchIndex += 1
         handedOver += 1
         progress?.advance()
-        return row
+        return true
     }
 
     /// Starts the decoding thread.
@@ -93,9 +107,12 @@ public final class ExportRowSource: @unchecked Sendable {
 /// loading one: at most `capacity` wait, each of at most 1,024 rows and
 /// about a megabyte of lines, so that memory stays bounded.
 final class RowBatches: @unchecked Sendable {
-    /// Rows, and how many were left out for a refused value so far.
+    /// Rows, their values one after another in one array (an array per
+    /// row made the decoding thread allocate, and the loading one free,
+    /// each row), and how many were left out for a refused value so far.
     struct Batch {
-        var rows: [[ExportValue]]
+        var values: [ExportValue]
+        var rows: Int
         var refused: Int
     }
 
@@ -200,48 +217,66 @@ final class ExportRowDecoder: @unchecked Sendable {
 
     /// Decodes every row into `channel`, then ends it (with the failure, if one stopped it).
     func run(into channel: RowBatches) {
-        var rows: [[ExportValue]] = []
-        rows.reserveCapacity(Self.batchRows)
+        var values: [ExportValue] = []
+        var rows = 0
+        func fresh() {
+            values = []
+            values.reserveCapacity(Self.batchRows * types.count)
+            rows = 0
+        }
+        fresh()
         do {
-            while let row = try next() {
-                rows.append(row)
-                if rows.count == Self.batchRows || pendingBytes >= Self.batchBytes {
+            while try next(appendingTo: &values) {
+                rows += 1
+                if rows == Self.batchRows || pendingBytes >= Self.batchBytes {
                     pendingBytes = 0
-                    guard channel.put(RowBatches.Batch(rows: rows, refused: refused)) else {
-                        return
-                    }
-                    rows = []
-                    rows.reserveCapacity(Self.batchRows)
+                    let batch = RowBatches.Batch(values: values, rows: rows, refused: refused)
+                    guard channel.put(batch) else { return }
+                    fresh()
                 }
             }
-            if !rows.isEmpty || refused > 0 {
-                guard channel.put(RowBatches.Batch(rows: rows, refused: refused)) else { return }
+            if rows > 0 || refused > 0 {
+                let batch = RowBatches.Batch(values: values, rows: rows, refused: refused)
+                guard channel.put(batch) else { return }
             }
             channel.finish(nil)
         } catch {
-            if !rows.isEmpty {
-                _ = channel.put(RowBatches.Batch(rows: rows, refused: refused))
+            if rows > 0 {
+                // The whole rows before the failure (not the part of the row that failed).
+                values.removeSubrange((rows * types.count)...)
+                _ = channel.put(RowBatches.Batch(values: values, rows: rows, refused: refused))
             }
             channel.finish(error)
         }
     }
 
-    /// The next row to load, or nil after the last.
-    private func next() throws -> [ExportValue]? {
+    /// A row being rewritten or converted, kept from one row to the next.
+    private var scratch: [ExportValue] = []
+
+    /// Appends the next row to load to `values`; false after the last.
+    private func next(appendingTo values: inout [ExportValue]) throws -> Bool {
         while true {
             if let newline = Self.newline(in: buffer, from: start) {
                 let line = buffer[start..<newline]
                 start = newline + 1
                 pendingBytes += line.count
-                var row: [ExportValue]
+                let plain = rewrite == nil && conversion == nil
                 do {
-                    row = try RowCodec.decode(line, types: types)
+                    if plain {
+                        try RowCodec.decode(line, types: types, appendingTo: &values)
+                        return true
+                    }
+                    scratch.removeAll(keepingCapacity: true)
+                    try RowCodec.decode(line, types: types, appendingTo: &scratch)
                 } catch let malformed as RowCodec.Malformed {
                     throw FerryError.exportCorrupt(
                         "\(current?.path ?? "a part"): a line is not a row (\(malformed)).")
                 }
-                rewrite?(&row)
-                guard let conversion, let refusal = conversion.apply(&row) else { return row }
+                rewrite?(&scratch)
+                guard let conversion, let refusal = conversion.apply(&scratch) else {
+                    values.append(contentsOf: scratch)
+                    return true
+                }
                 guard collectsRefusals else { throw Self.refused(refusal) }
                 refused += 1
                 if refusals.count < TableLoad.keysListed { refusals.append(refusal) }
@@ -256,7 +291,7 @@ final class ExportRowDecoder: @unchecked Sendable {
                     throw FerryError.exportCorrupt(
                         "\(current?.path ?? "a part") ends in the middle of a row.")
                 }
-                return nil
+                return false
             }
         }
     }

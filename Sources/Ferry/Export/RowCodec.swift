@@ -253,39 +253,58 @@ public enum RowCodec {
     public static func decode(_ line: some Collection<UInt8>, types: [LogicalType]) throws
         -> [ExportValue]
     {
-        // Read in place where the line's bytes lie together (a slice of the reader's buffer).
-        let values =
-            try line.withContiguousStorageIfAvailable { bytes in
-                var reader = Reader(bytes: bytes)
-                return try reader.row(types: types)
-            }
-            ?? Array(line).withUnsafeBufferPointer { bytes in
-                var reader = Reader(bytes: bytes)
-                return try reader.row(types: types)
-            }
-        guard values.count == types.count else {
-            throw Malformed(
-                description: "the row has \(values.count) values for \(types.count) columns")
-        }
+        var values: [ExportValue] = []
+        values.reserveCapacity(types.count)
+        try decode(line, types: types, appendingTo: &values)
         return values
+    }
+
+    /// Reads one line (without its `\n`) as a row of `types.count` values
+    /// and appends them to `values`: rows decoded one after another into
+    /// one array need no array of their own each.
+    ///
+    /// - Throws: ``Malformed`` when the line is not such a row; `values`
+    ///   may then hold part of it.
+    public static func decode(
+        _ line: some Collection<UInt8>, types: [LogicalType],
+        appendingTo values: inout [ExportValue]
+    ) throws {
+        let before = values.count
+        // Read in place where the line's bytes lie together (a slice of the reader's buffer).
+        let readInPlace: Void? = try line.withContiguousStorageIfAvailable { bytes in
+            var reader = Reader(bytes: bytes)
+            try reader.row(types: types, into: &values)
+        }
+        if readInPlace == nil {
+            try Array(line).withUnsafeBufferPointer { bytes in
+                var reader = Reader(bytes: bytes)
+                try reader.row(types: types, into: &values)
+            }
+        }
+        let count = values.count - before
+        guard count == types.count else {
+            throw Malformed(
+                description: "the row has \(count) values for \(types.count) columns")
+        }
     }
 
     private struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
         var position = 0
 
-        mutating func row(types: [LogicalType]) throws -> [ExportValue] {
+        /// Appends the row's values to `values`.
+        mutating func row(types: [LogicalType], into values: inout [ExportValue]) throws {
+            let first = values.count
             skipSpaces()
             try expect(UInt8(ascii: "["))
-            var values: [ExportValue] = []
-            values.reserveCapacity(types.count)
             skipSpaces()
             if peek() == UInt8(ascii: "]") {
                 position += 1
             } else {
                 while true {
                     skipSpaces()
-                    let type = values.count < types.count ? types[values.count] : .any
+                    let column = values.count - first
+                    let type = column < types.count ? types[column] : .any
                     values.append(try value(type: type))
                     skipSpaces()
                     let next = try take()
@@ -295,7 +314,6 @@ public enum RowCodec {
             }
             skipSpaces()
             guard position == bytes.count else { throw fail("text after the row") }
-            return values
         }
 
         func fail(_ what: String) -> Malformed {
