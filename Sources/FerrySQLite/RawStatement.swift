@@ -27,6 +27,13 @@ enum RawStatement {
         guard code == SQLITE_DONE else { throw error(code, in: db) }
     }
 
+    /// Throws SQLite's error `code` with the connection's message.
+    ///
+    /// - Throws: `DatabaseError`, always.
+    static func fail(_ code: Int32, in db: Database) throws -> Never {
+        throw error(code, in: db)
+    }
+
     private static func error(_ code: Int32, in db: Database) -> DatabaseError {
         DatabaseError(
             resultCode: ResultCode(rawValue: code),

@@ -41,27 +41,71 @@ extension SQLiteSession: ImportingSession {
                 for index in deferred {
                     try db.execute(sql: "DROP INDEX \(SQLIdentifier.quoted(index.name))")
                 }
-                let statement = try db.makeStatement(sql: sql)
-                let handle = statement.sqliteStatement
-                defer { sqlite3_reset(handle) }
-                var values: [ExportValue] = []
-                while try source.next(into: &values) {
-                    load.rows += 1
-                    // Bound through SQLite's C API: a GRDB argument list per row cost more than the insert.
-                    for (index, value) in values.enumerated() {
-                        Self.bind(value, at: Int32(index + 1), to: handle)
-                    }
-                    try RawStatement.run(handle, in: db)
-                    if sqlite3_changes(db.sqliteConnection) == 1 {
-                        load.inserted += 1
-                    } else {
-                        load.conflicts += 1
-                        if load.conflictKeys.count < TableLoad.keysListed {
-                            load.conflictKeys.append(
-                                Self.key(of: values, at: keyPositions, in: table))
+                // The statements live as long as their handles are used (GRDB finalizes them).
+                let singleStatement = try db.makeStatement(sql: sql)
+                let single = singleStatement.sqliteStatement
+                defer { withExtendedLifetime(singleStatement) { _ = sqlite3_reset(single) } }
+                // One row at a time: each conflict counted and the first keys listed, or the
+                // row's own error.
+                func insertOneByOne(_ rows: ArraySlice<ExportValue>) throws {
+                    var start = rows.startIndex
+                    while start < rows.endIndex {
+                        let row = rows[start..<start + columns.count]
+                        start += columns.count
+                        load.rows += 1
+                        // Bound through SQLite's C API: a GRDB argument list per row cost more than the insert.
+                        for (index, value) in row.enumerated() {
+                            Self.bind(value, at: Int32(index + 1), to: single)
+                        }
+                        try RawStatement.run(single, in: db)
+                        if sqlite3_changes(db.sqliteConnection) == 1 {
+                            load.inserted += 1
+                        } else {
+                            load.conflicts += 1
+                            if load.conflictKeys.count < TableLoad.keysListed {
+                                load.conflictKeys.append(
+                                    Self.key(of: Array(row), at: keyPositions, in: table))
+                            }
                         }
                     }
                 }
+                // Many rows at a time, by a plain INSERT: a conflict (or any other broken
+                // constraint) takes back that statement alone, and its rows go again one by one.
+                let perStatement = Self.rowsPerInsert(columns: columns.count, in: db)
+                let manyStatement =
+                    perStatement > 1
+                    ? try db.makeStatement(sql: Self.insert(into: table, rows: perStatement)) : nil
+                let many = manyStatement?.sqliteStatement
+                defer {
+                    withExtendedLifetime(manyStatement) { if let many { sqlite3_reset(many) } }
+                }
+                var pending: [ExportValue] = []
+                pending.reserveCapacity(perStatement * columns.count)
+                var values: [ExportValue] = []
+                while try source.next(into: &values) {
+                    pending.append(contentsOf: values)
+                    guard pending.count == perStatement * columns.count else { continue }
+                    defer { pending.removeAll(keepingCapacity: true) }
+                    guard let many else {
+                        try insertOneByOne(pending[...])
+                        continue
+                    }
+                    for (index, value) in pending.enumerated() {
+                        Self.bind(value, at: Int32(index + 1), to: many)
+                    }
+                    let code = sqlite3_step(many)
+                    sqlite3_reset(many)
+                    if code == SQLITE_DONE {
+                        load.rows += perStatement
+                        load.inserted += perStatement
+                    } else if code & 0xff == SQLITE_CONSTRAINT {
+                        try insertOneByOne(pending[...])
+                    } else {
+                        load.rows += 1
+                        try RawStatement.fail(code, in: db)
+                    }
+                }
+                try insertOneByOne(pending[...])
                 for index in deferred { try db.execute(sql: index.sql) }
                 for trigger in triggers { try db.execute(sql: trigger.sql) }
             } catch let error as DatabaseError
@@ -85,6 +129,25 @@ extension SQLiteSession: ImportingSession {
             }
             return load
         }
+    }
+
+    /// How many rows one `INSERT` of a load takes: as many as make about a
+    /// thousand values, within SQLite's limit on parameters. One statement
+    /// per row spent most of a load starting and ending statements
+    /// (opening the table, checking the schema, finding the table's last
+    /// row again).
+    static func rowsPerInsert(columns: Int, in db: Database) -> Int {
+        let limit = Int(sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_VARIABLE_NUMBER, -1))
+        return max(1, min(1024, limit) / max(1, columns))
+    }
+
+    /// `INSERT INTO table (columns) VALUES (?, …), … ` for `rows` rows.
+    static func insert(into table: ExportTable, rows: Int) -> String {
+        let row =
+            "(" + Array(repeating: "?", count: table.columns.count).joined(separator: ", ") + ")"
+        return "INSERT INTO \(SQLIdentifier.quoted(table.name)) ("
+            + table.columns.map { SQLIdentifier.quoted($0.name) }.joined(separator: ", ")
+            + ") VALUES " + Array(repeating: row, count: rows).joined(separator: ", ")
     }
 
     /// The indexes of an empty table that the load leaves out and makes

@@ -339,6 +339,49 @@ import Testing
         }
     }
 
+    /// A table large enough that the load inserts many rows per statement:
+    /// conflicts in the middle of those statements are counted and listed
+    /// exactly as one row at a time would, and the target's rows stay theirs.
+    @Test(arguments: TestEngine.underTest)
+    func conflictsAmongManyRowsAreCountedExactly(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { source in
+            let migrations = try ExportFixtures.migrations(for: engine, in: source.folder.url)
+            let sourceFerry = Ferry(ExportFixtures.configuration(source, migrations: migrations))
+            try await sourceFerry.upgrade()
+            try await source.load(
+                "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3000) "
+                    + "INSERT INTO kinds (id, t) SELECT x, 'kind ' || x FROM n;")
+            let folder = source.folder.url.appendingPathComponent("export")
+            _ = try await sourceFerry.export(to: folder, options: ExportOptions(tables: ["kinds"]))
+
+            try await withTestDatabase(engine) { target in
+                let ferry = Ferry(ExportFixtures.configuration(target, migrations: migrations))
+                try await ferry.upgrade()
+                try await target.load(
+                    "INSERT INTO kinds (id, t) VALUES (5, 'mine'), (1500, 'mine'), (2999, 'mine');")
+                let before = try await ExportFixtures.rows(of: "kinds", in: target)
+
+                let error = await #expect(throws: FerryError.self) {
+                    try await ferry.import(from: folder, options: ImportOptions(mode: .empty))
+                }
+                #expect(error?.message.contains("id=5") == true, "\(String(describing: error))")
+                #expect(try await ExportFixtures.rows(of: "kinds", in: target) == before)
+
+                let report = try await ferry.import(
+                    from: folder, options: ImportOptions(mode: .merge))
+                #expect(report.tables.first?.rows == 3000)
+                #expect(report.tables.first?.inserted == 2997)
+                #expect(report.tables.first?.conflicts == 3)
+                #expect(report.tables.first?.conflictKeys == ["id=5", "id=1500", "id=2999"])
+                #expect(try await target.scalar("SELECT count(*) FROM kinds") == "3000")
+                #expect(
+                    try await target.scalar("SELECT count(*) FROM kinds WHERE t = 'mine'") == "3")
+                #expect(
+                    try await target.scalar("SELECT t FROM kinds WHERE id = 2998") == "kind 2998")
+            }
+        }
+    }
+
     /// The example application, exported at its newest release and
     /// imported into a new database, has every row equal; one exported at
     /// an older release is upgraded through the import, and ends as the
