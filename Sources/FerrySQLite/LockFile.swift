@@ -87,7 +87,10 @@ final class LockFile: @unchecked Sendable {
     /// lock file has its own guard, so that the upgrades of a fleet note
     /// their steps side by side.
     private let writing = NSLock()
-    private var writtenLength = 0
+    /// How long the text this process wrote last is; nil before its
+    /// first write, which cuts the file first (a holder that died left its
+    /// text there).
+    private var writtenLength: Int?
     private var lastSequence = 0
     private var isCleared = false
     private lazy var encoder = JSONEncoder.withTimestamps()
@@ -108,9 +111,13 @@ final class LockFile: @unchecked Sendable {
             return
         }
         lastSequence = sequence
-        if data.count < writtenLength {
-            data.append(
-                contentsOf: repeatElement(UInt8(ascii: " "), count: writtenLength - data.count))
+        if let writtenLength {
+            if data.count < writtenLength {
+                data.append(
+                    contentsOf: repeatElement(UInt8(ascii: " "), count: writtenLength - data.count))
+            }
+        } else {
+            _ = ftruncate(descriptor, 0)
         }
         _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
         writtenLength = data.count

@@ -69,8 +69,10 @@ extension SQLiteSession: ImportingSession {
                         }
                     }
                 }
-                // Many rows at a time, by a plain INSERT: a conflict (or any other broken
+                // Many rows at a time, by `INSERT OR ABORT`: a conflict (or any other broken
                 // constraint) takes back that statement alone, and its rows go again one by one.
+                // (`OR ABORT` also overrides a table's own `ON CONFLICT REPLACE` or `IGNORE`,
+                // which would replace a target's row or skip a row uncounted.)
                 let perStatement = Self.rowsPerInsert(columns: columns.count, in: db)
                 let manyStatement =
                     perStatement > 1
@@ -141,11 +143,11 @@ extension SQLiteSession: ImportingSession {
         return max(1, min(1024, limit) / max(1, columns))
     }
 
-    /// `INSERT INTO table (columns) VALUES (?, …), … ` for `rows` rows.
+    /// `INSERT OR ABORT INTO table (columns) VALUES (?, …), …` for `rows` rows.
     static func insert(into table: ExportTable, rows: Int) -> String {
         let row =
             "(" + Array(repeating: "?", count: table.columns.count).joined(separator: ", ") + ")"
-        return "INSERT INTO \(SQLIdentifier.quoted(table.name)) ("
+        return "INSERT OR ABORT INTO \(SQLIdentifier.quoted(table.name)) ("
             + table.columns.map { SQLIdentifier.quoted($0.name) }.joined(separator: ", ")
             + ") VALUES " + Array(repeating: row, count: rows).joined(separator: ", ")
     }

@@ -1,0 +1,51 @@
+import Ferry
+import FerryTestSupport
+import Foundation
+import Testing
+
+@testable import FerrySQLite
+
+/// What a lock file says about its holder, as another process reads it.
+@Suite struct LockFileTests {
+    func holder(_ command: String, step: String? = nil) -> LockHolder {
+        var holder = LockHolder(
+            host: "host", pid: 42, command: command,
+            since: Date(timeIntervalSince1970: 1_700_000_000))
+        holder.step = step
+        return holder
+    }
+
+    @Test func eachStepReplacesTheLastEvenWhenShorter() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("db.lock").path
+        let lock = try LockFile(path: path)
+        #expect(try lock.tryLockExclusively())
+        lock.write(
+            holder("ferry upgrade", step: String(repeating: "a long step ", count: 20)), sequence: 1
+        )
+        lock.write(holder("ferry upgrade", step: "short"), sequence: 2)
+        // A step overtaken by a later one is not written over it.
+        lock.write(holder("ferry upgrade", step: "overtaken"), sequence: 1)
+        #expect(try LockFile(path: path).holder() == holder("ferry upgrade", step: "short"))
+        lock.clear()
+        lock.write(holder("ferry upgrade", step: "after the release"), sequence: 3)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
+        lock.unlock()
+    }
+
+    @Test func aNewHolderDoesNotKeepTheTextOfOneThatDied() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("db.lock").path
+        // A holder that died: its text stays, and the kernel freed its lock.
+        try Data(
+            #"{"host":"elsewhere","command":"ferry upgrade --a-very-long-command-line","since":"2026-01-01T00:00:00Z","step":"applying a migration with a long name"}"#
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: path))
+        let lock = try LockFile(path: path)
+        #expect(try lock.tryLockExclusively())
+        lock.write(holder("ferry"))
+        #expect(try LockFile(path: path).holder() == holder("ferry"))
+        lock.unlock()
+    }
+}
