@@ -93,7 +93,13 @@ final class LockFile: @unchecked Sendable {
     private var writtenLength: Int?
     private var lastSequence = 0
     private var isCleared = false
-    private lazy var encoder = JSONEncoder.withTimestamps()
+    /// The holder as JSON with its step left out, as the text before the
+    /// step and the text after it: only the step changes while a lock is
+    /// held, and encoding the whole holder at every event cost more than
+    /// writing it.
+    private var template: (holder: LockHolder, before: [UInt8], after: [UInt8])?
+    /// Stands for the step in ``template``'s holder while it is encoded.
+    private static let stepMarker = "ferry-step-\(UUID().uuidString)"
 
     /// Writes who holds the lock (only while holding it). A `sequence`
     /// below one already written is a step overtaken by a later one, and
@@ -107,9 +113,7 @@ final class LockFile: @unchecked Sendable {
         guard isWritable else { return }
         writing.lock()
         defer { writing.unlock() }
-        guard !isCleared, sequence >= lastSequence, var data = try? encoder.encode(holder) else {
-            return
-        }
+        guard !isCleared, sequence >= lastSequence, var data = json(of: holder) else { return }
         lastSequence = sequence
         if let writtenLength {
             if data.count < writtenLength {
@@ -121,6 +125,53 @@ final class LockFile: @unchecked Sendable {
         }
         _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
         writtenLength = data.count
+    }
+
+    /// The holder as JSON (as `JSONEncoder.withTimestamps()` writes it,
+    /// which ``holder()`` reads): the holder with a marker for its step
+    /// encoded once, and each step put in the marker's place.
+    private func json(of holder: LockHolder) -> [UInt8]? {
+        guard let step = holder.step else {
+            return (try? JSONEncoder.withTimestamps().encode(holder)).map { Array($0) }
+        }
+        var marked = holder
+        marked.step = Self.stepMarker
+        if template?.holder != marked {
+            let quotedMarker = Array("\"\(Self.stepMarker)\"".utf8)
+            guard let data = try? JSONEncoder.withTimestamps().encode(marked),
+                let range = Array(data).firstRange(of: quotedMarker)
+            else { return nil }
+            let bytes = Array(data)
+            template = (
+                marked, Array(bytes[..<range.lowerBound]), Array(bytes[range.upperBound...])
+            )
+        }
+        guard let template else { return nil }
+        var json = template.before
+        json.append(UInt8(ascii: "\""))
+        Self.appendEscaped(step, to: &json)
+        json.append(UInt8(ascii: "\""))
+        json.append(contentsOf: template.after)
+        return json
+    }
+
+    /// A string's characters inside JSON quotes: `"`, `\` and the control
+    /// characters escaped, everything else as its UTF-8.
+    static func appendEscaped(_ text: String, to json: inout [UInt8]) {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                json.append(UInt8(ascii: "\\"))
+                json.append(byte)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                json.append(contentsOf: #"\u00"#.utf8)
+                json.append(hex[Int(byte >> 4)])
+                json.append(hex[Int(byte & 0xf)])
+            default:
+                json.append(byte)
+            }
+        }
     }
 
     /// Clears the holder's description (only while holding it, just before

@@ -115,8 +115,10 @@ public struct SQLiteEngine: DatabaseEngine {
     /// The lock files this process holds now, with their holder records:
     /// events may come from a thread outside the task that locked, so the
     /// process, not the task, decides whose step a lock file shows.
+    /// Each with the path of the engine that took it (as given, not
+    /// resolved: noting a step must not look at the file system).
     private static let locksHeldByThisProcess = Locked<
-        [String: (lock: LockFile, holder: LockHolder)]
+        [String: (lock: LockFile, holder: LockHolder, engine: String)]
     >([:])
     /// Orders the steps noted, so that a step overtaken on its way to the
     /// file by a later one is not written over it.
@@ -131,11 +133,11 @@ public struct SQLiteEngine: DatabaseEngine {
                 sequence += 1
                 return sequence
             }
-            let notes = lockPaths.compactMap { lockPath -> (lock: LockFile, holder: LockHolder)? in
-                guard var entry = held[lockPath] else { return nil }
+            var notes: [(lock: LockFile, holder: LockHolder)] = []
+            for (lockPath, var entry) in held where entry.engine == path {
                 entry.holder.step = step
                 held[lockPath] = entry
-                return entry
+                notes.append((entry.lock, entry.holder))
             }
             return (sequence, notes)
         }
@@ -185,7 +187,7 @@ public struct SQLiteEngine: DatabaseEngine {
             }
             lock.write(holder)
             locks.append(lock)
-            Self.locksHeldByThisProcess.withLock { $0[lockPath] = (lock, holder) }
+            Self.locksHeldByThisProcess.withLock { $0[lockPath] = (lock, holder, path) }
         }
         return try await Self.$heldLocks.withValue(Self.heldLocks.union(paths)) { try await body() }
     }

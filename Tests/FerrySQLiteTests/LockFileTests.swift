@@ -33,6 +33,22 @@ import Testing
         lock.unlock()
     }
 
+    @Test(arguments: [
+        "Applying 0.4.0/001_rebuild \"sensors\" in C:\\data",
+        "a line\nand a tab\t, a bell \u{07}, \u{1F} and ✓ café", "",
+    ])
+    func aStepReadsBackAsItWasWritten(step: String) throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("db.lock").path
+        let lock = try LockFile(path: path)
+        #expect(try lock.tryLockExclusively())
+        var written = holder("ferry upgrade --database \"x\"", step: step)
+        written.serverPID = 7
+        lock.write(written, sequence: 1)
+        #expect(try LockFile(path: path).holder() == written)
+        lock.unlock()
+    }
+
     @Test func aNewHolderDoesNotKeepTheTextOfOneThatDied() throws {
         let folder = try TemporaryFolder()
         let path = folder.url.appendingPathComponent("db.lock").path
