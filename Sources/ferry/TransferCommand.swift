@@ -114,7 +114,9 @@ struct TransferCommand: AsyncParsableCommand {
                         "Run 'ferry transfer NAME --from ID --to ID', or 'ferry transfer' on a terminal to choose them from menus."
                 )
             }
-            let shown = try await ferry.transferPreview(request)
+            var shown = try await ferry.transferPreview(request)
+            // What the transfer will take, unless --no-backup says otherwise.
+            if !noBackup { shown.alsoChanges.insert("a pre-transfer backup", at: 0) }
             if !console.isJSON { Self.show(shown, console) }
             if preview {
                 if console.isJSON { console.json(Result(preview: shown)) }

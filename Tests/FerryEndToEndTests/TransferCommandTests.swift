@@ -110,6 +110,7 @@ import Glibc
             #expect(preview["rows"] as? Int == source, "\(previewed)")
             #expect(preview["conflicts"] as? Int == 0, "\(previewed)")
             #expect((preview["firstRows"] as? [Any])?.count == Ferry.transferPreviewRows)
+            #expect((preview["alsoChanges"] as? [String])?.first == "a pre-transfer backup")
 
             let run = try await FerryProcess.run(transfer.arguments(["--yes", "--json"]))
             #expect(run.status == 0, "\(run)")
@@ -127,6 +128,24 @@ import Glibc
             #expect(verify.status == 0, "\(verify)")
             #expect(!verify.stdout.contains("ferry_transfer"), "\(verify)")
             #expect(!verify.stderr.contains("ferry_transfer"), "\(verify)")
+        }
+    }
+
+    /// With `--no-backup` the preview does not promise a backup, and none is taken.
+    @Test(arguments: TestEngine.underTest)
+    func withoutABackupThePreviewDoesNotPromiseOne(engine: TestEngine) async throws {
+        try await withTransfer(engine) { transfer in
+            let previewed = try await FerryProcess.run(
+                transfer.arguments(["--preview", "--no-backup", "--json"]))
+            let preview = try #require(try result(previewed)["preview"] as? [String: Any])
+            let also = try #require(preview["alsoChanges"] as? [String], "\(previewed)")
+            #expect(!also.contains { $0.contains("backup") }, "\(also)")
+            #expect(also.contains("the transfer recorded in Ferry's history"), "\(also)")
+
+            let run = try await FerryProcess.run(transfer.arguments(["--yes", "--no-backup"]))
+            #expect(run.status == 0, "\(run)")
+            #expect(!run.stdout.contains("backup"), "\(run)")
+            #expect(transfer.backups.isEmpty, "\(transfer.backups)")
         }
     }
 

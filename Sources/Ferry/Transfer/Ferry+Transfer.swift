@@ -451,7 +451,8 @@ extension Ferry {
                         + ((left > 0 ? ["\(definition.table).\(definition.owner): \(left)"] : [])
                         + others).joined(separator: ", "))
         }
-        also.append("a pre-transfer backup, and the transfer recorded in Ferry's history")
+        // The backup is the transfer's caller's choice (`takingBackup`), which says so itself.
+        also.append("the transfer recorded in Ferry's history")
         var doneBy: Int?
         let store = TransferStore(dialect: session.transferDialect)
         if rows == 0 || request.mode == .copy,
