@@ -8,8 +8,10 @@ extension SQLiteSession: ImportingSession {
         try await queue.writeWithoutTransaction { db in try SQLiteExportSchema.tables(db) }
     }
 
-    /// One prepared `INSERT … ON CONFLICT DO NOTHING`, reused for every row,
-    /// in the session's open transaction. The table's triggers are dropped
+    /// Prepared `INSERT`s of about a thousand values each (``rowsPerInsert(columns:in:)``),
+    /// and `INSERT … ON CONFLICT DO NOTHING` for the rows one at a time where
+    /// a statement of many broke a constraint and for the last rows, in the
+    /// session's open transaction. The table's triggers are dropped
     /// for the load and made again after it (in the same transaction): the
     /// rows hold what the triggers made when they were first written, and
     /// must not be changed again on the way in. An empty table's indexes
@@ -27,6 +29,11 @@ extension SQLiteSession: ImportingSession {
         }
         return try queue.inDatabase { db in
             var load = TableLoad(rows: 0, inserted: 0, conflicts: 0, conflictKeys: [])
+            // The rows of the statement that failed, when it held more than one.
+            var rows: ClosedRange<Int>?
+            var which: String {
+                rows.map { "one of rows \($0.lowerBound)–\($0.upperBound)" } ?? "row \(load.rows)"
+            }
             do {
                 let triggers = try Row.fetchAll(
                     db,
@@ -55,7 +62,7 @@ extension SQLiteSession: ImportingSession {
                         load.rows += 1
                         // Bound through SQLite's C API: a GRDB argument list per row cost more than the insert.
                         for (index, value) in row.enumerated() {
-                            Self.bind(value, at: Int32(index + 1), to: single)
+                            try Self.bind(value, at: Int32(index + 1), to: single, in: db)
                         }
                         try RawStatement.run(single, in: db)
                         if sqlite3_changes(db.sqliteConnection) == 1 {
@@ -93,7 +100,7 @@ extension SQLiteSession: ImportingSession {
                         continue
                     }
                     for (index, value) in pending.enumerated() {
-                        Self.bind(value, at: Int32(index + 1), to: many)
+                        try Self.bind(value, at: Int32(index + 1), to: many, in: db)
                     }
                     let code = sqlite3_step(many)
                     sqlite3_reset(many)
@@ -101,9 +108,14 @@ extension SQLiteSession: ImportingSession {
                         load.rows += perStatement
                         load.inserted += perStatement
                     } else if code & 0xff == SQLITE_CONSTRAINT {
+                        // SQLite took back this statement alone (a statement that may break a
+                        // constraint always keeps a journal of its own): its rows one by one
+                        // count each conflict, or stop at the very row that breaks another.
                         try insertOneByOne(pending[...])
                     } else {
-                        load.rows += 1
+                        // Another failure (a full disk, an expression index's function) may have
+                        // taken back more than the statement, or less: never written again.
+                        rows = (load.rows + 1)...(load.rows + perStatement)
                         try RawStatement.fail(code, in: db)
                     }
                 }
@@ -115,7 +127,7 @@ extension SQLiteSession: ImportingSession {
             {
                 throw FerryError(
                     .fileSystem,
-                    "Could not load row \(load.rows) of \(table.name) into \(displayName): "
+                    "Could not load \(which) of \(table.name) into \(displayName): "
                         + "\(DiskSpace.sentence(near: path)).",
                     changes: "Nothing was changed: the import was rolled back.",
                     advice: DiskSpace.advice(near: path),
@@ -123,7 +135,7 @@ extension SQLiteSession: ImportingSession {
             } catch let error as DatabaseError {
                 throw FerryError(
                     .migrationFailed,
-                    "Could not load row \(load.rows) of \(table.name) into \(displayName).",
+                    "Could not load \(which) of \(table.name) into \(displayName).",
                     changes: "Nothing was changed: the import was rolled back.",
                     advice:
                         "Check that the database is at the export's release and that the export came from this application.",
@@ -184,37 +196,46 @@ extension SQLiteSession: ImportingSession {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// Binds a value: a boolean as 0 or 1, as SQLite keeps it.
-    private static func bind(_ value: ExportValue, at index: Int32, to handle: OpaquePointer) {
+    ///
+    /// - Throws: `DatabaseError` when SQLite refuses the value (a text or
+    ///   blob longer than its limit, `SQLITE_TOOBIG`): the parameter would
+    ///   otherwise stay NULL and the row be written without it.
+    private static func bind(
+        _ value: ExportValue, at index: Int32, to handle: OpaquePointer, in db: Database
+    ) throws {
+        let code: Int32
         switch value {
-        case .null: sqlite3_bind_null(handle, index)
-        case .integer(let integer): sqlite3_bind_int64(handle, index, integer)
-        case .real(let real): sqlite3_bind_double(handle, index, real)
-        case .boolean(let flag): sqlite3_bind_int64(handle, index, flag ? 1 : 0)
+        case .null: code = sqlite3_bind_null(handle, index)
+        case .integer(let integer): code = sqlite3_bind_int64(handle, index, integer)
+        case .real(let real): code = sqlite3_bind_double(handle, index, real)
+        case .boolean(let flag): code = sqlite3_bind_int64(handle, index, flag ? 1 : 0)
         case .text(let text):
             var text = text
-            text.withUTF8 { bytes in
+            code = text.withUTF8 { bytes in
                 // An empty text is bound from a pointer of its own: a null pointer would bind NULL.
                 if let base = bytes.baseAddress, bytes.count > 0 {
-                    _ = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { pointer in
+                    return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                        pointer in
                         sqlite3_bind_text64(
                             handle, index, pointer, UInt64(bytes.count), transient,
                             UInt8(SQLITE_UTF8))
                     }
                 } else {
-                    _ = sqlite3_bind_text64(handle, index, "", 0, transient, UInt8(SQLITE_UTF8))
+                    return sqlite3_bind_text64(handle, index, "", 0, transient, UInt8(SQLITE_UTF8))
                 }
             }
         case .blob(let bytes):
             if bytes.isEmpty {
                 // A zero-length blob, not NULL, which a null pointer would bind.
-                sqlite3_bind_zeroblob(handle, index, 0)
+                code = sqlite3_bind_zeroblob(handle, index, 0)
             } else {
-                bytes.withUnsafeBytes { raw in
-                    _ = sqlite3_bind_blob64(
+                code = bytes.withUnsafeBytes { raw in
+                    sqlite3_bind_blob64(
                         handle, index, raw.baseAddress, UInt64(raw.count), transient)
                 }
             }
         }
+        if code != SQLITE_OK { try RawStatement.fail(code, in: db) }
     }
 
     func integers(_ sql: String) async throws -> [Int64] {

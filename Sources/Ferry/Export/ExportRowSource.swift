@@ -221,7 +221,8 @@ final class ExportRowDecoder: @unchecked Sendable {
         var rows = 0
         func fresh() {
             values = []
-            values.reserveCapacity(Self.batchRows * types.count)
+            // Bounded: a batch of wide rows ends at its megabyte of lines long before 1,024 rows.
+            values.reserveCapacity(min(Self.batchRows * types.count, 1 << 16))
             rows = 0
         }
         fresh()
