@@ -33,7 +33,9 @@ public struct TransferPreview: Sendable, Hashable, Codable {
     /// Whether the source entity would be deleted (``TransferRequest/deletesEmptySource``
     /// and nothing references it afterwards).
     public var deletesSource: Bool
-    /// What else changes, in words, one line each.
+    /// What else changes, in words, one line each. The pre-transfer backup
+    /// is not among them: ``Ferry/transfer(_:expecting:takingBackup:onEvent:)``'s
+    /// caller decides it (the `ferry` tool adds it unless `--no-backup`).
     public var alsoChanges: [String]
     /// The id of the past transfer this one repeats, when it was done
     /// already: then nothing is left to do and nothing changes.
