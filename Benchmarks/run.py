@@ -37,7 +37,7 @@ from paths import ALEMBIC, BENCHMARKS, BUILD_PATH, FERRY, REPORT, ROOT, VENV, WO
 ALEMBIC_VERSION = "1.20.1"
 PREAMBLE = "# Benchmarks\n\nWritten by `Benchmarks/run.py`; see README.md.\n"
 SQLITE_WORKLOADS = ("backup", "dump", "load", "migrations", "scaling", "pending", "rebuild", "export", "import",
-                    "health", "transfer", "fleet")
+                    "health", "transfer", "fleet", "fleet-memory")
 POSTGRES_WORKLOADS = ("pg-backup", "pg-restore", "move", "pg-export", "pg-transfer", "pg-fleet")
 
 
@@ -146,6 +146,8 @@ def main():
             ("rebuild", "rebuilding the history table", lambda: workloads.rebuild(database, repetitions)),
             ("health", "the admin server under wrk", lambda: workloads.health_server(repetitions, options.quick)),
             ("fleet", "many SQLite tenants", lambda: fleet.fleet(repetitions, options.tenants or (100 if options.quick else 1000))),
+            ("fleet-memory", "10,000 SQLite tenants' peak memory",
+             lambda: fleet.fleet_memory(1000 if options.quick else 10000)),
             ("pg-backup", "PostgreSQL backup", lambda: workloads.pg_backup(server, pg_database, repetitions)),
             ("pg-restore", "PostgreSQL restore", lambda: workloads.pg_restore(server, pg_database, repetitions)),
             ("export", "export", lambda: export_workloads.export(database, repetitions)),

@@ -64,6 +64,26 @@ def fleet(repetitions, count, ferry=FERRY):
     ]
 
 
+def fleet_memory(count, ferry=FERRY):
+    """Ferry's peak memory over a fleet of `count` tenants (issue 17: bounded, ≤ 128 MB for 10,000),
+    one run, no peer: the runner must not grow with the number of databases."""
+    from workloads import Row  # the report's row type; imported here to keep this module apart
+
+    source = template(ferry)
+    ours = os.path.join(WORK, "fleet-memory")
+    ferry_run = Contender(
+        f"ferry upgrade --databases ({count:,} tenants, parallel default)",
+        [ferry, "upgrade", "--databases", os.path.join(ours, "*.db"), "--migrations", MIGRATIONS,
+         "--report", os.path.join(WORK, "fleet-memory-report.json")],
+        prepare=tenants(ours, count, source))
+    run_alternately([ferry_run], 1)
+    shutil.rmtree(ours, ignore_errors=True)
+    return [
+        Row(f"{count:,} SQLite tenants: Ferry's peak memory", ferry_run.name, ferry_run.peak_rss_mib,
+            goal=128, unit="MiB", peak_rss_mib=ferry_run.peak_rss_mib),
+    ]
+
+
 PG_MIGRATIONS = os.path.join(EXAMPLE, "postgres", "migrations")
 PG_DATABASE = "fleet_schemas"
 
