@@ -40,6 +40,15 @@ def tenants(folder, count, source):
     return prepare
 
 
+def fleet_run(ferry, folder, count, source, label, report):
+    """One `ferry upgrade --databases` over fresh copies of `source` in `folder`."""
+    return Contender(
+        f"ferry upgrade --databases ({label} tenants, parallel default)",
+        [ferry, "upgrade", "--databases", os.path.join(folder, "*.db"), "--migrations", MIGRATIONS,
+         "--report", os.path.join(WORK, report)],
+        prepare=tenants(folder, count, source))
+
+
 def fleet(repetitions, count, ferry=FERRY):
     """`ferry upgrade --databases` over `count` tenants beside a shell loop; returns rows."""
     from workloads import Row  # the report's row type; imported here to keep this module apart
@@ -47,11 +56,7 @@ def fleet(repetitions, count, ferry=FERRY):
     source = template(ferry)
     ours = os.path.join(WORK, "fleet-ferry")
     loops = os.path.join(WORK, "fleet-loop")
-    ferry_run = Contender(
-        f"ferry upgrade --databases ({count} tenants, parallel default)",
-        [ferry, "upgrade", "--databases", os.path.join(ours, "*.db"), "--migrations", MIGRATIONS,
-         "--report", os.path.join(WORK, "fleet-report.json")],
-        prepare=tenants(ours, count, source))
+    ferry_run = fleet_run(ferry, ours, count, source, f"{count}", "fleet-report.json")
     loop = Contender(
         f"shell loop of ferry upgrade ({count} tenants)",
         ["sh", "-c", 'for f in "$1"/*.db; do "$2" upgrade --database "$f" --migrations "$3" '
@@ -71,11 +76,7 @@ def fleet_memory(count, ferry=FERRY):
 
     source = template(ferry)
     ours = os.path.join(WORK, "fleet-memory")
-    ferry_run = Contender(
-        f"ferry upgrade --databases ({count:,} tenants, parallel default)",
-        [ferry, "upgrade", "--databases", os.path.join(ours, "*.db"), "--migrations", MIGRATIONS,
-         "--report", os.path.join(WORK, "fleet-memory-report.json")],
-        prepare=tenants(ours, count, source))
+    ferry_run = fleet_run(ferry, ours, count, source, f"{count:,}", "fleet-memory-report.json")
     run_alternately([ferry_run], 1)
     shutil.rmtree(ours, ignore_errors=True)
     return [

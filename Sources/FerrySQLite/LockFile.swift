@@ -148,30 +148,9 @@ final class LockFile: @unchecked Sendable {
         }
         guard let template else { return nil }
         var json = template.before
-        json.append(UInt8(ascii: "\""))
-        Self.appendEscaped(step, to: &json)
-        json.append(UInt8(ascii: "\""))
+        RowCodec.appendJSONString(step, to: &json)
         json.append(contentsOf: template.after)
         return json
-    }
-
-    /// A string's characters inside JSON quotes: `"`, `\` and the control
-    /// characters escaped, everything else as its UTF-8.
-    static func appendEscaped(_ text: String, to json: inout [UInt8]) {
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                json.append(UInt8(ascii: "\\"))
-                json.append(byte)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                json.append(contentsOf: #"\u00"#.utf8)
-                json.append(hex[Int(byte >> 4)])
-                json.append(hex[Int(byte & 0xf)])
-            default:
-                json.append(byte)
-            }
-        }
     }
 
     /// Clears the holder's description (only while holding it, just before

@@ -19,11 +19,8 @@ extension SQLiteSession: ImportingSession {
     func load(_ table: ExportTable, from source: ExportRowSource) async throws -> TableLoad {
         let displayName = displayName
         let path = queue.path
-        let columns = table.columns.map { SQLIdentifier.quoted($0.name) }
-        let sql =
-            "INSERT INTO \(SQLIdentifier.quoted(table.name)) (\(columns.joined(separator: ", "))) "
-            + "VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", "))) "
-            + "ON CONFLICT DO NOTHING"
+        let columns = table.columns
+        let sql = Self.insert(into: table, rows: 1, ignoringConflicts: true)
         let keyPositions = table.primaryKey.compactMap { key in
             table.columns.firstIndex { $0.name == key }
         }
@@ -83,7 +80,9 @@ extension SQLiteSession: ImportingSession {
                 let perStatement = Self.rowsPerInsert(columns: columns.count, in: db)
                 let manyStatement =
                     perStatement > 1
-                    ? try db.makeStatement(sql: Self.insert(into: table, rows: perStatement)) : nil
+                    ? try db.makeStatement(
+                        sql: Self.insert(into: table, rows: perStatement, ignoringConflicts: false))
+                    : nil
                 let many = manyStatement?.sqliteStatement
                 defer {
                     withExtendedLifetime(manyStatement) { if let many { sqlite3_reset(many) } }
@@ -155,13 +154,17 @@ extension SQLiteSession: ImportingSession {
         return max(1, min(1024, limit) / max(1, columns))
     }
 
-    /// `INSERT OR ABORT INTO table (columns) VALUES (?, …), …` for `rows` rows.
-    static func insert(into table: ExportTable, rows: Int) -> String {
+    /// `INSERT INTO table (columns) VALUES (?, …), …` for `rows` rows:
+    /// `ON CONFLICT DO NOTHING` when `ignoringConflicts`, else `INSERT OR
+    /// ABORT`, which also overrides a table's own `ON CONFLICT` clauses.
+    static func insert(into table: ExportTable, rows: Int, ignoringConflicts: Bool) -> String {
         let row =
             "(" + Array(repeating: "?", count: table.columns.count).joined(separator: ", ") + ")"
-        return "INSERT OR ABORT INTO \(SQLIdentifier.quoted(table.name)) ("
+        return
+            "INSERT \(ignoringConflicts ? "" : "OR ABORT ")INTO \(SQLIdentifier.quoted(table.name)) ("
             + table.columns.map { SQLIdentifier.quoted($0.name) }.joined(separator: ", ")
             + ") VALUES " + Array(repeating: row, count: rows).joined(separator: ", ")
+            + (ignoringConflicts ? " ON CONFLICT DO NOTHING" : "")
     }
 
     /// The indexes of an empty table that the load leaves out and makes

@@ -41,7 +41,7 @@ public enum RowCodec {
             if integer.magnitude <= exactIntegerLimit.magnitude {
                 appendDecimal(integer, to: &out)
             } else if type == .integer {
-                appendString(String(integer), to: &out)
+                appendJSONString(String(integer), to: &out)
             } else {
                 out.append(contentsOf: "{\"$int\":\"\(integer)\"}".utf8)
             }
@@ -62,7 +62,7 @@ public enum RowCodec {
                 }
             }
         case .text(let text):
-            appendString(text, to: &out)
+            appendJSONString(text, to: &out)
         case .blob(let bytes):
             out.append(contentsOf: "{\"$base64\":\"".utf8)
             out.append(contentsOf: Data(bytes).base64EncodedString().utf8)
@@ -209,7 +209,9 @@ public enum RowCodec {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
-    private static func appendString(_ text: String, to out: inout [UInt8]) {
+    /// Appends `text` as a JSON string, quotes included: `"`, `\\` and the
+    /// control characters escaped, everything else as its UTF-8.
+    public static func appendJSONString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most texts need no escape: their bytes go over at once.
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
