@@ -76,8 +76,16 @@ echo "test.sh: the build took $((SECONDS - began)) s"
 began=$SECONDS
 swift package --disable-sandbox generate-documentation --target Ferry --warnings-as-errors >/dev/null
 echo "test.sh: the documentation took $((SECONDS - began)) s"
-# Foundation's Process.run() reads past glibc's directory buffer on Linux and, when that
-# buffer ends a thread's heap, dies with SIGSEGV (swift-corelibs-foundation PR #5472, after
-# Swift 6.3.1); the tests start thousands of processes. Buffers of 32 KiB and more made by mmap
-# keep the over-read inside mapped memory (ProgramLauncher does the same for Ferry itself).
+# Foundation's Process.run() lists /proc/self/fd and copies each entry's whole 256-byte name
+# field, reading past the end of glibc's 32 KiB directory buffer (swift-corelibs-foundation
+# PR #5472, fixed after Swift 6.3.1). It reads past the buffer only when the listing fills it,
+# that is when the process has more than about 1,350 descriptors open, and it crashes when the
+# buffer also ends a thread's heap (CI died so once). Swift
+# Testing starts every test at once: some 240 tests each held a database, its lock file and
+# its journal open, 1,415 descriptors in all. At most 32 tests at a time keep the process under
+# 200 (and the run is no slower); buffers of 32 KiB and more made by mmap keep what over-read
+# remains inside mapped memory (ProgramLauncher does the same for Ferry itself). A crash prints
+# only the crashed thread, so that the end of CI's log shows where it was.
+export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-32}"
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=yes,threads=crashed}"
 GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768 swift test --skip-build "$@"
