@@ -54,10 +54,14 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // posix_spawn with the GNU extension that closes the child's other descriptors, which
+        // Swift's Glibc module does not bring in.
+        .target(name: "CFerrySpawn"),
         .target(
             name: "FerryPostgres",
             dependencies: [
                 "Ferry",
+                "CFerrySpawn",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -11,6 +11,7 @@
 #   --merge           add the inputs that reach new code to Fuzz/Corpus/TARGET/
 #   --record          rewrite the fuzzing figures in RELIABILITY.md
 #   --skip-build      run the targets as last built
+#   --build-only      build the targets and run none (CI builds them while its tests run)
 #   --release         build optimized (slower to build, faster to run; default: debug)
 #   TARGET…           some of: script-splitter releases settings migration-folder
 #                     backup-manifest export-manifest export-lines urls (default: all)
@@ -30,6 +31,7 @@ merge=0
 record=0
 configuration=debug
 skip_build=0
+build_only=0
 targets=()
 while (($#)); do
     case "$1" in
@@ -39,6 +41,7 @@ while (($#)); do
     --record) record=1; shift ;;
     --release) configuration=release; shift ;;
     --skip-build) skip_build=1; shift ;;
+    --build-only) build_only=1; shift ;;
     -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1 (see --help)." >&2; exit 2 ;;
     *)
@@ -53,10 +56,29 @@ done
 
 # Every module, Ferry's and its dependencies', carries the fuzzer's coverage and
 # AddressSanitizer; each target's `main` calls libFuzzer's driver (Fuzz/Sources/FuzzDriver).
-# Each target is built alone, so that one reaching only the core does not wait for the engines.
 build=(swift build --package-path Fuzz -c "$configuration"
     -Xswiftc -sanitize=fuzzer,address)
 bin="$("${build[@]}" --show-bin-path)"
+# build_targets TARGET…: builds them (the linker's "Cannot export local symbol '__asan_…'"
+# warnings are harmless). All of them are built by one build, which keeps both cores busy;
+# some of them each alone, so that one reaching only the core does not wait for the engines.
+build_targets() {
+    if (($# == ${#all[@]})); then
+        "${build[@]}" 2>&1 | { grep -v 'Cannot export local symbol' || true; }
+    else
+        for target in "$@"; do
+            "${build[@]}" --product "$target" 2>&1 | { grep -v 'Cannot export local symbol' || true; }
+        done
+    fi
+}
+if ((build_only)); then
+    build_targets "${targets[@]}"
+    exit 0
+fi
+if ((!skip_build && ${#targets[@]} == ${#all[@]})); then
+    build_targets "${targets[@]}"
+    skip_build=1
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/ferry-fuzz.XXXXXX")"
 # The folder targets write their files under TMPDIR: on tmpfs when there is one, so that
@@ -73,10 +95,7 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$crashes" "$work/$target"
     log="$work/$target.log"
     result=ok
-    # (The linker's "Cannot export local symbol '__asan_…'" warnings are harmless.)
-    if ((!skip_build)); then
-        "${build[@]}" --product "$target" 2>&1 | { grep -v 'Cannot export local symbol' || true; }
-    fi
+    if ((!skip_build)); then build_targets "$target"; fi
     # New inputs go to the work folder; the checked-in corpus is only read.
     if ! "$bin/$target" -runs="$runs" -max_total_time="$max_time" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$crashes/" "$work/$target" "$corpus" >"$log" 2>&1; then

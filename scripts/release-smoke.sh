@@ -8,7 +8,11 @@
 # optimized build crashed in every command that reports progress, while
 # every test passed).
 #
-#   scripts/release-smoke.sh [--skip-build]
+#   scripts/release-smoke.sh [--skip-build] [--scratch-path DIR]
+#
+# --scratch-path builds in (or, with --skip-build, takes the build from) DIR
+# instead of .build: CI builds there while the test suite runs in .build,
+# which SwiftPM locks.
 #
 # Each command must exit with its expected code and never crash; with
 # --json its last JSON line must say "ok": true. The work folder is removed at
@@ -16,10 +20,20 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [[ "${1:-}" != "--skip-build" ]]; then
-    swift build -c release --product ferry
+skip_build=0
+scratch=.build
+while (($#)); do
+    case "$1" in
+    --skip-build) skip_build=1; shift ;;
+    --scratch-path) scratch="$2"; shift 2 ;;
+    *) echo "release-smoke.sh: unknown argument $1 (see the comment at its top)." >&2; exit 2 ;;
+    esac
+done
+if ((!skip_build)); then
+    swift build -c release --product ferry --scratch-path "$scratch"
 fi
-ferry="$PWD/.build/release/ferry"
+[[ "$scratch" == /* ]] || scratch="$PWD/$scratch"
+ferry="$scratch/release/ferry"
 [[ -x "$ferry" ]] || { echo "No release build at $ferry: run without --skip-build." >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "The sqlite3 shell is needed (apt-get install sqlite3)." >&2; exit 1; }
 command -v script >/dev/null || { echo "script(1) is needed (apt-get install bsdutils)." >&2; exit 1; }

@@ -84,8 +84,8 @@ echo "test.sh: the documentation took $((SECONDS - began)) s"
 # Testing starts every test at once: some 240 tests each held a database, its lock file and
 # its journal open, 1,415 descriptors in all. At most 32 tests at a time keep the process under
 # 200 (and the run is no slower); buffers of 32 KiB and more made by mmap keep what over-read
-# remains inside mapped memory (ProgramLauncher does the same for Ferry itself). A crash prints
-# only the crashed thread, so that the end of CI's log shows where it was.
+# remains inside mapped memory. (Ferry itself starts programs with posix_spawn: ChildProgram.)
+# A crash prints only the crashed thread, so that the end of CI's log shows where it was.
 export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-32}"
 export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=yes,threads=crashed}"
 GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768 swift test --skip-build "$@"

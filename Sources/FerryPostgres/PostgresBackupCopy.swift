@@ -165,7 +165,7 @@ struct PostgresBackupCopy: BackupCopy {
             "restore", unit: .bytes, total: FileSafety.size(of: file.path))
         defer { progress.finish() }
         var position = ProgramReadPosition(
-            of: (writer ?? psql).process.processIdentifier, reading: file)
+            of: (writer ?? psql).child.processIdentifier, reading: file)
         var nextLook = ContinuousClock.now
         var loaded: String?
         var written: PostgresTools.Output?

@@ -153,7 +153,7 @@ struct PostgresTools: Sendable {
         let progress = ProgressReporter(
             task, unit: .bytes, total: FileSafety.size(of: file.path))
         defer { progress.finish() }
-        var position = ProgramReadPosition(of: running.process.processIdentifier, reading: file)
+        var position = ProgramReadPosition(of: running.child.processIdentifier, reading: file)
         while progress.isReporting, running.isRunning, !Task.isCancelled {
             if let offset = position.offset() { progress.update(done: offset) }
             try? await Task.sleep(for: ProgressReporter.interval)
@@ -209,30 +209,41 @@ struct PostgresTools: Sendable {
                     advice: "Check that the temporary folder (TMPDIR) is writable.")
             }
             environment["PGPASSFILE"] = passfile.path
-            let process = Process()
-            process.executableURL = folder.appendingPathComponent(program)
-            process.arguments = arguments
-            process.environment = environment
             let stdoutFile = scratch.appendingPathComponent("stdout")
             let stderrFile = scratch.appendingPathComponent("stderr")
             _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
             _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+            let outputFile = try FileHandle(forWritingTo: stdoutFile)
+            let errorFile = try FileHandle(forWritingTo: stderrFile)
+            let nothing = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/null"))
             let output = pipingOutput ? Pipe() : nil
-            process.standardOutput = try output ?? FileHandle(forWritingTo: stdoutFile)
-            process.standardError = try FileHandle(forWritingTo: stderrFile)
             let input = withInput ? Pipe() : nil
-            process.standardInput = input ?? FileHandle.nullDevice
+            // The child has its own copies of its ends: this process closes them once it started.
+            defer {
+                for handle in [
+                    outputFile, errorFile, nothing, input?.fileHandleForReading,
+                    output?.fileHandleForWriting,
+                ] {
+                    try? handle?.close()
+                }
+            }
+            let executable = folder.appendingPathComponent(program).path
+            let child: ChildProgram
             do {
-                try ProgramLauncher.run(process)
+                child = try ProgramLauncher.start(
+                    executable, arguments, environment: environment,
+                    input: (input?.fileHandleForReading ?? nothing).fileDescriptor,
+                    output: (output?.fileHandleForWriting ?? outputFile).fileDescriptor,
+                    error: errorFile.fileDescriptor)
             } catch {
                 throw FerryError(
                     .backupFailed,
-                    "Cannot start \(folder.appendingPathComponent(program).path): \(error.localizedDescription)",
+                    "Cannot start \(executable): \(error.localizedDescription)",
                     changes: "Nothing was changed.")
             }
             CrashPoint.reach("program.started")
             return RunningProgram(
-                process: process, input: input?.fileHandleForWriting,
+                child: child, input: input?.fileHandleForWriting,
                 output: output?.fileHandleForReading, stdoutFile: stdoutFile,
                 stderrFile: stderrFile, work: work)
         } catch {
@@ -243,7 +254,7 @@ struct PostgresTools: Sendable {
 
     /// One of the programs, started by ``start(_:_:location:applicationName:withInput:)``.
     final class RunningProgram: @unchecked Sendable {
-        let process: Process
+        let child: ChildProgram
         /// Its standard input, when it was started with one.
         let input: FileHandle?
         /// The read end of its standard output, when that is a pipe.
@@ -254,10 +265,10 @@ struct PostgresTools: Sendable {
         let work: WorkFolder
 
         init(
-            process: Process, input: FileHandle?, output: FileHandle?, stdoutFile: URL,
+            child: ChildProgram, input: FileHandle?, output: FileHandle?, stdoutFile: URL,
             stderrFile: URL, work: WorkFolder
         ) {
-            self.process = process
+            self.child = child
             self.input = input
             self.output = output
             self.stdoutFile = stdoutFile
@@ -266,7 +277,7 @@ struct PostgresTools: Sendable {
         }
 
         /// Whether the program still runs.
-        var isRunning: Bool { process.isRunning }
+        var isRunning: Bool { child.isRunning }
 
         /// What it has printed on its standard output so far.
         func outputSoFar() -> String {
@@ -274,10 +285,9 @@ struct PostgresTools: Sendable {
         }
 
         /// Ends it at once if it still runs, such as a program blocked on a
-        /// named pipe that nobody will open. SIGKILL, because a child started
-        /// from Swift's threads inherits their mask, which blocks SIGTERM.
+        /// named pipe that nobody will open.
         func kill() {
-            if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
+            child.kill()
         }
 
         /// Sends text to its standard input.
@@ -291,11 +301,11 @@ struct PostgresTools: Sendable {
             try? input?.close()
             try? output?.close()
             // Polled, so that a long dump holds none of Swift's few cooperative threads.
-            while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-            process.waitUntilExit()
+            while child.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+            let status = child.waitUntilExit()
             defer { work.remove() }
             return Output(
-                status: process.terminationStatus,
+                status: status,
                 stdout: (try? String(contentsOf: stdoutFile, encoding: .utf8)) ?? "",
                 stderr: (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "")
         }
@@ -305,20 +315,23 @@ struct PostgresTools: Sendable {
     /// `pg_config`), or nil when it cannot run or fails.
     private static func output(of command: [String], environment: [String: String]) async -> String?
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        process.environment = environment
+        guard let nothing = try? FileHandle(forUpdating: URL(fileURLWithPath: "/dev/null")) else {
+            return nil
+        }
         let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
+        let child: ChildProgram
+        do {
+            child = try ChildProgram.start(
+                "/usr/bin/env", command, environment: environment,
+                input: nothing.fileDescriptor, output: pipe.fileHandleForWriting.fileDescriptor,
+                error: nothing.fileDescriptor)
+        } catch { return nil }
+        try? nothing.close()
+        try? pipe.fileHandleForWriting.close()
         // A line or two: it fits the pipe's buffer, so the program ends before it is read.
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
-        process.waitUntilExit()
+        while child.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        guard process.terminationStatus == 0 else { return nil }
+        guard child.waitUntilExit() == 0 else { return nil }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

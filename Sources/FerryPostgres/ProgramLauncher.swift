@@ -29,67 +29,51 @@ enum ProgramLauncher {
         return nil
     }()
 
-    /// Starts `process`, whose `executableURL` and `arguments` name the
-    /// program, from the launcher's thread, wrapped so that it dies with Ferry.
+    /// Starts `executable` with `arguments` and exactly `environment` (see
+    /// ``ChildProgram/start(_:_:environment:input:output:error:)``) from the
+    /// launcher's thread, wrapped so that it dies with Ferry.
     ///
-    /// - Throws: What `Process.run()` throws.
-    static func run(_ process: Process) throws {
-        if let wrapper = deathSignalWrapper, let program = process.executableURL {
-            process.arguments =
-                ["--pdeathsig", "KILL", "--", program.path] + (process.arguments ?? [])
-            process.executableURL = wrapper
+    /// - Throws: ``ChildProgram/StartFailure`` when it cannot be started.
+    static func start(
+        _ executable: String, _ arguments: [String], environment: [String: String],
+        input: Int32, output: Int32, error: Int32
+    ) throws -> ChildProgram {
+        var executable = executable
+        var arguments = arguments
+        if let wrapper = deathSignalWrapper {
+            arguments = ["--pdeathsig", "KILL", "--", executable] + arguments
+            executable = wrapper.path
         }
-        try launcher.launch(process)
+        return try launcher.launch {
+            try ChildProgram.start(
+                executable, arguments, environment: environment, input: input, output: output,
+                error: error)
+        }
     }
 
     private static let launcher = LauncherThread()
 
-    /// Keeps Foundation's `Process.run()` from crashing on Linux.
-    ///
-    /// Before it starts a program, swift-corelibs-foundation lists
-    /// `/proc/self/fd` and copies each entry's whole 256-byte name field,
-    /// reading past the end of glibc's directory buffer
-    /// (swift-corelibs-foundation PR #5472, fixed after Swift 6.3.1). When
-    /// that 32 KiB buffer was carved from the very end of a thread's malloc
-    /// heap, the read reached an unmapped page: the process died with
-    /// SIGSEGV (twice in this project's test runs). Allocations of 32 KiB and
-    /// more are made by `mmap` instead, which leaves most of a page after
-    /// the buffer, so the over-read stays in memory that is mapped. Larger
-    /// allocations are few here (reused megabyte buffers).
-    static func avoidFoundationOverRead() {
-        #if os(Linux)
-        // glibc's `mallopt(M_MMAP_THRESHOLD, …)`, which Swift's Glibc module does not bring in.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD in <malloc.h>
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
-            _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, 32 * 1024)
-        }
-        #endif
-    }
-
     /// The thread that starts every program, and a queue of those to start.
     private final class LauncherThread: @unchecked Sendable {
         private let condition = NSCondition()
-        private var waiting:
-            [(process: Process, done: DispatchSemaphore, error: Locked<(any Error)?>)] = []
+        private var waiting: [(start: () -> Void, done: DispatchSemaphore)] = []
 
         init() {
-            ProgramLauncher.avoidFoundationOverRead()
             let thread = Thread { [self] in self.serve() }
             thread.name = "ferry program launcher"
             thread.start()
         }
 
-        func launch(_ process: Process) throws {
+        func launch(_ start: @escaping () throws -> ChildProgram) throws -> ChildProgram {
             let done = DispatchSemaphore(value: 0)
-            let failure = Locked<(any Error)?>(nil)
+            let result = Locked<Result<ChildProgram, any Error>?>(nil)
             condition.lock()
-            waiting.append((process, done, failure))
+            waiting.append(({ result.value = Result { try start() } }, done))
             condition.signal()
             condition.unlock()
             // Starting a program takes a few milliseconds: the caller's thread waits for it.
             done.wait()
-            if let error = failure.value { throw error }
+            return try result.value!.get()
         }
 
         private func serve() {
@@ -98,11 +82,7 @@ enum ProgramLauncher {
                 while waiting.isEmpty { condition.wait() }
                 let next = waiting.removeFirst()
                 condition.unlock()
-                do {
-                    try next.process.run()
-                } catch {
-                    next.error.value = error
-                }
+                next.start()
                 next.done.signal()
             }
         }

@@ -1,0 +1,41 @@
+// posix_spawn_file_actions_addclosefrom_np (glibc 2.34) is a GNU extension.
+#define _GNU_SOURCE
+#include "ferry_spawn.h"
+
+#include <signal.h>
+#include <spawn.h>
+
+int ferry_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                int input, int output, int error) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    int status = posix_spawn_file_actions_init(&actions);
+    if (status != 0) return status;
+    status = posix_spawnattr_init(&attributes);
+    if (status != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return status;
+    }
+    const int standard[3] = {input, output, error};
+    for (int target = 0; target < 3 && status == 0; target++) {
+        status = posix_spawn_file_actions_adddup2(&actions, standard[target], target);
+    }
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP;
+#ifdef __APPLE__
+    flags |= POSIX_SPAWN_CLOEXEC_DEFAULT;
+#else
+    // The child closes the rest itself: nothing lists the parent's descriptors.
+    if (status == 0) status = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+#endif
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    if (status == 0) status = posix_spawnattr_setsigmask(&attributes, &none);
+    if (status == 0) status = posix_spawnattr_setsigdefault(&attributes, &all);
+    if (status == 0) status = posix_spawnattr_setpgroup(&attributes, 0);
+    if (status == 0) status = posix_spawnattr_setflags(&attributes, flags);
+    if (status == 0) status = posix_spawn(pid, path, &actions, &attributes, argv, envp);
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+    return status;
+}
