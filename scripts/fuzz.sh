@@ -42,7 +42,7 @@ while (($#)); do
     --release) configuration=release; shift ;;
     --skip-build) skip_build=1; shift ;;
     --build-only) build_only=1; shift ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1 (see --help)." >&2; exit 2 ;;
     *)
         if [[ " ${all[*]} " != *" $1 "* ]]; then
@@ -72,7 +72,7 @@ build_targets() {
     fi
 }
 if ((build_only)); then
-    build_targets "${targets[@]}"
+    ((skip_build)) || build_targets "${targets[@]}"
     exit 0
 fi
 if ((!skip_build && ${#targets[@]} == ${#all[@]})); then

@@ -6,6 +6,9 @@
 # `swift test`. The server and its folder are removed when the script ends,
 # also when a test fails.
 #
+# `scripts/test.sh --install-only` installs what is missing and stops there;
+# other arguments go to `swift test` (`--filter Suite`, say).
+#
 # FERRY_TEST_POSTGRES_URL=postgres://… scripts/test.sh uses that server
 # instead (its role must be a superuser: the tests create databases and roles).
 set -euo pipefail
@@ -60,6 +63,9 @@ for package in alembic:alembic django:django psycopg2:psycopg2-binary; do
             || echo "${package#*:} could not be installed: its tests are skipped." >&2
     fi
 done
+
+# `scripts/test.sh --install-only` ends here: CI installs first, then builds beside the tests.
+if [[ "${1:-}" == "--install-only" ]]; then exit 0; fi
 
 if [[ -z "${FERRY_TEST_POSTGRES_URL:-}" ]]; then
     trap stop_postgres EXIT

@@ -20,9 +20,11 @@ import Darwin
 /// and holds many connections could have died in a backup. Here the child
 /// closes its other descriptors itself, and nothing lists them.
 ///
-/// The child starts as `Process` starts one: in a process group of its own,
-/// with no signal blocked (Swift's threads block some) and every signal at its
-/// default action.
+/// The child starts in a process group of its own, as `Process` starts one,
+/// and unlike `Process` with no signal blocked (Swift's threads block some)
+/// and every signal at its default action: a `pg_restore` whose reader is
+/// gone dies of SIGPIPE rather than inheriting this process's choice to
+/// ignore it.
 final class ChildProgram: @unchecked Sendable {
     /// The program's process id.
     let processIdentifier: pid_t
@@ -60,35 +62,51 @@ final class ChildProgram: @unchecked Sendable {
     }
 
     /// Whether it still runs (an ended program is collected here).
-    var isRunning: Bool { collect(waiting: false) == nil }
+    var isRunning: Bool { collect() == nil }
 
     /// Waits for it to end, and returns its exit code, or the number of the
     /// signal that ended it (as `Process.terminationStatus` does).
     func waitUntilExit() -> Int32 {
-        let status = collect(waiting: true) ?? 0
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : signal
+        var status = collect()
+        while status == nil {
+            // Waits for the end without collecting it (WNOWAIT), so that no lock is held
+            // meanwhile: `kill()` and `isRunning` still answer from other threads.
+            var info = siginfo_t()
+            if waitid(P_PID, id_t(processIdentifier), &info, WEXITED | WNOWAIT) != 0,
+                errno != EINTR
+            {
+                status = collect() ?? Self.lost
+                break
+            }
+            status = collect()
+        }
+        let signal = status! & 0x7f
+        return signal == 0 ? (status! >> 8) & 0xff : signal
     }
 
-    /// Ends it at once with SIGKILL, if it still runs.
+    /// Ends it at once with SIGKILL, if it was not collected yet (until then
+    /// its process id cannot name another process).
     func kill() {
-        if isRunning { _ = Foundation.kill(processIdentifier, SIGKILL) }
+        waitStatus.withLock { collected in
+            if collected == nil { _ = Foundation.kill(processIdentifier, SIGKILL) }
+        }
     }
 
-    /// Its wait status, collecting it with `waitpid` when it ended; nil
-    /// while it runs (when not `waiting`).
-    private func collect(waiting: Bool) -> Int32? {
+    /// The wait status of a program collected by someone else (ECHILD, as when
+    /// SIGCHLD is ignored): it ended, and how is lost; it counts as failed (127).
+    private static let lost: Int32 = 127 << 8
+
+    /// Its wait status, collected with `waitpid` if it ended; nil while it runs.
+    private func collect() -> Int32? {
         waitStatus.withLock { collected in
             if let collected { return collected }
             var status: Int32 = 0
             while true {
-                let result = waitpid(processIdentifier, &status, waiting ? 0 : WNOHANG)
+                let result = waitpid(processIdentifier, &status, WNOHANG)
                 if result == processIdentifier { break }
                 if result == 0 { return nil }
                 if errno == EINTR { continue }
-                // Collected by someone else (ECHILD, as when SIGCHLD is ignored): it ended,
-                // and how is lost; it counts as failed (127).
-                status = 127 << 8
+                status = Self.lost
                 break
             }
             collected = status

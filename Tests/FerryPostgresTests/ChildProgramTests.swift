@@ -33,13 +33,24 @@ import Glibc
         defer { close(leaked) }
         #expect(leaked > 2)
         // `ls` itself holds one more while it reads the folder.
-        let listed = try run("ls /proc/$$/fd").output.split(separator: "\n").map(String.init)
+        // (`; exit`, so that no shell starts `ls` in its own place.)
+        let listed = try run("ls /proc/$$/fd; exit 0").output.split(separator: "\n").map(
+            String.init)
         #expect(listed.sorted() == ["0", "1", "2"])
     }
 
     @Test func theChildStartsWithNoSignalBlockedInItsOwnGroupWithItsOwnEnvironment() throws {
+        // This process ignores SIGPIPE, and this thread blocks SIGTERM, while the program starts.
+        let previous = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previous) }
+        var blocked = sigset_t()
+        var before = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &blocked, &before)
         // `exec`, so that the status read is the started program's (a waiting shell blocks signals).
         let signals = try run("exec grep -E '^Sig(Blk|Ign)' /proc/self/status")
+        pthread_sigmask(SIG_SETMASK, &before, nil)
         #expect(signals.status == 0)
         #expect(signals.output.contains("SigBlk:\t0000000000000000"))
         // None of the standard signals (1–31) ignored, SIGPIPE first; glibc's own (32, 33) may be.
@@ -59,6 +70,29 @@ import Glibc
         #expect(result.output.contains("its own group"))
         #expect(result.output.contains("[a value with spaces]"))
         #expect(result.output.contains("[]"))
+    }
+
+    /// A process started with its standard input closed opens its next file as
+    /// descriptor 0: a program's output there must not be replaced by its input.
+    @Test func descriptorsBelowThreeReachTheirPlaces() throws {
+        let pipe = Pipe()
+        let nothing = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/null"))
+        defer { try? nothing.close() }
+        let saved = dup(0)
+        #expect(saved >= 0)
+        dup2(pipe.fileHandleForWriting.fileDescriptor, 0)
+        let child = Result {
+            try ChildProgram.start(
+                "/bin/sh", ["-c", "echo out; echo err >&2"], environment: [:],
+                input: nothing.fileDescriptor, output: 0, error: 0)
+        }
+        dup2(saved, 0)
+        close(saved)
+        try pipe.fileHandleForWriting.close()
+        let output = String(
+            decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(try child.get().waitUntilExit() == 0)
+        #expect(output == "out\nerr\n")
     }
 
     @Test func theExitCodeOrTheSignalIsReported() throws {
