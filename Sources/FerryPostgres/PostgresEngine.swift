@@ -610,9 +610,7 @@ public struct PostgresEngine: DatabaseEngine {
         guard isEmpty == true else { return }
         _ = try? await connector("cleanup").withConnection(to: Self.maintenanceDatabase) {
             connection in
-            try await PostgresScriptRunner.runToTheEnd(
-                sql: "DROP DATABASE IF EXISTS \(SQLIdentifier.quoted(location.database))",
-                on: connection)
+            try await OwnDatabaseDrop.drop(location.database, on: connection)
         }
     }
 }

@@ -71,20 +71,7 @@ struct PostgresScratch: Sendable {
     /// mark. A failure leaves it to the next run, which proves it dead by
     /// its mark.
     func drop() async {
-        _ = try? await watch.during {
-            // FORCE: the sessions this run opened on its scratch database may not have ended on the
-            // server yet (a busy server ends a closed session late), and a plain DROP gives up after
-            // five seconds, leaving the copy for a later run. The database is this run's own.
-            // Servers before PostgreSQL 13 do not know FORCE.
-            let quoted = SQLIdentifier.quoted(name)
-            do {
-                try await PostgresScriptRunner.runToTheEnd(
-                    sql: "DROP DATABASE IF EXISTS \(quoted) WITH (FORCE)", on: maker)
-            } catch {
-                try await PostgresScriptRunner.runToTheEnd(
-                    sql: "DROP DATABASE IF EXISTS \(quoted)", on: maker)
-            }
-        }
+        _ = try? await watch.during { try await OwnDatabaseDrop.drop(name, on: maker) }
         // Closing the session frees the scratch database's lock.
         try? await maker.close()
     }

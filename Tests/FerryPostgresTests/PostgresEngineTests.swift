@@ -552,4 +552,60 @@ struct PostgresEngineTests {
             await PostgresTestServer.dropDatabase(name)
         }
     }
+    /// A session still connected to the database a failed first install
+    /// created (as a busy server ends the upgrade's own sessions late, or
+    /// anyone who connected meanwhile) does not keep it: a plain DROP gave up
+    /// after five seconds and left it behind.
+    @Test func aFailedFirstInstallDropsItsDatabaseWhileASessionIsStillOnIt() async throws {
+        let folder = try TemporaryFolder()
+        let name = "ferry_test_new_" + UUID().uuidString.prefix(8).lowercased()
+        let lingering = Process()
+        try await withCleanup {
+            try folder.write(
+                "migrations/1.0.0/001_wait.sql",
+                "CREATE TABLE items (id bigint PRIMARY KEY);\nSELECT pg_sleep(2);")
+            try folder.write("migrations/1.0.0/002_bad.sql", "INSERT INTO nowhere VALUES (1);")
+            let configuration = Ferry.Configuration(
+                engine: try PostgresEngine(
+                    url: try PostgresTestServer.url(database: name), environment: [:]),
+                migrationsDirectory: folder.url.appendingPathComponent("migrations"))
+            let exists = "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"
+            let upgrade = Task { try await Ferry(configuration).upgrade() }
+            // Once the database exists, a session connects to it and stays.
+            for _ in 0..<500 {
+                if try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres")
+                    == "1\n"
+                {
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            lingering.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            lingering.arguments = [
+                "psql", "-X", "-q", try PostgresTestServer.url(database: name), "-c",
+                "SELECT pg_sleep(900)",
+            ]
+            lingering.standardOutput = FileHandle.nullDevice
+            lingering.standardError = FileHandle.nullDevice
+            try lingering.run()
+            let seen =
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = '\(name)' AND wait_event = 'PgSleep' AND query = 'SELECT pg_sleep(900)'"
+            for _ in 0..<500 {
+                if try await PostgresTestServer.psql(["-At", "-c", seen], database: "postgres")
+                    == "1\n"
+                {
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+
+            await #expect(throws: FerryError.self) { try await upgrade.value }
+            #expect(
+                try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres")
+                    == "0\n")
+        } cleanup: {
+            if lingering.isRunning { lingering.terminate() }
+            await PostgresTestServer.dropDatabase(name)
+        }
+    }
 }
