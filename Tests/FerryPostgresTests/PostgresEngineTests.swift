@@ -524,10 +524,7 @@ struct PostgresEngineTests {
             try folder.write(
                 "migrations/1.0.0/001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);")
             try folder.write("migrations/1.0.0/002_bad.sql", "INSERT INTO nowhere VALUES (1);")
-            let configuration = Ferry.Configuration(
-                engine: try PostgresEngine(
-                    url: try PostgresTestServer.url(database: name), environment: [:]),
-                migrationsDirectory: folder.url.appendingPathComponent("migrations"))
+            let configuration = try firstInstall(of: name, migrations: folder)
             let exists = "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"
 
             let status = try await Ferry(configuration).status()
@@ -565,21 +562,11 @@ struct PostgresEngineTests {
                 "migrations/1.0.0/001_wait.sql",
                 "CREATE TABLE items (id bigint PRIMARY KEY);\nSELECT pg_sleep(2);")
             try folder.write("migrations/1.0.0/002_bad.sql", "INSERT INTO nowhere VALUES (1);")
-            let configuration = Ferry.Configuration(
-                engine: try PostgresEngine(
-                    url: try PostgresTestServer.url(database: name), environment: [:]),
-                migrationsDirectory: folder.url.appendingPathComponent("migrations"))
+            let configuration = try firstInstall(of: name, migrations: folder)
             let exists = "SELECT count(*) FROM pg_database WHERE datname = '\(name)'"
             let upgrade = Task { try await Ferry(configuration).upgrade() }
             // Once the database exists, a session connects to it and stays.
-            for _ in 0..<500 {
-                if try await PostgresTestServer.psql(["-At", "-c", exists], database: "postgres")
-                    == "1\n"
-                {
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await waitUntilOne(exists)
             lingering.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             lingering.arguments = [
                 "psql", "-X", "-q", try PostgresTestServer.url(database: name), "-c",
@@ -590,14 +577,7 @@ struct PostgresEngineTests {
             try lingering.run()
             let seen =
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = '\(name)' AND wait_event = 'PgSleep' AND query = 'SELECT pg_sleep(900)'"
-            for _ in 0..<500 {
-                if try await PostgresTestServer.psql(["-At", "-c", seen], database: "postgres")
-                    == "1\n"
-                {
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await waitUntilOne(seen)
 
             await #expect(throws: FerryError.self) { try await upgrade.value }
             #expect(
@@ -606,6 +586,29 @@ struct PostgresEngineTests {
         } cleanup: {
             if lingering.isRunning { lingering.terminate() }
             await PostgresTestServer.dropDatabase(name)
+        }
+    }
+
+    /// Ferry on the database `name`, which does not exist yet, with the
+    /// migrations in `folder`'s `migrations`.
+    private func firstInstall(of name: String, migrations folder: TemporaryFolder) throws
+        -> Ferry.Configuration
+    {
+        Ferry.Configuration(
+            engine: try PostgresEngine(
+                url: try PostgresTestServer.url(database: name), environment: [:]),
+            migrationsDirectory: folder.url.appendingPathComponent("migrations"))
+    }
+
+    /// Asks the server `query` until it answers 1, for at most about five seconds.
+    private func waitUntilOne(_ query: String) async throws {
+        for _ in 0..<500 {
+            if try await PostgresTestServer.psql(["-At", "-c", query], database: "postgres")
+                == "1\n"
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
         }
     }
 }
