@@ -213,28 +213,25 @@ struct PostgresTools: Sendable {
             let stderrFile = scratch.appendingPathComponent("stderr")
             _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
             _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-            let outputFile = try FileHandle(forWritingTo: stdoutFile)
-            let errorFile = try FileHandle(forWritingTo: stderrFile)
-            let nothing = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/null"))
             let output = pipingOutput ? Pipe() : nil
             let input = withInput ? Pipe() : nil
-            // The child has its own copies of its ends: this process closes them once it started.
+            // The child's ends: it has its own copies, and this process closes these once it started.
+            let childInput =
+                try input?.fileHandleForReading
+                ?? FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/null"))
+            let childOutput =
+                try output?.fileHandleForWriting ?? FileHandle(forWritingTo: stdoutFile)
+            let childError = try FileHandle(forWritingTo: stderrFile)
             defer {
-                for handle in [
-                    outputFile, errorFile, nothing, input?.fileHandleForReading,
-                    output?.fileHandleForWriting,
-                ] {
-                    try? handle?.close()
-                }
+                for handle in [childInput, childOutput, childError] { try? handle.close() }
             }
             let executable = folder.appendingPathComponent(program).path
             let child: ChildProgram
             do {
                 child = try ProgramLauncher.start(
                     executable, arguments, environment: environment,
-                    input: (input?.fileHandleForReading ?? nothing).fileDescriptor,
-                    output: (output?.fileHandleForWriting ?? outputFile).fileDescriptor,
-                    error: errorFile.fileDescriptor)
+                    input: childInput.fileDescriptor, output: childOutput.fileDescriptor,
+                    error: childError.fileDescriptor)
             } catch {
                 throw FerryError(
                     .backupFailed,

@@ -56,7 +56,8 @@ enum ProgramLauncher {
     /// The thread that starts every program, and a queue of those to start.
     private final class LauncherThread: @unchecked Sendable {
         private let condition = NSCondition()
-        private var waiting: [(start: () -> Void, done: DispatchSemaphore)] = []
+        /// Each starts its program and wakes its caller.
+        private var waiting: [() -> Void] = []
 
         init() {
             let thread = Thread { [self] in self.serve() }
@@ -68,7 +69,10 @@ enum ProgramLauncher {
             let done = DispatchSemaphore(value: 0)
             let result = Locked<Result<ChildProgram, any Error>?>(nil)
             condition.lock()
-            waiting.append(({ result.value = Result { try start() } }, done))
+            waiting.append {
+                result.value = Result { try start() }
+                done.signal()
+            }
             condition.signal()
             condition.unlock()
             // Starting a program takes a few milliseconds: the caller's thread waits for it.
@@ -82,8 +86,7 @@ enum ProgramLauncher {
                 while waiting.isEmpty { condition.wait() }
                 let next = waiting.removeFirst()
                 condition.unlock()
-                next.start()
-                next.done.signal()
+                next()
             }
         }
     }
