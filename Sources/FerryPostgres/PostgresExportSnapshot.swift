@@ -147,9 +147,9 @@ struct PostgresExportSnapshot: ExportSnapshot {
     /// Every column as its text (which the snapshot's settings make exact),
     /// but `bytea` as its bytes; rows stream from the server with
     /// back-pressure: by `COPY` through psql, or else as query results.
-    func readRows(
-        of table: ExportTable, where condition: String?, _ row: ([ExportValue]) throws -> Void
-    ) async throws {
+    func readRows(of table: ExportTable, where condition: String?, into rows: ExportRowBuffer)
+        async throws
+    {
         let columns = table.columns.map { column in
             column.logicalType == .blob
                 ? SQLIdentifier.quoted(column.name) : SQLIdentifier.quoted(column.name) + "::text"
@@ -159,15 +159,12 @@ struct PostgresExportSnapshot: ExportSnapshot {
             + (condition.map { " WHERE \($0)" } ?? "")
         let types = table.columns.map(\.logicalType)
         if let copier {
-            var values: [ExportValue] = []
-            values.reserveCapacity(types.count)
             do {
                 try await copier.read(sql, columns: types.count) { fields in
-                    values.removeAll(keepingCapacity: true)
                     for (index, field) in fields.enumerated() {
-                        values.append(try Self.value(copied: field, type: types[index]))
+                        rows.append(try Self.value(copied: field, type: types[index]))
                     }
-                    try row(values)
+                    try rows.endRow()
                 }
             } catch let error as PostgresCopyReader.Malformed {
                 throw FerryError(
@@ -180,15 +177,12 @@ struct PostgresExportSnapshot: ExportSnapshot {
         do {
             let sequence = try await connection.queryUnlessClosed(
                 PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
-            var values: [ExportValue] = []
-            values.reserveCapacity(types.count)
             for try await fetched in sequence {
-                values.removeAll(keepingCapacity: true)
                 for (index, cell) in fetched.enumerated() {
-                    values.append(try Self.value(cell, type: types[index], table: table.name))
+                    rows.append(try Self.value(cell, type: types[index], table: table.name))
                 }
                 do {
-                    try row(values)
+                    try rows.endRow()
                 } catch {
                     throw RowHandlerFailure(error: error)
                 }

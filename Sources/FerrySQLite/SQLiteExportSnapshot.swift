@@ -72,27 +72,24 @@ struct SQLiteExportSnapshot: ExportSnapshot {
         }
     }
 
-    func readRows(
-        of table: ExportTable, where condition: String?, _ row: ([ExportValue]) throws -> Void
-    ) async throws {
+    func readRows(of table: ExportTable, where condition: String?, into rows: ExportRowBuffer)
+        async throws
+    {
         let columns = table.columns.map { SQLIdentifier.quoted($0.name) }.joined(separator: ", ")
         let sql =
             "SELECT \(columns) FROM \(SQLIdentifier.quoted(table.name))"
             + (condition.map { " WHERE \($0)" } ?? "")
         let displayName = displayName
         // The rows are handed over inside one access to the connection: a cursor, never the table.
-        // A synchronous access, so that `row` (which writes the part files) runs on this thread.
+        // A synchronous access, so that `rows` (which hands the rows on) is used on this thread only.
         try queue.inDatabase { db in
             do {
                 let statement = try db.makeStatement(sql: sql)
                 let handle = statement.sqliteStatement
                 let count = Int32(table.columns.count)
-                var values: [ExportValue] = []
-                values.reserveCapacity(Int(count))
                 while try RawStatement.nextRow(handle, in: db) {
-                    values.removeAll(keepingCapacity: true)
-                    for index in 0..<count { values.append(Self.value(handle, index)) }
-                    try row(values)
+                    for index in 0..<count { Self.append(handle, index, to: rows) }
+                    try rows.endRow()
                 }
                 sqlite3_reset(handle)
             } catch let error as DatabaseError {
@@ -104,30 +101,27 @@ struct SQLiteExportSnapshot: ExportSnapshot {
         }
     }
 
-    static func value(_ handle: OpaquePointer, _ index: Int32) -> ExportValue {
+    /// Appends a column's value of the current row as it is stored: a text
+    /// or a blob as its bytes, copied straight from SQLite's.
+    static func append(_ handle: OpaquePointer, _ index: Int32, to rows: ExportRowBuffer) {
         switch sqlite3_column_type(handle, index) {
         case SQLITE_INTEGER:
-            return .integer(sqlite3_column_int64(handle, index))
+            rows.append(sqlite3_column_int64(handle, index))
         case SQLITE_FLOAT:
-            return .real(sqlite3_column_double(handle, index))
+            rows.append(sqlite3_column_double(handle, index))
         case SQLITE_TEXT:
+            // The pointer first, then the count (SQLite's order for a value it may convert).
+            let pointer = sqlite3_column_text(handle, index)
             let count = Int(sqlite3_column_bytes(handle, index))
-            guard count > 0, let pointer = sqlite3_column_text(handle, index) else {
-                return .text("")
-            }
-            return .text(
-                String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self))
+            rows.appendText(
+                UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
         case SQLITE_BLOB:
+            let pointer = sqlite3_column_blob(handle, index)
             let count = Int(sqlite3_column_bytes(handle, index))
-            guard count > 0, let pointer = sqlite3_column_blob(handle, index) else {
-                return .blob([])
-            }
-            return .blob(
-                Array(
-                    UnsafeBufferPointer(
-                        start: pointer.assumingMemoryBound(to: UInt8.self), count: count)))
+            rows.appendBlob(
+                UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
         default:
-            return .null
+            rows.appendNull()
         }
     }
 

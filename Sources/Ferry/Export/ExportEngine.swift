@@ -31,18 +31,19 @@ public protocol ExportSnapshot: Sendable {
     /// The application's schema as the engine's own SQL, for people to read.
     func schemaSQL() async throws -> String
 
-    /// Streams a table's rows in the order of its columns, one call of
-    /// `row` per row, without holding the table in memory.
+    /// Streams a table's rows into `rows`, each value in the order of the
+    /// table's columns then the row's end, without holding the table in
+    /// memory.
     ///
     /// - Parameters:
     ///   - table: The table, as ``exportTables()`` describes it.
     ///   - condition: SQL that both engines read (the `WHERE` of an export
     ///     of entities), or nil for every row.
-    ///   - row: Called with each row's values.
-    /// - Throws: ``FerryError`` when the rows cannot be read; or what `row` throws.
-    func readRows(
-        of table: ExportTable, where condition: String?, _ row: ([ExportValue]) throws -> Void
-    ) async throws
+    ///   - rows: Where the values go.
+    /// - Throws: ``FerryError`` when the rows cannot be read; or what
+    ///   ``ExportRowBuffer/endRow()`` throws.
+    func readRows(of table: ExportTable, where condition: String?, into rows: ExportRowBuffer)
+        async throws
 
     /// How many rows ``readRows(of:where:_:)`` will stream, as of the
     /// snapshot: the total of the table's progress. Asked only when someone
@@ -57,6 +58,21 @@ public protocol ExportSnapshot: Sendable {
 }
 
 extension ExportSnapshot {
+    /// Streams a table's rows, one call of `row` per row.
+    ///
+    /// - Parameters:
+    ///   - table: The table, as ``exportTables()`` describes it.
+    ///   - condition: The rows' condition, or nil for every row.
+    ///   - row: Called with each row's values.
+    /// - Throws: ``FerryError`` when the rows cannot be read; or what `row` throws.
+    public func readRows(
+        of table: ExportTable, where condition: String?,
+        _ row: @escaping ([ExportValue]) throws -> Void
+    ) async throws {
+        try await readRows(
+            of: table, where: condition, into: ExportRowBuffer(columns: table.columns.count, row))
+    }
+
     /// No total: the progress of a table shows its rows and rate only.
     ///
     /// - Parameters:

@@ -8,10 +8,12 @@ import Musl
 import Darwin
 #endif
 
-/// The writing half of an ``ExportPartWriter``: on a serial queue of its
-/// own, it creates each part (0600), compresses it with `--compress`, hashes
-/// what goes to the file, writes it, and syncs and closes it when the part
-/// ends, while the caller's thread encodes the next rows.
+/// The encoding and writing half of an ``ExportPartWriter``: on a serial
+/// queue of its own, it encodes each batch of rows (``RowCodec``), starts a
+/// new part (0600) when the current one holds `partBytes` of rows,
+/// compresses it with `--compress`, hashes what goes to the file, writes it
+/// (``DirectFileWriter``), and syncs and closes each part as it ends, while
+/// the caller's thread reads the next rows.
 ///
 /// The caller's calls are taken in order. A failure is kept and thrown by
 /// the caller's next call; what comes after it is not done.
@@ -19,101 +21,82 @@ final class ExportPartSink: @unchecked Sendable {
     private let folder: URL
     private let relativeFolder: String
     private let queue = DispatchQueue(label: "ferry.export.part-sink")
-    /// Buffers handed over and not yet written: at most two, so that memory stays bounded.
+    /// Batches handed over and not yet written: at most two, so that memory stays bounded.
     private let inFlight = DispatchSemaphore(value: 2)
-    private let spares = Locked<[[UInt8]]>([])
-    private let bufferBytes: Int
+    /// Emptied batches, kept for their storage.
+    private let spares = Locked<[BatchBox]>([])
+    private let batchCapacity: Int
     private let hasFailed = Locked(false)
+    /// The rows handed over so far (touched on the caller's thread only).
+    private(set) var rowsHandedOver = 0
 
     // Touched on `queue` only.
+    private let partBytes: Int64
+    private let types: [LogicalType]
     private let gzip: GzipStream?
+    private var encoded: [UInt8] = []
     private var compressed: [UInt8] = []
-    private var descriptor: Int32 = -1
+    private var file: DirectFileWriter?
     private var hasher = Checksum.Hasher()
+    private var partsStarted = 0
     private var currentName = ""
     private var fileBytes: Int64 = 0
+    /// The rows' bytes in the current part, before compression: what the bound counts.
+    private var partRowBytes: Int64 = 0
+    private var partRows = 0
     private var files: [ExportManifest.File] = []
     private var failure: (any Error)?
 
-    init(folder: URL, relativeFolder: String, compress: Bool, bufferBytes: Int) throws {
+    /// Encoded rows go to the file a megabyte at a time.
+    private static let flushBytes = 1 << 20
+
+    init(
+        folder: URL, relativeFolder: String, partBytes: Int64, types: [LogicalType],
+        compress: Bool, batchCapacity: Int
+    ) throws {
         self.folder = folder
         self.relativeFolder = relativeFolder
-        self.bufferBytes = bufferBytes
+        self.partBytes = partBytes
+        self.types = types
+        self.batchCapacity = batchCapacity
         gzip = compress ? try GzipStream(.compress) : nil
+        encoded.reserveCapacity(Self.flushBytes + 4096)
     }
 
-    deinit {
-        if descriptor >= 0 { close(descriptor) }
+    /// Holds a batch that changes hands between threads: a batch is moved
+    /// into and out of it by `swap`, never copied, so that its arrays keep
+    /// one owner and their storage is reused.
+    private final class BatchBox: @unchecked Sendable {
+        var batch: ExportRowBatch
+
+        init(_ batch: ExportRowBatch) { self.batch = batch }
     }
 
-    /// An empty buffer with room for a flush: a spare one when there is.
-    func emptyBuffer() -> [UInt8] {
-        if var spare = spares.withLock({ $0.popLast() }) {
-            // Emptied here, once the writer has let go of it: its storage is kept.
-            spare.removeAll(keepingCapacity: true)
-            return spare
-        }
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(bufferBytes)
-        return buffer
-    }
-
-    /// Creates the next part, `name` (`.gz` added with `--compress`).
-    func startPart(named name: String) throws {
+    /// Hands a batch over to be encoded and written, leaving `batch` empty
+    /// (another batch); waits while two are still in hand.
+    func write(_ batch: inout ExportRowBatch) throws {
         try throwIfFailed()
-        queue.async { [self] in
-            guard failure == nil else { return }
-            currentName = name + (gzip == nil ? "" : ".gz")
-            let url = folder.appendingPathComponent(currentName)
-            descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { return fail("create \(url.path)") }
-            hasher = Checksum.Hasher()
-            fileBytes = 0
-        }
-    }
-
-    /// Hands the buffer's bytes over to be written, leaving `buffer` empty
-    /// (another buffer); waits while two are still being written.
-    func write(_ buffer: inout [UInt8]) throws {
-        try throwIfFailed()
-        guard !buffer.isEmpty else { return }
         inFlight.wait()
-        var bytes = emptyBuffer()
-        swap(&bytes, &buffer)
-        queue.async { [self, bytes] in
-            if failure == nil { process(bytes, ending: false) }
-            spares.withLock { $0.append(bytes) }
+        let box =
+            spares.withLock { $0.popLast() }
+            ?? BatchBox(ExportRowBatch(valueCapacity: batchCapacity))
+        swap(&box.batch, &batch)
+        rowsHandedOver += box.batch.rowCount
+        queue.async { [self] in
+            if failure == nil { encode(box.batch) }
+            box.batch.removeAll()
+            spares.withLock { $0.append(box) }
             inFlight.signal()
         }
     }
 
-    /// Ends the current part: the end of its gzip stream, then sync and close.
-    ///
-    /// - Parameter rows: The rows it holds.
-    func endPart(rows: Int) throws {
-        try throwIfFailed()
-        queue.async { [self] in
-            guard failure == nil else { return }
-            if gzip != nil { process([], ending: true) }
-            guard failure == nil else { return }
-            guard fsync(descriptor) == 0 else {
-                return fail("sync \(folder.appendingPathComponent(currentName).path)")
-            }
-            close(descriptor)
-            descriptor = -1
-            files.append(
-                ExportManifest.File(
-                    path: relativeFolder + "/" + currentName, bytes: fileBytes,
-                    sha256: hasher.finalize(), rows: rows))
-        }
-    }
-
-    /// Waits for everything handed over.
+    /// Ends the last part and waits for everything handed over.
     ///
     /// - Returns: The parts written, in order.
     /// - Throws: The first failure.
     func finish() throws -> [ExportManifest.File] {
         try queue.sync { [self] in
+            if failure == nil && file != nil { endPart() }
             if let failure { throw failure }
             return files
         }
@@ -129,52 +112,109 @@ final class ExportPartSink: @unchecked Sendable {
         _ = try finish()
     }
 
-    /// On `queue`: compresses (with `--compress`), hashes and writes bytes.
-    private func process(_ bytes: [UInt8], ending: Bool) {
-        if let gzip {
-            compressed.removeAll(keepingCapacity: true)
-            do {
-                try gzip.compress(bytes, finish: ending, into: &compressed)
-            } catch {
-                return record(
-                    FerryError(
-                        .fileSystem, "Cannot compress \(currentName): \(error).",
-                        changes:
-                            "The database was not changed; the unfinished export has no manifest."))
+    /// On `queue`: encodes a batch's rows, starting and ending parts on the way.
+    private func encode(_ batch: ExportRowBatch) {
+        let rows = batch.rowCount
+        var row = 0
+        var cursor = ExportRowBatch.Cursor()
+        batch.withPayload { payload in
+            while row < rows {
+                if file == nil { startPart() }
+                guard failure == nil else { return }
+                // The rows go into a local buffer (a stored property's every change is checked).
+                var buffer: [UInt8] = []
+                swap(&buffer, &encoded)
+                var bytes = partRowBytes
+                var encodedRows = 0
+                while row < rows && buffer.count < Self.flushBytes && bytes < partBytes {
+                    let before = buffer.count
+                    RowCodec.append(
+                        batch, payload: payload, at: &cursor, types: types, to: &buffer)
+                    bytes += Int64(buffer.count - before)
+                    encodedRows += 1
+                    row += 1
+                }
+                swap(&buffer, &encoded)
+                partRowBytes = bytes
+                partRows += encodedRows
+                if encoded.count >= Self.flushBytes { process(ending: false) }
+                if partRowBytes >= partBytes { endPart() }
             }
-            writeToFile(compressed)
-        } else {
-            writeToFile(bytes)
         }
+        if failure == nil && !encoded.isEmpty { process(ending: false) }
+    }
+
+    /// On `queue`: creates the next part, `NNNN.jsonl` (`.gz` added with `--compress`).
+    private func startPart() {
+        partsStarted += 1
+        currentName = String(format: "%04d.jsonl", partsStarted) + (gzip == nil ? "" : ".gz")
+        do {
+            file = try DirectFileWriter(creating: folder.appendingPathComponent(currentName).path)
+        } catch {
+            return fail(error)
+        }
+        hasher = Checksum.Hasher()
+        fileBytes = 0
+        partRowBytes = 0
+        partRows = 0
+    }
+
+    /// On `queue`: ends the current part: its last rows, the end of its gzip
+    /// stream, then sync and close.
+    private func endPart() {
+        process(ending: true)
+        guard failure == nil else { return }
+        do {
+            try file?.finish()
+            file = nil
+        } catch {
+            return fail(error)
+        }
+        files.append(
+            ExportManifest.File(
+                path: relativeFolder + "/" + currentName, bytes: fileBytes,
+                sha256: hasher.finalize(), rows: partRows))
+    }
+
+    /// On `queue`: compresses (with `--compress`), hashes and writes the
+    /// encoded rows, leaving the buffer empty.
+    private func process(ending: Bool) {
+        defer { encoded.removeAll(keepingCapacity: true) }
+        guard let gzip else { return writeToFile(encoded) }
+        if encoded.isEmpty && !ending { return }
+        compressed.removeAll(keepingCapacity: true)
+        do {
+            try gzip.compress(encoded, finish: ending, into: &compressed)
+        } catch {
+            return record(
+                FerryError(
+                    .fileSystem, "Cannot compress \(currentName): \(error).",
+                    changes:
+                        "The database was not changed; the unfinished export has no manifest."))
+        }
+        writeToFile(compressed)
     }
 
     private func writeToFile(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         hasher.update(bytes)
         fileBytes += Int64(bytes.count)
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = writeBytes(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                guard written > 0 else {
-                    if written < 0 && errno == EINTR { continue }
-                    return fail("write \(folder.appendingPathComponent(currentName).path)")
-                }
-                offset += written
-            }
+        do {
+            try bytes.withUnsafeBytes { try file?.append($0) }
+        } catch {
+            fail(error)
         }
     }
 
-    /// Keeps the failure of the system call that just failed, by its `errno`.
-    private func fail(_ what: @autoclosure () -> String) {
-        let code = errno
-        if code == ENOSPC {
-            return record(ExportFolderFull(file: folder.appendingPathComponent(currentName)))
-        }
-        let reason = String(cString: strerror(code))
+    /// Keeps the failure of a system call on the current part.
+    private func fail(_ error: any Error) {
+        let failure = error as? DirectFileWriter.Failure ?? .init(action: "write", code: EIO)
+        let file = folder.appendingPathComponent(currentName)
+        if failure.code == ENOSPC { return record(ExportFolderFull(file: file)) }
+        let reason = String(cString: strerror(failure.code))
         record(
             FerryError(
-                .fileSystem, "Cannot \(what()): \(reason).",
+                .fileSystem, "Cannot \(failure.action) \(file.path): \(reason).",
                 changes: "The database was not changed; the unfinished export has no manifest.",
                 advice: "Check the destination folder, then export again into an empty folder."))
     }
@@ -183,9 +223,4 @@ final class ExportPartSink: @unchecked Sendable {
         if failure == nil { failure = error }
         hasFailed.withLock { $0 = true }
     }
-}
-
-/// `write(2)`, named so that it does not meet the sink's method `write`.
-private func writeBytes(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(descriptor, bytes, count)
 }

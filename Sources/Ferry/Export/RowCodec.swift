@@ -33,41 +33,79 @@ public enum RowCodec {
 
     private static func append(_ value: ExportValue, type: LogicalType, to out: inout [UInt8]) {
         switch value {
-        case .null:
-            out.append(contentsOf: "null".utf8)
-        case .boolean(let flag):
-            out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .integer(let integer):
-            if integer.magnitude <= exactIntegerLimit.magnitude {
-                appendDecimal(integer, to: &out)
-            } else if type == .integer {
-                appendJSONString(String(integer), to: &out)
-            } else {
-                out.append(contentsOf: "{\"$int\":\"\(integer)\"}".utf8)
+        case .null: appendNull(to: &out)
+        case .boolean(let flag): appendBoolean(flag, to: &out)
+        case .integer(let integer): appendInteger(integer, type: type, to: &out)
+        case .real(let real): appendReal(real, to: &out)
+        case .text(let text): appendJSONString(text, to: &out)
+        case .blob(let bytes): bytes.withUnsafeBytes { appendBlob($0, to: &out) }
+        }
+    }
+
+    /// Appends a row held in an ``ExportRowBatch``, from `cursor`, as one
+    /// line; `payload` is the batch's, lent by ``ExportRowBatch/withPayload(_:)``.
+    static func append(
+        _ batch: ExportRowBatch, payload: UnsafeBufferPointer<UInt8>,
+        at cursor: inout ExportRowBatch.Cursor, types: [LogicalType], to out: inout [UInt8]
+    ) {
+        out.append(UInt8(ascii: "["))
+        for index in types.indices {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            switch batch.kind(at: cursor) {
+            case .null: appendNull(to: &out)
+            case .integer: appendInteger(batch.integer(at: cursor), type: types[index], to: &out)
+            case .real: appendReal(batch.real(at: cursor), to: &out)
+            case .text: appendJSONString(batch.bytes(at: cursor, in: payload), to: &out)
+            case .blob:
+                appendBlob(UnsafeRawBufferPointer(batch.bytes(at: cursor, in: payload)), to: &out)
+            case .falseValue: appendBoolean(false, to: &out)
+            case .trueValue: appendBoolean(true, to: &out)
             }
-        case .real(let real):
-            if real.isNaN {
-                out.append(contentsOf: "{\"$real\":\"NaN\"}".utf8)
-            } else if real.isInfinite {
-                out.append(contentsOf: "{\"$real\":\"\(real < 0 ? "-" : "")Infinity\"}".utf8)
-            } else {
-                withShortestText(of: real) { text in
-                    out.append(contentsOf: text)
-                    if !text.contains(where: {
-                        $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e")
-                            || $0 == UInt8(ascii: "E")
-                    }) {
-                        out.append(contentsOf: ".0".utf8)
-                    }
+            batch.advance(&cursor)
+        }
+        out.append(UInt8(ascii: "]"))
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    private static func appendNull(to out: inout [UInt8]) {
+        out.append(contentsOf: "null".utf8)
+    }
+
+    private static func appendBoolean(_ flag: Bool, to out: inout [UInt8]) {
+        out.append(contentsOf: (flag ? "true" : "false").utf8)
+    }
+
+    private static func appendInteger(_ integer: Int64, type: LogicalType, to out: inout [UInt8]) {
+        if integer.magnitude <= exactIntegerLimit.magnitude {
+            appendDecimal(integer, to: &out)
+        } else if type == .integer {
+            appendJSONString(String(integer), to: &out)
+        } else {
+            out.append(contentsOf: "{\"$int\":\"\(integer)\"}".utf8)
+        }
+    }
+
+    private static func appendReal(_ real: Double, to out: inout [UInt8]) {
+        if real.isNaN {
+            out.append(contentsOf: "{\"$real\":\"NaN\"}".utf8)
+        } else if real.isInfinite {
+            out.append(contentsOf: "{\"$real\":\"\(real < 0 ? "-" : "")Infinity\"}".utf8)
+        } else {
+            withShortestText(of: real) { text in
+                out.append(contentsOf: text)
+                if !text.contains(where: {
+                    $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
+                }) {
+                    out.append(contentsOf: ".0".utf8)
                 }
             }
-        case .text(let text):
-            appendJSONString(text, to: &out)
-        case .blob(let bytes):
-            out.append(contentsOf: "{\"$base64\":\"".utf8)
-            out.append(contentsOf: Data(bytes).base64EncodedString().utf8)
-            out.append(contentsOf: "\"}".utf8)
         }
+    }
+
+    private static func appendBlob(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(contentsOf: "{\"$base64\":\"".utf8)
+        out.append(contentsOf: Data(bytes).base64EncodedString().utf8)
+        out.append(contentsOf: "\"}".utf8)
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
@@ -241,6 +279,20 @@ public enum RowCodec {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends a text's UTF-8 bytes as a JSON string, as
+    /// ``appendJSONString(_:to:)`` appends the text they decode to (bytes
+    /// that are not UTF-8 decode to U+FFFD).
+    static func appendJSONString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        // ASCII without an escape is its own JSON: no text made.
+        guard bytes.contains(where: { $0 >= 0x80 || needsEscape($0) }) else {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        appendJSONString(String(decoding: bytes, as: UTF8.self), to: &out)
     }
 
     /// Why a line is not a row.
