@@ -150,19 +150,28 @@ struct PostgresExportSnapshot: ExportSnapshot {
     func readRows(of table: ExportTable, where condition: String?, into rows: ExportRowBuffer)
         async throws
     {
-        let columns = table.columns.map { column in
-            column.logicalType == .blob
-                ? SQLIdentifier.quoted(column.name) : SQLIdentifier.quoted(column.name) + "::text"
-        }
-        let sql =
+        func select(_ columns: [String]) -> String {
             "SELECT \(columns.joined(separator: ", ")) FROM \(SQLIdentifier.quoted(table.name))"
-            + (condition.map { " WHERE \($0)" } ?? "")
+                + (condition.map { " WHERE \($0)" } ?? "")
+        }
         let types = table.columns.map(\.logicalType)
         if let copier {
+            // `COPY` writes each value with its type's output function, which is what a cast to
+            // text does for these types; a text-like or other type keeps its cast, whose text
+            // can differ (`char(n)` loses its padding, `inet` keeps its mask), and the cast was
+            // a sixth of the server's work.
+            let columns = table.columns.map { column in
+                switch column.logicalType {
+                case .text, .other, .any:
+                    return SQLIdentifier.quoted(column.name) + "::text"
+                default:
+                    return SQLIdentifier.quoted(column.name)
+                }
+            }
             do {
-                try await copier.read(sql, columns: types.count) { fields in
+                try await copier.read(select(columns), columns: types.count) { fields in
                     for (index, field) in fields.enumerated() {
-                        rows.append(try Self.value(copied: field, type: types[index]))
+                        try Self.append(copied: field, type: types[index], to: rows)
                     }
                     try rows.endRow()
                 }
@@ -174,9 +183,13 @@ struct PostgresExportSnapshot: ExportSnapshot {
             }
             return
         }
+        let columns = table.columns.map { column in
+            column.logicalType == .blob
+                ? SQLIdentifier.quoted(column.name) : SQLIdentifier.quoted(column.name) + "::text"
+        }
         do {
             let sequence = try await connection.queryUnlessClosed(
-                PostgresQuery(unsafeSQL: sql), logger: PostgresConnector.logger)
+                PostgresQuery(unsafeSQL: select(columns)), logger: PostgresConnector.logger)
             for try await fetched in sequence {
                 for (index, cell) in fetched.enumerated() {
                     rows.append(try Self.value(cell, type: types[index], table: table.name))
@@ -210,8 +223,21 @@ struct PostgresExportSnapshot: ExportSnapshot {
     static func value(copied field: UnsafeBufferPointer<UInt8>?, type: LogicalType) throws
         -> ExportValue
     {
-        guard let field else { return .null }
-        if case .blob = type {
+        var value = ExportValue.null
+        let rows = ExportRowBuffer(columns: 1) { value = $0[0] }
+        try append(copied: field, type: type, to: rows)
+        try rows.endRow()
+        return value
+    }
+
+    /// Appends a field of `COPY`'s output as ``value(copied:type:)`` reads
+    /// it, without making a value or a text on the way.
+    static func append(
+        copied field: UnsafeBufferPointer<UInt8>?, type: LogicalType, to rows: ExportRowBuffer
+    ) throws {
+        guard let field else { return rows.appendNull() }
+        switch type {
+        case .blob:
             guard field.count >= 2, field[0] == 0x5c, field[1] == UInt8(ascii: "x"),
                 field.count % 2 == 0
             else {
@@ -229,12 +255,19 @@ struct PostgresExportSnapshot: ExportSnapshot {
                 bytes.append(high << 4 | low)
                 index += 2
             }
-            return .blob(bytes)
+            return bytes.withUnsafeBytes { rows.appendBlob($0) }
+        case .integer:
+            if let integer = RowCodec.integer(field) { return rows.append(integer) }
+        case .real:
+            if let real = RowCodec.real(field) { return rows.append(real) }
+        case .boolean:
+            let isTrue = field.elementsEqual("t".utf8) || field.elementsEqual("true".utf8)
+            return rows.append(isTrue)
+        default:
+            return rows.appendText(UnsafeRawBufferPointer(field))
         }
-        if case .integer = type, let integer = RowCodec.integer(field) {
-            return .integer(integer)
-        }
-        return value(text: String(decoding: field, as: UTF8.self), type: type)
+        // What does not read as its type goes as its text, as ``value(text:type:)`` sends it.
+        rows.append(value(text: String(decoding: field, as: UTF8.self), type: type))
     }
 
     /// A value of the logical type from its text, as the snapshot's settings write it.

@@ -132,4 +132,28 @@ import Testing
             _ = try? RowCodec.decode(bytes, types: Self.types)
         }
     }
+
+    /// A real's text read in place gives the bits `Double(String)` gives, and
+    /// anything else is left to be read through a text.
+    @Test func realsReadInPlaceAsDoubleReadsThem() {
+        var generator = SystemRandomNumberGenerator()
+        var texts = [
+            "0", "-0", "0.1", "59.19", "123", "1E5", "1e+100", "-1.5e-05",
+            "2.2250738585072014e-308",
+            "4.9e-324", "1.7976931348623157e+308", "1e999", "00012.50",
+        ]
+        for _ in 0..<20_000 {
+            let real = Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &generator))
+            if real.isFinite { texts.append("\(real)") }
+            texts.append(String(Double.random(in: -1e6...1e6, using: &generator)))
+        }
+        for text in texts {
+            let read = Array(text.utf8).withUnsafeBufferPointer { RowCodec.real($0) }
+            #expect(read?.bitPattern == Double(text)?.bitPattern, "\(text)")
+        }
+        for text in ["", "Infinity", "-Infinity", "NaN", " 1", "1 ", "1.2.3", "-", "e5", "0x10"] {
+            #expect(
+                Array(text.utf8).withUnsafeBufferPointer { RowCodec.real($0) } == nil, "\(text)")
+        }
+    }
 }

@@ -242,6 +242,30 @@ public enum RowCodec {
         Reader.integer(digits)
     }
 
+    /// A real's decimal text (digits, `.`, an exponent), read correctly
+    /// rounded as `Double(String)` reads it, without making a text first.
+    ///
+    /// - Parameter text: The text's bytes.
+    /// - Returns: The real, or nil for anything else (`Infinity`, `NaN`,
+    ///   spaces, more than 64 bytes): read those through a text.
+    public static func real(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        guard !text.isEmpty, text.count <= 64,
+            text.allSatisfy({
+                ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ".")
+                    || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
+                    || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+")
+            })
+        else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 65) { buffer -> Double? in
+            for (index, byte) in text.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+            buffer[text.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(buffer.baseAddress!, &end)
+            guard end == buffer.baseAddress! + text.count else { return nil }
+            return value
+        }
+    }
+
     /// Whether a byte of a text must be escaped in JSON.
     private static func needsEscape(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
