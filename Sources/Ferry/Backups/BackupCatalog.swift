@@ -373,14 +373,7 @@ public struct BackupCatalog: Sendable {
         -> Bool
     {
         let temporary = work.appendingPathComponent(file.lastPathComponent)
-        do {
-            try Self.encode(manifest).write(to: temporary)
-        } catch {
-            throw FerryError(
-                .fileSystem, "Cannot write \(temporary.path): \(error.localizedDescription)")
-        }
-        FileSafety.makePrivate(temporary)
-        try FileSafety.sync(temporary)
+        try FileSafety.writePrivateFile(try Self.encode(manifest), to: temporary)
         guard Self.linkOrRename(temporary, to: file) else {
             if errno == EEXIST { return false }
             throw FerryError(

@@ -50,6 +50,37 @@ public enum FileSafety {
         _ = chmod(file.path, 0o600)
     }
 
+    /// Creates (or empties) a file with `data`, private (0600), synced
+    /// before it returns: one open, the writes, one sync.
+    ///
+    /// - Throws: ``FerryError`` (`fileSystem`) when the file cannot be
+    ///   created, written or synced; what was written may then be there.
+    public static func writePrivateFile(_ data: Data, to file: URL) throws {
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw FerryError(
+                .fileSystem, "Cannot create \(file.path): \(String(cString: strerror(errno))).")
+        }
+        defer { close(descriptor) }
+        func failure(_ what: String) -> FerryError {
+            FerryError(
+                .fileSystem, "Cannot \(what) \(file.path): \(String(cString: strerror(errno))).")
+        }
+        // A file that was there keeps its mode through O_CREAT: made private here.
+        guard fchmod(descriptor, 0o600) == 0 else { throw failure("make private") }
+        try data.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { throw failure("write") }
+                offset += written
+            }
+        }
+        guard fsync(descriptor) == 0 else { throw failure("sync") }
+        CrashPoint.reach("file.synced")
+    }
+
     /// Flushes a file's (or folder's) data to the disk.
     ///
     /// - Throws: ``FerryError`` when the file cannot be opened or synced.
@@ -90,14 +121,7 @@ public enum FileSafety {
         let work = try WorkFolder.make("write", in: file.deletingLastPathComponent())
         defer { work.remove() }
         let temporary = work.url.appendingPathComponent(file.lastPathComponent)
-        do {
-            try data.write(to: temporary)
-        } catch {
-            throw FerryError(
-                .fileSystem, "Cannot write \(temporary.path): \(error.localizedDescription)")
-        }
-        makePrivate(temporary)
-        try sync(temporary)
+        try writePrivateFile(data, to: temporary)
         try moveIntoPlace(temporary, to: file)
     }
 
@@ -128,8 +152,11 @@ public enum FileSafety {
 
     /// The size of a file in bytes, or 0 when it does not exist.
     public static func size(of path: String) -> Int64 {
-        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value
-            ?? 0
+        // `stat` itself: Foundation's attributes also look up the owner's and group's names,
+        // reading /etc/passwd and /etc/group each time.
+        var status = stat()
+        guard stat(path, &status) == 0 else { return 0 }
+        return Int64(status.st_size)
     }
 
     /// The bytes free for this user on the file system that holds a folder,

@@ -102,7 +102,7 @@ extension Ferry {
 
         let schemaURL = folder.appendingPathComponent(ExportManifest.schemaFileName)
         let schemaText = try await snapshot.schemaSQL()
-        try Self.writePrivateFile(Data(schemaText.utf8), to: schemaURL)
+        try FileSafety.writePrivateFile(Data(schemaText.utf8), to: schemaURL)
         let schemaFile = ExportManifest.File(
             path: ExportManifest.schemaFileName, bytes: Int64(schemaText.utf8.count),
             sha256: Checksum.sha256(Data(schemaText.utf8)), rows: nil)
@@ -254,25 +254,6 @@ extension Ferry {
                 .fileSystem, "Cannot create \(folder.path): \(error.localizedDescription)",
                 changes: "The database was not changed.",
                 advice: "Check the destination's folder and its permissions.")
-        }
-    }
-
-    private static func writePrivateFile(_ data: Data, to file: URL) throws {
-        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw FerryError(
-                .fileSystem, "Cannot create \(file.path): \(String(cString: strerror(errno))).",
-                changes: "The database was not changed.")
-        }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        do {
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            throw FerryError(
-                .fileSystem, "Cannot write \(file.path): \(error.localizedDescription)",
-                changes: "The database was not changed; the unfinished export has no manifest.")
         }
     }
 

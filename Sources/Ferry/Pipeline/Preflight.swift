@@ -215,7 +215,10 @@ struct Preflight: Sendable {
             for: ServerNeeds(
                 databaseExists: plan.database.exists, takesBackup: takesBackup,
                 backupCheck: configuration.backupCheck, keepFreeBytes: configuration.keepFreeBytes))
-        let system = OperatingSystemRelease(contentsOf: configuration.operatingSystemReleaseFile)
+        // Read only when a requirement names the system: a fleet checks it per database.
+        let system =
+            configuration.requirements.contains { $0.subject == .operatingSystem }
+            ? OperatingSystemRelease(contentsOf: configuration.operatingSystemReleaseFile) : nil
         for requirement in configuration.requirements {
             switch requirement.subject {
             case .operatingSystem:
