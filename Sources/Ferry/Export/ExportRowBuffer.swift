@@ -2,7 +2,7 @@
 /// the engine appends each value of a row in the order of the table's
 /// columns, then ends the row.
 ///
-/// An export hands the rows on in batches (up to 1,024 rows, or about a
+/// An export hands the rows on in batches (up to 8,192 rows, or about a
 /// megabyte of texts and blobs) to the thread that encodes and writes them,
 /// so the reading thread does little more than read: no value or array is
 /// made per row, and a text is copied as its bytes. Memory stays bounded by

@@ -14,9 +14,9 @@ import Darwin
 /// final sync: the copy was a quarter of an export's time, and the sync of a
 /// 64 MiB part stalled the writer for up to half a second. What is left
 /// shorter than a block at the end goes through the page cache, and a file
-/// system that refuses direct writes (tmpfs, some network file systems) gets
-/// ordinary ones from the same buffer; the file's bytes are the same either
-/// way.
+/// system that refuses direct writes (tmpfs before Linux 6.6, some network
+/// file systems) gets ordinary ones from the same buffer; the file's bytes
+/// are the same either way.
 final class DirectFileWriter {
     /// A system call that failed, with its `errno`.
     struct Failure: Error {
