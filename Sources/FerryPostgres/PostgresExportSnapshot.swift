@@ -218,20 +218,9 @@ struct PostgresExportSnapshot: ExportSnapshot {
         return value(text: String(decoding: bytes.readableBytesView, as: UTF8.self), type: type)
     }
 
-    /// A field of `COPY`'s output (nil: NULL): a `bytea` in its hex form
-    /// (`\x…`), every other value as its text.
-    static func value(copied field: UnsafeBufferPointer<UInt8>?, type: LogicalType) throws
-        -> ExportValue
-    {
-        var value = ExportValue.null
-        let rows = ExportRowBuffer(columns: 1) { value = $0[0] }
-        try append(copied: field, type: type, to: rows)
-        try rows.endRow()
-        return value
-    }
-
-    /// Appends a field of `COPY`'s output as ``value(copied:type:)`` reads
-    /// it, without making a value or a text on the way.
+    /// Appends a field of `COPY`'s output (nil: NULL), without making a
+    /// value or a text on the way: a `bytea` from its hex form (`\x…`),
+    /// every other value from its text, as ``value(text:type:)`` reads it.
     static func append(
         copied field: UnsafeBufferPointer<UInt8>?, type: LogicalType, to rows: ExportRowBuffer
     ) throws {

@@ -104,8 +104,12 @@ import Testing
     }
 
     private func blob(_ text: String) throws -> ExportValue {
+        var value = ExportValue.null
+        let rows = ExportRowBuffer(columns: 1) { value = $0[0] }
         try Array(text.utf8).withUnsafeBufferPointer { bytes in
-            try PostgresExportSnapshot.value(copied: bytes, type: .blob)
+            try PostgresExportSnapshot.append(copied: bytes, type: .blob, to: rows)
         }
+        try rows.endRow()
+        return value
     }
 }

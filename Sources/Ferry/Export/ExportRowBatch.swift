@@ -15,7 +15,7 @@ struct ExportRowBatch {
         fileprivate var offset = 0
     }
 
-    private(set) var kinds: [Kind] = []
+    private var kinds: [Kind] = []
     private var words: [UInt64] = []
     private var payload: [UInt8] = []
     /// The rows held.

@@ -112,7 +112,7 @@ public final class ExportRowBuffer {
     @inline(__always)
     private func isRedacted() -> Bool {
         defer { column += 1 }
-        return !redacted.isEmpty && column < redacted.count && redacted[column]
+        return column < redacted.count && redacted[column]
     }
 
     /// Ends the current row, which must hold one value per column.
