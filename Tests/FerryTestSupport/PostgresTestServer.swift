@@ -82,10 +82,22 @@ public enum PostgresTestServer {
     public static func createDatabase(template: String? = nil) async throws -> String {
         let name =
             "ferry_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await psql(
-            ["-c", "CREATE DATABASE \(name)" + (template.map { " TEMPLATE \($0)" } ?? "")],
-            database: "postgres")
-        return name
+        let create = ["-c", "CREATE DATABASE \(name)" + (template.map { " TEMPLATE \($0)" } ?? "")]
+        // A template must have no session. On a busy server a session the test has just closed
+        // (Ferry's, on the template it made) can take seconds to end: tried again for up to 15 s.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(15)
+        while true {
+            do {
+                try await psql(create, database: "postgres")
+                return name
+            } catch let error as TestServerError
+                where template != nil && clock.now < deadline
+                && error.description.contains("is being accessed by other users")
+            {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     /// Drops a test's database, ending any session still connected to it.
