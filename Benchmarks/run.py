@@ -63,11 +63,20 @@ def install_missing_tools(with_sqlite, with_postgres):
         subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q", f"alembic=={ALEMBIC_VERSION}"], check=True)
 
 
-def build(with_benchmark_programs):
-    """Ferry, and the programs of Benchmarks/Package.swift when a SQLite workload needs them."""
+def build(with_benchmark_programs, smoke):
+    """Ferry, and the programs of Benchmarks/Package.swift when a SQLite workload needs them.
+
+    With `smoke`, the release `ferry` then goes through every command on the example
+    (scripts/release-smoke.sh), since CI runs that on the debug build only: an optimizer fault
+    once crashed every command that reports progress while every test passed.
+    """
     print("Building Ferry and the benchmark programs in release mode…", flush=True)
     subprocess.run(["swift", "build", "-c", "release", "--product", "ferry", "--scratch-path", BUILD_PATH],
                    cwd=ROOT, check=True)
+    if smoke:
+        print("Running the release build through every command (scripts/release-smoke.sh)…", flush=True)
+        subprocess.run([os.path.join(ROOT, "scripts", "release-smoke.sh"), "--skip-build", "--scratch-path",
+                        BUILD_PATH], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     if with_benchmark_programs:
         subprocess.run(["swift", "build", "-c", "release"], cwd=BENCHMARKS, check=True)
 
@@ -101,6 +110,8 @@ def main():
     parser.add_argument("--only", help="run only these workloads, comma-separated: "
                         f"{','.join(SQLITE_WORKLOADS + POSTGRES_WORKLOADS)} "
                         "('postgres' means every PostgreSQL one)")
+    parser.add_argument("--no-smoke", action="store_true",
+                        help="skip running the release build through every command first (scripts/release-smoke.sh)")
     parser.add_argument("--no-write", action="store_true", help="print the table without writing BENCHMARKS.md")
     options = parser.parse_args()
     devices = options.devices or (100 if options.quick else 1000)
@@ -121,7 +132,7 @@ def main():
 
     stop_on_sigterm()
     install_missing_tools(with_sqlite, with_postgres)
-    build(with_sqlite)
+    build(with_sqlite, smoke=not options.no_smoke)
     os.makedirs(WORK, exist_ok=True)
     database = datasets.data_set(devices, rows) if with_sqlite else None
     sizes = [f"{os.path.getsize(database) / 1024 / 1024:.0f} MiB in SQLite"] if database else []
