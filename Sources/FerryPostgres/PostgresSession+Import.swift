@@ -40,10 +40,15 @@ extension PostgresSession: ImportingSession {
                            AND rulename <> '_RETURN'))::text
                     """, on: connection
                 ).first?[0] == "true"
+            // The target's own column types say how the rows go: in binary where each has a
+            // binary form Ferry writes.
+            let encoder = PostgresBinaryCopyEncoder(
+                columns: table.columns,
+                target: try await PostgresExportSchema.table(table.name, on: connection))
             let load =
                 isEmptyWithoutRules
-                ? try await loadIntoEmpty(table, from: source)
-                : try await loadBesideRows(table, from: source)
+                ? try await loadIntoEmpty(table, from: source, encoder: encoder)
+                : try await loadBesideRows(table, from: source, encoder: encoder)
             try await run("ALTER TABLE \(target) ENABLE TRIGGER USER")
             return load
         } catch let error as FerryError {
@@ -53,9 +58,9 @@ extension PostgresSession: ImportingSession {
         }
     }
 
-    private func loadIntoEmpty(_ table: ExportTable, from source: ExportRowSource) async throws
-        -> TableLoad
-    {
+    private func loadIntoEmpty(
+        _ table: ExportTable, from source: ExportRowSource, encoder: PostgresBinaryCopyEncoder?
+    ) async throws -> TableLoad {
         let target = SQLIdentifier.quoted(table.name)
         let relation =
             "to_regclass(format('%I.%I', current_schema(), \(SQLLiteral.quoted(table.name))))"
@@ -106,7 +111,8 @@ extension PostgresSession: ImportingSession {
              ORDER BY 1
             """, on: connection)
         for statement in rebuilt { try await run(statement[1]) }
-        let copied = try await copyRows(of: table, into: table.name, from: source)
+        let copied = try await copyRows(
+            of: table, into: table.name, from: source, encoder: encoder)
         // Made again in the reverse order: a key before the foreign keys that may need it.
         for statement in rebuilt.reversed() {
             do {
@@ -125,9 +131,9 @@ extension PostgresSession: ImportingSession {
         return TableLoad(rows: source.rowsRead, inserted: copied, conflicts: 0, conflictKeys: [])
     }
 
-    private func loadBesideRows(_ table: ExportTable, from source: ExportRowSource) async throws
-        -> TableLoad
-    {
+    private func loadBesideRows(
+        _ table: ExportTable, from source: ExportRowSource, encoder: PostgresBinaryCopyEncoder?
+    ) async throws -> TableLoad {
         let target = SQLIdentifier.quoted(table.name)
         let scratchName = "ferry_import_" + UUID().uuidString.prefix(8).lowercased()
         let scratch = SQLIdentifier.quoted(scratchName)
@@ -135,7 +141,7 @@ extension PostgresSession: ImportingSession {
         try await run(
             "CREATE TEMPORARY TABLE \(scratch) ON COMMIT DROP AS SELECT \(list) FROM \(target) WITH NO DATA"
         )
-        _ = try await copyRows(of: table, into: scratchName, from: source)
+        _ = try await copyRows(of: table, into: scratchName, from: source, encoder: encoder)
         var conflictKeys: [String] = []
         if !table.primaryKey.isEmpty {
             let key = table.primaryKey.map(SQLIdentifier.quoted)
@@ -169,29 +175,62 @@ extension PostgresSession: ImportingSession {
     }
 
     /// Streams the rows of `source` into a table by `COPY`, a megabyte at a
-    /// time; returns how many rows went.
-    private func copyRows(of table: ExportTable, into name: String, from source: ExportRowSource)
-        async throws -> Int
-    {
-        var copied = 0
+    /// time: in binary with `encoder`, else in `COPY`'s text format; returns
+    /// how many rows went.
+    private func copyRows(
+        of table: ExportTable, into name: String, from source: ExportRowSource,
+        encoder: PostgresBinaryCopyEncoder?
+    ) async throws -> Int {
         // PostgresNIO puts the names in double quotes itself, without doubling those inside.
+        let quotedName = name.replacingOccurrences(of: "\"", with: "\"\"")
+        let columns = table.columns.map { $0.name.replacingOccurrences(of: "\"", with: "\"\"") }
+        guard let encoder else {
+            var copied = 0
+            try await connection.copyFrom(
+                table: quotedName, columns: columns, logger: PostgresConnector.logger
+            ) { writer in
+                var buffer = ByteBuffer()
+                buffer.reserveCapacity(1 << 20 + 4096)
+                var values: [ExportValue] = []
+                while try source.next(into: &values) {
+                    Self.appendCopyLine(values, to: &buffer)
+                    copied += 1
+                    if buffer.readableBytes >= 1 << 20 {
+                        try await writer.write(buffer)
+                        buffer.clear()
+                    }
+                }
+                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            }
+            return copied
+        }
+        // PostgresNIO 1.33 asks only for COPY's text format, and puts the table's name into
+        // `COPY "NAME" … WITH (FORMAT text)` as it is given: the name given here carries the
+        // column list and the binary format, and ends in a comment that leaves out the rest.
+        let list = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+        let copy =
+            quotedName + "\"" + (columns.isEmpty ? "" : " (\(list))")
+            + " FROM STDIN WITH (FORMAT binary) --"
+        var copied = 0
         try await connection.copyFrom(
-            table: name.replacingOccurrences(of: "\"", with: "\"\""),
-            columns: table.columns.map { $0.name.replacingOccurrences(of: "\"", with: "\"\"") },
-            logger: PostgresConnector.logger
+            table: copy, columns: [], logger: PostgresConnector.logger
         ) { writer in
-            var buffer = ByteBuffer()
-            buffer.reserveCapacity(1 << 20 + 4096)
+            // A variable of the closure's own: one captured would be checked at every access.
+            var encoder = encoder
+            encoder.bytes.append(contentsOf: PostgresBinaryCopyEncoder.header)
             var values: [ExportValue] = []
+            var rows = 0
             while try source.next(into: &values) {
-                Self.appendCopyLine(values, to: &buffer)
-                copied += 1
-                if buffer.readableBytes >= 1 << 20 {
-                    try await writer.write(buffer)
-                    buffer.clear()
+                try encoder.append(values)
+                rows += 1
+                if encoder.bytes.count >= PostgresBinaryCopyEncoder.flushBytes {
+                    try await writer.write(ByteBuffer(bytes: encoder.bytes))
+                    encoder.bytes.removeAll(keepingCapacity: true)
                 }
             }
-            if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            encoder.bytes.append(contentsOf: PostgresBinaryCopyEncoder.trailer)
+            try await writer.write(ByteBuffer(bytes: encoder.bytes))
+            copied = rows
         }
         return copied
     }
