@@ -215,9 +215,7 @@ extension PostgresSession: ImportingSession {
         try await connection.copyFrom(
             table: copy, columns: [], logger: PostgresConnector.logger
         ) { writer in
-            // A variable of the closure's own: one captured would be checked at every access.
-            var encoder = encoder
-            encoder.bytes.append(contentsOf: PostgresBinaryCopyEncoder.header)
+            encoder.append(raw: PostgresBinaryCopyEncoder.header)
             var values: [ExportValue] = []
             var rows = 0
             while try source.next(into: &values) {
@@ -225,11 +223,12 @@ extension PostgresSession: ImportingSession {
                 rows += 1
                 if encoder.bytes.count >= PostgresBinaryCopyEncoder.flushBytes {
                     try await writer.write(ByteBuffer(bytes: encoder.bytes))
-                    encoder.bytes.removeAll(keepingCapacity: true)
+                    encoder.removeAll()
                 }
             }
-            encoder.bytes.append(contentsOf: PostgresBinaryCopyEncoder.trailer)
+            encoder.append(raw: PostgresBinaryCopyEncoder.trailer)
             try await writer.write(ByteBuffer(bytes: encoder.bytes))
+            encoder.removeAll()
             copied = rows
         }
         return copied

@@ -142,6 +142,24 @@ import Testing
             "2.2250738585072014e-308",
             "4.9e-324", "1.7976931348623157e+308", "1e999", "00012.50",
         ]
+        // Decimal texts as applications store them, around the edges of the exact reading
+        // (2^53, 19 digits, 10^±22).
+        texts += [
+            "9007199254740992", "9007199254740993", "9007199254740993.0", "900719925474099.3",
+            "1e22", "1e23", "1e-22", "1e-23", "123456789012345678e-22", "1234567890123456789",
+            "12345678901234567890", "0.000001", "-0.0", "1.", ".5", "1e0", "1E-0", "3e+22",
+        ]
+        for _ in 0..<20_000 {
+            let digits = String(UInt64.random(in: 0...UInt64.max, using: &generator))
+                .prefix(Int.random(in: 1...20, using: &generator))
+            let point = Int.random(in: 0...digits.count, using: &generator)
+            var text = String(digits.prefix(point)) + "." + String(digits.dropFirst(point))
+            if Bool.random(using: &generator) { text = "-" + text }
+            if Bool.random(using: &generator) {
+                text += "e\(Int.random(in: -30...30, using: &generator))"
+            }
+            texts.append(text)
+        }
         for _ in 0..<20_000 {
             let real = Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &generator))
             if real.isFinite { texts.append("\(real)") }
