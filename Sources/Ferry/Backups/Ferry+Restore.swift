@@ -364,7 +364,7 @@ extension Ferry {
         }
         do {
             // Made and checked moments ago: opening it is check enough.
-            try await configuration.engine.withBackup(
+            _ = try await configuration.engine.withBackup(
                 at: preRestore.file, format: .native, level: .quick
             ) {
                 try await $0.replaceLiveDatabase()

@@ -156,7 +156,7 @@ extension Ferry {
                     of: manifest, from: folder, options: options, release: exportRelease,
                     backup: nil, in: session)
             }
-            try await TransactionPurpose.importing.rollingBack {
+            _ = try await TransactionPurpose.importing.rollingBack {
                 try await installer.upgrade(install, onEvent: onEvent)
             }
             loads = loaded.value
@@ -172,7 +172,7 @@ extension Ferry {
                     note: "before importing \(folder.path)", emit: emit)
             }
         }
-        if let loadedEarlier {
+        if loadedEarlier != nil {
             loads = manifest.tables.map {
                 TableLoad(rows: $0.rowCount, inserted: 0, conflicts: 0, conflictKeys: [])
             }
