@@ -85,6 +85,14 @@ import Testing
         return output.split(separator: "\n").map(String.init)
     }
 
+    /// Ferry on `target`, whose migrations make `loose` with strict PostgreSQL types.
+    static func strictFerry(_ target: TestDatabase) throws -> Ferry {
+        let migrations = try migrations(
+            "CREATE TABLE loose (id bigint PRIMARY KEY, n integer, t text);",
+            named: "loose-postgres", in: target.folder.url)
+        return Ferry(ExportFixtures.configuration(target, migrations: migrations))
+    }
+
     /// SQLite holds any value in any column: into a PostgreSQL text column
     /// an integer, a real and bytes arrive as the texts that `COPY`'s text
     /// format gave them; an integer too large for its
@@ -106,11 +114,7 @@ import Testing
             let folder = source.folder.url.appendingPathComponent("export")
             try await sourceFerry.export(to: folder)
             try await withTestDatabase(engine) { target in
-                let postgres = try Self.migrations(
-                    "CREATE TABLE loose (id bigint PRIMARY KEY, n integer, t text);",
-                    named: "loose-postgres", in: target.folder.url)
-                let ferry = Ferry(ExportFixtures.configuration(target, migrations: postgres))
-                try await ferry.import(from: folder)
+                try await Self.strictFerry(target).import(from: folder)
                 let rows = try await target.psql([
                     "-A", "-t", "-c", "SELECT id, n, t FROM loose ORDER BY id",
                 ])
@@ -124,12 +128,8 @@ import Testing
             let second = source.folder.url.appendingPathComponent("export-2")
             try await sourceFerry.export(to: second)
             try await withTestDatabase(engine) { target in
-                let postgres = try Self.migrations(
-                    "CREATE TABLE loose (id bigint PRIMARY KEY, n integer, t text);",
-                    named: "loose-postgres", in: target.folder.url)
                 let refused = try await #require(throws: FerryError.self) {
-                    try await Ferry(ExportFixtures.configuration(target, migrations: postgres))
-                        .import(from: second)
+                    try await Self.strictFerry(target).import(from: second)
                 }
                 #expect(refused.message.contains("loose (row 7)"), "\(refused)")
                 #expect(
