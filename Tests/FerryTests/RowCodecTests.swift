@@ -135,6 +135,25 @@ import Testing
 
     /// A real's text read in place gives the bits `Double(String)` gives, and
     /// anything else is left to be read through a text.
+    /// A row's real is read as `Double(String)` reads it, also one whose text
+    /// is longer than `RowCodec.real` reads in place; a text is read whether
+    /// it is ASCII or not, and bytes that are not UTF-8 are refused.
+    @Test func aRowsRealsAndTextsReadAsWritten() throws {
+        let long = "0." + String(repeating: "0", count: 70) + "1234567890123456789"
+        let line = Array("[\(long),59.19,\"plain\",\"é \\u00e9\",-0.0]".utf8)
+        let values = try RowCodec.decode(line[...], types: [.real, .real, .text, .text, .real])
+        #expect(values.count == 5)
+        #expect(values[0] == .real(Double(long)!))
+        #expect(values[1] == .real(59.19))
+        #expect(values[2] == .text("plain"))
+        #expect(values[3] == .text("é é"))
+        #expect(values[4] == .real(-0.0))
+        #expect(throws: RowCodec.Malformed.self) {
+            try RowCodec.decode(
+                (Array("[\"".utf8) + [0xff] + Array("\"]".utf8))[...], types: [.text])
+        }
+    }
+
     @Test func realsReadInPlaceAsDoubleReadsThem() {
         var generator = SystemRandomNumberGenerator()
         var texts = [

@@ -535,6 +535,8 @@ public enum RowCodec {
             if !isReal, let integer = Self.integer(digits) { return .integer(integer) }
             if isReal, let real = RowCodec.real(digits), real.isFinite { return .real(real) }
             let text = String(decoding: digits, as: UTF8.self)
+            // A text longer than `RowCodec.real` reads in place.
+            if isReal, let real = Double(text), real.isFinite { return .real(real) }
             throw fail(isReal ? "'\(text)' is not a number" : "'\(text)' is not a 64-bit integer")
         }
 
