@@ -93,6 +93,10 @@ public struct SQLiteEngine: DatabaseEngine {
         return configuration
     }
 
+    /// Whether the database file is there (a fleet asks it of every
+    /// tenant before its upgrade, which reads the state again).
+    public func exists() async throws -> Bool { try databaseExists() }
+
     public func readState() async throws -> DatabaseState {
         guard try databaseExists() else { return .missing }
         do {

@@ -24,6 +24,13 @@ public protocol DatabaseEngine: BackupEngine {
     ///   database exists but cannot be read.
     func readState() async throws -> DatabaseState
 
+    /// Whether the database exists, told as cheaply as the engine can (a
+    /// SQLite file by its presence, without opening it); by default from
+    /// ``readState()``.
+    ///
+    /// - Throws: ``FerryError`` when the location cannot be looked at.
+    func exists() async throws -> Bool
+
     /// Who holds the upgrade lock now, or nil when nobody does.
     func lockHolder() async throws -> LockHolder?
 
@@ -168,6 +175,9 @@ public protocol DatabaseEngine: BackupEngine {
 
 extension DatabaseEngine {
     public var locationWarnings: [String] { [] }
+
+    /// Whether ``readState()`` finds the database.
+    public func exists() async throws -> Bool { try await readState().exists }
 
     /// Nil: the engine's scratch databases are never taken as alike.
     public var scratchKinship: String? { nil }

@@ -71,9 +71,7 @@ struct FleetRunner: Sendable {
         CrashPoint.reach("fleet.database-started")
         do {
             let ferry = try self.ferry(for: member)
-            if !options.createsMissing,
-                let state = try? await ferry.configuration.engine.readState(), !state.exists
-            {
+            if !options.createsMissing, (try? await ferry.configuration.engine.exists()) == false {
                 return result(.skipped, nil, missing(ferry))
             }
             return result(.succeeded, try await operation(ferry), nil)
