@@ -132,35 +132,14 @@ final class PostgresBinaryCopyEncoder {
             put(UInt32(1))
             put(UInt8(flag ? 1 : 0))
         case (.bytea, .blob(let blob)):
-            try putField(blob, name: name)
+            try blob.withUnsafeBytes { try putField($0, name: name) }
         case (.text, .text(var text)):
             try text.withUTF8 { try putField(UnsafeRawBufferPointer($0), name: name) }
         // Into a text column any value goes as its text, as COPY's text format wrote it.
-        case (.text, .integer(let integer)):
-            try RowCodec.withDecimalDigits(of: integer) {
+        case (.text, .integer), (.text, .real), (.text, .boolean), (.text, .blob):
+            try PostgresSession.withText(of: value) {
                 try putField(UnsafeRawBufferPointer($0), name: name)
             }
-        case (.text, .real(let real)):
-            if real.isNaN {
-                try putField(Array("NaN".utf8), name: name)
-            } else if real.isInfinite {
-                try putField(Array((real < 0 ? "-Infinity" : "Infinity").utf8), name: name)
-            } else {
-                try RowCodec.withShortestText(of: real) {
-                    try putField(UnsafeRawBufferPointer($0), name: name)
-                }
-            }
-        case (.text, .boolean(let flag)):
-            try putField(Array((flag ? "t" : "f").utf8), name: name)
-        case (.text, .blob(let blob)):
-            let digits = Array("0123456789abcdef".utf8)
-            var text = Array("\\x".utf8)
-            text.reserveCapacity(2 + blob.count * 2)
-            for byte in blob {
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0x0f)])
-            }
-            try putField(text, name: name)
         case (_, .integer(let integer)): throw unfit(name, "the integer \(integer)", "\(column)")
         case (_, .real(let real)): throw unfit(name, "the number \(real)", "\(column)")
         case (_, .boolean(let flag)): throw unfit(name, "the boolean \(flag)", "\(column)")
@@ -171,10 +150,6 @@ final class PostgresBinaryCopyEncoder {
 
     private func unfit(_ name: String, _ value: String, _ type: String) -> Unfit {
         Unfit(description: "\(name) holds \(value), which its column of type \(type) cannot hold")
-    }
-
-    private func putField(_ field: [UInt8], name: String) throws {
-        try field.withUnsafeBytes { try putField($0, name: name) }
     }
 
     /// A field's length and its bytes, within the room reserved for its row.

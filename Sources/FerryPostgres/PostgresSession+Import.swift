@@ -23,7 +23,9 @@ extension PostgresSession: ImportingSession {
     /// stream to the server in bounded memory. The table's own triggers are
     /// disabled for the load (the rows hold what they made when first
     /// written); its foreign keys are checked.
-    func load(_ table: ExportTable, from source: ExportRowSource) async throws -> TableLoad {
+    func load(_ table: ExportTable, into present: ExportTable, from source: ExportRowSource)
+        async throws -> TableLoad
+    {
         let target = SQLIdentifier.quoted(table.name)
         do {
             for setting in PostgresExportSchema.exactTextSettings { try await run(setting) }
@@ -42,9 +44,7 @@ extension PostgresSession: ImportingSession {
                 ).first?[0] == "true"
             // The target's own column types say how the rows go: in binary where each has a
             // binary form Ferry writes.
-            let encoder = PostgresBinaryCopyEncoder(
-                columns: table.columns,
-                target: try await PostgresExportSchema.table(table.name, on: connection))
+            let encoder = PostgresBinaryCopyEncoder(columns: table.columns, target: present)
             let load =
                 isEmptyWithoutRules
                 ? try await loadIntoEmpty(table, from: source, encoder: encoder)
@@ -303,17 +303,8 @@ extension PostgresSession: ImportingSession {
             if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
             switch value {
             case .null: buffer.writeString("\\N")
-            case .integer(let integer):
-                RowCodec.withDecimalDigits(of: integer) { _ = buffer.writeBytes($0) }
-            case .real(let real):
-                if real.isNaN {
-                    buffer.writeString("NaN")
-                } else if real.isInfinite {
-                    buffer.writeString(real < 0 ? "-Infinity" : "Infinity")
-                } else {
-                    RowCodec.withShortestText(of: real) { _ = buffer.writeBytes($0) }
-                }
-            case .boolean(let flag): buffer.writeString(flag ? "t" : "f")
+            case .integer, .real, .boolean:
+                withText(of: value) { _ = buffer.writeBytes($0) }
             case .text(let text):
                 // Most texts need no escape: their bytes go over at once.
                 let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
@@ -332,13 +323,43 @@ extension PostgresSession: ImportingSession {
                     }
                 }
             case .blob(let bytes):
-                buffer.writeString("\\\\x")
-                for byte in bytes {
-                    buffer.writeInteger(hexDigits[Int(byte >> 4)])
-                    buffer.writeInteger(hexDigits[Int(byte & 0x0f)])
-                }
+                // The text's backslash, escaped.
+                buffer.writeString("\\")
+                withText(of: .blob(bytes)) { _ = buffer.writeBytes($0) }
             }
         }
         buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    /// The text that a value other than a text has in `COPY`'s text format
+    /// before escaping: an integer's digits, a real's shortest text (`NaN`,
+    /// `Infinity`, `-Infinity`), `t` or `f`, bytes as `\x` and their hex
+    /// digits. It is also what a text column takes such a value as, in
+    /// either format.
+    static func withText(of value: ExportValue, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void)
+        rethrows
+    {
+        switch value {
+        case .integer(let integer):
+            try RowCodec.withDecimalDigits(of: integer, body)
+        case .real(let real) where real.isNaN:
+            try Array("NaN".utf8).withUnsafeBufferPointer(body)
+        case .real(let real) where real.isInfinite:
+            try Array((real < 0 ? "-Infinity" : "Infinity").utf8).withUnsafeBufferPointer(body)
+        case .real(let real):
+            try RowCodec.withShortestText(of: real, body)
+        case .boolean(let flag):
+            try Array((flag ? "t" : "f").utf8).withUnsafeBufferPointer(body)
+        case .blob(let bytes):
+            var text = Array("\\x".utf8)
+            text.reserveCapacity(2 + 2 * bytes.count)
+            for byte in bytes {
+                text.append(hexDigits[Int(byte >> 4)])
+                text.append(hexDigits[Int(byte & 0x0f)])
+            }
+            try text.withUnsafeBufferPointer(body)
+        case .null, .text:
+            preconditionFailure("a NULL or a text has no other text")
+        }
     }
 }

@@ -16,7 +16,9 @@ extension SQLiteSession: ImportingSession {
     /// rows hold what the triggers made when they were first written, and
     /// must not be changed again on the way in. An empty table's indexes
     /// that decide no conflict are made again after its rows, in one sort.
-    func load(_ table: ExportTable, from source: ExportRowSource) async throws -> TableLoad {
+    func load(_ table: ExportTable, into present: ExportTable, from source: ExportRowSource)
+        async throws -> TableLoad
+    {
         let displayName = displayName
         let path = queue.path
         let columns = table.columns

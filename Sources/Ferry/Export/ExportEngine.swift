@@ -128,9 +128,16 @@ public protocol ImportingSession: MigrationSession {
     /// transaction. A row whose key is already there is not inserted but
     /// counted (and its key listed) as a conflict.
     ///
+    /// - Parameters:
+    ///   - table: The export's table.
+    ///   - present: The same table as it is in this database (as
+    ///     ``exportTables()`` read it), whose column types may say how the
+    ///     rows go.
+    ///   - source: The rows.
     /// - Throws: ``FerryError`` when a row is refused (naming the table and
     ///   the engine's message); or what `source` throws.
-    func load(_ table: ExportTable, from source: ExportRowSource) async throws -> TableLoad
+    func load(_ table: ExportTable, into present: ExportTable, from source: ExportRowSource)
+        async throws -> TableLoad
 
     /// The integers in the first column of a query's rows, read in the
     /// session's open transaction: the core's questions about keys already

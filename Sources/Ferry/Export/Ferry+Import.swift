@@ -298,11 +298,11 @@ extension Ferry {
             let source = try ExportRowSource(
                 folder: folder, files: table.files,
                 types: table.table.columns.map(\.logicalType), compressed: manifest.compressed)
-            source.conversion = targets[table.table.name].flatMap {
-                TableConversion(
-                    from: table.table, to: $0, crossesEngines: crossesEngines,
-                    rules: configuration.importConversions)
-            }
+            // `checkTables` refused an export with a table that is not here.
+            let present = targets[table.table.name]!
+            source.conversion = TableConversion(
+                from: table.table, to: present, crossesEngines: crossesEngines,
+                rules: configuration.importConversions)
             source.collectsRefusals = options.collectsRefusals || options.dryRun
             source.rewrite = renumbering?.rewrite(for: table.table)
             let progress = ProgressReporter(
@@ -310,7 +310,7 @@ extension Ferry {
                 checkingClockEvery: 256)
             defer { progress.finish() }
             source.progress = progress
-            var load = try await importing.load(table.table, from: source)
+            var load = try await importing.load(table.table, into: present, from: source)
             guard source.rowsRead == table.rowCount else {
                 throw FerryError.exportCorrupt(
                     "\(table.table.name) has \(source.rowsRead) rows in its files; the manifest says \(table.rowCount)."
