@@ -29,7 +29,8 @@ struct Upgrade: Sendable {
         // Start-up's fast path first: it reads the database read-only, which a transaction left
         // unfinished by a dead process makes fail, so a database it reads needs no rollback. When it
         // cannot answer, the rollback runs, and the full path below reads again (and says what fails).
-        if let release = try? await upToDateRelease() {
+        let quickLook = (try? await self.quickLook()) ?? .unknown
+        if case .upToDate(let release) = quickLook {
             return upToDate(from: release.description, at: release)
         }
         try await ferry.rollBackInterruptedTransaction(emit: emit)
@@ -41,16 +42,20 @@ struct Upgrade: Sendable {
 
         // Inspect and plan without the lock first: an up-to-date database costs one read. While another
         // upgrader holds the lock, its transaction may keep readers out: wait for the lock instead,
-        // saying who holds it.
-        let isLocked = try await lock.isHeld()
-        let firstState =
-            isLocked
-            ? DatabaseState.missing : try await inspection.run { try await engine.readState() }
-        let firstLook = try planning.run(firstState, refusing: !isLocked)
-        if !isLocked && firstLook.isUpToDate && firstLook.changed.isEmpty
-            && firstLook.missing.isEmpty
-        {
-            return upToDate(from: firstLook.database.recordedRelease, at: firstLook.targetRelease)
+        // saying who holds it. When the quick look found the database behind, no read without the
+        // lock can find it up to date: the upgrade goes straight to the lock.
+        if quickLook != .behind {
+            let isLocked = try await lock.isHeld()
+            let firstState =
+                isLocked
+                ? DatabaseState.missing : try await inspection.run { try await engine.readState() }
+            let firstLook = try planning.run(firstState, refusing: !isLocked)
+            if !isLocked && firstLook.isUpToDate && firstLook.changed.isEmpty
+                && firstLook.missing.isEmpty
+            {
+                return upToDate(
+                    from: firstLook.database.recordedRelease, at: firstLook.targetRelease)
+            }
         }
 
         // 1. Open and lock.
@@ -99,54 +104,78 @@ struct Upgrade: Sendable {
     /// do (and by `status`, `validate` and `check`), or when the options ask
     /// for it (``UpgradeOptions/verifiesChecksums``, set by the tool).
     func upToDateRelease() async throws -> Release? {
-        guard options.target == nil, !options.allowChanged, !options.verifiesChecksums else {
-            return nil
-        }
+        guard case .upToDate(let release) = try await quickLook() else { return nil }
+        return release
+    }
+
+    /// What start-up's fast path can tell without reading a script.
+    enum QuickLook: Equatable {
+        /// Plainly up to date at this release.
+        case upToDate(Release)
+        /// The history's fingerprint names a release older than the program's:
+        /// something is pending.
+        case behind
+        /// It takes a closer look.
+        case unknown
+    }
+
+    /// Start-up's fast path: see ``upToDateRelease()``.
+    ///
+    /// When the options ask for the checksums (the tool does), it never
+    /// answers up to date, which takes the scripts, but it still tells a
+    /// database that is behind from its fingerprint alone.
+    func quickLook() async throws -> QuickLook {
+        guard options.target == nil, !options.allowChanged else { return .unknown }
         let configuration = ferry.configuration
         let registered = configuration.migrations.migrations
         // Another tool's folder is read whole: its names alone do not give ids and releases.
         if let url = configuration.migrationsDirectory,
             (try? configuration.migrationLayout ?? MigrationLayout.detect(in: url)) != .ferry
         {
-            return nil
+            return .unknown
         }
         let folder = configuration.migrationsDirectory.map { MigrationFolder(url: $0) }
         var folders: [(release: Release, name: String, path: String)] = []
         if let folder {
-            guard let found = try? folder.releaseFolders() else { return nil }
+            guard let found = try? folder.releaseFolders() else { return .unknown }
             folders = found
         }
         guard
             let program = ferry.programRelease(
                 among: folders.map(\.release) + registered.map(\.release)),
             try await engine.lockHolder() == nil
-        else { return nil }
+        else { return .unknown }
 
         // The fingerprint of the history, written with the release stamp, against that of the
         // names: equal, nothing is pending, and no history row is read.
-        if let recorded = await engine.recordedFingerprint(), recorded.release == program {
+        if let recorded = await engine.recordedFingerprint() {
+            // A release older than the program's, stamped with a history that matches it: pending,
+            // and the history need not be read to know it.
+            if recorded.release < program { return .behind }
+            guard recorded.release == program, !options.verifiesChecksums else { return .unknown }
             var expected = HistoryFingerprint()
             for migration in registered where migration.release <= program {
                 expected.add(migration.id)
             }
             guard folder?.addMigrationIDs(in: folders, upTo: program, to: &expected) != false else {
-                return nil
+                return .unknown
             }
-            if expected == recorded.fingerprint { return program }
+            if expected == recorded.fingerprint { return .upToDate(program) }
         }
 
+        guard !options.verifiesChecksums else { return .unknown }
         var known: [(release: Release, id: String)] = registered.map { ($0.release, $0.id) }
         if let folder {
-            guard let listing = folder.migrationIDs() else { return nil }
+            guard let listing = folder.migrationIDs() else { return .unknown }
             known += listing.ids
         }
         let state = try await engine.readState()
-        guard state.release == program else { return nil }
+        guard state.release == program else { return .unknown }
         let applied = Set(state.applied.map(\.id))
         let knownIDs = Set(known.map(\.id))
         guard known.allSatisfy({ $0.release > program || applied.contains($0.id) }),
             state.applied.allSatisfy({ knownIDs.contains($0.id) || $0.kind.isBookkeeping })
-        else { return nil }
-        return program
+        else { return .unknown }
+        return .upToDate(program)
     }
 }
