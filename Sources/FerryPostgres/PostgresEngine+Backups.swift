@@ -36,7 +36,8 @@ extension PostgresEngine {
     /// (``nativeCompression``): `pg_dump`'s default level spends about three
     /// times as long compressing, for a file about a fifth smaller, and a
     /// pre-upgrade backup is time the application waits for.
-    public func writeBackup(to file: URL, format: BackupFormat) async throws {
+    @discardableResult
+    public func writeBackup(to file: URL, format: BackupFormat) async throws -> String? {
         let tools = try await self.tools()
         let formatArguments =
             format == .native
@@ -66,6 +67,7 @@ extension PostgresEngine {
                     ?? "Read pg_dump's message below, fix the cause and try again.",
                 engineMessage: output.complaint)
         }
+        return nil
     }
 
     /// Checks a backup without touching the live database.

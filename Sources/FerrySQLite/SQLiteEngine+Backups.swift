@@ -42,21 +42,31 @@ extension SQLiteEngine {
             + "\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec), file \(status.st_dev):\(status.st_ino)"
     }
 
-    /// Copies the live database with SQLite's online backup API (in one step,
-    /// inside one read transaction, so the copy is one consistent moment
-    /// while the application goes on writing), or dumps it as SQL.
-    public func writeBackup(to file: URL, format: BackupFormat) async throws {
+    /// Copies the live database inside one read transaction, so the copy is
+    /// one consistent moment while the application goes on writing: page
+    /// for page from the file with its checksum on the way
+    /// (``SQLitePageCopy``), or in WAL mode with SQLite's online backup API;
+    /// or dumps it as SQL.
+    @discardableResult
+    public func writeBackup(to file: URL, format: BackupFormat) async throws -> String? {
         let source = try openReadOnly(path, what: "back up")
         defer { try? source.close() }
         let path = self.path
         let listener = ProgressListener.current
         do {
-            try await blocking {
+            return try await blocking {
                 switch format {
                 case .native:
-                    // A new file that nobody else opens, synced by the caller once it is whole: it needs
-                    // no journal and no syncs on the way (with them the copy took as long as sqlite3's
-                    // .backup, before Ferry's checksum).
+                    let progress = listener.reporter("backup copy", unit: .pages)
+                    defer { progress.finish() }
+                    let copied = try source.read { db in
+                        _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
+                        return try SQLitePageCopy.copy(db, to: file, progress: progress)
+                    }
+                    if let copied { return copied }
+                    // In WAL mode the backup API, into a new file that nobody else opens, synced by the
+                    // caller once it is whole: it needs no journal and no syncs on the way (with them
+                    // the copy took as long as sqlite3's .backup, before Ferry's checksum).
                     var settings = GRDB.Configuration()
                     settings.prepareDatabase { db in
                         try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
@@ -68,8 +78,6 @@ extension SQLiteEngine {
                     // read; without one each step read a moment of its own, and SQLite restarted
                     // the copy whenever another process had committed in between, so a database
                     // that was written without pause was never backed up.
-                    let progress = listener.reporter("backup copy", unit: .pages)
-                    defer { progress.finish() }
                     try destination.writeWithoutTransaction { copy in
                         try source.read { db in
                             _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
@@ -87,10 +95,12 @@ extension SQLiteEngine {
                         _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")
                     }
                     try destination.close()
+                    return nil
                 case .sql:
                     try source.read { db in
                         try SQLiteDumpWriter.write(db, to: file, reportingTo: listener)
                     }
+                    return nil
                 }
             }
         } catch let error as DatabaseError {

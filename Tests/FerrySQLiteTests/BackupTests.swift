@@ -33,6 +33,80 @@ import Testing
         }
     }
 
+    @Test func aBackupIsTheLiveFileByteForByteWhileAnotherProcessHoldsAWriteUncommitted()
+        async throws
+    {
+        try await withExample(at: "0.5.0") { scenario in
+            let live = try Data(contentsOf: URL(fileURLWithPath: scenario.path))
+            // Another process writes, and has not committed, while the backup copies: the copy is
+            // the committed file, its checksum that of its bytes.
+            let writer = Process()
+            writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            writer.arguments = ["sqlite3", scenario.path]
+            let input = Pipe()
+            writer.standardInput = input
+            writer.standardOutput = FileHandle.nullDevice
+            writer.standardError = FileHandle.nullDevice
+            try writer.run()
+            defer { if writer.isRunning { writer.terminate() } }
+            input.fileHandleForWriting.write(
+                Data("BEGIN IMMEDIATE;\nINSERT INTO rooms (name) VALUES ('Attic');\n".utf8))
+            // The writer holds its reserved lock once the insert ran: wait for it.
+            let probe = try DatabaseQueue(path: scenario.path)
+            var isReserved = false
+            for _ in 0..<200 where !isReserved {
+                let took = try? await probe.writeWithoutTransaction { db in
+                    try db.execute(sql: "BEGIN IMMEDIATE; ROLLBACK")
+                }
+                isReserved = took == nil
+                if !isReserved { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            try probe.close()
+            try #require(isReserved, "the writer took its lock")
+
+            let backup = try await scenario.ferry.backup()
+            input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
+            try input.fileHandleForWriting.close()
+            writer.waitUntilExit()
+
+            let copy = try Data(contentsOf: backup.file)
+            #expect(copy == live, "the copy is the committed file, byte for byte")
+            #expect(backup.manifest.sha256 == Checksum.sha256(copy))
+            let rooms = try await DatabaseQueue(path: scenario.path).read {
+                try String.fetchAll($0, sql: "SELECT name FROM rooms")
+            }
+            #expect(rooms.contains("Attic"), "the writer committed after the copy")
+            let copied = try await DatabaseQueue(path: backup.file.path).read {
+                try String.fetchAll($0, sql: "SELECT name FROM rooms")
+            }
+            #expect(!copied.contains("Attic"))
+        }
+    }
+
+    @Test func aBackupOfAWALDatabaseHoldsWhatOnlyTheWALHoldsAndNeedsNoWAL() async throws {
+        try await withExample(at: "0.5.0") { scenario in
+            // An open connection keeps the WAL: its rows are not in the database file yet.
+            let application = try DatabaseQueue(path: scenario.path)
+            try await application.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0")
+                try db.execute(sql: "INSERT INTO rooms (name) VALUES ('Attic')")
+            }
+            let backup = try await scenario.ferry.backup()
+            try application.close()
+
+            #expect(backup.manifest.sha256 == Checksum.sha256(try Data(contentsOf: backup.file)))
+            let copied = try await DatabaseQueue(path: backup.file.path).read { db in
+                (
+                    try String.fetchAll(db, sql: "SELECT name FROM rooms"),
+                    try String.fetchOne(db, sql: "PRAGMA journal_mode")
+                )
+            }
+            #expect(copied.0.contains("Attic"))
+            #expect(copied.1 == "delete")
+            #expect(!FileManager.default.fileExists(atPath: backup.file.path + "-wal"))
+        }
+    }
+
     @Test func noBackupIsRecordedInTheHistory() async throws {
         try await withExample(at: "0.3.0") { scenario in
             let report = try await scenario.ferry.upgrade(UpgradeOptions(skipBackup: true))

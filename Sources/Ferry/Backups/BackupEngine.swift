@@ -131,11 +131,14 @@ public protocol BackupEngine: Sendable {
     /// again. Any doubt must give a different value or nil, never the same.
     func changeFingerprint() async -> String?
 
-    /// Writes a consistent copy of the live database to a new file and syncs
-    /// it, while the application may keep writing.
+    /// Writes a consistent copy of the live database to a new file, while
+    /// the application may keep writing; the caller syncs it.
     ///
+    /// - Returns: The file's SHA-256 (lowercase hexadecimal) when the engine
+    ///   computed it as it wrote; nil when the caller reads the file for it.
     /// - Throws: ``FerryError``; a partly written file is the caller's to delete.
-    func writeBackup(to file: URL, format: BackupFormat) async throws
+    @discardableResult
+    func writeBackup(to file: URL, format: BackupFormat) async throws -> String?
 
     /// Opens a backup file without changing it, checks it as thoroughly as
     /// `level` says (see ``BackupCheckLevel``), and lends it to `body`.
@@ -190,7 +193,8 @@ extension BackupEngine {
 
     public func changeFingerprint() async -> String? { nil }
 
-    public func writeBackup(to file: URL, format: BackupFormat) async throws {
+    @discardableResult
+    public func writeBackup(to file: URL, format: BackupFormat) async throws -> String? {
         throw FerryError.backupsUnsupported
     }
 

@@ -94,10 +94,16 @@ extension Ferry {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            try await engine.writeBackup(to: temporary, format: format)
+            let written = try await engine.writeBackup(to: temporary, format: format)
             CrashPoint.reach("backup.written")
             FileSafety.makePrivate(temporary)
-            let sha256 = try await FileSafety.syncAndHash(temporary)
+            let sha256: String
+            if let written {
+                try await blocking { try FileSafety.sync(temporary) }
+                sha256 = written
+            } else {
+                sha256 = try await FileSafety.syncAndHash(temporary)
+            }
             let level = configuration.backupCheck
             let check = try await engine.checkNewBackup(at: temporary, format: format, level: level)
             CrashPoint.reach("backup.checked")
