@@ -1,27 +1,54 @@
 import Ferry
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Writes bytes to a new file through a fixed buffer, so that a dump of any
-/// size needs little memory.
-final class BufferedFileWriter {
-    private let handle: FileHandle
+/// size needs little memory, and computes the file's SHA-256 on the way.
+///
+/// A full buffer goes to a thread of its own, which writes and hashes it
+/// while the caller fills the other buffer: formatting rows, writing them
+/// and hashing them share the cores instead of taking turns on one (and the
+/// checksum needs no second read of the file).
+final class BufferedFileWriter: @unchecked Sendable {
+    // The caller owns `buffer`; the drain thread owns `pending` (and the
+    // hasher and `failure`) from the moment `flush()` hands it over until
+    // it signals `idle`, which the caller waits for before touching them.
+    private let descriptor: Int32
     private var buffer: [UInt8] = []
+    private var pending: [UInt8] = []
+    private var hasher = Checksum.Hasher()
+    private var failure: FerryError?
+    private let drain = DispatchQueue(label: "ferry.file-writer")
+    private let idle = DispatchSemaphore(value: 1)
+    private var isClosed = false
     private let capacity: Int
     let url: URL
 
     init(creating url: URL, capacity: Int = 1 << 20) throws {
-        guard
-            FileManager.default.createFile(
-                atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
-            let handle = try? FileHandle(forWritingTo: url)
-        else {
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
             throw FerryError(
-                .fileSystem, "Cannot create \(url.path).", changes: "Nothing was changed.")
+                .fileSystem, "Cannot create \(url.path): \(String(cString: strerror(errno))).",
+                changes: "Nothing was changed.")
         }
         self.url = url
-        self.handle = handle
         self.capacity = capacity
         buffer.reserveCapacity(capacity + 4096)
+        pending.reserveCapacity(capacity + 4096)
+    }
+
+    deinit {
+        if !isClosed {
+            idle.wait()
+            _ = closeFile(descriptor)
+        }
     }
 
     /// Appends text; call ``flushIfFull()`` now and then.
@@ -42,19 +69,69 @@ final class BufferedFileWriter {
         if buffer.count >= capacity { try flush() }
     }
 
+    /// Hands the buffer to the drain thread, once it has written the last.
+    ///
+    /// - Throws: ``FerryError`` when an earlier piece could not be written.
     func flush() throws {
         guard !buffer.isEmpty else { return }
-        do {
-            try handle.write(contentsOf: buffer)
-        } catch {
-            throw FerryError(.fileSystem, "Cannot write \(url.path): \(error.localizedDescription)")
+        idle.wait()
+        if let failure {
+            idle.signal()
+            throw failure
         }
-        buffer.removeAll(keepingCapacity: true)
+        swap(&buffer, &pending)
+        drain.async { [self] in
+            writeAndHashPending()
+            idle.signal()
+        }
     }
 
-    func close() throws {
+    /// Writes what is left, syncs the file and closes it.
+    ///
+    /// - Returns: The file's SHA-256, as lowercase hexadecimal.
+    /// - Throws: ``FerryError`` when the file cannot be written or synced.
+    @discardableResult
+    func close() throws -> String {
         try flush()
-        try handle.synchronize()
-        try handle.close()
+        idle.wait()
+        defer { idle.signal() }
+        isClosed = true
+        let synced = fsync(descriptor) == 0 ? nil : errno
+        let closed = closeFile(descriptor) == 0 ? nil : errno
+        if let failure { throw failure }
+        if let number = synced ?? closed { throw Self.failure(url, number) }
+        return hasher.finalize()
+    }
+
+    /// On the drain thread: writes `pending` whole, adds it to the checksum, empties it.
+    private func writeAndHashPending() {
+        defer { pending.removeAll(keepingCapacity: true) }
+        guard failure == nil else { return }
+        let number: Int32? = pending.withUnsafeBytes { bytes in
+            var written = 0
+            while written < bytes.count {
+                let result = writeFile(
+                    descriptor, bytes.baseAddress! + written, bytes.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += result
+            }
+            hasher.update(bytes)
+            return nil
+        }
+        if let number { failure = Self.failure(url, number) }
+    }
+
+    private static func failure(_ url: URL, _ number: Int32) -> FerryError {
+        FerryError(.fileSystem, "Cannot write \(url.path): \(String(cString: strerror(number))).")
     }
 }
+
+// The system's calls under names of their own: the writer's methods hide `write` and `close`.
+private func writeFile(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}
+
+private func closeFile(_ descriptor: Int32) -> Int32 { close(descriptor) }

@@ -21,8 +21,13 @@ enum SQLiteDumpWriter {
     static let lastLine = "COMMIT;\n"
 
     /// Writes the dump of `db` to a new file at `url`, its rows' progress
-    /// going to `listener`.
-    static func write(_ db: Database, to url: URL, reportingTo listener: ProgressListener) throws {
+    /// going to `listener`, and syncs it.
+    ///
+    /// - Returns: The file's SHA-256, as lowercase hexadecimal.
+    @discardableResult
+    static func write(_ db: Database, to url: URL, reportingTo listener: ProgressListener) throws
+        -> String
+    {
         let progress = listener.reporter("dump", unit: .rows, checkingClockEvery: 256)
         defer { progress.finish() }
         let out = try BufferedFileWriter(creating: url)
@@ -69,7 +74,7 @@ enum SQLiteDumpWriter {
             if value != 0 { out.write("PRAGMA \(pragma)=\(value);\n") }
         }
         out.write(lastLine)
-        try out.close()
+        return try out.close()
     }
 
     private static func writeRows(

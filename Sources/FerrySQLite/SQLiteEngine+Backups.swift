@@ -46,7 +46,7 @@ extension SQLiteEngine {
     /// one consistent moment while the application goes on writing: page
     /// for page from the file with its checksum on the way
     /// (``SQLitePageCopy``), or in WAL mode with SQLite's online backup API;
-    /// or dumps it as SQL.
+    /// or dumps it as SQL, with its checksum on the way.
     @discardableResult
     public func writeBackup(to file: URL, format: BackupFormat) async throws -> String? {
         let source = try openReadOnly(path, what: "back up")
@@ -97,10 +97,9 @@ extension SQLiteEngine {
                     try destination.close()
                     return nil
                 case .sql:
-                    try source.read { db in
+                    return try source.read { db in
                         try SQLiteDumpWriter.write(db, to: file, reportingTo: listener)
                     }
-                    return nil
                 }
             }
         } catch let error as DatabaseError {

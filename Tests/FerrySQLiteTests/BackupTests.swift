@@ -183,6 +183,8 @@ import Testing
             var scenario = scenario
             scenario.check = .quick
             let dump = try await scenario.ferry.backup(format: .sql)
+            // The checksum computed as the dump was written is that of the file.
+            #expect(dump.manifest.sha256 == Checksum.sha256(try Data(contentsOf: dump.file)))
             let engine = SQLiteEngine(path: scenario.path)
             let check = try await engine.checkNewBackup(at: dump.file, format: .sql, level: .quick)
             #expect(check.rowCounts == nil)
