@@ -97,15 +97,20 @@ extension Ferry {
             let written = try await engine.writeBackup(to: temporary, format: format)
             CrashPoint.reach("backup.written")
             FileSafety.makePrivate(temporary)
+            let level = configuration.backupCheck
             let sha256: String
+            let check: BackupCheck
             if let written {
-                try await blocking { try FileSafety.sync(temporary) }
+                // The disk takes the copy while the check reads it from the system's cache: the
+                // manifest, written once both are done, is what makes the backup exist.
+                async let synced: Void = blocking { try FileSafety.sync(temporary) }
+                check = try await engine.checkNewBackup(at: temporary, format: format, level: level)
+                try await synced
                 sha256 = written
             } else {
                 sha256 = try await FileSafety.syncAndHash(temporary)
+                check = try await engine.checkNewBackup(at: temporary, format: format, level: level)
             }
-            let level = configuration.backupCheck
-            let check = try await engine.checkNewBackup(at: temporary, format: format, level: level)
             CrashPoint.reach("backup.checked")
             let manifest = BackupManifest(
                 formatVersion: BackupManifest.currentFormatVersion,
