@@ -86,20 +86,20 @@ final class BufferedFileWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes what is left, syncs the file and closes it.
+    /// Writes what is left and closes the file; its owner syncs it (a
+    /// backup does, once its check may read it).
     ///
     /// - Returns: The file's SHA-256, as lowercase hexadecimal.
-    /// - Throws: ``FerryError`` when the file cannot be written or synced.
+    /// - Throws: ``FerryError`` when the file cannot be written.
     @discardableResult
     func close() throws -> String {
         try flush()
         idle.wait()
         defer { idle.signal() }
         isClosed = true
-        let synced = fsync(descriptor) == 0 ? nil : errno
         let closed = closeFile(descriptor) == 0 ? nil : errno
         if let failure { throw failure }
-        if let number = synced ?? closed { throw Self.failure(url, number) }
+        if let closed { throw Self.failure(url, closed) }
         return hasher.finalize()
     }
 
@@ -108,18 +108,11 @@ final class BufferedFileWriter: @unchecked Sendable {
         defer { pending.removeAll(keepingCapacity: true) }
         guard failure == nil else { return }
         let number: Int32? = pending.withUnsafeBytes { bytes in
-            var written = 0
-            while written < bytes.count {
-                let result = writeFile(
-                    descriptor, bytes.baseAddress! + written, bytes.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                written += result
+            guard let number = writeWhole(descriptor, bytes) else {
+                hasher.update(bytes)
+                return nil
             }
-            hasher.update(bytes)
-            return nil
+            return number
         }
         if let number { failure = Self.failure(url, number) }
     }
@@ -129,9 +122,21 @@ final class BufferedFileWriter: @unchecked Sendable {
     }
 }
 
-// The system's calls under names of their own: the writer's methods hide `write` and `close`.
-private func writeFile(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(descriptor, bytes, count)
+/// Writes all of `bytes` to `descriptor`, again after an interrupted call.
+///
+/// - Returns: nil, or the `errno` of the write that failed.
+func writeWhole(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+    var written = 0
+    while written < bytes.count {
+        let result = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+        if result < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        written += result
+    }
+    return nil
 }
 
+// The system's call under a name of its own: the writer's method hides `close`.
 private func closeFile(_ descriptor: Int32) -> Int32 { close(descriptor) }

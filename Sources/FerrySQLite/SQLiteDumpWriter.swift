@@ -21,7 +21,7 @@ enum SQLiteDumpWriter {
     static let lastLine = "COMMIT;\n"
 
     /// Writes the dump of `db` to a new file at `url`, its rows' progress
-    /// going to `listener`, and syncs it.
+    /// going to `listener`; the caller syncs it.
     ///
     /// - Returns: The file's SHA-256, as lowercase hexadecimal.
     @discardableResult

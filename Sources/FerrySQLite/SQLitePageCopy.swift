@@ -72,15 +72,7 @@ enum SQLitePageCopy {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code))
             }
             let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            var written = 0
-            while written < count {
-                let result = write(descriptor, piece.baseAddress! + written, count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw writeFailure(errno)
-                }
-                written += result
-            }
+            if let number = writeWhole(descriptor, piece) { throw writeFailure(number) }
             hasher.update(piece)
             offset += count
             progress.update(done: Int64(offset / pageSize), total: Int64(pageCount))
