@@ -84,18 +84,32 @@ public enum PostgresTestServer {
             "ferry_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let create = ["-c", "CREATE DATABASE \(name)" + (template.map { " TEMPLATE \($0)" } ?? "")]
         // A template must have no session. On a busy server a session the test has just closed
-        // (Ferry's, on the template it made) can take seconds to end: tried again for up to 15 s.
+        // (Ferry's, on the template it made) can take seconds to end, and an autovacuum worker may
+        // start on the template (the server ends those itself, waiting up to 5 s): tried again for
+        // up to 60 s, and then the sessions still there are named in the error.
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(15)
+        let deadline = clock.now + .seconds(60)
         while true {
             do {
                 try await psql(create, database: "postgres")
                 return name
             } catch let error as TestServerError
-                where template != nil && clock.now < deadline
-                && error.description.contains("is being accessed by other users")
+                where error.description.contains("is being accessed by other users")
             {
-                try await Task.sleep(for: .milliseconds(100))
+                guard let template else { throw error }
+                if clock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                    continue
+                }
+                let sessions =
+                    (try? await psql(
+                        [
+                            "-At", "-c",
+                            "SELECT pid, backend_type, application_name, state, backend_start, "
+                                + "state_change, left(query, 200) FROM pg_stat_activity "
+                                + "WHERE datname = \(SQLLiteral.quoted(template))",
+                        ], database: "postgres")) ?? "(not read)"
+                throw TestServerError("\(error.description)\nSessions on it: \(sessions)")
             }
         }
     }
