@@ -197,7 +197,7 @@ final class SQLiteTransferRecorder {
     /// per column cost more than the whole `UPDATE` of a million rows.
     static func digest(_ values: UnsafeMutablePointer<OpaquePointer?>?, count: Int) -> UInt64 {
         var hasher = ByteHasher()
-        feed(values, count: count, to: &hasher)
+        hasher.feed(values, count: count)
         return hasher.hash
     }
 
@@ -210,28 +210,8 @@ final class SQLiteTransferRecorder {
         -> UInt64
     {
         var hasher = WordHasher()
-        feed(values, count: count, to: &hasher)
+        hasher.feed(values, count: count)
         return hasher.hash
-    }
-
-    /// Feeds each value's type, then its integer, real or bytes, to `hasher`.
-    @inline(__always)
-    private static func feed<Hasher: ValueHasher>(
-        _ values: UnsafeMutablePointer<OpaquePointer?>?, count: Int, to hasher: inout Hasher
-    ) {
-        for index in 0..<count {
-            let value = values?[index]
-            let type = sqlite3_value_type(value)
-            hasher.mix(type: type)
-            switch type {
-            case SQLITE_INTEGER: hasher.mix(UInt64(bitPattern: sqlite3_value_int64(value)))
-            case SQLITE_FLOAT: hasher.mix(sqlite3_value_double(value).bitPattern)
-            case SQLITE_TEXT:
-                hasher.mix(UnsafeRawPointer(sqlite3_value_text(value)), sqlite3_value_bytes(value))
-            case SQLITE_BLOB: hasher.mix(sqlite3_value_blob(value), sqlite3_value_bytes(value))
-            default: break
-            }
-        }
     }
 
     /// A pack as JSON text, `[[key, digest], …]`, in UTF-8; nil when it is damaged.
@@ -315,74 +295,6 @@ final class SQLiteTransferRecorder {
             guard count >= 0, count <= bytes.count - offset else { return nil }
             defer { offset += count }
             return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
-        }
-    }
-}
-
-/// What digests a row's values, fed by ``SQLiteTransferRecorder``.
-private protocol ValueHasher {
-    /// Mixes a value's type (SQLite's `SQLITE_INTEGER`, …).
-    mutating func mix(type: Int32)
-    /// Mixes eight bytes.
-    mutating func mix(_ word: UInt64)
-    /// Mixes a text's or a blob's length and bytes.
-    mutating func mix(_ bytes: UnsafeRawPointer?, _ length: Int32)
-}
-
-/// 64-bit FNV-1a, a byte at a time: the digest of `ferry_transfer_rows`.
-private struct ByteHasher: ValueHasher {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    @inline(__always) mutating func mix(byte: UInt8) {
-        hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-    }
-
-    @inline(__always) mutating func mix(type: Int32) { mix(byte: UInt8(truncatingIfNeeded: type)) }
-
-    @inline(__always) mutating func mix(_ word: UInt64) {
-        var word = word
-        for _ in 0..<8 {
-            mix(byte: UInt8(truncatingIfNeeded: word))
-            word >>= 8
-        }
-    }
-
-    @inline(__always) mutating func mix(_ bytes: UnsafeRawPointer?, _ length: Int32) {
-        mix(UInt64(length))
-        guard let bytes, length > 0 else { return }
-        for offset in 0..<Int(length) {
-            mix(byte: bytes.load(fromByteOffset: offset, as: UInt8.self))
-        }
-    }
-}
-
-/// A multiply and a shift per eight bytes: the digest of packs.
-private struct WordHasher: ValueHasher {
-    var hash: UInt64 = 0x9e37_79b9_7f4a_7c15
-
-    @inline(__always) mutating func mix(type: Int32) { mix(UInt64(type)) }
-
-    @inline(__always) mutating func mix(_ word: UInt64) {
-        hash = (hash ^ word) &* 0xff51_afd7_ed55_8ccd
-        hash ^= hash >> 32
-    }
-
-    @inline(__always) mutating func mix(_ bytes: UnsafeRawPointer?, _ length: Int32) {
-        mix(UInt64(length))
-        guard let bytes, length > 0 else { return }
-        let length = Int(length)
-        var offset = 0
-        while offset + 8 <= length {
-            mix(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            offset += 8
-        }
-        if offset < length {
-            var tail: UInt64 = 0
-            for index in offset..<length {
-                let byte = bytes.load(fromByteOffset: index, as: UInt8.self)
-                tail |= UInt64(byte) << UInt64(8 * (index - offset))
-            }
-            mix(tail)
         }
     }
 }

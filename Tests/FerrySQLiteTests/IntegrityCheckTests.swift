@@ -1,0 +1,226 @@
+import Ferry
+import FerryTestSupport
+import Foundation
+import GRDB
+import Testing
+
+@testable import FerrySQLite
+
+/// The full integrity check made of passes (``SQLiteIntegrityCheck``),
+/// against SQLite's own `PRAGMA integrity_check` on real files: what one
+/// finds the other finds, on healthy files of every shape and on files
+/// damaged from outside (an index that no longer matches its table, a
+/// `UNIQUE` index holding a key twice, a flipped byte).
+@Suite struct IntegrityCheckTests {
+    /// Tables and indexes of every kind the check meets: integers, reals
+    /// (also whole ones, which SQLite stores as integers), texts under
+    /// `NOCASE`, blobs, `NULL`s, a generated column, a `UNIQUE` key over two
+    /// columns, a rowid column shadowed by a column named `rowid`; and the
+    /// shapes left to SQLite's own check (a partial index, an index on an
+    /// expression, a `WITHOUT ROWID` table).
+    static let schema = """
+        CREATE TABLE readings (id INTEGER PRIMARY KEY, device INTEGER, at INTEGER, value REAL,
+            label TEXT COLLATE NOCASE, raw BLOB, doubled INTEGER GENERATED ALWAYS AS (device * 2));
+        CREATE INDEX readings_by_device ON readings (device, at DESC);
+        CREATE INDEX readings_by_value ON readings (value);
+        CREATE INDEX readings_by_label ON readings (label, raw);
+        CREATE INDEX readings_by_doubled ON readings (doubled);
+        CREATE UNIQUE INDEX readings_unique ON readings (device, at);
+        CREATE TABLE shadowed (rowid TEXT, name TEXT UNIQUE);
+        CREATE TABLE tags (name TEXT PRIMARY KEY, note TEXT) WITHOUT ROWID;
+        CREATE INDEX tags_by_note ON tags (note);
+        CREATE TABLE partial (id INTEGER PRIMARY KEY, kind TEXT);
+        CREATE INDEX partial_kind ON partial (kind) WHERE kind IS NOT NULL;
+        CREATE TABLE expressions (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE INDEX expressions_lower ON expressions (lower(name));
+        CREATE TABLE plain (id INTEGER PRIMARY KEY, note TEXT);
+        """
+
+    /// A file with ``schema`` and a few thousand rows of each kind.
+    func makeDatabase(in folder: TemporaryFolder) throws -> String {
+        let path = folder.url.appendingPathComponent("checked.db").path
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: Self.schema)
+            for row in 0..<3000 {
+                let value: DatabaseValue =
+                    row % 7 == 0
+                    ? .null
+                    : (row % 3 == 0
+                        ? Double(row / 3).databaseValue : (Double(row) / 7).databaseValue)
+                try db.execute(
+                    sql:
+                        "INSERT INTO readings (device, at, value, label, raw) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [
+                        row % 50, row, value, row % 5 == 0 ? nil : "Label \(row % 40)",
+                        row % 4 == 0 ? nil : Data([UInt8(row % 256), 0, 7]),
+                    ])
+                try db.execute(
+                    sql: "INSERT INTO shadowed (rowid, name) VALUES (?, ?)",
+                    arguments: ["r\(row)", "name \(row)"])
+                try db.execute(
+                    sql: "INSERT INTO tags (name, note) VALUES (?, ?)",
+                    arguments: ["tag \(row)", row % 2 == 0 ? nil : "note \(row % 9)"])
+                try db.execute(
+                    sql: "INSERT INTO partial (kind) VALUES (?)",
+                    arguments: [row % 3 == 0 ? nil : "kind \(row % 11)"])
+                try db.execute(
+                    sql: "INSERT INTO expressions (name) VALUES (?)", arguments: ["Name \(row)"])
+                try db.execute(sql: "INSERT INTO plain (note) VALUES (?)", arguments: ["\(row)"])
+            }
+        }
+        try queue.close()
+        return path
+    }
+
+    @Test func aHealthyFileOfEveryShapePassesWithoutASuspect() throws {
+        let folder = try TemporaryFolder()
+        let path = try makeDatabase(in: folder)
+        let queue = try DatabaseQueue(path: path)
+        try queue.read { db in
+            let passes = try SQLiteIntegrityCheck.passes(db)
+            // Each index read against its table, the unique ones grouped; the other shapes whole.
+            let names = passes.map { pass -> String in
+                switch pass {
+                case .quickCheck: return "quick"
+                case .table(let table, let indexes):
+                    return "table \(table): \(indexes.map(\.name).sorted().joined(separator: " "))"
+                case .index(let index): return "index \(index.name)"
+                case .uniqueness(let index): return "unique \(index.name)"
+                case .wholeTable(let table): return "whole \(table)"
+                }
+            }
+            #expect(names.first == "quick")
+            #expect(
+                names.contains(
+                    "table readings: readings_by_device readings_by_doubled readings_by_label readings_by_value readings_unique"
+                ))
+            #expect(names.contains("unique readings_unique"))
+            #expect(names.contains("unique sqlite_autoindex_shadowed_1"))
+            #expect(!names.contains("unique readings_by_device"))
+            for table in ["tags", "partial", "expressions"] {
+                #expect(names.contains("whole \(table)"), "\(table)")
+            }
+            #expect(
+                !names.contains { $0.contains("plain") },
+                "a table without an index: the quick check")
+            let outcome = try SQLiteIntegrityCheck.run(passes, on: db, helpers: [])
+            #expect(outcome.problems.isEmpty)
+            #expect(outcome.suspects.isEmpty)
+            #expect(outcome.fromTables.count == 6)
+            #expect(outcome.fromTables == outcome.fromIndexes)
+            #expect(try SQLiteIntegrityCheck.problems(db, splitFromPages: 0).isEmpty)
+        }
+        try queue.close()
+    }
+
+    @Test func helperConnectionsFindTheSame() throws {
+        let folder = try TemporaryFolder()
+        let path = try makeDatabase(in: folder)
+        let queue = try DatabaseQueue(path: path)
+        let helpers = try (0..<3).map { _ in try DatabaseQueue(path: path) }
+        try queue.read { db in
+            let passes = try SQLiteIntegrityCheck.passes(db)
+            let alone = try SQLiteIntegrityCheck.run(passes, on: db, helpers: [])
+            let shared = try SQLiteIntegrityCheck.run(passes, on: db, helpers: helpers)
+            #expect(shared.fromTables == alone.fromTables)
+            #expect(shared.fromIndexes == alone.fromIndexes)
+            #expect(shared.suspects.isEmpty && shared.problems.isEmpty)
+        }
+        for helper in helpers { try helper.close() }
+        try queue.close()
+    }
+
+    @Test func anIndexThatNoLongerMatchesItsTableIsFoundAndWordedBySQLite() throws {
+        let folder = try TemporaryFolder()
+        let path = try makeDatabase(in: folder)
+        // From outside: the index's definition names another column than the one its entries hold.
+        try runSQLite(
+            path,
+            "PRAGMA writable_schema = ON; "
+                + "UPDATE sqlite_schema SET sql = 'CREATE INDEX readings_by_value ON readings (at)' "
+                + "WHERE name = 'readings_by_value';")
+        let queue = try DatabaseQueue(path: path)
+        try queue.read { db in
+            let quick = try String.fetchAll(db, sql: "PRAGMA quick_check")
+            #expect(quick == ["ok"], "the quick check does not see it")
+            let sqlite = try SQLiteIntegrityCheck.whole(db, table: nil)
+            #expect(!sqlite.isEmpty)
+            let outcome = try SQLiteIntegrityCheck.run(
+                try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
+            #expect(outcome.suspects == ["readings"])
+            let problems = try SQLiteIntegrityCheck.problems(db, splitFromPages: 0)
+            #expect(problems == (try SQLiteIntegrityCheck.whole(db, table: "readings")))
+            #expect(problems.contains { $0.contains("readings_by_value") }, "\(problems)")
+            #expect(Set(problems) == Set(sqlite), "the same lines as SQLite's whole check")
+        }
+        try queue.close()
+    }
+
+    @Test func aUniqueIndexHoldingAKeyTwiceIsFound() throws {
+        let folder = try TemporaryFolder()
+        let path = try makeDatabase(in: folder)
+        // From outside: an index whose entries repeat keys is declared unique.
+        try runSQLite(
+            path,
+            "PRAGMA writable_schema = ON; "
+                + "UPDATE sqlite_schema SET sql = 'CREATE UNIQUE INDEX readings_by_device ON readings (device, at DESC)' "
+                + "WHERE name = 'readings_by_device'; "
+                + "UPDATE sqlite_schema SET sql = 'CREATE UNIQUE INDEX readings_by_label ON readings (label, raw)' "
+                + "WHERE name = 'readings_by_label';")
+        let queue = try DatabaseQueue(path: path)
+        try queue.read { db in
+            let outcome = try SQLiteIntegrityCheck.run(
+                try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
+            // (device, at) is unique in the rows; (label, raw) is not, under NOCASE or not.
+            #expect(outcome.suspects == ["readings"])
+            let problems = try SQLiteIntegrityCheck.problems(db, splitFromPages: 0)
+            #expect(
+                problems.contains { $0.contains("non-unique entry in index readings_by_label") })
+            #expect(!problems.contains { $0.contains("readings_by_device") })
+        }
+        try queue.close()
+    }
+
+    @Test func aFlippedByteInAnIndexPageIsFound() throws {
+        let folder = try TemporaryFolder()
+        let path = try makeDatabase(in: folder)
+        let (root, pageSize) = try DatabaseQueue(path: path).read { db in
+            (
+                try Int.fetchOne(
+                    db, sql: "SELECT rootpage FROM sqlite_schema WHERE name = 'readings_by_label'")!,
+                try Int.fetchOne(db, sql: "PRAGMA page_size")!
+            )
+        }
+        // From outside: one byte of the index's root page, in its cell pointers.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        let offset = UInt64((root - 1) * pageSize + 13)
+        try handle.seek(toOffset: offset)
+        let byte = try #require(try handle.read(upToCount: 1)?.first)
+        try handle.seek(toOffset: offset)
+        try handle.write(contentsOf: Data([byte ^ 0x5A]))
+        try handle.close()
+        let queue = try DatabaseQueue(path: path)
+        let listener = ProgressListener(sink: nil)
+        // Outside a transaction: the damage makes a read transaction's end fail too.
+        let problems = try queue.inDatabase { db in
+            try SQLiteIntegrityCheck.problems(db, splitFromPages: 0)
+        }
+        let sqlite = try queue.inDatabase { db in
+            try SQLiteInspection.integrityProblems(db, thorough: true, reportingTo: listener)
+        }
+        #expect(!problems.isEmpty)
+        #expect(!sqlite.isEmpty, "SQLite's own check agrees")
+        try queue.close()
+    }
+
+    /// Runs the real `sqlite3` shell on a file.
+    func runSQLite(_ path: String, _ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sqlite3", path, sql]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
