@@ -74,6 +74,15 @@ enum SQLiteIntegrityCheck {
     static func whole(_ db: Database, table: String?) throws -> [String] {
         let sql =
             "PRAGMA integrity_check" + (table.map { "(\(SQLLiteral.quoted($0)))" } ?? "")
+        // Its lookups want a larger cache (``SQLiteEngine/checkingCacheKiB``); the passes read each
+        // b-tree in order, and need no more than the default.
+        let previousCache = try? Int.fetchOne(db, sql: "PRAGMA cache_size")
+        if previousCache != nil {
+            try? db.execute(sql: "PRAGMA cache_size = -\(SQLiteEngine.checkingCacheKiB)")
+        }
+        defer {
+            if let previousCache { try? db.execute(sql: "PRAGMA cache_size = \(previousCache)") }
+        }
         var lines: [String] = []
         do {
             let cursor = try String.fetchCursor(db, sql: sql)

@@ -6,8 +6,9 @@
 /// differ in what else is read, which on a large database is most of the
 /// time a backup takes.
 public enum BackupCheckLevel: String, Sendable, Codable, CaseIterable {
-    /// The copy is read whole: SQLite runs `PRAGMA integrity_check` on it and
-    /// counts the rows of every table; PostgreSQL loads it into a scratch
+    /// The copy is read whole: SQLite's full integrity check (what
+    /// `PRAGMA integrity_check` checks, in passes shared over the cores) and
+    /// the rows of every table counted; PostgreSQL loads it into a scratch
     /// database and counts its rows there (a restore on PostgreSQL needs no
     /// scratch copy: its own load, counted before it commits, is the check).
     /// After a restore, the live database gets the full integrity check too.
