@@ -1,3 +1,4 @@
+import Ferry
 import GRDB
 import GRDBSQLite
 
@@ -31,7 +32,7 @@ enum SQLiteRowFingerprint {
                 }
                 var hasher = WordHasher()
                 hasher.feed(values, count: Int(count))
-                sum.pointee &+= SQLiteRowFingerprint.avalanche(hasher.hash)
+                sum.pointee &+= finalizedHash(hasher.hash)
             },
             { context in
                 let sum = sqlite3_aggregate_context(context, 0)?
@@ -45,19 +46,6 @@ enum SQLiteRowFingerprint {
         sqlite3_create_function_v2(
             db.sqliteConnection, name, -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
             nil, nil, nil, nil, nil)
-    }
-
-    /// The finalizer of MurmurHash3, a bijection: every bit of the result
-    /// depends on every bit of the hash, and two hashes never give one result.
-    @inline(__always)
-    static func avalanche(_ hash: UInt64) -> UInt64 {
-        var hash = hash
-        hash ^= hash >> 33
-        hash &*= 0xff51_afd7_ed55_8ccd
-        hash ^= hash >> 33
-        hash &*= 0xc4ce_b9fe_1a85_ec53
-        hash ^= hash >> 33
-        return hash
     }
 }
 

@@ -50,8 +50,8 @@ public struct HistoryFingerprint: Sendable, Hashable, CustomStringConvertible {
     /// Adds the id whose bytes a ``Hash`` was fed.
     mutating func add(_ hash: Hash) {
         count += 1
-        firstSum &+= Self.finalized(hash.first)
-        secondSum &+= Self.finalized(hash.second)
+        firstSum &+= finalizedHash(hash.first)
+        secondSum &+= finalizedHash(hash.second)
     }
 
     /// The text stored in the database: `count-first-second`, the sums in
@@ -86,17 +86,5 @@ public struct HistoryFingerprint: Sendable, Hashable, CustomStringConvertible {
             first = (first ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
             second = (second ^ UInt64(byte)) &* 0x9e37_79b9_7f4a_7c15
         }
-    }
-
-    /// Spreads a hash's bits (MurmurHash3's 64-bit finalizer), so that sums
-    /// of similar ids do not cancel out.
-    private static func finalized(_ value: UInt64) -> UInt64 {
-        var value = value
-        value ^= value >> 33
-        value &*= 0xff51_afd7_ed55_8ccd
-        value ^= value >> 33
-        value &*= 0xc4ce_b9fe_1a85_ec53
-        value ^= value >> 33
-        return value
     }
 }
