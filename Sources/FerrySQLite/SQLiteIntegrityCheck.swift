@@ -106,6 +106,8 @@ enum SQLiteIntegrityCheck {
         let name: String
         /// The entry's columns, as the table and the index both name them.
         let columns: [String]
+        /// Each entry column's direction in the index: `a` ascending, `d` descending.
+        let directions: String
         /// The key's columns with their collations, quoted, for a `UNIQUE` index; nil otherwise.
         let uniqueKey: [(column: String, collation: String)]?
     }
@@ -140,20 +142,39 @@ enum SQLiteIntegrityCheck {
                 arguments: [table])
             guard !indexes.isEmpty else { continue }
             let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(quoted)") ?? 0
-            let columnNames = Set(
-                try String.fetchAll(
-                    db, sql: "SELECT lower(name) FROM pragma_table_xinfo(?)", arguments: [table]))
+            let tableColumns = try Row.fetchAll(
+                db, sql: "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?)",
+                arguments: [table])
+            let columnNames = Set(tableColumns.map { ($0["name"] as String).lowercased() })
             // The rowid by a name no column of the table takes.
             let rowid = ["rowid", "_rowid_", "oid"].first { !columnNames.contains($0) }
+            // Columns an index scan does not read from the index: an INTEGER PRIMARY KEY (read
+            // as the entry's rowid) and a virtual generated column (computed from the table's row).
+            let keys = tableColumns.filter { ($0["pk"] as Int) > 0 }
+            var notInIndex = Set(
+                tableColumns.filter { ($0["hidden"] as Int) == 2 }.map { $0["name"] as String })
+            if keys.count == 1, (keys[0]["type"] as String).uppercased() == "INTEGER" {
+                notInIndex.insert(keys[0]["name"])
+            }
             var checked: [Index] = []
             for index in indexes {
                 let name: String = index["name"]
                 let entry = try Row.fetchAll(
                     db,
-                    sql: "SELECT cid, name, coll, key FROM pragma_index_xinfo(?) ORDER BY seqno",
+                    sql:
+                        "SELECT cid, name, desc, coll, key FROM pragma_index_xinfo(?) ORDER BY seqno",
                     arguments: [name])
-                guard let rowid, (row["wr"] as Int) == 0, (index["partial"] as Int) == 0,
-                    !entry.contains(where: { ($0["cid"] as Int) < -1 })
+                // SQLite's own check for what the passes cannot read or order: an index on an
+                // expression or on the rowid, a partial index, a collation other than BINARY.
+                let readable = entry.allSatisfy { column in
+                    let cid: Int = column["cid"]
+                    guard cid != -1 else { return true }
+                    guard cid >= 0, let columnName = column["name"] as String?,
+                        !notInIndex.contains(columnName)
+                    else { return false }
+                    return (column["coll"] as String?)?.uppercased() == "BINARY"
+                }
+                guard let rowid, (row["wr"] as Int) == 0, (index["partial"] as Int) == 0, readable
                 else {
                     checked = []
                     break
@@ -171,6 +192,7 @@ enum SQLiteIntegrityCheck {
                 checked.append(
                     Index(
                         table: table, name: name, columns: columns,
+                        directions: String(entry.map { ($0["desc"] as Int) == 1 ? "d" : "a" }),
                         uniqueKey: (index["unique"] as Int) != 0 ? key : nil))
             }
             guard !checked.isEmpty else {
@@ -217,7 +239,11 @@ enum SQLiteIntegrityCheck {
         /// Runs passes on a connection until none is left or one failed.
         @Sendable func work(_ db: Database) {
             SQLiteRowFingerprint.register(on: db)
-            defer { SQLiteRowFingerprint.unregister(from: db) }
+            SQLiteIndexFingerprint.register(on: db)
+            defer {
+                SQLiteRowFingerprint.unregister(from: db)
+                SQLiteIndexFingerprint.unregister(from: db)
+            }
             while true {
                 let pass: Pass? = shared.withLock { state in
                     guard state.failure == nil, state.next < passes.count else { return nil }
@@ -279,18 +305,18 @@ enum SQLiteIntegrityCheck {
                 let count: Int64 = row?[0] ?? 0
                 for (position, index) in indexes.enumerated() {
                     found.fromTables[index.name] = Fingerprint(
-                        count: count, sum: row?[position + 1] ?? 0)
+                        count: count, sum: row?[position + 1])
                     found.tableOfIndex[index.name] = table
                 }
             case .index(let index):
+                // NULL when the index's entries are not in its order: unequal to any table's.
                 let row = try Row.fetchOne(
                     db,
-                    sql:
-                        "SELECT count(*), ferry_row_fingerprint(\(index.columns.joined(separator: ", "))) "
+                    sql: "SELECT count(*), ferry_index_fingerprint('\(index.directions)', "
+                        + "\(index.columns.joined(separator: ", "))) "
                         + "FROM \(SQLIdentifier.quoted(index.table)) INDEXED BY \(SQLIdentifier.quoted(index.name))"
                 )
-                found.fromIndexes[index.name] = Fingerprint(
-                    count: row?[0] ?? 0, sum: row?[1] ?? 0)
+                found.fromIndexes[index.name] = Fingerprint(count: row?[0] ?? 0, sum: row?[1])
             case .uniqueness(let index):
                 let key = index.uniqueKey ?? []
                 let present = key.map { "\($0.column) IS NOT NULL" }.joined(separator: " AND ")

@@ -30,15 +30,21 @@ enum SQLiteRowFingerprint {
                     sqlite3_result_error_nomem(context)
                     return
                 }
-                var hasher = WordHasher()
-                hasher.feed(values, count: Int(count))
-                sum.pointee &+= finalizedHash(hasher.hash)
+                sum.pointee &+= SQLiteRowFingerprint.hash(values, count: Int(count))
             },
             { context in
                 let sum = sqlite3_aggregate_context(context, 0)?
                     .assumingMemoryBound(to: UInt64.self).pointee
                 sqlite3_result_int64(context, Int64(bitPattern: sum ?? 0))
             }, nil)
+    }
+
+    /// One row's term of the sum: its values' hash, finalized.
+    @inline(__always)
+    static func hash(_ values: UnsafeMutablePointer<OpaquePointer?>?, count: Int) -> UInt64 {
+        var hasher = WordHasher()
+        hasher.feed(values, count: count)
+        return finalizedHash(hasher.hash)
     }
 
     /// Takes the aggregate off the connection.
@@ -49,8 +55,9 @@ enum SQLiteRowFingerprint {
     }
 }
 
-/// A multiset of rows in short: how many, and their ``SQLiteRowFingerprint``.
+/// A multiset of rows in short: how many, and their ``SQLiteRowFingerprint``
+/// (nil for an index whose entries are out of order: see ``SQLiteIndexFingerprint``).
 struct Fingerprint: Equatable, Sendable {
     let count: Int64
-    let sum: Int64
+    let sum: Int64?
 }

@@ -13,20 +13,29 @@ import Testing
 /// `UNIQUE` index holding a key twice, a flipped byte).
 @Suite struct IntegrityCheckTests {
     /// Tables and indexes of every kind the check meets: integers, reals
-    /// (also whole ones, which SQLite stores as integers), texts under
-    /// `NOCASE`, blobs, `NULL`s, a generated column, a `UNIQUE` key over two
-    /// columns, a rowid column shadowed by a column named `rowid`; and the
-    /// shapes left to SQLite's own check (a partial index, an index on an
-    /// expression, a `WITHOUT ROWID` table).
+    /// (also whole ones, which SQLite stores as integers), texts, blobs,
+    /// `NULL`s, a descending column, a stored generated column, a `UNIQUE`
+    /// key over two columns, a rowid column shadowed by a column named
+    /// `rowid`; and the shapes left to SQLite's own check (a `NOCASE` index,
+    /// an index on a virtual generated column, one holding an `INTEGER
+    /// PRIMARY KEY`, a partial index, an index on an expression, a `WITHOUT
+    /// ROWID` table).
     static let schema = """
         CREATE TABLE readings (id INTEGER PRIMARY KEY, device INTEGER, at INTEGER, value REAL,
-            label TEXT COLLATE NOCASE, raw BLOB, doubled INTEGER GENERATED ALWAYS AS (device * 2));
+            label TEXT, raw BLOB, doubled INTEGER GENERATED ALWAYS AS (device * 2) STORED);
         CREATE INDEX readings_by_device ON readings (device, at DESC);
         CREATE INDEX readings_by_value ON readings (value);
         CREATE INDEX readings_by_label ON readings (label, raw);
         CREATE INDEX readings_by_doubled ON readings (doubled);
         CREATE UNIQUE INDEX readings_unique ON readings (device, at);
         CREATE TABLE shadowed (rowid TEXT, name TEXT UNIQUE);
+        CREATE TABLE labels (id INTEGER PRIMARY KEY, label TEXT COLLATE NOCASE);
+        CREATE INDEX labels_by_label ON labels (label);
+        CREATE TABLE computed (id INTEGER PRIMARY KEY, device INTEGER,
+            tripled INTEGER GENERATED ALWAYS AS (device * 3) VIRTUAL);
+        CREATE INDEX computed_by_tripled ON computed (tripled);
+        CREATE TABLE keyed (id INTEGER PRIMARY KEY, note TEXT);
+        CREATE INDEX keyed_by_note_id ON keyed (note, id);
         CREATE TABLE tags (name TEXT PRIMARY KEY, note TEXT) WITHOUT ROWID;
         CREATE INDEX tags_by_note ON tags (note);
         CREATE TABLE partial (id INTEGER PRIMARY KEY, kind TEXT);
@@ -34,6 +43,8 @@ import Testing
         CREATE TABLE expressions (id INTEGER PRIMARY KEY, name TEXT);
         CREATE INDEX expressions_lower ON expressions (lower(name));
         CREATE TABLE plain (id INTEGER PRIMARY KEY, note TEXT);
+        CREATE TABLE mixed (id INTEGER PRIMARY KEY, anything);
+        CREATE INDEX mixed_by_anything ON mixed (anything DESC);
         """
 
     /// A file with ``schema`` and a few thousand rows of each kind.
@@ -67,6 +78,27 @@ import Testing
                 try db.execute(
                     sql: "INSERT INTO expressions (name) VALUES (?)", arguments: ["Name \(row)"])
                 try db.execute(sql: "INSERT INTO plain (note) VALUES (?)", arguments: ["\(row)"])
+                try db.execute(
+                    sql: "INSERT INTO labels (label) VALUES (?)", arguments: ["Label \(row % 40)"])
+                try db.execute(
+                    sql: "INSERT INTO computed (device) VALUES (?)", arguments: [row % 50])
+                try db.execute(
+                    sql: "INSERT INTO keyed (note) VALUES (?)", arguments: ["note \(row % 13)"])
+            }
+            // Every storage class in one column, numbers of both kinds side by side and at the
+            // integers' ends.
+            let values: [DatabaseValue] = [
+                1.databaseValue, 1.5.databaseValue, 2.databaseValue, (-3.25).databaseValue,
+                Int64.max.databaseValue, 9.3e18.databaseValue, Int64.min.databaseValue,
+                (-9.3e18).databaseValue, 9_007_199_254_740_993.databaseValue,
+                9_007_199_254_740_992.0.databaseValue, "a".databaseValue, "B".databaseValue,
+                "".databaseValue, Data([0]).databaseValue, Data().databaseValue, .null,
+            ]
+            for _ in 0..<3 {
+                for value in values {
+                    try db.execute(
+                        sql: "INSERT INTO mixed (anything) VALUES (?)", arguments: [value])
+                }
             }
         }
         try queue.close()
@@ -98,7 +130,7 @@ import Testing
             #expect(names.contains("unique readings_unique"))
             #expect(names.contains("unique sqlite_autoindex_shadowed_1"))
             #expect(!names.contains("unique readings_by_device"))
-            for table in ["tags", "partial", "expressions"] {
+            for table in ["labels", "computed", "keyed", "tags", "partial", "expressions"] {
                 #expect(names.contains("whole \(table)"), "\(table)")
             }
             #expect(
@@ -107,7 +139,7 @@ import Testing
             let outcome = try SQLiteIntegrityCheck.run(passes, on: db, helpers: [])
             #expect(outcome.problems.isEmpty)
             #expect(outcome.suspects.isEmpty)
-            #expect(outcome.fromTables.count == 6)
+            #expect(outcome.fromTables.count == 7)
             #expect(outcome.fromTables == outcome.fromIndexes)
             #expect(try SQLiteIntegrityCheck.problems(db, splitFromPages: 0).isEmpty)
         }
@@ -153,6 +185,32 @@ import Testing
             #expect(problems == (try SQLiteIntegrityCheck.whole(db, table: "readings")))
             #expect(problems.contains { $0.contains("readings_by_value") }, "\(problems)")
             #expect(Set(problems) == Set(sqlite), "the same lines as SQLite's whole check")
+        }
+        try queue.close()
+    }
+
+    @Test func anIndexWhoseEntriesAreOutOfOrderIsFound() throws {
+        let folder = try TemporaryFolder()
+        let path = try makeDatabase(in: folder)
+        // From outside: the index holds the same entries, but is declared in the other direction.
+        try runSQLite(
+            path,
+            "PRAGMA writable_schema = ON; "
+                + "UPDATE sqlite_schema SET sql = 'CREATE INDEX readings_by_value ON readings (value DESC)' "
+                + "WHERE name = 'readings_by_value';")
+        let queue = try DatabaseQueue(path: path)
+        try queue.read { db in
+            #expect(try String.fetchAll(db, sql: "PRAGMA quick_check") == ["ok"])
+            let outcome = try SQLiteIntegrityCheck.run(
+                try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
+            // The same number of entries, not in the index's order: no fingerprint.
+            let fromTable = try #require(outcome.fromTables["readings_by_value"])
+            #expect(
+                outcome.fromIndexes["readings_by_value"]
+                    == Fingerprint(count: fromTable.count, sum: nil))
+            #expect(outcome.suspects == ["readings"])
+            let problems = try SQLiteIntegrityCheck.problems(db, splitFromPages: 0)
+            #expect(problems.contains { $0.contains("readings_by_value") }, "\(problems)")
         }
         try queue.close()
     }
