@@ -54,7 +54,8 @@ host  all all   127.0.0.1/32 scram-sha-256
 EOF
     port="$(free_port)"
     # Autovacuum is off: the tests' databases live for seconds, and a worker that the server
-    # starts on a test's template keeps `CREATE DATABASE … TEMPLATE` from copying it.
+    # starts on a test's template keeps `CREATE DATABASE … TEMPLATE` from copying it (only a
+    # worker against transaction-id wraparound still starts, which such databases never need).
     "${as_owner[@]}" "$bin/pg_ctl" -D "$pg_folder/data" -l "$pg_folder/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $pg_folder -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=1000 -c autovacuum=off" \
         start >/dev/null || { cat "$pg_folder/server.log" >&2; return 1; }

@@ -9,12 +9,12 @@ import GRDBSQLite
 /// connections.
 ///
 /// `PRAGMA integrity_check` is `PRAGMA quick_check` (every page of every
-/// b-tree, the free list, the order of the keys, `NOT NULL` and `CHECK`)
-/// plus two things: every row of a table has its entry in each of the
-/// table's indexes and no index holds more, and no `UNIQUE` index holds a
-/// key twice. It does the first by looking every row up in every index: on
-/// 5,000,000 rows with one index, 3.3 s against 0.74 s for the quick check.
-/// Here the same two things take one pass each:
+/// b-tree, the free list, the order of each table's rowids, each row's
+/// record, `NOT NULL` and `CHECK`) plus what only looking every row up in
+/// every index finds: an index entry missing, extra, different or out of
+/// the index's order, and a key held twice in a `UNIQUE` index. On
+/// 5,000,000 rows with one index those lookups take 3.3 s against 0.74 s
+/// for the quick check. Here the same things take one pass each:
 /// - an index holds exactly its table's rows when the multiset of
 ///   (indexed columns…, rowid) read from the table equals the multiset of
 ///   entries read from the index. Each side is summed into a fingerprint
@@ -22,18 +22,22 @@ import GRDBSQLite
 ///   depend on the order the rows come in). A changed, missing or extra
 ///   entry changes it, except with a probability of about 2⁻⁶⁴
 ///   (``SQLiteRowFingerprint``);
+/// - the index pass also compares each entry with the one before in the
+///   index's order (``SQLiteIndexFingerprint``);
 /// - a `UNIQUE` index holds no key twice when grouping its entries by
-///   their key (in the index's collations, rows with a `NULL` left out)
-///   finds no group of two.
+///   their key (rows with a `NULL` left out) finds no group of two.
 ///
-/// A table whose check would need more than this (an index on an
-/// expression, a partial index, a `WITHOUT ROWID` table) gets
-/// `PRAGMA integrity_check(table)`. Whatever the passes find against a
-/// table is then confirmed by `PRAGMA integrity_check(table)`, whose lines
-/// are what is reported: a fingerprint only tells that something differs,
-/// SQLite's own check tells what, and a report never rests on the
-/// fingerprints alone. Anything unexpected (a collation this connection
-/// does not know, say) falls back to `PRAGMA integrity_check` whole.
+/// A table whose check would need more than this gets
+/// `PRAGMA integrity_check(table)`: an index on an expression or on the
+/// rowid, a partial index, an index whose column is an `INTEGER PRIMARY
+/// KEY` or a virtual generated column (an index scan reads those from the
+/// table, not from the index), a collation other than `BINARY`, a `WITHOUT
+/// ROWID` table. Whatever the passes find against a table is then
+/// confirmed by `PRAGMA integrity_check(table)`, whose lines are what is
+/// reported: a fingerprint only tells that something differs, SQLite's own
+/// check tells what, and a report never rests on the fingerprints alone.
+/// Anything unexpected (a statement SQLite refuses) falls back to
+/// `PRAGMA integrity_check` whole.
 enum SQLiteIntegrityCheck {
     /// Below this many pages the whole check is SQLite's own
     /// `PRAGMA integrity_check`: on a small file its lookups are cheap, and
@@ -83,9 +87,15 @@ enum SQLiteIntegrityCheck {
         defer {
             if let previousCache { try? db.execute(sql: "PRAGMA cache_size = \(previousCache)") }
         }
+        return try lines(of: sql, on: db)
+    }
+
+    /// The lines of `PRAGMA quick_check` or `integrity_check` other than
+    /// `ok`, and SQLite's error after them when the damage stops it.
+    static func lines(of check: String, on db: Database) throws -> [String] {
         var lines: [String] = []
         do {
-            let cursor = try String.fetchCursor(db, sql: sql)
+            let cursor = try String.fetchCursor(db, sql: check)
             while let line = try cursor.next() { lines.append(line) }
         } catch let error as DatabaseError where isDamage(error) {
             lines.append(error.message ?? "\(error.resultCode)")
@@ -233,20 +243,27 @@ enum SQLiteIntegrityCheck {
     }
 
     /// Runs the passes on `db` and the helpers at once, each connection
-    /// taking the next pass when it is done with one.
+    /// taking the next pass when it is done with one. SQLite's own check of
+    /// a table runs on `db` alone, first: it takes a larger page cache
+    /// (``whole(_:table:)``), which one connection at a time keeps memory bounded.
     static func run(_ passes: [Pass], on db: Database, helpers: [DatabaseQueue]) throws -> Outcome {
+        let ownChecks = passes.filter { if case .wholeTable = $0 { true } else { false } }
+        let passes = passes.filter { if case .wholeTable = $0 { false } else { true } }
         let shared = Locked((next: 0, outcome: Outcome(), failure: nil as (any Error)?))
         /// Runs passes on a connection until none is left or one failed.
-        @Sendable func work(_ db: Database) {
+        @Sendable func work(_ db: Database, first: [Pass] = []) {
             SQLiteRowFingerprint.register(on: db)
             SQLiteIndexFingerprint.register(on: db)
             defer {
                 SQLiteRowFingerprint.unregister(from: db)
                 SQLiteIndexFingerprint.unregister(from: db)
             }
+            var own = first[...]
             while true {
                 let pass: Pass? = shared.withLock { state in
-                    guard state.failure == nil, state.next < passes.count else { return nil }
+                    guard state.failure == nil else { return nil }
+                    if let pass = own.popFirst() { return pass }
+                    guard state.next < passes.count else { return nil }
                     defer { state.next += 1 }
                     return passes[state.next]
                 }
@@ -272,7 +289,7 @@ enum SQLiteIntegrityCheck {
                 }
             }
         }
-        work(db)
+        work(db, first: ownChecks)
         group.wait()
         let (_, outcome, failure) = shared.value
         if let failure { throw failure }
@@ -289,8 +306,7 @@ enum SQLiteIntegrityCheck {
         do {
             switch pass {
             case .quickCheck:
-                let lines = try String.fetchAll(db, sql: "PRAGMA quick_check")
-                if lines != ["ok"] { found.problems = lines }
+                found.problems = try lines(of: "PRAGMA quick_check", on: db)
             case .wholeTable(let table):
                 found.problems = try whole(db, table: table)
             case .table(let table, let indexes):
@@ -330,7 +346,13 @@ enum SQLiteIntegrityCheck {
                 if twice == true { found.suspects.insert(index.table) }
             }
         } catch let error as DatabaseError where isDamage(error) {
-            found.problems.append(error.message ?? "\(error.resultCode)")
+            // SQLite's own check of the table then says where.
+            switch pass {
+            case .table(let table, _): found.suspects.insert(table)
+            case .index(let index), .uniqueness(let index): found.suspects.insert(index.table)
+            case .quickCheck, .wholeTable:
+                found.problems.append(error.message ?? "\(error.resultCode)")
+            }
         }
         return found
     }

@@ -12,7 +12,7 @@ import GRDBSQLite
 /// order give the same fingerprint when they hold the same rows. One
 /// changed row changes the sum unless its hash collides (about 2⁻⁶⁴);
 /// several changes cancel out with about that chance too. The result is the
-/// sum as an integer; no row gives 0. Like the transfer's digests it tells
+/// sum as an integer; an empty table gives 0. Like the transfer's digests it tells
 /// damage from none; it is not meant to resist rows forged to collide.
 enum SQLiteRowFingerprint {
     static let name = "ferry_row_fingerprint"

@@ -42,10 +42,7 @@ struct ByteHasher: ValueHasher {
 
 /// A multiply and a shift per eight bytes: the digest of packs.
 struct WordHasher: ValueHasher {
-    var hash: UInt64
-
-    /// A hasher starting from `seed`: two seeds make two independent digests.
-    init(seed: UInt64 = 0x9e37_79b9_7f4a_7c15) { hash = seed }
+    var hash: UInt64 = 0x9e37_79b9_7f4a_7c15
 
     @inline(__always) mutating func mix(type: Int32) { mix(UInt64(type)) }
 
