@@ -3,7 +3,6 @@
 /// hashes never give one result), so sums of finalized hashes (the
 /// history's fingerprint, the integrity check's row fingerprints) change
 /// whenever one hash does, and similar hashes do not cancel out.
-@inlinable
 package func finalizedHash(_ hash: UInt64) -> UInt64 {
     var hash = hash
     hash ^= hash >> 33
