@@ -201,9 +201,11 @@ extension SQLiteEngine {
             throw corrupt(file, (error as? FerryError)?.engineMessage ?? "\(error)")
         }
         defer { try? queue.close() }
-        // The full check's passes shared over the cores: nobody changes the copy meanwhile.
+        // The full check's passes shared over the cores: nobody changes the copy meanwhile. A file
+        // too small for passes (at most 1,024 pages of 512 bytes) opens no helper.
         let helpers =
             level.isThorough
+                && FileSafety.size(of: database) >= Int64(SQLiteIntegrityCheck.splitFromPages) * 512
             ? (1..<Self.checkingConnections).compactMap {
                 _ in try? openReadOnly(database, what: "check the backup")
             } : []
