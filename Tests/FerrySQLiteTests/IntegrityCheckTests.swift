@@ -164,22 +164,17 @@ import Testing
     }
 
     @Test func anIndexThatNoLongerMatchesItsTableIsFoundAndWordedBySQLite() throws {
-        let folder = try TemporaryFolder()
-        let path = try makeDatabase(in: folder)
         // From outside: the index's definition names another column than the one its entries hold.
-        try runSQLite(
-            path,
-            "PRAGMA writable_schema = ON; "
-                + "UPDATE sqlite_schema SET sql = 'CREATE INDEX readings_by_value ON readings (at)' "
-                + "WHERE name = 'readings_by_value';")
-        let queue = try DatabaseQueue(path: path)
+        let (folder, queue) = try makeDatabase(redefining: [
+            "readings_by_value": "CREATE INDEX readings_by_value ON readings (at)"
+        ])
+        defer { withExtendedLifetime(folder) {} }
         try queue.read { db in
             let quick = try String.fetchAll(db, sql: "PRAGMA quick_check")
             #expect(quick == ["ok"], "the quick check does not see it")
             let sqlite = try SQLiteIntegrityCheck.whole(db, table: nil)
             #expect(!sqlite.isEmpty)
-            let outcome = try SQLiteIntegrityCheck.run(
-                try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
+            let outcome = try passesOutcome(db)
             #expect(outcome.suspects == ["readings"])
             let problems = try SQLiteIntegrityCheck.problems(db, splitFromPages: 0)
             #expect(problems == (try SQLiteIntegrityCheck.whole(db, table: "readings")))
@@ -190,19 +185,14 @@ import Testing
     }
 
     @Test func anIndexWhoseEntriesAreOutOfOrderIsFound() throws {
-        let folder = try TemporaryFolder()
-        let path = try makeDatabase(in: folder)
         // From outside: the index holds the same entries, but is declared in the other direction.
-        try runSQLite(
-            path,
-            "PRAGMA writable_schema = ON; "
-                + "UPDATE sqlite_schema SET sql = 'CREATE INDEX readings_by_value ON readings (value DESC)' "
-                + "WHERE name = 'readings_by_value';")
-        let queue = try DatabaseQueue(path: path)
+        let (folder, queue) = try makeDatabase(redefining: [
+            "readings_by_value": "CREATE INDEX readings_by_value ON readings (value DESC)"
+        ])
+        defer { withExtendedLifetime(folder) {} }
         try queue.read { db in
             #expect(try String.fetchAll(db, sql: "PRAGMA quick_check") == ["ok"])
-            let outcome = try SQLiteIntegrityCheck.run(
-                try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
+            let outcome = try passesOutcome(db)
             // The same number of entries, not in the index's order: no fingerprint.
             let fromTable = try #require(outcome.fromTables["readings_by_value"])
             #expect(
@@ -216,21 +206,16 @@ import Testing
     }
 
     @Test func aUniqueIndexHoldingAKeyTwiceIsFound() throws {
-        let folder = try TemporaryFolder()
-        let path = try makeDatabase(in: folder)
         // From outside: an index whose entries repeat keys is declared unique.
-        try runSQLite(
-            path,
-            "PRAGMA writable_schema = ON; "
-                + "UPDATE sqlite_schema SET sql = 'CREATE UNIQUE INDEX readings_by_device ON readings (device, at DESC)' "
-                + "WHERE name = 'readings_by_device'; "
-                + "UPDATE sqlite_schema SET sql = 'CREATE UNIQUE INDEX readings_by_label ON readings (label, raw)' "
-                + "WHERE name = 'readings_by_label';")
-        let queue = try DatabaseQueue(path: path)
+        let (folder, queue) = try makeDatabase(redefining: [
+            "readings_by_device":
+                "CREATE UNIQUE INDEX readings_by_device ON readings (device, at DESC)",
+            "readings_by_label": "CREATE UNIQUE INDEX readings_by_label ON readings (label, raw)",
+        ])
+        defer { withExtendedLifetime(folder) {} }
         try queue.read { db in
-            let outcome = try SQLiteIntegrityCheck.run(
-                try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
-            // (device, at) is unique in the rows; (label, raw) is not, under NOCASE or not.
+            let outcome = try passesOutcome(db)
+            // (device, at) is unique in the rows; (label, raw) is not.
             #expect(outcome.suspects == ["readings"])
             let problems = try SQLiteIntegrityCheck.problems(db, splitFromPages: 0)
             #expect(
@@ -270,6 +255,25 @@ import Testing
         #expect(!problems.isEmpty)
         #expect(!sqlite.isEmpty, "SQLite's own check agrees")
         try queue.close()
+    }
+
+    /// ``makeDatabase(in:)`` with index definitions changed under their
+    /// entries by the real `sqlite3` shell (`writable_schema`), opened.
+    func makeDatabase(redefining definitions: [String: String]) throws
+        -> (TemporaryFolder, DatabaseQueue)
+    {
+        let folder = try TemporaryFolder()
+        let path = try makeDatabase(in: folder)
+        let updates = definitions.sorted { $0.key < $1.key }.map { name, sql in
+            "UPDATE sqlite_schema SET sql = \(SQLLiteral.quoted(sql)) WHERE name = \(SQLLiteral.quoted(name));"
+        }
+        try runSQLite(path, "PRAGMA writable_schema = ON; " + updates.joined(separator: " "))
+        return (folder, try DatabaseQueue(path: path))
+    }
+
+    /// What the passes find, on one connection.
+    func passesOutcome(_ db: Database) throws -> SQLiteIntegrityCheck.Outcome {
+        try SQLiteIntegrityCheck.run(try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
     }
 
     /// Runs the real `sqlite3` shell on a file.
