@@ -112,7 +112,7 @@ extension SQLiteEngine {
                     changes: "Nothing was changed.", advice: DiskSpace.advice(near: file.path),
                     engineMessage: engineMessage)
             }
-            if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            if SQLiteIntegrityCheck.isDamage(error) {
                 throw liveDatabaseDamaged(engineMessage)
             }
             throw FerryError(
@@ -253,8 +253,7 @@ extension SQLiteEngine {
                     let problems = try await integrityProblems(thorough: level.isThorough)
                     if !problems.isEmpty { damage = problems.prefix(5).joined(separator: "; ") }
                 } catch let failure as DatabaseError
-                    where failure.resultCode == .SQLITE_CORRUPT
-                    || failure.resultCode == .SQLITE_NOTADB
+                    where SQLiteIntegrityCheck.isDamage(failure)
                 {
                     damage = failure.message ?? "\(failure.resultCode)"
                 } catch {}

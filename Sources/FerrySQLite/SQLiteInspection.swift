@@ -35,9 +35,7 @@ enum SQLiteInspection {
                     while let line = try cursor.next() { lines.append(line) }
                 }
             }
-        } catch let error as DatabaseError
-            where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
-        {
+        } catch let error as DatabaseError where SQLiteIntegrityCheck.isDamage(error) {
             lines.append(error.message ?? "\(error.resultCode)")
         }
         guard lines != ["ok"] else { return [] }
