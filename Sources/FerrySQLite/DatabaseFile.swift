@@ -69,6 +69,13 @@ struct DatabaseFile: Sendable {
     /// For a file that does not exist yet, its folder is resolved and the
     /// name kept (a dangling link is followed to the name it points at).
     var resolvedPath: String {
+        // A path without `.` or `..` names the same file standardized or not: the kernel resolves it
+        // as given, without the URLs (start-up asks this at every check of the lock).
+        if !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }),
+            let resolved = Self.realPath(path)
+        {
+            return resolved
+        }
         var current = URL(fileURLWithPath: path).standardizedFileURL.path
         // A chain of links to a missing file: follow them by hand, at most as far as the kernel would.
         for _ in 0..<40 {

@@ -1,10 +1,12 @@
 import Ferry
 import Foundation
+import GRDB
 import GRDBSQLite
 
 extension SQLiteEngine {
     /// The release and history fingerprint of `ferry_state`, read with one
-    /// query on a read-only connection opened with SQLite's C API.
+    /// query on a read-only connection opened with SQLite's C API, or on the
+    /// application's own connection when it lent one.
     ///
     /// Start-up asks this at every launch of an application: opening a GRDB
     /// queue (its dispatch queue and set-up statements) and reading a
@@ -18,6 +20,21 @@ extension SQLiteEngine {
     {
         // A FIFO would block the open: the usual way refuses it with a message.
         guard (try? databaseExists()) == true else { return nil }
+        // The application's connection has the schema parsed: one statement, no open. One statement
+        // reads one snapshot: it needs no transaction around it (which `read` would begin and end).
+        // It runs on the calling thread, as GRDB's synchronous reads do: GRDB's asynchronous read
+        // wakes a thread of its queue, which costs four times the statement. A `DatabasePool` reads
+        // beside its writer; a `DatabaseQueue` waits while the application writes with it.
+        if let applicationDatabase {
+            let store = SQLiteHistory.store
+            func read() -> (release: Release, fingerprint: HistoryFingerprint)? {
+                try? applicationDatabase.unsafeRead { db in
+                    store.recordedFingerprint(
+                        from: try SQLiteHistory.run(store.recordedFingerprintQuery, in: db))
+                }
+            }
+            return read()
+        }
         var connection: OpaquePointer?
         defer { sqlite3_close_v2(connection) }
         guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else {

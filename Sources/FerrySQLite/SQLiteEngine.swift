@@ -28,10 +28,59 @@ public struct SQLiteEngine: DatabaseEngine {
     /// How long a statement waits for another connection's write lock.
     public var busyTimeout: TimeInterval
 
+    /// The application's own GRDB connection to the database, when it lent
+    /// one (see ``init(database:busyTimeout:)``).
+    public let applicationDatabase: (any DatabaseReader)?
+
     /// Creates the engine for a database file (which need not exist yet).
     public init(path: String, busyTimeout: TimeInterval = 30) {
         self.path = path
         self.busyTimeout = busyTimeout
+        self.applicationDatabase = nil
+    }
+
+    /// Creates the engine for a database file that the application already
+    /// has open with GRDB, a `DatabaseQueue` or a `DatabasePool`.
+    ///
+    /// ```swift
+    /// let dbPool = try DatabasePool(path: "data/sensorhub.db")
+    /// let ferry = Ferry(.init(appName: "sensorhub", engine: try SQLiteEngine(database: dbPool),
+    ///                         migrationsDirectory: migrations))
+    /// try await ferry.upgrade()  // nothing pending: one read on dbPool
+    /// ```
+    ///
+    /// What only reads goes through the application's connection, which has
+    /// the schema parsed already: start-up's check that nothing is pending
+    /// (``Ferry/upgrade(_:)`` and ``Ferry/upToDateRelease()``, tens of
+    /// microseconds instead of the milliseconds it takes to open the file),
+    /// and the history that ``Ferry/status()`` and a plan read. What changes
+    /// the database (an upgrade, a restore, a transfer) and what copies it (a
+    /// backup) still open Ferry's own connections to the same file: they
+    /// take the upgrade lock, need settings of their own (foreign keys off
+    /// while a table is rebuilt) and the backup API. Call the upgrade before
+    /// the application starts writing; its own connection sees the new
+    /// schema at its next statement.
+    ///
+    /// - Parameters:
+    ///   - database: The application's queue or pool.
+    ///   - busyTimeout: How long Ferry's own statements wait for another
+    ///     connection's write lock.
+    /// - Throws: ``FerryError`` when `database` is in memory or temporary:
+    ///   there is no file that Ferry could lock, back up or open again.
+    public init(database: any DatabaseReader, busyTimeout: TimeInterval = 30) throws {
+        let path = database.path
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else {
+            throw FerryError(
+                .invalidConfiguration,
+                "The GRDB connection given to Ferry is to an in-memory or temporary database, "
+                    + "which Ferry cannot lock, back up or open again.",
+                changes: "Nothing was changed.",
+                advice:
+                    "Open the database from a file (DatabaseQueue(path:) or DatabasePool(path:)).")
+        }
+        self.path = path
+        self.busyTimeout = busyTimeout
+        self.applicationDatabase = database
     }
 
     /// The SQLite kind of database: a plain path, `sqlite:PATH` or
@@ -100,6 +149,9 @@ public struct SQLiteEngine: DatabaseEngine {
     public func readState() async throws -> DatabaseState {
         guard try databaseExists() else { return .missing }
         do {
+            if let applicationDatabase {
+                return try await applicationDatabase.read { db in try SQLiteHistory.readState(db) }
+            }
             let queue = try DatabaseQueue(path: path, configuration: configuration(readonly: true))
             defer { try? queue.close() }
             return try await queue.read { db in try SQLiteHistory.readState(db) }
@@ -109,7 +161,7 @@ public struct SQLiteEngine: DatabaseEngine {
     }
 
     public func lockHolder() async throws -> LockHolder? {
-        for lockPath in lockPaths where FileManager.default.fileExists(atPath: lockPath) {
+        for lockPath in lockPaths where access(lockPath, F_OK) == 0 {
             let lock = try LockFile(path: lockPath)
             if try lock.isHeldByAnother() { return lock.holder() }
         }

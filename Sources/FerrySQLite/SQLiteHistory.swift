@@ -12,7 +12,10 @@ enum SQLiteHistory {
     @discardableResult
     static func run(_ statement: HistoryStatement, in db: Database) throws -> [[HistoryValue]] {
         let prepared = try db.cachedStatement(sql: statement.sql)
-        try prepared.setArguments(StatementArguments(statement.arguments.map(databaseValue)))
+        // A statement without parameters binds none (building empty arguments costs microseconds).
+        if !statement.arguments.isEmpty {
+            try prepared.setArguments(StatementArguments(statement.arguments.map(databaseValue)))
+        }
         guard !statement.columns.isEmpty else {
             try prepared.execute()
             return []

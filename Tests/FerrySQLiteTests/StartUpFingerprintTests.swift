@@ -182,6 +182,23 @@ import Testing
         #expect(try await ferry.upgrade().wasUpToDate)
     }
 
+    @Test func theHistoryIsIndexedByItsSequenceAndAnOlderOneGetsTheIndexAtItsNextUpgrade()
+        async throws
+    {
+        let ferry = Ferry(configuration())
+        try await ferry.upgrade()
+        let index = "SELECT sql FROM sqlite_schema WHERE name = 'ferry_migrations_sequence'"
+        #expect(try scalar(index, in: path)?.contains("ON ferry_migrations (sequence)") == true)
+
+        // As an earlier Ferry left the history: no index.
+        try edit("DROP INDEX ferry_migrations_sequence")
+        #expect(try await ferry.upgrade().wasUpToDate, "start-up reads without the index too")
+        try folder.write(
+            "migrations/1.2.0/001_more.sql", "CREATE TABLE more (id INTEGER PRIMARY KEY);")
+        #expect(try await ferry.upgrade().applied == ["1.2.0/001_more"])
+        #expect(try scalar(index, in: path) != nil)
+    }
+
     @Test func aMissingDatabaseHasNoFingerprint() async throws {
         #expect(await engine.recordedFingerprint() == nil)
         #expect(!FileManager.default.fileExists(atPath: path), "looking did not create it")

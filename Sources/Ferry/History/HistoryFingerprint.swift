@@ -54,6 +54,14 @@ public struct HistoryFingerprint: Sendable, Hashable, CustomStringConvertible {
         secondSum &+= finalizedHash(hash.second)
     }
 
+    /// Adds every id of another fingerprint (the ids of one release folder,
+    /// say): the sums of hashes add up.
+    mutating func add(_ other: HistoryFingerprint) {
+        count += other.count
+        firstSum &+= other.firstSum
+        secondSum &+= other.secondSum
+    }
+
     /// The text stored in the database: `count-first-second`, the sums in
     /// hexadecimal.
     public var description: String {

@@ -85,6 +85,7 @@ public struct HistoryStore: Sendable {
                     accepted \(text)
                 )
                 """),
+            Self.sequenceIndex,
             HistoryStatement(
                 """
                 CREATE TABLE IF NOT EXISTS ferry_state (
@@ -144,14 +145,22 @@ public struct HistoryStore: Sendable {
     /// What makes Ferry's tables those of this release, after ``createTables``
     /// ran and ``tablesQuery`` read them: the columns added since.
     public func ownTablesMigration(existing tables: Tables) -> [HistoryStatement] {
-        addedColumns.compactMap { added in
+        let columns = addedColumns.compactMap { added -> HistoryStatement? in
             let column = String(added.definition.prefix { $0 != " " })
             guard let columns = tables.columns[added.table], !columns.contains(column) else {
                 return nil
             }
             return HistoryStatement("ALTER TABLE \(added.table) ADD COLUMN \(added.definition)")
         }
+        return columns + [Self.sequenceIndex]
     }
+
+    /// The index on the history's sequence numbers: with it, start-up's one
+    /// query finds the last number and counts the rows in microseconds at
+    /// any length of history, and the history reads in order. A history that
+    /// an earlier Ferry wrote gets it at its next upgrade (`IF NOT EXISTS`).
+    static let sequenceIndex = HistoryStatement(
+        "CREATE INDEX IF NOT EXISTS ferry_migrations_sequence ON ferry_migrations (sequence)")
 
     // MARK: Reading
 

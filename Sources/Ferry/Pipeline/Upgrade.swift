@@ -129,20 +129,14 @@ struct Upgrade: Sendable {
         let configuration = ferry.configuration
         let registered = configuration.migrations.migrations
         // Another tool's folder is read whole: its names alone do not give ids and releases.
-        if let url = configuration.migrationsDirectory,
-            (try? configuration.migrationLayout ?? MigrationLayout.detect(in: url)) != .ferry
-        {
-            return .unknown
-        }
-        let folder = configuration.migrationsDirectory.map { MigrationFolder(url: $0) }
-        var folders: [(release: Release, name: String, path: String)] = []
-        if let folder {
-            guard let found = try? folder.releaseFolders() else { return .unknown }
-            folders = found
+        var names: MigrationFolderNames?
+        if let url = configuration.migrationsDirectory {
+            names = MigrationFolderNames.read(url, layout: configuration.migrationLayout)
+            guard names != nil else { return .unknown }
         }
         guard
             let program = ferry.programRelease(
-                among: folders.map(\.release) + registered.map(\.release)),
+                among: (names?.releases ?? []) + registered.map { $0.release }),
             try await engine.lockHolder() == nil
         else { return .unknown }
 
@@ -157,16 +151,17 @@ struct Upgrade: Sendable {
             for migration in registered where migration.release <= program {
                 expected.add(migration.id)
             }
-            guard folder?.addMigrationIDs(in: folders, upTo: program, to: &expected) != false else {
-                return .unknown
+            if let names {
+                guard let folderIDs = names.fingerprint(upTo: program) else { return .unknown }
+                expected.add(folderIDs)
             }
             if expected == recorded.fingerprint { return .upToDate(program) }
         }
 
         guard !options.verifiesChecksums else { return .unknown }
         var known: [(release: Release, id: String)] = registered.map { ($0.release, $0.id) }
-        if let folder {
-            guard let listing = folder.migrationIDs() else { return .unknown }
+        if let url = configuration.migrationsDirectory {
+            guard let listing = MigrationFolder(url: url).migrationIDs() else { return .unknown }
             known += listing.ids
         }
         let state = try await engine.readState()
