@@ -25,6 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Ferry", package: "Ferry"),
                 .product(name: "FerrySQLite", package: "Ferry"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Sources/FerryInProcess"
         ),

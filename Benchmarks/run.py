@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "dri
 
 import datasets  # noqa: E402
 import fleet  # noqa: E402
+import history  # noqa: E402
 import postgres  # noqa: E402
 import report  # noqa: E402
 import workloads  # noqa: E402
@@ -191,7 +192,11 @@ def main():
     print("\n" + text)
     if not options.no_write and not wanted:
         report.write(REPORT, name, text, PREAMBLE)
-        print(f"\nWritten to {REPORT}.")
+        runs = history.record(name, results, report.version_of([FERRY, "--version"]),
+                              report.version_of(["git", "-C", ROOT, "describe", "--always", "--dirty"]),
+                              started.strftime("%Y-%m-%d"))
+        report.write(REPORT, f"history-{name}", history.section(name, runs), PREAMBLE)
+        print(f"\nWritten to {REPORT}, and the run added to {history.HISTORY}.")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 /// Times a piece of work repeated in-process.
 enum Stopwatch {
     /// Runs `work` once to warm up, then `repetitions` times; the median duration in milliseconds.
-    static func medianMilliseconds(_ repetitions: Int, _ work: () async throws -> Void)
+    ///
+    /// `work` is `@Sendable`, so not isolated to the main actor of the top-level code that
+    /// passes it: each call would otherwise hop to the main thread and back, two thread
+    /// switches that no application calling from its own task pays.
+    static func medianMilliseconds(_ repetitions: Int, _ work: @Sendable () async throws -> Void)
         async rethrows -> Double
     {
         try await work()

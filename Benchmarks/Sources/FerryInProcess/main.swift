@@ -1,11 +1,16 @@
 import Ferry
 import FerrySQLite
 import Foundation
+import GRDB
 
 // Ferry measured inside one process, and the bare steps of its backups
 // (what `ferry backup` does less its checks), for the benchmark driver.
 //
 //   ferry-in-process pending DB MIGRATIONS N   Ferry.upgrade() with nothing pending, N times; median in ms
+//   ferry-in-process pending-on-queue DB MIGRATIONS N
+//                                              the same on the application's own GRDB DatabaseQueue, opened once
+//   ferry-in-process open-and-read DB N        the floor of the check: open the database with SQLite's C API and
+//                                              read ferry_state's one row (its schema parsed), N times; median in ms
 //   ferry-in-process copy DB FILE              the bare native copy (backup API), no check
 //   ferry-in-process dump DB FILE              the bare SQL dump, no check
 //   ferry-in-process check FILE sqlite|sql [full|quick]
@@ -27,6 +32,24 @@ case "pending":
     let ferry = Ferry(configuration)
     let median = try await Stopwatch.medianMilliseconds(repetitions) {
         guard try await ferry.upgrade().wasUpToDate else { fatalError("migrations were pending") }
+    }
+    print(String(format: "%.4f", median))
+case "pending-on-queue":
+    let repetitions = arguments.count > 4 ? Int(arguments[4]) ?? 1000 : 1000
+    let queue = try DatabaseQueue(path: arguments[2])
+    var configuration = Ferry.Configuration(
+        appName: "bench", engine: try SQLiteEngine(database: queue),
+        migrationsDirectory: URL(fileURLWithPath: arguments[3]))
+    configuration.logger.logLevel = .warning
+    let ferry = Ferry(configuration)
+    let median = try await Stopwatch.medianMilliseconds(repetitions) {
+        guard try await ferry.upgrade().wasUpToDate else { fatalError("migrations were pending") }
+    }
+    print(String(format: "%.4f", median))
+case "open-and-read":
+    let repetitions = Int(arguments[3]) ?? 1000
+    let median = try await Stopwatch.medianMilliseconds(repetitions) {
+        guard await engine.recordedFingerprint() != nil else { fatalError("no fingerprint") }
     }
     print(String(format: "%.4f", median))
 case "copy":
