@@ -121,7 +121,10 @@ let package = Package(
         // engine on the PostgreSQL server that scripts/test.sh starts.
         .testTarget(
             name: "FerryPostgresTests",
-            dependencies: ["Ferry", "FerryPostgres", "FerryTestSupport"]
+            dependencies: [
+                "Ferry", "FerryPostgres", "FerryTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         // The admin server's routes through Hummingbird's test client, and
         // its page in headless Chromium served by the built `ferry serve`.

@@ -29,10 +29,39 @@ public struct PostgresEngine: DatabaseEngine {
     /// release its tables before it gives up with nothing changed.
     public var restoreLockTimeout: Duration = .seconds(60)
 
+    /// The application's own PostgresNIO client, when it lent one (see
+    /// ``init(location:client:toolsFolder:)``).
+    public private(set) var applicationClient: PostgresClient?
+
     /// Creates the engine for a database.
     public init(location: PostgresLocation, toolsFolder: URL? = nil) {
         self.location = location
         self.toolsFolder = toolsFolder
+    }
+
+    /// Creates the engine for a database that the application already
+    /// reaches through a PostgresNIO client (the pool it runs).
+    ///
+    /// ```swift
+    /// let ferry = Ferry(.init(appName: "sensorhub",
+    ///                         engine: PostgresEngine(location: location, client: client),
+    ///                         migrationsDirectory: migrations))
+    /// try await ferry.upgrade()  // nothing pending: two queries on the pool's connections
+    /// ```
+    ///
+    /// Start-up's check that nothing is pending (``Ferry/upgrade(_:)``,
+    /// ``Ferry/upToDateRelease()``) asks who holds the upgrade lock and reads
+    /// the history's fingerprint on the client's connections, instead of
+    /// opening two of its own. The client must be running (`client.run()`)
+    /// and reach the server of `location` as its role; the fingerprint's
+    /// query also checks that the connection is on `location`'s database (and
+    /// in its schema, when it names one), and Ferry reads on its own
+    /// connection when it is not, or when the client fails. Everything else
+    /// (an upgrade, its lock, a backup, a restore) opens Ferry's own
+    /// connections to `location`, as without a client.
+    public init(location: PostgresLocation, client: PostgresClient, toolsFolder: URL? = nil) {
+        self.init(location: location, toolsFolder: toolsFolder)
+        self.applicationClient = client
     }
 
     /// Creates the engine for a `postgres://` URL (see ``PostgresLocation``).
@@ -127,6 +156,14 @@ public struct PostgresEngine: DatabaseEngine {
     /// and Ferry reads the history the usual way, which says what is wrong.
     public func recordedFingerprint() async -> (release: Release, fingerprint: HistoryFingerprint)?
     {
+        let location = location
+        if let applicationClient,
+            let placed = try? await applicationClient.withConnection({ connection in
+                try await PostgresHistory.recordedFingerprint(on: connection, at: location)
+            }), placed.isAtLocation
+        {
+            return placed.recorded
+        }
         let recorded = try? await connector("status").withConnection { connection in
             try await PostgresHistory.recordedFingerprint(on: connection)
         }
@@ -134,9 +171,20 @@ public struct PostgresEngine: DatabaseEngine {
     }
 
     public func lockHolder() async throws -> LockHolder? {
+        let key = lockKey
+        let database = location.database
+        if let applicationClient {
+            do {
+                return try await applicationClient.withConnection { connection in
+                    try await PostgresUpgradeLock.holder(key, in: database, on: connection)
+                }
+            } catch {
+                // Ferry's own connection asks again, and says what is wrong.
+            }
+        }
         do {
             return try await connector("status").withConnection { connection in
-                try await PostgresUpgradeLock.holder(lockKey, on: connection)
+                try await PostgresUpgradeLock.holder(key, in: database, on: connection)
             }
         } catch PostgresConnector.Failure.databaseMissing {
             return nil
@@ -226,7 +274,8 @@ public struct PostgresEngine: DatabaseEngine {
         let deadline = clock.now + timeout
         var hasAnnounced = false
         while try await !PostgresUpgradeLock.tryLock(lockKey, on: connection) {
-            let holder = try? await PostgresUpgradeLock.holder(lockKey, on: connection)
+            let holder = try? await PostgresUpgradeLock.holder(
+                lockKey, in: location.database, on: connection)
             if !hasAnnounced {
                 onWait(holder)
                 hasAnnounced = true

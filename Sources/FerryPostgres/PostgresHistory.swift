@@ -116,6 +116,29 @@ enum PostgresHistory {
         store.recordedFingerprint(
             from: try await run(store.recordedFingerprintQuery, on: connection))
     }
+
+    /// The same on a connection that an application lent, whose database
+    /// and `search_path` are its own: the one statement also says whether
+    /// the connection is on `location`'s database and, when the location
+    /// names a schema, in that schema. Not at the location, or without a
+    /// fingerprint row to tell, the caller reads on its own connection.
+    static func recordedFingerprint(
+        on connection: PostgresConnection, at location: PostgresLocation
+    ) async throws -> (
+        isAtLocation: Bool, recorded: (release: Release, fingerprint: HistoryFingerprint)?
+    ) {
+        let query = store.recordedFingerprintQuery
+        let placed = HistoryStatement(
+            """
+            SELECT recorded.*, current_database() = $1 AND ($2::text IS NULL OR current_schema() = $2)
+            FROM (\(query.sql)) AS recorded (release, fingerprint, unchanged)
+            """,
+            arguments: [.text(location.database), location.schema.map(HistoryValue.text) ?? .null],
+            columns: query.columns + [.boolean])
+        let rows = try await run(placed, on: connection)
+        guard let row = rows.first, row[3].boolean == true else { return (false, nil) }
+        return (true, store.recordedFingerprint(from: [Array(row.prefix(3))]))
+    }
 }
 
 /// PostgreSQL's spelling of Ferry's tables.

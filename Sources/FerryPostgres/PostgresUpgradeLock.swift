@@ -69,7 +69,11 @@ enum PostgresUpgradeLock {
     /// Who holds the lock, as `pg_stat_activity` shows the session: its
     /// application name, client address and server process, and the time of
     /// its last query (the one that took the lock). Nil when nobody holds it.
-    static func holder(_ key: Int64, on connection: PostgresConnection) async throws -> LockHolder?
+    /// The database is named, not taken from the session: `pg_locks` shows
+    /// the whole server's locks, so a session on another database of the
+    /// server (an application's pool) sees the same holder.
+    static func holder(_ key: Int64, in database: String, on connection: PostgresConnection)
+        async throws -> LockHolder?
     {
         let rows = try await connection.queryUnlessClosed(
             """
@@ -78,7 +82,7 @@ enum PostgresUpgradeLock {
             FROM pg_locks AS l
             LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = \(database))
               AND l.classid = \(classID(key))::bigint::oid AND l.objid = \(objectID(key))::bigint::oid AND l.objsubid = 1
             """, logger: PostgresConnector.logger)
         var holder: LockHolder?
