@@ -43,6 +43,32 @@ import Testing
         #expect(files.filter { !$0.hasPrefix(".") }.isEmpty, "no backup was kept: \(files)")
     }
 
+    @Test func aFIFOAsAMigrationScriptIsRefusedAtOnce() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER);")
+        let fifo = folder.url.appendingPathComponent("migrations/1.0.0/002_tags.sql").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let path = folder.url.appendingPathComponent("app.db").path
+
+        for command in ["validate", "status", "upgrade"] {
+            let running = try FerryProcess.start(
+                [command, "--database", path, "--migrations", "migrations"], in: folder.url)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while running.process.isRunning && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let hung = running.process.isRunning
+            if hung { running.kill(SIGKILL) }
+            let output = await running.finish()
+            #expect(!hung, "\(command) hung on the FIFO")
+            #expect(output.status != 0, "\(command): \(output)")
+            #expect(
+                output.stderr.contains("Cannot read 1.0.0/002_tags.sql: it is not a regular file"),
+                "\(command): \(output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path), "nothing was created")
+    }
+
     @Test func aFIFOAsTheDatabaseIsRefusedAtOnce() async throws {
         let folder = try TemporaryFolder()
         let path = folder.url.appendingPathComponent("app.db").path
