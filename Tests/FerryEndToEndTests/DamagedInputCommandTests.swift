@@ -43,6 +43,19 @@ import Testing
         #expect(files.filter { !$0.hasPrefix(".") }.isEmpty, "no backup was kept: \(files)")
     }
 
+    /// Waits for a run to end, killing it if it is still running after `limit`.
+    func finishWithin(_ limit: Duration, _ running: FerryProcess.Running) async throws
+        -> (output: FerryProcess.Output, hung: Bool)
+    {
+        let deadline = ContinuousClock.now + limit
+        while running.process.isRunning && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let hung = running.process.isRunning
+        if hung { running.kill(SIGKILL) }
+        return (await running.finish(), hung)
+    }
+
     @Test func aFIFOAsAMigrationScriptIsRefusedAtOnce() async throws {
         let folder = try TemporaryFolder()
         try folder.write("migrations/1.0.0/001_items.sql", "CREATE TABLE items (id INTEGER);")
@@ -53,13 +66,7 @@ import Testing
         for command in ["validate", "status", "upgrade"] {
             let running = try FerryProcess.start(
                 [command, "--database", path, "--migrations", "migrations"], in: folder.url)
-            let deadline = ContinuousClock.now + .seconds(30)
-            while running.process.isRunning && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            let hung = running.process.isRunning
-            if hung { running.kill(SIGKILL) }
-            let output = await running.finish()
+            let (output, hung) = try await finishWithin(.seconds(30), running)
             #expect(!hung, "\(command) hung on the FIFO")
             #expect(output.status != 0, "\(command): \(output)")
             #expect(
@@ -78,13 +85,7 @@ import Testing
             let running = try FerryProcess.start(
                 [command, "--database", path, "--migrations", ExampleApplication.migrations.path],
                 in: folder.url)
-            let deadline = ContinuousClock.now + .seconds(30)
-            while running.process.isRunning && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            let hung = running.process.isRunning
-            if hung { running.kill(SIGKILL) }
-            let output = await running.finish()
+            let (output, hung) = try await finishWithin(.seconds(30), running)
             #expect(!hung, "\(command) hung on the FIFO")
             #expect(output.status == 2, "\(command): \(output)")
             #expect(

@@ -23,8 +23,10 @@ guard arguments.count >= 4 else {
     exit(2)
 }
 let engine = SQLiteEngine(path: arguments[2])
-switch arguments[1] {
-case "pending":
+
+/// `Ferry.upgrade()` with nothing pending, as many times as the fifth argument says (1,000 by
+/// default), on `engine`, with the migrations folder of the fourth; the median in milliseconds.
+func medianPendingCheck(on engine: SQLiteEngine) async throws -> String {
     let repetitions = arguments.count > 4 ? Int(arguments[4]) ?? 1000 : 1000
     var configuration = Ferry.Configuration(
         appName: "bench", engine: engine, migrationsDirectory: URL(fileURLWithPath: arguments[3]))
@@ -33,19 +35,16 @@ case "pending":
     let median = try await Stopwatch.medianMilliseconds(repetitions) {
         guard try await ferry.upgrade().wasUpToDate else { fatalError("migrations were pending") }
     }
-    print(String(format: "%.4f", median))
+    return String(format: "%.4f", median)
+}
+
+switch arguments[1] {
+case "pending":
+    print(try await medianPendingCheck(on: engine))
 case "pending-on-queue":
-    let repetitions = arguments.count > 4 ? Int(arguments[4]) ?? 1000 : 1000
-    let queue = try DatabaseQueue(path: arguments[2])
-    var configuration = Ferry.Configuration(
-        appName: "bench", engine: try SQLiteEngine(database: queue),
-        migrationsDirectory: URL(fileURLWithPath: arguments[3]))
-    configuration.logger.logLevel = .warning
-    let ferry = Ferry(configuration)
-    let median = try await Stopwatch.medianMilliseconds(repetitions) {
-        guard try await ferry.upgrade().wasUpToDate else { fatalError("migrations were pending") }
-    }
-    print(String(format: "%.4f", median))
+    print(
+        try await medianPendingCheck(
+            on: try SQLiteEngine(database: DatabaseQueue(path: arguments[2]))))
 case "open-and-read":
     let repetitions = Int(arguments[3]) ?? 1000
     let median = try await Stopwatch.medianMilliseconds(repetitions) {
