@@ -19,10 +19,19 @@ enum SQLiteInspection {
     /// then fail, and both are problems. Its progress goes to `listener`.
     /// The full check is ``SQLiteIntegrityCheck``'s, shared with `helpers`
     /// (other connections to a file nobody changes meanwhile) when there are any.
+    /// With `constraintsHold` (see ``CheckConstraintWitness``), SQLite's
+    /// checks leave out the evaluation of `CHECK` constraints on every row.
     static func integrityProblems(
         _ db: Database, thorough: Bool, helpers: [DatabaseQueue] = [],
-        reportingTo listener: ProgressListener
+        constraintsHold: Bool = false, reportingTo listener: ProgressListener
     ) throws -> [String] {
+        if constraintsHold {
+            // The flag is the connection's, not the transaction's: set for the check only.
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+        }
+        defer {
+            if constraintsHold { try? db.execute(sql: "PRAGMA ignore_check_constraints = OFF") }
+        }
         var lines: [String] = []
         // Best effort: on a damaged file the check itself reports what is wrong.
         do {
@@ -240,11 +249,23 @@ enum SQLiteInspection {
 }
 
 extension SQLiteSession {
+    /// The check, leaving out `CHECK` constraints that a clean check on this
+    /// session has already evaluated on every row, when nothing since could
+    /// have let a row past them (see ``CheckConstraintWitness``).
     func integrityProblems(thorough: Bool) async throws -> [String] {
         let listener = ProgressListener.current
+        let witness = checkConstraints
         return try await inspect("check the integrity") { db in
-            try SQLiteInspection.integrityProblems(
-                db, thorough: thorough, reportingTo: listener)
+            // A definition edited in sqlite_schema is checked as written, not as the connection kept it.
+            if witness.mayHoldAnOldSchema { try db.execute(sql: "PRAGMA writable_schema = RESET") }
+            let version = try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+            let constraintsHold = witness.constraintsStillHold(atDataVersion: version)
+            let problems = try SQLiteInspection.integrityProblems(
+                db, thorough: thorough, constraintsHold: constraintsHold, reportingTo: listener)
+            if problems.isEmpty && !constraintsHold {
+                witness.recordCleanCheck(atDataVersion: version)
+            }
+            return problems
         }
     }
 

@@ -13,6 +13,9 @@ struct SQLiteSession: MigrationSession {
     let displayName: String
     /// Whether opening the session created the database file.
     let createdDatabase: Bool
+    /// What the session's checks proved of the `CHECK` constraints, and
+    /// whether any SQL it ran since names a pragma that bypasses them.
+    let checkConstraints = CheckConstraintWitness()
 
     var engineName: String { "sqlite" }
 
@@ -78,6 +81,7 @@ struct SQLiteSession: MigrationSession {
     func run(_ script: SQLScript) async throws {
         // Ferry's own statements (no file) are short: nothing to report.
         let listener = script.file == nil ? ProgressListener(sink: nil) : ProgressListener.current
+        checkConstraints.note(script.text)
         try await queue.writeWithoutTransaction { db in
             try SQLiteProgressHandler.reporting(
                 "script \(script.file ?? "")", to: listener, on: db
@@ -92,7 +96,8 @@ struct SQLiteSession: MigrationSession {
     }
 
     func fetchAll(_ sql: String) async throws -> [SQLRow] {
-        try await queue.writeWithoutTransaction { db in
+        checkConstraints.note(sql)
+        return try await queue.writeWithoutTransaction { db in
             do {
                 return try Row.fetchAll(db, sql: sql).map(SQLRow.init)
             } catch let error as DatabaseError {
@@ -106,6 +111,7 @@ struct SQLiteSession: MigrationSession {
 
     func execute(literal sql: SQLStatement) async throws {
         let (text, arguments) = Self.bound(sql)
+        checkConstraints.note(text)
         try await queue.writeWithoutTransaction { db in
             try Self.prepared(text, in: db) { statement in
                 try statement.execute(arguments: arguments)
@@ -115,6 +121,7 @@ struct SQLiteSession: MigrationSession {
 
     func fetchAll(literal sql: SQLStatement) async throws -> [SQLRow] {
         let (text, arguments) = Self.bound(sql)
+        checkConstraints.note(text)
         return try await queue.writeWithoutTransaction { db in
             try Self.prepared(text, in: db) { statement in
                 try Row.fetchAll(statement, arguments: arguments).map(SQLRow.init)
@@ -159,6 +166,7 @@ struct SQLiteSession: MigrationSession {
         onFinish: @escaping @Sendable (Int, AppliedMigration) -> Void
     ) async throws {
         guard !steps.isEmpty else { return }
+        for step in steps { checkConstraints.note(step.script.text) }
         let displayName = displayName
         let listener = ProgressListener.current
         try await queue.writeWithoutTransaction { db in
