@@ -14,9 +14,9 @@ import Foundation
 /// constraints (the preflight's, under the upgrade lock), the verification
 /// before the commit need not evaluate them again on every row, provided
 /// that no statement the session ran since names either pragma and that no
-/// other connection has committed since (`PRAGMA data_version`). Rebuilding
-/// a table of 5,000,000 rows under three `CHECK`s, that evaluation was 6 of
-/// the 7 seconds of `PRAGMA quick_check`.
+/// other connection has committed since (`PRAGMA data_version`). After a
+/// table of 5,000,000 rows under three `CHECK`s was rebuilt, `PRAGMA
+/// quick_check` took 7.6 s, and 0.9 s without evaluating them.
 final class CheckConstraintWitness: Sendable {
     private let state = Locked<(dataVersion: Int?, isBypassed: Bool, wroteSchema: Bool)>(
         (nil, false, false))

@@ -143,7 +143,8 @@ public struct HistoryStore: Sendable {
     }
 
     /// What makes Ferry's tables those of this release, after ``createTables``
-    /// ran and ``tablesQuery`` read them: the columns added since.
+    /// ran and ``tablesQuery`` read them: the columns added since, and the
+    /// index on the history's sequence numbers.
     public func ownTablesMigration(existing tables: Tables) -> [HistoryStatement] {
         let columns = addedColumns.compactMap { added -> HistoryStatement? in
             let column = String(added.definition.prefix { $0 != " " })
