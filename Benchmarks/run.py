@@ -196,9 +196,10 @@ def main():
         repetitions, load_before, report.load_average())
     print("\n" + text)
     if not options.no_write and not wanted:
+        # The commit measured, asked before BENCHMARKS.md is written (which would make it "-dirty").
+        commit = report.version_of(["git", "-C", ROOT, "describe", "--always", "--dirty"])
         report.write(REPORT, name, text, PREAMBLE)
-        runs = history.record(name, results, report.version_of([FERRY, "--version"]),
-                              report.version_of(["git", "-C", ROOT, "describe", "--always", "--dirty"]),
+        runs = history.record(name, results, report.version_of([FERRY, "--version"]), commit,
                               started.strftime("%Y-%m-%d"))
         report.write(REPORT, f"history-{name}", history.section(name, runs), PREAMBLE)
         print(f"\nWritten to {REPORT}, and the run added to {history.HISTORY}.")
