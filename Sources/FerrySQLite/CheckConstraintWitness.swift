@@ -32,8 +32,9 @@ final class CheckConstraintWitness: Sendable {
 
     /// Notes SQL that the session is about to run.
     func note(_ sql: String) {
-        guard Self.mayBypassConstraints(sql) else { return }
-        let writesSchema = Self.names(Self.writableSchema, in: sql)
+        let lowercased = sql.lowercased()
+        let writesSchema = lowercased.contains(Self.writableSchema)
+        guard writesSchema || lowercased.contains(Self.ignoreCheckConstraints) else { return }
         state.withLock {
             $0.isBypassed = true
             $0.wroteSchema = $0.wroteSchema || writesSchema
@@ -57,31 +58,10 @@ final class CheckConstraintWitness: Sendable {
     /// `ignore_check_constraints` or `writable_schema`, in any case, quoted
     /// or not (a pragma's name is always written out).
     static func mayBypassConstraints(_ sql: String) -> Bool {
-        names(ignoreCheckConstraints, in: sql) || names(writableSchema, in: sql)
+        let lowercased = sql.lowercased()
+        return lowercased.contains(ignoreCheckConstraints) || lowercased.contains(writableSchema)
     }
 
-    private static let ignoreCheckConstraints = Array("ignore_check_constraints".utf8)
-    private static let writableSchema = Array("writable_schema".utf8)
-
-    private static func names(_ word: [UInt8], in sql: String) -> Bool {
-        var sql = sql
-        return sql.withUTF8 { contains(word, in: $0) }
-    }
-
-    /// Whether `bytes` holds `word` (lowercase ASCII), ignoring ASCII case.
-    private static func contains(_ word: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count >= word.count else { return false }
-        for start in 0...(bytes.count - word.count) {
-            var index = 0
-            while index < word.count, lowercased(bytes[start + index]) == word[index] {
-                index += 1
-            }
-            if index == word.count { return true }
-        }
-        return false
-    }
-
-    private static func lowercased(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
-    }
+    private static let ignoreCheckConstraints = "ignore_check_constraints"
+    private static let writableSchema = "writable_schema"
 }
