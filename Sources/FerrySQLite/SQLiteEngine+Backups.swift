@@ -212,7 +212,7 @@ extension SQLiteEngine {
         defer { for helper in helpers { try? helper.close() } }
         let listener = ProgressListener.current
         do {
-            let check = try await queue.read { db in
+            let check = try await queue.readHere { db in
                 guard level.isThorough else {
                     return BackupCheck(rowCounts: nil, state: try SQLiteHistory.readState(db))
                 }
@@ -279,7 +279,7 @@ extension SQLiteEngine {
         let queue = try openReadOnly(path, what: "check")
         defer { try? queue.close() }
         let listener = ProgressListener.current
-        return try await queue.read { db in
+        return try await queue.readHere { db in
             try SQLiteInspection.integrityProblems(db, thorough: thorough, reportingTo: listener)
         }
     }

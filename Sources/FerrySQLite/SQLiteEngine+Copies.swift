@@ -26,7 +26,7 @@ extension SQLiteEngine {
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration(readonly: true))
             // Opening is lazy: read the schema now, so an unreadable file is reported as such.
-            _ = try await queue.read { db in
+            _ = try await queue.readHere { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master")
             }
         } catch let error as DatabaseError {

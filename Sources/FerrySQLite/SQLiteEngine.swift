@@ -154,7 +154,7 @@ public struct SQLiteEngine: DatabaseEngine {
             }
             let queue = try DatabaseQueue(path: path, configuration: configuration(readonly: true))
             defer { try? queue.close() }
-            return try await queue.read { db in try SQLiteHistory.readState(db) }
+            return try await queue.readHere { db in try SQLiteHistory.readState(db) }
         } catch let error as DatabaseError {
             throw unavailable(error, "read")
         }

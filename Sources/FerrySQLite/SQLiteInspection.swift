@@ -293,7 +293,7 @@ extension SQLiteSession {
         _ what: String, _ work: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         do {
-            return try await queue.writeWithoutTransaction(work)
+            return try await queue.writeWithoutTransactionHere(work)
         } catch let error as DatabaseError {
             throw FerryError(
                 .databaseUnavailable, "Could not \(what) of \(displayName).",

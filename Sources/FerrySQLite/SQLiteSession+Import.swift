@@ -5,7 +5,7 @@ import GRDBSQLite
 
 extension SQLiteSession: ImportingSession {
     func exportTables() async throws -> [ExportTable] {
-        try await queue.writeWithoutTransaction { db in try SQLiteExportSchema.tables(db) }
+        try await queue.writeWithoutTransactionHere { db in try SQLiteExportSchema.tables(db) }
     }
 
     /// Prepared `INSERT`s of about a thousand values each (``rowsPerInsert(columns:in:)``),

@@ -62,7 +62,7 @@ extension SQLiteSession: TransferringSession {
         _ statement: HistoryStatement, _ work: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         let displayName = displayName
-        return try await queue.writeWithoutTransaction { db in
+        return try await queue.writeWithoutTransactionHere { db in
             SQLiteTransferRecorder.addFunctions(to: db)
             do {
                 return try work(db)
@@ -140,7 +140,7 @@ extension SQLiteSession: TransferringSession {
     func withTriggersOff<Result: Sendable>(
         on table: String, _ body: () async throws -> Result
     ) async throws -> Result {
-        let triggers = try await queue.writeWithoutTransaction { db in
+        let triggers = try await queue.writeWithoutTransactionHere { db in
             let triggers = try Row.fetchAll(
                 db,
                 sql: "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?",
@@ -152,7 +152,7 @@ extension SQLiteSession: TransferringSession {
             return triggers.map(\.sql)
         }
         let result = try await body()
-        try await queue.writeWithoutTransaction { db in
+        try await queue.writeWithoutTransactionHere { db in
             for sql in triggers { try db.execute(sql: sql) }
         }
         return result

@@ -52,7 +52,7 @@ struct SQLiteSession: MigrationSession {
             }
             return result
         } catch {
-            try? await queue.writeWithoutTransaction { db in
+            try? await queue.writeWithoutTransactionHere { db in
                 if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
                 try db.execute(sql: "PRAGMA foreign_keys = ON")
             }
@@ -82,7 +82,7 @@ struct SQLiteSession: MigrationSession {
         // Ferry's own statements (no file) are short: nothing to report.
         let listener = script.file == nil ? ProgressListener(sink: nil) : ProgressListener.current
         checkConstraints.note(script.text)
-        try await queue.writeWithoutTransaction { db in
+        try await queue.writeWithoutTransactionHere { db in
             try SQLiteProgressHandler.reporting(
                 "script \(script.file ?? "")", to: listener, on: db
             ) {
@@ -97,7 +97,7 @@ struct SQLiteSession: MigrationSession {
 
     func fetchAll(_ sql: String) async throws -> [SQLRow] {
         checkConstraints.note(sql)
-        return try await queue.writeWithoutTransaction { db in
+        return try await queue.writeWithoutTransactionHere { db in
             do {
                 return try Row.fetchAll(db, sql: sql).map(SQLRow.init)
             } catch let error as DatabaseError {
@@ -112,7 +112,7 @@ struct SQLiteSession: MigrationSession {
     func execute(literal sql: SQLStatement) async throws {
         let (text, arguments) = Self.bound(sql)
         checkConstraints.note(text)
-        try await queue.writeWithoutTransaction { db in
+        try await queue.writeWithoutTransactionHere { db in
             try Self.prepared(text, in: db) { statement in
                 try statement.execute(arguments: arguments)
             }
@@ -122,7 +122,7 @@ struct SQLiteSession: MigrationSession {
     func fetchAll(literal sql: SQLStatement) async throws -> [SQLRow] {
         let (text, arguments) = Self.bound(sql)
         checkConstraints.note(text)
-        return try await queue.writeWithoutTransaction { db in
+        return try await queue.writeWithoutTransactionHere { db in
             try Self.prepared(text, in: db) { statement in
                 try Row.fetchAll(statement, arguments: arguments).map(SQLRow.init)
             }
@@ -169,7 +169,7 @@ struct SQLiteSession: MigrationSession {
         for step in steps { checkConstraints.note(step.script.text) }
         let displayName = displayName
         let listener = ProgressListener.current
-        try await queue.writeWithoutTransaction { db in
+        try await queue.writeWithoutTransactionHere { db in
             let clock = ContinuousClock()
             let insert = try Self.describing("prepare the history", of: displayName) {
                 try SQLiteHistory.prepareRecording(in: db)
@@ -223,7 +223,7 @@ struct SQLiteSession: MigrationSession {
         _ what: String, _ work: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         let displayName = displayName
-        return try await queue.writeWithoutTransaction { db in
+        return try await queue.writeWithoutTransactionHere { db in
             try Self.describing(what, of: displayName) { try work(db) }
         }
     }

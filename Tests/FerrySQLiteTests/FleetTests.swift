@@ -87,6 +87,53 @@ import Testing
         #expect(finished["b"]?.summary?.backup != nil)
     }
 
+    @Test func eachDatabaseRunsOnALaneOfItsOwnWhereItsConnectionIsCalledDirectly() async throws {
+        let folder = try TemporaryFolder()
+        let names = ["a", "b", "c", "d", "e"]
+        let template = try await tenants(
+            names, in: folder, migrations: ExampleApplication.migrations)
+        // A Swift migration of the newest release notes where it ran.
+        let places = Locked<[(onLane: Bool, thread: String)]>([])
+        var configuration = template.configuration
+        try configuration.migrations.register(
+            release: ExampleApplication.newestRelease, name: "900_note_the_thread"
+        ) { db in
+            places.withLock {
+                $0.append(
+                    (
+                        ThreadExecutor.isCurrent,
+                        "\(Unmanaged.passUnretained(Thread.current).toOpaque())"
+                    ))
+            }
+            _ = try await db.fetchAll("SELECT count(*) FROM devices")
+        }
+        let fleet = try Fleet(
+            FleetSpec(folder.url.path + "/tenants/*.db"), engines: engines, settings: Settings())
+        var results: [FleetResult] = []
+        for try await event in Ferry(configuration).upgradeAll(
+            fleet, options: FleetOptions(parallel: 2))
+        {
+            if case .finished(let result) = event { results.append(result) }
+        }
+        #expect(results.count == names.count && results.allSatisfy { $0.outcome == .succeeded })
+        #expect(places.value.count == names.count)
+        let onLanes = places.value.filter(\.onLane).count
+        #expect(onLanes == names.count, "every database's migrations ran on a lane")
+        #expect(Set(places.value.map(\.thread)).count <= 2, "two lanes for --parallel 2")
+
+        // A single upgrade outside a fleet keeps to the connection's own thread.
+        let single = folder.url.appendingPathComponent("single.db").path
+        try await Ferry(
+            ExampleApplication.configuration(
+                database: single, migrations: ExampleApplication.migrations)
+        ).upgrade(UpgradeOptions(target: Release(0, 1, 0)))
+        var alone = configuration
+        alone.engine = SQLiteEngine(path: single)
+        try await Ferry(alone).upgrade()
+        #expect(places.value.count == names.count + 1)
+        #expect(places.value.last?.onLane == false)
+    }
+
     @Test func aMigrationsFolderThatCannotBeReadStopsTheRunBeforeAnyDatabase() async throws {
         let folder = try TemporaryFolder()
         let migrations = try ExampleApplication.copyMigrations(to: folder.url)

@@ -32,21 +32,29 @@ struct FleetRunner: Sendable {
     }
 
     /// Runs a batch; returns whether any database in it failed.
+    ///
+    /// Each database at once runs on a thread of its own (a lane, a
+    /// ``ThreadExecutor``), which its engine may block instead of handing
+    /// each step to another thread and back.
     private func runBatch(_ batch: [FleetMember], parallel: Int) async -> Bool {
-        await withTaskGroup(of: FleetResult.self) { group in
+        let lanes = (0..<min(parallel, batch.count)).map {
+            ThreadExecutor(name: "ferry fleet lane \($0 + 1)")
+        }
+        defer { for lane in lanes { lane.stop() } }
+        return await withTaskGroup(of: (result: FleetResult, lane: Int).self) { group in
             var next = 0
             var failed = false
-            func startNext() {
+            func startNext(on lane: Int) {
                 let member = batch[next]
                 next += 1
-                group.addTask { await runOne(member) }
+                group.addTask(executorPreference: lanes[lane]) { (await runOne(member), lane) }
             }
-            while next < batch.count && next < parallel { startNext() }
-            for await result in group {
+            while next < batch.count && next < lanes.count { startNext(on: next) }
+            for await (result, lane) in group {
                 emit(.finished(result))
                 if result.outcome == .failed { failed = true }
                 let stops = failed && !options.continuesOnError
-                if next < batch.count && !stops && !Task.isCancelled { startNext() }
+                if next < batch.count && !stops && !Task.isCancelled { startNext(on: lane) }
             }
             for member in batch[next...] {
                 emit(.finished(FleetResult(member: member, outcome: .notStarted)))
