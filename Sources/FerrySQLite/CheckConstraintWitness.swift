@@ -32,9 +32,10 @@ final class CheckConstraintWitness: Sendable {
 
     /// Notes SQL that the session is about to run.
     func note(_ sql: String) {
-        let lowercased = sql.lowercased()
-        let writesSchema = lowercased.contains(Self.writableSchema)
-        guard writesSchema || lowercased.contains(Self.ignoreCheckConstraints) else { return }
+        let writesSchema = sql.containsIgnoringASCIICase(Self.writableSchema)
+        guard writesSchema || sql.containsIgnoringASCIICase(Self.ignoreCheckConstraints) else {
+            return
+        }
         state.withLock {
             $0.isBypassed = true
             $0.wroteSchema = $0.wroteSchema || writesSchema
@@ -58,8 +59,8 @@ final class CheckConstraintWitness: Sendable {
     /// `ignore_check_constraints` or `writable_schema`, in any case, quoted
     /// or not (a pragma's name is always written out).
     static func mayBypassConstraints(_ sql: String) -> Bool {
-        let lowercased = sql.lowercased()
-        return lowercased.contains(ignoreCheckConstraints) || lowercased.contains(writableSchema)
+        sql.containsIgnoringASCIICase(ignoreCheckConstraints)
+            || sql.containsIgnoringASCIICase(writableSchema)
     }
 
     private static let ignoreCheckConstraints = "ignore_check_constraints"

@@ -72,7 +72,7 @@ enum SQLiteDumpLoader {
             if statement == ";" { return }
             let word = statement.prefix(while: { !$0.isWhitespace && $0 != ";" }).uppercased()
             if ["BEGIN", "COMMIT", "END"].contains(word) { return }
-            if word == "PRAGMA", statement.lowercased().contains("foreign_keys") { return }
+            if word == "PRAGMA", statement.containsIgnoringASCIICase("foreign_keys") { return }
             try db.execute(sql: statement)
         } catch let error as DatabaseError {
             let statement = text ?? StatementSplitter.trimmed(bytes)

@@ -1,13 +1,19 @@
 #ifndef FERRY_SQLITE_SETTINGS_H
 #define FERRY_SQLITE_SETTINGS_H
 
-/// Turns SQLite's memory statistics off (no process-wide mutex around each
-/// of its allocations), before SQLite is first used in the process.
-/// `sqlite3_config` takes variable arguments, which Swift cannot pass: this
-/// is the whole reason for this C target.
+/// SQLite's settings for the whole process, made before SQLite is first used
+/// in it. `sqlite3_config` takes variable arguments, which Swift cannot pass:
+/// this is the whole reason for this C target.
 ///
-/// Returns 0 when the setting took effect; SQLite's error code otherwise
+/// Each returns 0 when the setting took effect; SQLite's error code otherwise
 /// (SQLITE_MISUSE once SQLite is in use: then nothing changed).
+
+/// Turns SQLite's memory statistics off (no process-wide mutex around each
+/// of its allocations).
 int ferry_sqlite_turn_off_memory_statistics(void);
+
+/// Keeps statement journals in memory until they exceed `bytes`
+/// (`SQLITE_CONFIG_STMTJRNL_SPILL`).
+int ferry_sqlite_set_statement_journal_spill(int bytes);
 
 #endif
