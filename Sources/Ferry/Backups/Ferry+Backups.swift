@@ -103,9 +103,15 @@ extension Ferry {
             if let written {
                 // The disk takes the copy while the check reads it from the system's cache: the
                 // manifest, written once both are done, is what makes the backup exist.
-                async let synced: Void = blocking { try FileSafety.sync(temporary) }
-                check = try await engine.checkNewBackup(at: temporary, format: format, level: level)
-                try await synced
+                let synced = blockingAlongside { try FileSafety.sync(temporary) }
+                do {
+                    check = try await engine.checkNewBackup(
+                        at: temporary, format: format, level: level)
+                } catch {
+                    _ = try? await synced.value
+                    throw error
+                }
+                try await synced.value
                 sha256 = written
             } else {
                 sha256 = try await FileSafety.syncAndHash(temporary)

@@ -144,9 +144,15 @@ public enum FileSafety {
     ///
     /// - Throws: ``FerryError`` when the file cannot be synced or read.
     public static func syncAndHash(_ file: URL) async throws -> String {
-        async let synced: Void = blocking { try sync(file) }
-        let checksum = try await blocking { try sha256(of: file) }
-        try await synced
+        let synced = blockingAlongside { try sync(file) }
+        let checksum: String
+        do {
+            checksum = try await blocking { try sha256(of: file) }
+        } catch {
+            _ = try? await synced.value
+            throw error
+        }
+        try await synced.value
         return checksum
     }
 
