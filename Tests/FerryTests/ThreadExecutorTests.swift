@@ -60,4 +60,13 @@ import Testing
         }
         #expect(together)
     }
+
+    @Test func aTaskThatComesAfterTheThreadStoppedRunsInSwiftsPool() async {
+        let executor = ThreadExecutor(name: "ferry test lane")
+        executor.stop()
+        // Without a place to go, the task would never run, and this test would never end.
+        let onTheThread = await Task(executorPreference: executor) { ThreadExecutor.isCurrent }
+            .value
+        #expect(!onTheThread)
+    }
 }

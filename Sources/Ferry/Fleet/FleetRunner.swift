@@ -33,14 +33,15 @@ struct FleetRunner: Sendable {
 
     /// Runs a batch; returns whether any database in it failed.
     ///
-    /// Each database at once runs on a thread of its own (a lane, a
-    /// ``ThreadExecutor``), which its engine may block instead of handing
-    /// each step to another thread and back.
+    /// Each SQLite file at once is upgraded on a thread of its own (a lane,
+    /// a ``ThreadExecutor``), which its engine may block instead of handing
+    /// each step to another thread and back; PostgreSQL's sessions wait on
+    /// the network without a thread, and keep to Swift's pool.
     private func runBatch(_ batch: [FleetMember], parallel: Int) async -> Bool {
-        let lanes = (0..<min(parallel, batch.count)).map {
-            ThreadExecutor(name: "ferry fleet lane \($0 + 1)")
+        let lanes: [ThreadExecutor?] = (0..<min(parallel, batch.count)).map {
+            fleet.isLocalFiles ? ThreadExecutor(name: "ferry fleet lane \($0 + 1)") : nil
         }
-        defer { for lane in lanes { lane.stop() } }
+        defer { for lane in lanes { lane?.stop() } }
         return await withTaskGroup(of: (result: FleetResult, lane: Int).self) { group in
             var next = 0
             var failed = false

@@ -39,14 +39,21 @@ package final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     private static let marker = "ferry.thread-executor"
 
     package func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
         condition.lock()
-        jobs.append(job)
+        guard !isStopping else {
+            condition.unlock()
+            // A task that outlived the work it was made for (a timer cancelled but not awaited)
+            // goes on in Swift's pool rather than never running.
+            globalConcurrentExecutor.enqueue(job)
+            return
+        }
+        jobs.append(UnownedJob(job))
         condition.signal()
         condition.unlock()
     }
 
-    /// Ends the thread once the jobs enqueued so far have run.
+    /// Ends the thread once the jobs enqueued so far have run; jobs that
+    /// come later run in Swift's pool.
     package func stop() {
         condition.lock()
         isStopping = true
