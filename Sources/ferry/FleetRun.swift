@@ -104,8 +104,17 @@ struct FleetRun {
         journal?.remove()
         let counts = report.counts
         let failed = counts[.failed, default: 0] + counts[.notStarted, default: 0]
+        let canaries = Set(fleet.members.prefix(options.canary).map(\.name))
+        let canaryFailed = report.databases.contains {
+            canaries.contains($0.name) && $0.result == .failed
+        }
         let error =
-            failed == 0 ? nil : FerryError.fleetIncomplete(counts: counts, report: reportFile?.path)
+            failed == 0
+            ? nil
+            : FerryError.fleetIncomplete(
+                counts: counts, report: reportFile?.path,
+                stoppedAtAFailure: counts[.notStarted, default: 0] > 0 && !options.continuesOnError
+                    && !canaryFailed)
         let seconds = (clock.now - start).inSeconds
         if console.isJSON {
             console.json(

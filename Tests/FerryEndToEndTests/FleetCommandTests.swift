@@ -111,6 +111,7 @@ import Testing
         ])
         #expect(output.status == 1, "\(output)")
         #expect(output.stderr.contains("1 of 4 databases failed and 0 were not started"))
+        #expect(!output.stderr.contains("to go on past a failure"), "it was given")
         #expect(
             output.stdout.contains("[END UPGRADE ERROR]")
                 || output.stderr.contains("[END UPGRADE ERROR]"))
@@ -146,6 +147,7 @@ import Testing
         let result = try #require(try stopped.jsonLines().last)
         #expect(result["ok"] as? Bool == false)
         #expect(result["notStarted"] as? Int == 2)
+        #expect("\(result)".contains("to go on past a failure"), "\(result)")
         #expect(
             tenants.results(try tenants.readReport()) == [
                 "a": .succeeded, "b": .failed, "c": .notStarted, "d": .notStarted,
@@ -176,6 +178,8 @@ import Testing
             "--report", "report.json",
         ])
         #expect(output.status == 1, "\(output)")
+        #expect(
+            !output.stderr.contains("to go on past a failure"), "a failed canary stops the rest")
         #expect(
             tenants.results(try tenants.readReport()) == [
                 "a": .succeeded, "b": .failed, "c": .notStarted, "d": .notStarted,

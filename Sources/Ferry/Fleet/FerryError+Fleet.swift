@@ -10,9 +10,13 @@ extension FerryError {
     /// - Parameters:
     ///   - counts: How many databases had each result.
     ///   - report: The report file, if one was written.
-    public static func fleetIncomplete(counts: [FleetOutcome: Int], report: String?)
-        -> FerryError
-    {
+    ///   - stoppedAtAFailure: Whether the run stopped starting databases at
+    ///     a failure that `--continue-on-error` would have gone past (not at
+    ///     a failed canary, which stops the rest whatever the options): only
+    ///     then does the advice suggest it.
+    public static func fleetIncomplete(
+        counts: [FleetOutcome: Int], report: String?, stoppedAtAFailure: Bool
+    ) -> FerryError {
         let failed = counts[.failed, default: 0]
         let notStarted = counts[.notStarted, default: 0]
         let total = counts.values.reduce(0, +)
@@ -27,7 +31,8 @@ extension FerryError {
                 + "(its own transaction rolled back, or its backup restored); those not started were "
                 + "not touched.",
             advice:
-                "Read each failed database's error in the report, fix the cause, then \(resume); or "
-                + "pass \(.continueOnError) to go on past a failure.")
+                "Read each failed database's error in the report, fix the cause, then \(resume)"
+                + (stoppedAtAFailure
+                    ? "; or pass \(.continueOnError) to go on past a failure." : "."))
     }
 }
