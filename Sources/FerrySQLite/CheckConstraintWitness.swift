@@ -32,10 +32,8 @@ final class CheckConstraintWitness: Sendable {
 
     /// Notes SQL that the session is about to run.
     func note(_ sql: String) {
+        guard Self.mayBypassConstraints(sql) else { return }
         let writesSchema = sql.containsIgnoringASCIICase(Self.writableSchema)
-        guard writesSchema || sql.containsIgnoringASCIICase(Self.ignoreCheckConstraints) else {
-            return
-        }
         state.withLock {
             $0.isBypassed = true
             $0.wroteSchema = $0.wroteSchema || writesSchema

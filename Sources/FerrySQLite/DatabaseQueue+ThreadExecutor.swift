@@ -21,5 +21,7 @@ extension DatabaseQueue {
         return try await read(work)
     }
 
+    /// GRDB's synchronous `read`: from an `async` function, the same call
+    /// with a `Sendable` closure resolves to the asynchronous one.
     private func readNow<T>(_ work: (Database) throws -> T) throws -> T { try read(work) }
 }

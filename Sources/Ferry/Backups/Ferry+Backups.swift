@@ -103,15 +103,9 @@ extension Ferry {
             if let written {
                 // The disk takes the copy while the check reads it from the system's cache: the
                 // manifest, written once both are done, is what makes the backup exist.
-                let synced = blockingAlongside { try FileSafety.sync(temporary) }
-                do {
-                    check = try await engine.checkNewBackup(
-                        at: temporary, format: format, level: level)
-                } catch {
-                    _ = try? await synced.value
-                    throw error
+                check = try await whileBlocking(alongside: { try FileSafety.sync(temporary) }) {
+                    try await engine.checkNewBackup(at: temporary, format: format, level: level)
                 }
-                try await synced.value
                 sha256 = written
             } else {
                 sha256 = try await FileSafety.syncAndHash(temporary)

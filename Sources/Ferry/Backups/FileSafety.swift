@@ -144,16 +144,9 @@ public enum FileSafety {
     ///
     /// - Throws: ``FerryError`` when the file cannot be synced or read.
     public static func syncAndHash(_ file: URL) async throws -> String {
-        let synced = blockingAlongside { try sync(file) }
-        let checksum: String
-        do {
-            checksum = try await blocking { try sha256(of: file) }
-        } catch {
-            _ = try? await synced.value
-            throw error
+        try await whileBlocking(alongside: { try sync(file) }) {
+            try await blocking { try sha256(of: file) }
         }
-        try await synced.value
-        return checksum
     }
 
     /// The size of a file in bytes, or 0 when it does not exist.

@@ -9,17 +9,26 @@ package func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) a
     return try await onDispatchThread(work)
 }
 
-/// Starts blocking work on a Dispatch thread now, beside the caller's own
-/// (a copy's sync while the copy is checked); the task's value is its
-/// result.
+/// Runs `body` while blocking work runs beside it on a Dispatch thread (a
+/// copy's sync while the copy is checked), and waits for both; the body's
+/// error comes first.
 ///
-/// Unlike `async let`, whose child task waits for the caller's thread when
-/// that is a ``ThreadExecutor``'s (until the caller waits for something),
-/// the work starts at once, wherever the caller runs.
-package func blockingAlongside<T: Sendable>(_ work: @escaping @Sendable () throws -> T) -> Task<
-    T, any Error
-> {
-    Task.detached { try await onDispatchThread(work) }
+/// The work starts at once, wherever the caller runs: an `async let` child
+/// would wait for the caller's thread when that is a ``ThreadExecutor``'s,
+/// until the caller waits for something, and overlap nothing.
+package func whileBlocking<Result>(
+    alongside work: @escaping @Sendable () throws -> Void, _ body: () async throws -> Result
+) async throws -> Result {
+    let alongside = Task.detached { try await onDispatchThread(work) }
+    let result: Result
+    do {
+        result = try await body()
+    } catch {
+        _ = try? await alongside.value
+        throw error
+    }
+    try await alongside.value
+    return result
 }
 
 private func onDispatchThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws
