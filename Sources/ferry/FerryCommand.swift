@@ -29,10 +29,8 @@ struct FerryCommand: AsyncParsableCommand {
     static func main() async {
         // A closed pipe (`ferry upgrade | head`) must not kill an upgrade half-way: writes just fail.
         signal(SIGPIPE, SIG_IGN)
-        // Before any database is opened: the tool never reads SQLite's memory statistics, and a
-        // statement's journal stays in memory up to 4 MiB instead of becoming a file past 64 KiB.
+        // Before any database is opened: the tool never reads SQLite's memory statistics.
         SQLiteProcessSettings.turnOffMemoryStatistics()
-        SQLiteProcessSettings.keepStatementJournalsInMemory(upTo: 4 << 20)
         let arguments = Array(CommandLine.arguments.dropFirst())
         let console = Console(
             isJSON: arguments.contains("--json") || CommonOptions.environmentWantsJSON)

@@ -12,8 +12,4 @@
 /// of its allocations).
 int ferry_sqlite_turn_off_memory_statistics(void);
 
-/// Keeps statement journals in memory until they exceed `bytes`
-/// (`SQLITE_CONFIG_STMTJRNL_SPILL`).
-int ferry_sqlite_set_statement_journal_spill(int bytes);
-
 #endif
