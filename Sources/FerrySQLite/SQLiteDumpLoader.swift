@@ -26,8 +26,7 @@ enum SQLiteDumpLoader {
         try db.execute(
             sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF")
         // Indexes are created after the rows: let SQLite sort their entries on more than one core.
-        try db.execute(
-            sql: "PRAGMA threads = \(min(4, ProcessInfo.processInfo.activeProcessorCount))")
+        try db.execute(sql: "PRAGMA threads = \(SQLiteEngine.sorterThreads)")
         try db.execute(sql: "BEGIN")
         var splitter = StatementSplitter()
         var binder = DumpInsertBinder()

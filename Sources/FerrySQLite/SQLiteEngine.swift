@@ -139,8 +139,19 @@ public struct SQLiteEngine: DatabaseEngine {
         // Scripts are written for the sqlite3 shell, which accepts "text" as a string literal.
         configuration.acceptsDoubleQuotedStringLiterals = true
         configuration.label = "ferry"
+        if !readonly {
+            // A migration's `CREATE INDEX` and an import's indexes, made after the rows, sort
+            // their entries: let SQLite's sorter use more than one core for them.
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA threads = \(SQLiteEngine.sorterThreads)")
+            }
+        }
         return configuration
     }
+
+    /// The helper threads SQLite's sorter may use for a large sort on
+    /// Ferry's own connections (`PRAGMA threads`): one per core, at most 4.
+    static let sorterThreads = min(4, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Whether the database file is there (a fleet asks it of every
     /// tenant before its upgrade, which reads the state again).
