@@ -10,14 +10,31 @@ enum PostgresScriptRunner {
     /// - Throws: ``FerryError``: `invalidMigrations` when the script cannot be
     ///   split (nothing of it ran), `migrationFailed` when the server refuses
     ///   a statement.
-    static func run(_ script: SQLScript, on connection: PostgresConnection) async throws {
+    ///
+    /// - Parameter insideTransaction: Whether the connection is inside
+    ///   Ferry's transaction: a statement that would begin or end one is then
+    ///   refused before it runs (see ``TransactionStatement``).
+    static func run(
+        _ script: SQLScript, on connection: PostgresConnection, insideTransaction: Bool
+    ) async throws {
         for statement in try statements(of: script) {
+            if insideTransaction { try refuseEndingTheTransaction(statement, in: script) }
             do {
                 try await runToTheEnd(sql: statement.text, on: connection)
             } catch {
                 throw failure(error, of: statement, in: script)
             }
         }
+    }
+
+    /// Refuses a statement that would begin or end a transaction, in a
+    /// script that runs inside Ferry's.
+    static func refuseEndingTheTransaction(_ statement: PostgresStatement, in script: SQLScript)
+        throws
+    {
+        guard let words = TransactionStatement.words(of: statement.text) else { return }
+        throw TransactionStatement.refusal(
+            words, in: script, line: statement.line, statement: statement.text)
     }
 
     /// Runs one statement and reads its rows, if any, to the end: the

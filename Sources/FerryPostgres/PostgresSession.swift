@@ -159,7 +159,10 @@ struct PostgresSession: MigrationSession {
 
     func run(_ script: SQLScript) async throws {
         do {
-            try await working { try await PostgresScriptRunner.run(script, on: connection) }
+            try await working {
+                try await PostgresScriptRunner.run(
+                    script, on: connection, insideTransaction: transaction.value)
+            }
         } catch var error as FerryError {
             // A statement that failed because the session was lost is not the migration's fault.
             guard let lost = loss(error, while: "run \(script.file ?? "a script")") else {
@@ -182,6 +185,9 @@ struct PostgresSession: MigrationSession {
 
     func execute(literal sql: SQLStatement) async throws {
         let (statement, script, binds) = try Self.single(sql, for: "execute(literal:)")
+        if transaction.value {
+            try PostgresScriptRunner.refuseEndingTheTransaction(statement, in: script)
+        }
         do {
             try await working {
                 try await PostgresScriptRunner.runToTheEnd(
@@ -203,6 +209,9 @@ struct PostgresSession: MigrationSession {
 
     func fetchAll(literal sql: SQLStatement) async throws -> [SQLRow] {
         let (statement, script, binds) = try Self.single(sql, for: "fetchAll")
+        if transaction.value {
+            try PostgresScriptRunner.refuseEndingTheTransaction(statement, in: script)
+        }
         // In a transaction, a savepoint keeps a failed query from aborting it, so that a
         // caller that handles the error (or the next verification check) can go on.
         return try await working {

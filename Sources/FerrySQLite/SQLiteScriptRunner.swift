@@ -47,6 +47,7 @@ enum SQLiteScriptRunner {
                     text.utf8.index(position, offsetBy: consumed, limitedBy: text.endIndex)
                     ?? text.endIndex
                 hasRun = true
+                try refuseEndingTheTransaction(statement, in: script, at: start, of: db)
                 do {
                     try statement.execute()
                 } catch let error as DatabaseError {
@@ -66,6 +67,23 @@ enum SQLiteScriptRunner {
                         statement: SQLScript.shortened(String(text[position...].prefix(300)))))
             }
         }
+    }
+
+    /// Refuses a statement that would begin or end a transaction while the
+    /// connection is inside Ferry's (see ``TransactionStatement``), before
+    /// it runs.
+    static func refuseEndingTheTransaction(
+        _ statement: Statement, in script: SQLScript, at start: String.Index, of db: Database
+    ) throws {
+        // SQLite's documentation: BEGIN, COMMIT, ROLLBACK, SAVEPOINT and RELEASE are read-only
+        // statements, so the text of a statement that writes need not be read.
+        guard sqlite3_get_autocommit(db.sqliteConnection) == 0,
+            sqlite3_stmt_readonly(statement.sqliteStatement) != 0
+        else { return }
+        let text = Self.text(of: statement)
+        guard let words = TransactionStatement.words(of: text) else { return }
+        throw TransactionStatement.refusal(
+            words, in: script, line: script.line(at: start), statement: text)
     }
 
     /// Refuses a script that holds a NUL byte, where SQLite would stop

@@ -99,7 +99,11 @@ struct SQLiteSession: MigrationSession {
         checkConstraints.note(sql)
         return try await queue.writeWithoutTransactionHere { db in
             do {
-                return try Row.fetchAll(db, sql: sql).map(SQLRow.init)
+                let statement = try db.makeStatement(sql: sql)
+                let script = SQLScript(text: sql)
+                try SQLiteScriptRunner.refuseEndingTheTransaction(
+                    statement, in: script, at: script.statementStart(from: sql.startIndex), of: db)
+                return try Row.fetchAll(statement).map(SQLRow.init)
             } catch let error as DatabaseError {
                 let script = SQLScript(text: sql)
                 throw SQLiteScriptRunner.failure(
@@ -144,7 +148,10 @@ struct SQLiteSession: MigrationSession {
         // SQLite would stop reading the text at a NUL byte, and run only what comes before it.
         try SQLiteScriptRunner.refuseNULBytes(in: script)
         do {
-            return try work(try db.makeStatement(sql: text))
+            let statement = try db.makeStatement(sql: text)
+            try SQLiteScriptRunner.refuseEndingTheTransaction(
+                statement, in: script, at: script.statementStart(from: text.startIndex), of: db)
+            return try work(statement)
         } catch let error as DatabaseError {
             throw SQLiteScriptRunner.failure(
                 error, in: script, at: script.statementStart(from: text.startIndex), statement: text

@@ -44,6 +44,71 @@ import Testing
 
     // MARK: Failures and refusals
 
+    /// A script that would commit (or roll back) the upgrade's transaction
+    /// half-way is refused before that statement runs: what ran before it
+    /// is rolled back with the rest, and "Nothing was changed" is true.
+    /// Savepoints stay inside the transaction and run.
+    @Test(arguments: TestEngine.underTest, ["COMMIT", "END", "ROLLBACK", "BEGIN"])
+    func aScriptThatWouldEndTheTransactionIsRefusedBeforeItRuns(
+        engine: TestEngine, statement: String
+    ) async throws {
+        try await withTestDatabase(engine) { database in
+            let migrations = try ExampleApplication.copyMigrations(
+                for: engine, to: database.folder.url)
+            try await ExampleApplication.makeDatabase(
+                at: "0.1.0", in: database, migrations: migrations)
+            try database.folder.write(
+                "migrations/0.4.0/002_own_transaction.sql",
+                """
+                SAVEPOINT before_rename;
+                UPDATE devices SET name = name || ' (renamed)';
+                ROLLBACK TO SAVEPOINT before_rename;
+                RELEASE before_rename;
+                UPDATE devices SET name = name || ' (renamed)';
+                /* the author's own */ \(statement);
+                UPDATE devices SET name = name || ' (twice)';
+                """)
+            let before = try await database.snapshot()
+            let ferry = Ferry(ExampleApplication.configuration(database, migrations: migrations))
+
+            let error = try await #require(throws: FerryError.self) {
+                try await ferry.upgrade(database.upgradeOptions())
+            }
+
+            #expect(error.code == .migrationFailed)
+            #expect(
+                error.message.contains(
+                    "0.4.0/002_own_transaction.sql holds \(statement) (line 6), which would end the transaction"
+                ),
+                "\(error.message)")
+            #expect(error.message.contains("The statement was not run."))
+            #expect(error.location?.line == 6)
+            #expect(error.advice?.contains("-- ferry:no-transaction") == true)
+            #expect(error.changes?.contains("Nothing was changed") == true, "\(error)")
+            #expect(try await database.snapshot() == before)
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "0.1.0")
+
+            // Without the statement, the same script runs, its savepoint included.
+            try database.folder.write(
+                "migrations/0.4.0/002_own_transaction.sql",
+                """
+                SAVEPOINT before_rename;
+                UPDATE devices SET name = name || ' (renamed)';
+                ROLLBACK TO SAVEPOINT before_rename;
+                RELEASE before_rename;
+                UPDATE devices SET name = name || ' (renamed)';
+                """)
+            try await ferry.upgrade(database.upgradeOptions())
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*) FROM devices WHERE name LIKE '% (renamed)'")
+                    == before.counts["devices"].map(String.init))
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*) FROM devices WHERE name LIKE '% (renamed) (renamed)'") == "0")
+        }
+    }
+
     @Test(arguments: TestEngine.underTest)
     func aBadStatementRollsBackEveryRelease(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in

@@ -85,6 +85,29 @@ import Testing
         #expect(migrations[0].down == nil)
     }
 
+    /// golang-migrate runs each file as it is, so its users often wrap one in
+    /// `BEGIN;` … `COMMIT;`: Ferry runs the rest inside its own transaction,
+    /// where those two statements would end it, and compares the file as read.
+    @Test func golangMigrateRunsAFileWrappedInItsOwnTransactionInsideFerrys() throws {
+        let folder = try TemporaryFolder()
+        let wrapped = "-- adds t\nBEGIN;\nCREATE TABLE t (x);\nCOMMIT;\n"
+        try folder.write("1_wrapped.up.sql", wrapped)
+        try folder.write("1_wrapped.down.sql", "BEGIN;\nDROP TABLE t;\nEND;\n")
+        try folder.write("2_partly.up.sql", "BEGIN;\nCREATE TABLE u (x);\nCOMMIT;\nSELECT 1;\n")
+        let migrations = try read(folder, .golangMigrate)
+        guard case .sql(let up) = migrations[0].body, case .sql(let partly) = migrations[1].body
+        else {
+            Issue.record("SQL migrations expected")
+            return
+        }
+        #expect(up.text == "-- adds t\n\nCREATE TABLE t (x);\n\n")
+        #expect(migrations[0].down?.text == "\nDROP TABLE t;\n\n")
+        #expect(migrations[0].transaction == .shared)
+        #expect(migrations[0].checksum == SQLScript(text: wrapped).checksum)
+        // Not wrapped whole: left as written, and Ferry refuses its COMMIT when it runs.
+        #expect(partly.text.contains("COMMIT;"))
+    }
+
     @Test func dieselReadsFoldersWithMetadata() throws {
         let folder = try TemporaryFolder()
         try folder.write("2024-01-10-000000_ten/up.sql", "SELECT 10;")

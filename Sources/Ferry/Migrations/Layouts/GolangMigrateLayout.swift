@@ -7,7 +7,9 @@ import Foundation
 /// and migrations run in numeric order (`2_b` before `10_a`, `0010` equal
 /// to `10`). Files whose names do not fit are left alone, as
 /// golang-migrate leaves them; two files of one version and direction are
-/// refused, as golang-migrate refuses them.
+/// refused, as golang-migrate refuses them. A file wrapped in its own
+/// `BEGIN;` … `COMMIT;` (golang-migrate runs each file as it is) runs
+/// inside Ferry's transaction without those two lines.
 public enum GolangMigrateLayout: MigrationLayoutReader {
     public static let layout = MigrationLayout.golangMigrate
 
@@ -58,12 +60,21 @@ public enum GolangMigrateLayout: MigrationLayoutReader {
         }
         return try ups.keys.sorted().map { version in
             let up = ups[version]!
-            return LayoutMigration(
+            let script = try LayoutFiles.script(
+                folder.appendingPathComponent(up.file), shown: up.file)
+            var migration = LayoutMigration(
                 version: String(version), name: up.name,
-                up: try LayoutFiles.script(folder.appendingPathComponent(up.file), shown: up.file),
+                up: LayoutFiles.unwrapped(script, closing: ["COMMIT", "END"]).script,
                 down: try downs[version].map {
-                    try LayoutFiles.script(folder.appendingPathComponent($0), shown: $0)
+                    LayoutFiles.unwrapped(
+                        try LayoutFiles.script(folder.appendingPathComponent($0), shown: $0),
+                        closing: ["COMMIT", "END"]
+                    ).script
                 })
+            // The file as read is what is compared, not the part Ferry runs.
+            migration.checksum = script.checksum
+            migration.legacyChecksum = script.legacyChecksum
+            return migration
         }
     }
 

@@ -106,6 +106,37 @@ enum LayoutFiles {
         return migration
     }
 
+    /// The script without a first line `BEGIN;` and a last line `COMMIT;`
+    /// (or another of `closing`), both emptied so that line numbers stay:
+    /// a tool that runs a script outside a transaction lets its author wrap
+    /// it in one (Sqitch's templates do, golang-migrate's users often do),
+    /// and Ferry runs the rest inside its own, where those two statements
+    /// would end it (``TransactionStatement``).
+    static func unwrapped(_ script: SQLScript, closing: Set<String>) -> (
+        script: SQLScript, wasWrapped: Bool
+    ) {
+        var lines = LayoutFiles.linesWithEnds(of: script.text)
+        func statement(_ line: Substring) -> String {
+            line.trimmingCharacters(in: .whitespaces).uppercased()
+                .replacingOccurrences(of: " ", with: "")
+        }
+        func isCode(_ line: Substring) -> Bool {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            return !trimmed.isEmpty && !trimmed.hasPrefix("--")
+        }
+        guard let first = lines.firstIndex(where: { isCode($0.line) }),
+            let last = lines.lastIndex(where: { isCode($0.line) }), first < last,
+            ["BEGIN;", "BEGINTRANSACTION;", "BEGINWORK;", "STARTTRANSACTION;"].contains(
+                statement(lines[first].line)),
+            closing.contains(where: { statement(lines[last].line) == $0 + ";" })
+        else { return (script, false) }
+        // Emptied, their line ends kept: the other lines keep their numbers and their bytes.
+        lines[first].line = ""
+        lines[last].line = ""
+        let text = lines.map { String($0.line) + String($0.end) }.joined()
+        return (SQLScript(text: text, file: script.file), true)
+    }
+
     /// Whether a script holds nothing but blanks and comments.
     static func isEmpty(_ script: SQLScript) -> Bool {
         script.statementStart(from: script.text.startIndex) == script.text.endIndex

@@ -150,7 +150,7 @@ public enum SqitchLayout: MigrationLayoutReader {
                     "change \(name) has no deploy/\(name)\(suffix).sql.",
                     advice: "Add the deploy script, or remove the change from the plan.")
             }
-            let up = unwrapped(deploy, closing: ["COMMIT"])
+            let up = LayoutFiles.unwrapped(deploy, closing: ["COMMIT"])
             var tagged: Release?
             for later in entries[(position + 1)...] {
                 if case .tag(let tag, _) = later, let release = release(ofTag: tag) {
@@ -162,10 +162,12 @@ public enum SqitchLayout: MigrationLayoutReader {
                 LayoutMigration(
                     version: occurrence == 1 ? name : "\(name)#\(occurrence)", name: name,
                     up: up.script,
-                    down: try script("revert").map { unwrapped($0, closing: ["COMMIT"]).script }
-                        .flatMap(nonEmpty),
+                    down: try script("revert").map {
+                        LayoutFiles.unwrapped($0, closing: ["COMMIT"]).script
+                    }
+                    .flatMap(nonEmpty),
                     verify: try script("verify").map {
-                        unwrapped($0, closing: ["ROLLBACK", "COMMIT"]).script
+                        LayoutFiles.unwrapped($0, closing: ["ROLLBACK", "COMMIT"]).script
                     }.flatMap(nonEmpty),
                     transaction: up.wasWrapped ? .shared : .none, taggedRelease: tagged))
             // The script as read is what is compared, not the part Ferry runs.
@@ -179,33 +181,6 @@ public enum SqitchLayout: MigrationLayoutReader {
     /// before they are filled in): it would check or revert nothing.
     static func nonEmpty(_ script: SQLScript) -> SQLScript? {
         LayoutFiles.isEmpty(script) ? nil : script
-    }
-
-    /// The script without a first line `BEGIN;` and a last line `COMMIT;`
-    /// (or another of `closing`), both emptied so that line numbers stay.
-    static func unwrapped(_ script: SQLScript, closing: Set<String>) -> (
-        script: SQLScript, wasWrapped: Bool
-    ) {
-        var lines = LayoutFiles.linesWithEnds(of: script.text)
-        func statement(_ line: Substring) -> String {
-            line.trimmingCharacters(in: .whitespaces).uppercased()
-                .replacingOccurrences(of: " ", with: "")
-        }
-        func isCode(_ line: Substring) -> Bool {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            return !trimmed.isEmpty && !trimmed.hasPrefix("--")
-        }
-        guard let first = lines.firstIndex(where: { isCode($0.line) }),
-            let last = lines.lastIndex(where: { isCode($0.line) }), first < last,
-            ["BEGIN;", "BEGINTRANSACTION;", "BEGINWORK;", "STARTTRANSACTION;"].contains(
-                statement(lines[first].line)),
-            closing.contains(where: { statement(lines[last].line) == $0 + ";" })
-        else { return (script, false) }
-        // Emptied, their line ends kept: the other lines keep their numbers and their bytes.
-        lines[first].line = ""
-        lines[last].line = ""
-        let text = lines.map { String($0.line) + String($0.end) }.joined()
-        return (SQLScript(text: text, file: script.file), true)
     }
 
     public static func newMigration(
