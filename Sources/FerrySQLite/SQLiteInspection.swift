@@ -20,10 +20,13 @@ enum SQLiteInspection {
     /// The full check is ``SQLiteIntegrityCheck``'s, shared with `helpers`
     /// (other connections to a file nobody changes meanwhile) when there are any.
     /// With `constraintsHold` (see ``CheckConstraintWitness``), SQLite's
-    /// checks leave out the evaluation of `CHECK` constraints on every row.
+    /// checks leave out the evaluation of `CHECK` constraints on every row;
+    /// the full check leaves out comparing the indexes of
+    /// `indexesBuiltInTransaction` with their tables (see ``TransactionWitness``).
     static func integrityProblems(
         _ db: Database, thorough: Bool, helpers: [DatabaseQueue] = [],
-        constraintsHold: Bool = false, reportingTo listener: ProgressListener
+        constraintsHold: Bool = false, indexesBuiltInTransaction: Set<String> = [],
+        reportingTo listener: ProgressListener
     ) throws -> [String] {
         if constraintsHold {
             // The flag is the connection's, not the transaction's: set for the check only.
@@ -37,7 +40,8 @@ enum SQLiteInspection {
         do {
             try SQLiteProgressHandler.reporting("integrity check", to: listener, on: db) {
                 if thorough {
-                    lines = try SQLiteIntegrityCheck.problems(db, helpers: helpers)
+                    lines = try SQLiteIntegrityCheck.problems(
+                        db, helpers: helpers, leavingOut: indexesBuiltInTransaction)
                     if lines.isEmpty { lines = ["ok"] }
                 } else {
                     let cursor = try String.fetchCursor(db, sql: "PRAGMA quick_check")
@@ -255,13 +259,19 @@ extension SQLiteSession {
     func integrityProblems(thorough: Bool) async throws -> [String] {
         let listener = ProgressListener.current
         let witness = checkConstraints
+        let transaction = transactionWitness
         return try await inspect("check the integrity") { db in
             // A definition edited in sqlite_schema is checked as written, not as the connection kept it.
             if witness.mayHoldAnOldSchema { try db.execute(sql: "PRAGMA writable_schema = RESET") }
             let version = try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
             let constraintsHold = witness.constraintsStillHold(atDataVersion: version)
+            // An edit of sqlite_schema can make an index's definition say what its entries do not.
+            let built =
+                witness.mayHoldAnOldSchema
+                ? [] : try transaction.indexesBuiltInTransaction(on: db)
             let problems = try SQLiteInspection.integrityProblems(
-                db, thorough: thorough, constraintsHold: constraintsHold, reportingTo: listener)
+                db, thorough: thorough, constraintsHold: constraintsHold,
+                indexesBuiltInTransaction: built, reportingTo: listener)
             if problems.isEmpty && !constraintsHold {
                 witness.recordCleanCheck(atDataVersion: version)
             }
@@ -270,8 +280,11 @@ extension SQLiteSession {
     }
 
     func foreignKeyViolations() async throws -> [String] {
-        try await inspect("check the foreign keys") { db in
-            try SQLiteInspection.foreignKeyViolations(db)
+        let transaction = transactionWitness
+        return try await inspect("check the foreign keys") { db in
+            let violations = try SQLiteInspection.foreignKeyViolations(db)
+            if violations.isEmpty { try transaction.foreignKeysFoundClean(on: db) }
+            return violations
         }
     }
 

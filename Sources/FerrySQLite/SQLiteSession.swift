@@ -16,6 +16,9 @@ struct SQLiteSession: MigrationSession {
     /// What the session's checks proved of the `CHECK` constraints, and
     /// whether any SQL it ran since names a pragma that bypasses them.
     let checkConstraints = CheckConstraintWitness()
+    /// Which indexes SQLite built in the open transaction, and whether its
+    /// foreign keys were found clean with nothing written since.
+    let transactionWitness = TransactionWitness()
 
     var engineName: String { "sqlite" }
 
@@ -39,19 +42,26 @@ struct SQLiteSession: MigrationSession {
     ) async throws -> Result {
         // SQLite's ALTER TABLE guide: foreign keys off outside the transaction,
         // foreign_key_check before commit, foreign keys back on afterwards.
+        let witness = transactionWitness
         try await access("begin the transaction of \(purpose.noun)") { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             try db.execute(sql: "BEGIN IMMEDIATE")
+            try witness.transactionBegan(on: db)
         }
         do {
             let result = try await body()
             try await access("commit \(purpose.noun)") { db in
-                try Self.checkForeignKeys(db, in: tables, for: purpose)
+                // Every table's foreign keys found clean by the verification, nothing written since.
+                if try !witness.foreignKeysStillClean(on: db) {
+                    try Self.checkForeignKeys(db, in: tables, for: purpose)
+                }
                 try db.execute(sql: "COMMIT")
+                witness.transactionEnded()
                 try db.execute(sql: "PRAGMA foreign_keys = ON")
             }
             return result
         } catch {
+            witness.transactionEnded()
             try? await queue.writeWithoutTransactionHere { db in
                 if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
                 try db.execute(sql: "PRAGMA foreign_keys = ON")
