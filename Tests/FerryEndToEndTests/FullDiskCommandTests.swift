@@ -54,6 +54,58 @@ import Testing
         #expect(try integrityCheck(path) == "ok")
     }
 
+    /// SQLite's temporary folder (here `SQLITE_TMPDIR`, often a small `/tmp`
+    /// in memory) fills up while `CREATE INDEX` sorts a large table: the
+    /// message names that folder, not the database's, which has room.
+    @Test func aFullTemporaryFolderIsNamedAndNothingChanges() async throws {
+        let disk = try SmallDisk(megabytes: 4)
+        defer { disk.unmount() }
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("app.db").path
+        try folder.write(
+            "migrations/1.0.0/001_notes.sql",
+            """
+            CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+            INSERT INTO notes (body)
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+                SELECT printf('%.100c', char(65 + abs(random()) % 26)) || i FROM n;
+            """)
+        let migrations = folder.url.appendingPathComponent("migrations").path
+        let arguments = ["--no-backup", "--database", path, "--migrations", migrations]
+        let first = try await FerryProcess.run(["upgrade", "--create"] + arguments)
+        #expect(first.status == 0, "\(first)")
+        try folder.write(
+            "migrations/1.1.0/001_index_notes.sql", "CREATE INDEX notes_by_body ON notes (body);")
+        let before = try DatabaseSnapshot(path: path)
+
+        let output = try await FerryProcess.run(
+            ["upgrade"] + arguments, environment: ["SQLITE_TMPDIR": disk.folder.path])
+
+        #expect(output.status == 1, "\(output)")
+        #expect(
+            output.stderr.contains(
+                "the file system that holds SQLite's temporary files, \(disk.folder.path), is full"),
+            "\(output)")
+        #expect(
+            output.stderr.contains(
+                "the database's folder \(folder.url.path) is on another file system"),
+            "\(output)")
+        #expect(
+            output.stderr.contains(
+                "Free space in SQLite's temporary folder \(disk.folder.path) (large sorts such as CREATE INDEX "
+                    + "write there), or point SQLITE_TMPDIR at a folder with more room"),
+            "\(output)")
+        #expect(
+            output.stderr.contains("Nothing was changed: the database is still at release 1.0.0."),
+            "\(output)")
+        #expect(try DatabaseSnapshot(path: path).hasSameContent(as: before))
+
+        // With room for its sort, the same upgrade goes through.
+        let again = try await FerryProcess.run(["upgrade"] + arguments)
+        #expect(again.status == 0, "\(again)")
+        #expect(try scalar("SELECT release FROM ferry_state", in: path) == "1.1.0")
+    }
+
     @Test func aRestoreOnAFullDiskKeepsTheLiveDatabaseAndSaysSo() async throws {
         let disk = try SmallDisk(megabytes: 20)
         defer { disk.unmount() }
