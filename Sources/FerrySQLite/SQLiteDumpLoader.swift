@@ -14,8 +14,14 @@ import GRDBSQLite
 /// every other statement is run as it is written.
 enum SQLiteDumpLoader {
     /// Loads the dump at `dump` into `db`, the bytes read going to `listener`.
+    ///
+    /// - Returns: Whether a statement of the dump named `writable_schema`,
+    ///   which can make a definition say what the rows do not. Without one,
+    ///   every index of the new file was made by SQLite in the load's one
+    ///   transaction from its table's rows, or kept in step as they went in.
+    @discardableResult
     static func load(_ dump: URL, into db: Database, reportingTo listener: ProgressListener)
-        throws
+        throws -> Bool
     {
         guard let handle = try? FileHandle(forReadingFrom: dump) else {
             throw FerryError(
@@ -30,6 +36,7 @@ enum SQLiteDumpLoader {
         try db.execute(sql: "BEGIN")
         var splitter = StatementSplitter()
         var binder = DumpInsertBinder()
+        var namesWritableSchema = false
         var line = 1
         let progress = listener.reporter(
             "load", unit: .bytes, total: Int64(FileSafety.size(of: dump.path)))
@@ -38,13 +45,15 @@ enum SQLiteDumpLoader {
             progress.advance(by: Int64(chunk.count))
             try splitter.feed(chunk) { statement, startLine in
                 line = startLine
-                try run(statement, in: db, binder: &binder)
+                try run(
+                    statement, in: db, binder: &binder, namesWritableSchema: &namesWritableSchema)
             }
             CrashPoint.reach("load.chunk-loaded")
         }
         try splitter.feed([], isLast: true) { statement, startLine in
             line = startLine
-            try run(statement, in: db, binder: &binder)
+            try run(
+                statement, in: db, binder: &binder, namesWritableSchema: &namesWritableSchema)
         }
         if let rest = splitter.remainder(),
             SQLScript(text: rest).statementStart(from: rest.startIndex) != rest.endIndex
@@ -56,12 +65,14 @@ enum SQLiteDumpLoader {
                 advice: "The file is truncated: use another backup.")
         }
         if db.isInsideTransaction { try db.execute(sql: "COMMIT") }
+        return namesWritableSchema
     }
 
     /// Runs one statement of the dump (its bytes up to and with the `;`); the
     /// dump's own transaction statements are left out, because the load has its own.
     private static func run(
-        _ bytes: UnsafeBufferPointer<UInt8>, in db: Database, binder: inout DumpInsertBinder
+        _ bytes: UnsafeBufferPointer<UInt8>, in db: Database, binder: inout DumpInsertBinder,
+        namesWritableSchema: inout Bool
     ) throws {
         var text: String?
         do {
@@ -72,6 +83,7 @@ enum SQLiteDumpLoader {
             let word = statement.prefix(while: { !$0.isWhitespace && $0 != ";" }).uppercased()
             if ["BEGIN", "COMMIT", "END"].contains(word) { return }
             if word == "PRAGMA", statement.containsIgnoringASCIICase("foreign_keys") { return }
+            if statement.containsIgnoringASCIICase("writable_schema") { namesWritableSchema = true }
             try db.execute(sql: statement)
         } catch let error as DatabaseError {
             let statement = text ?? StatementSplitter.trimmed(bytes)

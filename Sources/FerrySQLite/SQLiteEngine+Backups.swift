@@ -157,6 +157,7 @@ extension SQLiteEngine {
     ) async throws -> Result {
         var database = file.path
         var loaded: URL?
+        var loadedWithoutSchemaEdits = false
         // A dump is loaded into a new database in a work folder beside it (a killed run's is removed
         // by the next), which is then checked like a native backup.
         let work =
@@ -173,11 +174,12 @@ extension SQLiteEngine {
             let queue = try DatabaseQueue(
                 path: target.path, configuration: configuration(readonly: false))
             do {
-                try await blocking {
+                let namesWritableSchema = try await blocking {
                     try queue.writeWithoutTransaction { db in
                         try SQLiteDumpLoader.load(file, into: db, reportingTo: listener)
                     }
                 }
+                loadedWithoutSchemaEdits = !namesWritableSchema
                 try queue.close()
             } catch let error as DatabaseError {
                 try? queue.close()
@@ -187,12 +189,20 @@ extension SQLiteEngine {
             database = target.path
         }
         let copy = try await checkedCopy(
-            of: database, file: file, level: level, isLoadedDump: loaded != nil)
+            of: database, file: file, level: level, isLoadedDump: loaded != nil,
+            indexesAreSQLitesOwn: loadedWithoutSchemaEdits)
         return try await body(copy)
     }
 
+    /// The copy at `database`, checked at `level`. With
+    /// `indexesAreSQLitesOwn` (a dump loaded into a new file in one
+    /// transaction, no statement naming `writable_schema`), every index was
+    /// made by SQLite from its table's rows in that transaction: the full
+    /// check compares none with its table again (see ``TransactionWitness``);
+    /// the quick check still reads every page.
     private func checkedCopy(
-        of database: String, file: URL, level: BackupCheckLevel, isLoadedDump: Bool
+        of database: String, file: URL, level: BackupCheckLevel, isLoadedDump: Bool,
+        indexesAreSQLitesOwn: Bool = false
     ) async throws -> SQLiteBackupCopy {
         let queue: DatabaseQueue
         do {
@@ -216,8 +226,15 @@ extension SQLiteEngine {
                 guard level.isThorough else {
                     return BackupCheck(rowCounts: nil, state: try SQLiteHistory.readState(db))
                 }
+                let builtByTheLoad =
+                    indexesAreSQLitesOwn
+                    ? Set(
+                        try String.fetchAll(
+                            db, sql: "SELECT name FROM sqlite_schema WHERE type = 'index'"))
+                    : []
                 let problems = try SQLiteInspection.integrityProblems(
-                    db, thorough: true, helpers: helpers, reportingTo: listener)
+                    db, thorough: true, helpers: helpers,
+                    indexesBuiltInTransaction: builtByTheLoad, reportingTo: listener)
                 guard problems.isEmpty else {
                     throw FerryError(
                         .backupCorrupt,

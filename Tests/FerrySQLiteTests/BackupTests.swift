@@ -207,6 +207,42 @@ import Testing
         }
     }
 
+    /// A dump loads into a new file in one transaction, so the full check
+    /// does not compare its indexes with their tables again (SQLite made
+    /// them from the rows); but a dump that names `writable_schema` can make
+    /// an index's definition say what its entries do not, and then every
+    /// index is compared and the damage found.
+    @Test func aDumpThatEditsTheSchemaHasEveryIndexComparedWithItsTable() async throws {
+        let folder = try TemporaryFolder()
+        let dump = """
+            CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, parent TEXT);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
+                INSERT INTO t (a, parent) SELECT i % 97, printf('%.100c', 'x') || i FROM n;
+            CREATE INDEX t_a ON t (a);
+
+            """
+        let engine = SQLiteEngine(path: folder.url.appendingPathComponent("app.db").path)
+        try folder.write("clean.sql", dump)
+        let clean = try await engine.checkNewBackup(
+            at: folder.url.appendingPathComponent("clean.sql"), format: .sql, level: .full)
+        #expect(clean.rowCounts?["t"] == 60000)
+
+        try folder.write(
+            "edited.sql",
+            dump + """
+                PRAGMA writable_schema = ON;
+                UPDATE sqlite_schema SET sql = 'CREATE INDEX t_a ON t (parent)' WHERE name = 't_a';
+                PRAGMA writable_schema = OFF;
+
+                """)
+        let error = try await #require(throws: FerryError.self) {
+            try await engine.checkNewBackup(
+                at: folder.url.appendingPathComponent("edited.sql"), format: .sql, level: .full)
+        }
+        #expect(error.code == .backupCorrupt, "\(error)")
+        #expect(error.engineMessage?.contains("t_a") == true, "\(error)")
+    }
+
     @Test(arguments: BackupCheckLevel.allCases)
     func anSQLBackupRestoresIntoADatabaseThatDoesNotExistYet(check: BackupCheckLevel) async throws {
         try await withExample(at: "0.5.0") { scenario in
