@@ -78,7 +78,7 @@ import Testing
             #expect(error.code == .migrationFailed)
             #expect(
                 error.message.contains(
-                    "0.4.0/002_own_transaction.sql holds \(statement) (line 6), which would end the transaction"
+                    "0.4.0/002_own_transaction.sql holds \(statement) (line 6), inside the transaction Ferry runs it in"
                 ),
                 "\(error.message)")
             #expect(error.message.contains("The statement was not run."))

@@ -48,9 +48,10 @@ public enum TransactionStatement {
     ) -> FerryError {
         FerryError(
             .migrationFailed,
-            "\(script.file ?? "The SQL given in code") holds \(words) (line \(line)), which would end the "
-                + "transaction Ferry runs it in: an upgrade's migrations are applied in one transaction, all "
-                + "or nothing, and Ferry begins and commits it itself. The statement was not run.",
+            "\(script.file ?? "The SQL given in code") holds \(words) (line \(line)), inside the transaction "
+                + "Ferry runs it in: Ferry begins and commits that transaction itself (an upgrade's migrations "
+                + "are applied in one, all or nothing), and a statement that begins or ends one there would "
+                + "commit or undo part of it. The statement was not run.",
             advice:
                 "Remove the transaction's own statements (BEGIN, COMMIT, END, ROLLBACK) from the script; "
                 + "savepoints may stay. A migration that must run outside any transaction says so in its "
