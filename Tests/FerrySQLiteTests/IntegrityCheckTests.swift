@@ -267,22 +267,14 @@ import Testing
         let updates = definitions.sorted { $0.key < $1.key }.map { name, sql in
             "UPDATE sqlite_schema SET sql = \(SQLLiteral.quoted(sql)) WHERE name = \(SQLLiteral.quoted(name));"
         }
-        try runSQLite(path, "PRAGMA writable_schema = ON; " + updates.joined(separator: " "))
+        let edit = try sqlite3Shell(
+            path, sql: "PRAGMA writable_schema = ON; " + updates.joined(separator: " "))
+        #expect(edit.status == 0, "\(edit.stderr)")
         return (folder, try DatabaseQueue(path: path))
     }
 
     /// What the passes find, on one connection.
     func passesOutcome(_ db: Database) throws -> SQLiteIntegrityCheck.Outcome {
         try SQLiteIntegrityCheck.run(try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
-    }
-
-    /// Runs the real `sqlite3` shell on a file.
-    func runSQLite(_ path: String, _ sql: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", path, sql]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
     }
 }

@@ -33,7 +33,8 @@ import Testing
             setup +=
                 "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE INDEX t_a ON t (parent)' WHERE name = 't_a';"
         }
-        try runSQLite(path, setup)
+        let made = try sqlite3Shell(path, sql: setup)
+        #expect(made.status == 0, "\(made.stderr)")
         let statements = Locked<[String]>([])
         var configuration = GRDB.Configuration()
         configuration.allowsUnsafeTransactions = true
@@ -136,15 +137,5 @@ import Testing
         #expect(
             try await session.fetchAll("SELECT count(*) FROM parents").first?.values.first
                 == .integer(1))
-    }
-
-    /// Runs the real `sqlite3` shell on a file.
-    func runSQLite(_ path: String, _ sql: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", path, sql]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
     }
 }

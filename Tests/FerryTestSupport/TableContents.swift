@@ -71,3 +71,20 @@ public func sqlite3Shell(_ database: String, input: URL) throws -> (status: Int3
     process.waitUntilExit()
     return (process.terminationStatus, message)
 }
+
+/// Runs the real `sqlite3` shell on a database with `sql` as its argument
+/// (statements separated by `;`).
+@discardableResult
+public func sqlite3Shell(_ database: String, sql: String) throws -> (status: Int32, stderr: String)
+{
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["sqlite3", "-bail", database, sql]
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, message)
+}
