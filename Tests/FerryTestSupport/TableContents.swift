@@ -59,17 +59,7 @@ public struct TableContents: Equatable, CustomStringConvertible {
 /// Runs the real `sqlite3` shell on a database with a script on standard input.
 @discardableResult
 public func sqlite3Shell(_ database: String, input: URL) throws -> (status: Int32, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["sqlite3", "-bail", database]
-    process.standardInput = try FileHandle(forReadingFrom: input)
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, message)
+    try sqlite3Shell(["-bail", database], input: try FileHandle(forReadingFrom: input))
 }
 
 /// Runs the real `sqlite3` shell on a database with `sql` as its argument
@@ -77,9 +67,16 @@ public func sqlite3Shell(_ database: String, input: URL) throws -> (status: Int3
 @discardableResult
 public func sqlite3Shell(_ database: String, sql: String) throws -> (status: Int32, stderr: String)
 {
+    try sqlite3Shell(["-bail", database, sql], input: FileHandle.nullDevice)
+}
+
+private func sqlite3Shell(_ arguments: [String], input: FileHandle) throws -> (
+    status: Int32, stderr: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["sqlite3", "-bail", database, sql]
+    process.arguments = ["sqlite3"] + arguments
+    process.standardInput = input
     let errors = Pipe()
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
