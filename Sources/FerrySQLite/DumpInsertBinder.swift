@@ -16,7 +16,7 @@ import GRDBSQLite
 /// bound value gets its column's affinity exactly as the literal would.
 struct DumpInsertBinder {
     /// One value of a row, as a range of the statement's bytes where it has text.
-    private enum Literal {
+    enum Literal {
         case null
         case integer(Int64)
         case real(Double)
@@ -28,9 +28,18 @@ struct DumpInsertBinder {
         case hexText(Range<Int>)
     }
 
+    /// The rows of one of Ferry's INSERTs, read: where its header (the text
+    /// before the rows) ends, how many columns it names, and where its values
+    /// are in the array they were appended to, row after row.
+    struct Rows {
+        let headerEnd: Int
+        let columns: Int
+        let values: Range<Int>
+    }
+
     /// The prepared single-row INSERT, by the statement's text before its rows.
     private var inserts: [[UInt8]: Statement] = [:]
-    /// The values of the statement being inserted, row after row.
+    /// The values of the statement being inserted by ``insert(_:into:)``.
     private var values: [Literal] = []
     /// Unescaped text or decoded bytes of one value.
     private var scratch: [UInt8] = []
@@ -42,31 +51,62 @@ struct DumpInsertBinder {
     /// - Throws: `DatabaseError` when SQLite refuses a row.
     mutating func insert(_ statement: UnsafeBufferPointer<UInt8>, into db: Database) throws -> Bool
     {
-        guard let (headerEnd, columns) = Self.header(statement) else { return false }
         values.removeAll(keepingCapacity: true)
-        guard parseRows(statement, from: headerEnd, columns: columns) else { return false }
-        let header = Array(statement[..<headerEnd])
+        guard let rows = Self.rows(of: statement, appendingTo: &values) else { return false }
+        let literals = values
+        try literals.withUnsafeBufferPointer { literals in
+            try insert(rows, of: statement, literals: literals, into: db)
+        }
+        return true
+    }
+
+    /// Reads the rows of `statement` (without the blanks around it), their
+    /// values appended to `literals`, if it is one of Ferry's INSERTs.
+    ///
+    /// - Returns: nil, `literals` as it was, when it is not.
+    static func rows(
+        of statement: UnsafeBufferPointer<UInt8>, appendingTo literals: inout [Literal]
+    )
+        -> Rows?
+    {
+        guard let (headerEnd, columns) = header(statement) else { return nil }
+        let first = literals.count
+        guard parseRows(statement, from: headerEnd, columns: columns, into: &literals) else {
+            literals.removeSubrange(first...)
+            return nil
+        }
+        return Rows(headerEnd: headerEnd, columns: columns, values: first..<literals.count)
+    }
+
+    /// Inserts rows read by ``rows(of:appendingTo:)`` from `statement`, whose
+    /// values are `literals[rows.values]`.
+    ///
+    /// - Throws: `DatabaseError` when SQLite refuses a row.
+    mutating func insert(
+        _ rows: Rows, of statement: UnsafeBufferPointer<UInt8>,
+        literals: UnsafeBufferPointer<Literal>, into db: Database
+    ) throws {
+        let header = Array(statement[..<rows.headerEnd])
         let insert: Statement
         if let prepared = inserts[header] {
             insert = prepared
         } else {
-            let placeholders = Array(repeating: "?", count: columns).joined(separator: ",")
+            let placeholders = Array(repeating: "?", count: rows.columns).joined(separator: ",")
             insert = try db.makeStatement(
                 sql: String(decoding: header, as: UTF8.self) + " (" + placeholders + ")")
             inserts[header] = insert
         }
         let handle = insert.sqliteStatement
-        var index = 0
-        while index < values.count {
-            for column in 0..<columns {
+        var index = rows.values.lowerBound
+        while index < rows.values.upperBound {
+            for column in 0..<rows.columns {
                 try bind(
-                    values[index + column], at: Int32(column + 1), of: statement, to: handle, db: db
-                )
+                    literals[index + column], at: Int32(column + 1), of: statement, to: handle,
+                    db: db)
             }
             try RawStatement.run(handle, in: db)
-            index += columns
+            index += rows.columns
         }
-        return true
     }
 
     // MARK: Reading the statement
@@ -88,20 +128,22 @@ struct DumpInsertBinder {
         return (position, columns)
     }
 
-    /// Reads every row into `values`; false unless each has `columns` values and the statement ends after the last.
-    private mutating func parseRows(
-        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, columns: Int
+    /// Appends every row's values to `values`; false unless each has `columns` values and the
+    /// statement ends after the last.
+    private static func parseRows(
+        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, columns: Int,
+        into values: inout [Literal]
     ) -> Bool {
         var position = start
-        guard Self.skip("\n(", in: bytes, at: &position) else { return false }
+        guard skip("\n(", in: bytes, at: &position) else { return false }
         while true {
             for column in 0..<columns {
-                if column > 0, !Self.skip(",", in: bytes, at: &position) { return false }
-                guard let value = Self.literal(in: bytes, at: &position) else { return false }
+                if column > 0, !skip(",", in: bytes, at: &position) { return false }
+                guard let value = literal(in: bytes, at: &position) else { return false }
                 values.append(value)
             }
-            if Self.skip("),\n(", in: bytes, at: &position) { continue }
-            return Self.skip(");", in: bytes, at: &position) && position == bytes.count
+            if skip("),\n(", in: bytes, at: &position) { continue }
+            return skip(");", in: bytes, at: &position) && position == bytes.count
         }
     }
 

@@ -11,7 +11,9 @@ import GRDBSQLite
 /// the `;` inside a trigger's `BEGIN … END` body). The new database is
 /// throw-away until checked, so it is loaded without a journal. The rows of
 /// Ferry's own dumps are bound to prepared statements (``DumpInsertBinder``);
-/// every other statement is run as it is written.
+/// every other statement is run as it is written. The text is read, split
+/// and its rows read on a thread of its own (``DumpStatementReader``) while
+/// the caller's thread writes the statements before them.
 enum SQLiteDumpLoader {
     /// Loads the dump at `dump` into `db`, the bytes read going to `listener`.
     ///
@@ -34,49 +36,49 @@ enum SQLiteDumpLoader {
         // Indexes are created after the rows: let SQLite sort their entries on more than one core.
         try db.execute(sql: "PRAGMA threads = \(SQLiteEngine.sorterThreads)")
         try db.execute(sql: "BEGIN")
-        var splitter = StatementSplitter()
         var binder = DumpInsertBinder()
         var namesWritableSchema = false
-        var line = 1
         let progress = listener.reporter(
             "load", unit: .bytes, total: Int64(FileSafety.size(of: dump.path)))
         defer { progress.finish() }
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            progress.advance(by: Int64(chunk.count))
-            try splitter.feed(chunk) { statement, startLine in
-                line = startLine
-                try run(
-                    statement, in: db, binder: &binder, namesWritableSchema: &namesWritableSchema)
+        let batches = DumpStatementReader(handle, name: dump.lastPathComponent).start()
+        // The reading thread reads the handle until it ends, also when the load stops early.
+        defer {
+            batches.cancel()
+            batches.waitUntilEnded()
+        }
+        while let batch = try batches.take() {
+            try batch.bytes.withUnsafeBufferPointer { bytes in
+                try batch.literals.withUnsafeBufferPointer { literals in
+                    for statement in batch.statements {
+                        try run(
+                            UnsafeBufferPointer(rebasing: bytes[statement.range]),
+                            rows: statement.rows, literals: literals, in: db, binder: &binder,
+                            namesWritableSchema: &namesWritableSchema)
+                    }
+                }
             }
-            CrashPoint.reach("load.chunk-loaded")
-        }
-        try splitter.feed([], isLast: true) { statement, startLine in
-            line = startLine
-            try run(
-                statement, in: db, binder: &binder, namesWritableSchema: &namesWritableSchema)
-        }
-        if let rest = splitter.remainder(),
-            SQLScript(text: rest).statementStart(from: rest.startIndex) != rest.endIndex
-        {
-            throw FerryError(
-                .backupCorrupt,
-                "The SQL dump \(dump.lastPathComponent) ends in the middle of a statement (after line \(line)).",
-                changes: "Nothing was changed.",
-                advice: "The file is truncated: use another backup.")
+            if batch.fileBytes > 0 {
+                progress.advance(by: Int64(batch.fileBytes))
+                CrashPoint.reach("load.chunk-loaded")
+            }
         }
         if db.isInsideTransaction { try db.execute(sql: "COMMIT") }
         return namesWritableSchema
     }
 
-    /// Runs one statement of the dump (its bytes up to and with the `;`); the
-    /// dump's own transaction statements are left out, because the load has its own.
+    /// Runs one statement of the dump (its bytes up to and with the `;`,
+    /// without the blanks around them), binding its `rows` when the reader
+    /// read them; the dump's own transaction statements are left out,
+    /// because the load has its own.
     private static func run(
-        _ bytes: UnsafeBufferPointer<UInt8>, in db: Database, binder: inout DumpInsertBinder,
-        namesWritableSchema: inout Bool
+        _ bytes: UnsafeBufferPointer<UInt8>, rows: DumpInsertBinder.Rows?,
+        literals: UnsafeBufferPointer<DumpInsertBinder.Literal>, in db: Database,
+        binder: inout DumpInsertBinder, namesWritableSchema: inout Bool
     ) throws {
         var text: String?
         do {
-            if try binder.insert(StatementSplitter.trimmedBytes(bytes), into: db) { return }
+            if let rows { return try binder.insert(rows, of: bytes, literals: literals, into: db) }
             let statement = StatementSplitter.trimmed(bytes)
             text = statement
             if statement == ";" { return }
@@ -94,141 +96,5 @@ enum SQLiteDumpLoader {
                 location: .init(file: "dump", line: 0, statement: SQLScript.shortened(statement)),
                 engineMessage: error.message)
         }
-    }
-}
-
-/// Splits a stream of SQL text into complete statements.
-struct StatementSplitter {
-    private var pending: [UInt8] = []
-    /// Where the current statement starts in `pending`.
-    private var start = 0
-    /// Where scanning goes on in `pending`.
-    private var position = 0
-    private var state = State.code
-    private var line = 1
-
-    private enum State {
-        case code, singleQuote, doubleQuote, backtick, bracket, lineComment, blockComment
-    }
-
-    /// Adds bytes; calls `emit` with each complete statement (its bytes, valid
-    /// during the call, up to and with its `;`) and the line it ends on.
-    /// `isLast` says that no more bytes follow.
-    mutating func feed(
-        _ bytes: some Collection<UInt8>, isLast: Bool = false,
-        emit: (UnsafeBufferPointer<UInt8>, Int) throws -> Void
-    ) throws {
-        if start > 0 {
-            pending.removeFirst(start)
-            position -= start
-            start = 0
-        }
-        pending.append(contentsOf: bytes)
-        // Scan through a buffer pointer: a dump has hundreds of millions of bytes, and checked
-        // array accesses to a stored property cost more than the scan itself.
-        let scanned = pending
-        try scanned.withUnsafeBufferPointer { buffer in try scan(buffer, isLast: isLast, emit: emit)
-        }
-    }
-
-    private mutating func scan(
-        _ pending: UnsafeBufferPointer<UInt8>, isLast: Bool,
-        emit: (UnsafeBufferPointer<UInt8>, Int) throws -> Void
-    ) throws {
-        let end = pending.count
-        while position < end {
-            let byte = pending[position]
-            // A two-byte token may straddle two pieces: wait for the next one.
-            let next: UInt8? = position + 1 < end ? pending[position + 1] : nil
-            if next == nil, !isLast,
-                byte == UInt8(ascii: "-") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "*")
-            {
-                return
-            }
-            var step = 1
-            switch state {
-            case .code:
-                switch byte {
-                case UInt8(ascii: "'"): state = .singleQuote
-                case UInt8(ascii: "\""): state = .doubleQuote
-                case UInt8(ascii: "`"): state = .backtick
-                case UInt8(ascii: "["): state = .bracket
-                case UInt8(ascii: "-") where next == UInt8(ascii: "-"): state = .lineComment
-                case UInt8(ascii: "/") where next == UInt8(ascii: "*"):
-                    state = .blockComment
-                    step = 2
-                case UInt8(ascii: ";"):
-                    let text = UnsafeBufferPointer(rebasing: pending[start...position])
-                    if isComplete(text) {
-                        try emit(text, line)
-                        start = position + 1
-                    }
-                default: break
-                }
-            case .singleQuote: if byte == UInt8(ascii: "'") { state = .code }
-            case .doubleQuote: if byte == UInt8(ascii: "\"") { state = .code }
-            case .backtick: if byte == UInt8(ascii: "`") { state = .code }
-            case .bracket: if byte == UInt8(ascii: "]") { state = .code }
-            case .lineComment: if byte == UInt8(ascii: "\n") { state = .code }
-            case .blockComment:
-                if byte == UInt8(ascii: "*"), next == UInt8(ascii: "/") {
-                    state = .code
-                    step = 2
-                }
-            }
-            if byte == UInt8(ascii: "\n") { line += 1 }
-            position += step
-        }
-    }
-
-    /// Whether SQLite sees a complete statement (a trigger's body has `;` inside).
-    ///
-    /// The text ends in a `;` outside quotes and comments. Only a `CREATE TRIGGER` can go on
-    /// past such a `;`, so an `INSERT` (nearly all of a dump, and up to 256 KiB each) is
-    /// complete without asking `sqlite3_complete` to scan it again.
-    private func isComplete(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        let first = text.firstIndex { !Self.isASCIIWhitespace($0) } ?? text.endIndex
-        let insert = Array("insert".utf8)
-        if text.endIndex - first > insert.count,
-            zip(text[first..<first + insert.count], insert).allSatisfy({ $0 | 0x20 == $1 }),
-            Self.isASCIIWhitespace(text[first + insert.count])
-        {
-            return true
-        }
-        var candidate = Array(text)
-        candidate.append(0)
-        return candidate.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { sqlite3_complete($0.baseAddress) != 0 }
-        }
-    }
-
-    private static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || (0x09...0x0d).contains(byte)
-    }
-
-    /// The bytes without the ASCII blanks around them.
-    static func trimmedBytes(_ text: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        let first = text.firstIndex { !isASCIIWhitespace($0) } ?? text.endIndex
-        let last = text.lastIndex { !isASCIIWhitespace($0) }.map { $0 + 1 } ?? first
-        return UnsafeBufferPointer(rebasing: text[first..<max(first, last)])
-    }
-
-    /// The statement's text without the blanks around it, as
-    /// `trimmingCharacters(in: .whitespacesAndNewlines)` gives it, but
-    /// without that call's cost on a large statement when the blanks are ASCII.
-    static func trimmed(_ text: UnsafeBufferPointer<UInt8>) -> String {
-        let first = text.firstIndex { !isASCIIWhitespace($0) } ?? text.endIndex
-        let last = text.lastIndex { !isASCIIWhitespace($0) }.map { $0 + 1 } ?? first
-        let statement = String(
-            decoding: UnsafeBufferPointer(rebasing: text[first..<max(first, last)]), as: UTF8.self)
-        // A non-ASCII byte at either end may begin or end other Unicode whitespace.
-        let ends = [first < last ? text[first] : 0, first < last ? text[last - 1] : 0]
-        return ends.contains { $0 >= 0x80 }
-            ? statement.trimmingCharacters(in: .whitespacesAndNewlines) : statement
-    }
-
-    /// What is left after the last complete statement, if anything.
-    func remainder() -> String? {
-        start < pending.count ? String(decoding: pending[start...], as: UTF8.self) : nil
     }
 }

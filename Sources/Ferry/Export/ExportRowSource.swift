@@ -12,7 +12,7 @@ public final class ExportRowSource: @unchecked Sendable {
     /// The table's columns' logical types, in order.
     public let types: [LogicalType]
     private let decoder: ExportRowDecoder
-    private var channel: RowBatches?
+    private var channel: HandOff<DecodedRows>?
     /// The rows of the batch being read, one after another.
     private var batch: [ExportValue] = []
     private var batchRows = 0
@@ -90,8 +90,8 @@ public final class ExportRowSource: @unchecked Sendable {
     }
 
     /// Starts the decoding thread.
-    private func start() -> RowBatches {
-        let channel = RowBatches(capacity: 4)
+    private func start() -> HandOff<DecodedRows> {
+        let channel = HandOff<DecodedRows>(capacity: 4)
         self.channel = channel
         let decoder = self.decoder
         let thread = Thread {
@@ -103,78 +103,15 @@ public final class ExportRowSource: @unchecked Sendable {
     }
 }
 
-/// Batches of decoded rows on their way from the decoding thread to the
-/// loading one: at most `capacity` wait, each of at most 1,024 rows and
-/// about a megabyte of lines, so that memory stays bounded.
-final class RowBatches: @unchecked Sendable {
-    /// Rows, their values one after another in one array (an array per
-    /// row made the decoding thread allocate, and the loading one free,
-    /// each row), and how many were left out for a refused value so far.
-    struct Batch {
-        var values: [ExportValue]
-        var rows: Int
-        var refused: Int
-    }
-
-    private let condition = NSCondition()
-    private let capacity: Int
-    private var waiting: [Batch] = []
-    private var failure: (any Error)?
-    private var ended = false
-    private var cancelled = false
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    /// Whether the decoder ended (and wrote everything it will).
-    var isFinished: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return ended && waiting.isEmpty
-    }
-
-    /// On the decoding thread: hands a batch over, waiting while the
-    /// channel is full; false when the reader has gone.
-    func put(_ batch: Batch) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while waiting.count >= capacity && !cancelled { condition.wait() }
-        guard !cancelled else { return false }
-        waiting.append(batch)
-        condition.broadcast()
-        return true
-    }
-
-    /// On the decoding thread: the end, or the failure that ended it.
-    func finish(_ error: (any Error)?) {
-        condition.lock()
-        defer { condition.unlock() }
-        failure = error
-        ended = true
-        condition.broadcast()
-    }
-
-    /// The next batch, nil after the last; the decoder's failure once the
-    /// batches before it are taken.
-    func take() throws -> Batch? {
-        condition.lock()
-        defer { condition.unlock() }
-        while waiting.isEmpty && !ended { condition.wait() }
-        if !waiting.isEmpty {
-            let batch = waiting.removeFirst()
-            condition.broadcast()
-            return batch
-        }
-        if let failure { throw failure }
-        return nil
-    }
-
-    /// The reader has gone: the decoder stops at its next batch.
-    func cancel() {
-        condition.lock()
-        defer { condition.unlock() }
-        cancelled = true
-        condition.broadcast()
-    }
+/// Rows decoded on the decoding thread, on their way to the loading one:
+/// at most 1,024 and about a megabyte of lines, so that memory stays bounded.
+struct DecodedRows {
+    /// The rows' values one after another in one array (an array per row
+    /// made the decoding thread allocate, and the loading one free, each row).
+    var values: [ExportValue]
+    var rows: Int
+    /// How many rows were left out for a refused value so far.
+    var refused: Int
 }
 
 /// The decoding half of an ``ExportRowSource``, on its own thread: reads
@@ -216,7 +153,7 @@ final class ExportRowDecoder: @unchecked Sendable {
     deinit { try? handle?.close() }
 
     /// Decodes every row into `channel`, then ends it (with the failure, if one stopped it).
-    func run(into channel: RowBatches) {
+    func run(into channel: HandOff<DecodedRows>) {
         var values: [ExportValue] = []
         var rows = 0
         func fresh() {
@@ -231,13 +168,13 @@ final class ExportRowDecoder: @unchecked Sendable {
                 rows += 1
                 if rows == Self.batchRows || pendingBytes >= Self.batchBytes {
                     pendingBytes = 0
-                    let batch = RowBatches.Batch(values: values, rows: rows, refused: refused)
+                    let batch = DecodedRows(values: values, rows: rows, refused: refused)
                     guard channel.put(batch) else { return }
                     fresh()
                 }
             }
             if rows > 0 || refused > 0 {
-                let batch = RowBatches.Batch(values: values, rows: rows, refused: refused)
+                let batch = DecodedRows(values: values, rows: rows, refused: refused)
                 guard channel.put(batch) else { return }
             }
             channel.finish(nil)
@@ -245,7 +182,7 @@ final class ExportRowDecoder: @unchecked Sendable {
             if rows > 0 {
                 // The whole rows before the failure (not the part of the row that failed).
                 values.removeSubrange((rows * types.count)...)
-                _ = channel.put(RowBatches.Batch(values: values, rows: rows, refused: refused))
+                _ = channel.put(DecodedRows(values: values, rows: rows, refused: refused))
             }
             channel.finish(error)
         }
