@@ -15,17 +15,47 @@ import GRDBSQLite
 /// one) is left to SQLite as text, so the database is the same either way: a
 /// bound value gets its column's affinity exactly as the literal would.
 struct DumpInsertBinder {
-    /// One value of a row, as a range of the statement's bytes where it has text.
-    enum Literal {
-        case null
-        case integer(Int64)
-        case real(Double)
-        /// Text between quotes; `doubled` when it holds `''` for a quote.
-        case text(Range<Int>, doubled: Bool)
-        /// The hexadecimal digits of `X'…'`.
-        case blob(Range<Int>)
-        /// The hexadecimal digits of `CAST(X'…' AS TEXT)`.
-        case hexText(Range<Int>)
+    /// One value of a row in 16 bytes (a dump's megabyte holds about
+    /// 150,000): its kind, and an integer's or a real's bits, or where its
+    /// text or digits are in the statement's bytes (offset and length, 32
+    /// bits each: a statement is taken only when it is under 4 GiB).
+    struct Literal {
+        enum Kind: UInt8 {
+            case null, integer, real
+            /// Text between quotes, and text that holds `''` for a quote.
+            case text, textWithDoubledQuotes
+            /// The hexadecimal digits of `X'…'`, and of `CAST(X'…' AS TEXT)`.
+            case blob, hexText
+        }
+
+        let kind: Kind
+        let word: UInt64
+
+        static let null = Literal(kind: .null, word: 0)
+
+        static func integer(_ value: Int64) -> Literal {
+            Literal(kind: .integer, word: UInt64(bitPattern: value))
+        }
+
+        static func real(_ value: Double) -> Literal {
+            Literal(kind: .real, word: value.bitPattern)
+        }
+
+        /// `range` is in a statement of less than 4 GiB.
+        init(_ kind: Kind, _ range: Range<Int>) {
+            self.init(kind: kind, word: UInt64(range.lowerBound) << 32 | UInt64(range.count))
+        }
+
+        private init(kind: Kind, word: UInt64) {
+            self.kind = kind
+            self.word = word
+        }
+
+        /// Where the text or the digits are, in the statement's bytes.
+        var range: Range<Int> {
+            let start = Int(word >> 32)
+            return start..<start + Int(word & 0xffff_ffff)
+        }
     }
 
     /// The rows of one of Ferry's INSERTs, read: where its header (the text
@@ -69,7 +99,8 @@ struct DumpInsertBinder {
     )
         -> Rows?
     {
-        guard let (headerEnd, columns) = header(statement) else { return nil }
+        guard statement.count <= Int(UInt32.max), let (headerEnd, columns) = header(statement)
+        else { return nil }
         let first = literals.count
         guard parseRows(statement, from: headerEnd, columns: columns, into: &literals) else {
             literals.removeSubrange(first...)
@@ -164,7 +195,7 @@ struct DumpInsertBinder {
                         continue
                     }
                     position = index + 1
-                    return .text(start..<index, doubled: doubled)
+                    return Literal(doubled ? .textWithDoubledQuotes : .text, start..<index)
                 }
                 index += 1
             }
@@ -176,13 +207,13 @@ struct DumpInsertBinder {
                 let digits = hexDigits(in: bytes, at: &position),
                 skip("'", in: bytes, at: &position)
             else { return nil }
-            return .blob(digits)
+            return Literal(.blob, digits)
         case UInt8(ascii: "C"):
             guard skip("CAST(X'", in: bytes, at: &position),
                 let digits = hexDigits(in: bytes, at: &position),
                 skip("' AS TEXT)", in: bytes, at: &position)
             else { return nil }
-            return .hexText(digits)
+            return Literal(.hexText, digits)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return number(in: bytes, at: &position)
         default:
@@ -310,33 +341,31 @@ struct DumpInsertBinder {
         to handle: OpaquePointer, db: Database
     ) throws {
         let code: Int32
-        switch value {
+        switch value.kind {
         case .null:
             code = sqlite3_bind_null(handle, index)
-        case .integer(let integer):
-            code = sqlite3_bind_int64(handle, index, integer)
-        case .real(let real):
-            code = sqlite3_bind_double(handle, index, real)
-        case .text(let range, let doubled):
-            if doubled {
-                scratch.removeAll(keepingCapacity: true)
-                var offset = range.lowerBound
-                while offset < range.upperBound {
-                    scratch.append(bytes[offset])
-                    offset += bytes[offset] == UInt8(ascii: "'") ? 2 : 1
-                }
-                code = bindScratchAsText(handle, index)
-            } else {
-                // The statement's bytes outlive the step that reads them.
-                let start = bytes.baseAddress! + range.lowerBound
-                code = start.withMemoryRebound(to: CChar.self, capacity: max(range.count, 1)) {
-                    text in
-                    sqlite3_bind_text(
-                        handle, index, text, Int32(range.count), Self.staticDestructor)
-                }
+        case .integer:
+            code = sqlite3_bind_int64(handle, index, Int64(bitPattern: value.word))
+        case .real:
+            code = sqlite3_bind_double(handle, index, Double(bitPattern: value.word))
+        case .textWithDoubledQuotes:
+            scratch.removeAll(keepingCapacity: true)
+            let range = value.range
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                scratch.append(bytes[offset])
+                offset += bytes[offset] == UInt8(ascii: "'") ? 2 : 1
             }
-        case .blob(let digits):
-            decode(digits, of: bytes)
+            code = bindScratchAsText(handle, index)
+        case .text:
+            // The statement's bytes outlive the step that reads them.
+            let range = value.range
+            let start = bytes.baseAddress! + range.lowerBound
+            code = start.withMemoryRebound(to: CChar.self, capacity: max(range.count, 1)) { text in
+                sqlite3_bind_text(handle, index, text, Int32(range.count), Self.staticDestructor)
+            }
+        case .blob:
+            decode(value.range, of: bytes)
             code =
                 scratch.isEmpty
                 ? sqlite3_bind_zeroblob(handle, index, 0)
@@ -344,8 +373,8 @@ struct DumpInsertBinder {
                     sqlite3_bind_blob(
                         handle, index, $0.baseAddress, Int32($0.count), Self.transientDestructor)
                 }
-        case .hexText(let digits):
-            decode(digits, of: bytes)
+        case .hexText:
+            decode(value.range, of: bytes)
             code = bindScratchAsText(handle, index)
         }
         guard code == SQLITE_OK else {

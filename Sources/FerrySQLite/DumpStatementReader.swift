@@ -2,7 +2,7 @@ import Ferry
 import Foundation
 
 /// The reading half of ``SQLiteDumpLoader``, on a thread of its own: reads
-/// the dump a megabyte at a time, splits it into statements
+/// the dump 256 KiB at a time, splits it into statements
 /// (``StatementSplitter``) and reads the rows of Ferry's own INSERTs
 /// (``DumpInsertBinder/rows(of:appendingTo:)``), while the loading thread
 /// writes the statements before them into the database.
@@ -10,7 +10,7 @@ import Foundation
 /// Reading and splitting the text was about a sixth of a restore's time on
 /// the loading thread; it now runs beside SQLite's inserts.
 final class DumpStatementReader: @unchecked Sendable {
-    /// The statements of one megabyte of the dump, their text and the values
+    /// The statements of one piece of the dump, their text and the values
     /// of their rows.
     struct Batch {
         /// One statement: its bytes in ``bytes`` (without the blanks around
@@ -26,8 +26,15 @@ final class DumpStatementReader: @unchecked Sendable {
         /// The values of the statements' rows (their ranges are in the statement's bytes).
         var literals: [DumpInsertBinder.Literal] = []
         /// The bytes of the dump read for this batch: none for the last,
-        /// which holds what follows the file's last megabyte.
+        /// which holds what follows the file's last piece.
         var fileBytes = 0
+
+        init(fileBytes: Int = 0) {
+            self.fileBytes = fileBytes
+            bytes.reserveCapacity(fileBytes + 4096)
+            // A value takes two bytes of the dump at least (`1,`), and about eight in the large set.
+            literals.reserveCapacity(fileBytes / 8)
+        }
 
         fileprivate mutating func append(_ statement: UnsafeBufferPointer<UInt8>, line: Int) {
             let text = StatementSplitter.trimmedBytes(statement)
@@ -38,6 +45,9 @@ final class DumpStatementReader: @unchecked Sendable {
         }
     }
 
+    /// The bytes read at a time. With their rows' values, the two batches
+    /// waiting and the two in hand hold about 4 MiB.
+    private static let pieceBytes = 1 << 18
     private let handle: FileHandle
     private let name: String
 
@@ -62,7 +72,7 @@ final class DumpStatementReader: @unchecked Sendable {
         var splitter = StatementSplitter()
         var line = 1
         do {
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            while let chunk = try handle.read(upToCount: Self.pieceBytes), !chunk.isEmpty {
                 var batch = Batch(fileBytes: chunk.count)
                 try splitter.feed(chunk) { statement, startLine in
                     line = startLine

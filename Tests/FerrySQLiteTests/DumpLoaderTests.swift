@@ -1,0 +1,77 @@
+import Ferry
+import FerrySQLite
+import FerryTestSupport
+import Foundation
+import Testing
+
+/// The load of an SQL backup, whose text is read and split on a thread of
+/// its own while the rows go in: a dump of many of the reader's pieces
+/// restores every value exactly, and a load that stops part-way (a statement
+/// SQLite refuses while the reader is ahead, a cut file) fails with its
+/// reason instead of waiting for ever.
+@Suite struct DumpLoaderTests {
+    /// About 2.7 MB of dump: statements that straddle the reader's 256 KiB
+    /// pieces, with NULLs, integers, reals (infinity too), texts with quotes,
+    /// line ends and non-ASCII letters, and blobs.
+    static let fill = """
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
+        INSERT INTO sensor_history (sensor_id, taken_at, value, quality, source)
+        SELECT (SELECT min(id) FROM sensors), printf('2025-01-01T%08dZ', i),
+            CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN i / 7.0 WHEN 2 THEN -i
+                WHEN 3 THEN 1e308 * i ELSE 0.1 * i END,
+            'ok',
+            CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'it''s ' || i
+                WHEN 2 THEN char(10, 13, 233, 8364) || i ELSE x'00ff27' END
+        FROM n;
+        """
+
+    @Test func aDumpOfManyPiecesRestoresEveryValueExactly() async throws {
+        try await withExample(at: "0.5.0") { scenario in
+            try scenario.execute(Self.fill)
+            let original = try TableContents(path: scenario.path)
+            // The full check loads the dump into a new file and compares its rows' counts.
+            let dump = try await scenario.ferry.backup(format: .sql)
+            #expect(dump.manifest.size > 2 << 20, "the dump is many of the reader's pieces")
+            #expect(dump.manifest.rowCounts?["sensor_history"] == 42000)
+            let elsewhere = scenario.folder.url.appendingPathComponent("new.db").path
+            var configuration = ExampleApplication.configuration(
+                database: elsewhere, migrations: scenario.migrations)
+            configuration.backupsDirectory = scenario.backupsFolder
+
+            try await Ferry(configuration).restore(dump)
+
+            #expect(try TableContents(path: elsewhere) == original)
+        }
+    }
+
+    @Test func aLoadThatStopsPartWayFailsWithItsReason() async throws {
+        try await withExample(at: "0.5.0") { scenario in
+            var scenario = scenario
+            scenario.check = .quick
+            try scenario.execute(Self.fill)
+            let dump = try Data(contentsOf: try await scenario.ferry.backup(format: .sql).file)
+            let engine = SQLiteEngine(path: scenario.path)
+
+            // Refused in the first piece, while the reader has the next ones ready.
+            let refused = scenario.folder.url.appendingPathComponent("refused.sql")
+            try (Data("INSERT INTO nowhere VALUES (1);\n".utf8) + dump).write(to: refused)
+            let error = try await #require(throws: FerryError.self) {
+                try await engine.checkNewBackup(at: refused, format: .sql, level: .full)
+            }
+            #expect(error.code == .backupCorrupt, "\(error)")
+            #expect(error.engineMessage?.contains("nowhere") == true, "\(error)")
+
+            // Cut in the middle of an INSERT, pieces after the first.
+            let cut = scenario.folder.url.appendingPathComponent("cut.sql")
+            try dump.prefix(dump.count / 2).write(to: cut)
+            let truncated = try await #require(throws: FerryError.self) {
+                try await engine.checkNewBackup(at: cut, format: .sql, level: .full)
+            }
+            #expect(truncated.code == .backupCorrupt, "\(truncated)")
+            #expect(truncated.message.contains("ends in the middle of a statement"), "\(truncated)")
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: scenario.folder.url.path)
+                    .allSatisfy { !$0.contains("loading") }, "no loaded copy is left behind")
+        }
+    }
+}
