@@ -13,7 +13,7 @@ import shutil
 
 from measure import Contender, output_of, run_alternately
 from paths import DATASET, FERRY
-from workloads import Row, removing, work
+from workloads import Row, insert_select_floor, removing, work
 
 
 def first_release(migrations, name):
@@ -51,20 +51,7 @@ def import_(database, repetitions):
                       prepare=removing(target))
     peer = Contender("sqlite3 new.db < dump.sql", ["sqlite3", work("import-peer.db")], stdin=dump,
                      prepare=removing(work("import-peer.db")))
-    # SQLite's own insert rate, the floor of any load: the same schema, then every row copied by
-    # one INSERT … SELECT from the source file (no text to parse, no value to bind), the index
-    # made after the rows, in one transaction, as Ferry loads a new file.
-    def schema(kind):
-        return output_of(["sqlite3", database, "SELECT sql || ';' FROM sqlite_schema WHERE sql IS NOT NULL "
-                          f"AND type = '{kind}' AND tbl_name IN ('devices', 'sensor_history') ORDER BY rowid"])
-    floor_script = work("import-floor.sql")
-    with open(floor_script, "w") as file:
-        file.write(f"ATTACH '{database}' AS source;\nBEGIN;\n{schema('table')}\n"
-                   "INSERT INTO devices SELECT * FROM source.devices;\n"
-                   "INSERT INTO sensor_history SELECT * FROM source.sensor_history;\n"
-                   f"{schema('index')}\nCOMMIT;\n")
-    floor = Contender("sqlite3 INSERT … SELECT from the source file", ["sqlite3", work("import-floor.db")],
-                      stdin=floor_script, prepare=removing(work("import-floor.db")))
+    floor = insert_select_floor(database, "import-floor")
     run_alternately([ferry, peer, floor], repetitions)
     return [Row("import into a new file (SQLite)", ferry.name, ferry.median, peer.name, peer.median, 0.15,
                 peak_rss_mib=ferry.peak_rss_mib),
