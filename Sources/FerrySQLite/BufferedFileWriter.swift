@@ -29,9 +29,11 @@ final class BufferedFileWriter: @unchecked Sendable {
     private let idle = DispatchSemaphore(value: 1)
     private var isClosed = false
     private let capacity: Int
+    /// Told of each piece once it is in the file, when another thread reads the file as it grows.
+    private let growing: GrowingFile?
     let url: URL
 
-    init(creating url: URL, capacity: Int = 1 << 20) throws {
+    init(creating url: URL, capacity: Int = 1 << 20, following growing: GrowingFile? = nil) throws {
         descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw FerryError(
@@ -40,6 +42,7 @@ final class BufferedFileWriter: @unchecked Sendable {
         }
         self.url = url
         self.capacity = capacity
+        self.growing = growing
         buffer.reserveCapacity(capacity + 4096)
         pending.reserveCapacity(capacity + 4096)
     }
@@ -48,6 +51,9 @@ final class BufferedFileWriter: @unchecked Sendable {
         if !isClosed {
             idle.wait()
             _ = closeFile(descriptor)
+            // A semaphore freed below the value it was made with is a fault of libdispatch's
+            // (the process traps): a writer dropped after a failed write crashed `ferry`.
+            idle.signal()
         }
     }
 
@@ -109,6 +115,7 @@ final class BufferedFileWriter: @unchecked Sendable {
         guard failure == nil else { return }
         let number: Int32? = pending.withUnsafeBytes { bytes in
             guard let number = writeWhole(descriptor, bytes) else {
+                growing?.grew(by: bytes.count)
                 hasher.update(bytes)
                 return nil
             }

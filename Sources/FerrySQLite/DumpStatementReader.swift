@@ -50,11 +50,15 @@ final class DumpStatementReader: @unchecked Sendable {
     private static let pieceBytes = 1 << 18
     private let handle: FileHandle
     private let name: String
+    private let growing: GrowingFile?
 
-    /// A reader of the open dump `handle` (named `name` in messages), which it reads to its end.
-    init(_ handle: FileHandle, name: String) {
+    /// A reader of the open dump `handle` (named `name` in messages), which
+    /// it reads to its end: with `growing`, the end of the writing, not the
+    /// end of what is in the file so far.
+    init(_ handle: FileHandle, name: String, following growing: GrowingFile? = nil) {
         self.handle = handle
         self.name = name
+        self.growing = growing
     }
 
     /// Starts the reading thread, which hands its batches to the channel returned.
@@ -71,8 +75,15 @@ final class DumpStatementReader: @unchecked Sendable {
     private func run(into channel: HandOff<Batch>) {
         var splitter = StatementSplitter()
         var line = 1
+        var read: Int64 = 0
         do {
-            while let chunk = try handle.read(upToCount: Self.pieceBytes), !chunk.isEmpty {
+            while true {
+                let chunk = try handle.read(upToCount: Self.pieceBytes) ?? Data()
+                if chunk.isEmpty {
+                    guard let growing, try growing.waitForMore(than: read) else { break }
+                    continue
+                }
+                read += Int64(chunk.count)
                 var batch = Batch(fileBytes: chunk.count)
                 try splitter.feed(chunk) { statement, startLine in
                     line = startLine

@@ -15,16 +15,18 @@ import GRDBSQLite
 /// and its rows read on a thread of its own (``DumpStatementReader``) while
 /// the caller's thread writes the statements before them.
 enum SQLiteDumpLoader {
-    /// Loads the dump at `dump` into `db`, the bytes read going to `listener`.
+    /// Loads the dump at `dump` into `db`, the bytes read going to
+    /// `listener`; with `growing`, while another thread writes it.
     ///
     /// - Returns: Whether a statement of the dump named `writable_schema`,
     ///   which can make a definition say what the rows do not. Without one,
     ///   every index of the new file was made by SQLite in the load's one
     ///   transaction from its table's rows, or kept in step as they went in.
     @discardableResult
-    static func load(_ dump: URL, into db: Database, reportingTo listener: ProgressListener)
-        throws -> Bool
-    {
+    static func load(
+        _ dump: URL, into db: Database, reportingTo listener: ProgressListener,
+        following growing: GrowingFile? = nil
+    ) throws -> Bool {
         guard let handle = try? FileHandle(forReadingFrom: dump) else {
             throw FerryError(
                 .backupCorrupt, "Cannot read the SQL dump \(dump.path).",
@@ -39,9 +41,13 @@ enum SQLiteDumpLoader {
         var binder = DumpInsertBinder()
         var namesWritableSchema = false
         let progress = listener.reporter(
-            "load", unit: .bytes, total: Int64(FileSafety.size(of: dump.path)))
+            "load", unit: .bytes,
+            total: growing == nil ? Int64(FileSafety.size(of: dump.path)) : nil
+        )
         defer { progress.finish() }
-        let batches = DumpStatementReader(handle, name: dump.lastPathComponent).start()
+        let batches = DumpStatementReader(
+            handle, name: dump.lastPathComponent, following: growing
+        ).start()
         // The reading thread reads the handle until it ends, also when the load stops early.
         defer {
             batches.cancel()
@@ -87,6 +93,13 @@ enum SQLiteDumpLoader {
             if word == "PRAGMA", statement.containsIgnoringASCIICase("foreign_keys") { return }
             if statement.containsIgnoringASCIICase("writable_schema") { namesWritableSchema = true }
             try db.execute(sql: statement)
+        } catch let error as DatabaseError
+            where DiskSpace.isFull(
+                error.extendedResultCode,
+                near: String(cString: sqlite3_db_filename(db.sqliteConnection, "main")))
+        {
+            // A full disk says nothing of the dump: the caller says where the room ran out.
+            throw error
         } catch let error as DatabaseError {
             let statement = text ?? StatementSplitter.trimmed(bytes)
             throw FerryError(

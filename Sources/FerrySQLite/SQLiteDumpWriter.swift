@@ -21,16 +21,18 @@ enum SQLiteDumpWriter {
     static let lastLine = "COMMIT;\n"
 
     /// Writes the dump of `db` to a new file at `url`, its rows' progress
-    /// going to `listener`; the caller syncs it.
+    /// going to `listener`, and each piece written to `growing` when
+    /// another thread reads the file as it is written; the caller syncs it.
     ///
     /// - Returns: The file's SHA-256, as lowercase hexadecimal.
     @discardableResult
-    static func write(_ db: Database, to url: URL, reportingTo listener: ProgressListener) throws
-        -> String
-    {
+    static func write(
+        _ db: Database, to url: URL, reportingTo listener: ProgressListener,
+        following growing: GrowingFile? = nil
+    ) throws -> String {
         let progress = listener.reporter("dump", unit: .rows, checkingClockEvery: 256)
         defer { progress.finish() }
-        let out = try BufferedFileWriter(creating: url)
+        let out = try BufferedFileWriter(creating: url, following: growing)
         out.write(
             "-- SQL dump written by Ferry \(Ferry.version) at \(Timestamp.string(from: Date())).\n")
         out.write("-- Load it into a new database: sqlite3 new.db < this-file.sql\n")

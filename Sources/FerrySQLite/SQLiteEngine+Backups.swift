@@ -49,6 +49,14 @@ extension SQLiteEngine {
     /// or dumps it as SQL, with its checksum on the way.
     @discardableResult
     public func writeBackup(to file: URL, format: BackupFormat) async throws -> String? {
+        try await writeBackup(to: file, format: format, following: nil)
+    }
+
+    /// Writes a backup as ``writeBackup(to:format:)`` does, telling `growing`
+    /// of each piece of a dump as it is in the file.
+    private func writeBackup(to file: URL, format: BackupFormat, following growing: GrowingFile?)
+        async throws -> String?
+    {
         let source = try openReadOnly(path, what: "back up")
         defer { try? source.close() }
         let path = self.path
@@ -98,7 +106,8 @@ extension SQLiteEngine {
                     return nil
                 case .sql:
                     return try source.read { db in
-                        try SQLiteDumpWriter.write(db, to: file, reportingTo: listener)
+                        try SQLiteDumpWriter.write(
+                            db, to: file, reportingTo: listener, following: growing)
                     }
                 }
             }
@@ -155,6 +164,16 @@ extension SQLiteEngine {
         at file: URL, format: BackupFormat, level: BackupCheckLevel,
         _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result {
+        try await withBackup(at: file, format: format, level: level, following: nil, body)
+    }
+
+    /// Opens and checks a backup as ``withBackup(at:format:level:_:)`` does;
+    /// with `growing`, a dump is loaded while another thread writes it.
+    private func withBackup<Result: Sendable>(
+        at file: URL, format: BackupFormat, level: BackupCheckLevel,
+        following growing: GrowingFile?,
+        _ body: (any BackupCopy) async throws -> Result
+    ) async throws -> Result {
         var database = file.path
         var loaded: URL?
         var loadedWithoutSchemaEdits = false
@@ -176,11 +195,22 @@ extension SQLiteEngine {
             do {
                 let namesWritableSchema = try await blocking {
                     try queue.writeWithoutTransaction { db in
-                        try SQLiteDumpLoader.load(file, into: db, reportingTo: listener)
+                        try SQLiteDumpLoader.load(
+                            file, into: db, reportingTo: listener, following: growing)
                     }
                 }
                 loadedWithoutSchemaEdits = !namesWritableSchema
                 try queue.close()
+            } catch let error as DatabaseError
+                where DiskSpace.isFull(error.extendedResultCode, near: target.path)
+            {
+                try? queue.close()
+                throw FerryError(
+                    .fileSystem,
+                    "Could not load the SQL dump \(file.lastPathComponent) into a new database to check it: "
+                        + "\(DiskSpace.sentence(near: target.path)).",
+                    changes: "Nothing was changed.", advice: DiskSpace.advice(near: target.path),
+                    engineMessage: error.message ?? "\(error.resultCode)")
             } catch let error as DatabaseError {
                 try? queue.close()
                 throw corrupt(file, error.message ?? "\(error.resultCode)")
@@ -263,19 +293,8 @@ extension SQLiteEngine {
         guard format == .sql, !level.isThorough else {
             do {
                 return try await withBackup(at: file, format: format, level: level) { $0.check }
-            } catch let error as FerryError where error.code == .backupCorrupt {
-                // A copy made moments ago that fails its check: the live database itself may be damaged.
-                var damage: String?
-                do {
-                    let problems = try await integrityProblems(thorough: level.isThorough)
-                    if !problems.isEmpty { damage = problems.prefix(5).joined(separator: "; ") }
-                } catch let failure as DatabaseError
-                    where SQLiteIntegrityCheck.isDamage(failure)
-                {
-                    damage = failure.message ?? "\(failure.resultCode)"
-                } catch {}
-                if let damage { throw liveDatabaseDamaged(damage) }
-                throw error
+            } catch {
+                throw await blamingTheLiveDatabase(error, level: level)
             }
         }
         let ending = Array(SQLiteDumpWriter.lastLine.utf8)
@@ -290,6 +309,69 @@ extension SQLiteEngine {
             throw corrupt(file, "the dump does not end with its COMMIT: it is not whole")
         }
         return BackupCheck(rowCounts: nil, state: .unread)
+    }
+
+    /// Writes an SQL dump and, at the full check, loads it into a new
+    /// database beside it while it is written: the loading thread reads
+    /// the file as it grows (``GrowingFile``), so the dump's writing and its
+    /// load, which took turns, share the cores. The copy is then checked as
+    /// ``checkNewBackup(at:format:level:)`` checks it. Anything else is nil,
+    /// and written and checked in turn.
+    public func writeBackupCheckingAlongside(
+        to file: URL, format: BackupFormat, level: BackupCheckLevel
+    ) async throws -> (sha256: String, check: BackupCheck)? {
+        guard format == .sql, level.isThorough else { return nil }
+        // The loader opens the file before the writer's first piece.
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+            throw FerryError(
+                .fileSystem, "Cannot create \(file.path).", changes: "Nothing was changed.")
+        }
+        FileSafety.makePrivate(file)
+        let growing = GrowingFile()
+        async let written: String? = {
+            do {
+                let sha256 = try await writeBackup(to: file, format: format, following: growing)
+                growing.finish(nil)
+                return sha256
+            } catch {
+                growing.finish(error)
+                throw error
+            }
+        }()
+        let checked: Result<BackupCheck, any Error>
+        do {
+            checked = .success(
+                try await withBackup(at: file, format: format, level: level, following: growing) {
+                    $0.check
+                })
+        } catch {
+            checked = .failure(error)
+        }
+        // The writer's failure first: a check of a dump that was not written whole says nothing.
+        guard let sha256 = try await written else {
+            throw FerryError(.backupFailed, "The SQL dump of \(path) has no checksum.")
+        }
+        do {
+            return (sha256, try checked.get())
+        } catch {
+            throw await blamingTheLiveDatabase(error, level: level)
+        }
+    }
+
+    /// A copy made moments ago that fails its check: the live database itself
+    /// may be damaged, and is then named as the cause.
+    private func blamingTheLiveDatabase(_ error: any Error, level: BackupCheckLevel) async
+        -> any Error
+    {
+        guard let error = error as? FerryError, error.code == .backupCorrupt else { return error }
+        var damage: String?
+        do {
+            let problems = try await integrityProblems(thorough: level.isThorough)
+            if !problems.isEmpty { damage = problems.prefix(5).joined(separator: "; ") }
+        } catch let failure as DatabaseError where SQLiteIntegrityCheck.isDamage(failure) {
+            damage = failure.message ?? "\(failure.resultCode)"
+        } catch {}
+        return damage.map(liveDatabaseDamaged) ?? error
     }
 
     public func integrityProblems(thorough: Bool) async throws -> [String] {

@@ -274,4 +274,45 @@ import Testing
         #expect(listed.stdout.contains("\"backups\":[]"), "no backup is listed: \(listed)")
         #expect(listed.stdout.contains("\"unusable\":[]"), "\(listed)")
     }
+
+    /// An SQL backup's full check loads the dump while it is written, both
+    /// in the catalog's file system; the quick one only writes it. The disk,
+    /// filled from outside once the backup has started (its estimate of the
+    /// room it needs passed), fails it with where the room ran out; nothing
+    /// is listed or left behind. (Before, a dump whose write failed crashed
+    /// `ferry` as its writer was dropped.)
+    @Test(arguments: ["full", "quick"])
+    func aDiskFilledDuringAnSQLBackupFailsItAndLeavesNothing(check: String) async throws {
+        let disk = try SmallDisk(megabytes: 64)
+        defer { disk.unmount() }
+        let folder = try TemporaryFolder()
+        let (path, _) = try await largeExample(in: folder)
+        let before = try DatabaseSnapshot(path: path)
+        let catalog = disk.folder.appendingPathComponent("backups")
+        let running = try FerryProcess.start(
+            [
+                "backup", "--format", "sql", "--backup-check", check, "--database", path,
+                "--backups", catalog.path,
+            ],
+            environment: ["FERRY_TEST_STOP_AT": "event.backupStarted"])
+        #expect(await running.waitUntilStopped(), "the backup stopped as it started")
+        // Leave 2 MB: less than the dump (about 13 MB), and less than its load.
+        var status = statvfs()
+        #expect(statvfs(disk.folder.path, &status) == 0)
+        let free = Int(status.f_bavail) * Int(status.f_frsize)
+        try Data(count: max(0, free - (2 << 20))).write(
+            to: disk.folder.appendingPathComponent("filler"))
+        running.kill(SIGCONT)
+        let output = await running.finish()
+
+        #expect(output.status != 0, "\(output)")
+        #expect(
+            output.stderr.contains("No space left on device")
+                || output.stderr.contains("is full"), "\(output)")
+        #expect(!output.stderr.contains("damaged"), "a full disk is not called damage: \(output)")
+        #expect(try DatabaseSnapshot(path: path).hasSameContent(as: before))
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: catalog.path).isEmpty,
+            "no dump, no loaded copy, no work folder is left")
+    }
 }

@@ -1,8 +1,10 @@
 import Ferry
-import FerrySQLite
 import FerryTestSupport
 import Foundation
+import GRDB
 import Testing
+
+@testable import FerrySQLite
 
 /// The load of an SQL backup, whose text is read and split on a thread of
 /// its own while the rows go in: a dump of many of the reader's pieces
@@ -72,6 +74,60 @@ import Testing
             #expect(
                 try FileManager.default.contentsOfDirectory(atPath: scenario.folder.url.path)
                     .allSatisfy { !$0.contains("loading") }, "no loaded copy is left behind")
+        }
+    }
+
+    /// The full check of an SQL backup loads the dump while it is written:
+    /// the loader reads what is in the file, waits at its end for more, and
+    /// stops at the writer's end; a writer that fails half-way fails the load
+    /// with its own error.
+    @Test(arguments: [false, true])
+    func aDumpIsLoadedFromTheFileWhileItIsWritten(writerFails: Bool) async throws {
+        try await withExample(at: "0.5.0") { scenario in
+            var scenario = scenario
+            scenario.check = .quick
+            try scenario.execute(Self.fill)
+            let original = try TableContents(path: scenario.path)
+            let dump = try Data(contentsOf: try await scenario.ferry.backup(format: .sql).file)
+            let file = scenario.folder.url.appendingPathComponent("growing.sql")
+            #expect(FileManager.default.createFile(atPath: file.path, contents: nil))
+            let growing = GrowingFile()
+            let cutAt = writerFails ? dump.count / 2 : dump.count
+            let writer = Thread {
+                guard let handle = try? FileHandle(forWritingTo: file) else {
+                    return growing.finish(CocoaError(.fileWriteUnknown))
+                }
+                var offset = 0
+                while offset < cutAt {
+                    let piece = dump[offset..<min(offset + 100_000, cutAt)]
+                    try? handle.write(contentsOf: piece)
+                    growing.grew(by: piece.count)
+                    offset += piece.count
+                    usleep(1000)
+                }
+                try? handle.close()
+                growing.finish(writerFails ? CocoaError(.fileWriteOutOfSpace) : nil)
+            }
+            writer.start()
+            let loaded = scenario.folder.url.appendingPathComponent("loaded.db").path
+            // As the engine opens it: a failed load leaves its transaction for the close to undo.
+            var configuration = Configuration()
+            configuration.allowsUnsafeTransactions = true
+            let queue = try DatabaseQueue(path: loaded, configuration: configuration)
+            let listener = ProgressListener.current
+            let load = Result {
+                try queue.writeWithoutTransaction { db in
+                    try SQLiteDumpLoader.load(
+                        file, into: db, reportingTo: listener, following: growing)
+                }
+            }
+            try queue.close()
+            if writerFails {
+                #expect(throws: CocoaError.self) { try load.get() }
+            } else {
+                #expect(try load.get() == false, "no statement names writable_schema")
+                #expect(try TableContents(path: loaded) == original)
+            }
         }
     }
 }

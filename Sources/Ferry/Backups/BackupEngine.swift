@@ -159,6 +159,17 @@ public protocol BackupEngine: Sendable {
     func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel) async throws
         -> BackupCheck
 
+    /// Writes a backup as ``writeBackup(to:format:)`` does and checks it as
+    /// ``checkNewBackup(at:format:level:)`` does, the check reading the file
+    /// while it is written, where the engine can; the caller syncs it.
+    ///
+    /// - Returns: The file's SHA-256 and what the check found; nil, having
+    ///   written nothing, when the engine writes and checks in turn (the default).
+    /// - Throws: ``FerryError``: the writing's failure, or the check's
+    ///   (code `backupCorrupt`); a partly written file is the caller's to delete.
+    func writeBackupCheckingAlongside(to file: URL, format: BackupFormat, level: BackupCheckLevel)
+        async throws -> (sha256: String, check: BackupCheck)?
+
     /// Whether ``BackupCopy/replaceLiveDatabase(accepting:)`` loads the whole
     /// backup and counts its rows before the application can see them. A
     /// restore then opens the backup with the quick check only, and the load
@@ -210,6 +221,10 @@ extension BackupEngine {
     public func checkRestoreScope(ofBackupFrom database: String) throws {}
 
     public var checksBackupWhileRestoring: Bool { false }
+
+    public func writeBackupCheckingAlongside(
+        to file: URL, format: BackupFormat, level: BackupCheckLevel
+    ) async throws -> (sha256: String, check: BackupCheck)? { nil }
 
     public func checkNewBackup(at file: URL, format: BackupFormat, level: BackupCheckLevel)
         async throws -> BackupCheck

@@ -94,13 +94,21 @@ extension Ferry {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            let written = try await engine.writeBackup(to: temporary, format: format)
-            CrashPoint.reach("backup.written")
-            FileSafety.makePrivate(temporary)
             let level = configuration.backupCheck
             let sha256: String
             let check: BackupCheck
-            if let written {
+            // Checked while it is written where the engine can; otherwise written, then checked.
+            let checkedAlongside = try await engine.writeBackupCheckingAlongside(
+                to: temporary, format: format, level: level)
+            let written =
+                checkedAlongside == nil
+                ? try await engine.writeBackup(to: temporary, format: format) : nil
+            CrashPoint.reach("backup.written")
+            FileSafety.makePrivate(temporary)
+            if let checkedAlongside {
+                try await blocking { try FileSafety.sync(temporary) }
+                (sha256, check) = checkedAlongside
+            } else if let written {
                 // The disk takes the copy while the check reads it from the system's cache: the
                 // manifest, written once both are done, is what makes the backup exist.
                 check = try await whileBlocking(alongside: { try FileSafety.sync(temporary) }) {
