@@ -321,12 +321,14 @@ extension SQLiteEngine {
         to file: URL, format: BackupFormat, level: BackupCheckLevel
     ) async throws -> (sha256: String, check: BackupCheck)? {
         guard format == .sql, level.isThorough else { return nil }
-        // The loader opens the file before the writer's first piece.
-        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+        // The loader opens the file before the writer's first piece; private from the start.
+        guard
+            FileManager.default.createFile(
+                atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        else {
             throw FerryError(
                 .fileSystem, "Cannot create \(file.path).", changes: "Nothing was changed.")
         }
-        FileSafety.makePrivate(file)
         let growing = GrowingFile()
         async let written: String? = {
             do {

@@ -169,13 +169,13 @@ final class ExportRowDecoder: @unchecked Sendable {
                 if rows == Self.batchRows || pendingBytes >= Self.batchBytes {
                     pendingBytes = 0
                     let batch = DecodedRows(values: values, rows: rows, refused: refused)
-                    guard channel.put(batch) else { return }
+                    guard channel.put(batch) else { return channel.finish(nil) }
                     fresh()
                 }
             }
             if rows > 0 || refused > 0 {
                 let batch = DecodedRows(values: values, rows: rows, refused: refused)
-                guard channel.put(batch) else { return }
+                guard channel.put(batch) else { return channel.finish(nil) }
             }
             channel.finish(nil)
         } catch {
