@@ -53,10 +53,11 @@ extension SQLiteEngine {
     }
 
     /// Writes a backup as ``writeBackup(to:format:)`` does, telling `growing`
-    /// of each piece of a dump as it is in the file.
-    private func writeBackup(to file: URL, format: BackupFormat, following growing: GrowingFile?)
-        async throws -> String?
-    {
+    /// of each piece of a dump as it is in the file; a native copy without
+    /// its checksum on the way unless `hashing`.
+    private func writeBackup(
+        to file: URL, format: BackupFormat, following growing: GrowingFile?, hashing: Bool = true
+    ) async throws -> String? {
         let source = try openReadOnly(path, what: "back up")
         defer { try? source.close() }
         let path = self.path
@@ -67,11 +68,13 @@ extension SQLiteEngine {
                 case .native:
                     let progress = listener.reporter("backup copy", unit: .pages)
                     defer { progress.finish() }
+                    var hasher: Checksum.Hasher? = hashing ? Checksum.Hasher() : nil
                     let copied = try source.read { db in
                         _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
-                        return try SQLitePageCopy.copy(db, to: file, progress: progress)
+                        return try SQLitePageCopy.copy(
+                            db, to: file, progress: progress, hasher: &hasher)
                     }
-                    if let copied { return copied }
+                    if copied { return hasher?.finalize() }
                     // In WAL mode the backup API, into a new file that nobody else opens, synced by the
                     // caller once it is whole: it needs no journal and no syncs on the way (with them
                     // the copy took as long as sqlite3's .backup, before Ferry's checksum).
@@ -311,16 +314,42 @@ extension SQLiteEngine {
         return BackupCheck(rowCounts: nil, state: .unread)
     }
 
-    /// Writes an SQL dump and, at the full check, loads it into a new
+    /// At the full check: writes an SQL dump and loads it into a new
     /// database beside it while it is written: the loading thread reads
     /// the file as it grows (``GrowingFile``), so the dump's writing and its
     /// load, which took turns, share the cores. The copy is then checked as
-    /// ``checkNewBackup(at:format:level:)`` checks it. Anything else is nil,
-    /// and written and checked in turn.
+    /// ``checkNewBackup(at:format:level:)`` checks it. A native copy is
+    /// written without its checksum, which reads the copy back (and syncs
+    /// it) beside the check instead of before it. The quick check is nil,
+    /// written and checked in turn.
     public func writeBackupCheckingAlongside(
         to file: URL, format: BackupFormat, level: BackupCheckLevel
     ) async throws -> (sha256: String, check: BackupCheck)? {
-        guard format == .sql, level.isThorough else { return nil }
+        guard level.isThorough else { return nil }
+        guard format == .sql else {
+            _ = try await writeBackup(to: file, format: format, following: nil, hashing: false)
+            FileSafety.makePrivate(file)
+            // The copy's bytes are in the system's cache: reading them back for the checksum
+            // costs less than the hashing itself, which then shares the cores with the check.
+            async let sha256 = blocking { () throws -> String in
+                let sha256 = try FileSafety.sha256(of: file)
+                try FileSafety.sync(file)
+                return sha256
+            }
+            let checked: Result<BackupCheck, any Error>
+            do {
+                checked = .success(
+                    try await withBackup(at: file, format: format, level: level) { $0.check })
+            } catch {
+                checked = .failure(error)
+            }
+            let digest = try await sha256
+            do {
+                return (digest, try checked.get())
+            } catch {
+                throw await blamingTheLiveDatabase(error, level: level)
+            }
+        }
         // The loader opens the file before the writer's first piece; private from the start.
         guard
             FileManager.default.createFile(

@@ -1,3 +1,4 @@
+import Ferry
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -87,101 +88,139 @@ enum SQLiteIndexFingerprint {
     /// The entry before (its values kept where they can be reused, so that
     /// an entry costs no allocation), whether every entry was greater than
     /// the one before, and the entries' fingerprint.
+    ///
+    /// Each value is read from SQLite once, for the entry's hash, the
+    /// comparison with the entry before and keeping it: the index pass reads
+    /// every entry of an index, and SQLite's accessors are calls into the
+    /// library.
     final class Entries {
         // Used once per entry, from SQLite, on the one thread that runs the statement.
-        @exclusivity(unchecked) private var types: [Int32] = []
-        /// An integer's bits, or a real's.
-        @exclusivity(unchecked) private var numbers: [UInt64] = []
-        /// A text's or a blob's bytes.
+        /// The number of columns of an entry; 0 before the first.
+        @exclusivity(unchecked) private var columns = 0
+        /// Each column's type in the entry before.
+        @exclusivity(unchecked) private var types = UnsafeMutableBufferPointer<Int32>(
+            start: nil, count: 0)
+        /// An integer's bits, or a real's, in the entry before.
+        @exclusivity(unchecked) private var numbers = UnsafeMutableBufferPointer<UInt64>(
+            start: nil, count: 0)
+        /// A text's or a blob's bytes in the entry before.
         @exclusivity(unchecked) private var bytes: [[UInt8]] = []
         @exclusivity(unchecked) private(set) var isInOrder = true
         @exclusivity(unchecked) private(set) var sum: UInt64 = 0
 
+        deinit {
+            types.deallocate()
+            numbers.deallocate()
+        }
+
         func add(_ values: UnsafeMutablePointer<OpaquePointer?>?, count: Int) {
             guard let values, count >= 2, let directions = sqlite3_value_text(values[0]),
-                sqlite3_value_bytes(values[0]) >= count - 1
+                sqlite3_value_bytes(values[0]) >= count - 1, columns == 0 || columns == count - 1
             else {
                 isInOrder = false
                 return
             }
-            let columns = count - 1
-            sum &+= SQLiteRowFingerprint.hash(values + 1, count: columns)
-            if types.count != columns {
-                types = Array(repeating: SQLITE_NULL, count: columns)
-                numbers = Array(repeating: 0, count: columns)
+            // The first entry has none before it; once one is out of order, order no longer matters.
+            let comparing = columns != 0 && isInOrder
+            if columns == 0 {
+                columns = count - 1
+                types = .allocate(capacity: columns)
+                types.initialize(repeating: SQLITE_NULL)
+                numbers = .allocate(capacity: columns)
+                numbers.initialize(repeating: 0)
                 bytes = Array(repeating: [], count: columns)
-                keep(values + 1, columns)
-                return
             }
-            guard isInOrder else { return }
+            var hasher = WordHasher()
+            // Against the entry before, in the index's order: 0 while the columns so far are equal.
             var order = 0
             for column in 0..<columns {
-                order = compare(values[column + 1], with: column)
-                if directions[column] == UInt8(ascii: "d") { order = -order }
-                if order != 0 { break }
-            }
-            // Strictly greater than the entry before, or out of order (equal included).
-            if order <= 0 { isInOrder = false }
-            keep(values + 1, columns)
-        }
-
-        /// -1, 0 or 1: `value` against the entry before's value in `column`, as `BINARY` orders them.
-        private func compare(_ value: OpaquePointer?, with column: Int) -> Int {
-            let type = sqlite3_value_type(value)
-            let previous = types[column]
-            let classes = (storageClass(type), storageClass(previous))
-            if classes.0 != classes.1 { return classes.0 < classes.1 ? -1 : 1 }
-            switch (type, previous) {
-            case (SQLITE_NULL, _): return 0
-            case (SQLITE_INTEGER, SQLITE_INTEGER):
-                let (a, b) = (sqlite3_value_int64(value), Int64(bitPattern: numbers[column]))
-                return a < b ? -1 : (a > b ? 1 : 0)
-            case (SQLITE_FLOAT, SQLITE_FLOAT):
-                let (a, b) = (sqlite3_value_double(value), Double(bitPattern: numbers[column]))
-                return a < b ? -1 : (a > b ? 1 : 0)
-            case (SQLITE_INTEGER, _):
-                return SQLiteIndexFingerprint.compare(
-                    integer: sqlite3_value_int64(value), real: Double(bitPattern: numbers[column]))
-            case (SQLITE_FLOAT, _):
-                return -SQLiteIndexFingerprint.compare(
-                    integer: Int64(bitPattern: numbers[column]), real: sqlite3_value_double(value))
-            default:
-                let count = Int(sqlite3_value_bytes(value))
-                let start =
-                    type == SQLITE_TEXT
-                    ? UnsafeRawPointer(sqlite3_value_text(value)) : sqlite3_value_blob(value)
-                return bytes[column].withUnsafeBytes { kept in
-                    let common = min(count, kept.count)
-                    let order =
-                        common == 0 ? 0 : memcmp(start!, kept.baseAddress!, common)
-                    if order != 0 { return order < 0 ? -1 : 1 }
-                    return count < kept.count ? -1 : (count > kept.count ? 1 : 0)
-                }
-            }
-        }
-
-        /// Keeps an entry's values for the next comparison.
-        private func keep(_ values: UnsafeMutablePointer<OpaquePointer?>, _ columns: Int) {
-            for column in 0..<columns {
-                let value = values[column]
+                let value = values[column + 1]
                 let type = sqlite3_value_type(value)
-                types[column] = type
+                hasher.mix(type: type)
+                let decides = comparing && order == 0
                 switch type {
                 case SQLITE_INTEGER:
-                    numbers[column] = UInt64(bitPattern: sqlite3_value_int64(value))
-                case SQLITE_FLOAT: numbers[column] = sqlite3_value_double(value).bitPattern
+                    let number = sqlite3_value_int64(value)
+                    hasher.mix(UInt64(bitPattern: number))
+                    if decides { order = compare(integer: number, with: column) }
+                    numbers[column] = UInt64(bitPattern: number)
+                case SQLITE_FLOAT:
+                    let number = sqlite3_value_double(value)
+                    hasher.mix(number.bitPattern)
+                    if decides { order = compare(real: number, with: column) }
+                    numbers[column] = number.bitPattern
                 case SQLITE_TEXT, SQLITE_BLOB:
-                    let count = Int(sqlite3_value_bytes(value))
                     let start =
                         type == SQLITE_TEXT
                         ? UnsafeRawPointer(sqlite3_value_text(value)) : sqlite3_value_blob(value)
+                    let length = sqlite3_value_bytes(value)
+                    hasher.mix(start, length)
+                    let stored = UnsafeRawBufferPointer(start: start, count: Int(max(length, 0)))
+                    if decides { order = compare(bytes: stored, type: type, with: column) }
                     bytes[column].removeAll(keepingCapacity: true)
-                    if let start, count > 0 {
-                        bytes[column].append(
-                            contentsOf: UnsafeRawBufferPointer(start: start, count: count))
-                    }
-                default: break
+                    if stored.count > 0 { bytes[column].append(contentsOf: stored) }
+                default:
+                    // NULL comes before everything else, and equals NULL.
+                    if decides { order = types[column] == SQLITE_NULL ? 0 : -1 }
                 }
+                if decides, directions[column] == UInt8(ascii: "d") { order = -order }
+                types[column] = type
+            }
+            sum &+= finalizedHash(hasher.hash)
+            // Strictly greater than the entry before, or out of order (equal included).
+            if comparing, order <= 0 { isInOrder = false }
+        }
+
+        /// -1 or 1 when the storage classes of a value of `type` and of the
+        /// entry before's value in `column` differ, 0 when they are the same.
+        @inline(__always)
+        private func classOrder(_ type: Int32, _ column: Int) -> Int {
+            let classes = (storageClass(type), storageClass(types[column]))
+            return classes.0 == classes.1 ? 0 : (classes.0 < classes.1 ? -1 : 1)
+        }
+
+        /// -1, 0 or 1: an integer against the entry before's value in `column`.
+        @inline(__always)
+        private func compare(integer: Int64, with column: Int) -> Int {
+            switch types[column] {
+            case SQLITE_INTEGER:
+                let before = Int64(bitPattern: numbers[column])
+                return integer < before ? -1 : (integer > before ? 1 : 0)
+            case SQLITE_FLOAT:
+                return SQLiteIndexFingerprint.compare(
+                    integer: integer, real: Double(bitPattern: numbers[column]))
+            default: return classOrder(SQLITE_INTEGER, column)
+            }
+        }
+
+        /// -1, 0 or 1: a real against the entry before's value in `column`.
+        @inline(__always)
+        private func compare(real: Double, with column: Int) -> Int {
+            switch types[column] {
+            case SQLITE_FLOAT:
+                let before = Double(bitPattern: numbers[column])
+                return real < before ? -1 : (real > before ? 1 : 0)
+            case SQLITE_INTEGER:
+                return -SQLiteIndexFingerprint.compare(
+                    integer: Int64(bitPattern: numbers[column]), real: real)
+            default: return classOrder(SQLITE_FLOAT, column)
+            }
+        }
+
+        /// -1, 0 or 1: a text or a blob against the entry before's value in
+        /// `column`, byte by byte as `BINARY` compares them.
+        private func compare(bytes value: UnsafeRawBufferPointer, type: Int32, with column: Int)
+            -> Int
+        {
+            // Texts come before blobs, numbers and NULL before both.
+            let classes = classOrder(type, column)
+            guard classes == 0 else { return classes }
+            return bytes[column].withUnsafeBytes { kept in
+                let common = min(value.count, kept.count)
+                let order =
+                    common == 0 ? 0 : memcmp(value.baseAddress!, kept.baseAddress!, common)
+                if order != 0 { return order < 0 ? -1 : 1 }
+                return value.count < kept.count ? -1 : (value.count > kept.count ? 1 : 0)
             }
         }
     }

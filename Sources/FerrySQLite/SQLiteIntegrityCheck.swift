@@ -63,7 +63,10 @@ enum SQLiteIntegrityCheck {
         leavingOut: Set<String> = []
     ) throws -> [String] {
         let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
-        guard pages >= splitFromPages, let passes = try? Self.passes(db, leavingOut: leavingOut)
+        // Large tables are read in pieces, so that no connection is left waiting for one pass.
+        let pieces = helpers.isEmpty ? 1 : 2 * (helpers.count + 1)
+        guard pages >= splitFromPages,
+            let passes = try? Self.passes(db, leavingOut: leavingOut, tablePieces: pieces)
         else {
             return try whole(db, table: nil)
         }
@@ -129,12 +132,20 @@ enum SQLiteIntegrityCheck {
         let uniqueKey: [(column: String, collation: String)]?
     }
 
+    /// Rowids from `bounds.lowerBound` to `bounds.upperBound`, by a name
+    /// of the rowid that no column of the table takes.
+    struct Rowids: Sendable {
+        let name: String
+        let bounds: ClosedRange<Int64>
+    }
+
     /// One pass: a statement (or a pragma) that reads one b-tree through.
     enum Pass: Sendable {
         /// `PRAGMA quick_check` of the whole file.
         case quickCheck
-        /// A table read once, with a fingerprint per index.
-        case table(String, [Index])
+        /// A table read once (or the rows of a range of its rowids: the
+        /// pieces' fingerprints add up to the table's), with a fingerprint per index.
+        case table(String, [Index], rowids: Rowids? = nil)
         /// An index read once, for its fingerprint.
         case index(Index)
         /// A `UNIQUE` index's keys grouped, looking for a key held twice.
@@ -143,9 +154,19 @@ enum SQLiteIntegrityCheck {
         case wholeTable(String)
     }
 
+    /// Tables with fewer rows are read in one piece.
+    static let piecesFromRows = 100_000
+
     /// The passes that make up the full check, largest tables first; the
     /// indexes of `leavingOut` get none.
-    static func passes(_ db: Database, leavingOut: Set<String> = []) throws -> [Pass] {
+    ///
+    /// A table of `piecesFromRows` rows or more (by the span of its
+    /// rowids) is read in `tablePieces` ranges of its rowids, after its
+    /// indexes: passes shared over connections then end at about the same time.
+    static func passes(
+        _ db: Database, leavingOut: Set<String> = [], tablePieces: Int = 1,
+        piecesFromRows: Int = piecesFromRows
+    ) throws -> [Pass] {
         var tables: [(name: String, rows: Int, passes: [Pass])] = []
         let listed = try Row.fetchAll(
             db,
@@ -160,13 +181,29 @@ enum SQLiteIntegrityCheck {
                 arguments: [table]
             ).filter { !leavingOut.contains($0["name"]) }
             guard !indexes.isEmpty else { continue }
-            let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(quoted)") ?? 0
             let tableColumns = try Row.fetchAll(
                 db, sql: "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?)",
                 arguments: [table])
             let columnNames = Set(tableColumns.map { ($0["name"] as String).lowercased() })
             // The rowid by a name no column of the table takes.
             let rowid = ["rowid", "_rowid_", "oid"].first { !columnNames.contains($0) }
+            // The table's size, to take the largest first: the span of its rowids (two lookups;
+            // counting would read a whole b-tree before any pass starts), counted without rowids.
+            var rowids: ClosedRange<Int64>?
+            if let rowid, (row["wr"] as Int) == 0,
+                let bounds = try Row.fetchOne(
+                    db,
+                    // One aggregate each: SQLite looks the first or last rowid up, not a scan.
+                    sql:
+                        "SELECT (SELECT min(\(rowid)) FROM \(quoted)), (SELECT max(\(rowid)) FROM \(quoted))"
+                ),
+                let low = bounds[0] as Int64?, let high = bounds[1] as Int64?, low <= high
+            {
+                rowids = low...high
+            }
+            let rows =
+                try rowids.map { Int(clamping: UInt64(bitPattern: $0.upperBound &- $0.lowerBound)) }
+                ?? Int.fetchOne(db, sql: "SELECT count(*) FROM \(quoted)") ?? 0
             // Columns an index scan does not read from the index: an INTEGER PRIMARY KEY (read
             // as the entry's rowid) and a virtual generated column (computed from the table's row).
             let keys = tableColumns.filter { ($0["pk"] as Int) > 0 }
@@ -218,14 +255,42 @@ enum SQLiteIntegrityCheck {
                 tables.append((table, rows, [.wholeTable(table)]))
                 continue
             }
-            var passes: [Pass] = [.table(table, checked)]
+            var passes: [Pass] = []
             for index in checked {
                 passes.append(.index(index))
                 if index.uniqueKey != nil { passes.append(.uniqueness(index)) }
             }
+            if let rowid, let rowids, rows >= piecesFromRows, tablePieces > 1 {
+                for piece in rowidPieces(
+                    from: rowids.lowerBound, to: rowids.upperBound, count: tablePieces)
+                {
+                    passes.append(
+                        .table(table, checked, rowids: Rowids(name: rowid, bounds: piece)))
+                }
+            } else {
+                passes.append(.table(table, checked))
+            }
             tables.append((table, rows, passes))
         }
         return [.quickCheck] + tables.sorted { $0.rows > $1.rows }.flatMap(\.passes)
+    }
+
+    /// `count` ranges of about the same width that together make
+    /// `low...high` (fewer when it holds fewer numbers).
+    static func rowidPieces(from low: Int64, to high: Int64, count: Int) -> [ClosedRange<Int64>] {
+        guard low <= high else { return [] }
+        // high - low, exactly, as an unsigned number: it may not fit an Int64.
+        let step = UInt64(bitPattern: high &- low) / UInt64(max(count, 1))
+        guard count > 1, step > 0 else { return [low...high] }
+        var pieces: [ClosedRange<Int64>] = []
+        var start = low
+        for _ in 1..<count {
+            let end = start &+ Int64(bitPattern: step &- 1)
+            pieces.append(start...end)
+            start = end &+ 1
+        }
+        pieces.append(start...high)
+        return pieces
     }
 
     /// What the passes found.
@@ -245,7 +310,8 @@ enum SQLiteIntegrityCheck {
         mutating func merge(_ other: Outcome) {
             problems += other.problems
             suspects.formUnion(other.suspects)
-            fromTables.merge(other.fromTables) { $1 }
+            // A table read in pieces: each piece's fingerprint adds to the others'.
+            fromTables.merge(other.fromTables) { $0.adding($1) }
             fromIndexes.merge(other.fromIndexes) { $1 }
             tableOfIndex.merge(other.tableOfIndex) { $1 }
         }
@@ -318,14 +384,18 @@ enum SQLiteIntegrityCheck {
                 found.problems = try lines(of: "PRAGMA quick_check", on: db)
             case .wholeTable(let table):
                 found.problems = try whole(db, table: table)
-            case .table(let table, let indexes):
+            case .table(let table, let indexes, let rowids):
                 let sums = indexes.map {
                     "ferry_row_fingerprint(\($0.columns.joined(separator: ", ")))"
+                }
+                let range = rowids.map {
+                    " WHERE \($0.name) BETWEEN \($0.bounds.lowerBound) AND \($0.bounds.upperBound)"
                 }
                 let row = try Row.fetchOne(
                     db,
                     sql:
                         "SELECT count(*), \(sums.joined(separator: ", ")) FROM \(SQLIdentifier.quoted(table)) NOT INDEXED"
+                        + (range ?? "")
                 )
                 let count: Int64 = row?[0] ?? 0
                 for (position, index) in indexes.enumerated() {
@@ -357,7 +427,7 @@ enum SQLiteIntegrityCheck {
         } catch let error as DatabaseError where isDamage(error) {
             // SQLite's own check of the table then says where.
             switch pass {
-            case .table(let table, _): found.suspects.insert(table)
+            case .table(let table, _, _): found.suspects.insert(table)
             case .index(let index), .uniqueness(let index): found.suspects.insert(index.table)
             case .quickCheck, .wholeTable:
                 found.problems.append(error.message ?? "\(error.resultCode)")

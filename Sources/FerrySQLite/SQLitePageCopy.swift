@@ -13,7 +13,7 @@ import Darwin
 
 /// A page-exact copy of a database in rollback-journal mode, read through
 /// the connection whose read transaction holds the snapshot, with the
-/// copy's SHA-256 computed on the way.
+/// copy's SHA-256 computed on the way when asked.
 ///
 /// Outside WAL mode every committed page is in the database file, and no
 /// writer may change that file while a reader holds its shared lock: the
@@ -35,26 +35,30 @@ enum SQLitePageCopy {
     ///   - db: A connection inside a read transaction that has read.
     ///   - file: The copy; created, or emptied when it exists.
     ///   - progress: Told the pages copied.
-    /// - Returns: The copy's SHA-256 as lowercase hexadecimal; nil in WAL mode
-    ///   (committed pages may be in the `-wal` file), when nothing was written.
+    ///   - hasher: Given every byte of the copy, when there is one.
+    /// - Returns: Whether it copied: false in WAL mode (committed pages may
+    ///   be in the `-wal` file), when nothing was written.
     /// - Throws: `DatabaseError` when the database cannot be read (its
     ///   result code) or the copy cannot be written (`SQLITE_FULL` for a full
     ///   disk, else `SQLITE_IOERR_WRITE`).
-    static func copy(_ db: Database, to file: URL, progress: ProgressReporter) throws -> String? {
+    static func copy(
+        _ db: Database, to file: URL, progress: ProgressReporter,
+        hasher: inout Checksum.Hasher?
+    ) throws -> Bool {
         guard try String.fetchOne(db, sql: "PRAGMA journal_mode")?.lowercased() != "wal",
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size"),
             let pageCount = try Int.fetchOne(db, sql: "PRAGMA page_count"),
             (512...65536).contains(pageSize), pageCount >= 0
-        else { return nil }
+        else { return false }
         let (total, overflow) = pageCount.multipliedReportingOverflow(by: pageSize)
-        guard !overflow else { return nil }
+        guard !overflow else { return false }
         var pointer: UnsafeMutableRawPointer?
         guard
             sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_FILE_POINTER, &pointer)
                 == SQLITE_OK,
             let source = pointer?.assumingMemoryBound(to: sqlite3_file.self),
             let read = source.pointee.pMethods?.pointee.xRead
-        else { return nil }
+        else { return false }
 
         let descriptor = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw writeFailure(errno) }
@@ -63,7 +67,6 @@ enum SQLitePageCopy {
         let buffer = UnsafeMutableRawBufferPointer.allocate(
             byteCount: pieceBytes, alignment: 4096)
         defer { buffer.deallocate() }
-        var hasher = Checksum.Hasher()
         var offset = 0
         while offset < total {
             let count = min(pieceBytes, total - offset)
@@ -73,13 +76,13 @@ enum SQLitePageCopy {
             }
             let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             if let number = writeWhole(descriptor, piece) { throw writeFailure(number) }
-            hasher.update(piece)
+            hasher?.update(piece)
             offset += count
             progress.update(done: Int64(offset / pageSize), total: Int64(pageCount))
         }
         closed = true
         guard close(descriptor) == 0 else { throw writeFailure(errno) }
-        return hasher.finalize()
+        return true
     }
 
     /// A failed write as SQLite would report it, so that the backup's one

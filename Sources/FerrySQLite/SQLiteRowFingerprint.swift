@@ -60,4 +60,10 @@ enum SQLiteRowFingerprint {
 struct Fingerprint: Equatable, Sendable {
     let count: Int64
     let sum: Int64?
+
+    /// The fingerprint of both multisets together.
+    func adding(_ other: Fingerprint) -> Fingerprint {
+        let sum = self.sum.flatMap { mine in other.sum.map { mine &+ $0 } }
+        return Fingerprint(count: count &+ other.count, sum: sum)
+    }
 }

@@ -115,7 +115,7 @@ import Testing
             let names = passes.map { pass -> String in
                 switch pass {
                 case .quickCheck: return "quick"
-                case .table(let table, let indexes):
+                case .table(let table, let indexes, _):
                     return "table \(table): \(indexes.map(\.name).sorted().joined(separator: " "))"
                 case .index(let index): return "index \(index.name)"
                 case .uniqueness(let index): return "unique \(index.name)"
@@ -161,6 +161,58 @@ import Testing
         }
         for helper in helpers { try helper.close() }
         try queue.close()
+    }
+
+    @Test func largeTablesReadInPiecesOverConnectionsAddUpToTheWhole() throws {
+        let folder = try TemporaryFolder()
+        let path = try makeDatabase(in: folder)
+        let queue = try DatabaseQueue(path: path)
+        let helpers = try (0..<2).map { _ in try DatabaseQueue(path: path) }
+        try queue.read { db in
+            let passes = try SQLiteIntegrityCheck.passes(db, tablePieces: 4, piecesFromRows: 1000)
+            // The tables of 3,000 rows in four ranges of rowids each, after their indexes' passes.
+            var pieces: [String: [ClosedRange<Int64>]] = [:]
+            var indexesRead: Set<String> = []
+            for pass in passes {
+                switch pass {
+                case .table(let table, let indexes, let rowids):
+                    for index in indexes {
+                        #expect(indexesRead.contains(index.name), "\(index.name) read first")
+                    }
+                    if let rowids { pieces[table, default: []].append(rowids.bounds) }
+                case .index(let index): indexesRead.insert(index.name)
+                default: break
+                }
+            }
+            #expect(pieces["readings"]?.count == 4)
+            #expect(pieces["readings"]?.first?.lowerBound == 1)
+            #expect(pieces["readings"]?.last?.upperBound == 3000)
+            #expect(pieces["shadowed"]?.count == 4, "by _rowid_: a column is named rowid")
+            let whole = try SQLiteIntegrityCheck.run(
+                try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
+            let shared = try SQLiteIntegrityCheck.run(passes, on: db, helpers: helpers)
+            #expect(shared.fromTables == whole.fromTables)
+            #expect(shared.fromTables == shared.fromIndexes)
+            #expect(shared.suspects.isEmpty && shared.problems.isEmpty)
+        }
+        for helper in helpers { try helper.close() }
+        try queue.close()
+    }
+
+    @Test func rowidRangesCoverEveryRowidOnce() {
+        let cases: [(Int64, Int64, Int)] = [
+            (1, 3000, 4), (1, 3, 8), (5, 5, 4), (-10, 10, 3), (1, 1_000_000, 1),
+            (Int64.min, Int64.max, 8), (Int64.min, Int64.min + 2, 2), (Int64.max - 7, Int64.max, 8),
+        ]
+        for (low, high, count) in cases {
+            let pieces = SQLiteIntegrityCheck.rowidPieces(from: low, to: high, count: count)
+            #expect(!pieces.isEmpty && pieces.count <= count, "\(low)...\(high) in \(count)")
+            #expect(pieces.first?.lowerBound == low && pieces.last?.upperBound == high)
+            for (before, after) in zip(pieces, pieces.dropFirst()) {
+                #expect(before.upperBound &+ 1 == after.lowerBound, "\(pieces)")
+            }
+        }
+        #expect(SQLiteIntegrityCheck.rowidPieces(from: 3, to: 2, count: 4).isEmpty)
     }
 
     @Test func anIndexThatNoLongerMatchesItsTableIsFoundAndWordedBySQLite() throws {
@@ -273,8 +325,18 @@ import Testing
         return (folder, try DatabaseQueue(path: path))
     }
 
-    /// What the passes find, on one connection.
+    /// What the passes find, on one connection; the same as when the tables
+    /// are read in pieces.
     func passesOutcome(_ db: Database) throws -> SQLiteIntegrityCheck.Outcome {
-        try SQLiteIntegrityCheck.run(try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
+        let whole = try SQLiteIntegrityCheck.run(
+            try SQLiteIntegrityCheck.passes(db), on: db, helpers: [])
+        let pieces = try SQLiteIntegrityCheck.run(
+            try SQLiteIntegrityCheck.passes(db, tablePieces: 3, piecesFromRows: 100), on: db,
+            helpers: [])
+        #expect(pieces.fromTables == whole.fromTables)
+        #expect(pieces.fromIndexes == whole.fromIndexes)
+        #expect(pieces.suspects == whole.suspects)
+        #expect(pieces.problems == whole.problems)
+        return whole
     }
 }
