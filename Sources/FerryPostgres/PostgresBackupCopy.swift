@@ -38,7 +38,8 @@ struct PostgresBackupCopy: BackupCopy {
         try await replaceLiveDatabase(keepingCurrent: {}, accepting: { _ in })
     }
 
-    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws
+    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) async throws -> Void)
+        async throws
         -> LiveReplacement
     {
         try await replaceLiveDatabase(keepingCurrent: {}, accepting: accept)
@@ -71,7 +72,7 @@ struct PostgresBackupCopy: BackupCopy {
     /// before the commit, or the transaction is rolled back.
     func replaceLiveDatabase(
         keepingCurrent keep: @Sendable () async throws -> Void,
-        accepting accept: @Sendable (BackupCheck) throws -> Void
+        accepting accept: @Sendable (BackupCheck) async throws -> Void
     ) async throws -> LiveReplacement {
         // A work folder: the next run deletes the scripts of a restore that was killed.
         let work = try WorkFolder.make("restore", in: FileManager.default.temporaryDirectory)
@@ -204,7 +205,7 @@ struct PostgresBackupCopy: BackupCopy {
                 written = await writer.finish()
             }
             if let written, written.status != 0 { throw damaged(written) }
-            try accept(try Self.loadedCheck(from: loaded ?? ""))
+            try await accept(try Self.loadedCheck(from: loaded ?? ""))
         } catch {
             psql.send("ROLLBACK;\n")
             _ = await psql.finish()

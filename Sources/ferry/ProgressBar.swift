@@ -5,6 +5,8 @@ import Foundation
 /// events (see ``ProgressLine``) when standard error is a terminal and the
 /// output is for people, redrawn in place and cleared when the work ends
 /// or before any other line is written, so that it never mixes with them.
+/// Work that runs at once (a restore's load beside its pre-restore
+/// backup's check) shares the line, each in its part, until it ends.
 final class ProgressBar: @unchecked Sendable {
     /// The tool's bar: shown only on a terminal.
     static let shared = ProgressBar(isShown: isatty(STDERR_FILENO) == 1)
@@ -13,6 +15,8 @@ final class ProgressBar: @unchecked Sendable {
     let isShown: Bool
     private let lock = NSLock()
     private var isDrawn = false
+    /// The latest report of each piece of work running, in the order they started.
+    private var running: [WorkProgress] = []
 
     private init(isShown: Bool) {
         self.isShown = isShown
@@ -23,14 +27,22 @@ final class ProgressBar: @unchecked Sendable {
     @Sendable func show(_ event: UpgradeEvent) {
         guard isShown, case .progress(let progress) = event else { return }
         lock.withLock {
-            if progress.isFinished {
-                clearHoldingLock()
-            } else {
-                let line = ProgressLine.text(
-                    for: progress, elapsed: progress.seconds, width: Self.columns())
-                write("\r" + line + "\u{1B}[K")
-                isDrawn = true
+            if let index = running.firstIndex(where: { $0.task == progress.task }) {
+                if progress.isFinished {
+                    running.remove(at: index)
+                } else {
+                    running[index] = progress
+                }
+            } else if !progress.isFinished {
+                running.append(progress)
             }
+            guard !running.isEmpty else {
+                clearHoldingLock()
+                return
+            }
+            let line = ProgressLine.text(for: running, width: Self.columns())
+            write("\r" + line + "\u{1B}[K")
+            isDrawn = true
         }
     }
 

@@ -62,6 +62,55 @@ struct PostgresRestoreLatestTests {
         }
     }
 
+    /// The pre-restore backup is checked (loaded into a scratch database)
+    /// while the backup is loaded into the live database's transaction, and
+    /// the restore commits only once that check passed. The dump, cut in
+    /// half from outside once it is written and before its check reads it,
+    /// fails the check: the restore stops with the live data as it was and
+    /// keeps no pre-restore backup.
+    @Test func aPreRestoreBackupCutBeforeItsCheckStopsTheRestoreWithNothingChanged() async throws {
+        try await withTestDatabase(.postgres) { database in
+            let (arguments, _) = try await manualBackupThenAWrite(database)
+            let catalog = database.backupsFolder
+            let running = try FerryProcess.start(
+                ["restore", "--latest", "--yes"] + arguments,
+                environment: ["FERRY_TEST_STOP_AT": "backup.written"])
+            #expect(
+                await running.waitUntilStopped(), "stopped once the pre-restore dump was written")
+            let written = try #require(
+                FileManager.default.enumerator(atPath: catalog.path)?.allObjects
+                    .compactMap { $0 as? String }
+                    .first { $0.contains("pre-restore") && $0.hasSuffix(".dump") })
+            let dump = try FileHandle(forUpdating: catalog.appendingPathComponent(written))
+            let size = try dump.seekToEnd()
+            try dump.truncate(atOffset: size / 2)
+            try dump.close()
+            running.kill(SIGCONT)
+            let output = await running.finish()
+
+            #expect(output.status != 0, "\(output)")
+            #expect(output.stderr.contains("The pre-restore backup failed"), "\(output)")
+            #expect(output.stderr.contains("Nothing was changed"), "\(output)")
+            #expect(output.stderr.contains("Check the live database"), "\(output)")
+            #expect(!output.stderr.contains("Use another backup"), "not the restored one's fault")
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*) FROM pg_tables WHERE tablename = 'written_after'") == "1",
+                "the live data as it was")
+            let listing = try #require(
+                try await FerryProcess.run(["backups", "--json"] + arguments).jsonLines().only)
+            let kinds = (listing["backups"] as? [[String: Any]])?.compactMap {
+                $0["kind"] as? String
+            }
+            #expect(kinds?.contains("manual") == true, "\(listing)")
+            #expect(kinds?.contains("pre-restore") == false, "\(listing)")
+            let left = try FileManager.default.contentsOfDirectory(atPath: catalog.path)
+            #expect(
+                left.allSatisfy { $0.hasSuffix(".dump") || $0.hasSuffix(".json") },
+                "no work folder is left: \(left)")
+        }
+    }
+
     @Test func restoreLatestAfterAKilledRestoreDoesNotPickTheCopyTheKilledRunKept() async throws {
         try await withTestDatabase(.postgres) { database in
             let (arguments, manual) = try await manualBackupThenAWrite(database)

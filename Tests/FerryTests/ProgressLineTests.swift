@@ -20,6 +20,24 @@ import Testing
         #expect(line.count <= 99)
     }
 
+    @Test func workRunningAtOnceSharesTheLine() {
+        let restore = progress("restore", .bytes, done: 30_000_000, total: 70_000_000, seconds: 3)
+        let check = progress("backup load", .bytes, done: 10_000_000, total: 70_000_000, seconds: 3)
+        for width in [200, 100, 60, 20, 5] {
+            let line = ProgressLine.text(for: [restore, check], width: width)
+            #expect(line.count <= width - 1, "\(width): \(line)")
+            if width >= 60 {
+                let parts = line.components(separatedBy: ProgressLine.separator)
+                #expect(parts.count == 2, "\(line)")
+                #expect(parts[0].hasPrefix("restore [") && parts[1].hasPrefix("backup load"))
+            }
+        }
+        #expect(
+            ProgressLine.text(for: [restore], width: 100)
+                == ProgressLine.text(for: restore, elapsed: 3, width: 100))
+        #expect(ProgressLine.text(for: [], width: 100) == "")
+    }
+
     @Test func writesBytesWithTheirUnit() {
         let line = ProgressLine.text(
             for: progress("dump", .bytes, done: 25_000_000, total: 100_000_000, seconds: 5),

@@ -44,7 +44,8 @@ public protocol BackupCopy: Sendable {
     /// - Throws: What `accept` throws, or ``FerryError`` when the copy fails;
     ///   the live database is then unchanged.
     @discardableResult
-    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) throws -> Void) async throws
+    func replaceLiveDatabase(accepting accept: @Sendable (BackupCheck) async throws -> Void)
+        async throws
         -> LiveReplacement
 
     /// Replaces the live database's content as
@@ -57,6 +58,10 @@ public protocol BackupCopy: Sendable {
     /// `keep` takes or waits and lands in the restored database: none is in
     /// neither. The default calls `keep`, then replaces.
     ///
+    /// `accept` is called before the replacement is committed, so the
+    /// caller may go on with `keep`'s work (checking the backup it wrote)
+    /// while the backup is loaded, and finish it in `accept`.
+    ///
     /// - Parameters:
     ///   - keep: Backs the current content up; throws to stop the restore
     ///     with nothing changed.
@@ -67,23 +72,23 @@ public protocol BackupCopy: Sendable {
     @discardableResult
     func replaceLiveDatabase(
         keepingCurrent keep: @Sendable () async throws -> Void,
-        accepting accept: @Sendable (BackupCheck) throws -> Void
+        accepting accept: @Sendable (BackupCheck) async throws -> Void
     ) async throws -> LiveReplacement
 }
 
 extension BackupCopy {
     @discardableResult
     public func replaceLiveDatabase(
-        accepting accept: @Sendable (BackupCheck) throws -> Void
+        accepting accept: @Sendable (BackupCheck) async throws -> Void
     ) async throws -> LiveReplacement {
-        try accept(check)
+        try await accept(check)
         return try await replaceLiveDatabase()
     }
 
     @discardableResult
     public func replaceLiveDatabase(
         keepingCurrent keep: @Sendable () async throws -> Void,
-        accepting accept: @Sendable (BackupCheck) throws -> Void
+        accepting accept: @Sendable (BackupCheck) async throws -> Void
     ) async throws -> LiveReplacement {
         try await keep()
         return try await replaceLiveDatabase(accepting: accept)

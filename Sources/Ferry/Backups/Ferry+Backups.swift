@@ -62,6 +62,47 @@ extension Ferry {
         note: String?,
         emit: @Sendable (UpgradeEvent) -> Void
     ) async throws -> Backup {
+        let written = try await writeBackup(
+            kind: kind, format: format, state: state, upgradeTo: upgradeTo, note: note, emit: emit)
+        return try await placeChecked(written, emit: emit)
+    }
+
+    /// A backup written into a work folder of the catalog: not yet in the
+    /// catalog, and checked only when the engine checked it as it wrote it.
+    /// ``Ferry/placeChecked(_:emit:)`` finishes it.
+    struct WrittenBackup: Sendable {
+        let catalog: BackupCatalog
+        /// Removed once the backup is placed or has failed.
+        let work: WorkFolder
+        let file: URL
+        let name: String
+        let fileExtension: String
+        let kind: BackupKind
+        let format: BackupFormat
+        let state: DatabaseState
+        let upgradeTo: Release?
+        let note: String?
+        let created: Date
+        let started: ContinuousClock.Instant
+        /// The live database's change fingerprint, read before the copy.
+        let liveFingerprint: String?
+        /// The checksum computed as the file was written, if it was.
+        let sha256: String?
+        /// The checksum and check of an engine that checked as it wrote.
+        let checkedAlongside: (sha256: String, check: BackupCheck)?
+    }
+
+    /// Writes a backup of the live database into a work folder of the
+    /// catalog (checking it on the way where the engine can): the moment
+    /// it holds is taken when this returns.
+    ///
+    /// - Throws: ``FerryError`` when there is no room or the copy fails;
+    ///   nothing is left in the catalog then.
+    func writeBackup(
+        kind: BackupKind, format: BackupFormat, state: DatabaseState, upgradeTo: Release?,
+        note: String?,
+        emit: @Sendable (UpgradeEvent) -> Void
+    ) async throws -> WrittenBackup {
         let engine = configuration.engine
         guard engine.canMakeBackups else { throw FerryError.backupsUnsupported }
         let catalog = try backupCatalog()
@@ -88,66 +129,104 @@ extension Ferry {
         // a killed run's copy is removed by the next run that makes one.
         catalog.removeUnfinishedPlacements()
         let work = try WorkFolder.make("backup", in: catalog.folder)
-        defer { work.remove() }
         let temporary = work.url.appendingPathComponent(name + "." + fileExtension)
         emit(.backupStarted(kind: kind, file: temporary.lastPathComponent))
-        let clock = ContinuousClock()
-        let started = clock.now
+        let started = ContinuousClock.now
         do {
-            let level = configuration.backupCheck
-            let sha256: String
-            let check: BackupCheck
             // Checked while it is written where the engine can; otherwise written, then checked.
             let checkedAlongside = try await engine.writeBackupCheckingAlongside(
-                to: temporary, format: format, level: level)
-            let written =
+                to: temporary, format: format, level: configuration.backupCheck)
+            let sha256 =
                 checkedAlongside == nil
                 ? try await engine.writeBackup(to: temporary, format: format) : nil
             CrashPoint.reach("backup.written")
             FileSafety.makePrivate(temporary)
-            if let checkedAlongside {
+            return WrittenBackup(
+                catalog: catalog, work: work, file: temporary, name: name,
+                fileExtension: fileExtension, kind: kind, format: format, state: state,
+                upgradeTo: upgradeTo, note: note, created: created, started: started,
+                liveFingerprint: fingerprint, sha256: sha256, checkedAlongside: checkedAlongside)
+        } catch {
+            work.remove()
+            throw backupFailure(error, kind: kind)
+        }
+    }
+
+    /// Checks a written backup (unless the engine checked it as it wrote
+    /// it), writes its manifest and puts it in the catalog, where it then
+    /// exists; its work folder is removed whatever happens.
+    ///
+    /// - Throws: ``FerryError`` when the backup fails its check; nothing is
+    ///   left in the catalog then.
+    func placeChecked(_ written: WrittenBackup, emit: @Sendable (UpgradeEvent) -> Void)
+        async throws -> Backup
+    {
+        let engine = configuration.engine
+        let temporary = written.file
+        defer { written.work.remove() }
+        do {
+            let level = configuration.backupCheck
+            let sha256: String
+            let check: BackupCheck
+            if let checkedAlongside = written.checkedAlongside {
                 try await blocking { try FileSafety.sync(temporary) }
                 (sha256, check) = checkedAlongside
-            } else if let written {
+            } else if let known = written.sha256 {
                 // The disk takes the copy while the check reads it from the system's cache: the
                 // manifest, written once both are done, is what makes the backup exist.
                 check = try await whileBlocking(alongside: { try FileSafety.sync(temporary) }) {
-                    try await engine.checkNewBackup(at: temporary, format: format, level: level)
+                    try await engine.checkNewBackup(
+                        at: temporary, format: written.format, level: level)
                 }
-                sha256 = written
+                sha256 = known
             } else {
                 sha256 = try await FileSafety.syncAndHash(temporary)
-                check = try await engine.checkNewBackup(at: temporary, format: format, level: level)
+                check = try await engine.checkNewBackup(
+                    at: temporary, format: written.format, level: level)
             }
             CrashPoint.reach("backup.checked")
             let manifest = BackupManifest(
                 formatVersion: BackupManifest.currentFormatVersion,
                 producer: "ferry \(Ferry.version)",
-                app: configuration.appName, kind: kind, format: format, engine: engine.engineName,
-                database: engine.displayName, release: state.recordedRelease,
-                upgradeTo: upgradeTo?.description,
-                appliedMigrations: state.applied.map(\.id), file: temporary.lastPathComponent,
+                app: configuration.appName, kind: written.kind, format: written.format,
+                engine: engine.engineName,
+                database: engine.displayName, release: written.state.recordedRelease,
+                upgradeTo: written.upgradeTo?.description,
+                appliedMigrations: written.state.applied.map(\.id),
+                file: temporary.lastPathComponent,
                 size: FileSafety.size(of: temporary.path), sha256: sha256,
                 rowCounts: check.rowCounts, check: level,
-                created: created, verified: Date(), note: note)
+                created: written.created, verified: Date(), note: written.note)
             var fingerprinted = manifest
-            fingerprinted.liveFingerprint = fingerprint
-            let backup = try catalog.place(
-                temporary, as: name, fileExtension: fileExtension, manifest: fingerprinted)
+            fingerprinted.liveFingerprint = written.liveFingerprint
+            let backup = try written.catalog.place(
+                temporary, as: written.name, fileExtension: written.fileExtension,
+                manifest: fingerprinted)
             emit(
                 .backupCompleted(
                     name: backup.name, bytes: manifest.size,
-                    seconds: (clock.now - started).inSeconds))
+                    seconds: (ContinuousClock.now - written.started).inSeconds))
             return backup
-        } catch var error as FerryError {
-            error.markedMessage = "The \(kind.rawValue) backup failed: \(error.markedMessage)"
-            error.changes = "Nothing was changed; no backup was kept."
-            throw error
         } catch {
-            throw FerryError(
+            throw backupFailure(error, kind: written.kind)
+        }
+    }
+
+    /// A backup's failure as its caller says it: nothing was changed, and no backup was kept.
+    private func backupFailure(_ error: any Error, kind: BackupKind) -> FerryError {
+        guard var error = error as? FerryError else {
+            return FerryError(
                 .backupFailed, "The \(kind.rawValue) backup failed: \(error)",
                 changes: "Nothing was changed.")
         }
+        error.markedMessage = "The \(kind.rawValue) backup failed: \(error.markedMessage)"
+        error.changes = "Nothing was changed; no backup was kept."
+        if error.code == .backupCorrupt {
+            // Said of a backup being restored ("use another"); here the copy just made is at fault.
+            error.advice =
+                "Check the live database (\(run: .verify)) and the disk that holds the backup folder, then try again."
+        }
+        return error
     }
 
     /// Deletes the oldest backups beyond `[backups] keep` (manual ones

@@ -226,10 +226,22 @@ extension Ferry {
                 copy.check.state.release ?? backup.manifest.release.flatMap { Release($0) })
             try refuseMissingRows(copy.check.rowCounts)
             let current = try await engine.readState()
-            // Taken by the engine once the application's writes are kept out, so none is lost between.
+            // Written by the engine once the application's writes are kept out, so none is lost
+            // between; checked while the engine loads the backup, and in the catalog before the
+            // engine commits (`accept`).
+            let checking = Locked<Task<Backup, any Error>?>(nil)
             let kept = Locked<Backup?>(nil)
             let keepFailure = Locked<FerryError?>(nil)
             let ferry = self
+            @Sendable func awaitKept() async throws {
+                guard let task = checking.value, kept.value == nil else { return }
+                do {
+                    kept.value = try await task.value
+                } catch let error as FerryError {
+                    keepFailure.value = error
+                    throw error
+                }
+            }
             // The release loaded, as the engine's load reports it.
             let loaded = Locked(copy.check.state.recordedRelease)
             let replacement: LiveReplacement
@@ -237,25 +249,35 @@ extension Ferry {
                 replacement = try await copy.replaceLiveDatabase(
                     keepingCurrent: {
                         if current.exists {
+                            let written: WrittenBackup
                             do {
-                                kept.value = try await ferry.takeBackup(
+                                written = try await ferry.writeBackup(
                                     kind: .preRestore, format: .native, state: current,
                                     upgradeTo: nil,
                                     note: "before restoring \(backup.name)", emit: emit)
-                                CrashPoint.reach("restore.pre-restore-kept")
                             } catch let error as FerryError {
                                 keepFailure.value = error
                                 throw error
+                            }
+                            // Its check (a load of its own, for PostgreSQL) shares the machine with
+                            // the restore's load, and reports its progress beside the restore's.
+                            checking.value = Task {
+                                try await ferry.placeChecked(written, emit: emit)
                             }
                         }
                         emit(.restoreStarted(backup: backup.name))
                     },
                     accepting: { check in
+                        try await awaitKept()
+                        if kept.value != nil { CrashPoint.reach("restore.pre-restore-kept") }
                         try refuseNewer(check.state.release)
                         try refuseMissingRows(check.rowCounts)
                         if let release = check.state.recordedRelease { loaded.value = release }
                     })
             } catch var error as FerryError {
+                // The pre-restore backup's check ends first: a failure of the load does not leave
+                // it unfinished.
+                try? await awaitKept()
                 // The pre-restore backup failed: it says so itself, and nothing was changed.
                 if let failure = keepFailure.value { throw failure }
                 let preRestore = kept.value
@@ -268,6 +290,10 @@ extension Ferry {
                 error.markedMessage = "The restore failed: \(error.markedMessage)"
                 throw await settleFailedReplacement(
                     error, preRestore: preRestore, before: current, emit: emit)
+            } catch {
+                // Not one of Ferry's (a cancellation): the pre-restore backup's check still ends first.
+                try? await awaitKept()
+                throw error
             }
             let preRestore = kept.value
             CrashPoint.reach("restore.replaced")

@@ -76,6 +76,31 @@ public enum ProgressLine {
         return head.count <= room ? head : String(head.prefix(room - 1)) + "…"
     }
 
+    /// The separator between the pictures of work running at once.
+    public static let separator = "  ·  "
+
+    /// The line for several pieces of work running at once (a restore's
+    /// load beside the check of its pre-restore backup): each one's
+    /// picture in an equal share of the width, in the order given.
+    ///
+    /// - Parameters:
+    ///   - progresses: The latest report of each piece of work.
+    ///   - width: The terminal's columns; the line is at most one less.
+    /// - Returns: The text, with no line end.
+    public static func text(for progresses: [WorkProgress], width: Int) -> String {
+        guard progresses.count > 1 else {
+            return progresses.first.map { text(for: $0, elapsed: $0.seconds, width: width) } ?? ""
+        }
+        let room = width - 1 - separator.count * (progresses.count - 1)
+        let share = room / progresses.count
+        guard share >= 2 else {
+            return text(for: progresses[0], elapsed: progresses[0].seconds, width: width)
+        }
+        // Each picture in `share` columns: `text` keeps one less than the width it is given.
+        return progresses.map { text(for: $0, elapsed: $0.seconds, width: share + 1) }
+            .joined(separator: separator)
+    }
+
     /// A done amount beside a total: bytes with their unit, others bare.
     private static func amount(_ value: Int64, of unit: ProgressUnit) -> String {
         unit == .bytes ? FileSafety.formatBytes(value) : ProgressUnit.count(value)
