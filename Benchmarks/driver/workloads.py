@@ -76,7 +76,7 @@ def backup(database, repetitions):
     quick = Contender("ferry backup --backup-check quick (copy, sync, SHA-256)",
                       [FERRY, "backup", "--backup-check", "quick", "--database", database, "--backups", catalog],
                       prepare=removing(catalog))
-    bare = Contender("Ferry's copy alone (no check; its checksum on the way)",
+    bare = Contender("Ferry's copy alone (no check; its sync beside its checksum)",
                      [FERRY_IN_PROCESS, "copy", database, work("copy.db")], prepare=removing(work("copy.db")))
     peer = Contender("sqlite3 .backup", ["sqlite3", database, f".backup {work('peer-backup.db')}"],
                      prepare=removing(work("peer-backup.db")))

@@ -44,20 +44,20 @@ extension SQLiteEngine {
 
     /// Copies the live database inside one read transaction, so the copy is
     /// one consistent moment while the application goes on writing: page
-    /// for page from the file with its checksum on the way
-    /// (``SQLitePageCopy``), or in WAL mode with SQLite's online backup API;
-    /// or dumps it as SQL, with its checksum on the way.
+    /// for page from the file (``SQLitePageCopy``), or in WAL mode with
+    /// SQLite's online backup API, both without a checksum (nil: the caller
+    /// reads the copy back for it, beside the sync); or dumps it as SQL,
+    /// with its checksum on the way.
     @discardableResult
     public func writeBackup(to file: URL, format: BackupFormat) async throws -> String? {
         try await writeBackup(to: file, format: format, following: nil)
     }
 
     /// Writes a backup as ``writeBackup(to:format:)`` does, telling `growing`
-    /// of each piece of a dump as it is in the file; a native copy without
-    /// its checksum on the way unless `hashing`.
-    private func writeBackup(
-        to file: URL, format: BackupFormat, following growing: GrowingFile?, hashing: Bool = true
-    ) async throws -> String? {
+    /// of each piece of a dump as it is in the file.
+    private func writeBackup(to file: URL, format: BackupFormat, following growing: GrowingFile?)
+        async throws -> String?
+    {
         let source = try openReadOnly(path, what: "back up")
         defer { try? source.close() }
         let path = self.path
@@ -68,13 +68,11 @@ extension SQLiteEngine {
                 case .native:
                     let progress = listener.reporter("backup copy", unit: .pages)
                     defer { progress.finish() }
-                    var hasher: Checksum.Hasher? = hashing ? Checksum.Hasher() : nil
                     let copied = try source.read { db in
                         _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
-                        return try SQLitePageCopy.copy(
-                            db, to: file, progress: progress, hasher: &hasher)
+                        return try SQLitePageCopy.copy(db, to: file, progress: progress)
                     }
-                    if copied { return hasher?.finalize() }
+                    if copied { return nil }
                     // In WAL mode the backup API, into a new file that nobody else opens, synced by the
                     // caller once it is whole: it needs no journal and no syncs on the way (with them
                     // the copy took as long as sqlite3's .backup, before Ferry's checksum).
@@ -318,16 +316,15 @@ extension SQLiteEngine {
     /// database beside it while it is written: the loading thread reads
     /// the file as it grows (``GrowingFile``), so the dump's writing and its
     /// load, which took turns, share the cores. The copy is then checked as
-    /// ``checkNewBackup(at:format:level:)`` checks it. A native copy is
-    /// written without its checksum, which reads the copy back (and syncs
-    /// it) beside the check instead of before it. The quick check is nil,
-    /// written and checked in turn.
+    /// ``checkNewBackup(at:format:level:)`` checks it. A native copy's
+    /// checksum reads the copy back (and syncs it) beside the check instead
+    /// of before it. The quick check is nil, written and checked in turn.
     public func writeBackupCheckingAlongside(
         to file: URL, format: BackupFormat, level: BackupCheckLevel
     ) async throws -> (sha256: String, check: BackupCheck)? {
         guard level.isThorough else { return nil }
         guard format == .sql else {
-            _ = try await writeBackup(to: file, format: format, following: nil, hashing: false)
+            _ = try await writeBackup(to: file, format: format, following: nil)
             FileSafety.makePrivate(file)
             // The copy's bytes are in the system's cache: reading them back for the checksum
             // costs less than the hashing itself, which then shares the cores with the check.

@@ -52,7 +52,11 @@ case "open-and-read":
     }
     print(String(format: "%.4f", median))
 case "copy":
-    try await engine.writeBackup(to: URL(fileURLWithPath: arguments[3]), format: .native)
+    // The copy, then (as `ferry backup` does) its sync beside its checksum when the copy left it.
+    let copy = URL(fileURLWithPath: arguments[3])
+    if try await engine.writeBackup(to: copy, format: .native) == nil {
+        _ = try await FileSafety.syncAndHash(copy)
+    }
 case "dump":
     try await engine.writeBackup(to: URL(fileURLWithPath: arguments[3]), format: .sql)
 case "check":
