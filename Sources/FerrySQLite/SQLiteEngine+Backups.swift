@@ -219,9 +219,16 @@ extension SQLiteEngine {
             CrashPoint.reach("restore.dump-loaded")
             database = target.path
         }
-        let copy = try await checkedCopy(
-            of: database, file: file, level: level, isLoadedDump: loaded != nil,
-            indexesAreSQLitesOwn: loadedWithoutSchemaEdits)
+        // A loaded dump, written without syncs, is synced while it is checked: when a restore
+        // links it into place, nothing is left for the disk to take.
+        let unsynced = loaded
+        let copy = try await whileBlocking(alongside: {
+            if let unsynced { try FileSafety.sync(unsynced) }
+        }) {
+            try await checkedCopy(
+                of: database, file: file, level: level, isLoadedDump: loaded != nil,
+                indexesAreSQLitesOwn: loadedWithoutSchemaEdits)
+        }
         return try await body(copy)
     }
 
@@ -252,9 +259,22 @@ extension SQLiteEngine {
             } : []
         defer { for helper in helpers { try? helper.close() } }
         let listener = ProgressListener.current
+        // A loaded dump may become the live database whole (a restore where there is none): at the
+        // quick level it then gets here the quick check a restore makes of what it restored.
+        let mayGoIntoPlace =
+            isLoadedDump && (level.isThorough || !SQLiteBackupCopy.somethingIsAt(path))
         do {
             let check = try await queue.readHere { db in
                 guard level.isThorough else {
+                    if mayGoIntoPlace {
+                        let problems = try SQLiteInspection.integrityProblems(
+                            db, thorough: false, reportingTo: listener)
+                        guard problems.isEmpty else {
+                            throw FerryError(
+                                .backupCorrupt,
+                                "quick_check: " + problems.prefix(5).joined(separator: "; "))
+                        }
+                    }
                     return BackupCheck(rowCounts: nil, state: try SQLiteHistory.readState(db))
                 }
                 let builtByTheLoad =
@@ -275,8 +295,8 @@ extension SQLiteEngine {
                     rowCounts: try Self.rowCounts(db), state: try SQLiteHistory.readState(db))
             }
             return SQLiteBackupCopy(
-                source: database, isLoadedDump: isLoadedDump, livePath: path,
-                busyTimeout: busyTimeout, check: check)
+                source: database, isLoadedDump: isLoadedDump, mayGoIntoPlace: mayGoIntoPlace,
+                livePath: path, busyTimeout: busyTimeout, check: check)
         } catch let error as DatabaseError {
             throw corrupt(file, error.message ?? "\(error.resultCode)")
         } catch let error as FerryError where error.code == .backupCorrupt {
@@ -328,21 +348,18 @@ extension SQLiteEngine {
             FileSafety.makePrivate(file)
             // The copy's bytes are in the system's cache: reading them back for the checksum
             // costs less than the hashing itself, which then shares the cores with the check.
-            async let sha256 = blocking { () throws -> String in
-                let sha256 = try FileSafety.sha256(of: file)
-                try FileSafety.sync(file)
-                return sha256
-            }
-            let checked: Result<BackupCheck, any Error>
+            let digest = Locked<String?>(nil)
             do {
-                checked = .success(
-                    try await withBackup(at: file, format: format, level: level) { $0.check })
-            } catch {
-                checked = .failure(error)
-            }
-            let digest = try await sha256
-            do {
-                return (digest, try checked.get())
+                let check = try await whileBlocking(alongside: {
+                    digest.value = try FileSafety.sha256(of: file)
+                    try FileSafety.sync(file)
+                }) {
+                    try await withBackup(at: file, format: format, level: level) { $0.check }
+                }
+                guard let sha256 = digest.value else {
+                    throw FerryError(.backupFailed, "The copy of \(path) has no checksum.")
+                }
+                return (sha256, check)
             } catch {
                 throw await blamingTheLiveDatabase(error, level: level)
             }
@@ -470,6 +487,9 @@ struct SQLiteBackupCopy: BackupCopy {
     /// Whether `source` is a database loaded from a dump for this restore
     /// (Ferry's to move), not a backup file of the catalog.
     let isLoadedDump: Bool
+    /// Whether the loaded database, checked as a restore checks what it
+    /// restored, may itself become the live database when there is none.
+    let mayGoIntoPlace: Bool
     let livePath: String
     let busyTimeout: TimeInterval
     let check: BackupCheck
@@ -482,7 +502,9 @@ struct SQLiteBackupCopy: BackupCopy {
     /// loaded from a dump is instead linked into place whole (it was checked
     /// where it lies), so that its pages are not written a second time.
     func replaceLiveDatabase() async throws -> LiveReplacement {
-        if isLoadedDump, try moveIntoPlaceIfNoLiveDatabase() { return .checkedCopyInPlace }
+        if isLoadedDump, mayGoIntoPlace, try moveIntoPlaceIfNoLiveDatabase() {
+            return .checkedCopyInPlace
+        }
         let source = self.source
         let livePath = self.livePath
         var sourceSettings = GRDB.Configuration()
@@ -537,6 +559,13 @@ struct SQLiteBackupCopy: BackupCopy {
 }
 
 extension SQLiteBackupCopy {
+    /// Whether a database, its journal or its WAL is at the live path.
+    static func somethingIsAt(_ livePath: String) -> Bool {
+        ["", "-journal", "-wal", "-shm"].contains {
+            FileManager.default.fileExists(atPath: livePath + $0)
+        }
+    }
+
     /// Links the loaded database to the live path if nothing is there (no
     /// database, no journal, no WAL), syncs the folder, and removes the old
     /// name: the new file appears whole or not at all, and nothing that
@@ -545,14 +574,7 @@ extension SQLiteBackupCopy {
     /// - Returns: false when something is at the live path or the folders are
     ///   on different file systems; the caller copies instead.
     fileprivate func moveIntoPlaceIfNoLiveDatabase() throws -> Bool {
-        let manager = FileManager.default
-        guard
-            ["", "-journal", "-wal", "-shm"].allSatisfy({
-                !manager.fileExists(atPath: livePath + $0)
-            })
-        else {
-            return false
-        }
+        guard !Self.somethingIsAt(livePath) else { return false }
         // Loaded without syncs: make it durable before it gets the live name.
         try FileSafety.sync(URL(fileURLWithPath: source))
         guard link(source, livePath) == 0 else { return false }

@@ -102,7 +102,8 @@ public enum LiveReplacement: Sendable {
     case copied
     /// There was no live database, and the checked copy itself became it (a
     /// database loaded from a dump, moved into place whole): what was
-    /// checked is what is live.
+    /// checked is what is live. The engine's check of such a copy, at the
+    /// quick level too, is at least the check a restore makes afterwards.
     case checkedCopyInPlace
 }
 

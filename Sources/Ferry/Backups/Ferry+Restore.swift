@@ -297,8 +297,8 @@ extension Ferry {
             }
             let preRestore = kept.value
             CrashPoint.reach("restore.replaced")
-            // A copy that itself became the live database had its full check where it was loaded.
-            if replacement == .copied || !level.isThorough {
+            // A copy that itself became the live database had its check where it was loaded.
+            if replacement == .copied {
                 do {
                     let problems = try await engine.integrityProblems(thorough: level.isThorough)
                     guard problems.isEmpty else {
