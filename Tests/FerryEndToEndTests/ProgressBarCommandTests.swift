@@ -88,6 +88,34 @@ import Testing
         #expect(!backup.stdout.contains("\r"))
     }
 
+    /// At `--backup-check quick`, an SQL backup restored where there is no
+    /// database is quick-checked as loaded, before it goes into place (the
+    /// check came after, once the file was synced and linked): the JSON
+    /// lines show the integrity check's progress before the restore starts,
+    /// and none after.
+    @Test func aQuickRestoreOfAnSQLBackupChecksTheLoadedFileBeforeItGoesIntoPlace() async throws {
+        let catalog = folder.url.appendingPathComponent("backups").path
+        let backup = try await FerryProcess.run(
+            ["backup", "--format", "sql", "--backups", catalog] + arguments)
+        #expect(backup.status == 0, "\(backup)")
+        let restored = folder.url.appendingPathComponent("restored.db").path
+        let output = try await FerryProcess.run(
+            [
+                "restore", "--latest", "--yes", "--json", "--backup-check", "quick", "--database",
+                restored, "--backups", catalog, "--migrations", ExampleApplication.migrations.path,
+            ], environment: environment)
+        #expect(output.status == 0, "\(output)")
+        let events = try output.jsonLines().compactMap { line -> String? in
+            guard let event = line["event"] as? String else { return nil }
+            return event == "progress" ? line["task"] as? String : event
+        }
+        let started = try #require(events.firstIndex(of: "restoreStarted"), "\(events)")
+        #expect(events[..<started].contains("integrity check"), "\(events)")
+        #expect(!events[started...].contains("integrity check"), "\(events)")
+        #expect(try integrityCheck(restored) == "ok")
+        #expect(try scalar("SELECT count(*) FROM ballast", in: restored) == "2000")
+    }
+
     @Test func jsonCarriesProgressEventsThenTheResult() async throws {
         let export = folder.url.appendingPathComponent("export").path
         let output = try await FerryProcess.run(
