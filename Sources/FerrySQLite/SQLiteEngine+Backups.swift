@@ -295,8 +295,8 @@ extension SQLiteEngine {
                     rowCounts: try Self.rowCounts(db), state: try SQLiteHistory.readState(db))
             }
             return SQLiteBackupCopy(
-                source: database, isLoadedDump: isLoadedDump, mayGoIntoPlace: mayGoIntoPlace,
-                livePath: path, busyTimeout: busyTimeout, check: check)
+                source: database, mayGoIntoPlace: mayGoIntoPlace, livePath: path,
+                busyTimeout: busyTimeout, check: check)
         } catch let error as DatabaseError {
             throw corrupt(file, error.message ?? "\(error.resultCode)")
         } catch let error as FerryError where error.code == .backupCorrupt {
@@ -337,8 +337,9 @@ extension SQLiteEngine {
     /// the file as it grows (``GrowingFile``), so the dump's writing and its
     /// load, which took turns, share the cores. The copy is then checked as
     /// ``checkNewBackup(at:format:level:)`` checks it. A native copy's
-    /// checksum reads the copy back (and syncs it) beside the check instead
-    /// of before it. The quick check is nil, written and checked in turn.
+    /// checksum reads the copy back and syncs it beside the check instead
+    /// of before it (the caller's sync then finds nothing left to write).
+    /// The quick check is nil, written and checked in turn.
     public func writeBackupCheckingAlongside(
         to file: URL, format: BackupFormat, level: BackupCheckLevel
     ) async throws -> (sha256: String, check: BackupCheck)? {
@@ -485,10 +486,9 @@ extension SQLiteEngine {
 struct SQLiteBackupCopy: BackupCopy {
     let source: String
     /// Whether `source` is a database loaded from a dump for this restore
-    /// (Ferry's to move), not a backup file of the catalog.
-    let isLoadedDump: Bool
-    /// Whether the loaded database, checked as a restore checks what it
-    /// restored, may itself become the live database when there is none.
+    /// (Ferry's to move, not a backup file of the catalog), checked as a
+    /// restore checks what it restored: it may itself become the live
+    /// database when there is none.
     let mayGoIntoPlace: Bool
     let livePath: String
     let busyTimeout: TimeInterval
@@ -502,7 +502,7 @@ struct SQLiteBackupCopy: BackupCopy {
     /// loaded from a dump is instead linked into place whole (it was checked
     /// where it lies), so that its pages are not written a second time.
     func replaceLiveDatabase() async throws -> LiveReplacement {
-        if isLoadedDump, mayGoIntoPlace, try moveIntoPlaceIfNoLiveDatabase() {
+        if mayGoIntoPlace, try moveIntoPlaceIfNoLiveDatabase() {
             return .checkedCopyInPlace
         }
         let source = self.source

@@ -86,10 +86,18 @@ extension Ferry {
         let started: ContinuousClock.Instant
         /// The live database's change fingerprint, read before the copy.
         let liveFingerprint: String?
-        /// The checksum computed as the file was written, if it was.
-        let sha256: String?
-        /// The checksum and check of an engine that checked as it wrote.
-        let checkedAlongside: (sha256: String, check: BackupCheck)?
+        /// How far the engine went as it wrote the file.
+        let outcome: Outcome
+
+        /// What the engine did besides writing the file.
+        enum Outcome: Sendable {
+            /// Checked it as it wrote it, and computed its checksum.
+            case checked(sha256: String, check: BackupCheck)
+            /// Computed its checksum as it wrote it.
+            case hashed(sha256: String)
+            /// Nothing: the file is to be hashed and checked.
+            case written
+        }
     }
 
     /// Writes a backup of the live database into a work folder of the
@@ -134,18 +142,23 @@ extension Ferry {
         let started = ContinuousClock.now
         do {
             // Checked while it is written where the engine can; otherwise written, then checked.
-            let checkedAlongside = try await engine.writeBackupCheckingAlongside(
+            let outcome: WrittenBackup.Outcome
+            if let checked = try await engine.writeBackupCheckingAlongside(
                 to: temporary, format: format, level: configuration.backupCheck)
-            let sha256 =
-                checkedAlongside == nil
-                ? try await engine.writeBackup(to: temporary, format: format) : nil
+            {
+                outcome = .checked(sha256: checked.sha256, check: checked.check)
+            } else {
+                outcome =
+                    try await engine.writeBackup(to: temporary, format: format)
+                    .map { .hashed(sha256: $0) } ?? .written
+            }
             CrashPoint.reach("backup.written")
             FileSafety.makePrivate(temporary)
             return WrittenBackup(
                 catalog: catalog, work: work, file: temporary, name: name,
                 fileExtension: fileExtension, kind: kind, format: format, state: state,
                 upgradeTo: upgradeTo, note: note, created: created, started: started,
-                liveFingerprint: fingerprint, sha256: sha256, checkedAlongside: checkedAlongside)
+                liveFingerprint: fingerprint, outcome: outcome)
         } catch {
             work.remove()
             throw backupFailure(error, kind: kind)
@@ -168,10 +181,11 @@ extension Ferry {
             let level = configuration.backupCheck
             let sha256: String
             let check: BackupCheck
-            if let checkedAlongside = written.checkedAlongside {
+            switch written.outcome {
+            case .checked(let known, let checked):
                 try await blocking { try FileSafety.sync(temporary) }
-                (sha256, check) = checkedAlongside
-            } else if let known = written.sha256 {
+                (sha256, check) = (known, checked)
+            case .hashed(let known):
                 // The disk takes the copy while the check reads it from the system's cache: the
                 // manifest, written once both are done, is what makes the backup exist.
                 check = try await whileBlocking(alongside: { try FileSafety.sync(temporary) }) {
@@ -179,7 +193,7 @@ extension Ferry {
                         at: temporary, format: written.format, level: level)
                 }
                 sha256 = known
-            } else {
+            case .written:
                 sha256 = try await FileSafety.syncAndHash(temporary)
                 check = try await engine.checkNewBackup(
                     at: temporary, format: written.format, level: level)
