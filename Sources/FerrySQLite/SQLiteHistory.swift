@@ -1,6 +1,7 @@
 import Ferry
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Ferry's own tables in a SQLite database, as ``HistoryStore`` writes
 /// them: this runs the store's statements on a GRDB connection, inside
@@ -9,54 +10,73 @@ enum SQLiteHistory {
     static let store = HistoryStore(dialect: SQLiteHistoryDialect())
 
     /// Runs a statement of the store and reads its rows as the store typed them.
+    ///
+    /// Bound, stepped and read through SQLite's C API: `status` reads a
+    /// row per migration, an upgrade writes one, and GRDB's argument lists
+    /// and rows cost more than SQLite's work.
     @discardableResult
     static func run(_ statement: HistoryStatement, in db: Database) throws -> [[HistoryValue]] {
         let prepared = try db.cachedStatement(sql: statement.sql)
-        // A statement without parameters binds none (building empty arguments costs microseconds).
-        if !statement.arguments.isEmpty {
-            try prepared.setArguments(StatementArguments(statement.arguments.map(databaseValue)))
+        let handle = prepared.sqliteStatement
+        // The cached statement is this function's alone: left reset, with no values bound.
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
         }
-        guard !statement.columns.isEmpty else {
-            try prepared.execute()
-            return []
+        for (index, value) in statement.arguments.enumerated() {
+            try bind(value, at: Int32(index + 1), to: handle, in: db)
         }
-        return try Row.fetchAll(prepared).map { row in values(of: row, as: statement.columns) }
+        var rows: [[HistoryValue]] = []
+        while try RawStatement.nextRow(handle, in: db) {
+            if !statement.columns.isEmpty { rows.append(values(at: handle, as: statement.columns)) }
+        }
+        return rows
     }
 
-    /// A row's values as the store typed its columns (SQLite keeps dates as
-    /// ``Timestamp`` text and booleans as integers).
-    private static func values(of row: Row, as kinds: [HistoryValue.Kind]) -> [HistoryValue] {
+    /// The current row's values as the store typed its columns (SQLite keeps
+    /// dates as ``Timestamp`` text and booleans as integers), by position,
+    /// in the order of the SELECT.
+    private static func values(at handle: OpaquePointer, as kinds: [HistoryValue.Kind])
+        -> [HistoryValue]
+    {
         var values: [HistoryValue] = []
         values.reserveCapacity(kinds.count)
-        // By position, in the order of the SELECT: a thousand rows by name cost a millisecond.
         for (index, kind) in kinds.enumerated() {
-            let value = row[index] as DatabaseValue
-            switch (value.storage, kind) {
-            case (.null, _): values.append(.null)
-            case (.string(let text), .date):
-                values.append(Timestamp.date(from: text).map(HistoryValue.date) ?? .null)
-            case (.string(let text), _): values.append(.text(text))
-            case (.int64(let integer), .boolean): values.append(.boolean(integer != 0))
-            case (.int64(let integer), .real): values.append(.real(Double(integer)))
-            case (.int64(let integer), .text): values.append(.text(String(integer)))
-            case (.int64(let integer), _): values.append(.integer(Int(integer)))
-            case (.double(let double), .integer): values.append(.integer(Int(double)))
-            case (.double(let double), _): values.append(.real(double))
-            case (.blob(let data), _): values.append(.text(String(decoding: data, as: UTF8.self)))
+            let column = Int32(index)
+            switch (sqlite3_column_type(handle, column), kind) {
+            case (SQLITE_INTEGER, .boolean):
+                values.append(.boolean(sqlite3_column_int64(handle, column) != 0))
+            case (SQLITE_INTEGER, .real):
+                values.append(.real(Double(sqlite3_column_int64(handle, column))))
+            case (SQLITE_INTEGER, .text):
+                values.append(.text(String(sqlite3_column_int64(handle, column))))
+            case (SQLITE_INTEGER, _):
+                values.append(.integer(Int(sqlite3_column_int64(handle, column))))
+            case (SQLITE_FLOAT, .integer):
+                // Ferry writes integers here: a real was written by hand, and one out of range
+                // reads as nothing.
+                let real = sqlite3_column_double(handle, column).rounded(.towardZero)
+                values.append(Int(exactly: real).map(HistoryValue.integer) ?? .null)
+            case (SQLITE_FLOAT, _): values.append(.real(sqlite3_column_double(handle, column)))
+            case (SQLITE_TEXT, .date):
+                values.append(
+                    Timestamp.date(from: text(at: column, of: handle)).map(HistoryValue.date)
+                        ?? .null)
+            case (SQLITE_TEXT, _), (SQLITE_BLOB, _):
+                values.append(.text(text(at: column, of: handle)))
+            default: values.append(.null)
             }
         }
         return values
     }
 
-    private static func databaseValue(_ value: HistoryValue) -> DatabaseValue {
-        switch value {
-        case .null: return .null
-        case .text(let text): return text.databaseValue
-        case .integer(let integer): return integer.databaseValue
-        case .real(let real): return real.databaseValue
-        case .date(let date): return Timestamp.string(from: date).databaseValue
-        case .boolean(let boolean): return (boolean ? 1 : 0).databaseValue
-        }
+    /// A text or blob column's bytes as text.
+    private static func text(at column: Int32, of handle: OpaquePointer) -> String {
+        // The bytes are read before their count: SQLite's documented order.
+        guard let bytes = sqlite3_column_blob(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(
+            decoding: UnsafeRawBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
     static func readState(_ db: Database) throws -> DatabaseState {
@@ -79,7 +99,7 @@ enum SQLiteHistory {
     }
 
     static func record(_ migration: AppliedMigration, in db: Database) throws {
-        try record(migration, with: prepareRecording(in: db))
+        try record(migration, with: prepareRecording(in: db), in: db)
     }
 
     /// Prepares Ferry's tables and the history's `INSERT`, for ``record(_:with:)``.
@@ -89,10 +109,46 @@ enum SQLiteHistory {
     }
 
     /// Writes a history row with the statement of ``prepareRecording(in:)``.
-    static func record(_ migration: AppliedMigration, with insert: Statement) throws {
-        try insert.execute(
-            arguments: StatementArguments(store.arguments(of: migration).map(databaseValue)))
+    ///
+    /// Bound through SQLite's C API: an upgrade writes a row per migration,
+    /// and GRDB's argument list cost more than the insert.
+    static func record(_ migration: AppliedMigration, with insert: Statement, in db: Database)
+        throws
+    {
+        let handle = insert.sqliteStatement
+        for (index, value) in store.arguments(of: migration).enumerated() {
+            try bind(value, at: Int32(index + 1), to: handle, in: db)
+        }
+        try RawStatement.run(handle, in: db)
     }
+
+    /// Binds a value to a parameter of a prepared statement.
+    ///
+    /// - Throws: `DatabaseError` when SQLite refuses it.
+    private static func bind(
+        _ value: HistoryValue, at index: Int32, to handle: OpaquePointer, in db: Database
+    ) throws {
+        let code: Int32
+        switch value {
+        case .null: code = sqlite3_bind_null(handle, index)
+        case .integer(let integer): code = sqlite3_bind_int64(handle, index, Int64(integer))
+        case .real(let real): code = sqlite3_bind_double(handle, index, real)
+        case .boolean(let flag): code = sqlite3_bind_int64(handle, index, flag ? 1 : 0)
+        case .date(let date):
+            return try bind(.text(Timestamp.string(from: date)), at: index, to: handle, in: db)
+        case .text(let text):
+            code = text.withCString { characters in
+                // SQLite copies the text; an empty one is bound from its terminator (a null
+                // pointer would bind NULL).
+                sqlite3_bind_text64(
+                    handle, index, characters, UInt64(text.utf8.count), transient,
+                    UInt8(SQLITE_UTF8))
+            }
+        }
+        guard code == SQLITE_OK else { try RawStatement.fail(code, in: db) }
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     static func updateHistory(
         id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance,

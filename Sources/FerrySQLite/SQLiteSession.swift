@@ -191,6 +191,11 @@ struct SQLiteSession: MigrationSession {
             let insert = try Self.describing("prepare the history", of: displayName) {
                 try SQLiteHistory.prepareRecording(in: db)
             }
+            // The rows are written after the last script, in the same transaction: a row
+            // written between two scripts that change the schema made SQLite prepare its
+            // INSERT again each time, and look through every table for it.
+            var rows: [AppliedMigration] = []
+            rows.reserveCapacity(steps.count)
             for (position, step) in steps.enumerated() {
                 onStart(position)
                 var row = step.row
@@ -200,10 +205,13 @@ struct SQLiteSession: MigrationSession {
                     try SQLiteScriptRunner.run(step.script, in: db)
                 }
                 row.duration = (clock.now - started).inSeconds
-                try Self.describing("record \(row.id) in the history", of: displayName) {
-                    try SQLiteHistory.record(row, with: insert)
-                }
+                rows.append(row)
                 onFinish(position, row)
+            }
+            for row in rows {
+                try Self.describing("record \(row.id) in the history", of: displayName) {
+                    try SQLiteHistory.record(row, with: insert, in: db)
+                }
             }
         }
     }

@@ -29,6 +29,8 @@ struct FleetRun {
             }
             return true
         }
+        // A database given on the command line is one database, whatever the settings say.
+        guard common.database == nil else { return false }
         let settings = try common.settings(needsDatabase: false)
         return settings.fleetDatabases != nil && settings.database == nil
     }

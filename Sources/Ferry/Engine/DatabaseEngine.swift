@@ -236,8 +236,11 @@ public protocol MigrationSession: DatabaseInspection {
     /// Writes a history row, creating Ferry's tables on first use.
     func record(_ migration: AppliedMigration) async throws
 
-    /// Runs SQL migrations in order, recording each one's history row right
-    /// after its script, as ``run(_:)`` then ``record(_:)`` would.
+    /// Runs SQL migrations in order and records each one's history row in
+    /// the session's open transaction, as ``run(_:)`` then ``record(_:)``
+    /// would: each row after its script, or (an engine's choice) every row
+    /// after the last script. Either way the rows commit with the scripts
+    /// or not at all.
     ///
     /// The upgrade applies a run of SQL migrations with one call, so that an
     /// engine can do it in one access to its connection.
@@ -245,9 +248,9 @@ public protocol MigrationSession: DatabaseInspection {
     /// - Parameters:
     ///   - steps: The scripts and their history rows.
     ///   - onStart: Called with a step's position before its script runs.
-    ///   - onFinish: Called with a step's position and its recorded row
-    ///     (with ``AppliedMigration/appliedAt`` and
-    ///     ``AppliedMigration/duration`` set) after it is recorded.
+    ///   - onFinish: Called with a step's position and its row (with
+    ///     ``AppliedMigration/appliedAt`` and ``AppliedMigration/duration``
+    ///     set) after its script ran.
     /// - Throws: What ``run(_:)`` throws for the step that failed (the last
     ///   one started), or what ``record(_:)`` throws.
     func runAndRecord(

@@ -22,8 +22,8 @@ extension MigrationSession {
     /// other, with one call per script and one per row.
     ///
     /// Engines that can do better (SQLite: every step in one access to the
-    /// connection, the history `INSERT` prepared once) implement it
-    /// themselves.
+    /// connection, the history rows written after the last script with one
+    /// prepared `INSERT`) implement it themselves.
     public func runAndRecord(
         _ steps: [ScriptStep], onStart: @escaping @Sendable (Int) -> Void,
         onFinish: @escaping @Sendable (Int, AppliedMigration) -> Void

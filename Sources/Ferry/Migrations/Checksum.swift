@@ -10,7 +10,8 @@ public enum Checksum {
 
     /// The SHA-256 of the text's UTF-8 bytes.
     public static func sha256(_ text: String) -> String {
-        sha256(Data(text.utf8))
+        var text = text
+        return text.withUTF8 { hex(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
     }
 
     /// The SHA-256 of a script's text with every `\r\n` and lone `\r` read
@@ -66,12 +67,14 @@ public enum Checksum {
 
     /// The bytes as lowercase hexadecimal digits, two per byte.
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        func digit(_ nibble: UInt8) -> UInt8 {
+            nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+        }
         var text: [UInt8] = []
         text.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
+            text.append(digit(byte >> 4))
+            text.append(digit(byte & 0x0f))
         }
         return String(decoding: text, as: UTF8.self)
     }

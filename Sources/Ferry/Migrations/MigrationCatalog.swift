@@ -28,17 +28,23 @@ public struct MigrationCatalog: Sendable {
     /// - Throws: ``FerryError`` when two migrations share an id, or two
     ///   migrations of a release share a number.
     public init(migrations: [Migration], releases: [Release] = []) throws {
-        var seen: [String: Migration] = [:]
-        var numbers: [String: String] = [:]
+        /// A release's migration number.
+        struct Numbered: Hashable {
+            let release: Release
+            let number: Int
+        }
+        var seen = Set<String>(minimumCapacity: migrations.count)
+        var numbers: [Numbered: String] = [:]
+        numbers.reserveCapacity(migrations.count)
         for migration in migrations {
-            guard seen.updateValue(migration, forKey: migration.id) == nil else {
+            guard seen.insert(migration.id).inserted else {
                 throw FerryError(
                     .invalidMigrations,
                     "Migration \(migration.id) is defined twice (in the folder and in Swift?).",
                     advice: "Give each migration its own name.")
             }
             if let number = migration.number {
-                let key = "\(migration.release)/\(number)"
+                let key = Numbered(release: migration.release, number: number)
                 if let other = numbers.updateValue(migration.name, forKey: key) {
                     throw FerryError(
                         .invalidMigrations,
@@ -49,7 +55,10 @@ public struct MigrationCatalog: Sendable {
         }
         // Usually in order already (the folder's releases, then registrations): a sort of
         // thousands of migrations is then only the check.
-        let isInOrder = zip(migrations, migrations.dropFirst()).allSatisfy { !$1.precedes($0) }
+        // By position: a pair of migrations copied out of the array is two dozen references.
+        let isInOrder = migrations.indices.dropFirst().allSatisfy {
+            !migrations[$0].precedes(migrations[$0 - 1])
+        }
         self.migrations = isInOrder ? migrations : migrations.sorted { $0.precedes($1) }
         self.releases = Array(Set(releases + migrations.map(\.release))).sorted()
     }
@@ -84,8 +93,10 @@ public struct MigrationCatalog: Sendable {
                 programRelease: programRelease, pattern: releasePattern
             ).read()
         }
+        let registered = registry.migrations
         try self.init(
-            migrations: (contents?.migrations ?? []) + registry.migrations,
+            migrations: registered.isEmpty
+                ? contents?.migrations ?? [] : (contents?.migrations ?? []) + registered,
             releases: contents?.releases ?? [])
         self.layout = chosen
         if chosen?.layout == .ferry {

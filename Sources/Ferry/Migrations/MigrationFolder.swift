@@ -72,8 +72,8 @@ public struct MigrationFolder: Sendable {
         var migrations: [Migration] = []
         let folders = try releaseFolders()
         for folder in folders {
-            migrations += try self.migrations(
-                in: folder.path, named: folder.name, release: folder.release)
+            try self.migrations(
+                in: folder.path, named: folder.name, release: folder.release, into: &migrations)
         }
         return (folders.map(\.release), migrations)
     }
@@ -216,9 +216,11 @@ public struct MigrationFolder: Sendable {
         return folders.sorted { $0.release < $1.release }
     }
 
-    private func migrations(in folder: String, named folderName: String, release: Release) throws
-        -> [Migration]
-    {
+    /// Appends a release folder's migrations to `migrations`, in the order they run.
+    private func migrations(
+        in folder: String, named folderName: String, release: Release,
+        into migrations: inout [Migration]
+    ) throws {
         /// A file of the release folder: its name, its path, and its path as messages show it.
         typealias File = (name: String, path: String, shown: String)
         var ups: [String: File] = [:]
@@ -228,8 +230,9 @@ public struct MigrationFolder: Sendable {
             let file = (
                 name: fileName, path: folder + "/" + fileName, shown: folderName + "/" + fileName
             )
-            guard !fileName.hasPrefix("."), !Self.isNote(fileName) else { continue }
-            guard fileName.hasSuffix(".sql") else {
+            let isScript = fileName.hasSuffix(".sql")
+            guard !fileName.hasPrefix("."), isScript || !Self.isNote(fileName) else { continue }
+            guard isScript else {
                 // A file Ferry would not run must not be mistaken for one it ran (`001_a.SQL`).
                 throw FerryError(
                     .invalidMigrations,
@@ -266,7 +269,10 @@ public struct MigrationFolder: Sendable {
                         + "such as 001_create_devices.sql (letters, digits, '_' and '-').",
                     advice: "Rename the file; its number orders it within release \(release).")
             }
-            let digits = name.prefix(while: \.isNumber)
+            // `isValidName` let only ASCII digits lead the name: as many characters as bytes.
+            let digits = name.prefix(
+                name.utf8.prefix(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+                    .count)
             guard let number = Int(digits) else {
                 throw FerryError(
                     .invalidMigrations,
@@ -294,8 +300,7 @@ public struct MigrationFolder: Sendable {
                 at: file.path, shown: file.shown,
                 relativeTo: directory >= 0 ? (directory, file.name) : nil)
         }
-        var migrations: [Migration] = []
-        migrations.reserveCapacity(ordered.count)
+        migrations.reserveCapacity(migrations.count + ordered.count)
         for (_, name, file) in ordered {
             let up = try script(file)
             let options = up.headerOptions
@@ -324,7 +329,6 @@ public struct MigrationFolder: Sendable {
                     checksum: up.checksum, transaction: transaction,
                     legacyChecksum: up.legacyChecksum))
         }
-        return migrations
     }
 
     /// Reads a script; `shown` is its path as messages show it (`0.7.0/001_x.sql`).

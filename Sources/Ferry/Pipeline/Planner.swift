@@ -25,8 +25,13 @@ public enum Planner {
             // Unreadable release text: treat as written by someone else, never guess.
             newer = recorded
         }
-        let known = Dictionary(
-            catalog.migrations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Positions, not copies: a migration is a dozen references to retain.
+        let migrations = catalog.migrations
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(migrations.count)
+        for (position, migration) in migrations.enumerated() where positions[migration.id] == nil {
+            positions[migration.id] = position
+        }
         var changed: [Plan.ChangedMigration] = []
         var missing: [AppliedMigration] = []
         var appliedByApplication: [AppliedMigration] = []
@@ -43,13 +48,13 @@ public enum Planner {
                 appliedByApplication.append(applied)
                 continue
             }
-            if let migration = known[applied.id] {
-                if migration.hasComparableChecksum,
-                    !migration.matches(recordedChecksum: applied.checksum)
+            if let position = positions[applied.id] {
+                if migrations[position].hasComparableChecksum,
+                    !migrations[position].matches(recordedChecksum: applied.checksum)
                 {
                     // A repeatable migration whose file changed runs again: it is pending, not changed.
-                    if !migration.isRepeatable {
-                        changed.append(.init(applied: applied, current: migration))
+                    if !migrations[position].isRepeatable {
+                        changed.append(.init(applied: applied, current: migrations[position]))
                     }
                 }
             } else if let release = applied.release.release, release > programRelease {
@@ -92,9 +97,10 @@ public enum Planner {
         // A repeatable migration runs again when its file no longer matches its latest run.
         let rerun = Set(
             state.applied.compactMap { applied in
-                known[applied.id].flatMap { migration in
-                    migration.isRepeatable && !migration.matches(recordedChecksum: applied.checksum)
-                        ? migration.id : nil
+                positions[applied.id].flatMap { position in
+                    migrations[position].isRepeatable
+                        && !migrations[position].matches(recordedChecksum: applied.checksum)
+                        ? applied.id : nil
                 }
             })
         var pending = catalog.migrations.filter {

@@ -11,14 +11,61 @@ package enum Timestamp {
     /// Rounded by hand rather than left to the format style: text read back
     /// by ``date(from:)`` and written again is the same text, so a backup's
     /// manifest and the catalog listing that re-reads it show one instant.
+    ///
+    /// Written by hand for the years 1583–9999 (Ferry writes one per history
+    /// row; through `ISO8601FormatStyle` that was microseconds each), by the
+    /// format style outside them (which counts days before the Gregorian
+    /// calendar's start in the Julian one).
     package static func string(from date: Date) -> String {
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
         let seconds = (milliseconds / 1000).rounded(.down)
         let fraction = Int(milliseconds - seconds * 1000)
+        if let text = utcString(seconds: seconds, milliseconds: fraction) { return text }
         let whole = withoutFraction.format(Date(timeIntervalSince1970: seconds))
         let digits = String(fraction)
         return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits
             + "Z"
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.fffZ` for whole seconds since 1970 and a
+    /// millisecond, or nil outside the years 1583–9999.
+    static func utcString(seconds: Double, milliseconds: Int) -> String? {
+        // 1583-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+        guard seconds >= -12_212_553_600, seconds <= 253_402_300_799,
+            (0..<1000).contains(milliseconds)
+        else { return nil }
+        let whole = Int(seconds)
+        let days = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
+        let secondOfDay = whole - days * 86_400
+        // The civil date of a day count since 1970-01-01 (Howard Hinnant's civil_from_days).
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        var bytes: [UInt8] = Array(repeating: 0, count: 24)
+        func put(_ value: Int, at start: Int, digits: Int) {
+            var value = value
+            for position in stride(from: start + digits - 1, through: start, by: -1) {
+                bytes[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+        }
+        put(year, at: 0, digits: 4)
+        put(month, at: 5, digits: 2)
+        put(day, at: 8, digits: 2)
+        put(secondOfDay / 3600, at: 11, digits: 2)
+        put(secondOfDay / 60 % 60, at: 14, digits: 2)
+        put(secondOfDay % 60, at: 17, digits: 2)
+        put(milliseconds, at: 20, digits: 3)
+        for (position, separator) in zip([4, 7, 10, 13, 16, 19, 23], "--T::.Z".utf8) {
+            bytes[position] = separator
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads a timestamp written by ``string(from:)``, or one without
