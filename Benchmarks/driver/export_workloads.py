@@ -52,11 +52,17 @@ def import_(database, repetitions):
     peer = Contender("sqlite3 new.db < dump.sql", ["sqlite3", work("import-peer.db")], stdin=dump,
                      prepare=removing(work("import-peer.db")))
     floor = insert_select_floor(database, "import-floor")
-    run_alternately([ferry, peer, floor], repetitions)
+    # An import checks what it loaded before it commits (the quick check, the foreign keys).
+    checked = insert_select_floor(database, "import-floor-checked", checks=True)
+    run_alternately([ferry, peer, floor, checked], repetitions)
     return [Row("import into a new file (SQLite)", ferry.name, ferry.median, peer.name, peer.median, 0.15,
                 peak_rss_mib=ferry.peak_rss_mib),
             Row("import: SQLite's own floor", floor.name, floor.median, peer.name, peer.median, None,
-                peak_rss_mib=floor.peak_rss_mib)]
+                peak_rss_mib=floor.peak_rss_mib),
+            Row("import: SQLite's own floor with an import's checks", checked.name, checked.median, peer.name,
+                peer.median),
+            Row("import beside SQLite's own floor with an import's checks", ferry.name, ferry.median,
+                checked.name, checked.median)]
 
 
 def move_to_postgres(server, database, repetitions):
@@ -94,7 +100,16 @@ def pg_export_import(server, database, repetitions):
                              server.url(database)], prepare=removing(folder))
     export_peer = Contender("pg_dump -Fp", [server.client("pg_dump"), "-Fp", "-f", plain, "-d", database],
                             env=server.environment, prepare=removing(plain))
-    run_alternately([export_ferry, export_peer], repetitions)
+    # The floor of any export: the server writing every table's rows, read by psql into /dev/null.
+    tables = output_of([server.client("psql"), "-X", "-At", "-d", database, "-c",
+                        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"],
+                       env={**os.environ, **server.environment}).split()
+    copies = [argument for table in tables
+              for argument in ("-c", f"COPY {table} TO STDOUT (FORMAT binary)")]
+    export_floor = Contender("the server's COPY of every table to /dev/null (psql)",
+                             [server.client("psql"), "-X", "-q", "-d", database, *copies],
+                             env=server.environment)
+    run_alternately([export_ferry, export_peer, export_floor], repetitions)
 
     source = work("pg-import-source")
     removing(source)()
@@ -117,5 +132,9 @@ def pg_export_import(server, database, repetitions):
     run_alternately([import_ferry, import_peer], repetitions)
     return [Row("export (PostgreSQL)", export_ferry.name, export_ferry.median, export_peer.name,
                 export_peer.median, 1.0, peak_rss_mib=export_ferry.peak_rss_mib),
+            Row("export (PostgreSQL): the server's own floor", export_floor.name, export_floor.median,
+                export_peer.name, export_peer.median),
+            Row("export (PostgreSQL) beside the server's own floor", export_ferry.name, export_ferry.median,
+                export_floor.name, export_floor.median),
             Row("import into a new database (PostgreSQL)", import_ferry.name, import_ferry.median,
                 import_peer.name, import_peer.median, 1.0, peak_rss_mib=import_ferry.peak_rss_mib)]

@@ -89,18 +89,9 @@ extension SQLiteSession: ImportingSession {
                 defer {
                     withExtendedLifetime(manyStatement) { if let many { sqlite3_reset(many) } }
                 }
-                var pending: [ExportValue] = []
-                pending.reserveCapacity(perStatement * columns.count)
-                var values: [ExportValue] = []
-                while try source.next(into: &values) {
-                    pending.append(contentsOf: values)
-                    guard pending.count == perStatement * columns.count else { continue }
-                    defer { pending.removeAll(keepingCapacity: true) }
-                    guard let many else {
-                        try insertOneByOne(pending[...])
-                        continue
-                    }
-                    for (index, value) in pending.enumerated() {
+                func insertMany(_ values: ArraySlice<ExportValue>) throws {
+                    guard let many else { return try insertOneByOne(values) }
+                    for (index, value) in values.enumerated() {
                         try Self.bind(value, at: Int32(index + 1), to: many, in: db)
                     }
                     let code = sqlite3_step(many)
@@ -112,13 +103,33 @@ extension SQLiteSession: ImportingSession {
                         // SQLite took back this statement alone (a statement that may break a
                         // constraint always keeps a journal of its own): its rows one by one
                         // count each conflict, or stop at the very row that breaks another.
-                        try insertOneByOne(pending[...])
+                        try insertOneByOne(values)
                     } else {
                         // Another failure (a full disk, an expression index's function) may have
                         // taken back more than the statement, or less: never written again.
                         rows = (load.rows + 1)...(load.rows + perStatement)
                         try RawStatement.fail(code, in: db)
                     }
+                }
+                // The rows are bound where the decoding thread put them; only those short of a
+                // whole statement at the end of a batch wait in `pending` for the next batch.
+                let statementValues = perStatement * columns.count
+                var pending: [ExportValue] = []
+                pending.reserveCapacity(statementValues)
+                while var batch = try source.nextRows() {
+                    if !pending.isEmpty {
+                        let taken = batch.prefix(statementValues - pending.count)
+                        pending.append(contentsOf: taken)
+                        batch = batch.dropFirst(taken.count)
+                        guard pending.count == statementValues else { continue }
+                        try insertMany(pending[...])
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                    while batch.count >= statementValues {
+                        try insertMany(batch.prefix(statementValues))
+                        batch = batch.dropFirst(statementValues)
+                    }
+                    pending.append(contentsOf: batch)
                 }
                 try insertOneByOne(pending[...])
                 for index in deferred { try db.execute(sql: index.sql) }

@@ -71,6 +71,35 @@ public final class ExportRowSource: @unchecked Sendable {
     ///
     /// - Throws: As ``next()``.
     public func next(into row: inout [ExportValue]) throws -> Bool {
+        guard try hasRows() else { return false }
+        let width = types.count
+        row.removeAll(keepingCapacity: true)
+        row.append(contentsOf: batch[batchIndex * width..<(batchIndex + 1) * width])
+        batchIndex += 1
+        handedOver += 1
+        progress?.advance()
+        return true
+    }
+
+    /// The rest of the rows of the batch being read, their values one
+    /// after another (at least one row), or nil after the last row. A loader
+    /// that binds values where they are copies none; the slice is the
+    /// loader's to keep.
+    ///
+    /// - Throws: As ``next()``.
+    public func nextRows() throws -> ArraySlice<ExportValue>? {
+        guard try hasRows() else { return nil }
+        let width = types.count
+        let rows = batch[(batchIndex * width)..<(batchRows * width)]
+        progress?.advance(by: Int64(batchRows - batchIndex))
+        handedOver += batchRows - batchIndex
+        batchIndex = batchRows
+        return rows
+    }
+
+    /// Whether a row is left: takes the next batch from the decoding thread
+    /// once the one being read is all handed over.
+    private func hasRows() throws -> Bool {
         while batchIndex == batchRows {
             let channel = self.channel ?? start()
             guard let next = try channel.take() else { return false }
@@ -80,12 +109,6 @@ public final class ExportRowSource: @unchecked Sendable {
             batchRows = next.rows
             batchIndex = 0
         }
-        let width = types.count
-        row.removeAll(keepingCapacity: true)
-        row.append(contentsOf: batch[batchIndex * width..<(batchIndex + 1) * width])
-        batchIndex += 1
-        handedOver += 1
-        progress?.advance()
         return true
     }
 
