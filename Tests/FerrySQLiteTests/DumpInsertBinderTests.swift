@@ -54,6 +54,64 @@ import Testing
         #expect(try bound.read(Self.contents) == expected)
     }
 
+    /// Statements of every size a dump holds (one row, a statement's worth and one more, a
+    /// thousand, and counts that change from one statement to the next, as a dump of wide rows
+    /// ends its INSERTs by size) go in as several INSERTs of many rows each: every row in order.
+    @Test func statementsOfManyRowsGoInWhole() throws {
+        let bound = try DatabaseQueue()
+        let parsed = try DatabaseQueue()
+        var binder = DumpInsertBinder()
+        // 170 rows of 6 columns make one INSERT of many.
+        let counts = [1, 2, 169, 170, 171, 340, 341, 999, 1000] + (0..<40).map { 3 + $0 * 7 }
+        var next = 1
+        var statements: [String] = []
+        for count in counts {
+            let rows = (0..<count).map { offset -> String in
+                let sample = Self.rows[offset % Self.rows.count]
+                let id = next + offset
+                return "(\(id)" + sample.drop { $0 != "," }
+            }
+            next += count
+            statements.append(
+                #"INSERT INTO "t ""x""" ("id","t","r","b","i","n") VALUES"# + "\n"
+                    + rows.joined(separator: ",\n") + ";")
+        }
+        try bound.write { db in
+            try db.execute(sql: Self.table)
+            for statement in statements {
+                let taken = try Array(statement.utf8).withUnsafeBufferPointer {
+                    try binder.insert($0, into: db)
+                }
+                #expect(taken)
+            }
+        }
+        try parsed.write { db in
+            try db.execute(sql: Self.table)
+            for statement in statements { try db.execute(sql: statement) }
+        }
+        let expected = try parsed.read(Self.contents)
+        #expect(expected.count == counts.reduce(0, +))
+        #expect(try bound.read(Self.contents) == expected)
+    }
+
+    /// A row SQLite refuses in the middle of a statement of many rows fails the statement.
+    @Test func aRefusedRowAmongManyFailsTheStatement() throws {
+        let queue = try DatabaseQueue()
+        var binder = DumpInsertBinder()
+        let rows = (1...500).map { "(\($0 == 400 ? 7 : $0),'x',1.0,NULL,1,1)" }
+        let statement =
+            #"INSERT INTO "t ""x""" ("id","t","r","b","i","n") VALUES"# + "\n"
+            + rows.joined(separator: ",\n") + ";"
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in
+                try db.execute(sql: Self.table)
+                _ = try Array(statement.utf8).withUnsafeBufferPointer {
+                    try binder.insert($0, into: db)
+                }
+            }
+        }
+    }
+
     @Test(arguments: [
         "INSERT INTO t VALUES(1,'a');",  // the sqlite3 shell's own form
         #"INSERT INTO "t" ("a") VALUES"# + "\n(1+1);",  // an expression
