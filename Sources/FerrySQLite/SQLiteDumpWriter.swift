@@ -79,6 +79,10 @@ enum SQLiteDumpWriter {
         return try out.close()
     }
 
+    /// Writes a table's rows as INSERTs: read on this thread (the
+    /// connection's), written as text on another, in batches handed over
+    /// a few at a time, so that SQLite's reading and the formatting share
+    /// the cores while memory stays bounded.
     private static func writeRows(
         of table: String, isVirtual: Bool, from db: Database, to out: BufferedFileWriter,
         progress: ProgressReporter
@@ -94,37 +98,126 @@ enum SQLiteDumpWriter {
         let statement = try db.makeStatement(
             sql: "SELECT \(columns.joined(separator: ",")) FROM \(name)")
         let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
         let columnCount = Int32(columns.count)
-        let header = Array("INSERT INTO \(name) (\(columns.joined(separator: ","))) VALUES\n(".utf8)
-        let rowSeparator = Array("),\n(".utf8)
-        let statementEnd = Array(");\n".utf8)
-        // Rows are formatted into a local buffer and handed to the file a megabyte at a time:
-        // appending each value to the writer's buffer (a class's property) paid a run-time
-        // exclusivity check per byte written, a fifth of the dump's time.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(flushEvery + bytesPerInsert)
-        var rowsInStatement = 0
-        var bytesInStatement = 0
-        while try RawStatement.nextRow(handle, in: db) {
-            bytes.append(contentsOf: rowsInStatement == 0 ? header : rowSeparator)
-            for index in 0..<columnCount {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                bytesInStatement += appendValue(handle, index, to: &bytes)
+        let formatter = InsertFormatter(
+            header: Array("INSERT INTO \(name) (\(columns.joined(separator: ","))) VALUES\n(".utf8),
+            columns: columns.count, out: out)
+        let batches = HandOff<ExportRowBatch>(capacity: 2)
+        let formatted = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            formatter.run(taking: batches)
+            formatted.signal()
+        }
+        thread.name = "ferry.dump.rows"
+        thread.start()
+        var batch = ExportRowBatch(valueCapacity: rowsPerBatch * columns.count)
+        do {
+            while try RawStatement.nextRow(handle, in: db) {
+                for index in 0..<columnCount { read(handle, index, into: &batch) }
+                batch.rowCount += 1
+                progress.advance()
+                guard batch.rowCount >= rowsPerBatch || batch.byteCount >= bytesPerBatch else {
+                    continue
+                }
+                // The formatter stopped (its write failed): its error is said below.
+                guard batches.put(batch) else { break }
+                batch = ExportRowBatch(valueCapacity: rowsPerBatch * columns.count)
             }
-            rowsInStatement += 1
-            progress.advance()
-            if rowsInStatement >= rowsPerInsert || bytesInStatement >= bytesPerInsert {
-                bytes.append(contentsOf: statementEnd)
-                rowsInStatement = 0
-                bytesInStatement = 0
-            }
-            if bytes.count >= flushEvery {
+            if batch.rowCount > 0 { _ = batches.put(batch) }
+            batches.finish(nil)
+        } catch {
+            batches.finish(error)
+        }
+        formatted.wait()
+        if let failure = formatter.failure { throw failure }
+    }
+
+    /// Rows and bytes of texts and blobs in a batch handed to the formatter, at most.
+    private static let rowsPerBatch = 4096
+    private static let bytesPerBatch = 1 << 20
+
+    /// Reads a column's value into the batch.
+    @inline(__always)
+    private static func read(
+        _ handle: OpaquePointer, _ index: Int32, into batch: inout ExportRowBatch
+    ) {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_INTEGER: batch.append(sqlite3_column_int64(handle, index))
+        case SQLITE_FLOAT: batch.append(sqlite3_column_double(handle, index))
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            let pointer = count > 0 ? UnsafeRawPointer(sqlite3_column_text(handle, index)) : nil
+            batch.append(
+                .text,
+                bytes: UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(handle, index))
+            let pointer = count > 0 ? sqlite3_column_blob(handle, index) : nil
+            batch.append(
+                .blob,
+                bytes: UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
+        default: batch.appendNull()
+        }
+    }
+
+    /// Writes the rows handed over as multi-row INSERTs, on its own thread;
+    /// the reading thread looks at ``failure`` once it has ended.
+    private final class InsertFormatter: @unchecked Sendable {
+        let header: [UInt8]
+        let columns: Int
+        let out: BufferedFileWriter
+        /// Why it stopped early (a write that failed), read after it ended.
+        private(set) var failure: (any Error)?
+
+        init(header: [UInt8], columns: Int, out: BufferedFileWriter) {
+            self.header = header
+            self.columns = columns
+            self.out = out
+        }
+
+        func run(taking batches: HandOff<ExportRowBatch>) {
+            let rowSeparator = Array("),\n(".utf8)
+            let statementEnd = Array(");\n".utf8)
+            // Rows are formatted into a local buffer and handed to the file a megabyte at a time:
+            // appending each value to the writer's buffer (a class's property) paid a run-time
+            // exclusivity check per byte written, a fifth of the dump's time.
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(flushEvery + bytesPerInsert)
+            var rowsInStatement = 0
+            var bytesInStatement = 0
+            do {
+                while let batch = try batches.take() {
+                    try batch.withPayload { payload in
+                        var cursor = ExportRowBatch.Cursor()
+                        for _ in 0..<batch.rowCount {
+                            bytes.append(contentsOf: rowsInStatement == 0 ? header : rowSeparator)
+                            for column in 0..<columns {
+                                if column > 0 { bytes.append(UInt8(ascii: ",")) }
+                                bytesInStatement += appendLiteral(
+                                    batch, at: cursor, in: payload, to: &bytes)
+                                batch.advance(&cursor)
+                            }
+                            rowsInStatement += 1
+                            if rowsInStatement >= rowsPerInsert
+                                || bytesInStatement >= bytesPerInsert
+                            {
+                                bytes.append(contentsOf: statementEnd)
+                                rowsInStatement = 0
+                                bytesInStatement = 0
+                            }
+                            if bytes.count >= flushEvery { try hand(&bytes, to: out) }
+                        }
+                    }
+                }
+                if rowsInStatement > 0 { bytes.append(contentsOf: statementEnd) }
                 try hand(&bytes, to: out)
+            } catch {
+                failure = error
+                // The reader stops at its next batch; a failure of its own was thrown by take().
+                batches.cancel()
             }
         }
-        if rowsInStatement > 0 { bytes.append(contentsOf: statementEnd) }
-        try hand(&bytes, to: out)
-        sqlite3_reset(handle)
     }
 
     /// How many formatted bytes gather before they go to the file.
@@ -136,26 +229,33 @@ enum SQLiteDumpWriter {
         try out.flushIfFull()
     }
 
-    /// Appends one column's value as an SQL literal; returns about how many bytes it took.
-    private static func appendValue(_ handle: OpaquePointer, _ index: Int32, to out: inout [UInt8])
-        -> Int
-    {
-        switch sqlite3_column_type(handle, index) {
-        case SQLITE_INTEGER:
-            return appendDecimal(sqlite3_column_int64(handle, index), to: &out)
-        case SQLITE_FLOAT:
-            let value = sqlite3_column_double(handle, index)
-            let text = value.isInfinite ? (value < 0 ? "-1e999" : "1e999") : value.description
-            out.append(contentsOf: text.utf8)
-            return text.utf8.count
-        case SQLITE_TEXT:
-            let count = Int(sqlite3_column_bytes(handle, index))
-            guard count > 0, let pointer = sqlite3_column_text(handle, index) else {
-                out.append(UInt8(ascii: "'"))
-                out.append(UInt8(ascii: "'"))
-                return 2
+    /// Appends one value as an SQL literal; returns about how many bytes it took.
+    private static func appendLiteral(
+        _ batch: ExportRowBatch, at cursor: ExportRowBatch.Cursor,
+        in payload: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]
+    ) -> Int {
+        switch batch.kind(at: cursor) {
+        case .integer:
+            return appendDecimal(batch.integer(at: cursor), to: &out)
+        case .real:
+            let value = batch.real(at: cursor)
+            guard value.isFinite else {
+                // SQLite stores no NaN (it makes it NULL): an infinity, in the shell's spelling.
+                let text = value < 0 ? "-1e999" : value > 0 ? "1e999" : "NULL"
+                out.append(contentsOf: text.utf8)
+                return text.utf8.count
             }
-            let bytes = UnsafeBufferPointer(start: pointer, count: count)
+            // The shortest text that reads back to the same bits, as `description` writes it,
+            // without a string made per real.
+            var count = 0
+            RowCodec.withShortestText(of: value) { text in
+                out.append(contentsOf: text)
+                count = text.count
+            }
+            return count
+        case .text:
+            let bytes = batch.bytes(at: cursor, in: payload)
+            let count = bytes.count
             if bytes.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\r") }) {
                 // A NUL cannot stand in an SQL string literal, and the sqlite3 shell drops a
                 // carriage return before a line end: write the exact bytes.
@@ -174,18 +274,18 @@ enum SQLiteDumpWriter {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<count]))
             out.append(UInt8(ascii: "'"))
             return count + 2
-        case SQLITE_BLOB:
-            let count = Int(sqlite3_column_bytes(handle, index))
+        case .blob:
+            let bytes = batch.bytes(at: cursor, in: payload)
             out.append(UInt8(ascii: "X"))
             out.append(UInt8(ascii: "'"))
-            if count > 0, let pointer = sqlite3_column_blob(handle, index) {
-                appendHex(
-                    UnsafeBufferPointer(
-                        start: pointer.assumingMemoryBound(to: UInt8.self), count: count), to: &out)
-            }
+            appendHex(bytes, to: &out)
             out.append(UInt8(ascii: "'"))
-            return count * 2 + 3
-        default:
+            return bytes.count * 2 + 3
+        case .falseValue, .trueValue:
+            // Never read from SQLite, which has no booleans: written as SQLite keeps them.
+            out.append(batch.kind(at: cursor) == .trueValue ? UInt8(ascii: "1") : UInt8(ascii: "0"))
+            return 1
+        case .null:
             out.append(contentsOf: "NULL".utf8)
             return 4
         }

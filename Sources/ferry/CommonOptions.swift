@@ -117,8 +117,9 @@ struct CommonOptions: ParsableArguments {
     /// Whether `FERRY_JSON` asks for JSON, read without the other settings
     /// (for errors found before they are read).
     static var environmentWantsJSON: Bool {
-        ["1", "true", "yes", "on"].contains(
-            ProcessInfo.processInfo.environment["FERRY_JSON"]?.lowercased() ?? "")
+        // One variable read, not the whole environment copied into a dictionary.
+        guard let value = getenv("FERRY_JSON") else { return false }
+        return ["1", "true", "yes", "on"].contains(String(cString: value).lowercased())
     }
 
     /// Whether output is JSON, also when the settings cannot be read.
