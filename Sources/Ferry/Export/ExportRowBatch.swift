@@ -5,14 +5,14 @@
 /// counted or freed per text: the batch's three arrays are reused. An SQL
 /// dump's rows travel the same way, from the thread that reads them to the
 /// one that writes them as text.
-package struct ExportRowBatch {
+@usableFromInline package struct ExportRowBatch {
     /// What a value is.
-    package enum Kind: UInt8 {
+    @usableFromInline package enum Kind: UInt8 {
         case null, integer, real, text, blob, falseValue, trueValue
     }
 
     /// Where the next value is read: its index, and its bytes' offset.
-    package struct Cursor {
+    @usableFromInline package struct Cursor {
         @usableFromInline var index = 0
         @usableFromInline var offset = 0
 
@@ -25,7 +25,7 @@ package struct ExportRowBatch {
     @usableFromInline var words: [UInt64] = []
     @usableFromInline var payload: [UInt8] = []
     /// The rows held.
-    package var rowCount = 0
+    @usableFromInline package var rowCount = 0
 
     package init(valueCapacity: Int) {
         kinds.reserveCapacity(valueCapacity)
@@ -35,7 +35,7 @@ package struct ExportRowBatch {
     /// The values held.
     package var valueCount: Int { kinds.count }
     /// The bytes of the texts and blobs held.
-    package var byteCount: Int { payload.count }
+    @usableFromInline package var byteCount: Int { payload.count }
 
     @inlinable
     package mutating func appendNull() {
@@ -55,6 +55,7 @@ package struct ExportRowBatch {
         words.append(real.bitPattern)
     }
 
+    @inlinable
     package mutating func append(_ flag: Bool) {
         kinds.append(flag ? .trueValue : .falseValue)
         words.append(0)

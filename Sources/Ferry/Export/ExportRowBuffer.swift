@@ -10,16 +10,18 @@
 public final class ExportRowBuffer {
     // Touched once per value: the run time's check of each access would cost
     // a tenth of an export's reading. Only the reading thread touches them.
-    @exclusivity(unchecked) private var batch: ExportRowBatch
-    @exclusivity(unchecked) private var column = 0
-    private let columns: Int
-    private let rowsPerHandOver: Int
+    // Inlined into the engines' reading loops (another module's): a call per value cost a
+    // tenth of a SQLite export's reading thread.
+    @exclusivity(unchecked) @usableFromInline var batch: ExportRowBatch
+    @exclusivity(unchecked) @usableFromInline var column = 0
+    @usableFromInline let columns: Int
+    @usableFromInline let rowsPerHandOver: Int
     /// Per column, whether its values are written as NULL; empty when none is.
-    private let redacted: [Bool]
+    @usableFromInline let redacted: [Bool]
     private let handOver: (inout ExportRowBatch) throws -> Void
 
     /// A batch is handed on once its texts and blobs reach this size.
-    static let handOverBytes = 1 << 20
+    @usableFromInline static let handOverBytes = 1 << 20
 
     /// A buffer that hands each row to `row` as soon as it ends.
     ///
@@ -72,24 +74,28 @@ public final class ExportRowBuffer {
     }
 
     /// Appends NULL as the current row's next value.
+    @inlinable
     public func appendNull() {
         column += 1
         batch.appendNull()
     }
 
     /// Appends an integer as the current row's next value.
+    @inlinable
     public func append(_ integer: Int64) {
         if isRedacted() { return batch.appendNull() }
         batch.append(integer)
     }
 
     /// Appends a real as the current row's next value.
+    @inlinable
     public func append(_ real: Double) {
         if isRedacted() { return batch.appendNull() }
         batch.append(real)
     }
 
     /// Appends a boolean as the current row's next value.
+    @inlinable
     public func append(_ flag: Bool) {
         if isRedacted() { return batch.appendNull() }
         batch.append(flag)
@@ -97,20 +103,22 @@ public final class ExportRowBuffer {
 
     /// Appends a text, as its UTF-8 bytes (copied), as the current row's
     /// next value; bytes that are not UTF-8 are written as U+FFFD.
+    @inlinable
     public func appendText(_ utf8: UnsafeRawBufferPointer) {
         if isRedacted() { return batch.appendNull() }
         batch.append(.text, bytes: utf8)
     }
 
     /// Appends a blob's bytes (copied) as the current row's next value.
+    @inlinable
     public func appendBlob(_ bytes: UnsafeRawBufferPointer) {
         if isRedacted() { return batch.appendNull() }
         batch.append(.blob, bytes: bytes)
     }
 
     /// Counts the value being appended; whether its column is redacted.
-    @inline(__always)
-    private func isRedacted() -> Bool {
+    @inlinable @inline(__always)
+    func isRedacted() -> Bool {
         defer { column += 1 }
         return column < redacted.count && redacted[column]
     }
@@ -118,6 +126,7 @@ public final class ExportRowBuffer {
     /// Ends the current row, which must hold one value per column.
     ///
     /// - Throws: What handing the rows on throws (a full disk, a stop).
+    @inlinable
     public func endRow() throws {
         precondition(column == columns, "a row has one value per column")
         column = 0
@@ -128,7 +137,7 @@ public final class ExportRowBuffer {
     }
 
     /// Hands on the rows not yet handed on.
-    func flush() throws {
+    @usableFromInline func flush() throws {
         guard batch.rowCount > 0 else { return }
         defer { batch.removeAll() }
         try handOver(&batch)
