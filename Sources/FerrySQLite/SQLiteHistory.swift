@@ -122,33 +122,24 @@ enum SQLiteHistory {
         try RawStatement.run(handle, in: db)
     }
 
-    /// Binds a value to a parameter of a prepared statement.
+    /// Binds a value of the store to a parameter of a prepared statement,
+    /// as SQLite keeps it (a date as ``Timestamp`` text).
     ///
     /// - Throws: `DatabaseError` when SQLite refuses it.
     private static func bind(
         _ value: HistoryValue, at index: Int32, to handle: OpaquePointer, in db: Database
     ) throws {
-        let code: Int32
+        let bound: ExportValue
         switch value {
-        case .null: code = sqlite3_bind_null(handle, index)
-        case .integer(let integer): code = sqlite3_bind_int64(handle, index, Int64(integer))
-        case .real(let real): code = sqlite3_bind_double(handle, index, real)
-        case .boolean(let flag): code = sqlite3_bind_int64(handle, index, flag ? 1 : 0)
-        case .date(let date):
-            return try bind(.text(Timestamp.string(from: date)), at: index, to: handle, in: db)
-        case .text(let text):
-            code = text.withCString { characters in
-                // SQLite copies the text; an empty one is bound from its terminator (a null
-                // pointer would bind NULL).
-                sqlite3_bind_text64(
-                    handle, index, characters, UInt64(text.utf8.count), transient,
-                    UInt8(SQLITE_UTF8))
-            }
+        case .null: bound = .null
+        case .integer(let integer): bound = .integer(Int64(integer))
+        case .real(let real): bound = .real(real)
+        case .boolean(let flag): bound = .boolean(flag)
+        case .date(let date): bound = .text(Timestamp.string(from: date))
+        case .text(let text): bound = .text(text)
         }
-        guard code == SQLITE_OK else { try RawStatement.fail(code, in: db) }
+        try RawStatement.bind(bound, at: index, to: handle, in: db)
     }
-
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     static func updateHistory(
         id: String, checksum: String, note: String?, acceptance: AppliedMigration.Acceptance,

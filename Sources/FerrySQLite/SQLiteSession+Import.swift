@@ -61,7 +61,7 @@ extension SQLiteSession: ImportingSession {
                         load.rows += 1
                         // Bound through SQLite's C API: a GRDB argument list per row cost more than the insert.
                         for (index, value) in row.enumerated() {
-                            try Self.bind(value, at: Int32(index + 1), to: single, in: db)
+                            try RawStatement.bind(value, at: Int32(index + 1), to: single, in: db)
                         }
                         try RawStatement.run(single, in: db)
                         if sqlite3_changes(db.sqliteConnection) == 1 {
@@ -92,7 +92,7 @@ extension SQLiteSession: ImportingSession {
                 func insertMany(_ values: ArraySlice<ExportValue>) throws {
                     guard let many else { return try insertOneByOne(values) }
                     for (index, value) in values.enumerated() {
-                        try Self.bind(value, at: Int32(index + 1), to: many, in: db)
+                        try RawStatement.bind(value, at: Int32(index + 1), to: many, in: db)
                     }
                     let code = sqlite3_step(many)
                     sqlite3_reset(many)
@@ -206,52 +206,6 @@ extension SQLiteSession: ImportingSession {
             let name: String = row["name"]
             return nonUnique.contains(name) ? (name: name, sql: row["sql"] as String) : nil
         }
-    }
-
-    /// SQLite's own destructor marker that makes it copy a bound value.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    /// Binds a value: a boolean as 0 or 1, as SQLite keeps it.
-    ///
-    /// - Throws: `DatabaseError` when SQLite refuses the value (a text or
-    ///   blob longer than its limit, `SQLITE_TOOBIG`): the parameter would
-    ///   otherwise stay NULL and the row be written without it.
-    private static func bind(
-        _ value: ExportValue, at index: Int32, to handle: OpaquePointer, in db: Database
-    ) throws {
-        let code: Int32
-        switch value {
-        case .null: code = sqlite3_bind_null(handle, index)
-        case .integer(let integer): code = sqlite3_bind_int64(handle, index, integer)
-        case .real(let real): code = sqlite3_bind_double(handle, index, real)
-        case .boolean(let flag): code = sqlite3_bind_int64(handle, index, flag ? 1 : 0)
-        case .text(let text):
-            var text = text
-            code = text.withUTF8 { bytes in
-                // An empty text is bound from a pointer of its own: a null pointer would bind NULL.
-                if let base = bytes.baseAddress, bytes.count > 0 {
-                    return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                        pointer in
-                        sqlite3_bind_text64(
-                            handle, index, pointer, UInt64(bytes.count), transient,
-                            UInt8(SQLITE_UTF8))
-                    }
-                } else {
-                    return sqlite3_bind_text64(handle, index, "", 0, transient, UInt8(SQLITE_UTF8))
-                }
-            }
-        case .blob(let bytes):
-            if bytes.isEmpty {
-                // A zero-length blob, not NULL, which a null pointer would bind.
-                code = sqlite3_bind_zeroblob(handle, index, 0)
-            } else {
-                code = bytes.withUnsafeBytes { raw in
-                    sqlite3_bind_blob64(
-                        handle, index, raw.baseAddress, UInt64(raw.count), transient)
-                }
-            }
-        }
-        if code != SQLITE_OK { try RawStatement.fail(code, in: db) }
     }
 
     func integers(_ sql: String) async throws -> [Int64] {

@@ -37,16 +37,7 @@ package enum Timestamp {
         let whole = Int(seconds)
         let days = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
         let secondOfDay = whole - days * 86_400
-        // The civil date of a day count since 1970-01-01 (Howard Hinnant's civil_from_days).
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = CivilDate.date(fromDays: Int64(days))
         var bytes: [UInt8] = Array(repeating: 0, count: 24)
         func put(_ value: Int, at start: Int, digits: Int) {
             var value = value
@@ -55,9 +46,9 @@ package enum Timestamp {
                 value /= 10
             }
         }
-        put(year, at: 0, digits: 4)
-        put(month, at: 5, digits: 2)
-        put(day, at: 8, digits: 2)
+        put(Int(year), at: 0, digits: 4)
+        put(Int(month), at: 5, digits: 2)
+        put(Int(day), at: 8, digits: 2)
         put(secondOfDay / 3600, at: 11, digits: 2)
         put(secondOfDay / 60 % 60, at: 14, digits: 2)
         put(secondOfDay % 60, at: 17, digits: 2)
@@ -113,13 +104,7 @@ package enum Timestamp {
                 for _ in 0..<digits { scale *= 10 }
                 fraction = Double(value) / scale
             }
-            // Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's days_from_civil).
-            let shiftedYear = month <= 2 ? year - 1 : year
-            let era = shiftedYear / 400
-            let yearOfEra = shiftedYear - era * 400
-            let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-            let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-            let days = era * 146_097 + dayOfEra - 719_468
+            let days = CivilDate.days(year: year, month: month, day: day)
             let seconds = days * 86_400 + hour * 3600 + minute * 60 + second
             return Date(timeIntervalSince1970: Double(seconds) + fraction)
         }
