@@ -349,16 +349,13 @@ extension SQLiteEngine {
             FileSafety.makePrivate(file)
             // The copy's bytes are in the system's cache: reading them back for the checksum
             // costs less than the hashing itself, which then shares the cores with the check.
-            let digest = Locked<String?>(nil)
             do {
-                let check = try await whileBlocking(alongside: {
-                    digest.value = try FileSafety.sha256(of: file)
+                let (check, sha256) = try await whileComputing({
+                    let sha256 = try FileSafety.sha256(of: file)
                     try FileSafety.sync(file)
+                    return sha256
                 }) {
                     try await withBackup(at: file, format: format, level: level) { $0.check }
-                }
-                guard let sha256 = digest.value else {
-                    throw FerryError(.backupFailed, "The copy of \(path) has no checksum.")
                 }
                 return (sha256, check)
             } catch {
@@ -575,8 +572,8 @@ extension SQLiteBackupCopy {
     ///   on different file systems; the caller copies instead.
     fileprivate func moveIntoPlaceIfNoLiveDatabase() throws -> Bool {
         guard !Self.somethingIsAt(livePath) else { return false }
-        // Loaded without syncs: make it durable before it gets the live name.
-        try FileSafety.sync(URL(fileURLWithPath: source))
+        // Loaded without syncs, then synced beside its check (`withBackup`) before this copy was
+        // made: durable before it gets the live name.
         guard link(source, livePath) == 0 else { return false }
         unlink(source)
         try FileSafety.sync(URL(fileURLWithPath: livePath).deletingLastPathComponent())

@@ -19,6 +19,14 @@ package func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) a
 package func whileBlocking<Result>(
     alongside work: @escaping @Sendable () throws -> Void, _ body: () async throws -> Result
 ) async throws -> Result {
+    try await whileComputing(work, body).body
+}
+
+/// ``whileBlocking(alongside:_:)`` for work that has a result (a copy's
+/// checksum while the copy is checked): both results, the body's error first.
+package func whileComputing<Result, Side: Sendable>(
+    _ work: @escaping @Sendable () throws -> Side, _ body: () async throws -> Result
+) async throws -> (body: Result, alongside: Side) {
     let alongside = Task.detached { try await onDispatchThread(work) }
     let result: Result
     do {
@@ -27,8 +35,7 @@ package func whileBlocking<Result>(
         _ = try? await alongside.value
         throw error
     }
-    try await alongside.value
-    return result
+    return (result, try await alongside.value)
 }
 
 private func onDispatchThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws
