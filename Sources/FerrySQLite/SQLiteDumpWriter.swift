@@ -98,7 +98,8 @@ enum SQLiteDumpWriter {
         let statement = try db.makeStatement(
             sql: "SELECT \(columns.joined(separator: ",")) FROM \(name)")
         let handle = statement.sqliteStatement
-        defer { sqlite3_reset(handle) }
+        // GRDB finalizes the statement when it is let go: kept until the handle's last use.
+        defer { withExtendedLifetime(statement) { _ = sqlite3_reset(handle) } }
         let columnCount = Int32(columns.count)
         let formatter = InsertFormatter(
             header: Array("INSERT INTO \(name) (\(columns.joined(separator: ","))) VALUES\n(".utf8),
