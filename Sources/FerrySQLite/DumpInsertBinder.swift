@@ -10,10 +10,14 @@ import GRDBSQLite
 /// (SQLite builds a program with the rows' values as constants, runs it once
 /// and throws it away). Only the exact form that ``SQLiteDumpWriter`` writes
 /// is taken here: `INSERT INTO "t" ("a","b") VALUES` followed by rows of the
-/// literals `NULL`, integers, reals, `'text'`, `X'blob'` and
-/// `CAST(X'…' AS TEXT)`. Anything else (another program's dump, a hand-edited
-/// one) is left to SQLite as text, so the database is the same either way: a
-/// bound value gets its column's affinity exactly as the literal would.
+/// literals `NULL`, integers, reals (and the exact form of
+/// ``SQLiteRealLiteral``), `'text'`, `X'blob'` and `CAST(X'…' AS TEXT)`.
+/// Anything else (another program's dump, a hand-edited one) is left to
+/// SQLite as text, so the database is the same either way: a bound value gets
+/// its column's affinity exactly as the literal would. One difference is
+/// wanted: a real's text is read correctly rounded, where SQLite before 3.43
+/// reads a few texts one last place off (see ``SQLiteRealLiteral``: earlier dumps
+/// of Ferry may hold such texts, and restore to their exact bits).
 struct DumpInsertBinder {
     /// One value of a row in 16 bytes (a dump's megabyte holds about
     /// 150,000): its kind, and an integer's or a real's bits, or where its
@@ -245,6 +249,8 @@ struct DumpInsertBinder {
             return Literal(.hexText, digits)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return number(in: bytes, at: &position)
+        case UInt8(ascii: "("):
+            return SQLiteRealLiteral.read(in: bytes, at: &position).map(Literal.real)
         default:
             return nil
         }

@@ -7,8 +7,8 @@ import GRDBSQLite
 /// loads into an equal database.
 ///
 /// Tables first, then their rows as multi-row INSERTs (generated columns
-/// left out, values written exactly: REALs in their shortest round-trip
-/// form, text with any byte, BLOBs in hex), then `sqlite_sequence`, and only
+/// left out, values written exactly: REALs as ``SQLiteRealLiteral`` writes
+/// them, text with any byte, BLOBs in hex), then `sqlite_sequence`, and only
 /// then indexes, views and triggers, so that loading is fast; `user_version`
 /// and `application_id` last. Rows stream from a cursor straight into a
 /// buffered file: memory stays small whatever the database's size.
@@ -239,21 +239,7 @@ enum SQLiteDumpWriter {
         case .integer:
             return appendDecimal(batch.integer(at: cursor), to: &out)
         case .real:
-            let value = batch.real(at: cursor)
-            guard value.isFinite else {
-                // SQLite stores no NaN (it makes it NULL): an infinity, in the shell's spelling.
-                let text = value < 0 ? "-1e999" : value > 0 ? "1e999" : "NULL"
-                out.append(contentsOf: text.utf8)
-                return text.utf8.count
-            }
-            // The shortest text that reads back to the same bits, as `description` writes it,
-            // without a string made per real.
-            var count = 0
-            RowCodec.withShortestText(of: value) { text in
-                out.append(contentsOf: text)
-                count = text.count
-            }
-            return count
+            return SQLiteRealLiteral.append(batch.real(at: cursor), to: &out)
         case .text:
             let bytes = batch.bytes(at: cursor, in: payload)
             let count = bytes.count

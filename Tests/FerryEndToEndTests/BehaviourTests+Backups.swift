@@ -61,11 +61,38 @@ extension BehaviourTests {
         }
     }
 
+    /// Reals whose shortest texts SQLite 3.40 reads one last place off, as
+    /// integer ratios (a text would be misread on the way in too).
+    static let realsSQLiteMisreads: [(UInt64, UInt64)] = [
+        (8_137_143_358_698_381, 17_592_186_044_416), (6_424_556_277_372_483, 8_796_093_022_208),
+        (4_851_816_243_719_193, 17_592_186_044_416), (4_603_280_454_500_329, 9_007_199_254_740_992),
+        (6_853_020_700_751_005, 9_007_199_254_740_992), (6_830_036_837_381_931, 68_719_476_736),
+        (8_369_477_715_588_983, 137_438_953_472), (8_036_114_012_641_985, 2_147_483_648),
+    ]
+
+    /// The dump is loaded by `sqlite3` or `psql` into the same rows, every
+    /// real with its bits (measurements of full precision, among them ones
+    /// whose shortest text SQLite 3.40 misreads).
     @Test(arguments: TestEngine.underTest)
     func anSQLDumpLoadsWithTheEnginesOwnShell(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
             try await ExampleApplication.makeDatabase(
                 at: ExampleApplication.newestRelease, in: database)
+            let real = engine == .sqlite ? "REAL" : "double precision"
+            let ratios = Self.realsSQLiteMisreads.map { "(CAST(\($0) AS \(real)) / \($1))" }
+            let random =
+                engine == .sqlite
+                ? "abs(random() % 1000000000000) / 7.0 / 1024" : "random() * 1000000000 / 7"
+            try await database.load(
+                """
+                CREATE TABLE measurements (id INTEGER PRIMARY KEY, value \(real));
+                INSERT INTO measurements (id, value) VALUES
+                    \(ratios.enumerated().map { "(\($0 + 1), \($1))" }.joined(separator: ", "));
+                INSERT INTO measurements (id, value)
+                    SELECT 100 + n, \(random) FROM (\(engine == .sqlite
+                        ? "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 5000) SELECT n FROM s"
+                        : "SELECT generate_series(1, 5000) AS n")) AS numbers;
+                """)
             let dump = try await Ferry(ExampleApplication.configuration(database)).backup(
                 format: .sql)
             #expect(dump.file.pathExtension == "sql")
@@ -78,7 +105,9 @@ extension BehaviourTests {
                 case .postgres:
                     try await loaded.psql(["-1", "-f", dump.file.path])
                 }
-                #expect(try await loaded.snapshot().hasSameContent(as: database.snapshot()))
+                let (shell, original) = (try await loaded.snapshot(), try await database.snapshot())
+                #expect(shell.hasSameContent(as: original), "\(shell.differences(from: original))")
+                #expect(original.counts["measurements"] == 5008)
                 #expect(
                     try await loaded.scalar("SELECT release FROM ferry_state")
                         == ExampleApplication.newestRelease)

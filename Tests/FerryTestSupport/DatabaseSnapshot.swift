@@ -103,6 +103,22 @@ public struct DatabaseSnapshot: Equatable, CustomStringConvertible {
         schema == other.schema && rows == other.rows
     }
 
+    /// What differs from `other`, for a failed expectation: the schema's
+    /// objects and a few rows of each table that only one of the two holds.
+    public func differences(from other: DatabaseSnapshot) -> String {
+        func only(_ mine: [String], _ theirs: [String]) -> String {
+            let (left, right) = (Set(mine).subtracting(theirs), Set(theirs).subtracting(mine))
+            return "only here \(left.sorted().prefix(5)), only there \(right.sorted().prefix(5))"
+        }
+        var lines: [String] = []
+        if schema != other.schema { lines.append("schema: " + only(schema, other.schema)) }
+        for table in Set(rows.keys).union(other.rows.keys).sorted()
+        where rows[table] != other.rows[table] {
+            lines.append("\(table): " + only(rows[table] ?? [], other.rows[table] ?? []))
+        }
+        return lines.isEmpty ? "no difference" : lines.joined(separator: "\n")
+    }
+
     public var description: String {
         "file \(fileChecksum?.prefix(12) ?? "-"), \(schema.count) schema objects, rows \(counts)"
     }

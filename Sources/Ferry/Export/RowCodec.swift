@@ -183,6 +183,18 @@ public enum RowCodec {
             var text = real.description
             return try text.withUTF8 { try body($0) }
         }
+        return try withDecimalText(
+            units: units, decimals: decimals, negative: real.sign == .minus, body)
+    }
+
+    /// Hands `body` the text `units / 10^decimals` (with a `-` when
+    /// `negative`): its digits with a `.` before the last `decimals`, and
+    /// `.0` when there are none.
+    package static func withDecimalText(
+        units: UInt64, decimals: Int, negative: Bool,
+        _ body: (UnsafeBufferPointer<UInt8>) throws -> Void
+    ) rethrows {
+        precondition(decimals >= 0 && decimals < 20, "at most 19 decimals")
         return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
             var index = 40
             var remaining = units
@@ -203,7 +215,7 @@ public enum RowCodec {
                 put(UInt8(ascii: "0") + UInt8(remaining % 10))
                 remaining /= 10
             } while remaining > 0
-            if real.sign == .minus { put(UInt8(ascii: "-")) }
+            if negative { put(UInt8(ascii: "-")) }
             return try body(UnsafeBufferPointer(rebasing: buffer[index..<40]))
         }
     }
@@ -216,7 +228,7 @@ public enum RowCodec {
     /// The fewest decimals `d` and the one integer `units` with
     /// `units / 10^d` reading back to `magnitude`, for a magnitude in
     /// [10⁻⁴, 2⁵³); nil when there is none below 2⁵³ units or two fit.
-    static func shortestDecimal(_ magnitude: Double) -> (units: UInt64, decimals: Int)? {
+    package static func shortestDecimal(_ magnitude: Double) -> (units: UInt64, decimals: Int)? {
         let limit = 9_007_199_254_740_992.0
         guard magnitude >= 1e-4, magnitude < limit else { return nil }
         for decimals in 0..<powersOfTen.count {
