@@ -115,7 +115,9 @@ enum SQLiteDumpWriter {
         var batch = ExportRowBatch(valueCapacity: rowsPerBatch * columns.count)
         do {
             while try RawStatement.nextRow(handle, in: db) {
-                for index in 0..<columnCount { read(handle, index, into: &batch) }
+                for index in 0..<columnCount {
+                    SQLiteColumnReader.read(handle, index, into: &batch)
+                }
                 batch.rowCount += 1
                 progress.advance()
                 guard batch.rowCount >= rowsPerBatch || batch.byteCount >= bytesPerBatch else {
@@ -137,30 +139,6 @@ enum SQLiteDumpWriter {
     /// Rows and bytes of texts and blobs in a batch handed to the formatter, at most.
     private static let rowsPerBatch = 4096
     private static let bytesPerBatch = 1 << 20
-
-    /// Reads a column's value into the batch.
-    @inline(__always)
-    private static func read(
-        _ handle: OpaquePointer, _ index: Int32, into batch: inout ExportRowBatch
-    ) {
-        switch sqlite3_column_type(handle, index) {
-        case SQLITE_INTEGER: batch.append(sqlite3_column_int64(handle, index))
-        case SQLITE_FLOAT: batch.append(sqlite3_column_double(handle, index))
-        case SQLITE_TEXT:
-            let count = Int(sqlite3_column_bytes(handle, index))
-            let pointer = count > 0 ? UnsafeRawPointer(sqlite3_column_text(handle, index)) : nil
-            batch.append(
-                .text,
-                bytes: UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
-        case SQLITE_BLOB:
-            let count = Int(sqlite3_column_bytes(handle, index))
-            let pointer = count > 0 ? sqlite3_column_blob(handle, index) : nil
-            batch.append(
-                .blob,
-                bytes: UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
-        default: batch.appendNull()
-        }
-    }
 
     /// Writes the rows handed over as multi-row INSERTs, on its own thread;
     /// the reading thread looks at ``failure`` once it has ended.

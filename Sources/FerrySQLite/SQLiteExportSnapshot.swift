@@ -87,8 +87,9 @@ struct SQLiteExportSnapshot: ExportSnapshot {
                 let statement = try db.makeStatement(sql: sql)
                 let handle = statement.sqliteStatement
                 let count = Int32(table.columns.count)
+                var rows = rows
                 while try RawStatement.nextRow(handle, in: db) {
-                    for index in 0..<count { Self.append(handle, index, to: rows) }
+                    for index in 0..<count { SQLiteColumnReader.read(handle, index, into: &rows) }
                     try rows.endRow()
                 }
                 sqlite3_reset(handle)
@@ -98,30 +99,6 @@ struct SQLiteExportSnapshot: ExportSnapshot {
                     changes: "Nothing was changed; the unfinished export has no manifest.",
                     engineMessage: error.message ?? "\(error.resultCode)")
             }
-        }
-    }
-
-    /// Appends a column's value of the current row as it is stored: a text
-    /// or a blob as its bytes, copied straight from SQLite's.
-    static func append(_ handle: OpaquePointer, _ index: Int32, to rows: ExportRowBuffer) {
-        switch sqlite3_column_type(handle, index) {
-        case SQLITE_INTEGER:
-            rows.append(sqlite3_column_int64(handle, index))
-        case SQLITE_FLOAT:
-            rows.append(sqlite3_column_double(handle, index))
-        case SQLITE_TEXT:
-            // The pointer first, then the count (SQLite's order for a value it may convert).
-            let pointer = sqlite3_column_text(handle, index)
-            let count = Int(sqlite3_column_bytes(handle, index))
-            rows.appendText(
-                UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
-        case SQLITE_BLOB:
-            let pointer = sqlite3_column_blob(handle, index)
-            let count = Int(sqlite3_column_bytes(handle, index))
-            rows.appendBlob(
-                UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
-        default:
-            rows.appendNull()
         }
     }
 
