@@ -16,7 +16,10 @@ import GRDBSQLite
 /// the caller's thread writes the statements before them.
 enum SQLiteDumpLoader {
     /// Loads the dump at `dump` into `db`, the bytes read going to
-    /// `listener`; with `growing`, while another thread writes it.
+    /// `listener`; with `growing`, while another thread writes it. Without
+    /// `buildingPlainIndexes` (the check of a new backup, whose loaded copy
+    /// is thrown away), an index that any rows build is compiled and not
+    /// built (``PlainIndexDefinition``).
     ///
     /// - Returns: Whether a statement of the dump named `writable_schema`,
     ///   which can make a definition say what the rows do not. Without one,
@@ -25,7 +28,7 @@ enum SQLiteDumpLoader {
     @discardableResult
     static func load(
         _ dump: URL, into db: Database, reportingTo listener: ProgressListener,
-        following growing: GrowingFile? = nil
+        following growing: GrowingFile? = nil, buildingPlainIndexes: Bool = true
     ) throws -> Bool {
         guard let handle = try? FileHandle(forReadingFrom: dump) else {
             throw FerryError(
@@ -60,6 +63,7 @@ enum SQLiteDumpLoader {
                         try run(
                             UnsafeBufferPointer(rebasing: bytes[statement.range]),
                             rows: statement.rows, literals: literals, in: db, binder: &binder,
+                            buildingPlainIndexes: buildingPlainIndexes,
                             namesWritableSchema: &namesWritableSchema)
                     }
                 }
@@ -80,7 +84,7 @@ enum SQLiteDumpLoader {
     private static func run(
         _ bytes: UnsafeBufferPointer<UInt8>, rows: DumpInsertBinder.Rows?,
         literals: UnsafeBufferPointer<DumpInsertBinder.Literal>, in db: Database,
-        binder: inout DumpInsertBinder, namesWritableSchema: inout Bool
+        binder: inout DumpInsertBinder, buildingPlainIndexes: Bool, namesWritableSchema: inout Bool
     ) throws {
         var text: String?
         do {
@@ -92,6 +96,11 @@ enum SQLiteDumpLoader {
             if ["BEGIN", "COMMIT", "END"].contains(word) { return }
             if word == "PRAGMA", statement.containsIgnoringASCIICase("foreign_keys") { return }
             if statement.containsIgnoringASCIICase("writable_schema") { namesWritableSchema = true }
+            if !buildingPlainIndexes, word == "CREATE", PlainIndexDefinition.matches(statement) {
+                // Compiled, which is where such an index can fail, and not built.
+                _ = try db.makeStatement(sql: statement)
+                return
+            }
             try db.execute(sql: statement)
         } catch let error as DatabaseError
             where DiskSpace.isFull(

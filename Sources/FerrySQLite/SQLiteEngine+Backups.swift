@@ -169,10 +169,12 @@ extension SQLiteEngine {
     }
 
     /// Opens and checks a backup as ``withBackup(at:format:level:_:)`` does;
-    /// with `growing`, a dump is loaded while another thread writes it.
+    /// with `growing`, a dump is loaded while another thread writes it;
+    /// without `buildingPlainIndexes`, the indexes any rows build are only
+    /// compiled (the copy is then for the check alone, never put in place).
     private func withBackup<Result: Sendable>(
         at file: URL, format: BackupFormat, level: BackupCheckLevel,
-        following growing: GrowingFile?,
+        following growing: GrowingFile?, buildingPlainIndexes: Bool = true,
         _ body: (any BackupCopy) async throws -> Result
     ) async throws -> Result {
         var database = file.path
@@ -197,7 +199,8 @@ extension SQLiteEngine {
                 let namesWritableSchema = try await blocking {
                     try queue.writeWithoutTransaction { db in
                         try SQLiteDumpLoader.load(
-                            file, into: db, reportingTo: listener, following: growing)
+                            file, into: db, reportingTo: listener, following: growing,
+                            buildingPlainIndexes: buildingPlainIndexes)
                     }
                 }
                 loadedWithoutSchemaEdits = !namesWritableSchema
@@ -225,8 +228,10 @@ extension SQLiteEngine {
         let copy = try await whileBlocking(alongside: {
             if let unsynced { try FileSafety.sync(unsynced) }
         }) {
+            // A copy without its plain indexes never goes into place.
             try await checkedCopy(
-                of: database, file: file, level: level, isLoadedDump: loaded != nil,
+                of: database, file: file, level: level,
+                isLoadedDump: loaded != nil && buildingPlainIndexes,
                 indexesAreSQLitesOwn: loadedWithoutSchemaEdits)
         }
         return try await body(copy)
@@ -384,9 +389,10 @@ extension SQLiteEngine {
         let checked: Result<BackupCheck, any Error>
         do {
             checked = .success(
-                try await withBackup(at: file, format: format, level: level, following: growing) {
-                    $0.check
-                })
+                try await withBackup(
+                    at: file, format: format, level: level, following: growing,
+                    buildingPlainIndexes: false
+                ) { $0.check })
         } catch {
             checked = .failure(error)
         }

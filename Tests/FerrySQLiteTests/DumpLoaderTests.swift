@@ -77,6 +77,42 @@ import Testing
         }
     }
 
+    /// Without building plain indexes (a new backup's check), a plain
+    /// definition is compiled, not built, and still refused where it names a
+    /// column that is not there; an index that can refuse a row is built.
+    @Test func plainIndexesAreCompiledNotBuiltAndStillRefusedWhenWrong() throws {
+        let folder = try TemporaryFolder()
+        let schema = """
+            CREATE TABLE u (id INTEGER PRIMARY KEY, k INTEGER);
+            INSERT INTO u (k) VALUES (1), (2), (3);
+            CREATE UNIQUE INDEX u_unique ON u (k);
+
+            """
+        func load(_ dump: String) throws -> [String] {
+            try folder.write("dump.sql", dump)
+            // The load's own transaction is left to the connection when it fails, as the engine's.
+            var configuration = Configuration()
+            configuration.allowsUnsafeTransactions = true
+            let queue = try DatabaseQueue(
+                path: folder.url.appendingPathComponent("loaded-\(UUID().uuidString).db").path,
+                configuration: configuration)
+            try queue.writeWithoutTransaction { db in
+                try SQLiteDumpLoader.load(
+                    folder.url.appendingPathComponent("dump.sql"), into: db,
+                    reportingTo: ProgressListener(sink: nil), buildingPlainIndexes: false)
+            }
+            return try queue.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+            }
+        }
+        #expect(try load(schema + "CREATE INDEX u_k ON u (k);\n") == ["u_unique"])
+        let error = try #require(throws: FerryError.self) {
+            try load(schema + "CREATE INDEX u_k ON u (nosuch);\n")
+        }
+        #expect(error.engineMessage?.contains("no such column: nosuch") == true, "\(error)")
+    }
+
     /// The full check of an SQL backup loads the dump while it is written:
     /// the loader reads what is in the file, waits at its end for more, and
     /// stops at the writer's end; a writer that fails half-way fails the load
