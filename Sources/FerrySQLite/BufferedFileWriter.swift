@@ -24,6 +24,8 @@ final class BufferedFileWriter: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var pending: [UInt8] = []
     private var hasher = Checksum.Hasher()
+    /// The bytes in the file.
+    private var written: Int64 = 0
     private var failure: FerryError?
     private let drain = DispatchQueue(label: "ferry.file-writer")
     private let idle = DispatchSemaphore(value: 1)
@@ -117,6 +119,8 @@ final class BufferedFileWriter: @unchecked Sendable {
             guard let number = writeWhole(descriptor, bytes) else {
                 growing?.grew(by: bytes.count)
                 hasher.update(bytes)
+                Writeback.start(descriptor, from: written, count: bytes.count)
+                written += Int64(bytes.count)
                 return nil
             }
             return number

@@ -44,10 +44,10 @@ extension SQLiteEngine {
 
     /// Copies the live database inside one read transaction, so the copy is
     /// one consistent moment while the application goes on writing: page
-    /// for page from the file (``SQLitePageCopy``), or in WAL mode with
-    /// SQLite's online backup API, both without a checksum (nil: the caller
-    /// reads the copy back for it, beside the sync); or dumps it as SQL,
-    /// with its checksum on the way.
+    /// for page from the file (``SQLitePageCopy``, its checksum read back as
+    /// it is written), or in WAL mode with SQLite's online backup API,
+    /// without a checksum (nil: the caller reads the copy back for it,
+    /// beside the sync); or dumps it as SQL, with its checksum on the way.
     @discardableResult
     public func writeBackup(to file: URL, format: BackupFormat) async throws -> String? {
         try await writeBackup(to: file, format: format, following: nil)
@@ -63,16 +63,34 @@ extension SQLiteEngine {
         let path = self.path
         let listener = ProgressListener.current
         do {
+            if format == .native {
+                // The copy's checksum read back as it is written, on a thread of its own.
+                let growing = GrowingFile()
+                let (copied, sha256) = try await whileComputing({ try growing.sha256(of: file) }) {
+                    try await blocking {
+                        do {
+                            let progress = listener.reporter("backup copy", unit: .pages)
+                            defer { progress.finish() }
+                            let copied = try source.read { db in
+                                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
+                                return try SQLitePageCopy.copy(
+                                    db, to: file, progress: progress, following: growing)
+                            }
+                            growing.finish(nil)
+                            return copied
+                        } catch {
+                            growing.finish(error)
+                            throw error
+                        }
+                    }
+                }
+                if copied { return sha256 }
+            }
             return try await blocking {
                 switch format {
                 case .native:
                     let progress = listener.reporter("backup copy", unit: .pages)
                     defer { progress.finish() }
-                    let copied = try source.read { db in
-                        _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
-                        return try SQLitePageCopy.copy(db, to: file, progress: progress)
-                    }
-                    if copied { return nil }
                     // In WAL mode the backup API, into a new file that nobody else opens, synced by the
                     // caller once it is whole: it needs no journal and no syncs on the way (with them
                     // the copy took as long as sqlite3's .backup, before Ferry's checksum).
@@ -223,8 +241,9 @@ extension SQLiteEngine {
             database = target.path
         }
         // A loaded dump, written without syncs, is synced while it is checked: when a restore
-        // links it into place, nothing is left for the disk to take.
-        let unsynced = loaded
+        // links it into place, nothing is left for the disk to take. One loaded for the check
+        // alone is thrown away unsynced.
+        let unsynced = buildingPlainIndexes ? loaded : nil
         let copy = try await whileBlocking(alongside: {
             if let unsynced { try FileSafety.sync(unsynced) }
         }) {
@@ -350,13 +369,13 @@ extension SQLiteEngine {
     ) async throws -> (sha256: String, check: BackupCheck)? {
         guard level.isThorough else { return nil }
         guard format == .sql else {
-            _ = try await writeBackup(to: file, format: format, following: nil)
+            let known = try await writeBackup(to: file, format: format, following: nil)
             FileSafety.makePrivate(file)
-            // The copy's bytes are in the system's cache: reading them back for the checksum
-            // costs less than the hashing itself, which then shares the cores with the check.
+            // The copy's bytes are in the system's cache: reading them back for the checksum (when
+            // the copy did not) costs less than the hashing itself, beside the check.
             do {
                 let (check, sha256) = try await whileComputing({
-                    let sha256 = try FileSafety.sha256(of: file)
+                    let sha256 = try known ?? FileSafety.sha256(of: file)
                     try FileSafety.sync(file)
                     return sha256
                 }) {

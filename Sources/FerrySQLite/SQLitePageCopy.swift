@@ -22,10 +22,10 @@ import Darwin
 /// descriptor of this process opens and closes the file, which would drop
 /// the process's POSIX locks on it) and written with plain writes, the copy
 /// takes a fraction of the backup API's (which was 2.7 times `cp`). Its
-/// checksum is not computed on the way: hashing took twice as long as the
-/// copy, on the one thread that holds the live database's read lock, and
-/// before the check could start. The caller reads the copy back from the
-/// system's cache for it, on a core of its own, beside the sync and the check.
+/// checksum is not computed on this thread: hashing takes twice as long as
+/// the copy, and would hold the live database's read lock that long. A
+/// thread of its own reads the copy back from the system's cache as it is
+/// written (``GrowingFile``), so the checksum is done soon after the copy.
 enum SQLitePageCopy {
     /// The bytes read and written at a time: a multiple of every page size.
     static let pieceBytes = 1 << 20
@@ -37,12 +37,16 @@ enum SQLitePageCopy {
     ///   - db: A connection inside a read transaction that has read.
     ///   - file: The copy; created, or emptied when it exists.
     ///   - progress: Told the pages copied.
+    ///   - growing: Told of each piece once it is in the file (the caller
+    ///     finishes it); the checksum reads the copy back as it grows.
     /// - Returns: Whether it copied: false in WAL mode (committed pages may
     ///   be in the `-wal` file), when nothing was written.
     /// - Throws: `DatabaseError` when the database cannot be read (its
     ///   result code) or the copy cannot be written (`SQLITE_FULL` for a full
     ///   disk, else `SQLITE_IOERR_WRITE`).
-    static func copy(_ db: Database, to file: URL, progress: ProgressReporter) throws -> Bool {
+    static func copy(
+        _ db: Database, to file: URL, progress: ProgressReporter, following growing: GrowingFile
+    ) throws -> Bool {
         guard try String.fetchOne(db, sql: "PRAGMA journal_mode")?.lowercased() != "wal",
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size"),
             let pageCount = try Int.fetchOne(db, sql: "PRAGMA page_count"),
@@ -74,6 +78,7 @@ enum SQLitePageCopy {
             }
             let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             if let number = writeWhole(descriptor, piece) { throw writeFailure(number) }
+            growing.grew(by: count)
             offset += count
             progress.update(done: Int64(offset / pageSize), total: Int64(pageCount))
         }

@@ -167,6 +167,9 @@ import Testing
             let backups = try scenario.ferry.backups()
             #expect(backups.map(\.manifest.check) == [.quick])
             #expect(backups.first?.manifest.rowCounts == nil)
+            // Its checksum, read back as the copy was written, is that of the file.
+            let file = try #require(backups.first?.file)
+            #expect(backups.first?.manifest.sha256 == Checksum.sha256(try Data(contentsOf: file)))
             let manual = try await scenario.ferry.backup(format: .sql)
             #expect(manual.manifest.check == .quick)
             try scenario.execute("DELETE FROM sensor_history WHERE id % 3 = 0")
