@@ -31,6 +31,12 @@ struct PostgresCopyReader: Sendable {
     /// What the export's transaction sets (``PostgresExportSchema/exactTextSettings``).
     let settings: [String]
 
+    /// What `row` threw, told apart from the reading's own errors (a
+    /// captured variable would be retained and released at every row).
+    struct RowFailure: Error {
+        let error: any Error
+    }
+
     /// Why psql's output is not what `COPY` writes.
     struct Malformed: Error, CustomStringConvertible {
         var description: String
@@ -63,22 +69,14 @@ struct PostgresCopyReader: Sendable {
             applicationName: applicationName, withInput: true, pipingOutput: true)
         running.send(script)
         try? running.input?.close()
-        // What the caller's `row` throws (a full disk, a value it refuses) is its own error.
-        var rowFailure: (any Error)?
         do {
-            try Self.parse(running.output!.fileDescriptor, columns: columns) { fields in
-                do {
-                    try row(fields)
-                } catch {
-                    rowFailure = error
-                    throw error
-                }
-            }
+            try Self.parse(running.output!.fileDescriptor, columns: columns, row)
         } catch {
             let endedByItself = !running.isRunning
             running.kill()
             let output = await running.finish()
-            if let rowFailure { throw rowFailure }
+            // What the caller's `row` throws (a full disk, a value it refuses) is its own error.
+            if let failure = error as? RowFailure { throw failure.error }
             // psql's own complaint says more than the output it left unfinished.
             if endedByItself, output.status != 0 { throw failure(output) }
             throw error
@@ -139,7 +137,11 @@ struct PostgresCopyReader: Sendable {
                         break parsing
                     }
                     start += length
-                    try row(Fields(rebasing: fields[0..<columns]))
+                    do {
+                        try row(Fields(rebasing: fields[0..<columns]))
+                    } catch {
+                        throw RowFailure(error: error)
+                    }
                 }
             }
             // Room for more: what is left moves to the front, and a row longer than the
