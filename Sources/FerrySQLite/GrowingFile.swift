@@ -69,7 +69,7 @@ final class GrowingFile: @unchecked Sendable {
     /// written (never past what the writer said it wrote), as lowercase
     /// hexadecimal.
     ///
-    /// - Throws: The writer's failure; `CocoaError` when the file cannot be read.
+    /// - Throws: The writer's failure; ``FerryError`` when the file cannot be read.
     func sha256(of file: URL) throws -> String {
         // Opened once something is written: a writer that ends having written nothing may not
         // have made the file.
@@ -82,19 +82,23 @@ final class GrowingFile: @unchecked Sendable {
         while let available = try written(beyond: read) {
             if descriptor < 0 {
                 descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { throw CocoaError(.fileReadUnknown, userInfo: [:]) }
+                guard descriptor >= 0 else { throw Self.unreadable(file, errno) }
             }
             while read < available {
                 let count = pread(
                     descriptor, buffer.baseAddress, Int(min(Int64(buffer.count), available - read)),
                     off_t(read))
                 if count < 0, errno == EINTR { continue }
-                guard count > 0 else { throw CocoaError(.fileReadUnknown, userInfo: [:]) }
+                guard count > 0 else { throw Self.unreadable(file, count < 0 ? errno : EIO) }
                 hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 Writeback.start(descriptor, from: read, count: count)
                 read += Int64(count)
             }
         }
         return hasher.finalize()
+    }
+
+    private static func unreadable(_ file: URL, _ number: Int32) -> FerryError {
+        FerryError(.fileSystem, "Cannot read \(file.path): \(String(cString: strerror(number))).")
     }
 }
