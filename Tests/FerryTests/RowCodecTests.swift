@@ -28,6 +28,62 @@ import Testing
         ],
     ]
 
+    /// A batch's rows are written as the same lines as the values', whether
+    /// a row goes through the scratch area or, too long for it, straight
+    /// into the line buffer: every kind of value, escapes, bytes that are not
+    /// UTF-8 (written as U+FFFD), and a text of 60,000 bytes.
+    @Test func aBatchWritesTheSameLinesThroughTheScratchAreaOrWithout() {
+        let notUTF8: [UInt8] = [0x61, 0xff, 0xc3]
+        let rows =
+            Self.rows + [
+                [
+                    .integer(-42), .integer(7), .real(59.19),
+                    .text(String(repeating: "x\u{1}é", count: 15000)),
+                    .blob(Array(repeating: 0xfe, count: 3000)), .boolean(true), .text("plain"),
+                ],
+                [
+                    .null, .null, .null, .text(String(decoding: notUTF8, as: UTF8.self)), .null,
+                    .null, .null,
+                ],
+            ]
+        var batch = ExportRowBatch(valueCapacity: 64)
+        var expected: [UInt8] = []
+        for (number, row) in rows.enumerated() {
+            RowCodec.append(row, types: Self.types, to: &expected)
+            for value in row {
+                switch value {
+                case .null: batch.appendNull()
+                case .integer(let integer): batch.append(integer)
+                case .real(let real): batch.append(real)
+                case .boolean(let flag): batch.append(flag)
+                case .text(var text):
+                    // The last row's text goes in as the bytes it was decoded from.
+                    if number == rows.count - 1 {
+                        notUTF8.withUnsafeBytes { batch.append(.text, bytes: $0) }
+                    } else {
+                        text.withUTF8 { batch.append(.text, bytes: UnsafeRawBufferPointer($0)) }
+                    }
+                case .blob(let bytes): bytes.withUnsafeBytes { batch.append(.blob, bytes: $0) }
+                }
+            }
+            batch.rowCount += 1
+        }
+        for capacity in [0, 200, 1 << 16, 1 << 20] {
+            let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(capacity, 1))
+            defer { scratch.deallocate() }
+            var lines: [UInt8] = []
+            var cursor = ExportRowBatch.Cursor()
+            batch.withPayload { payload in
+                for _ in rows {
+                    RowCodec.append(
+                        batch, payload: payload, at: &cursor, types: Self.types, to: &lines,
+                        scratch: UnsafeMutableBufferPointer(rebasing: scratch[0..<capacity]))
+                }
+            }
+            #expect(lines == expected, "scratch of \(capacity) bytes")
+        }
+    }
+
     @Test func everyValueReadsBackAsItWasWritten() throws {
         for row in Self.rows {
             var line: [UInt8] = []

@@ -35,6 +35,8 @@ final class ExportPartSink: @unchecked Sendable {
     private let types: [LogicalType]
     private let gzip: GzipStream?
     private var encoded: [UInt8] = []
+    /// Where a row is written before it goes into `encoded` in one copy.
+    private let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 16)
     private var compressed: [UInt8] = []
     private var file: DirectFileWriter?
     private var hasher = Checksum.Hasher()
@@ -61,6 +63,10 @@ final class ExportPartSink: @unchecked Sendable {
         self.batchCapacity = batchCapacity
         gzip = compress ? try GzipStream(.compress) : nil
         encoded.reserveCapacity(Self.flushBytes + 4096)
+    }
+
+    deinit {
+        scratch.deallocate()
     }
 
     /// Holds a batch that changes hands between threads: a batch is moved
@@ -129,7 +135,8 @@ final class ExportPartSink: @unchecked Sendable {
                 while row < rows && buffer.count < Self.flushBytes && bytes < partBytes {
                     let before = buffer.count
                     RowCodec.append(
-                        batch, payload: payload, at: &cursor, types: types, to: &buffer)
+                        batch, payload: payload, at: &cursor, types: types, to: &buffer,
+                        scratch: scratch)
                     bytes += Int64(buffer.count - before)
                     encodedRows += 1
                     row += 1

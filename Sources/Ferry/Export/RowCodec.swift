@@ -37,16 +37,42 @@ public enum RowCodec {
         case .boolean(let flag): appendBoolean(flag, to: &out)
         case .integer(let integer): appendInteger(integer, type: type, to: &out)
         case .real(let real): appendReal(real, to: &out)
-        case .text(let text): appendJSONString(text, to: &out)
+        case .text(let text): writeJSONString(text, to: &out)
         case .blob(let bytes): bytes.withUnsafeBytes { appendBlob($0, to: &out) }
         }
     }
 
     /// Appends a row held in an ``ExportRowBatch``, from `cursor`, as one
     /// line; `payload` is the batch's, lent by ``ExportRowBatch/withPayload(_:)``.
+    /// A row whose longest text fits in `scratch` is written there first and
+    /// appended in one copy (see ``RowTextOutput``).
     static func append(
         _ batch: ExportRowBatch, payload: UnsafeBufferPointer<UInt8>,
-        at cursor: inout ExportRowBatch.Cursor, types: [LogicalType], to out: inout [UInt8]
+        at cursor: inout ExportRowBatch.Cursor, types: [LogicalType], to out: inout [UInt8],
+        scratch: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        // The longest text of each value: a text or blob at most six bytes per byte (`\u0001`;
+        // base64 takes less), anything else at most 40 (`{"$int":"-9223372036854775808"}`).
+        var probe = cursor
+        var longest = types.count + 3
+        for _ in types.indices {
+            switch batch.kind(at: probe) {
+            case .text, .blob: longest += batch.bytes(at: probe, in: payload).count * 6 + 24
+            default: longest += 40
+            }
+            batch.advance(&probe)
+        }
+        guard longest <= scratch.count else {
+            return appendRow(batch, payload: payload, at: &cursor, types: types, to: &out)
+        }
+        var row = RowScratch(scratch)
+        appendRow(batch, payload: payload, at: &cursor, types: types, to: &row)
+        out.append(contentsOf: row.written)
+    }
+
+    private static func appendRow<Out: RowTextOutput>(
+        _ batch: ExportRowBatch, payload: UnsafeBufferPointer<UInt8>,
+        at cursor: inout ExportRowBatch.Cursor, types: [LogicalType], to out: inout Out
     ) {
         out.append(UInt8(ascii: "["))
         for index in types.indices {
@@ -67,45 +93,52 @@ public enum RowCodec {
         out.append(UInt8(ascii: "\n"))
     }
 
-    private static func appendNull(to out: inout [UInt8]) {
-        out.append(contentsOf: "null".utf8)
+    private static func appendNull<Out: RowTextOutput>(to out: inout Out) {
+        out.append("null")
     }
 
-    private static func appendBoolean(_ flag: Bool, to out: inout [UInt8]) {
-        out.append(contentsOf: (flag ? "true" : "false").utf8)
+    private static func appendBoolean<Out: RowTextOutput>(_ flag: Bool, to out: inout Out) {
+        out.append(flag ? "true" : "false")
     }
 
-    private static func appendInteger(_ integer: Int64, type: LogicalType, to out: inout [UInt8]) {
+    private static func appendInteger<Out: RowTextOutput>(
+        _ integer: Int64, type: LogicalType, to out: inout Out
+    ) {
         if integer.magnitude <= exactIntegerLimit.magnitude {
             appendDecimal(integer, to: &out)
         } else if type == .integer {
-            appendJSONString(String(integer), to: &out)
+            writeJSONString(String(integer), to: &out)
         } else {
-            out.append(contentsOf: "{\"$int\":\"\(integer)\"}".utf8)
+            out.append("{\"$int\":\"")
+            appendDecimal(integer, to: &out)
+            out.append("\"}")
         }
     }
 
-    private static func appendReal(_ real: Double, to out: inout [UInt8]) {
+    private static func appendReal<Out: RowTextOutput>(_ real: Double, to out: inout Out) {
         if real.isNaN {
-            out.append(contentsOf: "{\"$real\":\"NaN\"}".utf8)
+            out.append("{\"$real\":\"NaN\"}")
         } else if real.isInfinite {
-            out.append(contentsOf: "{\"$real\":\"\(real < 0 ? "-" : "")Infinity\"}".utf8)
+            out.append(real < 0 ? "{\"$real\":\"-Infinity\"}" : "{\"$real\":\"Infinity\"}")
         } else {
             withShortestText(of: real) { text in
                 out.append(contentsOf: text)
                 if !text.contains(where: {
                     $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
                 }) {
-                    out.append(contentsOf: ".0".utf8)
+                    out.append(".0")
                 }
             }
         }
     }
 
-    private static func appendBlob(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(contentsOf: "{\"$base64\":\"".utf8)
-        out.append(contentsOf: Data(bytes).base64EncodedString().utf8)
-        out.append(contentsOf: "\"}".utf8)
+    private static func appendBlob<Out: RowTextOutput>(
+        _ bytes: UnsafeRawBufferPointer, to out: inout Out
+    ) {
+        out.append("{\"$base64\":\"")
+        var text = Data(bytes).base64EncodedString()
+        text.withUTF8 { out.append(contentsOf: $0) }
+        out.append("\"}")
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
@@ -116,7 +149,7 @@ public enum RowCodec {
     }
 
     /// An integer's decimal digits, appended (no text made on the way).
-    static func appendDecimal(_ integer: Int64, to out: inout [UInt8]) {
+    static func appendDecimal<Out: RowTextOutput>(_ integer: Int64, to out: inout Out) {
         withDecimalDigits(of: integer) { out.append(contentsOf: $0) }
     }
 
@@ -352,6 +385,11 @@ public enum RowCodec {
     /// Appends `text` as a JSON string, quotes included: `"`, `\\` and the
     /// control characters escaped, everything else as its UTF-8.
     public static func appendJSONString(_ text: String, to out: inout [UInt8]) {
+        writeJSONString(text, to: &out)
+    }
+
+    /// ``appendJSONString(_:to:)`` into any ``RowTextOutput``.
+    static func writeJSONString<Out: RowTextOutput>(_ text: String, to out: inout Out) {
         out.append(UInt8(ascii: "\""))
         // Most texts need no escape: their bytes go over at once.
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
@@ -365,16 +403,13 @@ public enum RowCodec {
         }
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
-            case UInt8(ascii: "\n"):
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"):
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"):
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""): out.append("\\\"")
+            case UInt8(ascii: "\\"): out.append("\\\\")
+            case UInt8(ascii: "\n"): out.append("\\n")
+            case UInt8(ascii: "\r"): out.append("\\r")
+            case UInt8(ascii: "\t"): out.append("\\t")
             case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
+                out.append("\\u00")
                 out.append(hexDigits[Int(byte >> 4)])
                 out.append(hexDigits[Int(byte & 0x0f)])
             default: out.append(byte)
@@ -386,7 +421,9 @@ public enum RowCodec {
     /// Appends a text's UTF-8 bytes as a JSON string, as
     /// ``appendJSONString(_:to:)`` appends the text they decode to (bytes
     /// that are not UTF-8 decode to U+FFFD).
-    static func appendJSONString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+    static func appendJSONString<Out: RowTextOutput>(
+        _ bytes: UnsafeBufferPointer<UInt8>, to out: inout Out
+    ) {
         // ASCII without an escape is its own JSON: no text made.
         guard bytes.contains(where: { $0 >= 0x80 || needsEscape($0) }) else {
             out.append(UInt8(ascii: "\""))
@@ -394,7 +431,7 @@ public enum RowCodec {
             out.append(UInt8(ascii: "\""))
             return
         }
-        appendJSONString(String(decoding: bytes, as: UTF8.self), to: &out)
+        writeJSONString(String(decoding: bytes, as: UTF8.self), to: &out)
     }
 
     /// Why a line is not a row.
