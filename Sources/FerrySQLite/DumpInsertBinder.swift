@@ -341,20 +341,11 @@ struct DumpInsertBinder {
     private static func skipIdentifier(in bytes: UnsafeBufferPointer<UInt8>, at position: inout Int)
         -> Bool
     {
-        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
-        var index = position + 1
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "\"") {
-                if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\"") {
-                    index += 2
-                    continue
-                }
-                position = index + 1
-                return true
-            }
-            index += 1
-        }
-        return false
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\""),
+            let end = QuotedName.end(in: bytes, from: position, closing: UInt8(ascii: "\""))
+        else { return false }
+        position = end
+        return true
     }
 
     /// Moves past `text` if the bytes at `position` are exactly it.

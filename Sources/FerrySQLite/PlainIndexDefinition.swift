@@ -76,22 +76,13 @@ enum PlainIndexDefinition {
             case UInt8(ascii: "["): close = UInt8(ascii: "]")
             default: return bareWord() != nil
             }
-            var index = position + 1
-            while index < bytes.count {
-                if bytes[index] == close {
-                    // A doubled quote stands for one inside the name (not in `[…]`).
-                    if close != UInt8(ascii: "]"), index + 1 < bytes.count,
-                        bytes[index + 1] == close
-                    {
-                        index += 2
-                        continue
-                    }
-                    position = index + 1
-                    return true
-                }
-                index += 1
-            }
-            return false
+            guard
+                let end = bytes.withUnsafeBufferPointer({
+                    QuotedName.end(in: $0, from: position, closing: close)
+                })
+            else { return false }
+            position = end
+            return true
         }
 
         mutating func punctuation(_ mark: UInt8) -> Bool {
