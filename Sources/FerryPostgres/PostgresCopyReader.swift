@@ -100,6 +100,9 @@ struct PostgresCopyReader: Sendable {
     /// header, then per row its number of fields and each field as a length
     /// (-1 for NULL) and its bytes, all numbers big-endian, then -1 where the
     /// number of fields would be.
+    ///
+    /// - Throws: ``Malformed`` for output that is not `COPY`'s; what `row`
+    ///   throws, wrapped in ``RowFailure``.
     static func parse(_ descriptor: Int32, columns: Int, _ row: (Fields) throws -> Void) throws {
         var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         let fields = UnsafeMutableBufferPointer<UnsafeRawBufferPointer?>.allocate(

@@ -309,8 +309,6 @@ struct PostgresTools: Sendable {
         }
     }
 
-    /// What a short program without a database prints (`--version`,
-    /// `pg_config`), or nil when it cannot run or fails.
     /// Makes a pipe to or from a program (`COPY`'s rows from psql, an
     /// import's rows to it) hold a megabyte instead of 64 KiB (Linux's
     /// `F_SETPIPE_SZ`), so that both ends move large pieces and wait for each
@@ -323,6 +321,8 @@ struct PostgresTools: Sendable {
         #endif
     }
 
+    /// What a short program without a database prints (`--version`,
+    /// `pg_config`), or nil when it cannot run or fails.
     private static func output(of command: [String], environment: [String: String]) async -> String?
     {
         guard let nothing = try? FileHandle(forUpdating: URL(fileURLWithPath: "/dev/null")) else {
