@@ -62,15 +62,16 @@ extension SQLiteEngine {
         defer { try? source.close() }
         let path = self.path
         let listener = ProgressListener.current
+        // One progress line for a native copy, whichever way it is made.
+        let copyProgress = format == .native ? listener.reporter("backup copy", unit: .pages) : nil
+        defer { copyProgress?.finish() }
         do {
-            if format == .native {
+            if let progress = copyProgress {
                 // The copy's checksum read back as it is written, on a thread of its own.
                 let growing = GrowingFile()
                 let (copied, sha256) = try await whileComputing({ try growing.sha256(of: file) }) {
                     try await blocking {
                         do {
-                            let progress = listener.reporter("backup copy", unit: .pages)
-                            defer { progress.finish() }
                             let copied = try source.read { db in
                                 _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
                                 return try SQLitePageCopy.copy(
@@ -89,8 +90,7 @@ extension SQLiteEngine {
             return try await blocking {
                 switch format {
                 case .native:
-                    let progress = listener.reporter("backup copy", unit: .pages)
-                    defer { progress.finish() }
+                    guard let progress = copyProgress else { return nil }
                     // In WAL mode the backup API, into a new file that nobody else opens, synced by the
                     // caller once it is whole: it needs no journal and no syncs on the way (with them
                     // the copy took as long as sqlite3's .backup, before Ferry's checksum).
