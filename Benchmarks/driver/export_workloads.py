@@ -53,7 +53,7 @@ def import_(database, repetitions):
                      prepare=removing(work("import-peer.db")))
     floor = insert_select_floor(database, "import-floor")
     # An import checks what it loaded before it commits (the quick check, the foreign keys).
-    checked = insert_select_floor(database, "import-floor-checked", checks=True)
+    checked = insert_select_floor(database, "import-floor-checked", checks=("quick_check", "foreign_key_check"))
     run_alternately([ferry, peer, floor, checked], repetitions)
     return [Row("import into a new file (SQLite)", ferry.name, ferry.median, peer.name, peer.median, 0.15,
                 peak_rss_mib=ferry.peak_rss_mib),

@@ -119,12 +119,13 @@ def sql_dump(database, repetitions):
     ]
 
 
-def insert_select_floor(database, name, checks=False):
+def insert_select_floor(database, name, checks=()):
     """SQLite's own insert rate, the floor of any load into a new file: the
     data set's schema, then every row copied by one INSERT … SELECT from the
     source file (no text to parse, no value to bind), the index made after the
-    rows, in one transaction. With `checks`, then the checks a restore makes
-    of what it loaded: `PRAGMA quick_check` and `PRAGMA foreign_key_check`."""
+    rows, in one transaction; then the pragmas named in `checks` (what the
+    load beside it checks of what it loaded: `quick_check` for a restore,
+    with `foreign_key_check` for an import)."""
     def schema(kind):
         return output_of(["sqlite3", database, "SELECT sql || ';' FROM sqlite_schema WHERE sql IS NOT NULL "
                           f"AND type = '{kind}' AND tbl_name IN ('devices', 'sensor_history') ORDER BY rowid"])
@@ -134,11 +135,10 @@ def insert_select_floor(database, name, checks=False):
                    "INSERT INTO devices SELECT * FROM source.devices;\n"
                    "INSERT INTO sensor_history SELECT * FROM source.sensor_history;\n"
                    f"{schema('index')}\nCOMMIT;\n")
-        if checks:
-            file.write("PRAGMA quick_check;\nPRAGMA foreign_key_check;\n")
+        file.write("".join(f"PRAGMA {check};\n" for check in checks))
     label = "sqlite3 INSERT … SELECT from the source file"
     if checks:
-        label += ", then quick_check and foreign_key_check"
+        label += ", then " + " and ".join(checks)
     target = work(name + ".db")
     return Contender(label, ["sqlite3", target], stdin=script, prepare=removing(target))
 
@@ -166,9 +166,9 @@ def load_dump(database, repetitions):
                      prepare=removing(work("peer-loaded.db")))
     peer_on_ours = Contender("sqlite3 new.db < Ferry's dump", ["sqlite3", work("peer-loaded-ours.db")],
                              stdin=ferry_dump, prepare=removing(work("peer-loaded-ours.db")))
-    # The floor of a restore: SQLite's own copy of the rows (no dump to read), then the checks a
+    # The floor of a restore: SQLite's own copy of the rows (no dump to read), then the check a
     # restore makes of what it loaded, which the peer does not make.
-    floor = insert_select_floor(database, "restore-floor", checks=True)
+    floor = insert_select_floor(database, "restore-floor", checks=("quick_check",))
     run_alternately([ferry, quick, check, peer, peer_on_ours, floor], repetitions)
     return [
         Row("load the dump into a new file", ferry.name, ferry.median, peer.name, peer.median, 0.2,
@@ -178,7 +178,7 @@ def load_dump(database, repetitions):
         Row("load the dump into a new file", check.name, check.median, peer.name, peer.median, 0.2,
             peak_rss_mib=check.peak_rss_mib),
         Row("load the dump into a new file", peer_on_ours.name, peer_on_ours.median, peer.name, peer.median),
-        Row("load the dump into a new file: SQLite's own floor with a restore's checks", floor.name, floor.median,
+        Row("load the dump into a new file: SQLite's own floor with a restore's check", floor.name, floor.median,
             peer.name, peer.median, None, peak_rss_mib=floor.peak_rss_mib),
         Row("load the dump into a new file, beside the floor", quick.name, quick.median, floor.name, floor.median,
             None, peak_rss_mib=quick.peak_rss_mib),

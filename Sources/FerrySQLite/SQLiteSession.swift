@@ -41,10 +41,12 @@ struct SQLiteSession: MigrationSession {
         _ body: () async throws -> Result
     ) async throws -> Result {
         // SQLite's ALTER TABLE guide: foreign keys off outside the transaction,
-        // foreign_key_check before commit, foreign keys back on afterwards.
+        // foreign_key_check before commit, foreign keys back on afterwards. Ferry's own records
+        // change no row of the application's: its foreign keys stay on, nothing to check after.
+        let suspendsForeignKeys = purpose.changesApplicationRows
         let witness = transactionWitness
         try await access("begin the transaction of \(purpose.noun)") { db in
-            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            if suspendsForeignKeys { try db.execute(sql: "PRAGMA foreign_keys = OFF") }
             try db.execute(sql: "BEGIN IMMEDIATE")
             try witness.transactionBegan(on: db)
         }
@@ -52,7 +54,7 @@ struct SQLiteSession: MigrationSession {
             let result = try await body()
             try await access("commit \(purpose.noun)") { db in
                 // Every table's foreign keys found clean by the verification, nothing written since.
-                if try !witness.foreignKeysStillClean(on: db) {
+                if suspendsForeignKeys, try !witness.foreignKeysStillClean(on: db) {
                     try Self.checkForeignKeys(db, in: tables, for: purpose)
                 }
                 try db.execute(sql: "COMMIT")

@@ -89,6 +89,41 @@ import Testing
         }
     }
 
+    /// A reference without its row, written from outside by the real
+    /// `sqlite3` shell (foreign keys off): Ferry's own records (the baseline,
+    /// the event of a restore) change no row of the application's, so they
+    /// are neither refused nor lost for it, and the row stays as it was.
+    @Test func aDatabaseWithADanglingReferenceIsBaselinedAndRestoredAsItIs() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            try Self.project(database)
+            try await Self.handMade(database)
+            let dangling = try sqlite3Shell(
+                database.location,
+                sql: "INSERT INTO rooms (id, device_id, name) VALUES (2, 9, 'attic')")
+            #expect(dangling.status == 0, "\(dangling)")
+            let rows = try await database.snapshot().rows
+
+            let baseline = try await FerryProcess.run(
+                ["baseline", "--release", "1.0.0"], in: database.folder.url)
+            #expect(baseline.status == 0, "\(baseline)")
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*) FROM ferry_migrations WHERE kind = 'baseline'") == "2")
+
+            let backup = try await FerryProcess.run(["backup"], in: database.folder.url)
+            #expect(backup.status == 0, "\(backup)")
+            let restore = try await FerryProcess.run(
+                ["restore", "--latest", "--yes"], in: database.folder.url)
+            #expect(restore.status == 0, "\(restore)")
+            #expect(!restore.stderr.contains("could not be recorded"), "\(restore)")
+            #expect(
+                try await database.scalar("SELECT count(*) FROM ferry_events WHERE kind = 'restore'")
+                    == "1")
+            #expect(
+                try await database.snapshot().rows.filter { !$0.key.hasPrefix("ferry_") } == rows)
+        }
+    }
+
     @Test(arguments: TestEngine.underTest)
     func aDatabaseThatDiffersByOneColumnIsRefusedWithTheDifferenceAndNothingRecorded(
         engine: TestEngine

@@ -64,7 +64,7 @@ extension Ferry {
             let now = Date()
             do {
                 try await engine.withSession { session in
-                    try await session.inTransaction {
+                    try await session.inTransaction(for: .bookkeeping) {
                         try Self.refuseManaged(try await session.readState(), command: "adopt")
                         for (index, item) in plan.adopted.enumerated() {
                             var note = "adopted from \(tool) (\(item.toolVersion))"

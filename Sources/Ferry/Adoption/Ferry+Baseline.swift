@@ -92,7 +92,7 @@ extension Ferry {
             CrashPoint.reach("baseline.backed-up")
             do {
                 try await engine.withSession { session in
-                    try await session.inTransaction {
+                    try await session.inTransaction(for: .bookkeeping) {
                         try Self.refuseManaged(try await session.readState(), command: "baseline")
                         for row in rows {
                             try await session.record(row)

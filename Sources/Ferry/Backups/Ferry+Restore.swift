@@ -321,7 +321,9 @@ extension Ferry {
             )
             do {
                 try await engine.withSession { session in
-                    try await session.inTransaction { try await session.recordEvent(event) }
+                    try await session.inTransaction(for: .bookkeeping) {
+                        try await session.recordEvent(event)
+                    }
                 }
             } catch {
                 configuration.logger.warning(

@@ -2,7 +2,7 @@
 /// left without its row, a lost connection at the commit) names the
 /// operation the user ran and tells what to fix in it.
 public enum TransactionPurpose: String, Sendable, Hashable, CaseIterable {
-    /// Migrations applied (or a baseline, an adoption, a rehearsal's fixture).
+    /// Migrations applied (or a rehearsal's fixture).
     case upgrade
     /// Down migrations applied.
     case downgrade
@@ -12,6 +12,16 @@ public enum TransactionPurpose: String, Sendable, Hashable, CaseIterable {
     case transfer
     /// A transfer undone.
     case transferUndo = "transfer undo"
+    /// Ferry's own records written and nothing else (a baseline, an
+    /// adoption, the event of a restore): no row of the application's
+    /// changes, so its references stay enforced as the statements run and
+    /// there is nothing of them to check again at the commit.
+    case bookkeeping = "record"
+
+    /// Whether the transaction may change the application's rows, so that an
+    /// engine that defers or suspends their references in it (SQLite turns
+    /// its foreign keys off for a rebuild) checks them before the commit.
+    public var changesApplicationRows: Bool { self != .bookkeeping }
 
     /// The operation as the subject of a sentence: "the import".
     public var noun: String {
@@ -21,6 +31,7 @@ public enum TransactionPurpose: String, Sendable, Hashable, CaseIterable {
         case .importing: return "the import"
         case .transfer: return "the transfer"
         case .transferUndo: return "the undo of the transfer"
+        case .bookkeeping: return "the record in Ferry's tables"
         }
     }
 
@@ -46,6 +57,9 @@ public enum TransactionPurpose: String, Sendable, Hashable, CaseIterable {
         case .transferUndo:
             return
                 "Rows of the tables named reference rows that the undo deletes or changes: remove those references first, or restore the pre-transfer backup."
+        case .bookkeeping:
+            return
+                "Ferry's own tables reference no row of the application's: run the command again, and report the message if it comes back."
         }
     }
 
