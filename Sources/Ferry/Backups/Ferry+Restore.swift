@@ -150,29 +150,13 @@ extension Ferry {
     {
         let emit = eventEmitter(onEvent)
         let engine = configuration.engine
-        let checksum: String
-        do {
-            checksum = try FileSafety.sha256(of: backup.file)
-        } catch {
+        guard FileManager.default.isReadableFile(atPath: backup.file.path) else {
             // A backup that cannot be read is a refusal, like a damaged one: nothing was touched yet.
-            let reason =
-                FileManager.default.fileExists(atPath: backup.file.path)
-                ? "its file \(backup.file.path) cannot be read"
-                : "its file \(backup.file.path) is missing"
-            throw FerryError(
-                .backupCorrupt, "The backup \(backup.name) cannot be restored: \(reason).",
-                changes: "Nothing was changed.",
-                advice:
-                    "Use another backup (\(run: .backups) lists them), or put the file back; remove "
-                    + "\(backup.manifestFile.lastPathComponent) if it is gone for good.")
+            throw Self.unreadable(backup)
         }
-        guard checksum == backup.manifest.sha256 else {
-            throw FerryError(
-                .backupCorrupt,
-                "The backup \(backup.name) does not match its manifest: its SHA-256 is \(checksum), the manifest says \(backup.manifest.sha256).",
-                changes: "Nothing was changed.",
-                advice: "The file was damaged or replaced: use another backup (\(run: .backups)).")
-        }
+        // The file is compared with its manifest while the engine opens (and loads) it; nothing
+        // replaces the live database before it matched.
+        let checksum = Task.detached { try await blocking { try Self.matchChecksum(of: backup) } }
         // Without a migrations folder or a configured release, this program's release is unknown.
         let programRelease = try? programRelease(in: try catalog())
         if programRelease == nil {
@@ -186,15 +170,67 @@ extension Ferry {
             ) {
                 try await rollBackInterruptedTransaction(emit: emit)
                 return try await restoreHoldingLock(
-                    backup, programRelease: programRelease, emit: emit)
+                    backup, programRelease: programRelease, checksum: checksum, emit: emit)
             }
         }
     }
 
-    /// Restores a backup whose checksum was checked, while the caller holds
-    /// the upgrade lock: see ``restore(_:onEvent:)``.
+    /// Refuses a backup whose file differs from its manifest's SHA-256, or
+    /// cannot be read whole.
+    private static func matchChecksum(of backup: Backup) throws {
+        let checksum: String
+        do {
+            checksum = try FileSafety.sha256(of: backup.file)
+        } catch {
+            throw unreadable(backup)
+        }
+        guard checksum == backup.manifest.sha256 else {
+            throw FerryError(
+                .backupCorrupt,
+                "The backup \(backup.name) does not match its manifest: its SHA-256 is \(checksum), the manifest says \(backup.manifest.sha256).",
+                changes: "Nothing was changed.",
+                advice: "The file was damaged or replaced: use another backup (\(run: .backups)).")
+        }
+    }
+
+    /// The refusal of a backup whose file is missing or cannot be read.
+    private static func unreadable(_ backup: Backup) -> FerryError {
+        let reason =
+            FileManager.default.fileExists(atPath: backup.file.path)
+            ? "its file \(backup.file.path) cannot be read"
+            : "its file \(backup.file.path) is missing"
+        return FerryError(
+            .backupCorrupt, "The backup \(backup.name) cannot be restored: \(reason).",
+            changes: "Nothing was changed.",
+            advice:
+                "Use another backup (\(run: .backups) lists them), or put the file back; remove "
+                + "\(backup.manifestFile.lastPathComponent) if it is gone for good.")
+    }
+
+    /// Restores a backup, while the caller holds the upgrade lock: see
+    /// ``restore(_:onEvent:)``. `checksum`, the comparison of the file with
+    /// its manifest, ends before anything replaces the live database, and
+    /// is what a failure to open the backup reports when it fails too; nil
+    /// when the caller wrote the backup itself.
     func restoreHoldingLock(
-        _ backup: Backup, programRelease: Release?, emit: @escaping @Sendable (UpgradeEvent) -> Void
+        _ backup: Backup, programRelease: Release?, checksum: Task<Void, any Error>? = nil,
+        emit: @escaping @Sendable (UpgradeEvent) -> Void
+    ) async throws -> RestoreReport {
+        do {
+            return try await replaceLiveDatabase(
+                with: backup, programRelease: programRelease, checksum: checksum, emit: emit)
+        } catch {
+            // A damaged file may fail to load before its checksum is known: the checksum says why.
+            try await checksum?.value
+            throw error
+        }
+    }
+
+    /// ``restoreHoldingLock(_:programRelease:checksum:emit:)`` without its
+    /// report of a checksum that differs.
+    private func replaceLiveDatabase(
+        with backup: Backup, programRelease: Release?, checksum: Task<Void, any Error>?,
+        emit: @escaping @Sendable (UpgradeEvent) -> Void
     ) async throws -> RestoreReport {
         let engine = configuration.engine
         let level = configuration.backupCheck
@@ -204,6 +240,7 @@ extension Ferry {
         return try await engine.withBackup(
             at: backup.file, format: backup.manifest.format, level: opening
         ) { copy in
+            try await checksum?.value
             let programRelease = programRelease
             @Sendable func refuseNewer(_ release: Release?) throws {
                 if let release, let programRelease, release > programRelease {
