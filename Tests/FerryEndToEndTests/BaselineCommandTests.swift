@@ -117,7 +117,8 @@ import Testing
             #expect(restore.status == 0, "\(restore)")
             #expect(!restore.stderr.contains("could not be recorded"), "\(restore)")
             #expect(
-                try await database.scalar("SELECT count(*) FROM ferry_events WHERE kind = 'restore'")
+                try await database.scalar(
+                    "SELECT count(*) FROM ferry_events WHERE kind = 'restore'")
                     == "1")
             #expect(
                 try await database.snapshot().rows.filter { !$0.key.hasPrefix("ferry_") } == rows)
