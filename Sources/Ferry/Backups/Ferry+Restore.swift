@@ -133,9 +133,10 @@ extension Ferry {
 
     /// Restores a backup into the live database.
     ///
-    /// Before touching anything it checks the backup's SHA-256 against its
-    /// manifest, opens it read-only and checks it (as thoroughly as
-    /// `[backups] check` says: ``BackupCheckLevel``), and refuses a backup
+    /// Before touching the live database it checks the backup's SHA-256
+    /// against its manifest (while it opens the backup), opens it read-only
+    /// (an SQL dump: loads it into a new file) and checks it (as thoroughly
+    /// as `[backups] check` says: ``BackupCheckLevel``), and refuses a backup
     /// made by a newer release than this program. Then, holding the upgrade
     /// lock, it backs up the current database (`pre-restore`), replaces the
     /// live database's content atomically, and checks its integrity (the
