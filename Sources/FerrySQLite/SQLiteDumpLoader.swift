@@ -40,6 +40,11 @@ enum SQLiteDumpLoader {
             sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF")
         // Indexes are created after the rows: let SQLite sort their entries on more than one core.
         try db.execute(sql: "PRAGMA threads = \(SQLiteEngine.sorterThreads)")
+        // A dump of one database writes no other file: no statement of it may attach one (nor
+        // `VACUUM INTO`, which attaches its target). It is loaded before its checksum is known
+        // (a restore compares it beside the load), so a damaged or foreign file may not either.
+        let attachable = sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_ATTACHED, 0)
+        defer { sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_ATTACHED, attachable) }
         try db.execute(sql: "BEGIN")
         var binder = DumpInsertBinder()
         var namesWritableSchema = false
@@ -102,6 +107,15 @@ enum SQLiteDumpLoader {
                 return
             }
             try db.execute(sql: statement)
+            guard db.isInsideTransaction else {
+                throw FerryError(
+                    .backupCorrupt,
+                    "The SQL dump does not load: a statement of it ends the load's own transaction, "
+                        + "which no dump of one database does.",
+                    changes: "Nothing was changed.", advice: "Use another backup.",
+                    location: .init(
+                        file: "dump", line: 0, statement: SQLScript.shortened(statement)))
+            }
         } catch let error as DatabaseError
             where DiskSpace.isFull(
                 error.extendedResultCode,

@@ -113,6 +113,45 @@ import Testing
         #expect(error.engineMessage?.contains("no such column: nosuch") == true, "\(error)")
     }
 
+    /// A dump is loaded before its checksum is known (a restore compares it
+    /// beside the load): a statement that would write another file
+    /// (`ATTACH`, `VACUUM INTO`, behind a comment too) fails, and so does one
+    /// that ends the load's transaction (outside one, SQLite would run
+    /// both); no other file is made.
+    @Test(arguments: [
+        ("/* x */ ATTACH DATABASE 'OUTSIDE' AS o;\nCREATE TABLE o.t (x);\n", "too many attached"),
+        ("VACUUM INTO 'OUTSIDE';\n", "VACUUM"),
+        (
+            "-- x\nROLLBACK;\nATTACH DATABASE 'OUTSIDE' AS o;\nCREATE TABLE o.t (x);\n",
+            "ends the load"
+        ),
+        ("/* x */ COMMIT;\nVACUUM INTO 'OUTSIDE';\n", "ends the load"),
+    ])
+    func aStatementThatWritesAnotherFileFails(statement: String, reason: String) throws {
+        let folder = try TemporaryFolder()
+        let outside = folder.url.appendingPathComponent("outside.db")
+        let dump =
+            "CREATE TABLE u (id INTEGER PRIMARY KEY);\nINSERT INTO u VALUES (1);\n"
+            + statement.replacingOccurrences(of: "OUTSIDE", with: outside.path)
+        try folder.write("dump.sql", dump)
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let queue = try DatabaseQueue(
+            path: folder.url.appendingPathComponent("loaded.db").path,
+            configuration: configuration)
+        let error = try #require(throws: FerryError.self) {
+            try queue.writeWithoutTransaction { db in
+                try SQLiteDumpLoader.load(
+                    folder.url.appendingPathComponent("dump.sql"), into: db,
+                    reportingTo: ProgressListener(sink: nil))
+            }
+        }
+        #expect(error.code == .backupCorrupt, "\(error)")
+        let said = error.message + " " + (error.engineMessage ?? "")
+        #expect(said.contains(reason), "\(error)")
+        #expect(!FileManager.default.fileExists(atPath: outside.path))
+    }
+
     /// The full check of an SQL backup loads the dump while it is written:
     /// the loader reads what is in the file, waits at its end for more, and
     /// stops at the writer's end; a writer that fails half-way fails the load
