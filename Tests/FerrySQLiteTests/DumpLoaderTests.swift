@@ -77,6 +77,27 @@ import Testing
         }
     }
 
+    /// Loads `dump` (written as `dump.sql` in `folder`) into a new file
+    /// there, as the engine does, and returns its connection.
+    static func load(_ dump: String, in folder: TemporaryFolder, buildingPlainIndexes: Bool = true)
+        throws -> DatabaseQueue
+    {
+        try folder.write("dump.sql", dump)
+        // The load's own transaction is left to the connection when it fails, as the engine's.
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let queue = try DatabaseQueue(
+            path: folder.url.appendingPathComponent("loaded-\(UUID().uuidString).db").path,
+            configuration: configuration)
+        try queue.writeWithoutTransaction { db in
+            try SQLiteDumpLoader.load(
+                folder.url.appendingPathComponent("dump.sql"), into: db,
+                reportingTo: ProgressListener(sink: nil), buildingPlainIndexes: buildingPlainIndexes
+            )
+        }
+        return queue
+    }
+
     /// Without building plain indexes (a new backup's check), a plain
     /// definition is compiled, not built, and still refused where it names a
     /// column that is not there; an index that can refuse a row is built.
@@ -89,18 +110,7 @@ import Testing
 
             """
         func load(_ dump: String) throws -> [String] {
-            try folder.write("dump.sql", dump)
-            // The load's own transaction is left to the connection when it fails, as the engine's.
-            var configuration = Configuration()
-            configuration.allowsUnsafeTransactions = true
-            let queue = try DatabaseQueue(
-                path: folder.url.appendingPathComponent("loaded-\(UUID().uuidString).db").path,
-                configuration: configuration)
-            try queue.writeWithoutTransaction { db in
-                try SQLiteDumpLoader.load(
-                    folder.url.appendingPathComponent("dump.sql"), into: db,
-                    reportingTo: ProgressListener(sink: nil), buildingPlainIndexes: false)
-            }
+            let queue = try Self.load(dump, in: folder, buildingPlainIndexes: false)
             return try queue.read { db in
                 try String.fetchAll(
                     db, sql: "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
@@ -133,19 +143,7 @@ import Testing
         let dump =
             "CREATE TABLE u (id INTEGER PRIMARY KEY);\nINSERT INTO u VALUES (1);\n"
             + statement.replacingOccurrences(of: "OUTSIDE", with: outside.path)
-        try folder.write("dump.sql", dump)
-        var configuration = Configuration()
-        configuration.allowsUnsafeTransactions = true
-        let queue = try DatabaseQueue(
-            path: folder.url.appendingPathComponent("loaded.db").path,
-            configuration: configuration)
-        let error = try #require(throws: FerryError.self) {
-            try queue.writeWithoutTransaction { db in
-                try SQLiteDumpLoader.load(
-                    folder.url.appendingPathComponent("dump.sql"), into: db,
-                    reportingTo: ProgressListener(sink: nil))
-            }
-        }
+        let error = try #require(throws: FerryError.self) { try Self.load(dump, in: folder) }
         #expect(error.code == .backupCorrupt, "\(error)")
         let said = error.message + " " + (error.engineMessage ?? "")
         #expect(said.contains(reason), "\(error)")
