@@ -62,69 +62,24 @@ extension SQLiteEngine {
         defer { try? source.close() }
         let path = self.path
         let listener = ProgressListener.current
-        // One progress line for a native copy, whichever way it is made.
-        let copyProgress = format == .native ? listener.reporter("backup copy", unit: .pages) : nil
-        defer { copyProgress?.finish() }
         do {
-            if let progress = copyProgress {
-                // The copy's checksum read back as it is written, on a thread of its own.
-                let growing = GrowingFile()
-                let (copied, sha256) = try await whileComputing({ try growing.sha256(of: file) }) {
-                    try await blocking {
-                        do {
-                            let copied = try source.read { db in
-                                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
-                                return try SQLitePageCopy.copy(
-                                    db, to: file, progress: progress, following: growing)
-                            }
-                            growing.finish(nil)
-                            return copied
-                        } catch {
-                            growing.finish(error)
-                            throw error
-                        }
-                    }
+            switch format {
+            case .native:
+                // One progress line for a native copy, whichever way it is made.
+                let progress = listener.reporter("backup copy", unit: .pages)
+                defer { progress.finish() }
+                if let sha256 = try await Self.copyPages(of: source, to: file, progress: progress) {
+                    return sha256
                 }
-                if copied { return sha256 }
-            }
-            return try await blocking {
-                switch format {
-                case .native:
-                    guard let progress = copyProgress else { return nil }
-                    // In WAL mode the backup API, into a new file that nobody else opens, synced by the
-                    // caller once it is whole: it needs no journal and no syncs on the way (with them
-                    // the copy took as long as sqlite3's .backup, before Ferry's checksum).
-                    var settings = GRDB.Configuration()
-                    settings.prepareDatabase { db in
-                        try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
-                    }
-                    let destination = try DatabaseQueue(path: file.path, configuration: settings)
-                    // In steps for the copy's progress, all inside one read transaction that has
-                    // read already: it holds its snapshot from the first step to the last. GRDB's
-                    // read is a deferred savepoint, which takes no snapshot until something is
-                    // read; without one each step read a moment of its own, and SQLite restarted
-                    // the copy whenever another process had committed in between, so a database
-                    // that was written without pause was never backed up.
-                    try destination.writeWithoutTransaction { copy in
-                        try source.read { db in
-                            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
-                            try db.backup(
-                                to: copy, pagesPerStep: listener.isListening ? 1024 : -1
-                            ) { step in
-                                progress.update(
-                                    done: Int64(step.completedPageCount),
-                                    total: Int64(step.totalPageCount))
-                            }
-                        }
-                    }
-                    // The copy must not need a -wal file beside it: store it in rollback-journal mode.
-                    try destination.writeWithoutTransaction { db in
-                        _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")
-                    }
-                    try destination.close()
-                    return nil
-                case .sql:
-                    return try source.read { db in
+                try await blocking {
+                    try Self.copyWithBackupAPI(
+                        of: source, to: file, progress: progress,
+                        inSteps: listener.isListening)
+                }
+                return nil
+            case .sql:
+                return try await blocking {
+                    try source.read { db in
                         try SQLiteDumpWriter.write(
                             db, to: file, reportingTo: listener, following: growing)
                     }
@@ -148,6 +103,66 @@ extension SQLiteEngine {
                 advice: "Check the database and the backup folder, then try again.",
                 engineMessage: engineMessage)
         }
+    }
+
+    /// Copies the live database page for page (``SQLitePageCopy``) inside
+    /// one read transaction, its checksum read back as it is written on a
+    /// thread of its own; nil in WAL mode, where nothing was copied.
+    private static func copyPages(
+        of source: DatabaseQueue, to file: URL, progress: ProgressReporter
+    ) async throws -> String? {
+        let growing = GrowingFile()
+        let (copied, sha256) = try await whileComputing({ try growing.sha256(of: file) }) {
+            try await blocking {
+                do {
+                    let copied = try source.read { db in
+                        _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
+                        return try SQLitePageCopy.copy(
+                            db, to: file, progress: progress, following: growing)
+                    }
+                    growing.finish(nil)
+                    return copied
+                } catch {
+                    growing.finish(error)
+                    throw error
+                }
+            }
+        }
+        return copied ? sha256 : nil
+    }
+
+    /// Copies the live database with SQLite's online backup API (WAL mode),
+    /// into a new file that nobody else opens, synced by the caller once it
+    /// is whole: it needs no journal and no syncs on the way (with them the
+    /// copy took as long as sqlite3's .backup, before Ferry's checksum).
+    /// With `inSteps`, in steps that report the copy's progress.
+    private static func copyWithBackupAPI(
+        of source: DatabaseQueue, to file: URL, progress: ProgressReporter, inSteps: Bool
+    ) throws {
+        var settings = GRDB.Configuration()
+        settings.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+        }
+        let destination = try DatabaseQueue(path: file.path, configuration: settings)
+        // All steps inside one read transaction that has read already: it holds its snapshot from
+        // the first step to the last. GRDB's read is a deferred savepoint, which takes no snapshot
+        // until something is read; without one each step read a moment of its own, and SQLite
+        // restarted the copy whenever another process had committed in between, so a database
+        // that was written without pause was never backed up.
+        try destination.writeWithoutTransaction { copy in
+            try source.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
+                try db.backup(to: copy, pagesPerStep: inSteps ? 1024 : -1) { step in
+                    progress.update(
+                        done: Int64(step.completedPageCount), total: Int64(step.totalPageCount))
+                }
+            }
+        }
+        // The copy must not need a -wal file beside it: store it in rollback-journal mode.
+        try destination.writeWithoutTransaction { db in
+            _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")
+        }
+        try destination.close()
     }
 
     /// What SQLite said of a failed backup step: its result code's own text,
