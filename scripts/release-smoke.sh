@@ -35,7 +35,10 @@ while (($#)); do
     esac
 done
 if ((!skip_build)); then
-    swift build -c "$configuration" --product ferry --scratch-path "$scratch"
+    # The release build as it ships (README): Swift's runtime linked into the binary.
+    static=()
+    [[ "$configuration" == release ]] && static=(--static-swift-stdlib)
+    swift build -c "$configuration" --product ferry "${static[@]}" --scratch-path "$scratch"
 fi
 [[ "$scratch" == /* ]] || scratch="$PWD/$scratch"
 ferry="$scratch/$configuration/ferry"
