@@ -58,33 +58,57 @@ extension SQLiteEngine {
     private func writeBackup(to file: URL, format: BackupFormat, following growing: GrowingFile?)
         async throws -> String?
     {
-        let source = try openReadOnly(path, what: "back up")
-        defer { try? source.close() }
-        let path = self.path
-        let listener = ProgressListener.current
-        do {
-            switch format {
-            case .native:
-                // One progress line for a native copy, whichever way it is made.
-                let progress = listener.reporter("backup copy", unit: .pages)
-                defer { progress.finish() }
-                if let sha256 = try await Self.copyPages(of: source, to: file, progress: progress) {
-                    return sha256
-                }
+        switch format {
+        case .native:
+            let checksum = try await copyNatively(to: file)
+            return try await describingCopyFailure(of: file) { try await checksum?.value }
+        case .sql:
+            let source = try openReadOnly(path, what: "back up")
+            defer { try? source.close() }
+            let listener = ProgressListener.current
+            return try await describingCopyFailure(of: file) {
                 try await blocking {
-                    try Self.copyWithBackupAPI(
-                        of: source, to: file, progress: progress,
-                        inSteps: listener.isListening)
-                }
-                return nil
-            case .sql:
-                return try await blocking {
                     try source.read { db in
                         try SQLiteDumpWriter.write(
                             db, to: file, reportingTo: listener, following: growing)
                     }
                 }
             }
+        }
+    }
+
+    /// Copies the live database into `file`, whole when this returns: page
+    /// for page, with its checksum (the task's value) still reading the copy
+    /// back on a thread of its own, so that what comes next (the check)
+    /// need not wait for it; or in WAL mode with SQLite's backup API,
+    /// without a checksum (nil).
+    private func copyNatively(to file: URL) async throws -> Task<String, any Error>? {
+        let source = try openReadOnly(path, what: "back up")
+        defer { try? source.close() }
+        let listener = ProgressListener.current
+        // One progress line for a native copy, whichever way it is made.
+        let progress = listener.reporter("backup copy", unit: .pages)
+        defer { progress.finish() }
+        return try await describingCopyFailure(of: file) {
+            if let checksum = try await Self.copyPages(of: source, to: file, progress: progress) {
+                return checksum
+            }
+            try await blocking {
+                try Self.copyWithBackupAPI(
+                    of: source, to: file, progress: progress, inSteps: listener.isListening)
+            }
+            return nil
+        }
+    }
+
+    /// Runs `work`, which copies the live database into `file`, describing
+    /// an SQLite error as a Ferry error: a full disk, a damaged live
+    /// database, or a copy that failed.
+    private func describingCopyFailure<T>(of file: URL, _ work: () async throws -> T)
+        async throws -> T
+    {
+        do {
+            return try await work()
         } catch let error as DatabaseError {
             // GRDB takes the backup API's message from the destination connection: "not an error".
             let engineMessage = Self.backupAPIMessage(error)
@@ -106,14 +130,18 @@ extension SQLiteEngine {
     }
 
     /// Copies the live database page for page (``SQLitePageCopy``) inside
-    /// one read transaction, its checksum read back as it is written on a
-    /// thread of its own; nil in WAL mode, where nothing was copied.
+    /// one read transaction; nil in WAL mode, where nothing was copied.
+    ///
+    /// - Returns: The copy's checksum, read back as the file grew on a
+    ///   thread of its own, which may still be reading its end.
     private static func copyPages(
         of source: DatabaseQueue, to file: URL, progress: ProgressReporter
-    ) async throws -> String? {
+    ) async throws -> Task<String, any Error>? {
         let growing = GrowingFile()
-        let (copied, sha256) = try await whileComputing({ try growing.sha256(of: file) }) {
-            try await blocking {
+        let checksum = Task.detached { try await blocking { try growing.sha256(of: file) } }
+        let copied: Bool
+        do {
+            copied = try await blocking {
                 do {
                     let copied = try source.read { db in
                         _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema")
@@ -127,8 +155,16 @@ extension SQLiteEngine {
                     throw error
                 }
             }
+        } catch {
+            // The checksum ends with the copy's error: nothing is left running.
+            _ = try? await checksum.value
+            throw error
         }
-        return copied ? sha256 : nil
+        guard copied else {
+            _ = try? await checksum.value
+            return nil
+        }
+        return checksum
     }
 
     /// Copies the live database with SQLite's online backup API (WAL mode),
@@ -384,16 +420,21 @@ extension SQLiteEngine {
     ) async throws -> (sha256: String, check: BackupCheck)? {
         guard level.isThorough else { return nil }
         guard format == .sql else {
-            let known = try await writeBackup(to: file, format: format, following: nil)
+            let checksum = try await copyNatively(to: file)
             FileSafety.makePrivate(file)
-            // The copy's bytes are in the system's cache: reading them back for the checksum (when
-            // the copy did not) costs less than the hashing itself, beside the check.
-            do {
-                let (check, sha256) = try await whileComputing({
+            // Beside the check, which starts as soon as the copy is whole: the page copy's checksum
+            // reads the rest of the copy back (in WAL mode the copy is read back for one: its bytes
+            // are in the system's cache), then the copy is synced.
+            let sealing = Task.detached {
+                let known = try await checksum?.value
+                return try await blocking {
                     let sha256 = try known ?? FileSafety.sha256(of: file)
                     try FileSafety.sync(file)
                     return sha256
-                }) {
+                }
+            }
+            do {
+                let (check, sha256) = try await whileRunning(sealing) {
                     try await withBackup(at: file, format: format, level: level) { $0.check }
                 }
                 return (sha256, check)

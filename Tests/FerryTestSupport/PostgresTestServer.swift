@@ -153,8 +153,8 @@ public enum PostgresTestServer {
             "ferry-psql-out-\(id)")
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent(
             "ferry-psql-err-\(id)")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: outputFile)
             try? FileManager.default.removeItem(at: errorFile)

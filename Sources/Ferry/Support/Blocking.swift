@@ -27,15 +27,22 @@ package func whileBlocking<Result>(
 package func whileComputing<Result, Side: Sendable>(
     _ work: @escaping @Sendable () throws -> Side, _ body: () async throws -> Result
 ) async throws -> (body: Result, alongside: Side) {
-    let alongside = Task.detached { try await onDispatchThread(work) }
+    try await whileRunning(Task.detached { try await onDispatchThread(work) }, body)
+}
+
+/// Runs `body` while `side`, a task already started, goes on, and waits for
+/// both: the body's error first, and the side's end awaited either way.
+package func whileRunning<Result, Side: Sendable>(
+    _ side: Task<Side, any Error>, _ body: () async throws -> Result
+) async throws -> (body: Result, alongside: Side) {
     let result: Result
     do {
         result = try await body()
     } catch {
-        _ = try? await alongside.value
+        _ = try? await side.value
         throw error
     }
-    return (result, try await alongside.value)
+    return (result, try await side.value)
 }
 
 private func onDispatchThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws
