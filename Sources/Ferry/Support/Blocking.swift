@@ -19,15 +19,7 @@ package func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) a
 package func whileBlocking<Result>(
     alongside work: @escaping @Sendable () throws -> Void, _ body: () async throws -> Result
 ) async throws -> Result {
-    try await whileComputing(work, body).body
-}
-
-/// ``whileBlocking(alongside:_:)`` for work that has a result (a copy's
-/// checksum while the copy is checked): both results, the body's error first.
-package func whileComputing<Result, Side: Sendable>(
-    _ work: @escaping @Sendable () throws -> Side, _ body: () async throws -> Result
-) async throws -> (body: Result, alongside: Side) {
-    try await whileRunning(Task.detached { try await onDispatchThread(work) }, body)
+    try await whileRunning(Task.detached { try await onDispatchThread(work) }, body).body
 }
 
 /// Runs `body` while `side`, a task already started, goes on, and waits for
