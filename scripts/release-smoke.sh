@@ -43,6 +43,11 @@ fi
 [[ "$scratch" == /* ]] || scratch="$PWD/$scratch"
 ferry="$scratch/$configuration/ferry"
 [[ -x "$ferry" ]] || { echo "No $configuration build at $ferry: run without --skip-build." >&2; exit 1; }
+# What ships is one file: no library of Swift's toolchain is looked up when it starts.
+if [[ "$configuration" == release ]] && ldd "$ferry" | grep -E 'libswift|libFoundation|libdispatch'; then
+    echo "$ferry needs the libraries above from Swift's toolchain: build it with --static-swift-stdlib." >&2
+    exit 1
+fi
 command -v sqlite3 >/dev/null || { echo "The sqlite3 shell is needed (apt-get install sqlite3)." >&2; exit 1; }
 command -v script >/dev/null || { echo "script(1) is needed (apt-get install bsdutils)." >&2; exit 1; }
 source scripts/postgres-server.sh
