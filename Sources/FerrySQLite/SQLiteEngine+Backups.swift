@@ -60,8 +60,8 @@ extension SQLiteEngine {
     {
         switch format {
         case .native:
-            let checksum = try await copyNatively(to: file)
-            return try await describingCopyFailure(of: file) { try await checksum?.value }
+            // The checksum reads the copy back: its only failures are the file's, not SQLite's.
+            return try await copyNatively(to: file)?.value
         case .sql:
             let source = try openReadOnly(path, what: "back up")
             defer { try? source.close() }
@@ -423,15 +423,13 @@ extension SQLiteEngine {
             let checksum = try await copyNatively(to: file)
             FileSafety.makePrivate(file)
             // Beside the check, which starts as soon as the copy is whole: the page copy's checksum
-            // reads the rest of the copy back (in WAL mode the copy is read back for one: its bytes
-            // are in the system's cache), then the copy is synced.
+            // reads the rest of the copy back, then the copy is synced; in WAL mode the copy is read
+            // back for one (its bytes are in the system's cache) while it is synced.
             let sealing = Task.detached {
-                let known = try await checksum?.value
-                return try await blocking {
-                    let sha256 = try known ?? FileSafety.sha256(of: file)
-                    try FileSafety.sync(file)
-                    return sha256
-                }
+                guard let checksum else { return try await FileSafety.syncAndHash(file) }
+                let sha256 = try await checksum.value
+                try await blocking { try FileSafety.sync(file) }
+                return sha256
             }
             do {
                 let (check, sha256) = try await whileRunning(sealing) {
