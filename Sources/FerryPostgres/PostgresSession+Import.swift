@@ -142,23 +142,7 @@ extension PostgresSession: ImportingSession {
             "CREATE TEMPORARY TABLE \(scratch) ON COMMIT DROP AS SELECT \(list) FROM \(target) WITH NO DATA"
         )
         _ = try await copyRows(of: table, into: scratchName, from: source, encoder: encoder)
-        var conflictKeys: [String] = []
-        if !table.primaryKey.isEmpty {
-            let key = table.primaryKey.map(SQLIdentifier.quoted)
-            let shown = table.primaryKey.map(SQLLiteral.quoted)
-            let pairs = zip(shown, key).map {
-                "\($0) || '=' || coalesce(i.\($1)::text, 'NULL')"
-            }
-            conflictKeys = try await PostgresExportSchema.rows(
-                """
-                SELECT \(pairs.joined(separator: " || ', ' || ")) FROM \(scratch) i
-                 WHERE EXISTS (SELECT 1 FROM \(target) e
-                                WHERE (\(key.map { "e.\($0)" }.joined(separator: ", ")))
-                                    = (\(key.map { "i.\($0)" }.joined(separator: ", "))))
-                 LIMIT \(TableLoad.keysListed)
-                """, on: connection
-            ).map { $0[0] }
-        }
+        let conflictKeys = try await heldKeys(of: table, in: scratch)
         let inserted =
             try await PostgresExportSchema.rows(
                 """
@@ -172,6 +156,52 @@ extension PostgresSession: ImportingSession {
         let rows = source.rowsRead
         return TableLoad(
             rows: rows, inserted: inserted, conflicts: rows - inserted, conflictKeys: conflictKeys)
+    }
+
+    /// The first rows of `scratch` (the export's rows of `table`) that the
+    /// table already holds, each by the key it holds: `column=value, …` of
+    /// its primary key when the table holds that, else of the first unique
+    /// constraint or index on plain columns (not a partial one) whose values
+    /// it holds. A row held only by a unique index on an expression is
+    /// counted as a conflict, not listed.
+    private func heldKeys(of table: ExportTable, in scratch: String) async throws -> [String] {
+        let target = SQLIdentifier.quoted(table.name)
+        let exported = Set(table.columns.map(\.name))
+        // Each unique key's columns, the primary key first.
+        let keys = try await PostgresExportSchema.rows(
+            """
+            SELECT string_agg(a.attname, chr(31) ORDER BY k.position)
+              FROM pg_index i
+                   CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, position)
+                   LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+             WHERE i.indrelid = \(SQLLiteral.quoted(target))::regclass AND i.indisunique
+               AND i.indpred IS NULL AND i.indexprs IS NULL
+               AND k.position <= i.indnkeyatts
+             GROUP BY i.indexrelid, i.indisprimary
+             ORDER BY i.indisprimary DESC, i.indexrelid
+            """, on: connection
+        ).map { $0[0].split(separator: "\u{1F}").map(String.init) }
+            .filter { !$0.isEmpty && $0.allSatisfy(exported.contains) }
+        func shown(_ columns: [String]) -> String {
+            columns.map {
+                "\(SQLLiteral.quoted($0)) || '=' || coalesce(i.\(SQLIdentifier.quoted($0))::text, 'NULL')"
+            }.joined(separator: " || ', ' || ")
+        }
+        func held(_ columns: [String]) -> String {
+            let quoted = columns.map(SQLIdentifier.quoted)
+            return """
+                EXISTS (SELECT 1 FROM \(target) e WHERE (\(quoted.map { "e.\($0)" }.joined(separator: ", ")))
+                                                   = (\(quoted.map { "i.\($0)" }.joined(separator: ", "))))
+                """
+        }
+        guard !keys.isEmpty else { return [] }
+        let cases = keys.map { "WHEN \(held($0)) THEN \(shown($0))" }.joined(separator: "\n")
+        return try await PostgresExportSchema.rows(
+            """
+            SELECT held FROM (SELECT CASE \(cases) END AS held FROM \(scratch) i) rows
+             WHERE held IS NOT NULL LIMIT \(TableLoad.keysListed)
+            """, on: connection
+        ).map { $0[0] }
     }
 
     /// Streams the rows of `source` into a table by `COPY`, a megabyte at a
@@ -280,6 +310,16 @@ extension PostgresSession: ImportingSession {
 
     private func importFailure(_ error: any Error, _ what: String) -> FerryError {
         let said = PostgresServerMessage(error)
+        if said?.sqlState == "23503" {
+            // A row without its parent: refused as the end of a load refuses one, which the core
+            // tells which rows it left out as conflicts.
+            return FerryError(
+                .constraintViolation,
+                "Could not \(what) \(displayName): a row references a row that is not there.",
+                changes: "Nothing was changed: the import was rolled back.",
+                advice: TransactionPurpose.importing.violationAdvice,
+                engineMessage: said?.text ?? "\(error)", engineCode: said?.sqlState)
+        }
         return FerryError(
             .migrationFailed, "Could not \(what) \(displayName).",
             changes: "Nothing was changed: the import was rolled back.",

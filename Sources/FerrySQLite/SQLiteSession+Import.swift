@@ -23,9 +23,6 @@ extension SQLiteSession: ImportingSession {
         let path = queue.path
         let columns = table.columns
         let sql = Self.insert(into: table, rows: 1, ignoringConflicts: true)
-        let keyPositions = table.primaryKey.compactMap { key in
-            table.columns.firstIndex { $0.name == key }
-        }
         return try queue.inDatabase { db in
             var load = TableLoad(rows: 0, inserted: 0, conflicts: 0, conflictKeys: [])
             // The rows of the statement that failed, when it held more than one.
@@ -48,6 +45,7 @@ extension SQLiteSession: ImportingSession {
                     try db.execute(sql: "DROP INDEX \(SQLIdentifier.quoted(index.name))")
                 }
                 // The statements live as long as their handles are used (GRDB finalizes them).
+                let heldKeys = try Self.uniqueKeys(of: table, in: db)
                 let singleStatement = try db.makeStatement(sql: sql)
                 let single = singleStatement.sqliteStatement
                 defer { withExtendedLifetime(singleStatement) { _ = sqlite3_reset(single) } }
@@ -70,7 +68,7 @@ extension SQLiteSession: ImportingSession {
                             load.conflicts += 1
                             if load.conflictKeys.count < TableLoad.keysListed {
                                 load.conflictKeys.append(
-                                    Self.key(of: Array(row), at: keyPositions, in: table))
+                                    try Self.heldKey(of: row, among: heldKeys, in: table, db))
                             }
                         }
                     }
@@ -226,12 +224,85 @@ extension SQLiteSession: ImportingSession {
     /// every key inserted, and a plain rowid table's next key is past its largest.
     func advanceSequences(of table: ExportTable) async throws {}
 
-    /// A row's key as `column=value, …` (its first column when it has no primary key).
-    static func key(of values: [ExportValue], at positions: [Int], in table: ExportTable)
+    /// A unique key of the target table that the export's rows can be
+    /// looked up by: the positions of its columns among the export's, and
+    /// a statement that finds a row holding the same values.
+    struct UniqueKey {
+        let positions: [Int]
+        let lookup: Statement
+    }
+
+    /// The target table's unique keys, its primary key first, then each
+    /// `UNIQUE` constraint or unique index on plain columns (not a partial
+    /// one, which holds only some rows), compared as the index compares
+    /// (its collation). A key with a column the export does not hold is
+    /// left out.
+    static func uniqueKeys(of table: ExportTable, in db: Database) throws -> [UniqueKey] {
+        let quoted = SQLIdentifier.quoted(table.name)
+        var keys: [[(name: String, collation: String?)]] = []
+        if !table.primaryKey.isEmpty { keys.append(table.primaryKey.map { ($0, nil) }) }
+        for index in try Row.fetchAll(
+            db, sql: "PRAGMA index_list(\(SQLLiteral.quoted(table.name)))")
+        where (index["unique"] as Int?) == 1 && (index["partial"] as Int?) == 0
+            && (index["origin"] as String?) != "pk"
+        {
+            let name: String = index["name"]
+            let columns = try Row.fetchAll(
+                db, sql: "PRAGMA index_xinfo(\(SQLLiteral.quoted(name)))"
+            ).filter { ($0["key"] as Int?) == 1 }
+            // An expression (cid -2) or the rowid (cid -1) is no column of the export's.
+            guard !columns.isEmpty, columns.allSatisfy({ ($0["cid"] as Int? ?? -1) >= 0 }) else {
+                continue
+            }
+            keys.append(columns.map { ($0["name"] as String, $0["coll"] as String?) })
+        }
+        return try keys.compactMap { columns in
+            let positions = columns.compactMap { column in
+                table.columns.firstIndex { $0.name == column.name }
+            }
+            guard positions.count == columns.count else { return nil }
+            let condition = columns.map { column in
+                SQLIdentifier.quoted(column.name) + " = ?"
+                    + (column.collation.map { " COLLATE " + SQLIdentifier.quoted($0) } ?? "")
+            }.joined(separator: " AND ")
+            return UniqueKey(
+                positions: positions,
+                lookup: try db.makeStatement(
+                    sql: "SELECT 1 FROM \(quoted) WHERE \(condition) LIMIT 1"))
+        }
+    }
+
+    /// The key by which the database already holds a row that `values`
+    /// conflicted with, as `column=value, …`: the first of `keys` whose
+    /// values a row of the table holds, or the row's primary key (its first
+    /// column without one) followed by what is known when none does.
+    static func heldKey(
+        of values: ArraySlice<ExportValue>, among keys: [UniqueKey], in table: ExportTable,
+        _ db: Database
+    ) throws -> String {
+        let values = Array(values)
+        for key in keys {
+            let handle = key.lookup.sqliteStatement
+            defer { sqlite3_reset(handle) }
+            for (index, position) in key.positions.enumerated() {
+                try RawStatement.bind(values[position], at: Int32(index + 1), to: handle, in: db)
+            }
+            if try RawStatement.nextRow(handle, in: db) {
+                return Self.shown(values, at: key.positions, in: table)
+            }
+        }
+        let primary = table.primaryKey.compactMap { key in
+            table.columns.firstIndex { $0.name == key }
+        }
+        return Self.shown(values, at: primary.isEmpty ? [0] : primary, in: table)
+            + " (another unique value of the row)"
+    }
+
+    /// Values of a row as `column=value, …`.
+    static func shown(_ values: [ExportValue], at positions: [Int], in table: ExportTable)
         -> String
     {
-        let shown = positions.isEmpty ? [0] : positions
-        return shown.filter { $0 < values.count }.map { position in
+        positions.filter { $0 < values.count }.map { position in
             "\(table.columns[position].name)=\(values[position].shown)"
         }.joined(separator: ", ")
     }

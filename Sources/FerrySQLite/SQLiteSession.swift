@@ -77,14 +77,7 @@ struct SQLiteSession: MigrationSession {
     ) throws {
         let violations = try SQLiteInspection.foreignKeyViolations(db, in: tables)
         guard !violations.isEmpty else { return }
-        let shown = violations.prefix(10).map { "  " + $0 }
-        let more = violations.count > 10 ? ["  … and \(violations.count - 10) more"] : []
-        throw FerryError(
-            .constraintViolation,
-            "\(purpose.subject) would leave \(violations.count) foreign key violation\(violations.count == 1 ? "" : "s") (PRAGMA foreign_key_check):\n"
-                + (shown + more).joined(separator: "\n"),
-            changes: "Nothing was changed: \(purpose.noun) was rolled back.",
-            advice: purpose.violationAdvice)
+        throw purpose.foreignKeyRefusal(violations, check: "PRAGMA foreign_key_check")
     }
 
     /// Runs a script (a migration run alone, a hook), the progress of one

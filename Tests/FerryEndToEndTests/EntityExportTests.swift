@@ -132,6 +132,54 @@ import Testing
         }
     }
 
+    /// A device whose unique name the target already holds conflicts by that
+    /// name, not by its renumbered key (which no row holds); under every mode,
+    /// and in a dry run, the refusal of its sensors says that their device was
+    /// left out as a conflict, and nothing changes.
+    @Test(arguments: TestEngine.underTest)
+    func aRowHeldByAnotherUniqueKeyIsNamedByIt(engine: TestEngine) async throws {
+        try await withExample(at: ExampleApplication.newestRelease, on: engine) { source in
+            let folder = source.folder.url.appendingPathComponent("device-1")
+            try await source.ferry.export(
+                to: folder,
+                options: ExportOptions(entities: [EntitySelection(table: "devices", key: "1")]))
+            let name = try #require(
+                try await source.database.scalar("SELECT name FROM devices WHERE id = 1"))
+            try await withExample(at: ExampleApplication.newestRelease, on: engine) { target in
+                let before = try await target.snapshot()
+                let arguments =
+                    [
+                        "import", folder.path, "--into", "rooms=2", "--database", target.path,
+                        "--migrations", target.migrations.path,
+                    ] + target.database.backupArguments
+                let empty = try await FerryProcess.run(arguments + ["--yes"])
+                #expect(empty.status != 0, "\(empty)")
+                #expect(empty.stderr.contains("already holds (name="), "\(empty)")
+                #expect(empty.stderr.contains(name), "\(empty)")
+                #expect(!empty.stderr.contains("id=13"), "\(empty)")
+                for extra in [
+                    ["--mode", "merge", "--yes"], ["--mode", "skip", "--yes"], ["--dry-run"],
+                ] {
+                    let refused = try await FerryProcess.run(arguments + extra)
+                    #expect(refused.status != 0, "\(extra): \(refused)")
+                    #expect(
+                        refused.stderr.contains(
+                            "Left out because the database already holds their keys: 1 row of devices (name="
+                        ),
+                        "\(extra): \(refused)")
+                    #expect(refused.stderr.contains("sensors"), "\(extra): \(refused)")
+                    #expect(
+                        refused.stderr.contains(
+                            extra == ["--dry-run"]
+                                ? "Nothing was written: this was a dry run."
+                                : "Nothing was changed: the import was rolled back."),
+                        "\(extra): \(refused)")
+                }
+                #expect(try await target.snapshot() == before)
+            }
+        }
+    }
+
     /// A table that references itself is a tree: the entity's subtree is
     /// exported, not its parent's other branches.
     @Test(arguments: TestEngine.underTest)

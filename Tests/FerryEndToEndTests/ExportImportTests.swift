@@ -227,18 +227,16 @@ import Testing
                 let error = await #expect(throws: FerryError.self) {
                     try await ferry.import(from: folder)
                 }
-                let expected: FerryError.Code =
-                    engine == .sqlite ? .constraintViolation : .migrationFailed
-                #expect(error?.code == expected, "\(String(describing: error))")
+                // PostgreSQL refuses the first such row as it loads, SQLite all of them at the end.
+                #expect(error?.code == .constraintViolation, "\(String(describing: error))")
                 #expect(error?.changes?.hasPrefix("Nothing was changed") == true)
-                if engine == .sqlite {
-                    // Said of the import and the export, not of a migration.
-                    #expect(
-                        error?.message.hasPrefix("The import would leave") == true,
-                        "\(String(describing: error))")
-                    #expect(error?.advice?.contains("export the entities") == true)
-                    #expect(error?.advice?.contains("migration") == false)
-                }
+                #expect(
+                    error?.message.hasPrefix(
+                        engine == .sqlite ? "The import would leave" : "Could not load children")
+                        == true, "\(String(describing: error))")
+                // Said of the import and the export, not of a migration.
+                #expect(error?.advice?.contains("export the entities") == true)
+                #expect(error?.advice?.contains("migration") == false)
                 #expect(try await target.scalar("SELECT count(*) FROM children") == "0")
             }
         }

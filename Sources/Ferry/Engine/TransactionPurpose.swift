@@ -63,6 +63,25 @@ public enum TransactionPurpose: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// The refusal of an operation that would leave rows whose foreign key
+    /// has no parent row: `violations` as the engine describes them (the
+    /// first ten listed), `check` the engine's check that found them.
+    ///
+    /// - Parameter changes: What was changed; by default, that the
+    ///   operation was rolled back.
+    public func foreignKeyRefusal(
+        _ violations: [String], check: String, changes: String? = nil
+    ) -> FerryError {
+        let shown = violations.prefix(10).map { "  " + $0 }
+        let more = violations.count > 10 ? ["  … and \(violations.count - 10) more"] : []
+        return FerryError(
+            .constraintViolation,
+            "\(subject) would leave \(violations.count) foreign key violation\(violations.count == 1 ? "" : "s") (\(check)):\n"
+                + (shown + more).joined(separator: "\n"),
+            changes: changes ?? "Nothing was changed: \(noun) was rolled back.",
+            advice: violationAdvice)
+    }
+
     /// Runs `body`, the work of such a transaction: an error of Ferry's that
     /// does not say what was changed says that nothing was, and that the
     /// operation was rolled back.

@@ -220,6 +220,9 @@ extension Ferry {
         "; export digest \(manifest.digest)"
     }
 
+    /// What a dry run's refusal changed.
+    private static let dryRunChanges = "Nothing was written: this was a dry run."
+
     /// A dry run's loads, carried out of the transaction that it rolls back.
     private struct DryRunRollback: Error {
         let loads: [TableLoad]
@@ -248,12 +251,29 @@ extension Ferry {
                                 changes: "Nothing was changed by the load.",
                                 advice: "Run the import again.")
                         }
-                        return try await session.inTransaction(for: .importing) {
-                            let loads = try await loadTables(
-                                of: manifest, from: folder, options: options, release: release,
-                                backup: backup, in: session)
-                            if options.dryRun { throw DryRunRollback(loads: loads) }
-                            return loads
+                        let leftOut = Locked<[String]>([])
+                        do {
+                            return try await session.inTransaction(for: .importing) {
+                                let loads = try await loadTables(
+                                    of: manifest, from: folder, options: options,
+                                    release: release, backup: backup, in: session,
+                                    leftOut: leftOut)
+                                if options.dryRun {
+                                    // The commit's own check, which a dry run never reaches.
+                                    let violations = try await session.foreignKeyViolations()
+                                    guard violations.isEmpty else {
+                                        throw TransactionPurpose.importing.foreignKeyRefusal(
+                                            violations, check: "its foreign key check",
+                                            changes: Self.dryRunChanges)
+                                    }
+                                    throw DryRunRollback(loads: loads)
+                                }
+                                return loads
+                            }
+                        } catch var error as FerryError where error.code == .constraintViolation {
+                            // An engine that checks each row as it goes refuses a dry run's load too.
+                            if options.dryRun { error.changes = Self.dryRunChanges }
+                            throw Self.told(error, leftOut: leftOut.value)
                         }
                     }
                 }
@@ -266,9 +286,13 @@ extension Ferry {
     /// Loads every table of the export in the session's open transaction
     /// (the import's own, or the end of the upgrade that makes the export's
     /// release in a new database), and records the import in the history.
+    ///
+    /// - Parameter leftOut: Where the rows left out as conflicts are noted
+    ///   (`N rows of table (key; …)`), for a refusal of rows that reference them.
     func loadTables(
         of manifest: ExportManifest, from folder: URL, options: ImportOptions,
-        release: Release?, backup: String?, in session: any MigrationSession
+        release: Release?, backup: String?, in session: any MigrationSession,
+        leftOut: Locked<[String]> = Locked([])
     ) async throws -> [TableLoad] {
         let engine = configuration.engine
         guard let importing = session as? any ImportingSession else {
@@ -329,12 +353,16 @@ extension Ferry {
             // The rows an exported entity references are the target's to keep: one already there
             // is no conflict, whatever the mode.
             let references = table.references == true
+            if load.conflicts > 0 && !references {
+                leftOut.value.append(
+                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name)"
+                        + Self.listed(load.conflictKeys, of: load.conflicts))
+            }
             if options.mode == .empty && load.conflicts > 0 && !options.dryRun && !references {
                 throw FerryError(
                     .invalidExport,
-                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) have a key that \(engine.displayName) already holds: "
-                        + load.conflictKeys.prefix(10).joined(separator: "; ")
-                        + (load.conflicts > 10 ? "; …" : "") + ".",
+                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) have a key that \(engine.displayName) already holds"
+                        + Self.listed(load.conflictKeys, of: load.conflicts) + ".",
                     changes: "Nothing was changed: the import was rolled back.",
                     advice:
                         "Import into an empty database, or choose \(.importMode, .given("merge", swift: ".merge")) (insert new rows, report conflicts) or \(.importMode, .given("skip", swift: ".skip")) (keep existing rows)."
@@ -355,6 +383,26 @@ extension Ferry {
             ))
         CrashPoint.reach("import.beforeCommit")
         return loads
+    }
+
+    /// The first conflicting keys of a table's rows, as they follow its
+    /// count in a message: ` (id=3; id=4; …)`, or nothing when none is known.
+    private static func listed(_ keys: [String], of count: Int) -> String {
+        guard !keys.isEmpty else { return "" }
+        return " (" + keys.prefix(10).joined(separator: "; ") + (count > 10 ? "; …" : "") + ")"
+    }
+
+    /// A refusal of rows whose references fail, told which rows the import
+    /// left out as conflicts (their parents, perhaps) and what to do then.
+    private static func told(_ error: FerryError, leftOut: [String]) -> FerryError {
+        guard !leftOut.isEmpty else { return error }
+        var error = error
+        error.markedMessage +=
+            "\nLeft out because the database already holds their keys: "
+            + leftOut.joined(separator: "; ") + "."
+        error.advice =
+            "Rows that reference rows left out as conflicts have no parent here: delete or change the rows that hold those keys, or import into an empty database."
+        return error
     }
 
     /// Refuses, before anything is written, a table or column of the export
