@@ -241,6 +241,34 @@ import Glibc
     }
 
     /// Under each policy, a conflict (a row of the source with the target's
+
+    /// A condition that closes the parenthesis it is pasted into (`1=1) OR
+    /// (1=1`) would free the transfer from its source entity: it is refused
+    /// before any row is read, and no row of any sensor moves; a condition
+    /// ending in a `--` comment still closes its parenthesis.
+    @Test(arguments: TestEngine.underTest)
+    func aConditionThatLeavesItsParenthesisIsRefused(engine: TestEngine) async throws {
+        try await withTransfer(engine) { transfer in
+            let before = try await transfer.application()
+            for condition in ["1=1) OR (1=1", "1=1) OR (1=1 --"] {
+                let refused = try await FerryProcess.run(
+                    transfer.arguments(["--where", condition, "--on-conflict", "skip", "--yes"]))
+                #expect(refused.status == 2, "\(refused)")
+                #expect(
+                    refused.stderr.contains("closes a parenthesis it did not open"), "\(refused)")
+                #expect(refused.stderr.contains("Nothing was changed."), "\(refused)")
+            }
+            #expect(try await transfer.application() == before)
+            #expect(transfer.backups.isEmpty, "\(transfer.backups)")
+
+            let source = try await transfer.rows(of: 1)
+            let commented = try await FerryProcess.run(
+                transfer.arguments(["--where", "1 = 1 -- every row of sensor 1", "--yes"]))
+            #expect(commented.status == 0, "\(commented)")
+            #expect(try await transfer.rows(of: 1) == 0)
+            #expect(try await transfer.rows(of: 2) >= source)
+        }
+    }
     /// `taken_at`) refuses with nothing changed, stays with the source, or
     /// replaces the target's row.
     @Test(arguments: TestEngine.underTest, TransferConflictPolicy.allCases)

@@ -375,6 +375,18 @@ extension Ferry {
     private func preview(_ request: TransferRequest, in session: any TransferringSession)
         async throws -> TransferPreview
     {
+        if let condition = request.condition,
+            let fault = TransferCondition.fault(
+                of: condition, postgres: session.engineName == "postgresql")
+        {
+            throw FerryError(
+                .invalidTransfer,
+                "The condition given (--where) cannot be used: \(fault). It is added to every statement of the transfer as `AND (condition)`, and must stay inside that parenthesis.",
+                changes: "Nothing was changed.",
+                advice:
+                    "Give one condition on the rows, its parentheses and quotes closed, such as --where \"taken_at >= '2024-01-01'\"."
+            )
+        }
         let (definition, table, entity) = try await resolve(request, in: session)
         let sql = TransferStatements(
             dialect: session.transferDialect, definition: definition, request: request,

@@ -47,8 +47,10 @@ struct TransferStatements {
         table.columns.map(\.name).filter { $0 != definition.owner }.map { "s.\(q($0))" }
     }
     private var orderColumn: String { q(definition.order ?? table.primaryKey[0]) }
+    /// The condition, checked to stay in its parenthesis (``TransferCondition``), which closes
+    /// on a line of its own: a `--` comment at its end does not hide the rest of the statement.
     private var condition: String {
-        request.condition.map { " AND (\($0))" } ?? ""
+        request.condition.map { " AND (\($0)\n)" } ?? ""
     }
 
     /// The unique columns compared between a source and a target row.
