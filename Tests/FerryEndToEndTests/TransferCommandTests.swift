@@ -428,6 +428,12 @@ import Glibc
                 ["transfer", "--undo", "1", "--yes", "--json"] + transfer.common)
             #expect(undo.status == 0, "\(undo)")
             #expect(try await transfer.application() == before)
+            // The history names the backup taken before the undo, not the transfer's.
+            let undone = try #require(try result(undo)["transfer"] as? [String: Any], "\(undo)")
+            let undoBackup = try #require(undone["backup"] as? String, "\(undo)")
+            #expect(
+                try await transfer.database.scalar(
+                    "SELECT backup FROM ferry_events WHERE kind = 'transfer-undo'") == undoBackup)
             let list = try await FerryProcess.run(
                 ["transfer", "--list", "--json"] + transfer.common)
             let records = try #require(try result(list)["transfers"] as? [[String: Any]])

@@ -209,7 +209,8 @@ extension Ferry {
                     for: .transferUndo, checkingReferencesOf: checked
                 ) {
                     try await self.applyUndo(
-                        of: record, state: state, in: session, dialect: dialect)
+                        of: record, state: state, backup: backup.name, in: session,
+                        dialect: dialect)
                 }
             }
         }
@@ -711,9 +712,11 @@ extension Ferry {
         }
     }
 
+    /// Gives the rows of a transfer back, and records the undo with
+    /// `backup`, the one taken before it.
     private func applyUndo(
-        of record: TransferRecord, state: DatabaseState, in session: any TransferringSession,
-        dialect: any TransferDialect
+        of record: TransferRecord, state: DatabaseState, backup: String,
+        in session: any TransferringSession, dialect: any TransferDialect
     ) async throws -> TransferRecord {
         // Checked again under the lock: a row may have changed since the check before the backup.
         try await checkUnchanged(record, in: session, dialect: dialect)
@@ -744,7 +747,7 @@ extension Ferry {
             HistoryEvent(
                 kind: .transferUndone, at: now,
                 fromRelease: state.recordedRelease.map { RecordedRelease($0) },
-                toRelease: state.recordedRelease.map { RecordedRelease($0) }, backup: record.backup,
+                toRelease: state.recordedRelease.map { RecordedRelease($0) }, backup: backup,
                 note: "undid " + Self.note(of: record)))
         CrashPoint.reach("transfer.undo.beforeCommit")
         return undone
