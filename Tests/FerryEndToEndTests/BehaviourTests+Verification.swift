@@ -36,7 +36,10 @@ extension BehaviourTests {
 
     @Test(
         arguments: TestEngine.underTest,
-        ["SELECT NULL AS ok;", "SELECT 'no' AS ok;", "SELECT ok FROM no_such_table;"])
+        [
+            "SELECT NULL AS ok;", "SELECT 'no' AS ok;", "SELECT ' False ' AS ok;",
+            "SELECT '0.0' AS ok;", "SELECT ok FROM no_such_table;",
+        ])
     func aVerifyScriptThatIsNullFalseOrRaisesFails(engine: TestEngine, script: String) async throws
     {
         try await withExample(at: "0.4.0", on: engine) { scenario in
@@ -48,6 +51,19 @@ extension BehaviourTests {
             #expect(error.code == .verificationFailed)
             #expect(error.message.contains("0.5.0/001_create_rooms.verify.sql: "))
             #expect(try await scenario.snapshot() == before)
+        }
+    }
+
+    /// A row whose first value is a text that does not say false (the name
+    /// a script looked up, as Sqitch's verify scripts often return) passes.
+    @Test(
+        arguments: TestEngine.underTest,
+        ["SELECT 'rooms' AS found;", "SELECT 'yes, 8 rooms' AS ok;", "SELECT '2' AS ok;"])
+    func aVerifyScriptThatReturnsAFoundNamePasses(engine: TestEngine, script: String) async throws {
+        try await withExample(at: "0.4.0", on: engine) { scenario in
+            try scenario.write("0.5.0/001_create_rooms.verify.sql", script)
+            try await scenario.ferry.upgrade()
+            #expect(try await scenario.database.scalar("SELECT count(*) FROM rooms") != nil)
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A value read from a database, independent of the engine.
 public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
     case null
@@ -6,15 +8,20 @@ public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
     case text(String)
     case blob([UInt8])
 
-    /// Whether the value counts as true: a non-zero number, or a text such as
-    /// `1`, `t` or `true`. NULL is not true.
+    /// Whether the value counts as true: anything but NULL, zero, an empty
+    /// blob and a text that says false (`0` or another number that is zero,
+    /// `f`, `false`, `n`, `no`, `off`, in any case, as PostgreSQL and the
+    /// peers' history tables write a boolean). A verify script's row
+    /// `SELECT name FROM …` is true: it found the name.
     public var isTrue: Bool {
         switch self {
         case .null: return false
         case .integer(let value): return value != 0
         case .real(let value): return value != 0
         case .text(let text):
-            return ["1", "t", "true", "yes", "y", "on"].contains(text.lowercased())
+            let word = text.trimmingCharacters(in: .whitespaces).lowercased()
+            if let number = Double(word), number.isFinite { return number != 0 }
+            return !["f", "false", "n", "no", "off"].contains(word)
         case .blob(let bytes): return !bytes.isEmpty
         }
     }
