@@ -13,6 +13,10 @@ extension PostgresSession: ImportingSession {
         }
     }
 
+    /// PostgreSQL keeps NaN (in `real`, `double precision` and `numeric`);
+    /// its texts cannot hold NUL.
+    var importLimits: ImportLimits { ImportLimits(keepsNaN: true, keepsNULInText: false) }
+
     /// Into an empty table, `COPY` straight into it, with its foreign keys,
     /// its indexes and its primary and unique keys made again after the rows
     /// (one check and one sort each, as a plain dump loads), in the

@@ -220,6 +220,9 @@ extension SQLiteSession: ImportingSession {
         }
     }
 
+    /// SQLite stores a NaN as NULL; its texts may hold NUL.
+    var importLimits: ImportLimits { ImportLimits(keepsNaN: false, keepsNULInText: true) }
+
     /// Nothing to do: SQLite moves an AUTOINCREMENT table's sequence past
     /// every key inserted, and a plain rowid table's next key is past its largest.
     func advanceSequences(of table: ExportTable) async throws {}

@@ -217,4 +217,81 @@ import Testing
             }
         }
     }
+
+    /// A table of loose values: an untyped SQLite column, texts, reals.
+    static func looseMigrations(for engine: TestEngine, in folder: URL) throws -> URL {
+        let migrations = folder.appendingPathComponent("loose-\(engine)")
+        let release = migrations.appendingPathComponent("0.1.0")
+        try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
+        try
+            (engine == .sqlite
+            ? "CREATE TABLE loose (id INTEGER PRIMARY KEY, v, n TEXT, r REAL);"
+            : "CREATE TABLE loose (id bigint PRIMARY KEY, v text, n text, r double precision);")
+            .write(
+                to: release.appendingPathComponent("001_loose.sql"), atomically: true,
+                encoding: .utf8)
+        return migrations
+    }
+
+    /// What the target's engine cannot keep, or a text column would not give
+    /// back, is refused with its key and column, both ways, instead of being
+    /// changed on the way: bytes or a NUL into a PostgreSQL text, a NaN into
+    /// SQLite (which stores it as NULL). Numbers into a text column arrive as
+    /// their text and are counted as converted.
+    @Test(arguments: postgres)
+    func whatTheTargetCannotKeepIsRefusedBothWays(other engine: TestEngine) async throws {
+        func load(
+            _ rows: String, from source: TestDatabase, into target: TestDatabase
+        ) async throws -> ImportReport.Table {
+            let sourceMigrations = try Self.looseMigrations(
+                for: source.kind == .sqlite ? .sqlite : engine, in: source.folder.url)
+            try await Ferry(Self.configuration(source, migrations: sourceMigrations)).upgrade()
+            try await source.load(rows)
+            let folder = source.folder.url.appendingPathComponent("export-\(UUID().uuidString)")
+            try await Ferry(Self.configuration(source, migrations: sourceMigrations)).export(
+                to: folder)
+            let migrations = try Self.looseMigrations(
+                for: target.kind == .sqlite ? .sqlite : engine, in: target.folder.url)
+            let configuration = Self.configuration(target, migrations: migrations)
+            let dryRun = try await Ferry(configuration).import(
+                from: folder, options: ImportOptions(dryRun: true))
+            let refused = try await #require(throws: FerryError.self) {
+                try await Ferry(configuration).import(from: folder)
+            }
+            #expect(refused.changes?.hasPrefix("Nothing was changed") == true, "\(refused)")
+            #expect(
+                refused.message.contains(try #require(dryRun.tables.first?.refusedValues.first)),
+                "\(refused)")
+            return try #require(dryRun.tables.first)
+        }
+        try await withTestDatabase(.sqlite) { sqlite in
+            try await withTestDatabase(engine) { other in
+                let toOther = try await load(
+                    """
+                    INSERT INTO loose VALUES (1, 42, 'plain', 1.5), (2, 2.5, 'x', NULL),
+                        (3, x'dead', 'y', NULL), (4, 'ok', 'a' || char(0) || 'b', NULL);
+                    """, from: sqlite, into: other)
+                #expect(toOther.inserted == 2, "\(toOther)")
+                #expect(
+                    toOther.refusedValues == [
+                        "loose id=3: v = x'dead' is bytes, which a text column would not give back",
+                        "loose id=4: n = 'a\u{00}b' holds the character NUL (U+0000), which this engine's texts cannot",
+                    ], "\(toOther.refusedValues)")
+                #expect(toOther.converted.map(\.column) == ["v"], "\(toOther.converted)")
+                #expect(toOther.converted.first?.values == 2, "\(toOther.converted)")
+            }
+        }
+        try await withTestDatabase(engine) { other in
+            try await withTestDatabase(.sqlite) { sqlite in
+                let toSQLite = try await load(
+                    "INSERT INTO loose VALUES (1, 'a', 'b', 'NaN'), (2, 'c', 'd', 2.5);",
+                    from: other, into: sqlite)
+                #expect(toSQLite.inserted == 1, "\(toSQLite)")
+                #expect(
+                    toSQLite.refusedValues == [
+                        "loose id=1: r = nan is NaN, which this engine would store as NULL"
+                    ], "\(toSQLite.refusedValues)")
+            }
+        }
+    }
 }

@@ -26,6 +26,10 @@ enum ColumnConversion: Sendable, Equatable {
     case dateTimeAsText
     /// To bytes: bytes, and text as its UTF-8 bytes.
     case blob
+    /// To a text column of another engine: texts, and numbers written as
+    /// text (`42`, `2.5`); bytes and booleans, which a text would not give
+    /// back, are refused.
+    case text
 
     static let dateTimeTypes: Set<LogicalType> = [
         .date, .time, .timestamp, .timestampWithTimeZone,
@@ -52,7 +56,12 @@ enum ColumnConversion: Sendable, Equatable {
         case .date, .time, .timestamp, .timestampWithTimeZone:
             self = .dateTime(target, epoch: epoch)
         case .blob: self = .blob
-        case .text, .any, .other, .json, .uuid, .interval:
+        case .text:
+            self =
+                !crossesEngines
+                ? .none
+                : Self.dateTimeTypes.contains(source) ? .dateTimeAsText : .text
+        case .any, .other, .json, .uuid, .interval:
             self =
                 crossesEngines && Self.dateTimeTypes.contains(source) ? .dateTimeAsText : .none
         }
@@ -126,6 +135,14 @@ enum ColumnConversion: Sendable, Equatable {
             case .blob: return value
             case .text(let text): return .blob(Array(text.utf8))
             default: throw Refusal(reason: "is not bytes")
+            }
+        case .text:
+            switch value {
+            case .text: return value
+            case .integer(let integer): return .text(String(integer))
+            case .real(let real): return .text("\(real)")
+            case .blob: throw Refusal(reason: "is bytes, which a text column would not give back")
+            default: throw Refusal(reason: "is a boolean, which a text column would not give back")
             }
         }
     }

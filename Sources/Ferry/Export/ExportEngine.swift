@@ -150,4 +150,8 @@ public protocol ImportingSession: MigrationSession {
     /// its largest key, so that the application's next insert does not
     /// collide with an imported row.
     func advanceSequences(of table: ExportTable) async throws
+
+    /// The values this engine's columns cannot keep as they are, which an
+    /// import from another engine refuses with their key and column.
+    var importLimits: ImportLimits { get }
 }

@@ -326,7 +326,7 @@ extension Ferry {
             let present = targets[table.table.name]!
             source.conversion = TableConversion(
                 from: table.table, to: present, crossesEngines: crossesEngines,
-                rules: configuration.importConversions)
+                rules: configuration.importConversions, limits: importing.importLimits)
             source.collectsRefusals = options.collectsRefusals || options.dryRun
             source.rewrite = renumbering?.rewrite(for: table.table)
             let progress = ProgressReporter(

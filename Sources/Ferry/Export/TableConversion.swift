@@ -7,12 +7,17 @@ final class TableConversion: @unchecked Sendable {
     private let keyPositions: [Int]
     private let types: [(from: String, to: String)]
     private var changed: [Int]
+    /// What the target cannot keep, checked of every value: nil when the
+    /// export came from the same engine, which kept the same values.
+    private let limits: ImportLimits?
 
     /// The conversions from a table of the export to the target's table;
     /// nil when every value goes as it is.
+    ///
+    /// - Parameter limits: What the target's engine cannot keep.
     init?(
         from source: ExportTable, to target: ExportTable, crossesEngines: Bool,
-        rules: [ImportConversionRule]
+        rules: [ImportConversionRule], limits: ImportLimits
     ) {
         let byName = Dictionary(
             target.columns.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -31,7 +36,9 @@ final class TableConversion: @unchecked Sendable {
                     "\(targetColumn.declaredType) (\(targetColumn.logicalType.rawValue))"
                 ))
         }
-        guard conversions.contains(where: { $0 != .none }) else { return nil }
+        let checked = crossesEngines && !limits.keepsEverything ? limits : nil
+        guard checked != nil || conversions.contains(where: { $0 != .none }) else { return nil }
+        self.limits = checked
         table = source.name
         columns = source.columns.map(\.name)
         self.conversions = conversions
@@ -47,21 +54,32 @@ final class TableConversion: @unchecked Sendable {
     /// - Returns: Nil, or why a value was refused, naming the row's key,
     ///   the column and the value.
     func apply(_ row: inout [ExportValue]) -> String? {
-        for (position, conversion) in conversions.enumerated() where conversion != .none {
-            do {
-                let converted = try conversion.apply(row[position])
-                if converted != row[position] {
-                    changed[position] += 1
-                    row[position] = converted
+        for (position, conversion) in conversions.enumerated() {
+            var value = row[position]
+            if conversion != .none {
+                do {
+                    value = try conversion.apply(value)
+                } catch let refusal as ColumnConversion.Refusal {
+                    return refused(row, at: position, refusal.reason)
+                } catch {
+                    return "\(table) \(key(of: row)): \(columns[position]): \(error)"
                 }
-            } catch let refusal as ColumnConversion.Refusal {
-                return
-                    "\(table) \(key(of: row)): \(columns[position]) = \(row[position].shown) \(refusal.reason)"
-            } catch {
-                return "\(table) \(key(of: row)): \(columns[position]): \(error)"
+            }
+            // What goes into the target, as the target's engine would keep it.
+            if let limits, let reason = limits.refusal(of: value) {
+                return refused(row, at: position, reason)
+            }
+            if conversion != .none, value != row[position] {
+                changed[position] += 1
+                row[position] = value
             }
         }
         return nil
+    }
+
+    /// A value refused: the row's key, the column, the value as the export holds it, and why.
+    private func refused(_ row: [ExportValue], at position: Int, _ reason: String) -> String {
+        "\(table) \(key(of: row)): \(columns[position]) = \(row[position].shown) \(reason)"
     }
 
     /// The columns whose values changed kind, and how many.
