@@ -216,6 +216,34 @@ import Testing
         }
     }
 
+    /// A secret column that names no column of the database (misspelt) is
+    /// warned about, not silently passed over; a redacted column that cannot
+    /// be NULL is warned about too, since no import will take its rows.
+    @Test func aSecretColumnThatNamesNothingIsWarnedAbout() async throws {
+        let folder = try TemporaryFolder()
+        _ = try ExampleApplication.copyMigrations(to: folder.url)
+        _ = try folder.write(
+            "ferry.toml",
+            """
+            [app]
+            name = "sensorhub"
+            [database]
+            url = "app.db"
+            migrations = "migrations"
+            [export]
+            secret_columns = ["devices.nmae", "devices.name"]
+            """)
+        let upgrade = try await FerryProcess.run(
+            ["upgrade", "--create", "--no-backup"], in: folder.url)
+        #expect(upgrade.status == 0, "\(upgrade)")
+        let export = try await FerryProcess.run(["export", "out", "--redact"], in: folder.url)
+        #expect(export.status == 0, "\(export)")
+        #expect(
+            export.stderr.contains(
+                "secret_columns names devices.nmae, which is no column of"), "\(export)")
+        #expect(export.stderr.contains("devices.name cannot be NULL"), "\(export)")
+    }
+
     /// A second export into the folder that a running export is writing is
     /// refused, and the first one is not disturbed; a folder with an export's
     /// files but no mark of a Ferry run (copied, or half deleted by hand) is

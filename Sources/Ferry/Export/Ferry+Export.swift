@@ -82,6 +82,16 @@ extension Ferry {
     ) async throws -> ExportReport {
         let state = try await snapshot.readState()
         var tables = try await snapshot.exportTables()
+        let secrets = Set(configuration.exportSecretColumns)
+        // A misspelt secret column would leave the secret in the export without a word; one that a
+        // later release adds is not in this database, and nothing of it can leave.
+        let columns = Set(
+            tables.flatMap { table in table.columns.map { "\(table.name).\($0.name)" } })
+        for unknown in secrets.sorted() where !columns.contains(unknown) {
+            configuration.logger.warning(
+                "[export] secret_columns names \(unknown), which is no column of \(configuration.engine.displayName): nothing is carried or redacted for it. Check its spelling (table.column)."
+            )
+        }
         if !options.tables.isEmpty {
             let known = Set(tables.map(\.name))
             if let unknown = options.tables.first(where: { !known.contains($0) }) {
@@ -96,7 +106,6 @@ extension Ferry {
         let entityRows =
             options.entities.isEmpty ? nil : try EntityRows(options.entities, in: tables)
         if let entityRows { tables = tables.filter { entityRows.conditions[$0.name] != nil } }
-        let secrets = Set(configuration.exportSecretColumns)
         var included: [String] = []
         var redacted: [String] = []
 
@@ -117,6 +126,11 @@ extension Ferry {
             for position in secretPositions {
                 let name = "\(table.name).\(table.columns[position].name)"
                 if options.redact { redacted.append(name) } else { included.append(name) }
+                if options.redact && !table.columns[position].isNullable {
+                    configuration.logger.warning(
+                        "\(name) cannot be NULL: an import of this export into the application's tables will be refused at its rows (written as NULL by --redact)."
+                    )
+                }
             }
             let relative = ExportFolder.dataFolder(for: table.name)
             let tableFolder = folder.appendingPathComponent(relative)
