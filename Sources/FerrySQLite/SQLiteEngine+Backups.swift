@@ -1,6 +1,7 @@
 import Ferry
 import Foundation
 import GRDB
+import GRDBSQLite
 
 extension SQLiteEngine {
     public var canMakeBackups: Bool { true }
@@ -29,14 +30,17 @@ extension SQLiteEngine {
     /// reuse). A torn read during a commit gives an old or new value, never
     /// a wrong "unchanged", because the value is read before the backup.
     public func changeFingerprint() async -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        guard let header = try? handle.read(upToCount: 100), header.count == 100,
-            header.prefix(16) == Data("SQLite format 3\u{0}".utf8),
-            header[18] == 1, header[19] == 1
+        // The header is read through a connection of SQLite's: a descriptor of Ferry's, closed,
+        // would drop this process's locks on the file (see `ConnectionFile`).
+        guard let queue = try? openReadOnly(path, what: "read the header of") else { return nil }
+        defer { try? queue.close() }
+        guard
+            let header = try? queue.inDatabase({ ConnectionFile.bytes(of: $0, at: 0, count: 100) }),
+            header.starts(with: Array("SQLite format 3\u{0}".utf8)), header[18] == 1,
+            header[19] == 1
         else { return nil }
         var status = stat()
-        guard fstat(handle.fileDescriptor, &status) == 0 else { return nil }
+        guard stat(path, &status) == 0 else { return nil }
         let counter = header[24..<28].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         return "sqlite change counter \(counter), \(status.st_size) bytes, modified "
             + "\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec), file \(status.st_dev):\(status.st_ino)"
@@ -581,37 +585,122 @@ struct SQLiteBackupCopy: BackupCopy {
         if mayGoIntoPlace, try moveIntoPlaceIfNoLiveDatabase() {
             return .checkedCopyInPlace
         }
+        return try await copyIntoLiveDatabase(through: nil, unchangedSince: nil)
+    }
+
+    /// Keeps the application's writes out of the live database (a write
+    /// transaction of Ferry's, which lets readers read) while `keep` backs
+    /// it up and `accept` judges the backup, then replaces its content.
+    ///
+    /// The backup API cannot write through a connection that holds a
+    /// transaction, so the lock is let go just before the copy takes its
+    /// own. What the files show of the last commit (``CommitStamp``) is
+    /// read under the first lock and again once the copy holds the second:
+    /// a write the application committed between them would be in neither
+    /// the pre-restore backup nor the restored database, so then nothing is
+    /// replaced and the restore stops, saying so. A write that waited for
+    /// the lock lands in the restored database after the copy commits.
+    func replaceLiveDatabase(
+        keepingCurrent keep: @Sendable () async throws -> Void,
+        accepting accept: @Sendable (BackupCheck) async throws -> Void
+    ) async throws -> LiveReplacement {
+        guard FileManager.default.fileExists(atPath: livePath) else {
+            try await keep()
+            return try await replaceLiveDatabase(accepting: accept)
+        }
+        var guardSettings = liveConfiguration
+        // Its transaction stays open from one access to the next, until the copy.
+        guardSettings.allowsUnsafeTransactions = true
+        let guardQueue = try DatabaseQueue(path: livePath, configuration: guardSettings)
+        defer { try? guardQueue.close() }
+        let livePath = self.livePath
+        let stamp: (bytes: [UInt8]?, wal: Bool)
+        do {
+            stamp = try await blocking {
+                try guardQueue.writeWithoutTransaction { db in
+                    try db.execute(sql: "BEGIN IMMEDIATE")
+                    let wal = try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal"
+                    return (CommitStamp.read(db, wal: wal), wal)
+                }
+            }
+        } catch let error as DatabaseError {
+            throw FerryError(
+                .restoreFailed,
+                "The restore could not keep the application's writes out of \(livePath) while it backs it up.",
+                changes: "Nothing was changed.",
+                advice: error.resultCode == .SQLITE_BUSY
+                    ? "The application holds the database: try again, or stop it first."
+                    : nil,
+                engineMessage: error.message ?? "\(error.resultCode)")
+        }
+        @Sendable func letGo() async {
+            try? await blocking {
+                try guardQueue.writeWithoutTransaction { db in
+                    if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+                }
+            }
+        }
+        do {
+            try await keep()
+            try await accept(check)
+        } catch {
+            await letGo()
+            throw error
+        }
+        // The same connection lets go and copies, on the same thread: the gap between is a
+        // few instructions, not the opening of a connection.
+        return try await copyIntoLiveDatabase(
+            through: guardQueue, unchangedSince: stamp.bytes.map { ($0, stamp.wal) })
+    }
+
+    private var liveConfiguration: GRDB.Configuration {
+        var settings = GRDB.Configuration()
+        settings.busyMode = .timeout(busyTimeout)
+        return settings
+    }
+
+    /// The backup API's copy of `source` over the live database, in one
+    /// write transaction. With `stamp`, the copy first takes the live
+    /// database's write lock copying nothing (a step of no page), and gives
+    /// up, changing nothing, when a commit moved the stamp meanwhile.
+    ///
+    /// - Parameter held: A connection to the live database whose
+    ///   transaction keeps the application's writes out: it ends its
+    ///   transaction, then copies. Nil to open one.
+    private func copyIntoLiveDatabase(
+        through held: DatabaseQueue?, unchangedSince stamp: (bytes: [UInt8], wal: Bool)?
+    ) async throws -> LiveReplacement {
         let source = self.source
         let livePath = self.livePath
         var sourceSettings = GRDB.Configuration()
         sourceSettings.busyMode = .timeout(busyTimeout)
         sourceSettings.readonly = true
-        var liveSettings = GRDB.Configuration()
-        liveSettings.busyMode = .timeout(busyTimeout)
         let configuration = sourceSettings
-        let liveConfiguration = liveSettings
+        let liveConfiguration = self.liveConfiguration
         let listener = ProgressListener.current
         do {
             try await blocking {
                 let from = try DatabaseQueue(path: source, configuration: configuration)
-                let live = try DatabaseQueue(path: livePath, configuration: liveConfiguration)
-                defer {
-                    try? from.close()
-                    try? live.close()
-                }
+                defer { try? from.close() }
+                let live =
+                    try held ?? DatabaseQueue(path: livePath, configuration: liveConfiguration)
+                defer { if held == nil { try? live.close() } }
                 // In steps, so that a test can stop the copy half-way (the live file half
                 // written, its rollback journal holding the rest); one write transaction all
                 // the same, committed by the last step.
                 let restoring = listener.reporter("restore", unit: .pages)
                 defer { restoring.finish() }
-                try from.backup(to: live, pagesPerStep: 4096) { progress in
-                    restoring.update(
-                        done: Int64(progress.completedPageCount),
-                        total: Int64(progress.totalPageCount))
-                    if !progress.isCompleted,
-                        progress.completedPageCount * 2 >= progress.totalPageCount
-                    {
-                        CrashPoint.reach("restore.copying")
+                try from.writeWithoutTransaction { sourceDB in
+                    try live.writeWithoutTransaction { liveDB in
+                        if liveDB.isInsideTransaction { try liveDB.execute(sql: "ROLLBACK") }
+                        try Self.copy(
+                            from: sourceDB, to: liveDB, unchangedSince: stamp, livePath: livePath
+                        ) { done, total in
+                            restoring.update(done: Int64(done), total: Int64(total))
+                            if done < total, done * 2 >= total {
+                                CrashPoint.reach("restore.copying")
+                            }
+                        }
                     }
                 }
             }
@@ -631,6 +720,60 @@ struct SQLiteBackupCopy: BackupCopy {
                 engineMessage: engineMessage)
         }
         return .copied
+    }
+
+    /// Copies every page of `sourceDB` over `liveDB` with SQLite's backup
+    /// API, 4,096 pages a step, reporting `(done, total)` after each.
+    ///
+    /// - Throws: `DatabaseError` from SQLite; ``FerryError`` (code
+    ///   `restoreFailed`, nothing changed) when the stamp moved.
+    private static func copy(
+        from sourceDB: Database, to liveDB: Database,
+        unchangedSince stamp: (bytes: [UInt8], wal: Bool)?,
+        livePath: String, progress: (Int, Int) -> Void
+    ) throws {
+        guard
+            let backup = sqlite3_backup_init(
+                liveDB.sqliteConnection, "main", sourceDB.sqliteConnection, "main")
+        else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: sqlite3_errcode(liveDB.sqliteConnection)),
+                message: String(cString: sqlite3_errmsg(liveDB.sqliteConnection)))
+        }
+        var finished = false
+        defer { if !finished { sqlite3_backup_finish(backup) } }
+        if let stamp {
+            // No page copied: the step takes the live database's write lock, and holds it.
+            let code = sqlite3_backup_step(backup, 0)
+            guard code == SQLITE_OK || code == SQLITE_DONE else {
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: code),
+                    message: String(cString: sqlite3_errmsg(liveDB.sqliteConnection)))
+            }
+            guard CommitStamp.read(liveDB, wal: stamp.wal) == stamp.bytes else {
+                throw FerryError(
+                    .restoreFailed,
+                    "The application committed a write to \(livePath) after the pre-restore backup was taken and before the restore could keep its writes out again: restored now, that write would be in neither.",
+                    changes: "Nothing was changed: the backup was not copied in.",
+                    advice:
+                        "Run the restore again (a new pre-restore backup will hold that write), or stop the application's writes first."
+                )
+            }
+        }
+        var code: Int32
+        repeat {
+            code = sqlite3_backup_step(backup, 4096)
+            let total = Int(sqlite3_backup_pagecount(backup))
+            progress(total - Int(sqlite3_backup_remaining(backup)), total)
+        } while code == SQLITE_OK
+        finished = true
+        let ended = sqlite3_backup_finish(backup)
+        guard code == SQLITE_DONE, ended == SQLITE_OK else {
+            let failure = code == SQLITE_DONE ? ended : code
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: failure),
+                message: String(cString: sqlite3_errmsg(liveDB.sqliteConnection)))
+        }
     }
 }
 

@@ -62,4 +62,78 @@ import Testing
         #expect(try scalar("SELECT release FROM ferry_state", in: path) == "0.5.0")
         #expect(try integrityCheck(path) == "ok")
     }
+
+    /// An application that keeps writing while `ferry restore` replaces its
+    /// SQLite database (another process, a row every few milliseconds, each
+    /// waiting for the lock as an application does): every row it was told
+    /// was committed is in the pre-restore backup or in the restored
+    /// database, in either journal mode. (The restore kept the writes out
+    /// only from its copy on, and a row committed between the pre-restore
+    /// backup and the copy was in neither.)
+    @Test(arguments: ["delete", "wal"])
+    func aWriteDuringARestoreIsNeverLost(journalMode: String) async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("sensorhub.db").path
+        let backups = folder.url.appendingPathComponent("backups")
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        try await ExampleApplication.makeDatabase(at: "0.5.0", path: path, migrations: migrations)
+        // A few megabytes, so that the pre-restore backup and its check take a while.
+        let setup = try DatabaseQueue(path: path)
+        try await setup.writeWithoutTransaction { db in
+            _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = \(journalMode)")
+            try db.inTransaction {
+                try db.execute(
+                    sql: """
+                        CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT);
+                        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
+                        INSERT INTO filler SELECT i, printf('%0100d', i) FROM n;
+                        """)
+                return .commit
+            }
+        }
+        try setup.close()
+        let common = [
+            "--database", path, "--backups", backups.path, "--migrations", migrations.path,
+        ]
+        let backup = try await FerryProcess.run(["backup", "--json"] + common)
+        #expect(backup.status == 0, "\(backup)")
+        let name = try #require(try backup.jsonLines().last?["backup"] as? String, "\(backup)")
+
+        let committed = folder.url.appendingPathComponent("committed.txt").path
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/bin/bash")
+        writer.arguments = [
+            "-c",
+            """
+            for i in $(seq 1 400); do
+              sqlite3 -cmd '.timeout 60000' "$0" "INSERT INTO rooms(name) VALUES ('w$i')" >/dev/null 2>&1 \
+                && echo "w$i" >> "$1"
+              sleep 0.005
+            done
+            """, path, committed,
+        ]
+        try writer.run()
+        defer { if writer.isRunning { writer.terminate() } }
+        try await Task.sleep(for: .milliseconds(300))
+        let restore = try await FerryProcess.run(["restore", name, "--yes"] + common)
+        #expect(restore.status == 0, "\(restore)")
+        while writer.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+
+        let written = Set(
+            ((try? String(contentsOfFile: committed, encoding: .utf8)) ?? "").split(
+                separator: "\n"
+            ).map(String.init))
+        #expect(written.count > 50, "\(written.count)")
+        func rooms(_ file: String) throws -> Set<String> {
+            try DatabaseQueue(path: file).read { db in
+                Set(try String.fetchAll(db, sql: "SELECT name FROM rooms"))
+            }
+        }
+        let preRestore = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: backups.path).first {
+                $0.contains("pre-restore") && $0.hasSuffix(".sqlite")
+            })
+        let kept = try rooms(path).union(rooms(backups.appendingPathComponent(preRestore).path))
+        #expect(written.subtracting(kept).isEmpty, "lost: \(written.subtracting(kept).sorted())")
+    }
 }

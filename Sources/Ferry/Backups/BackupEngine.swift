@@ -53,7 +53,7 @@ public protocol BackupCopy: Sendable {
     /// back up the database as it is (the restore's `pre-restore` backup).
     ///
     /// An engine whose application keeps writing while the restore runs
-    /// (PostgreSQL) first keeps those writes out, then calls `keep`, so that
+    /// (both of Ferry's) first keeps those writes out, then calls `keep`, so that
     /// every write committed before the replacement is either in the backup
     /// `keep` takes or waits and lands in the restored database: none is in
     /// neither. The default calls `keep`, then replaces.
