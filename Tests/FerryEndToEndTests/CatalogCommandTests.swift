@@ -229,6 +229,12 @@ import Testing
                 == "0.3.0")
         let newer = try await FerryProcess.run(["downgrade", "--to", "0.4.0", "--yes"] + arguments)
         #expect(newer.status == 2, "a release newer than the database is still bad usage")
+        // A release that no folder and no history names is none the database can be at.
+        let unknown = try await FerryProcess.run(
+            ["downgrade", "--to", "0.2.5", "--yes"] + arguments)
+        #expect(unknown.status == 2, "\(unknown)")
+        #expect(unknown.stderr.contains("--to 0.2.5 is not a release this program knows"))
+        #expect(unknown.stderr.contains("Known releases older than 0.3.0: 0.1.0, 0.2.0."))
         #expect(try DatabaseSnapshot(path: path) == before)
     }
 

@@ -96,6 +96,18 @@ extension Ferry {
                 advice: "A downgrade goes to an older release than the database's.")
         }
         let catalog = try catalog()
+        // A release the database can be at: one of the migrations folder, or one its history
+        // went through. Another would be recorded as the database's release without being one.
+        let known = Set(catalog.releases + state.applied.compactMap(\.release.release))
+        guard known.contains(target) else {
+            let older = known.filter { $0 < current }.sorted().map(\.description)
+            throw FerryError(
+                .invalidTarget, "\(.target) \(target) is not a release this program knows.",
+                changes: "Nothing was changed.",
+                advice:
+                    "Known releases older than \(current): "
+                    + (older.isEmpty ? "none" : older.joined(separator: ", ")) + ".")
+        }
         let toRevert = Self.migrationsToRevert(in: state, downTo: target)
         let withoutDown = Self.withoutDownScript(toRevert, in: catalog)
         if withoutDown.isEmpty {
