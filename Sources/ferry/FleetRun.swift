@@ -57,7 +57,26 @@ struct FleetRun {
         let settings = try common.settings(
             adding: flags.overridden(by: extra), needsDatabase: false)
         let previous = try arguments.resume.map { try FleetReport.read(from: fileURL($0)) }
-        guard let specText = settings.fleetDatabases ?? previous?.spec else {
+        if let previous, let resume = arguments.resume {
+            // A resume finishes the run its report records: the same command, the same databases.
+            guard previous.command == command else {
+                throw FerryError(
+                    .invalidConfiguration,
+                    "\(resume) is the report of 'ferry \(previous.command)', not of 'ferry \(command)'.",
+                    changes: "Nothing was changed.",
+                    advice: "Resume it with ferry \(previous.command) \(.resume, .given(resume)).")
+            }
+            if let given = arguments.databases, given != previous.spec {
+                throw FerryError(
+                    .invalidConfiguration,
+                    "\(resume) records a run over \(previous.spec), not \(given).",
+                    changes: "Nothing was changed.",
+                    advice:
+                        "Leave out \(.databases, .placeholder) to finish that run, or start a new one without \(.resume, .placeholder)."
+                )
+            }
+        }
+        guard let specText = previous?.spec ?? settings.fleetDatabases else {
             throw FerryError(
                 .invalidConfiguration, "No databases are given.", changes: "Nothing was changed.",
                 advice: "Pass \(.databases, .placeholder) or set [fleet] databases in ferry.toml.")

@@ -160,6 +160,19 @@ import Testing
         try await queue.write { try $0.execute(sql: "UPDATE devices SET kind = 'sensor'") }
         try queue.close()
         let aBefore = try DatabaseSnapshot(path: tenants.path("a"))
+        // Another command's resume, or other databases, would finish nothing of this run.
+        let otherCommand = try await tenants.run(["verify", "--resume", "report.json"])
+        #expect(otherCommand.status == 2, "\(otherCommand)")
+        #expect(
+            otherCommand.stderr.contains("is the report of 'ferry upgrade', not of 'ferry verify'"),
+            "\(otherCommand)")
+        let otherDatabases = try await tenants.run([
+            "upgrade", "--databases", "elsewhere/*.db", "--resume", "report.json",
+        ])
+        #expect(otherDatabases.status == 2, "\(otherDatabases)")
+        #expect(
+            otherDatabases.stderr.contains("records a run over tenants/*.db, not elsewhere/*.db"),
+            "\(otherDatabases)")
         let resumed = try await tenants.run(["upgrade", "--resume", "report.json", "--json"])
         #expect(resumed.status == 0, "\(resumed)")
         let started = try resumed.jsonLines().filter { $0["event"] as? String == "databaseStarted" }
