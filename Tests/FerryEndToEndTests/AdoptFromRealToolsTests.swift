@@ -75,6 +75,62 @@ import Testing
         }
     }
 
+    /// A change that Sqitch reworked after a tag is deployed twice under one
+    /// name: both deployments are adopted (the second as the plan's second
+    /// occurrence), and the upgrade after runs neither again (it ran the
+    /// rework a second time, which failed, or on PostgreSQL could succeed
+    /// twice without a word).
+    @Test(arguments: TestEngine.underTest)
+    func adoptsAChangeSqitchReworked(engine: TestEngine) async throws {
+        guard Command.isInstalled("sqitch") else {
+            print("skipped: sqitch is not installed (apt-get install sqitch)")
+            return
+        }
+        try await withTestDatabase(engine) { database in
+            let folder = database.folder.url.appendingPathComponent("reworked")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let target =
+                engine == .sqlite
+                ? "db:sqlite:\(database.location)"
+                : "db:" + database.location.replacingOccurrences(of: "postgres://", with: "pg://")
+            func sqitch(_ arguments: [String]) throws {
+                let run = try Command.run("sqitch", arguments, in: folder)
+                #expect(run.status == 0, "\(arguments): \(run.output)")
+            }
+            func write(_ text: String, _ path: String) throws {
+                try text.write(
+                    to: folder.appendingPathComponent(path), atomically: true, encoding: .utf8)
+            }
+            try sqitch(["init", "app", "--engine", engine == .sqlite ? "sqlite" : "pg"])
+            try sqitch(["add", "users", "-n", "Users."])
+            try write(
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n", "deploy/users.sql")
+            try write("DROP TABLE users;\n", "revert/users.sql")
+            try write("SELECT id FROM users WHERE 1 = 0;\n", "verify/users.sql")
+            try sqitch(["tag", "v1.0.0", "-n", "One."])
+            try sqitch(["rework", "users", "-n", "Their email."])
+            try write("ALTER TABLE users ADD COLUMN email TEXT;\n", "deploy/users.sql")
+            try write("ALTER TABLE users DROP COLUMN email;\n", "revert/users.sql")
+            try write("SELECT email FROM users WHERE 1 = 0;\n", "verify/users.sql")
+            try sqitch(["tag", "v1.1.0", "-n", "Two."])
+            try sqitch(["deploy", target])
+
+            let arguments = [
+                "--database", database.location, "--migrations", folder.path, "--backups",
+                database.backupsFolder.path,
+            ]
+            let adopt = try await FerryProcess.run(["adopt", "--json"] + arguments, in: folder)
+            #expect(adopt.status == 0, "\(adopt)")
+            let report = try #require(try adopt.jsonLines().last?["report"] as? [String: Any])
+            #expect((report["adopted"] as? [[String: Any]])?.count == 2, "\(report)")
+            #expect((report["pending"] as? [String])?.isEmpty == true, "\(report)")
+            #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.1.0")
+            let upgrade = try await FerryProcess.run(["upgrade", "--json"] + arguments, in: folder)
+            #expect(upgrade.status == 0, "\(upgrade)")
+            #expect(try upgrade.jsonLines().last?["applied"] as? [String] == [], "\(upgrade)")
+        }
+    }
+
     /// Whether Python can reach the engine: psycopg2 for PostgreSQL.
     static func python(reaches engine: TestEngine) -> Bool {
         guard engine == .postgres, !Command.canImport("psycopg2") else { return true }

@@ -161,14 +161,20 @@ public struct ForeignHistory: Sendable {
             history.entries = order.compactMap { applied[$0] }
         case .sqitch:
             // https://sqitch.org/docs/manual/sqitch-tutorial/: the registry's changes table lists deployed changes.
+            // A change reworked after a tag is deployed again under the same name: its second
+            // deployment is the plan's second occurrence, `name#2` (``SqitchLayout``).
+            var deployed: [String: Int] = [:]
             for row in try await database.fetchAll(
                 "SELECT change, committed_at, project FROM \(table) ORDER BY committed_at, change")
             {
                 // One registry serves every project deployed to the database.
                 if let project, row["project"]?.text != project { continue }
+                let change = row["change"]?.text ?? ""
+                let occurrence = (deployed[change] ?? 0) + 1
+                deployed[change] = occurrence
                 history.entries.append(
                     Entry(
-                        identifier: row["change"]?.text ?? "",
+                        identifier: occurrence == 1 ? change : "\(change)#\(occurrence)",
                         appliedAt: row["committed_at"].flatMap(Self.date)))
             }
         case .alembic:
