@@ -254,13 +254,22 @@ import Testing
     @Test func keepManualLimitsManualBackupsAndIsRangeChecked() async throws {
         try await ExampleApplication.makeDatabase(
             at: ExampleApplication.newestRelease, path: path, migrations: migrations)
-        let keepOneManual = ["FERRY_BACKUPS_KEEP_MANUAL": "1", "FERRY_BACKUPS_KEEP": "1"]
-        for _ in 1...3 {
+        let keepOneManual = ["FERRY_BACKUPS_KEEP_MANUAL": "1", "FERRY_BACKUPS_KEEP": "10"]
+        for run in 1...3 {
             let backup = try await FerryProcess.run(
-                ["backup"] + arguments, environment: keepOneManual)
+                ["backup", "--json"] + arguments, environment: keepOneManual)
             #expect(backup.status == 0, "\(backup)")
+            // The setting that deleted them is named, with its number.
+            let deleted = try backup.jsonLines().first {
+                $0["event"] as? String == "backupsDeleted"
+            }
+            #expect((deleted?["keepManual"] as? Int) == (run == 1 ? nil : 1), "\(backup)")
         }
         #expect(try manifests().count == 1)
+        let text = try await FerryProcess.run(["backup"] + arguments, environment: keepOneManual)
+        #expect(
+            text.stdout.contains("Retention (keep 10, keep_manual 1) deleted 1 old backup"),
+            "\(text)")
 
         let zero = try await FerryProcess.run(
             ["backup"] + arguments, environment: ["FERRY_BACKUPS_KEEP_MANUAL": "0"])

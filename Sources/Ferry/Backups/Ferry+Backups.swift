@@ -263,7 +263,10 @@ extension Ferry {
             keepManual: configuration.manualBackupsToKeep,
             protecting: protected.union(newestPreUpgrade.map { [$0] } ?? []))
         if !deleted.isEmpty {
-            emit(.backupsDeleted(names: deleted.map(\.name), keep: configuration.backupsToKeep))
+            emit(
+                .backupsDeleted(
+                    names: deleted.map(\.name), keep: configuration.backupsToKeep,
+                    keepManual: configuration.manualBackupsToKeep))
         }
         if !listing.unusable.isEmpty {
             configuration.logger.warning(

@@ -33,8 +33,9 @@ public enum UpgradeEvent: Sendable, Encodable {
     /// The backup of a failed attempt is used again: the database has not
     /// changed since it was taken.
     case backupReused(name: String, attemptEnded: Date)
-    /// Retention deleted old backups.
-    case backupsDeleted(names: [String], keep: Int)
+    /// Retention deleted old backups: `keep` of every kind, `keepManual`
+    /// of the manual ones when that is set.
+    case backupsDeleted(names: [String], keep: Int, keepManual: Int?)
     /// A restore starts replacing the live database.
     case restoreStarted(backup: String)
     /// Down scripts are being run.
@@ -84,9 +85,9 @@ public enum UpgradeEvent: Sendable, Encodable {
             return
                 "Reusing backup \(name) from the failed attempt at \(Timestamp.string(from: ended)): "
                 + "the database has not changed since"
-        case .backupsDeleted(let names, let keep):
+        case .backupsDeleted(let names, let keep, let keepManual):
             return
-                "Retention (keep \(keep)) deleted \(names.count == 1 ? "1 old backup" : "\(names.count) old backups"): "
+                "Retention (keep \(keep)\(keepManual.map { ", keep_manual \($0)" } ?? "")) deleted \(names.count == 1 ? "1 old backup" : "\(names.count) old backups"): "
                 + names.joined(separator: ", ")
         case .restoreStarted(let backup):
             return "Replacing the live database with \(backup)…"
@@ -140,7 +141,8 @@ public enum UpgradeEvent: Sendable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case event, message, holder, timeoutSeconds, database, id, index, total, seconds, release
-        case from, to, appliedCount, pending, note, kind, file, bytes, keep, backup, backups,
+        case from, to, appliedCount, pending, note, kind, file, bytes, keep, keepManual, backup,
+            backups,
             migrations, checks
         case attemptEnded, warnings
         case task, unit, done, finished
@@ -192,9 +194,10 @@ public enum UpgradeEvent: Sendable, Encodable {
         case .backupReused(let name, let ended):
             try container.encode(name, forKey: .backup)
             try container.encode(Timestamp.string(from: ended), forKey: .attemptEnded)
-        case .backupsDeleted(let names, let keep):
+        case .backupsDeleted(let names, let keep, let keepManual):
             try container.encode(names, forKey: .backups)
             try container.encode(keep, forKey: .keep)
+            try container.encode(keepManual, forKey: .keepManual)
         case .restoreStarted(let backup):
             try container.encode(backup, forKey: .backup)
         case .downgradeStarted(let to, let migrations):
