@@ -44,6 +44,13 @@ import Testing
             from: .integer, to: .timestamp, crossesEngines: true, epoch: nil)
         #expect(throws: ColumnConversion.Refusal.self) { try noRule.apply(.integer(1)) }
         #expect(try noRule.apply(.null) == .null)
+        // A fraction under a rule is refused as such, not as a number without a rule.
+        let fraction = try #require(throws: ColumnConversion.Refusal.self) {
+            try ColumnConversion(
+                from: .real, to: .timestampWithTimeZone, crossesEngines: true, epoch: .seconds
+            ).apply(.real(1_709_287_200.5))
+        }
+        #expect(fraction.reason.hasPrefix("is not a whole number of unix_seconds"), "\(fraction)")
     }
 
     @Test func eachTargetTypeTakesOnlyWhatIsTheSameValue() throws {

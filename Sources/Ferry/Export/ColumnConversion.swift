@@ -167,10 +167,16 @@ enum ColumnConversion: Sendable, Equatable {
                 case .real(let real): Int64(exactly: real)
                 default: nil
                 }
-            guard let epoch, let number = whole else {
+            guard let epoch else {
                 throw Refusal(
                     reason:
                         "is a number under a date or time column: seconds or milliseconds since 1970 cannot be told apart without a rule"
+                )
+            }
+            guard let number = whole else {
+                throw Refusal(
+                    reason:
+                        "is not a whole number of \(epoch.rawValue), which its [[import.convert]] rule reads: a finer unit (such as unix_milliseconds) would need the value multiplied"
                 )
             }
             let (seconds, remainder) = number.quotientAndRemainder(dividingBy: epoch.perSecond)

@@ -275,7 +275,7 @@ final class ExportRowDecoder: @unchecked Sendable {
             advice:
                 "A dry run of the import lists every value the target would refuse. Fix them in the source and export again; "
                 + "for numbers under a date or time column, say what they count in ferry.toml with "
-                + "[[import.convert]] column = \"table.column\" and from = \"unix_seconds\" or \"unix_milliseconds\"."
+                + "[[import.convert]] column = \"table.column\" and from = \"unix_seconds\", \"unix_milliseconds\" or \"unix_microseconds\"."
         )
     }
 

@@ -303,6 +303,14 @@ extension Ferry {
         }
         let present = try await importing.exportTables()
         try Self.checkTables(of: manifest, against: present, in: engine.displayName)
+        for rule in configuration.importConversions
+        where !manifest.tables.contains(where: {
+            $0.table.name == rule.table && $0.table.columns.contains { $0.name == rule.column }
+        }) {
+            configuration.logger.warning(
+                "[[import.convert]] names \(rule.table).\(rule.column), which no table of this export has: it converts nothing. Check its spelling (table.column)."
+            )
+        }
         var loads: [TableLoad] = []
         let crossesEngines = manifest.engine != engine.engineName
         let targets = Dictionary(
