@@ -19,6 +19,8 @@ struct PostgresServerMessage: Sendable {
     /// The table and constraint the error is about, when the server names them.
     let table: String?
     let constraint: String?
+    /// Where the server was (`COPY t, line 2, column n: "…"`), when it says.
+    let context: String?
 
     init?(_ error: any Error) {
         guard let error = error as? PSQLError, error.code == .server, let info = error.serverInfo
@@ -31,6 +33,16 @@ struct PostgresServerMessage: Sendable {
         hint = info[.hint]
         table = info[.tableName]
         constraint = info[.constraintName]
+        context = info[.locationContext]
+    }
+
+    /// The row of a `COPY` the server stopped at (its `line N`, counted
+    /// from 1 for each `COPY`), or nil when it does not say.
+    var copyLine: Int? {
+        guard let context, context.hasPrefix("COPY "),
+            let range = context.range(of: ", line ")
+        else { return nil }
+        return Int(context[range.upperBound...].prefix { $0.isASCII && $0.isNumber })
     }
 
     /// `ERROR 42P01: relation "x" does not exist`, then the detail and the

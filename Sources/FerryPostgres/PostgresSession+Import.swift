@@ -58,7 +58,9 @@ extension PostgresSession: ImportingSession {
         } catch let error as FerryError {
             throw error
         } catch {
-            throw importFailure(error, "load \(table.name) (row \(source.rowsRead)) into")
+            // The server's COPY names the row it stopped at; the rows read may be a batch past it.
+            let row = PostgresServerMessage(error)?.copyLine ?? source.rowsRead
+            throw importFailure(error, "load \(table.name) (row \(row)) into")
         }
     }
 
@@ -323,6 +325,17 @@ extension PostgresSession: ImportingSession {
                 changes: "Nothing was changed: the import was rolled back.",
                 advice: TransactionPurpose.importing.violationAdvice,
                 engineMessage: said?.text ?? "\(error)", engineCode: said?.sqlState)
+        }
+        if let said, said.sqlState.hasPrefix("22") {
+            // A data exception: a value this column cannot take, which only the server judges.
+            return FerryError(
+                .invalidExport,
+                "Could not \(what) \(displayName): PostgreSQL refused a value of it.",
+                changes: "Nothing was changed: the import was rolled back.",
+                advice:
+                    "The database's message names the value. Fix it in the source and export again; a dry run lists the values Ferry checks itself, not those only the server refuses.",
+                engineMessage: said.text + (said.context.map { "\nCONTEXT: \($0)" } ?? ""),
+                engineCode: said.sqlState)
         }
         return FerryError(
             .migrationFailed, "Could not \(what) \(displayName).",

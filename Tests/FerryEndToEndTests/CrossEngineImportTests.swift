@@ -218,6 +218,33 @@ import Testing
         }
     }
 
+    /// A value that only the server judges (a date of year 0, which
+    /// PostgreSQL's calendar does not have) is refused as a value of the
+    /// export, naming the row the server stopped at, not the last row read.
+    @Test(arguments: postgres)
+    func aValueOnlyTheServerRefusesNamesItsRow(target engine: TestEngine) async throws {
+        try await withTestDatabase(.sqlite) { source in
+            let folder = try await Self.exported(
+                """
+                INSERT INTO things (id, flag, day) VALUES (1, 1, '2024-02-29'), (2, 0, '0000-01-01'),
+                    (3, 1, '2024-03-01'), (4, 1, '2024-03-02');
+                """, in: source)
+            try await withTestDatabase(engine) { target in
+                let migrations = try Self.migrations(for: engine, in: target.folder.url)
+                let refused = try await #require(throws: FerryError.self) {
+                    try await Ferry(Self.configuration(target, migrations: migrations))
+                        .import(from: folder)
+                }
+                #expect(refused.code == .invalidExport, "\(refused)")
+                #expect(refused.message.contains("things (row 2)"), "\(refused)")
+                #expect(refused.message.contains("PostgreSQL refused a value"), "\(refused)")
+                #expect(refused.changes?.hasPrefix("Nothing was changed") == true, "\(refused)")
+                let untouched = try await target.engine.readState()
+                #expect(untouched.release == nil && untouched.unmanagedTables.isEmpty)
+            }
+        }
+    }
+
     /// A table of loose values: an untyped SQLite column, texts, reals.
     static func looseMigrations(for engine: TestEngine, in folder: URL) throws -> URL {
         let migrations = folder.appendingPathComponent("loose-\(engine)")
