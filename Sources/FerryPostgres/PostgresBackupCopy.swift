@@ -349,7 +349,7 @@ struct PostgresBackupCopy: BackupCopy {
                 advice: "Read psql's message below, fix the cause and restore again.",
                 engineMessage: output.complaint)
         }
-        let sessions = await sessionsInTransactions()
+        let sessions = await live.sessionsInTransactions()
         return FerryError(
             .restoreFailed,
             "Other sessions kept transactions open on the tables of \(live.displayName) for "
@@ -415,32 +415,6 @@ struct PostgresBackupCopy: BackupCopy {
                 exists: true, release: release.flatMap(Release.init), recordedRelease: release,
                 updatedAt: nil,
                 applied: []))
-    }
-
-    /// The sessions of the live database that are inside a transaction, for
-    /// a message: pid, application, client address, state, since when.
-    private func sessionsInTransactions() async -> [String] {
-        let sessions = try? await live.connector("restore").withConnection { connection in
-            let rows = try await connection.queryUnlessClosed(
-                """
-                SELECT pid, coalesce(nullif(application_name, ''), 'no application name'),
-                       coalesce(host(client_addr), 'a local socket'), coalesce(state, 'unknown'),
-                       to_char(xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-                  FROM pg_stat_activity
-                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
-                 ORDER BY xact_start
-                """, logger: PostgresConnector.logger)
-            var sessions: [String] = []
-            for try await (pid, name, address, state, since) in rows.decode(
-                (Int32, String, String, String, String).self)
-            {
-                sessions.append(
-                    "pid \(pid) (\(name), from \(address), \(state), its transaction open since \(since))"
-                )
-            }
-            return sessions
-        }
-        return sessions ?? []
     }
 
     /// The condition on a schema's name (`column`) that picks the schemas a

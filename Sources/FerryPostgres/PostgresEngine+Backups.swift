@@ -45,9 +45,17 @@ extension PostgresEngine {
         // A schema's backup holds that schema alone, as its restore replaces it alone. Quoted, so
         // that pg_dump reads the name as it is rather than as a pattern folded to lower case.
         let schemaArguments = location.schema.map { ["--schema=\"\($0)\""] } ?? []
+        // A table that another session holds locked makes pg_dump wait, without a word, for as
+        // long as that session holds it: it waits as long as a restore does, then gives up.
+        let lockWait = restoreLockTimeout.components
+        let lockWaitMilliseconds = max(
+            1, lockWait.seconds * 1000 + lockWait.attoseconds / 1_000_000_000_000_000)
         let dump = try tools.start(
             "pg_dump",
-            formatArguments + schemaArguments + ["--file=\(file.path)", "--no-password"],
+            formatArguments + schemaArguments + [
+                "--file=\(file.path)", "--no-password",
+                "--lock-wait-timeout=\(lockWaitMilliseconds)",
+            ],
             location: location, applicationName: applicationName("backup"), withInput: false)
         // The bytes pg_dump has written so far, read off its file while it runs.
         let progress = ProgressReporter("dump", unit: .bytes)
@@ -58,6 +66,20 @@ extension PostgresEngine {
         }
         let output = await dump.finish()
         guard output.status == 0 else {
+            if output.stderr.contains("statement timeout"),
+                let range = output.stderr.range(of: "Query was: LOCK TABLE ")
+            {
+                let table = output.stderr[range.upperBound...].prefix { $0 != " " }
+                let sessions = await sessionsInTransactions()
+                throw FerryError(
+                    .lockTimeout,
+                    "pg_dump waited \(lockWait.seconds) s for \(table) and gave up: another session's transaction holds the table"
+                        + (sessions.isEmpty ? "." : ": " + sessions.joined(separator: "; ") + "."),
+                    changes: "Nothing was changed.",
+                    advice:
+                        "Let that transaction end (or end it: SELECT pg_terminate_backend(pid)), then run again.",
+                    engineMessage: output.complaint)
+            }
             let cause = PostgresFailureCause(programOutput: output.stderr)
             throw FerryError(
                 cause?.code ?? .backupFailed,
@@ -168,6 +190,32 @@ extension PostgresEngine {
             try await scratch.load(dump, format: .native, tools: tools, keepingOwners: false)
             return try await body(scratch)
         }
+    }
+
+    /// The sessions of the live database that are inside a transaction, for
+    /// a message: pid, application, client address, state, since when.
+    func sessionsInTransactions() async -> [String] {
+        let sessions = try? await connector("restore").withConnection { connection in
+            let rows = try await connection.queryUnlessClosed(
+                """
+                SELECT pid, coalesce(nullif(application_name, ''), 'no application name'),
+                       coalesce(host(client_addr), 'a local socket'), coalesce(state, 'unknown'),
+                       to_char(xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                  FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+                 ORDER BY xact_start
+                """, logger: PostgresConnector.logger)
+            var sessions: [String] = []
+            for try await (pid, name, address, state, since) in rows.decode(
+                (Int32, String, String, String, String).self)
+            {
+                sessions.append(
+                    "pid \(pid) (\(name), from \(address), \(state), its transaction open since \(since))"
+                )
+            }
+            return sessions
+        }
+        return sessions ?? []
     }
 
     /// The zlib level of native backups: 1, the fastest.

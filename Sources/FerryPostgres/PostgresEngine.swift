@@ -26,7 +26,8 @@ public struct PostgresEngine: DatabaseEngine {
     public var toolsFolder: URL?
 
     /// How long a restore waits for the application's open transactions to
-    /// release its tables before it gives up with nothing changed.
+    /// release its tables before it gives up with nothing changed; and a
+    /// backup (`pg_dump`) for a table that another session holds locked.
     public var restoreLockTimeout: Duration = .seconds(60)
 
     /// The application's own PostgresNIO client, when it lent one (see

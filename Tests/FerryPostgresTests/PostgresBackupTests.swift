@@ -319,6 +319,35 @@ struct PostgresBackupTests {
         }
     }
 
+    /// A table that the application holds locked makes pg_dump wait: the
+    /// backup gives up after the lock timeout, naming the table and the
+    /// session, instead of waiting as long as the application holds it.
+    @Test func aBackupWaitingForALockedTableGivesUpNamingIt() async throws {
+        try await withTestDatabase(.postgres) { database in
+            try await fill(database, rows: 100)
+            var configuration = configuration(database)
+            var engine = try PostgresEngine(url: database.location, environment: [:])
+            engine.restoreLockTimeout = .seconds(2)
+            configuration.engine = engine
+            let ferry = Ferry(configuration)
+            let name = try #require(database.postgresDatabase)
+            let application = try await PostgresTestServer.holdOpenTransaction(
+                reading: "items", locking: true, in: name)
+            let started = ContinuousClock.now
+            let error = try await #require(throws: FerryError.self) { try await ferry.backup() }
+            let waited = ContinuousClock.now - started
+            try await PostgresTestServer.endApplication(in: name)
+            _ = await application.value
+
+            #expect(error.code == .lockTimeout, "\(error)")
+            #expect(error.message.contains("items"), "\(error)")
+            #expect(error.message.contains("sensorhub-web"), "\(error)")
+            #expect(error.changes?.hasPrefix("Nothing was changed") == true, "\(error)")
+            #expect(waited < .seconds(30), "\(waited)")
+            #expect(try ferry.backups().isEmpty)
+        }
+    }
+
     @Test func anSQLBackupRestoresLikeANativeOne() async throws {
         try await withTestDatabase(.postgres) { database in
             try await fill(database, rows: 1000)

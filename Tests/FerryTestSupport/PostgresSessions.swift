@@ -38,18 +38,22 @@ extension PostgresTestServer {
     }
 
     /// Starts an application client (`application_name` `sensorhub-web`)
-    /// that reads `table` in a transaction it keeps open for two minutes, and
-    /// returns once that transaction is open; ``endApplication(in:)`` ends it.
+    /// that reads `table` (or, `locking`, locks it whole) in a transaction
+    /// it keeps open for two minutes, and returns once that transaction is
+    /// open; ``endApplication(in:)`` ends it.
     ///
     /// - Returns: The client's task, which ends when its session does.
-    public static func holdOpenTransaction(reading table: String, in database: String) async throws
-        -> Task<Void, Never>
-    {
+    public static func holdOpenTransaction(
+        reading table: String, locking: Bool = false, in database: String
+    ) async throws -> Task<Void, Never> {
+        let statement =
+            locking
+            ? "LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE" : "SELECT count(*) FROM \(table)"
         let application = Task {
             _ = try? await psql(
                 [
                     "-c", "SET application_name = 'sensorhub-web'",
-                    "-c", "BEGIN; SELECT count(*) FROM \(table); SELECT pg_sleep(120); COMMIT;",
+                    "-c", "BEGIN; \(statement); SELECT pg_sleep(120); COMMIT;",
                 ], database: database)
         }
         let inTransaction = """
