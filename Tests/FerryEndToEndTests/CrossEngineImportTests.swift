@@ -245,6 +245,35 @@ import Testing
         }
     }
 
+    /// A dry run into PostgreSQL leaves a device with a value the target
+    /// would refuse out and goes on; its sensors then have no parent, and
+    /// the refusal says which row was left out and why, instead of blaming
+    /// the export for references it does hold.
+    @Test(arguments: postgres)
+    func aDryRunNamesTheRefusedParentOfRowsWithoutOne(target engine: TestEngine) async throws {
+        try await withExample(at: ExampleApplication.newestRelease, on: .sqlite) { source in
+            try await source.database.load("UPDATE devices SET created_at = 'now' WHERE id = 1")
+            let folder = source.folder.url.appendingPathComponent("to-postgres")
+            try await source.ferry.export(to: folder)
+            try await withTestDatabase(engine) { target in
+                let migrations = try ExampleApplication.copyMigrations(
+                    for: engine, to: target.folder.url)
+                let error = try await #require(throws: FerryError.self) {
+                    try await Ferry(
+                        ExampleApplication.configuration(target, migrations: migrations)
+                    )
+                    .import(from: folder, options: ImportOptions(dryRun: true))
+                }
+                #expect(
+                    error.message.contains(
+                        "Left out by this import: 1 row of devices with a value the target would refuse (devices id=1: created_at = 'now'"
+                    ), "\(error)")
+                #expect(error.changes == "Nothing was written: this was a dry run.", "\(error)")
+                #expect(error.advice?.contains("a value the target refuses") == true, "\(error)")
+            }
+        }
+    }
+
     /// A table of loose values: an untyped SQLite column, texts, reals.
     static func looseMigrations(for engine: TestEngine, in folder: URL) throws -> URL {
         let migrations = folder.appendingPathComponent("loose-\(engine)")

@@ -164,7 +164,7 @@ import Testing
                     #expect(refused.status != 0, "\(extra): \(refused)")
                     #expect(
                         refused.stderr.contains(
-                            "Left out because the database already holds their keys: 1 row of devices (name="
+                            "Left out by this import: 1 row of devices whose key the database already holds (name="
                         ),
                         "\(extra): \(refused)")
                     #expect(refused.stderr.contains("sensors"), "\(extra): \(refused)")

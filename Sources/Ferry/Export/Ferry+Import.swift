@@ -121,15 +121,22 @@ extension Ferry {
             scratchOptions.dryRun = false
             scratchOptions.collectsRefusals = true
             scratchOptions.stopsAtExportRelease = true
-            let scratchReport = try await engine.withScratchDatabase(purpose: "import") {
-                scratch in
-                var scratchConfiguration = configuration
-                scratchConfiguration.engine = scratch
-                // Its upgrade is not the user's: a "completed successfully" would mislead.
-                scratchConfiguration.logger = Logger(
-                    label: "ferry", factory: { _ in SwiftLogNoOpLogHandler() })
-                return try await Ferry(scratchConfiguration).import(
-                    from: folder, options: scratchOptions)
+            let scratchReport: ImportReport
+            do {
+                scratchReport = try await engine.withScratchDatabase(purpose: "import") {
+                    scratch in
+                    var scratchConfiguration = configuration
+                    scratchConfiguration.engine = scratch
+                    // Its upgrade is not the user's: a "completed successfully" would mislead.
+                    scratchConfiguration.logger = Logger(
+                        label: "ferry", factory: { _ in SwiftLogNoOpLogHandler() })
+                    return try await Ferry(scratchConfiguration).import(
+                        from: folder, options: scratchOptions)
+                }
+            } catch var error as FerryError where error.code == .constraintViolation {
+                // What the scratch database refused is the dry run's answer: nothing was written.
+                error.changes = Self.dryRunChanges
+                throw error
             }
             return ImportReport(
                 folder: folder.path, mode: options.mode, dryRun: true,
@@ -146,6 +153,7 @@ extension Ferry {
             // The migrations that make the export's release and the rows commit together: a
             // failure or a crash leaves the database as empty as it was.
             let loaded = Locked<[TableLoad]>([])
+            let leftOut = Locked<[String]>([])
             // The database holds nothing yet (no release, no table): there is nothing to back up,
             // and a PostgreSQL database has no backup folder until one is configured.
             var install = UpgradeOptions(
@@ -154,10 +162,14 @@ extension Ferry {
             install.beforeCommit = { session in
                 loaded.value = try await loadTables(
                     of: manifest, from: folder, options: options, release: exportRelease,
-                    backup: nil, in: session)
+                    backup: nil, in: session, leftOut: leftOut)
             }
-            _ = try await TransactionPurpose.importing.rollingBack {
-                try await installer.upgrade(install, onEvent: onEvent)
+            do {
+                _ = try await TransactionPurpose.importing.rollingBack {
+                    try await installer.upgrade(install, onEvent: onEvent)
+                }
+            } catch let error as FerryError where error.code == .constraintViolation {
+                throw Self.told(error, leftOut: leftOut.value)
             }
             loads = loaded.value
         } else {
@@ -363,8 +375,14 @@ extension Ferry {
             let references = table.references == true
             if load.conflicts > 0 && !references {
                 leftOut.value.append(
-                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name)"
+                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) whose key the database already holds"
                         + Self.listed(load.conflictKeys, of: load.conflicts))
+            }
+            if load.refused > 0 {
+                // A dry run leaves a row with a refused value out, and goes on.
+                leftOut.value.append(
+                    "\(load.refused) row\(load.refused == 1 ? "" : "s") of \(table.table.name) with a value the target would refuse"
+                        + Self.listed(load.refusedValues, of: load.refused))
             }
             if options.mode == .empty && load.conflicts > 0 && !options.dryRun && !references {
                 throw FerryError(
@@ -401,15 +419,14 @@ extension Ferry {
     }
 
     /// A refusal of rows whose references fail, told which rows the import
-    /// left out as conflicts (their parents, perhaps) and what to do then.
+    /// left out (their parents, perhaps: conflicts, or rows a dry run found
+    /// a refused value in) and what to do then.
     private static func told(_ error: FerryError, leftOut: [String]) -> FerryError {
         guard !leftOut.isEmpty else { return error }
         var error = error
-        error.markedMessage +=
-            "\nLeft out because the database already holds their keys: "
-            + leftOut.joined(separator: "; ") + "."
+        error.markedMessage += "\nLeft out by this import: " + leftOut.joined(separator: "; ") + "."
         error.advice =
-            "Rows that reference rows left out as conflicts have no parent here: delete or change the rows that hold those keys, or import into an empty database."
+            "Rows that reference rows this import leaves out have no parent here: fix what left those out (a value the target refuses, in the source; a key the database holds, by deleting or changing its row, or import into an empty database), then import again."
         return error
     }
 
