@@ -2,6 +2,7 @@ import Ferry
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import ServiceLifecycle
 
 /// Runs the admin routes alone, as `ferry serve` does: a Hummingbird
 /// application with only ``FerryAdmin``'s routes, until SIGINT or SIGTERM.
@@ -26,10 +27,29 @@ public enum AdminServer {
             port in
             await onListening(ListenAddress(host: address.host, port: port))
         }
-        try await application.runService()
-        // Stopping: a running operation is cancelled, and its log still ends in its end event.
+        // Told to stop, the group stops its services last first: the running operation is
+        // cancelled before the server waits for its requests to end, so that a client watching
+        // the operation's events does not keep it running (and the server up) until it is done.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [application, OperationsStop(admin: admin)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        // Stopped otherwise: a running operation is cancelled, and its log still ends in its end event.
         await admin.cancelOperations()
         await admin.waitUntilIdle()
+    }
+
+    /// Cancels the admin's running operation when the server is told to
+    /// stop, and waits until it has ended (its log ends in its end event).
+    private struct OperationsStop: Service {
+        let admin: FerryAdmin
+
+        func run() async throws {
+            try? await gracefulShutdown()
+            await admin.cancelOperations()
+            await admin.waitUntilIdle()
+        }
     }
 
     /// The application `run` runs, for tests that drive it themselves.

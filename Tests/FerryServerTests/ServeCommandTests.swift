@@ -166,6 +166,55 @@ struct ServeCommandTests {
         }
     }
 
+    @Test(
+        "Stopped while a client watches an upgrade, the server cancels it: rolled back, its events end, the server exits"
+    )
+    func stoppingCancelsAWatchedUpgrade() async throws {
+        try await withExample(at: ExampleApplication.newestRelease) { scenario in
+            try InterruptedUpgrade.writeSlowRelease(in: scenario.migrations, rows: 50_000_000)
+            let served = try await ServedFerry(
+                [
+                    "--database", scenario.path, "--migrations", scenario.migrations.path,
+                    "--backups", scenario.backupsFolder.path,
+                ], in: scenario.folder.url, environment: ["FERRY_SERVER_TOKEN": testToken])
+            var request = URLRequest(url: URL(string: served.url + "api/upgrade")!)
+            request.httpMethod = "POST"
+            request.setValue("Bearer \(testToken)", forHTTPHeaderField: "Authorization")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(#"{"confirmation":"upgrade"}"#.utf8)
+            let (body, _) = try await URLSession.shared.data(for: request)
+            let events = try #require(
+                (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["events"]
+                    as? String, "\(String(decoding: body, as: UTF8.self))")
+            // The watcher: an event stream that stays open until the operation ends.
+            let streamed = scenario.folder.url.appendingPathComponent("events.txt")
+            let watcher = Process()
+            watcher.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            watcher.arguments = [
+                "curl", "-s", "-N", "-m", "120", "-o", streamed.path, "-H",
+                "Authorization: Bearer \(testToken)", served.url + events,
+            ]
+            try watcher.run()
+            defer { if watcher.isRunning { watcher.terminate() } }
+            #expect(
+                await served.running.waitForOutput(containing: "Applying 0.6.0/001_slow_archive"))
+            try await Task.sleep(for: .milliseconds(300))
+
+            let stopping = ContinuousClock.now
+            let output = await served.stop()
+            #expect(ContinuousClock.now - stopping < .seconds(20), "\(output)")
+            while watcher.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            let stream = (try? String(contentsOf: streamed, encoding: .utf8)) ?? ""
+            #expect(stream.contains("\"code\":\"interrupted\""), "\(stream.suffix(600))")
+            #expect(stream.contains("[END UPGRADE ERROR]"), "\(stream.suffix(600))")
+            #expect(
+                try await scenario.database.scalar("SELECT release FROM ferry_state") == "0.5.0")
+            #expect(
+                try await scenario.database.scalar(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'sensor_archive'") == "0")
+        }
+    }
+
     /// Runs a program to its end; its exit status.
     func run(_ program: String, _ arguments: [String]) async throws -> Int32 {
         let process = Process()

@@ -33,8 +33,11 @@ struct StepRunner {
     }
 
     /// Describes a step's failure as a ``FerryError`` naming the step; an
-    /// engine's error keeps its code, file, line and advice.
-    static func failure(of name: String, _ error: any Error) -> FerryError {
+    /// engine's error keeps its code, file, line and advice. A cancellation
+    /// (the work stopped from outside, such as a server stopping) is not the
+    /// step's failure, and stays a cancellation.
+    static func failure(of name: String, _ error: any Error) -> any Error {
+        if error is CancellationError { return error }
         if var error = error as? FerryError {
             error.markedMessage = "\(name) failed: \(error.markedMessage)"
             return error
