@@ -1,3 +1,4 @@
+import Dispatch
 import Ferry
 import Foundation
 
@@ -30,6 +31,10 @@ actor HealthMonitor {
 
     private let ferry: Ferry
     private let operations: OperationCenter
+    /// Where the readings run: one that waits for a database another
+    /// connection holds locked blocks this thread, not Swift's few
+    /// cooperative ones, on which the server answers every other request.
+    private let readingThread = ThreadExecutor(name: "ferry health")
     private var reading: Reading?
     /// The fast path's answer when ``reading`` was made.
     private var quickAnswer: Release?
@@ -67,17 +72,74 @@ actor HealthMonitor {
     /// five times ``maximumAge``), so that no request of a busy monitor
     /// waits for a reading; only one without a recent answer waits.
     func document() async -> (report: HealthReport, body: Data) {
-        if let lastReport {
-            let age = ContinuousClock.now - lastReport.at
-            if age < maximumAge { return (lastReport.report, lastReport.body) }
-            if age < maximumAge * 5 {
-                if refreshing == nil { refreshing = Task { await self.refresh() } }
-                return (lastReport.report, lastReport.body)
-            }
-        }
-        let refresh = refreshing ?? Task { await self.refresh() }
+        if let recent = recentDocument() { return recent }
+        return await readingUnderWay().value
+    }
+
+    /// The last answer while it may be given (see ``document()``), or nil
+    /// when a request must wait for a reading.
+    func recentDocument() -> (report: HealthReport, body: Data)? {
+        guard let lastReport else { return nil }
+        let age = ContinuousClock.now - lastReport.at
+        if age < maximumAge { return (lastReport.report, lastReport.body) }
+        guard age < maximumAge * 5 else { return nil }
+        _ = readingUnderWay()
+        return (lastReport.report, lastReport.body)
+    }
+
+    /// The reading under way, or a new one.
+    func readingUnderWay() -> Task<(report: HealthReport, body: Data), Never> {
+        let refresh = refreshing ?? Task(executorPreference: readingThread) { await self.refresh() }
         refreshing = refresh
-        return await refresh.value
+        return refresh
+    }
+
+    /// How long a request waits for a reading of the database.
+    static let answerWithin: Duration = .seconds(2)
+
+    /// The value of `task` if it ends within `limit`, else nil (the task goes on).
+    ///
+    /// Not a task group: a group waits for all its children before it
+    /// returns, the one that waits for `task` too. The time limit is kept
+    /// by Dispatch: a reading that waits for a lock blocks the thread it runs
+    /// on, and two of them may hold every thread of the cooperative pool.
+    static func value<Value: Sendable>(of task: Task<Value, Never>, within limit: Duration) async
+        -> Value?
+    {
+        let answered = Locked(false)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
+            @Sendable func answer(_ value: Value?) {
+                let first = answered.withLock { isAnswered in
+                    defer { isAnswered = true }
+                    return !isAnswered
+                }
+                if first { continuation.resume(returning: value) }
+            }
+            Task { answer(await task.value) }
+            // On a Dispatch thread: a reading waiting for a lock may hold the cooperative threads.
+            let (seconds, attoseconds) = limit.components
+            DispatchQueue.global().asyncAfter(
+                deadline: .now()
+                    + .nanoseconds(
+                        Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+            ) { answer(nil) }
+        }
+    }
+
+    /// The health of a database that did not answer within ``answerWithin``.
+    static func notAnswering(programRelease: String?) -> HealthReport {
+        let output =
+            "The database did not answer within \(answerWithin.components.seconds) s: another connection may hold it locked."
+        return HealthReport(
+            status: .fail, version: programRelease, releaseId: nil,
+            description: "The database cannot serve this program.",
+            checks: [
+                "database:reachable": [
+                    HealthReport.Check(
+                        componentType: "datastore", observedValue: nil, observedUnit: nil,
+                        status: .fail, output: output, time: Date())
+                ]
+            ])
     }
 
     private var refreshing: Task<(report: HealthReport, body: Data), Never>?
@@ -99,7 +161,8 @@ actor HealthMonitor {
         if let lastReadiness, now - lastReadiness.at < maximumAge {
             return lastReadiness.readiness
         }
-        let readiness = await readiness()
+        let readiness = await Task(executorPreference: readingThread) { await self.readiness() }
+            .value
         lastReadiness = (now, readiness)
         return readiness
     }

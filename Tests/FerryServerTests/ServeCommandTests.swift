@@ -215,6 +215,38 @@ struct ServeCommandTests {
         }
     }
 
+    @Test(
+        "/health and /readyz answer within a bound while another process holds the database locked")
+    func healthAnswersWhileTheDatabaseIsLocked() async throws {
+        try await withExample(at: ExampleApplication.newestRelease) { scenario in
+            let served = try await ServedFerry(
+                ["--database", scenario.path, "--migrations", scenario.migrations.path],
+                in: scenario.folder.url, environment: ["FERRY_SERVER_TOKEN": testToken])
+            // The application, holding the file locked (readers too) for a while.
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            holder.arguments = [
+                "sh", "-c", "(echo 'BEGIN EXCLUSIVE;'; sleep 15; echo 'COMMIT;') | sqlite3 \"$0\"",
+                scenario.path,
+            ]
+            try holder.run()
+            defer { if holder.isRunning { holder.terminate() } }
+            try await Task.sleep(for: .milliseconds(500))
+            for path in ["health", "readyz"] {
+                let started = ContinuousClock.now
+                let (body, response) = try await URLSession.shared.data(
+                    from: URL(string: served.url + path)!)
+                let waited = ContinuousClock.now - started
+                #expect(waited < .seconds(6), "\(path) took \(waited)")
+                #expect((response as? HTTPURLResponse)?.statusCode == 503, "\(path)")
+                #expect(
+                    String(decoding: body, as: UTF8.self).contains("did not answer within 2 s"),
+                    "\(path): \(String(decoding: body, as: UTF8.self))")
+            }
+            _ = await served.stop()
+        }
+    }
+
     /// Runs a program to its end; its exit status.
     func run(_ program: String, _ arguments: [String]) async throws -> Int32 {
         let process = Process()
