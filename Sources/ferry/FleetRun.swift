@@ -129,13 +129,20 @@ struct FleetRun {
         let canaryFailed = report.databases.contains {
             canaries.contains($0.name) && $0.result == .failed
         }
-        let error =
+        var error =
             failed == 0
             ? nil
             : FerryError.fleetIncomplete(
                 counts: counts, report: reportFile?.path,
                 stoppedAtAFailure: counts[.notStarted, default: 0] > 0 && !options.continuesOnError
                     && !canaryFailed)
+        if !movesReleases {
+            // What an upgrade's run leaves is not what a command that reads or copies leaves.
+            error?.changes =
+                command == "backup"
+                ? "Each database that succeeded has a new backup; no database was changed."
+                : "Nothing was changed: ferry \(command) only reads the databases."
+        }
         let seconds = (clock.now - start).inSeconds
         if console.isJSON {
             console.json(
@@ -152,12 +159,20 @@ struct FleetRun {
 
     private func fileURL(_ path: String) -> URL { URL(fileURLWithPath: path) }
 
+    /// Whether the command moves databases to another release (an upgrade).
+    private var movesReleases: Bool { command == "upgrade" }
+
     /// The table people read at the end: one line per database of this run's report.
     private func printTable(_ report: FleetReport, counts: [FleetOutcome: Int], seconds: Double) {
         var rows = [["DATABASE", "RESULT", "RELEASES", "BACKUP", "TIME", "ERROR"]]
         for entry in report.databases {
+            // Only an upgrade moves a database from one release to another; the other commands
+            // say where it is, and where this program is when that differs.
             let releases =
-                entry.to.map { "\(entry.from ?? "new") → \($0)" } ?? entry.from ?? "-"
+                movesReleases
+                ? entry.to.map { "\(entry.from ?? "new") → \($0)" } ?? entry.from ?? "-"
+                : (entry.from ?? "-")
+                    + (entry.to.map { $0 == entry.from ? "" : " (program at \($0))" } ?? "")
             rows.append([
                 entry.name, entry.result.rawValue, releases, entry.backup ?? "-",
                 entry.result == .notStarted ? "-" : Duration.text(seconds: entry.seconds),

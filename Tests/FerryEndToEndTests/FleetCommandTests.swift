@@ -126,6 +126,17 @@ import Testing
         #expect(failed.changes?.isEmpty == false)
         for name in ["a", "b", "d"] { #expect(try tenants.release(name) == "0.5.0") }
         #expect(try tenants.release("c") == "0.1.0", "the failed tenant rolled back")
+
+        // A command that reads says where each database is, and that it changed none.
+        let verify = try await tenants.run([
+            "verify", "--databases", "tenants/*.db", "--continue-on-error",
+        ])
+        #expect(verify.status == 1, "\(verify)")
+        #expect(verify.stderr.contains("Nothing was changed: ferry verify only reads"), "\(verify)")
+        #expect(!verify.stderr.contains("is at its new release"), "\(verify)")
+        let status = try await tenants.run(["status", "--databases", "tenants/*.db"])
+        #expect(status.stdout.contains("0.1.0 (program at 0.5.0)"), "\(status)")
+        #expect(!status.stdout.contains("→"), "\(status)")
         #expect(try tenants.devices("c") == ["c-sensor:quarantined", "lamp:light"])
         #expect(try tenants.devices("a") == ["a-sensor:sensor", "lamp:light"])
         // Each tenant's backups are its own.
