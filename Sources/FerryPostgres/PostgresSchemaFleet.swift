@@ -75,8 +75,9 @@ enum PostgresSchemaFleet {
         }
     }
 
-    /// The schemas whose names match one of the globs, PostgreSQL's own and
-    /// those Ferry cannot work in left out.
+    /// The schemas whose names match one of the globs, PostgreSQL's own left
+    /// out. One whose name Ferry cannot work in (a space, a quote) stays:
+    /// its run fails, saying why, rather than the fleet passing over it.
     private static func schemas(matching patterns: [String], in location: PostgresLocation)
         async throws -> [String]
     {
@@ -92,7 +93,7 @@ enum PostgresSchemaFleet {
                 """, logger: PostgresConnector.logger)
             var names: [String] = []
             for try await name in rows.decode(String.self)
-            where PostgresLocation.isUsableSchemaName(name) {
+            where !name.lowercased().hasPrefix("pg_") && name.lowercased() != "information_schema" {
                 names.append(name)
             }
             return names

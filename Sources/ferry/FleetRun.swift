@@ -85,8 +85,20 @@ struct FleetRun {
             FleetSpec(specText), engines: CommonOptions.engines, settings: settings)
         if let previous { fleet = fleet.keeping(locations: previous.remaining) }
         var single = settings
-        single.database = fleet.members.first?.location ?? FleetSpec.placeholderLocation
-        var configuration = try common.configuration(single, console: console)
+        // The shared configuration is made for the first database that can have one: a member
+        // that cannot (a schema named with a space) fails alone, in its own run, saying why.
+        var configuration: Ferry.Configuration?
+        var firstRefusal: (any Error)?
+        for location in fleet.members.map(\.location) + [FleetSpec.placeholderLocation] {
+            single.database = location
+            do {
+                configuration = try common.configuration(single, console: console)
+                break
+            } catch {
+                firstRefusal = firstRefusal ?? error
+            }
+        }
+        guard var configuration else { throw firstRefusal ?? CancellationError() }
         // Each database's own lines would interleave: the fleet's progress and table say it instead.
         configuration.logger.logLevel = .warning
         let options = FleetOptions(

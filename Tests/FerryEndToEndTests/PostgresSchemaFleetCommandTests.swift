@@ -80,6 +80,18 @@ struct PostgresSchemaFleetCommandTests {
             #expect(report.databases.map(\.name) == ["tenant_a", "tenant_b", "tenant_c"])
             #expect(report.databases.map(\.result) == [.succeeded, .failed, .succeeded])
             #expect(report.databases[1].error?.code == "verificationFailed")
+
+            // A schema whose name Ferry cannot work in fails alone, saying why; it is not passed over.
+            try await schemas.database.psql(["-c", #"CREATE SCHEMA "tenant_Odd name""#])
+            let odd = try await schemas.run([
+                "status", "--databases", schemas.url("schemas=tenant_*"), "--json",
+            ])
+            let lines = try odd.jsonLines().filter { $0["event"] as? String == "databaseFinished" }
+            let failed = try #require(lines.first { $0["name"] as? String == "tenant_Odd name" })
+            #expect(failed["result"] as? String == "failed", "\(failed)")
+            #expect("\(failed)".contains("is not a schema name Ferry can work in"), "\(failed)")
+            #expect(lines.count == 4, "\(odd)")
+            try await schemas.database.psql(["-c", #"DROP SCHEMA "tenant_Odd name""#])
             #expect(try await schemas.release("tenant_a") == "0.5.0")
             #expect(try await schemas.release("tenant_b") == "0.1.0")
             #expect(try await schemas.release("tenant_c") == "0.5.0")
