@@ -678,6 +678,16 @@ struct SQLiteBackupCopy: BackupCopy {
         let configuration = sourceSettings
         let liveConfiguration = self.liveConfiguration
         let listener = ProgressListener.current
+        // Where there was no database, opening the live path makes a file: a copy that fails
+        // (its transaction not committed, so the file holds nothing of anyone's) takes it away
+        // again, with its journal, so that nothing is left where nothing was.
+        let wasThere = Self.somethingIsAt(livePath)
+        var copied = false
+        defer {
+            if !wasThere, !copied {
+                for suffix in ["", "-journal", "-wal", "-shm"] { unlink(livePath + suffix) }
+            }
+        }
         do {
             try await blocking {
                 let from = try DatabaseQueue(path: source, configuration: configuration)
@@ -719,6 +729,7 @@ struct SQLiteBackupCopy: BackupCopy {
                     ? "The application holds the database: try again, or stop it first." : nil,
                 engineMessage: engineMessage)
         }
+        copied = true
         return .copied
     }
 

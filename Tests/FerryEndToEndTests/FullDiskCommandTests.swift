@@ -164,6 +164,17 @@ import Testing
         ])
         #expect(status.status == 0, "\(status)")
         #expect(status.stdout.contains("Database release: 0.3.0"), "\(status)")
+
+        // Into a path where there was no database: none is left there either.
+        let new = disk.folder.appendingPathComponent("new.db").path
+        let intoNothing = try await FerryProcess.run(
+            [
+                "restore", URL(fileURLWithPath: backupFile).lastPathComponent, "--yes",
+                "--database", new, "--backups", catalog, "--migrations", migrations.path,
+            ])
+        #expect(intoNothing.status == 1, "\(intoNothing)")
+        #expect(intoNothing.stderr.contains("There was no database before the restore."))
+        #expect(!FileManager.default.fileExists(atPath: new), "no empty database is left")
     }
 
     /// The example at 0.5.0 with 4,000 more history rows of 1 kB each (about 12 MB).
