@@ -1,6 +1,7 @@
 import Ferry
 import FerryTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// `ferry adopt`: databases that another migration tool managed, with that
@@ -150,6 +151,67 @@ import Testing
                     })
             #expect(try await database.scalar("SELECT release FROM ferry_state") == "1.0.0")
         }
+    }
+
+    /// A Flyway repeatable migration whose file changed since Flyway ran it
+    /// is adopted without --allow-changed (Flyway itself would run it again)
+    /// and the next upgrade runs it again; before, it was adopted as it is
+    /// now, and the database kept the old view.
+    @Test func aChangedFlywayRepeatableRunsAgainAfterTheAdoption() async throws {
+        let folder = try TemporaryFolder()
+        let migrations = folder.url.appendingPathComponent("migrations")
+        try FileManager.default.createDirectory(at: migrations, withIntermediateDirectories: true)
+        let table = "CREATE TABLE t (x INTEGER);\n"
+        let view = "DROP VIEW IF EXISTS v;\nCREATE VIEW v AS SELECT 1 AS a;\n"
+        try table.write(
+            to: migrations.appendingPathComponent("V1__t.sql"), atomically: true, encoding: .utf8)
+        func crc(_ text: String) -> Int32 {
+            if case .flywayCRC32(let value) = ToolChecksum.flywayCRC32(0).recomputed(from: text) {
+                return value
+            }
+            return 0
+        }
+        let path = folder.url.appendingPathComponent("app.db").path
+        let checksums = [crc(table), crc(view)]
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE t (x INTEGER); CREATE VIEW v AS SELECT 1 AS a;
+                    CREATE TABLE "flyway_schema_history" ("installed_rank" INT NOT NULL PRIMARY KEY,
+                        "version" VARCHAR(50), "description" VARCHAR(200) NOT NULL, "type" VARCHAR(20) NOT NULL,
+                        "script" VARCHAR(1000) NOT NULL, "checksum" INT, "installed_by" VARCHAR(100) NOT NULL,
+                        "installed_on" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f','now')),
+                        "execution_time" INT NOT NULL, "success" BOOLEAN NOT NULL);
+                    INSERT INTO flyway_schema_history (installed_rank, version, description, type, script,
+                        checksum, installed_by, execution_time, success)
+                    VALUES (1, '1', 't', 'SQL', 'V1__t.sql', ?, 'me', 1, 1),
+                           (2, NULL, 'v', 'SQL', 'R__v.sql', ?, 'me', 1, 1);
+                    """, arguments: StatementArguments(checksums))
+        }
+        try queue.close()
+        // The view's file changed since Flyway ran it.
+        try view.replacingOccurrences(of: "SELECT 1", with: "SELECT 2").write(
+            to: migrations.appendingPathComponent("R__v.sql"), atomically: true, encoding: .utf8)
+        _ = try folder.write(
+            "ferry.toml",
+            """
+            [app]
+            name = "fw"
+            release = "1.0.0"
+            [database]
+            url = "app.db"
+            migrations = "migrations"
+            [backups]
+            directory = "backups"
+            """)
+        let adopt = try await FerryProcess.run(["adopt"], in: folder.url)
+        #expect(adopt.status == 0, "\(adopt)")
+        let upgrade = try await FerryProcess.run(["upgrade", "--json"], in: folder.url)
+        #expect(upgrade.status == 0, "\(upgrade)")
+        #expect(
+            try upgrade.jsonLines().last?["applied"] as? [String] == ["1.0.0/R__v"], "\(upgrade)")
+        #expect(try scalar("SELECT a FROM v", in: path) == "2")
     }
 
     @Test(arguments: TestEngine.underTest)

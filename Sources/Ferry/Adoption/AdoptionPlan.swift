@@ -18,6 +18,12 @@ public struct AdoptionPlan: Sendable {
         let migration: Migration
         /// How long it took, in seconds, where the tool kept it.
         let seconds: Double?
+        /// The checksum the tool recorded, where it keeps one.
+        let toolChecksum: String?
+
+        /// Whether it is a repeatable migration whose file changed since the
+        /// tool ran it: the tool would run it again, and so does the next upgrade.
+        var runsAgain: Bool { changed != nil && migration.isRepeatable }
 
         private enum CodingKeys: String, CodingKey { case id, toolVersion, appliedAt, changed }
     }
@@ -37,8 +43,9 @@ public struct AdoptionPlan: Sendable {
     /// upgrade applies them.
     public let pending: [String]
 
-    /// The adopted migrations whose files changed since the tool applied them.
-    public var changed: [Adopted] { adopted.filter { $0.changed != nil } }
+    /// The adopted migrations whose files changed since the tool applied
+    /// them, repeatable ones left out (they run again, as the tool would).
+    public var changed: [Adopted] { adopted.filter { $0.changed != nil && !$0.runsAgain } }
 
     /// Matches a tool's history to the migrations of a catalog.
     ///
@@ -107,7 +114,8 @@ public struct AdoptionPlan: Sendable {
             }
             return Adopted(
                 id: migration.id, toolVersion: entry.identifier, appliedAt: entry.appliedAt,
-                changed: changed, migration: migration, seconds: entry.seconds)
+                changed: changed, migration: migration, seconds: entry.seconds,
+                toolChecksum: entry.checksum.map(\.description))
         }
         self.missing = missing
         let adoptedIDs = Set(adopted.map(\.id))

@@ -68,18 +68,28 @@ extension Ferry {
                         try Self.refuseManaged(try await session.readState(), command: "adopt")
                         for (index, item) in plan.adopted.enumerated() {
                             var note = "adopted from \(tool) (\(item.toolVersion))"
-                            if let changed = item.changed {
+                            if item.runsAgain {
+                                note +=
+                                    "; repeatable, its file changed since \(tool) ran it: the next upgrade runs it again"
+                            } else if let changed = item.changed {
                                 note +=
                                     "; file changed since \(tool) applied it (\(changed)), adopted as it is now"
                             }
+                            // A repeatable that changed keeps what the tool ran, which the file no
+                            // longer matches: the plan runs it again, as the tool would have.
+                            let checksum =
+                                item.runsAgain
+                                ? "\(tool) \(item.toolChecksum ?? "checksum")"
+                                : item.migration.checksum
                             try await session.record(
                                 AppliedMigration(
                                     id: item.id, release: .release(item.migration.release),
-                                    name: item.migration.name, checksum: item.migration.checksum,
+                                    name: item.migration.name, checksum: checksum,
                                     appliedAt: item.appliedAt ?? now, duration: item.seconds ?? 0,
                                     appliedBy: .release(program), kind: .adopted, note: note,
                                     sequence: index + 1,
-                                    acceptance: item.changed == nil ? nil : .changed))
+                                    acceptance: item.changed == nil || item.runsAgain
+                                        ? nil : .changed))
                             CrashPoint.reach("adopt.recorded")
                         }
                         try await session.recordEvent(
