@@ -54,6 +54,24 @@ extension BehaviourTests {
         }
     }
 
+    /// A migration added to a release the database is already at is refused,
+    /// saying how to give it a newer release in any layout.
+    @Test(arguments: TestEngine.underTest)
+    func aMigrationAddedToAnAppliedReleaseIsRefused(engine: TestEngine) async throws {
+        try await withExample(at: "0.5.0", on: engine) { scenario in
+            try scenario.write("0.5.0/099_late.sql", "CREATE TABLE late (id INTEGER PRIMARY KEY);")
+            let before = try await scenario.snapshot()
+            let error = try await #require(throws: FerryError.self) {
+                try await scenario.ferry.upgrade()
+            }
+            #expect(error.code == .migrationOutOfOrder, "\(error)")
+            #expect(error.message.contains("0.5.0/099_late"), "\(error)")
+            #expect(
+                error.advice?.contains("[[release]] version = \"0.5.0\"") == true, "\(error)")
+            #expect(try await scenario.snapshot() == before)
+        }
+    }
+
     /// A row whose first value is a text that does not say false (the name
     /// a script looked up, as Sqitch's verify scripts often return) passes.
     @Test(

@@ -184,7 +184,9 @@ public struct Plan: Sendable {
                     + "but the database is already at \(database.recordedRelease ?? "?"): migrations were added to a release after it was applied.",
                 changes: "Nothing was changed.",
                 advice:
-                    "Move the new migrations to a newer release folder, or pass \(.allowChanged) to apply them now (recorded in the history)."
+                    "Put the new migrations in a newer release: a newer release folder, or, in another tool's folder, "
+                    + "[[release]] version = \"\(database.recordedRelease ?? "X")\" through = \"<its last migration>\" in ferry.toml and a newer [app] release; "
+                    + "or pass \(.allowChanged) to apply them now (recorded in the history)."
             )
         }
         return nil
