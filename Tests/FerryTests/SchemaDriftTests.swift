@@ -24,6 +24,9 @@ import Testing
             object(.column, "devices", "notes", "TEXT"),
             object(.table, nil, "ferry_events"), object(.column, "ferry_events", "kind", "TEXT"),
             object(.table, nil, "scratchpad"), object(.column, "scratchpad", "a", ""),
+            // Another tool's history, kept after an adoption: its bookkeeping, not the schema.
+            object(.table, nil, "flyway_schema_history"),
+            object(.index, "flyway_schema_history", "flyway_schema_history_s_idx", "create index"),
         ]
         let differences = SchemaDrift.differences(live: live, expected: expected)
         #expect(

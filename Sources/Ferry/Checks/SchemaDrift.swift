@@ -107,9 +107,14 @@ public struct SchemaDrift: Sendable, Encodable, WordedForReader {
             if let table = key.table, missingTables.contains(table) { continue }
             add(object, .missing, "is missing (the migrations create it)")
         }
+        // Another migration tool's history table (kept after `adopt`, or written by the tool
+        // beside Ferry) is that tool's bookkeeping, not the application's schema.
+        let toolHistories = Set(
+            ForeignTool.allCases.filter { $0.registry == nil }.map(\.historyTable))
         for (key, object) in liveObjects {
             guard let wanted = expectedObjects[key] else {
                 if let table = key.table, unexpectedTables.contains(table) { continue }
+                if toolHistories.contains(key.table ?? key.name) { continue }
                 add(object, .unexpected, "is not made by any migration (added by hand?)")
                 continue
             }
