@@ -3,6 +3,8 @@ import Foundation
 import PostgresNIO
 
 extension PostgresHistoryDialect: TransferDialect {
+    var conditionQuoting: TransferCondition.Quoting { .postgres }
+
     /// The server's 64-bit hash of the row's text (`hashtextextended` of
     /// `ROW(…)::text`), as text; the text read under fixed settings
     /// (``valueTextSettings(legacy:)``).

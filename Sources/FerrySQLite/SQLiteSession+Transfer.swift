@@ -4,6 +4,8 @@ import GRDB
 import GRDBSQLite
 
 extension SQLiteHistoryDialect: TransferDialect {
+    var conditionQuoting: TransferCondition.Quoting { .sqlite }
+
     /// `ferry_row_digest(…)`, a function that each transfer access adds to
     /// the connection (``SQLiteTransferRecorder``): SQLite has no digest of its own.
     func rowDigest(of columns: [String]) -> String {

@@ -289,14 +289,20 @@ struct PostgresBackupTests {
         }
     }
 
+    /// Ferry on `database`, waiting at most two seconds for a table another
+    /// session holds (a restore's locks, a backup's `pg_dump`).
+    func waitingTwoSecondsForLocks(_ database: TestDatabase) throws -> Ferry {
+        var configuration = configuration(database)
+        var engine = try PostgresEngine(url: database.location, environment: [:])
+        engine.restoreLockTimeout = .seconds(2)
+        configuration.engine = engine
+        return Ferry(configuration)
+    }
+
     @Test func aRestoreWaitingForAnOpenTransactionGivesUpNamingItAndChangesNothing() async throws {
         try await withTestDatabase(.postgres) { database in
             try await fill(database, rows: 100)
-            var configuration = configuration(database)
-            var engine = try PostgresEngine(url: database.location, environment: [:])
-            engine.restoreLockTimeout = .seconds(2)
-            configuration.engine = engine
-            let ferry = Ferry(configuration)
+            let ferry = try waitingTwoSecondsForLocks(database)
             let backup = try await ferry.backup()
             try await database.load("DELETE FROM items WHERE id > 5")
             let before = try await database.snapshot()
@@ -325,11 +331,7 @@ struct PostgresBackupTests {
     @Test func aBackupWaitingForALockedTableGivesUpNamingIt() async throws {
         try await withTestDatabase(.postgres) { database in
             try await fill(database, rows: 100)
-            var configuration = configuration(database)
-            var engine = try PostgresEngine(url: database.location, environment: [:])
-            engine.restoreLockTimeout = .seconds(2)
-            configuration.engine = engine
-            let ferry = Ferry(configuration)
+            let ferry = try waitingTwoSecondsForLocks(database)
             let name = try #require(database.postgresDatabase)
             let application = try await PostgresTestServer.holdOpenTransaction(
                 reading: "items", locking: true, in: name)

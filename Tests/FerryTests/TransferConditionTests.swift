@@ -18,7 +18,8 @@ import Testing
             "name LIKE '%;%'",
         ] {
             #expect(
-                TransferCondition.fault(of: condition, postgres: postgres) == nil, "\(condition)")
+                TransferCondition.fault(of: condition, quoting: postgres ? .postgres : .sqlite)
+                    == nil, "\(condition)")
         }
     }
 
@@ -35,25 +36,26 @@ import Testing
             "1=1) OR (1=1 --",
         ] {
             #expect(
-                TransferCondition.fault(of: condition, postgres: postgres) != nil, "\(condition)")
+                TransferCondition.fault(of: condition, quoting: postgres ? .postgres : .sqlite)
+                    != nil, "\(condition)")
         }
     }
 
     /// Where the engines read a text differently, each is read as its engine reads it.
     @Test func eachEngineReadsItsOwnQuotes() {
         // SQLite's identifiers in brackets and backticks; PostgreSQL has neither.
-        #expect(TransferCondition.fault(of: "[a)b] = 1", postgres: false) == nil)
-        #expect(TransferCondition.fault(of: "[a)b] = 1", postgres: true) != nil)
-        #expect(TransferCondition.fault(of: "`a)b` = 1", postgres: false) == nil)
+        #expect(TransferCondition.fault(of: "[a)b] = 1", quoting: .sqlite) == nil)
+        #expect(TransferCondition.fault(of: "[a)b] = 1", quoting: .postgres) != nil)
+        #expect(TransferCondition.fault(of: "`a)b` = 1", quoting: .sqlite) == nil)
         // PostgreSQL's E'' takes backslashes: the quote after one does not close it.
-        #expect(TransferCondition.fault(of: "a = E'\\')' ", postgres: true) == nil)
-        #expect(TransferCondition.fault(of: "a = E'\\'' ) OR (1=1 --'", postgres: true) != nil)
+        #expect(TransferCondition.fault(of: "a = E'\\')' ", quoting: .postgres) == nil)
+        #expect(TransferCondition.fault(of: "a = E'\\'' ) OR (1=1 --'", quoting: .postgres) != nil)
         // Dollar quotes in PostgreSQL; in SQLite a `$name` is a parameter, no quote.
-        #expect(TransferCondition.fault(of: "a = $q$ ) $q$", postgres: true) == nil)
-        #expect(TransferCondition.fault(of: "a = $q$ ) $q$", postgres: false) != nil)
-        #expect(TransferCondition.fault(of: "$a$ ) OR (1=1 OR $a$", postgres: false) != nil)
+        #expect(TransferCondition.fault(of: "a = $q$ ) $q$", quoting: .postgres) == nil)
+        #expect(TransferCondition.fault(of: "a = $q$ ) $q$", quoting: .sqlite) != nil)
+        #expect(TransferCondition.fault(of: "$a$ ) OR (1=1 OR $a$", quoting: .sqlite) != nil)
         // PostgreSQL's comments nest; SQLite's end at the first `*/`.
-        #expect(TransferCondition.fault(of: "1 /* /* */ ) OR (1=1 /* */", postgres: false) != nil)
-        #expect(TransferCondition.fault(of: "1 /* /* */ ) */ = 1", postgres: true) == nil)
+        #expect(TransferCondition.fault(of: "1 /* /* */ ) OR (1=1 /* */", quoting: .sqlite) != nil)
+        #expect(TransferCondition.fault(of: "1 /* /* */ ) */ = 1", quoting: .postgres) == nil)
     }
 }

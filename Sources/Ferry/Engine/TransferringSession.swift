@@ -3,6 +3,10 @@
 /// value given as text is compared with a typed column, and how a row's key
 /// is kept in `ferry_transfer_rows` so that it finds the row again by its index.
 public protocol TransferDialect: HistoryDialect {
+    /// How the engine reads quotes and comments, by which a transfer's
+    /// condition is checked to stay in its parenthesis.
+    var conditionQuoting: TransferCondition.Quoting { get }
+
     /// An expression of text that digests these column expressions (of one
     /// row): equal for equal values, different once any of them changed.
     func rowDigest(of columns: [String]) -> String

@@ -299,8 +299,9 @@ extension Ferry {
     /// (the import's own, or the end of the upgrade that makes the export's
     /// release in a new database), and records the import in the history.
     ///
-    /// - Parameter leftOut: Where the rows left out as conflicts are noted
-    ///   (`N rows of table (key; …)`), for a refusal of rows that reference them.
+    /// - Parameter leftOut: Where the rows this import leaves out are noted
+    ///   (conflicts, and values a dry run found the target would refuse), for
+    ///   a refusal of rows that reference them.
     func loadTables(
         of manifest: ExportManifest, from folder: URL, options: ImportOptions,
         release: Release?, backup: String?, in session: any MigrationSession,

@@ -378,7 +378,7 @@ extension Ferry {
     {
         if let condition = request.condition,
             let fault = TransferCondition.fault(
-                of: condition, postgres: session.engineName == "postgresql")
+                of: condition, quoting: session.transferDialect.conditionQuoting)
         {
             throw FerryError(
                 .invalidTransfer,

@@ -10,11 +10,18 @@
 /// the engine reads quotes and comments: SQLite's `'…'`, `"…"`, `` `…` ``
 /// and `[…]`, `--` and `/* … */`; PostgreSQL's `'…'`, `E'…'` with
 /// backslashes, `$tag$…$tag$` and `"…"`, `--` and nested `/* … */`.
-enum TransferCondition {
+public enum TransferCondition {
+    /// How an engine reads quotes and comments.
+    public enum Quoting: Sendable {
+        /// SQLite's: `'…'`, `"…"`, `` `…` ``, `[…]`; comments that do not nest.
+        case sqlite
+        /// PostgreSQL's: `'…'`, `E'…'`, `$tag$…$tag$`, `"…"`; comments that nest.
+        case postgres
+    }
+
     /// Why the condition cannot be used, in a few words; nil when it can.
-    ///
-    /// - Parameter postgres: Whether PostgreSQL reads it (else SQLite).
-    static func fault(of condition: String, postgres: Bool) -> String? {
+    static func fault(of condition: String, quoting: Quoting) -> String? {
+        let postgres = quoting == .postgres
         let bytes = Array(condition.utf8)
         var depth = 0
         var index = 0
