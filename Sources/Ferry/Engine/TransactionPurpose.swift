@@ -64,11 +64,12 @@ public enum TransactionPurpose: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The refusal of an operation that would leave rows whose foreign key
-    /// has no parent row: `violations` as the engine describes them (the
-    /// first ten listed), `check` the engine's check that found them.
+    /// has no parent row.
     ///
-    /// - Parameter changes: What was changed; by default, that the
-    ///   operation was rolled back.
+    /// - Parameters:
+    ///   - violations: The rows, as the engine describes them (the first ten are listed).
+    ///   - check: The engine's check that found them (`PRAGMA foreign_key_check`).
+    ///   - changes: What was changed; by default, that the operation was rolled back.
     public func foreignKeyRefusal(
         _ violations: [String], check: String, changes: String? = nil
     ) -> FerryError {

@@ -7,13 +7,13 @@
 /// it (`1=1) OR (1=1`) would no longer be bound to the source entity: rows
 /// of other entities would move. So the condition must be one piece: its
 /// parentheses balanced, no `;`, no quote or comment left open, read as
-/// the engine reads quotes and comments: SQLite's `'…'`, `"…"`, `` `…` ``
-/// and `[…]`, `--` and `/* … */`; PostgreSQL's `'…'`, `E'…'` with
+/// the engine reads quotes and comments: SQLite's `'…'`, `"…"`, names in
+/// backquotes and `[…]`, `--` and `/* … */`; PostgreSQL's `'…'`, `E'…'` with
 /// backslashes, `$tag$…$tag$` and `"…"`, `--` and nested `/* … */`.
 public enum TransferCondition {
     /// How an engine reads quotes and comments.
     public enum Quoting: Sendable {
-        /// SQLite's: `'…'`, `"…"`, `` `…` ``, `[…]`; comments that do not nest.
+        /// SQLite's: `'…'`, `"…"`, names in backquotes, `[…]`; comments that do not nest.
         case sqlite
         /// PostgreSQL's: `'…'`, `E'…'`, `$tag$…$tag$`, `"…"`; comments that nest.
         case postgres
