@@ -31,7 +31,8 @@ enum ConnectionFile {
         return Array(UnsafeRawBufferPointer(start: region, count: count))
     }
 
-    private static func mainFile(of db: Database) -> UnsafeMutablePointer<sqlite3_file>? {
+    /// The connection's own file of its main database (its VFS's), or nil.
+    static func mainFile(of db: Database) -> UnsafeMutablePointer<sqlite3_file>? {
         var pointer: UnsafeMutableRawPointer?
         guard
             sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_FILE_POINTER, &pointer)

@@ -54,11 +54,7 @@ enum SQLitePageCopy {
         else { return false }
         let (total, overflow) = pageCount.multipliedReportingOverflow(by: pageSize)
         guard !overflow else { return false }
-        var pointer: UnsafeMutableRawPointer?
-        guard
-            sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_FILE_POINTER, &pointer)
-                == SQLITE_OK,
-            let source = pointer?.assumingMemoryBound(to: sqlite3_file.self),
+        guard let source = ConnectionFile.mainFile(of: db),
             let read = source.pointee.pMethods?.pointee.xRead
         else { return false }
 

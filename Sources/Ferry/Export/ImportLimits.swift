@@ -1,3 +1,5 @@
+import Foundation
+
 /// The values a target engine's columns cannot keep as they are, whatever
 /// the column's type: an import from another engine refuses each with its
 /// table, key and column (a dry run lists it), where the engine would
@@ -24,7 +26,10 @@ public struct ImportLimits: Sendable, Equatable {
         case .real(let real) where !keepsNaN && real.isNaN:
             return "is NaN, which this engine would store as NULL"
         case .text(var text) where !keepsNULInText:
-            let holdsNUL = text.withUTF8 { $0.contains(0) }
+            // memchr: on the hot path of every text of a move, the generic scan cost 6%.
+            let holdsNUL = text.withUTF8 { bytes in
+                bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false
+            }
             return holdsNUL
                 ? "holds the character NUL (U+0000), which this engine's texts cannot" : nil
         default:
