@@ -94,4 +94,16 @@ echo "test.sh: the documentation took $((SECONDS - began)) s"
 # A crash prints only the crashed thread, so that the end of CI's log shows where it was.
 export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-32}"
 export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=yes,threads=crashed}"
-GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768 swift test --skip-build "$@"
+# CI keeps only the end of a run's output, where a failure's lines are long gone among
+# thousands of passing ones: the run is kept in a file, and a failed run ends by repeating
+# each recorded issue (its line and the details under it) and each failed test.
+output="$(mktemp)"
+status=0
+GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768 swift test --skip-build "$@" 2>&1 | tee "$output" \
+    || status=$?
+if ((status != 0)); then
+    echo "test.sh: the run failed (exit $status); what it recorded:"
+    awk '/^[^ ]*✘/ { shown = 1; print; next } shown && /^ +/ { print; next } { shown = 0 }' "$output"
+fi
+rm -f "$output"
+exit "$status"

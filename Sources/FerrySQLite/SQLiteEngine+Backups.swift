@@ -702,7 +702,10 @@ struct SQLiteBackupCopy: BackupCopy {
                 defer { restoring.finish() }
                 try from.writeWithoutTransaction { sourceDB in
                     try live.writeWithoutTransaction { liveDB in
-                        if liveDB.isInsideTransaction { try liveDB.execute(sql: "ROLLBACK") }
+                        if liveDB.isInsideTransaction {
+                            try liveDB.execute(sql: "ROLLBACK")
+                            CrashPoint.reach("restore.guard-released")
+                        }
                         try Self.copy(
                             from: sourceDB, to: liveDB, unchangedSince: stamp, livePath: livePath
                         ) { done, total in
@@ -737,7 +740,7 @@ struct SQLiteBackupCopy: BackupCopy {
     /// API, 4,096 pages a step, reporting `(done, total)` after each.
     ///
     /// - Throws: `DatabaseError` from SQLite; ``FerryError`` (code
-    ///   `restoreFailed`, nothing changed) when the stamp moved.
+    ///   `writeDuringRestore`, nothing changed) when the stamp moved.
     private static func copy(
         from sourceDB: Database, to liveDB: Database,
         unchangedSince stamp: (bytes: [UInt8], wal: Bool)?,
@@ -763,7 +766,7 @@ struct SQLiteBackupCopy: BackupCopy {
             }
             guard CommitStamp.read(liveDB, wal: stamp.wal) == stamp.bytes else {
                 throw FerryError(
-                    .restoreFailed,
+                    .writeDuringRestore,
                     "The application committed a write to \(livePath) after the pre-restore backup was taken and before the restore could keep its writes out again: restored now, that write would be in neither.",
                     changes: "Nothing was changed: the backup was not copied in.",
                     advice:

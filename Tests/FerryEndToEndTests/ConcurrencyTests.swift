@@ -136,4 +136,45 @@ import Testing
         let kept = try rooms(path).union(rooms(backups.appendingPathComponent(preRestore).path))
         #expect(written.subtracting(kept).isEmpty, "lost: \(written.subtracting(kept).sorted())")
     }
+
+    /// A write committed in the instant the restore lets go of the live
+    /// database to copy the backup in (the restore stopped there, a
+    /// `sqlite3` writing meanwhile): that attempt changes nothing, and the
+    /// restore starts again by itself with a new pre-restore backup that
+    /// holds the write; the catalog keeps that one only.
+    @Test func aWriteInTheInstantOfTheSwitchStartsTheRestoreAgain() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("sensorhub.db").path
+        let backups = folder.url.appendingPathComponent("backups")
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        try await ExampleApplication.makeDatabase(at: "0.5.0", path: path, migrations: migrations)
+        let common = [
+            "--database", path, "--backups", backups.path, "--migrations", migrations.path,
+        ]
+        let backup = try await FerryProcess.run(["backup", "--json"] + common)
+        let name = try #require(try backup.jsonLines().last?["backup"] as? String, "\(backup)")
+
+        let restore = try FerryProcess.start(
+            ["restore", name, "--yes"] + common,
+            environment: ["FERRY_TEST_STOP_AT": "restore.guard-released"])
+        #expect(await restore.waitUntilStopped(), "the restore stopped between its two locks")
+        let writer = try sqlite3Shell(path, sql: "INSERT INTO rooms(name) VALUES ('in the switch')")
+        #expect(writer.status == 0, "\(writer.stderr)")
+        restore.kill(SIGCONT)
+        let output = await restore.finish()
+        #expect(output.status == 0, "\(output)")
+        #expect(output.stderr.contains("after the pre-restore backup was taken"), "\(output)")
+        #expect(output.stderr.contains("Trying again (attempt 2 of 3)"), "\(output)")
+
+        let preRestores = try FileManager.default.contentsOfDirectory(atPath: backups.path)
+            .filter { $0.contains("pre-restore") && $0.hasSuffix(".sqlite") }
+        #expect(preRestores.count == 1, "\(preRestores)")
+        let preRestore = try #require(preRestores.first)
+        #expect(
+            try scalar(
+                "SELECT count(*) FROM rooms WHERE name = 'in the switch'",
+                in: backups.appendingPathComponent(preRestore).path) == "1")
+        #expect(
+            try scalar("SELECT count(*) FROM rooms WHERE name = 'in the switch'", in: path) == "0")
+    }
 }

@@ -217,15 +217,31 @@ extension Ferry {
         _ backup: Backup, programRelease: Release?, checksum: Task<Void, any Error>? = nil,
         emit: @escaping @Sendable (UpgradeEvent) -> Void
     ) async throws -> RestoreReport {
-        do {
-            return try await replaceLiveDatabase(
-                with: backup, programRelease: programRelease, checksum: checksum, emit: emit)
-        } catch {
-            // A damaged file may fail to load before its checksum is known: the checksum says why.
-            try await checksum?.value
-            throw error
+        var attempt = 1
+        while true {
+            do {
+                return try await replaceLiveDatabase(
+                    with: backup, programRelease: programRelease, checksum: checksum, emit: emit)
+            } catch let error as FerryError
+                where error.code == .writeDuringRestore && attempt < Self.restoreAttempts
+            {
+                // Nothing was changed, and the pre-restore backup that missed the write is gone:
+                // the next attempt backs the database up again, write included.
+                configuration.logger.warning(
+                    "\(error.message) Trying again (attempt \(attempt + 1) of \(Self.restoreAttempts))."
+                )
+                attempt += 1
+            } catch {
+                // A damaged file may fail to load before its checksum is known: the checksum says why.
+                try await checksum?.value
+                throw error
+            }
         }
     }
+
+    /// How many times a restore starts again when the application commits a
+    /// write in the instant the restore lets go of the live database.
+    static let restoreAttempts = 3
 
     /// ``restoreHoldingLock(_:programRelease:checksum:emit:)`` without its
     /// report of a checksum that differs.

@@ -53,6 +53,11 @@ public struct FerryError: Error, Sendable, CustomStringConvertible, WordedForRea
         public static let insufficientSpace = Code(rawValue: "insufficientSpace")
         /// A restore or downgrade failed and the live database was put back.
         public static let restoreFailed = Code(rawValue: "restoreFailed")
+        /// The application committed a write in the instant a restore let
+        /// go of the live database to copy the backup in: nothing was
+        /// changed, and the restore starts again (a few times) with a new
+        /// pre-restore backup that holds the write.
+        public static let writeDuringRestore = Code(rawValue: "writeDuringRestore")
         /// A destructive command was not confirmed.
         public static let notConfirmed = Code(rawValue: "notConfirmed")
         /// A text is not a release range.
