@@ -67,7 +67,7 @@ struct ImportCommand: AsyncParsableCommand {
             if console.isJSON { return console.json(Result(import: report)) }
             for table in report.tables {
                 var line =
-                    "  \(table.name): \(table.rows) rows, \(table.inserted) \(dryRun ? "would be " : "")inserted"
+                    "  \(table.name)\(table.references ? " (references)" : ""): \(table.rows) rows, \(table.inserted) \(dryRun ? "would be " : "")inserted"
                 if table.conflicts > 0 {
                     line += ", \(table.conflicts) already there"
                     if mode == .merge || dryRun {

@@ -210,9 +210,31 @@ import Testing
             let folder = database.folder.url.appendingPathComponent("subtree")
             let report = try await ferry.export(
                 to: folder, options: ExportOptions(entities: [EntitySelection(parsing: "nodes=2")]))
-            #expect(report.tables.map(\.name) == ["nodes", "notes"])
-            #expect(report.tables.map(\.rows) == [3, 2])
-            #expect(report.tables.allSatisfy { !$0.references })
+            // The subtree is the entity's own; the root above it is a reference.
+            #expect(report.tables.map(\.name) == ["nodes", "nodes", "notes"])
+            #expect(report.tables.map(\.rows) == [1, 3, 2])
+            #expect(report.tables.map(\.references) == [true, false, false])
+
+            // Deeper down, every row up to the top is a reference, and the export comes back
+            // whole into a database that lost the branch, parent included.
+            let branch = database.folder.url.appendingPathComponent("branch")
+            let deeper = try await ferry.export(
+                to: branch, options: ExportOptions(entities: [EntitySelection(parsing: "nodes=3")]))
+            #expect(deeper.tables.map(\.rows) == [2, 2, 1])
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: branch.appendingPathComponent("data/nodes.references").path))
+            try await database.load(
+                "DELETE FROM notes WHERE node_id IN (2, 4); DELETE FROM nodes WHERE id IN (4, 3); DELETE FROM nodes WHERE id = 2;"
+            )
+            let imported = try await ferry.import(from: branch, options: ImportOptions())
+            #expect(imported.tables.map(\.inserted) == [1, 2, 1], "\(imported.tables)")
+            #expect(imported.tables.map(\.conflicts) == [1, 0, 0])
+            #expect(
+                try await database.scalar(
+                    "SELECT count(*) FROM nodes n JOIN nodes p ON p.id = n.parent_id WHERE n.id IN (2, 3, 4)"
+                ) == "3")
+            #expect(try await database.scalar("SELECT body FROM notes WHERE node_id = 4") == "deep")
 
             let refused = #expect(throws: FerryError.self) {
                 try EntitySelection(parsing: "nodes")

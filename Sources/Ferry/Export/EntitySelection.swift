@@ -31,14 +31,29 @@ public struct EntitySelection: Sendable, Hashable, Codable, CustomStringConverti
 }
 
 /// Which rows of each table an export of entities holds, as SQL conditions
-/// that both engines read (row values compared with `IN` subqueries, and a
-/// recursive subquery for a table that references itself).
+/// that both engines read (row values compared with `IN` subqueries, and
+/// recursive subqueries up and down a table that references itself).
+///
+/// A table's rows fall in two parts: those that belong to the entities
+/// (the entities' own rows and every row below them), and references, the
+/// rows those point at that do not belong to them (a device's room, a
+/// node's parent in the same table), which the target keeps if it has
+/// them. Each part is exported, and loaded, on its own.
 struct EntityRows {
-    /// The condition on each exported table's rows; tables not here are not exported.
-    let conditions: [String: String]
-    /// The tables whose rows are references: rows the entities point at,
-    /// not rows that belong to them.
-    let references: Set<String>
+    /// One part of a table's rows.
+    struct Part {
+        /// The table.
+        let table: ExportTable
+        /// The condition on its rows.
+        let condition: String
+        /// Whether the rows are references.
+        let references: Bool
+    }
+
+    /// The parts, in load order: a table's references before its own rows,
+    /// and a table after those it references. Tables without a part are
+    /// not exported.
+    let parts: [Part]
 
     /// The rows of `entities` in `tables`.
     ///
@@ -69,11 +84,11 @@ struct EntityRows {
 
         // Downwards, parents first: a table's rows belong to the entities when they are a root
         // or reference a row that does.
-        var conditions: [String: String] = [:]
+        var belonging: [String: String] = [:]
         for table in ordered {
             var alternatives = roots[table.name] ?? []
             for key in table.foreignKeys where key.referencedTable != table.name {
-                guard let parent = conditions[key.referencedTable],
+                guard let parent = belonging[key.referencedTable],
                     let referenced = Self.referencedColumns(of: key, in: byName)
                 else { continue }
                 alternatives.append(
@@ -81,17 +96,25 @@ struct EntityRows {
                 )
             }
             guard !alternatives.isEmpty else { continue }
-            conditions[table.name] = Self.withDescendants(
-                of: table, Self.any(alternatives), in: byName)
+            belonging[table.name] = Self.following(
+                table, Self.any(alternatives), downwards: true, in: byName)
         }
-        let belonging = Set(conditions.keys)
 
-        // Upwards, children first: rows that exported rows reference, which the target needs.
-        var references: Set<String> = []
-        for table in ordered.reversed() where !belonging.contains(table.name) {
+        // Upwards, children first: rows that exported rows reference and that do not belong to
+        // the entities, which the target needs (up a tree of rows, to its top).
+        var references: [String: String] = [:]
+        func exported(_ table: String) -> String? {
+            switch (belonging[table], references[table]) {
+            case (let own?, let referenced?): Self.any([own, referenced])
+            case (let own, let referenced): own ?? referenced
+            }
+        }
+        for table in ordered.reversed() {
             var alternatives: [String] = []
-            for child in ordered where child.name != table.name {
-                guard let condition = conditions[child.name] else { continue }
+            for child in ordered {
+                let condition =
+                    child.name == table.name ? belonging[child.name] : exported(child.name)
+                guard let condition else { continue }
                 for key in child.foreignKeys where key.referencedTable == table.name {
                     guard let referenced = Self.referencedColumns(of: key, in: byName) else {
                         continue
@@ -102,11 +125,18 @@ struct EntityRows {
                 }
             }
             guard !alternatives.isEmpty else { continue }
-            conditions[table.name] = Self.any(alternatives)
-            references.insert(table.name)
+            let referenced = Self.following(
+                table, Self.any(alternatives), downwards: false, in: byName)
+            references[table.name] =
+                belonging[table.name].map { "(\(referenced)) AND ((\($0)) IS NOT TRUE)" }
+                ?? referenced
         }
-        self.conditions = conditions
-        self.references = references
+        parts = ordered.flatMap { table in
+            [
+                references[table.name].map { Part(table: table, condition: $0, references: true) },
+                belonging[table.name].map { Part(table: table, condition: $0, references: false) },
+            ].compactMap { $0 }
+        }
     }
 
     /// The referenced columns of a foreign key: those it names, or the
@@ -120,11 +150,12 @@ struct EntityRows {
         return columns.count == key.columns.count && !columns.isEmpty ? columns : nil
     }
 
-    /// The condition widened to the rows below those it selects through
-    /// the table's references to itself (a tree of rows), when its primary
-    /// key is one column.
-    private static func withDescendants(
-        of table: ExportTable, _ condition: String, in tables: [String: ExportTable]
+    /// The condition widened through the table's reference to itself (a
+    /// tree of rows), when its primary key is one column: to the rows below
+    /// those it selects, or to the rows above them.
+    private static func following(
+        _ table: ExportTable, _ condition: String, downwards: Bool,
+        in tables: [String: ExportTable]
     ) -> String {
         guard table.primaryKey.count == 1, let key = table.primaryKey.first,
             let tree = table.foreignKeys.first(where: { foreign in
@@ -135,8 +166,13 @@ struct EntityRows {
         let name = SQLIdentifier.quoted(table.name)
         let column = SQLIdentifier.quoted(key)
         let parent = SQLIdentifier.quoted(tree.columns[0])
+        // Down: the rows whose parent is a row found. Up: the parent of a row found.
+        let step =
+            downwards
+            ? "SELECT c.\(column) FROM \(name) c JOIN ferry_rows r ON c.\(parent) = r.\(column)"
+            : "SELECT c.\(parent) FROM \(name) c JOIN ferry_rows r ON c.\(column) = r.\(column) WHERE c.\(parent) IS NOT NULL"
         return
-            "\(column) IN (WITH RECURSIVE ferry_rows(\(column)) AS (SELECT \(column) FROM \(name) WHERE \(condition) UNION SELECT c.\(column) FROM \(name) c JOIN ferry_rows r ON c.\(parent) = r.\(column)) SELECT \(column) FROM ferry_rows)"
+            "\(column) IN (WITH RECURSIVE ferry_rows(\(column)) AS (SELECT \(column) FROM \(name) WHERE \(condition) UNION \(step)) SELECT \(column) FROM ferry_rows)"
     }
 
     private static func row(_ columns: [String]) -> String {

@@ -28,6 +28,12 @@ public struct ExportFolder: Sendable {
         return "data/" + name
     }
 
+    /// What follows a table's folder for the part of its rows that an
+    /// export of entities holds as references (`data/rooms.references`),
+    /// apart from the entities' own rows of the same table: no table's
+    /// folder ends so, since a plain name has no dot.
+    public static let referencesSuffix = ".references"
+
     /// Reads the manifest and checks every file it names (size and
     /// SHA-256), reading each file once in pieces; nothing is written.
     ///

@@ -105,7 +105,11 @@ extension Ferry {
         tables = ExportTable.inLoadOrder(tables)
         let entityRows =
             options.entities.isEmpty ? nil : try EntityRows(options.entities, in: tables)
-        if let entityRows { tables = tables.filter { entityRows.conditions[$0.name] != nil } }
+        // What is written, in load order: each table whole, or the parts of the entities' rows.
+        let parts: [(table: ExportTable, condition: String?, references: Bool?)] =
+            entityRows?.parts.map { ($0.table, $0.condition, $0.references) }
+            ?? tables.map { ($0, nil, nil) }
+        let ownRows = Set(entityRows?.parts.filter { !$0.references }.map(\.table.name) ?? [])
         var included: [String] = []
         var redacted: [String] = []
 
@@ -119,11 +123,12 @@ extension Ferry {
         try Self.makePrivateFolder(folder.appendingPathComponent("data"))
         var manifestTables: [ExportManifest.Table] = []
         var reportTables: [ExportReport.Table] = []
-        for table in tables {
+        for (table, condition, references) in parts {
             let secretPositions = table.columns.indices.filter {
                 secrets.contains("\(table.name).\(table.columns[$0].name)")
             }
-            for position in secretPositions {
+            for position in secretPositions
+            where references != true || !ownRows.contains(table.name) {
                 let name = "\(table.name).\(table.columns[position].name)"
                 if options.redact { redacted.append(name) } else { included.append(name) }
                 if options.redact && !table.columns[position].isNullable {
@@ -132,10 +137,12 @@ extension Ferry {
                     )
                 }
             }
-            let relative = ExportFolder.dataFolder(for: table.name)
+            // A table's references and the entities' own rows of it are two parts, in two folders.
+            let relative =
+                ExportFolder.dataFolder(for: table.name)
+                + (references == true ? ExportFolder.referencesSuffix : "")
             let tableFolder = folder.appendingPathComponent(relative)
             try Self.makePrivateFolder(tableFolder)
-            let condition = entityRows?.conditions[table.name]
             // Advanced once per batch of rows: the clock is read at each.
             let progress = ProgressReporter("export \(table.name)", unit: .rows)
             defer { progress.finish() }
@@ -150,9 +157,13 @@ extension Ferry {
                 redacted: options.redact ? secretPositions : [], progress: progress)
             try await snapshot.readRows(of: table, where: condition, into: writer.rows)
             let files = try writer.finish()
+            if references == true, writer.rowCount == 0, ownRows.contains(table.name) {
+                // No row of the entities' own points outside them: the table is its own part.
+                try FileManager.default.removeItem(at: tableFolder)
+                continue
+            }
             try FileSafety.sync(tableFolder)
             CrashPoint.reach("export.table-written")
-            let references = entityRows.map { $0.references.contains(table.name) }
             manifestTables.append(
                 ExportManifest.Table(
                     table: table, rowCount: writer.rowCount, files: files,

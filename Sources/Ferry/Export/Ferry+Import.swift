@@ -88,7 +88,8 @@ extension Ferry {
                 release: state.recordedRelease,
                 tables: manifest.tables.map {
                     ImportReport.Table(
-                        name: $0.table.name, rows: $0.rowCount, inserted: 0, conflicts: 0,
+                        name: $0.table.name, references: $0.references == true, rows: $0.rowCount,
+                        inserted: 0, conflicts: 0,
                         conflictKeys: [], converted: [], refused: 0, refusedValues: [],
                         renumbered: 0, renumberedKeys: [])
                 }, backup: nil, earlierRun: earlier, seconds: (clock.now - started).inSeconds)
@@ -205,7 +206,8 @@ extension Ferry {
                 .description,
             tables: zip(manifest.tables, loads).map { table, load in
                 ImportReport.Table(
-                    name: table.table.name, rows: load.rows, inserted: load.inserted,
+                    name: table.table.name, references: table.references == true, rows: load.rows,
+                    inserted: load.inserted,
                     conflicts: load.conflicts, conflictKeys: load.conflictKeys,
                     converted: load.converted, refused: load.refused,
                     refusedValues: load.refusedValues, renumbered: load.renumbered,

@@ -52,6 +52,10 @@ public struct ImportReport: Sendable, Encodable {
     public struct Table: Sendable, Encodable {
         /// The table's name.
         public var name: String
+        /// Whether the rows are references of an export of entities (rows
+        /// they point at, which the database keeps when it has them), not
+        /// rows of the entities' own.
+        public var references: Bool
         /// The rows in the export.
         public var rows: Int
         /// The rows inserted (for a dry run: that would be).
