@@ -15,7 +15,12 @@ extension PostgresSession: ImportingSession {
 
     /// PostgreSQL keeps NaN (in `real`, `double precision` and `numeric`);
     /// its texts cannot hold NUL.
-    var importLimits: ImportLimits { ImportLimits(keepsNaN: true, keepsNULInText: false) }
+    var importLimits: ImportLimits {
+        // Timestamps and times keep microseconds, numeric(p,s) its scale: both round the rest.
+        ImportLimits(
+            keepsNaN: true, keepsNULInText: false, secondFractionDigits: 6,
+            keepsDeclaredScale: true)
+    }
 
     /// Into an empty table, `COPY` straight into it, with its foreign keys,
     /// its indexes and its primary and unique keys made again after the rows

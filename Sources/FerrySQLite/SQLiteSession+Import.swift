@@ -221,7 +221,10 @@ extension SQLiteSession: ImportingSession {
     }
 
     /// SQLite stores a NaN as NULL; its texts may hold NUL.
-    var importLimits: ImportLimits { ImportLimits(keepsNaN: false, keepsNULInText: true) }
+    var importLimits: ImportLimits {
+        // A NUMERIC column turns a decimal that is no 64-bit integer into a real: 15 digits.
+        ImportLimits(keepsNaN: false, keepsNULInText: true, decimalDigits: 15)
+    }
 
     /// Nothing to do: SQLite moves an AUTOINCREMENT table's sequence past
     /// every key inserted, and a plain rowid table's next key is past its largest.

@@ -299,26 +299,8 @@ import Testing
         func load(
             _ rows: String, from source: TestDatabase, into target: TestDatabase
         ) async throws -> ImportReport.Table {
-            let sourceMigrations = try Self.looseMigrations(
-                for: source.kind == .sqlite ? .sqlite : engine, in: source.folder.url)
-            try await Ferry(Self.configuration(source, migrations: sourceMigrations)).upgrade()
-            try await source.load(rows)
-            let folder = source.folder.url.appendingPathComponent("export-\(UUID().uuidString)")
-            try await Ferry(Self.configuration(source, migrations: sourceMigrations)).export(
-                to: folder)
-            let migrations = try Self.looseMigrations(
-                for: target.kind == .sqlite ? .sqlite : engine, in: target.folder.url)
-            let configuration = Self.configuration(target, migrations: migrations)
-            let dryRun = try await Ferry(configuration).import(
-                from: folder, options: ImportOptions(dryRun: true))
-            let refused = try await #require(throws: FerryError.self) {
-                try await Ferry(configuration).import(from: folder)
-            }
-            #expect(refused.changes?.hasPrefix("Nothing was changed") == true, "\(refused)")
-            #expect(
-                refused.message.contains(try #require(dryRun.tables.first?.refusedValues.first)),
-                "\(refused)")
-            return try #require(dryRun.tables.first)
+            try await Self.refusedRows(
+                rows, from: source, into: target, other: engine, migrations: Self.looseMigrations)
         }
         try await withTestDatabase(.sqlite) { sqlite in
             try await withTestDatabase(engine) { other in
@@ -347,6 +329,95 @@ import Testing
                     toSQLite.refusedValues == [
                         "loose id=1: r = nan is NaN, which this engine would store as NULL"
                     ], "\(toSQLite.refusedValues)")
+            }
+        }
+    }
+
+    /// Exports rows of a table made by `migrations` from one database,
+    /// imports them into the other: a dry run, whose first table it
+    /// returns, then the import, which must be refused with the dry run's
+    /// first refused value and change nothing.
+    static func refusedRows(
+        _ rows: String, from source: TestDatabase, into target: TestDatabase,
+        other engine: TestEngine, migrations: (TestEngine, URL) throws -> URL
+    ) async throws -> ImportReport.Table {
+        let sourceMigrations = try migrations(
+            source.kind == .sqlite ? .sqlite : engine, source.folder.url)
+        try await Ferry(configuration(source, migrations: sourceMigrations)).upgrade()
+        try await source.load(rows)
+        let folder = source.folder.url.appendingPathComponent("export-\(UUID().uuidString)")
+        try await Ferry(configuration(source, migrations: sourceMigrations)).export(to: folder)
+        let targetMigrations = try migrations(
+            target.kind == .sqlite ? .sqlite : engine, target.folder.url)
+        let configuration = configuration(target, migrations: targetMigrations)
+        let dryRun = try await Ferry(configuration).import(
+            from: folder, options: ImportOptions(dryRun: true))
+        let refused = try await #require(throws: FerryError.self) {
+            try await Ferry(configuration).import(from: folder)
+        }
+        #expect(refused.changes?.hasPrefix("Nothing was changed") == true, "\(refused)")
+        #expect(
+            refused.message.contains(try #require(dryRun.tables.first?.refusedValues.first)),
+            "\(refused)")
+        return try #require(dryRun.tables.first)
+    }
+
+    /// A table of exact values: decimals and instants.
+    static func exactMigrations(for engine: TestEngine, in folder: URL) throws -> URL {
+        let migrations = folder.appendingPathComponent("exact-\(engine)")
+        let release = migrations.appendingPathComponent("0.1.0")
+        try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
+        try
+            (engine == .sqlite
+            ? "CREATE TABLE exact (id INTEGER PRIMARY KEY, amount NUMERIC(10,2), big NUMERIC, at DATETIME);"
+            : "CREATE TABLE exact (id bigint PRIMARY KEY, amount numeric(10,2), big numeric, at timestamp);")
+            .write(
+                to: release.appendingPathComponent("001_exact.sql"), atomically: true,
+                encoding: .utf8)
+        return migrations
+    }
+
+    /// What the target would round without a word is refused with its key
+    /// and column, both ways: a decimal of more digits than a SQLite
+    /// NUMERIC keeps (15, unless it is a 64-bit integer), and, into
+    /// PostgreSQL, a seventh digit of a second or more decimals than the
+    /// column's scale. What they keep goes through.
+    @Test(arguments: postgres)
+    func whatTheTargetWouldRoundIsRefusedBothWays(other engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { other in
+            try await withTestDatabase(.sqlite) { sqlite in
+                let toSQLite = try await Self.refusedRows(
+                    """
+                    INSERT INTO exact VALUES (1, 1.50, 12345678901234567890.5, NULL),
+                        (2, 2.25, 123456789012345678, NULL), (3, NULL, 0.1000000000000000000, NULL),
+                        (4, NULL, 12345678901234567.000, NULL);
+                    """, from: other, into: sqlite, other: engine,
+                    migrations: Self.exactMigrations)
+                #expect(toSQLite.inserted == 2, "\(toSQLite)")
+                #expect(
+                    toSQLite.refusedValues == [
+                        "exact id=1: big = '12345678901234567890.5' has 21 significant digits, and this engine's NUMERIC column keeps 15 of a number that is not a 64-bit integer",
+                        "exact id=4: big = '12345678901234567.000' has 17 significant digits, and this engine's NUMERIC column keeps 15 of a number that is not a 64-bit integer",
+                    ], "\(toSQLite.refusedValues)")
+            }
+        }
+        try await withTestDatabase(.sqlite) { sqlite in
+            try await withTestDatabase(engine) { other in
+                let toOther = try await Self.refusedRows(
+                    """
+                    INSERT INTO exact VALUES (1, 1.005, NULL, NULL),
+                        (2, 2.5, NULL, '2024-03-01 12:00:00.1234567'),
+                        (3, 2.5, 1e30, '2024-03-01 12:00:00.123456'),
+                        (4, 123456789.5, NULL, '2024-03-01 12:00:00.1234560');
+                    """, from: sqlite, into: other, other: engine,
+                    migrations: Self.exactMigrations)
+                #expect(toOther.inserted == 1, "\(toOther)")
+                #expect(
+                    toOther.refusedValues == [
+                        "exact id=1: amount = 1.005 has 3 digits after the point, and its column numeric(10,2) keeps 2: this engine would round it",
+                        "exact id=2: at = '2024-03-01 12:00:00.1234567' has 7 digits of a second, and its column timestamp without time zone keeps 6: this engine would round it",
+                        "exact id=4: amount = 123456789.5 has 9 digits before the point, and its column numeric(10,2) keeps 8",
+                    ], "\(toOther.refusedValues)")
             }
         }
     }

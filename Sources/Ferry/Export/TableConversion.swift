@@ -3,6 +3,8 @@
 final class TableConversion: @unchecked Sendable {
     let table: String
     private let columns: [String]
+    /// The target's columns, in the export's order.
+    private let targetColumns: [ExportTable.Column]
     private let conversions: [ColumnConversion]
     private let keyPositions: [Int]
     private let types: [(from: String, to: String)]
@@ -23,8 +25,10 @@ final class TableConversion: @unchecked Sendable {
             target.columns.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var conversions: [ColumnConversion] = []
         var types: [(String, String)] = []
+        var targetColumns: [ExportTable.Column] = []
         for column in source.columns {
             guard let targetColumn = byName[column.name] else { return nil }
+            targetColumns.append(targetColumn)
             let epoch = rules.first { $0.table == source.name && $0.column == column.name }?.from
             conversions.append(
                 ColumnConversion(
@@ -39,6 +43,7 @@ final class TableConversion: @unchecked Sendable {
         let checked = crossesEngines && !limits.keepsEverything ? limits : nil
         guard checked != nil || conversions.contains(where: { $0 != .none }) else { return nil }
         self.limits = checked
+        self.targetColumns = targetColumns
         table = source.name
         columns = source.columns.map(\.name)
         self.conversions = conversions
@@ -66,7 +71,7 @@ final class TableConversion: @unchecked Sendable {
                 }
             }
             // What goes into the target, as the target's engine would keep it.
-            if let limits, let reason = limits.refusal(of: value) {
+            if let limits, let reason = limits.refusal(of: value, into: targetColumns[position]) {
                 return refused(row, at: position, reason)
             }
             if conversion != .none, value != row[position] {
