@@ -20,12 +20,12 @@ struct AdminHandlers: Sendable {
             answer = recent
         } else {
             answer = await HealthMonitor.value(
-                of: await health.readingUnderWay(), within: HealthMonitor.answerWithin)
+                of: await health.readingUnderWay(), within: health.answerWithin)
         }
         let (report, body) =
             answer
             ?? {
-                let report = HealthMonitor.notAnswering(programRelease: nil)
+                let report = health.notAnswering(programRelease: nil)
                 return (
                     report,
                     (try? FerryAdmin.encoder(wording: .library).encode(report)) ?? Data("{}".utf8)
@@ -43,12 +43,8 @@ struct AdminHandlers: Sendable {
         let health = admin.health
         let readiness =
             await HealthMonitor.value(
-                of: Task { await health.currentReadiness() }, within: HealthMonitor.answerWithin)
-            ?? HealthMonitor.Readiness(
-                isReady: false,
-                reason:
-                    "The database did not answer within \(HealthMonitor.answerWithin.components.seconds) s: another connection may hold it locked."
-            )
+                of: Task { await health.currentReadiness() }, within: health.answerWithin)
+            ?? HealthMonitor.Readiness(isReady: false, reason: health.notAnsweringReason)
         return json(
             ["status": readiness.isReady ? "pass" : "fail", "output": readiness.reason],
             status: readiness.isReady ? .ok : .serviceUnavailable,

@@ -48,9 +48,14 @@ public struct FerryAdmin: Sendable {
     ///   - healthMaximumAge: How long `/health` and `/readyz` give the same
     ///     answer again before reading anew (one second: a monitor polling
     ///     many times a second costs one reading a second).
+    ///   - healthAnswerWithin: How long a request to `/health` or `/readyz`
+    ///     without a recent answer waits for the database before it answers
+    ///     503, saying the database did not answer (two seconds: a database
+    ///     another connection holds locked keeps a reading waiting).
     public init(
         ferry: Ferry, token: ServerToken, wording: FerryError.Wording = .library,
-        transactionMode: TransactionMode = .wholeUpgrade, healthMaximumAge: Duration = .seconds(1)
+        transactionMode: TransactionMode = .wholeUpgrade, healthMaximumAge: Duration = .seconds(1),
+        healthAnswerWithin: Duration = .seconds(2)
     ) {
         self.ferry = ferry
         self.token = token
@@ -64,7 +69,9 @@ public struct FerryAdmin: Sendable {
             },
             onEnd: { await healthBox.value?.invalidate() })
         self.operations = operations
-        health = HealthMonitor(ferry: ferry, operations: operations, maximumAge: healthMaximumAge)
+        health = HealthMonitor(
+            ferry: ferry, operations: operations, maximumAge: healthMaximumAge,
+            answerWithin: healthAnswerWithin)
         healthBox.value = health
     }
 

@@ -52,10 +52,13 @@ actor HealthMonitor {
     private var lastReport: (at: ContinuousClock.Instant, report: HealthReport, body: Data)?
     private var lastReadiness: (at: ContinuousClock.Instant, readiness: Readiness)?
 
-    init(ferry: Ferry, operations: OperationCenter, maximumAge: Duration) {
+    init(
+        ferry: Ferry, operations: OperationCenter, maximumAge: Duration, answerWithin: Duration
+    ) {
         self.ferry = ferry
         self.operations = operations
         self.maximumAge = maximumAge
+        self.answerWithin = answerWithin
     }
 
     /// Forgets what was read: an operation of this server changed the database.
@@ -95,7 +98,7 @@ actor HealthMonitor {
     }
 
     /// How long a request waits for a reading of the database.
-    static let answerWithin: Duration = .seconds(2)
+    nonisolated let answerWithin: Duration
 
     /// The value of `task` if it ends within `limit`, else nil (the task goes on).
     ///
@@ -126,10 +129,14 @@ actor HealthMonitor {
         }
     }
 
+    /// Why a request got no reading: the database did not answer within ``answerWithin``.
+    nonisolated var notAnsweringReason: String {
+        "The database did not answer within \(answerWithin.components.seconds) s: another connection may hold it locked."
+    }
+
     /// The health of a database that did not answer within ``answerWithin``.
-    static func notAnswering(programRelease: String?) -> HealthReport {
-        let output =
-            "The database did not answer within \(answerWithin.components.seconds) s: another connection may hold it locked."
+    nonisolated func notAnswering(programRelease: String?) -> HealthReport {
+        let output = notAnsweringReason
         return HealthReport(
             status: .fail, version: programRelease, releaseId: nil,
             description: "The database cannot serve this program.",

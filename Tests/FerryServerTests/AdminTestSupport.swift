@@ -16,7 +16,11 @@ let testToken = "test-token-0123456789abcdef"
 /// Health answers are read anew for every request (`healthMaximumAge: .zero`),
 /// so that a test sees each change at once.
 func adminApplication(_ ferry: Ferry) throws -> (app: some ApplicationProtocol, admin: FerryAdmin) {
-    let admin = FerryAdmin(ferry: ferry, token: try ServerToken(testToken), healthMaximumAge: .zero)
+    // A reading of the database on a machine busy with the whole suite may take seconds: these
+    // tests read what it says, not how soon (the bound has tests of its own, ServeCommandTests).
+    let admin = FerryAdmin(
+        ferry: ferry, token: try ServerToken(testToken), healthMaximumAge: .zero,
+        healthAnswerWithin: .seconds(60))
     let router = Router()
     router.addRoutes(admin.routes())
     return (Application(router: router), admin)

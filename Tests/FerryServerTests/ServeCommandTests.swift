@@ -226,7 +226,8 @@ struct ServeCommandTests {
             let holder = Process()
             holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             holder.arguments = [
-                "sh", "-c", "(echo 'BEGIN EXCLUSIVE;'; sleep 15; echo 'COMMIT;') | sqlite3 \"$0\"",
+                "sh", "-c",
+                "(echo '.timeout 10000'; echo 'BEGIN EXCLUSIVE;'; sleep 15; echo 'COMMIT;') | sqlite3 \"$0\"",
                 scenario.path,
             ]
             try holder.run()
