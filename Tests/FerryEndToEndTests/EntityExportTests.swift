@@ -53,6 +53,43 @@ import Testing
             for table in ["rooms", "devices", "sensors", "sensor_history"] {
                 #expect(after.rows[table] == before.rows[table], "\(table)")
             }
+
+            // Run again, every row is there: the history's earlier run says so, and the
+            // pre-import backup of this run, the database's twin, is not kept.
+            func backups() throws -> Int {
+                try FileManager.default.contentsOfDirectory(atPath: scenario.backupsFolder.path)
+                    .filter { $0.hasSuffix(".json") }.count
+            }
+            let kept = try backups()
+            let again = try await FerryProcess.run(
+                ["import", folder.path, "--yes", "--json"] + arguments(scenario))
+            #expect(again.status == 0, "\(again)")
+            #expect(
+                (try again.jsonLines().last?["import"] as? [String: Any])?["earlierRun"] is String,
+                "\(again)")
+            #expect(try backups() == kept)
+            // Deleted again, the device comes back again: the earlier run does not stand for it.
+            try await scenario.database.load(
+                """
+                DELETE FROM sensor_history WHERE sensor_id IN (SELECT id FROM sensors WHERE device_id = 1);
+                DELETE FROM sensors WHERE device_id = 1;
+                DELETE FROM devices WHERE id = 1;
+                """)
+            let third = try await FerryProcess.run(
+                ["import", folder.path, "--yes"] + arguments(scenario))
+            #expect(third.status == 0, "\(third)")
+            #expect(try await scenario.snapshot().rows == after.rows)
+            // Partly there (its history deleted), the keys held are refused under --mode empty,
+            // with nothing changed and no backup left behind.
+            let kept2 = try backups()
+            try await scenario.database.load(
+                "DELETE FROM sensor_history WHERE sensor_id IN (SELECT id FROM sensors WHERE device_id = 1);"
+            )
+            let partly = try await FerryProcess.run(
+                ["import", folder.path, "--yes"] + arguments(scenario))
+            #expect(partly.status == 3, "\(partly)")
+            #expect(partly.stderr.contains("of devices have a key"), "\(partly)")
+            #expect(try backups() == kept2)
         }
     }
 

@@ -167,4 +167,12 @@ public struct Backup: Sendable, Equatable {
 
     /// The backup's name: its file name.
     public var name: String { manifest.file }
+
+    /// Takes a backup this run made out of the catalog (its manifest first,
+    /// then its file), when what it was made for changed nothing: it is
+    /// the live database's twin.
+    func removeTwin() {
+        try? FileManager.default.removeItem(at: manifestFile)
+        try? FileManager.default.removeItem(at: file)
+    }
 }

@@ -337,7 +337,7 @@ extension Ferry {
                 let preRestore = kept.value
                 if error.code == .backupCorrupt || error.code == .databaseIsNewer {
                     // Refused before the live database was touched: the pre-restore backup is its twin.
-                    if let preRestore { removeFromCatalog(preRestore) }
+                    preRestore?.removeTwin()
                     error.changes = "Nothing was changed."
                     throw error
                 }
@@ -422,15 +422,9 @@ extension Ferry {
         }
         guard let proof else { return await putBack(preRestore, after: failure) }
         var failure = failure
-        if let preRestore { removeFromCatalog(preRestore) }
+        preRestore?.removeTwin()
         failure.changes = "Nothing was changed: the copy was rolled back, and \(proof)."
         return failure
-    }
-
-    /// Removes a backup this restore made (the live database's twin) from the catalog.
-    private func removeFromCatalog(_ backup: Backup) {
-        try? FileManager.default.removeItem(at: backup.manifestFile)
-        try? FileManager.default.removeItem(at: backup.file)
     }
 
     /// Puts the pre-restore copy back after a failed restore, and describes both.

@@ -81,18 +81,23 @@ extension Ferry {
         let resumes =
             earlier != nil && state.release == exportRelease
             && exportRelease.map { $0 < program } == true
-        if let earlier, !resumes, state.release != exportRelease || options.mode == .empty {
-            return ImportReport(
+        // Nothing loaded: an earlier run of this import loaded every row.
+        func loadedBefore(_ earlier: String) -> ImportReport {
+            ImportReport(
                 folder: folder.path, mode: options.mode, dryRun: false,
                 exportRelease: manifest.release, from: state.recordedRelease,
                 release: state.recordedRelease,
                 tables: manifest.tables.map {
                     ImportReport.Table(
                         name: $0.table.name, references: $0.references == true, rows: $0.rowCount,
-                        inserted: 0, conflicts: 0,
-                        conflictKeys: [], converted: [], refused: 0, refusedValues: [],
-                        renumbered: 0, renumberedKeys: [])
+                        inserted: 0, conflicts: 0, conflictKeys: [], converted: [], refused: 0,
+                        refusedValues: [], renumbered: 0, renumberedKeys: [])
                 }, backup: nil, earlierRun: earlier, seconds: (clock.now - started).inSeconds)
+        }
+        // At the export's release the rows are looked for (some may have been deleted since);
+        // past it, the earlier run upgraded the database and nothing is left to do.
+        if let earlier, !resumes, state.release != exportRelease {
+            return loadedBefore(earlier)
         }
         let installs = state.release == nil
         if installs, exportRelease == nil {
@@ -190,9 +195,21 @@ extension Ferry {
                 TableLoad(rows: $0.rowCount, inserted: 0, conflicts: 0, conflictKeys: [])
             }
         } else if !installs {
-            loads = try await loadRows(
-                of: manifest, from: folder, options: options, expecting: state.release,
-                backup: backup?.name)
+            do {
+                loads = try await loadRows(
+                    of: manifest, from: folder, options: options, expecting: state.release,
+                    backup: backup?.name, loadedBefore: earlier)
+            } catch is AllRowsThere {
+                backup?.removeTwin()
+                return loadedBefore(earlier ?? "")
+            } catch let error as FerryError
+                where [.invalidExport, .constraintViolation, .exportCorrupt].contains(error.code)
+            {
+                // Refused before the commit, the load was rolled back: the backup is the
+                // database's twin.
+                backup?.removeTwin()
+                throw error
+            }
         }
         if !options.dryRun, !options.stopsAtExportRelease, let exportRelease,
             exportRelease < program
@@ -242,12 +259,17 @@ extension Ferry {
         let loads: [TableLoad]
     }
 
+    /// Every row of the entities' own that an import under
+    /// ``ImportMode/empty`` would load is already there, as an earlier run
+    /// of the same import left them: it rolls back and says so.
+    struct AllRowsThere: Error {}
+
     /// Loads every table in one transaction under the upgrade lock; a dry
     /// run loads them too, then rolls back, so that its conflicts are the
     /// database's own answer.
     private func loadRows(
         of manifest: ExportManifest, from folder: URL, options: ImportOptions,
-        expecting release: Release?, backup: String?
+        expecting release: Release?, backup: String?, loadedBefore: String?
     ) async throws -> [TableLoad] {
         let engine = configuration.engine
         do {
@@ -271,7 +293,7 @@ extension Ferry {
                                 let loads = try await loadTables(
                                     of: manifest, from: folder, options: options,
                                     release: release, backup: backup, in: session,
-                                    leftOut: leftOut)
+                                    leftOut: leftOut, loadedBefore: loadedBefore)
                                 if options.dryRun {
                                     // The commit's own check, which a dry run never reaches.
                                     let violations = try await session.foreignKeyViolations()
@@ -301,13 +323,18 @@ extension Ferry {
     /// (the import's own, or the end of the upgrade that makes the export's
     /// release in a new database), and records the import in the history.
     ///
-    /// - Parameter leftOut: Where the rows this import leaves out are noted
-    ///   (conflicts, and values a dry run found the target would refuse), for
-    ///   a refusal of rows that reference them.
+    /// - Parameters:
+    ///   - leftOut: Where the rows this import leaves out are noted
+    ///     (conflicts, and values a dry run found the target would refuse),
+    ///     for a refusal of rows that reference them.
+    ///   - loadedBefore: When the history says an earlier run loaded this
+    ///     export, its time: under ``ImportMode/empty``, keys already held
+    ///     are then refused only when some rows are not there, and
+    ///     ``AllRowsThere`` is thrown when none is missing.
     func loadTables(
         of manifest: ExportManifest, from folder: URL, options: ImportOptions,
         release: Release?, backup: String?, in session: any MigrationSession,
-        leftOut: Locked<[String]> = Locked([])
+        leftOut: Locked<[String]> = Locked([]), loadedBefore: String? = nil
     ) async throws -> [TableLoad] {
         let engine = configuration.engine
         guard let importing = session as? any ImportingSession else {
@@ -327,6 +354,10 @@ extension Ferry {
             )
         }
         var loads: [TableLoad] = []
+        // The rows of the entities' own inserted so far, and the first refusal of keys already
+        // held that waits to learn whether every row is there (see `loadedBefore`).
+        var ownInserted = 0
+        var firstRefusal: FerryError?
         let crossesEngines = manifest.engine != engine.engineName
         let targets = Dictionary(
             present.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -388,7 +419,7 @@ extension Ferry {
                         + Self.listed(load.refusedValues, of: load.refused))
             }
             if options.mode == .empty && load.conflicts > 0 && !options.dryRun && !references {
-                throw FerryError(
+                let refusal = FerryError(
                     .invalidExport,
                     "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) have a key that \(engine.displayName) already holds"
                         + Self.listed(load.conflictKeys, of: load.conflicts) + ".",
@@ -396,10 +427,18 @@ extension Ferry {
                     advice:
                         "Import into an empty database, or choose \(.importMode, .given("merge", swift: ".merge")) (insert new rows, report conflicts) or \(.importMode, .given("skip", swift: ".skip")) (keep existing rows)."
                 )
+                // After an earlier run of this import, rows all there so far may be all there.
+                guard loadedBefore != nil, load.inserted == 0, ownInserted == 0 else {
+                    throw firstRefusal ?? refusal
+                }
+                firstRefusal = firstRefusal ?? refusal
             }
+            if !references { ownInserted += load.inserted }
+            if let firstRefusal, ownInserted > 0 { throw firstRefusal }
             try await importing.advanceSequences(of: table.table)
             loads.append(load)
         }
+        if firstRefusal != nil { throw AllRowsThere() }
         let rows = loads.reduce(0) { $0 + $1.inserted }
         let recorded = release.map { RecordedRelease.release($0) }
         try await session.recordEvent(
