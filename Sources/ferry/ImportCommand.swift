@@ -106,7 +106,7 @@ struct ImportCommand: AsyncParsableCommand {
             let refused = report.tables.reduce(0) { $0 + $1.refused }
             if refused > 0 {
                 return console.line(
-                    "Dry run: nothing was written. \(refused) row\(refused == 1 ? "" : "s") hold a value the target would refuse: the import would fail until they are fixed in the source (or, for numbers under a date or time column, read by an [[import.convert]] rule)."
+                    "Dry run: nothing was written. \(refused) row\(refused == 1 ? " holds" : "s hold") a value the target would refuse: the import would fail until they are fixed in the source (or, for numbers under a date or time column, read by an [[import.convert]] rule)."
                 )
             }
             console.line(

@@ -381,7 +381,8 @@ import Testing
     /// and column, both ways: a decimal of more digits than a SQLite
     /// NUMERIC keeps (15, unless it is a 64-bit integer), and, into
     /// PostgreSQL, a seventh digit of a second or more decimals than the
-    /// column's scale. What they keep goes through.
+    /// column's scale. What they keep goes through; every value refused in a
+    /// row is named.
     @Test(arguments: postgres)
     func whatTheTargetWouldRoundIsRefusedBothWays(other engine: TestEngine) async throws {
         try await withTestDatabase(engine) { other in
@@ -406,7 +407,7 @@ import Testing
                 let toOther = try await Self.refusedRows(
                     """
                     INSERT INTO exact VALUES (1, 1.005, NULL, NULL),
-                        (2, 2.5, NULL, '2024-03-01 12:00:00.1234567'),
+                        (2, 2.125, NULL, '2024-03-01 12:00:00.1234567'),
                         (3, 2.5, 1e30, '2024-03-01 12:00:00.123456'),
                         (4, 123456789.5, NULL, '2024-03-01 12:00:00.1234560');
                     """, from: sqlite, into: other, other: engine,
@@ -415,7 +416,7 @@ import Testing
                 #expect(
                     toOther.refusedValues == [
                         "exact id=1: amount = 1.005 has 3 digits after the point, and its column numeric(10,2) keeps 2: this engine would round it",
-                        "exact id=2: at = '2024-03-01 12:00:00.1234567' has 7 digits of a second, and its column timestamp without time zone keeps 6: this engine would round it",
+                        "exact id=2: amount = 2.125 has 3 digits after the point, and its column numeric(10,2) keeps 2: this engine would round it; at = '2024-03-01 12:00:00.1234567' has 7 digits of a second, and its column timestamp without time zone keeps 6: this engine would round it",
                         "exact id=4: amount = 123456789.5 has 9 digits before the point, and its column numeric(10,2) keeps 8",
                     ], "\(toOther.refusedValues)")
             }

@@ -358,6 +358,12 @@ extension Ferry {
         // held that waits to learn whether every row is there (see `loadedBefore`).
         var ownInserted = 0
         var firstRefusal: FerryError?
+        // Under another owner, two exported rows may come to share a key (a name unique per room).
+        let alsoHeldBy =
+            options.into.map {
+                ", from before this import or from another of its rows put under \($0)"
+            }
+            ?? ""
         let crossesEngines = manifest.engine != engine.engineName
         let targets = Dictionary(
             present.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -410,7 +416,7 @@ extension Ferry {
             if load.conflicts > 0 && !references {
                 leftOut.value.append(
                     "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) whose key the database already holds"
-                        + Self.listed(load.conflictKeys, of: load.conflicts))
+                        + Self.listed(load.conflictKeys, of: load.conflicts) + alsoHeldBy)
             }
             if load.refused > 0 {
                 // A dry run leaves a row with a refused value out, and goes on.
@@ -421,8 +427,8 @@ extension Ferry {
             if options.mode == .empty && load.conflicts > 0 && !options.dryRun && !references {
                 let refusal = FerryError(
                     .invalidExport,
-                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) have a key that \(engine.displayName) already holds"
-                        + Self.listed(load.conflictKeys, of: load.conflicts) + ".",
+                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) \(load.conflicts == 1 ? "has" : "have") a key that \(engine.displayName) already holds"
+                        + Self.listed(load.conflictKeys, of: load.conflicts) + alsoHeldBy + ".",
                     changes: "Nothing was changed: the import was rolled back.",
                     advice:
                         "Import into an empty database, or choose \(.importMode, .given("merge", swift: ".merge")) (insert new rows, report conflicts) or \(.importMode, .given("skip", swift: ".skip")) (keep existing rows)."

@@ -9,6 +9,7 @@ final class TableConversion: @unchecked Sendable {
     private let keyPositions: [Int]
     private let types: [(from: String, to: String)]
     private var changed: [Int]
+    private var changedInRow: [Int] = []
     /// What the target cannot keep, checked of every value: nil when the
     /// export came from the same engine, which kept the same values.
     private let limits: ImportLimits?
@@ -56,35 +57,48 @@ final class TableConversion: @unchecked Sendable {
 
     /// Converts a row in place.
     ///
-    /// - Returns: Nil, or why a value was refused, naming the row's key,
-    ///   the column and the value.
+    /// - Returns: Nil, or why its values were refused (each of them, so
+    ///   that one reading of a dry run lists all there is to fix), naming
+    ///   the row's key, the columns and the values.
     func apply(_ row: inout [ExportValue]) -> String? {
+        var reasons: [String] = []
+        // The positions changed in this row, counted once the row is taken (kept from row to
+        // row: no allocation per row).
+        changedInRow.removeAll(keepingCapacity: true)
         for (position, conversion) in conversions.enumerated() {
             var value = row[position]
             if conversion != .none {
                 do {
                     value = try conversion.apply(value)
                 } catch let refusal as ColumnConversion.Refusal {
-                    return refused(row, at: position, refusal.reason)
+                    reasons.append(refused(row, at: position, refusal.reason))
+                    continue
                 } catch {
-                    return "\(table) \(key(of: row)): \(columns[position]): \(error)"
+                    reasons.append("\(columns[position]): \(error)")
+                    continue
                 }
             }
             // What goes into the target, as the target's engine would keep it.
             if let limits, let reason = limits.refusal(of: value, into: targetColumns[position]) {
-                return refused(row, at: position, reason)
+                reasons.append(refused(row, at: position, reason))
+                continue
             }
+            // A refused row is left out whole: converting its other values in place is harmless.
             if conversion != .none, value != row[position] {
-                changed[position] += 1
+                changedInRow.append(position)
                 row[position] = value
             }
         }
+        guard reasons.isEmpty else {
+            return "\(table) \(key(of: row)): " + reasons.joined(separator: "; ")
+        }
+        for position in changedInRow { changed[position] += 1 }
         return nil
     }
 
-    /// A value refused: the row's key, the column, the value as the export holds it, and why.
+    /// A value refused: the column, the value as the export holds it, and why.
     private func refused(_ row: [ExportValue], at position: Int, _ reason: String) -> String {
-        "\(table) \(key(of: row)): \(columns[position]) = \(row[position].shown) \(reason)"
+        "\(columns[position]) = \(row[position].shown) \(reason)"
     }
 
     /// The columns whose values changed kind, and how many.
