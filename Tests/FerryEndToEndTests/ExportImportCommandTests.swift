@@ -244,6 +244,43 @@ import Testing
         #expect(export.stderr.contains("devices.name cannot be NULL"), "\(export)")
     }
 
+    /// A merge tells rows apart by their keys: into a table without a
+    /// primary key that holds rows, the exported rows are added beside them
+    /// and the import says so, naming the table, instead of reporting a
+    /// clean merge while every row it held is now there twice.
+    @Test func aMergeIntoATableWithoutAKeyThatHoldsRowsSaysSo() async throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write(
+            "migrations/1.0.0/001_log.sql",
+            """
+            CREATE TABLE kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+            CREATE TABLE log (at TEXT NOT NULL, message TEXT);
+            """)
+        let common = ["--database", "app.db", "--migrations", "migrations"]
+        let upgrade = try await FerryProcess.run(
+            ["upgrade", "--create", "--no-backup"] + common, in: folder.url)
+        #expect(upgrade.status == 0, "\(upgrade)")
+        let app = folder.url.appendingPathComponent("app.db").path
+        let written = try sqlite3Shell(
+            app,
+            sql:
+                "INSERT INTO kinds VALUES (1, 'a'); INSERT INTO log VALUES ('2024-01-01', 'x'), ('2024-01-02', 'y');"
+        )
+        #expect(written.status == 0, "\(written.stderr)")
+        let export = try await FerryProcess.run(["export", "out"] + common, in: folder.url)
+        #expect(export.status == 0, "\(export)")
+        let merge = try await FerryProcess.run(
+            ["import", "out", "--mode", "merge", "--yes"] + common, in: folder.url)
+        #expect(merge.status == 0, "\(merge)")
+        #expect(
+            merge.stderr.contains(
+                "log has no primary key: its 2 exported rows were added beside the 2 it held"),
+            "\(merge)")
+        #expect(!merge.stderr.contains("kinds has no primary key"), "\(merge)")
+        #expect(try scalar("SELECT count(*) FROM log", in: app) == "4")
+        #expect(try scalar("SELECT count(*) FROM kinds", in: app) == "1")
+    }
+
     /// A second export into the folder that a running export is writing is
     /// refused, and the first one is not disturbed; a folder with an export's
     /// files but no mark of a Ferry run (copied, or half deleted by hand) is

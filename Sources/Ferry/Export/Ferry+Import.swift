@@ -394,7 +394,19 @@ extension Ferry {
                 checkingClockEvery: 256)
             defer { progress.finish() }
             source.progress = progress
+            // A merge tells rows apart by their keys: a table without a primary key that holds
+            // rows already is told of, since an exported row identical to one of them doubles.
+            let heldBefore =
+                present.primaryKey.isEmpty && options.mode != .empty && table.rowCount > 0
+                ? try await importing.integers(
+                    "SELECT count(*) FROM \(SQLIdentifier.quoted(present.name))"
+                ).first ?? 0 : 0
             var load = try await importing.load(table.table, into: present, from: source)
+            if heldBefore > 0, load.inserted > 0 {
+                configuration.logger.warning(
+                    "\(present.name) has no primary key: its \(load.inserted) exported row\(load.inserted == 1 ? " was" : "s were") added beside the \(heldBefore) it held, and any of them identical to a row it held is now there twice (a merge tells rows apart by their keys). Check it, or give the table a primary key."
+                )
+            }
             guard source.rowsRead == table.rowCount else {
                 throw FerryError.exportCorrupt(
                     "\(table.table.name) has \(source.rowsRead) rows in its files; the manifest says \(table.rowCount)."
