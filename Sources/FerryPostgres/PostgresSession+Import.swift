@@ -19,7 +19,7 @@ extension PostgresSession: ImportingSession {
         // Timestamps and times keep microseconds, numeric(p,s) its scale: both round the rest.
         ImportLimits(
             keepsNaN: true, keepsNULInText: false, secondFractionDigits: 6,
-            keepsDeclaredScale: true)
+            keepsDeclaredScale: true, singlePrecisionTypes: ["real"])
     }
 
     /// Into an empty table, `COPY` straight into it, with its foreign keys,

@@ -105,15 +105,25 @@ struct ImportCommand: AsyncParsableCommand {
             let rows = report.tables.reduce(0) { $0 + $1.inserted }
             let refused = report.tables.reduce(0) { $0 + $1.refused }
             if refused > 0 {
-                return console.line(
-                    "Dry run: nothing was written. \(refused) row\(refused == 1 ? " holds" : "s hold") a value the target would refuse: the import would fail until they are fixed in the source (or, for numbers under a date or time column, read by an [[import.convert]] rule)."
+                // The import it tried would fail: a script learns it from the status.
+                throw FerryError(
+                    .invalidExport,
+                    "\(refused) row\(refused == 1 ? " holds" : "s hold") a value the target would refuse (listed above): the import would fail until they are fixed in the source (or, for numbers under a date or time column, read by an [[import.convert]] rule).",
+                    changes: "Nothing was written: this was a dry run.")
+            }
+            if dryRun {
+                console.line(
+                    "Dry run: nothing was written. \(rows) rows would be imported; the database would be at release \(report.release ?? "none")."
+                )
+            } else if rows == 0, report.release == report.from {
+                console.line(
+                    "Nothing was changed: every row of the export is already there. The database is at release \(report.release ?? "none")."
+                )
+            } else {
+                console.line(
+                    "Imported \(rows) rows; the database is at release \(report.release ?? "none")."
                 )
             }
-            console.line(
-                dryRun
-                    ? "Dry run: nothing was written. \(rows) rows would be imported; the database would be at release \(report.release ?? "none")."
-                    : "Imported \(rows) rows; the database is at release \(report.release ?? "none")."
-            )
         }
     }
 }

@@ -369,8 +369,8 @@ import Testing
         try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
         try
             (engine == .sqlite
-            ? "CREATE TABLE exact (id INTEGER PRIMARY KEY, amount NUMERIC(10,2), big NUMERIC, at DATETIME);"
-            : "CREATE TABLE exact (id bigint PRIMARY KEY, amount numeric(10,2), big numeric, at timestamp);")
+            ? "CREATE TABLE exact (id INTEGER PRIMARY KEY, amount NUMERIC(10,2), big NUMERIC, at DATETIME, f REAL);"
+            : "CREATE TABLE exact (id bigint PRIMARY KEY, amount numeric(10,2), big numeric, at timestamp, f real);")
             .write(
                 to: release.appendingPathComponent("001_exact.sql"), atomically: true,
                 encoding: .utf8)
@@ -380,8 +380,8 @@ import Testing
     /// What the target would round without a word is refused with its key
     /// and column, both ways: a decimal of more digits than a SQLite
     /// NUMERIC keeps (15, unless it is a 64-bit integer), and, into
-    /// PostgreSQL, a seventh digit of a second or more decimals than the
-    /// column's scale. What they keep goes through; every value refused in a
+    /// PostgreSQL, a seventh digit of a second, more decimals than the
+    /// column's scale, a leap second, a double into a 32-bit real. What they keep goes through; every value refused in a
     /// row is named.
     @Test(arguments: postgres)
     func whatTheTargetWouldRoundIsRefusedBothWays(other engine: TestEngine) async throws {
@@ -389,9 +389,10 @@ import Testing
             try await withTestDatabase(.sqlite) { sqlite in
                 let toSQLite = try await Self.refusedRows(
                     """
-                    INSERT INTO exact VALUES (1, 1.50, 12345678901234567890.5, NULL),
-                        (2, 2.25, 123456789012345678, NULL), (3, NULL, 0.1000000000000000000, NULL),
-                        (4, NULL, 12345678901234567.000, NULL);
+                    INSERT INTO exact VALUES (1, 1.50, 12345678901234567890.5, NULL, NULL),
+                        (2, 2.25, 123456789012345678, NULL, NULL),
+                        (3, NULL, 0.1000000000000000000, NULL, NULL),
+                        (4, NULL, 12345678901234567.000, NULL, NULL);
                     """, from: other, into: sqlite, other: engine,
                     migrations: Self.exactMigrations)
                 #expect(toSQLite.inserted == 2, "\(toSQLite)")
@@ -406,10 +407,11 @@ import Testing
             try await withTestDatabase(engine) { other in
                 let toOther = try await Self.refusedRows(
                     """
-                    INSERT INTO exact VALUES (1, 1.005, NULL, NULL),
-                        (2, 2.125, NULL, '2024-03-01 12:00:00.1234567'),
-                        (3, 2.5, 1e30, '2024-03-01 12:00:00.123456'),
-                        (4, 123456789.5, NULL, '2024-03-01 12:00:00.1234560');
+                    INSERT INTO exact VALUES (1, 1.005, NULL, NULL, NULL),
+                        (2, 2.125, NULL, '2024-03-01 12:00:00.1234567', NULL),
+                        (3, 2.5, 1e30, '2024-03-01 12:00:00.123456', 0.5),
+                        (4, 123456789.5, NULL, '2024-03-01 12:00:00.1234560', NULL),
+                        (5, NULL, NULL, '2016-12-31 23:59:60', 16777217);
                     """, from: sqlite, into: other, other: engine,
                     migrations: Self.exactMigrations)
                 #expect(toOther.inserted == 1, "\(toOther)")
@@ -418,6 +420,7 @@ import Testing
                         "exact id=1: amount = 1.005 has 3 digits after the point, and its column numeric(10,2) keeps 2: this engine would round it",
                         "exact id=2: amount = 2.125 has 3 digits after the point, and its column numeric(10,2) keeps 2: this engine would round it; at = '2024-03-01 12:00:00.1234567' has 7 digits of a second, and its column timestamp without time zone keeps 6: this engine would round it",
                         "exact id=4: amount = 123456789.5 has 9 digits before the point, and its column numeric(10,2) keeps 8",
+                        "exact id=5: at = '2016-12-31 23:59:60' is a leap second (:60), which its column timestamp without time zone would turn into the next minute; f = 16777217.0 has more digits than its column real keeps (a 32-bit float): this engine would store 16777216.0",
                     ], "\(toOther.refusedValues)")
             }
         }

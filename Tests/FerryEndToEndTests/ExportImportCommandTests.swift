@@ -281,6 +281,36 @@ import Testing
         #expect(try scalar("SELECT count(*) FROM kinds", in: app) == "1")
     }
 
+    /// A dry run that finds values the target would refuse lists them and
+    /// exits non-zero (3), as the import itself would: a script learns from
+    /// the status that the import would fail.
+    @Test func aDryRunThatFindsRefusedValuesExitsNonZero() async throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write(
+            "source/1.0.0/001_t.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY, n TEXT);")
+        _ = try folder.write(
+            "target/1.0.0/001_t.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);")
+        let upgrade = try await FerryProcess.run(
+            ["upgrade", "--create", "--no-backup", "--database", "a.db", "--migrations", "source"],
+            in: folder.url)
+        #expect(upgrade.status == 0, "\(upgrade)")
+        let written = try sqlite3Shell(
+            folder.url.appendingPathComponent("a.db").path,
+            sql: "INSERT INTO t VALUES (1, '7'), (2, 'abc');")
+        #expect(written.status == 0, "\(written.stderr)")
+        let export = try await FerryProcess.run(
+            ["export", "out", "--database", "a.db", "--migrations", "source"], in: folder.url)
+        #expect(export.status == 0, "\(export)")
+        let dryRun = try await FerryProcess.run(
+            ["import", "out", "--dry-run", "--database", "b.db", "--migrations", "target"],
+            in: folder.url)
+        #expect(dryRun.status == 3, "\(dryRun)")
+        #expect(dryRun.stdout.contains("t id=2: n = 'abc' is not an integer"), "\(dryRun)")
+        #expect(dryRun.stderr.contains("1 row holds a value the target would refuse"), "\(dryRun)")
+        #expect(
+            !FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("b.db").path))
+    }
+
     /// A second export into the folder that a running export is writing is
     /// refused, and the first one is not disturbed; a folder with an export's
     /// files but no mark of a Ferry run (copied, or half deleted by hand) is

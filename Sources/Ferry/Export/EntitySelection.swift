@@ -54,6 +54,8 @@ struct EntityRows {
     /// and a table after those it references. Tables without a part are
     /// not exported.
     let parts: [Part]
+    /// Each entity's table, and the condition that finds its row.
+    let roots: [(entity: EntitySelection, table: ExportTable, condition: String)]
 
     /// The rows of `entities` in `tables`.
     ///
@@ -64,6 +66,7 @@ struct EntityRows {
         let byName = Dictionary(
             tables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var roots: [String: [String]] = [:]
+        var found: [(EntitySelection, ExportTable, String)] = []
         for entity in entities {
             guard let table = byName[entity.table] else {
                 throw FerryError(
@@ -79,8 +82,11 @@ struct EntityRows {
                     advice: "Name a row of a table whose primary key is one column.")
             }
             let literal = Int64(entity.key).map(String.init) ?? SQLLiteral.quoted(entity.key)
-            roots[table.name, default: []].append("\(SQLIdentifier.quoted(key)) = \(literal)")
+            let condition = "\(SQLIdentifier.quoted(key)) = \(literal)"
+            roots[table.name, default: []].append(condition)
+            found.append((entity, table, condition))
         }
+        self.roots = found
 
         // Downwards, parents first: a table's rows belong to the entities when they are a root
         // or reference a row that does.
@@ -98,6 +104,24 @@ struct EntityRows {
             guard !alternatives.isEmpty else { continue }
             belonging[table.name] = Self.following(
                 table, Self.any(alternatives), downwards: true, in: byName)
+        }
+        // Tables that reference each other have no order with parents first: a row below the
+        // entities through a table placed after its own would be left out without a word.
+        let place = Dictionary(
+            ordered.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for table in ordered {
+            for key in table.foreignKeys
+            where key.referencedTable != table.name && belonging[key.referencedTable] != nil
+                && place[key.referencedTable, default: 0] > place[table.name, default: 0]
+            {
+                throw FerryError(
+                    .invalidExport,
+                    "\(table.name) references \(key.referencedTable) (\(key.columns.joined(separator: ", "))), which leads back to \(table.name) through foreign keys: an export of entities cannot yet follow such a cycle to every row that belongs to \(entities.map(\.description).joined(separator: ", ")).",
+                    changes: "Nothing was changed.",
+                    advice:
+                        "Export whole tables instead (without --entity, or with --table for the tables you need)."
+                )
+            }
         }
 
         // Upwards, children first: rows that exported rows reference and that do not belong to

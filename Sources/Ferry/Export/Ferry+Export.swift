@@ -105,6 +105,15 @@ extension Ferry {
         tables = ExportTable.inLoadOrder(tables)
         let entityRows =
             options.entities.isEmpty ? nil : try EntityRows(options.entities, in: tables)
+        for (entity, table, condition) in entityRows?.roots ?? [] {
+            guard try await snapshot.rowCount(of: table, where: condition) != 0 else {
+                throw FerryError(
+                    .invalidExport,
+                    "\(configuration.engine.displayName) has no row \(entity) to export (no row of \(table.name) has the key \(entity.key)).",
+                    changes: "Nothing was changed.",
+                    advice: "Name a row that exists: its table and its primary key's value.")
+            }
+        }
         // What is written, in load order: each table whole, or the parts of the entities' rows.
         let parts: [(table: ExportTable, condition: String?, references: Bool?)] =
             entityRows?.parts.map { ($0.table, $0.condition, $0.references) }

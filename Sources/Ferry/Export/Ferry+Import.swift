@@ -199,9 +199,12 @@ extension Ferry {
                 loads = try await loadRows(
                     of: manifest, from: folder, options: options, expecting: state.release,
                     backup: backup?.name, loadedBefore: earlier)
-            } catch is AllRowsThere {
+            } catch let there as AllRowsThere {
+                // Rolled back: nothing was inserted, and the backup is the database's twin.
                 backup?.removeTwin()
-                return loadedBefore(earlier ?? "")
+                backup = nil
+                if options.mode == .empty, let earlier { return loadedBefore(earlier) }
+                loads = there.loads
             } catch let error as FerryError
                 where [.invalidExport, .constraintViolation, .exportCorrupt].contains(error.code)
             {
@@ -259,10 +262,14 @@ extension Ferry {
         let loads: [TableLoad]
     }
 
-    /// Every row of the entities' own that an import under
-    /// ``ImportMode/empty`` would load is already there, as an earlier run
-    /// of the same import left them: it rolls back and says so.
-    struct AllRowsThere: Error {}
+    /// Every row of the entities' own that the import would load is
+    /// already there (under ``ImportMode/empty``, as an earlier run of the
+    /// same import left them): it rolls back, so that nothing is recorded
+    /// or kept for an import that changed nothing, and says so.
+    struct AllRowsThere: Error {
+        /// What each table's load found.
+        let loads: [TableLoad]
+    }
 
     /// Loads every table in one transaction under the upgrade lock; a dry
     /// run loads them too, then rolls back, so that its conflicts are the
@@ -294,6 +301,11 @@ extension Ferry {
                                     of: manifest, from: folder, options: options,
                                     release: release, backup: backup, in: session,
                                     leftOut: leftOut, loadedBefore: loadedBefore)
+                                if !options.dryRun, loads.contains(where: { $0.rows > 0 }),
+                                    loads.allSatisfy({ $0.inserted == 0 })
+                                {
+                                    throw AllRowsThere(loads: loads)
+                                }
                                 if options.dryRun {
                                     // The commit's own check, which a dry run never reaches.
                                     let violations = try await session.foreignKeyViolations()
@@ -425,9 +437,11 @@ extension Ferry {
             // The rows an exported entity references are the target's to keep: one already there
             // is no conflict, whatever the mode.
             let references = table.references == true
-            if load.conflicts > 0 && !references {
+            // Named for a refusal of rows without their parents: a reference held under another
+            // unique key (an email) is not there under its own, and rows pointing at it fail.
+            if load.conflicts > 0 {
                 leftOut.value.append(
-                    "\(load.conflicts) row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) whose key the database already holds"
+                    "\(load.conflicts) \(references ? "reference " : "")row\(load.conflicts == 1 ? "" : "s") of \(table.table.name) whose key the database already holds"
                         + Self.listed(load.conflictKeys, of: load.conflicts) + alsoHeldBy)
             }
             if load.refused > 0 {
@@ -456,7 +470,7 @@ extension Ferry {
             try await importing.advanceSequences(of: table.table)
             loads.append(load)
         }
-        if firstRefusal != nil { throw AllRowsThere() }
+        if firstRefusal != nil { throw AllRowsThere(loads: loads) }
         let rows = loads.reduce(0) { $0 + $1.inserted }
         let recorded = release.map { RecordedRelease.release($0) }
         try await session.recordEvent(

@@ -22,25 +22,32 @@ public struct ImportLimits: Sendable, Equatable {
     public var secondFractionDigits: Int?
     /// Whether a decimal column rounds to the scale its declared type
     /// names, and refuses more digits before the point than it leaves
-    /// (PostgreSQL's `numeric(10,2)`).
+    /// (PostgreSQL's `numeric(10,2)`); a date or time column rounds to its
+    /// declared precision, and turns a leap second (`23:59:60`) into the
+    /// next minute.
     public var keepsDeclaredScale: Bool
+    /// The declared types of columns that keep a 32-bit float (PostgreSQL's
+    /// `real`), rounding a double's other digits.
+    public var singlePrecisionTypes: Set<String>
 
     /// Creates the limits of an engine.
     public init(
         keepsNaN: Bool, keepsNULInText: Bool, decimalDigits: Int? = nil,
-        secondFractionDigits: Int? = nil, keepsDeclaredScale: Bool = false
+        secondFractionDigits: Int? = nil, keepsDeclaredScale: Bool = false,
+        singlePrecisionTypes: Set<String> = []
     ) {
         self.keepsNaN = keepsNaN
         self.keepsNULInText = keepsNULInText
         self.decimalDigits = decimalDigits
         self.secondFractionDigits = secondFractionDigits
         self.keepsDeclaredScale = keepsDeclaredScale
+        self.singlePrecisionTypes = singlePrecisionTypes
     }
 
     /// Whether every value is kept: nothing to check.
     var keepsEverything: Bool {
         keepsNaN && keepsNULInText && decimalDigits == nil && secondFractionDigits == nil
-            && !keepsDeclaredScale
+            && !keepsDeclaredScale && singlePrecisionTypes.isEmpty
     }
 
     /// Why the engine cannot keep a value as it is in a column, or nil when it can.
@@ -66,6 +73,11 @@ public struct ImportLimits: Sendable, Equatable {
             }
         case .real(let real) where column.logicalType == .numeric && real.isFinite:
             return decimalRefusal(of: "\(real)", into: column)
+        case .real(let real)
+        where !singlePrecisionTypes.isEmpty && singlePrecisionTypes.contains(column.declaredType)
+            && !real.isNaN && Double(Float(real)) != real:
+            return
+                "has more digits than its column \(column.declaredType) keeps (a 32-bit float): this engine would store \(Float(real))"
         default:
             return nil
         }
@@ -97,10 +109,14 @@ public struct ImportLimits: Sendable, Equatable {
 
     /// Why a date or time written as text would lose digits of its second.
     private func fractionRefusal(of text: String, into column: ExportTable.Column) -> String? {
+        guard let secondFractionDigits else { return nil }
+        if keepsDeclaredScale, Self.isLeapSecond(text) {
+            return
+                "is a leap second (:60), which its column \(column.declaredType) would turn into the next minute"
+        }
         // The conversion wrote it in ISO 8601, where a point only starts the fraction of a second.
         let bytes = text.utf8
-        guard let secondFractionDigits, let point = bytes.firstIndex(of: UInt8(ascii: "."))
-        else { return nil }
+        guard let point = bytes.firstIndex(of: UInt8(ascii: ".")) else { return nil }
         let fraction = bytes[bytes.index(after: point)...].prefix {
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
         }
@@ -109,6 +125,14 @@ public struct ImportLimits: Sendable, Equatable {
         guard digits > kept else { return nil }
         return
             "has \(digits) digits of a second, and its column \(column.declaredType) keeps \(kept): this engine would round it"
+    }
+
+    /// Whether a time in ISO 8601 has the second 60: `:60` ends it, or
+    /// comes before its fraction or zone.
+    private static func isLeapSecond(_ text: String) -> Bool {
+        guard let range = text.range(of: ":60") else { return false }
+        return range.upperBound == text.endIndex
+            || [".", "Z", "+", "-"].contains(text[range.upperBound])
     }
 
     /// The precision and scale a declared type names (`numeric(10,2)`,

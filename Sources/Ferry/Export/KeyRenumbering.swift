@@ -42,6 +42,21 @@ struct KeyRenumbering {
                 changes: "Nothing was changed.",
                 advice: "Name a row of a table the entities reference.")
         }
+        // Every foreign key to the named table is pointed at the new owner: in a table of the
+        // entities' own rows (a tree), their links to each other would all be.
+        guard
+            !manifest.tables.contains(where: {
+                $0.table.name == into.table && $0.references != true
+            })
+        else {
+            throw FerryError(
+                .invalidExport,
+                "\(into.table) holds the exported entities' own rows, not only rows they reference: put under \(into), every link between them would point at it.",
+                changes: "Nothing was changed.",
+                advice:
+                    "Name a row of a table the entities only reference, or import without --into."
+            )
+        }
         guard let table = tables.first(where: { $0.name == into.table }),
             table.primaryKey.count == 1
         else {
