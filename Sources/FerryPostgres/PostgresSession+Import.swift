@@ -63,10 +63,22 @@ extension PostgresSession: ImportingSession {
         } catch let error as FerryError {
             throw error
         } catch {
-            // The server's COPY names the row it stopped at; the rows read may be a batch past it.
+            // The server's COPY names the row it stopped at, counted among the rows it was sent (a
+            // dry run sends none of those it found a refused value in); the rows read may be a
+            // batch past it.
             let row = PostgresServerMessage(error)?.copyLine ?? source.rowsRead
-            throw importFailure(error, "load \(table.name) (row \(row)) into")
+            throw importFailure(
+                error, "load \(table.name) (at the \(Self.ordinal(row)) of its rows sent) into")
         }
+    }
+
+    /// 1st, 2nd, 3rd, 4th, 11th, 21st…
+    static func ordinal(_ number: Int) -> String {
+        let suffix =
+            (11...13).contains(number % 100)
+            ? "th"
+            : number % 10 == 1 ? "st" : number % 10 == 2 ? "nd" : number % 10 == 3 ? "rd" : "th"
+        return "\(number)\(suffix)"
     }
 
     private func loadIntoEmpty(

@@ -236,7 +236,8 @@ import Testing
                         .import(from: folder)
                 }
                 #expect(refused.code == .invalidExport, "\(refused)")
-                #expect(refused.message.contains("things (row 2)"), "\(refused)")
+                #expect(
+                    refused.message.contains("things (at the 2nd of its rows sent)"), "\(refused)")
                 #expect(refused.message.contains("PostgreSQL refused a value"), "\(refused)")
                 #expect(refused.changes?.hasPrefix("Nothing was changed") == true, "\(refused)")
                 let untouched = try await target.engine.readState()
