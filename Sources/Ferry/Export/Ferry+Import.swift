@@ -82,7 +82,7 @@ extension Ferry {
             earlier != nil && state.release == exportRelease
             && exportRelease.map { $0 < program } == true
         // Nothing loaded: an earlier run of this import loaded every row.
-        func loadedBefore(_ earlier: String) -> ImportReport {
+        func earlierRunReport(_ earlier: String) -> ImportReport {
             ImportReport(
                 folder: folder.path, mode: options.mode, dryRun: false,
                 exportRelease: manifest.release, from: state.recordedRelease,
@@ -97,7 +97,7 @@ extension Ferry {
         // At the export's release the rows are looked for (some may have been deleted since);
         // past it, the earlier run upgraded the database and nothing is left to do.
         if let earlier, !resumes, state.release != exportRelease {
-            return loadedBefore(earlier)
+            return earlierRunReport(earlier)
         }
         let installs = state.release == nil
         if installs, exportRelease == nil {
@@ -203,7 +203,7 @@ extension Ferry {
                 // Rolled back: nothing was inserted, and the backup is the database's twin.
                 backup?.removeTwin()
                 backup = nil
-                if options.mode == .empty, let earlier { return loadedBefore(earlier) }
+                if options.mode == .empty, let earlier { return earlierRunReport(earlier) }
                 loads = there.loads
             } catch let error as FerryError
                 where [.invalidExport, .constraintViolation, .exportCorrupt].contains(error.code)
