@@ -759,6 +759,16 @@ struct SQLiteBackupCopy: BackupCopy {
         if let stamp {
             // No page copied: the step takes the live database's write lock, and holds it.
             let code = sqlite3_backup_step(backup, 0)
+            if code == SQLITE_BUSY || code == SQLITE_LOCKED {
+                // The application took the lock in the instant it was let go, and kept it (or
+                // took it again at once) for as long as the busy timeout: as a commit there.
+                throw FerryError(
+                    .writeDuringRestore,
+                    "The application took the write lock of \(livePath) in the instant the restore let it go, and held it until the restore gave up waiting.",
+                    changes: "Nothing was changed: the backup was not copied in.",
+                    advice:
+                        "Run the restore again, or stop the application's writes first.")
+            }
             guard code == SQLITE_OK || code == SQLITE_DONE else {
                 throw DatabaseError(
                     resultCode: ResultCode(rawValue: code),

@@ -25,7 +25,7 @@ struct AdminHandlers: Sendable {
         let (report, body) =
             answer
             ?? {
-                let report = health.notAnswering(programRelease: nil)
+                let report = health.notAnswering()
                 return (
                     report,
                     (try? FerryAdmin.encoder(wording: .library).encode(report)) ?? Data("{}".utf8)

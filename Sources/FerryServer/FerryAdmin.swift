@@ -67,7 +67,11 @@ public struct FerryAdmin: Sendable {
             encode: { value in
                 (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
             },
-            onEnd: { await healthBox.value?.invalidate() })
+            onEnd: { await healthBox.value?.invalidate() },
+            announce: { [logger = ferry.configuration.logger] line, success in
+                // The server's own log ends each operation as the command would (its end marker).
+                if success { logger.info("\(line)") } else { logger.error("\(line)") }
+            })
         self.operations = operations
         health = HealthMonitor(
             ferry: ferry, operations: operations, maximumAge: healthMaximumAge,

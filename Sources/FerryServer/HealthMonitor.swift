@@ -135,10 +135,12 @@ actor HealthMonitor {
     }
 
     /// The health of a database that did not answer within ``answerWithin``.
-    nonisolated func notAnswering(programRelease: String?) -> HealthReport {
+    /// Its version is the program's release, which the migrations folder
+    /// tells without the database.
+    nonisolated func notAnswering() -> HealthReport {
         let output = notAnsweringReason
         return HealthReport(
-            status: .fail, version: programRelease, releaseId: nil,
+            status: .fail, version: try? ferry.programRelease().description, releaseId: nil,
             description: "The database cannot serve this program.",
             checks: [
                 "database:reachable": [

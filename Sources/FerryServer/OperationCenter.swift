@@ -33,6 +33,7 @@ actor OperationCenter {
     private var tasks: [String: Task<Void, Never>] = [:]
     private let encode: @Sendable (any Encodable) -> String
     private let onEnd: @Sendable () async -> Void
+    private let announce: @Sendable (_ line: String, _ success: Bool) -> Void
 
     /// How many finished operations' logs are kept.
     private let kept = 20
@@ -40,12 +41,17 @@ actor OperationCenter {
     /// - Parameters:
     ///   - encode: Encodes a document as the server's JSON (one line).
     ///   - onEnd: Called after each operation ends (the health reading is then stale).
+    ///   - announce: Given the lines that end each operation in the
+    ///     server's own log (its error, then its end marker), and whether it
+    ///     succeeded.
     init(
         encode: @escaping @Sendable (any Encodable) -> String,
-        onEnd: @escaping @Sendable () async -> Void = {}
+        onEnd: @escaping @Sendable () async -> Void = {},
+        announce: @escaping @Sendable (_ line: String, _ success: Bool) -> Void = { _, _ in }
     ) {
         self.encode = encode
         self.onEnd = onEnd
+        self.announce = announce
     }
 
     /// Starts an operation, unless one runs.
@@ -73,34 +79,31 @@ actor OperationCenter {
                 isProgress: isProgress)
         }
         tasks[operation.id] = Task {
-            var success = false
-            var last: String
+            var failure: FerryError?
+            var last = ""
             do {
                 let result = try await work(emit)
                 last = encode(result)
-                success = true
             } catch let error as FerryError {
-                last = encode(ErrorResult(command: kind.command, error: error))
+                failure = error
             } catch is CancellationError {
-                last = encode(
-                    ErrorResult(
-                        command: kind.command,
-                        error: FerryError(
-                            .interrupted, "The \(kind.rawValue) was cancelled.",
-                            changes:
-                                "An upgrade's or restore's open transaction is not committed and is rolled back.",
-                            advice: "Look at the status, then start it again.")))
+                failure = FerryError(
+                    .interrupted, "The \(kind.rawValue) was cancelled.",
+                    changes:
+                        "An upgrade's or restore's open transaction is not committed and is rolled back.",
+                    advice: "Look at the status, then start it again.")
             } catch {
-                last = encode(
-                    ErrorResult(
-                        command: kind.command,
-                        error: FerryError(
-                            .unexpected, "\(error)",
-                            changes:
-                                "The \(kind.rawValue) stopped on an unexpected error; look at the status to see the database."
-                        )))
+                failure = FerryError(
+                    .unexpected, "\(error)",
+                    changes:
+                        "The \(kind.rawValue) stopped on an unexpected error; look at the status to see the database."
+                )
             }
-            await self.end(operation, log: log, result: last, success: success)
+            if let failure {
+                last = encode(ErrorResult(command: kind.command, error: failure))
+                announce("The \(kind.rawValue) \(operation.id) failed: \(failure.message)", false)
+            }
+            await self.end(operation, log: log, result: last, success: failure == nil)
         }
         return operation
     }
@@ -111,6 +114,7 @@ actor OperationCenter {
         let end = EndEvent(
             at: Date(), ok: success, operation: operation.id,
             marker: operation.kind.endMarker(success: success))
+        announce(end.marker, success)
         log.finish(with: [
             ServerSentEvent.frame(result), ServerSentEvent.frame(encode(end), event: "end"),
         ])

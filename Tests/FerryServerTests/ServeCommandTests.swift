@@ -203,6 +203,10 @@ struct ServeCommandTests {
             let stopping = ContinuousClock.now
             let output = await served.stop()
             #expect(ContinuousClock.now - stopping < .seconds(20), "\(output)")
+            // The server's own log ends the upgrade as `ferry upgrade` would.
+            let log = output.stdout + output.stderr
+            #expect(log.contains("failed: The upgrade was cancelled."), "\(output)")
+            #expect(log.contains("[END UPGRADE ERROR]"), "\(output)")
             while watcher.isRunning { try await Task.sleep(for: .milliseconds(20)) }
             let stream = (try? String(contentsOf: streamed, encoding: .utf8)) ?? ""
             #expect(stream.contains("\"code\":\"interrupted\""), "\(stream.suffix(600))")
@@ -250,6 +254,13 @@ struct ServeCommandTests {
                 #expect(
                     String(decoding: body, as: UTF8.self).contains("did not answer within 2 s"),
                     "\(path): \(String(decoding: body, as: UTF8.self))")
+                // The program's release is known without the database.
+                if path == "health" {
+                    let document = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+                    #expect(
+                        document?["version"] as? String == ExampleApplication.newestRelease,
+                        "\(String(decoding: body, as: UTF8.self))")
+                }
             }
             _ = await served.stop()
         }

@@ -228,7 +228,7 @@ extension Ferry {
                 // Nothing was changed, and the pre-restore backup that missed the write is gone:
                 // the next attempt backs the database up again, write included.
                 configuration.logger.warning(
-                    "\(error.message) Trying again (attempt \(attempt + 1) of \(Self.restoreAttempts))."
+                    "The application wrote to the database in the instant the restore switched from backing it up to copying the backup in: nothing was changed. Trying again with a new pre-restore backup (attempt \(attempt + 1) of \(Self.restoreAttempts))."
                 )
                 attempt += 1
             } catch {
@@ -380,8 +380,10 @@ extension Ferry {
                     }
                 }
             } catch {
+                // Not "try again": a second restore would drop what was written since this one.
                 configuration.logger.warning(
-                    "The restore of \(backup.name) could not be recorded in ferry_events: \(error)")
+                    "The restore of \(backup.name) is done, but it could not be recorded in the history (ferry_events): \((error as? FerryError)?.message ?? "\(error)") 'ferry history' will not list it; the database holds the backup's data, so do not restore again for this."
+                )
             }
             if let preRestore { try? applyRetention(protecting: [preRestore.name], emit: emit) }
             return RestoreReport(
