@@ -164,7 +164,9 @@ import Testing
         let output = await restore.finish()
         #expect(output.status == 0, "\(output)")
         #expect(output.stderr.contains("in the instant the restore switched"), "\(output)")
-        #expect(output.stderr.contains("Trying again with a new pre-restore backup (attempt 2 of 3)"), "\(output)")
+        #expect(
+            output.stderr.contains("Trying again with a new pre-restore backup (attempt 2 of 3)"),
+            "\(output)")
 
         let preRestores = try FileManager.default.contentsOfDirectory(atPath: backups.path)
             .filter { $0.contains("pre-restore") && $0.hasSuffix(".sqlite") }
@@ -212,7 +214,9 @@ import Testing
         restore.kill(SIGCONT)
         let output = await restore.finish()
         #expect(output.status == 0, "\(output)")
-        #expect(output.stderr.contains("Trying again with a new pre-restore backup (attempt 2 of 3)"), "\(output)")
+        #expect(
+            output.stderr.contains("Trying again with a new pre-restore backup (attempt 2 of 3)"),
+            "\(output)")
         let preRestores = try FileManager.default.contentsOfDirectory(atPath: backups.path)
             .filter { $0.contains("pre-restore") && $0.hasSuffix(".sqlite") }
         #expect(preRestores.count == 1, "\(preRestores)")
