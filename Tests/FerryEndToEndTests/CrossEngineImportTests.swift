@@ -275,19 +275,27 @@ import Testing
         }
     }
 
-    /// A table of loose values: an untyped SQLite column, texts, reals.
-    static func looseMigrations(for engine: TestEngine, in folder: URL) throws -> URL {
-        let migrations = folder.appendingPathComponent("loose-\(engine)")
+    /// A migrations folder of one release, 0.1.0, that makes one table with
+    /// the engine's own statement.
+    static func oneTable(
+        _ name: String, sqlite: String, postgres: String, for engine: TestEngine, in folder: URL
+    ) throws -> URL {
+        let migrations = folder.appendingPathComponent("\(name)-\(engine)")
         let release = migrations.appendingPathComponent("0.1.0")
         try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
-        try
-            (engine == .sqlite
-            ? "CREATE TABLE loose (id INTEGER PRIMARY KEY, v, n TEXT, r REAL);"
-            : "CREATE TABLE loose (id bigint PRIMARY KEY, v text, n text, r double precision);")
-            .write(
-                to: release.appendingPathComponent("001_loose.sql"), atomically: true,
-                encoding: .utf8)
+        try (engine == .sqlite ? sqlite : postgres).write(
+            to: release.appendingPathComponent("001_\(name).sql"), atomically: true,
+            encoding: .utf8)
         return migrations
+    }
+
+    /// A table of loose values: an untyped SQLite column, texts, reals.
+    static func looseMigrations(for engine: TestEngine, in folder: URL) throws -> URL {
+        try oneTable(
+            "loose", sqlite: "CREATE TABLE loose (id INTEGER PRIMARY KEY, v, n TEXT, r REAL);",
+            postgres:
+                "CREATE TABLE loose (id bigint PRIMARY KEY, v text, n text, r double precision);",
+            for: engine, in: folder)
     }
 
     /// What the target's engine cannot keep, or a text column would not give
@@ -363,19 +371,15 @@ import Testing
         return try #require(dryRun.tables.first)
     }
 
-    /// A table of exact values: decimals and instants.
+    /// A table of exact values: decimals, instants, a 32-bit real in PostgreSQL.
     static func exactMigrations(for engine: TestEngine, in folder: URL) throws -> URL {
-        let migrations = folder.appendingPathComponent("exact-\(engine)")
-        let release = migrations.appendingPathComponent("0.1.0")
-        try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
-        try
-            (engine == .sqlite
-            ? "CREATE TABLE exact (id INTEGER PRIMARY KEY, amount NUMERIC(10,2), big NUMERIC, at DATETIME, f REAL);"
-            : "CREATE TABLE exact (id bigint PRIMARY KEY, amount numeric(10,2), big numeric, at timestamp, f real);")
-            .write(
-                to: release.appendingPathComponent("001_exact.sql"), atomically: true,
-                encoding: .utf8)
-        return migrations
+        try oneTable(
+            "exact",
+            sqlite:
+                "CREATE TABLE exact (id INTEGER PRIMARY KEY, amount NUMERIC(10,2), big NUMERIC, at DATETIME, f REAL);",
+            postgres:
+                "CREATE TABLE exact (id bigint PRIMARY KEY, amount numeric(10,2), big numeric, at timestamp, f real);",
+            for: engine, in: folder)
     }
 
     /// What the target would round without a word is refused with its key

@@ -40,12 +40,16 @@ import Testing
             #expect(byName["sensor_history"]?["rows"] as? Int == Int(history ?? ""))
             #expect((Int(history ?? "") ?? 0) > 0)
 
-            try await scenario.database.load(
-                """
-                DELETE FROM sensor_history WHERE sensor_id IN (SELECT id FROM sensors WHERE device_id = 1);
-                DELETE FROM sensors WHERE device_id = 1;
-                DELETE FROM devices WHERE id = 1;
-                """)
+            // Device 1 deleted by mistake, its sensors and their history with it.
+            func deleteDevice() async throws {
+                try await scenario.database.load(
+                    """
+                    DELETE FROM sensor_history WHERE sensor_id IN (SELECT id FROM sensors WHERE device_id = 1);
+                    DELETE FROM sensors WHERE device_id = 1;
+                    DELETE FROM devices WHERE id = 1;
+                    """)
+            }
+            try await deleteDevice()
             let imported = try await FerryProcess.run(
                 ["import", folder.path, "--yes"] + arguments(scenario))
             #expect(imported.status == 0, "\(imported)")
@@ -77,12 +81,7 @@ import Testing
                 "\(merged)")
             #expect(try backups() == kept)
             // Deleted again, the device comes back again: the earlier run does not stand for it.
-            try await scenario.database.load(
-                """
-                DELETE FROM sensor_history WHERE sensor_id IN (SELECT id FROM sensors WHERE device_id = 1);
-                DELETE FROM sensors WHERE device_id = 1;
-                DELETE FROM devices WHERE id = 1;
-                """)
+            try await deleteDevice()
             let third = try await FerryProcess.run(
                 ["import", folder.path, "--yes"] + arguments(scenario))
             #expect(third.status == 0, "\(third)")
