@@ -229,22 +229,14 @@ import Testing
     @Test(arguments: TestEngine.underTest)
     func aTreeOfRowsIsExportedDownToItsLeaves(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
-            let migrations = database.folder.url.appendingPathComponent("tree")
-            try FileManager.default.createDirectory(
-                at: migrations.appendingPathComponent("1.0.0"), withIntermediateDirectories: true)
-            try """
-            CREATE TABLE nodes (id integer PRIMARY KEY, parent_id integer REFERENCES nodes(id),
-                                name text NOT NULL);
-            CREATE TABLE notes (id integer PRIMARY KEY, node_id integer NOT NULL REFERENCES nodes(id),
-                                body text);
-            """.write(
-                to: migrations.appendingPathComponent("1.0.0/001_tree.sql"), atomically: true,
-                encoding: .utf8)
-            var configuration = Ferry.Configuration(
-                appName: "tree", engine: database.engine, migrationsDirectory: migrations)
-            configuration.backupsDirectory = database.backupsFolder
-            let ferry = Ferry(configuration)
-            try await ferry.upgrade()
+            let ferry = try await Self.upgraded(
+                "tree",
+                schema: """
+                    CREATE TABLE nodes (id integer PRIMARY KEY, parent_id integer REFERENCES nodes(id),
+                                        name text NOT NULL);
+                    CREATE TABLE notes (id integer PRIMARY KEY, node_id integer NOT NULL REFERENCES nodes(id),
+                                        body text);
+                    """, on: database)
             try await database.load(
                 """
                 INSERT INTO nodes VALUES (1, NULL, 'root'), (2, 1, 'a'), (3, 2, 'a.1'), (4, 3, 'a.1.x'),
@@ -338,22 +330,14 @@ import Testing
     @Test(arguments: TestEngine.underTest)
     func anEntityInACycleOfTablesIsRefused(engine: TestEngine) async throws {
         try await withTestDatabase(engine) { database in
-            let migrations = database.folder.url.appendingPathComponent("teams")
-            try FileManager.default.createDirectory(
-                at: migrations.appendingPathComponent("1.0.0"), withIntermediateDirectories: true)
-            try """
-            CREATE TABLE teams (id integer PRIMARY KEY, name text);
-            CREATE TABLE players (id integer PRIMARY KEY, team_id integer REFERENCES teams(id), name text);
-            ALTER TABLE teams ADD COLUMN captain_id integer REFERENCES players(id);
-            CREATE TABLE matches (id integer PRIMARY KEY, home_id integer NOT NULL REFERENCES teams(id));
-            """.write(
-                to: migrations.appendingPathComponent("1.0.0/001_teams.sql"), atomically: true,
-                encoding: .utf8)
-            var configuration = Ferry.Configuration(
-                appName: "teams", engine: database.engine, migrationsDirectory: migrations)
-            configuration.backupsDirectory = database.backupsFolder
-            let ferry = Ferry(configuration)
-            try await ferry.upgrade()
+            let ferry = try await Self.upgraded(
+                "teams",
+                schema: """
+                    CREATE TABLE teams (id integer PRIMARY KEY, name text);
+                    CREATE TABLE players (id integer PRIMARY KEY, team_id integer REFERENCES teams(id), name text);
+                    ALTER TABLE teams ADD COLUMN captain_id integer REFERENCES players(id);
+                    CREATE TABLE matches (id integer PRIMARY KEY, home_id integer NOT NULL REFERENCES teams(id));
+                    """, on: database)
             try await database.load(
                 """
                 INSERT INTO teams (id, name) VALUES (1, 'a');
@@ -373,5 +357,24 @@ import Testing
                 "\(String(describing: refused))")
             #expect(!FileManager.default.fileExists(atPath: folder.path))
         }
+    }
+
+    /// A Ferry for an application of one release, 1.0.0, made of `schema`,
+    /// with the database upgraded to it.
+    static func upgraded(_ app: String, schema: String, on database: TestDatabase) async throws
+        -> Ferry
+    {
+        let migrations = database.folder.url.appendingPathComponent(app)
+        try FileManager.default.createDirectory(
+            at: migrations.appendingPathComponent("1.0.0"), withIntermediateDirectories: true)
+        try schema.write(
+            to: migrations.appendingPathComponent("1.0.0/001_\(app).sql"), atomically: true,
+            encoding: .utf8)
+        var configuration = Ferry.Configuration(
+            appName: app, engine: database.engine, migrationsDirectory: migrations)
+        configuration.backupsDirectory = database.backupsFolder
+        let ferry = Ferry(configuration)
+        try await ferry.upgrade()
+        return ferry
     }
 }
