@@ -94,6 +94,15 @@ struct ImportCommand: AsyncParsableCommand {
                 }
             }
             if let backup = report.backup { console.line("Pre-import backup: \(backup)") }
+            if let earlier = report.earlierRun, dryRun {
+                console.line(
+                    "Dry run: nothing was written. The rows of this export were loaded at \(earlier), by an earlier run of this import: "
+                        + (report.release == report.from
+                            ? "the import would change nothing."
+                            : "the import would only upgrade the database to release \(report.release ?? "none").")
+                )
+                return
+            }
             if let earlier = report.earlierRun {
                 console.line(
                     report.release == report.from
@@ -110,6 +119,17 @@ struct ImportCommand: AsyncParsableCommand {
                     .invalidExport,
                     "\(refused) row\(refused == 1 ? " holds" : "s hold") a value the target would refuse (listed above): the import would fail until they are fixed in the source (or, for numbers under a date or time column, read by an [[import.convert]] rule).",
                     changes: "Nothing was written: this was a dry run.")
+            }
+            let held = report.tables.filter { !$0.references }.reduce(0) { $0 + $1.conflicts }
+            if dryRun, mode == .empty, held > 0 {
+                // What the import itself would meet: a script learns it from the status.
+                throw FerryError(
+                    .invalidExport,
+                    "\(held) row\(held == 1 ? " has" : "s have") a key the database already holds (listed above): under --mode empty the import would be refused.",
+                    changes: "Nothing was written: this was a dry run.",
+                    advice:
+                        "Choose --mode merge (insert new rows, report conflicts) or --mode skip (keep existing rows), or import into an empty database."
+                )
             }
             if dryRun {
                 console.line(

@@ -72,6 +72,13 @@ import Testing
                 (try again.jsonLines().last?["import"] as? [String: Any])?["earlierRun"] is String,
                 "\(again)")
             #expect(try backups() == kept)
+            let againDryRun = try await FerryProcess.run(
+                ["import", folder.path, "--dry-run"] + arguments(scenario))
+            #expect(againDryRun.status == 0, "\(againDryRun)")
+            #expect(
+                againDryRun.stdout.contains(
+                    "Dry run: nothing was written. The rows of this export were loaded at"),
+                "\(againDryRun)")
             let merged = try await FerryProcess.run(
                 ["import", folder.path, "--yes", "--mode", "merge"] + arguments(scenario))
             #expect(merged.status == 0, "\(merged)")
@@ -92,6 +99,13 @@ import Testing
             try await scenario.database.load(
                 "DELETE FROM sensor_history WHERE sensor_id IN (SELECT id FROM sensors WHERE device_id = 1);"
             )
+            // The dry run meets the same refusal.
+            let partlyDryRun = try await FerryProcess.run(
+                ["import", folder.path, "--dry-run"] + arguments(scenario))
+            #expect(partlyDryRun.status == 3, "\(partlyDryRun)")
+            #expect(
+                partlyDryRun.stderr.contains("a key the database already holds (listed above)"),
+                "\(partlyDryRun)")
             let partly = try await FerryProcess.run(
                 ["import", folder.path, "--yes"] + arguments(scenario))
             #expect(partly.status == 3, "\(partly)")

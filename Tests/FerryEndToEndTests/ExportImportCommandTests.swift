@@ -40,7 +40,7 @@ import Testing
     /// The ways an export is damaged after it was written.
     enum Damage: String, CaseIterable, CustomStringConvertible {
         case flippedByteInAPart, flippedByteInTheManifest, missingPart, truncatedPart,
-            missingManifest
+            missingManifest, addedPart
         var description: String { rawValue }
 
         func apply(to folder: URL) throws {
@@ -54,6 +54,10 @@ import Testing
                 let data = try Data(contentsOf: part)
                 try data.prefix(data.count - 7).write(to: part)
             case .missingManifest: try FileManager.default.removeItem(at: manifest)
+            case .addedPart:
+                // Rows of another part, as if added by hand: the manifest does not list them.
+                try FileManager.default.copyItem(
+                    at: part, to: folder.appendingPathComponent("data/kinds/0099.jsonl"))
             }
         }
 
@@ -65,6 +69,7 @@ import Testing
             case .missingPart: return "is missing"
             case .truncatedPart: return "truncated"
             case .missingManifest: return "This export is incomplete"
+            case .addedPart: return "data/kinds/0099.jsonl is in the export"
             }
         }
 

@@ -72,7 +72,31 @@ public struct ExportFolder: Sendable {
             }
         }
         if let first = failures.value.min(by: { $0.key < $1.key }) { throw first.value }
+        try refuseUnlisted(files)
         return manifest
+    }
+
+    /// Refuses a file under `data/` that the manifest does not list: rows
+    /// added after the export was written, or parts of another export
+    /// mixed in, which an import would leave out without a word.
+    private func refuseUnlisted(_ files: [ExportManifest.File]) throws {
+        let listed = Set(files.map(\.path))
+        let data = url.appendingPathComponent("data")
+        guard
+            let walk = FileManager.default.enumerator(
+                at: data, includingPropertiesForKeys: [.isRegularFileKey])
+        else { return }
+        let prefix = url.standardizedFileURL.path + "/"
+        for case let file as URL in walk {
+            guard (try? file.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true
+            else { continue }
+            let relative = String(file.standardizedFileURL.path.dropFirst(prefix.count))
+            guard listed.contains(relative) else {
+                throw FerryError.exportCorrupt(
+                    "\(relative) is in the export at \(url.path), but its manifest does not list it: it was added after the export was written, or another export's parts were mixed in."
+                )
+            }
+        }
     }
 
     private func check(_ file: ExportManifest.File) throws {

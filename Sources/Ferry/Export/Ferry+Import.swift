@@ -77,14 +77,14 @@ extension Ferry {
         // An import into an empty database commits its rows at the export's release, then
         // upgrades: a run that died between the two left this export's rows loaded, and only
         // the upgrade is left to do; one that died after both left nothing to do.
-        let earlier = options.dryRun ? nil : Self.earlierImport(of: manifest, in: state)
+        let earlier = Self.earlierImport(of: manifest, in: state)
         let resumes =
             earlier != nil && state.release == exportRelease
             && exportRelease.map { $0 < program } == true
         // Nothing loaded: an earlier run of this import loaded every row.
         func earlierRunReport(_ earlier: String) -> ImportReport {
             ImportReport(
-                folder: folder.path, mode: options.mode, dryRun: false,
+                folder: folder.path, mode: options.mode, dryRun: options.dryRun,
                 exportRelease: manifest.release, from: state.recordedRelease,
                 release: state.recordedRelease,
                 tables: manifest.tables.map {
@@ -369,6 +369,7 @@ extension Ferry {
         // The rows of the entities' own inserted so far, and the first refusal of keys already
         // held that waits to learn whether every row is there (see `loadedBefore`).
         var ownInserted = 0
+        var ownConflicts = 0
         var firstRefusal: FerryError?
         // Under another owner, two exported rows may come to share a key (a name unique per room).
         let alsoHeldBy =
@@ -450,6 +451,7 @@ extension Ferry {
                     "\(load.refused) row\(load.refused == 1 ? "" : "s") of \(table.table.name) with a value the target would refuse"
                         + Self.listed(load.refusedValues, of: load.refused))
             }
+            // A dry run reports the conflicts instead (the tool then says the import would be refused).
             if options.mode == .empty && load.conflicts > 0 && !options.dryRun && !references {
                 let refusal = FerryError(
                     .invalidExport,
@@ -465,12 +467,18 @@ extension Ferry {
                 }
                 firstRefusal = firstRefusal ?? refusal
             }
-            if !references { ownInserted += load.inserted }
+            if !references {
+                ownInserted += load.inserted
+                ownConflicts += load.conflicts
+            }
             if let firstRefusal, ownInserted > 0 { throw firstRefusal }
             try await importing.advanceSequences(of: table.table)
             loads.append(load)
         }
-        if firstRefusal != nil { throw AllRowsThere(loads: loads) }
+        // Every row there, none new, as the earlier run left them (a dry run says it too).
+        if loadedBefore != nil, options.mode == .empty, ownInserted == 0, ownConflicts > 0 {
+            throw AllRowsThere(loads: loads)
+        }
         let rows = loads.reduce(0) { $0 + $1.inserted }
         let recorded = release.map { RecordedRelease.release($0) }
         try await session.recordEvent(
