@@ -46,9 +46,34 @@ struct ImportCommand: AsyncParsableCommand {
 
     struct Result: Encodable {
         let command = "import"
-        let ok = true
-        let error: FerryError? = nil
+        let ok: Bool
+        let error: FerryError?
         let `import`: ImportReport
+    }
+
+    /// What a dry run found that the import itself would be refused for
+    /// (values the target refuses; keys already held under `--mode empty`),
+    /// or nil: a script learns it from the status, as from the import.
+    static func dryRunRefusal(of report: ImportReport, mode: ImportMode) -> FerryError? {
+        guard report.dryRun else { return nil }
+        let refused = report.tables.reduce(0) { $0 + $1.refused }
+        if refused > 0 {
+            return FerryError(
+                .invalidExport,
+                "\(refused) row\(refused == 1 ? " holds" : "s hold") a value the target would refuse (listed): the import would fail until they are fixed in the source (or, for numbers under a date or time column, read by an [[import.convert]] rule).",
+                changes: "Nothing was written: this was a dry run.")
+        }
+        let held = report.tables.filter { !$0.references }.reduce(0) { $0 + $1.conflicts }
+        if mode == .empty, held > 0 {
+            return FerryError(
+                .invalidExport,
+                "\(held) row\(held == 1 ? " has" : "s have") a key the database already holds (listed): under --mode empty the import would be refused.",
+                changes: "Nothing was written: this was a dry run.",
+                advice:
+                    "Choose --mode merge (insert new rows, report conflicts) or --mode skip (keep existing rows), or import into an empty database."
+            )
+        }
+        return nil
     }
 
     func run() async throws {
@@ -64,7 +89,12 @@ struct ImportCommand: AsyncParsableCommand {
                 from: URL(fileURLWithPath: folder),
                 options: ImportOptions(mode: mode, dryRun: dryRun, force: force, into: into),
                 onEvent: console.onEvent)
-            if console.isJSON { return console.json(Result(import: report)) }
+            let refusal = Self.dryRunRefusal(of: report, mode: mode)
+            if console.isJSON {
+                console.json(Result(ok: refusal == nil, error: refusal, import: report))
+                if let refusal { throw ExitCode(refusal.exitCode) }
+                return
+            }
             for table in report.tables {
                 var line =
                     "  \(table.name)\(table.references ? " (references)" : ""): \(table.rows) rows, \(table.inserted) \(dryRun ? "would be " : "")inserted"
@@ -88,7 +118,7 @@ struct ImportCommand: AsyncParsableCommand {
                         "    \(column.column): \(column.values) value\(column.values == 1 ? "" : "s") \(dryRun ? "would be " : "")converted from \(column.from) to \(column.to)"
                     )
                 }
-                for refusal in table.refusedValues { console.line("    refused: \(refusal)") }
+                for reason in table.refusedValues { console.line("    refused: \(reason)") }
                 if table.refused > table.refusedValues.count {
                     console.line("    refused: … \(table.refused - table.refusedValues.count) more")
                 }
@@ -112,25 +142,7 @@ struct ImportCommand: AsyncParsableCommand {
                 return
             }
             let rows = report.tables.reduce(0) { $0 + $1.inserted }
-            let refused = report.tables.reduce(0) { $0 + $1.refused }
-            if refused > 0 {
-                // The import it tried would fail: a script learns it from the status.
-                throw FerryError(
-                    .invalidExport,
-                    "\(refused) row\(refused == 1 ? " holds" : "s hold") a value the target would refuse (listed above): the import would fail until they are fixed in the source (or, for numbers under a date or time column, read by an [[import.convert]] rule).",
-                    changes: "Nothing was written: this was a dry run.")
-            }
-            let held = report.tables.filter { !$0.references }.reduce(0) { $0 + $1.conflicts }
-            if dryRun, mode == .empty, held > 0 {
-                // What the import itself would meet: a script learns it from the status.
-                throw FerryError(
-                    .invalidExport,
-                    "\(held) row\(held == 1 ? " has" : "s have") a key the database already holds (listed above): under --mode empty the import would be refused.",
-                    changes: "Nothing was written: this was a dry run.",
-                    advice:
-                        "Choose --mode merge (insert new rows, report conflicts) or --mode skip (keep existing rows), or import into an empty database."
-                )
-            }
+            if let refusal { throw refusal }
             if dryRun {
                 console.line(
                     "Dry run: nothing was written. \(rows) rows would be imported; the database would be at release \(report.release ?? "none")."

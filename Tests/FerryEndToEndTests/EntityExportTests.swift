@@ -104,7 +104,7 @@ import Testing
                 ["import", folder.path, "--dry-run"] + arguments(scenario))
             #expect(partlyDryRun.status == 3, "\(partlyDryRun)")
             #expect(
-                partlyDryRun.stderr.contains("a key the database already holds (listed above)"),
+                partlyDryRun.stderr.contains("a key the database already holds (listed)"),
                 "\(partlyDryRun)")
             let partly = try await FerryProcess.run(
                 ["import", folder.path, "--yes"] + arguments(scenario))

@@ -314,6 +314,20 @@ import Testing
         #expect(dryRun.stderr.contains("1 row holds a value the target would refuse"), "\(dryRun)")
         #expect(
             !FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("b.db").path))
+        // The same with --json: the result says so (ok false, the refusal), and the status too.
+        let json = try await FerryProcess.run(
+            [
+                "import", "out", "--dry-run", "--json", "--database", "b.db", "--migrations",
+                "target",
+            ],
+            in: folder.url)
+        #expect(json.status == 3, "\(json)")
+        let result = try #require(try json.jsonLines().last, "\(json)")
+        #expect(result["ok"] as? Bool == false, "\(result)")
+        #expect((result["error"] as? [String: Any])?["code"] as? String == "invalidExport")
+        #expect(
+            ((result["import"] as? [String: Any])?["tables"] as? [[String: Any]])?.first?["refused"]
+                as? Int == 1, "\(result)")
     }
 
     /// A second export into the folder that a running export is writing is
