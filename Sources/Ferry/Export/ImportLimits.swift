@@ -50,8 +50,27 @@ public struct ImportLimits: Sendable, Equatable {
             && !keepsDeclaredScale && singlePrecisionTypes.isEmpty
     }
 
+    /// A target column as the checks read it: its declared type read once,
+    /// not at each value.
+    struct Target: Sendable {
+        /// The column.
+        let column: ExportTable.Column
+        /// The precision and scale its declared type names, if any.
+        let precision: (digits: Int, scale: Int?)?
+        /// Whether it keeps a 32-bit float.
+        let isSinglePrecision: Bool
+    }
+
+    /// The column as ``refusal(of:into:)`` reads it.
+    func target(_ column: ExportTable.Column) -> Target {
+        Target(
+            column: column, precision: Self.precision(of: column),
+            isSinglePrecision: singlePrecisionTypes.contains(column.declaredType))
+    }
+
     /// Why the engine cannot keep a value as it is in a column, or nil when it can.
-    func refusal(of value: ExportValue, into column: ExportTable.Column) -> String? {
+    func refusal(of value: ExportValue, into target: Target) -> String? {
+        let column = target.column
         switch value {
         case .real(let real) where !keepsNaN && real.isNaN:
             return "is NaN, which this engine would store as NULL"
@@ -66,16 +85,15 @@ public struct ImportLimits: Sendable, Equatable {
                 }
             }
             switch column.logicalType {
-            case .numeric: return decimalRefusal(of: text, into: column)
+            case .numeric: return decimalRefusal(of: text, into: target)
             case .time, .timestamp, .timestampWithTimeZone:
-                return fractionRefusal(of: text, into: column)
+                return fractionRefusal(of: text, into: target)
             default: return nil
             }
         case .real(let real) where column.logicalType == .numeric && real.isFinite:
-            return decimalRefusal(of: "\(real)", into: column)
+            return decimalRefusal(of: "\(real)", into: target)
         case .real(let real)
-        where !singlePrecisionTypes.isEmpty && singlePrecisionTypes.contains(column.declaredType)
-            && !real.isNaN && Double(Float(real)) != real:
+        where target.isSinglePrecision && !real.isNaN && Double(Float(real)) != real:
             return
                 "has more digits than its column \(column.declaredType) keeps (a 32-bit float): this engine would store \(Float(real))"
         default:
@@ -84,7 +102,8 @@ public struct ImportLimits: Sendable, Equatable {
     }
 
     /// Why a decimal written as text would not be kept whole.
-    private func decimalRefusal(of text: String, into column: ExportTable.Column) -> String? {
+    private func decimalRefusal(of text: String, into target: Target) -> String? {
+        let column = target.column
         guard let number = DecimalDigits(text) else { return nil }
         // An integer literal that fits 64 bits stays an integer; any other goes through a real
         // (12345678901234567.0 became 12345678901234568).
@@ -92,7 +111,7 @@ public struct ImportLimits: Sendable, Equatable {
             return
                 "has \(number.significant.count) significant digits, and this engine's \(column.declaredType) column keeps \(decimalDigits) of a number that is not a 64-bit integer"
         }
-        if keepsDeclaredScale, let (precision, scale) = Self.precision(of: column),
+        if keepsDeclaredScale, let (precision, scale) = target.precision,
             let scale
         {
             if number.fraction.count > scale {
@@ -108,7 +127,8 @@ public struct ImportLimits: Sendable, Equatable {
     }
 
     /// Why a date or time written as text would lose digits of its second.
-    private func fractionRefusal(of text: String, into column: ExportTable.Column) -> String? {
+    private func fractionRefusal(of text: String, into target: Target) -> String? {
+        let column = target.column
         guard let secondFractionDigits else { return nil }
         if keepsDeclaredScale, Self.isLeapSecond(text) {
             return
@@ -121,7 +141,7 @@ public struct ImportLimits: Sendable, Equatable {
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
         }
         let digits = fraction.reversed().drop { $0 == UInt8(ascii: "0") }.count
-        let kept = Self.precision(of: column)?.digits ?? secondFractionDigits
+        let kept = target.precision?.digits ?? secondFractionDigits
         guard digits > kept else { return nil }
         return
             "has \(digits) digits of a second, and its column \(column.declaredType) keeps \(kept): this engine would round it"

@@ -3,8 +3,8 @@
 final class TableConversion: @unchecked Sendable {
     let table: String
     private let columns: [String]
-    /// The target's columns, in the export's order.
-    private let targetColumns: [ExportTable.Column]
+    /// The target's columns, in the export's order, as ``limits`` reads them.
+    private let targets: [ImportLimits.Target]
     private let conversions: [ColumnConversion]
     private let keyPositions: [Int]
     private let types: [(from: String, to: String)]
@@ -44,7 +44,7 @@ final class TableConversion: @unchecked Sendable {
         let checked = crossesEngines && !limits.keepsEverything ? limits : nil
         guard checked != nil || conversions.contains(where: { $0 != .none }) else { return nil }
         self.limits = checked
-        self.targetColumns = targetColumns
+        targets = checked.map { limits in targetColumns.map(limits.target) } ?? []
         table = source.name
         columns = source.columns.map(\.name)
         self.conversions = conversions
@@ -79,7 +79,7 @@ final class TableConversion: @unchecked Sendable {
                 }
             }
             // What goes into the target, as the target's engine would keep it.
-            if let limits, let reason = limits.refusal(of: value, into: targetColumns[position]) {
+            if let limits, let reason = limits.refusal(of: value, into: targets[position]) {
                 reasons.append(refused(row, at: position, reason))
                 continue
             }
