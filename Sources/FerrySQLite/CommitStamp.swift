@@ -12,15 +12,20 @@ import GRDB
 ///   with every commit.
 ///
 /// Both are documented parts of SQLite's file formats, read through the
-/// connection (``ConnectionFile``) while it or no one holds the write lock:
-/// no writer is changing them.
+/// connection (``ConnectionFile``). A writer that commits writes the
+/// WAL-index header's second copy, then its first; a stamp is only taken
+/// when the two copies are equal, so that a header read in the middle of a
+/// commit is no stamp (SQLite's readers make the same test).
 enum CommitStamp {
-    /// The stamp of `db`'s main database, or nil when it cannot be read.
+    /// The stamp of `db`'s main database, or nil when it cannot be read
+    /// (or a commit is writing it).
     ///
     /// - Parameter wal: Whether the database is in WAL mode.
     static func read(_ db: Database, wal: Bool) -> [UInt8]? {
-        wal
-            ? ConnectionFile.sharedMemory(of: db, count: 48)
-            : ConnectionFile.bytes(of: db, at: 24, count: 4)
+        guard wal else { return ConnectionFile.bytes(of: db, at: 24, count: 4) }
+        guard let copies = ConnectionFile.sharedMemory(of: db, count: 96),
+            copies[0..<48] == copies[48..<96]
+        else { return nil }
+        return Array(copies[0..<48])
     }
 }

@@ -261,7 +261,7 @@ enum SQLiteIntegrityCheck {
                 if index.uniqueKey != nil { passes.append(.uniqueness(index)) }
             }
             if let rowid, let rowids, rows >= piecesFromRows, tablePieces > 1 {
-                for piece in rowidPieces(
+                for piece in RowidRanges.split(
                     from: rowids.lowerBound, to: rowids.upperBound, count: tablePieces)
                 {
                     passes.append(
@@ -273,24 +273,6 @@ enum SQLiteIntegrityCheck {
             tables.append((table, rows, passes))
         }
         return [.quickCheck] + tables.sorted { $0.rows > $1.rows }.flatMap(\.passes)
-    }
-
-    /// `count` ranges of about the same width that together make
-    /// `low...high` (fewer when it holds fewer numbers).
-    static func rowidPieces(from low: Int64, to high: Int64, count: Int) -> [ClosedRange<Int64>] {
-        guard low <= high else { return [] }
-        // high - low, exactly, as an unsigned number: it may not fit an Int64.
-        let step = UInt64(bitPattern: high &- low) / UInt64(max(count, 1))
-        guard count > 1, step > 0 else { return [low...high] }
-        var pieces: [ClosedRange<Int64>] = []
-        var start = low
-        for _ in 1..<count {
-            let end = start &+ Int64(bitPattern: step &- 1)
-            pieces.append(start...end)
-            start = end &+ 1
-        }
-        pieces.append(start...high)
-        return pieces
     }
 
     /// What the passes found.

@@ -496,4 +496,119 @@ import Testing
             #expect(try await source.scalar("SELECT count(*) FROM moves") == String(moves))
         }
     }
+
+    /// A large table is read in pieces, one connection per core, each a
+    /// range of its rowids: the pieces' parts are numbered in the rows'
+    /// order and, taken while another process commits (in WAL mode, and in
+    /// rollback-journal mode, where its commits wait), every piece holds the
+    /// same moment: each commit changes a row of the first piece's rowids
+    /// and one of the last's, and the two always agree.
+    @Test(arguments: ["wal", "delete"])
+    func aLargeTableReadInPiecesHoldsOneMoment(journalMode: String) async throws {
+        try await withTestDatabase(.sqlite) { source in
+            let migrations = source.folder.url.appendingPathComponent("pairs")
+            let release = migrations.appendingPathComponent("0.1.0")
+            try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
+            try "CREATE TABLE pairs (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, note TEXT);"
+                .write(
+                    to: release.appendingPathComponent("001_pairs.sql"), atomically: true,
+                    encoding: .utf8)
+            let ferry = Ferry(ExportFixtures.configuration(source, migrations: migrations))
+            try await ferry.upgrade()
+            // Rowids spanning a million: a table the export reads in pieces.
+            try await source.load(
+                """
+                WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000)
+                INSERT INTO pairs SELECT x, 0, 'row ' || x FROM c;
+                INSERT INTO pairs SELECT id + 1000000, 0, note FROM pairs;
+                """)
+            let queue = try DatabaseQueue(path: source.location)
+            try await queue.writeWithoutTransaction {
+                try $0.execute(sql: "PRAGMA journal_mode = \(journalMode)")
+            }
+            try queue.close()
+            var script = ".timeout 20000\nPRAGMA synchronous = OFF;\n"
+            for _ in 0..<100_000 {
+                script += "BEGIN; UPDATE pairs SET n = n + 1 WHERE id IN (1, 1002000); COMMIT;\n"
+            }
+            let scriptFile = source.folder.url.appendingPathComponent("writer.sql")
+            try script.write(to: scriptFile, atomically: true, encoding: .utf8)
+            let writer = Process()
+            writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            writer.arguments = ["sqlite3", source.location, ".read \(scriptFile.path)"]
+            writer.standardOutput = FileHandle.nullDevice
+            writer.standardError = FileHandle.nullDevice
+            try writer.run()
+            defer { if writer.isRunning { writer.terminate() } }
+            // Waiting for the writer's locks (in rollback-journal mode it holds them in turn).
+            var waiting = Configuration()
+            waiting.busyMode = .timeout(20)
+            let reader = try DatabaseQueue(path: source.location, configuration: waiting)
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(60)
+            while try await reader.read({
+                try Int.fetchOne($0, sql: "SELECT n FROM pairs WHERE id = 1")
+            })
+                == 0, clock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try reader.close()
+
+            /// The export's rows of `pairs`, in the order of its parts, and how many parts.
+            func exported(_ name: String) async throws -> (rows: [[Any]], parts: [String]) {
+                let folder = source.folder.url.appendingPathComponent(name)
+                _ = try await ferry.export(to: folder, options: ExportOptions(partBytes: 8192))
+                let manifest = try ExportFolder(url: folder).checked()
+                let files = manifest.tables.first { $0.table.name == "pairs" }?.files ?? []
+                var rows: [[Any]] = []
+                for file in files {
+                    let text = try String(
+                        contentsOf: folder.appendingPathComponent(file.path), encoding: .utf8)
+                    for line in text.split(separator: "\n") {
+                        rows.append(
+                            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any] ?? [])
+                    }
+                }
+                return (rows, files.map(\.path))
+            }
+            var moments: Set<Int> = []
+            for round in 0..<15 where writer.isRunning {
+                let (rows, parts) = try await exported("export-\(round)")
+                let ids = rows.compactMap { $0.first as? Int }
+                #expect(ids.count == 4000 && ids == ids.sorted(), "round \(round)")
+                #expect(
+                    parts == parts.indices.map { String(format: "data/pairs/%04d.jsonl", $0 + 1) })
+                let first = rows.first { ($0.first as? Int) == 1 }?[1] as? Int
+                let last = rows.first { ($0.first as? Int) == 1_002_000 }?[1] as? Int
+                #expect(
+                    first != nil && first == last,
+                    "round \(round): \(first ?? -1) and \(last ?? -1)")
+                if let first { moments.insert(first) }
+            }
+            #expect(moments.count > 1, "the writer committed between the exports")
+            writer.terminate()
+            writer.waitUntilExit()
+
+            // Once nobody writes, the table is read in pieces (on two cores or more), whose parts
+            // follow each other: a piece's last part, before the next piece's first, is not full.
+            let (rows, _) = try await exported("export-quiet")
+            #expect(rows.count == 4000)
+            let sizes = try ExportFolder(
+                url: source.folder.url.appendingPathComponent("export-quiet")
+            ).checked().tables[0].files.map(\.bytes)
+            #expect(
+                sizes.dropLast().contains { $0 < 8192 }
+                    == (ProcessInfo.processInfo.activeProcessorCount > 1), "\(sizes)")
+            try await withTestDatabase(.sqlite) { copy in
+                try await Ferry(ExportFixtures.configuration(copy, migrations: migrations))
+                    .import(from: source.folder.url.appendingPathComponent("export-quiet"))
+                #expect(
+                    try await copy.scalar(
+                        "SELECT count(*) || ' ' || sum(id) || ' ' || sum(n) FROM pairs")
+                        == source.scalar(
+                            "SELECT count(*) || ' ' || sum(id) || ' ' || sum(n) FROM pairs"))
+            }
+        }
+    }
 }

@@ -205,14 +205,14 @@ import Testing
             (Int64.min, Int64.max, 8), (Int64.min, Int64.min + 2, 2), (Int64.max - 7, Int64.max, 8),
         ]
         for (low, high, count) in cases {
-            let pieces = SQLiteIntegrityCheck.rowidPieces(from: low, to: high, count: count)
+            let pieces = RowidRanges.split(from: low, to: high, count: count)
             #expect(!pieces.isEmpty && pieces.count <= count, "\(low)...\(high) in \(count)")
             #expect(pieces.first?.lowerBound == low && pieces.last?.upperBound == high)
             for (before, after) in zip(pieces, pieces.dropFirst()) {
                 #expect(before.upperBound &+ 1 == after.lowerBound, "\(pieces)")
             }
         }
-        #expect(SQLiteIntegrityCheck.rowidPieces(from: 3, to: 2, count: 4).isEmpty)
+        #expect(RowidRanges.split(from: 3, to: 2, count: 4).isEmpty)
     }
 
     @Test func anIndexThatNoLongerMatchesItsTableIsFoundAndWordedBySQLite() throws {

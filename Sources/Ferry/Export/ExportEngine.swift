@@ -45,6 +45,32 @@ public protocol ExportSnapshot: Sendable {
     func readRows(of table: ExportTable, where condition: String?, into rows: ExportRowBuffer)
         async throws
 
+    /// How many connections of this snapshot can read the table's rows
+    /// side by side (``readRows(of:where:intoPieces:)``): 1 when the engine
+    /// cannot split them, or the table is too small to gain from it.
+    ///
+    /// - Parameters:
+    ///   - table: The table, as ``exportTables()`` describes it.
+    ///   - condition: The rows' condition, or nil for every row.
+    /// - Throws: ``FerryError`` when the table cannot be read.
+    func readers(for table: ExportTable, where condition: String?) async throws -> Int
+
+    /// Streams a table's rows in pieces read side by side, piece `i` into
+    /// `pieces[i]` on a thread of its own: the pieces one after another hold
+    /// the rows that ``readRows(of:where:into:)`` streams. A piece may be
+    /// empty.
+    ///
+    /// - Parameters:
+    ///   - table: The table, as ``exportTables()`` describes it.
+    ///   - condition: The rows' condition, or nil for every row.
+    ///   - pieces: Where each piece's values go, as many as
+    ///     ``readers(for:where:)`` said, or fewer.
+    /// - Throws: ``FerryError`` when the rows cannot be read; or what
+    ///   ``ExportRowBuffer/endRow()`` throws.
+    func readRows(
+        of table: ExportTable, where condition: String?, intoPieces pieces: [ExportRowBuffer]
+    ) async throws
+
     /// How many rows ``readRows(of:where:_:)`` will stream, as of the
     /// snapshot: the total of the table's progress. Asked only when someone
     /// follows the progress (a bar on a terminal, `--json` events), at the
@@ -71,6 +97,30 @@ extension ExportSnapshot {
     ) async throws {
         try await readRows(
             of: table, where: condition, into: ExportRowBuffer(columns: table.columns.count, row))
+    }
+
+    /// One reader: the rows are read on one connection.
+    ///
+    /// - Parameters:
+    ///   - table: The table.
+    ///   - condition: The rows' condition.
+    /// - Returns: 1.
+    public func readers(for table: ExportTable, where condition: String?) async throws -> Int {
+        1
+    }
+
+    /// Every row into the first piece, read by ``readRows(of:where:into:)``.
+    ///
+    /// - Parameters:
+    ///   - table: The table.
+    ///   - condition: The rows' condition.
+    ///   - pieces: Where the values go: all of them into the first.
+    /// - Throws: What ``readRows(of:where:into:)`` throws.
+    public func readRows(
+        of table: ExportTable, where condition: String?, intoPieces pieces: [ExportRowBuffer]
+    ) async throws {
+        guard let first = pieces.first else { return }
+        try await readRows(of: table, where: condition, into: first)
     }
 
     /// No total: the progress of a table shows its rows and rate only.

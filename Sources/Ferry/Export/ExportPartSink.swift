@@ -20,6 +20,8 @@ import Darwin
 final class ExportPartSink: @unchecked Sendable {
     private let folder: URL
     private let relativeFolder: String
+    /// What each part's name starts with: empty, or a piece's own (``ExportPartWriter``).
+    private let namePrefix: String
     private let queue = DispatchQueue(label: "ferry.export.part-sink")
     /// Batches handed over and not yet written: at most two, so that memory stays bounded.
     private let inFlight = DispatchSemaphore(value: 2)
@@ -53,11 +55,12 @@ final class ExportPartSink: @unchecked Sendable {
     private static let flushBytes = 1 << 20
 
     init(
-        folder: URL, relativeFolder: String, partBytes: Int64, types: [LogicalType],
-        compress: Bool, batchCapacity: Int
+        folder: URL, relativeFolder: String, namePrefix: String = "", partBytes: Int64,
+        types: [LogicalType], compress: Bool, batchCapacity: Int
     ) throws {
         self.folder = folder
         self.relativeFolder = relativeFolder
+        self.namePrefix = namePrefix
         self.partBytes = partBytes
         self.types = types
         self.batchCapacity = batchCapacity
@@ -151,10 +154,15 @@ final class ExportPartSink: @unchecked Sendable {
         if failure == nil && !encoded.isEmpty { process(ending: false) }
     }
 
-    /// On `queue`: creates the next part, `NNNN.jsonl` (`.gz` added with `--compress`).
+    /// The name of a table's part `number` (from 1): `NNNN.jsonl`, `.gz` added with `--compress`.
+    static func partName(_ number: Int, compressed: Bool) -> String {
+        String(format: "%04d.jsonl", number) + (compressed ? ".gz" : "")
+    }
+
+    /// On `queue`: creates the next part, its name after the prefix.
     private func startPart() {
         partsStarted += 1
-        currentName = String(format: "%04d.jsonl", partsStarted) + (gzip == nil ? "" : ".gz")
+        currentName = namePrefix + Self.partName(partsStarted, compressed: gzip != nil)
         do {
             file = try DirectFileWriter(creating: folder.appendingPathComponent(currentName).path)
         } catch {

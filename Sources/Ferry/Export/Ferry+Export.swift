@@ -163,8 +163,10 @@ extension Ferry {
             let writer = try ExportPartWriter(
                 folder: tableFolder, relativeFolder: relative, partBytes: options.partBytes,
                 types: table.columns.map(\.logicalType), compress: options.compress,
-                redacted: options.redact ? secretPositions : [], progress: progress)
-            try await snapshot.readRows(of: table, where: condition, into: writer.rows)
+                redacted: options.redact ? secretPositions : [],
+                pieces: try await snapshot.readers(for: table, where: condition),
+                progress: progress)
+            try await snapshot.readRows(of: table, where: condition, intoPieces: writer.pieces)
             let files = try writer.finish()
             if references == true, writer.rowCount == 0, ownRows.contains(table.name) {
                 // No row of the entities' own points outside them: the table is its own part.
