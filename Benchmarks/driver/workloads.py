@@ -381,12 +381,44 @@ def pg_restore(server, database, repetitions):
     over_peer = Contender("pg_restore --clean --single-transaction -d", [
         server.client("pg_restore"), "--clean", "--if-exists", "--single-transaction", "-d", "pg_live_peer", dump],
         env=server.environment, prepare=existing("pg_live_peer"))
-    run_alternately([ferry, peer, over_ferry, over_peer], repetitions)
+    # What a parallel load gains on this machine: pg_restore's own, one job per core.
+    jobs = max(2, os.cpu_count() or 2)
+    parallel = Contender(f"createdb + pg_restore --jobs={jobs} -d (a parallel load's floor)", [
+        "sh", "-c", f'"$0" pg_restored_jobs && "$1" --jobs={jobs} -d pg_restored_jobs "$2"',
+        server.client("createdb"), server.client("pg_restore"), dump],
+        env=server.environment, prepare=server.drop("pg_restored_jobs"))
+    # The floor of a restore that keeps a checked backup of what it replaces: the live database
+    # dumped as Ferry dumps it (custom format, level 1), then that dump loaded into a scratch
+    # database (the check) while the backup is restored over the live one, side by side.
+    pre_restore = work("pg-floor-pre-restore.dump")
+
+    def floor_prepare():
+        existing("pg_live_floor")()
+        server.drop("pg_live_floor_check")()
+        removing(pre_restore)()
+    floor = Contender(
+        "pg_dump -Fc -Z1, then pg_restore of it into a scratch database beside pg_restore --clean "
+        "--single-transaction (the floor of a checked pre-restore backup)", [
+            "sh", "-c",
+            '"$0" -Fc -Z1 -f "$5" pg_live_floor && "$1" pg_live_floor_check && '
+            '{ "$2" -d pg_live_floor_check "$5" & check=$!; '
+            '"$2" --clean --if-exists --single-transaction -d pg_live_floor "$3"; live=$?; '
+            'wait $check && [ $live -eq 0 ]; }',
+            server.client("pg_dump"), server.client("createdb"), server.client("pg_restore"), dump, "unused",
+            pre_restore],
+        env=server.environment, prepare=floor_prepare)
+    run_alternately([ferry, peer, parallel, over_ferry, over_peer, floor], repetitions)
     return [
         Row("PostgreSQL restore into a new database", ferry.name, ferry.median, peer.name, peer.median, 0.8,
             peak_rss_mib=ferry.peak_rss_mib),
+        Row("PostgreSQL restore into a new database: what a parallel load gains", parallel.name,
+            parallel.median, peer.name, peer.median),
         Row("PostgreSQL restore over the live database (Ferry backs it up first)", over_ferry.name,
             over_ferry.median, over_peer.name, over_peer.median, 1.5, peak_rss_mib=over_ferry.peak_rss_mib),
+        Row("PostgreSQL restore over the live database: the floor of a checked pre-restore backup",
+            floor.name, floor.median, over_peer.name, over_peer.median),
+        Row("PostgreSQL restore over the live database, beside that floor", over_ferry.name, over_ferry.median,
+            floor.name, floor.median),
     ]
 
 
