@@ -56,7 +56,8 @@ extension SQLiteEngine: ExportingEngine {
     private func openReadingHelpers() -> [DatabaseQueue] {
         var settings = configuration(readonly: true)
         settings.busyMode = .immediateError
-        return (0..<min(3, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))).compactMap { _ in
+        return (0..<min(3, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))).compactMap {
+            _ in
             try? DatabaseQueue(path: path, configuration: settings)
         }
     }
