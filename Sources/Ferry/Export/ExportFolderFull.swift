@@ -4,7 +4,8 @@ import Foundation
 /// which the export turns into `FerryError.exportFolderFull`
 /// once it knows how much it wrote.
 struct ExportFolderFull: Error {
-    /// The part being written.
+    /// The part being written (the table's folder, for a part of a piece
+    /// that has not yet its final name).
     let file: URL
 }
 
@@ -23,13 +24,16 @@ extension FerryError {
         _ folder: URL, written: Int64, freeAtStart: Int64, databaseSize: Int64?,
         cause: any Error
     ) -> FerryError {
-        let file = (cause as? ExportFolderFull)?.file.path ?? "\(cause)"
+        // The part being written, when a part's write found the disk full; another write (the
+        // manifest, under a temporary name in a work folder) is not named.
+        let writing =
+            (cause as? ExportFolderFull).map { " (\($0.file.path) was being written)" } ?? ""
         // The rows' text is about as large as the pages they come from, often larger.
         let needed = max(written + 1, databaseSize ?? 0)
         return FerryError(
             .fileSystem,
             "The export does not fit in \(folder.path): its file system is full. "
-                + "It had written \(FileSafety.formatBytes(written)) (\(file) was being written) "
+                + "It had written \(FileSafety.formatBytes(written))\(writing) "
                 + "of about \(FileSafety.formatBytes(needed)) or more, "
                 + "and \(FileSafety.formatBytes(freeAtStart)) were free when it started.",
             changes: "The database was not changed; the unfinished export was removed.",

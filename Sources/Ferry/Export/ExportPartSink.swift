@@ -225,7 +225,10 @@ final class ExportPartSink: @unchecked Sendable {
     private func fail(_ error: any Error) {
         let failure = error as? DirectFileWriter.Failure ?? .init(action: "write", code: EIO)
         let file = folder.appendingPathComponent(currentName)
-        if failure.code == ENOSPC { return record(ExportFolderFull(file: file)) }
+        if failure.code == ENOSPC {
+            // A piece's part is renamed at the end: its table's folder is what the user knows.
+            return record(ExportFolderFull(file: namePrefix.isEmpty ? file : folder))
+        }
         let reason = String(cString: strerror(failure.code))
         record(
             FerryError(
