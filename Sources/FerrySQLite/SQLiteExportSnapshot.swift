@@ -221,24 +221,15 @@ struct SQLiteExportSnapshot: ExportSnapshot {
         name: String, bounds: ClosedRange<Int64>
     )? {
         let taken = Set(table.columns.map { $0.name.lowercased() })
-        guard let name = ["rowid", "_rowid_", "oid"].first(where: { !taken.contains($0) }) else {
-            return nil
-        }
-        let quoted = SQLIdentifier.quoted(table.name)
+        guard let name = RowidRanges.name(notTakenBy: taken) else { return nil }
         return try await access("read the rowids of \(table.name)") { db in
             guard
                 try Bool.fetchOne(
                     db, sql: "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?",
                     arguments: [table.name]) == false,
-                let bounds = try Row.fetchOne(
-                    db,
-                    // One aggregate each: SQLite looks the first or last rowid up, not a scan.
-                    sql:
-                        "SELECT (SELECT min(\(name)) FROM \(quoted)), (SELECT max(\(name)) FROM \(quoted))"
-                ),
-                let low = bounds[0] as Int64?, let high = bounds[1] as Int64?, low <= high
+                let bounds = try RowidRanges.bounds(of: table.name, rowid: name, in: db)
             else { return nil }
-            return (name, low...high)
+            return (name, bounds)
         }
     }
 

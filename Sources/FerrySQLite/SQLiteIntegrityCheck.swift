@@ -186,20 +186,12 @@ enum SQLiteIntegrityCheck {
                 arguments: [table])
             let columnNames = Set(tableColumns.map { ($0["name"] as String).lowercased() })
             // The rowid by a name no column of the table takes.
-            let rowid = ["rowid", "_rowid_", "oid"].first { !columnNames.contains($0) }
+            let rowid = RowidRanges.name(notTakenBy: columnNames)
             // The table's size, to take the largest first: the span of its rowids (two lookups;
             // counting would read a whole b-tree before any pass starts), counted without rowids.
             var rowids: ClosedRange<Int64>?
-            if let rowid, (row["wr"] as Int) == 0,
-                let bounds = try Row.fetchOne(
-                    db,
-                    // One aggregate each: SQLite looks the first or last rowid up, not a scan.
-                    sql:
-                        "SELECT (SELECT min(\(rowid)) FROM \(quoted)), (SELECT max(\(rowid)) FROM \(quoted))"
-                ),
-                let low = bounds[0] as Int64?, let high = bounds[1] as Int64?, low <= high
-            {
-                rowids = low...high
+            if let rowid, (row["wr"] as Int) == 0 {
+                rowids = try RowidRanges.bounds(of: table, rowid: rowid, in: db)
             }
             let rows =
                 try rowids.map { Int(clamping: UInt64(bitPattern: $0.upperBound &- $0.lowerBound)) }
