@@ -72,9 +72,10 @@ def build(with_benchmark_programs, smoke):
     once crashed every command that reports progress while every test passed.
     """
     print("Building Ferry and the benchmark programs in release mode…", flush=True)
-    # As it ships (README, "The command on an operator's machine"): Swift's runtime linked in.
+    # As it ships (README, "The command on an operator's machine"): Swift's runtime linked in, and
+    # none of the program's own symbols exported.
     subprocess.run(["swift", "build", "-c", "release", "--product", "ferry", "--static-swift-stdlib",
-                    "--scratch-path", BUILD_PATH], cwd=ROOT, check=True)
+                    "-Xlinker", "--no-export-dynamic", "--scratch-path", BUILD_PATH], cwd=ROOT, check=True)
     if smoke:
         print("Running the release build through every command (scripts/release-smoke.sh)…", flush=True)
         subprocess.run([os.path.join(ROOT, "scripts", "release-smoke.sh"), "--skip-build", "--scratch-path",

@@ -35,9 +35,10 @@ while (($#)); do
     esac
 done
 if ((!skip_build)); then
-    # The release build as it ships (README): Swift's runtime linked into the binary.
+    # The release build as it ships (README): Swift's runtime linked into the binary, and none of
+    # the program's own symbols exported.
     static=()
-    [[ "$configuration" == release ]] && static=(--static-swift-stdlib)
+    [[ "$configuration" == release ]] && static=(--static-swift-stdlib -Xlinker --no-export-dynamic)
     swift build -c "$configuration" --product ferry "${static[@]}" --scratch-path "$scratch"
 fi
 [[ "$scratch" == /* ]] || scratch="$PWD/$scratch"
@@ -46,6 +47,11 @@ ferry="$scratch/$configuration/ferry"
 # What ships is one file: no library of Swift's toolchain is looked up when it starts.
 if [[ "$configuration" == release ]] && ldd "$ferry" | grep -E 'libswift|libFoundation|libdispatch'; then
     echo "$ferry needs the libraries above from Swift's toolchain: build it with --static-swift-stdlib." >&2
+    exit 1
+fi
+# Nor does it export its own symbols: the loader would search them all at every start.
+if [[ "$configuration" == release ]] && (($(readelf --dyn-syms -W "$ferry" | wc -l) > 5000)); then
+    echo "$ferry exports its symbols: build it with -Xlinker --no-export-dynamic (README)." >&2
     exit 1
 fi
 command -v sqlite3 >/dev/null || { echo "The sqlite3 shell is needed (apt-get install sqlite3)." >&2; exit 1; }

@@ -89,10 +89,22 @@ public struct Ferry: Sendable {
     /// - Throws: ``FerryError`` when the configuration, the migrations or the
     ///   target are wrong, or the database cannot be read.
     public func plan(to target: Release? = nil) async throws -> Plan {
-        let catalog = try catalog()
-        try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
+        // The migrations are read beside the database, each on a core of its own. When the
+        // engine's files show that a process may have died in a write, what it left is rolled
+        // back only once the migrations are known to be good, and the database read after it.
+        async let reading = Result { try self.catalog() }
+        let engine = configuration.engine
+        var state: Result<DatabaseState, any Error>?
+        if !engine.mayHoldInterruptedTransaction {
+            do { state = .success(try await engine.readState()) } catch { state = .failure(error) }
+        }
+        let catalog = try await reading.get()
+        if state == nil {
+            try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
+            state = .success(try await engine.readState())
+        }
         var plan = try Planner.plan(
-            catalog: catalog, state: try await configuration.engine.readState(),
+            catalog: catalog, state: try state!.get(),
             programRelease: try programRelease(in: catalog), target: target,
             minimumUpgradableFrom: configuration.minimumUpgradableFrom)
         plan.layout = catalog.layout

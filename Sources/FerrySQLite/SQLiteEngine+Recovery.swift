@@ -30,7 +30,7 @@ extension SQLiteEngine {
 
     /// Whether a file that SQLite may need to roll back or recover is beside
     /// the database: a cheap look before anything opens it.
-    var mayHoldInterruptedTransaction: Bool {
+    public var mayHoldInterruptedTransaction: Bool {
         FileSafety.size(of: path + "-journal") > 0
             || FileManager.default.fileExists(atPath: path + "-wal")
     }

@@ -53,20 +53,21 @@ struct CommonOptions: ParsableArguments {
         if let path = config ?? environment["FERRY_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
             return URL(fileURLWithPath: path)
         }
-        return Self.foldersSearched().lazy.map { $0.appendingPathComponent("ferry.toml") }
-            .first { FileManager.default.fileExists(atPath: $0.path) }
+        return Self.foldersSearched().lazy.map { $0 == "/" ? "/ferry.toml" : $0 + "/ferry.toml" }
+            .first { FileManager.default.fileExists(atPath: $0) }.map { URL(fileURLWithPath: $0) }
     }
 
-    /// The current folder and every folder above it, nearest first.
-    static func foldersSearched() -> [URL] {
-        var folders: [URL] = []
+    /// The paths of the current folder and of every folder above it, nearest
+    /// first. Worked out on the path's text: every command looks, and
+    /// Foundation's URL arithmetic cost more than the looking.
+    static func foldersSearched() -> [String] {
+        var folders: [String] = []
         var folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            .standardizedFileURL
+            .standardizedFileURL.path
         while folders.count < 256 {
             folders.append(folder)
-            let parent = folder.deletingLastPathComponent().standardizedFileURL
-            if parent.path == folder.path { break }
-            folder = parent
+            guard folder != "/", let slash = folder.lastIndex(of: "/") else { break }
+            folder = slash == folder.startIndex ? "/" : String(folder[..<slash])
         }
         return folders
     }
@@ -100,8 +101,8 @@ struct CommonOptions: ParsableArguments {
             let searched = Self.foldersSearched()
             let shown =
                 searched.count <= 3
-                ? searched.map(\.path).joined(separator: ", ")
-                : "\(searched[0].path) and the \(searched.count - 1) folders above it"
+                ? searched.joined(separator: ", ")
+                : "\(searched[0]) and the \(searched.count - 1) folders above it"
             throw FerryError(
                 .invalidConfiguration,
                 "No database is given, and no ferry.toml was found (looked in \(shown)).",

@@ -85,6 +85,28 @@ import Testing
                 holder: .currentProcess(), timeout: .seconds(1)) == nil)
     }
 
+    /// The status reads the migrations beside the database, but rolls back what a killed
+    /// upgrade left only once the migrations are known good: a refusal changes nothing.
+    @Test func aBrokenMigrationsFolderAfterAKillIsRefusedBeforeAnythingIsRolledBack() async throws {
+        let killed = try await KilledUpgrade()
+        let journal = InterruptedUpgrade.journalSize(of: killed.path)
+        #expect(journal > 0, "the kill left a hot journal")
+        let stray = killed.migrations.appendingPathComponent("0.6.0/002_more.SQL")
+        try "SELECT 1;".write(to: stray, atomically: true, encoding: .utf8)
+
+        let error = try await #require(throws: FerryError.self) {
+            try await Ferry(killed.configuration).status()
+        }
+        #expect(error.code == .invalidMigrations)
+        #expect(error.message.contains("002_more.SQL is not a migration"))
+        #expect(InterruptedUpgrade.journalSize(of: killed.path) == journal)
+
+        try FileManager.default.removeItem(at: stray)
+        #expect(try await Ferry(killed.configuration).status().databaseRelease == "0.3.0")
+        #expect(InterruptedUpgrade.journalSize(of: killed.path) == 0)
+        #expect(try DatabaseSnapshot(path: killed.path).hasSameContent(as: killed.before))
+    }
+
     @Test func aKilledUpgradeInWALModeLeavesADatabaseThatFerryOpens() async throws {
         let killed = try await KilledUpgrade(walMode: true)
         #expect(

@@ -67,6 +67,7 @@ import Testing
         ("1.0.0/create.sql", "not named like a migration"),
         ("1.0.0/001_a b.sql", "not named like a migration"),
         ("1.0.0/001_x.down.sql", "has no up script"),
+        ("1.0.0/001_x.verify.sql", "has no up script"),
         ("latest/001_x.sql", "is not a release folder"),
     ])
     func refusesMalformedLayouts(path: String, expected: String) throws {
@@ -85,7 +86,8 @@ import Testing
         let error = try #require(throws: FerryError.self) {
             try MigrationFolder(url: folder.url).migrations()
         }
-        #expect(error.message.contains("same number 1"))
+        // Named in the order they sort, whatever order the folder lists them in.
+        #expect(error.message == "1.0.0/001_a.sql and 1.0.0/1_b.sql have the same number 1.")
     }
 
     @Test func refusesAMissingFolderWithAdvice() throws {
@@ -116,5 +118,66 @@ import Testing
         #expect(throws: FerryError.self) {
             try registry.register(release: "one", name: "004_d") { _ in }
         }
+    }
+
+    /// Scripts in several releases, read by their bytes' names: each migration keeps its own
+    /// scripts, in the order they run, and what is wrong is said of the first migration it
+    /// concerns.
+    @Test func manyScriptsKeepTheirOrderAndTheFirstFaultIsSaid() throws {
+        let folder = try TemporaryFolder()
+        let releases = ["1.0.0", "1.1.0", "2.0.0"]
+        for release in releases {
+            for number in 1...150 {
+                let stem = String(format: "%03d_step", number)
+                try folder.write("\(release)/\(stem).sql", "SELECT '\(release) \(number)';")
+                if number % 7 == 0 {
+                    try folder.write(
+                        "\(release)/\(stem).down.sql", "SELECT 'down \(release) \(number)';")
+                }
+                if number % 11 == 0 {
+                    try folder.write(
+                        "\(release)/\(stem).verify.sql", "SELECT 'verify \(release) \(number)';")
+                }
+            }
+        }
+        let migrations = try MigrationFolder(url: folder.url).migrations()
+        #expect(migrations.count == 450)
+        for (index, migration) in migrations.enumerated() {
+            let release = releases[index / 150]
+            let number = index % 150 + 1
+            #expect(migration.id == String(format: "\(release)/%03d_step", number))
+            #expect(migration.checksum == Checksum.sha256("SELECT '\(release) \(number)';"))
+            #expect(
+                migration.down?.text
+                    == (number % 7 == 0 ? "SELECT 'down \(release) \(number)';" : nil))
+            #expect(
+                migration.verify?.text
+                    == (number % 11 == 0 ? "SELECT 'verify \(release) \(number)';" : nil))
+        }
+
+        // A script that is not UTF-8 late in the last release, an unknown option earlier: the
+        // option is said; once it is mended, the script.
+        try folder.write("2.0.0/140_step.sql", "-- ferry:no-transactoin\nSELECT 1;")
+        try Data([0x53, 0xff, 0xfe]).write(
+            to: folder.url.appendingPathComponent("2.0.0/149_step.sql"))
+        let option = try #require(throws: FerryError.self) {
+            try MigrationFolder(url: folder.url).migrations()
+        }
+        #expect(option.message.contains("2.0.0/140_step.sql sets the unknown option"))
+        try folder.write("2.0.0/140_step.sql", "SELECT 1;")
+        let encoding = try #require(throws: FerryError.self) {
+            try MigrationFolder(url: folder.url).migrations()
+        }
+        #expect(encoding.message == "2.0.0/149_step.sql is not UTF-8 text.")
+        // A down script that cannot be read (a folder in its place is refused as such; a FIFO is
+        // not a regular file), in the first release, comes before both.
+        try FileManager.default.removeItem(
+            at: folder.url.appendingPathComponent("1.0.0/007_step.down.sql"))
+        #expect(
+            mkfifo(folder.url.appendingPathComponent("1.0.0/007_step.down.sql").path, 0o644) == 0)
+        let unreadable = try #require(throws: FerryError.self) {
+            try MigrationFolder(url: folder.url).migrations()
+        }
+        #expect(unreadable.message.hasPrefix("Cannot read 1.0.0/007_step.down.sql: "))
     }
 }

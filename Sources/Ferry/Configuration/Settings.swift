@@ -130,98 +130,96 @@ public struct Settings: Sendable, Equatable {
     /// `FERRY_*` variable and the property it fills. The file, the
     /// environment, the unknown-key check and ``overridden(by:)`` all read
     /// this list, with the engines' settings added (``keys(engines:)``).
-    static var keys: [SettingKey] {
-        [
-            .text(\.appName, "app", "name", environment: "FERRY_APP_NAME"),
-            .text(\.release, "app", "release", environment: "FERRY_RELEASE"),
-            .text(
-                \.minimumUpgradableFrom, "app", "minimum_upgradable_from",
-                environment: "FERRY_MINIMUM_UPGRADABLE_FROM"),
-            SettingKey(
-                \.database, file: .key(table: "database", name: "url"),
-                environment: "FERRY_DATABASE",
-                fromFile: { reader in try reader.string("database", "url").map(reader.databaseURL)
-                },
-                fromText: { text, _ in text }),
-            .path(\.migrations, "database", "migrations", environment: "FERRY_MIGRATIONS"),
-            .flag(\.create, "database", "create", environment: "FERRY_CREATE"),
-            .number(\.lockTimeout, .lockTimeout),
-            .choice(
-                \.transactionMode, "database", "transaction_mode",
-                environment: "FERRY_TRANSACTION_MODE",
-                parse: TransactionMode.init(parsing:)),
-            .path(\.fixtures, "database", "fixtures", environment: "FERRY_FIXTURES"),
-            .choice(
-                \.layout, "database", "layout", environment: "FERRY_LAYOUT",
-                parse: MigrationLayout.init(parsing:)),
-            .flag(
-                \.keepHistoryTable, "database", "keep_history_table",
-                environment: "FERRY_KEEP_HISTORY_TABLE"),
-            .path(\.backups, "backups", "directory", environment: "FERRY_BACKUPS"),
-            .count(\.keepBackups, .keepBackups),
-            .count(\.keepManualBackups, .keepManualBackups),
-            .choice(
-                \.backupCheck, "backups", "check", environment: "FERRY_BACKUPS_CHECK",
-                parse: BackupCheckLevel.init(parsing:)),
-            .count(\.keepFreeMB, .keepFreeMB),
-            .path(\.osRelease, "preflight", "os_release", environment: "FERRY_OS_RELEASE"),
-            .flag(\.schemaDrift, "preflight", "schema_drift", environment: "FERRY_SCHEMA_DRIFT"),
-            .flag(\.json, environment: "FERRY_JSON"),
-            SettingKey(
-                \.fleetDatabases, file: .key(table: "fleet", name: "databases"),
-                environment: "FERRY_DATABASES",
-                fromFile: { reader in
-                    try reader.string("fleet", "databases").map { spec in
-                        spec.hasPrefix("@")
-                            ? "@" + reader.resolved(String(spec.dropFirst()))
-                            : reader.resolved(spec)
-                    }
-                },
-                fromText: { text, _ in text }),
-            .count(\.fleetParallel, .fleetParallel),
-            .count(\.fleetCanary, .fleetCanary),
-            .flag(
-                \.fleetContinuesOnError, "fleet", "continue_on_error",
-                environment: "FERRY_CONTINUE_ON_ERROR"),
-            .path(\.fleetReport, "fleet", "report", environment: "FERRY_REPORT"),
-            .texts(
-                \.secretColumns, "export", "secret_columns",
-                environment: "FERRY_EXPORT_SECRET_COLUMNS"),
-            .tables(
-                \.invariants, "verify", keys: ["name", "query", "expect", "preserve", "releases"]
-            ) {
-                try $0.invariants()
+    static let keys: [SettingKey] = [
+        .text(\.appName, "app", "name", environment: "FERRY_APP_NAME"),
+        .text(\.release, "app", "release", environment: "FERRY_RELEASE"),
+        .text(
+            \.minimumUpgradableFrom, "app", "minimum_upgradable_from",
+            environment: "FERRY_MINIMUM_UPGRADABLE_FROM"),
+        SettingKey(
+            \.database, file: .key(table: "database", name: "url"),
+            environment: "FERRY_DATABASE",
+            fromFile: { reader in try reader.string("database", "url").map(reader.databaseURL)
             },
-            .tables(\.requirements, "requirement", keys: ["os", "engine", "unknown"]) {
-                try $0.requirements()
+            fromText: { text, _ in text }),
+        .path(\.migrations, "database", "migrations", environment: "FERRY_MIGRATIONS"),
+        .flag(\.create, "database", "create", environment: "FERRY_CREATE"),
+        .number(\.lockTimeout, .lockTimeout),
+        .choice(
+            \.transactionMode, "database", "transaction_mode",
+            environment: "FERRY_TRANSACTION_MODE",
+            parse: TransactionMode.init(parsing:)),
+        .path(\.fixtures, "database", "fixtures", environment: "FERRY_FIXTURES"),
+        .choice(
+            \.layout, "database", "layout", environment: "FERRY_LAYOUT",
+            parse: MigrationLayout.init(parsing:)),
+        .flag(
+            \.keepHistoryTable, "database", "keep_history_table",
+            environment: "FERRY_KEEP_HISTORY_TABLE"),
+        .path(\.backups, "backups", "directory", environment: "FERRY_BACKUPS"),
+        .count(\.keepBackups, .keepBackups),
+        .count(\.keepManualBackups, .keepManualBackups),
+        .choice(
+            \.backupCheck, "backups", "check", environment: "FERRY_BACKUPS_CHECK",
+            parse: BackupCheckLevel.init(parsing:)),
+        .count(\.keepFreeMB, .keepFreeMB),
+        .path(\.osRelease, "preflight", "os_release", environment: "FERRY_OS_RELEASE"),
+        .flag(\.schemaDrift, "preflight", "schema_drift", environment: "FERRY_SCHEMA_DRIFT"),
+        .flag(\.json, environment: "FERRY_JSON"),
+        SettingKey(
+            \.fleetDatabases, file: .key(table: "fleet", name: "databases"),
+            environment: "FERRY_DATABASES",
+            fromFile: { reader in
+                try reader.string("fleet", "databases").map { spec in
+                    spec.hasPrefix("@")
+                        ? "@" + reader.resolved(String(spec.dropFirst()))
+                        : reader.resolved(spec)
+                }
             },
-            .tables(
-                \.components, "component",
-                keys: ["name", "version", "compatible", "remove_before", "remove_after"]
-            ) { try $0.components() },
-            .tables(\.releaseBoundaries, "release", keys: ["version", "through"]) {
-                try $0.releaseBoundaries()
-            },
-            .tables(\.releasePatterns, "release", keys: ["pattern"]) { try $0.releasePatterns() },
-            .tables(\.importConversions, "import.convert", keys: ["column", "from"]) {
-                try $0.importConversions()
-            },
-            .path(
-                \.serverTokenFile, "server", "token_file", environment: "FERRY_SERVER_TOKEN_FILE"),
-            SettingKey(
-                \.serverToken, file: .none, environment: "FERRY_SERVER_TOKEN",
-                fromFile: { _ in nil }, fromText: { text, _ in text }),
-            .text(\.serverListen, "server", "listen", environment: "FERRY_SERVER_LISTEN"),
-            .path(
-                \.serverTLSCertificate, "server", "tls_certificate",
-                environment: "FERRY_SERVER_TLS_CERTIFICATE"),
-            .path(\.serverTLSKey, "server", "tls_key", environment: "FERRY_SERVER_TLS_KEY"),
-            .tables(
-                \.transfers, "transfer",
-                keys: ["name", "table", "owner", "references", "order", "unique"]
-            ) { try $0.transfers() },
-        ]
-    }
+            fromText: { text, _ in text }),
+        .count(\.fleetParallel, .fleetParallel),
+        .count(\.fleetCanary, .fleetCanary),
+        .flag(
+            \.fleetContinuesOnError, "fleet", "continue_on_error",
+            environment: "FERRY_CONTINUE_ON_ERROR"),
+        .path(\.fleetReport, "fleet", "report", environment: "FERRY_REPORT"),
+        .texts(
+            \.secretColumns, "export", "secret_columns",
+            environment: "FERRY_EXPORT_SECRET_COLUMNS"),
+        .tables(
+            \.invariants, "verify", keys: ["name", "query", "expect", "preserve", "releases"]
+        ) {
+            try $0.invariants()
+        },
+        .tables(\.requirements, "requirement", keys: ["os", "engine", "unknown"]) {
+            try $0.requirements()
+        },
+        .tables(
+            \.components, "component",
+            keys: ["name", "version", "compatible", "remove_before", "remove_after"]
+        ) { try $0.components() },
+        .tables(\.releaseBoundaries, "release", keys: ["version", "through"]) {
+            try $0.releaseBoundaries()
+        },
+        .tables(\.releasePatterns, "release", keys: ["pattern"]) { try $0.releasePatterns() },
+        .tables(\.importConversions, "import.convert", keys: ["column", "from"]) {
+            try $0.importConversions()
+        },
+        .path(
+            \.serverTokenFile, "server", "token_file", environment: "FERRY_SERVER_TOKEN_FILE"),
+        SettingKey(
+            \.serverToken, file: .none, environment: "FERRY_SERVER_TOKEN",
+            fromFile: { _ in nil }, fromText: { text, _ in text }),
+        .text(\.serverListen, "server", "listen", environment: "FERRY_SERVER_LISTEN"),
+        .path(
+            \.serverTLSCertificate, "server", "tls_certificate",
+            environment: "FERRY_SERVER_TLS_CERTIFICATE"),
+        .path(\.serverTLSKey, "server", "tls_key", environment: "FERRY_SERVER_TLS_KEY"),
+        .tables(
+            \.transfers, "transfer",
+            keys: ["name", "table", "owner", "references", "order", "unique"]
+        ) { try $0.transfers() },
+    ]
 
     /// The core's settings and those the kinds of `engines` declare, each
     /// once (two engines may read the same setting).

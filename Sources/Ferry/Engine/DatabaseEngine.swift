@@ -48,6 +48,12 @@ public protocol DatabaseEngine: BackupEngine {
     func rollBackInterruptedTransaction(holder: LockHolder, timeout: Duration) async throws
         -> InterruptedTransaction?
 
+    /// Whether the engine's files show that a process may have died in the
+    /// middle of a write, so that ``rollBackInterruptedTransaction(holder:timeout:)``
+    /// may have something to do: a look without opening the database (for
+    /// SQLite, a journal or WAL file beside it). False by default.
+    var mayHoldInterruptedTransaction: Bool { get }
+
     /// The engine's version when the database does not exist yet (a
     /// server's version, read from the server), so that a requirement on
     /// the engine's version can be checked before a fresh install; nil when
@@ -199,6 +205,9 @@ extension DatabaseEngine {
     ) async throws -> InterruptedTransaction? {
         nil
     }
+
+    /// False: the engine leaves nothing to roll back.
+    public var mayHoldInterruptedTransaction: Bool { false }
 }
 
 /// One connection to a database during an upgrade.

@@ -5,6 +5,45 @@
 /// (registered in a ``MigrationRegistry``). An optional down script reverts
 /// it and an optional verify script checks it.
 public struct Migration: Sendable, Identifiable {
+    /// What a migration holds, in one object: a copy of a migration is one
+    /// reference, where its dozen fields were a dozen (planning, sorting and
+    /// checking thousands of migrations copy each of them several times).
+    private final class Fields: Sendable {
+        let release: Release
+        let name: String
+        let body: Body
+        let down: SQLScript?
+        let verify: SQLScript?
+        let checksum: String
+        let legacyChecksum: String
+        let isRepeatable: Bool
+        let toolVersion: String?
+        let transaction: Transaction
+        let id: String
+        let number: Int?
+
+        init(
+            release: Release, name: String, body: Body, down: SQLScript?, verify: SQLScript?,
+            checksum: String, legacyChecksum: String, isRepeatable: Bool, toolVersion: String?,
+            transaction: Transaction, id: String, number: Int?
+        ) {
+            self.release = release
+            self.name = name
+            self.body = body
+            self.down = down
+            self.verify = verify
+            self.checksum = checksum
+            self.legacyChecksum = legacyChecksum
+            self.isRepeatable = isRepeatable
+            self.toolVersion = toolVersion
+            self.transaction = transaction
+            self.id = id
+            self.number = number
+        }
+    }
+
+    private let fields: Fields
+
     /// What a migration runs.
     public enum Body: Sendable {
         /// An SQL script.
@@ -14,37 +53,37 @@ public struct Migration: Sendable, Identifiable {
     }
 
     /// The release the migration belongs to.
-    public let release: Release
+    public var release: Release { fields.release }
     /// The migration's name within its release, such as `001_rename_machines`.
     /// A leading number orders migrations within a release.
-    public let name: String
+    public var name: String { fields.name }
     /// What the migration runs.
-    public let body: Body
+    public var body: Body { fields.body }
     /// The script that reverts the migration, if any.
-    public let down: SQLScript?
+    public var down: SQLScript? { fields.down }
     /// The script that checks the migration, if any.
-    public let verify: SQLScript?
+    public var verify: SQLScript? { fields.verify }
     /// The SHA-256 recorded when the migration is applied, and compared
     /// afterwards. For Swift migrations it is what the registration gave, or
     /// a fixed marker that is never compared.
-    public let checksum: String
+    public var checksum: String { fields.checksum }
     /// The checksum Ferry recorded for the same file before line endings
     /// and byte-order marks were ignored (see ``SQLScript/legacyChecksum``):
     /// a history row holding it still matches. Equal to ``checksum`` when
     /// the two do not differ.
-    public let legacyChecksum: String
+    public var legacyChecksum: String { fields.legacyChecksum }
     /// Whether the migration runs again whenever its checksum changes,
     /// after the other migrations of its release (a Flyway repeatable
     /// script, `R__name.sql`), instead of being refused as changed.
-    public let isRepeatable: Bool
+    public var isRepeatable: Bool { fields.isRepeatable }
     /// The version another tool gives the migration in its own history
     /// (Flyway's `1.10`, golang-migrate's `10`, a Sqitch change), for a
     /// migration read from that tool's folder; nil for Ferry's own.
-    public let toolVersion: String?
+    public var toolVersion: String? { fields.toolVersion }
     /// Which transaction the migration runs in: the upgrade's (the default),
     /// one of its own (`-- ferry:own-transaction`), or none
     /// (`-- ferry:no-transaction`).
-    public let transaction: Transaction
+    public var transaction: Transaction { fields.transaction }
 
     /// Which transaction a migration runs in.
     public enum Transaction: String, Sendable, Codable {
@@ -63,12 +102,12 @@ public struct Migration: Sendable, Identifiable {
     }
 
     /// The migration's stable id: `<release>/<name>`.
-    public let id: String
+    public var id: String { fields.id }
     /// The number at the start of the name (`1` for `001_create`), or nil.
     ///
     /// Stored, as the id is: sorting and planning thousands of migrations
     /// read both many times.
-    public let number: Int?
+    public var number: Int? { fields.number }
 
     /// Creates a migration.
     ///
@@ -94,18 +133,12 @@ public struct Migration: Sendable, Identifiable {
         checksum: String, transaction: Transaction = .shared, legacyChecksum: String? = nil,
         number: Int? = nil, isRepeatable: Bool = false, toolVersion: String? = nil
     ) {
-        self.toolVersion = toolVersion
-        self.release = release
-        self.name = name
-        self.body = body
-        self.down = down
-        self.verify = verify
-        self.checksum = checksum
-        self.legacyChecksum = legacyChecksum ?? checksum
-        self.isRepeatable = isRepeatable
-        self.transaction = transaction
-        self.id = "\(release)/\(name)"
-        self.number = number ?? Int(name.prefix(while: { $0.isASCII && $0.isNumber }))
+        fields = Fields(
+            release: release, name: name, body: body, down: down, verify: verify,
+            checksum: checksum, legacyChecksum: legacyChecksum ?? checksum,
+            isRepeatable: isRepeatable, toolVersion: toolVersion, transaction: transaction,
+            id: "\(release)/\(name)",
+            number: number ?? Int(name.prefix(while: { $0.isASCII && $0.isNumber })))
     }
 
     /// Creates a migration that runs in the upgrade's transaction or, when

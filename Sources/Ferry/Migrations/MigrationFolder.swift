@@ -221,17 +221,21 @@ public struct MigrationFolder: Sendable {
         in folder: String, named folderName: String, release: Release,
         into migrations: inout [Migration]
     ) throws {
-        /// A file of the release folder: its name, its path, and its path as messages show it.
-        typealias File = (name: String, path: String, shown: String)
-        var ups: [String: File] = [:]
+        /// A file of the release folder: its name, and its path as messages show it.
+        typealias File = (name: String, shown: String)
+        var ups: [(name: String, file: File)] = []
         var downs: [String: File] = [:]
         var verifies: [String: File] = [:]
-        for fileName in try files(in: folder) {
-            let file = (
-                name: fileName, path: folder + "/" + fileName, shown: folderName + "/" + fileName
-            )
-            let isScript = fileName.hasSuffix(".sql")
-            guard !fileName.hasPrefix("."), isScript || !Self.isNote(fileName) else { continue }
+        let fileNames = try files(in: folder)
+        ups.reserveCapacity(fileNames.count)
+        // Names are looked at by their bytes: a release folder may hold thousands of scripts.
+        for fileName in fileNames {
+            let bytes = fileName.utf8
+            let isScript = bytes.count > 4 && bytes.suffix(4).elementsEqual(".sql".utf8)
+            guard bytes.first != UInt8(ascii: "."), isScript || !Self.isNote(fileName) else {
+                continue
+            }
+            let file: File = (fileName, folderName + "/" + fileName)
             guard isScript else {
                 // A file Ferry would not run must not be mistaken for one it ran (`001_a.SQL`).
                 throw FerryError(
@@ -242,25 +246,28 @@ public struct MigrationFolder: Sendable {
                         "If it is a migration, rename it to end in .sql (lower case); otherwise move it out of "
                         + "the release folder.")
             }
-            let stem = String(fileName.dropLast(".sql".count))
-            if stem == Migration.baselineName { continue }
-            if stem.hasSuffix(".down") {
-                downs[String(stem.dropLast(".down".count))] = file
-            } else if stem.hasSuffix(".verify") {
-                verifies[String(stem.dropLast(".verify".count))] = file
+            let stem = bytes.dropLast(4)
+            if stem.elementsEqual(Migration.baselineName.utf8) { continue }
+            if stem.count > 5, stem.suffix(5).elementsEqual(".down".utf8) {
+                downs[String(Substring(stem.dropLast(5)))] = file
+            } else if stem.count > 7, stem.suffix(7).elementsEqual(".verify".utf8) {
+                verifies[String(Substring(stem.dropLast(7)))] = file
             } else {
-                ups[stem] = file
+                ups.append((String(Substring(stem)), file))
             }
         }
-        for (name, file) in downs.merging(verifies, uniquingKeysWith: { first, _ in first })
-        where ups[name] == nil {
-            throw FerryError(
-                .invalidMigrations,
-                "\(file.shown) has no up script \(name).sql beside it.",
-                advice: "Add \(name).sql, or rename the file to match its migration.")
+        if !downs.isEmpty || !verifies.isEmpty {
+            let upNames = Set(ups.map(\.name))
+            for (name, file) in downs.merging(verifies, uniquingKeysWith: { first, _ in first })
+            where !upNames.contains(name) {
+                throw FerryError(
+                    .invalidMigrations,
+                    "\(file.shown) has no up script \(name).sql beside it.",
+                    advice: "Add \(name).sql, or rename the file to match its migration.")
+            }
         }
-        var byNumber: [Int: String] = [:]
         var ordered: [(number: Int, name: String, file: File)] = []
+        ordered.reserveCapacity(ups.count)
         for (name, file) in ups {
             guard Self.isValidName(name) else {
                 throw FerryError(
@@ -281,27 +288,27 @@ public struct MigrationFolder: Sendable {
                         "Renumber it with fewer digits (001, 002, …, or a timestamp such as 20261201120000)."
                 )
             }
-            if let other = byNumber[number] {
-                throw FerryError(
-                    .invalidMigrations,
-                    "\(release)/\(other).sql and \(release)/\(name).sql have the same number \(number).",
-                    advice: "Give each migration of a release its own number.")
-            }
-            byNumber[number] = name
             ordered.append((number, name, file))
         }
-        // In the order they run (one release, distinct numbers), so that no Migration is moved
-        // by a sort; the files are opened relative to their folder, without walking its path.
-        ordered.sort { $0.number < $1.number }
+        // In the order they run, so that no Migration is moved by a sort; two migrations with one
+        // number are then side by side.
+        ordered.sort { ($0.number, $0.name) < ($1.number, $1.name) }
+        for (earlier, later) in zip(ordered, ordered.dropFirst())
+        where earlier.number == later.number {
+            throw FerryError(
+                .invalidMigrations,
+                "\(release)/\(earlier.name).sql and \(release)/\(later.name).sql have the same number \(later.number).",
+                advice: "Give each migration of a release its own number.")
+        }
         let directory = open(folder, O_RDONLY | O_DIRECTORY)
         defer { if directory >= 0 { close(directory) } }
         func script(_ file: File) throws -> SQLScript {
             try Self.script(
-                at: file.path, shown: file.shown,
+                at: folder + "/" + file.name, shown: file.shown,
                 relativeTo: directory >= 0 ? (directory, file.name) : nil)
         }
         migrations.reserveCapacity(migrations.count + ordered.count)
-        for (_, name, file) in ordered {
+        for (number, name, file) in ordered {
             let up = try script(file)
             let options = up.headerOptions
             if let unknown = options.first(where: { !Self.knownOptions.contains($0) }) {
@@ -325,9 +332,10 @@ public struct MigrationFolder: Sendable {
             migrations.append(
                 Migration(
                     release: release, name: name, body: .sql(up),
-                    down: try downs[name].map(script), verify: try verifies[name].map(script),
+                    down: try downs.isEmpty ? nil : downs[name].map(script),
+                    verify: try verifies.isEmpty ? nil : verifies[name].map(script),
                     checksum: up.checksum, transaction: transaction,
-                    legacyChecksum: up.legacyChecksum))
+                    legacyChecksum: up.legacyChecksum, number: number))
         }
     }
 

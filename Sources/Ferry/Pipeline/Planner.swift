@@ -41,14 +41,32 @@ public enum Planner {
             (catalog.baselines.last.map { release <= $0.release } ?? false)
                 || (minimumUpgradableFrom.map { release < $0 } ?? false)
         }
-        for applied in state.applied where applied.kind != .hook {
+        // Each history row's migration is looked up once: whether it is applied, whether a
+        // repeatable one runs again (when its file no longer matches a run), and below.
+        var appliedPositions: [Int?] = []
+        appliedPositions.reserveCapacity(state.applied.count)
+        var isApplied = [Bool](repeating: false, count: migrations.count)
+        var runsAgain = [Bool](repeating: false, count: migrations.count)
+        for applied in state.applied {
+            let position = positions[applied.id]
+            appliedPositions.append(position)
+            guard let position else { continue }
+            isApplied[position] = true
+            if migrations[position].isRepeatable,
+                !migrations[position].matches(recordedChecksum: applied.checksum)
+            {
+                runsAgain[position] = true
+            }
+        }
+        for (applied, position) in zip(state.applied, appliedPositions) where applied.kind != .hook
+        {
             if applied.kind == .baseline { continue }
             // A tool that cannot see the application's Swift code can neither know nor compare its migrations.
             if applied.kind == .swift, !catalog.seesSwiftMigrations {
                 appliedByApplication.append(applied)
                 continue
             }
-            if let position = positions[applied.id] {
+            if let position {
                 if migrations[position].hasComparableChecksum,
                     !migrations[position].matches(recordedChecksum: applied.checksum)
                 {
@@ -93,19 +111,10 @@ public enum Planner {
                 )
             }
         }
-        let appliedIDs = Set(state.applied.map(\.id))
-        // A repeatable migration runs again when its file no longer matches its latest run.
-        let rerun = Set(
-            state.applied.compactMap { applied in
-                positions[applied.id].flatMap { position in
-                    migrations[position].isRepeatable
-                        && !migrations[position].matches(recordedChecksum: applied.checksum)
-                        ? applied.id : nil
-                }
-            })
-        var pending = catalog.migrations.filter {
-            $0.release <= targetRelease && (!appliedIDs.contains($0.id) || rerun.contains($0.id))
-        }
+        let rerun = Set(migrations.indices.lazy.filter { runsAgain[$0] }.map { migrations[$0].id })
+        var pending = migrations.indices.filter {
+            migrations[$0].release <= targetRelease && (!isApplied[$0] || runsAgain[$0])
+        }.map { migrations[$0] }
         let isFresh = state.release == nil && state.applied.isEmpty
         if isFresh, let baseline = catalog.baseline(atOrBelow: targetRelease) {
             // A fresh install runs the newest baseline instead of every migration up to its release.
