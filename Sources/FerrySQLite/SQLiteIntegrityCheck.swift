@@ -173,14 +173,23 @@ enum SQLiteIntegrityCheck {
             sql:
                 "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow')"
         )
+        // Every table's indexes in one statement: a table without one needs no pass, and a
+        // database of thousands of tables is not asked about each of them in turn.
+        var indexesOfTable: [String: [Row]] = [:]
+        for index in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT t.name AS tableName, i.name, i."unique", i.partial
+                FROM pragma_table_list AS t, pragma_index_list(t.name) AS i
+                WHERE t.schema = 'main' AND t.type IN ('table', 'shadow')
+                """) where !leavingOut.contains(index["name"])
+        {
+            indexesOfTable[index["tableName"], default: []].append(index)
+        }
         for row in listed {
             let table: String = row["name"]
             let quoted = SQLIdentifier.quoted(table)
-            let indexes = try Row.fetchAll(
-                db, sql: "SELECT name, \"unique\", partial FROM pragma_index_list(?)",
-                arguments: [table]
-            ).filter { !leavingOut.contains($0["name"]) }
-            guard !indexes.isEmpty else { continue }
+            guard let indexes = indexesOfTable[table] else { continue }
             let tableColumns = try Row.fetchAll(
                 db, sql: "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?)",
                 arguments: [table])
