@@ -89,22 +89,30 @@ public struct Ferry: Sendable {
     /// - Throws: ``FerryError`` when the configuration, the migrations or the
     ///   target are wrong, or the database cannot be read.
     public func plan(to target: Release? = nil) async throws -> Plan {
-        // The migrations are read beside the database, each on a core of its own. When the
-        // engine's files show that a process may have died in a write, what it left is rolled
-        // back only once the migrations are known to be good, and the database read after it.
-        async let reading = Result { try self.catalog() }
+        // The database is read beside the migrations, each on a core of its own; a folder that
+        // is refused is said at once, without waiting for the read (which ends on its own).
+        // When the engine's files show that a process may have died in a write, what it left
+        // is rolled back only once the migrations are known to be good, and the database read
+        // after it.
         let engine = configuration.engine
-        var state: Result<DatabaseState, any Error>?
-        if !engine.mayHoldInterruptedTransaction {
-            do { state = .success(try await engine.readState()) } catch { state = .failure(error) }
+        let reading: Task<DatabaseState, any Error>? =
+            engine.mayHoldInterruptedTransaction ? nil : Task { try await engine.readState() }
+        let catalog: MigrationCatalog
+        do {
+            catalog = try self.catalog()
+        } catch {
+            reading?.cancel()
+            throw error
         }
-        let catalog = try await reading.get()
-        if state == nil {
+        let state: DatabaseState
+        if let reading {
+            state = try await reading.value
+        } else {
             try await rollBackInterruptedTransaction(emit: eventEmitter(nil))
-            state = .success(try await engine.readState())
+            state = try await engine.readState()
         }
         var plan = try Planner.plan(
-            catalog: catalog, state: try state!.get(),
+            catalog: catalog, state: state,
             programRelease: try programRelease(in: catalog), target: target,
             minimumUpgradableFrom: configuration.minimumUpgradableFrom)
         plan.layout = catalog.layout

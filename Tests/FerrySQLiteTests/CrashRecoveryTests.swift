@@ -107,6 +107,36 @@ import Testing
         #expect(try DatabaseSnapshot(path: killed.path).hasSameContent(as: killed.before))
     }
 
+    /// The database is read beside the migrations: while another connection holds it (SQLite
+    /// would keep the read waiting up to its 30-second busy timeout), a refused folder is still
+    /// said at once.
+    @Test func aBrokenMigrationsFolderIsRefusedAtOnceWhileTheDatabaseIsHeld() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("app.db").path
+        let migrations = try ExampleApplication.copyMigrations(to: folder.url)
+        try await ExampleApplication.makeDatabase(at: "0.3.0", path: path, migrations: migrations)
+        try "SELECT 1;".write(
+            to: migrations.appendingPathComponent("0.3.0/009_more.SQL"), atomically: true,
+            encoding: .utf8)
+        // Another connection holds the file until the end of the test.
+        var holding = Configuration()
+        holding.allowsUnsafeTransactions = true
+        let holder = try DatabaseQueue(path: path, configuration: holding)
+        try await holder.writeWithoutTransaction { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
+
+        let started = ContinuousClock.now
+        let error = try await #require(throws: FerryError.self) {
+            try await Ferry(
+                ExampleApplication.configuration(database: path, migrations: migrations)
+            ).status()
+        }
+        let waited = ContinuousClock.now - started
+        #expect(error.message.contains("009_more.SQL is not a migration"))
+        #expect(waited < .seconds(10), "refused after \(waited)")
+        try await holder.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        try holder.close()
+    }
+
     @Test func aKilledUpgradeInWALModeLeavesADatabaseThatFerryOpens() async throws {
         let killed = try await KilledUpgrade(walMode: true)
         #expect(
