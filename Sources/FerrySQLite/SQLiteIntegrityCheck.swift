@@ -168,28 +168,27 @@ enum SQLiteIntegrityCheck {
         piecesFromRows: Int = piecesFromRows
     ) throws -> [Pass] {
         var tables: [(name: String, rows: Int, passes: [Pass])] = []
-        let listed = try Row.fetchAll(
-            db,
-            sql:
-                "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow')"
-        )
-        // Every table's indexes in one statement: a table without one needs no pass, and a
-        // database of thousands of tables is not asked about each of them in turn.
-        var indexesOfTable: [String: [Row]] = [:]
+        // Every table's indexes in one statement, table by table in the catalog's order: a table
+        // without one needs no pass, and a database of thousands of tables is not asked about
+        // each of them in turn.
+        var indexed: [(name: String, withoutRowid: Bool, indexes: [Row])] = []
         for index in try Row.fetchAll(
             db,
             sql: """
-                SELECT t.name AS tableName, i.name, i."unique", i.partial
+                SELECT t.name AS tableName, t.wr, i.name, i."unique", i.partial
                 FROM pragma_table_list AS t, pragma_index_list(t.name) AS i
                 WHERE t.schema = 'main' AND t.type IN ('table', 'shadow')
                 """) where !leavingOut.contains(index["name"])
         {
-            indexesOfTable[index["tableName"], default: []].append(index)
+            let table: String = index["tableName"]
+            if indexed.last?.name == table {
+                indexed[indexed.count - 1].indexes.append(index)
+            } else {
+                indexed.append((table, (index["wr"] as Int) != 0, [index]))
+            }
         }
-        for row in listed {
-            let table: String = row["name"]
+        for (table, withoutRowid, indexes) in indexed {
             let quoted = SQLIdentifier.quoted(table)
-            guard let indexes = indexesOfTable[table] else { continue }
             let tableColumns = try Row.fetchAll(
                 db, sql: "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?)",
                 arguments: [table])
@@ -199,7 +198,7 @@ enum SQLiteIntegrityCheck {
             // The table's size, to take the largest first: the span of its rowids (two lookups;
             // counting would read a whole b-tree before any pass starts), counted without rowids.
             var rowids: ClosedRange<Int64>?
-            if let rowid, (row["wr"] as Int) == 0 {
+            if let rowid, !withoutRowid {
                 rowids = try RowidRanges.bounds(of: table, rowid: rowid, in: db)
             }
             let rows =
@@ -231,7 +230,7 @@ enum SQLiteIntegrityCheck {
                     else { return false }
                     return (column["coll"] as String?)?.uppercased() == "BINARY"
                 }
-                guard let rowid, (row["wr"] as Int) == 0, (index["partial"] as Int) == 0, readable
+                guard let rowid, !withoutRowid, (index["partial"] as Int) == 0, readable
                 else {
                     checked = []
                     break
