@@ -147,7 +147,7 @@ import Testing
         ("in the switch", "sqlite3 \"$0\" \"INSERT INTO rooms(name) VALUES ('in the switch')\""),
         (
             "held",
-            "(echo 'BEGIN IMMEDIATE;'; echo \"INSERT INTO rooms(name) VALUES ('held');\"; sleep 35; echo 'COMMIT;') | sqlite3 \"$0\""
+            "(echo 'BEGIN IMMEDIATE;'; echo \"INSERT INTO rooms(name) VALUES ('held');\"; echo \"SELECT 'held';\"; sleep 35; echo 'COMMIT;') | sqlite3 -bail \"$0\""
         ),
     ])
     func theApplicationInTheInstantOfTheSwitchStartsTheRestoreAgain(
@@ -171,12 +171,16 @@ import Testing
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: "/bin/sh")
         writer.arguments = ["-c", application, path]
+        let said = Pipe()
+        writer.standardOutput = said
         try writer.run()
         defer { if writer.isRunning { writer.terminate() } }
-        // Until it committed, or for a second while it holds its transaction.
-        let started = ContinuousClock.now
-        while writer.isRunning, ContinuousClock.now - started < .seconds(1) {
-            try await Task.sleep(for: .milliseconds(20))
+        // Until it committed (its output ends), or until it says it holds its transaction.
+        var writerSaid = ""
+        while !writerSaid.contains("held") {
+            let more = said.fileHandleForReading.availableData
+            if more.isEmpty { break }
+            writerSaid += String(decoding: more, as: UTF8.self)
         }
         restore.kill(SIGCONT)
         let output = await restore.finish()

@@ -40,29 +40,40 @@ import Testing
             let live = try Data(contentsOf: URL(fileURLWithPath: scenario.path))
             // Another process writes, and has not committed, while the backup copies: the copy is
             // the committed file, its checksum that of its bytes.
+            // The shell waits for a lock rather than failing (`.timeout`), stops at an error
+            // (`-bail`) and says once it holds its write: nothing here depends on timing.
             let writer = Process()
             writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            writer.arguments = ["sqlite3", scenario.path]
+            writer.arguments = ["sqlite3", "-bail", scenario.path]
             let input = Pipe()
+            let output = Pipe()
             writer.standardInput = input
-            writer.standardOutput = FileHandle.nullDevice
+            writer.standardOutput = output
             writer.standardError = FileHandle.nullDevice
             try writer.run()
             defer { if writer.isRunning { writer.terminate() } }
             input.fileHandleForWriting.write(
-                Data("BEGIN IMMEDIATE;\nINSERT INTO rooms (name) VALUES ('Attic');\n".utf8))
-            // The writer holds its reserved lock once the insert ran: wait for it.
+                Data(
+                    """
+                    .timeout 60000
+                    BEGIN IMMEDIATE;
+                    INSERT INTO rooms (name) VALUES ('Attic');
+                    SELECT 'held';
+
+                    """.utf8))
+            var said = ""
+            while !said.contains("held") {
+                let more = output.fileHandleForReading.availableData
+                if more.isEmpty { break }
+                said += String(decoding: more, as: UTF8.self)
+            }
+            try #require(said.contains("held"), "the writer ended before its insert: \(said)")
             let probe = try DatabaseQueue(path: scenario.path)
-            var isReserved = false
-            for _ in 0..<200 where !isReserved {
-                let took = try? await probe.writeWithoutTransaction { db in
-                    try db.execute(sql: "BEGIN IMMEDIATE; ROLLBACK")
-                }
-                isReserved = took == nil
-                if !isReserved { try await Task.sleep(for: .milliseconds(50)) }
+            let took = try? await probe.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE; ROLLBACK")
             }
             try probe.close()
-            try #require(isReserved, "the writer took its lock")
+            try #require(took == nil, "the writer holds its reserved lock")
 
             let backup = try await scenario.ferry.backup()
             input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
