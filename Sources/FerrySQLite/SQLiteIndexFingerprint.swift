@@ -5,8 +5,9 @@ import GRDBSQLite
 
 /// The aggregate `ferry_index_fingerprint(directions, value…)`: the
 /// ``SQLiteRowFingerprint`` of an index's entries read in the order the
-/// index holds them, or `NULL` when an entry is not greater than the one
-/// before it, as ``SQLiteIntegrityCheck`` compares an index with its table.
+/// index holds them (their count and sum), without the sum when an entry is
+/// not greater than the one before it, as ``SQLiteIntegrityCheck`` compares
+/// an index with its table.
 ///
 /// An index's entries must be strictly increasing in its order (its
 /// columns' directions, then the rowid): SQLite finds rows by that order,
@@ -43,16 +44,13 @@ enum SQLiteIndexFingerprint {
                         .assumingMemoryBound(to: UnsafeMutableRawPointer?.self),
                     let existing = slot.pointee
                 else {
-                    sqlite3_result_int64(context, 0)
+                    Fingerprint.result(count: 0, sum: 0, to: context)
                     return
                 }
                 slot.pointee = nil
                 let entries = Unmanaged<Entries>.fromOpaque(existing).takeRetainedValue()
-                if entries.isInOrder {
-                    sqlite3_result_int64(context, Int64(bitPattern: entries.sum))
-                } else {
-                    sqlite3_result_null(context)
-                }
+                Fingerprint.result(
+                    count: entries.count, sum: entries.isInOrder ? entries.sum : nil, to: context)
             }, nil)
     }
 
@@ -105,25 +103,40 @@ enum SQLiteIndexFingerprint {
             start: nil, count: 0)
         /// A text's or a blob's bytes in the entry before.
         @exclusivity(unchecked) private var bytes: [[UInt8]] = []
+        /// Whether each column is descending in the index, from the first
+        /// entry's first argument (the same for every entry).
+        @exclusivity(unchecked) private var descending = UnsafeMutableBufferPointer<Bool>(
+            start: nil, count: 0)
         @exclusivity(unchecked) private(set) var isInOrder = true
+        @exclusivity(unchecked) private(set) var count: UInt64 = 0
         @exclusivity(unchecked) private(set) var sum: UInt64 = 0
 
         deinit {
             types.deallocate()
             numbers.deallocate()
+            descending.deallocate()
         }
 
         func add(_ values: UnsafeMutablePointer<OpaquePointer?>?, count: Int) {
-            guard let values, count >= 2, let directions = sqlite3_value_text(values[0]),
-                sqlite3_value_bytes(values[0]) >= count - 1, columns == 0 || columns == count - 1
-            else {
+            guard let values, count >= 2, columns == 0 || columns == count - 1 else {
                 isInOrder = false
                 return
             }
             // The first entry has none before it; once one is out of order, order no longer matters.
             let comparing = columns != 0 && isInOrder
             if columns == 0 {
+                guard let directions = sqlite3_value_text(values[0]),
+                    sqlite3_value_bytes(values[0]) >= count - 1
+                else {
+                    isInOrder = false
+                    return
+                }
                 columns = count - 1
+                descending = .allocate(capacity: columns)
+                for column in 0..<columns {
+                    descending.initializeElement(
+                        at: column, to: directions[column] == UInt8(ascii: "d"))
+                }
                 types = .allocate(capacity: columns)
                 types.initialize(repeating: SQLITE_NULL)
                 numbers = .allocate(capacity: columns)
@@ -163,9 +176,10 @@ enum SQLiteIndexFingerprint {
                     // NULL comes before everything else, and equals NULL.
                     if decides { order = types[column] == SQLITE_NULL ? 0 : -1 }
                 }
-                if decides, directions[column] == UInt8(ascii: "d") { order = -order }
+                if decides, descending[column] { order = -order }
                 types[column] = type
             }
+            self.count &+= 1
             sum &+= finalizedHash(hasher.hash)
             // Strictly greater than the entry before, or out of order (equal included).
             if comparing, order <= 0 { isInOrder = false }

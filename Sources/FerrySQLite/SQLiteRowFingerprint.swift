@@ -1,4 +1,5 @@
 import Ferry
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -11,9 +12,12 @@ import GRDBSQLite
 /// the rows come in, so a table read by rowid and its index read in key
 /// order give the same fingerprint when they hold the same rows. One
 /// changed row changes the sum unless its hash collides (about 2⁻⁶⁴);
-/// several changes cancel out with about that chance too. The result is the
-/// sum as an integer; an empty table gives 0. Like the transfer's digests it tells
-/// damage from none; it is not meant to resist rows forged to collide.
+/// several changes cancel out with about that chance too. The result is
+/// the count of rows and the sum (``Fingerprint/result(count:sum:)``): the
+/// aggregate counts the rows itself, where a `count(*)` beside it was one
+/// more step of SQLite's virtual machine per row. Like the transfer's
+/// digests it tells damage from none; it is not meant to resist rows forged
+/// to collide.
 enum SQLiteRowFingerprint {
     static let name = "ferry_row_fingerprint"
 
@@ -23,19 +27,22 @@ enum SQLiteRowFingerprint {
             db.sqliteConnection, name, -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
             nil, nil,
             { context, count, values in
+                // The count of rows, then the sum.
                 guard
-                    let sum = sqlite3_aggregate_context(context, 8)?
+                    let state = sqlite3_aggregate_context(context, 16)?
                         .assumingMemoryBound(to: UInt64.self)
                 else {
                     sqlite3_result_error_nomem(context)
                     return
                 }
-                sum.pointee &+= SQLiteRowFingerprint.hash(values, count: Int(count))
+                state[0] &+= 1
+                state[1] &+= SQLiteRowFingerprint.hash(values, count: Int(count))
             },
             { context in
-                let sum = sqlite3_aggregate_context(context, 0)?
-                    .assumingMemoryBound(to: UInt64.self).pointee
-                sqlite3_result_int64(context, Int64(bitPattern: sum ?? 0))
+                let state = sqlite3_aggregate_context(context, 0)?
+                    .assumingMemoryBound(to: UInt64.self)
+                Fingerprint.result(
+                    count: state?[0] ?? 0, sum: state?[1] ?? 0, to: context)
             }, nil)
     }
 
@@ -65,5 +72,38 @@ struct Fingerprint: Equatable, Sendable {
     func adding(_ other: Fingerprint) -> Fingerprint {
         let sum = self.sum.flatMap { mine in other.sum.map { mine &+ $0 } }
         return Fingerprint(count: count &+ other.count, sum: sum)
+    }
+
+    /// Sets an aggregate's result to a fingerprint, which
+    /// ``init(result:)`` reads: a blob of the count and, but for an index
+    /// out of order (`sum` nil), the sum, each eight bytes little-endian.
+    static func result(count: UInt64, sum: UInt64?, to context: OpaquePointer?) {
+        var words = [count.littleEndian]
+        if let sum { words.append(sum.littleEndian) }
+        words.withUnsafeBytes { bytes in
+            sqlite3_result_blob64(
+                context, bytes.baseAddress, UInt64(bytes.count),
+                unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
+    }
+}
+
+extension Fingerprint {
+    /// The fingerprint an aggregate's result holds (``result(count:sum:to:)``);
+    /// anything else reads as a count of -1 with no sum, which equals no
+    /// table's fingerprint.
+    init(result: Data?) {
+        guard let result, result.count == 8 || result.count == 16 else {
+            self.init(count: -1, sum: nil)
+            return
+        }
+        func word(_ offset: Int) -> Int64 {
+            var value: UInt64 = 0
+            for (shift, byte) in result.dropFirst(offset).prefix(8).enumerated() {
+                value |= UInt64(byte) << UInt64(8 * shift)
+            }
+            return Int64(bitPattern: value)
+        }
+        self.init(count: word(0), sum: result.count == 16 ? word(8) : nil)
     }
 }

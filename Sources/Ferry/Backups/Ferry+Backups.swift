@@ -351,13 +351,14 @@ extension Ferry {
                 onEvent?(event)
                 return
             }
+            let message = event.message
             // Every event under the lock says, in the lock, which step the run is at.
-            engine.noteLockStep(event.message)
+            engine.noteLockStep(message)
             if case .interruptedTransactionRolledBack = event {
                 // Something went wrong before this run: shown also where events are not (JSON, start-up logs).
-                logger.warning("\(event.message)")
+                logger.warning("\(message)")
             } else {
-                logger.info("\(event.message)")
+                logger.info("\(message)")
             }
             if case .preflightCompleted(let report) = event {
                 // Drift never stops the upgrade, so each difference is said where an operator reads warnings.
