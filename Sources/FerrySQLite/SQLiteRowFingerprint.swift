@@ -13,7 +13,7 @@ import GRDBSQLite
 /// order give the same fingerprint when they hold the same rows. One
 /// changed row changes the sum unless its hash collides (about 2⁻⁶⁴);
 /// several changes cancel out with about that chance too. The result is
-/// the count of rows and the sum (``Fingerprint/result(count:sum:)``): the
+/// the count of rows and the sum (``Fingerprint/result(count:sum:to:)``): the
 /// aggregate counts the rows itself, where a `count(*)` beside it was one
 /// more step of SQLite's virtual machine per row. Like the transfer's
 /// digests it tells damage from none; it is not meant to resist rows forged

@@ -176,12 +176,7 @@ import Testing
         try writer.run()
         defer { if writer.isRunning { writer.terminate() } }
         // Until it committed (its output ends), or until it says it holds its transaction.
-        var writerSaid = ""
-        while !writerSaid.contains("held") {
-            let more = said.fileHandleForReading.availableData
-            if more.isEmpty { break }
-            writerSaid += String(decoding: more, as: UTF8.self)
-        }
+        _ = said.read(until: "held")
         restore.kill(SIGCONT)
         let output = await restore.finish()
         #expect(output.status == 0, "\(output)")

@@ -39,9 +39,9 @@ import Testing
         try await withExample(at: "0.5.0") { scenario in
             let live = try Data(contentsOf: URL(fileURLWithPath: scenario.path))
             // Another process writes, and has not committed, while the backup copies: the copy is
-            // the committed file, its checksum that of its bytes.
-            // The shell waits for a lock rather than failing (`.timeout`), stops at an error
-            // (`-bail`) and says once it holds its write: nothing here depends on timing.
+            // the committed file, its checksum that of its bytes. The shell waits for a lock rather
+            // than failing (`.timeout`), stops at an error (`-bail`) and says once it holds its
+            // write: nothing here depends on timing.
             let writer = Process()
             writer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             writer.arguments = ["sqlite3", "-bail", scenario.path]
@@ -61,12 +61,7 @@ import Testing
                     SELECT 'held';
 
                     """.utf8))
-            var said = ""
-            while !said.contains("held") {
-                let more = output.fileHandleForReading.availableData
-                if more.isEmpty { break }
-                said += String(decoding: more, as: UTF8.self)
-            }
+            let said = output.read(until: "held")
             try #require(said.contains("held"), "the writer ended before its insert: \(said)")
             let probe = try DatabaseQueue(path: scenario.path)
             let took = try? await probe.writeWithoutTransaction { db in
