@@ -97,13 +97,13 @@ extension Fingerprint {
             self.init(count: -1, sum: nil)
             return
         }
-        func word(_ offset: Int) -> Int64 {
-            var value: UInt64 = 0
-            for (shift, byte) in result.dropFirst(offset).prefix(8).enumerated() {
-                value |= UInt64(byte) << UInt64(8 * shift)
+        let words = result.withUnsafeBytes { raw in
+            stride(from: 0, to: raw.count, by: 8).map {
+                Int64(
+                    bitPattern: UInt64(
+                        littleEndian: raw.loadUnaligned(fromByteOffset: $0, as: UInt64.self)))
             }
-            return Int64(bitPattern: value)
         }
-        self.init(count: word(0), sum: result.count == 16 ? word(8) : nil)
+        self.init(count: words[0], sum: words.count == 2 ? words[1] : nil)
     }
 }
