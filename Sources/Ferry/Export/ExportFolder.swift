@@ -63,15 +63,8 @@ public struct ExportFolder: Sendable {
         // Checked side by side (each file's SHA-256 is a core's work); the first file that
         // fails, in the manifest's order, is the one said.
         let files = [manifest.schema] + manifest.tables.flatMap(\.files)
-        let failures = Locked([Int: any Error]())
-        DispatchQueue.concurrentPerform(iterations: files.count) { index in
-            do {
-                try check(files[index])
-            } catch {
-                failures.withLock { $0[index] = error }
-            }
-        }
-        if let first = failures.value.min(by: { $0.key < $1.key }) { throw first.value }
+        let outcomes = files.concurrentMap(minimumCount: 2) { file in Result { try check(file) } }
+        for outcome in outcomes { try outcome.get() }
         try refuseUnlisted(files)
         return manifest
     }

@@ -302,14 +302,23 @@ public struct MigrationFolder: Sendable {
         }
         let directory = open(folder, O_RDONLY | O_DIRECTORY)
         defer { if directory >= 0 { close(directory) } }
-        func script(_ file: File) throws -> SQLScript {
+        let script: @Sendable (File) throws -> SQLScript = { file in
             try Self.script(
                 at: folder + "/" + file.name, shown: file.shown,
                 relativeTo: directory >= 0 ? (directory, file.name) : nil)
         }
+        // The scripts are read and hashed side by side on the cores; each failure is said where
+        // the loop below meets it, so the first in the order they run is the one said.
+        let scripts = ordered.concurrentMap { [downs, verifies] entry in
+            (
+                up: Result { try script(entry.file) },
+                down: Result { try downs.isEmpty ? nil : downs[entry.name].map(script) },
+                verify: Result { try verifies.isEmpty ? nil : verifies[entry.name].map(script) }
+            )
+        }
         migrations.reserveCapacity(migrations.count + ordered.count)
-        for (number, name, file) in ordered {
-            let up = try script(file)
+        for ((number, name, file), scripts) in zip(ordered, scripts) {
+            let up = try scripts.up.get()
             let options = up.headerOptions
             if let unknown = options.first(where: { !Self.knownOptions.contains($0) }) {
                 throw FerryError(
@@ -332,8 +341,7 @@ public struct MigrationFolder: Sendable {
             migrations.append(
                 Migration(
                     release: release, name: name, body: .sql(up),
-                    down: try downs.isEmpty ? nil : downs[name].map(script),
-                    verify: try verifies.isEmpty ? nil : verifies[name].map(script),
+                    down: try scripts.down.get(), verify: try scripts.verify.get(),
                     checksum: up.checksum, transaction: transaction,
                     legacyChecksum: up.legacyChecksum, number: number))
         }
