@@ -192,19 +192,20 @@ public struct SQLiteEngine: DatabaseEngine {
     private static let stepSequence = Locked(0)
 
     public func noteLockStep(_ step: String) {
-        // Most events (start-up's "up to date", a backup without the lock) come while no lock is held:
-        // they cost no look at the file system.
-        guard !Self.locksHeldByThisProcess.value.isEmpty else { return }
+        // Most events (start-up's "up to date", a backup without the lock) come while no lock is
+        // held: they cost one look at an empty table, none at the file system.
         let (sequence, notes) = Self.locksHeldByThisProcess.withLock { held in
+            // The step goes to the files only: the holders kept here are those the locks were taken with.
+            var notes: [(lock: LockFile, holder: LockHolder)] = []
+            for entry in held.values where entry.engine == path {
+                var holder = entry.holder
+                holder.step = step
+                notes.append((entry.lock, holder))
+            }
+            guard !notes.isEmpty else { return (0, notes) }
             let sequence = Self.stepSequence.withLock { sequence in
                 sequence += 1
                 return sequence
-            }
-            var notes: [(lock: LockFile, holder: LockHolder)] = []
-            for (lockPath, var entry) in held where entry.engine == path {
-                entry.holder.step = step
-                held[lockPath] = entry
-                notes.append((entry.lock, entry.holder))
             }
             return (sequence, notes)
         }

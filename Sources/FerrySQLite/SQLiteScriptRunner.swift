@@ -20,7 +20,6 @@ enum SQLiteScriptRunner {
     /// there, or refused when SQLite finds no statement in it.
     static func run(_ script: SQLScript, in db: Database) throws {
         let text = script.text
-        let databasePath = String(cString: sqlite3_db_filename(db.sqliteConnection, "main"))
         try refuseNULBytes(in: script)
         // Where SQLite's reading has got to: each statement's SQL is exactly the bytes it read.
         var position = text.startIndex
@@ -38,8 +37,7 @@ enum SQLiteScriptRunner {
                     // The statement that failed to compile starts after the last one that compiled.
                     throw failure(
                         error, in: script, at: script.statementStart(from: position),
-                        statement: nil,
-                        database: databasePath)
+                        statement: nil, of: db)
                 }
                 let start = script.statementStart(from: position)
                 let consumed = strlen(sqlite3_sql(statement.sqliteStatement))
@@ -52,8 +50,7 @@ enum SQLiteScriptRunner {
                     try statement.execute()
                 } catch let error as DatabaseError {
                     throw failure(
-                        error, in: script, at: start, statement: Self.text(of: statement),
-                        database: databasePath)
+                        error, in: script, at: start, statement: Self.text(of: statement), of: db)
                 }
             }
             guard hasRun || script.statementStart(from: position) == text.endIndex else {
@@ -122,13 +119,15 @@ enum SQLiteScriptRunner {
     /// since no change to the migration would help.
     static func failure(
         _ error: DatabaseError, in script: SQLScript, at start: String.Index, statement: String?,
-        database: String? = nil
+        of db: Database
     ) -> FerryError {
         let shown = statement ?? String(script.text[start...].prefix { !$0.isNewline })
         let location = FerryError.ScriptLocation(
             file: script.file ?? "SQL given in code", line: script.line(at: start),
             statement: SQLScript.shortened(shown))
-        if let database, DiskSpace.isFull(error.extendedResultCode, near: database) {
+        // The file's path is read only here, for a failure: not at every script.
+        let database = String(cString: sqlite3_db_filename(db.sqliteConnection, "main"))
+        if DiskSpace.isFull(error.extendedResultCode, near: database) {
             return FerryError(
                 .migrationFailed,
                 "SQLite could not write the statement's changes: \(DiskSpace.sentence(near: database)).",

@@ -113,7 +113,7 @@ struct SQLiteSession: MigrationSession {
                 let script = SQLScript(text: sql)
                 throw SQLiteScriptRunner.failure(
                     error, in: script, at: script.statementStart(from: sql.startIndex),
-                    statement: sql)
+                    statement: sql, of: db)
             }
         }
     }
@@ -159,8 +159,9 @@ struct SQLiteSession: MigrationSession {
             return try work(statement)
         } catch let error as DatabaseError {
             throw SQLiteScriptRunner.failure(
-                error, in: script, at: script.statementStart(from: text.startIndex), statement: text
-            )
+                error, in: script, at: script.statementStart(from: text.startIndex),
+                statement: text,
+                of: db)
         }
     }
 

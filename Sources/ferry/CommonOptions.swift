@@ -133,7 +133,7 @@ struct CommonOptions: ParsableArguments {
         var configuration = try settings.configuration(engines: Self.engines)
         // What the engine warns about (a password file open to others), said the way the console says warnings.
         for warning in configuration.engine.locationWarnings {
-            try? FileHandle.standardError.write(contentsOf: Data("warning: \(warning)\n".utf8))
+            StandardStream.error.write("warning: \(warning)\n")
         }
         // An operator's mistyped path must not become a new database: the tool creates one only when told.
         configuration.createsDatabase = settings.create ?? false

@@ -10,13 +10,13 @@ struct Console: Sendable {
     /// Writes a line to standard output.
     func line(_ text: String) {
         ProgressBar.shared.clear()
-        try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
+        StandardStream.output.write(text + "\n")
     }
 
     /// Writes a line to standard error.
     func problem(_ text: String) {
         ProgressBar.shared.clear()
-        try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
+        StandardStream.error.write(text + "\n")
     }
 
     /// Writes one JSON object on one line to standard output.
@@ -142,10 +142,9 @@ struct ConsoleLogHandler: LogHandler {
         ProgressBar.shared.clear()
         let text = "\(event.message)\n"
         if isJSON || event.level >= .warning {
-            try? FileHandle.standardError.write(
-                contentsOf: Data(((event.level >= .warning ? "warning: " : "") + text).utf8))
+            StandardStream.error.write((event.level >= .warning ? "warning: " : "") + text)
         } else {
-            try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
+            StandardStream.output.write(text)
         }
     }
 }

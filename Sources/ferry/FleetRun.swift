@@ -227,12 +227,12 @@ private struct Progress {
             ? ", about \(Duration.text(seconds: elapsed / Double(done) * Double(left))) left" : ""
         let line =
             "\r\(done - failed) done, \(failed) failed, \(running) running, \(left - running) left\(estimate)"
-        try? FileHandle.standardError.write(contentsOf: Data((line + "\u{1B}[K").utf8))
+        StandardStream.error.write(line + "\u{1B}[K")
     }
 
     func clear() {
         guard isShown else { return }
-        try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8))
+        StandardStream.error.write("\r\u{1B}[K")
     }
 }
 

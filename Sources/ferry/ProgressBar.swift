@@ -59,7 +59,7 @@ final class ProgressBar: @unchecked Sendable {
     }
 
     private func write(_ text: String) {
-        try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
+        StandardStream.error.write(text)
     }
 
     /// The terminal's width in columns (80 when it does not say).
