@@ -133,21 +133,5 @@ final class BufferedFileWriter: @unchecked Sendable {
     }
 }
 
-/// Writes all of `bytes` to `descriptor`, again after an interrupted call.
-///
-/// - Returns: nil, or the `errno` of the write that failed.
-func writeWhole(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
-    var written = 0
-    while written < bytes.count {
-        let result = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
-        if result < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        written += result
-    }
-    return nil
-}
-
 // The system's call under a name of its own: the writer's method hides `close`.
 private func closeFile(_ descriptor: Int32) -> Int32 { close(descriptor) }

@@ -1,17 +1,11 @@
-import Foundation
+import Ferry
 
 #if canImport(Glibc)
 import Glibc
-
-private let systemWrite = Glibc.write
 #elseif canImport(Musl)
 import Musl
-
-private let systemWrite = Musl.write
 #elseif canImport(Darwin)
 import Darwin
-
-private let systemWrite = Darwin.write
 #endif
 
 /// The program's standard output or standard error, written to directly:
@@ -25,18 +19,10 @@ enum StandardStream {
     /// closed pipe or a full disk loses the rest without stopping the
     /// program (which ignores SIGPIPE), as a terminal that went away would.
     func write(_ text: String) {
-        let descriptor = self == .output ? STDOUT_FILENO : STDERR_FILENO
         var text = text
-        text.withUTF8 { bytes in
-            var rest = UnsafeRawBufferPointer(bytes)
-            while !rest.isEmpty {
-                let written = systemWrite(descriptor, rest.baseAddress, rest.count)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                rest = UnsafeRawBufferPointer(rebasing: rest[written...])
-            }
+        _ = text.withUTF8 { bytes in
+            writeWhole(
+                self == .output ? STDOUT_FILENO : STDERR_FILENO, UnsafeRawBufferPointer(bytes))
         }
     }
 }

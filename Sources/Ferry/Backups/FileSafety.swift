@@ -62,20 +62,14 @@ public enum FileSafety {
                 .fileSystem, "Cannot create \(file.path): \(String(cString: strerror(errno))).")
         }
         defer { close(descriptor) }
-        func failure(_ what: String) -> FerryError {
+        func failure(_ what: String, _ number: Int32 = errno) -> FerryError {
             FerryError(
-                .fileSystem, "Cannot \(what) \(file.path): \(String(cString: strerror(errno))).")
+                .fileSystem, "Cannot \(what) \(file.path): \(String(cString: strerror(number))).")
         }
         // A file that was there keeps its mode through O_CREAT: made private here.
         guard fchmod(descriptor, 0o600) == 0 else { throw failure("make private") }
-        try data.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw failure("write") }
-                offset += written
-            }
+        if let number = data.withUnsafeBytes({ writeWhole(descriptor, $0) }) {
+            throw failure("write", number)
         }
         guard fsync(descriptor) == 0 else { throw failure("sync") }
         CrashPoint.reach("file.synced")
