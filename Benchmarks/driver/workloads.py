@@ -202,6 +202,17 @@ def grdb_migrate(count, database):
                      prepare=removing(database))
 
 
+def grdb_statements(count, database):
+    return Contender(f"GRDB alone, {count} CREATE TABLE in one transaction",
+                     [GRDB_PEER, "execute", database, str(count)], prepare=removing(database))
+
+
+def grdb_checked_upgrade(count, database):
+    return Contender(f"GRDB alone, the {count} scripts read, run, recorded and checked in one transaction",
+                     [GRDB_PEER, "checked-upgrade", database, str(count), datasets.ferry_migrations(count)],
+                     prepare=removing(database))
+
+
 def migrations(repetitions):
     ferry = ferry_upgrade(datasets.ferry_migrations(1000), work("migrations-ferry.db"))
     grdb = grdb_migrate(1000, work("migrations-grdb.db"))
@@ -224,7 +235,12 @@ def scaling(repetitions, quick=False):
              for count in counts}
     grdb = {} if quick else {count: grdb_migrate(count, work(f"scaling-grdb-{count}.db")) for count in (1000, 3000)}
     sqlite = {} if quick else {count: sqlite_creates(count) for count in (1000, 10000)}
-    run_alternately([*ferry.values(), *grdb.values(), *sqlite.values()], repetitions)
+    # The same 10,000 statements through GRDB alone (no files, no history, no lines between
+    # them): what SQLite costs under the library Ferry runs it through; and GRDB doing the least a
+    # checked upgrade must also do (read the scripts, record each, check before the commit).
+    floors = [] if quick else [grdb_statements(10000, work("scaling-grdb-statements.db")),
+                               grdb_checked_upgrade(10000, work("scaling-grdb-checked.db"))]
+    run_alternately([*ferry.values(), *grdb.values(), *sqlite.values(), *floors], repetitions)
     rows = [Row("migrations: 3,000 vs 1,000", ferry[3000].name, ferry[3000].median, ferry[1000].name,
                 ferry[1000].median, 3.1)]
     if quick:
@@ -238,6 +254,10 @@ def scaling(repetitions, quick=False):
             sqlite[10000].median, sqlite[1000].name, sqlite[1000].median),
         Row("10,000 trivial migrations beside the same statements in one transaction", ferry[10000].name,
             ferry[10000].median, sqlite[10000].name, sqlite[10000].median, 1.05),
+        *(Row("10,000 statements through GRDB beside the shell (for reference)", floor.name, floor.median,
+              sqlite[10000].name, sqlite[10000].median) for floor in floors),
+        *(Row("10,000 trivial migrations beside GRDB doing the same (for reference)", ferry[10000].name,
+              ferry[10000].median, floor.name, floor.median) for floor in floors),
     ]
 
 
@@ -275,10 +295,14 @@ def pending(repetitions):
 
     ferry = Contender("ferry status", [FERRY, "status", "--database", ferry_db, "--migrations", folder])
     grdb = Contender("GRDB program: hasCompletedMigrations", [GRDB_PEER, "pending", grdb_db, "1000"])
+    # The same check with the reading it needs to say truthfully that no script changed (GRDB's
+    # migrations are compiled in): its floor, each script read with one read(2).
+    grdb_reading = Contender("GRDB program: hasCompletedMigrations, the 1,000 scripts read",
+                             [GRDB_PEER, "checked-pending", grdb_db, "1000", folder])
     alembic = Contender("alembic current", datasets.alembic_command(project, alembic_db, "current"))
     # A run takes some 20 ms, where a machine's other work moves a run by a millisecond or more:
-    # forty rounds of the two, in turn, and fewer of Alembic's (0.7 s each).
-    run_alternately([ferry, grdb], max(repetitions, 40))
+    # forty rounds of the three, in turn, and fewer of Alembic's (0.7 s each).
+    run_alternately([ferry, grdb, grdb_reading], max(repetitions, 40))
     run_alternately([alembic], max(repetitions, 5))
     in_process = "pending? 1,000 applied, in-process, each call opening the database"
     floor_name = "SQLite alone: open, read ferry_state's row (the floor)"
@@ -292,6 +316,10 @@ def pending(repetitions):
         Row("pending? 1,000 applied, as a process", ferry.name, ferry.median, grdb.name, grdb.median, 1.0,
             peak_rss_mib=ferry.peak_rss_mib),
         Row("pending? 1,000 applied, as a process", ferry.name, ferry.median, alembic.name, alembic.median),
+        Row("pending? 1,000 applied, as a process: the check with its scripts read (for reference)",
+            grdb_reading.name, grdb_reading.median, grdb.name, grdb.median),
+        Row("pending? 1,000 applied, as a process, beside the same check with its scripts read", ferry.name,
+            ferry.median, grdb_reading.name, grdb_reading.median, 1.0),
     ]
 
 

@@ -7,6 +7,11 @@ import GRDB
 //   grdb-peer migrate DB COUNT           apply COUNT migrations
 //   grdb-peer pending DB COUNT           print whether any is pending (a start-up check)
 //   grdb-peer pending-timed DB COUNT N   the same check N times in-process; prints the median in ms
+//   grdb-peer execute DB COUNT           the COUNT statements alone, in one transaction (the floor of
+//                                        any tool that runs SQLite through GRDB)
+//   grdb-peer checked-upgrade DB COUNT FOLDER  FOLDER's scripts read, run, recorded and checked
+//                                        (CheckedFloor: the floor of a checked upgrade)
+//   grdb-peer checked-pending DB COUNT FOLDER  GRDB's check, plus reading FOLDER's scripts
 
 /// The migrator with `count` migrations, each creating one table, with the
 /// same SQL as the files in Ferry's benchmark migrations folder.
@@ -29,7 +34,9 @@ func hasCompletedMigrations(_ migrator: DatabaseMigrator, path: String) throws -
 let arguments = CommandLine.arguments
 guard arguments.count >= 4, let count = Int(arguments[3]) else {
     FileHandle.standardError.write(
-        Data("usage: grdb-peer migrate|pending|pending-timed DB COUNT [N]\n".utf8))
+        Data(
+            ("usage: grdb-peer migrate|pending|pending-timed|execute DB COUNT [N]\n"
+                + "       grdb-peer checked-upgrade|checked-pending DB COUNT FOLDER\n").utf8))
     exit(2)
 }
 let path = arguments[2]
@@ -38,6 +45,22 @@ case "migrate":
     let queue = try DatabaseQueue(path: path)
     try makeMigrator(count: count).migrate(queue)
     try queue.close()
+case "execute":
+    // The statements built before the transaction: between two of them, GRDB's own work only.
+    let statements = (1...count).map(TrivialMigration.sql)
+    let queue = try DatabaseQueue(path: path)
+    try queue.inTransaction { db in
+        for sql in statements { try db.execute(sql: sql) }
+        return .commit
+    }
+    try queue.close()
+case "checked-upgrade" where arguments.count > 4:
+    try CheckedFloor.upgrade(path, folder: arguments[4])
+case "checked-pending" where arguments.count > 4:
+    print(
+        try CheckedFloor.isUpToDate(
+            path, migrator: makeMigrator(count: count), folder: arguments[4])
+            ? "up to date" : "pending")
 case "pending":
     print(
         try hasCompletedMigrations(makeMigrator(count: count), path: path)

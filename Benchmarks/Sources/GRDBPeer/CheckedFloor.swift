@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+
+/// The least a checked tool must do beside what GRDB's own migrator does,
+/// written plainly on GRDB: the floor the benchmark measures Ferry against
+/// where the peer skips work that Ferry's promise needs.
+///
+/// A GRDB application's migrations are compiled into it, so the peer never
+/// reads a script; a tool that runs scripts from a folder must read every
+/// one of them to say truthfully that none changed, and after an upgrade it
+/// must record each migration and check the database before it commits.
+/// None of this hashes or formats anything: the floor is below the work
+/// itself.
+enum CheckedFloor {
+    /// The text of every script in the release folders of `folder`, in
+    /// file-name order (the benchmark's folders hold `NNNNN_create_tNNNNN.sql`),
+    /// each read with `open` and one `read` into a buffer used again: the
+    /// least reading there is.
+    static func scripts(in folder: String) throws -> [(name: String, text: String)] {
+        var scripts: [(name: String, text: String)] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let files = FileManager.default
+        for release in try files.contentsOfDirectory(atPath: folder).sorted() {
+            let path = folder + "/" + release
+            for name in try files.contentsOfDirectory(atPath: path).sorted()
+            where name.hasSuffix(".sql") {
+                let descriptor = open(path + "/" + name, O_RDONLY)
+                guard descriptor >= 0 else { throw CocoaError(.fileReadUnknown) }
+                let count = buffer.withUnsafeMutableBytes {
+                    read(descriptor, $0.baseAddress, $0.count)
+                }
+                close(descriptor)
+                guard count >= 0 else { throw CocoaError(.fileReadUnknown) }
+                scripts.append(
+                    (release + "/" + name, String(decoding: buffer[..<count], as: UTF8.self)))
+            }
+        }
+        return scripts
+    }
+
+    /// Applies every script of `folder` in one transaction, then writes one
+    /// history row for each and runs SQLite's checks (`quick_check`,
+    /// `foreign_key_check`) before the commit.
+    static func upgrade(_ path: String, folder: String) throws {
+        let scripts = try scripts(in: folder)
+        let queue = try DatabaseQueue(path: path)
+        try queue.inTransaction { db in
+            for script in scripts { try db.execute(sql: script.text) }
+            try db.execute(
+                sql: "CREATE TABLE floor_history (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            let insert = try db.makeStatement(
+                sql: "INSERT INTO floor_history (id, applied_at) VALUES (?, datetime('now'))")
+            for script in scripts { try insert.execute(arguments: [script.name]) }
+            let problems = try String.fetchAll(db, sql: "PRAGMA quick_check")
+            guard problems == ["ok"] else { fatalError("quick_check: \(problems)") }
+            guard try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty else {
+                fatalError("foreign_key_check found rows")
+            }
+            return .commit
+        }
+        try queue.close()
+    }
+
+    /// Whether every migration is applied, reading every script of `folder`
+    /// as a check that none changed must: GRDB's own check, plus the reading.
+    static func isUpToDate(_ path: String, migrator: DatabaseMigrator, folder: String) throws
+        -> Bool
+    {
+        let scripts = try scripts(in: folder)
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in try migrator.hasCompletedMigrations(db) }
+            && !scripts.isEmpty
+    }
+}
