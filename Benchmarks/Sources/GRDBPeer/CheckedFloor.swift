@@ -30,7 +30,8 @@ enum CheckedFloor {
                     read(descriptor, $0.baseAddress, $0.count)
                 }
                 close(descriptor)
-                guard count >= 0 else { throw CocoaError(.fileReadUnknown) }
+                // A script as long as the buffer may have more: the floor would read less than Ferry.
+                guard count >= 0, count < buffer.count else { throw CocoaError(.fileReadTooLarge) }
                 scripts.append(
                     (release + "/" + name, String(decoding: buffer[..<count], as: UTF8.self)))
             }
@@ -63,6 +64,8 @@ enum CheckedFloor {
 
     /// Whether every migration is applied, reading every script of `folder`
     /// as a check that none changed must: GRDB's own check, plus the reading.
+    /// The texts are read, not compared: GRDB's history keeps nothing to
+    /// compare them with, so the floor leaves out Ferry's hashing too.
     static func isUpToDate(_ path: String, migrator: DatabaseMigrator, folder: String) throws
         -> Bool
     {
