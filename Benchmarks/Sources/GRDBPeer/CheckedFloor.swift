@@ -70,9 +70,6 @@ enum CheckedFloor {
         -> Bool
     {
         let scripts = try scripts(in: folder)
-        let queue = try DatabaseQueue(path: path)
-        defer { try? queue.close() }
-        return try queue.read { db in try migrator.hasCompletedMigrations(db) }
-            && !scripts.isEmpty
+        return try hasCompletedMigrations(migrator, path: path) && !scripts.isEmpty
     }
 }
