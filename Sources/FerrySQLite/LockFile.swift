@@ -93,64 +93,76 @@ final class LockFile: @unchecked Sendable {
     private var writtenLength: Int?
     private var lastSequence = 0
     private var isCleared = false
-    /// The holder as JSON with its step left out, as the text before the
-    /// step and the text after it: only the step changes while a lock is
-    /// held, and encoding the whole holder at every event cost more than
-    /// writing it.
-    private var template: (holder: LockHolder, before: [UInt8], after: [UInt8])?
+    /// The holder this process wrote, as JSON with its step left out: the
+    /// text before the step and the text after it. Only the step changes
+    /// while a lock is held, and encoding the whole holder at every event
+    /// cost more than writing it. Nil before ``write(_:)``.
+    private var template: (before: [UInt8], after: [UInt8])?
+    /// The last step's text, kept so that noting a step allocates nothing
+    /// (it happens twice per migration, between its statements and the
+    /// next ones).
+    private var noteText: [UInt8] = []
     /// Stands for the step in ``template``'s holder while it is encoded.
     private static let stepMarker = "ferry-step-\(UUID().uuidString)"
 
-    /// Writes who holds the lock (only while holding it). A `sequence`
-    /// below one already written is a step overtaken by a later one, and
-    /// is not written; nothing is written once ``clear()`` ran.
-    ///
-    /// A shorter text than the last is followed by spaces to the same
-    /// length (which JSON reads as nothing) rather than cutting the file
-    /// first: a step is noted at every event of an upgrade, and on ext4
-    /// the truncation cost more than the write.
-    func write(_ holder: LockHolder, sequence: Int = 0) {
+    /// Writes who holds the lock (only while holding it, just after taking
+    /// it), and keeps it for the steps noted later.
+    func write(_ holder: LockHolder) {
         guard isWritable else { return }
         writing.lock()
         defer { writing.unlock() }
-        guard !isCleared, sequence >= lastSequence, var data = json(of: holder) else { return }
+        guard !isCleared, let data = try? JSONEncoder.withTimestamps().encode(holder) else { return }
+        template = Self.template(of: holder)
+        var text = Array(data)
+        put(&text)
+    }
+
+    /// Writes the holder with `step` as what it does now (as
+    /// `JSONEncoder.withTimestamps()` writes it, which ``holder()`` reads).
+    /// A `sequence` below one already written is a step overtaken by a
+    /// later one, and is not written; nothing is written before
+    /// ``write(_:)`` or once ``clear()`` ran.
+    func note(step: String, sequence: Int) {
+        guard isWritable else { return }
+        writing.lock()
+        defer { writing.unlock() }
+        guard !isCleared, sequence >= lastSequence, let template else { return }
         lastSequence = sequence
+        noteText.removeAll(keepingCapacity: true)
+        noteText.append(contentsOf: template.before)
+        RowCodec.appendJSONString(step, to: &noteText)
+        noteText.append(contentsOf: template.after)
+        put(&noteText)
+    }
+
+    /// Writes `text` over the file's text. A shorter text than the last is
+    /// followed by spaces to the same length (which JSON reads as nothing)
+    /// rather than cutting the file first: a step is noted at every event
+    /// of an upgrade, and on ext4 the truncation cost more than the write.
+    private func put(_ text: inout [UInt8]) {
+        let length = text.count
         if let writtenLength {
-            if data.count < writtenLength {
-                data.append(
-                    contentsOf: repeatElement(UInt8(ascii: " "), count: writtenLength - data.count))
+            if length < writtenLength {
+                text.append(
+                    contentsOf: repeatElement(UInt8(ascii: " "), count: writtenLength - length))
             }
         } else {
             _ = ftruncate(descriptor, 0)
         }
-        _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
-        writtenLength = data.count
+        _ = text.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        writtenLength = text.count
     }
 
-    /// The holder as JSON (as `JSONEncoder.withTimestamps()` writes it,
-    /// which ``holder()`` reads): the holder with a marker for its step
-    /// encoded once, and each step put in the marker's place.
-    private func json(of holder: LockHolder) -> [UInt8]? {
-        guard let step = holder.step else {
-            return (try? JSONEncoder.withTimestamps().encode(holder)).map { Array($0) }
-        }
+    /// `holder` as JSON, cut where its step goes; nil when it cannot be
+    /// encoded.
+    private static func template(of holder: LockHolder) -> (before: [UInt8], after: [UInt8])? {
         var marked = holder
-        marked.step = Self.stepMarker
-        if template?.holder != marked {
-            let quotedMarker = Array("\"\(Self.stepMarker)\"".utf8)
-            guard let data = try? JSONEncoder.withTimestamps().encode(marked),
-                let range = Array(data).firstRange(of: quotedMarker)
-            else { return nil }
-            let bytes = Array(data)
-            template = (
-                marked, Array(bytes[..<range.lowerBound]), Array(bytes[range.upperBound...])
-            )
-        }
-        guard let template else { return nil }
-        var json = template.before
-        RowCodec.appendJSONString(step, to: &json)
-        json.append(contentsOf: template.after)
-        return json
+        marked.step = stepMarker
+        let quotedMarker = Array("\"\(stepMarker)\"".utf8)
+        guard let data = try? JSONEncoder.withTimestamps().encode(marked) else { return nil }
+        let bytes = Array(data)
+        guard let range = bytes.firstRange(of: quotedMarker) else { return nil }
+        return (Array(bytes[..<range.lowerBound]), Array(bytes[range.upperBound...]))
     }
 
     /// Clears the holder's description (only while holding it, just before

@@ -179,14 +179,12 @@ public struct SQLiteEngine: DatabaseEngine {
         return nil
     }
 
-    /// The lock files this process holds now, with their holder records:
-    /// events may come from a thread outside the task that locked, so the
-    /// process, not the task, decides whose step a lock file shows.
-    /// Each with the path of the engine that took it (as given, not
-    /// resolved: noting a step must not look at the file system).
-    private static let locksHeldByThisProcess = Locked<
-        [String: (lock: LockFile, holder: LockHolder, engine: String)]
-    >([:])
+    /// The lock files this process holds now, by the path of the engine
+    /// that took them (as given, not resolved: noting a step must not look
+    /// at the file system). Events may come from a thread outside the task
+    /// that locked, so the process, not the task, decides whose step a lock
+    /// file shows.
+    private static let locksHeldByThisProcess = Locked<[String: [LockFile]]>([:])
     /// Orders the steps noted, so that a step overtaken on its way to the
     /// file by a later one is not written over it.
     private static let stepSequence = Locked(0)
@@ -194,24 +192,17 @@ public struct SQLiteEngine: DatabaseEngine {
     public func noteLockStep(_ step: String) {
         // Most events (start-up's "up to date", a backup without the lock) come while no lock is
         // held: they cost one look at an empty table, none at the file system.
-        let (sequence, notes) = Self.locksHeldByThisProcess.withLock { held in
-            // The step goes to the files only: the holders kept here are those the locks were taken with.
-            var notes: [(lock: LockFile, holder: LockHolder)] = []
-            for entry in held.values where entry.engine == path {
-                var holder = entry.holder
-                holder.step = step
-                notes.append((entry.lock, holder))
-            }
-            guard !notes.isEmpty else { return (0, notes) }
+        let (sequence, locks) = Self.locksHeldByThisProcess.withLock { held -> (Int, [LockFile]) in
+            guard let locks = held[path] else { return (0, []) }
             let sequence = Self.stepSequence.withLock { sequence in
                 sequence += 1
                 return sequence
             }
-            return (sequence, notes)
+            return (sequence, locks)
         }
         // Written outside the process's lock: each file has its own, and a fleet's upgrades
         // (one lock file each) would otherwise wait for each other's writes.
-        for note in notes { note.lock.write(note.holder, sequence: sequence) }
+        for lock in locks { lock.note(step: step, sequence: sequence) }
     }
 
     public func withUpgradeLock<Result: Sendable>(
@@ -226,7 +217,8 @@ public struct SQLiteEngine: DatabaseEngine {
         var locks: [LockFile] = []
         defer {
             Self.locksHeldByThisProcess.withLock { held in
-                for lock in locks { held[lock.path] = nil }
+                held[path]?.removeAll { lock in locks.contains { $0 === lock } }
+                if held[path]?.isEmpty == true { held[path] = nil }
             }
             for lock in locks.reversed() {
                 lock.clear()
@@ -255,7 +247,7 @@ public struct SQLiteEngine: DatabaseEngine {
             }
             lock.write(holder)
             locks.append(lock)
-            Self.locksHeldByThisProcess.withLock { $0[lockPath] = (lock, holder, path) }
+            Self.locksHeldByThisProcess.withLock { $0[path, default: []].append(lock) }
         }
         return try await Self.$heldLocks.withValue(Self.heldLocks.union(paths)) { try await body() }
     }

@@ -14,7 +14,8 @@ enum SQLiteProgressHandler {
     /// without a listener, just runs it.
     ///
     /// - Parameters:
-    ///   - task: What is being done, as people read it.
+    ///   - task: What is being done, as people read it (made only when
+    ///     someone listens).
     ///   - listener: Where the progress goes (taken in async code, before
     ///     the connection's queue).
     ///   - db: The connection that runs the work.
@@ -22,11 +23,12 @@ enum SQLiteProgressHandler {
     /// - Returns: What `work` returns.
     /// - Throws: What `work` throws.
     static func reporting<Result>(
-        _ task: String, to listener: ProgressListener, on db: Database,
+        _ task: @autoclosure () -> String, to listener: ProgressListener, on db: Database,
         _ work: () throws -> Result
     ) rethrows -> Result {
+        // Without a listener the task's name is not made: a migration's costs a text per script.
         guard listener.isListening else { return try work() }
-        let reporter = listener.reporter(task, unit: .steps)
+        let reporter = listener.reporter(task(), unit: .steps)
         let connection = db.sqliteConnection
         let context = Unmanaged.passRetained(reporter)
         sqlite3_progress_handler(

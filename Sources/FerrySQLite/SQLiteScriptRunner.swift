@@ -23,10 +23,12 @@ enum SQLiteScriptRunner {
         try refuseNULBytes(in: script)
         // Where SQLite's reading has got to: each statement's SQL is exactly the bytes it read.
         var position = text.startIndex
-        while true {
-            position = script.statementStart(from: position)
-            guard position < text.endIndex else { return }
-            let statements = try db.allStatements(sql: String(text[position...]))
+        while script.statementStart(from: position) < text.endIndex {
+            // SQLite skips the spaces and comments before a statement itself, and counts them in
+            // the statement's SQL: the script is given whole (not copied) the first time, and
+            // what is left where GRDB's cursor stopped is given again.
+            let rest = position == text.startIndex ? text : String(text[position...])
+            let statements = try db.allStatements(sql: rest)
             var hasRun = false
             while true {
                 let statement: Statement

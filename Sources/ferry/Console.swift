@@ -10,13 +10,13 @@ struct Console: Sendable {
     /// Writes a line to standard output.
     func line(_ text: String) {
         ProgressBar.shared.clear()
-        StandardStream.output.write(text + "\n")
+        StandardStream.output.writeLine(text)
     }
 
     /// Writes a line to standard error.
     func problem(_ text: String) {
         ProgressBar.shared.clear()
-        StandardStream.error.write(text + "\n")
+        StandardStream.error.writeLine(text)
     }
 
     /// Writes one JSON object on one line to standard output.
@@ -140,11 +140,11 @@ struct ConsoleLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         ProgressBar.shared.clear()
-        let text = "\(event.message)\n"
+        let text = event.message.description
         if isJSON || event.level >= .warning {
-            StandardStream.error.write((event.level >= .warning ? "warning: " : "") + text)
+            StandardStream.error.writeLine((event.level >= .warning ? "warning: " : "") + text)
         } else {
-            StandardStream.output.write(text)
+            StandardStream.output.writeLine(text)
         }
     }
 }

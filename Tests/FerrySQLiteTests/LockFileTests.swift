@@ -20,15 +20,14 @@ import Testing
         let path = folder.url.appendingPathComponent("db.lock").path
         let lock = try LockFile(path: path)
         #expect(try lock.tryLockExclusively())
-        lock.write(
-            holder("ferry upgrade", step: String(repeating: "a long step ", count: 20)), sequence: 1
-        )
-        lock.write(holder("ferry upgrade", step: "short"), sequence: 2)
+        lock.write(holder("ferry upgrade"))
+        lock.note(step: String(repeating: "a long step ", count: 20), sequence: 1)
+        lock.note(step: "short", sequence: 2)
         // A step overtaken by a later one is not written over it.
-        lock.write(holder("ferry upgrade", step: "overtaken"), sequence: 1)
+        lock.note(step: "overtaken", sequence: 1)
         #expect(try LockFile(path: path).holder() == holder("ferry upgrade", step: "short"))
         lock.clear()
-        lock.write(holder("ferry upgrade", step: "after the release"), sequence: 3)
+        lock.note(step: "after the release", sequence: 3)
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
         lock.unlock()
     }
@@ -42,9 +41,11 @@ import Testing
         let path = folder.url.appendingPathComponent("db.lock").path
         let lock = try LockFile(path: path)
         #expect(try lock.tryLockExclusively())
-        var written = holder("ferry upgrade --database \"x\"", step: step)
+        var written = holder("ferry upgrade --database \"x\"")
         written.serverPID = 7
-        lock.write(written, sequence: 1)
+        lock.write(written)
+        lock.note(step: step, sequence: 1)
+        written.step = step
         #expect(try LockFile(path: path).holder() == written)
         lock.unlock()
     }
@@ -62,6 +63,19 @@ import Testing
         #expect(try lock.tryLockExclusively())
         lock.write(holder("ferry"))
         #expect(try LockFile(path: path).holder() == holder("ferry"))
+        lock.unlock()
+    }
+
+    @Test func aStepIsNotWrittenBeforeTheHolder() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.url.appendingPathComponent("db.lock").path
+        let lock = try LockFile(path: path)
+        #expect(try lock.tryLockExclusively())
+        lock.note(step: "too early", sequence: 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
+        lock.write(holder("ferry"))
+        lock.note(step: "in time", sequence: 2)
+        #expect(try LockFile(path: path).holder() == holder("ferry", step: "in time"))
         lock.unlock()
     }
 }

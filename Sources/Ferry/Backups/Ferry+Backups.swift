@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 extension Ferry {
     /// The backup catalog: the configured folder, or the engine's default
@@ -354,11 +355,13 @@ extension Ferry {
             let message = event.message
             // Every event under the lock says, in the lock, which step the run is at.
             engine.noteLockStep(message)
+            // The message as it is: an interpolation would copy it, twice per migration.
+            let logged = Logger.Message(stringLiteral: message)
             if case .interruptedTransactionRolledBack = event {
                 // Something went wrong before this run: shown also where events are not (JSON, start-up logs).
-                logger.warning("\(message)")
+                logger.warning(logged)
             } else {
-                logger.info("\(message)")
+                logger.info(logged)
             }
             if case .preflightCompleted(let report) = event {
                 // Drift never stops the upgrade, so each difference is said where an operator reads warnings.
