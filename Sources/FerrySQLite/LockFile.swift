@@ -111,7 +111,9 @@ final class LockFile: @unchecked Sendable {
         guard isWritable else { return }
         writing.lock()
         defer { writing.unlock() }
-        guard !isCleared, let data = try? JSONEncoder.withTimestamps().encode(holder) else { return }
+        guard !isCleared, let data = try? JSONEncoder.withTimestamps().encode(holder) else {
+            return
+        }
         template = Self.template(of: holder)
         var text = Array(data)
         put(&text)

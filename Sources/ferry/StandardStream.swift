@@ -44,7 +44,9 @@ enum StandardStream {
                 }
                 guard written >= 0 else { return }
                 if written < line.count {
-                    _ = writeWhole(descriptor, UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: line[written...])))
+                    _ = writeWhole(
+                        descriptor,
+                        UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: line[written...])))
                 }
                 if written <= line.count {
                     _ = writeWhole(descriptor, UnsafeRawBufferPointer(start: newline, count: 1))
