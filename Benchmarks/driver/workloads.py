@@ -213,6 +213,14 @@ def grdb_checked_upgrade(count, database):
                      prepare=removing(database))
 
 
+def grdb_checked_told(count, database):
+    """The checked floor telling each migration as Ferry does: a line as it starts and as it ends, and
+    the same text as the step in a lock file beside the database (StepTeller.swift)."""
+    return Contender(f"GRDB alone, the {count} scripts read, run, told, recorded and checked in one transaction",
+                     [GRDB_PEER, "checked-told", database, str(count), datasets.ferry_migrations(count)],
+                     prepare=removing(database, database + ".floor-lock"))
+
+
 def migrations(repetitions):
     ferry = ferry_upgrade(datasets.ferry_migrations(1000), work("migrations-ferry.db"))
     grdb = grdb_migrate(1000, work("migrations-grdb.db"))
@@ -236,10 +244,12 @@ def scaling(repetitions, quick=False):
     grdb = {} if quick else {count: grdb_migrate(count, work(f"scaling-grdb-{count}.db")) for count in (1000, 3000)}
     sqlite = {} if quick else {count: sqlite_creates(count) for count in (1000, 10000)}
     # The same 10,000 statements through GRDB alone (no files, no history, no lines between
-    # them): what SQLite costs under the library Ferry runs it through; and GRDB doing the least a
-    # checked upgrade must also do (read the scripts, record each, check before the commit).
+    # them): what SQLite costs under the library Ferry runs it through; GRDB doing the least a
+    # checked upgrade must also do (read the scripts, record each, check before the commit); and
+    # that upgrade telling each migration as it starts and ends, as Ferry's log and lock file must.
+    told = None if quick else grdb_checked_told(10000, work("scaling-grdb-told.db"))
     floors = [] if quick else [grdb_statements(10000, work("scaling-grdb-statements.db")),
-                               grdb_checked_upgrade(10000, work("scaling-grdb-checked.db"))]
+                               grdb_checked_upgrade(10000, work("scaling-grdb-checked.db")), told]
     run_alternately([*ferry.values(), *grdb.values(), *sqlite.values(), *floors], repetitions)
     rows = [Row("migrations: 3,000 vs 1,000", ferry[3000].name, ferry[3000].median, ferry[1000].name,
                 ferry[1000].median, 3.1)]
@@ -257,7 +267,9 @@ def scaling(repetitions, quick=False):
         *(Row("10,000 statements through GRDB beside the shell (for reference)", floor.name, floor.median,
               sqlite[10000].name, sqlite[10000].median) for floor in floors),
         *(Row("10,000 trivial migrations beside GRDB doing the same (for reference)", ferry[10000].name,
-              ferry[10000].median, floor.name, floor.median) for floor in floors),
+              ferry[10000].median, floor.name, floor.median) for floor in floors if floor is not told),
+        Row("10,000 trivial migrations beside GRDB doing the same, each told as it starts and ends",
+            ferry[10000].name, ferry[10000].median, told.name, told.median, 1.05),
     ]
 
 

@@ -42,11 +42,22 @@ enum CheckedFloor {
     /// Applies every script of `folder` in one transaction, then writes one
     /// history row for each and runs SQLite's checks (`quick_check`,
     /// `foreign_key_check`) before the commit.
-    static func upgrade(_ path: String, folder: String) throws {
+    ///
+    /// - Parameter telling: Whether each migration is told as it starts and
+    ///   as it ends (see ``StepTeller``), under a lock file beside the
+    ///   database, as an upgrade that people and other processes watch must.
+    static func upgrade(_ path: String, folder: String, telling: Bool = false) throws {
         let scripts = try scripts(in: folder)
+        let teller = telling ? try StepTeller(lockPath: path + ".floor-lock") : nil
         let queue = try DatabaseQueue(path: path)
+        let clock = ContinuousClock()
         try queue.inTransaction { db in
-            for script in scripts { try db.execute(sql: script.text) }
+            for (index, script) in scripts.enumerated() {
+                teller?.tell("Applying \(script.name) (\(index + 1)/\(scripts.count))…")
+                let started = clock.now
+                try db.execute(sql: script.text)
+                teller?.tell("Applied \(script.name) in \(StepTeller.seconds(clock.now - started))")
+            }
             try db.execute(
                 sql: "CREATE TABLE floor_history (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             let insert = try db.makeStatement(

@@ -11,6 +11,8 @@ import GRDB
 //                                        any tool that runs SQLite through GRDB)
 //   grdb-peer checked-upgrade DB COUNT FOLDER  FOLDER's scripts read, run, recorded and checked
 //                                        (CheckedFloor: the floor of a checked upgrade)
+//   grdb-peer checked-told DB COUNT FOLDER     the same, telling each migration as it starts and
+//                                        ends: a line, and the step in a lock file (StepTeller)
 //   grdb-peer checked-pending DB COUNT FOLDER  GRDB's check, plus reading FOLDER's scripts
 
 /// The migrator with `count` migrations, each creating one table, with the
@@ -36,7 +38,8 @@ guard arguments.count >= 4, let count = Int(arguments[3]) else {
     FileHandle.standardError.write(
         Data(
             ("usage: grdb-peer migrate|pending|pending-timed|execute DB COUNT [N]\n"
-                + "       grdb-peer checked-upgrade|checked-pending DB COUNT FOLDER\n").utf8))
+                + "       grdb-peer checked-upgrade|checked-told|checked-pending DB COUNT FOLDER\n")
+                .utf8))
     exit(2)
 }
 let path = arguments[2]
@@ -56,6 +59,8 @@ case "execute":
     try queue.close()
 case "checked-upgrade" where arguments.count > 4:
     try CheckedFloor.upgrade(path, folder: arguments[4])
+case "checked-told" where arguments.count > 4:
+    try CheckedFloor.upgrade(path, folder: arguments[4], telling: true)
 case "checked-pending" where arguments.count > 4:
     print(
         try CheckedFloor.isUpToDate(
