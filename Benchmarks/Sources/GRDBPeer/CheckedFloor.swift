@@ -9,8 +9,8 @@ import GRDB
 /// reads a script; a tool that runs scripts from a folder must read every
 /// one of them to say truthfully that none changed, and after an upgrade it
 /// must record each migration and check the database before it commits.
-/// None of this hashes or formats anything: the floor is below the work
-/// itself.
+/// None of this hashes anything, and nothing is formatted beyond the lines
+/// an upgrade that tells must write: the floor is below the work itself.
 enum CheckedFloor {
     /// The text of every script in the release folders of `folder`, in
     /// file-name order (the benchmark's folders hold `NNNNN_create_tNNNNN.sql`),

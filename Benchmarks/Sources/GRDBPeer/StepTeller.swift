@@ -21,9 +21,12 @@ final class StepTeller {
         }
         let command = CommandLine.arguments.joined(separator: " ")
         let since = ISO8601DateFormatter().string(from: Date())
-        before = Array(
-            (#"{"host":"\#(ProcessInfo.processInfo.hostName)","pid":\#(getpid()),"#
-                + #""command":"\#(command)","since":"\#(since)","step":""#).utf8)
+        var before = Array(#"{"host":""#.utf8)
+        Self.appendEscaped(ProcessInfo.processInfo.hostName, to: &before)
+        before.append(contentsOf: #"","pid":\#(getpid()),"command":""#.utf8)
+        Self.appendEscaped(command, to: &before)
+        before.append(contentsOf: #"","since":"\#(since)","step":""#.utf8)
+        self.before = before
         _ = ftruncate(descriptor, 0)
     }
 
@@ -38,14 +41,7 @@ final class StepTeller {
         var line = step + "\n"
         _ = line.withUTF8 { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         var note = before
-        for byte in step.utf8 {
-            // JSON's escapes: a quote, a backslash and the control characters.
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                note.append(contentsOf: Array(String(format: "\\u%04x", byte).utf8))
-            } else {
-                note.append(byte)
-            }
-        }
+        Self.appendEscaped(step, to: &note)
         note.append(contentsOf: after)
         // A shorter step than the last is followed by spaces, which JSON reads as nothing.
         if note.count < writtenLength {
@@ -54,6 +50,18 @@ final class StepTeller {
         }
         _ = note.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
         writtenLength = note.count
+    }
+
+    /// `text` as the inside of a JSON string: a quote, a backslash and the
+    /// control characters escaped.
+    private static func appendEscaped(_ text: String, to json: inout [UInt8]) {
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                json.append(contentsOf: Array(String(format: "\\u%04x", byte).utf8))
+            } else {
+                json.append(byte)
+            }
+        }
     }
 
     /// `duration` as seconds with three decimals.
